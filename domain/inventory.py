@@ -1,0 +1,21 @@
+"""Channel-inventory arithmetic: pure functions over integers and Decimals."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+WEEKS_OF_SUPPLY_PLACES = Decimal("0.1")
+
+
+def weeks_of_supply(expected_on_hand: int, sold_last_4_weeks: int) -> Decimal | None:
+    """Stock ÷ average weekly sell-through of the last 4 weeks; None when that rate is ≤ 0."""
+    if sold_last_4_weeks <= 0:
+        return None
+    weekly = Decimal(sold_last_4_weeks) / 4
+    return (Decimal(expected_on_hand) / weekly).quantize(WEEKS_OF_SUPPLY_PLACES, ROUND_HALF_UP)
+
+
+def stock_value(expected_on_hand: int, unit_cost: Decimal | None) -> Decimal | None:
+    if unit_cost is None:
+        return None
+    return (unit_cost * expected_on_hand).quantize(Decimal("0.01"), ROUND_HALF_UP)

@@ -1,0 +1,78 @@
+"""The audit event store: an eventsourcing application on PostgreSQL or SQLite.
+
+Select it with a URL: `postgresql://user:password@host:port/db` (the live system) or
+`sqlite:///path/to/file.db` / `sqlite://:memory:` (embedded demo, replay).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from urllib.parse import unquote, urlsplit
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from domain.audit import InventoryReconciliation
+from projections.inventory import Reconciliation
+
+
+class EventStoreConfigError(ValueError):
+    """The event-store URL cannot be used."""
+
+
+def persistence_env(url: str) -> dict[str, str]:
+    """Translate an event-store URL into the eventsourcing library's settings."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        # sqlite:///relative.db, sqlite:////absolute.db, sqlite:///:memory:
+        path = unquote(parts.netloc + parts.path)
+        path = path[1:] if path.startswith("/") else path
+        if not path:
+            raise EventStoreConfigError(f"no database path in {url!r}")
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+    if parts.scheme in {"postgresql", "postgres"}:
+        if not parts.hostname or not parts.path.strip("/"):
+            raise EventStoreConfigError(f"need host and database name in {url!r}")
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": parts.path.strip("/"),
+            "POSTGRES_HOST": parts.hostname,
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or ""),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "CREATE_TABLE": "y",
+        }
+    raise EventStoreConfigError(f"unsupported event-store URL {url!r} (use postgresql:// or sqlite://)")
+
+
+class AuditLog(Application[object]):
+    """Records audit facts as aggregates; recording one twice is a no-op."""
+
+    name = "channelflow_audit"
+
+    def record_reconciliation(self, fact: Reconciliation) -> bool:
+        """Record a reconciliation; False when it was already recorded."""
+        fields = dataclasses.asdict(fact)
+        aggregate_id = InventoryReconciliation.create_id(**fields)
+        if self._exists(aggregate_id):
+            return False
+        try:
+            self.save(InventoryReconciliation(**fields))
+        except IntegrityError:
+            return False  # another writer recorded the same fact first
+        return True
+
+    def reconciliation(self, distributor_id: str, sku: str, counted_at: object) -> InventoryReconciliation:
+        aggregate_id = InventoryReconciliation.create_id(distributor_id, sku, counted_at)  # type: ignore[arg-type]
+        return self.repository.get(aggregate_id)  # type: ignore[no-any-return]
+
+    def _exists(self, aggregate_id: object) -> bool:
+        try:
+            self.repository.get(aggregate_id)  # type: ignore[arg-type]
+        except AggregateNotFoundError:
+            return False
+        return True
+
+
+def open_audit_log(url: str) -> AuditLog:
+    return AuditLog(env=persistence_env(url))

@@ -1,0 +1,127 @@
+"""The channel projection: routes one input to the reducers it concerns.
+
+Everything here is deterministic: the same inputs in the same order give the same
+stores and the same audit facts, in a Faust worker, the embedded runner or a replay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from domain.identity import content_fingerprint, idempotency_key
+from projections.dedup import Verdict, classify, entry_for
+from projections.inventory import InventoryState, Reconciliation, apply_count, apply_movement
+from projections.positions import Position
+from projections.quality import (
+    DeadLetterCount,
+    QualityState,
+    count_dead_letter,
+    record_rejection,
+    record_verdict,
+)
+from projections.stores import ChannelStores
+from schemas.events import Envelope, InventoryCounted, SaleReported, ShipmentRecorded
+
+CONFLICTING_DUPLICATE = "conflicting_duplicate"
+
+AuditFact = Reconciliation
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one input: its verdict, why it was dead-lettered, the facts to record."""
+
+    verdict: Verdict | None
+    dead_letter_reason: str | None = None
+    facts: tuple[AuditFact, ...] = field(default=())
+
+
+def inventory_key(distributor_id: str, sku: str) -> str:
+    return f"{distributor_id}|{sku}"
+
+
+def distributor_of(event: Envelope) -> str | None:
+    distributor = getattr(event, "distributor_id", None)
+    return distributor if isinstance(distributor, str) else None
+
+
+def apply_event(stores: ChannelStores, event: Envelope, position: Position | None) -> Outcome:
+    """Apply one valid event: dedup by business key, then the projections it feeds."""
+    verdict = _dedup(stores, event, position)
+    distributor = distributor_of(event)
+    if distributor is not None and isinstance(
+        event, SaleReported | ShipmentRecorded | InventoryCounted
+    ):
+        quality = stores.quality.get(distributor) or QualityState(distributor)
+        stores.quality.put(distributor, record_verdict(quality, verdict, position))
+    if verdict is Verdict.CONFLICT:
+        _count_dead_letter(stores, distributor, CONFLICTING_DUPLICATE, position)
+        return Outcome(verdict, CONFLICTING_DUPLICATE)
+    if verdict is not Verdict.ACCEPTED:
+        return Outcome(verdict)
+    return Outcome(verdict, facts=_project(stores, event, position))
+
+
+def reject_input(
+    stores: ChannelStores, reason: str, distributor: str | None, position: Position | None
+) -> Outcome:
+    """Count an input that could not be applied (bad JSON, schema violation, ...)."""
+    if distributor is not None:
+        quality = stores.quality.get(distributor) or QualityState(distributor)
+        stores.quality.put(distributor, record_rejection(quality, reason, position))
+    _count_dead_letter(stores, distributor, reason, position)
+    return Outcome(None, reason)
+
+
+def _dedup(stores: ChannelStores, event: Envelope, position: Position | None) -> Verdict:
+    key = idempotency_key(event)
+    if key is None:
+        return Verdict.ACCEPTED
+    fingerprint = content_fingerprint(event)
+    event_id = str(event.event_id)
+    seen = stores.seen.get(key)
+    verdict = classify(seen, event_id, fingerprint, position)
+    if seen is None:
+        stores.seen.put(key, entry_for(event_id, fingerprint, position))
+    return verdict
+
+
+def _project(
+    stores: ChannelStores, event: Envelope, position: Position | None
+) -> tuple[AuditFact, ...]:
+    if isinstance(event, ShipmentRecorded):
+        _move(stores, event.distributor_id, event.sku, event, event.quantity, 0, position)
+    elif isinstance(event, SaleReported):
+        _move(stores, event.distributor_id, event.sku, event, 0, event.quantity, position)
+    elif isinstance(event, InventoryCounted):
+        key = inventory_key(event.distributor_id, event.sku)
+        state = stores.inventory.get(key) or InventoryState(event.distributor_id, event.sku)
+        new_state, fact = apply_count(state, event.counted_at, event.on_hand, position)
+        stores.inventory.put(key, new_state)
+        return (fact,) if fact is not None else ()
+    return ()
+
+
+def _move(
+    stores: ChannelStores,
+    distributor: str,
+    sku: str,
+    event: Envelope,
+    sell_in: int,
+    sell_through: int,
+    position: Position | None,
+) -> None:
+    key = inventory_key(distributor, sku)
+    state = stores.inventory.get(key) or InventoryState(distributor, sku)
+    stores.inventory.put(
+        key, apply_movement(state, event.business_time, sell_in, sell_through, position)
+    )
+
+
+def _count_dead_letter(
+    stores: ChannelStores, distributor: str | None, reason: str, position: Position | None
+) -> None:
+    scope = distributor or (position.source if position else "-")
+    key = f"{scope}|{reason}"
+    state = stores.dead_letters.get(key) or DeadLetterCount(scope, reason)
+    stores.dead_letters.put(key, count_dead_letter(state, position))

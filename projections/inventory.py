@@ -1,0 +1,200 @@
+"""Channel inventory per (distributor, sku), in business time.
+
+`apply_movement` takes shipments (sell-in) and sales (sell-through); `apply_count` takes a
+physical count and returns the reconciliation it gives rise to. Both are pure: they return
+a new state and never touch the one passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from projections.positions import Position, already_applied, mark_applied
+
+#: Events this close to the newest business time keep their exact timestamp, so a count
+#: dated inside the window is reconciled to the second; older days are kept per day.
+EXACT_WINDOW = timedelta(hours=48)
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """An audit fact: a count compared with the expected on-hand as of its time."""
+
+    distributor_id: str
+    sku: str
+    counted_at: datetime
+    on_hand: int
+    expected: int
+    variance: int
+    stale: bool  # dated before the count already in force: history only, not rebased
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryState:
+    distributor_id: str
+    sku: str
+    sell_in: int = 0
+    sell_through: int = 0
+    #: ISO day -> [sell_in, sell_through] of that business day
+    days: dict[str, list[int]] = field(default_factory=dict)
+    #: [ISO timestamp, sell_in, sell_through] of events inside EXACT_WINDOW of `latest`
+    recent: list[list[Any]] = field(default_factory=list)
+    latest: datetime | None = None
+    count_on_hand: int | None = None
+    counted_at: datetime | None = None
+    last_variance: int | None = None
+    #: movements dated after `counted_at` (the count already holds the earlier ones)
+    after_in: int = 0
+    after_through: int = 0
+    late_after_count: int = 0
+    applied: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def expected_on_hand(self) -> int:
+        if self.count_on_hand is None:
+            return self.sell_in - self.sell_through
+        return self.count_on_hand + self.after_in - self.after_through
+
+    def sold_between(self, start: date, end: date) -> int:
+        """Sell-through of the business days in [start, end)."""
+        total = 0
+        for day, (_, through) in self.days.items():
+            if start.isoformat() <= day < end.isoformat():
+                total += through
+        return total
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "d": self.distributor_id,
+            "s": self.sku,
+            "in": self.sell_in,
+            "out": self.sell_through,
+            "days": self.days,
+            "recent": self.recent,
+            "latest": self.latest.isoformat() if self.latest else None,
+            "count": [self.count_on_hand, self.counted_at.isoformat(), self.last_variance]
+            if self.counted_at is not None
+            else None,
+            "after": [self.after_in, self.after_through],
+            "late": self.late_after_count,
+            "applied": self.applied,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> InventoryState:
+        count = data["count"]
+        return cls(
+            distributor_id=data["d"],
+            sku=data["s"],
+            sell_in=data["in"],
+            sell_through=data["out"],
+            days=data["days"],
+            recent=data["recent"],
+            latest=datetime.fromisoformat(data["latest"]) if data["latest"] else None,
+            count_on_hand=count[0] if count else None,
+            counted_at=datetime.fromisoformat(count[1]) if count else None,
+            last_variance=count[2] if count else None,
+            after_in=data["after"][0],
+            after_through=data["after"][1],
+            late_after_count=data["late"],
+            applied=data["applied"],
+        )
+
+
+def apply_movement(
+    state: InventoryState,
+    at: datetime,
+    sell_in: int,
+    sell_through: int,
+    position: Position | None = None,
+) -> InventoryState:
+    """Add a shipment (sell_in) or a sale (sell_through) dated `at`; returns may be negative."""
+    if already_applied(state.applied, position):
+        return state
+    day = at.date().isoformat()
+    days = dict(state.days)
+    bucket = days.get(day, [0, 0])
+    days[day] = [bucket[0] + sell_in, bucket[1] + sell_through]
+    latest = at if state.latest is None or at > state.latest else state.latest
+    recent = _window([*state.recent, [at.isoformat(), sell_in, sell_through]], latest)
+    late = state.counted_at is not None and at <= state.counted_at
+    applied = dict(state.applied)
+    mark_applied(applied, position)
+    return replace(
+        state,
+        sell_in=state.sell_in + sell_in,
+        sell_through=state.sell_through + sell_through,
+        days=days,
+        recent=recent,
+        latest=latest,
+        after_in=state.after_in + (0 if late else sell_in),
+        after_through=state.after_through + (0 if late else sell_through),
+        late_after_count=state.late_after_count + (1 if late else 0),
+        applied=applied,
+    )
+
+
+def apply_count(
+    state: InventoryState, counted_at: datetime, on_hand: int, position: Position | None = None
+) -> tuple[InventoryState, Reconciliation | None]:
+    """Reconcile a physical count with the expected on-hand as of `counted_at`."""
+    if already_applied(state.applied, position):
+        return state, None
+    applied = dict(state.applied)
+    mark_applied(applied, position)
+    moved_in, moved_out = _movements_after(state, counted_at)
+    stale = state.counted_at is not None and counted_at < state.counted_at
+    if stale:
+        expected = _expected_from_history(state, counted_at)
+        fact = Reconciliation(
+            state.distributor_id, state.sku, counted_at, on_hand, expected, on_hand - expected, True
+        )
+        return replace(state, applied=applied), fact
+    expected = state.expected_on_hand - moved_in + moved_out
+    variance = on_hand - expected
+    fact = Reconciliation(
+        state.distributor_id, state.sku, counted_at, on_hand, expected, variance, False
+    )
+    new_state = replace(
+        state,
+        count_on_hand=on_hand,
+        counted_at=counted_at,
+        last_variance=variance,
+        after_in=moved_in,
+        after_through=moved_out,
+        applied=applied,
+    )
+    return new_state, fact
+
+
+def _window(recent: list[list[Any]], latest: datetime) -> list[list[Any]]:
+    cutoff = (latest - EXACT_WINDOW).isoformat()
+    return [entry for entry in recent if entry[0] >= cutoff]
+
+
+def _movements_after(state: InventoryState, at: datetime) -> tuple[int, int]:
+    """Sell-in and sell-through already received with business time after `at`.
+
+    Whole later days come from the day buckets; the count's own day from the exact
+    window (if the day has left the window, its movements count as before the count).
+    """
+    day = at.date().isoformat()
+    moved_in = moved_out = 0
+    for bucket_day, (qty_in, qty_out) in state.days.items():
+        if bucket_day > day:
+            moved_in += qty_in
+            moved_out += qty_out
+    stamp = at.isoformat()
+    for entry_at, qty_in, qty_out in state.recent:
+        if entry_at[:10] == day and entry_at > stamp:
+            moved_in += qty_in
+            moved_out += qty_out
+    return moved_in, moved_out
+
+
+def _expected_from_history(state: InventoryState, at: datetime) -> int:
+    """Σ sell-in − Σ sell-through of everything dated at or before `at`."""
+    moved_in, moved_out = _movements_after(state, at)
+    return (state.sell_in - moved_in) - (state.sell_through - moved_out)

@@ -1,0 +1,87 @@
+"""Data quality per distributor: what happened to every line it sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from projections.dedup import Verdict
+from projections.positions import Position, already_applied, mark_applied
+
+
+@dataclass(frozen=True, slots=True)
+class QualityState:
+    distributor_id: str
+    accepted: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    applied: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "d": self.distributor_id,
+            "ok": self.accepted,
+            "dup": self.duplicates,
+            "conf": self.conflicts,
+            "rej": self.rejected,
+            "applied": self.applied,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> QualityState:
+        return cls(data["d"], data["ok"], data["dup"], data["conf"], data["rej"], data["applied"])
+
+
+def record_verdict(state: QualityState, verdict: Verdict, position: Position | None) -> QualityState:
+    """Count one line's verdict. Redeliveries are never counted."""
+    if verdict is Verdict.REDELIVERY or already_applied(state.applied, position):
+        return state
+    applied = dict(state.applied)
+    mark_applied(applied, position)
+    return replace(
+        state,
+        accepted=state.accepted + (verdict is Verdict.ACCEPTED),
+        duplicates=state.duplicates + (verdict is Verdict.DUPLICATE),
+        conflicts=state.conflicts + (verdict is Verdict.CONFLICT),
+        applied=applied,
+    )
+
+
+def record_rejection(state: QualityState, reason: str, position: Position | None) -> QualityState:
+    if already_applied(state.applied, position):
+        return state
+    applied = dict(state.applied)
+    mark_applied(applied, position)
+    rejected = dict(state.rejected)
+    rejected[reason] = rejected.get(reason, 0) + 1
+    return replace(state, rejected=rejected, applied=applied)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterCount:
+    """Dead letters of one reason from one scope (a distributor, or a source partition)."""
+
+    scope: str
+    reason: str
+    count: int = 0
+    applied: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scope": self.scope, "reason": self.reason, "n": self.count, "applied": self.applied}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DeadLetterCount:
+        return cls(data["scope"], data["reason"], data["n"], data["applied"])
+
+
+def count_dead_letter(state: DeadLetterCount, position: Position | None) -> DeadLetterCount:
+    if already_applied(state.applied, position):
+        return state
+    applied = dict(state.applied)
+    mark_applied(applied, position)
+    return replace(state, count=state.count + 1, applied=applied)

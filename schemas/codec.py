@@ -1,0 +1,59 @@
+"""Bytes <-> events. Every failure is an `InvalidEvent` naming the field and the reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+from pydantic import TypeAdapter, ValidationError
+
+from schemas.events import Envelope, Event
+
+_EVENT_ADAPTER: TypeAdapter[Envelope] = TypeAdapter(Event)
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidEvent(Exception):
+    """Input that is not a valid event. `reason` is a stable code; `detail` is for people."""
+
+    reason: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.detail}"
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False)[:5]:
+        path = ".".join(str(p) for p in item["loc"]) or "(event)"
+        parts.append(f"{path}: {item['msg']}")
+    more = error.error_count() - len(parts)
+    if more > 0:
+        parts.append(f"... and {more} more")
+    return "; ".join(parts)
+
+
+def decode_event(raw: bytes | str) -> Envelope:
+    """Parse and validate one JSON event."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidEvent("invalid_json", f"not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidEvent("invalid_json", "an event must be a JSON object")
+    if "event_type" not in data:
+        raise InvalidEvent("schema_violation", "event_type: field required")
+    try:
+        return _EVENT_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        raise InvalidEvent("schema_violation", _describe(exc)) from None
+
+
+def event_to_dict(event: Envelope) -> dict[str, object]:
+    """The JSON form of an event (money as strings, times ISO 8601 UTC)."""
+    return event.model_dump(mode="json", exclude_none=True)
+
+
+def encode_event(event: Envelope) -> bytes:
+    return orjson.dumps(event_to_dict(event))

@@ -1,0 +1,229 @@
+"""Version 1 wire contracts of every event that crosses a topic or the HTTP API.
+
+No business logic lives here: only shape and field-level validity.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+
+from schemas.types import Currency, Id, Money, UtcDatetime
+
+SCHEMA_VERSION = 1
+
+Source = Literal["api", "kafka", "csv", "edi867", "edi852", "erp"]
+
+
+class Envelope(BaseModel):
+    """Fields every event carries. `occurred_at` is business time; `recorded_at` is set at ingest."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+    event_id: UUID
+    schema_version: Literal[1] = SCHEMA_VERSION
+    occurred_at: UtcDatetime
+    recorded_at: UtcDatetime | None = None
+    source: Source
+
+    @property
+    def business_time(self) -> datetime:
+        return self.occurred_at
+
+
+class ShipmentRecorded(Envelope):
+    """Sell-in: the vendor shipped to a distributor. Negative quantity = return to vendor."""
+
+    event_type: Literal["ShipmentRecorded"] = "ShipmentRecorded"
+    shipment_id: Id
+    distributor_id: Id
+    sku: Id
+    quantity: StrictInt
+    unit: Id | None = None
+    unit_price: Money
+    currency: Currency
+    shipped_at: UtcDatetime
+
+    @property
+    def business_time(self) -> datetime:
+        return self.shipped_at
+
+
+class SaleReported(Envelope):
+    """Sell-through: one POS line. Negative quantity = return from a reseller."""
+
+    event_type: Literal["SaleReported"] = "SaleReported"
+    distributor_id: Id
+    transaction_id: Id
+    reseller_id: Id
+    end_customer: Id | None = None
+    sku: Id
+    quantity: StrictInt
+    unit: Id | None = None
+    unit_price: Money
+    currency: Currency
+    sold_at: UtcDatetime
+    report_id: Id | None = None
+
+    @property
+    def business_time(self) -> datetime:
+        return self.sold_at
+
+
+class InventoryCounted(Envelope):
+    """A distributor-reported physical count (EDI 852-like)."""
+
+    event_type: Literal["InventoryCounted"] = "InventoryCounted"
+    distributor_id: Id
+    sku: Id
+    on_hand: StrictInt
+    unit: Id | None = None
+    counted_at: UtcDatetime
+
+    @property
+    def business_time(self) -> datetime:
+        return self.counted_at
+
+
+class PriceChanged(Envelope):
+    """A list price, or a special price authorization for one distributor (and reseller)."""
+
+    event_type: Literal["PriceChanged"] = "PriceChanged"
+    sku: Id
+    distributor_cost: Money
+    floor_price: Money
+    currency: Currency
+    effective_from: UtcDatetime
+    distributor_id: Id | None = None
+    reseller_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _reseller_needs_distributor(self) -> PriceChanged:
+        if self.reseller_id is not None and self.distributor_id is None:
+            raise ValueError("a reseller-specific price needs its distributor_id")
+        return self
+
+    @property
+    def business_time(self) -> datetime:
+        return self.effective_from
+
+
+class Tier(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threshold: Money
+    rate: Money
+
+
+class RebateProgramDefined(Envelope):
+    """The terms of a volume purchase agreement."""
+
+    event_type: Literal["RebateProgramDefined"] = "RebateProgramDefined"
+    program_id: Id
+    distributor_ids: list[Id] | Literal["all"]
+    basis: Literal["sell_in", "sell_through"]
+    measure: Literal["units", "revenue"]
+    period: Literal["quarter", "year"]
+    tiers: Annotated[list[Tier], Field(min_length=1)]
+    tier_mode: Literal["retroactive", "incremental"]
+    minimum_commitment: Money | None = None
+    growth_baseline: Money | None = None
+    skus: list[Id] | Literal["all"] = "all"
+    currency: Currency
+
+
+class ResellerOnboarded(Envelope):
+    event_type: Literal["ResellerOnboarded"] = "ResellerOnboarded"
+    distributor_id: Id
+    reseller_id: Id
+    name: Annotated[str, Field(min_length=1, max_length=256)]
+    onboarded_at: UtcDatetime
+
+    @property
+    def business_time(self) -> datetime:
+        return self.onboarded_at
+
+
+class ProductIdentifiers(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    upc: Id | None = None
+    vendor_part: Id | None = None
+    manufacturer_part: Id | None = None
+
+
+class ProductDefined(Envelope):
+    """A SKU, its base unit, unit conversions (e.g. CA = 12 EA) and identifiers."""
+
+    event_type: Literal["ProductDefined"] = "ProductDefined"
+    sku: Id
+    description: Annotated[str, Field(max_length=512)] = ""
+    base_unit: Id
+    unit_conversions: dict[Id, Annotated[StrictInt, Field(gt=0)]] = Field(default_factory=dict)
+    identifiers: ProductIdentifiers = Field(default_factory=ProductIdentifiers)
+
+
+class ReportSubmitted(Envelope):
+    """One submitted sell-through report; drives compliance."""
+
+    event_type: Literal["ReportSubmitted"] = "ReportSubmitted"
+    distributor_id: Id
+    report_id: Id
+    period_start: date
+    period_end: date
+    line_count: Annotated[StrictInt, Field(ge=0)]
+    submitted_at: UtcDatetime
+    replaces_report_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _period_ordered(self) -> ReportSubmitted:
+        if self.period_end < self.period_start:
+            raise ValueError("period_end is before period_start")
+        return self
+
+    @property
+    def business_time(self) -> datetime:
+        return self.submitted_at
+
+
+Event = Annotated[
+    ShipmentRecorded
+    | SaleReported
+    | InventoryCounted
+    | PriceChanged
+    | RebateProgramDefined
+    | ResellerOnboarded
+    | ProductDefined
+    | ReportSubmitted,
+    Field(discriminator="event_type"),
+]
+
+EVENT_TYPES: tuple[type[Envelope], ...] = (
+    ShipmentRecorded,
+    SaleReported,
+    InventoryCounted,
+    PriceChanged,
+    RebateProgramDefined,
+    ResellerOnboarded,
+    ProductDefined,
+    ReportSubmitted,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "SCHEMA_VERSION",
+    "Envelope",
+    "Event",
+    "InventoryCounted",
+    "PriceChanged",
+    "ProductDefined",
+    "RebateProgramDefined",
+    "ReportSubmitted",
+    "ResellerOnboarded",
+    "SaleReported",
+    "ShipmentRecorded",
+    "Tier",
+]

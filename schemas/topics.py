@@ -1,0 +1,38 @@
+"""Topic names and partitioning keys: part of the wire contract for producers."""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: logical topic -> event types it carries
+RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
+    "shipments": ("ShipmentRecorded",),
+    "sales": ("SaleReported",),
+    "inventory": ("InventoryCounted",),
+    "prices": ("PriceChanged",),
+    "programs": ("RebateProgramDefined",),
+    "resellers": ("ResellerOnboarded",),
+    "products": ("ProductDefined",),
+    "reports": ("ReportSubmitted",),
+}
+DEAD_LETTER_TOPIC: Final = "deadletters"
+
+#: event type -> the field whose value is the message key
+KEY_FIELD: Final[dict[str, str]] = {
+    "ShipmentRecorded": "distributor_id",
+    "SaleReported": "distributor_id",
+    "InventoryCounted": "distributor_id",
+    "ResellerOnboarded": "distributor_id",
+    "ReportSubmitted": "distributor_id",
+    "PriceChanged": "sku",
+    "ProductDefined": "sku",
+    "RebateProgramDefined": "program_id",
+}
+
+TOPIC_OF: Final[dict[str, str]] = {
+    event_type: topic for topic, types in RAW_TOPICS.items() for event_type in types
+}
+
+
+def topic_name(prefix: str, logical: str) -> str:
+    return f"{prefix}.{logical}" if prefix else logical
