@@ -103,7 +103,7 @@ ensure_traversable() {
 
 ensure_cluster() {
   if [ -f "$DATA/PG_VERSION" ]; then
-    [ "$(id -u)" -ne 0 ] || chown -R "$PG_OS_USER:" "$DATA"
+    [ "$(id -u)" -ne 0 ] || chown "$PG_OS_USER:" "$DATA"
     return 0
   fi
   if [ -d "$DATA" ] && [ -n "$(ls -A "$DATA")" ]; then

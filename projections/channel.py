@@ -7,6 +7,7 @@ stores and the same audit facts, in a Faust worker, the embedded runner or a rep
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from domain.identity import content_fingerprint, idempotency_key
 from projections.dedup import Verdict, classify, entry_for
@@ -20,9 +21,12 @@ from projections.quality import (
     record_verdict,
 )
 from projections.stores import ChannelStores
+from schemas.codec import InvalidEvent, decode_event
 from schemas.events import Envelope, InventoryCounted, SaleReported, ShipmentRecorded
+from schemas.topics import KEY_FIELD
 
 CONFLICTING_DUPLICATE = "conflicting_duplicate"
+WRONG_KEY = "wrong_message_key"
 
 AuditFact = Reconciliation
 
@@ -34,6 +38,8 @@ class Outcome:
     verdict: Verdict | None
     dead_letter_reason: str | None = None
     facts: tuple[AuditFact, ...] = field(default=())
+    detail: str | None = None
+    event: Envelope | None = None
 
 
 def inventory_key(distributor_id: str, sku: str) -> str:
@@ -43,6 +49,40 @@ def inventory_key(distributor_id: str, sku: str) -> str:
 def distributor_of(event: Envelope) -> str | None:
     distributor = getattr(event, "distributor_id", None)
     return distributor if isinstance(distributor, str) else None
+
+
+def apply_raw(
+    stores: ChannelStores,
+    raw: bytes,
+    message_key: str | None,
+    position: Position | None,
+    until: datetime | None = None,
+) -> Outcome:
+    """Decode one message and apply it; anything invalid is counted and named, never dropped.
+
+    `message_key` is the Kafka key (None for files): it must be the event's routing key,
+    or the event sits in a partition whose worker does not own its state. Events dated
+    after `until` (an as-of replay) have not happened yet and are left out.
+    """
+    try:
+        event = decode_event(raw)
+    except InvalidEvent as exc:
+        reject_input(stores, exc.reason, message_key, position)
+        return Outcome(None, exc.reason, detail=exc.detail)
+    if until is not None and event.business_time > until:
+        return Outcome(None, event=event)
+    if message_key is not None:
+        expected_key = getattr(event, KEY_FIELD[event.event_type])
+        if message_key != expected_key:
+            reject_input(stores, WRONG_KEY, distributor_of(event), position)
+            field_name = KEY_FIELD[event.event_type]
+            detail = f"message key {message_key!r} is not the event's {field_name} {expected_key!r}"
+            return Outcome(None, WRONG_KEY, detail=detail, event=event)
+    outcome = apply_event(stores, event, position)
+    if outcome.verdict is Verdict.CONFLICT:
+        detail = "same idempotency key as an accepted event, different content"
+        return Outcome(outcome.verdict, outcome.dead_letter_reason, detail=detail, event=event)
+    return Outcome(outcome.verdict, facts=outcome.facts, event=event)
 
 
 def apply_event(stores: ChannelStores, event: Envelope, position: Position | None) -> Outcome:

@@ -23,6 +23,7 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
+    event_type: str
     event_id: UUID
     schema_version: Literal[1] = SCHEMA_VERSION
     occurred_at: UtcDatetime

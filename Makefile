@@ -1,0 +1,34 @@
+.PHONY: demo test unit lint format setup kafka-up kafka-down pg-up pg-down bench clean
+
+demo: setup            ## run the embedded demo (no servers needed)
+	.venv/bin/channelflow demo
+
+test:                  ## everything: install, start Kafka + PostgreSQL, lint, types, all tests
+	bash scripts/test.sh
+
+unit: setup            ## fast tests of the pure core, no servers
+	.venv/bin/python -m pytest tests/unit -q
+
+lint: setup            ## ruff lint + format check, mypy
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
+
+format: setup
+	.venv/bin/ruff format . && .venv/bin/ruff check --fix .
+
+setup:
+	bash scripts/setup.sh
+
+kafka-up:
+	bash infra/kafka.sh start
+kafka-down:
+	bash infra/kafka.sh stop
+pg-up:
+	bash infra/postgres.sh start
+pg-down:
+	bash infra/postgres.sh stop
+
+bench: setup kafka-up  ## end-to-end slice benchmark against the raw consume rate
+	.venv/bin/python bench/slice_throughput.py
+
+clean:
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache channelflow-data

@@ -1,0 +1,232 @@
+"""The `channelflow` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import orjson
+
+from schemas.codec import encode_event
+from streams.config import Settings
+from streams.embedded import EmbeddedChannel, file_inputs
+from streams.processing import Input
+from streams.timeparse import TimeParseError, parse_as_of
+
+
+class UserError(Exception):
+    """A mistake the user can fix: printed without a traceback, exit status 2."""
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        kafka_bootstrap=getattr(args, "kafka", None),
+        topic_prefix=getattr(args, "prefix", None),
+        partitions=getattr(args, "partitions", None),
+        eventstore_url=getattr(args, "eventstore", None),
+        web_host=getattr(args, "host", None),
+        web_port=getattr(args, "port", None),
+    )
+
+
+def _print_json(document: object) -> None:
+    sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    sys.stdout.flush()
+
+
+def _progress(inputs: Iterator[Input], label: str) -> Iterator[Input]:
+    """Pass inputs through, reporting count and rate on stderr every second."""
+    started = last = time.monotonic()
+    count = 0
+    for item in inputs:
+        count += 1
+        yield item
+        now = time.monotonic()
+        if now - last >= 1.0:
+            last = now
+            rate = count / (now - started)
+            print(f"\r{label}: {count:,} events, {rate:,.0f} events/s", end="", file=sys.stderr)
+    if last != started:
+        print(file=sys.stderr)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from streams.generator import generate_channel, malformed_lines
+
+    channel = EmbeddedChannel(args.eventstore or "sqlite:///:memory:")
+    channel.feed_events(generate_channel(seed=args.seed, weeks=args.weeks), source="demo")
+    channel.feed(Input(raw, None, "demo") for raw, _ in malformed_lines())
+    if args.once:
+        _print_json(channel.snapshot())
+        return 0
+    settings = _settings(args)
+    from aiohttp import web
+
+    from streams.web import make_web_app
+
+    print(f"channelflow demo: http://{settings.web_host}:{settings.web_port}/  (Ctrl-C stops)")
+    web.run_app(
+        make_web_app(lambda: channel.stores, "embedded demo"),
+        host=settings.web_host,
+        port=settings.web_port,
+        print=None,
+    )
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    path = Path(args.events)
+    if not path.is_file():
+        raise UserError(f"no such events file: {path}")
+    until = _as_of(args.as_of)
+    channel = EmbeddedChannel()
+    channel.feed(_progress(file_inputs(path), "replay"), until=until)
+    for letter in channel.dead_letters:
+        print(f"{path}:{letter.offset}: {letter.reason}: {letter.detail}", file=sys.stderr)
+    _print_json(channel.snapshot(until))
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from streams.generator import generate_channel, generate_sales
+
+    events = (
+        generate_sales(args.sales, seed=args.seed)
+        if args.sales
+        else generate_channel(seed=args.seed, weeks=args.weeks)
+    )
+    with Path(args.out).open("wb") as handle:
+        for event in events:
+            handle.write(encode_event(event) + b"\n")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from schemas.codec import InvalidEvent, decode_event
+    from streams.kafka_io import ensure_topics, publish_events
+
+    path = Path(args.events)
+    if not path.is_file():
+        raise UserError(f"no such events file: {path}")
+    events = []
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                events.append(decode_event(line))
+            except InvalidEvent as exc:
+                raise UserError(f"{path}:{number}: {exc}") from None
+    settings = _settings(args)
+
+    async def run() -> int:
+        await ensure_topics(settings)
+        return await publish_events(settings, events)
+
+    sent = asyncio.run(run())
+    print(f"published {sent:,} events to {settings.kafka_bootstrap}", file=sys.stderr)
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from streams.kafka_io import ensure_topics
+
+    asyncio.run(ensure_topics(_settings(args)))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from streams.kafka_io import ensure_topics
+    from streams.worker import build_worker
+
+    settings = _settings(args)
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    asyncio.run(ensure_topics(settings))
+    app = build_worker(settings)
+    app.finalize()
+    worker = app.Worker(loglevel=args.loglevel, quiet=True)
+    worker.execute_from_commandline()
+    return 0
+
+
+def _as_of(text: str | None) -> object:
+    if text is None:
+        return None
+    try:
+        return parse_as_of(text)
+    except TimeParseError as exc:
+        raise UserError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="channelflow",
+        description="Event-sourced distributor management for two-tier sales channels.",
+        epilog="Settings also come from CHANNELFLOW_* environment variables (see README).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def kafka_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--kafka", help="bootstrap servers (CHANNELFLOW_KAFKA_BOOTSTRAP)")
+        p.add_argument("--prefix", help="topic name prefix (CHANNELFLOW_TOPIC_PREFIX)")
+        p.add_argument("--partitions", type=int, help="partitions of new topics")
+
+    demo = sub.add_parser("demo", help="run the embedded demo (no servers needed)")
+    demo.add_argument("--once", action="store_true", help="print the snapshot and exit")
+    demo.add_argument("--seed", type=int, default=7, help="random seed of the generated channel")
+    demo.add_argument("--weeks", type=int, default=6, help="weeks of activity to generate")
+    demo.add_argument("--host", help="HTTP host (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, help="HTTP port (default 6066)")
+    demo.add_argument("--eventstore", help="event store URL (default in-memory SQLite)")
+    demo.set_defaults(func=cmd_demo)
+
+    worker = sub.add_parser("worker", help="run a Faust worker on the Kafka topics")
+    kafka_flags(worker)
+    worker.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
+    worker.add_argument("--host", help="HTTP host (CHANNELFLOW_WEB_HOST)")
+    worker.add_argument("--port", type=int, help="HTTP port (CHANNELFLOW_WEB_PORT)")
+    worker.add_argument("--loglevel", default="warning", help="log level (default warning)")
+    worker.set_defaults(func=cmd_worker)
+
+    replay = sub.add_parser("replay", help="recompute the snapshot from a JSON Lines event file")
+    replay.add_argument("--events", required=True, help="JSON Lines file, one event per line")
+    replay.add_argument("--as-of", help="business date (2026-09-30) or datetime with timezone")
+    replay.set_defaults(func=cmd_replay)
+
+    generate = sub.add_parser("generate", help="write a generated channel as JSON Lines")
+    generate.add_argument("--out", required=True, help="output file")
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--weeks", type=int, default=6)
+    generate.add_argument("--sales", type=int, help="only this many sale lines (for load tests)")
+    generate.set_defaults(func=cmd_generate)
+
+    publish = sub.add_parser("publish", help="publish a JSON Lines event file to the raw topics")
+    publish.add_argument("--events", required=True, help="JSON Lines file, one event per line")
+    kafka_flags(publish)
+    publish.set_defaults(func=cmd_publish)
+
+    topics = sub.add_parser("topics", help="create the raw and dead-letter topics")
+    kafka_flags(topics)
+    topics.set_defaults(func=cmd_topics)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except UserError as exc:
+        print(f"channelflow: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Kafka plumbing for the CLI and tests: create the raw topics, publish events keyed correctly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from schemas.codec import encode_event
+from schemas.events import Envelope
+from schemas.topics import DEAD_LETTER_TOPIC, KEY_FIELD, RAW_TOPICS, TOPIC_OF, topic_name
+from streams.config import Settings
+
+#: Raw topics keep every event forever: auditors replay them.
+RAW_TOPIC_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete"}
+
+
+async def ensure_topics(settings: Settings) -> None:
+    """Create the raw and dead-letter topics (idempotent), all with the same partition count."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        names = [topic_name(settings.topic_prefix, t) for t in (*RAW_TOPICS, DEAD_LETTER_TOPIC)]
+        missing = [
+            NewTopic(name, settings.partitions, 1, topic_configs=RAW_TOPIC_CONFIG)
+            for name in names
+            if name not in existing
+        ]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # created concurrently by another worker
+    finally:
+        await admin.close()
+
+
+def routing(settings: Settings, event: Envelope) -> tuple[str, bytes]:
+    """The topic and message key an event must be published with."""
+    topic = topic_name(settings.topic_prefix, TOPIC_OF[event.event_type])
+    key = str(getattr(event, KEY_FIELD[event.event_type]))
+    return topic, key.encode()
+
+
+def start_producer(settings: Settings) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=20,
+        max_batch_size=512 * 1024,
+    )
+
+
+async def publish_events(settings: Settings, events: Iterable[Envelope]) -> int:
+    """Publish events to their raw topics, keyed for partitioning; returns the count."""
+    producer = start_producer(settings)
+    await producer.start()
+    sent = 0
+    try:
+        pending = []
+        for event in events:
+            topic, key = routing(settings, event)
+            pending.append(await producer.send(topic, encode_event(event), key=key))
+            sent += 1
+            if len(pending) >= 10_000:
+                for future in pending:
+                    await future
+                pending.clear()
+        for future in pending:
+            await future
+    finally:
+        await producer.stop()
+    return sent

@@ -1,0 +1,36 @@
+"""Prometheus metrics, with conventional names."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+EVENTS_CONSUMED = Counter(
+    "channelflow_events_consumed_total",
+    "Inputs taken from a source, by topic, event type and verdict.",
+    ["topic", "event_type", "verdict"],
+    registry=REGISTRY,
+)
+DEAD_LETTERS = Counter(
+    "channelflow_dead_letters_total",
+    "Inputs sent to the dead-letter topic, by reason.",
+    ["reason"],
+    registry=REGISTRY,
+)
+AUDIT_RECORDS = Counter(
+    "channelflow_audit_records_total",
+    "Audit facts newly recorded in the event store, by kind.",
+    ["kind"],
+    registry=REGISTRY,
+)
+BATCH_SECONDS = Histogram(
+    "channelflow_batch_processing_seconds",
+    "Time to apply one batch of inputs to the projections.",
+    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+    registry=REGISTRY,
+)
+
+
+def exposition() -> bytes:
+    return generate_latest(REGISTRY)

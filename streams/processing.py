@@ -1,0 +1,86 @@
+"""One batch of raw inputs through the channel projection; shared by every runner.
+
+The runner supplies the stores and persists what comes back (audit facts to the event
+store, dead letters to their topic or list); this module decides nothing of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from infra.eventstore import AuditLog
+from projections.channel import AuditFact, apply_raw
+from projections.positions import Position
+from projections.stores import ChannelStores
+from schemas.deadletter import DeadLetter
+from streams import metrics
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """A raw message and where it came from (Kafka topic/partition/offset, or file/line)."""
+
+    raw: bytes
+    key: str | None
+    source: str
+    partition: int | None = None
+    offset: int | None = None
+
+    @property
+    def position(self) -> Position | None:
+        if self.partition is None or self.offset is None:
+            return None
+        return Position(f"{self.source}:{self.partition}", self.offset)
+
+
+@dataclass
+class BatchResult:
+    facts: list[AuditFact] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    applied: int = 0
+
+
+def process_batch(
+    stores: ChannelStores,
+    inputs: Iterable[Input],
+    until: datetime | None = None,
+    before_each: Callable[[Input], None] | None = None,
+) -> BatchResult:
+    result = BatchResult()
+    now = datetime.now(UTC)
+    for item in inputs:
+        if before_each is not None:
+            before_each(item)
+        outcome = apply_raw(stores, item.raw, item.key, item.position, until)
+        event_type = outcome.event.event_type if outcome.event is not None else "unknown"
+        verdict = outcome.verdict.value if outcome.verdict else (outcome.dead_letter_reason or "skipped")
+        metrics.EVENTS_CONSUMED.labels(item.source, event_type, verdict).inc()
+        result.applied += 1
+        result.facts.extend(outcome.facts)
+        if outcome.dead_letter_reason is not None:
+            metrics.DEAD_LETTERS.labels(outcome.dead_letter_reason).inc()
+            result.dead_letters.append(
+                DeadLetter.of(
+                    item.raw,
+                    outcome.dead_letter_reason,
+                    outcome.detail or outcome.dead_letter_reason,
+                    item.source,
+                    now,
+                    item.partition,
+                    item.offset,
+                    item.key,
+                )
+            )
+    return result
+
+
+def record_facts(audit: AuditLog, facts: Iterable[AuditFact]) -> int:
+    """Record audit facts idempotently; returns how many were new."""
+    new = 0
+    for fact in facts:
+        if audit.record_reconciliation(fact):
+            metrics.AUDIT_RECORDS.labels("reconciliation").inc()
+            new += 1
+    return new

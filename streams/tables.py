@@ -1,0 +1,73 @@
+"""Faust tables behind the projections' key-value interface.
+
+`PartitionedTable` writes each key's changelog to the partition of the input that changed
+it (every key is owned by one distributor, hence one partition), so a batch that mixes
+partitions still keeps table partitions co-partitioned with the raw topics.
+`TableStore` decodes a value once per batch and writes each changed key once per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, TypeVar
+
+import faust
+import orjson
+
+V = TypeVar("V")
+
+
+class PartitionedTable(faust.Table):  # type: ignore[misc]
+    _write_partition: int | None = None
+
+    def partition_for_key(self, key: Any) -> int | None:
+        if self._write_partition is not None:
+            return self._write_partition
+        return super().partition_for_key(key)  # type: ignore[no-any-return]
+
+    def put_in_partition(self, key: str, value: bytes, partition: int) -> None:
+        self._write_partition = partition
+        try:
+            self[key] = value
+        finally:
+            self._write_partition = None
+
+
+class TableStore(Generic[V]):
+    def __init__(
+        self,
+        table: PartitionedTable,
+        decode: Callable[[Any], V],
+        encode: Callable[[V], Any],
+    ) -> None:
+        self.table = table
+        self._decode = decode
+        self._encode = encode
+        self._cache: dict[str, V | None] = {}
+        self._dirty: dict[str, int] = {}
+        self.partition = 0  # partition of the input being applied
+
+    def get(self, key: str) -> V | None:
+        if key in self._cache:
+            return self._cache[key]
+        raw = self.table.get(key)
+        value = None if raw is None else self._decode(orjson.loads(raw))
+        self._cache[key] = value
+        return value
+
+    def put(self, key: str, value: V) -> None:
+        self._cache[key] = value
+        self._dirty[key] = self.partition
+
+    def values(self) -> Iterable[V]:
+        for raw in list(self.table.values()):
+            yield self._decode(orjson.loads(raw))
+
+    def flush(self) -> int:
+        """Write each changed key once; returns the number written."""
+        for key, partition in self._dirty.items():
+            self.table.put_in_partition(key, orjson.dumps(self._encode(self._cache[key])), partition)
+        written = len(self._dirty)
+        self._dirty.clear()
+        self._cache.clear()
+        return written

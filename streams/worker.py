@@ -1,0 +1,131 @@
+"""The Faust worker: raw topics -> the channel projection -> changelog-backed tables.
+
+Delivery is at-least-once; the effect is exactly-once because every table value carries
+the source positions it applied (see projections/positions.py), audit facts are recorded
+idempotently *before* the table writes, and dead letters are sent before offsets commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import faust
+from aiohttp import web
+
+from infra.eventstore import AuditLog, open_audit_log
+from projections.dedup import SeenEntry
+from projections.inventory import InventoryState
+from projections.quality import DeadLetterCount, QualityState
+from projections.stores import ChannelStores
+from schemas.topics import DEAD_LETTER_TOPIC, topic_name
+from streams import metrics
+from streams.config import Settings
+from streams.processing import Input, process_batch, record_facts
+from streams.tables import PartitionedTable, TableStore
+from streams.web import make_web_app
+
+log = logging.getLogger("channelflow.worker")
+
+#: The raw topics whose events the channel projection consumes today.
+CONSUMED_TOPICS = ("shipments", "sales", "inventory")
+
+
+class WorkerStores(ChannelStores):
+    """ChannelStores over Faust tables, flushed once per batch."""
+
+    def __init__(self, app: faust.App, settings: Settings) -> None:
+        def table(name: str) -> PartitionedTable:
+            created = PartitionedTable(
+                app=app,
+                name=name,
+                partitions=settings.partitions,
+                key_type=str,
+                value_type=bytes,
+                beacon=app.tables.beacon,
+            )
+            return app.tables.add(created)  # type: ignore[no-any-return]
+
+        self.tables = [
+            TableStore(table("seen"), SeenEntry.from_json, SeenEntry.to_json),
+            TableStore(table("inventory"), InventoryState.from_json, InventoryState.to_json),
+            TableStore(table("quality"), QualityState.from_json, QualityState.to_json),
+            TableStore(table("dead_letters"), DeadLetterCount.from_json, DeadLetterCount.to_json),
+        ]
+        super().__init__(*self.tables)
+
+    def route_to(self, item: Input) -> None:
+        for store in self.tables:
+            store.partition = item.partition or 0
+
+    def flush(self) -> int:
+        return sum(store.flush() for store in self.tables)
+
+
+def _key(raw_key: Any) -> str | None:
+    if raw_key is None:
+        return None
+    return raw_key.decode("utf-8", "replace") if isinstance(raw_key, bytes) else str(raw_key)
+
+
+def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App:
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store="memory://",
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        web_enabled=False,
+        producer_acks=-1,
+        stream_wait_empty=False,
+        broker_commit_interval=1.0,
+        table_standby_replicas=0,
+        datadir=f"{settings.data_dir}/{settings.app_id}",
+    )
+    raw_topics = app.topic(
+        *(topic_name(settings.topic_prefix, name) for name in CONSUMED_TOPICS),
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    dead_letter_topic = app.topic(
+        topic_name(settings.topic_prefix, DEAD_LETTER_TOPIC),
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    stores = WorkerStores(app, settings)
+    audit_log = audit or open_audit_log(settings.eventstore_url)
+
+    @app.agent(raw_topics)
+    async def project(stream: Any) -> None:
+        loop = asyncio.get_running_loop()
+        async for events in stream.take_events(settings.batch_size, settings.batch_seconds):
+            with metrics.BATCH_SECONDS.time():
+                inputs = [
+                    Input(
+                        ev.message.value,
+                        _key(ev.message.key),
+                        ev.message.topic,
+                        ev.message.partition,
+                        ev.message.offset,
+                    )
+                    for ev in events
+                ]
+                result = process_batch(stores, inputs, before_each=stores.route_to)
+                if result.facts:
+                    await loop.run_in_executor(None, record_facts, audit_log, result.facts)
+                for letter in result.dead_letters:
+                    await dead_letter_topic.send(
+                        key=(letter.key or "").encode(), value=letter.model_dump_json().encode()
+                    )
+                stores.flush()
+
+    @app.task
+    async def serve_http() -> None:
+        runner = web.AppRunner(make_web_app(lambda: stores, "kafka"))
+        await runner.setup()
+        await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+        log.info("HTTP API on http://%s:%s/", settings.web_host, settings.web_port)
+
+    return app
