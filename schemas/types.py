@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints, WithJsonSchema
 
 #: A business identifier: non-empty, no surrounding whitespace, no "|" (used in keys).
 Id = Annotated[
@@ -34,7 +34,20 @@ def _finite_money(value: Decimal) -> Decimal:
 
 
 #: Money amount: Decimal, never float; the currency is a sibling field.
-Money = Annotated[Decimal, BeforeValidator(_reject_float), AfterValidator(_finite_money)]
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_reject_float),
+    AfterValidator(_finite_money),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^-?\d+(\.\d{1,6})?$"},
+                {"type": "integer"},
+            ],
+            "description": "decimal amount as a string (e.g. \"12.50\"), never a float",
+        }
+    ),
+]
 
 
 def _to_utc(value: datetime) -> datetime:

@@ -1,0 +1,168 @@
+"""Fixtures for tests on the real Kafka broker and PostgreSQL server.
+
+Both are started by the README's test command (scripts/test.sh); a missing server is
+a test failure with a hint, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import urllib.request
+
+from streams.config import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _reachable(host_port: str) -> bool:
+    host, port = host_port.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    bootstrap = os.environ.get("CHANNELFLOW_TEST_KAFKA", "127.0.0.1:9092")
+    if not _reachable(bootstrap):
+        pytest.fail(f"Kafka is not reachable at {bootstrap}: run `bash infra/kafka.sh start`")
+    return bootstrap
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> str:
+    dsn = os.environ.get(
+        "CHANNELFLOW_TEST_PG_DSN", "postgresql://channelflow:channelflow@127.0.0.1:5433/channelflow_test"
+    )
+    host_port = dsn.split("@", 1)[1].split("/", 1)[0]
+    if not _reachable(host_port):
+        pytest.fail(f"PostgreSQL is not reachable at {host_port}: run `bash infra/postgres.sh start`")
+    return dsn
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def settings(kafka_bootstrap: str, tmp_path: Path) -> Settings:
+    """Settings isolated per test: own topics, consumer group, port, data dir, event store."""
+    tag = f"t{uuid.uuid4().hex[:10]}"
+    return Settings(
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=tag,
+        app_id=tag,
+        partitions=4,
+        web_port=free_port(),
+        data_dir=str(tmp_path / "data"),
+        eventstore_url=f"sqlite:///{tmp_path / 'audit.db'}",
+    )
+
+
+def http_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return orjson.loads(response.read())
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as exc:  # server not up yet, etc.
+            last_error = exc
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
+
+
+class WorkerProcess:
+    """A `channelflow worker` subprocess with test settings."""
+
+    def __init__(self, settings: Settings, log_path: Path) -> None:
+        self.settings = settings
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.web_port}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        s = self.settings
+        env.update(
+            CHANNELFLOW_KAFKA_BOOTSTRAP=s.kafka_bootstrap,
+            CHANNELFLOW_TOPIC_PREFIX=s.topic_prefix,
+            CHANNELFLOW_APP_ID=s.app_id,
+            CHANNELFLOW_PARTITIONS=str(s.partitions),
+            CHANNELFLOW_WEB_PORT=str(s.web_port),
+            CHANNELFLOW_DATA_DIR=s.data_dir,
+            CHANNELFLOW_EVENTSTORE_URL=s.eventstore_url,
+        )
+        return env
+
+    def start(self) -> WorkerProcess:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "info"],
+            cwd=REPO,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(lambda: http_json(f"{self.url}/health"), 60, "the worker's /health")
+        return self
+
+    def get(self, path: str) -> Any:
+        return http_json(f"{self.url}{path}")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(30)
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture
+def worker_factory(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    started: list[WorkerProcess] = []
+
+    def make(**overrides: Any) -> WorkerProcess:
+        worker_settings = dataclasses.replace(settings, **overrides)
+        worker = WorkerProcess(worker_settings, tmp_path / f"worker{len(started)}.log")
+        started.append(worker)
+        return worker
+
+    yield make
+    for worker in started:
+        worker.kill()
