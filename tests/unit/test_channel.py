@@ -47,7 +47,9 @@ def sale(n: int, txn: str = "T1", quantity: int = 3, **changes: Any) -> SaleRepo
     return SaleReported(**fields)
 
 
-def shipment(n: int, shipment_id: str = "SH1", quantity: int = 10, **changes: Any) -> ShipmentRecorded:
+def shipment(
+    n: int, shipment_id: str = "SH1", quantity: int = 10, **changes: Any
+) -> ShipmentRecorded:
     fields: dict[str, Any] = {
         "event_id": uid(n),
         "occurred_at": T0 - timedelta(hours=2),
@@ -278,7 +280,7 @@ def _mixed_with_positions() -> list[tuple[Envelope, Position]]:
     out = []
     for event in events:
         source = {"ShipmentRecorded": SHIPMENTS, "SaleReported": SALES}.get(
-            event.event_type,  # type: ignore[attr-defined]
+            event.event_type,
             COUNTS,
         )
         out.append((event, Position(source, offsets[source])))
@@ -399,5 +401,7 @@ def test_redelivered_duplicate_is_not_counted_again() -> None:
 )
 def test_resend_with_an_equal_price_written_differently_is_a_duplicate() -> None:
     stores = ChannelStores()
-    outcomes = run(stores, sale(1, unit_price=Decimal("12.50")), sale(2, unit_price=Decimal("12.5")))
+    outcomes = run(
+        stores, sale(1, unit_price=Decimal("12.50")), sale(2, unit_price=Decimal("12.5"))
+    )
     assert outcomes[1].verdict is Verdict.DUPLICATE

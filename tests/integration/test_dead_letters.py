@@ -1,0 +1,107 @@
+"""Malformed messages land in the dead-letter topic with their reason and original bytes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from schemas.codec import encode_event
+from schemas.deadletter import DeadLetter
+from schemas.events import SaleReported
+from schemas.topics import topic_name
+from streams.kafka_io import ensure_topics
+from tests.integration.conftest import wait_until
+
+pytestmark = pytest.mark.kafka
+
+
+def _sale(distributor: str, transaction: str) -> SaleReported:
+    at = datetime(2026, 7, 7, 10, tzinfo=UTC)
+    return SaleReported(
+        event_id=uuid.uuid4(),
+        occurred_at=at,
+        source="kafka",
+        distributor_id=distributor,
+        transaction_id=transaction,
+        reseller_id="R1",
+        sku="SKU-1",
+        quantity=2,
+        unit_price=Decimal("10.00"),
+        currency="USD",
+        sold_at=at,
+    )
+
+
+async def _produce(
+    bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]
+) -> list[tuple[int, int]]:
+    """Send in order; returns each message's (partition, offset)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        sent = [await producer.send_and_wait(topic, value, key=key) for key, value in messages]
+    finally:
+        await producer.stop()
+    return [(meta.partition, meta.offset) for meta in sent]
+
+
+async def _consume(bootstrap: str, topic: str, count: int) -> list[DeadLetter]:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    letters: list[DeadLetter] = []
+    try:
+        async with asyncio.timeout(60):
+            while len(letters) < count:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    letters.extend(DeadLetter.model_validate_json(r.value) for r in records)
+    finally:
+        await consumer.stop()
+    return letters
+
+
+def test_malformed_messages_are_dead_lettered_and_the_agent_keeps_going(settings, worker_factory):
+    sales_topic = topic_name(settings.topic_prefix, "sales")
+    good = _sale("D-OK", "T-1")
+    float_money = orjson.loads(encode_event(_sale("D-BAD", "T-2")))
+    float_money["unit_price"] = 10.5
+    bad_messages = [
+        (b"D-BAD", b'{"event_type": "SaleReported", "quantity": '),  # truncated JSON
+        (b"D-BAD", orjson.dumps(float_money)),  # schema violation
+        (b"D-OTHER", encode_event(_sale("D-BAD", "T-3"))),  # keyed to the wrong partition
+    ]
+    asyncio.run(ensure_topics(settings))
+    worker = worker_factory().start()
+    positions = asyncio.run(
+        _produce(settings.kafka_bootstrap, sales_topic, [*bad_messages, (b"D-OK", encode_event(good))])
+    )
+
+    quality = wait_until(
+        lambda: {r["distributor_id"]: r for r in worker.get("/api/quality")["rows"]}.get("D-OK"),
+        60,
+        "the valid sale after the bad ones",
+    )
+    assert quality["accepted"] == 1
+
+    letters = asyncio.run(
+        _consume(settings.kafka_bootstrap, topic_name(settings.topic_prefix, "deadletters"), 3)
+    )
+    by_reason = {letter.reason: letter for letter in letters}
+    assert set(by_reason) == {"invalid_json", "schema_violation", "wrong_message_key"}
+    assert by_reason["invalid_json"].original == bad_messages[0][1]
+    assert by_reason["schema_violation"].original == bad_messages[1][1]
+    assert "unit_price" in by_reason["schema_violation"].detail
+    assert "float" in by_reason["schema_violation"].detail
+    assert all(letter.source == sales_topic for letter in letters)
+    assert [(by_reason[r].partition, by_reason[r].offset) for r in
+            ("invalid_json", "schema_violation", "wrong_message_key")] == positions[:3]
+
+    counts = {row["reason"]: row["count"] for row in worker.get("/api/dead-letters")["rows"]}
+    assert counts == {"invalid_json": 1, "schema_violation": 1, "wrong_message_key": 1}

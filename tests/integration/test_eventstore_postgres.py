@@ -1,0 +1,84 @@
+"""The audit event store on the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from domain.audit import InventoryReconciliation
+from infra.eventstore import open_audit_log
+from projections.inventory import Reconciliation
+from schemas.events import InventoryCounted, ShipmentRecorded
+from tests.integration.conftest import wait_until
+from tests.integration.helpers import publish
+
+pytestmark = pytest.mark.postgres
+
+EVENTS_TABLE = "channelflow_audit_events"
+
+
+def _stored_events(dsn: str, aggregate_id: uuid.UUID) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            f"SELECT count(*) FROM {EVENTS_TABLE} WHERE originator_id = %s", (aggregate_id,)
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_reconciliation_round_trips_and_is_recorded_once(pg_dsn):
+    audit = open_audit_log(pg_dsn)
+    distributor = f"D-{uuid.uuid4().hex[:8]}"
+    counted_at = datetime(2026, 7, 12, 23, tzinfo=UTC)
+    fact = Reconciliation(distributor, "SKU-9", counted_at, 95, 100, -5, False)
+
+    assert audit.record_reconciliation(fact) is True
+    assert audit.record_reconciliation(fact) is False  # same business key: no-op
+    assert open_audit_log(pg_dsn).record_reconciliation(fact) is False  # also from a new process
+
+    stored = open_audit_log(pg_dsn).reconciliation(distributor, "SKU-9", counted_at)
+    assert (stored.on_hand, stored.expected, stored.variance) == (95, 100, -5)
+    assert stored.counted_at == counted_at
+    assert _stored_events(pg_dsn, InventoryReconciliation.create_id(distributor, "SKU-9", counted_at)) == 1
+
+
+@pytest.mark.kafka
+def test_a_count_through_kafka_records_one_reconciliation_even_after_restart(
+    settings, worker_factory, pg_dsn
+):
+    distributor = f"D-{uuid.uuid4().hex[:8]}"
+    shipped_at = datetime(2026, 7, 6, 9, tzinfo=UTC)
+    counted_at = shipped_at + timedelta(days=6)
+    shipment = ShipmentRecorded(
+        event_id=uuid.uuid4(), occurred_at=shipped_at, source="erp", shipment_id="SH-1",
+        distributor_id=distributor, sku="SKU-1", quantity=120, unit_price=Decimal("4.00"),
+        currency="USD", shipped_at=shipped_at,
+    )
+    count = InventoryCounted(
+        event_id=uuid.uuid4(), occurred_at=counted_at, source="edi852",
+        distributor_id=distributor, sku="SKU-1", on_hand=117, counted_at=counted_at,
+    )
+    aggregate_id = InventoryReconciliation.create_id(distributor, "SKU-1", counted_at)
+
+    first = worker_factory(eventstore_url=pg_dsn).start()
+    publish(settings, [shipment])
+    wait_until(lambda: first.get(f"/api/inventory?distributor_id={distributor}")["rows"], 60, "shipment")
+    publish(settings, [count])
+    wait_until(lambda: _stored_events(pg_dsn, aggregate_id) == 1, 60, "the reconciliation in PostgreSQL")
+    first.kill()
+
+    second = worker_factory(eventstore_url=pg_dsn).start()
+    resent = count.model_copy(update={"event_id": uuid.uuid4()})  # a distributor resends its 852
+    publish(settings, [resent])
+    wait_until(
+        lambda: second.get(f"/api/quality?distributor_id={distributor}")["rows"][0]["duplicates"] == 1,
+        60,
+        "the resent count to be recognized as a duplicate",
+    )
+    assert _stored_events(pg_dsn, aggregate_id) == 1
+    stored = open_audit_log(pg_dsn).reconciliation(distributor, "SKU-1", counted_at)
+    assert (stored.on_hand, stored.expected, stored.variance) == (117, 120, -3)

@@ -1,0 +1,77 @@
+"""The command line as a user runs it: demo, replay, generate, errors without tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+from schemas.codec import encode_event
+from streams.embedded import EmbeddedChannel
+from streams.generator import generate_channel, malformed_lines
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "streams.cli", *args], cwd=REPO, capture_output=True, timeout=300
+    )
+
+
+def test_demo_once_prints_a_snapshot_of_a_realistic_channel():
+    result = run("demo", "--once")
+    assert result.returncode == 0, result.stderr.decode()
+    snapshot = orjson.loads(result.stdout)
+    assert {"inventory", "quality", "dead_letters"} <= set(snapshot)
+    distributors = {row["distributor_id"] for row in snapshot["inventory"]}
+    assert len(distributors) >= 3
+    assert len(snapshot["inventory"]) >= 3 * 10
+    assert sum(row["duplicates"] for row in snapshot["quality"]) > 0
+    assert sum(row["conflicts"] for row in snapshot["quality"]) > 0
+    assert {row["reason"] for row in snapshot["dead_letters"]} >= {"invalid_json", "schema_violation"}
+    rows = snapshot["inventory"]
+    assert rows == sorted(rows, key=lambda r: (r["distributor_id"], r["sku"]))
+
+
+def test_replay_equals_the_embedded_runner_and_reports_bad_lines(tmp_path):
+    events = generate_channel(seed=3, weeks=2)
+    path = tmp_path / "events.jsonl"
+    bad = malformed_lines()
+    lines = [encode_event(e) for e in events]
+    lines.insert(10, bad[0][0])
+    path.write_bytes(b"\n".join(lines) + b"\n")
+
+    result = run("replay", "--events", str(path))
+    assert result.returncode == 0, result.stderr.decode()
+    expected = EmbeddedChannel()
+    expected.feed_events(events)
+    replayed = orjson.loads(result.stdout)
+    assert replayed["inventory"] == orjson.loads(orjson.dumps(expected.snapshot()))["inventory"]
+    assert f"events.jsonl:11: {bad[0][1]}" in result.stderr.decode()
+    assert {row["reason"]: row["count"] for row in replayed["dead_letters"]}[bad[0][1]] == 1
+
+
+def test_replay_as_of_leaves_out_later_events(tmp_path):
+    events = generate_channel(seed=3, weeks=3)
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"".join(encode_event(e) + b"\n" for e in events))
+    full = orjson.loads(run("replay", "--events", str(path)).stdout)
+    early = orjson.loads(run("replay", "--events", str(path), "--as-of", "2026-07-12").stdout)
+    total = sum(r["sell_through"] for r in full["inventory"])
+    partial = sum(r["sell_through"] for r in early["inventory"])
+    assert 0 < partial < total
+
+
+def test_user_mistakes_get_one_line_errors_and_status_2(tmp_path):
+    missing = run("replay", "--events", str(tmp_path / "nope.jsonl"))
+    assert missing.returncode == 2
+    assert b"no such events file" in missing.stderr
+    assert b"Traceback" not in missing.stderr
+    (tmp_path / "e.jsonl").write_text("")
+    bad_date = run("replay", "--events", str(tmp_path / "e.jsonl"), "--as-of", "yesterday")
+    assert bad_date.returncode == 2
+    assert b"as-of 'yesterday'" in bad_date.stderr
+    assert run("--help").returncode == 0
