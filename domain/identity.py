@@ -23,7 +23,9 @@ _ENVELOPE_ONLY: Final = {"event_id", "recorded_at", "source", "schema_version", 
 def content_fingerprint(event: Envelope) -> str:
     """Digest of the business content: a resent line with a new envelope has the same one."""
     body = event.model_dump(mode="json", exclude=_ENVELOPE_ONLY, exclude_none=True)
-    return hashlib.blake2b(orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+    return hashlib.blake2b(
+        orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=16
+    ).hexdigest()
 
 
 def idempotency_key(event: Envelope) -> str | None:

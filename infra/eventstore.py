@@ -42,7 +42,9 @@ def persistence_env(url: str) -> dict[str, str]:
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "CREATE_TABLE": "y",
         }
-    raise EventStoreConfigError(f"unsupported event-store URL {url!r} (use postgresql:// or sqlite://)")
+    raise EventStoreConfigError(
+        f"unsupported event-store URL {url!r} (use postgresql:// or sqlite://)"
+    )
 
 
 class AuditLog(Application[object]):
@@ -62,7 +64,9 @@ class AuditLog(Application[object]):
             return False  # another writer recorded the same fact first
         return True
 
-    def reconciliation(self, distributor_id: str, sku: str, counted_at: object) -> InventoryReconciliation:
+    def reconciliation(
+        self, distributor_id: str, sku: str, counted_at: object
+    ) -> InventoryReconciliation:
         aggregate_id = InventoryReconciliation.create_id(distributor_id, sku, counted_at)  # type: ignore[arg-type]
         return self.repository.get(aggregate_id)  # type: ignore[no-any-return]
 

@@ -37,7 +37,9 @@ class QualityState:
         return cls(data["d"], data["ok"], data["dup"], data["conf"], data["rej"], data["applied"])
 
 
-def record_verdict(state: QualityState, verdict: Verdict, position: Position | None) -> QualityState:
+def record_verdict(
+    state: QualityState, verdict: Verdict, position: Position | None
+) -> QualityState:
     """Count one line's verdict. Redeliveries are never counted."""
     if verdict is Verdict.REDELIVERY or already_applied(state.applied, position):
         return state
@@ -72,7 +74,12 @@ class DeadLetterCount:
     applied: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"scope": self.scope, "reason": self.reason, "n": self.count, "applied": self.applied}
+        return {
+            "scope": self.scope,
+            "reason": self.reason,
+            "n": self.count,
+            "applied": self.applied,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DeadLetterCount:

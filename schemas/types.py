@@ -6,7 +6,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 #: A business identifier: non-empty, no surrounding whitespace, no "|" (used in keys).
 Id = Annotated[
@@ -20,7 +26,7 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 def _reject_float(value: Any) -> Any:
     if isinstance(value, float):
-        raise ValueError("money must be a decimal string (e.g. \"12.50\") or an integer, not a float")
+        raise ValueError('money must be a decimal string (e.g. "12.50") or an integer, not a float')
     return value
 
 
@@ -44,7 +50,7 @@ Money = Annotated[
                 {"type": "string", "pattern": r"^-?\d+(\.\d{1,6})?$"},
                 {"type": "integer"},
             ],
-            "description": "decimal amount as a string (e.g. \"12.50\"), never a float",
+            "description": 'decimal amount as a string (e.g. "12.50"), never a float',
         }
     ),
 ]

@@ -55,7 +55,9 @@ def process_batch(
             before_each(item)
         outcome = apply_raw(stores, item.raw, item.key, item.position, until)
         event_type = outcome.event.event_type if outcome.event is not None else "unknown"
-        verdict = outcome.verdict.value if outcome.verdict else (outcome.dead_letter_reason or "skipped")
+        verdict = (
+            outcome.verdict.value if outcome.verdict else (outcome.dead_letter_reason or "skipped")
+        )
         metrics.EVENTS_CONSUMED.labels(item.source, event_type, verdict).inc()
         result.applied += 1
         result.facts.extend(outcome.facts)

@@ -66,7 +66,9 @@ class TableStore(Generic[V]):
     def flush(self) -> int:
         """Write each changed key once; returns the number written."""
         for key, partition in self._dirty.items():
-            self.table.put_in_partition(key, orjson.dumps(self._encode(self._cache[key])), partition)
+            self.table.put_in_partition(
+                key, orjson.dumps(self._encode(self._cache[key])), partition
+            )
         written = len(self._dirty)
         self._dirty.clear()
         self._cache.clear()

@@ -20,8 +20,13 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from projections.snapshot import build_snapshot, dead_letter_rows, inventory_rows, quality_rows
-from projections.snapshot import latest_business_time
+from projections.snapshot import (
+    build_snapshot,
+    dead_letter_rows,
+    inventory_rows,
+    latest_business_time,
+    quality_rows,
+)
 from projections.stores import ChannelStores
 from streams import metrics
 from streams.timeparse import TimeParseError, parse_as_of
@@ -113,15 +118,25 @@ def make_web_app(stores: StoresProvider, mode: str) -> web.Application:
     return app
 
 
-_COLUMNS = ("distributor_id", "sku", "sell_in", "sell_through", "expected_on_hand",
-            "last_variance", "weeks_of_supply")
+_COLUMNS = (
+    "distributor_id",
+    "sku",
+    "sell_in",
+    "sell_through",
+    "expected_on_hand",
+    "last_variance",
+    "weeks_of_supply",
+)
 
 
 def render_overview(rows: list[dict[str, Any]], mode: str) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in _COLUMNS)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(row[c] if row[c] is not None else ''))}</td>"
-                         for c in _COLUMNS) + "</tr>"
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(str(row[c] if row[c] is not None else ''))}</td>" for c in _COLUMNS
+        )
+        + "</tr>"
         for row in rows
     )
     return (

@@ -31,7 +31,10 @@ def test_demo_once_prints_a_snapshot_of_a_realistic_channel():
     assert len(snapshot["inventory"]) >= 3 * 10
     assert sum(row["duplicates"] for row in snapshot["quality"]) > 0
     assert sum(row["conflicts"] for row in snapshot["quality"]) > 0
-    assert {row["reason"] for row in snapshot["dead_letters"]} >= {"invalid_json", "schema_violation"}
+    assert {row["reason"] for row in snapshot["dead_letters"]} >= {
+        "invalid_json",
+        "schema_violation",
+    }
     rows = snapshot["inventory"]
     assert rows == sorted(rows, key=lambda r: (r["distributor_id"], r["sku"]))
 

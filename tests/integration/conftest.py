@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +20,6 @@ from typing import Any
 
 import orjson
 import pytest
-import urllib.request
 
 from streams.config import Settings
 
@@ -46,11 +46,14 @@ def kafka_bootstrap() -> str:
 @pytest.fixture(scope="session")
 def pg_dsn() -> str:
     dsn = os.environ.get(
-        "CHANNELFLOW_TEST_PG_DSN", "postgresql://channelflow:channelflow@127.0.0.1:5433/channelflow_test"
+        "CHANNELFLOW_TEST_PG_DSN",
+        "postgresql://channelflow:channelflow@127.0.0.1:5433/channelflow_test",
     )
     host_port = dsn.split("@", 1)[1].split("/", 1)[0]
     if not _reachable(host_port):
-        pytest.fail(f"PostgreSQL is not reachable at {host_port}: run `bash infra/postgres.sh start`")
+        pytest.fail(
+            f"PostgreSQL is not reachable at {host_port}: run `bash infra/postgres.sh start`"
+        )
     return dsn
 
 
@@ -91,7 +94,9 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
         except Exception as exc:  # server not up yet, etc.
             last_error = exc
         time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {what} (last error: {last_error})"
+    )
 
 
 class WorkerProcess:

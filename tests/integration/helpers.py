@@ -23,7 +23,9 @@ def publish(settings: Settings, events: Sequence[Envelope]) -> int:
 
 def order_independent_channel(seed: int = 11, weeks: int = 3) -> list[Envelope]:
     """A generated channel without counts: its snapshot does not depend on topic interleaving."""
-    return [e for e in generate_channel(seed=seed, weeks=weeks) if not isinstance(e, InventoryCounted)]
+    return [
+        e for e in generate_channel(seed=seed, weeks=weeks) if not isinstance(e, InventoryCounted)
+    ]
 
 
 def expected_snapshot(events: Sequence[Envelope]) -> dict[str, Any]:

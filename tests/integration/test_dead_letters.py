@@ -80,7 +80,9 @@ def test_malformed_messages_are_dead_lettered_and_the_agent_keeps_going(settings
     asyncio.run(ensure_topics(settings))
     worker = worker_factory().start()
     positions = asyncio.run(
-        _produce(settings.kafka_bootstrap, sales_topic, [*bad_messages, (b"D-OK", encode_event(good))])
+        _produce(
+            settings.kafka_bootstrap, sales_topic, [*bad_messages, (b"D-OK", encode_event(good))]
+        )
     )
 
     quality = wait_until(
@@ -100,8 +102,10 @@ def test_malformed_messages_are_dead_lettered_and_the_agent_keeps_going(settings
     assert "unit_price" in by_reason["schema_violation"].detail
     assert "float" in by_reason["schema_violation"].detail
     assert all(letter.source == sales_topic for letter in letters)
-    assert [(by_reason[r].partition, by_reason[r].offset) for r in
-            ("invalid_json", "schema_violation", "wrong_message_key")] == positions[:3]
+    assert [
+        (by_reason[r].partition, by_reason[r].offset)
+        for r in ("invalid_json", "schema_violation", "wrong_message_key")
+    ] == positions[:3]
 
     counts = {row["reason"]: row["count"] for row in worker.get("/api/dead-letters")["rows"]}
     assert counts == {"invalid_json": 1, "schema_violation": 1, "wrong_message_key": 1}

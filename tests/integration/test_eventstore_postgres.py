@@ -43,7 +43,10 @@ def test_reconciliation_round_trips_and_is_recorded_once(pg_dsn):
     stored = open_audit_log(pg_dsn).reconciliation(distributor, "SKU-9", counted_at)
     assert (stored.on_hand, stored.expected, stored.variance) == (95, 100, -5)
     assert stored.counted_at == counted_at
-    assert _stored_events(pg_dsn, InventoryReconciliation.create_id(distributor, "SKU-9", counted_at)) == 1
+    assert (
+        _stored_events(pg_dsn, InventoryReconciliation.create_id(distributor, "SKU-9", counted_at))
+        == 1
+    )
 
 
 @pytest.mark.kafka
@@ -54,28 +57,46 @@ def test_a_count_through_kafka_records_one_reconciliation_even_after_restart(
     shipped_at = datetime(2026, 7, 6, 9, tzinfo=UTC)
     counted_at = shipped_at + timedelta(days=6)
     shipment = ShipmentRecorded(
-        event_id=uuid.uuid4(), occurred_at=shipped_at, source="erp", shipment_id="SH-1",
-        distributor_id=distributor, sku="SKU-1", quantity=120, unit_price=Decimal("4.00"),
-        currency="USD", shipped_at=shipped_at,
+        event_id=uuid.uuid4(),
+        occurred_at=shipped_at,
+        source="erp",
+        shipment_id="SH-1",
+        distributor_id=distributor,
+        sku="SKU-1",
+        quantity=120,
+        unit_price=Decimal("4.00"),
+        currency="USD",
+        shipped_at=shipped_at,
     )
     count = InventoryCounted(
-        event_id=uuid.uuid4(), occurred_at=counted_at, source="edi852",
-        distributor_id=distributor, sku="SKU-1", on_hand=117, counted_at=counted_at,
+        event_id=uuid.uuid4(),
+        occurred_at=counted_at,
+        source="edi852",
+        distributor_id=distributor,
+        sku="SKU-1",
+        on_hand=117,
+        counted_at=counted_at,
     )
     aggregate_id = InventoryReconciliation.create_id(distributor, "SKU-1", counted_at)
 
     first = worker_factory(eventstore_url=pg_dsn).start()
     publish(settings, [shipment])
-    wait_until(lambda: first.get(f"/api/inventory?distributor_id={distributor}")["rows"], 60, "shipment")
+    wait_until(
+        lambda: first.get(f"/api/inventory?distributor_id={distributor}")["rows"], 60, "shipment"
+    )
     publish(settings, [count])
-    wait_until(lambda: _stored_events(pg_dsn, aggregate_id) == 1, 60, "the reconciliation in PostgreSQL")
+    wait_until(
+        lambda: _stored_events(pg_dsn, aggregate_id) == 1, 60, "the reconciliation in PostgreSQL"
+    )
     first.kill()
 
     second = worker_factory(eventstore_url=pg_dsn).start()
     resent = count.model_copy(update={"event_id": uuid.uuid4()})  # a distributor resends its 852
     publish(settings, [resent])
     wait_until(
-        lambda: second.get(f"/api/quality?distributor_id={distributor}")["rows"][0]["duplicates"] == 1,
+        lambda: (
+            second.get(f"/api/quality?distributor_id={distributor}")["rows"][0]["duplicates"] == 1
+        ),
         60,
         "the resent count to be recognized as a duplicate",
     )

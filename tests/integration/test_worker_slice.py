@@ -32,7 +32,9 @@ def test_published_events_reach_the_http_view_with_the_right_numbers(settings, w
     assert live["inventory"] == expected["inventory"]
     row = worker.get("/api/inventory?distributor_id=" + expected["inventory"][0]["distributor_id"])
     assert {r["sku"] for r in row["rows"]} == {
-        r["sku"] for r in expected["inventory"] if r["distributor_id"] == row["rows"][0]["distributor_id"]
+        r["sku"]
+        for r in expected["inventory"]
+        if r["distributor_id"] == row["rows"][0]["distributor_id"]
     }
 
 

@@ -1,0 +1,477 @@
+"""Throughput of the vertical slice on the real broker, against the raw consume rate.
+
+One run, on fresh topics and a fresh consumer group (nothing collides with other runs):
+
+1. publish N generated `SaleReported` events to the sales topic (publish rate);
+2. (a) raw baseline: aiokafka consume + `orjson.loads` of every value until N are read;
+   (b) end to end: a `channelflow worker` subprocess on the already-filled topic, timed
+   from its first applied event until the sum of `accepted` in /api/quality is N
+   (agent -> decode -> dedup -> reducers -> table + changelog);
+3. print a table with the rates, the ratio end-to-end / raw and the targets (PASS/MISS).
+
+Targets are printed, never asserted. The exit status is 0 unless something broke (a
+phase timed out, the worker died, or its numbers disagree with the published events).
+Progress goes to stderr, the result table to stdout.
+
+    .venv/bin/python bench/slice_throughput.py --events 50000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from schemas.events import SaleReported
+from schemas.topics import topic_name
+from streams.config import Settings
+from streams.generator import generate_sales
+from streams.kafka_io import ensure_topics, publish_events
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_RATE = 20_000.0  # events/s end to end
+TARGET_RATIO = 0.4  # end to end / raw consume + decode
+POLL_SECONDS = 0.2
+
+
+class BenchError(Exception):
+    """Something broke: printed without a traceback, exit status 1."""
+
+
+def progress(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http_json(url: str, timeout: float = 5.0) -> Any:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return orjson.loads(response.read())
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+# -- phase 1: publish ------------------------------------------------------------------
+
+
+@dataclass
+class Published:
+    count: int
+    quantity: int  # Σ quantity: the expected Σ sell_through
+    generate_seconds: float
+    publish_seconds: float
+
+
+def publish(settings: Settings, count: int, seed: int, timeout: float) -> Published:
+    progress(f"generating {count:,} SaleReported events (seed {seed})")
+    started = time.perf_counter()
+    events: list[SaleReported] = list(generate_sales(count, seed=seed))
+    generate_seconds = time.perf_counter() - started
+    quantity = sum(event.quantity for event in events)
+    progress(f"generated in {generate_seconds:.1f} s; creating topics and publishing")
+
+    async def run() -> tuple[int, float]:
+        await ensure_topics(settings)
+        await wait_for_leaders(settings, topic_name(settings.topic_prefix, "sales"))
+        began = time.perf_counter()
+        sent = await publish_events(settings, events)
+        return sent, time.perf_counter() - began
+
+    sent, seconds = asyncio.run(with_timeout(run(), timeout, "publishing"))
+    if sent != count:
+        raise BenchError(f"published {sent:,} events, expected {count:,}")
+    progress(f"published {sent:,} events in {seconds:.1f} s ({rate(sent, seconds):,.0f}/s)")
+    return Published(sent, quantity, generate_seconds, seconds)
+
+
+async def wait_for_leaders(settings: Settings, topic: str) -> None:
+    """Wait until every partition of a new topic has a leader (no produce retries)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        while True:
+            (described,) = await admin.describe_topics([topic])
+            leaders = [p["leader"] for p in described["partitions"] if p["error_code"] == 0]
+            complete = described["error_code"] == 0 and len(leaders) == settings.partitions
+            if complete and all(leader >= 0 for leader in leaders):
+                return
+            await asyncio.sleep(0.1)
+    finally:
+        await admin.close()
+
+
+async def with_timeout(coro: Any, timeout: float, what: str) -> Any:
+    try:
+        return await asyncio.wait_for(coro, timeout)
+    except TimeoutError:
+        raise BenchError(f"{what} did not finish within {timeout:.0f} s") from None
+
+
+# -- phase 2a: raw consume + decode ---------------------------------------------------
+
+
+def raw_consume(settings: Settings, count: int, timeout: float) -> float:
+    """Seconds to read `count` messages of the sales topic and orjson-decode every value."""
+    topic = topic_name(settings.topic_prefix, "sales")
+
+    async def run() -> float:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            group_id=None,  # manual assignment, no group, nothing committed
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+        try:
+            # the topic is fresh and was created with settings.partitions partitions
+            assigned = [TopicPartition(topic, p) for p in range(settings.partitions)]
+            consumer.assign(assigned)
+            await consumer.seek_to_beginning(*assigned)
+            read = 0
+            decoded = 0
+            began = time.perf_counter()
+            while read < count:
+                batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+                for messages in batches.values():
+                    for message in messages:
+                        value = orjson.loads(message.value)
+                        decoded += value is not None
+                    read += len(messages)
+            seconds = time.perf_counter() - began
+            if decoded != read:
+                raise BenchError(f"decoded {decoded:,} of {read:,} messages")
+            return seconds
+        finally:
+            await consumer.stop()
+
+    progress(f"raw baseline: consuming {count:,} messages of {topic} with aiokafka + orjson")
+    seconds: float = asyncio.run(with_timeout(run(), timeout, "the raw consume"))
+    progress(f"raw consume + decode: {seconds:.2f} s ({rate(count, seconds):,.0f}/s)")
+    return seconds
+
+
+# -- phase 2b: end to end through a worker subprocess ---------------------------------
+
+
+@dataclass
+class EndToEnd:
+    total: int  # events expected (all published)
+    ready_seconds: float  # process start -> /health answers
+    from_ready_seconds: float  # /health answers -> all accepted
+    first_seen: int  # accepted at the first poll that saw any
+    from_first_seconds: float  # that poll -> all accepted
+    sell_through: int
+
+    @property
+    def events_per_second(self) -> float:
+        """From the first applied batch on: excludes startup and rebalance."""
+        return rate(self.total - self.first_seen, self.from_first_seconds)
+
+
+class Worker:
+    def __init__(self, settings: Settings, workdir: Path, profile: Path | None) -> None:
+        self.settings = settings
+        self.log_path = workdir / "worker.log"
+        self.profile = profile
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.url = f"http://127.0.0.1:{settings.web_port}"
+
+    def env(self) -> dict[str, str]:
+        s = self.settings
+        env = dict(os.environ)
+        env.update(
+            CHANNELFLOW_KAFKA_BOOTSTRAP=s.kafka_bootstrap,
+            CHANNELFLOW_TOPIC_PREFIX=s.topic_prefix,
+            CHANNELFLOW_APP_ID=s.app_id,
+            CHANNELFLOW_PARTITIONS=str(s.partitions),
+            CHANNELFLOW_WEB_HOST="127.0.0.1",
+            CHANNELFLOW_WEB_PORT=str(s.web_port),
+            CHANNELFLOW_DATA_DIR=s.data_dir,
+            CHANNELFLOW_EVENTSTORE_URL=s.eventstore_url,
+            CHANNELFLOW_BATCH_SIZE=str(s.batch_size),
+            CHANNELFLOW_BATCH_SECONDS=str(s.batch_seconds),
+        )
+        return env
+
+    def start(self) -> None:
+        command = [sys.executable]
+        if self.profile is not None:
+            command += ["-m", "cProfile", "-o", str(self.profile)]
+        command += ["-m", "streams.cli", "worker", "--loglevel", "warning"]
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                command, cwd=REPO, env=self.env(), stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def check_alive(self) -> None:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise BenchError(
+                f"the worker exited with status {self.proc.returncode}:\n{self.log_tail()}"
+            )
+
+    def get(self, path: str) -> Any:
+        return http_json(f"{self.url}{path}")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        progress("stopping the worker (SIGTERM)")
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            progress("the worker ignored SIGTERM for 60 s: killing it")
+            self.proc.kill()
+            self.proc.wait(30)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no worker log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def poll_until(
+    worker: Worker, predicate: Callable[[], Any], deadline: float, what: str
+) -> tuple[Any, float]:
+    """Poll every POLL_SECONDS until `predicate()` is truthy; returns it and the time seen."""
+    last_error: Exception | None = None
+    while True:
+        worker.check_alive()
+        try:
+            value = predicate()
+            if value:
+                return value, time.perf_counter()
+        except OSError as exc:  # not listening yet, reset while starting, ...
+            last_error = exc
+        if time.perf_counter() >= deadline:
+            raise BenchError(f"timed out waiting for {what} (last error: {last_error})")
+        time.sleep(POLL_SECONDS)
+
+
+def accepted(worker: Worker) -> int:
+    return sum(int(row["accepted"]) for row in worker.get("/api/quality")["rows"])
+
+
+def end_to_end(worker: Worker, count: int, timeout: float) -> EndToEnd:
+    progress(f"end to end: starting the worker on {worker.settings.partitions} partitions")
+    started = time.perf_counter()
+    deadline = started + timeout
+    worker.start()
+    _, ready_at = poll_until(worker, lambda: worker.get("/health"), deadline, "/health")
+    progress(f"worker ready after {ready_at - started:.1f} s; waiting for its first batch")
+    first, first_at = poll_until(worker, lambda: accepted(worker), deadline, "a first batch")
+    progress(f"first applied: {first:,} accepted {first_at - ready_at:.1f} s after ready")
+    last_report = first_at
+    while True:
+        done = accepted(worker)
+        now = time.perf_counter()
+        if done >= count:
+            break
+        worker.check_alive()
+        if now >= deadline:
+            raise BenchError(
+                f"the worker accepted {done:,} of {count:,} events within {timeout:.0f} s"
+            )
+        if now - last_report >= 2.0:
+            last_report = now
+            progress(f"  {done:,} accepted ({rate(done - first, now - first_at):,.0f}/s)")
+        time.sleep(POLL_SECONDS)
+    if done != count:
+        raise BenchError(f"the worker accepted {done:,} events, {count:,} were published")
+    rows = worker.get("/api/inventory")["rows"]
+    sell_through = sum(int(row["sell_through"]) for row in rows)
+    result = EndToEnd(
+        total=count,
+        ready_seconds=ready_at - started,
+        from_ready_seconds=now - ready_at,
+        first_seen=first,
+        from_first_seconds=now - first_at,
+        sell_through=sell_through,
+    )
+    progress(
+        f"all {count:,} accepted {result.from_first_seconds:.2f} s after the first batch "
+        f"({result.events_per_second:,.0f}/s)"
+    )
+    return result
+
+
+# -- cleanup and report ----------------------------------------------------------------
+
+
+def delete_topics(bootstrap: str, tag: str) -> None:
+    async def run() -> list[str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            names = [name for name in await admin.list_topics() if name.startswith(tag)]
+            if names:
+                await admin.delete_topics(names)
+            return names
+        finally:
+            await admin.close()
+
+    try:
+        names = asyncio.run(asyncio.wait_for(run(), 60))
+        progress(f"deleted {len(names)} topics {tag}*")
+    except Exception as exc:  # cleanup must not hide the result
+        progress(f"could not delete topics {tag}*: {exc!r}")
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def report(args: argparse.Namespace, published: Published, raw_s: float, e2e: EndToEnd) -> None:
+    n = published.count
+    publish_rate = rate(n, published.publish_seconds)
+    raw_rate = rate(n, raw_s)
+    e2e_rate = e2e.events_per_second
+    ratio = e2e_rate / raw_rate
+    from_ready = rate(n, e2e.from_ready_seconds)
+    lines = [
+        "",
+        f"channelflow slice throughput: {n:,} SaleReported, {args.partitions} partitions, "
+        f"batch size {args.batch_size}, {os.cpu_count()} CPUs"
+        + (" (worker under cProfile)" if args.profile else ""),
+        "",
+        f"{'measure':<44}{'seconds':>9}{'events/s':>12}",
+        f"{'generate (pydantic, not timed below)':<44}{published.generate_seconds:>9.2f}"
+        f"{rate(n, published.generate_seconds):>12,.0f}",
+        f"{'publish (encode + produce, acks=all)':<44}{published.publish_seconds:>9.2f}"
+        f"{publish_rate:>12,.0f}",
+        f"{'raw consume + orjson decode (a)':<44}{raw_s:>9.2f}{raw_rate:>12,.0f}",
+        f"{'end to end, from first batch (b)':<44}{e2e.from_first_seconds:>9.2f}{e2e_rate:>12,.0f}",
+        f"{'end to end, from /health (incl. rebalance)':<44}{e2e.from_ready_seconds:>9.2f}"
+        f"{from_ready:>12,.0f}",
+        f"{'worker start -> /health':<44}{e2e.ready_seconds:>9.2f}",
+        "",
+        f"ratio end to end / raw: {ratio:.3f}",
+        f"correctness: accepted {n:,} = published; Σ sell_through {e2e.sell_through:,} "
+        f"= Σ quantity {published.quantity:,}",
+        "",
+        f"target end to end >= {TARGET_RATE:,.0f} events/s: {verdict(e2e_rate >= TARGET_RATE)}"
+        f" ({e2e_rate:,.0f})",
+        f"target ratio >= {TARGET_RATIO}: {verdict(ratio >= TARGET_RATIO)} ({ratio:.3f})",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="slice_throughput",
+        description=(
+            "Publish N SaleReported events to fresh topics, then compare the raw aiokafka "
+            "consume + JSON decode rate with the end-to-end rate of a channelflow worker "
+            "(agent -> reducers -> table, read back through /api/quality)."
+        ),
+        epilog="Targets (printed, never asserted): >= 20,000 events/s end to end and "
+        ">= 0.4 of the raw rate.",
+    )
+    parser.add_argument("--events", type=positive_int, default=200_000, help="default 200000")
+    parser.add_argument("--partitions", type=positive_int, default=4, help="default 4")
+    parser.add_argument(
+        "--kafka",
+        default=os.environ.get("CHANNELFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+        help="bootstrap servers (default $CHANNELFLOW_KAFKA_BOOTSTRAP or 127.0.0.1:9092)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=Settings().batch_size,
+        help=f"the worker's take_events batch size (default {Settings().batch_size})",
+    )
+    parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds allowed per phase (default 600)"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="run the worker under cProfile and write its stats to FILE (slows it down)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temp dir (worker log) and the topics"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    tag = f"bench{uuid.uuid4().hex[:10]}"
+    workdir = Path(tempfile.mkdtemp(prefix=f"channelflow-{tag}-"))
+    settings = Settings(
+        kafka_bootstrap=args.kafka,
+        topic_prefix=tag,
+        app_id=tag,
+        partitions=args.partitions,
+        web_port=free_port(),
+        data_dir=str(workdir / "data"),
+        eventstore_url=f"sqlite:///{workdir / 'audit.db'}",
+        batch_size=args.batch_size,
+    )
+    profile = args.profile.resolve() if args.profile else None
+    worker = Worker(settings, workdir, profile)
+    progress(f"run {tag}: topics {tag}.*, temp dir {workdir}")
+    try:
+        published = publish(settings, args.events, args.seed, args.timeout)
+        raw_seconds = raw_consume(settings, args.events, args.timeout)
+        e2e = end_to_end(worker, args.events, args.timeout)
+        worker.stop()
+        if e2e.sell_through != published.quantity:
+            raise BenchError(
+                f"Σ sell_through is {e2e.sell_through:,}, the published quantities sum "
+                f"to {published.quantity:,}"
+            )
+        report(args, published, raw_seconds, e2e)
+        if profile is not None:
+            progress(f"worker profile written to {profile}")
+        return 0
+    except BenchError as exc:
+        print(f"slice_throughput: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        worker.stop()
+        if args.keep:
+            progress(f"kept {workdir} and topics {tag}*")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+            delete_topics(settings.kafka_bootstrap, tag)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
