@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from decimal import Decimal
 from typing import Final
 
 import orjson
@@ -20,12 +21,18 @@ CHANNELFLOW_NAMESPACE: Final = uuid.UUID("6f1c7a52-3b1e-5d8e-9a43-2f0c9c1d7e10")
 _ENVELOPE_ONLY: Final = {"event_id", "recorded_at", "source", "schema_version", "occurred_at"}
 
 
+def _canonical(value: object) -> str:
+    """Equal amounts hash equally however they were written ("12.5", "12.50", "1.25E1")."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    raise TypeError(f"cannot fingerprint {type(value).__name__}")
+
+
 def content_fingerprint(event: Envelope) -> str:
     """Digest of the business content: a resent line with a new envelope has the same one."""
-    body = event.model_dump(mode="json", exclude=_ENVELOPE_ONLY, exclude_none=True)
-    return hashlib.blake2b(
-        orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=16
-    ).hexdigest()
+    body = event.model_dump(exclude=_ENVELOPE_ONLY, exclude_none=True)
+    encoded = orjson.dumps(body, default=_canonical, option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
 
 
 def idempotency_key(event: Envelope) -> str | None:

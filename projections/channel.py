@@ -123,6 +123,10 @@ def _dedup(stores: ChannelStores, event: Envelope, position: Position | None) ->
     verdict = classify(seen, event_id, fingerprint, position)
     if seen is None:
         stores.seen.put(key, entry_for(event_id, fingerprint, position))
+    elif verdict in (Verdict.DUPLICATE, Verdict.CONFLICT) and not any(
+        resend.event_id == event_id for resend in seen.resends
+    ):
+        stores.seen.put(key, seen.with_resend(event_id, verdict, position))
     return verdict
 
 

@@ -6,14 +6,14 @@ No business logic lives here: only shape and field-level validity.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from schemas.types import Currency, Id, Money, UtcDatetime
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 
 Source = Literal["api", "kafka", "csv", "edi867", "edi852", "erp"]
 

@@ -367,11 +367,6 @@ def test_snapshot_is_independent_of_store_object_identity() -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (projections/dedup.py classify): only the first event_id under a key is "
-    "remembered, so a conflicting (or duplicate) event delivered twice is counted twice",
-)
 def test_redelivered_conflict_is_not_counted_again() -> None:
     stores = ChannelStores()
     run(stores, sale(1, quantity=3), sale(2, quantity=4), sale(2, quantity=4))
@@ -381,11 +376,6 @@ def test_redelivered_conflict_is_not_counted_again() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (projections/dedup.py classify): a duplicate delivered twice at two offsets "
-    "(producer retry) is counted as two duplicates",
-)
 def test_redelivered_duplicate_is_not_counted_again() -> None:
     stores = ChannelStores()
     apply_event(stores, sale(1), Position(SALES, 0))
@@ -394,11 +384,6 @@ def test_redelivered_duplicate_is_not_counted_again() -> None:
     assert counts(quality(stores)) == (1, 1, 0, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (domain/identity.py content_fingerprint): Decimal exponent is part of the "
-    "fingerprint, so a resend with unit_price 12.5 instead of 12.50 is a conflict",
-)
 def test_resend_with_an_equal_price_written_differently_is_a_duplicate() -> None:
     stores = ChannelStores()
     outcomes = run(
