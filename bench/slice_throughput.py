@@ -49,6 +49,7 @@ REPO = Path(__file__).resolve().parents[1]
 TARGET_RATE = 20_000.0  # events/s end to end
 TARGET_RATIO = 0.4  # end to end / raw consume + decode
 POLL_SECONDS = 0.2
+BATCH_METRIC = "channelflow_batch_processing_seconds"
 
 
 class BenchError(Exception):
@@ -184,6 +185,8 @@ class EndToEnd:
     first_seen: int  # accepted at the first poll that saw any
     from_first_seconds: float  # that poll -> all accepted
     sell_through: int
+    batches: int | None  # from the worker's /metrics, when it exposes them
+    batch_seconds: float | None  # Σ time inside the agent's batch body
 
     @property
     def events_per_second(self) -> float:
@@ -277,6 +280,23 @@ def accepted(worker: Worker) -> int:
     return sum(int(row["accepted"]) for row in worker.get("/api/quality")["rows"])
 
 
+def batch_metrics(worker: Worker) -> tuple[int | None, float | None]:
+    """Count and Σ seconds of the worker's batch histogram, if /metrics has it."""
+    try:
+        with urllib.request.urlopen(f"{worker.url}/metrics", timeout=5) as response:
+            text = response.read().decode()
+    except OSError:
+        return None, None
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name.startswith(BATCH_METRIC):
+            values[name.removeprefix(BATCH_METRIC)] = float(value)
+    if "_count" not in values or "_sum" not in values:
+        return None, None
+    return int(values["_count"]), values["_sum"]
+
+
 def end_to_end(worker: Worker, count: int, timeout: float) -> EndToEnd:
     progress(f"end to end: starting the worker on {worker.settings.partitions} partitions")
     started = time.perf_counter()
@@ -305,6 +325,7 @@ def end_to_end(worker: Worker, count: int, timeout: float) -> EndToEnd:
         raise BenchError(f"the worker accepted {done:,} events, {count:,} were published")
     rows = worker.get("/api/inventory")["rows"]
     sell_through = sum(int(row["sell_through"]) for row in rows)
+    batches, batch_seconds = batch_metrics(worker)
     result = EndToEnd(
         total=count,
         ready_seconds=ready_at - started,
@@ -312,6 +333,8 @@ def end_to_end(worker: Worker, count: int, timeout: float) -> EndToEnd:
         first_seen=first,
         from_first_seconds=now - first_at,
         sell_through=sell_through,
+        batches=batches,
+        batch_seconds=batch_seconds,
     )
     progress(
         f"all {count:,} accepted {result.from_first_seconds:.2f} s after the first batch "
@@ -340,6 +363,17 @@ def delete_topics(bootstrap: str, tag: str) -> None:
         progress(f"deleted {len(names)} topics {tag}*")
     except Exception as exc:  # cleanup must not hide the result
         progress(f"could not delete topics {tag}*: {exc!r}")
+
+
+def batch_line(e2e: EndToEnd, count: int) -> str:
+    if e2e.batches is None or e2e.batch_seconds is None or not e2e.batches:
+        return f"worker batches: n/a ({BATCH_METRIC} not in /metrics)"
+    share = e2e.batch_seconds / e2e.from_ready_seconds
+    return (
+        f"worker batches: {e2e.batches:,} (avg {count / e2e.batches:,.0f} events), "
+        f"{e2e.batch_seconds:.2f} s inside the batch body = {share:.0%} of the run "
+        f"from /health; the rest is Faust (fetch, stream, changelog sends, commits) and idle"
+    )
 
 
 def verdict(ok: bool) -> str:
@@ -371,6 +405,7 @@ def report(args: argparse.Namespace, published: Published, raw_s: float, e2e: En
         f"{'worker start -> /health':<44}{e2e.ready_seconds:>9.2f}",
         "",
         f"ratio end to end / raw: {ratio:.3f}",
+        batch_line(e2e, n),
         f"correctness: accepted {n:,} = published; Σ sell_through {e2e.sell_through:,} "
         f"= Σ quantity {published.quantity:,}",
         "",

@@ -11,7 +11,15 @@ from datetime import datetime
 
 from domain.identity import content_fingerprint, idempotency_key
 from projections.dedup import Verdict, classify, entry_for
-from projections.inventory import InventoryState, Reconciliation, apply_count, apply_movement
+from projections.inventory import (
+    DayDetail,
+    InventoryState,
+    Reconciliation,
+    apply_count,
+    apply_movement,
+    day_of,
+    record_intraday,
+)
 from projections.positions import Position
 from projections.quality import (
     DeadLetterCount,
@@ -140,7 +148,8 @@ def _project(
     elif isinstance(event, InventoryCounted):
         key = inventory_key(event.distributor_id, event.sku)
         state = stores.inventory.get(key) or InventoryState(event.distributor_id, event.sku)
-        new_state, fact = apply_count(state, event.counted_at, event.on_hand, position)
+        count_day = stores.inventory_days.get(f"{key}|{day_of(event.counted_at)}")
+        new_state, fact = apply_count(state, event.counted_at, event.on_hand, position, count_day)
         stores.inventory.put(key, new_state)
         return (fact,) if fact is not None else ()
     return ()
@@ -155,11 +164,13 @@ def _move(
     sell_through: int,
     position: Position | None,
 ) -> None:
+    at = event.business_time
     key = inventory_key(distributor, sku)
     state = stores.inventory.get(key) or InventoryState(distributor, sku)
-    stores.inventory.put(
-        key, apply_movement(state, event.business_time, sell_in, sell_through, position)
-    )
+    stores.inventory.put(key, apply_movement(state, at, sell_in, sell_through, position))
+    day_key = f"{key}|{day_of(at)}"
+    detail = stores.inventory_days.get(day_key) or DayDetail(distributor, sku, day_of(at))
+    stores.inventory_days.put(day_key, record_intraday(detail, at, sell_in, sell_through, position))
 
 
 def _count_dead_letter(

@@ -3,20 +3,20 @@
 `apply_movement` takes shipments (sell-in) and sales (sell-through); `apply_count` takes a
 physical count and returns the reconciliation it gives rise to. Both are pure: they return
 a new state and never touch the one passed in.
+
+The position state keeps one bucket per business day. A count is reconciled to the
+second, so the movements of each day are also kept with their timestamps in a separate
+`DayDetail` value (one per distributor, SKU and day): the count reads only its own day's.
+Keeping them apart keeps the per-SKU value small, whatever the history's length.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from projections.positions import Position, already_applied, mark_applied
-
-#: Events this close to the newest business time keep their exact timestamp, so a count
-#: dated inside the window is reconciled to the second; older days are kept per day.
-EXACT_WINDOW = timedelta(hours=48)
-
 
 @dataclass(frozen=True, slots=True)
 class Reconciliation:
@@ -39,8 +39,6 @@ class InventoryState:
     sell_through: int = 0
     #: ISO day -> [sell_in, sell_through] of that business day
     days: dict[str, list[int]] = field(default_factory=dict)
-    #: [ISO timestamp, sell_in, sell_through] of events inside EXACT_WINDOW of `latest`
-    recent: list[list[Any]] = field(default_factory=list)
     latest: datetime | None = None
     count_on_hand: int | None = None
     counted_at: datetime | None = None
@@ -72,7 +70,6 @@ class InventoryState:
             "in": self.sell_in,
             "out": self.sell_through,
             "days": self.days,
-            "recent": self.recent,
             "latest": self.latest.isoformat() if self.latest else None,
             "count": [self.count_on_hand, self.counted_at.isoformat(), self.last_variance]
             if self.counted_at is not None
@@ -91,7 +88,6 @@ class InventoryState:
             sell_in=data["in"],
             sell_through=data["out"],
             days=data["days"],
-            recent=data["recent"],
             latest=datetime.fromisoformat(data["latest"]) if data["latest"] else None,
             count_on_hand=count[0] if count else None,
             counted_at=datetime.fromisoformat(count[1]) if count else None,
@@ -113,12 +109,11 @@ def apply_movement(
     """Add a shipment (sell_in) or a sale (sell_through) dated `at`; returns may be negative."""
     if already_applied(state.applied, position):
         return state
-    day = at.date().isoformat()
+    day = day_of(at)
     days = dict(state.days)
     bucket = days.get(day, [0, 0])
     days[day] = [bucket[0] + sell_in, bucket[1] + sell_through]
     latest = at if state.latest is None or at > state.latest else state.latest
-    recent = _window([*state.recent, [at.isoformat(), sell_in, sell_through]], latest)
     late = state.counted_at is not None and at <= state.counted_at
     applied = dict(state.applied)
     mark_applied(applied, position)
@@ -127,7 +122,6 @@ def apply_movement(
         sell_in=state.sell_in + sell_in,
         sell_through=state.sell_through + sell_through,
         days=days,
-        recent=recent,
         latest=latest,
         after_in=state.after_in + (0 if late else sell_in),
         after_through=state.after_through + (0 if late else sell_through),
@@ -137,17 +131,24 @@ def apply_movement(
 
 
 def apply_count(
-    state: InventoryState, counted_at: datetime, on_hand: int, position: Position | None = None
+    state: InventoryState,
+    counted_at: datetime,
+    on_hand: int,
+    position: Position | None = None,
+    count_day: DayDetail | None = None,
 ) -> tuple[InventoryState, Reconciliation | None]:
-    """Reconcile a physical count with the expected on-hand as of `counted_at`."""
+    """Reconcile a physical count with the expected on-hand as of `counted_at`.
+
+    `count_day` holds the timestamped movements of the count's business day (None: none).
+    """
     if already_applied(state.applied, position):
         return state, None
     applied = dict(state.applied)
     mark_applied(applied, position)
-    moved_in, moved_out = _movements_after(state, counted_at)
+    moved_in, moved_out = _movements_after(state, counted_at, count_day)
     stale = state.counted_at is not None and counted_at < state.counted_at
     if stale:
-        expected = _expected_from_history(state, counted_at)
+        expected = (state.sell_in - moved_in) - (state.sell_through - moved_out)
         fact = Reconciliation(
             state.distributor_id, state.sku, counted_at, on_hand, expected, on_hand - expected, True
         )
@@ -169,32 +170,65 @@ def apply_count(
     return new_state, fact
 
 
-def _window(recent: list[list[Any]], latest: datetime) -> list[list[Any]]:
-    cutoff = (latest - EXACT_WINDOW).isoformat()
-    return [entry for entry in recent if entry[0] >= cutoff]
+@dataclass(frozen=True, slots=True)
+class DayDetail:
+    """The timestamped movements of one (distributor, sku) on one business day."""
+
+    distributor_id: str
+    sku: str
+    day: str
+    #: (ISO timestamp, sell_in, sell_through)
+    moves: tuple[tuple[str, int, int], ...] = ()
+    applied: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "d": self.distributor_id,
+            "s": self.sku,
+            "day": self.day,
+            "moves": self.moves,
+            "applied": self.applied,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DayDetail:
+        moves = tuple((str(m[0]), int(m[1]), int(m[2])) for m in data["moves"])
+        return cls(data["d"], data["s"], data["day"], moves, data["applied"])
 
 
-def _movements_after(state: InventoryState, at: datetime) -> tuple[int, int]:
-    """Sell-in and sell-through already received with business time after `at`.
+def day_of(moment: datetime) -> str:
+    return moment.date().isoformat()
 
-    Whole later days come from the day buckets; the count's own day from the exact
-    window (if the day has left the window, its movements count as before the count).
-    """
-    day = at.date().isoformat()
+
+def record_intraday(
+    detail: DayDetail,
+    at: datetime,
+    sell_in: int,
+    sell_through: int,
+    position: Position | None = None,
+) -> DayDetail:
+    if already_applied(detail.applied, position):
+        return detail
+    applied = dict(detail.applied)
+    mark_applied(applied, position)
+    move = (at.isoformat(), sell_in, sell_through)
+    return replace(detail, moves=(*detail.moves, move), applied=applied)
+
+
+def _movements_after(
+    state: InventoryState, at: datetime, count_day: DayDetail | None
+) -> tuple[int, int]:
+    """Sell-in and sell-through already received with business time after `at`."""
+    day = day_of(at)
     moved_in = moved_out = 0
     for bucket_day, (qty_in, qty_out) in state.days.items():
         if bucket_day > day:
             moved_in += qty_in
             moved_out += qty_out
-    stamp = at.isoformat()
-    for entry_at, qty_in, qty_out in state.recent:
-        if entry_at[:10] == day and entry_at > stamp:
-            moved_in += qty_in
-            moved_out += qty_out
+    if count_day is not None:
+        stamp = at.isoformat()
+        for moved_at, qty_in, qty_out in count_day.moves:
+            if moved_at > stamp:
+                moved_in += qty_in
+                moved_out += qty_out
     return moved_in, moved_out
-
-
-def _expected_from_history(state: InventoryState, at: datetime) -> int:
-    """Σ sell-in − Σ sell-through of everything dated at or before `at`."""
-    moved_in, moved_out = _movements_after(state, at)
-    return (state.sell_in - moved_in) - (state.sell_through - moved_out)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from projections.dedup import SeenEntry
-from projections.inventory import InventoryState
+from projections.inventory import DayDetail, InventoryState
 from projections.quality import DeadLetterCount, QualityState
 
 V = TypeVar("V")
@@ -45,5 +45,6 @@ class DictStore(Generic[V]):
 class ChannelStores:
     seen: KeyValue[SeenEntry] = field(default_factory=DictStore)
     inventory: KeyValue[InventoryState] = field(default_factory=DictStore)
+    inventory_days: KeyValue[DayDetail] = field(default_factory=DictStore)
     quality: KeyValue[QualityState] = field(default_factory=DictStore)
     dead_letters: KeyValue[DeadLetterCount] = field(default_factory=DictStore)

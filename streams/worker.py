@@ -16,7 +16,7 @@ from aiohttp import web
 
 from infra.eventstore import AuditLog, open_audit_log
 from projections.dedup import SeenEntry
-from projections.inventory import InventoryState
+from projections.inventory import DayDetail, InventoryState
 from projections.quality import DeadLetterCount, QualityState
 from projections.stores import ChannelStores
 from schemas.topics import DEAD_LETTER_TOPIC, topic_name
@@ -50,6 +50,7 @@ class WorkerStores(ChannelStores):
         self.tables = [
             TableStore(table("seen"), SeenEntry.from_json, SeenEntry.to_json),
             TableStore(table("inventory"), InventoryState.from_json, InventoryState.to_json),
+            TableStore(table("inventory_days"), DayDetail.from_json, DayDetail.to_json),
             TableStore(table("quality"), QualityState.from_json, QualityState.to_json),
             TableStore(table("dead_letters"), DeadLetterCount.from_json, DeadLetterCount.to_json),
         ]

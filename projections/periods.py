@@ -1,0 +1,164 @@
+"""Period rollups of channel inventory: sell-in vs sell-through, and top SKUs.
+
+Sell-in and sell-through come from `InventoryState.days` (ISO day -> [sell_in,
+sell_through] of that business day, UTC), so any week, month or quarter can be answered
+without replaying events. The top-SKU views read the inventory rows of the projection
+snapshot (`projections.snapshot.inventory_rows`), whose money and weeks of supply are
+decimal strings or None. Everything here is pure and deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+
+from projections.inventory import InventoryState
+
+Granularity = Literal["week", "month", "quarter"]
+RankBy = Literal["value", "weeks_of_supply"]
+
+CENTS = Decimal("0.01")
+
+
+def period_key(day: date, granularity: Granularity) -> str:
+    """Period key: ISO week "2026-W28" (Monday start, ISO week-year), "2026-07" or "2026-Q3"."""
+    if granularity == "week":
+        iso = day.isocalendar()
+        return f"{iso.year:04d}-W{iso.week:02d}"
+    if granularity == "month":
+        return f"{day.year:04d}-{day.month:02d}"
+    if granularity == "quarter":
+        return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+    raise ValueError(f"unknown granularity {granularity!r}")
+
+
+def sell_in_vs_through(
+    states: Iterable[InventoryState],
+    granularity: Granularity,
+    distributor_id: str | None = None,
+    sku: str | None = None,
+) -> list[dict[str, Any]]:
+    """Rows {distributor_id, period, sell_in, sell_through} sorted by (distributor_id, period).
+
+    SKUs are summed per distributor (or only `sku`); only periods with at least one
+    day bucket appear; quantities are integers in base units, returns negative.
+    """
+    totals: dict[tuple[str, str], list[int]] = {}
+    for state in _selected(states, distributor_id, sku):
+        for period, qty_in, qty_out in _periods(state, granularity):
+            bucket = totals.setdefault((state.distributor_id, period), [0, 0])
+            bucket[0] += qty_in
+            bucket[1] += qty_out
+    return [
+        {"distributor_id": dist, "period": period, "sell_in": qty_in, "sell_through": qty_out}
+        for (dist, period), (qty_in, qty_out) in sorted(totals.items())
+    ]
+
+
+def channel_totals(
+    states: Iterable[InventoryState],
+    granularity: Granularity,
+    sku: str | None = None,
+) -> list[dict[str, Any]]:
+    """Rows {period, sell_in, sell_through} over all distributors, sorted by period."""
+    totals: dict[str, list[int]] = {}
+    for state in _selected(states, None, sku):
+        for period, qty_in, qty_out in _periods(state, granularity):
+            bucket = totals.setdefault(period, [0, 0])
+            bucket[0] += qty_in
+            bucket[1] += qty_out
+    return [
+        {"period": period, "sell_in": qty_in, "sell_through": qty_out}
+        for period, (qty_in, qty_out) in sorted(totals.items())
+    ]
+
+
+def top_skus(rows: Iterable[Mapping[str, Any]], by: RankBy, n: int) -> list[Mapping[str, Any]]:
+    """The n rows with the highest `by`, highest first; None (or missing) sorts last.
+
+    Ties, and rows without a value, are ordered by (distributor_id, sku) so the result
+    is deterministic. The rows are returned as given.
+    """
+    if by not in ("value", "weeks_of_supply"):
+        raise ValueError(f"cannot rank by {by!r}")
+    if n <= 0:
+        return []
+
+    def rank(row: Mapping[str, Any]) -> tuple[bool, Decimal, str, str]:
+        amount = _decimal(row.get(by))
+        return (
+            amount is None,
+            -(amount if amount is not None else Decimal(0)),
+            str(row.get("distributor_id", "")),
+            str(row.get("sku", "")),
+        )
+
+    return sorted(rows, key=rank)[:n]
+
+
+def inventory_by_distributor(rows: Iterable[Mapping[str, Any]], n: int = 5) -> list[dict[str, Any]]:
+    """Per distributor (sorted): stock, its value and its top n SKUs by value and by supply.
+
+    `value` is the sum of the rows' values as a decimal string to the cent, or None when
+    no SKU of the distributor has a value (no cost in effect: unknown, not zero);
+    `unvalued_skus` counts the rows without one, so a partial total is visible as such.
+    Each top entry is {sku, expected_on_hand, value, weeks_of_supply}.
+    """
+    grouped: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(str(row["distributor_id"]), []).append(row)
+    result = []
+    for distributor_id, members in sorted(grouped.items()):
+        values = [_decimal(row.get("value")) for row in members]
+        known = [value for value in values if value is not None]
+        total = sum(known, Decimal(0)).quantize(CENTS, ROUND_HALF_UP) if known else None
+        result.append(
+            {
+                "distributor_id": distributor_id,
+                "skus": len(members),
+                "expected_on_hand": sum(int(row["expected_on_hand"]) for row in members),
+                "value": None if total is None else str(total),
+                "unvalued_skus": len(values) - len(known),
+                "top_by_value": _brief(top_skus(members, "value", n)),
+                "top_by_weeks_of_supply": _brief(top_skus(members, "weeks_of_supply", n)),
+            }
+        )
+    return result
+
+
+def _selected(
+    states: Iterable[InventoryState], distributor_id: str | None, sku: str | None
+) -> Iterable[InventoryState]:
+    for state in states:
+        if distributor_id is not None and state.distributor_id != distributor_id:
+            continue
+        if sku is not None and state.sku != sku:
+            continue
+        yield state
+
+
+def _periods(state: InventoryState, granularity: Granularity) -> Iterable[tuple[str, int, int]]:
+    for day, (qty_in, qty_out) in state.days.items():
+        yield period_key(date.fromisoformat(day), granularity), qty_in, qty_out
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        raise TypeError(f"float {value!r} where a decimal string was expected")
+    return Decimal(str(value))
+
+
+def _brief(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "sku": row.get("sku"),
+            "expected_on_hand": row.get("expected_on_hand"),
+            "value": row.get("value"),
+            "weeks_of_supply": row.get("weeks_of_supply"),
+        }
+        for row in rows
+    ]

@@ -1,0 +1,305 @@
+"""Price history per SKU: the one place that answers "which price was in effect when?".
+
+Inventory valuation (distributor_cost in effect), pricing governance (floor_price in
+effect, violation severity) and price protection (distributor_cost drops) all read the
+same `PriceHistory`. Everything here is pure: functions return new values and never
+touch the ones passed in.
+
+Specificity. A `PriceChanged` is a general list price (no distributor_id), a special
+price authorization for one distributor (distributor_id), or one for a reseller of that
+distributor (distributor_id and reseller_id). For a lookup the most specific scope with
+an entry in effect wins; within a scope the latest `effective_from <= at`, and among
+entries with the same effective time the one that arrived last.
+
+Late prices. Prices must be published before the business dates they govern. One that
+arrives after sales it would have governed were already judged is *not* back-dated: it
+is stored as effective from `seen_until` (the latest business time already judged, i.e.
+its arrival in business time) and flagged `arrived_late`; its declared effective time
+is kept in `declared_from` for the audit trail. Sales already judged keep their verdict.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from projections.positions import Position, already_applied, mark_applied
+from schemas.events import PriceChanged
+
+CENTS = Decimal("0.01")
+
+#: Shortfall (floor − price) / floor below this is `minor`; from it up to and including
+#: MAJOR_UP_TO it is `major`; above MAJOR_UP_TO it is `critical`.
+MINOR_BELOW = Decimal("0.05")
+MAJOR_UP_TO = Decimal("0.20")
+
+
+@dataclass(frozen=True, slots=True)
+class PriceEntry:
+    """One applied price. `effective_from` is when it governs; `declared_from` what it said."""
+
+    effective_from: datetime
+    distributor_cost: Decimal
+    floor_price: Decimal
+    currency: str
+    distributor_id: str | None
+    reseller_id: str | None
+    event_id: UUID
+    arrived_late: bool = False
+    #: the event's own effective_from (differs from effective_from only when arrived_late)
+    declared_from: datetime | None = None
+
+    def in_scope(self, distributor_id: str | None, reseller_id: str | None) -> bool:
+        """Exactly this scope (no fallback): the list is (None, None)."""
+        return self.distributor_id == distributor_id and self.reseller_id == reseller_id
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "from": self.effective_from.isoformat(),
+            "declared": self.declared_from.isoformat() if self.declared_from else None,
+            "cost": str(self.distributor_cost),
+            "floor": str(self.floor_price),
+            "cur": self.currency,
+            "d": self.distributor_id,
+            "r": self.reseller_id,
+            "id": str(self.event_id),
+            "late": self.arrived_late,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PriceEntry:
+        return cls(
+            effective_from=datetime.fromisoformat(data["from"]),
+            distributor_cost=Decimal(data["cost"]),
+            floor_price=Decimal(data["floor"]),
+            currency=data["cur"],
+            distributor_id=data["d"],
+            reseller_id=data["r"],
+            event_id=UUID(data["id"]),
+            arrived_late=data["late"],
+            declared_from=datetime.fromisoformat(data["declared"]) if data["declared"] else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PriceHistory:
+    """Every price of one SKU, sorted by (effective_from, arrival order)."""
+
+    sku: str
+    entries: tuple[PriceEntry, ...] = ()
+    #: the latest effective_from stored (None while empty)
+    latest_effective: datetime | None = None
+    applied: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def late_entries(self) -> int:
+        return sum(1 for entry in self.entries if entry.arrived_late)
+
+    def has_event(self, event_id: UUID) -> bool:
+        return any(entry.event_id == event_id for entry in self.entries)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "s": self.sku,
+            "entries": [entry.to_json() for entry in self.entries],
+            "latest": self.latest_effective.isoformat() if self.latest_effective else None,
+            "applied": self.applied,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PriceHistory:
+        return cls(
+            sku=data["s"],
+            entries=tuple(PriceEntry.from_json(entry) for entry in data["entries"]),
+            latest_effective=datetime.fromisoformat(data["latest"]) if data["latest"] else None,
+            applied=dict(data["applied"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CostDrop:
+    """distributor_cost fell in one scope; the caller turns it into price-protection claims.
+
+    `event_id` is the PriceChanged that caused it, so claim ids can be derived from it.
+    """
+
+    sku: str
+    distributor_id: str | None  # None: the general list dropped
+    effective_from: datetime
+    old_cost: Decimal
+    new_cost: Decimal
+    currency: str
+    event_id: UUID
+
+
+#: What apply_price hands back for price protection.
+PriceProtectionTrigger = CostDrop
+
+
+def apply_price(
+    history: PriceHistory,
+    event: PriceChanged,
+    position: Position | None,
+    seen_until: datetime | None,
+) -> tuple[PriceHistory, CostDrop | None]:
+    """Add one PriceChanged to the SKU's history.
+
+    - An input at or below the history's applied position, or an event_id already in the
+      history (a redelivery), changes nothing and triggers nothing.
+    - `seen_until` is the latest business time of sales already judged (None: nothing
+      judged yet). When it is later than the event's effective_from the price arrived
+      late: it is stored effective from `seen_until` with `arrived_late=True` and its
+      declared time in `declared_from`, never back-dated over verdicts already given.
+      A price effective exactly at `seen_until` is not late.
+    - A `CostDrop` is returned when distributor_cost is lower than the cost in effect,
+      in the same scope, at the entry's (stored) effective time just before this entry:
+      the general list is compared with the general list, a distributor's authorization
+      with that distributor's earlier authorizations (no fallback to the list). The
+      first price of a scope, a rise, an equal cost, a change of currency and any
+      reseller-specific price never trigger one (price protection covers a
+      distributor's whole stock, which a reseller-specific authorization does not govern).
+    - Only the step at the new entry is compared: a price inserted between two existing
+      ones does not re-evaluate drops already reported for later entries.
+    """
+    if event.sku != history.sku:
+        raise ValueError(f"price for {event.sku!r} applied to the history of {history.sku!r}")
+    if already_applied(history.applied, position) or history.has_event(event.event_id):
+        return history, None
+    declared = _utc(event.effective_from)
+    judged = None if seen_until is None else _utc(seen_until)
+    late = judged is not None and judged > declared
+    effective = judged if late and judged is not None else declared
+    entry = PriceEntry(
+        effective_from=effective,
+        distributor_cost=event.distributor_cost,
+        floor_price=event.floor_price,
+        currency=event.currency,
+        distributor_id=event.distributor_id,
+        reseller_id=event.reseller_id,
+        event_id=event.event_id,
+        arrived_late=late,
+        declared_from=declared,
+    )
+    drop = _cost_drop(history, entry)
+    index = bisect_right([existing.effective_from for existing in history.entries], effective)
+    entries = (*history.entries[:index], entry, *history.entries[index:])
+    latest = history.latest_effective
+    applied = dict(history.applied)
+    mark_applied(applied, position)
+    new_history = replace(
+        history,
+        entries=entries,
+        latest_effective=effective if latest is None or effective > latest else latest,
+        applied=applied,
+    )
+    return new_history, drop
+
+
+def price_in_effect(
+    history: PriceHistory,
+    at: datetime,
+    distributor_id: str | None,
+    reseller_id: str | None,
+) -> PriceEntry | None:
+    """The most specific entry in effect at `at` (effective_from <= at), or None.
+
+    Reseller-specific entries need both distributor_id and reseller_id to match (a
+    reseller's authorization through another distributor does not apply), then
+    distributor-specific, then the general list.
+    """
+    at = _utc(at)
+    scopes: list[tuple[str | None, str | None]] = []
+    if distributor_id is not None and reseller_id is not None:
+        scopes.append((distributor_id, reseller_id))
+    if distributor_id is not None:
+        scopes.append((distributor_id, None))
+    scopes.append((None, None))
+    for scope_distributor, scope_reseller in scopes:
+        found = _latest_in_scope(history.entries, at, scope_distributor, scope_reseller)
+        if found is not None:
+            return found
+    return None
+
+
+def price_protection_amount(old_cost: Decimal, new_cost: Decimal, units: int) -> Decimal:
+    """(old − new) × units, to the cent ROUND_HALF_UP; 0.00 for units <= 0 or no drop."""
+    if units <= 0 or new_cost >= old_cost:
+        return Decimal("0.00")
+    return ((old_cost - new_cost) * units).quantize(CENTS, ROUND_HALF_UP)
+
+
+class Severity(StrEnum):
+    MINOR = "minor"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+
+def violation_severity(unit_price: Decimal, floor_price: Decimal, quantity: int) -> Severity | None:
+    """How far below the floor a sale line is, or None when it is no violation.
+
+    Shortfall s = (floor − price) / floor, compared exactly (no rounding):
+    s < 5 % minor; 5 % <= s <= 20 % major (both 5 % and 20 % exactly are major);
+    s > 20 % critical. A price at or above the floor is None, and so is any line with
+    quantity <= 0 (returns and zero lines are never violations). With a floor <= 0 a
+    shortfall ratio is meaningless; any price below such a floor is critical.
+    """
+    if quantity <= 0 or unit_price >= floor_price:
+        return None
+    if floor_price <= 0:
+        return Severity.CRITICAL
+    gap = floor_price - unit_price
+    if gap < MINOR_BELOW * floor_price:
+        return Severity.MINOR
+    if gap <= MAJOR_UP_TO * floor_price:
+        return Severity.MAJOR
+    return Severity.CRITICAL
+
+
+def _latest_in_scope(
+    entries: tuple[PriceEntry, ...],
+    at: datetime,
+    distributor_id: str | None,
+    reseller_id: str | None,
+) -> PriceEntry | None:
+    """Last entry of exactly this scope with effective_from <= at (entries are sorted)."""
+    found = None
+    for entry in entries:
+        if entry.effective_from > at:
+            break
+        if entry.in_scope(distributor_id, reseller_id):
+            found = entry
+    return found
+
+
+def _cost_drop(history: PriceHistory, entry: PriceEntry) -> CostDrop | None:
+    if entry.reseller_id is not None:
+        return None
+    before = _latest_in_scope(
+        history.entries, entry.effective_from, entry.distributor_id, entry.reseller_id
+    )
+    if (
+        before is None
+        or before.currency != entry.currency
+        or entry.distributor_cost >= before.distributor_cost
+    ):
+        return None
+    return CostDrop(
+        sku=history.sku,
+        distributor_id=entry.distributor_id,
+        effective_from=entry.effective_from,
+        old_cost=before.distributor_cost,
+        new_cost=entry.distributor_cost,
+        currency=entry.currency,
+        event_id=entry.event_id,
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive datetime {moment.isoformat()}: business times are tz-aware UTC")
+    return moment.astimezone(UTC)
