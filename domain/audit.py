@@ -1,4 +1,7 @@
-"""Event-sourced audit aggregates. Ids derive from business keys, so a fact recorded twice is one."""
+"""Event-sourced audit aggregates.
+
+Ids derive from business keys, so a fact recorded twice is recorded once.
+"""
 
 from __future__ import annotations
 

@@ -7,7 +7,9 @@ Select it with a URL: `postgresql://user:password@host:port/db` (the live system
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from urllib.parse import unquote, urlsplit
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
@@ -47,7 +49,7 @@ def persistence_env(url: str) -> dict[str, str]:
     )
 
 
-class AuditLog(Application[object]):
+class AuditLog(Application[UUID]):
     """Records audit facts as aggregates; recording one twice is a no-op."""
 
     name = "channelflow_audit"
@@ -65,14 +67,14 @@ class AuditLog(Application[object]):
         return True
 
     def reconciliation(
-        self, distributor_id: str, sku: str, counted_at: object
+        self, distributor_id: str, sku: str, counted_at: datetime
     ) -> InventoryReconciliation:
-        aggregate_id = InventoryReconciliation.create_id(distributor_id, sku, counted_at)  # type: ignore[arg-type]
-        return self.repository.get(aggregate_id)  # type: ignore[no-any-return]
+        aggregate_id = InventoryReconciliation.create_id(distributor_id, sku, counted_at)
+        return self.repository.get(aggregate_id)
 
-    def _exists(self, aggregate_id: object) -> bool:
+    def _exists(self, aggregate_id: UUID) -> bool:
         try:
-            self.repository.get(aggregate_id)  # type: ignore[arg-type]
+            self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return False
         return True

@@ -76,7 +76,11 @@ def classify(
         return Verdict.ACCEPTED
     for resend in seen.resends:
         if resend.event_id == event_id:
-            return resend.verdict if _at(resend.source, resend.offset, position) else Verdict.REDELIVERY
+            return (
+                resend.verdict
+                if _at(resend.source, resend.offset, position)
+                else Verdict.REDELIVERY
+            )
     if seen.event_id == event_id:
         return Verdict.REDELIVERY
     if seen.fingerprint == fingerprint:

@@ -18,6 +18,7 @@ from typing import Any
 
 from projections.positions import Position, already_applied, mark_applied
 
+
 @dataclass(frozen=True, slots=True)
 class Reconciliation:
     """An audit fact: a count compared with the expected on-hand as of its time."""

@@ -27,7 +27,7 @@ def latest_business_time(stores: ChannelStores) -> datetime | None:
 
 
 def build_snapshot(stores: ChannelStores, as_of: datetime | None = None) -> Snapshot:
-    """Every projection as rows sorted by their key fields. "Now" is `as_of` or the latest time seen."""
+    """Every projection as rows sorted by key fields; "now" is `as_of` or the latest time seen."""
     now = as_of or latest_business_time(stores)
     return {
         "inventory": inventory_rows(stores, now),

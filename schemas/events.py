@@ -19,7 +19,7 @@ Source = Literal["api", "kafka", "csv", "edi867", "edi852", "erp"]
 
 
 class Envelope(BaseModel):
-    """Fields every event carries. `occurred_at` is business time; `recorded_at` is set at ingest."""
+    """Fields every event carries: `occurred_at` is business time, `recorded_at` set at ingest."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 

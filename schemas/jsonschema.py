@@ -9,6 +9,8 @@ import json
 import sys
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from schemas.deadletter import DeadLetter
 from schemas.events import EVENT_TYPES, SCHEMA_VERSION
 
@@ -18,7 +20,8 @@ SCHEMA_DIR = Path(__file__).with_name("json")
 def rendered_schemas() -> dict[str, str]:
     """File name -> JSON Schema text for every event type and the dead-letter record."""
     files = {}
-    for model in (*EVENT_TYPES, DeadLetter):
+    models: tuple[type[BaseModel], ...] = (*EVENT_TYPES, DeadLetter)
+    for model in models:
         schema = model.model_json_schema(mode="validation")
         schema["$id"] = f"https://channelflow.dev/schemas/{model.__name__}.v{SCHEMA_VERSION}.json"
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -42,9 +43,7 @@ def _print_json(document: object) -> None:
 def _progress(inputs: Iterator[Input], label: str) -> Iterator[Input]:
     """Pass inputs through, reporting count and rate on stderr every second."""
     started = last = time.monotonic()
-    count = 0
-    for item in inputs:
-        count += 1
+    for count, item in enumerate(inputs, start=1):
         yield item
         now = time.monotonic()
         if now - last >= 1.0:
@@ -154,7 +153,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def _as_of(text: str | None) -> object:
+def _as_of(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:

@@ -1,4 +1,4 @@
-"""Settings from environment variables, each overridable by a CLI flag, all with working defaults."""
+"""Settings from environment variables, each overridable by a CLI flag, with working defaults."""
 
 from __future__ import annotations
 

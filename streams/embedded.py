@@ -35,7 +35,7 @@ class EmbeddedChannel:
 
 
 def file_inputs(path: Path) -> Iterator[Input]:
-    """Lines of a JSON Lines file as inputs; the line number is the offset. Blank lines are skipped."""
+    """Lines of a JSON Lines file as inputs, the line number as offset; blank lines skipped."""
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             if line.strip():

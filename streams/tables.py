@@ -17,13 +17,13 @@ import orjson
 V = TypeVar("V")
 
 
-class PartitionedTable(faust.Table):  # type: ignore[misc]
+class PartitionedTable(faust.Table):
     _write_partition: int | None = None
 
     def partition_for_key(self, key: Any) -> int | None:
         if self._write_partition is not None:
             return self._write_partition
-        return super().partition_for_key(key)  # type: ignore[no-any-return]
+        return super().partition_for_key(key)
 
     def put_in_partition(self, key: str, value: bytes, partition: int) -> None:
         self._write_partition = partition
@@ -44,6 +44,7 @@ class TableStore(Generic[V]):
         self._decode = decode
         self._encode = encode
         self._cache: dict[str, V | None] = {}
+        self._written: dict[str, V] = {}
         self._dirty: dict[str, int] = {}
         self.partition = 0  # partition of the input being applied
 
@@ -57,6 +58,7 @@ class TableStore(Generic[V]):
 
     def put(self, key: str, value: V) -> None:
         self._cache[key] = value
+        self._written[key] = value
         self._dirty[key] = self.partition
 
     def values(self) -> Iterable[V]:
@@ -67,9 +69,10 @@ class TableStore(Generic[V]):
         """Write each changed key once; returns the number written."""
         for key, partition in self._dirty.items():
             self.table.put_in_partition(
-                key, orjson.dumps(self._encode(self._cache[key])), partition
+                key, orjson.dumps(self._encode(self._written[key])), partition
             )
         written = len(self._dirty)
         self._dirty.clear()
+        self._written.clear()
         self._cache.clear()
         return written

@@ -45,16 +45,16 @@ class WorkerStores(ChannelStores):
                 value_type=bytes,
                 beacon=app.tables.beacon,
             )
-            return app.tables.add(created)  # type: ignore[no-any-return]
+            app.tables.add(created)
+            return created
 
-        self.tables = [
-            TableStore(table("seen"), SeenEntry.from_json, SeenEntry.to_json),
-            TableStore(table("inventory"), InventoryState.from_json, InventoryState.to_json),
-            TableStore(table("inventory_days"), DayDetail.from_json, DayDetail.to_json),
-            TableStore(table("quality"), QualityState.from_json, QualityState.to_json),
-            TableStore(table("dead_letters"), DeadLetterCount.from_json, DeadLetterCount.to_json),
-        ]
-        super().__init__(*self.tables)
+        seen = TableStore(table("seen"), SeenEntry.from_json, SeenEntry.to_json)
+        inventory = TableStore(table("inventory"), InventoryState.from_json, InventoryState.to_json)
+        days = TableStore(table("inventory_days"), DayDetail.from_json, DayDetail.to_json)
+        quality = TableStore(table("quality"), QualityState.from_json, QualityState.to_json)
+        dead = TableStore(table("dead_letters"), DeadLetterCount.from_json, DeadLetterCount.to_json)
+        self.tables: list[TableStore[Any]] = [seen, inventory, days, quality, dead]
+        super().__init__(seen, inventory, days, quality, dead)
 
     def route_to(self, item: Input) -> None:
         for store in self.tables:
