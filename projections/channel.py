@@ -6,10 +6,11 @@ stores and the same audit facts, in a Faust worker, the embedded runner or a rep
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from domain.identity import content_fingerprint, idempotency_key
+from projections.catalog import alias, define_product, normalize
 from projections.dedup import Verdict, classify, entry_for
 from projections.inventory import (
     DayDetail,
@@ -21,6 +22,7 @@ from projections.inventory import (
     record_intraday,
 )
 from projections.positions import Position
+from projections.prices import PriceHistory, apply_price
 from projections.quality import (
     DeadLetterCount,
     QualityState,
@@ -30,7 +32,14 @@ from projections.quality import (
 )
 from projections.stores import ChannelStores
 from schemas.codec import InvalidEvent, decode_event
-from schemas.events import Envelope, InventoryCounted, SaleReported, ShipmentRecorded
+from schemas.events import (
+    Envelope,
+    InventoryCounted,
+    PriceChanged,
+    ProductDefined,
+    SaleReported,
+    ShipmentRecorded,
+)
 from schemas.topics import KEY_FIELD
 
 CONFLICTING_DUPLICATE = "conflicting_duplicate"
@@ -86,28 +95,46 @@ def apply_raw(
             field_name = KEY_FIELD[event.event_type]
             detail = f"message key {message_key!r} is not the event's {field_name} {expected_key!r}"
             return Outcome(None, WRONG_KEY, detail=detail, event=event)
-    outcome = apply_event(stores, event, position)
-    if outcome.verdict is Verdict.CONFLICT:
-        detail = "same idempotency key as an accepted event, different content"
-        return Outcome(outcome.verdict, outcome.dead_letter_reason, detail=detail, event=event)
-    return Outcome(outcome.verdict, facts=outcome.facts, event=event)
+    return replace(apply_event(stores, event, position), event=event)
 
 
 def apply_event(stores: ChannelStores, event: Envelope, position: Position | None) -> Outcome:
-    """Apply one valid event: dedup by business key, then the projections it feeds."""
-    verdict = _dedup(stores, event, position)
-    distributor = distributor_of(event)
-    if distributor is not None and isinstance(
-        event, SaleReported | ShipmentRecorded | InventoryCounted
-    ):
-        quality = stores.quality.get(distributor) or QualityState(distributor)
-        stores.quality.put(distributor, record_verdict(quality, verdict, position))
+    """Apply one valid event: reference data to the catalog and price book; a movement is
+    normalized to sku + base units, deduplicated by business key, then projected."""
+    if isinstance(event, ProductDefined):
+        _define_product(stores, event, position)
+        return Outcome(Verdict.ACCEPTED)
+    if isinstance(event, PriceChanged):
+        history = stores.prices.get(event.sku) or PriceHistory(event.sku)
+        stores.prices.put(event.sku, apply_price(history, event, position, None)[0])
+        return Outcome(Verdict.ACCEPTED)
+    if not isinstance(event, SaleReported | ShipmentRecorded | InventoryCounted):
+        return Outcome(Verdict.ACCEPTED)  # recorded on its raw topic; no projection reads it yet
+    normalized = normalize(stores.products, stores.aliases, event)
+    if isinstance(normalized, tuple):
+        reason, detail = normalized
+        reject_input(stores, reason, event.distributor_id, position)
+        return Outcome(None, reason, detail=detail)
+    verdict = _dedup(stores, normalized, position)
+    quality = stores.quality.get(event.distributor_id) or QualityState(event.distributor_id)
+    stores.quality.put(event.distributor_id, record_verdict(quality, verdict, position))
     if verdict is Verdict.CONFLICT:
-        _count_dead_letter(stores, distributor, CONFLICTING_DUPLICATE, position)
-        return Outcome(verdict, CONFLICTING_DUPLICATE)
+        _count_dead_letter(stores, event.distributor_id, CONFLICTING_DUPLICATE, position)
+        detail = "same idempotency key as an accepted event, different content"
+        return Outcome(verdict, CONFLICTING_DUPLICATE, detail=detail)
     if verdict is not Verdict.ACCEPTED:
         return Outcome(verdict)
-    return Outcome(verdict, facts=_project(stores, event, position))
+    return Outcome(verdict, facts=_project(stores, normalized, position))
+
+
+def _define_product(
+    stores: ChannelStores, event: ProductDefined, position: Position | None
+) -> None:
+    product = define_product(stores.products.get(event.sku), event, position)
+    stores.products.put(event.sku, product)
+    for identifier in product.identifiers.values():
+        named = alias(stores.aliases.get(identifier), identifier, event.sku, position)
+        stores.aliases.put(identifier, named)
 
 
 def reject_input(

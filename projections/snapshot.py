@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain.inventory import weeks_of_supply
+from domain.inventory import stock_value, weeks_of_supply
+from projections.prices import price_in_effect
 from projections.stores import ChannelStores
 
 Snapshot = dict[str, list[dict[str, Any]]]
@@ -36,9 +37,21 @@ def build_snapshot(stores: ChannelStores, as_of: datetime | None = None) -> Snap
     }
 
 
+def unit_cost(
+    stores: ChannelStores, sku: str, distributor_id: str, at: datetime | None
+) -> Decimal | None:
+    """The distributor cost in effect for the distributor at `at` (None when no price)."""
+    history = stores.prices.get(sku)
+    if history is None or at is None:
+        return None
+    entry = price_in_effect(history, at, distributor_id, None)
+    return None if entry is None else entry.distributor_cost
+
+
 def inventory_rows(stores: ChannelStores, now: datetime | None) -> list[dict[str, Any]]:
     rows = []
     for state in stores.inventory.values():
+        cost = unit_cost(stores, state.sku, state.distributor_id, now)
         sold_4w = 0
         if now is not None:
             today = now.date()
@@ -55,6 +68,7 @@ def inventory_rows(stores: ChannelStores, now: datetime | None) -> list[dict[str
                 "last_variance": state.last_variance,
                 "late_after_count": state.late_after_count,
                 "weeks_of_supply": money(weeks_of_supply(state.expected_on_hand, sold_4w)),
+                "value": money(stock_value(state.expected_on_hand, cost)),
             }
         )
     return sorted(rows, key=lambda row: (row["distributor_id"], row["sku"]))

@@ -1,50 +1,26 @@
-"""The state a channel projection reads and writes, behind a minimal key-value interface.
-
-The embedded runner and the auditor's replay use plain dicts; the Faust worker uses a
-batch cache over its changelog-backed tables. The projection code cannot tell them apart.
-"""
+"""Every store the channel projection reads and writes, by name."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
 
+from projections.catalog import IdentifierAlias, Product
 from projections.dedup import SeenEntry
 from projections.inventory import DayDetail, InventoryState
+from projections.keyvalue import DictStore, KeyValue
+from projections.prices import PriceHistory
 from projections.quality import DeadLetterCount, QualityState
-
-V = TypeVar("V")
-
-
-class KeyValue(Protocol[V]):
-    def get(self, key: str) -> V | None: ...
-
-    def put(self, key: str, value: V) -> None: ...
-
-    def values(self) -> Iterable[V]: ...
-
-
-class DictStore(Generic[V]):
-    """In-memory store: the embedded runner's and the replay's tables."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, V] = {}
-
-    def get(self, key: str) -> V | None:
-        return self.data.get(key)
-
-    def put(self, key: str, value: V) -> None:
-        self.data[key] = value
-
-    def values(self) -> Iterable[V]:
-        return self.data.values()
 
 
 @dataclass
 class ChannelStores:
+    """Stores keyed by distributor (owned by one partition) and global ones (catalog, prices)."""
+
     seen: KeyValue[SeenEntry] = field(default_factory=DictStore)
     inventory: KeyValue[InventoryState] = field(default_factory=DictStore)
     inventory_days: KeyValue[DayDetail] = field(default_factory=DictStore)
     quality: KeyValue[QualityState] = field(default_factory=DictStore)
     dead_letters: KeyValue[DeadLetterCount] = field(default_factory=DictStore)
+    products: KeyValue[Product] = field(default_factory=DictStore)
+    aliases: KeyValue[IdentifierAlias] = field(default_factory=DictStore)
+    prices: KeyValue[PriceHistory] = field(default_factory=DictStore)

@@ -17,6 +17,7 @@ from projections.positions import Position
 from projections.snapshot import build_snapshot
 from projections.stores import ChannelStores, DictStore
 from schemas.events import Envelope, InventoryCounted, PriceChanged, SaleReported, ShipmentRecorded
+from tests.unit.catalog import catalog_stores
 
 T0 = datetime(2026, 7, 6, 14, tzinfo=UTC)
 SALES = "channelflow.sales:0"
@@ -101,7 +102,7 @@ def run(stores: ChannelStores, *events: Envelope) -> list[Outcome]:
 
 
 def test_first_sale_is_accepted_and_projected() -> None:
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     (outcome,) = run(stores, sale(1))
     assert outcome == Outcome(Verdict.ACCEPTED)
     assert counts(quality(stores)) == (1, 0, 0, 0)
@@ -111,7 +112,7 @@ def test_first_sale_is_accepted_and_projected() -> None:
 
 
 def test_duplicate_with_new_envelope_is_counted_once_and_not_applied() -> None:
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     original = sale(1)
     resent = sale(
         2,
@@ -129,7 +130,7 @@ def test_duplicate_with_new_envelope_is_counted_once_and_not_applied() -> None:
 
 
 def test_same_event_id_twice_is_a_redelivery_never_counted() -> None:
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     outcomes = run(stores, sale(1), sale(1), sale(1))
     assert [o.verdict for o in outcomes] == [
         Verdict.ACCEPTED,
@@ -142,7 +143,7 @@ def test_same_event_id_twice_is_a_redelivery_never_counted() -> None:
 
 def test_same_event_id_at_a_new_offset_is_a_redelivery() -> None:
     """A producer retry writes the same message twice: two offsets, one event_id."""
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     apply_event(stores, sale(1), Position(SALES, 0))
     outcome = apply_event(stores, sale(1), Position(SALES, 1))
     assert outcome.verdict is Verdict.REDELIVERY
@@ -151,9 +152,13 @@ def test_same_event_id_at_a_new_offset_is_a_redelivery() -> None:
 
 
 def test_same_key_different_content_is_a_conflict_dead_lettered() -> None:
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     outcomes = run(stores, sale(1, quantity=3), sale(2, quantity=4))
-    assert outcomes[1] == Outcome(Verdict.CONFLICT, CONFLICTING_DUPLICATE)
+    assert outcomes[1] == Outcome(
+        Verdict.CONFLICT,
+        CONFLICTING_DUPLICATE,
+        detail="same idempotency key as an accepted event, different content",
+    )
     assert outcomes[1].dead_letter_reason == "conflicting_duplicate"
     assert counts(quality(stores)) == (1, 0, 1, 0)
     assert inventory(stores)["sell_through"] == 3  # the first one stands
@@ -174,20 +179,20 @@ def test_same_key_different_content_is_a_conflict_dead_lettered() -> None:
     ids=["reseller", "price", "sold_at", "end_customer", "sku"],
 )
 def test_any_business_field_change_is_a_conflict(change: dict[str, Any]) -> None:
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     outcomes = run(stores, sale(1), sale(2, **change))
     assert outcomes[1].verdict is Verdict.CONFLICT
 
 
 def test_other_distributors_transaction_is_a_different_key() -> None:
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     outcomes = run(stores, sale(1), sale(2, distributor_id="D02", quantity=5))
     assert [o.verdict for o in outcomes] == [Verdict.ACCEPTED, Verdict.ACCEPTED]
     assert counts(quality(stores, "D02")) == (1, 0, 0, 0)
 
 
 def test_shipments_are_keyed_by_shipment_id_and_sku() -> None:
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     outcomes = run(
         stores,
         shipment(1, "SH1", 10),
@@ -207,14 +212,18 @@ def test_shipments_are_keyed_by_shipment_id_and_sku() -> None:
 
 
 def test_count_gives_a_reconciliation_fact_and_its_resend_none() -> None:
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     at = T0 + timedelta(hours=6)
     outcomes = run(stores, shipment(1, quantity=10), sale(2, quantity=3), count(3, 6, at))
     assert outcomes[2].facts == (Reconciliation("D01", "SKU-1", at, 6, 7, -1, False),)
     resend = apply_event(stores, count(4, 6, at, source="api"), None)
     assert resend == Outcome(Verdict.DUPLICATE)
     conflicting = apply_event(stores, count(5, 5, at), None)
-    assert conflicting == Outcome(Verdict.CONFLICT, CONFLICTING_DUPLICATE)
+    assert conflicting == Outcome(
+        Verdict.CONFLICT,
+        CONFLICTING_DUPLICATE,
+        detail="same idempotency key as an accepted event, different content",
+    )
     row = inventory(stores)
     assert (row["expected_on_hand"], row["last_count_on_hand"], row["last_variance"]) == (6, 6, -1)
     assert row["last_counted_at"] == "2026-07-06T20:00:00Z"
@@ -222,7 +231,7 @@ def test_count_gives_a_reconciliation_fact_and_its_resend_none() -> None:
 
 
 def test_events_without_a_key_are_accepted_and_not_quality_counted() -> None:
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     price = PriceChanged(
         event_id=uid(1),
         occurred_at=T0,
@@ -239,7 +248,7 @@ def test_events_without_a_key_are_accepted_and_not_quality_counted() -> None:
 
 
 def test_reject_input_counts_per_distributor_and_reason() -> None:
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     run(stores, sale(1))
     assert reject_input(stores, "schema_violation", "D01", None) == Outcome(
         None, "schema_violation"
@@ -256,7 +265,7 @@ def test_reject_input_counts_per_distributor_and_reason() -> None:
 
 
 def test_rejection_redelivered_at_the_same_position_counts_once() -> None:
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     for _ in range(3):
         reject_input(stores, "schema_violation", "D01", Position(SALES, 4))
         reject_input(stores, "invalid_json", None, Position(SALES, 5))
@@ -289,7 +298,7 @@ def _mixed_with_positions() -> list[tuple[Envelope, Position]]:
 
 
 def test_the_same_position_applied_twice_changes_nothing() -> None:
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     inputs = _mixed_with_positions()
     first = [apply_event(stores, event, position) for event, position in inputs]
     assert [o.verdict for o in first] == [
@@ -316,12 +325,12 @@ def test_the_same_position_applied_twice_changes_nothing() -> None:
 
 
 def test_redelivery_after_seen_was_written_but_not_inventory_applies_once() -> None:
-    crashed = ChannelStores()
+    crashed = catalog_stores("SKU-1", "SKU-2")
     position = Position(SALES, 42)
     apply_event(crashed, shipment(1, quantity=10), Position(SHIPMENTS, 0))
     apply_event(crashed, sale(2, quantity=3), position)
     # The seen table's changelog got the entry; inventory and quality did not.
-    recovered = ChannelStores(seen=crashed.seen)
+    recovered = ChannelStores(seen=crashed.seen, products=crashed.products)
     apply_event(recovered, shipment(1, quantity=10), Position(SHIPMENTS, 0))
     outcome = apply_event(recovered, sale(2, quantity=3), position)
     assert outcome.verdict is Verdict.ACCEPTED
@@ -335,7 +344,7 @@ def test_redelivery_after_seen_was_written_but_not_inventory_applies_once() -> N
 
 
 def test_partial_crash_between_inventory_and_quality() -> None:
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     position = Position(SALES, 5)
     apply_event(stores, sale(1), position)
     # quality lost its write, inventory kept it
@@ -346,7 +355,7 @@ def test_partial_crash_between_inventory_and_quality() -> None:
 
 
 def test_snapshot_is_independent_of_store_object_identity() -> None:
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     for event, position in _mixed_with_positions():
         apply_event(stores, event, position)
     clone = copy.deepcopy(stores)
@@ -364,11 +373,12 @@ def test_snapshot_is_independent_of_store_object_identity() -> None:
         "late_after_count": 0,
         # "now" = latest movement (Monday 14:00); 28 days sold 2 → 0.5 a week → 16 weeks
         "weeks_of_supply": "16.0",
+        "value": None,  # no price published
     }
 
 
 def test_redelivered_conflict_is_not_counted_again() -> None:
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     run(stores, sale(1, quantity=3), sale(2, quantity=4), sale(2, quantity=4))
     assert counts(quality(stores)) == (1, 0, 1, 0)
     assert build_snapshot(stores)["dead_letters"] == [
@@ -377,7 +387,7 @@ def test_redelivered_conflict_is_not_counted_again() -> None:
 
 
 def test_redelivered_duplicate_is_not_counted_again() -> None:
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     apply_event(stores, sale(1), Position(SALES, 0))
     apply_event(stores, sale(2), Position(SALES, 1))
     apply_event(stores, sale(2), Position(SALES, 2))
@@ -385,7 +395,7 @@ def test_redelivered_duplicate_is_not_counted_again() -> None:
 
 
 def test_resend_with_an_equal_price_written_differently_is_a_duplicate() -> None:
-    stores = ChannelStores()
+    stores = catalog_stores("SKU-1", "SKU-2")
     outcomes = run(
         stores, sale(1, unit_price=Decimal("12.50")), sale(2, unit_price=Decimal("12.5"))
     )

@@ -18,6 +18,7 @@ from projections.positions import Position
 from projections.snapshot import Snapshot, build_snapshot
 from projections.stores import ChannelStores
 from schemas.events import Envelope, InventoryCounted, SaleReported, ShipmentRecorded
+from tests.unit.catalog import catalog_stores
 
 BOUNDED = settings(max_examples=150, deadline=None)
 T0 = datetime(2026, 7, 6, tzinfo=UTC)
@@ -108,7 +109,7 @@ def with_positions(events: list[Envelope]) -> list[tuple[Envelope, Position]]:
 
 
 def replay(events: list[Envelope], stores: ChannelStores | None = None) -> ChannelStores:
-    stores = stores or ChannelStores()
+    stores = stores or catalog_stores("S1", "S2")
     for event in events:
         apply_event(stores, event, None)
     return stores
@@ -134,7 +135,7 @@ def test_redeliveries_and_duplicates_anywhere_after_the_original_change_nothing_
     specs: list[dict[str, Any]], data: st.DataObject
 ) -> None:
     events = build_all(specs)
-    base_stores = ChannelStores()
+    base_stores = catalog_stores("S1", "S2")
     accepted = [
         i
         for i, event in enumerate(events)
@@ -182,7 +183,7 @@ def test_applying_the_same_positions_again_gives_the_same_snapshot(
     specs: list[dict[str, Any]], restart: int
 ) -> None:
     inputs = with_positions(build_all(specs))
-    stores = ChannelStores()
+    stores = catalog_stores("S1", "S2")
     for event, position in inputs:
         apply_event(stores, event, position)
     once = build_snapshot(stores)

@@ -1,0 +1,295 @@
+"""Period keys, sell-in vs sell-through rollups, and top SKUs from the inventory rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from projections.inventory import InventoryState, apply_movement
+from projections.periods import (
+    channel_totals,
+    inventory_by_distributor,
+    period_key,
+    sell_in_vs_through,
+    top_skus,
+)
+
+# --- period keys -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "key"),
+    [
+        (date(2026, 7, 6), "2026-W28"),  # Monday
+        (date(2026, 7, 12), "2026-W28"),  # Sunday of the same ISO week
+        (date(2026, 7, 13), "2026-W29"),
+        (date(2026, 12, 31), "2026-W53"),
+        (date(2027, 1, 1), "2026-W53"),
+        (date(2027, 1, 3), "2026-W53"),
+        (date(2027, 1, 4), "2027-W01"),
+        (date(2025, 12, 29), "2026-W01"),  # a Monday of December in the next ISO year
+        (date(2026, 1, 1), "2026-W01"),
+    ],
+)
+def test_iso_week_keys(day: date, key: str) -> None:
+    assert period_key(day, "week") == key
+    iso = day.isocalendar()
+    assert key == f"{iso.year}-W{iso.week:02d}"
+
+
+@pytest.mark.parametrize(
+    ("day", "month", "quarter"),
+    [
+        (date(2026, 1, 1), "2026-01", "2026-Q1"),
+        (date(2026, 3, 31), "2026-03", "2026-Q1"),
+        (date(2026, 4, 1), "2026-04", "2026-Q2"),
+        (date(2026, 7, 15), "2026-07", "2026-Q3"),
+        (date(2026, 9, 30), "2026-09", "2026-Q3"),
+        (date(2026, 10, 1), "2026-10", "2026-Q4"),
+        (date(2026, 12, 31), "2026-12", "2026-Q4"),
+        (date(2027, 1, 1), "2027-01", "2027-Q1"),
+    ],
+)
+def test_month_and_quarter_keys(day: date, month: str, quarter: str) -> None:
+    assert period_key(day, "month") == month
+    assert period_key(day, "quarter") == quarter
+
+
+def test_unknown_granularity_is_refused() -> None:
+    with pytest.raises(ValueError, match="granularity"):
+        period_key(date(2026, 1, 1), "year")  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31)))
+def test_week_key_matches_isocalendar_and_monday_starts(day: date) -> None:
+    iso = day.isocalendar()
+    assert period_key(day, "week") == f"{iso.year:04d}-W{iso.week:02d}"
+    monday = day - timedelta(days=day.weekday())
+    assert period_key(monday, "week") == period_key(day, "week")
+    assert period_key(day, "quarter")[:4] == period_key(day, "month")[:4] == f"{day.year:04d}"
+
+
+# --- rollups ---------------------------------------------------------------------------------
+
+
+def at(day: str, hour: int = 12) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
+
+
+def state(dist: str, sku: str, *moves: tuple[str, int, int]) -> InventoryState:
+    result = InventoryState(dist, sku)
+    for day, sell_in, sell_through in moves:
+        result = apply_movement(result, at(day), sell_in, sell_through)
+    return result
+
+
+STATES = [
+    state(
+        "D1",
+        "S1",
+        ("2026-06-29", 100, 0),  # Monday, 2026-W27, June
+        ("2026-07-05", 0, 30),  # Sunday, 2026-W27, July
+        ("2026-07-06", 0, 20),  # Monday, 2026-W28
+        ("2026-07-07", 0, -5),  # a return
+    ),
+    state("D1", "S2", ("2026-07-06", 50, 10), ("2026-10-01", 5, 0)),
+    state("D2", "S1", ("2026-07-01", 40, 0), ("2026-07-10", 0, 15)),
+]
+
+
+def test_sell_in_vs_through_by_week() -> None:
+    assert sell_in_vs_through(STATES, "week") == [
+        {"distributor_id": "D1", "period": "2026-W27", "sell_in": 100, "sell_through": 30},
+        {"distributor_id": "D1", "period": "2026-W28", "sell_in": 50, "sell_through": 25},
+        {"distributor_id": "D1", "period": "2026-W40", "sell_in": 5, "sell_through": 0},
+        {"distributor_id": "D2", "period": "2026-W27", "sell_in": 40, "sell_through": 0},
+        {"distributor_id": "D2", "period": "2026-W28", "sell_in": 0, "sell_through": 15},
+    ]
+
+
+def test_sell_in_vs_through_by_month_and_quarter() -> None:
+    assert sell_in_vs_through(STATES, "month") == [
+        {"distributor_id": "D1", "period": "2026-06", "sell_in": 100, "sell_through": 0},
+        {"distributor_id": "D1", "period": "2026-07", "sell_in": 50, "sell_through": 55},
+        {"distributor_id": "D1", "period": "2026-10", "sell_in": 5, "sell_through": 0},
+        {"distributor_id": "D2", "period": "2026-07", "sell_in": 40, "sell_through": 15},
+    ]
+    assert sell_in_vs_through(STATES, "quarter") == [
+        {"distributor_id": "D1", "period": "2026-Q2", "sell_in": 100, "sell_through": 0},
+        {"distributor_id": "D1", "period": "2026-Q3", "sell_in": 50, "sell_through": 55},
+        {"distributor_id": "D1", "period": "2026-Q4", "sell_in": 5, "sell_through": 0},
+        {"distributor_id": "D2", "period": "2026-Q3", "sell_in": 40, "sell_through": 15},
+    ]
+
+
+def test_sell_in_vs_through_filters() -> None:
+    assert sell_in_vs_through(STATES, "quarter", distributor_id="D2") == [
+        {"distributor_id": "D2", "period": "2026-Q3", "sell_in": 40, "sell_through": 15},
+    ]
+    assert sell_in_vs_through(STATES, "quarter", sku="S2") == [
+        {"distributor_id": "D1", "period": "2026-Q3", "sell_in": 50, "sell_through": 10},
+        {"distributor_id": "D1", "period": "2026-Q4", "sell_in": 5, "sell_through": 0},
+    ]
+    assert sell_in_vs_through(STATES, "week", distributor_id="D3") == []
+    assert sell_in_vs_through([], "week") == []
+
+
+def test_channel_totals() -> None:
+    assert channel_totals(STATES, "quarter") == [
+        {"period": "2026-Q2", "sell_in": 100, "sell_through": 0},
+        {"period": "2026-Q3", "sell_in": 90, "sell_through": 70},
+        {"period": "2026-Q4", "sell_in": 5, "sell_through": 0},
+    ]
+    assert channel_totals(iter(STATES), "month", sku="S1") == [
+        {"period": "2026-06", "sell_in": 100, "sell_through": 0},
+        {"period": "2026-07", "sell_in": 40, "sell_through": 60},
+    ]
+
+
+def test_rollups_accept_a_one_shot_iterator_and_agree_with_state_totals() -> None:
+    rows = sell_in_vs_through(iter(STATES), "week")
+    assert sum(row["sell_in"] for row in rows) == sum(s.sell_in for s in STATES)
+    assert sum(row["sell_through"] for row in rows) == sum(s.sell_through for s in STATES)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["D1", "D2"]),
+            st.sampled_from(["S1", "S2"]),
+            st.integers(min_value=0, max_value=400),
+            st.integers(min_value=-5, max_value=20),
+            st.integers(min_value=-5, max_value=20),
+        ),
+        max_size=30,
+    ),
+    st.sampled_from(["week", "month", "quarter"]),
+)
+def test_every_granularity_preserves_totals(moves: list[Any], granularity: Any) -> None:
+    states: dict[tuple[str, str], InventoryState] = {}
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for dist, sku, day, sell_in, sell_through in moves:
+        current = states.get((dist, sku), InventoryState(dist, sku))
+        states[(dist, sku)] = apply_movement(
+            current, start + timedelta(days=day), sell_in, sell_through
+        )
+    per_dist = sell_in_vs_through(states.values(), granularity)
+    totals = channel_totals(states.values(), granularity)
+    expected = (
+        sum(s.sell_in for s in states.values()),
+        sum(s.sell_through for s in states.values()),
+    )
+    assert (sum(r["sell_in"] for r in per_dist), sum(r["sell_through"] for r in per_dist)) == (
+        expected
+    )
+    assert (sum(r["sell_in"] for r in totals), sum(r["sell_through"] for r in totals)) == expected
+    keys = [(r["distributor_id"], r["period"]) for r in per_dist]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+
+
+# --- top SKUs --------------------------------------------------------------------------------
+
+
+def row(dist: str, sku: str, on_hand: int, value: str | None, wos: str | None) -> dict[str, Any]:
+    return {
+        "distributor_id": dist,
+        "sku": sku,
+        "expected_on_hand": on_hand,
+        "value": value,
+        "weeks_of_supply": wos,
+    }
+
+
+ROWS = [
+    row("D1", "S1", 10, "120.00", "2.5"),
+    row("D1", "S2", 40, None, "10.0"),
+    row("D1", "S3", 5, "999.50", None),
+    row("D1", "S4", 7, "80.00", "2.5"),
+    row("D2", "S1", 3, None, None),
+    row("D2", "S2", 100, "1000.00", "4.0"),
+]
+
+
+def skus(rows: list[Any]) -> list[tuple[str, str]]:
+    return [(r["distributor_id"], r["sku"]) for r in rows]
+
+
+def test_top_skus_by_value_none_last() -> None:
+    assert skus(top_skus(ROWS, "value", 10)) == [
+        ("D2", "S2"),
+        ("D1", "S3"),
+        ("D1", "S1"),
+        ("D1", "S4"),
+        ("D1", "S2"),  # None: last, then by key
+        ("D2", "S1"),
+    ]
+    assert skus(top_skus(ROWS, "value", 2)) == [("D2", "S2"), ("D1", "S3")]
+    assert top_skus(ROWS, "value", 0) == []
+
+
+def test_top_skus_by_weeks_of_supply_ties_by_key() -> None:
+    assert skus(top_skus(ROWS, "weeks_of_supply", 4)) == [
+        ("D1", "S2"),
+        ("D2", "S2"),
+        ("D1", "S1"),  # 2.5 tie: by (distributor_id, sku)
+        ("D1", "S4"),
+    ]
+
+
+def test_top_skus_compares_decimals_not_strings() -> None:
+    rows = [row("D1", "A", 1, "9.00", "9.5"), row("D1", "B", 1, "10.00", "10.0")]
+    assert skus(top_skus(rows, "value", 1)) == [("D1", "B")]
+    assert skus(top_skus(rows, "weeks_of_supply", 1)) == [("D1", "B")]
+
+
+def test_top_skus_treats_a_missing_column_as_none_and_refuses_floats() -> None:
+    rows = [{"distributor_id": "D1", "sku": "A"}, row("D1", "B", 1, "1.00", None)]
+    assert skus(top_skus(rows, "value", 2)) == [("D1", "B"), ("D1", "A")]
+    with pytest.raises(TypeError, match="float"):
+        top_skus([row("D1", "A", 1, 1.5, None)], "value", 1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="rank"):
+        top_skus(ROWS, "sell_in", 1)  # type: ignore[arg-type]
+
+
+def test_inventory_by_distributor() -> None:
+    result = inventory_by_distributor(ROWS, n=2)
+    assert [r["distributor_id"] for r in result] == ["D1", "D2"]
+    d1, d2 = result
+    assert d1["skus"] == 4 and d1["expected_on_hand"] == 62
+    assert d1["value"] == "1199.50" and d1["unvalued_skus"] == 1
+    assert [t["sku"] for t in d1["top_by_value"]] == ["S3", "S1"]
+    assert [t["sku"] for t in d1["top_by_weeks_of_supply"]] == ["S2", "S1"]
+    assert d1["top_by_value"][0] == {
+        "sku": "S3",
+        "expected_on_hand": 5,
+        "value": "999.50",
+        "weeks_of_supply": None,
+    }
+    assert d2["expected_on_hand"] == 103 and d2["value"] == "1000.00"
+    assert d2["unvalued_skus"] == 1
+
+
+def test_inventory_by_distributor_without_any_value() -> None:
+    result = inventory_by_distributor([row("D9", "S1", 4, None, None)])
+    assert result == [
+        {
+            "distributor_id": "D9",
+            "skus": 1,
+            "expected_on_hand": 4,
+            "value": None,
+            "unvalued_skus": 1,
+            "top_by_value": [
+                {"sku": "S1", "expected_on_hand": 4, "value": None, "weeks_of_supply": None}
+            ],
+            "top_by_weeks_of_supply": [
+                {"sku": "S1", "expected_on_hand": 4, "value": None, "weeks_of_supply": None}
+            ],
+        }
+    ]
+    assert inventory_by_distributor([]) == []

@@ -1,0 +1,487 @@
+"""Price history: specificity, effective dates, late prices, idempotency, severity, protection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from projections.positions import Position
+from projections.prices import (
+    CostDrop,
+    PriceEntry,
+    PriceHistory,
+    Severity,
+    apply_price,
+    price_in_effect,
+    price_protection_amount,
+    violation_severity,
+)
+from schemas.events import PriceChanged
+
+T0 = datetime(2026, 7, 1, tzinfo=UTC)
+D = timedelta(days=1)
+US = timedelta(microseconds=1)
+PRICES = "channelflow.prices:0"
+
+
+def uid(n: int) -> UUID:
+    return UUID(int=n, version=4)
+
+
+def price(
+    n: int,
+    cost: str = "10.00",
+    floor: str = "15.00",
+    at: datetime = T0,
+    distributor_id: str | None = None,
+    reseller_id: str | None = None,
+    **changes: Any,
+) -> PriceChanged:
+    fields: dict[str, Any] = {
+        "event_id": uid(n),
+        "occurred_at": at,
+        "source": "erp",
+        "sku": "SKU-1",
+        "distributor_cost": Decimal(cost),
+        "floor_price": Decimal(floor),
+        "currency": "USD",
+        "effective_from": at,
+        "distributor_id": distributor_id,
+        "reseller_id": reseller_id,
+    }
+    fields.update(changes)
+    return PriceChanged(**fields)
+
+
+def history_of(*events: PriceChanged) -> PriceHistory:
+    history = PriceHistory("SKU-1")
+    for event in events:
+        history, _ = apply_price(history, event, None, None)
+    return history
+
+
+def floor_at(history: PriceHistory, at: datetime, dist: str | None, res: str | None) -> str | None:
+    entry = price_in_effect(history, at, dist, res)
+    return None if entry is None else str(entry.floor_price)
+
+
+# --- specificity ---------------------------------------------------------------------------
+
+
+def test_reseller_beats_distributor_beats_list() -> None:
+    history = history_of(
+        price(1, floor="15.00"),
+        price(2, floor="14.00", distributor_id="D1"),
+        price(3, floor="12.00", distributor_id="D1", reseller_id="R1"),
+    )
+    assert floor_at(history, T0, "D1", "R1") == "12.00"
+    assert floor_at(history, T0, "D1", "R2") == "14.00"
+    assert floor_at(history, T0, "D2", "R1") == "15.00"
+    assert floor_at(history, T0, None, None) == "15.00"
+
+
+def test_reseller_spa_for_another_distributor_does_not_apply() -> None:
+    history = history_of(
+        price(1, floor="15.00"), price(2, floor="9.00", distributor_id="D2", reseller_id="R1")
+    )
+    assert floor_at(history, T0, "D1", "R1") == "15.00"
+    assert floor_at(history, T0, "D2", "R1") == "9.00"
+    # a reseller alone (no distributor) never matches a reseller-specific entry
+    assert floor_at(history, T0, None, "R1") == "15.00"
+
+
+def test_older_specific_price_still_beats_newer_list_price() -> None:
+    history = history_of(
+        price(1, floor="14.00", distributor_id="D1"),
+        price(2, floor="16.00", at=T0 + 10 * D),
+    )
+    assert floor_at(history, T0 + 20 * D, "D1", "R1") == "14.00"
+    assert floor_at(history, T0 + 20 * D, "D2", "R1") == "16.00"
+
+
+def test_specific_price_not_yet_in_effect_falls_back_to_list() -> None:
+    history = history_of(
+        price(1, floor="15.00"), price(2, floor="14.00", at=T0 + D, distributor_id="D1")
+    )
+    assert floor_at(history, T0 + D - US, "D1", None) == "15.00"
+    assert floor_at(history, T0 + D, "D1", None) == "14.00"
+
+
+# --- effective dates -------------------------------------------------------------------------
+
+
+def test_effective_date_boundaries() -> None:
+    history = history_of(price(1, floor="15.00"), price(2, floor="16.00", at=T0 + D))
+    assert price_in_effect(history, T0 - US, "D1", "R1") is None
+    assert floor_at(history, T0, "D1", "R1") == "15.00"
+    assert floor_at(history, T0 + D - US, "D1", "R1") == "15.00"
+    assert floor_at(history, T0 + D, "D1", "R1") == "16.00"
+
+
+def test_nothing_in_effect_on_empty_history() -> None:
+    assert price_in_effect(PriceHistory("SKU-1"), T0, "D1", "R1") is None
+
+
+def test_same_effective_time_later_arrival_wins() -> None:
+    history = history_of(price(1, floor="15.00"), price(2, floor="15.50"), price(3, floor="14.50"))
+    assert floor_at(history, T0, "D1", None) == "14.50"
+    assert [entry.event_id for entry in history.entries] == [uid(1), uid(2), uid(3)]
+
+
+def test_entries_sorted_by_effective_time_whatever_the_arrival() -> None:
+    history = history_of(price(1, at=T0 + 2 * D), price(2, at=T0), price(3, at=T0 + D))
+    assert [entry.event_id for entry in history.entries] == [uid(2), uid(3), uid(1)]
+    assert history.latest_effective == T0 + 2 * D
+
+
+def test_non_utc_lookup_time_is_normalized_and_naive_rejected() -> None:
+    history = history_of(price(1, floor="15.00"))
+    plus_two = timezone(timedelta(hours=2))
+    assert floor_at(history, datetime(2026, 7, 1, 2, tzinfo=plus_two), "D1", None) == "15.00"
+    with pytest.raises(ValueError, match="naive"):
+        price_in_effect(history, datetime(2026, 7, 1), "D1", None)  # noqa: DTZ001
+
+
+# --- late prices ---------------------------------------------------------------------------
+
+
+def test_late_price_is_applied_from_arrival_and_flagged() -> None:
+    history = history_of(price(1, floor="15.00"))
+    judged = T0 + 5 * D
+    history, _ = apply_price(history, price(2, floor="13.00", at=T0 + 2 * D), None, judged)
+    late = history.entries[-1]
+    assert late.arrived_late is True
+    assert late.effective_from == judged
+    assert late.declared_from == T0 + 2 * D
+    assert history.late_entries == 1
+    # never back-dated: sales between its declared time and its arrival keep the old floor
+    assert floor_at(history, T0 + 3 * D, "D1", None) == "15.00"
+    assert floor_at(history, judged - US, "D1", None) == "15.00"
+    assert floor_at(history, judged, "D1", None) == "13.00"
+
+
+def test_price_effective_exactly_at_seen_until_or_later_is_not_late() -> None:
+    history = PriceHistory("SKU-1")
+    history, _ = apply_price(history, price(1, at=T0), None, T0)
+    history, _ = apply_price(history, price(2, at=T0 + D), None, T0)
+    assert [entry.arrived_late for entry in history.entries] == [False, False]
+    assert [entry.effective_from for entry in history.entries] == [T0, T0 + D]
+
+
+def test_late_price_sorts_among_entries_by_its_arrival_time() -> None:
+    history = history_of(price(1, floor="15.00"), price(2, floor="16.00", at=T0 + 10 * D))
+    history, _ = apply_price(history, price(3, floor="12.00", at=T0 + D), None, T0 + 4 * D)
+    assert [entry.event_id for entry in history.entries] == [uid(1), uid(3), uid(2)]
+    assert floor_at(history, T0 + 4 * D, "D1", None) == "12.00"
+    assert floor_at(history, T0 + 10 * D, "D1", None) == "16.00"
+
+
+# --- idempotency -----------------------------------------------------------------------------
+
+
+def test_position_already_applied_is_skipped() -> None:
+    history = PriceHistory("SKU-1")
+    history, _ = apply_price(history, price(1), Position(PRICES, 5), None)
+    assert history.applied == {PRICES: 5}
+    same, drop = apply_price(history, price(2, cost="8.00"), Position(PRICES, 5), None)
+    assert same is history and drop is None
+    older, _ = apply_price(history, price(3, cost="8.00"), Position(PRICES, 4), None)
+    assert older is history
+    newer, _ = apply_price(history, price(4, cost="8.00"), Position(PRICES, 6), None)
+    assert len(newer.entries) == 2 and newer.applied == {PRICES: 6}
+
+
+def test_same_event_id_twice_changes_nothing() -> None:
+    history, first = apply_price(
+        history_of(price(1, cost="10.00")), price(2, cost="9.00"), None, None
+    )
+    assert first is not None
+    again, drop = apply_price(history, price(2, cost="9.00"), Position(PRICES, 9), None)
+    assert again is history and drop is None
+
+
+def test_apply_price_is_pure() -> None:
+    history = history_of(price(1))
+    before = history.to_json()
+    apply_price(history, price(2, at=T0 + D), Position(PRICES, 1), None)
+    assert history.to_json() == before
+
+
+def test_price_for_another_sku_is_refused() -> None:
+    with pytest.raises(ValueError, match="SKU-2"):
+        apply_price(PriceHistory("SKU-1"), price(1, sku="SKU-2"), None, None)
+
+
+# --- serialization ---------------------------------------------------------------------------
+
+
+def test_to_json_from_json_round_trip() -> None:
+    history = PriceHistory("SKU-1")
+    history, _ = apply_price(history, price(1, cost="10.125"), Position(PRICES, 0), None)
+    history, _ = apply_price(
+        history,
+        price(2, cost="9.50", distributor_id="D1", reseller_id="R1"),
+        Position(PRICES, 1),
+        None,
+    )
+    history, _ = apply_price(history, price(3, at=T0 - D), Position(PRICES, 2), T0 + D)
+    wire = orjson.loads(orjson.dumps(history.to_json()))
+    restored = PriceHistory.from_json(wire)
+    assert restored == history
+    assert restored.to_json() == history.to_json()
+    assert wire["entries"][0]["cost"] == "10.125"
+    assert str(restored.entries[0].distributor_cost) == "10.125"
+    assert restored.entries[-1].arrived_late is True
+
+
+def test_empty_history_round_trip() -> None:
+    empty = PriceHistory("SKU-1")
+    assert PriceHistory.from_json(orjson.loads(orjson.dumps(empty.to_json()))) == empty
+
+
+# --- cost drops and price protection ---------------------------------------------------------
+
+
+def test_first_price_is_no_drop() -> None:
+    _, drop = apply_price(PriceHistory("SKU-1"), price(1, cost="10.00"), None, None)
+    assert drop is None
+
+
+def test_cost_drop_detected_rise_not() -> None:
+    history = history_of(price(1, cost="12.40"))
+    history, drop = apply_price(history, price(2, cost="11.95", at=T0 + D), None, None)
+    assert drop == CostDrop(
+        sku="SKU-1",
+        distributor_id=None,
+        effective_from=T0 + D,
+        old_cost=Decimal("12.40"),
+        new_cost=Decimal("11.95"),
+        currency="USD",
+        event_id=uid(2),
+    )
+    _, rise = apply_price(history, price(3, cost="12.00", at=T0 + 2 * D), None, None)
+    assert rise is None
+    _, equal = apply_price(history, price(4, cost="11.95", at=T0 + 2 * D), None, None)
+    assert equal is None
+
+
+def test_cost_drop_compares_the_same_scope_only() -> None:
+    history = history_of(price(1, cost="12.00"))
+    # a distributor's first authorization is not a drop of the list price
+    history, drop = apply_price(history, price(2, cost="10.00", distributor_id="D1"), None, None)
+    assert drop is None
+    history, drop = apply_price(
+        history, price(3, cost="9.00", at=T0 + D, distributor_id="D1"), None, None
+    )
+    assert drop is not None and drop.distributor_id == "D1" and drop.old_cost == Decimal("10.00")
+    # the list drops against the list, not against D1's lower authorization
+    history, drop = apply_price(history, price(4, cost="11.00", at=T0 + D), None, None)
+    assert drop is not None and drop.distributor_id is None and drop.old_cost == Decimal("12.00")
+
+
+def test_reseller_specific_and_currency_change_never_drop() -> None:
+    history = history_of(price(1, cost="10.00", distributor_id="D1", reseller_id="R1"))
+    _, drop = apply_price(
+        history, price(2, cost="8.00", at=T0 + D, distributor_id="D1", reseller_id="R1"), None, None
+    )
+    assert drop is None
+    _, drop = apply_price(
+        history_of(price(3, cost="10.00")),
+        price(4, cost="8.00", at=T0 + D, currency="EUR"),
+        None,
+        None,
+    )
+    assert drop is None
+
+
+def test_drop_at_same_effective_time_compares_with_the_earlier_arrival() -> None:
+    _, drop = apply_price(history_of(price(1, cost="10.00")), price(2, cost="9.00"), None, None)
+    assert drop is not None and (drop.old_cost, drop.new_cost) == (
+        Decimal("10.00"),
+        Decimal("9.00"),
+    )
+
+
+def test_late_cost_drop_is_dated_at_arrival() -> None:
+    history = history_of(price(1, cost="10.00"))
+    _, drop = apply_price(history, price(2, cost="9.00", at=T0 + D), None, T0 + 3 * D)
+    assert drop is not None and drop.effective_from == T0 + 3 * D
+
+
+def test_price_protection_amount() -> None:
+    amount = price_protection_amount(Decimal("12.40"), Decimal("11.95"), 37)
+    assert amount == Decimal("16.65") and str(amount) == "16.65"
+    # half a cent rounds up
+    assert price_protection_amount(Decimal("1.005"), Decimal("1.000"), 1) == Decimal("0.01")
+    assert price_protection_amount(Decimal("0.333"), Decimal("0.111"), 3) == Decimal("0.67")
+    assert price_protection_amount(Decimal("12.40"), Decimal("11.95"), 0) == Decimal("0.00")
+    assert price_protection_amount(Decimal("12.40"), Decimal("11.95"), -5) == Decimal("0.00")
+    assert price_protection_amount(Decimal("11.95"), Decimal("12.40"), 10) == Decimal("0.00")
+
+
+# --- severity --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("unit_price", "expected"),
+    [
+        ("100.01", None),
+        ("100.00", None),
+        ("99.99", Severity.MINOR),
+        ("95.01", Severity.MINOR),
+        ("95.00", Severity.MAJOR),
+        ("94.99", Severity.MAJOR),
+        ("80.01", Severity.MAJOR),
+        ("80.00", Severity.MAJOR),
+        ("79.99", Severity.CRITICAL),
+        ("0.00", Severity.CRITICAL),
+    ],
+)
+def test_severity_boundaries(unit_price: str, expected: Severity | None) -> None:
+    assert violation_severity(Decimal(unit_price), Decimal("100.00"), 1) is expected
+
+
+def test_severity_is_exact_for_floors_that_do_not_divide_evenly() -> None:
+    floor = Decimal("3.00")  # 5 % = 0.15, 20 % = 0.60
+    assert violation_severity(Decimal("2.86"), floor, 1) is Severity.MINOR
+    assert violation_severity(Decimal("2.85"), floor, 1) is Severity.MAJOR
+    assert violation_severity(Decimal("2.40"), floor, 1) is Severity.MAJOR
+    assert violation_severity(Decimal("2.399999"), floor, 1) is Severity.CRITICAL
+
+
+def test_returns_and_zero_lines_are_never_violations() -> None:
+    assert violation_severity(Decimal("10.00"), Decimal("100.00"), -1) is None
+    assert violation_severity(Decimal("10.00"), Decimal("100.00"), 0) is None
+
+
+def test_severity_with_a_non_positive_floor() -> None:
+    assert violation_severity(Decimal("0.00"), Decimal("0.00"), 1) is None
+    assert violation_severity(Decimal("-1.00"), Decimal("0.00"), 1) is Severity.CRITICAL
+
+
+def test_severity_values_are_the_wire_names() -> None:
+    assert [s.value for s in Severity] == ["minor", "major", "critical"]
+
+
+# --- properties ------------------------------------------------------------------------------
+
+BOUNDED = settings(max_examples=150, deadline=None)
+SCOPES = st.sampled_from([(None, None), ("D1", None), ("D2", None), ("D1", "R1"), ("D2", "R1")])
+LOOKUPS = st.sampled_from([(None, None), ("D1", None), ("D1", "R1"), ("D1", "R2"), ("D2", "R1")])
+HOURS = st.integers(min_value=0, max_value=30 * 24)
+MONEY = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("999.99"), places=2)
+
+
+@st.composite
+def price_specs(draw: st.DrawFn, unique_times: bool) -> list[tuple[int, int, tuple[Any, Any]]]:
+    """[(event number, effective hour, scope)], effective hours distinct when unique_times."""
+    hours = draw(
+        st.lists(HOURS, min_size=1, max_size=12, unique=unique_times),
+    )
+    return [(n + 1, hour, draw(SCOPES)) for n, hour in enumerate(hours)]
+
+
+def build(specs: list[tuple[int, int, tuple[Any, Any]]], seen: datetime | None) -> PriceHistory:
+    history = PriceHistory("SKU-1")
+    for n, hour, (dist, res) in specs:
+        event = price(
+            n,
+            cost=f"{n}.00",
+            floor=f"{n + 1}.00",
+            at=T0 + timedelta(hours=hour),
+            distributor_id=dist,
+            reseller_id=res,
+        )
+        history, _ = apply_price(history, event, None, seen)
+    return history
+
+
+@BOUNDED
+@given(price_specs(unique_times=False), HOURS, LOOKUPS, st.one_of(st.none(), HOURS))
+def test_price_in_effect_is_never_in_the_future(
+    specs: list[tuple[int, int, tuple[Any, Any]]],
+    hour: int,
+    lookup: tuple[Any, Any],
+    seen_hour: int | None,
+) -> None:
+    seen = None if seen_hour is None else T0 + timedelta(hours=seen_hour)
+    history = build(specs, seen)
+    at = T0 + timedelta(hours=hour)
+    entry = price_in_effect(history, at, *lookup)
+    if entry is not None:
+        assert entry.effective_from <= at
+        assert entry.distributor_id in (None, lookup[0])
+        assert entry.reseller_id in (None, lookup[1])
+    keys = [e.effective_from for e in history.entries]
+    assert keys == sorted(keys)
+
+
+@BOUNDED
+@given(price_specs(unique_times=True), st.randoms(use_true_random=False), HOURS, LOOKUPS)
+def test_arrival_order_of_distinct_effective_times_does_not_matter(
+    specs: list[tuple[int, int, tuple[Any, Any]]],
+    rnd: Any,
+    hour: int,
+    lookup: tuple[Any, Any],
+) -> None:
+    shuffled = list(specs)
+    rnd.shuffle(shuffled)
+    in_order, reordered = build(specs, None), build(shuffled, None)
+    at = T0 + timedelta(hours=hour)
+    assert price_in_effect(in_order, at, *lookup) == price_in_effect(reordered, at, *lookup)
+    assert in_order.entries == reordered.entries
+
+
+@BOUNDED
+@given(price_specs(unique_times=False), st.one_of(st.none(), HOURS))
+def test_round_trip_of_any_history(
+    specs: list[tuple[int, int, tuple[Any, Any]]], seen_hour: int | None
+) -> None:
+    seen = None if seen_hour is None else T0 + timedelta(hours=seen_hour)
+    history = build(specs, seen)
+    assert PriceHistory.from_json(orjson.loads(orjson.dumps(history.to_json()))) == history
+
+
+@BOUNDED
+@given(MONEY, MONEY, st.integers(min_value=1, max_value=5))
+def test_severity_matches_the_exact_shortfall_and_is_monotonic(
+    unit_price: Decimal, floor: Decimal, quantity: int
+) -> None:
+    severity = violation_severity(unit_price, floor, quantity)
+    if unit_price >= floor:
+        assert severity is None
+        return
+    shortfall = (floor - unit_price) * 100 / floor  # percent, 28 significant digits
+    if severity is Severity.MINOR:
+        assert shortfall < 5
+    elif severity is Severity.MAJOR:
+        assert 5 <= shortfall <= 20
+    else:
+        assert shortfall > 20
+    order = [None, Severity.MINOR, Severity.MAJOR, Severity.CRITICAL]
+    lower = violation_severity(unit_price - Decimal("0.01"), floor, quantity)
+    assert order.index(lower) >= order.index(severity)
+
+
+@BOUNDED
+@given(MONEY, MONEY, st.integers(min_value=-5, max_value=10_000))
+def test_price_protection_amount_is_never_negative_and_exact(
+    old: Decimal, new: Decimal, units: int
+) -> None:
+    amount = price_protection_amount(old, new, units)
+    assert amount >= 0 and amount.as_tuple().exponent == -2
+    if units > 0 and new < old:
+        assert amount == (old - new) * units  # cents × integer: no rounding needed
+
+
+def test_price_entry_defaults() -> None:
+    entry = PriceEntry(T0, Decimal("1"), Decimal("2"), "USD", None, None, uid(1))
+    assert entry.arrived_late is False and entry.declared_from is None
+    assert PriceEntry.from_json(entry.to_json()) == entry
