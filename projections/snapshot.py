@@ -74,6 +74,19 @@ def inventory_rows(stores: ChannelStores, now: datetime | None) -> list[dict[str
     return sorted(rows, key=lambda row: (row["distributor_id"], row["sku"]))
 
 
+def product_rows(stores: ChannelStores) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "sku": product.sku,
+            "base_unit": product.base_unit,
+            "unit_conversions": dict(sorted(product.conversions.items())),
+            "identifiers": dict(sorted(product.identifiers.items())),
+        }
+        for product in stores.products.values()
+    ]
+    return sorted(rows, key=lambda row: row["sku"])
+
+
 def quality_rows(stores: ChannelStores) -> list[dict[str, Any]]:
     rows = [
         {

@@ -18,6 +18,8 @@ V = TypeVar("V")
 
 
 class PartitionedTable(faust.Table):
+    """A table owned per partition: each worker holds the partitions it consumes."""
+
     _write_partition: int | None = None
 
     def partition_for_key(self, key: Any) -> int | None:
@@ -31,6 +33,10 @@ class PartitionedTable(faust.Table):
             self[key] = value
         finally:
             self._write_partition = None
+
+
+class PartitionedGlobalTable(PartitionedTable, faust.GlobalTable):
+    """Reference data (catalog, prices) every worker needs whole: all partitions everywhere."""
 
 
 class TableStore(Generic[V]):

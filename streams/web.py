@@ -6,6 +6,7 @@ Endpoints (all GET, JSON unless noted):
   /api/inventory               channel inventory rows; filters: distributor_id, sku
   /api/quality                 data quality per distributor; filter: distributor_id
   /api/dead-letters            dead-letter counts by reason
+  /api/products                the product catalog: units and identifiers per SKU
   /metrics                     Prometheus text format
   /                            HTML overview of channel inventory
 """
@@ -25,6 +26,7 @@ from projections.snapshot import (
     dead_letter_rows,
     inventory_rows,
     latest_business_time,
+    product_rows,
     quality_rows,
 )
 from projections.stores import ChannelStores
@@ -97,6 +99,9 @@ def make_web_app(stores: StoresProvider, mode: str) -> web.Application:
     async def dead_letters(_: web.Request) -> web.Response:
         return json_response({"rows": dead_letter_rows(stores())})
 
+    async def products(_: web.Request) -> web.Response:
+        return json_response({"rows": product_rows(stores())})
+
     async def prometheus(_: web.Request) -> web.Response:
         return web.Response(body=metrics.exposition(), content_type="text/plain", charset="utf-8")
 
@@ -114,6 +119,7 @@ def make_web_app(stores: StoresProvider, mode: str) -> web.Application:
     app.router.add_get("/api/inventory", inventory)
     app.router.add_get("/api/quality", quality)
     app.router.add_get("/api/dead-letters", dead_letters)
+    app.router.add_get("/api/products", products)
     app.router.add_get("/metrics", prometheus)
     return app
 

@@ -15,29 +15,31 @@ import faust
 from aiohttp import web
 
 from infra.eventstore import AuditLog, open_audit_log
+from projections.catalog import IdentifierAlias, Product
 from projections.dedup import SeenEntry
 from projections.inventory import DayDetail, InventoryState
+from projections.prices import PriceHistory
 from projections.quality import DeadLetterCount, QualityState
 from projections.stores import ChannelStores
 from schemas.topics import DEAD_LETTER_TOPIC, topic_name
 from streams import metrics
 from streams.config import Settings
 from streams.processing import Input, process_batch, record_facts
-from streams.tables import PartitionedTable, TableStore
+from streams.tables import PartitionedGlobalTable, PartitionedTable, TableStore
 from streams.web import make_web_app
 
 log = logging.getLogger("channelflow.worker")
 
 #: The raw topics whose events the channel projection consumes today.
-CONSUMED_TOPICS = ("shipments", "sales", "inventory")
+CONSUMED_TOPICS = ("products", "prices", "shipments", "sales", "inventory")
 
 
 class WorkerStores(ChannelStores):
     """ChannelStores over Faust tables, flushed once per batch."""
 
     def __init__(self, app: faust.App, settings: Settings) -> None:
-        def table(name: str) -> PartitionedTable:
-            created = PartitionedTable(
+        def table(name: str, kind: type[PartitionedTable] = PartitionedTable) -> PartitionedTable:
+            created = kind(
                 app=app,
                 name=name,
                 partitions=settings.partitions,
@@ -53,8 +55,28 @@ class WorkerStores(ChannelStores):
         days = TableStore(table("inventory_days"), DayDetail.from_json, DayDetail.to_json)
         quality = TableStore(table("quality"), QualityState.from_json, QualityState.to_json)
         dead = TableStore(table("dead_letters"), DeadLetterCount.from_json, DeadLetterCount.to_json)
-        self.tables: list[TableStore[Any]] = [seen, inventory, days, quality, dead]
-        super().__init__(seen, inventory, days, quality, dead)
+        products = TableStore(
+            table("products", PartitionedGlobalTable), Product.from_json, Product.to_json
+        )
+        aliases = TableStore(
+            table("aliases", PartitionedGlobalTable),
+            IdentifierAlias.from_json,
+            IdentifierAlias.to_json,
+        )
+        prices = TableStore(
+            table("prices", PartitionedGlobalTable), PriceHistory.from_json, PriceHistory.to_json
+        )
+        self.tables: list[TableStore[Any]] = [
+            seen,
+            inventory,
+            days,
+            quality,
+            dead,
+            products,
+            aliases,
+            prices,
+        ]
+        super().__init__(seen, inventory, days, quality, dead, products, aliases, prices)
 
     def route_to(self, item: Input) -> None:
         for store in self.tables:

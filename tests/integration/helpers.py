@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from schemas.events import Envelope, InventoryCounted
+from schemas.events import Envelope, InventoryCounted, PriceChanged, ProductDefined
 from streams.config import Settings
 from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel
 from streams.kafka_io import ensure_topics, publish_events
+from tests.integration.conftest import WorkerProcess, wait_until
 
 
 def publish(settings: Settings, events: Sequence[Envelope]) -> int:
@@ -19,6 +22,43 @@ def publish(settings: Settings, events: Sequence[Envelope]) -> int:
         return await publish_events(settings, events)
 
     return asyncio.run(run())
+
+
+def is_reference(event: Envelope) -> bool:
+    return isinstance(event, ProductDefined | PriceChanged)
+
+
+def publish_reference_first(
+    settings: Settings, worker: WorkerProcess, events: Sequence[Envelope]
+) -> None:
+    """Publish the catalog and prices, wait until the worker knows them, then the rest.
+
+    Reference data must be known before the lines that use it (DESIGN.md): a sale of an
+    SKU the catalog has not seen yet is rightly rejected as unknown_sku.
+    """
+    reference = [e for e in events if is_reference(e)]
+    products = {e.sku for e in reference if isinstance(e, ProductDefined)}
+    publish(settings, reference)
+    wait_until(
+        lambda: {row["sku"] for row in worker.get("/api/products")["rows"]} >= products,
+        60,
+        "the worker to know the catalog",
+    )
+    publish(settings, [e for e in events if not is_reference(e)])
+
+
+def catalog(*skus: str) -> list[ProductDefined]:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        ProductDefined(
+            event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"product:{sku}"),
+            occurred_at=at,
+            source="erp",
+            sku=sku,
+            base_unit="EA",
+        )
+        for sku in skus
+    ]
 
 
 def order_independent_channel(seed: int = 11, weeks: int = 3) -> list[Envelope]:

@@ -17,6 +17,7 @@ from schemas.events import SaleReported
 from schemas.topics import topic_name
 from streams.kafka_io import ensure_topics
 from tests.integration.conftest import wait_until
+from tests.integration.helpers import catalog, publish_reference_first
 
 pytestmark = pytest.mark.kafka
 
@@ -79,6 +80,7 @@ def test_malformed_messages_are_dead_lettered_and_the_agent_keeps_going(settings
     ]
     asyncio.run(ensure_topics(settings))
     worker = worker_factory().start()
+    publish_reference_first(settings, worker, catalog("SKU-1"))
     positions = asyncio.run(
         _produce(
             settings.kafka_bootstrap, sales_topic, [*bad_messages, (b"D-OK", encode_event(good))]

@@ -14,7 +14,7 @@ from infra.eventstore import open_audit_log
 from projections.inventory import Reconciliation
 from schemas.events import InventoryCounted, ShipmentRecorded
 from tests.integration.conftest import wait_until
-from tests.integration.helpers import publish
+from tests.integration.helpers import catalog, publish, publish_reference_first
 
 pytestmark = pytest.mark.postgres
 
@@ -80,6 +80,7 @@ def test_a_count_through_kafka_records_one_reconciliation_even_after_restart(
     aggregate_id = InventoryReconciliation.create_id(distributor, "SKU-1", counted_at)
 
     first = worker_factory(eventstore_url=pg_dsn).start()
+    publish_reference_first(settings, first, catalog("SKU-1"))
     publish(settings, [shipment])
     wait_until(
         lambda: first.get(f"/api/inventory?distributor_id={distributor}")["rows"], 60, "shipment"

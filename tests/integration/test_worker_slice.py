@@ -10,6 +10,7 @@ from tests.integration.helpers import (
     expected_snapshot,
     order_independent_channel,
     publish,
+    publish_reference_first,
 )
 
 pytestmark = pytest.mark.kafka
@@ -22,7 +23,7 @@ def test_published_events_reach_the_http_view_with_the_right_numbers(settings, w
     assert any(row["conflicts"] for row in expected["quality"]), "fixture needs conflicts"
 
     worker = worker_factory().start()
-    publish(settings, events)
+    publish_reference_first(settings, worker, events)
 
     live = wait_until(
         lambda: (s := comparable(worker.get("/api/snapshot"))) == expected and s,
@@ -45,7 +46,7 @@ def test_a_worker_killed_before_committing_does_not_double_count(settings, worke
     expected_all = comparable(expected_snapshot(events))
 
     first = worker_factory().start()
-    publish(settings, events[:half])
+    publish_reference_first(settings, first, events[:half])
     wait_until(
         lambda: comparable(first.get("/api/snapshot")) == expected_half,
         90,
