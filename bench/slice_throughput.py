@@ -195,8 +195,11 @@ class EndToEnd:
 
 
 class Worker:
-    def __init__(self, settings: Settings, workdir: Path, profile: Path | None) -> None:
+    def __init__(
+        self, settings: Settings, workdir: Path, profile: Path | None, loglevel: str
+    ) -> None:
         self.settings = settings
+        self.loglevel = loglevel
         self.log_path = workdir / "worker.log"
         self.profile = profile
         self.proc: subprocess.Popen[bytes] | None = None
@@ -223,7 +226,7 @@ class Worker:
         command = [sys.executable]
         if self.profile is not None:
             command += ["-m", "cProfile", "-o", str(self.profile)]
-        command += ["-m", "streams.cli", "worker", "--loglevel", "warning"]
+        command += ["-m", "streams.cli", "worker", "--loglevel", self.loglevel]
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 command, cwd=REPO, env=self.env(), stdout=log, stderr=subprocess.STDOUT
@@ -390,8 +393,8 @@ def report(args: argparse.Namespace, published: Published, raw_s: float, e2e: En
     lines = [
         "",
         f"channelflow slice throughput: {n:,} SaleReported, {args.partitions} partitions, "
-        f"batch size {args.batch_size}, {os.cpu_count()} CPUs"
-        + (" (worker under cProfile)" if args.profile else ""),
+        f"batch size {args.batch_size}, worker --loglevel {args.worker_loglevel}, "
+        f"{os.cpu_count()} CPUs" + (" (worker under cProfile)" if args.profile else ""),
         "",
         f"{'measure':<44}{'seconds':>9}{'events/s':>12}",
         f"{'generate (pydantic, not timed below)':<44}{published.generate_seconds:>9.2f}"
@@ -458,6 +461,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the worker under cProfile and write its stats to FILE (slows it down)",
     )
     parser.add_argument(
+        "--worker-loglevel",
+        default="warning",
+        help="the worker's --loglevel (default warning, the CLI default)",
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="keep the temp dir (worker log) and the topics"
     )
     return parser
@@ -478,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         batch_size=args.batch_size,
     )
     profile = args.profile.resolve() if args.profile else None
-    worker = Worker(settings, workdir, profile)
+    worker = Worker(settings, workdir, profile, args.worker_loglevel)
     progress(f"run {tag}: topics {tag}.*, temp dir {workdir}")
     try:
         published = publish(settings, args.events, args.seed, args.timeout)

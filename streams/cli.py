@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import logging
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
 import orjson
 
 from schemas.codec import encode_event
+from schemas.events import Envelope
 from streams.config import Settings
 from streams.embedded import EmbeddedChannel, file_inputs
 from streams.processing import Input
@@ -92,10 +94,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from streams.generator import generate_channel, generate_sales
+    from streams.generator import generate_channel, generate_sales, sales_catalog
 
-    events = (
-        generate_sales(args.sales, seed=args.seed)
+    events: Iterable[Envelope] = (
+        itertools.chain(sales_catalog(), generate_sales(args.sales, seed=args.seed))
         if args.sales
         else generate_channel(seed=args.seed, weeks=args.weeks)
     )
@@ -201,7 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", required=True, help="output file")
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--weeks", type=int, default=6)
-    generate.add_argument("--sales", type=int, help="only this many sale lines (for load tests)")
+    generate.add_argument(
+        "--sales", type=int, help="this many sale lines and their catalog (for load tests)"
+    )
     generate.set_defaults(func=cmd_generate)
 
     publish = sub.add_parser("publish", help="publish a JSON Lines event file to the raw topics")

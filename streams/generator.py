@@ -430,6 +430,22 @@ def generate_channel(
     return events
 
 
+def sales_catalog(skus: int = 50) -> list[ProductDefined]:
+    """The ProductDefined events `generate_sales` relies on (SKU-0001 ... SKU-nnnn, in EA)."""
+    defined_at = datetime.combine(DEFAULT_START - timedelta(days=30), time(tzinfo=UTC))
+    return [
+        ProductDefined(
+            event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"channelflow-sales-catalog:{n}"),
+            occurred_at=defined_at,
+            source="erp",
+            sku=f"SKU-{n:04d}",
+            description=f"Benchmark item {n}",
+            base_unit="EA",
+        )
+        for n in range(1, skus + 1)
+    ]
+
+
 def generate_sales(
     count: int,
     seed: int = 7,

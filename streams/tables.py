@@ -35,10 +35,6 @@ class PartitionedTable(faust.Table):
             self._write_partition = None
 
 
-class PartitionedGlobalTable(PartitionedTable, faust.GlobalTable):
-    """Reference data (catalog, prices) every worker needs whole: all partitions everywhere."""
-
-
 class TableStore(Generic[V]):
     def __init__(
         self,

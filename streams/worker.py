@@ -15,17 +15,16 @@ import faust
 from aiohttp import web
 
 from infra.eventstore import AuditLog, open_audit_log
-from projections.catalog import IdentifierAlias, Product
 from projections.dedup import SeenEntry
 from projections.inventory import DayDetail, InventoryState
-from projections.prices import PriceHistory
 from projections.quality import DeadLetterCount, QualityState
 from projections.stores import ChannelStores
 from schemas.topics import DEAD_LETTER_TOPIC, topic_name
 from streams import metrics
 from streams.config import Settings
 from streams.processing import Input, process_batch, record_facts
-from streams.tables import PartitionedGlobalTable, PartitionedTable, TableStore
+from streams.reference import ReferenceReplica
+from streams.tables import PartitionedTable, TableStore
 from streams.web import make_web_app
 
 log = logging.getLogger("channelflow.worker")
@@ -38,8 +37,8 @@ class WorkerStores(ChannelStores):
     """ChannelStores over Faust tables, flushed once per batch."""
 
     def __init__(self, app: faust.App, settings: Settings) -> None:
-        def table(name: str, kind: type[PartitionedTable] = PartitionedTable) -> PartitionedTable:
-            created = kind(
+        def table(name: str) -> PartitionedTable:
+            created = PartitionedTable(
                 app=app,
                 name=name,
                 partitions=settings.partitions,
@@ -55,28 +54,9 @@ class WorkerStores(ChannelStores):
         days = TableStore(table("inventory_days"), DayDetail.from_json, DayDetail.to_json)
         quality = TableStore(table("quality"), QualityState.from_json, QualityState.to_json)
         dead = TableStore(table("dead_letters"), DeadLetterCount.from_json, DeadLetterCount.to_json)
-        products = TableStore(
-            table("products", PartitionedGlobalTable), Product.from_json, Product.to_json
-        )
-        aliases = TableStore(
-            table("aliases", PartitionedGlobalTable),
-            IdentifierAlias.from_json,
-            IdentifierAlias.to_json,
-        )
-        prices = TableStore(
-            table("prices", PartitionedGlobalTable), PriceHistory.from_json, PriceHistory.to_json
-        )
-        self.tables: list[TableStore[Any]] = [
-            seen,
-            inventory,
-            days,
-            quality,
-            dead,
-            products,
-            aliases,
-            prices,
-        ]
-        super().__init__(seen, inventory, days, quality, dead, products, aliases, prices)
+        self.tables: list[TableStore[Any]] = [seen, inventory, days, quality, dead]
+        # catalog and prices: in-memory, replicated whole by streams/reference.py
+        super().__init__(seen, inventory, days, quality, dead)
 
     def route_to(self, item: Input) -> None:
         for store in self.tables:
@@ -121,11 +101,13 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         value_serializer="raw",
     )
     stores = WorkerStores(app, settings)
+    reference = ReferenceReplica(settings, stores)
     audit_log = audit or open_audit_log(settings.eventstore_url)
 
     @app.agent(raw_topics)
     async def project(stream: Any) -> None:
         loop = asyncio.get_running_loop()
+        await reference.ready.wait()  # the catalog and prices as published before we started
         async for events in stream.take_events(settings.batch_size, settings.batch_seconds):
             with metrics.BATCH_SECONDS.time():
                 inputs = [
@@ -146,6 +128,10 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
                         key=(letter.key or "").encode(), value=letter.model_dump_json().encode()
                     )
                 stores.flush()
+
+    @app.task
+    async def replicate_reference_data() -> None:
+        await reference.run()
 
     @app.task
     async def serve_http() -> None:
