@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.inventory import stock_value, weeks_of_supply
+from projections.periods import sell_in_vs_through
 from projections.prices import price_in_effect
 from projections.stores import ChannelStores
 
@@ -32,6 +33,7 @@ def build_snapshot(stores: ChannelStores, as_of: datetime | None = None) -> Snap
     now = as_of or latest_business_time(stores)
     return {
         "inventory": inventory_rows(stores, now),
+        "sell_in_vs_through": sell_in_vs_through(stores.inventory.values(), "week"),
         "quality": quality_rows(stores),
         "dead_letters": dead_letter_rows(stores),
     }

@@ -7,6 +7,11 @@ Endpoints (all GET, JSON unless noted):
   /api/quality                 data quality per distributor; filter: distributor_id
   /api/dead-letters            dead-letter counts by reason
   /api/products                the product catalog: units and identifiers per SKU
+  /api/sell-through            sell-in vs sell-through per distributor and period;
+                               granularity=week|month|quarter (default week),
+                               filters distributor_id, sku; ?scope=channel for totals
+  /api/inventory/summary       per distributor: stock, value, top SKUs by value and by
+                               weeks of supply (n=5)
   /metrics                     Prometheus text format
   /                            HTML overview of channel inventory
 """
@@ -16,11 +21,17 @@ from __future__ import annotations
 import html
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast, get_args
 
 import orjson
 from aiohttp import web
 
+from projections.periods import (
+    Granularity,
+    channel_totals,
+    inventory_by_distributor,
+    sell_in_vs_through,
+)
 from projections.snapshot import (
     build_snapshot,
     dead_letter_rows,
@@ -71,6 +82,15 @@ def _filtered(rows: list[dict[str, Any]], request: web.Request, *keys: str) -> l
     return rows
 
 
+def _int(request: web.Request, name: str, default: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) <= 1000:
+        raise web.HTTPBadRequest(text=f"{name} must be an integer from 1 to 1000")
+    return int(raw)
+
+
 def _as_of(request: web.Request) -> datetime | None:
     raw = request.query.get("as_of")
     if raw is None:
@@ -99,6 +119,27 @@ def make_web_app(stores: StoresProvider, mode: str) -> web.Application:
     async def dead_letters(_: web.Request) -> web.Response:
         return json_response({"rows": dead_letter_rows(stores())})
 
+    async def sell_through(request: web.Request) -> web.Response:
+        raw = request.query.get("granularity", "week")
+        if raw not in get_args(Granularity):
+            choices = ", ".join(get_args(Granularity))
+            raise web.HTTPBadRequest(text=f"granularity must be one of {choices}")
+        granularity = cast(Granularity, raw)
+        states = stores().inventory.values()
+        sku = request.query.get("sku")
+        if request.query.get("scope") == "channel":
+            rows = channel_totals(states, granularity, sku=sku)
+        else:
+            distributor = request.query.get("distributor_id")
+            rows = sell_in_vs_through(states, granularity, distributor, sku)
+        return json_response({"granularity": granularity, "rows": rows})
+
+    async def inventory_summary(request: web.Request) -> web.Response:
+        current = stores()
+        rows = inventory_rows(current, _as_of(request) or latest_business_time(current))
+        summary = inventory_by_distributor(rows, _int(request, "n", 5))
+        return json_response({"rows": _filtered(summary, request, "distributor_id")})
+
     async def products(_: web.Request) -> web.Response:
         return json_response({"rows": product_rows(stores())})
 
@@ -120,6 +161,8 @@ def make_web_app(stores: StoresProvider, mode: str) -> web.Application:
     app.router.add_get("/api/quality", quality)
     app.router.add_get("/api/dead-letters", dead_letters)
     app.router.add_get("/api/products", products)
+    app.router.add_get("/api/sell-through", sell_through)
+    app.router.add_get("/api/inventory/summary", inventory_summary)
     app.router.add_get("/metrics", prometheus)
     return app
 

@@ -1,0 +1,88 @@
+"""HTTP API contract over the embedded runner's stores (the worker serves the same app)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from streams.embedded import EmbeddedChannel
+from streams.generator import generate_channel
+from streams.web import make_web_app
+
+
+@pytest.fixture(scope="module")
+def channel() -> EmbeddedChannel:
+    channel = EmbeddedChannel()
+    channel.feed_events(generate_channel(seed=9, weeks=3))
+    return channel
+
+
+def call(channel: EmbeddedChannel, path: str) -> tuple[int, str, Any]:
+    async def go() -> tuple[int, str, Any]:
+        client = TestClient(TestServer(make_web_app(lambda: channel.stores, "test")))
+        await client.start_server()
+        try:
+            response = await client.get(path)
+            body = await (response.json() if "json" in response.content_type else response.text())
+            return response.status, response.content_type, body
+        finally:
+            await client.close()
+
+    return asyncio.run(go())
+
+
+def test_snapshot_endpoint_equals_the_runner_snapshot(channel):
+    status, kind, body = call(channel, "/api/snapshot")
+    assert (status, kind) == (200, "application/json")
+    assert body["inventory"] == channel.snapshot()["inventory"]
+
+
+def test_inventory_filters(channel):
+    _, _, body = call(channel, "/api/inventory?distributor_id=D02&sku=SKU-0003")
+    assert [(r["distributor_id"], r["sku"]) for r in body["rows"]] == [("D02", "SKU-0003")]
+
+
+def test_sell_through_by_granularity_and_channel_totals(channel):
+    _, _, weekly = call(channel, "/api/sell-through?distributor_id=D01")
+    _, _, quarterly = call(channel, "/api/sell-through?granularity=quarter&distributor_id=D01")
+    total_weekly = sum(r["sell_through"] for r in weekly["rows"])
+    assert total_weekly == sum(r["sell_through"] for r in quarterly["rows"]) > 0
+    _, _, channel_rows = call(channel, "/api/sell-through?granularity=month&scope=channel")
+    inventory = channel.snapshot()["inventory"]
+    assert sum(r["sell_in"] for r in channel_rows["rows"]) == sum(r["sell_in"] for r in inventory)
+
+
+def test_inventory_summary_ranks_top_skus(channel):
+    _, _, body = call(channel, "/api/inventory/summary?n=3")
+    first = body["rows"][0]
+    assert len(first["top_by_value"]) == 3
+    values = [float(item["value"]) for item in first["top_by_value"]]
+    assert values == sorted(values, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/sell-through?granularity=year", 400),
+        ("/api/inventory/summary?n=0", 400),
+        ("/api/snapshot?as_of=someday", 400),
+        ("/api/nope", 404),
+    ],
+)
+def test_errors_are_json(channel, path, status):
+    got, kind, body = call(channel, path)
+    assert (got, kind) == (status, "application/json")
+    assert body["error"]["status"] == status
+    assert body["error"]["message"]
+
+
+def test_metrics_and_overview(channel):
+    status, kind, text = call(channel, "/metrics")
+    assert status == 200 and kind == "text/plain"
+    assert "channelflow_events_consumed_total" in text
+    status, kind, page = call(channel, "/")
+    assert status == 200 and kind == "text/html"
+    assert "D01" in page
