@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from projections.keyvalue import KeyValue
-from projections.positions import Position, already_applied, mark_applied
+from projections.positions import Position, advance
 from schemas.events import InventoryCounted, ProductDefined, SaleReported, ShipmentRecorded
 
 Movement = SaleReported | ShipmentRecorded | InventoryCounted
@@ -72,10 +72,10 @@ def define_product(
     existing: Product | None, event: ProductDefined, position: Position | None
 ) -> Product:
     """The product as the latest definition states it (a redefinition replaces the last)."""
-    if existing is not None and already_applied(existing.applied, position):
+    applied = advance(existing.applied if existing else {}, position)
+    if applied is None:
+        assert existing is not None  # an empty map has applied nothing
         return existing
-    applied = dict(existing.applied) if existing else {}
-    mark_applied(applied, position)
     identifiers = {
         kind: value
         for kind, value in event.identifiers.model_dump(exclude_none=True).items()
@@ -87,10 +87,10 @@ def define_product(
 def alias(
     existing: IdentifierAlias | None, identifier: str, sku: str, position: Position | None
 ) -> IdentifierAlias:
-    if existing is not None and already_applied(existing.applied, position):
+    applied = advance(existing.applied if existing else {}, position)
+    if applied is None:
+        assert existing is not None  # an empty map has applied nothing
         return existing
-    applied = dict(existing.applied) if existing else {}
-    mark_applied(applied, position)
     return replace(existing or IdentifierAlias(identifier, sku), sku=sku, applied=applied)
 
 

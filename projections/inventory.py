@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from projections.positions import Position, already_applied, mark_applied
+from projections.positions import Position, advance
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +108,8 @@ def apply_movement(
     position: Position | None = None,
 ) -> InventoryState:
     """Add a shipment (sell_in) or a sale (sell_through) dated `at`; returns may be negative."""
-    if already_applied(state.applied, position):
+    applied = advance(state.applied, position)
+    if applied is None:
         return state
     day = day_of(at)
     days = dict(state.days)
@@ -116,8 +117,6 @@ def apply_movement(
     days[day] = [bucket[0] + sell_in, bucket[1] + sell_through]
     latest = at if state.latest is None or at > state.latest else state.latest
     late = state.counted_at is not None and at <= state.counted_at
-    applied = dict(state.applied)
-    mark_applied(applied, position)
     return replace(
         state,
         sell_in=state.sell_in + sell_in,
@@ -142,10 +141,9 @@ def apply_count(
 
     `count_day` holds the timestamped movements of the count's business day (None: none).
     """
-    if already_applied(state.applied, position):
+    applied = advance(state.applied, position)
+    if applied is None:
         return state, None
-    applied = dict(state.applied)
-    mark_applied(applied, position)
     moved_in, moved_out = _movements_after(state, counted_at, count_day)
     stale = state.counted_at is not None and counted_at < state.counted_at
     if stale:
@@ -208,10 +206,9 @@ def record_intraday(
     sell_through: int,
     position: Position | None = None,
 ) -> DayDetail:
-    if already_applied(detail.applied, position):
+    applied = advance(detail.applied, position)
+    if applied is None:
         return detail
-    applied = dict(detail.applied)
-    mark_applied(applied, position)
     move = (at.isoformat(), sell_in, sell_through)
     return replace(detail, moves=(*detail.moves, move), applied=applied)
 

@@ -17,13 +17,17 @@ class Position:
     offset: int
 
 
+def advance(applied: dict[str, int], position: Position | None) -> dict[str, int] | None:
+    """The applied map after `position`, or None when it was applied already (skip it)."""
+    if already_applied(applied, position):
+        return None
+    if position is None:
+        return applied
+    return {**applied, position.source: position.offset}
+
+
 def already_applied(applied: dict[str, int], position: Position | None) -> bool:
     if position is None:
         return False
     last = applied.get(position.source)
     return last is not None and position.offset <= last
-
-
-def mark_applied(applied: dict[str, int], position: Position | None) -> None:
-    if position is not None:
-        applied[position.source] = position.offset

@@ -28,7 +28,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from projections.positions import Position, already_applied, mark_applied
+from projections.positions import Position, advance
 from schemas.events import PriceChanged
 
 CENTS = Decimal("0.01")
@@ -168,7 +168,8 @@ def apply_price(
     """
     if event.sku != history.sku:
         raise ValueError(f"price for {event.sku!r} applied to the history of {history.sku!r}")
-    if already_applied(history.applied, position) or history.has_event(event.event_id):
+    applied = advance(history.applied, position)
+    if applied is None or history.has_event(event.event_id):
         return history, None
     declared = _utc(event.effective_from)
     judged = None if seen_until is None else _utc(seen_until)
@@ -189,8 +190,6 @@ def apply_price(
     index = bisect_right([existing.effective_from for existing in history.entries], effective)
     entries = (*history.entries[:index], entry, *history.entries[index:])
     latest = history.latest_effective
-    applied = dict(history.applied)
-    mark_applied(applied, position)
     new_history = replace(
         history,
         entries=entries,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from projections.dedup import Verdict
-from projections.positions import Position, already_applied, mark_applied
+from projections.positions import Position, advance
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +41,9 @@ def record_verdict(
     state: QualityState, verdict: Verdict, position: Position | None
 ) -> QualityState:
     """Count one line's verdict. Redeliveries are never counted."""
-    if verdict is Verdict.REDELIVERY or already_applied(state.applied, position):
+    applied = advance(state.applied, position)
+    if verdict is Verdict.REDELIVERY or applied is None:
         return state
-    applied = dict(state.applied)
-    mark_applied(applied, position)
     return replace(
         state,
         accepted=state.accepted + (verdict is Verdict.ACCEPTED),
@@ -55,10 +54,9 @@ def record_verdict(
 
 
 def record_rejection(state: QualityState, reason: str, position: Position | None) -> QualityState:
-    if already_applied(state.applied, position):
+    applied = advance(state.applied, position)
+    if applied is None:
         return state
-    applied = dict(state.applied)
-    mark_applied(applied, position)
     rejected = dict(state.rejected)
     rejected[reason] = rejected.get(reason, 0) + 1
     return replace(state, rejected=rejected, applied=applied)
@@ -87,8 +85,7 @@ class DeadLetterCount:
 
 
 def count_dead_letter(state: DeadLetterCount, position: Position | None) -> DeadLetterCount:
-    if already_applied(state.applied, position):
+    applied = advance(state.applied, position)
+    if applied is None:
         return state
-    applied = dict(state.applied)
-    mark_applied(applied, position)
     return replace(state, count=state.count + 1, applied=applied)

@@ -1,0 +1,371 @@
+"""Pricing governance, pure: judge a sale against the floor in effect, derive price protection.
+
+Everything here is deterministic and touches no store, clock or broker. The price lookups
+(`price_in_effect`), the severity bands (`violation_severity`) and the claim arithmetic
+(`price_protection_amount`) live in `projections.prices`; this module only combines them.
+
+Judging a sale (`judge_sale`):
+
+- a line with quantity <= 0 (a return from a reseller, or an empty line) is ``return``:
+  never a violation, and no price is looked up;
+- no price in effect at sold_at for (sku, distributor, reseller) is ``unpriced`` (never
+  guessed); so is a price in effect in another currency than the sale's: a floor in EUR
+  cannot judge a USD sale, and falling back to a less specific scope would guess;
+- otherwise the most specific floor in effect decides: below it is a ``violation`` with its
+  severity, at or above it ``compliant``.
+
+A violation gives rise to the audit fact `ViolationDetected`, whose id is derived from the
+sale key (distributor_id, transaction_id): a redelivery, a resend with a new envelope or a
+replay records the same violation, never a second one.
+
+Price protection (`price_protection_claims`): when a distributor_cost drops
+(`prices.CostDrop`), each distributor it governs is owed (old − new) × its expected
+on-hand at the drop's effective_from. A general list drop governs every distributor
+holding the SKU except those whose own distributor-specific price is in effect at
+effective_from; a distributor-specific drop governs that distributor only. The on-hand as
+of that instant is `expected_on_hand_at`: the state's count-rebased expected on-hand less
+every movement dated after the instant (day buckets after its day, plus the timestamped
+moves of its own day from `DayDetail`).
+
+When to call it is the caller's decision: the claim is exact once the inventory state
+holds every movement dated up to effective_from (prices are published before the dates
+they govern, so a drop effective in the future must wait until business time reaches it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal, Protocol
+from uuid import UUID
+
+from domain.identity import derived_id
+from projections.inventory import DayDetail, InventoryState, _movements_after, day_of
+from projections.prices import (
+    CostDrop,
+    PriceEntry,
+    PriceHistory,
+    Severity,
+    _utc,
+    price_in_effect,
+    price_protection_amount,
+    violation_severity,
+)
+from schemas.events import SaleReported
+
+JudgementKind = Literal["compliant", "violation", "unpriced", "return"]
+PriceScope = Literal["reseller", "distributor", "list"]
+
+
+# --- judging a sale ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SaleJudgement:
+    """The verdict on one sale line.
+
+    `floor_price`, `scope` and `price_event_id` name the price that decided (None for
+    ``return`` and ``unpriced``); `severity` is set for ``violation`` only.
+    """
+
+    kind: JudgementKind
+    floor_price: Decimal | None = None
+    severity: Severity | None = None
+    scope: PriceScope | None = None
+    price_event_id: UUID | None = None
+
+    @property
+    def is_violation(self) -> bool:
+        return self.kind == "violation"
+
+
+RETURN = SaleJudgement("return")
+UNPRICED = SaleJudgement("unpriced")
+
+
+def price_scope(entry: PriceEntry) -> PriceScope:
+    """Which scope a price entry belongs to."""
+    if entry.reseller_id is not None:
+        return "reseller"
+    if entry.distributor_id is not None:
+        return "distributor"
+    return "list"
+
+
+def judge_sale(history: PriceHistory | None, sale: SaleReported) -> SaleJudgement:
+    """Judge one sale line against the most specific floor in effect at its sold_at."""
+    if history is not None and history.sku != sale.sku:
+        raise ValueError(f"sale of {sale.sku!r} judged against the prices of {history.sku!r}")
+    if sale.quantity <= 0:
+        return RETURN
+    if history is None:
+        return UNPRICED
+    entry = price_in_effect(history, sale.sold_at, sale.distributor_id, sale.reseller_id)
+    if entry is None or entry.currency != sale.currency:
+        return UNPRICED
+    severity = violation_severity(sale.unit_price, entry.floor_price, sale.quantity)
+    return SaleJudgement(
+        kind="compliant" if severity is None else "violation",
+        floor_price=entry.floor_price,
+        severity=severity,
+        scope=price_scope(entry),
+        price_event_id=entry.event_id,
+    )
+
+
+def violation_id_for(distributor_id: str, transaction_id: str) -> UUID:
+    """The violation's id, derived from the sale key (as `PricingViolation.create_id`)."""
+    return derived_id("violation", distributor_id, transaction_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationDetected:
+    """Audit fact: a sale line below the floor in effect. Recorded once per sale key."""
+
+    violation_id: UUID
+    distributor_id: str
+    transaction_id: str
+    reseller_id: str
+    sku: str
+    sold_at: datetime
+    quantity: int
+    unit_price: Decimal
+    floor_price: Decimal
+    currency: str
+    severity: Severity
+    #: the SaleReported that was judged
+    event_id: UUID
+    #: the scope and the PriceChanged of the floor that decided, for the auditor
+    scope: PriceScope
+    price_event_id: UUID
+
+
+def detect_violation(
+    history: PriceHistory | None, sale: SaleReported
+) -> tuple[SaleJudgement, ViolationDetected | None]:
+    """`judge_sale`, plus the audit fact when the verdict is a violation."""
+    judgement = judge_sale(history, sale)
+    return judgement, violation_fact(sale, judgement)
+
+
+def violation_fact(sale: SaleReported, judgement: SaleJudgement) -> ViolationDetected | None:
+    """The `ViolationDetected` of a sale judged a violation; None for any other verdict."""
+    if (
+        judgement.kind != "violation"
+        or judgement.floor_price is None
+        or judgement.severity is None
+        or judgement.scope is None
+        or judgement.price_event_id is None
+    ):
+        return None
+    return ViolationDetected(
+        violation_id=violation_id_for(sale.distributor_id, sale.transaction_id),
+        distributor_id=sale.distributor_id,
+        transaction_id=sale.transaction_id,
+        reseller_id=sale.reseller_id,
+        sku=sale.sku,
+        sold_at=_utc(sale.sold_at),
+        quantity=sale.quantity,
+        unit_price=sale.unit_price,
+        floor_price=judgement.floor_price,
+        currency=sale.currency,
+        severity=judgement.severity,
+        event_id=sale.event_id,
+        scope=judgement.scope,
+        price_event_id=judgement.price_event_id,
+    )
+
+
+# --- expected on-hand as of a past instant -------------------------------------------------
+
+
+def expected_on_hand_at(state: InventoryState, at: datetime, day_detail: DayDetail | None) -> int:
+    """Expected on-hand of (distributor, sku) as of `at`: every movement dated <= `at`.
+
+    It is the state's expected on-hand (the last count plus what moved after it, or
+    Σ sell_in − Σ sell_through with no count) less the movements dated after `at`: the day
+    buckets after `at`'s business day and, from `day_detail` (the timestamped moves of
+    `at`'s own day; None when nothing moved that day), the moves later than `at`.
+
+    At or after the last count this is exactly `apply_count`'s expected value. Before the
+    last count it back-projects from that count (count − net movements in (at, count]):
+    the physical count is the nearest truth, as a finance team would reckon it. It is exact
+    unless an earlier count, which the state does not keep, rebased stock in between.
+    """
+    at = _utc(at)
+    if day_detail is not None and (
+        day_detail.day != day_of(at)
+        or day_detail.distributor_id != state.distributor_id
+        or day_detail.sku != state.sku
+    ):
+        raise ValueError(
+            f"day detail of {day_detail.distributor_id}/{day_detail.sku}/{day_detail.day} "
+            f"given for {state.distributor_id}/{state.sku} at {at.isoformat()}"
+        )
+    moved_in, moved_out = _movements_after(state, at, day_detail)
+    return state.expected_on_hand - moved_in + moved_out
+
+
+# --- price protection ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PriceProtectionClaim:
+    """Audit fact: a distributor is owed (old − new cost) × units on hand at effective_from."""
+
+    claim_id: UUID
+    distributor_id: str
+    sku: str
+    effective_from: datetime
+    units: int
+    old_cost: Decimal
+    new_cost: Decimal
+    amount: Decimal
+    currency: str
+    #: the PriceChanged whose cost drop gave rise to the claim
+    price_event_id: UUID
+
+
+def claim_id_for(distributor_id: str, sku: str, effective_from: datetime) -> UUID:
+    return derived_id("price-protection", distributor_id, sku, _utc(effective_from).isoformat())
+
+
+class DayDetailStore(Protocol):
+    """Anything with `get(key)`: a dict or the channel's `inventory_days` store.
+
+    Keys are `day_detail_key(distributor_id, sku, day)`, the channel projection's format.
+    """
+
+    def get(self, key: str, /) -> DayDetail | None: ...
+
+
+#: (distributor_id, sku, ISO day) -> that day's DayDetail, or None when nothing moved.
+DayDetailLookup = Callable[[str, str, str], DayDetail | None]
+
+
+def day_detail_key(distributor_id: str, sku: str, day: str) -> str:
+    """The key of one day's DayDetail in the channel projection's `inventory_days` store."""
+    return f"{distributor_id}|{sku}|{day}"
+
+
+def list_price_governs(history: PriceHistory, distributor_id: str, at: datetime) -> bool:
+    """True when the distributor buys at the general list at `at` (no own price in effect)."""
+    entry = price_in_effect(history, at, distributor_id, None)
+    return entry is None or entry.distributor_id is None
+
+
+def price_protection_claims(
+    drop: CostDrop,
+    positions: Iterable[InventoryState],
+    day_details: DayDetailStore | Mapping[str, DayDetail] | DayDetailLookup,
+    history: PriceHistory,
+) -> list[PriceProtectionClaim]:
+    """The claims a distributor_cost drop gives rise to, sorted by distributor_id.
+
+    `positions` may hold any (distributor, sku) states; only the drop's SKU counts (and for
+    a distributor-specific drop, only its distributor). `history` is the SKU's price
+    history (with the dropped price applied) and decides, for a general list drop, which
+    distributors have their own price in effect at effective_from and are not owed it.
+    Distributors with expected on-hand <= 0 at effective_from get no claim.
+    """
+    if history.sku != drop.sku:
+        raise ValueError(f"cost drop of {drop.sku!r} judged with the prices of {history.sku!r}")
+    at = _utc(drop.effective_from)
+    day = day_of(at)
+    lookup = _as_lookup(day_details)
+    claims: dict[str, PriceProtectionClaim] = {}
+    for state in positions:
+        if state.sku != drop.sku:
+            continue
+        if drop.distributor_id is not None and state.distributor_id != drop.distributor_id:
+            continue
+        if drop.distributor_id is None and not list_price_governs(
+            history, state.distributor_id, at
+        ):
+            continue
+        units = expected_on_hand_at(state, at, lookup(state.distributor_id, state.sku, day))
+        if units <= 0:
+            continue
+        claims[state.distributor_id] = PriceProtectionClaim(
+            claim_id=claim_id_for(state.distributor_id, drop.sku, at),
+            distributor_id=state.distributor_id,
+            sku=drop.sku,
+            effective_from=at,
+            units=units,
+            old_cost=drop.old_cost,
+            new_cost=drop.new_cost,
+            amount=price_protection_amount(drop.old_cost, drop.new_cost, units),
+            currency=drop.currency,
+            price_event_id=drop.event_id,
+        )
+    return [claims[distributor] for distributor in sorted(claims)]
+
+
+def _as_lookup(
+    day_details: DayDetailStore | Mapping[str, DayDetail] | DayDetailLookup,
+) -> DayDetailLookup:
+    if callable(day_details):
+        return day_details
+    store = day_details
+
+    def lookup(distributor_id: str, sku: str, day: str) -> DayDetail | None:
+        return store.get(day_detail_key(distributor_id, sku, day))
+
+    return lookup
+
+
+# --- snapshot rows -------------------------------------------------------------------------
+
+
+def violation_row(
+    fact: ViolationDetected, status: str, resolution: str | None = None
+) -> dict[str, Any]:
+    """One `violations` row of the projection snapshot.
+
+    The design's fields plus `resolution` (waived / credited / penalized once resolved,
+    else None): a finance reader needs to tell a waived violation from a penalized one.
+    """
+    return {
+        "violation_id": str(fact.violation_id),
+        "distributor_id": fact.distributor_id,
+        "transaction_id": fact.transaction_id,
+        "reseller_id": fact.reseller_id,
+        "sku": fact.sku,
+        "sold_at": iso_z(fact.sold_at),
+        "unit_price": str(fact.unit_price),
+        "floor_price": str(fact.floor_price),
+        "severity": str(fact.severity),
+        "status": str(status),
+        "resolution": None if resolution is None else str(resolution),
+    }
+
+
+def claim_row(claim: PriceProtectionClaim) -> dict[str, Any]:
+    """One `price_protection` row of the projection snapshot."""
+    return {
+        "distributor_id": claim.distributor_id,
+        "sku": claim.sku,
+        "effective_from": iso_z(claim.effective_from),
+        "units": claim.units,
+        "old_cost": str(claim.old_cost),
+        "new_cost": str(claim.new_cost),
+        "amount": str(claim.amount),
+    }
+
+
+def violation_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Violation rows sorted by their key fields (distributor_id, transaction_id)."""
+    return sorted(rows, key=lambda row: (row["distributor_id"], row["transaction_id"]))
+
+
+def claim_rows(claims: Iterable[PriceProtectionClaim]) -> list[dict[str, Any]]:
+    """Claim rows sorted by their key fields (distributor_id, sku, effective_from)."""
+    ordered = sorted(claims, key=lambda c: (c.distributor_id, c.sku, _utc(c.effective_from)))
+    return [claim_row(claim) for claim in ordered]
+
+
+def iso_z(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z suffix (the snapshot's time format)."""
+    return _utc(moment).isoformat().replace("+00:00", "Z")
