@@ -6,6 +6,7 @@ Ids derive from business keys, so a fact recorded twice is recorded once.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -38,3 +39,36 @@ class InventoryReconciliation(Aggregate):
         self.expected = expected
         self.variance = variance
         self.stale = stale
+
+
+class PriceProtection(Aggregate):
+    """A price-protection claim: (old − new cost) × units on hand at the drop's effective time."""
+
+    @staticmethod
+    def create_id(distributor_id: str, sku: str, effective_from: datetime, **_: Any) -> UUID:
+        return derived_id("price-protection", distributor_id, sku, effective_from.isoformat())
+
+    def __init__(
+        self,
+        claim_id: UUID,
+        distributor_id: str,
+        sku: str,
+        effective_from: datetime,
+        units: int,
+        old_cost: Decimal,
+        new_cost: Decimal,
+        amount: Decimal,
+        currency: str,
+        price_event_id: UUID,
+    ) -> None:
+        if claim_id != self.id:
+            raise ValueError(f"claim id {claim_id} is not derived from its business key")
+        self.distributor_id = distributor_id
+        self.sku = sku
+        self.effective_from = effective_from
+        self.units = units
+        self.old_cost = old_cost
+        self.new_cost = new_cost
+        self.amount = amount
+        self.currency = currency
+        self.price_event_id = price_event_id

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from domain.audit import InventoryReconciliation
+from domain.audit import InventoryReconciliation, PriceProtection
+from domain.violation import Action, PricingViolation
+from projections.channel import AuditFact
 from projections.inventory import Reconciliation
+from projections.pricing import PriceProtectionClaim, ViolationDetected
+
+A = TypeVar("A")
 
 
 class EventStoreConfigError(ValueError):
@@ -50,18 +56,23 @@ def persistence_env(url: str) -> dict[str, str]:
 
 
 class AuditLog(Application[UUID]):
-    """Records audit facts as aggregates; recording one twice is a no-op."""
+    """Records audit facts as aggregates with ids derived from business keys.
+
+    Recording a fact twice is a no-op: a redelivery, a second worker or a replay can
+    never open a second reconciliation, violation or claim for the same business fact.
+    """
 
     name = "channelflow_audit"
 
-    def record_reconciliation(self, fact: Reconciliation) -> bool:
-        """Record a reconciliation; False when it was already recorded."""
+    def record(self, fact: AuditFact) -> bool:
+        """Record one fact; False when it was already recorded."""
         fields = dataclasses.asdict(fact)
-        aggregate_id = InventoryReconciliation.create_id(**fields)
+        kind = FACT_AGGREGATES[type(fact)]
+        aggregate_id = kind.create_id(**fields)
         if self._exists(aggregate_id):
             return False
         try:
-            self.save(InventoryReconciliation(**fields))
+            self.save(kind(**fields))
         except IntegrityError:
             return False  # another writer recorded the same fact first
         return True
@@ -70,7 +81,31 @@ class AuditLog(Application[UUID]):
         self, distributor_id: str, sku: str, counted_at: datetime
     ) -> InventoryReconciliation:
         aggregate_id = InventoryReconciliation.create_id(distributor_id, sku, counted_at)
-        return self.repository.get(aggregate_id)
+        return self._get(InventoryReconciliation, aggregate_id)
+
+    def violation(self, violation_id: UUID) -> PricingViolation:
+        """The violation aggregate; AggregateNotFoundError when there is none."""
+        return self._get(PricingViolation, violation_id)
+
+    def violation_step(self, violation_id: UUID, action: str, **step: Any) -> PricingViolation:
+        """Run one lifecycle step (acknowledge / dispute / resolve) and save it.
+
+        Raises NotAllowed (403), IllegalTransition (409) or AggregateNotFoundError (404).
+        """
+        violation = self.violation(violation_id)
+        getattr(violation, Action(action).value)(**step)
+        self.save(violation)
+        return violation
+
+    def claim(self, distributor_id: str, sku: str, effective_from: datetime) -> PriceProtection:
+        aggregate_id = PriceProtection.create_id(distributor_id, sku, effective_from)
+        return self._get(PriceProtection, aggregate_id)
+
+    def _get(self, kind: type[A], aggregate_id: UUID) -> A:
+        aggregate: object = self.repository.get(aggregate_id)
+        if not isinstance(aggregate, kind):
+            raise AggregateNotFoundError(aggregate_id)
+        return aggregate
 
     def _exists(self, aggregate_id: UUID) -> bool:
         try:
@@ -78,6 +113,13 @@ class AuditLog(Application[UUID]):
         except AggregateNotFoundError:
             return False
         return True
+
+
+FACT_AGGREGATES: dict[type, Any] = {
+    Reconciliation: InventoryReconciliation,
+    ViolationDetected: PricingViolation,
+    PriceProtectionClaim: PriceProtection,
+}
 
 
 def open_audit_log(url: str) -> AuditLog:

@@ -23,6 +23,12 @@ from projections.inventory import (
 )
 from projections.positions import Position
 from projections.prices import PriceHistory, apply_price
+from projections.pricing import (
+    PriceProtectionClaim,
+    ViolationDetected,
+    detect_violation,
+    flag_sale,
+)
 from projections.quality import (
     DeadLetterCount,
     QualityState,
@@ -45,7 +51,8 @@ from schemas.topics import KEY_FIELD
 CONFLICTING_DUPLICATE = "conflicting_duplicate"
 WRONG_KEY = "wrong_message_key"
 
-AuditFact = Reconciliation
+#: Facts the projection gives rise to, recorded idempotently in the audit event store.
+AuditFact = Reconciliation | ViolationDetected | PriceProtectionClaim
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +113,8 @@ def apply_event(stores: ChannelStores, event: Envelope, position: Position | Non
         return Outcome(Verdict.ACCEPTED)
     if isinstance(event, PriceChanged):
         history = stores.prices.get(event.sku) or PriceHistory(event.sku)
-        stores.prices.put(event.sku, apply_price(history, event, position, None)[0])
+        # a price is applied from its arrival (recorded_at) when that is after effective_from
+        stores.prices.put(event.sku, apply_price(history, event, position, event.recorded_at)[0])
         return Outcome(Verdict.ACCEPTED)
     if not isinstance(event, SaleReported | ShipmentRecorded | InventoryCounted):
         return Outcome(Verdict.ACCEPTED)  # recorded on its raw topic; no projection reads it yet
@@ -172,6 +180,11 @@ def _project(
         _move(stores, event.distributor_id, event.sku, event, event.quantity, 0, position)
     elif isinstance(event, SaleReported):
         _move(stores, event.distributor_id, event.sku, event, 0, event.quantity, position)
+        judgement, violation = detect_violation(stores.prices.get(event.sku), event)
+        flagged = flag_sale(event, judgement)
+        if flagged is not None:
+            stores.flagged.put(f"{event.distributor_id}|{event.transaction_id}", flagged)
+        return (violation,) if violation is not None else ()
     elif isinstance(event, InventoryCounted):
         key = inventory_key(event.distributor_id, event.sku)
         state = stores.inventory.get(key) or InventoryState(event.distributor_id, event.sku)

@@ -144,7 +144,7 @@ def apply_count(
     applied = advance(state.applied, position)
     if applied is None:
         return state, None
-    moved_in, moved_out = _movements_after(state, counted_at, count_day)
+    moved_in, moved_out = movements_after(state, counted_at, count_day)
     stale = state.counted_at is not None and counted_at < state.counted_at
     if stale:
         expected = (state.sell_in - moved_in) - (state.sell_through - moved_out)
@@ -213,7 +213,7 @@ def record_intraday(
     return replace(detail, moves=(*detail.moves, move), applied=applied)
 
 
-def _movements_after(
+def movements_after(
     state: InventoryState, at: datetime, count_day: DayDetail | None
 ) -> tuple[int, int]:
     """Sell-in and sell-through already received with business time after `at`."""

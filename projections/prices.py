@@ -171,8 +171,8 @@ def apply_price(
     applied = advance(history.applied, position)
     if applied is None or history.has_event(event.event_id):
         return history, None
-    declared = _utc(event.effective_from)
-    judged = None if seen_until is None else _utc(seen_until)
+    declared = utc(event.effective_from)
+    judged = None if seen_until is None else utc(seen_until)
     late = judged is not None and judged > declared
     effective = judged if late and judged is not None else declared
     entry = PriceEntry(
@@ -211,7 +211,7 @@ def price_in_effect(
     reseller's authorization through another distributor does not apply), then
     distributor-specific, then the general list.
     """
-    at = _utc(at)
+    at = utc(at)
     scopes: list[tuple[str | None, str | None]] = []
     if distributor_id is not None and reseller_id is not None:
         scopes.append((distributor_id, reseller_id))
@@ -298,7 +298,17 @@ def _cost_drop(history: PriceHistory, entry: PriceEntry) -> CostDrop | None:
     )
 
 
-def _utc(moment: datetime) -> datetime:
+def cost_drops(history: PriceHistory) -> list[CostDrop]:
+    """Every drop of distributor_cost in the history, each against the price before it."""
+    drops = []
+    for index, entry in enumerate(history.entries):
+        drop = _cost_drop(replace(history, entries=history.entries[:index]), entry)
+        if drop is not None:
+            drops.append(drop)
+    return drops
+
+
+def utc(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"naive datetime {moment.isoformat()}: business times are tz-aware UTC")
     return moment.astimezone(UTC)

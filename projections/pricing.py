@@ -42,15 +42,15 @@ from typing import Any, Literal, Protocol
 from uuid import UUID
 
 from domain.identity import derived_id
-from projections.inventory import DayDetail, InventoryState, _movements_after, day_of
+from projections.inventory import DayDetail, InventoryState, day_of, movements_after
 from projections.prices import (
     CostDrop,
     PriceEntry,
     PriceHistory,
     Severity,
-    _utc,
     price_in_effect,
     price_protection_amount,
+    utc,
     violation_severity,
 )
 from schemas.events import SaleReported
@@ -166,7 +166,7 @@ def violation_fact(sale: SaleReported, judgement: SaleJudgement) -> ViolationDet
         transaction_id=sale.transaction_id,
         reseller_id=sale.reseller_id,
         sku=sale.sku,
-        sold_at=_utc(sale.sold_at),
+        sold_at=utc(sale.sold_at),
         quantity=sale.quantity,
         unit_price=sale.unit_price,
         floor_price=judgement.floor_price,
@@ -194,7 +194,7 @@ def expected_on_hand_at(state: InventoryState, at: datetime, day_detail: DayDeta
     the physical count is the nearest truth, as a finance team would reckon it. It is exact
     unless an earlier count, which the state does not keep, rebased stock in between.
     """
-    at = _utc(at)
+    at = utc(at)
     if day_detail is not None and (
         day_detail.day != day_of(at)
         or day_detail.distributor_id != state.distributor_id
@@ -204,7 +204,7 @@ def expected_on_hand_at(state: InventoryState, at: datetime, day_detail: DayDeta
             f"day detail of {day_detail.distributor_id}/{day_detail.sku}/{day_detail.day} "
             f"given for {state.distributor_id}/{state.sku} at {at.isoformat()}"
         )
-    moved_in, moved_out = _movements_after(state, at, day_detail)
+    moved_in, moved_out = movements_after(state, at, day_detail)
     return state.expected_on_hand - moved_in + moved_out
 
 
@@ -229,7 +229,7 @@ class PriceProtectionClaim:
 
 
 def claim_id_for(distributor_id: str, sku: str, effective_from: datetime) -> UUID:
-    return derived_id("price-protection", distributor_id, sku, _utc(effective_from).isoformat())
+    return derived_id("price-protection", distributor_id, sku, utc(effective_from).isoformat())
 
 
 class DayDetailStore(Protocol):
@@ -272,7 +272,7 @@ def price_protection_claims(
     """
     if history.sku != drop.sku:
         raise ValueError(f"cost drop of {drop.sku!r} judged with the prices of {history.sku!r}")
-    at = _utc(drop.effective_from)
+    at = utc(drop.effective_from)
     day = day_of(at)
     lookup = _as_lookup(day_details)
     claims: dict[str, PriceProtectionClaim] = {}
@@ -320,7 +320,7 @@ def _as_lookup(
 
 
 def violation_row(
-    fact: ViolationDetected, status: str, resolution: str | None = None
+    fact: ViolationDetected | FlaggedSale, status: str, resolution: str | None = None
 ) -> dict[str, Any]:
     """One `violations` row of the projection snapshot.
 
@@ -362,10 +362,84 @@ def violation_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def claim_rows(claims: Iterable[PriceProtectionClaim]) -> list[dict[str, Any]]:
     """Claim rows sorted by their key fields (distributor_id, sku, effective_from)."""
-    ordered = sorted(claims, key=lambda c: (c.distributor_id, c.sku, _utc(c.effective_from)))
+    ordered = sorted(claims, key=lambda c: (c.distributor_id, c.sku, utc(c.effective_from)))
     return [claim_row(claim) for claim in ordered]
 
 
 def iso_z(moment: datetime) -> str:
     """ISO 8601 in UTC with a Z suffix (the snapshot's time format)."""
-    return _utc(moment).isoformat().replace("+00:00", "Z")
+    return utc(moment).isoformat().replace("+00:00", "Z")
+
+
+# --- flagged sales: what the pricing views list --------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FlaggedSale:
+    """A sale line pricing must look at: a violation, or `unpriced` (no floor in effect)."""
+
+    kind: JudgementKind
+    distributor_id: str
+    transaction_id: str
+    reseller_id: str
+    sku: str
+    sold_at: datetime
+    quantity: int
+    unit_price: Decimal
+    currency: str
+    floor_price: Decimal | None = None
+    severity: Severity | None = None
+
+    @property
+    def violation_id(self) -> UUID:
+        return violation_id_for(self.distributor_id, self.transaction_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "d": self.distributor_id,
+            "t": self.transaction_id,
+            "r": self.reseller_id,
+            "s": self.sku,
+            "at": self.sold_at.isoformat(),
+            "q": self.quantity,
+            "p": str(self.unit_price),
+            "cur": self.currency,
+            "floor": None if self.floor_price is None else str(self.floor_price),
+            "sev": None if self.severity is None else self.severity.value,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FlaggedSale:
+        return cls(
+            kind=data["kind"],
+            distributor_id=data["d"],
+            transaction_id=data["t"],
+            reseller_id=data["r"],
+            sku=data["s"],
+            sold_at=datetime.fromisoformat(data["at"]),
+            quantity=data["q"],
+            unit_price=Decimal(data["p"]),
+            currency=data["cur"],
+            floor_price=None if data["floor"] is None else Decimal(data["floor"]),
+            severity=None if data["sev"] is None else Severity(data["sev"]),
+        )
+
+
+def flag_sale(sale: SaleReported, judgement: SaleJudgement) -> FlaggedSale | None:
+    """What the pricing views keep of a judged sale: violations and unpriced lines only."""
+    if judgement.kind not in ("violation", "unpriced"):
+        return None
+    return FlaggedSale(
+        kind=judgement.kind,
+        distributor_id=sale.distributor_id,
+        transaction_id=sale.transaction_id,
+        reseller_id=sale.reseller_id,
+        sku=sale.sku,
+        sold_at=utc(sale.sold_at),
+        quantity=sale.quantity,
+        unit_price=sale.unit_price,
+        currency=sale.currency,
+        floor_price=judgement.floor_price,
+        severity=judgement.severity,
+    )

@@ -9,6 +9,7 @@ from projections.dedup import SeenEntry
 from projections.inventory import DayDetail, InventoryState
 from projections.keyvalue import DictStore, KeyValue
 from projections.prices import PriceHistory
+from projections.pricing import FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
 
 
@@ -24,3 +25,5 @@ class ChannelStores:
     products: KeyValue[Product] = field(default_factory=DictStore)
     aliases: KeyValue[IdentifierAlias] = field(default_factory=DictStore)
     prices: KeyValue[PriceHistory] = field(default_factory=DictStore)
+    #: violations and unpriced sale lines, by sale key (distributor_id|transaction_id)
+    flagged: KeyValue[FlaggedSale] = field(default_factory=DictStore)

@@ -24,6 +24,12 @@ AUDIT_RECORDS = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+VIOLATIONS = Counter(
+    "channelflow_pricing_violations_total",
+    "Pricing violations newly detected and recorded, by severity.",
+    ["severity"],
+    registry=REGISTRY,
+)
 BATCH_SECONDS = Histogram(
     "channelflow_batch_processing_seconds",
     "Time to apply one batch of inputs to the projections.",

@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 
 from infra.eventstore import AuditLog
 from projections.channel import AuditFact, apply_raw
+from projections.inventory import Reconciliation
 from projections.positions import Position
+from projections.pricing import PriceProtectionClaim, ViolationDetected
 from projections.stores import ChannelStores
 from schemas.deadletter import DeadLetter
 from streams import metrics
@@ -82,7 +84,16 @@ def record_facts(audit: AuditLog, facts: Iterable[AuditFact]) -> int:
     """Record audit facts idempotently; returns how many were new."""
     new = 0
     for fact in facts:
-        if audit.record_reconciliation(fact):
-            metrics.AUDIT_RECORDS.labels("reconciliation").inc()
+        if audit.record(fact):
+            metrics.AUDIT_RECORDS.labels(FACT_KINDS[type(fact)]).inc()
+            if isinstance(fact, ViolationDetected):
+                metrics.VIOLATIONS.labels(fact.severity.value).inc()
             new += 1
     return new
+
+
+FACT_KINDS = {
+    Reconciliation: "reconciliation",
+    ViolationDetected: "violation",
+    PriceProtectionClaim: "price_protection",
+}

@@ -36,9 +36,9 @@ def test_reconciliation_round_trips_and_is_recorded_once(pg_dsn):
     counted_at = datetime(2026, 7, 12, 23, tzinfo=UTC)
     fact = Reconciliation(distributor, "SKU-9", counted_at, 95, 100, -5, False)
 
-    assert audit.record_reconciliation(fact) is True
-    assert audit.record_reconciliation(fact) is False  # same business key: no-op
-    assert open_audit_log(pg_dsn).record_reconciliation(fact) is False  # also from a new process
+    assert audit.record(fact) is True
+    assert audit.record(fact) is False  # same business key: no-op
+    assert open_audit_log(pg_dsn).record(fact) is False  # also from a new process
 
     stored = open_audit_log(pg_dsn).reconciliation(distributor, "SKU-9", counted_at)
     assert (stored.on_hand, stored.expected, stored.variance) == (95, 100, -5)

@@ -1,0 +1,475 @@
+"""Rebate math of a volume purchase agreement: pure, deterministic, Decimal only.
+
+No IO here: a projection feeds `RebateInputs` (the sums of a program's qualifying
+events for one distributor and period) and gets a `RebateResult` back; closing a period
+records that result in the audit store (`domain.rebate_audit`).
+
+Rules (DESIGN.md, "Business rules → Rebates"):
+
+- Volume is Σ quantity (measure "units") or Σ quantity × unit_price (measure
+  "revenue"); returns subtract. Revenue is always Σ quantity × unit_price.
+- The tier reached is the one with the highest threshold ≤ volume; below the first
+  threshold (and for any negative volume) there is none and the rate is 0.
+- Retroactive ("back to dollar one"): the rate of the tier reached × all qualifying
+  revenue of the period.
+- Incremental (marginal): each tier's rate applies only to the part of the volume
+  inside its band [threshold, next threshold); the part below the first threshold
+  earns nothing. For a units measure each band's units are valued at the period's
+  average unit price (revenue ÷ units): computed as (Σ rate × band units) × revenue ÷
+  units, one division at the very end. With units == 0 nothing is in any band.
+- Growth (growth_baseline set, in revenue; only with the revenue measure, see
+  `validate_program`): nothing is paid on the revenue at or below the baseline.
+  Retroactive: rate of the tier reached × (revenue − baseline). Incremental: the bands
+  are kept where they are (the tier reached still depends on the whole volume) and
+  only the part of each band that lies above the baseline earns its rate, i.e.
+  Σ rate × |[threshold, next) ∩ [baseline, volume]|. Shifting the bands to start at the
+  baseline was rejected: it would make a distributor that grew into the top tier earn
+  the bottom rates.
+- Minimum commitment: when the period is closed and the volume is below it, the
+  rebate is 0 and `commitment_shortfall` = commitment − volume. While the period is
+  open the rebate accrues normally (what the tier reached is worth) and
+  `commitment_progress` (< 1 means at risk) shows how far the volume is.
+- A rebate is never negative: net returns (negative volume) or a period whose
+  qualifying revenue is ≤ 0 (or ≤ the growth baseline) earn 0.
+- Money is quantized to cents (ROUND_HALF_UP) only once, on the final rebate; the
+  intermediate arithmetic runs in a 60-digit local Decimal context, so no sum or
+  product of 6-decimal money is rounded on the way.
+
+Rates are fractions (0.035 = 3.5 %). Rates need not increase with the tiers; with
+non-decreasing rates an incremental rebate never exceeds the retroactive one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import Final, Literal, get_args
+from uuid import UUID
+
+from schemas.events import RebateProgramDefined
+
+Basis = Literal["sell_in", "sell_through"]
+Measure = Literal["units", "revenue"]
+PeriodKind = Literal["quarter", "year"]
+TierMode = Literal["retroactive", "incremental"]
+Status = Literal["open", "closed"]
+
+CENTS: Final = Decimal("0.01")
+#: commitment_progress is a ratio to 4 places (0.9750 = 97.5 % of the commitment)
+PROGRESS_PLACES: Final = Decimal("0.0001")
+#: digits of the local context for the intermediate arithmetic (default is 28)
+_PRECISION: Final = 60
+_ZERO: Final = Decimal(0)
+_ONE: Final = Decimal(1)
+
+_PERIOD_KEY: Final = re.compile(r"^(\d{4})(?:-Q([1-4]))?$")
+
+
+class InvalidProgram(ValueError):
+    """A program's terms cannot be applied; the message lists every problem."""
+
+    def __init__(self, program_id: str, problems: Sequence[str]) -> None:
+        self.program_id = program_id
+        self.problems = list(problems)
+        super().__init__(f"invalid rebate program {program_id!r}: " + "; ".join(self.problems))
+
+
+# --- terms ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TierTerm:
+    """One tier: from `threshold` (in the program's measure) on, `rate` (a fraction) applies."""
+
+    threshold: Decimal
+    rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramTerms:
+    """The valid terms of a rebate program; construction checks them (`InvalidProgram`).
+
+    `distributor_ids` and `skus` are sorted tuples, or "all".
+    """
+
+    program_id: str
+    distributor_ids: tuple[str, ...] | Literal["all"]
+    basis: Basis
+    measure: Measure
+    period: PeriodKind
+    tiers: tuple[TierTerm, ...]
+    tier_mode: TierMode
+    currency: str
+    minimum_commitment: Decimal | None = None
+    growth_baseline: Decimal | None = None
+    skus: tuple[str, ...] | Literal["all"] = "all"
+
+    def __post_init__(self) -> None:
+        problems = _problems(
+            basis=self.basis,
+            measure=self.measure,
+            period=self.period,
+            tier_mode=self.tier_mode,
+            tiers=[(tier.threshold, tier.rate) for tier in self.tiers],
+            minimum_commitment=self.minimum_commitment,
+            growth_baseline=self.growth_baseline,
+            distributor_ids=self.distributor_ids,
+            skus=self.skus,
+        )
+        if problems:
+            raise InvalidProgram(self.program_id, problems)
+
+    def applies_to(self, distributor_id: str, sku: str) -> bool:
+        """Whether a line of this distributor and SKU is covered by the program."""
+        return (self.distributor_ids == "all" or distributor_id in self.distributor_ids) and (
+            self.skus == "all" or sku in self.skus
+        )
+
+    def period_of(self, moment: datetime) -> str:
+        """The key of the program period holding business time `moment`."""
+        return period_of(moment, self.period)
+
+
+def validate_program(event: RebateProgramDefined) -> list[str]:
+    """Every problem with a program's terms, each naming its field; empty when valid.
+
+    Thresholds strictly ascending, the first ≥ 0; every rate in [0, 1] (rates may go up
+    or down between tiers: a real agreement can have any); minimum_commitment ≥ 0;
+    growth_baseline ≥ 0 and only with the revenue measure (the baseline is revenue);
+    distributor_ids and skus either "all" or a non-empty list without duplicates.
+    """
+    return _problems(
+        basis=event.basis,
+        measure=event.measure,
+        period=event.period,
+        tier_mode=event.tier_mode,
+        tiers=[(tier.threshold, tier.rate) for tier in event.tiers],
+        minimum_commitment=event.minimum_commitment,
+        growth_baseline=event.growth_baseline,
+        distributor_ids=event.distributor_ids,
+        skus=event.skus,
+    )
+
+
+def terms_of(event: RebateProgramDefined) -> ProgramTerms:
+    """The terms of a program event; `InvalidProgram` (all problems joined) when invalid."""
+    problems = validate_program(event)
+    if problems:
+        raise InvalidProgram(event.program_id, problems)
+    return ProgramTerms(
+        program_id=event.program_id,
+        distributor_ids=_sorted_ids(event.distributor_ids),
+        basis=event.basis,
+        measure=event.measure,
+        period=event.period,
+        tiers=tuple(TierTerm(tier.threshold, tier.rate) for tier in event.tiers),
+        tier_mode=event.tier_mode,
+        currency=event.currency,
+        minimum_commitment=event.minimum_commitment,
+        growth_baseline=event.growth_baseline,
+        skus=_sorted_ids(event.skus),
+    )
+
+
+def _sorted_ids(ids: Sequence[str] | Literal["all"]) -> tuple[str, ...] | Literal["all"]:
+    return "all" if ids == "all" else tuple(sorted(ids))
+
+
+def _problems(
+    *,
+    basis: str,
+    measure: str,
+    period: str,
+    tier_mode: str,
+    tiers: Sequence[tuple[Decimal, Decimal]],
+    minimum_commitment: Decimal | None,
+    growth_baseline: Decimal | None,
+    distributor_ids: Sequence[str] | str,
+    skus: Sequence[str] | str,
+) -> list[str]:
+    problems: list[str] = []
+    for name, value, allowed in (
+        ("basis", basis, get_args(Basis)),
+        ("measure", measure, get_args(Measure)),
+        ("period", period, get_args(PeriodKind)),
+        ("tier_mode", tier_mode, get_args(TierMode)),
+    ):
+        if value not in allowed:
+            problems.append(f"{name}: must be one of {', '.join(allowed)}, got {value!r}")
+    if not tiers:
+        problems.append("tiers: at least one tier is required")
+    for i, (threshold, rate) in enumerate(tiers):
+        if not threshold.is_finite():
+            problems.append(f"tiers[{i}].threshold: must be a finite amount, got {threshold}")
+        elif i == 0 and threshold < 0:
+            problems.append(f"tiers[0].threshold: must be >= 0, got {threshold}")
+        elif i > 0 and tiers[i - 1][0].is_finite() and threshold <= tiers[i - 1][0]:
+            problems.append(
+                f"tiers[{i}].threshold: thresholds must be strictly ascending, got {threshold}"
+                f" after tiers[{i - 1}].threshold {tiers[i - 1][0]}"
+            )
+        if not (rate.is_finite() and _ZERO <= rate <= _ONE):
+            problems.append(
+                f"tiers[{i}].rate: must be a fraction between 0 and 1 (0.035 = 3.5 %), got {rate}"
+            )
+    if minimum_commitment is not None and not (
+        minimum_commitment.is_finite() and minimum_commitment >= 0
+    ):
+        problems.append(f"minimum_commitment: must be >= 0, got {minimum_commitment}")
+    if growth_baseline is not None:
+        if not (growth_baseline.is_finite() and growth_baseline >= 0):
+            problems.append(f"growth_baseline: must be >= 0, got {growth_baseline}")
+        if measure != "revenue":
+            problems.append(
+                f"growth_baseline: is revenue, so it needs measure 'revenue', got {measure!r}"
+            )
+    problems.extend(_id_list_problems("distributor_ids", distributor_ids))
+    problems.extend(_id_list_problems("skus", skus))
+    return problems
+
+
+def _id_list_problems(name: str, ids: Sequence[str] | str) -> list[str]:
+    if ids == "all":
+        return []
+    if isinstance(ids, str):
+        return [f"{name}: must be 'all' or a list of ids, got {ids!r}"]
+    if not ids:
+        return [f'{name}: the list is empty (use "all" to cover every one)']
+    seen: set[str] = set()
+    duplicates: list[str] = []
+    for item in ids:
+        if item in seen and item not in duplicates:
+            duplicates.append(item)
+        seen.add(item)
+    return [f"{name}: duplicate id {item!r}" for item in duplicates]
+
+
+# --- periods ----------------------------------------------------------------------------------
+
+
+def period_of(moment: datetime, period: PeriodKind) -> str:
+    """Key of the calendar period (UTC) holding `moment`: "2026-Q3" or "2026"."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"period_of needs a timezone-aware time, got naive {moment.isoformat()}")
+    utc = moment.astimezone(UTC)
+    if period == "quarter":
+        return f"{utc.year:04d}-Q{(utc.month - 1) // 3 + 1}"
+    if period == "year":
+        return f"{utc.year:04d}"
+    raise ValueError(f"unknown period {period!r} (quarter or year)")
+
+
+def period_bounds(key: str) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of a period key: "2026-Q4" → 2026-10-01 .. 2027-01-01."""
+    match = _PERIOD_KEY.fullmatch(key)
+    if match is None:
+        raise ValueError(f"not a period key: {key!r} (e.g. '2026-Q3' or '2026')")
+    year = int(match.group(1))
+    try:
+        if match.group(2) is None:
+            return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+        quarter = int(match.group(2))
+        start = datetime(year, 3 * quarter - 2, 1, tzinfo=UTC)
+        end = (
+            datetime(year + 1, 1, 1, tzinfo=UTC)
+            if quarter == 4
+            else datetime(year, 3 * quarter + 1, 1, tzinfo=UTC)
+        )
+    except ValueError as error:
+        raise ValueError(f"period {key!r} is out of range: {error}") from None
+    return start, end
+
+
+def period_kind(key: str) -> PeriodKind:
+    """Whether a period key names a quarter or a year."""
+    period_bounds(key)  # validates
+    return "quarter" if "-Q" in key else "year"
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QualifyingLine:
+    """One qualifying event as the rebate math sees it (quantity in base units)."""
+
+    event_id: str
+    quantity: int
+    unit_price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RebateInputs:
+    """Sums of a program's qualifying events for one distributor and period.
+
+    `volume` is Σ units (units measure) or Σ quantity × unit_price (revenue measure);
+    `revenue` is always Σ quantity × unit_price; returns are negative in both.
+    `digest` is `events_digest` of the contributing event ids, `event_count` their number.
+    """
+
+    volume: Decimal
+    revenue: Decimal
+    units: int
+    event_count: int
+    digest: str
+
+    def __post_init__(self) -> None:
+        if self.event_count < 0:
+            raise ValueError(f"event_count must be >= 0, got {self.event_count}")
+
+
+def events_digest(event_ids: Iterable[str | UUID]) -> str:
+    """Order-independent digest of the contributing event ids (sha256 hex).
+
+    sha256 over the ids (canonical UUID strings) sorted and joined by newlines: an
+    auditor's list of contributing events reproduces it in any order. Sorting is what
+    makes it order independent, so there is no incremental `combine`: keep the ids (or
+    recompute from the daily buckets) and digest them at close. A repeated id is kept,
+    so an event counted twice shows in the digest.
+    """
+    joined = "\n".join(sorted(str(event_id) for event_id in event_ids))
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+def accumulate(measure: Measure, lines: Iterable[QualifyingLine]) -> RebateInputs:
+    """The `RebateInputs` of some qualifying lines; the same in any order."""
+    units = 0
+    revenue = _ZERO
+    ids: list[str] = []
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        for line in lines:
+            units += line.quantity
+            revenue += line.quantity * line.unit_price
+            ids.append(line.event_id)
+    volume = Decimal(units) if measure == "units" else revenue
+    return RebateInputs(
+        volume=volume,
+        revenue=revenue,
+        units=units,
+        event_count=len(ids),
+        digest=events_digest(ids),
+    )
+
+
+# --- the rebate -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RebateResult:
+    """A program's rebate for one distributor and period, with what explains it.
+
+    `tier_index` / `tier_rate`: the tier reached (None / 0 below the first threshold);
+    with incremental tiers that is the marginal rate. `rebate` is in cents.
+    `next_threshold` / `gap_to_next`: None at the top tier. `commitment_progress`:
+    volume ÷ minimum_commitment to 4 places (None without a commitment, or a zero one).
+    `commitment_shortfall`: commitment − volume, only for a closed period below it.
+    """
+
+    volume: Decimal
+    revenue: Decimal
+    tier_index: int | None
+    tier_rate: Decimal
+    rebate: Decimal
+    next_threshold: Decimal | None
+    gap_to_next: Decimal | None
+    commitment_progress: Decimal | None
+    commitment_shortfall: Decimal | None
+    status: Status
+
+
+def tier_reached(tiers: Sequence[TierTerm], volume: Decimal) -> int | None:
+    """Index of the tier with the highest threshold ≤ volume; None below the first one."""
+    reached: int | None = None
+    for index, tier in enumerate(tiers):
+        if tier.threshold <= volume:
+            reached = index
+    return reached
+
+
+def compute_rebate(terms: ProgramTerms, inputs: RebateInputs, closed: bool) -> RebateResult:
+    """The rebate of one distributor and period under `terms` (see the module rules)."""
+    _check_consistent(terms, inputs)
+    volume, revenue = inputs.volume, inputs.revenue
+    index = None if volume < 0 else tier_reached(terms.tiers, volume)
+    rate = _ZERO if index is None else terms.tiers[index].rate
+    upper = [tier.threshold for tier in terms.tiers if tier.threshold > volume]
+    next_threshold = upper[0] if upper else None
+
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        if index is None or revenue <= 0:
+            raw = _ZERO
+        elif terms.tier_mode == "retroactive":
+            raw = rate * (revenue - (terms.growth_baseline or _ZERO))
+        else:
+            raw = _incremental(terms, inputs)
+
+        progress: Decimal | None = None
+        shortfall: Decimal | None = None
+        commitment = terms.minimum_commitment
+        if commitment is not None:
+            if commitment > 0:
+                progress = (volume / commitment).quantize(PROGRESS_PLACES, ROUND_HALF_UP)
+            if closed and volume < commitment:
+                shortfall = commitment - volume
+                raw = _ZERO
+        gap = None if next_threshold is None else next_threshold - volume
+
+    rebate = (raw if raw > 0 else _ZERO).quantize(CENTS, ROUND_HALF_UP)
+    return RebateResult(
+        volume=volume,
+        revenue=revenue,
+        tier_index=index,
+        tier_rate=rate,
+        rebate=rebate,
+        next_threshold=next_threshold,
+        gap_to_next=gap,
+        commitment_progress=progress,
+        commitment_shortfall=shortfall,
+        status="closed" if closed else "open",
+    )
+
+
+def adjustment(previous_total: Decimal, new_result: RebateResult) -> Decimal:
+    """The `RebateAdjusted` amount: new rebate − what was already booked.
+
+    Negative is a clawback (a late return), positive a top-up (a late sale).
+    """
+    return (new_result.rebate - previous_total).quantize(CENTS, ROUND_HALF_UP)
+
+
+def _incremental(terms: ProgramTerms, inputs: RebateInputs) -> Decimal:
+    """Σ rate × the part of the volume in each band, above the baseline; raw, unrounded.
+
+    Runs inside the caller's 60-digit context, with volume ≥ 0 and revenue > 0.
+    """
+    volume = inputs.volume
+    floor = terms.growth_baseline or _ZERO  # revenue measure only (checked by the terms)
+    thresholds = [tier.threshold for tier in terms.tiers]
+    weighted = _ZERO
+    for i, tier in enumerate(terms.tiers):
+        low = max(tier.threshold, floor)
+        high = min(volume, thresholds[i + 1]) if i + 1 < len(thresholds) else volume
+        if high > low:
+            weighted += tier.rate * (high - low)
+    if terms.measure == "revenue":
+        return weighted
+    if inputs.units == 0:
+        return _ZERO
+    # band units valued at the period's average unit price, one division at the end
+    return weighted * inputs.revenue / inputs.units
+
+
+def _check_consistent(terms: ProgramTerms, inputs: RebateInputs) -> None:
+    expected = inputs.revenue if terms.measure == "revenue" else Decimal(inputs.units)
+    if inputs.volume != expected:
+        source = "revenue" if terms.measure == "revenue" else "units"
+        raise ValueError(
+            f"program {terms.program_id!r} measures {terms.measure}: volume {inputs.volume}"
+            f" must equal {source} {expected}"
+        )

@@ -1,0 +1,634 @@
+"""Pricing governance, pure: sale verdicts, violation facts, expected on-hand, price protection."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from domain.identity import derived_id
+from projections.inventory import (
+    DayDetail,
+    InventoryState,
+    apply_count,
+    apply_movement,
+    day_of,
+    record_intraday,
+)
+from projections.keyvalue import DictStore
+from projections.prices import CostDrop, PriceHistory, Severity, apply_price
+from projections.pricing import (
+    PriceProtectionClaim,
+    SaleJudgement,
+    ViolationDetected,
+    claim_row,
+    claim_rows,
+    day_detail_key,
+    detect_violation,
+    expected_on_hand_at,
+    judge_sale,
+    list_price_governs,
+    price_protection_claims,
+    violation_fact,
+    violation_row,
+    violation_rows,
+)
+from schemas.events import PriceChanged, SaleReported
+
+T0 = datetime(2026, 7, 1, tzinfo=UTC)
+D = timedelta(days=1)
+H = timedelta(hours=1)
+US = timedelta(microseconds=1)
+
+
+def uid(n: int) -> UUID:
+    return UUID(int=n, version=4)
+
+
+def price(
+    n: int,
+    cost: str = "10.00",
+    floor: str = "15.00",
+    at: datetime = T0,
+    distributor_id: str | None = None,
+    reseller_id: str | None = None,
+    **changes: Any,
+) -> PriceChanged:
+    fields: dict[str, Any] = {
+        "event_id": uid(n),
+        "occurred_at": at,
+        "source": "erp",
+        "sku": "SKU-1",
+        "distributor_cost": Decimal(cost),
+        "floor_price": Decimal(floor),
+        "currency": "USD",
+        "effective_from": at,
+        "distributor_id": distributor_id,
+        "reseller_id": reseller_id,
+    }
+    fields.update(changes)
+    return PriceChanged(**fields)
+
+
+def history_of(*events: PriceChanged) -> PriceHistory:
+    history = PriceHistory("SKU-1")
+    for event in events:
+        history, _ = apply_price(history, event, None, None)
+    return history
+
+
+def drops_of(*events: PriceChanged) -> tuple[PriceHistory, list[CostDrop]]:
+    history = PriceHistory("SKU-1")
+    drops = []
+    for event in events:
+        history, drop = apply_price(history, event, None, None)
+        if drop is not None:
+            drops.append(drop)
+    return history, drops
+
+
+def sale(
+    unit_price: str = "15.00",
+    quantity: int = 1,
+    at: datetime = T0 + D,
+    distributor_id: str = "D01",
+    reseller_id: str = "R01",
+    transaction_id: str = "T-1",
+    n: int = 1000,
+    **changes: Any,
+) -> SaleReported:
+    fields: dict[str, Any] = {
+        "event_id": uid(n),
+        "occurred_at": at,
+        "source": "api",
+        "distributor_id": distributor_id,
+        "transaction_id": transaction_id,
+        "reseller_id": reseller_id,
+        "sku": "SKU-1",
+        "quantity": quantity,
+        "unit_price": Decimal(unit_price),
+        "currency": "USD",
+        "sold_at": at,
+    }
+    fields.update(changes)
+    return SaleReported(**fields)
+
+
+LIST = history_of(price(1, floor="15.00"))
+D01: dict[str, Any] = {"distributor_id": "D01"}
+
+
+# --- judge_sale: each kind -----------------------------------------------------------------
+
+
+def test_at_the_floor_is_compliant() -> None:
+    verdict = judge_sale(LIST, sale("15.00"))
+    assert verdict == SaleJudgement("compliant", Decimal("15.00"), None, "list", uid(1))
+    assert not verdict.is_violation
+
+
+def test_above_the_floor_is_compliant() -> None:
+    assert judge_sale(LIST, sale("99.00")).kind == "compliant"
+
+
+def test_below_the_floor_is_a_violation_with_its_severity() -> None:
+    verdict = judge_sale(LIST, sale("14.99"))
+    assert verdict.kind == "violation"
+    assert verdict.is_violation
+    assert verdict.floor_price == Decimal("15.00")
+    assert verdict.severity is Severity.MINOR
+    assert verdict.scope == "list"
+    assert verdict.price_event_id == uid(1)
+
+
+@pytest.mark.parametrize("quantity", [-5, -1, 0])
+def test_returns_and_zero_lines_are_never_violations(quantity: int) -> None:
+    verdict = judge_sale(LIST, sale("0.01", quantity=quantity))
+    assert verdict == SaleJudgement("return")
+    assert detect_violation(LIST, sale("0.01", quantity=quantity))[1] is None
+
+
+def test_a_return_is_a_return_even_without_any_price() -> None:
+    assert judge_sale(None, sale("1.00", quantity=-1)).kind == "return"
+
+
+def test_no_history_is_unpriced() -> None:
+    assert judge_sale(None, sale("0.01")) == SaleJudgement("unpriced")
+
+
+def test_before_the_first_price_is_unpriced_never_guessed() -> None:
+    verdict = judge_sale(LIST, sale("0.01", at=T0 - US))
+    assert verdict == SaleJudgement("unpriced")
+
+
+def test_exactly_at_effective_from_the_price_governs() -> None:
+    assert judge_sale(LIST, sale("14.00", at=T0)).kind == "violation"
+
+
+def test_a_floor_in_another_currency_cannot_judge_the_sale() -> None:
+    eur = history_of(price(1, floor="15.00", currency="EUR"))
+    assert judge_sale(eur, sale("1.00")).kind == "unpriced"
+
+
+def test_a_sale_of_another_sku_is_a_caller_bug() -> None:
+    with pytest.raises(ValueError, match="SKU-2"):
+        judge_sale(LIST, sale(sku="SKU-2"))
+
+
+def test_prices_follow_effective_dates() -> None:
+    history = history_of(price(1, floor="15.00"), price(2, floor="12.00", at=T0 + 2 * D))
+    assert judge_sale(history, sale("13.00", at=T0 + 2 * D - US)).kind == "violation"
+    assert judge_sale(history, sale("13.00", at=T0 + 2 * D)).kind == "compliant"
+
+
+# --- specificity ---------------------------------------------------------------------------
+
+SPECIFIC = history_of(
+    price(1, floor="15.00"),
+    price(2, floor="12.00", distributor_id="D01"),
+    price(3, floor="10.00", distributor_id="D01", reseller_id="R01"),
+)
+
+
+def test_reseller_specific_floor_wins() -> None:
+    verdict = judge_sale(SPECIFIC, sale("10.00", distributor_id="D01", reseller_id="R01"))
+    assert (verdict.kind, verdict.scope, verdict.floor_price) == (
+        "compliant",
+        "reseller",
+        Decimal("10.00"),
+    )
+    assert judge_sale(SPECIFIC, sale("9.99", reseller_id="R01")).scope == "reseller"
+
+
+def test_distributor_specific_floor_for_its_other_resellers() -> None:
+    verdict = judge_sale(SPECIFIC, sale("11.00", distributor_id="D01", reseller_id="R02"))
+    assert (verdict.kind, verdict.scope, verdict.floor_price) == (
+        "violation",
+        "distributor",
+        Decimal("12.00"),
+    )
+    assert verdict.price_event_id == uid(2)
+
+
+def test_list_floor_for_other_distributors_even_for_the_same_reseller() -> None:
+    verdict = judge_sale(SPECIFIC, sale("12.00", distributor_id="D02", reseller_id="R01"))
+    assert (verdict.kind, verdict.scope, verdict.floor_price) == (
+        "violation",
+        "list",
+        Decimal("15.00"),
+    )
+
+
+def test_a_special_price_not_yet_in_effect_does_not_govern() -> None:
+    history = history_of(price(1, floor="15.00"), price(2, floor="9.00", at=T0 + 5 * D, **D01))
+    assert judge_sale(history, sale("10.00", at=T0 + 4 * D)).scope == "list"
+    assert judge_sale(history, sale("10.00", at=T0 + 5 * D)).kind == "compliant"
+
+
+# --- severity boundaries (floor 100.00) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("unit_price", "severity"),
+    [
+        ("99.99", Severity.MINOR),
+        ("95.01", Severity.MINOR),
+        ("95.00", Severity.MAJOR),  # exactly 5 % under: major
+        ("80.01", Severity.MAJOR),
+        ("80.00", Severity.MAJOR),  # exactly 20 % under: major
+        ("79.99", Severity.CRITICAL),
+        ("0.00", Severity.CRITICAL),
+    ],
+)
+def test_severity_boundaries(unit_price: str, severity: Severity) -> None:
+    history = history_of(price(1, floor="100.00"))
+    verdict = judge_sale(history, sale(unit_price))
+    assert verdict.kind == "violation"
+    assert verdict.severity is severity
+
+
+# --- the violation fact --------------------------------------------------------------------
+
+
+def test_violation_fact_carries_the_sale_and_the_floor() -> None:
+    line = sale("11.00", quantity=3, transaction_id="TX-9", n=77)
+    judgement, fact = detect_violation(LIST, line)
+    assert judgement.kind == "violation"
+    assert fact == ViolationDetected(
+        violation_id=derived_id("violation", "D01", "TX-9"),
+        distributor_id="D01",
+        transaction_id="TX-9",
+        reseller_id="R01",
+        sku="SKU-1",
+        sold_at=T0 + D,
+        quantity=3,
+        unit_price=Decimal("11.00"),
+        floor_price=Decimal("15.00"),
+        currency="USD",
+        severity=Severity.CRITICAL,  # 4.00 under 15.00: 26.7 %
+        event_id=uid(77),
+        scope="list",
+        price_event_id=uid(1),
+    )
+
+
+def test_the_violation_id_is_the_sale_key_whatever_the_envelope() -> None:
+    first = detect_violation(LIST, sale("12.00", n=1))[1]
+    resent = detect_violation(LIST, sale("12.00", n=2, source="csv"))[1]
+    assert first is not None and resent is not None
+    assert first.violation_id == resent.violation_id
+    other = detect_violation(LIST, sale("12.00", transaction_id="T-2"))[1]
+    assert other is not None and other.violation_id != first.violation_id
+    elsewhere = detect_violation(LIST, sale("12.00", distributor_id="D02"))[1]
+    assert elsewhere is not None and elsewhere.violation_id != first.violation_id
+
+
+@pytest.mark.parametrize("verdict", ["compliant", "unpriced", "return"])
+def test_no_fact_for_other_verdicts(verdict: str) -> None:
+    judgement = SaleJudgement(verdict)  # type: ignore[arg-type]
+    assert violation_fact(sale(), judgement) is None
+
+
+def test_sold_at_is_kept_in_utc() -> None:
+    plus2 = timezone(timedelta(hours=2))
+    local = datetime(2026, 7, 2, 2, tzinfo=plus2)
+    fact = detect_violation(LIST, sale("1.00", at=local))[1]
+    assert fact is not None
+    assert fact.sold_at == local and fact.sold_at.utcoffset() == timedelta(0)
+
+
+# --- expected on-hand at an instant --------------------------------------------------------
+
+NOON = datetime(2026, 7, 6, 12, tzinfo=UTC)
+
+
+class Ledger:
+    """An inventory state with its DayDetails, as the channel projection keeps them."""
+
+    def __init__(self, distributor_id: str = "D01", sku: str = "SKU-1") -> None:
+        self.state = InventoryState(distributor_id, sku)
+        self.days: dict[str, DayDetail] = {}
+
+    def move(self, at: datetime, sell_in: int = 0, sell_through: int = 0) -> Ledger:
+        key = day_detail_key(self.state.distributor_id, self.state.sku, day_of(at))
+        detail = self.days.get(key) or DayDetail(
+            self.state.distributor_id, self.state.sku, day_of(at)
+        )
+        self.days[key] = record_intraday(detail, at, sell_in, sell_through)
+        self.state = apply_movement(self.state, at, sell_in, sell_through)
+        return self
+
+    def count(self, at: datetime, on_hand: int) -> Ledger:
+        key = day_detail_key(self.state.distributor_id, self.state.sku, day_of(at))
+        self.state, _ = apply_count(self.state, at, on_hand, None, self.days.get(key))
+        return self
+
+    def at(self, moment: datetime) -> int:
+        key = day_detail_key(self.state.distributor_id, self.state.sku, day_of(moment))
+        return expected_on_hand_at(self.state, moment, self.days.get(key))
+
+
+def test_on_hand_without_counts_is_the_flow_up_to_the_instant() -> None:
+    ledger = Ledger().move(NOON - D, sell_in=100).move(NOON, sell_through=10)
+    ledger.move(NOON + 2 * H, sell_through=5).move(NOON + D, sell_in=50)
+    assert ledger.at(NOON - D - US) == 0
+    assert ledger.at(NOON - D) == 100
+    assert ledger.at(NOON - US) == 100
+    assert ledger.at(NOON) == 90  # a movement exactly at the instant counts
+    assert ledger.at(NOON + H) == 90  # intra-day: the 14:00 sale is after
+    assert ledger.at(NOON + 2 * H) == 85
+    assert ledger.at(NOON + D - US) == 85
+    assert ledger.at(NOON + 5 * D) == 135 == ledger.state.expected_on_hand
+
+
+def test_on_hand_after_a_count_rebases_on_the_count() -> None:
+    ledger = Ledger().move(NOON - D, sell_in=100).move(NOON, sell_through=10)
+    ledger.count(NOON + H, 80)  # 10 short of the expected 90
+    ledger.move(NOON + 2 * H, sell_through=5).move(NOON + D, sell_in=50)
+    assert ledger.at(NOON + H) == 80
+    assert ledger.at(NOON + 2 * H - US) == 80
+    assert ledger.at(NOON + 2 * H) == 75
+    assert ledger.at(NOON + 3 * D) == 125 == ledger.state.expected_on_hand
+
+
+def test_on_hand_before_the_count_back_projects_from_it() -> None:
+    ledger = Ledger().move(NOON - D, sell_in=100).move(NOON, sell_through=10)
+    ledger.move(NOON + 2 * H, sell_through=5)
+    ledger.count(NOON + D, 70)  # expected 85 then: 15 short
+    # count − what moved in (instant, count]
+    assert ledger.at(NOON + 3 * H) == 70
+    assert ledger.at(NOON + H) == 75
+    assert ledger.at(NOON - H) == 85
+
+
+def test_a_late_movement_before_the_count_is_in_the_history_not_the_count() -> None:
+    ledger = Ledger().move(NOON - D, sell_in=100).count(NOON, 100)
+    ledger.move(NOON - H, sell_through=4)  # arrives after the count, dated before it
+    assert ledger.state.late_after_count == 1
+    assert ledger.at(NOON) == 100  # the count already holds it
+    assert ledger.at(NOON - 2 * H) == 104  # back-projected across the late sale
+
+
+def test_a_count_arriving_after_later_movements() -> None:
+    ledger = Ledger().move(NOON - D, sell_in=100).move(NOON + 2 * H, sell_through=7)
+    ledger.count(NOON + H, 90)
+    assert ledger.at(NOON + H) == 90
+    assert ledger.at(NOON + 3 * H) == 83 == ledger.state.expected_on_hand
+
+
+def test_the_instant_may_be_in_any_timezone() -> None:
+    ledger = Ledger().move(NOON, sell_in=10).move(NOON + 2 * H, sell_through=3)
+    plus14 = timezone(timedelta(hours=14))
+    local = (NOON + H).astimezone(plus14)  # the next calendar day in local time
+    key = day_detail_key("D01", "SKU-1", day_of(NOON))
+    assert expected_on_hand_at(ledger.state, local, ledger.days[key]) == 10
+
+
+def test_a_day_detail_of_another_day_is_refused() -> None:
+    ledger = Ledger().move(NOON, sell_in=10)
+    detail = next(iter(ledger.days.values()))
+    with pytest.raises(ValueError, match="day detail"):
+        expected_on_hand_at(ledger.state, NOON + D, detail)
+
+
+def test_a_naive_instant_is_refused() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        expected_on_hand_at(Ledger().state, datetime(2026, 7, 6), None)  # noqa: DTZ001
+
+
+# --- price protection ----------------------------------------------------------------------
+
+DROP_AT = datetime(2026, 7, 10, tzinfo=UTC)
+
+
+def stocked(distributor_id: str, units: int, at: datetime = DROP_AT - D) -> Ledger:
+    return Ledger(distributor_id).move(at, sell_in=units)
+
+
+def details(*ledgers: Ledger) -> dict[str, DayDetail]:
+    merged: dict[str, DayDetail] = {}
+    for ledger in ledgers:
+        merged.update(ledger.days)
+    return merged
+
+
+def test_claim_arithmetic_in_decimal() -> None:
+    history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
+    ledger = stocked("D01", 37)
+    claims = price_protection_claims(drops[0], [ledger.state], ledger.days, history)
+    assert claims == [
+        PriceProtectionClaim(
+            claim_id=derived_id("price-protection", "D01", "SKU-1", DROP_AT.isoformat()),
+            distributor_id="D01",
+            sku="SKU-1",
+            effective_from=DROP_AT,
+            units=37,
+            old_cost=Decimal("12.40"),
+            new_cost=Decimal("11.95"),
+            amount=Decimal("16.65"),
+            currency="USD",
+            price_event_id=uid(2),
+        )
+    ]
+    assert isinstance(claims[0].amount, Decimal)
+
+
+def test_claims_round_half_up_to_the_cent() -> None:
+    history, drops = drops_of(price(1, cost="10.005"), price(2, cost="10.000", at=DROP_AT))
+    ledger = stocked("D01", 1)
+    (claim,) = price_protection_claims(drops[0], [ledger.state], ledger.days, history)
+    assert claim.amount == Decimal("0.01")
+
+
+def test_units_are_the_on_hand_at_effective_from_not_now() -> None:
+    history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
+    ledger = stocked("D01", 50).move(DROP_AT - H, sell_through=13)
+    ledger.move(DROP_AT, sell_through=1)  # at the instant: counts
+    ledger.move(DROP_AT + US, sell_through=20).move(DROP_AT + D, sell_in=500)
+    (claim,) = price_protection_claims(drops[0], [ledger.state], ledger.days, history)
+    assert claim.units == 36
+    assert claim.amount == Decimal("16.20")
+
+
+@pytest.mark.parametrize("units", [0, -4])
+def test_no_claim_for_no_or_negative_stock(units: int) -> None:
+    history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
+    ledger = Ledger().move(DROP_AT - D, sell_in=10).move(DROP_AT - H, sell_through=10 - units)
+    assert ledger.at(DROP_AT) == units
+    assert price_protection_claims(drops[0], [ledger.state], ledger.days, history) == []
+
+
+def test_stock_received_after_the_drop_is_not_owed() -> None:
+    history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
+    ledger = Ledger().move(DROP_AT + H, sell_in=100)
+    assert price_protection_claims(drops[0], [ledger.state], ledger.days, history) == []
+
+
+def test_a_list_drop_is_owed_to_every_distributor_holding_the_sku() -> None:
+    history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
+    d1, d2, d3 = stocked("D02", 10), stocked("D01", 37), stocked("D03", 0)
+    other_sku = Ledger("D04", "SKU-2").move(DROP_AT - D, sell_in=99)
+    positions = [d1.state, d2.state, d3.state, other_sku.state]
+    claims = price_protection_claims(drops[0], positions, details(d1, d2, d3), history)
+    assert [(c.distributor_id, c.units, c.amount) for c in claims] == [
+        ("D01", 37, Decimal("16.65")),
+        ("D02", 10, Decimal("4.50")),
+    ]
+
+
+def test_a_distributor_with_its_own_price_is_not_owed_a_list_drop() -> None:
+    history, drops = drops_of(
+        price(1, cost="12.40"),
+        price(2, cost="11.00", distributor_id="D01"),
+        price(3, cost="11.95", at=DROP_AT),
+    )
+    assert not list_price_governs(history, "D01", DROP_AT)
+    assert list_price_governs(history, "D02", DROP_AT)
+    d1, d2 = stocked("D01", 37), stocked("D02", 10)
+    claims = price_protection_claims(drops[0], [d1.state, d2.state], details(d1, d2), history)
+    assert [c.distributor_id for c in claims] == ["D02"]
+
+
+def test_a_special_price_starting_after_the_drop_does_not_exempt() -> None:
+    history, drops = drops_of(
+        price(1, cost="12.40"),
+        price(2, cost="11.00", at=DROP_AT + D, distributor_id="D01"),
+        price(3, cost="11.95", at=DROP_AT),
+    )
+    assert [d.distributor_id for d in drops] == [None]
+    ledger = stocked("D01", 37)
+    claims = price_protection_claims(drops[0], [ledger.state], ledger.days, history)
+    assert [c.distributor_id for c in claims] == ["D01"]
+
+
+def test_a_reseller_specific_price_does_not_exempt_a_distributor() -> None:
+    history, drops = drops_of(
+        price(1, cost="12.40"),
+        price(2, cost="9.00", distributor_id="D01", reseller_id="R01"),
+        price(3, cost="11.95", at=DROP_AT),
+    )
+    ledger = stocked("D01", 37)
+    (claim,) = price_protection_claims(drops[0], [ledger.state], ledger.days, history)
+    assert claim.amount == Decimal("16.65")
+
+
+def test_a_distributor_specific_drop_is_owed_to_that_distributor_only() -> None:
+    history, drops = drops_of(
+        price(1, cost="12.40"),
+        price(2, cost="11.00", distributor_id="D01"),
+        price(3, cost="10.50", at=DROP_AT, distributor_id="D01"),
+    )
+    assert [d.distributor_id for d in drops] == ["D01"]
+    d1, d2 = stocked("D01", 10), stocked("D02", 10)
+    (claim,) = price_protection_claims(drops[0], [d1.state, d2.state], details(d1, d2), history)
+    assert (claim.distributor_id, claim.old_cost, claim.new_cost, claim.amount) == (
+        "D01",
+        Decimal("11.00"),
+        Decimal("10.50"),
+        Decimal("5.00"),
+    )
+
+
+def test_intraday_day_detail_is_read_for_the_effective_day() -> None:
+    drop_noon = DROP_AT + 12 * H
+    history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=drop_noon))
+    ledger = stocked("D01", 40).move(drop_noon - H, sell_through=3)
+    ledger.move(drop_noon + H, sell_through=30)
+    (claim,) = price_protection_claims(drops[0], [ledger.state], ledger.days, history)
+    assert claim.units == 37
+
+
+def test_day_details_from_a_store_a_dict_or_a_lookup() -> None:
+    drop_noon = DROP_AT + 12 * H
+    history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=drop_noon))
+    ledger = stocked("D01", 40).move(drop_noon + H, sell_through=3)
+    store: DictStore[DayDetail] = DictStore()
+    for key, value in ledger.days.items():
+        store.put(key, value)
+
+    def lookup(distributor_id: str, sku: str, day: str) -> DayDetail | None:
+        return ledger.days.get(f"{distributor_id}|{sku}|{day}")
+
+    for source in (ledger.days, store, lookup):
+        (claim,) = price_protection_claims(drops[0], [ledger.state], source, history)
+        assert claim.units == 40
+    # without the day's detail the intra-day sale after noon would be missed
+    (blind,) = price_protection_claims(drops[0], [ledger.state], {}, history)
+    assert blind.units == 37
+
+
+def test_the_claim_id_is_stable_and_keyed() -> None:
+    history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
+    d1, d2 = stocked("D01", 5), stocked("D02", 5)
+    first = price_protection_claims(drops[0], [d1.state, d2.state], details(d1, d2), history)
+    again = price_protection_claims(drops[0], [d2.state, d1.state], details(d1, d2), history)
+    assert first == again
+    assert first[0].claim_id != first[1].claim_id
+
+
+def test_history_of_another_sku_is_refused() -> None:
+    _, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
+    with pytest.raises(ValueError, match="SKU-2"):
+        price_protection_claims(drops[0], [], {}, PriceHistory("SKU-2"))
+
+
+# --- snapshot rows -------------------------------------------------------------------------
+
+
+def test_violation_row_format() -> None:
+    fact = detect_violation(LIST, sale("12.50", transaction_id="TX-1"))[1]
+    assert fact is not None
+    assert violation_row(fact, "detected") == {
+        "violation_id": str(derived_id("violation", "D01", "TX-1")),
+        "distributor_id": "D01",
+        "transaction_id": "TX-1",
+        "reseller_id": "R01",
+        "sku": "SKU-1",
+        "sold_at": "2026-07-02T00:00:00Z",
+        "unit_price": "12.50",
+        "floor_price": "15.00",
+        "severity": "major",
+        "status": "detected",
+        "resolution": None,
+    }
+    resolved = violation_row(fact, "resolved", "credited")
+    assert (resolved["status"], resolved["resolution"]) == ("resolved", "credited")
+
+
+def test_violation_rows_are_sorted_by_sale_key() -> None:
+    facts = [
+        detect_violation(LIST, sale("1.00", distributor_id=d, transaction_id=t))[1]
+        for d, t in [("D02", "A"), ("D01", "B"), ("D01", "A")]
+    ]
+    rows = violation_rows(violation_row(f, "detected") for f in facts if f is not None)
+    assert [(r["distributor_id"], r["transaction_id"]) for r in rows] == [
+        ("D01", "A"),
+        ("D01", "B"),
+        ("D02", "A"),
+    ]
+
+
+def test_claim_row_format_and_order() -> None:
+    history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
+    d1, d2 = stocked("D02", 37), stocked("D01", 2)
+    claims = price_protection_claims(drops[0], [d1.state, d2.state], details(d1, d2), history)
+    assert claim_row(claims[1]) == {
+        "distributor_id": "D02",
+        "sku": "SKU-1",
+        "effective_from": "2026-07-10T00:00:00Z",
+        "units": 37,
+        "old_cost": "12.40",
+        "new_cost": "11.95",
+        "amount": "16.65",
+    }
+    later = dataclasses.replace(claims[0], effective_from=DROP_AT + D)
+    rows = claim_rows([later, claims[1], claims[0]])
+    assert [(r["distributor_id"], r["effective_from"]) for r in rows] == [
+        ("D01", "2026-07-10T00:00:00Z"),
+        ("D01", "2026-07-11T00:00:00Z"),
+        ("D02", "2026-07-10T00:00:00Z"),
+    ]
