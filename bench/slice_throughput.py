@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import shutil
 import signal
@@ -42,7 +43,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from schemas.events import SaleReported
 from schemas.topics import topic_name
 from streams.config import Settings
-from streams.generator import generate_sales
+from streams.generator import generate_sales, sales_catalog
 from streams.kafka_io import ensure_topics, publish_events
 
 REPO = Path(__file__).resolve().parents[1]
@@ -71,6 +72,23 @@ def http_json(url: str, timeout: float = 5.0) -> Any:
         return orjson.loads(response.read())
 
 
+def revision() -> str:
+    """The git commit measured, marked dirty when the working tree has changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return f"{head or 'unknown'}{'+dirty' if dirty else ''}"
+
+
 def rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else float("inf")
 
@@ -87,6 +105,7 @@ class Published:
 
 
 def publish(settings: Settings, count: int, seed: int, timeout: float) -> Published:
+    """Publish the sales catalog (untimed), then `count` sales (timed)."""
     progress(f"generating {count:,} SaleReported events (seed {seed})")
     started = time.perf_counter()
     events: list[SaleReported] = list(generate_sales(count, seed=seed))
@@ -96,7 +115,10 @@ def publish(settings: Settings, count: int, seed: int, timeout: float) -> Publis
 
     async def run() -> tuple[int, float]:
         await ensure_topics(settings)
-        await wait_for_leaders(settings, topic_name(settings.topic_prefix, "sales"))
+        for logical in ("products", "sales"):
+            await wait_for_leaders(settings, topic_name(settings.topic_prefix, logical))
+        # sales of unknown SKUs are rejected: the catalog goes first, outside the timing
+        await publish_events(settings, sales_catalog())
         began = time.perf_counter()
         sent = await publish_events(settings, events)
         return sent, time.perf_counter() - began
@@ -207,7 +229,8 @@ class Worker:
 
     def env(self) -> dict[str, str]:
         s = self.settings
-        env = dict(os.environ)
+        # no tokens: the read API is open, whatever the caller's environment configures
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CHANNELFLOW_TOKENS")}
         env.update(
             CHANNELFLOW_KAFKA_BOOTSTRAP=s.kafka_bootstrap,
             CHANNELFLOW_TOPIC_PREFIX=s.topic_prefix,
@@ -394,7 +417,9 @@ def report(args: argparse.Namespace, published: Published, raw_s: float, e2e: En
         "",
         f"channelflow slice throughput: {n:,} SaleReported, {args.partitions} partitions, "
         f"batch size {args.batch_size}, worker --loglevel {args.worker_loglevel}, "
-        f"{os.cpu_count()} CPUs" + (" (worker under cProfile)" if args.profile else ""),
+        f"{os.cpu_count()} CPUs",
+        f"measured {time.strftime('%Y-%m-%d %H:%M %Z')} on commit {revision()}"
+        + (" (worker under cProfile)" if args.profile else ""),
         "",
         f"{'measure':<44}{'seconds':>9}{'events/s':>12}",
         f"{'generate (pydantic, not timed below)':<44}{published.generate_seconds:>9.2f}"
@@ -473,6 +498,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # produce retries on brand-new topics (NotLeaderForPartition) are expected and harmless
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
     tag = f"bench{uuid.uuid4().hex[:10]}"
     workdir = Path(tempfile.mkdtemp(prefix=f"channelflow-{tag}-"))
     settings = Settings(

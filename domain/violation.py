@@ -52,6 +52,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.identity import derived_id
+from domain.roles import Role
 
 
 class ViolationStatus(StrEnum):
@@ -71,13 +72,6 @@ class Action(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     DISPUTE = "dispute"
     RESOLVE = "resolve"
-
-
-class Role(StrEnum):
-    DISTRIBUTOR = "distributor"
-    CHANNEL_MANAGER = "channel_manager"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
 
 
 #: (current status, action) -> the status the action leads to; anything else is illegal.

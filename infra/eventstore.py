@@ -87,6 +87,15 @@ class AuditLog(Application[UUID]):
         """The violation aggregate; AggregateNotFoundError when there is none."""
         return self._get(PricingViolation, violation_id)
 
+    def violation_status(self, violation_id: UUID) -> tuple[str, str | None]:
+        """(status, resolution) of a violation; ("detected", None) before it is recorded."""
+        try:
+            violation = self.violation(violation_id)
+        except AggregateNotFoundError:
+            return "detected", None
+        resolution = None if violation.resolution is None else str(violation.resolution)
+        return str(violation.status), resolution
+
     def violation_step(self, violation_id: UUID, action: str, **step: Any) -> PricingViolation:
         """Run one lifecycle step (acknowledge / dispute / resolve) and save it.
 

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from domain.inventory import stock_value, weeks_of_supply
 from projections.periods import sell_in_vs_through
-from projections.prices import price_in_effect
+from projections.prices import cost_drops, price_in_effect
+from projections.pricing import (
+    PriceProtectionClaim,
+    claim_rows,
+    price_protection_claims,
+    violation_row,
+    violation_rows,
+)
 from projections.stores import ChannelStores
 
 Snapshot = dict[str, list[dict[str, Any]]]
@@ -28,12 +37,26 @@ def latest_business_time(stores: ChannelStores) -> datetime | None:
     return max(stamps, default=None)
 
 
-def build_snapshot(stores: ChannelStores, as_of: datetime | None = None) -> Snapshot:
+#: A violation's lifecycle status and resolution, as the audit event store knows them.
+StatusLookup = Callable[[UUID], tuple[str, str | None]]
+
+
+def detected_only(_: UUID) -> tuple[str, str | None]:
+    """Status when no event store is consulted (a replay from raw events alone)."""
+    return "detected", None
+
+
+def build_snapshot(
+    stores: ChannelStores, as_of: datetime | None = None, status_of: StatusLookup = detected_only
+) -> Snapshot:
     """Every projection as rows sorted by key fields; "now" is `as_of` or the latest time seen."""
     now = as_of or latest_business_time(stores)
     return {
         "inventory": inventory_rows(stores, now),
         "sell_in_vs_through": sell_in_vs_through(stores.inventory.values(), "week"),
+        "violations": violation_rows_of(stores, status_of),
+        "unpriced": unpriced_rows(stores),
+        "price_protection": claim_rows(protection_claims(stores, now)),
         "quality": quality_rows(stores),
         "dead_letters": dead_letter_rows(stores),
     }
@@ -74,6 +97,46 @@ def inventory_rows(stores: ChannelStores, now: datetime | None) -> list[dict[str
             }
         )
     return sorted(rows, key=lambda row: (row["distributor_id"], row["sku"]))
+
+
+def violation_rows_of(stores: ChannelStores, status_of: StatusLookup) -> list[dict[str, Any]]:
+    return violation_rows(
+        violation_row(flagged, *status_of(flagged.violation_id))
+        for flagged in stores.flagged.values()
+        if flagged.kind == "violation"
+    )
+
+
+def unpriced_rows(stores: ChannelStores) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "distributor_id": flagged.distributor_id,
+            "transaction_id": flagged.transaction_id,
+            "reseller_id": flagged.reseller_id,
+            "sku": flagged.sku,
+            "sold_at": iso(flagged.sold_at),
+            "quantity": flagged.quantity,
+            "unit_price": money(flagged.unit_price),
+        }
+        for flagged in stores.flagged.values()
+        if flagged.kind == "unpriced"
+    ]
+    return sorted(rows, key=lambda row: (row["distributor_id"], row["transaction_id"]))
+
+
+def protection_claims(stores: ChannelStores, now: datetime | None) -> list[PriceProtectionClaim]:
+    """Claims of every cost drop that has taken effect by `now` (stock as of the drop)."""
+    if now is None:
+        return []
+    claims: list[PriceProtectionClaim] = []
+    positions = list(stores.inventory.values())
+    for history in stores.prices.values():
+        for drop in cost_drops(history):
+            if drop.effective_from <= now:
+                claims.extend(
+                    price_protection_claims(drop, positions, stores.inventory_days, history)
+                )
+    return claims
 
 
 def product_rows(stores: ChannelStores) -> list[dict[str, Any]]:

@@ -68,11 +68,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from aiohttp import web
 
-    from streams.web import make_web_app
+    from streams.auth import TokenRegistry
+    from streams.web import ApiContext, make_web_app
 
     print(f"channelflow demo: http://{settings.web_host}:{settings.web_port}/  (Ctrl-C stops)")
     web.run_app(
-        make_web_app(lambda: channel.stores, "embedded demo"),
+        make_web_app(
+            ApiContext(
+                lambda: channel.stores, "embedded demo", channel.audit, TokenRegistry.from_env()
+            )
+        ),
         host=settings.web_host,
         port=settings.web_port,
         print=None,

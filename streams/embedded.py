@@ -7,7 +7,12 @@ from datetime import datetime
 from pathlib import Path
 
 from infra.eventstore import open_audit_log
-from projections.snapshot import Snapshot, build_snapshot
+from projections.snapshot import (
+    Snapshot,
+    build_snapshot,
+    latest_business_time,
+    protection_claims,
+)
 from projections.stores import ChannelStores
 from schemas.codec import encode_event
 from schemas.deadletter import DeadLetter
@@ -24,6 +29,8 @@ class EmbeddedChannel:
     def feed(self, inputs: Iterable[Input], until: datetime | None = None) -> BatchResult:
         result = process_batch(self.stores, inputs, until)
         record_facts(self.audit, result.facts)
+        now = until or latest_business_time(self.stores)
+        record_facts(self.audit, protection_claims(self.stores, now))
         self.dead_letters.extend(result.dead_letters)
         return result
 
@@ -31,7 +38,7 @@ class EmbeddedChannel:
         return self.feed(Input(encode_event(event), None, source) for event in events)
 
     def snapshot(self, as_of: datetime | None = None) -> Snapshot:
-        return build_snapshot(self.stores, as_of)
+        return build_snapshot(self.stores, as_of, self.audit.violation_status)
 
 
 def file_inputs(path: Path) -> Iterator[Input]:

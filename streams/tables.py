@@ -8,6 +8,7 @@ partitions still keeps table partitions co-partitioned with the raw topics.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
@@ -18,14 +19,33 @@ V = TypeVar("V")
 
 
 class PartitionedTable(faust.Table):
-    """A table owned per partition: each worker holds the partitions it consumes."""
+    """A table owned per partition: each worker holds the partitions it consumes.
+
+    Changelog sends are kept until `delivered()` awaits them: the agent acknowledges a
+    batch (and so lets Faust commit its offsets) only once every state change it caused
+    is on the broker, so a crash can never commit past state that was not yet stored.
+    """
 
     _write_partition: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._unconfirmed: list[asyncio.Future[Any]] = []
 
     def partition_for_key(self, key: Any) -> int | None:
         if self._write_partition is not None:
             return self._write_partition
         return super().partition_for_key(key)
+
+    def on_key_set(self, key: Any, value: Any) -> None:
+        self._unconfirmed.append(self.send_changelog(self.partition_for_key(key), key, value))
+        self._sensor_on_set(self, key, value)
+
+    async def delivered(self) -> None:
+        """Wait until the broker has acknowledged every changelog write so far."""
+        pending, self._unconfirmed = self._unconfirmed, []
+        for future in pending:
+            await future
 
     def put_in_partition(self, key: str, value: bytes, partition: int) -> None:
         self._write_partition = partition

@@ -17,15 +17,17 @@ from aiohttp import web
 from infra.eventstore import AuditLog, open_audit_log
 from projections.dedup import SeenEntry
 from projections.inventory import DayDetail, InventoryState
+from projections.pricing import FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
 from projections.stores import ChannelStores
 from schemas.topics import DEAD_LETTER_TOPIC, topic_name
 from streams import metrics
+from streams.auth import TokenRegistry
 from streams.config import Settings
 from streams.processing import Input, process_batch, record_facts
 from streams.reference import ReferenceReplica
 from streams.tables import PartitionedTable, TableStore
-from streams.web import make_web_app
+from streams.web import ApiContext, make_web_app
 
 log = logging.getLogger("channelflow.worker")
 
@@ -54,16 +56,21 @@ class WorkerStores(ChannelStores):
         days = TableStore(table("inventory_days"), DayDetail.from_json, DayDetail.to_json)
         quality = TableStore(table("quality"), QualityState.from_json, QualityState.to_json)
         dead = TableStore(table("dead_letters"), DeadLetterCount.from_json, DeadLetterCount.to_json)
-        self.tables: list[TableStore[Any]] = [seen, inventory, days, quality, dead]
-        # catalog and prices: in-memory, replicated whole by streams/reference.py
-        super().__init__(seen, inventory, days, quality, dead)
+        flagged = TableStore(table("flagged"), FlaggedSale.from_json, FlaggedSale.to_json)
+        self.tables: list[TableStore[Any]] = [seen, inventory, days, quality, dead, flagged]
+        # catalog and prices stay in memory, replicated whole by streams/reference.py
+        super().__init__(seen, inventory, days, quality, dead, flagged=flagged)
 
     def route_to(self, item: Input) -> None:
         for store in self.tables:
             store.partition = item.partition or 0
 
-    def flush(self) -> int:
-        return sum(store.flush() for store in self.tables)
+    async def flush(self) -> int:
+        """Write each changed key once, and wait until the broker has stored every write."""
+        written = sum(store.flush() for store in self.tables)
+        for store in self.tables:
+            await store.table.delivered()
+        return written
 
 
 def _key(raw_key: Any) -> str | None:
@@ -123,11 +130,15 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
                 result = process_batch(stores, inputs, before_each=stores.route_to)
                 if result.facts:
                     await loop.run_in_executor(None, record_facts, audit_log, result.facts)
-                for letter in result.dead_letters:
+                sent = [
                     await dead_letter_topic.send(
                         key=(letter.key or "").encode(), value=letter.model_dump_json().encode()
                     )
-                stores.flush()
+                    for letter in result.dead_letters
+                ]
+                await stores.flush()
+                for delivery in sent:
+                    await delivery  # acknowledged by the broker before the batch is acked
 
     @app.task
     async def replicate_reference_data() -> None:
@@ -135,7 +146,8 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
 
     @app.task
     async def serve_http() -> None:
-        runner = web.AppRunner(make_web_app(lambda: stores, "kafka"))
+        context = ApiContext(lambda: stores, "kafka", audit_log, TokenRegistry.from_env())
+        runner = web.AppRunner(make_web_app(context))
         await runner.setup()
         await web.TCPSite(runner, settings.web_host, settings.web_port).start()
         log.info("HTTP API on http://%s:%s/", settings.web_host, settings.web_port)

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from streams.auth import TokenRegistry
 from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel
-from streams.web import make_web_app
+from streams.web import ApiContext, make_web_app
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,8 @@ def channel() -> EmbeddedChannel:
 
 def call(channel: EmbeddedChannel, path: str) -> tuple[int, str, Any]:
     async def go() -> tuple[int, str, Any]:
-        client = TestClient(TestServer(make_web_app(lambda: channel.stores, "test")))
+        context = ApiContext(lambda: channel.stores, "test", channel.audit, TokenRegistry([]))
+        client = TestClient(TestServer(make_web_app(context)))
         await client.start_server()
         try:
             response = await client.get(path)

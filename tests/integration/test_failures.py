@@ -66,9 +66,15 @@ def test_sigkill_five_times_mid_stream_then_snapshot_equals_replay(settings, wor
         worker = worker_factory().start()
     assert kills == 5, "the stream ended before five kills; make it longer"
 
+    expected_lines = sum(row["accepted"] + row["duplicates"] for row in expected["quality"])
+    wait_until(
+        lambda: accepted_total(worker) == expected_lines,
+        240,
+        f"the restarted worker to account for all {expected_lines} lines",
+    )
     live = wait_until(
         lambda: (s := comparable(worker.get("/api/snapshot"))) == expected and s,
-        240,
+        30,
         "the restarted worker's snapshot to equal the replay",
     )
     originals = generate_sales(EVENTS, seed=42)
@@ -92,9 +98,15 @@ def test_survivor_takes_over_a_killed_worker_and_snapshot_equals_replay(settings
     wait_until(lambda: accepted_total(first) > 0 and accepted_total(second) > 0, 60, "both working")
     first.kill()
 
+    expected_lines = sum(row["accepted"] + row["duplicates"] for row in expected["quality"])
+    wait_until(
+        lambda: accepted_total(second) == expected_lines,
+        240,
+        f"the survivor to account for all {expected_lines} lines",
+    )
     wait_until(
         lambda: comparable(second.get("/api/snapshot")) == expected,
-        240,
+        30,
         "the survivor's snapshot to equal the replay",
     )
 
