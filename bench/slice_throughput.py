@@ -302,8 +302,26 @@ def poll_until(
         time.sleep(POLL_SECONDS)
 
 
-def accepted(worker: Worker) -> int:
-    return sum(int(row["accepted"]) for row in worker.get("/api/quality")["rows"])
+@dataclass(frozen=True)
+class Quality:
+    accepted: int
+    other: int  # duplicates + conflicts + rejected: should stay 0 for generated sales
+    reasons: dict[str, int]
+
+
+def quality(worker: Worker) -> Quality:
+    rows = worker.get("/api/quality")["rows"]
+    reasons: dict[str, int] = {}
+    for row in rows:
+        for reason, n in (row.get("rejected_by_reason") or {}).items():
+            reasons[reason] = reasons.get(reason, 0) + int(n)
+    other = sum(int(row.get(k) or 0) for row in rows for k in ("duplicates", "conflicts"))
+    accepted = sum(int(row["accepted"]) for row in rows)
+    return Quality(accepted, other + sum(reasons.values()), reasons)
+
+
+def not_accepted(q: Quality) -> str:
+    return f"{q.other:,} lines not accepted (rejections by reason: {q.reasons or 'none'})"
 
 
 def batch_metrics(worker: Worker) -> tuple[int | None, float | None]:
@@ -330,14 +348,27 @@ def end_to_end(worker: Worker, count: int, timeout: float) -> EndToEnd:
     worker.start()
     _, ready_at = poll_until(worker, lambda: worker.get("/health"), deadline, "/health")
     progress(f"worker ready after {ready_at - started:.1f} s; waiting for its first batch")
-    first, first_at = poll_until(worker, lambda: accepted(worker), deadline, "a first batch")
+    try:
+        first_q, first_at = poll_until(
+            worker, lambda: (q := quality(worker)).accepted and q, deadline, "a first batch"
+        )
+    except BenchError as exc:
+        raise BenchError(f"{exc}; {not_accepted(quality(worker))}") from None
+    first = first_q.accepted
     progress(f"first applied: {first:,} accepted {first_at - ready_at:.1f} s after ready")
     last_report = first_at
     while True:
-        done = accepted(worker)
+        try:
+            q = quality(worker)
+        except OSError as exc:  # a slow answer under load: try again until the deadline
+            progress(f"  /api/quality failed ({exc}); retrying")
+            q = Quality(0, 0, {})
         now = time.perf_counter()
+        done = q.accepted
         if done >= count:
             break
+        if q.other and done + q.other >= count:
+            raise BenchError(f"the worker accepted {done:,} of {count:,}: {not_accepted(q)}")
         worker.check_alive()
         if now >= deadline:
             raise BenchError(
@@ -347,8 +378,10 @@ def end_to_end(worker: Worker, count: int, timeout: float) -> EndToEnd:
             last_report = now
             progress(f"  {done:,} accepted ({rate(done - first, now - first_at):,.0f}/s)")
         time.sleep(POLL_SECONDS)
-    if done != count:
-        raise BenchError(f"the worker accepted {done:,} events, {count:,} were published")
+    if done != count or q.other:
+        raise BenchError(
+            f"the worker accepted {done:,} events, {count:,} were published; {not_accepted(q)}"
+        )
     rows = worker.get("/api/inventory")["rows"]
     sell_through = sum(int(row["sell_through"]) for row in rows)
     batches, batch_seconds = batch_metrics(worker)

@@ -9,11 +9,13 @@ import logging
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import orjson
 
+from domain.roles import Role
 from schemas.codec import encode_event
 from schemas.events import Envelope
 from streams.config import Settings
@@ -160,6 +162,55 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    from domain.roles import Role
+    from streams.auth import create_token
+
+    if (args.role == Role.DISTRIBUTOR.value) != (args.distributor is not None):
+        raise UserError("--distributor is required for, and only for, role distributor")
+    token = create_token(Path(args.file), Role(args.role), args.actor, args.distributor)
+    print(token)
+    print(f"stored its hash in {args.file}; the token is shown only once", file=sys.stderr)
+    return 0
+
+
+def cmd_violation(args: argparse.Namespace) -> int:
+    from uuid import UUID
+
+    from eventsourcing.application import AggregateNotFoundError
+
+    from domain.violation import IllegalTransition, NotAllowed
+    from infra.eventstore import open_audit_log
+    from streams.web import violation_document
+
+    try:
+        violation_id = UUID(args.violation_id)
+    except ValueError:
+        raise UserError(f"{args.violation_id!r} is not a violation id (a UUID)") from None
+    audit = open_audit_log(_settings(args).eventstore_url)
+    try:
+        if args.action == "show":
+            found = audit.violation(violation_id)
+        else:
+            step: dict[str, object] = {
+                "actor_id": args.actor,
+                "role": args.role,
+                "actor_distributor_id": args.distributor,
+                "at": datetime.now(UTC),
+                "reason": args.reason,
+            }
+            if args.action == "resolve":
+                step["resolution"] = args.resolution
+                step["amount"] = None if args.amount is None else Decimal(args.amount)
+            found = audit.violation_step(violation_id, args.action, **step)
+    except AggregateNotFoundError:
+        raise UserError(f"no violation {violation_id} in the event store") from None
+    except (IllegalTransition, NotAllowed, ValueError, InvalidOperation) as exc:
+        raise UserError(str(exc)) from None
+    _print_json(violation_document(found))
+    return 0
+
+
 def _as_of(text: str | None) -> datetime | None:
     if text is None:
         return None
@@ -217,6 +268,25 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--events", required=True, help="JSON Lines file, one event per line")
     kafka_flags(publish)
     publish.set_defaults(func=cmd_publish)
+
+    token = sub.add_parser("token", help="create an API bearer token (its hash is stored)")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--actor", required=True, help="who uses it (recorded on every step)")
+    token.add_argument("--distributor", help="the distributor id (role distributor only)")
+    token.add_argument("--file", default="channelflow-tokens.json", help="token file")
+    token.set_defaults(func=cmd_token)
+
+    violation = sub.add_parser("violation", help="show or move a pricing violation along")
+    violation.add_argument("action", choices=["show", "acknowledge", "dispute", "resolve"])
+    violation.add_argument("violation_id")
+    violation.add_argument("--actor", default="cli", help="who takes the step")
+    violation.add_argument("--role", default="admin", choices=[r.value for r in Role])
+    violation.add_argument("--distributor", help="the actor's distributor (role distributor)")
+    violation.add_argument("--reason", default="", help="why (required for a step)")
+    violation.add_argument("--resolution", choices=["waived", "credited", "penalized"])
+    violation.add_argument("--amount", help="money involved in the resolution, e.g. 125.00")
+    violation.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
+    violation.set_defaults(func=cmd_violation)
 
     topics = sub.add_parser("topics", help="create the raw and dead-letter topics")
     kafka_flags(topics)

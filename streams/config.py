@@ -19,6 +19,7 @@ class Settings:
     batch_size: int = 2000
     batch_seconds: float = 0.2
     data_dir: str = "channelflow-data"
+    claims_interval_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -72,7 +72,7 @@ StoresProvider = Callable[[], ChannelStores]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Rows = list[dict[str, Any]]
 
-PRINCIPAL = "channelflow.principal"
+PRINCIPAL = web.RequestKey("principal", Principal)
 OPEN_PATHS = frozenset({"/health", "/metrics", "/"})
 
 
@@ -119,8 +119,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 def _principal(request: web.Request) -> Principal:
-    principal: Principal = request[PRINCIPAL]
-    return principal
+    return request[PRINCIPAL]
 
 
 def _visible(request: web.Request, rows: Rows, *filters: str) -> Rows:

@@ -13,12 +13,14 @@ from typing import Any
 
 import faust
 from aiohttp import web
+from aiokafka.partitioner import DefaultPartitioner
 
 from infra.eventstore import AuditLog, open_audit_log
 from projections.dedup import SeenEntry
 from projections.inventory import DayDetail, InventoryState
 from projections.pricing import FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
+from projections.snapshot import latest_business_time, protection_claims
 from projections.stores import ChannelStores
 from schemas.topics import DEAD_LETTER_TOPIC, topic_name
 from streams import metrics
@@ -139,6 +141,30 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
                 await stores.flush()
                 for delivery in sent:
                     await delivery  # acknowledged by the broker before the batch is acked
+
+    sales_topic = topic_name(settings.topic_prefix, "sales")
+    partitioner = DefaultPartitioner()
+
+    def owned(distributor_id: str) -> bool:
+        """Whether this worker owns the distributor's partition right now."""
+        assigned = {tp.partition for tp in app.consumer.assignment() if tp.topic == sales_topic}
+        everything = list(range(settings.partitions))
+        return partitioner(distributor_id.encode(), everything, everything) in assigned
+
+    @app.timer(interval=settings.claims_interval_seconds)
+    async def record_price_protection() -> None:
+        """Record the claims of cost drops that have taken effect, for owned distributors.
+
+        Claims are derived from the price history and the inventory history, so recording
+        them periodically and idempotently survives crashes and rebalances alike.
+        """
+        if not reference.ready.is_set():
+            return
+        claims = protection_claims(stores, latest_business_time(stores))
+        mine = [claim for claim in claims if owned(claim.distributor_id)]
+        if mine:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, record_facts, audit_log, mine)
 
     @app.task
     async def replicate_reference_data() -> None:

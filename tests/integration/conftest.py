@@ -75,6 +75,7 @@ def settings(kafka_bootstrap: str, tmp_path: Path) -> Settings:
         web_port=free_port(),
         data_dir=str(tmp_path / "data"),
         eventstore_url=f"sqlite:///{tmp_path / 'audit.db'}",
+        claims_interval_seconds=1.0,
     )
 
 
@@ -122,6 +123,7 @@ class WorkerProcess:
             CHANNELFLOW_WEB_PORT=str(s.web_port),
             CHANNELFLOW_DATA_DIR=s.data_dir,
             CHANNELFLOW_EVENTSTORE_URL=s.eventstore_url,
+            CHANNELFLOW_CLAIMS_INTERVAL_SECONDS=str(s.claims_interval_seconds),
         )
         return env
 

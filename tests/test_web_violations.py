@@ -1,0 +1,130 @@
+"""Violation lifecycle over HTTP: roles, JSON errors, status visible in the snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from domain.roles import Role
+from streams.auth import TokenRegistry, token_hash
+from streams.embedded import EmbeddedChannel
+from streams.generator import generate_channel
+from streams.web import ApiContext, make_web_app
+
+TOKENS = {
+    "admin-token": (Role.ADMIN, "pricing-alice", None),
+    "auditor-token": (Role.AUDITOR, "audit-bob", None),
+    "d01-token": (Role.DISTRIBUTOR, "d01-it", "D01"),
+    "d02-token": (Role.DISTRIBUTOR, "d02-it", "D02"),
+}
+
+
+@pytest.fixture
+def channel() -> EmbeddedChannel:
+    channel = EmbeddedChannel()
+    channel.feed_events(generate_channel(seed=9, weeks=3))
+    return channel
+
+
+def registry() -> TokenRegistry:
+    return TokenRegistry(
+        [
+            {"sha256": token_hash(token), "role": role.value, "actor": actor}
+            | ({"distributor_id": distributor} if distributor else {})
+            for token, (role, actor, distributor) in TOKENS.items()
+        ]
+    )
+
+
+def session(channel: EmbeddedChannel, *calls: tuple[str, str, str | None, Any]) -> list[Any]:
+    """Run (method, path, token, json body) calls; returns [(status, body), ...]."""
+
+    async def go() -> list[Any]:
+        context = ApiContext(lambda: channel.stores, "test", channel.audit, registry())
+        client = TestClient(TestServer(make_web_app(context)))
+        await client.start_server()
+        results = []
+        try:
+            for method, path, token, body in calls:
+                headers = {"Authorization": f"Bearer {token}"} if token else {}
+                response = await client.request(method, path, headers=headers, json=body)
+                results.append((response.status, await response.json()))
+        finally:
+            await client.close()
+        return results
+
+    return asyncio.run(go())
+
+
+def first_violation(channel: EmbeddedChannel, distributor: str) -> str:
+    rows = channel.snapshot()["violations"]
+    return next(r["violation_id"] for r in rows if r["distributor_id"] == distributor)
+
+
+def test_tokens_are_required_and_checked(channel):
+    (missing, bad, ok) = session(
+        channel,
+        ("GET", "/api/violations", None, None),
+        ("GET", "/api/violations", "nope", None),
+        ("GET", "/api/violations", "auditor-token", None),
+    )
+    assert missing[0] == 401 and "bearer token" in missing[1]["error"]["message"]
+    assert bad[0] == 401 and bad[1]["error"]["message"] == "unknown token"
+    assert ok[0] == 200 and ok[1]["rows"]
+
+
+def test_a_distributor_sees_only_its_own_data(channel):
+    own, other, snapshot, inventory = session(
+        channel,
+        ("GET", "/api/violations", "d01-token", None),
+        ("GET", "/api/violations?distributor_id=D02", "d01-token", None),
+        ("GET", "/api/snapshot", "d01-token", None),
+        ("GET", "/api/inventory?distributor_id=D02", "d01-token", None),
+    )
+    assert own[0] == 200 and {r["distributor_id"] for r in own[1]["rows"]} == {"D01"}
+    assert other[0] == 403 and inventory[0] == 403
+    for rows in snapshot[1].values():
+        assert {row.get("distributor_id") for row in rows} <= {"D01"}
+
+
+def test_lifecycle_by_role_with_conflicts_and_status_in_the_snapshot(channel):
+    d01 = first_violation(channel, "D01")
+    d02 = first_violation(channel, "D02")
+    base = f"/api/violations/{d01}"
+    results = session(
+        channel,
+        ("POST", f"/api/violations/{d02}/dispute", "d01-token", {"reason": "not mine"}),
+        ("POST", f"{base}/dispute", "d01-token", {"reason": "SPA quoted by phone"}),
+        ("POST", f"{base}/resolve", "d01-token", {"reason": "x", "resolution": "waived"}),
+        ("POST", f"{base}/resolve", "auditor-token", {"reason": "x", "resolution": "waived"}),
+        ("POST", f"{base}/resolve", "admin-token", {"reason": "SPA confirmed"}),
+        (
+            "POST",
+            f"{base}/resolve",
+            "admin-token",
+            {"reason": "SPA confirmed", "resolution": "waived"},
+        ),
+        ("POST", f"{base}/resolve", "admin-token", {"reason": "again", "resolution": "waived"}),
+        ("POST", f"{base}/acknowledge", "admin-token", {"reason": ""}),
+        (
+            "POST",
+            "/api/violations/00000000-0000-4000-8000-000000000000/acknowledge",
+            "admin-token",
+            {"reason": "x"},
+        ),
+        ("GET", base, "d01-token", None),
+    )
+    statuses = [status for status, _ in results]
+    assert statuses == [403, 200, 403, 403, 400, 200, 409, 400, 404, 200]
+    assert "resolved" in results[6][1]["error"]["message"]
+    document = results[-1][1]
+    assert document["status"] == "resolved" and document["resolution"] == "waived"
+    assert [(s["action"], s["actor"], s["role"]) for s in document["steps"]] == [
+        ("dispute", "d01-it", "distributor"),
+        ("resolve", "pricing-alice", "admin"),
+    ]
+    row = next(r for r in channel.snapshot()["violations"] if r["violation_id"] == d01)
+    assert (row["status"], row["resolution"]) == ("resolved", "waived")
