@@ -15,6 +15,7 @@ from projections.dedup import Verdict, classify, entry_for
 from projections.inventory import (
     DayDetail,
     InventoryState,
+    Move,
     Reconciliation,
     apply_count,
     apply_movement,
@@ -177,9 +178,9 @@ def _project(
     stores: ChannelStores, event: Envelope, position: Position | None
 ) -> tuple[AuditFact, ...]:
     if isinstance(event, ShipmentRecorded):
-        _move(stores, event.distributor_id, event.sku, event, event.quantity, 0, position)
+        _move(stores, event, event.quantity, 0, position)
     elif isinstance(event, SaleReported):
-        _move(stores, event.distributor_id, event.sku, event, 0, event.quantity, position)
+        _move(stores, event, 0, event.quantity, position)
         judgement, violation = detect_violation(stores.prices.get(event.sku), event)
         flagged = flag_sale(event, judgement)
         if flagged is not None:
@@ -197,20 +198,28 @@ def _project(
 
 def _move(
     stores: ChannelStores,
-    distributor: str,
-    sku: str,
-    event: Envelope,
+    event: ShipmentRecorded | SaleReported,
     sell_in: int,
     sell_through: int,
     position: Position | None,
 ) -> None:
     at = event.business_time
+    distributor, sku = event.distributor_id, event.sku
     key = inventory_key(distributor, sku)
     state = stores.inventory.get(key) or InventoryState(distributor, sku)
     stores.inventory.put(key, apply_movement(state, at, sell_in, sell_through, position))
     day_key = f"{key}|{day_of(at)}"
     detail = stores.inventory_days.get(day_key) or DayDetail(distributor, sku, day_of(at))
-    stores.inventory_days.put(day_key, record_intraday(detail, at, sell_in, sell_through, position))
+    recorded = event.recorded_at or at
+    move = Move(
+        at.isoformat(),
+        sell_in,
+        sell_through,
+        str(event.unit_price),
+        str(event.event_id),
+        recorded.isoformat(),
+    )
+    stores.inventory_days.put(day_key, record_intraday(detail, move, position))
 
 
 def _count_dead_letter(

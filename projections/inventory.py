@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from projections.positions import Position, advance
 
@@ -169,15 +169,25 @@ def apply_count(
     return new_state, fact
 
 
+class Move(NamedTuple):
+    """One movement as history keeps it: enough to reconcile counts and compute rebates."""
+
+    at: str  # ISO business time (UTC)
+    sell_in: int
+    sell_through: int
+    unit_price: str  # decimal string, per base unit
+    event_id: str
+    recorded: str  # ISO time it was recorded at ingest (business time when not given)
+
+
 @dataclass(frozen=True, slots=True)
 class DayDetail:
-    """The timestamped movements of one (distributor, sku) on one business day."""
+    """The movements of one (distributor, sku) on one business day."""
 
     distributor_id: str
     sku: str
     day: str
-    #: (ISO timestamp, sell_in, sell_through)
-    moves: tuple[tuple[str, int, int], ...] = ()
+    moves: tuple[Move, ...] = ()
     applied: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -191,7 +201,7 @@ class DayDetail:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DayDetail:
-        moves = tuple((str(m[0]), int(m[1]), int(m[2])) for m in data["moves"])
+        moves = tuple(Move(*m) for m in data["moves"])
         return cls(data["d"], data["s"], data["day"], moves, data["applied"])
 
 
@@ -199,17 +209,10 @@ def day_of(moment: datetime) -> str:
     return moment.date().isoformat()
 
 
-def record_intraday(
-    detail: DayDetail,
-    at: datetime,
-    sell_in: int,
-    sell_through: int,
-    position: Position | None = None,
-) -> DayDetail:
+def record_intraday(detail: DayDetail, move: Move, position: Position | None = None) -> DayDetail:
     applied = advance(detail.applied, position)
     if applied is None:
         return detail
-    move = (at.isoformat(), sell_in, sell_through)
     return replace(detail, moves=(*detail.moves, move), applied=applied)
 
 
@@ -225,8 +228,8 @@ def movements_after(
             moved_out += qty_out
     if count_day is not None:
         stamp = at.isoformat()
-        for moved_at, qty_in, qty_out in count_day.moves:
-            if moved_at > stamp:
-                moved_in += qty_in
-                moved_out += qty_out
+        for move in count_day.moves:
+            if move.at > stamp:
+                moved_in += move.sell_in
+                moved_out += move.sell_through
     return moved_in, moved_out

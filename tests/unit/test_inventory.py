@@ -10,6 +10,7 @@ import pytest
 from projections.inventory import (
     DayDetail,
     InventoryState,
+    Move,
     Reconciliation,
     apply_count,
     apply_movement,
@@ -47,7 +48,8 @@ def move(
 ) -> InventoryState:
     day = day_of(at)
     detail = DAYS.get(day) or DayDetail(state.distributor_id, state.sku, day)
-    DAYS[day] = record_intraday(detail, at, sell_in, sell_through, position)
+    entry = Move(at.isoformat(), sell_in, sell_through, "10.00", f"e{len(DAYS)}", at.isoformat())
+    DAYS[day] = record_intraday(detail, entry, position)
     return apply_movement(state, at, sell_in, sell_through, position)
 
 

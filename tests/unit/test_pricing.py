@@ -14,6 +14,7 @@ from domain.identity import derived_id
 from projections.inventory import (
     DayDetail,
     InventoryState,
+    Move,
     apply_count,
     apply_movement,
     day_of,
@@ -318,7 +319,11 @@ class Ledger:
         detail = self.days.get(key) or DayDetail(
             self.state.distributor_id, self.state.sku, day_of(at)
         )
-        self.days[key] = record_intraday(detail, at, sell_in, sell_through)
+        stamp = at.isoformat()
+        entry = Move(
+            stamp, sell_in, sell_through, "1.00", f"e-{stamp}-{sell_in}-{sell_through}", stamp
+        )
+        self.days[key] = record_intraday(detail, entry)
         self.state = apply_movement(self.state, at, sell_in, sell_through)
         return self
 
