@@ -16,10 +16,12 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from domain.audit import InventoryReconciliation, PriceProtection
+from domain.rebate_audit import RebateStatement
 from domain.violation import Action, PricingViolation
 from projections.channel import AuditFact
 from projections.inventory import Reconciliation
 from projections.pricing import PriceProtectionClaim, ViolationDetected
+from projections.rebate_accruals import StatementPlan
 
 A = TypeVar("A")
 
@@ -76,6 +78,48 @@ class AuditLog(Application[UUID]):
         except IntegrityError:
             return False  # another writer recorded the same fact first
         return True
+
+    def record_statement(self, plan: StatementPlan) -> int:
+        """Record a closed period's statement and its adjustments; returns how many are new.
+
+        Idempotent: the statement id derives from (program, distributor, period) and an
+        adjustment from its triggering event, so a repeat records nothing.
+        """
+        key = (plan.program_id, plan.distributor_id, plan.period)
+        try:
+            statement = self._get(RebateStatement, RebateStatement.create_id(*key))
+            new = 0
+        except AggregateNotFoundError:
+            statement = RebateStatement.calculate(
+                program_id=plan.program_id,
+                distributor_id=plan.distributor_id,
+                period=plan.period,
+                inputs=plan.inputs,
+                result=plan.result,
+                calculated_at=plan.closed.closed_at,
+                calculated_by=plan.closed.closed_by,
+            )
+            new = 1
+        for adjustment in plan.adjustments:
+            new += statement.adjust(
+                event_id=adjustment.event_id,
+                reason=adjustment.reason,
+                inputs=adjustment.inputs,
+                result=adjustment.result,
+                at=adjustment.recorded,
+            )
+        if new:
+            try:
+                self.save(statement)
+            except IntegrityError:
+                return 0  # another writer got there first; the next round re-checks
+        return new
+
+    def rebate_statement(
+        self, program_id: str, distributor_id: str, period: str
+    ) -> RebateStatement:
+        statement_id = RebateStatement.create_id(program_id, distributor_id, period)
+        return self._get(RebateStatement, statement_id)
 
     def reconciliation(
         self, distributor_id: str, sku: str, counted_at: datetime

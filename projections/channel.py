@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from domain.identity import content_fingerprint, idempotency_key
+from domain.rebates import period_kind, terms_of, validate_program
 from projections.catalog import alias, define_product, normalize
 from projections.dedup import Verdict, classify, entry_for
 from projections.inventory import (
@@ -37,6 +38,12 @@ from projections.quality import (
     record_rejection,
     record_verdict,
 )
+from projections.rebate_accruals import (
+    INVALID_PROGRAM,
+    UNKNOWN_PROGRAM,
+    ClosedPeriod,
+    closed_key,
+)
 from projections.stores import ChannelStores
 from schemas.codec import InvalidEvent, decode_event
 from schemas.events import (
@@ -44,6 +51,8 @@ from schemas.events import (
     InventoryCounted,
     PriceChanged,
     ProductDefined,
+    RebatePeriodClosed,
+    RebateProgramDefined,
     SaleReported,
     ShipmentRecorded,
 )
@@ -117,6 +126,15 @@ def apply_event(stores: ChannelStores, event: Envelope, position: Position | Non
         # a price is applied from its arrival (recorded_at) when that is after effective_from
         stores.prices.put(event.sku, apply_price(history, event, position, event.recorded_at)[0])
         return Outcome(Verdict.ACCEPTED)
+    if isinstance(event, RebateProgramDefined):
+        problems = validate_program(event)
+        if problems:
+            reject_input(stores, INVALID_PROGRAM, None, position)
+            return Outcome(None, INVALID_PROGRAM, detail="; ".join(problems))
+        stores.programs.put(event.program_id, terms_of(event))
+        return Outcome(Verdict.ACCEPTED)
+    if isinstance(event, RebatePeriodClosed):
+        return _close_period(stores, event, position)
     if not isinstance(event, SaleReported | ShipmentRecorded | InventoryCounted):
         return Outcome(Verdict.ACCEPTED)  # recorded on its raw topic; no projection reads it yet
     normalized = normalize(stores.products, stores.aliases, event)
@@ -134,6 +152,26 @@ def apply_event(stores: ChannelStores, event: Envelope, position: Position | Non
     if verdict is not Verdict.ACCEPTED:
         return Outcome(verdict)
     return Outcome(verdict, facts=_project(stores, normalized, position))
+
+
+def _close_period(
+    stores: ChannelStores, event: RebatePeriodClosed, position: Position | None
+) -> Outcome:
+    terms = stores.programs.get(event.program_id)
+    if terms is None:
+        reject_input(stores, UNKNOWN_PROGRAM, None, position)
+        return Outcome(
+            None, UNKNOWN_PROGRAM, detail=f"program_id: {event.program_id!r} is not defined"
+        )
+    if period_kind(event.period) != terms.period:
+        reject_input(stores, INVALID_PROGRAM, None, position)
+        detail = f"period: {event.period!r} is not a {terms.period} of {event.program_id}"
+        return Outcome(None, INVALID_PROGRAM, detail=detail)
+    key = closed_key(event.program_id, event.period)
+    if stores.closed_periods.get(key) is None:  # the first close stands
+        closed = ClosedPeriod(event.program_id, event.period, event.closed_at, event.closed_by)
+        stores.closed_periods.put(key, closed)
+    return Outcome(Verdict.ACCEPTED)
 
 
 def _define_product(
@@ -216,6 +254,7 @@ def _move(
         sell_in,
         sell_through,
         str(event.unit_price),
+        event.currency,
         str(event.event_id),
         recorded.isoformat(),
     )

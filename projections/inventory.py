@@ -176,6 +176,7 @@ class Move(NamedTuple):
     sell_in: int
     sell_through: int
     unit_price: str  # decimal string, per base unit
+    currency: str
     event_id: str
     recorded: str  # ISO time it was recorded at ingest (business time when not given)
 

@@ -19,6 +19,14 @@ from projections.pricing import (
     violation_row,
     violation_rows,
 )
+from projections.rebate_accruals import (
+    Accrual,
+    StatementPlan,
+    accrual_row,
+    accruals,
+    closed_index,
+    statement_plans,
+)
 from projections.stores import ChannelStores
 
 Snapshot = dict[str, list[dict[str, Any]]]
@@ -57,6 +65,7 @@ def build_snapshot(
         "violations": violation_rows_of(stores, status_of),
         "unpriced": unpriced_rows(stores),
         "price_protection": claim_rows(protection_claims(stores, now)),
+        "rebates": rebate_rows(stores),
         "quality": quality_rows(stores),
         "dead_letters": dead_letter_rows(stores),
     }
@@ -97,6 +106,26 @@ def inventory_rows(stores: ChannelStores, now: datetime | None) -> list[dict[str
             }
         )
     return sorted(rows, key=lambda row: (row["distributor_id"], row["sku"]))
+
+
+def rebate_rows(stores: ChannelStores) -> list[dict[str, Any]]:
+    return [accrual_row(accrual) for accrual in rebate_accruals(stores)]
+
+
+def rebate_accruals(stores: ChannelStores) -> list[Accrual]:
+    programs = list(stores.programs.values())
+    if not programs:
+        return []
+    closed = closed_index(stores.closed_periods.values())
+    return accruals(programs, list(stores.inventory_days.values()), closed)
+
+
+def rebate_statements(stores: ChannelStores) -> list[StatementPlan]:
+    programs = list(stores.programs.values())
+    closed = closed_index(stores.closed_periods.values())
+    if not programs or not closed:
+        return []
+    return statement_plans(programs, list(stores.inventory_days.values()), closed)
 
 
 def violation_rows_of(stores: ChannelStores, status_of: StatusLookup) -> list[dict[str, Any]]:

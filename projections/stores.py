@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from domain.rebates import ProgramTerms
 from projections.catalog import IdentifierAlias, Product
 from projections.dedup import SeenEntry
 from projections.inventory import DayDetail, InventoryState
@@ -11,11 +12,13 @@ from projections.keyvalue import DictStore, KeyValue
 from projections.prices import PriceHistory
 from projections.pricing import FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
+from projections.rebate_accruals import ClosedPeriod
 
 
 @dataclass
 class ChannelStores:
-    """Stores keyed by distributor (owned by one partition) and global ones (catalog, prices)."""
+    """Stores keyed by distributor (owned by one partition) and reference data every
+    worker holds whole (catalog, prices, programs, period closes)."""
 
     seen: KeyValue[SeenEntry] = field(default_factory=DictStore)
     inventory: KeyValue[InventoryState] = field(default_factory=DictStore)
@@ -25,5 +28,7 @@ class ChannelStores:
     products: KeyValue[Product] = field(default_factory=DictStore)
     aliases: KeyValue[IdentifierAlias] = field(default_factory=DictStore)
     prices: KeyValue[PriceHistory] = field(default_factory=DictStore)
+    programs: KeyValue[ProgramTerms] = field(default_factory=DictStore)
+    closed_periods: KeyValue[ClosedPeriod] = field(default_factory=DictStore)
     #: violations and unpriced sale lines, by sale key (distributor_id|transaction_id)
     flagged: KeyValue[FlaggedSale] = field(default_factory=DictStore)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Annotated, Final, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
 from schemas.types import Currency, Id, Money, UtcDatetime
 
@@ -136,6 +136,24 @@ class RebateProgramDefined(Envelope):
     currency: Currency
 
 
+class RebatePeriodClosed(Envelope):
+    """A program's period closed (by finance, or automatically after the grace period).
+
+    Statements include the qualifying events recorded up to `closed_at`; any recorded
+    later is an adjustment. The first close of a (program, period) stands.
+    """
+
+    event_type: Literal["RebatePeriodClosed"] = "RebatePeriodClosed"
+    program_id: Id
+    period: Annotated[str, StringConstraints(pattern=r"^\d{4}(-Q[1-4])?$")]
+    closed_at: UtcDatetime
+    closed_by: Id
+
+    @property
+    def business_time(self) -> datetime:
+        return self.closed_at
+
+
 class ResellerOnboarded(Envelope):
     event_type: Literal["ResellerOnboarded"] = "ResellerOnboarded"
     distributor_id: Id
@@ -196,6 +214,7 @@ Event = Annotated[
     | InventoryCounted
     | PriceChanged
     | RebateProgramDefined
+    | RebatePeriodClosed
     | ResellerOnboarded
     | ProductDefined
     | ReportSubmitted,
@@ -208,6 +227,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     InventoryCounted,
     PriceChanged,
     RebateProgramDefined,
+    RebatePeriodClosed,
     ResellerOnboarded,
     ProductDefined,
     ReportSubmitted,
@@ -221,6 +241,7 @@ __all__ = [
     "InventoryCounted",
     "PriceChanged",
     "ProductDefined",
+    "RebatePeriodClosed",
     "RebateProgramDefined",
     "ReportSubmitted",
     "ResellerOnboarded",

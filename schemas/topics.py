@@ -10,7 +10,7 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "sales": ("SaleReported",),
     "inventory": ("InventoryCounted",),
     "prices": ("PriceChanged",),
-    "programs": ("RebateProgramDefined",),
+    "programs": ("RebateProgramDefined", "RebatePeriodClosed"),
     "resellers": ("ResellerOnboarded",),
     "products": ("ProductDefined",),
     "reports": ("ReportSubmitted",),
@@ -27,6 +27,7 @@ KEY_FIELD: Final[dict[str, str]] = {
     "PriceChanged": "sku",
     "ProductDefined": "sku",
     "RebateProgramDefined": "program_id",
+    "RebatePeriodClosed": "program_id",
 }
 
 TOPIC_OF: Final[dict[str, str]] = {

@@ -77,7 +77,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     web.run_app(
         make_web_app(
             ApiContext(
-                lambda: channel.stores, "embedded demo", channel.audit, TokenRegistry.from_env()
+                lambda: channel.stores,
+                "embedded demo",
+                channel.audit,
+                TokenRegistry.from_env(),
+                channel.submit,
             )
         ),
         host=settings.web_host,

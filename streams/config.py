@@ -20,6 +20,8 @@ class Settings:
     batch_seconds: float = 0.2
     data_dir: str = "channelflow-data"
     claims_interval_seconds: float = 10.0
+    #: a rebate period closes by itself this long after its end (business time)
+    rebate_grace_days: int = 15
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

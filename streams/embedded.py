@@ -12,30 +12,49 @@ from projections.snapshot import (
     build_snapshot,
     latest_business_time,
     protection_claims,
+    rebate_statements,
 )
 from projections.stores import ChannelStores
 from schemas.codec import encode_event
 from schemas.deadletter import DeadLetter
 from schemas.events import Envelope
-from streams.processing import BatchResult, Input, process_batch, record_facts
+from streams.processing import (
+    BatchResult,
+    Input,
+    process_batch,
+    record_facts,
+    record_statements,
+)
+from streams.rebate_closing import automatic_closes
 
 
 class EmbeddedChannel:
-    def __init__(self, eventstore_url: str = "sqlite:///:memory:") -> None:
+    def __init__(
+        self, eventstore_url: str = "sqlite:///:memory:", rebate_grace_days: int = 15
+    ) -> None:
+        self.rebate_grace_days = rebate_grace_days
         self.stores = ChannelStores()
         self.audit = open_audit_log(eventstore_url)
         self.dead_letters: list[DeadLetter] = []
 
     def feed(self, inputs: Iterable[Input], until: datetime | None = None) -> BatchResult:
         result = process_batch(self.stores, inputs, until)
+        closes = automatic_closes(self.stores, self.rebate_grace_days)
+        if closes:
+            process_batch(self.stores, (Input(encode_event(c), None, "auto-close") for c in closes))
         record_facts(self.audit, result.facts)
         now = until or latest_business_time(self.stores)
         record_facts(self.audit, protection_claims(self.stores, now))
+        record_statements(self.audit, rebate_statements(self.stores))
         self.dead_letters.extend(result.dead_letters)
         return result
 
     def feed_events(self, events: Iterable[Envelope], source: str = "embedded") -> BatchResult:
         return self.feed(Input(encode_event(event), None, source) for event in events)
+
+    async def submit(self, event: Envelope) -> None:
+        """A command's event (e.g. a period close), applied like any other input."""
+        self.feed_events([event], source="api")
 
     def snapshot(self, as_of: datetime | None = None) -> Snapshot:
         return build_snapshot(self.stores, as_of, self.audit.violation_status)

@@ -15,6 +15,7 @@ from projections.channel import AuditFact, apply_raw
 from projections.inventory import Reconciliation
 from projections.positions import Position
 from projections.pricing import PriceProtectionClaim, ViolationDetected
+from projections.rebate_accruals import StatementPlan
 from projections.stores import ChannelStores
 from schemas.deadletter import DeadLetter
 from streams import metrics
@@ -89,6 +90,17 @@ def record_facts(audit: AuditLog, facts: Iterable[AuditFact]) -> int:
             if isinstance(fact, ViolationDetected):
                 metrics.VIOLATIONS.labels(fact.severity.value).inc()
             new += 1
+    return new
+
+
+def record_statements(audit: AuditLog, plans: Iterable[StatementPlan]) -> int:
+    """Record closed periods' statements and adjustments idempotently; returns how many new."""
+    new = 0
+    for plan in plans:
+        recorded = audit.record_statement(plan)
+        if recorded:
+            metrics.AUDIT_RECORDS.labels("rebate_statement").inc(recorded)
+            new += recorded
     return new
 
 

@@ -1,4 +1,4 @@
-"""Reference data (catalog and prices) replicated whole into every worker.
+"""Reference data (catalog, prices, rebate programs and closes) replicated whole into every worker.
 
 Every worker needs every SKU's product and price history, whichever partitions it owns.
 Rather than a Faust GlobalTable (whose writer does not re-read changes made by other
@@ -23,7 +23,7 @@ from streams.config import Settings
 
 log = logging.getLogger("channelflow.reference")
 
-REFERENCE_TOPICS = ("products", "prices")
+REFERENCE_TOPICS = ("products", "prices", "programs")
 
 
 class ReferenceReplica:
@@ -31,7 +31,11 @@ class ReferenceReplica:
         self.settings = settings
         # only the catalog and price stores are shared; rejections are the agent's to count
         self.stores = ChannelStores(
-            products=shared.products, aliases=shared.aliases, prices=shared.prices
+            products=shared.products,
+            aliases=shared.aliases,
+            prices=shared.prices,
+            programs=shared.programs,
+            closed_periods=shared.closed_periods,
         )
         self.ready = asyncio.Event()
 

@@ -19,6 +19,14 @@ a distributor token sees only its own distributor's rows (another one's: 403).
   /api/violations/{id}               one violation with its lifecycle steps
   POST /api/violations/{id}/{action} acknowledge | dispute | resolve; JSON body
                                      {"reason": ..., "resolution": ..., "amount": "..."}
+  /api/rebates                       accruals per program, distributor and period; filters:
+                                     program_id, distributor_id, period, status
+  /api/rebates/watchlist?share=0.10  open accruals within that share of the next tier
+  POST /api/rebates/{program}/{period}/close            close a period (admin)
+  /api/rebates/statements/{program}/{distributor}/{period}   a statement, its
+                                     adjustments and approval state
+  POST /api/rebates/statements/{program}/{distributor}/{period}/approve|pay (admin);
+                                     pay takes {"reference": "..."}
   /api/unpriced                      sale lines with no price in effect
   /api/price-protection              price-protection claims
   /                                  HTML overview of channel inventory
@@ -41,6 +49,8 @@ import orjson
 from aiohttp import web
 from eventsourcing.application import AggregateNotFoundError
 
+from domain.rebate_audit import IllegalTransition as RebateIllegalTransition
+from domain.roles import Role
 from domain.violation import IllegalTransition, NotAllowed
 from infra.eventstore import AuditLog
 from projections.periods import (
@@ -49,6 +59,7 @@ from projections.periods import (
     inventory_by_distributor,
     sell_in_vs_through,
 )
+from projections.rebate_accruals import watchlist
 from projections.snapshot import (
     Snapshot,
     StatusLookup,
@@ -60,12 +71,15 @@ from projections.snapshot import (
     product_rows,
     protection_claims,
     quality_rows,
+    rebate_rows,
     unpriced_rows,
     violation_rows_of,
 )
 from projections.stores import ChannelStores
+from schemas.events import Envelope
 from streams import metrics
 from streams.auth import AuthError, Forbidden, Principal, TokenRegistry
+from streams.rebate_closing import close_event
 from streams.timeparse import TimeParseError, parse_as_of
 
 StoresProvider = Callable[[], ChannelStores]
@@ -82,6 +96,8 @@ class ApiContext:
     mode: str
     audit: AuditLog
     tokens: TokenRegistry
+    #: publishes a command's event (e.g. a period close) where the runner takes input
+    submit: Callable[[Envelope], Awaitable[None]]
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
@@ -282,6 +298,73 @@ def make_web_app(context: ApiContext) -> web.Application:
             raise web.HTTPBadRequest(text=str(exc)) from None
         return json_response(violation_document(updated))
 
+    async def rebates(request: web.Request) -> web.Response:
+        rows = rebate_rows(stores())
+        return json_response({"rows": _visible(request, rows, "program_id", "period", "status")})
+
+    async def rebate_watchlist(request: web.Request) -> web.Response:
+        try:
+            share = Decimal(request.query.get("share", "0.10"))
+        except InvalidOperation:
+            raise web.HTTPBadRequest(text="share must be a decimal such as 0.10") from None
+        if not 0 < share <= 1:
+            raise web.HTTPBadRequest(text="share must be above 0 and at most 1")
+        return json_response(
+            {
+                "share": str(share),
+                "rows": watchlist(_visible(request, rebate_rows(stores())), share),
+            }
+        )
+
+    async def close_period(request: web.Request) -> web.Response:
+        principal = _admin(request)
+        program_id, period = request.match_info["program_id"], request.match_info["period"]
+        if stores().programs.get(program_id) is None:
+            raise web.HTTPNotFound(text=f"no rebate program {program_id!r}")
+        try:
+            event = close_event(program_id, period, datetime.now(UTC), principal.actor)
+        except ValueError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        await context.submit(event)
+        return json_response(
+            {
+                "program_id": program_id,
+                "period": period,
+                "closed_by": principal.actor,
+                "closed_at": event.closed_at.isoformat().replace("+00:00", "Z"),
+            },
+            202,
+        )
+
+    async def statement(request: web.Request) -> web.Response:
+        key = _statement_key(request)
+        if not _principal(request).may_read(key[1]):
+            raise Forbidden("not your distributor's statement")
+        found = await blocking(audit.rebate_statement, *key)
+        return json_response(statement_document(found))
+
+    async def statement_step(request: web.Request) -> web.Response:
+        principal = _admin(request)
+        key = _statement_key(request)
+        body = await _json_body(request)
+
+        def step() -> Any:
+            found = audit.rebate_statement(*key)
+            if request.match_info["action"] == "approve":
+                found.approve(principal.actor, datetime.now(UTC))
+            else:
+                found.mark_paid(
+                    principal.actor, datetime.now(UTC), _required_text(body, "reference")
+                )
+            audit.save(found)
+            return found
+
+        try:
+            updated = await blocking(step)
+        except RebateIllegalTransition as exc:
+            return json_error(409, "conflict", str(exc))
+        return json_response(statement_document(updated))
+
     async def unpriced(request: web.Request) -> web.Response:
         return json_response({"rows": _visible(request, unpriced_rows(stores()), "sku")})
 
@@ -318,6 +401,9 @@ def make_web_app(context: ApiContext) -> web.Application:
         ("/api/products", products),
         ("/api/violations", violations),
         ("/api/violations/{violation_id}", violation),
+        ("/api/rebates", rebates),
+        ("/api/rebates/watchlist", rebate_watchlist),
+        ("/api/rebates/statements/{program_id}/{distributor_id}/{period}", statement),
         ("/api/unpriced", unpriced),
         ("/api/price-protection", price_protection),
     ):
@@ -325,7 +411,64 @@ def make_web_app(context: ApiContext) -> web.Application:
     app.router.add_post(
         "/api/violations/{violation_id}/{action:acknowledge|dispute|resolve}", violation_step
     )
+    app.router.add_post("/api/rebates/{program_id}/{period}/close", close_period)
+    app.router.add_post(
+        "/api/rebates/statements/{program_id}/{distributor_id}/{period}/{action:approve|pay}",
+        statement_step,
+    )
     return app
+
+
+def _admin(request: web.Request) -> Principal:
+    principal = _principal(request)
+    if principal.actor == "anonymous":
+        raise AuthError("this needs a bearer token")
+    if principal.role is not Role.ADMIN:
+        raise Forbidden(f"only the admin role may do this ({principal.actor} is {principal.role})")
+    return principal
+
+
+def _statement_key(request: web.Request) -> tuple[str, str, str]:
+    info = request.match_info
+    return info["program_id"], info["distributor_id"], info["period"]
+
+
+def statement_document(found: Any) -> dict[str, Any]:
+    def text(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    def when(moment: datetime | None) -> str | None:
+        return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+    return {
+        "program_id": found.program_id,
+        "distributor_id": found.distributor_id,
+        "period": found.period,
+        "volume": text(found.volume),
+        "revenue": text(found.revenue),
+        "tier_rate": text(found.tier_rate),
+        "rebate": text(found.rebate),
+        "commitment_shortfall": text(found.commitment_shortfall),
+        "event_count": found.event_count,
+        "digest": found.digest,
+        "calculated_at": when(found.calculated_at),
+        "calculated_by": found.calculated_by,
+        "adjustments": [
+            {
+                "event_id": a.event_id,
+                "reason": a.reason,
+                "amount": text(a.amount),
+                "rebate": text(a.rebate),
+                "at": when(a.at),
+            }
+            for a in found.adjustments
+        ],
+        "total": text(found.total),
+        "status": found.status,
+        "approved_by": found.approved_by,
+        "payment_reference": found.payment_reference,
+        "paid_by": found.paid_by,
+    }
 
 
 def violation_document(found: Any) -> dict[str, Any]:

@@ -20,13 +20,17 @@ from projections.dedup import SeenEntry
 from projections.inventory import DayDetail, InventoryState
 from projections.pricing import FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
-from projections.snapshot import latest_business_time, protection_claims
+from projections.snapshot import latest_business_time, protection_claims, rebate_statements
 from projections.stores import ChannelStores
+from schemas.codec import encode_event
+from schemas.events import Envelope
 from schemas.topics import DEAD_LETTER_TOPIC, topic_name
 from streams import metrics
 from streams.auth import TokenRegistry
 from streams.config import Settings
-from streams.processing import Input, process_batch, record_facts
+from streams.kafka_io import routing
+from streams.processing import Input, process_batch, record_facts, record_statements
+from streams.rebate_closing import automatic_closes
 from streams.reference import ReferenceReplica
 from streams.tables import PartitionedTable, TableStore
 from streams.web import ApiContext, make_web_app
@@ -34,7 +38,7 @@ from streams.web import ApiContext, make_web_app
 log = logging.getLogger("channelflow.worker")
 
 #: The raw topics whose events the channel projection consumes today.
-CONSUMED_TOPICS = ("products", "prices", "shipments", "sales", "inventory")
+CONSUMED_TOPICS = ("products", "prices", "programs", "shipments", "sales", "inventory")
 
 
 class WorkerStores(ChannelStores):
@@ -151,20 +155,37 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         everything = list(range(settings.partitions))
         return partitioner(distributor_id.encode(), everything, everything) in assigned
 
-    @app.timer(interval=settings.claims_interval_seconds)
-    async def record_price_protection() -> None:
-        """Record the claims of cost drops that have taken effect, for owned distributors.
+    programs_topic = app.topic(
+        topic_name(settings.topic_prefix, "programs"), key_serializer="raw", value_serializer="raw"
+    )
 
-        Claims are derived from the price history and the inventory history, so recording
-        them periodically and idempotently survives crashes and rebalances alike.
+    async def submit(event: Envelope) -> None:
+        """Publish a command's event (a period close) to its raw topic, keyed, confirmed."""
+        topic, key = routing(settings, event)
+        assert topic == programs_topic.get_topic_name()
+        await (await programs_topic.send(key=key, value=encode_event(event)))
+
+    @app.timer(interval=settings.claims_interval_seconds)
+    async def record_derived_audit_facts() -> None:
+        """Record what the histories imply for owned distributors, idempotently.
+
+        Price-protection claims of cost drops in effect, and the statements and
+        adjustments of closed rebate periods, are derived from the price and movement
+        histories; recording them periodically survives crashes and rebalances alike.
+        Periods past their grace are closed here too (every worker names the same close).
         """
         if not reference.ready.is_set():
             return
+        for close in automatic_closes(stores, settings.rebate_grace_days):
+            await submit(close)
         claims = protection_claims(stores, latest_business_time(stores))
+        plans = [plan for plan in rebate_statements(stores) if owned(plan.distributor_id)]
         mine = [claim for claim in claims if owned(claim.distributor_id)]
+        loop = asyncio.get_running_loop()
         if mine:
-            loop = asyncio.get_running_loop()
             await loop.run_in_executor(None, record_facts, audit_log, mine)
+        if plans:
+            await loop.run_in_executor(None, record_statements, audit_log, plans)
 
     @app.task
     async def replicate_reference_data() -> None:
@@ -172,7 +193,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
 
     @app.task
     async def serve_http() -> None:
-        context = ApiContext(lambda: stores, "kafka", audit_log, TokenRegistry.from_env())
+        context = ApiContext(lambda: stores, "kafka", audit_log, TokenRegistry.from_env(), submit)
         runner = web.AppRunner(make_web_app(context))
         await runner.setup()
         await web.TCPSite(runner, settings.web_host, settings.web_port).start()

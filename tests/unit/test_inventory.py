@@ -48,7 +48,9 @@ def move(
 ) -> InventoryState:
     day = day_of(at)
     detail = DAYS.get(day) or DayDetail(state.distributor_id, state.sku, day)
-    entry = Move(at.isoformat(), sell_in, sell_through, "10.00", f"e{len(DAYS)}", at.isoformat())
+    entry = Move(
+        at.isoformat(), sell_in, sell_through, "10.00", "USD", f"e{len(DAYS)}", at.isoformat()
+    )
     DAYS[day] = record_intraday(detail, entry, position)
     return apply_movement(state, at, sell_in, sell_through, position)
 

@@ -321,7 +321,13 @@ class Ledger:
         )
         stamp = at.isoformat()
         entry = Move(
-            stamp, sell_in, sell_through, "1.00", f"e-{stamp}-{sell_in}-{sell_through}", stamp
+            stamp,
+            sell_in,
+            sell_through,
+            "1.00",
+            "USD",
+            f"e-{stamp}-{sell_in}-{sell_through}",
+            stamp,
         )
         self.days[key] = record_intraday(detail, entry)
         self.state = apply_movement(self.state, at, sell_in, sell_through)

@@ -83,6 +83,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
         distributor_id="D02",
         reseller_id="D02-R007",
     ),
+    "RebatePeriodClosed": envelope(
+        "RebatePeriodClosed",
+        source="erp",
+        program_id="VPA-1",
+        period="2026-Q3",
+        closed_at="2026-10-15T00:00:00Z",
+        closed_by="finance-carol",
+    ),
     "RebateProgramDefined": envelope(
         "RebateProgramDefined",
         source="erp",

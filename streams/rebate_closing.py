@@ -1,0 +1,40 @@
+"""Closing rebate periods: the close event every runner publishes the same way."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from domain.identity import derived_id
+from projections.rebate_accruals import closed_index, due_closes
+from projections.snapshot import latest_business_time, rebate_accruals
+from projections.stores import ChannelStores
+from schemas.events import RebatePeriodClosed
+
+
+def close_event(
+    program_id: str, period: str, closed_at: datetime, closed_by: str
+) -> RebatePeriodClosed:
+    """A close; automatic ones get an id derived from the period, so repeats are redeliveries."""
+    automatic = closed_by == "auto"
+    event_id = derived_id("rebate-close", program_id, period) if automatic else uuid.uuid4()
+    return RebatePeriodClosed(
+        event_id=event_id,
+        occurred_at=closed_at,
+        recorded_at=closed_at if automatic else datetime.now(UTC),
+        source="erp",
+        program_id=program_id,
+        period=period,
+        closed_at=closed_at,
+        closed_by=closed_by,
+    )
+
+
+def automatic_closes(stores: ChannelStores, grace_days: int) -> list[RebatePeriodClosed]:
+    """Close events for periods whose grace has passed in business time."""
+    now = latest_business_time(stores)
+    if now is None:
+        return []
+    closed = closed_index(stores.closed_periods.values())
+    due = due_closes(rebate_accruals(stores), closed, now, timedelta(days=grace_days))
+    return [close_event(program, period, at, "auto") for program, period, at in due]
