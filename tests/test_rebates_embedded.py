@@ -1,0 +1,146 @@
+"""Rebates end to end in the embedded runner: DESIGN.md's worked example, close, late return."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from domain.roles import Role
+from schemas.events import (
+    ProductDefined,
+    RebatePeriodClosed,
+    RebateProgramDefined,
+    SaleReported,
+    Tier,
+)
+from streams.auth import TokenRegistry, token_hash
+from streams.embedded import EmbeddedChannel
+from streams.web import ApiContext, make_web_app
+
+Q3 = datetime(2026, 8, 10, 12, tzinfo=UTC)
+CLOSED_AT = datetime(2026, 10, 15, tzinfo=UTC)
+
+
+def program(mode: str = "retroactive") -> RebateProgramDefined:
+    return RebateProgramDefined(
+        event_id=uuid.uuid4(), occurred_at=datetime(2026, 6, 1, tzinfo=UTC), source="erp",
+        program_id=f"VPA-{mode}", distributor_ids="all", basis="sell_through", measure="revenue",
+        period="quarter", tier_mode=mode, currency="USD",
+        tiers=[Tier(threshold=Decimal(t), rate=Decimal(r))
+               for t, r in (("0", "0"), ("100000", "0.02"), ("250000", "0.035"))],
+    )  # fmt: skip
+
+
+def sale(
+    txn: str, quantity: int, price: str, recorded: datetime, currency: str = "USD"
+) -> SaleReported:
+    return SaleReported(
+        event_id=uuid.uuid4(), occurred_at=Q3, recorded_at=recorded, source="api",
+        distributor_id="D01", transaction_id=txn, reseller_id="R1", sku="SKU-1",
+        quantity=quantity, unit_price=Decimal(price), currency=currency, sold_at=Q3,
+    )  # fmt: skip
+
+
+def channel_with_sales(*modes: str) -> EmbeddedChannel:
+    channel = EmbeddedChannel(rebate_grace_days=10_000)  # no automatic close here
+    product = ProductDefined(
+        event_id=uuid.uuid4(), occurred_at=Q3, source="erp", sku="SKU-1", base_unit="EA"
+    )
+    channel.feed_events([product, *(program(mode) for mode in modes)])
+    channel.feed_events(
+        [
+            sale("T1", 2000, "100.00", Q3),  # 200,000.00
+            sale("T2", 625, "100.00", Q3),  # 62,500.00 → 262,500.00
+            sale("T3", 50, "100.00", Q3, currency="EUR"),  # another currency: not counted
+        ]
+    )
+    return channel
+
+
+def close(program_id: str) -> RebatePeriodClosed:
+    return RebatePeriodClosed(
+        event_id=uuid.uuid4(), occurred_at=CLOSED_AT, source="erp", program_id=program_id,
+        period="2026-Q3", closed_at=CLOSED_AT, closed_by="finance-carol",
+    )  # fmt: skip
+
+
+def row(channel: EmbeddedChannel, program_id: str) -> dict[str, Any]:
+    return next(r for r in channel.snapshot()["rebates"] if r["program_id"] == program_id)
+
+
+def test_open_period_accrues_and_shows_the_tier_and_gap():
+    channel = channel_with_sales("retroactive", "incremental")
+    retro, incremental = row(channel, "VPA-retroactive"), row(channel, "VPA-incremental")
+    assert (retro["revenue"], retro["tier_rate"], retro["rebate"]) == (
+        "262500.00",
+        "0.035",
+        "9187.50",
+    )
+    assert (retro["status"], retro["next_threshold"], retro["events"]) == ("open", None, 2)
+    assert incremental["rebate"] == "3437.50"
+
+
+def test_close_records_the_statement_and_a_late_return_one_adjustment():
+    channel = channel_with_sales("retroactive")
+    channel.feed_events([close("VPA-retroactive")])
+    statement = channel.audit.rebate_statement("VPA-retroactive", "D01", "2026-Q3")
+    assert (statement.rebate, statement.event_count) == (Decimal("9187.50"), 2)
+    assert row(channel, "VPA-retroactive")["status"] == "closed"
+
+    late_return = sale("T9", -150, "100.00", CLOSED_AT.replace(day=20))
+    channel.feed_events([late_return])
+    channel.feed_events([late_return])  # redelivered: still one adjustment
+    statement = channel.audit.rebate_statement("VPA-retroactive", "D01", "2026-Q3")
+    assert [(a.reason, a.amount) for a in statement.adjustments] == [
+        ("late_return", Decimal("-4237.50"))
+    ]
+    assert statement.rebate == Decimal("9187.50")  # never rewritten
+    assert statement.total == Decimal("4950.00")
+    assert row(channel, "VPA-retroactive")["rebate"] == "4950.00"
+
+
+def test_close_approve_and_pay_over_http():
+    channel = channel_with_sales("retroactive")
+    tokens = TokenRegistry(
+        [
+            {"sha256": token_hash("admin"), "role": Role.ADMIN.value, "actor": "finance-carol"},
+            {"sha256": token_hash("cm"), "role": Role.CHANNEL_MANAGER.value, "actor": "cm"},
+        ]
+    )
+    base = "/api/rebates/statements/VPA-retroactive/D01/2026-Q3"
+
+    async def go() -> list[tuple[int, Any]]:
+        context = ApiContext(lambda: channel.stores, "test", channel.audit, tokens, channel.submit)
+        client = TestClient(TestServer(make_web_app(context)))
+        await client.start_server()
+        calls = [
+            ("POST", "/api/rebates/VPA-retroactive/2026-Q3/close", "cm", None),
+            ("POST", "/api/rebates/VPA-retroactive/2026-Q3/close", "admin", None),
+            ("GET", base, "cm", None),
+            ("POST", f"{base}/pay", "admin", {"reference": "CN-1"}),
+            ("POST", f"{base}/approve", "admin", {}),
+            ("POST", f"{base}/approve", "admin", {}),
+            ("POST", f"{base}/pay", "admin", {"reference": "CN-1"}),
+            ("GET", "/api/rebates/watchlist?share=0.5", "cm", None),
+        ]
+        results = []
+        try:
+            for method, path, token, body in calls:
+                response = await client.request(
+                    method, path, headers={"Authorization": f"Bearer {token}"}, json=body
+                )
+                results.append((response.status, await response.json()))
+        finally:
+            await client.close()
+        return results
+
+    results = asyncio.run(go())
+    assert [status for status, _ in results] == [403, 202, 200, 409, 200, 409, 200, 200]
+    assert results[2][1]["rebate"] == "9187.50"
+    assert results[6][1]["status"] == "paid" and results[6][1]["payment_reference"] == "CN-1"
+    assert results[7][1]["rows"] == []  # closed periods are not on the watchlist
