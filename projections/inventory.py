@@ -196,7 +196,7 @@ class DayDetail:
             "d": self.distributor_id,
             "s": self.sku,
             "day": self.day,
-            "moves": self.moves,
+            "moves": [list(move) for move in self.moves],
             "applied": self.applied,
         }
 

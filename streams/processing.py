@@ -6,12 +6,13 @@ store, dead letters to their topic or list); this module decides nothing of its 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from infra.eventstore import AuditLog
-from projections.channel import AuditFact, apply_raw
+from projections.channel import AuditFact, Outcome, apply_raw
 from projections.inventory import Reconciliation
 from projections.positions import Position
 from projections.pricing import PriceProtectionClaim, ViolationDetected
@@ -19,6 +20,11 @@ from projections.rebate_accruals import StatementPlan
 from projections.stores import ChannelStores
 from schemas.deadletter import DeadLetter
 from streams import metrics
+
+log = logging.getLogger("channelflow.processing")
+
+#: dead-letter reason for an input the projection failed on (a bug, not bad input)
+PROCESSING_ERROR = "processing_error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +62,11 @@ def process_batch(
     for item in inputs:
         if before_each is not None:
             before_each(item)
-        outcome = apply_raw(stores, item.raw, item.key, item.position, until)
+        try:
+            outcome = apply_raw(stores, item.raw, item.key, item.position, until)
+        except Exception as exc:  # a bug must not stop the stream, nor lose the input
+            log.exception("processing failed at %s offset %s", item.source, item.offset)
+            outcome = Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")
         event_type = outcome.event.event_type if outcome.event is not None else "unknown"
         verdict = (
             outcome.verdict.value if outcome.verdict else (outcome.dead_letter_reason or "skipped")

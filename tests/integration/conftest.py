@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -79,8 +80,11 @@ def settings(kafka_bootstrap: str, tmp_path: Path) -> Settings:
     )
 
 
-def http_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as response:
+def http_json(url: str, token: str | None = None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with urllib.request.urlopen(
+        urllib.request.Request(url, headers=headers), timeout=30
+    ) as response:
         return orjson.loads(response.read())
 
 
@@ -103,9 +107,13 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
 class WorkerProcess:
     """A `channelflow worker` subprocess with test settings."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(
+        self, settings: Settings, log_path: Path, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.settings = settings
         self.log_path = log_path
+        self.extra_env = extra_env or {}
+        self.token: str | None = None  # sent with every read when set
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -125,6 +133,7 @@ class WorkerProcess:
             CHANNELFLOW_EVENTSTORE_URL=s.eventstore_url,
             CHANNELFLOW_CLAIMS_INTERVAL_SECONDS=str(s.claims_interval_seconds),
         )
+        env.update(self.extra_env)
         return env
 
     def start(self) -> WorkerProcess:
@@ -139,8 +148,21 @@ class WorkerProcess:
         wait_until(lambda: http_json(f"{self.url}/health"), 60, "the worker's /health")
         return self
 
-    def get(self, path: str) -> Any:
-        return http_json(f"{self.url}{path}")
+    def get(self, path: str, token: str | None = None) -> Any:
+        return http_json(f"{self.url}{path}", token or self.token)
+
+    def post(self, path: str, body: Any, token: str) -> tuple[int, Any]:
+        request = urllib.request.Request(
+            f"{self.url}{path}",
+            data=orjson.dumps(body),
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, orjson.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, orjson.loads(error.read())
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -164,9 +186,9 @@ class WorkerProcess:
 def worker_factory(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     started: list[WorkerProcess] = []
 
-    def make(**overrides: Any) -> WorkerProcess:
+    def make(env: dict[str, str] | None = None, **overrides: Any) -> WorkerProcess:
         worker_settings = dataclasses.replace(settings, **overrides)
-        worker = WorkerProcess(worker_settings, tmp_path / f"worker{len(started)}.log")
+        worker = WorkerProcess(worker_settings, tmp_path / f"worker{len(started)}.log", env)
         started.append(worker)
         return worker
 

@@ -267,3 +267,10 @@ def test_count_arriving_after_later_sales_reconciles_the_same() -> None:
     fact, state = _count_then_sales(count_first=False)
     assert (fact.expected, fact.variance) == (100, 0)
     assert state.expected_on_hand == 94
+
+
+def test_day_detail_round_trips_through_json_bytes() -> None:
+    moved((T0, 5, 0), (T0 + H, 0, 2))
+    (detail,) = DAYS.values()
+    assert len(detail.moves) == 2
+    assert DayDetail.from_json(orjson.loads(orjson.dumps(detail.to_json()))) == detail
