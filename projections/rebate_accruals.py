@@ -46,13 +46,18 @@ class ClosedPeriod:
 
 @dataclass(frozen=True, slots=True)
 class Accrual:
-    """One program's figures for one distributor and period."""
+    """One program's figures for one distributor and period.
+
+    `other_currency`: lines that would qualify but are in another currency than the
+    program's; they are left out (never converted) and counted here so they are seen.
+    """
 
     program_id: str
     distributor_id: str
     period: str
     inputs: RebateInputs
     result: RebateResult
+    other_currency: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,16 +98,26 @@ def qualifying_moves(
     Only moves of the program's basis (shipments for sell_in, sales for sell_through),
     its distributors and SKUs, and its currency qualify; returns are negative moves.
     """
+    return _grouped(terms, details)[0]
+
+
+def _grouped(
+    terms: ProgramTerms, details: Iterable[DayDetail]
+) -> tuple[dict[tuple[str, str], list[Move]], dict[tuple[str, str], int]]:
     groups: dict[tuple[str, str], list[Move]] = defaultdict(list)
+    other_currency: dict[tuple[str, str], int] = defaultdict(int)
     for detail in details:
         if not terms.applies_to(detail.distributor_id, detail.sku):
             continue
         for move in detail.moves:
-            if move.currency != terms.currency or _quantity(terms, move) is None:
+            if _quantity(terms, move) is None:
                 continue
-            period = terms.period_of(datetime.fromisoformat(move.at))
-            groups[(detail.distributor_id, period)].append(move)
-    return groups
+            key = (detail.distributor_id, terms.period_of(datetime.fromisoformat(move.at)))
+            if move.currency != terms.currency:
+                other_currency[key] += 1
+            else:
+                groups[key].append(move)
+    return groups, other_currency
 
 
 def accruals(
@@ -113,11 +128,13 @@ def accruals(
     """Every program's figures per distributor and period, with every event received."""
     found = []
     for terms in programs:
-        for (distributor, period), moves in qualifying_moves(terms, details).items():
+        groups, other_currency = _grouped(terms, details)
+        for (distributor, period), moves in groups.items():
             inputs = accumulate(terms.measure, _lines(terms, moves))
             is_closed = closed_key(terms.program_id, period) in closed
             result = compute_rebate(terms, inputs, closed=is_closed)
-            found.append(Accrual(terms.program_id, distributor, period, inputs, result))
+            excluded = other_currency.get((distributor, period), 0)
+            found.append(Accrual(terms.program_id, distributor, period, inputs, result, excluded))
     return sorted(found, key=lambda a: (a.program_id, a.distributor_id, a.period))
 
 
@@ -197,6 +214,7 @@ def accrual_row(accrual: Accrual) -> dict[str, Any]:
         "commitment_progress": text(result.commitment_progress),
         "commitment_shortfall": text(result.commitment_shortfall),
         "events": accrual.inputs.event_count,
+        "other_currency_lines": accrual.other_currency,
         "status": result.status,
     }
 

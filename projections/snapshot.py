@@ -181,6 +181,26 @@ def product_rows(stores: ChannelStores) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: row["sku"])
 
 
+def price_rows(stores: ChannelStores) -> list[dict[str, Any]]:
+    """Every price in every SKU's history; `arrived_late` ones govern from their arrival."""
+    rows = [
+        {
+            "sku": history.sku,
+            "effective_from": iso(entry.effective_from),
+            "declared_from": iso(entry.declared_from),
+            "arrived_late": entry.arrived_late,
+            "distributor_id": entry.distributor_id,
+            "reseller_id": entry.reseller_id,
+            "distributor_cost": money(entry.distributor_cost),
+            "floor_price": money(entry.floor_price),
+            "currency": entry.currency,
+        }
+        for history in stores.prices.values()
+        for entry in history.entries
+    ]
+    return sorted(rows, key=lambda r: (r["sku"], r["effective_from"], r["distributor_id"] or ""))
+
+
 def quality_rows(stores: ChannelStores) -> list[dict[str, Any]]:
     rows = [
         {

@@ -215,6 +215,51 @@ def cmd_violation(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebates(args: argparse.Namespace) -> int:
+    from eventsourcing.application import AggregateNotFoundError
+
+    from domain.rebate_audit import IllegalTransition
+    from infra.eventstore import open_audit_log
+    from streams.kafka_io import ensure_topics, publish_events
+    from streams.rebate_closing import close_event
+    from streams.web import statement_document
+
+    settings = _settings(args)
+    if args.rebates_command == "close":
+        try:
+            event = close_event(args.program_id, args.period, datetime.now(UTC), args.actor)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+
+        async def publish() -> None:
+            await ensure_topics(settings)
+            await publish_events(settings, [event])
+
+        asyncio.run(publish())
+        print(
+            f"closed {args.program_id} {args.period}: the workers record the statements",
+            file=sys.stderr,
+        )
+        return 0
+    audit = open_audit_log(settings.eventstore_url)
+    try:
+        statement = audit.rebate_statement(args.program_id, args.distributor_id, args.period)
+        if args.approve:
+            statement.approve(args.actor, datetime.now(UTC))
+            audit.save(statement)
+        elif args.pay:
+            statement.mark_paid(args.actor, datetime.now(UTC), args.pay)
+            audit.save(statement)
+    except AggregateNotFoundError:
+        raise UserError(
+            "no such statement: is the period closed, and the worker running?"
+        ) from None
+    except (IllegalTransition, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    _print_json(statement_document(statement))
+    return 0
+
+
 def _as_of(text: str | None) -> datetime | None:
     if text is None:
         return None
@@ -291,6 +336,27 @@ def build_parser() -> argparse.ArgumentParser:
     violation.add_argument("--amount", help="money involved in the resolution, e.g. 125.00")
     violation.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
     violation.set_defaults(func=cmd_violation)
+
+    rebates = sub.add_parser("rebates", help="close rebate periods; show, approve, pay statements")
+    rebates_sub = rebates.add_subparsers(dest="rebates_command", required=True, metavar="ACTION")
+    close = rebates_sub.add_parser("close", help="close a program's period (publishes the close)")
+    close.add_argument("program_id")
+    close.add_argument("period", help="2026-Q3 or 2026")
+    close.add_argument("--actor", default="cli", help="who closes it")
+    kafka_flags(close)
+    close.set_defaults(func=cmd_rebates)
+    statement = rebates_sub.add_parser("statement", help="show, approve or pay a statement")
+    statement.add_argument("program_id")
+    statement.add_argument("distributor_id")
+    statement.add_argument("period")
+    step = statement.add_mutually_exclusive_group()
+    step.add_argument("--approve", action="store_true", help="calculated → approved")
+    step.add_argument(
+        "--pay", metavar="REFERENCE", help="approved → paid, with the payment reference"
+    )
+    statement.add_argument("--actor", default="cli", help="who approves or pays")
+    statement.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
+    statement.set_defaults(func=cmd_rebates)
 
     topics = sub.add_parser("topics", help="create the raw and dead-letter topics")
     kafka_flags(topics)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from decimal import Decimal
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from projections.snapshot import rebate_accruals
+from projections.stores import ChannelStores
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -30,6 +35,17 @@ VIOLATIONS = Counter(
     ["severity"],
     registry=REGISTRY,
 )
+ACCRUED_REBATES = Gauge(
+    "channelflow_rebate_accrued",
+    "Rebate accrued in open periods, by program (program currency).",
+    ["program_id"],
+    registry=REGISTRY,
+)
+UNPRICED_SALES = Gauge(
+    "channelflow_unpriced_sales",
+    "Sale lines with no price in effect, waiting for pricing.",
+    registry=REGISTRY,
+)
 BATCH_SECONDS = Histogram(
     "channelflow_batch_processing_seconds",
     "Time to apply one batch of inputs to the projections.",
@@ -40,3 +56,16 @@ BATCH_SECONDS = Histogram(
 
 def exposition() -> bytes:
     return generate_latest(REGISTRY)
+
+
+def observe_projections(stores: ChannelStores) -> None:
+    """Set the gauges that read the projections (at scrape time)."""
+    accrued: dict[str, Decimal] = {}
+    for accrual in rebate_accruals(stores):
+        if accrual.result.status == "open":
+            accrued[accrual.program_id] = accrued.get(accrual.program_id, Decimal(0)) + (
+                accrual.result.rebate
+            )
+    for program_id, amount in accrued.items():
+        ACCRUED_REBATES.labels(program_id).set(float(amount))
+    UNPRICED_SALES.set(sum(1 for flagged in stores.flagged.values() if flagged.kind == "unpriced"))

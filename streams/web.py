@@ -27,6 +27,8 @@ a distributor token sees only its own distributor's rows (another one's: 403).
                                      adjustments and approval state
   POST /api/rebates/statements/{program}/{distributor}/{period}/approve|pay (admin);
                                      pay takes {"reference": "..."}
+  /api/prices                        price history; filters: sku, distributor_id;
+                                     arrived_late=true marks prices applied from arrival
   /api/unpriced                      sale lines with no price in effect
   /api/price-protection              price-protection claims
   /                                  HTML overview of channel inventory
@@ -68,6 +70,7 @@ from projections.snapshot import (
     dead_letter_rows,
     inventory_rows,
     latest_business_time,
+    price_rows,
     product_rows,
     protection_claims,
     quality_rows,
@@ -365,6 +368,19 @@ def make_web_app(context: ApiContext) -> web.Application:
             return json_error(409, "conflict", str(exc))
         return json_response(statement_document(updated))
 
+    async def prices(request: web.Request) -> web.Response:
+        rows = price_rows(stores())
+        principal = _principal(request)
+        rows = [
+            r
+            for r in rows
+            if r["distributor_id"] is None or principal.may_read(r["distributor_id"])
+        ]
+        for key in ("sku", "distributor_id"):
+            if key in request.query:
+                rows = [r for r in rows if r[key] == request.query[key]]
+        return json_response({"rows": rows})
+
     async def unpriced(request: web.Request) -> web.Response:
         return json_response({"rows": _visible(request, unpriced_rows(stores()), "sku")})
 
@@ -376,6 +392,7 @@ def make_web_app(context: ApiContext) -> web.Application:
         return json_response({"rows": _visible(request, rows, "sku")})
 
     async def prometheus(_: web.Request) -> web.Response:
+        metrics.observe_projections(stores())
         return web.Response(body=metrics.exposition(), content_type="text/plain", charset="utf-8")
 
     async def index(_: web.Request) -> web.Response:
@@ -404,6 +421,7 @@ def make_web_app(context: ApiContext) -> web.Application:
         ("/api/rebates", rebates),
         ("/api/rebates/watchlist", rebate_watchlist),
         ("/api/rebates/statements/{program_id}/{distributor_id}/{period}", statement),
+        ("/api/prices", prices),
         ("/api/unpriced", unpriced),
         ("/api/price-protection", price_protection),
     ):

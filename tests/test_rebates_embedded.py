@@ -82,6 +82,7 @@ def test_open_period_accrues_and_shows_the_tier_and_gap():
         "9187.50",
     )
     assert (retro["status"], retro["next_threshold"], retro["events"]) == ("open", None, 2)
+    assert retro["other_currency_lines"] == 1  # the EUR line: left out, and shown
     assert incremental["rebate"] == "3437.50"
 
 

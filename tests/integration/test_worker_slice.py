@@ -21,6 +21,8 @@ def test_published_events_reach_the_http_view_with_the_right_numbers(settings, w
     expected = comparable(expected_snapshot(events))
     assert any(row["duplicates"] for row in expected["quality"]), "fixture needs duplicates"
     assert any(row["conflicts"] for row in expected["quality"]), "fixture needs conflicts"
+    for key in ("violations", "price_protection", "rebates", "sell_in_vs_through"):
+        assert expected[key], f"fixture needs {key}"
 
     worker = worker_factory().start()
     publish_reference_first(settings, worker, events)
