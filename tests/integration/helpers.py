@@ -61,7 +61,7 @@ def catalog(*skus: str) -> list[ProductDefined]:
     ]
 
 
-def order_independent_channel(seed: int = 11, weeks: int = 3) -> list[Envelope]:
+def order_independent_channel(seed: int = 11, weeks: int = 4) -> list[Envelope]:
     """A generated channel without counts: its snapshot does not depend on topic interleaving."""
     return [
         e for e in generate_channel(seed=seed, weeks=weeks) if not isinstance(e, InventoryCounted)
