@@ -46,6 +46,12 @@ UNPRICED_SALES = Gauge(
     "Sale lines with no price in effect, waiting for pricing.",
     registry=REGISTRY,
 )
+REWINDS = Counter(
+    "channelflow_input_rewinds_total",
+    "Times a source partition was rewound because input was skipped before it.",
+    ["topic"],
+    registry=REGISTRY,
+)
 BATCH_SECONDS = Histogram(
     "channelflow_batch_processing_seconds",
     "Time to apply one batch of inputs to the projections.",

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, cast
 
 import faust
 from aiohttp import web
 from aiokafka.partitioner import DefaultPartitioner
+from faust.types import TP
 
 from infra.eventstore import AuditLog, open_audit_log
 from projections.dedup import SeenEntry
@@ -30,6 +31,7 @@ from streams.auth import TokenRegistry
 from streams.config import Settings
 from streams.kafka_io import routing
 from streams.processing import Input, process_batch, record_facts, record_statements
+from streams.progress import ContiguousGate
 from streams.rebate_closing import automatic_closes
 from streams.reference import ReferenceReplica
 from streams.tables import PartitionedTable, TableStore
@@ -63,6 +65,8 @@ class WorkerStores(ChannelStores):
         quality = TableStore(table("quality"), QualityState.from_json, QualityState.to_json)
         dead = TableStore(table("dead_letters"), DeadLetterCount.from_json, DeadLetterCount.to_json)
         flagged = TableStore(table("flagged"), FlaggedSale.from_json, FlaggedSale.to_json)
+        #: source "topic:partition" -> last offset whose effects are all on the broker
+        self.progress = table("progress")
         self.tables: list[TableStore[Any]] = [seen, inventory, days, quality, dead, flagged]
         # catalog and prices stay in memory, replicated whole by streams/reference.py
         super().__init__(seen, inventory, days, quality, dead, flagged=flagged)
@@ -77,6 +81,23 @@ class WorkerStores(ChannelStores):
         for store in self.tables:
             await store.table.delivered()
         return written
+
+    def stored_progress(self, source: str) -> int | None:
+        raw = self.progress.get(source)
+        return None if raw is None else int(raw)
+
+    async def checkpoint(self, inputs: list[Input]) -> None:
+        """After `flush`: record how far each source's effects are stored, and confirm it."""
+        last: dict[tuple[str, int], int] = {}
+        for item in inputs:
+            if item.partition is not None and item.offset is not None:
+                key = (item.source, item.partition)
+                last[key] = max(last.get(key, -1), item.offset)
+        for (topic, partition), offset in last.items():
+            source = f"{topic}:{partition}"
+            if offset > (self.stored_progress(source) or -1):
+                self.progress.put_in_partition(source, str(offset).encode(), partition)
+        await self.progress.delivered()
 
 
 def _key(raw_key: Any) -> str | None:
@@ -117,11 +138,27 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     reference = ReferenceReplica(settings, stores)
     audit_log = audit or open_audit_log(settings.eventstore_url)
 
+    gate: ContiguousGate[Any] = ContiguousGate(stores.stored_progress)
+
+    def forget_progress(_: Any, *__: Any, signal: Any, **___: Any) -> None:
+        gate.reset()
+
+    app.on_partitions_assigned.connect(cast(Any, forget_progress))  # mode types it narrowly
+
+    def source_of(event: Any) -> str:
+        return f"{event.message.topic}:{event.message.partition}"
+
     @app.agent(raw_topics)
     async def project(stream: Any) -> None:
         loop = asyncio.get_running_loop()
         await reference.ready.wait()  # the catalog and prices as published before we started
-        async for events in stream.take_events(settings.batch_size, settings.batch_seconds):
+        async for batch in stream.take_events(settings.batch_size, settings.batch_seconds):
+            events, rewind = gate.admit(batch, source_of, lambda ev: ev.message.offset)
+            for source, offset in rewind.items():
+                topic, partition = source.rsplit(":", 1)
+                log.warning("input skipped in %s before offset %s: rewinding", source, offset)
+                metrics.REWINDS.labels(topic).inc()
+                await app.consumer.seek(TP(topic, int(partition)), offset)
             with metrics.BATCH_SECONDS.time():
                 inputs = [
                     Input(
@@ -145,6 +182,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
                 await stores.flush()
                 for delivery in sent:
                     await delivery  # acknowledged by the broker before the batch is acked
+                await stores.checkpoint(inputs)
 
     sales_topic = topic_name(settings.topic_prefix, "sales")
     partitioner = DefaultPartitioner()

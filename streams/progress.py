@@ -1,0 +1,55 @@
+"""Contiguous progress per source partition: the worker's own guard against lost input.
+
+Faust commits offsets from acknowledgements, and under crashes and rebalances it can
+commit past messages that never reached the agent (it fills offset gaps as acked). So
+the worker keeps its own checkpoint per source partition: the last offset up to which
+every message's effects are stored on the broker, written after the batch's table writes
+are confirmed. On every batch it admits only messages that continue that prefix; a
+message beyond it means something was skipped, and the partition is rewound to the
+first missing offset. Positions in the state values make the re-read idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class ContiguousGate(Generic[T]):
+    """Decides, per message, whether it continues its partition's stored prefix.
+
+    `stored(source)` gives the checkpoint (last durable offset) or None when nothing was
+    stored yet, in which case the first message seen starts the prefix.
+    """
+
+    stored: Callable[[str], int | None]
+    expected: dict[str, int] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        """Forget what this process saw: after a rebalance the checkpoints decide again."""
+        self.expected.clear()
+
+    def admit(
+        self, messages: Iterable[T], source_of: Callable[[T], str], offset_of: Callable[[T], int]
+    ) -> tuple[list[T], dict[str, int]]:
+        """The messages to apply now, and the sources to rewind (source -> first missing)."""
+        admitted: list[T] = []
+        rewind: dict[str, int] = {}
+        for message in messages:
+            source, offset = source_of(message), offset_of(message)
+            if source in rewind:
+                continue
+            want = self.expected.get(source)
+            if want is None:
+                last = self.stored(source)
+                want = offset if last is None else last + 1
+            if offset > want:
+                rewind[source] = want
+                continue
+            admitted.append(message)
+            self.expected[source] = max(want, offset + 1)
+        return admitted, rewind
