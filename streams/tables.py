@@ -21,38 +21,34 @@ V = TypeVar("V")
 class PartitionedTable(faust.Table):
     """A table owned per partition: each worker holds the partitions it consumes.
 
-    Changelog sends are kept until `delivered()` awaits them: the agent acknowledges a
-    batch (and so lets Faust commit its offsets) only once every state change it caused
-    is on the broker, so a crash can never commit past state that was not yet stored.
+    Writes go to memory at once and to the changelog in bulk: `delivered()` hands the
+    batch's writes to the producer together and waits until the broker has them all, so
+    the agent acknowledges a batch (letting Faust commit its offsets) only once every
+    state change it caused is stored. (Faust's own per-key path sends one message at a
+    time through its buffer: about 4,500 messages/s here.)
     """
-
-    _write_partition: int | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._unconfirmed: list[asyncio.Future[Any]] = []
-
-    def partition_for_key(self, key: Any) -> int | None:
-        if self._write_partition is not None:
-            return self._write_partition
-        return super().partition_for_key(key)
-
-    def on_key_set(self, key: Any, value: Any) -> None:
-        self._unconfirmed.append(self.send_changelog(self.partition_for_key(key), key, value))
-        self._sensor_on_set(self, key, value)
-
-    async def delivered(self) -> None:
-        """Wait until the broker has acknowledged every changelog write so far."""
-        pending, self._unconfirmed = self._unconfirmed, []
-        for future in pending:
-            await future
+        self._outbox: list[tuple[bytes, bytes, int]] = []
 
     def put_in_partition(self, key: str, value: bytes, partition: int) -> None:
-        self._write_partition = partition
-        try:
-            self[key] = value
-        finally:
-            self._write_partition = None
+        """Set `key` in memory now; its changelog message goes out with `delivered()`."""
+        self.data[key] = value
+        self._outbox.append((orjson.dumps(key), value, partition))
+
+    async def delivered(self) -> None:
+        """Send the pending changelog writes and wait until the broker acknowledged all."""
+        outbox, self._outbox = self._outbox, []
+        if not outbox:
+            return
+        producer = self.app.producer
+        topic = self.changelog_topic.get_topic_name()
+        pending = [
+            await producer.send(topic, key, value, partition, None, None)
+            for key, value, partition in outbox
+        ]
+        await asyncio.gather(*pending)
 
 
 class TableStore(Generic[V]):
