@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
+
 from schemas.events import Envelope, InventoryCounted, PriceChanged, ProductDefined
 from streams.config import Settings
 from streams.embedded import EmbeddedChannel
@@ -22,6 +24,17 @@ def publish(settings: Settings, events: Sequence[Envelope]) -> int:
         return await publish_events(settings, events)
 
     return asyncio.run(run())
+
+
+def stored_events(dsn: str, aggregate_id: uuid.UUID) -> int:
+    """How many events the audit event store in PostgreSQL holds for one aggregate."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM channelflow_audit_events WHERE originator_id = %s",
+            (aggregate_id,),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def is_reference(event: Envelope) -> bool:

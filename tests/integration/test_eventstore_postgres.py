@@ -6,7 +6,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import psycopg
 import pytest
 
 from domain.audit import InventoryReconciliation
@@ -14,20 +13,11 @@ from infra.eventstore import open_audit_log
 from projections.inventory import Reconciliation
 from schemas.events import InventoryCounted, ShipmentRecorded
 from tests.integration.conftest import wait_until
-from tests.integration.helpers import catalog, publish, publish_reference_first
+from tests.integration.helpers import catalog, publish, publish_reference_first, stored_events
 
 pytestmark = pytest.mark.postgres
 
 EVENTS_TABLE = "channelflow_audit_events"
-
-
-def _stored_events(dsn: str, aggregate_id: uuid.UUID) -> int:
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute(
-            f"SELECT count(*) FROM {EVENTS_TABLE} WHERE originator_id = %s", (aggregate_id,)
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def test_reconciliation_round_trips_and_is_recorded_once(pg_dsn):
@@ -44,7 +34,7 @@ def test_reconciliation_round_trips_and_is_recorded_once(pg_dsn):
     assert (stored.on_hand, stored.expected, stored.variance) == (95, 100, -5)
     assert stored.counted_at == counted_at
     assert (
-        _stored_events(pg_dsn, InventoryReconciliation.create_id(distributor, "SKU-9", counted_at))
+        stored_events(pg_dsn, InventoryReconciliation.create_id(distributor, "SKU-9", counted_at))
         == 1
     )
 
@@ -87,7 +77,7 @@ def test_a_count_through_kafka_records_one_reconciliation_even_after_restart(
     )
     publish(settings, [count])
     wait_until(
-        lambda: _stored_events(pg_dsn, aggregate_id) == 1, 60, "the reconciliation in PostgreSQL"
+        lambda: stored_events(pg_dsn, aggregate_id) == 1, 60, "the reconciliation in PostgreSQL"
     )
     first.kill()
 
@@ -101,6 +91,6 @@ def test_a_count_through_kafka_records_one_reconciliation_even_after_restart(
         60,
         "the resent count to be recognized as a duplicate",
     )
-    assert _stored_events(pg_dsn, aggregate_id) == 1
+    assert stored_events(pg_dsn, aggregate_id) == 1
     stored = open_audit_log(pg_dsn).reconciliation(distributor, "SKU-1", counted_at)
     assert (stored.on_hand, stored.expected, stored.variance) == (117, 120, -3)

@@ -8,28 +8,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import psycopg
 import pytest
 
 from domain.audit import PriceProtection
 from projections.pricing import violation_id_for
 from schemas.events import PriceChanged, SaleReported, ShipmentRecorded
 from tests.integration.conftest import REPO, wait_until
-from tests.integration.helpers import catalog, publish, publish_reference_first
+from tests.integration.helpers import catalog, publish, publish_reference_first, stored_events
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 T0 = datetime(2026, 8, 3, 9, tzinfo=UTC)
-
-
-def stored_events(dsn: str, aggregate_id: uuid.UUID) -> int:
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM channelflow_audit_events WHERE originator_id = %s",
-            (aggregate_id,),
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def price(cost: str, at: datetime, recorded: datetime) -> PriceChanged:

@@ -7,7 +7,6 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import psycopg
 import pytest
 
 from domain.rebate_audit import RebateStatement
@@ -15,7 +14,7 @@ from infra.eventstore import open_audit_log
 from schemas.events import RebateProgramDefined, SaleReported, Tier
 from streams.auth import token_hash
 from tests.integration.conftest import wait_until
-from tests.integration.helpers import catalog, publish, publish_reference_first
+from tests.integration.helpers import catalog, publish, publish_reference_first, stored_events
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -29,16 +28,6 @@ def sale(distributor: str, txn: str, quantity: int, recorded: datetime) -> SaleR
         distributor_id=distributor, transaction_id=txn, reseller_id="R1", sku="SKU-R",
         quantity=quantity, unit_price=Decimal("100.00"), currency="USD", sold_at=Q3,
     )  # fmt: skip
-
-
-def stored_events(dsn: str, aggregate_id: uuid.UUID) -> int:
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM channelflow_audit_events WHERE originator_id = %s",
-            (aggregate_id,),
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def test_close_through_the_api_statement_in_postgres_and_one_adjustment(
