@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, event
 
 from domain.identity import derived_id
 
@@ -42,7 +42,12 @@ class InventoryReconciliation(Aggregate):
 
 
 class PriceProtection(Aggregate):
-    """A price-protection claim: (old − new cost) × units on hand at the drop's effective time."""
+    """A price-protection claim: (old − new cost) × units on hand at the drop's effective time.
+
+    The stock at effective_from can still change after the claim is first recorded: a
+    shipment or sale dated before it may be processed later (another topic, a late line).
+    The claim is then revised, with the units and amount it had before kept in history.
+    """
 
     @staticmethod
     def create_id(distributor_id: str, sku: str, effective_from: datetime, **_: Any) -> UUID:
@@ -72,3 +77,8 @@ class PriceProtection(Aggregate):
         self.amount = amount
         self.currency = currency
         self.price_event_id = price_event_id
+
+    @event("Revised")
+    def revise(self, units: int, amount: Decimal) -> None:
+        self.units = units
+        self.amount = amount

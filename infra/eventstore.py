@@ -67,16 +67,28 @@ class AuditLog(Application[UUID]):
     name = "channelflow_audit"
 
     def record(self, fact: AuditFact) -> bool:
-        """Record one fact; False when it was already recorded."""
+        """Record one fact; False when it was already recorded (a claim whose stock has
+        changed since is revised instead)."""
         fields = dataclasses.asdict(fact)
         kind = FACT_AGGREGATES[type(fact)]
         aggregate_id = kind.create_id(**fields)
         if self._exists(aggregate_id):
-            return False
+            return isinstance(fact, PriceProtectionClaim) and self._revise_claim(aggregate_id, fact)
         try:
             self.save(kind(**fields))
         except IntegrityError:
             return False  # another writer recorded the same fact first
+        return True
+
+    def _revise_claim(self, claim_id: UUID, fact: PriceProtectionClaim) -> bool:
+        claim = self._get(PriceProtection, claim_id)
+        if (claim.units, claim.amount) == (fact.units, fact.amount):
+            return False
+        claim.revise(fact.units, fact.amount)
+        try:
+            self.save(claim)
+        except IntegrityError:
+            return False  # revised concurrently; the next round compares again
         return True
 
     def record_statement(self, plan: StatementPlan) -> int:

@@ -154,17 +154,29 @@ def unpriced_rows(stores: ChannelStores) -> list[dict[str, Any]]:
 
 
 def protection_claims(stores: ChannelStores, now: datetime | None) -> list[PriceProtectionClaim]:
-    """Claims of every cost drop that has taken effect by `now` (stock as of the drop)."""
+    """Claims of every cost drop in effect by `now`, for distributors whose own history
+    has reached the drop: their stock at effective_from is then complete, so the live
+    system, the embedded runner and a replay all derive (and record) the same claim."""
     if now is None:
         return []
-    claims: list[PriceProtectionClaim] = []
+    reached: dict[str, datetime] = {}
     positions = list(stores.inventory.values())
+    for state in positions:
+        if state.latest is not None:
+            known = reached.get(state.distributor_id)
+            reached[state.distributor_id] = max(known, state.latest) if known else state.latest
+    claims: list[PriceProtectionClaim] = []
     for history in stores.prices.values():
         for drop in cost_drops(history):
-            if drop.effective_from <= now:
-                claims.extend(
-                    price_protection_claims(drop, positions, stores.inventory_days, history)
-                )
+            if drop.effective_from > now:
+                continue
+            found = price_protection_claims(drop, positions, stores.inventory_days, history)
+            claims.extend(
+                claim
+                for claim in found
+                if reached.get(claim.distributor_id, drop.effective_from) >= drop.effective_from
+                and claim.distributor_id in reached
+            )
     return claims
 
 

@@ -92,15 +92,76 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    path = Path(args.events)
-    if not path.is_file():
-        raise UserError(f"no such events file: {path}")
     until = _as_of(args.as_of)
-    channel = EmbeddedChannel()
-    channel.feed(_progress(file_inputs(path), "replay"), until=until)
-    for letter in channel.dead_letters:
-        print(f"{path}:{letter.offset}: {letter.reason}: {letter.detail}", file=sys.stderr)
+    channel = _replayed(args, until)
     _print_json(channel.snapshot(until))
+    return 0
+
+
+def _replayed(args: argparse.Namespace, until: datetime | None) -> EmbeddedChannel:
+    """The channel recomputed from raw events: a JSON Lines file, or the Kafka topics."""
+    channel = EmbeddedChannel()
+    if args.events:
+        path = Path(args.events)
+        if not path.is_file():
+            raise UserError(f"no such events file: {path}")
+        channel.feed(_progress(file_inputs(path), "replay"), until=until)
+        for letter in channel.dead_letters:
+            print(f"{path}:{letter.offset}: {letter.reason}: {letter.detail}", file=sys.stderr)
+        return channel
+    from streams.kafka_replay import raw_history
+
+    settings = _settings(args)
+
+    async def read() -> None:
+        batch: list[Input] = []
+        started, count = time.monotonic(), 0
+        async for item in raw_history(settings, args.distributor):
+            batch.append(item)
+            if len(batch) == 5000:
+                channel.feed(batch, until=until)
+                count += len(batch)
+                batch = []
+                rate = count / max(time.monotonic() - started, 1e-9)
+                print(f"\rreplay: {count:,} events, {rate:,.0f} events/s", end="", file=sys.stderr)
+        channel.feed(batch, until=until)
+        print(f"\rreplay: {count + len(batch):,} events from Kafka", file=sys.stderr)
+
+    asyncio.run(read())
+    for letter in channel.dead_letters:
+        where = f"{letter.source}:{letter.partition}@{letter.offset}"
+        print(f"{where}: {letter.reason}: {letter.detail}", file=sys.stderr)
+    return channel
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    import urllib.error
+    import urllib.request
+
+    from infra.eventstore import open_audit_log
+    from streams.verify import audit_differences, snapshot_differences
+
+    replay = _replayed(args, None)
+    request = urllib.request.Request(f"{args.url.rstrip('/')}/api/snapshot")
+    if args.token:
+        request.add_header("Authorization", f"Bearer {args.token}")
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            live = orjson.loads(response.read())
+    except (urllib.error.URLError, OSError) as exc:
+        raise UserError(f"cannot read the live snapshot at {args.url}: {exc}") from None
+    differences = list(snapshot_differences(replay.snapshot(), live))
+    rows = sum(len(rows) for rows in live.values())
+    verified, audit = audit_differences(
+        replay.audit, open_audit_log(_settings(args).eventstore_url)
+    )
+    differences += audit
+    for difference in differences:
+        print(difference)
+    if differences:
+        print(f"{len(differences)} differences", file=sys.stderr)
+        return 1
+    print(f"{rows} snapshot rows and {verified} audit events verified")
     return 0
 
 
@@ -302,10 +363,24 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--loglevel", default="warning", help="log level (default warning)")
     worker.set_defaults(func=cmd_worker)
 
-    replay = sub.add_parser("replay", help="recompute the snapshot from a JSON Lines event file")
-    replay.add_argument("--events", required=True, help="JSON Lines file, one event per line")
+    replay = sub.add_parser("replay", help="recompute the snapshot from raw events")
+    source = replay.add_mutually_exclusive_group(required=True)
+    source.add_argument("--events", help="JSON Lines file, one event per line")
+    source.add_argument("--from-kafka", action="store_true", help="the raw topics, from the start")
     replay.add_argument("--as-of", help="business date (2026-09-30) or datetime with timezone")
+    replay.add_argument("--distributor", help="with --from-kafka: only this distributor's lines")
+    kafka_flags(replay)
     replay.set_defaults(func=cmd_replay)
+
+    verify = sub.add_parser(
+        "verify", help="replay the raw topics; compare with the live API and the event store"
+    )
+    verify.add_argument("--url", default="http://127.0.0.1:6066", help="a worker's HTTP API")
+    verify.add_argument("--token", help="bearer token (auditor role) for the API")
+    verify.add_argument("--events", help="replay this JSON Lines file instead of Kafka")
+    verify.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
+    verify.set_defaults(func=cmd_verify, distributor=None)
+    kafka_flags(verify)
 
     generate = sub.add_parser("generate", help="write a generated channel as JSON Lines")
     generate.add_argument("--out", required=True, help="output file")
