@@ -1,0 +1,213 @@
+"""What the report parsers share: line errors, number / money / date parsing, event ids.
+
+Everything here is pure and deterministic: the same input gives the same output, event
+ids included (uuid5 over the business content), so a re-upload of the same file yields
+the same events and the idempotency machinery downstream sees a redelivery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from pydantic import ValidationError
+
+#: Namespace of every event id the report parsers derive (uuid5 of a readable name).
+REPORTS_NAMESPACE: Final = uuid5(NAMESPACE_URL, "urn:channelflow:reports")
+
+#: Quantities beyond this magnitude are rejected as implausible (a corrupted field).
+MAX_QUANTITY: Final = 10**12
+
+#: Money has at most this many decimal places (the wire schema's `Money`).
+MONEY_PLACES: Final = 6
+
+DEFAULT_CURRENCY: Final = "USD"
+
+_X12_DECIMAL = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    """One rejected EDI line (or a report-level problem), with where and why.
+
+    `segment_index` is the 1-based position of the offending segment in the
+    interchange, `element` its element name (e.g. ``QTY02``) when one element is at
+    fault, `reason` a stable machine code (see the parsers' ``REASONS``), `message` a
+    sentence for a human, `original_segment_text` the segment as it was sent, and
+    `line` the 1-based number of the report line it belongs to, when it belongs to one.
+    """
+
+    segment_index: int
+    element: str | None
+    reason: str
+    message: str
+    original_segment_text: str
+    line: int | None = None
+
+
+class FieldProblem(Exception):
+    """A field value that cannot be used; `reason` is the machine code for it."""
+
+    def __init__(self, reason: str, message: str, element: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        #: the element / field at fault, when the raiser knows it
+        self.element = element
+
+
+def require_aware(received_at: datetime) -> datetime:
+    """`received_at` in UTC; a naive datetime is a programming error."""
+    if received_at.tzinfo is None or received_at.utcoffset() is None:
+        raise ValueError("received_at must be timezone-aware")
+    return received_at.astimezone(UTC)
+
+
+def parse_x12_decimal(text: str, what: str, reason: str) -> Decimal:
+    """An X12 `R` (decimal) value: optional minus, digits, optional point; nothing else."""
+    value = text.strip()
+    if not value:
+        raise FieldProblem(reason, f"{what} is empty", what)
+    if not _X12_DECIMAL.fullmatch(value):
+        hint = " (no thousands separators)" if "," in value else ""
+        raise FieldProblem(reason, f"{what} {value!r} is not a number{hint}", what)
+    try:
+        return Decimal(value)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
+        raise FieldProblem(reason, f"{what} {value!r} is not a number", what) from None
+
+
+def whole_quantity(amount: Decimal, what: str, reason: str) -> int:
+    """A quantity as an integer: fractions and absurd magnitudes are rejected."""
+    if amount != amount.to_integral_value():
+        raise FieldProblem(reason, f"{what} {amount} is not a whole number of units", what)
+    quantity = int(amount)
+    if abs(quantity) > MAX_QUANTITY:
+        raise FieldProblem(
+            reason, f"{what} {amount} is out of range (at most {MAX_QUANTITY:,})", what
+        )
+    return quantity
+
+
+def check_money(amount: Decimal, what: str, reason: str) -> Decimal:
+    """A unit price: finite, not negative, at most six decimal places."""
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MONEY_PLACES:
+        raise FieldProblem(
+            reason, f"{what} {amount} has more than {MONEY_PLACES} decimal places", what
+        )
+    if amount < 0:
+        raise FieldProblem(reason, f"{what} {amount} is negative", what)
+    return amount
+
+
+def check_currency(text: str, what: str, reason: str) -> str:
+    value = text.strip()
+    if not _CURRENCY.fullmatch(value):
+        raise FieldProblem(reason, f"{what} {value!r} is not an ISO 4217 code like USD", what)
+    return value
+
+
+def parse_ccyymmdd(text: str, what: str, reason: str) -> date:
+    """An X12 date, CCYYMMDD (eight digits, a real calendar day)."""
+    value = text.strip()
+    if len(value) != 8 or not value.isdigit():
+        raise FieldProblem(reason, f"{what} {value!r} is not a date in the form CCYYMMDD", what)
+    try:
+        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        raise FieldProblem(reason, f"{what} {value!r} is not a calendar date", what) from None
+
+
+def parse_hhmm(text: str, what: str, reason: str) -> time:
+    """An X12 time: HHMM, HHMMSS, HHMMSSD or HHMMSSDD (decimal seconds)."""
+    value = text.strip()
+    if len(value) not in (4, 6, 7, 8) or not value.isdigit():
+        raise FieldProblem(reason, f"{what} {value!r} is not a time in the form HHMM[SS[DD]]", what)
+    hour, minute = int(value[:2]), int(value[2:4])
+    second = int(value[4:6]) if len(value) >= 6 else 0
+    fraction = value[6:]
+    micro = int(fraction.ljust(6, "0")) if fraction else 0
+    try:
+        return time(hour, minute, second, micro)
+    except ValueError:
+        raise FieldProblem(reason, f"{what} {value!r} is not a valid time of day", what) from None
+
+
+def end_of_day(day: date) -> datetime:
+    """23:59:59 UTC of `day`: when a count for the day is taken to be."""
+    return datetime.combine(day, time(23, 59, 59), UTC)
+
+
+def start_of_day(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), UTC)
+
+
+def at_offset(day: date, at: time, offset_hours: float) -> datetime:
+    return datetime.combine(day, at, UTC) - timedelta(hours=offset_hours)
+
+
+def digest(*parts: object) -> str:
+    """A stable digest of values (their `str`, joined by an unused separator)."""
+    text = "\x1f".join("" if part is None else str(part) for part in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def event_uuid(kind: str, *parts: object) -> UUID:
+    """The deterministic event id of one parsed fact: uuid5 over its kind and parts."""
+    return uuid5(REPORTS_NAMESPACE, f"{kind}:{digest(*parts)}")
+
+
+def validation_summary(error: ValidationError) -> tuple[str | None, str]:
+    """(first field at fault, one-line message) of a pydantic error."""
+    problems = error.errors()
+    first = problems[0] if problems else None
+    field = ".".join(str(part) for part in first["loc"]) if first and first["loc"] else None
+    text = "; ".join(
+        f"{'.'.join(str(p) for p in item['loc']) or 'value'}: {_plain(item)}" for item in problems
+    )
+    return field, text
+
+
+_PLAIN_MESSAGES: Final = {
+    "string_pattern_mismatch": "an id must not contain '|' nor start or end with a blank",
+    "string_too_long": "too long (ids have at most 128 characters)",
+    "string_too_short": "must not be empty",
+}
+
+
+def _plain(item: Any) -> str:
+    """A pydantic error message in words a distributor understands."""
+    message = _PLAIN_MESSAGES.get(str(item.get("type")))
+    value = item.get("input")
+    if message is not None and isinstance(value, str):
+        return f"{value!r}: {message}"
+    return str(item.get("msg"))
+
+
+__all__ = [
+    "DEFAULT_CURRENCY",
+    "MAX_QUANTITY",
+    "MONEY_PLACES",
+    "REPORTS_NAMESPACE",
+    "FieldProblem",
+    "LineError",
+    "check_currency",
+    "check_money",
+    "digest",
+    "end_of_day",
+    "event_uuid",
+    "parse_ccyymmdd",
+    "parse_hhmm",
+    "parse_x12_decimal",
+    "require_aware",
+    "start_of_day",
+    "validation_summary",
+    "whole_quantity",
+]

@@ -1,0 +1,256 @@
+"""The sell-through CSV template: header check, per-line errors, streaming."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from infra.reports.csv_report import (
+    REASONS,
+    CsvFormatError,
+    CsvHeaderError,
+    CsvLineError,
+    parse_csv,
+)
+from schemas.events import SaleReported
+from tests.unit.reports.conftest import RECEIVED_AT, SAMPLES
+
+HEADER = "distributor_id,transaction_id,reseller_id,sku,quantity,unit_price,currency,sold_at\n"
+
+
+def parse(text: str, report_id: str | None = None) -> list[SaleReported | CsvLineError]:
+    stream = io.BytesIO(text.encode())
+    return list(parse_csv(stream, received_at=RECEIVED_AT, report_id=report_id))
+
+
+def errors(items: list[SaleReported | CsvLineError]) -> list[CsvLineError]:
+    return [item for item in items if isinstance(item, CsvLineError)]
+
+
+def sales(items: list[SaleReported | CsvLineError]) -> list[SaleReported]:
+    return [item for item in items if isinstance(item, SaleReported)]
+
+
+def test_good_sample() -> None:
+    with (SAMPLES / "sales_good.csv").open("rb") as stream:
+        items = list(parse_csv(stream, received_at=RECEIVED_AT, distributor_id="DIST-001"))
+    assert errors(items) == []
+    rows = [
+        (s.transaction_id, s.sku, s.quantity, s.unit, s.unit_price, s.currency, s.sold_at)
+        for s in sales(items)
+    ]
+    assert rows == [
+        (
+            "INV1001-1",
+            "WIDGET-100",
+            10,
+            None,
+            Decimal("12.50"),
+            "USD",
+            datetime(2026, 3, 31, tzinfo=UTC),
+        ),
+        (
+            "INV1001-2",
+            "GADGET-200",
+            2,
+            "CA",
+            Decimal("140.00"),
+            "USD",
+            datetime(2026, 3, 31, 20, 4, tzinfo=UTC),
+        ),
+        (
+            "INV1002-1",
+            "012345678905",
+            5,
+            "EA",
+            Decimal("12.75"),
+            "USD",
+            datetime(2026, 4, 2, 18, 30, tzinfo=UTC),
+        ),
+        (
+            "CM5001-1",
+            "WIDGET-100",
+            -3,
+            None,
+            Decimal("12.50"),
+            "USD",
+            datetime(2026, 4, 4, tzinfo=UTC),
+        ),
+        (
+            "INV1003-1",
+            "WIDGET-100",
+            20,
+            "EA",
+            Decimal("11.900000"),
+            "USD",
+            datetime(2026, 4, 3, 9, 15, tzinfo=UTC),
+        ),
+    ]
+    sale = sales(items)[2]
+    assert sale.end_customer == "EC-0042" and sales(items)[4].end_customer == "Contoso, Inc."
+    for sale in sales(items):
+        assert sale.source == "csv" and sale.report_id == "DIST-001-2026W14"
+        assert sale.recorded_at == RECEIVED_AT and sale.occurred_at == sale.sold_at
+        assert sale.reseller_id in {"RES-100", "RES-200"}
+    again = list(
+        parse_csv(
+            io.BytesIO((SAMPLES / "sales_good.csv").read_bytes()),
+            received_at=datetime(2026, 5, 1, tzinfo=UTC),
+        )
+    )
+    assert [s.event_id for s in sales(again)] == [s.event_id for s in sales(items)]
+
+
+def test_bad_lines_sample_each_with_its_line_field_and_reason() -> None:
+    with (SAMPLES / "sales_bad_lines.csv").open("rb") as stream:
+        items = list(parse_csv(stream, received_at=RECEIVED_AT, distributor_id="DIST-001"))
+    assert [(s.transaction_id, s.sku, s.quantity) for s in sales(items)] == [
+        ("T1", "WID-100-BLU", 4),
+        ("T17", "012345678905", -1),  # upc used when vendor_part is empty
+    ]
+    assert sales(items)[1].end_customer == "Contoso\nHospital"
+    found = [(e.line, e.field, e.reason) for e in errors(items)]
+    assert found == [
+        (3, "quantity", "bad_quantity"),
+        (4, "quantity", "bad_quantity"),
+        (5, "unit_price", "bad_price"),
+        (6, "unit_price", "bad_price"),
+        (7, "unit_price", "bad_price"),
+        (8, "unit_price", "bad_price"),
+        (9, "currency", "bad_currency"),
+        (10, "sold_at", "bad_date"),
+        (11, "sold_at", "bad_date"),
+        (12, "transaction_id", "missing_field"),
+        (13, "vendor_part", "missing_field"),
+        (14, "reseller_id", "invalid_field"),
+        (15, None, "column_count"),
+        (16, None, "csv_syntax"),
+        (17, "distributor_id", "distributor_mismatch"),
+        (20, "vendor_part", "encoding"),
+    ]
+    messages = {e.line: e.message for e in errors(items)}
+    assert "without thousands separators" in messages[3]
+    assert "whole number" in messages[4]
+    assert "no thousands separators (1234.50, not 1,234.50)" in messages[5]
+    assert "without a currency symbol" in messages[6]
+    assert "more than 6 decimal places" in messages[7]
+    assert "cannot be negative" in messages[8]
+    assert "no time zone" in messages[10]
+    assert "not ISO 8601" in messages[11]
+    assert "'|'" in messages[14]
+    assert "8 fields but the header has 10 columns" in messages[15]
+    assert "not valid UTF-8" in messages[20]
+    assert errors(items)[0].original_line == (
+        '2026-04-01,"1,000",12.50,USD,DIST-001,T2,RES-100,WID-100-BLU,,'
+    )
+    assert all(e.reason in REASONS for e in errors(items))
+
+
+def test_header_problems_are_named_together() -> None:
+    with pytest.raises(CsvHeaderError) as caught:
+        parse("distributor_id,transactionid,qty,sku,sku,foo,unit_price\n")
+    error = caught.value
+    assert error.unknown == ["transactionid", "qty", "foo"]
+    assert error.missing == ["transaction_id", "reseller_id", "quantity", "currency", "sold_at"]
+    assert error.duplicate == ["sku"]
+    assert "did you mean transaction_id?" in error.message
+    assert "unknown columns" in error.message and "duplicate columns: sku" in error.message
+
+
+def test_header_needs_an_item_column() -> None:
+    with pytest.raises(CsvHeaderError) as caught:
+        parse(HEADER.replace("sku,", ""))
+    assert caught.value.missing == ["sku"]
+    assert "sku (or vendor_part / upc)" in caught.value.message
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "\ufeff"])
+def test_empty_file(text: str) -> None:
+    with pytest.raises(CsvHeaderError, match="empty"):
+        parse(text)
+
+
+def test_header_is_checked_before_iterating() -> None:
+    with pytest.raises(CsvHeaderError):
+        parse_csv(io.BytesIO(b"nope\n1\n"), received_at=RECEIVED_AT)
+
+
+def test_blank_header_cell_is_named() -> None:
+    with pytest.raises(CsvHeaderError, match="an empty column name"):
+        parse(HEADER.rstrip("\n") + ",\n")
+
+
+def test_report_id_argument_fills_empty_report_ids() -> None:
+    text = HEADER + "D,T,R,S,1,1,USD,2026-04-01\n"
+    assert sales(parse(text, report_id="RPT-9"))[0].report_id == "RPT-9"
+    assert sales(parse(text))[0].report_id is None
+
+
+def test_money_and_quantity_details() -> None:
+    text = (
+        HEADER + "D,T1,R,S,+5,0.5,EUR,2026-04-01T00:00:00.5+01:00\nD,T2,R,S,5,.5,EUR,2026-04-01\n"
+    )
+    items = parse(text)
+    first = sales(items)[0]
+    assert (first.quantity, first.unit_price, first.currency) == (5, Decimal("0.5"), "EUR")
+    assert first.sold_at == datetime(2026, 3, 31, 23, 0, 0, 500000, tzinfo=UTC)
+    assert [(e.line, e.reason) for e in errors(items)] == [(3, "bad_price")]
+
+
+def test_overlong_line_stops_the_file() -> None:
+    text = HEADER + "D,T,R," + "S" * 5000 + ",1,1,USD,2026-04-01\n"
+    items = parse_csv(io.BytesIO(text.encode()), received_at=RECEIVED_AT, max_line_chars=1000)
+    with pytest.raises(CsvFormatError) as caught:
+        list(items)
+    assert caught.value.line == 2
+
+
+def test_unterminated_quote_is_a_line_error_not_a_crash() -> None:
+    items = parse(HEADER + 'D,"T,R,S,1,1,USD,2026-04-01\nD,T2,R,S,1,1,USD,2026-04-01\n')
+    assert [(e.line, e.reason) for e in errors(items)] == [(2, "csv_syntax")]
+
+
+class CountingStream(io.RawIOBase):
+    """An endless CSV: header then the same line forever; counts bytes read."""
+
+    def __init__(self) -> None:
+        self.read_bytes = 0
+        self._pending = HEADER.encode()
+        self._line = b"D,T,R,S,1,1.00,USD,2026-04-01\n"
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while len(self._pending) < len(buffer):
+            self._pending += self._line * 64
+        size = len(buffer)
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        self.read_bytes += size
+        return size
+
+
+def test_lines_are_parsed_lazily_from_an_endless_stream() -> None:
+    stream = CountingStream()
+    items = parse_csv(io.BufferedReader(stream), received_at=RECEIVED_AT)
+    for _, item in zip(range(10), items, strict=False):
+        assert isinstance(item, SaleReported)
+    assert stream.read_bytes < 1_000_000
+
+
+def test_the_callers_stream_is_not_closed() -> None:
+    stream = io.BytesIO((HEADER + "D,T,R,S,1,1,USD,2026-04-01\n").encode())
+    items = parse_csv(stream, received_at=RECEIVED_AT)
+    del items
+    assert not stream.closed
+    list(parse_csv(stream := io.BytesIO(HEADER.encode()), received_at=RECEIVED_AT))
+    assert not stream.closed
+
+
+def test_naive_received_at_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        parse_csv(io.BytesIO(HEADER.encode()), received_at=datetime.fromisoformat("2026-04-06"))
