@@ -6,6 +6,7 @@ a test failure with a hint, never a silent skip.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import socket
@@ -21,6 +22,7 @@ from typing import Any
 
 import orjson
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 from streams.config import Settings
 
@@ -65,10 +67,14 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def settings(kafka_bootstrap: str, tmp_path: Path) -> Settings:
-    """Settings isolated per test: own topics, consumer group, port, data dir, event store."""
+def settings(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Settings]:
+    """Settings isolated per test: own topics, consumer group, port, data dir, event store.
+
+    The test's topics (raw, dead letters, table changelogs) are deleted afterwards, so the
+    broker does not pile up thousands of partitions over many runs.
+    """
     tag = f"t{uuid.uuid4().hex[:10]}"
-    return Settings(
+    yield Settings(
         kafka_bootstrap=kafka_bootstrap,
         topic_prefix=tag,
         app_id=tag,
@@ -78,6 +84,18 @@ def settings(kafka_bootstrap: str, tmp_path: Path) -> Settings:
         eventstore_url=f"sqlite:///{tmp_path / 'audit.db'}",
         claims_interval_seconds=1.0,
     )
+    asyncio.run(_delete_topics(kafka_bootstrap, tag))
+
+
+async def _delete_topics(bootstrap: str, prefix: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        mine = [name for name in await admin.list_topics() if name.startswith(prefix)]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
 
 
 def http_json(url: str, token: str | None = None) -> Any:
