@@ -54,7 +54,7 @@ from infra.reports.common import (
     validation_summary,
     whole_quantity,
 )
-from infra.reports.x12 import Segment, X12Error, dtm_datetime, tokenize
+from infra.reports.x12 import Segment, X12Error, dtm_datetime, transaction_sets
 from infra.reports.x12codes import BAD_UNIT, MISSING_ITEM, UNIT_CODE, lin_item, party_id
 from schemas.events import InventoryCounted
 
@@ -168,22 +168,9 @@ def parse_852_all(
     is used when the report names none and must match the one it names.
     """
     received = require_aware(received_at)
-    reports: list[ParsedActivity] = []
-    builder: _ActivityBuilder | None = None
-    for seg in tokenize(stream):
-        if seg.tag == "ST":
-            if seg.get(1) != "852":
-                raise X12Error(
-                    seg.index, 1, f"expected an 852 transaction set, found ST01 {seg.get(1)!r}"
-                )
-            builder = _ActivityBuilder(seg, received, distributor_id)
-        elif seg.tag == "SE":
-            assert builder is not None  # the tokenizer checks ST/SE nesting
-            reports.append(builder.finish())
-            builder = None
-        elif builder is not None:
-            builder.feed(seg)
-    return reports
+    return transaction_sets(
+        stream, "852", lambda st: _ActivityBuilder(st, received, distributor_id)
+    )
 
 
 def parse_852(

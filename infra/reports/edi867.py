@@ -74,7 +74,7 @@ from infra.reports.common import (
     validation_summary,
     whole_quantity,
 )
-from infra.reports.x12 import Segment, X12Error, dtm_datetime, tokenize
+from infra.reports.x12 import Segment, X12Error, dtm_datetime, transaction_sets
 from infra.reports.x12codes import BAD_UNIT, MISSING_ITEM, lin_item, party_id, unit_code
 from schemas.events import ReportSubmitted, SaleReported
 
@@ -213,22 +213,7 @@ def parse_867_all(
     whole interchange is structurally sound: `X12Error` otherwise.
     """
     received = require_aware(received_at)
-    reports: list[ParsedReport] = []
-    builder: _ReportBuilder | None = None
-    for seg in tokenize(stream):
-        if seg.tag == "ST":
-            if seg.get(1) != "867":
-                raise X12Error(
-                    seg.index, 1, f"expected an 867 transaction set, found ST01 {seg.get(1)!r}"
-                )
-            builder = _ReportBuilder(seg, received, distributor_id)
-        elif seg.tag == "SE":
-            assert builder is not None  # the tokenizer checks ST/SE nesting
-            reports.append(builder.finish())
-            builder = None
-        elif builder is not None:
-            builder.feed(seg)
-    return reports
+    return transaction_sets(stream, "867", lambda st: _ReportBuilder(st, received, distributor_id))
 
 
 def parse_867(

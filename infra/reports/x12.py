@@ -24,10 +24,10 @@ keeps every byte visible in error messages).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import IO, Final
+from typing import IO, Final, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from infra.reports.common import FieldProblem, at_offset, parse_ccyymmdd, parse_hhmm
@@ -45,6 +45,9 @@ _LINE_BREAKS: Final = b"\r\n"
 _LEADING_NOISE: Final = b" \t\r\n"
 _BOM: Final = b"\xef\xbb\xbf"
 _CONTROL_TAGS: Final = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+
+
+R_co = TypeVar("R_co", covariant=True)
 
 
 class X12Error(Exception):
@@ -136,6 +139,36 @@ def tokenize(
         envelope.check(segment)
         yield segment
     envelope.finish(index)
+
+
+class SetBuilder(Protocol[R_co]):
+    """Builds one transaction set's result from its segments (ST and SE excluded)."""
+
+    def feed(self, seg: Segment) -> None: ...
+
+    def finish(self) -> R_co: ...
+
+
+def transaction_sets(
+    stream: IO[bytes], code: str, start: Callable[[Segment], SetBuilder[R_co]]
+) -> list[R_co]:
+    """Every `code` transaction set of the interchange, each built by `start(ST)`."""
+    results: list[R_co] = []
+    builder: SetBuilder[R_co] | None = None
+    for seg in tokenize(stream):
+        if seg.tag == "ST":
+            if seg.get(1) != code:
+                raise X12Error(
+                    seg.index, 1, f"expected an {code} transaction set, found ST01 {seg.get(1)!r}"
+                )
+            builder = start(seg)
+        elif seg.tag == "SE":
+            assert builder is not None  # the tokenizer checks ST/SE nesting
+            results.append(builder.finish())
+            builder = None
+        elif builder is not None:
+            builder.feed(seg)
+    return results
 
 
 def segment_text(raw: bytes) -> str:
