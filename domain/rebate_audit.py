@@ -24,7 +24,7 @@ methods only assign, so replaying a statement from the store rebuilds it exactly
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, get_args
 from uuid import UUID
@@ -33,6 +33,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.identity import derived_id
 from domain.rebates import RebateInputs, RebateResult, adjustment
+from domain.timeutil import utc
 
 AdjustReason = Literal["late_sale", "late_return", "late_event"]
 StatementStatus = Literal["calculated", "approved", "paid"]
@@ -68,13 +69,7 @@ def reason_for(quantity: int) -> AdjustReason:
     return "late_event"
 
 
-def _utc(moment: datetime, name: str) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware, got naive {moment.isoformat()}")
-    return moment.astimezone(UTC)
-
-
-def _require_utc(moment: datetime, name: str) -> None:
+def _requireutc(moment: datetime, name: str) -> None:
     if moment.tzinfo is None or moment.utcoffset() != timedelta(0):
         raise ValueError(f"{name} must be a UTC time, got {moment.isoformat()}")
 
@@ -119,7 +114,7 @@ class RebateStatement(Aggregate):
             commitment_shortfall=result.commitment_shortfall,
             event_count=inputs.event_count,
             digest=inputs.digest,
-            calculated_at=_utc(calculated_at, "calculated_at"),
+            calculated_at=utc(calculated_at, "calculated_at"),
             calculated_by=calculated_by,
         )
 
@@ -142,7 +137,7 @@ class RebateStatement(Aggregate):
         calculated_at: datetime,
         calculated_by: str,
     ) -> None:
-        _require_utc(calculated_at, "calculated_at")
+        _requireutc(calculated_at, "calculated_at")
         _require_actor(calculated_by, "calculated_by")
         self.program_id = program_id
         self.distributor_id = distributor_id
@@ -224,7 +219,7 @@ class RebateStatement(Aggregate):
             event_count=inputs.event_count,
             digest=inputs.digest,
             commitment_shortfall=result.commitment_shortfall,
-            at=_utc(at, "at"),
+            at=utc(at, "at"),
         )
         return True
 
@@ -233,7 +228,7 @@ class RebateStatement(Aggregate):
         if self.status != "calculated":
             raise IllegalTransition(f"cannot approve rebate statement {self.key}: {self._state()}")
         _require_actor(by, "approved by")
-        self._approved(by=by, at=_utc(at, "at"), total=self.total)
+        self._approved(by=by, at=utc(at, "at"), total=self.total)
 
     def mark_paid(self, by: str, at: datetime, reference: str) -> None:
         """approved → paid, with the payment's reference (credit note, transfer, ...)."""
@@ -245,7 +240,7 @@ class RebateStatement(Aggregate):
         _require_actor(by, "paid by")
         if not reference.strip():
             raise ValueError("a payment needs its reference")
-        self._paid(by=by, at=_utc(at, "at"), reference=reference, total=self.total)
+        self._paid(by=by, at=utc(at, "at"), reference=reference, total=self.total)
 
     def _state(self) -> str:
         if self.status == "approved":

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final
@@ -53,6 +53,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.identity import derived_id
 from domain.roles import Role
+from domain.timeutil import utc
 
 
 class ViolationStatus(StrEnum):
@@ -264,7 +265,7 @@ class PricingViolation(Aggregate):
     ) -> None:
         """The finding is accepted (detected or disputed → acknowledged)."""
         self._check(Action.ACKNOWLEDGE, actor_id, role, actor_distributor_id, at, reason)
-        self._acknowledged(actor_id, str(role), actor_distributor_id, _utc(at), reason.strip())
+        self._acknowledged(actor_id, str(role), actor_distributor_id, utc(at), reason.strip())
 
     def dispute(
         self,
@@ -277,7 +278,7 @@ class PricingViolation(Aggregate):
     ) -> None:
         """The finding is contested (detected → disputed)."""
         self._check(Action.DISPUTE, actor_id, role, actor_distributor_id, at, reason)
-        self._disputed(actor_id, str(role), actor_distributor_id, _utc(at), reason.strip())
+        self._disputed(actor_id, str(role), actor_distributor_id, utc(at), reason.strip())
 
     def resolve(
         self,
@@ -306,7 +307,7 @@ class PricingViolation(Aggregate):
             actor_id,
             str(role),
             actor_distributor_id,
-            _utc(at),
+            utc(at),
             reason.strip(),
             str(outcome),
             amount,
@@ -327,7 +328,7 @@ class PricingViolation(Aggregate):
             raise ValueError("every step needs the id of the actor who took it")
         if not reason or not reason.strip():
             raise ValueError(f"{action} needs a non-empty reason")
-        moment = _utc(at)
+        moment = utc(at)
         last = self.last_step_at
         if last is not None and moment < last:
             raise ValueError(
@@ -411,9 +412,3 @@ def _action(action: str) -> Action:
     except ValueError:
         choices = ", ".join(str(a) for a in Action)
         raise ValueError(f"unknown violation action {action!r} (use {choices})") from None
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"naive datetime {moment.isoformat()}: times are tz-aware UTC")
-    return moment.astimezone(UTC)

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from domain.timeutil import utc
 from projections.positions import Position, advance
 from schemas.events import PriceChanged
 
@@ -306,9 +307,3 @@ def cost_drops(history: PriceHistory) -> list[CostDrop]:
         if drop is not None:
             drops.append(drop)
     return drops
-
-
-def utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"naive datetime {moment.isoformat()}: business times are tz-aware UTC")
-    return moment.astimezone(UTC)

@@ -42,6 +42,7 @@ from typing import Any, Literal, Protocol
 from uuid import UUID
 
 from domain.identity import derived_id
+from domain.timeutil import iso_z, utc
 from projections.inventory import DayDetail, InventoryState, day_of, movements_after
 from projections.prices import (
     CostDrop,
@@ -50,7 +51,6 @@ from projections.prices import (
     Severity,
     price_in_effect,
     price_protection_amount,
-    utc,
     violation_severity,
 )
 from schemas.events import SaleReported
@@ -364,11 +364,6 @@ def claim_rows(claims: Iterable[PriceProtectionClaim]) -> list[dict[str, Any]]:
     """Claim rows sorted by their key fields (distributor_id, sku, effective_from)."""
     ordered = sorted(claims, key=lambda c: (c.distributor_id, c.sku, utc(c.effective_from)))
     return [claim_row(claim) for claim in ordered]
-
-
-def iso_z(moment: datetime) -> str:
-    """ISO 8601 in UTC with a Z suffix (the snapshot's time format)."""
-    return utc(moment).isoformat().replace("+00:00", "Z")
 
 
 # --- flagged sales: what the pricing views list --------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.inventory import stock_value, weeks_of_supply
+from domain.timeutil import iso_z
 from projections.periods import sell_in_vs_through
 from projections.prices import cost_drops, price_in_effect
 from projections.pricing import (
@@ -33,7 +34,7 @@ Snapshot = dict[str, list[dict[str, Any]]]
 
 
 def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+    return None if moment is None else iso_z(moment)
 
 
 def money(amount: Decimal | None) -> str | None:

@@ -53,6 +53,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from domain.rebate_audit import IllegalTransition as RebateIllegalTransition
 from domain.roles import Role
+from domain.timeutil import iso_z
 from domain.violation import IllegalTransition, NotAllowed
 from infra.eventstore import AuditLog
 from projections.periods import (
@@ -334,7 +335,7 @@ def make_web_app(context: ApiContext) -> web.Application:
                 "program_id": program_id,
                 "period": period,
                 "closed_by": principal.actor,
-                "closed_at": event.closed_at.isoformat().replace("+00:00", "Z"),
+                "closed_at": iso_z(event.closed_at),
             },
             202,
         )
@@ -456,7 +457,7 @@ def statement_document(found: Any) -> dict[str, Any]:
         return None if value is None else str(value)
 
     def when(moment: datetime | None) -> str | None:
-        return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+        return None if moment is None else iso_z(moment)
 
     return {
         "program_id": found.program_id,
@@ -496,7 +497,7 @@ def violation_document(found: Any) -> dict[str, Any]:
         "transaction_id": found.transaction_id,
         "reseller_id": found.reseller_id,
         "sku": found.sku,
-        "sold_at": found.sold_at.isoformat().replace("+00:00", "Z"),
+        "sold_at": iso_z(found.sold_at),
         "unit_price": str(found.unit_price),
         "floor_price": str(found.floor_price),
         "severity": str(found.severity),
@@ -509,7 +510,7 @@ def violation_document(found: Any) -> dict[str, Any]:
                 "to": str(step.to_status),
                 "actor": step.actor_id,
                 "role": str(step.role),
-                "at": step.at.isoformat().replace("+00:00", "Z"),
+                "at": iso_z(step.at),
                 "reason": step.reason,
                 "resolution": None if step.resolution is None else str(step.resolution),
             }

@@ -62,13 +62,6 @@ class FieldProblem(Exception):
         self.element = element
 
 
-def require_aware(received_at: datetime) -> datetime:
-    """`received_at` in UTC; a naive datetime is a programming error."""
-    if received_at.tzinfo is None or received_at.utcoffset() is None:
-        raise ValueError("received_at must be timezone-aware")
-    return received_at.astimezone(UTC)
-
-
 def parse_x12_decimal(text: str, what: str, reason: str) -> Decimal:
     """An X12 `R` (decimal) value: optional minus, digits, optional point; nothing else."""
     value = text.strip()
@@ -206,7 +199,6 @@ __all__ = [
     "parse_ccyymmdd",
     "parse_hhmm",
     "parse_x12_decimal",
-    "require_aware",
     "start_of_day",
     "validation_summary",
     "whole_quantity",

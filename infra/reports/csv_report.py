@@ -27,11 +27,11 @@ from typing import IO, TYPE_CHECKING, Final, TypeVar
 
 from pydantic import ValidationError
 
+from domain.timeutil import utc
 from infra.reports.common import (
     MAX_QUANTITY,
     MONEY_PLACES,
     event_uuid,
-    require_aware,
     validation_summary,
 )
 from schemas.events import SaleReported
@@ -137,7 +137,7 @@ def parse_csv(
     `report_id`, when given, is used for lines whose report_id is empty.
     Raises `CsvHeaderError` (bad header) now, and `CsvFormatError` while iterating.
     """
-    received = require_aware(received_at)
+    received = utc(received_at, "received_at")
     source = _Source(stream, max_line_chars)
     columns = source.header()
     return source.rows(columns, received, distributor_id, report_id)

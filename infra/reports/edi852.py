@@ -43,6 +43,7 @@ from typing import IO, Final, TypeVar
 
 from pydantic import ValidationError
 
+from domain.timeutil import utc
 from infra.reports.common import (
     FieldProblem,
     LineError,
@@ -50,7 +51,6 @@ from infra.reports.common import (
     event_uuid,
     parse_ccyymmdd,
     parse_x12_decimal,
-    require_aware,
     validation_summary,
     whole_quantity,
 )
@@ -167,7 +167,7 @@ def parse_852_all(
     `received_at` (timezone-aware) becomes `recorded_at`; `distributor_id`, when given,
     is used when the report names none and must match the one it names.
     """
-    received = require_aware(received_at)
+    received = utc(received_at, "received_at")
     return transaction_sets(
         stream, "852", lambda st: _ActivityBuilder(st, received, distributor_id)
     )

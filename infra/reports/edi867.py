@@ -61,6 +61,7 @@ from typing import IO, Final, Literal, TypeAlias
 
 from pydantic import ValidationError
 
+from domain.timeutil import utc
 from infra.reports.common import (
     DEFAULT_CURRENCY,
     FieldProblem,
@@ -70,7 +71,6 @@ from infra.reports.common import (
     event_uuid,
     parse_ccyymmdd,
     parse_x12_decimal,
-    require_aware,
     validation_summary,
     whole_quantity,
 )
@@ -212,7 +212,7 @@ def parse_867_all(
     has no N1*DS and must match it when it has one. Nothing is returned unless the
     whole interchange is structurally sound: `X12Error` otherwise.
     """
-    received = require_aware(received_at)
+    received = utc(received_at, "received_at")
     return transaction_sets(stream, "867", lambda st: _ReportBuilder(st, received, distributor_id))
 
 
