@@ -133,6 +133,23 @@ class AuditLog(Application[UUID]):
         statement_id = RebateStatement.create_id(program_id, distributor_id, period)
         return self._get(RebateStatement, statement_id)
 
+    def statement_step(
+        self, key: tuple[str, str, str], action: str, by: str, at: datetime, reference: str = ""
+    ) -> RebateStatement:
+        """Approve or pay a rebate statement, and save it.
+
+        Raises IllegalTransition (409), ValueError or AggregateNotFoundError (404).
+        """
+        statement = self.rebate_statement(*key)
+        if action == "approve":
+            statement.approve(by, at)
+        elif action == "pay":
+            statement.mark_paid(by, at, reference)
+        else:
+            raise ValueError(f"unknown statement action {action!r} (use approve or pay)")
+        self.save(statement)
+        return statement
+
     def reconciliation(
         self, distributor_id: str, sku: str, counted_at: datetime
     ) -> InventoryReconciliation:

@@ -307,13 +307,14 @@ def cmd_rebates(args: argparse.Namespace) -> int:
         return 0
     audit = open_audit_log(settings.eventstore_url)
     try:
-        statement = audit.rebate_statement(args.program_id, args.distributor_id, args.period)
-        if args.approve:
-            statement.approve(args.actor, datetime.now(UTC))
-            audit.save(statement)
-        elif args.pay:
-            statement.mark_paid(args.actor, datetime.now(UTC), args.pay)
-            audit.save(statement)
+        key = (args.program_id, args.distributor_id, args.period)
+        if args.approve or args.pay:
+            action = "approve" if args.approve else "pay"
+            statement = audit.statement_step(
+                key, action, args.actor, datetime.now(UTC), args.pay or ""
+            )
+        else:
+            statement = audit.rebate_statement(*key)
     except AggregateNotFoundError:
         raise UserError(
             "no such statement: is the period closed, and the worker running?"

@@ -351,20 +351,12 @@ def make_web_app(context: ApiContext) -> web.Application:
         principal = _admin(request)
         key = _statement_key(request)
         body = await _json_body(request)
-
-        def step() -> Any:
-            found = audit.rebate_statement(*key)
-            if request.match_info["action"] == "approve":
-                found.approve(principal.actor, datetime.now(UTC))
-            else:
-                found.mark_paid(
-                    principal.actor, datetime.now(UTC), _required_text(body, "reference")
-                )
-            audit.save(found)
-            return found
-
+        action = request.match_info["action"]
+        reference = _required_text(body, "reference") if action == "pay" else ""
         try:
-            updated = await blocking(step)
+            updated = await blocking(
+                audit.statement_step, key, action, principal.actor, datetime.now(UTC), reference
+            )
         except RebateIllegalTransition as exc:
             return json_error(409, "conflict", str(exc))
         return json_response(statement_document(updated))
