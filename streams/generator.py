@@ -10,13 +10,13 @@ import bisect
 import itertools
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from random import Random
 
 import orjson
 
+from projections.prices import PriceEntry, PriceHistory, apply_price, price_in_effect
 from schemas.events import (
     Envelope,
     InventoryCounted,
@@ -64,33 +64,6 @@ def _upc(rng: Random) -> str:
     even = sum(digits[1::2])
     check = (10 - (odd * 3 + even) % 10) % 10
     return "".join(map(str, digits)) + str(check)
-
-
-@dataclass(frozen=True, slots=True)
-class _Price:
-    effective_from: datetime
-    distributor_cost: Decimal
-    floor_price: Decimal
-
-
-class _PriceBook:
-    """Most specific floor in effect: distributor-specific, then the general list."""
-
-    def __init__(self) -> None:
-        self._lists: dict[tuple[str, str | None], list[_Price]] = {}
-
-    def add(self, sku: str, distributor: str | None, price: _Price) -> None:
-        entries = self._lists.setdefault((sku, distributor), [])
-        entries.append(price)
-        entries.sort(key=lambda p: p.effective_from)
-
-    def in_effect(self, sku: str, distributor: str, at: datetime) -> _Price:
-        for scope in ((sku, distributor), (sku, None)):
-            entries = self._lists.get(scope, [])
-            found = [p for p in entries if p.effective_from <= at]
-            if found:
-                return found[-1]
-        raise KeyError(f"no price for {sku} at {at}")
 
 
 def generate_channel(
@@ -187,44 +160,53 @@ def generate_channel(
 
     # Price lists: a general list for every SKU, a few cost drops mid-period and one
     # special price authorization for one distributor.
-    book = _PriceBook()
+    # The generator prices its own lines from the same price history the projections use.
+    histories: dict[str, PriceHistory] = {}
     list_at = begin - timedelta(days=14)
 
-    def price_event(sku: str, price: _Price, distributor: str | None = None) -> PriceChanged:
-        book.add(sku, distributor, price)
-        return PriceChanged(
+    def price_event(
+        sku: str, at: datetime, cost: Decimal, floor: Decimal, distributor: str | None = None
+    ) -> PriceChanged:
+        event = PriceChanged(
             event_id=_uuid(rng),
-            occurred_at=price.effective_from,
-            recorded_at=price.effective_from,
+            occurred_at=at,
+            recorded_at=at,
             source="erp",
             sku=sku,
-            distributor_cost=price.distributor_cost,
-            floor_price=price.floor_price,
+            distributor_cost=cost,
+            floor_price=floor,
             currency=CURRENCY,
-            effective_from=price.effective_from,
+            effective_from=at,
             distributor_id=distributor,
         )
+        histories[sku] = apply_price(histories.get(sku) or PriceHistory(sku), event, None, None)[0]
+        return event
+
+    def in_effect(sku: str, distributor: str, at: datetime) -> PriceEntry:
+        entry = price_in_effect(histories[sku], at, distributor, None)
+        if entry is None:
+            raise KeyError(f"no price for {sku} at {at}")
+        return entry
 
     for sku in sku_ids:
         cost = money(rng.uniform(4.0, 400.0))
         floor = money(cost * Decimal(str(round(rng.uniform(1.08, 1.35), 3))))
-        events.append(price_event(sku, _Price(list_at, cost, floor)))
+        events.append(price_event(sku, list_at, cost, floor))
     if weeks >= 4:
         drop_at = begin + timedelta(weeks=weeks // 2)
         for sku in rng.sample(sku_ids, k=min(2, len(sku_ids))):
-            old = book.in_effect(sku, dist_ids[0], drop_at)
+            old = in_effect(sku, dist_ids[0], drop_at)
             cost = money(old.distributor_cost * Decimal("0.9"))
             floor = money(old.floor_price * Decimal("0.92"))
-            events.append(price_event(sku, _Price(drop_at, cost, floor)))
+            events.append(price_event(sku, drop_at, cost, floor))
     if distributors >= 2:
         spa_sku = rng.choice(sku_ids)
-        general = book.in_effect(spa_sku, dist_ids[1], begin)
-        spa = _Price(
-            begin + timedelta(days=3),
-            money(general.distributor_cost * Decimal("0.95")),
-            money(general.floor_price * Decimal("0.9")),
+        general = in_effect(spa_sku, dist_ids[1], begin)
+        spa_cost = money(general.distributor_cost * Decimal("0.95"))
+        spa_floor = money(general.floor_price * Decimal("0.9"))
+        events.append(
+            price_event(spa_sku, begin + timedelta(days=3), spa_cost, spa_floor, dist_ids[1])
         )
-        events.append(price_event(spa_sku, spa, dist_ids[1]))
 
     # Resellers, with a skewed share of each distributor's business.
     resellers: dict[str, list[str]] = {}
@@ -281,7 +263,7 @@ def generate_channel(
                 pack = case_size.get(sku, 1)
                 quantity = -(-quantity // pack) * pack
                 shipped_at = _at(monday, 13 * 3600 + rng.randint(0, 4 * 3600))
-                cost = book.in_effect(sku, d, shipped_at).distributor_cost
+                cost = in_effect(sku, d, shipped_at).distributor_cost
                 events.append(
                     ShipmentRecorded(
                         event_id=_uuid(rng),
@@ -310,7 +292,7 @@ def generate_channel(
                     sku = rng.choices(sku_ids, cum_weights=sku_weights)[0]
                     reseller = rng.choices(resellers[d], cum_weights=reseller_weights)[0]
                     sold_at = _at(day, 13 * 3600 + rng.randint(0, 9 * 3600))
-                    floor = book.in_effect(sku, d, sold_at).floor_price
+                    floor = in_effect(sku, d, sold_at).floor_price
                     if rng.random() < 0.02:
                         quantity = -rng.randint(1, 3)
                     else:
@@ -382,7 +364,7 @@ def generate_channel(
                     sku=sku,
                     quantity=-quantity,
                     unit="EA",
-                    unit_price=book.in_effect(sku, d, returned_at).distributor_cost,
+                    unit_price=in_effect(sku, d, returned_at).distributor_cost,
                     currency=CURRENCY,
                     shipped_at=returned_at,
                 )

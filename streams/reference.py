@@ -66,7 +66,10 @@ class ReferenceReplica:
                     for record in records:
                         key = record.key.decode("utf-8", "replace") if record.key else None
                         position = Position(f"{tp.topic}:{tp.partition}", record.offset)
-                        apply_raw(self.stores, record.value, key, position)
+                        try:
+                            apply_raw(self.stores, record.value, key, position)
+                        except Exception:  # the owning agent dead-letters it as processing_error
+                            log.exception("reference input failed at %s", position)
                     if tp in pending and records and records[-1].offset + 1 >= end[tp]:
                         pending.discard(tp)
                 if pending == set() and not self.ready.is_set():

@@ -5,7 +5,6 @@ Bounded: 100,000 sales plus resends, 5 kills at random points, each test a few m
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import random
 import time
@@ -109,8 +108,3 @@ def test_survivor_takes_over_a_killed_worker_and_snapshot_equals_replay(settings
         30,
         "the survivor's snapshot to equal the replay",
     )
-
-
-def test_settings_are_plain_dataclasses(settings):
-    # the fixtures above rely on replacing fields per worker
-    assert dataclasses.replace(settings, web_port=1).web_port == 1
