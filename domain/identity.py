@@ -18,7 +18,14 @@ from schemas.events import Envelope, InventoryCounted, SaleReported, ShipmentRec
 #: Fixed namespace so ids derived from business keys are stable across machines and releases.
 CHANNELFLOW_NAMESPACE: Final = uuid.UUID("6f1c7a52-3b1e-5d8e-9a43-2f0c9c1d7e10")
 
-_ENVELOPE_ONLY: Final = {"event_id", "recorded_at", "source", "schema_version", "occurred_at"}
+_ENVELOPE_ONLY: Final = {
+    "event_id",
+    "recorded_at",
+    "source",
+    "source_ref",
+    "schema_version",
+    "occurred_at",
+}
 
 
 def _canonical(value: object) -> str:

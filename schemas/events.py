@@ -29,6 +29,8 @@ class Envelope(BaseModel):
     occurred_at: UtcDatetime
     recorded_at: UtcDatetime | None = None
     source: Source
+    #: where the gateway read it: "weekly.csv:42", "867 R-17 segment 31" (not part of the content)
+    source_ref: Annotated[str, Field(max_length=256)] | None = None
 
     @property
     def business_time(self) -> datetime:
@@ -208,6 +210,21 @@ class ReportSubmitted(Envelope):
         return self.submitted_at
 
 
+class LineRejected(Envelope):
+    """A line the ingest gateway could not turn into an event, kept with its original bytes.
+
+    It travels on a raw topic (keyed by distributor) so that rejections count in data
+    quality live and in a replay alike; the worker dead-letters it with the original bytes.
+    """
+
+    event_type: Literal["LineRejected"] = "LineRejected"
+    distributor_id: Id
+    reason: Id
+    detail: Annotated[str, Field(min_length=1, max_length=4096)]
+    original_b64: str
+    report_id: Id | None = None
+
+
 Event = Annotated[
     ShipmentRecorded
     | SaleReported
@@ -217,7 +234,8 @@ Event = Annotated[
     | RebatePeriodClosed
     | ResellerOnboarded
     | ProductDefined
-    | ReportSubmitted,
+    | ReportSubmitted
+    | LineRejected,
     Field(discriminator="event_type"),
 ]
 
@@ -231,6 +249,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     ResellerOnboarded,
     ProductDefined,
     ReportSubmitted,
+    LineRejected,
 )
 
 __all__ = [
@@ -239,6 +258,7 @@ __all__ = [
     "Envelope",
     "Event",
     "InventoryCounted",
+    "LineRejected",
     "PriceChanged",
     "ProductDefined",
     "RebatePeriodClosed",

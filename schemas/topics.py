@@ -7,13 +7,14 @@ from typing import Final
 #: logical topic -> event types it carries
 RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "shipments": ("ShipmentRecorded",),
-    "sales": ("SaleReported",),
+    # a report's header travels with its lines, so a replacement is seen before its new lines
+    "sales": ("SaleReported", "ReportSubmitted"),
     "inventory": ("InventoryCounted",),
     "prices": ("PriceChanged",),
     "programs": ("RebateProgramDefined", "RebatePeriodClosed"),
     "resellers": ("ResellerOnboarded",),
     "products": ("ProductDefined",),
-    "reports": ("ReportSubmitted",),
+    "rejections": ("LineRejected",),
 }
 DEAD_LETTER_TOPIC: Final = "deadletters"
 
@@ -24,6 +25,7 @@ KEY_FIELD: Final[dict[str, str]] = {
     "InventoryCounted": "distributor_id",
     "ResellerOnboarded": "distributor_id",
     "ReportSubmitted": "distributor_id",
+    "LineRejected": "distributor_id",
     "PriceChanged": "sku",
     "ProductDefined": "sku",
     "RebateProgramDefined": "program_id",

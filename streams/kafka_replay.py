@@ -13,12 +13,12 @@ from collections.abc import AsyncIterator, Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from schemas.topics import topic_name
+from schemas.topics import RAW_TOPICS, topic_name
 from streams.config import Settings
 from streams.processing import Input
 
 REFERENCE_PHASE = ("products", "prices", "programs")
-MOVEMENT_PHASE = ("shipments", "sales", "inventory", "resellers", "reports")
+MOVEMENT_PHASE = tuple(topic for topic in RAW_TOPICS if topic not in REFERENCE_PHASE)
 
 
 async def raw_history(settings: Settings, distributor: str | None = None) -> AsyncIterator[Input]:

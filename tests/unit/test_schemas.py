@@ -132,6 +132,16 @@ SAMPLES: dict[str, dict[str, Any]] = {
         submitted_at="2026-07-14T09:00:00Z",
         replaces_report_id="D01-2026W28-a",
     ),
+    "LineRejected": envelope(
+        "LineRejected",
+        source="csv",
+        source_ref="weekly.csv:42",
+        distributor_id="D01",
+        reason="schema_violation",
+        detail="quantity: not an integer ('twelve')",
+        original_b64="RDAxLFQtOTksUjAxLFNLVS0xLHR3ZWx2ZQ==",
+        report_id="D01-2026W28",
+    ),
 }
 
 
