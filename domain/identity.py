@@ -45,12 +45,17 @@ def content_fingerprint(event: Envelope) -> str:
 def idempotency_key(event: Envelope) -> str | None:
     """The business key under which a resend is a duplicate, or None if the type has none."""
     if isinstance(event, SaleReported):
-        return f"sale|{event.distributor_id}|{event.transaction_id}"
+        return sale_key(event.distributor_id, event.transaction_id)
     if isinstance(event, ShipmentRecorded):
         return f"shipment|{event.distributor_id}|{event.shipment_id}|{event.sku}"
     if isinstance(event, InventoryCounted):
         return f"count|{event.distributor_id}|{event.sku}|{event.counted_at.isoformat()}"
     return None
+
+
+def sale_key(distributor_id: str, transaction_id: str) -> str:
+    """The idempotency key of a sale line."""
+    return f"sale|{distributor_id}|{transaction_id}"
 
 
 def derived_id(kind: str, *parts: str) -> uuid.UUID:

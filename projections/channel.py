@@ -6,23 +6,24 @@ stores and the same audit facts, in a Faust worker, the embedded runner or a rep
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from domain.identity import content_fingerprint, idempotency_key
 from domain.rebates import period_kind, terms_of, validate_program
 from projections.catalog import alias, define_product, normalize
-from projections.dedup import Verdict, classify, entry_for
+from projections.dedup import Verdict, classify, remember
 from projections.inventory import (
-    DayDetail,
     InventoryState,
     Move,
     Reconciliation,
     apply_count,
-    apply_movement,
     day_of,
-    record_intraday,
+    inventory_key,
 )
+from projections.movements import record_moves
 from projections.positions import Position
 from projections.prices import PriceHistory, apply_price
 from projections.pricing import (
@@ -44,15 +45,20 @@ from projections.rebate_accruals import (
     ClosedPeriod,
     closed_key,
 )
+from projections.replacement import replaced_by, submit_report
+from projections.resellers import ResellerState, ResoldLine, onboard, record_lines, reseller_key
 from projections.stores import ChannelStores
 from schemas.codec import InvalidEvent, decode_event
 from schemas.events import (
     Envelope,
     InventoryCounted,
+    LineRejected,
     PriceChanged,
     ProductDefined,
     RebatePeriodClosed,
     RebateProgramDefined,
+    ReportSubmitted,
+    ResellerOnboarded,
     SaleReported,
     ShipmentRecorded,
 )
@@ -60,6 +66,8 @@ from schemas.topics import KEY_FIELD
 
 CONFLICTING_DUPLICATE = "conflicting_duplicate"
 WRONG_KEY = "wrong_message_key"
+#: a line of a report that a replacement report has replaced since
+REPLACED_REPORT = "replaced_report"
 
 #: Facts the projection gives rise to, recorded idempotently in the audit event store.
 AuditFact = Reconciliation | ViolationDetected | PriceProtectionClaim
@@ -74,10 +82,8 @@ class Outcome:
     facts: tuple[AuditFact, ...] = field(default=())
     detail: str | None = None
     event: Envelope | None = None
-
-
-def inventory_key(distributor_id: str, sku: str) -> str:
-    return f"{distributor_id}|{sku}"
+    #: what to dead-letter instead of the input: the line a `LineRejected` carries
+    original: bytes | None = None
 
 
 def distributor_of(event: Envelope) -> str | None:
@@ -135,6 +141,15 @@ def apply_event(stores: ChannelStores, event: Envelope, position: Position | Non
         return Outcome(Verdict.ACCEPTED)
     if isinstance(event, RebatePeriodClosed):
         return _close_period(stores, event, position)
+    if isinstance(event, LineRejected):
+        return _line_rejected(stores, event, position)
+    if isinstance(event, ReportSubmitted):
+        return _report_submitted(stores, event, position)
+    if isinstance(event, ResellerOnboarded):
+        key = reseller_key(event.distributor_id, event.reseller_id)
+        state = stores.resellers.get(key) or ResellerState(event.distributor_id, event.reseller_id)
+        stores.resellers.put(key, onboard(state, event.name, event.onboarded_at, position))
+        return Outcome(Verdict.ACCEPTED)
     if not isinstance(event, SaleReported | ShipmentRecorded | InventoryCounted):
         return Outcome(Verdict.ACCEPTED)  # recorded on its raw topic; no projection reads it yet
     normalized = normalize(stores.products, stores.aliases, event)
@@ -143,6 +158,8 @@ def apply_event(stores: ChannelStores, event: Envelope, position: Position | Non
         reject_input(stores, reason, event.distributor_id, position)
         return Outcome(None, reason, detail=detail)
     verdict = _dedup(stores, normalized, position)
+    if verdict is None:
+        return _stale_line(stores, normalized, position)
     quality = stores.quality.get(event.distributor_id) or QualityState(event.distributor_id)
     stores.quality.put(event.distributor_id, record_verdict(quality, verdict, position))
     if verdict is Verdict.CONFLICT:
@@ -195,7 +212,66 @@ def reject_input(
     return Outcome(None, reason)
 
 
-def _dedup(stores: ChannelStores, event: Envelope, position: Position | None) -> Verdict:
+def _line_rejected(
+    stores: ChannelStores, event: LineRejected, position: Position | None
+) -> Outcome:
+    """Count a line the gateway rejected and dead-letter the line itself, once per event."""
+    if not _first_rejection(stores, event, position):
+        return Outcome(Verdict.REDELIVERY)
+    reject_input(stores, event.reason, event.distributor_id, position)
+    detail = event.detail if event.source_ref is None else f"{event.source_ref}: {event.detail}"
+    try:
+        original = base64.b64decode(event.original_b64, validate=True)
+    except binascii.Error:
+        original = None  # not base64 after all: the LineRejected itself is what we have
+        detail += " (original_b64 is not valid base64: the rejection event is kept instead)"
+    return Outcome(None, event.reason, detail=detail, original=original)
+
+
+def _stale_line(stores: ChannelStores, line: Envelope, position: Position | None) -> Outcome:
+    """Reject a line of a report that a replacement has replaced since (once per event)."""
+    assert isinstance(line, SaleReported) and line.report_id is not None  # as _dedup says
+    if not _first_rejection(stores, line, position):
+        return Outcome(Verdict.REDELIVERY)
+    reject_input(stores, REPLACED_REPORT, line.distributor_id, position)
+    successor = replaced_by(stores, line.distributor_id, line.report_id)
+    detail = (
+        f"report_id: report {line.report_id!r} was replaced by report {successor!r}; "
+        "a line belongs in the report that replaced it"
+    )
+    return Outcome(None, REPLACED_REPORT, detail=detail)
+
+
+def _first_rejection(
+    stores: ChannelStores, event: SaleReported | LineRejected, position: Position | None
+) -> bool:
+    """Whether this is the first arrival of a rejected event (or its redelivery from the
+    very position, after a crash); rejections are keyed by event_id so none counts twice."""
+    key = f"rejection|{event.distributor_id}|{event.event_id}"
+    event_id = str(event.event_id)
+    seen = stores.seen.get(key)
+    verdict = classify(seen, event_id, "", position)
+    remember(stores.seen, key, seen, verdict, event_id, "", position)
+    return verdict is not Verdict.REDELIVERY
+
+
+def _report_submitted(
+    stores: ChannelStores, event: ReportSubmitted, position: Position | None
+) -> Outcome:
+    verdict = submit_report(stores, event, position)
+    if verdict is not Verdict.CONFLICT:
+        return Outcome(verdict)
+    _count_dead_letter(stores, event.distributor_id, CONFLICTING_DUPLICATE, position)
+    detail = (
+        f"report_id: {event.report_id!r} was already submitted with another period, "
+        "line count or replaced report"
+    )
+    return Outcome(verdict, CONFLICTING_DUPLICATE, detail=detail)
+
+
+def _dedup(stores: ChannelStores, event: Envelope, position: Position | None) -> Verdict | None:
+    """The line's verdict, its key recorded; None: a line of a replaced report that was
+    not accepted before the replacement (not recorded here, rejected by the caller)."""
     key = idempotency_key(event)
     if key is None:
         return Verdict.ACCEPTED
@@ -203,12 +279,15 @@ def _dedup(stores: ChannelStores, event: Envelope, position: Position | None) ->
     event_id = str(event.event_id)
     seen = stores.seen.get(key)
     verdict = classify(seen, event_id, fingerprint, position)
-    if seen is None:
-        stores.seen.put(key, entry_for(event_id, fingerprint, position))
-    elif verdict in (Verdict.DUPLICATE, Verdict.CONFLICT) and not any(
-        resend.event_id == event_id for resend in seen.resends
+    if (
+        isinstance(event, SaleReported)
+        and event.report_id is not None
+        and (seen is None or not seen.knows(event_id))
+        and replaced_by(stores, event.distributor_id, event.report_id)
     ):
-        stores.seen.put(key, seen.with_resend(event_id, verdict, position))
+        return None
+    report_id = event.report_id if isinstance(event, SaleReported) else None
+    remember(stores.seen, key, seen, verdict, event_id, fingerprint, position, report_id)
     return verdict
 
 
@@ -219,6 +298,7 @@ def _project(
         _move(stores, event, event.quantity, 0, position)
     elif isinstance(event, SaleReported):
         _move(stores, event, 0, event.quantity, position)
+        _resold(stores, event, position)
         judgement, violation = detect_violation(stores.prices.get(event.sku), event)
         flagged = flag_sale(event, judgement)
         if flagged is not None:
@@ -234,6 +314,13 @@ def _project(
     return ()
 
 
+def _resold(stores: ChannelStores, sale: SaleReported, position: Position | None) -> None:
+    key = reseller_key(sale.distributor_id, sale.reseller_id)
+    state = stores.resellers.get(key) or ResellerState(sale.distributor_id, sale.reseller_id)
+    line = ResoldLine(sale.sold_at, sale.quantity, sale.unit_price, sale.currency)
+    stores.resellers.put(key, record_lines(state, (line,), position))
+
+
 def _move(
     stores: ChannelStores,
     event: ShipmentRecorded | SaleReported,
@@ -242,13 +329,12 @@ def _move(
     position: Position | None,
 ) -> None:
     at = event.business_time
-    distributor, sku = event.distributor_id, event.sku
-    key = inventory_key(distributor, sku)
-    state = stores.inventory.get(key) or InventoryState(distributor, sku)
-    stores.inventory.put(key, apply_movement(state, at, sell_in, sell_through, position))
-    day_key = f"{key}|{day_of(at)}"
-    detail = stores.inventory_days.get(day_key) or DayDetail(distributor, sku, day_of(at))
     recorded = event.recorded_at or at
+    reported = (
+        (event.report_id, event.transaction_id, event.reseller_id)
+        if isinstance(event, SaleReported) and event.report_id is not None
+        else (None, None, None)
+    )
     move = Move(
         at.isoformat(),
         sell_in,
@@ -257,8 +343,9 @@ def _move(
         event.currency,
         str(event.event_id),
         recorded.isoformat(),
+        *reported,
     )
-    stores.inventory_days.put(day_key, record_intraday(detail, move, position))
+    record_moves(stores, event.distributor_id, event.sku, ((at, move),), position)
 
 
 def _count_dead_letter(

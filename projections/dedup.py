@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from projections.keyvalue import KeyValue
 from projections.positions import Position
 
 
@@ -28,32 +29,81 @@ class Resend:
 
 @dataclass(frozen=True, slots=True)
 class SeenEntry:
-    """What was first accepted under an idempotency key, from where, and what came after."""
+    """What was first accepted under an idempotency key, from where, and what came after.
+
+    `report_id` is the report the accepted line came in. When a replacement report
+    reverses that line its key is `released`: the next line under the key is judged new,
+    and its entry keeps this one's event ids in `previous`, so that neither the replaced
+    line nor its resends count as anything when Kafka delivers them again.
+    """
 
     event_id: str
     fingerprint: str
     source: str | None = None
     offset: int | None = None
     resends: tuple[Resend, ...] = ()
+    report_id: str | None = None
+    released: bool = False
+    #: earlier occupants of a released key: the accepted line and its resends
+    previous: tuple[Resend, ...] = ()
 
     def to_json(self) -> list[object]:
-        resends = [[r.event_id, r.verdict.value, r.source, r.offset] for r in self.resends]
-        return [self.event_id, self.fingerprint, self.source, self.offset, resends]
+        """[event_id, fingerprint, source, offset, resends] as stored before replacements
+        existed; report_id, released and previous follow only when set."""
+        data: list[object] = [
+            self.event_id,
+            self.fingerprint,
+            self.source,
+            self.offset,
+            _resends_json(self.resends),
+        ]
+        extra = [self.report_id, self.released or None, _resends_json(self.previous) or None]
+        while extra and extra[-1] is None:
+            extra.pop()
+        return data + extra
 
     @classmethod
     def from_json(cls, data: list[Any]) -> SeenEntry:
-        event_id, fingerprint, source, offset, resends = data
+        event_id, fingerprint, source, offset, resends, *extra = data
+        extra += [None] * (3 - len(extra))
+        report_id, released, previous = extra
         return cls(
             event_id,
             fingerprint,
             source,
             offset,
-            tuple(Resend(r[0], Verdict(r[1]), r[2], r[3]) for r in resends),
+            _resends_of(resends),
+            report_id,
+            bool(released),
+            _resends_of(previous or ()),
         )
 
     def with_resend(self, event_id: str, verdict: Verdict, position: Position | None) -> SeenEntry:
         source, offset = (position.source, position.offset) if position else (None, None)
         return replace(self, resends=(*self.resends, Resend(event_id, verdict, source, offset)))
+
+    def knows(self, event_id: str) -> bool:
+        """Whether `event_id` was judged under this key already (now or before a release)."""
+        return self.event_id == event_id or any(
+            r.event_id == event_id for r in (*self.resends, *self.previous)
+        )
+
+    def release(self, event_id: str) -> SeenEntry:
+        """The entry with its key freed, if `event_id` is the line that holds it."""
+        return replace(self, released=True) if self.event_id == event_id else self
+
+    def succeeded_by(self, successor: SeenEntry) -> SeenEntry:
+        """The successor's entry, remembering this released one and everything before it."""
+        accepted = Resend(self.event_id, Verdict.ACCEPTED, self.source, self.offset)
+        return replace(successor, previous=(*self.previous, accepted, *self.resends))
+
+
+def _resends_json(resends: tuple[Resend, ...]) -> list[list[object]]:
+    return [[r.event_id, r.verdict.value, r.source, r.offset] for r in resends]
+
+
+def _resends_of(data: Any) -> tuple[Resend, ...]:
+    return tuple(Resend(r[0], Verdict(r[1]), r[2], r[3]) for r in data)
 
 
 def _at(source: str | None, offset: int | None, position: Position | None) -> bool:
@@ -69,12 +119,13 @@ def classify(
     recording the key but maybe before every state applied it: it gets its original
     verdict again, and each state's own position check decides whether to apply it.
     Any other arrival of an event_id already seen is a redelivery: never counted.
+    A key released by a replacement report takes any other event as new.
     """
     if seen is None:
         return Verdict.ACCEPTED
     if _at(seen.source, seen.offset, position):
         return Verdict.ACCEPTED
-    for resend in seen.resends:
+    for resend in (*seen.resends, *seen.previous):
         if resend.event_id == event_id:
             return (
                 resend.verdict
@@ -83,12 +134,39 @@ def classify(
             )
     if seen.event_id == event_id:
         return Verdict.REDELIVERY
+    if seen.released:
+        return Verdict.ACCEPTED
     if seen.fingerprint == fingerprint:
         return Verdict.DUPLICATE
     return Verdict.CONFLICT
 
 
-def entry_for(event_id: str, fingerprint: str, position: Position | None) -> SeenEntry:
+def remember(
+    store: KeyValue[SeenEntry],
+    key: str,
+    seen: SeenEntry | None,
+    verdict: Verdict,
+    event_id: str,
+    fingerprint: str,
+    position: Position | None,
+    report_id: str | None = None,
+) -> None:
+    """Record what `classify` judged under `key`: a new occupant of the key (a first
+    arrival, or the successor of a released line), or a resend the key did not know."""
+    if verdict is Verdict.ACCEPTED and (seen is None or not seen.knows(event_id)):
+        entry = entry_for(event_id, fingerprint, position, report_id)
+        store.put(key, entry if seen is None else seen.succeeded_by(entry))
+    elif (
+        seen is not None
+        and verdict in (Verdict.DUPLICATE, Verdict.CONFLICT)
+        and not any(resend.event_id == event_id for resend in seen.resends)
+    ):
+        store.put(key, seen.with_resend(event_id, verdict, position))
+
+
+def entry_for(
+    event_id: str, fingerprint: str, position: Position | None, report_id: str | None = None
+) -> SeenEntry:
     if position is None:
-        return SeenEntry(event_id, fingerprint)
-    return SeenEntry(event_id, fingerprint, position.source, position.offset)
+        return SeenEntry(event_id, fingerprint, report_id=report_id)
+    return SeenEntry(event_id, fingerprint, position.source, position.offset, report_id=report_id)

@@ -12,6 +12,7 @@ Keeping them apart keeps the per-SKU value small, whatever the history's length.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -100,6 +101,11 @@ class InventoryState:
         )
 
 
+def inventory_key(distributor_id: str, sku: str) -> str:
+    """The key of a (distributor, sku) state in the channel projection's `inventory` store."""
+    return f"{distributor_id}|{sku}"
+
+
 def apply_movement(
     state: InventoryState,
     at: datetime,
@@ -108,24 +114,45 @@ def apply_movement(
     position: Position | None = None,
 ) -> InventoryState:
     """Add a shipment (sell_in) or a sale (sell_through) dated `at`; returns may be negative."""
+    return apply_movements(state, ((at, sell_in, sell_through),), position)
+
+
+def apply_movements(
+    state: InventoryState,
+    movements: Iterable[tuple[datetime, int, int]],
+    position: Position | None = None,
+) -> InventoryState:
+    """Add several (at, sell_in, sell_through) movements that one input caused, together
+    under its one position (a second call at that position would be skipped)."""
     applied = advance(state.applied, position)
     if applied is None:
         return state
-    day = day_of(at)
     days = dict(state.days)
-    bucket = days.get(day, [0, 0])
-    days[day] = [bucket[0] + sell_in, bucket[1] + sell_through]
-    latest = at if state.latest is None or at > state.latest else state.latest
-    late = state.counted_at is not None and at <= state.counted_at
+    latest = state.latest
+    sell_in_total, sell_through_total = state.sell_in, state.sell_through
+    after_in, after_through = state.after_in, state.after_through
+    late_count = state.late_after_count
+    for at, sell_in, sell_through in movements:
+        day = day_of(at)
+        bucket = days.get(day, [0, 0])
+        days[day] = [bucket[0] + sell_in, bucket[1] + sell_through]
+        latest = at if latest is None or at > latest else latest
+        sell_in_total += sell_in
+        sell_through_total += sell_through
+        if state.counted_at is not None and at <= state.counted_at:
+            late_count += 1
+        else:
+            after_in += sell_in
+            after_through += sell_through
     return replace(
         state,
-        sell_in=state.sell_in + sell_in,
-        sell_through=state.sell_through + sell_through,
+        sell_in=sell_in_total,
+        sell_through=sell_through_total,
         days=days,
         latest=latest,
-        after_in=state.after_in + (0 if late else sell_in),
-        after_through=state.after_through + (0 if late else sell_through),
-        late_after_count=state.late_after_count + (1 if late else 0),
+        after_in=after_in,
+        after_through=after_through,
+        late_after_count=late_count,
         applied=applied,
     )
 
@@ -170,7 +197,13 @@ def apply_count(
 
 
 class Move(NamedTuple):
-    """One movement as history keeps it: enough to reconcile counts and compute rebates."""
+    """One movement as history keeps it: enough to reconcile counts, compute rebates and
+    reverse the lines of a replaced report.
+
+    A reversal (see projections/replacement.py) is a move of its own: the negated
+    quantities of the move it `reverses`, at its business time and price, recorded when
+    the replacing report (its `report_id`) arrived. The reversed move stays as it was.
+    """
 
     at: str  # ISO business time (UTC)
     sell_in: int
@@ -179,6 +212,22 @@ class Move(NamedTuple):
     currency: str
     event_id: str
     recorded: str  # ISO time it was recorded at ingest (business time when not given)
+    #: the report the line came in (a reversal: the replacing report); None for the rest
+    report_id: str | None = None
+    #: transaction_id and reseller_id of a reported line, so a replacement can release its
+    #: idempotency key and take it off its reseller (set only with report_id)
+    line: str | None = None
+    reseller_id: str | None = None
+    #: event_id of the move this one reverses
+    reverses: str | None = None
+
+    def to_json(self) -> list[object]:
+        """A list without trailing Nones: values stored before the optional fields existed
+        read back the same, and ordinary moves stay as small as they were."""
+        fields: list[object] = list(self)
+        while fields[-1] is None:
+            fields.pop()
+        return fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +245,7 @@ class DayDetail:
             "d": self.distributor_id,
             "s": self.sku,
             "day": self.day,
-            "moves": [list(move) for move in self.moves],
+            "moves": [move.to_json() for move in self.moves],
             "applied": self.applied,
         }
 
@@ -211,10 +260,17 @@ def day_of(moment: datetime) -> str:
 
 
 def record_intraday(detail: DayDetail, move: Move, position: Position | None = None) -> DayDetail:
+    return record_intraday_moves(detail, (move,), position)
+
+
+def record_intraday_moves(
+    detail: DayDetail, moves: Sequence[Move], position: Position | None = None
+) -> DayDetail:
+    """Append the moves one input caused on this day, together under its one position."""
     applied = advance(detail.applied, position)
     if applied is None:
         return detail
-    return replace(detail, moves=(*detail.moves, move), applied=applied)
+    return replace(detail, moves=(*detail.moves, *moves), applied=applied)
 
 
 def movements_after(

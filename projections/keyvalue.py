@@ -19,6 +19,14 @@ class KeyValue(Protocol[V]):
 
     def values(self) -> Iterable[V]: ...
 
+    def items(self, prefix: str) -> Iterable[tuple[str, V]]:
+        """Every (key, value) whose key starts with `prefix`, in no particular order.
+
+        A scan: for rare work (a report replacement, one distributor's rows), never for
+        the per-line path.
+        """
+        ...
+
 
 class DictStore(Generic[V]):
     """In-memory store: the embedded runner's and the replay's tables."""
@@ -34,3 +42,6 @@ class DictStore(Generic[V]):
 
     def values(self) -> Iterable[V]:
         return self.data.values()
+
+    def items(self, prefix: str) -> Iterable[tuple[str, V]]:
+        return [(key, value) for key, value in self.data.items() if key.startswith(prefix)]

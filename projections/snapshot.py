@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -20,6 +20,7 @@ from projections.pricing import (
     violation_row,
     violation_rows,
 )
+from projections.quality import QualityState
 from projections.rebate_accruals import (
     Accrual,
     StatementPlan,
@@ -28,7 +29,16 @@ from projections.rebate_accruals import (
     closed_index,
     statement_plans,
 )
+from projections.reports import (
+    ReportState,
+    WeekCompliance,
+    compliance_counts,
+    compliance_weeks,
+    report_row,
+)
+from projections.resellers import ResellerState, first_sales, growth, network_rows, top_resellers
 from projections.stores import ChannelStores
+from projections.supply import sold_last_4_weeks
 
 Snapshot = dict[str, list[dict[str, Any]]]
 
@@ -67,7 +77,9 @@ def build_snapshot(
         "unpriced": unpriced_rows(stores),
         "price_protection": claim_rows(protection_claims(stores, now)),
         "rebates": rebate_rows(stores),
-        "quality": quality_rows(stores),
+        "resellers": reseller_rows(stores, now),
+        "reports": report_rows(stores),
+        "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores),
     }
 
@@ -87,10 +99,7 @@ def inventory_rows(stores: ChannelStores, now: datetime | None) -> list[dict[str
     rows = []
     for state in stores.inventory.values():
         cost = unit_cost(stores, state.sku, state.distributor_id, now)
-        sold_4w = 0
-        if now is not None:
-            today = now.date()
-            sold_4w = state.sold_between(today - timedelta(days=27), today + timedelta(days=1))
+        sold_4w = sold_last_4_weeks(state, now)
         rows.append(
             {
                 "distributor_id": state.distributor_id,
@@ -214,19 +223,85 @@ def price_rows(stores: ChannelStores) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["sku"], r["effective_from"], r["distributor_id"] or ""))
 
 
-def quality_rows(stores: ChannelStores) -> list[dict[str, Any]]:
-    rows = [
-        {
-            "distributor_id": state.distributor_id,
-            "accepted": state.accepted,
-            "duplicates": state.duplicates,
-            "conflicts": state.conflicts,
-            "rejected": state.rejected_total,
-            "rejected_by_reason": dict(sorted(state.rejected.items())),
-        }
-        for state in stores.quality.values()
-    ]
-    return sorted(rows, key=lambda row: row["distributor_id"])
+def quality_rows(stores: ChannelStores, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Per distributor: what became of its lines, and its report compliance as of `now`
+    (default: the latest business time seen)."""
+    now = now or latest_business_time(stores)
+    reports = _by_distributor(stores.reports.values())
+    first = first_sales(stores.resellers.values())
+    quality = {state.distributor_id: state for state in stores.quality.values()}
+    rows = []
+    for distributor in sorted(set(quality) | set(reports)):
+        state = quality.get(distributor) or QualityState(distributor)
+        weeks = compliance_weeks(reports.get(distributor, []), first.get(distributor), now)
+        rows.append(
+            {
+                "distributor_id": distributor,
+                "accepted": state.accepted,
+                "duplicates": state.duplicates,
+                "conflicts": state.conflicts,
+                "rejected": state.rejected_total,
+                "rejected_by_reason": dict(sorted(state.rejected.items())),
+                **compliance_counts(weeks),
+            }
+        )
+    return rows
+
+
+def compliance_of(
+    stores: ChannelStores, distributor_id: str, now: datetime | None = None
+) -> list[WeekCompliance]:
+    """One distributor's reporting weeks with their status, oldest first (for the API:
+    `WeekCompliance.row()` gives week, due, status, report_id, submitted_at)."""
+    now = now or latest_business_time(stores)
+    prefix = f"{distributor_id}|"
+    reports = [report for _, report in stores.reports.items(prefix)]
+    first = first_sales(reseller for _, reseller in stores.resellers.items(prefix))
+    return compliance_weeks(reports, first.get(distributor_id), now)
+
+
+def report_rows(stores: ChannelStores, distributor_id: str | None = None) -> list[dict[str, Any]]:
+    """Submitted reports, sorted by (distributor_id, submitted_at, report_id)."""
+    reports = (
+        stores.reports.values()
+        if distributor_id is None
+        else (report for _, report in stores.reports.items(f"{distributor_id}|"))
+    )
+    ordered = sorted(reports, key=lambda r: (r.distributor_id, r.submitted_at, r.report_id))
+    return [report_row(report) for report in ordered]
+
+
+def reseller_rows(stores: ChannelStores, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The reseller network per distributor as of `now` (default: latest business time)."""
+    return network_rows(stores.resellers.values(), now or latest_business_time(stores))
+
+
+def _resellers_of(stores: ChannelStores, distributor_id: str | None) -> Iterable[ResellerState]:
+    if distributor_id is None:
+        return stores.resellers.values()
+    return (state for _, state in stores.resellers.items(f"{distributor_id}|"))
+
+
+def top_resellers_of(
+    stores: ChannelStores, distributor_id: str | None = None, n: int = 10, period: str | None = None
+) -> list[dict[str, Any]]:
+    """The n resellers with the most revenue per currency, of one distributor or channel-wide;
+    `period`: a year "2026", a quarter "2026-Q3", a month "2026-07", or None for all time."""
+    return top_resellers(_resellers_of(stores, distributor_id), n, period)
+
+
+def reseller_growth_of(
+    stores: ChannelStores, distributor_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Per month: resellers onboarded and first selling, with running totals."""
+    return growth(_resellers_of(stores, distributor_id))
+
+
+def _by_distributor(reports: Iterable[ReportState]) -> dict[str, list[ReportState]]:
+    grouped: dict[str, list[ReportState]] = {}
+    for report in reports:
+        grouped.setdefault(report.distributor_id, []).append(report)
+    return grouped
 
 
 def dead_letter_rows(stores: ChannelStores) -> list[dict[str, Any]]:

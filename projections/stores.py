@@ -13,6 +13,8 @@ from projections.prices import PriceHistory
 from projections.pricing import FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
 from projections.rebate_accruals import ClosedPeriod
+from projections.reports import ReportState
+from projections.resellers import ResellerState
 
 
 @dataclass
@@ -32,3 +34,7 @@ class ChannelStores:
     closed_periods: KeyValue[ClosedPeriod] = field(default_factory=DictStore)
     #: violations and unpriced sale lines, by sale key (distributor_id|transaction_id)
     flagged: KeyValue[FlaggedSale] = field(default_factory=DictStore)
+    #: submitted reports, by distributor_id|report_id
+    reports: KeyValue[ReportState] = field(default_factory=DictStore)
+    #: the reseller network, by distributor_id|reseller_id
+    resellers: KeyValue[ResellerState] = field(default_factory=DictStore)

@@ -76,10 +76,14 @@ def generate_channel(
 ) -> list[Envelope]:
     """A few weeks of one vendor's two-tier channel, sorted by business time (stable).
 
-    Contains master data (products, prices, programs, resellers), weekly replenishment
-    shipments with a few returns to vendor, daily POS lines (~2 % returns, some below
-    floor), ~1 % exact resends, 2-3 conflicting resends, weekly Sunday counts with small
-    variances and one sell-through report per distributor and week.
+    Contains master data (products, prices, programs, resellers: a third of them onboarded
+    during the period), weekly replenishment shipments with a few returns to vendor,
+    daily POS lines (~2 % returns, some below floor), ~1 % exact resends, 2-3 conflicting
+    resends, weekly Sunday counts with small variances and one sell-through report per
+    distributor and week (~10 % late; with 3+ weeks and 3+ distributors, the last
+    distributor's third report never comes). With 2+ weeks the first distributor replaces
+    its second report with a corrected one: its header is published first, then its lines,
+    which are dated in the week they correct (so they break the business-time order).
     """
     rng = Random(seed)
     events: list[Envelope] = []
@@ -208,15 +212,26 @@ def generate_channel(
             price_event(spa_sku, begin + timedelta(days=3), spa_cost, spa_floor, dist_ids[1])
         )
 
-    # Resellers, with a skewed share of each distributor's business.
+    # Resellers, with a skewed share of each distributor's business. Two thirds were
+    # onboarded before the period; the network grows by the rest during it, and a
+    # reseller buys only once onboarded.
     resellers: dict[str, list[str]] = {}
+    #: the day from which each reseller (in rank order) buys: ascending
+    buys_from: dict[str, list[date]] = {}
     reseller_weights = list(
         itertools.accumulate(1 / (rank + 1) ** 1.2 for rank in range(resellers_per_distributor))
     )
+    established = max(1, -(-2 * resellers_per_distributor // 3))
+    newcomers = resellers_per_distributor - established
     for d in dist_ids:
         resellers[d] = [f"{d}-R{n:03d}" for n in range(1, resellers_per_distributor + 1)]
-        for reseller in resellers[d]:
+        buys_from[d] = []
+        for rank, reseller in enumerate(resellers[d]):
             at = begin - timedelta(days=rng.randint(1, 10), seconds=rng.randint(0, 86_399))
+            if rank >= established:  # same draws either way: the rest of the data stays put
+                days = (rank - established + 1) * weeks * 7 // (newcomers + 1)
+                at = begin + timedelta(days=days, seconds=at.second + 60 * at.minute)
+            buys_from[d].append(max(start, at.date() + timedelta(days=1)))
             events.append(
                 ResellerOnboarded(
                     event_id=_uuid(rng),
@@ -243,12 +258,15 @@ def generate_channel(
     shipment_seq = itertools.count(1)
     txn_seq = {d: itertools.count(1) for d in dist_ids}
     sales: list[SaleReported] = []
+    headers: dict[tuple[str, int], ReportSubmitted] = {}
 
     for week in range(weeks):
         monday = start + timedelta(weeks=week)
         sunday = monday + timedelta(days=6)
         iso = monday.isocalendar()
-        report_ids = {d: f"{d}-{iso.year}W{iso.week:02d}" for d in dist_ids}
+        report_ids: dict[str, str | None] = {d: f"{d}-{iso.year}W{iso.week:02d}" for d in dist_ids}
+        if week == 2 and distributors >= 3:
+            report_ids[dist_ids[-1]] = None  # streamed live, the report never comes
         lines_in_report = dict.fromkeys(dist_ids, 0)
 
         # Monday replenishment up to ~3 weeks of expected demand.
@@ -290,7 +308,10 @@ def generate_channel(
                 lines = int(rng.randint(10, 18) * size[d] * (0.4 if weekend else 1.0))
                 for _ in range(lines):
                     sku = rng.choices(sku_ids, cum_weights=sku_weights)[0]
-                    reseller = rng.choices(resellers[d], cum_weights=reseller_weights)[0]
+                    known = bisect.bisect_right(buys_from[d], day)
+                    reseller = rng.choices(
+                        resellers[d][:known], cum_weights=reseller_weights[:known]
+                    )[0]
                     sold_at = _at(day, 13 * 3600 + rng.randint(0, 9 * 3600))
                     floor = in_effect(sku, d, sold_at).floor_price
                     if rng.random() < 0.02:
@@ -371,25 +392,29 @@ def generate_channel(
             )
             on_hand[(d, sku)] -= quantity
 
-        # Weekly sell-through reports: due Wednesday 23:59, ~10 % late.
+        # Weekly sell-through reports: due Wednesday 23:59, ~10 % late, and one week the
+        # last distributor streams its lines but never sends the report.
         for d in dist_ids:
             late = rng.random() < 0.1
             submit_day = sunday + timedelta(days=rng.randint(4, 6) if late else rng.randint(1, 3))
             submitted_at = _at(submit_day, 8 * 3600 + rng.randint(0, 10 * 3600))
-            events.append(
-                ReportSubmitted(
-                    event_id=_uuid(rng),
-                    occurred_at=submitted_at,
-                    recorded_at=submitted_at,
-                    source=dist_source[d],
-                    distributor_id=d,
-                    report_id=report_ids[d],
-                    period_start=monday,
-                    period_end=sunday,
-                    line_count=lines_in_report[d],
-                    submitted_at=submitted_at,
-                )
+            report_id = report_ids[d]
+            event_id = _uuid(rng)
+            if report_id is None:
+                continue
+            headers[d, week] = ReportSubmitted(
+                event_id=event_id,
+                occurred_at=submitted_at,
+                recorded_at=submitted_at,
+                source=dist_source[d],
+                distributor_id=d,
+                report_id=report_id,
+                period_start=monday,
+                period_end=sunday,
+                line_count=lines_in_report[d],
+                submitted_at=submitted_at,
             )
+            events.append(headers[d, week])
 
     # Resends: ~1 % exact duplicates (new envelope) and 2-3 conflicting ones.
     n_dups = max(1, round(len(sales) * 0.01))
@@ -409,7 +434,59 @@ def generate_channel(
     events.extend(sales)
     events.extend(resends)
     events.sort(key=lambda event: event.business_time)
+    if (dist_ids[0], 1) in headers:
+        correction = _correction(rng, headers[dist_ids[0], 1], sales, txn_seq[dist_ids[0]])
+        times = [event.business_time for event in events]
+        where = bisect.bisect_right(times, correction[0].business_time)
+        events[where:where] = correction
     return events
+
+
+def _correction(
+    rng: Random, replaced: ReportSubmitted, sales: list[SaleReported], txn_seq: Iterator[int]
+) -> list[Envelope]:
+    """A corrected report, header first: the replaced report's lines again with one
+    withdrawn, one more and one fewer unit on two others, and a line it had missed."""
+    submitted_at = replaced.submitted_at + timedelta(days=2, hours=1)
+    report_id = f"{replaced.report_id}-C1"
+    lines = [s for s in sales if s.report_id == replaced.report_id]
+    withdrawn, more, fewer = rng.sample(range(len(lines)), k=3)
+    corrected: list[SaleReported] = []
+    for n, line in enumerate(lines):
+        if n == withdrawn:
+            continue
+        update: dict[str, object] = {
+            "event_id": _uuid(rng),
+            "recorded_at": submitted_at + timedelta(seconds=n + 1),
+            "report_id": report_id,
+        }
+        if n == more:
+            update["quantity"] = line.quantity + 1
+        elif n == fewer and line.quantity > 1:
+            update["quantity"] = line.quantity - 1
+        corrected.append(line.model_copy(update=update))
+    missed = lines[-1].model_copy(
+        update={
+            "event_id": _uuid(rng),
+            "transaction_id": f"{replaced.distributor_id}-T{next(txn_seq):06d}",
+            "recorded_at": submitted_at + timedelta(seconds=len(lines) + 1),
+            "report_id": report_id,
+            "quantity": 1,
+        }
+    )
+    corrected.append(missed)
+    header = replaced.model_copy(
+        update={
+            "event_id": _uuid(rng),
+            "occurred_at": submitted_at,
+            "recorded_at": submitted_at,
+            "submitted_at": submitted_at,
+            "report_id": report_id,
+            "line_count": len(corrected),
+            "replaces_report_id": replaced.report_id,
+        }
+    )
+    return [header, *corrected]
 
 
 def sales_catalog(skus: int = 50) -> list[ProductDefined]:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from infra.eventstore import AuditLog
 from projections.channel import AuditFact, Outcome, apply_raw
+from projections.dedup import Verdict
 from projections.inventory import Reconciliation
 from projections.positions import Position
 from projections.pricing import PriceProtectionClaim, ViolationDetected
@@ -72,13 +73,15 @@ def process_batch(
             outcome.verdict.value if outcome.verdict else (outcome.dead_letter_reason or "skipped")
         )
         metrics.EVENTS_CONSUMED.labels(item.source, event_type, verdict).inc()
+        if outcome.verdict is Verdict.ACCEPTED and outcome.event is not None:
+            metrics.observe_applied(item.source, outcome.event.recorded_at)
         result.applied += 1
         result.facts.extend(outcome.facts)
         if outcome.dead_letter_reason is not None:
             metrics.DEAD_LETTERS.labels(outcome.dead_letter_reason).inc()
             result.dead_letters.append(
                 DeadLetter.of(
-                    item.raw,
+                    item.raw if outcome.original is None else outcome.original,
                     outcome.dead_letter_reason,
                     outcome.detail or outcome.dead_letter_reason,
                     item.source,

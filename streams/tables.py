@@ -74,6 +74,14 @@ class TableStore(Generic[V]):
         self._cache[key] = value
         return value
 
+    def peek(self, key: str) -> V | None:
+        """`get` for a reader outside the agent (the ingest precheck): caches nothing, so
+        a large upload's lookups cannot pile up in the batch cache."""
+        if key in self._cache:
+            return self._cache[key]
+        raw = self.table.get(key)
+        return None if raw is None else self._decode(orjson.loads(raw))
+
     def put(self, key: str, value: V) -> None:
         self._cache[key] = value
         self._written[key] = value
@@ -82,6 +90,22 @@ class TableStore(Generic[V]):
     def values(self) -> Iterable[V]:
         for raw in list(self.table.values()):
             yield self._decode(orjson.loads(raw))
+
+    def items(self, prefix: str) -> Iterable[tuple[str, V]]:
+        """Keys of this worker's partitions starting with `prefix`, with the batch's own
+        not yet flushed writes: a scan of the local data, for rare work only."""
+        keys = {key for key in list(self.table.keys()) if key.startswith(prefix)}
+        keys.update(key for key in self._cache if key.startswith(prefix))
+        found = []
+        for key in sorted(keys):
+            if key in self._cache:  # read or written by the batch being applied
+                value = self._cache[key]
+            else:  # not cached: a read outside a batch must not leave stale cache behind
+                raw = self.table.get(key)
+                value = None if raw is None else self._decode(orjson.loads(raw))
+            if value is not None:
+                found.append((key, value))
+        return found
 
     def flush(self) -> int:
         """Write each changed key once; returns the number written."""

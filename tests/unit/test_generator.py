@@ -37,6 +37,12 @@ def channel() -> list[Envelope]:
     return generate_channel()
 
 
+def correction_lines(events: list[Envelope]) -> list[SaleReported]:
+    """The lines of the corrected (replacement) report, published after its header."""
+    corrections = {r.report_id for r in of_type(events, ReportSubmitted) if r.replaces_report_id}
+    return [s for s in of_type(events, SaleReported) if s.report_id in corrections]
+
+
 def encoded(events: list[Envelope]) -> bytes:
     return b"\n".join(encode_event(event) for event in events)
 
@@ -55,7 +61,9 @@ def test_same_seed_gives_identical_bytes(channel: list[Envelope]) -> None:
         )
 
     assert encoded(small()) == encoded(small())
-    assert len(of_type(small(), ReportSubmitted)) == 2 * 2
+    reports = of_type(small(), ReportSubmitted)
+    assert len(reports) == 2 * 2 + 1  # and the first distributor's corrected second week
+    assert [r.replaces_report_id for r in reports if r.replaces_report_id] == ["D01-2026W29"]
 
 
 def test_every_event_decodes_back_equal(channel: list[Envelope]) -> None:
@@ -91,7 +99,8 @@ def test_master_data(channel: list[Envelope]) -> None:
 
 
 def test_time_order_and_utc(channel: list[Envelope]) -> None:
-    times = [event.business_time for event in channel]
+    corrected = correction_lines(channel)
+    times = [event.business_time for event in channel if event not in corrected]
     assert times == sorted(times)
     for event in channel:
         assert event.occurred_at == event.business_time
@@ -121,7 +130,8 @@ def test_shipments(channel: list[Envelope]) -> None:
 
 
 def test_sales_are_messy_in_the_right_proportions(channel: list[Envelope]) -> None:
-    sales = of_type(channel, SaleReported)
+    corrected = correction_lines(channel)
+    sales = [s for s in of_type(channel, SaleReported) if s not in corrected]
     by_key: dict[str, list[SaleReported]] = defaultdict(list)
     for s in sales:
         by_key[idempotency_key(s) or ""].append(s)
@@ -186,7 +196,8 @@ def test_replay_through_the_projection(channel: list[Envelope]) -> None:
         outcome = apply_event(stores, event, None)
         verdicts[outcome.verdict] += 1
         variances += [f.variance for f in outcome.facts if isinstance(f, Reconciliation)]
-    sales = of_type(channel, SaleReported)
+    corrected = correction_lines(channel)
+    sales = [s for s in of_type(channel, SaleReported) if s not in corrected]
     n_repeats = len(sales) - len({s.transaction_id for s in sales})
     assert verdicts[Verdict.DUPLICATE] + verdicts[Verdict.CONFLICT] == n_repeats
     assert 2 <= verdicts[Verdict.CONFLICT] <= 3
@@ -266,3 +277,49 @@ def test_malformed_lines_cover_the_usual_mistakes() -> None:
         "Extra inputs are not permitted",
     ):
         assert expected in text
+
+
+def test_the_demo_shows_compliance_the_reseller_network_and_a_correction(
+    channel: list[Envelope],
+) -> None:
+    stores = ChannelStores()
+    for event in channel:
+        apply_event(stores, event, None)
+    snapshot = build_snapshot(stores)
+    quality = {row["distributor_id"]: row for row in snapshot["quality"]}
+    assert quality["D05"]["weeks_missing"] == 1
+    assert sum(row["reports_late"] for row in quality.values()) >= 1
+    assert all(row["reports_on_time"] + row["reports_late"] >= 5 for row in quality.values())
+
+    reports = {row["report_id"]: row for row in snapshot["reports"]}
+    assert reports["D01-2026W29"]["replaced_by"] == "D01-2026W29-C1"
+    original = [s for s in of_type(channel, SaleReported) if s.report_id == "D01-2026W29"]
+    accepted_originals = {s.transaction_id: s for s in reversed(original)}  # first one wins
+    assert reports["D01-2026W29-C1"]["lines_reversed"] == len(accepted_originals)
+    # D01's sell-through counts the corrected week once: its corrected lines, not the first
+    corrected = correction_lines(channel)
+    first: dict[str, SaleReported] = {}
+    for s in of_type(channel, SaleReported):
+        if s.distributor_id == "D01" and s not in corrected:
+            first.setdefault(s.transaction_id, s)
+    expected = sum(s.quantity for s in first.values() if s.report_id != "D01-2026W29")
+    expected += sum(s.quantity for s in corrected)
+    d01 = sum(r["sell_through"] for r in snapshot["inventory"] if r["distributor_id"] == "D01")
+    assert d01 == expected
+    assert quality["D01"]["rejected"] == 0  # every corrected line was accepted
+
+    network = {row["distributor_id"]: row for row in snapshot["resellers"]}
+    assert {row["onboarded"] for row in network.values()} == {12}
+    onboarded_during = [
+        r
+        for r in of_type(channel, ResellerOnboarded)
+        if r.onboarded_at >= datetime(2026, 7, 6, tzinfo=UTC)
+    ]
+    assert len(onboarded_during) == 5 * 4  # a third of each network joins during the period
+    for reseller in onboarded_during:
+        sales = [
+            s.sold_at
+            for s in of_type(channel, SaleReported)
+            if s.reseller_id == reseller.reseller_id
+        ]
+        assert all(sold_at.date() > reseller.onboarded_at.date() for sold_at in sales)

@@ -1,0 +1,67 @@
+"""Weeks of supply per distributor: all its stock over its average weekly sell-through.
+
+The same 4-week window as each SKU's weeks of supply in the inventory rows (the 28
+business days up to and including "now"), summed over the distributor's SKUs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from domain.inventory import weeks_of_supply
+from projections.inventory import InventoryState
+
+
+def sold_last_4_weeks(state: InventoryState, now: datetime | None) -> int:
+    """Sell-through of the 28 business days ending with `now`'s day (0 without a now)."""
+    if now is None:
+        return 0
+    today = now.date()
+    return state.sold_between(today - timedelta(days=27), today + timedelta(days=1))
+
+
+def distributor_supply(
+    states: Iterable[InventoryState], now: datetime | None
+) -> dict[str, dict[str, Any]]:
+    """distributor_id -> {sold_last_4_weeks, weeks_of_supply (decimal string or None)}."""
+    totals: dict[str, list[int]] = {}
+    for state in states:
+        bucket = totals.setdefault(state.distributor_id, [0, 0])
+        bucket[0] += state.expected_on_hand
+        bucket[1] += sold_last_4_weeks(state, now)
+    result = {}
+    for distributor_id, (on_hand, sold) in sorted(totals.items()):
+        weeks = weeks_of_supply(on_hand, sold)
+        result[distributor_id] = {
+            "sold_last_4_weeks": sold,
+            "weeks_of_supply": None if weeks is None else str(weeks),
+        }
+    return result
+
+
+def channel_supply(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Channel-wide totals of per-distributor summary rows (those of `distributor_supply`
+    merged into `projections.periods.inventory_by_distributor`): stock, its value (None
+    when no SKU has one; `unvalued_skus` tells a partial total), 4-week sell-through and
+    the channel's weeks of supply."""
+    on_hand = sold = unvalued = distributors = 0
+    values: list[Decimal] = []
+    for row in rows:
+        distributors += 1
+        on_hand += int(row["expected_on_hand"])
+        sold += int(row["sold_last_4_weeks"])
+        unvalued += int(row["unvalued_skus"])
+        if row["value"] is not None:
+            values.append(Decimal(row["value"]))
+    weeks = weeks_of_supply(on_hand, sold)
+    return {
+        "distributors": distributors,
+        "expected_on_hand": on_hand,
+        "value": str(sum(values, Decimal(0))) if values else None,
+        "unvalued_skus": unvalued,
+        "sold_last_4_weeks": sold,
+        "weeks_of_supply": None if weeks is None else str(weeks),
+    }

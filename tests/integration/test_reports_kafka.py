@@ -1,0 +1,149 @@
+"""Reports through the real broker: a replacement nets out, rejections are dead-lettered with
+their original line, and the worker's snapshot equals the replay, also after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from schemas.events import (
+    Envelope,
+    LineRejected,
+    RebateProgramDefined,
+    ReportSubmitted,
+    ResellerOnboarded,
+    SaleReported,
+    Tier,
+)
+from schemas.topics import topic_name
+from tests.integration.conftest import wait_until
+from tests.integration.helpers import (
+    catalog,
+    comparable,
+    expected_snapshot,
+    publish,
+    publish_reference_first,
+)
+from tests.integration.test_dead_letters import _consume
+
+pytestmark = pytest.mark.kafka
+
+SOLD = datetime(2026, 8, 4, 15, tzinfo=UTC)
+FIRST = datetime(2026, 8, 10, 9, tzinfo=UTC)
+SECOND = datetime(2026, 8, 12, 9, tzinfo=UTC)
+BAD_LINE = b"D,T9,RS1,SKU-R,,ten,,100.00,USD,2026-08-04,,R1"
+
+
+def header(distributor: str, report_id: str, at: datetime, replaces: str | None = None):
+    return ReportSubmitted(
+        event_id=uuid.uuid4(), occurred_at=at, recorded_at=at, source="edi867",
+        distributor_id=distributor, report_id=report_id, period_start=date(2026, 8, 3),
+        period_end=date(2026, 8, 9), line_count=2, submitted_at=at, replaces_report_id=replaces,
+    )  # fmt: skip
+
+
+def line(distributor: str, txn: str, quantity: int, price: str, report_id: str, reseller: str):
+    recorded = FIRST if report_id == "R1" else SECOND
+    return SaleReported(
+        event_id=uuid.uuid4(), occurred_at=SOLD, recorded_at=recorded, source="edi867",
+        distributor_id=distributor, transaction_id=txn, reseller_id=reseller, sku="SKU-R",
+        quantity=quantity, unit_price=Decimal(price), currency="USD", sold_at=SOLD,
+        report_id=report_id,
+    )  # fmt: skip
+
+
+def channel(distributor: str) -> list[Envelope]:
+    program = RebateProgramDefined(
+        event_id=uuid.uuid4(), occurred_at=SOLD, source="erp", program_id="VPA-R",
+        distributor_ids=[distributor], basis="sell_through", measure="revenue",
+        period="quarter", tier_mode="retroactive", currency="USD",
+        tiers=[Tier(threshold=Decimal("0"), rate=Decimal("0.02"))],
+    )  # fmt: skip
+    joined = SOLD - timedelta(days=30)
+    onboarded = [
+        ResellerOnboarded(
+            event_id=uuid.uuid4(),
+            occurred_at=joined,
+            source="api",
+            distributor_id=distributor,
+            reseller_id=reseller,
+            name=f"{reseller} Ltd",
+            onboarded_at=joined,
+        )
+        for reseller in ("RS1", "RS2")
+    ]
+    rejected = LineRejected(
+        event_id=uuid.uuid4(), occurred_at=FIRST, source="csv", source_ref="week32.csv:4",
+        distributor_id=distributor, reason="bad_quantity", detail="quantity: not an integer",
+        original_b64=base64.b64encode(BAD_LINE).decode(), report_id="R1",
+    )  # fmt: skip
+    return [
+        *catalog("SKU-R"),
+        program,
+        *onboarded,
+        header(distributor, "R1", FIRST),
+        line(distributor, "T1", 3, "100.00", "R1", "RS1"),
+        line(distributor, "T2", 5, "100.00", "R1", "RS2"),
+        rejected,
+        header(distributor, "R2", SECOND, replaces="R1"),
+        line(distributor, "T1", 3, "100.00", "R2", "RS1"),
+        line(distributor, "T2", 4, "90.00", "R2", "RS1"),
+        line(distributor, "T3", 2, "100.00", "R2", "RS1"),
+        line(distributor, "T4", 1, "100.00", "R1", "RS1"),  # late line of the replaced report
+    ]
+
+
+def test_a_replacement_nets_out_through_the_worker_and_equals_the_replay(settings, worker_factory):
+    distributor = f"D-{uuid.uuid4().hex[:8]}"
+    events = channel(distributor)
+    expected = comparable(expected_snapshot(events))
+    (row,) = [r for r in expected["inventory"] if r["distributor_id"] == distributor]
+    assert row["sell_through"] == 3 + 4 + 2  # the corrected report, counted once
+    (rebate,) = expected["rebates"]
+    assert rebate["revenue"] == "860.00"
+
+    worker = worker_factory().start()
+    publish_reference_first(settings, worker, events)
+    wait_until(
+        lambda: comparable(worker.get("/api/snapshot")) == expected,
+        90,
+        "the live snapshot to equal the replay",
+    )
+    live = worker.get("/api/snapshot")
+    reports = {r["report_id"]: r for r in live["reports"]}
+    assert (reports["R1"]["replaced_by"], reports["R2"]["lines_reversed"]) == ("R2", 2)
+    (quality,) = live["quality"]
+    assert quality["rejected_by_reason"] == {"bad_quantity": 1, "replaced_report": 1}
+    assert (quality["accepted"], quality["duplicates"], quality["conflicts"]) == (5, 0, 0)
+    (network,) = live["resellers"]
+    assert (network["onboarded"], network["active_90d"]) == (2, 1)  # RS2's only line moved
+
+    letters = asyncio.run(
+        _consume(settings.kafka_bootstrap, topic_name(settings.topic_prefix, "deadletters"), 2)
+    )
+    by_reason = {letter.reason: letter for letter in letters}
+    assert by_reason["bad_quantity"].original == BAD_LINE
+    assert by_reason["bad_quantity"].detail == "week32.csv:4: quantity: not an integer"
+    assert "replaced by report 'R2'" in by_reason["replaced_report"].detail
+
+    # the replacement delivered again, and a restart that rebuilds the tables from their
+    # changelogs: nothing is reversed twice
+    worker.kill()
+    restarted = worker_factory().start()
+    replacement = events[-5]
+    assert isinstance(replacement, ReportSubmitted) and replacement.replaces_report_id == "R1"
+    after = line(distributor, "T5", 1, "100.00", "R2", "RS2")
+    publish(settings, [replacement, after])
+    expected = comparable(expected_snapshot([*events, replacement, after]))
+    wait_until(
+        lambda: comparable(restarted.get("/api/snapshot")) == expected,
+        90,
+        "the restarted worker to equal the replay",
+    )
+    (row,) = [r for r in expected["inventory"] if r["distributor_id"] == distributor]
+    assert row["sell_through"] == 3 + 4 + 2 + 1
