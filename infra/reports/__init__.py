@@ -2,7 +2,7 @@
 
 No Kafka, no I/O beyond reading the binary stream they are given, deterministic output
 (event ids are uuid5 over the business content). See each module's docstring for the
-code tables, and CSV_TEMPLATE.md for the CSV columns.
+code tables, and docs/INGEST.md for the CSV template.
 """
 
 from infra.reports.common import LineError

@@ -1,11 +1,12 @@
-"""Sell-through lines from a CSV file (the template is documented in CSV_TEMPLATE.md).
+"""Sell-through lines from a CSV file (the template is documented in docs/INGEST.md).
 
 `parse_csv` checks the header at once (one `CsvHeaderError` naming every unknown,
 missing and duplicate column), then returns a generator yielding, per data line, a
 `SaleReported` or a `CsvLineError` (1-based line number, column, reason, message,
-the line as sent). The file is read through a text wrapper of the binary stream one
-line at a time: memory stays flat whatever the file's size, and nothing is kept per
-line (duplicate transaction ids across lines are for the idempotency keys downstream).
+the line as sent); `parse_csv_lines` yields the same with each line's number.
+The file is read through a text wrapper of the binary stream one line at a time:
+memory stays flat whatever the file's size, and nothing is kept per line (duplicate
+transaction ids across lines are for the idempotency keys downstream).
 
 A physical line longer than `max_line_chars` (1 MiB by default) is not a CSV line a
 distributor's system writes: it raises `CsvFormatError` and stops the file, so that
@@ -71,6 +72,7 @@ REASONS: Final[dict[str, str]] = {
     "bad_currency": "currency not a three-letter ISO 4217 code",
     "bad_date": "sold_at not ISO 8601 with a time zone, nor a date",
     "distributor_mismatch": "distributor_id is not the uploading distributor",
+    "report_mismatch": "report_id names another report than the one uploaded",
     "invalid_field": "a value the wire schema refuses (e.g. an id with '|')",
 }
 
@@ -82,6 +84,10 @@ _DATETIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|z|[+-]\d{2}:?\d{2})?"
 )
 _REPLACEMENT_CHAR: Final = "\ufffd"
+#: the wire schema's own validator (what `SaleReported.model_validate` calls), bound once
+_validate_sale: Final = SaleReported.__pydantic_validator__.validate_python
+#: what a record of empty cells is made of (a blank line, or ",,,," from a spreadsheet)
+_BLANK_RECORD: Final = ', \t"'
 
 
 class CsvHeaderError(ValueError):
@@ -122,6 +128,10 @@ class CsvLineError:
     original_line: str
 
 
+#: (1-based line number where the record starts, what the record became)
+CsvLine = tuple[int, "SaleReported | CsvLineError"]
+
+
 def parse_csv(
     stream: IO[bytes],
     *,
@@ -129,18 +139,57 @@ def parse_csv(
     distributor_id: str | None = None,
     report_id: str | None = None,
     max_line_chars: int = MAX_LINE_CHARS,
+    source_name: str | None = None,
 ) -> Iterator[SaleReported | CsvLineError]:
     """Check the header of the CSV in `stream` now; return a generator of its lines.
 
     `received_at` (timezone-aware) becomes `recorded_at`. `distributor_id`, when given
     (the authenticated uploader), must equal every line's distributor_id.
-    `report_id`, when given, is used for lines whose report_id is empty.
+    `report_id`, when given, is the report the file is: lines whose report_id is empty
+    get it, lines naming another report are rejected (`report_mismatch`).
+    `source_name` (e.g. the file name) makes each event's `source_ref` "name:line".
     Raises `CsvHeaderError` (bad header) now, and `CsvFormatError` while iterating.
     """
+    lines = parse_csv_lines(
+        stream,
+        received_at=received_at,
+        distributor_id=distributor_id,
+        report_id=report_id,
+        max_line_chars=max_line_chars,
+        source_name=source_name,
+    )
+    return (item for _, item in lines)
+
+
+def parse_csv_lines(
+    stream: IO[bytes],
+    *,
+    received_at: datetime,
+    distributor_id: str | None = None,
+    report_id: str | None = None,
+    max_line_chars: int = MAX_LINE_CHARS,
+    source_name: str | None = None,
+) -> Iterator[CsvLine]:
+    """`parse_csv`, each item with its line number."""
     received = utc(received_at, "received_at")
     source = _Source(stream, max_line_chars)
     columns = source.header()
-    return source.rows(columns, received, distributor_id, report_id)
+    return source.rows(_LineParser(columns, received, distributor_id, report_id, source_name))
+
+
+def peek_first_line(stream: IO[bytes], max_line_chars: int = MAX_LINE_CHARS) -> dict[str, str]:
+    """The first data line's values by column ({} when there is none); checks the header.
+
+    Lets a caller decide what the file is (its distributor, its report) before parsing it.
+    Raises `CsvHeaderError` like `parse_csv`.
+    """
+    source = _Source(stream, max_line_chars)
+    columns = source.header()
+    for row in source.raw_rows():
+        if len(row) == len(columns):
+            return {name: cell.strip() for name, cell in zip(columns, row, strict=True)}
+        return {}
+    return {}
 
 
 class _Unclosable(io.RawIOBase):
@@ -164,7 +213,7 @@ class _Lines:
     """Physical text lines (endings kept), counted, each at most `limit` characters."""
 
     def __init__(self, text: IO[str], limit: int) -> None:
-        self._text = text
+        self._readline = text.readline
         self._limit = limit
         self.count = 0
         self.record: list[str] = []
@@ -173,7 +222,7 @@ class _Lines:
         return self
 
     def __next__(self) -> str:
-        line = self._text.readline(self._limit + 1)
+        line = self._readline(self._limit + 1)
         if not line:
             raise StopIteration
         self.count += 1
@@ -187,9 +236,10 @@ class _Lines:
         return line
 
     def take_record(self) -> str:
-        text = "".join(self.record).rstrip("\r\n")
-        self.record.clear()
-        return text
+        record = self.record
+        text = record[0] if len(record) == 1 else "".join(record)
+        record.clear()
+        return text.rstrip("\r\n")
 
 
 class _Source:
@@ -215,13 +265,17 @@ class _Source:
             if any(cell.strip() for cell in row):
                 return _check_header(row)
 
-    def rows(
-        self,
-        columns: list[str],
-        received_at: datetime,
-        distributor_id: str | None,
-        report_id: str | None,
-    ) -> Iterator[SaleReported | CsvLineError]:
+    def raw_rows(self) -> Iterator[list[str]]:
+        """Data records as cells, blank ones skipped; a record that is not CSV ends it."""
+        while True:
+            try:
+                row = next(self._reader)
+            except (StopIteration, csv.Error):
+                return
+            if self._lines.take_record().strip(_BLANK_RECORD):
+                yield row
+
+    def rows(self, parse: _LineParser) -> Iterator[CsvLine]:
         lines, reader = self._lines, self._reader
         while True:
             start = lines.count + 1
@@ -230,18 +284,14 @@ class _Source:
             except StopIteration:
                 return
             except csv.Error as error:
-                yield CsvLineError(
-                    start,
-                    None,
-                    "csv_syntax",
-                    f"line {start} is not valid CSV: {error}",
-                    lines.take_record(),
-                )
+                original = lines.take_record()
+                message = f"line {start} is not valid CSV: {error}"
+                yield start, CsvLineError(start, None, "csv_syntax", message, original)
                 continue
             original = lines.take_record()
-            if not any(cell.strip() for cell in row):
+            if not original.strip(_BLANK_RECORD):
                 continue  # blank line (or a row of empty cells, as spreadsheets write)
-            yield _line(start, row, original, columns, received_at, distributor_id, report_id)
+            yield start, parse(start, row, original)
 
 
 def _check_header(row: list[str]) -> list[str]:
@@ -274,7 +324,7 @@ def _check_header(row: list[str]) -> list[str]:
         "CSV header does not match the template: "
         + "; ".join(problems)
         + f". Columns are: {', '.join(REQUIRED_COLUMNS)}, one of {' / '.join(ITEM_COLUMNS)}, "
-        f"and optionally {', '.join(OPTIONAL_COLUMNS)} (see CSV_TEMPLATE.md)"
+        f"and optionally {', '.join(OPTIONAL_COLUMNS)} (see docs/INGEST.md)"
     )
     raise CsvHeaderError(
         message,
@@ -292,111 +342,207 @@ class _Problem(Exception):
         self.message = message
 
 
-def _line(
-    number: int,
-    row: list[str],
-    original: str,
-    columns: list[str],
-    received_at: datetime,
-    uploader: str | None,
-    default_report: str | None,
-) -> SaleReported | CsvLineError:
-    if len(row) != len(columns):
-        return CsvLineError(
-            number,
-            None,
-            "column_count",
-            f"line {number} has {len(row)} fields but the header has {len(columns)} columns",
-            original,
-        )
-    if any(_REPLACEMENT_CHAR in cell for cell in row):
-        column = next(
-            name for name, cell in zip(columns, row, strict=True) if _REPLACEMENT_CHAR in cell
-        )
-        return CsvLineError(
-            number,
-            column,
-            "encoding",
-            f"line {number} is not valid UTF-8 (column {column}); save the file as UTF-8",
-            original,
-        )
-    values = {name: cell.strip() for name, cell in zip(columns, row, strict=True)}
-    problems: list[_Problem] = []
+class _LineParser:
+    """One data record → a `SaleReported` or a `CsvLineError`.
 
-    def check(fn: Callable[[str, str], _T], name: str) -> _T | None:
-        try:
-            return fn(values.get(name, ""), name)
-        except _Problem as problem:
-            problems.append(problem)
-            return None
+    The fast path checks each field with one cheap test (the usual case: a valid line);
+    anything it does not accept goes through `_checked`, which names every problem.
+    Either way the event is built by the wire schema, which validates it in full.
+    """
 
-    distributor = check(_required, "distributor_id")
-    if isinstance(distributor, str) and uploader is not None and distributor != uploader:
-        problems.append(
-            _Problem(
-                "distributor_id",
-                "distributor_mismatch",
-                f"distributor_id {distributor!r} is not the uploading distributor {uploader!r}",
+    def __init__(
+        self,
+        columns: list[str],
+        received_at: datetime,
+        uploader: str | None,
+        report_id: str | None,
+        source_name: str | None,
+    ) -> None:
+        self.columns = columns
+        self.width = len(columns)
+        self.items = [name for name in ITEM_COLUMNS if name in columns]
+        self.received_at = received_at
+        self.uploader = uploader
+        self.report_id = report_id
+        self.source_name = source_name
+
+    def __call__(self, number: int, row: list[str], original: str) -> SaleReported | CsvLineError:
+        if len(row) != self.width:
+            return CsvLineError(
+                number,
+                None,
+                "column_count",
+                f"line {number} has {len(row)} fields but the header has {self.width} columns",
+                original,
             )
-        )
-    transaction_id = check(_required, "transaction_id")
-    reseller_id = check(_required, "reseller_id")
-    item_column = next((name for name in ITEM_COLUMNS if values.get(name)), None)
-    if item_column is None:
-        present = [name for name in ITEM_COLUMNS if name in values]
-        problems.append(_Problem(present[0], "missing_field", f"{' / '.join(present)} is empty"))
-    quantity = check(_quantity, "quantity")
-    unit_price = check(_price, "unit_price")
-    currency = check(_currency, "currency")
-    sold_at = check(_sold_at, "sold_at")
-    if problems:
-        first, rest = problems[0], problems[1:]
-        message = first.message
-        if rest:
-            message += " (also: " + "; ".join(f"{p.field}: {p.message}" for p in rest) + ")"
-        return CsvLineError(number, first.field, first.reason, message, original)
-    assert distributor is not None and transaction_id is not None and reseller_id is not None
-    assert item_column is not None and quantity is not None and sold_at is not None
-    assert unit_price is not None and currency is not None
-    sku = values[item_column]
-    unit = values.get("unit") or None
-    end_customer = values.get("end_customer") or None
-    report_id = values.get("report_id") or default_report
-    content = (
-        distributor,
-        transaction_id,
-        reseller_id,
-        end_customer,
-        sku,
-        quantity,
-        unit,
-        unit_price,
-        currency,
-        sold_at.isoformat(),
-        report_id,
-    )
+        if _REPLACEMENT_CHAR in original:
+            column = next(
+                (
+                    name
+                    for name, cell in zip(self.columns, row, strict=True)
+                    if _REPLACEMENT_CHAR in cell
+                ),
+                None,
+            )
+            return CsvLineError(
+                number,
+                column,
+                "encoding",
+                f"line {number} is not valid UTF-8 (column {column}); save the file as UTF-8",
+                original,
+            )
+        values = dict(zip(self.columns, [cell.strip() for cell in row], strict=True))
+        fields = self._fast(values)
+        if fields is None:
+            checked = self._checked(number, values, original)
+            if isinstance(checked, CsvLineError):
+                return checked
+            fields = checked
+        return self._event(number, values, original, fields)
+
+    def _fast(self, values: dict[str, str]) -> _Fields | None:
+        """The line's fields when every one passes its plain check, else None."""
+        distributor = values["distributor_id"]
+        if not distributor or not values["transaction_id"] or not values["reseller_id"]:
+            return None
+        if self.uploader is not None and distributor != self.uploader:
+            return None
+        report = values.get("report_id")
+        if report and self.report_id is not None and report != self.report_id:
+            return None
+        item = next((name for name in self.items if values[name]), None)
+        quantity_text, price_text = values["quantity"], values["unit_price"]
+        currency = values["currency"]
+        if (
+            item is None
+            or not _QUANTITY.fullmatch(quantity_text)
+            or not _PRICE.fullmatch(price_text)
+            or not _CURRENCY.fullmatch(currency)
+        ):
+            return None
+        quantity = int(quantity_text)
+        dot = price_text.find(".")
+        if abs(quantity) > MAX_QUANTITY or (dot >= 0 and len(price_text) - dot - 1 > MONEY_PLACES):
+            return None
+        sold_at = _fast_time(values["sold_at"])
+        if sold_at is None:
+            return None
+        return item, quantity, Decimal(price_text), currency.upper(), sold_at
+
+    def _checked(
+        self, number: int, values: dict[str, str], original: str
+    ) -> _Fields | CsvLineError:
+        """Every field checked with a precise message; the first problem names the line."""
+        problems: list[_Problem] = []
+
+        def check(fn: Callable[[str, str], _T], name: str) -> _T | None:
+            try:
+                return fn(values.get(name, ""), name)
+            except _Problem as problem:
+                problems.append(problem)
+                return None
+
+        distributor = check(_required, "distributor_id")
+        uploader = self.uploader
+        if isinstance(distributor, str) and uploader is not None and distributor != uploader:
+            problems.append(
+                _Problem(
+                    "distributor_id",
+                    "distributor_mismatch",
+                    f"distributor_id {distributor!r} is not the uploading distributor {uploader!r}",
+                )
+            )
+        check(_required, "transaction_id")
+        check(_required, "reseller_id")
+        item = next((name for name in self.items if values[name]), None)
+        if item is None:
+            problems.append(
+                _Problem(self.items[0], "missing_field", f"{' / '.join(self.items)} is empty")
+            )
+        quantity = check(_quantity, "quantity")
+        unit_price = check(_price, "unit_price")
+        currency = check(_currency, "currency")
+        sold_at = check(_sold_at, "sold_at")
+        report = values.get("report_id")
+        if report and self.report_id is not None and report != self.report_id:
+            problems.append(
+                _Problem(
+                    "report_id",
+                    "report_mismatch",
+                    f"report_id {report!r} is not the report uploaded ({self.report_id!r}): "
+                    "one file is one report",
+                )
+            )
+        if problems:
+            first, rest = problems[0], problems[1:]
+            message = first.message
+            if rest:
+                message += " (also: " + "; ".join(f"{p.field}: {p.message}" for p in rest) + ")"
+            return CsvLineError(number, first.field, first.reason, message, original)
+        assert item is not None and quantity is not None and unit_price is not None
+        assert currency is not None and sold_at is not None
+        return item, quantity, unit_price, currency, sold_at
+
+    def _event(
+        self, number: int, values: dict[str, str], original: str, fields: _Fields
+    ) -> SaleReported | CsvLineError:
+        item, quantity, unit_price, currency, sold_at = fields
+        distributor, transaction_id = values["distributor_id"], values["transaction_id"]
+        reseller_id, sku = values["reseller_id"], values[item]
+        unit = values.get("unit") or None
+        end_customer = values.get("end_customer") or None
+        report_id = values.get("report_id") or self.report_id
+        # the line as sent stands for its content: a changed line gets a new id
+        event_id = event_uuid("csv-sale", report_id, number, original)
+        data: dict[str, object] = {
+            "event_id": event_id,
+            "occurred_at": sold_at,
+            "recorded_at": self.received_at,
+            "source": SOURCE,
+            "distributor_id": distributor,
+            "transaction_id": transaction_id,
+            "reseller_id": reseller_id,
+            "sku": sku,
+            "quantity": quantity,
+            "unit_price": unit_price,
+            "currency": currency,
+            "sold_at": sold_at,
+        }
+        # optional fields only when present (validating a dict is cheaper than keywords)
+        if self.source_name is not None:
+            data["source_ref"] = f"{self.source_name}:{number}"
+        if end_customer is not None:
+            data["end_customer"] = end_customer
+        if unit is not None:
+            data["unit"] = unit
+        if report_id is not None:
+            data["report_id"] = report_id
+        try:
+            return _validate_sale(data)
+        except ValidationError as error:
+            name, message = validation_summary(error)
+            field = item if name == "sku" else name
+            return CsvLineError(number, field, "invalid_field", message, original)
+
+
+#: (item column used, quantity, unit price, currency, sold_at) of a line whose fields are valid
+_Fields = tuple[str, int, Decimal, str, datetime]
+
+
+def _fast_time(value: str) -> datetime | None:
+    """sold_at in the template's forms, or None (then `_sold_at` says what is wrong)."""
     try:
-        return SaleReported(
-            event_id=event_uuid("csv-sale", report_id, number, *content),
-            occurred_at=sold_at,
-            recorded_at=received_at,
-            source=SOURCE,
-            distributor_id=distributor,
-            transaction_id=transaction_id,
-            reseller_id=reseller_id,
-            end_customer=end_customer,
-            sku=sku,
-            quantity=quantity,
-            unit=unit,
-            unit_price=unit_price,
-            currency=currency,
-            sold_at=sold_at,
-            report_id=report_id,
-        )
-    except ValidationError as error:
-        name, message = validation_summary(error)
-        field = item_column if name == "sku" else name
-        return CsvLineError(number, field, "invalid_field", message, original)
+        if len(value) == 10 and _DATE.fullmatch(value):
+            return datetime(int(value[:4]), int(value[5:7]), int(value[8:]), tzinfo=UTC)
+        if _DATETIME.fullmatch(value):
+            parsed = datetime.fromisoformat(value.replace("z", "Z"))
+            if parsed.tzinfo is UTC:
+                return parsed
+            if parsed.tzinfo is not None:
+                return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        pass
+    return None
 
 
 def _required(value: str, name: str) -> str:
@@ -494,6 +640,9 @@ __all__ = [
     "SOURCE",
     "CsvFormatError",
     "CsvHeaderError",
+    "CsvLine",
     "CsvLineError",
     "parse_csv",
+    "parse_csv_lines",
+    "peek_first_line",
 ]

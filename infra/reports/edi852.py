@@ -54,7 +54,13 @@ from infra.reports.common import (
     validation_summary,
     whole_quantity,
 )
-from infra.reports.x12 import Segment, X12Error, dtm_datetime, transaction_sets
+from infra.reports.x12 import (
+    Segment,
+    X12Error,
+    dtm_datetime,
+    transaction_sets,
+    x12_source_ref,
+)
 from infra.reports.x12codes import BAD_UNIT, MISSING_ITEM, UNIT_CODE, lin_item, party_id
 from schemas.events import InventoryCounted
 
@@ -153,6 +159,8 @@ class ParsedActivity:
     ignored: list[IgnoredActivity]
     line_errors: list[LineError]
     report_errors: list[LineError]
+    #: the ZA segment index each count was read from (parallel to `counts`)
+    count_segments: list[int] = field(default_factory=list)
 
     @property
     def accepted(self) -> bool:
@@ -160,16 +168,21 @@ class ParsedActivity:
 
 
 def parse_852_all(
-    stream: IO[bytes], *, received_at: datetime, distributor_id: str | None = None
+    stream: IO[bytes],
+    *,
+    received_at: datetime,
+    distributor_id: str | None = None,
+    source_name: str | None = None,
 ) -> list[ParsedActivity]:
     """Every 852 transaction set of the interchange in `stream`, in order.
 
     `received_at` (timezone-aware) becomes `recorded_at`; `distributor_id`, when given,
-    is used when the report names none and must match the one it names.
+    is used when the report names none and must match the one it names. `source_name`
+    (e.g. the file name) prefixes each count's `source_ref` ("inv.edi 852 R-9 segment 12").
     """
     received = utc(received_at, "received_at")
     return transaction_sets(
-        stream, "852", lambda st: _ActivityBuilder(st, received, distributor_id)
+        stream, "852", lambda st: _ActivityBuilder(st, received, distributor_id, source_name)
     )
 
 
@@ -210,10 +223,17 @@ class _Count:
 
 
 class _ActivityBuilder:
-    def __init__(self, st: Segment, received_at: datetime, distributor_id: str | None) -> None:
+    def __init__(
+        self,
+        st: Segment,
+        received_at: datetime,
+        distributor_id: str | None,
+        source_name: str | None,
+    ) -> None:
         self._st = st
         self._received_at = received_at
         self._uploader = distributor_id
+        self._source_name = source_name
         self._xq: Segment | None = None
         self._parties: dict[str, Segment] = {}
         self._items: list[_Item] = []
@@ -283,6 +303,7 @@ class _ActivityBuilder:
         for item in self._items:
             self._item(item, period_end, chosen, ignored, line_errors)
         counts: list[InventoryCounted] = []
+        count_segments: list[int] = []
         if not report_errors:
             assert distributor is not None
             for (sku, counted_at), count in chosen.items():
@@ -291,6 +312,7 @@ class _ActivityBuilder:
                     line_errors.append(made)
                 else:
                     counts.append(made)
+                    count_segments.append(count.za.index)
         line_errors.sort(key=lambda error: error.segment_index)
         return ParsedActivity(
             self._st.get(2),
@@ -303,6 +325,7 @@ class _ActivityBuilder:
             ignored,
             line_errors,
             report_errors,
+            count_segments,
         )
 
     def _header(
@@ -449,6 +472,9 @@ class _ActivityBuilder:
                 occurred_at=counted_at,
                 recorded_at=self._received_at,
                 source=SOURCE,
+                source_ref=x12_source_ref(
+                    self._source_name, f"852 {report_id or self._st.get(2)}", count.za.index
+                ),
                 distributor_id=distributor,
                 sku=sku,
                 on_hand=count.on_hand,

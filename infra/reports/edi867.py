@@ -53,7 +53,7 @@ single lines. Structural errors (envelope, delimiters, counts) raise `X12Error`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -74,7 +74,13 @@ from infra.reports.common import (
     validation_summary,
     whole_quantity,
 )
-from infra.reports.x12 import Segment, X12Error, dtm_datetime, transaction_sets
+from infra.reports.x12 import (
+    Segment,
+    X12Error,
+    dtm_datetime,
+    iter_transaction_sets,
+    x12_source_ref,
+)
 from infra.reports.x12codes import BAD_UNIT, MISSING_ITEM, lin_item, party_id, unit_code
 from schemas.events import ReportSubmitted, SaleReported
 
@@ -202,6 +208,57 @@ class ParsedReport:
         return not self.report_errors
 
 
+@dataclass(frozen=True, slots=True)
+class ReportLine:
+    """One line of a report, handed out as soon as its segments are complete."""
+
+    #: 1-based ordinal of the line in its report
+    number: int
+    #: 1-based position of the line's first segment in the interchange
+    segment_index: int
+    #: the line's segments as sent, after its PTD loop's own (one segment per text line)
+    original: str
+    outcome: SaleReported | LineError
+    #: the report's heading as read (None for a line before any PTD loop)
+    header: ReportHeader | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportEnd:
+    """The end of one report: its header, and whether it stands as a whole.
+
+    With `report_errors` the report is rejected as a whole: `submitted` is None and
+    none of its lines (handed out before) may be applied.
+    """
+
+    header: ReportHeader
+    submitted: ReportSubmitted | None
+    report_errors: list[LineError]
+    #: lines in the report, valid and invalid (= ReportSubmitted.line_count)
+    line_count: int
+
+
+def iter_867(
+    stream: IO[bytes],
+    *,
+    received_at: datetime,
+    distributor_id: str | None = None,
+    source_name: str | None = None,
+) -> Iterator[ReportLine | ReportEnd]:
+    """The lines of every 867 transaction set in `stream`, each report closed by a `ReportEnd`.
+
+    Memory holds one line at a time (and the report's transaction ids, to refuse a
+    repeated one). Arguments as for `parse_867_all`; `source_name` (e.g. the file name)
+    prefixes each event's `source_ref` ("weekly.edi 867 R-17 segment 31"). An
+    `X12Error` can come after lines were handed out: act on them only once the
+    iteration has finished.
+    """
+    received = utc(received_at, "received_at")
+    return iter_transaction_sets(
+        stream, "867", lambda st: _ReportBuilder(st, received, distributor_id, source_name)
+    )
+
+
 def parse_867_all(
     stream: IO[bytes], *, received_at: datetime, distributor_id: str | None = None
 ) -> list[ParsedReport]:
@@ -212,8 +269,29 @@ def parse_867_all(
     has no N1*DS and must match it when it has one. Nothing is returned unless the
     whole interchange is structurally sound: `X12Error` otherwise.
     """
-    received = utc(received_at, "received_at")
-    return transaction_sets(stream, "867", lambda st: _ReportBuilder(st, received, distributor_id))
+    reports: list[ParsedReport] = []
+    sales: list[SaleReported] = []
+    line_errors: list[LineError] = []
+    for item in iter_867(stream, received_at=received_at, distributor_id=distributor_id):
+        if isinstance(item, ReportLine):
+            if isinstance(item.outcome, LineError):
+                line_errors.append(item.outcome)
+            else:
+                sales.append(item.outcome)
+            continue
+        line_errors.sort(key=lambda error: error.line or 0)
+        reports.append(
+            ParsedReport(
+                item.header,
+                [] if item.report_errors else sales,
+                item.submitted,
+                line_errors,
+                item.report_errors,
+                item.line_count,
+            )
+        )
+        sales, line_errors = [], []
+    return reports
 
 
 def parse_867(
@@ -241,6 +319,8 @@ class _Loop:
     end_customer: Segment | None = None
     invoice: Segment | None = None
     dates: dict[str, Segment] = field(default_factory=dict)
+    #: the loop's own segments (PTD and what precedes its first line), as sent
+    segments: list[Segment] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -257,6 +337,12 @@ class _Line:
     end_customer: Segment | None = None
     invoice: Segment | None = None
     dates: dict[str, Segment] = field(default_factory=dict)
+    #: every segment from the line's first to the next line, as sent
+    segments: list[Segment] = field(default_factory=list)
+
+    def original(self) -> str:
+        """The line as sent, after its PTD loop's own segments: what a person needs to fix it."""
+        return "\n".join(seg.text for seg in (*self.loop.segments, *self.segments))
 
 
 #: try a field conversion; on `FieldProblem` record it against (segment, element)
@@ -274,10 +360,19 @@ class _Problem:
 
 
 class _ReportBuilder:
-    def __init__(self, st: Segment, received_at: datetime, distributor_id: str | None) -> None:
+    """Builds one report as its segments arrive, handing out each line once complete."""
+
+    def __init__(
+        self,
+        st: Segment,
+        received_at: datetime,
+        distributor_id: str | None,
+        source_name: str | None,
+    ) -> None:
         self._st = st
         self._received_at = received_at
         self._uploader = distributor_id
+        self._source_name = source_name
         self._bpt: Segment | None = None
         self._extra_bpt: Segment | None = None
         self._cur: Segment | None = None
@@ -287,7 +382,11 @@ class _ReportBuilder:
         self._in_detail = False
         self._loop: _Loop | None = None
         self._line: _Line | None = None
-        self._lines: list[_Line] = []
+        self._line_count = 0
+        self._done: list[ReportLine] = []  # completed lines not handed out yet
+        self._header_value: ReportHeader | None = None
+        self._report_errors: list[LineError] = []
+        self._transactions: dict[str, int] = {}  # transaction id -> its first line
         self._lin_count = 0
         self._qty_total = Decimal(0)
         self._qty_total_known = True
@@ -295,7 +394,8 @@ class _ReportBuilder:
 
     # --- collecting ---------------------------------------------------------------
 
-    def feed(self, seg: Segment) -> None:
+    def feed(self, seg: Segment) -> list[ReportLine]:
+        """Take the next segment; returns the lines it completed."""
         self._digest.update(seg.text.encode("utf-8", "surrogateescape"))
         tag = seg.tag
         if tag == "LIN":
@@ -303,11 +403,11 @@ class _ReportBuilder:
         elif tag == "QTY":
             self._add_to_hash(seg)
         if tag == "PTD":
+            self._complete_line()
             self._in_detail = True
-            self._line = None
             self._loop = _Loop(seg)
         elif tag == "CTT":
-            self._line = None
+            self._complete_line()
             self._ctt = seg
         elif tag in _LINE_TAGS:
             self._line_segment(seg)
@@ -315,6 +415,12 @@ class _ReportBuilder:
             self._detail_segment(seg)
         else:
             self._header_segment(seg)
+        if self._line is not None:
+            self._line.segments.append(seg)
+        elif self._loop is not None:
+            self._loop.segments.append(seg)
+        done, self._done = self._done, []
+        return done
 
     def _add_to_hash(self, qty: Segment) -> None:
         try:
@@ -337,12 +443,37 @@ class _ReportBuilder:
             self._ds = seg
 
     def _new_line(self, seg: Segment) -> _Line:
+        self._complete_line()
         if self._loop is None:
             self._loop = _Loop(None)
-        line = _Line(len(self._lines) + 1, seg, self._loop)
-        self._lines.append(line)
+        self._line_count += 1
+        line = _Line(self._line_count, seg, self._loop)
         self._line = line
         return line
+
+    def _complete_line(self) -> None:
+        """Resolve the current line (no segment can change it any more) into `_done`."""
+        line, self._line = self._line, None
+        if line is None:
+            return
+        header = self._header() if line.loop.ptd is not None else None
+        outcome = self._resolve(line, header)
+        if isinstance(outcome, SaleReported):
+            first = self._transactions.setdefault(outcome.transaction_id, line.number)
+            if first != line.number:
+                where = line.lin or line.first
+                outcome = LineError(
+                    where.index,
+                    None,
+                    "duplicate_line",
+                    f"transaction id {outcome.transaction_id!r} (invoice + LIN01) was "
+                    f"already used by line {first} of this report",
+                    where.text,
+                    line.number,
+                )
+        self._done.append(
+            ReportLine(line.number, line.first.index, line.original(), outcome, header)
+        )
 
     def _line_segment(self, seg: Segment) -> None:
         line = self._line
@@ -381,42 +512,26 @@ class _ReportBuilder:
 
     # --- resolving ----------------------------------------------------------------
 
-    def finish(self) -> ParsedReport:
-        report_errors: list[LineError] = []
-        header = self._header(report_errors)
-        self._check_totals(report_errors)
-        sales: list[SaleReported] = []
-        line_errors: list[LineError] = []
-        seen: dict[str, int] = {}
-        for line in self._lines:
-            outcome = self._resolve(line, header)
-            if isinstance(outcome, LineError):
-                line_errors.append(outcome)
-                continue
-            first = seen.setdefault(outcome.transaction_id, line.number)
-            if first != line.number:
-                where = line.lin or line.first
-                line_errors.append(
-                    LineError(
-                        where.index,
-                        None,
-                        "duplicate_line",
-                        f"transaction id {outcome.transaction_id!r} (invoice + LIN01) was "
-                        f"already used by line {first} of this report",
-                        where.text,
-                        line.number,
-                    )
-                )
-                continue
-            sales.append(outcome)
-        submitted = None
-        if not report_errors:
-            submitted = self._submitted(header, report_errors)
-        if report_errors:
-            sales, submitted = [], None
-        return ParsedReport(header, sales, submitted, line_errors, report_errors, len(self._lines))
+    def finish(self) -> list[ReportLine | ReportEnd]:
+        """The last line, then the report itself (header, totals, its ReportSubmitted)."""
+        self._complete_line()
+        header = self._header()
+        errors = self._report_errors
+        self._check_totals(errors)
+        submitted = None if errors else self._submitted(header, errors)
+        if errors:
+            submitted = None
+        end = ReportEnd(header, submitted, list(errors), self._line_count)
+        done, self._done = self._done, []
+        return [*done, end]
 
-    def _header(self, errors: list[LineError]) -> ReportHeader:
+    def _header(self) -> ReportHeader:
+        """The heading, read once: it is complete when the first PTD loop starts."""
+        if self._header_value is None:
+            self._header_value = self._read_header(self._report_errors)
+        return self._header_value
+
+    def _read_header(self, errors: list[LineError]) -> ReportHeader:
         def fail(seg: Segment, element: str | None, reason: str, message: str) -> None:
             errors.append(LineError(seg.index, element, reason, message, seg.text))
 
@@ -566,9 +681,9 @@ class _ReportBuilder:
                 )
             )
 
-    def _resolve(self, line: _Line, header: ReportHeader) -> SaleReported | LineError:
+    def _resolve(self, line: _Line, header: ReportHeader | None) -> SaleReported | LineError:
         loop = line.loop
-        if loop.ptd is None:
+        if loop.ptd is None or header is None:
             return _line_error(
                 line,
                 _Problem(
@@ -721,6 +836,7 @@ class _ReportBuilder:
                 occurred_at=sold_at,
                 recorded_at=self._received_at,
                 source=SOURCE,
+                source_ref=self._ref(header, line.first.index),
                 distributor_id=distributor,
                 transaction_id=transaction_id,
                 reseller_id=reseller,
@@ -796,6 +912,11 @@ class _ReportBuilder:
         )
         return None
 
+    def _ref(self, header: ReportHeader, segment_index: int) -> str:
+        return x12_source_ref(
+            self._source_name, f"867 {header.report_number or self._st.get(2)}", segment_index
+        )
+
     def _submitted(self, header: ReportHeader, errors: list[LineError]) -> ReportSubmitted | None:
         assert header.distributor_id is not None
         assert header.period_start is not None and header.period_end is not None
@@ -808,11 +929,12 @@ class _ReportBuilder:
                 occurred_at=self._received_at,
                 recorded_at=self._received_at,
                 source=SOURCE,
+                source_ref=self._ref(header, (self._bpt or self._st).index),
                 distributor_id=header.distributor_id,
                 report_id=header.report_number,
                 period_start=header.period_start,
                 period_end=header.period_end,
-                line_count=len(self._lines),
+                line_count=self._line_count,
                 submitted_at=self._received_at,
                 replaces_report_id=header.replaces,
             )
@@ -862,7 +984,10 @@ __all__ = [
     "SOURCE",
     "ParsedReport",
     "PtdType",
+    "ReportEnd",
     "ReportHeader",
+    "ReportLine",
+    "iter_867",
     "parse_867",
     "parse_867_all",
 ]

@@ -24,10 +24,10 @@ keeps every byte visible in error messages).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import IO, Final, Protocol, TypeVar
+from typing import IO, Final, Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from infra.reports.common import FieldProblem, at_offset, parse_ccyymmdd, parse_hhmm
@@ -149,12 +149,23 @@ class SetBuilder(Protocol[R_co]):
     def finish(self) -> R_co: ...
 
 
-def transaction_sets(
-    stream: IO[bytes], code: str, start: Callable[[Segment], SetBuilder[R_co]]
-) -> list[R_co]:
-    """Every `code` transaction set of the interchange, each built by `start(ST)`."""
-    results: list[R_co] = []
-    builder: SetBuilder[R_co] | None = None
+class StreamingSetBuilder(Protocol[R_co]):
+    """Builds one transaction set, handing out results as soon as segments complete them."""
+
+    def feed(self, seg: Segment) -> Iterable[R_co]: ...
+
+    def finish(self) -> Iterable[R_co]: ...
+
+
+def iter_transaction_sets(
+    stream: IO[bytes], code: str, start: Callable[[Segment], StreamingSetBuilder[R_co]]
+) -> Iterator[R_co]:
+    """What the builders of every `code` transaction set hand out, in order.
+
+    Like `tokenize`, a structural error can still be raised after results were yielded:
+    act on them only once the generator has finished without error.
+    """
+    builder: StreamingSetBuilder[R_co] | None = None
     for seg in tokenize(stream):
         if seg.tag == "ST":
             if seg.get(1) != code:
@@ -164,11 +175,50 @@ def transaction_sets(
             builder = start(seg)
         elif seg.tag == "SE":
             assert builder is not None  # the tokenizer checks ST/SE nesting
-            results.append(builder.finish())
+            yield from builder.finish()
             builder = None
         elif builder is not None:
-            builder.feed(seg)
-    return results
+            yield from builder.feed(seg)
+
+
+class _Whole(Generic[R_co]):
+    """A `SetBuilder` as a streaming one that hands out its one result at the end."""
+
+    def __init__(self, builder: SetBuilder[R_co]) -> None:
+        self._builder = builder
+
+    def feed(self, seg: Segment) -> Iterable[R_co]:
+        self._builder.feed(seg)
+        return ()
+
+    def finish(self) -> Iterable[R_co]:
+        return (self._builder.finish(),)
+
+
+def transaction_sets(
+    stream: IO[bytes], code: str, start: Callable[[Segment], SetBuilder[R_co]]
+) -> list[R_co]:
+    """Every `code` transaction set of the interchange, each built by `start(ST)`."""
+    return list(iter_transaction_sets(stream, code, lambda st: _Whole(start(st))))
+
+
+def first_transaction_set(stream: IO[bytes]) -> str | None:
+    """ST01 of the interchange's first transaction set (e.g. "867"), None if it has none.
+
+    Reads only as far as that ST; raises `X12Error` when the input is not X12.
+    """
+    for seg in tokenize(stream):
+        if seg.tag == "ST":
+            return seg.get(1) or None
+    return None
+
+
+def x12_source_ref(source_name: str | None, report: str, segment_index: int) -> str:
+    """Where an event was read: "weekly.edi 867 R-17 segment 31" (an envelope `source_ref`)."""
+    text = f"{report} segment {segment_index}"
+    if source_name:
+        text = f"{source_name[:96]} {text}"
+    return text[:256]
 
 
 def segment_text(raw: bytes) -> str:
@@ -548,6 +598,9 @@ __all__ = [
     "Segment",
     "X12Error",
     "dtm_datetime",
+    "first_transaction_set",
+    "iter_transaction_sets",
     "tokenize",
+    "x12_source_ref",
     "zoned",
 ]

@@ -1,13 +1,12 @@
 """A large generated CSV streams through the parser in flat memory.
 
-1,000,000 lines take ~30 s on this machine (≈35k lines/s, most of it building and
-validating the pydantic events) and tracing every allocation with tracemalloc makes it
-~7× slower, so the test streams 200,000 lines (CHANNELFLOW_CSV_STREAM_LINES overrides)
-and traces two windows: the first 10,000 lines (peak memory of the parser, its
-buffers included) and the last 10,000 lines after 180,000 untraced ones. A parser that
-kept anything per line would show it as memory still held at the end of the last
-window (10,000 lines × even a few bytes); the bound asserted is far below that.
-Nothing about speed is asserted; the throughput is printed.
+1,000,000 lines take ~16-20 s on this machine (bench/ingest_throughput.py) and tracing
+every allocation with tracemalloc makes it ~7× slower, so the test streams 200,000
+lines (CHANNELFLOW_CSV_STREAM_LINES overrides) and traces two windows: the first 10,000
+lines (peak memory of the parser, its buffers included) and the last 10,000 lines after
+180,000 untraced ones. A parser that kept anything per line would show it as memory
+still held at the end of the last window (10,000 lines × even a few bytes); the bound
+asserted is far below that. Nothing about speed is asserted; the throughput is printed.
 """
 
 from __future__ import annotations

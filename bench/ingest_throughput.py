@@ -1,0 +1,279 @@
+"""Ingest gateway throughput: CSV and X12 867 reports, in lines per second.
+
+Two measurements per format, on files generated once into a temp dir (N realistic sale
+lines of one distributor, from `streams.generator.generate_sales`):
+
+1. parse + validate: the report parser alone (`parse_csv_lines`, `iter_867`), every
+   line a validated `SaleReported` or a line error; CPU time of this one process (one
+   core), best of --repeat runs;
+2. through to Kafka: the whole gateway as `channelflow ingest` runs it straight to the
+   broker: parse, validate, precheck (catalog and duplicates), spool to disk, then
+   publish every message with the idempotent producer and wait for the broker's acks;
+   wall time, split into the check and the publish phase.
+
+Targets are printed (PASS/MISS), never asserted; the exit status is 0 unless something
+broke. Progress on stderr, the table on stdout. Fresh topics per run, deleted at the end.
+
+    .venv/bin/python bench/ingest_throughput.py                # 200,000 CSV / 50,000 867
+    .venv/bin/python bench/ingest_throughput.py --lines 50000 --no-kafka
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+from domain.roles import Role
+from infra.reports.csv_report import parse_csv_lines
+from infra.reports.edi867 import iter_867
+from projections.channel import apply_event
+from projections.ingest_check import Catalog
+from projections.stores import ChannelStores
+from schemas.events import SaleReported
+from streams.auth import Principal
+from streams.config import Settings
+from streams.generator import generate_sales, sales_catalog
+from streams.ingest.formats import SOURCES, Format, Upload, read
+from streams.ingest.gateway import Gateway, StoreView
+from streams.ingest.kafka import KafkaPublisher
+from streams.ingest.spool import Spool
+from streams.kafka_io import ensure_topics
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_CSV_PARSE = 50_000.0  # lines/s parsed and validated, one core
+RECEIVED_AT = datetime(2026, 6, 1, 9, tzinfo=UTC)
+CSV_HEADER = (
+    "distributor_id,transaction_id,reseller_id,sku,quantity,unit,unit_price,currency,"
+    "sold_at,end_customer,report_id\n"
+)
+
+
+def progress(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def revision() -> str:
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
+    return f"{head}{'+dirty' if dirty else ''}"
+
+
+# --- the files -----------------------------------------------------------------------
+
+
+def sales(count: int, seed: int) -> Iterable[SaleReported]:
+    return generate_sales(count, seed=seed, distributors=1)
+
+
+def write_csv(path: Path, count: int, seed: int) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(CSV_HEADER)
+        for sale in sales(count, seed):
+            handle.write(
+                f"{sale.distributor_id},{sale.transaction_id},{sale.reseller_id},{sale.sku},"
+                f"{sale.quantity},,{sale.unit_price},{sale.currency},"
+                f"{sale.sold_at.isoformat().replace('+00:00', 'Z')},,BENCH-CSV\n"
+            )
+
+
+def write_867(path: Path, count: int, seed: int) -> None:
+    """One 867 report of `count` lines, each in its own PTD loop (sale or return)."""
+    segments = [
+        "BPT*00*BENCH-867*20260601*DD",
+        "CUR*SE*USD",
+        "DTM*090*20260101",
+        "DTM*091*20260531",
+        "N1*DS*BENCH DISTRIBUTOR*91*D01",
+    ]
+    total = Decimal(0)
+    for sale in sales(count, seed):
+        kind = "SS" if sale.quantity >= 0 else "BN"
+        segments += [
+            f"PTD*{kind}",
+            f"N1*ST*RESELLER*91*{sale.reseller_id}",
+            f"REF*IV*{sale.transaction_id}",
+            f"DTM*003*{sale.sold_at:%Y%m%d}*{sale.sold_at:%H%M%S}*UT",
+            f"LIN*1*VP*{sale.sku}",
+            f"QTY*39*{abs(sale.quantity)}*EA",
+            f"UIT*EA*{sale.unit_price}",
+        ]
+        total += abs(sale.quantity)
+    segments.append(f"CTT*{count}*{total}")
+    isa = (
+        "ISA*00*          *00*          *ZZ*BENCHDIST      *ZZ*VENDORCO       *260601*0900*U*"
+        "00401*000000001*0*P*>~\n"
+    )
+    with path.open("w", encoding="ascii") as handle:
+        handle.write(isa)
+        handle.write("GS*PT*BENCHDIST*VENDORCO*20260601*0900*1*X*004010~\n")
+        handle.write("ST*867*0001~\n")
+        for segment in segments:
+            handle.write(f"{segment}~\n")
+        handle.write(f"SE*{len(segments) + 2}*0001~\nGE*1*1~\nIEA*1*000000001~\n")
+
+
+# --- measurements --------------------------------------------------------------------
+
+
+def parse_rate(parse: Callable[[], int], repeat: int) -> tuple[float, int]:
+    """(best lines/s in CPU time, lines) of `parse` over `repeat` runs."""
+    best, lines = 0.0, 0
+    for _ in range(repeat):
+        started = time.process_time()
+        lines = parse()
+        best = max(best, lines / max(time.process_time() - started, 1e-9))
+    return best, lines
+
+
+def parse_csv_file(path: Path) -> int:
+    count = 0
+    with path.open("rb") as stream:
+        for _, item in parse_csv_lines(stream, received_at=RECEIVED_AT, source_name=path.name):
+            count += isinstance(item, SaleReported)
+    return count
+
+
+def parse_867_file(path: Path) -> int:
+    count = 0
+    with path.open("rb") as stream:
+        for item in iter_867(stream, received_at=RECEIVED_AT, source_name=path.name):
+            count += isinstance(getattr(item, "outcome", None), SaleReported)
+    return count
+
+
+def catalog_view() -> StoreView:
+    stores = ChannelStores()
+    for product in sales_catalog():
+        apply_event(stores, product, None)
+    return StoreView(Catalog(stores.products, stores.aliases), lambda _: None)
+
+
+async def through_kafka(settings: Settings, fmt: Format, path: Path) -> dict[str, Any]:
+    upload = Upload(
+        fmt,
+        path.name,
+        Principal("bench", Role.ADMIN),
+        datetime.now(UTC),
+        uuid.uuid4().hex,
+        SOURCES[fmt],
+    )
+    with Spool() as spool:
+        gateway = Gateway(upload, catalog_view(), spool)
+        started = time.perf_counter()
+        await gateway.check(read(upload, path))
+        checked = time.perf_counter()
+        async with KafkaPublisher(settings) as publisher:
+            await gateway.publish(publisher.publish)
+        done = time.perf_counter()
+    summary = gateway.summary()
+    if summary["accepted"] != summary["lines"]:
+        raise SystemExit(f"bench: {fmt}: not every line was accepted: {summary}")
+    return {
+        "lines": summary["lines"],
+        "published": summary["published"],
+        "check": summary["lines"] / (checked - started),
+        "publish": summary["published"] / (done - checked),
+        "total": summary["lines"] / (done - started),
+    }
+
+
+async def delete_topics(bootstrap: str, prefix: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        mine = [name for name in await admin.list_topics() if name.startswith(prefix)]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
+
+
+# --- main ----------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=200_000, help="CSV lines (default 200000)")
+    parser.add_argument("--edi-lines", type=int, default=50_000, help="867 lines (default 50000)")
+    parser.add_argument("--repeat", type=int, default=3, help="parse runs, best taken")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-kafka", action="store_true", help="parse + validate only")
+    parser.add_argument(
+        "--kafka", default=os.environ.get("CHANNELFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    )
+    parser.add_argument("--partitions", type=int, default=4)
+    args = parser.parse_args()
+
+    directory = Path(tempfile.mkdtemp(prefix="channelflow-bench-ingest-"))
+    prefix = f"bench{uuid.uuid4().hex[:8]}"
+    settings = Settings(kafka_bootstrap=args.kafka, topic_prefix=prefix, partitions=args.partitions)
+    rows: list[tuple[str, str]] = []
+    try:
+        csv, edi = directory / "sales.csv", directory / "sales.867"
+        progress(f"writing {args.lines:,} CSV lines and {args.edi_lines:,} 867 lines")
+        write_csv(csv, args.lines, args.seed)
+        write_867(edi, args.edi_lines, args.seed)
+        progress("parsing the CSV")
+        csv_rate, csv_lines = parse_rate(lambda: parse_csv_file(csv), args.repeat)
+        progress("parsing the 867")
+        edi_rate, edi_lines = parse_rate(lambda: parse_867_file(edi), args.repeat)
+        if csv_lines != args.lines or edi_lines != args.edi_lines:
+            raise SystemExit(f"bench: parsed {csv_lines:,} / {edi_lines:,} valid lines")
+        rows += [
+            ("CSV parse + validate (CPU, 1 core)", f"{csv_rate:,.0f} lines/s"),
+            ("867 parse + validate (CPU, 1 core)", f"{edi_rate:,.0f} lines/s"),
+        ]
+        if not args.no_kafka:
+            asyncio.run(ensure_topics(settings))
+            for fmt, path in (("csv", csv), ("867", edi)):
+                progress(f"{fmt} through the gateway into Kafka")
+                found = asyncio.run(through_kafka(settings, fmt, path))  # type: ignore[arg-type]
+                rows += [
+                    (
+                        f"{fmt} gateway check (parse, precheck, spool)",
+                        f"{found['check']:,.0f} lines/s",
+                    ),
+                    (f"{fmt} publish (acks=all, idempotent)", f"{found['publish']:,.0f} msgs/s"),
+                    (f"{fmt} end to end into Kafka (wall)", f"{found['total']:,.0f} lines/s"),
+                ]
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+        if not args.no_kafka:
+            asyncio.run(delete_topics(args.kafka, prefix))
+
+    verdict = "PASS" if csv_rate >= TARGET_CSV_PARSE else "MISS"
+    print(
+        f"\ningest throughput, commit {revision()}, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
+    print(
+        f"CSV {args.lines:,} lines, 867 {args.edi_lines:,} lines, load average "
+        f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs\n"
+    )
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value:>16}")
+    print(f"\n  target: CSV >= {TARGET_CSV_PARSE:,.0f} lines/s parsed and validated: {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""The answer the ingest gateway gives a line at receipt: a read-only precheck.
+
+The gateway answers each line it publishes with what the stores it can see say about
+it: `accepted`, `duplicate` or `conflict` (by the same idempotency key and content
+fingerprint the worker uses), or `rejected` when the catalog cannot name its item or
+unit. It changes nothing: the worker applies the published event later and its verdict
+is the authoritative one (the stores may have moved on meanwhile, or belong to another
+worker's partitions). Whatever the answer said, nothing is counted twice: counting is
+the worker's alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from domain.identity import content_fingerprint, idempotency_key
+from domain.rebates import validate_program
+from projections.catalog import IdentifierAlias, Product, normalize
+from projections.dedup import SeenEntry, Verdict, classify
+from projections.keyvalue import KeyValue
+from projections.rebate_accruals import INVALID_PROGRAM
+from schemas.events import (
+    Envelope,
+    InventoryCounted,
+    RebateProgramDefined,
+    SaleReported,
+    ShipmentRecorded,
+)
+
+
+class Answer(StrEnum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"  # the same content under the same key was sent before
+    CONFLICT = "conflict"  # the same key with different content: the worker dead-letters it
+    REJECTED = "rejected"  # not usable (unreadable, invalid, or unknown to the catalog)
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """What an earlier line of the same request sent under an idempotency key."""
+
+    event_id: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Precheck:
+    answer: Answer
+    reason: str | None = None
+    detail: str | None = None
+    #: (idempotency key, what this line sends under it) when the line has a key
+    keyed: tuple[str, Earlier] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    products: KeyValue[Product]
+    aliases: KeyValue[IdentifierAlias]
+
+
+def precheck(
+    event: Envelope,
+    *,
+    catalog: Catalog | None,
+    seen: Callable[[str], SeenEntry | None],
+    earlier: Callable[[str], Earlier | None],
+    replaces: str | None = None,
+) -> Precheck:
+    """What the worker would make of `event` now, as far as these stores can tell.
+
+    `catalog` None means it is not known here (the movement is not checked against it).
+    `seen` reads the worker's idempotency store; `earlier` what preceding lines of the
+    same request sent. `replaces` names the report that the line's report replaces: a
+    key held by a line of that report is free for it (the worker releases those keys
+    when the replacement's header arrives, just before its lines).
+    """
+    if isinstance(event, RebateProgramDefined):
+        problems = validate_program(event)
+        if problems:
+            return Precheck(Answer.REJECTED, INVALID_PROGRAM, "; ".join(problems))
+        return Precheck(Answer.ACCEPTED)
+    if not isinstance(event, SaleReported | ShipmentRecorded | InventoryCounted):
+        return Precheck(Answer.ACCEPTED)
+    normalized = event if catalog is None else normalize(catalog.products, catalog.aliases, event)
+    if isinstance(normalized, tuple):
+        reason, detail = normalized
+        return Precheck(Answer.REJECTED, reason, detail)
+    key = idempotency_key(normalized)
+    if key is None:  # pragma: no cover - every movement has a key
+        return Precheck(Answer.ACCEPTED)
+    mine = Earlier(str(normalized.event_id), content_fingerprint(normalized))
+    keyed = (key, mine)
+    before = earlier(key)
+    if before is not None:
+        if before.event_id == mine.event_id or before.fingerprint == mine.fingerprint:
+            detail = "sent earlier in this request with the same content"
+            return Precheck(Answer.DUPLICATE, None, detail, keyed)
+        detail = "sent earlier in this request with different content under the same key"
+        return Precheck(Answer.CONFLICT, "conflicting_duplicate", detail, keyed)
+    held = seen(key)
+    if held is not None and replaces is not None and held.report_id == replaces:
+        return Precheck(Answer.ACCEPTED, keyed=keyed)
+    verdict = classify(held, mine.event_id, mine.fingerprint, None)
+    if verdict is Verdict.CONFLICT:
+        detail = "same idempotency key as an accepted event, different content"
+        return Precheck(Answer.CONFLICT, "conflicting_duplicate", detail, keyed)
+    if verdict in (Verdict.DUPLICATE, Verdict.REDELIVERY):
+        return Precheck(Answer.DUPLICATE, None, "already accepted with the same content", keyed)
+    return Precheck(Answer.ACCEPTED, keyed=keyed)

@@ -1,0 +1,84 @@
+"""Reading the dead-letter topic: what was rejected, why, from where, with its bytes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import ValidationError
+
+from schemas.deadletter import DeadLetter
+from schemas.topics import DEAD_LETTER_TOPIC, topic_name
+from streams.config import Settings
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDeadLetter:
+    """A dead letter and where it is stored (its partition and offset on the topic)."""
+
+    partition: int
+    offset: int
+    letter: DeadLetter
+
+    @property
+    def where(self) -> str:
+        return f"{self.partition}@{self.offset}"
+
+
+def dead_letter_topic(settings: Settings) -> str:
+    return topic_name(settings.topic_prefix, DEAD_LETTER_TOPIC)
+
+
+async def dead_letters(
+    settings: Settings, partition: int | None = None, offset: int | None = None
+) -> AsyncIterator[StoredDeadLetter]:
+    """Every dead letter up to the topic's current end (or only the one at partition/offset)."""
+    topic = dead_letter_topic(settings)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        cluster = await consumer._client.fetch_all_metadata()
+        found = sorted(cluster.partitions_for_topic(topic) or ())
+        partitions = [TopicPartition(topic, p) for p in found if partition in (None, p)]
+        if not partitions:
+            return
+        consumer.assign(partitions)
+        end = await consumer.end_offsets(partitions)
+        for tp in partitions:
+            if offset is None:
+                await consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, offset)
+        remaining = {tp for tp in partitions if end[tp] > (offset or 0)}
+        while remaining:
+            batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=5000)
+            for tp, records in batches.items():
+                for record in records:
+                    if record.offset >= end[tp] or (offset is not None and record.offset != offset):
+                        remaining.discard(tp)
+                        break
+                    yield StoredDeadLetter(tp.partition, record.offset, _letter(record.value))
+                    if offset is not None or record.offset + 1 >= end[tp]:
+                        remaining.discard(tp)
+                        break
+    finally:
+        await consumer.stop()
+
+
+def _letter(value: bytes | None) -> DeadLetter:
+    try:
+        return DeadLetter.model_validate_json(value or b"")
+    except ValidationError as exc:  # not written by a worker: show it as it is
+        return DeadLetter.of(
+            value or b"",
+            "unreadable_dead_letter",
+            str(exc).splitlines()[0],
+            "deadletters",
+            _EPOCH,
+        )

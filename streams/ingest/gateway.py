@@ -1,0 +1,251 @@
+"""One upload through the gateway: check every line into a spool, then publish in order.
+
+Pass 1 (`Gateway.check`) reads the upload's lines (streams/ingest/formats.py), answers
+each with the read-only precheck (projections/ingest_check.py) and spools it with what
+to publish: the event, or a `LineRejected` for a line that could not become one. A
+request that may not be made (403) or cannot be read (422) stops here: nothing is
+published. Pass 2 (`Gateway.publish`) publishes in order, each report's
+`ReportSubmitted` before its first line, so a replacing report reaches the worker
+before the lines that replace the old ones. Work is done in slices that yield to the
+event loop, so a large upload never stalls the worker's agent running beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from pydantic import ValidationError
+
+from domain.identity import derived_id
+from domain.roles import Role
+from projections.dedup import SeenEntry
+from projections.ingest_check import Answer, Catalog, precheck
+from schemas.events import LineRejected
+from streams import metrics
+from streams.auth import AuthError, Forbidden, Principal
+from streams.ingest.formats import EVENT_TYPE_NAMES, UNATTRIBUTED, Item, ReportClosed, Upload
+from streams.ingest.messages import Message, Publish, message_of
+from streams.ingest.spool import LineAnswer, Spool, SpooledLine
+
+#: event types each role may submit (LineRejected is the gateway's own; reads-only roles none)
+SUBMITTABLE: Final[dict[Role, frozenset[str]]] = {
+    Role.DISTRIBUTOR: frozenset(
+        {"SaleReported", "InventoryCounted", "ResellerOnboarded", "ReportSubmitted"}
+    ),
+    Role.ADMIN: EVENT_TYPE_NAMES - {"LineRejected"},
+}
+#: lines checked between two yields to the event loop (~10-20 ms of work)
+SLICE_LINES: Final = 500
+#: messages per publish call (each call waits for the broker's acknowledgements)
+PUBLISH_BATCH: Final = 5000
+DETAIL_LIMIT: Final = 4096
+
+
+def authorize(principal: Principal) -> None:
+    """Only a real distributor or admin token may submit (open mode reads only)."""
+    if principal.actor == "anonymous":
+        raise AuthError("submitting needs a bearer token (Authorization: Bearer <token>)")
+    if principal.role not in SUBMITTABLE:
+        raise Forbidden(f"{principal.actor} ({principal.role}) may read but not submit")
+
+
+def authorize_events(principal: Principal, elements: list[Any]) -> None:
+    """Refuse the whole batch if any element is another distributor's or of a type the
+    principal may not submit (checked on the raw JSON, valid or not)."""
+    allowed = SUBMITTABLE[principal.role]
+    for number, element in enumerate(elements, start=1):
+        if not isinstance(element, dict):
+            continue
+        event_type = element.get("event_type")
+        if event_type in EVENT_TYPE_NAMES and event_type not in allowed:
+            raise Forbidden(
+                f"event {number}: {principal.actor} ({principal.role}) may not submit "
+                f"{event_type}; nothing was published",
+            )
+        named = element.get("distributor_id")
+        if principal.role is Role.DISTRIBUTOR and named not in (None, principal.distributor_id):
+            raise Forbidden(
+                f"event {number} is distributor {named!r}'s: {principal.actor} may submit "
+                f"only {principal.distributor_id!r}'s data; nothing was published",
+            )
+
+
+@dataclass(frozen=True)
+class StoreView:
+    """What the precheck reads: the catalog (None: unknown here) and the idempotency store."""
+
+    catalog: Catalog | None
+    seen: Callable[[str], SeenEntry | None]
+
+
+@dataclass
+class Gateway:
+    upload: Upload
+    view: StoreView
+    spool: Spool
+    answers: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+    reports: dict[int, ReportClosed] = field(default_factory=dict)
+    lines: int = 0
+    published: int = 0
+
+    # --- pass 1 ---------------------------------------------------------------------
+
+    async def check(self, items: Iterator[Item]) -> None:
+        """Answer and spool every line, yielding to the event loop between slices."""
+        while True:
+            for _ in range(SLICE_LINES):
+                item = next(items, None)
+                if item is None:
+                    return
+                self.take(item)
+            await asyncio.sleep(0)
+
+    def take(self, item: Item) -> None:
+        if isinstance(item, ReportClosed):
+            self._close_report(item)
+            return
+        self.lines += 1
+        if item.event is None:
+            self._refuse_if_foreign(item.reason, item.detail)
+            assert item.reason is not None
+            answer = LineAnswer(
+                item.line, item.ref, Answer.REJECTED, item.reason, item.field, item.detail
+            )
+            distributor = item.distributor_id or self.upload.uploader
+            self.spool.add(answer, item.report, None, item.original or b"", distributor)
+        else:
+            check = precheck(
+                item.event,
+                catalog=self.view.catalog,
+                seen=self.view.seen,
+                earlier=self.spool.earlier,
+                replaces=item.replaces,
+            )
+            if check.keyed is not None and check.answer is Answer.ACCEPTED:
+                self.spool.remember(*check.keyed)
+            answer = LineAnswer(item.line, item.ref, check.answer, check.reason, None, check.detail)
+            self.spool.add(answer, item.report, message_of(item.event), item.original)
+        self.answers[answer.answer] += 1
+        if answer.reason is not None and answer.answer is Answer.REJECTED:
+            self.reasons[answer.reason] += 1
+
+    def _close_report(self, report: ReportClosed) -> None:
+        self.reports[report.index] = report
+        if report.rejected is None:
+            return
+        reason, detail = report.rejected
+        self._refuse_if_foreign(reason, detail)
+        changed = self.spool.reject_report(report.index, reason, detail[:DETAIL_LIMIT])
+        for former, count in changed.items():
+            self.answers[former] -= count
+            self.answers[Answer.REJECTED] += count
+            self.reasons[reason] += count
+
+    def _refuse_if_foreign(self, reason: str | None, detail: str | None) -> None:
+        """A distributor's upload naming another distributor is refused as a whole."""
+        if reason == "distributor_mismatch" and self.upload.principal.role is Role.DISTRIBUTOR:
+            raise Forbidden(
+                f"{detail}: a distributor may submit only its own data; nothing was published",
+            )
+
+    # --- pass 2 ---------------------------------------------------------------------
+
+    async def publish(self, publish: Publish) -> int:
+        """Publish every spooled line in order, each report's header before its lines."""
+        pending: list[Message] = []
+        headed: set[int] = set()
+
+        async def send(message: Message) -> None:
+            pending.append(message)
+            if len(pending) >= PUBLISH_BATCH:
+                await self._send(publish, pending)
+
+        for row in self.spool.lines():
+            if row.report and row.report not in headed:
+                headed.add(row.report)
+                header = self.reports.get(row.report)
+                if header is not None and header.header is not None:
+                    await send(message_of(header.header))
+            await send(self._message(row))
+        for index, report in self.reports.items():  # reports without lines
+            if index not in headed and report.header is not None:
+                await send(message_of(report.header))
+        await self._send(publish, pending)
+        for answer, count in self.answers.items():
+            metrics.INGEST_LINES.labels(self.upload.format, answer).inc(count)
+        return self.published
+
+    async def _send(self, publish: Publish, pending: list[Message]) -> None:
+        if pending:
+            await publish(list(pending))
+            self.published += len(pending)
+            pending.clear()
+
+    def _message(self, row: SpooledLine) -> Message:
+        return row.message or message_of(self._rejection(row))
+
+    def _rejection(self, row: SpooledLine) -> LineRejected:
+        """The LineRejected for a line that could not become an event (built on publish,
+        when the report it belongs to, and so whose it is, is known)."""
+        upload, answer = self.upload, row.answer
+        report = self.reports.get(row.report)
+        assert answer.reason is not None
+        fields: dict[str, Any] = {
+            "event_id": derived_id("rejected", upload.digest, answer.ref, answer.reason),
+            "occurred_at": upload.received_at,
+            "recorded_at": upload.received_at,
+            "source": upload.source,
+            "source_ref": answer.ref[:256],
+            "distributor_id": row.distributor
+            or (report.distributor_id if report is not None else None)
+            or upload.uploader
+            or UNATTRIBUTED,
+            "reason": answer.reason,
+            "detail": (answer.detail or answer.reason)[:DETAIL_LIMIT],
+            "original_b64": base64.b64encode(row.original or b"").decode("ascii"),
+            "report_id": report.report_id if report is not None else None,
+        }
+        try:
+            return LineRejected.model_validate(fields)
+        except ValidationError:  # the line named a distributor or report that is no id
+            fields["distributor_id"] = upload.uploader or UNATTRIBUTED
+            fields["report_id"] = None
+            return LineRejected.model_validate(fields)
+
+    # --- the answer -----------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        answers = {answer.value: self.answers.get(answer, 0) for answer in Answer}
+        return {
+            "lines": self.lines,
+            **answers,
+            "rejected_by_reason": dict(sorted(self.reasons.items())),
+            "published": self.published,
+        }
+
+    def document(self) -> dict[str, Any]:
+        """The answer without its line list: format, reports and the summary."""
+        upload = self.upload
+        return {
+            "format": upload.format,
+            "file": upload.name,
+            "received_at": upload.received_at.isoformat().replace("+00:00", "Z"),
+            "reports": [
+                {**report.info, "published": report.header is not None}
+                for _, report in sorted(self.reports.items())
+            ],
+            "summary": self.summary(),
+            "note": "answers say what was known at receipt; the worker's own verdict is "
+            "authoritative, and nothing is counted twice either way",
+        }
+
+    def answer_lines(self, every: bool) -> Iterator[LineAnswer]:
+        """Each line's answer (every line, or only those not accepted), in spool order."""
+        for row in self.spool.lines(only_problems=not every):
+            yield row.answer

@@ -1,0 +1,76 @@
+"""`channelflow ingest`: the format is told by the content; the answer becomes a table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streams.cli import main
+from streams.cli_ingest import detect_format, summary_table
+from tests.unit.reports.conftest import SAMPLES
+from tests.unit.reports.edi_builder import interchange
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("867_weekly.edi", "867"),
+        ("852_weekly.edi", "852"),
+        ("sales_good.csv", "csv"),
+        ("sales_dist002_w15.csv", "csv"),
+    ],
+)
+def test_format_is_detected_from_the_content(name: str, expected: str) -> None:
+    assert detect_format(SAMPLES / name) == expected
+
+
+def test_json_and_unsupported_x12(tmp_path: Path) -> None:
+    events = tmp_path / "batch.txt"
+    events.write_text('  [{"event_type": "SaleReported"}]')
+    assert detect_format(events) == "events"
+    invoice = tmp_path / "invoice.edi"
+    invoice.write_bytes(interchange(["BIG*20260406*1"], set_id="810"))
+    assert main(["ingest", str(invoice), "--url", "http://127.0.0.1:9"]) == 2
+
+
+def test_missing_file_and_bad_options_are_user_errors(tmp_path: Path, capsys) -> None:
+    assert main(["ingest", str(tmp_path / "nope.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    csv = SAMPLES / "sales_good.csv"
+    assert main(["ingest", str(csv), "--replaces", "R-1"]) == 2
+    assert "--replaces needs --report-id" in capsys.readouterr().err
+    assert main(["deadletters", "show"]) == 2
+    assert "needs --partition and --offset" in capsys.readouterr().err
+
+
+def test_summary_table_lists_answers_reasons_and_problem_lines() -> None:
+    answer = {
+        "format": "csv",
+        "file": "w15.csv",
+        "reports": [{"report_id": "W15", "distributor_id": "D", "published": True}],
+        "summary": {
+            "lines": 3,
+            "accepted": 1,
+            "duplicate": 1,
+            "conflict": 0,
+            "rejected": 1,
+            "rejected_by_reason": {"bad_quantity": 1},
+            "published": 4,
+        },
+        "lines": [
+            {"line": 3, "ref": "w15.csv:3", "answer": "duplicate", "detail": "sent before"},
+            {
+                "line": 4,
+                "ref": "w15.csv:4",
+                "answer": "rejected",
+                "reason": "bad_quantity",
+                "field": "quantity",
+                "detail": "'x' is not a number",
+            },
+        ],
+    }
+    table = summary_table(answer)
+    assert "report: report_id W15, distributor_id D (published)" in table
+    assert "bad_quantity" in table and "w15.csv:4: rejected bad_quantity [quantity]" in table
+    assert "4 messages published" in table

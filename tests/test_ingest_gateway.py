@@ -1,0 +1,150 @@
+"""The gateway core: a large upload in bounded memory (lines wait on disk, not in RAM),
+and several reports of one interchange published each header before its own lines."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import tempfile
+import tracemalloc
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from domain.roles import Role
+from infra.reports.csv_report import CsvFormatError, CsvHeaderError
+from infra.reports.x12 import X12Error
+from streams.auth import Principal
+from streams.ingest.formats import Parsed, Unreadable, Upload, read
+from streams.ingest.gateway import Gateway, StoreView
+from streams.ingest.messages import Message
+from streams.ingest.spool import Spool
+from tests.unit.reports.edi_builder import interchange
+from tests.unit.reports.test_csv_memory import GeneratedCsv
+
+LINES = 30_000
+WINDOW = 10_000
+ADMIN = Principal("test", Role.ADMIN)
+#: no catalog, nothing seen: every line is checked on its own
+NOTHING_KNOWN = StoreView(None, lambda _: None)
+
+
+def upload(fmt: str, name: str) -> Upload:
+    return Upload(
+        fmt,  # type: ignore[arg-type]
+        name,
+        ADMIN,
+        datetime(2026, 4, 13, 9, tzinfo=UTC),
+        "0" * 64,
+        "csv" if fmt == "csv" else "edi867",
+        distributor_id="DIST-001",
+    )
+
+
+def test_a_large_csv_is_checked_and_published_in_bounded_memory(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    with path.open("wb") as handle:  # written as generated: the file never is in memory
+        source = io.BufferedReader(GeneratedCsv(LINES))
+        while chunk := source.read(1 << 16):
+            handle.write(chunk)
+    with Spool() as spool:
+        gateway = Gateway(upload("csv", "big.csv"), NOTHING_KNOWN, spool)
+        items = read(gateway.upload, path)
+        for _ in range(LINES - 2 * WINDOW):
+            gateway.take(next(items))
+        tracemalloc.start()
+        start, _ = tracemalloc.get_traced_memory()
+        for _ in range(WINDOW):
+            gateway.take(next(items))
+        held, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        for item in items:
+            gateway.take(item)
+        # 10,000 checked lines leave nothing behind in memory (each is ~300 bytes spooled)
+        assert held - start < 256 * 1024, held - start
+        assert peak - start < 4 * 1024 * 1024, peak - start
+
+        sent = 0
+
+        async def sink(messages: Sequence[Message]) -> None:
+            nonlocal sent
+            sent += len(messages)
+
+        tracemalloc.start()
+        asyncio.run(gateway.publish(sink))
+        _, publish_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert sent == LINES + 1  # the lines and the report's header
+    assert gateway.summary()["accepted"] == LINES
+    # publishing holds one batch at a time, not the upload (30,000 messages are ~12 MB)
+    assert publish_peak < 6 * 1024 * 1024, publish_peak
+
+
+def report(number: str, replaces: str = "") -> list[str]:
+    purpose = "05" if replaces else "00"
+    return [
+        f"BPT*{purpose}*{number}*20260413*DD*****{replaces}".rstrip("*"),
+        "DTM*090*20260406",
+        "DTM*091*20260412",
+        "N1*DS*ACME*91*DIST-001",
+        "PTD*SS",
+        "N1*ST*RES*91*RES-1",
+        f"REF*IV*{number}",
+        "DTM*003*20260407",
+        "LIN*1*VP*WIDGET-100",
+        "QTY*39*2*EA",
+        "UIT*EA*12.50",
+        "LIN*2*VP*GADGET-200",
+        "QTY*39*1*EA",
+        "UIT*EA*30.00",
+        "CTT*2*3",
+    ]
+
+
+def test_each_report_of_an_interchange_is_published_header_first(tmp_path: Path) -> None:
+    path = tmp_path / "two.edi"
+    path.write_bytes(interchange(report("R-1"), report("R-2", replaces="R-1")))
+    published: list[Message] = []
+
+    async def sink(messages: Sequence[Message]) -> None:
+        published.extend(messages)
+
+    with Spool() as spool:
+        gateway = Gateway(upload("867", "two.edi"), NOTHING_KNOWN, spool)
+        items = list(read(gateway.upload, path))
+        assert sum(isinstance(item, Parsed) for item in items) == 4
+        asyncio.run(gateway.check(iter(items)))
+        asyncio.run(gateway.publish(sink))
+    kinds = [m.event_type for m in published]
+    assert kinds == ["ReportSubmitted", "SaleReported", "SaleReported"] * 2
+    assert [m.key for m in published] == [b"DIST-001"] * 6
+    assert b'"replaces_report_id":"R-1"' in published[3].value
+
+
+UNREADABLE = (Unreadable, CsvHeaderError, CsvFormatError, X12Error)
+FRAGMENTS = st.sampled_from(
+    [b"ISA*00*", b"~", b"*", b"\n", b",", b'"', b"[", b"{", b"}", b"]", b"\xff", b"ST*867",
+     b"distributor_id,transaction_id", b"LIN*1*VP*X", b"QTY*39*x", b'"event_type"', b"0"]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    fmt=st.sampled_from(["events", "csv", "867", "852"]),
+    parts=st.lists(FRAGMENTS | st.binary(max_size=40), max_size=30),
+)
+def test_any_bytes_are_answered_or_refused_as_unreadable(fmt: str, parts: list[bytes]) -> None:
+    """Whatever arrives, the gateway answers it line by line or refuses it as unreadable
+    (a 422): it never fails otherwise."""
+    with tempfile.TemporaryDirectory() as directory, Spool() as spool:
+        path = Path(directory) / "upload"
+        path.write_bytes(b"".join(parts))
+        gateway = Gateway(upload(fmt, "upload"), NOTHING_KNOWN, spool)
+        try:
+            asyncio.run(gateway.check(read(gateway.upload, path)))
+        except UNREADABLE:
+            return
+        assert sum(gateway.answers.values()) == gateway.lines
