@@ -2,6 +2,7 @@
 
 Select it with a URL: `postgresql://user:password@host:port/db` (the live system) or
 `sqlite:///path/to/file.db` / `sqlite://:memory:` (embedded demo, replay).
+Every event is sealed in a hash chain as it is stored (infra/auditchain.py).
 """
 
 from __future__ import annotations
@@ -10,14 +11,22 @@ import dataclasses
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 
 from domain.audit import InventoryReconciliation, PriceProtection
 from domain.rebate_audit import RebateStatement
 from domain.violation import Action, PricingViolation
+from infra.auditchain import (
+    ChainedPostgresRecorder,
+    ChainedRecorder,
+    ChainedSQLiteRecorder,
+    ChainReport,
+    verify_chain,
+)
 from projections.channel import AuditFact
 from projections.inventory import Reconciliation
 from projections.pricing import PriceProtectionClaim, ViolationDetected
@@ -39,7 +48,13 @@ def persistence_env(url: str) -> dict[str, str]:
         path = path[1:] if path.startswith("/") else path
         if not path:
             raise EventStoreConfigError(f"no database path in {url!r}")
-        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+        if path == ":memory:":  # one database for all pooled connections (concurrent reads)
+            path = f"file:channelflow-{uuid4().hex}?mode=memory&cache=shared"
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "APPLICATION_RECORDER_TOPIC": get_topic(ChainedSQLiteRecorder),
+        }
     if parts.scheme in {"postgresql", "postgres"}:
         if not parts.hostname or not parts.path.strip("/"):
             raise EventStoreConfigError(f"need host and database name in {url!r}")
@@ -51,6 +66,7 @@ def persistence_env(url: str) -> dict[str, str]:
             "POSTGRES_USER": unquote(parts.username or ""),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "CREATE_TABLE": "y",
+            "APPLICATION_RECORDER_TOPIC": get_topic(ChainedPostgresRecorder),
         }
     raise EventStoreConfigError(
         f"unsupported event-store URL {url!r} (use postgresql:// or sqlite://)"
@@ -182,6 +198,29 @@ class AuditLog(Application[UUID]):
     def claim(self, distributor_id: str, sku: str, effective_from: datetime) -> PriceProtection:
         aggregate_id = PriceProtection.create_id(distributor_id, sku, effective_from)
         return self._get(PriceProtection, aggregate_id)
+
+    @property
+    def chain(self) -> ChainedRecorder:
+        """The recorder, which seals every event it stores."""
+        recorder = self.recorder
+        assert isinstance(recorder, ChainedPostgresRecorder | ChainedSQLiteRecorder)
+        return recorder
+
+    def aggregate_ids(self) -> list[UUID]:
+        """Every aggregate in the store, in the order of its first event."""
+        seen: dict[UUID, None] = {}
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start=start, limit=1000)
+            for notification in page:
+                seen.setdefault(UUID(str(notification.originator_id)), None)
+            if len(page) < 1000:
+                return list(seen)
+            start = page[-1].id + 1
+
+    def verify_chain(self, expected_head: str | None = None) -> ChainReport:
+        """Walk the whole store: every changed, deleted, inserted or reordered record."""
+        return verify_chain(self.chain, expected_head)
 
     def _get(self, kind: type[A], aggregate_id: UUID) -> A:
         aggregate: object = self.repository.get(aggregate_id)

@@ -1,15 +1,18 @@
 """Reading the retained raw topics from the beginning, for the auditor's replay and verify.
 
 Reference topics (catalog, prices, programs and closes) are read first, whole, then the
-movement topics, each partition in order and the partitions interleaved by broker
-timestamp — the conditions under which DESIGN.md says a snapshot does not depend on
-arrival order. The end offsets are taken when reading starts, so a busy system gives a
-well-defined history.
+movement topics, each partition in order and the partitions merged by broker timestamp
+(over the whole phase, not per fetch) — the conditions under which DESIGN.md says a
+snapshot does not depend on arrival order. The end offsets are taken when reading starts,
+so a busy system gives a well-defined history.
 """
 
 from __future__ import annotations
 
+import heapq
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -57,18 +60,32 @@ async def _phase(
     await consumer.seek_to_beginning(*partitions)
     end = await consumer.end_offsets(partitions)
     remaining = {tp for tp in partitions if end[tp] > 0}
+    buffered: dict[TopicPartition, deque[Any]] = {tp: deque() for tp in remaining}
+    heads: list[tuple[int, str, int, int, TopicPartition]] = []  # the next record of each
+
+    def push(tp: TopicPartition) -> None:
+        record = buffered[tp][0]
+        heapq.heappush(heads, (record.timestamp, tp.topic, tp.partition, record.offset, tp))
+
     while remaining:
-        batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=10_000)
-        records = [
-            (record.timestamp, tp, record)
-            for tp, found in batches.items()
-            for record in found
-            if record.offset < end[tp]
-        ]
-        for tp, found in batches.items():
-            if found and found[-1].offset + 1 >= end[tp]:
-                remaining.discard(tp)
-        records.sort(key=lambda r: (r[0], r[1].topic, r[1].partition, r[2].offset))
-        for _, tp, record in records:
-            key = record.key.decode("utf-8", "replace") if record.key else None
-            yield Input(record.value or b"", key, tp.topic, tp.partition, record.offset)
+        # a record is only taken once every partition still being read has one buffered:
+        # then the smallest timestamp is the next one of the whole phase, not of a fetch
+        empty = [tp for tp in remaining if not buffered[tp]]
+        if empty:
+            batches = await consumer.getmany(*empty, timeout_ms=1000, max_records=10_000)
+            for tp in empty:
+                found = [r for r in batches.get(tp, ()) if r.offset < end[tp]]
+                buffered[tp].extend(found)
+                if found:
+                    push(tp)
+                elif await consumer.position(tp) >= end[tp]:
+                    remaining.discard(tp)
+            continue
+        *_, tp = heapq.heappop(heads)
+        record = buffered[tp].popleft()
+        if buffered[tp]:
+            push(tp)
+        elif record.offset + 1 >= end[tp]:
+            remaining.discard(tp)
+        key = record.key.decode("utf-8", "replace") if record.key else None
+        yield Input(record.value or b"", key, tp.topic, tp.partition, record.offset)

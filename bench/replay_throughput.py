@@ -1,0 +1,208 @@
+"""Replay speed (the auditor's `replay` / `verify` path) against the raw read rate.
+
+One run measures, on the same generated events:
+
+1. file, raw: read the JSON Lines file and split it into lines (`file_inputs`), and the
+   same plus `orjson.loads` of every line;
+2. file, reducers: `process_batch` on fresh in-memory stores (decode, dedup, reducers;
+   no audit store) — the "pure reducers" figure the target is about;
+3. file, replay: `EmbeddedChannel.feed(file_inputs(...))`, i.e. `channelflow replay
+   --events` (reducers, then audit facts and statements into an in-memory SQLite store);
+4. Kafka (unless --no-kafka): the events published to fresh topics, then a raw aiokafka
+   consume (getmany, no decoding) and the replay through `raw_history` + `EmbeddedChannel`
+   as `channelflow replay --from-kafka` does; the topics are deleted afterwards.
+
+With --profile FILE the file replay (3) runs under cProfile, the stats are written to
+FILE and the top functions printed. Figures go to stdout, progress to stderr. The
+target is printed as PASS/MISS, never asserted.
+
+    .venv/bin/python bench/replay_throughput.py --events 100000
+    .venv/bin/python bench/replay_throughput.py --stream channel --weeks 52 --no-kafka
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from projections.stores import ChannelStores
+from schemas.codec import encode_event
+from schemas.events import Envelope
+from schemas.topics import topic_name
+from streams.config import Settings
+from streams.embedded import EmbeddedChannel, file_inputs
+from streams.generator import generate_channel, generate_sales, sales_catalog
+from streams.kafka_io import ensure_topics, publish_events
+from streams.kafka_replay import MOVEMENT_PHASE, REFERENCE_PHASE, raw_history
+from streams.processing import process_batch
+
+TARGET = 250_000.0  # events/s through the pure reducers, from a file
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def timed(what: str, run: Callable[[], int]) -> tuple[str, int, float]:
+    progress(f"{what} ...")
+    started = time.perf_counter()
+    count = run()
+    return what, count, time.perf_counter() - started
+
+
+def events_of(args: argparse.Namespace) -> list[Envelope]:
+    if args.stream == "sales":
+        return [*sales_catalog(), *generate_sales(args.events, seed=args.seed)]
+    return list(generate_channel(seed=args.seed, weeks=args.weeks))
+
+
+def read_lines(path: Path) -> int:
+    return sum(1 for _ in file_inputs(path))
+
+
+def read_and_parse(path: Path) -> int:
+    return sum(1 for item in file_inputs(path) if orjson.loads(item.raw) is not None)
+
+
+def reducers(path: Path) -> int:
+    return process_batch(ChannelStores(), file_inputs(path)).applied
+
+
+def replay(path: Path) -> int:
+    return EmbeddedChannel().feed(file_inputs(path)).applied
+
+
+def profiled(path: Path, out: Path, top: int) -> int:
+    profile = cProfile.Profile()
+    count = profile.runcall(replay, path)
+    profile.dump_stats(out)
+    stats = pstats.Stats(str(out), stream=sys.stderr).sort_stats("tottime")
+    stats.print_stats(top)
+    return count
+
+
+async def kafka_figures(settings: Settings, events: list[Envelope]) -> list[tuple[str, int, float]]:
+    await ensure_topics(settings)
+    started = time.perf_counter()
+    sent = await publish_events(settings, events)
+    rows = [("kafka publish", sent, time.perf_counter() - started)]
+    progress("kafka raw consume ...")
+    started = time.perf_counter()
+    consumed = await raw_consume(settings)
+    rows.append(("kafka raw consume", consumed, time.perf_counter() - started))
+    progress("kafka replay ...")
+    started = time.perf_counter()
+    inputs = [item async for item in raw_history(settings)]
+    read = time.perf_counter() - started
+    channel = EmbeddedChannel()
+    applied = channel.feed(inputs).applied
+    rows.append(("kafka replay: read in order", len(inputs), read))
+    rows.append(("kafka replay: read + reducers + audit", applied, time.perf_counter() - started))
+    return rows
+
+
+async def raw_consume(settings: Settings) -> int:
+    """Every message of the raw topics from the beginning: no decoding, no ordering."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        cluster = await consumer._client.fetch_all_metadata()
+        partitions = [
+            TopicPartition(name, p)
+            for logical in (*REFERENCE_PHASE, *MOVEMENT_PHASE)
+            for name in [topic_name(settings.topic_prefix, logical)]
+            for p in cluster.partitions_for_topic(name) or ()
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end = await consumer.end_offsets(partitions)
+        total, count = sum(end.values()), 0
+        while count < total:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            count += sum(len(found) for found in batches.values())
+        return count
+    finally:
+        await consumer.stop()
+
+
+async def delete_topics(settings: Settings) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(settings.topic_prefix)]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
+
+
+def table(rows: Iterable[tuple[str, int, float]], raw: dict[str, float]) -> None:
+    print(f"{'measure':<40} {'events':>9} {'seconds':>8} {'events/s':>10} {'vs raw':>7}")
+    for what, count, seconds in rows:
+        rate = count / seconds if seconds else 0.0
+        base = raw["kafka" if what.startswith("kafka") else "file"]
+        print(f"{what:<40} {count:>9,} {seconds:>8.2f} {rate:>10,.0f} {rate / base:>7.3f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=100_000, help="sale lines (stream sales)")
+    parser.add_argument("--stream", choices=["sales", "channel"], default="sales")
+    parser.add_argument("--weeks", type=int, default=52, help="weeks (stream channel)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--kafka", default=Settings.from_env().kafka_bootstrap)
+    parser.add_argument("--no-kafka", action="store_true", help="file figures only")
+    parser.add_argument("--profile", type=Path, help="cProfile the file replay into FILE")
+    parser.add_argument("--top", type=int, default=25, help="functions printed with --profile")
+    args = parser.parse_args(argv)
+
+    events = events_of(args)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "events.jsonl"
+        path.write_bytes(b"".join(encode_event(e) + b"\n" for e in events))
+        rows = [
+            timed("file raw: read + split lines", lambda: read_lines(path)),
+            timed("file raw: read + split + orjson.loads", lambda: read_and_parse(path)),
+            timed("file: reducers (process_batch)", lambda: reducers(path)),
+            timed("file: replay (reducers + audit store)", lambda: replay(path)),
+        ]
+        if args.profile:
+            rows.append(timed("file: replay under cProfile",
+                              lambda: profiled(path, args.profile, args.top)))  # fmt: skip
+    raw = {"file": rows[0][1] / rows[0][2], "kafka": 1.0}
+    if not args.no_kafka:
+        tag = f"bench{uuid.uuid4().hex[:8]}"
+        settings = Settings(kafka_bootstrap=args.kafka, topic_prefix=tag, partitions=4)
+        try:
+            kafka = asyncio.run(kafka_figures(settings, events))
+        finally:
+            asyncio.run(delete_topics(settings))
+        raw["kafka"] = kafka[1][1] / kafka[1][2]
+        rows += kafka
+    print(f"{len(events):,} events ({args.stream}); raw = the first line of the same source")
+    table(rows, raw)
+    reducer_rate = rows[2][1] / rows[2][2]
+    verdict = "PASS" if reducer_rate >= TARGET else "MISS"
+    print(f"target >= {TARGET:,.0f} events/s through the reducers from a file: {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""History, lineage and the audit pack on the embedded runner, and their CLI and HTTP faces."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import sqlite3
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from domain.rebate_audit import RebateStatement
+from domain.rebates import events_digest
+from domain.roles import Role
+from schemas.codec import encode_event
+from schemas.events import Envelope, SaleReported
+from streams.audit_pack import export_pack
+from streams.audit_trail import RawIndex, aggregate_id, history, lineage
+from streams.auth import TokenRegistry, token_hash
+from streams.embedded import EmbeddedChannel, file_inputs
+from streams.generator import generate_channel
+from streams.web import ApiContext, make_web_app
+
+REPO = Path(__file__).resolve().parents[1]
+LATE = datetime(2026, 10, 20, 9, tzinfo=UTC)  # after Q3's automatic close (Oct 16)
+
+
+def late_sale(template: SaleReported) -> SaleReported:
+    """A Q3 sale of the same distributor, recorded after the close: an adjustment."""
+    return template.model_copy(
+        update={"event_id": uuid.uuid4(), "transaction_id": "LATE-1", "recorded_at": LATE}
+    )
+
+
+class Recorded:
+    """16 generated weeks (rebates closed, violations, counts, price drops) in a JSON Lines
+    file, replayed into a file-backed audit store, with a late sale, an acknowledged and
+    resolved violation and an approved statement."""
+
+    def __init__(self, directory: Path) -> None:
+        events: list[Envelope] = list(generate_channel(seed=7, weeks=16))
+        q3_sale = next(
+            e
+            for e in events
+            if isinstance(e, SaleReported) and e.quantity > 0 and e.sold_at.month == 8
+        )
+        events.append(late_sale(q3_sale))
+        self.events_file = directory / "events.jsonl"
+        self.events_file.write_bytes(b"".join(encode_event(e) + b"\n" for e in events))
+        self.store = directory / "audit.db"
+        self.url = f"sqlite:///{self.store}"
+        self.channel = EmbeddedChannel(self.url)
+        self.raw = RawIndex()
+        self.channel.feed(self.raw.watch(file_inputs(self.events_file)))
+        audit = self.channel.audit
+        self.violation = self.channel.snapshot()["violations"][0]["violation_id"]
+        step = {"actor_id": "pricing-ann", "role": "admin", "at": LATE}
+        audit.violation_step(uuid.UUID(self.violation), "acknowledge", reason="agreed", **step)
+        audit.violation_step(
+            uuid.UUID(self.violation), "resolve", reason="credited back", resolution="credited",
+            amount=Decimal("12.50"), **step,
+        )  # fmt: skip
+        self.statement = f"VPA-2026-ST/{q3_sale.distributor_id}/2026-Q3"
+        key = tuple(self.statement.split("/"))
+        audit.statement_step(key, "approve", "finance-carol", LATE)
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
+    return Recorded(tmp_path_factory.mktemp("audit"))
+
+
+def statement(recorded: Recorded) -> RebateStatement:
+    return recorded.channel.audit.rebate_statement(*recorded.statement.split("/"))
+
+
+def test_the_generated_stream_has_every_kind_of_record(recorded):
+    found = statement(recorded)
+    assert found.event_count > 100 and len(found.adjustments) == 1
+    snapshot = recorded.channel.snapshot()
+    assert snapshot["violations"] and snapshot["price_protection"]
+
+
+def test_the_listed_events_of_a_statement_reproduce_its_digests(recorded):
+    found = statement(recorded)
+    document = lineage(recorded.channel.audit, recorded.channel.stores, "statement",
+                       recorded.statement, recorded.raw)  # fmt: skip
+    contributing = [s["event_id"] for s in document["sources"] if s["role"] == "contributing"]
+    late = [s["event_id"] for s in document["sources"] if s["role"] == "adjustment"]
+    assert len(contributing) == found.event_count
+    assert events_digest(contributing) == found.digest
+    assert events_digest(contributing + late) == found.adjustments[0].digest
+    assert [c["matches"] for c in document["digests"]] == [True, True] and document["complete"]
+    read = document["sources"][0]["read"]
+    assert read["topic"] == "events.jsonl" and read["offset"] > 0 and read["source"]
+
+
+def test_a_replay_that_misses_an_event_does_not_reproduce_the_digest(recorded):
+    partial = EmbeddedChannel()
+    skipped = lineage(recorded.channel.audit, recorded.channel.stores, "statement",
+                      recorded.statement)["sources"][3]["event_id"]  # fmt: skip
+    partial.feed(i for i in file_inputs(recorded.events_file) if skipped.encode() not in i.raw)
+    document = lineage(recorded.channel.audit, partial.stores, "statement", recorded.statement)
+    assert not document["complete"] and not document["digests"][0]["matches"]
+
+
+def test_history_says_what_when_who_and_why(recorded):
+    document = history(recorded.channel.audit, "violation", recorded.violation)
+    events = document["events"]
+    assert [e["what"] for e in events] == ["Detected", "Acknowledged", "Resolved"]
+    assert [(e["who"], e["role"], e["why"]) for e in events[1:]] == [
+        ("pricing-ann", "admin", "agreed"),
+        ("pricing-ann", "admin", "credited back"),
+    ]
+    assert events[0]["who"] == "channelflow" and events[0]["why"]
+    assert all(e["seal"] and len(e["seal"]["chain_hash"]) == 64 for e in events)
+    assert document["state"]["status"] == "resolved"
+
+
+def test_records_are_named_by_id_or_business_key(recorded):
+    found = statement(recorded)
+    assert aggregate_id("statement", recorded.statement) == found.id
+    assert aggregate_id("statement", str(found.id)) == found.id
+    claim = recorded.channel.snapshot()["price_protection"][0]
+    key = f"{claim['distributor_id']}/{claim['sku']}/{claim['effective_from']}"
+    assert history(recorded.channel.audit, "claim", key)["events"][0]["what"] == "Created"
+    document = lineage(recorded.channel.audit, recorded.channel.stores, "claim", key,
+                       recorded.raw)  # fmt: skip
+    roles = {s["role"] for s in document["sources"]}
+    assert {"movement", "price_drop", "previous_price"} <= roles
+
+
+def test_the_audit_pack_holds_every_record_with_its_hashes(recorded, tmp_path):
+    manifest = export_pack(recorded.channel.audit, tmp_path, "2026-Q3", None,
+                           recorded.channel.stores, recorded.raw)  # fmt: skip
+    assert manifest["chain_verified"]
+    assert manifest["head"] == recorded.channel.audit.verify_chain().head
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() == digest
+    pack = orjson.loads((tmp_path / "audit_pack.json").read_bytes())
+    for section in ("statements", "violations", "reconciliations", "claims"):
+        with (tmp_path / f"{section}.csv").open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        assert len(rows) == len(pack[section]) == manifest["counts"][section] > 0
+    assert manifest["counts"]["adjustments"] == 1
+    steps = list(csv.DictReader((tmp_path / "violation_steps.csv").open(newline="")))
+    assert [(s["action"], s["actor_id"]) for s in steps] == [
+        ("acknowledge", "pricing-ann"), ("resolve", "pricing-ann"),
+    ]  # fmt: skip
+    approved = [r for r in csv.DictReader((tmp_path / "statements.csv").open(newline=""))
+                if r["approved_by"]]  # fmt: skip
+    assert [r["approved_by"] for r in approved] == ["finance-carol"]
+    sources = list(csv.DictReader((tmp_path / "source_lines.csv").open(newline="")))
+    assert {s["kind"] for s in sources} == {"statement", "violation", "reconciliation", "claim"}
+
+
+def test_the_pack_of_one_distributor_has_only_its_records(recorded, tmp_path):
+    export_pack(recorded.channel.audit, tmp_path, "2026-Q3", "D02")
+    pack = orjson.loads((tmp_path / "audit_pack.json").read_bytes())
+    distributors = {
+        entry["state"]["distributor_id"]
+        for section in ("statements", "violations", "reconciliations", "claims")
+        for entry in pack[section]
+    }
+    assert distributors == {"D02"}
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "streams.cli", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_cli_history_lineage_and_export(recorded, tmp_path):
+    store = ("--eventstore", recorded.url)
+    shown = cli("audit", "history", "violation", recorded.violation, "--json", *store)
+    assert shown.returncode == 0, shown.stderr
+    assert [e["what"] for e in orjson.loads(shown.stdout)["events"]][-1] == "Resolved"
+
+    traced = cli("audit", "lineage", "statement", recorded.statement, *store,
+                 "--events", str(recorded.events_file))  # fmt: skip
+    assert traced.returncode == 0, traced.stderr
+    assert traced.stdout.count("digest reproduced") == 2
+
+    missing = cli("audit", "history", "claim", "D01/SKU-0001/2020-01-01T00:00:00Z", *store)
+    assert missing.returncode == 2 and "no claim" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+    exported = cli("audit", "export", "--period", "2026-Q3", "--out", str(tmp_path), *store,
+                   "--events", str(recorded.events_file))  # fmt: skip
+    assert exported.returncode == 0, exported.stderr
+    manifest = orjson.loads((tmp_path / "manifest.json").read_bytes())
+    assert f"head {manifest['head']}" in exported.stdout and manifest["source_lines"]
+
+
+def test_cli_verify_chain_catches_a_changed_row(tmp_path, recorded):
+    copy = tmp_path / "audit.db"
+    copy.write_bytes(recorded.store.read_bytes())
+    store = ("--eventstore", f"sqlite:///{copy}")
+    clean = cli("verify", "--chain-only", *store)
+    assert clean.returncode == 0 and ", 0 findings; head " in clean.stdout
+    head = clean.stdout.split("head ")[1].split()[0]
+    with sqlite3.connect(copy) as connection:
+        connection.execute("UPDATE stored_events SET state = state || x'20' WHERE rowid = 5")
+    tampered = cli("verify", "--chain-only", *store, "--expect-head", head)
+    assert tampered.returncode == 1
+    assert "changed: aggregate" in tampered.stdout and "position 5:" in tampered.stdout
+    assert "rewritten: the chain" in tampered.stdout
+
+
+# --- HTTP ---------------------------------------------------------------------------------
+
+TOKENS = TokenRegistry(
+    [
+        {"sha256": token_hash(role.value), "role": role.value, "actor": role.value}
+        | ({"distributor_id": "D01"} if role is Role.DISTRIBUTOR else {})
+        for role in Role
+    ]
+)
+
+
+def get(recorded: Recorded, path: str, token: str | None) -> tuple[int, Any]:
+    async def go() -> tuple[int, Any]:
+        channel = recorded.channel
+        context = ApiContext(lambda: channel.stores, "test", channel.audit, TOKENS, channel.submit)
+        client = TestClient(TestServer(make_web_app(context)))
+        await client.start_server()
+        try:
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            response = await client.get(path, headers=headers)
+            return response.status, await response.json()
+        finally:
+            await client.close()
+
+    return asyncio.run(go())
+
+
+def test_http_verify_for_the_auditor(recorded):
+    status, body = get(recorded, "/api/audit/verify", "auditor")
+    assert status == 200, body
+    assert body["verified"] and body["chain"]["verified"] and not body["live"]["differences"]
+    assert body["live"]["verified"] > 0 and len(body["chain"]["head"]) == 64
+
+
+@pytest.mark.parametrize(("token", "status"), [(None, 401), ("channel_manager", 403),
+                                               ("distributor", 403), ("admin", 200)])  # fmt: skip
+def test_http_audit_is_for_auditor_and_admin(recorded, token, status):
+    got, body = get(recorded, f"/api/audit/violation/{recorded.violation}/history", token)
+    assert got == status, body
+    if status != 200:
+        assert body["error"]["status"] == status
+
+
+def test_http_history_and_lineage_by_business_key(recorded):
+    base = f"/api/audit/statement/{recorded.statement}"
+    status, shown = get(recorded, f"{base}/history", "auditor")
+    assert status == 200 and shown["events"][0]["what"] == "RebateCalculated"
+    status, traced = get(recorded, f"{base}/lineage", "auditor")
+    assert status == 200 and traced["complete"], traced.get("digests")
+    assert get(recorded, "/api/audit/nope/x/history", "auditor")[0] == 400
+    assert get(recorded, f"/api/audit/claim/{uuid.uuid4()}/lineage", "auditor")[0] == 404
