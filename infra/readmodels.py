@@ -1,0 +1,682 @@
+"""Read models in PostgreSQL: the projections as documented tables for BI tools and plain SQL.
+
+Every data table holds the rows of one projection (the snapshot key of the same name),
+each row tagged with the raw topics' partition its distributor is keyed to. A writer (a
+worker, for the partitions it owns; or the embedded runner) replaces the rows of whole
+partitions and records, in the same transaction, the source positions the rows reflect:
+(topic, partition) -> offset. That is the tracking pattern of the eventsourcing library,
+and what makes a write idempotent and a stale one harmless:
+
+- a partition whose stored positions are ahead of the write's (an offset higher, or a
+  topic the write does not know) is *stale*: refused, the stored rows stay;
+- positions equal and rows equal (a digest per table): *unchanged*, nothing is written;
+- otherwise the partition is *written*: the tables whose rows changed are replaced.
+
+Rows can change with positions unchanged (a price or program from another partition, a
+violation acknowledged in the audit log, "now" moving with another partition), which is
+why equal positions are compared on content and not simply skipped.
+
+The table definitions below are the single source of the DDL (with COMMENTs, which
+Metabase and Grafana show) and of docs/READ_MODELS.md (a unit test keeps them in sync).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import orjson
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from domain.timeutil import utc
+
+#: a snapshot row: JSON values (decimal strings, ISO 8601 times) as the API serves them
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # PostgreSQL: text bigint integer numeric timestamptz date boolean uuid jsonb
+    doc: str
+    key: bool = False
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    #: the partition is part of the primary key (rows without a distributor)
+    keyed_by_partition: bool = False
+
+    @property
+    def all_columns(self) -> tuple[Column, ...]:
+        return (PARTITION, *self.columns)
+
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        keys = tuple(column.name for column in self.columns if column.key)
+        return (PARTITION.name, *keys) if self.keyed_by_partition else keys
+
+
+PARTITION = Column(
+    "kafka_partition",
+    "integer",
+    "The raw topics' partition the row belongs to (a distributor's events are keyed to one "
+    "partition). A write replaces a partition's rows; join on this column with "
+    "`partition_writes` to see when they were written.",
+)
+
+
+def _text(name: str, doc: str, key: bool = False, nullable: bool = False) -> Column:
+    return Column(name, "text", doc, key, nullable)
+
+
+def _int(name: str, doc: str, nullable: bool = False) -> Column:
+    return Column(name, "bigint", doc, nullable=nullable)
+
+
+def _money(name: str, doc: str, nullable: bool = False) -> Column:
+    return Column(name, "numeric", doc, nullable=nullable)
+
+
+def _time(name: str, doc: str, key: bool = False, nullable: bool = False) -> Column:
+    return Column(name, "timestamptz", doc, key, nullable)
+
+
+DISTRIBUTOR = _text("distributor_id", "The distributor.", key=True)
+SKU = _text("sku", "The vendor's SKU.", key=True)
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "inventory",
+        "Channel inventory per distributor and SKU, in base units, in business time.",
+        (
+            DISTRIBUTOR,
+            SKU,
+            _int("sell_in", "Σ shipment quantities (returns to vendor negative)."),
+            _int("sell_through", "Σ reported sale quantities (returns from resellers negative)."),
+            _int(
+                "expected_on_hand",
+                "Last count's on-hand + sell-in − sell-through after it; without a count, "
+                "sell-in − sell-through.",
+            ),
+            _int("last_count_on_hand", "On-hand of the latest inventory count.", nullable=True),
+            _time("last_counted_at", "When the latest count was taken.", nullable=True),
+            _int(
+                "last_variance",
+                "Latest count's on-hand − the expected on-hand at its time.",
+                nullable=True,
+            ),
+            _int(
+                "late_after_count",
+                "Movements dated at or before the latest count that arrived after it (the "
+                "count already holds them).",
+            ),
+            _money(
+                "weeks_of_supply",
+                "Expected on-hand ÷ average weekly sell-through of the 4 weeks up to the "
+                "writer's latest business time (`partition_writes.as_of`); null without sales.",
+                nullable=True,
+            ),
+            _money(
+                "value",
+                "Expected on-hand × the distributor cost in effect; null without a price.",
+                nullable=True,
+            ),
+        ),
+    ),
+    Table(
+        "sell_in_vs_through",
+        "Sell-in and sell-through per distributor and period (all SKUs), in base units.",
+        (
+            DISTRIBUTOR,
+            _text("granularity", "`week`, `month` or `quarter`.", key=True),
+            _text(
+                "period",
+                "ISO week `2026-W28` (Monday to Sunday, UTC), month `2026-07` or quarter "
+                "`2026-Q3`.",
+                key=True,
+            ),
+            _int("sell_in", "Σ shipment quantities of the period."),
+            _int("sell_through", "Σ sale quantities of the period."),
+        ),
+    ),
+    Table(
+        "violations",
+        "Sales below the authorized floor price, with their lifecycle status.",
+        (
+            Column(
+                "violation_id",
+                "uuid",
+                "Derived from (distributor_id, transaction_id).",
+                key=True,
+            ),
+            _text("distributor_id", "The distributor that reported the sale."),
+            _text("transaction_id", "The sale's transaction id."),
+            _text("reseller_id", "The reseller it was sold to."),
+            _text("sku", "The SKU sold."),
+            _time("sold_at", "When it was sold."),
+            _money("unit_price", "The reported unit price."),
+            _money("floor_price", "The minimum authorized resale price in effect."),
+            _text(
+                "severity",
+                "`minor` (under 5 % below the floor), `major` (up to 20 %) or `critical`.",
+            ),
+            _text("status", "`detected`, `acknowledged`, `disputed` or `resolved`."),
+            _text(
+                "resolution",
+                "`waived`, `credited` or `penalized` once resolved.",
+                nullable=True,
+            ),
+        ),
+    ),
+    Table(
+        "unpriced",
+        "Sale lines with no price in effect for their SKU and date (pricing cannot judge them).",
+        (
+            DISTRIBUTOR,
+            _text("transaction_id", "The sale's transaction id.", key=True),
+            _text("reseller_id", "The reseller it was sold to."),
+            _text("sku", "The SKU sold."),
+            _time("sold_at", "When it was sold."),
+            _int("quantity", "Quantity in base units."),
+            _money("unit_price", "The reported unit price."),
+        ),
+    ),
+    Table(
+        "price_protection",
+        "Price-protection claims: stock held when a distributor cost dropped, times the drop.",
+        (
+            DISTRIBUTOR,
+            SKU,
+            _time("effective_from", "When the lower cost took effect.", key=True),
+            _int("units", "Units the distributor held then."),
+            _money("old_cost", "Distributor cost before the drop."),
+            _money("new_cost", "Distributor cost after the drop."),
+            _money("amount", "units × (old_cost − new_cost)."),
+        ),
+    ),
+    Table(
+        "rebates",
+        "Rebate accruals per program, distributor and period; closed periods are final.",
+        (
+            _text("program_id", "The rebate program.", key=True),
+            DISTRIBUTOR,
+            _text("period", "`2026-Q3` or `2026`.", key=True),
+            _money("volume", "Qualifying units or revenue (the program's measure)."),
+            _money("revenue", "Qualifying revenue (Σ quantity × unit price)."),
+            _money("tier_rate", "Rate of the tier reached (0 below the first)."),
+            _money("rebate", "The rebate earned so far, in the program's currency."),
+            _money("next_threshold", "Volume of the next tier.", nullable=True),
+            _money("gap_to_next", "Volume still missing to the next tier.", nullable=True),
+            _money(
+                "commitment_progress",
+                "Volume ÷ minimum commitment (< 1 is at risk).",
+                nullable=True,
+            ),
+            _money(
+                "commitment_shortfall",
+                "Commitment − volume of a closed period that missed it.",
+                nullable=True,
+            ),
+            _int("events", "Qualifying events counted."),
+            _int("other_currency_lines", "Lines in another currency, left out."),
+            _text("status", "`open` or `closed`."),
+        ),
+    ),
+    Table(
+        "resellers",
+        "The reseller network per distributor, as of the writer's latest business time.",
+        (
+            DISTRIBUTOR,
+            _int("onboarded", "Resellers onboarded (`ResellerOnboarded`)."),
+            _int("active_90d", "Resellers with a sale in the 90 days up to `as_of`."),
+            _int("new_this_quarter", "Resellers whose first sale is in the quarter of `as_of`."),
+            _int("not_onboarded", "Resellers with sales that were never onboarded."),
+        ),
+    ),
+    Table(
+        "reports",
+        "Sell-through reports submitted, one row each.",
+        (
+            DISTRIBUTOR,
+            _text("report_id", "The report.", key=True),
+            Column("period_start", "date", "First day the report covers."),
+            Column("period_end", "date", "Last day the report covers."),
+            _time("submitted_at", "When it was submitted."),
+            _time(
+                "due",
+                "Due date of the last week it covers (the following Wednesday 23:59 UTC).",
+            ),
+            _text("status", "`on_time` or `late`."),
+            _int("line_count", "Lines the report declared."),
+            _text("replaces", "The report this one replaces, as named by it.", nullable=True),
+            _text(
+                "reversed_report",
+                "The report whose lines this one reversed: the named one, or its replacement.",
+                nullable=True,
+            ),
+            _int("lines_reversed", "Lines of the replaced report this one reversed."),
+            Column(
+                "replaces_unknown",
+                "boolean",
+                "The replaced report's header was never received (`lines_reversed` counts its "
+                "lines).",
+            ),
+            _text("replaced_by", "The report that replaced this one.", nullable=True),
+        ),
+    ),
+    Table(
+        "quality",
+        "Data quality per distributor: what happened to every line it sent, and report "
+        "compliance per reporting week (Monday to Sunday, UTC).",
+        (
+            DISTRIBUTOR,
+            _int("accepted", "Lines applied."),
+            _int("duplicates", "Resent lines with identical content (not applied again)."),
+            _int("conflicts", "Same key as an accepted line, different content (dead-lettered)."),
+            _int("rejected", "Lines rejected (all reasons)."),
+            Column(
+                "rejected_by_reason",
+                "jsonb",
+                'Rejected lines by reason, e.g. `{"unknown_sku": 2}`.',
+            ),
+            _int(
+                "reports_on_time",
+                "Weeks whose report came by the due date (the following Wednesday 23:59 UTC).",
+            ),
+            _int("reports_late", "Weeks whose report came after the due date."),
+            _int("weeks_missing", "Weeks without a report whose due date had passed at `as_of`."),
+        ),
+    ),
+    Table(
+        "dead_letters",
+        "Dead letters by reason, per partition of the input (sum over partitions for the channel).",
+        (
+            _text("reason", "Why the input could not be applied.", key=True),
+            _int("count", "Inputs dead-lettered for that reason."),
+        ),
+        keyed_by_partition=True,
+    ),
+)
+
+#: Bookkeeping of the writes, in the same schema.
+SOURCE_POSITIONS = Table(
+    "source_positions",
+    "How far into each raw topic partition the rows of that partition reflect.",
+    (
+        _text(
+            "topic",
+            "A raw topic (`embedded` for the embedded runner).",
+            key=True,
+        ),
+        _int("kafka_offset", "Offset of the last input whose effects the rows include."),
+        _time("written_at", "When this offset was written (database clock)."),
+    ),
+    keyed_by_partition=True,
+)
+PARTITION_WRITES = Table(
+    "partition_writes",
+    "The latest write of each partition's rows.",
+    (
+        _time(
+            "as_of",
+            'The writer\'s latest business time: "now" of weeks of supply and open periods.',
+            nullable=True,
+        ),
+        _time(
+            "written_at",
+            "When the partition was last written: rows or positions changed (database clock).",
+        ),
+        _text("writer", "Who wrote them (host:pid of a worker, or `embedded`)."),
+        Column(
+            "table_digests",
+            "jsonb",
+            "SHA-256 of each table's rows as written (internal: detects unchanged rows).",
+        ),
+    ),
+    keyed_by_partition=True,
+)
+ALL_TABLES: tuple[Table, ...] = (*TABLES, SOURCE_POSITIONS, PARTITION_WRITES)
+TABLE_OF: dict[str, Table] = {table.name: table for table in TABLES}
+
+
+# --- pure: conversion, digests, the decision -----------------------------------------------
+
+
+def sql_value(column: Column, value: Any) -> Any:
+    """A snapshot value (JSON: decimal strings, ISO times) as the Python value of its column."""
+    if value is None:
+        if not column.nullable:
+            raise ValueError(f"{column.name}: null in a NOT NULL column")
+        return None
+    kind = column.type
+    if kind == "text":
+        return str(value)
+    if kind in ("bigint", "integer"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{column.name}: expected an integer, got {value!r}")
+        return value
+    if kind == "numeric":
+        if not isinstance(value, str | int):  # never a float: money stays exact
+            raise TypeError(f"{column.name}: expected a decimal string, got {value!r}")
+        return Decimal(value)
+    if kind == "timestamptz":
+        return utc(datetime.fromisoformat(value), column.name)
+    if kind == "date":
+        return date.fromisoformat(value)
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise TypeError(f"{column.name}: expected true or false, got {value!r}")
+        return value
+    if kind == "uuid":
+        return UUID(str(value))
+    if kind == "jsonb":
+        return Jsonb(value)
+    raise ValueError(f"{column.name}: no conversion for type {kind}")
+
+
+def sql_row(table: Table, partition: int, row: Row) -> tuple[Any, ...]:
+    """A snapshot row as the values of `table.all_columns` (every column must be present)."""
+    return (partition, *(sql_value(column, row[column.name]) for column in table.columns))
+
+
+def table_digest(rows: Sequence[Row]) -> str:
+    """A digest of rows in their (sorted) order: equal digests, equal rows."""
+    return hashlib.sha256(orjson.dumps(list(rows), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+@dataclass(frozen=True)
+class PartitionWrite:
+    """What a writer proposes for one partition: every table's rows and their positions."""
+
+    partition: int
+    positions: Mapping[str, int]  # topic -> offset of the last input reflected
+    tables: Mapping[str, Sequence[Row]]  # every table of TABLES, by name
+    digests: Mapping[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        missing = set(TABLE_OF) - set(self.tables)
+        if missing:
+            raise ValueError(f"partition {self.partition}: no rows given for {sorted(missing)}")
+        digests = {name: table_digest(self.tables[name]) for name in TABLE_OF}
+        object.__setattr__(self, "digests", digests)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the database holds for a partition."""
+
+    positions: Mapping[str, int] = field(default_factory=dict)
+    digests: Mapping[str, str] = field(default_factory=dict)
+
+
+class Verdict(StrEnum):
+    WRITTEN = "written"
+    UNCHANGED = "unchanged"
+    STALE = "stale"
+
+
+@dataclass(frozen=True)
+class Plan:
+    verdict: Verdict
+    tables: tuple[str, ...] = ()  # the tables to replace (when written)
+    behind: tuple[str, ...] = ()  # topics whose stored offset is ahead (when stale)
+
+
+def plan(stored: Stored, proposed: PartitionWrite) -> Plan:
+    """Whether to write a partition, and which of its tables changed."""
+    behind = tuple(
+        sorted(
+            topic
+            for topic, offset in stored.positions.items()
+            if proposed.positions.get(topic, -1) < offset
+        )
+    )
+    if behind:
+        return Plan(Verdict.STALE, behind=behind)
+    changed = tuple(name for name in TABLE_OF if stored.digests.get(name) != proposed.digests[name])
+    if not changed and dict(stored.positions) == dict(proposed.positions):
+        return Plan(Verdict.UNCHANGED)
+    return Plan(Verdict.WRITTEN, tables=changed)
+
+
+# --- documentation -------------------------------------------------------------------------
+
+
+def markdown(table: Table) -> str:
+    """The table's documentation block of docs/READ_MODELS.md."""
+    keys = set(table.primary_key)
+    lines = [
+        f"### `{table.name}`",
+        "",
+        table.doc,
+        "",
+        "| column | type | key | null | description |",
+        "|---|---|---|---|---|",
+    ]
+    for column in table.all_columns:
+        key = "yes" if column.name in keys else ""
+        null = "yes" if column.nullable else ""
+        doc = column.doc.replace("|", "\\|")
+        lines.append(f"| `{column.name}` | {column.type} | {key} | {null} | {doc} |")
+    return "\n".join(lines) + "\n"
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------
+
+
+def _ddl(schema: str, table: Table) -> list[sql.Composed]:
+    """Create or extend one table (new columns are added; keys and types are not migrated)."""
+    name = sql.Identifier(schema, table.name)
+
+    def definition(column: Column) -> sql.Composable:
+        null = sql.SQL("" if column.nullable else " NOT NULL")
+        return sql.SQL("{} {}{}").format(sql.Identifier(column.name), sql.SQL(column.type), null)
+
+    columns = [definition(column) for column in table.all_columns]
+    key = sql.SQL(", ").join(map(sql.Identifier, table.primary_key))
+    statements: list[sql.Composed] = [
+        sql.SQL("CREATE TABLE IF NOT EXISTS {} ({}, PRIMARY KEY ({}))").format(
+            name, sql.SQL(", ").join(columns), key
+        )
+    ]
+    for column in table.all_columns:
+        # a column added in a later release; NOT NULL would fail on existing rows
+        statements.append(
+            sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                name, sql.Identifier(column.name), sql.SQL(column.type)
+            )
+        )
+        statements.append(
+            sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(
+                name, sql.Identifier(column.name), sql.Literal(column.doc)
+            )
+        )
+    statements.append(sql.SQL("COMMENT ON TABLE {} IS {}").format(name, sql.Literal(table.doc)))
+    if not table.keyed_by_partition:  # each write deletes by partition
+        statements.append(
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                sql.Identifier(f"{table.name}_{PARTITION.name}"),
+                name,
+                sql.Identifier(PARTITION.name),
+            )
+        )
+    return statements
+
+
+class ReadModelWriter:
+    """Writes partitions of read-model rows to one PostgreSQL schema (blocking: psycopg).
+
+    Writers of one schema are serialized by a transaction-scoped advisory lock, so the
+    positions a write compares with are the ones it replaces.
+    """
+
+    def __init__(self, dsn: str, schema: str, writer: str) -> None:
+        self.dsn = dsn
+        self.schema = schema
+        self.writer = writer
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        """A locked transaction; a failed connection is dropped so the next call reconnects."""
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=10)
+        conn = self._conn
+        try:
+            with conn.transaction():
+                conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                    (f"channelflow.readmodels:{self.schema}",),
+                )
+                yield conn
+        except psycopg.OperationalError:
+            self.close()
+            raise
+
+    def init(self) -> None:
+        """Create the schema and tables, or add the columns a newer release defines."""
+        with self._transaction() as conn:
+            conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
+            )
+            for table in ALL_TABLES:
+                for statement in _ddl(self.schema, table):
+                    conn.execute(statement)
+
+    def _stored(
+        self, conn: psycopg.Connection[Any], partitions: Sequence[int]
+    ) -> dict[int, Stored]:
+        positions: dict[int, dict[str, int]] = {p: {} for p in partitions}
+        digests: dict[int, dict[str, str]] = {p: {} for p in partitions}
+        for partition, topic, offset in conn.execute(
+            sql.SQL(
+                "SELECT kafka_partition, topic, kafka_offset FROM {}"
+                " WHERE kafka_partition = ANY(%s)"
+            ).format(self._name(SOURCE_POSITIONS)),
+            (list(partitions),),
+        ):
+            positions[partition][topic] = offset
+        for partition, table_digests in conn.execute(
+            sql.SQL(
+                "SELECT kafka_partition, table_digests FROM {} WHERE kafka_partition = ANY(%s)"
+            ).format(self._name(PARTITION_WRITES)),
+            (list(partitions),),
+        ):
+            digests[partition] = dict(table_digests)
+        return {p: Stored(positions[p], digests[p]) for p in partitions}
+
+    def write(self, writes: Sequence[PartitionWrite], as_of: datetime | None) -> dict[int, Plan]:
+        """Write the partitions that are not stale and changed, in one transaction."""
+        with self._transaction() as conn:
+            stored = self._stored(conn, [w.partition for w in writes])
+            plans = {w.partition: plan(stored[w.partition], w) for w in writes}
+            written = [w for w in writes if plans[w.partition].verdict is Verdict.WRITTEN]
+            for table in TABLES:
+                replaced = [w for w in written if table.name in plans[w.partition].tables]
+                if replaced:
+                    self._replace(conn, table, replaced)
+            for w in written:
+                self._record(conn, w, stored[w.partition], as_of)
+        return plans
+
+    def forget(self, topic: str | None = None) -> int:
+        """Forget the stored positions (of one topic, or all) and digests of their partitions,
+        so the next write of each partition replaces all its rows; returns how many partitions.
+        """
+        with self._transaction() as conn:
+            where = sql.SQL("" if topic is None else " WHERE topic = %s")
+            params = () if topic is None else (topic,)
+            forgotten = {
+                partition
+                for (partition,) in conn.execute(
+                    sql.SQL("DELETE FROM {}{} RETURNING kafka_partition").format(
+                        self._name(SOURCE_POSITIONS), where
+                    ),
+                    params,
+                )
+            }
+            if topic is None:
+                forgotten |= {
+                    p
+                    for (p,) in conn.execute(
+                        sql.SQL("SELECT kafka_partition FROM {}").format(
+                            self._name(PARTITION_WRITES)
+                        )
+                    )
+                }
+            conn.execute(
+                sql.SQL(
+                    "UPDATE {} SET table_digests = '{{}}'::jsonb WHERE kafka_partition = ANY(%s)"
+                ).format(self._name(PARTITION_WRITES)),
+                (sorted(forgotten),),
+            )
+        return len(forgotten)
+
+    def _name(self, table: Table) -> sql.Identifier:
+        return sql.Identifier(self.schema, table.name)
+
+    def _replace(
+        self, conn: psycopg.Connection[Any], table: Table, writes: Sequence[PartitionWrite]
+    ) -> None:
+        conn.execute(
+            sql.SQL("DELETE FROM {} WHERE kafka_partition = ANY(%s)").format(self._name(table)),
+            ([w.partition for w in writes],),
+        )
+        columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in table.all_columns)
+        copy = sql.SQL("COPY {} ({}) FROM STDIN").format(self._name(table), columns)
+        with conn.cursor() as cursor, cursor.copy(copy) as rows:
+            for w in writes:
+                for row in w.tables[table.name]:
+                    rows.write_row(sql_row(table, w.partition, row))
+
+    def _record(
+        self,
+        conn: psycopg.Connection[Any],
+        w: PartitionWrite,
+        stored: Stored,
+        as_of: datetime | None,
+    ) -> None:
+        advanced = [
+            (topic, w.partition, offset)
+            for topic, offset in w.positions.items()
+            if stored.positions.get(topic) != offset
+        ]
+        if advanced:
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    sql.SQL(
+                        "INSERT INTO {} (topic, kafka_partition, kafka_offset, written_at)"
+                        " VALUES (%s, %s, %s, now()) ON CONFLICT (kafka_partition, topic)"
+                        " DO UPDATE SET kafka_offset = EXCLUDED.kafka_offset,"
+                        " written_at = EXCLUDED.written_at"
+                    ).format(self._name(SOURCE_POSITIONS)),
+                    advanced,
+                )
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {} (kafka_partition, as_of, written_at, writer, table_digests)"
+                " VALUES (%s, %s, now(), %s, %s) ON CONFLICT (kafka_partition) DO UPDATE SET"
+                " as_of = EXCLUDED.as_of, written_at = EXCLUDED.written_at,"
+                " writer = EXCLUDED.writer, table_digests = EXCLUDED.table_digests"
+            ).format(self._name(PARTITION_WRITES)),
+            (w.partition, as_of, self.writer, Jsonb(dict(w.digests))),
+        )
