@@ -1,11 +1,20 @@
-"""Prometheus metrics, with conventional names."""
+"""Prometheus metrics, with conventional names (checked by `promtool check metrics`).
+
+Counters and the latency histogram count what this process did; the gauges read the
+projections this process holds (in a multi-worker deployment: the partitions it owns),
+so dashboards sum them over workers. infra/grafana/channelflow.json charts them.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from projections.prices import Severity
 from projections.snapshot import rebate_accruals
 from projections.stores import ChannelStores
 
@@ -17,10 +26,30 @@ EVENTS_CONSUMED = Counter(
     ["topic", "event_type", "verdict"],
     registry=REGISTRY,
 )
+EVENTS_PRODUCED = Counter(
+    "channelflow_events_produced_total",
+    "Messages this process published to Kafka and the broker acknowledged, by topic and type.",
+    ["topic", "event_type"],
+    registry=REGISTRY,
+)
 DEAD_LETTERS = Counter(
     "channelflow_dead_letters_total",
     "Inputs sent to the dead-letter topic, by reason.",
     ["reason"],
+    registry=REGISTRY,
+)
+INGEST_TO_PROJECTION = Histogram(
+    "channelflow_ingest_to_projection_seconds",
+    "Time from an event's recorded_at (set at ingest) until the projection applied it.",
+    ["topic"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0, 86400.0),
+    registry=REGISTRY,
+)
+CONSUMER_LAG = Gauge(
+    "channelflow_consumer_lag_messages",
+    "Messages in a raw topic partition this worker owns that it has not yet applied "
+    "(high watermark minus stored position).",
+    ["topic", "partition"],
     registry=REGISTRY,
 )
 AUDIT_RECORDS = Counter(
@@ -58,10 +87,48 @@ BATCH_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
     registry=REGISTRY,
 )
+INGEST_LINES = Counter(
+    "channelflow_ingest_lines_total",
+    "Lines the ingest gateway answered, by format and answer (as known at receipt).",
+    ["format", "answer"],
+    registry=REGISTRY,
+)
+INGEST_REQUEST_SECONDS = Histogram(
+    "channelflow_ingest_request_seconds",
+    "Time to check, publish and answer one ingest request, by format.",
+    ["format"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
+    registry=REGISTRY,
+)
+
+# Every severity is a series from the start: a panel shows 0, not "no data".
+for _severity in Severity:
+    VIOLATIONS.labels(_severity.value)
 
 
 def exposition() -> bytes:
     return generate_latest(REGISTRY)
+
+
+def observe_applied(topic: str, recorded_at: datetime | None) -> None:
+    """Record how long ago (wall clock) an event just applied was recorded at ingest.
+
+    Events without recorded_at, or recorded "in the future" (a clock ahead of ours),
+    say nothing about our latency and are left out.
+    """
+    if recorded_at is None:
+        return
+    seconds = time.time() - recorded_at.timestamp()
+    if seconds >= 0:
+        INGEST_TO_PROJECTION.labels(topic).observe(seconds)
+
+
+def set_consumer_lag(lag: Mapping[tuple[str, int], int]) -> None:
+    """Replace the lag series with these (topic, partition) -> messages: partitions the
+    worker no longer owns disappear instead of freezing at their last value."""
+    CONSUMER_LAG.clear()
+    for (topic, partition), messages in lag.items():
+        CONSUMER_LAG.labels(topic, str(partition)).set(max(messages, 0))
 
 
 def observe_projections(stores: ChannelStores) -> None:
@@ -72,6 +139,7 @@ def observe_projections(stores: ChannelStores) -> None:
             accrued[accrual.program_id] = accrued.get(accrual.program_id, Decimal(0)) + (
                 accrual.result.rebate
             )
+    ACCRUED_REBATES.clear()  # a program whose periods all closed accrues nothing any more
     for program_id, amount in accrued.items():
-        ACCRUED_REBATES.labels(program_id).set(float(amount))
+        ACCRUED_REBATES.labels(program_id).set(float(amount))  # Prometheus values are floats
     UNPRICED_SALES.set(sum(1 for flagged in stores.flagged.values() if flagged.kind == "unpriced"))

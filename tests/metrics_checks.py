@@ -1,0 +1,50 @@
+"""Checks of a /metrics text shared by the embedded and the worker tests: Prometheus's own
+linter, and the metric names the Grafana dashboard queries."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import orjson
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+GRAFANA = Path(__file__).resolve().parents[1] / "infra" / "grafana" / "channelflow.json"
+SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
+
+
+def promtool_problems(text: str) -> tuple[int, str]:
+    """(exit status, output) of `promtool check metrics` on the text; skip without promtool."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (bash infra/test-tools.sh installs `prometheus`)")
+    done = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60
+    )
+    return done.returncode, (done.stdout + done.stderr).strip()
+
+
+def grafana_metric_names() -> set[str]:
+    """Every channelflow series name a panel of the Grafana dashboard queries."""
+    dashboard = orjson.loads(GRAFANA.read_bytes())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    return {name for expr in exprs for name in re.findall(r"\bchannelflow_\w+", expr)}
+
+
+def declared_names(text: str) -> set[str]:
+    """Series names the exposition declares (# TYPE), whether or not a sample exists yet."""
+    return {
+        family.name + suffix
+        for family in text_string_to_metric_families(text)
+        for suffix in SUFFIXES.get(family.type, ("",))
+    }
+
+
+def sampled_names(text: str) -> set[str]:
+    """Series names with at least one sample in the exposition."""
+    return {
+        sample.name for family in text_string_to_metric_families(text) for sample in family.samples
+    }
