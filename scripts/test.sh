@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine: install, start Kafka and PostgreSQL,
-# lint, type-check, run pytest. Exits with pytest's status (or the first failure).
+# The whole test suite on a fresh machine: install (also chromium and promtool), start
+# Kafka and PostgreSQL, lint, type-check, run pytest. Exits with pytest's status (or the
+# first failure).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash infra/test-tools.sh  # chromium, chromium-driver, promtool
 bash infra/kafka.sh start
 CHANNELFLOW_TEST_PG_DSN=$(bash infra/postgres.sh start | tail -n 1)
 export CHANNELFLOW_TEST_PG_DSN

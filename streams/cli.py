@@ -62,6 +62,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from streams.generator import generate_channel, malformed_lines
 
     channel = EmbeddedChannel(args.eventstore or "sqlite:///:memory:")
+    _demo_read_models(channel, args)
     channel.feed_events(generate_channel(seed=args.seed, weeks=args.weeks), source="demo")
     channel.feed(Input(raw, None, "demo") for raw, _ in malformed_lines())
     if args.once:
@@ -73,7 +74,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from streams.auth import TokenRegistry
     from streams.web import ApiContext, make_web_app
 
-    print(f"channelflow demo: http://{settings.web_host}:{settings.web_port}/  (Ctrl-C stops)")
+    url = f"http://{settings.web_host}:{settings.web_port}"
+    print(f"channelflow demo: open {url}/dashboard  (API: {url}/api/openapi.json)", flush=True)
+    print("Ctrl-C stops the demo.", flush=True)
     web.run_app(
         make_web_app(
             ApiContext(
@@ -88,6 +91,59 @@ def cmd_demo(args: argparse.Namespace) -> int:
         port=settings.web_port,
         print=None,
     )
+    return 0
+
+
+def _demo_read_models(channel: EmbeddedChannel, args: argparse.Namespace) -> None:
+    """Read models in PostgreSQL, with CHANNELFLOW_READMODEL_URL or a postgresql:// --eventstore."""
+    import dataclasses
+
+    import psycopg
+
+    from streams.readmodel_sink import attach_embedded
+
+    settings = dataclasses.replace(
+        _settings(args), eventstore_url=args.eventstore or "sqlite:///:memory:"
+    )
+    try:
+        writer = attach_embedded(channel, settings)
+    except psycopg.Error as exc:
+        raise UserError(f"cannot write the read models to PostgreSQL: {exc}") from None
+    if writer is not None:
+        print(f"read models: PostgreSQL schema {writer.schema!r}", file=sys.stderr)
+
+
+def cmd_readmodels(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from infra.readmodels import ALL_TABLES, ReadModelWriter
+
+    settings = Settings.from_env(
+        eventstore_url=args.eventstore, readmodel_url=args.url, readmodel_schema=args.schema
+    )
+    dsn = settings.readmodel_dsn()
+    if dsn is None:
+        raise UserError(
+            "no read-model database: set CHANNELFLOW_READMODEL_URL (or --url) to a "
+            "postgresql:// URL, or use a PostgreSQL event store"
+        )
+    writer = ReadModelWriter(dsn, settings.readmodel_schema, "cli")
+    try:
+        writer.init()
+        if args.action == "init":
+            names = ", ".join(table.name for table in ALL_TABLES)
+            print(f"read models ready in schema {writer.schema!r}: {names}")
+        else:
+            forgotten = writer.forget()
+            print(
+                f"forgot the positions of {forgotten} partition(s): the running writers "
+                f"rewrite them within CHANNELFLOW_READMODEL_INTERVAL_SECONDS"
+                f" ({settings.readmodel_interval_seconds:g} s here)"
+            )
+    except psycopg.Error as exc:
+        raise UserError(f"read-model database: {exc}") from None
+    finally:
+        writer.close()
     return 0
 
 
@@ -113,21 +169,15 @@ def _replayed(args: argparse.Namespace, until: datetime | None) -> EmbeddedChann
 
     settings = _settings(args)
 
-    async def read() -> None:
-        batch: list[Input] = []
-        started, count = time.monotonic(), 0
-        async for item in raw_history(settings, args.distributor):
-            batch.append(item)
-            if len(batch) == 5000:
-                channel.feed(batch, until=until)
-                count += len(batch)
-                batch = []
-                rate = count / max(time.monotonic() - started, 1e-9)
-                print(f"\rreplay: {count:,} events, {rate:,.0f} events/s", end="", file=sys.stderr)
-        channel.feed(batch, until=until)
-        print(f"\rreplay: {count + len(batch):,} events from Kafka", file=sys.stderr)
+    async def read() -> list[Input]:
+        return [item async for item in raw_history(settings, args.distributor)]
 
-    asyncio.run(read())
+    inputs = asyncio.run(read())
+    print(f"replay: {len(inputs):,} events from Kafka", file=sys.stderr)
+    # one feed: the audit facts come from the whole history. Fed in batches, a statement
+    # would be recorded from the first batch (the period's close is read before the
+    # movements) and a claim from part of the stock, and never corrected.
+    channel.feed(_progress(iter(inputs), "replay"), until=until)
     for letter in channel.dead_letters:
         where = f"{letter.source}:{letter.partition}@{letter.offset}"
         print(f"{where}: {letter.reason}: {letter.detail}", file=sys.stderr)
@@ -437,9 +487,29 @@ def build_parser() -> argparse.ArgumentParser:
     statement.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
     statement.set_defaults(func=cmd_rebates)
 
+    readmodels = sub.add_parser(
+        "readmodels", help="PostgreSQL read models: create the tables, or have them rewritten"
+    )
+    readmodels.add_argument(
+        "action",
+        choices=["init", "refresh"],
+        help="init: create or extend the tables; refresh: forget the stored positions so "
+        "the running writers rewrite every partition",
+    )
+    readmodels.add_argument("--url", help="PostgreSQL URL (CHANNELFLOW_READMODEL_URL)")
+    readmodels.add_argument("--schema", help="schema (CHANNELFLOW_READMODEL_SCHEMA)")
+    readmodels.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
+    readmodels.set_defaults(func=cmd_readmodels)
+
     topics = sub.add_parser("topics", help="create the raw and dead-letter topics")
     kafka_flags(topics)
     topics.set_defaults(func=cmd_topics)
+    from streams.cli_audit import add_audit_commands  # verify --audit, audit ...
+
+    add_audit_commands(sub)
+    from streams.cli_ingest import add_ingest_commands  # ingest, deadletters
+
+    add_ingest_commands(sub, kafka_flags)
     return parser
 
 
@@ -458,4 +528,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m streams.cli` runs this file as __main__: run the importable module
+    # instead, whose UserError the command modules (streams/cli_*.py) raise
+    from streams.cli import main as cli_main
+
+    sys.exit(cli_main())

@@ -22,6 +22,25 @@ class Settings:
     claims_interval_seconds: float = 10.0
     #: a rebate period closes by itself this long after its end (business time)
     rebate_grace_days: int = 15
+    #: ingest request limits (docs/INGEST.md): a JSON event batch is read whole, a
+    #: report upload (CSV, X12) is streamed to disk
+    max_json_bytes: int = 10 * 1024 * 1024
+    max_report_bytes: int = 512 * 1024 * 1024
+    #: PostgreSQL read models (docs/READ_MODELS.md): "" = the event store when it is
+    #: PostgreSQL, "off" = none
+    readmodel_url: str = ""
+    readmodel_schema: str = "channelflow"
+    readmodel_interval_seconds: float = 5.0
+
+    def readmodel_dsn(self) -> str | None:
+        """Where read models are written, or None."""
+        if self.readmodel_url == "off":
+            return None
+        if self.readmodel_url:
+            return self.readmodel_url
+        if self.eventstore_url.startswith(("postgresql://", "postgres://")):
+            return self.eventstore_url
+        return None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from projections.stores import ChannelStores
 from schemas.codec import encode_event
 from schemas.deadletter import DeadLetter
 from schemas.events import Envelope
+from streams.ingest.messages import Message
 from streams.processing import (
     BatchResult,
     Input,
@@ -36,6 +37,8 @@ class EmbeddedChannel:
         self.stores = ChannelStores()
         self.audit = open_audit_log(eventstore_url)
         self.dead_letters: list[DeadLetter] = []
+        #: called after every feed (the PostgreSQL read models, streams/readmodel_sink.py)
+        self.after_feed: Callable[[BatchResult], None] | None = None
 
     def feed(self, inputs: Iterable[Input], until: datetime | None = None) -> BatchResult:
         result = process_batch(self.stores, inputs, until)
@@ -47,14 +50,17 @@ class EmbeddedChannel:
         record_facts(self.audit, protection_claims(self.stores, now))
         record_statements(self.audit, rebate_statements(self.stores))
         self.dead_letters.extend(result.dead_letters)
+        if self.after_feed is not None:
+            self.after_feed(result)
         return result
 
     def feed_events(self, events: Iterable[Envelope], source: str = "embedded") -> BatchResult:
         return self.feed(Input(encode_event(event), None, source) for event in events)
 
-    async def submit(self, event: Envelope) -> None:
-        """A command's event (e.g. a period close), applied like any other input."""
-        self.feed_events([event], source="api")
+    async def submit(self, messages: Sequence[Message]) -> None:
+        """Events published to the runner (a period close, an ingest batch), applied in
+        order like any other input, with the key they have on their topic."""
+        self.feed(Input(m.value, m.key.decode(), m.topic) for m in messages)
 
     def snapshot(self, as_of: datetime | None = None) -> Snapshot:
         return build_snapshot(self.stores, as_of, self.audit.violation_status)

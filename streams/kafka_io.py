@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaProducer
@@ -12,6 +13,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 from schemas.codec import encode_event
 from schemas.events import Envelope
 from schemas.topics import DEAD_LETTER_TOPIC, KEY_FIELD, RAW_TOPICS, TOPIC_OF, topic_name
+from streams import metrics
 from streams.config import Settings
 
 #: Raw topics keep every event forever: auditors replay them.
@@ -59,11 +61,13 @@ async def publish_events(settings: Settings, events: Iterable[Envelope]) -> int:
     producer = start_producer(settings)
     await producer.start()
     sent = 0
+    produced: Counter[tuple[str, str]] = Counter()
     try:
         pending = []
         for event in events:
             topic, key = routing(settings, event)
             pending.append(await producer.send(topic, encode_event(event), key=key))
+            produced[topic, event.event_type] += 1
             sent += 1
             if len(pending) >= 10_000:
                 for future in pending:
@@ -71,6 +75,8 @@ async def publish_events(settings: Settings, events: Iterable[Envelope]) -> int:
                 pending.clear()
         for future in pending:
             await future
+        for (topic, event_type), count in produced.items():
+            metrics.EVENTS_PRODUCED.labels(topic, event_type).inc(count)
     finally:
         await producer.stop()
     return sent

@@ -1,45 +1,34 @@
-"""The HTTP API (JSON), a small HTML overview and /metrics, for worker and demo alike.
+"""The HTTP API (JSON), the dashboard and /metrics, for worker and demo alike.
 
-Endpoints (GET unless noted; JSON unless noted). Reads take `Authorization: Bearer`;
-a distributor token sees only its own distributor's rows (another one's: 403).
+Every route, with its parameters and answers, is in the OpenAPI document the app serves
+at /api/openapi.json (streams/openapi.py). Reads take `Authorization: Bearer`; a
+distributor token sees only its own distributor's rows (another one's: 403).
 
-  /health                            liveness and the running mode (no token needed)
-  /metrics                           Prometheus text format (no token needed)
+  /dashboard (and / -> it)           the channel manager's page (streams/dashboard.py)
+  /health, /metrics                  liveness; Prometheus text format (no token needed)
   /api/snapshot[?as_of=DATE]         the full projection snapshot (DESIGN.md format)
-  /api/inventory                     channel inventory rows; filters: distributor_id, sku
-  /api/inventory/summary             per distributor: stock, value, top SKUs (n=5)
+  /api/inventory[/summary]           channel inventory rows; per distributor with weeks
+                                     of supply, and channel-wide totals
   /api/sell-through                  sell-in vs sell-through per distributor and period;
-                                     granularity=week|month|quarter, distributor_id, sku;
-                                     scope=channel for channel-wide totals
-  /api/quality                       data quality per distributor
-  /api/dead-letters                  dead-letter counts by reason
-  /api/products                      the product catalog
-  /api/violations                    pricing violations; filters: distributor_id,
-                                     severity, status
-  /api/violations/{id}               one violation with its lifecycle steps
-  POST /api/violations/{id}/{action} acknowledge | dispute | resolve; JSON body
-                                     {"reason": ..., "resolution": ..., "amount": "..."}
-  /api/rebates                       accruals per program, distributor and period; filters:
-                                     program_id, distributor_id, period, status
-  /api/rebates/watchlist?share=0.10  open accruals within that share of the next tier
-  POST /api/rebates/{program}/{period}/close            close a period (admin)
-  /api/rebates/statements/{program}/{distributor}/{period}   a statement, its
-                                     adjustments and approval state
-  POST /api/rebates/statements/{program}/{distributor}/{period}/approve|pay (admin);
-                                     pay takes {"reference": "..."}
-  /api/prices                        price history; filters: sku, distributor_id;
-                                     arrived_late=true marks prices applied from arrival
-  /api/unpriced                      sale lines with no price in effect
-  /api/price-protection              price-protection claims
-  /                                  HTML overview of channel inventory
+                                     granularity=week|month|quarter, scope=channel
+  /api/quality, /api/compliance, /api/reports      data quality, reporting weeks, reports
+  /api/resellers[/growth|/top]       the reseller network, its growth, top resellers
+  /api/violations[/summary|/{id}]    pricing violations; by severity; one with its sale
+  POST /api/violations/{id}/{action} acknowledge | dispute | resolve
+  /api/rebates[/watchlist]           accruals; those near the next tier
+  POST /api/rebates/{program}/{period}/close, /api/rebates/statements/... (admin)
+  /api/prices, /api/unpriced, /api/price-protection, /api/products, /api/dead-letters
+  POST /api/ingest/events|csv|edi   submit events and reports (streams/web_ingest.py)
 
+List endpoints answer a page: {"rows": [...], "total", "limit", "offset"} (?limit= 1 to
+10000, default 1000; ?offset=), filtered by distributor_id, sku, period, ... as documented.
 Errors: {"error": {"status": 409, "code": "conflict", "message": "..."}}.
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -62,12 +51,14 @@ from projections.periods import (
     inventory_by_distributor,
     sell_in_vs_through,
 )
+from projections.prices import Severity
 from projections.rebate_accruals import watchlist
 from projections.snapshot import (
     Snapshot,
     StatusLookup,
     build_snapshot,
     claim_rows,
+    compliance_of,
     dead_letter_rows,
     inventory_rows,
     latest_business_time,
@@ -76,22 +67,36 @@ from projections.snapshot import (
     protection_claims,
     quality_rows,
     rebate_rows,
+    report_rows,
+    reseller_growth_of,
+    reseller_rows,
+    top_resellers_of,
     unpriced_rows,
     violation_rows_of,
 )
 from projections.stores import ChannelStores
-from schemas.events import Envelope
+from projections.supply import channel_supply, distributor_supply
 from streams import metrics
 from streams.auth import AuthError, Forbidden, Principal, TokenRegistry
+from streams.dashboard import add_dashboard_routes
+from streams.ingest.messages import Publish, message_of
+from streams.openapi import add_openapi_route
 from streams.rebate_closing import close_event
 from streams.timeparse import TimeParseError, parse_as_of
+from streams.web_audit import add_audit_routes
+from streams.web_ingest import add_ingest_routes
 
 StoresProvider = Callable[[], ChannelStores]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Rows = list[dict[str, Any]]
 
 PRINCIPAL = web.RequestKey("principal", Principal)
-OPEN_PATHS = frozenset({"/health", "/metrics", "/"})
+#: routes (as registered) anyone may call: the page shell and its assets carry no data
+OPEN_PATHS = frozenset(
+    {"/health", "/metrics", "/", "/dashboard", "/static/{name}", "/api/openapi.json"}
+)
+#: list endpoints answer pages: ?limit= (default, at most) and ?offset=
+DEFAULT_LIMIT, MAX_LIMIT = 1000, 10_000
 
 
 @dataclass(frozen=True)
@@ -100,8 +105,9 @@ class ApiContext:
     mode: str
     audit: AuditLog
     tokens: TokenRegistry
-    #: publishes a command's event (e.g. a period close) where the runner takes input
-    submit: Callable[[Envelope], Awaitable[None]]
+    #: publishes events in order (a period close, an ingest batch) where the runner takes
+    #: input, and returns once they are all taken
+    submit: Publish
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
@@ -144,16 +150,41 @@ def _principal(request: web.Request) -> Principal:
 
 def _visible(request: web.Request, rows: Rows, *filters: str) -> Rows:
     """Rows the caller may see, narrowed by distributor_id and the query filters named."""
+    _scope(request)  # a distributor_id the caller may not read: 403
     principal = _principal(request)
-    wanted = request.query.get("distributor_id")
-    if wanted is not None and not principal.may_read(wanted):
-        raise Forbidden(f"{principal.actor} may not read distributor {wanted}")
     rows = [row for row in rows if principal.may_read(row.get("distributor_id"))]
-    for key in ("distributor_id", *filters):
+    return _filtered(request, rows, "distributor_id", *filters)
+
+
+def _filtered(request: web.Request, rows: Rows, *filters: str) -> Rows:
+    """Rows whose fields equal the query's values of the filters named (those given)."""
+    for key in filters:
         value = request.query.get(key)
         if value is not None:
             rows = [row for row in rows if str(row.get(key)) == value]
     return rows
+
+
+def _page(request: web.Request, rows: Rows) -> dict[str, Any]:
+    """A page of rows (?limit=, ?offset=) and how many there are in all."""
+    limit = _int(request, "limit", DEFAULT_LIMIT, high=MAX_LIMIT)
+    offset = _int(request, "offset", 0, low=0, high=None)
+    return {
+        "rows": rows[offset : offset + limit],
+        "total": len(rows),
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+def _scope(request: web.Request) -> str | None:
+    """The one distributor a read is about: the one asked for (if the caller may read it),
+    a distributor token's own; None for all of them (the vendor's roles)."""
+    principal = _principal(request)
+    wanted = request.query.get("distributor_id")
+    if wanted is not None and not principal.may_read(wanted):
+        raise Forbidden(f"{principal.actor} may not read distributor {wanted}")
+    return wanted or principal.distributor_id
 
 
 def _visible_snapshot(request: web.Request, snapshot: Snapshot) -> Snapshot:
@@ -170,12 +201,15 @@ def _visible_snapshot(request: web.Request, snapshot: Snapshot) -> Snapshot:
     }
 
 
-def _int(request: web.Request, name: str, default: int) -> int:
+def _int(
+    request: web.Request, name: str, default: int, low: int = 1, high: int | None = 1000
+) -> int:
     raw = request.query.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 0 < int(raw) <= 1000:
-        raise web.HTTPBadRequest(text=f"{name} must be an integer from 1 to 1000")
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < low or (high and int(raw) > high):
+        bounds = f"from {low} to {high}" if high else f"of at least {low}"
+        raise web.HTTPBadRequest(text=f"{name} must be an integer {bounds}")
     return int(raw)
 
 
@@ -201,7 +235,8 @@ def make_web_app(context: ApiContext) -> web.Application:
 
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path not in OPEN_PATHS:
+        resource = request.match_info.route.resource
+        if resource is None or resource.canonical not in OPEN_PATHS:
             request[PRINCIPAL] = context.tokens.authenticate(request.headers.get("Authorization"))
         return await handler(request)
 
@@ -230,14 +265,17 @@ def make_web_app(context: ApiContext) -> web.Application:
     async def inventory(request: web.Request) -> web.Response:
         current = stores()
         rows = inventory_rows(current, _as_of(request) or latest_business_time(current))
-        return json_response({"rows": _visible(request, rows, "sku")})
+        return json_response(_page(request, _visible(request, rows, "sku")))
 
     async def inventory_summary(request: web.Request) -> web.Response:
         current = stores()
-        rows = _visible(
-            request, inventory_rows(current, _as_of(request) or latest_business_time(current))
+        now = _as_of(request) or latest_business_time(current)
+        rows = inventory_by_distributor(
+            _visible(request, inventory_rows(current, now)), _int(request, "n", 5)
         )
-        return json_response({"rows": inventory_by_distributor(rows, _int(request, "n", 5))})
+        supply = distributor_supply(current.inventory.values(), now)
+        rows = [{**row, **supply[row["distributor_id"]]} for row in rows]
+        return json_response({**_page(request, rows), "channel": channel_supply(rows)})
 
     async def sell_through(request: web.Request) -> web.Response:
         raw = request.query.get("granularity", "week")
@@ -253,23 +291,33 @@ def make_web_app(context: ApiContext) -> web.Application:
         else:
             distributor, sku = request.query.get("distributor_id"), request.query.get("sku")
             rows = _visible(request, sell_in_vs_through(states, granularity, distributor, sku))
-        return json_response({"granularity": granularity, "rows": rows})
+        return json_response(
+            {"granularity": granularity, **_page(request, _filtered(request, rows, "period"))}
+        )
 
     async def quality(request: web.Request) -> web.Response:
-        return json_response({"rows": _visible(request, quality_rows(stores()))})
+        return json_response(_page(request, _visible(request, quality_rows(stores()))))
 
     async def dead_letters(request: web.Request) -> web.Response:
         if not _principal(request).may_read(None):
             raise Forbidden("dead-letter counts are for the vendor's roles")
-        return json_response({"rows": dead_letter_rows(stores())})
+        return json_response(
+            _page(request, _filtered(request, dead_letter_rows(stores()), "reason"))
+        )
 
-    async def products(_: web.Request) -> web.Response:
-        return json_response({"rows": product_rows(stores())})
+    async def products(request: web.Request) -> web.Response:
+        return json_response(_page(request, _filtered(request, product_rows(stores()), "sku")))
 
-    async def violations(request: web.Request) -> web.Response:
+    async def violation_list(request: web.Request) -> Rows:
         current = stores()
         rows = violation_rows_of(current, await statuses(current))
-        return json_response({"rows": _visible(request, rows, "severity", "status")})
+        return _visible(request, rows, "sku", "severity", "status")
+
+    async def violations(request: web.Request) -> web.Response:
+        return json_response(_page(request, await violation_list(request)))
+
+    async def violation_summary(request: web.Request) -> web.Response:
+        return json_response(_page(request, severity_counts(await violation_list(request))))
 
     async def violation(request: web.Request) -> web.Response:
         found = await blocking(audit.violation, _uuid(request.match_info["violation_id"]))
@@ -303,8 +351,8 @@ def make_web_app(context: ApiContext) -> web.Application:
         return json_response(violation_document(updated))
 
     async def rebates(request: web.Request) -> web.Response:
-        rows = rebate_rows(stores())
-        return json_response({"rows": _visible(request, rows, "program_id", "period", "status")})
+        rows = _visible(request, rebate_rows(stores()), "program_id", "period", "status")
+        return json_response(_page(request, rows))
 
     async def rebate_watchlist(request: web.Request) -> web.Response:
         try:
@@ -313,12 +361,8 @@ def make_web_app(context: ApiContext) -> web.Application:
             raise web.HTTPBadRequest(text="share must be a decimal such as 0.10") from None
         if not 0 < share <= 1:
             raise web.HTTPBadRequest(text="share must be above 0 and at most 1")
-        return json_response(
-            {
-                "share": str(share),
-                "rows": watchlist(_visible(request, rebate_rows(stores())), share),
-            }
-        )
+        rows = _visible(request, rebate_rows(stores()), "program_id", "period")
+        return json_response({"share": str(share), **_page(request, watchlist(rows, share))})
 
     async def close_period(request: web.Request) -> web.Response:
         principal = _admin(request)
@@ -329,7 +373,7 @@ def make_web_app(context: ApiContext) -> web.Application:
             event = close_event(program_id, period, datetime.now(UTC), principal.actor)
         except ValueError as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
-        await context.submit(event)
+        await context.submit([message_of(event)])
         return json_response(
             {
                 "program_id": program_id,
@@ -362,6 +406,7 @@ def make_web_app(context: ApiContext) -> web.Application:
         return json_response(statement_document(updated))
 
     async def prices(request: web.Request) -> web.Response:
+        _scope(request)  # another distributor's prices: 403
         rows = price_rows(stores())
         principal = _principal(request)
         rows = [
@@ -369,37 +414,54 @@ def make_web_app(context: ApiContext) -> web.Application:
             for r in rows
             if r["distributor_id"] is None or principal.may_read(r["distributor_id"])
         ]
-        for key in ("sku", "distributor_id"):
-            if key in request.query:
-                rows = [r for r in rows if r[key] == request.query[key]]
-        return json_response({"rows": rows})
+        return json_response(_page(request, _filtered(request, rows, "sku", "distributor_id")))
 
     async def unpriced(request: web.Request) -> web.Response:
-        return json_response({"rows": _visible(request, unpriced_rows(stores()), "sku")})
+        return json_response(_page(request, _visible(request, unpriced_rows(stores()), "sku")))
 
     async def price_protection(request: web.Request) -> web.Response:
         current = stores()
         rows = claim_rows(
             protection_claims(current, _as_of(request) or latest_business_time(current))
         )
-        return json_response({"rows": _visible(request, rows, "sku")})
+        return json_response(_page(request, _visible(request, rows, "sku")))
+
+    async def resellers(request: web.Request) -> web.Response:
+        current = stores()
+        now = _as_of(request) or latest_business_time(current)
+        return json_response(_page(request, _visible(request, reseller_rows(current, now))))
+
+    async def reseller_growth(request: web.Request) -> web.Response:
+        return json_response(_page(request, reseller_growth_of(stores(), _scope(request))))
+
+    async def reseller_top(request: web.Request) -> web.Response:
+        period = request.query.get("period")
+        rows = top_resellers_of(stores(), _scope(request), _int(request, "n", 10), period)
+        return json_response(_page(request, rows))
+
+    async def reports(request: web.Request) -> web.Response:
+        return json_response(_page(request, report_rows(stores(), _scope(request))))
+
+    async def compliance(request: web.Request) -> web.Response:
+        current = stores()
+        now = _as_of(request) or latest_business_time(current)
+        wanted = _scope(request)
+        distributors = [wanted] if wanted else [r["distributor_id"] for r in quality_rows(current)]
+        rows = [
+            {"distributor_id": distributor, **week.row()}
+            for distributor in distributors
+            for week in compliance_of(current, distributor, now)
+        ]
+        return json_response(_page(request, _filtered(request, rows, "status")))
 
     async def prometheus(_: web.Request) -> web.Response:
         metrics.observe_projections(stores())
         return web.Response(body=metrics.exposition(), content_type="text/plain", charset="utf-8")
 
-    async def index(_: web.Request) -> web.Response:
-        current = stores()
-        return web.Response(
-            text=render_overview(
-                inventory_rows(current, latest_business_time(current)), context.mode
-            ),
-            content_type="text/html",
-        )
-
     app = web.Application(middlewares=[json_errors, authenticate])
+    add_dashboard_routes(app, context.mode)
+    add_openapi_route(app)
     for path, handler in (
-        ("/", index),
         ("/health", health),
         ("/metrics", prometheus),
         ("/api/snapshot", snapshot),
@@ -410,6 +472,7 @@ def make_web_app(context: ApiContext) -> web.Application:
         ("/api/dead-letters", dead_letters),
         ("/api/products", products),
         ("/api/violations", violations),
+        ("/api/violations/summary", violation_summary),
         ("/api/violations/{violation_id}", violation),
         ("/api/rebates", rebates),
         ("/api/rebates/watchlist", rebate_watchlist),
@@ -417,6 +480,11 @@ def make_web_app(context: ApiContext) -> web.Application:
         ("/api/prices", prices),
         ("/api/unpriced", unpriced),
         ("/api/price-protection", price_protection),
+        ("/api/resellers", resellers),
+        ("/api/resellers/growth", reseller_growth),
+        ("/api/resellers/top", reseller_top),
+        ("/api/reports", reports),
+        ("/api/compliance", compliance),
     ):
         app.router.add_get(path, handler)
     app.router.add_post(
@@ -427,6 +495,8 @@ def make_web_app(context: ApiContext) -> web.Application:
         "/api/rebates/statements/{program_id}/{distributor_id}/{period}/{action:approve|pay}",
         statement_step,
     )
+    add_audit_routes(app, context)
+    add_ingest_routes(app, context)
     return app
 
 
@@ -482,6 +552,17 @@ def statement_document(found: Any) -> dict[str, Any]:
     }
 
 
+def severity_counts(rows: Rows) -> Rows:
+    """Violations per severity (every severity, mildest first) and per status within it."""
+    counts: dict[str, Counter[str]] = {severity.value: Counter() for severity in Severity}
+    for row in rows:
+        counts[row["severity"]][row["status"]] += 1
+    return [
+        {"severity": severity, "count": sum(by.values()), "by_status": dict(sorted(by.items()))}
+        for severity, by in counts.items()
+    ]
+
+
 def violation_document(found: Any) -> dict[str, Any]:
     return {
         "violation_id": str(found.id),
@@ -495,6 +576,21 @@ def violation_document(found: Any) -> dict[str, Any]:
         "severity": str(found.severity),
         "status": str(found.status),
         "resolution": None if found.resolution is None else str(found.resolution),
+        "sale": {
+            "event_id": str(found.event_id),
+            "transaction_id": found.transaction_id,
+            "reseller_id": found.reseller_id,
+            "sku": found.sku,
+            "sold_at": iso_z(found.sold_at),
+            "quantity": found.quantity,
+            "unit_price": str(found.unit_price),
+            "currency": found.currency,
+        },
+        "price": {
+            "event_id": str(found.price_event_id),
+            "scope": found.scope,
+            "floor_price": str(found.floor_price),
+        },
         "steps": [
             {
                 "action": str(step.action),
@@ -537,39 +633,3 @@ def _amount(raw: Any) -> Decimal | None:
         return Decimal(str(raw))
     except InvalidOperation:
         raise web.HTTPBadRequest(text=f"amount: {raw!r} is not a decimal") from None
-
-
-_COLUMNS = (
-    "distributor_id",
-    "sku",
-    "sell_in",
-    "sell_through",
-    "expected_on_hand",
-    "last_variance",
-    "weeks_of_supply",
-    "value",
-)
-
-
-def render_overview(rows: Rows, mode: str) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in _COLUMNS)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{html.escape(str(row[c] if row[c] is not None else ''))}</td>" for c in _COLUMNS
-        )
-        + "</tr>"
-        for row in rows
-    )
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>channelflow</title>"
-        "<meta http-equiv='refresh' content='5'>"
-        "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
-        "td:nth-child(-n+2){text-align:left}</style></head><body>"
-        f"<h1>channelflow — channel inventory</h1><p>mode: {html.escape(mode)} · "
-        "<a href='/api/snapshot'>snapshot</a> · <a href='/api/violations'>violations</a> · "
-        "<a href='/api/quality'>data quality</a> · "
-        "<a href='/api/dead-letters'>dead letters</a> · <a href='/metrics'>metrics</a></p>"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>"
-    )

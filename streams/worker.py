@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any, cast
 
 import faust
 from aiohttp import web
-from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.errors import KafkaError
 from faust.types import TP
 
 from infra.eventstore import AuditLog, open_audit_log
@@ -21,17 +23,18 @@ from projections.dedup import SeenEntry
 from projections.inventory import DayDetail, InventoryState
 from projections.pricing import FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
+from projections.reports import ReportState
+from projections.resellers import ResellerState
 from projections.snapshot import latest_business_time, protection_claims, rebate_statements
 from projections.stores import ChannelStores
-from schemas.codec import encode_event
-from schemas.events import Envelope
 from schemas.topics import DEAD_LETTER_TOPIC, topic_name
 from streams import metrics
 from streams.auth import TokenRegistry
 from streams.config import Settings
-from streams.kafka_io import routing
+from streams.ingest.messages import Message, message_of
 from streams.processing import Input, process_batch, record_facts, record_statements
 from streams.progress import ContiguousGate
+from streams.readmodel_sink import configured_sink, kafka_partition_of, writer_name
 from streams.rebate_closing import automatic_closes
 from streams.reference import ReferenceReplica
 from streams.tables import PartitionedTable, TableStore
@@ -40,7 +43,16 @@ from streams.web import ApiContext, make_web_app
 log = logging.getLogger("channelflow.worker")
 
 #: The raw topics whose events the channel projection consumes today.
-CONSUMED_TOPICS = ("products", "prices", "programs", "shipments", "sales", "inventory")
+CONSUMED_TOPICS = (
+    "products",
+    "prices",
+    "programs",
+    "shipments",
+    "sales",
+    "inventory",
+    "resellers",
+    "rejections",
+)
 
 
 class WorkerStores(ChannelStores):
@@ -65,11 +77,31 @@ class WorkerStores(ChannelStores):
         quality = TableStore(table("quality"), QualityState.from_json, QualityState.to_json)
         dead = TableStore(table("dead_letters"), DeadLetterCount.from_json, DeadLetterCount.to_json)
         flagged = TableStore(table("flagged"), FlaggedSale.from_json, FlaggedSale.to_json)
+        reports = TableStore(table("reports"), ReportState.from_json, ReportState.to_json)
+        resellers = TableStore(table("resellers"), ResellerState.from_json, ResellerState.to_json)
         #: source "topic:partition" -> last offset whose effects are all on the broker
         self.progress = table("progress")
-        self.tables: list[TableStore[Any]] = [seen, inventory, days, quality, dead, flagged]
+        self.tables: list[TableStore[Any]] = [
+            seen,
+            inventory,
+            days,
+            quality,
+            dead,
+            flagged,
+            reports,
+            resellers,
+        ]
         # catalog and prices stay in memory, replicated whole by streams/reference.py
-        super().__init__(seen, inventory, days, quality, dead, flagged=flagged)
+        super().__init__(
+            seen,
+            inventory,
+            days,
+            quality,
+            dead,
+            flagged=flagged,
+            reports=reports,
+            resellers=resellers,
+        )
 
     def route_to(self, item: Input) -> None:
         for store in self.tables:
@@ -137,6 +169,10 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     stores = WorkerStores(app, settings)
     reference = ReferenceReplica(settings, stores)
     audit_log = audit or open_audit_log(settings.eventstore_url)
+    read_models = configured_sink(
+        settings, audit_log, writer_name(), lambda key: kafka_partition_of(key, settings.partitions)
+    )
+    applying = asyncio.Lock()  # held while a batch is applied
 
     gate: ContiguousGate[Any] = ContiguousGate(stores.stored_progress)
 
@@ -159,49 +195,78 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
                 log.warning("input skipped in %s before offset %s: rewinding", source, offset)
                 metrics.REWINDS.labels(topic).inc()
                 await app.consumer.seek(TP(topic, int(partition)), offset)
-            with metrics.BATCH_SECONDS.time():
-                inputs = [
-                    Input(
-                        ev.message.value,
-                        _key(ev.message.key),
-                        ev.message.topic,
-                        ev.message.partition,
-                        ev.message.offset,
-                    )
-                    for ev in events
-                ]
-                result = process_batch(stores, inputs, before_each=stores.route_to)
-                if result.facts:
-                    await loop.run_in_executor(None, record_facts, audit_log, result.facts)
-                sent = [
-                    await dead_letter_topic.send(
-                        key=(letter.key or "").encode(), value=letter.model_dump_json().encode()
-                    )
-                    for letter in result.dead_letters
-                ]
-                await stores.flush()
-                for delivery in sent:
-                    await delivery  # acknowledged by the broker before the batch is acked
-                await stores.checkpoint(inputs)
+            async with applying:  # read-model rounds see the stores between batches
+                with metrics.BATCH_SECONDS.time():
+                    inputs = [
+                        Input(
+                            ev.message.value,
+                            _key(ev.message.key),
+                            ev.message.topic,
+                            ev.message.partition,
+                            ev.message.offset,
+                        )
+                        for ev in events
+                    ]
+                    result = process_batch(stores, inputs, before_each=stores.route_to)
+                    if result.facts:
+                        await loop.run_in_executor(None, record_facts, audit_log, result.facts)
+                    sent = [
+                        await dead_letter_topic.send(
+                            key=(letter.key or "").encode(),
+                            value=letter.model_dump_json().encode(),
+                        )
+                        for letter in result.dead_letters
+                    ]
+                    await stores.flush()
+                    for delivery in sent:
+                        await delivery  # acknowledged by the broker before the batch is acked
+                    if sent:
+                        metrics.EVENTS_PRODUCED.labels(
+                            dead_letter_topic.get_topic_name(), "DeadLetter"
+                        ).inc(len(sent))
+                    await stores.checkpoint(inputs)
 
     sales_topic = topic_name(settings.topic_prefix, "sales")
-    partitioner = DefaultPartitioner()
+
+    def owned_partitions() -> set[int]:
+        return {tp.partition for tp in app.consumer.assignment() if tp.topic == sales_topic}
 
     def owned(distributor_id: str) -> bool:
         """Whether this worker owns the distributor's partition right now."""
-        assigned = {tp.partition for tp in app.consumer.assignment() if tp.topic == sales_topic}
-        everything = list(range(settings.partitions))
-        return partitioner(distributor_id.encode(), everything, everything) in assigned
+        return kafka_partition_of(distributor_id, settings.partitions) in owned_partitions()
 
-    programs_topic = app.topic(
-        topic_name(settings.topic_prefix, "programs"), key_serializer="raw", value_serializer="raw"
-    )
+    async def submit(messages: Sequence[Message]) -> None:
+        """Publish events (a period close, an ingest batch) to their raw topics in order,
+        keyed; returns once the broker has them all. The producer keeps each partition's
+        order, so a report's header stays ahead of its lines."""
+        sent = [
+            await app.producer.send(
+                topic_name(settings.topic_prefix, m.topic), m.key, m.value, None, None, None
+            )
+            for m in messages
+        ]
+        for delivery in sent:
+            await delivery
+        produced = Counter(
+            (topic_name(settings.topic_prefix, m.topic), m.event_type) for m in messages
+        )
+        for (topic, event_type), count in produced.items():
+            metrics.EVENTS_PRODUCED.labels(topic, event_type).inc(count)
 
-    async def submit(event: Envelope) -> None:
-        """Publish a command's event (a period close) to its raw topic, keyed, confirmed."""
-        topic, key = routing(settings, event)
-        assert topic == programs_topic.get_topic_name()
-        await (await programs_topic.send(key=key, value=encode_event(event)))
+    @app.timer(interval=2.0)
+    async def measure_consumer_lag() -> None:
+        """Lag of each owned raw partition: high watermark minus the stored position."""
+        owned_now = [tp for tp in app.consumer.assignment() if tp.topic in raw_topics.topics]
+        try:
+            ends = await app.consumer.highwaters(*owned_now) if owned_now else {}
+        except KafkaError as exc:  # e.g. a broker timeout: keep the last values, try again
+            log.warning("consumer lag not measured: %s", exc)
+            return
+        lag = {}
+        for tp, end in ends.items():
+            stored = stores.stored_progress(f"{tp.topic}:{tp.partition}")
+            lag[tp.topic, tp.partition] = end - (0 if stored is None else stored + 1)
+        metrics.set_consumer_lag(lag)
 
     @app.timer(interval=settings.claims_interval_seconds)
     async def record_derived_audit_facts() -> None:
@@ -215,7 +280,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         if not reference.ready.is_set():
             return
         for close in automatic_closes(stores, settings.rebate_grace_days):
-            await submit(close)
+            await submit([message_of(close)])
         claims = protection_claims(stores, latest_business_time(stores))
         plans = [plan for plan in rebate_statements(stores) if owned(plan.distributor_id)]
         mine = [claim for claim in claims if owned(claim.distributor_id)]
@@ -224,6 +289,18 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
             await loop.run_in_executor(None, record_facts, audit_log, mine)
         if plans:
             await loop.run_in_executor(None, record_statements, audit_log, plans)
+
+    if read_models is not None:
+
+        @app.timer(interval=settings.readmodel_interval_seconds)
+        async def write_read_models() -> None:
+            """The owned partitions' projections into PostgreSQL (docs/READ_MODELS.md)."""
+            if not reference.ready.is_set() or app.rebalancing or app.in_recovery:
+                return
+            topics = list(raw_topics.topics)
+            await read_models.worker_round(
+                stores, owned_partitions(), topics, stores.stored_progress, applying
+            )
 
     @app.task
     async def replicate_reference_data() -> None:

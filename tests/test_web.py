@@ -83,10 +83,10 @@ def test_errors_are_json(channel, path, status):
     assert body["error"]["message"]
 
 
-def test_metrics_and_overview(channel):
+def test_metrics_and_dashboard(channel):
     status, kind, text = call(channel, "/metrics")
     assert status == 200 and kind == "text/plain"
     assert "channelflow_events_consumed_total" in text
-    status, kind, page = call(channel, "/")
+    status, kind, page = call(channel, "/")  # redirected to /dashboard
     assert status == 200 and kind == "text/html"
-    assert "D01" in page
+    assert "channel dashboard" in page and "/static/dashboard.js" in page
