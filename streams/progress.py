@@ -23,15 +23,22 @@ class ContiguousGate(Generic[T]):
     """Decides, per message, whether it continues its partition's stored prefix.
 
     `stored(source)` gives the checkpoint (last durable offset) or None when nothing was
-    stored yet, in which case the first message seen starts the prefix.
+    stored yet. Then the prefix starts at the partition's beginning, offset 0: a worker
+    killed before its first checkpoint may still have had offsets committed (Faust fills
+    gaps as acknowledged), so its successor must not take the first message it is handed
+    as the start. Raw topics keep everything; should a partition's log start later
+    anyway, the message that arrives after rewinding to 0 starts the prefix.
     """
 
     stored: Callable[[str], int | None]
     expected: dict[str, int] = field(default_factory=dict)
+    #: sources already rewound to 0 for want of a checkpoint (their log may start later)
+    started: set[str] = field(default_factory=set)
 
     def reset(self) -> None:
         """Forget what this process saw: after a rebalance the checkpoints decide again."""
         self.expected.clear()
+        self.started.clear()
 
     def admit(
         self, messages: Iterable[T], source_of: Callable[[T], str], offset_of: Callable[[T], int]
@@ -46,7 +53,13 @@ class ContiguousGate(Generic[T]):
             want = self.expected.get(source)
             if want is None:
                 last = self.stored(source)
-                want = offset if last is None else last + 1
+                if last is not None:
+                    want = last + 1
+                elif source in self.started:
+                    want = offset
+                else:
+                    self.started.add(source)
+                    want = 0
             if offset > want:
                 rewind[source] = want
                 continue

@@ -36,10 +36,18 @@ def test_redelivered_messages_behind_the_prefix_are_admitted_for_idempotent_reap
     assert admit(g, ("sales:0", 7), ("sales:0", 10))[0] == [("sales:0", 7), ("sales:0", 10)]
 
 
-def test_without_a_checkpoint_the_first_message_starts_the_prefix_and_reset_forgets():
+def test_without_a_checkpoint_the_prefix_starts_at_the_beginning_of_the_partition():
     stored: dict[str, int] = {}
     g = gate(stored)
-    assert admit(g, ("sales:2", 40), ("sales:2", 41))[1] == {}
+    # offsets committed by a worker killed before its first checkpoint: read from 0 again
+    assert admit(g, ("sales:2", 40), ("sales:2", 41)) == ([], {"sales:2": 0})
+    assert admit(g, ("sales:2", 0), ("sales:2", 1)) == ([("sales:2", 0), ("sales:2", 1)], {})
     stored["sales:2"] = 30  # another worker stored less than this one saw
     g.reset()
     assert admit(g, ("sales:2", 42))[1] == {"sales:2": 31}
+
+
+def test_a_partition_whose_log_starts_later_is_rewound_once_then_starts_there():
+    g = gate({})
+    assert admit(g, ("sales:1", 500)) == ([], {"sales:1": 0})
+    assert admit(g, ("sales:1", 500), ("sales:1", 501))[1] == {}
