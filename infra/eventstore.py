@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import unquote, urlsplit
 from uuid import UUID, uuid4
 
+import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
@@ -84,12 +85,14 @@ class AuditLog(Application[UUID]):
 
     def record(self, fact: AuditFact) -> bool:
         """Record one fact; False when it was already recorded (a claim whose stock has
-        changed since is revised instead)."""
+        changed since is revised instead, to zero units when it no longer stands)."""
         fields = dataclasses.asdict(fact)
         kind = FACT_AGGREGATES[type(fact)]
         aggregate_id = kind.create_id(**fields)
         if self._exists(aggregate_id):
             return isinstance(fact, PriceProtectionClaim) and self._revise_claim(aggregate_id, fact)
+        if isinstance(fact, PriceProtectionClaim) and fact.units == 0:
+            return False  # nothing recorded to withdraw
         try:
             self.save(kind(**fields))
         except IntegrityError:
@@ -243,5 +246,20 @@ FACT_AGGREGATES: dict[type, Any] = {
 }
 
 
+#: advisory-lock key under which processes create the audit tables one at a time
+SCHEMA_LOCK: Final = 0x636866_6C6F77
+
+
 def open_audit_log(url: str) -> AuditLog:
-    return AuditLog(env=persistence_env(url))
+    """The audit log at `url`; on PostgreSQL, workers starting together create its tables
+    one after another (concurrent CREATE ... IF NOT EXISTS fails with "tuple concurrently
+    updated")."""
+    env = persistence_env(url)
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
+        return AuditLog(env=env)
+    with psycopg.connect(url, autocommit=True) as lock:
+        lock.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            return AuditLog(env=env)
+        finally:
+            lock.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
