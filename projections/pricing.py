@@ -261,6 +261,7 @@ def price_protection_claims(
     positions: Iterable[InventoryState],
     day_details: DayDetailStore | Mapping[str, DayDetail] | DayDetailLookup,
     history: PriceHistory,
+    withdrawn: bool = False,
 ) -> list[PriceProtectionClaim]:
     """The claims a distributor_cost drop gives rise to, sorted by distributor_id.
 
@@ -268,7 +269,9 @@ def price_protection_claims(
     a distributor-specific drop, only its distributor). `history` is the SKU's price
     history (with the dropped price applied) and decides, for a general list drop, which
     distributors have their own price in effect at effective_from and are not owed it.
-    Distributors with expected on-hand <= 0 at effective_from get no claim.
+    Distributors with expected on-hand <= 0 at effective_from get no claim; with
+    `withdrawn`, they get a zero claim instead, so a claim recorded while their stock
+    looked positive (a count arrived later) is revised to nothing rather than left standing.
     """
     if history.sku != drop.sku:
         raise ValueError(f"cost drop of {drop.sku!r} judged with the prices of {history.sku!r}")
@@ -285,8 +288,8 @@ def price_protection_claims(
             history, state.distributor_id, at
         ):
             continue
-        units = expected_on_hand_at(state, at, lookup(state.distributor_id, state.sku, day))
-        if units <= 0:
+        units = max(expected_on_hand_at(state, at, lookup(state.distributor_id, state.sku, day)), 0)
+        if units == 0 and not withdrawn:
             continue
         claims[state.distributor_id] = PriceProtectionClaim(
             claim_id=claim_id_for(state.distributor_id, drop.sku, at),
@@ -361,8 +364,10 @@ def violation_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def claim_rows(claims: Iterable[PriceProtectionClaim]) -> list[dict[str, Any]]:
-    """Claim rows sorted by their key fields (distributor_id, sku, effective_from)."""
-    ordered = sorted(claims, key=lambda c: (c.distributor_id, c.sku, utc(c.effective_from)))
+    """Rows of the claims standing (withdrawn ones left out), sorted by their key fields
+    (distributor_id, sku, effective_from)."""
+    standing = (claim for claim in claims if claim.units > 0)
+    ordered = sorted(standing, key=lambda c: (c.distributor_id, c.sku, utc(c.effective_from)))
     return [claim_row(claim) for claim in ordered]
 
 

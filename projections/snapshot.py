@@ -163,10 +163,14 @@ def unpriced_rows(stores: ChannelStores) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: (row["distributor_id"], row["transaction_id"]))
 
 
-def protection_claims(stores: ChannelStores, now: datetime | None) -> list[PriceProtectionClaim]:
+def protection_claims(
+    stores: ChannelStores, now: datetime | None, withdrawn: bool = False
+) -> list[PriceProtectionClaim]:
     """Claims of every cost drop in effect by `now`, for distributors whose own history
     has reached the drop: their stock at effective_from is then complete, so the live
-    system, the embedded runner and a replay all derive (and record) the same claim."""
+    system, the embedded runner and a replay all derive (and record) the same claim.
+    With `withdrawn`, zero claims for distributors with no stock at the drop too (what
+    the recorder needs to revise a claim that no longer stands)."""
     if now is None:
         return []
     reached: dict[str, datetime] = {}
@@ -180,7 +184,9 @@ def protection_claims(stores: ChannelStores, now: datetime | None) -> list[Price
         for drop in cost_drops(history):
             if drop.effective_from > now:
                 continue
-            found = price_protection_claims(drop, positions, stores.inventory_days, history)
+            found = price_protection_claims(
+                drop, positions, stores.inventory_days, history, withdrawn
+            )
             claims.extend(
                 claim
                 for claim in found

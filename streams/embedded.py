@@ -41,18 +41,29 @@ class EmbeddedChannel:
         self.after_feed: Callable[[BatchResult], None] | None = None
 
     def feed(self, inputs: Iterable[Input], until: datetime | None = None) -> BatchResult:
+        """Apply the inputs, then record what they gave rise to in the event store."""
+        result = self.apply(inputs, until)
+        self.record(result, until)
+        return result
+
+    def apply(self, inputs: Iterable[Input], until: datetime | None = None) -> BatchResult:
+        """Apply the inputs to the projections only; `record` the result when the history
+        is complete (a replay read in chunks records once, at its end, as the live system
+        would have: a statement from the period's moves, not the first chunk's)."""
         result = process_batch(self.stores, inputs, until)
         closes = automatic_closes(self.stores, self.rebate_grace_days)
         if closes:
             process_batch(self.stores, (Input(encode_event(c), None, "auto-close") for c in closes))
+        self.dead_letters.extend(result.dead_letters)
+        return result
+
+    def record(self, result: BatchResult, until: datetime | None = None) -> None:
         record_facts(self.audit, result.facts)
         now = until or latest_business_time(self.stores)
-        record_facts(self.audit, protection_claims(self.stores, now))
+        record_facts(self.audit, protection_claims(self.stores, now, withdrawn=True))
         record_statements(self.audit, rebate_statements(self.stores))
-        self.dead_letters.extend(result.dead_letters)
         if self.after_feed is not None:
             self.after_feed(result)
-        return result
 
     def feed_events(self, events: Iterable[Envelope], source: str = "embedded") -> BatchResult:
         return self.feed(Input(encode_event(event), None, source) for event in events)

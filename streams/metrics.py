@@ -75,6 +75,12 @@ UNPRICED_SALES = Gauge(
     "Sale lines with no price in effect, waiting for pricing.",
     registry=REGISTRY,
 )
+AUDIT_ROUND_FAILURES = Counter(
+    "channelflow_audit_round_failures_total",
+    "Rounds of recording derived audit facts (claims, statements) that failed and will retry.",
+    registry=REGISTRY,
+)
+
 REWINDS = Counter(
     "channelflow_input_rewinds_total",
     "Times a source partition was rewound because input was skipped before it.",

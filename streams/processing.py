@@ -51,6 +51,11 @@ class BatchResult:
     dead_letters: list[DeadLetter] = field(default_factory=list)
     applied: int = 0
 
+    def add(self, other: BatchResult) -> None:
+        self.facts += other.facts
+        self.dead_letters += other.dead_letters
+        self.applied += other.applied
+
 
 def process_batch(
     stores: ChannelStores,

@@ -279,16 +279,20 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         """
         if not reference.ready.is_set():
             return
-        for close in automatic_closes(stores, settings.rebate_grace_days):
-            await submit([message_of(close)])
-        claims = protection_claims(stores, latest_business_time(stores))
-        plans = [plan for plan in rebate_statements(stores) if owned(plan.distributor_id)]
-        mine = [claim for claim in claims if owned(claim.distributor_id)]
-        loop = asyncio.get_running_loop()
-        if mine:
-            await loop.run_in_executor(None, record_facts, audit_log, mine)
-        if plans:
-            await loop.run_in_executor(None, record_statements, audit_log, plans)
+        try:
+            for close in automatic_closes(stores, settings.rebate_grace_days):
+                await submit([message_of(close)])
+            claims = protection_claims(stores, latest_business_time(stores), withdrawn=True)
+            plans = [plan for plan in rebate_statements(stores) if owned(plan.distributor_id)]
+            mine = [claim for claim in claims if owned(claim.distributor_id)]
+            loop = asyncio.get_running_loop()
+            if mine:
+                await loop.run_in_executor(None, record_facts, audit_log, mine)
+            if plans:
+                await loop.run_in_executor(None, record_statements, audit_log, plans)
+        except Exception:  # e.g. an audit row that no longer decodes: keep the worker going
+            metrics.AUDIT_ROUND_FAILURES.inc()
+            log.exception("recording derived audit facts failed; the next round retries")
 
     if read_models is not None:
 

@@ -33,7 +33,9 @@ def test_verify_passes_on_the_live_system_and_catches_a_deleted_audit_row(
     # the generated channel's ids are fixed: start from an empty audit store, so facts
     # recorded by an earlier run cannot stand in for this run's
     with psycopg.connect(pg_dsn) as conn:
-        conn.execute("DROP TABLE IF EXISTS channelflow_audit_events")
+        conn.execute(
+            "DROP TABLE IF EXISTS channelflow_audit_events, channelflow_audit_events_chain"
+        )
     events = order_independent_channel(seed=23)
     expected = expected_snapshot(events)
     worker = worker_factory(eventstore_url=pg_dsn).start()

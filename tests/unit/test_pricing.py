@@ -434,6 +434,15 @@ def test_no_claim_for_no_or_negative_stock(units: int) -> None:
     assert price_protection_claims(drops[0], [ledger.state], ledger.days, history) == []
 
 
+@pytest.mark.parametrize("units", [0, -4])
+def test_without_stock_a_withdrawn_claim_is_zero_and_never_listed(units: int) -> None:
+    history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
+    ledger = Ledger().move(DROP_AT - D, sell_in=10).move(DROP_AT - H, sell_through=10 - units)
+    found = price_protection_claims(drops[0], [ledger.state], ledger.days, history, True)
+    assert [(c.units, c.amount) for c in found] == [(0, Decimal("0.00"))]
+    assert claim_rows(found) == []
+
+
 def test_stock_received_after_the_drop_is_not_owed() -> None:
     history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
     ledger = Ledger().move(DROP_AT + H, sell_in=100)
