@@ -7,8 +7,7 @@ import asyncio
 import itertools
 import logging
 import sys
-import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -18,44 +17,16 @@ import orjson
 from domain.roles import Role
 from schemas.codec import encode_event
 from schemas.events import Envelope
+from streams.cli_support import (
+    UserError,
+    as_of,
+    print_json,
+    replayed,
+    settings_of,
+)
 from streams.config import Settings
-from streams.embedded import EmbeddedChannel, file_inputs
+from streams.embedded import EmbeddedChannel
 from streams.processing import Input
-from streams.timeparse import TimeParseError, parse_as_of
-
-
-class UserError(Exception):
-    """A mistake the user can fix: printed without a traceback, exit status 2."""
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(
-        kafka_bootstrap=getattr(args, "kafka", None),
-        topic_prefix=getattr(args, "prefix", None),
-        partitions=getattr(args, "partitions", None),
-        eventstore_url=getattr(args, "eventstore", None),
-        web_host=getattr(args, "host", None),
-        web_port=getattr(args, "port", None),
-    )
-
-
-def _print_json(document: object) -> None:
-    sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
-    sys.stdout.flush()
-
-
-def _progress(inputs: Iterator[Input], label: str) -> Iterator[Input]:
-    """Pass inputs through, reporting count and rate on stderr every second."""
-    started = last = time.monotonic()
-    for count, item in enumerate(inputs, start=1):
-        yield item
-        now = time.monotonic()
-        if now - last >= 1.0:
-            last = now
-            rate = count / (now - started)
-            print(f"\r{label}: {count:,} events, {rate:,.0f} events/s", end="", file=sys.stderr)
-    if last != started:
-        print(file=sys.stderr)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -66,9 +37,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     channel.feed_events(generate_channel(seed=args.seed, weeks=args.weeks), source="demo")
     channel.feed(Input(raw, None, "demo") for raw, _ in malformed_lines())
     if args.once:
-        _print_json(channel.snapshot())
+        print_json(channel.snapshot())
         return 0
-    settings = _settings(args)
+    settings = settings_of(args)
     from aiohttp import web
 
     from streams.auth import TokenRegistry
@@ -103,7 +74,7 @@ def _demo_read_models(channel: EmbeddedChannel, args: argparse.Namespace) -> Non
     from streams.readmodel_sink import attach_embedded
 
     settings = dataclasses.replace(
-        _settings(args), eventstore_url=args.eventstore or "sqlite:///:memory:"
+        settings_of(args), eventstore_url=args.eventstore or "sqlite:///:memory:"
     )
     try:
         writer = attach_embedded(channel, settings)
@@ -148,40 +119,10 @@ def cmd_readmodels(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    until = _as_of(args.as_of)
-    channel = _replayed(args, until)
-    _print_json(channel.snapshot(until))
+    until = as_of(args.as_of)
+    channel = replayed(args, until)
+    print_json(channel.snapshot(until))
     return 0
-
-
-def _replayed(args: argparse.Namespace, until: datetime | None) -> EmbeddedChannel:
-    """The channel recomputed from raw events: a JSON Lines file, or the Kafka topics."""
-    channel = EmbeddedChannel()
-    if args.events:
-        path = Path(args.events)
-        if not path.is_file():
-            raise UserError(f"no such events file: {path}")
-        channel.feed(_progress(file_inputs(path), "replay"), until=until)
-        for letter in channel.dead_letters:
-            print(f"{path}:{letter.offset}: {letter.reason}: {letter.detail}", file=sys.stderr)
-        return channel
-    from streams.kafka_replay import raw_history
-
-    settings = _settings(args)
-
-    async def read() -> list[Input]:
-        return [item async for item in raw_history(settings, args.distributor)]
-
-    inputs = asyncio.run(read())
-    print(f"replay: {len(inputs):,} events from Kafka", file=sys.stderr)
-    # one feed: the audit facts come from the whole history. Fed in batches, a statement
-    # would be recorded from the first batch (the period's close is read before the
-    # movements) and a claim from part of the stock, and never corrected.
-    channel.feed(_progress(iter(inputs), "replay"), until=until)
-    for letter in channel.dead_letters:
-        where = f"{letter.source}:{letter.partition}@{letter.offset}"
-        print(f"{where}: {letter.reason}: {letter.detail}", file=sys.stderr)
-    return channel
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -191,7 +132,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from infra.eventstore import open_audit_log
     from streams.verify import audit_differences, snapshot_differences
 
-    replay = _replayed(args, None)
+    replay = replayed(args, None)
     request = urllib.request.Request(f"{args.url.rstrip('/')}/api/snapshot")
     if args.token:
         request.add_header("Authorization", f"Bearer {args.token}")
@@ -203,7 +144,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     differences = list(snapshot_differences(replay.snapshot(), live))
     rows = sum(len(rows) for rows in live.values())
     verified, audit = audit_differences(
-        replay.audit, open_audit_log(_settings(args).eventstore_url)
+        replay.audit, open_audit_log(settings_of(args).eventstore_url)
     )
     differences += audit
     for difference in differences:
@@ -245,7 +186,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
                 events.append(decode_event(line))
             except InvalidEvent as exc:
                 raise UserError(f"{path}:{number}: {exc}") from None
-    settings = _settings(args)
+    settings = settings_of(args)
 
     async def run() -> int:
         await ensure_topics(settings)
@@ -259,7 +200,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 def cmd_topics(args: argparse.Namespace) -> int:
     from streams.kafka_io import ensure_topics
 
-    asyncio.run(ensure_topics(_settings(args)))
+    asyncio.run(ensure_topics(settings_of(args)))
     return 0
 
 
@@ -267,7 +208,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from streams.kafka_io import ensure_topics
     from streams.worker import build_worker
 
-    settings = _settings(args)
+    settings = settings_of(args)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     asyncio.run(ensure_topics(settings))
     app = build_worker(settings)
@@ -305,7 +246,7 @@ def cmd_violation(args: argparse.Namespace) -> int:
         violation_id = UUID(args.violation_id)
     except ValueError:
         raise UserError(f"{args.violation_id!r} is not a violation id (a UUID)") from None
-    audit = open_audit_log(_settings(args).eventstore_url)
+    audit = open_audit_log(settings_of(args).eventstore_url)
     try:
         if args.action == "show":
             found = audit.violation(violation_id)
@@ -325,7 +266,7 @@ def cmd_violation(args: argparse.Namespace) -> int:
         raise UserError(f"no violation {violation_id} in the event store") from None
     except (IllegalTransition, NotAllowed, ValueError, InvalidOperation) as exc:
         raise UserError(str(exc)) from None
-    _print_json(violation_document(found))
+    print_json(violation_document(found))
     return 0
 
 
@@ -338,7 +279,7 @@ def cmd_rebates(args: argparse.Namespace) -> int:
     from streams.rebate_closing import close_event
     from streams.web import statement_document
 
-    settings = _settings(args)
+    settings = settings_of(args)
     if args.rebates_command == "close":
         try:
             event = close_event(args.program_id, args.period, datetime.now(UTC), args.actor)
@@ -371,17 +312,8 @@ def cmd_rebates(args: argparse.Namespace) -> int:
         ) from None
     except (IllegalTransition, ValueError) as exc:
         raise UserError(str(exc)) from None
-    _print_json(statement_document(statement))
+    print_json(statement_document(statement))
     return 0
-
-
-def _as_of(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return parse_as_of(text)
-    except TimeParseError as exc:
-        raise UserError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -528,8 +460,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # `python -m streams.cli` runs this file as __main__: run the importable module
-    # instead, whose UserError the command modules (streams/cli_*.py) raise
-    from streams.cli import main as cli_main
-
-    sys.exit(cli_main())
+    sys.exit(main())

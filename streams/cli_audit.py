@@ -23,24 +23,10 @@ from eventsourcing.application import AggregateNotFoundError
 
 from infra.eventstore import AuditLog, open_audit_log
 from streams.audit_trail import KINDS, RawIndex, UnknownRecord, history, lineage_of, load
-from streams.cli import UserError, _print_json, _replayed, _settings
+from streams.cli_support import UserError, print_json, replayed, settings_of
 from streams.embedded import EmbeddedChannel, file_inputs
 
 Command = Callable[[argparse.Namespace], int]
-
-
-def _user_errors(command: Command) -> Command:
-    """Report a `UserError` as `main` does: under `python -m streams.cli`, `main` catches the
-    class of the __main__ module, not the one imported here."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except UserError as exc:
-            _err(f"channelflow: error: {exc}")
-            return 2
-
-    return run
 
 
 def _out(line: str = "") -> None:
@@ -52,7 +38,7 @@ def _err(line: str) -> None:
 
 
 def _audit(args: argparse.Namespace) -> AuditLog:
-    return open_audit_log(_settings(args).eventstore_url)
+    return open_audit_log(settings_of(args).eventstore_url)
 
 
 def _loaded(audit: AuditLog, kind: str, reference: str) -> Any:
@@ -69,7 +55,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     _loaded(audit, args.kind, args.ref)
     document = history(audit, args.kind, args.ref)
     if args.json:
-        _print_json(document)
+        print_json(document)
         return 0
     _out(f"{args.kind} {document['id']}")
     for event in document["events"]:
@@ -89,7 +75,7 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     channel, raw = _replay_with_index(args)
     document = lineage_of(aggregate, args.kind, channel.stores, raw)
     if args.json:
-        _print_json(document)
+        print_json(document)
         return 0
     _out(f"{args.kind} {document['id']}")
     for source in document["sources"]:
@@ -129,7 +115,7 @@ def _describe(source: dict[str, Any]) -> str:
 def _replay_with_index(args: argparse.Namespace) -> tuple[EmbeddedChannel, RawIndex]:
     """The replayed channel, and where each raw event was read (the source is read twice:
     once by the replay, once for the index)."""
-    channel = _replayed(args, None)
+    channel = replayed(args, None)
     raw = RawIndex()
     if args.events:
         for item in file_inputs(Path(args.events)):
@@ -138,7 +124,7 @@ def _replay_with_index(args: argparse.Namespace) -> tuple[EmbeddedChannel, RawIn
     from streams.kafka_replay import raw_history
 
     async def read() -> None:
-        async for item in raw_history(_settings(args), args.distributor):
+        async for item in raw_history(settings_of(args), args.distributor):
             raw.add(item)
 
     asyncio.run(read())
@@ -232,7 +218,7 @@ def add_audit_commands(sub: Any) -> None:
     show.add_argument("ref", help="the record's id or business key")
     show.add_argument("--json", action="store_true", help="JSON output")
     store_flag(show)
-    show.set_defaults(func=_user_errors(cmd_history))
+    show.set_defaults(func=cmd_history)
 
     trace = commands.add_parser("lineage", help="the raw events a record was derived from")
     trace.add_argument("kind", choices=kinds)
@@ -240,7 +226,7 @@ def add_audit_commands(sub: Any) -> None:
     trace.add_argument("--json", action="store_true", help="JSON output")
     store_flag(trace)
     source_flags(trace)
-    trace.set_defaults(func=_user_errors(cmd_lineage))
+    trace.set_defaults(func=cmd_lineage)
 
     export = commands.add_parser("export", help="the audit pack of a period (CSV + JSON)")
     export.add_argument("--period", required=True, help="2026-Q3 or 2026")
@@ -251,10 +237,10 @@ def add_audit_commands(sub: Any) -> None:
     )
     store_flag(export)
     source_flags(export)
-    export.set_defaults(func=_user_errors(cmd_export))
+    export.set_defaults(func=cmd_export)
 
     seal = commands.add_parser(
         "seal", help="seal events stored before sealing existed (once, when upgrading)"
     )
     store_flag(seal)
-    seal.set_defaults(func=_user_errors(cmd_seal))
+    seal.set_defaults(func=cmd_seal)

@@ -32,7 +32,7 @@ from projections.ingest_check import Answer, precheck
 from schemas.codec import InvalidEvent, decode_event
 from schemas.events import Envelope
 from streams.auth import Principal
-from streams.cli import UserError, _settings
+from streams.cli_support import UserError, settings_of
 from streams.config import Settings
 from streams.ingest.deadletters import StoredDeadLetter, dead_letter_topic, dead_letters
 from streams.ingest.formats import FORMATS, SOURCES, Format, Unreadable, Upload, batch_of, read
@@ -102,7 +102,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.url:
         answer = _over_http(args, path, fmt)
     else:
-        answer = asyncio.run(_to_kafka(args, _settings(args), path, fmt))
+        answer = asyncio.run(_to_kafka(args, settings_of(args), path, fmt))
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(answer, option=orjson.OPT_INDENT_2) + b"\n")
     else:
@@ -366,7 +366,7 @@ def summary_table(answer: dict[str, Any]) -> str:
 
 
 def cmd_deadletters(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_of(args)
     if args.action == "list":
         return _list(args, settings)
     if args.partition is None or args.offset is None:

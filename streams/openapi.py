@@ -251,6 +251,17 @@ SCHEMAS: dict[str, Schema] = {
         due=TIME,
         status={"enum": ["on_time", "late"]},
         line_count=INTEGER,
+        replaces=nullable(STRING),
+        reversed_report={
+            **nullable(STRING),
+            "description": "the report whose lines this replacement reversed",
+        },
+        lines_reversed=INTEGER,
+        replaces_unknown={
+            "type": "boolean",
+            "description": "the replaced report's header was never received",
+        },
+        replaced_by=nullable(STRING),
     ),
     "ComplianceWeek": obj(
         distributor_id=STRING,
@@ -272,7 +283,7 @@ SCHEMAS: dict[str, Schema] = {
         lines={
             "type": "array",
             "items": ANY_OBJECT,
-            "description": "each line's answer (accepted, duplicate or rejected, why)",
+            "description": "each line's answer (accepted, duplicate, conflict or rejected, why)",
         },
         note=STRING,
     ),

@@ -1,0 +1,127 @@
+"""What every `channelflow` subcommand module shares: user errors, settings from flags,
+JSON output, progress on stderr, as-of dates and the auditor's replay."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+import orjson
+
+from streams.config import Settings
+from streams.embedded import EmbeddedChannel, file_inputs
+from streams.processing import BatchResult, Input
+from streams.timeparse import TimeParseError, parse_as_of
+
+T = TypeVar("T")
+
+#: inputs applied per chunk when replaying from Kafka (bounded memory; recorded once)
+REPLAY_CHUNK = 5_000
+
+
+class UserError(Exception):
+    """A mistake the user can fix: printed without a traceback, exit status 2."""
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        kafka_bootstrap=getattr(args, "kafka", None),
+        topic_prefix=getattr(args, "prefix", None),
+        partitions=getattr(args, "partitions", None),
+        eventstore_url=getattr(args, "eventstore", None),
+        web_host=getattr(args, "host", None),
+        web_port=getattr(args, "port", None),
+    )
+
+
+def print_json(document: object) -> None:
+    sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    sys.stdout.flush()
+
+
+class Progress:
+    """Count and rate on stderr, at most once a second; a final line when anything showed."""
+
+    def __init__(self, label: str, unit: str = "events") -> None:
+        self.label, self.unit = label, unit
+        self.count = 0
+        self.started = self.shown = time.monotonic()
+
+    def tick(self, n: int = 1) -> None:
+        self.count += n
+        now = time.monotonic()
+        if now - self.shown >= 1.0:
+            self.shown = now
+            rate = self.count / (now - self.started)
+            line = f"\r{self.label}: {self.count:,} {self.unit}, {rate:,.0f} {self.unit}/s"
+            print(line, end="", file=sys.stderr)
+
+    def done(self) -> None:
+        if self.shown != self.started:
+            print(file=sys.stderr)
+
+
+def progress(items: Iterable[T], label: str) -> Iterator[T]:
+    """Pass items through, reporting count and rate on stderr."""
+    meter = Progress(label)
+    for item in items:
+        yield item
+        meter.tick()
+    meter.done()
+
+
+def as_of(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_as_of(text)
+    except TimeParseError as exc:
+        raise UserError(str(exc)) from None
+
+
+def replayed(args: argparse.Namespace, until: datetime | None) -> EmbeddedChannel:
+    """The channel recomputed from raw events: a JSON Lines file (`args.events`), or the
+    Kafka topics (optionally one `args.distributor`). Audit facts are recorded once, from
+    the whole history: recorded per chunk, a statement would come from the first chunk
+    (a period's close is read before the movements) and never be corrected."""
+    channel = EmbeddedChannel()
+    if args.events:
+        path = Path(args.events)
+        if not path.is_file():
+            raise UserError(f"no such events file: {path}")
+        channel.feed(progress(file_inputs(path), "replay"), until=until)
+        for letter in channel.dead_letters:
+            print(f"{path}:{letter.offset}: {letter.reason}: {letter.detail}", file=sys.stderr)
+        return channel
+    from streams.kafka_replay import raw_history
+
+    settings = settings_of(args)
+
+    async def read() -> BatchResult:
+        whole = BatchResult()
+        meter = Progress("replay")
+        chunk: list[Input] = []
+        async for item in raw_history(settings, getattr(args, "distributor", None)):
+            chunk.append(item)
+            if len(chunk) == REPLAY_CHUNK:
+                whole.add(channel.apply(chunk, until))
+                meter.tick(len(chunk))
+                chunk = []
+        whole.add(channel.apply(chunk, until))
+        meter.tick(len(chunk))
+        meter.done()
+        return whole
+
+    whole = asyncio.run(read())
+    print(f"replay: {whole.applied:,} events from Kafka", file=sys.stderr)
+    channel.record(whole, until)
+    for letter in channel.dead_letters:
+        where = f"{letter.source}:{letter.partition}@{letter.offset}"
+        print(f"{where}: {letter.reason}: {letter.detail}", file=sys.stderr)
+    return channel
