@@ -26,19 +26,17 @@ class ContiguousGate(Generic[T]):
     stored yet. Then the prefix starts at the partition's beginning, offset 0: a worker
     killed before its first checkpoint may still have had offsets committed (Faust fills
     gaps as acknowledged), so its successor must not take the first message it is handed
-    as the start. Raw topics keep everything; should a partition's log start later
-    anyway, the message that arrives after rewinding to 0 starts the prefix.
+    as the start. Raw topics keep their whole history (DESIGN.md), so offset 0 exists.
+    Until a rewound partition's first missing offset arrives, later messages (already
+    fetched) are turned away: applied first, they would make the earlier ones look old.
     """
 
     stored: Callable[[str], int | None]
     expected: dict[str, int] = field(default_factory=dict)
-    #: sources already rewound to 0 for want of a checkpoint (their log may start later)
-    started: set[str] = field(default_factory=set)
 
     def reset(self) -> None:
         """Forget what this process saw: after a rebalance the checkpoints decide again."""
         self.expected.clear()
-        self.started.clear()
 
     def admit(
         self, messages: Iterable[T], source_of: Callable[[T], str], offset_of: Callable[[T], int]
@@ -53,15 +51,10 @@ class ContiguousGate(Generic[T]):
             want = self.expected.get(source)
             if want is None:
                 last = self.stored(source)
-                if last is not None:
-                    want = last + 1
-                elif source in self.started:
-                    want = offset
-                else:
-                    self.started.add(source)
-                    want = 0
+                want = 0 if last is None else last + 1
             if offset > want:
                 rewind[source] = want
+                self.expected[source] = want
                 continue
             admitted.append(message)
             self.expected[source] = max(want, offset + 1)
