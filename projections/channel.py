@@ -155,6 +155,8 @@ def apply_event(stores: ChannelStores, event: Envelope, position: Position | Non
     normalized = normalize(stores.products, stores.aliases, event)
     if isinstance(normalized, tuple):
         reason, detail = normalized
+        if not _first_rejection(stores, event, position):
+            return Outcome(Verdict.REDELIVERY)  # the same line sent again: counted once
         reject_input(stores, reason, event.distributor_id, position)
         return Outcome(None, reason, detail=detail)
     verdict = _dedup(stores, normalized, position)
@@ -243,7 +245,9 @@ def _stale_line(stores: ChannelStores, line: Envelope, position: Position | None
 
 
 def _first_rejection(
-    stores: ChannelStores, event: SaleReported | LineRejected, position: Position | None
+    stores: ChannelStores,
+    event: SaleReported | ShipmentRecorded | InventoryCounted | LineRejected,
+    position: Position | None,
 ) -> bool:
     """Whether this is the first arrival of a rejected event (or its redelivery from the
     very position, after a crash); rejections are keyed by event_id so none counts twice."""

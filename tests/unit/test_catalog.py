@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from projections.channel import apply_event
 from projections.dedup import Verdict
+from projections.positions import Position
 from projections.snapshot import build_snapshot
 from projections.stores import ChannelStores
 from schemas.events import InventoryCounted, PriceChanged, SaleReported, ShipmentRecorded
@@ -75,6 +76,17 @@ def test_unknown_item_and_unknown_unit_are_rejected_with_reasons():
     quality = build_snapshot(stores)["quality"][0]
     assert quality["rejected_by_reason"] == {"unknown_sku": 1, "unknown_unit": 1}
     assert quality["accepted"] == 0
+
+
+def test_a_rejected_line_sent_again_is_not_counted_again():
+    stores = stores_with_router()
+    line = sale("NOPE-1", 1)
+    first = apply_event(stores, line, Position("sales:0", 1))
+    again = apply_event(stores, line, Position("sales:0", 7))  # e.g. the same file re-sent
+    assert (first.dead_letter_reason, again.verdict) == ("unknown_sku", Verdict.REDELIVERY)
+    assert build_snapshot(stores)["quality"][0]["rejected_by_reason"] == {"unknown_sku": 1}
+    fix = line.model_copy(update={"sku": "RT-100", "event_id": uuid.uuid4()})
+    assert apply_event(stores, fix, Position("sales:0", 9)).verdict is Verdict.ACCEPTED
 
 
 def test_counts_and_shipments_are_normalized_too():
