@@ -161,6 +161,8 @@ def apply_event(stores: ChannelStores, event: Envelope, position: Position | Non
 
 
 _MOVEMENTS = (SaleReported, ShipmentRecorded, InventoryCounted)
+#: `Outcome(verdict)`, built once (outcomes are immutable)
+_VERDICT_ONLY = {verdict: Outcome(verdict) for verdict in Verdict}
 
 
 def _apply_movement(
@@ -184,8 +186,9 @@ def _apply_movement(
         detail = "same idempotency key as an accepted event, different content"
         return Outcome(verdict, CONFLICTING_DUPLICATE, detail=detail)
     if verdict is not Verdict.ACCEPTED:
-        return Outcome(verdict)
-    return Outcome(verdict, facts=_project(stores, normalized, position, event_id))
+        return _VERDICT_ONLY[verdict]
+    facts = _project(stores, normalized, position, event_id)
+    return Outcome(verdict, facts=facts) if facts else _VERDICT_ONLY[verdict]
 
 
 def _close_period(
