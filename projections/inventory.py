@@ -195,13 +195,19 @@ def apply_count(
     fact = Reconciliation(
         state.distributor_id, state.sku, counted_at, on_hand, expected, variance, False
     )
-    new_state = replace(
-        state,
+    new_state = InventoryState(  # built directly, not with dataclasses.replace (hot path)
+        distributor_id=state.distributor_id,
+        sku=state.sku,
+        sell_in=state.sell_in,
+        sell_through=state.sell_through,
+        days=state.days,
+        latest=state.latest,
         count_on_hand=on_hand,
         counted_at=counted_at,
         last_variance=variance,
         after_in=moved_in,
         after_through=moved_out,
+        late_after_count=state.late_after_count,
         applied=applied,
     )
     return new_state, fact
