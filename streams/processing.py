@@ -65,6 +65,7 @@ def process_batch(
     consumed: Counter[tuple[str, str, str]] = Counter()
     dead_letters: Counter[str] = Counter()
     accepted = Verdict.ACCEPTED
+    latency = metrics.AppliedLatency()
     try:
         for item in inputs:
             if before_each is not None:
@@ -85,7 +86,7 @@ def process_batch(
                 )
             ] += 1
             if verdict is accepted and event is not None and event.recorded_at is not None:
-                metrics.observe_applied(item.source, event.recorded_at)
+                latency.observe(item.source, event.recorded_at)
             result.applied += 1
             if outcome.facts:
                 result.facts.extend(outcome.facts)
