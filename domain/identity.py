@@ -35,9 +35,25 @@ def _canonical(value: object) -> str:
     raise TypeError(f"cannot fingerprint {type(value).__name__}")
 
 
+#: the content fields of the movement types, which are all flat (str, int, Decimal, datetime):
+#: for them `model_dump` gives the attribute values themselves, so they are read directly
+_FLAT_CONTENT: Final[dict[type[Envelope], tuple[str, ...]]] = {
+    cls: tuple(sorted(name for name in cls.model_fields if name not in _ENVELOPE_ONLY))
+    for cls in (SaleReported, ShipmentRecorded, InventoryCounted)
+}
+
+
 def content_fingerprint(event: Envelope) -> str:
     """Digest of the business content: a resent line with a new envelope has the same one."""
-    body = event.model_dump(exclude=_ENVELOPE_ONLY, exclude_none=True)
+    names = _FLAT_CONTENT.get(type(event))
+    if names is None:
+        body = event.model_dump(exclude=_ENVELOPE_ONLY, exclude_none=True)
+    else:  # the same dict as model_dump(exclude=..., exclude_none=True), built faster
+        body = {}
+        for name in names:
+            value = getattr(event, name)
+            if value is not None:
+                body[name] = value
     encoded = orjson.dumps(body, default=_canonical, option=orjson.OPT_SORT_KEYS)
     return hashlib.blake2b(encoded, digest_size=16).hexdigest()
 

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 def utc(moment: datetime, name: str = "time") -> datetime:
     """`moment` in UTC; a naive datetime is refused (it would be a guess)."""
+    if moment.tzinfo is UTC:  # already UTC (every validated event time): nothing to convert
+        return moment
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got naive {moment.isoformat()}")
     return moment.astimezone(UTC)

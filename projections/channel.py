@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.identity import content_fingerprint, idempotency_key
@@ -118,12 +118,19 @@ def apply_raw(
             field_name = KEY_FIELD[event.event_type]
             detail = f"message key {message_key!r} is not the event's {field_name} {expected_key!r}"
             return Outcome(None, WRONG_KEY, detail=detail, event=event)
-    return replace(apply_event(stores, event, position), event=event)
+    outcome = apply_event(stores, event, position)
+    # built directly, not with dataclasses.replace: this runs once per input
+    return Outcome(
+        outcome.verdict, outcome.dead_letter_reason, outcome.facts, outcome.detail, event,
+        outcome.original,
+    )  # fmt: skip
 
 
 def apply_event(stores: ChannelStores, event: Envelope, position: Position | None) -> Outcome:
     """Apply one valid event: reference data to the catalog and price book; a movement is
     normalized to sku + base units, deduplicated by business key, then projected."""
+    if isinstance(event, _MOVEMENTS):  # first: nearly every input is one
+        return _apply_movement(stores, event, position)
     if isinstance(event, ProductDefined):
         _define_product(stores, event, position)
         return Outcome(Verdict.ACCEPTED)
@@ -150,8 +157,19 @@ def apply_event(stores: ChannelStores, event: Envelope, position: Position | Non
         state = stores.resellers.get(key) or ResellerState(event.distributor_id, event.reseller_id)
         stores.resellers.put(key, onboard(state, event.name, event.onboarded_at, position))
         return Outcome(Verdict.ACCEPTED)
-    if not isinstance(event, SaleReported | ShipmentRecorded | InventoryCounted):
-        return Outcome(Verdict.ACCEPTED)  # recorded on its raw topic; no projection reads it yet
+    return Outcome(Verdict.ACCEPTED)  # recorded on its raw topic; no projection reads it yet
+
+
+_MOVEMENTS = (SaleReported, ShipmentRecorded, InventoryCounted)
+#: `Outcome(verdict)`, built once (outcomes are immutable)
+_VERDICT_ONLY = {verdict: Outcome(verdict) for verdict in Verdict}
+
+
+def _apply_movement(
+    stores: ChannelStores,
+    event: SaleReported | ShipmentRecorded | InventoryCounted,
+    position: Position | None,
+) -> Outcome:
     normalized = normalize(stores.products, stores.aliases, event)
     if isinstance(normalized, tuple):
         reason, detail = normalized
@@ -159,7 +177,8 @@ def apply_event(stores: ChannelStores, event: Envelope, position: Position | Non
             return Outcome(Verdict.REDELIVERY)  # the same line sent again: counted once
         reject_input(stores, reason, event.distributor_id, position)
         return Outcome(None, reason, detail=detail)
-    verdict = _dedup(stores, normalized, position)
+    event_id = str(event.event_id)
+    verdict = _dedup(stores, normalized, position, event_id)
     if verdict is None:
         return _stale_line(stores, normalized, position)
     quality = stores.quality.get(event.distributor_id) or QualityState(event.distributor_id)
@@ -169,8 +188,9 @@ def apply_event(stores: ChannelStores, event: Envelope, position: Position | Non
         detail = "same idempotency key as an accepted event, different content"
         return Outcome(verdict, CONFLICTING_DUPLICATE, detail=detail)
     if verdict is not Verdict.ACCEPTED:
-        return Outcome(verdict)
-    return Outcome(verdict, facts=_project(stores, normalized, position))
+        return _VERDICT_ONLY[verdict]
+    facts = _project(stores, normalized, position, event_id)
+    return Outcome(verdict, facts=facts) if facts else _VERDICT_ONLY[verdict]
 
 
 def _close_period(
@@ -273,14 +293,16 @@ def _report_submitted(
     return Outcome(verdict, CONFLICTING_DUPLICATE, detail=detail)
 
 
-def _dedup(stores: ChannelStores, event: Envelope, position: Position | None) -> Verdict | None:
+def _dedup(
+    stores: ChannelStores, event: Envelope, position: Position | None, event_id: str
+) -> Verdict | None:
     """The line's verdict, its key recorded; None: a line of a replaced report that was
-    not accepted before the replacement (not recorded here, rejected by the caller)."""
+    not accepted before the replacement (not recorded here, rejected by the caller).
+    `event_id` is str(event.event_id)."""
     key = idempotency_key(event)
     if key is None:
         return Verdict.ACCEPTED
     fingerprint = content_fingerprint(event)
-    event_id = str(event.event_id)
     seen = stores.seen.get(key)
     verdict = classify(seen, event_id, fingerprint, position)
     if (
@@ -296,18 +318,18 @@ def _dedup(stores: ChannelStores, event: Envelope, position: Position | None) ->
 
 
 def _project(
-    stores: ChannelStores, event: Envelope, position: Position | None
+    stores: ChannelStores, event: Envelope, position: Position | None, event_id: str
 ) -> tuple[AuditFact, ...]:
-    if isinstance(event, ShipmentRecorded):
-        _move(stores, event, event.quantity, 0, position)
-    elif isinstance(event, SaleReported):
-        _move(stores, event, 0, event.quantity, position)
+    if isinstance(event, SaleReported):
+        _move(stores, event, 0, event.quantity, position, event_id)
         _resold(stores, event, position)
         judgement, violation = detect_violation(stores.prices.get(event.sku), event)
         flagged = flag_sale(event, judgement)
         if flagged is not None:
             stores.flagged.put(f"{event.distributor_id}|{event.transaction_id}", flagged)
         return (violation,) if violation is not None else ()
+    elif isinstance(event, ShipmentRecorded):
+        _move(stores, event, event.quantity, 0, position, event_id)
     elif isinstance(event, InventoryCounted):
         key = inventory_key(event.distributor_id, event.sku)
         state = stores.inventory.get(key) or InventoryState(event.distributor_id, event.sku)
@@ -331,22 +353,24 @@ def _move(
     sell_in: int,
     sell_through: int,
     position: Position | None,
+    event_id: str,
 ) -> None:
     at = event.business_time
-    recorded = event.recorded_at or at
+    stamp = at.isoformat()
+    recorded = event.recorded_at
     reported = (
         (event.report_id, event.transaction_id, event.reseller_id)
         if isinstance(event, SaleReported) and event.report_id is not None
         else (None, None, None)
     )
     move = Move(
-        at.isoformat(),
+        stamp,
         sell_in,
         sell_through,
         str(event.unit_price),
         event.currency,
-        str(event.event_id),
-        recorded.isoformat(),
+        event_id,
+        stamp if recorded is None else recorded.isoformat(),
         *reported,
     )
     record_moves(stores, event.distributor_id, event.sku, ((at, move),), position)

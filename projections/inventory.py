@@ -129,27 +129,38 @@ def apply_movements(
         return state
     days = dict(state.days)
     latest = state.latest
+    counted_at = state.counted_at
     sell_in_total, sell_through_total = state.sell_in, state.sell_through
     after_in, after_through = state.after_in, state.after_through
     late_count = state.late_after_count
     for at, sell_in, sell_through in movements:
-        day = day_of(at)
-        bucket = days.get(day, [0, 0])
-        days[day] = [bucket[0] + sell_in, bucket[1] + sell_through]
-        latest = at if latest is None or at > latest else latest
+        day = at.date().isoformat()  # day_of(at), inlined: once per movement
+        bucket = days.get(day)
+        days[day] = (
+            [sell_in, sell_through]
+            if bucket is None
+            else [bucket[0] + sell_in, bucket[1] + sell_through]
+        )
+        if latest is None or at > latest:
+            latest = at
         sell_in_total += sell_in
         sell_through_total += sell_through
-        if state.counted_at is not None and at <= state.counted_at:
+        if counted_at is not None and at <= counted_at:
             late_count += 1
         else:
             after_in += sell_in
             after_through += sell_through
-    return replace(
-        state,
+    # built directly, not with dataclasses.replace: this runs once per movement
+    return InventoryState(
+        distributor_id=state.distributor_id,
+        sku=state.sku,
         sell_in=sell_in_total,
         sell_through=sell_through_total,
         days=days,
         latest=latest,
+        count_on_hand=state.count_on_hand,
+        counted_at=counted_at,
+        last_variance=state.last_variance,
         after_in=after_in,
         after_through=after_through,
         late_after_count=late_count,
@@ -184,13 +195,19 @@ def apply_count(
     fact = Reconciliation(
         state.distributor_id, state.sku, counted_at, on_hand, expected, variance, False
     )
-    new_state = replace(
-        state,
+    new_state = InventoryState(  # built directly, not with dataclasses.replace (hot path)
+        distributor_id=state.distributor_id,
+        sku=state.sku,
+        sell_in=state.sell_in,
+        sell_through=state.sell_through,
+        days=state.days,
+        latest=state.latest,
         count_on_hand=on_hand,
         counted_at=counted_at,
         last_variance=variance,
         after_in=moved_in,
         after_through=moved_out,
+        late_after_count=state.late_after_count,
         applied=applied,
     )
     return new_state, fact
@@ -270,7 +287,9 @@ def record_intraday_moves(
     applied = advance(detail.applied, position)
     if applied is None:
         return detail
-    return replace(detail, moves=(*detail.moves, *moves), applied=applied)
+    # built directly, not with dataclasses.replace: this runs once per movement
+    appended = (*detail.moves, *moves)
+    return DayDetail(detail.distributor_id, detail.sku, detail.day, appended, applied)
 
 
 def movements_after(

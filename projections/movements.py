@@ -7,7 +7,7 @@ applied one by one, the position check would skip all but the first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from projections.inventory import (
@@ -37,10 +37,15 @@ def record_moves(
     state = stores.inventory.get(key) or InventoryState(distributor_id, sku)
     dated = [(at, move.sell_in, move.sell_through) for at, move in moves]
     stores.inventory.put(key, apply_movements(state, dated, position))
-    by_day: dict[str, list[Move]] = {}
-    for at, move in moves:
-        by_day.setdefault(day_of(at), []).append(move)
-    for day, day_moves in by_day.items():
+    if len(moves) == 1:  # a sale or a shipment: one day, no grouping
+        at, move = moves[0]
+        days: Iterable[tuple[str, list[Move]]] = ((day_of(at), [move]),)
+    else:
+        by_day: dict[str, list[Move]] = {}
+        for at, move in moves:
+            by_day.setdefault(day_of(at), []).append(move)
+        days = by_day.items()
+    for day, day_moves in days:
         day_key = day_detail_key(distributor_id, sku, day)
         detail = stores.inventory_days.get(day_key) or DayDetail(distributor_id, sku, day)
         stores.inventory_days.put(day_key, record_intraday_moves(detail, day_moves, position))

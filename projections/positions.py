@@ -19,11 +19,13 @@ class Position:
 
 def advance(applied: dict[str, int], position: Position | None) -> dict[str, int] | None:
     """The applied map after `position`, or None when it was applied already (skip it)."""
-    if already_applied(applied, position):
-        return None
     if position is None:
         return applied
-    return {**applied, position.source: position.offset}
+    source, offset = position.source, position.offset
+    last = applied.get(source)
+    if last is not None and offset <= last:
+        return None
+    return {**applied, source: offset}
 
 
 def already_applied(applied: dict[str, int], position: Position | None) -> bool:

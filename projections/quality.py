@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from projections.dedup import Verdict
@@ -44,12 +44,14 @@ def record_verdict(
     applied = advance(state.applied, position)
     if verdict is Verdict.REDELIVERY or applied is None:
         return state
-    return replace(
-        state,
-        accepted=state.accepted + (verdict is Verdict.ACCEPTED),
-        duplicates=state.duplicates + (verdict is Verdict.DUPLICATE),
-        conflicts=state.conflicts + (verdict is Verdict.CONFLICT),
-        applied=applied,
+    # built directly, not with dataclasses.replace: this runs once per movement line
+    return QualityState(
+        state.distributor_id,
+        state.accepted + (verdict is Verdict.ACCEPTED),
+        state.duplicates + (verdict is Verdict.DUPLICATE),
+        state.conflicts + (verdict is Verdict.CONFLICT),
+        state.rejected,
+        applied,
     )
 
 
@@ -59,7 +61,9 @@ def record_rejection(state: QualityState, reason: str, position: Position | None
         return state
     rejected = dict(state.rejected)
     rejected[reason] = rejected.get(reason, 0) + 1
-    return replace(state, rejected=rejected, applied=applied)
+    return QualityState(
+        state.distributor_id, state.accepted, state.duplicates, state.conflicts, rejected, applied
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,4 +92,4 @@ def count_dead_letter(state: DeadLetterCount, position: Position | None) -> Dead
     applied = advance(state.applied, position)
     if applied is None:
         return state
-    return replace(state, count=state.count + 1, applied=applied)
+    return DeadLetterCount(state.scope, state.reason, state.count + 1, applied)

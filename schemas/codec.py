@@ -45,7 +45,8 @@ def decode_event(raw: bytes | str) -> Envelope:
     if "event_type" not in data:
         raise InvalidEvent("schema_violation", "event_type: field required")
     try:
-        return _EVENT_ADAPTER.validate_python(data)
+        # the adapter's validator itself: what `validate_python` calls, minus a wrapper
+        return _EVENT_ADAPTER.validator.validate_python(data)
     except ValidationError as exc:
         raise InvalidEvent("schema_violation", _describe(exc)) from None
 

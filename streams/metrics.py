@@ -122,11 +122,23 @@ def observe_applied(topic: str, recorded_at: datetime | None) -> None:
     Events without recorded_at, or recorded "in the future" (a clock ahead of ours),
     say nothing about our latency and are left out.
     """
-    if recorded_at is None:
-        return
-    seconds = time.time() - recorded_at.timestamp()
-    if seconds >= 0:
-        INGEST_TO_PROJECTION.labels(topic).observe(seconds)
+    if recorded_at is not None:
+        AppliedLatency().observe(topic, recorded_at)
+
+
+class AppliedLatency:
+    """`observe_applied` for one batch: each topic's histogram child looked up once."""
+
+    def __init__(self) -> None:
+        self._children: dict[str, Histogram] = {}
+
+    def observe(self, topic: str, recorded_at: datetime) -> None:
+        seconds = time.time() - recorded_at.timestamp()
+        if seconds >= 0:
+            child = self._children.get(topic)
+            if child is None:
+                child = self._children[topic] = INGEST_TO_PROJECTION.labels(topic)
+            child.observe(seconds)
 
 
 def set_consumer_lag(lag: Mapping[tuple[str, int], int]) -> None:

@@ -7,6 +7,7 @@ store, dead letters to their topic or list); this module decides nothing of its 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,37 +66,54 @@ def process_batch(
 ) -> BatchResult:
     result = BatchResult()
     now = datetime.now(UTC)
-    for item in inputs:
-        if before_each is not None:
-            before_each(item)
-        try:
-            outcome = apply_raw(stores, item.raw, item.key, item.position, until)
-        except Exception as exc:  # a bug must not stop the stream, nor lose the input
-            log.exception("processing failed at %s offset %s", item.source, item.offset)
-            outcome = Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")
-        event_type = outcome.event.event_type if outcome.event is not None else "unknown"
-        verdict = (
-            outcome.verdict.value if outcome.verdict else (outcome.dead_letter_reason or "skipped")
-        )
-        metrics.EVENTS_CONSUMED.labels(item.source, event_type, verdict).inc()
-        if outcome.verdict is Verdict.ACCEPTED and outcome.event is not None:
-            metrics.observe_applied(item.source, outcome.event.recorded_at)
-        result.applied += 1
-        result.facts.extend(outcome.facts)
-        if outcome.dead_letter_reason is not None:
-            metrics.DEAD_LETTERS.labels(outcome.dead_letter_reason).inc()
-            result.dead_letters.append(
-                DeadLetter.of(
-                    item.raw if outcome.original is None else outcome.original,
-                    outcome.dead_letter_reason,
-                    outcome.detail or outcome.dead_letter_reason,
+    # counted per batch, one `inc(n)` per label set when the batch ends (or fails)
+    consumed: Counter[tuple[str, str, str]] = Counter()
+    dead_letters: Counter[str] = Counter()
+    accepted = Verdict.ACCEPTED
+    latency = metrics.AppliedLatency()
+    try:
+        for item in inputs:
+            if before_each is not None:
+                before_each(item)
+            try:
+                outcome = apply_raw(stores, item.raw, item.key, item.position, until)
+            except Exception as exc:  # a bug must not stop the stream, nor lose the input
+                log.exception("processing failed at %s offset %s", item.source, item.offset)
+                outcome = Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")
+            event = outcome.event
+            verdict = outcome.verdict
+            reason = outcome.dead_letter_reason
+            consumed[
+                (
                     item.source,
-                    now,
-                    item.partition,
-                    item.offset,
-                    item.key,
+                    event.event_type if event is not None else "unknown",
+                    verdict.value if verdict else (reason or "skipped"),
                 )
-            )
+            ] += 1
+            if verdict is accepted and event is not None and event.recorded_at is not None:
+                latency.observe(item.source, event.recorded_at)
+            result.applied += 1
+            if outcome.facts:
+                result.facts.extend(outcome.facts)
+            if reason is not None:
+                dead_letters[reason] += 1
+                result.dead_letters.append(
+                    DeadLetter.of(
+                        item.raw if outcome.original is None else outcome.original,
+                        reason,
+                        outcome.detail or reason,
+                        item.source,
+                        now,
+                        item.partition,
+                        item.offset,
+                        item.key,
+                    )
+                )
+    finally:
+        for labels, n in consumed.items():
+            metrics.EVENTS_CONSUMED.labels(*labels).inc(n)
+        for reason, n in dead_letters.items():
+            metrics.DEAD_LETTERS.labels(reason).inc(n)
     return result
 
 

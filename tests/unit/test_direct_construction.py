@@ -1,0 +1,33 @@
+"""Hot reducers build their new values with the constructor instead of dataclasses.replace,
+naming every field: a field added to one of these classes must be added there too."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from projections.channel import Outcome
+from projections.inventory import DayDetail, InventoryState
+from projections.quality import DeadLetterCount, QualityState
+from projections.resellers import ResellerState
+
+BUILT_DIRECTLY = {
+    # class: its fields, as the direct constructions in these modules pass them
+    InventoryState: (  # inventory.apply_movements, inventory.apply_count
+        "distributor_id", "sku", "sell_in", "sell_through", "days", "latest", "count_on_hand",
+        "counted_at", "last_variance", "after_in", "after_through", "late_after_count", "applied",
+    ),
+    DayDetail: ("distributor_id", "sku", "day", "moves", "applied"),  # record_intraday_moves
+    QualityState: (  # quality.record_verdict, quality.record_rejection
+        "distributor_id", "accepted", "duplicates", "conflicts", "rejected", "applied",
+    ),
+    DeadLetterCount: ("scope", "reason", "count", "applied"),  # quality.count_dead_letter
+    ResellerState: (  # resellers.record_lines
+        "distributor_id", "reseller_id", "name", "onboarded_at", "sale_days", "revenue", "applied",
+    ),
+    Outcome: ("verdict", "dead_letter_reason", "facts", "detail", "event", "original"),  # apply_raw
+}  # fmt: skip
+
+
+def test_directly_built_classes_have_the_fields_their_constructions_pass() -> None:
+    for cls, names in BUILT_DIRECTLY.items():
+        assert tuple(f.name for f in fields(cls)) == names, cls.__name__
