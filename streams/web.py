@@ -43,7 +43,7 @@ from eventsourcing.application import AggregateNotFoundError
 from domain.rebate_audit import IllegalTransition as RebateIllegalTransition
 from domain.roles import Role
 from domain.timeutil import iso_z
-from domain.violation import IllegalTransition, NotAllowed
+from domain.violation import IllegalTransition, NotAllowed, check_allowed
 from infra.eventstore import AuditLog
 from projections.periods import (
     Granularity,
@@ -327,10 +327,14 @@ def make_web_app(context: ApiContext) -> web.Application:
 
     async def violation_step(request: web.Request) -> web.Response:
         violation_id = _uuid(request.match_info["violation_id"])
-        body = await _json_body(request)
         principal = _principal(request)
         if principal.actor == "anonymous":
             raise AuthError("changing a violation needs a bearer token")
+        action = request.match_info["action"]
+        # who may, before what is asked: a role not allowed is 403 whatever the body says
+        found = await blocking(audit.violation, violation_id)
+        check_allowed(principal.role, principal.distributor_id, found.distributor_id, action)
+        body = await _json_body(request)
         step: dict[str, Any] = {
             "actor_id": principal.actor,
             "role": principal.role.value,
@@ -338,7 +342,6 @@ def make_web_app(context: ApiContext) -> web.Application:
             "at": datetime.now(UTC),
             "reason": _required_text(body, "reason"),
         }
-        action = request.match_info["action"]
         if action == "resolve":
             step["resolution"] = _required_text(body, "resolution")
             step["amount"] = _amount(body.get("amount"))

@@ -337,14 +337,6 @@ WRITE_CASES = [
     for path, body, expected in rows
     for caller in CALLERS
 ]
-#: TODO(authz): a violation step checks the body before the role (400, not 403)
-HOLE = pytest.mark.xfail(strict=True, reason="violation step: body checked before role")
-WRITE_CASES = [
-    pytest.param(*case, marks=HOLE)
-    if case[0].startswith("/api/violations") and case[2] in ({}, None) and case[4] == 403
-    else case
-    for case in WRITE_CASES
-]
 
 
 @pytest.mark.parametrize(("route", "path", "body", "caller", "expected"), WRITE_CASES)
