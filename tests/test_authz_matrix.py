@@ -421,15 +421,7 @@ def ingest() -> Iterator[IngestApi]:
     client.close()
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(case, marks=pytest.mark.xfail(strict=True, reason="867: first error wins"))
-        if case == "867 N1*DS after a bad date"
-        else case
-        for case in FOREIGN
-    ],
-)
+@pytest.mark.parametrize("case", FOREIGN)
 def test_a_distributor_never_writes_another_distributors_data(ingest, case):
     path, body, params = FOREIGN[case]
     status, answer = ingest.post(path, body, "d1", **params)

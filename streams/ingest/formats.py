@@ -507,11 +507,20 @@ def _error_lines(
         yield Parsed(line, ref, None, error.reason, error.element, error.message, original, index)
 
 
+#: the report-level reason that outranks the others: the report is another distributor's
+#: (the gateway refuses a distributor's upload of it as a whole, whatever else is wrong)
+FOREIGN_REASON: Final = "distributor_mismatch"
+
+
 def _rejection(errors: list[LineError], what: str) -> tuple[str, str] | None:
+    """Why a report is rejected as a whole: its first error's reason, unless it names
+    another distributor than the uploader's (then that, wherever it was found)."""
     if not errors:
         return None
     problems = "; ".join(f"segment {e.segment_index}: {e.message}" for e in errors)
-    return errors[0].reason, f"{what} rejected as a whole: {problems}"
+    reasons = [e.reason for e in errors]
+    reason = FOREIGN_REASON if FOREIGN_REASON in reasons else reasons[0]
+    return reason, f"{what} rejected as a whole: {problems}"
 
 
 def _problem(error: LineError) -> dict[str, Any]:

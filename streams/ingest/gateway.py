@@ -28,7 +28,14 @@ from projections.ingest_check import Answer, Catalog, precheck
 from schemas.events import LineRejected
 from streams import metrics
 from streams.auth import AuthError, Forbidden, Principal
-from streams.ingest.formats import EVENT_TYPE_NAMES, UNATTRIBUTED, Item, ReportClosed, Upload
+from streams.ingest.formats import (
+    EVENT_TYPE_NAMES,
+    FOREIGN_REASON,
+    UNATTRIBUTED,
+    Item,
+    ReportClosed,
+    Upload,
+)
 from streams.ingest.messages import Message, Publish, message_of
 from streams.ingest.spool import LineAnswer, Spool, SpooledLine
 
@@ -149,7 +156,7 @@ class Gateway:
 
     def _refuse_if_foreign(self, reason: str | None, detail: str | None) -> None:
         """A distributor's upload naming another distributor is refused as a whole."""
-        if reason == "distributor_mismatch" and self.upload.principal.role is Role.DISTRIBUTOR:
+        if reason == FOREIGN_REASON and self.upload.principal.role is Role.DISTRIBUTOR:
             raise Forbidden(
                 f"{detail}: a distributor may submit only its own data; nothing was published",
             )
