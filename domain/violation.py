@@ -244,6 +244,36 @@ class PricingViolation(Aggregate):
         self.resolution_amount: Decimal | None = None
         self.steps: tuple[Step, ...] = ()
 
+    @event("Revised")
+    def revise(
+        self,
+        reseller_id: str,
+        sku: str,
+        sold_at: datetime,
+        quantity: int,
+        unit_price: Decimal,
+        floor_price: Decimal,
+        currency: str,
+        severity: str,
+        event_id: UUID,
+        scope: str,
+        price_event_id: UUID,
+    ) -> None:
+        """The sale key's line as a replacement report corrected it, judged again: its
+        facts replace the replaced line's (kept in this aggregate's history); the
+        lifecycle (status, steps) carries on."""
+        self.reseller_id = reseller_id
+        self.sku = sku
+        self.sold_at = sold_at
+        self.quantity = quantity
+        self.unit_price = unit_price
+        self.floor_price = floor_price
+        self.currency = currency
+        self.severity = str(severity)
+        self.event_id = event_id
+        self.scope = str(scope)
+        self.price_event_id = price_event_id
+
     @property
     def violation_id(self) -> UUID:
         return self.id

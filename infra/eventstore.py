@@ -84,12 +84,15 @@ class AuditLog(Application[UUID]):
     name = "channelflow_audit"
 
     def record(self, fact: AuditFact) -> bool:
-        """Record one fact; False when it was already recorded (a claim whose stock has
-        changed since is revised instead, to zero units when it no longer stands)."""
+        """Record one fact; False when it was already recorded. A claim whose stock has
+        changed since is revised instead (to zero units when it no longer stands), and so is
+        a violation whose sale key a replacement report's line now holds."""
         fields = dataclasses.asdict(fact)
         kind = FACT_AGGREGATES[type(fact)]
         aggregate_id = kind.create_id(**fields)
         if self._exists(aggregate_id):
+            if isinstance(fact, ViolationDetected):
+                return self._revise_violation(aggregate_id, fact)
             return isinstance(fact, PriceProtectionClaim) and self._revise_claim(aggregate_id, fact)
         if isinstance(fact, PriceProtectionClaim) and fact.units == 0:
             return False  # nothing recorded to withdraw
@@ -108,6 +111,21 @@ class AuditLog(Application[UUID]):
             self.save(claim)
         except IntegrityError:
             return False  # revised concurrently; the next round compares again
+        return True
+
+    def _revise_violation(self, violation_id: UUID, fact: ViolationDetected) -> bool:
+        """Another accepted line under the sale key (a replacement report's): revise."""
+        violation = self._get(PricingViolation, violation_id)
+        if violation.event_id == fact.event_id:
+            return False
+        fields = dataclasses.asdict(fact)
+        for key in ("violation_id", "distributor_id", "transaction_id"):
+            del fields[key]
+        violation.revise(**fields)
+        try:
+            self.save(violation)
+        except IntegrityError:
+            return False  # revised concurrently
         return True
 
     def record_statement(self, plan: StatementPlan) -> int:

@@ -60,7 +60,9 @@ SYSTEM_REASONS: Final = {
     "RebateApproved": "approved for payment",
     "RebatePaid": "paid",
     "Detected": "a sale line below the floor price in effect",
-    "Revised": "the stock on hand at the cost drop changed (a movement processed later)",
+    "PriceProtection.Revised": "the stock on hand at the cost drop changed (a movement "
+    "processed later)",
+    "PricingViolation.Revised": "a replacement report corrected the sale line: judged again",
     "InventoryReconciliation.Created": "a physical count compared with the expected on-hand",
     "PriceProtection.Created": "a distributor cost drop with stock on hand",
 }
@@ -140,7 +142,7 @@ def _entry(aggregate: str, event: Any, seal: Seal | None) -> dict[str, Any]:
     data = {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
     who = data.get("actor_id") or data.get("by") or data.get("calculated_by") or SYSTEM
     why = (
-        data.get("reason") or SYSTEM_REASONS.get(name) or SYSTEM_REASONS.get(f"{aggregate}.{name}")
+        data.get("reason") or SYSTEM_REASONS.get(f"{aggregate}.{name}") or SYSTEM_REASONS.get(name)
     )
     return {
         "version": event.originator_version,
