@@ -19,8 +19,8 @@ same partition, then apply like any lines:
   (`replaced_report`, projections/channel.py);
 - a pricing violation (or an unpriced flag) of a replaced line stays: the audit trail
   keeps it. Its id derives from the sale key, so a corrected line under the same key that
-  is also below the floor shows in the violation list, while the recorded violation keeps
-  the first line's facts;
+  is also below the floor shows in the violation list, and the recorded violation is
+  revised to the corrected line's facts (its history keeps the first line's);
 - naming a report that was replaced already reverses its current replacement (the live
   version of the lines); a report cannot replace itself;
 - a replacement of a report whose header was never received is recorded with
