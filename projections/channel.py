@@ -102,14 +102,16 @@ def apply_raw(
 
     `message_key` is the Kafka key (None for files): it must be the event's routing key,
     or the event sits in a partition whose worker does not own its state. Events dated
-    after `until` (an as-of replay) have not happened yet and are left out.
+    after `until` (an as-of replay) have not happened yet and are left out, and so are
+    the lines of a report submitted after it (a replacement's corrected lines are dated
+    at their sale, but were not known before the replacement was).
     """
     try:
         event = decode_event(raw)
     except InvalidEvent as exc:
         reject_input(stores, exc.reason, message_key, position)
         return Outcome(None, exc.reason, detail=exc.detail)
-    if until is not None and event.business_time > until:
+    if until is not None and _not_yet(stores, event, until):
         return Outcome(None, event=event)
     if message_key is not None:
         expected_key = getattr(event, KEY_FIELD[event.event_type])
@@ -124,6 +126,19 @@ def apply_raw(
         outcome.verdict, outcome.dead_letter_reason, outcome.facts, outcome.detail, event,
         outcome.original,
     )  # fmt: skip
+
+
+def _not_yet(stores: ChannelStores, event: Envelope, until: datetime) -> bool:
+    """Whether an as-of replay leaves the event out (its header precedes a report's lines)."""
+    if event.business_time > until:
+        if isinstance(event, ReportSubmitted):
+            stores.reports_after_cut.add(f"{event.distributor_id}|{event.report_id}")
+        return True
+    return (
+        isinstance(event, SaleReported)
+        and event.report_id is not None
+        and f"{event.distributor_id}|{event.report_id}" in stores.reports_after_cut
+    )
 
 
 def apply_event(stores: ChannelStores, event: Envelope, position: Position | None) -> Outcome:

@@ -38,3 +38,6 @@ class ChannelStores:
     reports: KeyValue[ReportState] = field(default_factory=DictStore)
     #: the reseller network, by distributor_id|reseller_id
     resellers: KeyValue[ResellerState] = field(default_factory=DictStore)
+    #: as-of replays only: reports submitted after the cut (distributor_id|report_id),
+    #: whose lines are left out with them
+    reports_after_cut: set[str] = field(default_factory=set)

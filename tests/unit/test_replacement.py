@@ -367,3 +367,21 @@ def test_stored_values_from_before_replacements_still_read() -> None:
     )
     assert detail.moves[0].report_id is None
     assert detail.to_json()["moves"] == [old_move]
+
+
+def test_an_as_of_replay_before_the_replacement_shows_the_replaced_report() -> None:
+    from schemas.codec import encode_event
+    from streams.processing import Input, process_batch
+
+    corrected = [header(4, "R2", "R1", SECOND), line(5, "T1", 2, "R2", recorded=SECOND)]
+    cut = FIRST + timedelta(days=1)  # after R1, before R2 was submitted
+
+    def replayed(events: list[Envelope]) -> dict[str, Any]:
+        stores = fresh()
+        inputs = [Input(encode_event(e), None, "file", None, n) for n, e in enumerate(events)]
+        process_batch(stores, inputs, until=cut)
+        return build_snapshot(stores, cut)
+
+    as_of = replayed([*ORIGINAL, *corrected])
+    assert as_of == replayed(ORIGINAL)
+    assert as_of["quality"][0]["conflicts"] == 0
