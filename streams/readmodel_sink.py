@@ -18,7 +18,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, get_args
-from uuid import UUID
 
 import psycopg
 from aiokafka.partitioner import DefaultPartitioner
@@ -32,6 +31,7 @@ from projections.stores import ChannelStores
 from streams.config import Settings
 from streams.embedded import EmbeddedChannel
 from streams.processing import BatchResult
+from streams.violation_statuses import RecordedStatuses, violation_ids
 
 log = logging.getLogger("channelflow.readmodels")
 
@@ -128,49 +128,6 @@ def undefined(tables: Mapping[str, Sequence[Row]]) -> list[str]:
         extra = {key for row in rows for key in row} - defined
         missing.extend(f"{name}.{key}" for key in sorted(extra))
     return missing
-
-
-# --- the audit log's part: violation statuses ----------------------------------------------
-
-#: notifications read per query when following the audit log
-PAGE = 500
-
-
-class RecordedStatuses:
-    """Violation statuses from the audit log, re-read only for violations with new events.
-
-    Follows the audit log's notification sequence (the eventsourcing tracking idea): each
-    call reads the notifications after the last one seen and re-reads the statuses of the
-    violations they concern; a violation never asked about is read once. Blocking.
-    """
-
-    def __init__(self, audit: AuditLog) -> None:
-        self.audit = audit
-        self.known: dict[UUID, tuple[str, str | None]] = {}
-        self.seen: int | None = None
-
-    def lookup(self, ids: Iterable[UUID]) -> StatusLookup:
-        recorder = self.audit.recorder
-        changed: set[UUID] = set()
-        if self.seen is None:  # everything is read below
-            self.seen = recorder.max_notification_id() or 0
-        else:
-            while True:
-                batch = recorder.select_notifications(self.seen + 1, PAGE)
-                changed.update(n.originator_id for n in batch if isinstance(n.originator_id, UUID))
-                if batch:
-                    self.seen = batch[-1].id
-                if len(batch) < PAGE:
-                    break
-        for violation_id in ids:
-            if violation_id in changed or violation_id not in self.known:
-                self.known[violation_id] = self.audit.violation_status(violation_id)
-        known = dict(self.known)
-        return lambda violation_id: known.get(violation_id, ("detected", None))
-
-
-def violation_ids(stores: ChannelStores) -> list[UUID]:
-    return [f.violation_id for f in stores.flagged.values() if f.kind == "violation"]
 
 
 # --- the sink ------------------------------------------------------------------------------

@@ -83,6 +83,7 @@ from streams.ingest.messages import Publish, message_of
 from streams.openapi import add_openapi_route
 from streams.rebate_closing import close_event
 from streams.timeparse import TimeParseError, parse_as_of
+from streams.violation_statuses import RecordedStatuses, violation_ids
 from streams.web_audit import add_audit_routes
 from streams.web_ingest import add_ingest_routes
 
@@ -248,14 +249,16 @@ def make_web_app(context: ApiContext) -> web.Application:
     async def health(_: web.Request) -> web.Response:
         return json_response({"status": "ok", "mode": context.mode})
 
+    recorded = RecordedStatuses(audit)
+
     async def statuses(current: ChannelStores) -> StatusLookup:
-        """Violation statuses from the event store, fetched off the event loop.
+        """Violation statuses from the event store, fetched off the event loop (only those
+        with new events since the last request are read again).
 
         The stores themselves are read on the loop only: the agent changes them there.
         """
-        ids = [f.violation_id for f in current.flagged.values() if f.kind == "violation"]
-        found = await blocking(lambda: {i: audit.violation_status(i) for i in ids})
-        return lambda violation_id: found.get(violation_id, ("detected", None))
+        lookup: StatusLookup = await blocking(recorded.lookup, violation_ids(current))
+        return lookup
 
     async def snapshot(request: web.Request) -> web.Response:
         current = stores()

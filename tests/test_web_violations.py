@@ -130,3 +130,18 @@ def test_lifecycle_by_role_with_conflicts_and_status_in_the_snapshot(channel):
     ]
     row = next(r for r in channel.snapshot()["violations"] if r["violation_id"] == d01)
     assert (row["status"], row["resolution"]) == ("resolved", "waived")
+
+
+def test_a_step_shows_in_the_next_read_of_the_list(channel):
+    d01 = first_violation(channel, "D01")
+
+    def status(body: Any) -> str:
+        return next(r["status"] for r in body["rows"] if r["violation_id"] == d01)
+
+    before, step, after = session(
+        channel,
+        ("GET", "/api/violations", "auditor-token", None),  # statuses read and kept
+        ("POST", f"/api/violations/{d01}/acknowledge", "d01-token", {"reason": "seen"}),
+        ("GET", "/api/violations", "auditor-token", None),
+    )
+    assert (status(before[1]), step[0], status(after[1])) == ("detected", 200, "acknowledged")
