@@ -190,11 +190,16 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         await reference.ready.wait()  # the catalog and prices as published before we started
         async for batch in stream.take_events(settings.batch_size, settings.batch_seconds):
             events, rewind = gate.admit(batch, source_of, lambda ev: ev.message.offset)
+            seeks = {}
             for source, offset in rewind.items():
                 topic, partition = source.rsplit(":", 1)
                 log.warning("input skipped in %s before offset %s: rewinding", source, offset)
                 metrics.REWINDS.labels(topic).inc()
-                await app.consumer.seek(TP(topic, int(partition)), offset)
+                seeks[TP(topic, int(partition))] = offset
+            if seeks:
+                # on the consumer's own thread: a seek from this one can race its fetcher
+                # (aiokafka's fetched_records then fails with a KeyError and the worker stops)
+                await app.consumer.seek_wait(seeks)
             async with applying:  # read-model rounds see the stores between batches
                 with metrics.BATCH_SECONDS.time():
                     inputs = [
