@@ -228,17 +228,10 @@ class PricingViolation(Aggregate):
             )
         self.distributor_id = distributor_id
         self.transaction_id = transaction_id
-        self.reseller_id = reseller_id
-        self.sku = sku
-        self.sold_at = sold_at
-        self.quantity = quantity
-        self.unit_price = unit_price
-        self.floor_price = floor_price
-        self.currency = currency
-        self.severity = str(severity)
-        self.event_id = event_id
-        self.scope = str(scope)
-        self.price_event_id = price_event_id
+        self._judged(
+            reseller_id, sku, sold_at, quantity, unit_price, floor_price, currency, severity,
+            event_id, scope, price_event_id,
+        )  # fmt: skip
         self.status = ViolationStatus.DETECTED
         self.resolution: Resolution | None = None
         self.resolution_amount: Decimal | None = None
@@ -262,6 +255,26 @@ class PricingViolation(Aggregate):
         """The sale key's line as a replacement report corrected it, judged again: its
         facts replace the replaced line's (kept in this aggregate's history); the
         lifecycle (status, steps) carries on."""
+        self._judged(
+            reseller_id, sku, sold_at, quantity, unit_price, floor_price, currency, severity,
+            event_id, scope, price_event_id,
+        )  # fmt: skip
+
+    def _judged(
+        self,
+        reseller_id: str,
+        sku: str,
+        sold_at: datetime,
+        quantity: int,
+        unit_price: Decimal,
+        floor_price: Decimal,
+        currency: str,
+        severity: str,
+        event_id: UUID,
+        scope: str,
+        price_event_id: UUID,
+    ) -> None:
+        """The judged sale line's facts, as detected or revised."""
         self.reseller_id = reseller_id
         self.sku = sku
         self.sold_at = sold_at
