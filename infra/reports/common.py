@@ -12,10 +12,13 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import ValidationError
+
+if TYPE_CHECKING:  # x12 imports this module
+    from infra.reports.x12 import Segment
 
 #: Namespace of every event id the report parsers derive (uuid5 of a readable name).
 REPORTS_NAMESPACE: Final = uuid5(NAMESPACE_URL, "urn:channelflow:reports")
@@ -209,3 +212,20 @@ __all__ = [
     "validation_summary",
     "whole_quantity",
 ]
+
+
+class TransactionSetBuilder:
+    """What every report builder keeps of its transaction set: the ST segment, when it was
+    received, the uploader's distributor (None: an admin upload) and the file's name."""
+
+    def __init__(
+        self,
+        st: Segment,
+        received_at: datetime,
+        distributor_id: str | None,
+        source_name: str | None,
+    ) -> None:
+        self._st = st
+        self._received_at = received_at
+        self._uploader = distributor_id
+        self._source_name = source_name

@@ -47,6 +47,7 @@ from domain.timeutil import utc
 from infra.reports.common import (
     FieldProblem,
     LineError,
+    TransactionSetBuilder,
     end_of_day,
     event_uuid,
     parse_ccyymmdd,
@@ -222,7 +223,7 @@ class _Count:
     unit: str | None
 
 
-class _ActivityBuilder:
+class _ActivityBuilder(TransactionSetBuilder):
     def __init__(
         self,
         st: Segment,
@@ -230,10 +231,7 @@ class _ActivityBuilder:
         distributor_id: str | None,
         source_name: str | None,
     ) -> None:
-        self._st = st
-        self._received_at = received_at
-        self._uploader = distributor_id
-        self._source_name = source_name
+        super().__init__(st, received_at, distributor_id, source_name)
         self._xq: Segment | None = None
         self._parties: dict[str, Segment] = {}
         self._items: list[_Item] = []

@@ -66,6 +66,7 @@ from infra.reports.common import (
     DEFAULT_CURRENCY,
     FieldProblem,
     LineError,
+    TransactionSetBuilder,
     check_currency,
     check_money,
     event_uuid,
@@ -359,7 +360,7 @@ class _Problem:
     message: str
 
 
-class _ReportBuilder:
+class _ReportBuilder(TransactionSetBuilder):
     """Builds one report as its segments arrive, handing out each line once complete."""
 
     def __init__(
@@ -369,10 +370,7 @@ class _ReportBuilder:
         distributor_id: str | None,
         source_name: str | None,
     ) -> None:
-        self._st = st
-        self._received_at = received_at
-        self._uploader = distributor_id
-        self._source_name = source_name
+        super().__init__(st, received_at, distributor_id, source_name)
         self._bpt: Segment | None = None
         self._extra_bpt: Segment | None = None
         self._cur: Segment | None = None
