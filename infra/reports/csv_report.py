@@ -86,8 +86,6 @@ _DATETIME = re.compile(
 _REPLACEMENT_CHAR: Final = "\ufffd"
 #: the wire schema's own validator (what `SaleReported.model_validate` calls), bound once
 _validate_sale: Final = SaleReported.__pydantic_validator__.validate_python
-#: what a record of empty cells is made of (a blank line, or ",,,," from a spreadsheet)
-_BLANK_RECORD: Final = ', \t"'
 
 
 class CsvHeaderError(ValueError):
@@ -262,7 +260,7 @@ class _Source:
             except csv.Error as error:
                 raise CsvHeaderError(f"the header line is not valid CSV: {error}") from None
             self._lines.take_record()
-            if any(cell.strip() for cell in row):
+            if _has_content(row):
                 return _check_header(row)
 
     def raw_rows(self) -> Iterator[list[str]]:
@@ -272,7 +270,8 @@ class _Source:
                 row = next(self._reader)
             except (StopIteration, csv.Error):
                 return
-            if self._lines.take_record().strip(_BLANK_RECORD):
+            self._lines.take_record()
+            if _has_content(row):
                 yield row
 
     def rows(self, parse: _LineParser) -> Iterator[CsvLine]:
@@ -289,9 +288,14 @@ class _Source:
                 yield start, CsvLineError(start, None, "csv_syntax", message, original)
                 continue
             original = lines.take_record()
-            if not original.strip(_BLANK_RECORD):
+            if not _has_content(row):
                 continue  # blank line (or a row of empty cells, as spreadsheets write)
             yield start, parse(start, row, original)
+
+
+def _has_content(row: list[str]) -> bool:
+    """False for a blank line or a record of empty or whitespace-only cells."""
+    return bool("".join(row).strip())
 
 
 def _check_header(row: list[str]) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from infra.reports.common import LineError
@@ -231,6 +231,8 @@ def test_mutations_of_a_valid_csv(data: bytes) -> None:
 
 @FUZZ
 @given(st.lists(st.lists(ELEMENT_TEXT, min_size=8, max_size=9), max_size=5))
+@example(rows=[["", "", "", "", "", "", "", "\r"]])  # whitespace-only cells: a blank record
+@example(rows=[["\u2003"] * 8, [" "] * 8])
 def test_random_cells_under_a_valid_header(rows: list[list[str]]) -> None:
     header = "distributor_id,transaction_id,reseller_id,sku,quantity,unit_price,currency,sold_at"
     lines = [",".join('"' + cell.replace('"', '""') + '"' for cell in row) for row in rows]
