@@ -26,7 +26,7 @@ docs/AUDIT.md.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol
 from uuid import UUID
@@ -186,6 +186,8 @@ class ChainedRecorder(Protocol):
 
     def seal_unsealed(self) -> int: ...
 
+    def recorded_among(self, originator_ids: Collection[UUID]) -> set[UUID]: ...
+
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
@@ -339,6 +341,15 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(query, (originator_id,))
             return [_seal_of(row) for row in curs.fetchall()]
 
+    def recorded_among(self, originator_ids: Collection[UUID]) -> set[UUID]:
+        """Which of these aggregates have events: one query for a batch of facts."""
+        query = self._sql(
+            "SELECT DISTINCT originator_id FROM {schema}.{events} WHERE originator_id = ANY(%s)"
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(query, (list(originator_ids),))
+            return {_uuid(row["originator_id"]) for row in curs.fetchall()}
+
 
 def _record_of(row: Mapping[str, Any]) -> Record:
     return Record.of(
@@ -437,6 +448,17 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
                 (str(originator_id),),
             )
             return [_seal_of(row) for row in c.fetchall()]
+
+    def recorded_among(self, originator_ids: Collection[UUID]) -> set[UUID]:
+        """Which of these aggregates have events: one query for a batch of facts."""
+        ids = [originator_id.hex for originator_id in originator_ids]  # as the library stores them
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT DISTINCT originator_id FROM {self.events_table_name} "
+                f"WHERE originator_id IN ({', '.join('?' * len(ids))})",
+                ids,
+            )
+            return {_uuid(row["originator_id"]) for row in c.fetchall()}
 
 
 # --- verification -------------------------------------------------------------------------------

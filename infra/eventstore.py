@@ -7,7 +7,7 @@ Every event is sealed in a hash chain as it is stored (infra/auditchain.py).
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Final, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -34,6 +34,9 @@ from projections.pricing import PriceProtectionClaim, ViolationDetected
 from projections.rebate_accruals import StatementPlan
 
 A = TypeVar("A")
+
+#: audit facts recorded per transaction (a replay records thousands at once)
+RECORD_BATCH: Final = 500
 
 
 class EventStoreConfigError(ValueError):
@@ -84,49 +87,49 @@ class AuditLog(Application[UUID]):
     name = "channelflow_audit"
 
     def record(self, fact: AuditFact) -> bool:
-        """Record one fact; False when it was already recorded. A claim whose stock has
-        changed since is revised instead (to zero units when it no longer stands), and so is
-        a violation whose sale key a replacement report's line now holds."""
-        fields = dataclasses.asdict(fact)
-        kind = FACT_AGGREGATES[type(fact)]
-        aggregate_id = kind.create_id(**fields)
-        if self._exists(aggregate_id):
-            if isinstance(fact, ViolationDetected):
-                return self._revise_violation(aggregate_id, fact)
-            return isinstance(fact, PriceProtectionClaim) and self._revise_claim(aggregate_id, fact)
-        if isinstance(fact, PriceProtectionClaim) and fact.units == 0:
-            return False  # nothing recorded to withdraw
-        try:
-            self.save(kind(**fields))
-        except IntegrityError:
-            return False  # another writer recorded the same fact first
-        return True
+        """Record one fact; False when it was already recorded (see `record_all`)."""
+        return bool(self.record_all([fact]))
 
-    def _revise_claim(self, claim_id: UUID, fact: PriceProtectionClaim) -> bool:
-        claim = self._get(PriceProtection, claim_id)
-        if (claim.units, claim.amount) == (fact.units, fact.amount):
-            return False
-        claim.revise(fact.units, fact.amount)
-        try:
-            self.save(claim)
-        except IntegrityError:
-            return False  # revised concurrently; the next round compares again
-        return True
+    def record_all(self, facts: Iterable[AuditFact]) -> list[AuditFact]:
+        """Record facts, up to RECORD_BATCH per transaction; returns those that changed the
+        store. A fact already recorded is a no-op, except that a claim whose stock has
+        changed since is revised (to zero units when it no longer stands), and so is a
+        violation whose sale key a replacement report's line now holds."""
+        facts = list(facts)
+        return [
+            fact
+            for start in range(0, len(facts), RECORD_BATCH)
+            for fact in self._record_batch(facts[start : start + RECORD_BATCH])
+        ]
 
-    def _revise_violation(self, violation_id: UUID, fact: ViolationDetected) -> bool:
-        """Another accepted line under the sale key (a replacement report's): revise."""
-        violation = self._get(PricingViolation, violation_id)
-        if violation.event_id == fact.event_id:
-            return False
-        fields = dataclasses.asdict(fact)
-        for key in ("violation_id", "distributor_id", "transaction_id"):
-            del fields[key]
-        violation.revise(**fields)
+    def _record_batch(self, facts: list[AuditFact]) -> list[AuditFact]:
+        keyed = [(fact, _fields(fact)) for fact in facts]
+        ids = [FACT_AGGREGATES[type(fact)].create_id(**fields) for fact, fields in keyed]
+        known = self.chain.recorded_among(ids)
+        changed: dict[UUID, Any] = {}
+        new: list[AuditFact] = []
+        for (fact, fields), aggregate_id in zip(keyed, ids, strict=True):
+            if aggregate_id in changed:
+                aggregate = _revised(changed[aggregate_id], fact)
+            elif aggregate_id in known:
+                aggregate = _revised(self.repository.get(aggregate_id), fact)
+            elif isinstance(fact, PriceProtectionClaim) and fact.units == 0:
+                aggregate = None  # nothing recorded to withdraw
+            else:
+                aggregate = FACT_AGGREGATES[type(fact)](**fields)
+            if aggregate is not None:
+                changed[aggregate_id] = aggregate
+                new.append(fact)
+        if not changed:
+            return []
         try:
-            self.save(violation)
+            self.save(*changed.values())
         except IntegrityError:
-            return False  # revised concurrently
-        return True
+            if len(facts) == 1:
+                return []  # another writer recorded it first; the next round compares again
+            # another writer recorded some of them first: one transaction per fact
+            return [fact for fact in facts if self._record_batch([fact])]
+        return new
 
     def record_statement(self, plan: StatementPlan) -> int:
         """Record a closed period's statement and its adjustments; returns how many are new.
@@ -249,12 +252,39 @@ class AuditLog(Application[UUID]):
             raise AggregateNotFoundError(aggregate_id)
         return aggregate
 
-    def _exists(self, aggregate_id: UUID) -> bool:
-        try:
-            self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return False
-        return True
+
+def _fields(fact: AuditFact) -> dict[str, Any]:
+    """The fact's fields, shallow (they are flat values; `asdict` would deep-copy them)."""
+    return {name: getattr(fact, name) for name in fact.__dataclass_fields__}
+
+
+def _revised(aggregate: Any, fact: AuditFact) -> Any | None:
+    """The recorded aggregate revised by a fact under its key; None when nothing changes."""
+    if isinstance(fact, ViolationDetected):
+        return _revised_violation(aggregate, fact)
+    if isinstance(fact, PriceProtectionClaim):
+        return _revised_claim(aggregate, fact)
+    return None  # a reconciliation is recorded once
+
+
+def _revised_claim(claim: PriceProtection, fact: PriceProtectionClaim) -> PriceProtection | None:
+    if (claim.units, claim.amount) == (fact.units, fact.amount):
+        return None
+    claim.revise(fact.units, fact.amount)
+    return claim
+
+
+def _revised_violation(
+    violation: PricingViolation, fact: ViolationDetected
+) -> PricingViolation | None:
+    """Another accepted line under the sale key (a replacement report's): revise."""
+    if violation.event_id == fact.event_id:
+        return None
+    fields = _fields(fact)
+    for key in ("violation_id", "distributor_id", "transaction_id"):
+        del fields[key]
+    violation.revise(**fields)
+    return violation
 
 
 FACT_AGGREGATES: dict[type, Any] = {

@@ -119,14 +119,12 @@ def process_batch(
 
 def record_facts(audit: AuditLog, facts: Iterable[AuditFact]) -> int:
     """Record audit facts idempotently; returns how many were new."""
-    new = 0
-    for fact in facts:
-        if audit.record(fact):
-            metrics.AUDIT_RECORDS.labels(FACT_KINDS[type(fact)]).inc()
-            if isinstance(fact, ViolationDetected):
-                metrics.VIOLATIONS.labels(fact.severity.value).inc()
-            new += 1
-    return new
+    new = audit.record_all(facts)
+    for fact in new:
+        metrics.AUDIT_RECORDS.labels(FACT_KINDS[type(fact)]).inc()
+        if isinstance(fact, ViolationDetected):
+            metrics.VIOLATIONS.labels(fact.severity.value).inc()
+    return len(new)
 
 
 def record_statements(audit: AuditLog, plans: Iterable[StatementPlan]) -> int:
