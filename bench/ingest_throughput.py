@@ -56,6 +56,7 @@ from streams.kafka_io import ensure_topics
 REPO = Path(__file__).resolve().parents[1]
 TARGET_CSV_PARSE = 50_000.0  # lines/s parsed and validated, one core
 RECEIVED_AT = datetime(2026, 6, 1, 9, tzinfo=UTC)
+MIB = 1024 * 1024
 CSV_HEADER = (
     "distributor_id,transaction_id,reseller_id,sku,quantity,unit,unit_price,currency,"
     "sold_at,end_customer,report_id\n"
@@ -175,7 +176,8 @@ async def through_kafka(settings: Settings, fmt: Format, path: Path) -> dict[str
         uuid.uuid4().hex,
         SOURCES[fmt],
     )
-    with Spool() as spool:
+    before = rss_bytes()
+    with Spool() as spool, PeakRss() as peak:
         gateway = Gateway(upload, catalog_view(), spool)
         started = time.perf_counter()
         await gateway.check(read(upload, path))
@@ -192,7 +194,39 @@ async def through_kafka(settings: Settings, fmt: Format, path: Path) -> dict[str
         "check": summary["lines"] / (checked - started),
         "publish": summary["published"] / (done - checked),
         "total": summary["lines"] / (done - started),
+        "rss_before": before,
+        "rss_peak": peak.bytes,
     }
+
+
+def rss_bytes() -> int:
+    """The resident set size of this process now (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class PeakRss:
+    """The highest resident set size seen while the block runs, sampled every 20 ms on the
+    event loop (the gateway yields to it between slices of work)."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _sample(self) -> None:
+        while True:
+            self.bytes = max(self.bytes, rss_bytes())
+            await asyncio.sleep(0.02)
+
+    def __enter__(self) -> PeakRss:
+        self.bytes = rss_bytes()
+        self._task = asyncio.get_running_loop().create_task(self._sample())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        self.bytes = max(self.bytes, rss_bytes())
 
 
 async def delete_topics(bootstrap: str, prefix: str) -> None:
@@ -253,6 +287,10 @@ def main() -> int:
                     ),
                     (f"{fmt} publish (acks=all, idempotent)", f"{found['publish']:,.0f} msgs/s"),
                     (f"{fmt} end to end into Kafka (wall)", f"{found['total']:,.0f} lines/s"),
+                    (
+                        f"{fmt} memory (RSS before -> peak during)",
+                        f"{found['rss_before'] / MIB:,.0f} -> {found['rss_peak'] / MIB:,.0f} MiB",
+                    ),
                 ]
     finally:
         shutil.rmtree(directory, ignore_errors=True)
