@@ -1,5 +1,5 @@
 """Checks of a /metrics text shared by the embedded and the worker tests: Prometheus's own
-linter, and the metric names the Grafana dashboard queries."""
+linter, and the metric names the Grafana dashboard and the alerting rules query."""
 
 from __future__ import annotations
 
@@ -12,26 +12,43 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-GRAFANA = Path(__file__).resolve().parents[1] / "infra" / "grafana" / "channelflow.json"
+INFRA = Path(__file__).resolve().parents[1] / "infra"
+GRAFANA = INFRA / "grafana" / "channelflow.json"
+ALERTS = INFRA / "prometheus" / "alerts.yml"
 SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
 
 
-def promtool_problems(text: str) -> tuple[int, str]:
-    """(exit status, output) of `promtool check metrics` on the text; skip without promtool."""
-    promtool = shutil.which("promtool")
-    if promtool is None:
+def promtool(*args: str, text: str = "", cwd: Path | None = None) -> tuple[int, str]:
+    """(exit status, output) of `promtool ARGS` with the text on stdin; skip without promtool."""
+    found = shutil.which("promtool")
+    if found is None:
         pytest.skip("promtool is not installed (bash infra/test-tools.sh installs `prometheus`)")
     done = subprocess.run(
-        [promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60
+        [found, *args], input=text, capture_output=True, text=True, timeout=60, cwd=cwd
     )
     return done.returncode, (done.stdout + done.stderr).strip()
+
+
+def promtool_problems(text: str) -> tuple[int, str]:
+    """(exit status, output) of `promtool check metrics` on the text."""
+    return promtool("check", "metrics", text=text)
+
+
+def metric_names(exprs: list[str]) -> set[str]:
+    return {name for expr in exprs for name in re.findall(r"\bchannelflow_\w+", expr)}
 
 
 def grafana_metric_names() -> set[str]:
     """Every channelflow series name a panel of the Grafana dashboard queries."""
     dashboard = orjson.loads(GRAFANA.read_bytes())
-    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
-    return {name for expr in exprs for name in re.findall(r"\bchannelflow_\w+", expr)}
+    return metric_names(
+        [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    )
+
+
+def alert_metric_names() -> set[str]:
+    """Every channelflow series name an alerting rule queries."""
+    return metric_names(re.findall(r"^\s*expr:(.*(?:\n\s{10,}.*)*)", ALERTS.read_text(), re.M))
 
 
 def declared_names(text: str) -> set[str]:

@@ -1,5 +1,6 @@
 """/metrics of the running embedded app, checked by Prometheus's promtool; the Grafana
-dashboard queries only metrics the app exposes."""
+dashboard and the alerting rules query only metrics the app exposes, and the rules pass
+promtool's checks and their unit tests."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from streams.generator import generate_channel, malformed_lines
 from streams.processing import Input
 from streams.web import ApiContext, make_web_app
 from tests.metrics_checks import (
+    ALERTS,
+    alert_metric_names,
     declared_names,
     grafana_metric_names,
+    promtool,
     promtool_problems,
     sampled_names,
 )
@@ -79,3 +83,16 @@ def test_the_grafana_dashboard_queries_only_exposed_metrics(scraped):
     queried = grafana_metric_names()
     assert queried >= REQUIRED
     assert queried - declared_names(scraped) == set()
+
+
+def test_the_alerting_rules_query_only_exposed_metrics(scraped):
+    queried = alert_metric_names()
+    assert "channelflow_consumer_lag_messages" in queried  # the expressions were found
+    assert queried - declared_names(scraped) == set()
+
+
+def test_promtool_checks_and_unit_tests_the_alerting_rules():
+    status, output = promtool("check", "rules", ALERTS.name, cwd=ALERTS.parent)
+    assert status == 0 and "SUCCESS: 7 rules found" in output, output
+    status, output = promtool("test", "rules", "alerts_test.yml", cwd=ALERTS.parent)
+    assert status == 0, output
