@@ -8,7 +8,8 @@ closing the same period twice (a replay, a redelivery) hits the same aggregate.
   contributing events and the digest of their ids (`domain.rebates.events_digest`).
   These values are never rewritten.
 - `RebateAdjusted`: an event dated inside the closed period, recorded afterwards. It
-  carries the triggering event id, why (`late_sale`, `late_return`, `late_event`), the
+  carries the triggering event id, why (`late_sale`, `late_return`, `late_event`, or
+  `report_replaced` for the reversal of a line whose report a replacement report replaced), the
   amount (new rebate − the statement's total so far: negative is a clawback, positive a
   top-up, zero when the late event changes the totals but not the rebate) and the new
   totals. The same triggering event twice is a no-op.
@@ -35,7 +36,7 @@ from domain.identity import derived_id
 from domain.rebates import RebateInputs, RebateResult, adjustment
 from domain.timeutil import utc
 
-AdjustReason = Literal["late_sale", "late_return", "late_event"]
+AdjustReason = Literal["late_sale", "late_return", "late_event", "report_replaced"]
 StatementStatus = Literal["calculated", "approved", "paid"]
 
 
@@ -60,8 +61,11 @@ class Adjustment:
     at: datetime
 
 
-def reason_for(quantity: int) -> AdjustReason:
-    """The adjustment reason of a late line: a return, a sale, or neither (quantity 0)."""
+def reason_for(quantity: int, *, reversal: bool = False) -> AdjustReason:
+    """The adjustment reason of a late line: the reversal of a replaced report's line, a
+    return, a sale, or neither (quantity 0)."""
+    if reversal:
+        return "report_replaced"
     if quantity < 0:
         return "late_return"
     if quantity > 0:

@@ -169,7 +169,7 @@ def _plan(
         adjustments.append(
             PlannedAdjustment(
                 move.event_id,
-                reason_for(_quantity(terms, move) or 0),
+                reason_for(_quantity(terms, move) or 0, reversal=move.reverses is not None),
                 datetime.fromisoformat(move.recorded),
                 later_inputs,
                 compute_rebate(terms, later_inputs, closed=True),

@@ -228,7 +228,11 @@ def test_a_closed_period_gets_one_adjustment_per_reversal_and_per_new_line() -> 
     assert plan.result.rebate == Decimal("16.00")  # 800.00 at 2 %: the statement stands
     # the two reversals (in event-id order: they share the replacement's recorded_at) take
     # the period to nothing, the corrected T1 (2 @ 100.00) back to 200.00
-    assert [a.reason for a in plan.adjustments] == ["late_return", "late_return", "late_sale"]
+    assert [a.reason for a in plan.adjustments] == [
+        "report_replaced",
+        "report_replaced",
+        "late_sale",
+    ]
     assert [a.result.rebate for a in plan.adjustments][1:] == [Decimal("0.00"), Decimal("4.00")]
     assert {a.event_id for a in plan.adjustments[:2]} == {
         m.event_id for m in moves(stores) if m.reverses
