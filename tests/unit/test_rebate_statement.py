@@ -235,6 +235,8 @@ def test_reason_for_quantity() -> None:
         "late_sale",
         "late_event",
     )
+    # a replaced report's line reversed: whatever its sign
+    assert reason_for(-1, reversal=True) == reason_for(3, reversal=True) == "report_replaced"
 
 
 def test_approval_flow() -> None:
