@@ -49,15 +49,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"channelflow demo: open {url}/dashboard  (API: {url}/api/openapi.json)", flush=True)
     print("Ctrl-C stops the demo.", flush=True)
     web.run_app(
-        make_web_app(
-            ApiContext(
-                lambda: channel.stores,
-                "embedded demo",
-                channel.audit,
-                TokenRegistry.from_env(),
-                channel.submit,
-            )
-        ),
+        make_web_app(ApiContext.of_channel(channel, TokenRegistry.from_env())),
         host=settings.web_host,
         port=settings.web_port,
         print=None,

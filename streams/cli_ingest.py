@@ -34,7 +34,7 @@ from schemas.events import Envelope
 from streams.auth import Principal
 from streams.cli_support import UserError, settings_of
 from streams.config import Settings
-from streams.ingest.deadletters import StoredDeadLetter, dead_letter_topic, dead_letters
+from streams.ingest.deadletters import StoredDeadLetter, collect_dead_letters, dead_letter_topic
 from streams.ingest.formats import FORMATS, SOURCES, Format, Unreadable, Upload, batch_of, read
 from streams.ingest.gateway import Gateway
 from streams.ingest.messages import message_of
@@ -373,7 +373,7 @@ def cmd_deadletters(args: argparse.Namespace) -> int:
         raise UserError(f"deadletters {args.action} needs --partition and --offset")
     if args.action == "resubmit" and args.fixed is None:
         raise UserError("deadletters resubmit needs --fixed FILE (or - for stdin)")
-    found = asyncio.run(_collect(settings, args.partition, args.offset))
+    found = asyncio.run(collect_dead_letters(settings, args.partition, args.offset))
     if not found:
         raise UserError(
             f"no dead letter at partition {args.partition}, offset {args.offset} of "
@@ -401,17 +401,12 @@ def cmd_deadletters(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     letters = [
         stored
-        for stored in asyncio.run(_collect(settings, None, None))
-        if (args.reason is None or stored.letter.reason == args.reason)
-        and (args.distributor is None or stored.letter.key == args.distributor)
-        and (args.source is None or args.source in stored.letter.source)
+        for stored in asyncio.run(collect_dead_letters(settings))
+        if stored.selected(args.reason, args.distributor, args.source)
     ]
     if args.json:
         for stored in letters:
-            row = {"partition": stored.partition, "offset": stored.offset}
-            sys.stdout.buffer.write(
-                orjson.dumps({**row, **stored.letter.model_dump(mode="json")}) + b"\n"
-            )
+            sys.stdout.buffer.write(orjson.dumps(stored.to_json()) + b"\n")
         return 0
     out = [f"{'where':<10} {'time':<20} {'reason':<22} {'distributor':<14} {'source':<28} detail"]
     for stored in letters:
@@ -434,12 +429,6 @@ def _position(letter: Any) -> str:
     if letter.partition is None:
         return f":{letter.offset}"
     return f":{letter.partition}@{letter.offset}"
-
-
-async def _collect(
-    settings: Settings, partition: int | None, offset: int | None
-) -> list[StoredDeadLetter]:
-    return [stored async for stored in dead_letters(settings, partition, offset)]
 
 
 def _fixed_event(

@@ -18,6 +18,7 @@ from projections.stores import ChannelStores
 from schemas.codec import encode_event
 from schemas.deadletter import DeadLetter
 from schemas.events import Envelope
+from streams.ingest.deadletters import StoredDeadLetter
 from streams.ingest.messages import Message
 from streams.processing import (
     BatchResult,
@@ -72,6 +73,12 @@ class EmbeddedChannel:
         """Events published to the runner (a period close, an ingest batch), applied in
         order like any other input, with the key they have on their topic."""
         self.feed(Input(m.value, m.key.decode(), m.topic) for m in messages)
+
+    async def stored_dead_letters(self) -> list[StoredDeadLetter]:
+        """The run's dead letters, numbered in order (partition 0: there is no topic here)."""
+        return [
+            StoredDeadLetter(0, number, letter) for number, letter in enumerate(self.dead_letters)
+        ]
 
     def snapshot(self, as_of: datetime | None = None) -> Snapshot:
         return build_snapshot(self.stores, as_of, self.audit.violation_status)

@@ -109,6 +109,25 @@ SCHEMAS: dict[str, Schema] = {
         weeks_missing=INTEGER,
     ),
     "DeadLetterRow": obj(reason=STRING, count=INTEGER),
+    "DeadLetterLine": obj(
+        partition={**INTEGER, "description": "where the dead letter is on the dead-letter topic"},
+        offset=INTEGER,
+        reason={**STRING, "examples": ["unknown_sku", "bad_quantity", "conflicting_duplicate"]},
+        detail={**STRING, "description": "which line, which field, why"},
+        key={
+            **nullable(STRING),
+            "description": "the message key: the distributor's id on its topics",
+        },
+        source={**STRING, "description": "topic, file or endpoint it came from"},
+        source_partition=nullable(INTEGER),
+        source_offset={
+            **nullable(INTEGER),
+            "description": "Kafka offset, or line number in a file",
+        },
+        recorded_at=TIME,
+        original={**nullable(STRING), "description": "the bytes as received, if UTF-8 text"},
+        original_b64={**STRING, "description": "the bytes as received, base64"},
+    ),
     "ProductRow": obj(
         sku=STRING,
         base_unit=STRING,
@@ -467,6 +486,15 @@ PATHS: dict[str, dict[str, Schema]] = {
     "/api/dead-letters": {
         "get": op("Dead-letter counts by reason (vendor roles)", "operations",
                   page_of("DeadLetterRow"), query("reason", "only this reason"), *PAGED),
+    },
+    "/api/dead-letters/lines": {
+        "get": op("Rejected lines: why, from where, and their original bytes", "operations",
+                  page_of("DeadLetterLine"), DISTRIBUTOR, query("reason", "only this reason"),
+                  query("source", "only those whose source contains this text"), *PAGED,
+                  description="A distributor token sees the lines sent under its own id; the "
+                  "vendor's roles see all (distributor_id: under that message key). Read from "
+                  "the dead-letter topic on each call: every dead letter there is, oldest "
+                  "first per partition."),
     },
     "/api/products": {
         "get": op("The product catalog", "reference", page_of("ProductRow"), SKU, *PAGED),

@@ -13,6 +13,7 @@ distributor token sees only its own distributor's rows (another one's: 403).
                                      granularity=week|month|quarter, scope=channel
   /api/quality, /api/compliance, /api/reports      data quality, reporting weeks, reports
   /api/resellers[/growth|/top]       the reseller network, its growth, top resellers
+  /api/dead-letters/lines            rejected lines, why, original bytes (a distributor: its own)
   /api/violations[/summary|/{id}]    pricing violations; by severity; one with its sale
   POST /api/violations/{id}/{action} acknowledge | dispute | resolve
   /api/rebates[/watchlist]           accruals; those near the next tier
@@ -33,7 +34,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, cast, get_args
+from typing import TYPE_CHECKING, Any, cast, get_args
 from uuid import UUID
 
 import orjson
@@ -79,6 +80,7 @@ from projections.supply import channel_supply, distributor_supply
 from streams import metrics
 from streams.auth import AuthError, Forbidden, Principal, TokenRegistry
 from streams.dashboard import add_dashboard_routes
+from streams.ingest.deadletters import LetterSource
 from streams.ingest.messages import Publish, message_of
 from streams.openapi import add_openapi_route
 from streams.rebate_closing import close_event
@@ -86,6 +88,9 @@ from streams.timeparse import TimeParseError, parse_as_of
 from streams.violation_statuses import RecordedStatuses, violation_ids
 from streams.web_audit import add_audit_routes
 from streams.web_ingest import add_ingest_routes
+
+if TYPE_CHECKING:
+    from streams.embedded import EmbeddedChannel
 
 StoresProvider = Callable[[], ChannelStores]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -109,6 +114,22 @@ class ApiContext:
     #: publishes events in order (a period close, an ingest batch) where the runner takes
     #: input, and returns once they are all taken
     submit: Publish
+    #: the dead letters themselves (the stores keep only their counts)
+    dead_letter_lines: LetterSource
+
+    @classmethod
+    def of_channel(
+        cls, channel: EmbeddedChannel, tokens: TokenRegistry, mode: str = "embedded demo"
+    ) -> ApiContext:
+        """The API over an embedded channel: its stores, audit log, input and dead letters."""
+        return cls(
+            lambda: channel.stores,
+            mode,
+            channel.audit,
+            tokens,
+            channel.submit,
+            channel.stored_dead_letters,
+        )
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
@@ -308,6 +329,15 @@ def make_web_app(context: ApiContext) -> web.Application:
             _page(request, _filtered(request, dead_letter_rows(stores()), "reason"))
         )
 
+    async def dead_letter_lines(request: web.Request) -> web.Response:
+        """Rejected lines with why and their original bytes: a distributor's own (by message
+        key), everyone's for the vendor's roles."""
+        key = _scope(request)
+        reason, source = request.query.get("reason"), request.query.get("source")
+        letters = await context.dead_letter_lines()
+        rows = [stored.to_json() for stored in letters if stored.selected(reason, key, source)]
+        return json_response(_page(request, rows))
+
     async def products(request: web.Request) -> web.Response:
         return json_response(_page(request, _filtered(request, product_rows(stores()), "sku")))
 
@@ -476,6 +506,7 @@ def make_web_app(context: ApiContext) -> web.Application:
         ("/api/sell-through", sell_through),
         ("/api/quality", quality),
         ("/api/dead-letters", dead_letters),
+        ("/api/dead-letters/lines", dead_letter_lines),
         ("/api/products", products),
         ("/api/violations", violations),
         ("/api/violations/summary", violation_summary),

@@ -31,6 +31,7 @@ from schemas.topics import DEAD_LETTER_TOPIC, topic_name
 from streams import metrics
 from streams.auth import TokenRegistry
 from streams.config import Settings
+from streams.ingest.deadletters import collect_dead_letters
 from streams.ingest.messages import Message, message_of
 from streams.processing import Input, process_batch, record_facts, record_statements
 from streams.progress import ContiguousGate
@@ -317,7 +318,14 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
 
     @app.task
     async def serve_http() -> None:
-        context = ApiContext(lambda: stores, "kafka", audit_log, TokenRegistry.from_env(), submit)
+        context = ApiContext(
+            lambda: stores,
+            "kafka",
+            audit_log,
+            TokenRegistry.from_env(),
+            submit,
+            lambda: collect_dead_letters(settings),
+        )
         runner = web.AppRunner(make_web_app(context))
         await runner.setup()
         await web.TCPSite(runner, settings.web_host, settings.web_port).start()

@@ -235,7 +235,7 @@ TOKENS = TokenRegistry(
 def get(recorded: Recorded, path: str, token: str | None) -> tuple[int, Any]:
     async def go() -> tuple[int, Any]:
         channel = recorded.channel
-        context = ApiContext(lambda: channel.stores, "test", channel.audit, TOKENS, channel.submit)
+        context = ApiContext.of_channel(channel, TOKENS, "test")
         client = TestClient(TestServer(make_web_app(context)))
         await client.start_server()
         try:

@@ -10,6 +10,7 @@ past the matrix unclassified.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,6 +63,7 @@ SCOPED = (
     "/api/resellers/top",
     "/api/reports",
     "/api/compliance",
+    "/api/dead-letters/lines",
 )
 #: GET routes for the vendor's roles only
 VENDOR = ("/api/dead-letters",)
@@ -133,9 +135,9 @@ class Api:
                 for token, (role, distributor) in TOKENS.items()
             ]
         )
-        context = ApiContext(
-            stores or (lambda: channel.stores), "test", channel.audit, registry, channel.submit
-        )
+        context = ApiContext.of_channel(channel, registry, "test")
+        if stores is not None:
+            context = dataclasses.replace(context, stores=stores)
         self.app = make_web_app(context)
         self.loop = asyncio.new_event_loop()
         self.client = TestClient(TestServer(self.app), loop=self.loop)

@@ -43,9 +43,7 @@ def scraped() -> str:
     channel.feed(Input(raw, None, "test") for raw, _ in malformed_lines())
 
     async def scrape() -> str:
-        context = ApiContext(
-            lambda: channel.stores, "test", channel.audit, TokenRegistry([]), channel.submit
-        )
+        context = ApiContext.of_channel(channel, TokenRegistry([]), "test")
         client = TestClient(TestServer(make_web_app(context)))
         await client.start_server()
         try:

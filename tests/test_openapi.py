@@ -24,7 +24,7 @@ METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 def app() -> web.Application:
     channel = EmbeddedChannel()
     tokens = TokenRegistry([{"sha256": token_hash("t"), "role": "admin", "actor": "a"}])
-    context = ApiContext(lambda: channel.stores, "test", channel.audit, tokens, channel.submit)
+    context = ApiContext.of_channel(channel, tokens, "test")
     return make_web_app(context)
 
 

@@ -116,7 +116,7 @@ def test_close_approve_and_pay_over_http():
     base = "/api/rebates/statements/VPA-retroactive/D01/2026-Q3"
 
     async def go() -> list[tuple[int, Any]]:
-        context = ApiContext(lambda: channel.stores, "test", channel.audit, tokens, channel.submit)
+        context = ApiContext.of_channel(channel, tokens, "test")
         client = TestClient(TestServer(make_web_app(context)))
         await client.start_server()
         calls = [

@@ -23,9 +23,7 @@ def channel() -> EmbeddedChannel:
 
 def call(channel: EmbeddedChannel, path: str) -> tuple[int, str, Any]:
     async def go() -> tuple[int, str, Any]:
-        context = ApiContext(
-            lambda: channel.stores, "test", channel.audit, TokenRegistry([]), channel.submit
-        )
+        context = ApiContext.of_channel(channel, TokenRegistry([]), "test")
         client = TestClient(TestServer(make_web_app(context)))
         await client.start_server()
         try:

@@ -61,9 +61,7 @@ class Api:
                 for token, (role, distributor) in TOKENS.items()
             ]
         )
-        context = ApiContext(
-            lambda: channel.stores, "test", channel.audit, registry, channel.submit
-        )
+        context = ApiContext.of_channel(channel, registry, "test")
         self.loop = asyncio.new_event_loop()
         self.client = TestClient(TestServer(make_web_app(context)), loop=self.loop)
         self.loop.run_until_complete(self.client.start_server())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -79,8 +80,8 @@ class Api:
             self.published.extend(messages)
             await self.channel.submit(messages)
 
-        context = ApiContext(
-            lambda: self.channel.stores, "test", self.channel.audit, registry, submit
+        context = dataclasses.replace(
+            ApiContext.of_channel(self.channel, registry, "test"), submit=submit
         )
         self.loop = asyncio.new_event_loop()
         self.client = TestClient(TestServer(make_web_app(context)), loop=self.loop)

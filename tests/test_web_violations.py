@@ -43,9 +43,7 @@ def session(channel: EmbeddedChannel, *calls: tuple[str, str, str | None, Any]) 
     """Run (method, path, token, json body) calls; returns [(status, body), ...]."""
 
     async def go() -> list[Any]:
-        context = ApiContext(
-            lambda: channel.stores, "test", channel.audit, registry(), channel.submit
-        )
+        context = ApiContext.of_channel(channel, registry(), "test")
         client = TestClient(TestServer(make_web_app(context)))
         await client.start_server()
         results = []

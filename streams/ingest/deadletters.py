@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
+from domain.timeutil import iso_z
 from schemas.deadletter import DeadLetter
 from schemas.topics import DEAD_LETTER_TOPIC, topic_name
 from streams.config import Settings
@@ -27,6 +29,45 @@ class StoredDeadLetter:
     @property
     def where(self) -> str:
         return f"{self.partition}@{self.offset}"
+
+    def selected(
+        self, reason: str | None = None, key: str | None = None, source: str | None = None
+    ) -> bool:
+        """Whether it has this reason, this message key (a distributor's, for the raw topics
+        keyed by distributor) and a source containing this text; None matches anything."""
+        letter = self.letter
+        return (
+            (reason is None or letter.reason == reason)
+            and (key is None or letter.key == key)
+            and (source is None or source in letter.source)
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Where it is stored, where it came from, why, and the original bytes (as text too
+        when they are UTF-8)."""
+        letter = self.letter
+        original = letter.original
+        try:
+            text: str | None = original.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        return {
+            "partition": self.partition,
+            "offset": self.offset,
+            "reason": letter.reason,
+            "detail": letter.detail,
+            "key": letter.key,
+            "source": letter.source,
+            "source_partition": letter.partition,
+            "source_offset": letter.offset,
+            "recorded_at": iso_z(letter.recorded_at),
+            "original": text,
+            "original_b64": letter.original_b64,
+        }
+
+
+#: every dead letter there is, where the HTTP API reads them from (Kafka or the embedded run)
+LetterSource = Callable[[], Awaitable[list["StoredDeadLetter"]]]
 
 
 def dead_letter_topic(settings: Settings) -> str:
@@ -69,6 +110,13 @@ async def dead_letters(
                         break
     finally:
         await consumer.stop()
+
+
+async def collect_dead_letters(
+    settings: Settings, partition: int | None = None, offset: int | None = None
+) -> list[StoredDeadLetter]:
+    """`dead_letters` as a list."""
+    return [stored async for stored in dead_letters(settings, partition, offset)]
 
 
 def _letter(value: bytes | None) -> DeadLetter:

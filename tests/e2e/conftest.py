@@ -89,13 +89,7 @@ class LiveApp:
 
     def start(self) -> LiveApp:
         self._thread.start()
-        context = ApiContext(
-            lambda: self.channel.stores,
-            "embedded test",
-            self.channel.audit,
-            self._tokens,
-            self.channel.submit,
-        )
+        context = ApiContext.of_channel(self.channel, self._tokens, "embedded test")
 
         async def up() -> web.AppRunner:
             runner = web.AppRunner(make_web_app(context))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -111,3 +112,20 @@ def test_malformed_messages_are_dead_lettered_and_the_agent_keeps_going(settings
 
     counts = {row["reason"]: row["count"] for row in worker.get("/api/dead-letters")["rows"]}
     assert counts == {"invalid_json": 1, "schema_violation": 1, "wrong_message_key": 1}
+
+    # the lines themselves over HTTP, read from the dead-letter topic
+    served = worker.get("/api/dead-letters/lines")["rows"]
+    assert sorted(
+        (row["source_partition"], row["source_offset"], row["key"], row["reason"],
+         base64.b64decode(row["original_b64"]))
+        for row in served
+    ) == sorted(
+        (*position, key.decode(), reason, value)
+        for position, (key, value), reason in zip(
+            positions, bad_messages, ("invalid_json", "schema_violation", "wrong_message_key"),
+            strict=False,
+        )
+    )  # fmt: skip
+    assert {
+        row["key"] for row in worker.get("/api/dead-letters/lines?distributor_id=D-BAD")["rows"]
+    } == {"D-BAD"}

@@ -3,6 +3,7 @@ projections it computes from them, the dead letters, and the CLI (ingest, deadle
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -15,7 +16,6 @@ import orjson
 import pytest
 
 from schemas.codec import encode_event
-from schemas.deadletter import DeadLetter
 from streams.auth import token_hash
 from streams.config import Settings
 from tests.integration.conftest import REPO, WorkerProcess, wait_until
@@ -163,7 +163,19 @@ def test_every_format_lands_in_the_projections(settings, worker_factory, tmp_pat
     by_reason = {letter["reason"]: letter for letter in letters}
     assert {"bad_quantity", "bad_date", "unknown_sku"} <= set(by_reason)
     bad = by_reason["bad_quantity"]
-    assert DeadLetter.model_validate(bad).original.startswith(b"DIST-002,INV7004-1")
+    assert base64.b64decode(bad["original_b64"]).startswith(b"DIST-002,INV7004-1")
+    assert bad["original"].startswith("DIST-002,INV7004-1") and bad["key"] == "DIST-002"
+
+    # the same lines over HTTP: for DIST-002's own token, and for none of DIST-001's
+    def where(row: dict[str, Any]) -> tuple[int, int]:
+        return row["partition"], row["offset"]
+
+    served = worker.get("/api/dead-letters/lines", NORTH)["rows"]
+    assert sorted(served, key=where) == sorted(letters, key=where)
+    theirs = worker.get("/api/dead-letters/lines", ACME)["rows"]
+    assert {row["key"] for row in theirs} <= {"DIST-001"} and not {*map(where, theirs)} & {
+        *map(where, letters)
+    }
     assert "w15.csv:6" in bad["detail"]
     shown = cli(
         settings, "deadletters", "show", "--partition", str(bad["partition"]),

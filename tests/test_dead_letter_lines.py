@@ -1,0 +1,73 @@
+"""GET /api/dead-letters/lines: the rejected lines themselves, why, and their original bytes;
+a distributor sees those sent under its own id only."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import pytest
+
+from streams.embedded import EmbeddedChannel
+from streams.generator import generate_channel, malformed_lines
+from streams.processing import Input
+from tests.test_authz_matrix import Api
+
+#: bad inputs as distributors' producers would send them: keyed by their distributor id
+SENT = [
+    (raw, reason, distributor)
+    for distributor in ("D01", "D02")
+    for raw, reason in malformed_lines()[:4]
+]
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[Api]:
+    channel = EmbeddedChannel()
+    channel.feed_events(generate_channel(seed=5, weeks=2))
+    channel.feed(Input(raw, key, "channelflow.sales", 0, n) for n, (raw, _, key) in enumerate(SENT))
+    client = Api(channel)
+    yield client
+    client.close()
+
+
+def lines(api: Api, caller: str, **query: str) -> list[dict[str, object]]:
+    status, _, body = api.call("GET", "/api/dead-letters/lines", caller, **query)
+    assert status == 200, body
+    assert body["total"] == len(body["rows"])
+    rows: list[dict[str, object]] = body["rows"]
+    return rows
+
+
+def test_a_distributor_sees_its_own_rejected_lines_with_reason_and_bytes(api):
+    own = lines(api, "d01")
+    sent = [(raw, reason) for raw, reason, key in SENT if key == "D01"]
+    assert [(base64.b64decode(str(row["original_b64"])), row["reason"]) for row in own] == sent
+    assert {row["key"] for row in own} == {"D01"}
+    assert {row["source"] for row in own} == {"channelflow.sales"}
+    assert [row["source_offset"] for row in own] == [0, 1, 2, 3]
+    # the bytes as text where they are UTF-8, and not where they are not
+    assert own[0]["original"] == sent[0][0].decode()
+    assert own[1]["original"] is None and sent[1][0].startswith(b"\xff")
+    assert all(row["detail"] for row in own)
+
+
+def test_a_distributor_may_not_ask_for_another(api):
+    status, _, body = api.call("GET", "/api/dead-letters/lines", "d01", distributor_id="D02")
+    assert status == 403 and body["error"]["code"] == "forbidden"
+
+
+def test_the_vendor_sees_all_and_filters(api):
+    every = lines(api, "cm")
+    assert {row["key"] for row in every} >= {"D01", "D02"}
+    assert len(lines(api, "cm", distributor_id="D02")) == 4
+    only = lines(api, "auditor", reason="schema_violation")
+    assert only and {row["reason"] for row in only} == {"schema_violation"}
+    assert lines(api, "admin", source="sales") == [r for r in every if "sales" in str(r["source"])]
+    assert lines(api, "admin", source="no-such-source") == []
+
+
+def test_pages(api):
+    status, _, body = api.call("GET", "/api/dead-letters/lines", "cm", limit="2", offset="1")
+    assert status == 200 and len(body["rows"]) == 2 and body["total"] > 3
+    assert body["rows"] == lines(api, "cm")[1:3]
