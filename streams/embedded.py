@@ -19,7 +19,7 @@ from schemas.codec import encode_event
 from schemas.deadletter import DeadLetter
 from schemas.events import Envelope
 from streams.ingest.deadletters import StoredDeadLetter
-from streams.ingest.messages import Message
+from streams.ingest.messages import Message, message_of
 from streams.processing import (
     BatchResult,
     Input,
@@ -67,7 +67,9 @@ class EmbeddedChannel:
             self.after_feed(result)
 
     def feed_events(self, events: Iterable[Envelope], source: str = "embedded") -> BatchResult:
-        return self.feed(Input(encode_event(event), None, source) for event in events)
+        """Events as a producer would send them: keyed as on their raw topic."""
+        messages = map(message_of, events)
+        return self.feed(Input(m.value, m.key.decode(), source) for m in messages)
 
     async def submit(self, messages: Sequence[Message]) -> None:
         """Events published to the runner (a period close, an ingest batch), applied in
