@@ -120,6 +120,7 @@ async def raw_consume(settings: Settings) -> int:
         group_id=None,
         enable_auto_commit=False,
         max_partition_fetch_bytes=8 * 1024 * 1024,
+        auto_offset_reset="earliest",  # as streams/kafka_replay.py: a reset may land last
     )
     await consumer.start()
     try:

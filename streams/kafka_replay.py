@@ -34,6 +34,9 @@ async def raw_history(settings: Settings, distributor: str | None = None) -> Asy
         group_id=None,
         enable_auto_commit=False,
         max_partition_fetch_bytes=8 * 1024 * 1024,
+        # aiokafka resets a newly assigned partition's offset concurrently with our seek to
+        # the beginning; with "latest" a reset landing last would skip the whole partition
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:

@@ -77,10 +77,18 @@ def dead_letter_topic(settings: Settings) -> str:
 async def dead_letters(
     settings: Settings, partition: int | None = None, offset: int | None = None
 ) -> AsyncIterator[StoredDeadLetter]:
-    """Every dead letter up to the topic's current end (or only the one at partition/offset)."""
+    """Every dead letter up to the topic's current end (or only the one at partition/offset).
+
+    The consumer resets to the earliest offset: aiokafka starts an offset reset as soon as
+    partitions are assigned, and one that lands after our seek wins. With the default
+    ("latest") a read could start at the end and miss letters, or wait forever for them.
+    """
     topic = dead_letter_topic(settings)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
@@ -91,23 +99,20 @@ async def dead_letters(
             return
         consumer.assign(partitions)
         end = await consumer.end_offsets(partitions)
+        start = offset or 0
         for tp in partitions:
-            if offset is None:
-                await consumer.seek_to_beginning(tp)
-            else:
-                consumer.seek(tp, offset)
-        remaining = {tp for tp in partitions if end[tp] > (offset or 0)}
+            consumer.seek(tp, start)
+        remaining = {tp for tp in partitions if end[tp] > start}
         while remaining:
             batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=5000)
-            for tp, records in batches.items():
-                for record in records:
-                    if record.offset >= end[tp] or (offset is not None and record.offset != offset):
-                        remaining.discard(tp)
-                        break
-                    yield StoredDeadLetter(tp.partition, record.offset, _letter(record.value))
-                    if offset is not None or record.offset + 1 >= end[tp]:
-                        remaining.discard(tp)
-                        break
+            for tp in list(remaining):
+                fetched = batches.get(tp, [])
+                for record in fetched:
+                    if start <= record.offset < end[tp] and offset in (None, record.offset):
+                        yield StoredDeadLetter(tp.partition, record.offset, _letter(record.value))
+                past = offset is not None and any(r.offset >= offset for r in fetched)
+                if past or await consumer.position(tp) >= end[tp]:
+                    remaining.discard(tp)
     finally:
         await consumer.stop()
 

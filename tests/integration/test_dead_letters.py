@@ -16,6 +16,7 @@ from schemas.codec import encode_event
 from schemas.deadletter import DeadLetter
 from schemas.events import SaleReported
 from schemas.topics import topic_name
+from streams.ingest.deadletters import collect_dead_letters
 from streams.kafka_io import ensure_topics
 from tests.integration.conftest import wait_until
 from tests.integration.helpers import catalog, publish_reference_first
@@ -129,3 +130,20 @@ def test_malformed_messages_are_dead_lettered_and_the_agent_keeps_going(settings
     assert {
         row["key"] for row in worker.get("/api/dead-letters/lines?distributor_id=D-BAD")["rows"]
     } == {"D-BAD"}
+
+    # read again and again in one process, all of them and each one by its position: an
+    # offset reset racing the seek once made a read start at the end and wait forever
+    async def reads() -> list[list[tuple[int, int]]]:
+        found = []
+        for _ in range(8):
+            every = await asyncio.wait_for(collect_dead_letters(settings), 30)
+            found.append(sorted((s.partition, s.offset) for s in every))
+            for partition, offset in found[-1]:
+                (one,) = await asyncio.wait_for(
+                    collect_dead_letters(settings, partition, offset), 30
+                )
+                assert (one.partition, one.offset) == (partition, offset)
+        return found
+
+    stored = sorted((row["partition"], row["offset"]) for row in served)
+    assert asyncio.run(reads()) == [stored] * 8
