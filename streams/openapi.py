@@ -490,11 +490,13 @@ PATHS: dict[str, dict[str, Schema]] = {
     "/api/dead-letters/lines": {
         "get": op("Rejected lines: why, from where, and their original bytes", "operations",
                   page_of("DeadLetterLine"), DISTRIBUTOR, query("reason", "only this reason"),
-                  query("source", "only those whose source contains this text"), *PAGED,
+                  query("source", "only those whose source contains this text"),
+                  query("order", "topic (default): by partition and offset on the dead-letter "
+                        "topic; newest: the latest recorded first", {"enum": ["topic", "newest"]}),
+                  *PAGED,
                   description="A distributor token sees the lines sent under its own id; the "
                   "vendor's roles see all (distributor_id: under that message key). Read from "
-                  "the dead-letter topic on each call: every dead letter there is, oldest "
-                  "first per partition."),
+                  "the dead-letter topic on each call."),
     },
     "/api/products": {
         "get": op("The product catalog", "reference", page_of("ProductRow"), SKU, *PAGED),

@@ -334,9 +334,13 @@ def make_web_app(context: ApiContext) -> web.Application:
         key), everyone's for the vendor's roles."""
         key = _scope(request)
         reason, source = request.query.get("reason"), request.query.get("source")
-        letters = await context.dead_letter_lines()
-        rows = [stored.to_json() for stored in letters if stored.selected(reason, key, source)]
-        return json_response(_page(request, rows))
+        order = request.query.get("order", "topic")
+        if order not in ("topic", "newest"):
+            raise web.HTTPBadRequest(text="order must be topic or newest")
+        letters = [s for s in await context.dead_letter_lines() if s.selected(reason, key, source)]
+        if order == "newest":
+            letters.sort(key=lambda s: (s.letter.recorded_at, s.partition, s.offset), reverse=True)
+        return json_response(_page(request, [stored.to_json() for stored in letters]))
 
     async def products(request: web.Request) -> web.Response:
         return json_response(_page(request, _filtered(request, product_rows(stores()), "sku")))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 
@@ -66,6 +67,15 @@ def test_the_vendor_sees_all_and_filters(api):
     assert only and {row["reason"] for row in only} == {"schema_violation"}
     assert lines(api, "admin", source="sales") == [r for r in every if "sales" in str(r["source"])]
     assert lines(api, "admin", source="no-such-source") == []
+
+
+def test_newest_first(api):
+    newest = lines(api, "cm", order="newest")
+    assert sorted(newest, key=lambda r: (r["partition"], r["offset"])) == lines(api, "cm")
+    times = [datetime.fromisoformat(str(row["recorded_at"])) for row in newest]
+    assert times == sorted(times, reverse=True) and len(set(times)) > 1
+    status, _, body = api.call("GET", "/api/dead-letters/lines", "cm", order="oldest")
+    assert status == 400 and "order" in body["error"]["message"]
 
 
 def test_pages(api):

@@ -6,6 +6,7 @@
   const TOKEN_KEY = "channelflow.token";
   const REFRESH_MS = Number(document.body.dataset.refreshMs) || 3000;
   const PAGE_SIZE = 1000;
+  const REJECTED_SHOWN = 10; // latest rejected lines in the data-quality panel
   const VIOLATIONS_SHOWN = 50;
   const $ = (id) => document.getElementById(id);
 
@@ -16,6 +17,9 @@
     violationId: null, // the violation whose detail is open
     refreshes: 0,
     shown: {}, // section -> the JSON it was last rendered from
+    // what the rejected lines are re-read on (they come from the dead-letter topic, so
+    // only when a count of rejections moved): the quality rows and the dead-letter total
+    rejectionCounts: { quality: null, deadLetters: null },
   };
 
   // --- HTTP --------------------------------------------------------------------------
@@ -373,6 +377,7 @@
 
   async function loadQuality() {
     const rows = await allRows("/api/quality", filters());
+    state.rejectionCounts.quality = rows;
     if (!changed("quality", rows)) return;
     $("quality-rows").replaceChildren(
       ...rows.map((row) => {
@@ -394,6 +399,33 @@
     showEmpty("quality-empty", rows.length === 0);
   }
 
+  async function loadRejectedLines() {
+    const page = await api("/api/dead-letters/lines", {
+      ...filters(), order: "newest", limit: REJECTED_SHOWN,
+    });
+    if (!changed("rejected", page)) return;
+    $("rejected-rows").replaceChildren(
+      ...page.rows.map((row) => {
+        const position = row.source_offset === null ? ""
+          : row.source_partition === null ? `:${row.source_offset}`
+          : `:${row.source_partition}@${row.source_offset}`;
+        return el(
+          "tr",
+          { "data-where": `${row.partition}@${row.offset}` },
+          cell("recorded_at", row.recorded_at.slice(0, 19).replace("T", " ")),
+          cell("key", row.key ?? "–"),
+          cell("reason", row.reason),
+          cell("detail", row.detail),
+          cell("source", `${row.source}${position}`),
+        );
+      }),
+    );
+    $("rejected-table").hidden = page.total === 0;
+    $("rejected-note").textContent = page.total
+      ? `${page.rows.length} of ${page.total} shown, newest first`
+      : "none";
+  }
+
   async function loadMissingReports() {
     const page = await api("/api/compliance", { ...filters(), status: "missing", limit: 30 });
     if (!changed("missing", page)) return;
@@ -410,7 +442,9 @@
   async function loadDeadLetters() {
     try {
       const rows = await allRows("/api/dead-letters");
-      $("kpi-dead-letters").textContent = grouped(rows.reduce((sum, row) => sum + row.count, 0));
+      const total = rows.reduce((sum, row) => sum + row.count, 0);
+      state.rejectionCounts.deadLetters = total;
+      $("kpi-dead-letters").textContent = grouped(total);
     } catch (error) {
       if (error.status !== 403) throw error;
       $("kpi-dead-letters").textContent = "–"; // for the vendor's roles only
@@ -460,6 +494,14 @@
       loadMissingReports(),
       loadDeadLetters(),
     ]);
+    if (changed("rejection-counts", state.rejectionCounts)) {
+      try {
+        await loadRejectedLines();
+      } catch (error) {
+        delete state.shown["rejection-counts"]; // read them again next time
+        results.push({ status: "rejected", reason: error });
+      }
+    }
     const failed = results.find((result) => result.status === "rejected");
     if (failed) {
       report(failed.reason);

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from domain.roles import Role
+from schemas.events import SaleReported
 from streams.auth import TokenRegistry, token_hash
 from streams.generator import generate_channel
 from tests.integration.conftest import REPO, WorkerProcess, free_port
@@ -62,6 +64,8 @@ return {
     "reports_on_time", "reports_late", "weeks_missing"]),
   resellers: table("#reseller-rows tr",
     ["onboarded", "active_90d", "new_this_quarter", "not_onboarded"]),
+  rejected: [...document.querySelectorAll("#rejected-rows tr")].map((row) => [row.dataset.where,
+    ...["key", "reason"].map((f) => text(row.querySelector(`[data-field="${f}"]`)))]),
   chart: (() => {
     const chart = window.Chart && window.Chart.getChart("sell-through-chart");
     if (!chart) return null;
@@ -99,6 +103,7 @@ def page_view(driver: WebDriver) -> View:
             for section in ("quality", "resellers")
         },
         "chart": raw["chart"],
+        "rejected": raw["rejected"],
     }
 
 
@@ -129,6 +134,10 @@ def api_view(get: Getter) -> View:
             for row in get("/api/resellers?limit=10000")["rows"]
         },
         "chart": weekly_totals(get("/api/sell-through?granularity=week&limit=10000")["rows"]),
+        "rejected": [
+            [f"{row['partition']}@{row['offset']}", row["key"] or "–", row["reason"]]
+            for row in get("/api/dead-letters/lines?order=newest&limit=10")["rows"]
+        ],
     }
 
 
@@ -186,10 +195,14 @@ def test_dashboard_shows_the_api_numbers_and_follows_new_events(browser, live_ap
     assert sum(int(n or 0) for n in before["severities"].values()) > 0
     mark_page(browser)
 
-    app.feed(events[cut:])
+    # the rest, and a line sent again under its transaction id with another quantity
+    sale = next(event for event in events[:cut] if isinstance(event, SaleReported))
+    conflict = sale.model_copy(update={"event_id": uuid.uuid4(), "quantity": sale.quantity + 1})
+    app.feed([*events[cut:], conflict])
     after = page_matches_api(browser, get)
     assert after["inventory"] != before["inventory"]
     assert after["quality"] != before["quality"]
+    assert after["rejected"][0][1:] == [sale.distributor_id, "conflicting_duplicate"]
     assert_not_reloaded(browser)
     whole = app.channel.snapshot()["inventory"]
     assert int(after["channel"]["expected_on_hand"]) == sum(r["expected_on_hand"] for r in whole)
