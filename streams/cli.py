@@ -22,6 +22,7 @@ from streams.cli_support import (
     as_of,
     print_json,
     replayed,
+    server_problem,
     settings_of,
 )
 from streams.config import Settings
@@ -449,6 +450,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        problem = server_problem(exc)
+        if problem is None:
+            raise
+        print(f"channelflow: error: {problem}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

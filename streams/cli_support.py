@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -27,6 +28,32 @@ REPLAY_CHUNK = 5_000
 
 class UserError(Exception):
     """A mistake the user can fix: printed without a traceback, exit status 2."""
+
+
+def server_problem(exc: Exception) -> str | None:
+    """What to tell the user when a server the command needs cannot be used (unreachable,
+    refused, a bad URL): one line with the setting to check, not a traceback. None for any
+    other error."""
+    import psycopg
+    from aiokafka.errors import KafkaConnectionError
+
+    from infra.eventstore import EventStoreConfigError
+
+    if isinstance(exc, EventStoreConfigError):
+        return f"event store: {exc} (CHANNELFLOW_EVENTSTORE_URL or --eventstore)"
+    if isinstance(exc, psycopg.OperationalError):
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return (
+            f"PostgreSQL: {reason} (check CHANNELFLOW_EVENTSTORE_URL / --eventstore, or "
+            "CHANNELFLOW_READMODEL_URL)"
+        )
+    if isinstance(exc, KafkaConnectionError):
+        # aiokafka names hosts as ('127.0.0.1', 9092, <AddressFamily.AF_INET: 2>)
+        reason = re.sub(
+            r"\('([^']*)', (\d+), <[^>]*>\)", r"\1:\2", str(exc.args[0] if exc.args else exc)
+        )
+        return f"Kafka: {reason} (check CHANNELFLOW_KAFKA_BOOTSTRAP / --kafka)"
+    return None
 
 
 def settings_of(args: argparse.Namespace) -> Settings:

@@ -78,3 +78,19 @@ def test_user_mistakes_get_one_line_errors_and_status_2(tmp_path):
     assert bad_date.returncode == 2
     assert b"as-of 'yesterday'" in bad_date.stderr
     assert run("--help").returncode == 0
+
+
+def test_a_server_that_cannot_be_used_is_one_line_with_the_setting_to_check():
+    refused = run(
+        "verify", "--audit", "--chain-only", "--eventstore", "postgresql://u:p@127.0.0.1:1/db"
+    )
+    assert refused.returncode == 2, refused.stderr
+    assert b"PostgreSQL: connection failed" in refused.stderr
+    assert b"CHANNELFLOW_EVENTSTORE_URL" in refused.stderr
+    unsupported = run("verify", "--audit", "--chain-only", "--eventstore", "mysql://db")
+    assert unsupported.returncode == 2 and b"unsupported event-store URL" in unsupported.stderr
+    kafka = run("topics", "--kafka", "127.0.0.1:1")
+    assert kafka.returncode == 2, kafka.stderr
+    assert b"Kafka: Unable to bootstrap from [127.0.0.1:1]" in kafka.stderr
+    for done in (refused, unsupported, kafka):
+        assert b"Traceback" not in done.stderr
