@@ -455,6 +455,20 @@ PATHS: dict[str, dict[str, Schema]] = {
     "/api/openapi.json": {
         "get": op("This document", "operations", ANY_OBJECT, errors=(), open_=True),
     },
+    "/schemas": {
+        "get": op("The JSON Schema of every event type and of the dead-letter record",
+                  "reference",
+                  obj(schemas={"type": "array", "items": obj(
+                      name={**STRING, "examples": ["SaleReported.v1.json"]},
+                      type={**STRING, "examples": ["SaleReported"]},
+                      version=INTEGER, url=STRING)}),
+                  errors=(), open_=True),
+    },
+    "/schemas/{name}": {
+        "get": op("One JSON Schema (draft 2020-12)", "reference", ANY_OBJECT,
+                  path("name", "its file name, as /schemas lists it"), errors=(404,),
+                  open_=True, media="application/schema+json"),
+    },
     "/api/snapshot": {
         "get": op("The full projection snapshot", "projections", ref("Snapshot"), AS_OF,
                   description="A distributor token sees its own rows only."),

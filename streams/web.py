@@ -6,6 +6,7 @@ distributor token sees only its own distributor's rows (another one's: 403).
 
   /dashboard (and / -> it)           the channel manager's page (streams/dashboard.py)
   /health, /metrics                  liveness; Prometheus text format (no token needed)
+  /schemas[/{name}]                  the events' JSON Schemas (no token needed)
   /api/snapshot[?as_of=DATE]         the full projection snapshot (DESIGN.md format)
   /api/inventory[/summary]           channel inventory rows; per distributor with weeks
                                      of supply, and channel-wide totals
@@ -88,6 +89,7 @@ from streams.timeparse import TimeParseError, parse_as_of
 from streams.violation_statuses import RecordedStatuses, violation_ids
 from streams.web_audit import add_audit_routes
 from streams.web_ingest import add_ingest_routes
+from streams.web_schemas import add_schema_routes
 
 if TYPE_CHECKING:
     from streams.embedded import EmbeddedChannel
@@ -97,9 +99,19 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Rows = list[dict[str, Any]]
 
 PRINCIPAL = web.RequestKey("principal", Principal)
-#: routes (as registered) anyone may call: the page shell and its assets carry no data
+#: routes (as registered) anyone may call: the page shell, its assets and the schemas carry
+#: no data
 OPEN_PATHS = frozenset(
-    {"/health", "/metrics", "/", "/dashboard", "/static/{name}", "/api/openapi.json"}
+    {
+        "/health",
+        "/metrics",
+        "/",
+        "/dashboard",
+        "/static/{name}",
+        "/api/openapi.json",
+        "/schemas",
+        "/schemas/{name}",
+    }
 )
 #: list endpoints answer pages: ?limit= (default, at most) and ?offset=
 DEFAULT_LIMIT, MAX_LIMIT = 1000, 10_000
@@ -501,6 +513,7 @@ def make_web_app(context: ApiContext) -> web.Application:
     app = web.Application(middlewares=[json_errors, authenticate])
     add_dashboard_routes(app, context.mode)
     add_openapi_route(app)
+    add_schema_routes(app)
     for path, handler in (
         ("/health", health),
         ("/metrics", prometheus),

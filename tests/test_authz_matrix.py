@@ -42,7 +42,16 @@ OTHER_STATEMENT = f"/api/rebates/statements/{PROGRAM}/D02/{PERIOD}"
 # --- the tables ---------------------------------------------------------------------
 
 #: GET routes everyone may call (they carry no distributor's data)
-OPEN = ("/health", "/metrics", "/", "/dashboard", "/static/{name}", "/api/openapi.json")
+OPEN = (
+    "/health",
+    "/metrics",
+    "/",
+    "/dashboard",
+    "/static/{name}",
+    "/api/openapi.json",
+    "/schemas",
+    "/schemas/{name}",
+)
 #: GET routes every role reads; a distributor sees its own rows only
 SCOPED = (
     "/api/snapshot",

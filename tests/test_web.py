@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from schemas.events import SCHEMA_VERSION
+from schemas.jsonschema import SCHEMA_DIR
 from streams.auth import TokenRegistry
 from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel
@@ -88,3 +91,19 @@ def test_metrics_and_dashboard(channel):
     status, kind, page = call(channel, "/")  # redirected to /dashboard
     assert status == 200 and kind == "text/html"
     assert "channel dashboard" in page and "/static/dashboard.js" in page
+
+
+def test_the_event_schemas_are_served_without_a_token(channel):
+    status, kind, listing = call(channel, "/schemas")
+    assert (status, kind) == (200, "application/json")
+    on_disk = sorted(p.name for p in SCHEMA_DIR.glob("*.json"))
+    assert [s["name"] for s in listing["schemas"]] == on_disk
+    sale = next(s for s in listing["schemas"] if s["type"] == "SaleReported")
+    assert sale["version"] == SCHEMA_VERSION
+    status, kind, schema = call(channel, sale["url"])
+    assert (status, kind) == (200, "application/schema+json")
+    assert schema == json.loads((SCHEMA_DIR / sale["name"]).read_text())
+    assert schema["$id"].endswith(sale["url"])
+    for missing in ("/schemas/Nope.v1.json", "/schemas/..%2Fpyproject.toml"):
+        status, _, body = call(channel, missing)
+        assert status == 404 and body["error"]["status"] == 404
