@@ -352,6 +352,8 @@ ERRORS = {
     409: "the change is not allowed in the current state",
     413: "the request body is larger than the configured limit",
     422: "the upload cannot be read as a whole (nothing was published)",
+    503: "Kafka or PostgreSQL is not reachable: try again (a line sent again is recognized, "
+    "never counted twice)",
 }
 
 
@@ -382,7 +384,8 @@ def op(
         "summary": summary,
         "tags": [tag],
         "parameters": list(params),
-        "responses": responses(ok, status, errors, media),
+        # what needs a token may need Kafka or PostgreSQL too
+        "responses": responses(ok, status, errors if open_ else (*errors, 503), media),
     }
     if description:
         operation["description"] = description

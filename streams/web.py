@@ -39,7 +39,9 @@ from typing import TYPE_CHECKING, Any, cast, get_args
 from uuid import UUID
 
 import orjson
+import psycopg
 from aiohttp import web
+from aiokafka.errors import KafkaError
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.rebate_audit import IllegalTransition as RebateIllegalTransition
@@ -173,6 +175,19 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return json_error(404, "not_found", f"nothing recorded under {request.path}")
     except IllegalTransition as exc:
         return json_error(409, "conflict", str(exc))
+    except KafkaError as exc:
+        request.app.logger.warning("Kafka unavailable on %s: %r", request.path, exc)
+        return json_error(
+            503,
+            "unavailable",
+            f"Kafka is not reachable ({type(exc).__name__}); try again: a line sent again "
+            "is recognized, never counted twice",
+        )
+    except psycopg.OperationalError as exc:
+        request.app.logger.warning("event store unavailable on %s: %s", request.path, exc)
+        return json_error(
+            503, "unavailable", "the event store (PostgreSQL) is not reachable; try again"
+        )
     except Exception:
         request.app.logger.exception("unhandled error on %s", request.path)
         return json_error(500, "internal_error", "internal error; see the server log")

@@ -16,6 +16,7 @@ import orjson
 import pytest
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient, TestServer
+from aiokafka.errors import KafkaTimeoutError
 
 from domain.roles import Role
 from schemas.codec import decode_event, encode_event
@@ -68,6 +69,8 @@ class Api:
         self.channel = EmbeddedChannel()
         self.channel.feed_events(catalog())
         self.published: list[Message] = []
+        #: raised by the publisher instead of publishing (a broker that cannot be reached)
+        self.broker_error: Exception | None = None
         registry = tokens or TokenRegistry(
             [
                 {"sha256": token_hash(token), "role": role.value, "actor": token}
@@ -77,6 +80,8 @@ class Api:
         )
 
         async def submit(messages: Sequence[Message]) -> None:
+            if self.broker_error is not None:
+                raise self.broker_error
             self.published.extend(messages)
             await self.channel.submit(messages)
 
@@ -251,6 +256,16 @@ def test_a_distributor_may_not_submit_vendor_or_gateway_events(api, event):
 
 
 # --- JSON events ---------------------------------------------------------------------
+
+
+def test_a_broker_that_cannot_be_reached_is_a_503_and_the_retry_counts_once(api):
+    api.broker_error = KafkaTimeoutError()
+    status, answer = api.post("/api/ingest/events", [sale("T-9")])
+    assert status == 503 and answer["error"]["code"] == "unavailable"
+    assert "Kafka is not reachable" in answer["error"]["message"]
+    api.broker_error = None
+    assert api.ok("/api/ingest/events", [sale("T-9")])["summary"]["accepted"] == 1
+    assert api.ok("/api/ingest/events", [sale("T-9")])["summary"]["duplicate"] == 1
 
 
 def test_each_event_gets_its_answer_and_the_projection_changes(api):
