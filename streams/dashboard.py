@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from importlib import resources
+from importlib.resources.abc import Traversable
 from string import Template
 
 from aiohttp import web
@@ -23,6 +24,16 @@ ASSETS = {
 }
 #: every poll of the JSON API starts this many milliseconds after the previous one ended
 REFRESH_MS = 3000
+
+
+def packaged_file(resource: Traversable, content_type: str) -> web.Response:
+    """A file shipped with the package (an asset, a schema), cacheable for five minutes."""
+    return web.Response(
+        body=resource.read_bytes(),
+        content_type=content_type,
+        charset="utf-8",
+        headers={"Cache-Control": "max-age=300"},
+    )
 
 
 def render_page(mode: str) -> str:
@@ -43,12 +54,7 @@ def add_dashboard_routes(app: web.Application, mode: str) -> None:
         name = request.match_info["name"]
         if name not in ASSETS:
             raise web.HTTPNotFound(text=f"no asset {name!r}")
-        return web.Response(
-            body=(STATIC / name).read_bytes(),
-            content_type=ASSETS[name],
-            charset="utf-8",
-            headers={"Cache-Control": "max-age=300"},
-        )
+        return packaged_file(STATIC / name, ASSETS[name])
 
     app.router.add_get("/", to_dashboard)
     app.router.add_get("/dashboard", dashboard)

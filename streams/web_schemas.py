@@ -15,6 +15,8 @@ from importlib import resources
 import orjson
 from aiohttp import web
 
+from streams.dashboard import packaged_file
+
 SCHEMA_FILES = resources.files("schemas") / "json"
 
 
@@ -36,11 +38,7 @@ def add_schema_routes(app: web.Application) -> None:
         name = request.match_info["name"]
         if name not in names:
             raise web.HTTPNotFound(text=f"no schema {name!r}: the list is at /schemas")
-        return web.Response(
-            body=(SCHEMA_FILES / name).read_bytes(),
-            content_type="application/schema+json",
-            headers={"Cache-Control": "max-age=300"},
-        )
+        return packaged_file(SCHEMA_FILES / name, "application/schema+json")
 
     app.router.add_get("/schemas", index)
     app.router.add_get("/schemas/{name}", schema)
