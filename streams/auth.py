@@ -2,16 +2,20 @@
 
 Tokens come from a JSON file (CHANNELFLOW_TOKENS_FILE) or the CHANNELFLOW_TOKENS variable:
 a list of {"sha256": "<hex of the token>", "role": "...", "actor": "...",
-"distributor_id": "..." (distributor role only)}. `channelflow token create` makes one.
-With no tokens configured the API is open for reading only (the embedded demo).
+"distributor_id": "..." (distributor role only)}. `channelflow token` creates, lists and
+revokes them. A running server follows its token file: a token created or revoked counts
+from the next request, without a restart. With no tokens configured (no file, no variable)
+the API is open for reading only (the embedded demo); a configured file, even empty, closes it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,25 +49,54 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+log = logging.getLogger("channelflow.auth")
+
+
+def _principals(entries: list[dict[str, Any]]) -> dict[str, Principal]:
+    """Token hash -> who; every entry checked, a bad one named by its number."""
+    by_hash: dict[str, Principal] = {}
+    for number, entry in enumerate(entries, start=1):
+        try:
+            role = Role(entry["role"])
+            principal = Principal(str(entry["actor"]), role, entry.get("distributor_id"))
+            digest = str(entry["sha256"]).lower()
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ValueError(f"token entry {number}: {exc}") from None
+        if (role is Role.DISTRIBUTOR) != (principal.distributor_id is not None):
+            raise ValueError(f"token entry {number}: distributor_id goes with role distributor")
+        by_hash[digest] = principal
+    return by_hash
+
+
 class TokenRegistry:
-    def __init__(self, entries: list[dict[str, Any]]) -> None:
-        self._by_hash: dict[str, Principal] = {}
-        for number, entry in enumerate(entries, start=1):
-            try:
-                role = Role(entry["role"])
-                principal = Principal(str(entry["actor"]), role, entry.get("distributor_id"))
-                digest = str(entry["sha256"]).lower()
-            except (KeyError, ValueError) as exc:
-                raise ValueError(f"token entry {number}: {exc}") from None
-            if (role is Role.DISTRIBUTOR) != (principal.distributor_id is not None):
-                raise ValueError(f"token entry {number}: distributor_id goes with role distributor")
-            self._by_hash[digest] = principal
+    def __init__(self, entries: list[dict[str, Any]], path: Path | None = None) -> None:
+        """`entries` (inline tokens) and, if given, the token file at `path`, read now and
+        again whenever it changes."""
+        self._inline = entries
+        self._path = path
+        self._stamp = None if path is None else _stamp(path)
+        self._by_hash = _principals(entries + ([] if path is None else load_entries(path)))
 
     @property
     def open_mode(self) -> bool:
-        return not self._by_hash
+        return not self._by_hash and self._path is None
+
+    def _follow_file(self) -> None:
+        """Read the token file again if it changed. A version that cannot be read (say,
+        half edited by hand) leaves the tokens as they were until the file changes again."""
+        if self._path is None:
+            return
+        stamp = _stamp(self._path)
+        if stamp == self._stamp:
+            return
+        self._stamp = stamp
+        try:
+            self._by_hash = _principals(self._inline + load_entries(self._path))
+        except (OSError, ValueError) as exc:
+            log.warning("token file %s not reloaded, the previous tokens stay: %s", self._path, exc)
 
     def authenticate(self, authorization: str | None) -> Principal:
+        self._follow_file()
         if authorization is None:
             if self.open_mode:
                 return ANONYMOUS_READER
@@ -79,33 +112,57 @@ class TokenRegistry:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> TokenRegistry:
         env = os.environ if environ is None else environ
-        entries: list[dict[str, Any]] = []
         path = env.get("CHANNELFLOW_TOKENS_FILE")
-        if path:
-            entries += load_entries(Path(path))
         inline = env.get("CHANNELFLOW_TOKENS")
-        if inline:
-            entries += json.loads(inline)
-        return cls(entries)
+        return cls(json.loads(inline) if inline else [], Path(path) if path else None)
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells one version of the file from the next (None: there is none): the inode
+    too, as a rewrite replaces the file and two within one clock tick share an mtime."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 
 def load_entries(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not JSON: {exc}") from None
     if not isinstance(data, list):
         raise ValueError(f"{path}: expected a JSON list of token entries")
     return data
 
 
+def _write_entries(path: Path, entries: list[dict[str, Any]]) -> None:
+    """Replace the file at once (a server reading it never sees half of it); owner only."""
+    _principals(entries)  # validate before writing
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(json.dumps(entries, indent=2) + "\n")
+    os.chmod(name, 0o600)
+    os.replace(name, path)
+
+
+def revoke_tokens(path: Path, actor: str) -> int:
+    """Remove every token of `actor` from the file; returns how many there were."""
+    entries = load_entries(path)
+    kept = [entry for entry in entries if entry.get("actor") != actor]
+    if len(kept) < len(entries):
+        _write_entries(path, kept)
+    return len(entries) - len(kept)
+
+
 def create_token(path: Path, role: Role, actor: str, distributor_id: str | None) -> str:
     """Add a new token to the file (only its hash is stored) and return it."""
     token = secrets.token_urlsafe(32)
-    entries = load_entries(path)
     entry: dict[str, Any] = {"sha256": token_hash(token), "role": role.value, "actor": actor}
     if distributor_id is not None:
         entry["distributor_id"] = distributor_id
-    TokenRegistry([*entries, entry])  # validate before writing
-    path.write_text(json.dumps([*entries, entry], indent=2) + "\n", encoding="utf-8")
-    path.chmod(0o600)
+    _write_entries(path, [*load_entries(path), entry])
     return token

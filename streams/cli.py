@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import itertools
 import logging
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -216,13 +217,33 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_token(args: argparse.Namespace) -> int:
     from domain.roles import Role
-    from streams.auth import create_token
+    from streams.auth import create_token, load_entries, revoke_tokens
 
+    path = Path(args.file)
+    if args.action == "list":
+        entries = load_entries(path)
+        print(f"{'actor':<24} {'role':<16} {'distributor':<14} sha256")
+        for entry in entries:
+            distributor = entry.get("distributor_id") or "-"
+            digest = entry["sha256"][:12]
+            print(f"{entry['actor']:<24} {entry['role']:<16} {distributor:<14} {digest}…")
+        print(f"{len(entries)} tokens in {path}", file=sys.stderr)
+        return 0
+    if not args.actor:
+        raise UserError(f"token {args.action} needs --actor")
+    if args.action == "revoke":
+        removed = revoke_tokens(path, args.actor)
+        if not removed:
+            raise UserError(f"{args.actor!r} has no token in {path}")
+        print(f"revoked {removed} token(s) of {args.actor} in {path}", file=sys.stderr)
+        return 0
+    if args.role is None:
+        raise UserError("token create needs --role")
     if (args.role == Role.DISTRIBUTOR.value) != (args.distributor is not None):
         raise UserError("--distributor is required for, and only for, role distributor")
-    token = create_token(Path(args.file), Role(args.role), args.actor, args.distributor)
+    token = create_token(path, Role(args.role), args.actor, args.distributor)
     print(token)
-    print(f"stored its hash in {args.file}; the token is shown only once", file=sys.stderr)
+    print(f"stored its hash in {path}; the token is shown only once", file=sys.stderr)
     return 0
 
 
@@ -372,11 +393,24 @@ def build_parser() -> argparse.ArgumentParser:
     kafka_flags(publish)
     publish.set_defaults(func=cmd_publish)
 
-    token = sub.add_parser("token", help="create an API bearer token (its hash is stored)")
-    token.add_argument("--role", required=True, choices=[r.value for r in Role])
-    token.add_argument("--actor", required=True, help="who uses it (recorded on every step)")
-    token.add_argument("--distributor", help="the distributor id (role distributor only)")
-    token.add_argument("--file", default="channelflow-tokens.json", help="token file")
+    token = sub.add_parser(
+        "token",
+        help="create, list or revoke API bearer tokens (only hashes are stored)",
+        description="create (the default): a new token, printed once; list: who has tokens; "
+        "revoke: remove every token of --actor. Running servers follow the file: a change "
+        "counts from their next request.",
+    )
+    token.add_argument("action", nargs="?", default="create", choices=["create", "list", "revoke"])
+    token.add_argument("--role", choices=[r.value for r in Role], help="create: its role")
+    token.add_argument(
+        "--actor", help="create: who uses it (recorded on every step); revoke: whose"
+    )
+    token.add_argument("--distributor", help="create: the distributor id (role distributor only)")
+    token.add_argument(
+        "--file",
+        default=os.environ.get("CHANNELFLOW_TOKENS_FILE") or "channelflow-tokens.json",
+        help="token file (default: CHANNELFLOW_TOKENS_FILE, else channelflow-tokens.json)",
+    )
     token.set_defaults(func=cmd_token)
 
     violation = sub.add_parser("violation", help="show or move a pricing violation along")

@@ -94,3 +94,22 @@ def test_a_server_that_cannot_be_used_is_one_line_with_the_setting_to_check():
     assert b"Kafka: Unable to bootstrap from [127.0.0.1:1]" in kafka.stderr
     for done in (refused, unsupported, kafka):
         assert b"Traceback" not in done.stderr
+
+
+def test_tokens_are_created_listed_and_revoked(tmp_path):
+    path = str(tmp_path / "tokens.json")
+    admin = run("token", "--role", "admin", "--actor", "alice", "--file", path)
+    assert admin.returncode == 0 and len(admin.stdout.strip()) > 30
+    created = run("token", "create", "--role", "distributor", "--actor", "d01-it",
+                  "--distributor", "D01", "--file", path)  # fmt: skip
+    assert created.returncode == 0
+    listed = run("token", "list", "--file", path)
+    assert listed.returncode == 0
+    assert b"alice" in listed.stdout and b"d01-it" in listed.stdout and b"D01" in listed.stdout
+    assert admin.stdout.strip() not in listed.stdout  # never the token itself
+    assert run("token", "revoke", "--actor", "d01-it", "--file", path).returncode == 0
+    assert b"d01-it" not in run("token", "list", "--file", path).stdout
+    again = run("token", "revoke", "--actor", "d01-it", "--file", path)
+    assert again.returncode == 2 and b"has no token" in again.stderr
+    no_role = run("token", "--actor", "x", "--file", path)
+    assert no_role.returncode == 2 and b"needs --role" in no_role.stderr

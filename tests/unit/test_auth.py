@@ -1,4 +1,4 @@
-"""Token registry: hashed storage, roles, open mode."""
+"""Token registry: hashed storage, roles, open mode, a token file followed while serving."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ import json
 import pytest
 
 from domain.roles import Role
-from streams.auth import ANONYMOUS_READER, AuthError, TokenRegistry, create_token, token_hash
+from streams.auth import (
+    ANONYMOUS_READER,
+    AuthError,
+    TokenRegistry,
+    create_token,
+    revoke_tokens,
+    token_hash,
+)
 
 
 def test_created_tokens_are_stored_hashed_and_authenticate(tmp_path):
@@ -54,3 +61,43 @@ def test_inline_tokens_from_the_environment():
     entries = [{"sha256": token_hash("s3cret"), "role": "channel_manager", "actor": "cm"}]
     registry = TokenRegistry.from_env({"CHANNELFLOW_TOKENS": json.dumps(entries)})
     assert registry.authenticate("Bearer s3cret").actor == "cm"
+
+
+def test_a_registry_follows_its_file_without_a_restart(tmp_path, caplog):
+    path = tmp_path / "tokens.json"
+    alice = create_token(path, Role.ADMIN, "alice", None)
+    registry = TokenRegistry.from_env({"CHANNELFLOW_TOKENS_FILE": str(path)})
+    assert registry.authenticate(f"Bearer {alice}").actor == "alice"
+    bob = create_token(path, Role.AUDITOR, "bob", None)  # created while serving
+    assert registry.authenticate(f"Bearer {bob}").actor == "bob"
+    assert revoke_tokens(path, "alice") == 1  # revoked while serving
+    with pytest.raises(AuthError, match="unknown token"):
+        registry.authenticate(f"Bearer {alice}")
+    assert (path.stat().st_mode & 0o777) == 0o600
+    path.write_text('[{"sha256": ')  # half edited by hand: the tokens stay as they were
+    assert registry.authenticate(f"Bearer {bob}").actor == "bob"
+    assert "not reloaded" in caplog.text
+    path.unlink()  # no file: no file tokens, and still closed
+    with pytest.raises(AuthError):
+        registry.authenticate(f"Bearer {bob}")
+    with pytest.raises(AuthError, match="missing bearer token"):
+        registry.authenticate(None)
+
+
+def test_a_configured_token_file_closes_the_api_even_when_empty(tmp_path):
+    registry = TokenRegistry.from_env({"CHANNELFLOW_TOKENS_FILE": str(tmp_path / "none.json")})
+    assert not registry.open_mode
+    with pytest.raises(AuthError):
+        registry.authenticate(None)
+
+
+def test_revoking_removes_every_token_of_the_actor_only(tmp_path):
+    path = tmp_path / "tokens.json"
+    for _ in range(2):
+        create_token(path, Role.DISTRIBUTOR, "d01-it", "D01")
+    kept = create_token(path, Role.CHANNEL_MANAGER, "cm", None)
+    assert revoke_tokens(path, "d01-it") == 2
+    assert revoke_tokens(path, "d01-it") == 0
+    registry = TokenRegistry.from_env({"CHANNELFLOW_TOKENS_FILE": str(path)})
+    assert registry.authenticate(f"Bearer {kept}").actor == "cm"
+    assert [entry["actor"] for entry in json.loads(path.read_text())] == ["cm"]
