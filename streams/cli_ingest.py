@@ -20,8 +20,9 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final
 
 import orjson
 
@@ -47,10 +48,17 @@ EVENTS_PER_REQUEST: Final = 5000
 #: problem lines printed under the summary (all of them with --json)
 PROBLEMS_SHOWN: Final = 20
 CHUNK: Final = 256 * 1024
+#: seconds to wait before sending again after an HTTP 503 (the server's Kafka or PostgreSQL
+#: is away); sending again is safe: what arrived the first time is recognized, not counted
+RETRY_WAITS: Final = (1.0, 2.0, 4.0, 8.0)
 
 
 class IngestError(UserError):
     """The file was refused as a whole (exit 2)."""
+
+
+class _Unavailable(IngestError):
+    """HTTP 503: worth sending again."""
 
 
 def add_ingest_commands(
@@ -194,8 +202,7 @@ def _over_http(args: argparse.Namespace, path: Path, fmt: Format) -> Any:
     url = f"{base}/api/ingest/{endpoint}?{_encode(query)}"
     size = path.stat().st_size
     progress = _Progress("uploading", None, size, unit="bytes")
-    with path.open("rb") as handle:
-        return _post(url, args.token, _chunks(handle, progress), size, "application/octet-stream")
+    return _post(url, args.token, lambda: _chunks(path, progress), size, "application/octet-stream")
 
 
 def _events_over_http(
@@ -214,7 +221,7 @@ def _events_over_http(
     for start in range(0, max(len(elements), 1), size):
         part = elements[start : start + size]
         body = b"[" + b",".join(_element_bytes(element) for element in part) + b"]"
-        answer = _post(url, args.token, iter([body]), len(body), "application/json")
+        answer = _post(url, args.token, partial(iter, [body]), len(body), "application/json")
         progress.done = start + len(part)
         progress.show()
         for line in answer["lines"]:
@@ -249,7 +256,23 @@ def _encode(query: dict[str, Any]) -> str:
     return urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
 
 
-def _post(url: str, token: str | None, body: Iterator[bytes], size: int, kind: str) -> Any:
+def _post(
+    url: str, token: str | None, body: Callable[[], Iterator[bytes]], size: int, kind: str
+) -> Any:
+    """POST the body; after an HTTP 503 send it again, waiting RETRY_WAITS in turn."""
+    for attempt, wait in enumerate(RETRY_WAITS, start=1):
+        try:
+            return _post_once(url, token, body(), size, kind)
+        except _Unavailable as exc:
+            print(
+                f"\n{exc}\nsending again in {wait:g} s ({attempt}/{len(RETRY_WAITS)})",
+                file=sys.stderr,
+            )
+            time.sleep(wait)
+    return _post_once(url, token, body(), size, kind)
+
+
+def _post_once(url: str, token: str | None, body: Iterator[bytes], size: int, kind: str) -> Any:
     headers = {"Content-Type": kind, "Content-Length": str(size)}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -258,7 +281,8 @@ def _post(url: str, token: str | None, body: Iterator[bytes], size: int, kind: s
         with urllib.request.urlopen(request, timeout=3600) as response:
             return orjson.loads(response.read())
     except urllib.error.HTTPError as error:
-        raise IngestError(_http_problem(error)) from None
+        problem = _http_problem(error)
+        raise (_Unavailable if error.code == 503 else IngestError)(problem) from None
     except (urllib.error.URLError, OSError) as exc:
         raise IngestError(f"cannot reach {url}: {exc}") from None
 
@@ -273,11 +297,13 @@ def _http_problem(error: urllib.error.HTTPError) -> str:
     return f"HTTP {problem['status']} {problem['code']}: {problem['message']}{extra}"
 
 
-def _chunks(handle: IO[bytes], progress: _Progress) -> Iterator[bytes]:
-    while chunk := handle.read(CHUNK):
-        progress.done += len(chunk)
-        progress.show()
-        yield chunk
+def _chunks(path: Path, progress: _Progress) -> Iterator[bytes]:
+    progress.done = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            progress.done += len(chunk)
+            progress.show()
+            yield chunk
     progress.finish()
 
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from aiokafka.errors import KafkaTimeoutError
 
+from streams import cli_ingest
+from streams.auth import TokenRegistry, token_hash
 from streams.cli import main
 from streams.cli_ingest import detect_format, summary_table
+from streams.ingest.messages import Message
+from tests.live_app import LiveApp
+from tests.test_web_ingest import catalog
 from tests.unit.reports.conftest import SAMPLES
 from tests.unit.reports.edi_builder import interchange
 
@@ -74,3 +81,34 @@ def test_summary_table_lists_answers_reasons_and_problem_lines() -> None:
     assert "report: report_id W15, distributor_id D (published)" in table
     assert "bad_quantity" in table and "w15.csv:4: rejected bad_quantity [quantity]" in table
     assert "4 messages published" in table
+
+
+def test_an_upload_answered_503_is_sent_again_and_counted_once(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(cli_ingest, "RETRY_WAITS", (0.0, 0.0))
+    app = LiveApp(TokenRegistry([{"sha256": token_hash("d1"), "role": "distributor",
+                                  "actor": "d1", "distributor_id": "DIST-001"}]))  # fmt: skip
+    app.channel.feed_events(catalog())
+    applied = app.channel.submit
+    tries: list[int] = []
+
+    async def broker_away_once(messages: Sequence[Message]) -> None:
+        tries.append(len(messages))
+        if len(tries) == 1:
+            raise KafkaTimeoutError()
+        await applied(messages)
+
+    app.channel.submit = broker_away_once  # type: ignore[method-assign]  # taken at start
+    app.start()
+    try:
+        status = main(
+            ["ingest", str(SAMPLES / "sales_good.csv"), "--url", app.url, "--token", "d1"]
+        )
+    finally:
+        app.stop()
+    err = capsys.readouterr().err
+    assert status == 0, err
+    assert "HTTP 503 unavailable" in err and "sending again in 0 s (1/2)" in err
+    (quality,) = [
+        row for row in app.channel.snapshot()["quality"] if row["distributor_id"] == "DIST-001"
+    ]
+    assert quality["accepted"] == 5 and quality["duplicates"] == 0

@@ -6,29 +6,22 @@ The Kafka fixtures of tests/integration are shared here for the dashboard-on-a-w
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp import web
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from schemas.events import Envelope
 from streams.auth import TokenRegistry
-from streams.embedded import EmbeddedChannel
-from streams.web import ApiContext, make_web_app
 from tests.integration.conftest import (  # noqa: F401  (fixtures used by the Kafka variant)
-    free_port,
     kafka_bootstrap,
     settings,
     worker_factory,
 )
+from tests.live_app import LiveApp
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -61,54 +54,6 @@ def browser() -> Iterator[webdriver.Chrome]:
         yield driver
     finally:
         driver.quit()
-
-
-class LiveApp:
-    """The embedded runner and its web app on 127.0.0.1, on an event loop in a thread.
-
-    Events are fed on that loop, as in the demo: the handlers read the stores there.
-    """
-
-    def __init__(self, tokens: TokenRegistry) -> None:
-        self.channel = EmbeddedChannel()
-        self.port = free_port()
-        self._tokens = tokens
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _call(self, function: Callable[[], Any]) -> Any:
-        async def run() -> Any:
-            return function()
-
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(120)
-
-    def start(self) -> LiveApp:
-        self._thread.start()
-        context = ApiContext.of_channel(self.channel, self._tokens, "embedded test")
-
-        async def up() -> web.AppRunner:
-            runner = web.AppRunner(make_web_app(context))
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", self.port).start()
-            return runner
-
-        self._runner = asyncio.run_coroutine_threadsafe(up(), self._loop).result(30)
-        return self
-
-    def feed(self, events: Iterable[Envelope]) -> None:
-        batch = list(events)
-        self._call(lambda: self.channel.feed_events(batch))
-
-    def stop(self) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(30)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(30)
 
 
 @pytest.fixture
