@@ -35,8 +35,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from aiokafka.admin import AIOKafkaAdminClient
-
 from domain.roles import Role
 from infra.reports.csv_report import parse_csv_lines
 from infra.reports.edi867 import iter_867
@@ -51,7 +49,7 @@ from streams.ingest.formats import SOURCES, Format, Upload, read
 from streams.ingest.gateway import Gateway, StoreView
 from streams.ingest.kafka import KafkaPublisher
 from streams.ingest.spool import Spool
-from streams.kafka_io import ensure_topics
+from streams.kafka_io import delete_topics, ensure_topics
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_CSV_PARSE = 50_000.0  # lines/s parsed and validated, one core
@@ -227,17 +225,6 @@ class PeakRss:
         assert self._task is not None
         self._task.cancel()
         self.bytes = max(self.bytes, rss_bytes())
-
-
-async def delete_topics(bootstrap: str, prefix: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        mine = [name for name in await admin.list_topics() if name.startswith(prefix)]
-        if mine:
-            await admin.delete_topics(mine)
-    finally:
-        await admin.close()
 
 
 # --- main ----------------------------------------------------------------------------

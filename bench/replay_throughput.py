@@ -35,7 +35,6 @@ from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from projections.stores import ChannelStores
 from schemas.codec import encode_event
@@ -44,7 +43,7 @@ from schemas.topics import topic_name
 from streams.config import Settings
 from streams.embedded import EmbeddedChannel, file_inputs
 from streams.generator import generate_channel, generate_sales, sales_catalog
-from streams.kafka_io import ensure_topics, publish_events
+from streams.kafka_io import delete_topics, ensure_topics, publish_events
 from streams.kafka_replay import MOVEMENT_PHASE, REFERENCE_PHASE, raw_history
 from streams.processing import process_batch
 
@@ -143,17 +142,6 @@ async def raw_consume(settings: Settings) -> int:
         await consumer.stop()
 
 
-async def delete_topics(settings: Settings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    try:
-        mine = [t for t in await admin.list_topics() if t.startswith(settings.topic_prefix)]
-        if mine:
-            await admin.delete_topics(mine)
-    finally:
-        await admin.close()
-
-
 def table(rows: Iterable[tuple[str, int, float]], raw: dict[str, float]) -> None:
     print(f"{'measure':<40} {'events':>9} {'seconds':>8} {'events/s':>10} {'vs raw':>7}")
     for what, count, seconds in rows:
@@ -194,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             kafka = asyncio.run(kafka_figures(settings, events))
         finally:
-            asyncio.run(delete_topics(settings))
+            asyncio.run(delete_topics(settings.kafka_bootstrap, settings.topic_prefix))
         raw["kafka"] = kafka[1][1] / kafka[1][2]
         rows += kafka
     print(f"{len(events):,} events ({args.stream}); raw = the first line of the same source")

@@ -44,7 +44,7 @@ from schemas.events import SaleReported
 from schemas.topics import topic_name
 from streams.config import Settings
 from streams.generator import generate_sales, sales_catalog
-from streams.kafka_io import ensure_topics, publish_events
+from streams.kafka_io import delete_topics, ensure_topics, publish_events
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_RATE = 20_000.0  # events/s end to end
@@ -405,22 +405,13 @@ def end_to_end(worker: Worker, count: int, timeout: float) -> EndToEnd:
 # -- cleanup and report ----------------------------------------------------------------
 
 
-def delete_topics(bootstrap: str, tag: str) -> None:
-    async def run() -> list[str]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        await admin.start()
-        try:
-            names = [name for name in await admin.list_topics() if name.startswith(tag)]
-            if names:
-                await admin.delete_topics(names)
-            return names
-        finally:
-            await admin.close()
-
+def remove_topics(bootstrap: str, tag: str) -> None:
+    """The run's topics, deleted; a failure is reported, never raised (it must not hide the
+    result)."""
     try:
-        names = asyncio.run(asyncio.wait_for(run(), 60))
+        names = asyncio.run(asyncio.wait_for(delete_topics(bootstrap, tag), 60))
         progress(f"deleted {len(names)} topics {tag}*")
-    except Exception as exc:  # cleanup must not hide the result
+    except Exception as exc:
         progress(f"could not delete topics {tag}*: {exc!r}")
 
 
@@ -573,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
             progress(f"kept {workdir} and topics {tag}*")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-            delete_topics(settings.kafka_bootstrap, tag)
+            remove_topics(settings.kafka_bootstrap, tag)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,20 @@ async def ensure_topics(settings: Settings) -> None:
         await admin.close()
 
 
+async def delete_topics(bootstrap: str, prefix: str) -> list[str]:
+    """Delete every topic whose name starts with `prefix` (what a test or bench run created
+    under its own prefix); returns their names."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [name for name in await admin.list_topics() if name.startswith(prefix)]
+        if names:
+            await admin.delete_topics(names)
+        return names
+    finally:
+        await admin.close()
+
+
 def routing(settings: Settings, event: Envelope) -> tuple[str, bytes]:
     """The topic and message key an event must be published with."""
     topic = topic_name(settings.topic_prefix, TOPIC_OF[event.event_type])

@@ -22,9 +22,9 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 
 from streams.config import Settings
+from streams.kafka_io import delete_topics
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -84,18 +84,7 @@ def settings(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Settings]:
         eventstore_url=f"sqlite:///{tmp_path / 'audit.db'}",
         claims_interval_seconds=1.0,
     )
-    asyncio.run(_delete_topics(kafka_bootstrap, tag))
-
-
-async def _delete_topics(bootstrap: str, prefix: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        mine = [name for name in await admin.list_topics() if name.startswith(prefix)]
-        if mine:
-            await admin.delete_topics(mine)
-    finally:
-        await admin.close()
+    asyncio.run(delete_topics(kafka_bootstrap, tag))
 
 
 def http_json(url: str, token: str | None = None) -> Any:
