@@ -20,7 +20,7 @@ from domain.compliance import (
 )
 from projections.channel import apply_event
 from projections.positions import Position
-from projections.reports import ReportState, compliance_weeks
+from projections.reports import ReportState, compliance_weeks, report_of
 from projections.snapshot import build_snapshot, compliance_of
 from projections.stores import ChannelStores
 from schemas.events import ReportSubmitted, SaleReported
@@ -71,18 +71,6 @@ def sale(n: int, sold_at: datetime, distributor: str = "D01") -> SaleReported:
         unit_price=Decimal("10.00"),
         currency="USD",
         sold_at=sold_at,
-    )
-
-
-def state(event: ReportSubmitted) -> ReportState:
-    return ReportState(
-        event.distributor_id,
-        event.report_id,
-        event.period_start,
-        event.period_end,
-        event.line_count,
-        event.submitted_at,
-        str(event.event_id),
     )
 
 
@@ -140,8 +128,8 @@ def test_weeks_covered_are_those_the_period_touches() -> None:
 
 def test_on_time_late_and_missing_weeks() -> None:
     reports = [
-        state(report(1, utc(2026, 7, 15, 23, 59, 59))),  # week of 07-06 on time
-        state(report(2, utc(2026, 7, 30), date(2026, 7, 20), date(2026, 7, 26))),  # 07-20 late
+        report_of(report(1, utc(2026, 7, 15, 23, 59, 59))),  # week of 07-06 on time
+        report_of(report(2, utc(2026, 7, 30), date(2026, 7, 20), date(2026, 7, 26))),  # 07-20 late
     ]
     now = utc(2026, 8, 6)  # the week of 07-27 became due at 08-06 00:00
     weeks = compliance_weeks(reports, None, now)
@@ -164,7 +152,7 @@ def test_on_time_late_and_missing_weeks() -> None:
 
 
 def test_weeks_expected_start_with_the_first_sale_when_it_comes_before_any_report() -> None:
-    reports = [state(report(1, utc(2026, 7, 14)))]
+    reports = [report_of(report(1, utc(2026, 7, 14)))]
     weeks = compliance_weeks(reports, date(2026, 6, 24), utc(2026, 7, 16))
     assert statuses(weeks) == [
         ("2026-06-22", "missing"),
@@ -179,9 +167,9 @@ def test_weeks_expected_start_with_the_first_sale_when_it_comes_before_any_repor
 
 
 def test_a_week_is_decided_by_the_first_report_covering_it() -> None:
-    on_time = state(report(1, utc(2026, 7, 14)))
-    correction = state(report(2, utc(2026, 7, 20), report_id="R2"))
-    late = state(report(3, utc(2026, 7, 17), report_id="R3"))
+    on_time = report_of(report(1, utc(2026, 7, 14)))
+    correction = report_of(report(2, utc(2026, 7, 20), report_id="R2"))
+    late = report_of(report(3, utc(2026, 7, 17), report_id="R3"))
     # order of the input does not matter: submitted_at does
     weeks = compliance_weeks([correction, on_time], None, utc(2026, 7, 23))
     assert [(w.status, w.report_id) for w in weeks] == [("on_time", "R1"), ("missing", None)]
@@ -190,7 +178,7 @@ def test_a_week_is_decided_by_the_first_report_covering_it() -> None:
 
 
 def test_a_multi_week_report_is_judged_per_week() -> None:
-    two_weeks = state(report(1, utc(2026, 7, 21), MONDAY, date(2026, 7, 19)))
+    two_weeks = report_of(report(1, utc(2026, 7, 21), MONDAY, date(2026, 7, 19)))
     weeks = compliance_weeks([two_weeks], None, utc(2026, 7, 23))
     assert statuses(weeks) == [("2026-07-06", "late"), ("2026-07-13", "on_time")]
 
