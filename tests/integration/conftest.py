@@ -159,14 +159,19 @@ class WorkerProcess:
         return http_json(f"{self.url}{path}", token or self.token)
 
     def post(self, path: str, body: Any, token: str) -> tuple[int, Any]:
+        """POST JSON, or bytes as they are (an uploaded report); (status, JSON answer)."""
+        raw = isinstance(body, bytes)
         request = urllib.request.Request(
             f"{self.url}{path}",
-            data=orjson.dumps(body),
+            data=body if raw else orjson.dumps(body),
             method="POST",
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/octet-stream" if raw else "application/json",
+            },
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=60) as response:
                 return response.status, orjson.loads(response.read())
         except urllib.error.HTTPError as error:
             return error.code, orjson.loads(error.read())

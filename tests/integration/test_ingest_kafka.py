@@ -8,8 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from typing import Any
 
 import orjson
@@ -32,20 +30,6 @@ TOKENS = [
     {"sha256": token_hash(NORTH), "role": "distributor", "actor": "north",
      "distributor_id": "DIST-002"},
 ]  # fmt: skip
-
-
-def upload(worker: WorkerProcess, path: str, body: bytes, token: str) -> tuple[int, Any]:
-    request = urllib.request.Request(
-        f"{worker.url}{path}",
-        data=body,
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, orjson.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, orjson.loads(error.read())
 
 
 def cli(
@@ -83,7 +67,7 @@ def test_every_format_lands_in_the_projections(settings, worker_factory, tmp_pat
 
     # the catalog, submitted by the vendor's admin as a JSON batch
     products = [orjson.loads(encode_event(product)) for product in catalog()]
-    status, answer = upload(worker, "/api/ingest/events", orjson.dumps(products), ADMIN)
+    status, answer = worker.post("/api/ingest/events", orjson.dumps(products), ADMIN)
     assert status == 200 and answer["summary"]["accepted"] == 2, answer
     wait_until(
         lambda: (
@@ -96,11 +80,11 @@ def test_every_format_lands_in_the_projections(settings, worker_factory, tmp_pat
 
     # a distributor may not submit another distributor's report: 403, nothing published
     csv = (SAMPLES / "sales_dist002_w15.csv").read_bytes()
-    status, answer = upload(worker, "/api/ingest/csv", csv, ACME)
+    status, answer = worker.post("/api/ingest/csv", csv, ACME)
     assert (status, answer["error"]["code"]) == (403, "forbidden")
 
     # a CSV with bad lines
-    status, answer = upload(worker, "/api/ingest/csv?filename=w15.csv", csv, NORTH)
+    status, answer = worker.post("/api/ingest/csv?filename=w15.csv", csv, NORTH)
     assert status == 200, answer
     assert (answer["summary"]["accepted"], answer["summary"]["rejected"]) == (5, 3)
     expected = {"bad_date": 1, "bad_quantity": 1, "unknown_sku": 1}
@@ -115,22 +99,18 @@ def test_every_format_lands_in_the_projections(settings, worker_factory, tmp_pat
     assert sell_through(worker, "DIST-002", "WIDGET-100") == 26
 
     # an 867, then the report that replaces it
-    status, answer = upload(
-        worker, "/api/ingest/edi", (SAMPLES / "867_weekly.edi").read_bytes(), ACME
-    )
+    status, answer = worker.post("/api/ingest/edi", (SAMPLES / "867_weekly.edi").read_bytes(), ACME)
     assert status == 200 and answer["summary"]["accepted"] == 5, answer
     wait_until(lambda: sell_through(worker, "DIST-001", "WIDGET-100") == 32, 60, "the 867")
-    status, answer = upload(
-        worker, "/api/ingest/edi", (SAMPLES / "867_replace.edi").read_bytes(), ACME
+    status, answer = worker.post(
+        "/api/ingest/edi", (SAMPLES / "867_replace.edi").read_bytes(), ACME
     )
     assert status == 200 and answer["summary"]["accepted"] == 3, answer
     wait_until(lambda: sell_through(worker, "DIST-001", "WIDGET-100") == 9, 60, "the replacement")
     assert sell_through(worker, "DIST-001", "GADGET-200") == 12
 
     # an 852: counts reach the inventory
-    status, answer = upload(
-        worker, "/api/ingest/edi", (SAMPLES / "852_weekly.edi").read_bytes(), ACME
-    )
+    status, answer = worker.post("/api/ingest/edi", (SAMPLES / "852_weekly.edi").read_bytes(), ACME)
     assert status == 200, answer
     wait_until(
         lambda: (
@@ -143,7 +123,7 @@ def test_every_format_lands_in_the_projections(settings, worker_factory, tmp_pat
 
     # a JSON batch: one good line, one the schema refuses
     batch = [sale("API-1"), sale("API-2", quantity="two")]
-    status, answer = upload(worker, "/api/ingest/events", orjson.dumps(batch), ACME)
+    status, answer = worker.post("/api/ingest/events", orjson.dumps(batch), ACME)
     assert [line["answer"] for line in answer["lines"]] == ["accepted", "rejected"]
     wait_until(
         lambda: (
