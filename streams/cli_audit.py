@@ -213,18 +213,18 @@ def add_audit_commands(sub: Any) -> None:
         p.add_argument("--prefix", help="topic name prefix (CHANNELFLOW_TOPIC_PREFIX)")
         p.set_defaults(distributor=None)
 
-    show = commands.add_parser("history", help="every event of a record: what, when, who, why")
-    show.add_argument("kind", choices=kinds)
-    show.add_argument("ref", help="the record's id or business key")
-    show.add_argument("--json", action="store_true", help="JSON output")
-    store_flag(show)
-    show.set_defaults(func=cmd_history)
+    def record_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        """A command about one audit record: KIND REF [--json] [--eventstore]."""
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("kind", choices=kinds)
+        command.add_argument("ref", help="the record's id or business key")
+        command.add_argument("--json", action="store_true", help="JSON output")
+        store_flag(command)
+        return command
 
-    trace = commands.add_parser("lineage", help="the raw events a record was derived from")
-    trace.add_argument("kind", choices=kinds)
-    trace.add_argument("ref", help="the record's id or business key")
-    trace.add_argument("--json", action="store_true", help="JSON output")
-    store_flag(trace)
+    show = record_command("history", "every event of a record: what, when, who, why")
+    show.set_defaults(func=cmd_history)
+    trace = record_command("lineage", "the raw events a record was derived from")
     source_flags(trace)
     trace.set_defaults(func=cmd_lineage)
 
