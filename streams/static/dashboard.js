@@ -118,6 +118,12 @@
     return el("td", { "data-field": field }, text);
   }
 
+  /** A table row about one distributor, which the distributor picker then offers. */
+  function distributorRow(id, ...cells) {
+    state.distributors.add(id);
+    return el("tr", { "data-distributor": id }, cell("distributor_id", id), ...cells);
+  }
+
   function showEmpty(id, empty) {
     $(id).hidden = !empty;
   }
@@ -159,12 +165,9 @@
     const body = $("inventory-rows");
     body.replaceChildren(
       ...page.rows.map((row) => {
-        state.distributors.add(row.distributor_id);
         const most = row.top_by_weeks_of_supply[0];
-        return el(
-          "tr",
-          { "data-distributor": row.distributor_id },
-          cell("distributor_id", row.distributor_id),
+        return distributorRow(
+          row.distributor_id,
           cell("skus", grouped(row.skus)),
           cell("expected_on_hand", grouped(row.expected_on_hand)),
           cell("value", grouped(row.value)),
@@ -353,10 +356,8 @@
     if (!changed("resellers", [rows, growth])) return;
     $("reseller-rows").replaceChildren(
       ...rows.map((row) =>
-        el(
-          "tr",
-          { "data-distributor": row.distributor_id },
-          cell("distributor_id", row.distributor_id),
+        distributorRow(
+          row.distributor_id,
           cell("onboarded", grouped(row.onboarded)),
           cell("active_90d", grouped(row.active_90d)),
           cell("new_this_quarter", grouped(row.new_this_quarter)),
@@ -380,12 +381,9 @@
     state.rejectionCounts.quality = rows;
     if (!changed("quality", rows)) return;
     $("quality-rows").replaceChildren(
-      ...rows.map((row) => {
-        state.distributors.add(row.distributor_id);
-        return el(
-          "tr",
-          { "data-distributor": row.distributor_id },
-          cell("distributor_id", row.distributor_id),
+      ...rows.map((row) =>
+        distributorRow(
+          row.distributor_id,
           cell("reports_on_time", grouped(row.reports_on_time)),
           cell("reports_late", grouped(row.reports_late)),
           cell("weeks_missing", grouped(row.weeks_missing)),
@@ -393,8 +391,8 @@
           cell("duplicates", grouped(row.duplicates)),
           cell("conflicts", grouped(row.conflicts)),
           cell("rejected", grouped(row.rejected)),
-        );
-      }),
+        ),
+      ),
     );
     showEmpty("quality-empty", rows.length === 0);
   }
