@@ -322,38 +322,91 @@ class RebateInputs:
             raise ValueError(f"event_count must be >= 0, got {self.event_count}")
 
 
+#: the digest's multiset hash works modulo 2**(8 * DIGEST_BYTES)
+DIGEST_BYTES: Final = 256
+_DIGEST_MODULUS: Final = 1 << (8 * DIGEST_BYTES)
+
+
+def event_hash(event_id: str | UUID) -> int:
+    """One event id's share of a digest: SHAKE-256 of its canonical text, 2048 bits."""
+    return int.from_bytes(hashlib.shake_256(str(event_id).encode()).digest(DIGEST_BYTES), "big")
+
+
+def digest_of_sum(hash_sum: int) -> str:
+    """The digest (sha256 hex) of a sum of `event_hash` values."""
+    return hashlib.sha256((hash_sum % _DIGEST_MODULUS).to_bytes(DIGEST_BYTES, "big")).hexdigest()
+
+
 def events_digest(event_ids: Iterable[str | UUID]) -> str:
     """Order-independent digest of the contributing event ids (sha256 hex).
 
-    sha256 over the ids (canonical UUID strings) sorted and joined by newlines: an
-    auditor's list of contributing events reproduces it in any order. Sorting is what
-    makes it order independent, so there is no incremental `combine`: keep the ids (or
-    recompute from the daily buckets) and digest them at close. A repeated id is kept,
-    so an event counted twice shows in the digest.
+    A multiset hash: the sum, modulo 2**2048, of each id's 2048-bit SHAKE-256 hash, then
+    sha256 of that sum. Being a sum it is the same in any order, it can be kept up to date
+    one event at a time (added as events arrive, subtracted as a reversal or a late
+    line is taken out), and a repeated id is counted twice, so an event counted twice
+    shows in the digest. With 2048-bit terms, finding two different sets of ids with the
+    same sum is out of reach (the generalized-birthday attack on additive hashes needs
+    far more work at this width). An auditor's list of contributing ids reproduces it.
     """
-    joined = "\n".join(sorted(str(event_id) for event_id in event_ids))
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+    return digest_of_sum(sum(event_hash(event_id) for event_id in event_ids))
+
+
+@dataclass(frozen=True, slots=True)
+class RebateTally:
+    """Running sums of qualifying events: units, revenue (Σ quantity × unit_price), how
+    many, and the sum of their `event_hash` values (what `events_digest` digests)."""
+
+    units: int = 0
+    revenue: Decimal = _ZERO
+    count: int = 0
+    hash_sum: int = 0
+
+    def plus(self, other: RebateTally) -> RebateTally:
+        with localcontext() as ctx:
+            ctx.prec = _PRECISION
+            revenue = self.revenue + other.revenue
+        return RebateTally(
+            self.units + other.units,
+            revenue,
+            self.count + other.count,
+            (self.hash_sum + other.hash_sum) % _DIGEST_MODULUS,
+        )
+
+    def minus(self, other: RebateTally) -> RebateTally:
+        with localcontext() as ctx:
+            ctx.prec = _PRECISION
+            revenue = self.revenue - other.revenue
+        return RebateTally(
+            self.units - other.units,
+            revenue,
+            self.count - other.count,
+            (self.hash_sum - other.hash_sum) % _DIGEST_MODULUS,
+        )
+
+    def inputs(self, measure: Measure) -> RebateInputs:
+        volume = Decimal(self.units) if measure == "units" else self.revenue
+        return RebateInputs(
+            volume=volume,
+            revenue=self.revenue,
+            units=self.units,
+            event_count=self.count,
+            digest=digest_of_sum(self.hash_sum),
+        )
+
+
+def tally_of(line: QualifyingLine) -> RebateTally:
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        revenue = line.quantity * line.unit_price
+    return RebateTally(line.quantity, revenue, 1, event_hash(line.event_id))
 
 
 def accumulate(measure: Measure, lines: Iterable[QualifyingLine]) -> RebateInputs:
     """The `RebateInputs` of some qualifying lines; the same in any order."""
-    units = 0
-    revenue = _ZERO
-    ids: list[str] = []
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        for line in lines:
-            units += line.quantity
-            revenue += line.quantity * line.unit_price
-            ids.append(line.event_id)
-    volume = Decimal(units) if measure == "units" else revenue
-    return RebateInputs(
-        volume=volume,
-        revenue=revenue,
-        units=units,
-        event_count=len(ids),
-        digest=events_digest(ids),
-    )
+    total = RebateTally()
+    for line in lines:
+        total = total.plus(tally_of(line))
+    return total.inputs(measure)
 
 
 # --- the rebate -------------------------------------------------------------------------------

@@ -32,11 +32,23 @@ from projections.channel import AuditFact
 from projections.inventory import Reconciliation
 from projections.pricing import PriceProtectionClaim, ViolationDetected
 from projections.rebate_accruals import StatementPlan
+from projections.statuses import Decided, KnownStatuses
 
 A = TypeVar("A")
 
 #: audit facts recorded per transaction (a replay records thousands at once)
 RECORD_BATCH: Final = 500
+#: notifications read per query when following the store
+PAGE: Final = 500
+#: the topics of a violation's lifecycle steps (what makes it "decided")
+VIOLATION_STEP_TOPICS: Final = tuple(
+    get_topic(kind)
+    for kind in (
+        PricingViolation.Acknowledged,  # type: ignore[attr-defined]
+        PricingViolation.Disputed,  # type: ignore[attr-defined]
+        PricingViolation.Resolved,  # type: ignore[attr-defined]
+    )
+)
 
 
 class EventStoreConfigError(ValueError):
@@ -208,6 +220,44 @@ class AuditLog(Application[UUID]):
             return "detected", None
         resolution = None if violation.resolution is None else str(violation.resolution)
         return str(violation.status), resolution
+
+    def stepped_since(self, after: int) -> tuple[set[UUID], int]:
+        """Violations with a lifecycle step recorded after notification `after`, and the
+        last notification id looked at (where to continue from). Reads the step events
+        only, never the violations themselves."""
+        last = self.recorder.max_notification_id() or 0
+        stepped: set[UUID] = set()
+        start = after + 1
+        while start <= last:
+            page = self.recorder.select_notifications(
+                start, PAGE, stop=last, topics=VIOLATION_STEP_TOPICS
+            )
+            stepped.update(UUID(str(n.originator_id)) for n in page)
+            if len(page) < PAGE:
+                break
+            start = page[-1].id + 1
+        return stepped, last
+
+    def decided(self, violation_id: UUID) -> Decided | None:
+        """A violation's lifecycle status as a `Decided` (None: not recorded)."""
+        try:
+            violation = self.violation(violation_id)
+        except AggregateNotFoundError:
+            return None
+        resolution = None if violation.resolution is None else str(violation.resolution)
+        return Decided(
+            violation_id,
+            violation.distributor_id,
+            violation.transaction_id,
+            str(violation.status),
+            resolution,
+        )
+
+    def statuses(self) -> KnownStatuses:
+        """Every decided violation, read now (see streams/violation_statuses.py for a
+        follower that reads only what is new)."""
+        ids, _ = self.stepped_since(0)
+        return KnownStatuses(d for d in map(self.decided, ids) if d is not None)
 
     def violation_step(self, violation_id: UUID, action: str, **step: Any) -> PricingViolation:
         """Run one lifecycle step (acknowledge / dispute / resolve) and save it.

@@ -14,23 +14,26 @@ from datetime import datetime
 from domain.identity import content_fingerprint, idempotency_key
 from domain.rebates import period_kind, terms_of, validate_program
 from projections.catalog import alias, define_product, normalize
+from projections.clock import tick
 from projections.dedup import Verdict, classify, remember
 from projections.inventory import (
     InventoryState,
     Move,
     Reconciliation,
     apply_count,
-    day_of,
     inventory_key,
 )
-from projections.movements import record_moves
+from projections.movements import moved_after, record_moves
 from projections.positions import Position
 from projections.prices import PriceHistory, apply_price
 from projections.pricing import (
+    FlaggedSale,
     PriceProtectionClaim,
     ViolationDetected,
     detect_violation,
+    flag_label,
     flag_sale,
+    recount,
 )
 from projections.quality import (
     DeadLetterCount,
@@ -46,6 +49,7 @@ from projections.rebate_accruals import (
     closed_key,
 )
 from projections.replacement import replaced_by, submit_report
+from projections.reports import ReportLine, report_line_key
 from projections.resellers import ResellerState, ResoldLine, onboard, record_lines, reseller_key
 from projections.stores import ChannelStores
 from schemas.codec import InvalidEvent, decode_event
@@ -97,17 +101,20 @@ def apply_raw(
     message_key: str | None,
     position: Position | None,
     until: datetime | None = None,
+    recorded_at: datetime | None = None,
 ) -> Outcome:
     """Decode one message and apply it; anything invalid is counted and named, never dropped.
 
     `message_key` is the Kafka key (None for files): it must be the event's routing key,
-    or the event sits in a partition whose worker does not own its state. Events dated
-    after `until` (an as-of replay) have not happened yet and are left out, and so are
-    the lines of a report submitted after it (a replacement's corrected lines are dated
-    at their sale, but were not known before the replacement was).
+    or the event sits in a partition whose worker does not own its state. `recorded_at`
+    is when the system recorded the message (the broker's append time): it replaces
+    whatever the producer wrote there. Events dated after `until` (an as-of replay) have
+    not happened yet and are left out, and so are the lines of a report submitted after
+    it (a replacement's corrected lines are dated at their sale, but were not known
+    before the replacement was).
     """
     try:
-        event = decode_event(raw)
+        event = decode_event(raw, recorded_at)
     except InvalidEvent as exc:
         reject_input(stores, exc.reason, message_key, position)
         return Outcome(None, exc.reason, detail=exc.detail)
@@ -143,7 +150,10 @@ def _not_yet(stores: ChannelStores, event: Envelope, until: datetime) -> bool:
 
 def apply_event(stores: ChannelStores, event: Envelope, position: Position | None) -> Outcome:
     """Apply one valid event: reference data to the catalog and price book; a movement is
-    normalized to sku + base units, deduplicated by business key, then projected."""
+    normalized to sku + base units, deduplicated by business key, then projected. Every
+    event moves the clock (an event from a file may carry no recorded time: it counts as
+    recorded at its business date)."""
+    tick(stores.clock, event.recorded_at or event.business_time, position)
     if isinstance(event, _MOVEMENTS):  # first: nearly every input is one
         return _apply_movement(stores, event, position)
     if isinstance(event, ProductDefined):
@@ -337,29 +347,61 @@ def _project(
 ) -> tuple[AuditFact, ...]:
     if isinstance(event, SaleReported):
         _move(stores, event, 0, event.quantity, position, event_id)
-        _resold(stores, event, position)
+        line = ResoldLine(event.sold_at, event.quantity, event.unit_price, event.currency)
+        record_lines(
+            stores.resellers, stores.reseller_days, event.distributor_id, event.reseller_id,
+            (line,), position,
+        )  # fmt: skip
         judgement, violation = detect_violation(stores.prices.get(event.sku), event)
         flagged = flag_sale(event, judgement)
         if flagged is not None:
-            stores.flagged.put(f"{event.distributor_id}|{event.transaction_id}", flagged)
+            flag(stores, flagged, position)
         return (violation,) if violation is not None else ()
     elif isinstance(event, ShipmentRecorded):
         _move(stores, event, event.quantity, 0, position, event_id)
     elif isinstance(event, InventoryCounted):
         key = inventory_key(event.distributor_id, event.sku)
         state = stores.inventory.get(key) or InventoryState(event.distributor_id, event.sku)
-        count_day = stores.inventory_days.get(f"{key}|{day_of(event.counted_at)}")
-        new_state, fact = apply_count(state, event.counted_at, event.on_hand, position, count_day)
+        after = moved_after(stores, event.distributor_id, event.sku, event.counted_at)
+        new_state, fact = apply_count(state, event.counted_at, event.on_hand, after, position)
         stores.inventory.put(key, new_state)
         return (fact,) if fact is not None else ()
     return ()
 
 
-def _resold(stores: ChannelStores, sale: SaleReported, position: Position | None) -> None:
-    key = reseller_key(sale.distributor_id, sale.reseller_id)
-    state = stores.resellers.get(key) or ResellerState(sale.distributor_id, sale.reseller_id)
-    line = ResoldLine(sale.sold_at, sale.quantity, sale.unit_price, sale.currency)
-    stores.resellers.put(key, record_lines(state, (line,), position))
+def flag(stores: ChannelStores, flagged: FlaggedSale, position: Position | None) -> None:
+    """Keep a violation or unpriced line under its sale key, in its list and counts.
+
+    The latest line judged under a key stands (a replacement report's corrected line
+    takes its key over): it leaves the other list, and the counts move with it.
+    """
+    key = f"{flagged.distributor_id}|{flagged.transaction_id}"
+    mine, other = (
+        (stores.violations, stores.unpriced)
+        if flagged.kind == "violation"
+        else (stores.unpriced, stores.violations)
+    )
+    before = mine.get(key) or other.get(key)
+    if before is not None:
+        other.delete(key)
+        if before.severity is not None:
+            stores.violations_by_severity.delete(_severity_key(before))
+    mine.put(key, flagged)
+    if flagged.severity is not None:
+        stores.violations_by_severity.put(_severity_key(flagged), flagged.sku)
+    counts = recount(
+        stores.flag_counts.get(flagged.distributor_id),
+        None if before is None else flag_label(before),
+        flag_label(flagged),
+        position,
+    )
+    if counts is not None:
+        stores.flag_counts.put(flagged.distributor_id, counts)
+
+
+def _severity_key(flagged: FlaggedSale) -> str:
+    severity = flagged.severity.value if flagged.severity is not None else ""
+    return f"{flagged.distributor_id}|{severity}|{flagged.transaction_id}"
 
 
 def _move(
@@ -373,9 +415,9 @@ def _move(
     at = event.business_time
     stamp = at.isoformat()
     recorded = event.recorded_at
-    reported = (
+    line = (
         (event.report_id, event.transaction_id, event.reseller_id)
-        if isinstance(event, SaleReported) and event.report_id is not None
+        if isinstance(event, SaleReported)
         else (None, None, None)
     )
     move = Move(
@@ -386,9 +428,12 @@ def _move(
         event.currency,
         event_id,
         stamp if recorded is None else recorded.isoformat(),
-        *reported,
+        *line,
     )
     record_moves(stores, event.distributor_id, event.sku, ((at, move),), position)
+    if isinstance(event, SaleReported) and event.report_id is not None:
+        where = report_line_key(event.distributor_id, event.report_id, event_id)
+        stores.report_lines.put(where, ReportLine(event.sku, move))
 
 
 def _count_dead_letter(

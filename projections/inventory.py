@@ -1,23 +1,29 @@
 """Channel inventory per (distributor, sku), in business time.
 
-`apply_movement` takes shipments (sell-in) and sales (sell-through); `apply_count` takes a
-physical count and returns the reconciliation it gives rise to. Both are pure: they return
-a new state and never touch the one passed in.
+`apply_movements` takes shipments (sell-in) and sales (sell-through); `apply_count` takes
+a physical count and returns the reconciliation it gives rise to. Both are pure: they
+return a new state and never touch the one passed in.
 
-The position state keeps one bucket per business day. A count is reconciled to the
-second, so the movements of each day are also kept with their timestamps in a separate
-`DayDetail` value (one per distributor, SKU and day): the count reads only its own day's.
-Keeping them apart keeps the per-SKU value small, whatever the history's length.
+The state holds only what does not grow with history: totals, the last count, the
+movements of the last few weeks by day (what weeks of supply reads), and per cost drop
+of its SKU what moved after the drop (what price protection reads). The full history
+lives elsewhere, one key each: every movement with its timestamp (`Move`, by day) and
+each day's totals (`projections.tallies.InOut`), so a count reconciles to the second by
+reading only the days after it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from projections.positions import Position, advance
+
+#: days of movements kept in the state, counted back from its latest business day: the
+#: 28 days weeks of supply reads, and a week's margin for "now" running ahead of it
+RECENT_DAYS = 35
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +45,8 @@ class InventoryState:
     sku: str
     sell_in: int = 0
     sell_through: int = 0
-    #: ISO day -> [sell_in, sell_through] of that business day
-    days: dict[str, list[int]] = field(default_factory=dict)
+    #: ISO day -> [sell_in, sell_through] of the last RECENT_DAYS business days
+    recent: dict[str, list[int]] = field(default_factory=dict)
     latest: datetime | None = None
     count_on_hand: int | None = None
     counted_at: datetime | None = None
@@ -49,6 +55,9 @@ class InventoryState:
     after_in: int = 0
     after_through: int = 0
     late_after_count: int = 0
+    #: cost drop (its price event id) -> [sell_in, sell_through] dated after its
+    #: effective_from, counted from when the drop was known (see `drop_trackers`)
+    since_drops: dict[str, list[int]] = field(default_factory=dict)
     applied: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -57,27 +66,20 @@ class InventoryState:
             return self.sell_in - self.sell_through
         return self.count_on_hand + self.after_in - self.after_through
 
-    def sold_between(self, start: date, end: date) -> int:
-        """Sell-through of the business days in [start, end)."""
-        total = 0
-        for day, (_, through) in self.days.items():
-            if start.isoformat() <= day < end.isoformat():
-                total += through
-        return total
-
     def to_json(self) -> dict[str, Any]:
         return {
             "d": self.distributor_id,
             "s": self.sku,
             "in": self.sell_in,
             "out": self.sell_through,
-            "days": self.days,
+            "recent": self.recent,
             "latest": self.latest.isoformat() if self.latest else None,
             "count": [self.count_on_hand, self.counted_at.isoformat(), self.last_variance]
             if self.counted_at is not None
             else None,
             "after": [self.after_in, self.after_through],
             "late": self.late_after_count,
+            "drops": self.since_drops,
             "applied": self.applied,
         }
 
@@ -89,7 +91,7 @@ class InventoryState:
             sku=data["s"],
             sell_in=data["in"],
             sell_through=data["out"],
-            days=data["days"],
+            recent=data["recent"],
             latest=datetime.fromisoformat(data["latest"]) if data["latest"] else None,
             count_on_hand=count[0] if count else None,
             counted_at=datetime.fromisoformat(count[1]) if count else None,
@@ -97,6 +99,7 @@ class InventoryState:
             after_in=data["after"][0],
             after_through=data["after"][1],
             late_after_count=data["late"],
+            since_drops=data["drops"],
             applied=data["applied"],
         )
 
@@ -104,6 +107,10 @@ class InventoryState:
 def inventory_key(distributor_id: str, sku: str) -> str:
     """The key of a (distributor, sku) state in the channel projection's `inventory` store."""
     return f"{distributor_id}|{sku}"
+
+
+def day_of(moment: datetime) -> str:
+    return moment.date().isoformat()
 
 
 def apply_movement(
@@ -121,22 +128,28 @@ def apply_movements(
     state: InventoryState,
     movements: Iterable[tuple[datetime, int, int]],
     position: Position | None = None,
+    drops: dict[str, tuple[datetime, list[int]]] | None = None,
 ) -> InventoryState:
     """Add several (at, sell_in, sell_through) movements that one input caused, together
-    under its one position (a second call at that position would be skipped)."""
+    under its one position (a second call at that position would be skipped).
+
+    `drops` (see `drop_trackers`): the SKU's cost drops with what had moved after each
+    before these movements; each movement dated after a drop's effective_from adds to it.
+    """
     applied = advance(state.applied, position)
     if applied is None:
         return state
-    days = dict(state.days)
+    recent = dict(state.recent)
     latest = state.latest
     counted_at = state.counted_at
     sell_in_total, sell_through_total = state.sell_in, state.sell_through
     after_in, after_through = state.after_in, state.after_through
     late_count = state.late_after_count
+    trackers = {key: list(moved) for key, (_, moved) in (drops or {}).items()}
     for at, sell_in, sell_through in movements:
         day = at.date().isoformat()  # day_of(at), inlined: once per movement
-        bucket = days.get(day)
-        days[day] = (
+        bucket = recent.get(day)
+        recent[day] = (
             [sell_in, sell_through]
             if bucket is None
             else [bucket[0] + sell_in, bucket[1] + sell_through]
@@ -150,13 +163,21 @@ def apply_movements(
         else:
             after_in += sell_in
             after_through += sell_through
+        for key, moved in trackers.items():
+            if at > drops[key][0]:  # type: ignore[index]  # trackers come from drops
+                moved[0] += sell_in
+                moved[1] += sell_through
+    if latest is not None:
+        oldest = (latest.date() - timedelta(days=RECENT_DAYS - 1)).isoformat()
+        recent = {day: moved for day, moved in recent.items() if day >= oldest}
+    since_drops = {**state.since_drops, **trackers} if trackers else state.since_drops
     # built directly, not with dataclasses.replace: this runs once per movement
     return InventoryState(
         distributor_id=state.distributor_id,
         sku=state.sku,
         sell_in=sell_in_total,
         sell_through=sell_through_total,
-        days=days,
+        recent=recent,
         latest=latest,
         count_on_hand=state.count_on_hand,
         counted_at=counted_at,
@@ -164,25 +185,51 @@ def apply_movements(
         after_in=after_in,
         after_through=after_through,
         late_after_count=late_count,
+        since_drops=since_drops,
         applied=applied,
     )
+
+
+def drop_trackers(
+    state: InventoryState,
+    drops: Iterable[tuple[str, datetime]],
+    moved_after: Any,
+) -> dict[str, tuple[datetime, list[int]]]:
+    """The state's movement trackers for the SKU's cost drops (price event id,
+    effective_from), each with what already moved after the drop.
+
+    A drop the state does not track yet starts at nothing when the state has not moved
+    after its effective_from; otherwise (a drop that became known after movements dated
+    after it) `moved_after(effective_from)` -> (sell_in, sell_through) reads the history.
+    """
+    found: dict[str, tuple[datetime, list[int]]] = {}
+    for key, effective_from in drops:
+        known = state.since_drops.get(key)
+        if known is not None:
+            found[key] = (effective_from, list(known))
+        elif state.latest is None or state.latest <= effective_from:
+            found[key] = (effective_from, [0, 0])
+        else:
+            found[key] = (effective_from, list(moved_after(effective_from)))
+    return found
 
 
 def apply_count(
     state: InventoryState,
     counted_at: datetime,
     on_hand: int,
+    moved_after: tuple[int, int],
     position: Position | None = None,
-    count_day: DayDetail | None = None,
 ) -> tuple[InventoryState, Reconciliation | None]:
     """Reconcile a physical count with the expected on-hand as of `counted_at`.
 
-    `count_day` holds the timestamped movements of the count's business day (None: none).
+    `moved_after` is (sell_in, sell_through) already received with business time after
+    `counted_at` (`movements_after`).
     """
     applied = advance(state.applied, position)
     if applied is None:
         return state, None
-    moved_in, moved_out = movements_after(state, counted_at, count_day)
+    moved_in, moved_out = moved_after
     stale = state.counted_at is not None and counted_at < state.counted_at
     if stale:
         expected = (state.sell_in - moved_in) - (state.sell_through - moved_out)
@@ -195,19 +242,13 @@ def apply_count(
     fact = Reconciliation(
         state.distributor_id, state.sku, counted_at, on_hand, expected, variance, False
     )
-    new_state = InventoryState(  # built directly, not with dataclasses.replace (hot path)
-        distributor_id=state.distributor_id,
-        sku=state.sku,
-        sell_in=state.sell_in,
-        sell_through=state.sell_through,
-        days=state.days,
-        latest=state.latest,
+    new_state = replace(
+        state,
         count_on_hand=on_hand,
         counted_at=counted_at,
         last_variance=variance,
         after_in=moved_in,
         after_through=moved_out,
-        late_after_count=state.late_after_count,
         applied=applied,
     )
     return new_state, fact
@@ -231,81 +272,64 @@ class Move(NamedTuple):
     recorded: str  # ISO time it was recorded at ingest (business time when not given)
     #: the report the line came in (a reversal: the replacing report); None for the rest
     report_id: str | None = None
-    #: transaction_id and reseller_id of a reported line, so a replacement can release its
-    #: idempotency key and take it off its reseller (set only with report_id)
+    #: transaction_id and reseller_id of a sale line (None for a shipment), so a
+    #: replacement can release its idempotency key and take it off its reseller
     line: str | None = None
     reseller_id: str | None = None
     #: event_id of the move this one reverses
     reverses: str | None = None
 
+    @property
+    def basis(self) -> str:
+        """Which rebate basis the move counts for: shipments sell-in, sales sell-through."""
+        return "sell_in" if self.reseller_id is None else "sell_through"
+
     def to_json(self) -> list[object]:
-        """A list without trailing Nones: values stored before the optional fields existed
-        read back the same, and ordinary moves stay as small as they were."""
+        """A list without trailing Nones: ordinary moves stay small."""
         fields: list[object] = list(self)
         while fields[-1] is None:
             fields.pop()
         return fields
 
-
-@dataclass(frozen=True, slots=True)
-class DayDetail:
-    """The movements of one (distributor, sku) on one business day."""
-
-    distributor_id: str
-    sku: str
-    day: str
-    moves: tuple[Move, ...] = ()
-    applied: dict[str, int] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "d": self.distributor_id,
-            "s": self.sku,
-            "day": self.day,
-            "moves": [move.to_json() for move in self.moves],
-            "applied": self.applied,
-        }
-
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DayDetail:
-        moves = tuple(Move(*m) for m in data["moves"])
-        return cls(data["d"], data["s"], data["day"], moves, data["applied"])
+    def from_json(cls, data: list[Any]) -> Move:
+        return cls(*data)
 
 
-def day_of(moment: datetime) -> str:
-    return moment.date().isoformat()
+def move_key(distributor_id: str, sku: str, move: Move) -> str:
+    """Where a move is kept: by day, then time, then event id (a day's moves in order)."""
+    return f"{distributor_id}|{sku}|{move.at[:10]}|{move.at}|{move.event_id}"
 
 
-def record_intraday(detail: DayDetail, move: Move, position: Position | None = None) -> DayDetail:
-    return record_intraday_moves(detail, (move,), position)
-
-
-def record_intraday_moves(
-    detail: DayDetail, moves: Sequence[Move], position: Position | None = None
-) -> DayDetail:
-    """Append the moves one input caused on this day, together under its one position."""
-    applied = advance(detail.applied, position)
-    if applied is None:
-        return detail
-    # built directly, not with dataclasses.replace: this runs once per movement
-    appended = (*detail.moves, *moves)
-    return DayDetail(detail.distributor_id, detail.sku, detail.day, appended, applied)
+def day_prefix(distributor_id: str, sku: str, day: str) -> str:
+    """The prefix of one (distributor, sku, day)'s moves, and of its day totals' key."""
+    return f"{distributor_id}|{sku}|{day}|"
 
 
 def movements_after(
-    state: InventoryState, at: datetime, count_day: DayDetail | None
+    at: datetime, later_days: Iterable[tuple[int, int]], same_day: Iterable[Move]
 ) -> tuple[int, int]:
-    """Sell-in and sell-through already received with business time after `at`."""
-    day = day_of(at)
+    """Sell-in and sell-through with business time after `at`: the totals of the days
+    after its day, plus its own day's moves later than `at`."""
     moved_in = moved_out = 0
-    for bucket_day, (qty_in, qty_out) in state.days.items():
-        if bucket_day > day:
-            moved_in += qty_in
-            moved_out += qty_out
-    if count_day is not None:
-        stamp = at.isoformat()
-        for move in count_day.moves:
-            if move.at > stamp:
-                moved_in += move.sell_in
-                moved_out += move.sell_through
+    for qty_in, qty_out in later_days:
+        moved_in += qty_in
+        moved_out += qty_out
+    stamp = at.isoformat()
+    for move in same_day:
+        if move.at > stamp:
+            moved_in += move.sell_in
+            moved_out += move.sell_through
     return moved_in, moved_out
+
+
+def sold_between(state: InventoryState, start: date, end: date) -> int | None:
+    """Sell-through of the business days in [start, end) from the recent days, or None
+    when the range reaches back past what the state keeps."""
+    if state.latest is None:
+        return 0
+    oldest = state.latest.date() - timedelta(days=RECENT_DAYS - 1)
+    if start < oldest and end > start:
+        return None
+    low, high = start.isoformat(), end.isoformat()
+    return sum(moved[1] for day, moved in state.recent.items() if low <= day < high)

@@ -1,15 +1,26 @@
-"""The minimal key-value interface every projection store offers, and its in-memory form.
+"""The ordered key-value interface every projection store offers, and its in-memory form.
 
-The embedded runner and the auditor's replay use plain dicts; the Faust worker uses a
-batch cache over its changelog-backed tables. The projection code cannot tell them apart.
+Keys are strings whose segments are joined by "|", the distributor first wherever a
+value belongs to one distributor (so it lives in that distributor's partition). Stores
+iterate in key order, so a distributor's rows, a SKU's days or a report's lines are one
+prefix range: a read costs what it returns, never a scan of everything.
+
+The embedded runner and the auditor's replay use `DictStore` (a sorted dict in memory);
+the Faust worker uses views over its RocksDB-backed state table (streams/state.py). The
+projection code cannot tell them apart.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterator
 from typing import Generic, Protocol, TypeVar
 
+from sortedcontainers import SortedDict
+
 V = TypeVar("V")
+
+#: sorts after every character a key can hold: prefix + END bounds a prefix range
+END = "\U0010ffff"
 
 
 class KeyValue(Protocol[V]):
@@ -17,22 +28,38 @@ class KeyValue(Protocol[V]):
 
     def put(self, key: str, value: V) -> None: ...
 
-    def values(self) -> Iterable[V]: ...
+    def delete(self, key: str) -> None: ...
 
-    def items(self, prefix: str) -> Iterable[tuple[str, V]]:
-        """Every (key, value) whose key starts with `prefix`, in no particular order.
+    def scan(
+        self, prefix: str = "", start: str | None = None, reverse: bool = False
+    ) -> Iterator[tuple[str, V]]:
+        """(key, value) of the keys starting with `prefix`, in key order (descending with
+        `reverse`). `start`, when given, is where to begin: the first key >= start
+        (ascending) or <= start (descending). Lazy: stop early and the rest is not read."""
+        ...
 
-        A scan: for rare work (a report replacement, one distributor's rows), never for
-        the per-line path.
-        """
+    def values(self) -> Iterator[V]:
+        """Every value, in key order: for stores bounded by the channel's entities
+        (distributors, SKUs, resellers, programs), never for histories."""
         ...
 
 
+def prefix_bounds(prefix: str, start: str | None, reverse: bool) -> tuple[str, str]:
+    """The [low, high] key range (both inclusive) a scan covers."""
+    low, high = prefix, prefix + END
+    if start is not None:
+        if reverse:
+            high = min(high, start)
+        else:
+            low = max(low, start)
+    return low, high
+
+
 class DictStore(Generic[V]):
-    """In-memory store: the embedded runner's and the replay's tables."""
+    """In-memory ordered store: the embedded runner's and the replay's."""
 
     def __init__(self) -> None:
-        self.data: dict[str, V] = {}
+        self.data: SortedDict[str, V] = SortedDict()
 
     def get(self, key: str) -> V | None:
         return self.data.get(key)
@@ -40,8 +67,16 @@ class DictStore(Generic[V]):
     def put(self, key: str, value: V) -> None:
         self.data[key] = value
 
-    def values(self) -> Iterable[V]:
-        return self.data.values()
+    def delete(self, key: str) -> None:
+        self.data.pop(key, None)
 
-    def items(self, prefix: str) -> Iterable[tuple[str, V]]:
-        return [(key, value) for key, value in self.data.items() if key.startswith(prefix)]
+    def scan(
+        self, prefix: str = "", start: str | None = None, reverse: bool = False
+    ) -> Iterator[tuple[str, V]]:
+        low, high = prefix_bounds(prefix, start, reverse)
+        data = self.data
+        for key in data.irange(low, high, reverse=reverse):
+            yield key, data[key]
+
+    def values(self) -> Iterator[V]:
+        return iter(self.data.values())

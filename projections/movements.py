@@ -1,27 +1,45 @@
-"""Writing movements to the stores that keep them: the per-SKU state and its day history.
+"""Writing movements to the stores that keep them.
 
-A sale or a shipment is one move; a replacement report's reversal is many. Every move
-one input causes on a state value is applied in one step under that input's position:
-applied one by one, the position check would skip all but the first.
+A sale or a shipment is one move; a replacement report's reversal is many. One input's
+moves of one (distributor, sku) update, each once and under the input's position: the
+SKU's state (totals, recent days, cost-drop trackers), each move under its own key, the
+day totals, the distributor's week, month and quarter buckets, the rebate buckets of its
+basis and quarter, and its entry in the list by recorded time.
+Every write touches a bounded number of keys, whatever the history's length.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
 
+from domain.rebates import RebateTally
 from projections.inventory import (
-    DayDetail,
     InventoryState,
     Move,
     apply_movements,
     day_of,
+    day_prefix,
+    drop_trackers,
     inventory_key,
-    record_intraday_moves,
+    move_key,
+    movements_after,
 )
+from projections.keyvalue import KeyValue
 from projections.positions import Position
-from projections.pricing import day_detail_key
+from projections.rebate_buckets import (
+    ALL_SKUS,
+    RebateBucket,
+    add_tallies,
+    bucket_key,
+    move_tally,
+    quarter_of,
+    recorded_key,
+    recorded_move,
+)
 from projections.stores import ChannelStores
+from projections.tallies import GRANULARITIES, InOut, add_to, period_bucket_key, period_key
 
 
 def record_moves(
@@ -32,20 +50,99 @@ def record_moves(
     position: Position | None,
 ) -> None:
     """Apply one input's moves of one (distributor, sku), each with its business time
-    (`Move.at` parsed), to the SKU's state and its day history."""
+    (`Move.at` parsed), to every store that keeps them."""
     key = inventory_key(distributor_id, sku)
     state = stores.inventory.get(key) or InventoryState(distributor_id, sku)
+    trackers = drop_trackers(
+        state,
+        _drops_of(stores, distributor_id, sku),
+        lambda at: moved_after(stores, distributor_id, sku, at),
+    )
     dated = [(at, move.sell_in, move.sell_through) for at, move in moves]
-    stores.inventory.put(key, apply_movements(state, dated, position))
-    if len(moves) == 1:  # a sale or a shipment: one day, no grouping
-        at, move = moves[0]
-        days: Iterable[tuple[str, list[Move]]] = ((day_of(at), [move]),)
-    else:
-        by_day: dict[str, list[Move]] = {}
-        for at, move in moves:
-            by_day.setdefault(day_of(at), []).append(move)
-        days = by_day.items()
-    for day, day_moves in days:
-        day_key = day_detail_key(distributor_id, sku, day)
-        detail = stores.inventory_days.get(day_key) or DayDetail(distributor_id, sku, day)
-        stores.inventory_days.put(day_key, record_intraday_moves(detail, day_moves, position))
+    stores.inventory.put(key, apply_movements(state, dated, position, trackers))
+    days: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    #: (basis, quarter) -> currency -> the moves' tally
+    rebates: dict[tuple[str, str], dict[str, RebateTally]] = defaultdict(dict)
+    for at, move in moves:
+        stores.moves.put(move_key(distributor_id, sku, move), move)
+        totals = days[day_of(at)]
+        totals[0] += move.sell_in
+        totals[1] += move.sell_through
+        quarter = quarter_of(move.at)
+        tallies = rebates[move.basis, quarter]
+        known = tallies.get(move.currency)
+        tallies[move.currency] = move_tally(move) if known is None else known.plus(move_tally(move))
+        where = recorded_key(distributor_id, move.basis, quarter, move.recorded, move.event_id)
+        stores.recorded_moves.put(where, recorded_move(move, sku))
+    for day, (qty_in, qty_out) in days.items():
+        _add(stores.day_totals, f"{distributor_id}|{sku}|{day}", qty_in, qty_out, position)
+    _add_periods(stores.periods, distributor_id, days, position)
+    for (basis, quarter), tallies in rebates.items():
+        for scope in (sku, ALL_SKUS):
+            where = bucket_key(distributor_id, basis, scope, quarter)
+            _add_rebate(stores.rebate_buckets, where, tallies, position)
+
+
+def _add_rebate(
+    buckets: KeyValue[RebateBucket],
+    where: str,
+    tallies: dict[str, RebateTally],
+    position: Position | None,
+) -> None:
+    """Add one input's tallies (per currency) to a bucket, under its position."""
+    updated = add_tallies(buckets.get(where), tallies, position)
+    if updated is not None:
+        buckets.put(where, updated)
+
+
+def _add(
+    store: KeyValue[InOut], key: str, qty_in: int, qty_out: int, position: Position | None
+) -> None:
+    updated = add_to(store.get(key), qty_in, qty_out, position)
+    if updated is not None:
+        store.put(key, updated)
+
+
+def _add_periods(
+    periods: KeyValue[InOut],
+    distributor_id: str,
+    days: dict[str, list[int]],
+    position: Position | None,
+) -> None:
+    for granularity in GRANULARITIES:
+        summed: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for day, (qty_in, qty_out) in days.items():
+            bucket = summed[period_key(date.fromisoformat(day), granularity)]
+            bucket[0] += qty_in
+            bucket[1] += qty_out
+        for period, (qty_in, qty_out) in summed.items():
+            where = period_bucket_key(distributor_id, granularity, period)
+            _add(periods, where, qty_in, qty_out, position)
+
+
+def _drops_of(stores: ChannelStores, distributor_id: str, sku: str) -> list[tuple[str, datetime]]:
+    """The SKU's cost drops that can concern the distributor: (price event id, effective)."""
+    history = stores.prices.get(sku)
+    if history is None:
+        return []
+    return [
+        (str(drop.event_id), drop.effective_from)
+        for drop in history.drops
+        if drop.distributor_id in (None, distributor_id)
+    ]
+
+
+def moved_after(
+    stores: ChannelStores, distributor_id: str, sku: str, at: datetime
+) -> tuple[int, int]:
+    """(sell_in, sell_through) of the (distributor, sku) movements dated after `at`: the
+    day totals after its day and its own day's later moves (a range read of the days
+    since `at`, never of the whole history)."""
+    day = day_of(at)
+    prefix = f"{distributor_id}|{sku}|"
+    later = (  # the day totals' keys after f"{prefix}{day}" are the days after it
+        (bucket.sell_in, bucket.sell_through)
+        for _, bucket in stores.day_totals.scan(prefix, start=f"{prefix}{day}|")
+    )
+    same_day = (move for _, move in stores.moves.scan(day_prefix(distributor_id, sku, day)))
+    return movements_after(at, list(later), same_day)

@@ -1,10 +1,11 @@
 """Period rollups of channel inventory: sell-in vs sell-through, and top SKUs.
 
-Sell-in and sell-through come from `InventoryState.days` (ISO day -> [sell_in,
-sell_through] of that business day, UTC), so any week, month or quarter can be answered
-without replaying events. The top-SKU views read the inventory rows of the projection
-snapshot (`projections.snapshot.inventory_rows`), whose money and weeks of supply are
-decimal strings or None. Everything here is pure and deterministic.
+Sell-in and sell-through per distributor and week, month or quarter are kept up to date
+as movements apply (`projections.tallies`, the `periods` store), so any period is read,
+not recomputed; with a SKU asked for, its day totals are summed instead. The top-SKU
+views read the inventory rows of the projection snapshot
+(`projections.snapshot.inventory_rows`), whose money and weeks of supply are decimal
+strings or None. Everything here is pure and deterministic.
 """
 
 from __future__ import annotations
@@ -14,58 +15,50 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from projections.inventory import InventoryState
+from projections.keyvalue import KeyValue
+from projections.tallies import Granularity, InOut, period_key
 
-Granularity = Literal["week", "month", "quarter"]
 RankBy = Literal["value", "weeks_of_supply"]
 
 CENTS = Decimal("0.01")
 
 
-def period_key(day: date, granularity: Granularity) -> str:
-    """Period key: ISO week "2026-W28" (Monday start, ISO week-year), "2026-07" or "2026-Q3"."""
-    if granularity == "week":
-        iso = day.isocalendar()
-        return f"{iso.year:04d}-W{iso.week:02d}"
-    if granularity == "month":
-        return f"{day.year:04d}-{day.month:02d}"
-    if granularity == "quarter":
-        return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
-    raise ValueError(f"unknown granularity {granularity!r}")
-
-
 def sell_in_vs_through(
-    states: Iterable[InventoryState],
+    periods: KeyValue[InOut],
+    day_totals: KeyValue[InOut],
+    distributors: Iterable[str],
     granularity: Granularity,
-    distributor_id: str | None = None,
     sku: str | None = None,
 ) -> list[dict[str, Any]]:
     """Rows {distributor_id, period, sell_in, sell_through} sorted by (distributor_id, period).
 
-    SKUs are summed per distributor (or only `sku`); only periods with at least one
-    day bucket appear; quantities are integers in base units, returns negative.
+    SKUs are summed per distributor (or only `sku`); only periods with movements
+    appear; quantities are integers in base units, returns negative.
     """
-    totals: dict[tuple[str, str], list[int]] = {}
-    for state in _selected(states, distributor_id, sku):
-        for period, qty_in, qty_out in _periods(state, granularity):
-            bucket = totals.setdefault((state.distributor_id, period), [0, 0])
-            bucket[0] += qty_in
-            bucket[1] += qty_out
-    return [
-        {"distributor_id": dist, "period": period, "sell_in": qty_in, "sell_through": qty_out}
-        for (dist, period), (qty_in, qty_out) in sorted(totals.items())
-    ]
+    rows: list[dict[str, Any]] = []
+    for distributor in sorted(distributors):
+        totals = _periods_of(periods, day_totals, distributor, granularity, sku)
+        rows.extend(
+            {"distributor_id": distributor, "period": period, "sell_in": qty_in,
+             "sell_through": qty_out}
+            for period, (qty_in, qty_out) in totals
+        )  # fmt: skip
+    return rows
 
 
 def channel_totals(
-    states: Iterable[InventoryState],
+    periods: KeyValue[InOut],
+    day_totals: KeyValue[InOut],
+    distributors: Iterable[str],
     granularity: Granularity,
     sku: str | None = None,
 ) -> list[dict[str, Any]]:
     """Rows {period, sell_in, sell_through} over all distributors, sorted by period."""
     totals: dict[str, list[int]] = {}
-    for state in _selected(states, None, sku):
-        for period, qty_in, qty_out in _periods(state, granularity):
+    for distributor in distributors:
+        for period, (qty_in, qty_out) in _periods_of(
+            periods, day_totals, distributor, granularity, sku
+        ):
             bucket = totals.setdefault(period, [0, 0])
             bucket[0] += qty_in
             bucket[1] += qty_out
@@ -73,6 +66,30 @@ def channel_totals(
         {"period": period, "sell_in": qty_in, "sell_through": qty_out}
         for period, (qty_in, qty_out) in sorted(totals.items())
     ]
+
+
+def _periods_of(
+    periods: KeyValue[InOut],
+    day_totals: KeyValue[InOut],
+    distributor: str,
+    granularity: Granularity,
+    sku: str | None,
+) -> list[tuple[str, tuple[int, int]]]:
+    """One distributor's (period, (sell_in, sell_through)), in period order."""
+    if sku is None:
+        prefix = f"{distributor}|{granularity}|"
+        return [
+            (key[len(prefix) :], (bucket.sell_in, bucket.sell_through))
+            for key, bucket in periods.scan(prefix)
+        ]
+    summed: dict[str, list[int]] = {}
+    prefix = f"{distributor}|{sku}|"
+    for key, bucket in day_totals.scan(prefix):
+        period = period_key(date.fromisoformat(key[len(prefix) :]), granularity)
+        totals = summed.setdefault(period, [0, 0])
+        totals[0] += bucket.sell_in
+        totals[1] += bucket.sell_through
+    return [(period, (qty_in, qty_out)) for period, (qty_in, qty_out) in sorted(summed.items())]
 
 
 def top_skus(rows: Iterable[Mapping[str, Any]], by: RankBy, n: int) -> list[Mapping[str, Any]]:
@@ -126,22 +143,6 @@ def inventory_by_distributor(rows: Iterable[Mapping[str, Any]], n: int = 5) -> l
             }
         )
     return result
-
-
-def _selected(
-    states: Iterable[InventoryState], distributor_id: str | None, sku: str | None
-) -> Iterable[InventoryState]:
-    for state in states:
-        if distributor_id is not None and state.distributor_id != distributor_id:
-            continue
-        if sku is not None and state.sku != sku:
-            continue
-        yield state
-
-
-def _periods(state: InventoryState, granularity: Granularity) -> Iterable[tuple[str, int, int]]:
-    for day, (qty_in, qty_out) in state.days.items():
-        yield period_key(date.fromisoformat(day), granularity), qty_in, qty_out
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -96,6 +96,8 @@ class PriceHistory:
     #: the latest effective_from stored (None while empty)
     latest_effective: datetime | None = None
     applied: dict[str, int] = field(default_factory=dict)
+    #: `cost_drops` of the entries, kept with them (movements read it)
+    drops: tuple[CostDrop, ...] = ()
 
     @property
     def late_entries(self) -> int:
@@ -119,7 +121,10 @@ class PriceHistory:
             entries=tuple(PriceEntry.from_json(entry) for entry in data["entries"]),
             latest_effective=datetime.fromisoformat(data["latest"]) if data["latest"] else None,
             applied=dict(data["applied"]),
-        )
+        ).with_drops()
+
+    def with_drops(self) -> PriceHistory:
+        return replace(self, drops=cost_drops(self.sku, self.entries))
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +201,7 @@ def apply_price(
         entries=entries,
         latest_effective=effective if latest is None or effective > latest else latest,
         applied=applied,
+        drops=cost_drops(history.sku, entries),
     )
     return new_history, drop
 
@@ -277,19 +283,23 @@ def _latest_in_scope(
 
 
 def _cost_drop(history: PriceHistory, entry: PriceEntry) -> CostDrop | None:
-    if entry.reseller_id is not None:
-        return None
     before = _latest_in_scope(
         history.entries, entry.effective_from, entry.distributor_id, entry.reseller_id
     )
+    return _drop(history.sku, before, entry)
+
+
+def _drop(sku: str, before: PriceEntry | None, entry: PriceEntry) -> CostDrop | None:
+    """The drop from `before` to `entry` (same scope), if distributor_cost fell."""
     if (
-        before is None
+        entry.reseller_id is not None
+        or before is None
         or before.currency != entry.currency
         or entry.distributor_cost >= before.distributor_cost
     ):
         return None
     return CostDrop(
-        sku=history.sku,
+        sku=sku,
         distributor_id=entry.distributor_id,
         effective_from=entry.effective_from,
         old_cost=before.distributor_cost,
@@ -299,11 +309,15 @@ def _cost_drop(history: PriceHistory, entry: PriceEntry) -> CostDrop | None:
     )
 
 
-def cost_drops(history: PriceHistory) -> list[CostDrop]:
-    """Every drop of distributor_cost in the history, each against the price before it."""
+def cost_drops(sku: str, entries: tuple[PriceEntry, ...]) -> tuple[CostDrop, ...]:
+    """Every drop of distributor_cost in a SKU's entries, each against the price before it
+    in its scope (the previous entry of that scope: entries are sorted by effective time)."""
     drops = []
-    for index, entry in enumerate(history.entries):
-        drop = _cost_drop(replace(history, entries=history.entries[:index]), entry)
+    previous: dict[tuple[str | None, str | None], PriceEntry] = {}
+    for entry in entries:
+        scope = (entry.distributor_id, entry.reseller_id)
+        drop = _drop(sku, previous.get(scope), entry)
+        previous[scope] = entry
         if drop is not None:
             drops.append(drop)
-    return drops
+    return tuple(drops)

@@ -23,9 +23,8 @@ Price protection (`price_protection_claims`): when a distributor_cost drops
 on-hand at the drop's effective_from. A general list drop governs every distributor
 holding the SKU except those whose own distributor-specific price is in effect at
 effective_from; a distributor-specific drop governs that distributor only. The on-hand as
-of that instant is `expected_on_hand_at`: the state's count-rebased expected on-hand less
-every movement dated after the instant (day buckets after its day, plus the timestamped
-moves of its own day from `DayDetail`).
+of that instant is `on_hand_at_drop`: the state's count-rebased expected on-hand less
+every movement dated after the instant.
 
 When to call it is the caller's decision: the claim is exact once the inventory state
 holds every movement dated up to effective_from (prices are published before the dates
@@ -34,16 +33,17 @@ they govern, so a drop effective in the future must wait until business time rea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 from uuid import UUID
 
 from domain.identity import derived_id
 from domain.timeutil import iso_z, utc
-from projections.inventory import DayDetail, InventoryState, day_of, movements_after
+from projections.inventory import InventoryState
+from projections.positions import Position, advance
 from projections.prices import (
     CostDrop,
     PriceEntry,
@@ -178,36 +178,6 @@ def violation_fact(sale: SaleReported, judgement: SaleJudgement) -> ViolationDet
     )
 
 
-# --- expected on-hand as of a past instant -------------------------------------------------
-
-
-def expected_on_hand_at(state: InventoryState, at: datetime, day_detail: DayDetail | None) -> int:
-    """Expected on-hand of (distributor, sku) as of `at`: every movement dated <= `at`.
-
-    It is the state's expected on-hand (the last count plus what moved after it, or
-    Σ sell_in − Σ sell_through with no count) less the movements dated after `at`: the day
-    buckets after `at`'s business day and, from `day_detail` (the timestamped moves of
-    `at`'s own day; None when nothing moved that day), the moves later than `at`.
-
-    At or after the last count this is exactly `apply_count`'s expected value. Before the
-    last count it back-projects from that count (count − net movements in (at, count]):
-    the physical count is the nearest truth, as a finance team would reckon it. It is exact
-    unless an earlier count, which the state does not keep, rebased stock in between.
-    """
-    at = utc(at)
-    if day_detail is not None and (
-        day_detail.day != day_of(at)
-        or day_detail.distributor_id != state.distributor_id
-        or day_detail.sku != state.sku
-    ):
-        raise ValueError(
-            f"day detail of {day_detail.distributor_id}/{day_detail.sku}/{day_detail.day} "
-            f"given for {state.distributor_id}/{state.sku} at {at.isoformat()}"
-        )
-    moved_in, moved_out = movements_after(state, at, day_detail)
-    return state.expected_on_hand - moved_in + moved_out
-
-
 # --- price protection ----------------------------------------------------------------------
 
 
@@ -232,22 +202,36 @@ def claim_id_for(distributor_id: str, sku: str, effective_from: datetime) -> UUI
     return derived_id("price-protection", distributor_id, sku, utc(effective_from).isoformat())
 
 
-class DayDetailStore(Protocol):
-    """Anything with `get(key)`: a dict or the channel's `inventory_days` store.
+#: (state, instant) -> (sell_in, sell_through) of the state's movements dated after it
+MovedAfter = Callable[[InventoryState, datetime], tuple[int, int]]
 
-    Keys are `day_detail_key(distributor_id, sku, day)`, the channel projection's format.
+
+def expected_on_hand_at(state: InventoryState, at: datetime, moved_after: MovedAfter) -> int:
+    """Expected on-hand of (distributor, sku) as of `at`: every movement dated <= `at`.
+
+    The state's expected on-hand (the last count plus what moved after it, or Σ sell_in −
+    Σ sell_through with no count) less what moved after `at`. Before the last count this
+    back-projects from that count (count − net movements in (at, count]): the physical
+    count is the nearest truth, as a finance team would reckon it. It is exact unless an
+    earlier count, which the state does not keep, rebased stock in between.
     """
-
-    def get(self, key: str, /) -> DayDetail | None: ...
-
-
-#: (distributor_id, sku, ISO day) -> that day's DayDetail, or None when nothing moved.
-DayDetailLookup = Callable[[str, str, str], DayDetail | None]
+    moved_in, moved_out = moved_after(state, utc(at))
+    return state.expected_on_hand - moved_in + moved_out
 
 
-def day_detail_key(distributor_id: str, sku: str, day: str) -> str:
-    """The key of one day's DayDetail in the channel projection's `inventory_days` store."""
-    return f"{distributor_id}|{sku}|{day}"
+def on_hand_at_drop(state: InventoryState, drop: CostDrop, moved_after: MovedAfter) -> int:
+    """`expected_on_hand_at` the drop's effective_from, without reading history: what
+    moved after the drop is tracked in the state from when the drop was known
+    (`InventoryState.since_drops`), and a state that has not moved since the drop has
+    nothing after it; only a drop that became known after movements dated after it (a
+    rare late price) asks `moved_after`, which reads the day history."""
+    at = drop.effective_from
+    tracked = state.since_drops.get(str(drop.event_id))
+    if tracked is not None:
+        return state.expected_on_hand - tracked[0] + tracked[1]
+    if state.latest is None or state.latest <= at:
+        return state.expected_on_hand
+    return expected_on_hand_at(state, at, moved_after)
 
 
 def list_price_governs(history: PriceHistory, distributor_id: str, at: datetime) -> bool:
@@ -259,8 +243,8 @@ def list_price_governs(history: PriceHistory, distributor_id: str, at: datetime)
 def price_protection_claims(
     drop: CostDrop,
     positions: Iterable[InventoryState],
-    day_details: DayDetailStore | Mapping[str, DayDetail] | DayDetailLookup,
     history: PriceHistory,
+    moved_after: MovedAfter,
     withdrawn: bool = False,
 ) -> list[PriceProtectionClaim]:
     """The claims a distributor_cost drop gives rise to, sorted by distributor_id.
@@ -276,8 +260,6 @@ def price_protection_claims(
     if history.sku != drop.sku:
         raise ValueError(f"cost drop of {drop.sku!r} judged with the prices of {history.sku!r}")
     at = utc(drop.effective_from)
-    day = day_of(at)
-    lookup = _as_lookup(day_details)
     claims: dict[str, PriceProtectionClaim] = {}
     for state in positions:
         if state.sku != drop.sku:
@@ -288,7 +270,7 @@ def price_protection_claims(
             history, state.distributor_id, at
         ):
             continue
-        units = max(expected_on_hand_at(state, at, lookup(state.distributor_id, state.sku, day)), 0)
+        units = max(on_hand_at_drop(state, drop, moved_after), 0)
         if units == 0 and not withdrawn:
             continue
         claims[state.distributor_id] = PriceProtectionClaim(
@@ -304,19 +286,6 @@ def price_protection_claims(
             price_event_id=drop.event_id,
         )
     return [claims[distributor] for distributor in sorted(claims)]
-
-
-def _as_lookup(
-    day_details: DayDetailStore | Mapping[str, DayDetail] | DayDetailLookup,
-) -> DayDetailLookup:
-    if callable(day_details):
-        return day_details
-    store = day_details
-
-    def lookup(distributor_id: str, sku: str, day: str) -> DayDetail | None:
-        return store.get(day_detail_key(distributor_id, sku, day))
-
-    return lookup
 
 
 # --- snapshot rows -------------------------------------------------------------------------
@@ -443,3 +412,40 @@ def flag_sale(sale: SaleReported, judgement: SaleJudgement) -> FlaggedSale | Non
         floor_price=judgement.floor_price,
         severity=judgement.severity,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class FlagCounts:
+    """How many sale lines of one distributor are flagged, by severity and `unpriced`:
+    what the violation summary and the metrics read, kept up to date as lines are judged."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    applied: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> list[Any]:
+        return [self.counts, self.applied]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> FlagCounts:
+        return cls(data[0], data[1])
+
+
+def flag_label(flagged: FlaggedSale) -> str:
+    """The count a flagged line is in: its severity, or "unpriced"."""
+    return flagged.severity.value if flagged.severity is not None else flagged.kind
+
+
+def recount(
+    counts: FlagCounts | None, before: str | None, after: str, position: Position | None
+) -> FlagCounts | None:
+    """The counts with one line moved from label `before` (None: new) to `after`; None
+    when the input was applied already."""
+    counts = counts or FlagCounts()
+    applied = advance(counts.applied, position)
+    if applied is None:
+        return None
+    updated = dict(counts.counts)
+    if before is not None:
+        updated[before] = updated.get(before, 0) - 1
+    updated[after] = updated.get(after, 0) + 1
+    return FlagCounts(updated, applied)

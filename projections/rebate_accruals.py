@@ -1,20 +1,22 @@
-"""Rebate programs over the movement history: live accruals, statements and adjustments.
+"""Rebate programs over the rebate buckets: live accruals, statements and adjustments.
 
-Everything is derived from the day history (`DayDetail` moves, each with its price,
-currency, event id and ingest time), the program terms and the period closes, so a
-program counts every qualifying event of its period, also those that arrived before it
-was defined, and a replay derives exactly the same figures.
+A program's figures for a distributor and period are read from the buckets its
+qualifying movements were added to (projections/rebate_buckets.py): one per quarter of
+the period, for all SKUs or for each of the program's SKUs, in the program's currency.
+So a program counts every qualifying event of its period, also those that arrived before
+it was defined, a replay derives exactly the same figures, and nothing here reads the
+movement history.
 
-A closed statement holds the qualifying events recorded up to `closed_at`; each event
-recorded later (a late sale, a return) is one adjustment, in (recorded, event_id) order,
-taking the period's rebate to what it is with that event included. A closed statement
-is never rewritten.
+A closed statement holds the qualifying events recorded up to `closed_at`: the buckets'
+tallies less the late moves recorded after the close. Each of those is one adjustment,
+in (recorded, event_id) order, taking the period's rebate to what it is with that event
+included. A closed statement is never rewritten; planning one costs the late moves.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+import heapq
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,14 +25,21 @@ from typing import Any
 from domain.rebate_audit import AdjustReason, reason_for
 from domain.rebates import (
     ProgramTerms,
-    QualifyingLine,
     RebateInputs,
     RebateResult,
-    accumulate,
+    RebateTally,
     compute_rebate,
     period_bounds,
 )
-from projections.inventory import DayDetail, Move
+from projections.inventory import Move
+from projections.keyvalue import KeyValue
+from projections.rebate_buckets import (
+    ALL_SKUS,
+    RebateBucket,
+    RecordedMove,
+    bucket_key,
+    recorded_prefix,
+)
 
 INVALID_PROGRAM = "invalid_program"
 UNKNOWN_PROGRAM = "unknown_program"
@@ -86,112 +95,182 @@ def closed_key(program_id: str, period: str) -> str:
     return f"{program_id}|{period}"
 
 
-def closed_index(periods: Iterable[ClosedPeriod]) -> dict[str, ClosedPeriod]:
-    return {closed_key(p.program_id, p.period): p for p in periods}
+def quarters_of(period: str) -> list[str]:
+    """The quarters a period key covers: itself, or a year's four."""
+    return [period] if "-Q" in period else [f"{period}-Q{n}" for n in range(1, 5)]
 
 
-def qualifying_moves(
-    terms: ProgramTerms, details: Iterable[DayDetail]
-) -> dict[tuple[str, str], list[Move]]:
-    """The program's qualifying moves by (distributor_id, period).
-
-    Only moves of the program's basis (shipments for sell_in, sales for sell_through),
-    its distributors and SKUs, and its currency qualify; returns are negative moves.
-    """
-    return _grouped(terms, details)[0]
+def _period_of_quarter(terms: ProgramTerms, quarter: str) -> str:
+    return quarter if terms.period == "quarter" else quarter[:4]
 
 
-def _grouped(
-    terms: ProgramTerms, details: Iterable[DayDetail]
-) -> tuple[dict[tuple[str, str], list[Move]], dict[tuple[str, str], int]]:
-    groups: dict[tuple[str, str], list[Move]] = defaultdict(list)
-    other_currency: dict[tuple[str, str], int] = defaultdict(int)
-    for detail in details:
-        if not terms.applies_to(detail.distributor_id, detail.sku):
-            continue
-        for move in detail.moves:
-            if _quantity(terms, move) is None:
+def _scopes(terms: ProgramTerms) -> tuple[str, ...]:
+    return (ALL_SKUS,) if terms.skus == "all" else terms.skus
+
+
+def covers(terms: ProgramTerms, distributor_id: str) -> bool:
+    return terms.distributor_ids == "all" or distributor_id in terms.distributor_ids
+
+
+def program_tally(
+    terms: ProgramTerms, buckets: KeyValue[RebateBucket], distributor_id: str, period: str
+) -> tuple[RebateTally, int]:
+    """The distributor's qualifying tally for the period in the program's currency, and
+    the number of lines in other currencies."""
+    total = RebateTally()
+    other = 0
+    for quarter in quarters_of(period):
+        for scope in _scopes(terms):
+            bucket = buckets.get(bucket_key(distributor_id, terms.basis, scope, quarter))
+            if bucket is None:
                 continue
-            key = (detail.distributor_id, terms.period_of(datetime.fromisoformat(move.at)))
-            if move.currency != terms.currency:
-                other_currency[key] += 1
-            else:
-                groups[key].append(move)
-    return groups, other_currency
+            for currency, tally in bucket.by_currency.items():
+                if currency == terms.currency:
+                    total = total.plus(tally)
+                else:
+                    other += tally.count
+    return total, other
+
+
+def program_periods(
+    terms: ProgramTerms, buckets: KeyValue[RebateBucket], distributor_id: str
+) -> list[str]:
+    """The program's periods in which the distributor has movements of its basis."""
+    prefix = f"{distributor_id}|{terms.basis}|{ALL_SKUS}|"
+    return sorted(
+        {_period_of_quarter(terms, key[len(prefix) :]) for key, _ in buckets.scan(prefix)}
+    )
 
 
 def accruals(
     programs: Iterable[ProgramTerms],
-    details: list[DayDetail],
-    closed: dict[str, ClosedPeriod],
+    buckets: KeyValue[RebateBucket],
+    distributors: Iterable[str],
+    closed: KeyValue[ClosedPeriod],
 ) -> list[Accrual]:
     """Every program's figures per distributor and period, with every event received."""
     found = []
+    distributors = sorted(distributors)
     for terms in programs:
-        groups, other_currency = _grouped(terms, details)
-        for (distributor, period), moves in groups.items():
-            inputs = accumulate(terms.measure, _lines(terms, moves))
-            is_closed = closed_key(terms.program_id, period) in closed
-            result = compute_rebate(terms, inputs, closed=is_closed)
-            excluded = other_currency.get((distributor, period), 0)
-            found.append(Accrual(terms.program_id, distributor, period, inputs, result, excluded))
+        for distributor in distributors:
+            if not covers(terms, distributor):
+                continue
+            for period in program_periods(terms, buckets, distributor):
+                tally, other = program_tally(terms, buckets, distributor, period)
+                if tally.count == 0:
+                    continue
+                inputs = tally.inputs(terms.measure)
+                is_closed = closed.get(closed_key(terms.program_id, period)) is not None
+                result = compute_rebate(terms, inputs, closed=is_closed)
+                found.append(Accrual(terms.program_id, distributor, period, inputs, result, other))
     return sorted(found, key=lambda a: (a.program_id, a.distributor_id, a.period))
 
 
-def statement_plans(
-    programs: Iterable[ProgramTerms],
-    details: list[DayDetail],
-    closed: dict[str, ClosedPeriod],
-) -> list[StatementPlan]:
-    """The statement and adjustments of every closed (program, distributor, period)."""
-    plans = []
-    for terms in programs:
-        for (distributor, period), moves in qualifying_moves(terms, details).items():
-            close = closed.get(closed_key(terms.program_id, period))
-            if close is not None:
-                plans.append(_plan(terms, distributor, period, close, moves))
-    return sorted(plans, key=lambda p: (p.program_id, p.distributor_id, p.period))
+def late_moves(
+    terms: ProgramTerms,
+    late: KeyValue[RecordedMove],
+    distributor_id: str,
+    period: str,
+    after: datetime,
+) -> Iterator[RecordedMove]:
+    """The period's qualifying moves recorded after `after`, in (recorded, event_id) order."""
+    cutoff = after.isoformat()
+    skus = None if terms.skus == "all" else set(terms.skus)
+
+    def quarter_moves(quarter: str) -> Iterator[tuple[str, RecordedMove]]:
+        prefix = recorded_prefix(distributor_id, terms.basis, quarter)
+        for key, move in late.scan(prefix, start=prefix + cutoff):
+            if move.recorded > cutoff:
+                yield key[len(prefix) :], move
+
+    for _, move in heapq.merge(*(quarter_moves(q) for q in quarters_of(period))):
+        if move.currency == terms.currency and (skus is None or move.sku in skus):
+            yield move
 
 
-def _plan(
-    terms: ProgramTerms, distributor: str, period: str, close: ClosedPeriod, moves: list[Move]
-) -> StatementPlan:
-    cutoff = close.closed_at.isoformat()
-    on_time = [move for move in moves if move.recorded <= cutoff]
-    late = sorted((m for m in moves if m.recorded > cutoff), key=lambda m: (m.recorded, m.event_id))
-    inputs = accumulate(terms.measure, _lines(terms, on_time))
-    result = compute_rebate(terms, inputs, closed=True)
+def statement_plan(
+    terms: ProgramTerms,
+    buckets: KeyValue[RebateBucket],
+    late: KeyValue[RecordedMove],
+    distributor_id: str,
+    close: ClosedPeriod,
+) -> StatementPlan | None:
+    """The statement of a closed period and its adjustments (None: no qualifying event).
+
+    Costs a few bucket reads and the period's late moves, whatever the history's length.
+    """
+    total, _ = program_tally(terms, buckets, distributor_id, close.period)
+    if total.count == 0:
+        return None
+    later = list(late_moves(terms, late, distributor_id, close.period, close.closed_at))
+    on_time = total
+    for move in later:
+        on_time = on_time.minus(move.tally())
+    inputs = on_time.inputs(terms.measure)
     adjustments = []
-    included = list(on_time)
-    for move in late:
-        included.append(move)
-        later_inputs = accumulate(terms.measure, _lines(terms, included))
+    running = on_time
+    for move in later:
+        running = running.plus(move.tally())
+        later_inputs = running.inputs(terms.measure)
         adjustments.append(
             PlannedAdjustment(
                 move.event_id,
-                reason_for(_quantity(terms, move) or 0, reversal=move.reverses is not None),
+                reason_for(move.quantity, reversal=move.reversal),
                 datetime.fromisoformat(move.recorded),
                 later_inputs,
                 compute_rebate(terms, later_inputs, closed=True),
             )
         )
     return StatementPlan(
-        terms.program_id, distributor, period, close, inputs, result, tuple(adjustments)
+        terms.program_id,
+        distributor_id,
+        close.period,
+        close,
+        inputs,
+        compute_rebate(terms, inputs, closed=True),
+        tuple(adjustments),
     )
 
 
-def _quantity(terms: ProgramTerms, move: Move) -> int | None:
-    """The move's quantity on the program's basis; None when it is the other kind."""
-    if terms.basis == "sell_in":
-        return move.sell_in if move.sell_through == 0 else None
-    return move.sell_through if move.sell_in == 0 else None
+def statement_plans(
+    programs: Iterable[ProgramTerms],
+    buckets: KeyValue[RebateBucket],
+    late: KeyValue[RecordedMove],
+    distributors: Iterable[str],
+    closed: KeyValue[ClosedPeriod],
+) -> list[StatementPlan]:
+    """The statement and adjustments of every closed (program, distributor, period)."""
+    plans = []
+    distributors = sorted(distributors)
+    for terms in programs:
+        for _, close in closed.scan(f"{terms.program_id}|"):
+            for distributor in distributors:
+                if covers(terms, distributor):
+                    plan = statement_plan(terms, buckets, late, distributor, close)
+                    if plan is not None:
+                        plans.append(plan)
+    return sorted(plans, key=lambda p: (p.program_id, p.distributor_id, p.period))
 
 
-def _lines(terms: ProgramTerms, moves: Iterable[Move]) -> list[QualifyingLine]:
-    return [
-        QualifyingLine(move.event_id, _quantity(terms, move) or 0, Decimal(move.unit_price))
-        for move in moves
-    ]
+def period_moves(
+    terms: ProgramTerms,
+    moves: KeyValue[Move],
+    skus: Iterable[str],
+    distributor_id: str,
+    period: str,
+) -> Iterator[Move]:
+    """The distributor's qualifying moves of a period (any currency excluded but the
+    program's), read day range by day range: what a statement's lineage lists."""
+    start, end = period_bounds(period)
+    first, last = start.date().isoformat(), (end - timedelta(days=1)).date().isoformat()
+    wanted = skus if terms.skus == "all" else [s for s in skus if s in terms.skus]
+    for sku in sorted(wanted):
+        prefix = f"{distributor_id}|{sku}|"
+        for key, move in moves.scan(prefix, start=prefix + first):
+            if key[len(prefix) : len(prefix) + 10] > last:
+                break
+            if move.basis == terms.basis and move.currency == terms.currency:
+                yield move
 
 
 def accrual_row(accrual: Accrual) -> dict[str, Any]:
@@ -231,22 +310,32 @@ def watchlist(rows: Iterable[dict[str, Any]], share: Decimal) -> list[dict[str, 
 
 
 def due_closes(
-    accrued: Iterable[Accrual],
-    closed: dict[str, ClosedPeriod],
+    programs: Iterable[ProgramTerms],
+    buckets: KeyValue[RebateBucket],
+    distributors: Iterable[str],
+    closed: KeyValue[ClosedPeriod],
     now: datetime,
     grace: timedelta,
 ) -> list[tuple[str, str, datetime]]:
-    """(program_id, period, closed_at) of periods ended more than `grace` before `now`.
+    """(program_id, period, closed_at) of periods with movements that ended more than
+    `grace` before `now` (recorded time) and are not closed yet.
 
     The close time is the end of the period plus the grace, whoever notices it first, so
     every worker (and a replay) names the same close.
     """
     due = set()
-    for accrual in accrued:
-        key = closed_key(accrual.program_id, accrual.period)
-        if key in closed:
-            continue
-        _, end = period_bounds(accrual.period)
-        if end + grace <= now:
-            due.add((accrual.program_id, accrual.period, end + grace))
+    distributors = sorted(distributors)
+    for terms in programs:
+        periods = {
+            period
+            for distributor in distributors
+            if covers(terms, distributor)
+            for period in program_periods(terms, buckets, distributor)
+        }
+        for period in periods:
+            if closed.get(closed_key(terms.program_id, period)) is not None:
+                continue
+            _, end = period_bounds(period)
+            if end + grace <= now:
+                due.add((terms.program_id, period, end + grace))
     return sorted(due)

@@ -27,11 +27,11 @@ same partition, then apply like any lines:
   `replaces_unknown`; it reverses the lines that name that report, if any arrived
   (`lines_reversed`; usually none), and the report counts as replaced from then on.
 
-The lines are found by scanning the distributor's day history (a prefix scan: a
-replacement is rare, the per-line path never scans). Redelivery: the same header from
-another position does nothing; from its own position (a crash before every store was
-written) what it decided stands and its effects are redone, each state value applying
-only what its position check says it has not.
+The lines are found in the report's line list (`report_lines`, a prefix range of the
+report's own lines: the cost of a replacement is the size of the report it replaces).
+Redelivery: the same header from another position does nothing; from its own position
+(a crash before every store was written) what it decided stands and its effects are
+redone, each state value applying only what its position check says it has not.
 """
 
 from __future__ import annotations
@@ -46,8 +46,14 @@ from projections.dedup import Verdict, classify, entry_for, remember
 from projections.inventory import Move
 from projections.movements import record_moves
 from projections.positions import Position
-from projections.reports import ReportState, header_fingerprint, report_key, report_of
-from projections.resellers import ResellerState, ResoldLine, record_lines, reseller_key
+from projections.reports import (
+    ReportState,
+    header_fingerprint,
+    report_key,
+    report_line_key,
+    report_of,
+)
+from projections.resellers import ResoldLine, record_lines
 from projections.stores import ChannelStores
 from schemas.events import ReportSubmitted
 
@@ -144,39 +150,40 @@ def reverse_lines(
     per_sku: dict[str, list[tuple[datetime, Move]]] = defaultdict(list)
     per_reseller: dict[str, list[ResoldLine]] = defaultdict(list)
     released: list[tuple[str, str]] = []
-    for _, detail in sorted(stores.inventory_days.items(f"{distributor_id}|")):
-        reversed_by = {m.reverses: m.report_id for m in detail.moves if m.reverses is not None}
-        for move in detail.moves:
-            if move.report_id != report_id or move.reverses is not None:
-                continue
-            if reversed_by.get(move.event_id, by.report_id) != by.report_id:
-                continue  # reversed by another report already
-            at = datetime.fromisoformat(move.at)
-            reversal = Move(
-                move.at,
-                -move.sell_in,
-                -move.sell_through,
-                move.unit_price,
-                move.currency,
-                str(derived_id("reversal", str(by.event_id), move.event_id)),
-                recorded,
-                by.report_id,
-                move.line,
-                move.reseller_id,
-                move.event_id,
-            )
-            per_sku[detail.sku].append((at, reversal))
-            if move.reseller_id is not None:
-                line = ResoldLine(at, move.sell_through, Decimal(move.unit_price), move.currency)
-                per_reseller[move.reseller_id].append(line)
-            if move.line is not None:
-                released.append((move.line, move.event_id))
+    lines = list(stores.report_lines.scan(report_line_key(distributor_id, report_id, "")))
+    for key, line in lines:
+        if line.reversed_by not in (None, by.report_id):
+            continue  # reversed by another report already
+        move = line.move
+        at = datetime.fromisoformat(move.at)
+        reversal = Move(
+            move.at,
+            -move.sell_in,
+            -move.sell_through,
+            move.unit_price,
+            move.currency,
+            str(derived_id("reversal", str(by.event_id), move.event_id)),
+            recorded,
+            by.report_id,
+            move.line,
+            move.reseller_id,
+            move.event_id,
+        )
+        per_sku[line.sku].append((at, reversal))
+        if move.reseller_id is not None:
+            resold = ResoldLine(at, move.sell_through, Decimal(move.unit_price), move.currency)
+            per_reseller[move.reseller_id].append(resold)
+        if move.line is not None:
+            released.append((move.line, move.event_id))
+        if line.reversed_by is None:
+            stores.report_lines.put(key, replace(line, reversed_by=by.report_id))
     for sku, reversals in per_sku.items():
         record_moves(stores, distributor_id, sku, reversals, position)
-    for reseller, lines in per_reseller.items():
-        key = reseller_key(distributor_id, reseller)
-        state = stores.resellers.get(key) or ResellerState(distributor_id, reseller)
-        stores.resellers.put(key, record_lines(state, lines, position, reversal=True))
+    for reseller, resold_lines in per_reseller.items():
+        record_lines(
+            stores.resellers, stores.reseller_days, distributor_id, reseller, resold_lines,
+            position, reversal=True,
+        )  # fmt: skip
     for transaction_id, event_id in released:
         key = sale_key(distributor_id, transaction_id)
         entry = stores.seen.get(key)

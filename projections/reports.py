@@ -35,6 +35,7 @@ from domain.compliance import (
     weeks_covered,
 )
 from domain.timeutil import iso_z
+from projections.inventory import Move
 from schemas.events import ReportSubmitted
 
 WeekStatus = Literal["on_time", "late", "missing"]
@@ -106,6 +107,27 @@ class ReportState:
 
 def report_key(distributor_id: str, report_id: str) -> str:
     return f"{distributor_id}|{report_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportLine:
+    """One accepted line of a report, as a replacement reverses it: its SKU and its move,
+    and the report that reversed it once one has."""
+
+    sku: str
+    move: Move
+    reversed_by: str | None = None
+
+    def to_json(self) -> list[Any]:
+        return [self.sku, self.move.to_json(), self.reversed_by]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> ReportLine:
+        return cls(data[0], Move.from_json(data[1]), data[2])
+
+
+def report_line_key(distributor_id: str, report_id: str, event_id: str) -> str:
+    return f"{distributor_id}|{report_id}|{event_id}"
 
 
 def report_of(event: ReportSubmitted) -> ReportState:

@@ -1,10 +1,12 @@
 """The reseller network per distributor: onboarding, activity, revenue, growth.
 
 One state per (distributor, reseller), fed by `ResellerOnboarded` and by accepted sale
-lines (and the reversals of replaced report lines). It keeps, per business day, how many
-sale lines (quantity > 0) the reseller had, net of reversed ones, and the revenue
-(Σ quantity × unit_price, returns negative) per month and currency; so "active in the
-last 90 days", "first sale this quarter", growth and rankings are answered for any "now".
+lines (and the reversals of replaced report lines). It keeps its first and last sale
+day, sale lines (quantity > 0, net of reversed ones) per month and revenue (Σ quantity ×
+unit_price, returns negative) per month and currency, none of which grows with the
+number of lines; the lines of each day are counted under their own key
+(distributor|reseller|day), read only when a reversal empties the first or last day, or
+for activity as of a date before the last sale.
 
 - `active_90d`: a sale on one of the 90 calendar days (UTC) ending with now's day.
 - `new_this_quarter`: the first sale falls in now's calendar quarter, on or before now's day.
@@ -25,8 +27,9 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from domain.timeutil import iso_z, utc
-from projections.periods import period_key
+from projections.keyvalue import KeyValue
 from projections.positions import Position, advance
+from projections.tallies import period_key
 
 ACTIVE_DAYS = 90
 
@@ -46,25 +49,22 @@ class ResellerState:
     reseller_id: str
     name: str | None = None
     onboarded_at: datetime | None = None
-    #: ISO day -> sale lines (quantity > 0) that day, net of reversed ones; no zero entries
-    sale_days: dict[str, int] = field(default_factory=dict)
+    #: ISO days of the first and the last sale (quantity > 0) not reversed
+    first_sale_day: str | None = None
+    last_sale_day: str | None = None
+    #: "YYYY-MM" -> sale lines (quantity > 0) that month, net of reversed ones
+    lines: dict[str, int] = field(default_factory=dict)
     #: "YYYY-MM|CUR" -> revenue of that month in that currency
     revenue: dict[str, Decimal] = field(default_factory=dict)
     applied: dict[str, int] = field(default_factory=dict)
 
     @property
     def first_sale(self) -> date | None:
-        return date.fromisoformat(min(self.sale_days)) if self.sale_days else None
+        return None if self.first_sale_day is None else date.fromisoformat(self.first_sale_day)
 
     @property
     def last_sale(self) -> date | None:
-        return date.fromisoformat(max(self.sale_days)) if self.sale_days else None
-
-    def active(self, today: date) -> bool:
-        """A sale on one of the `ACTIVE_DAYS` days ending with `today`."""
-        since = (today - timedelta(days=ACTIVE_DAYS - 1)).isoformat()
-        until = today.isoformat()
-        return any(since <= day <= until for day in self.sale_days)
+        return None if self.last_sale_day is None else date.fromisoformat(self.last_sale_day)
 
     def new_in_quarter_of(self, today: date) -> bool:
         first = self.first_sale
@@ -80,7 +80,8 @@ class ResellerState:
             "r": self.reseller_id,
             "name": self.name,
             "on": None if self.onboarded_at is None else self.onboarded_at.isoformat(),
-            "days": self.sale_days,
+            "sales": [self.first_sale_day, self.last_sale_day],
+            "lines": self.lines,
             "rev": {key: str(amount) for key, amount in self.revenue.items()},
             "applied": self.applied,
         }
@@ -92,10 +93,27 @@ class ResellerState:
             reseller_id=data["r"],
             name=data["name"],
             onboarded_at=None if data["on"] is None else datetime.fromisoformat(data["on"]),
-            sale_days=data["days"],
+            first_sale_day=data["sales"][0],
+            last_sale_day=data["sales"][1],
+            lines=data["lines"],
             revenue={key: Decimal(amount) for key, amount in data["rev"].items()},
             applied=data["applied"],
         )
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    """Sale lines of one reseller on one day (net of reversed ones)."""
+
+    count: int = 0
+    applied: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> list[Any]:
+        return [self.count, self.applied]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> DayCount:
+        return cls(data[0], data[1])
 
 
 def reseller_key(distributor_id: str, reseller_id: str) -> str:
@@ -114,40 +132,107 @@ def onboard(
 
 
 def record_lines(
-    state: ResellerState,
+    resellers: KeyValue[ResellerState],
+    days: KeyValue[DayCount],
+    distributor_id: str,
+    reseller_id: str,
     lines: Iterable[ResoldLine],
     position: Position | None,
     reversal: bool = False,
-) -> ResellerState:
-    """Add the sale lines one input caused (or, with `reversal`, take them off again),
-    together under its one position."""
-    applied = advance(state.applied, position)
-    if applied is None:
-        return state
+) -> None:
+    """Add the sale lines one input caused to a reseller (or, with `reversal`, take them
+    off again), together under its one position."""
+    key = reseller_key(distributor_id, reseller_id)
+    state = resellers.get(key) or ResellerState(distributor_id, reseller_id)
     sign = -1 if reversal else 1
-    days = dict(state.sale_days)
-    revenue = dict(state.revenue)
+    per_day: Counter[str] = Counter()
+    revenue_by: dict[str, Decimal] = {}
     for line in lines:
         day = utc(line.sold_at).date().isoformat()
         if line.quantity > 0:
-            lines_that_day = days.get(day, 0) + sign
-            if lines_that_day > 0:
-                days[day] = lines_that_day
-            else:
-                days.pop(day, None)
-        key = f"{day[:7]}|{line.currency}"  # the month, as period_key(..., "month") names it
-        revenue[key] = revenue.get(key, Decimal(0)) + sign * line.quantity * line.unit_price
+            per_day[day] += sign
+        month_key = f"{day[:7]}|{line.currency}"  # the month, as period_key(..., "month")
+        amount = sign * line.quantity * line.unit_price
+        revenue_by[month_key] = revenue_by.get(month_key, Decimal(0)) + amount
+    current = _count_days(days, key, per_day, position)
+    applied = advance(state.applied, position)
+    if applied is None:
+        return
+    months = dict(state.lines)
+    for day, delta in per_day.items():
+        months[day[:7]] = months.get(day[:7], 0) + delta
+    revenue = dict(state.revenue)
+    for month_key, amount in revenue_by.items():
+        revenue[month_key] = revenue.get(month_key, Decimal(0)) + amount
+    filled = [day for day, count in current.items() if count > 0]
+    first = min([*filled, *([state.first_sale_day] if state.first_sale_day else [])], default=None)
+    last = max([*filled, *([state.last_sale_day] if state.last_sale_day else [])], default=None)
+    if first is not None and current.get(first, 1) <= 0:
+        first = _edge_day(days, key, reverse=False)
+    if last is not None and current.get(last, 1) <= 0:
+        last = _edge_day(days, key, reverse=True)
+    months = {month: n for month, n in months.items() if n}
     # built directly, not with dataclasses.replace: this runs once per accepted sale line
-    return ResellerState(
-        state.distributor_id, state.reseller_id, state.name, state.onboarded_at, days, revenue,
-        applied,
+    resellers.put(
+        key,
+        ResellerState(
+            distributor_id, reseller_id, state.name, state.onboarded_at, first, last, months,
+            revenue, applied,
+        ),
     )  # fmt: skip
+
+
+def _count_days(
+    days: KeyValue[DayCount], key: str, per_day: Counter[str], position: Position | None
+) -> dict[str, int]:
+    """Apply the day deltas (each day value checks the position itself); returns each
+    touched day's count as it now stands."""
+    current: dict[str, int] = {}
+    for day, delta in per_day.items():
+        known = days.get(f"{key}|{day}") or DayCount()
+        applied = advance(known.applied, position)
+        if delta == 0 or applied is None:
+            current[day] = known.count
+            continue
+        current[day] = known.count + delta
+        days.put(f"{key}|{day}", DayCount(current[day], applied))
+    return current
+
+
+def _edge_day(days: KeyValue[DayCount], key: str, reverse: bool) -> str | None:
+    """The first (or last) day with a sale line left: a scan of the reseller's days, done
+    only when a reversal emptied that day."""
+    for day_key, count in days.scan(f"{key}|", reverse=reverse):
+        if count.count > 0:
+            return day_key.rsplit("|", 1)[1]
+    return None
+
+
+def active_at(state: ResellerState, today: date, days: KeyValue[DayCount]) -> bool:
+    """A sale on one of the `ACTIVE_DAYS` days ending with `today`."""
+    last = state.last_sale
+    if last is None:
+        return False
+    since = today - timedelta(days=ACTIVE_DAYS - 1)
+    if last <= today:
+        return last >= since
+    # "now" before the last sale (an as-of read): look at the days themselves
+    key = reseller_key(state.distributor_id, state.reseller_id)
+    low = f"{key}|{since.isoformat()}"
+    for day_key, count in days.scan(f"{key}|", start=low):
+        if day_key.rsplit("|", 1)[1] > today.isoformat():
+            return False
+        if count.count > 0:
+            return True
+    return False
 
 
 # --- views -------------------------------------------------------------------------------
 
 
-def network_rows(states: Iterable[ResellerState], now: datetime | None) -> list[dict[str, Any]]:
+def network_rows(
+    states: Iterable[ResellerState], now: datetime | None, days: KeyValue[DayCount]
+) -> list[dict[str, Any]]:
     """The snapshot's `resellers` rows, one per distributor, sorted by distributor_id.
 
     `not_onboarded`: resellers with sales but no `ResellerOnboarded` (worth a look).
@@ -157,9 +242,9 @@ def network_rows(states: Iterable[ResellerState], now: datetime | None) -> list[
     for state in states:
         counts = rows.setdefault(state.distributor_id, Counter())
         counts["onboarded"] += state.onboarded_at is not None
-        counts["not_onboarded"] += state.onboarded_at is None and bool(state.sale_days)
+        counts["not_onboarded"] += state.onboarded_at is None and state.last_sale is not None
         if today is not None:
-            counts["active_90d"] += state.active(today)
+            counts["active_90d"] += active_at(state, today, days)
             counts["new_this_quarter"] += state.new_in_quarter_of(today)
     return [
         {
@@ -198,7 +283,7 @@ def top_resellers(
             month, currency = key.split("|")
             if _in_period(month, period):
                 totals[currency] = totals.get(currency, Decimal(0)) + amount
-        lines = sum(count for day, count in state.sale_days.items() if _in_period(day[:7], period))
+        lines = sum(count for month, count in state.lines.items() if _in_period(month, period))
         for currency, revenue in totals.items():
             ranked.setdefault(currency, []).append(
                 {

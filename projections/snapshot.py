@@ -1,24 +1,29 @@
-"""The projection snapshot: one JSON document for the API, the demo and the auditor's replay."""
+"""The projection snapshot: one JSON document for the API, the demo and the auditor's replay.
+
+Each section is built from the stores that keep it up to date, so building one costs the
+rows it returns: entity stores are read whole, histories (violations, unpriced lines) as
+long as they are. "Now" is the as-of date asked for, or the recorded-time clock
+(projections/clock.py): never a business date a distributor sent.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 from domain.inventory import stock_value, weeks_of_supply
 from domain.timeutil import iso_z
+from projections.clock import recorded_now
+from projections.movements import moved_after
 from projections.periods import sell_in_vs_through
-from projections.prices import cost_drops, price_in_effect
+from projections.prices import price_in_effect
 from projections.pricing import (
     PriceProtectionClaim,
     claim_rows,
     price_protection_claims,
-    violation_row,
-    violation_rows,
 )
 from projections.quality import QualityState
 from projections.rebate_accruals import (
@@ -26,7 +31,6 @@ from projections.rebate_accruals import (
     StatementPlan,
     accrual_row,
     accruals,
-    closed_index,
     statement_plans,
 )
 from projections.reports import (
@@ -37,8 +41,10 @@ from projections.reports import (
     report_row,
 )
 from projections.resellers import ResellerState, first_sales, growth, network_rows, top_resellers
+from projections.statuses import DETECTED_ONLY, Statuses
 from projections.stores import ChannelStores
 from projections.supply import sold_last_4_weeks
+from projections.violation_reads import all_violation_rows
 
 Snapshot = dict[str, list[dict[str, Any]]]
 
@@ -51,29 +57,27 @@ def money(amount: Decimal | None) -> str | None:
     return None if amount is None else str(amount)
 
 
-def latest_business_time(stores: ChannelStores) -> datetime | None:
-    stamps = [state.latest for state in stores.inventory.values() if state.latest is not None]
-    return max(stamps, default=None)
+def now_of(stores: ChannelStores, as_of: datetime | None = None) -> datetime | None:
+    """ "Now" for a read: the as-of time asked for, else the latest recorded time applied."""
+    return as_of or recorded_now(stores.clock)
 
 
-#: A violation's lifecycle status and resolution, as the audit event store knows them.
-StatusLookup = Callable[[UUID], tuple[str, str | None]]
-
-
-def detected_only(_: UUID) -> tuple[str, str | None]:
-    """Status when no event store is consulted (a replay from raw events alone)."""
-    return "detected", None
+def distributors(stores: ChannelStores) -> list[str]:
+    """Every distributor with lines (each line's verdict is counted in its quality)."""
+    return [state.distributor_id for state in stores.quality.values()]
 
 
 def build_snapshot(
-    stores: ChannelStores, as_of: datetime | None = None, status_of: StatusLookup = detected_only
+    stores: ChannelStores, as_of: datetime | None = None, statuses: Statuses = DETECTED_ONLY
 ) -> Snapshot:
-    """Every projection as rows sorted by key fields; "now" is `as_of` or the latest time seen."""
-    now = as_of or latest_business_time(stores)
+    """Every projection as rows sorted by key fields; "now" is `as_of` or the clock."""
+    now = now_of(stores, as_of)
     return {
         "inventory": inventory_rows(stores, now),
-        "sell_in_vs_through": sell_in_vs_through(stores.inventory.values(), "week"),
-        "violations": violation_rows_of(stores, status_of),
+        "sell_in_vs_through": sell_in_vs_through(
+            stores.periods, stores.day_totals, distributors(stores), "week"
+        ),
+        "violations": all_violation_rows(stores, statuses),
         "unpriced": unpriced_rows(stores),
         "price_protection": claim_rows(protection_claims(stores, now)),
         "rebates": rebate_rows(stores),
@@ -95,11 +99,19 @@ def unit_cost(
     return None if entry is None else entry.distributor_cost
 
 
-def inventory_rows(stores: ChannelStores, now: datetime | None) -> list[dict[str, Any]]:
+def inventory_rows(
+    stores: ChannelStores, now: datetime | None, distributor_id: str | None = None
+) -> list[dict[str, Any]]:
+    """One row per (distributor, sku), in key order (one distributor's, if given)."""
+    states = (
+        stores.inventory.values()
+        if distributor_id is None
+        else (state for _, state in stores.inventory.scan(f"{distributor_id}|"))
+    )
     rows = []
-    for state in stores.inventory.values():
+    for state in states:
         cost = unit_cost(stores, state.sku, state.distributor_id, now)
-        sold_4w = sold_last_4_weeks(state, now)
+        sold_4w = sold_last_4_weeks(state, now, stores.day_totals)
         rows.append(
             {
                 "distributor_id": state.distributor_id,
@@ -115,7 +127,7 @@ def inventory_rows(stores: ChannelStores, now: datetime | None) -> list[dict[str
                 "value": money(stock_value(state.expected_on_hand, cost)),
             }
         )
-    return sorted(rows, key=lambda row: (row["distributor_id"], row["sku"]))
+    return rows
 
 
 def rebate_rows(stores: ChannelStores) -> list[dict[str, Any]]:
@@ -123,31 +135,23 @@ def rebate_rows(stores: ChannelStores) -> list[dict[str, Any]]:
 
 
 def rebate_accruals(stores: ChannelStores) -> list[Accrual]:
-    programs = list(stores.programs.values())
-    if not programs:
-        return []
-    closed = closed_index(stores.closed_periods.values())
-    return accruals(programs, list(stores.inventory_days.values()), closed)
+    return accruals(
+        stores.programs.values(), stores.rebate_buckets, distributors(stores), stores.closed_periods
+    )
 
 
 def rebate_statements(stores: ChannelStores) -> list[StatementPlan]:
-    programs = list(stores.programs.values())
-    closed = closed_index(stores.closed_periods.values())
-    if not programs or not closed:
-        return []
-    return statement_plans(programs, list(stores.inventory_days.values()), closed)
-
-
-def violation_rows_of(stores: ChannelStores, status_of: StatusLookup) -> list[dict[str, Any]]:
-    return violation_rows(
-        violation_row(flagged, *status_of(flagged.violation_id))
-        for flagged in stores.flagged.values()
-        if flagged.kind == "violation"
+    return statement_plans(
+        stores.programs.values(),
+        stores.rebate_buckets,
+        stores.recorded_moves,
+        distributors(stores),
+        stores.closed_periods,
     )
 
 
 def unpriced_rows(stores: ChannelStores) -> list[dict[str, Any]]:
-    rows = [
+    return [
         {
             "distributor_id": flagged.distributor_id,
             "transaction_id": flagged.transaction_id,
@@ -157,41 +161,39 @@ def unpriced_rows(stores: ChannelStores) -> list[dict[str, Any]]:
             "quantity": flagged.quantity,
             "unit_price": money(flagged.unit_price),
         }
-        for flagged in stores.flagged.values()
-        if flagged.kind == "unpriced"
+        for flagged in stores.unpriced.values()
     ]
-    return sorted(rows, key=lambda row: (row["distributor_id"], row["transaction_id"]))
 
 
 def protection_claims(
     stores: ChannelStores, now: datetime | None, withdrawn: bool = False
 ) -> list[PriceProtectionClaim]:
-    """Claims of every cost drop in effect by `now`, for distributors whose own history
-    has reached the drop: their stock at effective_from is then complete, so the live
-    system, the embedded runner and a replay all derive (and record) the same claim.
+    """Claims of every cost drop in effect by `now` (recorded time): a distributor that
+    holds stock but sends nothing after the drop is owed the same as one that does.
     With `withdrawn`, zero claims for distributors with no stock at the drop too (what
     the recorder needs to revise a claim that no longer stands)."""
     if now is None:
         return []
-    reached: dict[str, datetime] = {}
-    positions = list(stores.inventory.values())
-    for state in positions:
-        if state.latest is not None:
-            known = reached.get(state.distributor_id)
-            reached[state.distributor_id] = max(known, state.latest) if known else state.latest
+    histories = [history for history in stores.prices.values() if history.drops]
+    if not histories:
+        return []
+    by_sku: dict[str, list[Any]] = {history.sku: [] for history in histories}
+    for state in stores.inventory.values():
+        if state.sku in by_sku:
+            by_sku[state.sku].append(state)
     claims: list[PriceProtectionClaim] = []
-    for history in stores.prices.values():
-        for drop in cost_drops(history):
+    for history in histories:
+        for drop in history.drops:
             if drop.effective_from > now:
                 continue
-            found = price_protection_claims(
-                drop, positions, stores.inventory_days, history, withdrawn
-            )
             claims.extend(
-                claim
-                for claim in found
-                if reached.get(claim.distributor_id, drop.effective_from) >= drop.effective_from
-                and claim.distributor_id in reached
+                price_protection_claims(
+                    drop,
+                    by_sku[history.sku],
+                    history,
+                    lambda state, at: moved_after(stores, state.distributor_id, state.sku, at),
+                    withdrawn,
+                )
             )
     return claims
 
@@ -231,8 +233,8 @@ def price_rows(stores: ChannelStores) -> list[dict[str, Any]]:
 
 def quality_rows(stores: ChannelStores, now: datetime | None = None) -> list[dict[str, Any]]:
     """Per distributor: what became of its lines, and its report compliance as of `now`
-    (default: the latest business time seen)."""
-    now = now or latest_business_time(stores)
+    (default: the clock)."""
+    now = now or now_of(stores)
     reports = _by_distributor(stores.reports.values())
     first = first_sales(stores.resellers.values())
     quality = {state.distributor_id: state for state in stores.quality.values()}
@@ -259,10 +261,10 @@ def compliance_of(
 ) -> list[WeekCompliance]:
     """One distributor's reporting weeks with their status, oldest first (for the API:
     `WeekCompliance.row()` gives week, due, status, report_id, submitted_at)."""
-    now = now or latest_business_time(stores)
+    now = now or now_of(stores)
     prefix = f"{distributor_id}|"
-    reports = [report for _, report in stores.reports.items(prefix)]
-    first = first_sales(reseller for _, reseller in stores.resellers.items(prefix))
+    reports = [report for _, report in stores.reports.scan(prefix)]
+    first = first_sales(reseller for _, reseller in stores.resellers.scan(prefix))
     return compliance_weeks(reports, first.get(distributor_id), now)
 
 
@@ -271,21 +273,21 @@ def report_rows(stores: ChannelStores, distributor_id: str | None = None) -> lis
     reports = (
         stores.reports.values()
         if distributor_id is None
-        else (report for _, report in stores.reports.items(f"{distributor_id}|"))
+        else (report for _, report in stores.reports.scan(f"{distributor_id}|"))
     )
     ordered = sorted(reports, key=lambda r: (r.distributor_id, r.submitted_at, r.report_id))
     return [report_row(report) for report in ordered]
 
 
 def reseller_rows(stores: ChannelStores, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The reseller network per distributor as of `now` (default: latest business time)."""
-    return network_rows(stores.resellers.values(), now or latest_business_time(stores))
+    """The reseller network per distributor as of `now` (default: the clock)."""
+    return network_rows(stores.resellers.values(), now or now_of(stores), stores.reseller_days)
 
 
 def _resellers_of(stores: ChannelStores, distributor_id: str | None) -> Iterable[ResellerState]:
     if distributor_id is None:
         return stores.resellers.values()
-    return (state for _, state in stores.resellers.items(f"{distributor_id}|"))
+    return (state for _, state in stores.resellers.scan(f"{distributor_id}|"))
 
 
 def top_resellers_of(

@@ -1,4 +1,11 @@
-"""Every store the channel projection reads and writes, by name."""
+"""Every store the channel projection reads and writes, by name.
+
+Stores keyed by distributor (each key starts with its distributor_id, so it lives in
+that distributor's partition) and reference data every worker holds whole (catalog,
+prices, programs, period closes). Some stores are bounded by the channel's entities
+(distributors, SKUs, resellers, programs) and are read whole; the others keep history
+(lines, days, violations) and are only ever read by key or by a prefix range.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +13,64 @@ from dataclasses import dataclass, field
 
 from domain.rebates import ProgramTerms
 from projections.catalog import IdentifierAlias, Product
+from projections.clock import Clock
 from projections.dedup import SeenEntry
-from projections.inventory import DayDetail, InventoryState
+from projections.inventory import InventoryState, Move
 from projections.keyvalue import DictStore, KeyValue
 from projections.prices import PriceHistory
-from projections.pricing import FlaggedSale
+from projections.pricing import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
 from projections.rebate_accruals import ClosedPeriod
-from projections.reports import ReportState
-from projections.resellers import ResellerState
+from projections.rebate_buckets import RebateBucket, RecordedMove
+from projections.reports import ReportLine, ReportState
+from projections.resellers import DayCount, ResellerState
+from projections.tallies import InOut
 
 
 @dataclass
 class ChannelStores:
-    """Stores keyed by distributor (owned by one partition) and reference data every
-    worker holds whole (catalog, prices, programs, period closes)."""
-
-    seen: KeyValue[SeenEntry] = field(default_factory=DictStore)
+    # --- bounded by the channel's entities (read whole) ---------------------------------
+    #: (distributor, sku) -> totals, last count, recent days
     inventory: KeyValue[InventoryState] = field(default_factory=DictStore)
-    inventory_days: KeyValue[DayDetail] = field(default_factory=DictStore)
     quality: KeyValue[QualityState] = field(default_factory=DictStore)
     dead_letters: KeyValue[DeadLetterCount] = field(default_factory=DictStore)
+    #: distributor|granularity|period -> sell-in and sell-through
+    periods: KeyValue[InOut] = field(default_factory=DictStore)
+    #: the reseller network, by distributor_id|reseller_id
+    resellers: KeyValue[ResellerState] = field(default_factory=DictStore)
+    #: submitted reports, by distributor_id|report_id
+    reports: KeyValue[ReportState] = field(default_factory=DictStore)
+    #: violations by severity and unpriced lines, by distributor_id
+    flag_counts: KeyValue[FlagCounts] = field(default_factory=DictStore)
+    #: the latest recorded time applied, per partition ("" outside a worker)
+    clock: KeyValue[Clock] = field(default_factory=DictStore)
+    # --- reference data, replicated whole into every worker -----------------------------
     products: KeyValue[Product] = field(default_factory=DictStore)
     aliases: KeyValue[IdentifierAlias] = field(default_factory=DictStore)
     prices: KeyValue[PriceHistory] = field(default_factory=DictStore)
     programs: KeyValue[ProgramTerms] = field(default_factory=DictStore)
     closed_periods: KeyValue[ClosedPeriod] = field(default_factory=DictStore)
-    #: violations and unpriced sale lines, by sale key (distributor_id|transaction_id)
-    flagged: KeyValue[FlaggedSale] = field(default_factory=DictStore)
-    #: submitted reports, by distributor_id|report_id
-    reports: KeyValue[ReportState] = field(default_factory=DictStore)
-    #: the reseller network, by distributor_id|reseller_id
-    resellers: KeyValue[ResellerState] = field(default_factory=DictStore)
+    # --- history: read by key or prefix range only --------------------------------------
+    #: idempotency keys of lines and reports, and replacement notes
+    seen: KeyValue[SeenEntry] = field(default_factory=DictStore)
+    #: every movement, by distributor|sku|day|time|event_id
+    moves: KeyValue[Move] = field(default_factory=DictStore)
+    #: distributor|sku|day -> that day's sell-in and sell-through
+    day_totals: KeyValue[InOut] = field(default_factory=DictStore)
+    #: distributor|basis|sku-or-""|quarter -> qualifying tallies (projections/rebate_buckets.py)
+    rebate_buckets: KeyValue[RebateBucket] = field(default_factory=DictStore)
+    #: every movement by when it was recorded: distributor|basis|quarter|recorded|event_id
+    recorded_moves: KeyValue[RecordedMove] = field(default_factory=DictStore)
+    #: violations, by distributor_id|transaction_id
+    violations: KeyValue[FlaggedSale] = field(default_factory=DictStore)
+    #: distributor_id|severity|transaction_id -> the violation's sku (a severity's list)
+    violations_by_severity: KeyValue[str] = field(default_factory=DictStore)
+    #: unpriced sale lines, by distributor_id|transaction_id
+    unpriced: KeyValue[FlaggedSale] = field(default_factory=DictStore)
+    #: each reported line, by distributor_id|report_id|event_id (what a replacement reverses)
+    report_lines: KeyValue[ReportLine] = field(default_factory=DictStore)
+    #: distributor_id|reseller_id|day -> sale lines that day
+    reseller_days: KeyValue[DayCount] = field(default_factory=DictStore)
     #: as-of replays only: reports submitted after the cut (distributor_id|report_id),
     #: whose lines are left out with them
     reports_after_cut: set[str] = field(default_factory=set)

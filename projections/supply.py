@@ -12,26 +12,42 @@ from decimal import Decimal
 from typing import Any
 
 from domain.inventory import weeks_of_supply
-from projections.inventory import InventoryState
+from projections.inventory import InventoryState, sold_between
+from projections.keyvalue import KeyValue
+from projections.tallies import InOut
 
 
-def sold_last_4_weeks(state: InventoryState, now: datetime | None) -> int:
-    """Sell-through of the 28 business days ending with `now`'s day (0 without a now)."""
+def sold_last_4_weeks(
+    state: InventoryState, now: datetime | None, day_totals: KeyValue[InOut]
+) -> int:
+    """Sell-through of the 28 business days ending with `now`'s day (0 without a now):
+    from the state's recent days, or (a "now" well before its latest movement, an as-of
+    read) from the day totals of those 28 days."""
     if now is None:
         return 0
     today = now.date()
-    return state.sold_between(today - timedelta(days=27), today + timedelta(days=1))
+    start, end = today - timedelta(days=27), today + timedelta(days=1)
+    recent = sold_between(state, start, end)
+    if recent is not None:
+        return recent
+    prefix = f"{state.distributor_id}|{state.sku}|"
+    total = 0
+    for key, bucket in day_totals.scan(prefix, start=prefix + start.isoformat()):
+        if key[len(prefix) :] >= end.isoformat():
+            break
+        total += bucket.sell_through
+    return total
 
 
 def distributor_supply(
-    states: Iterable[InventoryState], now: datetime | None
+    states: Iterable[InventoryState], now: datetime | None, day_totals: KeyValue[InOut]
 ) -> dict[str, dict[str, Any]]:
     """distributor_id -> {sold_last_4_weeks, weeks_of_supply (decimal string or None)}."""
     totals: dict[str, list[int]] = {}
     for state in states:
         bucket = totals.setdefault(state.distributor_id, [0, 0])
         bucket[0] += state.expected_on_hand
-        bucket[1] += sold_last_4_weeks(state, now)
+        bucket[1] += sold_last_4_weeks(state, now, day_totals)
     result = {}
     for distributor_id, (on_hand, sold) in sorted(totals.items()):
         weeks = weeks_of_supply(on_hand, sold)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
@@ -34,8 +35,9 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def decode_event(raw: bytes | str) -> Envelope:
-    """Parse and validate one JSON event."""
+def decode_event(raw: bytes | str, recorded_at: datetime | None = None) -> Envelope:
+    """Parse and validate one JSON event; `recorded_at`, when given, is when the system
+    recorded it (a broker's append time) and replaces what the producer wrote there."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -44,6 +46,8 @@ def decode_event(raw: bytes | str) -> Envelope:
         raise InvalidEvent("invalid_json", "an event must be a JSON object")
     if "event_type" not in data:
         raise InvalidEvent("schema_violation", "event_type: field required")
+    if recorded_at is not None:
+        data["recorded_at"] = recorded_at
     try:
         # the adapter's validator itself: what `validate_python` calls, minus a wrapper
         return _EVENT_ADAPTER.validator.validate_python(data)

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from itertools import takewhile
 from typing import Any, Final
 from uuid import UUID
 
@@ -38,7 +39,7 @@ from domain.violation import PricingViolation
 from infra.auditchain import Seal
 from infra.eventstore import AuditLog
 from projections.inventory import Move
-from projections.rebate_accruals import closed_key, qualifying_moves
+from projections.rebate_accruals import closed_key, period_moves
 from projections.stores import ChannelStores
 from streams.processing import Input
 
@@ -331,8 +332,9 @@ def _statement_sources(statement: RebateStatement, stores: ChannelStores) -> dic
     close = stores.closed_periods.get(closed_key(statement.program_id, statement.period))
     moves: list[Move] = []
     if terms is not None:
-        grouped = qualifying_moves(terms, stores.inventory_days.values())
-        moves = grouped.get((statement.distributor_id, statement.period), [])
+        distributor = statement.distributor_id
+        skus = [state.sku for _, state in stores.inventory.scan(f"{distributor}|")]
+        moves = list(period_moves(terms, stores.moves, skus, distributor, statement.period))
     cutoff = "" if close is None else close.closed_at.isoformat()
     on_time = [m for m in moves if m.recorded <= cutoff]
     late = {m.event_id: m for m in moves if m.recorded > cutoff}
@@ -387,14 +389,11 @@ def _stock_sources(
     dated up to it, the physical counts up to it and, for a claim, the prices."""
     distributor, sku = aggregate.distributor_id, aggregate.sku
     stamp = utc(at).isoformat()
-    moves = sorted(
-        (move
-         for detail in stores.inventory_days.values()
-         if (detail.distributor_id, detail.sku) == (distributor, sku)
-         for move in detail.moves
-         if move.at <= stamp),
-        key=lambda m: (m.at, m.event_id),
-    )  # fmt: skip
+    moves = list(  # in key order: by day, time, event id
+        takewhile(
+            lambda m: m.at <= stamp, (m for _, m in stores.moves.scan(f"{distributor}|{sku}|"))
+        )
+    )
     sources = [
         _move_source(m, "movement", m.sell_in if m.sell_in else -m.sell_through) for m in moves
     ]

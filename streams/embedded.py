@@ -10,7 +10,7 @@ from infra.eventstore import open_audit_log
 from projections.snapshot import (
     Snapshot,
     build_snapshot,
-    latest_business_time,
+    now_of,
     protection_claims,
     rebate_statements,
 )
@@ -60,7 +60,7 @@ class EmbeddedChannel:
 
     def record(self, result: BatchResult, until: datetime | None = None) -> None:
         record_facts(self.audit, result.facts)
-        now = until or latest_business_time(self.stores)
+        now = until or now_of(self.stores)
         record_facts(self.audit, protection_claims(self.stores, now, withdrawn=True))
         record_statements(self.audit, rebate_statements(self.stores))
         if self.after_feed is not None:
@@ -83,7 +83,7 @@ class EmbeddedChannel:
         ]
 
     def snapshot(self, as_of: datetime | None = None) -> Snapshot:
-        return build_snapshot(self.stores, as_of, self.audit.violation_status)
+        return build_snapshot(self.stores, as_of, self.audit.statuses())
 
 
 def file_inputs(path: Path) -> Iterator[Input]:

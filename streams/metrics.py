@@ -160,4 +160,6 @@ def observe_projections(stores: ChannelStores) -> None:
     ACCRUED_REBATES.clear()  # a program whose periods all closed accrues nothing any more
     for program_id, amount in accrued.items():
         ACCRUED_REBATES.labels(program_id).set(float(amount))  # Prometheus values are floats
-    UNPRICED_SALES.set(sum(1 for flagged in stores.flagged.values() if flagged.kind == "unpriced"))
+    UNPRICED_SALES.set(
+        sum(counts.counts.get("unpriced", 0) for counts in stores.flag_counts.values())
+    )

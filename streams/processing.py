@@ -31,13 +31,19 @@ PROCESSING_ERROR = "processing_error"
 
 @dataclass(frozen=True, slots=True)
 class Input:
-    """A raw message and where it came from (Kafka topic/partition/offset, or file/line)."""
+    """A raw message and where it came from (Kafka topic/partition/offset, or file/line).
+
+    `recorded_at` is the broker's timestamp of a Kafka message (its append time on the raw
+    topics): the system's own record of when the event arrived, which replaces whatever
+    the producer wrote in the event. Inputs from files keep the event's own.
+    """
 
     raw: bytes
     key: str | None
     source: str
     partition: int | None = None
     offset: int | None = None
+    recorded_at: datetime | None = None
 
     @property
     def position(self) -> Position | None:
@@ -76,7 +82,9 @@ def process_batch(
             if before_each is not None:
                 before_each(item)
             try:
-                outcome = apply_raw(stores, item.raw, item.key, item.position, until)
+                outcome = apply_raw(
+                    stores, item.raw, item.key, item.position, until, item.recorded_at
+                )
             except Exception as exc:  # a bug must not stop the stream, nor lose the input
                 log.exception("processing failed at %s offset %s", item.source, item.offset)
                 outcome = Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")

@@ -6,8 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from domain.identity import derived_id
-from projections.rebate_accruals import closed_index, due_closes
-from projections.snapshot import latest_business_time, rebate_accruals
+from projections.rebate_accruals import due_closes
+from projections.snapshot import distributors, now_of
 from projections.stores import ChannelStores
 from schemas.events import RebatePeriodClosed
 
@@ -30,11 +30,20 @@ def close_event(
     )
 
 
-def automatic_closes(stores: ChannelStores, grace_days: int) -> list[RebatePeriodClosed]:
-    """Close events for periods whose grace has passed in business time."""
-    now = latest_business_time(stores)
+def automatic_closes(
+    stores: ChannelStores, grace_days: int, now: datetime | None = None
+) -> list[RebatePeriodClosed]:
+    """Close events for periods whose grace has passed by `now` (default: the recorded-time
+    clock; a worker passes the later of that and its wall clock)."""
+    now = now or now_of(stores)
     if now is None:
         return []
-    closed = closed_index(stores.closed_periods.values())
-    due = due_closes(rebate_accruals(stores), closed, now, timedelta(days=grace_days))
+    due = due_closes(
+        stores.programs.values(),
+        stores.rebate_buckets,
+        distributors(stores),
+        stores.closed_periods,
+        now,
+        timedelta(days=grace_days),
+    )
     return [close_event(program, period, at, "auto") for program, period, at in due]

@@ -25,7 +25,7 @@ from projections.pricing import FlaggedSale, PriceProtectionClaim
 from projections.rebate_accruals import StatementPlan
 from projections.snapshot import (
     Snapshot,
-    latest_business_time,
+    now_of,
     protection_claims,
     rebate_statements,
 )
@@ -164,9 +164,9 @@ class LiveFacts:
 
 def live_facts(stores: ChannelStores) -> LiveFacts:
     return LiveFacts(
-        protection_claims(stores, latest_business_time(stores)),
+        protection_claims(stores, now_of(stores)),
         rebate_statements(stores),
-        [flagged for flagged in stores.flagged.values() if flagged.kind == "violation"],
+        list(stores.violations.values()),
     )
 
 

@@ -215,9 +215,11 @@ def test_quality_rows_count_weeks_on_time_late_and_missing() -> None:
         "late",
         "missing",
     ]
-    # without as_of, "now" is the latest business time seen (the sale): nothing overdue yet
+    # without as_of, "now" is the latest time recorded; these events carry no recorded_at,
+    # so each counts as recorded at its business date: the last report's, 07-23, by which
+    # the week of 06-29 was overdue (a sale dated later would not move it: see test_clock)
     snapshot_rows = build_snapshot(stores)["quality"]
-    assert compliance(snapshot_rows[0]) == (1, 1, 0)
+    assert compliance(snapshot_rows[0]) == (1, 1, 1)
 
 
 def test_report_rows_in_the_snapshot() -> None:

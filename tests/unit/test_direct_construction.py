@@ -6,23 +6,24 @@ from __future__ import annotations
 from dataclasses import fields
 
 from projections.channel import Outcome
-from projections.inventory import DayDetail, InventoryState
+from projections.inventory import InventoryState
 from projections.quality import DeadLetterCount, QualityState
 from projections.resellers import ResellerState
 
 BUILT_DIRECTLY = {
     # class: its fields, as the direct constructions in these modules pass them
-    InventoryState: (  # inventory.apply_movements, inventory.apply_count
-        "distributor_id", "sku", "sell_in", "sell_through", "days", "latest", "count_on_hand",
-        "counted_at", "last_variance", "after_in", "after_through", "late_after_count", "applied",
+    InventoryState: (  # inventory.apply_movements
+        "distributor_id", "sku", "sell_in", "sell_through", "recent", "latest", "count_on_hand",
+        "counted_at", "last_variance", "after_in", "after_through", "late_after_count",
+        "since_drops", "applied",
     ),
-    DayDetail: ("distributor_id", "sku", "day", "moves", "applied"),  # record_intraday_moves
     QualityState: (  # quality.record_verdict, quality.record_rejection
         "distributor_id", "accepted", "duplicates", "conflicts", "rejected", "applied",
     ),
     DeadLetterCount: ("scope", "reason", "count", "applied"),  # quality.count_dead_letter
     ResellerState: (  # resellers.record_lines
-        "distributor_id", "reseller_id", "name", "onboarded_at", "sale_days", "revenue", "applied",
+        "distributor_id", "reseller_id", "name", "onboarded_at", "first_sale_day",
+        "last_sale_day", "lines", "revenue", "applied",
     ),
     Outcome: ("verdict", "dead_letter_reason", "facts", "detail", "event", "original"),  # apply_raw
 }  # fmt: skip

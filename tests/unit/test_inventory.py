@@ -8,16 +8,17 @@ import orjson
 import pytest
 
 from projections.inventory import (
-    DayDetail,
     InventoryState,
     Move,
     Reconciliation,
     apply_count,
     apply_movement,
-    day_of,
-    record_intraday,
+    inventory_key,
+    sold_between,
 )
+from projections.movements import moved_after, record_moves
 from projections.positions import Position
+from projections.stores import ChannelStores
 
 T0 = datetime(2026, 7, 6, 12, tzinfo=UTC)  # Monday noon
 COUNT_AT = datetime(2026, 7, 7, 12, tzinfo=UTC)  # Tuesday noon
@@ -29,14 +30,16 @@ def fresh() -> InventoryState:
     return InventoryState("D01", "SKU-1")
 
 
-#: The timestamped movements per business day, as the channel projection keeps them
-#: beside the state (reset before each test).
-DAYS: dict[str, DayDetail] = {}
+#: The stores the channel projection keeps beside the state: each timestamped movement,
+#: the day totals (reset before each test).
+STORES = ChannelStores()
+KEY = inventory_key("D01", "SKU-1")
 
 
 @pytest.fixture(autouse=True)
-def _fresh_days() -> None:
-    DAYS.clear()
+def _fresh_stores() -> None:
+    global STORES
+    STORES = ChannelStores()
 
 
 def move(
@@ -46,13 +49,16 @@ def move(
     sell_through: int,
     position: Position | None = None,
 ) -> InventoryState:
-    day = day_of(at)
-    detail = DAYS.get(day) or DayDetail(state.distributor_id, state.sku, day)
+    """A movement through the projection's own path, starting from `state`."""
+    number = sum(1 for _ in STORES.moves.scan())
     entry = Move(
-        at.isoformat(), sell_in, sell_through, "10.00", "USD", f"e{len(DAYS)}", at.isoformat()
+        at.isoformat(), sell_in, sell_through, "10.00", "USD", f"e{number}", at.isoformat()
     )
-    DAYS[day] = record_intraday(detail, entry, position)
-    return apply_movement(state, at, sell_in, sell_through, position)
+    STORES.inventory.put(KEY, state)
+    record_moves(STORES, state.distributor_id, state.sku, ((at, entry),), position)
+    moved_state = STORES.inventory.get(KEY)
+    assert moved_state is not None
+    return moved_state
 
 
 def moved(*moves: tuple[datetime, int, int]) -> InventoryState:
@@ -65,8 +71,10 @@ def moved(*moves: tuple[datetime, int, int]) -> InventoryState:
 def counted(
     state: InventoryState, at: datetime, on_hand: int, position: Position | None = None
 ) -> tuple[InventoryState, Reconciliation]:
-    new_state, fact = apply_count(state, at, on_hand, position, DAYS.get(day_of(at)))
+    after = moved_after(STORES, state.distributor_id, state.sku, at)
+    new_state, fact = apply_count(state, at, on_hand, after, position)
     assert fact is not None
+    STORES.inventory.put(KEY, new_state)
     return new_state, fact
 
 
@@ -87,7 +95,7 @@ def test_sell_in_sell_through_and_returns() -> None:
     assert state.sell_in == 90
     assert state.sell_through == 32
     assert state.expected_on_hand == 58
-    assert state.days == {"2026-07-06": [90, 25], "2026-07-07": [0, 7]}
+    assert state.recent == {"2026-07-06": [90, 25], "2026-07-07": [0, 7]}
     assert state.latest == T0 + D
     assert state.late_after_count == 0
 
@@ -103,9 +111,18 @@ def test_apply_movement_is_pure() -> None:
 
 def test_sold_between_is_half_open_by_day() -> None:
     state = moved((T0, 0, 1), (T0 + D, 0, 2), (T0 + 2 * D, 0, 4))
-    assert state.sold_between(T0.date(), (T0 + 2 * D).date()) == 3
-    assert state.sold_between((T0 + D).date(), (T0 + 3 * D).date()) == 6
-    assert state.sold_between((T0 - D).date(), T0.date()) == 0
+    assert sold_between(state, T0.date(), (T0 + 2 * D).date()) == 3
+    assert sold_between(state, (T0 + D).date(), (T0 + 3 * D).date()) == 6
+    assert sold_between(state, (T0 - D).date(), T0.date()) == 0
+    # before the recent days the state keeps: it cannot say (the day totals can)
+    assert sold_between(state, (T0 - 40 * D).date(), T0.date()) is None
+
+
+def test_the_state_keeps_only_recent_days() -> None:
+    state = moved((T0, 0, 1), (T0 + 40 * D, 0, 2), (T0 + 41 * D, 0, 4))
+    assert sorted(state.recent) == ["2026-08-15", "2026-08-16"]
+    assert state.sell_through == 7  # totals keep everything
+    assert STORES.day_totals.get("D01|SKU-1|2026-07-06") is not None
 
 
 def test_count_without_history_sets_expected_to_the_count() -> None:
@@ -148,7 +165,7 @@ def test_late_event_dated_before_the_count_is_flagged_and_leaves_expected_alone(
     assert late.expected_on_hand == 48
     assert late.late_after_count == 1
     assert late.sell_in == 70
-    assert late.days["2026-07-07"] == [20, 0]
+    assert late.recent["2026-07-07"] == [20, 0]
     at_count = move(late, COUNT_AT, 0, 4)  # business time == counted_at: held
     assert at_count.expected_on_hand == 48
     assert at_count.late_after_count == 2
@@ -198,9 +215,10 @@ def test_positions_of_different_sources_are_tracked_separately() -> None:
     state = apply_movement(state, T0, 30, 0, Position("channelflow.shipments:0", 1))
     assert state.applied == {"channelflow.sales:0": 10, "channelflow.shipments:0": 1}
     assert (state.sell_in, state.sell_through) == (30, 2)
-    state, fact = apply_count(state, COUNT_AT, 27, Position("channelflow.inventory:0", 0))
+    at = Position("channelflow.inventory:0", 0)
+    state, fact = apply_count(state, COUNT_AT, 27, (0, 0), at)
     assert fact is not None and fact.variance == -1
-    assert apply_count(state, COUNT_AT, 27, Position("channelflow.inventory:0", 0)) == (state, None)
+    assert apply_count(state, COUNT_AT, 27, (0, 0), at) == (state, None)
     assert len(state.applied) == 3
 
 
@@ -235,7 +253,8 @@ def test_round_tripped_state_keeps_working_the_same() -> None:
     assert restored.expected_on_hand == 69 - 10 - 2
     step = (COUNT_AT + 2 * D, 0, 3, Position("sales:1", 8))
     assert apply_movement(restored, *step) == apply_movement(state, *step)
-    assert apply_count(restored, COUNT_AT + 4 * D, 50) == apply_count(state, COUNT_AT + 4 * D, 50)
+    later = COUNT_AT + 4 * D
+    assert apply_count(restored, later, 50, (0, 0)) == apply_count(state, later, 50, (0, 0))
     assert apply_movement(restored, T0, 1, 0, Position("sales:1", 7)) is restored
 
 
@@ -269,8 +288,9 @@ def test_count_arriving_after_later_sales_reconciles_the_same() -> None:
     assert state.expected_on_hand == 94
 
 
-def test_day_detail_round_trips_through_json_bytes() -> None:
-    moved((T0, 5, 0), (T0 + H, 0, 2))
-    (detail,) = DAYS.values()
-    assert len(detail.moves) == 2
-    assert DayDetail.from_json(orjson.loads(orjson.dumps(detail.to_json()))) == detail
+def test_moves_are_kept_in_time_order_and_round_trip_through_json_bytes() -> None:
+    moved((T0 + H, 0, 2), (T0, 5, 0))
+    kept = [m for _, m in STORES.moves.scan("D01|SKU-1|2026-07-06|")]
+    assert [m.at for m in kept] == [T0.isoformat(), (T0 + H).isoformat()]
+    for m in kept:
+        assert Move.from_json(orjson.loads(orjson.dumps(m.to_json()))) == m

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -9,14 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projections.inventory import InventoryState, apply_movement
+from projections.inventory import Move
+from projections.movements import record_moves
 from projections.periods import (
     channel_totals,
     inventory_by_distributor,
-    period_key,
     sell_in_vs_through,
     top_skus,
 )
+from projections.stores import ChannelStores
+from projections.tallies import period_key
 
 # --- period keys -----------------------------------------------------------------------------
 
@@ -81,29 +84,46 @@ def at(day: str, hour: int = 12) -> datetime:
     return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
 
 
-def state(dist: str, sku: str, *moves: tuple[str, int, int]) -> InventoryState:
-    result = InventoryState(dist, sku)
-    for day, sell_in, sell_through in moves:
-        result = apply_movement(result, at(day), sell_in, sell_through)
-    return result
+def moved(
+    stores: ChannelStores, dist: str, sku: str, when: datetime, qty_in: int, out: int
+) -> None:
+    """One movement through the projection's own path (a shipment or a sale)."""
+    stamp = when.isoformat()
+    reseller = None if qty_in else "R1"
+    move = Move(stamp, qty_in, out, "1.00", "USD", f"e{next(_ids)}", stamp, None, None, reseller)
+    record_moves(stores, dist, sku, ((when, move),), None)
 
 
-STATES = [
-    state(
-        "D1",
-        "S1",
-        ("2026-06-29", 100, 0),  # Monday, 2026-W27, June
-        ("2026-07-05", 0, 30),  # Sunday, 2026-W27, July
-        ("2026-07-06", 0, 20),  # Monday, 2026-W28
-        ("2026-07-07", 0, -5),  # a return
-    ),
-    state("D1", "S2", ("2026-07-06", 50, 10), ("2026-10-01", 5, 0)),
-    state("D2", "S1", ("2026-07-01", 40, 0), ("2026-07-10", 0, 15)),
-]
+_ids = itertools.count(1)
+
+
+def channel(*moves: tuple[str, str, str, int, int]) -> ChannelStores:
+    stores = ChannelStores()
+    for dist, sku, day, sell_in, sell_through in moves:
+        moved(stores, dist, sku, at(day), sell_in, sell_through)
+    return stores
+
+
+STORES = channel(
+    ("D1", "S1", "2026-06-29", 100, 0),  # Monday, 2026-W27, June
+    ("D1", "S1", "2026-07-05", 0, 30),  # Sunday, 2026-W27, July
+    ("D1", "S1", "2026-07-06", 0, 20),  # Monday, 2026-W28
+    ("D1", "S1", "2026-07-07", 0, -5),  # a return
+    ("D1", "S2", "2026-07-06", 50, 0),
+    ("D1", "S2", "2026-07-06", 0, 10),
+    ("D1", "S2", "2026-10-01", 5, 0),
+    ("D2", "S1", "2026-07-01", 40, 0),
+    ("D2", "S1", "2026-07-10", 0, 15),
+)
+DISTRIBUTORS = ["D1", "D2"]
+
+
+def rollup(granularity: Any, distributors: list[str] = DISTRIBUTORS, sku: str | None = None) -> Any:
+    return sell_in_vs_through(STORES.periods, STORES.day_totals, distributors, granularity, sku)
 
 
 def test_sell_in_vs_through_by_week() -> None:
-    assert sell_in_vs_through(STATES, "week") == [
+    assert rollup("week") == [
         {"distributor_id": "D1", "period": "2026-W27", "sell_in": 100, "sell_through": 30},
         {"distributor_id": "D1", "period": "2026-W28", "sell_in": 50, "sell_through": 25},
         {"distributor_id": "D1", "period": "2026-W40", "sell_in": 5, "sell_through": 0},
@@ -113,13 +133,13 @@ def test_sell_in_vs_through_by_week() -> None:
 
 
 def test_sell_in_vs_through_by_month_and_quarter() -> None:
-    assert sell_in_vs_through(STATES, "month") == [
+    assert rollup("month") == [
         {"distributor_id": "D1", "period": "2026-06", "sell_in": 100, "sell_through": 0},
         {"distributor_id": "D1", "period": "2026-07", "sell_in": 50, "sell_through": 55},
         {"distributor_id": "D1", "period": "2026-10", "sell_in": 5, "sell_through": 0},
         {"distributor_id": "D2", "period": "2026-07", "sell_in": 40, "sell_through": 15},
     ]
-    assert sell_in_vs_through(STATES, "quarter") == [
+    assert rollup("quarter") == [
         {"distributor_id": "D1", "period": "2026-Q2", "sell_in": 100, "sell_through": 0},
         {"distributor_id": "D1", "period": "2026-Q3", "sell_in": 50, "sell_through": 55},
         {"distributor_id": "D1", "period": "2026-Q4", "sell_in": 5, "sell_through": 0},
@@ -128,33 +148,33 @@ def test_sell_in_vs_through_by_month_and_quarter() -> None:
 
 
 def test_sell_in_vs_through_filters() -> None:
-    assert sell_in_vs_through(STATES, "quarter", distributor_id="D2") == [
+    assert rollup("quarter", ["D2"]) == [
         {"distributor_id": "D2", "period": "2026-Q3", "sell_in": 40, "sell_through": 15},
     ]
-    assert sell_in_vs_through(STATES, "quarter", sku="S2") == [
+    assert rollup("quarter", sku="S2") == [
         {"distributor_id": "D1", "period": "2026-Q3", "sell_in": 50, "sell_through": 10},
         {"distributor_id": "D1", "period": "2026-Q4", "sell_in": 5, "sell_through": 0},
     ]
-    assert sell_in_vs_through(STATES, "week", distributor_id="D3") == []
-    assert sell_in_vs_through([], "week") == []
+    assert rollup("week", ["D3"]) == []
 
 
 def test_channel_totals() -> None:
-    assert channel_totals(STATES, "quarter") == [
+    assert channel_totals(STORES.periods, STORES.day_totals, DISTRIBUTORS, "quarter") == [
         {"period": "2026-Q2", "sell_in": 100, "sell_through": 0},
         {"period": "2026-Q3", "sell_in": 90, "sell_through": 70},
         {"period": "2026-Q4", "sell_in": 5, "sell_through": 0},
     ]
-    assert channel_totals(iter(STATES), "month", sku="S1") == [
+    assert channel_totals(STORES.periods, STORES.day_totals, DISTRIBUTORS, "month", "S1") == [
         {"period": "2026-06", "sell_in": 100, "sell_through": 0},
         {"period": "2026-07", "sell_in": 40, "sell_through": 60},
     ]
 
 
-def test_rollups_accept_a_one_shot_iterator_and_agree_with_state_totals() -> None:
-    rows = sell_in_vs_through(iter(STATES), "week")
-    assert sum(row["sell_in"] for row in rows) == sum(s.sell_in for s in STATES)
-    assert sum(row["sell_through"] for row in rows) == sum(s.sell_through for s in STATES)
+def test_rollups_agree_with_state_totals() -> None:
+    rows = rollup("week")
+    states = list(STORES.inventory.values())
+    assert sum(row["sell_in"] for row in rows) == sum(s.sell_in for s in states)
+    assert sum(row["sell_through"] for row in rows) == sum(s.sell_through for s in states)
 
 
 @settings(max_examples=100, deadline=None)
@@ -172,23 +192,23 @@ def test_rollups_accept_a_one_shot_iterator_and_agree_with_state_totals() -> Non
     st.sampled_from(["week", "month", "quarter"]),
 )
 def test_every_granularity_preserves_totals(moves: list[Any], granularity: Any) -> None:
-    states: dict[tuple[str, str], InventoryState] = {}
+    stores = ChannelStores()
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for dist, sku, day, sell_in, sell_through in moves:
-        current = states.get((dist, sku), InventoryState(dist, sku))
-        states[(dist, sku)] = apply_movement(
-            current, start + timedelta(days=day), sell_in, sell_through
-        )
-    per_dist = sell_in_vs_through(states.values(), granularity)
-    totals = channel_totals(states.values(), granularity)
-    expected = (
-        sum(s.sell_in for s in states.values()),
-        sum(s.sell_through for s in states.values()),
-    )
-    assert (sum(r["sell_in"] for r in per_dist), sum(r["sell_through"] for r in per_dist)) == (
-        expected
-    )
-    assert (sum(r["sell_in"] for r in totals), sum(r["sell_through"] for r in totals)) == expected
+        when = start + timedelta(days=day)
+        moved(stores, dist, sku, when, sell_in, 0)
+        moved(stores, dist, sku, when, 0, sell_through)
+    per_dist = sell_in_vs_through(stores.periods, stores.day_totals, DISTRIBUTORS, granularity)
+    totals = channel_totals(stores.periods, stores.day_totals, DISTRIBUTORS, granularity)
+    by_sku = [
+        row
+        for sku in ("S1", "S2")
+        for row in channel_totals(stores.periods, stores.day_totals, DISTRIBUTORS, granularity, sku)
+    ]
+    states = list(stores.inventory.values())
+    expected = (sum(s.sell_in for s in states), sum(s.sell_through for s in states))
+    for rows in (per_dist, totals, by_sku):
+        assert (sum(r["sell_in"] for r in rows), sum(r["sell_through"] for r in rows)) == expected
     keys = [(r["distributor_id"], r["period"]) for r in per_dist]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
 

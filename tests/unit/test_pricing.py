@@ -10,16 +10,8 @@ from typing import Any
 import pytest
 
 from domain.identity import derived_id
-from projections.inventory import (
-    DayDetail,
-    InventoryState,
-    Move,
-    apply_count,
-    apply_movement,
-    day_of,
-    record_intraday,
-)
-from projections.keyvalue import DictStore
+from projections.inventory import InventoryState, Move, apply_count, inventory_key
+from projections.movements import moved_after, record_moves
 from projections.prices import CostDrop, PriceHistory, Severity, apply_price
 from projections.pricing import (
     PriceProtectionClaim,
@@ -27,7 +19,6 @@ from projections.pricing import (
     ViolationDetected,
     claim_row,
     claim_rows,
-    day_detail_key,
     detect_violation,
     expected_on_hand_at,
     judge_sale,
@@ -37,6 +28,7 @@ from projections.pricing import (
     violation_row,
     violation_rows,
 )
+from projections.stores import ChannelStores
 from schemas.events import PriceChanged, SaleReported
 from tests.unit.price_events import T0, US, D, history_of, price, uid
 
@@ -266,42 +258,51 @@ def test_sold_at_is_kept_in_utc() -> None:
 # --- expected on-hand at an instant --------------------------------------------------------
 
 NOON = datetime(2026, 7, 6, 12, tzinfo=UTC)
+#: the stores the channel projection keeps (moves, day totals), shared by the ledgers of a
+#: test (reset before each)
+STORES = ChannelStores()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_stores() -> None:
+    global STORES
+    STORES = ChannelStores()
+
+
+def history_after(state: InventoryState, at: datetime) -> tuple[int, int]:
+    return moved_after(STORES, state.distributor_id, state.sku, at)
 
 
 class Ledger:
-    """An inventory state with its DayDetails, as the channel projection keeps them."""
+    """An inventory state with its movement history, as the channel projection keeps them."""
 
     def __init__(self, distributor_id: str = "D01", sku: str = "SKU-1") -> None:
-        self.state = InventoryState(distributor_id, sku)
-        self.days: dict[str, DayDetail] = {}
+        self.key = inventory_key(distributor_id, sku)
+        STORES.inventory.put(self.key, InventoryState(distributor_id, sku))
+
+    @property
+    def state(self) -> InventoryState:
+        found = STORES.inventory.get(self.key)
+        assert found is not None
+        return found
 
     def move(self, at: datetime, sell_in: int = 0, sell_through: int = 0) -> Ledger:
-        key = day_detail_key(self.state.distributor_id, self.state.sku, day_of(at))
-        detail = self.days.get(key) or DayDetail(
-            self.state.distributor_id, self.state.sku, day_of(at)
-        )
         stamp = at.isoformat()
+        reseller = "R1" if sell_through else None
         entry = Move(
-            stamp,
-            sell_in,
-            sell_through,
-            "1.00",
-            "USD",
-            f"e-{stamp}-{sell_in}-{sell_through}",
-            stamp,
-        )
-        self.days[key] = record_intraday(detail, entry)
-        self.state = apply_movement(self.state, at, sell_in, sell_through)
+            stamp, sell_in, sell_through, "1.00", "USD", f"e-{stamp}-{sell_in}-{sell_through}",
+            stamp, None, None, reseller,
+        )  # fmt: skip
+        record_moves(STORES, self.state.distributor_id, self.state.sku, ((at, entry),), None)
         return self
 
     def count(self, at: datetime, on_hand: int) -> Ledger:
-        key = day_detail_key(self.state.distributor_id, self.state.sku, day_of(at))
-        self.state, _ = apply_count(self.state, at, on_hand, None, self.days.get(key))
+        after = history_after(self.state, at)
+        STORES.inventory.put(self.key, apply_count(self.state, at, on_hand, after)[0])
         return self
 
     def at(self, moment: datetime) -> int:
-        key = day_detail_key(self.state.distributor_id, self.state.sku, day_of(moment))
-        return expected_on_hand_at(self.state, moment, self.days.get(key))
+        return expected_on_hand_at(self.state, moment, history_after)
 
 
 def test_on_hand_without_counts_is_the_flow_up_to_the_instant() -> None:
@@ -356,20 +357,12 @@ def test_the_instant_may_be_in_any_timezone() -> None:
     ledger = Ledger().move(NOON, sell_in=10).move(NOON + 2 * H, sell_through=3)
     plus14 = timezone(timedelta(hours=14))
     local = (NOON + H).astimezone(plus14)  # the next calendar day in local time
-    key = day_detail_key("D01", "SKU-1", day_of(NOON))
-    assert expected_on_hand_at(ledger.state, local, ledger.days[key]) == 10
-
-
-def test_a_day_detail_of_another_day_is_refused() -> None:
-    ledger = Ledger().move(NOON, sell_in=10)
-    detail = next(iter(ledger.days.values()))
-    with pytest.raises(ValueError, match="day detail"):
-        expected_on_hand_at(ledger.state, NOON + D, detail)
+    assert ledger.at(local) == 10
 
 
 def test_a_naive_instant_is_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
-        expected_on_hand_at(Ledger().state, datetime(2026, 7, 6), None)  # noqa: DTZ001
+        Ledger().at(datetime(2026, 7, 6))  # noqa: DTZ001
 
 
 # --- price protection ----------------------------------------------------------------------
@@ -381,17 +374,17 @@ def stocked(distributor_id: str, units: int, at: datetime = DROP_AT - D) -> Ledg
     return Ledger(distributor_id).move(at, sell_in=units)
 
 
-def details(*ledgers: Ledger) -> dict[str, DayDetail]:
-    merged: dict[str, DayDetail] = {}
-    for ledger in ledgers:
-        merged.update(ledger.days)
-    return merged
+def claims_of(
+    drop: CostDrop, ledgers: list[Ledger], history: PriceHistory, withdrawn: bool = False
+) -> list[PriceProtectionClaim]:
+    states = [ledger.state for ledger in ledgers]
+    return price_protection_claims(drop, states, history, history_after, withdrawn)
 
 
 def test_claim_arithmetic_in_decimal() -> None:
     history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
     ledger = stocked("D01", 37)
-    claims = price_protection_claims(drops[0], [ledger.state], ledger.days, history)
+    claims = claims_of(drops[0], [ledger], history)
     assert claims == [
         PriceProtectionClaim(
             claim_id=derived_id("price-protection", "D01", "SKU-1", DROP_AT.isoformat()),
@@ -412,7 +405,7 @@ def test_claim_arithmetic_in_decimal() -> None:
 def test_claims_round_half_up_to_the_cent() -> None:
     history, drops = drops_of(price(1, cost="10.005"), price(2, cost="10.000", at=DROP_AT))
     ledger = stocked("D01", 1)
-    (claim,) = price_protection_claims(drops[0], [ledger.state], ledger.days, history)
+    (claim,) = claims_of(drops[0], [ledger], history)
     assert claim.amount == Decimal("0.01")
 
 
@@ -421,7 +414,7 @@ def test_units_are_the_on_hand_at_effective_from_not_now() -> None:
     ledger = stocked("D01", 50).move(DROP_AT - H, sell_through=13)
     ledger.move(DROP_AT, sell_through=1)  # at the instant: counts
     ledger.move(DROP_AT + US, sell_through=20).move(DROP_AT + D, sell_in=500)
-    (claim,) = price_protection_claims(drops[0], [ledger.state], ledger.days, history)
+    (claim,) = claims_of(drops[0], [ledger], history)
     assert claim.units == 36
     assert claim.amount == Decimal("16.20")
 
@@ -431,14 +424,14 @@ def test_no_claim_for_no_or_negative_stock(units: int) -> None:
     history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
     ledger = Ledger().move(DROP_AT - D, sell_in=10).move(DROP_AT - H, sell_through=10 - units)
     assert ledger.at(DROP_AT) == units
-    assert price_protection_claims(drops[0], [ledger.state], ledger.days, history) == []
+    assert claims_of(drops[0], [ledger], history) == []
 
 
 @pytest.mark.parametrize("units", [0, -4])
 def test_without_stock_a_withdrawn_claim_is_zero_and_never_listed(units: int) -> None:
     history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
     ledger = Ledger().move(DROP_AT - D, sell_in=10).move(DROP_AT - H, sell_through=10 - units)
-    found = price_protection_claims(drops[0], [ledger.state], ledger.days, history, True)
+    found = claims_of(drops[0], [ledger], history, True)
     assert [(c.units, c.amount) for c in found] == [(0, Decimal("0.00"))]
     assert claim_rows(found) == []
 
@@ -446,15 +439,15 @@ def test_without_stock_a_withdrawn_claim_is_zero_and_never_listed(units: int) ->
 def test_stock_received_after_the_drop_is_not_owed() -> None:
     history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
     ledger = Ledger().move(DROP_AT + H, sell_in=100)
-    assert price_protection_claims(drops[0], [ledger.state], ledger.days, history) == []
+    assert claims_of(drops[0], [ledger], history) == []
 
 
 def test_a_list_drop_is_owed_to_every_distributor_holding_the_sku() -> None:
     history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
     d1, d2, d3 = stocked("D02", 10), stocked("D01", 37), stocked("D03", 0)
     other_sku = Ledger("D04", "SKU-2").move(DROP_AT - D, sell_in=99)
-    positions = [d1.state, d2.state, d3.state, other_sku.state]
-    claims = price_protection_claims(drops[0], positions, details(d1, d2, d3), history)
+    positions = [d1, d2, d3, other_sku]
+    claims = claims_of(drops[0], positions, history)
     assert [(c.distributor_id, c.units, c.amount) for c in claims] == [
         ("D01", 37, Decimal("16.65")),
         ("D02", 10, Decimal("4.50")),
@@ -470,7 +463,7 @@ def test_a_distributor_with_its_own_price_is_not_owed_a_list_drop() -> None:
     assert not list_price_governs(history, "D01", DROP_AT)
     assert list_price_governs(history, "D02", DROP_AT)
     d1, d2 = stocked("D01", 37), stocked("D02", 10)
-    claims = price_protection_claims(drops[0], [d1.state, d2.state], details(d1, d2), history)
+    claims = claims_of(drops[0], [d1, d2], history)
     assert [c.distributor_id for c in claims] == ["D02"]
 
 
@@ -482,7 +475,7 @@ def test_a_special_price_starting_after_the_drop_does_not_exempt() -> None:
     )
     assert [d.distributor_id for d in drops] == [None]
     ledger = stocked("D01", 37)
-    claims = price_protection_claims(drops[0], [ledger.state], ledger.days, history)
+    claims = claims_of(drops[0], [ledger], history)
     assert [c.distributor_id for c in claims] == ["D01"]
 
 
@@ -493,7 +486,7 @@ def test_a_reseller_specific_price_does_not_exempt_a_distributor() -> None:
         price(3, cost="11.95", at=DROP_AT),
     )
     ledger = stocked("D01", 37)
-    (claim,) = price_protection_claims(drops[0], [ledger.state], ledger.days, history)
+    (claim,) = claims_of(drops[0], [ledger], history)
     assert claim.amount == Decimal("16.65")
 
 
@@ -505,7 +498,7 @@ def test_a_distributor_specific_drop_is_owed_to_that_distributor_only() -> None:
     )
     assert [d.distributor_id for d in drops] == ["D01"]
     d1, d2 = stocked("D01", 10), stocked("D02", 10)
-    (claim,) = price_protection_claims(drops[0], [d1.state, d2.state], details(d1, d2), history)
+    (claim,) = claims_of(drops[0], [d1, d2], history)
     assert (claim.distributor_id, claim.old_cost, claim.new_cost, claim.amount) == (
         "D01",
         Decimal("11.00"),
@@ -514,39 +507,36 @@ def test_a_distributor_specific_drop_is_owed_to_that_distributor_only() -> None:
     )
 
 
-def test_intraday_day_detail_is_read_for_the_effective_day() -> None:
+def test_intraday_moves_are_read_for_the_effective_day() -> None:
     drop_noon = DROP_AT + 12 * H
     history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=drop_noon))
     ledger = stocked("D01", 40).move(drop_noon - H, sell_through=3)
     ledger.move(drop_noon + H, sell_through=30)
-    (claim,) = price_protection_claims(drops[0], [ledger.state], ledger.days, history)
+    (claim,) = claims_of(drops[0], [ledger], history)
     assert claim.units == 37
 
 
-def test_day_details_from_a_store_a_dict_or_a_lookup() -> None:
+def test_a_drop_known_before_the_movements_is_tracked_and_gives_the_same_claim() -> None:
+    """The usual order (a price published before it governs) tracks what moves after the
+    drop in the state; a drop known only afterwards reads the history: the same units."""
     drop_noon = DROP_AT + 12 * H
     history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=drop_noon))
-    ledger = stocked("D01", 40).move(drop_noon + H, sell_through=3)
-    store: DictStore[DayDetail] = DictStore()
-    for key, value in ledger.days.items():
-        store.put(key, value)
-
-    def lookup(distributor_id: str, sku: str, day: str) -> DayDetail | None:
-        return ledger.days.get(f"{distributor_id}|{sku}|{day}")
-
-    for source in (ledger.days, store, lookup):
-        (claim,) = price_protection_claims(drops[0], [ledger.state], source, history)
-        assert claim.units == 40
-    # without the day's detail the intra-day sale after noon would be missed
-    (blind,) = price_protection_claims(drops[0], [ledger.state], {}, history)
-    assert blind.units == 37
+    late = stocked("D01", 40).move(drop_noon - H, sell_through=3)
+    late.move(drop_noon + H, sell_through=30).move(drop_noon + D, sell_in=8)
+    STORES.prices.put("SKU-1", history)
+    tracked = stocked("D02", 40).move(drop_noon - H, sell_through=3)
+    tracked.move(drop_noon + H, sell_through=30).move(drop_noon + D, sell_in=8)
+    assert tracked.state.since_drops == {str(drops[0].event_id): [8, 30]}
+    assert late.state.since_drops == {}
+    claims = claims_of(drops[0], [late, tracked], history)
+    assert [(c.distributor_id, c.units) for c in claims] == [("D01", 37), ("D02", 37)]
 
 
 def test_the_claim_id_is_stable_and_keyed() -> None:
     history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
     d1, d2 = stocked("D01", 5), stocked("D02", 5)
-    first = price_protection_claims(drops[0], [d1.state, d2.state], details(d1, d2), history)
-    again = price_protection_claims(drops[0], [d2.state, d1.state], details(d1, d2), history)
+    first = claims_of(drops[0], [d1, d2], history)
+    again = claims_of(drops[0], [d2, d1], history)
     assert first == again
     assert first[0].claim_id != first[1].claim_id
 
@@ -554,7 +544,7 @@ def test_the_claim_id_is_stable_and_keyed() -> None:
 def test_history_of_another_sku_is_refused() -> None:
     _, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
     with pytest.raises(ValueError, match="SKU-2"):
-        price_protection_claims(drops[0], [], {}, PriceHistory("SKU-2"))
+        price_protection_claims(drops[0], [], PriceHistory("SKU-2"), history_after)
 
 
 # --- snapshot rows -------------------------------------------------------------------------
@@ -596,7 +586,7 @@ def test_violation_rows_are_sorted_by_sale_key() -> None:
 def test_claim_row_format_and_order() -> None:
     history, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
     d1, d2 = stocked("D02", 37), stocked("D01", 2)
-    claims = price_protection_claims(drops[0], [d1.state, d2.state], details(d1, d2), history)
+    claims = claims_of(drops[0], [d1, d2], history)
     assert claim_row(claims[1]) == {
         "distributor_id": "D02",
         "sku": "SKU-1",

@@ -17,6 +17,7 @@ from domain.rebates import (
     ProgramTerms,
     QualifyingLine,
     RebateInputs,
+    RebateTally,
     TierTerm,
     accumulate,
     adjustment,
@@ -25,6 +26,7 @@ from domain.rebates import (
     period_bounds,
     period_kind,
     period_of,
+    tally_of,
     terms_of,
     tier_reached,
     validate_program,
@@ -290,13 +292,37 @@ def test_accumulate_sums_units_revenue_and_digests_ids() -> None:
     assert accumulate("units", lines).volume == Decimal(8)
 
 
-def test_events_digest_is_sha256_of_sorted_ids() -> None:
+def test_events_digest_is_sha256_of_the_sum_of_shake256_hashes() -> None:
     import hashlib
 
-    assert events_digest(["b", "a"]) == hashlib.sha256(b"a\nb").hexdigest()
+    def share(event_id: str) -> int:
+        return int.from_bytes(hashlib.shake_256(event_id.encode()).digest(256), "big")
+
+    total = (share("a") + share("b")) % 2**2048
+    assert events_digest(["b", "a"]) == hashlib.sha256(total.to_bytes(256, "big")).hexdigest()
+    assert events_digest([]) == hashlib.sha256(bytes(256)).hexdigest()
     uid = UUID(int=7, version=4)
     assert events_digest([uid]) == events_digest([str(uid)])
-    assert events_digest(["a"]) != events_digest(["a", "a"])
+    assert events_digest(["a"]) != events_digest(["a", "a"])  # counted twice shows
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.uuids(), max_size=20), st.lists(st.uuids(), max_size=20))
+def test_a_tally_adds_and_takes_out_events_like_the_digest_of_the_ids(
+    kept: list[UUID], removed: list[UUID]
+) -> None:
+    """What makes statements incremental: the bucket's tally of every event less the
+    tallies of the late ones digests exactly the on-time ids."""
+    lines = {uid: QualifyingLine(str(uid), 2, Decimal("1.50")) for uid in [*kept, *removed]}
+    everything = RebateTally()
+    for line in [*kept, *removed]:
+        everything = everything.plus(tally_of(lines[line]))
+    on_time = everything
+    for uid in removed:
+        on_time = on_time.minus(tally_of(lines[uid]))
+    expected = accumulate("units", [lines[uid] for uid in kept])
+    assert on_time.inputs("units") == expected
+    assert on_time.inputs("units").digest == events_digest(kept)
 
 
 # --- periods ----------------------------------------------------------------------------------

@@ -144,11 +144,7 @@ def with_positions(events: list[Envelope]) -> list[tuple[Envelope, Position]]:
 def snapshot(stores: ChannelStores) -> Snapshot:
     """Every view, plus the rankings and the history of moves (reversals included; in a
     canonical order: the order of one day's moves is arrival order, which nothing reads)."""
-    moves = sorted(
-        (detail.distributor_id, detail.sku, detail.day, move)
-        for detail in stores.inventory_days.values()
-        for move in detail.moves
-    )
+    moves = sorted((key, move) for key, move in stores.moves.scan())
     return {
         **build_snapshot(stores, AS_OF),
         "top": top_resellers_of(stores, None, 10),
@@ -248,4 +244,4 @@ def test_the_specs_reach_replacements_and_rejections() -> None:
     stores = replay(events)
     (row,) = build_snapshot(stores)["quality"]
     assert (row["accepted"], row["rejected"]) == (2, 1)
-    assert [m.sell_through for d in stores.inventory_days.values() for m in d.moves] == [3, -3, 2]
+    assert sorted(m.sell_through for _, m in stores.moves.scan()) == [-3, 2, 3]

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from projections.channel import apply_event
+from projections.keyvalue import DictStore
 from projections.positions import Position
 from projections.resellers import (
+    DayCount,
     ResellerState,
     ResoldLine,
+    active_at,
     network_rows,
     onboard,
     record_lines,
@@ -205,12 +208,50 @@ def test_growth_per_month_with_running_totals() -> None:
 def test_state_is_position_checked_and_round_trips_through_json() -> None:
     position = Position("channelflow.sales:1", 7)
     line = ResoldLine(datetime(2026, 7, 1, 9, tzinfo=UTC), 3, Decimal("2.50"), "USD")
-    state = record_lines(ResellerState("D01", "A"), (line, line), position)
-    assert record_lines(state, (line,), position) is state  # redelivered: skipped
-    assert state.sale_days == {"2026-07-01": 2}
+    resellers: DictStore[ResellerState] = DictStore()
+    days: DictStore[DayCount] = DictStore()
+
+    def record(lines: tuple[ResoldLine, ...], at: Position, reversal: bool = False) -> None:
+        record_lines(resellers, days, "D01", "A", lines, at, reversal)
+
+    record((line, line), position)
+    state = resellers.get("D01|A")
+    record((line,), position)  # redelivered: skipped
+    assert resellers.get("D01|A") is state and state is not None
+    assert (state.first_sale_day, state.last_sale_day, state.lines) == (
+        "2026-07-01",
+        "2026-07-01",
+        {"2026-07": 2},
+    )
+    assert days.get("D01|A|2026-07-01") == DayCount(2, {"channelflow.sales:1": 7})
     assert state.revenue == {"2026-07|USD": Decimal("15.00")}
     state = onboard(state, "A Systems", datetime(2026, 6, 1, tzinfo=UTC), None)
+    resellers.put("D01|A", state)
     assert ResellerState.from_json(state.to_json()) == state
-    reversed_ = record_lines(state, (line, line), Position("channelflow.sales:1", 8), True)
-    assert (reversed_.sale_days, reversed_.revenue) == ({}, {"2026-07|USD": Decimal("0.00")})
-    assert network_rows([reversed_], NOW)[0]["active_90d"] == 0
+    record((line, line), Position("channelflow.sales:1", 8), True)
+    reversed_ = resellers.get("D01|A")
+    assert reversed_ is not None
+    assert (reversed_.first_sale_day, reversed_.lines, reversed_.revenue) == (
+        None,
+        {},
+        {"2026-07|USD": Decimal("0.00")},
+    )
+    assert network_rows([reversed_], NOW, days)[0]["active_90d"] == 0
+
+
+def test_a_reversal_of_the_first_or_last_sale_day_finds_the_next_one() -> None:
+    resellers: DictStore[ResellerState] = DictStore()
+    days: DictStore[DayCount] = DictStore()
+    sales = [
+        ResoldLine(datetime(2026, 7, day, 9, tzinfo=UTC), 1, Decimal("2.00"), "USD")
+        for day in (1, 3, 9)
+    ]
+    for offset, line in enumerate(sales):
+        record_lines(resellers, days, "D01", "A", (line,), Position("s:0", offset))
+    record_lines(resellers, days, "D01", "A", (sales[0], sales[2]), Position("s:0", 3), True)
+    state = resellers.get("D01|A")
+    assert state is not None
+    assert (state.first_sale_day, state.last_sale_day) == ("2026-07-03", "2026-07-03")
+    # activity as of a date before the last sale reads the days themselves
+    assert active_at(state, date(2026, 7, 2), days) is False
+    assert active_at(state, date(2026, 7, 3), days) is True

@@ -1,0 +1,127 @@
+"""What rebate programs read, kept up to date as movements apply: tallies per quarter.
+
+Every movement adds to two buckets of its distributor, basis (shipments: sell-in; sales:
+sell-through) and business quarter: its SKU's and the one for all SKUs, each holding a
+`RebateTally` per currency. A program's figures for a distributor and period are then a
+handful of bucket reads (the period's quarters, its SKUs or all), whatever the history's
+length, and a program counts events that arrived before it was defined.
+
+Every movement is also listed as a `RecordedMove`, keyed by its distributor, basis,
+quarter and when it was recorded: a closed statement holds a period's events recorded up
+to the close (a close may come at any time, also before the period ends), and each one
+recorded later is one adjustment, in (recorded, event_id) order: a range of these keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from domain.rebates import RebateTally, event_hash
+from projections.inventory import Move
+from projections.positions import Position, advance
+
+#: the SKU segment of a bucket over all SKUs (an empty segment: no SKU id is empty)
+ALL_SKUS = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RebateBucket:
+    by_currency: dict[str, RebateTally] = field(default_factory=dict)
+    applied: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "c": {
+                currency: [t.units, str(t.revenue), t.count, format(t.hash_sum, "x")]
+                for currency, t in self.by_currency.items()
+            },
+            "applied": self.applied,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RebateBucket:
+        tallies = {
+            currency: RebateTally(units, Decimal(revenue), count, int(hash_sum, 16))
+            for currency, (units, revenue, count, hash_sum) in data["c"].items()
+        }
+        return cls(tallies, data["applied"])
+
+
+def bucket_key(distributor_id: str, basis: str, sku: str, quarter: str) -> str:
+    """`sku` is a SKU or ALL_SKUS."""
+    return f"{distributor_id}|{basis}|{sku}|{quarter}"
+
+
+def add_tallies(
+    bucket: RebateBucket | None, tallies: dict[str, RebateTally], position: Position | None
+) -> RebateBucket | None:
+    """The bucket with one input's tallies (per currency) added; None when the input was
+    applied already."""
+    bucket = bucket or RebateBucket()
+    applied = advance(bucket.applied, position)
+    if applied is None:
+        return None
+    by_currency = dict(bucket.by_currency)
+    for currency, tally in tallies.items():
+        known = by_currency.get(currency)
+        by_currency[currency] = tally if known is None else known.plus(tally)
+    return RebateBucket(by_currency, applied)
+
+
+def move_tally(move: Move) -> RebateTally:
+    """A move's share of its bucket: a line of its basis (returns and reversals negative)."""
+    quantity = move.sell_through if move.reseller_id is not None else move.sell_in
+    return RebateTally(quantity, quantity * Decimal(move.unit_price), 1, event_hash(move.event_id))
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedMove:
+    """A movement as an adjustment needs it, listed by when it was recorded."""
+
+    sku: str
+    quantity: int
+    unit_price: str
+    currency: str
+    event_id: str
+    recorded: str  # ISO
+    reversal: bool = False
+
+    def tally(self) -> RebateTally:
+        revenue = self.quantity * Decimal(self.unit_price)
+        return RebateTally(self.quantity, revenue, 1, event_hash(self.event_id))
+
+    def to_json(self) -> list[Any]:
+        return [
+            self.sku, self.quantity, self.unit_price, self.currency, self.event_id,
+            self.recorded, self.reversal,
+        ]  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> RecordedMove:
+        return cls(*data)
+
+
+def recorded_key(
+    distributor_id: str, basis: str, quarter: str, recorded: str, event_id: str
+) -> str:
+    return f"{distributor_id}|{basis}|{quarter}|{recorded}|{event_id}"
+
+
+def recorded_prefix(distributor_id: str, basis: str, quarter: str) -> str:
+    return f"{distributor_id}|{basis}|{quarter}|"
+
+
+def recorded_move(move: Move, sku: str) -> RecordedMove:
+    quantity = move.sell_through if move.reseller_id is not None else move.sell_in
+    return RecordedMove(
+        sku, quantity, move.unit_price, move.currency, move.event_id, move.recorded,
+        move.reverses is not None,
+    )  # fmt: skip
+
+
+def quarter_of(move_at: str) -> str:
+    """The quarter key of an ISO business time (UTC): "2026-Q3"."""
+    month = int(move_at[5:7])
+    return f"{move_at[:4]}-Q{(month - 1) // 3 + 1}"

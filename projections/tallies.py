@@ -1,0 +1,55 @@
+"""Sell-in and sell-through totals of one bucket: a (distributor, sku) day, or a
+distributor's week, month or quarter. Kept as their own values so a period or a range of
+days is answered by reading its buckets, never the movements in them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from projections.positions import Position, advance
+
+Granularity = Literal["week", "month", "quarter"]
+GRANULARITIES: tuple[Granularity, ...] = ("week", "month", "quarter")
+
+
+@dataclass(frozen=True, slots=True)
+class InOut:
+    sell_in: int = 0
+    sell_through: int = 0
+    applied: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> list[Any]:
+        return [self.sell_in, self.sell_through, self.applied]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> InOut:
+        return cls(data[0], data[1], data[2])
+
+
+def add_to(
+    bucket: InOut | None, sell_in: int, sell_through: int, position: Position | None
+) -> InOut | None:
+    """The bucket with the movement added; None when the input was applied already."""
+    bucket = bucket or InOut()
+    applied = advance(bucket.applied, position)
+    if applied is None:
+        return None
+    return InOut(bucket.sell_in + sell_in, bucket.sell_through + sell_through, applied)
+
+
+def period_key(day: date, granularity: Granularity) -> str:
+    """Period key: ISO week "2026-W28" (Monday start, ISO week-year), "2026-07" or "2026-Q3"."""
+    if granularity == "week":
+        iso = day.isocalendar()
+        return f"{iso.year:04d}-W{iso.week:02d}"
+    if granularity == "month":
+        return f"{day.year:04d}-{day.month:02d}"
+    if granularity == "quarter":
+        return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+    raise ValueError(f"unknown granularity {granularity!r}")
+
+
+def period_bucket_key(distributor_id: str, granularity: Granularity, period: str) -> str:
+    return f"{distributor_id}|{granularity}|{period}"
