@@ -166,6 +166,8 @@ class RebateStatement(Aggregate):
         self.paid_total: Decimal | None = None
         self.payment_reference: str | None = None
         self._adjustments: list[Adjustment] = []
+        self._adjusted_ids: set[str] = set()
+        self._adjusted_total = Decimal(0)
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -180,7 +182,7 @@ class RebateStatement(Aggregate):
     @property
     def total(self) -> Decimal:
         """The closed rebate plus every adjustment: what the period is worth now."""
-        return self.rebate + sum((a.amount for a in self._adjustments), Decimal(0))
+        return self.rebate + self._adjusted_total
 
     @property
     def outstanding(self) -> Decimal | None:
@@ -188,7 +190,7 @@ class RebateStatement(Aggregate):
         return None if self.paid_total is None else self.total - self.paid_total
 
     def was_adjusted_for(self, event_id: str | UUID) -> bool:
-        return any(a.event_id == str(event_id) for a in self._adjustments)
+        return str(event_id) in self._adjusted_ids
 
     # --- commands -----------------------------------------------------------------------------
 
@@ -276,6 +278,8 @@ class RebateStatement(Aggregate):
         commitment_shortfall: Decimal | None,
         at: datetime,
     ) -> None:
+        self._adjusted_ids.add(event_id)
+        self._adjusted_total += amount
         self._adjustments.append(
             Adjustment(
                 event_id=event_id,

@@ -143,15 +143,22 @@ class AuditLog(Application[UUID]):
             return [fact for fact in facts if self._record_batch([fact])]
         return new
 
-    def record_statement(self, plan: StatementPlan) -> int:
+    def record_statement(
+        self, plan: StatementPlan, kept: dict[UUID, RebateStatement] | None = None
+    ) -> int:
         """Record a closed period's statement and its adjustments; returns how many are new.
 
         Idempotent: the statement id derives from (program, distributor, period) and an
-        adjustment from its triggering event, so a repeat records nothing.
+        adjustment from its triggering event, so a repeat records nothing. `kept` holds
+        statements as this caller last saved them, so a statement with thousands of
+        adjustments is not read back from the store for each new one; a statement that
+        fails to save is dropped from it (its unsaved events must not linger).
         """
         key = (plan.program_id, plan.distributor_id, plan.period)
+        statement_id = RebateStatement.create_id(*key)
+        kept = {} if kept is None else kept
         try:
-            statement = self._get(RebateStatement, RebateStatement.create_id(*key))
+            statement = kept.get(statement_id) or self._get(RebateStatement, statement_id)
             new = 0
         except AggregateNotFoundError:
             statement = RebateStatement.calculate(
@@ -176,7 +183,12 @@ class AuditLog(Application[UUID]):
             try:
                 self.save(statement)
             except IntegrityError:
+                kept.pop(statement_id, None)
                 return 0  # another writer got there first; the next round re-checks
+            except Exception:
+                kept.pop(statement_id, None)
+                raise
+        kept[statement_id] = statement
         return new
 
     def rebate_statement(

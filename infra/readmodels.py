@@ -59,6 +59,9 @@ class Table:
     columns: tuple[Column, ...]
     #: the partition is part of the primary key (rows without a distributor)
     keyed_by_partition: bool = False
+    #: a history (one row per violation, ...): written by upserting the rows that changed
+    #: since the last write, not replaced whole each time
+    history: bool = False
 
     @property
     def all_columns(self) -> tuple[Column, ...]:
@@ -181,6 +184,7 @@ TABLES: tuple[Table, ...] = (
                 nullable=True,
             ),
         ),
+        history=True,
     ),
     Table(
         "unpriced",
@@ -194,6 +198,7 @@ TABLES: tuple[Table, ...] = (
             _int("quantity", "Quantity in base units."),
             _money("unit_price", "The reported unit price."),
         ),
+        history=True,
     ),
     Table(
         "price_protection",
@@ -351,6 +356,9 @@ PARTITION_WRITES = Table(
 )
 ALL_TABLES: tuple[Table, ...] = (*TABLES, SOURCE_POSITIONS, PARTITION_WRITES)
 TABLE_OF: dict[str, Table] = {table.name: table for table in TABLES}
+#: tables replaced whole when their rows change, and histories written by upsert
+WHOLE: tuple[str, ...] = tuple(table.name for table in TABLES if not table.history)
+HISTORIES: tuple[str, ...] = tuple(table.name for table in TABLES if table.history)
 
 
 # --- pure: conversion, digests, the decision -----------------------------------------------
@@ -400,18 +408,21 @@ def table_digest(rows: Sequence[Row]) -> str:
 
 @dataclass(frozen=True)
 class PartitionWrite:
-    """What a writer proposes for one partition: every table's rows and their positions."""
+    """What a writer proposes for one partition, with the positions its rows reflect:
+    every row of the whole tables, and of each history the rows changed since the
+    writer's last write (`complete`: every row, replacing what is stored)."""
 
     partition: int
     positions: Mapping[str, int]  # topic -> offset of the last input reflected
     tables: Mapping[str, Sequence[Row]]  # every table of TABLES, by name
+    complete: bool = True  # the histories' rows are all of them
     digests: Mapping[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
         missing = set(TABLE_OF) - set(self.tables)
         if missing:
             raise ValueError(f"partition {self.partition}: no rows given for {sorted(missing)}")
-        digests = {name: table_digest(self.tables[name]) for name in TABLE_OF}
+        digests = {name: table_digest(self.tables[name]) for name in WHOLE}
         object.__setattr__(self, "digests", digests)
 
 
@@ -437,7 +448,8 @@ class Plan:
 
 
 def plan(stored: Stored, proposed: PartitionWrite) -> Plan:
-    """Whether to write a partition, and which of its tables changed."""
+    """Whether to write a partition, and which of its tables: the whole tables whose
+    rows changed, and the histories with rows to write."""
     behind = tuple(
         sorted(
             topic
@@ -447,10 +459,11 @@ def plan(stored: Stored, proposed: PartitionWrite) -> Plan:
     )
     if behind:
         return Plan(Verdict.STALE, behind=behind)
-    changed = tuple(name for name in TABLE_OF if stored.digests.get(name) != proposed.digests[name])
-    if not changed and dict(stored.positions) == dict(proposed.positions):
+    changed = tuple(name for name in WHOLE if stored.digests.get(name) != proposed.digests[name])
+    histories = tuple(name for name in HISTORIES if proposed.complete or proposed.tables[name])
+    if not changed and not histories and dict(stored.positions) == dict(proposed.positions):
         return Plan(Verdict.UNCHANGED)
-    return Plan(Verdict.WRITTEN, tables=changed)
+    return Plan(Verdict.WRITTEN, tables=(*changed, *histories))
 
 
 # --- documentation -------------------------------------------------------------------------
@@ -591,9 +604,13 @@ class ReadModelWriter:
             plans = {w.partition: plan(stored[w.partition], w) for w in writes}
             written = [w for w in writes if plans[w.partition].verdict is Verdict.WRITTEN]
             for table in TABLES:
-                replaced = [w for w in written if table.name in plans[w.partition].tables]
+                touched = [w for w in written if table.name in plans[w.partition].tables]
+                replaced = [w for w in touched if not table.history or w.complete]
                 if replaced:
                     self._replace(conn, table, replaced)
+                upserted = [w for w in touched if table.history and not w.complete]
+                if upserted:
+                    self._upsert(conn, table, upserted)
             for w in written:
                 self._record(conn, w, stored[w.partition], as_of)
         return plans
@@ -647,6 +664,31 @@ class ReadModelWriter:
             for w in writes:
                 for row in w.tables[table.name]:
                     rows.write_row(sql_row(table, w.partition, row))
+
+    def _upsert(
+        self, conn: psycopg.Connection[Any], table: Table, writes: Sequence[PartitionWrite]
+    ) -> None:
+        """Insert or update a history's changed rows, by primary key."""
+        names = [column.name for column in table.all_columns]
+        keys = set(table.primary_key)
+        statement = sql.SQL(
+            "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}"
+        ).format(
+            self._name(table),
+            sql.SQL(", ").join(map(sql.Identifier, names)),
+            sql.SQL(", ").join(sql.Placeholder() for _ in names),
+            sql.SQL(", ").join(map(sql.Identifier, table.primary_key)),
+            sql.SQL(", ").join(
+                sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(name))
+                for name in names
+                if name not in keys
+            ),
+        )
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                statement,
+                [sql_row(table, w.partition, row) for w in writes for row in w.tables[table.name]],
+            )
 
     def _record(
         self,

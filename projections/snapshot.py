@@ -25,6 +25,7 @@ from projections.pricing import (
     claim_rows,
     price_protection_claims,
 )
+from projections.pricing_reads import all_unpriced_rows, all_violation_rows
 from projections.quality import QualityState
 from projections.rebate_accruals import (
     Accrual,
@@ -44,7 +45,6 @@ from projections.resellers import ResellerState, first_sales, growth, network_ro
 from projections.statuses import DETECTED_ONLY, Statuses
 from projections.stores import ChannelStores
 from projections.supply import sold_last_4_weeks
-from projections.violation_reads import all_violation_rows
 
 Snapshot = dict[str, list[dict[str, Any]]]
 
@@ -78,7 +78,7 @@ def build_snapshot(
             stores.periods, stores.day_totals, distributors(stores), "week"
         ),
         "violations": all_violation_rows(stores, statuses),
-        "unpriced": unpriced_rows(stores),
+        "unpriced": all_unpriced_rows(stores),
         "price_protection": claim_rows(protection_claims(stores, now)),
         "rebates": rebate_rows(stores),
         "resellers": reseller_rows(stores, now),
@@ -148,21 +148,6 @@ def rebate_statements(stores: ChannelStores) -> list[StatementPlan]:
         distributors(stores),
         stores.closed_periods,
     )
-
-
-def unpriced_rows(stores: ChannelStores) -> list[dict[str, Any]]:
-    return [
-        {
-            "distributor_id": flagged.distributor_id,
-            "transaction_id": flagged.transaction_id,
-            "reseller_id": flagged.reseller_id,
-            "sku": flagged.sku,
-            "sold_at": iso(flagged.sold_at),
-            "quantity": flagged.quantity,
-            "unit_price": money(flagged.unit_price),
-        }
-        for flagged in stores.unpriced.values()
-    ]
 
 
 def protection_claims(

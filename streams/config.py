@@ -19,6 +19,12 @@ class Settings:
     batch_size: int = 2000
     batch_seconds: float = 0.2
     data_dir: str = "channelflow-data"
+    #: RocksDB memory per state partition: block cache and write buffer (MiB each)
+    state_cache_mb: int = 32
+    state_write_buffer_mb: int = 16
+    #: a batch that cannot be stored (PostgreSQL or Kafka away) is retried, waiting up to
+    #: this long between attempts
+    retry_max_seconds: float = 30.0
     claims_interval_seconds: float = 10.0
     #: a rebate period closes by itself this long after its end (business time)
     rebate_grace_days: int = 15

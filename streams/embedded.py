@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from infra.eventstore import open_audit_log
+from projections.keyvalue import DictStore
 from projections.snapshot import (
     Snapshot,
     build_snapshot,
@@ -29,13 +31,41 @@ from streams.processing import (
 )
 from streams.rebate_closing import automatic_closes
 
+V = TypeVar("V")
+
+
+class ObservedStore(DictStore[V]):
+    """A store that tells its channel which keys it stored (what the read models need of
+    the history stores, like the worker's commit does)."""
+
+    def __init__(self, name: str, channel: EmbeddedChannel) -> None:
+        super().__init__()
+        self.name = name
+        self.channel = channel
+
+    def put(self, key: str, value: V) -> None:
+        super().put(key, value)
+        self._noted(key)
+
+    def delete(self, key: str) -> None:
+        super().delete(key)
+        self._noted(key)
+
+    def _noted(self, key: str) -> None:
+        if self.channel.on_stored is not None:
+            self.channel.on_stored(self.name, 0, key)
+
 
 class EmbeddedChannel:
     def __init__(
         self, eventstore_url: str = "sqlite:///:memory:", rebate_grace_days: int = 15
     ) -> None:
         self.rebate_grace_days = rebate_grace_days
-        self.stores = ChannelStores()
+        #: told (store, partition, key) of every violation and unpriced line stored
+        self.on_stored: Callable[[str, int, str], None] | None = None
+        self.stores = ChannelStores(
+            violations=ObservedStore("violations", self), unpriced=ObservedStore("unpriced", self)
+        )
         self.audit = open_audit_log(eventstore_url)
         self.dead_letters: list[DeadLetter] = []
         #: called after every feed (the PostgreSQL read models, streams/readmodel_sink.py)
@@ -45,6 +75,7 @@ class EmbeddedChannel:
         """Apply the inputs, then record what they gave rise to in the event store."""
         result = self.apply(inputs, until)
         self.record(result, until)
+        result.count()
         return result
 
     def apply(self, inputs: Iterable[Input], until: datetime | None = None) -> BatchResult:

@@ -81,6 +81,18 @@ AUDIT_ROUND_FAILURES = Counter(
     registry=REGISTRY,
 )
 
+BATCH_RETRIES = Counter(
+    "channelflow_batch_retries_total",
+    "Batches that could not be stored (event store or Kafka away) and were tried again.",
+    registry=REGISTRY,
+)
+ROUND_SECONDS = Histogram(
+    "channelflow_round_seconds",
+    "Time of one background round (recording derived audit facts, writing read models).",
+    ["round"],
+    buckets=(0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
+    registry=REGISTRY,
+)
 REWINDS = Counter(
     "channelflow_input_rewinds_total",
     "Times a source partition was rewound because input was skipped before it.",

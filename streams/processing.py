@@ -11,7 +11,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from uuid import UUID
 
+from domain.rebate_audit import RebateStatement
 from infra.eventstore import AuditLog
 from projections.channel import AuditFact, Outcome, apply_raw
 from projections.dedup import Verdict
@@ -57,11 +59,29 @@ class BatchResult:
     facts: list[AuditFact] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     applied: int = 0
+    #: (topic, event type, verdict or reason) -> inputs
+    consumed: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    #: (topic, recorded_at) of each accepted input
+    recorded: list[tuple[str, datetime]] = field(default_factory=list)
 
     def add(self, other: BatchResult) -> None:
         self.facts += other.facts
         self.dead_letters += other.dead_letters
         self.applied += other.applied
+        self.consumed += other.consumed
+        self.recorded += other.recorded
+
+    def count(self) -> None:
+        """Count the batch in the metrics: once, when it is stored (a batch retried after
+        a failure is counted when it finally is)."""
+        for labels, n in self.consumed.items():
+            metrics.EVENTS_CONSUMED.labels(*labels).inc(n)
+        reasons = Counter(letter.reason for letter in self.dead_letters)
+        for reason, n in reasons.items():
+            metrics.DEAD_LETTERS.labels(reason).inc(n)
+        latency = metrics.AppliedLatency()
+        for topic, recorded_at in self.recorded:
+            latency.observe(topic, recorded_at)
 
 
 def process_batch(
@@ -70,58 +90,47 @@ def process_batch(
     until: datetime | None = None,
     before_each: Callable[[Input], None] | None = None,
 ) -> BatchResult:
+    """Apply the inputs in order; the caller stores the result, then `count`s it."""
     result = BatchResult()
     now = datetime.now(UTC)
-    # counted per batch, one `inc(n)` per label set when the batch ends (or fails)
-    consumed: Counter[tuple[str, str, str]] = Counter()
-    dead_letters: Counter[str] = Counter()
+    consumed = result.consumed
     accepted = Verdict.ACCEPTED
-    latency = metrics.AppliedLatency()
-    try:
-        for item in inputs:
-            if before_each is not None:
-                before_each(item)
-            try:
-                outcome = apply_raw(
-                    stores, item.raw, item.key, item.position, until, item.recorded_at
-                )
-            except Exception as exc:  # a bug must not stop the stream, nor lose the input
-                log.exception("processing failed at %s offset %s", item.source, item.offset)
-                outcome = Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")
-            event = outcome.event
-            verdict = outcome.verdict
-            reason = outcome.dead_letter_reason
-            consumed[
-                (
+    for item in inputs:
+        if before_each is not None:
+            before_each(item)
+        try:
+            outcome = apply_raw(stores, item.raw, item.key, item.position, until, item.recorded_at)
+        except Exception as exc:  # a bug must not stop the stream, nor lose the input
+            log.exception("processing failed at %s offset %s", item.source, item.offset)
+            outcome = Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")
+        event = outcome.event
+        verdict = outcome.verdict
+        reason = outcome.dead_letter_reason
+        consumed[
+            (
+                item.source,
+                event.event_type if event is not None else "unknown",
+                verdict.value if verdict else (reason or "skipped"),
+            )
+        ] += 1
+        if verdict is accepted and event is not None and event.recorded_at is not None:
+            result.recorded.append((item.source, event.recorded_at))
+        result.applied += 1
+        if outcome.facts:
+            result.facts.extend(outcome.facts)
+        if reason is not None:
+            result.dead_letters.append(
+                DeadLetter.of(
+                    item.raw if outcome.original is None else outcome.original,
+                    reason,
+                    outcome.detail or reason,
                     item.source,
-                    event.event_type if event is not None else "unknown",
-                    verdict.value if verdict else (reason or "skipped"),
+                    now,
+                    item.partition,
+                    item.offset,
+                    item.key,
                 )
-            ] += 1
-            if verdict is accepted and event is not None and event.recorded_at is not None:
-                latency.observe(item.source, event.recorded_at)
-            result.applied += 1
-            if outcome.facts:
-                result.facts.extend(outcome.facts)
-            if reason is not None:
-                dead_letters[reason] += 1
-                result.dead_letters.append(
-                    DeadLetter.of(
-                        item.raw if outcome.original is None else outcome.original,
-                        reason,
-                        outcome.detail or reason,
-                        item.source,
-                        now,
-                        item.partition,
-                        item.offset,
-                        item.key,
-                    )
-                )
-    finally:
-        for labels, n in consumed.items():
-            metrics.EVENTS_CONSUMED.labels(*labels).inc(n)
-        for reason, n in dead_letters.items():
-            metrics.DEAD_LETTERS.labels(reason).inc(n)
+            )
     return result
 
 
@@ -135,11 +144,16 @@ def record_facts(audit: AuditLog, facts: Iterable[AuditFact]) -> int:
     return len(new)
 
 
-def record_statements(audit: AuditLog, plans: Iterable[StatementPlan]) -> int:
-    """Record closed periods' statements and adjustments idempotently; returns how many new."""
+def record_statements(
+    audit: AuditLog,
+    plans: Iterable[StatementPlan],
+    kept: dict[UUID, RebateStatement] | None = None,
+) -> int:
+    """Record closed periods' statements and adjustments idempotently; returns how many new
+    (`kept`: statements as last saved, see `AuditLog.record_statement`)."""
     new = 0
     for plan in plans:
-        recorded = audit.record_statement(plan)
+        recorded = audit.record_statement(plan, kept)
         if recorded:
             metrics.AUDIT_RECORDS.labels("rebate_statement").inc(recorded)
             new += recorded

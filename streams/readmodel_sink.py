@@ -1,11 +1,19 @@
 """Keeps the PostgreSQL read models (infra/readmodels.py) up to date from a runner's stores.
 
 What to write is decided purely (`readmodel_tables`, `partition_rows`): the rows of every
-projection, assigned to the partition their distributor is keyed to. A Faust worker
-writes, every few seconds, the partitions it owns, with its per-partition checkpoints
-(streams/progress.py) as the source positions, reading the stores between batches only
-so rows and positions agree. The embedded runner writes its single partition after
-every feed, with the number of inputs fed as its position.
+projection, assigned to the partition their distributor is keyed to. The tables bounded
+by the channel's entities (inventory, rebates, quality, ...) are computed whole each
+round and written where they changed; the histories (violations, unpriced lines) are
+written by their rows changed since the last round: the keys the runner stored since
+(`Changes`), and the violations whose lifecycle status moved. A partition's histories are
+written whole once per process (its first round, or after it was reassigned), so a
+restarted writer never depends on what a previous one remembered.
+
+A Faust worker writes, every few seconds and in a thread, the partitions it owns, reading
+the committed state from its databases, with its per-partition checkpoints as the source
+positions (read first, so rows are never behind their positions). The embedded runner
+writes its single partition after every feed, with the number of inputs fed as its
+position.
 """
 
 from __future__ import annotations
@@ -14,24 +22,49 @@ import asyncio
 import logging
 import os
 import socket
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, get_args
+from uuid import UUID
 
 import psycopg
 from aiokafka.partitioner import DefaultPartitioner
 
 from infra.eventstore import AuditLog
-from infra.readmodels import TABLE_OF, PartitionWrite, Plan, ReadModelWriter, Row, Verdict
-from projections.periods import Granularity, sell_in_vs_through
+from infra.readmodels import (
+    HISTORIES,
+    TABLE_OF,
+    WHOLE,
+    PartitionWrite,
+    Plan,
+    ReadModelWriter,
+    Row,
+    Verdict,
+)
+from projections.periods import sell_in_vs_through
+from projections.pricing import violation_row
+from projections.pricing_reads import unpriced_row
 from projections.quality import DeadLetterCount
-from projections.snapshot import StatusLookup, build_snapshot, latest_business_time
+from projections.snapshot import (
+    claim_rows,
+    distributors,
+    inventory_rows,
+    now_of,
+    protection_claims,
+    quality_rows,
+    rebate_rows,
+    report_rows,
+    reseller_rows,
+)
+from projections.statuses import Statuses
 from projections.stores import ChannelStores
+from projections.tallies import Granularity
 from streams.config import Settings
 from streams.embedded import EmbeddedChannel
 from streams.processing import BatchResult
-from streams.violation_statuses import RecordedStatuses, violation_ids
+from streams.violation_statuses import RecordedStatuses
 
 log = logging.getLogger("channelflow.readmodels")
 
@@ -47,28 +80,89 @@ def kafka_partition_of(key: str, partitions: int) -> int:
     return int(_partitioner(key.encode(), everything, everything))
 
 
+class Changes:
+    """The keys of the history stores (violations, unpriced) a runner stored, per
+    partition, since a read-model round last took them. Thread-safe."""
+
+    STORES = ("violations", "unpriced")
+
+    def __init__(self) -> None:
+        self._keys: dict[int, dict[str, set[str]]] = {}
+        self._lock = threading.Lock()
+
+    def note(self, store: str, partition: int, key: str) -> None:
+        with self._lock:
+            self._keys.setdefault(partition, {}).setdefault(store, set()).add(key)
+
+    def take(self, partition: int) -> dict[str, set[str]]:
+        with self._lock:
+            return self._keys.pop(partition, {})
+
+
 # --- pure: the rows ------------------------------------------------------------------------
 
 
 def readmodel_tables(
-    stores: ChannelStores, status_of: StatusLookup, partition_of: Callable[[str], int]
+    stores: ChannelStores, statuses: Statuses, partition_of: Callable[[str], int]
 ) -> dict[str, list[dict[str, Any]]]:
-    """Every read-model table's rows: the snapshot's, with sell-in vs sell-through at every
-    granularity and dead letters per partition (the snapshot has weeks and channel totals)."""
-    snapshot = build_snapshot(stores, None, status_of)
-    states = list(stores.inventory.values())
+    """Every read-model table's rows, the histories whole."""
     return {
-        **snapshot,
+        **whole_tables(stores, partition_of),
+        "violations": [
+            violation_row(flagged, *statuses.of(flagged.violation_id))
+            for flagged in stores.violations.values()
+        ],
+        "unpriced": [unpriced_row(flagged) for flagged in stores.unpriced.values()],
+    }
+
+
+def whole_tables(
+    stores: ChannelStores, partition_of: Callable[[str], int]
+) -> dict[str, list[dict[str, Any]]]:
+    """The rows of the tables bounded by the channel's entities, "now" being the clock."""
+    now = now_of(stores)
+    everyone = distributors(stores)
+    return {
+        "inventory": inventory_rows(stores, now),
         "sell_in_vs_through": [
             {**row, "granularity": granularity}
             for granularity in get_args(Granularity)
-            for row in (
-                snapshot["sell_in_vs_through"]
-                if granularity == "week"
-                else sell_in_vs_through(states, granularity)
-            )
+            for row in sell_in_vs_through(stores.periods, stores.day_totals, everyone, granularity)
         ],
+        "price_protection": claim_rows(protection_claims(stores, now)),
+        "rebates": rebate_rows(stores),
+        "resellers": reseller_rows(stores, now),
+        "reports": report_rows(stores),
+        "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores.dead_letters.values(), partition_of),
+    }
+
+
+def changed_rows(
+    stores: ChannelStores, statuses: Statuses, keys: Mapping[str, set[str]], decided: set[UUID]
+) -> dict[str, list[dict[str, Any]]]:
+    """The history rows to write: the stored keys that changed, and the violations whose
+    lifecycle status moved (`decided`)."""
+    violations = {
+        flagged.violation_id: flagged
+        for key in sorted(keys.get("violations", ()))
+        if (flagged := stores.violations.get(key)) is not None
+    }
+    for decision in statuses.decided():
+        if decision.violation_id in decided and decision.violation_id not in violations:
+            flagged = stores.violations.get(f"{decision.distributor_id}|{decision.transaction_id}")
+            if flagged is not None:
+                violations[flagged.violation_id] = flagged
+    return {
+        "violations": [
+            violation_row(flagged, *statuses.of(flagged.violation_id))
+            for flagged in violations.values()
+        ],
+        "unpriced": [
+            unpriced_row(flagged)
+            for key in sorted(keys.get("unpriced", ()))
+            if (flagged := stores.unpriced.get(key)) is not None
+        ],
     }
 
 
@@ -142,27 +236,68 @@ class ReadModelSink:
         self.writer = writer
         self.statuses = RecordedStatuses(audit)
         self.partition_of = partition_of
+        self.changes = Changes()
+        #: partitions whose histories were written whole by this process
+        self.complete: set[int] = set()
+        #: violation id -> (status, resolution) as last written
+        self._written_statuses: dict[UUID, tuple[str, str | None]] = {}
+        self._pending_statuses: dict[UUID, tuple[str, str | None]] = {}
         self._initialized = False
         self._warned: set[str] = set()
 
     def prepare(
-        self,
-        stores: ChannelStores,
-        positions: Mapping[int, Mapping[str, int]],
-        status_of: StatusLookup,
+        self, stores: ChannelStores, positions: Mapping[int, Mapping[str, int]]
     ) -> list[PartitionWrite]:
-        """The writes of the partitions in `positions` (rows of other partitions left out)."""
-        tables = readmodel_tables(stores, status_of, self.partition_of)
-        for name in set(undefined(tables)) - self._warned:
-            log.warning("read models: %s has no table definition in infra/readmodels.py", name)
-            self._warned.add(name)
-        rows = partition_rows(tables, self.partition_of)
-        return [
-            PartitionWrite(
-                partition, dict(positions[partition]), rows.get(partition) or empty_tables()
-            )
-            for partition in sorted(positions)
-        ]
+        """The writes of the partitions in `positions` (rows of other partitions left out).
+        Blocking: reads the event store for the statuses."""
+        statuses = self.statuses.refresh()
+        moved = {
+            d.violation_id
+            for d in statuses.decided()
+            if self._written_statuses.get(d.violation_id) != (d.status, d.resolution)
+        }
+        whole = partition_rows(whole_tables(stores, self.partition_of), self.partition_of)
+        writes = []
+        for partition in sorted(positions):
+            keys = self.changes.take(partition)
+            complete = partition not in self.complete
+            if complete:
+                histories = self._histories_of(stores, statuses, partition)
+            else:
+                histories = partition_rows(
+                    changed_rows(stores, statuses, keys, moved), self.partition_of
+                ).get(partition, empty_tables())
+            tables = {
+                **{name: whole.get(partition, empty_tables())[name] for name in WHOLE},
+                **{name: histories[name] for name in HISTORIES},
+            }
+            writes.append(PartitionWrite(partition, dict(positions[partition]), tables, complete))
+        self._warn_undefined(writes)
+        self._pending_statuses = {
+            d.violation_id: (d.status, d.resolution) for d in statuses.decided()
+        }
+        return writes
+
+    def _histories_of(
+        self, stores: ChannelStores, statuses: Statuses, partition: int
+    ) -> dict[str, list[Row]]:
+        mine = [d for d in distributors(stores) if self.partition_of(d) == partition]
+        return {
+            "violations": [
+                violation_row(flagged, *statuses.of(flagged.violation_id))
+                for d in mine
+                for _, flagged in stores.violations.scan(f"{d}|")
+            ],
+            "unpriced": [
+                unpriced_row(flagged) for d in mine for _, flagged in stores.unpriced.scan(f"{d}|")
+            ],
+        }
+
+    def _warn_undefined(self, writes: Sequence[PartitionWrite]) -> None:
+        for write in writes:
+            for name in set(undefined(write.tables)) - self._warned:
+                log.warning("read models: %s has no table definition in infra/readmodels.py", name)
+                self._warned.add(name)
 
     def ensure_tables(self) -> None:
         """Create or extend the tables, once per sink (blocking)."""
@@ -171,11 +306,17 @@ class ReadModelSink:
             self._initialized = True
 
     def write(self, writes: Sequence[PartitionWrite], as_of: datetime | None) -> dict[int, Plan]:
-        """Write (blocking; reads no stores), the tables made ready first."""
+        """Write (blocking; reads no stores), the tables made ready first. A partition
+        whose write fails or is refused has its histories written whole next time."""
         self.ensure_tables()
-        plans = self.writer.write(writes, as_of)
+        try:
+            plans = self.writer.write(writes, as_of)
+        except Exception:
+            self.complete -= {write.partition for write in writes}
+            raise
         for partition, outcome in sorted(plans.items()):
             if outcome.verdict is Verdict.STALE:
+                self.complete.discard(partition)
                 log.warning(
                     "read models: partition %s not written, the stored rows are ahead in %s "
                     "(another writer, or another deployment in schema %r: see "
@@ -184,28 +325,43 @@ class ReadModelSink:
                     ", ".join(outcome.behind),
                     self.writer.schema,
                 )
-            elif outcome.verdict is Verdict.WRITTEN:
+            else:
+                self.complete.add(partition)
                 log.debug("read models: partition %s: %s", partition, ", ".join(outcome.tables))
+        self._written_statuses.update(self._pending_statuses)
         return plans
+
+    def forget(self, partitions: Iterable[int]) -> None:
+        """Partitions this runner no longer holds (or holds anew): write them whole."""
+        self.complete -= set(partitions)
+
+    def round(
+        self,
+        stores: ChannelStores,
+        positions: Mapping[int, Mapping[str, int]],
+    ) -> None:
+        """One round (blocking): prepare and write."""
+        writes = self.prepare(stores, positions)
+        self.write(writes, now_of(stores))
 
     async def worker_round(
         self,
-        stores: ChannelStores,
+        stores: Any,
         partitions: Iterable[int],
         topics: Sequence[str],
         progress: Callable[[str], int | None],
         applying: asyncio.Lock,
     ) -> None:
-        """Write the owned partitions, with their checkpoints, between two batches."""
+        """Write the owned partitions, with their checkpoints, in a thread."""
         loop = asyncio.get_running_loop()
         try:
-            ids = violation_ids(stores)
-            status_of = await loop.run_in_executor(None, self.statuses.lookup, ids)
-            async with applying:  # no batch half applied: rows and checkpoints agree
-                positions = {p: checkpoints(progress, topics, p) for p in partitions}
-                writes = self.prepare(stores, positions, status_of)
-                as_of = latest_business_time(stores)
-            await loop.run_in_executor(None, self.write, writes, as_of)
+            async with applying:  # between batches: positions first, then the rows
+                owned = sorted(partitions)
+                positions = {p: checkpoints(progress, topics, p) for p in owned}
+                readers = stores.readers()
+            for partition in set(self.complete) - set(owned):
+                self.forget([partition])
+            await loop.run_in_executor(None, self.round, readers, positions)
         except psycopg.OperationalError as exc:
             log.warning("read models not written (next round retries): %s", exc)
         except Exception:  # read models must not stop the worker; the next round retries
@@ -243,9 +399,9 @@ class EmbeddedReadModels:
     the previous run's (its stores start empty too).
     """
 
-    def __init__(self, sink: ReadModelSink, stores: ChannelStores) -> None:
+    def __init__(self, sink: ReadModelSink, channel: EmbeddedChannel) -> None:
         self.sink = sink
-        self.stores = stores
+        self.channel = channel
         self.fed = 0
         sink.ensure_tables()
         sink.writer.forget(EMBEDDED)
@@ -254,9 +410,7 @@ class EmbeddedReadModels:
         self.fed += result.applied
         positions = {0: {EMBEDDED: self.fed - 1} if self.fed else {}}
         try:
-            status_of = self.sink.statuses.lookup(violation_ids(self.stores))
-            writes = self.sink.prepare(self.stores, positions, status_of)
-            self.sink.write(writes, latest_business_time(self.stores))
+            self.sink.round(self.channel.stores, positions)
         except psycopg.Error as exc:  # the next feed writes what changed since the last write
             log.warning("read models not written: %s", exc)
 
@@ -267,5 +421,6 @@ def attach_embedded(channel: EmbeddedChannel, settings: Settings) -> ReadModelWr
     sink = configured_sink(settings, channel.audit, EMBEDDED, lambda _: 0)
     if sink is None:
         return None
-    channel.after_feed = EmbeddedReadModels(sink, channel.stores)
+    channel.on_stored = sink.changes.note
+    channel.after_feed = EmbeddedReadModels(sink, channel)
     return sink.writer

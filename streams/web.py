@@ -30,7 +30,6 @@ Errors: {"error": {"status": 409, "code": "conflict", "message": "..."}}.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,23 +48,23 @@ from domain.roles import Role
 from domain.timeutil import iso_z
 from domain.violation import IllegalTransition, NotAllowed, check_allowed
 from infra.eventstore import AuditLog
-from projections.periods import (
-    Granularity,
-    channel_totals,
-    inventory_by_distributor,
-    sell_in_vs_through,
+from projections.periods import channel_totals, inventory_by_distributor, sell_in_vs_through
+from projections.pricing_reads import (
+    ViolationFilter,
+    severity_summary,
+    unpriced_page,
+    violation_page,
 )
-from projections.prices import Severity
 from projections.rebate_accruals import watchlist
 from projections.snapshot import (
     Snapshot,
-    StatusLookup,
     build_snapshot,
     claim_rows,
     compliance_of,
     dead_letter_rows,
+    distributors,
     inventory_rows,
-    latest_business_time,
+    now_of,
     price_rows,
     product_rows,
     protection_claims,
@@ -75,11 +74,11 @@ from projections.snapshot import (
     reseller_growth_of,
     reseller_rows,
     top_resellers_of,
-    unpriced_rows,
-    violation_rows_of,
 )
+from projections.statuses import Statuses
 from projections.stores import ChannelStores
 from projections.supply import channel_supply, distributor_supply
+from projections.tallies import Granularity
 from streams import metrics
 from streams.auth import AuthError, Forbidden, Principal, TokenRegistry
 from streams.dashboard import add_dashboard_routes
@@ -88,7 +87,7 @@ from streams.ingest.messages import Publish, message_of
 from streams.openapi import add_openapi_route
 from streams.rebate_closing import close_event
 from streams.timeparse import TimeParseError, parse_as_of
-from streams.violation_statuses import RecordedStatuses, violation_ids
+from streams.violation_statuses import RecordedStatuses
 from streams.web_audit import add_audit_routes
 from streams.web_ingest import add_ingest_routes
 from streams.web_schemas import add_schema_routes
@@ -130,6 +129,8 @@ class ApiContext:
     submit: Publish
     #: the dead letters themselves (the stores keep only their counts)
     dead_letter_lines: LetterSource
+    #: what /health adds: dependencies up or down, failing background jobs
+    health: Callable[[], Awaitable[dict[str, Any]]] | None = None
 
     @classmethod
     def of_channel(
@@ -214,16 +215,21 @@ def _filtered(request: web.Request, rows: Rows, *filters: str) -> Rows:
     return rows
 
 
-def _page(request: web.Request, rows: Rows) -> dict[str, Any]:
-    """A page of rows (?limit=, ?offset=) and how many there are in all."""
+def _window(request: web.Request) -> tuple[int, int]:
+    """(offset, limit) of the page asked for (?offset=, ?limit=)."""
     limit = _int(request, "limit", DEFAULT_LIMIT, high=MAX_LIMIT)
     offset = _int(request, "offset", 0, low=0, high=None)
-    return {
-        "rows": rows[offset : offset + limit],
-        "total": len(rows),
-        "limit": limit,
-        "offset": offset,
-    }
+    return offset, limit
+
+
+def _page(request: web.Request, rows: Rows) -> dict[str, Any]:
+    """A page of rows (?limit=, ?offset=) and how many there are in all."""
+    offset, limit = _window(request)
+    return _answer(rows[offset : offset + limit], len(rows), offset, limit)
+
+
+def _answer(rows: Rows, total: int, offset: int, limit: int) -> dict[str, Any]:
+    return {"rows": rows, "total": total, "limit": limit, "offset": offset}
 
 
 def _scope(request: web.Request) -> str | None:
@@ -295,36 +301,49 @@ def make_web_app(context: ApiContext) -> web.Application:
         return await loop.run_in_executor(None, lambda: function(*args, **kwargs))
 
     async def health(_: web.Request) -> web.Response:
-        return json_response({"status": "ok", "mode": context.mode})
+        report = {"status": "ok"} if context.health is None else await context.health()
+        return json_response({**report, "mode": context.mode})
 
     recorded = RecordedStatuses(audit)
 
-    async def statuses(current: ChannelStores) -> StatusLookup:
-        """Violation statuses from the event store, fetched off the event loop (only those
-        with new events since the last request are read again).
+    async def statuses() -> Statuses:
+        """Violation statuses from the event store, fetched off the event loop (only the
+        steps recorded since the last request are read).
 
         The stores themselves are read on the loop only: the agent changes them there.
         """
-        lookup: StatusLookup = await blocking(recorded.lookup, violation_ids(current))
-        return lookup
+        known: Statuses = await blocking(recorded.refresh)
+        return known
+
+    def scope_of(request: web.Request, current: ChannelStores) -> list[str]:
+        """The distributors a read covers: the one asked for (or a distributor token's
+        own), else every distributor."""
+        wanted = _scope(request)
+        return [wanted] if wanted is not None else distributors(current)
 
     async def snapshot(request: web.Request) -> web.Response:
         current = stores()
-        document = build_snapshot(current, _as_of(request), await statuses(current))
+        document = build_snapshot(current, _as_of(request), await statuses())
         return json_response(_visible_snapshot(request, document))
 
     async def inventory(request: web.Request) -> web.Response:
         current = stores()
-        rows = inventory_rows(current, _as_of(request) or latest_business_time(current))
+        now = now_of(current, _as_of(request))
+        rows = inventory_rows(current, now, _scope(request))
         return json_response(_page(request, _visible(request, rows, "sku")))
 
     async def inventory_summary(request: web.Request) -> web.Response:
         current = stores()
-        now = _as_of(request) or latest_business_time(current)
-        rows = inventory_by_distributor(
-            _visible(request, inventory_rows(current, now)), _int(request, "n", 5)
+        now = now_of(current, _as_of(request))
+        scope = _scope(request)
+        visible = _visible(request, inventory_rows(current, now, scope))
+        rows = inventory_by_distributor(visible, _int(request, "n", 5))
+        states = (
+            current.inventory.values()
+            if scope is None
+            else (state for _, state in current.inventory.scan(f"{scope}|"))
         )
-        supply = distributor_supply(current.inventory.values(), now)
+        supply = distributor_supply(states, now, current.day_totals)
         rows = [{**row, **supply[row["distributor_id"]]} for row in rows]
         return json_response({**_page(request, rows), "channel": channel_supply(rows)})
 
@@ -334,14 +353,19 @@ def make_web_app(context: ApiContext) -> web.Application:
             choices = ", ".join(get_args(Granularity))
             raise web.HTTPBadRequest(text=f"granularity must be one of {choices}")
         granularity = cast(Granularity, raw)
-        states = stores().inventory.values()
+        current = stores()
+        sku = request.query.get("sku")
         if request.query.get("scope") == "channel":
             if not _principal(request).may_read(None):
                 raise Forbidden("channel-wide totals are for the vendor's roles")
-            rows = channel_totals(states, granularity, sku=request.query.get("sku"))
+            everyone = distributors(current)
+            rows = channel_totals(current.periods, current.day_totals, everyone, granularity, sku)
         else:
-            distributor, sku = request.query.get("distributor_id"), request.query.get("sku")
-            rows = _visible(request, sell_in_vs_through(states, granularity, distributor, sku))
+            scope = scope_of(request, current)
+            rows = _visible(
+                request,
+                sell_in_vs_through(current.periods, current.day_totals, scope, granularity, sku),
+            )
         return json_response(
             {"granularity": granularity, **_page(request, _filtered(request, rows, "period"))}
         )
@@ -372,16 +396,27 @@ def make_web_app(context: ApiContext) -> web.Application:
     async def products(request: web.Request) -> web.Response:
         return json_response(_page(request, _filtered(request, product_rows(stores()), "sku")))
 
-    async def violation_list(request: web.Request) -> Rows:
-        current = stores()
-        rows = violation_rows_of(current, await statuses(current))
-        return _visible(request, rows, "sku", "severity", "status")
+    def violation_filter(request: web.Request, current: ChannelStores) -> ViolationFilter:
+        query = request.query
+        return ViolationFilter(
+            tuple(scope_of(request, current)),
+            severity=query.get("severity"),
+            sku=query.get("sku"),
+            status=query.get("status"),
+        )
 
     async def violations(request: web.Request) -> web.Response:
-        return json_response(_page(request, await violation_list(request)))
+        known = await statuses()
+        current = stores()
+        offset, limit = _window(request)
+        page = violation_page(current, known, violation_filter(request, current), offset, limit)
+        return json_response(_answer(page.rows, page.total, offset, limit))
 
     async def violation_summary(request: web.Request) -> web.Response:
-        return json_response(_page(request, severity_counts(await violation_list(request))))
+        known = await statuses()
+        current = stores()
+        rows = severity_summary(current, known, violation_filter(request, current))
+        return json_response(_page(request, rows))
 
     async def violation(request: web.Request) -> web.Response:
         found = await blocking(audit.violation, _uuid(request.match_info["violation_id"]))
@@ -484,18 +519,20 @@ def make_web_app(context: ApiContext) -> web.Application:
         return json_response(_page(request, _filtered(request, rows, "sku", "distributor_id")))
 
     async def unpriced(request: web.Request) -> web.Response:
-        return json_response(_page(request, _visible(request, unpriced_rows(stores()), "sku")))
+        current = stores()
+        offset, limit = _window(request)
+        scope = scope_of(request, current)
+        page = unpriced_page(current, scope, request.query.get("sku"), offset, limit)
+        return json_response(_answer(page.rows, page.total, offset, limit))
 
     async def price_protection(request: web.Request) -> web.Response:
         current = stores()
-        rows = claim_rows(
-            protection_claims(current, _as_of(request) or latest_business_time(current))
-        )
+        rows = claim_rows(protection_claims(current, now_of(current, _as_of(request))))
         return json_response(_page(request, _visible(request, rows, "sku")))
 
     async def resellers(request: web.Request) -> web.Response:
         current = stores()
-        now = _as_of(request) or latest_business_time(current)
+        now = now_of(current, _as_of(request))
         return json_response(_page(request, _visible(request, reseller_rows(current, now))))
 
     async def reseller_growth(request: web.Request) -> web.Response:
@@ -511,12 +548,12 @@ def make_web_app(context: ApiContext) -> web.Application:
 
     async def compliance(request: web.Request) -> web.Response:
         current = stores()
-        now = _as_of(request) or latest_business_time(current)
+        now = now_of(current, _as_of(request))
         wanted = _scope(request)
-        distributors = [wanted] if wanted else [r["distributor_id"] for r in quality_rows(current)]
+        covered = [wanted] if wanted else [r["distributor_id"] for r in quality_rows(current)]
         rows = [
             {"distributor_id": distributor, **week.row()}
-            for distributor in distributors
+            for distributor in covered
             for week in compliance_of(current, distributor, now)
         ]
         return json_response(_page(request, _filtered(request, rows, "status")))
@@ -619,17 +656,6 @@ def statement_document(found: Any) -> dict[str, Any]:
         "payment_reference": found.payment_reference,
         "paid_by": found.paid_by,
     }
-
-
-def severity_counts(rows: Rows) -> Rows:
-    """Violations per severity (every severity, mildest first) and per status within it."""
-    counts: dict[str, Counter[str]] = {severity.value: Counter() for severity in Severity}
-    for row in rows:
-        counts[row["severity"]][row["status"]] += 1
-    return [
-        {"severity": severity, "count": sum(by.values()), "by_status": dict(sorted(by.items()))}
-        for severity, by in counts.items()
-    ]
 
 
 def violation_document(found: Any) -> dict[str, Any]:

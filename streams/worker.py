@@ -1,16 +1,23 @@
-"""The Faust worker: raw topics -> the channel projection -> changelog-backed tables.
+"""The Faust worker: raw topics -> the channel projection -> the RocksDB-backed state table.
 
-Delivery is at-least-once; the effect is exactly-once because every table value carries
+Delivery is at-least-once; the effect is exactly-once because every state value carries
 the source positions it applied (see projections/positions.py), audit facts are recorded
-idempotently *before* the table writes, and dead letters are sent before offsets commit.
+idempotently *before* the state is written, dead letters are sent before offsets commit,
+and a batch that cannot be stored (the event store or Kafka away) leaves no trace and is
+tried again, with backoff, until it is: the agent never moves past it.
+
+Work that grows with the history never runs on the event loop: recording rounds and
+read-model rounds read committed state from the local databases in a thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import faust
@@ -19,26 +26,30 @@ from aiokafka.errors import KafkaError
 from faust.types import TP
 
 from infra.eventstore import AuditLog, open_audit_log
+from projections.clock import Clock, recorded_now
 from projections.dedup import SeenEntry
-from projections.inventory import DayDetail, InventoryState
-from projections.pricing import FlaggedSale
+from projections.inventory import InventoryState, Move
+from projections.keyvalue import DictStore, KeyValue
+from projections.pricing import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
-from projections.reports import ReportState
-from projections.resellers import ResellerState
-from projections.snapshot import latest_business_time, protection_claims, rebate_statements
+from projections.rebate_buckets import RebateBucket, RecordedMove
+from projections.reports import ReportLine, ReportState
+from projections.resellers import DayCount, ResellerState
 from projections.stores import ChannelStores
+from projections.tallies import InOut
 from schemas.topics import DEAD_LETTER_TOPIC, topic_name
 from streams import metrics
 from streams.auth import TokenRegistry
 from streams.config import Settings
+from streams.health import Health
 from streams.ingest.deadletters import collect_dead_letters
 from streams.ingest.messages import Message, message_of
-from streams.processing import Input, process_batch, record_facts, record_statements
+from streams.processing import Input, process_batch, record_facts
 from streams.progress import ContiguousGate
-from streams.readmodel_sink import configured_sink, kafka_partition_of, writer_name
-from streams.rebate_closing import automatic_closes
+from streams.readmodel_sink import Changes, configured_sink, kafka_partition_of, writer_name
+from streams.recording import AuditRecorder, record_round_failed
 from streams.reference import ReferenceReplica
-from streams.tables import PartitionedTable, TableStore
+from streams.state import StateTable, View, Writes
 from streams.web import ApiContext, make_web_app
 
 log = logging.getLogger("channelflow.worker")
@@ -57,70 +68,85 @@ CONSUMED_TOPICS = (
 
 
 class WorkerStores(ChannelStores):
-    """ChannelStores over Faust tables, flushed once per batch."""
+    """ChannelStores over the worker's state table, written a batch at a time."""
 
     def __init__(self, app: faust.App, settings: Settings) -> None:
-        def table(name: str) -> PartitionedTable:
-            created = PartitionedTable(
-                app=app,
-                name=name,
-                partitions=settings.partitions,
-                key_type=str,
-                value_type=bytes,
-                beacon=app.tables.beacon,
-            )
-            app.tables.add(created)
-            return created
-
-        seen = TableStore(table("seen"), SeenEntry.from_json, SeenEntry.to_json)
-        inventory = TableStore(table("inventory"), InventoryState.from_json, InventoryState.to_json)
-        days = TableStore(table("inventory_days"), DayDetail.from_json, DayDetail.to_json)
-        quality = TableStore(table("quality"), QualityState.from_json, QualityState.to_json)
-        dead = TableStore(table("dead_letters"), DeadLetterCount.from_json, DeadLetterCount.to_json)
-        flagged = TableStore(table("flagged"), FlaggedSale.from_json, FlaggedSale.to_json)
-        reports = TableStore(table("reports"), ReportState.from_json, ReportState.to_json)
-        resellers = TableStore(table("resellers"), ResellerState.from_json, ResellerState.to_json)
-        #: source "topic:partition" -> last offset whose effects are all on the broker
-        self.progress = table("progress")
-        self.tables: list[TableStore[Any]] = [
-            seen,
-            inventory,
-            days,
-            quality,
-            dead,
-            flagged,
-            reports,
-            resellers,
-        ]
-        # catalog and prices stay in memory, replicated whole by streams/reference.py
-        super().__init__(
-            seen,
-            inventory,
-            days,
-            quality,
-            dead,
-            flagged=flagged,
-            reports=reports,
-            resellers=resellers,
+        mib = 1024 * 1024
+        self.table = StateTable(
+            app=app,
+            name="state",
+            partitions=settings.partitions,
+            key_type=bytes,
+            value_type=bytes,
+            store="rocksdb://",
+            options={
+                "driver": "rocksdict",
+                "write_buffer_size": settings.state_write_buffer_mb * mib,
+                "max_write_buffer_number": 2,
+                "block_cache_size": settings.state_cache_mb * mib,
+            },
+            beacon=app.tables.beacon,
         )
+        app.tables.add(self.table)
+        partitions = settings.partitions
+
+        def distributor_first(key: str) -> int:
+            return kafka_partition_of(key.split("|", 1)[0], partitions)
+
+        def distributor_second(key: str) -> int:  # seen keys: "sale|D01|T1", ...
+            return kafka_partition_of(key.split("|", 2)[1], partitions)
+
+        def view(prefix: str, kind: Any, cached: bool = False) -> View[Any]:
+            return View(self.table, prefix, kind.from_json, kind.to_json, cached, distributor_first)
+
+        def scoped(prefix: str, kind: Any) -> View[Any]:  # keys without a distributor first
+            return View(self.table, prefix, kind.from_json, kind.to_json, cached=True)
+
+        super().__init__(
+            inventory=view("inv|", InventoryState, cached=True),
+            quality=view("q|", QualityState, cached=True),
+            dead_letters=scoped("dl|", DeadLetterCount),
+            periods=view("per|", InOut, cached=True),
+            resellers=view("rs|", ResellerState, cached=True),
+            reports=view("rep|", ReportState, cached=True),
+            flag_counts=view("fc|", FlagCounts, cached=True),
+            clock=scoped("clock|", Clock),
+            seen=View(
+                self.table,
+                "seen|",
+                SeenEntry.from_json,
+                SeenEntry.to_json,
+                partition_of=distributor_second,
+            ),
+            moves=view("mv|", Move),
+            day_totals=view("day|", InOut),
+            rebate_buckets=view("rb|", RebateBucket),
+            recorded_moves=view("rec|", RecordedMove),
+            violations=view("v|", FlaggedSale),
+            violations_by_severity=View(self.table, "vs|", str, str, False, distributor_first),
+            unpriced=view("u|", FlaggedSale),
+            report_lines=view("rl|", ReportLine),
+            reseller_days=view("rd|", DayCount),
+        )
+        #: source "topic:partition" -> last offset whose effects are all on the broker
+        self.progress: View[int] = View(self.table, "progress|", int, int, cached=True)
+        #: told (store, partition, key) of the history keys each batch stored
+        self.on_stored: Callable[[str, int, str], None] | None = None
 
     def route_to(self, item: Input) -> None:
-        for store in self.tables:
+        for store in self.table.views:
             store.partition = item.partition or 0
 
-    async def flush(self) -> int:
-        """Write each changed key once, and wait until the broker has stored every write."""
-        written = sum(store.flush() for store in self.tables)
-        for store in self.tables:
-            await store.table.delivered()
-        return written
-
     def stored_progress(self, source: str) -> int | None:
-        raw = self.progress.get(source)
-        return None if raw is None else int(raw)
+        return self.progress.get(source)
 
-    async def checkpoint(self, inputs: list[Input]) -> None:
-        """After `flush`: record how far each source's effects are stored, and confirm it."""
+    async def commit(self, inputs: Sequence[Input]) -> int:
+        """Store the batch: its writes on the changelog first, then (once the broker has
+        every one) how far each source's effects are stored, then both into the local
+        databases. Returns how many values were written."""
+        data: Writes = {}
+        written = sum(view.encoded(data) for view in self.table.views if view is not self.progress)
+        offsets = await self.table.send(data)
         last: dict[tuple[str, int], int] = {}
         for item in inputs:
             if item.partition is not None and item.offset is not None:
@@ -128,15 +154,63 @@ class WorkerStores(ChannelStores):
                 last[key] = max(last.get(key, -1), item.offset)
         for (topic, partition), offset in last.items():
             source = f"{topic}:{partition}"
+            self.progress.partition = partition
             if offset > (self.stored_progress(source) or -1):
-                self.progress.put_in_partition(source, str(offset).encode(), partition)
-        await self.progress.delivered()
+                self.progress.put(source, offset)
+        checkpoints: Writes = {}
+        self.progress.encoded(checkpoints)
+        for partition, offset in (await self.table.send(checkpoints)).items():
+            offsets[partition] = max(offsets.get(partition, -1), offset)
+        for partition, keyed in checkpoints.items():
+            data.setdefault(partition, {}).update(keyed)
+        self.table.write_local(data, offsets)
+        if self.on_stored is not None:
+            for name in Changes.STORES:
+                for partition, changed in cast(View[Any], getattr(self, name)).pending_keys():
+                    self.on_stored(name, partition, changed)
+        for view in self.table.views:
+            view.committed()
+        return written
+
+    def discard(self) -> None:
+        """Forget a batch that could not be stored: nothing of it remains."""
+        for view in self.table.views:
+            view.discard()
+
+    def owned_partitions(self) -> set[int]:
+        return set(self.table.owned())
+
+    def readers(self) -> ChannelStores:
+        """The committed state for another thread: views that read the databases alone,
+        and copies of the reference data (which the agent and the replica change)."""
+        views = {
+            name: value.reader() if isinstance(value, View) else value
+            for name, value in vars(self).items()
+            if name in ChannelStores.__dataclass_fields__
+        }
+        for name in ("products", "aliases", "prices", "programs", "closed_periods"):
+            views[name] = copied(getattr(self, name))
+        return ChannelStores(**cast(Any, views))
+
+
+def copied(store: KeyValue[Any]) -> DictStore[Any]:
+    copy: DictStore[Any] = DictStore()
+    for key, value in list(store.scan()):
+        copy.put(key, value)
+    return copy
 
 
 def _key(raw_key: Any) -> str | None:
     if raw_key is None:
         return None
     return raw_key.decode("utf-8", "replace") if isinstance(raw_key, bytes) else str(raw_key)
+
+
+def _recorded(message: Any) -> datetime | None:
+    """When the broker recorded the message (its timestamp: the append time on raw topics
+    created with message.timestamp.type=LogAppendTime)."""
+    stamp = getattr(message, "timestamp", None)
+    return None if stamp is None else datetime.fromtimestamp(stamp, UTC)
 
 
 def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App:
@@ -170,9 +244,13 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     stores = WorkerStores(app, settings)
     reference = ReferenceReplica(settings, stores)
     audit_log = audit or open_audit_log(settings.eventstore_url)
+    health = Health(audit_log)
+    recorder = AuditRecorder(audit_log, settings.rebate_grace_days)
     read_models = configured_sink(
         settings, audit_log, writer_name(), lambda key: kafka_partition_of(key, settings.partitions)
     )
+    if read_models is not None:
+        stores.on_stored = read_models.changes.note
     applying = asyncio.Lock()  # held while a batch is applied
 
     gate: ContiguousGate[Any] = ContiguousGate(stores.stored_progress)
@@ -185,9 +263,47 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     def source_of(event: Any) -> str:
         return f"{event.message.topic}:{event.message.partition}"
 
+    async def send_dead_letters(letters: Sequence[Any]) -> None:
+        sent = [
+            await dead_letter_topic.send(
+                key=(letter.key or "").encode(), value=letter.model_dump_json().encode()
+            )
+            for letter in letters
+        ]
+        for delivery in sent:
+            await delivery  # acknowledged by the broker before the batch is acked
+        if sent:
+            topic = dead_letter_topic.get_topic_name()
+            metrics.EVENTS_PRODUCED.labels(topic, "DeadLetter").inc(len(sent))
+
+    async def apply_durably(inputs: list[Input]) -> None:
+        """Apply and store a batch; on failure drop what it did and try again, waiting
+        longer each time, until it is stored (the stream does not move past it)."""
+        loop = asyncio.get_running_loop()
+        delay = 1.0
+        while True:
+            async with applying:  # recording and read-model rounds see whole batches
+                try:
+                    with metrics.BATCH_SECONDS.time():
+                        result = process_batch(stores, inputs, before_each=stores.route_to)
+                        if result.facts:
+                            await loop.run_in_executor(None, record_facts, audit_log, result.facts)
+                        await send_dead_letters(result.dead_letters)
+                        await stores.commit(inputs)
+                except Exception as exc:  # PostgreSQL or Kafka away, mostly: nothing is kept
+                    stores.discard()
+                    health.failed("batch", exc)
+                    metrics.BATCH_RETRIES.inc()
+                    log.warning("batch not stored, retrying in %.0f s: %r", delay, exc)
+                else:
+                    health.recovered("batch")
+                    result.count()
+                    return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, settings.retry_max_seconds)
+
     @app.agent(raw_topics)
     async def project(stream: Any) -> None:
-        loop = asyncio.get_running_loop()
         await reference.ready.wait()  # the catalog and prices as published before we started
         async for batch in stream.take_events(settings.batch_size, settings.batch_seconds):
             events, rewind = gate.admit(batch, source_of, lambda ev: ev.message.offset)
@@ -201,45 +317,25 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
                 # on the consumer's own thread: a seek from this one can race its fetcher
                 # (aiokafka's fetched_records then fails with a KeyError and the worker stops)
                 await app.consumer.seek_wait(seeks)
-            async with applying:  # read-model rounds see the stores between batches
-                with metrics.BATCH_SECONDS.time():
-                    inputs = [
-                        Input(
-                            ev.message.value,
-                            _key(ev.message.key),
-                            ev.message.topic,
-                            ev.message.partition,
-                            ev.message.offset,
-                        )
-                        for ev in events
-                    ]
-                    result = process_batch(stores, inputs, before_each=stores.route_to)
-                    if result.facts:
-                        await loop.run_in_executor(None, record_facts, audit_log, result.facts)
-                    sent = [
-                        await dead_letter_topic.send(
-                            key=(letter.key or "").encode(),
-                            value=letter.model_dump_json().encode(),
-                        )
-                        for letter in result.dead_letters
-                    ]
-                    await stores.flush()
-                    for delivery in sent:
-                        await delivery  # acknowledged by the broker before the batch is acked
-                    if sent:
-                        metrics.EVENTS_PRODUCED.labels(
-                            dead_letter_topic.get_topic_name(), "DeadLetter"
-                        ).inc(len(sent))
-                    await stores.checkpoint(inputs)
+            if not events:
+                continue
+            inputs = [
+                Input(
+                    ev.message.value,
+                    _key(ev.message.key),
+                    ev.message.topic,
+                    ev.message.partition,
+                    ev.message.offset,
+                    _recorded(ev.message),
+                )
+                for ev in events
+            ]
+            await apply_durably(inputs)
 
     sales_topic = topic_name(settings.topic_prefix, "sales")
 
     def owned_partitions() -> set[int]:
         return {tp.partition for tp in app.consumer.assignment() if tp.topic == sales_topic}
-
-    def owned(distributor_id: str) -> bool:
-        """Whether this worker owns the distributor's partition right now."""
-        return kafka_partition_of(distributor_id, settings.partitions) in owned_partitions()
 
     async def submit(messages: Sequence[Message]) -> None:
         """Publish events (a period close, an ingest batch) to their raw topics in order,
@@ -266,51 +362,65 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         try:
             ends = await app.consumer.highwaters(*owned_now) if owned_now else {}
         except KafkaError as exc:  # e.g. a broker timeout: keep the last values, try again
+            health.failed("kafka", exc)
             log.warning("consumer lag not measured: %s", exc)
             return
+        health.recovered("kafka")
         lag = {}
         for tp, end in ends.items():
             stored = stores.stored_progress(f"{tp.topic}:{tp.partition}")
             lag[tp.topic, tp.partition] = end - (0 if stored is None else stored + 1)
         metrics.set_consumer_lag(lag)
 
-    @app.timer(interval=settings.claims_interval_seconds)
-    async def record_derived_audit_facts() -> None:
-        """Record what the histories imply for owned distributors, idempotently.
+    def settled() -> bool:
+        return reference.ready.is_set() and not app.rebalancing and not app.in_recovery
 
-        Price-protection claims of cost drops in effect, and the statements and
-        adjustments of closed rebate periods, are derived from the price and movement
-        histories; recording them periodically survives crashes and rebalances alike.
-        Periods past their grace are closed here too (every worker names the same close).
-        """
-        if not reference.ready.is_set():
-            return
-        try:
-            for close in automatic_closes(stores, settings.rebate_grace_days):
-                await submit([message_of(close)])
-            claims = protection_claims(stores, latest_business_time(stores), withdrawn=True)
-            plans = [plan for plan in rebate_statements(stores) if owned(plan.distributor_id)]
-            mine = [claim for claim in claims if owned(claim.distributor_id)]
-            loop = asyncio.get_running_loop()
-            if mine:
-                await loop.run_in_executor(None, record_facts, audit_log, mine)
-            if plans:
-                await loop.run_in_executor(None, record_statements, audit_log, plans)
-        except Exception:  # e.g. an audit row that no longer decodes: keep the worker going
-            metrics.AUDIT_ROUND_FAILURES.inc()
-            log.exception("recording derived audit facts failed; the next round retries")
+    @app.task
+    async def record_derived_audit_facts() -> None:
+        """Recording rounds, one after another (never overlapping), each in a thread."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(settings.claims_interval_seconds)
+            if not settled():
+                continue
+            async with applying:  # between batches: the readers see whole ones
+                readers = stores.readers()
+                mine = owned_partitions()
+            clock = recorded_now(readers.clock)
+            wall = datetime.now(UTC)
+            closing_now = wall if clock is None else max(clock, wall)
+
+            def owned(distributor_id: str, mine: set[int] = mine) -> bool:
+                return kafka_partition_of(distributor_id, settings.partitions) in mine
+
+            started = time.monotonic()
+            try:
+                closes = await loop.run_in_executor(
+                    None, recorder.round, readers, clock, closing_now, owned
+                )
+                for close in closes:
+                    await submit([message_of(close)])
+                health.recovered("recording")
+            except Exception as exc:  # e.g. the event store away: the next round retries
+                health.failed("recording", exc)
+                record_round_failed(exc)
+            metrics.ROUND_SECONDS.labels("recording").observe(time.monotonic() - started)
 
     if read_models is not None:
 
-        @app.timer(interval=settings.readmodel_interval_seconds)
+        @app.task
         async def write_read_models() -> None:
             """The owned partitions' projections into PostgreSQL (docs/READ_MODELS.md)."""
-            if not reference.ready.is_set() or app.rebalancing or app.in_recovery:
-                return
             topics = list(raw_topics.topics)
-            await read_models.worker_round(
-                stores, owned_partitions(), topics, stores.stored_progress, applying
-            )
+            while True:
+                await asyncio.sleep(settings.readmodel_interval_seconds)
+                if not settled():
+                    continue
+                started = time.monotonic()
+                await read_models.worker_round(
+                    stores, owned_partitions(), topics, stores.stored_progress, applying
+                )
+                metrics.ROUND_SECONDS.labels("read_models").observe(time.monotonic() - started)
 
     @app.task
     async def replicate_reference_data() -> None:
@@ -325,6 +435,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
             TokenRegistry.from_env(),
             submit,
             lambda: collect_dead_letters(settings),
+            health.report,
         )
         runner = web.AppRunner(make_web_app(context))
         await runner.setup()

@@ -24,22 +24,21 @@ from infra.readmodels import (
     sql_value,
 )
 from projections.quality import DeadLetterCount
-from projections.snapshot import detected_only
+from projections.statuses import DETECTED_ONLY
 from schemas.events import SaleReported
 from streams.config import Settings
 from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel, malformed_lines
 from streams.processing import Input
 from streams.readmodel_sink import (
-    RecordedStatuses,
     dead_letter_rows,
     empty_tables,
     kafka_partition_of,
     partition_rows,
     readmodel_tables,
     undefined,
-    violation_ids,
 )
+from streams.violation_statuses import RecordedStatuses
 from tests.unit.catalog import product
 
 REPO = Path(__file__).resolve().parents[2]
@@ -66,7 +65,7 @@ def channel() -> EmbeddedChannel:
 
 
 def test_every_projection_row_has_a_table_and_every_column_a_definition(channel):
-    tables = readmodel_tables(channel.stores, detected_only, partition_of)
+    tables = readmodel_tables(channel.stores, DETECTED_ONLY, partition_of)
     assert undefined(tables) == []
     assert set(tables) == set(TABLE_OF)
     for name, table in TABLE_OF.items():
@@ -84,7 +83,7 @@ def test_a_row_or_column_without_definition_is_reported():
 
 
 def test_rows_go_to_the_partition_of_their_distributor(channel):
-    tables = readmodel_tables(channel.stores, detected_only, partition_of)
+    tables = readmodel_tables(channel.stores, DETECTED_ONLY, partition_of)
     by_partition = partition_rows(tables, partition_of)
     assert len(by_partition) > 1
     for partition, partition_tables in by_partition.items():
@@ -115,7 +114,7 @@ def test_dead_letters_count_in_the_partition_of_their_input():
 
 
 def test_sell_in_vs_through_has_every_granularity_and_the_snapshot_weeks(channel):
-    tables = readmodel_tables(channel.stores, detected_only, partition_of)
+    tables = readmodel_tables(channel.stores, DETECTED_ONLY, partition_of)
     rows = tables["sell_in_vs_through"]
     weeks = [
         {k: v for k, v in row.items() if k != "granularity"}
@@ -135,11 +134,13 @@ def test_sell_in_vs_through_has_every_granularity_and_the_snapshot_weeks(channel
     assert all(len(sums) == 1 for sums in totals.values())  # each granularity sums the same
 
 
-def write(positions: dict[str, int], **changes: list[dict[str, Any]]) -> PartitionWrite:
+def write(
+    positions: dict[str, int], complete: bool = False, **changes: list[dict[str, Any]]
+) -> PartitionWrite:
     tables = empty_tables()
     tables["quality"] = [{"distributor_id": "D1", "accepted": 1}]
     tables.update(changes)
-    return PartitionWrite(0, positions, tables)
+    return PartitionWrite(0, positions, tables, complete)
 
 
 def stored(w: PartitionWrite) -> Stored:
@@ -147,9 +148,9 @@ def stored(w: PartitionWrite) -> Stored:
 
 
 def test_a_first_write_writes_every_table():
-    result = plan(Stored(), write({"t.sales": 4}))
+    result = plan(Stored(), write({"t.sales": 4}, complete=True))
     assert result.verdict is Verdict.WRITTEN
-    assert result.tables == tuple(TABLE_OF)
+    assert sorted(result.tables) == sorted(TABLE_OF)
 
 
 def test_equal_positions_and_rows_are_unchanged():
@@ -170,9 +171,18 @@ def test_older_or_missing_positions_are_stale_whatever_the_rows():
 
 def test_equal_positions_with_changed_rows_replace_only_those_tables():
     previous = stored(write({"t.sales": 4}))
+    more = write({"t.sales": 4}, quality=[{"distributor_id": "D1", "accepted": 2}])
+    result = plan(previous, more)
+    assert (result.verdict, result.tables) == (Verdict.WRITTEN, ("quality",))
+
+
+def test_a_history_is_written_by_its_changed_rows_or_whole():
+    previous = stored(write({"t.sales": 4}))
     status_changed = write({"t.sales": 4}, violations=[{"violation_id": "v1", "status": "x"}])
     result = plan(previous, status_changed)
     assert (result.verdict, result.tables) == (Verdict.WRITTEN, ("violations",))
+    whole = plan(previous, write({"t.sales": 4}, complete=True))
+    assert (whole.verdict, whole.tables) == (Verdict.WRITTEN, ("violations", "unpriced"))
 
 
 def test_newer_positions_with_equal_rows_record_the_positions_only():
@@ -221,31 +231,33 @@ def test_read_models_go_to_the_event_store_database_unless_told_otherwise():
     assert (settings.readmodel_interval_seconds, settings.readmodel_schema) == (2.5, "bi")
 
 
-def test_statuses_are_read_again_only_for_violations_with_new_events(monkeypatch):
+def test_statuses_follow_the_step_events_without_reading_every_violation(monkeypatch):
     channel = EmbeddedChannel()
     channel.feed_events(generate_channel(seed=4, weeks=3))
     audit = channel.audit
-    ids = violation_ids(channel.stores)
+    ids = [flagged.violation_id for flagged in channel.stores.violations.values()]
     assert len(ids) > 1
     asked: list[uuid.UUID] = []
-    real = audit.violation_status
+    real = audit.decided
 
-    def counting(violation_id: uuid.UUID) -> tuple[str, str | None]:
+    def counting(violation_id: uuid.UUID) -> Any:
         asked.append(violation_id)
         return real(violation_id)
 
-    monkeypatch.setattr(audit, "violation_status", counting)
+    monkeypatch.setattr(audit, "decided", counting)
     statuses = RecordedStatuses(audit)
-    first = statuses.lookup(ids)
-    assert {first(i) for i in ids} == {("detected", None)}
-    assert sorted(asked) == sorted(ids)
+    first = statuses.refresh()
+    assert {first.of(i) for i in ids} == {("detected", None)}
+    assert asked == []  # no violation was read: none has a step
 
-    asked.clear()
     audit.violation_step(
         ids[0], "acknowledge", actor_id="alice", role="admin", actor_distributor_id=None,
         at=datetime.now(UTC), reason="confirmed",
     )  # fmt: skip
-    second = statuses.lookup(ids)
+    second = statuses.refresh()
     assert asked == [ids[0]]
-    assert second(ids[0]) == ("acknowledged", None)
-    assert first(ids[0]) == ("detected", None)  # a lookup is a consistent picture
+    assert second.of(ids[0]) == ("acknowledged", None)
+    assert first.of(ids[0]) == ("detected", None)  # a refresh is a consistent picture
+    asked.clear()
+    assert statuses.refresh().of(ids[0]) == ("acknowledged", None)
+    assert asked == []  # nothing new: nothing read

@@ -1,4 +1,5 @@
-"""Reading pricing violations: a page of the list, and the counts by severity and status.
+"""Reading what pricing flagged: violations (a page of the list, the counts by severity
+and status) and unpriced sale lines (a page).
 
 Violations are history (one per sale line below its floor), so nothing here reads them
 all: a page walks the list in key order (distributor_id, transaction_id) through the
@@ -15,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from domain.timeutil import iso_z
 from projections.prices import Severity
 from projections.pricing import FlaggedSale, violation_row
 from projections.statuses import DETECTED, Statuses
@@ -174,3 +176,41 @@ def _decided_flagged(
         if flagged is not None:
             found.append(flagged)
     return found
+
+
+def unpriced_page(
+    stores: ChannelStores, distributors: Iterable[str], sku: str | None, offset: int, limit: int
+) -> Page:
+    """One page of the unpriced lines of `distributors` (sorted), in key order."""
+    rows: list[Row] = []
+    matching = 0
+    for distributor in distributors:
+        for _, flagged in stores.unpriced.scan(f"{distributor}|"):
+            if sku is not None and flagged.sku != sku:
+                continue
+            if offset <= matching < offset + limit:
+                rows.append(unpriced_row(flagged))
+            matching += 1
+            if matching >= offset + limit and sku is None:
+                break
+    if sku is not None:
+        return Page(rows, matching)
+    counts = (stores.flag_counts.get(d) for d in distributors)
+    return Page(rows, sum(c.counts.get("unpriced", 0) for c in counts if c is not None))
+
+
+def all_unpriced_rows(stores: ChannelStores) -> list[Row]:
+    """Every unpriced line (the snapshot's section): as long as the list itself."""
+    return [unpriced_row(flagged) for flagged in stores.unpriced.values()]
+
+
+def unpriced_row(flagged: FlaggedSale) -> Row:
+    return {
+        "distributor_id": flagged.distributor_id,
+        "transaction_id": flagged.transaction_id,
+        "reseller_id": flagged.reseller_id,
+        "sku": flagged.sku,
+        "sold_at": iso_z(flagged.sold_at),
+        "quantity": flagged.quantity,
+        "unit_price": str(flagged.unit_price),
+    }

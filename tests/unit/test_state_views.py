@@ -1,0 +1,199 @@
+"""The worker's state views over real RocksDB databases: a batch's writes are seen by its
+own reads and scans, laid over what is stored, and behave like the in-memory store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rocksdict import Options, Rdict, WriteBatch
+
+from projections.keyvalue import DictStore
+from streams.state import StateTable, View, Writes
+
+
+class Databases:
+    """What a View uses of the state table: a RocksDB database per owned partition."""
+
+    def __init__(self, root: Path, partitions: int = 2) -> None:
+        self.dbs = {
+            p: Rdict(str(root / f"state-{p}.db"), Options(raw_mode=True)) for p in range(partitions)
+        }
+        self.views: list[View[Any]] = []
+        self.app = SimpleNamespace(in_recovery=False)
+
+    def owned(self) -> dict[int, Any]:
+        return dict(self.dbs)
+
+    def db(self, partition: int) -> Any:
+        return self.dbs[partition]
+
+    def store(self, writes: Writes) -> None:
+        for partition, keyed in writes.items():
+            batch = WriteBatch(raw_mode=True)
+            for key, value in keyed.items():
+                if value is None:
+                    batch.delete(key)
+                else:
+                    batch.put(key, value)
+            self.dbs[partition].write(batch)
+
+    def close(self) -> None:
+        for db in self.dbs.values():
+            db.close()
+
+
+@pytest.fixture
+def databases(tmp_path: Path) -> Any:
+    found = Databases(tmp_path)
+    yield found
+    found.close()
+
+
+def view(databases: Databases, cached: bool = False) -> View[int]:
+    table = cast(StateTable, databases)
+    return View(table, "n|", int, int, cached, lambda key: 0 if key.startswith("D1") else 1)
+
+
+def commit(databases: Databases, *views: View[Any]) -> None:
+    writes: Writes = {}
+    for one in views:
+        one.encoded(writes)
+    databases.store(writes)
+    for one in views:
+        one.committed()
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["history", "entity"])
+def test_a_batch_sees_its_own_writes_over_the_stored_ones(
+    databases: Databases, cached: bool
+) -> None:
+    store = view(databases, cached)
+    store.partition = 0
+    for key, value in {"D1|a": 1, "D1|b": 2, "D10|a": 3}.items():
+        store.put(key, value)
+    commit(databases, store)
+    assert store.get("D1|a") == 1  # outside a batch: the owned partitions
+    store.partition = 0
+    store.put("D1|c", 5)
+    store.put("D1|a", 6)
+    store.delete("D1|b")
+    assert store.get("D1|a") == 6 and store.get("D1|b") is None
+    assert list(store.scan("D1|")) == [("D1|a", 6), ("D1|c", 5)]
+    assert list(store.scan("D1|", reverse=True)) == [("D1|c", 5), ("D1|a", 6)]
+    store.discard()  # a failed batch: nothing of it remains
+    assert list(store.scan("D1|")) == [("D1|a", 1), ("D1|b", 2)]
+
+
+def test_scans_outside_a_batch_merge_the_owned_partitions_in_key_order(
+    databases: Databases,
+) -> None:
+    store = view(databases)
+    for partition, key, value in [(0, "D1|x", 1), (1, "D2|a", 2), (0, "D1|a", 3), (1, "D3|b", 4)]:
+        store.partition = partition
+        store.put(key, value)
+    commit(databases, store)
+    assert [key for key, _ in store.scan()] == ["D1|a", "D1|x", "D2|a", "D3|b"]
+    assert [key for key, _ in store.scan(start="D1|b")] == ["D1|x", "D2|a", "D3|b"]
+    assert [key for key, _ in store.scan(start="D2|a", reverse=True)] == ["D2|a", "D1|x", "D1|a"]
+    reader = store.reader()  # another thread's view: the databases alone
+    assert list(reader.scan("D")) == list(store.scan("D"))
+    assert reader.get("D2|a") == 2 and reader.get("D9|z") is None
+
+
+def test_an_entity_cache_keeps_committed_values_and_is_dropped_on_request(
+    databases: Databases,
+) -> None:
+    store = view(databases, cached=True)
+    store.partition = 0
+    store.put("D1|a", 1)
+    commit(databases, store)
+    assert store.get("D1|a") == 1  # loads partition 0's values
+    databases.store({0: {b"n|D1|a": b"7"}})  # written underneath (what recovery does)
+    assert store.get("D1|a") == 1
+    store.forget([0])
+    assert store.get("D1|a") == 7
+
+
+def test_writing_outside_a_batch_is_a_bug(databases: Databases) -> None:
+    with pytest.raises(RuntimeError, match="inside a batch"):
+        view(databases).put("D1|a", 1)
+
+
+KEYS = st.sampled_from(["D1|a", "D1|b", "D1|b|x", "D1|c", "D2|a", "D2|b"])
+ONE_PARTITION = st.sampled_from(["D1|a", "D1|b", "D1|b|x", "D1|c"])
+SCANS = st.tuples(
+    st.sampled_from(["", "D1|", "D1|b", "D2|"]), st.one_of(st.none(), KEYS), st.booleans()
+)
+
+
+def run(
+    databases: Databases, cached: bool, ops: list[tuple[str, str, int]]
+) -> tuple[View[int], DictStore[int]]:
+    store, expected = view(databases, cached), DictStore[int]()
+    for op, key, value in ops:
+        store.partition = 0 if key.startswith("D1") else 1
+        if op == "put":
+            store.put(key, value)
+            expected.put(key, value)
+        elif op == "delete":
+            store.delete(key)
+            expected.delete(key)
+        else:
+            commit(databases, store)
+    return store, expected
+
+
+def ops_of(keys: st.SearchStrategy[str]) -> st.SearchStrategy[list[tuple[str, str, int]]]:
+    return st.lists(
+        st.tuples(st.sampled_from(["put", "put", "delete", "commit"]), keys, st.integers(0, 9)),
+        max_size=40,
+    )
+
+
+PROPERTY = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@PROPERTY
+@given(ops=ops_of(KEYS), scan=SCANS, cached=st.booleans())
+def test_committed_state_reads_like_the_in_memory_store(
+    tmp_path_factory: pytest.TempPathFactory,
+    ops: list[tuple[str, str, int]],
+    scan: tuple[str, str | None, bool],
+    cached: bool,
+) -> None:
+    databases = Databases(tmp_path_factory.mktemp("views"))
+    try:
+        store, expected = run(databases, cached, ops)
+        commit(databases, store)
+        assert list(store.scan(*scan)) == list(expected.scan(*scan))
+        assert list(store.reader().scan(*scan)) == list(expected.scan(*scan))
+        for key in ("D1|a", "D1|b", "D2|b"):
+            assert store.get(key) == expected.get(key)
+    finally:
+        databases.close()
+
+
+@PROPERTY
+@given(ops=ops_of(ONE_PARTITION), scan=SCANS, cached=st.booleans())
+def test_a_batch_reads_its_writes_like_the_in_memory_store(
+    tmp_path_factory: pytest.TempPathFactory,
+    ops: list[tuple[str, str, int]],
+    scan: tuple[str, str | None, bool],
+    cached: bool,
+) -> None:
+    databases = Databases(tmp_path_factory.mktemp("views"))
+    try:
+        store, expected = run(databases, cached, ops)
+        store.partition = 0  # the batch goes on: what it wrote is not stored yet
+        assert list(store.scan(*scan)) == list(expected.scan(*scan))
+        for key in ("D1|a", "D1|b", "D1|c"):
+            assert store.get(key) == expected.get(key)
+    finally:
+        databases.close()
