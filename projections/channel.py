@@ -430,7 +430,7 @@ def _move(
         stamp if recorded is None else recorded.isoformat(),
         *line,
     )
-    record_moves(stores, event.distributor_id, event.sku, ((at, move),), position)
+    record_moves(stores, event.distributor_id, ((event.sku, at, move),), position)
     if isinstance(event, SaleReported) and event.report_id is not None:
         where = report_line_key(event.distributor_id, event.report_id, event_id)
         stores.report_lines.put(where, ReportLine(event.sku, move))

@@ -45,12 +45,45 @@ from projections.tallies import GRANULARITIES, InOut, add_to, period_bucket_key,
 def record_moves(
     stores: ChannelStores,
     distributor_id: str,
+    moves: Sequence[tuple[str, datetime, Move]],
+    position: Position | None,
+) -> None:
+    """Apply one input's moves of one distributor, each as (sku, business time, move),
+    to every store that keeps them.
+
+    Every value is written once under the input's position: the distributor's own
+    buckets (its weeks, months, quarters, its rebate buckets for all SKUs) add up every
+    SKU's moves first, since a second write at the same position would be skipped.
+    """
+    by_sku: dict[str, list[tuple[datetime, Move]]] = defaultdict(list)
+    for sku, at, move in moves:
+        by_sku[sku].append((at, move))
+    #: (basis, quarter) -> currency -> tally, over every SKU (the ALL_SKUS buckets)
+    everything: dict[tuple[str, str], dict[str, RebateTally]] = defaultdict(dict)
+    days_of_all: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for sku, dated in by_sku.items():
+        days, tallies = _record_sku(stores, distributor_id, sku, dated, position)
+        for day, (qty_in, qty_out) in days.items():
+            days_of_all[day][0] += qty_in
+            days_of_all[day][1] += qty_out
+        for basis_quarter, per_currency in tallies.items():
+            _add_tallies_to(everything[basis_quarter], per_currency)
+    _add_periods(stores.periods, distributor_id, days_of_all, position)
+    for (basis, quarter), per_currency in everything.items():
+        key = bucket_key(distributor_id, basis, ALL_SKUS, quarter)
+        _add_rebate(stores.rebate_buckets, key, per_currency, position)
+
+
+def _record_sku(
+    stores: ChannelStores,
+    distributor_id: str,
     sku: str,
     moves: Sequence[tuple[datetime, Move]],
     position: Position | None,
-) -> None:
-    """Apply one input's moves of one (distributor, sku), each with its business time
-    (`Move.at` parsed), to every store that keeps them."""
+) -> tuple[dict[str, list[int]], dict[tuple[str, str], dict[str, RebateTally]]]:
+    """One SKU's moves into its state, its moves, day totals and rebate buckets; returns
+    its (day -> [in, out]) and ((basis, quarter) -> currency -> tally) for the
+    distributor's own buckets."""
     key = inventory_key(distributor_id, sku)
     state = stores.inventory.get(key) or InventoryState(distributor_id, sku)
     trackers = drop_trackers(
@@ -61,7 +94,6 @@ def record_moves(
     dated = [(at, move.sell_in, move.sell_through) for at, move in moves]
     stores.inventory.put(key, apply_movements(state, dated, position, trackers))
     days: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    #: (basis, quarter) -> currency -> the moves' tally
     rebates: dict[tuple[str, str], dict[str, RebateTally]] = defaultdict(dict)
     for at, move in moves:
         stores.moves.put(move_key(distributor_id, sku, move), move)
@@ -69,18 +101,21 @@ def record_moves(
         totals[0] += move.sell_in
         totals[1] += move.sell_through
         quarter = quarter_of(move.at)
-        tallies = rebates[move.basis, quarter]
-        known = tallies.get(move.currency)
-        tallies[move.currency] = move_tally(move) if known is None else known.plus(move_tally(move))
+        _add_tallies_to(rebates[move.basis, quarter], {move.currency: move_tally(move)})
         where = recorded_key(distributor_id, move.basis, quarter, move.recorded, move.event_id)
         stores.recorded_moves.put(where, recorded_move(move, sku))
     for day, (qty_in, qty_out) in days.items():
         _add(stores.day_totals, f"{distributor_id}|{sku}|{day}", qty_in, qty_out, position)
-    _add_periods(stores.periods, distributor_id, days, position)
-    for (basis, quarter), tallies in rebates.items():
-        for scope in (sku, ALL_SKUS):
-            where = bucket_key(distributor_id, basis, scope, quarter)
-            _add_rebate(stores.rebate_buckets, where, tallies, position)
+    for (basis, quarter), per_currency in rebates.items():
+        where = bucket_key(distributor_id, basis, sku, quarter)
+        _add_rebate(stores.rebate_buckets, where, per_currency, position)
+    return days, rebates
+
+
+def _add_tallies_to(into: dict[str, RebateTally], tallies: dict[str, RebateTally]) -> None:
+    for currency, tally in tallies.items():
+        known = into.get(currency)
+        into[currency] = tally if known is None else known.plus(tally)
 
 
 def _add_rebate(

@@ -147,7 +147,7 @@ def reverse_lines(
 ) -> int:
     """Reverse every line of `report_id` and release its keys; returns how many lines."""
     recorded = (by.recorded_at or by.business_time).isoformat()
-    per_sku: dict[str, list[tuple[datetime, Move]]] = defaultdict(list)
+    reversals: list[tuple[str, datetime, Move]] = []
     per_reseller: dict[str, list[ResoldLine]] = defaultdict(list)
     released: list[tuple[str, str]] = []
     lines = list(stores.report_lines.scan(report_line_key(distributor_id, report_id, "")))
@@ -169,7 +169,7 @@ def reverse_lines(
             move.reseller_id,
             move.event_id,
         )
-        per_sku[line.sku].append((at, reversal))
+        reversals.append((line.sku, at, reversal))
         if move.reseller_id is not None:
             resold = ResoldLine(at, move.sell_through, Decimal(move.unit_price), move.currency)
             per_reseller[move.reseller_id].append(resold)
@@ -177,8 +177,7 @@ def reverse_lines(
             released.append((move.line, move.event_id))
         if line.reversed_by is None:
             stores.report_lines.put(key, replace(line, reversed_by=by.report_id))
-    for sku, reversals in per_sku.items():
-        record_moves(stores, distributor_id, sku, reversals, position)
+    record_moves(stores, distributor_id, reversals, position)
     for reseller, resold_lines in per_reseller.items():
         record_lines(
             stores.resellers, stores.reseller_days, distributor_id, reseller, resold_lines,
@@ -189,4 +188,4 @@ def reverse_lines(
         entry = stores.seen.get(key)
         if entry is not None and not entry.released:
             stores.seen.put(key, entry.release(event_id))
-    return sum(len(moves) for moves in per_sku.values())
+    return len(reversals)

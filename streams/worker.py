@@ -78,7 +78,6 @@ class WorkerStores(ChannelStores):
             partitions=settings.partitions,
             key_type=bytes,
             value_type=bytes,
-            store="rocksdb://",
             options={
                 "driver": "rocksdict",
                 "write_buffer_size": settings.state_write_buffer_mb * mib,
@@ -217,7 +216,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
-        store="memory://",
+        store="rocksdb://",  # the state table's (streams/state.py)
         topic_partitions=settings.partitions,
         topic_replication_factor=1,
         consumer_auto_offset_reset="earliest",

@@ -55,7 +55,7 @@ def move(
         at.isoformat(), sell_in, sell_through, "10.00", "USD", f"e{number}", at.isoformat()
     )
     STORES.inventory.put(KEY, state)
-    record_moves(STORES, state.distributor_id, state.sku, ((at, entry),), position)
+    record_moves(STORES, state.distributor_id, ((state.sku, at, entry),), position)
     moved_state = STORES.inventory.get(KEY)
     assert moved_state is not None
     return moved_state

@@ -91,7 +91,7 @@ def moved(
     stamp = when.isoformat()
     reseller = None if qty_in else "R1"
     move = Move(stamp, qty_in, out, "1.00", "USD", f"e{next(_ids)}", stamp, None, None, reseller)
-    record_moves(stores, dist, sku, ((when, move),), None)
+    record_moves(stores, dist, ((sku, when, move),), None)
 
 
 _ids = itertools.count(1)

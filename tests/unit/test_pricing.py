@@ -293,7 +293,7 @@ class Ledger:
             stamp, sell_in, sell_through, "1.00", "USD", f"e-{stamp}-{sell_in}-{sell_through}",
             stamp, None, None, reseller,
         )  # fmt: skip
-        record_moves(STORES, self.state.distributor_id, self.state.sku, ((at, entry),), None)
+        record_moves(STORES, self.state.distributor_id, ((self.state.sku, at, entry),), None)
         return self
 
     def count(self, at: datetime, on_hand: int) -> Ledger:

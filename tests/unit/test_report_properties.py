@@ -8,7 +8,8 @@ may interleave with the sales topic in any order.
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime, timedelta
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -16,10 +17,13 @@ from uuid import UUID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain.rebates import RebateTally
 from projections.channel import apply_event
 from projections.positions import Position
+from projections.rebate_buckets import ALL_SKUS
 from projections.snapshot import Snapshot, build_snapshot, top_resellers_of
 from projections.stores import ChannelStores
+from projections.tallies import period_key
 from schemas.events import (
     Envelope,
     LineRejected,
@@ -152,6 +156,37 @@ def snapshot(stores: ChannelStores) -> Snapshot:
     }
 
 
+def assert_buckets_add_up(stores: ChannelStores) -> None:
+    """The distributor-wide buckets equal the sum of their SKUs' (each input's moves of
+    every SKU counted once), and the list by recorded time holds every counted move."""
+    per_sku: dict[tuple[str, str, str], dict[str, RebateTally]] = defaultdict(dict)
+    every: dict[tuple[str, str, str], dict[str, RebateTally]] = {}
+    for key, bucket in stores.rebate_buckets.scan():
+        distributor, basis, sku, quarter = key.split("|")
+        if sku == ALL_SKUS:
+            every[distributor, basis, quarter] = bucket.by_currency
+            continue
+        summed = per_sku[distributor, basis, quarter]
+        for currency, tally in bucket.by_currency.items():
+            summed[currency] = summed.get(currency, RebateTally()).plus(tally)
+    assert every == dict(per_sku)
+    for (distributor, basis, quarter), tallies in every.items():
+        listed = list(stores.recorded_moves.scan(f"{distributor}|{basis}|{quarter}|"))
+        assert len(listed) == sum(tally.count for tally in tallies.values())
+    quarters: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for key, day in stores.day_totals.scan():
+        distributor, _, iso_day = key.split("|")
+        bucket = quarters[distributor, period_key(date.fromisoformat(iso_day), "quarter")]
+        bucket[0] += day.sell_in
+        bucket[1] += day.sell_through
+    kept = {
+        (key.split("|")[0], key.split("|")[2]): [b.sell_in, b.sell_through]
+        for key, b in stores.periods.scan()
+        if key.split("|")[1] == "quarter"
+    }
+    assert kept == dict(quarters)
+
+
 def replay(events: list[Envelope]) -> ChannelStores:
     stores = catalog_stores("S1")
     for event in events:
@@ -170,6 +205,7 @@ def test_live_with_positions_equals_the_replay_and_survives_redelivery_from_any_
         apply_event(stores, event, position)
     live = snapshot(stores)
     assert live == snapshot(replay([event for event, _ in inputs]))
+    assert_buckets_add_up(stores)
 
     for event, position in inputs[min(restart, len(inputs)) :]:  # a crash: from some offset
         apply_event(stores, event, position)
