@@ -225,7 +225,8 @@ class AuditLog(Application[UUID]):
 
     @property
     def chain(self) -> ChainedRecorder:
-        """The recorder, which seals every event it stores."""
+        """The recorder, which seals every event it stores. Keep the AuditLog referenced
+        while using it: a collected application closes the recorder's connection pool."""
         recorder = self.recorder
         assert isinstance(recorder, ChainedPostgresRecorder | ChainedSQLiteRecorder)
         return recorder
@@ -241,6 +242,10 @@ class AuditLog(Application[UUID]):
             if len(page) < 1000:
                 return list(seen)
             start = page[-1].id + 1
+
+    def seal_unsealed(self) -> int:
+        """Seal the events stored before sealing existed; how many (docs/AUDIT.md)."""
+        return self.chain.seal_unsealed()
 
     def verify_chain(self, expected_head: str | None = None) -> ChainReport:
         """Walk the whole store: every changed, deleted, inserted or reordered record."""
