@@ -8,6 +8,7 @@ Every event is sealed in a hash chain as it is stored (infra/auditchain.py).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -89,6 +90,21 @@ def persistence_env(url: str) -> dict[str, str]:
     )
 
 
+@dataclass
+class Recorded:
+    """What recording audit facts changed in the store, in the order of the facts: each fact
+    that changed it, and of those the ones recorded for the first time. The others revised a
+    fact recorded before (a claim whose stock changed, a violation a replacement report's
+    line corrected): the same business fact, not a new one."""
+
+    changed: list[AuditFact] = field(default_factory=list)
+    created: list[AuditFact] = field(default_factory=list)
+
+    def add(self, other: Recorded) -> None:
+        self.changed += other.changed
+        self.created += other.created
+
+
 class AuditLog(Application[UUID]):
     """Records audit facts as aggregates with ids derived from business keys.
 
@@ -100,26 +116,25 @@ class AuditLog(Application[UUID]):
 
     def record(self, fact: AuditFact) -> bool:
         """Record one fact; False when it was already recorded (see `record_all`)."""
-        return bool(self.record_all([fact]))
+        return bool(self.record_all([fact]).changed)
 
-    def record_all(self, facts: Iterable[AuditFact]) -> list[AuditFact]:
+    def record_all(self, facts: Iterable[AuditFact]) -> Recorded:
         """Record facts, up to RECORD_BATCH per transaction; returns those that changed the
-        store. A fact already recorded is a no-op, except that a claim whose stock has
-        changed since is revised (to zero units when it no longer stands), and so is a
-        violation whose sale key a replacement report's line now holds."""
+        store, and which of them were new. A fact already recorded is a no-op, except that a
+        claim whose stock has changed since is revised (to zero units when it no longer
+        stands), and so is a violation whose sale key a replacement report's line now holds."""
         facts = list(facts)
-        return [
-            fact
-            for start in range(0, len(facts), RECORD_BATCH)
-            for fact in self._record_batch(facts[start : start + RECORD_BATCH])
-        ]
+        recorded = Recorded()
+        for start in range(0, len(facts), RECORD_BATCH):
+            recorded.add(self._record_batch(facts[start : start + RECORD_BATCH]))
+        return recorded
 
-    def _record_batch(self, facts: list[AuditFact]) -> list[AuditFact]:
+    def _record_batch(self, facts: list[AuditFact]) -> Recorded:
         keyed = [(fact, _fields(fact)) for fact in facts]
         ids = [FACT_AGGREGATES[type(fact)].create_id(**fields) for fact, fields in keyed]
         known = self.chain.recorded_among(ids)
         changed: dict[UUID, Any] = {}
-        new: list[AuditFact] = []
+        recorded = Recorded()
         for (fact, fields), aggregate_id in zip(keyed, ids, strict=True):
             if aggregate_id in changed:
                 aggregate = _revised(changed[aggregate_id], fact)
@@ -129,19 +144,23 @@ class AuditLog(Application[UUID]):
                 aggregate = None  # nothing recorded to withdraw
             else:
                 aggregate = FACT_AGGREGATES[type(fact)](**fields)
+                recorded.created.append(fact)
             if aggregate is not None:
                 changed[aggregate_id] = aggregate
-                new.append(fact)
+                recorded.changed.append(fact)
         if not changed:
-            return []
+            return recorded
         try:
             self.save(*changed.values())
         except IntegrityError:
             if len(facts) == 1:
-                return []  # another writer recorded it first; the next round compares again
+                return Recorded()  # another writer recorded it first; the next round compares
             # another writer recorded some of them first: one transaction per fact
-            return [fact for fact in facts if self._record_batch([fact])]
-        return new
+            one_by_one = Recorded()
+            for fact in facts:
+                one_by_one.add(self._record_batch([fact]))
+            return one_by_one
+        return recorded
 
     def record_statement(
         self, plan: StatementPlan, kept: dict[UUID, RebateStatement] | None = None
@@ -287,7 +306,8 @@ class AuditLog(Application[UUID]):
 
     @property
     def chain(self) -> ChainedRecorder:
-        """The recorder, which seals every event it stores."""
+        """The recorder, which seals every event it stores. Keep the AuditLog referenced
+        while using it: a collected application closes the recorder's connection pool."""
         recorder = self.recorder
         assert isinstance(recorder, ChainedPostgresRecorder | ChainedSQLiteRecorder)
         return recorder
@@ -303,6 +323,10 @@ class AuditLog(Application[UUID]):
             if len(page) < 1000:
                 return list(seen)
             start = page[-1].id + 1
+
+    def seal_unsealed(self) -> int:
+        """Seal the events stored before sealing existed; how many (docs/AUDIT.md)."""
+        return self.chain.seal_unsealed()
 
     def verify_chain(self, expected_head: str | None = None) -> ChainReport:
         """Walk the whole store: every changed, deleted, inserted or reordered record."""

@@ -8,6 +8,9 @@
 #   bash infra/kafka.sh status   # exit 0 if the broker answers on 127.0.0.1:$KAFKA_PORT, else 1
 #   bash infra/kafka.sh reset    # stop and delete the data dir (next start re-formats)
 #   bash infra/kafka.sh logs [-f]
+#   bash infra/kafka.sh datadir  # print the data dir
+#
+# The data dir (topic data, logs) is kept mode 0700: only the user running the broker reads it.
 #
 # Environment:
 #   CHANNELFLOW_CACHE      cache root (default ~/.cache/channelflow)
@@ -47,7 +50,7 @@ die() { say "ERROR: $*"; exit 1; }
 
 # Serialise start/stop/reset (and the jar fetch) across concurrent invocations.
 take_lock() {
-  mkdir -p "$CACHE"
+  [ -d "$CACHE" ] || mkdir -p -m 700 "$CACHE"
   exec 9>"$CACHE/kafka.lock"
   flock 9
 }
@@ -231,6 +234,8 @@ wait_ready() {
 cmd_start() {
   need_tools
   take_lock
+  mkdir -p "$DATA"
+  chmod 700 "$DATA"
   local pid
   if pid="$(running_pid)"; then
     if probe; then
@@ -343,5 +348,6 @@ case "${1:-}" in
   status) cmd_status ;;
   reset)  cmd_reset ;;
   logs)   shift; cmd_logs "$@" ;;
-  *) echo "usage: $0 start|stop|status|reset|logs [-f]" >&2; exit 2 ;;
+  datadir) echo "$DATA" ;;
+  *) echo "usage: $0 start|stop|status|reset|logs [-f]|datadir" >&2; exit 2 ;;
 esac

@@ -5,23 +5,40 @@
 #   bash infra/postgres.sh stop
 #   bash infra/postgres.sh status   # exit 0 when pg_isready -h 127.0.0.1 -p $PGPORT succeeds
 #   bash infra/postgres.sh logs
+#   bash infra/postgres.sh datadir  # print the data dir
 #
-# `start` prints the test DSN on stdout (progress goes to stderr):
+# `start` prints the test DSN on its last line of stdout (progress goes to stderr):
 #   postgresql://channelflow:channelflow@127.0.0.1:5433/channelflow_test
 #
 # This is OUR OWN cluster, independent of Debian's packaged `main` cluster:
-#   - data dir  ${PGDATA_DIR:-$CHANNELFLOW_CACHE/pgdata}  (CHANNELFLOW_CACHE defaults to ~/.cache/channelflow)
+#   - data dir  ${PGDATA_DIR:-...}, mode 0700, readable only by the OS user running the server:
+#               as root /var/lib/channelflow/postgresql, owned by `postgres` (initdb refuses
+#               root), outside any home directory; otherwise $CHANNELFLOW_CACHE/pgdata
+#               (CHANNELFLOW_CACHE defaults to ~/.cache/channelflow), owned by the invoking user.
+#               The script changes no other directory's permissions: as root, a PGDATA_DIR the
+#               postgres user cannot reach is an error.
 #   - port      ${PGPORT:-5433}. The default is 5433, NOT 5432, because installing
 #               Debian's `postgresql` package creates (and usually starts) the `main`
 #               cluster on 5432; using 5433 means the two never clash.
 #   - listens on 127.0.0.1 only; unix socket in /tmp (/tmp/.s.PGSQL.$PGPORT).
 #   - role channelflow / password channelflow (LOGIN CREATEDB), databases
 #     channelflow and channelflow_test owned by it.
-# When run as root the server runs as the `postgres` OS user (initdb refuses root).
+# Earlier versions kept root's data dir in ~/.cache/channelflow/pgdata and let `postgres` through
+# its ancestors (chmod o+x or an ACL, root's home included); `start` and `stop` stop a server still
+# running from there and take that permission back (its data stays; delete it by hand).
 set -euo pipefail
 
 CACHE="${CHANNELFLOW_CACHE:-$HOME/.cache/channelflow}"
-DATA="${PGDATA_DIR:-$CACHE/pgdata}"
+if [ "$(id -u)" -eq 0 ]; then
+  PG_OS_USER=postgres
+  SUPERUSER=postgres
+  DATA="${PGDATA_DIR:-/var/lib/channelflow/postgresql}"
+else
+  PG_OS_USER="$(id -un)"
+  SUPERUSER="$PG_OS_USER"
+  DATA="${PGDATA_DIR:-$CACHE/pgdata}"
+fi
+LEGACY_DATA="$CACHE/pgdata"  # root's data dir in earlier versions
 PORT="${PGPORT:-5433}"
 SOCKDIR=/tmp
 LOGFILE="$DATA/server.log"
@@ -32,14 +49,6 @@ DSN="postgresql://$APP_USER:$APP_PASSWORD@127.0.0.1:$PORT/channelflow_test"
 
 say() { echo "postgres.sh: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
-
-if [ "$(id -u)" -eq 0 ]; then
-  PG_OS_USER=postgres
-  SUPERUSER=postgres
-else
-  PG_OS_USER="$(id -un)"
-  SUPERUSER="$PG_OS_USER"
-fi
 
 # Run a command as the OS user that owns the cluster (cwd / so it never lacks access).
 as_pg() {
@@ -79,40 +88,20 @@ ensure_binaries() {
 }
 
 # --- data dir -------------------------------------------------------------------
-# The postgres OS user must be able to traverse every ancestor of the data dir
-# (e.g. /root is 0700). Grant search-only permission where it is missing.
-ensure_traversable() {
-  [ "$(id -u)" -eq 0 ] || return 0
-  local d="$1" dirs=()
-  while [ "$d" != "/" ]; do
-    dirs=("$d" "${dirs[@]}")
-    d="$(dirname "$d")"
-  done
-  for d in "${dirs[@]}"; do
-    [ -d "$d" ] || break
-    if ! as_pg test -x "$d"; then
-      if command -v setfacl >/dev/null && setfacl -m "u:$PG_OS_USER:x" "$d" 2>/dev/null; then
-        say "granted $PG_OS_USER search permission on $d (ACL)"
-      else
-        chmod o+x "$d"
-        say "granted search (o+x) permission on $d so $PG_OS_USER can reach the data dir"
-      fi
-    fi
-  done
-}
-
+# Owned by the server's OS user, mode 0700. Nothing else on the host is opened up for it.
 ensure_cluster() {
-  if [ -f "$DATA/PG_VERSION" ]; then
-    [ "$(id -u)" -ne 0 ] || chown "$PG_OS_USER:" "$DATA"
-    return 0
-  fi
-  if [ -d "$DATA" ] && [ -n "$(ls -A "$DATA")" ]; then
+  if [ ! -f "$DATA/PG_VERSION" ] && [ -d "$DATA" ] && [ -n "$(ls -A "$DATA")" ]; then
     die "$DATA exists, is not empty and is not a PostgreSQL data dir"
   fi
-  mkdir -p "$DATA"
-  ensure_traversable "$(dirname "$DATA")"
+  local parent
+  parent="$(dirname "$DATA")"
+  [ -d "$parent" ] || mkdir -p -m 755 "$parent"
+  as_pg test -x "$parent" || die "the $PG_OS_USER user cannot reach $parent (a directory on the \
+way is private); set PGDATA_DIR to a place it can reach (as root the default is /var/lib/channelflow/postgresql)"
+  [ -d "$DATA" ] || mkdir -m 700 "$DATA"
   [ "$(id -u)" -ne 0 ] || chown "$PG_OS_USER:" "$DATA"
   chmod 700 "$DATA"
+  [ ! -f "$DATA/PG_VERSION" ] || return 0
   say "initdb $DATA ($("$BIN/postgres" --version | sed 's/^postgres (PostgreSQL) //'))"
   as_pg "$BIN/initdb" -D "$DATA" -U "$SUPERUSER" -E UTF8 --locale=C.UTF-8 \
     --auth-local=peer --auth-host=scram-sha-256 >"$CACHE/initdb.log" 2>&1 \
@@ -130,6 +119,50 @@ local   all       all                  peer
 host    all       all   127.0.0.1/32   scram-sha-256
 host    all       all   ::1/128        scram-sha-256
 EOF
+}
+
+# --- the earlier layout -----------------------------------------------------------
+# As root, the data dir was $LEGACY_DATA, in root's home, and the postgres user was let through
+# its ancestors. Stop a server still running from there, take that permission back.
+leave_legacy() {
+  [ "$(id -u)" -eq 0 ] && [ "$DATA" != "$LEGACY_DATA" ] && [ -f "$LEGACY_DATA/PG_VERSION" ] \
+    || return 0
+  stop_legacy
+  revoke_legacy_access
+  say "the old data dir $LEGACY_DATA is no longer used (remove it: rm -rf $LEGACY_DATA)"
+}
+
+# pg_ctl runs as postgres, which may no longer reach the old dir: signal the postmaster (SIGINT
+# is pg_ctl's fast shutdown), after checking the pid is that dir's postmaster.
+stop_legacy() {
+  local pid i
+  pid="$(head -n 1 "$LEGACY_DATA/postmaster.pid" 2>/dev/null)" || return 0
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 0
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-D $LEGACY_DATA " || return 0
+  say "stopping the server running from the old data dir $LEGACY_DATA (pid $pid) ..."
+  kill -INT "$pid"
+  for i in $(seq 1 120); do
+    kill -0 "$pid" 2>/dev/null || { say "stopped"; return 0; }
+    sleep 0.5
+  done
+  die "the old server (pid $pid) did not stop within 60 s"
+}
+
+# What the earlier versions granted on the directories between $HOME and the old data dir: an
+# ACL entry for postgres, or search permission for others on a directory they could not list.
+revoke_legacy_access() {
+  local d="$LEGACY_DATA" mode
+  while d="$(dirname "$d")"; [ "$d" = "$HOME" ] || [[ "$d" == "$HOME"/* ]]; do
+    if command -v getfacl >/dev/null && getfacl -p "$d" 2>/dev/null | grep -q "^user:$PG_OS_USER:"; then
+      setfacl -x "u:$PG_OS_USER" "$d"
+      say "removed the ACL entry of $PG_OS_USER on $d"
+    fi
+    mode="$(stat -c %a "$d")"
+    if [ "${mode: -1}" = 1 ]; then
+      chmod o-x "$d"
+      say "removed the search permission for others (o+x) on $d"
+    fi
+  done
 }
 
 # --- server -----------------------------------------------------------------------
@@ -177,11 +210,16 @@ SQL
   done
 }
 
-cmd_start() {
-  mkdir -p "$CACHE"
+take_lock() {
+  [ -d "$CACHE" ] || mkdir -p -m 700 "$CACHE"
   exec 9>"$CACHE/postgres.lock"
   flock 9
+}
+
+cmd_start() {
+  take_lock
   ensure_binaries
+  leave_legacy
   ensure_cluster
   if is_running; then
     say "already running (data $DATA, port $PORT)"
@@ -206,6 +244,8 @@ cmd_start() {
 }
 
 cmd_stop() {
+  take_lock
+  leave_legacy
   BIN="$(find_bindir)" || { say "not installed, nothing to stop"; return 0; }
   if ! is_running; then
     say "not running"
@@ -231,9 +271,10 @@ cmd_logs() {
 }
 
 case "${1:-}" in
-  start)  cmd_start ;;
-  stop)   cmd_stop ;;
-  status) cmd_status ;;
-  logs)   cmd_logs ;;
-  *) echo "usage: $0 start|stop|status|logs" >&2; exit 2 ;;
+  start)   cmd_start ;;
+  stop)    cmd_stop ;;
+  status)  cmd_status ;;
+  logs)    cmd_logs ;;
+  datadir) echo "$DATA" ;;
+  *) echo "usage: $0 start|stop|status|logs|datadir" >&2; exit 2 ;;
 esac

@@ -12,13 +12,16 @@ Files (one row per record unless said otherwise):
     audit_pack.json       all of it per record: state, full history with seals, sources
     manifest.json         period, distributor, the chain's head and verdict, sha256 of each file
 
+A CSV cell that a spreadsheet would evaluate as a formula (a dispute reason `=HYPERLINK(...)`)
+is written as text, with a single quote in front (streams/safe_csv.py); audit_pack.json keeps
+every text exactly as stored.
+
 The head hash printed in the manifest is the one to keep: a later `verify --audit
 --expect-head HEAD` proves the records exported here are still stored unchanged.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
@@ -34,6 +37,7 @@ from domain.violation import PricingViolation
 from infra.eventstore import AuditLog
 from projections.stores import ChannelStores
 from streams.audit_trail import RawIndex, history, jsonable, lineage_of, state_of
+from streams.safe_csv import csv_bytes
 
 COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "statements": (
@@ -132,11 +136,9 @@ def export_pack(
     out.mkdir(parents=True, exist_ok=True)
     files = {}
     for name, rows in tables.items():
-        files[f"{name}.csv"] = _write_csv(out / f"{name}.csv", COLUMNS[name], rows)
+        files[f"{name}.csv"] = _write(out / f"{name}.csv", csv_bytes(COLUMNS[name], rows))
     document["chain"] = chain.to_json()
-    files["audit_pack.json"] = _write(
-        out / "audit_pack.json", orjson.dumps(document, option=orjson.OPT_INDENT_2)
-    )
+    files["audit_pack.json"] = _write(out / "audit_pack.json", _json(document))
     manifest = {
         "period": period,
         "distributor_id": distributor_id,
@@ -150,7 +152,7 @@ def export_pack(
         "counts": {name: len(rows) for name, rows in tables.items()},
         "files": files,
     }
-    _write(out / "manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    _write(out / "manifest.json", _json(manifest))
     return manifest
 
 
@@ -209,27 +211,11 @@ def _source_line(kind: str, record_id: Any, source: dict[str, Any]) -> dict[str,
     return {"kind": kind, "record_id": str(record_id), **source, **read}
 
 
-def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({name: _cell(row.get(name)) for name in columns})
-    return _sha256(path)
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
+def _json(document: dict[str, Any]) -> bytes:
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
 
 
 def _write(path: Path, content: bytes) -> str:
-    path.write_bytes(content + b"\n")
-    return _sha256(path)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """Write `content` to `path`; its sha256 (of exactly these bytes) for the manifest."""
+    path.write_bytes(content)
+    return hashlib.sha256(content).hexdigest()

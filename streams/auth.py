@@ -4,8 +4,10 @@ Tokens come from a JSON file (CHANNELFLOW_TOKENS_FILE) or the CHANNELFLOW_TOKENS
 a list of {"sha256": "<hex of the token>", "role": "...", "actor": "...",
 "distributor_id": "..." (distributor role only)}. `channelflow token` creates, lists and
 revokes them. A running server follows its token file: a token created or revoked counts
-from the next request, without a restart. With no tokens configured (no file, no variable)
-the API is open for reading only (the embedded demo); a configured file, even empty, closes it.
+from the next request, without a restart. A file that cannot be used (not JSON, a wrong
+shape) refuses every token until it is fixed (503): it fails closed. With no tokens
+configured (no file, no variable) the API is open for reading only (the embedded demo); a
+configured file, even empty or missing, closes it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ class AuthError(Exception):
 
 class Forbidden(Exception):
     """403: a known token whose role may not do this."""
+
+
+class TokensUnavailable(Exception):
+    """503: the token file cannot be used, so no token is accepted until it is fixed."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,8 @@ def _principals(entries: list[dict[str, Any]]) -> dict[str, Principal]:
     """Token hash -> who; every entry checked, a bad one named by its number."""
     by_hash: dict[str, Principal] = {}
     for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise ValueError(f"token entry {number}: not a JSON object")
         try:
             role = Role(entry["role"])
             principal = Principal(str(entry["actor"]), role, entry.get("distributor_id"))
@@ -74,29 +82,48 @@ class TokenRegistry:
         again whenever it changes."""
         self._inline = entries
         self._path = path
+        self._by_hash = _principals(entries)
+        self._problem: str | None = None
         self._stamp = None if path is None else _stamp(path)
-        self._by_hash = _principals(entries + ([] if path is None else load_entries(path)))
+        if path is not None:
+            self._load(path)
 
     @property
     def open_mode(self) -> bool:
         return not self._by_hash and self._path is None
 
     def _follow_file(self) -> None:
-        """Read the token file again if it changed. A version that cannot be read (say,
-        half edited by hand) leaves the tokens as they were until the file changes again."""
+        """Read the token file again if it changed."""
         if self._path is None:
             return
         stamp = _stamp(self._path)
         if stamp == self._stamp:
             return
         self._stamp = stamp
+        self._load(self._path)
+
+    def _load(self, path: Path) -> None:
+        """Take the file's tokens. A version that cannot be used (half edited by hand, a
+        wrong shape) refuses every token until the file changes again: the tokens it held
+        before may be the ones being revoked."""
         try:
-            self._by_hash = _principals(self._inline + load_entries(self._path))
+            self._by_hash = _principals(self._inline) | _principals(load_entries(path))
         except (OSError, ValueError) as exc:
-            log.warning("token file %s not reloaded, the previous tokens stay: %s", self._path, exc)
+            self._by_hash = {}
+            self._problem = (
+                f"the server's token file ({path.name}) cannot be used: {exc}; every token "
+                "is refused until it is fixed"
+            )
+            log.error("token file %s cannot be used, every token refused: %s", path, exc)
+            return
+        if self._problem is not None:
+            log.warning("token file %s can be used again", path)
+        self._problem = None
 
     def authenticate(self, authorization: str | None) -> Principal:
         self._follow_file()
+        if self._problem is not None:
+            raise TokensUnavailable(self._problem)
         if authorization is None:
             if self.open_mode:
                 return ANONYMOUS_READER
@@ -133,9 +160,9 @@ def load_entries(path: Path) -> list[dict[str, Any]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not JSON: {exc}") from None
+        raise ValueError(f"not JSON: {exc}") from None
     if not isinstance(data, list):
-        raise ValueError(f"{path}: expected a JSON list of token entries")
+        raise ValueError("expected a JSON list of token entries")
     return data
 
 

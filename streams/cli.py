@@ -21,10 +21,12 @@ from schemas.events import Envelope
 from streams.cli_support import (
     UserError,
     as_of,
+    bearer_token,
     print_json,
     replayed,
     server_problem,
     settings_of,
+    token_flags,
 )
 from streams.config import Settings
 from streams.embedded import EmbeddedChannel
@@ -127,9 +129,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from streams.verify import audit_differences, snapshot_differences
 
     replay = replayed(args, None)
+    token = bearer_token(args)
     request = urllib.request.Request(f"{args.url.rstrip('/')}/api/snapshot")
-    if args.token:
-        request.add_header("Authorization", f"Bearer {args.token}")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             live = orjson.loads(response.read())
@@ -216,10 +219,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
+    try:
+        return _token_command(args, Path(args.file))
+    except ValueError as exc:
+        raise UserError(f"token file {args.file}: {exc}") from None
+
+
+def _token_command(args: argparse.Namespace, path: Path) -> int:
     from domain.roles import Role
     from streams.auth import create_token, load_entries, revoke_tokens
 
-    path = Path(args.file)
     if args.action == "list":
         entries = load_entries(path)
         print(f"{'actor':<24} {'role':<16} {'distributor':<14} sha256")
@@ -373,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", help="replay the raw topics; compare with the live API and the event store"
     )
     verify.add_argument("--url", default="http://127.0.0.1:6066", help="a worker's HTTP API")
-    verify.add_argument("--token", help="bearer token (auditor role) for the API")
+    token_flags(verify, "auditor role")
     verify.add_argument("--events", help="replay this JSON Lines file instead of Kafka")
     verify.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
     verify.set_defaults(func=cmd_verify, distributor=None)

@@ -159,7 +159,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_seal(args: argparse.Namespace) -> int:
-    sealed = _audit(args).chain.seal_unsealed()
+    sealed = _audit(args).seal_unsealed()
     _err(f"sealed {sealed} event(s) that had no seal")
     return 0
 

@@ -1,10 +1,11 @@
 """`channelflow ingest` and `channelflow deadletters`: the gateway and its dead letters.
 
 `ingest FILE` submits a CSV report, an X12 867 / 852 interchange or JSON events, to a
-running API (--url, --token) or straight to Kafka (the same checks in-process, against
-the catalog on the products topic). Exit status: 0 when every line was accepted or a
-duplicate, 1 when a line was rejected or a conflict, 2 when the file was refused as a
-whole (unreadable, not allowed, too large) or the command was wrong.
+running API (--url; the token from --token-file, CHANNELFLOW_TOKEN or --token) or straight
+to Kafka (the same checks in-process, against the catalog on the products topic). Exit
+status: 0 when every line was accepted or a duplicate, 1 when a line was rejected or a
+conflict, 2 when the file was refused as a whole (unreadable, not allowed, too large) or the
+command was wrong.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from projections.ingest_check import Answer, precheck
 from schemas.codec import InvalidEvent, decode_event
 from schemas.events import Envelope
 from streams.auth import Principal
-from streams.cli_support import UserError, settings_of
+from streams.cli_support import UserError, bearer_token, settings_of, token_flags
 from streams.config import Settings
 from streams.ingest.deadletters import StoredDeadLetter, collect_dead_letters, dead_letter_topic
 from streams.ingest.formats import FORMATS, SOURCES, Format, Unreadable, Upload, batch_of, read
@@ -71,7 +72,7 @@ def add_ingest_commands(
     ingest.add_argument("file", help="the file to submit")
     ingest.add_argument("--format", choices=FORMATS, help="default: detected from the content")
     ingest.add_argument("--url", help="a running API (else: straight to Kafka)")
-    ingest.add_argument("--token", help="bearer token for --url (distributor or admin)")
+    token_flags(ingest, "for --url: distributor or admin")
     ingest.add_argument("--report-id", help="the report's id (CSV, JSON events)")
     ingest.add_argument("--replaces", help="the report this one replaces (with --report-id)")
     ingest.add_argument("--distributor", help="whose data it is (admin: on whose behalf)")
@@ -188,6 +189,7 @@ def _sha256(path: Path) -> str:
 
 def _over_http(args: argparse.Namespace, path: Path, fmt: Format) -> Any:
     base = args.url.rstrip("/")
+    token = bearer_token(args)
     query = {
         "report_id": args.report_id,
         "replaces": args.replaces,
@@ -195,18 +197,22 @@ def _over_http(args: argparse.Namespace, path: Path, fmt: Format) -> Any:
         "filename": path.name,
     }
     if fmt == "events":
-        return _events_over_http(args, base, path, query)
+        return _events_over_http(args, token, base, path, query)
     endpoint = "csv" if fmt == "csv" else "edi"
     if fmt != "csv":
         query = {"format": fmt, "distributor_id": args.distributor, "filename": path.name}
     url = f"{base}/api/ingest/{endpoint}?{_encode(query)}"
     size = path.stat().st_size
     progress = _Progress("uploading", None, size, unit="bytes")
-    return _post(url, args.token, lambda: _chunks(path, progress), size, "application/octet-stream")
+    return _post(url, token, lambda: _chunks(path, progress), size, "application/octet-stream")
 
 
 def _events_over_http(
-    args: argparse.Namespace, base: str, path: Path, query: dict[str, str | None]
+    args: argparse.Namespace,
+    token: str | None,
+    base: str,
+    path: Path,
+    query: dict[str, str | None],
 ) -> Any:
     """JSON events, split into requests of EVENTS_PER_REQUEST (one request for a report)."""
     try:
@@ -221,7 +227,7 @@ def _events_over_http(
     for start in range(0, max(len(elements), 1), size):
         part = elements[start : start + size]
         body = b"[" + b",".join(_element_bytes(element) for element in part) + b"]"
-        answer = _post(url, args.token, partial(iter, [body]), len(body), "application/json")
+        answer = _post(url, token, partial(iter, [body]), len(body), "application/json")
         progress.done = start + len(part)
         progress.show()
         for line in answer["lines"]:

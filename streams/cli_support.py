@@ -1,11 +1,13 @@
 """What every `channelflow` subcommand module shares: user errors, settings from flags,
-JSON output, progress on stderr, as-of dates and the auditor's replay."""
+the API's bearer token, JSON output, progress on stderr, as-of dates and the auditor's replay."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
+import stat
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -65,6 +67,48 @@ def settings_of(args: argparse.Namespace) -> Settings:
         web_host=getattr(args, "host", None),
         web_port=getattr(args, "port", None),
     )
+
+
+def token_flags(parser: argparse.ArgumentParser, roles: str) -> None:
+    """--token or --token-file: the bearer token for the API (else CHANNELFLOW_TOKEN)."""
+    given = parser.add_mutually_exclusive_group()
+    given.add_argument(
+        "--token",
+        help=f"bearer token ({roles}); other local users see it in `ps`: prefer --token-file "
+        "or CHANNELFLOW_TOKEN",
+    )
+    given.add_argument(
+        "--token-file", metavar="PATH", help="read the bearer token from PATH's first line (0600)"
+    )
+
+
+def bearer_token(args: argparse.Namespace) -> str | None:
+    """The token of --token, else --token-file's, else CHANNELFLOW_TOKEN's; None: none."""
+    if args.token:
+        return str(args.token)
+    if args.token_file:
+        return read_token_file(Path(args.token_file))
+    return os.environ.get("CHANNELFLOW_TOKEN") or None
+
+
+def read_token_file(path: Path) -> str:
+    """The first line of `path`, stripped. Refused, as ssh refuses a private key, when the
+    group or others have any access to it: the token is a password."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+            if mode & 0o077:
+                raise UserError(
+                    f"token file {path} is accessible by group or others (mode {mode:04o}): "
+                    f"make it private to you (chmod 600 {path})"
+                )
+            token = handle.readline().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UserError(f"cannot read the token file {path}: {reason}") from None
+    if not token:
+        raise UserError(f"token file {path} has no token on its first line")
+    return token
 
 
 def print_json(document: object) -> None:

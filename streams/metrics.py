@@ -54,13 +54,13 @@ CONSUMER_LAG = Gauge(
 )
 AUDIT_RECORDS = Counter(
     "channelflow_audit_records_total",
-    "Audit facts newly recorded in the event store, by kind.",
+    "Audit facts that changed the event store (recorded, or revising a recorded one), by kind.",
     ["kind"],
     registry=REGISTRY,
 )
 VIOLATIONS = Counter(
     "channelflow_pricing_violations_total",
-    "Pricing violations newly detected and recorded, by severity.",
+    "Pricing violations newly detected and recorded, by severity (a revision is not counted).",
     ["severity"],
     registry=REGISTRY,
 )

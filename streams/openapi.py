@@ -352,8 +352,8 @@ ERRORS = {
     409: "the change is not allowed in the current state",
     413: "the request body is larger than the configured limit",
     422: "the upload cannot be read as a whole (nothing was published)",
-    503: "Kafka or PostgreSQL is not reachable: try again (a line sent again is recognized, "
-    "never counted twice)",
+    503: "Kafka or PostgreSQL is not reachable, or the server's token file cannot be used: try "
+    "again (a line sent again is recognized, never counted twice)",
 }
 
 

@@ -135,13 +135,15 @@ def process_batch(
 
 
 def record_facts(audit: AuditLog, facts: Iterable[AuditFact]) -> int:
-    """Record audit facts idempotently; returns how many were new."""
-    new = audit.record_all(facts)
-    for fact in new:
+    """Record audit facts idempotently; returns how many changed the store. A violation is
+    counted when it is first detected, not when a replacement report revises it."""
+    recorded = audit.record_all(facts)
+    for fact in recorded.changed:
         metrics.AUDIT_RECORDS.labels(FACT_KINDS[type(fact)]).inc()
+    for fact in recorded.created:
         if isinstance(fact, ViolationDetected):
             metrics.VIOLATIONS.labels(fact.severity.value).inc()
-    return len(new)
+    return len(recorded.changed)
 
 
 def record_statements(

@@ -80,7 +80,7 @@ from projections.stores import ChannelStores
 from projections.supply import channel_supply, distributor_supply
 from projections.tallies import Granularity
 from streams import metrics
-from streams.auth import AuthError, Forbidden, Principal, TokenRegistry
+from streams.auth import AuthError, Forbidden, Principal, TokenRegistry, TokensUnavailable
 from streams.dashboard import add_dashboard_routes
 from streams.ingest.deadletters import LetterSource
 from streams.ingest.messages import Publish, message_of
@@ -170,6 +170,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason)
     except AuthError as exc:
         return json_error(401, "unauthorized", str(exc))
+    except TokensUnavailable as exc:
+        return json_error(503, "unavailable", str(exc))
     except (Forbidden, NotAllowed) as exc:
         return json_error(403, "forbidden", str(exc))
     except AggregateNotFoundError:

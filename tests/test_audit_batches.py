@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.eventstore import RECORD_BATCH, AuditLog, open_audit_log
+from infra.eventstore import RECORD_BATCH, AuditLog, Recorded, open_audit_log
 from projections.channel import AuditFact
 from projections.inventory import Reconciliation
 from tests.test_claim_withdrawal import claim
@@ -47,12 +47,14 @@ def stored(audit: AuditLog) -> list[tuple[str, int, str]]:
 def test_a_batch_records_what_one_by_one_recording_records() -> None:
     batched, single = open_audit_log("sqlite:///:memory:"), open_audit_log("sqlite:///:memory:")
     new = batched.record_all(MIXED)
-    assert new == [fact for fact in MIXED if single.record(fact)]
-    assert new == [MIXED[i] for i in (0, 1, 2, 3, 5, 8, 9)]
+    assert new.changed == [fact for fact in MIXED if single.record(fact)]
+    assert new.changed == [MIXED[i] for i in (0, 1, 2, 3, 5, 8, 9)]
+    assert new.created == MIXED[:4]  # the rest revise them: the same facts
     assert sorted(stored(batched)) == sorted(stored(single))
     assert batched.verify_chain().verified
     # what stands already: nothing new
-    assert batched.record_all([reconciliation(2), claim(0), detected(2, 3, "8.50")]) == []
+    again = batched.record_all([reconciliation(2), claim(0), detected(2, 3, "8.50")])
+    assert again == Recorded()
 
 
 def test_a_batch_another_writer_got_into_first_is_recorded_fact_by_fact(
@@ -64,7 +66,7 @@ def test_a_batch_another_writer_got_into_first_is_recorded_fact_by_fact(
     monkeypatch.setattr(ours.chain, "recorded_among", lambda ids: set())
     assert theirs.record(reconciliation(2))
     facts = [reconciliation(1), reconciliation(2), reconciliation(3)]
-    assert ours.record_all(facts) == [facts[0], facts[2]]
+    assert ours.record_all(facts) == Recorded([facts[0], facts[2]], [facts[0], facts[2]])
     report = ours.verify_chain()
     assert report.verified and report.records == 3
 
@@ -72,5 +74,5 @@ def test_a_batch_another_writer_got_into_first_is_recorded_fact_by_fact(
 def test_more_facts_than_a_batch() -> None:
     audit = open_audit_log("sqlite:///:memory:")
     facts = [reconciliation(i) for i in range(RECORD_BATCH * 2 + 7)]
-    assert audit.record_all(facts) == facts
+    assert audit.record_all(facts) == Recorded(facts, facts)
     assert len(stored(audit)) == len(facts)

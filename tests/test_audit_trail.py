@@ -21,6 +21,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from domain.rebate_audit import RebateStatement
 from domain.rebates import events_digest
 from domain.roles import Role
+from domain.violation import PricingViolation
+from infra.eventstore import open_audit_log
+from projections.prices import Severity
+from projections.pricing import ViolationDetected
 from schemas.codec import encode_event
 from schemas.events import Envelope, SaleReported
 from streams.audit_pack import export_pack
@@ -172,6 +176,49 @@ def test_the_pack_of_one_distributor_has_only_its_records(recorded, tmp_path):
         for entry in pack[section]
     }
     assert distributors == {"D02"}
+
+
+HYPERLINK = '=HYPERLINK("http://evil.example/?x","click")'
+
+
+def test_the_pack_csv_shows_formulas_as_text_and_the_json_keeps_them(tmp_path):
+    """Distributor-controlled text that a spreadsheet would evaluate (ids, a dispute reason
+    with a line break, quotes and a NUL) is quoted out in the CSV files, exact in the JSON."""
+    audit = open_audit_log("sqlite:///:memory:")
+    sold = datetime(2026, 8, 4, 15, tzinfo=UTC)
+    fact = ViolationDetected(
+        PricingViolation.create_id("D01", "=2+5"), "D01", "=2+5", "@SUM(A1)",
+        "+cmd|' /C calc'!A0", sold, 3, Decimal("8.00"), Decimal("10.00"), "USD",
+        Severity.CRITICAL, uuid.UUID(int=1), "list", uuid.UUID(int=2),
+    )  # fmt: skip
+    audit.record(fact)
+    reason = f'{HYPERLINK}\nsee "quote"\0 and -1+1'
+    who = {"role": "distributor", "actor_distributor_id": "D01", "at": LATE}
+    audit.violation_step(fact.violation_id, "dispute", actor_id="-1+1", reason=reason, **who)
+    manifest = export_pack(audit, tmp_path, "2026-Q3", None)
+
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() == digest
+    with (tmp_path / "violations.csv").open(newline="", encoding="utf-8") as handle:
+        [violation] = list(csv.DictReader(handle))
+    assert (violation["transaction_id"], violation["reseller_id"], violation["sku"]) == (
+        "'=2+5", "'@SUM(A1)", "'+cmd|' /C calc'!A0",
+    )  # fmt: skip
+    assert violation["quantity"] == "3" and violation["unit_price"] == "8.00"
+    with (tmp_path / "violation_steps.csv").open(newline="", encoding="utf-8") as handle:
+        [step] = list(csv.DictReader(handle))
+    assert step["actor_id"] == "'-1+1"
+    assert step["reason"] == "'" + reason.replace("\0", "\ufffd")
+    for name in manifest["files"]:
+        if name.endswith(".csv"):
+            with (tmp_path / name).open(newline="", encoding="utf-8") as handle:
+                cells = [c for row in csv.reader(handle) for c in row]
+            assert not [c for c in cells if c.lstrip(" ").startswith(("=", "+", "@", "\t"))]
+
+    pack = orjson.loads((tmp_path / "audit_pack.json").read_bytes())
+    [entry] = pack["violations"]
+    assert entry["state"]["transaction_id"] == "=2+5" and entry["state"]["sku"].startswith("+")
+    assert entry["state"]["steps"][0]["reason"] == reason
 
 
 # --- the command line ---------------------------------------------------------------------

@@ -453,6 +453,18 @@ def test_867_then_its_replacement(api):
     ]
 
 
+def test_867_quantity_sold_is_read_and_other_quantities_are_listed_as_ignored(api):
+    answer = api.ok("/api/ingest/edi", (SAMPLES / "867_qty32.edi").read_bytes())
+    assert answer["summary"]["accepted"] == 3 and answer["summary"]["rejected"] == 0
+    assert inventory(api, "DIST-001", "WIDGET-100")["sell_through"] == 2  # 4 sold, 2 back
+    report = answer["reports"][0]
+    assert report["ignored_count"] == 1
+    assert report["ignored"] == [
+        {"segment": 14, "line": 1, "code": "QTY*17", "description": "quantity on hand",
+         "quantity": "120"},
+    ]  # fmt: skip
+
+
 def test_867_line_errors_name_segment_and_element(api):
     answer = api.ok("/api/ingest/edi", (SAMPLES / "867_line_errors.edi").read_bytes())
     rejected = [line for line in answer["lines"] if line["answer"] == "rejected"]

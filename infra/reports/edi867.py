@@ -20,9 +20,14 @@ Detail: PTD loops
     DTM02 date, DTM03 time, DTM04 time code; default 00:00 UTC).
 
 Lines
-    A line is a LIN, a QTY*39 and a price (UIT02, else CTP03 preferring CTP02 = RES), in
-    either order (LIN-first guides and QTY-loop guides both occur): a second LIN or a
-    second QTY*39 in the same loop starts the next line. The item id is chosen by
+    A line is a LIN, a sold quantity and a price (UIT02, else CTP03 preferring CTP02 =
+    RES), in either order (LIN-first guides and QTY-loop guides both occur): a second LIN
+    or a second QTY of the same sold-quantity qualifier in the same loop starts the next
+    line. The sold quantity is a QTY*39 (shipped quantity) or a QTY*32 (quantity sold)
+    (`QTY_QUALIFIERS`: distributors' guides use one or the other); a line with both must
+    give the same quantity (`conflicting_quantity`). A QTY with any other qualifier (on
+    hand, available for sale, ...) says nothing about the sale: it is ignored and listed
+    in the report's `ignored` (`IgnoredQuantity`), never silently. The item id is chosen by
     `x12codes.ITEM_QUALIFIERS` and given to `sku` as sent; the unit is QTY03's unit code,
     else the price's (UIT01 / CTP05), else none (= the item's base unit). Units and item
     ids are resolved to SKU + base units later by the product catalog.
@@ -122,8 +127,19 @@ PTD_REFUSED: Final[dict[str, str]] = {
 #: BPT01 transaction set purposes.
 PURPOSES: Final[dict[str, Literal["original", "replace"]]] = {"00": "original", "05": "replace"}
 
-#: QTY01 qualifiers that give a line's quantity (other QTY segments are ignored).
-QTY_QUALIFIERS: Final[dict[str, str]] = {"39": "shipped quantity"}
+#: QTY01 qualifiers (X12 element 673) that give a line's sold quantity, in order of
+#: preference; a line with both must give the same quantity.
+QTY_QUALIFIERS: Final[dict[str, str]] = {"39": "shipped quantity", "32": "quantity sold"}
+#: Descriptions of other QTY01 codes met in 867s, for the report's `ignored` list (a QTY
+#: with any qualifier not in QTY_QUALIFIERS is ignored).
+QTY_IGNORED: Final[dict[str, str]] = {
+    "17": "quantity on hand",
+    "33": "quantity available for sale (stock quantity)",
+    "38": "original quantity",
+    "40": "remaining quantity",
+}
+#: ignored QTY segments kept per report for its answer (all of them are counted)
+MAX_IGNORED_KEPT: Final = 1000
 
 #: DTM01 qualifiers giving a line's sale date, in order of preference.
 SALE_DATE_QUALIFIERS: Final[tuple[tuple[str, str], ...]] = (
@@ -145,7 +161,8 @@ REASONS: Final[dict[str, str]] = {
     "unsupported_ptd_type": "PTD01 is not a sell-through transfer type (see PTD_TYPES)",
     "orphan_line": "a LIN/QTY/UIT/CTP outside any PTD loop",
     MISSING_ITEM: "no LIN, or no item id with a known qualifier",
-    "missing_quantity": "no QTY*39 on the line",
+    "missing_quantity": "no sold quantity (QTY*39 or QTY*32) on the line",
+    "conflicting_quantity": "QTY*39 and QTY*32 on one line give different quantities or units",
     "bad_quantity": "QTY02 not a number, not whole, or out of range",
     BAD_UNIT: "a unit code that is not two letters/digits, or a composite with a multiplier",
     "unit_mismatch": "QTY03 and the price's unit differ",
@@ -192,6 +209,18 @@ class ReportHeader:
 
 
 @dataclass(frozen=True, slots=True)
+class IgnoredQuantity:
+    """A QTY that is not a sold quantity, on a line that has one: left out, and said so."""
+
+    segment_index: int
+    #: the line's ordinal in its report
+    line: int
+    code: str
+    description: str
+    quantity: str
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedReport:
     """One 867 transaction set: its valid lines as events, and everything wrong with it."""
 
@@ -202,6 +231,9 @@ class ParsedReport:
     report_errors: list[LineError]
     #: lines in the report, valid and invalid (= ReportSubmitted.line_count)
     line_count: int
+    #: the first MAX_IGNORED_KEPT QTY segments left out, and how many there were
+    ignored: list[IgnoredQuantity] = field(default_factory=list)
+    ignored_count: int = 0
 
     @property
     def accepted(self) -> bool:
@@ -237,6 +269,9 @@ class ReportEnd:
     report_errors: list[LineError]
     #: lines in the report, valid and invalid (= ReportSubmitted.line_count)
     line_count: int
+    #: the first MAX_IGNORED_KEPT QTY segments left out, and how many there were
+    ignored: list[IgnoredQuantity] = field(default_factory=list)
+    ignored_count: int = 0
 
 
 def iter_867(
@@ -289,6 +324,8 @@ def parse_867_all(
                 line_errors,
                 item.report_errors,
                 item.line_count,
+                item.ignored,
+                item.ignored_count,
             )
         )
         sales, line_errors = [], []
@@ -330,7 +367,8 @@ class _Line:
     first: Segment
     loop: _Loop
     lin: Segment | None = None
-    qty: Segment | None = None
+    #: sold-quantity qualifier -> its QTY
+    quantities: dict[str, Segment] = field(default_factory=dict)
     other_qty: list[Segment] = field(default_factory=list)
     uit: Segment | None = None
     ctps: list[Segment] = field(default_factory=list)
@@ -388,6 +426,8 @@ class _ReportBuilder(TransactionSetBuilder):
         self._lin_count = 0
         self._qty_total = Decimal(0)
         self._qty_total_known = True
+        self._ignored: list[IgnoredQuantity] = []
+        self._ignored_count = 0
         self._digest = hashlib.sha256()  # of the business segments, for the report's id
 
     # --- collecting ---------------------------------------------------------------
@@ -480,10 +520,11 @@ class _ReportBuilder(TransactionSetBuilder):
                 line = self._new_line(seg)
             line.lin = seg
         elif seg.tag == "QTY":
-            if seg.get(1) in QTY_QUALIFIERS:
-                if line is None or line.qty is not None:
+            qualifier = seg.get(1)
+            if qualifier in QTY_QUALIFIERS:
+                if line is None or qualifier in line.quantities:
                     line = self._new_line(seg)
-                line.qty = seg
+                line.quantities[qualifier] = seg
             else:
                 (line or self._new_line(seg)).other_qty.append(seg)
         elif seg.tag == "UIT":
@@ -519,7 +560,14 @@ class _ReportBuilder(TransactionSetBuilder):
         submitted = None if errors else self._submitted(header, errors)
         if errors:
             submitted = None
-        end = ReportEnd(header, submitted, list(errors), self._line_count)
+        end = ReportEnd(
+            header,
+            submitted,
+            list(errors),
+            self._line_count,
+            self._ignored,
+            self._ignored_count,
+        )
         done, self._done = self._done, []
         return [*done, end]
 
@@ -733,18 +781,22 @@ class _ReportBuilder(TransactionSetBuilder):
         # quantity and unit
         quantity: int | None = None
         qty_unit: str | None = None
-        if line.qty is None:
+        sold = [line.quantities[code] for code in QTY_QUALIFIERS if code in line.quantities]
+        qty = sold[0] if sold else None
+        if qty is None:
+            wanted = " or ".join(f"QTY*{code} ({label})" for code, label in QTY_QUALIFIERS.items())
             others = ", ".join(f"QTY*{q.get(1)}" for q in line.other_qty) or "none"
             problems.append(
                 _Problem(
                     line.first,
                     None,
                     "missing_quantity",
-                    f"the line has no QTY*39 (quantity); other QTY found: {others}",
+                    f"the line has no sold quantity: {wanted}; other QTY found: {others}",
                 )
             )
         else:
-            qty = line.qty
+            problems += [_conflict(qty, other) for other in sold[1:] if _differ(qty, other)]
+            self._ignore(line)
             amount = attempt(
                 qty, "QTY02", lambda: parse_x12_decimal(qty.get(2), "QTY02", "bad_quantity")
             )
@@ -762,10 +814,10 @@ class _ReportBuilder(TransactionSetBuilder):
         price, price_unit = self._price(line, attempt, origins)
         unit_out = qty_unit or price_unit
         if qty_unit and price_unit and qty_unit != price_unit:
-            assert line.qty is not None
+            assert qty is not None
             problems.append(
                 _Problem(
-                    line.qty,
+                    qty,
                     "QTY03",
                     "unit_mismatch",
                     f"quantity is in {qty_unit} but the price is per {price_unit}",
@@ -851,6 +903,21 @@ class _ReportBuilder(TransactionSetBuilder):
             name, message = validation_summary(error)
             seg, element = origins.get(name or "", (line.lin or line.first, None))
             return _line_error(line, _Problem(seg, element, "invalid_field", message))
+
+    def _ignore(self, line: _Line) -> None:
+        """List the line's QTY segments that are not a sold quantity in the report's answer."""
+        self._ignored_count += len(line.other_qty)
+        room = MAX_IGNORED_KEPT - len(self._ignored)
+        self._ignored += [
+            IgnoredQuantity(
+                seg.index,
+                line.number,
+                seg.get(1),
+                QTY_IGNORED.get(seg.get(1), "not a sold quantity"),
+                seg.get(2),
+            )
+            for seg in line.other_qty[: max(room, 0)]
+        ]
 
     def _price(
         self,
@@ -949,6 +1016,33 @@ class _ReportBuilder(TransactionSetBuilder):
             return None
 
 
+def _quantity_of(qty: Segment) -> tuple[Decimal | str, str]:
+    """What a sold-quantity QTY says: QTY02 (as a number when it is one), QTY03's unit."""
+    try:
+        amount: Decimal | str = parse_x12_decimal(qty.get(2), "QTY02", "bad_quantity")
+    except FieldProblem:
+        amount = qty.get(2)
+    return amount, (qty.components(3) or [""])[0]
+
+
+def _differ(first: Segment, other: Segment) -> bool:
+    """Two sold quantities of one line that do not agree (a unit left out agrees with any)."""
+    (amount, unit), (other_amount, other_unit) = _quantity_of(first), _quantity_of(other)
+    return amount != other_amount or bool(unit and other_unit and unit != other_unit)
+
+
+def _conflict(first: Segment, other: Segment) -> _Problem:
+    def says(qty: Segment) -> str:
+        return f"QTY*{qty.get(1)} says {' '.join(filter(None, (qty.get(2), qty.get(3))))}"
+
+    return _Problem(
+        other,
+        "QTY02",
+        "conflicting_quantity",
+        f"{says(other)} but {says(first)}: a line has one sold quantity",
+    )
+
+
 def _money(text: str, what: str) -> Decimal:
     return check_money(parse_x12_decimal(text, what, "bad_price"), what, "bad_price")
 
@@ -976,10 +1070,12 @@ __all__ = [
     "PTD_REFUSED",
     "PTD_TYPES",
     "PURPOSES",
+    "QTY_IGNORED",
     "QTY_QUALIFIERS",
     "REASONS",
     "SALE_DATE_QUALIFIERS",
     "SOURCE",
+    "IgnoredQuantity",
     "ParsedReport",
     "PtdType",
     "ReportEnd",

@@ -419,6 +419,17 @@ def _867_end(upload: Upload, index: int, end: ReportEnd) -> Iterator[Item]:
     header = end.header
     info = _header_info(header) | {
         "line_count": end.line_count,
+        "ignored_count": end.ignored_count,
+        "ignored": [
+            {
+                "segment": ignored.segment_index,
+                "line": ignored.line,
+                "code": f"QTY*{ignored.code}",
+                "description": ignored.description,
+                "quantity": ignored.quantity,
+            }
+            for ignored in end.ignored
+        ],
         "report_errors": [_problem(error) for error in end.report_errors],
     }
     rejected = _rejection(end.report_errors, f"report {header.report_number or '?'}")

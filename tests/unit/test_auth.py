@@ -11,6 +11,7 @@ from streams.auth import (
     ANONYMOUS_READER,
     AuthError,
     TokenRegistry,
+    TokensUnavailable,
     create_token,
     revoke_tokens,
     token_hash,
@@ -74,12 +75,46 @@ def test_a_registry_follows_its_file_without_a_restart(tmp_path, caplog):
     with pytest.raises(AuthError, match="unknown token"):
         registry.authenticate(f"Bearer {alice}")
     assert (path.stat().st_mode & 0o777) == 0o600
-    path.write_text('[{"sha256": ')  # half edited by hand: the tokens stay as they were
-    assert registry.authenticate(f"Bearer {bob}").actor == "bob"
-    assert "not reloaded" in caplog.text
     path.unlink()  # no file: no file tokens, and still closed
     with pytest.raises(AuthError):
         registry.authenticate(f"Bearer {bob}")
+    with pytest.raises(AuthError, match="missing bearer token"):
+        registry.authenticate(None)
+
+
+@pytest.mark.parametrize(
+    ("broken", "problem"),
+    [
+        ('[{"sha256": ', "not JSON"),  # half edited by hand
+        ('{"sha256": "x"}', "expected a JSON list"),
+        ('[{"sha256": "x", "role": "king", "actor": "a"}]', "token entry 1"),
+        ('["x"]', "token entry 1: not a JSON object"),
+    ],
+)
+def test_a_token_file_that_cannot_be_used_refuses_every_token(tmp_path, caplog, broken, problem):
+    path = tmp_path / "tokens.json"
+    alice = create_token(path, Role.ADMIN, "alice", None)
+    inline = [{"sha256": token_hash("inline"), "role": "auditor", "actor": "ci"}]
+    registry = TokenRegistry(inline, path)
+    assert registry.authenticate(f"Bearer {alice}").actor == "alice"
+    good = path.read_text()
+    path.write_text(broken)
+    for header in (f"Bearer {alice}", "Bearer inline", None):
+        with pytest.raises(TokensUnavailable, match=f"token file \\(tokens.json\\).*{problem}"):
+            registry.authenticate(header)
+    assert "cannot be used, every token refused" in caplog.text
+    path.write_text(good)  # fixed: the file's tokens count again
+    assert registry.authenticate(f"Bearer {alice}").actor == "alice"
+    assert registry.authenticate("Bearer inline").actor == "ci"
+
+
+def test_a_server_started_with_a_broken_token_file_refuses_every_token(tmp_path):
+    path = tmp_path / "tokens.json"
+    path.write_text("[")
+    registry = TokenRegistry.from_env({"CHANNELFLOW_TOKENS_FILE": str(path)})
+    with pytest.raises(TokensUnavailable, match="not JSON"):
+        registry.authenticate(None)
+    path.write_text("[]")
     with pytest.raises(AuthError, match="missing bearer token"):
         registry.authenticate(None)
 

@@ -8,8 +8,15 @@ from decimal import Decimal
 
 import pytest
 
+from infra.reports import edi867
 from infra.reports.common import LineError
-from infra.reports.edi867 import REASONS, ParsedReport, parse_867, parse_867_all
+from infra.reports.edi867 import (
+    REASONS,
+    IgnoredQuantity,
+    ParsedReport,
+    parse_867,
+    parse_867_all,
+)
 from infra.reports.x12 import X12Error
 from schemas.events import ReportSubmitted, SaleReported
 from tests.unit.reports.conftest import RECEIVED_AT, SAMPLES
@@ -206,6 +213,35 @@ def test_line_errors_sample_keeps_the_good_lines() -> None:
     assert {e.reason for e in report.line_errors} <= set(REASONS)
 
 
+# --- the quantity sold: QTY*32 as well as QTY*39 ------------------------------------
+
+
+def test_quantity_sold_sample_reads_qty32_and_ignores_other_quantities() -> None:
+    report = sample("867_qty32.edi")
+    assert report.accepted and report.line_errors == [] and report.line_count == 3
+    assert [(s.transaction_id, s.sku, s.quantity, s.unit) for s in report.sales] == [
+        ("INV2001-1", "WIDGET-100", 4, "EA"),  # QTY*32, and QTY*17 (on hand) ignored
+        ("INV2001-2", "GADGET-200", 1, "CA"),  # QTY*39 and QTY*32 agree
+        ("CM2001-1", "WIDGET-100", -2, "EA"),  # a return, QTY*32 before its LIN
+    ]
+    assert report.ignored == [IgnoredQuantity(14, 1, "17", "quantity on hand", "120")]
+    assert report.ignored_count == 1
+
+
+def test_a_second_qty32_starts_the_next_line_and_a_unit_left_out_agrees() -> None:
+    body = ["QTY*32*1", "LIN*1*VP*A", "UIT*EA*1", "QTY*32*2", "QTY*39*2*EA", "LIN*2*VP*B"]
+    report = parse([*HEADER, *LOOP, *body, "UIT*EA*1"])
+    assert [(s.sku, s.quantity, s.unit) for s in report.sales] == [("A", 1, "EA"), ("B", 2, "EA")]
+
+
+def test_ignored_quantities_are_all_counted_and_the_first_kept(monkeypatch) -> None:
+    monkeypatch.setattr(edi867, "MAX_IGNORED_KEPT", 1)
+    lines = [*LINE, "QTY*33*7", "LIN*2*VP*B", "QTY*39*1", "QTY*99*3", "UIT*EA*2"]
+    report = parse([*HEADER, *LOOP, *lines])
+    assert len(report.sales) == 2 and report.ignored_count == 2
+    assert report.ignored == [IgnoredQuantity(15, 1, "33", edi867.QTY_IGNORED["33"], "7")]
+
+
 # --- line errors, one kind at a time ----------------------------------------------
 
 
@@ -228,6 +264,18 @@ def test_line_errors_sample_keeps_the_good_lines() -> None:
         (["LIN*1*SN*123", "QTY*39*1*EA", "UIT*EA*1"], "missing_item", None, "found: SN"),
         (["QTY*39*1*EA", "UIT*EA*1"], "missing_item", None, "no LIN"),
         (["LIN*1*VP*W", "QTY*17*1*EA", "UIT*EA*1"], "missing_quantity", None, "QTY*17"),
+        (
+            ["LIN*1*VP*W", "QTY*39*2*EA", "QTY*32*3*EA", "UIT*EA*1"],
+            "conflicting_quantity",
+            "QTY02",
+            "QTY*32 says 3 EA but QTY*39 says 2 EA",
+        ),
+        (
+            ["LIN*1*VP*W", "QTY*32*2*CA", "QTY*39*2*EA", "UIT*EA*1"],
+            "conflicting_quantity",
+            "QTY02",
+            "QTY*32 says 2 CA but QTY*39 says 2 EA",
+        ),
         (
             ["LIN*1*VP*W", "QTY*39*1*EA", "UIT*EA*1", "DTM*003*2026041"],
             "bad_date",

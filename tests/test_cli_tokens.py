@@ -1,0 +1,104 @@
+"""Commands that talk to a server take the bearer token from --token-file or CHANNELFLOW_TOKEN
+too (--token shows in `ps`); a token file others can read is refused, as ssh refuses a key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from domain.roles import Role
+from streams import cli_ingest
+from streams.auth import TokenRegistry, create_token, token_hash
+from streams.cli import main
+from streams.cli_support import UserError, read_token_file
+from tests.live_app import LiveApp
+from tests.test_web_ingest import catalog
+from tests.unit.reports.conftest import SAMPLES
+
+UPLOAD = ["ingest", str(SAMPLES / "sales_good.csv")]
+
+
+def secret_file(path: Path, text: str, mode: int = 0o600) -> Path:
+    path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
+@pytest.fixture
+def app() -> Iterator[LiveApp]:
+    tokens = [
+        {"sha256": token_hash("d1"), "role": "distributor", "actor": "d1",
+         "distributor_id": "DIST-001"},
+        {"sha256": token_hash("aud"), "role": "auditor", "actor": "aud"},
+    ]  # fmt: skip
+    live = LiveApp(TokenRegistry(tokens)).start()
+    yield live
+    live.stop()
+
+
+def test_ingest_takes_the_token_from_a_file_or_the_environment(app, tmp_path, monkeypatch, capsys):
+    app.feed(catalog())
+    url = ["--url", app.url]
+    token_file = secret_file(tmp_path / "token", "  d1  \nthe second line is not read\n")
+    monkeypatch.setenv("CHANNELFLOW_TOKEN", "wrong")  # the flag wins
+    assert main([*UPLOAD, *url, "--token-file", str(token_file)]) == 0, capsys.readouterr().err
+    monkeypatch.setenv("CHANNELFLOW_TOKEN", "d1")
+    assert main([*UPLOAD, *url, "--json"]) == 0  # sent again: duplicates
+    assert '"duplicate": 5' in capsys.readouterr().out
+    monkeypatch.delenv("CHANNELFLOW_TOKEN")
+    assert main([*UPLOAD, *url]) == 2
+    assert "HTTP 401 unauthorized: missing bearer token" in capsys.readouterr().err
+
+
+def test_verify_takes_the_token_from_a_file(app, tmp_path, capsys):
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"")  # nothing fed to the app either: the replay matches
+    check = ["verify", "--url", app.url, "--events", str(events),
+             "--eventstore", f"sqlite:///{tmp_path / 'audit.db'}"]  # fmt: skip
+    assert main([*check, "--token-file", str(secret_file(tmp_path / "t", "aud\n"))]) == 0
+    assert "snapshot rows and 0 audit events verified" in capsys.readouterr().out
+    assert main(check) == 2
+    assert "HTTP Error 401" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o644])
+def test_a_token_file_group_or_others_may_access_is_refused(tmp_path, mode, capsys):
+    token_file = secret_file(tmp_path / "token", "d1\n", mode)
+    with pytest.raises(UserError, match=f"mode {mode:04o}.*chmod 600 {token_file}"):
+        read_token_file(token_file)
+    assert main([*UPLOAD, "--url", "http://127.0.0.1:9", "--token-file", str(token_file)]) == 2
+    assert "accessible by group or others" in capsys.readouterr().err
+
+
+def test_a_missing_or_empty_token_file_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match=r"cannot read the token file .*No such file"):
+        read_token_file(tmp_path / "nope")
+    with pytest.raises(UserError, match="no token on its first line"):
+        read_token_file(secret_file(tmp_path / "empty", "\nd1\n"))
+
+
+def test_token_and_token_file_exclude_each_other(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main([*UPLOAD, "--url", "http://127.0.0.1:9", "--token", "a", "--token-file", "f"])
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_a_server_token_file_that_cannot_be_used_is_a_503_naming_it(tmp_path, monkeypatch,
+                                                                    capsys):  # fmt: skip
+    monkeypatch.setattr(cli_ingest, "RETRY_WAITS", (0.0,))
+    path = tmp_path / "tokens.json"
+    token = create_token(path, Role.DISTRIBUTOR, "d1", "DIST-001")
+    live = LiveApp(TokenRegistry([], path))
+    live.channel.feed_events(catalog())
+    live.start()
+    try:
+        path.write_text(path.read_text()[:-5])  # half edited by hand
+        monkeypatch.setenv("CHANNELFLOW_TOKEN", token)
+        assert main([*UPLOAD, "--url", live.url]) == 2
+    finally:
+        live.stop()
+    err = capsys.readouterr().err
+    assert "HTTP 503 unavailable: the server's token file (tokens.json) cannot be used: " \
+        "not JSON" in err  # fmt: skip
