@@ -29,13 +29,9 @@ from typing import IO, TYPE_CHECKING, Final, TypeVar
 from pydantic import ValidationError
 
 from domain.timeutil import utc
-from infra.reports.common import (
-    MAX_QUANTITY,
-    MONEY_PLACES,
-    event_uuid,
-    validation_summary,
-)
+from infra.reports.common import event_uuid, validation_summary
 from schemas.events import SaleReported
+from schemas.types import MAX_QUANTITY, MONEY_PLACES, price_problem, quantity_problem
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -567,8 +563,9 @@ def _quantity(value: str, name: str) -> int:
             why = "it must be a whole number like 12 or -3"
         raise _Problem(name, "bad_quantity", f"{name} {value!r} is not valid: {why}")
     quantity = int(value)
-    if abs(quantity) > MAX_QUANTITY:
-        raise _Problem(name, "bad_quantity", f"{name} {value} is out of range")
+    problem = quantity_problem(quantity)
+    if problem is not None:
+        raise _Problem(name, "bad_quantity", f"{name} {value} {problem}")
     return quantity
 
 
@@ -589,13 +586,9 @@ def _price(value: str, name: str) -> Decimal:
             why = "write a plain decimal like 12.50 (no exponent, no thousands separators)"
         raise _Problem(name, "bad_price", f"{name} {value!r} is not valid: {why}")
     amount = Decimal(value)
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -MONEY_PLACES:
-        raise _Problem(
-            name,
-            "bad_price",
-            f"{name} {value!r} has more than {MONEY_PLACES} decimal places",
-        )
+    problem = price_problem(amount)
+    if problem is not None:
+        raise _Problem(name, "bad_price", f"{name} {value!r} {problem}")
     return amount
 
 

@@ -68,7 +68,7 @@ from infra.reports.common import (
     LineError,
     TransactionSetBuilder,
     check_currency,
-    check_money,
+    check_price,
     event_uuid,
     parse_ccyymmdd,
     parse_x12_decimal,
@@ -950,7 +950,7 @@ class _ReportBuilder(TransactionSetBuilder):
 
 
 def _money(text: str, what: str) -> Decimal:
-    return check_money(parse_x12_decimal(text, what, "bad_price"), what, "bad_price")
+    return check_price(parse_x12_decimal(text, what, "bad_price"), what, "bad_price")
 
 
 def _raise(reason: str, message: str) -> object:

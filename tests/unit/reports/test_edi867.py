@@ -253,6 +253,8 @@ def test_line_errors_sample_keeps_the_good_lines() -> None:
             "time code 'XX'",
         ),
         (["LIN*1*VP*W|X", "QTY*39*1*EA", "UIT*EA*1"], "invalid_field", "LIN03", "'|'"),
+        (["LIN*1*VP*W\u200bX", "QTY*39*1*EA", "UIT*EA*1"], "invalid_field", "LIN03", "U+200B"),
+        (["LIN*1*VP*W\tX", "QTY*39*1*EA", "UIT*EA*1"], "invalid_field", "LIN03", "U+0009"),
     ],
 )
 def test_each_bad_line_gives_its_specific_error(
