@@ -36,7 +36,17 @@ from streams.auth import Principal
 from streams.cli_support import UserError, settings_of
 from streams.config import Settings
 from streams.ingest.deadletters import StoredDeadLetter, collect_dead_letters, dead_letter_topic
-from streams.ingest.formats import FORMATS, SOURCES, Format, Unreadable, Upload, batch_of, read
+from streams.ingest.formats import (
+    FORMATS,
+    SOURCES,
+    Format,
+    Unreadable,
+    Upload,
+    batch_of,
+    file_label,
+    option_id,
+    read,
+)
 from streams.ingest.gateway import Gateway
 from streams.ingest.messages import message_of
 from streams.ingest.spool import Spool
@@ -106,6 +116,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise UserError(f"no such file: {path}")
     if args.replaces and not args.report_id:
         raise UserError("--replaces needs --report-id (the replacing report's own id)")
+    for flag, value in (
+        ("--report-id", args.report_id),
+        ("--replaces", args.replaces),
+        ("--distributor", args.distributor),
+    ):
+        try:
+            option_id(flag, value)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
     fmt = args.format or detect_format(path)
     if args.url:
         answer = _over_http(args, path, fmt)
@@ -146,7 +165,7 @@ async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fm
     view = await catalog_view(settings)
     upload = Upload(
         fmt,
-        path.name,
+        file_label(path.name),
         OPERATOR,
         datetime.now(UTC),
         _sha256(path),

@@ -48,6 +48,8 @@ from streams.ingest.formats import (
     Unreadable,
     Upload,
     batch_of,
+    file_label,
+    option_id,
     read,
     read_events,
 )
@@ -188,7 +190,7 @@ def _upload(
         distributor = None  # a distributor's uploads are its own
     return Upload(
         fmt,
-        str(options.get("filename") or name)[:128],
+        file_label(str(options.get("filename") or name)),
         principal,
         datetime.now(UTC),
         digest,
@@ -351,12 +353,10 @@ def _every_line(request: web.Request) -> bool:
 
 
 def _option_id(options: dict[str, Any], name: str) -> str | None:
-    value = options.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or len(value) > 128 or "|" in value or value != value.strip():
-        raise web.HTTPBadRequest(text=f"{name}: an id of 1-128 characters, without '|'")
-    return value
+    try:
+        return option_id(name, options.get(name))
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
 
 
 def _period(options: dict[str, Any]) -> tuple[date, date] | None:

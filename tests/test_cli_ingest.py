@@ -47,6 +47,8 @@ def test_missing_file_and_bad_options_are_user_errors(tmp_path: Path, capsys) ->
     csv = SAMPLES / "sales_good.csv"
     assert main(["ingest", str(csv), "--replaces", "R-1"]) == 2
     assert "--replaces needs --report-id" in capsys.readouterr().err
+    assert main(["ingest", str(csv), "--report-id", "W\u200b14"]) == 2
+    assert "--report-id: 'W\\u200b14': contains U+200B" in capsys.readouterr().err
     assert main(["deadletters", "show"]) == 2
     assert "needs --partition and --offset" in capsys.readouterr().err
 

@@ -346,6 +346,61 @@ def test_json_lines_and_bad_bodies(api):
     assert (status, error["error"]["code"]) == (422, "invalid_batch")
 
 
+def test_a_value_the_wire_schema_refuses_is_a_rejected_line_never_a_500(api):
+    extra = sale("T-5")
+    extra["note\nhidden"] = "x"  # an unknown field whose name holds a line break
+    batch = [
+        sale("RM-NUL\u0000"),
+        sale("T-2", sold_at="0001-01-01T00:00:00+14:00"),
+        sale("T-3", unit_price="1e3"),
+        sale("T-4", unit_price="-2.00"),
+        extra,
+        sale("T-6", quantity=10**12 + 1),
+    ]
+    answer = api.ok("/api/ingest/events", batch)
+    assert [(line["answer"], line["reason"], line["field"]) for line in answer["lines"]] == [
+        ("rejected", "schema_violation", "transaction_id"),
+        ("rejected", "schema_violation", "sold_at"),
+        ("rejected", "schema_violation", "unit_price"),
+        ("rejected", "schema_violation", "unit_price"),
+        ("rejected", "schema_violation", "note\nhidden"),
+        ("rejected", "schema_violation", "quantity"),
+    ]
+    assert "contains U+0000" in answer["lines"][0]["detail"]
+    letters = api.events("LineRejected")
+    assert len(letters) == 6 and "\\n" in letters[4].detail  # escaped, still a valid text
+    dead = [letter for letter in api.channel.dead_letters if letter.reason == "schema_violation"]
+    assert orjson.loads(dead[0].original)["transaction_id"] == "RM-NUL\u0000"
+
+
+def test_ids_given_with_an_upload_follow_the_wire_schema(api):
+    body = b"distributor_id,transaction_id,reseller_id,sku,quantity,unit_price,currency,sold_at"
+    for first, column in (
+        (b"DIST-001,C-1,RES-1,WIDGET-100,1,1.00,USD,2026-04-07,R|1", "report_id"),
+        (b"DIST-001,C-1,RES-1,WIDGET-100,1,1.00,USD,2026-04-07,R\xe2\x80\x8b1", "report_id"),
+    ):
+        status, answer = api.post("/api/ingest/csv", body + b",report_id\n" + first + b"\n")
+        assert (status, answer["error"]["code"], answer["error"]["column"]) == (
+            422,
+            "invalid_id",
+            column,
+        )
+    status, answer = api.post(
+        "/api/ingest/csv", body + b"\nD|1,C-1,RES-1,W,1,1,USD,2026-04-07\n", "admin"
+    )
+    assert (status, answer["error"]["column"]) == (422, "distributor_id")
+    status, answer = api.post("/api/ingest/csv", csv_text(), report_id="W\u200b15")
+    assert status == 400 and "U+200B" in answer["error"]["message"]
+    assert api.published == []
+    named = api.ok(
+        "/api/ingest/csv",
+        csv_text("C-7,RES-1,WIDGET-100,1,1.00,USD,2026-04-07"),
+        filename="week\n15.csv",
+        lines="all",
+    )
+    assert named["lines"][0] == {"line": 2, "ref": "week\\n15.csv:2", "answer": "accepted"}
+
+
 # --- CSV -----------------------------------------------------------------------------
 
 

@@ -22,8 +22,9 @@ from infra.reports.csv_report import CsvLineError, parse_csv_lines, peek_first_l
 from infra.reports.edi852 import ParsedActivity, parse_852_all
 from infra.reports.edi867 import ReportEnd, ReportHeader, ReportLine, iter_867
 from infra.reports.x12 import x12_source_ref
-from schemas.codec import InvalidEvent, decode_event
+from schemas.codec import InvalidEvent, decode_event, id_problem
 from schemas.events import EVENT_TYPES, Envelope, ReportSubmitted, SaleReported, Source
+from schemas.types import visible
 from streams.auth import Principal
 
 Format = Literal["events", "csv", "867", "852"]
@@ -48,6 +49,24 @@ class Unreadable(Exception):
         self.code = code
         self.message = message
         self.details = details
+
+
+def file_label(name: str) -> str:
+    """A file's name as its lines' `source_ref` can hold it: invisible characters written
+    as escapes, at most 128 characters."""
+    return visible(name)[:128]
+
+
+def option_id(name: str, value: object) -> str | None:
+    """An id given with an upload (report_id, replaces, distributor_id): None when not
+    given; `ValueError` saying why when the wire schema would refuse it."""
+    if value is None or value == "":
+        return None
+    problem = id_problem(value)
+    if problem is not None:
+        raise ValueError(f"{name}: {problem}")
+    assert isinstance(value, str)
+    return value
 
 
 @dataclass(frozen=True)
@@ -292,14 +311,16 @@ def read_csv(upload: Upload, path: Path) -> Iterator[Item]:
     line's report_id, else one derived from the file's bytes."""
     with path.open("rb") as stream:
         first = peek_first_line(stream)
-    distributor = upload.uploader or first.get("distributor_id") or None
+    distributor = upload.uploader or _first_line_id(first, "distributor_id")
     if distributor is None:
         raise Unreadable(
             "unknown_distributor",
             "whose report is this? the first line names no distributor_id: "
             "give distributor_id (admin uploads)",
         )
-    report_id = upload.report_id or first.get("report_id") or f"csv-{upload.digest[:20]}"
+    report_id = (
+        upload.report_id or _first_line_id(first, "report_id") or f"csv-{upload.digest[:20]}"
+    )
     first_day: date | None = None
     last_day: date | None = None
     lines = 0
@@ -322,6 +343,18 @@ def read_csv(upload: Upload, path: Path) -> Iterator[Item]:
             last_day = day if last_day is None else max(last_day, day)
             yield Parsed(number, ref, item, report=1, replaces=upload.replaces)
     yield _report_closed(upload, 1, distributor, report_id, lines, first_day, last_day)
+
+
+def _first_line_id(first: dict[str, str], column: str) -> str | None:
+    """The first line's value of `column`, which the whole file goes by (None: empty)."""
+    try:
+        return option_id(column, first.get(column))
+    except ValueError as exc:
+        raise Unreadable(
+            "invalid_id",
+            f"the file goes by its first line's {exc}; correct it, or give {column}=",
+            column=column,
+        ) from None
 
 
 def _report_closed(

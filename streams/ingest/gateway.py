@@ -26,6 +26,7 @@ from domain.roles import Role
 from projections.dedup import SeenEntry
 from projections.ingest_check import Answer, Catalog, precheck
 from schemas.events import LineRejected
+from schemas.types import visible
 from streams import metrics
 from streams.auth import AuthError, Forbidden, Principal
 from streams.ingest.formats import (
@@ -208,13 +209,13 @@ class Gateway:
             "occurred_at": upload.received_at,
             "recorded_at": upload.received_at,
             "source": upload.source,
-            "source_ref": answer.ref[:256],
+            "source_ref": visible(answer.ref)[:256],
             "distributor_id": row.distributor
             or (report.distributor_id if report is not None else None)
             or upload.uploader
             or UNATTRIBUTED,
             "reason": answer.reason,
-            "detail": (answer.detail or answer.reason)[:DETAIL_LIMIT],
+            "detail": visible(answer.detail or answer.reason)[:DETAIL_LIMIT],
             "original_b64": base64.b64encode(row.original or b"").decode("ascii"),
             "report_id": report.report_id if report is not None else None,
         }
