@@ -174,6 +174,7 @@ async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fm
         args.replaces,
         None,
         args.distributor,
+        settings.time_rules(),
     )
     with Spool() as spool:
         gateway = Gateway(upload, view, spool)
@@ -494,16 +495,22 @@ def _fixed_event(
     if event.event_type == "LineRejected":
         raise UserError("a fix is the corrected event itself, not a LineRejected")
     view = asyncio.run(_catalog(settings))
-    check = precheck(event, catalog=view.catalog, seen=view.seen, earlier=lambda _: None)
+    now = datetime.now(UTC)
+    check = precheck(
+        event,
+        catalog=view.catalog,
+        seen=view.seen,
+        earlier=lambda _: None,
+        recorded_at=now,
+        rules=settings.time_rules(),
+    )
     if check.answer is Answer.REJECTED:
         raise UserError(
             f"the fixed event is still rejected: {check.reason}: {check.detail}; "
             "nothing was published"
         )
     ref = f"deadletter {dead_letter_topic(settings)}:{stored.where}"
-    return event.model_copy(
-        update={"source": "kafka", "source_ref": ref[:256], "recorded_at": datetime.now(UTC)}
-    )
+    return event.model_copy(update={"source": "kafka", "source_ref": ref[:256], "recorded_at": now})
 
 
 async def _catalog(settings: Settings) -> Any:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 from aiohttp import BodyPartReader, web
 
+from domain.business_time import TimeRules
 from domain.roles import Role
 from infra.reports.csv_report import CsvFormatError, CsvHeaderError
 from infra.reports.x12 import X12Error, first_transaction_set
@@ -88,6 +89,7 @@ def add_ingest_routes(
     from streams.web import PRINCIPAL, json_response
 
     limits = settings or Settings.from_env()
+    rules = limits.time_rules()
 
     def principal_of(request: web.Request) -> Principal:
         principal = request[PRINCIPAL]
@@ -131,7 +133,8 @@ def add_ingest_routes(
             return _unreadable(exc)
         authorize_events(principal, elements)
         options = {**options, **request.query}
-        upload = _upload(principal, "events", "api", hashlib.sha256(body).hexdigest(), options)
+        digest = hashlib.sha256(body).hexdigest()
+        upload = _upload(principal, "events", "api", digest, options, rules)
         return await run(request, upload, lambda: read_events(upload, elements), small=True)
 
     async def csv_report(request: web.Request) -> web.StreamResponse:
@@ -139,7 +142,8 @@ def add_ingest_routes(
         every = _every_line(request)
         with _upload_file() as path:
             name, digest = await _receive(request, path, limits.max_report_bytes)
-            upload = _upload(principal, "csv", name or "upload.csv", digest, dict(request.query))
+            options = dict(request.query)
+            upload = _upload(principal, "csv", name or "upload.csv", digest, options, rules)
             return await run(request, upload, lambda: read(upload, path), False, every)
 
     async def edi_report(request: web.Request) -> web.StreamResponse:
@@ -160,7 +164,7 @@ def add_ingest_routes(
             except (Unreadable, X12Error) as exc:
                 return _unreadable(exc)
             options = dict(request.query)
-            upload = _upload(principal, kind, name or f"upload.{kind}", digest, options)
+            upload = _upload(principal, kind, name or f"upload.{kind}", digest, options, rules)
             return await run(request, upload, lambda: read(upload, path), False, every)
 
     for path, handler in (
@@ -172,7 +176,12 @@ def add_ingest_routes(
 
 
 def _upload(
-    principal: Principal, fmt: Format, name: str, digest: str, options: dict[str, Any]
+    principal: Principal,
+    fmt: Format,
+    name: str,
+    digest: str,
+    options: dict[str, Any],
+    rules: TimeRules,
 ) -> Upload:
     report_id = _option_id(options, "report_id")
     replaces = _option_id(options, "replaces")
@@ -199,6 +208,7 @@ def _upload(
         replaces,
         _period(options),
         distributor,
+        rules,
     )
 
 

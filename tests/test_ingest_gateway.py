@@ -37,7 +37,7 @@ def upload(fmt: str, name: str) -> Upload:
         fmt,  # type: ignore[arg-type]
         name,
         ADMIN,
-        datetime(2026, 4, 13, 9, tzinfo=UTC),
+        datetime(2026, 5, 1, 9, tzinfo=UTC),  # after every generated line's sale
         "0" * 64,
         "csv" if fmt == "csv" else "edi867",
         distributor_id="DIST-001",

@@ -16,6 +16,7 @@ from typing import Any, Final, Literal
 
 import orjson
 
+from domain.business_time import TimeRules, date_problem
 from domain.identity import derived_id
 from infra.reports.common import LineError
 from infra.reports.csv_report import CsvLineError, parse_csv_lines, peek_first_line
@@ -85,6 +86,8 @@ class Upload:
     period: tuple[date, date] | None = None
     #: on whose behalf an admin submits (a distributor token is always its own)
     distributor_id: str | None = None
+    #: what business dates are plausible, judged against `received_at`
+    rules: TimeRules = field(default_factory=TimeRules)
 
     @property
     def uploader(self) -> str | None:
@@ -101,7 +104,8 @@ class Parsed:
     reason: str | None = None
     field: str | None = None
     detail: str | None = None
-    #: the line as sent (kept for a rejection; for 867 lines also for a rejected report)
+    #: the line as sent, where the format keeps it (for a rejection of the line, or of its
+    #: report)
     original: bytes | None = None
     report: int = 0
     #: the report that the line's report replaces
@@ -230,7 +234,9 @@ def read_events(upload: Upload, elements: list[Any]) -> Iterator[Item]:
             yield report.line(index + 1, ref, event, original)
             continue
         report_id = event.report_id if isinstance(event, SaleReported) else None
-        yield Parsed(index + 1, ref, event, replaces=replaced.get(report_id or ""))
+        yield Parsed(
+            index + 1, ref, event, original=original, replaces=replaced.get(report_id or "")
+        )
     if report is not None:
         yield report.close(upload)
 
@@ -258,8 +264,7 @@ class _BatchReport:
         self.replaces = upload.replaces
         self.distributor = upload.uploader
         self.lines = 0
-        self.first: date | None = None
-        self.last: date | None = None
+        self.days = _SaleDays(upload)
 
     def line(self, number: int, ref: str, sale: SaleReported, original: bytes) -> Parsed:
         self.lines += 1
@@ -290,17 +295,13 @@ class _BatchReport:
                 report=1,
                 distributor_id=sale.distributor_id,
             )
-        day = sale.sold_at.date()
-        self.first = day if self.first is None else min(self.first, day)
-        self.last = day if self.last is None else max(self.last, day)
+        self.days.add(sale)
         if sale.report_id is None:
             sale = sale.model_copy(update={"report_id": self.report_id})
-        return Parsed(number, ref, sale, report=1, replaces=self.replaces)
+        return Parsed(number, ref, sale, original=original, report=1, replaces=self.replaces)
 
     def close(self, upload: Upload) -> ReportClosed:
-        return _report_closed(
-            upload, 1, self.distributor, self.report_id, self.lines, self.first, self.last
-        )
+        return _report_closed(upload, 1, self.distributor, self.report_id, self.lines, self.days)
 
 
 # --- CSV -----------------------------------------------------------------------------
@@ -321,8 +322,7 @@ def read_csv(upload: Upload, path: Path) -> Iterator[Item]:
     report_id = (
         upload.report_id or _first_line_id(first, "report_id") or f"csv-{upload.digest[:20]}"
     )
-    first_day: date | None = None
-    last_day: date | None = None
+    days = _SaleDays(upload)
     lines = 0
     with path.open("rb") as stream:
         for number, item in parse_csv_lines(
@@ -338,11 +338,9 @@ def read_csv(upload: Upload, path: Path) -> Iterator[Item]:
                 original = item.original_line.encode()
                 yield Parsed(number, ref, None, item.reason, item.field, item.message, original, 1)
                 continue
-            day = item.sold_at.date()
-            first_day = day if first_day is None else min(first_day, day)
-            last_day = day if last_day is None else max(last_day, day)
+            days.add(item)
             yield Parsed(number, ref, item, report=1, replaces=upload.replaces)
-    yield _report_closed(upload, 1, distributor, report_id, lines, first_day, last_day)
+    yield _report_closed(upload, 1, distributor, report_id, lines, days)
 
 
 def _first_line_id(first: dict[str, str], column: str) -> str | None:
@@ -357,14 +355,30 @@ def _first_line_id(first: dict[str, str], column: str) -> str | None:
         ) from None
 
 
+class _SaleDays:
+    """The first and last sale date of a report's lines, those with plausible dates only
+    (a line dated 2062 is rejected: the report's period is not made of it)."""
+
+    def __init__(self, upload: Upload) -> None:
+        self._upload = upload
+        self.first: date | None = None
+        self.last: date | None = None
+
+    def add(self, sale: SaleReported) -> None:
+        if date_problem(sale, self._upload.received_at, self._upload.rules) is not None:
+            return
+        day = sale.sold_at.date()
+        self.first = day if self.first is None else min(self.first, day)
+        self.last = day if self.last is None else max(self.last, day)
+
+
 def _report_closed(
     upload: Upload,
     index: int,
     distributor: str | None,
     report_id: str,
     lines: int,
-    first: date | None,
-    last: date | None,
+    days: _SaleDays,
 ) -> ReportClosed:
     """The header the gateway makes for a CSV or JSON report, once its lines are counted.
 
@@ -372,7 +386,7 @@ def _report_closed(
     day of receipt when no line is valid).
     """
     received = upload.received_at.date()
-    start, end = upload.period or (first or received, last or received)
+    start, end = upload.period or (days.first or received, days.last or received)
     info: dict[str, Any] = {
         "report_id": report_id,
         "replaces": upload.replaces,
