@@ -174,6 +174,7 @@ def quality(api: Api, distributor: str) -> dict[str, Any]:
 
 # --- who may submit ------------------------------------------------------------------
 
+WEEKLY_867 = (SAMPLES / "867_weekly.edi").read_bytes()
 ENDPOINTS = {
     "/api/ingest/events": [sale("A-1")],
     "/api/ingest/csv": csv_text("C-1,RES-1,WIDGET-100,1,12.50,USD,2026-04-07"),
@@ -220,6 +221,40 @@ def test_one_line_of_another_distributor_refuses_the_whole_request(api, path):
     assert status == 403, answer
     assert "DIST-002" in answer["error"]["message"]
     assert api.published == []
+
+
+#: another distributor's line that is also unreadable, and a second N1*DS naming another
+FOREIGN_AND_BROKEN = {
+    "column_count": (
+        "/api/ingest/csv",
+        FOREIGN["/api/ingest/csv"].replace(
+            b"USD,2026-04-07\nDIST-002", b"USD,2026-04-07\nDIST-002,x"
+        ),
+    ),
+    "csv_syntax": (
+        "/api/ingest/csv",
+        FOREIGN["/api/ingest/csv"].replace(b"DIST-002,C-2", b'DIST-002,"C-2"x'),
+    ),
+    "second N1*DS": (
+        "/api/ingest/edi",
+        WEEKLY_867.replace(b"PTD*DS~", b"PTD*DS~N1*DS*OTHER*91*DIST-002~").replace(
+            b"SE*44*0001~", b"SE*45*0001~"
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", FOREIGN_AND_BROKEN)
+def test_another_distributors_line_is_refused_whole_valid_or_not(api, case):
+    path, body = FOREIGN_AND_BROKEN[case]
+    status, answer = api.post(path, body, "d1")
+    assert status == 403, answer
+    assert "DIST-002" in answer["error"]["message"]
+    assert api.published == []
+    # an admin may send it: the line, or the report, is rejected with that reason
+    answer = api.ok(path, body, "admin")
+    assert answer["summary"]["rejected_by_reason"].get("distributor_mismatch", 0) >= 1
+    assert not [e for e in api.events() if getattr(e, "distributor_id", None) == "DIST-002"]
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)

@@ -281,7 +281,8 @@ class _Source:
             except csv.Error as error:
                 original = lines.take_record()
                 message = f"line {start} is not valid CSV: {error}"
-                yield start, CsvLineError(start, None, "csv_syntax", message, original)
+                cells = next(csv.reader(io.StringIO(original), strict=False), [])
+                yield start, parse.unreadable(start, cells, "csv_syntax", None, message, original)
                 continue
             original = lines.take_record()
             if not _has_content(row):
@@ -368,13 +369,8 @@ class _LineParser:
 
     def __call__(self, number: int, row: list[str], original: str) -> SaleReported | CsvLineError:
         if len(row) != self.width:
-            return CsvLineError(
-                number,
-                None,
-                "column_count",
-                f"line {number} has {len(row)} fields but the header has {self.width} columns",
-                original,
-            )
+            message = f"line {number} has {len(row)} fields but the header has {self.width} columns"
+            return self.unreadable(number, row, "column_count", None, message, original)
         if _REPLACEMENT_CHAR in original:
             column = next(
                 (
@@ -384,13 +380,8 @@ class _LineParser:
                 ),
                 None,
             )
-            return CsvLineError(
-                number,
-                column,
-                "encoding",
-                f"line {number} is not valid UTF-8 (column {column}); save the file as UTF-8",
-                original,
-            )
+            message = f"line {number} is not valid UTF-8 (column {column}); save the file as UTF-8"
+            return self.unreadable(number, row, "encoding", column, message, original)
         values = dict(zip(self.columns, [cell.strip() for cell in row], strict=True))
         fields = self._fast(values)
         if fields is None:
@@ -399,6 +390,33 @@ class _LineParser:
                 return checked
             fields = checked
         return self._event(number, values, original, fields)
+
+    def unreadable(
+        self,
+        number: int,
+        cells: list[str],
+        reason: str,
+        column: str | None,
+        message: str,
+        original: str,
+    ) -> CsvLineError:
+        """A line that cannot be read as the template's (`reason`): unless its distributor
+        cell, as far as it can be told, names another distributor than the uploader's,
+        which outranks whatever else is wrong (a distributor's upload of another
+        distributor's line is refused whole, valid or not)."""
+        position = self.columns.index("distributor_id")
+        named = cells[position].strip() if position < len(cells) else ""
+        uploader = self.uploader
+        if uploader is None or not named or named == uploader or _REPLACEMENT_CHAR in named:
+            return CsvLineError(number, column, reason, message, original)
+        return CsvLineError(
+            number,
+            "distributor_id",
+            "distributor_mismatch",
+            f"distributor_id {named!r} is not the uploading distributor {uploader!r} "
+            f"(also: {message})",
+            original,
+        )
 
     def _fast(self, values: dict[str, str]) -> _Fields | None:
         """The line's fields when every one passes its plain check, else None."""

@@ -222,6 +222,34 @@ def test_the_wire_schemas_rules_hold_for_csv_lines() -> None:
     assert [s.quantity for s in sales(items)] == [-(10**12)]
 
 
+def test_a_line_naming_another_distributor_says_so_whatever_else_is_wrong() -> None:
+    text = HEADER + (
+        "D2,T1,R,S,1,1,USD,2026-04-01,extra\n"  # column_count
+        'D2,"T2"x,R,S,1,1,USD,2026-04-01\n'  # csv_syntax
+        "D2,T3,R\xff,S,1,1,USD,2026-04-01\n"  # encoding (\xff is no UTF-8)
+        "D1,T4,R,S,1,1,USD,2026-04-01,extra\n"  # its own: the line's own error
+    )
+    stream = io.BytesIO(text.encode("latin-1"))
+    items = list(parse_csv(stream, received_at=RECEIVED_AT, distributor_id="D1"))
+    assert [(e.line, e.field, e.reason) for e in errors(items)] == [
+        (2, "distributor_id", "distributor_mismatch"),
+        (3, "distributor_id", "distributor_mismatch"),
+        (4, "distributor_id", "distributor_mismatch"),
+        (5, None, "column_count"),
+    ]
+    first, second, third = (e.message for e in errors(items)[:3])
+    assert first.startswith("distributor_id 'D2' is not the uploading distributor 'D1' (also:")
+    assert "9 fields but the header has 8 columns" in first
+    assert "not valid CSV" in second and "not valid UTF-8" in third
+    unchecked = list(parse_csv(io.BytesIO(text.encode("latin-1")), received_at=RECEIVED_AT))
+    assert [e.reason for e in errors(unchecked)] == [
+        "column_count",
+        "csv_syntax",
+        "encoding",
+        "column_count",
+    ]
+
+
 def test_overlong_line_stops_the_file() -> None:
     text = HEADER + "D,T,R," + "S" * 5000 + ",1,1,USD,2026-04-01\n"
     items = parse_csv(io.BytesIO(text.encode()), received_at=RECEIVED_AT, max_line_chars=1000)

@@ -149,6 +149,21 @@ def test_uploader_must_match() -> None:
     assert report.counts[0].distributor_id == "DIST-002"
 
 
+@pytest.mark.parametrize("uploader", [None, "DIST-001"])
+def test_a_second_n1_ds_naming_another_distributor_is_a_report_error(uploader: str | None) -> None:
+    second = "N1*DS*OTHER*91*DIST-002"
+    for body in (
+        [*HEADER, second, "LIN**VP*A", "ZA*QA*1*EA"],
+        [*HEADER, "LIN**VP*A", second, "ZA*QA*1*EA"],  # in an item's loop, too
+    ):
+        report = parse(body, distributor_id=uploader)
+        errors = [(e.reason, e.element, e.segment_index) for e in report.report_errors]
+        assert errors == [("distributor_mismatch", "N104", body.index(second) + 4)]
+        assert "'DIST-002'" in report.report_errors[0].message and report.counts == []
+    same = parse([*HEADER, HEADER[1], "LIN**VP*A", "ZA*QA*1*EA"], distributor_id=uploader)
+    assert same.accepted and same.counts[0].distributor_id == "DIST-001"
+
+
 def test_ctt_counts_lin_loops() -> None:
     assert parse([*HEADER, "LIN**VP*A", "ZA*QA*1*EA", "CTT*1"]).accepted
     report = parse([*HEADER, "LIN**VP*A", "ZA*QA*1*EA", "CTT*2"])
