@@ -45,7 +45,7 @@ from schemas.events import SaleReported
 from streams.auth import Principal
 from streams.config import Settings
 from streams.generator import generate_sales, sales_catalog
-from streams.ingest.formats import SOURCES, Format, Upload, read
+from streams.ingest.formats import SOURCES, Format, Stored, Upload, read
 from streams.ingest.gateway import Gateway, StoreView
 from streams.ingest.kafka import KafkaPublisher
 from streams.ingest.spool import Spool
@@ -178,7 +178,7 @@ async def through_kafka(settings: Settings, fmt: Format, path: Path) -> dict[str
     with Spool() as spool, PeakRss() as peak:
         gateway = Gateway(upload, catalog_view(), spool)
         started = time.perf_counter()
-        await gateway.check(read(upload, path))
+        await gateway.check(read(upload, Stored(path)))
         checked = time.perf_counter()
         async with KafkaPublisher(settings) as publisher:
             await gateway.publish(publisher.publish)

@@ -40,6 +40,7 @@ from streams.ingest.formats import (
     FORMATS,
     SOURCES,
     Format,
+    Stored,
     Unreadable,
     Upload,
     batch_of,
@@ -180,7 +181,7 @@ async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fm
         gateway = Gateway(upload, view, spool)
         progress = _Progress("checking", lambda: gateway.lines, None)
         try:
-            checking = asyncio.create_task(gateway.check(read(upload, path)))
+            checking = asyncio.create_task(gateway.check(read(upload, Stored(path))))
             await progress.follow(checking)
         except (Unreadable, CsvHeaderError, CsvFormatError, X12Error) as exc:
             raise IngestError(f"{path}: {_reason(exc)}; nothing was published") from None

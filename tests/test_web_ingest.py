@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import dataclasses
+import gzip
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -21,6 +24,7 @@ from aiokafka.errors import KafkaTimeoutError
 from domain.roles import Role
 from schemas.codec import decode_event, encode_event
 from schemas.events import LineRejected, ProductDefined, ReportSubmitted, SaleReported
+from streams import web_ingest
 from streams.auth import TokenRegistry, token_hash
 from streams.embedded import EmbeddedChannel
 from streams.ingest.messages import Message
@@ -93,12 +97,18 @@ class Api:
         self.loop.run_until_complete(self.client.start_server())
 
     def post(
-        self, path: str, body: Any, token: str | None = "d1", **params: str
+        self,
+        path: str,
+        body: Any,
+        token: str | None = "d1",
+        headers: dict[str, str] | None = None,
+        **params: str,
     ) -> tuple[int, Any]:
         async def go() -> tuple[int, Any]:
-            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            sent = {"Authorization": f"Bearer {token}"} if token else {}
+            sent.update(headers or {})
             data = body if isinstance(body, bytes | FormData) else orjson.dumps(body)
-            response = await self.client.post(path, data=data, params=params, headers=headers)
+            response = await self.client.post(path, data=data, params=params, headers=sent)
             assert response.content_type == "application/json", await response.text()
             return response.status, await response.json()
 
@@ -706,6 +716,47 @@ def test_request_size_limits_answer_413_naming_the_limit(monkeypatch):
         status, answer = small.post("/api/ingest/edi", (SAMPLES / "867_weekly.edi").read_bytes())
         assert status == 413 and "CHANNELFLOW_MAX_REPORT_BYTES" in answer["error"]["message"]
         assert small.published == []
+    finally:
+        small.close()
+
+
+def test_a_compressed_upload_is_counted_expanded_and_kept_compressed(monkeypatch):
+    """A small gzip body expanding past the limit is refused (413) having taken about its
+    own size of disk, not the limit's; one within the limit is read as if sent plain."""
+    monkeypatch.setenv("CHANNELFLOW_MAX_REPORT_BYTES", str(4 << 20))
+    on_disk: list[int] = []
+    upload_file = web_ingest._upload_file
+
+    @contextlib.contextmanager
+    def measured() -> Iterator[Path]:
+        with upload_file() as path:
+            try:
+                yield path
+            finally:
+                on_disk.append(path.stat().st_size if path.exists() else 0)
+
+    monkeypatch.setattr(web_ingest, "_upload_file", measured)
+    small = Api()
+    try:
+        bomb = gzip.compress(csv_text() + b"\n" * (64 << 20))  # 64 MiB of blank lines
+        assert len(bomb) < 100_000
+        status, answer = small.post("/api/ingest/csv", bomb, headers={"Content-Encoding": "gzip"})
+        assert status == 413 and "CHANNELFLOW_MAX_REPORT_BYTES" in answer["error"]["message"]
+        assert "4.0 MiB" in answer["error"]["message"]
+        assert on_disk == [pytest.approx(0, abs=64 << 10)]  # not the 4 MiB of the limit
+        assert small.published == []
+        body = csv_text("Z-1,RES-1,WIDGET-100,1,12.50,USD,2026-04-07")
+        plain = small.ok("/api/ingest/csv", body)
+        status, packed = small.post(
+            "/api/ingest/csv", gzip.compress(body), headers={"Content-Encoding": "gzip"}
+        )
+        assert status == 200 and packed["reports"] == plain["reports"]  # the same file
+        assert packed["summary"]["accepted"] == 0 and on_disk[-1] < len(body) + 64
+        edi = (SAMPLES / "852_weekly.edi").read_bytes()
+        status, answer = small.post(
+            "/api/ingest/edi", gzip.compress(edi), headers={"Content-Encoding": "gzip"}
+        )
+        assert status == 200 and answer["format"] == "852"
     finally:
         small.close()
 

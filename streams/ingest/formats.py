@@ -7,12 +7,13 @@ its `source_ref` is, and the `ReportSubmitted` that heads a CSV or JSON report.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import IO, Any, Final, Literal, cast
 
 import orjson
 
@@ -131,15 +132,32 @@ class ReportClosed:
 Item = Parsed | ReportClosed
 
 
-def read(upload: Upload, path: Path) -> Iterator[Item]:
+@dataclass(frozen=True)
+class Stored:
+    """An uploaded file on disk. An upload sent compressed (Content-Encoding) is kept
+    gzip-compressed there, so that a small body expanding to gigabytes never fills the
+    disk; `open` reads it expanded."""
+
+    path: Path
+    gzipped: bool = False
+
+    def open(self) -> IO[bytes]:
+        if self.gzipped:
+            # a GzipFile is a binary stream, which typeshed does not declare as IO[bytes]
+            return cast(IO[bytes], gzip.open(self.path, "rb"))
+        return self.path.open("rb")
+
+
+def read(upload: Upload, file: Stored) -> Iterator[Item]:
     """The lines and reports of an uploaded file."""
     if upload.format == "events":
-        return read_events(upload, batch_of(path.read_bytes())[0])
+        with file.open() as stream:
+            return read_events(upload, batch_of(stream.read())[0])
     if upload.format == "csv":
-        return read_csv(upload, path)
+        return read_csv(upload, file)
     if upload.format == "867":
-        return read_867(upload, path)
-    return read_852(upload, path)
+        return read_867(upload, file)
+    return read_852(upload, file)
 
 
 # --- JSON events ---------------------------------------------------------------------
@@ -307,10 +325,10 @@ class _BatchReport:
 # --- CSV -----------------------------------------------------------------------------
 
 
-def read_csv(upload: Upload, path: Path) -> Iterator[Item]:
+def read_csv(upload: Upload, file: Stored) -> Iterator[Item]:
     """A CSV file is one report: its id is the upload's `report_id`, else the first
     line's report_id, else one derived from the file's bytes."""
-    with path.open("rb") as stream:
+    with file.open() as stream:
         first = peek_first_line(stream)
     distributor = upload.uploader or _first_line_id(first, "distributor_id")
     if distributor is None:
@@ -324,7 +342,7 @@ def read_csv(upload: Upload, path: Path) -> Iterator[Item]:
     )
     days = _SaleDays(upload)
     lines = 0
-    with path.open("rb") as stream:
+    with file.open() as stream:
         for number, item in parse_csv_lines(
             stream,
             received_at=upload.received_at,
@@ -418,11 +436,11 @@ def _report_closed(
 # --- X12 867 -------------------------------------------------------------------------
 
 
-def read_867(upload: Upload, path: Path) -> Iterator[Item]:
+def read_867(upload: Upload, file: Stored) -> Iterator[Item]:
     """Every 867 report of the interchange; a report with report-level errors is rejected
     as a whole (each of its lines with the report's first reason)."""
     index = 1
-    with path.open("rb") as stream:
+    with file.open() as stream:
         for item in iter_867(
             stream,
             received_at=upload.received_at,
@@ -492,9 +510,9 @@ def _header_info(header: ReportHeader) -> dict[str, Any]:
 # --- X12 852 -------------------------------------------------------------------------
 
 
-def read_852(upload: Upload, path: Path) -> Iterator[Item]:
+def read_852(upload: Upload, file: Stored) -> Iterator[Item]:
     """Every 852 report: its on-hand counts; ignored activities are listed in its info."""
-    with path.open("rb") as stream:
+    with file.open() as stream:
         activities = parse_852_all(
             stream,
             received_at=upload.received_at,
