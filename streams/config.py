@@ -29,6 +29,8 @@ class Settings:
     #: report upload (CSV, X12) is streamed to disk
     max_json_bytes: int = 10 * 1024 * 1024
     max_report_bytes: int = 512 * 1024 * 1024
+    #: how long a request body may keep the server waiting for its next bytes (408 then)
+    body_timeout_seconds: float = 30.0
     #: PostgreSQL read models (docs/READ_MODELS.md): "" = the event store when it is
     #: PostgreSQL, "off" = none
     readmodel_url: str = ""

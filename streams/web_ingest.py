@@ -44,6 +44,7 @@ from projections.stores import ChannelStores
 from streams import metrics
 from streams.auth import Forbidden, Principal
 from streams.config import Settings
+from streams.http_body import within
 from streams.ingest.formats import (
     SOURCES,
     Format,
@@ -85,13 +86,10 @@ def _reader(store: KeyValue[Any]) -> Callable[[str], Any]:
     return peek if callable(peek) else store.get
 
 
-def add_ingest_routes(
-    app: web.Application, context: ApiContext, settings: Settings | None = None
-) -> None:
+def add_ingest_routes(app: web.Application, context: ApiContext, limits: Settings) -> None:
     # imported here, not above: streams.web imports this module to add these routes
     from streams.web import PRINCIPAL, json_response
 
-    limits = settings or Settings.from_env()
     rules = limits.time_rules()
 
     def principal_of(request: web.Request) -> Principal:
@@ -129,7 +127,7 @@ def add_ingest_routes(
 
     async def events(request: web.Request) -> web.StreamResponse:
         principal = principal_of(request)
-        body = await _read_body(request, limits.max_json_bytes)
+        body = await _read_body(request, limits.max_json_bytes, limits.body_timeout_seconds)
         try:
             elements, options = batch_of(body)
         except Unreadable as exc:
@@ -144,7 +142,7 @@ def add_ingest_routes(
         principal = principal_of(request)
         every = _every_line(request)
         with _upload_file() as path:
-            name, digest, file = await _receive(request, path, limits.max_report_bytes)
+            name, digest, file = await _receive(request, path, limits)
             options = dict(request.query)
             upload = _upload(principal, "csv", name or "upload.csv", digest, options, rules)
             return await run(request, upload, lambda: read(upload, file), False, every)
@@ -161,7 +159,7 @@ def add_ingest_routes(
         if wanted is not None and wanted not in EDI_FORMATS:
             raise web.HTTPBadRequest(text="format must be 867 or 852")
         with _upload_file() as path:
-            name, digest, file = await _receive(request, path, limits.max_report_bytes)
+            name, digest, file = await _receive(request, path, limits)
             try:
                 kind = _edi_format(file, wanted)
             except (Unreadable, X12Error) as exc:
@@ -280,13 +278,14 @@ def _too_large(limit: int, size: int, kind: tuple[str, str]) -> web.HTTPRequestE
     )
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
-    """The whole body, at most `limit` bytes (413 beyond; at once if the size is declared)."""
+async def _read_body(request: web.Request, limit: int, timeout: float) -> bytes:
+    """The whole body, at most `limit` bytes (413 beyond; at once if the size is declared),
+    each part of it within `timeout` seconds (408)."""
     declared = request.content_length
     if declared is not None and declared > limit:
         raise _too_large(limit, declared, JSON_LIMIT)
     data = bytearray()
-    async for chunk in request.content.iter_chunked(CHUNK):
+    while chunk := await within(request.content.read(CHUNK), timeout):
         data += chunk
         if len(data) > limit:
             raise _too_large(limit, len(data), JSON_LIMIT)
@@ -299,32 +298,35 @@ def _upload_file() -> Iterator[Path]:
         yield Path(directory) / "body"
 
 
-async def _receive(request: web.Request, path: Path, limit: int) -> tuple[str | None, str, Stored]:
+async def _receive(
+    request: web.Request, path: Path, settings: Settings
+) -> tuple[str | None, str, Stored]:
     """Stream the uploaded file to `path` (the raw body, or the file part of a multipart
     form); returns (the file name the form gave, if any; sha256 of the file's bytes; the
-    file as stored).
+    file as stored). Each part must come within the body timeout (408).
 
     The limit holds for the file's bytes, expanded: a body sent compressed
     (Content-Encoding, expanded by aiohttp as it arrives) is counted as it expands and
     kept compressed on disk, so a small body expanding past the limit is refused having
     taken about its own size of disk.
     """
+    limit, timeout = settings.max_report_bytes, settings.body_timeout_seconds
     declared = request.content_length
     if declared is not None and declared > limit:
         raise _too_large(limit, declared, REPORT_LIMIT)
     name: str | None = None
     read_chunk: Callable[[], Awaitable[bytes]]
     if request.content_type.startswith("multipart/"):
-        part = await _file_part(request)
+        part = await within(_file_part(request), timeout)
         name = part.filename
 
         async def read_chunk() -> bytes:
-            return await part.read_chunk(CHUNK)
+            return await within(part.read_chunk(CHUNK), timeout)
 
     else:
 
         async def read_chunk() -> bytes:
-            return await request.content.read(CHUNK)
+            return await within(request.content.read(CHUNK), timeout)
 
     digest = hashlib.sha256()
     size = 0

@@ -29,6 +29,7 @@ from streams.auth import TokenRegistry, token_hash
 from streams.embedded import EmbeddedChannel
 from streams.ingest.messages import Message
 from streams.web import ApiContext, make_web_app
+from tests.test_web_violations import silent_body
 from tests.unit.reports.conftest import SAMPLES
 from tests.unit.reports.edi_builder import interchange
 
@@ -759,6 +760,18 @@ def test_a_compressed_upload_is_counted_expanded_and_kept_compressed(monkeypatch
         assert status == 200 and answer["format"] == "852"
     finally:
         small.close()
+
+
+@pytest.mark.parametrize("path", ["/api/ingest/events", "/api/ingest/csv", "/api/ingest/edi"])
+def test_an_upload_whose_body_stops_coming_is_answered_408(monkeypatch, path):
+    monkeypatch.setenv("CHANNELFLOW_BODY_TIMEOUT_SECONDS", "0.5")
+    slow = Api()
+    try:
+        status, answer, elapsed = slow.loop.run_until_complete(silent_body(slow.client, path, "d1"))
+        assert (status, answer["error"]["code"]) == (408, "request_timeout")
+        assert 0.5 <= elapsed < 10 and slow.published == []
+    finally:
+        slow.close()
 
 
 def test_ingest_metrics(api):
