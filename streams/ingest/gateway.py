@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
@@ -24,10 +24,12 @@ from pydantic import ValidationError
 from domain.business_time import date_problem
 from domain.identity import derived_id
 from domain.roles import Role
+from projections.channel import apply_event
 from projections.dedup import SeenEntry
 from projections.ingest_check import Answer, Catalog, precheck
+from projections.stores import ChannelStores
 from schemas.codec import encode_event
-from schemas.events import LineRejected
+from schemas.events import LineRejected, ProductDefined
 from schemas.types import visible
 from streams import metrics
 from streams.auth import AuthError, Forbidden, Principal
@@ -91,6 +93,17 @@ class StoreView:
 
     catalog: Catalog | None
     seen: Callable[[str], SeenEntry | None]
+
+
+def offline_view(products: Iterable[ProductDefined] | None) -> StoreView:
+    """A view of no worker's stores: the catalog these definitions make (None: none, the
+    catalog is not checked) and nothing seen (the CLI's --check, benchmarks)."""
+    if products is None:
+        return StoreView(None, lambda _: None)
+    stores = ChannelStores()
+    for product in products:
+        apply_event(stores, product, None)
+    return StoreView(Catalog(stores.products, stores.aliases), lambda _: None)
 
 
 @dataclass
