@@ -114,8 +114,8 @@ def other_distributors(
             n1.index,
             "N104",
             DISTRIBUTOR_MISMATCH,
-            f"N1*{n1.get(1)} names distributor {party_id(n1)!r}, but the report is "
-            f"{distributor!r}'s: one report is one distributor's",
+            f"N1*{n1.get(1)} names distributor {party_id(n1)!r}, but the report's distributor "
+            f"is {distributor!r}: one report is one distributor's",
             n1.text,
         )
         for n1 in parties
