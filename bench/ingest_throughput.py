@@ -38,15 +38,12 @@ from typing import Any
 from domain.roles import Role
 from infra.reports.csv_report import parse_csv_lines
 from infra.reports.edi867 import iter_867
-from projections.channel import apply_event
-from projections.ingest_check import Catalog
-from projections.stores import ChannelStores
 from schemas.events import SaleReported
 from streams.auth import Principal
 from streams.config import Settings
 from streams.generator import generate_sales, sales_catalog
-from streams.ingest.formats import SOURCES, Format, Upload, read
-from streams.ingest.gateway import Gateway, StoreView
+from streams.ingest.formats import SOURCES, Format, Stored, Upload, read
+from streams.ingest.gateway import Gateway, offline_view
 from streams.ingest.kafka import KafkaPublisher
 from streams.ingest.spool import Spool
 from streams.kafka_io import delete_topics, ensure_topics
@@ -158,13 +155,6 @@ def parse_867_file(path: Path) -> int:
     return count
 
 
-def catalog_view() -> StoreView:
-    stores = ChannelStores()
-    for product in sales_catalog():
-        apply_event(stores, product, None)
-    return StoreView(Catalog(stores.products, stores.aliases), lambda _: None)
-
-
 async def through_kafka(settings: Settings, fmt: Format, path: Path) -> dict[str, Any]:
     upload = Upload(
         fmt,
@@ -176,9 +166,9 @@ async def through_kafka(settings: Settings, fmt: Format, path: Path) -> dict[str
     )
     before = rss_bytes()
     with Spool() as spool, PeakRss() as peak:
-        gateway = Gateway(upload, catalog_view(), spool)
+        gateway = Gateway(upload, offline_view(sales_catalog()), spool)
         started = time.perf_counter()
-        await gateway.check(read(upload, path))
+        await gateway.check(read(upload, Stored(path)))
         checked = time.perf_counter()
         async with KafkaPublisher(settings) as publisher:
             await gateway.publish(publisher.publish)

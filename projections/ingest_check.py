@@ -7,14 +7,20 @@ unit. It changes nothing: the worker applies the published event later and its v
 is the authoritative one (the stores may have moved on meanwhile, or belong to another
 worker's partitions). Whatever the answer said, nothing is counted twice: counting is
 the worker's alone.
+
+A line whose business dates are implausible at receipt (domain/business_time.py) is
+rejected here, before anything else is asked of it, and is not to be published as an
+event: the gateway sends it to the dead letters as a `LineRejected` instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
+from domain.business_time import TimeRules, date_problem
 from domain.identity import content_fingerprint, idempotency_key
 from domain.rebates import validate_program
 from projections.catalog import IdentifierAlias, Product, normalize
@@ -52,6 +58,11 @@ class Precheck:
     detail: str | None = None
     #: (idempotency key, what this line sends under it) when the line has a key
     keyed: tuple[str, Earlier] | None = None
+    #: False: the event must not reach its topic (the worker would apply it): the line goes
+    #: to the dead letters as a rejection instead
+    publishable: bool = True
+    #: the field at fault, when one is
+    field: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,16 +77,24 @@ def precheck(
     catalog: Catalog | None,
     seen: Callable[[str], SeenEntry | None],
     earlier: Callable[[str], Earlier | None],
+    recorded_at: datetime,
+    rules: TimeRules,
     replaces: str | None = None,
 ) -> Precheck:
     """What the worker would make of `event` now, as far as these stores can tell.
 
+    `recorded_at` is when the line was received, against which `rules` judge its dates.
     `catalog` None means it is not known here (the movement is not checked against it).
     `seen` reads the worker's idempotency store; `earlier` what preceding lines of the
     same request sent. `replaces` names the report that the line's report replaces: a
     key held by a line of that report is free for it (the worker releases those keys
     when the replacement's header arrives, just before its lines).
     """
+    dates = date_problem(event, recorded_at, rules)
+    if dates is not None:
+        reason, detail = dates
+        field = detail.partition(":")[0]  # the detail starts with the field it names
+        return Precheck(Answer.REJECTED, reason, detail, publishable=False, field=field)
     if isinstance(event, RebateProgramDefined):
         problems = validate_program(event)
         if problems:

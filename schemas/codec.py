@@ -7,10 +7,13 @@ from datetime import datetime
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from schemas.events import Envelope, Event
+from schemas.types import Id, pattern_problem
 
 _EVENT_ADAPTER: TypeAdapter[Envelope] = TypeAdapter(Event)
+_ID_ADAPTER: TypeAdapter[str] = TypeAdapter(Id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +31,31 @@ def _describe(error: ValidationError) -> str:
     parts = []
     for item in error.errors(include_url=False)[:5]:
         path = ".".join(str(p) for p in item["loc"]) or "(event)"
-        parts.append(f"{path}: {item['msg']}")
+        parts.append(f"{path}: {error_message(item)}")
     more = error.error_count() - len(parts)
     if more > 0:
         parts.append(f"... and {more} more")
     return "; ".join(parts)
+
+
+def error_message(item: ErrorDetails) -> str:
+    """One pydantic error in words: what is wrong with an id or a text is said plainly."""
+    value, context = item.get("input"), item.get("ctx") or {}
+    if item["type"] == "string_pattern_mismatch" and isinstance(value, str):
+        problem = pattern_problem(str(context.get("pattern")), value)
+        if problem is not None:
+            return f"{value!r}: {problem}"
+    return item["msg"]
+
+
+def id_problem(value: object) -> str | None:
+    """Why the wire schema would refuse `value` as an id (an option, a file's report id),
+    in words; None when it takes it."""
+    try:
+        _ID_ADAPTER.validate_python(value, strict=True)
+    except ValidationError as exc:
+        return error_message(exc.errors(include_url=False)[0])
+    return None
 
 
 def decode_event(raw: bytes | str, recorded_at: datetime | None = None) -> Envelope:

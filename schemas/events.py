@@ -11,7 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
-from schemas.types import Currency, Id, Money, UtcDatetime
+from schemas.types import Count, Currency, Id, Money, Price, Quantity, Text, UtcDatetime
 
 SCHEMA_VERSION: Final = 1
 
@@ -30,7 +30,7 @@ class Envelope(BaseModel):
     recorded_at: UtcDatetime | None = None
     source: Source
     #: where the gateway read it: "weekly.csv:42", "867 R-17 segment 31" (not part of the content)
-    source_ref: Annotated[str, Field(max_length=256)] | None = None
+    source_ref: Annotated[Text, Field(max_length=256)] | None = None
 
     @property
     def business_time(self) -> datetime:
@@ -44,9 +44,9 @@ class ShipmentRecorded(Envelope):
     shipment_id: Id
     distributor_id: Id
     sku: Id
-    quantity: StrictInt
+    quantity: Quantity
     unit: Id | None = None
-    unit_price: Money
+    unit_price: Price
     currency: Currency
     shipped_at: UtcDatetime
 
@@ -64,9 +64,9 @@ class SaleReported(Envelope):
     reseller_id: Id
     end_customer: Id | None = None
     sku: Id
-    quantity: StrictInt
+    quantity: Quantity
     unit: Id | None = None
-    unit_price: Money
+    unit_price: Price
     currency: Currency
     sold_at: UtcDatetime
     report_id: Id | None = None
@@ -82,7 +82,7 @@ class InventoryCounted(Envelope):
     event_type: Literal["InventoryCounted"] = "InventoryCounted"
     distributor_id: Id
     sku: Id
-    on_hand: StrictInt
+    on_hand: Quantity
     unit: Id | None = None
     counted_at: UtcDatetime
 
@@ -96,8 +96,8 @@ class PriceChanged(Envelope):
 
     event_type: Literal["PriceChanged"] = "PriceChanged"
     sku: Id
-    distributor_cost: Money
-    floor_price: Money
+    distributor_cost: Price
+    floor_price: Price
     currency: Currency
     effective_from: UtcDatetime
     distributor_id: Id | None = None
@@ -160,7 +160,7 @@ class ResellerOnboarded(Envelope):
     event_type: Literal["ResellerOnboarded"] = "ResellerOnboarded"
     distributor_id: Id
     reseller_id: Id
-    name: Annotated[str, Field(min_length=1, max_length=256)]
+    name: Annotated[Text, Field(min_length=1, max_length=256)]
     onboarded_at: UtcDatetime
 
     @property
@@ -181,7 +181,7 @@ class ProductDefined(Envelope):
 
     event_type: Literal["ProductDefined"] = "ProductDefined"
     sku: Id
-    description: Annotated[str, Field(max_length=512)] = ""
+    description: Annotated[Text, Field(max_length=512)] = ""
     base_unit: Id
     unit_conversions: dict[Id, Annotated[StrictInt, Field(gt=0)]] = Field(default_factory=dict)
     identifiers: ProductIdentifiers = Field(default_factory=ProductIdentifiers)
@@ -195,7 +195,7 @@ class ReportSubmitted(Envelope):
     report_id: Id
     period_start: date
     period_end: date
-    line_count: Annotated[StrictInt, Field(ge=0)]
+    line_count: Count
     submitted_at: UtcDatetime
     replaces_report_id: Id | None = None
 
@@ -220,7 +220,7 @@ class LineRejected(Envelope):
     event_type: Literal["LineRejected"] = "LineRejected"
     distributor_id: Id
     reason: Id
-    detail: Annotated[str, Field(min_length=1, max_length=4096)]
+    detail: Annotated[Text, Field(min_length=1, max_length=4096)]
     original_b64: str
     report_id: Id | None = None
 

@@ -1,63 +1,181 @@
-"""Field types shared by every wire schema: ids, money, currencies, quantities, UTC times."""
+"""Field types shared by every wire schema: ids, texts, money, currencies, quantities, UTC times.
+
+These are the one rule set for field values: the JSON door, the CSV / X12 parsers (which
+build their events through these models) and the JSON Schema files all say the same.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BeforeValidator,
+    Field,
+    StrictInt,
     StringConstraints,
     WithJsonSchema,
 )
 
-#: A business identifier: non-empty, no surrounding whitespace, no "|" (used in keys).
-Id = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=128, pattern=r"^[^\s|](?:[^|]*[^\s|])?$"),
-]
+#: Characters no id or text may hold (a regex character-class body): the Unicode control
+#: characters (Cc: C0 and C1, NUL, TAB, CR, LF, DEL ...), the invisible format characters
+#: (Cf: soft hyphen, zero-width spaces and joiners, bidi marks, embeddings, overrides and
+#: isolates, U+FEFF, tag characters ...) and the line and paragraph separators (Zl, Zp), as
+#: of Unicode 14. They break keys, logs and PostgreSQL writes, or hide what a value says.
+#: The astral ones are written as characters, not escapes: the JSON Schema files (ECMA-262
+#: with the `u` flag), pydantic's regex engine and Python's `re` all read them alike.
+INVISIBLE: Final = (
+    r"\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    r"\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f"
+)
+#: An id: no invisible character, no "|" (used in keys), no blank at either end.
+ID_PATTERN: Final = rf"^[^\s|{INVISIBLE}](?:[^|{INVISIBLE}]*[^\s|{INVISIBLE}])?$"
+#: A free text (a name, a description, a detail, a source_ref): no invisible character.
+TEXT_PATTERN: Final = rf"^[^{INVISIBLE}]*$"
+_INVISIBLE_CHAR: Final = re.compile(f"[{INVISIBLE}]")
+
+#: A business identifier: non-empty, no surrounding whitespace, no "|", nothing invisible.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=ID_PATTERN)]
+
+#: Free text: anything but invisible characters (bound its length where it is used).
+Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
+
+
+def pattern_problem(pattern: str, value: str) -> str | None:
+    """Why `value` does not match the id or the text pattern, in words (None: another
+    pattern, whose own message stands)."""
+    if pattern not in (ID_PATTERN, TEXT_PATTERN):
+        return None
+    found = _INVISIBLE_CHAR.search(value)
+    if found is not None:
+        char = found.group()
+        name = unicodedata.name(char, "a control character")
+        return (
+            f"contains U+{ord(char):04X} ({name}) at position {found.start() + 1}: "
+            "control and invisible characters are not allowed"
+        )
+    if "|" in value:
+        return "contains '|', which ids may not hold"
+    return "an id must not start or end with a blank"
+
+
+def visible(text: str) -> str:
+    """`text` with every invisible character written as an escape (U+0000 as \\x00), so
+    that a message quoting what was sent is itself a valid text."""
+    return _INVISIBLE_CHAR.sub(lambda found: ascii(found.group())[1:-1], text)
+
 
 #: ISO 4217 alphabetic currency code.
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
+#: Money has at most this many decimal places.
+MONEY_PLACES: Final = 6
+MONEY_PATTERN: Final = rf"^-?\d+(\.\d{{1,{MONEY_PLACES}}})?$"
+PRICE_PATTERN: Final = rf"^\d+(\.\d{{1,{MONEY_PLACES}}})?$"
+_MONEY_TEXT: Final = re.compile(MONEY_PATTERN)
 
-def _reject_float(value: Any) -> Any:
+
+def _money_input(value: Any) -> Any:
     if isinstance(value, float):
         raise ValueError('money must be a decimal string (e.g. "12.50") or an integer, not a float')
+    if isinstance(value, str) and not _MONEY_TEXT.fullmatch(value):
+        raise ValueError(
+            f'money must be a plain decimal like "12.50" (at most {MONEY_PLACES} places; no '
+            f"exponent, '+', blanks or separators), not {value!r}"
+        )
     return value
 
 
-def _finite_money(value: Decimal) -> Decimal:
+def money_problem(value: Decimal) -> str | None:
+    """What makes an amount no money (said after the amount), or None."""
     if not value.is_finite():
-        raise ValueError("money must be a finite decimal")
+        return "is not a finite amount"
     exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -6:
-        raise ValueError("money has more than 6 decimal places")
-    return value
+    if isinstance(exponent, int) and exponent < -MONEY_PLACES:
+        return f"has more than {MONEY_PLACES} decimal places"
+    return None
+
+
+def price_problem(value: Decimal) -> str | None:
+    """What makes an amount no price or cost (said after the amount), or None."""
+    problem = money_problem(value)
+    if problem is None and value < 0:
+        return "is negative: a price or a cost never is (a return is a negative quantity)"
+    return problem
+
+
+def _checked(problem_of: Callable[[Decimal], str | None]) -> AfterValidator:
+    def check(value: Decimal) -> Decimal:
+        problem = problem_of(value)
+        if problem is not None:
+            raise ValueError(f"{value} {problem}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _money_schema(pattern: str, minimum: int | None, description: str) -> WithJsonSchema:
+    integer: dict[str, Any] = {"type": "integer"}
+    if minimum is not None:
+        integer["minimum"] = minimum
+    return WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "pattern": pattern}, integer],
+            "description": description,
+        }
+    )
 
 
 #: Money amount: Decimal, never float; the currency is a sibling field.
 Money = Annotated[
     Decimal,
-    BeforeValidator(_reject_float),
-    AfterValidator(_finite_money),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": r"^-?\d+(\.\d{1,6})?$"},
-                {"type": "integer"},
-            ],
-            "description": 'decimal amount as a string (e.g. "12.50"), never a float',
-        }
+    BeforeValidator(_money_input),
+    _checked(money_problem),
+    _money_schema(MONEY_PATTERN, None, 'decimal amount as a string (e.g. "12.50"), never a float'),
+]
+
+#: A price or a cost: money that is never negative (a return is a negative quantity).
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_money_input),
+    _checked(price_problem),
+    _money_schema(
+        PRICE_PATTERN,
+        0,
+        'amount as a string (e.g. "12.50"), never a float, never negative',
     ),
 ]
 
+#: Quantities beyond this magnitude are rejected as implausible (a corrupted field).
+MAX_QUANTITY: Final = 10**12
+
+
+def quantity_problem(quantity: int) -> str | None:
+    """What makes a whole quantity implausible (said after it), or None."""
+    if abs(quantity) > MAX_QUANTITY:
+        return f"is out of range (at most {MAX_QUANTITY:,} either way)"
+    return None
+
+
+#: A quantity in whole units: a strict integer within ±MAX_QUANTITY.
+Quantity = Annotated[StrictInt, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
+#: A count of lines or items: a strict integer from 0 to MAX_QUANTITY.
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
+
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is out of range once converted to UTC") from None
 
 
 #: Timezone-aware timestamp, normalized to UTC.

@@ -1,11 +1,13 @@
 """`channelflow ingest` and `channelflow deadletters`: the gateway and its dead letters.
 
 `ingest FILE` submits a CSV report, an X12 867 / 852 interchange or JSON events, to a
-running API (--url; the token from --token-file, CHANNELFLOW_TOKEN or --token) or straight
-to Kafka (the same checks in-process, against the catalog on the products topic). Exit
+running API (--url; the token from --token-file, CHANNELFLOW_TOKEN or --token) or
+straight to Kafka (the same checks in-process, against the catalog on the products
+topic); `ingest FILE --check` runs the same checks offline
+and publishes nothing (the catalog from --catalog, a JSON Lines file of events). Exit
 status: 0 when every line was accepted or a duplicate, 1 when a line was rejected or a
-conflict, 2 when the file was refused as a whole (unreadable, not allowed, too large) or the
-command was wrong.
+conflict, 2 when the file was refused as a whole (unreadable, not allowed, too large) or
+the command was wrong.
 """
 
 from __future__ import annotations
@@ -32,13 +34,24 @@ from infra.reports.csv_report import CsvFormatError, CsvHeaderError
 from infra.reports.x12 import X12Error, first_transaction_set
 from projections.ingest_check import Answer, precheck
 from schemas.codec import InvalidEvent, decode_event
-from schemas.events import Envelope
+from schemas.events import Envelope, ProductDefined
 from streams.auth import Principal
 from streams.cli_support import UserError, bearer_token, settings_of, token_flags
 from streams.config import Settings
 from streams.ingest.deadletters import StoredDeadLetter, collect_dead_letters, dead_letter_topic
-from streams.ingest.formats import FORMATS, SOURCES, Format, Unreadable, Upload, batch_of, read
-from streams.ingest.gateway import Gateway
+from streams.ingest.formats import (
+    FORMATS,
+    SOURCES,
+    Format,
+    Stored,
+    Unreadable,
+    Upload,
+    batch_of,
+    file_label,
+    option_id,
+    read,
+)
+from streams.ingest.gateway import Gateway, offline_view
 from streams.ingest.messages import message_of
 from streams.ingest.spool import Spool
 
@@ -77,6 +90,18 @@ def add_ingest_commands(
     ingest.add_argument("--replaces", help="the report this one replaces (with --report-id)")
     ingest.add_argument("--distributor", help="whose data it is (admin: on whose behalf)")
     ingest.add_argument("--json", action="store_true", help="print the full answer as JSON")
+    ingest.add_argument(
+        "--check",
+        action="store_true",
+        help="check the file offline, as a submission would be: no server, no Kafka, "
+        "nothing published",
+    )
+    ingest.add_argument(
+        "--catalog",
+        metavar="EVENTS.jsonl",
+        help="with --check: the product catalog, from the ProductDefined events of a JSON "
+        "Lines file (as `channelflow generate` writes); without it the catalog is not checked",
+    )
     kafka_flags(ingest)
     ingest.set_defaults(func=cmd_ingest)
 
@@ -107,8 +132,23 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise UserError(f"no such file: {path}")
     if args.replaces and not args.report_id:
         raise UserError("--replaces needs --report-id (the replacing report's own id)")
+    for flag, value in (
+        ("--report-id", args.report_id),
+        ("--replaces", args.replaces),
+        ("--distributor", args.distributor),
+    ):
+        try:
+            option_id(flag, value)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    if args.check and args.url:
+        raise UserError("--check runs offline: give --url to submit, --check to check")
+    if args.catalog and not args.check:
+        raise UserError("--catalog is for --check (a submission uses the server's catalog)")
     fmt = args.format or detect_format(path)
-    if args.url:
+    if args.check:
+        answer = asyncio.run(_check_offline(args, settings_of(args), path, fmt))
+    elif args.url:
         answer = _over_http(args, path, fmt)
     else:
         answer = asyncio.run(_to_kafka(args, settings_of(args), path, fmt))
@@ -145,9 +185,41 @@ async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fm
 
     await ensure_topics(settings)
     view = await catalog_view(settings)
-    upload = Upload(
+    with Spool() as spool:
+        gateway = await _checked(Gateway(_upload(args, settings, path, fmt), view, spool), path)
+        total = sum(gateway.answers.values()) + sum(
+            1 for report in gateway.reports.values() if report.header is not None
+        )
+        async with KafkaPublisher(settings) as publisher:
+            progress = _Progress("publishing", lambda: gateway.published, total)
+            await progress.follow(asyncio.create_task(gateway.publish(publisher.publish)))
+        return _answer(gateway)
+
+
+async def _check_offline(
+    args: argparse.Namespace, settings: Settings, path: Path, fmt: Format
+) -> Any:
+    """The gateway's check pass on the file, as `_to_kafka` runs it, and nothing else: no
+    Kafka, no server, nothing published (nothing is seen before: duplicates are judged
+    within the file only)."""
+    if args.catalog:
+        products = _products(Path(args.catalog))
+        catalog = f"{len(products):,} products from {args.catalog}"
+    else:
+        products = None
+        catalog = "not checked (no --catalog): unknown_sku / unknown_unit are not answered"
+    view = offline_view(products)
+    with Spool() as spool:
+        gateway = await _checked(Gateway(_upload(args, settings, path, fmt), view, spool), path)
+        return {**_answer(gateway), "check": {"published": False, "catalog": catalog}}
+
+
+def _upload(args: argparse.Namespace, settings: Settings, path: Path, fmt: Format) -> Upload:
+    """The file as the CLI submits it: by the operator (an admin, on behalf of
+    --distributor when given), received now."""
+    return Upload(
         fmt,
-        path.name,
+        file_label(path.name),
         OPERATOR,
         datetime.now(UTC),
         _sha256(path),
@@ -156,23 +228,42 @@ async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fm
         args.replaces,
         None,
         args.distributor,
+        settings.time_rules(),
     )
-    with Spool() as spool:
-        gateway = Gateway(upload, view, spool)
-        progress = _Progress("checking", lambda: gateway.lines, None)
-        try:
-            checking = asyncio.create_task(gateway.check(read(upload, path)))
-            await progress.follow(checking)
-        except (Unreadable, CsvHeaderError, CsvFormatError, X12Error) as exc:
-            raise IngestError(f"{path}: {_reason(exc)}; nothing was published") from None
-        total = sum(gateway.answers.values()) + sum(
-            1 for report in gateway.reports.values() if report.header is not None
-        )
-        async with KafkaPublisher(settings) as publisher:
-            progress = _Progress("publishing", lambda: gateway.published, total)
-            await progress.follow(asyncio.create_task(gateway.publish(publisher.publish)))
-        problems = [line.to_json() for line in gateway.answer_lines(every=False)]
-        return {**gateway.document(), "lines": problems}
+
+
+async def _checked(gateway: Gateway, path: Path) -> Gateway:
+    """`gateway` once it has checked every line of the file (a progress bar on stderr)."""
+    progress = _Progress("checking", lambda: gateway.lines, None)
+    try:
+        checking = asyncio.create_task(gateway.check(read(gateway.upload, Stored(path))))
+        await progress.follow(checking)
+    except (Unreadable, CsvHeaderError, CsvFormatError, X12Error) as exc:
+        raise IngestError(f"{path}: {_reason(exc)}; nothing was published") from None
+    return gateway
+
+
+def _answer(gateway: Gateway) -> dict[str, Any]:
+    problems = [line.to_json() for line in gateway.answer_lines(every=False)]
+    return {**gateway.document(), "lines": problems}
+
+
+def _products(path: Path) -> list[ProductDefined]:
+    """The ProductDefined events of a JSON Lines file of events (the others are skipped)."""
+    if not path.is_file():
+        raise UserError(f"no such catalog file: {path}")
+    products = []
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                event = decode_event(line)
+            except InvalidEvent as exc:
+                raise UserError(f"{path}:{number}: not an event: {exc}") from None
+            if isinstance(event, ProductDefined):
+                products.append(event)
+    return products
 
 
 def _reason(exc: Exception) -> str:
@@ -359,7 +450,8 @@ class _Progress:
 
 def summary_table(answer: dict[str, Any]) -> str:
     """The answer for people: the reports, answers per kind, rejections, problem lines."""
-    summary = answer["summary"]
+    summary, check = answer["summary"], answer.get("check")
+    checked = check is not None
     out = [f"{answer['file']} ({answer['format']}): {summary['lines']:,} lines"]
     for report in answer["reports"]:
         described = ", ".join(
@@ -369,6 +461,8 @@ def summary_table(answer: dict[str, Any]) -> str:
             and value is not None
         )
         state = "published" if report.get("published") else "not published"
+        if checked:
+            state = f"would be {state}"
         out.append(f"  report: {described} ({state})")
         for error in report.get("report_errors") or ():
             out.append(f"    report error at segment {error['segment']}: {error['message']}")
@@ -390,7 +484,11 @@ def summary_table(answer: dict[str, Any]) -> str:
             out.append(f"  {line['ref']}: {line['answer']} {why}{field}: {line.get('detail', '')}")
         if len(problems) > PROBLEMS_SHOWN:
             out.append(f"  ... and {len(problems) - PROBLEMS_SHOWN:,} more (--json lists all)")
-    out.append(f"\n  {summary['published']:,} messages published")
+    if check is None:
+        out.append(f"\n  {summary['published']:,} messages published")
+    else:
+        out.append("\n  checked offline (--check): nothing published")
+        out.append(f"  catalog: {check['catalog']}")
     return "\n".join(out)
 
 
@@ -481,16 +579,22 @@ def _fixed_event(
     if event.event_type == "LineRejected":
         raise UserError("a fix is the corrected event itself, not a LineRejected")
     view = asyncio.run(_catalog(settings))
-    check = precheck(event, catalog=view.catalog, seen=view.seen, earlier=lambda _: None)
+    now = datetime.now(UTC)
+    check = precheck(
+        event,
+        catalog=view.catalog,
+        seen=view.seen,
+        earlier=lambda _: None,
+        recorded_at=now,
+        rules=settings.time_rules(),
+    )
     if check.answer is Answer.REJECTED:
         raise UserError(
             f"the fixed event is still rejected: {check.reason}: {check.detail}; "
             "nothing was published"
         )
     ref = f"deadletter {dead_letter_topic(settings)}:{stored.where}"
-    return event.model_copy(
-        update={"source": "kafka", "source_ref": ref[:256], "recorded_at": datetime.now(UTC)}
-    )
+    return event.model_copy(update={"source": "kafka", "source_ref": ref[:256], "recorded_at": now})
 
 
 async def _catalog(settings: Settings) -> Any:

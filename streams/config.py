@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+
+from domain.business_time import TimeRules
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,38 @@ class Settings:
     #: report upload (CSV, X12) is streamed to disk
     max_json_bytes: int = 10 * 1024 * 1024
     max_report_bytes: int = 512 * 1024 * 1024
+    #: how long a request body may keep the server waiting for its next bytes (408 then)
+    body_timeout_seconds: float = 30.0
     #: PostgreSQL read models (docs/READ_MODELS.md): "" = the event store when it is
     #: PostgreSQL, "off" = none
     readmodel_url: str = ""
     readmodel_schema: str = "channelflow"
     readmodel_interval_seconds: float = 5.0
+    #: business-date plausibility (domain/business_time.py): how far past its receipt a
+    #: business time may lie, and the earliest date taken (a UTC date)
+    future_tolerance_hours: float = 24.0
+    date_floor: str = "2000-01-01"
+
+    def time_rules(self) -> TimeRules:
+        """The business-date rules these settings give."""
+        if not 0 <= self.future_tolerance_hours < 24 * 366:
+            raise SystemExit(
+                f"CHANNELFLOW_FUTURE_TOLERANCE_HOURS={self.future_tolerance_hours:g}: give 0 or "
+                "more hours, under a year"
+            )
+        try:
+            floor = datetime.combine(date.fromisoformat(self.date_floor), time(), UTC)
+        except ValueError:
+            raise SystemExit(
+                f"CHANNELFLOW_DATE_FLOOR={self.date_floor!r} is not a date like 2000-01-01"
+            ) from None
+        rules = TimeRules(tolerance=timedelta(hours=self.future_tolerance_hours), floor=floor)
+        if rules.floor >= rules.horizon:
+            raise SystemExit(
+                f"CHANNELFLOW_DATE_FLOOR={self.date_floor!r} is not before the horizon "
+                f"({rules.horizon.date()})"
+            )
+        return rules
 
     def readmodel_dsn(self) -> str | None:
         """Where read models are written, or None."""

@@ -349,6 +349,8 @@ ERRORS = {
     401: "no token, or an unknown one (when tokens are configured)",
     403: "the token's role may not do this, or not for this distributor",
     404: "no such resource",
+    408: "the request body stopped arriving (nothing for CHANNELFLOW_BODY_TIMEOUT_SECONDS, "
+    "30 s by default): nothing was done",
     409: "the change is not allowed in the current state",
     413: "the request body is larger than the configured limit",
     422: "the upload cannot be read as a whole (nothing was published)",
@@ -380,11 +382,12 @@ def op(
     media: str = "application/json",
     description: str | None = None,
 ) -> Schema:
+    # what has a body may wait for it; what needs a token may need Kafka or PostgreSQL too
+    errors = tuple(sorted({*errors, *((408,) if body or upload else ())}))
     operation: Schema = {
         "summary": summary,
         "tags": [tag],
         "parameters": list(params),
-        # what needs a token may need Kafka or PostgreSQL too
         "responses": responses(ok, status, errors if open_ else (*errors, 503), media),
     }
     if description:

@@ -81,7 +81,9 @@ from projections.supply import channel_supply, distributor_supply
 from projections.tallies import Granularity
 from streams import metrics
 from streams.auth import AuthError, Forbidden, Principal, TokenRegistry, TokensUnavailable
+from streams.config import Settings
 from streams.dashboard import add_dashboard_routes
+from streams.http_body import within
 from streams.ingest.deadletters import LetterSource
 from streams.ingest.messages import Publish, message_of
 from streams.openapi import add_openapi_route
@@ -289,6 +291,8 @@ def _uuid(text: str) -> UUID:
 
 def make_web_app(context: ApiContext) -> web.Application:
     stores, audit = context.stores, context.audit
+    settings = Settings.from_env()  # request limits and timeouts
+    body_timeout = settings.body_timeout_seconds
 
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -435,7 +439,7 @@ def make_web_app(context: ApiContext) -> web.Application:
         # who may, before what is asked: a role not allowed is 403 whatever the body says
         found = await blocking(audit.violation, violation_id)
         check_allowed(principal.role, principal.distributor_id, found.distributor_id, action)
-        body = await _json_body(request)
+        body = await _json_body(request, body_timeout)
         step: dict[str, Any] = {
             "actor_id": principal.actor,
             "role": principal.role.value,
@@ -498,7 +502,7 @@ def make_web_app(context: ApiContext) -> web.Application:
     async def statement_step(request: web.Request) -> web.Response:
         principal = _admin(request)
         key = _statement_key(request)
-        body = await _json_body(request)
+        body = await _json_body(request, body_timeout)
         action = request.match_info["action"]
         reference = _required_text(body, "reference") if action == "pay" else ""
         try:
@@ -604,7 +608,7 @@ def make_web_app(context: ApiContext) -> web.Application:
         statement_step,
     )
     add_audit_routes(app, context)
-    add_ingest_routes(app, context)
+    add_ingest_routes(app, context, settings)
     return app
 
 
@@ -704,9 +708,9 @@ def violation_document(found: Any) -> dict[str, Any]:
     }
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
+async def _json_body(request: web.Request, timeout: float) -> dict[str, Any]:
     try:
-        body = orjson.loads(await request.read())
+        body = orjson.loads(await within(request.read(), timeout))
     except orjson.JSONDecodeError as exc:
         raise web.HTTPBadRequest(text=f"request body is not JSON: {exc}") from None
     if not isinstance(body, dict):

@@ -20,18 +20,21 @@ See docs/INGEST.md.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager as ContextManager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Final, cast
 
 import orjson
 from aiohttp import BodyPartReader, web
 
+from domain.business_time import TimeRules
 from domain.roles import Role
 from infra.reports.csv_report import CsvFormatError, CsvHeaderError
 from infra.reports.x12 import X12Error, first_transaction_set
@@ -41,13 +44,17 @@ from projections.stores import ChannelStores
 from streams import metrics
 from streams.auth import Forbidden, Principal
 from streams.config import Settings
+from streams.http_body import within
 from streams.ingest.formats import (
     SOURCES,
     Format,
     Item,
+    Stored,
     Unreadable,
     Upload,
     batch_of,
+    file_label,
+    option_id,
     read,
     read_events,
 )
@@ -79,13 +86,11 @@ def _reader(store: KeyValue[Any]) -> Callable[[str], Any]:
     return peek if callable(peek) else store.get
 
 
-def add_ingest_routes(
-    app: web.Application, context: ApiContext, settings: Settings | None = None
-) -> None:
+def add_ingest_routes(app: web.Application, context: ApiContext, limits: Settings) -> None:
     # imported here, not above: streams.web imports this module to add these routes
     from streams.web import PRINCIPAL, json_response
 
-    limits = settings or Settings.from_env()
+    rules = limits.time_rules()
 
     def principal_of(request: web.Request) -> Principal:
         principal = request[PRINCIPAL]
@@ -122,23 +127,25 @@ def add_ingest_routes(
 
     async def events(request: web.Request) -> web.StreamResponse:
         principal = principal_of(request)
-        body = await _read_body(request, limits.max_json_bytes)
+        body = await _read_body(request, limits.max_json_bytes, limits.body_timeout_seconds)
         try:
             elements, options = batch_of(body)
         except Unreadable as exc:
             return _unreadable(exc)
         authorize_events(principal, elements)
         options = {**options, **request.query}
-        upload = _upload(principal, "events", "api", hashlib.sha256(body).hexdigest(), options)
+        digest = hashlib.sha256(body).hexdigest()
+        upload = _upload(principal, "events", "api", digest, options, rules)
         return await run(request, upload, lambda: read_events(upload, elements), small=True)
 
     async def csv_report(request: web.Request) -> web.StreamResponse:
         principal = principal_of(request)
         every = _every_line(request)
         with _upload_file() as path:
-            name, digest = await _receive(request, path, limits.max_report_bytes)
-            upload = _upload(principal, "csv", name or "upload.csv", digest, dict(request.query))
-            return await run(request, upload, lambda: read(upload, path), False, every)
+            name, digest, file = await _receive(request, path, limits)
+            options = dict(request.query)
+            upload = _upload(principal, "csv", name or "upload.csv", digest, options, rules)
+            return await run(request, upload, lambda: read(upload, file), False, every)
 
     async def edi_report(request: web.Request) -> web.StreamResponse:
         principal = principal_of(request)
@@ -152,14 +159,14 @@ def add_ingest_routes(
         if wanted is not None and wanted not in EDI_FORMATS:
             raise web.HTTPBadRequest(text="format must be 867 or 852")
         with _upload_file() as path:
-            name, digest = await _receive(request, path, limits.max_report_bytes)
+            name, digest, file = await _receive(request, path, limits)
             try:
-                kind = _edi_format(path, wanted)
+                kind = _edi_format(file, wanted)
             except (Unreadable, X12Error) as exc:
                 return _unreadable(exc)
             options = dict(request.query)
-            upload = _upload(principal, kind, name or f"upload.{kind}", digest, options)
-            return await run(request, upload, lambda: read(upload, path), False, every)
+            upload = _upload(principal, kind, name or f"upload.{kind}", digest, options, rules)
+            return await run(request, upload, lambda: read(upload, file), False, every)
 
     for path, handler in (
         ("/api/ingest/events", events),
@@ -170,7 +177,12 @@ def add_ingest_routes(
 
 
 def _upload(
-    principal: Principal, fmt: Format, name: str, digest: str, options: dict[str, Any]
+    principal: Principal,
+    fmt: Format,
+    name: str,
+    digest: str,
+    options: dict[str, Any],
+    rules: TimeRules,
 ) -> Upload:
     report_id = _option_id(options, "report_id")
     replaces = _option_id(options, "replaces")
@@ -188,7 +200,7 @@ def _upload(
         distributor = None  # a distributor's uploads are its own
     return Upload(
         fmt,
-        str(options.get("filename") or name)[:128],
+        file_label(str(options.get("filename") or name)),
         principal,
         datetime.now(UTC),
         digest,
@@ -197,6 +209,7 @@ def _upload(
         replaces,
         _period(options),
         distributor,
+        rules,
     )
 
 
@@ -265,13 +278,14 @@ def _too_large(limit: int, size: int, kind: tuple[str, str]) -> web.HTTPRequestE
     )
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
-    """The whole body, at most `limit` bytes (413 beyond; at once if the size is declared)."""
+async def _read_body(request: web.Request, limit: int, timeout: float) -> bytes:
+    """The whole body, at most `limit` bytes (413 beyond; at once if the size is declared),
+    each part of it within `timeout` seconds (408)."""
     declared = request.content_length
     if declared is not None and declared > limit:
         raise _too_large(limit, declared, JSON_LIMIT)
     data = bytearray()
-    async for chunk in request.content.iter_chunked(CHUNK):
+    while chunk := await within(request.content.read(CHUNK), timeout):
         data += chunk
         if len(data) > limit:
             raise _too_large(limit, len(data), JSON_LIMIT)
@@ -284,36 +298,55 @@ def _upload_file() -> Iterator[Path]:
         yield Path(directory) / "body"
 
 
-async def _receive(request: web.Request, path: Path, limit: int) -> tuple[str | None, str]:
+async def _receive(
+    request: web.Request, path: Path, settings: Settings
+) -> tuple[str | None, str, Stored]:
     """Stream the uploaded file to `path` (the raw body, or the file part of a multipart
-    form); returns (the file name the form gave, if any; sha256 of the file's bytes)."""
+    form); returns (the file name the form gave, if any; sha256 of the file's bytes; the
+    file as stored). Each part must come within the body timeout (408).
+
+    The limit holds for the file's bytes, expanded: a body sent compressed
+    (Content-Encoding, expanded by aiohttp as it arrives) is counted as it expands and
+    kept compressed on disk, so a small body expanding past the limit is refused having
+    taken about its own size of disk.
+    """
+    limit, timeout = settings.max_report_bytes, settings.body_timeout_seconds
     declared = request.content_length
     if declared is not None and declared > limit:
         raise _too_large(limit, declared, REPORT_LIMIT)
     name: str | None = None
     read_chunk: Callable[[], Awaitable[bytes]]
     if request.content_type.startswith("multipart/"):
-        part = await _file_part(request)
+        part = await within(_file_part(request), timeout)
         name = part.filename
 
         async def read_chunk() -> bytes:
-            return await part.read_chunk(CHUNK)
+            return await within(part.read_chunk(CHUNK), timeout)
 
     else:
 
         async def read_chunk() -> bytes:
-            return await request.content.read(CHUNK)
+            return await within(request.content.read(CHUNK), timeout)
 
     digest = hashlib.sha256()
     size = 0
-    with path.open("wb") as handle:
+    file = Stored(path, gzipped=request.headers.get("Content-Encoding", "identity") != "identity")
+    with path.open("wb") as handle, _compressing(handle, file.gzipped) as sink:
         while chunk := await read_chunk():
             size += len(chunk)
             if size > limit:
                 raise _too_large(limit, size, REPORT_LIMIT)
             digest.update(chunk)
-            handle.write(chunk)
-    return name, digest.hexdigest()
+            sink.write(chunk)
+    return name, digest.hexdigest(), file
+
+
+def _compressing(handle: BinaryIO, gzipped: bool) -> ContextManager[IO[bytes]]:
+    """What the upload is written through: gzip (fastest level: the point is the disk a
+    compressed body takes, not to compress well), or the file itself."""
+    if gzipped:  # a GzipFile is a binary stream (typeshed does not declare it IO[bytes])
+        return cast(IO[bytes], gzip.GzipFile(fileobj=handle, mode="wb", compresslevel=1, mtime=0))
+    return nullcontext(handle)
 
 
 async def _file_part(request: web.Request) -> BodyPartReader:
@@ -326,9 +359,9 @@ async def _file_part(request: web.Request) -> BodyPartReader:
             return part
 
 
-def _edi_format(path: Path, wanted: str | None) -> Format:
+def _edi_format(file: Stored, wanted: str | None) -> Format:
     """867 or 852: as asked, and as the interchange's first transaction set says."""
-    with path.open("rb") as stream:
+    with file.open() as stream:
         found = first_transaction_set(stream)
     if wanted is not None and found not in (None, wanted):
         raise Unreadable(
@@ -351,12 +384,10 @@ def _every_line(request: web.Request) -> bool:
 
 
 def _option_id(options: dict[str, Any], name: str) -> str | None:
-    value = options.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or len(value) > 128 or "|" in value or value != value.strip():
-        raise web.HTTPBadRequest(text=f"{name}: an id of 1-128 characters, without '|'")
-    return value
+    try:
+        return option_id(name, options.get(name))
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
 
 
 def _period(options: dict[str, Any]) -> tuple[date, date] | None:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 
+from schemas.codec import encode_event
 from streams import cli_ingest
 from streams.auth import TokenRegistry, token_hash
 from streams.cli import main
 from streams.cli_ingest import detect_format, summary_table
+from streams.generator import generate_sales
 from streams.ingest.messages import Message
 from tests.live_app import LiveApp
-from tests.test_web_ingest import catalog
+from tests.test_web_ingest import catalog, sale
 from tests.unit.reports.conftest import SAMPLES
 from tests.unit.reports.edi_builder import interchange
 
@@ -47,6 +51,8 @@ def test_missing_file_and_bad_options_are_user_errors(tmp_path: Path, capsys) ->
     csv = SAMPLES / "sales_good.csv"
     assert main(["ingest", str(csv), "--replaces", "R-1"]) == 2
     assert "--replaces needs --report-id" in capsys.readouterr().err
+    assert main(["ingest", str(csv), "--report-id", "W\u200b14"]) == 2
+    assert "--report-id: 'W\\u200b14': contains U+200B" in capsys.readouterr().err
     assert main(["deadletters", "show"]) == 2
     assert "needs --partition and --offset" in capsys.readouterr().err
 
@@ -112,3 +118,85 @@ def test_an_upload_answered_503_is_sent_again_and_counted_once(monkeypatch, caps
         row for row in app.channel.snapshot()["quality"] if row["distributor_id"] == "DIST-001"
     ]
     assert quality["accepted"] == 5 and quality["duplicates"] == 0
+
+
+# --- ingest --check: the same answers offline, nothing published ----------------------
+
+#: no broker listens here: a --check that tried Kafka would fail (exit 2)
+NO_KAFKA = ["--kafka", "127.0.0.1:9"]
+SALE = sale("J-0")
+
+
+@pytest.fixture
+def catalog_file(tmp_path: Path) -> Path:
+    """A JSON Lines file of events as `channelflow generate` writes: products, and a sale
+    (which the catalog skips)."""
+    path = tmp_path / "events.jsonl"
+    events = [*catalog(), next(generate_sales(1))]
+    path.write_bytes(b"".join(encode_event(event) + b"\n" for event in events))
+    return path
+
+
+def check(capsys: Any, *args: str) -> tuple[int, str]:
+    """`channelflow ingest ... --check`: (exit status, what it printed)."""
+    status = main(["ingest", *args, "--check", *NO_KAFKA])
+    captured = capsys.readouterr()
+    return status, captured.out
+
+
+def test_check_answers_a_csv_as_a_submission_would(capsys, catalog_file) -> None:
+    sample = str(SAMPLES / "sales_dist002_w15.csv")
+    status, table = check(capsys, sample, "--catalog", str(catalog_file))
+    assert status == 1  # a rejected line, as a submission
+    assert "sales_dist002_w15.csv (csv): 8 lines" in table
+    assert "period_end 2026-04-11 (would be published)" in table
+    for reason in ("bad_date", "bad_quantity", "unknown_sku"):
+        assert reason in table
+    assert "sales_dist002_w15.csv:7: rejected unknown_sku" in table
+    assert "checked offline (--check): nothing published" in table
+    assert f"catalog: 2 products from {catalog_file}" in table
+    assert "messages published" not in table
+
+
+def test_without_a_catalog_the_catalog_is_not_checked_and_the_answer_says_so(capsys) -> None:
+    status, table = check(capsys, str(SAMPLES / "sales_dist002_w15.csv"), "--json")
+    answer = orjson.loads(table)
+    assert status == 1
+    assert answer["summary"]["rejected_by_reason"] == {"bad_date": 1, "bad_quantity": 1}
+    assert answer["summary"]["published"] == 0
+    assert answer["check"]["published"] is False
+    assert answer["check"]["catalog"].startswith("not checked (no --catalog)")
+    status, table = check(capsys, str(SAMPLES / "sales_good.csv"))
+    assert status == 0 and "catalog: not checked" in table
+
+
+def test_check_answers_x12_and_json_events(capsys, catalog_file, tmp_path: Path) -> None:
+    status, table = check(capsys, str(SAMPLES / "867_weekly.edi"), "--catalog", str(catalog_file))
+    assert status == 0 and "accepted" in table and "867_weekly.edi (867): 5 lines" in table
+    status, table = check(capsys, str(SAMPLES / "852_weekly.edi"))
+    assert status == 1 and "negative_on_hand" in table
+    events = tmp_path / "batch.json"
+    good = {**SALE, "transaction_id": "J-1"}
+    future = {**SALE, "transaction_id": "J-2", "sold_at": "2062-08-18T00:00:00Z"}
+    events.write_bytes(orjson.dumps([good, future, good]))
+    status, out = check(capsys, str(events), "--json")
+    answer = orjson.loads(out)
+    assert status == 1
+    assert [(line["line"], line["answer"], line.get("reason")) for line in answer["lines"]] == [
+        (2, "rejected", "future_date"),
+        (3, "duplicate", None),
+    ]
+
+
+def test_check_refuses_what_a_submission_refuses(capsys, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("distributor_id,qty\nD,1\n")
+    status = main(["ingest", str(bad), "--check", *NO_KAFKA])
+    assert status == 2 and "unknown columns: 'qty'" in capsys.readouterr().err
+    sample = str(SAMPLES / "sales_good.csv")
+    assert main(["ingest", sample, "--check", "--url", "http://127.0.0.1:9"]) == 2
+    assert "--check runs offline" in capsys.readouterr().err
+    assert main(["ingest", sample, "--catalog", str(bad)]) == 2
+    assert "--catalog is for --check" in capsys.readouterr().err
+    status = main(["ingest", sample, "--check", "--catalog", str(bad), *NO_KAFKA])
+    assert status == 2 and f"{bad}:1: not an event" in capsys.readouterr().err

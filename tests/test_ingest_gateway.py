@@ -18,7 +18,7 @@ from domain.roles import Role
 from infra.reports.csv_report import CsvFormatError, CsvHeaderError
 from infra.reports.x12 import X12Error
 from streams.auth import Principal
-from streams.ingest.formats import Parsed, Unreadable, Upload, read
+from streams.ingest.formats import Parsed, Stored, Unreadable, Upload, read
 from streams.ingest.gateway import Gateway, StoreView
 from streams.ingest.messages import Message
 from streams.ingest.spool import Spool
@@ -37,7 +37,7 @@ def upload(fmt: str, name: str) -> Upload:
         fmt,  # type: ignore[arg-type]
         name,
         ADMIN,
-        datetime(2026, 4, 13, 9, tzinfo=UTC),
+        datetime(2026, 5, 1, 9, tzinfo=UTC),  # after every generated line's sale
         "0" * 64,
         "csv" if fmt == "csv" else "edi867",
         distributor_id="DIST-001",
@@ -52,7 +52,7 @@ def test_a_large_csv_is_checked_and_published_in_bounded_memory(tmp_path: Path) 
             handle.write(chunk)
     with Spool() as spool:
         gateway = Gateway(upload("csv", "big.csv"), NOTHING_KNOWN, spool)
-        items = read(gateway.upload, path)
+        items = read(gateway.upload, Stored(path))
         for _ in range(LINES - 2 * WINDOW):
             gateway.take(next(items))
         tracemalloc.start()
@@ -114,7 +114,7 @@ def test_each_report_of_an_interchange_is_published_header_first(tmp_path: Path)
 
     with Spool() as spool:
         gateway = Gateway(upload("867", "two.edi"), NOTHING_KNOWN, spool)
-        items = list(read(gateway.upload, path))
+        items = list(read(gateway.upload, Stored(path)))
         assert sum(isinstance(item, Parsed) for item in items) == 4
         asyncio.run(gateway.check(iter(items)))
         asyncio.run(gateway.publish(sink))
@@ -144,7 +144,7 @@ def test_any_bytes_are_answered_or_refused_as_unreadable(fmt: str, parts: list[b
         path.write_bytes(b"".join(parts))
         gateway = Gateway(upload(fmt, "upload"), NOTHING_KNOWN, spool)
         try:
-            asyncio.run(gateway.check(read(gateway.upload, path)))
+            asyncio.run(gateway.check(read(gateway.upload, Stored(path))))
         except UNREADABLE:
             return
         assert sum(gateway.answers.values()) == gateway.lines

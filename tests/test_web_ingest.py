@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import dataclasses
+import gzip
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -21,10 +24,12 @@ from aiokafka.errors import KafkaTimeoutError
 from domain.roles import Role
 from schemas.codec import decode_event, encode_event
 from schemas.events import LineRejected, ProductDefined, ReportSubmitted, SaleReported
+from streams import web_ingest
 from streams.auth import TokenRegistry, token_hash
 from streams.embedded import EmbeddedChannel
 from streams.ingest.messages import Message
 from streams.web import ApiContext, make_web_app
+from tests.test_web_violations import silent_body
 from tests.unit.reports.conftest import SAMPLES
 from tests.unit.reports.edi_builder import interchange
 
@@ -93,12 +98,18 @@ class Api:
         self.loop.run_until_complete(self.client.start_server())
 
     def post(
-        self, path: str, body: Any, token: str | None = "d1", **params: str
+        self,
+        path: str,
+        body: Any,
+        token: str | None = "d1",
+        headers: dict[str, str] | None = None,
+        **params: str,
     ) -> tuple[int, Any]:
         async def go() -> tuple[int, Any]:
-            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            sent = {"Authorization": f"Bearer {token}"} if token else {}
+            sent.update(headers or {})
             data = body if isinstance(body, bytes | FormData) else orjson.dumps(body)
-            response = await self.client.post(path, data=data, params=params, headers=headers)
+            response = await self.client.post(path, data=data, params=params, headers=sent)
             assert response.content_type == "application/json", await response.text()
             return response.status, await response.json()
 
@@ -174,6 +185,7 @@ def quality(api: Api, distributor: str) -> dict[str, Any]:
 
 # --- who may submit ------------------------------------------------------------------
 
+WEEKLY_867 = (SAMPLES / "867_weekly.edi").read_bytes()
 ENDPOINTS = {
     "/api/ingest/events": [sale("A-1")],
     "/api/ingest/csv": csv_text("C-1,RES-1,WIDGET-100,1,12.50,USD,2026-04-07"),
@@ -220,6 +232,40 @@ def test_one_line_of_another_distributor_refuses_the_whole_request(api, path):
     assert status == 403, answer
     assert "DIST-002" in answer["error"]["message"]
     assert api.published == []
+
+
+#: another distributor's line that is also unreadable, and a second N1*DS naming another
+FOREIGN_AND_BROKEN = {
+    "column_count": (
+        "/api/ingest/csv",
+        FOREIGN["/api/ingest/csv"].replace(
+            b"USD,2026-04-07\nDIST-002", b"USD,2026-04-07\nDIST-002,x"
+        ),
+    ),
+    "csv_syntax": (
+        "/api/ingest/csv",
+        FOREIGN["/api/ingest/csv"].replace(b"DIST-002,C-2", b'DIST-002,"C-2"x'),
+    ),
+    "second N1*DS": (
+        "/api/ingest/edi",
+        WEEKLY_867.replace(b"PTD*DS~", b"PTD*DS~N1*DS*OTHER*91*DIST-002~").replace(
+            b"SE*44*0001~", b"SE*45*0001~"
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", FOREIGN_AND_BROKEN)
+def test_another_distributors_line_is_refused_whole_valid_or_not(api, case):
+    path, body = FOREIGN_AND_BROKEN[case]
+    status, answer = api.post(path, body, "d1")
+    assert status == 403, answer
+    assert "DIST-002" in answer["error"]["message"]
+    assert api.published == []
+    # an admin may send it: the line, or the report, is rejected with that reason
+    answer = api.ok(path, body, "admin")
+    assert answer["summary"]["rejected_by_reason"].get("distributor_mismatch", 0) >= 1
+    assert not [e for e in api.events() if getattr(e, "distributor_id", None) == "DIST-002"]
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
@@ -344,6 +390,61 @@ def test_json_lines_and_bad_bodies(api):
     assert (status, error["error"]["code"]) == (422, "invalid_json")
     status, error = api.post("/api/ingest/events", {"events": "nope"})
     assert (status, error["error"]["code"]) == (422, "invalid_batch")
+
+
+def test_a_value_the_wire_schema_refuses_is_a_rejected_line_never_a_500(api):
+    extra = sale("T-5")
+    extra["note\nhidden"] = "x"  # an unknown field whose name holds a line break
+    batch = [
+        sale("RM-NUL\u0000"),
+        sale("T-2", sold_at="0001-01-01T00:00:00+14:00"),
+        sale("T-3", unit_price="1e3"),
+        sale("T-4", unit_price="-2.00"),
+        extra,
+        sale("T-6", quantity=10**12 + 1),
+    ]
+    answer = api.ok("/api/ingest/events", batch)
+    assert [(line["answer"], line["reason"], line["field"]) for line in answer["lines"]] == [
+        ("rejected", "schema_violation", "transaction_id"),
+        ("rejected", "schema_violation", "sold_at"),
+        ("rejected", "schema_violation", "unit_price"),
+        ("rejected", "schema_violation", "unit_price"),
+        ("rejected", "schema_violation", "note\nhidden"),
+        ("rejected", "schema_violation", "quantity"),
+    ]
+    assert "contains U+0000" in answer["lines"][0]["detail"]
+    letters = api.events("LineRejected")
+    assert len(letters) == 6 and "\\n" in letters[4].detail  # escaped, still a valid text
+    dead = [letter for letter in api.channel.dead_letters if letter.reason == "schema_violation"]
+    assert orjson.loads(dead[0].original)["transaction_id"] == "RM-NUL\u0000"
+
+
+def test_ids_given_with_an_upload_follow_the_wire_schema(api):
+    body = b"distributor_id,transaction_id,reseller_id,sku,quantity,unit_price,currency,sold_at"
+    for first, column in (
+        (b"DIST-001,C-1,RES-1,WIDGET-100,1,1.00,USD,2026-04-07,R|1", "report_id"),
+        (b"DIST-001,C-1,RES-1,WIDGET-100,1,1.00,USD,2026-04-07,R\xe2\x80\x8b1", "report_id"),
+    ):
+        status, answer = api.post("/api/ingest/csv", body + b",report_id\n" + first + b"\n")
+        assert (status, answer["error"]["code"], answer["error"]["column"]) == (
+            422,
+            "invalid_id",
+            column,
+        )
+    status, answer = api.post(
+        "/api/ingest/csv", body + b"\nD|1,C-1,RES-1,W,1,1,USD,2026-04-07\n", "admin"
+    )
+    assert (status, answer["error"]["column"]) == (422, "distributor_id")
+    status, answer = api.post("/api/ingest/csv", csv_text(), report_id="W\u200b15")
+    assert status == 400 and "U+200B" in answer["error"]["message"]
+    assert api.published == []
+    named = api.ok(
+        "/api/ingest/csv",
+        csv_text("C-7,RES-1,WIDGET-100,1,1.00,USD,2026-04-07"),
+        filename="week\n15.csv",
+        lines="all",
+    )
+    assert named["lines"][0] == {"line": 2, "ref": "week\\n15.csv:2", "answer": "accepted"}
 
 
 # --- CSV -----------------------------------------------------------------------------
@@ -529,6 +630,91 @@ def test_x12_options_are_the_reports_own(api):
     assert status == 400 and "report itself" in answer["error"]["message"]
 
 
+# --- business-date plausibility ------------------------------------------------------
+
+#: a sale date that lies in the future, and one no business date can be (as the sender wrote it)
+IMPLAUSIBLE = [("future_date", "2062-08-18"), ("date_out_of_range", "9999-12-31")]
+
+
+def implausible_lines(answer: dict[str, Any], reason: str) -> list[dict[str, Any]]:
+    found = [line for line in answer["lines"] if line["answer"] == "rejected"]
+    assert [line["reason"] for line in found] == [reason], answer["lines"]
+    return found
+
+
+def assert_dead_lettered(api: Api, reason: str, distributor: str = "DIST-001") -> LineRejected:
+    """The line went out as a LineRejected (never as its event) and was dead-lettered."""
+    letters = [e for e in api.events("LineRejected") if e.reason == reason]
+    assert len(letters) == 1 and letters[0].distributor_id == distributor
+    assert [letter.reason for letter in api.channel.dead_letters] == [reason]
+    assert quality(api, distributor)["rejected_by_reason"] == {reason: 1}
+    return letters[0]
+
+
+@pytest.mark.parametrize(("reason", "day"), IMPLAUSIBLE)
+def test_an_implausible_date_in_a_json_batch_is_rejected_naming_the_field(api, reason, day):
+    far = sale("F-1", sold_at=f"{day}T00:00:00Z")
+    answer = api.ok("/api/ingest/events", [sale("F-0"), far])
+    (line,) = implausible_lines(answer, reason)
+    assert (line["line"], line["field"]) == (2, "sold_at")
+    assert line["detail"].startswith(f"sold_at: {day}T00:00:00Z is ")
+    letter = assert_dead_lettered(api, reason)
+    assert orjson.loads(base64.b64decode(letter.original_b64)) == far  # the bytes as sent
+    assert [e.transaction_id for e in api.events("SaleReported")] == ["F-0"]
+
+
+@pytest.mark.parametrize(("reason", "day"), IMPLAUSIBLE)
+def test_an_implausible_date_in_a_csv_is_rejected_and_not_its_reports_period(api, reason, day):
+    body = csv_text(
+        "C-1,RES-1,WIDGET-100,1,12.50,USD,2026-04-07", f"C-2,RES-1,WIDGET-100,1,12.50,USD,{day}"
+    )
+    answer = api.ok("/api/ingest/csv", body, filename="w.csv")
+    (line,) = implausible_lines(answer, reason)
+    assert (line["line"], line["ref"], line["field"]) == (3, "w.csv:3", "sold_at")
+    assert (answer["reports"][0]["period_end"], answer["reports"][0]["published"]) == (
+        "2026-04-07",
+        True,
+    )
+    letter = assert_dead_lettered(api, reason)
+    assert orjson.loads(base64.b64decode(letter.original_b64))["transaction_id"] == "C-2"
+    assert [e.transaction_id for e in api.events("SaleReported")] == ["C-1"]
+
+
+@pytest.mark.parametrize(("reason", "day"), IMPLAUSIBLE)
+def test_an_implausible_date_in_an_867_is_rejected_with_its_segments(api, reason, day):
+    body = WEEKLY.replace(b"DTM*003*20260404~", f"DTM*003*{day.replace('-', '')}~".encode())
+    answer = api.ok("/api/ingest/edi", body)
+    (line,) = implausible_lines(answer, reason)
+    assert line["field"] == "sold_at" and "segment 42" in line["ref"]
+    assert answer["summary"]["accepted"] == 4 and answer["reports"][0]["published"]
+    letter = assert_dead_lettered(api, reason)
+    assert base64.b64decode(letter.original_b64).startswith(b"PTD*BN~")
+
+
+def test_an_implausible_count_date_in_an_852_is_rejected(api):
+    body = (SAMPLES / "852_weekly.edi").read_bytes()
+    body = body.replace(b"ZA*QA*9*CA*007*20260402~", b"ZA*QA*9*CA*007*20620818~")
+    answer = api.ok("/api/ingest/edi", body, format="852")
+    far = [line for line in answer["lines"] if line.get("reason") == "future_date"]
+    assert [(line["field"], line["line"]) for line in far] == [("counted_at", 21)]
+    assert not [e for e in api.events("InventoryCounted") if e.counted_at.year == 2062]
+
+
+def test_a_report_whose_period_cannot_be_is_rejected_as_a_whole(api):
+    body = WEEKLY.replace(b"DTM*090*20260330~", b"DTM*090*20620801~").replace(
+        b"DTM*091*20260405~", b"DTM*091*20620807~"
+    )
+    answer = api.ok("/api/ingest/edi", body)
+    assert answer["reports"][0]["published"] is False
+    assert answer["summary"]["rejected_by_reason"] == {"future_date": 5}
+    assert "period_start: 2062-08-01 is after" in answer["lines"][0]["detail"]
+    assert {e.event_type for e in api.events()} == {"LineRejected"}
+    csv = csv_text("C-1,RES-1,WIDGET-100,1,12.50,USD,2026-04-07")
+    answer = api.ok("/api/ingest/csv", csv, period_start="1999-12-27", period_end="2000-01-02")
+    assert answer["summary"]["rejected_by_reason"] == {"date_out_of_range": 1}
+    assert answer["reports"][0]["published"] is False
+
+
 # --- limits and metrics --------------------------------------------------------------
 
 
@@ -545,6 +731,59 @@ def test_request_size_limits_answer_413_naming_the_limit(monkeypatch):
         assert small.published == []
     finally:
         small.close()
+
+
+def test_a_compressed_upload_is_counted_expanded_and_kept_compressed(monkeypatch):
+    """A small gzip body expanding past the limit is refused (413) having taken about its
+    own size of disk, not the limit's; one within the limit is read as if sent plain."""
+    monkeypatch.setenv("CHANNELFLOW_MAX_REPORT_BYTES", str(4 << 20))
+    on_disk: list[int] = []
+    upload_file = web_ingest._upload_file
+
+    @contextlib.contextmanager
+    def measured() -> Iterator[Path]:
+        with upload_file() as path:
+            try:
+                yield path
+            finally:
+                on_disk.append(path.stat().st_size if path.exists() else 0)
+
+    monkeypatch.setattr(web_ingest, "_upload_file", measured)
+    small = Api()
+    try:
+        bomb = gzip.compress(csv_text() + b"\n" * (64 << 20))  # 64 MiB of blank lines
+        assert len(bomb) < 100_000
+        status, answer = small.post("/api/ingest/csv", bomb, headers={"Content-Encoding": "gzip"})
+        assert status == 413 and "CHANNELFLOW_MAX_REPORT_BYTES" in answer["error"]["message"]
+        assert "4.0 MiB" in answer["error"]["message"]
+        assert on_disk == [pytest.approx(0, abs=64 << 10)]  # not the 4 MiB of the limit
+        assert small.published == []
+        body = csv_text("Z-1,RES-1,WIDGET-100,1,12.50,USD,2026-04-07")
+        plain = small.ok("/api/ingest/csv", body)
+        status, packed = small.post(
+            "/api/ingest/csv", gzip.compress(body), headers={"Content-Encoding": "gzip"}
+        )
+        assert status == 200 and packed["reports"] == plain["reports"]  # the same file
+        assert packed["summary"]["accepted"] == 0 and on_disk[-1] < len(body) + 64
+        edi = (SAMPLES / "852_weekly.edi").read_bytes()
+        status, answer = small.post(
+            "/api/ingest/edi", gzip.compress(edi), headers={"Content-Encoding": "gzip"}
+        )
+        assert status == 200 and answer["format"] == "852"
+    finally:
+        small.close()
+
+
+@pytest.mark.parametrize("path", ["/api/ingest/events", "/api/ingest/csv", "/api/ingest/edi"])
+def test_an_upload_whose_body_stops_coming_is_answered_408(monkeypatch, path):
+    monkeypatch.setenv("CHANNELFLOW_BODY_TIMEOUT_SECONDS", "0.5")
+    slow = Api()
+    try:
+        status, answer, elapsed = slow.loop.run_until_complete(silent_body(slow.client, path, "d1"))
+        assert (status, answer["error"]["code"]) == (408, "request_timeout")
+        assert 0.5 <= elapsed < 10 and slow.published == []
+    finally:
+        slow.close()
 
 
 def test_ingest_metrics(api):

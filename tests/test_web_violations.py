@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from typing import Any
 
 import pytest
@@ -143,3 +145,48 @@ def test_a_step_shows_in_the_next_read_of_the_list(channel):
         ("GET", "/api/violations", "auditor-token", None),
     )
     assert (status(before[1]), step[0], status(after[1])) == ("detected", 200, "acknowledged")
+
+
+async def silent_body(client: TestClient, path: str, token: str) -> tuple[int, Any, float]:
+    """POST declaring a large body and sending none of it: (status, JSON answer, seconds)."""
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    started = time.monotonic()
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {token}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n".encode()
+    )
+    await writer.drain()
+    async with asyncio.timeout(20):
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(
+            next(h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")).split(
+                b":"
+            )[1]
+        )
+        body = await reader.readexactly(length)
+    elapsed = time.monotonic() - started
+    writer.close()
+    return int(head.split()[1]), json.loads(body), elapsed
+
+
+def test_a_body_that_never_comes_is_answered_408_not_waited_for(channel, monkeypatch):
+    monkeypatch.setenv("CHANNELFLOW_BODY_TIMEOUT_SECONDS", "0.5")
+    violation = first_violation(channel, "D01")
+
+    async def go() -> tuple[int, Any, float]:
+        context = ApiContext.of_channel(channel, registry(), "test")
+        client = TestClient(TestServer(make_web_app(context)))
+        await client.start_server()
+        try:
+            return await silent_body(
+                client, f"/api/violations/{violation}/acknowledge", "d01-token"
+            )
+        finally:
+            await client.close()
+
+    status, answer, elapsed = asyncio.run(go())
+    assert (status, answer["error"]["code"]) == (408, "request_timeout")
+    assert "CHANNELFLOW_BODY_TIMEOUT_SECONDS" in answer["error"]["message"]
+    assert 0.5 <= elapsed < 10
+    row = next(r for r in channel.snapshot()["violations"] if r["violation_id"] == violation)
+    assert row["status"] == "detected"  # nothing was done

@@ -12,22 +12,20 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from schemas.codec import error_message
+from schemas.types import price_problem, quantity_problem
 
 if TYPE_CHECKING:  # x12 imports this module
     from infra.reports.x12 import Segment
 
 #: Namespace of every event id the report parsers derive (uuid5 of a readable name).
 REPORTS_NAMESPACE: Final = uuid5(NAMESPACE_URL, "urn:channelflow:reports")
-
-#: Quantities beyond this magnitude are rejected as implausible (a corrupted field).
-MAX_QUANTITY: Final = 10**12
-
-#: Money has at most this many decimal places (the wire schema's `Money`).
-MONEY_PLACES: Final = 6
 
 DEFAULT_CURRENCY: Final = "USD"
 
@@ -80,26 +78,22 @@ def parse_x12_decimal(text: str, what: str, reason: str) -> Decimal:
 
 
 def whole_quantity(amount: Decimal, what: str, reason: str) -> int:
-    """A quantity as an integer: fractions and absurd magnitudes are rejected."""
+    """A quantity as an integer: fractions and what the wire schema's range refuses are
+    rejected."""
     if amount != amount.to_integral_value():
         raise FieldProblem(reason, f"{what} {amount} is not a whole number of units", what)
     quantity = int(amount)
-    if abs(quantity) > MAX_QUANTITY:
-        raise FieldProblem(
-            reason, f"{what} {amount} is out of range (at most {MAX_QUANTITY:,})", what
-        )
+    problem = quantity_problem(quantity)
+    if problem is not None:
+        raise FieldProblem(reason, f"{what} {amount} {problem}", what)
     return quantity
 
 
-def check_money(amount: Decimal, what: str, reason: str) -> Decimal:
-    """A unit price: finite, not negative, at most six decimal places."""
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -MONEY_PLACES:
-        raise FieldProblem(
-            reason, f"{what} {amount} has more than {MONEY_PLACES} decimal places", what
-        )
-    if amount < 0:
-        raise FieldProblem(reason, f"{what} {amount} is negative", what)
+def check_price(amount: Decimal, what: str, reason: str) -> Decimal:
+    """A unit price as the wire schema's `Price` takes it (not negative, at most six places)."""
+    problem = price_problem(amount)
+    if problem is not None:
+        raise FieldProblem(reason, f"{what} {amount} {problem}", what)
     return amount
 
 
@@ -179,30 +173,27 @@ def validation_summary(error: ValidationError) -> tuple[str | None, str]:
 
 
 _PLAIN_MESSAGES: Final = {
-    "string_pattern_mismatch": "an id must not contain '|' nor start or end with a blank",
     "string_too_long": "too long (ids have at most 128 characters)",
     "string_too_short": "must not be empty",
 }
 
 
-def _plain(item: Any) -> str:
+def _plain(item: ErrorDetails) -> str:
     """A pydantic error message in words a distributor understands."""
-    message = _PLAIN_MESSAGES.get(str(item.get("type")))
+    message = _PLAIN_MESSAGES.get(item["type"])
     value = item.get("input")
     if message is not None and isinstance(value, str):
         return f"{value!r}: {message}"
-    return str(item.get("msg"))
+    return error_message(item)
 
 
 __all__ = [
     "DEFAULT_CURRENCY",
-    "MAX_QUANTITY",
-    "MONEY_PLACES",
     "REPORTS_NAMESPACE",
     "FieldProblem",
     "LineError",
     "check_currency",
-    "check_money",
+    "check_price",
     "end_of_day",
     "event_uuid",
     "parse_ccyymmdd",

@@ -29,13 +29,9 @@ from typing import IO, TYPE_CHECKING, Final, TypeVar
 from pydantic import ValidationError
 
 from domain.timeutil import utc
-from infra.reports.common import (
-    MAX_QUANTITY,
-    MONEY_PLACES,
-    event_uuid,
-    validation_summary,
-)
+from infra.reports.common import event_uuid, validation_summary
 from schemas.events import SaleReported
+from schemas.types import MAX_QUANTITY, MONEY_PLACES, price_problem, quantity_problem
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -285,7 +281,8 @@ class _Source:
             except csv.Error as error:
                 original = lines.take_record()
                 message = f"line {start} is not valid CSV: {error}"
-                yield start, CsvLineError(start, None, "csv_syntax", message, original)
+                cells = next(csv.reader(io.StringIO(original), strict=False), [])
+                yield start, parse.unreadable(start, cells, "csv_syntax", None, message, original)
                 continue
             original = lines.take_record()
             if not _has_content(row):
@@ -372,13 +369,8 @@ class _LineParser:
 
     def __call__(self, number: int, row: list[str], original: str) -> SaleReported | CsvLineError:
         if len(row) != self.width:
-            return CsvLineError(
-                number,
-                None,
-                "column_count",
-                f"line {number} has {len(row)} fields but the header has {self.width} columns",
-                original,
-            )
+            message = f"line {number} has {len(row)} fields but the header has {self.width} columns"
+            return self.unreadable(number, row, "column_count", None, message, original)
         if _REPLACEMENT_CHAR in original:
             column = next(
                 (
@@ -388,13 +380,8 @@ class _LineParser:
                 ),
                 None,
             )
-            return CsvLineError(
-                number,
-                column,
-                "encoding",
-                f"line {number} is not valid UTF-8 (column {column}); save the file as UTF-8",
-                original,
-            )
+            message = f"line {number} is not valid UTF-8 (column {column}); save the file as UTF-8"
+            return self.unreadable(number, row, "encoding", column, message, original)
         values = dict(zip(self.columns, [cell.strip() for cell in row], strict=True))
         fields = self._fast(values)
         if fields is None:
@@ -403,6 +390,33 @@ class _LineParser:
                 return checked
             fields = checked
         return self._event(number, values, original, fields)
+
+    def unreadable(
+        self,
+        number: int,
+        cells: list[str],
+        reason: str,
+        column: str | None,
+        message: str,
+        original: str,
+    ) -> CsvLineError:
+        """A line that cannot be read as the template's (`reason`): unless its distributor
+        cell, as far as it can be told, names another distributor than the uploader's,
+        which outranks whatever else is wrong (a distributor's upload of another
+        distributor's line is refused whole, valid or not)."""
+        position = self.columns.index("distributor_id")
+        named = cells[position].strip() if position < len(cells) else ""
+        uploader = self.uploader
+        if uploader is None or not named or named == uploader or _REPLACEMENT_CHAR in named:
+            return CsvLineError(number, column, reason, message, original)
+        return CsvLineError(
+            number,
+            "distributor_id",
+            "distributor_mismatch",
+            f"distributor_id {named!r} is not the uploading distributor {uploader!r} "
+            f"(also: {message})",
+            original,
+        )
 
     def _fast(self, values: dict[str, str]) -> _Fields | None:
         """The line's fields when every one passes its plain check, else None."""
@@ -567,8 +581,9 @@ def _quantity(value: str, name: str) -> int:
             why = "it must be a whole number like 12 or -3"
         raise _Problem(name, "bad_quantity", f"{name} {value!r} is not valid: {why}")
     quantity = int(value)
-    if abs(quantity) > MAX_QUANTITY:
-        raise _Problem(name, "bad_quantity", f"{name} {value} is out of range")
+    problem = quantity_problem(quantity)
+    if problem is not None:
+        raise _Problem(name, "bad_quantity", f"{name} {value} {problem}")
     return quantity
 
 
@@ -589,13 +604,9 @@ def _price(value: str, name: str) -> Decimal:
             why = "write a plain decimal like 12.50 (no exponent, no thousands separators)"
         raise _Problem(name, "bad_price", f"{name} {value!r} is not valid: {why}")
     amount = Decimal(value)
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -MONEY_PLACES:
-        raise _Problem(
-            name,
-            "bad_price",
-            f"{name} {value!r} has more than {MONEY_PLACES} decimal places",
-        )
+    problem = price_problem(amount)
+    if problem is not None:
+        raise _Problem(name, "bad_price", f"{name} {value!r} {problem}")
     return amount
 
 

@@ -62,7 +62,15 @@ from infra.reports.x12 import (
     transaction_sets,
     x12_source_ref,
 )
-from infra.reports.x12codes import BAD_UNIT, MISSING_ITEM, UNIT_CODE, lin_item, party_id
+from infra.reports.x12codes import (
+    BAD_UNIT,
+    DISTRIBUTOR_MISMATCH,
+    MISSING_ITEM,
+    UNIT_CODE,
+    lin_item,
+    other_distributors,
+    party_id,
+)
 from schemas.events import InventoryCounted
 
 SOURCE: Final = "edi852"
@@ -130,7 +138,7 @@ REASONS: Final[dict[str, str]] = {
     "unsupported_handling": "XQ01 not in HANDLING_CODES",
     "bad_period": "XQ03 before XQ02",
     "missing_distributor": "no N1*DS / N1*RL N104 and no distributor given",
-    "distributor_mismatch": "N1 N104 differs from the distributor who uploaded",
+    DISTRIBUTOR_MISMATCH: "an N1 N104 differs from the uploader or the report's distributor",
     "ctt_mismatch": "CTT01 does not match the number of LIN loops",
 }
 
@@ -234,6 +242,7 @@ class _ActivityBuilder(TransactionSetBuilder):
         super().__init__(st, received_at, distributor_id, source_name)
         self._xq: Segment | None = None
         self._parties: dict[str, Segment] = {}
+        self._distributors: list[Segment] = []  # every N1*DS of the set, wherever it stands
         self._items: list[_Item] = []
         self._activity: _Activity | None = None
         self._orphans: list[Segment] = []
@@ -242,6 +251,8 @@ class _ActivityBuilder(TransactionSetBuilder):
     def feed(self, seg: Segment) -> None:
         tag = seg.tag
         item = self._items[-1] if self._items else None
+        if tag == "N1" and seg.get(1) == DISTRIBUTOR_ENTITIES[0]:
+            self._distributors.append(seg)
         if tag == "XQ" and self._xq is None:
             self._xq = seg
         elif tag == "N1" and item is None and seg.get(1) in DISTRIBUTOR_ENTITIES:
@@ -274,6 +285,8 @@ class _ActivityBuilder(TransactionSetBuilder):
 
         handling, report_id, start, end = self._header(fail)
         distributor = self._distributor(fail)
+        expected = self._uploader or distributor
+        report_errors += other_distributors(self._distributors, self._party(), expected)
         ctt = self._ctt
         if ctt is not None:
             declared = ctt.get(1)
@@ -358,15 +371,19 @@ class _ActivityBuilder(TransactionSetBuilder):
             fail(xq, "XQ03", "bad_period", f"period end {end} is before its start {start}")
         return handling or None, xq.get(4) or None, start, end
 
+    def _party(self) -> Segment | None:
+        """The N1 the distributor is read from: N1*DS, else N1*RL (before the first LIN)."""
+        return next((self._parties[c] for c in DISTRIBUTOR_ENTITIES if c in self._parties), None)
+
     def _distributor(self, fail: Callable[[Segment, str | None, str, str], None]) -> str | None:
-        n1 = next((self._parties[c] for c in DISTRIBUTOR_ENTITIES if c in self._parties), None)
+        n1 = self._party()
         named = party_id(n1) if n1 is not None else ""
         if named and self._uploader is not None and named != self._uploader:
             assert n1 is not None
             fail(
                 n1,
                 "N104",
-                "distributor_mismatch",
+                DISTRIBUTOR_MISMATCH,
                 f"N1*{n1.get(1)} names distributor {named!r}, but the report was uploaded by "
                 f"{self._uploader!r}",
             )

@@ -73,7 +73,7 @@ from infra.reports.common import (
     LineError,
     TransactionSetBuilder,
     check_currency,
-    check_money,
+    check_price,
     event_uuid,
     parse_ccyymmdd,
     parse_x12_decimal,
@@ -87,7 +87,14 @@ from infra.reports.x12 import (
     iter_transaction_sets,
     x12_source_ref,
 )
-from infra.reports.x12codes import BAD_UNIT, MISSING_ITEM, lin_item, party_id, unit_code
+from infra.reports.x12codes import (
+    BAD_UNIT,
+    MISSING_ITEM,
+    lin_item,
+    other_distributors,
+    party_id,
+    unit_code,
+)
 from schemas.events import ReportSubmitted, SaleReported
 
 SOURCE: Final = "edi867"
@@ -184,7 +191,7 @@ REASONS: Final[dict[str, str]] = {
     "missing_period": "DTM*090 or DTM*091 missing",
     "bad_period": "DTM*091 before DTM*090",
     "missing_distributor": "no N1*DS N104 and no distributor given",
-    "distributor_mismatch": "N1*DS N104 differs from the distributor who uploaded",
+    "distributor_mismatch": "an N1*DS N104 differs from the uploader or the report's distributor",
     "ctt_mismatch": "CTT01 line count or CTT02 hash total does not match",
 }
 
@@ -414,6 +421,7 @@ class _ReportBuilder(TransactionSetBuilder):
         self._cur: Segment | None = None
         self._period: dict[str, Segment] = {}
         self._ds: Segment | None = None
+        self._distributors: list[Segment] = []  # every N1*DS of the set, wherever it stands
         self._ctt: Segment | None = None
         self._in_detail = False
         self._loop: _Loop | None = None
@@ -436,6 +444,8 @@ class _ReportBuilder(TransactionSetBuilder):
         """Take the next segment; returns the lines it completed."""
         self._digest.update(seg.text.encode("utf-8", "surrogateescape"))
         tag = seg.tag
+        if tag == "N1" and seg.get(1) == DISTRIBUTOR_ENTITY:
+            self._distributors.append(seg)
         if tag == "LIN":
             self._lin_count += 1
         elif tag == "QTY":
@@ -556,6 +566,8 @@ class _ReportBuilder(TransactionSetBuilder):
         self._complete_line()
         header = self._header()
         errors = self._report_errors
+        distributor = header.distributor_id or self._uploader
+        errors += other_distributors(self._distributors, self._ds, distributor)
         self._check_totals(errors)
         submitted = None if errors else self._submitted(header, errors)
         if errors:
@@ -1044,7 +1056,7 @@ def _conflict(first: Segment, other: Segment) -> _Problem:
 
 
 def _money(text: str, what: str) -> Decimal:
-    return check_money(parse_x12_decimal(text, what, "bad_price"), what, "bad_price")
+    return check_price(parse_x12_decimal(text, what, "bad_price"), what, "bad_price")
 
 
 def _raise(reason: str, message: str) -> object:

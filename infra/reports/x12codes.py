@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Final
 
-from infra.reports.common import FieldProblem
+from infra.reports.common import FieldProblem, LineError
 from infra.reports.x12 import Segment
 
 #: LIN product/service id qualifiers, in order of preference: the first one present on
@@ -96,12 +97,40 @@ def party_id(n1: Segment) -> str:
     return n1.get(4)
 
 
+#: the report-level reason of a report naming another distributor than the uploader's
+DISTRIBUTOR_MISMATCH: Final = "distributor_mismatch"
+
+
+def other_distributors(
+    parties: Iterable[Segment], chosen: Segment | None, distributor: str | None
+) -> list[LineError]:
+    """A `distributor_mismatch` for each N1 of `parties` but `chosen` (the one the report's
+    distributor was read from) that names another distributor than `distributor`: a
+    second N1*DS, wherever it stands, is never silently ignored."""
+    if distributor is None:  # no distributor to compare with: a report error says why
+        return []
+    return [
+        LineError(
+            n1.index,
+            "N104",
+            DISTRIBUTOR_MISMATCH,
+            f"N1*{n1.get(1)} names distributor {party_id(n1)!r}, but the report's distributor "
+            f"is {distributor!r}: one report is one distributor's",
+            n1.text,
+        )
+        for n1 in parties
+        if n1 is not chosen and party_id(n1) and party_id(n1) != distributor
+    ]
+
+
 __all__ = [
     "BAD_UNIT",
+    "DISTRIBUTOR_MISMATCH",
     "ITEM_QUALIFIERS",
     "MISSING_ITEM",
     "UNIT_CODE",
     "lin_item",
+    "other_distributors",
     "party_id",
     "unit_code",
 ]

@@ -7,23 +7,26 @@ its `source_ref` is, and the `ReportSubmitted` that heads a CSV or JSON report.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import IO, Any, Final, Literal, cast
 
 import orjson
 
+from domain.business_time import TimeRules, date_problem
 from domain.identity import derived_id
 from infra.reports.common import LineError
 from infra.reports.csv_report import CsvLineError, parse_csv_lines, peek_first_line
 from infra.reports.edi852 import ParsedActivity, parse_852_all
 from infra.reports.edi867 import ReportEnd, ReportHeader, ReportLine, iter_867
 from infra.reports.x12 import x12_source_ref
-from schemas.codec import InvalidEvent, decode_event
+from schemas.codec import InvalidEvent, decode_event, id_problem
 from schemas.events import EVENT_TYPES, Envelope, ReportSubmitted, SaleReported, Source
+from schemas.types import visible
 from streams.auth import Principal
 
 Format = Literal["events", "csv", "867", "852"]
@@ -50,6 +53,24 @@ class Unreadable(Exception):
         self.details = details
 
 
+def file_label(name: str) -> str:
+    """A file's name as its lines' `source_ref` can hold it: invisible characters written
+    as escapes, at most 128 characters."""
+    return visible(name)[:128]
+
+
+def option_id(name: str, value: object) -> str | None:
+    """An id given with an upload (report_id, replaces, distributor_id): None when not
+    given; `ValueError` saying why when the wire schema would refuse it."""
+    if value is None or value == "":
+        return None
+    problem = id_problem(value)
+    if problem is not None:
+        raise ValueError(f"{name}: {problem}")
+    assert isinstance(value, str)
+    return value
+
+
 @dataclass(frozen=True)
 class Upload:
     """One submission: what it is, who sends it, and the report options given with it."""
@@ -66,6 +87,8 @@ class Upload:
     period: tuple[date, date] | None = None
     #: on whose behalf an admin submits (a distributor token is always its own)
     distributor_id: str | None = None
+    #: what business dates are plausible, judged against `received_at`
+    rules: TimeRules = field(default_factory=TimeRules)
 
     @property
     def uploader(self) -> str | None:
@@ -82,7 +105,8 @@ class Parsed:
     reason: str | None = None
     field: str | None = None
     detail: str | None = None
-    #: the line as sent (kept for a rejection; for 867 lines also for a rejected report)
+    #: the line as sent, where the format keeps it (for a rejection of the line, or of its
+    #: report)
     original: bytes | None = None
     report: int = 0
     #: the report that the line's report replaces
@@ -108,15 +132,32 @@ class ReportClosed:
 Item = Parsed | ReportClosed
 
 
-def read(upload: Upload, path: Path) -> Iterator[Item]:
+@dataclass(frozen=True)
+class Stored:
+    """An uploaded file on disk. An upload sent compressed (Content-Encoding) is kept
+    gzip-compressed there, so that a small body expanding to gigabytes never fills the
+    disk; `open` reads it expanded."""
+
+    path: Path
+    gzipped: bool = False
+
+    def open(self) -> IO[bytes]:
+        if self.gzipped:
+            # a GzipFile is a binary stream, which typeshed does not declare as IO[bytes]
+            return cast(IO[bytes], gzip.open(self.path, "rb"))
+        return self.path.open("rb")
+
+
+def read(upload: Upload, file: Stored) -> Iterator[Item]:
     """The lines and reports of an uploaded file."""
     if upload.format == "events":
-        return read_events(upload, batch_of(path.read_bytes())[0])
+        with file.open() as stream:
+            return read_events(upload, batch_of(stream.read())[0])
     if upload.format == "csv":
-        return read_csv(upload, path)
+        return read_csv(upload, file)
     if upload.format == "867":
-        return read_867(upload, path)
-    return read_852(upload, path)
+        return read_867(upload, file)
+    return read_852(upload, file)
 
 
 # --- JSON events ---------------------------------------------------------------------
@@ -211,7 +252,9 @@ def read_events(upload: Upload, elements: list[Any]) -> Iterator[Item]:
             yield report.line(index + 1, ref, event, original)
             continue
         report_id = event.report_id if isinstance(event, SaleReported) else None
-        yield Parsed(index + 1, ref, event, replaces=replaced.get(report_id or ""))
+        yield Parsed(
+            index + 1, ref, event, original=original, replaces=replaced.get(report_id or "")
+        )
     if report is not None:
         yield report.close(upload)
 
@@ -239,8 +282,7 @@ class _BatchReport:
         self.replaces = upload.replaces
         self.distributor = upload.uploader
         self.lines = 0
-        self.first: date | None = None
-        self.last: date | None = None
+        self.days = _SaleDays(upload)
 
     def line(self, number: int, ref: str, sale: SaleReported, original: bytes) -> Parsed:
         self.lines += 1
@@ -271,39 +313,36 @@ class _BatchReport:
                 report=1,
                 distributor_id=sale.distributor_id,
             )
-        day = sale.sold_at.date()
-        self.first = day if self.first is None else min(self.first, day)
-        self.last = day if self.last is None else max(self.last, day)
+        self.days.add(sale)
         if sale.report_id is None:
             sale = sale.model_copy(update={"report_id": self.report_id})
-        return Parsed(number, ref, sale, report=1, replaces=self.replaces)
+        return Parsed(number, ref, sale, original=original, report=1, replaces=self.replaces)
 
     def close(self, upload: Upload) -> ReportClosed:
-        return _report_closed(
-            upload, 1, self.distributor, self.report_id, self.lines, self.first, self.last
-        )
+        return _report_closed(upload, 1, self.distributor, self.report_id, self.lines, self.days)
 
 
 # --- CSV -----------------------------------------------------------------------------
 
 
-def read_csv(upload: Upload, path: Path) -> Iterator[Item]:
+def read_csv(upload: Upload, file: Stored) -> Iterator[Item]:
     """A CSV file is one report: its id is the upload's `report_id`, else the first
     line's report_id, else one derived from the file's bytes."""
-    with path.open("rb") as stream:
+    with file.open() as stream:
         first = peek_first_line(stream)
-    distributor = upload.uploader or first.get("distributor_id") or None
+    distributor = upload.uploader or _first_line_id(first, "distributor_id")
     if distributor is None:
         raise Unreadable(
             "unknown_distributor",
             "whose report is this? the first line names no distributor_id: "
             "give distributor_id (admin uploads)",
         )
-    report_id = upload.report_id or first.get("report_id") or f"csv-{upload.digest[:20]}"
-    first_day: date | None = None
-    last_day: date | None = None
+    report_id = (
+        upload.report_id or _first_line_id(first, "report_id") or f"csv-{upload.digest[:20]}"
+    )
+    days = _SaleDays(upload)
     lines = 0
-    with path.open("rb") as stream:
+    with file.open() as stream:
         for number, item in parse_csv_lines(
             stream,
             received_at=upload.received_at,
@@ -317,11 +356,38 @@ def read_csv(upload: Upload, path: Path) -> Iterator[Item]:
                 original = item.original_line.encode()
                 yield Parsed(number, ref, None, item.reason, item.field, item.message, original, 1)
                 continue
-            day = item.sold_at.date()
-            first_day = day if first_day is None else min(first_day, day)
-            last_day = day if last_day is None else max(last_day, day)
+            days.add(item)
             yield Parsed(number, ref, item, report=1, replaces=upload.replaces)
-    yield _report_closed(upload, 1, distributor, report_id, lines, first_day, last_day)
+    yield _report_closed(upload, 1, distributor, report_id, lines, days)
+
+
+def _first_line_id(first: dict[str, str], column: str) -> str | None:
+    """The first line's value of `column`, which the whole file goes by (None: empty)."""
+    try:
+        return option_id(column, first.get(column))
+    except ValueError as exc:
+        raise Unreadable(
+            "invalid_id",
+            f"the file goes by its first line's {exc}; correct it, or give {column}=",
+            column=column,
+        ) from None
+
+
+class _SaleDays:
+    """The first and last sale date of a report's lines, those with plausible dates only
+    (a line dated 2062 is rejected: the report's period is not made of it)."""
+
+    def __init__(self, upload: Upload) -> None:
+        self._upload = upload
+        self.first: date | None = None
+        self.last: date | None = None
+
+    def add(self, sale: SaleReported) -> None:
+        if date_problem(sale, self._upload.received_at, self._upload.rules) is not None:
+            return
+        day = sale.sold_at.date()
+        self.first = day if self.first is None else min(self.first, day)
+        self.last = day if self.last is None else max(self.last, day)
 
 
 def _report_closed(
@@ -330,8 +396,7 @@ def _report_closed(
     distributor: str | None,
     report_id: str,
     lines: int,
-    first: date | None,
-    last: date | None,
+    days: _SaleDays,
 ) -> ReportClosed:
     """The header the gateway makes for a CSV or JSON report, once its lines are counted.
 
@@ -339,7 +404,7 @@ def _report_closed(
     day of receipt when no line is valid).
     """
     received = upload.received_at.date()
-    start, end = upload.period or (first or received, last or received)
+    start, end = upload.period or (days.first or received, days.last or received)
     info: dict[str, Any] = {
         "report_id": report_id,
         "replaces": upload.replaces,
@@ -371,11 +436,11 @@ def _report_closed(
 # --- X12 867 -------------------------------------------------------------------------
 
 
-def read_867(upload: Upload, path: Path) -> Iterator[Item]:
+def read_867(upload: Upload, file: Stored) -> Iterator[Item]:
     """Every 867 report of the interchange; a report with report-level errors is rejected
     as a whole (each of its lines with the report's first reason)."""
     index = 1
-    with path.open("rb") as stream:
+    with file.open() as stream:
         for item in iter_867(
             stream,
             received_at=upload.received_at,
@@ -456,9 +521,9 @@ def _header_info(header: ReportHeader) -> dict[str, Any]:
 # --- X12 852 -------------------------------------------------------------------------
 
 
-def read_852(upload: Upload, path: Path) -> Iterator[Item]:
+def read_852(upload: Upload, file: Stored) -> Iterator[Item]:
     """Every 852 report: its on-hand counts; ignored activities are listed in its info."""
-    with path.open("rb") as stream:
+    with file.open() as stream:
         activities = parse_852_all(
             stream,
             received_at=upload.received_at,

@@ -15,17 +15,22 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from pydantic import ValidationError
 
+from domain.business_time import date_problem
 from domain.identity import derived_id
 from domain.roles import Role
+from projections.channel import apply_event
 from projections.dedup import SeenEntry
 from projections.ingest_check import Answer, Catalog, precheck
-from schemas.events import LineRejected
+from projections.stores import ChannelStores
+from schemas.codec import encode_event
+from schemas.events import LineRejected, ProductDefined
+from schemas.types import visible
 from streams import metrics
 from streams.auth import AuthError, Forbidden, Principal
 from streams.ingest.formats import (
@@ -90,6 +95,17 @@ class StoreView:
     seen: Callable[[str], SeenEntry | None]
 
 
+def offline_view(products: Iterable[ProductDefined] | None) -> StoreView:
+    """A view of no worker's stores: the catalog these definitions make (None: none, the
+    catalog is not checked) and nothing seen (the CLI's --check, benchmarks)."""
+    if products is None:
+        return StoreView(None, lambda _: None)
+    stores = ChannelStores()
+    for product in products:
+        apply_event(stores, product, None)
+    return StoreView(Catalog(stores.products, stores.aliases), lambda _: None)
+
+
 @dataclass
 class Gateway:
     upload: Upload
@@ -127,22 +143,38 @@ class Gateway:
             distributor = item.distributor_id or self.upload.uploader
             self.spool.add(answer, item.report, None, item.original or b"", distributor)
         else:
+            event = item.event
             check = precheck(
-                item.event,
+                event,
                 catalog=self.view.catalog,
                 seen=self.view.seen,
                 earlier=self.spool.earlier,
+                recorded_at=self.upload.received_at,
+                rules=self.upload.rules,
                 replaces=item.replaces,
             )
             if check.keyed is not None and check.answer is Answer.ACCEPTED:
                 self.spool.remember(*check.keyed)
-            answer = LineAnswer(item.line, item.ref, check.answer, check.reason, None, check.detail)
-            self.spool.add(answer, item.report, message_of(item.event), item.original)
+            answer = LineAnswer(
+                item.line, item.ref, check.answer, check.reason, check.field, check.detail
+            )
+            if check.publishable:
+                self.spool.add(answer, item.report, message_of(event), item.original)
+            else:  # a rejection carries the line, as sent or as read, to the dead letters
+                original = item.original or encode_event(event)
+                whose = getattr(event, "distributor_id", None)
+                self.spool.add(answer, item.report, None, original, whose)
         self.answers[answer.answer] += 1
         if answer.reason is not None and answer.answer is Answer.REJECTED:
             self.reasons[answer.reason] += 1
 
     def _close_report(self, report: ReportClosed) -> None:
+        upload, header = self.upload, report.header
+        dates = None if header is None else date_problem(header, upload.received_at, upload.rules)
+        if dates is not None:  # a period that cannot be: the report is rejected as a whole
+            reason, detail = dates
+            whole = f"report {report.report_id} rejected as a whole: {detail}"
+            report = replace(report, header=None, rejected=(reason, whole))
         self.reports[report.index] = report
         if report.rejected is None:
             return
@@ -208,13 +240,13 @@ class Gateway:
             "occurred_at": upload.received_at,
             "recorded_at": upload.received_at,
             "source": upload.source,
-            "source_ref": answer.ref[:256],
+            "source_ref": visible(answer.ref)[:256],
             "distributor_id": row.distributor
             or (report.distributor_id if report is not None else None)
             or upload.uploader
             or UNATTRIBUTED,
             "reason": answer.reason,
-            "detail": (answer.detail or answer.reason)[:DETAIL_LIMIT],
+            "detail": visible(answer.detail or answer.reason)[:DETAIL_LIMIT],
             "original_b64": base64.b64encode(row.original or b"").decode("ascii"),
             "report_id": report.report_id if report is not None else None,
         }

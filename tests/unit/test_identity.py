@@ -18,7 +18,7 @@ T0 = datetime(2026, 7, 6, tzinfo=UTC)
 IDS = st.sampled_from(["D1", "K-2", "SKU 3", "ü"])
 OPTIONAL_IDS = st.none() | IDS
 WHEN = st.integers(min_value=0, max_value=10**7).map(lambda s: T0 + timedelta(seconds=s))
-PRICES = st.decimals(min_value=-1000, max_value=1000, places=4, allow_nan=False)
+PRICES = st.decimals(min_value=0, max_value=1000, places=4, allow_nan=False)
 
 
 def by_model_dump(event: Envelope) -> str:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.business_time import DATE_OUT_OF_RANGE, FUTURE_DATE, TimeRules
 from projections.channel import apply_event
 from projections.dedup import SeenEntry
 from projections.ingest_check import Answer, Catalog, Earlier, precheck
@@ -15,6 +16,7 @@ from schemas.events import SaleReported
 from tests.unit.catalog import catalog_stores, product
 
 AT = datetime(2026, 4, 7, 10, tzinfo=UTC)
+RECEIVED = datetime(2026, 4, 8, 9, tzinfo=UTC)
 
 
 def sale(transaction: str = "T1", **fields: Any) -> SaleReported:
@@ -46,6 +48,8 @@ def check(
         catalog=Catalog(stores.products, stores.aliases),
         seen=stores.seen.get,
         earlier=(earlier or {}).get,
+        recorded_at=RECEIVED,
+        rules=TimeRules(),
         replaces=replaces,
     )
 
@@ -120,6 +124,24 @@ def test_a_key_held_by_the_replaced_report_is_free_for_the_replacement() -> None
 
 def test_without_a_catalog_movements_are_not_checked_against_one() -> None:
     answer = precheck(
-        sale(sku="ANYTHING"), catalog=None, seen=lambda _: None, earlier=lambda _: None
+        sale(sku="ANYTHING"),
+        catalog=None,
+        seen=lambda _: None,
+        earlier=lambda _: None,
+        recorded_at=RECEIVED,
+        rules=TimeRules(),
     )
     assert answer.answer is Answer.ACCEPTED
+
+
+def test_implausible_dates_are_rejected_first_and_not_to_be_published() -> None:
+    stores = catalog_stores("SKU-1")
+    future = sale("T9", sku="UNKNOWN", sold_at=datetime(2062, 8, 18, tzinfo=UTC))
+    answer = check(stores, future)
+    assert (answer.answer, answer.reason, answer.field) == (Answer.REJECTED, FUTURE_DATE, "sold_at")
+    assert answer.publishable is False and answer.keyed is None
+    assert answer.detail is not None and answer.detail.startswith("sold_at: 2062-08-18T00:00:00Z")
+    ancient = check(stores, sale(occurred_at=datetime(1999, 12, 31, tzinfo=UTC)))
+    assert (ancient.reason, ancient.field) == (DATE_OUT_OF_RANGE, "occurred_at")
+    plausible = check(stores, sale())
+    assert plausible.answer is Answer.ACCEPTED and plausible.publishable

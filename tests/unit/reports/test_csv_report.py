@@ -109,9 +109,7 @@ def test_bad_lines_sample_each_with_its_line_field_and_reason() -> None:
         items = list(parse_csv(stream, received_at=RECEIVED_AT, distributor_id="DIST-001"))
     assert [(s.transaction_id, s.sku, s.quantity) for s in sales(items)] == [
         ("T1", "WID-100-BLU", 4),
-        ("T17", "012345678905", -1),  # upc used when vendor_part is empty
     ]
-    assert sales(items)[1].end_customer == "Contoso\nHospital"
     found = [(e.line, e.field, e.reason) for e in errors(items)]
     assert found == [
         (3, "quantity", "bad_quantity"),
@@ -129,6 +127,7 @@ def test_bad_lines_sample_each_with_its_line_field_and_reason() -> None:
         (15, None, "column_count"),
         (16, None, "csv_syntax"),
         (17, "distributor_id", "distributor_mismatch"),
+        (18, "end_customer", "invalid_field"),  # a quoted line break: no id holds one
         (20, "vendor_part", "encoding"),
     ]
     messages = {e.line: e.message for e in errors(items)}
@@ -142,6 +141,7 @@ def test_bad_lines_sample_each_with_its_line_field_and_reason() -> None:
     assert "not ISO 8601" in messages[11]
     assert "'|'" in messages[14]
     assert "8 fields but the header has 10 columns" in messages[15]
+    assert "'Contoso\\nHospital': contains U+000A" in messages[18]
     assert "not valid UTF-8" in messages[20]
     assert errors(items)[0].original_line == (
         '2026-04-01,"1,000",12.50,USD,DIST-001,T2,RES-100,WID-100-BLU,,'
@@ -198,6 +198,56 @@ def test_money_and_quantity_details() -> None:
     assert (first.quantity, first.unit_price, first.currency) == (5, Decimal("0.5"), "EUR")
     assert first.sold_at == datetime(2026, 3, 31, 23, 0, 0, 500000, tzinfo=UTC)
     assert [(e.line, e.reason) for e in errors(items)] == [(3, "bad_price")]
+
+
+def test_the_wire_schemas_rules_hold_for_csv_lines() -> None:
+    text = HEADER + (
+        "D,T\u200b1,R,S,1,1,USD,2026-04-01\n"  # an invisible character in an id
+        "D,T2,R\tX,S,1,1,USD,2026-04-01\n"  # a tab (no quotes needed)
+        "D,T3,R,S,1000000000001,1,USD,2026-04-01\n"
+        "D,T4,R,S,-1000000000000,1,USD,2026-04-01\n"
+        "D,T5,R,S,1,1e3,USD,2026-04-01\n"
+    )
+    items = parse(text)
+    assert [(e.line, e.field, e.reason) for e in errors(items)] == [
+        (2, "transaction_id", "invalid_field"),
+        (3, "reseller_id", "invalid_field"),
+        (4, "quantity", "bad_quantity"),
+        (6, "unit_price", "bad_price"),
+    ]
+    messages = [e.message for e in errors(items)]
+    assert "contains U+200B (ZERO WIDTH SPACE)" in messages[0]
+    assert "contains U+0009" in messages[1]
+    assert "out of range (at most 1,000,000,000,000 either way)" in messages[2]
+    assert [s.quantity for s in sales(items)] == [-(10**12)]
+
+
+def test_a_line_naming_another_distributor_says_so_whatever_else_is_wrong() -> None:
+    text = HEADER + (
+        "D2,T1,R,S,1,1,USD,2026-04-01,extra\n"  # column_count
+        'D2,"T2"x,R,S,1,1,USD,2026-04-01\n'  # csv_syntax
+        "D2,T3,R\xff,S,1,1,USD,2026-04-01\n"  # encoding (\xff is no UTF-8)
+        "D1,T4,R,S,1,1,USD,2026-04-01,extra\n"  # its own: the line's own error
+    )
+    stream = io.BytesIO(text.encode("latin-1"))
+    items = list(parse_csv(stream, received_at=RECEIVED_AT, distributor_id="D1"))
+    assert [(e.line, e.field, e.reason) for e in errors(items)] == [
+        (2, "distributor_id", "distributor_mismatch"),
+        (3, "distributor_id", "distributor_mismatch"),
+        (4, "distributor_id", "distributor_mismatch"),
+        (5, None, "column_count"),
+    ]
+    first, second, third = (e.message for e in errors(items)[:3])
+    assert first.startswith("distributor_id 'D2' is not the uploading distributor 'D1' (also:")
+    assert "9 fields but the header has 8 columns" in first
+    assert "not valid CSV" in second and "not valid UTF-8" in third
+    unchecked = list(parse_csv(io.BytesIO(text.encode("latin-1")), received_at=RECEIVED_AT))
+    assert [e.reason for e in errors(unchecked)] == [
+        "column_count",
+        "csv_syntax",
+        "encoding",
+        "column_count",
+    ]
 
 
 def test_overlong_line_stops_the_file() -> None:

@@ -82,6 +82,7 @@ def test_za_dtm_with_a_time() -> None:
         (["ZA*QA*abc*EA"], "bad_quantity", "ZA02", 7),
         (["ZA*QA*1.5*EA"], "bad_quantity", "ZA02", 7),
         (["ZA*QA*-1*EA"], "negative_on_hand", "ZA02", 7),
+        (["ZA*QA*1000000000001*EA"], "bad_quantity", "ZA02", 7),
         (["ZA*QA*1*EACH"], "bad_unit", "ZA03", 7),
         (["ZA*QA**EA"], "missing_quantity", "ZA02", 7),
         (["ZA*QA*1*EA*007*2026133"], "bad_date", "ZA05", 7),
@@ -100,6 +101,14 @@ def test_each_bad_activity_gives_its_specific_error(
     error = report.line_errors[0]
     assert (error.reason, error.element, error.segment_index) == (reason, element, index)
     assert error.reason in REASONS
+
+
+def test_an_item_id_the_wire_schema_refuses_is_an_invalid_field() -> None:
+    report = parse([*HEADER, "LIN**VP*A\u200bB", "ZA*QA*1*EA", "LIN**VP*GOOD", "ZA*QA*5*EA"])
+    assert [c.sku for c in report.counts] == ["GOOD"]
+    error = report.line_errors[0]
+    assert (error.reason, error.element, error.segment_index) == ("invalid_field", "sku", 7)
+    assert "contains U+200B" in error.message
 
 
 def test_za_before_any_lin_is_an_orphan() -> None:
@@ -138,6 +147,21 @@ def test_uploader_must_match() -> None:
     assert [e.reason for e in report.report_errors] == ["distributor_mismatch"]
     report = parse([HEADER[0], "LIN**VP*A", "ZA*QA*1*EA"], distributor_id="DIST-002")
     assert report.counts[0].distributor_id == "DIST-002"
+
+
+@pytest.mark.parametrize("uploader", [None, "DIST-001"])
+def test_a_second_n1_ds_naming_another_distributor_is_a_report_error(uploader: str | None) -> None:
+    second = "N1*DS*OTHER*91*DIST-002"
+    for body in (
+        [*HEADER, second, "LIN**VP*A", "ZA*QA*1*EA"],
+        [*HEADER, "LIN**VP*A", second, "ZA*QA*1*EA"],  # in an item's loop, too
+    ):
+        report = parse(body, distributor_id=uploader)
+        errors = [(e.reason, e.element, e.segment_index) for e in report.report_errors]
+        assert errors == [("distributor_mismatch", "N104", body.index(second) + 4)]
+        assert "'DIST-002'" in report.report_errors[0].message and report.counts == []
+    same = parse([*HEADER, HEADER[1], "LIN**VP*A", "ZA*QA*1*EA"], distributor_id=uploader)
+    assert same.accepted and same.counts[0].distributor_id == "DIST-001"
 
 
 def test_ctt_counts_lin_loops() -> None:

@@ -301,6 +301,8 @@ def test_ignored_quantities_are_all_counted_and_the_first_kept(monkeypatch) -> N
             "time code 'XX'",
         ),
         (["LIN*1*VP*W|X", "QTY*39*1*EA", "UIT*EA*1"], "invalid_field", "LIN03", "'|'"),
+        (["LIN*1*VP*W\u200bX", "QTY*39*1*EA", "UIT*EA*1"], "invalid_field", "LIN03", "U+200B"),
+        (["LIN*1*VP*W\tX", "QTY*39*1*EA", "UIT*EA*1"], "invalid_field", "LIN03", "U+0009"),
     ],
 )
 def test_each_bad_line_gives_its_specific_error(
@@ -504,6 +506,22 @@ def test_uploader_distributor_fills_in_and_must_match() -> None:
     mismatch = parse([*HEADER, *LOOP, *LINE], distributor_id="DIST-007")
     error = only_report_error(mismatch)
     assert (error.reason, error.element) == ("distributor_mismatch", "N104")
+
+
+@pytest.mark.parametrize("uploader", [None, "DIST-001"])
+def test_a_second_n1_ds_naming_another_distributor_is_a_report_error(uploader: str | None) -> None:
+    second = "N1*DS*OTHER*91*DIST-002"
+    for body in (
+        [*HEADER, second, *LOOP, *LINE],
+        [*HEADER, *LOOP, second, *LINE],  # in the detail, too
+    ):
+        report = parse(body, distributor_id=uploader)
+        error = only_report_error(report)
+        assert (error.reason, error.element) == ("distributor_mismatch", "N104")
+        assert error.segment_index == body.index(second) + 4  # after ISA, GS and ST
+        assert "'DIST-002'" in error.message and report.submitted is None
+    same = parse([*HEADER, HEADER[3], *LOOP, *LINE], distributor_id=uploader)
+    assert same.accepted and same.sales[0].distributor_id == "DIST-001"
 
 
 # --- envelope ---------------------------------------------------------------------------
