@@ -11,6 +11,7 @@ import binascii
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from domain.business_time import TimeRules, date_problem
 from domain.identity import content_fingerprint, idempotency_key
 from domain.rebates import period_kind, terms_of, validate_program
 from projections.catalog import alias, define_product, normalize
@@ -69,6 +70,7 @@ from schemas.events import (
 from schemas.topics import KEY_FIELD
 
 CONFLICTING_DUPLICATE = "conflicting_duplicate"
+DEFAULT_RULES = TimeRules()
 WRONG_KEY = "wrong_message_key"
 #: a line of a report that a replacement report has replaced since
 REPLACED_REPORT = "replaced_report"
@@ -102,16 +104,19 @@ def apply_raw(
     position: Position | None,
     until: datetime | None = None,
     recorded_at: datetime | None = None,
+    rules: TimeRules = DEFAULT_RULES,
 ) -> Outcome:
     """Decode one message and apply it; anything invalid is counted and named, never dropped.
 
     `message_key` is the Kafka key (None for files): it must be the event's routing key,
     or the event sits in a partition whose worker does not own its state. `recorded_at`
     is when the system recorded the message (the broker's append time): it replaces
-    whatever the producer wrote there. Events dated after `until` (an as-of replay) have
-    not happened yet and are left out, and so are the lines of a report submitted after
-    it (a replacement's corrected lines are dated at their sale, but were not known
-    before the replacement was).
+    whatever the producer wrote there. A business date it cannot mean (after it was
+    recorded, beyond a tolerance; before the floor or past the horizon) is rejected by
+    `rules`, as the ingest gateway does. Events dated after `until` (an as-of replay)
+    have not happened yet and are left out, and so are the lines of a report submitted
+    after it (a replacement's corrected lines are dated at their sale, but were not
+    known before the replacement was).
     """
     try:
         event = decode_event(raw, recorded_at)
@@ -127,6 +132,11 @@ def apply_raw(
             field_name = KEY_FIELD[event.event_type]
             detail = f"message key {message_key!r} is not the event's {field_name} {expected_key!r}"
             return Outcome(None, WRONG_KEY, detail=detail, event=event)
+    problem = date_problem(event, event.recorded_at or event.business_time, rules)
+    if problem is not None:
+        reason, detail = problem
+        reject_input(stores, reason, distributor_of(event), position)
+        return Outcome(None, reason, detail=detail, event=event)
     outcome = apply_event(stores, event, position)
     # built directly, not with dataclasses.replace: this runs once per input
     return Outcome(

@@ -36,7 +36,9 @@ from streams.processing import Input
 def cmd_demo(args: argparse.Namespace) -> int:
     from streams.generator import generate_channel, malformed_lines
 
-    channel = EmbeddedChannel(args.eventstore or "sqlite:///:memory:")
+    channel = EmbeddedChannel(
+        args.eventstore or "sqlite:///:memory:", rules=settings_of(args).time_rules()
+    )
     _demo_read_models(channel, args)
     channel.feed_events(generate_channel(seed=args.seed, weeks=args.weeks), source="demo")
     channel.feed(Input(raw, None, "demo") for raw, _ in malformed_lines())

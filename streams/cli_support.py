@@ -161,7 +161,7 @@ def replayed(args: argparse.Namespace, until: datetime | None) -> EmbeddedChanne
     Kafka topics (optionally one `args.distributor`). Audit facts are recorded once, from
     the whole history: recorded per chunk, a statement would come from the first chunk
     (a period's close is read before the movements) and never be corrected."""
-    channel = EmbeddedChannel()
+    channel = EmbeddedChannel(rules=settings_of(args).time_rules())
     if args.events:
         path = Path(args.events)
         if not path.is_file():

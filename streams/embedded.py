@@ -7,7 +7,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
+from domain.business_time import TimeRules
 from infra.eventstore import open_audit_log
+from projections.channel import DEFAULT_RULES
 from projections.keyvalue import DictStore
 from projections.snapshot import (
     Snapshot,
@@ -58,9 +60,13 @@ class ObservedStore(DictStore[V]):
 
 class EmbeddedChannel:
     def __init__(
-        self, eventstore_url: str = "sqlite:///:memory:", rebate_grace_days: int = 15
+        self,
+        eventstore_url: str = "sqlite:///:memory:",
+        rebate_grace_days: int = 15,
+        rules: TimeRules = DEFAULT_RULES,
     ) -> None:
         self.rebate_grace_days = rebate_grace_days
+        self.rules = rules
         #: told (store, partition, key) of every violation and unpriced line stored
         self.on_stored: Callable[[str, int, str], None] | None = None
         self.stores = ChannelStores(
@@ -82,10 +88,11 @@ class EmbeddedChannel:
         """Apply the inputs to the projections only; `record` the result when the history
         is complete (a replay read in chunks records once, at its end, as the live system
         would have: a statement from the period's moves, not the first chunk's)."""
-        result = process_batch(self.stores, inputs, until)
+        result = process_batch(self.stores, inputs, until, rules=self.rules)
         closes = automatic_closes(self.stores, self.rebate_grace_days)
         if closes:
-            process_batch(self.stores, (Input(encode_event(c), None, "auto-close") for c in closes))
+            auto = (Input(encode_event(c), None, "auto-close") for c in closes)
+            process_batch(self.stores, auto, rules=self.rules)
         self.dead_letters.extend(result.dead_letters)
         return result
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections import Counter
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
 from schemas.codec import encode_event
@@ -16,8 +18,15 @@ from schemas.topics import DEAD_LETTER_TOPIC, KEY_FIELD, RAW_TOPICS, TOPIC_OF, t
 from streams import metrics
 from streams.config import Settings
 
-#: Raw topics keep every event forever: auditors replay them.
-RAW_TOPIC_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete"}
+log = logging.getLogger("channelflow.topics")
+
+#: Raw topics keep every event forever (auditors replay them), and the broker stamps each message with its append time:
+#: the recorded_at of every event (a producer's own timestamp is never trusted)
+RAW_TOPIC_CONFIG = {
+    "retention.ms": "-1",
+    "cleanup.policy": "delete",
+    "message.timestamp.type": "LogAppendTime",
+}
 
 
 async def ensure_topics(settings: Settings) -> None:
@@ -35,8 +44,28 @@ async def ensure_topics(settings: Settings) -> None:
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # another worker was first
                 await admin.create_topics(missing)
+        await _stamp_appends(admin, [name for name in names if name in existing])
     finally:
         await admin.close()
+
+
+async def _stamp_appends(admin: AIOKafkaAdminClient, names: list[str]) -> None:
+    """Give raw topics created before their config said so the broker's append time."""
+    if not names:
+        return
+    resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+    described = await admin.describe_configs(resources)
+    stale = [
+        name
+        for response in described
+        for _, _, _, name, entries in response.resources
+        if any(e[0] == "message.timestamp.type" and e[1] != "LogAppendTime" for e in entries)
+    ]
+    if stale:
+        log.warning("raw topics %s now stamp messages with the broker's append time", stale)
+        await admin.alter_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, name, RAW_TOPIC_CONFIG) for name in stale]
+        )
 
 
 async def delete_topics(bootstrap: str, prefix: str) -> list[str]:

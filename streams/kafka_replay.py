@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -91,4 +92,5 @@ async def _phase(
         elif record.offset + 1 >= end[tp]:
             remaining.discard(tp)
         key = record.key.decode("utf-8", "replace") if record.key else None
-        yield Input(record.value or b"", key, tp.topic, tp.partition, record.offset)
+        recorded = datetime.fromtimestamp(record.timestamp / 1000, UTC)  # as the worker saw it
+        yield Input(record.value or b"", key, tp.topic, tp.partition, record.offset, recorded)

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
+from domain.business_time import TimeRules
 from domain.rebate_audit import RebateStatement
 from infra.eventstore import AuditLog
-from projections.channel import AuditFact, Outcome, apply_raw
+from projections.channel import DEFAULT_RULES, AuditFact, Outcome, apply_raw
 from projections.dedup import Verdict
 from projections.inventory import Reconciliation
 from projections.positions import Position
@@ -89,6 +90,7 @@ def process_batch(
     inputs: Iterable[Input],
     until: datetime | None = None,
     before_each: Callable[[Input], None] | None = None,
+    rules: TimeRules = DEFAULT_RULES,
 ) -> BatchResult:
     """Apply the inputs in order; the caller stores the result, then `count`s it."""
     result = BatchResult()
@@ -99,7 +101,9 @@ def process_batch(
         if before_each is not None:
             before_each(item)
         try:
-            outcome = apply_raw(stores, item.raw, item.key, item.position, until, item.recorded_at)
+            outcome = apply_raw(
+                stores, item.raw, item.key, item.position, until, item.recorded_at, rules
+            )
         except Exception as exc:  # a bug must not stop the stream, nor lose the input
             log.exception("processing failed at %s offset %s", item.source, item.offset)
             outcome = Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -38,6 +39,7 @@ class ReferenceReplica:
             closed_periods=shared.closed_periods,
         )
         self.ready = asyncio.Event()
+        self.rules = settings.time_rules()
 
     async def run(self) -> None:
         consumer = AIOKafkaConsumer(
@@ -67,7 +69,11 @@ class ReferenceReplica:
                         key = record.key.decode("utf-8", "replace") if record.key else None
                         position = Position(f"{tp.topic}:{tp.partition}", record.offset)
                         try:
-                            apply_raw(self.stores, record.value, key, position)
+                            recorded = datetime.fromtimestamp(record.timestamp / 1000, UTC)
+                            apply_raw(
+                                self.stores, record.value, key, position,
+                                recorded_at=recorded, rules=self.rules,
+                            )  # fmt: skip
                         except Exception:  # the owning agent dead-letters it as processing_error
                             log.exception("reference input failed at %s", position)
                     if tp in pending and records and records[-1].offset + 1 >= end[tp]:

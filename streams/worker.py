@@ -251,6 +251,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     if read_models is not None:
         stores.on_stored = read_models.changes.note
     applying = asyncio.Lock()  # held while a batch is applied
+    rules = settings.time_rules()
 
     gate: ContiguousGate[Any] = ContiguousGate(stores.stored_progress)
 
@@ -284,7 +285,9 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
             async with applying:  # recording and read-model rounds see whole batches
                 try:
                     with metrics.BATCH_SECONDS.time():
-                        result = process_batch(stores, inputs, before_each=stores.route_to)
+                        result = process_batch(
+                            stores, inputs, before_each=stores.route_to, rules=rules
+                        )
                         if result.facts:
                             await loop.run_in_executor(None, record_facts, audit_log, result.facts)
                         await send_dead_letters(result.dead_letters)
