@@ -31,6 +31,7 @@ HAPPENED: Final = (
     "onboarded_at",
     "submitted_at",
     "closed_at",
+    "published_at",
     "period_start",
     "occurred_at",
 )

@@ -171,8 +171,10 @@ def apply_event(stores: ChannelStores, event: Envelope, position: Position | Non
         return Outcome(Verdict.ACCEPTED)
     if isinstance(event, PriceChanged):
         history = stores.prices.get(event.sku) or PriceHistory(event.sku)
-        # a price is applied from its arrival (recorded_at) when that is after effective_from
-        stores.prices.put(event.sku, apply_price(history, event, position, event.recorded_at)[0])
+        # a price announced after effective_from governs from its announcement (never
+        # back-dated over sales judged before it was known)
+        announced = event.published_at or event.recorded_at
+        stores.prices.put(event.sku, apply_price(history, event, position, announced)[0])
         return Outcome(Verdict.ACCEPTED)
     if isinstance(event, RebateProgramDefined):
         problems = validate_program(event)

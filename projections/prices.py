@@ -11,11 +11,13 @@ distributor (distributor_id and reseller_id). For a lookup the most specific sco
 an entry in effect wins; within a scope the latest `effective_from <= at`, and among
 entries with the same effective time the one that arrived last.
 
-Late prices. Prices must be published before the business dates they govern. One that
-arrives after sales it would have governed were already judged is *not* back-dated: it
-is stored as effective from `seen_until` (the latest business time already judged, i.e.
-its arrival in business time) and flagged `arrived_late`; its declared effective time
-is kept in `declared_from` for the audit trail. Sales already judged keep their verdict.
+Late prices. Prices must be announced before the business dates they govern. One that
+is announced after its effective time (`PriceChanged.published_at`, or when it was
+recorded) is *not* back-dated over sales made before distributors could know it: it is
+stored as effective from its announcement (`seen_until` here) and flagged
+`arrived_late`; its declared effective time is kept in `declared_from` for the audit
+trail. Both times are in the event itself, so the same history is built whatever order
+the price and the sales arrive in, live or in a replay.
 """
 
 from __future__ import annotations

@@ -102,6 +102,9 @@ class PriceChanged(Envelope):
     effective_from: UtcDatetime
     distributor_id: Id | None = None
     reseller_id: Id | None = None
+    #: when the vendor announced the price to its distributors (default: when it was
+    #: recorded); announced after it takes effect, it governs sales from its announcement
+    published_at: UtcDatetime | None = None
 
     @model_validator(mode="after")
     def _reseller_needs_distributor(self) -> PriceChanged:

@@ -19,14 +19,9 @@ import orjson
 
 from streams.config import Settings
 from streams.embedded import EmbeddedChannel, file_inputs
-from streams.processing import BatchResult, Input
 from streams.timeparse import TimeParseError, parse_as_of
 
 T = TypeVar("T")
-
-#: inputs applied per chunk when replaying from Kafka (bounded memory; recorded once)
-REPLAY_CHUNK = 5_000
-
 
 class UserError(Exception):
     """A mistake the user can fix: printed without a traceback, exit status 2."""
@@ -170,26 +165,15 @@ def replayed(args: argparse.Namespace, until: datetime | None) -> EmbeddedChanne
         for letter in channel.dead_letters:
             print(f"{path}:{letter.offset}: {letter.reason}: {letter.detail}", file=sys.stderr)
         return channel
-    from streams.kafka_replay import raw_history
+    from streams.kafka_replay import replay_into
 
-    settings = settings_of(args)
-
-    async def read() -> BatchResult:
-        whole = BatchResult()
-        meter = Progress("replay")
-        chunk: list[Input] = []
-        async for item in raw_history(settings, getattr(args, "distributor", None)):
-            chunk.append(item)
-            if len(chunk) == REPLAY_CHUNK:
-                whole.add(channel.apply(chunk, until))
-                meter.tick(len(chunk))
-                chunk = []
-        whole.add(channel.apply(chunk, until))
-        meter.tick(len(chunk))
-        meter.done()
-        return whole
-
-    whole = asyncio.run(read())
+    meter = Progress("replay")
+    whole = asyncio.run(
+        replay_into(
+            channel, settings_of(args), until, getattr(args, "distributor", None), meter.tick
+        )
+    )
+    meter.done()
     print(f"replay: {whole.applied:,} events from Kafka", file=sys.stderr)
     channel.record(whole, until)
     for letter in channel.dead_letters:

@@ -182,6 +182,7 @@ def generate_channel(
             currency=CURRENCY,
             effective_from=at,
             distributor_id=distributor,
+            published_at=at,
         )
         histories[sku] = apply_price(histories.get(sku) or PriceHistory(sku), event, None, None)[0]
         return event

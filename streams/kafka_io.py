@@ -20,8 +20,9 @@ from streams.config import Settings
 
 log = logging.getLogger("channelflow.topics")
 
-#: Raw topics keep every event forever (auditors replay them), and the broker stamps each message with its append time:
-#: the recorded_at of every event (a producer's own timestamp is never trusted)
+#: Raw topics keep every event forever (auditors replay them), and the broker stamps each
+#: message with its append time: the recorded_at of every event (a producer's own
+#: timestamp is never trusted)
 RAW_TOPIC_CONFIG = {
     "retention.ms": "-1",
     "cleanup.policy": "delete",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +19,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas.topics import RAW_TOPICS, topic_name
 from streams.config import Settings
-from streams.processing import Input
+from streams.embedded import EmbeddedChannel
+from streams.processing import BatchResult, Input
 
 REFERENCE_PHASE = ("products", "prices", "programs")
 MOVEMENT_PHASE = tuple(topic for topic in RAW_TOPICS if topic not in REFERENCE_PHASE)
@@ -94,3 +95,32 @@ async def _phase(
         key = record.key.decode("utf-8", "replace") if record.key else None
         recorded = datetime.fromtimestamp(record.timestamp / 1000, UTC)  # as the worker saw it
         yield Input(record.value or b"", key, tp.topic, tp.partition, record.offset, recorded)
+
+
+#: inputs applied at a time by `replay_into`
+REPLAY_CHUNK = 5000
+
+
+async def replay_into(
+    channel: EmbeddedChannel,
+    settings: Settings,
+    until: datetime | None = None,
+    distributor: str | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+) -> BatchResult:
+    """Apply the whole raw history (as `raw_history` reads it) to an embedded channel, in
+    chunks (`on_chunk(n)` after each); the caller records the result once, from the whole
+    history: recorded per chunk, a statement would come from the first chunk."""
+    whole = BatchResult()
+    chunk: list[Input] = []
+    async for item in raw_history(settings, distributor):
+        chunk.append(item)
+        if len(chunk) == REPLAY_CHUNK:
+            whole.add(channel.apply(chunk, until))
+            if on_chunk is not None:
+                on_chunk(len(chunk))
+            chunk = []
+    whole.add(channel.apply(chunk, until))
+    if on_chunk is not None:
+        on_chunk(len(chunk))
+    return whole

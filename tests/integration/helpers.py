@@ -15,6 +15,7 @@ from streams.config import Settings
 from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel
 from streams.kafka_io import ensure_topics, publish_events
+from streams.kafka_replay import replay_into
 from tests.integration.conftest import WorkerProcess, wait_until
 
 
@@ -82,9 +83,23 @@ def order_independent_channel(seed: int = 11, weeks: int = 4) -> list[Envelope]:
 
 
 def expected_snapshot(events: Sequence[Envelope]) -> dict[str, Any]:
+    """The snapshot of events as they are (each with its own recorded_at): what a stream
+    holds, not when a broker recorded it (see `replayed_snapshot` for that)."""
     channel = EmbeddedChannel()
     channel.feed_events(events)
     return channel.snapshot()
+
+
+def replayed_snapshot(settings: Settings) -> dict[str, Any]:
+    """The auditor's replay of the raw topics as they are now (the broker's append times
+    as recorded_at, as the worker saw them): what the live snapshot must equal."""
+
+    async def run() -> dict[str, Any]:
+        channel = EmbeddedChannel(rules=settings.time_rules())
+        channel.record(await replay_into(channel, settings))
+        return channel.snapshot()
+
+    return asyncio.run(run())
 
 
 def comparable(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -94,3 +109,18 @@ def comparable(snapshot: dict[str, Any]) -> dict[str, Any]:
     sides show every violation as detected.)
     """
     return snapshot
+
+
+def matches_replay(
+    settings: Settings, worker: WorkerProcess, timeout: float = 90, what: str = "the worker"
+) -> dict[str, Any]:
+    """Wait until the worker's live snapshot equals the auditor's replay of the raw topics
+    (read again while they differ: the worker may still be applying, or publishing a
+    close); returns the live snapshot."""
+
+    def same() -> dict[str, Any] | None:
+        live = comparable(worker.get("/api/snapshot"))
+        return live if live == comparable(replayed_snapshot(settings)) else None
+
+    found: dict[str, Any] = wait_until(same, timeout, f"{what}'s snapshot to equal the replay")
+    return found
