@@ -23,6 +23,7 @@ from streams.timeparse import TimeParseError, parse_as_of
 
 T = TypeVar("T")
 
+
 class UserError(Exception):
     """A mistake the user can fix: printed without a traceback, exit status 2."""
 

@@ -19,6 +19,7 @@ from tests.integration.conftest import WorkerProcess, free_port, wait_until
 from tests.integration.helpers import (
     comparable,
     expected_snapshot,
+    matches_replay,
     publish,
     publish_reference_first,
 )
@@ -71,11 +72,7 @@ def test_sigkill_five_times_mid_stream_then_snapshot_equals_replay(settings, wor
         240,
         f"the restarted worker to account for all {expected_lines} lines",
     )
-    live = wait_until(
-        lambda: (s := comparable(worker.get("/api/snapshot"))) == expected and s,
-        30,
-        "the restarted worker's snapshot to equal the replay",
-    )
+    live = matches_replay(settings, worker, 120, "the restarted worker")
     originals = generate_sales(EVENTS, seed=42)
     assert sum(r["sell_through"] for r in live["inventory"]) == sum(s.quantity for s in originals)
 
@@ -103,8 +100,4 @@ def test_survivor_takes_over_a_killed_worker_and_snapshot_equals_replay(settings
         240,
         f"the survivor to account for all {expected_lines} lines",
     )
-    wait_until(
-        lambda: comparable(second.get("/api/snapshot")) == expected,
-        30,
-        "the survivor's snapshot to equal the replay",
-    )
+    matches_replay(settings, second, 120, "the survivor")

@@ -21,11 +21,12 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 T0 = datetime(2026, 8, 3, 9, tzinfo=UTC)
 
 
-def price(cost: str, at: datetime, recorded: datetime) -> PriceChanged:
+def price(cost: str, at: datetime, announced: datetime) -> PriceChanged:
+    """A price announced to distributors at `announced` (the broker records it now)."""
     return PriceChanged(
-        event_id=uuid.uuid4(), occurred_at=at, recorded_at=recorded, source="erp", sku="SKU-P",
+        event_id=uuid.uuid4(), occurred_at=at, source="erp", sku="SKU-P",
         distributor_cost=Decimal(cost), floor_price=Decimal("10.00"), currency="USD",
-        effective_from=at,
+        effective_from=at, published_at=announced,
     )  # fmt: skip
 
 

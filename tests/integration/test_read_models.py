@@ -21,12 +21,12 @@ from psycopg import sql
 
 from domain.timeutil import iso_z
 from infra.readmodels import PARTITION, TABLES, ReadModelWriter, Verdict
-from projections.snapshot import latest_business_time
+from projections.snapshot import now_of
 from streams.embedded import EmbeddedChannel
 from streams.readmodel_sink import ReadModelSink, kafka_partition_of
 from tests.integration.conftest import REPO, wait_until
 from tests.integration.helpers import (
-    expected_snapshot,
+    matches_replay,
     order_independent_channel,
     publish_reference_first,
 )
@@ -108,7 +108,6 @@ def test_read_model_tables_equal_the_worker_tables_after_a_stream(
     settings, worker_factory, pg_dsn, schema
 ):
     events = order_independent_channel()
-    expected = expected_snapshot(events)
     worker = worker_factory(
         env={
             "CHANNELFLOW_READMODEL_URL": pg_dsn,
@@ -117,11 +116,7 @@ def test_read_model_tables_equal_the_worker_tables_after_a_stream(
         }
     ).start()
     publish_reference_first(settings, worker, events)
-    live = wait_until(
-        lambda: (s := worker.get("/api/snapshot")) == expected and s,
-        90,
-        "the worker to apply the stream",
-    )
+    live = matches_replay(settings, worker)
     empty = sorted(key for key, rows in live.items() if not rows)
     assert empty == ["unpriced"], "the fixture has rows in every other projection"
 
@@ -176,17 +171,18 @@ def test_a_write_is_idempotent_and_a_stale_one_is_refused(pg_dsn, schema):
     events = order_independent_channel(seed=3)
     half = len(events) // 2
     channel = EmbeddedChannel()
-    channel.feed_events(events[:half])
     sink = ReadModelSink(
         ReadModelWriter(pg_dsn, schema, "test"),
         channel.audit,
         lambda distributor: kafka_partition_of(distributor, 2),
     )
+    channel.on_stored = sink.changes.note  # the history rows stored since the last write
+    channel.feed_events(events[:half])
 
     def write(sales_0: int, sales_1: int) -> dict[int, Any]:
         positions = {0: {"t.sales": sales_0}, 1: {"t.sales": sales_1, "t.shipments": 5}}
-        writes = sink.prepare(channel.stores, positions, channel.audit.violation_status)
-        return sink.write(writes, latest_business_time(channel.stores))
+        writes = sink.prepare(channel.stores, positions)
+        return sink.write(writes, now_of(channel.stores))
 
     def verdicts(plans: dict[int, Any]) -> dict[int, Verdict]:
         return {p: plan.verdict for p, plan in plans.items()}
@@ -213,11 +209,11 @@ def test_a_write_is_idempotent_and_a_stale_one_is_refused(pg_dsn, schema):
     assert verdicts(write(30, 40)) == {0: Verdict.UNCHANGED, 1: Verdict.WRITTEN}
     assert read_models(pg_dsn, schema) == in_snapshot_shape(channel.snapshot())
 
-    # positions unchanged, but a violation acknowledged: only that table is replaced
+    # positions unchanged, but a violation acknowledged: only that row is written
     flagged = next(
         f
-        for f in channel.stores.flagged.values()
-        if f.kind == "violation" and kafka_partition_of(f.distributor_id, 2) == 0
+        for f in channel.stores.violations.values()
+        if kafka_partition_of(f.distributor_id, 2) == 0
     )
     channel.audit.violation_step(
         flagged.violation_id, "acknowledge", actor_id="alice", role="admin",
@@ -238,8 +234,7 @@ def test_the_documented_queries_run(pg_dsn, schema):
     channel = EmbeddedChannel()
     channel.feed_events(order_independent_channel(seed=3))
     sink = ReadModelSink(ReadModelWriter(pg_dsn, schema, "test"), channel.audit, lambda _: 0)
-    writes = sink.prepare(channel.stores, {0: {"t.sales": 1}}, channel.audit.violation_status)
-    sink.write(writes, latest_business_time(channel.stores))
+    sink.round(channel.stores, {0: {"t.sales": 1}})
     text = (REPO / "docs" / "READ_MODELS.md").read_text()
     queries = [
         block.split("```", 1)[0]

@@ -10,7 +10,7 @@ import pytest
 
 from tests.integration.conftest import REPO, wait_until
 from tests.integration.helpers import (
-    expected_snapshot,
+    matches_replay,
     order_independent_channel,
     publish_reference_first,
 )
@@ -37,10 +37,9 @@ def test_verify_passes_on_the_live_system_and_catches_a_deleted_audit_row(
             "DROP TABLE IF EXISTS channelflow_audit_events, channelflow_audit_events_chain"
         )
     events = order_independent_channel(seed=23)
-    expected = expected_snapshot(events)
     worker = worker_factory(eventstore_url=pg_dsn).start()
     publish_reference_first(settings, worker, events)
-    wait_until(lambda: worker.get("/api/snapshot") == expected, 90, "the live snapshot")
+    expected = matches_replay(settings, worker)
     claims = len(expected["price_protection"])
     assert claims and expected["violations"]
 
