@@ -245,7 +245,9 @@ def _close_period(
         return Outcome(None, INVALID_PROGRAM, detail=detail)
     key = closed_key(event.program_id, event.period)
     if stores.closed_periods.get(key) is None:  # the first close stands
-        closed = ClosedPeriod(event.program_id, event.period, event.closed_at, event.closed_by)
+        closed = ClosedPeriod(
+            event.program_id, event.period, event.closed_at, event.closed_by, event.recorded_at
+        )
         stores.closed_periods.put(key, closed)
     return Outcome(Verdict.ACCEPTED)
 

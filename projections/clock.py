@@ -3,9 +3,11 @@
 Business dates (sold_at, shipped_at, ...) come from distributors: they are evidence, not
 a clock, and a distributor that sends a sale dated 2062 must not move anyone's "now".
 `recorded_at` is set by the system (the broker's append time on Kafka, the gateway's
-receive time), so the clock is the latest recorded_at applied, per partition of the
-worker that applied it (one key per partition, "" outside a worker). A replay of the same
-inputs reaches the same clock; an as-of replay sets "now" itself.
+receive time), so the clock is the latest recorded_at applied, kept per source partition
+("topic:partition"; "" for inputs from a file or the embedded runner). A replay of the
+same inputs reaches the same clock; an as-of replay sets "now" itself. The clock of one
+source partition also tells how far it has been read in recorded time: appends are in
+order, so everything recorded before it has been applied.
 """
 
 from __future__ import annotations
@@ -32,10 +34,8 @@ class Clock:
 
 
 def clock_key(position: Position | None) -> str:
-    """One clock per source partition number (all topics of partition n share it)."""
-    if position is None:
-        return ""
-    return position.source.rsplit(":", 1)[1]
+    """One clock per source partition ("topic:partition")."""
+    return "" if position is None else position.source
 
 
 def tick(clocks: KeyValue[Clock], recorded: datetime, position: Position | None) -> None:

@@ -7,8 +7,8 @@ So a program counts every qualifying event of its period, also those that arrive
 it was defined, a replay derives exactly the same figures, and nothing here reads the
 movement history.
 
-A closed statement holds the qualifying events recorded up to `closed_at`: the buckets'
-tallies less the late moves recorded after the close. Each of those is one adjustment,
+A closed statement holds the qualifying events recorded up to the close (its
+`cutoff`): the buckets' tallies less the moves recorded after it. Each of those is one adjustment,
 in (recorded, event_id) order, taking the period's rebate to what it is with that event
 included. A closed statement is never rewritten; planning one costs the late moves.
 """
@@ -47,10 +47,20 @@ UNKNOWN_PROGRAM = "unknown_program"
 
 @dataclass(frozen=True, slots=True)
 class ClosedPeriod:
+    """A program's period, closed. `closed_at` names the close (the period's end plus the
+    grace, for an automatic one); `recorded_at` is when the close was recorded: the
+    statement holds the period's events recorded up to it, so history loaded before a
+    close is in its statement, and every event recorded after it is an adjustment."""
+
     program_id: str
     period: str
     closed_at: datetime
     closed_by: str
+    recorded_at: datetime | None = None
+
+    @property
+    def cutoff(self) -> datetime:
+        return self.recorded_at or self.closed_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +212,7 @@ def statement_plan(
     total, _ = program_tally(terms, buckets, distributor_id, close.period)
     if total.count == 0:
         return None
-    later = list(late_moves(terms, late, distributor_id, close.period, close.closed_at))
+    later = list(late_moves(terms, late, distributor_id, close.period, close.cutoff))
     on_time = total
     for move in later:
         on_time = on_time.minus(move.tally())

@@ -33,6 +33,15 @@ from streams.rebate_closing import automatic_closes
 
 log = logging.getLogger("channelflow.recording")
 
+#: (distributor_id, basis, cutoff) -> whether every event of the distributor on that
+#: basis recorded up to the cutoff has been applied
+Settled = Callable[[str, str, datetime], bool]
+
+
+def always(distributor_id: str, basis: str, cutoff: datetime) -> bool:
+    """Settled, for a runner that applied its whole history before recording."""
+    return True
+
 
 @dataclass
 class AuditRecorder:
@@ -52,6 +61,7 @@ class AuditRecorder:
         now: datetime | None,
         closing: datetime | None,
         owned: Callable[[str], bool],
+        settled: Settled = always,
     ) -> list[RebatePeriodClosed]:
         """Record claims and statements of the distributors `owned` says are this
         runner's; returns the closes due at `closing` (the caller publishes them).
@@ -59,14 +69,16 @@ class AuditRecorder:
         `now` is the recorded-time clock: a claim is recorded once its drop is in effect
         in recorded time, so a replay of the same inputs derives it too. A close is an
         event of its own (the replay reads it), so a worker may close by its wall clock
-        (`closing`) a period of a channel that has gone quiet.
+        (`closing`) a period of a channel that has gone quiet. A statement is recorded
+        once `settled` says every event its distributor had recorded before the close has
+        been applied (the runner may be catching up on a backlog recorded before it).
         """
         with self._lock:
             closes = automatic_closes(stores, self.grace_days, closing)
             claims = [c for c in protection_claims(stores, now, True) if owned(c.distributor_id)]
             if claims:
                 record_facts(self.audit, claims)
-            self._statements(stores, owned)
+            self._statements(stores, owned, settled)
             return closes
 
     def forget(self) -> None:
@@ -74,12 +86,16 @@ class AuditRecorder:
         self.recorded_counts.clear()
         self.statements.clear()
 
-    def _statements(self, stores: ChannelStores, owned: Callable[[str], bool]) -> None:
+    def _statements(
+        self, stores: ChannelStores, owned: Callable[[str], bool], settled: Settled
+    ) -> None:
         everyone = [d for d in distributors(stores) if owned(d)]
         for terms in list(stores.programs.values()):
             for _, close in list(stores.closed_periods.scan(f"{terms.program_id}|")):
                 for distributor in everyone:
-                    if not covers(terms, distributor):
+                    if not covers(terms, distributor) or not settled(
+                        distributor, terms.basis, close.cutoff
+                    ):
                         continue
                     key = (terms.program_id, distributor, close.period)
                     total, _ = program_tally(

@@ -335,6 +335,23 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
             await apply_durably(inputs)
 
     sales_topic = topic_name(settings.topic_prefix, "sales")
+    shipments_topic = topic_name(settings.topic_prefix, "shipments")
+
+    async def read_to_the_end() -> set[str]:
+        """The owned movement partitions ("topic:partition") applied up to their end."""
+        owned_now = [
+            tp for tp in app.consumer.assignment() if tp.topic in (sales_topic, shipments_topic)
+        ]
+        try:
+            ends = await app.consumer.highwaters(*owned_now) if owned_now else {}
+        except KafkaError:
+            return set()
+        done = set()
+        for tp, end in ends.items():
+            source = f"{tp.topic}:{tp.partition}"
+            if (stores.stored_progress(source) or -1) + 1 >= end:
+                done.add(source)
+        return done
 
     def owned_partitions() -> set[int]:
         return {tp.partition for tp in app.consumer.assignment() if tp.topic == sales_topic}
@@ -374,7 +391,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
             lag[tp.topic, tp.partition] = end - (0 if stored is None else stored + 1)
         metrics.set_consumer_lag(lag)
 
-    def settled() -> bool:
+    def steady() -> bool:
         return reference.ready.is_set() and not app.rebalancing and not app.in_recovery
 
     @app.task
@@ -383,11 +400,12 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(settings.claims_interval_seconds)
-            if not settled():
+            if not steady():
                 continue
             async with applying:  # between batches: the readers see whole ones
                 readers = stores.readers()
                 mine = owned_partitions()
+            caught_up = await read_to_the_end()
             clock = recorded_now(readers.clock)
             wall = datetime.now(UTC)
             closing_now = wall if clock is None else max(clock, wall)
@@ -395,10 +413,24 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
             def owned(distributor_id: str, mine: set[int] = mine) -> bool:
                 return kafka_partition_of(distributor_id, settings.partitions) in mine
 
+            def settled(
+                distributor_id: str,
+                basis: str,
+                cutoff: datetime,
+                readers: ChannelStores = readers,
+                caught_up: set[str] = caught_up,
+            ) -> bool:
+                """Appends are in order: the partition of the basis's topic was applied
+                past the cutoff, or to its end."""
+                topic = shipments_topic if basis == "sell_in" else sales_topic
+                source = f"{topic}:{kafka_partition_of(distributor_id, settings.partitions)}"
+                clock = readers.clock.get(source)
+                return source in caught_up or (clock is not None and clock.recorded > cutoff)
+
             started = time.monotonic()
             try:
                 closes = await loop.run_in_executor(
-                    None, recorder.round, readers, clock, closing_now, owned
+                    None, recorder.round, readers, clock, closing_now, owned, settled
                 )
                 for close in closes:
                     await submit([message_of(close)])
@@ -416,7 +448,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
             topics = list(raw_topics.topics)
             while True:
                 await asyncio.sleep(settings.readmodel_interval_seconds)
-                if not settled():
+                if not steady():
                     continue
                 started = time.monotonic()
                 await read_models.worker_round(
