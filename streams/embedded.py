@@ -22,7 +22,7 @@ from projections.stores import ChannelStores
 from schemas.codec import encode_event
 from schemas.deadletter import DeadLetter
 from schemas.events import Envelope
-from streams.ingest.deadletters import StoredDeadLetter
+from streams.ingest.deadletters import LetterQuery, StoredDeadLetter, page_of
 from streams.ingest.messages import Message, message_of
 from streams.processing import (
     BatchResult,
@@ -114,11 +114,13 @@ class EmbeddedChannel:
         order like any other input, with the key they have on their topic."""
         self.feed(Input(m.value, m.key.decode(), m.topic) for m in messages)
 
-    async def stored_dead_letters(self) -> list[StoredDeadLetter]:
-        """The run's dead letters, numbered in order (partition 0: there is no topic here)."""
-        return [
+    async def stored_dead_letters(self, query: LetterQuery) -> list[StoredDeadLetter]:
+        """A page of the run's dead letters, numbered in order (partition 0: there is no
+        topic here)."""
+        numbered = [
             StoredDeadLetter(0, number, letter) for number, letter in enumerate(self.dead_letters)
         ]
+        return page_of(numbered, query)
 
     def snapshot(self, as_of: datetime | None = None) -> Snapshot:
         return build_snapshot(self.stores, as_of, self.audit.statuses())

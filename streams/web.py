@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, cast, get_args
+from typing import TYPE_CHECKING, Any, TypeVar, cast, get_args
 from uuid import UUID
 
 import orjson
@@ -84,7 +84,7 @@ from streams.auth import AuthError, Forbidden, Principal, TokenRegistry, TokensU
 from streams.config import Settings
 from streams.dashboard import add_dashboard_routes
 from streams.http_body import within
-from streams.ingest.deadletters import LetterSource
+from streams.ingest.deadletters import LetterQuery, LetterSource
 from streams.ingest.messages import Publish, message_of
 from streams.openapi import add_openapi_route
 from streams.rebate_closing import close_event
@@ -96,6 +96,8 @@ from streams.web_schemas import add_schema_routes
 
 if TYPE_CHECKING:
     from streams.embedded import EmbeddedChannel
+
+T = TypeVar("T")
 
 StoresProvider = Callable[[], ChannelStores]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -133,6 +135,18 @@ class ApiContext:
     dead_letter_lines: LetterSource
     #: what /health adds: dependencies up or down, failing background jobs
     health: Callable[[], Awaitable[dict[str, Any]]] | None = None
+    #: the committed state for a thread (a worker's databases): reads as long as the
+    #: history (an export, a verification) run there, off the event loop; None: the
+    #: stores are read in place (the embedded runner: small, and changed on the loop)
+    committed: Callable[[], Awaitable[ChannelStores]] | None = None
+
+    async def exporting(self, work: Callable[[ChannelStores], T]) -> T:
+        """Run a read that costs the length of the history: in a thread over the
+        committed state when there is one, else on the loop."""
+        if self.committed is None:
+            return work(self.stores())
+        readers = await self.committed()
+        return await asyncio.get_running_loop().run_in_executor(None, work, readers)
 
     @classmethod
     def of_channel(
@@ -328,8 +342,8 @@ def make_web_app(context: ApiContext) -> web.Application:
         return [wanted] if wanted is not None else distributors(current)
 
     async def snapshot(request: web.Request) -> web.Response:
-        current = stores()
-        document = build_snapshot(current, _as_of(request), await statuses())
+        as_of, known = _as_of(request), await statuses()
+        document = await context.exporting(lambda current: build_snapshot(current, as_of, known))
         return json_response(_visible_snapshot(request, document))
 
     async def inventory(request: web.Request) -> web.Response:
@@ -394,10 +408,19 @@ def make_web_app(context: ApiContext) -> web.Application:
         order = request.query.get("order", "topic")
         if order not in ("topic", "newest"):
             raise web.HTTPBadRequest(text="order must be topic or newest")
-        letters = [s for s in await context.dead_letter_lines() if s.selected(reason, key, source)]
-        if order == "newest":
-            letters.sort(key=lambda s: (s.letter.recorded_at, s.partition, s.offset), reverse=True)
-        return json_response(_page(request, [stored.to_json() for stored in letters]))
+        offset, limit = _window(request)
+        query = LetterQuery(reason, key, source, order == "newest", offset, limit)
+        letters = await context.dead_letter_lines(query)
+        counts = stores().dead_letters.values()
+        if source is None:  # each input dead-lettered is counted once, by scope and reason
+            total = sum(
+                c.count
+                for c in counts
+                if (key is None or c.scope == key) and (reason is None or c.reason == reason)
+            )
+        else:  # the source is in the letters only: count them all
+            total = len(await context.dead_letter_lines(replace(query, offset=0, limit=2**31)))
+        return json_response(_answer([s.to_json() for s in letters], total, offset, limit))
 
     async def products(request: web.Request) -> web.Response:
         return json_response(_page(request, _filtered(request, product_rows(stores()), "sku")))

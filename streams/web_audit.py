@@ -54,7 +54,7 @@ def add_audit_routes(app: web.Application, context: ApiContext) -> None:
 
     async def verify(request: web.Request) -> web.Response:
         auditor(request)
-        facts = live_facts(context.stores())  # the stores are read on the loop only
+        facts = await context.exporting(live_facts)
         chain = await blocking(audit.verify_chain, request.query.get("expect_head"))
         verified, differences = await blocking(live_differences, facts, audit)
         return json_response(
@@ -85,7 +85,9 @@ def add_audit_routes(app: web.Application, context: ApiContext) -> None:
             aggregate = await blocking(load, audit, kind, ref)
         except UnknownRecord as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
-        return json_response(lineage_of(aggregate, kind, context.stores()))
+        return json_response(
+            await context.exporting(lambda current: lineage_of(aggregate, kind, current))
+        )
 
     app.router.add_get("/api/audit/verify", verify)
     app.router.add_get("/api/audit/{kind}/{ref:.+}/history", record_history)

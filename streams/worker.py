@@ -42,7 +42,7 @@ from streams import metrics
 from streams.auth import TokenRegistry
 from streams.config import Settings
 from streams.health import Health
-from streams.ingest.deadletters import collect_dead_letters
+from streams.ingest.deadletters import dead_letter_page
 from streams.ingest.messages import Message, message_of
 from streams.processing import Input, process_batch, record_facts
 from streams.progress import ContiguousGate
@@ -460,6 +460,10 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     async def replicate_reference_data() -> None:
         await reference.run()
 
+    async def committed() -> ChannelStores:
+        async with applying:  # between batches
+            return stores.readers()
+
     @app.task
     async def serve_http() -> None:
         context = ApiContext(
@@ -468,8 +472,9 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
             audit_log,
             TokenRegistry.from_env(),
             submit,
-            lambda: collect_dead_letters(settings),
+            lambda query: dead_letter_page(settings, query),
             health.report,
+            committed,
         )
         runner = web.AppRunner(make_web_app(context))
         await runner.setup()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
 from pydantic import ValidationError
 
 from domain.timeutil import iso_z
@@ -66,8 +67,38 @@ class StoredDeadLetter:
         }
 
 
-#: every dead letter there is, where the HTTP API reads them from (Kafka or the embedded run)
-LetterSource = Callable[[], Awaitable[list["StoredDeadLetter"]]]
+@dataclass(frozen=True, slots=True)
+class LetterQuery:
+    """Which dead letters, in which order, which page of them."""
+
+    reason: str | None = None
+    #: the message key: a distributor's id for the raw topics keyed by distributor
+    key: str | None = None
+    #: text the source must contain
+    source: str | None = None
+    #: latest first (by when they were dead-lettered); else in topic order
+    newest: bool = False
+    offset: int = 0
+    limit: int = 1000
+
+    def admits(self, stored: StoredDeadLetter) -> bool:
+        return stored.selected(self.reason, self.key, self.source)
+
+
+#: a page of dead letters, read where the HTTP API reads them (Kafka or the embedded run)
+LetterSource = Callable[[LetterQuery], Awaitable[list["StoredDeadLetter"]]]
+
+
+def page_of(letters: list[StoredDeadLetter], query: LetterQuery) -> list[StoredDeadLetter]:
+    """The page `query` asks for of letters in topic order (the embedded runner's list)."""
+    found = [stored for stored in letters if query.admits(stored)]
+    if query.newest:
+        found.sort(key=_newest_first)
+    return found[query.offset : query.offset + query.limit]
+
+
+def _newest_first(stored: StoredDeadLetter) -> tuple[float, int, int]:
+    return (-stored.letter.recorded_at.timestamp(), -stored.partition, -stored.offset)
 
 
 def dead_letter_topic(settings: Settings) -> str:
@@ -135,3 +166,92 @@ def _letter(value: bytes | None) -> DeadLetter:
             "deadletters",
             _EPOCH,
         )
+
+
+async def dead_letter_page(settings: Settings, query: LetterQuery) -> list[StoredDeadLetter]:
+    """One page of the dead-letter topic, reading about what the page needs: in topic order
+    from each partition's start until the page is full; latest first from each partition's
+    end backwards, in growing windows, until each has given a page's worth (appends are in
+    order, so a partition's latest are at its end). A key reads only its partition."""
+    topic = dead_letter_topic(settings)
+    wanted = query.offset + query.limit
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        cluster = await consumer._client.fetch_all_metadata()
+        found = sorted(cluster.partitions_for_topic(topic) or ())
+        if query.key is not None and found:
+            found = [_partition_of(query.key, len(found))]
+        partitions = [TopicPartition(topic, p) for p in found]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        begin = await consumer.beginning_offsets(partitions)
+        end = await consumer.end_offsets(partitions)
+        letters: list[StoredDeadLetter] = []
+        for tp in partitions:
+            reader = _latest if query.newest else _earliest
+            letters += await reader(consumer, tp, begin[tp], end[tp], query, wanted)
+            if not query.newest and len(letters) >= wanted:
+                break
+        if query.newest:
+            letters.sort(key=_newest_first)
+        return letters[query.offset : wanted]
+    finally:
+        await consumer.stop()
+
+
+async def _read(
+    consumer: AIOKafkaConsumer, tp: TopicPartition, start: int, stop: int
+) -> list[StoredDeadLetter]:
+    """The letters at offsets [start, stop) of one partition."""
+    found: list[StoredDeadLetter] = []
+    if start >= stop:
+        return found
+    consumer.seek(tp, start)
+    while await consumer.position(tp) < stop:
+        batch = await consumer.getmany(tp, timeout_ms=1000, max_records=5000)
+        for record in batch.get(tp, []):
+            if start <= record.offset < stop:
+                found.append(StoredDeadLetter(tp.partition, record.offset, _letter(record.value)))
+    return found
+
+
+async def _earliest(
+    consumer: AIOKafkaConsumer, tp: TopicPartition, begin: int, end: int, query: LetterQuery,
+    wanted: int,
+) -> list[StoredDeadLetter]:  # fmt: skip
+    found: list[StoredDeadLetter] = []
+    start, window = begin, max(wanted, 100)
+    while start < end and len(found) < wanted:
+        stop = min(end, start + window)
+        found += [s for s in await _read(consumer, tp, start, stop) if query.admits(s)]
+        start, window = stop, window * 2
+    return found
+
+
+async def _latest(
+    consumer: AIOKafkaConsumer, tp: TopicPartition, begin: int, end: int, query: LetterQuery,
+    wanted: int,
+) -> list[StoredDeadLetter]:  # fmt: skip
+    found: list[StoredDeadLetter] = []
+    stop, window = end, max(wanted, 100)
+    while stop > begin and len(found) < wanted:
+        start = max(begin, stop - window)
+        found = [s for s in await _read(consumer, tp, start, stop) if query.admits(s)] + found
+        stop, window = start, window * 2
+    return found
+
+
+def _partition_of(key: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner (murmur2) gives a message key."""
+    everything = list(range(partitions))
+    return int(_PARTITIONER(key.encode(), everything, everything))
+
+
+_PARTITIONER = DefaultPartitioner()

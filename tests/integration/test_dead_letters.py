@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import orjson
@@ -16,7 +16,12 @@ from schemas.codec import encode_event
 from schemas.deadletter import DeadLetter
 from schemas.events import SaleReported
 from schemas.topics import topic_name
-from streams.ingest.deadletters import collect_dead_letters
+from streams.ingest.deadletters import (
+    LetterQuery,
+    collect_dead_letters,
+    dead_letter_page,
+    page_of,
+)
 from streams.kafka_io import ensure_topics
 from tests.integration.conftest import wait_until
 from tests.integration.helpers import catalog, publish_reference_first
@@ -147,3 +152,53 @@ def test_malformed_messages_are_dead_lettered_and_the_agent_keeps_going(settings
 
     stored = sorted((row["partition"], row["offset"]) for row in served)
     assert asyncio.run(reads()) == [stored] * 8
+
+
+def test_a_page_of_dead_letters_reads_what_it_needs_and_equals_the_whole_topic_paged(settings):
+    """`dead_letter_page` (what the API reads: windows from a partition's start or end, one
+    partition for a key) gives the page the whole topic would, for every kind of query."""
+    topic = topic_name(settings.topic_prefix, "deadletters")
+    at = datetime(2026, 7, 7, tzinfo=UTC)
+    letters = [
+        DeadLetter.of(
+            f"line {n}".encode(),
+            ("unknown_sku", "future_date")[n % 2],
+            "why",
+            ("sales", "csv")[n % 3 == 0],
+            at + timedelta(seconds=n),
+            0,
+            n,
+            f"D{n % 5}",
+        )
+        for n in range(700)
+    ]
+
+    async def write() -> None:
+        await ensure_topics(settings)
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+        await producer.start()
+        try:
+            for letter in letters:
+                await producer.send(
+                    topic, letter.model_dump_json().encode(), key=letter.key.encode()
+                )
+            await producer.flush()
+        finally:
+            await producer.stop()
+
+    asyncio.run(write())
+    every = sorted(
+        asyncio.run(collect_dead_letters(settings)), key=lambda s: (s.partition, s.offset)
+    )
+    assert len(every) == len(letters)
+    queries = [
+        LetterQuery(),
+        LetterQuery(limit=10, newest=True),
+        LetterQuery(offset=30, limit=25, newest=True),
+        LetterQuery(key="D3", limit=50, offset=20),
+        LetterQuery(key="D3", reason="future_date", newest=True, limit=7),
+        LetterQuery(reason="unknown_sku", source="csv", offset=100, limit=40),
+        LetterQuery(key="D9"),
+    ]
+    for query in queries:
+        assert asyncio.run(dead_letter_page(settings, query)) == page_of(every, query), query
