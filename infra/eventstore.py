@@ -37,6 +37,8 @@ from projections.statuses import Decided, KnownStatuses
 
 A = TypeVar("A")
 
+#: how long a call waits for a PostgreSQL connection before it fails
+CONNECT_TIMEOUT_SECONDS: Final = 5
 #: audit facts recorded per transaction (a replay records thousands at once)
 RECORD_BATCH: Final = 500
 #: notifications read per query when following the store
@@ -84,6 +86,11 @@ def persistence_env(url: str) -> dict[str, str]:
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "CREATE_TABLE": "y",
             "APPLICATION_RECORDER_TOPIC": get_topic(ChainedPostgresRecorder),
+            # with PostgreSQL away, a call fails within seconds (the worker retries its
+            # batch, the API answers 503) instead of waiting 30 s for a connection; a
+            # pooled connection that died meanwhile is replaced before it is used
+            "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT_SECONDS),
+            "POSTGRES_PRE_PING": "y",
         }
     raise EventStoreConfigError(
         f"unsupported event-store URL {url!r} (use postgresql:// or sqlite://)"
@@ -303,6 +310,10 @@ class AuditLog(Application[UUID]):
     def claim(self, distributor_id: str, sku: str, effective_from: datetime) -> PriceProtection:
         aggregate_id = PriceProtection.create_id(distributor_id, sku, effective_from)
         return self._get(PriceProtection, aggregate_id)
+
+    @property
+    def is_postgres(self) -> bool:
+        return isinstance(self.recorder, ChainedPostgresRecorder)
 
     @property
     def chain(self) -> ChainedRecorder:

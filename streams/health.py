@@ -1,27 +1,47 @@
-"""What /health says: each dependency, and the background jobs that are failing.
+"""What /health says, and how the rest learns quickly that the event store is away.
 
 A worker keeps answering while PostgreSQL or Kafka is away (its batches wait and retry,
 ingest keeps publishing), so /health is where an operator sees which one is down: the
-event store is asked on the spot (with a short timeout), Kafka through the jobs that
-use it, and every job that failed last time says why.
+event store is watched by a probe of its own every few seconds, Kafka through the jobs
+that use it, and every job that failed last time says why.
+
+The event-store library retries a call for up to ten times its connection timeout before
+it gives up, so a request that tried PostgreSQL while it is away would hang for most of a
+minute. While the probe finds the store away, `check_store` fails at once instead: the
+API answers 503 within its own request, and the agent waits for the store before it
+tries its batch again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from infra.eventstore import AuditLog
+import psycopg
 
-#: how long /health waits for the event store before calling it down
-PING_SECONDS = 2.0
+#: how long a probe of the event store waits for an answer
+PROBE_SECONDS = 2
+#: how often the event store is probed
+PROBE_EVERY_SECONDS = 2.0
+
+
+class StoreAway(Exception):
+    """The event store is known to be unreachable right now."""
 
 
 class Health:
-    def __init__(self, audit: AuditLog | None) -> None:
-        self.audit = audit
+    def __init__(self, store_dsn: str | None) -> None:
+        #: the PostgreSQL event store to probe; None: nothing to probe (SQLite)
+        self.store_dsn = store_dsn
         #: job -> why it failed last time (jobs that succeeded since are not listed)
         self.failing: dict[str, str] = {}
+        #: why the last probe found the store away; None while it answers
+        self.store_away: str | None = None
+        self._probing = ThreadPoolExecutor(1, thread_name_prefix="store-probe")
+        self._lock = threading.Lock()
 
     def failed(self, job: str, exc: BaseException) -> None:
         self.failing[job] = f"{type(exc).__name__}: {exc}"[:500]
@@ -29,10 +49,36 @@ class Health:
     def recovered(self, job: str) -> None:
         self.failing.pop(job, None)
 
+    def check_store(self) -> None:
+        """Raise `StoreAway` while the probe finds the event store unreachable."""
+        away = self.store_away
+        if away is not None:
+            raise StoreAway(f"the event store (PostgreSQL) is not reachable: {away}")
+
+    async def watch(self) -> None:
+        """Probe the event store every few seconds, for as long as the process runs."""
+        if self.store_dsn is None:
+            return
+        loop = asyncio.get_running_loop()
+        while True:
+            started = time.monotonic()
+            self.store_away = await loop.run_in_executor(self._probing, self._probe)
+            await asyncio.sleep(max(0.0, PROBE_EVERY_SECONDS - (time.monotonic() - started)))
+
+    def _probe(self) -> str | None:
+        assert self.store_dsn is not None
+        try:
+            with psycopg.connect(self.store_dsn, connect_timeout=PROBE_SECONDS) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error as exc:
+            return f"{type(exc).__name__}: {exc}".strip()[:300]
+        return None
+
     async def report(self) -> dict[str, Any]:
         dependencies: dict[str, str] = {}
-        if self.audit is not None:
-            dependencies["event_store"] = await self._event_store()
+        if self.store_dsn is not None:
+            away = self.store_away
+            dependencies["event_store"] = "up" if away is None else f"down: {away}"
         if "kafka" in self.failing:
             dependencies["kafka"] = f"down: {self.failing['kafka']}"
         degraded = bool(self.failing) or any(v != "up" for v in dependencies.values())
@@ -41,17 +87,3 @@ class Health:
             "dependencies": dependencies,
             "failing": dict(sorted(self.failing.items())),
         }
-
-    async def _event_store(self) -> str:
-        audit = self.audit
-        assert audit is not None
-        loop = asyncio.get_running_loop()
-        try:
-            await asyncio.wait_for(
-                loop.run_in_executor(None, audit.recorder.max_notification_id), PING_SECONDS
-            )
-        except TimeoutError:
-            return f"down: no answer within {PING_SECONDS:g} s"
-        except Exception as exc:  # any failure to answer is "down", with what it said
-            return f"down: {type(exc).__name__}: {exc}"[:300]
-        return "up"

@@ -42,6 +42,8 @@ import psycopg
 from aiohttp import web
 from aiokafka.errors import KafkaError
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError  # PostgreSQL away
+from eventsourcing.persistence import OperationalError as StoreOperationalError
 
 from domain.rebate_audit import IllegalTransition as RebateIllegalTransition
 from domain.roles import Role
@@ -83,6 +85,7 @@ from streams import metrics
 from streams.auth import AuthError, Forbidden, Principal, TokenRegistry, TokensUnavailable
 from streams.config import Settings
 from streams.dashboard import add_dashboard_routes
+from streams.health import Health, StoreAway
 from streams.http_body import within
 from streams.ingest.deadletters import LetterQuery, LetterSource
 from streams.ingest.messages import Publish, message_of
@@ -133,12 +136,22 @@ class ApiContext:
     submit: Publish
     #: the dead letters themselves (the stores keep only their counts)
     dead_letter_lines: LetterSource
-    #: what /health adds: dependencies up or down, failing background jobs
-    health: Callable[[], Awaitable[dict[str, Any]]] | None = None
+    #: what /health reports (dependencies, failing jobs), and whether the event store
+    #: is known to be away right now
+    health: Health | None = None
     #: the committed state for a thread (a worker's databases): reads as long as the
     #: history (an export, a verification) run there, off the event loop; None: the
     #: stores are read in place (the embedded runner: small, and changed on the loop)
     committed: Callable[[], Awaitable[ChannelStores]] | None = None
+
+    async def blocking(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """An event-store call (psycopg blocks): off the event loop, and failing at once
+        while the event store is known to be away (the library would retry for most of
+        a minute)."""
+        if self.health is not None:
+            self.health.check_store()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, lambda: function(*args, **kwargs))
 
     async def exporting(self, work: Callable[[ChannelStores], T]) -> T:
         """Run a read that costs the length of the history: in a thread over the
@@ -202,7 +215,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
             f"Kafka is not reachable ({type(exc).__name__}); try again: a line sent again "
             "is recognized, never counted twice",
         )
-    except psycopg.OperationalError as exc:
+    except (psycopg.OperationalError, StoreOperationalError, StoreInterfaceError, StoreAway) as exc:
         request.app.logger.warning("event store unavailable on %s: %s", request.path, exc)
         return json_error(
             503, "unavailable", "the event store (PostgreSQL) is not reachable; try again"
@@ -315,13 +328,10 @@ def make_web_app(context: ApiContext) -> web.Application:
             request[PRINCIPAL] = context.tokens.authenticate(request.headers.get("Authorization"))
         return await handler(request)
 
-    async def blocking(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Event-store calls block (psycopg): keep them off the event loop."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, lambda: function(*args, **kwargs))
+    blocking = context.blocking
 
     async def health(_: web.Request) -> web.Response:
-        report = {"status": "ok"} if context.health is None else await context.health()
+        report = {"status": "ok"} if context.health is None else await context.health.report()
         return json_response({**report, "mode": context.mode})
 
     recorded = RecordedStatuses(audit)

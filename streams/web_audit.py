@@ -13,9 +13,7 @@ Where each source event was read (topic, partition, offset) needs the raw topics
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -45,15 +43,15 @@ def add_audit_routes(app: web.Application, context: ApiContext) -> None:
                 f"{principal.role})"
             )
 
-    async def blocking(function: Callable[..., Any], *args: Any) -> Any:
-        """Event-store calls block (psycopg): keep them off the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+    blocking = context.blocking
 
     def record(request: web.Request) -> tuple[str, str]:
         return request.match_info["kind"], request.match_info["ref"]
 
     async def verify(request: web.Request) -> web.Response:
         auditor(request)
+        if context.health is not None:
+            context.health.check_store()
         facts = await context.exporting(live_facts)
         chain = await blocking(audit.verify_chain, request.query.get("expect_head"))
         verified, differences = await blocking(live_differences, facts, audit)

@@ -243,7 +243,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     stores = WorkerStores(app, settings)
     reference = ReferenceReplica(settings, stores)
     audit_log = audit or open_audit_log(settings.eventstore_url)
-    health = Health(audit_log)
+    health = Health(settings.eventstore_url if audit_log.is_postgres else None)
     recorder = AuditRecorder(audit_log, settings.rebate_grace_days)
     read_models = configured_sink(
         settings, audit_log, writer_name(), lambda key: kafka_partition_of(key, settings.partitions)
@@ -282,6 +282,10 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         loop = asyncio.get_running_loop()
         delay = 1.0
         while True:
+            if health.store_away is not None:  # no use trying: wait for the store
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, settings.retry_max_seconds)
+                continue
             async with applying:  # recording and read-model rounds see whole batches
                 try:
                     with metrics.BATCH_SECONDS.time():
@@ -400,7 +404,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(settings.claims_interval_seconds)
-            if not steady():
+            if not steady() or health.store_away is not None:
                 continue
             async with applying:  # between batches: the readers see whole ones
                 readers = stores.readers()
@@ -457,6 +461,10 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
                 metrics.ROUND_SECONDS.labels("read_models").observe(time.monotonic() - started)
 
     @app.task
+    async def watch_the_event_store() -> None:
+        await health.watch()
+
+    @app.task
     async def replicate_reference_data() -> None:
         await reference.run()
 
@@ -473,7 +481,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
             TokenRegistry.from_env(),
             submit,
             lambda query: dead_letter_page(settings, query),
-            health.report,
+            health,
             committed,
         )
         runner = web.AppRunner(make_web_app(context))

@@ -1,0 +1,130 @@
+"""PostgreSQL away and back while lines keep coming: nothing is lost, nothing is counted
+twice, the API answers 503 within seconds meanwhile, and /health says what is down."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+import pytest
+
+from schemas.events import PriceChanged, SaleReported
+from streams.auth import token_hash
+from tests.faults import proxied
+from tests.integration.audit_db import EVENTS, fresh_database
+from tests.integration.conftest import wait_until
+from tests.integration.helpers import catalog, matches_replay, publish, publish_reference_first
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
+LINES = 300
+
+
+def price() -> PriceChanged:
+    return PriceChanged(
+        event_id=uuid.uuid4(), occurred_at=T0, source="erp", sku="SKU-O", published_at=T0,
+        distributor_cost=Decimal("8.00"), floor_price=Decimal("10.00"), currency="USD",
+        effective_from=T0 - timedelta(days=30),
+    )  # fmt: skip
+
+
+def below_floor(first: int, count: int) -> list[SaleReported]:
+    return [
+        SaleReported(
+            event_id=uuid.uuid4(),
+            occurred_at=T0,
+            source="kafka",
+            distributor_id=f"D{n % 4}",
+            transaction_id=f"T{n}",
+            reseller_id="R1",
+            sku="SKU-O",
+            quantity=1,
+            unit_price=Decimal("9.00"),
+            currency="USD",
+            sold_at=T0 + timedelta(minutes=n),
+        )
+        for n in range(first, first + count)
+    ]
+
+
+def violations_recorded(dsn: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            f"SELECT count(*) FROM {EVENTS} WHERE topic LIKE '%PricingViolation.Detected'"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def timed(url: str, token: str | None = None, body: bytes | None = None) -> tuple[float, int, Any]:
+    """(seconds, status, JSON answer) of one request."""
+    request = urllib.request.Request(url, data=body, method="POST" if body else "GET")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            status, answer = response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        status, answer = error.code, json.loads(error.read())
+    return time.monotonic() - started, status, answer
+
+
+def test_postgres_away_and_back_loses_no_audit_record(settings, worker_factory, pg_dsn):
+    tokens = [{"sha256": token_hash("admin"), "role": "admin", "actor": "finance"}]
+    with fresh_database(pg_dsn) as dsn, proxied(dsn) as (proxy, through_proxy):
+        worker = worker_factory(
+            {"CHANNELFLOW_TOKENS": json.dumps(tokens)}, eventstore_url=through_proxy
+        ).start()
+        worker.token = "admin"
+        publish_reference_first(settings, worker, [*catalog("SKU-O"), price()])
+        publish(settings, below_floor(0, LINES))
+        wait_until(lambda: violations_recorded(dsn) == LINES, 90, "the first violations")
+        first = worker.get("/api/violations?limit=1")["rows"][0]
+
+        proxy.cut()
+        publish(settings, below_floor(LINES, LINES))
+        wait_until(  # the probe notices within seconds
+            lambda: worker.get("/health")["dependencies"]["event_store"].startswith("down"),
+            10,
+            "/health to say the event store is down",
+        )
+        seconds, status, health = timed(f"{worker.url}/health")
+        assert (status, health["status"]) == (200, "degraded") and seconds < 5
+        for path in ("/api/violations", "/api/snapshot", "/api/audit/verify"):
+            seconds, status, answer = timed(f"{worker.url}{path}", "admin")
+            assert (status, answer["error"]["code"]) == (503, "unavailable"), path
+            assert seconds < 10, (path, seconds)
+        step = f"{worker.url}/api/violations/{first['violation_id']}/acknowledge"
+        seconds, status, answer = timed(step, "admin", b'{"reason": "checked"}')
+        assert (status, answer["error"]["code"]) == (503, "unavailable") and seconds < 10
+        time.sleep(8)  # the worker tries its batch again and again meanwhile
+        assert worker.proc is not None and worker.proc.poll() is None  # it did not crash
+        assert worker.get("/api/quality")["total"] >= 1  # and kept answering from its state
+
+        proxy.restore()
+        wait_until(lambda: violations_recorded(dsn) == 2 * LINES, 120, "every violation")
+        live = matches_replay(settings, worker)
+        assert len(live["violations"]) == 2 * LINES
+        assert worker.get("/health")["status"] == "ok"
+        retries = [
+            line
+            for line in urllib.request.urlopen(f"{worker.url}/metrics").read().decode().splitlines()
+            if line.startswith("channelflow_batch_retries_total ")
+        ]
+        assert retries and float(retries[0].split()[1]) >= 1
+
+        worker.kill()  # and a restart finds every record there, none twice
+        restarted = worker_factory(
+            {"CHANNELFLOW_TOKENS": json.dumps(tokens)}, eventstore_url=dsn
+        ).start()
+        restarted.token = "admin"
+        assert len(matches_replay(settings, restarted)["violations"]) == 2 * LINES
+        assert violations_recorded(dsn) == 2 * LINES
