@@ -9,6 +9,10 @@ from uuid import UUID
 from infra.eventstore import open_audit_log
 from projections.inventory import Reconciliation
 from projections.pricing import PriceProtectionClaim, claim_id_for
+from schemas.codec import encode_event
+from schemas.events import PriceChanged, ProductDefined, ShipmentRecorded
+from streams.embedded import EmbeddedChannel
+from streams.processing import Input
 from streams.verify import audit_differences
 
 DAY = datetime(2026, 7, 6, tzinfo=UTC)
@@ -55,3 +59,54 @@ def test_verify_reports_a_recorded_fact_the_replay_does_not_derive() -> None:
     assert [d.where.split()[0] for d in differences] == ["PriceProtection"]
     assert differences[0].replayed is None
     assert audit_differences(replayed, recorded, complete=False) == (1, [])
+
+
+def test_a_distributor_holding_stock_that_sends_nothing_after_a_drop_is_owed_the_claim() -> None:
+    """Issue 13, item 11: the claim was withheld until the distributor had an event dated
+    on or after the drop. Stock at effective_from is what is owed, quiet or not."""
+    at = datetime(2026, 7, 1, tzinfo=UTC)
+
+    def priced(n: int, cost: str, effective: datetime) -> PriceChanged:
+        return PriceChanged(
+            event_id=UUID(int=n), occurred_at=effective, recorded_at=effective, source="erp",
+            sku="A", distributor_cost=Decimal(cost), floor_price=Decimal("10.00"),
+            currency="USD", effective_from=effective,
+        )  # fmt: skip
+
+    shipped = datetime(2026, 7, 2, tzinfo=UTC)
+    events = [
+        ProductDefined(event_id=UUID(int=1), occurred_at=at, source="erp", sku="A", base_unit="EA"),
+        priced(2, "8.00", at),
+        ShipmentRecorded(
+            event_id=UUID(int=3),
+            occurred_at=shipped,
+            recorded_at=shipped,
+            source="erp",
+            shipment_id="S1",
+            distributor_id="D1",
+            sku="A",
+            quantity=10,
+            unit_price=Decimal("8.00"),
+            currency="USD",
+            shipped_at=shipped,
+        ),
+        priced(4, "7.00", datetime(2026, 8, 1, tzinfo=UTC)),
+    ]
+    as_of = datetime(2026, 8, 31, tzinfo=UTC)
+    channel = EmbeddedChannel()
+    channel.feed(
+        (Input(encode_event(e), None, "file", None, n) for n, e in enumerate(events)), as_of
+    )
+    assert channel.snapshot(as_of)["price_protection"] == [
+        {
+            "distributor_id": "D1",
+            "sku": "A",
+            "effective_from": "2026-08-01T00:00:00Z",
+            "units": 10,
+            "old_cost": "8.00",
+            "new_cost": "7.00",
+            "amount": "10.00",
+        }
+    ]
+    (recorded,) = [channel.audit.claim("D1", "A", datetime(2026, 8, 1, tzinfo=UTC))]
+    assert (recorded.units, recorded.amount) == (10, Decimal("10.00"))
