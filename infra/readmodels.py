@@ -372,7 +372,10 @@ def sql_value(column: Column, value: Any) -> Any:
         return None
     kind = column.type
     if kind == "text":
-        return str(value)
+        text = str(value)
+        if "\x00" in text:  # PostgreSQL refuses NUL in text: one such row must not stop a write
+            raise ValueError(f"{column.name}: contains NUL, which PostgreSQL text cannot hold")
+        return text
     if kind in ("bigint", "integer"):
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"{column.name}: expected an integer, got {value!r}")
@@ -399,6 +402,33 @@ def sql_value(column: Column, value: Any) -> Any:
 def sql_row(table: Table, partition: int, row: Row) -> tuple[Any, ...]:
     """A snapshot row as the values of `table.all_columns` (every column must be present)."""
     return (partition, *(sql_value(column, row[column.name]) for column in table.columns))
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A row that could not be written (a value its column cannot hold): left out, so the
+    partition's other rows are written."""
+
+    table: str
+    partition: int
+    key: tuple[Any, ...]
+    problem: str
+
+
+def sql_rows(
+    table: Table, writes: Sequence[PartitionWrite], skipped: list[Skipped]
+) -> list[tuple[Any, ...]]:
+    """The writes' rows of `table` as column values; a row that does not convert is added to
+    `skipped` instead."""
+    converted = []
+    for w in writes:
+        for row in w.tables[table.name]:
+            try:
+                converted.append(sql_row(table, w.partition, row))
+            except (TypeError, ValueError, KeyError) as exc:
+                key = tuple(row.get(name) for name in table.primary_key if name in row)
+                skipped.append(Skipped(table.name, w.partition, key, str(exc)))
+    return converted
 
 
 def table_digest(rows: Sequence[Row]) -> str:
@@ -542,6 +572,8 @@ class ReadModelWriter:
         self.schema = schema
         self.writer = writer
         self._conn: psycopg.Connection[Any] | None = None
+        #: rows the last `write` left out (see `Skipped`)
+        self.skipped: list[Skipped] = []
 
     def close(self) -> None:
         if self._conn is not None:
@@ -599,6 +631,7 @@ class ReadModelWriter:
 
     def write(self, writes: Sequence[PartitionWrite], as_of: datetime | None) -> dict[int, Plan]:
         """Write the partitions that are not stale and changed, in one transaction."""
+        self.skipped = []
         with self._transaction() as conn:
             stored = self._stored(conn, [w.partition for w in writes])
             plans = {w.partition: plan(stored[w.partition], w) for w in writes}
@@ -660,10 +693,10 @@ class ReadModelWriter:
         )
         columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in table.all_columns)
         copy = sql.SQL("COPY {} ({}) FROM STDIN").format(self._name(table), columns)
+        converted = sql_rows(table, writes, self.skipped)
         with conn.cursor() as cursor, cursor.copy(copy) as rows:
-            for w in writes:
-                for row in w.tables[table.name]:
-                    rows.write_row(sql_row(table, w.partition, row))
+            for row in converted:
+                rows.write_row(row)
 
     def _upsert(
         self, conn: psycopg.Connection[Any], table: Table, writes: Sequence[PartitionWrite]
@@ -685,10 +718,7 @@ class ReadModelWriter:
             ),
         )
         with conn.cursor() as cursor:
-            cursor.executemany(
-                statement,
-                [sql_row(table, w.partition, row) for w in writes for row in w.tables[table.name]],
-            )
+            cursor.executemany(statement, sql_rows(table, writes, self.skipped))
 
     def _record(
         self,

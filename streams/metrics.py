@@ -93,6 +93,12 @@ ROUND_SECONDS = Histogram(
     buckets=(0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
     registry=REGISTRY,
 )
+READMODEL_ROWS_SKIPPED = Counter(
+    "channelflow_readmodel_rows_skipped_total",
+    "Read-model rows left out of a write because a value did not fit its column, by table.",
+    ["table"],
+    registry=REGISTRY,
+)
 REWINDS = Counter(
     "channelflow_input_rewinds_total",
     "Times a source partition was rewound because input was skipped before it.",

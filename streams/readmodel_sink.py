@@ -61,6 +61,7 @@ from projections.snapshot import (
 from projections.statuses import Statuses
 from projections.stores import ChannelStores
 from projections.tallies import Granularity
+from streams import metrics
 from streams.config import Settings
 from streams.embedded import EmbeddedChannel
 from streams.processing import BatchResult
@@ -314,6 +315,12 @@ class ReadModelSink:
         except Exception:
             self.complete -= {write.partition for write in writes}
             raise
+        for left_out in self.writer.skipped:
+            metrics.READMODEL_ROWS_SKIPPED.labels(left_out.table).inc()
+            log.error(
+                "read models: a %s row of partition %s (key %s) was left out: %s",
+                left_out.table, left_out.partition, left_out.key, left_out.problem,
+            )  # fmt: skip
         for partition, outcome in sorted(plans.items()):
             if outcome.verdict is Verdict.STALE:
                 self.complete.discard(partition)

@@ -4,6 +4,7 @@ stale writes refused."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import subprocess
 import sys
 import uuid
@@ -246,3 +247,24 @@ def test_the_documented_queries_run(pg_dsn, schema):
         for query in queries:
             rows = conn.execute(query.replace("channelflow.", f"{schema}.")).fetchall()
             assert rows or "weeks_of_supply < 2" in query, query
+
+
+def test_a_row_that_cannot_be_written_is_left_out_and_the_others_are_written(pg_dsn, schema):
+    """A NUL in a text value stopped every write of the read models: PostgreSQL text cannot
+    hold it. Such a row is left out (and named); the partition's other rows are written."""
+    channel = EmbeddedChannel()
+    channel.feed_events(order_independent_channel(seed=3))
+    sink = ReadModelSink(ReadModelWriter(pg_dsn, schema, "test"), channel.audit, lambda _: 0)
+    (write,) = sink.prepare(channel.stores, {0: {"t.sales": 1}})
+    violations = list(write.tables["violations"])
+    assert len(violations) > 1
+    violations[0] = {**violations[0], "transaction_id": "RM-NUL\x00"}
+    poisoned = dataclasses.replace(write, tables={**write.tables, "violations": violations})
+    plans = sink.write([poisoned], now_of(channel.stores))
+    assert plans[0].verdict is Verdict.WRITTEN
+    assert [(s.table, s.key) for s in sink.writer.skipped] == [
+        ("violations", (violations[0]["violation_id"],))
+    ]
+    written = read_models(pg_dsn, schema)
+    assert len(written["violations"]) == len(violations) - 1
+    assert written["inventory"] == in_snapshot_shape(channel.snapshot())["inventory"]
