@@ -1,10 +1,13 @@
-.PHONY: demo test unit lint format setup kafka-up kafka-down pg-up pg-down bench clean
+.PHONY: demo test chaos unit lint format setup kafka-up kafka-down pg-up pg-down bench clean
 
 demo: setup            ## run the embedded demo (no servers needed)
 	.venv/bin/channelflow demo
 
 test:                  ## everything: install, start Kafka + PostgreSQL, lint, types, all tests
 	bash scripts/test.sh
+
+chaos:                 ## the fault suite alone (also part of `make test`): outages, kill -9, poison
+	bash scripts/test.sh -m chaos
 
 unit: setup            ## fast tests of the pure core, no servers
 	.venv/bin/python -m pytest tests/unit -q
