@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.partitioner import DefaultPartitioner
 
 from schemas.codec import encode_event
 from schemas.events import Envelope
@@ -19,6 +20,15 @@ from streams import metrics
 from streams.config import Settings
 
 log = logging.getLogger("channelflow.topics")
+
+_partitioner = DefaultPartitioner()
+
+
+def kafka_partition_of(key: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner (murmur2) gives a message key."""
+    everything = list(range(partitions))
+    return int(_partitioner(key.encode(), everything, everything))
+
 
 #: Raw topics keep every event forever (auditors replay them), and the broker stamps each
 #: message with its append time: the recorded_at of every event (a producer's own

@@ -30,7 +30,6 @@ from typing import Any, get_args
 from uuid import UUID
 
 import psycopg
-from aiokafka.partitioner import DefaultPartitioner
 
 from infra.eventstore import AuditLog
 from infra.readmodels import (
@@ -71,14 +70,6 @@ log = logging.getLogger("channelflow.readmodels")
 
 #: the position "topic" of the embedded runner (it has no Kafka partitions: one, 0)
 EMBEDDED = "embedded"
-
-_partitioner = DefaultPartitioner()
-
-
-def kafka_partition_of(key: str, partitions: int) -> int:
-    """The partition Kafka's default partitioner (murmur2) gives a message key."""
-    everything = list(range(partitions))
-    return int(_partitioner(key.encode(), everything, everything))
 
 
 class Changes:

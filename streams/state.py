@@ -32,6 +32,7 @@ from typing import Any, Generic, TypeVar, cast
 import faust
 import orjson
 from faust.types import TP
+from rocksdict import WriteBatch
 from sortedcontainers import SortedDict
 
 from projections.keyvalue import END, prefix_bounds
@@ -99,18 +100,25 @@ class StateTable(faust.Table):
     def write_local(self, writes: Writes, offsets: dict[int, int]) -> None:
         """Write acknowledged writes into the local databases, each partition's in one
         atomic RocksDB batch together with the changelog offset it now holds."""
-        from rocksdict import WriteBatch  # the table's store is RocksDB (rocksdict)
+        marks = {p: (self.rocks.offset_key, str(o).encode()) for p, o in offsets.items()}
+        write_batches(self.db, writes, marks)
 
-        for partition, keyed in writes.items():
-            batch = WriteBatch(raw_mode=True)
-            for key, value in keyed.items():
-                if value is None:
-                    batch.delete(key)
-                else:
-                    batch.put(key, value)
-            if partition in offsets:
-                batch.put(self.rocks.offset_key, str(offsets[partition]).encode())
-            self.db(partition).write(batch)
+
+def write_batches(
+    db: Callable[[int], Any], writes: Writes, marks: dict[int, tuple[bytes, bytes]] | None = None
+) -> None:
+    """Write each partition's writes to its database in one atomic RocksDB batch, with the
+    partition's extra (key, value) from `marks` in the same batch."""
+    for partition, keyed in writes.items():
+        batch = WriteBatch(raw_mode=True)
+        for key, value in keyed.items():
+            if value is None:
+                batch.delete(key)
+            else:
+                batch.put(key, value)
+        if marks and partition in marks:
+            batch.put(*marks[partition])
+        db(partition).write(batch)
 
 
 class View(Generic[V]):

@@ -44,9 +44,10 @@ from streams.config import Settings
 from streams.health import Health
 from streams.ingest.deadletters import dead_letter_page
 from streams.ingest.messages import Message, message_of
+from streams.kafka_io import kafka_partition_of
 from streams.processing import Input, process_batch, record_facts
 from streams.progress import ContiguousGate
-from streams.readmodel_sink import Changes, configured_sink, kafka_partition_of, writer_name
+from streams.readmodel_sink import Changes, configured_sink, writer_name
 from streams.recording import AuditRecorder, record_round_failed
 from streams.reference import ReferenceReplica
 from streams.state import StateTable, View, Writes

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.partitioner import DefaultPartitioner
 from pydantic import ValidationError
 
 from domain.timeutil import iso_z
 from schemas.deadletter import DeadLetter
 from schemas.topics import DEAD_LETTER_TOPIC, topic_name
 from streams.config import Settings
+from streams.kafka_io import kafka_partition_of
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -108,24 +108,12 @@ def dead_letter_topic(settings: Settings) -> str:
 async def dead_letters(
     settings: Settings, partition: int | None = None, offset: int | None = None
 ) -> AsyncIterator[StoredDeadLetter]:
-    """Every dead letter up to the topic's current end (or only the one at partition/offset).
-
-    The consumer resets to the earliest offset: aiokafka starts an offset reset as soon as
-    partitions are assigned, and one that lands after our seek wins. With the default
-    ("latest") a read could start at the end and miss letters, or wait forever for them.
-    """
-    topic = dead_letter_topic(settings)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
+    """Every dead letter up to the topic's current end (or only the one at partition/offset)."""
+    consumer = _consumer(settings)
     await consumer.start()
     try:
-        cluster = await consumer._client.fetch_all_metadata()
-        found = sorted(cluster.partitions_for_topic(topic) or ())
-        partitions = [TopicPartition(topic, p) for p in found if partition in (None, p)]
+        found = await _partitions(consumer, settings)
+        partitions = [tp for tp in found if partition in (None, tp.partition)]
         if not partitions:
             return
         consumer.assign(partitions)
@@ -173,21 +161,13 @@ async def dead_letter_page(settings: Settings, query: LetterQuery) -> list[Store
     from each partition's start until the page is full; latest first from each partition's
     end backwards, in growing windows, until each has given a page's worth (appends are in
     order, so a partition's latest are at its end). A key reads only its partition."""
-    topic = dead_letter_topic(settings)
     wanted = query.offset + query.limit
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
+    consumer = _consumer(settings)
     await consumer.start()
     try:
-        cluster = await consumer._client.fetch_all_metadata()
-        found = sorted(cluster.partitions_for_topic(topic) or ())
-        if query.key is not None and found:
-            found = [_partition_of(query.key, len(found))]
-        partitions = [TopicPartition(topic, p) for p in found]
+        partitions = await _partitions(consumer, settings)
+        if query.key is not None and partitions:
+            partitions = [partitions[kafka_partition_of(query.key, len(partitions))]]
         if not partitions:
             return []
         consumer.assign(partitions)
@@ -248,10 +228,23 @@ async def _latest(
     return found
 
 
-def _partition_of(key: str, partitions: int) -> int:
-    """The partition Kafka's default partitioner (murmur2) gives a message key."""
-    everything = list(range(partitions))
-    return int(_PARTITIONER(key.encode(), everything, everything))
+def _consumer(settings: Settings) -> AIOKafkaConsumer:
+    """A consumer of no group that reads from where it is told.
+
+    It resets to the earliest offset: aiokafka starts an offset reset as soon as
+    partitions are assigned, and one that lands after our seek wins. With the default
+    ("latest") a read could start at the end and miss letters, or wait forever for them.
+    """
+    return AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
 
 
-_PARTITIONER = DefaultPartitioner()
+async def _partitions(consumer: AIOKafkaConsumer, settings: Settings) -> list[TopicPartition]:
+    """The dead-letter topic's partitions, in order."""
+    topic = dead_letter_topic(settings)
+    cluster = await consumer._client.fetch_all_metadata()
+    return [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]

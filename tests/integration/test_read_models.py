@@ -24,7 +24,8 @@ from domain.timeutil import iso_z
 from infra.readmodels import PARTITION, TABLES, ReadModelWriter, Verdict
 from projections.snapshot import now_of
 from streams.embedded import EmbeddedChannel
-from streams.readmodel_sink import ReadModelSink, kafka_partition_of
+from streams.kafka_io import kafka_partition_of
+from streams.readmodel_sink import ReadModelSink
 from tests.integration.conftest import REPO, wait_until
 from tests.integration.helpers import (
     matches_replay,

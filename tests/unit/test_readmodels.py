@@ -29,11 +29,11 @@ from schemas.events import SaleReported
 from streams.config import Settings
 from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel, malformed_lines
+from streams.kafka_io import kafka_partition_of
 from streams.processing import Input
 from streams.readmodel_sink import (
     dead_letter_rows,
     empty_tables,
-    kafka_partition_of,
     partition_rows,
     readmodel_tables,
     undefined,

@@ -10,10 +10,10 @@ from typing import Any, cast
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rocksdict import Options, Rdict, WriteBatch
+from rocksdict import Options, Rdict
 
 from projections.keyvalue import DictStore
-from streams.state import StateTable, View, Writes
+from streams.state import StateTable, View, Writes, write_batches
 
 
 class Databases:
@@ -33,14 +33,7 @@ class Databases:
         return self.dbs[partition]
 
     def store(self, writes: Writes) -> None:
-        for partition, keyed in writes.items():
-            batch = WriteBatch(raw_mode=True)
-            for key, value in keyed.items():
-                if value is None:
-                    batch.delete(key)
-                else:
-                    batch.put(key, value)
-            self.dbs[partition].write(batch)
+        write_batches(self.db, writes)
 
     def close(self) -> None:
         for db in self.dbs.values():
