@@ -4,7 +4,7 @@ No IO here: a projection feeds `RebateInputs` (the sums of a program's qualifyin
 events for one distributor and period) and gets a `RebateResult` back; closing a period
 records that result in the audit store (`domain.rebate_audit`).
 
-Rules (DESIGN.md, "Business rules → Rebates"):
+Rules (docs/DESIGN.md, "Business rules → Rebates"):
 
 - Volume is Σ quantity (measure "units") or Σ quantity × unit_price (measure
   "revenue"); returns subtract. Revenue is always Σ quantity × unit_price.

@@ -1,4 +1,4 @@
-"""Who may do what (DESIGN.md "Interfaces")."""
+"""Who may do what (docs/DESIGN.md "Interfaces")."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ An illegal step raises `IllegalTransition` (HTTP 409); a step the actor's role d
 permit raises `NotAllowed` (HTTP 403). Permission is checked before the transition, so a
 caller without the right learns nothing about the violation's state.
 
-Roles (DESIGN.md "Interfaces"): a distributor may acknowledge or dispute its own
+Roles (docs/DESIGN.md "Interfaces"): a distributor may acknowledge or dispute its own
 violations only; admin (vendor pricing / finance) may do every step and is the only role
 that resolves; channel_manager and auditor read but never change a violation.
 `check_allowed` is pure so the HTTP and CLI layers can call it before loading anything.

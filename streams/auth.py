@@ -1,4 +1,5 @@
-"""Bearer-token authentication with the roles of DESIGN.md; tokens are stored hashed.
+"""Bearer-token authentication with the roles of docs/DESIGN.md ("Interfaces"); tokens are
+stored hashed.
 
 Tokens come from a JSON file (CHANNELFLOW_TOKENS_FILE) or the CHANNELFLOW_TOKENS variable:
 a list of {"sha256": "<hex of the token>", "role": "...", "actor": "...",

@@ -2,9 +2,9 @@
 
 Reference topics (catalog, prices, programs and closes) are read first, whole, then the
 movement topics, each partition in order and the partitions merged by broker timestamp
-(over the whole phase, not per fetch) — the conditions under which DESIGN.md says a
-snapshot does not depend on arrival order. The end offsets are taken when reading starts,
-so a busy system gives a well-defined history.
+(over the whole phase, not per fetch) — the conditions under which docs/DESIGN.md ("Order
+of arrival") says a snapshot does not depend on arrival order. The end offsets are taken
+when reading starts, so a busy system gives a well-defined history.
 """
 
 from __future__ import annotations

@@ -314,7 +314,9 @@ SCHEMAS: dict[str, Schema] = {
     },
     "Snapshot": {
         "type": "object",
-        "description": "Every projection as lists of rows (DESIGN.md, the projection snapshot).",
+        "description": (
+            "Every projection as lists of rows (docs/DESIGN.md, the projection snapshot)."
+        ),
         "additionalProperties": {"type": "array", "items": ANY_OBJECT},
     },
 }

@@ -26,7 +26,8 @@ class ContiguousGate(Generic[T]):
     stored yet. Then the prefix starts at the partition's beginning, offset 0: a worker
     killed before its first checkpoint may still have had offsets committed (Faust fills
     gaps as acknowledged), so its successor must not take the first message it is handed
-    as the start. Raw topics keep their whole history (DESIGN.md), so offset 0 exists.
+    as the start. Raw topics keep their whole history (docs/DESIGN.md, "Raw topics"), so
+    offset 0 exists.
     Until a rewound partition's first missing offset arrives, later messages (already
     fetched) are turned away: applied first, they would make the earlier ones look old.
     """

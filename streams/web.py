@@ -7,7 +7,8 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /dashboard (and / -> it)           the channel manager's page (streams/dashboard.py)
   /health, /metrics                  liveness; Prometheus text format (no token needed)
   /schemas[/{name}]                  the events' JSON Schemas (no token needed)
-  /api/snapshot[?as_of=DATE]         the full projection snapshot (DESIGN.md format)
+  /api/snapshot[?as_of=DATE]         the full projection snapshot (its format: docs/DESIGN.md,
+                                     "The projection snapshot")
   /api/inventory[/summary]           channel inventory rows; per distributor with weeks
                                      of supply, and channel-wide totals
   /api/sell-through                  sell-in vs sell-through per distributor and period;

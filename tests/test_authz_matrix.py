@@ -1,4 +1,4 @@
-"""Authorization matrix: every route of the app × every role (DESIGN.md "Interfaces" and
+"""Authorization matrix: every route of the app × every role (docs/DESIGN.md "Interfaces" and
 "Non-negotiables": a distributor never reads nor writes another distributor's data; the
 channel manager reads all; the auditor reads all and the audit trail; the admin does
 everything; no or an unknown token 401, a role not allowed 403; every error JSON).

@@ -1,4 +1,5 @@
-"""Rebates end to end in the embedded runner: DESIGN.md's worked example, close, late return."""
+"""Rebates end to end in the embedded runner: the worked example of docs/DESIGN.md
+("Business rules → Rebates"), close, late return."""
 
 from __future__ import annotations
 

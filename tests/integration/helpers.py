@@ -47,8 +47,9 @@ def publish_reference_first(
 ) -> None:
     """Publish the catalog and prices, wait until the worker knows them, then the rest.
 
-    Reference data must be known before the lines that use it (DESIGN.md): a sale of an
-    SKU the catalog has not seen yet is rightly rejected as unknown_sku.
+    Reference data must be known before the lines that use it (docs/DESIGN.md, "Order of
+    arrival"): a sale of an SKU the catalog has not seen yet is rightly rejected as
+    unknown_sku.
     """
     reference = [e for e in events if is_reference(e)]
     products = {e.sku for e in reference if isinstance(e, ProductDefined)}

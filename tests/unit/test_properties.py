@@ -240,8 +240,9 @@ def test_order_of_movements_does_not_matter_without_counts(
 def test_interleaving_of_counts_and_movements_does_not_matter_when_counts_are_not_early(
     movements: list[dict[str, Any]], counts: list[dict[str, Any]], data: st.DataObject
 ) -> None:
-    """DESIGN.md: topics may interleave freely as long as per-key order holds; a count is
-    only order-dependent for movements dated before it that arrive after it (late ones).
+    """docs/DESIGN.md, "Order of arrival": topics may interleave freely as long as per-key
+    order holds; a count is only order-dependent for movements dated before it that arrive
+    after it (late ones).
     So: any interleaving where each count comes after the movements dated at or before it
     gives the snapshot of business-time order."""
     for n, spec in enumerate(movements):

@@ -1,4 +1,5 @@
-"""Rebate math: DESIGN.md's worked example, growth, commitment, units, periods, validation."""
+"""Rebate math: the worked example of docs/DESIGN.md ("Business rules → Rebates"), growth,
+commitment, units, periods, validation."""
 
 from __future__ import annotations
 
