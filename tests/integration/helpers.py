@@ -119,9 +119,30 @@ def matches_replay(
     (read again while they differ: the worker may still be applying, or publishing a
     close); returns the live snapshot."""
 
+    last: dict[str, Any] = {}
+
     def same() -> dict[str, Any] | None:
         live = comparable(worker.get("/api/snapshot"))
-        return live if live == comparable(replayed_snapshot(settings)) else None
+        replay = comparable(replayed_snapshot(settings))
+        last.update(live=live, replay=replay)
+        return live if live == replay else None
 
-    found: dict[str, Any] = wait_until(same, timeout, f"{what}'s snapshot to equal the replay")
+    try:
+        found: dict[str, Any] = wait_until(same, timeout, f"{what}'s snapshot to equal the replay")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; first differences: {differences(**last)}") from None
     return found
+
+
+def differences(live: dict[str, Any] | None = None, replay: dict[str, Any] | None = None) -> str:
+    """The first few rows that differ between two snapshots, for a failure message."""
+    if live is None or replay is None:
+        return "none compared"
+    found = []
+    for section in sorted(set(live) | set(replay)):
+        mine, theirs = live.get(section, []), replay.get(section, [])
+        extra = [row for row in mine if row not in theirs][:2]
+        missing = [row for row in theirs if row not in mine][:2]
+        if extra or missing:
+            found.append(f"{section}: live only {extra}, replay only {missing}")
+    return "; ".join(found[:4]) or "none"
