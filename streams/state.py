@@ -8,7 +8,8 @@ history (the dedup keys of millions of lines live on disk), and a restarted work
 its databases and reads from the changelog only what they are missing (Faust keeps the
 changelog offset each database holds).
 
-A batch of inputs is applied to the views, which buffer its writes; `WorkerStores.commit`
+A batch of inputs is applied to the views, which buffer its writes (seen by the batch
+alone: `APPLYING` tells the agent's task from a request's); `WorkerStores.commit`
 then sends them to the changelog, waits until the broker has every one, sends the
 batch's progress checkpoints the same way, and only then writes the batch into the local
 databases together with the changelog offsets they hold. A batch that fails anywhere is
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from typing import Any, Generic, TypeVar, cast
 
 import faust
@@ -41,6 +43,11 @@ V = TypeVar("V")
 
 #: a batch's encoded writes: partition -> key -> value (None: delete)
 Writes = dict[int, dict[bytes, bytes | None]]
+
+#: the partition of the input the current task is applying (None: not applying). Task-local:
+#: the agent sets it for its batch, and an HTTP request served while the batch awaits the
+#: broker runs in a task of its own, where it is None: it reads committed state only.
+APPLYING: ContextVar[int | None] = ContextVar("channelflow_applying", default=None)
 
 
 class StateTable(faust.Table):
@@ -149,14 +156,13 @@ class View(Generic[V]):
         self._read: dict[str, V | None] = {}
         #: entity stores: every value of a partition, decoded
         self._cache: dict[int, SortedDict[str, V]] = {}
-        #: the partition of the input being applied; None outside a batch
-        self.partition: int | None = None
         table.views.append(self)
 
     # --- reads ---------------------------------------------------------------------------
 
     def get(self, key: str) -> V | None:
-        pending = self._pending.get(key)
+        applying = APPLYING.get() is not None
+        pending = self._pending.get(key) if applying else None
         if pending is not None:
             return pending[1]
         if self.cached:
@@ -165,7 +171,7 @@ class View(Generic[V]):
                 if found is not None:
                     return found
             return None
-        if key in self._read:
+        if applying and key in self._read:
             return self._read[key]
         value = None
         encoded = self.prefix + key.encode()
@@ -174,7 +180,7 @@ class View(Generic[V]):
             if raw is not None:
                 value = self._decode(orjson.loads(raw))
                 break
-        if self.partition is not None:
+        if applying:
             self._read[key] = value
         return value
 
@@ -188,6 +194,9 @@ class View(Generic[V]):
         else:
             stored = [self._db_range(p, low, high, reverse) for p in partitions]
         committed = heapq.merge(*stored, key=lambda item: item[0], reverse=reverse)
+        if APPLYING.get() is None:  # a read outside the batch: committed state only
+            yield from committed
+            return
         pending = sorted(
             ((key, value) for key, (_, value) in self._pending.items() if low <= key <= high),
             key=lambda item: item[0],
@@ -199,8 +208,9 @@ class View(Generic[V]):
         return (value for _, value in self.scan())
 
     def _partitions_for(self, key: str | None) -> list[int]:
-        if self.partition is not None:
-            return [self.partition]
+        applying = APPLYING.get()
+        if applying is not None:
+            return [applying]
         owned = sorted(self.table.owned())
         if key is not None and self._partition_of is not None:
             partition = self._partition_of(key)
@@ -239,9 +249,10 @@ class View(Generic[V]):
         self._pending[key] = (self._writing(), None)
 
     def _writing(self) -> int:
-        if self.partition is None:
+        partition = APPLYING.get()
+        if partition is None:
             raise RuntimeError("state is written only inside a batch (WorkerStores.route_to)")
-        return self.partition
+        return partition
 
     # --- the batch -----------------------------------------------------------------------
 
@@ -273,7 +284,6 @@ class View(Generic[V]):
         """Forget the batch (applied or failed)."""
         self._pending.clear()
         self._read.clear()
-        self.partition = None
 
     def forget(self, partitions: Iterable[int]) -> None:
         for partition in partitions:

@@ -45,15 +45,18 @@ from streams.health import Health
 from streams.ingest.deadletters import dead_letter_page
 from streams.ingest.messages import Message, message_of
 from streams.kafka_io import kafka_partition_of
-from streams.processing import Input, process_batch, record_facts
+from streams.processing import BatchResult, Input, process_batch, record_facts
 from streams.progress import ContiguousGate
 from streams.readmodel_sink import Changes, configured_sink, writer_name
 from streams.recording import AuditRecorder, record_round_failed
 from streams.reference import ReferenceReplica
-from streams.state import StateTable, View, Writes
+from streams.state import APPLYING, StateTable, View, Writes
 from streams.web import ApiContext, make_web_app
 
 log = logging.getLogger("channelflow.worker")
+
+#: inputs applied between two chances for the event loop to answer requests (~20-40 ms)
+SLICE = 200
 
 #: The raw topics whose events the channel projection consumes today.
 CONSUMED_TOPICS = (
@@ -134,8 +137,9 @@ class WorkerStores(ChannelStores):
         self.on_stored: Callable[[str, int, str], None] | None = None
 
     def route_to(self, item: Input) -> None:
-        for store in self.table.views:
-            store.partition = item.partition or 0
+        """The input about to be applied: its partition is where the batch reads and writes
+        (in this task only: see `streams.state.APPLYING`)."""
+        APPLYING.set(item.partition or 0)
 
     def stored_progress(self, source: str) -> int | None:
         return self.progress.get(source)
@@ -154,7 +158,7 @@ class WorkerStores(ChannelStores):
                 last[key] = max(last.get(key, -1), item.offset)
         for (topic, partition), offset in last.items():
             source = f"{topic}:{partition}"
-            self.progress.partition = partition
+            APPLYING.set(partition)
             if offset > (self.stored_progress(source) or -1):
                 self.progress.put(source, offset)
         checkpoints: Writes = {}
@@ -170,12 +174,14 @@ class WorkerStores(ChannelStores):
                     self.on_stored(name, partition, changed)
         for view in self.table.views:
             view.committed()
+        APPLYING.set(None)
         return written
 
     def discard(self) -> None:
         """Forget a batch that could not be stored: nothing of it remains."""
         for view in self.table.views:
             view.discard()
+        APPLYING.set(None)
 
     def owned_partitions(self) -> set[int]:
         return set(self.table.owned())
@@ -290,9 +296,15 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
             async with applying:  # recording and read-model rounds see whole batches
                 try:
                     with metrics.BATCH_SECONDS.time():
-                        result = process_batch(
-                            stores, inputs, before_each=stores.route_to, rules=rules
-                        )
+                        result = BatchResult()
+                        for start in range(0, len(inputs), SLICE):
+                            part = inputs[start : start + SLICE]
+                            result.add(
+                                process_batch(
+                                    stores, part, before_each=stores.route_to, rules=rules
+                                )
+                            )
+                            await asyncio.sleep(0)  # requests are answered between slices
                         if result.facts:
                             await loop.run_in_executor(None, record_facts, audit_log, result.facts)
                         await send_dead_letters(result.dead_letters)

@@ -3,6 +3,7 @@ own reads and scans, laid over what is stored, and behave like the in-memory sto
 
 from __future__ import annotations
 
+import contextvars
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from rocksdict import Options, Rdict
 
 from projections.keyvalue import DictStore
-from streams.state import StateTable, View, Writes, write_batches
+from streams.state import APPLYING, StateTable, View, Writes, write_batches
 
 
 class Databases:
@@ -59,6 +60,7 @@ def commit(databases: Databases, *views: View[Any]) -> None:
     databases.store(writes)
     for one in views:
         one.committed()
+    APPLYING.set(None)
 
 
 @pytest.mark.parametrize("cached", [False, True], ids=["history", "entity"])
@@ -66,19 +68,26 @@ def test_a_batch_sees_its_own_writes_over_the_stored_ones(
     databases: Databases, cached: bool
 ) -> None:
     store = view(databases, cached)
-    store.partition = 0
+    APPLYING.set(0)
     for key, value in {"D1|a": 1, "D1|b": 2, "D10|a": 3}.items():
         store.put(key, value)
     commit(databases, store)
     assert store.get("D1|a") == 1  # outside a batch: the owned partitions
-    store.partition = 0
+    APPLYING.set(0)
     store.put("D1|c", 5)
     store.put("D1|a", 6)
     store.delete("D1|b")
     assert store.get("D1|a") == 6 and store.get("D1|b") is None
     assert list(store.scan("D1|")) == [("D1|a", 6), ("D1|c", 5)]
     assert list(store.scan("D1|", reverse=True)) == [("D1|c", 5), ("D1|a", 6)]
+    # a request served while the batch waits for the broker runs in a task of its own:
+    # it sees committed state only, of every owned partition
+    request = contextvars.Context()
+    assert request.run(store.get, "D1|a") == 1
+    assert request.run(lambda: list(store.scan("D1|"))) == [("D1|a", 1), ("D1|b", 2)]
+    assert request.run(lambda: [k for k, _ in store.scan("D")]) == ["D10|a", "D1|a", "D1|b"]
     store.discard()  # a failed batch: nothing of it remains
+    APPLYING.set(None)
     assert list(store.scan("D1|")) == [("D1|a", 1), ("D1|b", 2)]
 
 
@@ -87,7 +96,7 @@ def test_scans_outside_a_batch_merge_the_owned_partitions_in_key_order(
 ) -> None:
     store = view(databases)
     for partition, key, value in [(0, "D1|x", 1), (1, "D2|a", 2), (0, "D1|a", 3), (1, "D3|b", 4)]:
-        store.partition = partition
+        APPLYING.set(partition)
         store.put(key, value)
     commit(databases, store)
     assert [key for key, _ in store.scan()] == ["D1|a", "D1|x", "D2|a", "D3|b"]
@@ -102,7 +111,7 @@ def test_an_entity_cache_keeps_committed_values_and_is_dropped_on_request(
     databases: Databases,
 ) -> None:
     store = view(databases, cached=True)
-    store.partition = 0
+    APPLYING.set(0)
     store.put("D1|a", 1)
     commit(databases, store)
     assert store.get("D1|a") == 1  # loads partition 0's values
@@ -129,7 +138,7 @@ def run(
 ) -> tuple[View[int], DictStore[int]]:
     store, expected = view(databases, cached), DictStore[int]()
     for op, key, value in ops:
-        store.partition = 0 if key.startswith("D1") else 1
+        APPLYING.set(0 if key.startswith("D1") else 1)
         if op == "put":
             store.put(key, value)
             expected.put(key, value)
@@ -184,7 +193,7 @@ def test_a_batch_reads_its_writes_like_the_in_memory_store(
     databases = Databases(tmp_path_factory.mktemp("views"))
     try:
         store, expected = run(databases, cached, ops)
-        store.partition = 0  # the batch goes on: what it wrote is not stored yet
+        APPLYING.set(0)  # the batch goes on: what it wrote is not stored yet
         assert list(store.scan(*scan)) == list(expected.scan(*scan))
         for key in ("D1|a", "D1|b", "D1|c"):
             assert store.get(key) == expected.get(key)
