@@ -46,7 +46,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Final, Literal, get_args
 from uuid import UUID
 
@@ -63,6 +63,8 @@ CENTS: Final = Decimal("0.01")
 PROGRESS_PLACES: Final = Decimal("0.0001")
 #: digits of the local context for the intermediate arithmetic (default is 28)
 _PRECISION: Final = 60
+#: sums of money kept at this precision, never rounded by the caller's context
+_EXACT: Final = Context(prec=_PRECISION)
 _ZERO: Final = Decimal(0)
 _ONE: Final = Decimal(1)
 
@@ -325,6 +327,7 @@ class RebateInputs:
 #: the digest's multiset hash works modulo 2**(8 * DIGEST_BYTES)
 DIGEST_BYTES: Final = 256
 _DIGEST_MODULUS: Final = 1 << (8 * DIGEST_BYTES)
+_DIGEST_MASK: Final = _DIGEST_MODULUS - 1
 
 
 def event_hash(event_id: str | UUID) -> int:
@@ -362,25 +365,19 @@ class RebateTally:
     hash_sum: int = 0
 
     def plus(self, other: RebateTally) -> RebateTally:
-        with localcontext() as ctx:
-            ctx.prec = _PRECISION
-            revenue = self.revenue + other.revenue
         return RebateTally(
             self.units + other.units,
-            revenue,
+            _EXACT.add(self.revenue, other.revenue),
             self.count + other.count,
-            (self.hash_sum + other.hash_sum) % _DIGEST_MODULUS,
+            (self.hash_sum + other.hash_sum) & _DIGEST_MASK,
         )
 
     def minus(self, other: RebateTally) -> RebateTally:
-        with localcontext() as ctx:
-            ctx.prec = _PRECISION
-            revenue = self.revenue - other.revenue
         return RebateTally(
             self.units - other.units,
-            revenue,
+            _EXACT.subtract(self.revenue, other.revenue),
             self.count - other.count,
-            (self.hash_sum - other.hash_sum) % _DIGEST_MODULUS,
+            (self.hash_sum - other.hash_sum) & _DIGEST_MASK,
         )
 
     def inputs(self, measure: Measure) -> RebateInputs:
@@ -395,9 +392,7 @@ class RebateTally:
 
 
 def tally_of(line: QualifyingLine) -> RebateTally:
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        revenue = line.quantity * line.unit_price
+    revenue = _EXACT.multiply(Decimal(line.quantity), line.unit_price)
     return RebateTally(line.quantity, revenue, 1, event_hash(line.event_id))
 
 
