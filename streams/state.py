@@ -27,6 +27,7 @@ from a thread while the agent goes on applying.
 from __future__ import annotations
 
 import heapq
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from typing import Any, Generic, TypeVar, cast
@@ -38,6 +39,7 @@ from rocksdict import WriteBatch
 from sortedcontainers import SortedDict
 
 from projections.keyvalue import END, prefix_bounds
+from streams.changelog_packs import is_pack, pack_key, packs, unpack
 
 V = TypeVar("V")
 
@@ -90,19 +92,47 @@ class StateTable(faust.Table):
 
     async def send(self, writes: Writes) -> dict[int, int]:
         """Send the writes to the changelog; returns, per partition, the offset of the last
-        one, once the broker has acknowledged every write."""
+        one, once the broker has acknowledged every write. The values of `packed` views
+        travel in packs (see `streams.changelog_packs`), the others a message per key."""
         producer = self.app.producer
         topic = self.changelog_topic.get_topic_name()
-        pending = [
-            (partition, await producer.send(topic, key, value, partition, None, None))
-            for partition, keyed in writes.items()
-            for key, value in keyed.items()
-        ]
+        packed = tuple(view.prefix for view in self.views if view.packed)
+        pending = []
+        for partition, keyed in writes.items():
+            history = []
+            for key, value in keyed.items():
+                if value is not None and key.startswith(packed):
+                    history.append((key, value))
+                else:
+                    pending.append(
+                        (partition, await producer.send(topic, key, value, partition, None, None))
+                    )
+            for pack in packs(history):
+                delivery = await producer.send(topic, pack_key(), pack, partition, None, None)
+                pending.append((partition, delivery))
         offsets: dict[int, int] = {}
         for partition, delivery in pending:
             metadata = await delivery
             offsets[partition] = max(offsets.get(partition, -1), metadata.offset)
         return offsets
+
+    def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
+        """Recovery: write changelog records into the local databases, a pack as the
+        values it carries, with the offset each database now holds (as faust's own store
+        does for plain records)."""
+        writes: Writes = defaultdict(dict)
+        offsets: dict[TP, int] = {}
+        for event in batch:
+            message = event.message
+            offsets[message.tp] = max(offsets.get(message.tp, -1), message.offset)
+            keyed = writes[message.partition]
+            if is_pack(message.key):
+                keyed.update(unpack(message.value))
+            else:
+                keyed[message.key] = message.value
+        write_batches(self.db, writes)
+        for tp, offset in offsets.items():
+            self.rocks.set_persisted_offset(tp, offset)
 
     def write_local(self, writes: Writes, offsets: dict[int, int]) -> None:
         """Write acknowledged writes into the local databases, each partition's in one
@@ -143,12 +173,15 @@ class View(Generic[V]):
         encode: Callable[[V], Any],
         cached: bool = False,
         partition_of: Callable[[str], int] | None = None,
+        packed: bool = False,
     ) -> None:
         self.table = table
         self.prefix = prefix.encode()
         self._decode = decode
         self._encode = encode
         self.cached = cached
+        #: values written once, mostly: sent to the changelog in packs
+        self.packed = packed
         self._partition_of = partition_of
         #: the batch's writes: key -> (partition, value; None when deleted)
         self._pending: dict[str, tuple[int, V | None]] = {}

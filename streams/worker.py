@@ -99,8 +99,10 @@ class WorkerStores(ChannelStores):
         def distributor_second(key: str) -> int:  # seen keys: "sale|D01|T1", ...
             return kafka_partition_of(key.split("|", 2)[1], partitions)
 
-        def view(prefix: str, kind: Any, cached: bool = False) -> View[Any]:
-            return View(self.table, prefix, kind.from_json, kind.to_json, cached, distributor_first)
+        def view(prefix: str, kind: Any, cached: bool = False, packed: bool = False) -> View[Any]:
+            return View(
+                self.table, prefix, kind.from_json, kind.to_json, cached, distributor_first, packed
+            )
 
         def scoped(prefix: str, kind: Any) -> View[Any]:  # keys without a distributor first
             return View(self.table, prefix, kind.from_json, kind.to_json, cached=True)
@@ -120,15 +122,16 @@ class WorkerStores(ChannelStores):
                 SeenEntry.from_json,
                 SeenEntry.to_json,
                 partition_of=distributor_second,
+                packed=True,
             ),
-            moves=view("mv|", Move),
+            moves=view("mv|", Move, packed=True),
             day_totals=view("day|", InOut),
             rebate_buckets=view("rb|", RebateBucket),
-            recorded_moves=view("rec|", RecordedMove),
+            recorded_moves=view("rec|", RecordedMove, packed=True),
             violations=view("v|", FlaggedSale),
             violations_by_severity=View(self.table, "vs|", str, str, False, distributor_first),
             unpriced=view("u|", FlaggedSale),
-            report_lines=view("rl|", ReportLine),
+            report_lines=view("rl|", ReportLine, packed=True),
             reseller_days=view("rd|", DayCount),
         )
         #: source "topic:partition" -> last offset whose effects are all on the broker
