@@ -1208,8 +1208,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout",
         type=float,
-        default=7200.0,
-        help="seconds allowed per phase (default 7200)",
+        default=14400.0,
+        help="seconds allowed per phase (default 14400: applying 4,000,000 events at ~1,100/s "
+        "takes about an hour here)",
     )
     parser.add_argument(
         "--late-timeout",
