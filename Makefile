@@ -1,4 +1,4 @@
-.PHONY: demo test chaos unit lint format setup kafka-up kafka-down pg-up pg-down bench clean
+.PHONY: demo test chaos unit lint format setup kafka-up kafka-down pg-up pg-down bench bench-history clean
 
 demo: setup            ## run the embedded demo (no servers needed)
 	.venv/bin/channelflow demo
@@ -32,6 +32,9 @@ pg-down:
 
 bench: setup kafka-up  ## end-to-end slice benchmark against the raw consume rate
 	.venv/bin/python bench/slice_throughput.py
+
+bench-history: setup kafka-up pg-up  ## issue 12: a worker over 1M then 5M events (ARGS=--quick: 100k, 300k)
+	.venv/bin/python bench/history_scaling.py $(ARGS)
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache channelflow-data
