@@ -4,7 +4,10 @@ channel manager reads all; the auditor reads all and the audit trail; the admin 
 everything; no or an unknown token 401, a role not allowed 403; every error JSON).
 
 Every registered route must be in one of the tables below, so a new route cannot slip
-past the matrix unclassified.
+past the matrix unclassified. The reads are checked for what they answer, not only their
+status: on a channel where every list route has rows of several distributors
+(tests/api_channel.py), a distributor token gets all of its own rows and nothing else,
+with or without filters.
 """
 
 from __future__ import annotations
@@ -24,6 +27,14 @@ from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel
 from streams.openapi import document
 from streams.web import ApiContext, make_web_app
+from tests.api_channel import (
+    WHOLE,
+    list_routes,
+    owner_field,
+    populated_channel,
+    row_field,
+    row_filters,
+)
 from tests.test_web_ingest import SAMPLES, csv_text, sale
 from tests.test_web_ingest import Api as IngestApi
 
@@ -35,6 +46,7 @@ TOKENS = {
 }
 #: callers: no token, an unknown token, and one token per role
 CALLERS = (None, "bad", "d01", "cm", "auditor", "admin")
+VENDOR_ROLES = ("cm", "auditor", "admin")
 PROGRAM, PERIOD = "VPA-2026-SI", "2026-Q3"
 OWN_STATEMENT = f"/api/rebates/statements/{PROGRAM}/D01/{PERIOD}"
 OTHER_STATEMENT = f"/api/rebates/statements/{PROGRAM}/D02/{PERIOD}"
@@ -193,10 +205,9 @@ def generated(weeks: int = 8) -> EmbeddedChannel:
 
 @pytest.fixture(scope="module")
 def api() -> Iterator[Api]:
-    """Read-only use: a closed period gives every distributor a statement."""
-    client = Api(generated())
-    status, _, body = client.call("POST", f"/api/rebates/{PROGRAM}/{PERIOD}/close", "admin")
-    assert status == 202, body
+    """Read-only use: rows for every list route and filter; a closed period gives D01 and
+    D02 a statement."""
+    client = Api(populated_channel())
     yield client
     client.close()
 
@@ -273,12 +284,16 @@ def test_open_routes_need_no_token(api, route):
 
 
 @pytest.mark.parametrize("route", [*SCOPED, *VENDOR])
-@pytest.mark.parametrize("caller", ["cm", "auditor", "admin"])
-def test_the_vendor_roles_read_every_distributor(api, route, caller):
-    status, _, every = api.call("GET", route, caller, limit="10000")
-    assert status == 200
+def test_the_vendor_roles_read_every_distributor(api, route):
+    """The same answer for the three vendor roles, with rows of several distributors."""
+    answers = [api.call("GET", route, caller, **whole(route)) for caller in VENDOR_ROLES]
+    assert [status for status, _, _ in answers] == [200, 200, 200]
+    every = answers[0][2]
+    assert all(body == every for _, _, body in answers), route
     if route == "/api/snapshot":
         assert {r["distributor_id"] for r in every["inventory"]} == {f"D0{n}" for n in range(1, 6)}
+    elif route in LISTS and route not in NOT_OWNED:
+        assert len({row[owner_field(route)] for row in every["rows"]} - {None}) >= 2, route
 
 
 def filtered_by_distributor() -> list[str]:
@@ -344,12 +359,107 @@ def test_channel_wide_sell_through_is_the_vendors(api):
     assert_json_error(status, content_type, body, 403)
 
 
-def test_a_distributor_sees_its_own_rows_as_the_vendor_sees_them(api):
-    """Scoping removes other distributors' rows, and nothing of its own."""
-    for route in ("/api/inventory", "/api/violations", "/api/rebates", "/api/reports"):
-        mine = api.call("GET", route, "d01", limit="10000")[2]["rows"]
-        vendor = api.call("GET", route, "cm", distributor_id="D01", limit="10000")[2]["rows"]
-        assert mine == vendor and mine, route
+#: list routes a distributor reads (the vendor-only one is refused: test_read_matrix)
+LISTS = [route for route in list_routes() if route not in VENDOR]
+#: lists whose rows are no one distributor's: aggregates over what the caller may read
+AGGREGATES = ("/api/violations/summary", "/api/resellers/growth")
+#: the catalog: the same for everyone
+CATALOG = ("/api/products",)
+NOT_OWNED = (*AGGREGATES, *CATALOG)
+#: lists that also hold rows of no distributor (general prices), which everyone reads
+SHARED = ("/api/prices",)
+
+
+def whole(route: str) -> dict[str, str]:
+    """Query of a read that answers every row (?limit=10000, every reseller ranked)."""
+    return {"limit": "10000", **WHOLE.get(route, {})} if route in list_routes() else {}
+
+
+def rows_of(api: Api, route: str, caller: str, **params: str) -> list[dict[str, Any]]:
+    status, _, body = api.call("GET", route, caller, **whole(route), **params)
+    assert status == 200, (route, params, body)
+    assert body["total"] == len(body["rows"]), (route, params)
+    rows: list[dict[str, Any]] = body["rows"]
+    return rows
+
+
+def mine(route: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of a vendor's answer a D01 token may read: its own (and shared ones)."""
+    readable = ("D01", None) if route in SHARED else ("D01",)
+    return [row for row in rows if row[owner_field(route)] in readable]
+
+
+def test_the_lists_are_classified():
+    assert set(LISTS) <= set(SCOPED)
+    assert set(NOT_OWNED) <= set(LISTS)
+
+
+@pytest.mark.parametrize("route", LISTS)
+def test_a_distributor_reads_all_of_its_own_rows_and_no_others(api, route):
+    """Every row of a distributor's answer is its own, and every row of its own that the
+    vendor sees is in it, in the same order; aggregates are its own data's."""
+    every = rows_of(api, route, "cm")
+    got = rows_of(api, route, "d01")
+    assert got, f"the fixture gives D01 no rows of {route}: nothing to check"
+    if route in CATALOG:
+        assert got == every
+    elif route in AGGREGATES:  # counts over its own data: the vendor's for D01 alone
+        assert got == rows_of(api, route, "cm", distributor_id="D01")
+        assert got != every, "the fixture gives the other distributors nothing to count"
+    else:
+        owner = owner_field(route)
+        assert {row[owner] for row in every} - {"D01", None}, "no other distributor's rows"
+        assert [row for row in got if row[owner] not in ("D01", None)] == []
+        assert got == mine(route, every)
+
+
+def test_a_distributor_reads_its_own_summary_totals(api):
+    """The channel totals of the inventory summary are its own distributor's."""
+    status, _, body = api.call("GET", "/api/inventory/summary", "d01")
+    assert status == 200
+    vendor = api.call("GET", "/api/inventory/summary", "cm", distributor_id="D01")[2]
+    everyone = api.call("GET", "/api/inventory/summary", "cm")[2]
+    assert body["channel"] == vendor["channel"] != everyone["channel"]
+    assert body["channel"]["distributors"] == 1
+
+
+def test_a_distributors_snapshot_holds_its_own_rows_only(api):
+    """Each section: the vendor's rows of D01 (none of a section of no distributor's rows,
+    such as the dead-letter counts)."""
+    status, _, got = api.call("GET", "/api/snapshot", "d01")
+    assert status == 200
+    every = api.call("GET", "/api/snapshot", "cm")[2]
+    assert got.keys() == every.keys()
+    owned = []
+    for section, rows in every.items():
+        expected = [row for row in rows if row.get("distributor_id") == "D01"]
+        assert got[section] == expected, section
+        if any("distributor_id" in row for row in rows):
+            assert expected and expected != rows, f"{section}: D01's rows and others' wanted"
+            owned.append(section)
+    assert len(owned) >= 9, owned
+
+
+DISTRIBUTOR_FILTER_CASES = [
+    (route, name)
+    for route in LISTS
+    for name in row_filters(route)
+    if name != "distributor_id" and route not in NOT_OWNED
+]
+
+
+@pytest.mark.parametrize(("route", "name"), DISTRIBUTOR_FILTER_CASES)
+def test_a_distributors_filters_narrow_its_own_rows(api, route, name):
+    """Every value of the filter found in anyone's rows: a D01 token gets exactly its own
+    rows with it (none for another distributor's value)."""
+    every = rows_of(api, route, "cm")
+    own = mine(route, every)
+    field = row_field(route, name)
+    values = {str(row[field]) for row in every if row.get(field) is not None}
+    assert {str(row[field]) for row in own if row.get(field) is not None}, "nothing to narrow"
+    for value in sorted(values):
+        got = rows_of(api, route, "d01", **{name: value})
+        assert got == [row for row in own if str(row.get(field)) == value], (name, value)
 
 
 # --- writes ----------------------------------------------------------------------------

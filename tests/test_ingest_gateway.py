@@ -17,12 +17,15 @@ from hypothesis import strategies as st
 from domain.roles import Role
 from infra.reports.csv_report import CsvFormatError, CsvHeaderError
 from infra.reports.x12 import X12Error
-from streams.auth import Principal
-from streams.ingest.formats import Parsed, Stored, Unreadable, Upload, read
-from streams.ingest.gateway import Gateway, StoreView
+from projections.ingest_check import Answer
+from streams.auth import Forbidden, Principal
+from streams.ingest.formats import SOURCES, Parsed, Stored, Unreadable, Upload, digest_of, read
+from streams.ingest.gateway import Gateway, StoreView, offline_view
 from streams.ingest.messages import Message
-from streams.ingest.spool import Spool
+from streams.ingest.spool import Spool, SpooledLine
+from tests.test_web_ingest import catalog
 from tests.unit.reports.edi_builder import interchange
+from tests.unit.reports.mutated_reports import Mutated, mutated_reports
 from tests.unit.reports.test_csv_memory import GeneratedCsv
 
 LINES = 30_000
@@ -148,3 +151,105 @@ def test_any_bytes_are_answered_or_refused_as_unreadable(fmt: str, parts: list[b
         except UNREADABLE:
             return
         assert sum(gateway.answers.values()) == gateway.lines
+
+
+# --- line accounting on realistic files ----------------------------------------------
+
+#: who uploads: an admin on DIST-001's behalf, or DIST-001's own token
+UPLOADERS = {
+    "admin": ADMIN,
+    "distributor": Principal("d1", Role.DISTRIBUTOR, "DIST-001"),
+}
+#: the catalog knows WIDGET-100 and GADGET-200 (tests/test_web_ingest.py)
+KNOWN = offline_view(catalog())
+
+
+def names_another(sent: Mutated) -> bool:
+    """Whether a line of the file names another distributor than DIST-001, as far as the
+    gateway can tell: a CSV line whose first cell is not DIST-001 (one written with
+    another separator too: the cell is then the whole line), an X12 N1*DS naming another."""
+    if sent.format != "csv":
+        text = sent.data.decode("utf-8", "replace")
+        segments = [segment.strip().split("*") for segment in text.split("~")]
+        named = {s[4] for s in segments if s[0] == "N1" and s[1:2] == ["DS"] and len(s) > 4}
+        return bool(named - {"DIST-001", ""})
+    text = sent.data.decode("utf-8", "replace").replace("\r\n", "\n").split("\n")
+    first_cells = {text[number - 1].split(",")[0].strip() for number in sent.csv_lines}
+    return bool(first_cells - {"DIST-001", ""})
+
+
+def answer_upload(sent: Mutated, principal: Principal) -> tuple[Gateway, list[SpooledLine]] | None:
+    """The file through the gateway's check and publish passes, as an upload would go:
+    the gateway and its answered lines, or None when it refused the file as a whole (a
+    422 or 403) for a reason the file gives."""
+    published: list[Message] = []
+
+    async def sink(messages: Sequence[Message]) -> None:
+        published.extend(messages)
+
+    with tempfile.TemporaryDirectory() as directory, Spool(in_memory=True) as spool:
+        path = Path(directory) / "upload"
+        path.write_bytes(sent.data)
+        sent_as = Upload(
+            sent.format,
+            "upload",
+            principal,
+            datetime(2026, 5, 1, 9, tzinfo=UTC),
+            digest_of(sent.data),
+            SOURCES[sent.format],
+            distributor_id="DIST-001" if principal.role is Role.ADMIN else None,
+        )
+        gateway = Gateway(sent_as, KNOWN, spool)
+        try:
+            asyncio.run(gateway.check(read(sent_as, Stored(path))))
+        except Forbidden:  # a distributor sending another's data
+            assert principal.role is Role.DISTRIBUTOR and names_another(sent), sent.done
+            return None
+        except UNREADABLE as error:
+            assert sent.structural, (sent.done, error)
+            if sent.unreadable_segment is not None:
+                assert isinstance(error, X12Error) and not isinstance(error, Unreadable)
+                assert error.segment_index == sent.unreadable_segment, (sent.done, error)
+            return None
+        rows = list(spool.lines())
+        asyncio.run(gateway.publish(sink))
+    # every line answered is published once: its event, or a LineRejected with its bytes
+    published_lines = [m for m in published if m.event_type != "ReportSubmitted"]
+    assert len(published_lines) == len(rows) == gateway.lines, sent.done
+    return gateway, rows
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sent=mutated_reports(), uploader=st.sampled_from(sorted(UPLOADERS)))
+def test_every_line_of_a_mutated_report_is_answered_exactly_once(
+    sent: Mutated, uploader: str
+) -> None:
+    """A valid report, then lines deleted, repeated, swapped, fields corrupted, cut short:
+    unless a mutation broke the file as a whole, each of its input lines is answered once
+    (accepted, duplicate, conflict or rejected with a reason), and the answers add up."""
+    answered = answer_upload(sent, UPLOADERS[uploader])
+    if answered is None:
+        return
+    gateway, rows = answered
+    for row in rows:  # one of the four answers; a rejection says why
+        answer = row.answer
+        assert answer.answer in set(Answer), sent.done
+        assert answer.answer is not Answer.REJECTED or answer.reason, (sent.done, answer)
+        assert answer.answer is not Answer.ACCEPTED or answer.reason is None, (sent.done, answer)
+    summary = gateway.summary()
+    assert sum(summary[answer.value] for answer in Answer) == summary["lines"] == len(rows)
+    assert sum(summary["rejected_by_reason"].values()) == summary["rejected"]
+    if sent.format == "csv":
+        assert sorted(row.answer.line for row in rows) == list(sent.csv_lines), sent.done
+    elif sent.format == "867":
+        for report, count in enumerate(sent.report_lines, start=1):
+            lines = sorted(row.answer.line for row in rows if row.report == report)
+            assert lines == list(range(1, count + 1)), (sent.done, report)
+    else:
+        for report, segments in enumerate(sent.report_segments, start=1):
+            mine = [row for row in rows if row.report == report]
+            if not segments:  # no line: what rejects the report as a whole, if anything
+                assert all(row.answer.answer is Answer.REJECTED for row in mine), sent.done
+                continue
+            lines = sorted(row.answer.line for row in mine)
+            assert lines == sorted(segments), (sent.done, report, [r.answer for r in mine])

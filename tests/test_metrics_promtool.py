@@ -19,6 +19,7 @@ from tests.metrics_checks import (
     alert_metric_names,
     declared_names,
     grafana_metric_names,
+    needs_promtool,
     promtool,
     promtool_problems,
     sampled_names,
@@ -56,6 +57,7 @@ def scraped() -> str:
     return asyncio.run(scrape())
 
 
+@needs_promtool
 def test_promtool_finds_no_problems(scraped):
     assert promtool_problems(scraped) == (0, "")
 
@@ -89,6 +91,7 @@ def test_the_alerting_rules_query_only_exposed_metrics(scraped):
     assert queried - declared_names(scraped) == set()
 
 
+@needs_promtool
 def test_promtool_checks_and_unit_tests_the_alerting_rules():
     status, output = promtool("check", "rules", ALERTS.name, cwd=ALERTS.parent)
     assert status == 0 and "SUCCESS: 7 rules found" in output, output

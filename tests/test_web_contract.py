@@ -1,11 +1,15 @@
 """API contract per endpoint and role, driven by the OpenAPI document: every paged list
-endpoint pages alike, rejects bad paging with a JSON 400, honours the filters it
-documents, answers 401 without a token, and shows a distributor only its own rows."""
+endpoint pages alike, rejects bad paging with a JSON 400, honours every filter it
+documents (on a channel that gives each route and filter rows to check, tests/api_channel.py:
+a route or filter with nothing to check fails), answers 401 without a token, and shows a
+distributor only its own rows."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,9 +18,19 @@ from aiohttp.test_utils import TestClient, TestServer
 from domain.roles import Role
 from streams.auth import TokenRegistry, token_hash
 from streams.embedded import EmbeddedChannel
-from streams.generator import generate_channel
-from streams.openapi import document
 from streams.web import ApiContext, make_web_app
+from tests.api_channel import (
+    AGGREGATED,
+    PAGING,
+    SHAPING,
+    WHOLE,
+    list_routes,
+    owner_field,
+    populated_channel,
+    query_parameters,
+    row_field,
+    row_filters,
+)
 
 TOKENS = {
     "cm": (Role.CHANNEL_MANAGER, None),
@@ -24,30 +38,14 @@ TOKENS = {
     "admin": (Role.ADMIN, None),
     "d01": (Role.DISTRIBUTOR, "D01"),
 }
-#: filters whose values the rows carry under the same name
-ROW_FILTERS = ("distributor_id", "sku", "severity", "status", "program_id", "period", "reason")
+VENDOR_ROLES = ("cm", "auditor", "admin")
 #: list endpoints only the vendor's roles may read
 VENDOR_ONLY = {"/api/dead-letters"}
-#: rankings: a filter chooses what is ranked (the top 10 of D01), not rows of the whole top
-RANKINGS = {"/api/resellers/top"}
 
 
 def paged_reads() -> list[str]:
     """GET endpoints without path parameters whose answer is a page of rows."""
-    found = []
-    for path, item in document()["paths"].items():
-        operation = item.get("get")
-        if operation is None or "{" in path:
-            continue
-        names = {p["name"] for p in operation["parameters"]}
-        if {"limit", "offset"} <= names:
-            found.append(path)
-    return found
-
-
-def query_filters(path: str) -> list[str]:
-    parameters = document()["paths"][path]["get"]["parameters"]
-    return [p["name"] for p in parameters if p["in"] == "query" and p["name"] in ROW_FILTERS]
+    return list_routes()
 
 
 class Api:
@@ -86,9 +84,7 @@ class Api:
 
 @pytest.fixture(scope="module")
 def api() -> Iterator[Api]:
-    channel = EmbeddedChannel()
-    channel.feed_events(generate_channel(seed=41, weeks=8))
-    client = Api(channel)
+    client = Api(populated_channel())
     yield client
     client.close()
 
@@ -105,11 +101,12 @@ def test_the_document_lists_every_projection_read():
 
 @pytest.mark.parametrize("path", paged_reads())
 def test_pages_are_consistent(api, path):
-    whole = api.ok(path, limit=10000)
-    assert whole["total"] == len(whole["rows"]) and whole["offset"] == 0
+    every = api.ok(path, limit=10000)
+    assert every["total"] == len(every["rows"]) >= 3, "the fixture gives too few rows to page"
+    assert every["offset"] == 0
     page = api.ok(path, limit=2, offset=1)
-    assert (page["total"], page["limit"], page["offset"]) == (whole["total"], 2, 1)
-    assert page["rows"] == whole["rows"][1:3]
+    assert (page["total"], page["limit"], page["offset"]) == (every["total"], 2, 1)
+    assert page["rows"] == every["rows"][1:3]
     assert api.ok(path)["limit"] == 1000  # the default
 
 
@@ -124,27 +121,135 @@ def test_bad_paging_is_a_json_400(api, path, params):
 
 
 @pytest.mark.parametrize("path", paged_reads())
-def test_documented_filters_narrow_the_rows(api, path):
-    """Each documented filter the rows carry, tried with a value that occurs."""
-    rows = api.ok(path, limit=10000)["rows"]
-    for name in query_filters(path):
-        values = {row[name] for row in rows if row.get(name) is not None}
-        if not values:
-            continue  # an aggregate without the column (tested below), or no such rows
-        value = sorted(map(str, values))[-1]
-        narrowed = api.ok(path, limit=10000, **{name: value})["rows"]
-        assert narrowed and all(str(row[name]) == value for row in narrowed), name
-        if path not in RANKINGS:
-            assert len(narrowed) == sum(str(row.get(name)) == value for row in rows), name
+def test_every_documented_parameter_is_checked(path):
+    """Paging, a parameter that shapes the answer, a filter of the rows (checked below with
+    every value the rows carry) or a filter of an aggregate (checked by adding up): a new
+    parameter must be put in one of them (tests/api_channel.py)."""
+    names = {p["name"] for p in query_parameters(path)}
+    aggregated = {name for route, name in AGGREGATED if route == path}
+    assert names == PAGING | (names & SHAPING) | aggregated | set(row_filters(path))
 
 
-@pytest.mark.parametrize("filters", [{"distributor_id": "D02"}, {"sku": "SKU-0007"}])
-def test_the_violation_summary_counts_what_the_filters_select(api, filters):
-    summary = api.ok("/api/violations/summary", **filters)["rows"]
-    listed = api.ok("/api/violations", limit=10000, **filters)["rows"]
-    assert listed and sum(row["count"] for row in summary) == len(listed)
-    for row in summary:
-        assert row["count"] == sum(v["severity"] == row["severity"] for v in listed)
+def whole(path: str) -> dict[str, str]:
+    """The parameters of a read that answers every row of a route."""
+    return {"limit": "10000", **WHOLE.get(path, {})}
+
+
+ROW_FILTER_CASES = [(path, name) for path in paged_reads() for name in row_filters(path)]
+
+
+@pytest.mark.parametrize("token", VENDOR_ROLES)
+@pytest.mark.parametrize(("path", "name"), ROW_FILTER_CASES)
+def test_documented_filters_narrow_the_rows_exactly(api, path, name, token):
+    """Each documented filter, with every value the rows carry (and every value it lists):
+    the rows are exactly the unfiltered rows with that value, in the same order."""
+    rows = api.ok(path, token, **whole(path))["rows"]
+    field = row_field(path, name)
+    values = {str(row[field]) for row in rows if row.get(field) is not None}
+    assert len(values) >= 2, f"the fixture gives {path} {sorted(values)} as {field}: no test"
+    (parameter,) = (p for p in query_parameters(path) if p["name"] == name)
+    listed = set(parameter["schema"].get("enum", ()))
+    for value in sorted(values | listed):
+        body = api.ok(path, token, **whole(path), **{name: value})
+        expected = [row for row in rows if str(row.get(field)) == value]
+        assert body["rows"] == expected, (name, value)
+        assert body["total"] == len(expected), (name, value)
+
+
+@pytest.mark.parametrize("scope", [{}, {"scope": "channel"}])
+def test_sell_through_by_sku_adds_up_to_every_sku(api, scope):
+    """The sku filter of sell-through (its rows carry no sku): the answers for each SKU
+    of the catalog add up to the unfiltered answer, and none is the whole."""
+    skus = [row["sku"] for row in api.ok("/api/products", limit=10000)["rows"]]
+
+    def totals(**filters: str) -> Counter[tuple[Any, ...]]:
+        found: Counter[tuple[Any, ...]] = Counter()
+        for row in api.ok("/api/sell-through", limit=10000, **scope, **filters)["rows"]:
+            for measure in ("sell_in", "sell_through"):
+                found[row.get("distributor_id"), row["period"], measure] += row[measure]
+        return found
+
+    def nonzero(counts: Counter[tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
+        return {key: n for key, n in counts.items() if n}  # returns are negative: kept
+
+    every = totals()
+    assert nonzero(every), "no sell-through to check"
+    added: Counter[tuple[Any, ...]] = Counter()
+    for sku in skus:
+        one = totals(sku=sku)
+        assert nonzero(one) != nonzero(every), sku
+        added.update(one)
+    assert nonzero(added) == nonzero(every)
+
+
+def test_the_violation_summary_counts_what_the_filters_select(api):
+    """Each distributor and each SKU of the violations: the summary counts the listed
+    violations that have it, by severity and by status."""
+    listed = api.ok("/api/violations", limit=10000)["rows"]
+    cases = [
+        (name, value)
+        for name in ("distributor_id", "sku")
+        for value in sorted({row[name] for row in listed})
+    ]
+    assert len({value for name, value in cases if name == "distributor_id"}) >= 2
+    for name, value in cases:
+        summary = api.ok("/api/violations/summary", **{name: value})["rows"]
+        chosen = [row for row in listed if row[name] == value]
+        assert sum(row["count"] for row in summary) == len(chosen), (name, value)
+        for row in summary:
+            mine = [v for v in chosen if v["severity"] == row["severity"]]
+            assert row["count"] == len(mine), (name, value)
+            assert row["by_status"] == dict(Counter(v["status"] for v in mine)), (name, value)
+
+
+def test_reseller_growth_of_each_distributor_adds_up_to_the_channel(api):
+    """The distributor_id filter of growth (its rows carry no distributor): each
+    distributor's months add up to the channel's, and none is the channel's."""
+    channel = api.ok("/api/resellers/growth")["rows"]
+    distributors = [row["distributor_id"] for row in api.ok("/api/resellers")["rows"]]
+    assert len(distributors) >= 2 and channel
+    added: Counter[tuple[str, str]] = Counter()
+    for distributor in distributors:
+        rows = api.ok("/api/resellers/growth", distributor_id=distributor)["rows"]
+        assert rows and rows != channel, distributor
+        for row in rows:
+            for measure in ("onboarded", "first_sales"):
+                added[row["month"], measure] += row[measure]
+    expected = Counter(
+        {(row["month"], m): row[m] for row in channel for m in ("onboarded", "first_sales")}
+    )
+    assert +added == +expected
+
+
+def test_top_resellers_of_each_month_add_up_to_all_time(api):
+    """The period filter of the ranking (its rows carry no period): every reseller's
+    revenue and lines of all time are the sum of its months', and the quarter and the
+    year that hold every month rank as all time."""
+
+    def ranking(**period: str) -> dict[tuple[str, str, str], tuple[Decimal, int]]:
+        rows = api.ok("/api/resellers/top", **whole("/api/resellers/top"), **period)["rows"]
+        return {
+            (r["distributor_id"], r["reseller_id"], r["currency"]): (
+                Decimal(r["revenue"]),
+                r["lines"],
+            )
+            for r in rows
+        }
+
+    every = ranking()
+    added: dict[tuple[str, str, str], tuple[Decimal, int]] = {}
+    months = 0
+    for month in ("2026-06", "2026-07", "2026-08", "2026-09"):
+        one = ranking(period=month)
+        assert one != every, month
+        months += bool(one)
+        for key, (revenue, lines) in one.items():
+            total, count = added.get(key, (Decimal(0), 0))
+            added[key] = (total + revenue, count + lines)
+    assert months >= 2, "the fixture sells in fewer than two months"
+    assert added == every
+    assert ranking(period="2026-Q3") == every == ranking(period="2026")
+    assert ranking(period="2025") == {}
 
 
 @pytest.mark.parametrize("path", paged_reads())
@@ -158,14 +263,15 @@ def test_a_distributor_reads_only_its_own_rows(api, path):
     if path in VENDOR_ONLY:
         assert api.get(path, "d01")[0] == 403
         return
-    rows = api.ok(path, "d01", limit=10000)["rows"]
-    assert all(row.get("distributor_id", "D01") in ("D01", None) for row in rows)
-    if "distributor_id" in query_filters(path):
+    rows = api.ok(path, "d01", **whole(path))["rows"]
+    owner = owner_field(path)
+    assert all(row.get(owner, "D01") in ("D01", None) for row in rows)
+    if "distributor_id" in {p["name"] for p in query_parameters(path)}:
         status, body = api.get(path, "d01", distributor_id="D02")
         assert (status, body["error"]["code"]) == (403, "forbidden")
 
 
-@pytest.mark.parametrize("token", ["cm", "auditor", "admin"])
+@pytest.mark.parametrize("token", VENDOR_ROLES)
 def test_the_vendor_roles_read_every_distributor(api, token):
     rows = api.ok("/api/inventory/summary", token)["rows"]
     assert [row["distributor_id"] for row in rows] == ["D01", "D02", "D03", "D04", "D05"]

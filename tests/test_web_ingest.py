@@ -593,6 +593,27 @@ def test_a_report_error_rejects_every_line_of_its_report(api):
     assert quality(api, "DIST-001")["rejected_by_reason"] == {"ctt_mismatch": 4, "unknown_sku": 1}
 
 
+def test_a_report_error_rejects_every_count_of_an_852(api):
+    """As in an 867: each count the report would have given is answered and dead-lettered
+    with the report's reason and its ZA segment; lines in error keep their own."""
+    body = (SAMPLES / "852_weekly.edi").read_bytes().replace(b"CTT*6~", b"CTT*5~")
+    answer = api.ok("/api/ingest/edi", body, format="852", lines="all")
+    assert answer["reports"][0]["report_errors"][0]["reason"] == "ctt_mismatch"
+    summary = answer["summary"]
+    assert (summary["lines"], summary["accepted"]) == (7, 0)
+    assert summary["rejected_by_reason"] == {
+        "ctt_mismatch": 5, "missing_item": 1, "negative_on_hand": 1
+    }  # fmt: skip
+    lines = [line["line"] for line in answer["lines"]]
+    assert lines == sorted(lines)  # in file order
+    rejections = api.events()
+    assert {e.event_type for e in rejections} == {"LineRejected"}
+    withheld = [e for e in rejections if e.reason == "ctt_mismatch"]
+    assert len(withheld) == 5
+    assert all(base64.b64decode(e.original_b64).startswith(b"ZA*") for e in withheld)
+    assert quality(api, "DIST-001")["rejected"] == 7
+
+
 def test_852_counts_reach_the_inventory(api):
     answer = api.ok("/api/ingest/edi", (SAMPLES / "852_weekly.edi").read_bytes(), format="852")
     report = answer["reports"][0]

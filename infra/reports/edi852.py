@@ -170,6 +170,9 @@ class ParsedActivity:
     report_errors: list[LineError]
     #: the ZA segment index each count was read from (parallel to `counts`)
     count_segments: list[int] = field(default_factory=list)
+    #: (segment index, text) of each on-hand ZA that would have been a count but for the
+    #: report's errors: the lines a rejected report rejects with it
+    withheld: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def accepted(self) -> bool:
@@ -311,11 +314,14 @@ class _ActivityBuilder(TransactionSetBuilder):
         ignored: list[IgnoredActivity] = []
         chosen: dict[tuple[str, datetime], _Count] = {}
         period_end = end_of_day(end) if end is not None else None
+        withheld: list[tuple[int, str]] = []
         for item in self._items:
-            self._item(item, period_end, chosen, ignored, line_errors)
+            self._item(item, period_end, chosen, ignored, line_errors, withheld)
         counts: list[InventoryCounted] = []
         count_segments: list[int] = []
-        if not report_errors:
+        if report_errors:
+            withheld += [(count.za.index, count.za.text) for count in chosen.values()]
+        else:
             assert distributor is not None
             for (sku, counted_at), count in chosen.items():
                 made = self._count(distributor, report_id, sku, counted_at, count)
@@ -337,6 +343,7 @@ class _ActivityBuilder(TransactionSetBuilder):
             line_errors,
             report_errors,
             count_segments,
+            sorted(withheld),
         )
 
     def _header(
@@ -407,6 +414,7 @@ class _ActivityBuilder(TransactionSetBuilder):
         chosen: dict[tuple[str, datetime], _Count],
         ignored: list[IgnoredActivity],
         errors: list[LineError],
+        withheld: list[tuple[int, str]],
     ) -> None:
         try:
             _, sku, _ = lin_item(item.lin)
@@ -433,6 +441,7 @@ class _ActivityBuilder(TransactionSetBuilder):
                 )
                 continue
             if counted_at is None:  # no period: a report error says why
+                withheld.append((za.index, za.text))
                 continue
             key = (sku, counted_at)
             count = _Count(rank, za, on_hand, unit)

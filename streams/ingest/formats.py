@@ -543,9 +543,16 @@ def _852_report(upload: Upload, index: int, activity: ParsedActivity) -> Iterato
     for count, segment in zip(activity.counts, activity.count_segments, strict=True):
         assert count.source_ref is not None
         yield Parsed(segment, count.source_ref, count, report=index)
-    yield from _error_lines(upload, "852", report, index, activity.line_errors)
-    if activity.report_errors:
-        yield from _error_lines(upload, "852", report, index, activity.report_errors)
+    problems = list(_error_lines(upload, "852", report, index, activity.line_errors))
+    rejected = _rejection(activity.report_errors, f"report {report}")
+    if rejected is not None:  # each count it would have given is rejected with it
+        reason, detail = rejected
+        for segment, text in activity.withheld:
+            ref = x12_source_ref(upload.name, f"852 {report}".rstrip(), segment)
+            problems.append(Parsed(segment, ref, None, reason, None, detail, text.encode(), index))
+        if not problems:  # no line: the report's errors answer it
+            problems = list(_error_lines(upload, "852", report, index, activity.report_errors))
+    yield from sorted(problems, key=lambda parsed: parsed.line)
     info = {
         "report_id": activity.report_id,
         "control_number": activity.control_number,

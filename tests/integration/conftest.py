@@ -66,6 +66,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def isolated_settings(kafka_bootstrap: str, directory: Path) -> Settings:
+    """Settings of their own: topics, consumer group, port, data dir and event store in
+    `directory`. Delete the topics afterwards (`delete_topics` with the topic prefix)."""
+    tag = f"t{uuid.uuid4().hex[:10]}"
+    return Settings(
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=tag,
+        app_id=tag,
+        partitions=4,
+        web_port=free_port(),
+        data_dir=str(directory / "data"),
+        eventstore_url=f"sqlite:///{directory / 'audit.db'}",
+        claims_interval_seconds=1.0,
+    )
+
+
 @pytest.fixture
 def settings(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Settings]:
     """Settings isolated per test: own topics, consumer group, port, data dir, event store.
@@ -73,18 +89,9 @@ def settings(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Settings]:
     The test's topics (raw, dead letters, table changelogs) are deleted afterwards, so the
     broker does not pile up thousands of partitions over many runs.
     """
-    tag = f"t{uuid.uuid4().hex[:10]}"
-    yield Settings(
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=tag,
-        app_id=tag,
-        partitions=4,
-        web_port=free_port(),
-        data_dir=str(tmp_path / "data"),
-        eventstore_url=f"sqlite:///{tmp_path / 'audit.db'}",
-        claims_interval_seconds=1.0,
-    )
-    asyncio.run(delete_topics(kafka_bootstrap, tag))
+    isolated = isolated_settings(kafka_bootstrap, tmp_path)
+    yield isolated
+    asyncio.run(delete_topics(kafka_bootstrap, isolated.topic_prefix))
 
 
 def http_json(url: str, token: str | None = None) -> Any:

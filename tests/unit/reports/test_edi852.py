@@ -170,6 +170,27 @@ def test_ctt_counts_lin_loops() -> None:
     assert [(e.reason, e.element) for e in report.report_errors] == [("ctt_mismatch", "CTT01")]
 
 
+def test_a_rejected_report_withholds_each_count_it_would_have_given() -> None:
+    """Its lines are rejected with it: each on-hand ZA that would be a count, dated or not
+    (with no period, an undated one has no time), in segment order; line errors keep
+    their own reason and superseded or other activities stay ignored."""
+    body = [
+        "LIN**VP*A", "ZA*QA*1*EA", "ZA*OH*2*EA", "ZA*QS*5*EA",
+        "LIN**VP*B", "ZA*QA*3*EA*007*20260402", "ZA*QA*-1*EA",
+    ]  # fmt: skip
+    for header in (["XQ*H*2026XX30", HEADER[1]], [*HEADER]):
+        report = parse([*header, *body, "CTT*9"])
+        assert not report.accepted and report.counts == []
+        at = {text: index for index, text in enumerate(body, start=len(header) + 4)}
+        if header[0] == HEADER[0]:  # with a period: OH supersedes QA at the same time
+            expected = ["ZA*OH*2*EA", "ZA*QA*3*EA*007*20260402"]
+        else:
+            expected = ["ZA*QA*1*EA", "ZA*OH*2*EA", "ZA*QA*3*EA*007*20260402"]
+        assert report.withheld == [(at[text], text + "~") for text in expected]
+        assert [e.reason for e in report.line_errors] == ["negative_on_hand"]
+    assert parse([*HEADER, *body]).withheld == []  # a report that stands withholds nothing
+
+
 def test_unknown_activity_codes_are_listed_not_dropped() -> None:
     report = parse([*HEADER, "LIN**VP*A", "ZA*Q9*4*EA"])
     assert report.counts == []

@@ -1,8 +1,14 @@
-"""Properties: no input makes the parsers crash.
+"""Properties: no input makes the parsers crash, and every line of a report is read once.
 
 Whatever bytes arrive, the X12 parsers either raise `X12Error` (structure) or return
 reports whose every line is an event or a `LineError` with a known reason; the CSV
 parser raises only its own header/format errors or yields events and line errors.
+
+Most examples are valid reports broken the way real files break (tests/unit/reports/
+mutated_reports.py: lines deleted, repeated, swapped, a field corrupted, totals left
+stale): they get past the header, and each of their input lines is read exactly once, as
+an event or a line error. Random bytes and byte-level mutations, which end at the first
+structural error, are the few examples that check nothing crashes on garbage.
 """
 
 from __future__ import annotations
@@ -15,7 +21,13 @@ from hypothesis import strategies as st
 
 from infra.reports.common import LineError
 from infra.reports.csv_report import REASONS as CSV_REASONS
-from infra.reports.csv_report import CsvFormatError, CsvHeaderError, CsvLineError, parse_csv
+from infra.reports.csv_report import (
+    CsvFormatError,
+    CsvHeaderError,
+    CsvLineError,
+    parse_csv,
+    parse_csv_lines,
+)
 from infra.reports.edi852 import REASONS as REASONS_852
 from infra.reports.edi852 import ParsedActivity, parse_852_all
 from infra.reports.edi867 import REASONS as REASONS_867
@@ -24,6 +36,12 @@ from infra.reports.x12 import X12Error, tokenize
 from schemas.events import InventoryCounted, ReportSubmitted, SaleReported
 from tests.unit.reports.conftest import SAMPLES
 from tests.unit.reports.edi_builder import isa
+from tests.unit.reports.mutated_reports import (
+    Mutated,
+    mutated_852,
+    mutated_867,
+    mutated_csv,
+)
 
 RECEIVED = datetime(2026, 4, 6, 9, tzinfo=UTC)
 SAMPLE_867 = [
@@ -35,6 +53,8 @@ SAMPLE_CSV = (SAMPLES / "sales_good.csv").read_bytes()
 ENVELOPE = {"ISA", "GS", "ST", "SE", "GE", "IEA"}
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: garbage: a few examples (nearly all end at the first structural error)
+GARBAGE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # bytes that matter to the parsers, mixed with anything
 EDI_ALPHABET = st.sampled_from(
@@ -167,7 +187,7 @@ def element_edits(draw: st.DrawFn, base: bytes) -> bytes:
     return "~".join(segments).encode("utf-8")
 
 
-@FUZZ
+@GARBAGE
 @given(st.binary(max_size=400))
 def test_random_bytes_only_raise_x12_error(data: bytes) -> None:
     try:
@@ -179,7 +199,7 @@ def test_random_bytes_only_raise_x12_error(data: bytes) -> None:
     check_852(data)
 
 
-@FUZZ
+@GARBAGE
 @given(st.lists(st.one_of(EDI_ALPHABET, st.binary(max_size=10)), max_size=60))
 def test_random_bodies_after_a_valid_isa(parts: list[bytes]) -> None:
     data = isa().encode() + b"".join(parts)
@@ -187,7 +207,7 @@ def test_random_bodies_after_a_valid_isa(parts: list[bytes]) -> None:
     check_852(data)
 
 
-@FUZZ
+@GARBAGE
 @given(st.sampled_from(SAMPLE_867).flatmap(mutations))
 def test_byte_mutations_of_a_valid_867(data: bytes) -> None:
     check_867(data)
@@ -199,7 +219,7 @@ def test_element_edits_of_a_valid_867(data: bytes) -> None:
     check_867(data)
 
 
-@FUZZ
+@GARBAGE
 @given(st.one_of(mutations(SAMPLE_852), element_edits(SAMPLE_852)))
 def test_mutations_of_a_valid_852(data: bytes) -> None:
     check_852(data)
@@ -217,13 +237,13 @@ def check_csv(data: bytes) -> None:
             assert isinstance(item, SaleReported)
 
 
-@FUZZ
+@GARBAGE
 @given(st.binary(max_size=300))
 def test_random_bytes_as_csv(data: bytes) -> None:
     check_csv(data)
 
 
-@FUZZ
+@GARBAGE
 @given(mutations(SAMPLE_CSV))
 def test_mutations_of_a_valid_csv(data: bytes) -> None:
     check_csv(data)
@@ -245,3 +265,78 @@ def test_random_cells_under_a_valid_header(rows: list[list[str]]) -> None:
     assert len(items) == len(non_blank)
     for item in items:
         assert isinstance(item, SaleReported | CsvLineError)
+
+
+# --- mutated valid reports: every input line read once --------------------------------
+
+
+#: the uploader the generated reports are of
+OURS = "DIST-001"
+
+
+def refused(sent: Mutated, error: Exception) -> None:
+    """A file refused as a whole: only when a mutation broke it as a whole, at the
+    segment whose delimiter changed when that was it."""
+    assert sent.structural, (sent.done, error)
+    if sent.unreadable_segment is not None:
+        assert isinstance(error, X12Error) and error.segment_index == sent.unreadable_segment
+
+
+@FUZZ
+@given(mutated_867())
+def test_each_line_of_a_mutated_867_is_read_once(sent: Mutated) -> None:
+    check_867(sent.data)
+    try:
+        reports = parse_867_all(
+            io.BytesIO(sent.data), received_at=RECEIVED, distributor_id="DIST-001"
+        )
+    except X12Error as error:
+        refused(sent, error)
+        return
+    assert [report.line_count for report in reports] == list(sent.report_lines), sent.done
+    for report in reports:
+        lines = sorted(e.line or 0 for e in report.line_errors)
+        if report.accepted:
+            assert len(report.sales) + len(report.line_errors) == report.line_count
+        assert len(set(lines)) == len(lines) and set(lines) <= set(range(1, report.line_count + 1))
+
+
+@FUZZ
+@given(mutated_852())
+def test_each_count_of_a_mutated_852_is_read_once(sent: Mutated) -> None:
+    check_852(sent.data)
+    try:
+        reports = parse_852_all(
+            io.BytesIO(sent.data), received_at=RECEIVED, distributor_id="DIST-001"
+        )
+    except X12Error as error:
+        refused(sent, error)
+        return
+    assert len(reports) == len(sent.report_segments), sent.done
+    for report, expected in zip(reports, sent.report_segments, strict=True):
+        read = [
+            *report.count_segments,
+            *(error.segment_index for error in report.line_errors),
+            *(segment for segment, _ in report.withheld),
+        ]
+        assert sorted(read) == sorted(expected), (sent.done, report)
+        if report.accepted:
+            assert report.withheld == []
+        else:
+            assert report.counts == []
+
+
+@FUZZ
+@given(mutated_csv())
+def test_each_line_of_a_mutated_csv_is_read_once(sent: Mutated) -> None:
+    check_csv(sent.data)
+    try:
+        items = list(
+            parse_csv_lines(io.BytesIO(sent.data), received_at=RECEIVED, distributor_id="DIST-001")
+        )
+    except (CsvHeaderError, CsvFormatError) as error:
+        refused(sent, error)
+        return
+    assert [number for number, _ in items] == list(sent.csv_lines), sent.done
+    for number, item in items:
+        assert isinstance(item, SaleReported) or item.line == number

@@ -1,0 +1,240 @@
+"""A channel with rows for every list route of the API and for every filter the OpenAPI
+document declares, for the contract test and the authorization matrix.
+
+The generated channel (D01 to D05, eight weeks of Q3 2026) gives most routes their rows;
+what it lacks is added here, for at least two distributors (one of them D01, whose token
+the tests use) and with at least two values of every filter, so that a route that
+stops scoping or filtering answers different rows:
+
+- two rebate programs whose tiers are 8 % apart, so every one of their open rows is within
+  10 % of its next tier (the watchlist), one quarterly for every distributor, one yearly
+  for D01 to D03: the watchlist has two programs and two periods;
+- VPA-2026-SI 2026-Q3 closed (at the recorded clock: a date that does not depend on the
+  day the tests run), so the rebates have open and closed rows and D01, D02 a statement;
+- two SKUs in the catalog without a price: D01 sells both, D02 and D03 one each
+  (unpriced lines);
+- a special price for D01 (the generated one is D02's);
+- dead letters from a second source with a second reason, keyed D01 and D03 (the
+  generated ones are conflicting duplicates of D02 and D05);
+- a D01 violation acknowledged and a D02 violation disputed (three statuses).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from projections.snapshot import now_of
+from schemas.events import (
+    Envelope,
+    PriceChanged,
+    ProductDefined,
+    RebatePeriodClosed,
+    RebateProgramDefined,
+    SaleReported,
+    Tier,
+)
+from streams.embedded import EmbeddedChannel
+from streams.generator import generate_channel
+from streams.openapi import document
+from streams.processing import Input
+
+#: the period the fixture closes (the statements the matrix reads)
+PROGRAM, PERIOD = "VPA-2026-SI", "2026-Q3"
+#: SKUs in the catalog that never get a price
+UNPRICED_SKUS = ("SKU-0901", "SKU-0902")
+AT = datetime(2026, 9, 1, 15, tzinfo=UTC)
+
+# --- how the tests read each documented query parameter --------------------------------
+
+#: paging, tested on its own (test_web_contract.py)
+PAGING = frozenset({"limit", "offset"})
+#: parameters that shape an answer rather than choose its rows
+SHAPING = frozenset({"as_of", "n", "share", "granularity", "scope", "order"})
+#: the row field a filter selects on, where it is not the filter's name
+ROW_FIELD = {("/api/dead-letters/lines", "distributor_id"): "key"}
+#: filters of aggregates whose rows do not carry the value: checked by adding up
+#: (test_web_contract.py, test_aggregate_filters_*)
+AGGREGATED = frozenset(
+    {
+        ("/api/sell-through", "sku"),
+        ("/api/violations/summary", "distributor_id"),
+        ("/api/violations/summary", "sku"),
+        ("/api/resellers/growth", "distributor_id"),
+        ("/api/resellers/top", "period"),
+    }
+)
+#: parameters every read of a route is made with, so that its answer holds every row:
+#: a ranking ranks them all
+WHOLE = {"/api/resellers/top": {"n": "1000"}}
+
+
+def list_routes() -> list[str]:
+    """GET endpoints without path parameters whose answer is a page of rows."""
+    found = []
+    for path, item in document()["paths"].items():
+        operation = item.get("get")
+        if operation is None or "{" in path:
+            continue
+        names = {p["name"] for p in operation["parameters"]}
+        if {"limit", "offset"} <= names:
+            found.append(path)
+    return found
+
+
+def query_parameters(path: str) -> list[dict[str, Any]]:
+    parameters = document()["paths"][path]["get"]["parameters"]
+    return [p for p in parameters if p["in"] == "query"]
+
+
+def row_filters(path: str) -> list[str]:
+    """The documented filters of a route whose rows carry the value they select on."""
+    return [
+        p["name"]
+        for p in query_parameters(path)
+        if p["name"] not in PAGING | SHAPING and (path, p["name"]) not in AGGREGATED
+    ]
+
+
+def row_field(path: str, name: str) -> str:
+    return ROW_FIELD.get((path, name), name)
+
+
+def owner_field(path: str) -> str:
+    """The field that says whose a row is."""
+    return row_field(path, "distributor_id")
+
+
+# --- the channel -----------------------------------------------------------------------
+
+
+def _id(*parts: str) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, "api-channel:" + ":".join(parts))
+
+
+def _near_tiers(first: Decimal, top: Decimal) -> list[Tier]:
+    """Tiers from 0, then from `first` up past `top`, each 8 % above the one before."""
+    tiers = [Tier(threshold=Decimal(0), rate=Decimal(0))]
+    threshold = first
+    while threshold <= top:
+        tiers.append(Tier(threshold=threshold, rate=Decimal("0.01")))
+        threshold = (threshold * Decimal("1.08")).quantize(Decimal("0.01"))
+    return tiers
+
+
+def _extra_events() -> Iterator[Envelope]:
+    defined = datetime(2026, 6, 15, tzinfo=UTC)
+    terms: list[dict[str, Any]] = [
+        {
+            "program_id": "NEAR-Q",
+            "period": "quarter",
+            "basis": "sell_through",
+            "measure": "revenue",
+            "distributor_ids": "all",
+            "tiers": _near_tiers(Decimal(1000), Decimal(10**7)),
+        },
+        {
+            "program_id": "NEAR-Y",
+            "period": "year",
+            "basis": "sell_in",
+            "measure": "units",
+            "distributor_ids": ["D01", "D02", "D03"],
+            "tiers": _near_tiers(Decimal(5), Decimal(10**6)),
+        },
+    ]
+    for fields in terms:
+        yield RebateProgramDefined.model_validate(
+            {
+                "event_id": _id("program", fields["program_id"]),
+                "occurred_at": defined,
+                "recorded_at": defined,
+                "source": "erp",
+                "tier_mode": "retroactive",
+                "currency": "USD",
+                **fields,
+            }
+        )
+    for sku in UNPRICED_SKUS:
+        yield ProductDefined(
+            event_id=_id("product", sku),
+            occurred_at=defined,
+            recorded_at=defined,
+            source="erp",
+            sku=sku,
+            base_unit="EA",
+        )
+    yield PriceChanged(
+        event_id=_id("price", "D01"),
+        occurred_at=AT - timedelta(days=2),
+        recorded_at=AT - timedelta(days=2),
+        source="erp",
+        sku="SKU-0003",
+        distributor_cost=Decimal("1.00"),
+        floor_price=Decimal("1.50"),
+        currency="USD",
+        effective_from=AT - timedelta(days=2),
+        published_at=AT - timedelta(days=2),
+        distributor_id="D01",
+    )
+    first, second = UNPRICED_SKUS
+    sold = [("D01", first), ("D01", second), ("D02", first), ("D03", second), ("D01", first)]
+    for n, (distributor, sku) in enumerate(sold):
+        sold_at = AT + timedelta(minutes=n)
+        yield SaleReported(
+            event_id=_id("sale", str(n)),
+            occurred_at=sold_at,
+            recorded_at=sold_at + timedelta(minutes=5),
+            source="api",
+            distributor_id=distributor,
+            transaction_id=f"{distributor}-UNPRICED-{n}",
+            reseller_id=f"{distributor}-R001",
+            sku=sku,
+            quantity=1 + n,
+            unit_price=Decimal("10.00"),
+            currency="USD",
+            sold_at=sold_at,
+        )
+
+
+def populated_channel() -> EmbeddedChannel:
+    channel = EmbeddedChannel()
+    channel.feed_events(generate_channel(seed=41, weeks=8))
+    channel.feed_events(_extra_events())
+    # lines that cannot be read, from another source than the events above
+    channel.feed(
+        Input(raw, key, "fixture-upload")
+        for raw, key in ((b"{not json", "D01"), (b'{"event_type": "Nope"}', "D03"))
+    )
+    by_distributor: dict[str, list[dict[str, Any]]] = {}
+    for violation in channel.snapshot()["violations"]:
+        by_distributor.setdefault(violation["distributor_id"], []).append(violation)
+    for distributor, action in (("D01", "acknowledge"), ("D02", "dispute")):
+        channel.audit.violation_step(
+            uuid.UUID(by_distributor[distributor][0]["violation_id"]),
+            action,
+            actor_id=f"{distributor.lower()}-it",
+            role="distributor",
+            actor_distributor_id=distributor,
+            at=AT,
+            reason="seen",
+        )
+    clock = now_of(channel.stores)
+    assert clock is not None
+    channel.feed_events(
+        [
+            RebatePeriodClosed(
+                event_id=_id("close", PROGRAM, PERIOD),
+                occurred_at=clock,
+                recorded_at=clock,
+                source="erp",
+                program_id=PROGRAM,
+                period=PERIOD,
+                closed_at=clock,
+                closed_by="fixture-admin",
+            )
+        ]
+    )
+    return channel
