@@ -39,7 +39,8 @@ A = TypeVar("A")
 
 #: how long a call waits for a PostgreSQL connection before it fails
 CONNECT_TIMEOUT_SECONDS: Final = 5
-#: audit facts recorded per transaction (a replay records thousands at once)
+#: most new events saved in one transaction (psycopg's pipeline can stall on far larger
+#: ones: a statement's 10,000 adjustments in one save once never finished)
 RECORD_BATCH: Final = 500
 #: notifications read per query when following the store
 PAGE: Final = 500
@@ -197,6 +198,7 @@ class AuditLog(Application[UUID]):
                 calculated_by=plan.closed.closed_by,
             )
             new = 1
+        saved = 0
         for adjustment in plan.adjustments:
             new += statement.adjust(
                 event_id=adjustment.event_id,
@@ -205,17 +207,27 @@ class AuditLog(Application[UUID]):
                 result=adjustment.result,
                 at=adjustment.recorded,
             )
-        if new:
-            try:
-                self.save(statement)
-            except IntegrityError:
-                kept.pop(statement_id, None)
-                return 0  # another writer got there first; the next round re-checks
-            except Exception:
-                kept.pop(statement_id, None)
-                raise
+            if new >= RECORD_BATCH:  # one transaction would hold them all: save a part
+                if not self._save_statement(statement, kept):
+                    return saved
+                saved, new = saved + new, 0
+        if new and not self._save_statement(statement, kept):
+            return saved
         kept[statement_id] = statement
-        return new
+        return saved + new
+
+    def _save_statement(self, statement: RebateStatement, kept: dict[UUID, Any]) -> bool:
+        """Save a statement's new events; False when another writer saved some first (the
+        next round re-checks). A failed save drops the statement from `kept`."""
+        try:
+            self.save(statement)
+        except IntegrityError:
+            kept.pop(statement.id, None)
+            return False
+        except Exception:
+            kept.pop(statement.id, None)
+            raise
+        return True
 
     def rebate_statement(
         self, program_id: str, distributor_id: str, period: str

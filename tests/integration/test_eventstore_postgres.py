@@ -11,9 +11,14 @@ import pytest
 from domain.audit import InventoryReconciliation
 from infra.eventstore import open_audit_log
 from projections.inventory import Reconciliation
-from schemas.events import InventoryCounted, ShipmentRecorded
+from projections.snapshot import rebate_statements
+from schemas.events import InventoryCounted, RebatePeriodClosed, ShipmentRecorded
+from streams.embedded import EmbeddedChannel
+from streams.processing import record_statements
 from tests.integration.conftest import wait_until
 from tests.integration.helpers import catalog, publish, publish_reference_first, stored_events
+from tests.test_rebates_embedded import program
+from tests.test_time_you_can_trust import NOW, SOLD, as_broker, product, sale
 
 pytestmark = pytest.mark.postgres
 
@@ -94,3 +99,25 @@ def test_a_count_through_kafka_records_one_reconciliation_even_after_restart(
     assert stored_events(pg_dsn, aggregate_id) == 1
     stored = open_audit_log(pg_dsn).reconciliation(distributor, "SKU-1", counted_at)
     assert (stored.on_hand, stored.expected, stored.variance) == (117, 120, -3)
+
+
+def test_a_statement_with_thousands_of_late_lines_saves_them_all(pg_dsn):
+    """One recording round with more adjustments than one transaction takes (a save of
+    10,000 at once once never finished): saved in parts, each line once."""
+    program_id = f"VPA-{uuid.uuid4().hex[:8]}"
+    channel = EmbeddedChannel(eventstore_url=pg_dsn, rebate_grace_days=10_000)
+    defined = program("retroactive").model_copy(update={"program_id": program_id})
+    channel.feed(as_broker([product(), defined], NOW - timedelta(days=1)))
+    channel.feed(as_broker([sale("T0", SOLD, 2000)], NOW - timedelta(hours=1), 2))
+    close = RebatePeriodClosed(
+        event_id=uuid.uuid4(), occurred_at=NOW, source="erp", program_id=program_id,
+        period="2026-Q3", closed_at=NOW, closed_by="carol",
+    )  # fmt: skip
+    channel.feed(as_broker([close], NOW, 3))
+    late = [sale(f"L{n}", SOLD, 1) for n in range(1_234)]
+    channel.apply(as_broker(late, NOW + timedelta(minutes=1), 4))
+    assert record_statements(channel.audit, rebate_statements(channel.stores)) == 1_234
+    statement = open_audit_log(pg_dsn).rebate_statement(program_id, "D01", "2026-Q3")
+    # lines recorded at one time are taken in event id order
+    assert [a.event_id for a in statement.adjustments] == sorted(str(s.event_id) for s in late)
+    assert record_statements(channel.audit, rebate_statements(channel.stores)) == 0
