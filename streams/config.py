@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -19,6 +20,10 @@ class Settings:
     eventstore_url: str = "sqlite:///channelflow-audit.db"
     web_host: str = "127.0.0.1"
     web_port: int = 6066
+    #: the worker's static membership in its consumer group: a worker restarted under the
+    #: same id takes its partitions straight back instead of waiting for the broker to
+    #: time its previous self out ("" = this host's name and the web port)
+    instance_id: str = ""
     batch_size: int = 2000
     batch_seconds: float = 0.2
     data_dir: str = "channelflow-data"
@@ -67,6 +72,9 @@ class Settings:
                 f"({rules.horizon.date()})"
             )
         return rules
+
+    def group_instance_id(self) -> str:
+        return self.instance_id or f"{socket.gethostname()}-{self.web_port}"
 
     def readmodel_dsn(self) -> str | None:
         """Where read models are written, or None."""

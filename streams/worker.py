@@ -237,6 +237,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         # a crashed worker's partitions move on after 10 s instead of faust's default 60 s
         broker_session_timeout=10.0,
         broker_heartbeat_interval=2.0,
+        consumer_group_instance_id=settings.group_instance_id(),
         table_standby_replicas=0,
         datadir=f"{settings.data_dir}/{settings.app_id}",
     )
