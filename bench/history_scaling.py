@@ -201,7 +201,8 @@ def request(
             return Answer(response.status, time.perf_counter() - started, body)
     except urllib.error.HTTPError as exc:
         body = exc.read()
-        return Answer(exc.code, time.perf_counter() - started, body, body[:300].decode("replace"))
+        text = body[:300].decode("utf-8", "replace")
+        return Answer(exc.code, time.perf_counter() - started, body, text)
     except (OSError, TimeoutError) as exc:
         return Answer(0, time.perf_counter() - started, b"", f"{type(exc).__name__}: {exc}")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from domain.business_time import TimeRules, date_problem
@@ -24,8 +24,9 @@ from projections.inventory import (
     apply_count,
     inventory_key,
 )
-from projections.movements import moved_after, record_moves
-from projections.positions import Position
+from projections.movements import moved_after
+from projections.pending_moves import PendingMoves
+from projections.positions import Position, line_position
 from projections.prices import PriceHistory, apply_price
 from projections.pricing import (
     FlaggedSale,
@@ -51,9 +52,9 @@ from projections.rebate_accruals import (
 )
 from projections.replacement import replaced_by, submit_report
 from projections.reports import ReportLine, report_line_key
-from projections.resellers import ResellerState, ResoldLine, onboard, record_lines, reseller_key
+from projections.resellers import ResellerState, ResoldLine, onboard, reseller_key
 from projections.stores import ChannelStores
-from schemas.codec import InvalidEvent, decode_event
+from schemas.codec import InvalidEvent, bundle_elements, event_of, message_values
 from schemas.events import (
     Envelope,
     InventoryCounted,
@@ -88,8 +89,11 @@ class Outcome:
     facts: tuple[AuditFact, ...] = field(default=())
     detail: str | None = None
     event: Envelope | None = None
-    #: what to dead-letter instead of the input: the line a `LineRejected` carries
+    #: what to dead-letter instead of the input: the line a `LineRejected` carries, or
+    #: the event of a bundle
     original: bytes | None = None
+    #: the event's place in its bundle (None: a message of one event)
+    index: int | None = None
 
 
 def distributor_of(event: Envelope) -> str | None:
@@ -97,7 +101,7 @@ def distributor_of(event: Envelope) -> str | None:
     return distributor if isinstance(distributor, str) else None
 
 
-def apply_raw(
+def apply_message(
     stores: ChannelStores,
     raw: bytes,
     message_key: str | None,
@@ -105,10 +109,14 @@ def apply_raw(
     until: datetime | None = None,
     recorded_at: datetime | None = None,
     rules: TimeRules = DEFAULT_RULES,
-) -> Outcome:
-    """Decode one message and apply it; anything invalid is counted and named, never dropped.
+) -> list[Outcome]:
+    """Decode one message - an event, or a bundle of events - and apply each event in
+    order, each at a position of its own; one outcome per event (an outcome of a bundle
+    carries its index). Anything invalid is counted and named, never dropped: a message
+    that is not JSON, or an empty or oversized bundle, is one rejection; a bad event of a
+    bundle is rejected alone, with its own bytes, and the others are applied.
 
-    `message_key` is the Kafka key (None for files): it must be the event's routing key,
+    `message_key` is the Kafka key (None for files): it must be each event's routing key,
     or the event sits in a partition whose worker does not own its state. `recorded_at`
     is when the system recorded the message (the broker's append time): it replaces
     whatever the producer wrote there. A business date it cannot mean (after it was
@@ -119,7 +127,33 @@ def apply_raw(
     known before the replacement was).
     """
     try:
-        event = decode_event(raw, recorded_at)
+        values, bundle = message_values(raw)
+    except InvalidEvent as exc:
+        reject_input(stores, exc.reason, message_key, position)
+        return [Outcome(None, exc.reason, detail=exc.detail)]
+    pending = PendingMoves()
+    outcomes = []
+    for index, value in enumerate(values):
+        where = line_position(position, index)
+        outcomes.append(
+            _apply_value(stores, value, message_key, where, until, recorded_at, rules, pending)
+        )
+    pending.flush(stores)
+    return _numbered(outcomes, raw) if bundle else outcomes
+
+
+def _apply_value(
+    stores: ChannelStores,
+    value: object,
+    message_key: str | None,
+    position: Position | None,
+    until: datetime | None,
+    recorded_at: datetime | None,
+    rules: TimeRules,
+    pending: PendingMoves,
+) -> Outcome:
+    try:
+        event = event_of(value, recorded_at)
     except InvalidEvent as exc:
         reject_input(stores, exc.reason, message_key, position)
         return Outcome(None, exc.reason, detail=exc.detail)
@@ -137,12 +171,25 @@ def apply_raw(
         reason, detail = problem
         reject_input(stores, reason, distributor_of(event), position)
         return Outcome(None, reason, detail=detail, event=event)
-    outcome = apply_event(stores, event, position)
+    outcome = apply_event(stores, event, position, pending)
     # built directly, not with dataclasses.replace: this runs once per input
     return Outcome(
         outcome.verdict, outcome.dead_letter_reason, outcome.facts, outcome.detail, event,
         outcome.original,
     )  # fmt: skip
+
+
+def _numbered(outcomes: list[Outcome], raw: bytes) -> list[Outcome]:
+    """A bundle's outcomes with their index; a rejected event keeps its own bytes."""
+    elements: list[bytes] | None = None
+    numbered = []
+    for index, outcome in enumerate(outcomes):
+        original = outcome.original
+        if outcome.dead_letter_reason is not None and original is None:
+            elements = bundle_elements(raw) if elements is None else elements
+            original = elements[index]
+        numbered.append(replace(outcome, index=index, original=original))
+    return numbered
 
 
 def _not_yet(stores: ChannelStores, event: Envelope, until: datetime) -> bool:
@@ -158,14 +205,28 @@ def _not_yet(stores: ChannelStores, event: Envelope, until: datetime) -> bool:
     )
 
 
-def apply_event(stores: ChannelStores, event: Envelope, position: Position | None) -> Outcome:
+def apply_event(
+    stores: ChannelStores,
+    event: Envelope,
+    position: Position | None,
+    pending: PendingMoves | None = None,
+) -> Outcome:
     """Apply one valid event: reference data to the catalog and price book; a movement is
     normalized to sku + base units, deduplicated by business key, then projected. Every
     event moves the clock (an event from a file may carry no recorded time: it counts as
-    recorded at its business date)."""
+    recorded at its business date). A sale's or shipment's moves wait in `pending` until
+    its message ends (or, without one, are recorded at once)."""
+    if pending is None:
+        pending = PendingMoves()
+        outcome = apply_event(stores, event, position, pending)
+        pending.flush(stores)
+        return outcome
     tick(stores.clock, event.recorded_at or event.business_time, position)
-    if isinstance(event, _MOVEMENTS):  # first: nearly every input is one
-        return _apply_movement(stores, event, position)
+    if isinstance(event, SaleReported | ShipmentRecorded):  # first: nearly every input is one
+        return _apply_movement(stores, event, position, pending)
+    pending.flush(stores)  # what follows may read the moves kept so far
+    if isinstance(event, InventoryCounted):
+        return _apply_movement(stores, event, position, pending)
     if isinstance(event, ProductDefined):
         _define_product(stores, event, position)
         return Outcome(Verdict.ACCEPTED)
@@ -197,7 +258,6 @@ def apply_event(stores: ChannelStores, event: Envelope, position: Position | Non
     return Outcome(Verdict.ACCEPTED)  # recorded on its raw topic; no projection reads it yet
 
 
-_MOVEMENTS = (SaleReported, ShipmentRecorded, InventoryCounted)
 #: `Outcome(verdict)`, built once (outcomes are immutable)
 _VERDICT_ONLY = {verdict: Outcome(verdict) for verdict in Verdict}
 
@@ -206,6 +266,7 @@ def _apply_movement(
     stores: ChannelStores,
     event: SaleReported | ShipmentRecorded | InventoryCounted,
     position: Position | None,
+    pending: PendingMoves,
 ) -> Outcome:
     normalized = normalize(stores.products, stores.aliases, event)
     if isinstance(normalized, tuple):
@@ -226,7 +287,7 @@ def _apply_movement(
         return Outcome(verdict, CONFLICTING_DUPLICATE, detail=detail)
     if verdict is not Verdict.ACCEPTED:
         return _VERDICT_ONLY[verdict]
-    facts = _project(stores, normalized, position, event_id)
+    facts = _project(stores, normalized, position, event_id, pending)
     return Outcome(verdict, facts=facts) if facts else _VERDICT_ONLY[verdict]
 
 
@@ -357,22 +418,22 @@ def _dedup(
 
 
 def _project(
-    stores: ChannelStores, event: Envelope, position: Position | None, event_id: str
+    stores: ChannelStores,
+    event: Envelope,
+    position: Position | None,
+    event_id: str,
+    pending: PendingMoves,
 ) -> tuple[AuditFact, ...]:
     if isinstance(event, SaleReported):
-        _move(stores, event, 0, event.quantity, position, event_id)
         line = ResoldLine(event.sold_at, event.quantity, event.unit_price, event.currency)
-        record_lines(
-            stores.resellers, stores.reseller_days, event.distributor_id, event.reseller_id,
-            (line,), position,
-        )  # fmt: skip
+        _move(stores, event, 0, event.quantity, position, event_id, pending, line)
         judgement, violation = detect_violation(stores.prices.get(event.sku), event)
         flagged = flag_sale(event, judgement)
         if flagged is not None:
             flag(stores, flagged, position)
         return (violation,) if violation is not None else ()
     elif isinstance(event, ShipmentRecorded):
-        _move(stores, event, event.quantity, 0, position, event_id)
+        _move(stores, event, event.quantity, 0, position, event_id, pending)
     elif isinstance(event, InventoryCounted):
         key = inventory_key(event.distributor_id, event.sku)
         state = stores.inventory.get(key) or InventoryState(event.distributor_id, event.sku)
@@ -425,6 +486,8 @@ def _move(
     sell_through: int,
     position: Position | None,
     event_id: str,
+    pending: PendingMoves,
+    resold: ResoldLine | None = None,
 ) -> None:
     at = event.business_time
     stamp = at.isoformat()
@@ -444,7 +507,10 @@ def _move(
         stamp if recorded is None else recorded.isoformat(),
         *line,
     )
-    record_moves(stores, event.distributor_id, ((event.sku, at, move),), position)
+    reseller = None
+    if isinstance(event, SaleReported) and resold is not None:
+        reseller = (event.reseller_id, resold)
+    pending.add(stores, event.distributor_id, (event.sku, at, move), position, reseller)
     if isinstance(event, SaleReported) and event.report_id is not None:
         where = report_line_key(event.distributor_id, event.report_id, event_id)
         stores.report_lines.put(where, ReportLine(event.sku, move))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
@@ -11,6 +13,10 @@ from pydantic_core import ErrorDetails
 
 from schemas.events import Envelope, Event
 from schemas.types import Id, pattern_problem
+
+#: the most events one message may carry (a bundle: a JSON array of events)
+MAX_BUNDLE: Final = 1000
+INVALID_BUNDLE: Final = "invalid_bundle"
 
 _EVENT_ADAPTER: TypeAdapter[Envelope] = TypeAdapter(Event)
 _ID_ADAPTER: TypeAdapter[str] = TypeAdapter(Id)
@@ -61,10 +67,11 @@ def id_problem(value: object) -> str | None:
 def decode_event(raw: bytes | str, recorded_at: datetime | None = None) -> Envelope:
     """Parse and validate one JSON event; `recorded_at`, when given, is when the system
     recorded it (a broker's append time) and replaces what the producer wrote there."""
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidEvent("invalid_json", f"not valid JSON: {exc}") from None
+    return event_of(_parsed(raw), recorded_at)
+
+
+def event_of(data: object, recorded_at: datetime | None = None) -> Envelope:
+    """Validate one parsed JSON value as an event (see `decode_event`)."""
     if not isinstance(data, dict):
         raise InvalidEvent("invalid_json", "an event must be a JSON object")
     if "event_type" not in data:
@@ -76,6 +83,58 @@ def decode_event(raw: bytes | str, recorded_at: datetime | None = None) -> Envel
         return _EVENT_ADAPTER.validator.validate_python(data)
     except ValidationError as exc:
         raise InvalidEvent("schema_violation", _describe(exc)) from None
+
+
+def message_values(raw: bytes) -> tuple[list[object], bool]:
+    """The parsed events of one message and whether it is a bundle: a JSON object is one
+    event; a JSON array of 1 to MAX_BUNDLE events is a bundle, its events applied in
+    order. A message that is not JSON, or an empty or oversized bundle, is refused whole."""
+    data = _parsed(raw)
+    if not isinstance(data, list):
+        return [data], False
+    if not data:
+        raise InvalidEvent(INVALID_BUNDLE, "a bundle must hold at least one event")
+    if len(data) > MAX_BUNDLE:
+        raise InvalidEvent(
+            INVALID_BUNDLE,
+            f"a bundle holds at most {MAX_BUNDLE} events; this one holds {len(data)}",
+        )
+    return data, True
+
+
+def bundle_elements(raw: bytes) -> list[bytes]:
+    """Each event of a bundle exactly as it was sent (what a dead letter keeps of a bad
+    one); `raw` is a bundle `message_values` took."""
+    text = raw.decode("utf-8")
+    decoder = json.JSONDecoder()
+    elements: list[bytes] = []
+    at = text.index("[") + 1
+    while True:
+        at = _skip(text, at)
+        if text[at] == "]":
+            return elements
+        _, end = decoder.raw_decode(text, at)
+        elements.append(text[at:end].encode("utf-8"))
+        at = _skip(text, end)
+        at += text[at] == ","
+
+
+def bundle_bytes(values: list[bytes]) -> bytes:
+    """A bundle of already-encoded events."""
+    return b"[" + b",".join(values) + b"]"
+
+
+def _skip(text: str, at: int) -> int:
+    while text[at] in " \t\r\n":
+        at += 1
+    return at
+
+
+def _parsed(raw: bytes | str) -> object:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidEvent("invalid_json", f"not valid JSON: {exc}") from None
 
 
 def event_to_dict(event: Envelope) -> dict[str, object]:

@@ -16,6 +16,9 @@ class DeadLetter(BaseModel):
     source: str  # topic, file name or endpoint the input came from
     partition: int | None = None
     offset: int | None = None  # Kafka offset, or line number for files
+    #: the event's place in its bundle (a message that carries many events); None: the
+    #: message is the one event. Kafka lineage: topic:partition:offset#index
+    index: int | None = None
     key: str | None = None
     original_b64: str  # the input exactly as received
     recorded_at: datetime
@@ -35,6 +38,7 @@ class DeadLetter(BaseModel):
         partition: int | None = None,
         offset: int | None = None,
         key: str | None = None,
+        index: int | None = None,
     ) -> DeadLetter:
         return cls(
             reason=reason,
@@ -42,6 +46,7 @@ class DeadLetter(BaseModel):
             source=source,
             partition=partition,
             offset=offset,
+            index=index,
             key=key,
             original_b64=base64.b64encode(original).decode("ascii"),
             recorded_at=recorded_at,

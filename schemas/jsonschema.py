@@ -8,26 +8,53 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
+from schemas.codec import MAX_BUNDLE
 from schemas.deadletter import DeadLetter
 from schemas.events import EVENT_TYPES, SCHEMA_VERSION
 
 SCHEMA_DIR = Path(__file__).with_name("json")
+BASE = "https://channelflow.dev/schemas"
 
 
 def rendered_schemas() -> dict[str, str]:
-    """File name -> JSON Schema text for every event type and the dead-letter record."""
+    """File name -> JSON Schema text for every event type, a bundle of events and the
+    dead-letter record."""
     files = {}
     models: tuple[type[BaseModel], ...] = (*EVENT_TYPES, DeadLetter)
     for model in models:
-        schema = model.model_json_schema(mode="validation")
-        schema["$id"] = f"https://channelflow.dev/schemas/{model.__name__}.v{SCHEMA_VERSION}.json"
-        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
-        files[f"{model.__name__}.v{SCHEMA_VERSION}.json"] = text
+        files.update(_file(model.__name__, model.model_json_schema(mode="validation")))
+    files.update(_file("Bundle", _bundle_schema()))
     return files
+
+
+def _file(name: str, schema: dict[str, Any]) -> dict[str, str]:
+    schema["$id"] = f"{BASE}/{name}.v{SCHEMA_VERSION}.json"
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return {f"{name}.v{SCHEMA_VERSION}.json": json.dumps(schema, indent=2, sort_keys=True) + "\n"}
+
+
+def _bundle_schema() -> dict[str, Any]:
+    """A message value that carries many events: each one valid by its own schema."""
+    return {
+        "title": "Bundle",
+        "description": (
+            "A raw-topic message may carry one event (a JSON object) or a bundle: a JSON array "
+            f"of 1 to {MAX_BUNDLE} events, applied in order, each judged on its own. Every event "
+            "of a bundle belongs on the topic and under the message key the bundle has."
+        ),
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_BUNDLE,
+        "items": {
+            "oneOf": [
+                {"$ref": f"{BASE}/{model.__name__}.v{SCHEMA_VERSION}.json"} for model in EVENT_TYPES
+            ]
+        },
+    }
 
 
 def write_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:

@@ -23,7 +23,7 @@ from schemas.codec import encode_event
 from schemas.deadletter import DeadLetter
 from schemas.events import Envelope
 from streams.ingest.deadletters import LetterQuery, StoredDeadLetter, page_of
-from streams.ingest.messages import Message, message_of
+from streams.ingest.messages import Message, bundled, message_of
 from streams.processing import (
     BatchResult,
     Input,
@@ -105,14 +105,16 @@ class EmbeddedChannel:
             self.after_feed(result)
 
     def feed_events(self, events: Iterable[Envelope], source: str = "embedded") -> BatchResult:
-        """Events as a producer would send them: keyed as on their raw topic."""
-        messages = map(message_of, events)
-        return self.feed(Input(m.value, m.key.decode(), source) for m in messages)
+        """Events as a producer would send them: keyed as on their raw topic, a run of one
+        topic and key in one bundle."""
+        bundles = bundled(map(message_of, events))
+        return self.feed(Input(b.value, b.key.decode(), source) for b in bundles)
 
     async def submit(self, messages: Sequence[Message]) -> None:
         """Events published to the runner (a period close, an ingest batch), applied in
-        order like any other input, with the key they have on their topic."""
-        self.feed(Input(m.value, m.key.decode(), m.topic) for m in messages)
+        order like any other input, with the key they have on their topic, bundled as
+        the Kafka publishers bundle them."""
+        self.feed(Input(b.value, b.key.decode(), b.topic) for b in bundled(messages))
 
     async def stored_dead_letters(self, query: LetterQuery) -> list[StoredDeadLetter]:
         """A page of the run's dead letters, numbered in order (partition 0: there is no

@@ -574,7 +574,7 @@ def _valid_sale() -> dict[str, object]:
 
 
 def malformed_lines() -> list[tuple[bytes, str]]:
-    """Realistic bad inputs, each with the reason code `decode_event` gives it."""
+    """Realistic bad inputs, each one message giving one rejection, with its reason code."""
 
     def variant(**changes: object) -> bytes:
         data = _valid_sale()
@@ -589,7 +589,9 @@ def malformed_lines() -> list[tuple[bytes, str]]:
     return [
         (whole[: len(whole) // 2], "invalid_json"),  # truncated
         (b"\xff\xfe" + whole, "invalid_json"),  # not UTF-8
-        (b'["SaleReported", "D01"]', "invalid_json"),  # not an object
+        (b'"SaleReported"', "invalid_json"),  # not an object
+        (b"[]", "invalid_bundle"),  # a bundle of no events
+        (b'["SaleReported"]', "invalid_json"),  # a bundle of something that is not an event
         (variant(unit_price=129.9), "schema_violation"),  # float money
         (variant(sold_at="2026-07-07T15:04:05"), "schema_violation"),  # naive datetime
         (variant(sku=_DROP), "schema_violation"),  # missing field

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, cast
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -13,11 +14,11 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.partitioner import DefaultPartitioner
 
-from schemas.codec import encode_event
 from schemas.events import Envelope
-from schemas.topics import DEAD_LETTER_TOPIC, KEY_FIELD, RAW_TOPICS, TOPIC_OF, topic_name
+from schemas.topics import DEAD_LETTER_TOPIC, RAW_TOPICS, topic_name
 from streams import metrics
 from streams.config import Settings
+from streams.ingest.messages import Message, bundled, message_of
 
 log = logging.getLogger("channelflow.topics")
 
@@ -93,13 +94,6 @@ async def delete_topics(bootstrap: str, prefix: str) -> list[str]:
         await admin.close()
 
 
-def routing(settings: Settings, event: Envelope) -> tuple[str, bytes]:
-    """The topic and message key an event must be published with."""
-    topic = topic_name(settings.topic_prefix, TOPIC_OF[event.event_type])
-    key = str(getattr(event, KEY_FIELD[event.event_type]))
-    return topic, key.encode()
-
-
 def start_producer(settings: Settings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap,
@@ -111,26 +105,43 @@ def start_producer(settings: Settings) -> AIOKafkaProducer:
 
 
 async def publish_events(settings: Settings, events: Iterable[Envelope]) -> int:
-    """Publish events to their raw topics, keyed for partitioning; returns the count."""
+    """Publish events to their raw topics, keyed for partitioning and bundled; returns
+    the count."""
     producer = start_producer(settings)
     await producer.start()
     sent = 0
-    produced: Counter[tuple[str, str]] = Counter()
     try:
-        pending = []
+
+        async def send(topic: str, key: bytes, value: bytes) -> Awaitable[Any]:
+            return cast(Awaitable[Any], await producer.send(topic, value, key=key))
+
+        chunk: list[Message] = []
         for event in events:
-            topic, key = routing(settings, event)
-            pending.append(await producer.send(topic, encode_event(event), key=key))
-            produced[topic, event.event_type] += 1
-            sent += 1
-            if len(pending) >= 10_000:
-                for future in pending:
-                    await future
-                pending.clear()
-        for future in pending:
-            await future
-        for (topic, event_type), count in produced.items():
-            metrics.EVENTS_PRODUCED.labels(topic, event_type).inc(count)
+            chunk.append(message_of(event))
+            if len(chunk) >= 10_000:
+                sent += await send_messages(send, settings.topic_prefix, chunk)
+                chunk = []
+        sent += await send_messages(send, settings.topic_prefix, chunk)
     finally:
         await producer.stop()
     return sent
+
+
+#: sends one Kafka message (topic, key, value); what it returns resolves once the broker
+#: has it
+Send = Callable[[str, bytes, bytes], Awaitable[Awaitable[Any]]]
+
+
+async def send_messages(send: Send, prefix: str, messages: Sequence[Message]) -> int:
+    """Send messages to their raw topics in order, bundled, and wait until the broker has
+    them all; count them in the metrics; returns how many events went."""
+    deliveries = [
+        await send(topic_name(prefix, bundle.topic), bundle.key, bundle.value)
+        for bundle in bundled(messages)
+    ]
+    for delivery in deliveries:
+        await delivery
+    produced = Counter((topic_name(prefix, m.topic), m.event_type) for m in messages)
+    for (topic, event_type), count in produced.items():
+        metrics.EVENTS_PRODUCED.labels(topic, event_type).inc(count)
+    return len(messages)

@@ -124,6 +124,10 @@ SCHEMAS: dict[str, Schema] = {
             **nullable(INTEGER),
             "description": "Kafka offset, or line number in a file",
         },
+        source_index={
+            **nullable(INTEGER),
+            "description": "the event's place in its bundle (null: the message is one event)",
+        },
         recorded_at=TIME,
         original={**nullable(STRING), "description": "the bytes as received, if UTF-8 text"},
         original_b64={**STRING, "description": "the bytes as received, base64"},

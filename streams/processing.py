@@ -16,10 +16,10 @@ from uuid import UUID
 from domain.business_time import TimeRules
 from domain.rebate_audit import RebateStatement
 from infra.eventstore import AuditLog
-from projections.channel import DEFAULT_RULES, AuditFact, Outcome, apply_raw
+from projections.channel import DEFAULT_RULES, AuditFact, Outcome, apply_message
 from projections.dedup import Verdict
 from projections.inventory import Reconciliation
-from projections.positions import Position
+from projections.positions import Position, message_position
 from projections.pricing import PriceProtectionClaim, ViolationDetected
 from projections.rebate_accruals import StatementPlan
 from projections.stores import ChannelStores
@@ -50,9 +50,10 @@ class Input:
 
     @property
     def position(self) -> Position | None:
+        """The position of the message's first event (see projections/positions.py)."""
         if self.partition is None or self.offset is None:
             return None
-        return Position(f"{self.source}:{self.partition}", self.offset)
+        return message_position(f"{self.source}:{self.partition}", self.offset)
 
 
 @dataclass
@@ -101,40 +102,42 @@ def process_batch(
         if before_each is not None:
             before_each(item)
         try:
-            outcome = apply_raw(
+            outcomes = apply_message(
                 stores, item.raw, item.key, item.position, until, item.recorded_at, rules
             )
         except Exception as exc:  # a bug must not stop the stream, nor lose the input
             log.exception("processing failed at %s offset %s", item.source, item.offset)
-            outcome = Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")
-        event = outcome.event
-        verdict = outcome.verdict
-        reason = outcome.dead_letter_reason
-        consumed[
-            (
-                item.source,
-                event.event_type if event is not None else "unknown",
-                verdict.value if verdict else (reason or "skipped"),
-            )
-        ] += 1
-        if verdict is accepted and event is not None and event.recorded_at is not None:
-            result.recorded.append((item.source, event.recorded_at))
+            outcomes = [Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")]
         result.applied += 1
-        if outcome.facts:
-            result.facts.extend(outcome.facts)
-        if reason is not None:
-            result.dead_letters.append(
-                DeadLetter.of(
-                    item.raw if outcome.original is None else outcome.original,
-                    reason,
-                    outcome.detail or reason,
+        for outcome in outcomes:
+            event = outcome.event
+            verdict = outcome.verdict
+            reason = outcome.dead_letter_reason
+            consumed[
+                (
                     item.source,
-                    now,
-                    item.partition,
-                    item.offset,
-                    item.key,
+                    event.event_type if event is not None else "unknown",
+                    verdict.value if verdict else (reason or "skipped"),
                 )
-            )
+            ] += 1
+            if verdict is accepted and event is not None and event.recorded_at is not None:
+                result.recorded.append((item.source, event.recorded_at))
+            if outcome.facts:
+                result.facts.extend(outcome.facts)
+            if reason is not None:
+                result.dead_letters.append(
+                    DeadLetter.of(
+                        item.raw if outcome.original is None else outcome.original,
+                        reason,
+                        outcome.detail or reason,
+                        item.source,
+                        now,
+                        item.partition,
+                        item.offset,
+                        item.key,
+                        outcome.index,
+                    )
+                )
     return result
 
 

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from projections.channel import apply_raw
-from projections.positions import Position
+from projections.channel import apply_message
+from projections.positions import message_position
 from projections.stores import ChannelStores
 from schemas.topics import topic_name
 from streams.config import Settings
@@ -67,10 +67,10 @@ class ReferenceReplica:
                 for tp, records in batches.items():
                     for record in records:
                         key = record.key.decode("utf-8", "replace") if record.key else None
-                        position = Position(f"{tp.topic}:{tp.partition}", record.offset)
+                        position = message_position(f"{tp.topic}:{tp.partition}", record.offset)
                         try:
                             recorded = datetime.fromtimestamp(record.timestamp / 1000, UTC)
-                            apply_raw(
+                            apply_message(
                                 self.stores, record.value, key, position,
                                 recorded_at=recorded, rules=self.rules,
                             )  # fmt: skip

@@ -15,8 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -44,7 +43,7 @@ from streams.config import Settings
 from streams.health import Health
 from streams.ingest.deadletters import dead_letter_page
 from streams.ingest.messages import Message, message_of
-from streams.kafka_io import kafka_partition_of
+from streams.kafka_io import kafka_partition_of, send_messages
 from streams.processing import BatchResult, Input, process_batch, record_facts
 from streams.progress import ContiguousGate
 from streams.readmodel_sink import Changes, configured_sink, writer_name
@@ -147,6 +146,11 @@ class WorkerStores(ChannelStores):
     def stored_progress(self, source: str) -> int | None:
         return self.progress.get(source)
 
+    def next_offset(self, source: str) -> int:
+        """The offset of the source's first input whose effects are not all stored."""
+        stored = self.progress.get(source)
+        return 0 if stored is None else stored + 1
+
     async def commit(self, inputs: Sequence[Input]) -> int:
         """Store the batch: its writes on the changelog first, then (once the broker has
         every one) how far each source's effects are stored, then both into the local
@@ -162,7 +166,7 @@ class WorkerStores(ChannelStores):
         for (topic, partition), offset in last.items():
             source = f"{topic}:{partition}"
             APPLYING.set(partition)
-            if offset > (self.stored_progress(source) or -1):
+            if offset > self.next_offset(source) - 1:
                 self.progress.put(source, offset)
         checkpoints: Writes = {}
         self.progress.encoded(checkpoints)
@@ -370,7 +374,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         done = set()
         for tp, end in ends.items():
             source = f"{tp.topic}:{tp.partition}"
-            if (stores.stored_progress(source) or -1) + 1 >= end:
+            if stores.next_offset(source) >= end:
                 done.add(source)
         return done
 
@@ -379,21 +383,15 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
 
     async def submit(messages: Sequence[Message]) -> None:
         """Publish events (a period close, an ingest batch) to their raw topics in order,
-        keyed; returns once the broker has them all. The producer keeps each partition's
-        order, so a report's header stays ahead of its lines."""
-        sent = [
-            await app.producer.send(
-                topic_name(settings.topic_prefix, m.topic), m.key, m.value, None, None, None
+        keyed and bundled; returns once the broker has them all. The producer keeps each
+        partition's order, so a report's header stays ahead of its lines."""
+
+        async def send(topic: str, key: bytes, value: bytes) -> Awaitable[Any]:
+            return cast(
+                Awaitable[Any], await app.producer.send(topic, key, value, None, None, None)
             )
-            for m in messages
-        ]
-        for delivery in sent:
-            await delivery
-        produced = Counter(
-            (topic_name(settings.topic_prefix, m.topic), m.event_type) for m in messages
-        )
-        for (topic, event_type), count in produced.items():
-            metrics.EVENTS_PRODUCED.labels(topic, event_type).inc(count)
+
+        await send_messages(send, settings.topic_prefix, messages)
 
     @app.timer(interval=2.0)
     async def measure_consumer_lag() -> None:
@@ -408,8 +406,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         health.recovered("kafka")
         lag = {}
         for tp, end in ends.items():
-            stored = stores.stored_progress(f"{tp.topic}:{tp.partition}")
-            lag[tp.topic, tp.partition] = end - (0 if stored is None else stored + 1)
+            lag[tp.topic, tp.partition] = end - stores.next_offset(f"{tp.topic}:{tp.partition}")
         metrics.set_consumer_lag(lag)
 
     def steady() -> bool:

@@ -7,9 +7,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from projections.channel import apply_raw
+from projections.channel import apply_message
 from projections.clock import recorded_now
-from projections.positions import Position
+from projections.positions import message_position
 from projections.snapshot import build_snapshot, now_of
 from schemas.codec import encode_event
 from schemas.events import ProductDefined, RebatePeriodClosed, SaleReported
@@ -67,11 +67,12 @@ def test_a_producer_cannot_set_the_recorded_time_nor_move_now_with_a_far_date() 
 
 def test_a_date_a_day_ahead_of_its_recording_is_tolerated_further_is_not() -> None:
     stores = EmbeddedChannel().stores
-    apply_raw(stores, encode_event(product()), None, None)
+    apply_message(stores, encode_event(product()), None, None)
     ahead = sale("T1", NOW + timedelta(hours=23))
     later = sale("T2", NOW + timedelta(hours=25))
-    applied = apply_raw(stores, encode_event(ahead), None, Position("t.sales:0", 0), None, NOW)
-    refused = apply_raw(stores, encode_event(later), None, Position("t.sales:0", 1), None, NOW)
+    first, second = message_position("t.sales:0", 0), message_position("t.sales:0", 1)
+    (applied,) = apply_message(stores, encode_event(ahead), None, first, None, NOW)
+    (refused,) = apply_message(stores, encode_event(later), None, second, None, NOW)
     assert applied.dead_letter_reason is None
     assert refused.dead_letter_reason == "future_date"
 

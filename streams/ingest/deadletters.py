@@ -61,6 +61,7 @@ class StoredDeadLetter:
             "source": letter.source,
             "source_partition": letter.partition,
             "source_offset": letter.offset,
+            "source_index": letter.index,
             "recorded_at": iso_z(letter.recorded_at),
             "original": text,
             "original_b64": letter.original_b64,

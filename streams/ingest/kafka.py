@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
+from typing import Any, cast
 
 from projections.ingest_check import Catalog
 from projections.stores import ChannelStores
-from schemas.topics import topic_name
-from streams import metrics
 from streams.config import Settings
 from streams.ingest.gateway import StoreView
 from streams.ingest.messages import Message
-from streams.kafka_io import start_producer
+from streams.kafka_io import send_messages, start_producer
 from streams.reference import ReferenceReplica
 
 
@@ -33,14 +31,10 @@ class KafkaPublisher:
         await self._producer.stop()
 
     async def publish(self, messages: Sequence[Message]) -> None:
-        sent = [
-            await self._producer.send(topic_name(self._prefix, m.topic), m.value, key=m.key)
-            for m in messages
-        ]
-        await asyncio.gather(*sent)
-        produced = Counter((topic_name(self._prefix, m.topic), m.event_type) for m in messages)
-        for (topic, event_type), count in produced.items():
-            metrics.EVENTS_PRODUCED.labels(topic, event_type).inc(count)
+        await send_messages(self._send, self._prefix, messages)
+
+    async def _send(self, topic: str, key: bytes, value: bytes) -> Awaitable[Any]:
+        return cast(Awaitable[Any], await self._producer.send(topic, value, key=key))
 
 
 async def catalog_view(settings: Settings, timeout: float = 60.0) -> StoreView:

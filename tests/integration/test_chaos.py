@@ -193,7 +193,9 @@ POISON: dict[str, bytes] = {
     "a sale dated 2062": poisoned(sold_at="2062-08-18T00:00:00Z"),
     "a sale dated 9999": poisoned(sold_at="9999-12-31T00:00:00Z"),
     "not JSON": b'{"event_type": "SaleReported", ',
-    "not an object": b"[1, 2, 3]",
+    "not an object": b'"SaleReported"',
+    "an empty bundle": b"[]",
+    "a bundle of something else": b"[[1, 2, 3]]",
 }
 
 
@@ -222,9 +224,9 @@ def test_every_poison_line_is_dead_lettered_and_nothing_stops(settings, worker_f
         wait_until(lambda: accepted(worker) == len(good), 120, "the good lines after the poison")
         reasons = {row["reason"]: row["count"] for row in worker.get("/api/dead-letters")["rows"]}
         assert sum(reasons.values()) == len(POISON) + 1, reasons
-        assert {"schema_violation", "future_date", "date_out_of_range", "invalid_json"} <= set(
-            reasons
-        ) and reasons["wrong_message_key"] == 1
+        expected = {"schema_violation", "future_date", "date_out_of_range", "invalid_json"}
+        assert expected | {"invalid_bundle"} <= set(reasons)
+        assert reasons["wrong_message_key"] == 1
         assert worker.proc is not None and worker.proc.poll() is None
         matches_replay(settings, worker)
         result = verify(worker, dsn)

@@ -25,7 +25,8 @@ BUILT_DIRECTLY = {
         "distributor_id", "reseller_id", "name", "onboarded_at", "first_sale_day",
         "last_sale_day", "lines", "revenue", "applied",
     ),
-    Outcome: ("verdict", "dead_letter_reason", "facts", "detail", "event", "original"),  # apply_raw
+    # channel._apply_value (a bundle's index is set after, by channel._numbered)
+    Outcome: ("verdict", "dead_letter_reason", "facts", "detail", "event", "original", "index"),
 }  # fmt: skip
 
 
