@@ -104,11 +104,15 @@ class Published:
     publish_seconds: float
 
 
-def publish(settings: Settings, count: int, seed: int, timeout: float) -> Published:
-    """Publish the sales catalog (untimed), then `count` sales (timed)."""
+def publish(settings: Settings, count: int, seed: int, timeout: float, bundle: int) -> Published:
+    """Publish the sales catalog (untimed), then `count` sales (timed), as distributors
+    send them: each distributor's lines of a day together (a report), in bundles of up to
+    `bundle` events (1: an event per message)."""
     progress(f"generating {count:,} SaleReported events (seed {seed})")
     started = time.perf_counter()
-    events: list[SaleReported] = list(generate_sales(count, seed=seed))
+    events: list[SaleReported] = sorted(
+        generate_sales(count, seed=seed), key=lambda e: (e.sold_at.date(), e.distributor_id)
+    )
     generate_seconds = time.perf_counter() - started
     quantity = sum(event.quantity for event in events)
     progress(f"generated in {generate_seconds:.1f} s; creating topics and publishing")
@@ -120,7 +124,7 @@ def publish(settings: Settings, count: int, seed: int, timeout: float) -> Publis
         # sales of unknown SKUs are rejected: the catalog goes first, outside the timing
         await publish_events(settings, sales_catalog())
         began = time.perf_counter()
-        sent = await publish_events(settings, events)
+        sent = await publish_events(settings, events, bundle)
         return sent, time.perf_counter() - began
 
     sent, seconds = asyncio.run(with_timeout(run(), timeout, "publishing"))
@@ -157,7 +161,8 @@ async def with_timeout(coro: Any, timeout: float, what: str) -> Any:
 
 
 def raw_consume(settings: Settings, count: int, timeout: float) -> float:
-    """Seconds to read `count` messages of the sales topic and orjson-decode every value."""
+    """Seconds to read `count` events of the sales topic (in as many messages as they were
+    bundled in) and orjson-decode every message."""
     topic = topic_name(settings.topic_prefix, "sales")
 
     async def run() -> float:
@@ -181,16 +186,17 @@ def raw_consume(settings: Settings, count: int, timeout: float) -> float:
                 for messages in batches.values():
                     for message in messages:
                         value = orjson.loads(message.value)
-                        decoded += value is not None
-                    read += len(messages)
+                        events = len(value) if isinstance(value, list) else 1
+                        decoded += events
+                        read += events
             seconds = time.perf_counter() - began
             if decoded != read:
-                raise BenchError(f"decoded {decoded:,} of {read:,} messages")
+                raise BenchError(f"decoded {decoded:,} of {read:,} events")
             return seconds
         finally:
             await consumer.stop()
 
-    progress(f"raw baseline: consuming {count:,} messages of {topic} with aiokafka + orjson")
+    progress(f"raw baseline: consuming {count:,} events of {topic} with aiokafka + orjson")
     seconds: float = asyncio.run(with_timeout(run(), timeout, "the raw consume"))
     progress(f"raw consume + decode: {seconds:.2f} s ({rate(count, seconds):,.0f}/s)")
     return seconds
@@ -439,7 +445,8 @@ def report(args: argparse.Namespace, published: Published, raw_s: float, e2e: En
     from_ready = rate(n, e2e.from_ready_seconds)
     lines = [
         "",
-        f"channelflow slice throughput: {n:,} SaleReported, {args.partitions} partitions, "
+        f"channelflow slice throughput: {n:,} SaleReported in bundles of up to {args.bundle}, "
+        f"{args.partitions} partitions, "
         f"batch size {args.batch_size}, worker --loglevel {args.worker_loglevel}, "
         f"{os.cpu_count()} CPUs",
         f"measured {time.strftime('%Y-%m-%d %H:%M %Z')} on commit {revision()}"
@@ -488,6 +495,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--events", type=positive_int, default=200_000, help="default 200000")
     parser.add_argument("--partitions", type=positive_int, default=4, help="default 4")
+    parser.add_argument(
+        "--bundle",
+        type=positive_int,
+        default=500,
+        help="events per message at most, a distributor's lines of a day together "
+        "(default 500; 1: an event per message)",
+    )
     parser.add_argument(
         "--kafka",
         default=os.environ.get("CHANNELFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
@@ -540,7 +554,7 @@ def main(argv: list[str] | None = None) -> int:
     worker = Worker(settings, workdir, profile, args.worker_loglevel)
     progress(f"run {tag}: topics {tag}.*, temp dir {workdir}")
     try:
-        published = publish(settings, args.events, args.seed, args.timeout)
+        published = publish(settings, args.events, args.seed, args.timeout, args.bundle)
         raw_seconds = raw_consume(settings, args.events, args.timeout)
         e2e = end_to_end(worker, args.events, args.timeout)
         worker.stop()

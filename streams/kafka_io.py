@@ -18,7 +18,7 @@ from schemas.events import Envelope
 from schemas.topics import DEAD_LETTER_TOPIC, RAW_TOPICS, topic_name
 from streams import metrics
 from streams.config import Settings
-from streams.ingest.messages import Message, bundled, message_of
+from streams.ingest.messages import BUNDLE_EVENTS, Message, bundled, message_of
 
 log = logging.getLogger("channelflow.topics")
 
@@ -104,9 +104,11 @@ def start_producer(settings: Settings) -> AIOKafkaProducer:
     )
 
 
-async def publish_events(settings: Settings, events: Iterable[Envelope]) -> int:
-    """Publish events to their raw topics, keyed for partitioning and bundled; returns
-    the count."""
+async def publish_events(
+    settings: Settings, events: Iterable[Envelope], bundle: int = BUNDLE_EVENTS
+) -> int:
+    """Publish events to their raw topics, keyed for partitioning, runs of one topic and
+    key in bundles of up to `bundle` (1: an event per message); returns the count."""
     producer = start_producer(settings)
     await producer.start()
     sent = 0
@@ -119,9 +121,9 @@ async def publish_events(settings: Settings, events: Iterable[Envelope]) -> int:
         for event in events:
             chunk.append(message_of(event))
             if len(chunk) >= 10_000:
-                sent += await send_messages(send, settings.topic_prefix, chunk)
+                sent += await send_messages(send, settings.topic_prefix, chunk, bundle)
                 chunk = []
-        sent += await send_messages(send, settings.topic_prefix, chunk)
+        sent += await send_messages(send, settings.topic_prefix, chunk, bundle)
     finally:
         await producer.stop()
     return sent
@@ -132,12 +134,15 @@ async def publish_events(settings: Settings, events: Iterable[Envelope]) -> int:
 Send = Callable[[str, bytes, bytes], Awaitable[Awaitable[Any]]]
 
 
-async def send_messages(send: Send, prefix: str, messages: Sequence[Message]) -> int:
-    """Send messages to their raw topics in order, bundled, and wait until the broker has
-    them all; count them in the metrics; returns how many events went."""
+async def send_messages(
+    send: Send, prefix: str, messages: Sequence[Message], bundle: int = BUNDLE_EVENTS
+) -> int:
+    """Send messages to their raw topics in order, in bundles of up to `bundle`, and wait
+    until the broker has them all; count them in the metrics; returns how many events
+    went."""
     deliveries = [
-        await send(topic_name(prefix, bundle.topic), bundle.key, bundle.value)
-        for bundle in bundled(messages)
+        await send(topic_name(prefix, run.topic), run.key, run.value)
+        for run in bundled(messages, bundle)
     ]
     for delivery in deliveries:
         await delivery

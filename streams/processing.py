@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
@@ -49,6 +49,12 @@ class Input:
     recorded_at: datetime | None = None
 
     @property
+    def weight(self) -> int:
+        """About how many events the message carries (a bundle's, counted by their
+        `event_type` keys): for sizing batches and slices only, never for accounting."""
+        return max(1, self.raw.count(b'"event_type"'))
+
+    @property
     def position(self) -> Position | None:
         """The position of the message's first event (see projections/positions.py)."""
         if self.partition is None or self.offset is None:
@@ -84,6 +90,21 @@ class BatchResult:
         latency = metrics.AppliedLatency()
         for topic, recorded_at in self.recorded:
             latency.observe(topic, recorded_at)
+
+
+def grouped(inputs: Sequence[Input], events: int) -> Iterator[list[Input]]:
+    """The inputs in order, in groups of about `events` events each (a message is never
+    split: one larger than that is a group of its own)."""
+    group: list[Input] = []
+    weight = 0
+    for item in inputs:
+        if group and weight + item.weight > events:
+            yield group
+            group, weight = [], 0
+        group.append(item)
+        weight += item.weight
+    if group:
+        yield group
 
 
 def process_batch(

@@ -44,7 +44,7 @@ from streams.health import Health
 from streams.ingest.deadletters import dead_letter_page
 from streams.ingest.messages import Message, message_of
 from streams.kafka_io import kafka_partition_of, send_messages
-from streams.processing import BatchResult, Input, process_batch, record_facts
+from streams.processing import BatchResult, Input, grouped, process_batch, record_facts
 from streams.progress import ContiguousGate
 from streams.readmodel_sink import Changes, configured_sink, writer_name
 from streams.recording import AuditRecorder, record_round_failed
@@ -54,8 +54,10 @@ from streams.web import ApiContext, make_web_app
 
 log = logging.getLogger("channelflow.worker")
 
-#: inputs applied between two chances for the event loop to answer requests (~20-40 ms)
-SLICE = 200
+#: messages taken from the stream at a time (bundles of up to 1,000 events each)
+TAKE = 500
+#: events applied between two chances for the event loop to answer requests (~10-20 ms)
+SLICE = 50
 
 #: The raw topics whose events the channel projection consumes today.
 CONSUMED_TOPICS = (
@@ -305,8 +307,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
                 try:
                     with metrics.BATCH_SECONDS.time():
                         result = BatchResult()
-                        for start in range(0, len(inputs), SLICE):
-                            part = inputs[start : start + SLICE]
+                        for part in grouped(inputs, SLICE):
                             result.add(
                                 process_batch(
                                     stores, part, before_each=stores.route_to, rules=rules
@@ -332,7 +333,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     @app.agent(raw_topics)
     async def project(stream: Any) -> None:
         await reference.ready.wait()  # the catalog and prices as published before we started
-        async for batch in stream.take_events(settings.batch_size, settings.batch_seconds):
+        async for batch in stream.take_events(TAKE, settings.batch_seconds):
             events, rewind = gate.admit(batch, source_of, lambda ev: ev.message.offset)
             seeks = {}
             for source, offset in rewind.items():
@@ -357,7 +358,8 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
                 )
                 for ev in events
             ]
-            await apply_durably(inputs)
+            for group in grouped(inputs, settings.batch_size):  # bundles: by events, not messages
+                await apply_durably(group)
 
     sales_topic = topic_name(settings.topic_prefix, "sales")
     shipments_topic = topic_name(settings.topic_prefix, "shipments")

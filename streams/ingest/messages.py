@@ -53,16 +53,16 @@ class Bundle:
         return bundle_bytes([m.value for m in self.members])
 
 
-def bundled(messages: Iterable[Message]) -> Iterator[Bundle]:
+def bundled(messages: Iterable[Message], most: int = BUNDLE_EVENTS) -> Iterator[Bundle]:
     """The messages as bundles, in order: a run of one topic and key goes in one message,
-    up to BUNDLE_EVENTS events and BUNDLE_BYTES. Order is kept within each partition,
-    since a key always lands on the same one."""
+    up to `most` events and BUNDLE_BYTES. Order is kept within each partition, since a
+    key always lands on the same one."""
     run: list[Message] = []
     size = 0
     for message in messages:
         if run and (
             (message.topic, message.key) != (run[0].topic, run[0].key)
-            or len(run) >= BUNDLE_EVENTS
+            or len(run) >= most
             or size + len(message.value) > BUNDLE_BYTES
         ):
             yield Bundle(run[0].topic, run[0].key, tuple(run))
