@@ -157,8 +157,10 @@ def accruals(
     buckets: KeyValue[RebateBucket],
     distributors: Iterable[str],
     closed: KeyValue[ClosedPeriod],
+    open_only: bool = False,
 ) -> list[Accrual]:
-    """Every program's figures per distributor and period, with every event received."""
+    """Every program's figures per distributor and period, with every event received
+    (`open_only`: of the periods not closed yet)."""
     found = []
     distributors = sorted(distributors)
     for terms in programs:
@@ -166,11 +168,13 @@ def accruals(
             if not covers(terms, distributor):
                 continue
             for period in program_periods(terms, buckets, distributor):
+                is_closed = closed.get(closed_key(terms.program_id, period)) is not None
+                if is_closed and open_only:
+                    continue
                 tally, other = program_tally(terms, buckets, distributor, period)
                 if tally.count == 0:
                     continue
                 inputs = tally.inputs(terms.measure)
-                is_closed = closed.get(closed_key(terms.program_id, period)) is not None
                 result = compute_rebate(terms, inputs, closed=is_closed)
                 found.append(Accrual(terms.program_id, distributor, period, inputs, result, other))
     return sorted(found, key=lambda a: (a.program_id, a.distributor_id, a.period))

@@ -17,6 +17,7 @@ from typing import Any
 from domain.inventory import stock_value, weeks_of_supply
 from domain.timeutil import iso_z
 from projections.clock import recorded_now
+from projections.inventory import InventoryState
 from projections.movements import moved_after
 from projections.periods import sell_in_vs_through
 from projections.prices import price_in_effect
@@ -103,40 +104,60 @@ def inventory_rows(
     stores: ChannelStores, now: datetime | None, distributor_id: str | None = None
 ) -> list[dict[str, Any]]:
     """One row per (distributor, sku), in key order (one distributor's, if given)."""
-    states = (
-        stores.inventory.values()
-        if distributor_id is None
-        else (state for _, state in stores.inventory.scan(f"{distributor_id}|"))
-    )
-    rows = []
-    for state in states:
-        cost = unit_cost(stores, state.sku, state.distributor_id, now)
-        sold_4w = sold_last_4_weeks(state, now, stores.day_totals)
-        rows.append(
-            {
-                "distributor_id": state.distributor_id,
-                "sku": state.sku,
-                "sell_in": state.sell_in,
-                "sell_through": state.sell_through,
-                "expected_on_hand": state.expected_on_hand,
-                "last_count_on_hand": state.count_on_hand,
-                "last_counted_at": iso(state.counted_at),
-                "last_variance": state.last_variance,
-                "late_after_count": state.late_after_count,
-                "weeks_of_supply": money(weeks_of_supply(state.expected_on_hand, sold_4w)),
-                "value": money(stock_value(state.expected_on_hand, cost)),
-            }
-        )
-    return rows
+    return [inventory_row(stores, state, now) for state in _states(stores, distributor_id)]
+
+
+def inventory_page(
+    stores: ChannelStores,
+    now: datetime | None,
+    distributor_id: str | None,
+    sku: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """(the page's rows, how many there are): rows are computed for the page alone."""
+    states = [s for s in _states(stores, distributor_id) if sku is None or s.sku == sku]
+    page = states[offset : offset + limit]
+    return [inventory_row(stores, state, now) for state in page], len(states)
+
+
+def _states(stores: ChannelStores, distributor_id: str | None) -> Iterable[InventoryState]:
+    if distributor_id is None:
+        return stores.inventory.values()
+    return (state for _, state in stores.inventory.scan(f"{distributor_id}|"))
+
+
+def inventory_row(
+    stores: ChannelStores, state: InventoryState, now: datetime | None
+) -> dict[str, Any]:
+    cost = unit_cost(stores, state.sku, state.distributor_id, now)
+    sold_4w = sold_last_4_weeks(state, now, stores.day_totals)
+    return {
+        "distributor_id": state.distributor_id,
+        "sku": state.sku,
+        "sell_in": state.sell_in,
+        "sell_through": state.sell_through,
+        "expected_on_hand": state.expected_on_hand,
+        "last_count_on_hand": state.count_on_hand,
+        "last_counted_at": iso(state.counted_at),
+        "last_variance": state.last_variance,
+        "late_after_count": state.late_after_count,
+        "weeks_of_supply": money(weeks_of_supply(state.expected_on_hand, sold_4w)),
+        "value": money(stock_value(state.expected_on_hand, cost)),
+    }
 
 
 def rebate_rows(stores: ChannelStores) -> list[dict[str, Any]]:
     return [accrual_row(accrual) for accrual in rebate_accruals(stores)]
 
 
-def rebate_accruals(stores: ChannelStores) -> list[Accrual]:
+def rebate_accruals(stores: ChannelStores, open_only: bool = False) -> list[Accrual]:
     return accruals(
-        stores.programs.values(), stores.rebate_buckets, distributors(stores), stores.closed_periods
+        stores.programs.values(),
+        stores.rebate_buckets,
+        distributors(stores),
+        stores.closed_periods,
+        open_only,
     )
 
 

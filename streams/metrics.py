@@ -170,11 +170,10 @@ def set_consumer_lag(lag: Mapping[tuple[str, int], int]) -> None:
 def observe_projections(stores: ChannelStores) -> None:
     """Set the gauges that read the projections (at scrape time)."""
     accrued: dict[str, Decimal] = {}
-    for accrual in rebate_accruals(stores):
-        if accrual.result.status == "open":
-            accrued[accrual.program_id] = accrued.get(accrual.program_id, Decimal(0)) + (
-                accrual.result.rebate
-            )
+    for accrual in rebate_accruals(stores, open_only=True):
+        accrued[accrual.program_id] = accrued.get(accrual.program_id, Decimal(0)) + (
+            accrual.result.rebate
+        )
     ACCRUED_REBATES.clear()  # a program whose periods all closed accrues nothing any more
     for program_id, amount in accrued.items():
         ACCRUED_REBATES.labels(program_id).set(float(amount))  # Prometheus values are floats

@@ -66,6 +66,7 @@ from projections.snapshot import (
     compliance_of,
     dead_letter_rows,
     distributors,
+    inventory_page,
     inventory_rows,
     now_of,
     price_rows,
@@ -360,8 +361,10 @@ def make_web_app(context: ApiContext) -> web.Application:
     async def inventory(request: web.Request) -> web.Response:
         current = stores()
         now = now_of(current, _as_of(request))
-        rows = inventory_rows(current, now, _scope(request))
-        return json_response(_page(request, _visible(request, rows, "sku")))
+        offset, limit = _window(request)
+        sku = request.query.get("sku")
+        rows, total = inventory_page(current, now, _scope(request), sku, offset, limit)
+        return json_response(_answer(rows, total, offset, limit))
 
     async def inventory_summary(request: web.Request) -> web.Response:
         current = stores()

@@ -158,7 +158,11 @@ class WorkerStores(ChannelStores):
         every one) how far each source's effects are stored, then both into the local
         databases. Returns how many values were written."""
         data: Writes = {}
-        written = sum(view.encoded(data) for view in self.table.views if view is not self.progress)
+        written = 0
+        for view in self.table.views:
+            if view is not self.progress:
+                written += view.encoded(data)
+                await asyncio.sleep(0)  # requests are answered while a batch is encoded
         offsets = await self.table.send(data)
         last: dict[tuple[str, int], int] = {}
         for item in inputs:
