@@ -474,8 +474,9 @@ class ChannelHistory:
         return n_ship, n_count, fixed, sales, rest - sales, late
 
     def step(self, number: int, published: Published | None = None) -> Iterator[Envelope]:
-        """The events of step `number` (exactly `steps[number - 1].events`), in business-time
-        order day by day; `published` is filled in as they are generated."""
+        """The events of step `number` (exactly `steps[number - 1].events`), day by day, each
+        distributor's in business-time order; `published` is filled in as they are
+        generated."""
         if number != self.next_step:
             raise ValueError(f"steps are generated in order: step {self.next_step} is next")
         self.next_step += 1
@@ -545,7 +546,9 @@ class ChannelHistory:
                 batch.append(self._header(d, monday, submitted))
             if (day + timedelta(days=1)).day == 1:
                 batch.extend(self._counts(day, n_count))
-            batch.sort(key=lambda event: event.business_time)
+            # each distributor's day together, as its report or its POS feed sends it (and
+            # as the publishers then bundle it)
+            batch.sort(key=lambda e: (getattr(e, "distributor_id", ""), e.business_time))
             for event in batch:
                 yield emit(event)
             # resends after the lines they repeat

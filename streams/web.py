@@ -331,6 +331,9 @@ def make_web_app(context: ApiContext) -> web.Application:
         return await handler(request)
 
     blocking = context.blocking
+    #: a read whose cost grows with the channel (an aggregate, a whole list): in a thread
+    #: over the committed state, so the event loop keeps answering meanwhile
+    reading = context.exporting
 
     async def health(_: web.Request) -> web.Response:
         report = {"status": "ok"} if context.health is None else await context.health.report()
@@ -367,18 +370,22 @@ def make_web_app(context: ApiContext) -> web.Application:
         return json_response(_answer(rows, total, offset, limit))
 
     async def inventory_summary(request: web.Request) -> web.Response:
-        current = stores()
-        now = now_of(current, _as_of(request))
-        scope = _scope(request)
-        visible = _visible(request, inventory_rows(current, now, scope))
-        rows = inventory_by_distributor(visible, _int(request, "n", 5))
-        states = (
-            current.inventory.values()
-            if scope is None
-            else (state for _, state in current.inventory.scan(f"{scope}|"))
-        )
-        supply = distributor_supply(states, now, current.day_totals)
-        rows = [{**row, **supply[row["distributor_id"]]} for row in rows]
+        scope, as_of, n = _scope(request), _as_of(request), _int(request, "n", 5)
+
+        def summary(current: ChannelStores) -> Rows:
+            now = now_of(current, as_of)
+            rows = inventory_by_distributor(
+                _visible(request, inventory_rows(current, now, scope)), n
+            )
+            states = (
+                current.inventory.values()
+                if scope is None
+                else (state for _, state in current.inventory.scan(f"{scope}|"))
+            )
+            supply = distributor_supply(states, now, current.day_totals)
+            return [{**row, **supply[row["distributor_id"]]} for row in rows]
+
+        rows = await reading(summary)
         return json_response({**_page(request, rows), "channel": channel_supply(rows)})
 
     async def sell_through(request: web.Request) -> web.Response:
@@ -450,15 +457,19 @@ def make_web_app(context: ApiContext) -> web.Application:
 
     async def violations(request: web.Request) -> web.Response:
         known = await statuses()
-        current = stores()
         offset, limit = _window(request)
-        page = violation_page(current, known, violation_filter(request, current), offset, limit)
+        page = await reading(
+            lambda current: violation_page(
+                current, known, violation_filter(request, current), offset, limit
+            )
+        )
         return json_response(_answer(page.rows, page.total, offset, limit))
 
     async def violation_summary(request: web.Request) -> web.Response:
         known = await statuses()
-        current = stores()
-        rows = severity_summary(current, known, violation_filter(request, current))
+        rows = await reading(
+            lambda current: severity_summary(current, known, violation_filter(request, current))
+        )
         return json_response(_page(request, rows))
 
     async def violation(request: web.Request) -> web.Response:
@@ -496,7 +507,7 @@ def make_web_app(context: ApiContext) -> web.Application:
         return json_response(violation_document(updated))
 
     async def rebates(request: web.Request) -> web.Response:
-        rows = _visible(request, rebate_rows(stores()), "program_id", "period", "status")
+        rows = _visible(request, await reading(rebate_rows), "program_id", "period", "status")
         return json_response(_page(request, rows))
 
     async def rebate_watchlist(request: web.Request) -> web.Response:
@@ -506,7 +517,7 @@ def make_web_app(context: ApiContext) -> web.Application:
             raise web.HTTPBadRequest(text="share must be a decimal such as 0.10") from None
         if not 0 < share <= 1:
             raise web.HTTPBadRequest(text="share must be above 0 and at most 1")
-        rows = _visible(request, rebate_rows(stores()), "program_id", "period")
+        rows = _visible(request, await reading(rebate_rows), "program_id", "period")
         return json_response({"share": str(share), **_page(request, watchlist(rows, share))})
 
     async def close_period(request: web.Request) -> web.Response:
@@ -569,40 +580,49 @@ def make_web_app(context: ApiContext) -> web.Application:
         return json_response(_answer(page.rows, page.total, offset, limit))
 
     async def price_protection(request: web.Request) -> web.Response:
-        current = stores()
-        rows = claim_rows(protection_claims(current, now_of(current, _as_of(request))))
+        as_of = _as_of(request)
+        rows = await reading(
+            lambda current: claim_rows(protection_claims(current, now_of(current, as_of)))
+        )
         return json_response(_page(request, _visible(request, rows, "sku")))
 
     async def resellers(request: web.Request) -> web.Response:
-        current = stores()
-        now = now_of(current, _as_of(request))
-        return json_response(_page(request, _visible(request, reseller_rows(current, now))))
+        as_of = _as_of(request)
+        rows = await reading(lambda current: reseller_rows(current, now_of(current, as_of)))
+        return json_response(_page(request, _visible(request, rows)))
 
     async def reseller_growth(request: web.Request) -> web.Response:
-        return json_response(_page(request, reseller_growth_of(stores(), _scope(request))))
+        scope = _scope(request)
+        rows = await reading(lambda current: reseller_growth_of(current, scope))
+        return json_response(_page(request, rows))
 
     async def reseller_top(request: web.Request) -> web.Response:
-        period = request.query.get("period")
-        rows = top_resellers_of(stores(), _scope(request), _int(request, "n", 10), period)
+        period, scope, n = request.query.get("period"), _scope(request), _int(request, "n", 10)
+        rows = await reading(lambda current: top_resellers_of(current, scope, n, period))
         return json_response(_page(request, rows))
 
     async def reports(request: web.Request) -> web.Response:
-        return json_response(_page(request, report_rows(stores(), _scope(request))))
+        scope = _scope(request)
+        rows = await reading(lambda current: report_rows(current, scope))
+        return json_response(_page(request, rows))
 
     async def compliance(request: web.Request) -> web.Response:
-        current = stores()
-        now = now_of(current, _as_of(request))
-        wanted = _scope(request)
-        covered = [wanted] if wanted else [r["distributor_id"] for r in quality_rows(current)]
-        rows = [
-            {"distributor_id": distributor, **week.row()}
-            for distributor in covered
-            for week in compliance_of(current, distributor, now)
-        ]
+        as_of, wanted = _as_of(request), _scope(request)
+
+        def weeks(current: ChannelStores) -> Rows:
+            now = now_of(current, as_of)
+            covered = [wanted] if wanted else [r["distributor_id"] for r in quality_rows(current)]
+            return [
+                {"distributor_id": distributor, **week.row()}
+                for distributor in covered
+                for week in compliance_of(current, distributor, now)
+            ]
+
+        rows = await reading(weeks)
         return json_response(_page(request, _filtered(request, rows, "status")))
 
     async def prometheus(_: web.Request) -> web.Response:
-        metrics.observe_projections(stores())
+        await reading(metrics.observe_projections)
         return web.Response(body=metrics.exposition(), content_type="text/plain", charset="utf-8")
 
     app = web.Application(middlewares=[json_errors, authenticate])

@@ -489,8 +489,9 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         await reference.run()
 
     async def committed() -> ChannelStores:
-        async with applying:  # between batches
-            return stores.readers()
+        """What the databases hold (each partition's batches whole): a request need not
+        wait for the batch being applied."""
+        return stores.readers()
 
     @app.task
     async def serve_http() -> None:
