@@ -26,6 +26,7 @@ from a thread while the agent goes on applying.
 
 from __future__ import annotations
 
+import gc
 import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -83,6 +84,7 @@ class StateTable(faust.Table):
 
     async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
         await super().on_recovery_completed(active_tps, standby_tps)
+        gc.freeze()  # what is loaded by now lives long: the collector need not walk it again
         # recovery wrote changelog records under the caches: read them again
         self._forget({tp.partition for tp in active_tps | standby_tps})
 

@@ -13,6 +13,7 @@ read-model rounds read committed state from the local databases in a thread.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -232,7 +233,13 @@ def _recorded(message: Any) -> datetime | None:
     return None if stamp is None else datetime.fromtimestamp(stamp, UTC)
 
 
+#: the collector's first-generation threshold: a batch allocates (and frees) millions of
+#: small objects; collecting every 700 allocations cost ~20 % of the reducers' time
+GC_THRESHOLD = (50_000, 20, 100)
+
+
 def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App:
+    gc.set_threshold(*GC_THRESHOLD)
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",

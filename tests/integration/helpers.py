@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -16,7 +19,7 @@ from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel
 from streams.kafka_io import ensure_topics, publish_events
 from streams.kafka_replay import replay_into
-from tests.integration.conftest import WorkerProcess, wait_until
+from tests.integration.conftest import REPO, WorkerProcess, wait_until
 
 
 def publish(settings: Settings, events: Sequence[Envelope]) -> int:
@@ -146,3 +149,17 @@ def differences(live: dict[str, Any] | None = None, replay: dict[str, Any] | Non
         if extra or missing:
             found.append(f"{section}: live only {extra}, replay only {missing}")
     return "; ".join(found[:4]) or "none"
+
+
+def verify(
+    worker: WorkerProcess, dsn: str, token: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`channelflow verify` of the worker's topics against its API and the event store at
+    `dsn` (the token, if any, from CHANNELFLOW_TOKEN as an auditor would pass it)."""
+    s = worker.settings
+    env = {**os.environ, **({"CHANNELFLOW_TOKEN": token} if token else {})}
+    return subprocess.run(
+        [sys.executable, "-m", "streams.cli", "verify", "--url", worker.url,
+         "--eventstore", dsn, "--kafka", s.kafka_bootstrap, "--prefix", s.topic_prefix],
+        cwd=REPO, capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip

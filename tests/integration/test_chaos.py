@@ -8,8 +8,6 @@ PostgreSQL event store of its own per test.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -29,8 +27,14 @@ from schemas.topics import topic_name
 from streams.auth import token_hash
 from tests.faults import proxied
 from tests.integration.audit_db import fresh_database
-from tests.integration.conftest import REPO, WorkerProcess, wait_until
-from tests.integration.helpers import catalog, matches_replay, publish, publish_reference_first
+from tests.integration.conftest import WorkerProcess, wait_until
+from tests.integration.helpers import (
+    catalog,
+    matches_replay,
+    publish,
+    publish_reference_first,
+    verify,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.chaos]
 
@@ -95,15 +99,6 @@ def accepted(worker: WorkerProcess) -> int:
     return sum(row["accepted"] for row in worker.get("/api/quality")["rows"])
 
 
-def verify(worker: WorkerProcess, dsn: str) -> subprocess.CompletedProcess[str]:
-    s = worker.settings
-    return subprocess.run(
-        [sys.executable, "-m", "streams.cli", "verify", "--url", worker.url, "--token", ADMIN,
-         "--eventstore", dsn, "--kafka", s.kafka_bootstrap, "--prefix", s.topic_prefix],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-
-
 def in_background(work: Callable[[], None]) -> threading.Thread:
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
@@ -143,7 +138,7 @@ def test_postgres_away_and_a_kill_during_ingest_count_every_line_once(
         assert sum(row["accepted"] for row in live["quality"]) == len(lines)
         assert sum(row["duplicates"] for row in live["quality"]) == len(lines) // 10
         assert len(live["violations"]) == len(lines)  # each one below the floor, once
-        result = verify(worker, dsn)
+        result = verify(worker, dsn, ADMIN)
         assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -174,7 +169,7 @@ def test_a_kill_while_recording_a_statement_and_its_adjustments(settings, worker
         mine = sum(1 for line in late if line["distributor_id"] == "D0")
         wait_until(lambda: adjusted() == mine, 180, "every adjustment, once")
         matches_replay(settings, worker, 120)
-        result = verify(worker, dsn)
+        result = verify(worker, dsn, ADMIN)
         assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -229,5 +224,5 @@ def test_every_poison_line_is_dead_lettered_and_nothing_stops(settings, worker_f
         assert reasons["wrong_message_key"] == 1
         assert worker.proc is not None and worker.proc.poll() is None
         matches_replay(settings, worker)
-        result = verify(worker, dsn)
+        result = verify(worker, dsn, ADMIN)
         assert result.returncode == 0, result.stdout + result.stderr

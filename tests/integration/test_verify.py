@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import psycopg
 import pytest
 
-from tests.integration.conftest import REPO, wait_until
+from tests.integration.conftest import wait_until
 from tests.integration.helpers import (
     matches_replay,
     order_independent_channel,
     publish_reference_first,
+    verify,
 )
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
-
-def verify(worker, pg_dsn: str) -> subprocess.CompletedProcess[str]:
-    s = worker.settings
-    return subprocess.run(
-        [sys.executable, "-m", "streams.cli", "verify", "--url", worker.url,
-         "--eventstore", pg_dsn, "--kafka", s.kafka_bootstrap, "--prefix", s.topic_prefix],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
 
 
 def test_verify_passes_on_the_live_system_and_catches_a_deleted_audit_row(
