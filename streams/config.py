@@ -24,6 +24,11 @@ class Settings:
     #: same id takes its partitions straight back instead of waiting for the broker to
     #: time its previous self out ("" = this host's name and the web port)
     instance_id: str = ""
+    #: how many other workers keep a standby copy of each state partition (faust's standby
+    #: replicas, kept up to date from the changelog): with workers - 1, every worker holds
+    #: the whole channel, answers every read for all of it, and takes over a stopped
+    #: worker's partitions without restoring them
+    standby_replicas: int = 1
     batch_size: int = 2000
     batch_seconds: float = 0.2
     data_dir: str = "channelflow-data"

@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -32,10 +34,40 @@ class StoreAway(Exception):
     """The event store is known to be unreachable right now."""
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """Which state partitions a worker holds: its reads answer for these alone."""
+
+    count: int
+    active: frozenset[int]
+    standby: frozenset[int]
+
+    @property
+    def missing(self) -> list[int]:
+        return sorted(set(range(self.count)) - self.active - self.standby)
+
+    def report(self) -> dict[str, Any]:
+        missing = self.missing
+        return {
+            "count": self.count,
+            "active": sorted(self.active),
+            "standby": sorted(self.standby),
+            "missing": missing,
+            "reads": "whole channel"
+            if not missing
+            else "partial: the distributors of the missing partitions are left out "
+            "(give CHANNELFLOW_STANDBY_REPLICAS the number of workers - 1)",
+        }
+
+
 class Health:
-    def __init__(self, store_dsn: str | None) -> None:
+    def __init__(
+        self, store_dsn: str | None, coverage: Callable[[], Coverage] | None = None
+    ) -> None:
         #: the PostgreSQL event store to probe; None: nothing to probe (SQLite)
         self.store_dsn = store_dsn
+        #: the state partitions held (a Kafka worker's); None: all of the channel
+        self.coverage = coverage
         #: job -> why it failed last time (jobs that succeeded since are not listed)
         self.failing: dict[str, str] = {}
         #: why the last probe found the store away; None while it answers
@@ -82,8 +114,10 @@ class Health:
         if "kafka" in self.failing:
             dependencies["kafka"] = f"down: {self.failing['kafka']}"
         degraded = bool(self.failing) or any(v != "up" for v in dependencies.values())
+        partitions = {} if self.coverage is None else {"partitions": self.coverage().report()}
         return {
             "status": "degraded" if degraded else "ok",
             "dependencies": dependencies,
             "failing": dict(sorted(self.failing.items())),
+            **partitions,
         }

@@ -356,7 +356,7 @@ class ReadModelSink:
             async with applying:  # between batches: positions first, then the rows
                 owned = sorted(partitions)
                 positions = {p: checkpoints(progress, topics, p) for p in owned}
-                readers = stores.readers()
+                readers = stores.readers(owned)
             for partition in set(self.complete) - set(owned):
                 self.forget([partition])
             await loop.run_in_executor(None, self.round, readers, positions)

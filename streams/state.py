@@ -20,7 +20,9 @@ Stores bounded by the channel's entities (`cached=True`) are also held decoded i
 one sorted dict per partition, loaded on first read and dropped when the partition is
 revoked or recovered. History stores are read from RocksDB by key or prefix range only.
 Reads outside a batch (the HTTP API) see committed state merged over the partitions
-this worker owns; `readers()` gives views that read the databases alone, safe to use
+whose databases this worker holds: the ones it owns and, with standby replicas, the
+others, which faust keeps up to date from their changelogs (so every worker answers for
+the whole channel). `readers()` gives views that read the databases alone, safe to use
 from a thread while the agent goes on applying.
 """
 
@@ -65,8 +67,9 @@ class StateTable(faust.Table):
         """faust's RocksDB store: one database per assigned partition (`_dbs`)."""
         return cast(Any, self.data)
 
-    def owned(self) -> dict[int, Any]:
-        """partition -> its RocksDB database, for the partitions this worker holds now."""
+    def held(self) -> dict[int, Any]:
+        """partition -> its RocksDB database, for the partitions this worker holds now:
+        active and standby."""
         return dict(self.rocks._dbs)
 
     def db(self, partition: int) -> Any:
@@ -119,9 +122,9 @@ class StateTable(faust.Table):
         return offsets
 
     def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
-        """Recovery: write changelog records into the local databases, a pack as the
-        values it carries, with the offset each database now holds (as faust's own store
-        does for plain records)."""
+        """Recovery and standby replicas: write changelog records into the local databases,
+        a pack as the values it carries, with the offset each database now holds (as
+        faust's own store does for plain records)."""
         writes: Writes = defaultdict(dict)
         offsets: dict[TP, int] = {}
         for event in batch:
@@ -135,6 +138,8 @@ class StateTable(faust.Table):
         write_batches(self.db, writes)
         for tp, offset in offsets.items():
             self.rocks.set_persisted_offset(tp, offset)
+        for view in self.views:  # a standby partition's caches follow its changelog
+            view.follow(writes)
 
     def write_local(self, writes: Writes, offsets: dict[int, int]) -> None:
         """Write acknowledged writes into the local databases, each partition's in one
@@ -246,11 +251,11 @@ class View(Generic[V]):
         applying = APPLYING.get()
         if applying is not None:
             return [applying]
-        owned = sorted(self.table.owned())
+        held = sorted(self.table.held())
         if key is not None and self._partition_of is not None:
             partition = self._partition_of(key)
-            return [partition] if partition in owned else []
-        return owned
+            return [partition] if partition in held else []
+        return held
 
     def _loaded(self, partition: int) -> SortedDict[str, V]:
         found = self._cache.get(partition)
@@ -324,9 +329,29 @@ class View(Generic[V]):
         for partition in partitions:
             self._cache.pop(partition, None)
 
-    def reader(self) -> DatabaseReader[V]:
-        """A view of the committed state alone (no batch, no cache), for another thread."""
-        return DatabaseReader(self.table, self.prefix, self._decode, self._partition_of)
+    def follow(self, writes: Writes) -> None:
+        """Changelog records written into the databases (a standby partition's): keep the
+        loaded caches equal to them."""
+        if not self.cached:
+            return
+        cut = len(self.prefix)
+        for partition, keyed in writes.items():
+            cache = self._cache.get(partition)
+            if cache is None:
+                continue
+            for raw_key, raw in keyed.items():
+                if not raw_key.startswith(self.prefix):
+                    continue
+                key = raw_key[cut:].decode()
+                if raw is None:
+                    cache.pop(key, None)
+                else:
+                    cache[key] = self._decode(orjson.loads(raw))
+
+    def reader(self, partitions: Iterable[int] | None = None) -> DatabaseReader[V]:
+        """A view of the committed state alone (no batch, no cache), for another thread:
+        of the given partitions' databases, or of every one held."""
+        return DatabaseReader(self.table, self.prefix, self._decode, self._partition_of, partitions)
 
 
 class DatabaseReader(Generic[V]):
@@ -339,11 +364,13 @@ class DatabaseReader(Generic[V]):
         prefix: bytes,
         decode: Callable[[Any], V],
         partition_of: Callable[[str], int] | None,
+        partitions: Iterable[int] | None = None,
     ) -> None:
         self.prefix = prefix
         self._decode = decode
         self._partition_of = partition_of
-        self._dbs = table.owned()
+        held = table.held()
+        self._dbs = held if partitions is None else {p: held[p] for p in partitions if p in held}
 
     def get(self, key: str) -> V | None:
         encoded = self.prefix + key.encode()

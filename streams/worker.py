@@ -16,7 +16,7 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -41,7 +41,7 @@ from schemas.topics import DEAD_LETTER_TOPIC, topic_name
 from streams import metrics
 from streams.auth import TokenRegistry
 from streams.config import Settings
-from streams.health import Health
+from streams.health import Coverage, Health
 from streams.ingest.deadletters import dead_letter_page
 from streams.ingest.messages import Message, message_of
 from streams.kafka_io import kafka_partition_of, send_messages
@@ -197,14 +197,12 @@ class WorkerStores(ChannelStores):
             view.discard()
         APPLYING.set(None)
 
-    def owned_partitions(self) -> set[int]:
-        return set(self.table.owned())
-
-    def readers(self) -> ChannelStores:
-        """The committed state for another thread: views that read the databases alone,
-        and copies of the reference data (which the agent and the replica change)."""
+    def readers(self, partitions: Iterable[int] | None = None) -> ChannelStores:
+        """The committed state for another thread: views that read the databases alone (of
+        the given partitions, or of every one held), and copies of the reference data
+        (which the agent and the replica change)."""
         views = {
-            name: value.reader() if isinstance(value, View) else value
+            name: value.reader(partitions) if isinstance(value, View) else value
             for name, value in vars(self).items()
             if name in ChannelStores.__dataclass_fields__
         }
@@ -255,7 +253,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         broker_session_timeout=10.0,
         broker_heartbeat_interval=2.0,
         consumer_group_instance_id=settings.group_instance_id(),
-        table_standby_replicas=0,
+        table_standby_replicas=settings.standby_replicas,
         datadir=f"{settings.data_dir}/{settings.app_id}",
     )
     raw_topics = app.topic(
@@ -269,9 +267,14 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         value_serializer="raw",
     )
     stores = WorkerStores(app, settings)
+
+    def coverage() -> Coverage:
+        active = frozenset(owned_partitions())
+        return Coverage(settings.partitions, active, frozenset(stores.table.held()) - active)
+
     reference = ReferenceReplica(settings, stores)
     audit_log = audit or open_audit_log(settings.eventstore_url)
-    health = Health(settings.eventstore_url if audit_log.is_postgres else None)
+    health = Health(settings.eventstore_url if audit_log.is_postgres else None, coverage)
     recorder = AuditRecorder(audit_log, settings.rebate_grace_days)
     read_models = configured_sink(
         settings, audit_log, writer_name(), lambda key: kafka_partition_of(key, settings.partitions)
@@ -394,6 +397,13 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     def owned_partitions() -> set[int]:
         return {tp.partition for tp in app.consumer.assignment() if tp.topic == sales_topic}
 
+    @app.timer(interval=1.0)
+    async def follow_standby_partitions() -> None:
+        """Standby partitions' changelog records reach their databases within a second
+        (faust applies them only when its buffer fills)."""
+        if settings.standby_replicas and not app.in_recovery:
+            cast(Any, app.tables).recovery.flush_buffers()  # TableManagerT leaves it out
+
     async def submit(messages: Sequence[Message]) -> None:
         """Publish events (a period close, an ingest batch) to their raw topics in order,
         keyed and bundled; returns once the broker has them all. The producer keeps each
@@ -434,8 +444,8 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
             if not steady() or health.store_away is not None:
                 continue
             async with applying:  # between batches: the readers see whole ones
-                readers = stores.readers()
                 mine = owned_partitions()
+                readers = stores.readers(mine)
             caught_up = await read_to_the_end()
             clock = recorded_now(readers.clock)
             wall = datetime.now(UTC)

@@ -18,7 +18,7 @@ from streams.state import APPLYING, StateTable, View, Writes, write_batches
 
 
 class Databases:
-    """What a View uses of the state table: a RocksDB database per owned partition."""
+    """What a View uses of the state table: a RocksDB database per held partition."""
 
     def __init__(self, root: Path, partitions: int = 2) -> None:
         self.dbs = {
@@ -27,7 +27,7 @@ class Databases:
         self.views: list[View[Any]] = []
         self.app = SimpleNamespace(in_recovery=False)
 
-    def owned(self) -> dict[int, Any]:
+    def held(self) -> dict[int, Any]:
         return dict(self.dbs)
 
     def db(self, partition: int) -> Any:
@@ -119,6 +119,32 @@ def test_an_entity_cache_keeps_committed_values_and_is_dropped_on_request(
     assert store.get("D1|a") == 1
     store.forget([0])
     assert store.get("D1|a") == 7
+
+
+def test_an_entity_cache_follows_a_standby_partitions_changelog(databases: Databases) -> None:
+    store = view(databases, cached=True)
+    other = View(cast(StateTable, databases), "m|", int, int, cached=True)
+    assert store.get("D2|a") is None and other.get("x") is None  # both partitions loaded
+    changelog = {1: {b"n|D2|a": b"5", b"m|x": b"9"}, 0: {b"n|D1|z": b"3"}}
+    databases.store(changelog)  # what applying a standby's changelog records does
+    for one in (store, other):
+        one.follow(changelog)
+    assert store.get("D2|a") == 5 and store.get("D1|z") == 3 and other.get("x") == 9
+    deleted: Writes = {1: {b"n|D2|a": None}}
+    databases.store(deleted)
+    store.follow(deleted)
+    assert store.get("D2|a") is None
+    assert [key for key, _ in store.scan()] == [key for key, _ in store.reader().scan()]
+
+
+def test_a_reader_of_some_partitions_reads_those_alone(databases: Databases) -> None:
+    store = view(databases)
+    for partition, key in [(0, "D1|a"), (1, "D2|a")]:
+        APPLYING.set(partition)
+        store.put(key, 1)
+    commit(databases, store)
+    assert [key for key, _ in store.reader([1]).scan()] == ["D2|a"]
+    assert store.reader([1]).get("D1|a") is None and store.reader([0, 7]).get("D1|a") == 1
 
 
 def test_writing_outside_a_batch_is_a_bug(databases: Databases) -> None:
