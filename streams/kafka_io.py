@@ -48,6 +48,7 @@ async def ensure_topics(settings: Settings) -> None:
     try:
         existing = set(await admin.list_topics())
         names = [topic_name(settings.topic_prefix, t) for t in (*RAW_TOPICS, DEAD_LETTER_TOPIC)]
+        await _check_partitions(admin, [name for name in names if name in existing], settings)
         missing = [
             NewTopic(name, settings.partitions, 1, topic_configs=RAW_TOPIC_CONFIG)
             for name in names
@@ -59,6 +60,23 @@ async def ensure_topics(settings: Settings) -> None:
         await _stamp_appends(admin, [name for name in names if name in existing])
     finally:
         await admin.close()
+
+
+async def _check_partitions(
+    admin: AIOKafkaAdminClient, names: list[str], settings: Settings
+) -> None:
+    """Existing topics must have the partitions the settings say: a distributor's partition
+    is computed from that count, so another one would split its lines between two."""
+    if not names:
+        return
+    for topic in await admin.describe_topics(names):
+        count = len(topic["partitions"])
+        if count != settings.partitions:
+            raise SystemExit(
+                f"topic {topic['topic']} has {count} partitions, CHANNELFLOW_PARTITIONS is "
+                f"{settings.partitions}: a topic's partition count is fixed when it is "
+                f"created; set CHANNELFLOW_PARTITIONS={count} (or --partitions {count})"
+            )
 
 
 async def _stamp_appends(admin: AIOKafkaAdminClient, names: list[str]) -> None:

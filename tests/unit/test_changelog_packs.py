@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from rocksdict import Options, Rdict
 
 from streams.changelog_packs import PACK_PREFIX, is_pack, pack_key, packs, unpack
-from streams.state import StateTable
+from streams.state import StateTable, Writes
 
 entries = st.lists(st.tuples(st.binary(min_size=1, max_size=40), st.binary(max_size=300)))
 
@@ -33,13 +33,16 @@ def test_pack_keys_are_unique_and_no_state_key_looks_like_one() -> None:
 
 
 class Recovering:
-    """What `StateTable.apply_changelog_batch` uses of a table: a database per partition
-    and faust's store, which keeps the offset each database holds."""
+    """What `StateTable.apply_changelog_batch` uses of a table: a database per partition,
+    faust's store, which keeps the offset each database holds, and the views (whose caches
+    follow the records applied)."""
 
     def __init__(self, root: Path) -> None:
         self.dbs = {p: Rdict(str(root / f"p{p}"), Options(raw_mode=True)) for p in (0, 1)}
         self.offsets: dict[Any, int] = {}
         self.rocks = SimpleNamespace(set_persisted_offset=self.offsets.__setitem__)
+        self.followed: list[Writes] = []
+        self.views = [SimpleNamespace(follow=self.followed.append)]
 
     def db(self, partition: int) -> Any:
         return self.dbs[partition]
@@ -69,5 +72,7 @@ def test_recovery_unpacks_packs_and_later_records_win(tmp_path: Path) -> None:
         ("channelflow-state-changelog", 0): 13,
         ("channelflow-state-changelog", 1): 5,
     }
+    (followed,) = table.followed  # the records applied, as the views' caches see them
+    assert followed[0][b"inv|D1|A"] == b"8" and followed[0][b"mv|b"] is None
     for db in table.dbs.values():
         db.close()
