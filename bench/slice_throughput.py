@@ -104,14 +104,17 @@ class Published:
     publish_seconds: float
 
 
-def publish(settings: Settings, count: int, seed: int, timeout: float, bundle: int) -> Published:
+def publish(
+    settings: Settings, count: int, seed: int, timeout: float, bundle: int, distributors: int = 8
+) -> Published:
     """Publish the sales catalog (untimed), then `count` sales (timed), as distributors
     send them: each distributor's lines of a day together (a report), in bundles of up to
     `bundle` events (1: an event per message)."""
-    progress(f"generating {count:,} SaleReported events (seed {seed})")
+    progress(f"generating {count:,} SaleReported events, {distributors} distributors, seed {seed}")
     started = time.perf_counter()
     events: list[SaleReported] = sorted(
-        generate_sales(count, seed=seed), key=lambda e: (e.sold_at.date(), e.distributor_id)
+        generate_sales(count, seed=seed, distributors=distributors),
+        key=lambda e: (e.sold_at.date(), e.distributor_id),
     )
     generate_seconds = time.perf_counter() - started
     quantity = sum(event.quantity for event in events)

@@ -199,7 +199,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 def cmd_topics(args: argparse.Namespace) -> int:
     from streams.kafka_io import ensure_topics
 
-    asyncio.run(ensure_topics(settings_of(args)))
+    asyncio.run(ensure_topics(settings_of(args), check_partitions=True))
     return 0
 
 
@@ -209,7 +209,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     settings = settings_of(args)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    asyncio.run(ensure_topics(settings))
+    asyncio.run(ensure_topics(settings, check_partitions=True))
     app = build_worker(settings)
     app.finalize()
     worker = app.Worker(loglevel=args.loglevel, quiet=True)

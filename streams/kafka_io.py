@@ -41,14 +41,18 @@ RAW_TOPIC_CONFIG = {
 }
 
 
-async def ensure_topics(settings: Settings) -> None:
-    """Create the raw and dead-letter topics (idempotent), all with the same partition count."""
+async def ensure_topics(settings: Settings, check_partitions: bool = False) -> None:
+    """Create the raw and dead-letter topics (idempotent), all with the same partition count;
+    with `check_partitions` (a worker, which computes each distributor's partition), refuse
+    existing topics with another count. Producers need no check: the partitioner hashes a
+    key over the topic's own partitions."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         names = [topic_name(settings.topic_prefix, t) for t in (*RAW_TOPICS, DEAD_LETTER_TOPIC)]
-        await _check_partitions(admin, [name for name in names if name in existing], settings)
+        if check_partitions:
+            await _check_partitions(admin, [n for n in names if n in existing], settings)
         missing = [
             NewTopic(name, settings.partitions, 1, topic_configs=RAW_TOPIC_CONFIG)
             for name in names

@@ -1,5 +1,5 @@
 """Topics keep the partition count they were created with: a distributor's partition is
-computed from that count, so a worker, `publish` or `ingest` configured with another one
+computed from that count, so a worker (or `channelflow topics`) configured with another one
 refuses to start rather than split a distributor's lines between two partitions."""
 
 from __future__ import annotations
