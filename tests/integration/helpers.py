@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import urllib.request
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -151,11 +152,25 @@ def differences(live: dict[str, Any] | None = None, replay: dict[str, Any] | Non
     return "; ".join(found[:4]) or "none"
 
 
+def recording_rounds(worker: WorkerProcess) -> int:
+    """How many recording rounds the worker has ended (its /metrics)."""
+    with urllib.request.urlopen(f"{worker.url}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    prefix = 'channelflow_round_seconds_count{round="recording"}'
+    counts = [float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix)]
+    return int(sum(counts))
+
+
 def verify(
     worker: WorkerProcess, dsn: str, token: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`channelflow verify` of the worker's topics against its API and the event store at
-    `dsn` (the token, if any, from CHANNELFLOW_TOKEN as an auditor would pass it)."""
+    `dsn` (the token, if any, from CHANNELFLOW_TOKEN as an auditor would pass it), once a
+    whole recording round has run since the call: the facts derived in rounds
+    (reconciliations, claims, statements) are recorded by then, as an auditor who verifies
+    a settled worker would find them."""
+    ended = recording_rounds(worker)
+    wait_until(lambda: recording_rounds(worker) >= ended + 2, 120, "a whole recording round")
     s = worker.settings
     env = {**os.environ, **({"CHANNELFLOW_TOKEN": token} if token else {})}
     return subprocess.run(
