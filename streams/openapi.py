@@ -364,6 +364,11 @@ ERRORS = {
     "again (a line sent again is recognized, never counted twice)",
 }
 
+#: every 401 names the scheme to answer with (RFC 6750)
+CHALLENGE_HEADER: Schema = {
+    "WWW-Authenticate": {"description": 'Bearer realm="channelflow"', "schema": {"type": "string"}}
+}
+
 
 def responses(ok: Schema | None, status: int, errors: tuple[int, ...], media: str) -> Schema:
     answer: Schema = {"description": "OK" if status < 300 else "accepted"}
@@ -674,6 +679,7 @@ def document() -> Schema:
                 f"E{status}": {
                     "description": text,
                     "content": {"application/json": {"schema": ref("Error")}},
+                    **({"headers": CHALLENGE_HEADER} if status == 401 else {}),
                 }
                 for status, text in ERRORS.items()
             },

@@ -178,16 +178,24 @@ class ApiContext:
         )
 
 
-def json_response(data: Any, status: int = 200) -> web.Response:
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.Response(
         body=orjson.dumps(data, option=orjson.OPT_INDENT_2),
         status=status,
         content_type="application/json",
+        headers=headers,
     )
 
 
+#: RFC 6750: a 401 names the scheme the client should answer with
+BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="channelflow"'}
+
+
 def json_error(status: int, code: str, message: str) -> web.Response:
-    return json_response({"error": {"status": status, "code": code, "message": message}}, status)
+    document = {"error": {"status": status, "code": code, "message": message}}
+    return json_response(document, status, BEARER_CHALLENGE if status == 401 else None)
 
 
 @web.middleware
