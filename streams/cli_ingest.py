@@ -36,7 +36,13 @@ from projections.ingest_check import Answer, precheck
 from schemas.codec import InvalidEvent, decode_event
 from schemas.events import Envelope, ProductDefined
 from streams.auth import Principal
-from streams.cli_support import UserError, bearer_token, settings_of, token_flags
+from streams.cli_support import (
+    ServerUnreachable,
+    UserError,
+    bearer_token,
+    settings_of,
+    token_flags,
+)
 from streams.config import Settings
 from streams.ingest.deadletters import StoredDeadLetter, collect_dead_letters, dead_letter_topic
 from streams.ingest.formats import (
@@ -71,8 +77,8 @@ class IngestError(UserError):
     """The file was refused as a whole (exit 2)."""
 
 
-class _Unavailable(IngestError):
-    """HTTP 503: worth sending again."""
+class _Unavailable(ServerUnreachable):
+    """HTTP 503: worth sending again (exit 3 when it stays)."""
 
 
 def add_ingest_commands(
@@ -381,7 +387,7 @@ def _post_once(url: str, token: str | None, body: Iterator[bytes], size: int, ki
         problem = _http_problem(error)
         raise (_Unavailable if error.code == 503 else IngestError)(problem) from None
     except (urllib.error.URLError, OSError) as exc:
-        raise IngestError(f"cannot reach {url}: {exc}") from None
+        raise ServerUnreachable(f"cannot reach {url}: {exc}") from None
 
 
 def _http_problem(error: urllib.error.HTTPError) -> str:

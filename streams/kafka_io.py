@@ -49,16 +49,40 @@ async def ensure_topics(settings: Settings) -> None:
         existing = set(await admin.list_topics())
         names = [topic_name(settings.topic_prefix, t) for t in (*RAW_TOPICS, DEAD_LETTER_TOPIC)]
         missing = [
-            NewTopic(name, settings.partitions, 1, topic_configs=RAW_TOPIC_CONFIG)
+            NewTopic(
+                name,
+                settings.partitions,
+                settings.replication_factor,
+                topic_configs=RAW_TOPIC_CONFIG,
+            )
             for name in names
             if name not in existing
         ]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # another worker was first
-                await admin.create_topics(missing)
+                _refused(await admin.create_topics(missing))
         await _stamp_appends(admin, [name for name in names if name in existing])
     finally:
         await admin.close()
+
+
+class TopicsRefused(Exception):
+    """The broker would not create a topic (a replication factor above its broker count,
+    a partition count it does not allow, ...)."""
+
+
+def _refused(response: Any) -> None:
+    """Raise what the broker refused in a CreateTopics answer (aiokafka returns it silently);
+    a topic another process created meanwhile is no refusal."""
+    already = TopicAlreadyExistsError.errno
+    refusals: dict[str, list[str]] = {}
+    for topic, code, message in response.topic_errors:
+        if code not in (0, already):
+            refusals.setdefault(message or f"error {code}", []).append(topic)
+    if refusals:
+        raise TopicsRefused(
+            "; ".join(f"{', '.join(topics)}: {why}" for why, topics in refusals.items())
+        )
 
 
 async def _stamp_appends(admin: AIOKafkaAdminClient, names: list[str]) -> None:
