@@ -77,6 +77,8 @@ def _demo_read_models(channel: EmbeddedChannel, args: argparse.Namespace) -> Non
     )
     try:
         writer = attach_embedded(channel, settings)
+    except psycopg.OperationalError:
+        raise  # unreachable: status 3
     except psycopg.Error as exc:
         raise UserError(f"cannot write the read models to PostgreSQL: {exc}") from None
     if writer is not None:
@@ -110,6 +112,8 @@ def cmd_readmodels(args: argparse.Namespace) -> int:
                 f"rewrite them within CHANNELFLOW_READMODEL_INTERVAL_SECONDS"
                 f" ({settings.readmodel_interval_seconds:g} s here)"
             )
+    except psycopg.OperationalError:
+        raise  # unreachable: status 3
     except psycopg.Error as exc:
         raise UserError(f"read-model database: {exc}") from None
     finally:

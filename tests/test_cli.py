@@ -93,7 +93,9 @@ def test_a_server_that_cannot_be_used_is_one_line_with_the_setting_to_check_and_
     kafka = run("topics", "--kafka", "127.0.0.1:1")
     assert kafka.returncode == 3, kafka.stderr
     assert b"Kafka: Unable to bootstrap from [127.0.0.1:1]" in kafka.stderr
-    for done in (refused, unsupported, kafka):
+    read_models = run("readmodels", "init", "--url", "postgresql://u:p@127.0.0.1:1/db")
+    assert read_models.returncode == 3 and b"PostgreSQL: connection failed" in read_models.stderr
+    for done in (refused, unsupported, kafka, read_models):
         assert b"Traceback" not in done.stderr
 
 
