@@ -9,8 +9,6 @@ import os
 import re
 import stat
 import sys
-import time
-from collections.abc import Iterable, Iterator
 from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import TypeVar
 
 import orjson
 
+from streams.cli_progress import Progress, progress
 from streams.config import Settings
 from streams.embedded import EmbeddedChannel, file_inputs
 from streams.timeparse import TimeParseError, parse_as_of
@@ -193,37 +192,6 @@ def print_json(document: object) -> None:
     sys.stdout.flush()
 
 
-class Progress:
-    """Count and rate on stderr, at most once a second; a final line when anything showed."""
-
-    def __init__(self, label: str, unit: str = "events") -> None:
-        self.label, self.unit = label, unit
-        self.count = 0
-        self.started = self.shown = time.monotonic()
-
-    def tick(self, n: int = 1) -> None:
-        self.count += n
-        now = time.monotonic()
-        if now - self.shown >= 1.0:
-            self.shown = now
-            rate = self.count / (now - self.started)
-            line = f"\r{self.label}: {self.count:,} {self.unit}, {rate:,.0f} {self.unit}/s"
-            print(line, end="", file=sys.stderr)
-
-    def done(self) -> None:
-        if self.shown != self.started:
-            print(file=sys.stderr)
-
-
-def progress(items: Iterable[T], label: str) -> Iterator[T]:
-    """Pass items through, reporting count and rate on stderr."""
-    meter = Progress(label)
-    for item in items:
-        yield item
-        meter.tick()
-    meter.done()
-
-
 def as_of(text: str | None) -> datetime | None:
     if text is None:
         return None
@@ -255,7 +223,7 @@ def replayed(args: argparse.Namespace, until: datetime | None) -> EmbeddedChanne
             channel, settings_of(args), until, getattr(args, "distributor", None), meter.tick
         )
     )
-    meter.done()
+    meter.close()
     print(f"replay: {whole.applied:,} events from Kafka", file=sys.stderr)
     channel.record(whole, until)
     for letter in channel.dead_letters:
