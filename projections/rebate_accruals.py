@@ -74,6 +74,8 @@ class Accrual:
     program_id: str
     distributor_id: str
     period: str
+    #: the program's: every amount of the accrual is in it
+    currency: str
     inputs: RebateInputs
     result: RebateResult
     other_currency: int = 0
@@ -176,7 +178,11 @@ def accruals(
                     continue
                 inputs = tally.inputs(terms.measure)
                 result = compute_rebate(terms, inputs, closed=is_closed)
-                found.append(Accrual(terms.program_id, distributor, period, inputs, result, other))
+                found.append(
+                    Accrual(
+                        terms.program_id, distributor, period, terms.currency, inputs, result, other
+                    )
+                )
     return sorted(found, key=lambda a: (a.program_id, a.distributor_id, a.period))
 
 
@@ -298,6 +304,7 @@ def accrual_row(accrual: Accrual) -> dict[str, Any]:
         "program_id": accrual.program_id,
         "distributor_id": accrual.distributor_id,
         "period": accrual.period,
+        "currency": accrual.currency,
         "volume": text(result.volume),
         "revenue": text(result.revenue),
         "tier_rate": text(result.tier_rate),

@@ -82,7 +82,7 @@ from projections.snapshot import (
 from projections.statuses import Statuses
 from projections.stores import ChannelStores
 from projections.supply import channel_supply, distributor_supply
-from projections.tallies import Granularity
+from projections.tallies import Granularity, partial_period
 from streams import metrics
 from streams.auth import AuthError, Forbidden, Principal, TokenRegistry, TokensUnavailable
 from streams.config import Settings
@@ -416,7 +416,11 @@ def make_web_app(context: ApiContext) -> web.Application:
                 sell_in_vs_through(current.periods, current.day_totals, scope, granularity, sku),
             )
         return json_response(
-            {"granularity": granularity, **_page(request, _filtered(request, rows, "period"))}
+            {
+                "granularity": granularity,
+                "partial_period": partial_period(now_of(current), granularity),
+                **_page(request, _filtered(request, rows, "period")),
+            }
         )
 
     async def quality(request: web.Request) -> web.Response:
