@@ -225,6 +225,11 @@ TABLES: tuple[Table, ...] = (
             DISTRIBUTOR,
             _text("period", "`2026-Q3` or `2026`.", key=True),
             _text("currency", "The program's currency: revenue and rebate are in it."),
+            _text(
+                "measure",
+                "`units` or `revenue`: what volume, thresholds and the gap count (revenue: in "
+                "`currency`).",
+            ),
             _money("volume", "Qualifying units or revenue (the program's measure)."),
             _money("revenue", "Qualifying revenue (Σ quantity × unit price)."),
             _money("tier_rate", "Rate of the tier reached (0 below the first)."),

@@ -24,6 +24,7 @@ from typing import Any
 
 from domain.rebate_audit import AdjustReason, reason_for
 from domain.rebates import (
+    Measure,
     ProgramTerms,
     RebateInputs,
     RebateResult,
@@ -76,6 +77,8 @@ class Accrual:
     period: str
     #: the program's: every amount of the accrual is in it
     currency: str
+    #: the program's: volume, thresholds and the gap are units, or revenue in `currency`
+    measure: Measure
     inputs: RebateInputs
     result: RebateResult
     other_currency: int = 0
@@ -180,7 +183,14 @@ def accruals(
                 result = compute_rebate(terms, inputs, closed=is_closed)
                 found.append(
                     Accrual(
-                        terms.program_id, distributor, period, terms.currency, inputs, result, other
+                        terms.program_id,
+                        distributor,
+                        period,
+                        terms.currency,
+                        terms.measure,
+                        inputs,
+                        result,
+                        other,
                     )
                 )
     return sorted(found, key=lambda a: (a.program_id, a.distributor_id, a.period))
@@ -305,6 +315,7 @@ def accrual_row(accrual: Accrual) -> dict[str, Any]:
         "distributor_id": accrual.distributor_id,
         "period": accrual.period,
         "currency": accrual.currency,
+        "measure": accrual.measure,
         "volume": text(result.volume),
         "revenue": text(result.revenue),
         "tier_rate": text(result.tier_rate),

@@ -198,6 +198,10 @@ SCHEMAS: dict[str, Schema] = {
         distributor_id=STRING,
         period={**STRING, "examples": ["2026-Q3", "2026"]},
         currency={**STRING, "description": "the program's: revenue, rebate and tiers by revenue"},
+        measure={
+            "enum": ["units", "revenue"],
+            "description": "what volume, next_threshold and gap_to_next count",
+        },
         volume=nullable(DECIMAL),
         revenue=nullable(DECIMAL),
         tier_rate=nullable(DECIMAL),

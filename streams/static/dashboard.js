@@ -267,9 +267,11 @@
         const key = `${row.program_id}|${row.distributor_id}|${row.period}`;
         const top = row.next_threshold === null;
         const share = top ? 1 : Math.max(0, 1 - Number(row.gap_to_next) / Number(row.next_threshold));
+        const volume = (value) =>
+          row.measure === "revenue" ? money(value, row.currency) : `${grouped(value)} units`;
         const gap = top
           ? "top tier reached"
-          : `${grouped(row.gap_to_next)} to the next tier (at ${grouped(row.next_threshold)})`;
+          : `${volume(row.gap_to_next)} to the next tier (at ${volume(row.next_threshold)})`;
         return el(
           "div",
           { class: "rebate", "data-key": key },

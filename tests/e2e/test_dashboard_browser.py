@@ -331,6 +331,13 @@ def test_the_page_says_what_it_shows(browser, live_app):
     keys = [f"{r['program_id']}|{r['distributor_id']}|{r['period']}" for r in closest_first]
     assert layout["order"] == keys
     assert max(layout["bottoms"]) <= layout["box"] + 1  # no row cut off below the box
+    by_revenue = next(
+        r for r in closest_first if r["measure"] == "revenue" and r["next_threshold"] is not None
+    )
+    key = keys[closest_first.index(by_revenue)]
+    gap = browser.find_element(By.CSS_SELECTOR, f'#rebate-rows [data-key="{key}"] .gap').text
+    gap_to, at = Decimal(by_revenue["gap_to_next"]), Decimal(by_revenue["next_threshold"])
+    assert gap == f"{gap_to:,} USD to the next tier (at {at:,} USD)"  # revenue is money
     short = sum(r["next_threshold"] is not None for r in rebates)
     note = browser.find_element(By.ID, "rebates-note").text
     assert note == f"{len(rebates)} open periods, {short} short of a next tier: the closest first"
