@@ -21,7 +21,6 @@ broker included. Exit status 0 unless something broke.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import os
 import shutil
@@ -234,12 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     def workers(group: str, count: int) -> list[Worker]:
         made = []
         for n in range(count):
-            settings = dataclasses.replace(
-                base,
-                app_id=f"{tag}-{group}",
-                web_port=free_port(),
-                data_dir=str(workdir / f"{group}-{n}"),
-                eventstore_url=f"sqlite:///{workdir / f'{group}-{n}.db'}",
+            settings = base.model_copy(
+                update={
+                    "app_id": f"{tag}-{group}",
+                    "web_port": free_port(),
+                    "data_dir": str(workdir / f"{group}-{n}"),
+                    "eventstore_url": f"sqlite:///{workdir / f'{group}-{n}.db'}",
+                }
             )
             (workdir / f"{group}-{n}").mkdir()
             made.append(Worker(settings, workdir / f"{group}-{n}", None, "warning"))

@@ -138,6 +138,9 @@ TABLES: tuple[Table, ...] = (
                 "Expected on-hand × the distributor cost in effect; null without a price.",
                 nullable=True,
             ),
+            _text(
+                "currency", "The distributor cost's currency; null without a price.", nullable=True
+            ),
         ),
     ),
     Table(
@@ -173,6 +176,7 @@ TABLES: tuple[Table, ...] = (
             _time("sold_at", "When it was sold."),
             _money("unit_price", "The reported unit price."),
             _money("floor_price", "The minimum authorized resale price in effect."),
+            _text("currency", "The sale's currency (the floor's is the same)."),
             _text(
                 "severity",
                 "`minor` (under 5 % below the floor), `major` (up to 20 %) or `critical`.",
@@ -220,6 +224,12 @@ TABLES: tuple[Table, ...] = (
             _text("program_id", "The rebate program.", key=True),
             DISTRIBUTOR,
             _text("period", "`2026-Q3` or `2026`.", key=True),
+            _text("currency", "The program's currency: revenue and rebate are in it."),
+            _text(
+                "measure",
+                "`units` or `revenue`: what volume, thresholds and the gap count (revenue: in "
+                "`currency`).",
+            ),
             _money("volume", "Qualifying units or revenue (the program's measure)."),
             _money("revenue", "Qualifying revenue (Σ quantity × unit price)."),
             _money("tier_rate", "Rate of the tier reached (0 below the first)."),

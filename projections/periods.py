@@ -121,6 +121,8 @@ def inventory_by_distributor(rows: Iterable[Mapping[str, Any]], n: int = 5) -> l
     `value` is the sum of the rows' values as a decimal string to the cent, or None when
     no SKU of the distributor has a value (no cost in effect: unknown, not zero);
     `unvalued_skus` counts the rows without one, so a partial total is visible as such.
+    `currency` is the valued rows' one currency (None: no value, or costs in several
+    currencies, whose sum is then no amount of money: `value_currency`).
     Each top entry is {sku, expected_on_hand, value, weeks_of_supply}.
     """
     grouped: dict[str, list[Mapping[str, Any]]] = {}
@@ -137,12 +139,20 @@ def inventory_by_distributor(rows: Iterable[Mapping[str, Any]], n: int = 5) -> l
                 "skus": len(members),
                 "expected_on_hand": sum(int(row["expected_on_hand"]) for row in members),
                 "value": None if total is None else str(total),
+                "currency": value_currency(members),
                 "unvalued_skus": len(values) - len(known),
                 "top_by_value": _brief(top_skus(members, "value", n)),
                 "top_by_weeks_of_supply": _brief(top_skus(members, "weeks_of_supply", n)),
             }
         )
     return result
+
+
+def value_currency(rows: Iterable[Mapping[str, Any]]) -> str | None:
+    """The one currency of the rows that have a value; None when none has one or they are
+    in several currencies (or one of them names none)."""
+    found = {row.get("currency") for row in rows if row.get("value") is not None}
+    return next(iter(found)) if len(found) == 1 else None
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -308,6 +308,7 @@ def violation_row(
         "sold_at": iso_z(fact.sold_at),
         "unit_price": str(fact.unit_price),
         "floor_price": str(fact.floor_price),
+        "currency": fact.currency,
         "severity": str(fact.severity),
         "status": str(status),
         "resolution": None if resolution is None else str(resolution),

@@ -24,6 +24,7 @@ from typing import Any
 
 from domain.rebate_audit import AdjustReason, reason_for
 from domain.rebates import (
+    Measure,
     ProgramTerms,
     RebateInputs,
     RebateResult,
@@ -74,6 +75,10 @@ class Accrual:
     program_id: str
     distributor_id: str
     period: str
+    #: the program's: every amount of the accrual is in it
+    currency: str
+    #: the program's: volume, thresholds and the gap are units, or revenue in `currency`
+    measure: Measure
     inputs: RebateInputs
     result: RebateResult
     other_currency: int = 0
@@ -176,7 +181,18 @@ def accruals(
                     continue
                 inputs = tally.inputs(terms.measure)
                 result = compute_rebate(terms, inputs, closed=is_closed)
-                found.append(Accrual(terms.program_id, distributor, period, inputs, result, other))
+                found.append(
+                    Accrual(
+                        terms.program_id,
+                        distributor,
+                        period,
+                        terms.currency,
+                        terms.measure,
+                        inputs,
+                        result,
+                        other,
+                    )
+                )
     return sorted(found, key=lambda a: (a.program_id, a.distributor_id, a.period))
 
 
@@ -298,6 +314,8 @@ def accrual_row(accrual: Accrual) -> dict[str, Any]:
         "program_id": accrual.program_id,
         "distributor_id": accrual.distributor_id,
         "period": accrual.period,
+        "currency": accrual.currency,
+        "measure": accrual.measure,
         "volume": text(result.volume),
         "revenue": text(result.revenue),
         "tier_rate": text(result.tier_rate),

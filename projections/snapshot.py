@@ -91,13 +91,14 @@ def build_snapshot(
 
 def unit_cost(
     stores: ChannelStores, sku: str, distributor_id: str, at: datetime | None
-) -> Decimal | None:
-    """The distributor cost in effect for the distributor at `at` (None when no price)."""
+) -> tuple[Decimal | None, str | None]:
+    """The distributor cost in effect for the distributor at `at` and its currency (None,
+    None when no price)."""
     history = stores.prices.get(sku)
     if history is None or at is None:
-        return None
+        return None, None
     entry = price_in_effect(history, at, distributor_id, None)
-    return None if entry is None else entry.distributor_cost
+    return (None, None) if entry is None else (entry.distributor_cost, entry.currency)
 
 
 def inventory_rows(
@@ -130,7 +131,7 @@ def _states(stores: ChannelStores, distributor_id: str | None) -> Iterable[Inven
 def inventory_row(
     stores: ChannelStores, state: InventoryState, now: datetime | None
 ) -> dict[str, Any]:
-    cost = unit_cost(stores, state.sku, state.distributor_id, now)
+    cost, currency = unit_cost(stores, state.sku, state.distributor_id, now)
     sold_4w = sold_last_4_weeks(state, now, stores.day_totals)
     return {
         "distributor_id": state.distributor_id,
@@ -144,6 +145,7 @@ def inventory_row(
         "late_after_count": state.late_after_count,
         "weeks_of_supply": money(weeks_of_supply(state.expected_on_hand, sold_4w)),
         "value": money(stock_value(state.expected_on_hand, cost)),
+        "currency": None if cost is None else currency,
     }
 
 

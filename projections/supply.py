@@ -14,6 +14,7 @@ from typing import Any
 from domain.inventory import weeks_of_supply
 from projections.inventory import InventoryState, sold_between
 from projections.keyvalue import KeyValue
+from projections.periods import value_currency
 from projections.tallies import InOut
 
 
@@ -65,7 +66,8 @@ def channel_supply(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     the channel's weeks of supply."""
     on_hand = sold = unvalued = distributors = 0
     values: list[Decimal] = []
-    for row in rows:
+    summaries = list(rows)
+    for row in summaries:
         distributors += 1
         on_hand += int(row["expected_on_hand"])
         sold += int(row["sold_last_4_weeks"])
@@ -77,6 +79,7 @@ def channel_supply(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "distributors": distributors,
         "expected_on_hand": on_hand,
         "value": str(sum(values, Decimal(0))) if values else None,
+        "currency": value_currency(summaries),
         "unvalued_skus": unvalued,
         "sold_last_4_weeks": sold,
         "weeks_of_supply": None if weeks is None else str(weeks),

@@ -5,7 +5,7 @@ days is answered by reading its buckets, never the movements in them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from projections.positions import Position, advance
@@ -49,6 +49,12 @@ def period_key(day: date, granularity: Granularity) -> str:
     if granularity == "quarter":
         return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
     raise ValueError(f"unknown granularity {granularity!r}")
+
+
+def partial_period(now: datetime | None, granularity: Granularity) -> str | None:
+    """The period "now" (the latest recorded time) falls in: it has not ended, so its
+    totals are partial and a chart must not read its drop as a fall. None without data."""
+    return None if now is None else period_key(now.astimezone(UTC).date(), granularity)
 
 
 def period_bucket_key(distributor_id: str, granularity: Granularity, period: str) -> str:

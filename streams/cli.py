@@ -22,9 +22,12 @@ from streams.cli_support import (
     UserError,
     as_of,
     bearer_token,
+    document_exit_status,
+    failure,
+    http_failure,
+    package_version,
     print_json,
     replayed,
-    server_problem,
     settings_of,
     token_flags,
 )
@@ -65,17 +68,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _demo_read_models(channel: EmbeddedChannel, args: argparse.Namespace) -> None:
     """Read models in PostgreSQL, with CHANNELFLOW_READMODEL_URL or a postgresql:// --eventstore."""
-    import dataclasses
-
     import psycopg
 
     from streams.readmodel_sink import attach_embedded
 
-    settings = dataclasses.replace(
-        settings_of(args), eventstore_url=args.eventstore or "sqlite:///:memory:"
+    settings = settings_of(args).model_copy(
+        update={"eventstore_url": args.eventstore or "sqlite:///:memory:"}
     )
     try:
         writer = attach_embedded(channel, settings)
+    except psycopg.OperationalError:
+        raise  # unreachable: status 3
     except psycopg.Error as exc:
         raise UserError(f"cannot write the read models to PostgreSQL: {exc}") from None
     if writer is not None:
@@ -109,6 +112,8 @@ def cmd_readmodels(args: argparse.Namespace) -> int:
                 f"rewrite them within CHANNELFLOW_READMODEL_INTERVAL_SECONDS"
                 f" ({settings.readmodel_interval_seconds:g} s here)"
             )
+    except psycopg.OperationalError:
+        raise  # unreachable: status 3
     except psycopg.Error as exc:
         raise UserError(f"read-model database: {exc}") from None
     finally:
@@ -124,7 +129,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    import urllib.error
     import urllib.request
 
     from infra.eventstore import open_audit_log
@@ -138,8 +142,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             live = orjson.loads(response.read())
-    except (urllib.error.URLError, OSError) as exc:
-        raise UserError(f"cannot read the live snapshot at {args.url}: {exc}") from None
+    except OSError as exc:
+        raise http_failure("the live snapshot", args.url, exc) from None
     differences = list(snapshot_differences(replay.snapshot(), live))
     rows = sum(len(rows) for rows in live.values())
     verified, audit = audit_differences(
@@ -347,12 +351,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Event-sourced distributor management for two-tier sales channels.",
         epilog="Settings also come from CHANNELFLOW_* environment variables (see README).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def kafka_flags(p: argparse.ArgumentParser) -> None:
         p.add_argument("--kafka", help="bootstrap servers (CHANNELFLOW_KAFKA_BOOTSTRAP)")
         p.add_argument("--prefix", help="topic name prefix (CHANNELFLOW_TOPIC_PREFIX)")
         p.add_argument("--partitions", type=int, help="partitions of new topics")
+        p.add_argument(
+            "--replication-factor",
+            type=int,
+            help="replication factor of new topics (CHANNELFLOW_REPLICATION_FACTOR, default 1)",
+        )
 
     demo = sub.add_parser("demo", help="run the embedded demo (no servers needed)")
     demo.add_argument("--once", action="store_true", help="print the snapshot and exit")
@@ -480,6 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
     from streams.cli_ingest import add_ingest_commands  # ingest, deadletters
 
     add_ingest_commands(sub, kafka_flags)
+    document_exit_status(parser)
     return parser
 
 
@@ -490,17 +501,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except UserError as exc:
-        print(f"channelflow: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:
-        problem = server_problem(exc)
-        if problem is None:
+    except (Exception, SystemExit) as exc:
+        known = failure(exc)
+        if known is None:
             raise
-        print(f"channelflow: error: {problem}", file=sys.stderr)
-        return 2
+        status, message = known
+        print(f"channelflow: error: {message}", file=sys.stderr)
+        return int(status)
 
 
 if __name__ == "__main__":

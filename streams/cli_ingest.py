@@ -36,7 +36,14 @@ from projections.ingest_check import Answer, precheck
 from schemas.codec import InvalidEvent, decode_event
 from schemas.events import Envelope, ProductDefined
 from streams.auth import Principal
-from streams.cli_support import UserError, bearer_token, settings_of, token_flags
+from streams.cli_progress import Progress
+from streams.cli_support import (
+    ServerUnreachable,
+    UserError,
+    bearer_token,
+    settings_of,
+    token_flags,
+)
 from streams.config import Settings
 from streams.ingest.deadletters import StoredDeadLetter, collect_dead_letters, dead_letter_topic
 from streams.ingest.formats import (
@@ -71,8 +78,8 @@ class IngestError(UserError):
     """The file was refused as a whole (exit 2)."""
 
 
-class _Unavailable(IngestError):
-    """HTTP 503: worth sending again."""
+class _Unavailable(ServerUnreachable):
+    """HTTP 503: worth sending again (exit 3 when it stays)."""
 
 
 def add_ingest_commands(
@@ -191,7 +198,7 @@ async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fm
             1 for report in gateway.reports.values() if report.header is not None
         )
         async with KafkaPublisher(settings) as publisher:
-            progress = _Progress("publishing", lambda: gateway.published, total)
+            progress = Progress("publishing", "events", total, count=lambda: gateway.published)
             await progress.follow(asyncio.create_task(gateway.publish(publisher.publish)))
         return _answer(gateway)
 
@@ -234,7 +241,7 @@ def _upload(args: argparse.Namespace, settings: Settings, path: Path, fmt: Forma
 
 async def _checked(gateway: Gateway, path: Path) -> Gateway:
     """`gateway` once it has checked every line of the file (a progress bar on stderr)."""
-    progress = _Progress("checking", lambda: gateway.lines, None)
+    progress = Progress("checking", "lines", count=lambda: gateway.lines)
     try:
         checking = asyncio.create_task(gateway.check(read(gateway.upload, Stored(path))))
         await progress.follow(checking)
@@ -294,8 +301,11 @@ def _over_http(args: argparse.Namespace, path: Path, fmt: Format) -> Any:
         query = {"format": fmt, "distributor_id": args.distributor, "filename": path.name}
     url = f"{base}/api/ingest/{endpoint}?{_encode(query)}"
     size = path.stat().st_size
-    progress = _Progress("uploading", None, size, unit="bytes")
-    return _post(url, token, lambda: _chunks(path, progress), size, "application/octet-stream")
+
+    def body() -> Iterator[bytes]:  # a bar of its own for each attempt
+        return _chunks(path, Progress("uploading", "bytes", size))
+
+    return _post(url, token, body, size, "application/octet-stream")
 
 
 def _events_over_http(
@@ -314,17 +324,16 @@ def _events_over_http(
     query = {**options, **{k: v for k, v in query.items() if v is not None}}
     url = f"{base}/api/ingest/events?{_encode(query)}"
     merged: dict[str, Any] | None = None
-    progress = _Progress("submitting", None, len(elements), unit="events")
+    progress = Progress("submitting", "events", len(elements))
     for start in range(0, max(len(elements), 1), size):
         part = elements[start : start + size]
         body = b"[" + b",".join(_element_bytes(element) for element in part) + b"]"
         answer = _post(url, token, partial(iter, [body]), len(body), "application/json")
-        progress.done = start + len(part)
-        progress.show()
+        progress.update_to(start + len(part))
         for line in answer["lines"]:
             line["line"] += start
         merged = answer if merged is None else _merge(merged, answer)
-    progress.finish()
+    progress.close()
     assert merged is not None
     return merged
 
@@ -362,7 +371,7 @@ def _post(
             return _post_once(url, token, body(), size, kind)
         except _Unavailable as exc:
             print(
-                f"\n{exc}\nsending again in {wait:g} s ({attempt}/{len(RETRY_WAITS)})",
+                f"{exc}\nsending again in {wait:g} s ({attempt}/{len(RETRY_WAITS)})",
                 file=sys.stderr,
             )
             time.sleep(wait)
@@ -381,7 +390,7 @@ def _post_once(url: str, token: str | None, body: Iterator[bytes], size: int, ki
         problem = _http_problem(error)
         raise (_Unavailable if error.code == 503 else IngestError)(problem) from None
     except (urllib.error.URLError, OSError) as exc:
-        raise IngestError(f"cannot reach {url}: {exc}") from None
+        raise ServerUnreachable(f"cannot reach {url}: {exc}") from None
 
 
 def _http_problem(error: urllib.error.HTTPError) -> str:
@@ -394,58 +403,12 @@ def _http_problem(error: urllib.error.HTTPError) -> str:
     return f"HTTP {problem['status']} {problem['code']}: {problem['message']}{extra}"
 
 
-def _chunks(path: Path, progress: _Progress) -> Iterator[bytes]:
-    progress.done = 0
+def _chunks(path: Path, progress: Progress) -> Iterator[bytes]:
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
-            progress.done += len(chunk)
-            progress.show()
+            progress.tick(len(chunk))
             yield chunk
-    progress.finish()
-
-
-class _Progress:
-    """A progress bar on stderr, redrawn at most 5 times a second."""
-
-    def __init__(
-        self,
-        label: str,
-        count: Callable[[], int] | None,
-        total: int | None,
-        unit: str = "lines",
-    ) -> None:
-        self.label, self.count, self.total, self.unit = label, count, total, unit
-        self.done = 0
-        self.started = self.last = time.monotonic()
-
-    def show(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.last < 0.2:
-            return
-        self.last = now
-        done = self.count() if self.count is not None else self.done
-        rate = done / max(now - self.started, 1e-9)
-        if self.total:
-            share = min(done / self.total, 1.0)
-            bar = "#" * int(share * 30)
-            text = f"{self.label} [{bar:<30}] {share:6.1%} {done:,}/{self.total:,} {self.unit}"
-        else:
-            text = f"{self.label} {done:,} {self.unit}"
-        sys.stderr.write(f"\r{text} ({rate:,.0f}/s)")
-        sys.stderr.flush()
-
-    def finish(self) -> None:
-        """Draw the final state (even of a task too quick for a redraw) and end the line."""
-        self.show(force=True)
-        sys.stderr.write("\n")
-
-    async def follow(self, task: asyncio.Task[Any]) -> Any:
-        """Redraw while `task` runs; its result (or exception) when it is done."""
-        while not task.done():
-            self.show()
-            await asyncio.sleep(0.2)
-        self.finish()
-        return task.result()
+    progress.close()
 
 
 def summary_table(answer: dict[str, Any]) -> str:

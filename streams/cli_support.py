@@ -9,14 +9,14 @@ import os
 import re
 import stat
 import sys
-import time
-from collections.abc import Iterable, Iterator
 from datetime import datetime
+from enum import IntEnum
 from pathlib import Path
 from typing import TypeVar
 
 import orjson
 
+from streams.cli_progress import Progress, progress
 from streams.config import Settings
 from streams.embedded import EmbeddedChannel, file_inputs
 from streams.timeparse import TimeParseError, parse_as_of
@@ -24,11 +24,83 @@ from streams.timeparse import TimeParseError, parse_as_of
 T = TypeVar("T")
 
 
+class ExitStatus(IntEnum):
+    """What every `channelflow` command exits with (README, "Exit status")."""
+
+    OK = 0
+    #: lines were rejected, or differences (or audit findings) were found
+    FOUND = 1
+    #: a usage error: a bad flag or value, a missing or unwritable file
+    USAGE = 2
+    #: a server cannot be reached or answers 503: Kafka, PostgreSQL, the worker's HTTP API
+    UNREACHABLE = 3
+
+
+EXIT_STATUS_HELP = """\
+exit status:
+  0  done
+  1  lines rejected, or differences found
+  2  usage error: a bad flag or value, a missing or unwritable file
+  3  a server is unreachable (Kafka, PostgreSQL, the worker's HTTP API) or answered 503
+"""
+
+
+def package_version() -> str:
+    """The installed channelflow's version (`channelflow --version`)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("channelflow")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def document_exit_status(parser: argparse.ArgumentParser) -> None:
+    """Put the exit statuses under the --help of `parser` and of every subcommand."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = f"{parser.epilog}\n\n{EXIT_STATUS_HELP}" if parser.epilog else EXIT_STATUS_HELP
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in set(action.choices.values()):
+                document_exit_status(child)
+
+
 class UserError(Exception):
     """A mistake the user can fix: printed without a traceback, exit status 2."""
 
 
-def server_problem(exc: Exception) -> str | None:
+class ServerUnreachable(UserError):
+    """A server the command needs cannot be reached, or answered 503: exit status 3."""
+
+
+def http_failure(what: str, url: str, exc: OSError) -> UserError:
+    """The error to raise for a failed HTTP request: a refusal the user can fix (401, 404,
+    ...), or an unreachable server (no connection, a 503)."""
+    import urllib.error
+
+    if isinstance(exc, urllib.error.HTTPError) and exc.code != 503:
+        return UserError(f"cannot read {what} at {url}: HTTP {exc.code} {exc.reason}")
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    return ServerUnreachable(f"cannot reach {url} ({what}): {reason}")
+
+
+def failure(exc: BaseException) -> tuple[ExitStatus, str] | None:
+    """The exit status and one line for an exception that is not a bug: a user's mistake,
+    an unreachable server, a file that cannot be read or written. None: a bug (traceback)."""
+    if isinstance(exc, ServerUnreachable):
+        return ExitStatus.UNREACHABLE, str(exc)
+    if isinstance(exc, UserError):
+        return ExitStatus.USAGE, str(exc)
+    if isinstance(exc, SystemExit) and isinstance(exc.code, str):  # a setting's value
+        return ExitStatus.USAGE, exc.code
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return ExitStatus.USAGE, f"{exc.filename}: {exc.strerror or exc}"
+    if isinstance(exc, Exception) and (problem := server_problem(exc)) is not None:
+        return problem
+    return None
+
+
+def server_problem(exc: Exception) -> tuple[ExitStatus, str] | None:
     """What to tell the user when a server the command needs cannot be used (unreachable,
     refused, a bad URL): one line with the setting to check, not a traceback. None for any
     other error."""
@@ -36,12 +108,20 @@ def server_problem(exc: Exception) -> str | None:
     from aiokafka.errors import KafkaConnectionError
 
     from infra.eventstore import EventStoreConfigError
+    from streams.kafka_io import PartitionsDiffer, TopicsRefused
 
     if isinstance(exc, EventStoreConfigError):
-        return f"event store: {exc} (CHANNELFLOW_EVENTSTORE_URL or --eventstore)"
+        return ExitStatus.USAGE, f"event store: {exc} (CHANNELFLOW_EVENTSTORE_URL or --eventstore)"
+    if isinstance(exc, PartitionsDiffer):
+        return ExitStatus.USAGE, str(exc)
+    if isinstance(exc, TopicsRefused):
+        return ExitStatus.USAGE, (
+            f"Kafka refused to create topics: {exc} (check --partitions / "
+            "--replication-factor, CHANNELFLOW_PARTITIONS / CHANNELFLOW_REPLICATION_FACTOR)"
+        )
     if isinstance(exc, psycopg.OperationalError):
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return (
+        return ExitStatus.UNREACHABLE, (
             f"PostgreSQL: {reason} (check CHANNELFLOW_EVENTSTORE_URL / --eventstore, or "
             "CHANNELFLOW_READMODEL_URL)"
         )
@@ -50,7 +130,8 @@ def server_problem(exc: Exception) -> str | None:
         reason = re.sub(
             r"\('([^']*)', (\d+), <[^>]*>\)", r"\1:\2", str(exc.args[0] if exc.args else exc)
         )
-        return f"Kafka: {reason} (check CHANNELFLOW_KAFKA_BOOTSTRAP / --kafka)"
+        setting = "CHANNELFLOW_KAFKA_BOOTSTRAP / --kafka"
+        return ExitStatus.UNREACHABLE, f"Kafka: {reason} (check {setting})"
     return None
 
 
@@ -59,6 +140,7 @@ def settings_of(args: argparse.Namespace) -> Settings:
         kafka_bootstrap=getattr(args, "kafka", None),
         topic_prefix=getattr(args, "prefix", None),
         partitions=getattr(args, "partitions", None),
+        replication_factor=getattr(args, "replication_factor", None),
         eventstore_url=getattr(args, "eventstore", None),
         web_host=getattr(args, "host", None),
         web_port=getattr(args, "port", None),
@@ -112,37 +194,6 @@ def print_json(document: object) -> None:
     sys.stdout.flush()
 
 
-class Progress:
-    """Count and rate on stderr, at most once a second; a final line when anything showed."""
-
-    def __init__(self, label: str, unit: str = "events") -> None:
-        self.label, self.unit = label, unit
-        self.count = 0
-        self.started = self.shown = time.monotonic()
-
-    def tick(self, n: int = 1) -> None:
-        self.count += n
-        now = time.monotonic()
-        if now - self.shown >= 1.0:
-            self.shown = now
-            rate = self.count / (now - self.started)
-            line = f"\r{self.label}: {self.count:,} {self.unit}, {rate:,.0f} {self.unit}/s"
-            print(line, end="", file=sys.stderr)
-
-    def done(self) -> None:
-        if self.shown != self.started:
-            print(file=sys.stderr)
-
-
-def progress(items: Iterable[T], label: str) -> Iterator[T]:
-    """Pass items through, reporting count and rate on stderr."""
-    meter = Progress(label)
-    for item in items:
-        yield item
-        meter.tick()
-    meter.done()
-
-
 def as_of(text: str | None) -> datetime | None:
     if text is None:
         return None
@@ -174,7 +225,7 @@ def replayed(args: argparse.Namespace, until: datetime | None) -> EmbeddedChanne
             channel, settings_of(args), until, getattr(args, "distributor", None), meter.tick
         )
     )
-    meter.done()
+    meter.close()
     print(f"replay: {whole.applied:,} events from Kafka", file=sys.stderr)
     channel.record(whole, until)
     for letter in channel.dead_letters:

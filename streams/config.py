@@ -1,23 +1,46 @@
-"""Settings from environment variables, each overridable by a CLI flag, with working defaults."""
+"""Settings from CHANNELFLOW_* environment variables (pydantic-settings), each overridable by
+a CLI flag, with working defaults. An unknown CHANNELFLOW_* variable is logged once: a typo
+must not pass silently."""
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 import socket
-from dataclasses import dataclass, fields, replace
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+
 from domain.business_time import TimeRules
 
+PREFIX = "CHANNELFLOW_"
+#: CHANNELFLOW_* variables read outside `Settings`: API tokens (streams/auth.py, the CLI) and
+#: the server scripts' cache and Python (infra/kafka.sh, infra/postgres.sh)
+OTHER_VARIABLES = frozenset({"TOKEN", "TOKENS", "TOKENS_FILE", "CACHE", "PYTHON"})
+#: the test suite's own variables (CHANNELFLOW_TEST_PG_DSN, ...)
+TEST_VARIABLES = "TEST_"
 
-@dataclass(frozen=True)
-class Settings:
+log = logging.getLogger("channelflow.config")
+_warned: set[str] = set()
+
+
+class Settings(BaseSettings):
+    """Every field is read from CHANNELFLOW_<FIELD> (`Settings()` reads the process's
+    environment, as pydantic-settings does; `from_env` a given one)."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="ignore")
+
     kafka_bootstrap: str = "127.0.0.1:9092"
     topic_prefix: str = "channelflow"
     #: 12 spreads a few dozen distributors evenly over 2, 3, 4 or 6 workers (keys are
     #: hashed: with 4, 50 distributors split 6/7/16/21)
-    partitions: int = 12
+    partitions: int = Field(default=12, ge=1)
+    #: replication factor of the topics the system creates (1 suits one broker)
+    replication_factor: int = Field(default=1, ge=1)
     app_id: str = "channelflow"
     eventstore_url: str = "sqlite:///channelflow-audit.db"
     web_host: str = "127.0.0.1"
@@ -94,24 +117,61 @@ class Settings:
         return None
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        """Read CHANNELFLOW_<FIELD> variables, then apply non-None overrides (CLI flags)."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read CHANNELFLOW_<FIELD> variables of `environ` (default: the process's), then
+        apply non-None overrides (CLI flags). A value that does not fit its field exits with
+        one line naming the variable."""
         env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for item in fields(cls):
-            raw = env.get(f"CHANNELFLOW_{item.name.upper()}")
-            if raw is not None:
-                values[item.name] = _convert(item.name, raw, item.type)
-        settings = cls(**values)
-        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+        warn_unknown_variables(env)
+        # every field given, so the process's environment cannot fill one `environ` lacks
+        values = {name: field.get_default() for name, field in cls.model_fields.items()}
+        values.update(_EnvironSource(cls, env)())
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise SystemExit(_problem(exc)) from None
 
 
-def _convert(name: str, raw: str, kind: object) -> Any:
-    try:
-        if kind in (int, "int"):
-            return int(raw)
-        if kind in (float, "float"):
-            return float(raw)
-    except ValueError:
-        raise SystemExit(f"CHANNELFLOW_{name.upper()}={raw!r} is not a number") from None
-    return raw
+class _EnvironSource(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping instead of os.environ."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {name.lower(): value for name, value in self._environ.items()}  # as its own
+
+
+def _problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else "?"
+    value = error.get("input")
+    return f"{PREFIX}{name.upper()}={value!r}: {error['msg'].lower()}"
+
+
+def unknown_variables(environ: Mapping[str, str]) -> dict[str, str | None]:
+    """The CHANNELFLOW_* variables nothing reads, each with the known name it is closest
+    to (None when nothing is close)."""
+    known = {name.upper() for name in Settings.model_fields} | OTHER_VARIABLES
+    found: dict[str, str | None] = {}
+    for variable in environ:
+        if not variable.startswith(PREFIX):
+            continue
+        name = variable.removeprefix(PREFIX)
+        if name in known or name.startswith(TEST_VARIABLES):
+            continue
+        close = difflib.get_close_matches(name, known, n=1)
+        found[variable] = PREFIX + close[0] if close else None
+    return found
+
+
+def warn_unknown_variables(environ: Mapping[str, str]) -> None:
+    """Log each unknown CHANNELFLOW_* variable once per process."""
+    for variable, close in unknown_variables(environ).items():
+        if variable in _warned:
+            continue
+        _warned.add(variable)
+        hint = f" (did you mean {close}?)" if close else ""
+        log.warning("unknown environment variable %s is ignored%s", variable, hint)

@@ -54,16 +54,44 @@ async def ensure_topics(settings: Settings, check_partitions: bool = False) -> N
         if check_partitions:
             await _check_partitions(admin, [n for n in names if n in existing], settings)
         missing = [
-            NewTopic(name, settings.partitions, 1, topic_configs=RAW_TOPIC_CONFIG)
+            NewTopic(
+                name,
+                settings.partitions,
+                settings.replication_factor,
+                topic_configs=RAW_TOPIC_CONFIG,
+            )
             for name in names
             if name not in existing
         ]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # another worker was first
-                await admin.create_topics(missing)
+                _refused(await admin.create_topics(missing))
         await _stamp_appends(admin, [name for name in names if name in existing])
     finally:
         await admin.close()
+
+
+class TopicsRefused(Exception):
+    """The broker would not create a topic (a replication factor above its broker count,
+    a partition count it does not allow, ...)."""
+
+
+def _refused(response: Any) -> None:
+    """Raise what the broker refused in a CreateTopics answer (aiokafka returns it silently);
+    a topic another process created meanwhile is no refusal."""
+    already = TopicAlreadyExistsError.errno
+    refusals: dict[str, list[str]] = {}
+    for topic, code, message in response.topic_errors:
+        if code not in (0, already):
+            refusals.setdefault(message or f"error {code}", []).append(topic)
+    if refusals:
+        raise TopicsRefused(
+            "; ".join(f"{', '.join(topics)}: {why}" for why, topics in refusals.items())
+        )
+
+
+class PartitionsDiffer(Exception):
+    """Existing topics have another partition count than the settings say."""
 
 
 async def _check_partitions(
@@ -76,7 +104,7 @@ async def _check_partitions(
     for topic in await admin.describe_topics(names):
         count = len(topic["partitions"])
         if count != settings.partitions:
-            raise SystemExit(
+            raise PartitionsDiffer(
                 f"topic {topic['topic']} has {count} partitions, CHANNELFLOW_PARTITIONS is "
                 f"{settings.partitions}: a topic's partition count is fixed when it is "
                 f"created; set CHANNELFLOW_PARTITIONS={count} (or --partitions {count})"

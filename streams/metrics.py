@@ -12,13 +12,25 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 
 from projections.prices import Severity
 from projections.snapshot import rebate_accruals
 from projections.stores import ChannelStores
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+#: the conventional process_* series (CPU, memory, open files, start time) and python_info,
+#: which a registry of its own does not get from prometheus_client's default one
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
 
 EVENTS_CONSUMED = Counter(
     "channelflow_events_consumed_total",

@@ -71,12 +71,17 @@ SCHEMAS: dict[str, Schema] = {
         late_after_count=INTEGER,
         weeks_of_supply=nullable(DECIMAL),
         value=nullable(DECIMAL),
+        currency={**nullable(STRING), "description": "the cost's currency (null: no cost)"},
     ),
     "InventorySummaryRow": obj(
         distributor_id=STRING,
         skus=INTEGER,
         expected_on_hand=INTEGER,
         value=nullable(DECIMAL),
+        currency={
+            **nullable(STRING),
+            "description": "the value's currency; null: no value, or costs in several currencies",
+        },
         unvalued_skus=INTEGER,
         sold_last_4_weeks=INTEGER,
         weeks_of_supply=nullable(DECIMAL),
@@ -87,6 +92,10 @@ SCHEMAS: dict[str, Schema] = {
         distributors=INTEGER,
         expected_on_hand=INTEGER,
         value=nullable(DECIMAL),
+        currency={
+            **nullable(STRING),
+            "description": "the value's currency; null: no value, or costs in several currencies",
+        },
         unvalued_skus=INTEGER,
         sold_last_4_weeks=INTEGER,
         weeks_of_supply=nullable(DECIMAL),
@@ -147,6 +156,7 @@ SCHEMAS: dict[str, Schema] = {
         sold_at=TIME,
         unit_price=DECIMAL,
         floor_price=DECIMAL,
+        currency={**STRING, "description": "the sale's (and its floor's)"},
         severity=SEVERITY,
         status=STRING,
         resolution=nullable(STRING),
@@ -187,6 +197,11 @@ SCHEMAS: dict[str, Schema] = {
         program_id=STRING,
         distributor_id=STRING,
         period={**STRING, "examples": ["2026-Q3", "2026"]},
+        currency={**STRING, "description": "the program's: revenue, rebate and tiers by revenue"},
+        measure={
+            "enum": ["units", "revenue"],
+            "description": "what volume, next_threshold and gap_to_next count",
+        },
         volume=nullable(DECIMAL),
         revenue=nullable(DECIMAL),
         tier_rate=nullable(DECIMAL),
@@ -364,6 +379,11 @@ ERRORS = {
     "again (a line sent again is recognized, never counted twice)",
 }
 
+#: every 401 names the scheme to answer with (RFC 6750)
+CHALLENGE_HEADER: Schema = {
+    "WWW-Authenticate": {"description": 'Bearer realm="channelflow"', "schema": {"type": "string"}}
+}
+
 
 def responses(ok: Schema | None, status: int, errors: tuple[int, ...], media: str) -> Schema:
     answer: Schema = {"description": "OK" if status < 300 else "accepted"}
@@ -498,7 +518,16 @@ PATHS: dict[str, dict[str, Schema]] = {
     },
     "/api/sell-through": {
         "get": op("Sell-in vs sell-through per distributor and period, or channel-wide",
-                  "inventory", page_of("SellThroughRow", granularity=STRING),
+                  "inventory",
+                  page_of(
+                      "SellThroughRow",
+                      granularity=STRING,
+                      partial_period={
+                          **nullable(STRING),
+                          "description": "the period the latest recorded time falls in: not "
+                          "over, its totals are partial (null: no data yet)",
+                      },
+                  ),
                   query("granularity", "period length (default week)",
                         {"enum": ["week", "month", "quarter"]}),
                   query("scope", "channel: totals over all distributors (vendor roles)",
@@ -674,6 +703,7 @@ def document() -> Schema:
                 f"E{status}": {
                     "description": text,
                     "content": {"application/json": {"schema": ref("Error")}},
+                    **({"headers": CHALLENGE_HEADER} if status == 401 else {}),
                 }
                 for status, text in ERRORS.items()
             },

@@ -82,7 +82,7 @@ from projections.snapshot import (
 from projections.statuses import Statuses
 from projections.stores import ChannelStores
 from projections.supply import channel_supply, distributor_supply
-from projections.tallies import Granularity
+from projections.tallies import Granularity, partial_period
 from streams import metrics
 from streams.auth import AuthError, Forbidden, Principal, TokenRegistry, TokensUnavailable
 from streams.config import Settings
@@ -178,16 +178,24 @@ class ApiContext:
         )
 
 
-def json_response(data: Any, status: int = 200) -> web.Response:
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.Response(
         body=orjson.dumps(data, option=orjson.OPT_INDENT_2),
         status=status,
         content_type="application/json",
+        headers=headers,
     )
 
 
+#: RFC 6750: a 401 names the scheme the client should answer with
+BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="channelflow"'}
+
+
 def json_error(status: int, code: str, message: str) -> web.Response:
-    return json_response({"error": {"status": status, "code": code, "message": message}}, status)
+    document = {"error": {"status": status, "code": code, "message": message}}
+    return json_response(document, status, BEARER_CHALLENGE if status == 401 else None)
 
 
 @web.middleware
@@ -408,7 +416,11 @@ def make_web_app(context: ApiContext) -> web.Application:
                 sell_in_vs_through(current.periods, current.day_totals, scope, granularity, sku),
             )
         return json_response(
-            {"granularity": granularity, **_page(request, _filtered(request, rows, "period"))}
+            {
+                "granularity": granularity,
+                "partial_period": partial_period(now_of(current), granularity),
+                **_page(request, _filtered(request, rows, "period")),
+            }
         )
 
     async def quality(request: web.Request) -> web.Response:

@@ -13,6 +13,7 @@ from aiohttp import web
 from schemas.events import Envelope
 from streams.auth import TokenRegistry
 from streams.embedded import EmbeddedChannel
+from streams.processing import Input
 from streams.web import ApiContext, make_web_app
 from tests.integration.conftest import free_port
 
@@ -57,6 +58,11 @@ class LiveApp:
     def feed(self, events: Iterable[Envelope]) -> None:
         batch = list(events)
         self._call(lambda: self.channel.feed_events(batch))
+
+    def feed_raw(self, values: Iterable[bytes], source: str = "test") -> None:
+        """Message values as a topic hands them over (what cannot be read is dead-lettered)."""
+        inputs = [Input(value, None, source) for value in values]
+        self._call(lambda: self.channel.feed(inputs))
 
     def stop(self) -> None:
         if self._runner is not None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -177,7 +177,15 @@ class Api:
     def call(
         self, method: str, path: str, caller: str | None, body: Any = None, **params: Any
     ) -> tuple[int, str, Any]:
-        async def go() -> tuple[int, str, Any]:
+        status, content_type, _, answer = self.exchange(method, path, caller, body, **params)
+        return status, content_type, answer
+
+    def exchange(
+        self, method: str, path: str, caller: str | None, body: Any = None, **params: Any
+    ) -> tuple[int, str, Mapping[str, str], Any]:
+        """`call`'s answer with the response headers."""
+
+        async def go() -> tuple[int, str, Mapping[str, str], Any]:
             headers = {"Authorization": f"Bearer {caller}"} if caller else {}
             data = body if body is None or isinstance(body, bytes) else orjson.dumps(body)
             query = [
@@ -188,7 +196,8 @@ class Api:
             )
             raw = await response.read()
             is_json = response.content_type == "application/json"
-            return response.status, response.content_type, orjson.loads(raw) if is_json else raw
+            answer = orjson.loads(raw) if is_json else raw
+            return response.status, response.content_type, response.headers, answer
 
         return self.loop.run_until_complete(go())
 
@@ -614,6 +623,20 @@ def test_a_replacement_never_touches_another_distributors_report(ingest, path, b
 def test_errors_are_json(api, method, path, caller, expected):
     status, content_type, body = api.call(method, path, caller)
     assert_json_error(status, content_type, body, expected)
+
+
+@pytest.mark.parametrize("caller", [None, "bad"])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        *(("GET", route) for route in (*SCOPED, *VENDOR, *AUDIT.values())),
+        *(("POST", path) for rows in WRITES.values() for path, _, _ in rows),
+    ],
+)
+def test_every_401_asks_for_a_bearer_token(api, method, path, caller):
+    status, _, headers, body = api.exchange(method, path, caller)
+    assert status == 401, body
+    assert headers["WWW-Authenticate"].split()[0] == "Bearer"
 
 
 def test_a_body_too_large_is_a_json_413(api):

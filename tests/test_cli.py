@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import orjson
@@ -80,20 +81,45 @@ def test_user_mistakes_get_one_line_errors_and_status_2(tmp_path):
     assert run("--help").returncode == 0
 
 
-def test_a_server_that_cannot_be_used_is_one_line_with_the_setting_to_check():
+def test_a_server_that_cannot_be_used_is_one_line_with_the_setting_to_check_and_status_3():
     refused = run(
         "verify", "--audit", "--chain-only", "--eventstore", "postgresql://u:p@127.0.0.1:1/db"
     )
-    assert refused.returncode == 2, refused.stderr
+    assert refused.returncode == 3, refused.stderr  # a server is unreachable
     assert b"PostgreSQL: connection failed" in refused.stderr
     assert b"CHANNELFLOW_EVENTSTORE_URL" in refused.stderr
     unsupported = run("verify", "--audit", "--chain-only", "--eventstore", "mysql://db")
     assert unsupported.returncode == 2 and b"unsupported event-store URL" in unsupported.stderr
     kafka = run("topics", "--kafka", "127.0.0.1:1")
-    assert kafka.returncode == 2, kafka.stderr
+    assert kafka.returncode == 3, kafka.stderr
     assert b"Kafka: Unable to bootstrap from [127.0.0.1:1]" in kafka.stderr
-    for done in (refused, unsupported, kafka):
+    read_models = run("readmodels", "init", "--url", "postgresql://u:p@127.0.0.1:1/db")
+    assert read_models.returncode == 3 and b"PostgreSQL: connection failed" in read_models.stderr
+    for done in (refused, unsupported, kafka, read_models):
         assert b"Traceback" not in done.stderr
+
+
+def test_files_that_cannot_be_read_or_written_are_one_line_and_status_2(tmp_path):
+    cases = {
+        ("generate", "--out", "/nonexistent/x.jsonl"): b"/nonexistent/x.jsonl: No such file",
+        ("generate", "--out", str(tmp_path)): b"Is a directory",
+        ("token", "--role", "admin", "--actor", "a", "--file", "/nonexistent/t.json"): b"t.json",
+    }
+    for args, said in cases.items():
+        done = run(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert said in done.stderr and b"Traceback" not in done.stderr, (args, done.stderr)
+        assert len(done.stderr.decode().strip().splitlines()) == 1, done.stderr
+
+
+def test_version_and_the_exit_statuses_in_every_help():
+    version = run("--version")
+    assert version.returncode == 0
+    assert version.stdout.decode().strip() == f"channelflow {metadata.version('channelflow')}"
+    for command in ((), ("generate",), ("ingest",), ("audit", "seal"), ("token", "list")):
+        shown = run(*command, "--help")
+        assert shown.returncode == 0, (command, shown.stderr)
+        assert b"3  a server is unreachable" in shown.stdout, command
 
 
 def test_tokens_are_created_listed_and_revoked(tmp_path):

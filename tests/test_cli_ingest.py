@@ -42,7 +42,9 @@ def test_json_and_unsupported_x12(tmp_path: Path) -> None:
     assert detect_format(events) == "events"
     invoice = tmp_path / "invoice.edi"
     invoice.write_bytes(interchange(["BIG*20260406*1"], set_id="810"))
-    assert main(["ingest", str(invoice), "--url", "http://127.0.0.1:9"]) == 2
+    assert main(["ingest", str(invoice), "--url", "http://127.0.0.1:9"]) == 2  # refused first
+    csv = SAMPLES / "sales_good.csv"
+    assert main(["ingest", str(csv), "--url", "http://127.0.0.1:9"]) == 3  # nobody listens
 
 
 def test_missing_file_and_bad_options_are_user_errors(tmp_path: Path, capsys) -> None:

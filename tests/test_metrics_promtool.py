@@ -62,6 +62,16 @@ def test_promtool_finds_no_problems(scraped):
     assert promtool_problems(scraped) == (0, "")
 
 
+def test_the_process_and_platform_series_are_exposed(scraped):
+    assert sampled_names(scraped) >= {
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+        "process_start_time_seconds",
+        "python_info",
+    }
+
+
 def test_the_metrics_of_the_issue_are_exposed(scraped):
     assert declared_names(scraped) >= REQUIRED
     # what the embedded run did shows as samples (lag and produced need Kafka: worker test)

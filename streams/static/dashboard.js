@@ -46,15 +46,22 @@
     return body;
   }
 
-  /** Every row of a paginated list endpoint, page by page. */
-  async function allRows(path, params = {}) {
+  /** Every row of a paginated list endpoint, page by page, and the first page (for what
+   *  an answer says beside its rows). */
+  async function allPages(path, params = {}) {
     let rows = [];
+    let first = null;
     for (let offset = 0; ; ) {
       const page = await api(path, { ...params, limit: PAGE_SIZE, offset });
+      first = first || page;
       rows = rows.concat(page.rows);
       offset += page.rows.length;
-      if (offset >= page.total || page.rows.length === 0) return rows;
+      if (offset >= page.total || page.rows.length === 0) return { rows, first };
     }
+  }
+
+  async function allRows(path, params = {}) {
+    return (await allPages(path, params)).rows;
   }
 
   // --- numbers (money arrives as decimal strings; summed exactly, never as floats) -----
@@ -81,6 +88,27 @@
     const [whole, fraction] = String(value).split(".");
     const digits = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
     return fraction === undefined ? digits : `${digits}.${fraction}`;
+  }
+
+  /** An amount with its currency ("213,911.49 USD"); "–" for none. Without a currency the
+   *  amount adds up several (an inventory valued at costs in different currencies). */
+  function money(value, currency) {
+    if (value === null || value === undefined) return "–";
+    return `${grouped(value)} ${currency || "(mixed currencies)"}`;
+  }
+
+  /** Amounts of rows added up per currency: "3,605.24 USD" or "1,200.00 EUR + 3,605.24 USD". */
+  function moneyTotals(rows, amountField) {
+    const byCurrency = new Map();
+    for (const row of rows) {
+      const amounts = byCurrency.get(row.currency) || [];
+      amounts.push(row[amountField]);
+      byCurrency.set(row.currency, amounts);
+    }
+    const totals = [...byCurrency.keys()].sort()
+      .map((currency) => [addDecimals(byCurrency.get(currency)), currency])
+      .filter(([total]) => total !== null);
+    return totals.length ? totals.map(([total, currency]) => money(total, currency)).join(" + ") : "–";
   }
 
   function percent(rate) {
@@ -170,7 +198,7 @@
           row.distributor_id,
           cell("skus", grouped(row.skus)),
           cell("expected_on_hand", grouped(row.expected_on_hand)),
-          cell("value", grouped(row.value)),
+          cell("value", money(row.value, row.currency)),
           cell("sold_last_4_weeks", grouped(row.sold_last_4_weeks)),
           cell("weeks_of_supply", grouped(row.weeks_of_supply)),
           cell("most_supply", most && most.weeks_of_supply ? `${most.sku} · ${most.weeks_of_supply}` : "–"),
@@ -180,16 +208,17 @@
     showEmpty("inventory-empty", page.rows.length === 0);
     const channel = page.channel;
     $("kpi-on-hand").textContent = grouped(channel.expected_on_hand);
-    $("kpi-value").textContent = grouped(channel.value);
+    $("kpi-value").textContent = money(channel.value, channel.currency);
     $("kpi-weeks").textContent = grouped(channel.weeks_of_supply);
     updateDistributorChoices();
   }
 
   async function loadSellThrough() {
-    const rows = await allRows("/api/sell-through", {
+    const { rows, first } = await allPages("/api/sell-through", {
       ...filters(),
       granularity: $("granularity").value,
     });
+    const partial = first.partial_period;
     const periods = new Map();
     for (const row of rows) {
       const totals = periods.get(row.period) || { sellIn: 0, sellThrough: 0 };
@@ -197,26 +226,52 @@
       totals.sellThrough += row.sell_through;
       periods.set(row.period, totals);
     }
-    const labels = [...periods.keys()].sort();
-    if (!changed("sell-through", [...periods])) return;
+    const periodKeys = [...periods.keys()].sort();
+    if (!changed("sell-through", [partial, ...periods])) return;
+    // the period still running is drawn dashed and labelled: its drop is no fall
+    const labels = periodKeys.map((p) => (p === partial ? `${p} (partial)` : p));
+    const dashedInto = labels.indexOf(`${partial} (partial)`);
     setChartData("sell-through-chart", "line", labels, [
-      { label: "sell-in", data: labels.map((p) => periods.get(p).sellIn), borderColor: "#2f6fdf", backgroundColor: "#2f6fdf" },
-      { label: "sell-through", data: labels.map((p) => periods.get(p).sellThrough), borderColor: "#e06a00", backgroundColor: "#e06a00" },
+      { label: "sell-in", data: periodKeys.map((p) => periods.get(p).sellIn), borderColor: "#2f6fdf", backgroundColor: "#2f6fdf" },
+      { label: "sell-through", data: periodKeys.map((p) => periods.get(p).sellThrough), borderColor: "#e06a00", backgroundColor: "#e06a00" },
     ]);
+    const existing = state.charts["sell-through-chart"];
+    if (existing) {
+      for (const dataset of existing.data.datasets) {
+        dataset.segment = { borderDash: (ctx) => (ctx.p1DataIndex === dashedInto ? [6, 4] : undefined) };
+      }
+      existing.update("none");
+    }
+    $("sell-through-note").textContent = dashedInto >= 0
+      ? `${partial} is still running: its totals so far, drawn dashed`
+      : "";
     showEmpty("sell-through-empty", labels.length === 0);
+  }
+
+  /** How far a row still is from its next tier, as a share of that tier's threshold
+   *  (Infinity once the top tier is reached: nothing left to act on). */
+  function shareToGo(row) {
+    return row.next_threshold === null ? Infinity : Number(row.gap_to_next) / Number(row.next_threshold);
   }
 
   async function loadRebates() {
     const rows = await allRows("/api/rebates", { ...filters(), status: "open" });
     if (!changed("rebates", rows)) return;
+    const actionable = [...rows].sort((a, b) => shareToGo(a) - shareToGo(b));
+    const short = rows.filter((row) => row.next_threshold !== null).length;
+    $("rebates-note").textContent = rows.length
+      ? `${rows.length} open periods, ${short} short of a next tier: the closest first`
+      : "";
     $("rebate-rows").replaceChildren(
-      ...rows.map((row) => {
+      ...actionable.map((row) => {
         const key = `${row.program_id}|${row.distributor_id}|${row.period}`;
         const top = row.next_threshold === null;
         const share = top ? 1 : Math.max(0, 1 - Number(row.gap_to_next) / Number(row.next_threshold));
+        const volume = (value) =>
+          row.measure === "revenue" ? money(value, row.currency) : `${grouped(value)} units`;
         const gap = top
           ? "top tier reached"
-          : `${grouped(row.gap_to_next)} to the next tier (at ${grouped(row.next_threshold)})`;
+          : `${volume(row.gap_to_next)} to the next tier (at ${volume(row.next_threshold)})`;
         return el(
           "div",
           { class: "rebate", "data-key": key },
@@ -224,7 +279,7 @@
             "div",
             { class: "head" },
             el("span", {}, `${row.program_id} · ${row.distributor_id} · ${row.period}`),
-            el("span", {}, "accrued ", el("strong", { class: "accrued" }, grouped(row.rebate)), ` at ${percent(row.tier_rate)}`),
+            el("span", {}, "accrued ", el("strong", { class: "accrued" }, money(row.rebate, row.currency)), ` at ${percent(row.tier_rate)}`),
           ),
           el("div", { class: "bar", title: `${Math.round(share * 100)} % of the way` },
             el("div", { class: top ? "fill top" : "fill", style: `width: ${(share * 100).toFixed(1)}%` })),
@@ -233,7 +288,7 @@
       }),
     );
     showEmpty("rebates-empty", rows.length === 0);
-    $("kpi-rebate").textContent = grouped(addDecimals(rows.map((row) => row.rebate)) || "0");
+    $("kpi-rebate").textContent = moneyTotals(rows, "rebate");
   }
 
   async function loadViolations() {
@@ -291,14 +346,19 @@
           cell("distributor_id", row.distributor_id),
           cell("reseller_id", row.reseller_id),
           cell("sku", row.sku),
-          cell("unit_price", row.unit_price),
-          cell("floor_price", row.floor_price),
+          cell("unit_price", money(row.unit_price, row.currency)),
+          cell("floor_price", money(row.floor_price, row.currency)),
           cell("status", row.status),
         ),
       ),
     );
     const which = state.severity ? `${state.severity} violations` : "violations";
-    $("violation-list-note").textContent = `${page.rows.length} of ${page.total} ${which} shown`;
+    const box = $("violation-rows").closest(".scroll");
+    const scrolls = box.scrollHeight > box.clientHeight;
+    const listed = page.rows.length < page.total
+      ? `the first ${page.rows.length} of ${page.total} ${which} listed (pick a severity or a distributor for the others)`
+      : `all ${page.total} ${which} listed`;
+    $("violation-list-note").textContent = scrolls ? `${listed}; scroll the table to see them` : listed;
   }
 
   async function loadViolationDetail() {
@@ -320,8 +380,8 @@
         ["SKU", sale.sku, "sku"],
         ["Sold at", sale.sold_at, "sold_at"],
         ["Quantity", sale.quantity, "quantity"],
-        ["Unit price", `${sale.unit_price} ${sale.currency}`, "unit_price"],
-        ["Floor price", `${found.price.floor_price} (${found.price.scope} price)`, "floor_price"],
+        ["Unit price", money(sale.unit_price, sale.currency), "unit_price"],
+        ["Floor price", `${money(found.price.floor_price, sale.currency)} (${found.price.scope} price)`, "floor_price"],
         ["Sale event", sale.event_id, "event_id"],
         ["Resolution", found.resolution, "resolution"],
       ]),
@@ -397,6 +457,23 @@
     showEmpty("quality-empty", rows.length === 0);
   }
 
+  /** The raw topics keyed by distributor: a dead letter's message key there is its id. */
+  const DISTRIBUTOR_KEYED = ["shipments", "sales", "inventory", "resellers", "rejections"];
+
+  /** The distributor a rejected line was sent by, where known: its message key on a topic
+   *  keyed by distributor, else the distributor_id its original bytes name; null if neither. */
+  function sentBy(row) {
+    const topic = row.source.split(".").pop();
+    if (row.key !== null && DISTRIBUTOR_KEYED.includes(topic)) return row.key;
+    try {
+      const original = JSON.parse(row.original);
+      if (original && typeof original.distributor_id === "string") return original.distributor_id;
+    } catch (error) {
+      // not JSON (a CSV or X12 line, broken JSON): the sender is not known
+    }
+    return null;
+  }
+
   async function loadRejectedLines() {
     const page = await api("/api/dead-letters/lines", {
       ...filters(), order: "newest", limit: REJECTED_SHOWN,
@@ -411,7 +488,7 @@
           "tr",
           { "data-where": `${row.partition}@${row.offset}` },
           cell("recorded_at", row.recorded_at.slice(0, 19).replace("T", " ")),
-          cell("key", row.key ?? "–"),
+          cell("distributor_id", sentBy(row) ?? "–"),
           cell("reason", row.reason),
           cell("detail", row.detail),
           cell("source", `${row.source}${position}`),

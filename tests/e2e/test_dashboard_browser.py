@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -27,7 +28,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from domain.roles import Role
 from schemas.events import SaleReported
 from streams.auth import TokenRegistry, token_hash
-from streams.generator import generate_channel
+from streams.generator import generate_channel, malformed_lines
 from tests.integration.conftest import REPO, WorkerProcess, free_port
 from tests.integration.helpers import (
     expected_snapshot,
@@ -65,7 +66,7 @@ return {
   resellers: table("#reseller-rows tr",
     ["onboarded", "active_90d", "new_this_quarter", "not_onboarded"]),
   rejected: [...document.querySelectorAll("#rejected-rows tr")].map((row) => [row.dataset.where,
-    ...["key", "reason"].map((f) => text(row.querySelector(`[data-field="${f}"]`)))]),
+    ...["distributor_id", "reason"].map((f) => text(row.querySelector(`[data-field="${f}"]`)))]),
   chart: (() => {
     const chart = window.Chart && window.Chart.getChart("sell-through-chart");
     if (!chart) return null;
@@ -107,22 +108,47 @@ def page_view(driver: WebDriver) -> View:
     }
 
 
+def with_currency(row: dict[str, Any], field: str) -> str | None:
+    """An amount as the page shows it: with its currency (the row's)."""
+    amount = shown(row[field])
+    return None if amount is None else f"{amount} {row['currency'] or '(mixed currencies)'}"
+
+
+def sent_by(row: dict[str, Any]) -> str:
+    """The distributor a rejected line was sent by, as the page shows it: the message key
+    on a topic keyed by distributor, else the one its original JSON names."""
+    topic = row["source"].rsplit(".", 1)[-1]
+    if row["key"] is not None and topic in ("shipments", "sales", "inventory", "resellers",
+                                            "rejections"):  # fmt: skip
+        return str(row["key"])
+    try:
+        original = orjson.loads(row["original"])
+    except orjson.JSONDecodeError:
+        return "–"
+    named = original.get("distributor_id") if isinstance(original, dict) else None
+    return named.strip() if isinstance(named, str) else "–"
+
+
 def api_view(get: Getter) -> View:
     summary = get("/api/inventory/summary?limit=10000")
     return {
         "inventory": {
-            row["distributor_id"]: {f: shown(row[f]) for f in INVENTORY_FIELDS}
+            row["distributor_id"]: {
+                f: with_currency(row, f) if f == "value" else shown(row[f])
+                for f in INVENTORY_FIELDS
+            }
             for row in summary["rows"]
         },
         "channel": {
-            f: shown(summary["channel"][f])
-            for f in ("expected_on_hand", "value", "weeks_of_supply")
+            "expected_on_hand": shown(summary["channel"]["expected_on_hand"]),
+            "value": with_currency(summary["channel"], "value"),
+            "weeks_of_supply": shown(summary["channel"]["weeks_of_supply"]),
         },
         "severities": {
             row["severity"]: shown(row["count"]) for row in get("/api/violations/summary")["rows"]
         },
         "rebates": {
-            f"{r['program_id']}|{r['distributor_id']}|{r['period']}": shown(r["rebate"])
+            f"{r['program_id']}|{r['distributor_id']}|{r['period']}": with_currency(r, "rebate")
             for r in get("/api/rebates?status=open&limit=10000")["rows"]
         },
         "quality": {
@@ -133,22 +159,24 @@ def api_view(get: Getter) -> View:
             row["distributor_id"]: {f: shown(row[f]) for f in RESELLER_FIELDS}
             for row in get("/api/resellers?limit=10000")["rows"]
         },
-        "chart": weekly_totals(get("/api/sell-through?granularity=week&limit=10000")["rows"]),
+        "chart": weekly_totals(get("/api/sell-through?granularity=week&limit=10000")),
         "rejected": [
-            [f"{row['partition']}@{row['offset']}", row["key"] or "–", row["reason"]]
+            [f"{row['partition']}@{row['offset']}", sent_by(row), row["reason"]]
             for row in get("/api/dead-letters/lines?order=newest&limit=10")["rows"]
         ],
     }
 
 
-def weekly_totals(rows: list[dict[str, Any]]) -> list[list[Any]]:
-    """[period, sell-in, sell-through] per week over the distributors the rows cover."""
+def weekly_totals(page: dict[str, Any]) -> list[list[Any]]:
+    """[period, sell-in, sell-through] per week over the distributors the rows cover; the
+    week still running labelled as partial."""
     totals: dict[str, list[int]] = {}
-    for row in rows:
+    for row in page["rows"]:
         bucket = totals.setdefault(row["period"], [0, 0])
         bucket[0] += row["sell_in"]
         bucket[1] += row["sell_through"]
-    return [[period, *totals[period]] for period in sorted(totals)]
+    label = {page["partial_period"]: f"{page['partial_period']} (partial)"}
+    return [[label.get(period, period), *totals[period]] for period in sorted(totals)]
 
 
 def getter(base: str, token: str | None = None) -> Getter:
@@ -265,7 +293,72 @@ def test_a_violation_drills_down_to_its_sale(browser, live_app):
     assert field("quantity") == str(sale["quantity"])
     assert field("reseller_id") == sale["reseller_id"]
     assert field("unit_price") == f"{sale['unit_price']} {sale['currency']}"
+    assert field("floor_price").startswith(f"{detail['price']['floor_price']} {sale['currency']} (")
     assert field("event_id") == sale["event_id"]
+
+
+#: the rebate rows in the order shown, each row's bottom and the scroll box's (px)
+REBATE_LAYOUT = """
+const box = document.getElementById("rebate-rows");
+const rows = [...box.querySelectorAll(".rebate")];
+return {order: rows.map((r) => r.dataset.key), box: box.getBoundingClientRect().bottom,
+        bottoms: rows.map((r) => r.getBoundingClientRect().bottom)};
+"""
+
+
+def to_next_tier(row: dict[str, Any]) -> Decimal:
+    """What a rebate row still misses, as a share of its next threshold (top tier: ∞)."""
+    if row["next_threshold"] is None:
+        return Decimal("Infinity")
+    return Decimal(row["gap_to_next"]) / Decimal(row["next_threshold"])
+
+
+def test_the_page_says_what_it_shows(browser, live_app):
+    """Money with its currency, the rebates to act on first and all in view, the violation
+    list's note, the running week marked partial, rejected lines with their sender."""
+    app = live_app(TokenRegistry([]))
+    app.feed(generate_channel(seed=7, weeks=6))
+    app.feed_raw(raw for raw, _ in malformed_lines())
+    browser.get(app.url + "/dashboard")
+    get = getter(app.url)
+    view = page_matches_api(browser, get)  # amounts with currencies, senders, chart labels
+
+    assert view["channel"]["value"].endswith(" USD")
+    rebates = get("/api/rebates?status=open&limit=10000")["rows"]
+    assert len(rebates) > 5 and any(r["next_threshold"] is None for r in rebates)
+    layout = browser.execute_script(REBATE_LAYOUT)
+    closest_first = sorted(rebates, key=to_next_tier)
+    keys = [f"{r['program_id']}|{r['distributor_id']}|{r['period']}" for r in closest_first]
+    assert layout["order"] == keys
+    assert max(layout["bottoms"]) <= layout["box"] + 1  # no row cut off below the box
+    by_revenue = next(
+        r for r in closest_first if r["measure"] == "revenue" and r["next_threshold"] is not None
+    )
+    key = keys[closest_first.index(by_revenue)]
+    gap = browser.find_element(By.CSS_SELECTOR, f'#rebate-rows [data-key="{key}"] .gap').text
+    gap_to, at = Decimal(by_revenue["gap_to_next"]), Decimal(by_revenue["next_threshold"])
+    assert gap == f"{gap_to:,} USD to the next tier (at {at:,} USD)"  # revenue is money
+    short = sum(r["next_threshold"] is not None for r in rebates)
+    note = browser.find_element(By.ID, "rebates-note").text
+    assert note == f"{len(rebates)} open periods, {short} short of a next tier: the closest first"
+
+    violations = get("/api/violations?limit=50")
+    first = violations["rows"][0]
+    price = browser.find_element(
+        By.CSS_SELECTOR, f'[data-violation="{first["violation_id"]}"] [data-field="unit_price"]'
+    )
+    assert shown(price.text) == f"{first['unit_price']} {first['currency']}"
+    listed = browser.find_element(By.ID, "violation-list-note").text
+    assert listed == f"all {violations['total']} violations listed; scroll the table to see them"
+
+    partial = get("/api/sell-through?granularity=week&limit=1")["partial_period"]
+    assert view["chart"][-1][0] == f"{partial} (partial)"
+    assert partial in browser.find_element(By.ID, "sell-through-note").text
+
+    letters = get("/api/dead-letters/lines?order=newest&limit=10")["rows"]
+    unkeyed = [i for i, row in enumerate(letters) if row["key"] is None]
+    assert unkeyed and all(view["rejected"][i][1] == "D01" for i in unkeyed[:-1])
+    assert view["rejected"][unkeyed[-1]][1] == "–"  # not JSON naming a distributor
 
 
 def token_registry() -> TokenRegistry:

@@ -7,7 +7,6 @@ a test failure with a hint, never a silent skip.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import socket
 import subprocess
@@ -206,7 +205,7 @@ def worker_factory(settings: Settings, tmp_path: Path) -> Iterator[Callable[...,
     started: list[WorkerProcess] = []
 
     def make(env: dict[str, str] | None = None, **overrides: Any) -> WorkerProcess:
-        worker_settings = dataclasses.replace(settings, **overrides)
+        worker_settings = settings.model_copy(update=overrides)
         worker = WorkerProcess(worker_settings, tmp_path / f"worker{len(started)}.log", env)
         started.append(worker)
         return worker

@@ -115,6 +115,14 @@ def test_worker_metrics_feed_the_grafana_dashboard(scraped):
     assert grafana_metric_names() - ONLY_ON_TROUBLE - sampled_names(scraped.text) == set()
 
 
+def test_worker_metrics_include_the_process_series(scraped):
+    assert sampled_names(scraped.text) >= {
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "python_info",
+    }
+
+
 def test_worker_metrics_count_the_dead_letters_it_produced(scraped):
     produced = [
         line

@@ -375,6 +375,7 @@ def test_snapshot_is_independent_of_store_object_identity() -> None:
         # "now" = latest movement (Monday 14:00); 28 days sold 2 → 0.5 a week → 16 weeks
         "weeks_of_supply": "16.0",
         "value": None,  # no price published
+        "currency": None,
     }
 
 

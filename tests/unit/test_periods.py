@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -17,9 +17,10 @@ from projections.periods import (
     inventory_by_distributor,
     sell_in_vs_through,
     top_skus,
+    value_currency,
 )
 from projections.stores import ChannelStores
-from projections.tallies import period_key
+from projections.tallies import partial_period, period_key
 
 # --- period keys -----------------------------------------------------------------------------
 
@@ -303,6 +304,7 @@ def test_inventory_by_distributor_without_any_value() -> None:
             "skus": 1,
             "expected_on_hand": 4,
             "value": None,
+            "currency": None,
             "unvalued_skus": 1,
             "top_by_value": [
                 {"sku": "S1", "expected_on_hand": 4, "value": None, "weeks_of_supply": None}
@@ -313,3 +315,26 @@ def test_inventory_by_distributor_without_any_value() -> None:
         }
     ]
     assert inventory_by_distributor([]) == []
+
+
+# --- what a reader needs beside the numbers -------------------------------------------------
+
+
+def test_the_period_of_the_latest_recorded_time_is_partial() -> None:
+    sunday_night = datetime(2026, 7, 12, 23, 59, tzinfo=UTC)
+    assert partial_period(sunday_night, "week") == "2026-W28"
+    assert partial_period(sunday_night + timedelta(minutes=1), "week") == "2026-W29"
+    assert partial_period(sunday_night, "quarter") == "2026-Q3"
+    elsewhere = datetime(2026, 7, 13, 1, tzinfo=UTC).astimezone(timezone(timedelta(hours=-5)))
+    assert partial_period(elsewhere, "week") == "2026-W29"  # in UTC, whatever the offset
+    assert partial_period(None, "month") is None
+
+
+def test_an_inventory_value_has_one_currency_or_none() -> None:
+    usd = {"value": "10.00", "currency": "USD"}
+    unvalued = {"value": None, "currency": None}
+    assert value_currency([usd, unvalued, usd]) == "USD"
+    assert value_currency([usd, {"value": "1.00", "currency": "EUR"}]) is None  # no one sum
+    assert value_currency([unvalued]) is None
+    rows = [{**row("D1", "S1", 1, "5.00", None), "currency": "EUR"}]
+    assert inventory_by_distributor(rows)[0]["currency"] == "EUR"

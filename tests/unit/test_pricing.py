@@ -562,6 +562,7 @@ def test_violation_row_format() -> None:
         "sold_at": "2026-07-02T00:00:00Z",
         "unit_price": "12.50",
         "floor_price": "15.00",
+        "currency": "USD",
         "severity": "major",
         "status": "detected",
         "resolution": None,

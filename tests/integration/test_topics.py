@@ -1,0 +1,60 @@
+"""Topic creation on the real broker: the replication factor reaches Kafka, and a refusal
+is said, not swallowed."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+
+from schemas.topics import DEAD_LETTER_TOPIC, RAW_TOPICS, topic_name
+from streams.config import Settings
+from streams.kafka_io import TopicsRefused, ensure_topics
+from tests.integration.conftest import REPO, wait_until
+
+pytestmark = pytest.mark.kafka
+
+
+async def replication_of(settings: Settings) -> dict[str, set[int]]:
+    """Each of the settings' topics' replication factors (per partition), as described."""
+    names = [topic_name(settings.topic_prefix, t) for t in (*RAW_TOPICS, DEAD_LETTER_TOPIC)]
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(names)
+    finally:
+        await admin.close()
+    return {
+        topic["topic"]: {len(p["replicas"]) for p in topic["partitions"]}
+        for topic in described
+        if topic["partitions"]
+    }
+
+
+def test_topics_get_the_configured_replication_factor(settings):
+    asyncio.run(ensure_topics(settings))
+    described = wait_until(
+        lambda: (found := asyncio.run(replication_of(settings))) and len(found) == 9 and found,
+        60,
+        "the new topics' metadata",
+    )
+    assert set(map(frozenset, described.values())) == {frozenset({1})}
+
+
+def test_a_replication_factor_the_cluster_cannot_give_is_refused(settings):
+    too_many = settings.model_copy(update={"replication_factor": 2})  # one broker here
+    with pytest.raises(TopicsRefused, match="replication factor of 2"):
+        asyncio.run(ensure_topics(too_many))
+    flags = ["--kafka", settings.kafka_bootstrap, "--prefix", settings.topic_prefix]
+    done = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "topics", *flags, "--replication-factor", "2"],
+        cwd=REPO,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert b"Kafka refused to create topics" in done.stderr
+    assert b"Traceback" not in done.stderr

@@ -1,0 +1,83 @@
+"""Settings from CHANNELFLOW_* variables: names, defaults, types, and typos that are told."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from streams import config
+from streams.config import Settings, unknown_variables
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_a_given_environment_is_read_alone(monkeypatch):
+    monkeypatch.setenv("CHANNELFLOW_PARTITIONS", "9")
+    assert Settings.from_env({}).partitions == 12  # the default
+    assert Settings.from_env().partitions == 9
+    assert Settings().partitions == 9  # pydantic-settings reads the process's environment
+
+
+def test_values_are_typed_and_flags_win():
+    env = {"CHANNELFLOW_REPLICATION_FACTOR": "3", "CHANNELFLOW_BATCH_SECONDS": "0.5"}
+    settings = Settings.from_env(env, replication_factor=None, partitions=2)
+    assert (settings.replication_factor, settings.batch_seconds) == (3, 0.5)
+    assert settings.partitions == 2
+    assert Settings.from_env(env, replication_factor=2).replication_factor == 2
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("CHANNELFLOW_PARTITIONS", "four"), ("CHANNELFLOW_REPLICATION_FACTOR", "0")],
+)
+def test_a_value_that_does_not_fit_names_its_variable(variable, value):
+    with pytest.raises(SystemExit, match=f"{variable}='{value}'"):
+        Settings.from_env({variable: value})
+
+
+def test_the_replication_factor_defaults_to_one_broker():
+    assert Settings.from_env({}).replication_factor == 1
+
+
+def test_unknown_variables_are_named_with_the_closest_known_one():
+    env = {
+        "CHANNELFLOW_PARTITONS": "8",
+        "CHANNELFLOW_SOMETHING_ELSE": "x",
+        "CHANNELFLOW_KAFKA_BOOTSTRAP": "k:9092",
+        "CHANNELFLOW_TOKENS_FILE": "tokens.json",
+        "CHANNELFLOW_TEST_PG_DSN": "postgresql://x",
+        "PATH": "/bin",
+    }
+    assert unknown_variables(env) == {
+        "CHANNELFLOW_PARTITONS": "CHANNELFLOW_PARTITIONS",
+        "CHANNELFLOW_SOMETHING_ELSE": None,
+    }
+
+
+def test_an_unknown_variable_is_logged_once(monkeypatch, caplog):
+    monkeypatch.setattr(config, "_warned", set())
+    env = {"CHANNELFLOW_BATCH_SIZ": "10"}
+    with caplog.at_level(logging.WARNING, logger="channelflow.config"):
+        Settings.from_env(env)
+        Settings.from_env(env)
+    assert [r.getMessage() for r in caplog.records] == [
+        "unknown environment variable CHANNELFLOW_BATCH_SIZ is ignored "
+        "(did you mean CHANNELFLOW_BATCH_SIZE?)"
+    ]
+
+
+def test_the_readme_lists_every_setting():
+    """Each field's variable is in the README's settings table (a row may name two:
+    `CHANNELFLOW_WEB_HOST` / `_WEB_PORT`, `CHANNELFLOW_READMODEL_SCHEMA` / `_INTERVAL_SECONDS`)."""
+    documented: set[str] = set()
+    for row in README.read_text().splitlines():
+        if row.startswith("| `CHANNELFLOW_"):
+            first, *others = re.findall(r"`(CHANNELFLOW_\w+|_\w+)`", row.split("|")[1])
+            words = first.split("_")
+            documented.add(first)
+            documented |= {"_".join(words[:n]) + o for o in others for n in range(1, len(words))}
+    missing = {f"CHANNELFLOW_{name.upper()}" for name in Settings.model_fields} - documented
+    assert not missing, f"README.md does not list {sorted(missing)}"
