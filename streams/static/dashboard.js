@@ -20,6 +20,7 @@
     // what the rejected lines are re-read on (they come from the dead-letter topic, so
     // only when a count of rejections moved): the quality rows and the dead-letter total
     rejectionCounts: { quality: null, deadLetters: null },
+    partial: "", // what this worker's reads leave out of the channel ("" = nothing)
   };
 
   // --- HTTP --------------------------------------------------------------------------
@@ -558,8 +559,20 @@
     }
   }
 
+  /** What this worker's reads leave out: "" for the whole channel, else a warning (a worker
+   *  holds its own partitions and the standby copies of others'; /health lists them). */
+  async function loadCoverage() {
+    const held = (await api("/health")).partitions;
+    state.partial =
+      held && held.missing.length
+        ? `partial channel: the distributors of partitions ${held.missing.join(", ")} are not ` +
+          "held by this worker (CHANNELFLOW_STANDBY_REPLICAS)"
+        : "";
+  }
+
   async function refresh() {
     const results = await Promise.allSettled([
+      loadCoverage(),
       loadInventory(),
       loadSellThrough(),
       loadRebates(),
@@ -580,6 +593,9 @@
     const failed = results.find((result) => result.status === "rejected");
     if (failed) {
       report(failed.reason);
+    } else if (state.partial) {
+      $("status").classList.add("error");
+      $("status").textContent = state.partial;
     } else {
       $("status").classList.remove("error");
       $("status").textContent = "live";

@@ -41,3 +41,22 @@ def test_each_of_two_workers_answers_for_the_whole_channel(settings, worker_fact
             )
         health = first.get("/health")["partitions"]
         assert set(health["standby"]) == set(range(settings.partitions)) - set(health["active"])
+
+
+def test_without_standbys_each_worker_says_its_reads_are_partial(settings, worker_factory):
+    env = {"CHANNELFLOW_STANDBY_REPLICAS": "0"}
+    first = worker_factory(env).start()
+    second = worker_factory(
+        env, web_port=free_port(), data_dir=settings.data_dir + "-second"
+    ).start()
+
+    def split() -> list[dict] | None:
+        held = [w.get("/health").get("partitions", {}) for w in (first, second)]
+        actives = [set(h.get("active", [])) for h in held]
+        shared = all(actives) and not actives[0] & actives[1]
+        return held if shared and actives[0] | actives[1] == set(range(settings.partitions)) else None
+
+    held = wait_until(split, 90, "the partitions shared out (a rebalance settled)")
+    for mine, theirs in (held, held[::-1]):
+        assert mine["standby"] == [] and mine["missing"] == theirs["active"]
+        assert mine["reads"].startswith("partial")
