@@ -53,8 +53,9 @@ def test_without_standbys_each_worker_says_its_reads_are_partial(settings, worke
     def split() -> list[dict] | None:
         held = [w.get("/health").get("partitions", {}) for w in (first, second)]
         actives = [set(h.get("active", [])) for h in held]
-        shared = all(actives) and not actives[0] & actives[1]
-        return held if shared and actives[0] | actives[1] == set(range(settings.partitions)) else None
+        every = set(range(settings.partitions))
+        shared = all(actives) and not actives[0] & actives[1] and actives[0] | actives[1] == every
+        return held if shared else None
 
     held = wait_until(split, 90, "the partitions shared out (a rebalance settled)")
     for mine, theirs in (held, held[::-1]):
