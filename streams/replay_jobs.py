@@ -9,8 +9,8 @@ close), builds its snapshot sections as of that time and derives its audit facts
 (reconciliations, violations, claims, statements and adjustments), and returns them.
 The parent merges the sections (projections/snapshot_merge.py) and records the facts in
 one audit store when asked: the same snapshot, byte for byte, and the same facts as one
-process. A job's inputs that every job reads count once: only job 0 keeps their dead
-letters, facts and counts.
+process. The inputs every job reads count once: only job 0 keeps their dead letters,
+facts and counts.
 
 If a distributor turns up in two jobs (a movement message on another partition than its
 key's, a file line bundling several distributors), the shares were not disjoint: the jobs
@@ -83,19 +83,24 @@ class JobOutcome:
 
 
 class ShareApplier:
-    """A job's stores, fed its share run by run. Inputs every job reads are applied by the
-    others with a dead-letter count of their own (thrown away): job 0 counts them."""
+    """A job's stores, fed its share run by run.
+
+    Inputs every job reads are counted by job 0 alone: the other jobs apply them with
+    dead-letter counts and data quality of their own, thrown away (a rejected reference
+    message counts against its key, e.g. an SKU, as if it were a distributor)."""
 
     def __init__(self, spec: JobSpec, report: Callable[[int], None]) -> None:
         self.spec = spec
         self.report = report
         self.stores = ChannelStores()
-        self.others_copy = dataclasses.replace(self.stores, dead_letters=DictStore())
+        self.uncounted = dataclasses.replace(
+            self.stores, dead_letters=DictStore(), quality=DictStore()
+        )
         self.own = BatchResult()
 
     def apply(self, shared: bool, run: list[Input]) -> None:
         if shared and self.spec.share.job != 0:
-            process_batch(self.others_copy, run, self.spec.until, rules=self.spec.rules)
+            process_batch(self.uncounted, run, self.spec.until, rules=self.spec.rules)
             return
         self.own.add(process_batch(self.stores, run, self.spec.until, rules=self.spec.rules))
         self.report(len(run))
