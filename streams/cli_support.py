@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import re
 import stat
@@ -22,6 +23,7 @@ from projections.snapshot import Snapshot
 from schemas.deadletter import DeadLetter
 from streams.config import Settings
 from streams.embedded import REBATE_GRACE_DAYS, EmbeddedChannel, file_inputs
+from streams.processing import GC_THRESHOLD
 from streams.timeparse import TimeParseError, parse_as_of
 
 if TYPE_CHECKING:
@@ -180,6 +182,7 @@ def replay_jobs(args: argparse.Namespace) -> int:
 def replay_of(args: argparse.Namespace, until: datetime | None) -> Replay:
     """The history replayed by `replay_jobs(args)` processes (streams/replay_jobs.py):
     one process's snapshot and audit facts however many."""
+    gc.set_threshold(*GC_THRESHOLD)  # a batch job: see streams/processing.py
     jobs = replay_jobs(args)
     merged = _replayed_in_jobs(args, until, jobs) if jobs > 1 else None
     if merged is None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import multiprocessing
 import traceback
 from collections import Counter
@@ -135,6 +136,7 @@ def held_distributors(stores: ChannelStores) -> set[str]:
 
 
 def _job_main(conn: Connection, spec: JobSpec) -> None:
+    gc.freeze()  # what the job inherited lives on: the collector need not walk it
     try:
         applier = ShareApplier(spec, lambda n: conn.send(("progress", n)))
         asyncio.run(applier.apply_all())
