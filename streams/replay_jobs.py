@@ -145,6 +145,8 @@ def _job_main(conn: Connection, spec: JobSpec) -> None:
         go, now = conn.recv()
         if go:
             conn.send(("done", applier.outcome(now)))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C reached the whole process group: the command says it, once
     except Exception:
         conn.send(("failed", traceback.format_exc()))
     finally:
