@@ -10,13 +10,18 @@ One run measures, on the same generated events:
    --events` (reducers, then audit facts and statements into an in-memory SQLite store);
 4. Kafka (unless --no-kafka): the events published to fresh topics, then a raw aiokafka
    consume (getmany, no decoding) and the replay through `raw_history` + `EmbeddedChannel`
-   as `channelflow replay --from-kafka` does; the topics are deleted afterwards.
+   as `channelflow replay --from-kafka` does; the topics are deleted afterwards;
+5. the command's own path, `replay_of` as `channelflow replay --jobs 1` and `--jobs N`
+   run it (snapshot built; with N jobs the audit facts are recorded only for `verify`: a
+   row of its own), from the file and from Kafka, side by side with the raw read of the
+   same source in the same run, against the target for --jobs 2.
 
 With --profile FILE the file replay (3) runs under cProfile, the stats are written to
 FILE and the top functions printed. Figures go to stdout, progress to stderr. The
 target is printed as PASS/MISS, never asserted.
 
     .venv/bin/python bench/replay_throughput.py --events 100000
+    .venv/bin/python bench/replay_throughput.py --events 50000 --jobs 2
     .venv/bin/python bench/replay_throughput.py --stream channel --weeks 52 --no-kafka
 """
 
@@ -26,6 +31,7 @@ import argparse
 import asyncio
 import cProfile
 import pstats
+import resource
 import sys
 import tempfile
 import time
@@ -40,6 +46,8 @@ from projections.stores import ChannelStores
 from schemas.codec import encode_event
 from schemas.events import Envelope
 from schemas.topics import topic_name
+from streams.cli import build_parser
+from streams.cli_support import Replay, replay_of
 from streams.config import Settings
 from streams.embedded import EmbeddedChannel, file_inputs
 from streams.generator import generate_channel, generate_sales, sales_catalog
@@ -48,6 +56,7 @@ from streams.kafka_replay import MOVEMENT_PHASE, REFERENCE_PHASE, raw_history
 from streams.processing import process_batch
 
 TARGET = 250_000.0  # events/s through the pure reducers, from a file
+JOBS_TARGET = 100_000.0  # events/s of `channelflow replay --jobs 2`, from a file and from Kafka
 
 
 def progress(message: str) -> None:
@@ -81,6 +90,38 @@ def reducers(path: Path) -> int:
 
 def replay(path: Path) -> int:
     return EmbeddedChannel().feed(file_inputs(path)).applied
+
+
+def replay_command(*flags: str) -> Replay:
+    """`channelflow replay` with these flags, as the command runs it (snapshot built)."""
+    args = build_parser().parse_args(["replay", *flags])
+    return replay_of(args, None)
+
+
+Measured = tuple[str, int, float, float]  # what, events, wall seconds, CPU seconds
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that ended (a parallel replay's jobs)."""
+    mine = resource.getrusage(resource.RUSAGE_SELF)
+    jobs = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return mine.ru_utime + mine.ru_stime + jobs.ru_utime + jobs.ru_stime
+
+
+def command_rows(source: str, flags: tuple[str, ...], jobs: int, events: int) -> list[Measured]:
+    """The command's path with one process and with `jobs`; then the audit facts of the
+    parallel replay recorded (what `verify` adds)."""
+    rows = []
+    for n in (1, jobs):
+        progress(f"{source}: replay --jobs {n} ...")
+        started, cpu = time.perf_counter(), cpu_seconds()
+        replayed = replay_command(*flags, "--jobs", str(n))
+        rows.append((f"{source}: replay --jobs {n}", events, time.perf_counter() - started,
+                     cpu_seconds() - cpu))  # fmt: skip
+    replayed.audit()
+    rows.append((f"{source}: replay --jobs {jobs} + audit facts", events,
+                 time.perf_counter() - started, cpu_seconds() - cpu))  # fmt: skip
+    return rows
 
 
 def profiled(path: Path, out: Path, top: int) -> int:
@@ -150,12 +191,33 @@ def table(rows: Iterable[tuple[str, int, float]], raw: dict[str, float]) -> None
         print(f"{what:<40} {count:>9,} {seconds:>8.2f} {rate:>10,.0f} {rate / base:>7.3f}")
 
 
+def side_by_side(raw: dict[str, float], commands: dict[str, list[Measured]]) -> None:
+    """Per source: the raw read, the command with one process and with N jobs (events per
+    wall second, and CPU seconds of the process and its jobs), the speed-up, and PASS/MISS
+    against the --jobs 2 target."""
+    print()
+    print(f"{'replay':<6} {'raw read/s':>11} {'--jobs 1/s':>11} {'cpu s':>6} {'--jobs N/s':>11} "
+          f"{'cpu s':>6} {'N':>2} {'speed-up':>8} {'N + audit/s':>12}")  # fmt: skip
+    for source, rows in commands.items():
+        (_, n1, s1, c1), (what, nn, sn, cn), (_, na, sa, _) = rows
+        jobs = what.rsplit(" ", 1)[-1]
+        print(f"{source:<6} {raw[source]:>11,.0f} {n1 / s1:>11,.0f} {c1:>6.1f} {nn / sn:>11,.0f} "
+              f"{cn:>6.1f} {jobs:>2} {s1 / sn:>7.2f}x {na / sa:>12,.0f}")  # fmt: skip
+    print("(cpu s: the process and its jobs; with N idle cores, --jobs N takes about cpu / N)")
+    for source, rows in commands.items():
+        what, count, seconds, _ = rows[1]
+        verdict = "PASS" if count / seconds >= JOBS_TARGET else "MISS"
+        print(f"target >= {JOBS_TARGET:,.0f} events/s with `replay --jobs 2` from {source} "
+              f"(measured: {what.split(': ', 1)[1]}): {verdict}")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=100_000, help="sale lines (stream sales)")
     parser.add_argument("--stream", choices=["sales", "channel"], default="sales")
     parser.add_argument("--weeks", type=int, default=52, help="weeks (stream channel)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--jobs", type=int, default=2, help="jobs of the parallel replay rows")
     parser.add_argument("--kafka", default=Settings.from_env().kafka_bootstrap)
     parser.add_argument("--no-kafka", action="store_true", help="file figures only")
     parser.add_argument("--profile", type=Path, help="cProfile the file replay into FILE")
@@ -163,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     events = events_of(args)
+    commands: dict[str, list[Measured]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "events.jsonl"
         path.write_bytes(b"".join(encode_event(e) + b"\n" for e in events))
@@ -175,21 +238,25 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             rows.append(timed("file: replay under cProfile",
                               lambda: profiled(path, args.profile, args.top)))  # fmt: skip
+        commands["file"] = command_rows("file", ("--events", str(path)), args.jobs, len(events))
     raw = {"file": rows[0][1] / rows[0][2], "kafka": 1.0}
     if not args.no_kafka:
         tag = f"bench{uuid.uuid4().hex[:8]}"
         settings = Settings(kafka_bootstrap=args.kafka, topic_prefix=tag, partitions=4)
+        flags = ("--from-kafka", "--kafka", args.kafka, "--prefix", tag)
         try:
             kafka = asyncio.run(kafka_figures(settings, events))
+            commands["kafka"] = command_rows("kafka", flags, args.jobs, len(events))
         finally:
             asyncio.run(delete_topics(settings.kafka_bootstrap, settings.topic_prefix))
         raw["kafka"] = kafka[1][1] / kafka[1][2]
         rows += kafka
     print(f"{len(events):,} events ({args.stream}); raw = the first line of the same source")
-    table(rows, raw)
+    table([*rows, *(row[:3] for source in commands.values() for row in source)], raw)
     reducer_rate = rows[2][1] / rows[2][2]
     verdict = "PASS" if reducer_rate >= TARGET else "MISS"
     print(f"target >= {TARGET:,.0f} events/s through the reducers from a file: {verdict}")
+    side_by_side(raw, commands)
     return 0
 
 

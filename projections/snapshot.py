@@ -321,7 +321,12 @@ def _by_distributor(reports: Iterable[ReportState]) -> dict[str, list[ReportStat
 
 
 def dead_letter_rows(stores: ChannelStores) -> list[dict[str, Any]]:
-    counts: Counter[str] = Counter()
-    for state in stores.dead_letters.values():
-        counts[state.reason] += state.count
-    return [{"reason": reason, "count": n} for reason, n in sorted(counts.items()) if n]
+    return reason_count_rows((state.reason, state.count) for state in stores.dead_letters.values())
+
+
+def reason_count_rows(counts: Iterable[tuple[str, int]]) -> list[dict[str, Any]]:
+    """The `dead_letters` section: counts summed by reason, in reason order, none zero."""
+    totals: Counter[str] = Counter()
+    for reason, n in counts:
+        totals[reason] += n
+    return [{"reason": reason, "count": n} for reason, n in sorted(totals.items()) if n]

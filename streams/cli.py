@@ -27,13 +27,24 @@ from streams.cli_support import (
     http_failure,
     package_version,
     print_json,
-    replayed,
+    replay_of,
     settings_of,
     token_flags,
 )
 from streams.config import Settings
 from streams.embedded import EmbeddedChannel
 from streams.processing import Input
+
+
+def _positive(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return number
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -122,9 +133,7 @@ def cmd_readmodels(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    until = as_of(args.as_of)
-    channel = replayed(args, until)
-    print_json(channel.snapshot(until))
+    print_json(replay_of(args, as_of(args.as_of)).snapshot)
     return 0
 
 
@@ -134,7 +143,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from infra.eventstore import open_audit_log
     from streams.verify import audit_differences, snapshot_differences
 
-    replay = replayed(args, None)
+    replay = replay_of(args, None)
     token = bearer_token(args)
     request = urllib.request.Request(f"{args.url.rstrip('/')}/api/snapshot")
     if token:
@@ -144,10 +153,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
             live = orjson.loads(response.read())
     except OSError as exc:
         raise http_failure("the live snapshot", args.url, exc) from None
-    differences = list(snapshot_differences(replay.snapshot(), live))
+    differences = list(snapshot_differences(replay.snapshot, live))
     rows = sum(len(rows) for rows in live.values())
     verified, audit = audit_differences(
-        replay.audit, open_audit_log(settings_of(args).eventstore_url)
+        replay.audit(), open_audit_log(settings_of(args).eventstore_url)
     )
     differences += audit
     for difference in differences:
@@ -364,6 +373,15 @@ def build_parser() -> argparse.ArgumentParser:
             help="replication factor of new topics (CHANNELFLOW_REPLICATION_FACTOR, default 1)",
         )
 
+    def jobs_flag(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--jobs",
+            type=_positive,
+            metavar="N",
+            help="processes sharing the replay, split by distributor (default: one per "
+            "core; 1: in this process)",
+        )
+
     demo = sub.add_parser("demo", help="run the embedded demo (no servers needed)")
     demo.add_argument("--once", action="store_true", help="print the snapshot and exit")
     demo.add_argument("--seed", type=int, default=7, help="random seed of the generated channel")
@@ -387,6 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--from-kafka", action="store_true", help="the raw topics, from the start")
     replay.add_argument("--as-of", help="business date (2026-09-30) or datetime with timezone")
     replay.add_argument("--distributor", help="with --from-kafka: only this distributor's lines")
+    jobs_flag(replay)
     kafka_flags(replay)
     replay.set_defaults(func=cmd_replay)
 
@@ -398,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--events", help="replay this JSON Lines file instead of Kafka")
     verify.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
     verify.set_defaults(func=cmd_verify, distributor=None)
+    jobs_flag(verify)
     kafka_flags(verify)
 
     generate = sub.add_parser("generate", help="write a generated channel as JSON Lines")

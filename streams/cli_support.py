@@ -5,21 +5,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import re
 import stat
 import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
+from projections.snapshot import Snapshot
+from schemas.deadletter import DeadLetter
 from streams.cli_progress import Progress, progress
 from streams.config import Settings
 from streams.embedded import EmbeddedChannel, file_inputs
+from streams.processing import GC_THRESHOLD
 from streams.timeparse import TimeParseError, parse_as_of
+
+if TYPE_CHECKING:
+    from infra.eventstore import AuditLog
+    from streams.replay_jobs import MergedReplay
 
 T = TypeVar("T")
 
@@ -203,32 +213,118 @@ def as_of(text: str | None) -> datetime | None:
         raise UserError(str(exc)) from None
 
 
+@dataclass(frozen=True)
+class Replay:
+    """What `replay` and `verify` use of a replayed history: its snapshot, and its audit
+    facts recorded in a store (recorded when first asked for, by the parallel replay)."""
+
+    snapshot: Snapshot
+    audit: Callable[[], AuditLog]
+
+
+def replay_jobs(args: argparse.Namespace) -> int:
+    """How many processes share the replay: --jobs, by default one per core; one with
+    --distributor (its movements are in one partition)."""
+    if getattr(args, "distributor", None):
+        return 1
+    jobs = getattr(args, "jobs", None)
+    return int(jobs) if jobs else len(os.sched_getaffinity(0))
+
+
+def replay_of(args: argparse.Namespace, until: datetime | None) -> Replay:
+    """The history replayed by `replay_jobs(args)` processes (streams/replay_jobs.py):
+    one process's snapshot and audit facts however many."""
+    gc.set_threshold(*GC_THRESHOLD)  # a batch job: see streams/processing.py
+    jobs = replay_jobs(args)
+    merged = _replayed_in_jobs(args, until, jobs) if jobs > 1 else None
+    if merged is None:
+        channel = replayed(args, until)
+        return Replay(channel.snapshot(until), lambda: channel.audit)
+    return Replay(merged.snapshot, lambda: merged.audit)
+
+
+def _replayed_in_jobs(
+    args: argparse.Namespace, until: datetime | None, jobs: int
+) -> MergedReplay | None:
+    from streams.replay_jobs import JobSpec, run_jobs
+    from streams.replay_shares import Share
+
+    settings = settings_of(args)
+    path = _events_file(args)
+    if path is not None:
+        source: dict[str, Any] = {"events": path}
+    else:
+        from streams.kafka_replay import history_ends
+
+        ends = asyncio.run(history_ends(settings))
+        jobs = min(jobs, 1 + max((p for _, p in ends), default=0))
+        source = {"settings": settings, "ends": ends, "distributor": args.distributor}
+    specs = [
+        JobSpec(
+            Share(job, jobs), until, settings.time_rules(), settings.rebate_grace_days, **source
+        )
+        for job in range(jobs)
+    ]
+    meter = Progress(f"replay ({jobs} jobs)")
+    merged = run_jobs(specs, meter.tick)
+    meter.close()
+    if merged is None:
+        print(
+            "replay: a distributor's inputs are in more than one share (a message on another "
+            "partition than its key's, or a line bundling several distributors): replaying "
+            "in one process",
+            file=sys.stderr,
+        )
+        return None
+    if path is None:
+        print(f"replay: {merged.applied:,} events from Kafka", file=sys.stderr)
+    _print_dead_letters(merged.dead_letters, path)
+    return merged
+
+
+def _events_file(args: argparse.Namespace) -> Path | None:
+    if not args.events:
+        return None
+    path = Path(args.events)
+    if not path.is_file():
+        raise UserError(f"no such events file: {path}")
+    return path
+
+
 def replayed(args: argparse.Namespace, until: datetime | None) -> EmbeddedChannel:
-    """The channel recomputed from raw events: a JSON Lines file (`args.events`), or the
-    Kafka topics (optionally one `args.distributor`). Audit facts are recorded once, from
-    the whole history: recorded per chunk, a statement would come from the first chunk
-    (a period's close is read before the movements) and never be corrected."""
-    channel = EmbeddedChannel(rules=settings_of(args).time_rules())
-    if args.events:
-        path = Path(args.events)
-        if not path.is_file():
-            raise UserError(f"no such events file: {path}")
+    """The channel recomputed from raw events in this process: a JSON Lines file
+    (`args.events`), or the Kafka topics (optionally one `args.distributor`). Audit facts
+    are recorded once, from the whole history: recorded per chunk, a statement would come
+    from the first chunk (a period's close is read before the movements) and never be
+    corrected."""
+    settings = settings_of(args)
+    # the worker's grace: a replay closes the periods the worker closed, no others
+    channel = EmbeddedChannel(
+        rebate_grace_days=settings.rebate_grace_days, rules=settings.time_rules()
+    )
+    path = _events_file(args)
+    if path is not None:
         channel.feed(progress(file_inputs(path), "replay"), until=until)
-        for letter in channel.dead_letters:
-            print(f"{path}:{letter.offset}: {letter.reason}: {letter.detail}", file=sys.stderr)
+        _print_dead_letters(channel.dead_letters, path)
         return channel
     from streams.kafka_replay import replay_into
 
     meter = Progress("replay")
     whole = asyncio.run(
-        replay_into(
-            channel, settings_of(args), until, getattr(args, "distributor", None), meter.tick
-        )
+        replay_into(channel, settings, until, getattr(args, "distributor", None), meter.tick)
     )
     meter.close()
     print(f"replay: {whole.applied:,} events from Kafka", file=sys.stderr)
     channel.record(whole, until)
-    for letter in channel.dead_letters:
-        where = f"{letter.source}:{letter.partition}@{letter.offset}"
-        print(f"{where}: {letter.reason}: {letter.detail}", file=sys.stderr)
+    _print_dead_letters(channel.dead_letters, None)
     return channel
+
+
+def _print_dead_letters(letters: Iterable[DeadLetter], path: Path | None) -> None:
+    """Each dead letter of a replay on stderr: file and line, or topic, partition and offset."""
+    for letter in letters:
+        if path is not None:
+            where = f"{path}:{letter.offset}"
+        else:
+            where = f"{letter.source}:{letter.partition}@{letter.offset}"
+        print(f"{where}: {letter.reason}: {letter.detail}", file=sys.stderr)

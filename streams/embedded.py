@@ -19,7 +19,6 @@ from projections.snapshot import (
     rebate_statements,
 )
 from projections.stores import ChannelStores
-from schemas.codec import encode_event
 from schemas.deadletter import DeadLetter
 from schemas.events import Envelope
 from streams.ingest.deadletters import LetterQuery, StoredDeadLetter, page_of
@@ -31,9 +30,13 @@ from streams.processing import (
     record_facts,
     record_statements,
 )
-from streams.rebate_closing import automatic_closes
+from streams.rebate_closing import apply_automatic_closes
 
 V = TypeVar("V")
+
+#: days after a period's end before it closes by itself (the default of
+#: CHANNELFLOW_REBATE_GRACE_DAYS, which the replay follows as the worker does)
+REBATE_GRACE_DAYS = 15
 
 
 class ObservedStore(DictStore[V]):
@@ -62,7 +65,7 @@ class EmbeddedChannel:
     def __init__(
         self,
         eventstore_url: str = "sqlite:///:memory:",
-        rebate_grace_days: int = 15,
+        rebate_grace_days: int = REBATE_GRACE_DAYS,
         rules: TimeRules = DEFAULT_RULES,
     ) -> None:
         self.rebate_grace_days = rebate_grace_days
@@ -89,10 +92,7 @@ class EmbeddedChannel:
         is complete (a replay read in chunks records once, at its end, as the live system
         would have: a statement from the period's moves, not the first chunk's)."""
         result = process_batch(self.stores, inputs, until, rules=self.rules)
-        closes = automatic_closes(self.stores, self.rebate_grace_days)
-        if closes:
-            auto = (Input(encode_event(c), None, "auto-close") for c in closes)
-            process_batch(self.stores, auto, rules=self.rules)
+        apply_automatic_closes(self.stores, self.rebate_grace_days, self.rules)
         self.dead_letters.extend(result.dead_letters)
         return result
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,13 +25,48 @@ from streams.processing import BatchResult, Input
 REFERENCE_PHASE = ("products", "prices", "programs")
 MOVEMENT_PHASE = tuple(topic for topic in RAW_TOPICS if topic not in REFERENCE_PHASE)
 
+#: (topic, partition) -> the offset reading stops at
+EndOffsets = dict[tuple[str, int], int]
 
-async def raw_history(settings: Settings, distributor: str | None = None) -> AsyncIterator[Input]:
-    """Every raw message up to the current end, reference data first.
 
-    With `distributor`, movement messages of other distributors are left out.
+async def raw_history(
+    settings: Settings,
+    distributor: str | None = None,
+    ends: EndOffsets | None = None,
+    movement_partitions: Collection[int] | None = None,
+) -> AsyncIterator[Input]:
+    """Every raw message up to the current end (or `ends`), reference data first.
+
+    With `distributor`, movement messages of other distributors are left out; with
+    `movement_partitions`, the movement topics' other partitions (a replay job's share).
     """
-    consumer = AIOKafkaConsumer(
+    consumer = _consumer(settings)
+    await consumer.start()
+    try:
+        for phase in (REFERENCE_PHASE, MOVEMENT_PHASE):
+            wanted = None if phase is REFERENCE_PHASE else movement_partitions
+            async for item in _phase(consumer, settings, phase, ends, wanted):
+                if distributor is None or phase is REFERENCE_PHASE or item.key == distributor:
+                    yield item
+    finally:
+        await consumer.stop()
+
+
+async def history_ends(settings: Settings) -> EndOffsets:
+    """The end offset of every raw topic partition now: where the jobs of one parallel
+    replay all stop, so they read one well-defined history."""
+    consumer = _consumer(settings)
+    await consumer.start()
+    try:
+        partitions = await _partitions(consumer, settings, (*REFERENCE_PHASE, *MOVEMENT_PHASE))
+        end = await consumer.end_offsets(partitions) if partitions else {}
+        return {(tp.topic, tp.partition): offset for tp, offset in end.items()}
+    finally:
+        await consumer.stop()
+
+
+def _consumer(settings: Settings) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=None,
         enable_auto_commit=False,
@@ -40,30 +75,39 @@ async def raw_history(settings: Settings, distributor: str | None = None) -> Asy
         # the beginning; with "latest" a reset landing last would skip the whole partition
         auto_offset_reset="earliest",
     )
-    await consumer.start()
-    try:
-        for phase in (REFERENCE_PHASE, MOVEMENT_PHASE):
-            async for item in _phase(consumer, settings, phase):
-                if distributor is None or phase is REFERENCE_PHASE or item.key == distributor:
-                    yield item
-    finally:
-        await consumer.stop()
 
 
-async def _phase(
+async def _partitions(
     consumer: AIOKafkaConsumer, settings: Settings, logical: Sequence[str]
-) -> AsyncIterator[Input]:
+) -> list[TopicPartition]:
     cluster = await consumer._client.fetch_all_metadata()
-    partitions = [
+    return [
         TopicPartition(name, p)
         for name in (topic_name(settings.topic_prefix, t) for t in logical)
         for p in sorted(cluster.partitions_for_topic(name) or ())
+    ]
+
+
+async def _phase(
+    consumer: AIOKafkaConsumer,
+    settings: Settings,
+    logical: Sequence[str],
+    ends: EndOffsets | None,
+    wanted: Collection[int] | None,
+) -> AsyncIterator[Input]:
+    partitions = [
+        tp
+        for tp in await _partitions(consumer, settings, logical)
+        if wanted is None or tp.partition in wanted
     ]
     if not partitions:
         return
     consumer.assign(partitions)
     await consumer.seek_to_beginning(*partitions)
-    end = await consumer.end_offsets(partitions)
+    if ends is None:
+        end = await consumer.end_offsets(partitions)
+    else:  # a partition created since the ends were taken is read to nothing
+        end = {tp: ends.get((tp.topic, tp.partition), 0) for tp in partitions}
     remaining = {tp for tp in partitions if end[tp] > 0}
     buffered: dict[TopicPartition, deque[Any]] = {tp: deque() for tp in remaining}
     heads: list[tuple[int, str, int, int, TopicPartition]] = []  # the next record of each

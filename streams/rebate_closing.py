@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from domain.business_time import TimeRules
 from domain.identity import derived_id
 from projections.rebate_accruals import due_closes
 from projections.snapshot import distributors, now_of
 from projections.stores import ChannelStores
+from schemas.codec import encode_event
 from schemas.events import RebatePeriodClosed
+from streams.processing import Input, process_batch
 
 
 def close_event(
@@ -47,3 +50,13 @@ def automatic_closes(
         timedelta(days=grace_days),
     )
     return [close_event(program, period, at, "auto") for program, period, at in due]
+
+
+def apply_automatic_closes(
+    stores: ChannelStores, grace_days: int, rules: TimeRules, now: datetime | None = None
+) -> None:
+    """Apply the close of every period due by `now` (default: the clock), like any input."""
+    closes = automatic_closes(stores, grace_days, now)
+    if closes:
+        auto = (Input(encode_event(c), None, "auto-close") for c in closes)
+        process_batch(stores, auto, rules=rules)

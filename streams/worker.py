@@ -45,7 +45,14 @@ from streams.health import Coverage, Health
 from streams.ingest.deadletters import dead_letter_page
 from streams.ingest.messages import Message, message_of
 from streams.kafka_io import kafka_partition_of, send_messages
-from streams.processing import BatchResult, Input, grouped, process_batch, record_facts
+from streams.processing import (
+    GC_THRESHOLD,
+    BatchResult,
+    Input,
+    grouped,
+    process_batch,
+    record_facts,
+)
 from streams.progress import ContiguousGate
 from streams.readmodel_sink import Changes, configured_sink, writer_name
 from streams.recording import AuditRecorder, record_round_failed
@@ -229,11 +236,6 @@ def _recorded(message: Any) -> datetime | None:
     created with message.timestamp.type=LogAppendTime)."""
     stamp = getattr(message, "timestamp", None)
     return None if stamp is None else datetime.fromtimestamp(stamp, UTC)
-
-
-#: the collector's first-generation threshold: a batch allocates (and frees) millions of
-#: small objects; collecting every 700 allocations cost ~20 % of the reducers' time
-GC_THRESHOLD = (50_000, 20, 100)
 
 
 def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App:
