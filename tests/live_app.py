@@ -11,9 +11,9 @@ from typing import Any
 from aiohttp import web
 
 from schemas.events import Envelope
+from streams.api.app import ApiContext, make_web_app
 from streams.auth import TokenRegistry
-from streams.embedded import EmbeddedChannel
-from streams.web import ApiContext, make_web_app
+from streams.runners.embedded import EmbeddedChannel
 from tests.integration.conftest import free_port
 
 
