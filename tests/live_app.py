@@ -11,7 +11,8 @@ from typing import Any
 from aiohttp import web
 
 from schemas.events import Envelope
-from streams.api.app import ApiContext, make_web_app
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
 from streams.auth import TokenRegistry
 from streams.runners.embedded import EmbeddedChannel
 from tests.integration.conftest import free_port

@@ -27,7 +27,8 @@ from projections.prices import Severity
 from projections.pricing import ViolationDetected
 from schemas.codec import encode_event
 from schemas.events import Envelope, SaleReported
-from streams.api.app import ApiContext, make_web_app
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
 from streams.audit.pack import export_pack
 from streams.audit.trail import RawIndex, aggregate_id, history, lineage
 from streams.auth import TokenRegistry, token_hash

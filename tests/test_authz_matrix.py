@@ -22,7 +22,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from domain.roles import Role
-from streams.api.app import ApiContext, make_web_app
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
 from streams.api.openapi import document
 from streams.auth import TokenRegistry, token_hash
 from streams.generator import generate_channel

@@ -9,7 +9,8 @@ import asyncio
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from streams.api.app import ApiContext, make_web_app
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
 from streams.auth import TokenRegistry
 from streams.generator import generate_channel, malformed_lines
 from streams.runners.embedded import EmbeddedChannel

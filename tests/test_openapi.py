@@ -12,7 +12,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from openapi_spec_validator import validate
 
-from streams.api.app import OPEN_PATHS, ApiContext, make_web_app
+from streams.api.app import OPEN_PATHS, make_web_app
+from streams.api.context import ApiContext
 from streams.api.openapi import document
 from streams.auth import TokenRegistry, token_hash
 from streams.runners.embedded import EmbeddedChannel

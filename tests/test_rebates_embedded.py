@@ -19,7 +19,8 @@ from schemas.events import (
     SaleReported,
     Tier,
 )
-from streams.api.app import ApiContext, make_web_app
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
 from streams.auth import TokenRegistry, token_hash
 from streams.runners.embedded import EmbeddedChannel
 

@@ -11,7 +11,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from schemas.events import SCHEMA_VERSION
 from schemas.jsonschema import SCHEMA_DIR
-from streams.api.app import ApiContext, make_web_app
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
 from streams.auth import TokenRegistry
 from streams.generator import generate_channel
 from streams.runners.embedded import EmbeddedChannel

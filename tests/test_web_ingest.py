@@ -25,7 +25,8 @@ from domain.roles import Role
 from schemas.codec import decode_event, encode_event
 from schemas.events import LineRejected, ProductDefined, ReportSubmitted, SaleReported
 from streams.api import ingest as web_ingest
-from streams.api.app import ApiContext, make_web_app
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
 from streams.auth import TokenRegistry, token_hash
 from streams.kafka.messages import Message
 from streams.runners.embedded import EmbeddedChannel

@@ -30,12 +30,11 @@ Errors: {"error": {"status": 409, "code": "conflict", "message": "..."}}.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, TypeVar, cast, get_args
+from typing import Any, cast, get_args
 from uuid import UUID
 
 import orjson
@@ -50,7 +49,6 @@ from domain.rebate_audit import IllegalTransition as RebateIllegalTransition
 from domain.roles import Role
 from domain.timeutil import iso_z
 from domain.violation import IllegalTransition, NotAllowed, check_allowed
-from infra.eventstore import AuditLog
 from projections.periods import channel_totals, inventory_by_distributor, sell_in_vs_through
 from projections.pricing_reads import (
     ViolationFilter,
@@ -85,30 +83,25 @@ from projections.supply import channel_supply, distributor_supply
 from projections.tallies import Granularity
 from streams import metrics
 from streams.api.audit import add_audit_routes
+from streams.api.context import PRINCIPAL, ApiContext, json_error, json_response
 from streams.api.dashboard import add_dashboard_routes
+from streams.api.documents import statement_document, violation_document
 from streams.api.http_body import within
 from streams.api.ingest import add_ingest_routes
 from streams.api.openapi import add_openapi_route
 from streams.api.schemas import add_schema_routes
-from streams.auth import AuthError, Forbidden, Principal, TokenRegistry, TokensUnavailable
+from streams.auth import AuthError, Forbidden, Principal, TokensUnavailable
 from streams.config import Settings
-from streams.health import Health, StoreAway
-from streams.ingest.deadletters import LetterQuery, LetterSource
-from streams.kafka.messages import Publish, message_of
+from streams.health import StoreAway
+from streams.ingest.deadletters import LetterQuery
+from streams.kafka.messages import message_of
 from streams.runners.rebate_closing import close_event
 from streams.runners.violation_statuses import RecordedStatuses
 from streams.timeparse import TimeParseError, parse_as_of
 
-if TYPE_CHECKING:
-    from streams.runners.embedded import EmbeddedChannel
-
-T = TypeVar("T")
-
-StoresProvider = Callable[[], ChannelStores]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Rows = list[dict[str, Any]]
 
-PRINCIPAL = web.RequestKey("principal", Principal)
 #: routes (as registered) anyone may call: the page shell, its assets and the schemas carry
 #: no data
 OPEN_PATHS = frozenset(
@@ -125,69 +118,6 @@ OPEN_PATHS = frozenset(
 )
 #: list endpoints answer pages: ?limit= (default, at most) and ?offset=
 DEFAULT_LIMIT, MAX_LIMIT = 1000, 10_000
-
-
-@dataclass(frozen=True)
-class ApiContext:
-    stores: StoresProvider
-    mode: str
-    audit: AuditLog
-    tokens: TokenRegistry
-    #: publishes events in order (a period close, an ingest batch) where the runner takes
-    #: input, and returns once they are all taken
-    submit: Publish
-    #: the dead letters themselves (the stores keep only their counts)
-    dead_letter_lines: LetterSource
-    #: what /health reports (dependencies, failing jobs), and whether the event store
-    #: is known to be away right now
-    health: Health | None = None
-    #: the committed state for a thread (a worker's databases): reads as long as the
-    #: history (an export, a verification) run there, off the event loop; None: the
-    #: stores are read in place (the embedded runner: small, and changed on the loop)
-    committed: Callable[[], Awaitable[ChannelStores]] | None = None
-
-    async def blocking(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """An event-store call (psycopg blocks): off the event loop, and failing at once
-        while the event store is known to be away (the library would retry for most of
-        a minute)."""
-        if self.health is not None:
-            self.health.check_store()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, lambda: function(*args, **kwargs))
-
-    async def exporting(self, work: Callable[[ChannelStores], T]) -> T:
-        """Run a read that costs the length of the history: in a thread over the
-        committed state when there is one, else on the loop."""
-        if self.committed is None:
-            return work(self.stores())
-        readers = await self.committed()
-        return await asyncio.get_running_loop().run_in_executor(None, work, readers)
-
-    @classmethod
-    def of_channel(
-        cls, channel: EmbeddedChannel, tokens: TokenRegistry, mode: str = "embedded demo"
-    ) -> ApiContext:
-        """The API over an embedded channel: its stores, audit log, input and dead letters."""
-        return cls(
-            lambda: channel.stores,
-            mode,
-            channel.audit,
-            tokens,
-            channel.submit,
-            channel.stored_dead_letters,
-        )
-
-
-def json_response(data: Any, status: int = 200) -> web.Response:
-    return web.Response(
-        body=orjson.dumps(data, option=orjson.OPT_INDENT_2),
-        status=status,
-        content_type="application/json",
-    )
-
-
-def json_error(status: int, code: str, message: str) -> web.Response:
-    return json_response({"error": {"status": status, "code": code, "message": message}}, status)
 
 
 @web.middleware
@@ -681,88 +611,6 @@ def _admin(request: web.Request) -> Principal:
 def _statement_key(request: web.Request) -> tuple[str, str, str]:
     info = request.match_info
     return info["program_id"], info["distributor_id"], info["period"]
-
-
-def statement_document(found: Any) -> dict[str, Any]:
-    def text(value: Any) -> str | None:
-        return None if value is None else str(value)
-
-    def when(moment: datetime | None) -> str | None:
-        return None if moment is None else iso_z(moment)
-
-    return {
-        "program_id": found.program_id,
-        "distributor_id": found.distributor_id,
-        "period": found.period,
-        "volume": text(found.volume),
-        "revenue": text(found.revenue),
-        "tier_rate": text(found.tier_rate),
-        "rebate": text(found.rebate),
-        "commitment_shortfall": text(found.commitment_shortfall),
-        "event_count": found.event_count,
-        "digest": found.digest,
-        "calculated_at": when(found.calculated_at),
-        "calculated_by": found.calculated_by,
-        "adjustments": [
-            {
-                "event_id": a.event_id,
-                "reason": a.reason,
-                "amount": text(a.amount),
-                "rebate": text(a.rebate),
-                "at": when(a.at),
-            }
-            for a in found.adjustments
-        ],
-        "total": text(found.total),
-        "status": found.status,
-        "approved_by": found.approved_by,
-        "payment_reference": found.payment_reference,
-        "paid_by": found.paid_by,
-    }
-
-
-def violation_document(found: Any) -> dict[str, Any]:
-    return {
-        "violation_id": str(found.id),
-        "distributor_id": found.distributor_id,
-        "transaction_id": found.transaction_id,
-        "reseller_id": found.reseller_id,
-        "sku": found.sku,
-        "sold_at": iso_z(found.sold_at),
-        "unit_price": str(found.unit_price),
-        "floor_price": str(found.floor_price),
-        "severity": str(found.severity),
-        "status": str(found.status),
-        "resolution": None if found.resolution is None else str(found.resolution),
-        "sale": {
-            "event_id": str(found.event_id),
-            "transaction_id": found.transaction_id,
-            "reseller_id": found.reseller_id,
-            "sku": found.sku,
-            "sold_at": iso_z(found.sold_at),
-            "quantity": found.quantity,
-            "unit_price": str(found.unit_price),
-            "currency": found.currency,
-        },
-        "price": {
-            "event_id": str(found.price_event_id),
-            "scope": found.scope,
-            "floor_price": str(found.floor_price),
-        },
-        "steps": [
-            {
-                "action": str(step.action),
-                "from": str(step.from_status),
-                "to": str(step.to_status),
-                "actor": step.actor_id,
-                "role": str(step.role),
-                "at": iso_z(step.at),
-                "reason": step.reason,
-                "resolution": None if step.resolution is None else str(step.resolution),
-            }
-            for step in found.steps
-        ],
-    }
 
 
 async def _json_body(request: web.Request, timeout: float) -> dict[str, Any]:

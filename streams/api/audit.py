@@ -13,24 +13,18 @@ Where each source event was read (topic, partition, offset) needs the raw topics
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 
 from domain.roles import Role
+from streams.api.context import PRINCIPAL, ApiContext, json_response
 from streams.audit.trail import UnknownRecord, history, lineage_of, load
 from streams.audit.verify import live_differences, live_facts
 from streams.auth import AuthError, Forbidden
-
-if TYPE_CHECKING:
-    from streams.api.app import ApiContext
 
 AUDIT_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 
 
 def add_audit_routes(app: web.Application, context: ApiContext) -> None:
-    from streams.api.app import PRINCIPAL, json_response  # streams.api.app calls this: import late
-
     audit = context.audit
 
     def auditor(request: web.Request) -> None:

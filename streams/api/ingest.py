@@ -29,7 +29,7 @@ from contextlib import AbstractContextManager as ContextManager
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, Final, cast
+from typing import IO, Any, BinaryIO, Final, cast
 
 import orjson
 from aiohttp import BodyPartReader, web
@@ -40,6 +40,7 @@ from projections.ingest_check import Catalog
 from projections.keyvalue import KeyValue
 from projections.stores import ChannelStores
 from streams import metrics
+from streams.api.context import PRINCIPAL, ApiContext, json_response
 from streams.api.http_body import within
 from streams.auth import Forbidden, Principal
 from streams.config import Settings
@@ -60,9 +61,6 @@ from streams.ingest.gateway import Gateway, StoreView, authorize, authorize_even
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
 from streams.ingest.parsers.x12 import X12Error, first_transaction_set
 from streams.ingest.spool import LineAnswer, Spool
-
-if TYPE_CHECKING:
-    from streams.api.app import ApiContext
 
 CHUNK: Final = 256 * 1024
 #: line answers written per chunk of a streamed answer
@@ -87,9 +85,6 @@ def _reader(store: KeyValue[Any]) -> Callable[[str], Any]:
 
 
 def add_ingest_routes(app: web.Application, context: ApiContext, limits: Settings) -> None:
-    # imported here, not above: streams.api.app imports this module to add these routes
-    from streams.api.app import PRINCIPAL, json_response
-
     rules = limits.time_rules()
 
     def principal_of(request: web.Request) -> Principal:

@@ -48,7 +48,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     from aiohttp import web
 
-    from streams.api.app import ApiContext, make_web_app
+    from streams.api.app import make_web_app
+    from streams.api.context import ApiContext
     from streams.auth import TokenRegistry
 
     url = f"http://{settings.web_host}:{settings.web_port}"
@@ -265,7 +266,7 @@ def cmd_violation(args: argparse.Namespace) -> int:
 
     from domain.violation import IllegalTransition, NotAllowed
     from infra.eventstore import open_audit_log
-    from streams.api.app import violation_document
+    from streams.api.documents import violation_document
 
     try:
         violation_id = UUID(args.violation_id)
@@ -300,7 +301,7 @@ def cmd_rebates(args: argparse.Namespace) -> int:
 
     from domain.rebate_audit import IllegalTransition
     from infra.eventstore import open_audit_log
-    from streams.api.app import statement_document
+    from streams.api.documents import statement_document
     from streams.kafka.io import ensure_topics, publish_events
     from streams.runners.rebate_closing import close_event
 

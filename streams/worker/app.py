@@ -39,7 +39,8 @@ from projections.stores import ChannelStores
 from projections.tallies import InOut
 from schemas.topics import DEAD_LETTER_TOPIC, topic_name
 from streams import metrics
-from streams.api.app import ApiContext, make_web_app
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
 from streams.auth import TokenRegistry
 from streams.config import Settings
 from streams.health import Coverage, Health
