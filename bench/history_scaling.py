@@ -70,8 +70,8 @@ from schemas.events import Envelope
 from schemas.topics import DEAD_LETTER_TOPIC, RAW_TOPICS, topic_name
 from streams.auth import token_hash
 from streams.config import Settings
-from streams.kafka_io import delete_topics, ensure_topics, publish_events
-from streams.worker import CONSUMED_TOPICS
+from streams.kafka.io import delete_topics, ensure_topics, publish_events
+from streams.worker.app import CONSUMED_TOPICS
 
 try:  # run as a module (python -m bench.history_scaling)
     from bench.channel_history import (
@@ -99,7 +99,7 @@ DEFAULT_DSN = "postgresql://channelflow:channelflow@127.0.0.1:5433/channelflow_t
 LATE_LINES = (1_000, 10_000)
 LATE_DISTRIBUTOR = "D01"
 
-#: every GET endpoint of the API with data (streams/web.py), default paging
+#: every GET endpoint of the API with data (streams/api/app.py), default paging
 ENDPOINTS = (
     "/health",
     "/metrics",

@@ -36,8 +36,6 @@ from pathlib import Path
 from typing import Any
 
 from domain.roles import Role
-from infra.reports.csv_report import parse_csv_lines
-from infra.reports.edi867 import iter_867
 from schemas.events import SaleReported
 from streams.auth import Principal
 from streams.config import Settings
@@ -45,8 +43,10 @@ from streams.generator import generate_sales, sales_catalog
 from streams.ingest.formats import SOURCES, Format, Stored, Upload, read
 from streams.ingest.gateway import Gateway, offline_view
 from streams.ingest.kafka import KafkaPublisher
+from streams.ingest.parsers.csv_report import parse_csv_lines
+from streams.ingest.parsers.edi867 import iter_867
 from streams.ingest.spool import Spool
-from streams.kafka_io import delete_topics, ensure_topics
+from streams.kafka.io import delete_topics, ensure_topics
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_CSV_PARSE = 50_000.0  # lines/s parsed and validated, one core

@@ -46,14 +46,14 @@ from projections.stores import ChannelStores
 from schemas.codec import encode_event
 from schemas.events import Envelope
 from schemas.topics import topic_name
-from streams.cli import build_parser
-from streams.cli_support import Replay, replay_of
+from streams.cli.main import build_parser
+from streams.cli.support import Replay, replay_of
 from streams.config import Settings
-from streams.embedded import EmbeddedChannel, file_inputs
 from streams.generator import generate_channel, generate_sales, sales_catalog
-from streams.kafka_io import delete_topics, ensure_topics, publish_events
-from streams.kafka_replay import MOVEMENT_PHASE, REFERENCE_PHASE, raw_history
-from streams.processing import process_batch
+from streams.kafka.io import delete_topics, ensure_topics, publish_events
+from streams.runners.embedded import EmbeddedChannel, file_inputs
+from streams.runners.kafka_replay import MOVEMENT_PHASE, REFERENCE_PHASE, raw_history
+from streams.runners.processing import process_batch
 
 TARGET = 250_000.0  # events/s through the pure reducers, from a file
 JOBS_TARGET = 100_000.0  # events/s of `channelflow replay --jobs 2`, from a file and from Kafka
@@ -160,7 +160,7 @@ async def raw_consume(settings: Settings) -> int:
         group_id=None,
         enable_auto_commit=False,
         max_partition_fetch_bytes=8 * 1024 * 1024,
-        auto_offset_reset="earliest",  # as streams/kafka_replay.py: a reset may land last
+        auto_offset_reset="earliest",  # as streams/runners/kafka_replay.py: a reset may land last
     )
     await consumer.start()
     try:

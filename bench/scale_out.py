@@ -46,7 +46,7 @@ from bench.slice_throughput import (
     verdict,
 )
 from streams.config import Settings
-from streams.kafka_io import kafka_partition_of
+from streams.kafka.io import kafka_partition_of
 
 TARGET_RATIO = 1.6
 CONSUMED = "channelflow_events_consumed_total"

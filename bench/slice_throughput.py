@@ -44,7 +44,7 @@ from schemas.events import SaleReported
 from schemas.topics import topic_name
 from streams.config import Settings
 from streams.generator import generate_sales, sales_catalog
-from streams.kafka_io import delete_topics, ensure_topics, publish_events
+from streams.kafka.io import delete_topics, ensure_topics, publish_events
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_RATE = 20_000.0  # events/s end to end

@@ -304,7 +304,7 @@ class AuditLog(Application[UUID]):
         )
 
     def statuses(self) -> KnownStatuses:
-        """Every decided violation, read now (see streams/violation_statuses.py for a
+        """Every decided violation, read now (see streams/runners/violation_statuses.py for a
         follower that reads only what is new)."""
         ids, _ = self.stepped_since(0)
         return KnownStatuses(d for d in map(self.decided, ids) if d is not None)

@@ -6,7 +6,7 @@ iterate in key order, so a distributor's rows, a SKU's days or a report's lines 
 prefix range: a read costs what it returns, never a scan of everything.
 
 The embedded runner and the auditor's replay use `DictStore` (a sorted dict in memory);
-the Faust worker uses views over its RocksDB-backed state table (streams/state.py). The
+the Faust worker uses views over its RocksDB-backed state table (streams/worker/state.py). The
 projection code cannot tell them apart.
 """
 

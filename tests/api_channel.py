@@ -37,10 +37,10 @@ from schemas.events import (
     SaleReported,
     Tier,
 )
-from streams.embedded import EmbeddedChannel
+from streams.api.openapi import document
 from streams.generator import generate_channel
-from streams.openapi import document
-from streams.processing import Input
+from streams.runners.embedded import EmbeddedChannel
+from streams.runners.processing import Input
 
 #: the period the fixture closes (the statements the matrix reads)
 PROGRAM, PERIOD = "VPA-2026-SI", "2026-Q3"

@@ -11,10 +11,11 @@ from typing import Any
 from aiohttp import web
 
 from schemas.events import Envelope
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
 from streams.auth import TokenRegistry
-from streams.embedded import EmbeddedChannel
-from streams.processing import Input
-from streams.web import ApiContext, make_web_app
+from streams.runners.embedded import EmbeddedChannel
+from streams.runners.processing import Input
 from tests.integration.conftest import free_port
 
 

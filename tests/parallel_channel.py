@@ -13,7 +13,7 @@ import orjson
 from schemas.codec import encode_event
 from schemas.events import Envelope, RebatePeriodClosed, SaleReported
 from streams.generator import generate_channel, malformed_lines
-from streams.ingest.messages import bundled, message_of
+from streams.kafka.messages import bundled, message_of
 
 #: ids that sort before "D01" as ids but after it as store keys ("D01|" < "D0|"), and
 #: after it as ids but before it as keys ("D01-B|" < "D01|")

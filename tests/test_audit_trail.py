@@ -27,12 +27,13 @@ from projections.prices import Severity
 from projections.pricing import ViolationDetected
 from schemas.codec import encode_event
 from schemas.events import Envelope, SaleReported
-from streams.audit_pack import export_pack
-from streams.audit_trail import RawIndex, aggregate_id, history, lineage
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
+from streams.audit.pack import export_pack
+from streams.audit.trail import RawIndex, aggregate_id, history, lineage
 from streams.auth import TokenRegistry, token_hash
-from streams.embedded import EmbeddedChannel, file_inputs
 from streams.generator import generate_channel
-from streams.web import ApiContext, make_web_app
+from streams.runners.embedded import EmbeddedChannel, file_inputs
 
 REPO = Path(__file__).resolve().parents[1]
 LATE = datetime(2026, 10, 20, 9, tzinfo=UTC)  # after Q3's automatic close (Oct 16)

@@ -22,11 +22,12 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from domain.roles import Role
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
+from streams.api.openapi import document
 from streams.auth import TokenRegistry, token_hash
-from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel
-from streams.openapi import document
-from streams.web import ApiContext, make_web_app
+from streams.runners.embedded import EmbeddedChannel
 from tests.api_channel import (
     WHOLE,
     list_routes,

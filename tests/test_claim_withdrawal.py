@@ -11,9 +11,9 @@ from projections.inventory import Reconciliation
 from projections.pricing import PriceProtectionClaim, claim_id_for
 from schemas.codec import encode_event
 from schemas.events import PriceChanged, ProductDefined, ShipmentRecorded
-from streams.embedded import EmbeddedChannel
-from streams.processing import Input
-from streams.verify import audit_differences
+from streams.audit.verify import audit_differences
+from streams.runners.embedded import EmbeddedChannel
+from streams.runners.processing import Input
 
 DAY = datetime(2026, 7, 6, tzinfo=UTC)
 

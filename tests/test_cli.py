@@ -10,8 +10,8 @@ from pathlib import Path
 import orjson
 
 from schemas.codec import encode_event
-from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel, malformed_lines
+from streams.runners.embedded import EmbeddedChannel
 
 REPO = Path(__file__).resolve().parents[1]
 

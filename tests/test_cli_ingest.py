@@ -11,12 +11,12 @@ import pytest
 from aiokafka.errors import KafkaTimeoutError
 
 from schemas.codec import encode_event
-from streams import cli_ingest
 from streams.auth import TokenRegistry, token_hash
-from streams.cli import main
-from streams.cli_ingest import detect_format, summary_table
+from streams.cli import ingest as cli_ingest
+from streams.cli.ingest import detect_format, summary_table
+from streams.cli.main import main
 from streams.generator import generate_sales
-from streams.ingest.messages import Message
+from streams.kafka.messages import Message
 from tests.live_app import LiveApp
 from tests.test_web_ingest import catalog, sale
 from tests.unit.reports.conftest import SAMPLES

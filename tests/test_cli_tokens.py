@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from domain.roles import Role
-from streams import cli_ingest
 from streams.auth import TokenRegistry, create_token, token_hash
-from streams.cli import main
-from streams.cli_support import UserError, read_token_file
+from streams.cli import ingest as cli_ingest
+from streams.cli.main import main
+from streams.cli.support import UserError, read_token_file
 from tests.live_app import LiveApp
 from tests.test_web_ingest import catalog
 from tests.unit.reports.conftest import SAMPLES

@@ -9,9 +9,9 @@ from datetime import datetime
 
 import pytest
 
-from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel, malformed_lines
-from streams.processing import Input
+from streams.runners.embedded import EmbeddedChannel
+from streams.runners.processing import Input
 from tests.test_authz_matrix import Api
 
 #: bad inputs as distributors' producers would send them: keyed by their distributor id

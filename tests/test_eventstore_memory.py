@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
 
 from infra.eventstore import open_audit_log
-from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel
+from streams.runners.embedded import EmbeddedChannel
 
 
 def test_a_second_connection_reads_the_same_in_memory_store():

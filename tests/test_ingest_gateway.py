@@ -15,14 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.roles import Role
-from infra.reports.csv_report import CsvFormatError, CsvHeaderError
-from infra.reports.x12 import X12Error
 from projections.ingest_check import Answer
 from streams.auth import Forbidden, Principal
 from streams.ingest.formats import SOURCES, Parsed, Stored, Unreadable, Upload, digest_of, read
 from streams.ingest.gateway import Gateway, StoreView, offline_view
-from streams.ingest.messages import Message
+from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
+from streams.ingest.parsers.x12 import X12Error
 from streams.ingest.spool import Spool, SpooledLine
+from streams.kafka.messages import Message
 from tests.test_web_ingest import catalog
 from tests.unit.reports.edi_builder import interchange
 from tests.unit.reports.mutated_reports import Mutated, mutated_reports

@@ -9,11 +9,12 @@ import asyncio
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
 from streams.auth import TokenRegistry
-from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel, malformed_lines
-from streams.processing import Input
-from streams.web import ApiContext, make_web_app
+from streams.runners.embedded import EmbeddedChannel
+from streams.runners.processing import Input
 from tests.metrics_checks import (
     ALERTS,
     alert_metric_names,

@@ -12,10 +12,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from openapi_spec_validator import validate
 
+from streams.api.app import OPEN_PATHS, make_web_app
+from streams.api.context import ApiContext
+from streams.api.openapi import document
 from streams.auth import TokenRegistry, token_hash
-from streams.embedded import EmbeddedChannel
-from streams.openapi import document
-from streams.web import OPEN_PATHS, ApiContext, make_web_app
+from streams.runners.embedded import EmbeddedChannel
 
 METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 
@@ -52,7 +53,7 @@ def test_it_lists_exactly_the_routes_of_the_app(app):
     assert {method for _, method in documented(doc)} <= METHODS
     missing = routes(app) - documented(doc)
     stale = documented(doc) - routes(app)
-    assert not missing, f"routes not in streams/openapi.py: {sorted(missing)}"
+    assert not missing, f"routes not in streams/api/openapi.py: {sorted(missing)}"
     assert not stale, f"documented routes the app does not have: {sorted(stale)}"
 
 

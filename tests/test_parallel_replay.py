@@ -13,10 +13,10 @@ import pytest
 from domain.rebate_audit import RebateStatement
 from infra.eventstore import AuditLog
 from schemas.codec import bundle_bytes, encode_event
-from streams.cli import build_parser
-from streams.cli_support import Replay, as_of, replay_of
-from streams.kafka_io import kafka_partition_of
-from streams.verify import audit_differences
+from streams.audit.verify import audit_differences
+from streams.cli.main import build_parser
+from streams.cli.support import Replay, as_of, replay_of
+from streams.kafka.io import kafka_partition_of
 from tests.parallel_channel import awkward_history, late_sale
 
 REPO = Path(__file__).resolve().parents[1]

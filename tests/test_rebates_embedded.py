@@ -19,9 +19,10 @@ from schemas.events import (
     SaleReported,
     Tier,
 )
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
 from streams.auth import TokenRegistry, token_hash
-from streams.embedded import EmbeddedChannel
-from streams.web import ApiContext, make_web_app
+from streams.runners.embedded import EmbeddedChannel
 
 Q3 = datetime(2026, 8, 10, 12, tzinfo=UTC)
 CLOSED_AT = datetime(2026, 10, 15, tzinfo=UTC)

@@ -13,8 +13,8 @@ from projections.positions import message_position
 from projections.snapshot import build_snapshot, now_of
 from schemas.codec import encode_event
 from schemas.events import ProductDefined, RebatePeriodClosed, SaleReported
-from streams.embedded import EmbeddedChannel
-from streams.processing import Input
+from streams.runners.embedded import EmbeddedChannel
+from streams.runners.processing import Input
 from tests.test_rebates_embedded import program
 
 SOLD = datetime(2026, 8, 10, 12, tzinfo=UTC)

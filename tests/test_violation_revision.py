@@ -11,11 +11,11 @@ from domain.violation import PricingViolation
 from infra.eventstore import open_audit_log
 from projections.prices import Severity
 from projections.pricing import ViolationDetected
-from streams.audit_trail import history
-from streams.embedded import EmbeddedChannel
+from streams.audit.trail import history
 from streams.generator import generate_channel
 from streams.metrics import REGISTRY
-from streams.processing import record_facts
+from streams.runners.embedded import EmbeddedChannel
+from streams.runners.processing import record_facts
 
 SOLD = datetime(2026, 8, 4, 15, tzinfo=UTC)
 VIOLATIONS = "channelflow_pricing_violations_total"

@@ -11,10 +11,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from schemas.events import SCHEMA_VERSION
 from schemas.jsonschema import SCHEMA_DIR
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
 from streams.auth import TokenRegistry
-from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel
-from streams.web import ApiContext, make_web_app
+from streams.runners.embedded import EmbeddedChannel
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from domain.roles import Role
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
 from streams.auth import TokenRegistry, token_hash
-from streams.embedded import EmbeddedChannel
-from streams.web import ApiContext, make_web_app
+from streams.runners.embedded import EmbeddedChannel
 from tests.api_channel import (
     AGGREGATED,
     PAGING,

@@ -24,11 +24,12 @@ from aiokafka.errors import KafkaTimeoutError
 from domain.roles import Role
 from schemas.codec import decode_event, encode_event
 from schemas.events import LineRejected, ProductDefined, ReportSubmitted, SaleReported
-from streams import web_ingest
+from streams.api import ingest as web_ingest
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
 from streams.auth import TokenRegistry, token_hash
-from streams.embedded import EmbeddedChannel
-from streams.ingest.messages import Message
-from streams.web import ApiContext, make_web_app
+from streams.kafka.messages import Message
+from streams.runners.embedded import EmbeddedChannel
 from tests.test_web_violations import silent_body
 from tests.unit.reports.conftest import SAMPLES
 from tests.unit.reports.edi_builder import interchange

@@ -11,10 +11,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from domain.roles import Role
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
 from streams.auth import TokenRegistry, token_hash
-from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel
-from streams.web import ApiContext, make_web_app
+from streams.runners.embedded import EmbeddedChannel
 
 TOKENS = {
     "admin-token": (Role.ADMIN, "pricing-alice", None),

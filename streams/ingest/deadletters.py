@@ -14,7 +14,7 @@ from domain.timeutil import iso_z
 from schemas.deadletter import DeadLetter
 from schemas.topics import DEAD_LETTER_TOPIC, topic_name
 from streams.config import Settings
-from streams.kafka_io import kafka_partition_of
+from streams.kafka.io import kafka_partition_of
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -1,6 +1,6 @@
 """Each upload format as one stream of lines (`Parsed`) and report ends (`ReportClosed`).
 
-The report parsers in infra/reports do the reading; this module says, per format, what
+The report parsers in streams/ingest/parsers do the reading; this module says, per format, what
 an upload's lines and reports are: which report a line belongs to, whose it is, what
 its `source_ref` is, and the `ReportSubmitted` that heads a CSV or JSON report.
 """
@@ -19,15 +19,15 @@ import orjson
 
 from domain.business_time import TimeRules, date_problem
 from domain.identity import derived_id
-from infra.reports.common import LineError
-from infra.reports.csv_report import CsvLineError, parse_csv_lines, peek_first_line
-from infra.reports.edi852 import ParsedActivity, parse_852_all
-from infra.reports.edi867 import ReportEnd, ReportHeader, ReportLine, iter_867
-from infra.reports.x12 import x12_source_ref
 from schemas.codec import InvalidEvent, decode_event, id_problem
 from schemas.events import EVENT_TYPES, Envelope, ReportSubmitted, SaleReported, Source
 from schemas.types import visible
 from streams.auth import Principal
+from streams.ingest.parsers.common import LineError
+from streams.ingest.parsers.csv_report import CsvLineError, parse_csv_lines, peek_first_line
+from streams.ingest.parsers.edi852 import ParsedActivity, parse_852_all
+from streams.ingest.parsers.edi867 import ReportEnd, ReportHeader, ReportLine, iter_867
+from streams.ingest.parsers.x12 import x12_source_ref
 
 Format = Literal["events", "csv", "867", "852"]
 FORMATS: Final[tuple[Format, ...]] = ("events", "csv", "867", "852")

@@ -41,8 +41,8 @@ from streams.ingest.formats import (
     ReportClosed,
     Upload,
 )
-from streams.ingest.messages import Message, Publish, message_of
 from streams.ingest.spool import LineAnswer, Spool, SpooledLine
+from streams.kafka.messages import Message, Publish, message_of
 
 #: event types each role may submit (LineRejected is the gateway's own; reads-only roles none)
 SUBMITTABLE: Final[dict[Role, frozenset[str]]] = {

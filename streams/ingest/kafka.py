@@ -11,9 +11,9 @@ from projections.ingest_check import Catalog
 from projections.stores import ChannelStores
 from streams.config import Settings
 from streams.ingest.gateway import StoreView
-from streams.ingest.messages import Message
-from streams.kafka_io import send_messages, start_producer
-from streams.reference import ReferenceReplica
+from streams.kafka.io import send_messages, start_producer
+from streams.kafka.messages import Message
+from streams.kafka.reference import ReferenceReplica
 
 
 class KafkaPublisher:

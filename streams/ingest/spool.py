@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from projections.ingest_check import Answer, Earlier
-from streams.ingest.messages import Message
+from streams.kafka.messages import Message
 
 _SCHEMA = """
 CREATE TABLE lines (

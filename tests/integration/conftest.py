@@ -23,7 +23,7 @@ import orjson
 import pytest
 
 from streams.config import Settings
-from streams.kafka_io import delete_topics
+from streams.kafka.io import delete_topics
 
 REPO = Path(__file__).resolve().parents[2]
 

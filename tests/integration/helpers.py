@@ -16,10 +16,10 @@ import psycopg
 
 from schemas.events import Envelope, InventoryCounted, PriceChanged, ProductDefined
 from streams.config import Settings
-from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel
-from streams.kafka_io import ensure_topics, publish_events
-from streams.kafka_replay import replay_into
+from streams.kafka.io import ensure_topics, publish_events
+from streams.runners.embedded import EmbeddedChannel
+from streams.runners.kafka_replay import replay_into
 from tests.integration.conftest import REPO, WorkerProcess, wait_until
 
 

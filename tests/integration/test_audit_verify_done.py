@@ -14,8 +14,8 @@ import pytest
 
 from infra.eventstore import open_audit_log
 from schemas.events import Envelope, InventoryCounted
-from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel
+from streams.runners.embedded import EmbeddedChannel
 from tests.integration.audit_db import CHAIN, EVENTS, execute, fresh_database
 from tests.integration.conftest import REPO, wait_until
 from tests.integration.helpers import publish, publish_reference_first

@@ -22,7 +22,7 @@ from streams.ingest.deadletters import (
     dead_letter_page,
     page_of,
 )
-from streams.kafka_io import ensure_topics
+from streams.kafka.io import ensure_topics
 from tests.integration.conftest import wait_until
 from tests.integration.helpers import catalog, publish_reference_first
 

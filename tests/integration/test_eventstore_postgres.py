@@ -13,8 +13,8 @@ from infra.eventstore import open_audit_log
 from projections.inventory import Reconciliation
 from projections.snapshot import rebate_statements
 from schemas.events import InventoryCounted, RebatePeriodClosed, ShipmentRecorded
-from streams.embedded import EmbeddedChannel
-from streams.processing import record_statements
+from streams.runners.embedded import EmbeddedChannel
+from streams.runners.processing import record_statements
 from tests.integration.conftest import wait_until
 from tests.integration.helpers import catalog, publish, publish_reference_first, stored_events
 from tests.test_rebates_embedded import program

@@ -22,8 +22,8 @@ from schemas.codec import encode_event
 from schemas.events import SaleReported
 from streams.auth import token_hash
 from streams.generator import generate_channel
-from streams.kafka_io import delete_topics
-from streams.worker import CONSUMED_TOPICS
+from streams.kafka.io import delete_topics
+from streams.worker.app import CONSUMED_TOPICS
 from tests.integration.conftest import WorkerProcess, isolated_settings, wait_until
 from tests.integration.helpers import expected_snapshot, publish_reference_first
 from tests.metrics_checks import (

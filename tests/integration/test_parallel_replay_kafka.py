@@ -11,12 +11,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from schemas.topics import topic_name
-from streams.cli import build_parser
-from streams.cli_support import Replay, as_of, replay_of
+from streams.audit.verify import audit_differences
+from streams.cli.main import build_parser
+from streams.cli.support import Replay, as_of, replay_of
 from streams.config import Settings
 from streams.generator import generate_channel
-from streams.kafka_io import kafka_partition_of
-from streams.verify import audit_differences
+from streams.kafka.io import kafka_partition_of
 from tests.integration.helpers import publish
 from tests.parallel_channel import with_lookalike_distributors
 

@@ -23,9 +23,9 @@ from psycopg import sql
 from domain.timeutil import iso_z
 from infra.readmodels import PARTITION, TABLES, ReadModelWriter, Verdict
 from projections.snapshot import now_of
-from streams.embedded import EmbeddedChannel
-from streams.kafka_io import kafka_partition_of
-from streams.readmodel_sink import ReadModelSink
+from streams.kafka.io import kafka_partition_of
+from streams.runners.embedded import EmbeddedChannel
+from streams.runners.readmodel_sink import ReadModelSink
 from tests.integration.conftest import REPO, wait_until
 from tests.integration.helpers import (
     matches_replay,

@@ -12,7 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.topics import DEAD_LETTER_TOPIC, RAW_TOPICS, topic_name
 from streams.config import Settings
-from streams.kafka_io import TopicsRefused, ensure_topics
+from streams.kafka.io import TopicsRefused, ensure_topics
 from tests.integration.conftest import REPO, wait_until
 
 pytestmark = pytest.mark.kafka

@@ -20,8 +20,8 @@ from projections.stores import ChannelStores
 from schemas.codec import MAX_BUNDLE, bundle_bytes, encode_event
 from schemas.events import ProductDefined, SaleReported
 from streams.generator import generate_channel
-from streams.ingest.messages import BUNDLE_BYTES, BUNDLE_EVENTS, Message, bundled, message_of
-from streams.processing import BatchResult, Input, process_batch
+from streams.kafka.messages import BUNDLE_BYTES, BUNDLE_EVENTS, Message, bundled, message_of
+from streams.runners.processing import BatchResult, Input, process_batch
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rocksdict import Options, Rdict
 
-from streams.changelog_packs import PACK_PREFIX, is_pack, pack_key, packs, unpack
-from streams.state import StateTable, Writes
+from streams.worker.changelog_packs import PACK_PREFIX, is_pack, pack_key, packs, unpack
+from streams.worker.state import StateTable, Writes
 
 entries = st.lists(st.tuples(st.binary(min_size=1, max_size=40), st.binary(max_size=300)))
 

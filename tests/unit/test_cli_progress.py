@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 
-from streams.cli_progress import LOG_SECONDS, Progress, progress
+from streams.cli.progress import LOG_SECONDS, Progress, progress
 
 
 class Terminal(io.StringIO):

@@ -12,7 +12,7 @@ from projections.stores import ChannelStores
 from schemas.codec import encode_event
 from schemas.events import LineRejected
 from streams.generator import generate_sales, sales_catalog
-from streams.processing import PROCESSING_ERROR, Input, process_batch
+from streams.runners.processing import PROCESSING_ERROR, Input, process_batch
 
 
 class BrokenInventory(DictStore[object]):

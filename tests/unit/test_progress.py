@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.progress import ContiguousGate
+from streams.worker.progress import ContiguousGate
 
 Msg = tuple[str, int]
 

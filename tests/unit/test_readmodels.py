@@ -27,18 +27,18 @@ from projections.quality import DeadLetterCount
 from projections.statuses import DETECTED_ONLY
 from schemas.events import SaleReported
 from streams.config import Settings
-from streams.embedded import EmbeddedChannel
 from streams.generator import generate_channel, malformed_lines
-from streams.kafka_io import kafka_partition_of
-from streams.processing import Input
-from streams.readmodel_sink import (
+from streams.kafka.io import kafka_partition_of
+from streams.runners.embedded import EmbeddedChannel
+from streams.runners.processing import Input
+from streams.runners.readmodel_sink import (
     dead_letter_rows,
     empty_tables,
     partition_rows,
     readmodel_tables,
     undefined,
 )
-from streams.violation_statuses import RecordedStatuses
+from streams.runners.violation_statuses import RecordedStatuses
 from tests.unit.catalog import product
 
 REPO = Path(__file__).resolve().parents[2]

@@ -373,7 +373,7 @@ def test_stored_values_from_before_replacements_still_read() -> None:
 
 def test_an_as_of_replay_before_the_replacement_shows_the_replaced_report() -> None:
     from schemas.codec import encode_event
-    from streams.processing import Input, process_batch
+    from streams.runners.processing import Input, process_batch
 
     corrected = [header(4, "R2", "R1", SECOND), line(5, "T1", 2, "R2", recorded=SECOND)]
     cut = FIRST + timedelta(days=1)  # after R1, before R2 was submitted

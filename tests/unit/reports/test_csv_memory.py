@@ -17,8 +17,8 @@ import time
 import tracemalloc
 from collections.abc import Iterator
 
-from infra.reports.csv_report import CsvLineError, parse_csv
 from schemas.events import SaleReported
+from streams.ingest.parsers.csv_report import CsvLineError, parse_csv
 from tests.unit.reports.conftest import RECEIVED_AT
 
 LINES = int(os.environ.get("CHANNELFLOW_CSV_STREAM_LINES", "200000"))

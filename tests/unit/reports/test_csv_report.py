@@ -8,14 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from infra.reports.csv_report import (
+from schemas.events import SaleReported
+from streams.ingest.parsers.csv_report import (
     REASONS,
     CsvFormatError,
     CsvHeaderError,
     CsvLineError,
     parse_csv,
 )
-from schemas.events import SaleReported
 from tests.unit.reports.conftest import RECEIVED_AT, SAMPLES
 
 HEADER = "distributor_id,transaction_id,reseller_id,sku,quantity,unit_price,currency,sold_at\n"

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from infra.reports.edi852 import REASONS, ParsedActivity, parse_852, parse_852_all
-from infra.reports.x12 import X12Error
 from schemas.events import InventoryCounted
+from streams.ingest.parsers.edi852 import REASONS, ParsedActivity, parse_852, parse_852_all
+from streams.ingest.parsers.x12 import X12Error
 from tests.unit.reports.conftest import RECEIVED_AT, SAMPLES
 from tests.unit.reports.edi_builder import interchange
 

@@ -8,17 +8,17 @@ from decimal import Decimal
 
 import pytest
 
-from infra.reports import edi867
-from infra.reports.common import LineError
-from infra.reports.edi867 import (
+from schemas.events import ReportSubmitted, SaleReported
+from streams.ingest.parsers import edi867
+from streams.ingest.parsers.common import LineError
+from streams.ingest.parsers.edi867 import (
     REASONS,
     IgnoredQuantity,
     ParsedReport,
     parse_867,
     parse_867_all,
 )
-from infra.reports.x12 import X12Error
-from schemas.events import ReportSubmitted, SaleReported
+from streams.ingest.parsers.x12 import X12Error
 from tests.unit.reports.conftest import RECEIVED_AT, SAMPLES
 from tests.unit.reports.edi_builder import interchange
 

@@ -19,21 +19,21 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from infra.reports.common import LineError
-from infra.reports.csv_report import REASONS as CSV_REASONS
-from infra.reports.csv_report import (
+from schemas.events import InventoryCounted, ReportSubmitted, SaleReported
+from streams.ingest.parsers.common import LineError
+from streams.ingest.parsers.csv_report import REASONS as CSV_REASONS
+from streams.ingest.parsers.csv_report import (
     CsvFormatError,
     CsvHeaderError,
     CsvLineError,
     parse_csv,
     parse_csv_lines,
 )
-from infra.reports.edi852 import REASONS as REASONS_852
-from infra.reports.edi852 import ParsedActivity, parse_852_all
-from infra.reports.edi867 import REASONS as REASONS_867
-from infra.reports.edi867 import ParsedReport, parse_867_all
-from infra.reports.x12 import X12Error, tokenize
-from schemas.events import InventoryCounted, ReportSubmitted, SaleReported
+from streams.ingest.parsers.edi852 import REASONS as REASONS_852
+from streams.ingest.parsers.edi852 import ParsedActivity, parse_852_all
+from streams.ingest.parsers.edi867 import REASONS as REASONS_867
+from streams.ingest.parsers.edi867 import ParsedReport, parse_867_all
+from streams.ingest.parsers.x12 import X12Error, tokenize
 from tests.unit.reports.conftest import SAMPLES
 from tests.unit.reports.edi_builder import isa
 from tests.unit.reports.mutated_reports import (

@@ -9,16 +9,16 @@ import uuid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infra.reports.common import REPORTS_NAMESPACE, LineError, event_uuid
-from infra.reports.csv_report import (
+from schemas.events import SaleReported
+from streams.ingest.parsers.common import REPORTS_NAMESPACE, LineError, event_uuid
+from streams.ingest.parsers.csv_report import (
     ALL_COLUMNS,
     CsvLineError,
     _LineParser,
     parse_csv,
     peek_first_line,
 )
-from infra.reports.edi867 import ReportEnd, ReportLine, iter_867
-from schemas.events import SaleReported
+from streams.ingest.parsers.edi867 import ReportEnd, ReportLine, iter_867
 from tests.unit.reports.conftest import RECEIVED_AT, SAMPLES
 from tests.unit.reports.edi_builder import interchange
 

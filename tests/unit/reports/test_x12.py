@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from infra.reports.x12 import X12Error, tokenize
+from streams.ingest.parsers.x12 import X12Error, tokenize
 from tests.unit.reports.conftest import SAMPLES
 from tests.unit.reports.edi_builder import interchange, isa
 

@@ -1,0 +1,89 @@
+"""Audit records (a rebate statement, a pricing violation) as JSON documents: the API
+answers them, the CLI prints them."""
+
+from datetime import datetime
+from typing import Any
+
+from domain.timeutil import iso_z
+
+
+def statement_document(found: Any) -> dict[str, Any]:
+    def text(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    def when(moment: datetime | None) -> str | None:
+        return None if moment is None else iso_z(moment)
+
+    return {
+        "program_id": found.program_id,
+        "distributor_id": found.distributor_id,
+        "period": found.period,
+        "volume": text(found.volume),
+        "revenue": text(found.revenue),
+        "tier_rate": text(found.tier_rate),
+        "rebate": text(found.rebate),
+        "commitment_shortfall": text(found.commitment_shortfall),
+        "event_count": found.event_count,
+        "digest": found.digest,
+        "calculated_at": when(found.calculated_at),
+        "calculated_by": found.calculated_by,
+        "adjustments": [
+            {
+                "event_id": a.event_id,
+                "reason": a.reason,
+                "amount": text(a.amount),
+                "rebate": text(a.rebate),
+                "at": when(a.at),
+            }
+            for a in found.adjustments
+        ],
+        "total": text(found.total),
+        "status": found.status,
+        "approved_by": found.approved_by,
+        "payment_reference": found.payment_reference,
+        "paid_by": found.paid_by,
+    }
+
+
+def violation_document(found: Any) -> dict[str, Any]:
+    return {
+        "violation_id": str(found.id),
+        "distributor_id": found.distributor_id,
+        "transaction_id": found.transaction_id,
+        "reseller_id": found.reseller_id,
+        "sku": found.sku,
+        "sold_at": iso_z(found.sold_at),
+        "unit_price": str(found.unit_price),
+        "floor_price": str(found.floor_price),
+        "severity": str(found.severity),
+        "status": str(found.status),
+        "resolution": None if found.resolution is None else str(found.resolution),
+        "sale": {
+            "event_id": str(found.event_id),
+            "transaction_id": found.transaction_id,
+            "reseller_id": found.reseller_id,
+            "sku": found.sku,
+            "sold_at": iso_z(found.sold_at),
+            "quantity": found.quantity,
+            "unit_price": str(found.unit_price),
+            "currency": found.currency,
+        },
+        "price": {
+            "event_id": str(found.price_event_id),
+            "scope": found.scope,
+            "floor_price": str(found.floor_price),
+        },
+        "steps": [
+            {
+                "action": str(step.action),
+                "from": str(step.from_status),
+                "to": str(step.to_status),
+                "actor": step.actor_id,
+                "role": str(step.role),
+                "at": iso_z(step.at),
+                "reason": step.reason,
+                "resolution": None if step.resolution is None else str(step.resolution),
+            }
+            for step in found.steps
+        ],
+    }

@@ -1,0 +1,400 @@
+"""HTTP ingest: JSON event batches, CSV and X12 (867 / 852) report uploads.
+
+  POST /api/ingest/events   a JSON array of events, or {"events": [...], "report": {...}}
+  POST /api/ingest/csv      a CSV report (the template of docs/INGEST.md)
+  POST /api/ingest/edi      an X12 interchange of 867 or 852 reports (?format=867|852,
+                            else the first ST01 decides)
+
+Report bodies are the raw file (any content type) or multipart/form-data with one file
+part; they are streamed to disk, never held in memory. Query options: report_id,
+replaces, period_start, period_end (CSV and JSON reports), distributor_id (admin: on
+whose behalf), filename (names the lines' source_ref), lines=all (answer every line of
+a report, not only those not accepted). A distributor token submits its own data only,
+an admin token anyone's; the read-only roles may not submit (403).
+
+The answer (200) holds the reports read, a summary (answers per kind, rejections per
+reason, messages published) and the lines' answers. A request that may not be made
+(401, 403), is too large (413) or cannot be read as a whole (422) publishes nothing.
+See docs/INGEST.md.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager as ContextManager
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO, Any, BinaryIO, Final, cast
+
+import orjson
+from aiohttp import BodyPartReader, web
+
+from domain.business_time import TimeRules
+from domain.roles import Role
+from projections.ingest_check import Catalog
+from projections.keyvalue import KeyValue
+from projections.stores import ChannelStores
+from streams import metrics
+from streams.api.context import PRINCIPAL, ApiContext, json_response
+from streams.api.http_body import within
+from streams.auth import Forbidden, Principal
+from streams.config import Settings
+from streams.ingest.formats import (
+    SOURCES,
+    Format,
+    Item,
+    Stored,
+    Unreadable,
+    Upload,
+    batch_of,
+    file_label,
+    option_id,
+    read,
+    read_events,
+)
+from streams.ingest.gateway import Gateway, StoreView, authorize, authorize_events
+from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
+from streams.ingest.parsers.x12 import X12Error, first_transaction_set
+from streams.ingest.spool import LineAnswer, Spool
+
+CHUNK: Final = 256 * 1024
+#: line answers written per chunk of a streamed answer
+ANSWER_CHUNK: Final = 1000
+EDI_FORMATS: Final[tuple[Format, ...]] = ("867", "852")
+JSON_LIMIT: Final = ("a JSON event batch", "CHANNELFLOW_MAX_JSON_BYTES")
+REPORT_LIMIT: Final = ("a report upload", "CHANNELFLOW_MAX_REPORT_BYTES")
+
+#: why an upload cannot be read as a whole (answered 422)
+UnreadableError = Unreadable | CsvHeaderError | CsvFormatError | X12Error
+
+
+def store_view(stores: ChannelStores) -> StoreView:
+    """The precheck's view of this process's stores, read without side effects."""
+    return StoreView(Catalog(stores.products, stores.aliases), _reader(stores.seen))
+
+
+def _reader(store: KeyValue[Any]) -> Callable[[str], Any]:
+    """A store's non-caching read where it has one (the worker's tables), else `get`."""
+    peek = getattr(store, "peek", None)
+    return peek if callable(peek) else store.get
+
+
+def add_ingest_routes(app: web.Application, context: ApiContext, limits: Settings) -> None:
+    rules = limits.time_rules()
+
+    def principal_of(request: web.Request) -> Principal:
+        principal = request[PRINCIPAL]
+        authorize(principal)
+        return principal
+
+    async def run(
+        request: web.Request,
+        upload: Upload,
+        items: Callable[[], Iterator[Item]],
+        small: bool,
+        every_line: bool = True,
+    ) -> web.StreamResponse:
+        """Check every line, then publish, then answer: an error before publishing
+        leaves nothing published. A `small` request (a JSON batch) is spooled in memory
+        and answered whole, in request order."""
+        started = time.perf_counter()
+        with Spool(in_memory=small) as spool:
+            gateway = Gateway(upload, store_view(context.stores()), spool)
+            try:
+                await gateway.check(items())
+            except (Unreadable, CsvHeaderError, CsvFormatError, X12Error) as exc:
+                return _unreadable(exc)
+            await gateway.publish(context.submit)
+            head = gateway.document()
+            if small:
+                lines = sorted(gateway.answer_lines(every=True), key=lambda answer: answer.line)
+                document = {**head, "lines": [line.to_json() for line in lines]}
+                response: web.StreamResponse = json_response(document)
+            else:
+                response = await _streamed(request, head, gateway.answer_lines(every_line))
+        metrics.INGEST_REQUEST_SECONDS.labels(upload.format).observe(time.perf_counter() - started)
+        return response
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        principal = principal_of(request)
+        body = await _read_body(request, limits.max_json_bytes, limits.body_timeout_seconds)
+        try:
+            elements, options = batch_of(body)
+        except Unreadable as exc:
+            return _unreadable(exc)
+        authorize_events(principal, elements)
+        options = {**options, **request.query}
+        digest = hashlib.sha256(body).hexdigest()
+        upload = _upload(principal, "events", "api", digest, options, rules)
+        return await run(request, upload, lambda: read_events(upload, elements), small=True)
+
+    async def csv_report(request: web.Request) -> web.StreamResponse:
+        principal = principal_of(request)
+        every = _every_line(request)
+        with _upload_file() as path:
+            name, digest, file = await _receive(request, path, limits)
+            options = dict(request.query)
+            upload = _upload(principal, "csv", name or "upload.csv", digest, options, rules)
+            return await run(request, upload, lambda: read(upload, file), False, every)
+
+    async def edi_report(request: web.Request) -> web.StreamResponse:
+        principal = principal_of(request)
+        every = _every_line(request)
+        for option in ("report_id", "replaces", "period_start", "period_end"):
+            if option in request.query:
+                raise web.HTTPBadRequest(
+                    text=f"{option} is not an option of X12 uploads: the report itself says it"
+                )
+        wanted = request.query.get("format")
+        if wanted is not None and wanted not in EDI_FORMATS:
+            raise web.HTTPBadRequest(text="format must be 867 or 852")
+        with _upload_file() as path:
+            name, digest, file = await _receive(request, path, limits)
+            try:
+                kind = _edi_format(file, wanted)
+            except (Unreadable, X12Error) as exc:
+                return _unreadable(exc)
+            options = dict(request.query)
+            upload = _upload(principal, kind, name or f"upload.{kind}", digest, options, rules)
+            return await run(request, upload, lambda: read(upload, file), False, every)
+
+    for path, handler in (
+        ("/api/ingest/events", events),
+        ("/api/ingest/csv", csv_report),
+        ("/api/ingest/edi", edi_report),
+    ):
+        app.router.add_post(path, handler)
+
+
+def _upload(
+    principal: Principal,
+    fmt: Format,
+    name: str,
+    digest: str,
+    options: dict[str, Any],
+    rules: TimeRules,
+) -> Upload:
+    report_id = _option_id(options, "report_id")
+    replaces = _option_id(options, "replaces")
+    if replaces is not None and report_id is None:
+        raise web.HTTPBadRequest(text="replaces needs report_id (the replacing report's id)")
+    if replaces is not None and replaces == report_id:
+        raise web.HTTPBadRequest(text="a report cannot replace itself: give it a new report_id")
+    distributor = _option_id(options, "distributor_id")
+    if principal.role is Role.DISTRIBUTOR:
+        if distributor not in (None, principal.distributor_id):
+            raise Forbidden(
+                f"{principal.actor} may submit only {principal.distributor_id!r}'s data, "
+                f"not {distributor!r}'s; nothing was published"
+            )
+        distributor = None  # a distributor's uploads are its own
+    return Upload(
+        fmt,
+        file_label(str(options.get("filename") or name)),
+        principal,
+        datetime.now(UTC),
+        digest,
+        SOURCES[fmt],
+        report_id,
+        replaces,
+        _period(options),
+        distributor,
+        rules,
+    )
+
+
+async def _streamed(
+    request: web.Request, head: dict[str, Any], lines: Iterator[LineAnswer]
+) -> web.StreamResponse:
+    """The answer with its line list streamed from the spool (it may be long)."""
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    await response.write(orjson.dumps(head)[:-1] + b',"lines":[')
+    chunk: list[bytes] = []
+    separator = b""
+    for line in lines:
+        chunk.append(orjson.dumps(line.to_json()))
+        if len(chunk) >= ANSWER_CHUNK:
+            await response.write(separator + b",".join(chunk))
+            chunk, separator = [], b","
+    if chunk:
+        await response.write(separator + b",".join(chunk))
+    await response.write(b"]}")
+    await response.write_eof()
+    return response
+
+
+def _error(status: int, code: str, message: str, **details: Any) -> web.Response:
+    error = {"status": status, "code": code, "message": message, **details}
+    return web.Response(
+        body=orjson.dumps({"error": error}, option=orjson.OPT_INDENT_2),
+        status=status,
+        content_type="application/json",
+    )
+
+
+def _unreadable(exc: UnreadableError) -> web.Response:
+    """422 naming what cannot be read, and where."""
+    if isinstance(exc, Unreadable):
+        return _error(422, exc.code, exc.message, **exc.details)
+    if isinstance(exc, CsvHeaderError):
+        return _error(
+            422,
+            "bad_csv_header",
+            exc.message,
+            unknown=exc.unknown,
+            missing=exc.missing,
+            duplicate=exc.duplicate,
+        )
+    if isinstance(exc, CsvFormatError):
+        return _error(422, "bad_csv", str(exc), line=exc.line)
+    element = None if exc.element_index is None else f"{exc.element_index:02d}"
+    return _error(
+        422,
+        "x12_structure",
+        f"not a readable X12 interchange: {exc}",
+        segment=exc.segment_index,
+        element=element,
+    )
+
+
+def _too_large(limit: int, size: int, kind: tuple[str, str]) -> web.HTTPRequestEntityTooLarge:
+    what, variable = kind
+    return web.HTTPRequestEntityTooLarge(
+        max_size=limit,
+        actual_size=size,
+        text=f"{what} may be at most {limit / (1024 * 1024):,.1f} MiB ({limit:,} bytes; "
+        f"{variable} sets the limit); nothing was published",
+    )
+
+
+async def _read_body(request: web.Request, limit: int, timeout: float) -> bytes:
+    """The whole body, at most `limit` bytes (413 beyond; at once if the size is declared),
+    each part of it within `timeout` seconds (408)."""
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise _too_large(limit, declared, JSON_LIMIT)
+    data = bytearray()
+    while chunk := await within(request.content.read(CHUNK), timeout):
+        data += chunk
+        if len(data) > limit:
+            raise _too_large(limit, len(data), JSON_LIMIT)
+    return bytes(data)
+
+
+@contextmanager
+def _upload_file() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="channelflow-upload-") as directory:
+        yield Path(directory) / "body"
+
+
+async def _receive(
+    request: web.Request, path: Path, settings: Settings
+) -> tuple[str | None, str, Stored]:
+    """Stream the uploaded file to `path` (the raw body, or the file part of a multipart
+    form); returns (the file name the form gave, if any; sha256 of the file's bytes; the
+    file as stored). Each part must come within the body timeout (408).
+
+    The limit holds for the file's bytes, expanded: a body sent compressed
+    (Content-Encoding, expanded by aiohttp as it arrives) is counted as it expands and
+    kept compressed on disk, so a small body expanding past the limit is refused having
+    taken about its own size of disk.
+    """
+    limit, timeout = settings.max_report_bytes, settings.body_timeout_seconds
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise _too_large(limit, declared, REPORT_LIMIT)
+    name: str | None = None
+    read_chunk: Callable[[], Awaitable[bytes]]
+    if request.content_type.startswith("multipart/"):
+        part = await within(_file_part(request), timeout)
+        name = part.filename
+
+        async def read_chunk() -> bytes:
+            return await within(part.read_chunk(CHUNK), timeout)
+
+    else:
+
+        async def read_chunk() -> bytes:
+            return await within(request.content.read(CHUNK), timeout)
+
+    digest = hashlib.sha256()
+    size = 0
+    file = Stored(path, gzipped=request.headers.get("Content-Encoding", "identity") != "identity")
+    with path.open("wb") as handle, _compressing(handle, file.gzipped) as sink:
+        while chunk := await read_chunk():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit, size, REPORT_LIMIT)
+            digest.update(chunk)
+            sink.write(chunk)
+    return name, digest.hexdigest(), file
+
+
+def _compressing(handle: BinaryIO, gzipped: bool) -> ContextManager[IO[bytes]]:
+    """What the upload is written through: gzip (fastest level: the point is the disk a
+    compressed body takes, not to compress well), or the file itself."""
+    if gzipped:  # a GzipFile is a binary stream (typeshed does not declare it IO[bytes])
+        return cast(IO[bytes], gzip.GzipFile(fileobj=handle, mode="wb", compresslevel=1, mtime=0))
+    return nullcontext(handle)
+
+
+async def _file_part(request: web.Request) -> BodyPartReader:
+    reader = await request.multipart()
+    while True:
+        part = await reader.next()
+        if part is None:
+            raise web.HTTPBadRequest(text="the multipart form has no file part")
+        if isinstance(part, BodyPartReader) and (part.filename or part.name == "file"):
+            return part
+
+
+def _edi_format(file: Stored, wanted: str | None) -> Format:
+    """867 or 852: as asked, and as the interchange's first transaction set says."""
+    with file.open() as stream:
+        found = first_transaction_set(stream)
+    if wanted is not None and found not in (None, wanted):
+        raise Unreadable(
+            "wrong_format", f"format={wanted} was asked for, but the interchange holds {found}"
+        )
+    for kind in EDI_FORMATS:
+        if (wanted or found) == kind:
+            return kind
+    raise Unreadable(
+        "unsupported_transaction_set",
+        f"the interchange holds {found or 'no'} transaction sets: 867 and 852 are read",
+    )
+
+
+def _every_line(request: web.Request) -> bool:
+    value = request.query.get("lines", "problems")
+    if value not in ("all", "problems"):
+        raise web.HTTPBadRequest(text="lines must be all or problems")
+    return value == "all"
+
+
+def _option_id(options: dict[str, Any], name: str) -> str | None:
+    try:
+        return option_id(name, options.get(name))
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+
+
+def _period(options: dict[str, Any]) -> tuple[date, date] | None:
+    start, end = options.get("period_start"), options.get("period_end")
+    if start is None and end is None:
+        return None
+    try:
+        period = (date.fromisoformat(str(start)), date.fromisoformat(str(end)))
+    except ValueError:
+        raise web.HTTPBadRequest(
+            text="period_start and period_end go together, as dates like 2026-04-06"
+        ) from None
+    if period[1] < period[0]:
+        raise web.HTTPBadRequest(text="period_end is before period_start")
+    return period

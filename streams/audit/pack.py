@@ -1,0 +1,221 @@
+"""The audit pack of a period: every audit record of it as CSV files and one JSON file.
+
+Files (one row per record unless said otherwise):
+
+    statements.csv        rebate statements of periods overlapping the requested one
+    adjustments.csv       their adjustments (one row each)
+    violations.csv        violations of sales in the period, with status and resolution
+    violation_steps.csv   their lifecycle steps: who, role, when, why
+    reconciliations.csv   counts taken in the period
+    claims.csv            price-protection claims of cost drops effective in the period
+    source_lines.csv      the source events of every record above (when a replay was given)
+    audit_pack.json       all of it per record: state, full history with seals, sources
+    manifest.json         period, distributor, the chain's head and verdict, sha256 of each file
+
+A CSV cell that a spreadsheet would evaluate as a formula (a dispute reason `=HYPERLINK(...)`)
+is written as text, with a single quote in front (streams/audit/safe_csv.py); audit_pack.json keeps
+every text exactly as stored.
+
+The head hash printed in the manifest is the one to keep: a later `verify --audit
+--expect-head HEAD` proves the records exported here are still stored unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+
+from domain.audit import InventoryReconciliation, PriceProtection
+from domain.rebate_audit import RebateStatement
+from domain.rebates import period_bounds
+from domain.violation import PricingViolation
+from infra.eventstore import AuditLog
+from projections.stores import ChannelStores
+from streams.audit.safe_csv import csv_bytes
+from streams.audit.trail import RawIndex, history, jsonable, lineage_of, state_of
+
+COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "statements": (
+        "id", "program_id", "distributor_id", "period", "volume", "revenue", "units",
+        "tier_index", "tier_rate", "rebate", "commitment_shortfall", "event_count", "digest",
+        "calculated_at", "calculated_by", "total", "status", "approved_by", "approved_at",
+        "approved_total", "paid_by", "paid_at", "paid_total", "payment_reference",
+    ),
+    "adjustments": (
+        "statement_id", "program_id", "distributor_id", "period", "event_id", "reason",
+        "amount", "rebate", "volume", "revenue", "units", "event_count", "digest",
+        "commitment_shortfall", "at",
+    ),
+    "violations": (
+        "id", "distributor_id", "transaction_id", "reseller_id", "sku", "sold_at", "quantity",
+        "unit_price", "floor_price", "currency", "severity", "scope", "event_id",
+        "price_event_id", "status", "resolution", "resolution_amount",
+    ),
+    "violation_steps": (
+        "violation_id", "action", "from_status", "to_status", "actor_id", "role",
+        "actor_distributor_id", "at", "reason", "resolution", "amount",
+    ),
+    "reconciliations": (
+        "id", "distributor_id", "sku", "counted_at", "on_hand", "expected", "variance", "stale",
+    ),
+    "claims": (
+        "id", "distributor_id", "sku", "effective_from", "units", "old_cost", "new_cost",
+        "amount", "currency", "price_event_id", "revisions",
+    ),
+    "source_lines": (
+        "kind", "record_id", "role", "event_id", "business_time", "quantity", "unit_price",
+        "topic", "partition", "offset", "source", "source_ref", "report_id",
+    ),
+}  # fmt: skip
+SECTIONS: Final[dict[type, str]] = {
+    RebateStatement: "statements",
+    PricingViolation: "violations",
+    InventoryReconciliation: "reconciliations",
+    PriceProtection: "claims",
+}
+#: the business time that puts a record in a period
+MOMENTS: Final[dict[type, str]] = {
+    PricingViolation: "sold_at",
+    InventoryReconciliation: "counted_at",
+    PriceProtection: "effective_from",
+}
+KIND_OF: Final = {
+    "statements": "statement",
+    "violations": "violation",
+    "reconciliations": "reconciliation",
+    "claims": "claim",
+}
+
+
+def export_pack(
+    audit: AuditLog,
+    out: Path,
+    period: str,
+    distributor_id: str | None = None,
+    stores: ChannelStores | None = None,
+    raw: RawIndex | None = None,
+) -> dict[str, Any]:
+    """Write the pack of `period` (and one distributor) to `out`; returns the manifest.
+
+    `stores` (a replay's projection stores) give each record's source lines, `raw` where
+    each source event was read. Without them the pack has no source lines, and says so.
+    """
+    start, end = period_bounds(period)
+    chain = audit.verify_chain()
+    records: dict[str, list[Any]] = {section: [] for section in KIND_OF}
+    for aggregate_id in audit.aggregate_ids():
+        aggregate: Any = audit.repository.get(aggregate_id)
+        section = SECTIONS.get(type(aggregate))
+        if section is None or (distributor_id and aggregate.distributor_id != distributor_id):
+            continue
+        if _in_period(aggregate, start, end):
+            records[section].append(aggregate)
+    tables: dict[str, list[dict[str, Any]]] = {name: [] for name in COLUMNS}
+    document: dict[str, Any] = {"period": period, "distributor_id": distributor_id}
+    for section, found in records.items():
+        found.sort(key=_order)
+        entries = []
+        for aggregate in found:
+            kind = KIND_OF[section]
+            entry = history(audit, kind, str(aggregate.id))
+            if stores is not None:
+                sources = lineage_of(aggregate, kind, stores, raw)
+                entry["sources"] = sources["sources"]
+                entry["digests"] = sources.get("digests")
+                tables["source_lines"] += [
+                    _source_line(kind, aggregate.id, source) for source in sources["sources"]
+                ]
+            entries.append(entry)
+            ROWS[section](aggregate, tables)
+        document[section] = entries
+    out.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, rows in tables.items():
+        files[f"{name}.csv"] = _write(out / f"{name}.csv", csv_bytes(COLUMNS[name], rows))
+    document["chain"] = chain.to_json()
+    files["audit_pack.json"] = _write(out / "audit_pack.json", _json(document))
+    manifest = {
+        "period": period,
+        "distributor_id": distributor_id,
+        "head": chain.head,
+        "head_position": chain.head_position,
+        "records_in_store": chain.records,
+        "chain_verified": chain.verified,
+        "chain_findings": [str(finding) for finding in chain.findings],
+        "source_lines": stores is not None,
+        "raw_positions": raw is not None,
+        "counts": {name: len(rows) for name, rows in tables.items()},
+        "files": files,
+    }
+    _write(out / "manifest.json", _json(manifest))
+    return manifest
+
+
+def _in_period(aggregate: Any, start: datetime, end: datetime) -> bool:
+    if isinstance(aggregate, RebateStatement):
+        own_start, own_end = period_bounds(aggregate.period)
+        return own_start < end and start < own_end
+    return bool(start <= getattr(aggregate, MOMENTS[type(aggregate)]) < end)
+
+
+def _order(aggregate: Any) -> tuple[str, ...]:
+    if isinstance(aggregate, RebateStatement):
+        return (aggregate.program_id, aggregate.distributor_id, aggregate.period)
+    if isinstance(aggregate, PricingViolation):
+        return (aggregate.distributor_id, aggregate.transaction_id)
+    moment = (
+        aggregate.counted_at
+        if isinstance(aggregate, InventoryReconciliation)
+        else (aggregate.effective_from)
+    )
+    return (aggregate.distributor_id, aggregate.sku, moment.isoformat())
+
+
+def _statement_rows(statement: RebateStatement, tables: dict[str, list[dict[str, Any]]]) -> None:
+    tables["statements"].append(state_of(statement))
+    key = {
+        "statement_id": str(statement.id),
+        "program_id": statement.program_id,
+        "distributor_id": statement.distributor_id,
+        "period": statement.period,
+    }
+    tables["adjustments"] += [key | jsonable(a) for a in statement.adjustments]
+
+
+def _violation_rows(violation: PricingViolation, tables: dict[str, list[dict[str, Any]]]) -> None:
+    tables["violations"].append(state_of(violation))
+    tables["violation_steps"] += [
+        {"violation_id": str(violation.id)} | jsonable(step) for step in violation.steps
+    ]
+
+
+def _claim_rows(claim: PriceProtection, tables: dict[str, list[dict[str, Any]]]) -> None:
+    tables["claims"].append(state_of(claim) | {"revisions": claim.version - 1})
+
+
+ROWS: Final[dict[str, Callable[[Any, dict[str, list[dict[str, Any]]]], None]]] = {
+    "statements": _statement_rows,
+    "violations": _violation_rows,
+    "reconciliations": lambda found, tables: tables["reconciliations"].append(state_of(found)),
+    "claims": _claim_rows,
+}
+
+
+def _source_line(kind: str, record_id: Any, source: dict[str, Any]) -> dict[str, Any]:
+    read = source.get("read") or {}
+    return {"kind": kind, "record_id": str(record_id), **source, **read}
+
+
+def _json(document: dict[str, Any]) -> bytes:
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def _write(path: Path, content: bytes) -> str:
+    """Write `content` to `path`; its sha256 (of exactly these bytes) for the manifest."""
+    path.write_bytes(content)
+    return hashlib.sha256(content).hexdigest()

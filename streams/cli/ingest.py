@@ -1,0 +1,580 @@
+"""`channelflow ingest` and `channelflow deadletters`: the gateway and its dead letters.
+
+`ingest FILE` submits a CSV report, an X12 867 / 852 interchange or JSON events, to a
+running API (--url; the token from --token-file, CHANNELFLOW_TOKEN or --token) or
+straight to Kafka (the same checks in-process, against the catalog on the products
+topic); `ingest FILE --check` runs the same checks offline
+and publishes nothing (the catalog from --catalog, a JSON Lines file of events). Exit
+status: 0 when every line was accepted or a duplicate, 1 when a line was rejected or a
+conflict, 2 when the file was refused as a whole (unreadable, not allowed, too large) or
+the command was wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+
+from domain.roles import Role
+from projections.ingest_check import Answer, precheck
+from schemas.codec import InvalidEvent, decode_event
+from schemas.events import Envelope, ProductDefined
+from streams.auth import Principal
+from streams.cli.progress import Progress
+from streams.cli.support import (
+    ServerUnreachable,
+    UserError,
+    bearer_token,
+    settings_of,
+    token_flags,
+)
+from streams.config import Settings
+from streams.ingest.deadletters import StoredDeadLetter, collect_dead_letters, dead_letter_topic
+from streams.ingest.formats import (
+    FORMATS,
+    SOURCES,
+    Format,
+    Stored,
+    Unreadable,
+    Upload,
+    batch_of,
+    file_label,
+    option_id,
+    read,
+)
+from streams.ingest.gateway import Gateway, offline_view
+from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
+from streams.ingest.parsers.x12 import X12Error, first_transaction_set
+from streams.ingest.spool import Spool
+from streams.kafka.messages import message_of
+
+#: who submits when the CLI publishes straight to Kafka (whoever can reach the broker)
+OPERATOR: Final = Principal("cli", Role.ADMIN)
+#: JSON events sent per HTTP request when a file is split (each is its own request)
+EVENTS_PER_REQUEST: Final = 5000
+#: problem lines printed under the summary (all of them with --json)
+PROBLEMS_SHOWN: Final = 20
+CHUNK: Final = 256 * 1024
+#: seconds to wait before sending again after an HTTP 503 (the server's Kafka or PostgreSQL
+#: is away); sending again is safe: what arrived the first time is recognized, not counted
+RETRY_WAITS: Final = (1.0, 2.0, 4.0, 8.0)
+
+
+class IngestError(UserError):
+    """The file was refused as a whole (exit 2)."""
+
+
+class _Unavailable(ServerUnreachable):
+    """HTTP 503: worth sending again (exit 3 when it stays)."""
+
+
+def add_ingest_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    kafka_flags: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    ingest = sub.add_parser(
+        "ingest", help="submit a CSV report, an X12 867/852 file or JSON events"
+    )
+    ingest.add_argument("file", help="the file to submit")
+    ingest.add_argument("--format", choices=FORMATS, help="default: detected from the content")
+    ingest.add_argument("--url", help="a running API (else: straight to Kafka)")
+    token_flags(ingest, "for --url: distributor or admin")
+    ingest.add_argument("--report-id", help="the report's id (CSV, JSON events)")
+    ingest.add_argument("--replaces", help="the report this one replaces (with --report-id)")
+    ingest.add_argument("--distributor", help="whose data it is (admin: on whose behalf)")
+    ingest.add_argument("--json", action="store_true", help="print the full answer as JSON")
+    ingest.add_argument(
+        "--check",
+        action="store_true",
+        help="check the file offline, as a submission would be: no server, no Kafka, "
+        "nothing published",
+    )
+    ingest.add_argument(
+        "--catalog",
+        metavar="EVENTS.jsonl",
+        help="with --check: the product catalog, from the ProductDefined events of a JSON "
+        "Lines file (as `channelflow generate` writes); without it the catalog is not checked",
+    )
+    kafka_flags(ingest)
+    ingest.set_defaults(func=cmd_ingest)
+
+    letters = sub.add_parser(
+        "deadletters",
+        help="list dead letters; show one's original bytes; resubmit a fixed line",
+        description="list (the default): every dead letter, filtered; show: print one's "
+        "original bytes; resubmit: publish its corrected event (--fixed), validated first",
+    )
+    letters.add_argument("action", nargs="?", default="list", choices=["list", "show", "resubmit"])
+    letters.add_argument("--reason", help="list: only this reason")
+    letters.add_argument("--distributor", help="list: only this distributor's")
+    letters.add_argument("--source", help="list: only those whose source contains this")
+    letters.add_argument("--json", action="store_true", help="list: JSON Lines, with originals")
+    letters.add_argument("--partition", type=int, help="show, resubmit: the dead letter's")
+    letters.add_argument("--offset", type=int, help="show, resubmit: the dead letter's")
+    letters.add_argument("--fixed", help="resubmit: the corrected event (JSON file, - = stdin)")
+    kafka_flags(letters)
+    letters.set_defaults(func=cmd_deadletters)
+
+
+# --- ingest --------------------------------------------------------------------------
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise UserError(f"no such file: {path}")
+    if args.replaces and not args.report_id:
+        raise UserError("--replaces needs --report-id (the replacing report's own id)")
+    for flag, value in (
+        ("--report-id", args.report_id),
+        ("--replaces", args.replaces),
+        ("--distributor", args.distributor),
+    ):
+        try:
+            option_id(flag, value)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    if args.check and args.url:
+        raise UserError("--check runs offline: give --url to submit, --check to check")
+    if args.catalog and not args.check:
+        raise UserError("--catalog is for --check (a submission uses the server's catalog)")
+    fmt = args.format or detect_format(path)
+    if args.check:
+        answer = asyncio.run(_check_offline(args, settings_of(args), path, fmt))
+    elif args.url:
+        answer = _over_http(args, path, fmt)
+    else:
+        answer = asyncio.run(_to_kafka(args, settings_of(args), path, fmt))
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(answer, option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        sys.stdout.write(summary_table(answer) + "\n")
+    summary = answer["summary"]
+    refused = any(report.get("report_errors") for report in answer["reports"])
+    return 1 if summary["rejected"] or summary["conflict"] or refused else 0
+
+
+def detect_format(path: Path) -> Format:
+    """X12 by its ISA (867 or 852 by the first ST01), JSON by its first byte, else CSV."""
+    with path.open("rb") as handle:
+        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"ISA"):
+        try:
+            with path.open("rb") as handle:
+                found = first_transaction_set(handle)
+        except X12Error as exc:
+            raise IngestError(f"{path} starts like X12 but is not readable: {exc}") from None
+        if found not in ("867", "852"):
+            raise IngestError(f"{path} holds {found or 'no'} transaction sets: 867 or 852 only")
+        return "867" if found == "867" else "852"
+    if head[:1] in (b"[", b"{"):
+        return "events"
+    return "csv"
+
+
+async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fmt: Format) -> Any:
+    from streams.ingest.kafka import KafkaPublisher, catalog_view
+    from streams.kafka.io import ensure_topics
+
+    await ensure_topics(settings)
+    view = await catalog_view(settings)
+    with Spool() as spool:
+        gateway = await _checked(Gateway(_upload(args, settings, path, fmt), view, spool), path)
+        total = sum(gateway.answers.values()) + sum(
+            1 for report in gateway.reports.values() if report.header is not None
+        )
+        async with KafkaPublisher(settings) as publisher:
+            progress = Progress("publishing", "events", total, count=lambda: gateway.published)
+            await progress.follow(asyncio.create_task(gateway.publish(publisher.publish)))
+        return _answer(gateway)
+
+
+async def _check_offline(
+    args: argparse.Namespace, settings: Settings, path: Path, fmt: Format
+) -> Any:
+    """The gateway's check pass on the file, as `_to_kafka` runs it, and nothing else: no
+    Kafka, no server, nothing published (nothing is seen before: duplicates are judged
+    within the file only)."""
+    if args.catalog:
+        products = _products(Path(args.catalog))
+        catalog = f"{len(products):,} products from {args.catalog}"
+    else:
+        products = None
+        catalog = "not checked (no --catalog): unknown_sku / unknown_unit are not answered"
+    view = offline_view(products)
+    with Spool() as spool:
+        gateway = await _checked(Gateway(_upload(args, settings, path, fmt), view, spool), path)
+        return {**_answer(gateway), "check": {"published": False, "catalog": catalog}}
+
+
+def _upload(args: argparse.Namespace, settings: Settings, path: Path, fmt: Format) -> Upload:
+    """The file as the CLI submits it: by the operator (an admin, on behalf of
+    --distributor when given), received now."""
+    return Upload(
+        fmt,
+        file_label(path.name),
+        OPERATOR,
+        datetime.now(UTC),
+        _sha256(path),
+        "kafka" if fmt == "events" else SOURCES[fmt],
+        args.report_id,
+        args.replaces,
+        None,
+        args.distributor,
+        settings.time_rules(),
+    )
+
+
+async def _checked(gateway: Gateway, path: Path) -> Gateway:
+    """`gateway` once it has checked every line of the file (a progress bar on stderr)."""
+    progress = Progress("checking", "lines", count=lambda: gateway.lines)
+    try:
+        checking = asyncio.create_task(gateway.check(read(gateway.upload, Stored(path))))
+        await progress.follow(checking)
+    except (Unreadable, CsvHeaderError, CsvFormatError, X12Error) as exc:
+        raise IngestError(f"{path}: {_reason(exc)}; nothing was published") from None
+    return gateway
+
+
+def _answer(gateway: Gateway) -> dict[str, Any]:
+    problems = [line.to_json() for line in gateway.answer_lines(every=False)]
+    return {**gateway.document(), "lines": problems}
+
+
+def _products(path: Path) -> list[ProductDefined]:
+    """The ProductDefined events of a JSON Lines file of events (the others are skipped)."""
+    if not path.is_file():
+        raise UserError(f"no such catalog file: {path}")
+    products = []
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                event = decode_event(line)
+            except InvalidEvent as exc:
+                raise UserError(f"{path}:{number}: not an event: {exc}") from None
+            if isinstance(event, ProductDefined):
+                products.append(event)
+    return products
+
+
+def _reason(exc: Exception) -> str:
+    return exc.message if isinstance(exc, Unreadable | CsvHeaderError) else str(exc)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _over_http(args: argparse.Namespace, path: Path, fmt: Format) -> Any:
+    base = args.url.rstrip("/")
+    token = bearer_token(args)
+    query = {
+        "report_id": args.report_id,
+        "replaces": args.replaces,
+        "distributor_id": args.distributor,
+        "filename": path.name,
+    }
+    if fmt == "events":
+        return _events_over_http(args, token, base, path, query)
+    endpoint = "csv" if fmt == "csv" else "edi"
+    if fmt != "csv":
+        query = {"format": fmt, "distributor_id": args.distributor, "filename": path.name}
+    url = f"{base}/api/ingest/{endpoint}?{_encode(query)}"
+    size = path.stat().st_size
+
+    def body() -> Iterator[bytes]:  # a bar of its own for each attempt
+        return _chunks(path, Progress("uploading", "bytes", size))
+
+    return _post(url, token, body, size, "application/octet-stream")
+
+
+def _events_over_http(
+    args: argparse.Namespace,
+    token: str | None,
+    base: str,
+    path: Path,
+    query: dict[str, str | None],
+) -> Any:
+    """JSON events, split into requests of EVENTS_PER_REQUEST (one request for a report)."""
+    try:
+        elements, options = batch_of(path.read_bytes())
+    except Unreadable as exc:
+        raise IngestError(f"{path}: {exc.message}") from None
+    size = EVENTS_PER_REQUEST if args.report_id is None else max(len(elements), 1)
+    query = {**options, **{k: v for k, v in query.items() if v is not None}}
+    url = f"{base}/api/ingest/events?{_encode(query)}"
+    merged: dict[str, Any] | None = None
+    progress = Progress("submitting", "events", len(elements))
+    for start in range(0, max(len(elements), 1), size):
+        part = elements[start : start + size]
+        body = b"[" + b",".join(_element_bytes(element) for element in part) + b"]"
+        answer = _post(url, token, partial(iter, [body]), len(body), "application/json")
+        progress.update_to(start + len(part))
+        for line in answer["lines"]:
+            line["line"] += start
+        merged = answer if merged is None else _merge(merged, answer)
+    progress.close()
+    assert merged is not None
+    return merged
+
+
+def _element_bytes(element: Any) -> bytes:
+    return element if isinstance(element, bytes) else orjson.dumps(element)
+
+
+def _merge(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    summary = dict(first["summary"])
+    for key, value in second["summary"].items():
+        if isinstance(value, int):
+            summary[key] = summary.get(key, 0) + value
+    reasons = Counter(first["summary"]["rejected_by_reason"])
+    reasons.update(second["summary"]["rejected_by_reason"])
+    summary["rejected_by_reason"] = dict(sorted(reasons.items()))
+    return {
+        **first,
+        "reports": first["reports"] + second["reports"],
+        "summary": summary,
+        "lines": first["lines"] + second["lines"],
+    }
+
+
+def _encode(query: dict[str, Any]) -> str:
+    return urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
+
+
+def _post(
+    url: str, token: str | None, body: Callable[[], Iterator[bytes]], size: int, kind: str
+) -> Any:
+    """POST the body; after an HTTP 503 send it again, waiting RETRY_WAITS in turn."""
+    for attempt, wait in enumerate(RETRY_WAITS, start=1):
+        try:
+            return _post_once(url, token, body(), size, kind)
+        except _Unavailable as exc:
+            print(
+                f"{exc}\nsending again in {wait:g} s ({attempt}/{len(RETRY_WAITS)})",
+                file=sys.stderr,
+            )
+            time.sleep(wait)
+    return _post_once(url, token, body(), size, kind)
+
+
+def _post_once(url: str, token: str | None, body: Iterator[bytes], size: int, kind: str) -> Any:
+    headers = {"Content-Type": kind, "Content-Length": str(size)}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=3600) as response:
+            return orjson.loads(response.read())
+    except urllib.error.HTTPError as error:
+        problem = _http_problem(error)
+        raise (_Unavailable if error.code == 503 else IngestError)(problem) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise ServerUnreachable(f"cannot reach {url}: {exc}") from None
+
+
+def _http_problem(error: urllib.error.HTTPError) -> str:
+    try:
+        problem = orjson.loads(error.read())["error"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return f"HTTP {error.code}: {error.reason}"
+    where = {k: v for k, v in problem.items() if k not in ("status", "code", "message")}
+    extra = f" ({', '.join(f'{k}: {v}' for k, v in where.items() if v)})" if where else ""
+    return f"HTTP {problem['status']} {problem['code']}: {problem['message']}{extra}"
+
+
+def _chunks(path: Path, progress: Progress) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            progress.tick(len(chunk))
+            yield chunk
+    progress.close()
+
+
+def summary_table(answer: dict[str, Any]) -> str:
+    """The answer for people: the reports, answers per kind, rejections, problem lines."""
+    summary, check = answer["summary"], answer.get("check")
+    checked = check is not None
+    out = [f"{answer['file']} ({answer['format']}): {summary['lines']:,} lines"]
+    for report in answer["reports"]:
+        described = ", ".join(
+            f"{key} {value}"
+            for key, value in report.items()
+            if key in ("report_id", "distributor_id", "replaces", "period_start", "period_end")
+            and value is not None
+        )
+        state = "published" if report.get("published") else "not published"
+        if checked:
+            state = f"would be {state}"
+        out.append(f"  report: {described} ({state})")
+        for error in report.get("report_errors") or ():
+            out.append(f"    report error at segment {error['segment']}: {error['message']}")
+    out.append("")
+    out.append(f"  {'answer':<24}{'lines':>10}")
+    for kind in Answer:
+        out.append(f"  {kind.value:<24}{summary[kind.value]:>10,}")
+    if summary["rejected_by_reason"]:
+        out.append("")
+        out.append(f"  {'rejected, by reason':<24}{'lines':>10}")
+        for reason, count in summary["rejected_by_reason"].items():
+            out.append(f"  {reason:<24}{count:>10,}")
+    problems = [line for line in answer["lines"] if line["answer"] != Answer.ACCEPTED]
+    if problems:
+        out.append("")
+        for line in problems[:PROBLEMS_SHOWN]:
+            why = line.get("reason") or ""
+            field = f" [{line['field']}]" if line.get("field") else ""
+            out.append(f"  {line['ref']}: {line['answer']} {why}{field}: {line.get('detail', '')}")
+        if len(problems) > PROBLEMS_SHOWN:
+            out.append(f"  ... and {len(problems) - PROBLEMS_SHOWN:,} more (--json lists all)")
+    if check is None:
+        out.append(f"\n  {summary['published']:,} messages published")
+    else:
+        out.append("\n  checked offline (--check): nothing published")
+        out.append(f"  catalog: {check['catalog']}")
+    return "\n".join(out)
+
+
+# --- dead letters --------------------------------------------------------------------
+
+
+def cmd_deadletters(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    if args.action == "list":
+        return _list(args, settings)
+    if args.partition is None or args.offset is None:
+        raise UserError(f"deadletters {args.action} needs --partition and --offset")
+    if args.action == "resubmit" and args.fixed is None:
+        raise UserError("deadletters resubmit needs --fixed FILE (or - for stdin)")
+    found = asyncio.run(collect_dead_letters(settings, args.partition, args.offset))
+    if not found:
+        raise UserError(
+            f"no dead letter at partition {args.partition}, offset {args.offset} of "
+            f"{dead_letter_topic(settings)}"
+        )
+    stored = found[0]
+    if args.action == "show":
+        letter = stored.letter
+        sys.stderr.write(
+            f"{stored.where} {letter.reason} from {letter.source}"
+            f"{_position(letter)}: {letter.detail}\n"
+        )
+        sys.stdout.buffer.write(letter.original)
+        sys.stdout.flush()
+        return 0
+    event = _fixed_event(args, stored, settings)
+    asyncio.run(_publish_fix(settings, event))
+    sys.stderr.write(
+        f"published {event.event_type} {event.event_id} fixing dead letter {stored.where} "
+        f"({event.source_ref})\n"
+    )
+    return 0
+
+
+def _list(args: argparse.Namespace, settings: Settings) -> int:
+    letters = [
+        stored
+        for stored in asyncio.run(collect_dead_letters(settings))
+        if stored.selected(args.reason, args.distributor, args.source)
+    ]
+    if args.json:
+        for stored in letters:
+            sys.stdout.buffer.write(orjson.dumps(stored.to_json()) + b"\n")
+        return 0
+    out = [f"{'where':<10} {'time':<20} {'reason':<22} {'distributor':<14} {'source':<28} detail"]
+    for stored in letters:
+        letter = stored.letter
+        when = letter.recorded_at.strftime("%Y-%m-%d %H:%M:%S")
+        source = f"{letter.source}{_position(letter)}"
+        detail = letter.detail if len(letter.detail) <= 100 else letter.detail[:99] + "…"
+        out.append(
+            f"{stored.where:<10} {when:<20} {letter.reason:<22} {letter.key or '-':<14} "
+            f"{source:<28} {detail}"
+        )
+    sys.stdout.write("\n".join(out) + "\n")
+    sys.stderr.write(f"{len(letters):,} dead letters\n")
+    return 0
+
+
+def _position(letter: Any) -> str:
+    if letter.partition is None and letter.offset is None:
+        return ""
+    if letter.partition is None:
+        return f":{letter.offset}"
+    return f":{letter.partition}@{letter.offset}"
+
+
+def _fixed_event(
+    args: argparse.Namespace, stored: StoredDeadLetter, settings: Settings
+) -> Envelope:
+    """The corrected event, validated like an ingested one; refused if still invalid."""
+    raw = sys.stdin.buffer.read() if args.fixed == "-" else _read_file(args.fixed)
+    try:
+        event = decode_event(raw)
+    except InvalidEvent as exc:
+        raise UserError(f"the fixed event is still invalid: {exc}; nothing was published") from None
+    named = getattr(event, "distributor_id", None)
+    if stored.letter.key and named is not None and named != stored.letter.key:
+        raise UserError(
+            f"the dead letter is distributor {stored.letter.key!r}'s, the fix is {named!r}'s: "
+            "a fix replaces a line of the same distributor"
+        )
+    if event.event_type == "LineRejected":
+        raise UserError("a fix is the corrected event itself, not a LineRejected")
+    view = asyncio.run(_catalog(settings))
+    now = datetime.now(UTC)
+    check = precheck(
+        event,
+        catalog=view.catalog,
+        seen=view.seen,
+        earlier=lambda _: None,
+        recorded_at=now,
+        rules=settings.time_rules(),
+    )
+    if check.answer is Answer.REJECTED:
+        raise UserError(
+            f"the fixed event is still rejected: {check.reason}: {check.detail}; "
+            "nothing was published"
+        )
+    ref = f"deadletter {dead_letter_topic(settings)}:{stored.where}"
+    return event.model_copy(update={"source": "kafka", "source_ref": ref[:256], "recorded_at": now})
+
+
+async def _catalog(settings: Settings) -> Any:
+    from streams.ingest.kafka import catalog_view
+
+    return await catalog_view(settings)
+
+
+async def _publish_fix(settings: Settings, event: Envelope) -> None:
+    from streams.ingest.kafka import KafkaPublisher
+
+    async with KafkaPublisher(settings) as publisher:
+        await publisher.publish([message_of(event)])
+
+
+def _read_file(name: str) -> bytes:
+    try:
+        return Path(name).read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read {name}: {exc.strerror}") from None

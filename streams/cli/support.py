@@ -1,0 +1,330 @@
+"""What every `channelflow` subcommand module shares: user errors, settings from flags,
+the API's bearer token, JSON output, progress on stderr, as-of dates and the auditor's replay."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import re
+import stat
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import orjson
+
+from projections.snapshot import Snapshot
+from schemas.deadletter import DeadLetter
+from streams.cli.progress import Progress, progress
+from streams.config import Settings
+from streams.runners.embedded import EmbeddedChannel, file_inputs
+from streams.runners.processing import GC_THRESHOLD
+from streams.timeparse import TimeParseError, parse_as_of
+
+if TYPE_CHECKING:
+    from infra.eventstore import AuditLog
+    from streams.runners.replay_jobs import MergedReplay
+
+T = TypeVar("T")
+
+
+class ExitStatus(IntEnum):
+    """What every `channelflow` command exits with (README, "Exit status")."""
+
+    OK = 0
+    #: lines were rejected, or differences (or audit findings) were found
+    FOUND = 1
+    #: a usage error: a bad flag or value, a missing or unwritable file
+    USAGE = 2
+    #: a server cannot be reached or answers 503: Kafka, PostgreSQL, the worker's HTTP API
+    UNREACHABLE = 3
+
+
+EXIT_STATUS_HELP = """\
+exit status:
+  0  done
+  1  lines rejected, or differences found
+  2  usage error: a bad flag or value, a missing or unwritable file
+  3  a server is unreachable (Kafka, PostgreSQL, the worker's HTTP API) or answered 503
+"""
+
+
+def package_version() -> str:
+    """The installed channelflow's version (`channelflow --version`)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("channelflow")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def document_exit_status(parser: argparse.ArgumentParser) -> None:
+    """Put the exit statuses under the --help of `parser` and of every subcommand."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = f"{parser.epilog}\n\n{EXIT_STATUS_HELP}" if parser.epilog else EXIT_STATUS_HELP
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in set(action.choices.values()):
+                document_exit_status(child)
+
+
+class UserError(Exception):
+    """A mistake the user can fix: printed without a traceback, exit status 2."""
+
+
+class ServerUnreachable(UserError):
+    """A server the command needs cannot be reached, or answered 503: exit status 3."""
+
+
+def http_failure(what: str, url: str, exc: OSError) -> UserError:
+    """The error to raise for a failed HTTP request: a refusal the user can fix (401, 404,
+    ...), or an unreachable server (no connection, a 503)."""
+    import urllib.error
+
+    if isinstance(exc, urllib.error.HTTPError) and exc.code != 503:
+        return UserError(f"cannot read {what} at {url}: HTTP {exc.code} {exc.reason}")
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    return ServerUnreachable(f"cannot reach {url} ({what}): {reason}")
+
+
+def failure(exc: BaseException) -> tuple[ExitStatus, str] | None:
+    """The exit status and one line for an exception that is not a bug: a user's mistake,
+    an unreachable server, a file that cannot be read or written. None: a bug (traceback)."""
+    if isinstance(exc, ServerUnreachable):
+        return ExitStatus.UNREACHABLE, str(exc)
+    if isinstance(exc, UserError):
+        return ExitStatus.USAGE, str(exc)
+    if isinstance(exc, SystemExit) and isinstance(exc.code, str):  # a setting's value
+        return ExitStatus.USAGE, exc.code
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return ExitStatus.USAGE, f"{exc.filename}: {exc.strerror or exc}"
+    if isinstance(exc, Exception) and (problem := server_problem(exc)) is not None:
+        return problem
+    return None
+
+
+def server_problem(exc: Exception) -> tuple[ExitStatus, str] | None:
+    """What to tell the user when a server the command needs cannot be used (unreachable,
+    refused, a bad URL): one line with the setting to check, not a traceback. None for any
+    other error."""
+    import psycopg
+    from aiokafka.errors import KafkaConnectionError
+
+    from infra.eventstore import EventStoreConfigError
+    from streams.kafka.io import PartitionsDiffer, TopicsRefused
+
+    if isinstance(exc, EventStoreConfigError):
+        return ExitStatus.USAGE, f"event store: {exc} (CHANNELFLOW_EVENTSTORE_URL or --eventstore)"
+    if isinstance(exc, PartitionsDiffer):
+        return ExitStatus.USAGE, str(exc)
+    if isinstance(exc, TopicsRefused):
+        return ExitStatus.USAGE, (
+            f"Kafka refused to create topics: {exc} (check --partitions / "
+            "--replication-factor, CHANNELFLOW_PARTITIONS / CHANNELFLOW_REPLICATION_FACTOR)"
+        )
+    if isinstance(exc, psycopg.OperationalError):
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return ExitStatus.UNREACHABLE, (
+            f"PostgreSQL: {reason} (check CHANNELFLOW_EVENTSTORE_URL / --eventstore, or "
+            "CHANNELFLOW_READMODEL_URL)"
+        )
+    if isinstance(exc, KafkaConnectionError):
+        # aiokafka names hosts as ('127.0.0.1', 9092, <AddressFamily.AF_INET: 2>)
+        reason = re.sub(
+            r"\('([^']*)', (\d+), <[^>]*>\)", r"\1:\2", str(exc.args[0] if exc.args else exc)
+        )
+        setting = "CHANNELFLOW_KAFKA_BOOTSTRAP / --kafka"
+        return ExitStatus.UNREACHABLE, f"Kafka: {reason} (check {setting})"
+    return None
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        kafka_bootstrap=getattr(args, "kafka", None),
+        topic_prefix=getattr(args, "prefix", None),
+        partitions=getattr(args, "partitions", None),
+        replication_factor=getattr(args, "replication_factor", None),
+        eventstore_url=getattr(args, "eventstore", None),
+        web_host=getattr(args, "host", None),
+        web_port=getattr(args, "port", None),
+    )
+
+
+def token_flags(parser: argparse.ArgumentParser, roles: str) -> None:
+    """--token or --token-file: the bearer token for the API (else CHANNELFLOW_TOKEN)."""
+    given = parser.add_mutually_exclusive_group()
+    given.add_argument(
+        "--token",
+        help=f"bearer token ({roles}); other local users see it in `ps`: prefer --token-file "
+        "or CHANNELFLOW_TOKEN",
+    )
+    given.add_argument(
+        "--token-file", metavar="PATH", help="read the bearer token from PATH's first line (0600)"
+    )
+
+
+def bearer_token(args: argparse.Namespace) -> str | None:
+    """The token of --token, else --token-file's, else CHANNELFLOW_TOKEN's; None: none."""
+    if args.token:
+        return str(args.token)
+    if args.token_file:
+        return read_token_file(Path(args.token_file))
+    return os.environ.get("CHANNELFLOW_TOKEN") or None
+
+
+def read_token_file(path: Path) -> str:
+    """The first line of `path`, stripped. Refused, as ssh refuses a private key, when the
+    group or others have any access to it: the token is a password."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+            if mode & 0o077:
+                raise UserError(
+                    f"token file {path} is accessible by group or others (mode {mode:04o}): "
+                    f"make it private to you (chmod 600 {path})"
+                )
+            token = handle.readline().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UserError(f"cannot read the token file {path}: {reason}") from None
+    if not token:
+        raise UserError(f"token file {path} has no token on its first line")
+    return token
+
+
+def print_json(document: object) -> None:
+    sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    sys.stdout.flush()
+
+
+def as_of(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_as_of(text)
+    except TimeParseError as exc:
+        raise UserError(str(exc)) from None
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What `replay` and `verify` use of a replayed history: its snapshot, and its audit
+    facts recorded in a store (recorded when first asked for, by the parallel replay)."""
+
+    snapshot: Snapshot
+    audit: Callable[[], AuditLog]
+
+
+def replay_jobs(args: argparse.Namespace) -> int:
+    """How many processes share the replay: --jobs, by default one per core; one with
+    --distributor (its movements are in one partition)."""
+    if getattr(args, "distributor", None):
+        return 1
+    jobs = getattr(args, "jobs", None)
+    return int(jobs) if jobs else len(os.sched_getaffinity(0))
+
+
+def replay_of(args: argparse.Namespace, until: datetime | None) -> Replay:
+    """The history replayed by `replay_jobs(args)` processes (streams/replay_jobs.py):
+    one process's snapshot and audit facts however many."""
+    gc.set_threshold(*GC_THRESHOLD)  # a batch job: see streams/processing.py
+    jobs = replay_jobs(args)
+    merged = _replayed_in_jobs(args, until, jobs) if jobs > 1 else None
+    if merged is None:
+        channel = replayed(args, until)
+        return Replay(channel.snapshot(until), lambda: channel.audit)
+    return Replay(merged.snapshot, lambda: merged.audit)
+
+
+def _replayed_in_jobs(
+    args: argparse.Namespace, until: datetime | None, jobs: int
+) -> MergedReplay | None:
+    from streams.runners.replay_jobs import JobSpec, run_jobs
+    from streams.runners.replay_shares import Share
+
+    settings = settings_of(args)
+    path = _events_file(args)
+    if path is not None:
+        source: dict[str, Any] = {"events": path}
+    else:
+        from streams.runners.kafka_replay import history_ends
+
+        ends = asyncio.run(history_ends(settings))
+        jobs = min(jobs, 1 + max((p for _, p in ends), default=0))
+        source = {"settings": settings, "ends": ends, "distributor": args.distributor}
+    specs = [
+        JobSpec(
+            Share(job, jobs), until, settings.time_rules(), settings.rebate_grace_days, **source
+        )
+        for job in range(jobs)
+    ]
+    meter = Progress(f"replay ({jobs} jobs)")
+    merged = run_jobs(specs, meter.tick)
+    meter.close()
+    if merged is None:
+        print(
+            "replay: a distributor's inputs are in more than one share (a message on another "
+            "partition than its key's, or a line bundling several distributors): replaying "
+            "in one process",
+            file=sys.stderr,
+        )
+        return None
+    if path is None:
+        print(f"replay: {merged.applied:,} events from Kafka", file=sys.stderr)
+    _print_dead_letters(merged.dead_letters, path)
+    return merged
+
+
+def _events_file(args: argparse.Namespace) -> Path | None:
+    if not args.events:
+        return None
+    path = Path(args.events)
+    if not path.is_file():
+        raise UserError(f"no such events file: {path}")
+    return path
+
+
+def replayed(args: argparse.Namespace, until: datetime | None) -> EmbeddedChannel:
+    """The channel recomputed from raw events in this process: a JSON Lines file
+    (`args.events`), or the Kafka topics (optionally one `args.distributor`). Audit facts
+    are recorded once, from the whole history: recorded per chunk, a statement would come
+    from the first chunk (a period's close is read before the movements) and never be
+    corrected."""
+    settings = settings_of(args)
+    # the worker's grace: a replay closes the periods the worker closed, no others
+    channel = EmbeddedChannel(
+        rebate_grace_days=settings.rebate_grace_days, rules=settings.time_rules()
+    )
+    path = _events_file(args)
+    if path is not None:
+        channel.feed(progress(file_inputs(path), "replay"), until=until)
+        _print_dead_letters(channel.dead_letters, path)
+        return channel
+    from streams.runners.kafka_replay import replay_into
+
+    meter = Progress("replay")
+    whole = asyncio.run(
+        replay_into(channel, settings, until, getattr(args, "distributor", None), meter.tick)
+    )
+    meter.close()
+    print(f"replay: {whole.applied:,} events from Kafka", file=sys.stderr)
+    channel.record(whole, until)
+    _print_dead_letters(channel.dead_letters, None)
+    return channel
+
+
+def _print_dead_letters(letters: Iterable[DeadLetter], path: Path | None) -> None:
+    """Each dead letter of a replay on stderr: file and line, or topic, partition and offset."""
+    for letter in letters:
+        if path is not None:
+            where = f"{path}:{letter.offset}"
+        else:
+            where = f"{letter.source}:{letter.partition}@{letter.offset}"
+        print(f"{where}: {letter.reason}: {letter.detail}", file=sys.stderr)

@@ -1,0 +1,222 @@
+"""What the report parsers share: line errors, number / money / date parsing, event ids.
+
+Everything here is pure and deterministic: the same input gives the same output, event
+ids included (uuid5 over the business content), so a re-upload of the same file yields
+the same events and the idempotency machinery downstream sees a redelivery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Final
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from schemas.codec import error_message
+from schemas.types import price_problem, quantity_problem
+
+if TYPE_CHECKING:  # x12 imports this module
+    from streams.ingest.parsers.x12 import Segment
+
+#: Namespace of every event id the report parsers derive (uuid5 of a readable name).
+REPORTS_NAMESPACE: Final = uuid5(NAMESPACE_URL, "urn:channelflow:reports")
+
+DEFAULT_CURRENCY: Final = "USD"
+
+_X12_DECIMAL = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    """One rejected EDI line (or a report-level problem), with where and why.
+
+    `segment_index` is the 1-based position of the offending segment in the
+    interchange, `element` its element name (e.g. ``QTY02``) when one element is at
+    fault, `reason` a stable machine code (see the parsers' ``REASONS``), `message` a
+    sentence for a human, `original_segment_text` the segment as it was sent, and
+    `line` the 1-based number of the report line it belongs to, when it belongs to one.
+    """
+
+    segment_index: int
+    element: str | None
+    reason: str
+    message: str
+    original_segment_text: str
+    line: int | None = None
+
+
+class FieldProblem(Exception):
+    """A field value that cannot be used; `reason` is the machine code for it."""
+
+    def __init__(self, reason: str, message: str, element: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        #: the element / field at fault, when the raiser knows it
+        self.element = element
+
+
+def parse_x12_decimal(text: str, what: str, reason: str) -> Decimal:
+    """An X12 `R` (decimal) value: optional minus, digits, optional point; nothing else."""
+    value = text.strip()
+    if not value:
+        raise FieldProblem(reason, f"{what} is empty", what)
+    if not _X12_DECIMAL.fullmatch(value):
+        hint = " (no thousands separators)" if "," in value else ""
+        raise FieldProblem(reason, f"{what} {value!r} is not a number{hint}", what)
+    try:
+        return Decimal(value)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
+        raise FieldProblem(reason, f"{what} {value!r} is not a number", what) from None
+
+
+def whole_quantity(amount: Decimal, what: str, reason: str) -> int:
+    """A quantity as an integer: fractions and what the wire schema's range refuses are
+    rejected."""
+    if amount != amount.to_integral_value():
+        raise FieldProblem(reason, f"{what} {amount} is not a whole number of units", what)
+    quantity = int(amount)
+    problem = quantity_problem(quantity)
+    if problem is not None:
+        raise FieldProblem(reason, f"{what} {amount} {problem}", what)
+    return quantity
+
+
+def check_price(amount: Decimal, what: str, reason: str) -> Decimal:
+    """A unit price as the wire schema's `Price` takes it (not negative, at most six places)."""
+    problem = price_problem(amount)
+    if problem is not None:
+        raise FieldProblem(reason, f"{what} {amount} {problem}", what)
+    return amount
+
+
+def check_currency(text: str, what: str, reason: str) -> str:
+    value = text.strip()
+    if not _CURRENCY.fullmatch(value):
+        raise FieldProblem(reason, f"{what} {value!r} is not an ISO 4217 code like USD", what)
+    return value
+
+
+def parse_ccyymmdd(text: str, what: str, reason: str) -> date:
+    """An X12 date, CCYYMMDD (eight digits, a real calendar day)."""
+    value = text.strip()
+    if len(value) != 8 or not value.isdigit():
+        raise FieldProblem(reason, f"{what} {value!r} is not a date in the form CCYYMMDD", what)
+    try:
+        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        raise FieldProblem(reason, f"{what} {value!r} is not a calendar date", what) from None
+
+
+def parse_hhmm(text: str, what: str, reason: str) -> time:
+    """An X12 time: HHMM, HHMMSS, HHMMSSD or HHMMSSDD (decimal seconds)."""
+    value = text.strip()
+    if len(value) not in (4, 6, 7, 8) or not value.isdigit():
+        raise FieldProblem(reason, f"{what} {value!r} is not a time in the form HHMM[SS[DD]]", what)
+    hour, minute = int(value[:2]), int(value[2:4])
+    second = int(value[4:6]) if len(value) >= 6 else 0
+    fraction = value[6:]
+    micro = int(fraction.ljust(6, "0")) if fraction else 0
+    try:
+        return time(hour, minute, second, micro)
+    except ValueError:
+        raise FieldProblem(reason, f"{what} {value!r} is not a valid time of day", what) from None
+
+
+def end_of_day(day: date) -> datetime:
+    """23:59:59 UTC of `day`: when a count for the day is taken to be."""
+    return datetime.combine(day, time(23, 59, 59), UTC)
+
+
+def start_of_day(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), UTC)
+
+
+def at_offset(day: date, at: time, offset_hours: float) -> datetime:
+    return datetime.combine(day, at, UTC) - timedelta(hours=offset_hours)
+
+
+_NAMESPACE_BYTES: Final = REPORTS_NAMESPACE.bytes
+#: uuid5's version and variant bits, set on the first 128 bits of the SHA-1 (RFC 4122)
+_UUID5_CLEAR: Final = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID5_SET: Final = (5 << 76) | (0x8000 << 48)
+
+
+def event_uuid(kind: str, *parts: object) -> UUID:
+    """The deterministic event id of one parsed fact: a uuid5 over its kind and parts.
+
+    Equal to ``uuid5(REPORTS_NAMESPACE, f"{kind}:{text}")`` where `text` is the parts'
+    `str` (None as "") joined by U+001F, built without the stdlib's per-call overhead
+    (it is computed for every line of every report).
+    """
+    text = "\x1f".join(["" if part is None else str(part) for part in parts])
+    raw = hashlib.sha1(_NAMESPACE_BYTES + f"{kind}:{text}".encode(), usedforsecurity=False).digest()
+    return UUID(int=(int.from_bytes(raw[:16]) & _UUID5_CLEAR) | _UUID5_SET)
+
+
+def validation_summary(error: ValidationError) -> tuple[str | None, str]:
+    """(first field at fault, one-line message) of a pydantic error."""
+    problems = error.errors()
+    first = problems[0] if problems else None
+    field = ".".join(str(part) for part in first["loc"]) if first and first["loc"] else None
+    text = "; ".join(
+        f"{'.'.join(str(p) for p in item['loc']) or 'value'}: {_plain(item)}" for item in problems
+    )
+    return field, text
+
+
+_PLAIN_MESSAGES: Final = {
+    "string_too_long": "too long (ids have at most 128 characters)",
+    "string_too_short": "must not be empty",
+}
+
+
+def _plain(item: ErrorDetails) -> str:
+    """A pydantic error message in words a distributor understands."""
+    message = _PLAIN_MESSAGES.get(item["type"])
+    value = item.get("input")
+    if message is not None and isinstance(value, str):
+        return f"{value!r}: {message}"
+    return error_message(item)
+
+
+__all__ = [
+    "DEFAULT_CURRENCY",
+    "REPORTS_NAMESPACE",
+    "FieldProblem",
+    "LineError",
+    "check_currency",
+    "check_price",
+    "end_of_day",
+    "event_uuid",
+    "parse_ccyymmdd",
+    "parse_hhmm",
+    "parse_x12_decimal",
+    "start_of_day",
+    "validation_summary",
+    "whole_quantity",
+]
+
+
+class TransactionSetBuilder:
+    """What every report builder keeps of its transaction set: the ST segment, when it was
+    received, the uploader's distributor (None: an admin upload) and the file's name."""
+
+    def __init__(
+        self,
+        st: Segment,
+        received_at: datetime,
+        distributor_id: str | None,
+        source_name: str | None,
+    ) -> None:
+        self._st = st
+        self._received_at = received_at
+        self._uploader = distributor_id
+        self._source_name = source_name

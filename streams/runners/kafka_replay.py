@@ -1,0 +1,170 @@
+"""Reading the retained raw topics from the beginning, for the auditor's replay and verify.
+
+Reference topics (catalog, prices, programs and closes) are read first, whole, then the
+movement topics, each partition in order and the partitions merged by broker timestamp
+(over the whole phase, not per fetch) — the conditions under which docs/DESIGN.md ("Order
+of arrival") says a snapshot does not depend on arrival order. The end offsets are taken
+when reading starts, so a busy system gives a well-defined history.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from schemas.topics import RAW_TOPICS, topic_name
+from streams.config import Settings
+from streams.runners.embedded import EmbeddedChannel
+from streams.runners.processing import BatchResult, Input
+
+REFERENCE_PHASE = ("products", "prices", "programs")
+MOVEMENT_PHASE = tuple(topic for topic in RAW_TOPICS if topic not in REFERENCE_PHASE)
+
+#: (topic, partition) -> the offset reading stops at
+EndOffsets = dict[tuple[str, int], int]
+
+
+async def raw_history(
+    settings: Settings,
+    distributor: str | None = None,
+    ends: EndOffsets | None = None,
+    movement_partitions: Collection[int] | None = None,
+) -> AsyncIterator[Input]:
+    """Every raw message up to the current end (or `ends`), reference data first.
+
+    With `distributor`, movement messages of other distributors are left out; with
+    `movement_partitions`, the movement topics' other partitions (a replay job's share).
+    """
+    consumer = _consumer(settings)
+    await consumer.start()
+    try:
+        for phase in (REFERENCE_PHASE, MOVEMENT_PHASE):
+            wanted = None if phase is REFERENCE_PHASE else movement_partitions
+            async for item in _phase(consumer, settings, phase, ends, wanted):
+                if distributor is None or phase is REFERENCE_PHASE or item.key == distributor:
+                    yield item
+    finally:
+        await consumer.stop()
+
+
+async def history_ends(settings: Settings) -> EndOffsets:
+    """The end offset of every raw topic partition now: where the jobs of one parallel
+    replay all stop, so they read one well-defined history."""
+    consumer = _consumer(settings)
+    await consumer.start()
+    try:
+        partitions = await _partitions(consumer, settings, (*REFERENCE_PHASE, *MOVEMENT_PHASE))
+        end = await consumer.end_offsets(partitions) if partitions else {}
+        return {(tp.topic, tp.partition): offset for tp, offset in end.items()}
+    finally:
+        await consumer.stop()
+
+
+def _consumer(settings: Settings) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+        # aiokafka resets a newly assigned partition's offset concurrently with our seek to
+        # the beginning; with "latest" a reset landing last would skip the whole partition
+        auto_offset_reset="earliest",
+    )
+
+
+async def _partitions(
+    consumer: AIOKafkaConsumer, settings: Settings, logical: Sequence[str]
+) -> list[TopicPartition]:
+    cluster = await consumer._client.fetch_all_metadata()
+    return [
+        TopicPartition(name, p)
+        for name in (topic_name(settings.topic_prefix, t) for t in logical)
+        for p in sorted(cluster.partitions_for_topic(name) or ())
+    ]
+
+
+async def _phase(
+    consumer: AIOKafkaConsumer,
+    settings: Settings,
+    logical: Sequence[str],
+    ends: EndOffsets | None,
+    wanted: Collection[int] | None,
+) -> AsyncIterator[Input]:
+    partitions = [
+        tp
+        for tp in await _partitions(consumer, settings, logical)
+        if wanted is None or tp.partition in wanted
+    ]
+    if not partitions:
+        return
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    if ends is None:
+        end = await consumer.end_offsets(partitions)
+    else:  # a partition created since the ends were taken is read to nothing
+        end = {tp: ends.get((tp.topic, tp.partition), 0) for tp in partitions}
+    remaining = {tp for tp in partitions if end[tp] > 0}
+    buffered: dict[TopicPartition, deque[Any]] = {tp: deque() for tp in remaining}
+    heads: list[tuple[int, str, int, int, TopicPartition]] = []  # the next record of each
+
+    def push(tp: TopicPartition) -> None:
+        record = buffered[tp][0]
+        heapq.heappush(heads, (record.timestamp, tp.topic, tp.partition, record.offset, tp))
+
+    while remaining:
+        # a record is only taken once every partition still being read has one buffered:
+        # then the smallest timestamp is the next one of the whole phase, not of a fetch
+        empty = [tp for tp in remaining if not buffered[tp]]
+        if empty:
+            batches = await consumer.getmany(*empty, timeout_ms=1000, max_records=10_000)
+            for tp in empty:
+                found = [r for r in batches.get(tp, ()) if r.offset < end[tp]]
+                buffered[tp].extend(found)
+                if found:
+                    push(tp)
+                elif await consumer.position(tp) >= end[tp]:
+                    remaining.discard(tp)
+            continue
+        *_, tp = heapq.heappop(heads)
+        record = buffered[tp].popleft()
+        if buffered[tp]:
+            push(tp)
+        elif record.offset + 1 >= end[tp]:
+            remaining.discard(tp)
+        key = record.key.decode("utf-8", "replace") if record.key else None
+        recorded = datetime.fromtimestamp(record.timestamp / 1000, UTC)  # as the worker saw it
+        yield Input(record.value or b"", key, tp.topic, tp.partition, record.offset, recorded)
+
+
+#: inputs applied at a time by `replay_into`
+REPLAY_CHUNK = 5000
+
+
+async def replay_into(
+    channel: EmbeddedChannel,
+    settings: Settings,
+    until: datetime | None = None,
+    distributor: str | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+) -> BatchResult:
+    """Apply the whole raw history (as `raw_history` reads it) to an embedded channel, in
+    chunks (`on_chunk(n)` after each); the caller records the result once, from the whole
+    history: recorded per chunk, a statement would come from the first chunk."""
+    whole = BatchResult()
+    chunk: list[Input] = []
+    async for item in raw_history(settings, distributor):
+        chunk.append(item)
+        if len(chunk) == REPLAY_CHUNK:
+            whole.add(channel.apply(chunk, until))
+            if on_chunk is not None:
+                on_chunk(len(chunk))
+            chunk = []
+    whole.add(channel.apply(chunk, until))
+    if on_chunk is not None:
+        on_chunk(len(chunk))
+    return whole

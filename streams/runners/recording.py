@@ -1,0 +1,121 @@
+"""Recording what the histories imply, in rounds, off the event loop.
+
+Price-protection claims of cost drops in effect, and the statements and adjustments of
+closed rebate periods, are derived from the stores and recorded in the event store
+idempotently; rounds repeat, so recording survives crashes and rebalances alike, and
+periods past their grace are closed (every worker names the same close).
+
+A round reads committed state only (`WorkerStores.readers()`, or the embedded runner's
+stores between feeds) and runs in a thread: nothing here may grow with history on the
+event loop. A statement is planned again only when its buckets counted new events since
+the round that recorded it, and its aggregate is kept between rounds, so recording late
+lines costs what is new, not what was recorded before.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from domain.rebate_audit import RebateStatement
+from infra.eventstore import AuditLog
+from projections.rebate_accruals import covers, program_tally, statement_plan
+from projections.snapshot import distributors, protection_claims
+from projections.stores import ChannelStores
+from schemas.events import RebatePeriodClosed
+from streams import metrics
+from streams.runners.processing import record_facts, record_statements
+from streams.runners.rebate_closing import automatic_closes
+
+log = logging.getLogger("channelflow.recording")
+
+#: (distributor_id, basis, cutoff) -> whether every event of the distributor on that
+#: basis recorded up to the cutoff has been applied
+Settled = Callable[[str, str, datetime], bool]
+
+
+def always(distributor_id: str, basis: str, cutoff: datetime) -> bool:
+    """Settled, for a runner that applied its whole history before recording."""
+    return True
+
+
+@dataclass
+class AuditRecorder:
+    """One runner's recording rounds (blocking; one round at a time)."""
+
+    audit: AuditLog
+    grace_days: int
+    #: statement key -> the events its buckets counted when it was last fully recorded
+    recorded_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    #: statements as saved by this recorder, kept between rounds
+    statements: dict[UUID, RebateStatement] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def round(
+        self,
+        stores: ChannelStores,
+        now: datetime | None,
+        closing: datetime | None,
+        owned: Callable[[str], bool],
+        settled: Settled = always,
+    ) -> list[RebatePeriodClosed]:
+        """Record claims and statements of the distributors `owned` says are this
+        runner's; returns the closes due at `closing` (the caller publishes them).
+
+        `now` is the recorded-time clock: a claim is recorded once its drop is in effect
+        in recorded time, so a replay of the same inputs derives it too. A close is an
+        event of its own (the replay reads it), so a worker may close by its wall clock
+        (`closing`) a period of a channel that has gone quiet. A statement is recorded
+        once `settled` says every event its distributor had recorded before the close has
+        been applied (the runner may be catching up on a backlog recorded before it).
+        """
+        with self._lock:
+            closes = automatic_closes(stores, self.grace_days, closing)
+            claims = [c for c in protection_claims(stores, now, True) if owned(c.distributor_id)]
+            if claims:
+                record_facts(self.audit, claims)
+            self._statements(stores, owned, settled)
+            return closes
+
+    def forget(self) -> None:
+        """Drop what is kept between rounds (after a failure: the store decides again)."""
+        self.recorded_counts.clear()
+        self.statements.clear()
+
+    def _statements(
+        self, stores: ChannelStores, owned: Callable[[str], bool], settled: Settled
+    ) -> None:
+        everyone = [d for d in distributors(stores) if owned(d)]
+        for terms in list(stores.programs.values()):
+            for _, close in list(stores.closed_periods.scan(f"{terms.program_id}|")):
+                for distributor in everyone:
+                    if not covers(terms, distributor) or not settled(
+                        distributor, terms.basis, close.cutoff
+                    ):
+                        continue
+                    key = (terms.program_id, distributor, close.period)
+                    total, _ = program_tally(
+                        terms, stores.rebate_buckets, distributor, close.period
+                    )
+                    if total.count == 0 or self.recorded_counts.get(key) == total.count:
+                        continue  # nothing new since it was recorded
+                    plan = statement_plan(
+                        terms, stores.rebate_buckets, stores.recorded_moves, distributor, close
+                    )
+                    if plan is None:
+                        continue
+                    try:
+                        record_statements(self.audit, [plan], self.statements)
+                    except Exception:
+                        self.forget()
+                        raise
+                    self.recorded_counts[key] = total.count
+
+
+def record_round_failed(exc: BaseException) -> None:
+    metrics.AUDIT_ROUND_FAILURES.inc()
+    log.warning("recording derived audit facts failed; the next round retries: %s", exc)

@@ -1,0 +1,2 @@
+"""The Faust worker (`app`): its RocksDB-backed state table, changelog packs and the
+contiguous progress gate."""

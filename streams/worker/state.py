@@ -1,0 +1,447 @@
+"""The worker's state: every projection store in one RocksDB-backed Faust table.
+
+One table, co-partitioned with the raw topics: partition n of the table holds the state
+of the distributors keyed to partition n, in its own RocksDB database on local disk, with
+a compacted changelog topic behind it. Each store of `ChannelStores` is a `View`: the
+keys under one prefix, its values JSON-encoded. Memory therefore does not grow with the
+history (the dedup keys of millions of lines live on disk), and a restarted worker opens
+its databases and reads from the changelog only what they are missing (Faust keeps the
+changelog offset each database holds).
+
+A batch of inputs is applied to the views, which buffer its writes (seen by the batch
+alone: `APPLYING` tells the agent's task from a request's); `WorkerStores.commit`
+then sends them to the changelog, waits until the broker has every one, sends the
+batch's progress checkpoints the same way, and only then writes the batch into the local
+databases together with the changelog offsets they hold. A batch that fails anywhere is
+`discard`ed and leaves no trace: nothing in the databases, nothing in the caches, nothing
+acknowledged. So the local state is always a prefix of the changelog.
+
+Stores bounded by the channel's entities (`cached=True`) are also held decoded in memory,
+one sorted dict per partition, loaded on first read and dropped when the partition is
+revoked or recovered. History stores are read from RocksDB by key or prefix range only.
+Reads outside a batch (the HTTP API) see committed state merged over the partitions
+whose databases this worker holds: the ones it owns and, with standby replicas, the
+others, which faust keeps up to date from their changelogs (so every worker answers for
+the whole channel). `readers()` gives views that read the databases alone, safe to use
+from a thread while the agent goes on applying.
+"""
+
+from __future__ import annotations
+
+import gc
+import heapq
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
+from typing import Any, Generic, TypeVar, cast
+
+import faust
+import orjson
+from faust.types import TP
+from rocksdict import WriteBatch
+from sortedcontainers import SortedDict
+
+from projections.keyvalue import END, prefix_bounds
+from streams.worker.changelog_packs import is_pack, pack_key, packs, unpack
+
+V = TypeVar("V")
+
+#: a batch's encoded writes: partition -> key -> value (None: delete)
+Writes = dict[int, dict[bytes, bytes | None]]
+
+#: the partition of the input the current task is applying (None: not applying). Task-local:
+#: the agent sets it for its batch, and an HTTP request served while the batch awaits the
+#: broker runs in a task of its own, where it is None: it reads committed state only.
+APPLYING: ContextVar[int | None] = ContextVar("channelflow_applying", default=None)
+
+
+class StateTable(faust.Table):
+    """The state table: RocksDB per partition, written by `WorkerStores` in batches."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.views: list[View[Any]] = []
+
+    @property
+    def rocks(self) -> Any:
+        """faust's RocksDB store: one database per assigned partition (`_dbs`)."""
+        return cast(Any, self.data)
+
+    def held(self) -> dict[int, Any]:
+        """partition -> its RocksDB database, for the partitions this worker holds now:
+        active and standby."""
+        return dict(self.rocks._dbs)
+
+    def db(self, partition: int) -> Any:
+        return self.rocks._db_for_partition(partition)
+
+    async def on_rebalance(
+        self,
+        assigned: set[TP],
+        revoked: set[TP],
+        newly_assigned: set[TP],
+        generation_id: int = 0,
+    ) -> None:
+        await super().on_rebalance(assigned, revoked, newly_assigned, generation_id)
+        self._forget({tp.partition for tp in revoked | newly_assigned})
+
+    async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
+        await super().on_recovery_completed(active_tps, standby_tps)
+        gc.freeze()  # what is loaded by now lives long: the collector need not walk it again
+        # recovery wrote changelog records under the caches: read them again
+        self._forget({tp.partition for tp in active_tps | standby_tps})
+
+    def _forget(self, partitions: set[int]) -> None:
+        for view in self.views:
+            view.forget(partitions)
+
+    async def send(self, writes: Writes) -> dict[int, int]:
+        """Send the writes to the changelog; returns, per partition, the offset of the last
+        one, once the broker has acknowledged every write. The values of `packed` views
+        travel in packs (see `streams.worker.changelog_packs`), the others a message per key."""
+        producer = self.app.producer
+        topic = self.changelog_topic.get_topic_name()
+        packed = tuple(view.prefix for view in self.views if view.packed)
+        pending = []
+        for partition, keyed in writes.items():
+            history = []
+            for key, value in keyed.items():
+                if value is not None and key.startswith(packed):
+                    history.append((key, value))
+                else:
+                    pending.append(
+                        (partition, await producer.send(topic, key, value, partition, None, None))
+                    )
+            for pack in packs(history):
+                delivery = await producer.send(topic, pack_key(), pack, partition, None, None)
+                pending.append((partition, delivery))
+        offsets: dict[int, int] = {}
+        for partition, delivery in pending:
+            metadata = await delivery
+            offsets[partition] = max(offsets.get(partition, -1), metadata.offset)
+        return offsets
+
+    def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
+        """Recovery and standby replicas: write changelog records into the local databases,
+        a pack as the values it carries, with the offset each database now holds (as
+        faust's own store does for plain records)."""
+        writes: Writes = defaultdict(dict)
+        offsets: dict[TP, int] = {}
+        for event in batch:
+            message = event.message
+            offsets[message.tp] = max(offsets.get(message.tp, -1), message.offset)
+            keyed = writes[message.partition]
+            if is_pack(message.key):
+                keyed.update(unpack(message.value))
+            else:
+                keyed[message.key] = message.value
+        write_batches(self.db, writes)
+        for tp, offset in offsets.items():
+            self.rocks.set_persisted_offset(tp, offset)
+        for view in self.views:  # a standby partition's caches follow its changelog
+            view.follow(writes)
+
+    def write_local(self, writes: Writes, offsets: dict[int, int]) -> None:
+        """Write acknowledged writes into the local databases, each partition's in one
+        atomic RocksDB batch together with the changelog offset it now holds."""
+        marks = {p: (self.rocks.offset_key, str(o).encode()) for p, o in offsets.items()}
+        write_batches(self.db, writes, marks)
+
+
+def write_batches(
+    db: Callable[[int], Any], writes: Writes, marks: dict[int, tuple[bytes, bytes]] | None = None
+) -> None:
+    """Write each partition's writes to its database in one atomic RocksDB batch, with the
+    partition's extra (key, value) from `marks` in the same batch."""
+    for partition, keyed in writes.items():
+        batch = WriteBatch(raw_mode=True)
+        for key, value in keyed.items():
+            if value is None:
+                batch.delete(key)
+            else:
+                batch.put(key, value)
+        if marks and partition in marks:
+            batch.put(*marks[partition])
+        db(partition).write(batch)
+
+
+class View(Generic[V]):
+    """One store of the channel projection: the keys of the table under `prefix`.
+
+    `partition_of(key)`, when given, names the partition a key lives in (from the
+    distributor it starts with), so a read outside a batch opens one database, not all.
+    """
+
+    def __init__(
+        self,
+        table: StateTable,
+        prefix: str,
+        decode: Callable[[Any], V],
+        encode: Callable[[V], Any],
+        cached: bool = False,
+        partition_of: Callable[[str], int] | None = None,
+        packed: bool = False,
+    ) -> None:
+        self.table = table
+        self.prefix = prefix.encode()
+        self._decode = decode
+        self._encode = encode
+        self.cached = cached
+        #: values written once, mostly: sent to the changelog in packs
+        self.packed = packed
+        self._partition_of = partition_of
+        #: the batch's writes: key -> (partition, value; None when deleted)
+        self._pending: dict[str, tuple[int, V | None]] = {}
+        #: values read by the batch (history stores): decoded once per batch
+        self._read: dict[str, V | None] = {}
+        #: entity stores: every value of a partition, decoded
+        self._cache: dict[int, SortedDict[str, V]] = {}
+        table.views.append(self)
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def get(self, key: str) -> V | None:
+        applying = APPLYING.get() is not None
+        pending = self._pending.get(key) if applying else None
+        if pending is not None:
+            return pending[1]
+        if self.cached:
+            for partition in self._partitions_for(key):
+                found = self._loaded(partition).get(key)
+                if found is not None:
+                    return found
+            return None
+        if applying and key in self._read:
+            return self._read[key]
+        value = None
+        encoded = self.prefix + key.encode()
+        for partition in self._partitions_for(key):
+            raw = self.table.db(partition).get(encoded)
+            if raw is not None:
+                value = self._decode(orjson.loads(raw))
+                break
+        if applying:
+            self._read[key] = value
+        return value
+
+    def scan(
+        self, prefix: str = "", start: str | None = None, reverse: bool = False
+    ) -> Iterator[tuple[str, V]]:
+        low, high = prefix_bounds(prefix, start, reverse)
+        partitions = self._partitions_for(None)
+        if self.cached:
+            stored = [self._cached_range(p, low, high, reverse) for p in partitions]
+        else:
+            stored = [self._db_range(p, low, high, reverse) for p in partitions]
+        committed = heapq.merge(*stored, key=lambda item: item[0], reverse=reverse)
+        if APPLYING.get() is None:  # a read outside the batch: committed state only
+            yield from committed
+            return
+        pending = sorted(
+            ((key, value) for key, (_, value) in self._pending.items() if low <= key <= high),
+            key=lambda item: item[0],
+            reverse=reverse,
+        )
+        yield from _overlay(committed, pending, reverse)
+
+    def values(self) -> Iterator[V]:
+        return (value for _, value in self.scan())
+
+    def _partitions_for(self, key: str | None) -> list[int]:
+        applying = APPLYING.get()
+        if applying is not None:
+            return [applying]
+        held = sorted(self.table.held())
+        if key is not None and self._partition_of is not None:
+            partition = self._partition_of(key)
+            return [partition] if partition in held else []
+        return held
+
+    def _loaded(self, partition: int) -> SortedDict[str, V]:
+        found = self._cache.get(partition)
+        if found is not None:
+            return found
+        loaded: SortedDict[str, V] = SortedDict(
+            (key, value) for key, value in self._db_range(partition, "", END, False)
+        )
+        if not self.table.app.in_recovery:  # a cache filled mid-recovery would go stale
+            self._cache[partition] = loaded
+        return loaded
+
+    def _cached_range(
+        self, partition: int, low: str, high: str, reverse: bool
+    ) -> Iterator[tuple[str, V]]:
+        cache = self._loaded(partition)
+        for key in list(cache.irange(low, high, reverse=reverse)):
+            yield key, cache[key]
+
+    def _db_range(
+        self, partition: int, low: str, high: str, reverse: bool
+    ) -> Iterator[tuple[str, V]]:
+        return db_range(self.table.db(partition), self.prefix, low, high, reverse, self._decode)
+
+    # --- writes --------------------------------------------------------------------------
+
+    def put(self, key: str, value: V) -> None:
+        self._pending[key] = (self._writing(), value)
+
+    def delete(self, key: str) -> None:
+        self._pending[key] = (self._writing(), None)
+
+    def _writing(self) -> int:
+        partition = APPLYING.get()
+        if partition is None:
+            raise RuntimeError("state is written only inside a batch (WorkerStores.route_to)")
+        return partition
+
+    # --- the batch -----------------------------------------------------------------------
+
+    def encoded(self, writes: Writes) -> int:
+        """Add the batch's writes, encoded, to `writes`; returns how many."""
+        for key, (partition, value) in self._pending.items():
+            raw = None if value is None else orjson.dumps(self._encode(value))
+            writes.setdefault(partition, {})[self.prefix + key.encode()] = raw
+        return len(self._pending)
+
+    def pending_keys(self) -> list[tuple[int, str]]:
+        """(partition, key) of the batch's writes."""
+        return [(partition, key) for key, (partition, _) in self._pending.items()]
+
+    def committed(self) -> None:
+        """The batch is in the databases: keep its writes in the caches, end the batch."""
+        if self.cached:
+            for key, (partition, value) in self._pending.items():
+                cache = self._cache.get(partition)
+                if cache is None:
+                    continue  # not loaded: the next read loads it from the database
+                if value is None:
+                    cache.pop(key, None)
+                else:
+                    cache[key] = value
+        self.discard()
+
+    def discard(self) -> None:
+        """Forget the batch (applied or failed)."""
+        self._pending.clear()
+        self._read.clear()
+
+    def forget(self, partitions: Iterable[int]) -> None:
+        for partition in partitions:
+            self._cache.pop(partition, None)
+
+    def follow(self, writes: Writes) -> None:
+        """Changelog records written into the databases (a standby partition's): keep the
+        loaded caches equal to them."""
+        if not self.cached:
+            return
+        cut = len(self.prefix)
+        for partition, keyed in writes.items():
+            cache = self._cache.get(partition)
+            if cache is None:
+                continue
+            for raw_key, raw in keyed.items():
+                if not raw_key.startswith(self.prefix):
+                    continue
+                key = raw_key[cut:].decode()
+                if raw is None:
+                    cache.pop(key, None)
+                else:
+                    cache[key] = self._decode(orjson.loads(raw))
+
+    def reader(self, partitions: Iterable[int] | None = None) -> DatabaseReader[V]:
+        """A view of the committed state alone (no batch, no cache), for another thread:
+        of the given partitions' databases, or of every one held."""
+        return DatabaseReader(self.table, self.prefix, self._decode, self._partition_of, partitions)
+
+
+class DatabaseReader(Generic[V]):
+    """Reads one store's committed state straight from the databases: thread-safe (RocksDB
+    iterators read a consistent point of their own) and never touching the caches."""
+
+    def __init__(
+        self,
+        table: StateTable,
+        prefix: bytes,
+        decode: Callable[[Any], V],
+        partition_of: Callable[[str], int] | None,
+        partitions: Iterable[int] | None = None,
+    ) -> None:
+        self.prefix = prefix
+        self._decode = decode
+        self._partition_of = partition_of
+        held = table.held()
+        self._dbs = held if partitions is None else {p: held[p] for p in partitions if p in held}
+
+    def get(self, key: str) -> V | None:
+        encoded = self.prefix + key.encode()
+        dbs = list(self._dbs.values())
+        if self._partition_of is not None:
+            db = self._dbs.get(self._partition_of(key))
+            dbs = [] if db is None else [db]
+        for db in dbs:
+            raw = db.get(encoded)
+            if raw is not None:
+                return self._decode(orjson.loads(raw))
+        return None
+
+    def put(self, key: str, value: V) -> None:
+        raise RuntimeError("a reader does not write")
+
+    def delete(self, key: str) -> None:
+        raise RuntimeError("a reader does not write")
+
+    def scan(
+        self, prefix: str = "", start: str | None = None, reverse: bool = False
+    ) -> Iterator[tuple[str, V]]:
+        low, high = prefix_bounds(prefix, start, reverse)
+        ranges = [
+            db_range(db, self.prefix, low, high, reverse, self._decode)
+            for _, db in sorted(self._dbs.items())
+        ]
+        return heapq.merge(*ranges, key=lambda item: item[0], reverse=reverse)
+
+    def values(self) -> Iterator[V]:
+        return (value for _, value in self.scan())
+
+
+def db_range(
+    db: Any, prefix: bytes, low: str, high: str, reverse: bool, decode: Callable[[Any], V]
+) -> Iterator[tuple[str, V]]:
+    """(key, value) of one database's keys under `prefix` in [low, high], in order."""
+    first = prefix + (high if reverse else low).encode()
+    low_bytes, high_bytes = prefix + low.encode(), prefix + high.encode()
+    cut = len(prefix)
+    for raw_key, raw_value in db.items(from_key=first, backwards=reverse):
+        past = raw_key < low_bytes if reverse else raw_key > high_bytes
+        if past or not raw_key.startswith(prefix):
+            return
+        yield raw_key[cut:].decode(), decode(orjson.loads(raw_value))
+
+
+def _overlay(
+    committed: Iterator[tuple[str, V]],
+    pending: list[tuple[str, V | None]],
+    reverse: bool,
+) -> Iterator[tuple[str, V]]:
+    """The committed items with the batch's writes laid over them (None: deleted)."""
+    waiting = iter(pending)
+    head = next(waiting, None)
+
+    def before(a: str, b: str) -> bool:
+        return a > b if reverse else a < b
+
+    for key, value in committed:
+        while head is not None and before(head[0], key):
+            if head[1] is not None:
+                yield head[0], head[1]
+            head = next(waiting, None)
+        if head is not None and head[0] == key:
+            if head[1] is not None:
+                yield key, head[1]
+            head = next(waiting, None)
+            continue
+        yield key, value
+    while head is not None:
+        if head[1] is not None:
+            yield head[0], head[1]
+        head = next(waiting, None)
