@@ -34,7 +34,7 @@ bench: setup kafka-up  ## end-to-end slice benchmark against the raw consume rat
 	.venv/bin/python bench/slice_throughput.py
 
 bench-history: setup kafka-up pg-up  ## issue 12: a worker over 1M then 5M events (ARGS=--quick: 100k, 300k)
-	.venv/bin/python bench/history_scaling.py $(ARGS)
+	.venv/bin/python -m bench.history_scaling $(ARGS)
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache channelflow-data

@@ -16,8 +16,8 @@ With --profile FILE the file replay (3) runs under cProfile, the stats are writt
 FILE and the top functions printed. Figures go to stdout, progress to stderr. The
 target is printed as PASS/MISS, never asserted.
 
-    .venv/bin/python bench/replay_throughput.py --events 100000
-    .venv/bin/python bench/replay_throughput.py --stream channel --weeks 52 --no-kafka
+    .venv/bin/python -m bench.replay_throughput --events 100000
+    .venv/bin/python -m bench.replay_throughput --stream channel --weeks 52 --no-kafka
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bench.common import progress, remove_topics, verdict
 from projections.stores import ChannelStores
 from schemas.codec import encode_event
 from schemas.events import Envelope
@@ -43,15 +44,11 @@ from schemas.topics import topic_name
 from streams.config import Settings
 from streams.embedded import EmbeddedChannel, file_inputs
 from streams.generator import generate_channel, generate_sales, sales_catalog
-from streams.kafka_io import delete_topics, ensure_topics, publish_events
+from streams.kafka_io import ensure_topics, publish_events
 from streams.kafka_replay import MOVEMENT_PHASE, REFERENCE_PHASE, raw_history
 from streams.processing import process_batch
 
 TARGET = 250_000.0  # events/s through the pure reducers, from a file
-
-
-def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def timed(what: str, run: Callable[[], int]) -> tuple[str, int, float]:
@@ -182,14 +179,16 @@ def main(argv: list[str] | None = None) -> int:
         try:
             kafka = asyncio.run(kafka_figures(settings, events))
         finally:
-            asyncio.run(delete_topics(settings.kafka_bootstrap, settings.topic_prefix))
+            remove_topics(settings.kafka_bootstrap, settings.topic_prefix)
         raw["kafka"] = kafka[1][1] / kafka[1][2]
         rows += kafka
     print(f"{len(events):,} events ({args.stream}); raw = the first line of the same source")
     table(rows, raw)
     reducer_rate = rows[2][1] / rows[2][2]
-    verdict = "PASS" if reducer_rate >= TARGET else "MISS"
-    print(f"target >= {TARGET:,.0f} events/s through the reducers from a file: {verdict}")
+    print(
+        f"target >= {TARGET:,.0f} events/s through the reducers from a file: "
+        f"{verdict(reducer_rate >= TARGET)}"
+    )
     return 0
 
 
