@@ -30,8 +30,8 @@ pg-up:
 pg-down:
 	bash infra/postgres.sh stop
 
-bench: setup kafka-up  ## end-to-end slice benchmark against the raw consume rate
-	.venv/bin/python bench/slice_throughput.py
+bench: setup kafka-up  ## issue 14: every throughput figure in one table beside the raw baseline (ARGS=--quick: a smoke run)
+	.venv/bin/python -m bench.throughput $(ARGS)
 
 bench-history: setup kafka-up pg-up  ## issue 12: a worker over 1M then 5M events (ARGS=--quick: 100k, 300k)
 	.venv/bin/python -m bench.history_scaling $(ARGS)

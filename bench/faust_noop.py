@@ -1,0 +1,77 @@
+"""A Faust agent that does nothing but count: the ceiling of Faust's per-message stream.
+
+Reads one topic from the beginning in a fresh consumer group, in `take_events(2000, 0.2)`
+batches as the channelflow worker does, and counts messages (values are not decoded).
+When `--count` messages have arrived it writes {"messages": N, "seconds": S} to
+`--result` (S from the first message to the last) and keeps running until stopped.
+bench/throughput.py starts it as a subprocess:
+
+    .venv/bin/python -m bench.faust_noop --topic T --count N --result FILE [--group G]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import faust
+import orjson
+
+from bench.common import DEFAULT_KAFKA, positive_int
+
+TAKE = 2000
+WITHIN = 0.2
+
+
+def build_app(args: argparse.Namespace) -> faust.App:
+    app = faust.App(
+        args.group,
+        broker=f"kafka://{args.kafka}",
+        store="memory://",
+        web_enabled=False,
+        topic_partitions=args.partitions,
+        consumer_auto_offset_reset="earliest",
+        datadir=str(args.result.parent / "faust-noop"),
+    )
+    topic = app.topic(args.topic, value_serializer="raw", key_serializer="raw")
+    seen = {"messages": 0, "first": 0.0}
+
+    @app.agent(topic)
+    async def count(stream: Any) -> None:
+        async for batch in stream.take_events(TAKE, WITHIN):
+            if not seen["messages"]:
+                seen["first"] = time.perf_counter()
+            seen["messages"] += len(batch)
+            if seen["messages"] >= args.count and not args.result.exists():
+                seconds = time.perf_counter() - seen["first"]
+                partial = args.result.with_suffix(".part")
+                partial.write_bytes(
+                    orjson.dumps({"messages": seen["messages"], "seconds": seconds})
+                )
+                os.replace(partial, args.result)
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="faust_noop", description=__doc__.splitlines()[0])
+    parser.add_argument("--topic", required=True, help="the topic to read")
+    parser.add_argument("--count", type=positive_int, required=True, help="messages to wait for")
+    parser.add_argument("--result", type=Path, required=True, help="where to write the figure")
+    parser.add_argument(
+        "--group", default=f"noop{uuid.uuid4().hex[:10]}", help="app id and consumer group"
+    )
+    parser.add_argument("--partitions", type=positive_int, default=4, help="default 4")
+    parser.add_argument("--kafka", default=DEFAULT_KAFKA, help="default %(default)s")
+    args = parser.parse_args()
+    worker = faust.Worker(build_app(args), loglevel="warning")
+    worker.spinner = None  # as `channelflow worker`: the spinner turns on DEBUG logging
+    worker.execute_from_commandline()
+
+
+if __name__ == "__main__":
+    main()
