@@ -146,6 +146,31 @@ def samples(text: str) -> Iterable[tuple[str, Mapping[str, str], float]]:
             yield sample.name, sample.labels, sample.value
 
 
+# -- peer consumers -----------------------------------------------------------------------------
+
+
+class PeerTally:
+    """Messages a peer consumer (bench/faust_noop.py, bench/quix_peer.py) has read; once
+    `count` are in, {"messages": N, "seconds": S} (S from the first to the last) goes to
+    `result`, which bench/throughput.py waits for."""
+
+    def __init__(self, count: int, result: Path) -> None:
+        self.count = count
+        self.result = result
+        self.read = 0
+        self.first = 0.0
+
+    def add(self, messages: int) -> None:
+        if not self.read:
+            self.first = time.perf_counter()
+        self.read += messages
+        if self.read >= self.count and not self.result.exists():
+            seconds = time.perf_counter() - self.first
+            partial = self.result.with_suffix(".part")
+            partial.write_bytes(orjson.dumps({"messages": self.read, "seconds": seconds}))
+            os.replace(partial, self.result)
+
+
 # -- worker subprocesses ----------------------------------------------------------------------
 
 

@@ -12,16 +12,13 @@ bench/throughput.py starts it as a subprocess:
 from __future__ import annotations
 
 import argparse
-import os
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import faust
-import orjson
 
-from bench.common import DEFAULT_KAFKA, positive_int
+from bench.common import DEFAULT_KAFKA, PeerTally, positive_int
 
 TAKE = 2000
 WITHIN = 0.2
@@ -38,21 +35,12 @@ def build_app(args: argparse.Namespace) -> faust.App:
         datadir=str(args.result.parent / "faust-noop"),
     )
     topic = app.topic(args.topic, value_serializer="raw", key_serializer="raw")
-    seen = {"messages": 0, "first": 0.0}
+    tally = PeerTally(args.count, args.result)
 
     @app.agent(topic)
     async def count(stream: Any) -> None:
         async for batch in stream.take_events(TAKE, WITHIN):
-            if not seen["messages"]:
-                seen["first"] = time.perf_counter()
-            seen["messages"] += len(batch)
-            if seen["messages"] >= args.count and not args.result.exists():
-                seconds = time.perf_counter() - seen["first"]
-                partial = args.result.with_suffix(".part")
-                partial.write_bytes(
-                    orjson.dumps({"messages": seen["messages"], "seconds": seconds})
-                )
-                os.replace(partial, args.result)
+            tally.add(len(batch))
 
     return app
 

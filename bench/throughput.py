@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -142,7 +142,8 @@ def single_messages(run: Run) -> None:
     raw = rate(args.single, raw_consume(settings, args.single, args.timeout))
     run.add(Row("raw getmany + orjson.loads, an event per message", raw, "msgs/s", "1.000"))
     topic = topic_name(settings.topic_prefix, "sales")
-    noop = peer(run, "faust_noop", topic, args.single, f"{run.tag}n")
+    partitions = ["--partitions", str(args.partitions)]
+    noop = peer(run, "faust_noop", topic, args.single, f"{run.tag}n", partitions)
     run.add(Row("Faust no-op agent, an event per message", noop, "msgs/s", ratio(noop, raw)))
     e2e = worker_end_to_end(run, settings, published)
     run.add(
@@ -165,20 +166,25 @@ def single_messages(run: Run) -> None:
             )
         )
         return
-    quix = peer(run, "quix_peer", topic, args.single, f"{run.tag}q")
+    try:
+        quix = peer(run, "quix_peer", topic, args.single, f"{run.tag}q")
+    finally:  # quixstreams names its changelog topics after the consumer group
+        remove_topics(args.kafka, f"changelog__{run.tag}q")
     run.add(
         Row("quixstreams peer (per-key sum + dedup, RocksDB)", quix, "msgs/s", ratio(quix, raw))
     )
 
 
-def peer(run: Run, module: str, topic: str, count: int, group: str) -> float:
+def peer(
+    run: Run, module: str, topic: str, count: int, group: str, extra: Sequence[str] = ()
+) -> float:
     """Messages/s of a peer consumer subprocess (bench/<module>.py) over `count` messages
     of `topic`, from its first message to its last; it writes the figure to a file."""
     result = run.workdir / f"{module}.json"
     log = run.workdir / f"{module}.log"
     command = [sys.executable, "-m", f"bench.{module}", "--topic", topic, "--count", str(count)]
     command += ["--result", str(result), "--kafka", run.args.kafka, "--group", group]
-    command += ["--partitions", str(run.args.partitions)]
+    command += extra
     progress(f"{module}: reading {count:,} messages of {topic}")
     with log.open("wb") as out:
         proc = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
