@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Coroutine, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -136,6 +138,15 @@ def remove_topics(bootstrap: str, prefix: str) -> None:
         progress(f"could not delete topics {prefix}*: {exc!r}")
 
 
+def clean_up(keep: bool, workdir: Path, bootstrap: str, prefix: str) -> None:
+    """The run's temp dir and topics removed, or said where they were kept (--keep)."""
+    if keep:
+        progress(f"kept {workdir} and topics {prefix}*")
+        return
+    shutil.rmtree(workdir, ignore_errors=True)
+    remove_topics(bootstrap, prefix)
+
+
 # -- /metrics --------------------------------------------------------------------------------
 
 
@@ -147,6 +158,19 @@ def samples(text: str) -> Iterable[tuple[str, Mapping[str, str], float]]:
 
 
 # -- peer consumers -----------------------------------------------------------------------------
+
+
+def peer_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """The options every peer consumer takes."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--topic", required=True, help="the topic to read")
+    parser.add_argument("--count", type=positive_int, required=True, help="messages to wait for")
+    parser.add_argument("--result", type=Path, required=True, help="where to write the figure")
+    parser.add_argument(
+        "--group", default=f"{prog}{uuid.uuid4().hex[:10]}", help="consumer group (app id)"
+    )
+    parser.add_argument("--kafka", default=DEFAULT_KAFKA, help="default %(default)s")
+    return parser
 
 
 class PeerTally:

@@ -12,13 +12,11 @@ bench/throughput.py starts it as a subprocess:
 from __future__ import annotations
 
 import argparse
-import uuid
-from pathlib import Path
 from typing import Any
 
 import faust
 
-from bench.common import DEFAULT_KAFKA, PeerTally, positive_int
+from bench.common import PeerTally, peer_parser, positive_int
 
 TAKE = 2000
 WITHIN = 0.2
@@ -46,15 +44,8 @@ def build_app(args: argparse.Namespace) -> faust.App:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="faust_noop", description=__doc__.splitlines()[0])
-    parser.add_argument("--topic", required=True, help="the topic to read")
-    parser.add_argument("--count", type=positive_int, required=True, help="messages to wait for")
-    parser.add_argument("--result", type=Path, required=True, help="where to write the figure")
-    parser.add_argument(
-        "--group", default=f"noop{uuid.uuid4().hex[:10]}", help="app id and consumer group"
-    )
+    parser = peer_parser("faust_noop", __doc__.splitlines()[0])
     parser.add_argument("--partitions", type=positive_int, default=4, help="default 4")
-    parser.add_argument("--kafka", default=DEFAULT_KAFKA, help="default %(default)s")
     args = parser.parse_args()
     worker = faust.Worker(build_app(args), loglevel="warning")
     worker.spinner = None  # as `channelflow worker`: the spinner turns on DEBUG logging

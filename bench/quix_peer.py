@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import uuid
-from pathlib import Path
 from typing import Any
 
 from quixstreams import Application, State
 
-from bench.common import DEFAULT_KAFKA, PeerTally, positive_int
+from bench.common import PeerTally, peer_parser
 
 
 def build_app(args: argparse.Namespace, tally: PeerTally) -> Application:
@@ -51,12 +49,7 @@ def build_app(args: argparse.Namespace, tally: PeerTally) -> Application:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="quix_peer", description=__doc__.splitlines()[0])
-    parser.add_argument("--topic", required=True, help="the topic to read")
-    parser.add_argument("--count", type=positive_int, required=True, help="sales to wait for")
-    parser.add_argument("--result", type=Path, required=True, help="where to write the figure")
-    parser.add_argument("--group", default=f"quix{uuid.uuid4().hex[:10]}", help="consumer group")
-    parser.add_argument("--kafka", default=DEFAULT_KAFKA, help="default %(default)s")
+    parser = peer_parser("quix_peer", __doc__.splitlines()[0])
     args = parser.parse_args()
     build_app(args, PeerTally(args.count, args.result)).run()
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -38,11 +37,11 @@ from bench.common import (
     DEFAULT_KAFKA,
     BenchError,
     WorkerProcess,
+    clean_up,
     free_port,
     positive_int,
     progress,
     rate,
-    remove_topics,
     revision,
     run_async,
     verdict,
@@ -428,11 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         worker.stop()
-        if args.keep:
-            progress(f"kept {workdir} and topics {tag}*")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-            remove_topics(settings.kafka_bootstrap, tag)
+        clean_up(args.keep, workdir, settings.kafka_bootstrap, tag)
 
 
 if __name__ == "__main__":

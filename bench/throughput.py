@@ -32,7 +32,6 @@ import asyncio
 import importlib.util
 import logging
 import math
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,6 +49,7 @@ from bench.common import (
     REPO,
     BenchError,
     WorkerProcess,
+    clean_up,
     free_port,
     machine,
     positive_int,
@@ -529,11 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for worker in run.workers:
             worker.stop()
-        if args.keep:
-            progress(f"kept {workdir} and topics {tag}*")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-            remove_topics(args.kafka, tag)
+        clean_up(args.keep, workdir, args.kafka, tag)
 
 
 if __name__ == "__main__":
