@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import orjson
+from aiokafka.errors import KafkaError
 
 from bench.common import (
     DEFAULT_KAFKA,
@@ -532,6 +533,9 @@ def main(argv: list[str] | None = None) -> int:
             phase(run)
         print(table(run, time.perf_counter() - began), flush=True)
         return 0
+    except KafkaError as exc:
+        print(f"throughput: error: Kafka at {args.kafka}: {exc} (make kafka-up)", file=sys.stderr)
+        return 1
     except BenchError as exc:
         print(f"throughput: error: {exc}", file=sys.stderr)
         if run.rows:
