@@ -167,15 +167,16 @@ class Spool:
         return None if row is None else Earlier(row[0], row[1])
 
     def remember(self, key: str, sent: Earlier) -> None:
-        """Remember what a line sent under a `key` that `earlier` does not know (the
-        gateway asks it first: a line under a known key is a duplicate or a conflict)."""
-        self._keys.setdefault(key, sent)
+        """Remember what a line sent under `key` (the first one sent under a key stands)."""
+        if self.earlier(key) is not None:
+            return
+        self._keys[key] = sent
         digest = hash(key)
         for bit in (digest & _FILTER_MASK, (digest >> 24) & _FILTER_MASK):
             self._filter[bit >> 3] |= 1 << (bit & 7)
         if len(self._keys) >= _BUFFERED:
             self._db.executemany(
-                "INSERT OR IGNORE INTO keys VALUES (?, ?, ?)",
+                "INSERT INTO keys VALUES (?, ?, ?)",
                 [(k, e.event_id, e.fingerprint) for k, e in self._keys.items()],
             )
             self._keys.clear()
