@@ -16,7 +16,6 @@ subprocess when quixstreams is installed:
 from __future__ import annotations
 
 import argparse
-import tempfile
 from typing import Any
 
 from quixstreams import Application, State
@@ -29,7 +28,7 @@ def build_app(args: argparse.Namespace, tally: PeerTally) -> Application:
         broker_address=args.kafka,
         consumer_group=args.group,
         auto_offset_reset="earliest",
-        state_dir=tempfile.mkdtemp(prefix="channelflow-quix-"),
+        state_dir=str(args.result.parent / "quix-state"),  # in the bench's temp dir
         use_changelog_topics=True,
         loglevel="WARNING",
     )
