@@ -1,4 +1,4 @@
-.PHONY: demo test chaos unit lint format setup kafka-up kafka-down pg-up pg-down bench bench-history clean
+.PHONY: demo test chaos unit lint format setup kafka-up kafka-down pg-up pg-down bench bench-history bench-scale clean
 
 demo: setup            ## run the embedded demo (no servers needed)
 	.venv/bin/channelflow demo
@@ -30,11 +30,14 @@ pg-up:
 pg-down:
 	bash infra/postgres.sh stop
 
-bench: setup kafka-up  ## end-to-end slice benchmark against the raw consume rate
-	.venv/bin/python bench/slice_throughput.py
+bench: setup kafka-up  ## issue 14: every throughput figure in one table beside the raw baseline (ARGS=--quick: a smoke run)
+	.venv/bin/python -m bench.throughput $(ARGS)
 
 bench-history: setup kafka-up pg-up  ## issue 12: a worker over 1M then 5M events (ARGS=--quick: 100k, 300k)
-	.venv/bin/python bench/history_scaling.py $(ARGS)
+	.venv/bin/python -m bench.history_scaling $(ARGS)
+
+bench-scale: setup kafka-up  ## issue 14: one worker, then two in one group (ARGS: --events, --workers)
+	.venv/bin/python -m bench.scale_out $(ARGS)
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache channelflow-data

@@ -31,7 +31,7 @@ Progress goes to stderr, the Markdown result to stdout; targets are printed (PAS
 never asserted. Exit status 0 unless something broke: a timeout, the worker died, an
 endpoint answered 5xx or not at all, or a figure disagrees with the generated events (1).
 
-    .venv/bin/python bench/history_scaling.py --quick
+    .venv/bin/python -m bench.history_scaling --quick
 """
 
 from __future__ import annotations
@@ -43,9 +43,6 @@ import math
 import os
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -62,37 +59,35 @@ from urllib.parse import urlsplit
 
 import orjson
 import psycopg
-from aiokafka.admin import AIOKafkaAdminClient
-from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
 
+from bench.channel_history import (
+    SELL_THROUGH_PROGRAM,
+    ChannelHistory,
+    Published,
+    next_quarter,
+    quarter_key,
+    quarter_start,
+)
+from bench.common import (
+    BenchError,
+    WorkerProcess,
+    free_port,
+    progress,
+    rate,
+    remove_topics,
+    revision,
+    run_async,
+    samples,
+    wait_for_leaders,
+)
 from schemas.events import Envelope
 from schemas.topics import DEAD_LETTER_TOPIC, RAW_TOPICS, topic_name
 from streams.auth import token_hash
 from streams.config import Settings
-from streams.kafka.io import delete_topics, ensure_topics, publish_events
+from streams.kafka.io import ensure_topics, publish_events
 from streams.worker.app import CONSUMED_TOPICS
 
-try:  # run as a module (python -m bench.history_scaling)
-    from bench.channel_history import (
-        SELL_THROUGH_PROGRAM,
-        ChannelHistory,
-        Published,
-        next_quarter,
-        quarter_key,
-        quarter_start,
-    )
-except ModuleNotFoundError:  # run as a script: bench/ is on sys.path
-    from channel_history import (  # type: ignore[no-redef]
-        SELL_THROUGH_PROGRAM,
-        ChannelHistory,
-        Published,
-        next_quarter,
-        quarter_key,
-        quarter_start,
-    )
-
-REPO = Path(__file__).resolve().parents[1]
 DEFAULT_STEPS = "1000000,5000000"
 QUICK_STEPS = "100000,300000"
 DEFAULT_DSN = "postgresql://channelflow:channelflow@127.0.0.1:5433/channelflow_test"
@@ -135,40 +130,6 @@ POLL_SECONDS = 0.5
 STALL_SECONDS = 120.0
 REQUEST_TIMEOUT = 60.0
 GRACE_DAYS = Settings().rebate_grace_days
-
-
-class BenchError(Exception):
-    """Something broke: printed without a traceback, exit status 1."""
-
-
-def progress(message: str) -> None:
-    print(f"[history {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def revision() -> str:
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except OSError:
-        return "unknown"
-    return f"{head or 'unknown'}{'+dirty' if dirty else ''}"
-
-
-def rate(count: float, seconds: float) -> float:
-    return count / seconds if seconds > 0 else float("inf")
 
 
 # -- HTTP ----------------------------------------------------------------------------------
@@ -265,66 +226,23 @@ class Sampler(threading.Thread):
 # -- the worker ------------------------------------------------------------------------------
 
 
-class Worker:
-    """`channelflow worker` subprocesses with the run's settings, one at a time."""
+class Worker(WorkerProcess):
+    """The run's worker, with an admin token; its answers as `Answer`s."""
 
     def __init__(self, settings: Settings, workdir: Path, token: str, loglevel: str) -> None:
-        self.settings = settings
+        tokens = [{"sha256": token_hash(token), "role": "admin", "actor": "bench"}]
+        super().__init__(
+            settings, workdir, loglevel, {"CHANNELFLOW_TOKENS": orjson.dumps(tokens).decode()}
+        )
         self.token = token
-        self.loglevel = loglevel
-        self.log_path = workdir / "worker.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.url = f"http://127.0.0.1:{settings.web_port}"
-        self.started_at = 0.0
         #: times it did not stop within 90 s of SIGTERM (then it was killed)
         self.ignored_sigterm = 0
-
-    def env(self) -> dict[str, str]:
-        s = self.settings
-        # the caller's CHANNELFLOW_* settings stay out: only the run's apply
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CHANNELFLOW_")}
-        tokens = [{"sha256": token_hash(self.token), "role": "admin", "actor": "bench"}]
-        env.update(
-            CHANNELFLOW_KAFKA_BOOTSTRAP=s.kafka_bootstrap,
-            CHANNELFLOW_TOPIC_PREFIX=s.topic_prefix,
-            CHANNELFLOW_APP_ID=s.app_id,
-            CHANNELFLOW_PARTITIONS=str(s.partitions),
-            CHANNELFLOW_WEB_HOST="127.0.0.1",
-            CHANNELFLOW_WEB_PORT=str(s.web_port),
-            CHANNELFLOW_DATA_DIR=s.data_dir,
-            CHANNELFLOW_EVENTSTORE_URL=s.eventstore_url,
-            CHANNELFLOW_TOKENS=orjson.dumps(tokens).decode(),
-        )
-        return env
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            log.write(f"\n==== bench: worker started {datetime.now(UTC).isoformat()}\n".encode())
-            log.flush()
-            self.started_at = time.perf_counter()
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "streams.cli", "worker", "--loglevel", self.loglevel],
-                cwd=REPO,
-                env=self.env(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def check_alive(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            code = None if self.proc is None else self.proc.returncode
-            raise BenchError(f"the worker exited with status {code}:\n{self.log_tail()}")
 
     def get(self, path: str, timeout: float = REQUEST_TIMEOUT) -> Answer:
         return request(f"{self.url}{path}", self.token, timeout=timeout)
 
-    def get_json(self, path: str) -> Any:
-        answer = self.get(path)
+    def get_json(self, path: str, timeout: float = REQUEST_TIMEOUT) -> Any:
+        answer = self.get(path, timeout)
         if answer.status != 200:
             raise BenchError(f"GET {path}: {answer.status or 'no answer'} {answer.error}")
         return answer.json()
@@ -335,54 +253,10 @@ class Worker:
             raise BenchError(f"GET {path}: {answer.status or 'no answer'} {answer.error}")
         return answer.body.decode()
 
-    def kill9(self) -> None:
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(30)
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(90)
-        except subprocess.TimeoutExpired:
-            progress("the worker ignored SIGTERM for 90 s: killing it")
-            self.ignored_sigterm += 1
-            self.proc.kill()
-            self.proc.wait(30)
-
-    def rss(self) -> tuple[int, int]:
-        """(VmRSS, VmHWM) in bytes: now, and the peak of this process's life."""
-        values = {"VmRSS": 0, "VmHWM": 0}
-        try:
-            with open(f"/proc/{self.pid}/status") as status:
-                for line in status:
-                    name, _, rest = line.partition(":")
-                    if name in values:
-                        values[name] = int(rest.split()[0]) * 1024
-        except OSError:
-            pass
-        return values["VmRSS"], values["VmHWM"]
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no worker log)"
-        return "\n".join(text.splitlines()[-lines:])
-
-    def log_problems(self) -> list[str]:
-        """Lines of the worker log at ERROR or above, and tracebacks."""
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return []
-        return [
-            line
-            for line in text.splitlines()
-            if "ERROR" in line or "CRITICAL" in line or line.startswith("Traceback")
-        ]
+    def stop(self, wait: float = 90.0) -> bool:
+        stopped = super().stop(wait)
+        self.ignored_sigterm += not stopped
+        return stopped
 
 
 def wait_for(
@@ -414,21 +288,17 @@ class Scrape:
 def scrape(text: str) -> Scrape:
     consumed = lag = series = rounds = 0
     round_sum = 0.0
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = sample.labels
-            if sample.name == "channelflow_events_consumed_total":
-                if labels["verdict"] != "skipped" and labels["event_type"] != "RebatePeriodClosed":
-                    consumed += int(sample.value)
-            elif sample.name == "channelflow_consumer_lag_messages":
-                lag += int(sample.value)
-                series += 1
-            elif sample.name == "channelflow_round_seconds_sum" and labels["round"] == "recording":
-                round_sum = sample.value
-            elif (
-                sample.name == "channelflow_round_seconds_count" and labels["round"] == "recording"
-            ):
-                rounds = int(sample.value)
+    for name, labels, value in samples(text):
+        if name == "channelflow_events_consumed_total":
+            if labels["verdict"] != "skipped" and labels["event_type"] != "RebatePeriodClosed":
+                consumed += int(value)
+        elif name == "channelflow_consumer_lag_messages":
+            lag += int(value)
+            series += 1
+        elif name == "channelflow_round_seconds_sum" and labels["round"] == "recording":
+            round_sum = value
+        elif name == "channelflow_round_seconds_count" and labels["round"] == "recording":
+            rounds = int(value)
     return Scrape(consumed, lag, series, round_sum, rounds)
 
 
@@ -525,27 +395,6 @@ class Run:
     def problem(self, text: str) -> None:
         progress(f"PROBLEM: {text}")
         self.problems.append(text)
-
-
-async def wait_for_leaders(settings: Settings) -> None:
-    """Until every partition of the run's raw topics has a leader (no produce retries)."""
-    names = [topic_name(settings.topic_prefix, t) for t in (*RAW_TOPICS, DEAD_LETTER_TOPIC)]
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    try:
-        while True:
-            described = await admin.describe_topics(names)
-            ready = all(
-                topic["error_code"] == 0
-                and len(topic["partitions"]) == settings.partitions
-                and all(p["error_code"] == 0 and p["leader"] >= 0 for p in topic["partitions"])
-                for topic in described
-            )
-            if ready:
-                return
-            await asyncio.sleep(0.2)
-    finally:
-        await admin.close()
 
 
 def publish(settings: Settings, events: Iterable[Envelope]) -> tuple[int, float]:
@@ -1264,7 +1113,8 @@ def main(argv: list[str] | None = None) -> int:
         worker = Worker(settings, workdir, token, args.worker_loglevel)
         run = Run(args, settings, history, worker, token)
         asyncio.run(ensure_topics(settings))
-        asyncio.run(asyncio.wait_for(wait_for_leaders(settings), 120))
+        names = [topic_name(tag, t) for t in (*RAW_TOPICS, DEAD_LETTER_TOPIC)]
+        run_async(wait_for_leaders(args.kafka, names, settings.partitions), 120, "topic leaders")
         for step in history.steps:
             worker.stop()
             result = publish_step(run, step.number)
@@ -1301,11 +1151,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
             if run_dsn is not None:
                 drop_database(args.pg_dsn, run_dsn)
-            try:
-                names = asyncio.run(asyncio.wait_for(delete_topics(args.kafka, tag), 60))
-                progress(f"deleted {len(names)} topics {tag}*")
-            except Exception as exc:
-                progress(f"could not delete topics {tag}*: {exc!r}")
+            remove_topics(args.kafka, tag)
 
 
 if __name__ == "__main__":

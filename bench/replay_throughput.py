@@ -20,9 +20,9 @@ With --profile FILE the file replay (3) runs under cProfile, the stats are writt
 FILE and the top functions printed. Figures go to stdout, progress to stderr. The
 target is printed as PASS/MISS, never asserted.
 
-    .venv/bin/python bench/replay_throughput.py --events 100000
-    .venv/bin/python bench/replay_throughput.py --events 50000 --jobs 2
-    .venv/bin/python bench/replay_throughput.py --stream channel --weeks 52 --no-kafka
+    .venv/bin/python -m bench.replay_throughput --events 100000
+    .venv/bin/python -m bench.replay_throughput --events 50000 --jobs 2
+    .venv/bin/python -m bench.replay_throughput --stream channel --weeks 52 --no-kafka
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bench.common import progress, remove_topics, verdict
 from projections.stores import ChannelStores
 from schemas.codec import encode_event
 from schemas.events import Envelope
@@ -50,17 +51,13 @@ from streams.cli.main import build_parser
 from streams.cli.support import Replay, replay_of
 from streams.config import Settings
 from streams.generator import generate_channel, generate_sales, sales_catalog
-from streams.kafka.io import delete_topics, ensure_topics, publish_events
+from streams.kafka.io import ensure_topics, publish_events
 from streams.runners.embedded import EmbeddedChannel, file_inputs
 from streams.runners.kafka_replay import MOVEMENT_PHASE, REFERENCE_PHASE, raw_history
 from streams.runners.processing import process_batch
 
 TARGET = 250_000.0  # events/s through the pure reducers, from a file
 JOBS_TARGET = 100_000.0  # events/s of `channelflow replay --jobs 2`, from a file and from Kafka
-
-
-def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def timed(what: str, run: Callable[[], int]) -> tuple[str, int, float]:
@@ -248,14 +245,16 @@ def main(argv: list[str] | None = None) -> int:
             kafka = asyncio.run(kafka_figures(settings, events))
             commands["kafka"] = command_rows("kafka", flags, args.jobs, len(events))
         finally:
-            asyncio.run(delete_topics(settings.kafka_bootstrap, settings.topic_prefix))
+            remove_topics(settings.kafka_bootstrap, settings.topic_prefix)
         raw["kafka"] = kafka[1][1] / kafka[1][2]
         rows += kafka
     print(f"{len(events):,} events ({args.stream}); raw = the first line of the same source")
     table([*rows, *(row[:3] for source in commands.values() for row in source)], raw)
     reducer_rate = rows[2][1] / rows[2][2]
-    verdict = "PASS" if reducer_rate >= TARGET else "MISS"
-    print(f"target >= {TARGET:,.0f} events/s through the reducers from a file: {verdict}")
+    print(
+        f"target >= {TARGET:,.0f} events/s through the reducers from a file: "
+        f"{verdict(reducer_rate >= TARGET)}"
+    )
     side_by_side(raw, commands)
     return 0
 

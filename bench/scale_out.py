@@ -15,7 +15,7 @@ Prints the two rates, their ratio (target >= 1.6 for two workers on this 2-core 
 printed, never asserted), the distributors per worker and the CPU of each process,
 broker included. Exit status 0 unless something broke.
 
-    .venv/bin/python bench/scale_out.py --events 200000
+    .venv/bin/python -m bench.scale_out --events 200000
 """
 
 from __future__ import annotations
@@ -28,23 +28,23 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.slice_throughput import (
+from bench.common import (
     BenchError,
-    Worker,
+    WorkerProcess,
     free_port,
     positive_int,
     progress,
-    publish,
     rate,
     remove_topics,
     revision,
+    samples,
     verdict,
 )
+from bench.slice_throughput import publish
 from streams.config import Settings
 from streams.kafka.io import kafka_partition_of
 
@@ -66,13 +66,9 @@ def broker_pid() -> int | None:
     return pids[0] if pids else None
 
 
-def consumed(worker: Worker) -> int:
+def consumed(worker: WorkerProcess) -> int:
     """Events the worker applied (its Prometheus counter; absent before the first)."""
-    with urllib.request.urlopen(f"{worker.url}/metrics", timeout=10) as response:
-        text = response.read().decode()
-    return int(
-        sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(CONSUMED))
-    )
+    return int(sum(value for name, _, value in samples(worker.metrics(10)) if name == CONSUMED))
 
 
 @dataclass
@@ -88,11 +84,11 @@ class Run:
         return rate(self.events, self.seconds)
 
 
-def owners(worker: Worker) -> list[int]:
-    return list(worker.get("/health").get("partitions", {}).get("active", []))
+def owners(worker: WorkerProcess) -> list[int]:
+    return list(worker.get_json("/health").get("partitions", {}).get("active", []))
 
 
-def apply_all(workers: list[Worker], count: int, timeout: float) -> Run:
+def apply_all(workers: list[WorkerProcess], count: int, timeout: float) -> Run:
     """Start the workers, wait until each owns partitions, then time until they have
     applied `count` events between them."""
     deadline = time.perf_counter() + timeout
@@ -137,12 +133,12 @@ def apply_all(workers: list[Worker], count: int, timeout: float) -> Run:
     return result
 
 
-def whole_channel(workers: list[Worker], count: int, timeout: float) -> None:
+def whole_channel(workers: list[WorkerProcess], count: int, timeout: float) -> None:
     """Every worker answers for all the lines (standby replicas), within `timeout`."""
     deadline = time.perf_counter() + timeout
     for n, worker in enumerate(workers, start=1):
         while True:
-            accepted = sum(int(r["accepted"]) for r in worker.get("/api/quality")["rows"])
+            accepted = sum(int(r["accepted"]) for r in worker.get_json("/api/quality")["rows"])
             if accepted == count:
                 break
             if time.perf_counter() > deadline:
@@ -230,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         eventstore_url=f"sqlite:///{workdir / 'audit.db'}",
     )
 
-    def workers(group: str, count: int) -> list[Worker]:
+    def workers(group: str, count: int) -> list[WorkerProcess]:
         made = []
         for n in range(count):
             settings = base.model_copy(
@@ -242,10 +238,10 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
             (workdir / f"{group}-{n}").mkdir()
-            made.append(Worker(settings, workdir / f"{group}-{n}", None, "warning"))
+            made.append(WorkerProcess(settings, workdir / f"{group}-{n}"))
         return made
 
-    started: list[Worker] = []
+    started: list[WorkerProcess] = []
     progress(f"run {tag}: topics {tag}.*, temp dir {workdir}")
     try:
         publish(base, args.events, args.seed, args.timeout, args.bundle, args.distributors)

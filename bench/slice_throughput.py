@@ -13,23 +13,17 @@ Targets are printed, never asserted. The exit status is 0 unless something broke
 phase timed out, the worker died, or its numbers disagree with the published events).
 Progress goes to stderr, the result table to stdout.
 
-    .venv/bin/python bench/slice_throughput.py --events 50000
+    .venv/bin/python -m bench.slice_throughput --events 50000
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,59 +32,31 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
+from bench.common import (
+    DEFAULT_KAFKA,
+    BenchError,
+    WorkerProcess,
+    clean_up,
+    free_port,
+    positive_int,
+    progress,
+    rate,
+    revision,
+    run_async,
+    verdict,
+    wait_for_leaders,
+)
 from schemas.events import SaleReported
 from schemas.topics import topic_name
 from streams.config import Settings
 from streams.generator import generate_sales, sales_catalog
-from streams.kafka.io import delete_topics, ensure_topics, publish_events
+from streams.kafka.io import ensure_topics, publish_events
 
-REPO = Path(__file__).resolve().parents[1]
 TARGET_RATE = 20_000.0  # events/s end to end
 TARGET_RATIO = 0.4  # end to end / raw consume + decode
 POLL_SECONDS = 0.2
 BATCH_METRIC = "channelflow_batch_processing_seconds"
-
-
-class BenchError(Exception):
-    """Something broke: printed without a traceback, exit status 1."""
-
-
-def progress(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def http_json(url: str, timeout: float = 5.0) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return orjson.loads(response.read())
-
-
-def revision() -> str:
-    """The git commit measured, marked dirty when the working tree has changes."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except OSError:
-        return "unknown"
-    return f"{head or 'unknown'}{'+dirty' if dirty else ''}"
-
-
-def rate(count: int, seconds: float) -> float:
-    return count / seconds if seconds > 0 else float("inf")
 
 
 # -- phase 1: publish ------------------------------------------------------------------
@@ -122,42 +88,19 @@ def publish(
 
     async def run() -> tuple[int, float]:
         await ensure_topics(settings)
-        for logical in ("products", "sales"):
-            await wait_for_leaders(settings, topic_name(settings.topic_prefix, logical))
+        topics = [topic_name(settings.topic_prefix, t) for t in ("products", "sales")]
+        await wait_for_leaders(settings.kafka_bootstrap, topics, settings.partitions)
         # sales of unknown SKUs are rejected: the catalog goes first, outside the timing
         await publish_events(settings, sales_catalog())
         began = time.perf_counter()
         sent = await publish_events(settings, events, bundle)
         return sent, time.perf_counter() - began
 
-    sent, seconds = asyncio.run(with_timeout(run(), timeout, "publishing"))
+    sent, seconds = run_async(run(), timeout, "publishing")
     if sent != count:
         raise BenchError(f"published {sent:,} events, expected {count:,}")
     progress(f"published {sent:,} events in {seconds:.1f} s ({rate(sent, seconds):,.0f}/s)")
     return Published(sent, quantity, generate_seconds, seconds)
-
-
-async def wait_for_leaders(settings: Settings, topic: str) -> None:
-    """Wait until every partition of a new topic has a leader (no produce retries)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    try:
-        while True:
-            (described,) = await admin.describe_topics([topic])
-            leaders = [p["leader"] for p in described["partitions"] if p["error_code"] == 0]
-            complete = described["error_code"] == 0 and len(leaders) == settings.partitions
-            if complete and all(leader >= 0 for leader in leaders):
-                return
-            await asyncio.sleep(0.1)
-    finally:
-        await admin.close()
-
-
-async def with_timeout(coro: Any, timeout: float, what: str) -> Any:
-    try:
-        return await asyncio.wait_for(coro, timeout)
-    except TimeoutError:
-        raise BenchError(f"{what} did not finish within {timeout:.0f} s") from None
 
 
 # -- phase 2a: raw consume + decode ---------------------------------------------------
@@ -200,7 +143,7 @@ def raw_consume(settings: Settings, count: int, timeout: float) -> float:
             await consumer.stop()
 
     progress(f"raw baseline: consuming {count:,} events of {topic} with aiokafka + orjson")
-    seconds: float = asyncio.run(with_timeout(run(), timeout, "the raw consume"))
+    seconds = run_async(run(), timeout, "the raw consume")
     progress(f"raw consume + decode: {seconds:.2f} s ({rate(count, seconds):,.0f}/s)")
     return seconds
 
@@ -225,76 +168,8 @@ class EndToEnd:
         return rate(self.total - self.first_seen, self.from_first_seconds)
 
 
-class Worker:
-    def __init__(
-        self, settings: Settings, workdir: Path, profile: Path | None, loglevel: str
-    ) -> None:
-        self.settings = settings
-        self.loglevel = loglevel
-        self.log_path = workdir / "worker.log"
-        self.profile = profile
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.url = f"http://127.0.0.1:{settings.web_port}"
-
-    def env(self) -> dict[str, str]:
-        s = self.settings
-        # no tokens: the read API is open, whatever the caller's environment configures
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CHANNELFLOW_TOKENS")}
-        env.update(
-            CHANNELFLOW_KAFKA_BOOTSTRAP=s.kafka_bootstrap,
-            CHANNELFLOW_TOPIC_PREFIX=s.topic_prefix,
-            CHANNELFLOW_APP_ID=s.app_id,
-            CHANNELFLOW_PARTITIONS=str(s.partitions),
-            CHANNELFLOW_WEB_HOST="127.0.0.1",
-            CHANNELFLOW_WEB_PORT=str(s.web_port),
-            CHANNELFLOW_DATA_DIR=s.data_dir,
-            CHANNELFLOW_EVENTSTORE_URL=s.eventstore_url,
-            CHANNELFLOW_BATCH_SIZE=str(s.batch_size),
-            CHANNELFLOW_BATCH_SECONDS=str(s.batch_seconds),
-        )
-        return env
-
-    def start(self) -> None:
-        command = [sys.executable]
-        if self.profile is not None:
-            command += ["-m", "cProfile", "-o", str(self.profile)]
-        command += ["-m", "streams.cli", "worker", "--loglevel", self.loglevel]
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                command, cwd=REPO, env=self.env(), stdout=log, stderr=subprocess.STDOUT
-            )
-
-    def check_alive(self) -> None:
-        if self.proc is not None and self.proc.poll() is not None:
-            raise BenchError(
-                f"the worker exited with status {self.proc.returncode}:\n{self.log_tail()}"
-            )
-
-    def get(self, path: str) -> Any:
-        return http_json(f"{self.url}{path}")
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        progress("stopping the worker (SIGTERM)")
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            progress("the worker ignored SIGTERM for 60 s: killing it")
-            self.proc.kill()
-            self.proc.wait(30)
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no worker log)"
-        return "\n".join(text.splitlines()[-lines:])
-
-
 def poll_until(
-    worker: Worker, predicate: Callable[[], Any], deadline: float, what: str
+    worker: WorkerProcess, predicate: Callable[[], Any], deadline: float, what: str
 ) -> tuple[Any, float]:
     """Poll every POLL_SECONDS until `predicate()` is truthy; returns it and the time seen."""
     last_error: Exception | None = None
@@ -318,8 +193,8 @@ class Quality:
     reasons: dict[str, int]
 
 
-def quality(worker: Worker) -> Quality:
-    rows = worker.get("/api/quality")["rows"]
+def quality(worker: WorkerProcess) -> Quality:
+    rows = worker.get_json("/api/quality")["rows"]
     reasons: dict[str, int] = {}
     for row in rows:
         for reason, n in (row.get("rejected_by_reason") or {}).items():
@@ -333,11 +208,10 @@ def not_accepted(q: Quality) -> str:
     return f"{q.other:,} lines not accepted (rejections by reason: {q.reasons or 'none'})"
 
 
-def batch_metrics(worker: Worker) -> tuple[int | None, float | None]:
+def batch_metrics(worker: WorkerProcess) -> tuple[int | None, float | None]:
     """Count and Σ seconds of the worker's batch histogram, if /metrics has it."""
     try:
-        with urllib.request.urlopen(f"{worker.url}/metrics", timeout=5) as response:
-            text = response.read().decode()
+        text = worker.metrics()
     except OSError:
         return None, None
     values: dict[str, float] = {}
@@ -350,12 +224,12 @@ def batch_metrics(worker: Worker) -> tuple[int | None, float | None]:
     return int(values["_count"]), values["_sum"]
 
 
-def end_to_end(worker: Worker, count: int, timeout: float) -> EndToEnd:
+def end_to_end(worker: WorkerProcess, count: int, timeout: float) -> EndToEnd:
     progress(f"end to end: starting the worker on {worker.settings.partitions} partitions")
     started = time.perf_counter()
     deadline = started + timeout
     worker.start()
-    _, ready_at = poll_until(worker, lambda: worker.get("/health"), deadline, "/health")
+    _, ready_at = poll_until(worker, lambda: worker.get_json("/health"), deadline, "/health")
     progress(f"worker ready after {ready_at - started:.1f} s; waiting for its first batch")
     try:
         first_q, first_at = poll_until(
@@ -391,7 +265,7 @@ def end_to_end(worker: Worker, count: int, timeout: float) -> EndToEnd:
         raise BenchError(
             f"the worker accepted {done:,} events, {count:,} were published; {not_accepted(q)}"
         )
-    rows = worker.get("/api/inventory")["rows"]
+    rows = worker.get_json("/api/inventory")["rows"]
     sell_through = sum(int(row["sell_through"]) for row in rows)
     batches, batch_seconds = batch_metrics(worker)
     result = EndToEnd(
@@ -414,16 +288,6 @@ def end_to_end(worker: Worker, count: int, timeout: float) -> EndToEnd:
 # -- cleanup and report ----------------------------------------------------------------
 
 
-def remove_topics(bootstrap: str, tag: str) -> None:
-    """The run's topics, deleted; a failure is reported, never raised (it must not hide the
-    result)."""
-    try:
-        names = asyncio.run(asyncio.wait_for(delete_topics(bootstrap, tag), 60))
-        progress(f"deleted {len(names)} topics {tag}*")
-    except Exception as exc:
-        progress(f"could not delete topics {tag}*: {exc!r}")
-
-
 def batch_line(e2e: EndToEnd, count: int) -> str:
     if e2e.batches is None or e2e.batch_seconds is None or not e2e.batches:
         return f"worker batches: n/a ({BATCH_METRIC} not in /metrics)"
@@ -433,10 +297,6 @@ def batch_line(e2e: EndToEnd, count: int) -> str:
         f"{e2e.batch_seconds:.2f} s inside the batch body = {share:.0%} of the run "
         f"from /health; the rest is Faust (fetch, stream, changelog sends, commits) and idle"
     )
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
 
 
 def report(args: argparse.Namespace, published: Published, raw_s: float, e2e: EndToEnd) -> None:
@@ -478,13 +338,6 @@ def report(args: argparse.Namespace, published: Published, raw_s: float, e2e: En
     print("\n".join(lines), flush=True)
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="slice_throughput",
@@ -507,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--kafka",
-        default=os.environ.get("CHANNELFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+        default=DEFAULT_KAFKA,
         help="bootstrap servers (default $CHANNELFLOW_KAFKA_BOOTSTRAP or 127.0.0.1:9092)",
     )
     parser.add_argument(
@@ -554,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         batch_size=args.batch_size,
     )
     profile = args.profile.resolve() if args.profile else None
-    worker = Worker(settings, workdir, profile, args.worker_loglevel)
+    worker = WorkerProcess(settings, workdir, args.worker_loglevel, profile=profile)
     progress(f"run {tag}: topics {tag}.*, temp dir {workdir}")
     try:
         published = publish(settings, args.events, args.seed, args.timeout, args.bundle)
@@ -577,11 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         worker.stop()
-        if args.keep:
-            progress(f"kept {workdir} and topics {tag}*")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-            remove_topics(settings.kafka_bootstrap, tag)
+        clean_up(args.keep, workdir, settings.kafka_bootstrap, tag)
 
 
 if __name__ == "__main__":

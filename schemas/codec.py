@@ -143,4 +143,6 @@ def event_to_dict(event: Envelope) -> dict[str, object]:
 
 
 def encode_event(event: Envelope) -> bytes:
-    return orjson.dumps(event_to_dict(event))
+    """The event's JSON: the bytes of `orjson.dumps(event_to_dict(event))`, serialized by
+    pydantic-core in one step (about half the time; tests/unit/test_schemas.py compares)."""
+    return event.__pydantic_serializer__.to_json(event, exclude_none=True)

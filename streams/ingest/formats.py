@@ -383,9 +383,11 @@ class _SaleDays:
         self.last: date | None = None
 
     def add(self, sale: SaleReported) -> None:
+        day = sale.sold_at.date()
+        if self.first is not None and self.last is not None and self.first <= day <= self.last:
+            return  # inside the period already: plausible or not, it changes nothing
         if date_problem(sale, self._upload.received_at, self._upload.rules) is not None:
             return
-        day = sale.sold_at.date()
         self.first = day if self.first is None else min(self.first, day)
         self.last = day if self.last is None else max(self.last, day)
 

@@ -12,6 +12,8 @@ from uuid import UUID
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from schemas.codec import InvalidEvent, decode_event, encode_event, event_to_dict
@@ -181,6 +183,21 @@ def test_every_event_type_round_trips(event_type: str) -> None:
     # str input works too, and the JSON form is exactly what went in (times as ...Z)
     assert decode_event(encoded.decode()) == event
     assert orjson.loads(encoded) == SAMPLES[event_type]
+
+
+@pytest.mark.parametrize("event_type", sorted(SAMPLES))
+def test_encoding_is_orjson_of_the_json_dict(event_type: str) -> None:
+    event = decode_event(raw(SAMPLES[event_type]))
+    assert encode_event(event) == orjson.dumps(event_to_dict(event))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=60))
+def test_encoding_escapes_text_as_orjson_does(text: str) -> None:
+    """Any text (control characters, quotes, non-ASCII, astral planes) comes out as the
+    same bytes as orjson makes of the dict form."""
+    event = decode_event(raw(SAMPLES["LineRejected"])).model_copy(update={"detail": text})
+    assert encode_event(event) == orjson.dumps(event_to_dict(event))
 
 
 def test_sale_fields_have_their_python_types() -> None:
