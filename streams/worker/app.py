@@ -135,14 +135,16 @@ class WorkerStores(ChannelStores):
                 packed=True,
             ),
             moves=view("mv|", Move, packed=True),
-            day_totals=view("day|", InOut),
-            rebate_buckets=view("rb|", RebateBucket),
+            day_totals=view("day|", InOut, packed=True),
+            rebate_buckets=view("rb|", RebateBucket, packed=True),
             recorded_moves=view("rec|", RecordedMove, packed=True),
-            violations=view("v|", FlaggedSale),
-            violations_by_severity=View(self.table, "vs|", str, str, False, distributor_first),
-            unpriced=view("u|", FlaggedSale),
+            violations=view("v|", FlaggedSale, packed=True),
+            violations_by_severity=View(
+                self.table, "vs|", str, str, False, distributor_first, packed=True
+            ),
+            unpriced=view("u|", FlaggedSale, packed=True),
             report_lines=view("rl|", ReportLine, packed=True),
-            reseller_days=view("rd|", DayCount),
+            reseller_days=view("rd|", DayCount, packed=True),
         )
         #: source "topic:partition" -> last offset whose effects are all on the broker
         self.progress: View[int] = View(self.table, "progress|", int, int, cached=True)

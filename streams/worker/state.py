@@ -97,16 +97,17 @@ class StateTable(faust.Table):
 
     async def send(self, writes: Writes) -> dict[int, int]:
         """Send the writes to the changelog; returns, per partition, the offset of the last
-        one, once the broker has acknowledged every write. The values of `packed` views
-        travel in packs (see `streams.worker.changelog_packs`), the others a message per key."""
+        one, once the broker has acknowledged every write. The writes of `packed` views
+        (deletes too) travel in packs (see `streams.worker.changelog_packs`), the others a
+        message per key."""
         producer = self.app.producer
         topic = self.changelog_topic.get_topic_name()
         packed = tuple(view.prefix for view in self.views if view.packed)
         pending = []
         for partition, keyed in writes.items():
-            history = []
+            history: list[tuple[bytes, bytes | None]] = []
             for key, value in keyed.items():
-                if value is not None and key.startswith(packed):
+                if key.startswith(packed):
                     history.append((key, value))
                 else:
                     pending.append(

@@ -13,12 +13,14 @@ from rocksdict import Options, Rdict
 from streams.worker.changelog_packs import PACK_PREFIX, is_pack, pack_key, packs, unpack
 from streams.worker.state import StateTable, Writes
 
-entries = st.lists(st.tuples(st.binary(min_size=1, max_size=40), st.binary(max_size=300)))
+entries = st.lists(
+    st.tuples(st.binary(min_size=1, max_size=40), st.one_of(st.none(), st.binary(max_size=300)))
+)
 
 
 @given(entries, st.integers(min_value=1, max_value=2000))
 def test_packs_give_back_every_entry_in_order_within_the_limit(
-    written: list[tuple[bytes, bytes]], limit: int
+    written: list[tuple[bytes, bytes | None]], limit: int
 ) -> None:
     encoded = list(packs(written, limit))
     assert [entry for pack in encoded for entry in unpack(pack)] == written
@@ -74,5 +76,19 @@ def test_recovery_unpacks_packs_and_later_records_win(tmp_path: Path) -> None:
     }
     (followed,) = table.followed  # the records applied, as the views' caches see them
     assert followed[0][b"inv|D1|A"] == b"8" and followed[0][b"mv|b"] is None
+    for db in table.dbs.values():
+        db.close()
+
+
+def test_a_delete_in_a_later_pack_removes_what_an_earlier_pack_wrote(tmp_path: Path) -> None:
+    """A delete travels in a pack: a plain tombstone would be compacted away while the
+    older pack stays, and a restore would bring the value back."""
+    table = Recovering(tmp_path)
+    (first,) = packs([(b"u|D1|T1", b"1"), (b"u|D1|T2", b"2")])
+    (second,) = packs([(b"u|D1|T1", None), (b"v|D1|T1", b"3")])
+    StateTable.apply_changelog_batch(cast(StateTable, table), [record(0, 1, pack_key(), first)])
+    assert table.dbs[0].get(b"u|D1|T1") == b"1"
+    StateTable.apply_changelog_batch(cast(StateTable, table), [record(0, 2, pack_key(), second)])
+    assert dict(table.dbs[0].items()) == {b"u|D1|T2": b"2", b"v|D1|T1": b"3"}
     for db in table.dbs.values():
         db.close()
