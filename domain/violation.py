@@ -194,7 +194,7 @@ class Step:
 class PricingViolation(Aggregate):
     """A sale line below the floor in effect, and its handling.
 
-    Create it with the fields of `projections.pricing.ViolationDetected`
+    Create it with the fields of `projections.price_rules.ViolationDetected`
     (`PricingViolation(**dataclasses.asdict(fact))`); `violation_id` must be the id derived
     from the sale key.
     """

@@ -31,7 +31,8 @@ from infra.auditchain import (
 )
 from projections.channel import AuditFact
 from projections.inventory import Reconciliation
-from projections.pricing import PriceProtectionClaim, ViolationDetected
+from projections.price_protection_claims import PriceProtectionClaim
+from projections.price_rules import ViolationDetected
 from projections.rebate_accruals import StatementPlan
 from projections.statuses import Decided, KnownStatuses
 

@@ -27,10 +27,10 @@ from projections.inventory import (
 from projections.movements import moved_after
 from projections.pending_moves import PendingMoves
 from projections.positions import Position, line_position
-from projections.prices import PriceHistory, apply_price
-from projections.pricing import (
+from projections.price_book import PriceHistory, apply_price
+from projections.price_protection_claims import PriceProtectionClaim
+from projections.price_rules import (
     FlaggedSale,
-    PriceProtectionClaim,
     ViolationDetected,
     detect_violation,
     flag_label,

@@ -20,8 +20,8 @@ from projections.clock import recorded_now
 from projections.inventory import InventoryState
 from projections.movements import moved_after
 from projections.periods import sell_in_vs_through
-from projections.prices import price_in_effect
-from projections.pricing import (
+from projections.price_book import price_in_effect
+from projections.price_protection_claims import (
     PriceProtectionClaim,
     claim_rows,
     price_protection_claims,

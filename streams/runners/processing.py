@@ -20,7 +20,8 @@ from projections.channel import DEFAULT_RULES, AuditFact, Outcome, apply_message
 from projections.dedup import Verdict
 from projections.inventory import Reconciliation
 from projections.positions import Position, message_position
-from projections.pricing import PriceProtectionClaim, ViolationDetected
+from projections.price_protection_claims import PriceProtectionClaim
+from projections.price_rules import ViolationDetected
 from projections.rebate_accruals import StatementPlan
 from projections.stores import ChannelStores
 from schemas.deadletter import DeadLetter

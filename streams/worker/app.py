@@ -30,7 +30,7 @@ from projections.clock import Clock, recorded_now
 from projections.dedup import SeenEntry
 from projections.inventory import InventoryState, Move
 from projections.keyvalue import DictStore, KeyValue
-from projections.pricing import FlagCounts, FlaggedSale
+from projections.price_rules import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
 from projections.rebate_buckets import RebateBucket, RecordedMove
 from projections.reports import ReportLine, ReportState

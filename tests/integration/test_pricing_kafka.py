@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from domain.audit import PriceProtection
-from projections.pricing import violation_id_for
+from projections.price_rules import violation_id_for
 from schemas.events import PriceChanged, SaleReported, ShipmentRecorded
 from tests.integration.conftest import REPO, wait_until
 from tests.integration.helpers import catalog, publish, publish_reference_first, stored_events
