@@ -19,8 +19,9 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
-from domain.audit import InventoryReconciliation, PriceProtection
-from domain.rebate_audit import RebateStatement
+from domain.price_protection import PriceProtection
+from domain.rebate_statement import RebateStatement
+from domain.reconciliation import InventoryReconciliation
 from domain.violation import Action, PricingViolation
 from infra.auditchain import (
     ChainedPostgresRecorder,

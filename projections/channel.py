@@ -51,9 +51,9 @@ from projections.rebate_accruals import (
     closed_key,
 )
 from projections.replacement import replaced_by, submit_report
-from projections.reports import ReportLine, report_line_key
 from projections.resellers import ResellerState, ResoldLine, onboard, reseller_key
 from projections.stores import ChannelStores
+from projections.submitted_reports import ReportLine, report_line_key
 from schemas.codec import InvalidEvent, bundle_elements, event_of, message_values
 from schemas.events import (
     Envelope,

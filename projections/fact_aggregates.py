@@ -16,8 +16,9 @@ from __future__ import annotations
 from typing import Any, Final
 from uuid import UUID
 
-from domain.audit import InventoryReconciliation, PriceProtection
-from domain.rebate_audit import RebateStatement
+from domain.price_protection import PriceProtection
+from domain.rebate_statement import RebateStatement
+from domain.reconciliation import InventoryReconciliation
 from domain.violation import PricingViolation
 from projections.channel import AuditFact
 from projections.inventory import Reconciliation

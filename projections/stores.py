@@ -22,8 +22,8 @@ from projections.price_rules import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
 from projections.rebate_accruals import ClosedPeriod
 from projections.rebate_buckets import RebateBucket, RecordedMove
-from projections.reports import ReportLine, ReportState
 from projections.resellers import DayCount, ResellerState
+from projections.submitted_reports import ReportLine, ReportState
 from projections.tallies import InOut
 
 

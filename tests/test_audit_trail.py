@@ -18,7 +18,7 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from domain.rebate_audit import RebateStatement
+from domain.rebate_statement import RebateStatement
 from domain.rebates import events_digest
 from domain.roles import Role
 from domain.violation import PricingViolation

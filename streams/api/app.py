@@ -46,7 +46,7 @@ from eventsourcing.persistence import InterfaceError as StoreInterfaceError  # P
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 
 from domain.permissions import Permission, allows
-from domain.rebate_audit import IllegalTransition as RebateIllegalTransition
+from domain.rebate_statement import IllegalTransition as RebateIllegalTransition
 from domain.timeutil import iso_z
 from domain.violation import IllegalTransition, NotAllowed, check_allowed
 from projections.periods import channel_totals, inventory_by_distributor, sell_in_vs_through

@@ -313,7 +313,7 @@ def cmd_violation(args: argparse.Namespace) -> int:
 def cmd_rebates(args: argparse.Namespace) -> int:
     from eventsourcing.application import AggregateNotFoundError
 
-    from domain.rebate_audit import IllegalTransition
+    from domain.rebate_statement import IllegalTransition
     from infra.eventstore import open_audit_log
     from streams.api.documents import statement_document
     from streams.kafka.io import ensure_topics, publish_events

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from domain.business_time import TimeRules
-from domain.rebate_audit import RebateStatement
+from domain.rebate_statement import RebateStatement
 from infra.eventstore import AuditLog
 from projections.channel import DEFAULT_RULES, AuditFact, Outcome, apply_message
 from projections.dedup import Verdict

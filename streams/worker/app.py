@@ -33,9 +33,9 @@ from projections.keyvalue import DictStore, KeyValue
 from projections.price_rules import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
 from projections.rebate_buckets import RebateBucket, RecordedMove
-from projections.reports import ReportLine, ReportState
 from projections.resellers import DayCount, ResellerState
 from projections.stores import ChannelStores
+from projections.submitted_reports import ReportLine, ReportState
 from projections.tallies import InOut
 from schemas.topics import DEAD_LETTER_TOPIC, topic_name
 from streams import metrics

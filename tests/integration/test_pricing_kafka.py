@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.audit import PriceProtection
+from domain.price_protection import PriceProtection
 from projections.price_rules import violation_id_for
 from schemas.events import PriceChanged, SaleReported, ShipmentRecorded
 from tests.integration.conftest import REPO, wait_until

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from domain.audit import InventoryReconciliation, PriceProtection
+from domain.price_protection import PriceProtection
+from domain.reconciliation import InventoryReconciliation
 from projections.fact_aggregates import aggregate_id, new_aggregate, revised
 from projections.inventory import Reconciliation
 from projections.price_protection_claims import PriceProtectionClaim, claim_id_for
