@@ -2,7 +2,7 @@
 
 No IO here: a projection feeds `RebateInputs` (the sums of a program's qualifying
 events for one distributor and period) and gets a `RebateResult` back; closing a period
-records that result in the audit store (`domain.rebate_audit`).
+records that result in the audit store (`domain.rebate_statement`).
 
 Rules (docs/DESIGN.md, "Business rules → Rebates"):
 

@@ -33,9 +33,9 @@ An illegal step raises `IllegalTransition` (HTTP 409); a step the actor's role d
 permit raises `NotAllowed` (HTTP 403). Permission is checked before the transition, so a
 caller without the right learns nothing about the violation's state.
 
-Roles (docs/DESIGN.md "Interfaces"): a distributor may acknowledge or dispute its own
-violations only; admin (vendor pricing / finance) may do every step and is the only role
-that resolves; channel_manager and auditor read but never change a violation.
+Roles (the table in domain/permissions.py): a distributor may acknowledge or dispute its
+own violations only; admin (vendor pricing / finance) may do every step and is the only
+role that resolves; channel_manager and auditor read but never change a violation.
 `check_allowed` is pure so the HTTP and CLI layers can call it before loading anything.
 """
 
@@ -52,6 +52,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.identity import derived_id
+from domain.permissions import Permission, allows, within_scope
 from domain.roles import Role
 from domain.timeutil import utc
 
@@ -92,12 +93,11 @@ REQUESTED: Final[Mapping[Action, ViolationStatus]] = {
     Action.RESOLVE: ViolationStatus.RESOLVED,
 }
 
-#: What each role may do; DISTRIBUTOR only on its own violations.
-PERMISSIONS: Final[Mapping[Role, frozenset[Action]]] = {
-    Role.DISTRIBUTOR: frozenset({Action.ACKNOWLEDGE, Action.DISPUTE}),
-    Role.CHANNEL_MANAGER: frozenset(),
-    Role.AUDITOR: frozenset(),
-    Role.ADMIN: frozenset(Action),
+#: The permission each step needs (who holds it: domain/permissions.py).
+STEP_PERMISSIONS: Final[Mapping[Action, Permission]] = {
+    Action.ACKNOWLEDGE: Permission.ACKNOWLEDGE_VIOLATION,
+    Action.DISPUTE: Permission.DISPUTE_VIOLATION,
+    Action.RESOLVE: Permission.RESOLVE_VIOLATION,
 }
 
 
@@ -136,9 +136,9 @@ def check_allowed(
         known = Role(role)
     except ValueError:
         raise NotAllowed(f"unknown role {role!r} may not {step} a violation") from None
-    if step not in PERMISSIONS[known]:
+    if not allows(known, STEP_PERMISSIONS[step]):
         raise NotAllowed(f"role {known} may not {step} a violation")
-    if known is Role.DISTRIBUTOR and actor_distributor_id != violation_distributor_id:
+    if not within_scope(known, actor_distributor_id, violation_distributor_id):
         raise NotAllowed(
             f"distributor {actor_distributor_id!r} may not {step} a violation of "
             f"distributor {violation_distributor_id!r}"
@@ -194,7 +194,7 @@ class Step:
 class PricingViolation(Aggregate):
     """A sale line below the floor in effect, and its handling.
 
-    Create it with the fields of `projections.pricing.ViolationDetected`
+    Create it with the fields of `projections.price_rules.ViolationDetected`
     (`PricingViolation(**dataclasses.asdict(fact))`); `violation_id` must be the id derived
     from the sale key.
     """

@@ -19,8 +19,9 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
-from domain.audit import InventoryReconciliation, PriceProtection
-from domain.rebate_audit import RebateStatement
+from domain.price_protection import PriceProtection
+from domain.rebate_statement import RebateStatement
+from domain.reconciliation import InventoryReconciliation
 from domain.violation import Action, PricingViolation
 from infra.auditchain import (
     ChainedPostgresRecorder,
@@ -30,8 +31,14 @@ from infra.auditchain import (
     verify_chain,
 )
 from projections.channel import AuditFact
-from projections.inventory import Reconciliation
-from projections.pricing import PriceProtectionClaim, ViolationDetected
+from projections.fact_aggregates import (
+    adjust,
+    aggregate_id,
+    new_aggregate,
+    new_statement,
+    revised,
+    statement_id,
+)
 from projections.rebate_accruals import StatementPlan
 from projections.statuses import Decided, KnownStatuses
 
@@ -114,7 +121,8 @@ class Recorded:
 
 
 class AuditLog(Application[UUID]):
-    """Records audit facts as aggregates with ids derived from business keys.
+    """Stores audit facts as aggregates with ids derived from business keys (which aggregate
+    a fact becomes, and what a repeat changes: projections/fact_aggregates.py).
 
     Recording a fact twice is a no-op: a redelivery, a second worker or a replay can
     never open a second reconciliation, violation or claim for the same business fact.
@@ -138,23 +146,21 @@ class AuditLog(Application[UUID]):
         return recorded
 
     def _record_batch(self, facts: list[AuditFact]) -> Recorded:
-        keyed = [(fact, _fields(fact)) for fact in facts]
-        ids = [FACT_AGGREGATES[type(fact)].create_id(**fields) for fact, fields in keyed]
+        ids = [aggregate_id(fact) for fact in facts]
         known = self.chain.recorded_among(ids)
         changed: dict[UUID, Any] = {}
         recorded = Recorded()
-        for (fact, fields), aggregate_id in zip(keyed, ids, strict=True):
-            if aggregate_id in changed:
-                aggregate = _revised(changed[aggregate_id], fact)
-            elif aggregate_id in known:
-                aggregate = _revised(self.repository.get(aggregate_id), fact)
-            elif isinstance(fact, PriceProtectionClaim) and fact.units == 0:
-                aggregate = None  # nothing recorded to withdraw
+        for fact, fact_id in zip(facts, ids, strict=True):
+            if fact_id in changed:
+                aggregate = revised(changed[fact_id], fact)
+            elif fact_id in known:
+                aggregate = revised(self.repository.get(fact_id), fact)
             else:
-                aggregate = FACT_AGGREGATES[type(fact)](**fields)
-                recorded.created.append(fact)
+                aggregate = new_aggregate(fact)
+                if aggregate is not None:
+                    recorded.created.append(fact)
             if aggregate is not None:
-                changed[aggregate_id] = aggregate
+                changed[fact_id] = aggregate
                 recorded.changed.append(fact)
         if not changed:
             return recorded
@@ -181,39 +187,24 @@ class AuditLog(Application[UUID]):
         adjustments is not read back from the store for each new one; a statement that
         fails to save is dropped from it (its unsaved events must not linger).
         """
-        key = (plan.program_id, plan.distributor_id, plan.period)
-        statement_id = RebateStatement.create_id(*key)
+        plan_id = statement_id(plan)
         kept = {} if kept is None else kept
         try:
-            statement = kept.get(statement_id) or self._get(RebateStatement, statement_id)
+            statement = kept.get(plan_id) or self._get(RebateStatement, plan_id)
             new = 0
         except AggregateNotFoundError:
-            statement = RebateStatement.calculate(
-                program_id=plan.program_id,
-                distributor_id=plan.distributor_id,
-                period=plan.period,
-                inputs=plan.inputs,
-                result=plan.result,
-                calculated_at=plan.closed.closed_at,
-                calculated_by=plan.closed.closed_by,
-            )
+            statement = new_statement(plan)
             new = 1
         saved = 0
         for adjustment in plan.adjustments:
-            new += statement.adjust(
-                event_id=adjustment.event_id,
-                reason=adjustment.reason,
-                inputs=adjustment.inputs,
-                result=adjustment.result,
-                at=adjustment.recorded,
-            )
+            new += adjust(statement, adjustment)
             if new >= RECORD_BATCH:  # one transaction would hold them all: save a part
                 if not self._save_statement(statement, kept):
                     return saved
                 saved, new = saved + new, 0
         if new and not self._save_statement(statement, kept):
             return saved
-        kept[statement_id] = statement
+        kept[plan_id] = statement
         return saved + new
 
     def _save_statement(self, statement: RebateStatement, kept: dict[UUID, Any]) -> bool:
@@ -360,47 +351,6 @@ class AuditLog(Application[UUID]):
         if not isinstance(aggregate, kind):
             raise AggregateNotFoundError(aggregate_id)
         return aggregate
-
-
-def _fields(fact: AuditFact) -> dict[str, Any]:
-    """The fact's fields, shallow (they are flat values; `asdict` would deep-copy them)."""
-    return {name: getattr(fact, name) for name in fact.__dataclass_fields__}
-
-
-def _revised(aggregate: Any, fact: AuditFact) -> Any | None:
-    """The recorded aggregate revised by a fact under its key; None when nothing changes."""
-    if isinstance(fact, ViolationDetected):
-        return _revised_violation(aggregate, fact)
-    if isinstance(fact, PriceProtectionClaim):
-        return _revised_claim(aggregate, fact)
-    return None  # a reconciliation is recorded once
-
-
-def _revised_claim(claim: PriceProtection, fact: PriceProtectionClaim) -> PriceProtection | None:
-    if (claim.units, claim.amount) == (fact.units, fact.amount):
-        return None
-    claim.revise(fact.units, fact.amount)
-    return claim
-
-
-def _revised_violation(
-    violation: PricingViolation, fact: ViolationDetected
-) -> PricingViolation | None:
-    """Another accepted line under the sale key (a replacement report's): revise."""
-    if violation.event_id == fact.event_id:
-        return None
-    fields = _fields(fact)
-    for key in ("violation_id", "distributor_id", "transaction_id"):
-        del fields[key]
-    violation.revise(**fields)
-    return violation
-
-
-FACT_AGGREGATES: dict[type, Any] = {
-    Reconciliation: InventoryReconciliation,
-    ViolationDetected: PricingViolation,
-    PriceProtectionClaim: PriceProtection,
-}
 
 
 #: advisory-lock key under which processes create the audit tables one at a time

@@ -27,10 +27,10 @@ from projections.inventory import (
 from projections.movements import moved_after
 from projections.pending_moves import PendingMoves
 from projections.positions import Position, line_position
-from projections.prices import PriceHistory, apply_price
-from projections.pricing import (
+from projections.price_book import PriceHistory, apply_price
+from projections.price_protection_claims import PriceProtectionClaim
+from projections.price_rules import (
     FlaggedSale,
-    PriceProtectionClaim,
     ViolationDetected,
     detect_violation,
     flag_label,
@@ -51,9 +51,9 @@ from projections.rebate_accruals import (
     closed_key,
 )
 from projections.replacement import replaced_by, submit_report
-from projections.reports import ReportLine, report_line_key
 from projections.resellers import ResellerState, ResoldLine, onboard, reseller_key
 from projections.stores import ChannelStores
+from projections.submitted_reports import ReportLine, report_line_key
 from schemas.codec import InvalidEvent, bundle_elements, event_of, message_values
 from schemas.events import (
     Envelope,

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.timeutil import iso_z
-from projections.prices import Severity
-from projections.pricing import FlaggedSale, violation_row
+from projections.price_rules import FlaggedSale, Severity, violation_row
 from projections.statuses import DETECTED, Statuses
 from projections.stores import ChannelStores
 

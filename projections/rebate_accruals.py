@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain.rebate_audit import AdjustReason, reason_for
+from domain.rebate_statement import AdjustReason, reason_for
 from domain.rebates import (
     Measure,
     ProgramTerms,

@@ -46,15 +46,15 @@ from projections.dedup import Verdict, classify, entry_for, remember
 from projections.inventory import Move
 from projections.movements import record_moves
 from projections.positions import Position
-from projections.reports import (
+from projections.resellers import ResoldLine, record_lines
+from projections.stores import ChannelStores
+from projections.submitted_reports import (
     ReportState,
     header_fingerprint,
     report_key,
     report_line_key,
     report_of,
 )
-from projections.resellers import ResoldLine, record_lines
-from projections.stores import ChannelStores
 from schemas.events import ReportSubmitted
 
 

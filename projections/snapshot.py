@@ -20,8 +20,8 @@ from projections.clock import recorded_now
 from projections.inventory import InventoryState
 from projections.movements import moved_after
 from projections.periods import sell_in_vs_through
-from projections.prices import price_in_effect
-from projections.pricing import (
+from projections.price_book import price_in_effect
+from projections.price_protection_claims import (
     PriceProtectionClaim,
     claim_rows,
     price_protection_claims,
@@ -35,16 +35,16 @@ from projections.rebate_accruals import (
     accruals,
     statement_plans,
 )
-from projections.reports import (
+from projections.resellers import ResellerState, first_sales, growth, network_rows, top_resellers
+from projections.statuses import DETECTED_ONLY, Statuses
+from projections.stores import ChannelStores
+from projections.submitted_reports import (
     ReportState,
     WeekCompliance,
     compliance_counts,
     compliance_weeks,
     report_row,
 )
-from projections.resellers import ResellerState, first_sales, growth, network_rows, top_resellers
-from projections.statuses import DETECTED_ONLY, Statuses
-from projections.stores import ChannelStores
 from projections.supply import sold_last_4_weeks
 
 Snapshot = dict[str, list[dict[str, Any]]]

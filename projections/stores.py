@@ -17,13 +17,13 @@ from projections.clock import Clock
 from projections.dedup import SeenEntry
 from projections.inventory import InventoryState, Move
 from projections.keyvalue import DictStore, KeyValue
-from projections.prices import PriceHistory
-from projections.pricing import FlagCounts, FlaggedSale
+from projections.price_book import PriceHistory
+from projections.price_rules import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
 from projections.rebate_accruals import ClosedPeriod
 from projections.rebate_buckets import RebateBucket, RecordedMove
-from projections.reports import ReportLine, ReportState
 from projections.resellers import DayCount, ResellerState
+from projections.submitted_reports import ReportLine, ReportState
 from projections.tallies import InOut
 
 

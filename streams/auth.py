@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from domain.permissions import is_scoped, may_read
 from domain.roles import Role
 
 
@@ -45,7 +46,8 @@ class Principal:
     distributor_id: str | None = None
 
     def may_read(self, distributor_id: str | None) -> bool:
-        return self.role is not Role.DISTRIBUTOR or distributor_id == self.distributor_id
+        """Whether this caller may read `distributor_id`'s rows (None: the whole channel's)."""
+        return may_read(self.role, self.distributor_id, distributor_id)
 
 
 #: Who reads when no tokens are configured (demo): everything, and nothing else.
@@ -71,7 +73,7 @@ def _principals(entries: list[dict[str, Any]]) -> dict[str, Principal]:
             digest = str(entry["sha256"]).lower()
         except (KeyError, ValueError, TypeError) as exc:
             raise ValueError(f"token entry {number}: {exc}") from None
-        if (role is Role.DISTRIBUTOR) != (principal.distributor_id is not None):
+        if is_scoped(role) != (principal.distributor_id is not None):
             raise ValueError(f"token entry {number}: distributor_id goes with role distributor")
         by_hash[digest] = principal
     return by_hash

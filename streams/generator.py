@@ -16,7 +16,7 @@ from random import Random
 
 import orjson
 
-from projections.prices import PriceEntry, PriceHistory, apply_price, price_in_effect
+from projections.price_book import PriceEntry, PriceHistory, apply_price, price_in_effect
 from schemas.events import (
     Envelope,
     InventoryCounted,

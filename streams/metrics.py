@@ -22,7 +22,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from projections.prices import Severity
+from projections.price_rules import Severity
 from projections.snapshot import rebate_accruals
 from projections.stores import ChannelStores
 

@@ -20,7 +20,7 @@ from infra.auditchain import (
 )
 from infra.eventstore import AuditLog, open_audit_log
 from projections.inventory import Reconciliation
-from projections.pricing import PriceProtectionClaim, claim_id_for
+from projections.price_protection_claims import PriceProtectionClaim, claim_id_for
 
 DAY = datetime(2026, 7, 6, tzinfo=UTC)
 

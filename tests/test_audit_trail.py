@@ -18,13 +18,12 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from domain.rebate_audit import RebateStatement
+from domain.rebate_statement import RebateStatement
 from domain.rebates import events_digest
 from domain.roles import Role
 from domain.violation import PricingViolation
 from infra.eventstore import open_audit_log
-from projections.prices import Severity
-from projections.pricing import ViolationDetected
+from projections.price_rules import Severity, ViolationDetected
 from schemas.codec import encode_event
 from schemas.events import Envelope, SaleReported
 from streams.api.app import make_web_app

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from infra.eventstore import open_audit_log
 from projections.inventory import Reconciliation
-from projections.pricing import PriceProtectionClaim, claim_id_for
+from projections.price_protection_claims import PriceProtectionClaim, claim_id_for
 from schemas.codec import encode_event
 from schemas.events import PriceChanged, ProductDefined, ShipmentRecorded
 from streams.audit.verify import audit_differences

@@ -19,8 +19,8 @@ from streams.generator import generate_sales
 from streams.kafka.messages import Message
 from tests.live_app import LiveApp
 from tests.test_web_ingest import catalog, sale
-from tests.unit.reports.conftest import SAMPLES
-from tests.unit.reports.edi_builder import interchange
+from tests.unit.parsers.conftest import SAMPLES
+from tests.unit.parsers.edi_builder import interchange
 
 
 @pytest.mark.parametrize(

@@ -24,9 +24,9 @@ from streams.ingest.parsers.x12 import X12Error
 from streams.ingest.spool import Spool, SpooledLine
 from streams.kafka.messages import Message
 from tests.test_web_ingest import catalog
-from tests.unit.reports.edi_builder import interchange
-from tests.unit.reports.mutated_reports import Mutated, mutated_reports
-from tests.unit.reports.test_csv_memory import GeneratedCsv
+from tests.unit.parsers.edi_builder import interchange
+from tests.unit.parsers.mutated_reports import Mutated, mutated_reports
+from tests.unit.parsers.test_csv_memory import GeneratedCsv
 
 LINES = 30_000
 WINDOW = 10_000

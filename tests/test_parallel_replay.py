@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from domain.rebate_audit import RebateStatement
+from domain.rebate_statement import RebateStatement
 from infra.eventstore import AuditLog
 from schemas.codec import bundle_bytes, encode_event
 from streams.audit.verify import audit_differences

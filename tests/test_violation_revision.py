@@ -9,8 +9,7 @@ from uuid import UUID
 
 from domain.violation import PricingViolation
 from infra.eventstore import open_audit_log
-from projections.prices import Severity
-from projections.pricing import ViolationDetected
+from projections.price_rules import Severity, ViolationDetected
 from streams.audit.trail import history
 from streams.generator import generate_channel
 from streams.metrics import REGISTRY

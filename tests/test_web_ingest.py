@@ -31,8 +31,8 @@ from streams.auth import TokenRegistry, token_hash
 from streams.kafka.messages import Message
 from streams.runners.embedded import EmbeddedChannel
 from tests.test_web_violations import silent_body
-from tests.unit.reports.conftest import SAMPLES
-from tests.unit.reports.edi_builder import interchange
+from tests.unit.parsers.conftest import SAMPLES
+from tests.unit.parsers.edi_builder import interchange
 
 TOKENS = {
     "d1": (Role.DISTRIBUTOR, "DIST-001"),

@@ -45,8 +45,8 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import InterfaceError as StoreInterfaceError  # PostgreSQL away
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 
-from domain.rebate_audit import IllegalTransition as RebateIllegalTransition
-from domain.roles import Role
+from domain.permissions import Permission, allows
+from domain.rebate_statement import IllegalTransition as RebateIllegalTransition
 from domain.timeutil import iso_z
 from domain.violation import IllegalTransition, NotAllowed, check_allowed
 from projections.periods import channel_totals, inventory_by_distributor, sell_in_vs_through
@@ -607,7 +607,7 @@ def _admin(request: web.Request) -> Principal:
     principal = _principal(request)
     if principal.actor == "anonymous":
         raise AuthError("this needs a bearer token")
-    if principal.role is not Role.ADMIN:
+    if not allows(principal.role, Permission.ADMINISTER):
         raise Forbidden(f"only the admin role may do this ({principal.actor} is {principal.role})")
     return principal
 

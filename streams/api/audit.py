@@ -15,13 +15,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from domain.roles import Role
+from domain.permissions import Permission, allows
 from streams.api.context import PRINCIPAL, ApiContext, json_response
 from streams.audit.trail import UnknownRecord, history, lineage_of, load
 from streams.audit.verify import live_differences, live_facts
 from streams.auth import AuthError, Forbidden
-
-AUDIT_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 
 
 def add_audit_routes(app: web.Application, context: ApiContext) -> None:
@@ -31,7 +29,7 @@ def add_audit_routes(app: web.Application, context: ApiContext) -> None:
         principal = request[PRINCIPAL]
         if principal.actor == "anonymous":
             raise AuthError("the audit trail needs a bearer token (role auditor or admin)")
-        if principal.role not in AUDIT_ROLES:
+        if not allows(principal.role, Permission.READ_AUDIT):
             raise Forbidden(
                 f"the audit trail is for the auditor and admin roles ({principal.actor} is "
                 f"{principal.role})"

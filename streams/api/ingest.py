@@ -35,7 +35,7 @@ import orjson
 from aiohttp import BodyPartReader, web
 
 from domain.business_time import TimeRules
-from domain.roles import Role
+from domain.permissions import is_scoped, within_scope
 from projections.ingest_check import Catalog
 from projections.keyvalue import KeyValue
 from projections.stores import ChannelStores
@@ -186,8 +186,10 @@ def _upload(
     if replaces is not None and replaces == report_id:
         raise web.HTTPBadRequest(text="a report cannot replace itself: give it a new report_id")
     distributor = _option_id(options, "distributor_id")
-    if principal.role is Role.DISTRIBUTOR:
-        if distributor not in (None, principal.distributor_id):
+    if is_scoped(principal.role):
+        if distributor is not None and not within_scope(
+            principal.role, principal.distributor_id, distributor
+        ):
             raise Forbidden(
                 f"{principal.actor} may submit only {principal.distributor_id!r}'s data, "
                 f"not {distributor!r}'s; nothing was published"

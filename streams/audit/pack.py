@@ -30,9 +30,10 @@ from typing import Any, Final
 
 import orjson
 
-from domain.audit import InventoryReconciliation, PriceProtection
-from domain.rebate_audit import RebateStatement
+from domain.price_protection import PriceProtection
+from domain.rebate_statement import RebateStatement
 from domain.rebates import period_bounds
+from domain.reconciliation import InventoryReconciliation
 from domain.violation import PricingViolation
 from infra.eventstore import AuditLog
 from projections.stores import ChannelStores

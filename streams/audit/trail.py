@@ -31,9 +31,10 @@ from uuid import UUID
 import orjson
 from eventsourcing.application import AggregateNotFoundError
 
-from domain.audit import InventoryReconciliation, PriceProtection
-from domain.rebate_audit import RebateStatement
+from domain.price_protection import PriceProtection
+from domain.rebate_statement import RebateStatement
 from domain.rebates import events_digest
+from domain.reconciliation import InventoryReconciliation
 from domain.timeutil import iso_z, utc
 from domain.violation import PricingViolation
 from infra.auditchain import Seal

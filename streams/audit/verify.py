@@ -21,7 +21,8 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from infra.eventstore import AuditLog, open_audit_log
-from projections.pricing import FlaggedSale, PriceProtectionClaim
+from projections.price_protection_claims import PriceProtectionClaim
+from projections.price_rules import FlaggedSale
 from projections.rebate_accruals import StatementPlan
 from projections.snapshot import (
     Snapshot,

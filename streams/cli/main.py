@@ -242,6 +242,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def _token_command(args: argparse.Namespace, path: Path) -> int:
+    from domain.permissions import is_scoped
     from domain.roles import Role
     from streams.auth import create_token, load_entries, revoke_tokens
 
@@ -264,7 +265,7 @@ def _token_command(args: argparse.Namespace, path: Path) -> int:
         return 0
     if args.role is None:
         raise UserError("token create needs --role")
-    if (args.role == Role.DISTRIBUTOR.value) != (args.distributor is not None):
+    if is_scoped(Role(args.role)) != (args.distributor is not None):
         raise UserError("--distributor is required for, and only for, role distributor")
     token = create_token(path, Role(args.role), args.actor, args.distributor)
     print(token)
@@ -312,7 +313,7 @@ def cmd_violation(args: argparse.Namespace) -> int:
 def cmd_rebates(args: argparse.Namespace) -> int:
     from eventsourcing.application import AggregateNotFoundError
 
-    from domain.rebate_audit import IllegalTransition
+    from domain.rebate_statement import IllegalTransition
     from infra.eventstore import open_audit_log
     from streams.api.documents import statement_document
     from streams.kafka.io import ensure_topics, publish_events

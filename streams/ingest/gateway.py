@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from domain.business_time import date_problem
 from domain.identity import derived_id
-from domain.roles import Role
+from domain.permissions import Permission, allows, is_scoped, submittable_events, within_scope
 from projections.channel import apply_event
 from projections.dedup import SeenEntry
 from projections.ingest_check import Answer, Catalog, precheck
@@ -44,13 +44,6 @@ from streams.ingest.formats import (
 from streams.ingest.spool import LineAnswer, Spool, SpooledLine
 from streams.kafka.messages import Message, Publish, message_of
 
-#: event types each role may submit (LineRejected is the gateway's own; reads-only roles none)
-SUBMITTABLE: Final[dict[Role, frozenset[str]]] = {
-    Role.DISTRIBUTOR: frozenset(
-        {"SaleReported", "InventoryCounted", "ResellerOnboarded", "ReportSubmitted"}
-    ),
-    Role.ADMIN: EVENT_TYPE_NAMES - {"LineRejected"},
-}
 #: lines checked between two yields to the event loop (~10-20 ms of work)
 SLICE_LINES: Final = 500
 #: messages per publish call (each call waits for the broker's acknowledgements)
@@ -62,14 +55,14 @@ def authorize(principal: Principal) -> None:
     """Only a real distributor or admin token may submit (open mode reads only)."""
     if principal.actor == "anonymous":
         raise AuthError("submitting needs a bearer token (Authorization: Bearer <token>)")
-    if principal.role not in SUBMITTABLE:
+    if not allows(principal.role, Permission.SUBMIT):
         raise Forbidden(f"{principal.actor} ({principal.role}) may read but not submit")
 
 
 def authorize_events(principal: Principal, elements: list[Any]) -> None:
     """Refuse the whole batch if any element is another distributor's or of a type the
     principal may not submit (checked on the raw JSON, valid or not)."""
-    allowed = SUBMITTABLE[principal.role]
+    allowed = submittable_events(principal.role)
     for number, element in enumerate(elements, start=1):
         if not isinstance(element, dict):
             continue
@@ -80,7 +73,7 @@ def authorize_events(principal: Principal, elements: list[Any]) -> None:
                 f"{event_type}; nothing was published",
             )
         named = element.get("distributor_id")
-        if principal.role is Role.DISTRIBUTOR and named not in (None, principal.distributor_id):
+        if named is not None and not within_scope(principal.role, principal.distributor_id, named):
             raise Forbidden(
                 f"event {number} is distributor {named!r}'s: {principal.actor} may submit "
                 f"only {principal.distributor_id!r}'s data; nothing was published",
@@ -188,7 +181,7 @@ class Gateway:
 
     def _refuse_if_foreign(self, reason: str | None, detail: str | None) -> None:
         """A distributor's upload naming another distributor is refused as a whole."""
-        if reason == FOREIGN_REASON and self.upload.principal.role is Role.DISTRIBUTOR:
+        if reason == FOREIGN_REASON and is_scoped(self.upload.principal.role):
             raise Forbidden(
                 f"{detail}: a distributor may submit only its own data; nothing was published",
             )

@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from domain.business_time import TimeRules
-from domain.rebate_audit import RebateStatement
+from domain.rebate_statement import RebateStatement
 from infra.eventstore import AuditLog
 from projections.channel import DEFAULT_RULES, AuditFact, Outcome, apply_message
 from projections.dedup import Verdict
 from projections.inventory import Reconciliation
 from projections.positions import Position, message_position
-from projections.pricing import PriceProtectionClaim, ViolationDetected
+from projections.price_protection_claims import PriceProtectionClaim
+from projections.price_rules import ViolationDetected
 from projections.rebate_accruals import StatementPlan
 from projections.stores import ChannelStores
 from schemas.deadletter import DeadLetter

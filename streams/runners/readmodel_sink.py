@@ -43,7 +43,7 @@ from infra.readmodels import (
     Verdict,
 )
 from projections.periods import sell_in_vs_through
-from projections.pricing import violation_row
+from projections.price_rules import violation_row
 from projections.pricing_reads import unpriced_row
 from projections.quality import DeadLetterCount
 from projections.snapshot import (

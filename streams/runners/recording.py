@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from domain.rebate_audit import RebateStatement
+from domain.rebate_statement import RebateStatement
 from infra.eventstore import AuditLog
 from projections.rebate_accruals import covers, program_tally, statement_plan
 from projections.snapshot import distributors, protection_claims

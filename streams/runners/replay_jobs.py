@@ -38,7 +38,7 @@ from infra.eventstore import AuditLog, open_audit_log
 from projections.channel import AuditFact
 from projections.clock import recorded_now
 from projections.keyvalue import DictStore
-from projections.pricing import PriceProtectionClaim
+from projections.price_protection_claims import PriceProtectionClaim
 from projections.rebate_accruals import StatementPlan
 from projections.snapshot import Snapshot, build_snapshot, protection_claims, rebate_statements
 from projections.snapshot_merge import merge_snapshots

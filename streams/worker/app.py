@@ -30,12 +30,12 @@ from projections.clock import Clock, recorded_now
 from projections.dedup import SeenEntry
 from projections.inventory import InventoryState, Move
 from projections.keyvalue import DictStore, KeyValue
-from projections.pricing import FlagCounts, FlaggedSale
+from projections.price_rules import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
 from projections.rebate_buckets import RebateBucket, RecordedMove
-from projections.reports import ReportLine, ReportState
 from projections.resellers import DayCount, ResellerState
 from projections.stores import ChannelStores
+from projections.submitted_reports import ReportLine, ReportState
 from projections.tallies import InOut
 from schemas.topics import DEAD_LETTER_TOPIC, topic_name
 from streams import metrics

@@ -15,7 +15,7 @@ import pytest
 
 from infra.eventstore import open_audit_log
 from projections.inventory import Reconciliation
-from projections.pricing import PriceProtectionClaim, claim_id_for
+from projections.price_protection_claims import PriceProtectionClaim, claim_id_for
 from tests.integration.audit_db import CHAIN, EVENTS, execute, fresh_database
 from tests.integration.conftest import REPO
 

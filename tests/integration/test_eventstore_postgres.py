@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.audit import InventoryReconciliation
+from domain.reconciliation import InventoryReconciliation
 from infra.eventstore import open_audit_log
 from projections.inventory import Reconciliation
 from projections.snapshot import rebate_statements

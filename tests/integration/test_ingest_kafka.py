@@ -18,7 +18,7 @@ from streams.auth import token_hash
 from streams.config import Settings
 from tests.integration.conftest import REPO, WorkerProcess, wait_until
 from tests.test_web_ingest import catalog, sale
-from tests.unit.reports.conftest import SAMPLES
+from tests.unit.parsers.conftest import SAMPLES
 
 pytestmark = pytest.mark.kafka
 

@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from domain.audit import PriceProtection
-from projections.pricing import violation_id_for
+from domain.price_protection import PriceProtection
+from projections.price_rules import violation_id_for
 from schemas.events import PriceChanged, SaleReported, ShipmentRecorded
 from tests.integration.conftest import REPO, wait_until
 from tests.integration.helpers import catalog, publish, publish_reference_first, stored_events

@@ -19,7 +19,7 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from domain.rebate_audit import RebateStatement
+from domain.rebate_statement import RebateStatement
 from infra.eventstore import open_audit_log
 from schemas.events import RebateProgramDefined, SaleReported, Tier
 from streams.auth import token_hash

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from projections.prices import PriceHistory, apply_price
+from projections.price_book import PriceHistory, apply_price
 from schemas.events import PriceChanged
 
 T0 = datetime(2026, 7, 1, tzinfo=UTC)

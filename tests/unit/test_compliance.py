@@ -20,9 +20,9 @@ from domain.compliance import (
 )
 from projections.channel import apply_event
 from projections.positions import Position
-from projections.reports import ReportState, compliance_weeks, report_of
 from projections.snapshot import build_snapshot, compliance_of
 from projections.stores import ChannelStores
+from projections.submitted_reports import ReportState, compliance_weeks, report_of
 from schemas.events import ReportSubmitted, SaleReported
 from tests.unit.catalog import catalog_stores
 

@@ -12,16 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from projections.positions import Position
-from projections.prices import (
-    CostDrop,
-    PriceEntry,
-    PriceHistory,
-    Severity,
-    apply_price,
-    price_in_effect,
-    price_protection_amount,
-    violation_severity,
-)
+from projections.price_book import CostDrop, PriceEntry, PriceHistory, apply_price, price_in_effect
+from projections.price_protection_claims import price_protection_amount
+from projections.price_rules import Severity, violation_severity
 from tests.unit.price_events import T0, US, D, history_of, price, uid
 
 PRICES = "channelflow.prices:0"

@@ -12,18 +12,21 @@ import pytest
 from domain.identity import derived_id
 from projections.inventory import InventoryState, Move, apply_count, inventory_key
 from projections.movements import moved_after, record_moves
-from projections.prices import CostDrop, PriceHistory, Severity, apply_price
-from projections.pricing import (
+from projections.price_book import CostDrop, PriceHistory, apply_price
+from projections.price_protection_claims import (
     PriceProtectionClaim,
-    SaleJudgement,
-    ViolationDetected,
     claim_row,
     claim_rows,
-    detect_violation,
     expected_on_hand_at,
-    judge_sale,
     list_price_governs,
     price_protection_claims,
+)
+from projections.price_rules import (
+    SaleJudgement,
+    Severity,
+    ViolationDetected,
+    detect_violation,
+    judge_sale,
     violation_fact,
     violation_row,
     violation_rows,

@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from domain.identity import derived_id
-from domain.rebate_audit import IllegalTransition, RebateStatement, reason_for
+from domain.rebate_statement import IllegalTransition, RebateStatement, reason_for
 from domain.rebates import (
     ProgramTerms,
     RebateInputs,

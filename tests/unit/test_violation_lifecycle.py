@@ -30,8 +30,7 @@ from domain.violation import (
     next_status,
 )
 from infra.eventstore import open_audit_log
-from projections.prices import Severity
-from projections.pricing import ViolationDetected, violation_id_for, violation_row
+from projections.price_rules import Severity, ViolationDetected, violation_id_for, violation_row
 
 SOLD = datetime(2026, 7, 2, 9, 30, tzinfo=UTC)
 T1 = datetime(2026, 7, 3, 10, tzinfo=UTC)

@@ -15,7 +15,7 @@ from typing import Literal
 
 from hypothesis import strategies as st
 
-from tests.unit.reports.edi_builder import interchange
+from tests.unit.parsers.edi_builder import interchange
 
 Format = Literal["csv", "867", "852"]
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 from schemas.events import SaleReported
 from streams.ingest.parsers.csv_report import CsvLineError, parse_csv
-from tests.unit.reports.conftest import RECEIVED_AT
+from tests.unit.parsers.conftest import RECEIVED_AT
 
 LINES = int(os.environ.get("CHANNELFLOW_CSV_STREAM_LINES", "200000"))
 WINDOW = 10_000

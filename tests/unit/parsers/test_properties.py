@@ -4,7 +4,7 @@ Whatever bytes arrive, the X12 parsers either raise `X12Error` (structure) or re
 reports whose every line is an event or a `LineError` with a known reason; the CSV
 parser raises only its own header/format errors or yields events and line errors.
 
-Most examples are valid reports broken the way real files break (tests/unit/reports/
+Most examples are valid reports broken the way real files break (tests/unit/parsers/
 mutated_reports.py: lines deleted, repeated, swapped, a field corrupted, totals left
 stale): they get past the header, and each of their input lines is read exactly once, as
 an event or a line error. Random bytes and byte-level mutations, which end at the first
@@ -34,9 +34,9 @@ from streams.ingest.parsers.edi852 import ParsedActivity, parse_852_all
 from streams.ingest.parsers.edi867 import REASONS as REASONS_867
 from streams.ingest.parsers.edi867 import ParsedReport, parse_867_all
 from streams.ingest.parsers.x12 import X12Error, tokenize
-from tests.unit.reports.conftest import SAMPLES
-from tests.unit.reports.edi_builder import isa
-from tests.unit.reports.mutated_reports import (
+from tests.unit.parsers.conftest import SAMPLES
+from tests.unit.parsers.edi_builder import isa
+from tests.unit.parsers.mutated_reports import (
     Mutated,
     mutated_852,
     mutated_867,

@@ -10,8 +10,8 @@ import pytest
 from schemas.events import InventoryCounted
 from streams.ingest.parsers.edi852 import REASONS, ParsedActivity, parse_852, parse_852_all
 from streams.ingest.parsers.x12 import X12Error
-from tests.unit.reports.conftest import RECEIVED_AT, SAMPLES
-from tests.unit.reports.edi_builder import interchange
+from tests.unit.parsers.conftest import RECEIVED_AT, SAMPLES
+from tests.unit.parsers.edi_builder import interchange
 
 HEADER = ["XQ*H*20260330*20260405*INV-W14", "N1*DS*ACME*91*DIST-001"]
 END = datetime(2026, 4, 5, 23, 59, 59, tzinfo=UTC)

@@ -19,8 +19,8 @@ from streams.ingest.parsers.csv_report import (
     peek_first_line,
 )
 from streams.ingest.parsers.edi867 import ReportEnd, ReportLine, iter_867
-from tests.unit.reports.conftest import RECEIVED_AT, SAMPLES
-from tests.unit.reports.edi_builder import interchange
+from tests.unit.parsers.conftest import RECEIVED_AT, SAMPLES
+from tests.unit.parsers.edi_builder import interchange
 
 HEADER = "distributor_id,transaction_id,reseller_id,sku,quantity,unit_price,currency,sold_at"
 

@@ -7,8 +7,8 @@ import io
 import pytest
 
 from streams.ingest.parsers.x12 import X12Error, tokenize
-from tests.unit.reports.conftest import SAMPLES
-from tests.unit.reports.edi_builder import interchange, isa
+from tests.unit.parsers.conftest import SAMPLES
+from tests.unit.parsers.edi_builder import interchange, isa
 
 BODY = ["BPT*00*R1*20260406", "DTM*090*20260330", "DTM*091*20260405"]
 

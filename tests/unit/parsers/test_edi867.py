@@ -19,8 +19,8 @@ from streams.ingest.parsers.edi867 import (
     parse_867_all,
 )
 from streams.ingest.parsers.x12 import X12Error
-from tests.unit.reports.conftest import RECEIVED_AT, SAMPLES
-from tests.unit.reports.edi_builder import interchange
+from tests.unit.parsers.conftest import RECEIVED_AT, SAMPLES
+from tests.unit.parsers.edi_builder import interchange
 
 HEADER = [
     "BPT*00*RPT-1*20260406*DD",

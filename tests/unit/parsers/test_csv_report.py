@@ -16,7 +16,7 @@ from streams.ingest.parsers.csv_report import (
     CsvLineError,
     parse_csv,
 )
-from tests.unit.reports.conftest import RECEIVED_AT, SAMPLES
+from tests.unit.parsers.conftest import RECEIVED_AT, SAMPLES
 
 HEADER = "distributor_id,transaction_id,reseller_id,sku,quantity,unit_price,currency,sold_at\n"
 

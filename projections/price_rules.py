@@ -1,8 +1,12 @@
-"""Pricing governance, pure: judge a sale against the floor in effect, derive price protection.
+"""The price rules, pure: how far below its floor a sale is (severity), the verdict on a
+sale line, the violation it gives rise to, and what the pricing views keep of it.
 
-Everything here is deterministic and touches no store, clock or broker. The price lookups
-(`price_in_effect`), the severity bands (`violation_severity`) and the claim arithmetic
-(`price_protection_amount`) live in `projections.prices`; this module only combines them.
+Everything here is deterministic and touches no store, clock or broker. Which price is in
+effect is the price book's answer (`projections.price_book`, `price_in_effect`); what a
+distributor_cost drop is owed is `projections.price_protection_claims`.
+
+Severity (`violation_severity`): the shortfall (floor − price) / floor, compared exactly,
+is `minor` below 5 %, `major` from 5 % up to and including 20 %, `critical` above.
 
 Judging a sale (`judge_sale`):
 
@@ -17,46 +21,61 @@ Judging a sale (`judge_sale`):
 A violation gives rise to the audit fact `ViolationDetected`, whose id is derived from the
 sale key (distributor_id, transaction_id): a redelivery, a resend with a new envelope or a
 replay records the same violation, never a second one.
-
-Price protection (`price_protection_claims`): when a distributor_cost drops
-(`prices.CostDrop`), each distributor it governs is owed (old − new) × its expected
-on-hand at the drop's effective_from. A general list drop governs every distributor
-holding the SKU except those whose own distributor-specific price is in effect at
-effective_from; a distributor-specific drop governs that distributor only. The on-hand as
-of that instant is `on_hand_at_drop`: the state's count-rebased expected on-hand less
-every movement dated after the instant.
-
-When to call it is the caller's decision: the claim is exact once the inventory state
-holds every movement dated up to effective_from (prices are published before the dates
-they govern, so a drop effective in the future must wait until business time reaches it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
 
 from domain.identity import derived_id
 from domain.timeutil import iso_z, utc
-from projections.inventory import InventoryState
 from projections.positions import Position, advance
-from projections.prices import (
-    CostDrop,
-    PriceEntry,
-    PriceHistory,
-    Severity,
-    price_in_effect,
-    price_protection_amount,
-    violation_severity,
-)
+from projections.price_book import PriceEntry, PriceHistory, price_in_effect
 from schemas.events import SaleReported
 
 JudgementKind = Literal["compliant", "violation", "unpriced", "return"]
 PriceScope = Literal["reseller", "distributor", "list"]
+
+
+# --- severity ------------------------------------------------------------------------------
+
+#: Shortfall (floor − price) / floor below this is `minor`; from it up to and including
+#: MAJOR_UP_TO it is `major`; above MAJOR_UP_TO it is `critical`.
+MINOR_BELOW = Decimal("0.05")
+MAJOR_UP_TO = Decimal("0.20")
+
+
+class Severity(StrEnum):
+    MINOR = "minor"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+
+def violation_severity(unit_price: Decimal, floor_price: Decimal, quantity: int) -> Severity | None:
+    """How far below the floor a sale line is, or None when it is no violation.
+
+    Shortfall s = (floor − price) / floor, compared exactly (no rounding):
+    s < 5 % minor; 5 % <= s <= 20 % major (both 5 % and 20 % exactly are major);
+    s > 20 % critical. A price at or above the floor is None, and so is any line with
+    quantity <= 0 (returns and zero lines are never violations). With a floor <= 0 a
+    shortfall ratio is meaningless; any price below such a floor is critical.
+    """
+    if quantity <= 0 or unit_price >= floor_price:
+        return None
+    if floor_price <= 0:
+        return Severity.CRITICAL
+    gap = floor_price - unit_price
+    if gap < MINOR_BELOW * floor_price:
+        return Severity.MINOR
+    if gap <= MAJOR_UP_TO * floor_price:
+        return Severity.MAJOR
+    return Severity.CRITICAL
 
 
 # --- judging a sale ------------------------------------------------------------------------
@@ -178,116 +197,6 @@ def violation_fact(sale: SaleReported, judgement: SaleJudgement) -> ViolationDet
     )
 
 
-# --- price protection ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PriceProtectionClaim:
-    """Audit fact: a distributor is owed (old − new cost) × units on hand at effective_from."""
-
-    claim_id: UUID
-    distributor_id: str
-    sku: str
-    effective_from: datetime
-    units: int
-    old_cost: Decimal
-    new_cost: Decimal
-    amount: Decimal
-    currency: str
-    #: the PriceChanged whose cost drop gave rise to the claim
-    price_event_id: UUID
-
-
-def claim_id_for(distributor_id: str, sku: str, effective_from: datetime) -> UUID:
-    return derived_id("price-protection", distributor_id, sku, utc(effective_from).isoformat())
-
-
-#: (state, instant) -> (sell_in, sell_through) of the state's movements dated after it
-MovedAfter = Callable[[InventoryState, datetime], tuple[int, int]]
-
-
-def expected_on_hand_at(state: InventoryState, at: datetime, moved_after: MovedAfter) -> int:
-    """Expected on-hand of (distributor, sku) as of `at`: every movement dated <= `at`.
-
-    The state's expected on-hand (the last count plus what moved after it, or Σ sell_in −
-    Σ sell_through with no count) less what moved after `at`. Before the last count this
-    back-projects from that count (count − net movements in (at, count]): the physical
-    count is the nearest truth, as a finance team would reckon it. It is exact unless an
-    earlier count, which the state does not keep, rebased stock in between.
-    """
-    moved_in, moved_out = moved_after(state, utc(at))
-    return state.expected_on_hand - moved_in + moved_out
-
-
-def on_hand_at_drop(state: InventoryState, drop: CostDrop, moved_after: MovedAfter) -> int:
-    """`expected_on_hand_at` the drop's effective_from, without reading history: what
-    moved after the drop is tracked in the state from when the drop was known
-    (`InventoryState.since_drops`), and a state that has not moved since the drop has
-    nothing after it; only a drop that became known after movements dated after it (a
-    rare late price) asks `moved_after`, which reads the day history."""
-    at = drop.effective_from
-    tracked = state.since_drops.get(str(drop.event_id))
-    if tracked is not None:
-        return state.expected_on_hand - tracked[0] + tracked[1]
-    if state.latest is None or state.latest <= at:
-        return state.expected_on_hand
-    return expected_on_hand_at(state, at, moved_after)
-
-
-def list_price_governs(history: PriceHistory, distributor_id: str, at: datetime) -> bool:
-    """True when the distributor buys at the general list at `at` (no own price in effect)."""
-    entry = price_in_effect(history, at, distributor_id, None)
-    return entry is None or entry.distributor_id is None
-
-
-def price_protection_claims(
-    drop: CostDrop,
-    positions: Iterable[InventoryState],
-    history: PriceHistory,
-    moved_after: MovedAfter,
-    withdrawn: bool = False,
-) -> list[PriceProtectionClaim]:
-    """The claims a distributor_cost drop gives rise to, sorted by distributor_id.
-
-    `positions` may hold any (distributor, sku) states; only the drop's SKU counts (and for
-    a distributor-specific drop, only its distributor). `history` is the SKU's price
-    history (with the dropped price applied) and decides, for a general list drop, which
-    distributors have their own price in effect at effective_from and are not owed it.
-    Distributors with expected on-hand <= 0 at effective_from get no claim; with
-    `withdrawn`, they get a zero claim instead, so a claim recorded while their stock
-    looked positive (a count arrived later) is revised to nothing rather than left standing.
-    """
-    if history.sku != drop.sku:
-        raise ValueError(f"cost drop of {drop.sku!r} judged with the prices of {history.sku!r}")
-    at = utc(drop.effective_from)
-    claims: dict[str, PriceProtectionClaim] = {}
-    for state in positions:
-        if state.sku != drop.sku:
-            continue
-        if drop.distributor_id is not None and state.distributor_id != drop.distributor_id:
-            continue
-        if drop.distributor_id is None and not list_price_governs(
-            history, state.distributor_id, at
-        ):
-            continue
-        units = max(on_hand_at_drop(state, drop, moved_after), 0)
-        if units == 0 and not withdrawn:
-            continue
-        claims[state.distributor_id] = PriceProtectionClaim(
-            claim_id=claim_id_for(state.distributor_id, drop.sku, at),
-            distributor_id=state.distributor_id,
-            sku=drop.sku,
-            effective_from=at,
-            units=units,
-            old_cost=drop.old_cost,
-            new_cost=drop.new_cost,
-            amount=price_protection_amount(drop.old_cost, drop.new_cost, units),
-            currency=drop.currency,
-            price_event_id=drop.event_id,
-        )
-    return [claims[distributor] for distributor in sorted(claims)]
-
-
 # --- snapshot rows -------------------------------------------------------------------------
 
 
@@ -315,30 +224,9 @@ def violation_row(
     }
 
 
-def claim_row(claim: PriceProtectionClaim) -> dict[str, Any]:
-    """One `price_protection` row of the projection snapshot."""
-    return {
-        "distributor_id": claim.distributor_id,
-        "sku": claim.sku,
-        "effective_from": iso_z(claim.effective_from),
-        "units": claim.units,
-        "old_cost": str(claim.old_cost),
-        "new_cost": str(claim.new_cost),
-        "amount": str(claim.amount),
-    }
-
-
 def violation_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Violation rows sorted by their key fields (distributor_id, transaction_id)."""
     return sorted(rows, key=lambda row: (row["distributor_id"], row["transaction_id"]))
-
-
-def claim_rows(claims: Iterable[PriceProtectionClaim]) -> list[dict[str, Any]]:
-    """Rows of the claims standing (withdrawn ones left out), sorted by their key fields
-    (distributor_id, sku, effective_from)."""
-    standing = (claim for claim in claims if claim.units > 0)
-    ordered = sorted(standing, key=lambda c: (c.distributor_id, c.sku, utc(c.effective_from)))
-    return [claim_row(claim) for claim in ordered]
 
 
 # --- flagged sales: what the pricing views list --------------------------------------------

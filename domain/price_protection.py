@@ -1,6 +1,8 @@
-"""Event-sourced audit aggregates.
+"""A price-protection claim as an event-sourced audit aggregate.
 
-Ids derive from business keys, so a fact recorded twice is recorded once.
+Its id derives from the claim's business key (distributor, SKU, effective_from), so a claim
+recorded twice is recorded once; what it is owed is computed in
+projections/price_protection_claims.py.
 """
 
 from __future__ import annotations
@@ -11,34 +13,9 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import register_topic
 
 from domain.identity import derived_id
-
-
-class InventoryReconciliation(Aggregate):
-    """A physical count compared with the expected on-hand as of the count's time."""
-
-    @staticmethod
-    def create_id(distributor_id: str, sku: str, counted_at: datetime, **_: Any) -> UUID:
-        return derived_id("reconciliation", distributor_id, sku, counted_at.isoformat())
-
-    def __init__(
-        self,
-        distributor_id: str,
-        sku: str,
-        counted_at: datetime,
-        on_hand: int,
-        expected: int,
-        variance: int,
-        stale: bool,
-    ) -> None:
-        self.distributor_id = distributor_id
-        self.sku = sku
-        self.counted_at = counted_at
-        self.on_hand = on_hand
-        self.expected = expected
-        self.variance = variance
-        self.stale = stale
 
 
 class PriceProtection(Aggregate):
@@ -82,3 +59,7 @@ class PriceProtection(Aggregate):
     def revise(self, units: int, amount: Decimal) -> None:
         self.units = units
         self.amount = amount
+
+
+#: events stored while this class lived in domain/audit.py name it by that topic
+register_topic("domain.audit:PriceProtection", PriceProtection)

@@ -1,9 +1,10 @@
-"""Price history per SKU: the one place that answers "which price was in effect when?".
+"""The price book: every price per SKU, and the one place that answers "which price was in
+effect when?".
 
-Inventory valuation (distributor_cost in effect), pricing governance (floor_price in
-effect, violation severity) and price protection (distributor_cost drops) all read the
-same `PriceHistory`. Everything here is pure: functions return new values and never
-touch the ones passed in.
+Inventory valuation (distributor_cost in effect), the price rules (floor_price in effect:
+`projections.price_rules`) and price protection (distributor_cost drops:
+`projections.price_protection_claims`) all read the same `PriceHistory`. Everything here
+is pure: functions return new values and never touch the ones passed in.
 
 Specificity. A `PriceChanged` is a general list price (no distributor_id), a special
 price authorization for one distributor (distributor_id), or one for a reseller of that
@@ -25,21 +26,13 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
-from enum import StrEnum
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from domain.timeutil import utc
 from projections.positions import Position, advance
 from schemas.events import PriceChanged
-
-CENTS = Decimal("0.01")
-
-#: Shortfall (floor − price) / floor below this is `minor`; from it up to and including
-#: MAJOR_UP_TO it is `major`; above MAJOR_UP_TO it is `critical`.
-MINOR_BELOW = Decimal("0.05")
-MAJOR_UP_TO = Decimal("0.20")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +138,6 @@ class CostDrop:
     event_id: UUID
 
 
-#: What apply_price hands back for price protection.
-PriceProtectionTrigger = CostDrop
-
-
 def apply_price(
     history: PriceHistory,
     event: PriceChanged,
@@ -232,40 +221,6 @@ def price_in_effect(
         if found is not None:
             return found
     return None
-
-
-def price_protection_amount(old_cost: Decimal, new_cost: Decimal, units: int) -> Decimal:
-    """(old − new) × units, to the cent ROUND_HALF_UP; 0.00 for units <= 0 or no drop."""
-    if units <= 0 or new_cost >= old_cost:
-        return Decimal("0.00")
-    return ((old_cost - new_cost) * units).quantize(CENTS, ROUND_HALF_UP)
-
-
-class Severity(StrEnum):
-    MINOR = "minor"
-    MAJOR = "major"
-    CRITICAL = "critical"
-
-
-def violation_severity(unit_price: Decimal, floor_price: Decimal, quantity: int) -> Severity | None:
-    """How far below the floor a sale line is, or None when it is no violation.
-
-    Shortfall s = (floor − price) / floor, compared exactly (no rounding):
-    s < 5 % minor; 5 % <= s <= 20 % major (both 5 % and 20 % exactly are major);
-    s > 20 % critical. A price at or above the floor is None, and so is any line with
-    quantity <= 0 (returns and zero lines are never violations). With a floor <= 0 a
-    shortfall ratio is meaningless; any price below such a floor is critical.
-    """
-    if quantity <= 0 or unit_price >= floor_price:
-        return None
-    if floor_price <= 0:
-        return Severity.CRITICAL
-    gap = floor_price - unit_price
-    if gap < MINOR_BELOW * floor_price:
-        return Severity.MINOR
-    if gap <= MAJOR_UP_TO * floor_price:
-        return Severity.MAJOR
-    return Severity.CRITICAL
 
 
 def _latest_in_scope(

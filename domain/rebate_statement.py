@@ -31,6 +31,7 @@ from typing import Any, Literal, get_args
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import register_topic
 
 from domain.identity import derived_id
 from domain.rebates import RebateInputs, RebateResult, adjustment
@@ -310,3 +311,7 @@ class RebateStatement(Aggregate):
         self.paid_at = at
         self.payment_reference = reference
         self.paid_total = total
+
+
+#: events stored while this module was domain/rebate_audit.py name the class by that topic
+register_topic("domain.rebate_audit:RebateStatement", RebateStatement)

@@ -1,0 +1,108 @@
+"""What each audit fact becomes in the event store: which aggregate, under which id, and
+what a fact already recorded under that id changes. Pure (aggregates in memory); the event
+store (infra/eventstore.py) only loads and saves what this module decides.
+
+- `Reconciliation` -> `InventoryReconciliation`: recorded once (a count is reconciled once);
+- `ViolationDetected` -> `PricingViolation`: revised when another accepted line now holds
+  its sale key (a replacement report's);
+- `PriceProtectionClaim` -> `PriceProtection`: revised when its units changed (to zero once
+  withdrawn); a withdrawn claim that was never recorded is not recorded at all;
+- `StatementPlan` -> `RebateStatement`: calculated at the close, then adjusted by each
+  planned adjustment it has not taken yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from uuid import UUID
+
+from domain.price_protection import PriceProtection
+from domain.rebate_statement import RebateStatement
+from domain.reconciliation import InventoryReconciliation
+from domain.violation import PricingViolation
+from projections.channel import AuditFact
+from projections.inventory import Reconciliation
+from projections.price_protection_claims import PriceProtectionClaim
+from projections.price_rules import ViolationDetected
+from projections.rebate_accruals import PlannedAdjustment, StatementPlan
+
+FACT_AGGREGATES: Final[dict[type, Any]] = {
+    Reconciliation: InventoryReconciliation,
+    ViolationDetected: PricingViolation,
+    PriceProtectionClaim: PriceProtection,
+}
+
+
+def aggregate_id(fact: AuditFact) -> UUID:
+    """The id of the aggregate a fact is recorded in, derived from its business key."""
+    return FACT_AGGREGATES[type(fact)].create_id(**_fields(fact))
+
+
+def new_aggregate(fact: AuditFact) -> Any | None:
+    """The aggregate that records a fact for the first time; None for a withdrawn claim
+    (zero units) that was never recorded: there is nothing to withdraw."""
+    if isinstance(fact, PriceProtectionClaim) and fact.units == 0:
+        return None
+    return FACT_AGGREGATES[type(fact)](**_fields(fact))
+
+
+def revised(aggregate: Any, fact: AuditFact) -> Any | None:
+    """The recorded aggregate revised by a fact under its key; None when nothing changes."""
+    if isinstance(fact, ViolationDetected):
+        return _revised_violation(aggregate, fact)
+    if isinstance(fact, PriceProtectionClaim):
+        return _revised_claim(aggregate, fact)
+    return None  # a reconciliation is recorded once
+
+
+def statement_id(plan: StatementPlan) -> UUID:
+    return RebateStatement.create_id(plan.program_id, plan.distributor_id, plan.period)
+
+
+def new_statement(plan: StatementPlan) -> RebateStatement:
+    """A closed period's statement as calculated at its close, by whoever closed it."""
+    return RebateStatement.calculate(
+        program_id=plan.program_id,
+        distributor_id=plan.distributor_id,
+        period=plan.period,
+        inputs=plan.inputs,
+        result=plan.result,
+        calculated_at=plan.closed.closed_at,
+        calculated_by=plan.closed.closed_by,
+    )
+
+
+def adjust(statement: RebateStatement, adjustment: PlannedAdjustment) -> bool:
+    """Take one planned adjustment; False when the statement has taken it already."""
+    return statement.adjust(
+        event_id=adjustment.event_id,
+        reason=adjustment.reason,
+        inputs=adjustment.inputs,
+        result=adjustment.result,
+        at=adjustment.recorded,
+    )
+
+
+def _fields(fact: AuditFact) -> dict[str, Any]:
+    """The fact's fields, shallow (they are flat values; `asdict` would deep-copy them)."""
+    return {name: getattr(fact, name) for name in fact.__dataclass_fields__}
+
+
+def _revised_claim(claim: PriceProtection, fact: PriceProtectionClaim) -> PriceProtection | None:
+    if (claim.units, claim.amount) == (fact.units, fact.amount):
+        return None
+    claim.revise(fact.units, fact.amount)
+    return claim
+
+
+def _revised_violation(
+    violation: PricingViolation, fact: ViolationDetected
+) -> PricingViolation | None:
+    """Another accepted line under the sale key (a replacement report's): revise."""
+    if violation.event_id == fact.event_id:
+        return None
+    fields = _fields(fact)
+    for key in ("violation_id", "distributor_id", "transaction_id"):
+        del fields[key]
+    violation.revise(**fields)
+    return violation

@@ -1,0 +1,164 @@
+"""Price protection, pure: what a drop of distributor_cost owes each distributor it governs.
+
+When a distributor_cost drops (`price_book.CostDrop`), each distributor it governs is owed
+(old − new) × its expected on-hand at the drop's effective_from (`price_protection_claims`).
+A general list drop governs every distributor holding the SKU except those whose own
+distributor-specific price is in effect at effective_from; a distributor-specific drop
+governs that distributor only. The on-hand as of that instant is `on_hand_at_drop`: the
+state's count-rebased expected on-hand less every movement dated after the instant.
+
+When to call it is the caller's decision: the claim is exact once the inventory state
+holds every movement dated up to effective_from (prices are published before the dates
+they govern, so a drop effective in the future must wait until business time reaches it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from uuid import UUID
+
+from domain.identity import derived_id
+from domain.timeutil import iso_z, utc
+from projections.inventory import InventoryState
+from projections.price_book import CostDrop, PriceHistory, price_in_effect
+
+CENTS = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class PriceProtectionClaim:
+    """Audit fact: a distributor is owed (old − new cost) × units on hand at effective_from."""
+
+    claim_id: UUID
+    distributor_id: str
+    sku: str
+    effective_from: datetime
+    units: int
+    old_cost: Decimal
+    new_cost: Decimal
+    amount: Decimal
+    currency: str
+    #: the PriceChanged whose cost drop gave rise to the claim
+    price_event_id: UUID
+
+
+def claim_id_for(distributor_id: str, sku: str, effective_from: datetime) -> UUID:
+    return derived_id("price-protection", distributor_id, sku, utc(effective_from).isoformat())
+
+
+#: (state, instant) -> (sell_in, sell_through) of the state's movements dated after it
+MovedAfter = Callable[[InventoryState, datetime], tuple[int, int]]
+
+
+def expected_on_hand_at(state: InventoryState, at: datetime, moved_after: MovedAfter) -> int:
+    """Expected on-hand of (distributor, sku) as of `at`: every movement dated <= `at`.
+
+    The state's expected on-hand (the last count plus what moved after it, or Σ sell_in −
+    Σ sell_through with no count) less what moved after `at`. Before the last count this
+    back-projects from that count (count − net movements in (at, count]): the physical
+    count is the nearest truth, as a finance team would reckon it. It is exact unless an
+    earlier count, which the state does not keep, rebased stock in between.
+    """
+    moved_in, moved_out = moved_after(state, utc(at))
+    return state.expected_on_hand - moved_in + moved_out
+
+
+def on_hand_at_drop(state: InventoryState, drop: CostDrop, moved_after: MovedAfter) -> int:
+    """`expected_on_hand_at` the drop's effective_from, without reading history: what
+    moved after the drop is tracked in the state from when the drop was known
+    (`InventoryState.since_drops`), and a state that has not moved since the drop has
+    nothing after it; only a drop that became known after movements dated after it (a
+    rare late price) asks `moved_after`, which reads the day history."""
+    at = drop.effective_from
+    tracked = state.since_drops.get(str(drop.event_id))
+    if tracked is not None:
+        return state.expected_on_hand - tracked[0] + tracked[1]
+    if state.latest is None or state.latest <= at:
+        return state.expected_on_hand
+    return expected_on_hand_at(state, at, moved_after)
+
+
+def list_price_governs(history: PriceHistory, distributor_id: str, at: datetime) -> bool:
+    """True when the distributor buys at the general list at `at` (no own price in effect)."""
+    entry = price_in_effect(history, at, distributor_id, None)
+    return entry is None or entry.distributor_id is None
+
+
+def price_protection_claims(
+    drop: CostDrop,
+    positions: Iterable[InventoryState],
+    history: PriceHistory,
+    moved_after: MovedAfter,
+    withdrawn: bool = False,
+) -> list[PriceProtectionClaim]:
+    """The claims a distributor_cost drop gives rise to, sorted by distributor_id.
+
+    `positions` may hold any (distributor, sku) states; only the drop's SKU counts (and for
+    a distributor-specific drop, only its distributor). `history` is the SKU's price
+    history (with the dropped price applied) and decides, for a general list drop, which
+    distributors have their own price in effect at effective_from and are not owed it.
+    Distributors with expected on-hand <= 0 at effective_from get no claim; with
+    `withdrawn`, they get a zero claim instead, so a claim recorded while their stock
+    looked positive (a count arrived later) is revised to nothing rather than left standing.
+    """
+    if history.sku != drop.sku:
+        raise ValueError(f"cost drop of {drop.sku!r} judged with the prices of {history.sku!r}")
+    at = utc(drop.effective_from)
+    claims: dict[str, PriceProtectionClaim] = {}
+    for state in positions:
+        if state.sku != drop.sku:
+            continue
+        if drop.distributor_id is not None and state.distributor_id != drop.distributor_id:
+            continue
+        if drop.distributor_id is None and not list_price_governs(
+            history, state.distributor_id, at
+        ):
+            continue
+        units = max(on_hand_at_drop(state, drop, moved_after), 0)
+        if units == 0 and not withdrawn:
+            continue
+        claims[state.distributor_id] = PriceProtectionClaim(
+            claim_id=claim_id_for(state.distributor_id, drop.sku, at),
+            distributor_id=state.distributor_id,
+            sku=drop.sku,
+            effective_from=at,
+            units=units,
+            old_cost=drop.old_cost,
+            new_cost=drop.new_cost,
+            amount=price_protection_amount(drop.old_cost, drop.new_cost, units),
+            currency=drop.currency,
+            price_event_id=drop.event_id,
+        )
+    return [claims[distributor] for distributor in sorted(claims)]
+
+
+def price_protection_amount(old_cost: Decimal, new_cost: Decimal, units: int) -> Decimal:
+    """(old − new) × units, to the cent ROUND_HALF_UP; 0.00 for units <= 0 or no drop."""
+    if units <= 0 or new_cost >= old_cost:
+        return Decimal("0.00")
+    return ((old_cost - new_cost) * units).quantize(CENTS, ROUND_HALF_UP)
+
+
+def claim_row(claim: PriceProtectionClaim) -> dict[str, Any]:
+    """One `price_protection` row of the projection snapshot."""
+    return {
+        "distributor_id": claim.distributor_id,
+        "sku": claim.sku,
+        "effective_from": iso_z(claim.effective_from),
+        "units": claim.units,
+        "old_cost": str(claim.old_cost),
+        "new_cost": str(claim.new_cost),
+        "amount": str(claim.amount),
+    }
+
+
+def claim_rows(claims: Iterable[PriceProtectionClaim]) -> list[dict[str, Any]]:
+    """Rows of the claims standing (withdrawn ones left out), sorted by their key fields
+    (distributor_id, sku, effective_from)."""
+    standing = (claim for claim in claims if claim.units > 0)
+    ordered = sorted(standing, key=lambda c: (c.distributor_id, c.sku, utc(c.effective_from)))
+    return [claim_row(claim) for claim in ordered]
