@@ -306,19 +306,14 @@ class SkuBrief(RowModel):
     )
 
 
-CurrencyOfValue = Annotated[
-    str | None,
-    Field(description="The value's currency; null: no value, or costs in several currencies."),
-]
+class StockTotals(RowModel):
+    """Stock, its value and its weeks of supply, summed over SKUs."""
 
-
-class ChannelInventory(RowModel):
-    """Channel-wide totals of the inventory summary's rows."""
-
-    distributors: int = Field(description="Distributors summed.")
     expected_on_hand: int = Field(description="Σ expected on-hand, in base units.")
     value: DecimalText | None = Field(description="Σ value of the SKUs with a price; null: none.")
-    currency: CurrencyOfValue
+    currency: str | None = Field(
+        description="The value's currency; null: no value, or costs in several currencies."
+    )
     unvalued_skus: int = Field(description="SKUs without a price (a partial value).")
     sold_last_4_weeks: int = Field(description="Σ sell-through of the 4 weeks up to now.")
     weeks_of_supply: DecimalText | None = Field(
@@ -326,24 +321,22 @@ class ChannelInventory(RowModel):
     )
 
 
-class InventorySummaryRow(RowModel):
+class ChannelInventory(StockTotals):
+    """Channel-wide totals of the inventory summary's rows."""
+
+    distributors: int = Field(description="Distributors summed.")
+
+
+class InventorySummaryRow(StockTotals):
     """Per distributor: stock, value, weeks of supply and the top SKUs."""
 
     identified_by = ("distributor_id",)
 
     distributor_id: DistributorId
     skus: int = Field(description="SKUs with inventory rows.")
-    expected_on_hand: int = Field(description="Σ expected on-hand, in base units.")
-    value: DecimalText | None = Field(description="Σ value of the SKUs with a price; null: none.")
-    currency: CurrencyOfValue
-    unvalued_skus: int = Field(description="SKUs without a price (a partial value).")
     top_by_value: list[SkuBrief] = Field(description="The SKUs of the highest value.")
     top_by_weeks_of_supply: list[SkuBrief] = Field(
         description="The SKUs of the most weeks of supply."
-    )
-    sold_last_4_weeks: int = Field(description="Σ sell-through of the 4 weeks up to now.")
-    weeks_of_supply: DecimalText | None = Field(
-        description="Expected on-hand ÷ average weekly sell-through; null without sales."
     )
 
 

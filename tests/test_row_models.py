@@ -50,13 +50,6 @@ def models_of(component: str) -> type[RowModel]:
     return next(model for model in ROW_MODELS if model.__name__ == component)
 
 
-@pytest.fixture(scope="module")
-def api() -> Iterator[Api]:
-    client = Api(populated_channel())
-    yield client
-    client.close()
-
-
 def test_a_row_with_a_field_its_model_lacks_or_without_one_it_has_is_caught():
     row = {
         "distributor_id": "D01", "transaction_id": "T-1", "reseller_id": "R-1", "sku": "S",
@@ -69,6 +62,13 @@ def test_a_row_with_a_field_its_model_lacks_or_without_one_it_has_is_caught():
     assert field_problems(UnpricedRow, without) == ["the row misses UnpricedRow.quantity"]
     assert value_problems("UnpricedRow", {**row, "unit_price": 9.99})  # money is a string
     assert value_problems("UnpricedRow", {**row, "sold_at": None})
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[Api]:
+    client = Api(populated_channel())
+    yield client
+    client.close()
 
 
 @pytest.mark.parametrize("path", list_routes())
