@@ -16,8 +16,9 @@ Rows can change with positions unchanged (a price or program from another partit
 violation acknowledged in the audit log, "now" moving with another partition), which is
 why equal positions are compared on content and not simply skipped.
 
-The table definitions below are the single source of the DDL (with COMMENTs, which
-Metabase and Grafana show) and of docs/READ_MODELS.md (a unit test keeps them in sync).
+The projections' tables are derived from their row models (schemas/rows.py, `row_table`):
+they are the single source of the DDL (with COMMENTs, which Metabase and Grafana show) and of
+docs/READ_MODELS.md (a unit test keeps them in sync).
 """
 
 from __future__ import annotations

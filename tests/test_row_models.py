@@ -6,6 +6,7 @@ channel of tests/api_channel.py, and per section of the snapshot."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -34,8 +35,14 @@ def field_problems(model: type[RowModel], row: Mapping[str, Any]) -> list[str]:
 
 def value_problems(component: str, row: Mapping[str, Any]) -> list[str]:
     """Where the row's values disagree with the document's schema of `component`."""
-    schema = {"$ref": COMPONENTS + component, "components": document()["components"]}
-    return [error.message for error in Draft202012Validator(schema).iter_errors(row)]
+    return [error.message for error in validator(component).iter_errors(row)]
+
+
+@functools.cache
+def validator(component: str) -> Draft202012Validator:
+    return Draft202012Validator(
+        {"$ref": COMPONENTS + component, "components": document()["components"]}
+    )
 
 
 def row_component(path: str) -> str:
