@@ -16,8 +16,9 @@ Rows can change with positions unchanged (a price or program from another partit
 violation acknowledged in the audit log, "now" moving with another partition), which is
 why equal positions are compared on content and not simply skipped.
 
-The table definitions below are the single source of the DDL (with COMMENTs, which
-Metabase and Grafana show) and of docs/READ_MODELS.md (a unit test keeps them in sync).
+The projections' tables are derived from their row models (schemas/rows.py, `row_table`):
+they are the single source of the DDL (with COMMENTs, which Metabase and Grafana show) and of
+docs/READ_MODELS.md (a unit test keeps them in sync).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 from uuid import UUID
 
 import orjson
@@ -38,6 +40,20 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from domain.timeutil import utc
+from schemas.rows import (
+    DeadLetterRow,
+    InventoryRow,
+    PriceProtectionRow,
+    QualityRow,
+    RebateRow,
+    ReportRow,
+    ResellerNetworkRow,
+    RowModel,
+    SellThroughTableRow,
+    Sql,
+    UnpricedRow,
+    ViolationRow,
+)
 
 #: a snapshot row: JSON values (decimal strings, ISO 8601 times) as the API serves them
 Row = Mapping[str, Any]
@@ -90,241 +106,64 @@ def _int(name: str, doc: str, nullable: bool = False) -> Column:
     return Column(name, "bigint", doc, nullable=nullable)
 
 
-def _money(name: str, doc: str, nullable: bool = False) -> Column:
-    return Column(name, "numeric", doc, nullable=nullable)
-
-
 def _time(name: str, doc: str, key: bool = False, nullable: bool = False) -> Column:
     return Column(name, "timestamptz", doc, key, nullable)
 
 
-DISTRIBUTOR = _text("distributor_id", "The distributor.", key=True)
-SKU = _text("sku", "The vendor's SKU.", key=True)
+def sql_type(annotation: Any, metadata: Sequence[Any] = ()) -> tuple[str, bool]:
+    """A row field's PostgreSQL type and whether it may be null, from its annotation: an
+    `Sql` mark (decimal strings, times, dates, uuids, JSON), else the Python type."""
+    nullable = False
+    if get_origin(annotation) in (Union, UnionType) and type(None) in get_args(annotation):
+        nullable = True
+        (annotation,) = (arg for arg in get_args(annotation) if arg is not type(None))
+    marks = [*metadata, *getattr(annotation, "__metadata__", ())]
+    for mark in marks:
+        if isinstance(mark, Sql):
+            return mark.type, nullable
+    base = get_origin(annotation) or annotation
+    for python, sql_name in _SQL_TYPES:
+        if base is python:
+            return sql_name, nullable
+    raise TypeError(f"no PostgreSQL type for {annotation!r}")
 
+
+_SQL_TYPES: tuple[tuple[Any, str], ...] = (
+    (str, "text"),
+    (bool, "boolean"),
+    (int, "bigint"),
+    (Literal, "text"),
+    (dict, "jsonb"),
+)
+
+
+def row_table(
+    name: str, model: type[RowModel], keyed_by_partition: bool = False, history: bool = False
+) -> Table:
+    """The table of a row model: its docstring, and a column per field with the field's
+    type, nullability and description; the key is the model's `identified_by`."""
+    columns = []
+    for field_name, info in model.model_fields.items():
+        kind, nullable = sql_type(info.annotation, info.metadata)
+        key = field_name in model.identified_by
+        columns.append(Column(field_name, kind, info.description or "", key, nullable))
+    doc = " ".join((model.__doc__ or "").split())
+    return Table(name, doc, tuple(columns), keyed_by_partition, history)
+
+
+#: the projections' tables: the snapshot's sections (sell-in vs sell-through at every
+#: granularity); the histories grow with the channel's history
 TABLES: tuple[Table, ...] = (
-    Table(
-        "inventory",
-        "Channel inventory per distributor and SKU, in base units, in business time.",
-        (
-            DISTRIBUTOR,
-            SKU,
-            _int("sell_in", "Σ shipment quantities (returns to vendor negative)."),
-            _int("sell_through", "Σ reported sale quantities (returns from resellers negative)."),
-            _int(
-                "expected_on_hand",
-                "Last count's on-hand + sell-in − sell-through after it; without a count, "
-                "sell-in − sell-through.",
-            ),
-            _int("last_count_on_hand", "On-hand of the latest inventory count.", nullable=True),
-            _time("last_counted_at", "When the latest count was taken.", nullable=True),
-            _int(
-                "last_variance",
-                "Latest count's on-hand − the expected on-hand at its time.",
-                nullable=True,
-            ),
-            _int(
-                "late_after_count",
-                "Movements dated at or before the latest count that arrived after it (the "
-                "count already holds them).",
-            ),
-            _money(
-                "weeks_of_supply",
-                "Expected on-hand ÷ average weekly sell-through of the 4 weeks up to the "
-                "writer's latest business time (`partition_writes.as_of`); null without sales.",
-                nullable=True,
-            ),
-            _money(
-                "value",
-                "Expected on-hand × the distributor cost in effect; null without a price.",
-                nullable=True,
-            ),
-            _text(
-                "currency", "The distributor cost's currency; null without a price.", nullable=True
-            ),
-        ),
-    ),
-    Table(
-        "sell_in_vs_through",
-        "Sell-in and sell-through per distributor and period (all SKUs), in base units.",
-        (
-            DISTRIBUTOR,
-            _text("granularity", "`week`, `month` or `quarter`.", key=True),
-            _text(
-                "period",
-                "ISO week `2026-W28` (Monday to Sunday, UTC), month `2026-07` or quarter "
-                "`2026-Q3`.",
-                key=True,
-            ),
-            _int("sell_in", "Σ shipment quantities of the period."),
-            _int("sell_through", "Σ sale quantities of the period."),
-        ),
-    ),
-    Table(
-        "violations",
-        "Sales below the authorized floor price, with their lifecycle status.",
-        (
-            Column(
-                "violation_id",
-                "uuid",
-                "Derived from (distributor_id, transaction_id).",
-                key=True,
-            ),
-            _text("distributor_id", "The distributor that reported the sale."),
-            _text("transaction_id", "The sale's transaction id."),
-            _text("reseller_id", "The reseller it was sold to."),
-            _text("sku", "The SKU sold."),
-            _time("sold_at", "When it was sold."),
-            _money("unit_price", "The reported unit price."),
-            _money("floor_price", "The minimum authorized resale price in effect."),
-            _text("currency", "The sale's currency (the floor's is the same)."),
-            _text(
-                "severity",
-                "`minor` (under 5 % below the floor), `major` (up to 20 %) or `critical`.",
-            ),
-            _text("status", "`detected`, `acknowledged`, `disputed` or `resolved`."),
-            _text(
-                "resolution",
-                "`waived`, `credited` or `penalized` once resolved.",
-                nullable=True,
-            ),
-        ),
-        history=True,
-    ),
-    Table(
-        "unpriced",
-        "Sale lines with no price in effect for their SKU and date (pricing cannot judge them).",
-        (
-            DISTRIBUTOR,
-            _text("transaction_id", "The sale's transaction id.", key=True),
-            _text("reseller_id", "The reseller it was sold to."),
-            _text("sku", "The SKU sold."),
-            _time("sold_at", "When it was sold."),
-            _int("quantity", "Quantity in base units."),
-            _money("unit_price", "The reported unit price."),
-        ),
-        history=True,
-    ),
-    Table(
-        "price_protection",
-        "Price-protection claims: stock held when a distributor cost dropped, times the drop.",
-        (
-            DISTRIBUTOR,
-            SKU,
-            _time("effective_from", "When the lower cost took effect.", key=True),
-            _int("units", "Units the distributor held then."),
-            _money("old_cost", "Distributor cost before the drop."),
-            _money("new_cost", "Distributor cost after the drop."),
-            _money("amount", "units × (old_cost − new_cost)."),
-        ),
-    ),
-    Table(
-        "rebates",
-        "Rebate accruals per program, distributor and period; closed periods are final.",
-        (
-            _text("program_id", "The rebate program.", key=True),
-            DISTRIBUTOR,
-            _text("period", "`2026-Q3` or `2026`.", key=True),
-            _text("currency", "The program's currency: revenue and rebate are in it."),
-            _text(
-                "measure",
-                "`units` or `revenue`: what volume, thresholds and the gap count (revenue: in "
-                "`currency`).",
-            ),
-            _money("volume", "Qualifying units or revenue (the program's measure)."),
-            _money("revenue", "Qualifying revenue (Σ quantity × unit price)."),
-            _money("tier_rate", "Rate of the tier reached (0 below the first)."),
-            _money("rebate", "The rebate earned so far, in the program's currency."),
-            _money("next_threshold", "Volume of the next tier.", nullable=True),
-            _money("gap_to_next", "Volume still missing to the next tier.", nullable=True),
-            _money(
-                "commitment_progress",
-                "Volume ÷ minimum commitment (< 1 is at risk).",
-                nullable=True,
-            ),
-            _money(
-                "commitment_shortfall",
-                "Commitment − volume of a closed period that missed it.",
-                nullable=True,
-            ),
-            _int("events", "Qualifying events counted."),
-            _int("other_currency_lines", "Lines in another currency, left out."),
-            _text("status", "`open` or `closed`."),
-        ),
-    ),
-    Table(
-        "resellers",
-        "The reseller network per distributor, as of the writer's latest business time.",
-        (
-            DISTRIBUTOR,
-            _int("onboarded", "Resellers onboarded (`ResellerOnboarded`)."),
-            _int("active_90d", "Resellers with a sale in the 90 days up to `as_of`."),
-            _int("new_this_quarter", "Resellers whose first sale is in the quarter of `as_of`."),
-            _int("not_onboarded", "Resellers with sales that were never onboarded."),
-        ),
-    ),
-    Table(
-        "reports",
-        "Sell-through reports submitted, one row each.",
-        (
-            DISTRIBUTOR,
-            _text("report_id", "The report.", key=True),
-            Column("period_start", "date", "First day the report covers."),
-            Column("period_end", "date", "Last day the report covers."),
-            _time("submitted_at", "When it was submitted."),
-            _time(
-                "due",
-                "Due date of the last week it covers (the following Wednesday 23:59 UTC).",
-            ),
-            _text("status", "`on_time` or `late`."),
-            _int("line_count", "Lines the report declared."),
-            _text("replaces", "The report this one replaces, as named by it.", nullable=True),
-            _text(
-                "reversed_report",
-                "The report whose lines this one reversed: the named one, or its replacement.",
-                nullable=True,
-            ),
-            _int("lines_reversed", "Lines of the replaced report this one reversed."),
-            Column(
-                "replaces_unknown",
-                "boolean",
-                "The replaced report's header was never received (`lines_reversed` counts its "
-                "lines).",
-            ),
-            _text("replaced_by", "The report that replaced this one.", nullable=True),
-        ),
-    ),
-    Table(
-        "quality",
-        "Data quality per distributor: what happened to every line it sent, and report "
-        "compliance per reporting week (Monday to Sunday, UTC).",
-        (
-            DISTRIBUTOR,
-            _int("accepted", "Lines applied."),
-            _int("duplicates", "Resent lines with identical content (not applied again)."),
-            _int("conflicts", "Same key as an accepted line, different content (dead-lettered)."),
-            _int("rejected", "Lines rejected (all reasons)."),
-            Column(
-                "rejected_by_reason",
-                "jsonb",
-                'Rejected lines by reason, e.g. `{"unknown_sku": 2}`.',
-            ),
-            _int(
-                "reports_on_time",
-                "Weeks whose report came by the due date (the following Wednesday 23:59 UTC).",
-            ),
-            _int("reports_late", "Weeks whose report came after the due date."),
-            _int("weeks_missing", "Weeks without a report whose due date had passed at `as_of`."),
-        ),
-    ),
-    Table(
-        "dead_letters",
-        "Dead letters by reason, per partition of the input (sum over partitions for the channel).",
-        (
-            _text("reason", "Why the input could not be applied.", key=True),
-            _int("count", "Inputs dead-lettered for that reason."),
-        ),
-        keyed_by_partition=True,
-    ),
+    row_table("inventory", InventoryRow),
+    row_table("sell_in_vs_through", SellThroughTableRow),
+    row_table("violations", ViolationRow, history=True),
+    row_table("unpriced", UnpricedRow, history=True),
+    row_table("price_protection", PriceProtectionRow),
+    row_table("rebates", RebateRow),
+    row_table("resellers", ResellerNetworkRow),
+    row_table("reports", ReportRow),
+    row_table("quality", QualityRow),
+    row_table("dead_letters", DeadLetterRow, keyed_by_partition=True),
 )
 
 #: Bookkeeping of the writes, in the same schema.

@@ -10,6 +10,17 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+from pydantic_core import core_schema
+
+from schemas.rows import (
+    DATE_SCHEMA,
+    DECIMAL_SCHEMA,
+    ROW_MODELS,
+    SNAPSHOT_SECTIONS,
+    TIME_SCHEMA,
+    UUID_SCHEMA,
+)
 
 Schema = dict[str, Any]
 
@@ -17,10 +28,10 @@ Schema = dict[str, Any]
 
 STRING: Schema = {"type": "string"}
 INTEGER: Schema = {"type": "integer"}
-BOOLEAN: Schema = {"type": "boolean"}
-DECIMAL: Schema = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["125.00"]}
-TIME: Schema = {"type": "string", "format": "date-time", "examples": ["2026-07-06T14:00:00Z"]}
-DATE: Schema = {"type": "string", "format": "date"}
+DECIMAL: Schema = DECIMAL_SCHEMA
+TIME: Schema = TIME_SCHEMA
+DATE: Schema = DATE_SCHEMA
+UUID: Schema = UUID_SCHEMA
 ANY_OBJECT: Schema = {"type": "object"}
 SEVERITY: Schema = {"enum": ["minor", "major", "critical"]}
 
@@ -42,7 +53,44 @@ def page_of(row: str, **extra: Schema) -> Schema:
     return {"allOf": [ref("Page"), obj(rows={"type": "array", "items": ref(row)}, **extra)]}
 
 
+class _RowSchema(GenerateJsonSchema):
+    """Row schemas as the document shows them: no per-field titles, no defaults (a field
+    with one may be absent from a row, it is never filled in)."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> Schema:
+        return self.generate_inner(schema["schema"])
+
+
+def row_schemas() -> dict[str, Schema]:
+    """The component schema of every row model (schemas/rows.py), `$ref`s to components."""
+    _, definitions = models_json_schema(
+        [(model, "serialization") for model in ROW_MODELS],
+        ref_template="#/components/schemas/{model}",
+        schema_generator=_RowSchema,
+    )
+    return dict(definitions["$defs"])
+
+
+def snapshot_schema() -> Schema:
+    return {
+        "type": "object",
+        "description": (
+            "Every projection as lists of rows (docs/DESIGN.md, the projection snapshot)."
+        ),
+        "properties": {
+            section: {"type": "array", "items": ref(model.__name__)}
+            for section, model in SNAPSHOT_SECTIONS.items()
+        },
+        "required": list(SNAPSHOT_SECTIONS),
+    }
+
+
 SCHEMAS: dict[str, Schema] = {
+    **row_schemas(),
+    "Snapshot": snapshot_schema(),
     "Error": obj(
         error=obj(
             status=INTEGER,
@@ -59,119 +107,12 @@ SCHEMAS: dict[str, Schema] = {
         ),
         "required": ["rows", "total", "limit", "offset"],
     },
-    "InventoryRow": obj(
-        distributor_id=STRING,
-        sku=STRING,
-        sell_in=INTEGER,
-        sell_through=INTEGER,
-        expected_on_hand=INTEGER,
-        last_count_on_hand=nullable(INTEGER),
-        last_counted_at=nullable(TIME),
-        last_variance=nullable(INTEGER),
-        late_after_count=INTEGER,
-        weeks_of_supply=nullable(DECIMAL),
-        value=nullable(DECIMAL),
-        currency={**nullable(STRING), "description": "the cost's currency (null: no cost)"},
-    ),
-    "InventorySummaryRow": obj(
-        distributor_id=STRING,
-        skus=INTEGER,
-        expected_on_hand=INTEGER,
-        value=nullable(DECIMAL),
-        currency={
-            **nullable(STRING),
-            "description": "the value's currency; null: no value, or costs in several currencies",
-        },
-        unvalued_skus=INTEGER,
-        sold_last_4_weeks=INTEGER,
-        weeks_of_supply=nullable(DECIMAL),
-        top_by_value={"type": "array", "items": ANY_OBJECT},
-        top_by_weeks_of_supply={"type": "array", "items": ANY_OBJECT},
-    ),
-    "ChannelInventory": obj(
-        distributors=INTEGER,
-        expected_on_hand=INTEGER,
-        value=nullable(DECIMAL),
-        currency={
-            **nullable(STRING),
-            "description": "the value's currency; null: no value, or costs in several currencies",
-        },
-        unvalued_skus=INTEGER,
-        sold_last_4_weeks=INTEGER,
-        weeks_of_supply=nullable(DECIMAL),
-    ),
-    "SellThroughRow": obj(
-        distributor_id={**STRING, "description": "absent with scope=channel"},
-        period={**STRING, "examples": ["2026-W28", "2026-07", "2026-Q3"]},
-        sell_in=INTEGER,
-        sell_through=INTEGER,
-    ),
-    "QualityRow": obj(
-        distributor_id=STRING,
-        accepted=INTEGER,
-        duplicates=INTEGER,
-        conflicts=INTEGER,
-        rejected=INTEGER,
-        rejected_by_reason={"type": "object", "additionalProperties": INTEGER},
-        reports_on_time=INTEGER,
-        reports_late=INTEGER,
-        weeks_missing=INTEGER,
-    ),
-    "DeadLetterRow": obj(reason=STRING, count=INTEGER),
-    "DeadLetterLine": obj(
-        partition={**INTEGER, "description": "where the dead letter is on the dead-letter topic"},
-        offset=INTEGER,
-        reason={**STRING, "examples": ["unknown_sku", "bad_quantity", "conflicting_duplicate"]},
-        detail={**STRING, "description": "which line, which field, why"},
-        key={
-            **nullable(STRING),
-            "description": "the message key: the distributor's id on its topics",
-        },
-        source={**STRING, "description": "topic, file or endpoint it came from"},
-        source_partition=nullable(INTEGER),
-        source_offset={
-            **nullable(INTEGER),
-            "description": "Kafka offset, or line number in a file",
-        },
-        source_index={
-            **nullable(INTEGER),
-            "description": "the event's place in its bundle (null: the message is one event)",
-        },
-        recorded_at=TIME,
-        original={**nullable(STRING), "description": "the bytes as received, if UTF-8 text"},
-        original_b64={**STRING, "description": "the bytes as received, base64"},
-    ),
-    "ProductRow": obj(
-        sku=STRING,
-        base_unit=STRING,
-        unit_conversions={"type": "object", "additionalProperties": INTEGER},
-        identifiers={"type": "object", "additionalProperties": STRING},
-    ),
-    "ViolationRow": obj(
-        violation_id={**STRING, "format": "uuid"},
-        distributor_id=STRING,
-        transaction_id=STRING,
-        reseller_id=STRING,
-        sku=STRING,
-        sold_at=TIME,
-        unit_price=DECIMAL,
-        floor_price=DECIMAL,
-        currency={**STRING, "description": "the sale's (and its floor's)"},
-        severity=SEVERITY,
-        status=STRING,
-        resolution=nullable(STRING),
-    ),
-    "SeverityCount": obj(
-        severity=SEVERITY,
-        count=INTEGER,
-        by_status={"type": "object", "additionalProperties": INTEGER},
-    ),
     "Violation": {
         "allOf": [
             ref("ViolationRow"),
             obj(
                 sale=obj(
-                    event_id={**STRING, "format": "uuid"},
+                    event_id=UUID,
                     transaction_id=STRING,
                     reseller_id=STRING,
                     sku=STRING,
@@ -180,7 +121,7 @@ SCHEMAS: dict[str, Schema] = {
                     unit_price=DECIMAL,
                     currency=STRING,
                 ),
-                price=obj(event_id={**STRING, "format": "uuid"}, scope=STRING, floor_price=DECIMAL),
+                price=obj(event_id=UUID, scope=STRING, floor_price=DECIMAL),
                 steps={"type": "array", "items": ANY_OBJECT},
             ),
         ]
@@ -193,27 +134,6 @@ SCHEMAS: dict[str, Schema] = {
         ),
         "required": ["reason"],
     },
-    "RebateRow": obj(
-        program_id=STRING,
-        distributor_id=STRING,
-        period={**STRING, "examples": ["2026-Q3", "2026"]},
-        currency={**STRING, "description": "the program's: revenue, rebate and tiers by revenue"},
-        measure={
-            "enum": ["units", "revenue"],
-            "description": "what volume, next_threshold and gap_to_next count",
-        },
-        volume=nullable(DECIMAL),
-        revenue=nullable(DECIMAL),
-        tier_rate=nullable(DECIMAL),
-        rebate=nullable(DECIMAL),
-        next_threshold=nullable(DECIMAL),
-        gap_to_next=nullable(DECIMAL),
-        commitment_progress=nullable(DECIMAL),
-        commitment_shortfall=nullable(DECIMAL),
-        events=INTEGER,
-        other_currency_lines=INTEGER,
-        status={"enum": ["open", "closed"]},
-    ),
     "PeriodClose": obj(program_id=STRING, period=STRING, closed_by=STRING, closed_at=TIME),
     "Statement": obj(
         program_id=STRING,
@@ -226,89 +146,6 @@ SCHEMAS: dict[str, Schema] = {
         digest=STRING,
     ),
     "Payment": {**obj(reference=STRING), "required": ["reference"]},
-    "PriceRow": obj(
-        sku=STRING,
-        effective_from=TIME,
-        declared_from=nullable(TIME),
-        arrived_late=BOOLEAN,
-        distributor_id=nullable(STRING),
-        reseller_id=nullable(STRING),
-        distributor_cost=nullable(DECIMAL),
-        floor_price=nullable(DECIMAL),
-        currency=STRING,
-    ),
-    "UnpricedRow": obj(
-        distributor_id=STRING,
-        transaction_id=STRING,
-        reseller_id=STRING,
-        sku=STRING,
-        sold_at=TIME,
-        quantity=INTEGER,
-        unit_price=DECIMAL,
-    ),
-    "PriceProtectionRow": obj(
-        distributor_id=STRING,
-        sku=STRING,
-        effective_from=TIME,
-        units=INTEGER,
-        old_cost=DECIMAL,
-        new_cost=DECIMAL,
-        amount=DECIMAL,
-    ),
-    "ResellerNetworkRow": obj(
-        distributor_id=STRING,
-        onboarded=INTEGER,
-        active_90d=INTEGER,
-        new_this_quarter=INTEGER,
-        not_onboarded=INTEGER,
-    ),
-    "ResellerGrowthRow": obj(
-        month={**STRING, "examples": ["2026-07"]},
-        onboarded=INTEGER,
-        first_sales=INTEGER,
-        onboarded_total=INTEGER,
-        selling_total=INTEGER,
-    ),
-    "TopResellerRow": obj(
-        distributor_id=STRING,
-        reseller_id=STRING,
-        name=nullable(STRING),
-        currency=STRING,
-        revenue=DECIMAL,
-        lines=INTEGER,
-        first_sale=nullable(DATE),
-        last_sale=nullable(DATE),
-        onboarded_at=nullable(TIME),
-    ),
-    "ReportRow": obj(
-        distributor_id=STRING,
-        report_id=STRING,
-        period_start=DATE,
-        period_end=DATE,
-        submitted_at=TIME,
-        due=TIME,
-        status={"enum": ["on_time", "late"]},
-        line_count=INTEGER,
-        replaces=nullable(STRING),
-        reversed_report={
-            **nullable(STRING),
-            "description": "the report whose lines this replacement reversed",
-        },
-        lines_reversed=INTEGER,
-        replaces_unknown={
-            "type": "boolean",
-            "description": "the replaced report's header was never received",
-        },
-        replaced_by=nullable(STRING),
-    ),
-    "ComplianceWeek": obj(
-        distributor_id=STRING,
-        week={**DATE, "description": "the Monday the reporting week starts"},
-        due=TIME,
-        status={"enum": ["on_time", "late", "missing"]},
-        report_id=nullable(STRING),
-        submitted_at=nullable(TIME),
-    ),
     "IngestAnswer": obj(
         format={"enum": ["events", "csv", "867", "852"]},
         file=STRING,
@@ -330,13 +167,6 @@ SCHEMAS: dict[str, Schema] = {
             {"type": "array", "items": ANY_OBJECT, "description": "events (schemas/json/)"},
             obj(events={"type": "array", "items": ANY_OBJECT}, report=ANY_OBJECT),
         ]
-    },
-    "Snapshot": {
-        "type": "object",
-        "description": (
-            "Every projection as lists of rows (docs/DESIGN.md, the projection snapshot)."
-        ),
-        "additionalProperties": {"type": "array", "items": ANY_OBJECT},
     },
 }
 
@@ -436,7 +266,7 @@ def op(
     return operation
 
 
-VIOLATION_ID = path("violation_id", "the violation's id", {**STRING, "format": "uuid"})
+VIOLATION_ID = path("violation_id", "the violation's id", UUID)
 STATEMENT_KEY = (
     path("program_id", "rebate program"),
     path("distributor_id", "distributor"),

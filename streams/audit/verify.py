@@ -31,21 +31,13 @@ from projections.snapshot import (
     rebate_statements,
 )
 from projections.stores import ChannelStores
+from schemas.rows import SNAPSHOT_SECTIONS
 
 #: snapshot columns that only the event store can know
 LIFECYCLE_COLUMNS = frozenset({"status", "resolution"})
-#: key columns of each snapshot list
+#: key columns of each snapshot section: what identifies a row of its model
 ROW_KEYS: dict[str, tuple[str, ...]] = {
-    "inventory": ("distributor_id", "sku"),
-    "sell_in_vs_through": ("distributor_id", "period"),
-    "violations": ("violation_id",),
-    "unpriced": ("distributor_id", "transaction_id"),
-    "price_protection": ("distributor_id", "sku", "effective_from"),
-    "rebates": ("program_id", "distributor_id", "period"),
-    "quality": ("distributor_id",),
-    "dead_letters": ("reason",),
-    "resellers": ("distributor_id",),
-    "reports": ("distributor_id", "report_id"),
+    section: model.identified_by for section, model in SNAPSHOT_SECTIONS.items()
 }
 
 
