@@ -37,8 +37,10 @@ from streams.auth import Principal
 from streams.cli.progress import Progress
 from streams.cli.support import (
     ServerUnreachable,
+    Subcommands,
     UserError,
     bearer_token,
+    kafka_flags,
     settings_of,
     token_flags,
 )
@@ -82,10 +84,7 @@ class _Unavailable(ServerUnreachable):
     """HTTP 503: worth sending again (exit 3 when it stays)."""
 
 
-def add_ingest_commands(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser],
-    kafka_flags: Callable[[argparse.ArgumentParser], None],
-) -> None:
+def register(sub: Subcommands) -> None:
     ingest = sub.add_parser(
         "ingest", help="submit a CSV report, an X12 867/852 file or JSON events"
     )
