@@ -40,6 +40,8 @@ DEFAULT_SALES_START = datetime(2026, 7, 6, tzinfo=UTC)
 _ADJECTIVES = ("Compact", "Rugged", "Pro", "Smart", "Dual", "Wireless", "Industrial", "Mini")
 _NOUNS = ("Router", "Switch", "Sensor", "Gateway", "Camera", "Controller", "Adapter", "Hub")
 _RESELLER_WORDS = ("Tech", "Systems", "Supply", "Networks", "Solutions", "Integrators", "IT")
+#: a POS line's quantities, equally likely
+QUANTITIES = (1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5, 6, 8, 10)
 _CITIES = ("Austin", "Denver", "Boise", "Tampa", "Fresno", "Omaha", "Tulsa", "Reno", "Mesa")
 
 
@@ -85,94 +87,153 @@ def generate_channel(
     its second report with a corrected one: its header is published first, then its lines,
     which are dated in the week they correct (so they break the business-time order).
     """
-    rng = Random(seed)
-    events: list[Envelope] = []
-    sku_ids = [f"SKU-{n:04d}" for n in range(1, skus + 1)]
-    dist_ids = [f"D{n:02d}" for n in range(1, distributors + 1)]
-    dist_source: dict[str, Source] = {
-        d: ("api" if i % 2 == 0 else "kafka") for i, d in enumerate(dist_ids)
-    }
-    begin = _at(start, 0)
+    draw = ChannelDraw(Random(seed), distributors, skus, resellers_per_distributor, weeks, start)
+    draw.products()
+    draw.rebate_programs()
+    draw.price_lists()
+    draw.resellers()
+    draw.demand()
+    for week in range(weeks):
+        draw.week(week)
+    return draw.finished()
 
-    # Products.
-    case_size: dict[str, int] = {}
-    upcs: set[str] = set()
-    for sku in sku_ids:
-        upc = _upc(rng)
-        while upc in upcs:
+
+class ChannelDraw:
+    """A channel drawn section by section from one random generator, in a fixed order
+    (every draw moves the generator: the sections must run in the order given)."""
+
+    def __init__(
+        self,
+        rng: Random,
+        distributors: int,
+        skus: int,
+        resellers_per_distributor: int,
+        weeks: int,
+        start: date,
+    ) -> None:
+        self.rng, self.weeks, self.start = rng, weeks, start
+        self.distributors, self.skus = distributors, skus
+        self.resellers_per_distributor = resellers_per_distributor
+        self.events: list[Envelope] = []
+        self.sku_ids = [f"SKU-{n:04d}" for n in range(1, skus + 1)]
+        self.dist_ids = [f"D{n:02d}" for n in range(1, distributors + 1)]
+        self.dist_source: dict[str, Source] = {
+            d: ("api" if i % 2 == 0 else "kafka") for i, d in enumerate(self.dist_ids)
+        }
+        self.begin = _at(start, 0)
+        self.case_size: dict[str, int] = {}
+        self.histories: dict[str, PriceHistory] = {}
+        self.reseller_ids: dict[str, list[str]] = {}
+        #: the day from which each reseller (in rank order) buys: ascending
+        self.buys_from: dict[str, list[date]] = {}
+        self.reseller_weights: list[float] = []
+        self.on_hand: dict[tuple[str, str], int] = {
+            (d, s): 0 for d in self.dist_ids for s in self.sku_ids
+        }
+        self.shipment_seq = itertools.count(1)
+        self.txn_seq = {d: itertools.count(1) for d in self.dist_ids}
+        self.sales: list[SaleReported] = []
+        self.headers: dict[tuple[str, int], ReportSubmitted] = {}
+
+    def products(self) -> None:
+        rng = self.rng
+        upcs: set[str] = set()
+        for sku in self.sku_ids:
             upc = _upc(rng)
-        upcs.add(upc)
-        conversions = {"CA": 12} if rng.random() < 0.35 else {}
-        if conversions:
-            case_size[sku] = 12
-        events.append(
-            ProductDefined(
-                event_id=_uuid(rng),
-                occurred_at=begin - timedelta(days=30),
-                recorded_at=begin - timedelta(days=30),
+            while upc in upcs:
+                upc = _upc(rng)
+            upcs.add(upc)
+            conversions = {"CA": 12} if rng.random() < 0.35 else {}
+            if conversions:
+                self.case_size[sku] = 12
+            self.events.append(
+                ProductDefined(
+                    event_id=_uuid(rng),
+                    occurred_at=self.begin - timedelta(days=30),
+                    recorded_at=self.begin - timedelta(days=30),
+                    source="erp",
+                    sku=sku,
+                    description=f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} {sku[-4:]}",
+                    base_unit="EA",
+                    unit_conversions=conversions,
+                    identifiers=ProductIdentifiers(upc=upc, vendor_part=f"VP-{sku[-4:]}"),
+                )
+            )
+
+    def rebate_programs(self) -> None:
+        programs_at = self.begin - timedelta(days=21)
+        self.events.append(
+            RebateProgramDefined(
+                event_id=_uuid(self.rng),
+                occurred_at=programs_at,
+                recorded_at=programs_at,
                 source="erp",
-                sku=sku,
-                description=f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} {sku[-4:]}",
-                base_unit="EA",
-                unit_conversions=conversions,
-                identifiers=ProductIdentifiers(upc=upc, vendor_part=f"VP-{sku[-4:]}"),
+                program_id="VPA-2026-ST",
+                distributor_ids="all",
+                basis="sell_through",
+                measure="revenue",
+                period="quarter",
+                tiers=[
+                    Tier(threshold=Decimal("0"), rate=Decimal("0")),
+                    Tier(threshold=Decimal("100000"), rate=Decimal("0.02")),
+                    Tier(threshold=Decimal("250000"), rate=Decimal("0.035")),
+                ],
+                tier_mode="retroactive",
+                currency=CURRENCY,
+            )
+        )
+        self.events.append(
+            RebateProgramDefined(
+                event_id=_uuid(self.rng),
+                occurred_at=programs_at,
+                recorded_at=programs_at,
+                source="erp",
+                program_id="VPA-2026-SI",
+                distributor_ids=self.dist_ids[:2],
+                basis="sell_in",
+                measure="units",
+                period="quarter",
+                tiers=[
+                    Tier(threshold=Decimal("1000"), rate=Decimal("0.01")),
+                    Tier(threshold=Decimal("5000"), rate=Decimal("0.02")),
+                ],
+                tier_mode="incremental",
+                minimum_commitment=Decimal("500"),
+                currency=CURRENCY,
             )
         )
 
-    # Rebate programs.
-    programs_at = begin - timedelta(days=21)
-    events.append(
-        RebateProgramDefined(
-            event_id=_uuid(rng),
-            occurred_at=programs_at,
-            recorded_at=programs_at,
-            source="erp",
-            program_id="VPA-2026-ST",
-            distributor_ids="all",
-            basis="sell_through",
-            measure="revenue",
-            period="quarter",
-            tiers=[
-                Tier(threshold=Decimal("0"), rate=Decimal("0")),
-                Tier(threshold=Decimal("100000"), rate=Decimal("0.02")),
-                Tier(threshold=Decimal("250000"), rate=Decimal("0.035")),
-            ],
-            tier_mode="retroactive",
-            currency=CURRENCY,
-        )
-    )
-    events.append(
-        RebateProgramDefined(
-            event_id=_uuid(rng),
-            occurred_at=programs_at,
-            recorded_at=programs_at,
-            source="erp",
-            program_id="VPA-2026-SI",
-            distributor_ids=dist_ids[:2],
-            basis="sell_in",
-            measure="units",
-            period="quarter",
-            tiers=[
-                Tier(threshold=Decimal("1000"), rate=Decimal("0.01")),
-                Tier(threshold=Decimal("5000"), rate=Decimal("0.02")),
-            ],
-            tier_mode="incremental",
-            minimum_commitment=Decimal("500"),
-            currency=CURRENCY,
-        )
-    )
-
-    # Price lists: a general list for every SKU, a few cost drops mid-period and one
-    # special price authorization for one distributor.
-    # The generator prices its own lines from the same price history the projections use.
-    histories: dict[str, PriceHistory] = {}
-    list_at = begin - timedelta(days=14)
+    def price_lists(self) -> None:
+        """A general list for every SKU, a few cost drops mid-period and one special
+        price authorization for one distributor."""
+        rng, begin, dist_ids = self.rng, self.begin, self.dist_ids
+        list_at = begin - timedelta(days=14)
+        for sku in self.sku_ids:
+            cost = money(rng.uniform(4.0, 400.0))
+            floor = money(cost * Decimal(str(round(rng.uniform(1.08, 1.35), 3))))
+            self.events.append(self.price_event(sku, list_at, cost, floor))
+        if self.weeks >= 4:
+            drop_at = begin + timedelta(weeks=self.weeks // 2)
+            for sku in rng.sample(self.sku_ids, k=min(2, len(self.sku_ids))):
+                old = self.in_effect(sku, dist_ids[0], drop_at)
+                cost = money(old.distributor_cost * Decimal("0.9"))
+                floor = money(old.floor_price * Decimal("0.92"))
+                self.events.append(self.price_event(sku, drop_at, cost, floor))
+        if self.distributors >= 2:
+            spa_sku = rng.choice(self.sku_ids)
+            general = self.in_effect(spa_sku, dist_ids[1], begin)
+            spa_cost = money(general.distributor_cost * Decimal("0.95"))
+            spa_floor = money(general.floor_price * Decimal("0.9"))
+            spa_at = begin + timedelta(days=3)
+            self.events.append(self.price_event(spa_sku, spa_at, spa_cost, spa_floor, dist_ids[1]))
 
     def price_event(
-        sku: str, at: datetime, cost: Decimal, floor: Decimal, distributor: str | None = None
+        self, sku: str, at: datetime, cost: Decimal, floor: Decimal, distributor: str | None = None
     ) -> PriceChanged:
+        """A price change, kept in the price history the generator prices its own lines
+        from (the same the projections use)."""
         event = PriceChanged(
-            event_id=_uuid(rng),
+            event_id=_uuid(self.rng),
             occurred_at=at,
             recorded_at=at,
             source="erp",
@@ -184,181 +245,177 @@ def generate_channel(
             distributor_id=distributor,
             published_at=at,
         )
-        histories[sku] = apply_price(histories.get(sku) or PriceHistory(sku), event, None, None)[0]
+        history = self.histories.get(sku) or PriceHistory(sku)
+        self.histories[sku] = apply_price(history, event, None, None)[0]
         return event
 
-    def in_effect(sku: str, distributor: str, at: datetime) -> PriceEntry:
-        entry = price_in_effect(histories[sku], at, distributor, None)
+    def in_effect(self, sku: str, distributor: str, at: datetime) -> PriceEntry:
+        entry = price_in_effect(self.histories[sku], at, distributor, None)
         if entry is None:
             raise KeyError(f"no price for {sku} at {at}")
         return entry
 
-    for sku in sku_ids:
-        cost = money(rng.uniform(4.0, 400.0))
-        floor = money(cost * Decimal(str(round(rng.uniform(1.08, 1.35), 3))))
-        events.append(price_event(sku, list_at, cost, floor))
-    if weeks >= 4:
-        drop_at = begin + timedelta(weeks=weeks // 2)
-        for sku in rng.sample(sku_ids, k=min(2, len(sku_ids))):
-            old = in_effect(sku, dist_ids[0], drop_at)
-            cost = money(old.distributor_cost * Decimal("0.9"))
-            floor = money(old.floor_price * Decimal("0.92"))
-            events.append(price_event(sku, drop_at, cost, floor))
-    if distributors >= 2:
-        spa_sku = rng.choice(sku_ids)
-        general = in_effect(spa_sku, dist_ids[1], begin)
-        spa_cost = money(general.distributor_cost * Decimal("0.95"))
-        spa_floor = money(general.floor_price * Decimal("0.9"))
-        events.append(
-            price_event(spa_sku, begin + timedelta(days=3), spa_cost, spa_floor, dist_ids[1])
+    def resellers(self) -> None:
+        """Resellers, with a skewed share of each distributor's business. Two thirds were
+        onboarded before the period; the network grows by the rest during it, and a
+        reseller buys only once onboarded."""
+        rng, begin, per_distributor = self.rng, self.begin, self.resellers_per_distributor
+        self.reseller_weights = list(
+            itertools.accumulate(1 / (rank + 1) ** 1.2 for rank in range(per_distributor))
         )
-
-    # Resellers, with a skewed share of each distributor's business. Two thirds were
-    # onboarded before the period; the network grows by the rest during it, and a
-    # reseller buys only once onboarded.
-    resellers: dict[str, list[str]] = {}
-    #: the day from which each reseller (in rank order) buys: ascending
-    buys_from: dict[str, list[date]] = {}
-    reseller_weights = list(
-        itertools.accumulate(1 / (rank + 1) ** 1.2 for rank in range(resellers_per_distributor))
-    )
-    established = max(1, -(-2 * resellers_per_distributor // 3))
-    newcomers = resellers_per_distributor - established
-    for d in dist_ids:
-        resellers[d] = [f"{d}-R{n:03d}" for n in range(1, resellers_per_distributor + 1)]
-        buys_from[d] = []
-        for rank, reseller in enumerate(resellers[d]):
-            at = begin - timedelta(days=rng.randint(1, 10), seconds=rng.randint(0, 86_399))
-            if rank >= established:  # same draws either way: the rest of the data stays put
-                days = (rank - established + 1) * weeks * 7 // (newcomers + 1)
-                at = begin + timedelta(days=days, seconds=at.second + 60 * at.minute)
-            buys_from[d].append(max(start, at.date() + timedelta(days=1)))
-            events.append(
-                ResellerOnboarded(
-                    event_id=_uuid(rng),
-                    occurred_at=at,
-                    recorded_at=at + timedelta(minutes=rng.randint(1, 90)),
-                    source=dist_source[d],
-                    distributor_id=d,
-                    reseller_id=reseller,
-                    name=f"{rng.choice(_CITIES)} {rng.choice(_RESELLER_WORDS)} {reseller[-3:]}",
-                    onboarded_at=at,
+        established = max(1, -(-2 * per_distributor // 3))
+        newcomers = per_distributor - established
+        for d in self.dist_ids:
+            self.reseller_ids[d] = [f"{d}-R{n:03d}" for n in range(1, per_distributor + 1)]
+            self.buys_from[d] = []
+            for rank, reseller in enumerate(self.reseller_ids[d]):
+                at = begin - timedelta(days=rng.randint(1, 10), seconds=rng.randint(0, 86_399))
+                if rank >= established:  # same draws either way: the rest of the data stays
+                    days = (rank - established + 1) * self.weeks * 7 // (newcomers + 1)
+                    at = begin + timedelta(days=days, seconds=at.second + 60 * at.minute)
+                self.buys_from[d].append(max(self.start, at.date() + timedelta(days=1)))
+                self.events.append(
+                    ResellerOnboarded(
+                        event_id=_uuid(rng),
+                        occurred_at=at,
+                        recorded_at=at + timedelta(minutes=rng.randint(1, 90)),
+                        source=self.dist_source[d],
+                        distributor_id=d,
+                        reseller_id=reseller,
+                        name=f"{rng.choice(_CITIES)} {rng.choice(_RESELLER_WORDS)} {reseller[-3:]}",
+                        onboarded_at=at,
+                    )
                 )
-            )
 
-    # SKU popularity (skewed) and distributor size drive demand.
-    popularity = [1 / (rank + 1) ** 0.9 for rank in range(skus)]
-    rng.shuffle(popularity)
-    total_popularity = sum(popularity)
-    sku_weights = list(itertools.accumulate(popularity))
-    size = {d: 1.0 / (1 + 0.35 * i) for i, d in enumerate(dist_ids)}
-    quantities = (1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5, 6, 8, 10)
-    mean_qty = sum(quantities) / len(quantities)
+    def demand(self) -> None:
+        """SKU popularity (skewed) and distributor size drive demand."""
+        self.popularity = [1 / (rank + 1) ** 0.9 for rank in range(self.skus)]
+        self.rng.shuffle(self.popularity)
+        self.total_popularity = sum(self.popularity)
+        self.sku_weights = list(itertools.accumulate(self.popularity))
+        self.size = {d: 1.0 / (1 + 0.35 * i) for i, d in enumerate(self.dist_ids)}
+        self.mean_qty = sum(QUANTITIES) / len(QUANTITIES)
 
-    on_hand: dict[tuple[str, str], int] = {(d, s): 0 for d in dist_ids for s in sku_ids}
-    shipment_seq = itertools.count(1)
-    txn_seq = {d: itertools.count(1) for d in dist_ids}
-    sales: list[SaleReported] = []
-    headers: dict[tuple[str, int], ReportSubmitted] = {}
-
-    for week in range(weeks):
-        monday = start + timedelta(weeks=week)
+    def week(self, week: int) -> None:
+        """A week: replenishment, daily sales, Sunday counts, returns, the reports."""
+        monday = self.start + timedelta(weeks=week)
         sunday = monday + timedelta(days=6)
         iso = monday.isocalendar()
-        report_ids: dict[str, str | None] = {d: f"{d}-{iso.year}W{iso.week:02d}" for d in dist_ids}
-        if week == 2 and distributors >= 3:
-            report_ids[dist_ids[-1]] = None  # streamed live, the report never comes
-        lines_in_report = dict.fromkeys(dist_ids, 0)
+        report_ids: dict[str, str | None] = {
+            d: f"{d}-{iso.year}W{iso.week:02d}" for d in self.dist_ids
+        }
+        if week == 2 and self.distributors >= 3:
+            report_ids[self.dist_ids[-1]] = None  # streamed live, the report never comes
+        lines_in_report = dict.fromkeys(self.dist_ids, 0)
+        self.replenish(monday)
+        for day_index in range(7):
+            day = monday + timedelta(days=day_index)
+            self.sell_through(day, day_index >= 5, report_ids, lines_in_report)
+        self.count(sunday)
+        self.returns_to_vendor(sunday)
+        self.reports(week, monday, sunday, report_ids, lines_in_report)
 
-        # Monday replenishment up to ~3 weeks of expected demand.
-        for d in dist_ids:
-            lines_per_week = 7 * 14 * size[d]
-            for s_index, sku in enumerate(sku_ids):
-                demand = lines_per_week * popularity[s_index] / total_popularity * mean_qty
+    def replenish(self, monday: date) -> None:
+        """Monday replenishment up to ~3 weeks of expected demand."""
+        rng = self.rng
+        for d in self.dist_ids:
+            lines_per_week = 7 * 14 * self.size[d]
+            for s_index, sku in enumerate(self.sku_ids):
+                popularity = self.popularity[s_index]
+                demand = lines_per_week * popularity / self.total_popularity * self.mean_qty
                 target = int(demand * 3) + 4
-                quantity = target - on_hand[(d, sku)]
+                quantity = target - self.on_hand[(d, sku)]
                 if quantity <= 0:
                     continue
-                pack = case_size.get(sku, 1)
+                pack = self.case_size.get(sku, 1)
                 quantity = -(-quantity // pack) * pack
                 shipped_at = _at(monday, 13 * 3600 + rng.randint(0, 4 * 3600))
-                cost = in_effect(sku, d, shipped_at).distributor_cost
-                events.append(
+                self.events.append(
                     ShipmentRecorded(
                         event_id=_uuid(rng),
                         occurred_at=shipped_at,
                         recorded_at=shipped_at + timedelta(minutes=rng.randint(1, 30)),
                         source="erp",
-                        shipment_id=f"SH-{next(shipment_seq):06d}",
+                        shipment_id=f"SH-{next(self.shipment_seq):06d}",
                         distributor_id=d,
                         sku=sku,
                         quantity=quantity,
                         unit="EA",
-                        unit_price=cost,
+                        unit_price=self.in_effect(sku, d, shipped_at).distributor_cost,
                         currency=CURRENCY,
                         shipped_at=shipped_at,
                     )
                 )
-                on_hand[(d, sku)] += quantity
+                self.on_hand[(d, sku)] += quantity
 
-        # Daily sell-through.
-        for day_index in range(7):
-            day = monday + timedelta(days=day_index)
-            weekend = day_index >= 5
-            for d in dist_ids:
-                lines = int(rng.randint(10, 18) * size[d] * (0.4 if weekend else 1.0))
-                for _ in range(lines):
-                    sku = rng.choices(sku_ids, cum_weights=sku_weights)[0]
-                    known = bisect.bisect_right(buys_from[d], day)
-                    reseller = rng.choices(
-                        resellers[d][:known], cum_weights=reseller_weights[:known]
-                    )[0]
-                    sold_at = _at(day, 13 * 3600 + rng.randint(0, 9 * 3600))
-                    floor = in_effect(sku, d, sold_at).floor_price
-                    if rng.random() < 0.02:
-                        quantity = -rng.randint(1, 3)
-                    else:
-                        quantity = min(rng.choice(quantities), on_hand[(d, sku)])
-                        if quantity <= 0:
-                            continue  # stocked out
-                    below_floor = rng.random() < 0.03
-                    factor = rng.uniform(0.7, 0.995) if below_floor else rng.uniform(1.0, 1.25)
-                    sales.append(
-                        SaleReported(
-                            event_id=_uuid(rng),
-                            occurred_at=sold_at,
-                            recorded_at=sold_at + timedelta(seconds=rng.randint(5, 3600)),
-                            source=dist_source[d],
-                            distributor_id=d,
-                            transaction_id=f"{d}-T{next(txn_seq[d]):06d}",
-                            reseller_id=reseller,
-                            end_customer=f"EC-{rng.randint(1, 999):04d}"
-                            if rng.random() < 0.3
-                            else None,
-                            sku=sku,
-                            quantity=quantity,
-                            unit_price=money(floor * Decimal(str(round(factor, 4)))),
-                            currency=CURRENCY,
-                            sold_at=sold_at,
-                            report_id=report_ids[d],
-                        )
-                    )
-                    on_hand[(d, sku)] -= quantity
-                    lines_in_report[d] += 1
+    def sell_through(
+        self,
+        day: date,
+        weekend: bool,
+        report_ids: dict[str, str | None],
+        lines_in_report: dict[str, int],
+    ) -> None:
+        """A day's POS lines of every distributor (fewer on the week's last two days)."""
+        for d in self.dist_ids:
+            lines = int(self.rng.randint(10, 18) * self.size[d] * (0.4 if weekend else 1.0))
+            for _ in range(lines):
+                sale = self.sale(d, day, report_ids[d])
+                if sale is None:
+                    continue  # stocked out
+                self.sales.append(sale)
+                self.on_hand[(d, sale.sku)] -= sale.quantity
+                lines_in_report[d] += 1
 
-        # Sunday 23:00 physical counts: small shrinkage / miscounts become the new truth.
+    def sale(self, d: str, day: date, report_id: str | None) -> SaleReported | None:
+        """One POS line (~2 % returns, ~3 % below the floor); None when stocked out."""
+        rng = self.rng
+        sku = rng.choices(self.sku_ids, cum_weights=self.sku_weights)[0]
+        known = bisect.bisect_right(self.buys_from[d], day)
+        reseller = rng.choices(
+            self.reseller_ids[d][:known], cum_weights=self.reseller_weights[:known]
+        )[0]
+        sold_at = _at(day, 13 * 3600 + rng.randint(0, 9 * 3600))
+        floor = self.in_effect(sku, d, sold_at).floor_price
+        if rng.random() < 0.02:
+            quantity = -rng.randint(1, 3)
+        else:
+            quantity = min(rng.choice(QUANTITIES), self.on_hand[(d, sku)])
+            if quantity <= 0:
+                return None
+        below_floor = rng.random() < 0.03
+        factor = rng.uniform(0.7, 0.995) if below_floor else rng.uniform(1.0, 1.25)
+        return SaleReported(
+            event_id=_uuid(rng),
+            occurred_at=sold_at,
+            recorded_at=sold_at + timedelta(seconds=rng.randint(5, 3600)),
+            source=self.dist_source[d],
+            distributor_id=d,
+            transaction_id=f"{d}-T{next(self.txn_seq[d]):06d}",
+            reseller_id=reseller,
+            end_customer=f"EC-{rng.randint(1, 999):04d}" if rng.random() < 0.3 else None,
+            sku=sku,
+            quantity=quantity,
+            unit_price=money(floor * Decimal(str(round(factor, 4)))),
+            currency=CURRENCY,
+            sold_at=sold_at,
+            report_id=report_id,
+        )
+
+    def count(self, sunday: date) -> None:
+        """Sunday 23:00 physical counts: small shrinkage / miscounts become the new truth."""
+        rng = self.rng
         counted_at = _at(sunday, 23 * 3600)
-        for d in dist_ids:
-            for sku in sku_ids:
+        for d in self.dist_ids:
+            for sku in self.sku_ids:
                 delta = rng.choice((0, 0, 0, 0, 0, 0, -1, -1, -2, 1))
-                counted = max(0, on_hand[(d, sku)] + delta)
-                on_hand[(d, sku)] = counted
-                events.append(
+                counted = max(0, self.on_hand[(d, sku)] + delta)
+                self.on_hand[(d, sku)] = counted
+                self.events.append(
                     InventoryCounted(
                         event_id=_uuid(rng),
                         occurred_at=counted_at,
                         recorded_at=counted_at + timedelta(minutes=rng.randint(5, 240)),
-                        source=dist_source[d],
+                        source=self.dist_source[d],
                         distributor_id=d,
                         sku=sku,
                         on_hand=counted,
@@ -367,35 +424,46 @@ def generate_channel(
                     )
                 )
 
-        # A few returns to vendor on Monday morning of the next week.
+    def returns_to_vendor(self, sunday: date) -> None:
+        """A few returns to vendor on Monday morning of the next week."""
+        rng = self.rng
         for _ in range(rng.randint(1, 3)):
-            d = rng.choice(dist_ids)
-            sku = rng.choice(sku_ids)
-            quantity = min(on_hand[(d, sku)], rng.randint(1, 6))
+            d = rng.choice(self.dist_ids)
+            sku = rng.choice(self.sku_ids)
+            quantity = min(self.on_hand[(d, sku)], rng.randint(1, 6))
             if quantity <= 0:
                 continue
             returned_at = _at(sunday + timedelta(days=1), 9 * 3600 + rng.randint(0, 3600))
-            events.append(
+            self.events.append(
                 ShipmentRecorded(
                     event_id=_uuid(rng),
                     occurred_at=returned_at,
                     recorded_at=returned_at + timedelta(minutes=rng.randint(1, 30)),
                     source="erp",
-                    shipment_id=f"RTV-{next(shipment_seq):06d}",
+                    shipment_id=f"RTV-{next(self.shipment_seq):06d}",
                     distributor_id=d,
                     sku=sku,
                     quantity=-quantity,
                     unit="EA",
-                    unit_price=in_effect(sku, d, returned_at).distributor_cost,
+                    unit_price=self.in_effect(sku, d, returned_at).distributor_cost,
                     currency=CURRENCY,
                     shipped_at=returned_at,
                 )
             )
-            on_hand[(d, sku)] -= quantity
+            self.on_hand[(d, sku)] -= quantity
 
-        # Weekly sell-through reports: due Wednesday 23:59, ~10 % late, and one week the
-        # last distributor streams its lines but never sends the report.
-        for d in dist_ids:
+    def reports(
+        self,
+        week: int,
+        monday: date,
+        sunday: date,
+        report_ids: dict[str, str | None],
+        lines_in_report: dict[str, int],
+    ) -> None:
+        """Weekly sell-through reports: due Wednesday 23:59, ~10 % late, and one week the
+        last distributor streams its lines but never sends the report."""
+        rng = self.rng
+        for d in self.dist_ids:
             late = rng.random() < 0.1
             submit_day = sunday + timedelta(days=rng.randint(4, 6) if late else rng.randint(1, 3))
             submitted_at = _at(submit_day, 8 * 3600 + rng.randint(0, 10 * 3600))
@@ -403,11 +471,11 @@ def generate_channel(
             event_id = _uuid(rng)
             if report_id is None:
                 continue
-            headers[d, week] = ReportSubmitted(
+            self.headers[d, week] = ReportSubmitted(
                 event_id=event_id,
                 occurred_at=submitted_at,
                 recorded_at=submitted_at,
-                source=dist_source[d],
+                source=self.dist_source[d],
                 distributor_id=d,
                 report_id=report_id,
                 period_start=monday,
@@ -415,32 +483,43 @@ def generate_channel(
                 line_count=lines_in_report[d],
                 submitted_at=submitted_at,
             )
-            events.append(headers[d, week])
+            self.events.append(self.headers[d, week])
 
-    # Resends: ~1 % exact duplicates (new envelope) and 2-3 conflicting ones.
-    n_dups = max(1, round(len(sales) * 0.01))
-    n_conflicts = rng.randint(2, 3)
-    picked = rng.sample(range(len(sales)), k=min(len(sales), n_dups + n_conflicts))
-    resends: list[SaleReported] = []
-    for n, index in enumerate(picked):
-        original = sales[index]
-        update: dict[str, object] = {
-            "event_id": _uuid(rng),
-            "recorded_at": original.sold_at + timedelta(days=rng.randint(1, 3)),
-        }
-        if n >= n_dups:
-            update["quantity"] = original.quantity + (1 if original.quantity > 0 else -1)
-        resends.append(original.model_copy(update=update))
+    def resends(self) -> list[SaleReported]:
+        """~1 % exact duplicates (new envelope) and 2-3 conflicting ones."""
+        rng, sales = self.rng, self.sales
+        n_dups = max(1, round(len(sales) * 0.01))
+        n_conflicts = rng.randint(2, 3)
+        picked = rng.sample(range(len(sales)), k=min(len(sales), n_dups + n_conflicts))
+        resends: list[SaleReported] = []
+        for n, index in enumerate(picked):
+            original = sales[index]
+            update: dict[str, object] = {
+                "event_id": _uuid(rng),
+                "recorded_at": original.sold_at + timedelta(days=rng.randint(1, 3)),
+            }
+            if n >= n_dups:
+                update["quantity"] = original.quantity + (1 if original.quantity > 0 else -1)
+            resends.append(original.model_copy(update=update))
+        return resends
 
-    events.extend(sales)
-    events.extend(resends)
-    events.sort(key=lambda event: event.business_time)
-    if (dist_ids[0], 1) in headers:
-        correction = _correction(rng, headers[dist_ids[0], 1], sales, txn_seq[dist_ids[0]])
-        times = [event.business_time for event in events]
-        where = bisect.bisect_right(times, correction[0].business_time)
-        events[where:where] = correction
-    return events
+    def finished(self) -> list[Envelope]:
+        """Every event in business-time order, the first distributor's corrected second
+        report where it was submitted."""
+        events = self.events
+        resends = self.resends()
+        events.extend(self.sales)
+        events.extend(resends)
+        events.sort(key=lambda event: event.business_time)
+        first = self.dist_ids[0]
+        if (first, 1) in self.headers:
+            correction = _correction(
+                self.rng, self.headers[first, 1], self.sales, self.txn_seq[first]
+            )
+            times = [event.business_time for event in events]
+            where = bisect.bisect_right(times, correction[0].business_time)
+            events[where:where] = correction
+        return events
 
 
 def _correction(

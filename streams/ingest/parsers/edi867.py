@@ -391,8 +391,6 @@ class _Line:
         return "\n".join(seg.text for seg in (*self.loop.segments, *self.segments))
 
 
-#: try a field conversion; on `FieldProblem` record it against (segment, element)
-_Attempt: TypeAlias = Callable[[Segment, str | None, Callable[[], object]], object]
 #: record a report-level error against (segment, element, reason, message)
 _Fail: TypeAlias = Callable[[Segment, str | None, str, str], None]
 
@@ -403,6 +401,193 @@ class _Problem:
     element: str | None
     reason: str
     message: str
+
+
+class _LineFields:
+    """One line's fields as its sections are read (item, quantity and unit, price, sale
+    date, parties, transaction id), with every problem met on the way and where each
+    field came from (to blame the right element when the wire schema refuses a value)."""
+
+    def __init__(self, line: _Line, ptd: Segment) -> None:
+        self.line, self.ptd = line, ptd
+        self.problems: list[_Problem] = []
+        self.origins: dict[str, tuple[Segment, str | None]] = {}
+        self.sku: str | None = None
+        self.lin01 = ""
+        self.quantity: int | None = None
+        self.unit: str | None = None  # the quantity's, else the price's
+        self.price: Decimal | None = None
+        self.sold_at: datetime | None = None
+        self.reseller = ""
+        self.end_customer: str | None = None
+        self.transaction_id = ""
+
+    def attempt(self, seg: Segment, element: str | None, fn: Callable[[], object]) -> object:
+        """`fn()`, or None with its `FieldProblem` recorded against (segment, element)."""
+        try:
+            return fn()
+        except FieldProblem as problem:
+            at = problem.element or element
+            self.problems.append(_Problem(seg, at, problem.reason, problem.message))
+            return None
+
+    def item(self) -> None:
+        line = self.line
+        if line.lin is None:
+            self.problems.append(
+                _Problem(line.first, None, MISSING_ITEM, "the line has no LIN (item) segment")
+            )
+            return
+        lin = line.lin
+        self.lin01 = lin.get(1)
+        found = self.attempt(lin, None, lambda: lin_item(lin))
+        if isinstance(found, tuple):
+            _, self.sku, position = found
+            self.origins["sku"] = (lin, lin.name(position))
+
+    def sold_quantity(self) -> Segment | None:
+        """The line's sold-quantity QTY (the preferred one; the others must agree)."""
+        line = self.line
+        sold = [line.quantities[code] for code in QTY_QUALIFIERS if code in line.quantities]
+        if not sold:
+            wanted = " or ".join(f"QTY*{code} ({label})" for code, label in QTY_QUALIFIERS.items())
+            others = ", ".join(f"QTY*{q.get(1)}" for q in line.other_qty) or "none"
+            self.problems.append(
+                _Problem(
+                    line.first,
+                    None,
+                    "missing_quantity",
+                    f"the line has no sold quantity: {wanted}; other QTY found: {others}",
+                )
+            )
+            return None
+        qty = sold[0]
+        self.problems += [_conflict(qty, other) for other in sold[1:] if _differ(qty, other)]
+        return qty
+
+    def quantity_and_unit(self, qty: Segment, kind: PtdKind) -> None:
+        """The quantity (negative for a return) and its unit."""
+        amount = self.attempt(
+            qty, "QTY02", lambda: parse_x12_decimal(qty.get(2), "QTY02", "bad_quantity")
+        )
+        if isinstance(amount, Decimal):
+            whole = self.attempt(
+                qty, "QTY02", lambda: whole_quantity(amount, "QTY02", "bad_quantity")
+            )
+            if isinstance(whole, int):
+                self.quantity = -abs(whole) if kind == "return" else whole
+        unit = self.attempt(qty, "QTY03", lambda: unit_code(qty, 3))
+        self.unit = unit if isinstance(unit, str) else None
+        self.origins["quantity"] = (qty, "QTY02")
+        self.origins["unit"] = (qty, "QTY03")
+
+    def price_and_unit(self, qty: Segment | None) -> None:
+        """The unit price; its unit must be the quantity's (when both are given)."""
+        self.price, price_unit = self._price()
+        qty_unit = self.unit
+        if qty is not None and qty_unit and price_unit and qty_unit != price_unit:
+            self.problems.append(
+                _Problem(
+                    qty,
+                    "QTY03",
+                    "unit_mismatch",
+                    f"quantity is in {qty_unit} but the price is per {price_unit}",
+                )
+            )
+        self.unit = qty_unit or price_unit
+
+    def _price(self) -> tuple[Decimal | None, str | None]:
+        line = self.line
+        uit = line.uit
+        if uit is not None and uit.get(2):
+            price = self.attempt(uit, "UIT02", lambda: _money(uit.get(2), "UIT02"))
+            unit = self.attempt(uit, "UIT01", lambda: unit_code(uit, 1))
+            self.origins["unit_price"] = (uit, "UIT02")
+            return (
+                price if isinstance(price, Decimal) else None,
+                unit if isinstance(unit, str) else None,
+            )
+        priced = [ctp for ctp in line.ctps if ctp.get(3)]
+        if priced:
+            ctp = next((c for c in priced if c.get(2) == PREFERRED_CTP_PRICE), priced[0])
+            price = self.attempt(ctp, "CTP03", lambda: _money(ctp.get(3), "CTP03"))
+            unit = self.attempt(ctp, "CTP05", lambda: unit_code(ctp, 5))
+            self.origins["unit_price"] = (ctp, "CTP03")
+            return (
+                price if isinstance(price, Decimal) else None,
+                unit if isinstance(unit, str) else None,
+            )
+        where = line.uit or line.lin or line.first
+        self.attempt(
+            where,
+            "UIT02" if line.uit is not None else None,
+            lambda: _raise("missing_price", "the line has no unit price (UIT02 or CTP03)"),
+        )
+        return None, None
+
+    def sale_date(self) -> None:
+        line = self.line
+        dates = {**line.loop.dates, **line.dates}
+        for qualifier, _ in SALE_DATE_QUALIFIERS:
+            dtm = dates.get(qualifier)
+            if dtm is not None:
+                try:
+                    self.sold_at = dtm_datetime(dtm, "bad_date")
+                except FieldProblem as problem:
+                    element = problem.element or "DTM02"
+                    self.problems.append(_Problem(dtm, element, problem.reason, problem.message))
+                return
+        wanted = ", ".join(f"DTM*{q} ({label})" for q, label in SALE_DATE_QUALIFIERS)
+        found = ", ".join(f"DTM*{q}" for q in dates) or "none"
+        self.problems.append(
+            _Problem(
+                line.loop.ptd or line.first,
+                None,
+                "missing_sale_date",
+                f"no sale date: expected {wanted} in the line or its PTD loop; found {found}",
+            )
+        )
+
+    def parties(self) -> None:
+        """The reseller (ship-to, required) and the end customer, from the line or its loop."""
+        line, loop = self.line, self.line.loop
+        ship_to = line.ship_to or loop.ship_to
+        self.reseller = party_id(ship_to) if ship_to is not None else ""
+        if ship_to is None:
+            self.problems.append(
+                _Problem(
+                    self.ptd,
+                    None,
+                    "missing_reseller",
+                    "no N1*ST (ship-to = reseller) in the PTD loop or on the line",
+                )
+            )
+        elif not self.reseller:
+            self.problems.append(
+                _Problem(ship_to, "N104", "missing_reseller", "N1*ST has no reseller id in N104")
+            )
+        else:
+            self.origins["reseller_id"] = (ship_to, "N104")
+        customer = line.end_customer or loop.end_customer
+        if customer is not None:
+            self.end_customer = customer.get(4) or customer.get(2) or None
+            self.origins["end_customer"] = (customer, "N104" if customer.get(4) else "N102")
+
+    def transaction(self, header: ReportHeader) -> None:
+        """The transaction id: the invoice (REF*IV, else PTD05) and the item, else the
+        report's number and the line's."""
+        line = self.line
+        invoice_seg = line.invoice or line.loop.invoice
+        invoice = invoice_seg.get(2) if invoice_seg is not None else ""
+        if invoice_seg is not None:
+            self.origins["transaction_id"] = (invoice_seg, "REF02")
+        elif self.ptd.get(4) == INVOICE_QUALIFIER and self.ptd.get(5):
+            invoice = self.ptd.get(5)
+            self.origins["transaction_id"] = (self.ptd, "PTD05")
+        if invoice:
+            self.transaction_id = f"{invoice}-{self.lin01 or line.number}"
+        else:
+            self.transaction_id = f"{header.report_number or 'REPORT'}-{line.number}"
 
 
 class _ReportBuilder(TransactionSetBuilder):
@@ -765,128 +950,37 @@ class _ReportBuilder(TransactionSetBuilder):
                     f"PTD01 {code!r} ({why}) is not supported; supported types: {supported}",
                 ),
             )
-        problems: list[_Problem] = []
-        origins: dict[str, tuple[Segment, str | None]] = {}
-
-        def attempt(seg: Segment, element: str | None, fn: Callable[[], object]) -> object:
-            try:
-                return fn()
-            except FieldProblem as problem:
-                at = problem.element or element
-                problems.append(_Problem(seg, at, problem.reason, problem.message))
-                return None
-
-        # item
-        sku: str | None = None
-        lin01 = ""
-        if line.lin is None:
-            problems.append(
-                _Problem(line.first, None, MISSING_ITEM, "the line has no LIN (item) segment")
-            )
-        else:
-            lin = line.lin
-            lin01 = lin.get(1)
-            found = attempt(lin, None, lambda: lin_item(lin))
-            if isinstance(found, tuple):
-                _, sku, position = found
-                origins["sku"] = (lin, lin.name(position))
-        # quantity and unit
-        quantity: int | None = None
-        qty_unit: str | None = None
-        sold = [line.quantities[code] for code in QTY_QUALIFIERS if code in line.quantities]
-        qty = sold[0] if sold else None
-        if qty is None:
-            wanted = " or ".join(f"QTY*{code} ({label})" for code, label in QTY_QUALIFIERS.items())
-            others = ", ".join(f"QTY*{q.get(1)}" for q in line.other_qty) or "none"
-            problems.append(
-                _Problem(
-                    line.first,
-                    None,
-                    "missing_quantity",
-                    f"the line has no sold quantity: {wanted}; other QTY found: {others}",
-                )
-            )
-        else:
-            problems += [_conflict(qty, other) for other in sold[1:] if _differ(qty, other)]
+        fields = _LineFields(line, loop.ptd)
+        fields.item()
+        qty = fields.sold_quantity()
+        if qty is not None:
             self._ignore(line)
-            amount = attempt(
-                qty, "QTY02", lambda: parse_x12_decimal(qty.get(2), "QTY02", "bad_quantity")
-            )
-            if isinstance(amount, Decimal):
-                whole = attempt(
-                    qty, "QTY02", lambda: whole_quantity(amount, "QTY02", "bad_quantity")
-                )
-                if isinstance(whole, int):
-                    quantity = -abs(whole) if ptd_type.kind == "return" else whole
-            unit = attempt(qty, "QTY03", lambda: unit_code(qty, 3))
-            qty_unit = unit if isinstance(unit, str) else None
-            origins["quantity"] = (qty, "QTY02")
-            origins["unit"] = (qty, "QTY03")
-        # price
-        price, price_unit = self._price(line, attempt, origins)
-        unit_out = qty_unit or price_unit
-        if qty_unit and price_unit and qty_unit != price_unit:
-            assert qty is not None
-            problems.append(
-                _Problem(
-                    qty,
-                    "QTY03",
-                    "unit_mismatch",
-                    f"quantity is in {qty_unit} but the price is per {price_unit}",
-                )
-            )
-        # sale date
-        sold_at = self._sale_date(line, attempt, problems)
-        # parties
-        ship_to = line.ship_to or loop.ship_to
-        reseller = party_id(ship_to) if ship_to is not None else ""
-        if ship_to is None:
-            problems.append(
-                _Problem(
-                    loop.ptd,
-                    None,
-                    "missing_reseller",
-                    "no N1*ST (ship-to = reseller) in the PTD loop or on the line",
-                )
-            )
-        elif not reseller:
-            problems.append(
-                _Problem(ship_to, "N104", "missing_reseller", "N1*ST has no reseller id in N104")
-            )
-        else:
-            origins["reseller_id"] = (ship_to, "N104")
-        end_customer: str | None = None
-        customer = line.end_customer or loop.end_customer
-        if customer is not None:
-            end_customer = customer.get(4) or customer.get(2) or None
-            origins["end_customer"] = (customer, "N104" if customer.get(4) else "N102")
-        # transaction id
-        invoice_seg = line.invoice or loop.invoice
-        invoice = invoice_seg.get(2) if invoice_seg is not None else ""
-        if invoice_seg is not None:
-            origins["transaction_id"] = (invoice_seg, "REF02")
-        elif loop.ptd.get(4) == INVOICE_QUALIFIER and loop.ptd.get(5):
-            invoice = loop.ptd.get(5)
-            origins["transaction_id"] = (loop.ptd, "PTD05")
-        if invoice:
-            transaction_id = f"{invoice}-{lin01 or line.number}"
-        else:
-            transaction_id = f"{header.report_number or 'REPORT'}-{line.number}"
+            fields.quantity_and_unit(qty, ptd_type.kind)
+        fields.price_and_unit(qty)
+        fields.sale_date()
+        fields.parties()
+        fields.transaction(header)
+        if fields.problems:
+            return _line_error(line, *fields.problems)
+        return self._sale(fields, header)
 
-        if problems:
-            return _line_error(line, *problems)
+    def _sale(self, fields: _LineFields, header: ReportHeader) -> SaleReported | LineError:
+        """The line as an event (its fields read without a problem), or why the wire
+        schema refuses it."""
+        line, sku, quantity = fields.line, fields.sku, fields.quantity
+        price, sold_at = fields.price, fields.sold_at
         assert sku is not None and quantity is not None and price is not None
         assert sold_at is not None
         distributor = header.distributor_id or self._uploader or "UNKNOWN"
         report_number = header.report_number or None
         content = (
             distributor,
-            transaction_id,
-            reseller,
-            end_customer,
+            fields.transaction_id,
+            fields.reseller,
+            fields.end_customer,
             sku,
             quantity,
-            unit_out,
+            fields.unit,
             price,
             header.currency,
             sold_at.isoformat(),
@@ -900,12 +994,12 @@ class _ReportBuilder(TransactionSetBuilder):
                 source=SOURCE,
                 source_ref=self._ref(header, line.first.index),
                 distributor_id=distributor,
-                transaction_id=transaction_id,
-                reseller_id=reseller,
-                end_customer=end_customer,
+                transaction_id=fields.transaction_id,
+                reseller_id=fields.reseller,
+                end_customer=fields.end_customer,
                 sku=sku,
                 quantity=quantity,
-                unit=unit_out,
+                unit=fields.unit,
                 unit_price=price,
                 currency=header.currency,
                 sold_at=sold_at,
@@ -913,7 +1007,7 @@ class _ReportBuilder(TransactionSetBuilder):
             )
         except ValidationError as error:
             name, message = validation_summary(error)
-            seg, element = origins.get(name or "", (line.lin or line.first, None))
+            seg, element = fields.origins.get(name or "", (line.lin or line.first, None))
             return _line_error(line, _Problem(seg, element, "invalid_field", message))
 
     def _ignore(self, line: _Line) -> None:
@@ -930,64 +1024,6 @@ class _ReportBuilder(TransactionSetBuilder):
             )
             for seg in line.other_qty[: max(room, 0)]
         ]
-
-    def _price(
-        self,
-        line: _Line,
-        attempt: _Attempt,
-        origins: dict[str, tuple[Segment, str | None]],
-    ) -> tuple[Decimal | None, str | None]:
-        uit = line.uit
-        if uit is not None and uit.get(2):
-            price = attempt(uit, "UIT02", lambda: _money(uit.get(2), "UIT02"))
-            unit = attempt(uit, "UIT01", lambda: unit_code(uit, 1))
-            origins["unit_price"] = (uit, "UIT02")
-            return (
-                price if isinstance(price, Decimal) else None,
-                unit if isinstance(unit, str) else None,
-            )
-        priced = [ctp for ctp in line.ctps if ctp.get(3)]
-        if priced:
-            ctp = next((c for c in priced if c.get(2) == PREFERRED_CTP_PRICE), priced[0])
-            price = attempt(ctp, "CTP03", lambda: _money(ctp.get(3), "CTP03"))
-            unit = attempt(ctp, "CTP05", lambda: unit_code(ctp, 5))
-            origins["unit_price"] = (ctp, "CTP03")
-            return (
-                price if isinstance(price, Decimal) else None,
-                unit if isinstance(unit, str) else None,
-            )
-        where = line.uit or line.lin or line.first
-        attempt(
-            where,
-            "UIT02" if line.uit is not None else None,
-            lambda: _raise("missing_price", "the line has no unit price (UIT02 or CTP03)"),
-        )
-        return None, None
-
-    def _sale_date(
-        self, line: _Line, attempt: _Attempt, problems: list[_Problem]
-    ) -> datetime | None:
-        dates = {**line.loop.dates, **line.dates}
-        for qualifier, _ in SALE_DATE_QUALIFIERS:
-            dtm = dates.get(qualifier)
-            if dtm is not None:
-                try:
-                    return dtm_datetime(dtm, "bad_date")
-                except FieldProblem as problem:
-                    element = problem.element or "DTM02"
-                    problems.append(_Problem(dtm, element, problem.reason, problem.message))
-                    return None
-        wanted = ", ".join(f"DTM*{q} ({label})" for q, label in SALE_DATE_QUALIFIERS)
-        found = ", ".join(f"DTM*{q}" for q in dates) or "none"
-        problems.append(
-            _Problem(
-                line.loop.ptd or line.first,
-                None,
-                "missing_sale_date",
-                f"no sale date: expected {wanted} in the line or its PTD loop; found {found}",
-            )
-        )
-        return None
 
     def _ref(self, header: ReportHeader, segment_index: int) -> str:
         return x12_source_ref(
