@@ -393,6 +393,10 @@ class _Line:
 
 #: record a report-level error against (segment, element, reason, message)
 _Fail: TypeAlias = Callable[[Segment, str | None, str, str], None]
+#: what a report's BPT says: (purpose, its code, report number, report date, replaced)
+_Beginning: TypeAlias = tuple[
+    Literal["original", "replace"] | None, str, str, date | None, str | None
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -778,66 +782,89 @@ class _ReportBuilder(TransactionSetBuilder):
         def fail(seg: Segment, element: str | None, reason: str, message: str) -> None:
             errors.append(LineError(seg.index, element, reason, message, seg.text))
 
-        st = self._st
-        bpt = self._bpt
-        purpose: Literal["original", "replace"] | None = None
-        purpose_code = report_number = ""
-        report_date: date | None = None
-        replaces: str | None = None
-        if bpt is None:
-            fail(st, None, "missing_bpt", "the report has no BPT (beginning segment)")
-        else:
-            purpose_code, report_number = bpt.get(1), bpt.get(2)
-            purpose = PURPOSES.get(purpose_code)
-            if purpose is None:
-                fail(
-                    bpt,
-                    "BPT01",
-                    "unsupported_purpose",
-                    f"BPT01 purpose {purpose_code!r} is not supported: use 00 (original) or "
-                    "05 (replace)",
-                )
-            if not report_number:
-                fail(bpt, "BPT02", "missing_report_number", "BPT02 report number is empty")
-            if bpt.get(3):
-                try:
-                    report_date = parse_ccyymmdd(bpt.get(3), "BPT03", "bad_date")
-                except FieldProblem as problem:
-                    fail(bpt, "BPT03", problem.reason, problem.message)
-            replaces = bpt.get(9) or None
-            if purpose == "replace":
-                if replaces is None:
-                    fail(
-                        bpt,
-                        "BPT09",
-                        "missing_replaced_report",
-                        "a replacement report (BPT01 = 05) must name the report it replaces "
-                        "in BPT09",
-                    )
-                elif replaces == report_number:
-                    fail(
-                        bpt,
-                        "BPT09",
-                        "bad_replacement",
-                        f"BPT09 {replaces!r} is this report's own number: a replacement "
-                        "needs a new report number",
-                    )
-            else:
-                replaces = None
+        purpose, purpose_code, report_number, report_date, replaces = self._beginning(fail)
         if self._extra_bpt is not None:
             fail(self._extra_bpt, None, "duplicate_bpt", "a second BPT segment in one report")
-        currency = DEFAULT_CURRENCY
-        if self._cur is not None:
+        currency = self._currency(fail)
+        start, end = self._report_period(fail)
+        distributor = self._distributor(fail)
+        return ReportHeader(
+            self._st.get(2),
+            purpose,
+            purpose_code,
+            report_number,
+            report_date,
+            replaces,
+            currency,
+            start,
+            end,
+            distributor,
+        )
+
+    def _beginning(self, fail: _Fail) -> _Beginning:
+        """The BPT segment: purpose, report number and date, the report replaced."""
+        bpt = self._bpt
+        if bpt is None:
+            fail(self._st, None, "missing_bpt", "the report has no BPT (beginning segment)")
+            return None, "", "", None, None
+        purpose_code, report_number = bpt.get(1), bpt.get(2)
+        purpose = PURPOSES.get(purpose_code)
+        if purpose is None:
+            fail(
+                bpt,
+                "BPT01",
+                "unsupported_purpose",
+                f"BPT01 purpose {purpose_code!r} is not supported: use 00 (original) or "
+                "05 (replace)",
+            )
+        if not report_number:
+            fail(bpt, "BPT02", "missing_report_number", "BPT02 report number is empty")
+        report_date: date | None = None
+        if bpt.get(3):
             try:
-                currency = check_currency(self._cur.get(2), "CUR02", "bad_currency")
+                report_date = parse_ccyymmdd(bpt.get(3), "BPT03", "bad_date")
             except FieldProblem as problem:
-                fail(self._cur, "CUR02", problem.reason, problem.message)
+                fail(bpt, "BPT03", problem.reason, problem.message)
+        replaces = self._replaced(bpt, report_number, fail) if purpose == "replace" else None
+        return purpose, purpose_code, report_number, report_date, replaces
+
+    def _replaced(self, bpt: Segment, report_number: str, fail: _Fail) -> str | None:
+        """The report a replacement replaces (BPT09): required, and not itself."""
+        replaces = bpt.get(9) or None
+        if replaces is None:
+            fail(
+                bpt,
+                "BPT09",
+                "missing_replaced_report",
+                "a replacement report (BPT01 = 05) must name the report it replaces in BPT09",
+            )
+        elif replaces == report_number:
+            fail(
+                bpt,
+                "BPT09",
+                "bad_replacement",
+                f"BPT09 {replaces!r} is this report's own number: a replacement "
+                "needs a new report number",
+            )
+        return replaces
+
+    def _currency(self, fail: _Fail) -> str:
+        if self._cur is None:
+            return DEFAULT_CURRENCY
+        try:
+            return check_currency(self._cur.get(2), "CUR02", "bad_currency")
+        except FieldProblem as problem:
+            fail(self._cur, "CUR02", problem.reason, problem.message)
+            return DEFAULT_CURRENCY
+
+    def _report_period(self, fail: _Fail) -> tuple[date | None, date | None]:
+        """The report's period (DTM*090 to DTM*091): both required, in order."""
         period: dict[str, date] = {}
         for qualifier, label in ((PERIOD_START, "start"), (PERIOD_END, "end")):
             dtm = self._period.get(qualifier)
             if dtm is None:
                 fail(
-                    bpt or st,
+                    self._bpt or self._st,
                     None,
                     "missing_period",
                     f"no DTM*{qualifier} (report period {label})",
@@ -851,19 +878,7 @@ class _ReportBuilder(TransactionSetBuilder):
         if start is not None and end is not None and end < start:
             dtm = self._period[PERIOD_END]
             fail(dtm, "DTM02", "bad_period", f"period end {end} is before its start {start}")
-        distributor = self._distributor(fail)
-        return ReportHeader(
-            st.get(2),
-            purpose,
-            purpose_code,
-            report_number,
-            report_date,
-            replaces,
-            currency,
-            start,
-            end,
-            distributor,
-        )
+        return start, end
 
     def _distributor(self, fail: _Fail) -> str | None:
         named = party_id(self._ds) if self._ds is not None else ""
