@@ -74,126 +74,40 @@ from streams.ingest.parsers.common import (
     LineError,
     TransactionSetBuilder,
     check_currency,
-    check_price,
     event_uuid,
     parse_ccyymmdd,
     parse_x12_decimal,
     validation_summary,
-    whole_quantity,
 )
+from streams.ingest.parsers.edi867_codes import (
+    DISTRIBUTOR_ENTITY,
+    END_CUSTOMER_ENTITIES,
+    INVOICE_QUALIFIER,
+    MAX_IGNORED_KEPT,
+    PERIOD_END,
+    PERIOD_START,
+    PTD_REFUSED,
+    PTD_TYPES,
+    PURPOSES,
+    QTY_IGNORED,
+    QTY_QUALIFIERS,
+    REASONS,
+    RESELLER_ENTITY,
+    SALE_DATE_QUALIFIERS,
+    SOURCE,
+    PtdType,
+)
+from streams.ingest.parsers.edi867_lines import Line, LineFields, Loop, Problem, line_error
 from streams.ingest.parsers.x12 import (
     Segment,
     X12Error,
-    dtm_datetime,
     iter_transaction_sets,
     x12_source_ref,
 )
 from streams.ingest.parsers.x12codes import (
-    BAD_UNIT,
-    MISSING_ITEM,
-    lin_item,
     other_distributors,
     party_id,
-    unit_code,
 )
-
-SOURCE: Final = "edi867"
-
-PtdKind = Literal["sale", "return"]
-
-
-@dataclass(frozen=True, slots=True)
-class PtdType:
-    kind: PtdKind
-    description: str
-
-
-#: PTD01 product transfer types that carry sell-through. Sales keep the sign they were
-#: sent with (a negative quantity is a correction / return); returns are made negative.
-PTD_TYPES: Final[dict[str, PtdType]] = {
-    "SS": PtdType("sale", "stock sale"),
-    "DS": PtdType("sale", "drop ship sale"),
-    "SD": PtdType("sale", "ship and debit sale"),
-    "CS": PtdType("sale", "contract sale"),
-    "BN": PtdType("return", "return (from the reseller)"),
-    "RU": PtdType("return", "return to usable inventory (a reseller return put back in stock)"),
-}
-
-#: Why some frequent PTD01 codes are refused (every code not in PTD_TYPES is refused).
-PTD_REFUSED: Final[dict[str, str]] = {
-    "RV": "return to vendor: the distributor's return to the vendor is sell-in, not "
-    "sell-through; report it as a shipment return",
-    "RC": "received from vendor: sell-in, not sell-through",
-    "IA": "inventory adjustment: not a sale (send counts as an 852)",
-    "SA": "stocking adjustment: not a sale",
-    "PA": "price adjustment: no quantity moved",
-    "SU": "summary: not a line-level report",
-    "BB": "demand information only: nothing was transferred",
-}
-
-#: BPT01 transaction set purposes.
-PURPOSES: Final[dict[str, Literal["original", "replace"]]] = {"00": "original", "05": "replace"}
-
-#: QTY01 qualifiers (X12 element 673) that give a line's sold quantity, in order of
-#: preference; a line with both must give the same quantity.
-QTY_QUALIFIERS: Final[dict[str, str]] = {"39": "shipped quantity", "32": "quantity sold"}
-#: Descriptions of other QTY01 codes met in 867s, for the report's `ignored` list (a QTY
-#: with any qualifier not in QTY_QUALIFIERS is ignored).
-QTY_IGNORED: Final[dict[str, str]] = {
-    "17": "quantity on hand",
-    "33": "quantity available for sale (stock quantity)",
-    "38": "original quantity",
-    "40": "remaining quantity",
-}
-#: ignored QTY segments kept per report for its answer (all of them are counted)
-MAX_IGNORED_KEPT: Final = 1000
-
-#: DTM01 qualifiers giving a line's sale date, in order of preference.
-SALE_DATE_QUALIFIERS: Final[tuple[tuple[str, str], ...]] = (
-    ("003", "invoice date"),
-    ("011", "shipped date"),
-)
-PERIOD_START: Final = "090"
-PERIOD_END: Final = "091"
-
-DISTRIBUTOR_ENTITY: Final = "DS"
-RESELLER_ENTITY: Final = "ST"
-END_CUSTOMER_ENTITIES: Final = ("EN", "UC")
-INVOICE_QUALIFIER: Final = "IV"
-PREFERRED_CTP_PRICE: Final = "RES"
-
-#: Line-error and report-error reasons.
-REASONS: Final[dict[str, str]] = {
-    # line errors
-    "unsupported_ptd_type": "PTD01 is not a sell-through transfer type (see PTD_TYPES)",
-    "orphan_line": "a LIN/QTY/UIT/CTP outside any PTD loop",
-    MISSING_ITEM: "no LIN, or no item id with a known qualifier",
-    "missing_quantity": "no sold quantity (QTY*39 or QTY*32) on the line",
-    "conflicting_quantity": "QTY*39 and QTY*32 on one line give different quantities or units",
-    "bad_quantity": "QTY02 not a number, not whole, or out of range",
-    BAD_UNIT: "a unit code that is not two letters/digits, or a composite with a multiplier",
-    "unit_mismatch": "QTY03 and the price's unit differ",
-    "missing_price": "neither UIT02 nor CTP03",
-    "bad_price": "price not a number, negative, or more than 6 decimals",
-    "missing_sale_date": "no DTM with a sale-date qualifier in the line or its PTD loop",
-    "bad_date": "a date/time that is not CCYYMMDD / HHMM[SS] / a known time code",
-    "missing_reseller": "no N1*ST with an N104 id in the PTD loop",
-    "duplicate_line": "the same transaction id twice in one report",
-    "invalid_field": "a value the wire schema refuses (e.g. an id with '|')",
-    # report errors
-    "missing_bpt": "no BPT segment",
-    "duplicate_bpt": "more than one BPT segment",
-    "unsupported_purpose": "BPT01 not 00 (original) or 05 (replace)",
-    "missing_report_number": "BPT02 empty",
-    "missing_replaced_report": "BPT01 = 05 without BPT09",
-    "bad_replacement": "BPT09 names the report itself",
-    "bad_currency": "CUR02 not an ISO 4217 code",
-    "missing_period": "DTM*090 or DTM*091 missing",
-    "bad_period": "DTM*091 before DTM*090",
-    "missing_distributor": "no N1*DS N104 and no distributor given",
-    "distributor_mismatch": "an N1*DS N104 differs from the uploader or the report's distributor",
-    "ctt_mismatch": "CTT01 line count or CTT02 hash total does not match",
-}
 
 _LINE_TAGS: Final = frozenset({"LIN", "QTY", "UIT", "CTP"})
 _ENVELOPE_TAGS: Final = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
@@ -357,241 +271,12 @@ def parse_867(
     return reports[0]
 
 
-@dataclass(slots=True)
-class _Loop:
-    ptd: Segment | None  # None: lines met before any PTD
-    ship_to: Segment | None = None
-    end_customer: Segment | None = None
-    invoice: Segment | None = None
-    dates: dict[str, Segment] = field(default_factory=dict)
-    #: the loop's own segments (PTD and what precedes its first line), as sent
-    segments: list[Segment] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Line:
-    number: int
-    first: Segment
-    loop: _Loop
-    lin: Segment | None = None
-    #: sold-quantity qualifier -> its QTY
-    quantities: dict[str, Segment] = field(default_factory=dict)
-    other_qty: list[Segment] = field(default_factory=list)
-    uit: Segment | None = None
-    ctps: list[Segment] = field(default_factory=list)
-    ship_to: Segment | None = None
-    end_customer: Segment | None = None
-    invoice: Segment | None = None
-    dates: dict[str, Segment] = field(default_factory=dict)
-    #: every segment from the line's first to the next line, as sent
-    segments: list[Segment] = field(default_factory=list)
-
-    def original(self) -> str:
-        """The line as sent, after its PTD loop's own segments: what a person needs to fix it."""
-        return "\n".join(seg.text for seg in (*self.loop.segments, *self.segments))
-
-
 #: record a report-level error against (segment, element, reason, message)
 _Fail: TypeAlias = Callable[[Segment, str | None, str, str], None]
 #: what a report's BPT says: (purpose, its code, report number, report date, replaced)
 _Beginning: TypeAlias = tuple[
     Literal["original", "replace"] | None, str, str, date | None, str | None
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class _Problem:
-    seg: Segment
-    element: str | None
-    reason: str
-    message: str
-
-
-class _LineFields:
-    """One line's fields as its sections are read (item, quantity and unit, price, sale
-    date, parties, transaction id), with every problem met on the way and where each
-    field came from (to blame the right element when the wire schema refuses a value)."""
-
-    def __init__(self, line: _Line, ptd: Segment) -> None:
-        self.line, self.ptd = line, ptd
-        self.problems: list[_Problem] = []
-        self.origins: dict[str, tuple[Segment, str | None]] = {}
-        self.sku: str | None = None
-        self.lin01 = ""
-        self.quantity: int | None = None
-        self.unit: str | None = None  # the quantity's, else the price's
-        self.price: Decimal | None = None
-        self.sold_at: datetime | None = None
-        self.reseller = ""
-        self.end_customer: str | None = None
-        self.transaction_id = ""
-
-    def attempt(self, seg: Segment, element: str | None, fn: Callable[[], object]) -> object:
-        """`fn()`, or None with its `FieldProblem` recorded against (segment, element)."""
-        try:
-            return fn()
-        except FieldProblem as problem:
-            at = problem.element or element
-            self.problems.append(_Problem(seg, at, problem.reason, problem.message))
-            return None
-
-    def item(self) -> None:
-        line = self.line
-        if line.lin is None:
-            self.problems.append(
-                _Problem(line.first, None, MISSING_ITEM, "the line has no LIN (item) segment")
-            )
-            return
-        lin = line.lin
-        self.lin01 = lin.get(1)
-        found = self.attempt(lin, None, lambda: lin_item(lin))
-        if isinstance(found, tuple):
-            _, self.sku, position = found
-            self.origins["sku"] = (lin, lin.name(position))
-
-    def sold_quantity(self) -> Segment | None:
-        """The line's sold-quantity QTY (the preferred one; the others must agree)."""
-        line = self.line
-        sold = [line.quantities[code] for code in QTY_QUALIFIERS if code in line.quantities]
-        if not sold:
-            wanted = " or ".join(f"QTY*{code} ({label})" for code, label in QTY_QUALIFIERS.items())
-            others = ", ".join(f"QTY*{q.get(1)}" for q in line.other_qty) or "none"
-            self.problems.append(
-                _Problem(
-                    line.first,
-                    None,
-                    "missing_quantity",
-                    f"the line has no sold quantity: {wanted}; other QTY found: {others}",
-                )
-            )
-            return None
-        qty = sold[0]
-        self.problems += [_conflict(qty, other) for other in sold[1:] if _differ(qty, other)]
-        return qty
-
-    def quantity_and_unit(self, qty: Segment, kind: PtdKind) -> None:
-        """The quantity (negative for a return) and its unit."""
-        amount = self.attempt(
-            qty, "QTY02", lambda: parse_x12_decimal(qty.get(2), "QTY02", "bad_quantity")
-        )
-        if isinstance(amount, Decimal):
-            whole = self.attempt(
-                qty, "QTY02", lambda: whole_quantity(amount, "QTY02", "bad_quantity")
-            )
-            if isinstance(whole, int):
-                self.quantity = -abs(whole) if kind == "return" else whole
-        unit = self.attempt(qty, "QTY03", lambda: unit_code(qty, 3))
-        self.unit = unit if isinstance(unit, str) else None
-        self.origins["quantity"] = (qty, "QTY02")
-        self.origins["unit"] = (qty, "QTY03")
-
-    def price_and_unit(self, qty: Segment | None) -> None:
-        """The unit price; its unit must be the quantity's (when both are given)."""
-        self.price, price_unit = self._price()
-        qty_unit = self.unit
-        if qty is not None and qty_unit and price_unit and qty_unit != price_unit:
-            self.problems.append(
-                _Problem(
-                    qty,
-                    "QTY03",
-                    "unit_mismatch",
-                    f"quantity is in {qty_unit} but the price is per {price_unit}",
-                )
-            )
-        self.unit = qty_unit or price_unit
-
-    def _price(self) -> tuple[Decimal | None, str | None]:
-        line = self.line
-        uit = line.uit
-        if uit is not None and uit.get(2):
-            price = self.attempt(uit, "UIT02", lambda: _money(uit.get(2), "UIT02"))
-            unit = self.attempt(uit, "UIT01", lambda: unit_code(uit, 1))
-            self.origins["unit_price"] = (uit, "UIT02")
-            return (
-                price if isinstance(price, Decimal) else None,
-                unit if isinstance(unit, str) else None,
-            )
-        priced = [ctp for ctp in line.ctps if ctp.get(3)]
-        if priced:
-            ctp = next((c for c in priced if c.get(2) == PREFERRED_CTP_PRICE), priced[0])
-            price = self.attempt(ctp, "CTP03", lambda: _money(ctp.get(3), "CTP03"))
-            unit = self.attempt(ctp, "CTP05", lambda: unit_code(ctp, 5))
-            self.origins["unit_price"] = (ctp, "CTP03")
-            return (
-                price if isinstance(price, Decimal) else None,
-                unit if isinstance(unit, str) else None,
-            )
-        where = line.uit or line.lin or line.first
-        self.attempt(
-            where,
-            "UIT02" if line.uit is not None else None,
-            lambda: _raise("missing_price", "the line has no unit price (UIT02 or CTP03)"),
-        )
-        return None, None
-
-    def sale_date(self) -> None:
-        line = self.line
-        dates = {**line.loop.dates, **line.dates}
-        for qualifier, _ in SALE_DATE_QUALIFIERS:
-            dtm = dates.get(qualifier)
-            if dtm is not None:
-                try:
-                    self.sold_at = dtm_datetime(dtm, "bad_date")
-                except FieldProblem as problem:
-                    element = problem.element or "DTM02"
-                    self.problems.append(_Problem(dtm, element, problem.reason, problem.message))
-                return
-        wanted = ", ".join(f"DTM*{q} ({label})" for q, label in SALE_DATE_QUALIFIERS)
-        found = ", ".join(f"DTM*{q}" for q in dates) or "none"
-        self.problems.append(
-            _Problem(
-                line.loop.ptd or line.first,
-                None,
-                "missing_sale_date",
-                f"no sale date: expected {wanted} in the line or its PTD loop; found {found}",
-            )
-        )
-
-    def parties(self) -> None:
-        """The reseller (ship-to, required) and the end customer, from the line or its loop."""
-        line, loop = self.line, self.line.loop
-        ship_to = line.ship_to or loop.ship_to
-        self.reseller = party_id(ship_to) if ship_to is not None else ""
-        if ship_to is None:
-            self.problems.append(
-                _Problem(
-                    self.ptd,
-                    None,
-                    "missing_reseller",
-                    "no N1*ST (ship-to = reseller) in the PTD loop or on the line",
-                )
-            )
-        elif not self.reseller:
-            self.problems.append(
-                _Problem(ship_to, "N104", "missing_reseller", "N1*ST has no reseller id in N104")
-            )
-        else:
-            self.origins["reseller_id"] = (ship_to, "N104")
-        customer = line.end_customer or loop.end_customer
-        if customer is not None:
-            self.end_customer = customer.get(4) or customer.get(2) or None
-            self.origins["end_customer"] = (customer, "N104" if customer.get(4) else "N102")
-
-    def transaction(self, header: ReportHeader) -> None:
-        """The transaction id: the invoice (REF*IV, else PTD05) and the item, else the
-        report's number and the line's."""
-        line = self.line
-        invoice_seg = line.invoice or line.loop.invoice
-        invoice = invoice_seg.get(2) if invoice_seg is not None else ""
-        if invoice_seg is not None:
-            self.origins["transaction_id"] = (invoice_seg, "REF02")
-        elif self.ptd.get(4) == INVOICE_QUALIFIER and self.ptd.get(5):
-            invoice = self.ptd.get(5)
-            self.origins["transaction_id"] = (self.ptd, "PTD05")
-        if invoice:
-            self.transaction_id = f"{invoice}-{self.lin01 or line.number}"
-        else:
-            self.transaction_id = f"{header.report_number or 'REPORT'}-{line.number}"
 
 
 class _ReportBuilder(TransactionSetBuilder):
@@ -613,8 +298,8 @@ class _ReportBuilder(TransactionSetBuilder):
         self._distributors: list[Segment] = []  # every N1*DS of the set, wherever it stands
         self._ctt: Segment | None = None
         self._in_detail = False
-        self._loop: _Loop | None = None
-        self._line: _Line | None = None
+        self._loop: Loop | None = None
+        self._line: Line | None = None
         self._line_count = 0
         self._done: list[ReportLine] = []  # completed lines not handed out yet
         self._header_value: ReportHeader | None = None
@@ -642,7 +327,7 @@ class _ReportBuilder(TransactionSetBuilder):
         if tag == "PTD":
             self._complete_line()
             self._in_detail = True
-            self._loop = _Loop(seg)
+            self._loop = Loop(seg)
         elif tag == "CTT":
             self._complete_line()
             self._ctt = seg
@@ -679,12 +364,12 @@ class _ReportBuilder(TransactionSetBuilder):
         elif tag == "N1" and seg.get(1) == DISTRIBUTOR_ENTITY and self._ds is None:
             self._ds = seg
 
-    def _new_line(self, seg: Segment) -> _Line:
+    def _new_line(self, seg: Segment) -> Line:
         self._complete_line()
         if self._loop is None:
-            self._loop = _Loop(None)
+            self._loop = Loop(None)
         self._line_count += 1
-        line = _Line(self._line_count, seg, self._loop)
+        line = Line(self._line_count, seg, self._loop)
         self._line = line
         return line
 
@@ -734,7 +419,7 @@ class _ReportBuilder(TransactionSetBuilder):
             (line or self._new_line(seg)).ctps.append(seg)
 
     def _detail_segment(self, seg: Segment) -> None:
-        target: _Line | _Loop | None = self._line or self._loop
+        target: Line | Loop | None = self._line or self._loop
         if target is None:  # pragma: no cover - detail starts with a PTD
             return
         tag, code = seg.tag, seg.get(1)
@@ -939,12 +624,12 @@ class _ReportBuilder(TransactionSetBuilder):
                 )
             )
 
-    def _resolve(self, line: _Line, header: ReportHeader | None) -> SaleReported | LineError:
+    def _resolve(self, line: Line, header: ReportHeader | None) -> SaleReported | LineError:
         loop = line.loop
         if loop.ptd is None or header is None:
-            return _line_error(
+            return line_error(
                 line,
-                _Problem(
+                Problem(
                     line.first,
                     None,
                     "orphan_line",
@@ -956,16 +641,16 @@ class _ReportBuilder(TransactionSetBuilder):
         if ptd_type is None:
             why = PTD_REFUSED.get(code, "not a sell-through transfer type")
             supported = ", ".join(sorted(PTD_TYPES))
-            return _line_error(
+            return line_error(
                 line,
-                _Problem(
+                Problem(
                     loop.ptd,
                     "PTD01",
                     "unsupported_ptd_type",
                     f"PTD01 {code!r} ({why}) is not supported; supported types: {supported}",
                 ),
             )
-        fields = _LineFields(line, loop.ptd)
+        fields = LineFields(line, loop.ptd)
         fields.item()
         qty = fields.sold_quantity()
         if qty is not None:
@@ -974,12 +659,12 @@ class _ReportBuilder(TransactionSetBuilder):
         fields.price_and_unit(qty)
         fields.sale_date()
         fields.parties()
-        fields.transaction(header)
+        fields.transaction(header.report_number)
         if fields.problems:
-            return _line_error(line, *fields.problems)
+            return line_error(line, *fields.problems)
         return self._sale(fields, header)
 
-    def _sale(self, fields: _LineFields, header: ReportHeader) -> SaleReported | LineError:
+    def _sale(self, fields: LineFields, header: ReportHeader) -> SaleReported | LineError:
         """The line as an event (its fields read without a problem), or why the wire
         schema refuses it."""
         line, sku, quantity = fields.line, fields.sku, fields.quantity
@@ -1023,9 +708,9 @@ class _ReportBuilder(TransactionSetBuilder):
         except ValidationError as error:
             name, message = validation_summary(error)
             seg, element = fields.origins.get(name or "", (line.lin or line.first, None))
-            return _line_error(line, _Problem(seg, element, "invalid_field", message))
+            return line_error(line, Problem(seg, element, "invalid_field", message))
 
-    def _ignore(self, line: _Line) -> None:
+    def _ignore(self, line: Line) -> None:
         """List the line's QTY segments that are not a sold quantity in the report's answer."""
         self._ignored_count += len(line.other_qty)
         room = MAX_IGNORED_KEPT - len(self._ignored)
@@ -1077,54 +762,6 @@ class _ReportBuilder(TransactionSetBuilder):
             seg = found or self._bpt or self._st
             errors.append(LineError(seg.index, element or name, "invalid_field", message, seg.text))
             return None
-
-
-def _quantity_of(qty: Segment) -> tuple[Decimal | str, str]:
-    """What a sold-quantity QTY says: QTY02 (as a number when it is one), QTY03's unit."""
-    try:
-        amount: Decimal | str = parse_x12_decimal(qty.get(2), "QTY02", "bad_quantity")
-    except FieldProblem:
-        amount = qty.get(2)
-    return amount, (qty.components(3) or [""])[0]
-
-
-def _differ(first: Segment, other: Segment) -> bool:
-    """Two sold quantities of one line that do not agree (a unit left out agrees with any)."""
-    (amount, unit), (other_amount, other_unit) = _quantity_of(first), _quantity_of(other)
-    return amount != other_amount or bool(unit and other_unit and unit != other_unit)
-
-
-def _conflict(first: Segment, other: Segment) -> _Problem:
-    def says(qty: Segment) -> str:
-        return f"QTY*{qty.get(1)} says {' '.join(filter(None, (qty.get(2), qty.get(3))))}"
-
-    return _Problem(
-        other,
-        "QTY02",
-        "conflicting_quantity",
-        f"{says(other)} but {says(first)}: a line has one sold quantity",
-    )
-
-
-def _money(text: str, what: str) -> Decimal:
-    return check_price(parse_x12_decimal(text, what, "bad_price"), what, "bad_price")
-
-
-def _raise(reason: str, message: str) -> object:
-    raise FieldProblem(reason, message)
-
-
-def _line_error(line: _Line, *problems: _Problem) -> LineError:
-    first = problems[0]
-    message = first.message
-    if len(problems) > 1:
-        rest = "; ".join(
-            f"{p.element or p.seg.tag} at segment {p.seg.index}: {p.message}" for p in problems[1:]
-        )
-        message = f"{message} (also: {rest})"
-    return LineError(
-        first.seg.index, first.element, first.reason, message, first.seg.text, line.number
-    )
 
 
 __all__ = [
