@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from streams.cli import (
     audit,
+    deadletters,
     events,
     ingest,
     provision,
@@ -22,7 +23,18 @@ from streams.cli import (
 from streams.cli.support import document_exit_status, failure, package_version
 
 #: the command groups, in the order of --help; audit extends `verify` (replay's), after it
-COMMAND_GROUPS = (serve, replay, events, tokens, violations, rebates, provision, audit, ingest)
+COMMAND_GROUPS = (
+    serve,
+    replay,
+    events,
+    tokens,
+    violations,
+    rebates,
+    provision,
+    audit,
+    ingest,
+    deadletters,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
