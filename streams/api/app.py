@@ -39,6 +39,7 @@ from aiohttp import web
 
 from streams.api import (
     dead_letters,
+    ingest,
     inventory,
     monitoring,
     prices,
@@ -53,7 +54,6 @@ from streams.api.audit import add_audit_routes
 from streams.api.context import CONTEXT, PRINCIPAL, SETTINGS, STATUSES, ApiContext
 from streams.api.dashboard import add_dashboard_routes
 from streams.api.errors import Handler, json_errors
-from streams.api.ingest import add_ingest_routes
 from streams.api.openapi import add_openapi_route
 from streams.api.schemas import add_schema_routes
 from streams.config import Settings
@@ -111,6 +111,12 @@ POSTS: tuple[tuple[str, Handler], ...] = (
         rebates.statement_step,
     ),
 )
+#: submitting events and reports (streams/api/ingest.py)
+INGEST_POSTS: tuple[tuple[str, Handler], ...] = (
+    ("/api/ingest/events", ingest.events),
+    ("/api/ingest/csv", ingest.csv_report),
+    ("/api/ingest/edi", ingest.edi_report),
+)
 
 
 @web.middleware
@@ -124,10 +130,9 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
 
 
 def make_web_app(context: ApiContext) -> web.Application:
-    settings = Settings.from_env()  # request limits and timeouts
     app = web.Application(middlewares=[json_errors, authenticate])
     app[CONTEXT] = context
-    app[SETTINGS] = settings
+    app[SETTINGS] = Settings.from_env()  # request limits and timeouts
     app[STATUSES] = RecordedStatuses(context.audit)
     add_dashboard_routes(app, context.mode)
     add_openapi_route(app)
@@ -137,5 +142,6 @@ def make_web_app(context: ApiContext) -> web.Application:
     for path, handler in POSTS:
         app.router.add_post(path, handler)
     add_audit_routes(app, context)
-    add_ingest_routes(app, context, settings)
+    for path, handler in INGEST_POSTS:
+        app.router.add_post(path, handler)
     return app
