@@ -298,23 +298,27 @@ class ChannelDraw:
                 pack = self.case_size.get(sku, 1)
                 quantity = -(-quantity // pack) * pack
                 shipped_at = _at(monday, 13 * 3600 + rng.randint(0, 4 * 3600))
-                self.events.append(
-                    ShipmentRecorded(
-                        event_id=_uuid(rng),
-                        occurred_at=shipped_at,
-                        recorded_at=shipped_at + timedelta(minutes=rng.randint(1, 30)),
-                        source="erp",
-                        shipment_id=f"SH-{next(self.shipment_seq):06d}",
-                        distributor_id=d,
-                        sku=sku,
-                        quantity=quantity,
-                        unit="EA",
-                        unit_price=self.in_effect(sku, d, shipped_at).distributor_cost,
-                        currency=CURRENCY,
-                        shipped_at=shipped_at,
-                    )
-                )
+                self.events.append(self.shipment("SH", d, sku, quantity, shipped_at))
                 self.on_hand[(d, sku)] += quantity
+
+    def shipment(
+        self, prefix: str, d: str, sku: str, quantity: int, shipped_at: datetime
+    ) -> ShipmentRecorded:
+        """A shipment (a return to vendor: a negative quantity) at the distributor cost."""
+        return ShipmentRecorded(
+            event_id=_uuid(self.rng),
+            occurred_at=shipped_at,
+            recorded_at=shipped_at + timedelta(minutes=self.rng.randint(1, 30)),
+            source="erp",
+            shipment_id=f"{prefix}-{next(self.shipment_seq):06d}",
+            distributor_id=d,
+            sku=sku,
+            quantity=quantity,
+            unit="EA",
+            unit_price=self.in_effect(sku, d, shipped_at).distributor_cost,
+            currency=CURRENCY,
+            shipped_at=shipped_at,
+        )
 
     def sell_through(
         self,
@@ -402,22 +406,7 @@ class ChannelDraw:
             if quantity <= 0:
                 continue
             returned_at = _at(sunday + timedelta(days=1), 9 * 3600 + rng.randint(0, 3600))
-            self.events.append(
-                ShipmentRecorded(
-                    event_id=_uuid(rng),
-                    occurred_at=returned_at,
-                    recorded_at=returned_at + timedelta(minutes=rng.randint(1, 30)),
-                    source="erp",
-                    shipment_id=f"RTV-{next(self.shipment_seq):06d}",
-                    distributor_id=d,
-                    sku=sku,
-                    quantity=-quantity,
-                    unit="EA",
-                    unit_price=self.in_effect(sku, d, returned_at).distributor_cost,
-                    currency=CURRENCY,
-                    shipped_at=returned_at,
-                )
-            )
+            self.events.append(self.shipment("RTV", d, sku, -quantity, returned_at))
             self.on_hand[(d, sku)] -= quantity
 
     def reports(
