@@ -58,24 +58,21 @@ single lines. Structural errors (envelope, delimiters, counts) raise `X12Error`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import IO, Final, Literal, TypeAlias
+from typing import IO, Final
 
 from pydantic import ValidationError
 
 from domain.timeutil import utc
 from schemas.events import ReportSubmitted, SaleReported
 from streams.ingest.parsers.common import (
-    DEFAULT_CURRENCY,
     FieldProblem,
     LineError,
     TransactionSetBuilder,
-    check_currency,
     event_uuid,
-    parse_ccyymmdd,
     parse_x12_decimal,
     validation_summary,
 )
@@ -97,6 +94,7 @@ from streams.ingest.parsers.edi867_codes import (
     SOURCE,
     PtdType,
 )
+from streams.ingest.parsers.edi867_heading import Heading, ReportHeader
 from streams.ingest.parsers.edi867_lines import Line, LineFields, Loop, Problem, line_error
 from streams.ingest.parsers.x12 import (
     Segment,
@@ -106,27 +104,10 @@ from streams.ingest.parsers.x12 import (
 )
 from streams.ingest.parsers.x12codes import (
     other_distributors,
-    party_id,
 )
 
 _LINE_TAGS: Final = frozenset({"LIN", "QTY", "UIT", "CTP"})
 _ENVELOPE_TAGS: Final = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
-
-
-@dataclass(frozen=True, slots=True)
-class ReportHeader:
-    """What the heading of one 867 said (fields are None / "" when missing or invalid)."""
-
-    control_number: str
-    purpose: Literal["original", "replace"] | None
-    purpose_code: str
-    report_number: str
-    report_date: date | None
-    replaces: str | None
-    currency: str
-    period_start: date | None
-    period_end: date | None
-    distributor_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,14 +252,6 @@ def parse_867(
     return reports[0]
 
 
-#: record a report-level error against (segment, element, reason, message)
-_Fail: TypeAlias = Callable[[Segment, str | None, str, str], None]
-#: what a report's BPT says: (purpose, its code, report number, report date, replaced)
-_Beginning: TypeAlias = tuple[
-    Literal["original", "replace"] | None, str, str, date | None, str | None
-]
-
-
 class _ReportBuilder(TransactionSetBuilder):
     """Builds one report as its segments arrive, handing out each line once complete."""
 
@@ -290,11 +263,7 @@ class _ReportBuilder(TransactionSetBuilder):
         source_name: str | None,
     ) -> None:
         super().__init__(st, received_at, distributor_id, source_name)
-        self._bpt: Segment | None = None
-        self._extra_bpt: Segment | None = None
-        self._cur: Segment | None = None
-        self._period: dict[str, Segment] = {}
-        self._ds: Segment | None = None
+        self._heading = Heading(st, distributor_id)
         self._distributors: list[Segment] = []  # every N1*DS of the set, wherever it stands
         self._ctt: Segment | None = None
         self._in_detail = False
@@ -336,7 +305,7 @@ class _ReportBuilder(TransactionSetBuilder):
         elif self._in_detail:
             self._detail_segment(seg)
         else:
-            self._header_segment(seg)
+            self._heading.take(seg)
         if self._line is not None:
             self._line.segments.append(seg)
         elif self._loop is not None:
@@ -349,20 +318,6 @@ class _ReportBuilder(TransactionSetBuilder):
             self._qty_total += parse_x12_decimal(qty.get(2), "QTY02", "bad_quantity")
         except FieldProblem:
             self._qty_total_known = False
-
-    def _header_segment(self, seg: Segment) -> None:
-        tag = seg.tag
-        if tag == "BPT":
-            if self._bpt is None:
-                self._bpt = seg
-            elif self._extra_bpt is None:
-                self._extra_bpt = seg
-        elif tag == "CUR" and self._cur is None:
-            self._cur = seg
-        elif tag == "DTM" and seg.get(1) in (PERIOD_START, PERIOD_END):
-            self._period.setdefault(seg.get(1), seg)
-        elif tag == "N1" and seg.get(1) == DISTRIBUTOR_ENTITY and self._ds is None:
-            self._ds = seg
 
     def _new_line(self, seg: Segment) -> Line:
         self._complete_line()
@@ -441,7 +396,7 @@ class _ReportBuilder(TransactionSetBuilder):
         header = self._header()
         errors = self._report_errors
         distributor = header.distributor_id or self._uploader
-        errors += other_distributors(self._distributors, self._ds, distributor)
+        errors += other_distributors(self._distributors, self._heading.ds, distributor)
         self._check_totals(errors)
         submitted = None if errors else self._submitted(header, errors)
         if errors:
@@ -460,134 +415,8 @@ class _ReportBuilder(TransactionSetBuilder):
     def _header(self) -> ReportHeader:
         """The heading, read once: it is complete when the first PTD loop starts."""
         if self._header_value is None:
-            self._header_value = self._read_header(self._report_errors)
+            self._header_value = self._heading.read(self._report_errors)
         return self._header_value
-
-    def _read_header(self, errors: list[LineError]) -> ReportHeader:
-        def fail(seg: Segment, element: str | None, reason: str, message: str) -> None:
-            errors.append(LineError(seg.index, element, reason, message, seg.text))
-
-        purpose, purpose_code, report_number, report_date, replaces = self._beginning(fail)
-        if self._extra_bpt is not None:
-            fail(self._extra_bpt, None, "duplicate_bpt", "a second BPT segment in one report")
-        currency = self._currency(fail)
-        start, end = self._report_period(fail)
-        distributor = self._distributor(fail)
-        return ReportHeader(
-            self._st.get(2),
-            purpose,
-            purpose_code,
-            report_number,
-            report_date,
-            replaces,
-            currency,
-            start,
-            end,
-            distributor,
-        )
-
-    def _beginning(self, fail: _Fail) -> _Beginning:
-        """The BPT segment: purpose, report number and date, the report replaced."""
-        bpt = self._bpt
-        if bpt is None:
-            fail(self._st, None, "missing_bpt", "the report has no BPT (beginning segment)")
-            return None, "", "", None, None
-        purpose_code, report_number = bpt.get(1), bpt.get(2)
-        purpose = PURPOSES.get(purpose_code)
-        if purpose is None:
-            fail(
-                bpt,
-                "BPT01",
-                "unsupported_purpose",
-                f"BPT01 purpose {purpose_code!r} is not supported: use 00 (original) or "
-                "05 (replace)",
-            )
-        if not report_number:
-            fail(bpt, "BPT02", "missing_report_number", "BPT02 report number is empty")
-        report_date: date | None = None
-        if bpt.get(3):
-            try:
-                report_date = parse_ccyymmdd(bpt.get(3), "BPT03", "bad_date")
-            except FieldProblem as problem:
-                fail(bpt, "BPT03", problem.reason, problem.message)
-        replaces = self._replaced(bpt, report_number, fail) if purpose == "replace" else None
-        return purpose, purpose_code, report_number, report_date, replaces
-
-    def _replaced(self, bpt: Segment, report_number: str, fail: _Fail) -> str | None:
-        """The report a replacement replaces (BPT09): required, and not itself."""
-        replaces = bpt.get(9) or None
-        if replaces is None:
-            fail(
-                bpt,
-                "BPT09",
-                "missing_replaced_report",
-                "a replacement report (BPT01 = 05) must name the report it replaces in BPT09",
-            )
-        elif replaces == report_number:
-            fail(
-                bpt,
-                "BPT09",
-                "bad_replacement",
-                f"BPT09 {replaces!r} is this report's own number: a replacement "
-                "needs a new report number",
-            )
-        return replaces
-
-    def _currency(self, fail: _Fail) -> str:
-        if self._cur is None:
-            return DEFAULT_CURRENCY
-        try:
-            return check_currency(self._cur.get(2), "CUR02", "bad_currency")
-        except FieldProblem as problem:
-            fail(self._cur, "CUR02", problem.reason, problem.message)
-            return DEFAULT_CURRENCY
-
-    def _report_period(self, fail: _Fail) -> tuple[date | None, date | None]:
-        """The report's period (DTM*090 to DTM*091): both required, in order."""
-        period: dict[str, date] = {}
-        for qualifier, label in ((PERIOD_START, "start"), (PERIOD_END, "end")):
-            dtm = self._period.get(qualifier)
-            if dtm is None:
-                fail(
-                    self._bpt or self._st,
-                    None,
-                    "missing_period",
-                    f"no DTM*{qualifier} (report period {label})",
-                )
-                continue
-            try:
-                period[qualifier] = parse_ccyymmdd(dtm.get(2), "DTM02", "bad_date")
-            except FieldProblem as problem:
-                fail(dtm, "DTM02", problem.reason, problem.message)
-        start, end = period.get(PERIOD_START), period.get(PERIOD_END)
-        if start is not None and end is not None and end < start:
-            dtm = self._period[PERIOD_END]
-            fail(dtm, "DTM02", "bad_period", f"period end {end} is before its start {start}")
-        return start, end
-
-    def _distributor(self, fail: _Fail) -> str | None:
-        named = party_id(self._ds) if self._ds is not None else ""
-        if named and self._uploader is not None and named != self._uploader:
-            assert self._ds is not None
-            fail(
-                self._ds,
-                "N104",
-                "distributor_mismatch",
-                f"N1*DS names distributor {named!r}, but the report was uploaded by "
-                f"{self._uploader!r}",
-            )
-            return None
-        if named:
-            return named
-        if self._uploader is not None:
-            return self._uploader
-        fail(
-            self._ds or self._bpt or self._st,
-            "N104" if self._ds is not None else None,
-            "missing_distributor",
-            "no distributor: N1*DS with the distributor's id in N104 is required",
-        )
-        return None
 
     def _check_totals(self, errors: list[LineError]) -> None:
         ctt = self._ctt
@@ -742,7 +571,7 @@ class _ReportBuilder(TransactionSetBuilder):
                 occurred_at=self._received_at,
                 recorded_at=self._received_at,
                 source=SOURCE,
-                source_ref=self._ref(header, (self._bpt or self._st).index),
+                source_ref=self._ref(header, (self._heading.bpt or self._st).index),
                 distributor_id=header.distributor_id,
                 report_id=header.report_number,
                 period_start=header.period_start,
@@ -754,12 +583,12 @@ class _ReportBuilder(TransactionSetBuilder):
         except ValidationError as error:
             name, message = validation_summary(error)
             origin: dict[str, tuple[Segment | None, str]] = {
-                "distributor_id": (self._ds, "N104"),
-                "report_id": (self._bpt, "BPT02"),
-                "replaces_report_id": (self._bpt, "BPT09"),
+                "distributor_id": (self._heading.ds, "N104"),
+                "report_id": (self._heading.bpt, "BPT02"),
+                "replaces_report_id": (self._heading.bpt, "BPT09"),
             }
             found, element = origin.get(name or "", (None, ""))
-            seg = found or self._bpt or self._st
+            seg = found or self._heading.bpt or self._st
             errors.append(LineError(seg.index, element or name, "invalid_field", message, seg.text))
             return None
 
