@@ -483,10 +483,64 @@ class ChannelHistory:
         step = self.steps[number - 1]
         stats = published if published is not None else Published()
         n_ship, n_count, _, sales, resends, late = self._plan(step)
-        rng = self.rng
         days = [step.first_day + timedelta(days=n) for n in range(step.days)]
+        per_day = self._lines_per_day(days, sales)
+        # resends per day, in proportion to its lines; conflicting resends on three days
+        day_sales = [sum(row) for row in per_day]
+        resend_of_day = _resends_per_day(day_sales, resends, sales)
+        busy = [i for i, n in enumerate(day_sales) if n > 0]
+        conflict_days = Counter(self.rng.choice(busy) for _ in range(CONFLICTS_PER_STEP))
+        # demand per distributor and SKU per week, for replenishment targets
+        weekly_lines = [sales / max(step.days / 7, 1) * s / sum(self.size) for s in self.size]
+        headers = sorted(self._headers_in(step.first_day, step.end_day))
+        header_index = 0
+
+        def emit(event: Envelope) -> Envelope:
+            stats.events += 1
+            stats.by_type[event.event_type] += 1
+            return event
+
+        for event in self._step_opening(number, late, weekly_lines, stats):
+            yield emit(event)
+        for index, day in enumerate(days):
+            batch: list[Envelope] = []
+            if day.weekday() == 0:
+                batch.extend(self._replenish(day, n_ship, weekly_lines, stats))
+            originals = [
+                self._sale(d, day, stats)
+                for di, d in enumerate(self.dist_ids)
+                for _ in range(per_day[index][di])
+            ]
+            batch.extend(originals)
+            due = bisect.bisect_left(
+                headers, at(day + timedelta(days=1)), lo=header_index, key=lambda h: h[0]
+            )
+            batch.extend(
+                self._header(d, monday, submitted)
+                for submitted, d, monday in headers[header_index:due]
+            )
+            header_index = due
+            if (day + timedelta(days=1)).day == 1:
+                batch.extend(self._counts(day, n_count))
+            # each distributor's day together, as its report or its POS feed sends it (and
+            # as the publishers then bundle it)
+            batch.sort(key=lambda e: (getattr(e, "distributor_id", ""), e.business_time))
+            for event in batch:
+                yield emit(event)
+            repeats = self._repeats(
+                originals, resend_of_day[index], conflict_days.get(index, 0), stats
+            )
+            for event in repeats:
+                yield emit(event)
+        if header_index != len(headers) or stats.events != step.events:
+            raise AssertionError(
+                f"step {number}: generated {stats.events:,} events, planned {step.events:,}"
+            )
+
+    def _lines_per_day(self, days: list[date], sales: int) -> list[list[int]]:
+        """Sale lines per (day, distributor), exactly `sales` in all: weekdays busier
+        than Saturdays, Saturdays than Sundays; bigger distributors more."""
         day_weight = [10 if day.weekday() < 5 else (4 if day.weekday() == 5 else 2) for day in days]
-        # sale lines per (day, distributor), exactly `sales` in all
         total = sum(day_weight) * sum(self.size)
         per_day: list[list[int]] = []
         cumulative = assigned = 0
@@ -498,75 +552,35 @@ class ChannelHistory:
                 assigned += n
                 row.append(n)
             per_day.append(row)
-        # resends per day, in proportion to its lines; conflicting resends on three days
-        day_sales = [sum(row) for row in per_day]
-        resend_of_day = []
-        cumulative = assigned = 0
-        for n in day_sales:
-            cumulative += n
-            k = resends * cumulative // sales - assigned
-            assigned += k
-            resend_of_day.append(k)
-        busy = [i for i, n in enumerate(day_sales) if n > 0]
-        conflict_days = Counter(rng.choice(busy) for _ in range(CONFLICTS_PER_STEP))
-        # demand per distributor and SKU per week, for replenishment targets
-        weekly_lines = [sales / max(step.days / 7, 1) * s / sum(self.size) for s in self.size]
-        headers = sorted(self._headers_in(step.first_day, step.end_day))
-        header_index = 0
+        return per_day
 
-        def emit(event: Envelope) -> Envelope:
-            stats.events += 1
-            stats.by_type[event.event_type] += 1
-            return event
-
+    def _step_opening(
+        self, number: int, late: int, weekly_lines: list[float], stats: Published
+    ) -> Iterator[Envelope]:
+        """What a step begins with: the reference data and opening stock (the first step),
+        the late lines of the previous step's closed quarter (the others)."""
         if number == 1:
-            for event in self._reference:
-                yield emit(event)
-            for shipment in self._opening(step.first_day, weekly_lines):
+            yield from self._reference
+            for shipment in self._opening(self.steps[0].first_day, weekly_lines):
                 stats.shipped += shipment.quantity
-                yield emit(shipment)
+                yield shipment
         if late:
-            for event in self._late_sales(late, LATE_DISTRIBUTOR, self.steps[number - 2], stats):
-                yield emit(event)
+            yield from self._late_sales(late, LATE_DISTRIBUTOR, self.steps[number - 2], stats)
 
-        for index, day in enumerate(days):
-            batch: list[Envelope] = []
-            if day.weekday() == 0:
-                batch.extend(self._replenish(day, n_ship, weekly_lines, stats))
-            originals: list[SaleReported] = []
-            for di, d in enumerate(self.dist_ids):
-                for _ in range(per_day[index][di]):
-                    originals.append(self._sale(d, day, stats))
-            batch.extend(originals)
-            while header_index < len(headers) and headers[header_index][0] < at(
-                day + timedelta(days=1)
-            ):
-                submitted, d, monday = headers[header_index]
-                header_index += 1
-                batch.append(self._header(d, monday, submitted))
-            if (day + timedelta(days=1)).day == 1:
-                batch.extend(self._counts(day, n_count))
-            # each distributor's day together, as its report or its POS feed sends it (and
-            # as the publishers then bundle it)
-            batch.sort(key=lambda e: (getattr(e, "distributor_id", ""), e.business_time))
-            for event in batch:
-                yield emit(event)
-            # resends after the lines they repeat
-            for _ in range(resend_of_day[index]):
-                original = rng.choice(originals)
-                stats.resends += 1
-                yield emit(original.model_copy(update={"event_id": self._uuid()}))
-            for _ in range(conflict_days.get(index, 0)):
-                original = rng.choice(originals)
-                quantity = original.quantity + (1 if original.quantity > 0 else -1)
-                stats.conflicts += 1
-                yield emit(
-                    original.model_copy(update={"event_id": self._uuid(), "quantity": quantity})
-                )
-        if header_index != len(headers) or stats.events != step.events:
-            raise AssertionError(
-                f"step {number}: generated {stats.events:,} events, planned {step.events:,}"
-            )
+    def _repeats(
+        self, originals: list[SaleReported], resends: int, conflicts: int, stats: Published
+    ) -> Iterator[SaleReported]:
+        """A day's resends, after the lines they repeat: exact ones, then conflicting ones."""
+        rng = self.rng
+        for _ in range(resends):
+            original = rng.choice(originals)
+            stats.resends += 1
+            yield original.model_copy(update={"event_id": self._uuid()})
+        for _ in range(conflicts):
+            original = rng.choice(originals)
+            quantity = original.quantity + (1 if original.quantity > 0 else -1)
+            stats.conflicts += 1
+            yield original.model_copy(update={"event_id": self._uuid(), "quantity": quantity})
 
     def _opening(self, day: date, weekly_lines: list[float]) -> Iterator[ShipmentRecorded]:
         """Opening stock on the first day: three weeks of demand of every SKU."""
@@ -741,3 +755,15 @@ class ChannelHistory:
                 )
             )
         return lines
+
+
+def _resends_per_day(day_sales: list[int], resends: int, sales: int) -> list[int]:
+    """`resends` spread over the days in proportion to their sale lines."""
+    resend_of_day = []
+    cumulative = assigned = 0
+    for n in day_sales:
+        cumulative += n
+        k = resends * cumulative // sales - assigned
+        assigned += k
+        resend_of_day.append(k)
+    return resend_of_day

@@ -1,5 +1,6 @@
-"""What every route module of the API shares: the request context (`ApiContext`), the
-caller's principal on each request, and JSON answers."""
+"""What every route module of the API shares: the request context (`ApiContext`) and
+what else the app holds for its handlers (`request.app[CONTEXT]`, ...), the caller's
+principal on each request, and JSON answers."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ import orjson
 from aiohttp import web
 
 from infra.eventstore import AuditLog
+from projections.statuses import Statuses
 from projections.stores import ChannelStores
 from streams.auth import Principal, TokenRegistry
+from streams.config import Settings
 from streams.health import Health
 from streams.ingest.deadletters import LetterSource
 from streams.kafka.messages import Publish
+from streams.runners.violation_statuses import RecordedStatuses
 
 if TYPE_CHECKING:
     from streams.runners.embedded import EmbeddedChannel
@@ -77,6 +81,27 @@ class ApiContext:
             channel.submit,
             channel.stored_dead_letters,
         )
+
+
+#: what the app holds for its handlers: the context, the request limits and timeouts, and
+#: the violation statuses followed in the event store
+CONTEXT = web.AppKey("context", ApiContext)
+SETTINGS = web.AppKey("settings", Settings)
+STATUSES = web.AppKey("statuses", RecordedStatuses)
+
+
+def context_of(request: web.Request) -> ApiContext:
+    return request.app[CONTEXT]
+
+
+async def statuses(request: web.Request) -> Statuses:
+    """Violation statuses from the event store, fetched off the event loop (only the
+    steps recorded since the last request are read).
+
+    The stores themselves are read on the loop only: the agent changes them there.
+    """
+    known: Statuses = await context_of(request).blocking(request.app[STATUSES].refresh)
+    return known
 
 
 def json_response(

@@ -40,7 +40,7 @@ from projections.ingest_check import Catalog
 from projections.keyvalue import KeyValue
 from projections.stores import ChannelStores
 from streams import metrics
-from streams.api.context import PRINCIPAL, ApiContext, json_response
+from streams.api.context import CONTEXT, PRINCIPAL, SETTINGS, json_response
 from streams.api.http_body import within
 from streams.auth import Forbidden, Principal
 from streams.config import Settings
@@ -84,91 +84,92 @@ def _reader(store: KeyValue[Any]) -> Callable[[str], Any]:
     return peek if callable(peek) else store.get
 
 
-def add_ingest_routes(app: web.Application, context: ApiContext, limits: Settings) -> None:
-    rules = limits.time_rules()
+def submitter(request: web.Request) -> Principal:
+    """The caller, if it may submit data at all (else 401 / 403)."""
+    principal = request[PRINCIPAL]
+    authorize(principal)
+    return principal
 
-    def principal_of(request: web.Request) -> Principal:
-        principal = request[PRINCIPAL]
-        authorize(principal)
-        return principal
 
-    async def run(
-        request: web.Request,
-        upload: Upload,
-        items: Callable[[], Iterator[Item]],
-        small: bool,
-        every_line: bool = True,
-    ) -> web.StreamResponse:
-        """Check every line, then publish, then answer: an error before publishing
-        leaves nothing published. A `small` request (a JSON batch) is spooled in memory
-        and answered whole, in request order."""
-        started = time.perf_counter()
-        with Spool(in_memory=small) as spool:
-            gateway = Gateway(upload, store_view(context.stores()), spool)
-            try:
-                await gateway.check(items())
-            except (Unreadable, CsvHeaderError, CsvFormatError, X12Error) as exc:
-                return _unreadable(exc)
-            await gateway.publish(context.submit)
-            head = gateway.document()
-            if small:
-                lines = sorted(gateway.answer_lines(every=True), key=lambda answer: answer.line)
-                document = {**head, "lines": [line.to_json() for line in lines]}
-                response: web.StreamResponse = json_response(document)
-            else:
-                response = await _streamed(request, head, gateway.answer_lines(every_line))
-        metrics.INGEST_REQUEST_SECONDS.labels(upload.format).observe(time.perf_counter() - started)
-        return response
-
-    async def events(request: web.Request) -> web.StreamResponse:
-        principal = principal_of(request)
-        body = await _read_body(request, limits.max_json_bytes, limits.body_timeout_seconds)
+async def run(
+    request: web.Request,
+    upload: Upload,
+    items: Callable[[], Iterator[Item]],
+    small: bool,
+    every_line: bool = True,
+) -> web.StreamResponse:
+    """Check every line, then publish, then answer: an error before publishing
+    leaves nothing published. A `small` request (a JSON batch) is spooled in memory
+    and answered whole, in request order."""
+    context = request.app[CONTEXT]
+    started = time.perf_counter()
+    with Spool(in_memory=small) as spool:
+        gateway = Gateway(upload, store_view(context.stores()), spool)
         try:
-            elements, options = batch_of(body)
-        except Unreadable as exc:
+            await gateway.check(items())
+        except (Unreadable, CsvHeaderError, CsvFormatError, X12Error) as exc:
             return _unreadable(exc)
-        authorize_events(principal, elements)
-        options = {**options, **request.query}
-        digest = hashlib.sha256(body).hexdigest()
-        upload = _upload(principal, "events", "api", digest, options, rules)
-        return await run(request, upload, lambda: read_events(upload, elements), small=True)
+        await gateway.publish(context.submit)
+        head = gateway.document()
+        if small:
+            lines = sorted(gateway.answer_lines(every=True), key=lambda answer: answer.line)
+            document = {**head, "lines": [line.to_json() for line in lines]}
+            response: web.StreamResponse = json_response(document)
+        else:
+            response = await _streamed(request, head, gateway.answer_lines(every_line))
+    metrics.INGEST_REQUEST_SECONDS.labels(upload.format).observe(time.perf_counter() - started)
+    return response
 
-    async def csv_report(request: web.Request) -> web.StreamResponse:
-        principal = principal_of(request)
-        every = _every_line(request)
-        with _upload_file() as path:
-            name, digest, file = await _receive(request, path, limits)
-            options = dict(request.query)
-            upload = _upload(principal, "csv", name or "upload.csv", digest, options, rules)
-            return await run(request, upload, lambda: read(upload, file), False, every)
 
-    async def edi_report(request: web.Request) -> web.StreamResponse:
-        principal = principal_of(request)
-        every = _every_line(request)
-        for option in ("report_id", "replaces", "period_start", "period_end"):
-            if option in request.query:
-                raise web.HTTPBadRequest(
-                    text=f"{option} is not an option of X12 uploads: the report itself says it"
-                )
-        wanted = request.query.get("format")
-        if wanted is not None and wanted not in EDI_FORMATS:
-            raise web.HTTPBadRequest(text="format must be 867 or 852")
-        with _upload_file() as path:
-            name, digest, file = await _receive(request, path, limits)
-            try:
-                kind = _edi_format(file, wanted)
-            except (Unreadable, X12Error) as exc:
-                return _unreadable(exc)
-            options = dict(request.query)
-            upload = _upload(principal, kind, name or f"upload.{kind}", digest, options, rules)
-            return await run(request, upload, lambda: read(upload, file), False, every)
+async def events(request: web.Request) -> web.StreamResponse:
+    limits = request.app[SETTINGS]
+    principal = submitter(request)
+    body = await _read_body(request, limits.max_json_bytes, limits.body_timeout_seconds)
+    try:
+        elements, options = batch_of(body)
+    except Unreadable as exc:
+        return _unreadable(exc)
+    authorize_events(principal, elements)
+    options = {**options, **request.query}
+    digest = hashlib.sha256(body).hexdigest()
+    upload = _upload(principal, "events", "api", digest, options, limits.time_rules())
+    return await run(request, upload, lambda: read_events(upload, elements), small=True)
 
-    for path, handler in (
-        ("/api/ingest/events", events),
-        ("/api/ingest/csv", csv_report),
-        ("/api/ingest/edi", edi_report),
-    ):
-        app.router.add_post(path, handler)
+
+async def csv_report(request: web.Request) -> web.StreamResponse:
+    limits = request.app[SETTINGS]
+    principal = submitter(request)
+    every = _every_line(request)
+    with _upload_file() as path:
+        name, digest, file = await _receive(request, path, limits)
+        options = dict(request.query)
+        name = name or "upload.csv"
+        upload = _upload(principal, "csv", name, digest, options, limits.time_rules())
+        return await run(request, upload, lambda: read(upload, file), False, every)
+
+
+async def edi_report(request: web.Request) -> web.StreamResponse:
+    limits = request.app[SETTINGS]
+    principal = submitter(request)
+    every = _every_line(request)
+    for option in ("report_id", "replaces", "period_start", "period_end"):
+        if option in request.query:
+            raise web.HTTPBadRequest(
+                text=f"{option} is not an option of X12 uploads: the report itself says it"
+            )
+    wanted = request.query.get("format")
+    if wanted is not None and wanted not in EDI_FORMATS:
+        raise web.HTTPBadRequest(text="format must be 867 or 852")
+    with _upload_file() as path:
+        name, digest, file = await _receive(request, path, limits)
+        try:
+            kind = _edi_format(file, wanted)
+        except (Unreadable, X12Error) as exc:
+            return _unreadable(exc)
+        options = dict(request.query)
+        name = name or f"upload.{kind}"
+        upload = _upload(principal, kind, name, digest, options, limits.time_rules())
+        return await run(request, upload, lambda: read(upload, file), False, every)
 
 
 def _upload(

@@ -23,7 +23,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from infra.eventstore import AuditLog, open_audit_log
 from streams.audit.trail import KINDS, RawIndex, UnknownRecord, history, lineage_of, load
-from streams.cli.support import UserError, print_json, replayed, settings_of
+from streams.cli.support import Subcommands, UserError, print_json, replayed, settings_of
 from streams.runners.embedded import EmbeddedChannel, file_inputs
 
 Command = Callable[[argparse.Namespace], int]
@@ -186,7 +186,7 @@ def verify_with_chain(original: Command) -> Command:
     return run
 
 
-def add_audit_commands(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     """Add `audit ...` and the chain flags of `verify` to the CLI's subcommands."""
     verify = sub.choices["verify"]
     verify.add_argument(

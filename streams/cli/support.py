@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import orjson
 
@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from streams.runners.replay_jobs import MergedReplay
 
 T = TypeVar("T")
+
+#: what `register(sub)` of each command module adds its subcommands to
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 class ExitStatus(IntEnum):
@@ -154,6 +157,18 @@ def settings_of(args: argparse.Namespace) -> Settings:
         eventstore_url=getattr(args, "eventstore", None),
         web_host=getattr(args, "host", None),
         web_port=getattr(args, "port", None),
+    )
+
+
+def kafka_flags(p: argparse.ArgumentParser) -> None:
+    """The flags of a command that talks to Kafka."""
+    p.add_argument("--kafka", help="bootstrap servers (CHANNELFLOW_KAFKA_BOOTSTRAP)")
+    p.add_argument("--prefix", help="topic name prefix (CHANNELFLOW_TOPIC_PREFIX)")
+    p.add_argument("--partitions", type=int, help="partitions of new topics")
+    p.add_argument(
+        "--replication-factor",
+        type=int,
+        help="replication factor of new topics (CHANNELFLOW_REPLICATION_FACTOR, default 1)",
     )
 
 

@@ -19,10 +19,9 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Final, TypeVar
 
@@ -30,8 +29,20 @@ from pydantic import ValidationError
 
 from domain.timeutil import utc
 from schemas.events import SaleReported
-from schemas.types import MAX_QUANTITY, MONEY_PLACES, price_problem, quantity_problem
+from schemas.types import MAX_QUANTITY, MONEY_PLACES
 from streams.ingest.parsers.common import event_uuid, validation_summary
+from streams.ingest.parsers.csv_fields import (
+    CURRENCY_FORMAT,
+    PRICE_FORMAT,
+    QUANTITY_FORMAT,
+    FieldInvalid,
+    currency_field,
+    fast_time,
+    price_field,
+    quantity_field,
+    required_text,
+    sold_at_field,
+)
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -72,13 +83,6 @@ REASONS: Final[dict[str, str]] = {
     "invalid_field": "a value the wire schema refuses (e.g. an id with '|')",
 }
 
-_QUANTITY = re.compile(r"[+-]?\d+")
-_PRICE = re.compile(r"\d+(?:\.\d+)?")
-_CURRENCY = re.compile(r"[A-Za-z]{3}")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATETIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|z|[+-]\d{2}:?\d{2})?"
-)
 _REPLACEMENT_CHAR: Final = "\ufffd"
 #: the wire schema's own validator (what `SaleReported.model_validate` calls), bound once
 _validate_sale: Final = SaleReported.__pydantic_validator__.validate_python
@@ -335,14 +339,6 @@ def _check_header(row: list[str]) -> list[str]:
     )
 
 
-class _Problem(Exception):
-    def __init__(self, field: str | None, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.reason = reason
-        self.message = message
-
-
 class _LineParser:
     """One data record → a `SaleReported` or a `CsvLineError`.
 
@@ -433,16 +429,16 @@ class _LineParser:
         currency = values["currency"]
         if (
             item is None
-            or not _QUANTITY.fullmatch(quantity_text)
-            or not _PRICE.fullmatch(price_text)
-            or not _CURRENCY.fullmatch(currency)
+            or not QUANTITY_FORMAT.fullmatch(quantity_text)
+            or not PRICE_FORMAT.fullmatch(price_text)
+            or not CURRENCY_FORMAT.fullmatch(currency)
         ):
             return None
         quantity = int(quantity_text)
         dot = price_text.find(".")
         if abs(quantity) > MAX_QUANTITY or (dot >= 0 and len(price_text) - dot - 1 > MONEY_PLACES):
             return None
-        sold_at = _fast_time(values["sold_at"])
+        sold_at = fast_time(values["sold_at"])
         if sold_at is None:
             return None
         return item, quantity, Decimal(price_text), currency.upper(), sold_at
@@ -451,40 +447,40 @@ class _LineParser:
         self, number: int, values: dict[str, str], original: str
     ) -> _Fields | CsvLineError:
         """Every field checked with a precise message; the first problem names the line."""
-        problems: list[_Problem] = []
+        problems: list[FieldInvalid] = []
 
         def check(fn: Callable[[str, str], _T], name: str) -> _T | None:
             try:
                 return fn(values.get(name, ""), name)
-            except _Problem as problem:
+            except FieldInvalid as problem:
                 problems.append(problem)
                 return None
 
-        distributor = check(_required, "distributor_id")
+        distributor = check(required_text, "distributor_id")
         uploader = self.uploader
         if isinstance(distributor, str) and uploader is not None and distributor != uploader:
             problems.append(
-                _Problem(
+                FieldInvalid(
                     "distributor_id",
                     "distributor_mismatch",
                     f"distributor_id {distributor!r} is not the uploading distributor {uploader!r}",
                 )
             )
-        check(_required, "transaction_id")
-        check(_required, "reseller_id")
+        check(required_text, "transaction_id")
+        check(required_text, "reseller_id")
         item = next((name for name in self.items if values[name]), None)
         if item is None:
             problems.append(
-                _Problem(self.items[0], "missing_field", f"{' / '.join(self.items)} is empty")
+                FieldInvalid(self.items[0], "missing_field", f"{' / '.join(self.items)} is empty")
             )
-        quantity = check(_quantity, "quantity")
-        unit_price = check(_price, "unit_price")
-        currency = check(_currency, "currency")
-        sold_at = check(_sold_at, "sold_at")
+        quantity = check(quantity_field, "quantity")
+        unit_price = check(price_field, "unit_price")
+        currency = check(currency_field, "currency")
+        sold_at = check(sold_at_field, "sold_at")
         report = values.get("report_id")
         if report and self.report_id is not None and report != self.report_id:
             problems.append(
-                _Problem(
+                FieldInvalid(
                     "report_id",
                     "report_mismatch",
                     f"report_id {report!r} is not the report uploaded ({self.report_id!r}): "
@@ -545,104 +541,6 @@ class _LineParser:
 
 #: (item column used, quantity, unit price, currency, sold_at) of a line whose fields are valid
 _Fields = tuple[str, int, Decimal, str, datetime]
-
-
-def _fast_time(value: str) -> datetime | None:
-    """sold_at in the template's forms, or None (then `_sold_at` says what is wrong)."""
-    try:
-        if len(value) == 10 and _DATE.fullmatch(value):
-            return datetime(int(value[:4]), int(value[5:7]), int(value[8:]), tzinfo=UTC)
-        if _DATETIME.fullmatch(value):
-            parsed = datetime.fromisoformat(value.replace("z", "Z"))
-            if parsed.tzinfo is UTC:
-                return parsed
-            if parsed.tzinfo is not None:
-                return parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        pass
-    return None
-
-
-def _required(value: str, name: str) -> str:
-    if not value:
-        raise _Problem(name, "missing_field", f"{name} is empty")
-    return value
-
-
-def _quantity(value: str, name: str) -> int:
-    if not value:
-        raise _Problem(name, "missing_field", f"{name} is empty")
-    if not _QUANTITY.fullmatch(value):
-        if re.fullmatch(r"[+-]?[\d,. '_]+", value) and re.search(r"[, '_]", value):
-            why = "write it without thousands separators (1000, not 1,000)"
-        elif re.fullmatch(r"[+-]?\d*\.\d+", value):
-            why = "it must be a whole number of units"
-        else:
-            why = "it must be a whole number like 12 or -3"
-        raise _Problem(name, "bad_quantity", f"{name} {value!r} is not valid: {why}")
-    quantity = int(value)
-    problem = quantity_problem(quantity)
-    if problem is not None:
-        raise _Problem(name, "bad_quantity", f"{name} {value} {problem}")
-    return quantity
-
-
-def _price(value: str, name: str) -> Decimal:
-    if not value:
-        raise _Problem(name, "missing_field", f"{name} is empty")
-    if not _PRICE.fullmatch(value):
-        if value.startswith("-") and _PRICE.fullmatch(value[1:]):
-            why = "a price cannot be negative (a return is a negative quantity)"
-        elif "," in value or " " in value or "'" in value:
-            why = (
-                "write a plain decimal with a point and no thousands separators "
-                "(1234.50, not 1,234.50)"
-            )
-        elif re.search(r"[^\d.\-+eE]", value):
-            why = "write the amount only, without a currency symbol (currency has its own column)"
-        else:
-            why = "write a plain decimal like 12.50 (no exponent, no thousands separators)"
-        raise _Problem(name, "bad_price", f"{name} {value!r} is not valid: {why}")
-    amount = Decimal(value)
-    problem = price_problem(amount)
-    if problem is not None:
-        raise _Problem(name, "bad_price", f"{name} {value!r} {problem}")
-    return amount
-
-
-def _currency(value: str, name: str) -> str:
-    _required(value, name)
-    if not _CURRENCY.fullmatch(value):
-        raise _Problem(
-            name, "bad_currency", f"{name} {value!r} is not a three-letter ISO 4217 code"
-        )
-    return value.upper()
-
-
-def _sold_at(value: str, name: str) -> datetime:
-    if not value:
-        raise _Problem(name, "missing_field", f"{name} is empty")
-    try:
-        if _DATE.fullmatch(value):
-            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-        if _DATETIME.fullmatch(value):
-            parsed = datetime.fromisoformat(value.replace("z", "Z"))
-            if parsed.tzinfo is None:
-                raise _Problem(
-                    name,
-                    "bad_date",
-                    f"{name} {value!r} has no time zone: add Z or an offset like +02:00 "
-                    "(or give a date only, YYYY-MM-DD, for 00:00 UTC)",
-                )
-            return parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        pass
-    raise _Problem(
-        name,
-        "bad_date",
-        f"{name} {value!r} is not ISO 8601: use 2026-04-01T14:30:00+02:00, "
-        "2026-04-01T12:30:00Z or 2026-04-01",
-    )
 
 
 __all__ = [

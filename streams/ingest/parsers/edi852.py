@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
-from typing import IO, Final, TypeVar
+from typing import IO, TypeAlias, TypeVar
 
 from pydantic import ValidationError
 
@@ -56,6 +56,15 @@ from streams.ingest.parsers.common import (
     validation_summary,
     whole_quantity,
 )
+from streams.ingest.parsers.edi852_codes import (
+    DISTRIBUTOR_ENTITIES,
+    HANDLING_CODES,
+    ON_HAND_CODES,
+    ON_HAND_RANK,
+    OTHER_ACTIVITY_CODES,
+    REASONS,
+    SOURCE,
+)
 from streams.ingest.parsers.x12 import (
     Segment,
     X12Error,
@@ -66,81 +75,15 @@ from streams.ingest.parsers.x12 import (
 from streams.ingest.parsers.x12codes import (
     BAD_UNIT,
     DISTRIBUTOR_MISMATCH,
-    MISSING_ITEM,
     UNIT_CODE,
     lin_item,
     other_distributors,
     party_id,
 )
 
-SOURCE: Final = "edi852"
-
 _T = TypeVar("_T")
-
-#: XQ01 transaction handling codes accepted (element 305).
-HANDLING_CODES: Final[dict[str, str]] = {
-    "F": "plan and submit suggested purchase order(s)",
-    "G": "plan order(s) and ship product",
-    "H": "notification only",
-}
-
-#: ZA01 activity codes read as the quantity on hand, in order of precedence.
-ON_HAND_CODES: Final[tuple[tuple[str, str], ...]] = (
-    ("OH", "gross quantity on hand"),
-    ("QE", "ending balance quantity"),
-    ("QA", "current inventory quantity available for shipment or sale"),
-)
-_ON_HAND_RANK: Final = {code: rank for rank, (code, _) in enumerate(ON_HAND_CODES)}
-
-#: Descriptions of other ZA01 codes, used in `ignored` (unknown codes are ignored too).
-OTHER_ACTIVITY_CODES: Final[dict[str, str]] = {
-    "QS": "quantity sold",
-    "Q1": "quantity sold (net)",
-    "TS": "total sales quantity",
-    "QR": "quantity received",
-    "QP": "quantity on order, not yet received",
-    "QO": "quantity out of stock",
-    "QC": "quantity committed",
-    "QD": "additional demand quantity",
-    "QT": "adjustment to inventory quantity",
-    "QI": "quantity in transit",
-    "QH": "quantity damaged or on hold",
-    "HL": "quantity on hold",
-    "DG": "quantity damaged",
-    "QB": "beginning balance quantity",
-    "QU": "quantity returned by consumer",
-    "Q2": "quantity returned",
-    "QW": "quantity withdrawn from warehouse inventory",
-    "QZ": "quantity transferred",
-    "QL": "minimum inventory quantity",
-    "QM": "maximum inventory quantity",
-    "QN": "planned inventory quantity",
-    "QX": "quantity requested",
-    "LS": "lost sales",
-}
-
-DISTRIBUTOR_ENTITIES: Final = ("DS", "RL")  # in order of preference
-
-REASONS: Final[dict[str, str]] = {
-    # line errors
-    MISSING_ITEM: "a LIN without an item id with a known qualifier",
-    "orphan_segment": "a ZA or SDQ before any LIN",
-    "missing_quantity": "an on-hand ZA with neither ZA02 nor SDQ quantities",
-    "bad_quantity": "a quantity that is not a whole number",
-    "negative_on_hand": "an on-hand quantity below zero",
-    BAD_UNIT: "a unit code that is not two letters/digits",
-    "unit_mismatch": "ZA03 and SDQ01 name different units",
-    "bad_date": "ZA05 / DTM not a valid date or time",
-    "duplicate_count": "the same on-hand code twice for one item and time",
-    "invalid_field": "a value the wire schema refuses",
-    # report errors
-    "missing_xq": "no XQ segment",
-    "unsupported_handling": "XQ01 not in HANDLING_CODES",
-    "bad_period": "XQ03 before XQ02",
-    "missing_distributor": "no N1*DS / N1*RL N104 and no distributor given",
-    DISTRIBUTOR_MISMATCH: "an N1 N104 differs from the uploader or the report's distributor",
-    "ctt_mismatch": "CTT01 does not match the number of LIN loops",
-}
+#: record a report-level error against (segment, element, reason, message)
+_Fail: TypeAlias = Callable[[Segment, str | None, str, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,27 +233,8 @@ class _ActivityBuilder(TransactionSetBuilder):
         distributor = self._distributor(fail)
         expected = self._uploader or distributor
         report_errors += other_distributors(self._distributors, self._party(), expected)
-        ctt = self._ctt
-        if ctt is not None:
-            declared = ctt.get(1)
-            if not declared.isdigit() or int(declared) != len(self._items):
-                fail(
-                    ctt,
-                    "CTT01",
-                    "ctt_mismatch",
-                    f"CTT01 says {declared!r} line items but the report has "
-                    f"{len(self._items)} LIN loops",
-                )
-        line_errors = [
-            LineError(
-                seg.index,
-                None,
-                "orphan_segment",
-                f"{seg.tag} before any LIN: activity must follow the item it is about",
-                seg.text,
-            )
-            for seg in self._orphans
-        ]
+        self._check_item_count(fail)
+        line_errors = self._orphan_errors()
         ignored: list[IgnoredActivity] = []
         chosen: dict[tuple[str, datetime], _Count] = {}
         period_end = end_of_day(end) if end is not None else None
@@ -346,9 +270,35 @@ class _ActivityBuilder(TransactionSetBuilder):
             sorted(withheld),
         )
 
-    def _header(
-        self, fail: Callable[[Segment, str | None, str, str], None]
-    ) -> tuple[str | None, str | None, date | None, date | None]:
+    def _check_item_count(self, fail: _Fail) -> None:
+        """CTT01, when given, counts the LIN loops."""
+        ctt = self._ctt
+        if ctt is None:
+            return
+        declared = ctt.get(1)
+        if not declared.isdigit() or int(declared) != len(self._items):
+            fail(
+                ctt,
+                "CTT01",
+                "ctt_mismatch",
+                f"CTT01 says {declared!r} line items but the report has "
+                f"{len(self._items)} LIN loops",
+            )
+
+    def _orphan_errors(self) -> list[LineError]:
+        """The ZA and SDQ segments met before any LIN."""
+        return [
+            LineError(
+                seg.index,
+                None,
+                "orphan_segment",
+                f"{seg.tag} before any LIN: activity must follow the item it is about",
+                seg.text,
+            )
+            for seg in self._orphans
+        ]
+
+    def _header(self, fail: _Fail) -> tuple[str | None, str | None, date | None, date | None]:
         xq = self._xq
         if xq is None:
             fail(self._st, None, "missing_xq", "the report has no XQ (reporting date) segment")
@@ -382,7 +332,7 @@ class _ActivityBuilder(TransactionSetBuilder):
         """The N1 the distributor is read from: N1*DS, else N1*RL (before the first LIN)."""
         return next((self._parties[c] for c in DISTRIBUTOR_ENTITIES if c in self._parties), None)
 
-    def _distributor(self, fail: Callable[[Segment, str | None, str, str], None]) -> str | None:
+    def _distributor(self, fail: _Fail) -> str | None:
         n1 = self._party()
         named = party_id(n1) if n1 is not None else ""
         if named and self._uploader is not None and named != self._uploader:
@@ -426,7 +376,7 @@ class _ActivityBuilder(TransactionSetBuilder):
         for activity in item.activities:
             za = activity.za
             code = za.get(1)
-            rank = _ON_HAND_RANK.get(code)
+            rank = ON_HAND_RANK.get(code)
             if rank is None:
                 description = OTHER_ACTIVITY_CODES.get(code, "activity code not used")
                 ignored.append(IgnoredActivity(za.index, sku, code, description, za.get(2)))
@@ -443,35 +393,8 @@ class _ActivityBuilder(TransactionSetBuilder):
             if counted_at is None:  # no period: a report error says why
                 withheld.append((za.index, za.text))
                 continue
-            key = (sku, counted_at)
             count = _Count(rank, za, on_hand, unit)
-            held = chosen.get(key)
-            if held is None:
-                chosen[key] = count
-            elif held.rank == rank:
-                errors.append(
-                    LineError(
-                        za.index,
-                        "ZA01",
-                        "duplicate_count",
-                        f"a second ZA*{code} for {sku} at {counted_at.isoformat()} (the first "
-                        f"is segment {held.za.index})",
-                        za.text,
-                    )
-                )
-            else:
-                winner, loser = (held, count) if held.rank < rank else (count, held)
-                chosen[key] = winner
-                ignored.append(
-                    IgnoredActivity(
-                        loser.za.index,
-                        sku,
-                        loser.za.get(1),
-                        f"superseded by ZA*{winner.za.get(1)} (segment {winner.za.index}) "
-                        "for the same item and time",
-                        loser.za.get(2),
-                    )
-                )
+            _keep_count(chosen, (sku, counted_at), count, ignored, errors)
 
     def _count(
         self,
@@ -508,6 +431,46 @@ class _ActivityBuilder(TransactionSetBuilder):
         except ValidationError as error:
             name, message = validation_summary(error)
             return LineError(count.za.index, name, "invalid_field", message, count.za.text)
+
+
+def _keep_count(
+    chosen: dict[tuple[str, datetime], _Count],
+    key: tuple[str, datetime],
+    count: _Count,
+    ignored: list[IgnoredActivity],
+    errors: list[LineError],
+) -> None:
+    """Keep an item's on-hand count at a time: of two, the code with precedence (the other
+    is ignored, and said so); the same code twice is an error."""
+    sku, counted_at = key
+    za, rank = count.za, count.rank
+    held = chosen.get(key)
+    if held is None:
+        chosen[key] = count
+    elif held.rank == rank:
+        errors.append(
+            LineError(
+                za.index,
+                "ZA01",
+                "duplicate_count",
+                f"a second ZA*{za.get(1)} for {sku} at {counted_at.isoformat()} (the first "
+                f"is segment {held.za.index})",
+                za.text,
+            )
+        )
+    else:
+        winner, loser = (held, count) if held.rank < rank else (count, held)
+        chosen[key] = winner
+        ignored.append(
+            IgnoredActivity(
+                loser.za.index,
+                sku,
+                loser.za.get(1),
+                f"superseded by ZA*{winner.za.get(1)} (segment {winner.za.index}) "
+                "for the same item and time",
+                loser.za.get(2),
+            )
+        )
 
 
 def _quantity(activity: _Activity) -> tuple[int, str | None]:

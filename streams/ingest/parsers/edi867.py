@@ -58,161 +58,56 @@ single lines. Structural errors (envelope, delimiters, counts) raise `X12Error`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import IO, Final, Literal, TypeAlias
+from typing import IO, Final
 
 from pydantic import ValidationError
 
 from domain.timeutil import utc
 from schemas.events import ReportSubmitted, SaleReported
 from streams.ingest.parsers.common import (
-    DEFAULT_CURRENCY,
     FieldProblem,
     LineError,
     TransactionSetBuilder,
-    check_currency,
-    check_price,
     event_uuid,
-    parse_ccyymmdd,
     parse_x12_decimal,
     validation_summary,
-    whole_quantity,
 )
+from streams.ingest.parsers.edi867_codes import (
+    DISTRIBUTOR_ENTITY,
+    END_CUSTOMER_ENTITIES,
+    INVOICE_QUALIFIER,
+    MAX_IGNORED_KEPT,
+    PERIOD_END,
+    PERIOD_START,
+    PTD_REFUSED,
+    PTD_TYPES,
+    PURPOSES,
+    QTY_IGNORED,
+    QTY_QUALIFIERS,
+    REASONS,
+    RESELLER_ENTITY,
+    SALE_DATE_QUALIFIERS,
+    SOURCE,
+    PtdType,
+)
+from streams.ingest.parsers.edi867_heading import Heading, ReportHeader
+from streams.ingest.parsers.edi867_lines import Line, LineFields, Loop, Problem, line_error
 from streams.ingest.parsers.x12 import (
     Segment,
     X12Error,
-    dtm_datetime,
     iter_transaction_sets,
     x12_source_ref,
 )
 from streams.ingest.parsers.x12codes import (
-    BAD_UNIT,
-    MISSING_ITEM,
-    lin_item,
     other_distributors,
-    party_id,
-    unit_code,
 )
-
-SOURCE: Final = "edi867"
-
-PtdKind = Literal["sale", "return"]
-
-
-@dataclass(frozen=True, slots=True)
-class PtdType:
-    kind: PtdKind
-    description: str
-
-
-#: PTD01 product transfer types that carry sell-through. Sales keep the sign they were
-#: sent with (a negative quantity is a correction / return); returns are made negative.
-PTD_TYPES: Final[dict[str, PtdType]] = {
-    "SS": PtdType("sale", "stock sale"),
-    "DS": PtdType("sale", "drop ship sale"),
-    "SD": PtdType("sale", "ship and debit sale"),
-    "CS": PtdType("sale", "contract sale"),
-    "BN": PtdType("return", "return (from the reseller)"),
-    "RU": PtdType("return", "return to usable inventory (a reseller return put back in stock)"),
-}
-
-#: Why some frequent PTD01 codes are refused (every code not in PTD_TYPES is refused).
-PTD_REFUSED: Final[dict[str, str]] = {
-    "RV": "return to vendor: the distributor's return to the vendor is sell-in, not "
-    "sell-through; report it as a shipment return",
-    "RC": "received from vendor: sell-in, not sell-through",
-    "IA": "inventory adjustment: not a sale (send counts as an 852)",
-    "SA": "stocking adjustment: not a sale",
-    "PA": "price adjustment: no quantity moved",
-    "SU": "summary: not a line-level report",
-    "BB": "demand information only: nothing was transferred",
-}
-
-#: BPT01 transaction set purposes.
-PURPOSES: Final[dict[str, Literal["original", "replace"]]] = {"00": "original", "05": "replace"}
-
-#: QTY01 qualifiers (X12 element 673) that give a line's sold quantity, in order of
-#: preference; a line with both must give the same quantity.
-QTY_QUALIFIERS: Final[dict[str, str]] = {"39": "shipped quantity", "32": "quantity sold"}
-#: Descriptions of other QTY01 codes met in 867s, for the report's `ignored` list (a QTY
-#: with any qualifier not in QTY_QUALIFIERS is ignored).
-QTY_IGNORED: Final[dict[str, str]] = {
-    "17": "quantity on hand",
-    "33": "quantity available for sale (stock quantity)",
-    "38": "original quantity",
-    "40": "remaining quantity",
-}
-#: ignored QTY segments kept per report for its answer (all of them are counted)
-MAX_IGNORED_KEPT: Final = 1000
-
-#: DTM01 qualifiers giving a line's sale date, in order of preference.
-SALE_DATE_QUALIFIERS: Final[tuple[tuple[str, str], ...]] = (
-    ("003", "invoice date"),
-    ("011", "shipped date"),
-)
-PERIOD_START: Final = "090"
-PERIOD_END: Final = "091"
-
-DISTRIBUTOR_ENTITY: Final = "DS"
-RESELLER_ENTITY: Final = "ST"
-END_CUSTOMER_ENTITIES: Final = ("EN", "UC")
-INVOICE_QUALIFIER: Final = "IV"
-PREFERRED_CTP_PRICE: Final = "RES"
-
-#: Line-error and report-error reasons.
-REASONS: Final[dict[str, str]] = {
-    # line errors
-    "unsupported_ptd_type": "PTD01 is not a sell-through transfer type (see PTD_TYPES)",
-    "orphan_line": "a LIN/QTY/UIT/CTP outside any PTD loop",
-    MISSING_ITEM: "no LIN, or no item id with a known qualifier",
-    "missing_quantity": "no sold quantity (QTY*39 or QTY*32) on the line",
-    "conflicting_quantity": "QTY*39 and QTY*32 on one line give different quantities or units",
-    "bad_quantity": "QTY02 not a number, not whole, or out of range",
-    BAD_UNIT: "a unit code that is not two letters/digits, or a composite with a multiplier",
-    "unit_mismatch": "QTY03 and the price's unit differ",
-    "missing_price": "neither UIT02 nor CTP03",
-    "bad_price": "price not a number, negative, or more than 6 decimals",
-    "missing_sale_date": "no DTM with a sale-date qualifier in the line or its PTD loop",
-    "bad_date": "a date/time that is not CCYYMMDD / HHMM[SS] / a known time code",
-    "missing_reseller": "no N1*ST with an N104 id in the PTD loop",
-    "duplicate_line": "the same transaction id twice in one report",
-    "invalid_field": "a value the wire schema refuses (e.g. an id with '|')",
-    # report errors
-    "missing_bpt": "no BPT segment",
-    "duplicate_bpt": "more than one BPT segment",
-    "unsupported_purpose": "BPT01 not 00 (original) or 05 (replace)",
-    "missing_report_number": "BPT02 empty",
-    "missing_replaced_report": "BPT01 = 05 without BPT09",
-    "bad_replacement": "BPT09 names the report itself",
-    "bad_currency": "CUR02 not an ISO 4217 code",
-    "missing_period": "DTM*090 or DTM*091 missing",
-    "bad_period": "DTM*091 before DTM*090",
-    "missing_distributor": "no N1*DS N104 and no distributor given",
-    "distributor_mismatch": "an N1*DS N104 differs from the uploader or the report's distributor",
-    "ctt_mismatch": "CTT01 line count or CTT02 hash total does not match",
-}
 
 _LINE_TAGS: Final = frozenset({"LIN", "QTY", "UIT", "CTP"})
 _ENVELOPE_TAGS: Final = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
-
-
-@dataclass(frozen=True, slots=True)
-class ReportHeader:
-    """What the heading of one 867 said (fields are None / "" when missing or invalid)."""
-
-    control_number: str
-    purpose: Literal["original", "replace"] | None
-    purpose_code: str
-    report_number: str
-    report_date: date | None
-    replaces: str | None
-    currency: str
-    period_start: date | None
-    period_end: date | None
-    distributor_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,54 +252,6 @@ def parse_867(
     return reports[0]
 
 
-@dataclass(slots=True)
-class _Loop:
-    ptd: Segment | None  # None: lines met before any PTD
-    ship_to: Segment | None = None
-    end_customer: Segment | None = None
-    invoice: Segment | None = None
-    dates: dict[str, Segment] = field(default_factory=dict)
-    #: the loop's own segments (PTD and what precedes its first line), as sent
-    segments: list[Segment] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Line:
-    number: int
-    first: Segment
-    loop: _Loop
-    lin: Segment | None = None
-    #: sold-quantity qualifier -> its QTY
-    quantities: dict[str, Segment] = field(default_factory=dict)
-    other_qty: list[Segment] = field(default_factory=list)
-    uit: Segment | None = None
-    ctps: list[Segment] = field(default_factory=list)
-    ship_to: Segment | None = None
-    end_customer: Segment | None = None
-    invoice: Segment | None = None
-    dates: dict[str, Segment] = field(default_factory=dict)
-    #: every segment from the line's first to the next line, as sent
-    segments: list[Segment] = field(default_factory=list)
-
-    def original(self) -> str:
-        """The line as sent, after its PTD loop's own segments: what a person needs to fix it."""
-        return "\n".join(seg.text for seg in (*self.loop.segments, *self.segments))
-
-
-#: try a field conversion; on `FieldProblem` record it against (segment, element)
-_Attempt: TypeAlias = Callable[[Segment, str | None, Callable[[], object]], object]
-#: record a report-level error against (segment, element, reason, message)
-_Fail: TypeAlias = Callable[[Segment, str | None, str, str], None]
-
-
-@dataclass(frozen=True, slots=True)
-class _Problem:
-    seg: Segment
-    element: str | None
-    reason: str
-    message: str
-
-
 class _ReportBuilder(TransactionSetBuilder):
     """Builds one report as its segments arrive, handing out each line once complete."""
 
@@ -416,16 +263,12 @@ class _ReportBuilder(TransactionSetBuilder):
         source_name: str | None,
     ) -> None:
         super().__init__(st, received_at, distributor_id, source_name)
-        self._bpt: Segment | None = None
-        self._extra_bpt: Segment | None = None
-        self._cur: Segment | None = None
-        self._period: dict[str, Segment] = {}
-        self._ds: Segment | None = None
+        self._heading = Heading(st, distributor_id)
         self._distributors: list[Segment] = []  # every N1*DS of the set, wherever it stands
         self._ctt: Segment | None = None
         self._in_detail = False
-        self._loop: _Loop | None = None
-        self._line: _Line | None = None
+        self._loop: Loop | None = None
+        self._line: Line | None = None
         self._line_count = 0
         self._done: list[ReportLine] = []  # completed lines not handed out yet
         self._header_value: ReportHeader | None = None
@@ -453,7 +296,7 @@ class _ReportBuilder(TransactionSetBuilder):
         if tag == "PTD":
             self._complete_line()
             self._in_detail = True
-            self._loop = _Loop(seg)
+            self._loop = Loop(seg)
         elif tag == "CTT":
             self._complete_line()
             self._ctt = seg
@@ -462,7 +305,7 @@ class _ReportBuilder(TransactionSetBuilder):
         elif self._in_detail:
             self._detail_segment(seg)
         else:
-            self._header_segment(seg)
+            self._heading.take(seg)
         if self._line is not None:
             self._line.segments.append(seg)
         elif self._loop is not None:
@@ -476,26 +319,12 @@ class _ReportBuilder(TransactionSetBuilder):
         except FieldProblem:
             self._qty_total_known = False
 
-    def _header_segment(self, seg: Segment) -> None:
-        tag = seg.tag
-        if tag == "BPT":
-            if self._bpt is None:
-                self._bpt = seg
-            elif self._extra_bpt is None:
-                self._extra_bpt = seg
-        elif tag == "CUR" and self._cur is None:
-            self._cur = seg
-        elif tag == "DTM" and seg.get(1) in (PERIOD_START, PERIOD_END):
-            self._period.setdefault(seg.get(1), seg)
-        elif tag == "N1" and seg.get(1) == DISTRIBUTOR_ENTITY and self._ds is None:
-            self._ds = seg
-
-    def _new_line(self, seg: Segment) -> _Line:
+    def _new_line(self, seg: Segment) -> Line:
         self._complete_line()
         if self._loop is None:
-            self._loop = _Loop(None)
+            self._loop = Loop(None)
         self._line_count += 1
-        line = _Line(self._line_count, seg, self._loop)
+        line = Line(self._line_count, seg, self._loop)
         self._line = line
         return line
 
@@ -545,7 +374,7 @@ class _ReportBuilder(TransactionSetBuilder):
             (line or self._new_line(seg)).ctps.append(seg)
 
     def _detail_segment(self, seg: Segment) -> None:
-        target: _Line | _Loop | None = self._line or self._loop
+        target: Line | Loop | None = self._line or self._loop
         if target is None:  # pragma: no cover - detail starts with a PTD
             return
         tag, code = seg.tag, seg.get(1)
@@ -567,7 +396,7 @@ class _ReportBuilder(TransactionSetBuilder):
         header = self._header()
         errors = self._report_errors
         distributor = header.distributor_id or self._uploader
-        errors += other_distributors(self._distributors, self._ds, distributor)
+        errors += other_distributors(self._distributors, self._heading.ds, distributor)
         self._check_totals(errors)
         submitted = None if errors else self._submitted(header, errors)
         if errors:
@@ -586,123 +415,8 @@ class _ReportBuilder(TransactionSetBuilder):
     def _header(self) -> ReportHeader:
         """The heading, read once: it is complete when the first PTD loop starts."""
         if self._header_value is None:
-            self._header_value = self._read_header(self._report_errors)
+            self._header_value = self._heading.read(self._report_errors)
         return self._header_value
-
-    def _read_header(self, errors: list[LineError]) -> ReportHeader:
-        def fail(seg: Segment, element: str | None, reason: str, message: str) -> None:
-            errors.append(LineError(seg.index, element, reason, message, seg.text))
-
-        st = self._st
-        bpt = self._bpt
-        purpose: Literal["original", "replace"] | None = None
-        purpose_code = report_number = ""
-        report_date: date | None = None
-        replaces: str | None = None
-        if bpt is None:
-            fail(st, None, "missing_bpt", "the report has no BPT (beginning segment)")
-        else:
-            purpose_code, report_number = bpt.get(1), bpt.get(2)
-            purpose = PURPOSES.get(purpose_code)
-            if purpose is None:
-                fail(
-                    bpt,
-                    "BPT01",
-                    "unsupported_purpose",
-                    f"BPT01 purpose {purpose_code!r} is not supported: use 00 (original) or "
-                    "05 (replace)",
-                )
-            if not report_number:
-                fail(bpt, "BPT02", "missing_report_number", "BPT02 report number is empty")
-            if bpt.get(3):
-                try:
-                    report_date = parse_ccyymmdd(bpt.get(3), "BPT03", "bad_date")
-                except FieldProblem as problem:
-                    fail(bpt, "BPT03", problem.reason, problem.message)
-            replaces = bpt.get(9) or None
-            if purpose == "replace":
-                if replaces is None:
-                    fail(
-                        bpt,
-                        "BPT09",
-                        "missing_replaced_report",
-                        "a replacement report (BPT01 = 05) must name the report it replaces "
-                        "in BPT09",
-                    )
-                elif replaces == report_number:
-                    fail(
-                        bpt,
-                        "BPT09",
-                        "bad_replacement",
-                        f"BPT09 {replaces!r} is this report's own number: a replacement "
-                        "needs a new report number",
-                    )
-            else:
-                replaces = None
-        if self._extra_bpt is not None:
-            fail(self._extra_bpt, None, "duplicate_bpt", "a second BPT segment in one report")
-        currency = DEFAULT_CURRENCY
-        if self._cur is not None:
-            try:
-                currency = check_currency(self._cur.get(2), "CUR02", "bad_currency")
-            except FieldProblem as problem:
-                fail(self._cur, "CUR02", problem.reason, problem.message)
-        period: dict[str, date] = {}
-        for qualifier, label in ((PERIOD_START, "start"), (PERIOD_END, "end")):
-            dtm = self._period.get(qualifier)
-            if dtm is None:
-                fail(
-                    bpt or st,
-                    None,
-                    "missing_period",
-                    f"no DTM*{qualifier} (report period {label})",
-                )
-                continue
-            try:
-                period[qualifier] = parse_ccyymmdd(dtm.get(2), "DTM02", "bad_date")
-            except FieldProblem as problem:
-                fail(dtm, "DTM02", problem.reason, problem.message)
-        start, end = period.get(PERIOD_START), period.get(PERIOD_END)
-        if start is not None and end is not None and end < start:
-            dtm = self._period[PERIOD_END]
-            fail(dtm, "DTM02", "bad_period", f"period end {end} is before its start {start}")
-        distributor = self._distributor(fail)
-        return ReportHeader(
-            st.get(2),
-            purpose,
-            purpose_code,
-            report_number,
-            report_date,
-            replaces,
-            currency,
-            start,
-            end,
-            distributor,
-        )
-
-    def _distributor(self, fail: _Fail) -> str | None:
-        named = party_id(self._ds) if self._ds is not None else ""
-        if named and self._uploader is not None and named != self._uploader:
-            assert self._ds is not None
-            fail(
-                self._ds,
-                "N104",
-                "distributor_mismatch",
-                f"N1*DS names distributor {named!r}, but the report was uploaded by "
-                f"{self._uploader!r}",
-            )
-            return None
-        if named:
-            return named
-        if self._uploader is not None:
-            return self._uploader
-        fail(
-            self._ds or self._bpt or self._st,
-            "N104" if self._ds is not None else None,
-            "missing_distributor",
-            "no distributor: N1*DS with the distributor's id in N104 is required",
-        )
-        return None
 
     def _check_totals(self, errors: list[LineError]) -> None:
         ctt = self._ctt
@@ -739,12 +453,12 @@ class _ReportBuilder(TransactionSetBuilder):
                 )
             )
 
-    def _resolve(self, line: _Line, header: ReportHeader | None) -> SaleReported | LineError:
+    def _resolve(self, line: Line, header: ReportHeader | None) -> SaleReported | LineError:
         loop = line.loop
         if loop.ptd is None or header is None:
-            return _line_error(
+            return line_error(
                 line,
-                _Problem(
+                Problem(
                     line.first,
                     None,
                     "orphan_line",
@@ -756,137 +470,46 @@ class _ReportBuilder(TransactionSetBuilder):
         if ptd_type is None:
             why = PTD_REFUSED.get(code, "not a sell-through transfer type")
             supported = ", ".join(sorted(PTD_TYPES))
-            return _line_error(
+            return line_error(
                 line,
-                _Problem(
+                Problem(
                     loop.ptd,
                     "PTD01",
                     "unsupported_ptd_type",
                     f"PTD01 {code!r} ({why}) is not supported; supported types: {supported}",
                 ),
             )
-        problems: list[_Problem] = []
-        origins: dict[str, tuple[Segment, str | None]] = {}
-
-        def attempt(seg: Segment, element: str | None, fn: Callable[[], object]) -> object:
-            try:
-                return fn()
-            except FieldProblem as problem:
-                at = problem.element or element
-                problems.append(_Problem(seg, at, problem.reason, problem.message))
-                return None
-
-        # item
-        sku: str | None = None
-        lin01 = ""
-        if line.lin is None:
-            problems.append(
-                _Problem(line.first, None, MISSING_ITEM, "the line has no LIN (item) segment")
-            )
-        else:
-            lin = line.lin
-            lin01 = lin.get(1)
-            found = attempt(lin, None, lambda: lin_item(lin))
-            if isinstance(found, tuple):
-                _, sku, position = found
-                origins["sku"] = (lin, lin.name(position))
-        # quantity and unit
-        quantity: int | None = None
-        qty_unit: str | None = None
-        sold = [line.quantities[code] for code in QTY_QUALIFIERS if code in line.quantities]
-        qty = sold[0] if sold else None
-        if qty is None:
-            wanted = " or ".join(f"QTY*{code} ({label})" for code, label in QTY_QUALIFIERS.items())
-            others = ", ".join(f"QTY*{q.get(1)}" for q in line.other_qty) or "none"
-            problems.append(
-                _Problem(
-                    line.first,
-                    None,
-                    "missing_quantity",
-                    f"the line has no sold quantity: {wanted}; other QTY found: {others}",
-                )
-            )
-        else:
-            problems += [_conflict(qty, other) for other in sold[1:] if _differ(qty, other)]
+        fields = LineFields(line, loop.ptd)
+        fields.item()
+        qty = fields.sold_quantity()
+        if qty is not None:
             self._ignore(line)
-            amount = attempt(
-                qty, "QTY02", lambda: parse_x12_decimal(qty.get(2), "QTY02", "bad_quantity")
-            )
-            if isinstance(amount, Decimal):
-                whole = attempt(
-                    qty, "QTY02", lambda: whole_quantity(amount, "QTY02", "bad_quantity")
-                )
-                if isinstance(whole, int):
-                    quantity = -abs(whole) if ptd_type.kind == "return" else whole
-            unit = attempt(qty, "QTY03", lambda: unit_code(qty, 3))
-            qty_unit = unit if isinstance(unit, str) else None
-            origins["quantity"] = (qty, "QTY02")
-            origins["unit"] = (qty, "QTY03")
-        # price
-        price, price_unit = self._price(line, attempt, origins)
-        unit_out = qty_unit or price_unit
-        if qty_unit and price_unit and qty_unit != price_unit:
-            assert qty is not None
-            problems.append(
-                _Problem(
-                    qty,
-                    "QTY03",
-                    "unit_mismatch",
-                    f"quantity is in {qty_unit} but the price is per {price_unit}",
-                )
-            )
-        # sale date
-        sold_at = self._sale_date(line, attempt, problems)
-        # parties
-        ship_to = line.ship_to or loop.ship_to
-        reseller = party_id(ship_to) if ship_to is not None else ""
-        if ship_to is None:
-            problems.append(
-                _Problem(
-                    loop.ptd,
-                    None,
-                    "missing_reseller",
-                    "no N1*ST (ship-to = reseller) in the PTD loop or on the line",
-                )
-            )
-        elif not reseller:
-            problems.append(
-                _Problem(ship_to, "N104", "missing_reseller", "N1*ST has no reseller id in N104")
-            )
-        else:
-            origins["reseller_id"] = (ship_to, "N104")
-        end_customer: str | None = None
-        customer = line.end_customer or loop.end_customer
-        if customer is not None:
-            end_customer = customer.get(4) or customer.get(2) or None
-            origins["end_customer"] = (customer, "N104" if customer.get(4) else "N102")
-        # transaction id
-        invoice_seg = line.invoice or loop.invoice
-        invoice = invoice_seg.get(2) if invoice_seg is not None else ""
-        if invoice_seg is not None:
-            origins["transaction_id"] = (invoice_seg, "REF02")
-        elif loop.ptd.get(4) == INVOICE_QUALIFIER and loop.ptd.get(5):
-            invoice = loop.ptd.get(5)
-            origins["transaction_id"] = (loop.ptd, "PTD05")
-        if invoice:
-            transaction_id = f"{invoice}-{lin01 or line.number}"
-        else:
-            transaction_id = f"{header.report_number or 'REPORT'}-{line.number}"
+            fields.quantity_and_unit(qty, ptd_type.kind)
+        fields.price_and_unit(qty)
+        fields.sale_date()
+        fields.parties()
+        fields.transaction(header.report_number)
+        if fields.problems:
+            return line_error(line, *fields.problems)
+        return self._sale(fields, header)
 
-        if problems:
-            return _line_error(line, *problems)
+    def _sale(self, fields: LineFields, header: ReportHeader) -> SaleReported | LineError:
+        """The line as an event (its fields read without a problem), or why the wire
+        schema refuses it."""
+        line, sku, quantity = fields.line, fields.sku, fields.quantity
+        price, sold_at = fields.price, fields.sold_at
         assert sku is not None and quantity is not None and price is not None
         assert sold_at is not None
         distributor = header.distributor_id or self._uploader or "UNKNOWN"
         report_number = header.report_number or None
         content = (
             distributor,
-            transaction_id,
-            reseller,
-            end_customer,
+            fields.transaction_id,
+            fields.reseller,
+            fields.end_customer,
             sku,
             quantity,
-            unit_out,
+            fields.unit,
             price,
             header.currency,
             sold_at.isoformat(),
@@ -900,12 +523,12 @@ class _ReportBuilder(TransactionSetBuilder):
                 source=SOURCE,
                 source_ref=self._ref(header, line.first.index),
                 distributor_id=distributor,
-                transaction_id=transaction_id,
-                reseller_id=reseller,
-                end_customer=end_customer,
+                transaction_id=fields.transaction_id,
+                reseller_id=fields.reseller,
+                end_customer=fields.end_customer,
                 sku=sku,
                 quantity=quantity,
-                unit=unit_out,
+                unit=fields.unit,
                 unit_price=price,
                 currency=header.currency,
                 sold_at=sold_at,
@@ -913,10 +536,10 @@ class _ReportBuilder(TransactionSetBuilder):
             )
         except ValidationError as error:
             name, message = validation_summary(error)
-            seg, element = origins.get(name or "", (line.lin or line.first, None))
-            return _line_error(line, _Problem(seg, element, "invalid_field", message))
+            seg, element = fields.origins.get(name or "", (line.lin or line.first, None))
+            return line_error(line, Problem(seg, element, "invalid_field", message))
 
-    def _ignore(self, line: _Line) -> None:
+    def _ignore(self, line: Line) -> None:
         """List the line's QTY segments that are not a sold quantity in the report's answer."""
         self._ignored_count += len(line.other_qty)
         room = MAX_IGNORED_KEPT - len(self._ignored)
@@ -930,64 +553,6 @@ class _ReportBuilder(TransactionSetBuilder):
             )
             for seg in line.other_qty[: max(room, 0)]
         ]
-
-    def _price(
-        self,
-        line: _Line,
-        attempt: _Attempt,
-        origins: dict[str, tuple[Segment, str | None]],
-    ) -> tuple[Decimal | None, str | None]:
-        uit = line.uit
-        if uit is not None and uit.get(2):
-            price = attempt(uit, "UIT02", lambda: _money(uit.get(2), "UIT02"))
-            unit = attempt(uit, "UIT01", lambda: unit_code(uit, 1))
-            origins["unit_price"] = (uit, "UIT02")
-            return (
-                price if isinstance(price, Decimal) else None,
-                unit if isinstance(unit, str) else None,
-            )
-        priced = [ctp for ctp in line.ctps if ctp.get(3)]
-        if priced:
-            ctp = next((c for c in priced if c.get(2) == PREFERRED_CTP_PRICE), priced[0])
-            price = attempt(ctp, "CTP03", lambda: _money(ctp.get(3), "CTP03"))
-            unit = attempt(ctp, "CTP05", lambda: unit_code(ctp, 5))
-            origins["unit_price"] = (ctp, "CTP03")
-            return (
-                price if isinstance(price, Decimal) else None,
-                unit if isinstance(unit, str) else None,
-            )
-        where = line.uit or line.lin or line.first
-        attempt(
-            where,
-            "UIT02" if line.uit is not None else None,
-            lambda: _raise("missing_price", "the line has no unit price (UIT02 or CTP03)"),
-        )
-        return None, None
-
-    def _sale_date(
-        self, line: _Line, attempt: _Attempt, problems: list[_Problem]
-    ) -> datetime | None:
-        dates = {**line.loop.dates, **line.dates}
-        for qualifier, _ in SALE_DATE_QUALIFIERS:
-            dtm = dates.get(qualifier)
-            if dtm is not None:
-                try:
-                    return dtm_datetime(dtm, "bad_date")
-                except FieldProblem as problem:
-                    element = problem.element or "DTM02"
-                    problems.append(_Problem(dtm, element, problem.reason, problem.message))
-                    return None
-        wanted = ", ".join(f"DTM*{q} ({label})" for q, label in SALE_DATE_QUALIFIERS)
-        found = ", ".join(f"DTM*{q}" for q in dates) or "none"
-        problems.append(
-            _Problem(
-                line.loop.ptd or line.first,
-                None,
-                "missing_sale_date",
-                f"no sale date: expected {wanted} in the line or its PTD loop; found {found}",
-            )
-        )
-        return None
 
     def _ref(self, header: ReportHeader, segment_index: int) -> str:
         return x12_source_ref(
@@ -1006,7 +571,7 @@ class _ReportBuilder(TransactionSetBuilder):
                 occurred_at=self._received_at,
                 recorded_at=self._received_at,
                 source=SOURCE,
-                source_ref=self._ref(header, (self._bpt or self._st).index),
+                source_ref=self._ref(header, (self._heading.bpt or self._st).index),
                 distributor_id=header.distributor_id,
                 report_id=header.report_number,
                 period_start=header.period_start,
@@ -1018,62 +583,14 @@ class _ReportBuilder(TransactionSetBuilder):
         except ValidationError as error:
             name, message = validation_summary(error)
             origin: dict[str, tuple[Segment | None, str]] = {
-                "distributor_id": (self._ds, "N104"),
-                "report_id": (self._bpt, "BPT02"),
-                "replaces_report_id": (self._bpt, "BPT09"),
+                "distributor_id": (self._heading.ds, "N104"),
+                "report_id": (self._heading.bpt, "BPT02"),
+                "replaces_report_id": (self._heading.bpt, "BPT09"),
             }
             found, element = origin.get(name or "", (None, ""))
-            seg = found or self._bpt or self._st
+            seg = found or self._heading.bpt or self._st
             errors.append(LineError(seg.index, element or name, "invalid_field", message, seg.text))
             return None
-
-
-def _quantity_of(qty: Segment) -> tuple[Decimal | str, str]:
-    """What a sold-quantity QTY says: QTY02 (as a number when it is one), QTY03's unit."""
-    try:
-        amount: Decimal | str = parse_x12_decimal(qty.get(2), "QTY02", "bad_quantity")
-    except FieldProblem:
-        amount = qty.get(2)
-    return amount, (qty.components(3) or [""])[0]
-
-
-def _differ(first: Segment, other: Segment) -> bool:
-    """Two sold quantities of one line that do not agree (a unit left out agrees with any)."""
-    (amount, unit), (other_amount, other_unit) = _quantity_of(first), _quantity_of(other)
-    return amount != other_amount or bool(unit and other_unit and unit != other_unit)
-
-
-def _conflict(first: Segment, other: Segment) -> _Problem:
-    def says(qty: Segment) -> str:
-        return f"QTY*{qty.get(1)} says {' '.join(filter(None, (qty.get(2), qty.get(3))))}"
-
-    return _Problem(
-        other,
-        "QTY02",
-        "conflicting_quantity",
-        f"{says(other)} but {says(first)}: a line has one sold quantity",
-    )
-
-
-def _money(text: str, what: str) -> Decimal:
-    return check_price(parse_x12_decimal(text, what, "bad_price"), what, "bad_price")
-
-
-def _raise(reason: str, message: str) -> object:
-    raise FieldProblem(reason, message)
-
-
-def _line_error(line: _Line, *problems: _Problem) -> LineError:
-    first = problems[0]
-    message = first.message
-    if len(problems) > 1:
-        rest = "; ".join(
-            f"{p.element or p.seg.tag} at segment {p.seg.index}: {p.message}" for p in problems[1:]
-        )
-        message = f"{message} (also: {rest})"
-    return LineError(
-        first.seg.index, first.element, first.reason, message, first.seg.text, line.number
-    )
 
 
 __all__ = [

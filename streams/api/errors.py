@@ -1,0 +1,57 @@
+"""Every error leaves as JSON ({"error": {"status", "code", "message"}}), never as an
+HTML page or a traceback: the app's outermost middleware."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import psycopg
+from aiohttp import web
+from aiokafka.errors import KafkaError
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError  # PostgreSQL away
+from eventsourcing.persistence import OperationalError as StoreOperationalError
+
+from domain.violation import IllegalTransition, NotAllowed
+from streams.api.context import json_error
+from streams.auth import AuthError, Forbidden, TokensUnavailable
+from streams.health import StoreAway
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error leaves as JSON, never as an HTML page or a traceback."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason)
+    except AuthError as exc:
+        return json_error(401, "unauthorized", str(exc))
+    except TokensUnavailable as exc:
+        return json_error(503, "unavailable", str(exc))
+    except (Forbidden, NotAllowed) as exc:
+        return json_error(403, "forbidden", str(exc))
+    except AggregateNotFoundError:
+        return json_error(404, "not_found", f"nothing recorded under {request.path}")
+    except IllegalTransition as exc:
+        return json_error(409, "conflict", str(exc))
+    except KafkaError as exc:
+        request.app.logger.warning("Kafka unavailable on %s: %r", request.path, exc)
+        return json_error(
+            503,
+            "unavailable",
+            f"Kafka is not reachable ({type(exc).__name__}); try again: a line sent again "
+            "is recognized, never counted twice",
+        )
+    except (psycopg.OperationalError, StoreOperationalError, StoreInterfaceError, StoreAway) as exc:
+        request.app.logger.warning("event store unavailable on %s: %s", request.path, exc)
+        return json_error(
+            503, "unavailable", "the event store (PostgreSQL) is not reachable; try again"
+        )
+    except Exception:
+        request.app.logger.exception("unhandled error on %s", request.path)
+        return json_error(500, "internal_error", "internal error; see the server log")

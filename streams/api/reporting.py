@@ -1,0 +1,38 @@
+"""The distributors' reporting: /api/quality (data quality), /api/compliance (reporting
+weeks) and /api/reports (the reports received)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from projections.snapshot import compliance_of, now_of, quality_rows, report_rows
+from projections.stores import ChannelStores
+from streams.api.context import context_of, json_response
+from streams.api.query import Rows, as_of, filtered, page, scope, visible
+
+
+async def quality(request: web.Request) -> web.Response:
+    rows = quality_rows(context_of(request).stores())
+    return json_response(page(request, visible(request, rows)))
+
+
+async def compliance(request: web.Request) -> web.Response:
+    when, wanted = as_of(request), scope(request)
+
+    def weeks(current: ChannelStores) -> Rows:
+        now = now_of(current, when)
+        covered = [wanted] if wanted else [r["distributor_id"] for r in quality_rows(current)]
+        return [
+            {"distributor_id": distributor, **week.row()}
+            for distributor in covered
+            for week in compliance_of(current, distributor, now)
+        ]
+
+    rows = await context_of(request).exporting(weeks)
+    return json_response(page(request, filtered(request, rows, "status")))
+
+
+async def reports(request: web.Request) -> web.Response:
+    wanted = scope(request)
+    rows = await context_of(request).exporting(lambda current: report_rows(current, wanted))
+    return json_response(page(request, rows))

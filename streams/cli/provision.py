@@ -1,0 +1,73 @@
+"""`channelflow readmodels` (the PostgreSQL read-model tables) and `channelflow topics`
+(the raw and dead-letter topics): creating what the channel writes to."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from streams.cli.support import Subcommands, UserError, kafka_flags, settings_of
+from streams.config import Settings
+
+
+def register(sub: Subcommands) -> None:
+    readmodels = sub.add_parser(
+        "readmodels", help="PostgreSQL read models: create the tables, or have them rewritten"
+    )
+    readmodels.add_argument(
+        "action",
+        choices=["init", "refresh"],
+        help="init: create or extend the tables; refresh: forget the stored positions so "
+        "the running writers rewrite every partition",
+    )
+    readmodels.add_argument("--url", help="PostgreSQL URL (CHANNELFLOW_READMODEL_URL)")
+    readmodels.add_argument("--schema", help="schema (CHANNELFLOW_READMODEL_SCHEMA)")
+    readmodels.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
+    readmodels.set_defaults(func=cmd_readmodels)
+
+    topics = sub.add_parser("topics", help="create the raw and dead-letter topics")
+    kafka_flags(topics)
+    topics.set_defaults(func=cmd_topics)
+
+
+def cmd_readmodels(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from infra.readmodels import ALL_TABLES, ReadModelWriter
+
+    settings = Settings.from_env(
+        eventstore_url=args.eventstore, readmodel_url=args.url, readmodel_schema=args.schema
+    )
+    dsn = settings.readmodel_dsn()
+    if dsn is None:
+        raise UserError(
+            "no read-model database: set CHANNELFLOW_READMODEL_URL (or --url) to a "
+            "postgresql:// URL, or use a PostgreSQL event store"
+        )
+    writer = ReadModelWriter(dsn, settings.readmodel_schema, "cli")
+    try:
+        writer.init()
+        if args.action == "init":
+            names = ", ".join(table.name for table in ALL_TABLES)
+            print(f"read models ready in schema {writer.schema!r}: {names}")
+        else:
+            forgotten = writer.forget()
+            print(
+                f"forgot the positions of {forgotten} partition(s): the running writers "
+                f"rewrite them within CHANNELFLOW_READMODEL_INTERVAL_SECONDS"
+                f" ({settings.readmodel_interval_seconds:g} s here)"
+            )
+    except psycopg.OperationalError:
+        raise  # unreachable: status 3
+    except psycopg.Error as exc:
+        raise UserError(f"read-model database: {exc}") from None
+    finally:
+        writer.close()
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from streams.kafka.io import ensure_topics
+
+    asyncio.run(ensure_topics(settings_of(args), check_partitions=True))
+    return 0

@@ -1,0 +1,101 @@
+"""`channelflow replay` (the snapshot recomputed from raw events) and `channelflow
+verify` (that replay compared with a live API and the event store)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import orjson
+
+from streams.cli.support import (
+    Subcommands,
+    as_of,
+    bearer_token,
+    http_failure,
+    kafka_flags,
+    print_json,
+    replay_of,
+    settings_of,
+    token_flags,
+)
+
+
+def register(sub: Subcommands) -> None:
+    replay = sub.add_parser("replay", help="recompute the snapshot from raw events")
+    source = replay.add_mutually_exclusive_group(required=True)
+    source.add_argument("--events", help="JSON Lines file, one event per line")
+    source.add_argument("--from-kafka", action="store_true", help="the raw topics, from the start")
+    replay.add_argument("--as-of", help="business date (2026-09-30) or datetime with timezone")
+    replay.add_argument("--distributor", help="with --from-kafka: only this distributor's lines")
+    jobs_flag(replay)
+    kafka_flags(replay)
+    replay.set_defaults(func=cmd_replay)
+
+    verify = sub.add_parser(
+        "verify", help="replay the raw topics; compare with the live API and the event store"
+    )
+    verify.add_argument("--url", default="http://127.0.0.1:6066", help="a worker's HTTP API")
+    token_flags(verify, "auditor role")
+    verify.add_argument("--events", help="replay this JSON Lines file instead of Kafka")
+    verify.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
+    verify.set_defaults(func=cmd_verify, distributor=None)
+    jobs_flag(verify)
+    kafka_flags(verify)
+
+
+def jobs_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--jobs",
+        type=_positive,
+        metavar="N",
+        help="processes sharing the replay, split by distributor (default: one per "
+        "core; 1: in this process)",
+    )
+
+
+def _positive(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return number
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    print_json(replay_of(args, as_of(args.as_of)).snapshot)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    import urllib.request
+
+    from infra.eventstore import open_audit_log
+    from streams.audit.verify import audit_differences, snapshot_differences
+
+    replay = replay_of(args, None)
+    token = bearer_token(args)
+    request = urllib.request.Request(f"{args.url.rstrip('/')}/api/snapshot")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            live = orjson.loads(response.read())
+    except OSError as exc:
+        raise http_failure("the live snapshot", args.url, exc) from None
+    differences = list(snapshot_differences(replay.snapshot, live))
+    rows = sum(len(rows) for rows in live.values())
+    verified, audit = audit_differences(
+        replay.audit(), open_audit_log(settings_of(args).eventstore_url)
+    )
+    differences += audit
+    for difference in differences:
+        print(difference)
+    if differences:
+        print(f"{len(differences)} differences", file=sys.stderr)
+        return 1
+    print(f"{rows} snapshot rows and {verified} audit events verified")
+    return 0

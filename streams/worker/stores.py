@@ -1,0 +1,174 @@
+"""The worker's `ChannelStores`: views over its state table (RocksDB per partition, with a
+changelog), written a batch at a time (`WorkerStores.commit`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, cast
+
+import faust
+
+from projections.clock import Clock
+from projections.dedup import SeenEntry
+from projections.inventory import InventoryState, Move
+from projections.keyvalue import DictStore, KeyValue
+from projections.price_rules import FlagCounts, FlaggedSale
+from projections.quality import DeadLetterCount, QualityState
+from projections.rebate_buckets import RebateBucket, RecordedMove
+from projections.resellers import DayCount, ResellerState
+from projections.stores import ChannelStores
+from projections.submitted_reports import ReportLine, ReportState
+from projections.tallies import InOut
+from streams.config import Settings
+from streams.kafka.io import kafka_partition_of
+from streams.runners.processing import Input
+from streams.runners.readmodel_sink import Changes
+from streams.worker.state import APPLYING, StateTable, View, Writes
+
+
+class WorkerStores(ChannelStores):
+    """ChannelStores over the worker's state table, written a batch at a time."""
+
+    def __init__(self, app: faust.App, settings: Settings) -> None:
+        mib = 1024 * 1024
+        self.table = StateTable(
+            app=app,
+            name="state",
+            partitions=settings.partitions,
+            key_type=bytes,
+            value_type=bytes,
+            options={
+                "driver": "rocksdict",
+                "write_buffer_size": settings.state_write_buffer_mb * mib,
+                "max_write_buffer_number": 2,
+                "block_cache_size": settings.state_cache_mb * mib,
+            },
+            beacon=app.tables.beacon,
+        )
+        app.tables.add(self.table)
+        partitions = settings.partitions
+
+        def distributor_first(key: str) -> int:
+            return kafka_partition_of(key.split("|", 1)[0], partitions)
+
+        def distributor_second(key: str) -> int:  # seen keys: "sale|D01|T1", ...
+            return kafka_partition_of(key.split("|", 2)[1], partitions)
+
+        def view(prefix: str, kind: Any, cached: bool = False, packed: bool = False) -> View[Any]:
+            return View(
+                self.table, prefix, kind.from_json, kind.to_json, cached, distributor_first, packed
+            )
+
+        def scoped(prefix: str, kind: Any) -> View[Any]:  # keys without a distributor first
+            return View(self.table, prefix, kind.from_json, kind.to_json, cached=True)
+
+        super().__init__(
+            inventory=view("inv|", InventoryState, cached=True),
+            quality=view("q|", QualityState, cached=True),
+            dead_letters=scoped("dl|", DeadLetterCount),
+            periods=view("per|", InOut, cached=True),
+            resellers=view("rs|", ResellerState, cached=True),
+            reports=view("rep|", ReportState, cached=True),
+            flag_counts=view("fc|", FlagCounts, cached=True),
+            clock=scoped("clock|", Clock),
+            seen=View(
+                self.table,
+                "seen|",
+                SeenEntry.from_json,
+                SeenEntry.to_json,
+                partition_of=distributor_second,
+                packed=True,
+            ),
+            moves=view("mv|", Move, packed=True),
+            day_totals=view("day|", InOut, packed=True),
+            rebate_buckets=view("rb|", RebateBucket, packed=True),
+            recorded_moves=view("rec|", RecordedMove, packed=True),
+            violations=view("v|", FlaggedSale, packed=True),
+            violations_by_severity=View(
+                self.table, "vs|", str, str, False, distributor_first, packed=True
+            ),
+            unpriced=view("u|", FlaggedSale, packed=True),
+            report_lines=view("rl|", ReportLine, packed=True),
+            reseller_days=view("rd|", DayCount, packed=True),
+        )
+        #: source "topic:partition" -> last offset whose effects are all on the broker
+        self.progress: View[int] = View(self.table, "progress|", int, int, cached=True)
+        #: told (store, partition, key) of the history keys each batch stored
+        self.on_stored: Callable[[str, int, str], None] | None = None
+
+    def route_to(self, item: Input) -> None:
+        """The input about to be applied: its partition is where the batch reads and writes
+        (in this task only: see `streams.worker.state.APPLYING`)."""
+        APPLYING.set(item.partition or 0)
+
+    def stored_progress(self, source: str) -> int | None:
+        return self.progress.get(source)
+
+    def next_offset(self, source: str) -> int:
+        """The offset of the source's first input whose effects are not all stored."""
+        stored = self.progress.get(source)
+        return 0 if stored is None else stored + 1
+
+    async def commit(self, inputs: Sequence[Input]) -> int:
+        """Store the batch: its writes on the changelog first, then (once the broker has
+        every one) how far each source's effects are stored, then both into the local
+        databases. Returns how many values were written."""
+        data: Writes = {}
+        written = 0
+        for view in self.table.views:
+            if view is not self.progress:
+                written += view.encoded(data)
+                await asyncio.sleep(0)  # requests are answered while a batch is encoded
+        offsets = await self.table.send(data)
+        last: dict[tuple[str, int], int] = {}
+        for item in inputs:
+            if item.partition is not None and item.offset is not None:
+                key = (item.source, item.partition)
+                last[key] = max(last.get(key, -1), item.offset)
+        for (topic, partition), offset in last.items():
+            source = f"{topic}:{partition}"
+            APPLYING.set(partition)
+            if offset > self.next_offset(source) - 1:
+                self.progress.put(source, offset)
+        checkpoints: Writes = {}
+        self.progress.encoded(checkpoints)
+        for partition, offset in (await self.table.send(checkpoints)).items():
+            offsets[partition] = max(offsets.get(partition, -1), offset)
+        for partition, keyed in checkpoints.items():
+            data.setdefault(partition, {}).update(keyed)
+        self.table.write_local(data, offsets)
+        if self.on_stored is not None:
+            for name in Changes.STORES:
+                for partition, changed in cast(View[Any], getattr(self, name)).pending_keys():
+                    self.on_stored(name, partition, changed)
+        for view in self.table.views:
+            view.committed()
+        APPLYING.set(None)
+        return written
+
+    def discard(self) -> None:
+        """Forget a batch that could not be stored: nothing of it remains."""
+        for view in self.table.views:
+            view.discard()
+        APPLYING.set(None)
+
+    def readers(self, partitions: Iterable[int] | None = None) -> ChannelStores:
+        """The committed state for another thread: views that read the databases alone (of
+        the given partitions, or of every one held), and copies of the reference data
+        (which the agent and the replica change)."""
+        views = {
+            name: value.reader(partitions) if isinstance(value, View) else value
+            for name, value in vars(self).items()
+            if name in ChannelStores.__dataclass_fields__
+        }
+        for name in ("products", "aliases", "prices", "programs", "closed_periods"):
+            views[name] = copied(getattr(self, name))
+        return ChannelStores(**cast(Any, views))
+
+
+def copied(store: KeyValue[Any]) -> DictStore[Any]:
+    copy: DictStore[Any] = DictStore()
+    for key, value in list(store.scan()):
+        copy.put(key, value)
+    return copy
