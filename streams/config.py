@@ -51,9 +51,9 @@ class Settings(BaseSettings):
     instance_id: str = ""
     #: how many other workers keep a standby copy of each state partition (faust's standby
     #: replicas, kept up to date from the changelog): with workers - 1, every worker holds
-    #: the whole channel, answers every read for all of it, and takes over a stopped
-    #: worker's partitions without restoring them
-    standby_replicas: int = 1
+    #: the whole channel and answers every read for all of it. Experimental, off by
+    #: default: a takeover was seen to stall and a standby to lag (docs/OPERATIONS.md)
+    standby_replicas: int = Field(default=0, ge=0)
     batch_size: int = 2000
     batch_seconds: float = 0.2
     data_dir: str = "channelflow-data"
