@@ -73,6 +73,6 @@ def test_a_batch_another_writer_got_into_first_is_recorded_fact_by_fact(
 
 def test_more_facts_than_a_batch() -> None:
     audit = open_audit_log("sqlite:///:memory:")
-    facts = [reconciliation(i) for i in range(RECORD_BATCH * 2 + 7)]
+    facts: list[AuditFact] = [reconciliation(i) for i in range(RECORD_BATCH * 2 + 7)]
     assert audit.record_all(facts) == Recorded(facts, facts)
     assert len(stored(audit)) == len(facts)

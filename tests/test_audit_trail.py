@@ -74,8 +74,8 @@ class Recorded:
             amount=Decimal("12.50"), **step,
         )  # fmt: skip
         self.statement = f"VPA-2026-ST/{q3_sale.distributor_id}/2026-Q3"
-        key = tuple(self.statement.split("/"))
-        audit.statement_step(key, "approve", "finance-carol", LATE)
+        program_id, distributor_id, period = self.statement.split("/")
+        audit.statement_step((program_id, distributor_id, period), "approve", "finance-carol", LATE)
 
 
 @pytest.fixture(scope="module")

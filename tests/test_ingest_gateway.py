@@ -173,8 +173,8 @@ def names_another(sent: Mutated) -> bool:
         segments = [segment.strip().split("*") for segment in text.split("~")]
         named = {s[4] for s in segments if s[0] == "N1" and s[1:2] == ["DS"] and len(s) > 4}
         return bool(named - {"DIST-001", ""})
-    text = sent.data.decode("utf-8", "replace").replace("\r\n", "\n").split("\n")
-    first_cells = {text[number - 1].split(",")[0].strip() for number in sent.csv_lines}
+    lines = sent.data.decode("utf-8", "replace").replace("\r\n", "\n").split("\n")
+    first_cells = {lines[number - 1].split(",")[0].strip() for number in sent.csv_lines}
     return bool(first_cells - {"DIST-001", ""})
 
 

@@ -7,7 +7,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -28,7 +28,7 @@ Q3 = datetime(2026, 8, 10, 12, tzinfo=UTC)
 CLOSED_AT = datetime(2026, 10, 15, tzinfo=UTC)
 
 
-def program(mode: str = "retroactive") -> RebateProgramDefined:
+def program(mode: Literal["retroactive", "incremental"] = "retroactive") -> RebateProgramDefined:
     return RebateProgramDefined(
         event_id=uuid.uuid4(), occurred_at=datetime(2026, 6, 1, tzinfo=UTC), source="erp",
         program_id=f"VPA-{mode}", distributor_ids="all", basis="sell_through", measure="revenue",
@@ -48,7 +48,7 @@ def sale(
     )  # fmt: skip
 
 
-def channel_with_sales(*modes: str) -> EmbeddedChannel:
+def channel_with_sales(*modes: Literal["retroactive", "incremental"]) -> EmbeddedChannel:
     channel = EmbeddedChannel(rebate_grace_days=10_000)  # no automatic close here
     product = ProductDefined(
         event_id=uuid.uuid4(), occurred_at=Q3, source="erp", sku="SKU-1", base_unit="EA"

@@ -4,6 +4,7 @@ the worker's door too, and a closed statement holds what was recorded before its
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -37,7 +38,7 @@ def product() -> ProductDefined:
     )
 
 
-def as_broker(events: list[object], at: datetime, first_offset: int = 0) -> list[Input]:
+def as_broker(events: Sequence[object], at: datetime, first_offset: int = 0) -> list[Input]:
     """The events as a worker reads them: the broker's append time as recorded_at."""
     return [
         Input(encode_event(e), None, "t.sales", 0, first_offset + n, at)  # type: ignore[arg-type]

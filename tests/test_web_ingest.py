@@ -117,7 +117,7 @@ class Api:
         return self.loop.run_until_complete(go())
 
     def ok(self, path: str, body: Any, token: str = "d1", **params: str) -> Any:
-        status, answer = self.post(path, body, token, **params)
+        status, answer = self.post(path, body, token, None, **params)
         assert status == 200, answer
         return answer
 
@@ -193,7 +193,7 @@ ENDPOINTS = {
     "/api/ingest/edi": (SAMPLES / "867_weekly.edi").read_bytes(),
 }
 #: each endpoint's body naming DIST-001 and, in one line or its header, DIST-002
-FOREIGN = {
+FOREIGN: dict[str, Any] = {
     "/api/ingest/events": [sale("A-1"), sale("A-2", distributor="DIST-002")],
     "/api/ingest/csv": csv_text("C-1,RES-1,WIDGET-100,1,12.50,USD,2026-04-07")
     + b"DIST-002,C-2,RES-1,WIDGET-100,1,12.50,USD,2026-04-07\n",

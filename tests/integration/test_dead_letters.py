@@ -180,7 +180,7 @@ def test_a_page_of_dead_letters_reads_what_it_needs_and_equals_the_whole_topic_p
         try:
             for letter in letters:
                 await producer.send(
-                    topic, letter.model_dump_json().encode(), key=letter.key.encode()
+                    topic, letter.model_dump_json().encode(), key=(letter.key or "").encode()
                 )
             await producer.flush()
         finally:

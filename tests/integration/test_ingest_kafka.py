@@ -127,9 +127,9 @@ def test_every_format_lands_in_the_projections(settings, worker_factory, tmp_pat
     assert [line["answer"] for line in answer["lines"]] == ["accepted", "rejected"]
     wait_until(
         lambda: (
-            row(worker, "/api/quality", distributor_id="DIST-001")["rejected_by_reason"].get(
-                "schema_violation"
-            )
+            (row(worker, "/api/quality", distributor_id="DIST-001") or {})
+            .get("rejected_by_reason", {})
+            .get("schema_violation")
             == 1
         ),
         60,
@@ -164,16 +164,16 @@ def test_every_format_lands_in_the_projections(settings, worker_factory, tmp_pat
     assert shown.returncode == 0 and shown.stdout.startswith(b"DIST-002,INV7004-1")
 
     # a fix still invalid is refused; a valid one is published and counted
-    where = ["--partition", str(bad["partition"]), "--offset", str(bad["offset"])]
+    at = ["--partition", str(bad["partition"]), "--offset", str(bad["offset"])]
     broken = orjson.dumps(sale("INV7004-1", distributor="DIST-002", quantity="1,200"))
-    refused = cli(settings, "deadletters", "resubmit", *where, "--fixed", "-", stdin=broken)
+    refused = cli(settings, "deadletters", "resubmit", *at, "--fixed", "-", stdin=broken)
     assert refused.returncode == 2 and b"still invalid" in refused.stderr
     fixed = tmp_path / "fixed.json"
     fixed.write_bytes(orjson.dumps(sale("INV7004-1", distributor="DIST-002", quantity=1200)))
-    done = cli(settings, "deadletters", "resubmit", *where, "--fixed", str(fixed))
+    done = cli(settings, "deadletters", "resubmit", *at, "--fixed", str(fixed))
     assert done.returncode == 0, done.stderr
     wait_until(
-        lambda: row(worker, "/api/quality", distributor_id="DIST-002")["accepted"] == 6,
+        lambda: (row(worker, "/api/quality", distributor_id="DIST-002") or {}).get("accepted") == 6,
         60,
         "the fixed line accepted",
     )

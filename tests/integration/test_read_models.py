@@ -56,7 +56,7 @@ def _json(value: Any) -> Any:
     return value
 
 
-def select(dsn: str, query: sql.Composable) -> list[dict[str, Any]]:
+def select(dsn: str, query: sql.SQL | sql.Composed) -> list[dict[str, Any]]:
     with psycopg.connect(dsn) as conn:
         cursor = conn.execute(query)
         names = [column.name for column in cursor.description or ()]

@@ -40,8 +40,8 @@ def as_inputs(runs: Iterable[Sequence[Message]], positioned: bool = True) -> lis
         topic = run[0].topic
         offset = offsets[topic] = offsets.get(topic, -1) + 1
         value = run[0].value if len(run) == 1 else bundle_bytes([m.value for m in run])
-        where = (0, offset) if positioned else (None, None)
-        inputs.append(Input(value, run[0].key.decode(), topic, *where, NOW))
+        partition, at = (0, offset) if positioned else (None, None)
+        inputs.append(Input(value, run[0].key.decode(), topic, partition, at, NOW))
     return inputs
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from projections.channel import apply_event
 from projections.dedup import Verdict
+from projections.inventory import Reconciliation
 from projections.positions import Position
 from projections.snapshot import build_snapshot
 from projections.stores import ChannelStores
@@ -123,6 +124,7 @@ def test_counts_and_shipments_are_normalized_too():
         ),
         None,
     ).facts[0]
+    assert isinstance(fact, Reconciliation)
     assert (fact.sku, fact.on_hand, fact.expected, fact.variance) == ("RT-100", 48, 60, -12)
 
 

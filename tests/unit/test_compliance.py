@@ -30,8 +30,10 @@ MONDAY = date(2026, 7, 6)
 SUNDAY = date(2026, 7, 12)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(*fields: int) -> datetime:
+    """datetime(year, month, day[, hour, minute, second, microsecond]) in UTC."""
+    year, month, day, hour, minute, second, micro = (*fields, 0, 0, 0, 0)[:7]
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
 
 
 def report(

@@ -38,7 +38,7 @@ def test_a_claim_is_revised_only_when_its_units_changed() -> None:
     recorded = new_aggregate(claim(5))
     assert revised(recorded, claim(5)) is None
     changed = revised(recorded, claim(3))
-    assert changed is recorded
+    assert changed is recorded and changed is not None
     assert (changed.units, changed.amount) == (3, Decimal("6.00"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import orjson
@@ -30,7 +31,7 @@ def by_model_dump(event: Envelope) -> str:
 
 @st.composite
 def movements(draw: st.DrawFn) -> Envelope:
-    common = {
+    common: dict[str, Any] = {
         "event_id": UUID(int=draw(st.integers(min_value=0, max_value=2**64)), version=4),
         "occurred_at": draw(WHEN),
         "recorded_at": draw(st.none() | WHEN),
@@ -43,7 +44,7 @@ def movements(draw: st.DrawFn) -> Envelope:
     kind = draw(st.sampled_from(["sale", "shipment", "count"]))
     if kind == "count":
         return InventoryCounted(**common, on_hand=draw(st.integers(0, 99)), counted_at=draw(WHEN))
-    money = {
+    money: dict[str, Any] = {
         "quantity": draw(st.integers(-5, 99)),
         "unit_price": draw(PRICES),
         "currency": draw(st.sampled_from(["USD", "EUR"])),

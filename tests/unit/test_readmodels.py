@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -78,7 +79,10 @@ def test_every_projection_row_has_a_table_and_every_column_a_definition(channel)
 
 
 def test_a_row_or_column_without_definition_is_reported():
-    rows = {"quality": [{"distributor_id": "D1", "audit_score": 2}], "warehouses": [{}]}
+    rows: dict[str, list[dict[str, Any]]] = {
+        "quality": [{"distributor_id": "D1", "audit_score": 2}],
+        "warehouses": [{}],
+    }
     assert undefined(rows) == ["quality.audit_score", "warehouses"]
 
 
@@ -94,8 +98,8 @@ def test_rows_go_to_the_partition_of_their_distributor(channel):
                 if owner is None:
                     owner = partition_of(row["distributor_id"])
                 assert owner == partition
-    for name, rows in tables.items():
-        assert sum(len(t[name]) for t in by_partition.values()) == len(rows)
+    for name, table in tables.items():
+        assert sum(len(t[name]) for t in by_partition.values()) == len(table)
 
 
 def test_dead_letters_count_in_the_partition_of_their_input():
@@ -135,7 +139,7 @@ def test_sell_in_vs_through_has_every_granularity_and_the_snapshot_weeks(channel
 
 
 def write(
-    positions: dict[str, int], complete: bool = False, **changes: list[dict[str, Any]]
+    positions: dict[str, int], complete: bool = False, **changes: list[Mapping[str, Any]]
 ) -> PartitionWrite:
     tables = empty_tables()
     tables["quality"] = [{"distributor_id": "D1", "accepted": 1}]
@@ -162,10 +166,10 @@ def test_equal_positions_and_rows_are_unchanged():
 
 def test_older_or_missing_positions_are_stale_whatever_the_rows():
     previous = stored(write({"t.sales": 4, "t.shipments": 2}))
-    newer_rows = {"quality": [{"distributor_id": "D1", "accepted": 9}]}
-    older = plan(previous, write({"t.sales": 3, "t.shipments": 5}, **newer_rows))
+    newer: list[Mapping[str, Any]] = [{"distributor_id": "D1", "accepted": 9}]
+    older = plan(previous, write({"t.sales": 3, "t.shipments": 5}, quality=newer))
     assert (older.verdict, older.behind) == (Verdict.STALE, ("t.sales",))
-    missing = plan(previous, write({"t.sales": 4}, **newer_rows))
+    missing = plan(previous, write({"t.sales": 4}, quality=newer))
     assert (missing.verdict, missing.behind) == (Verdict.STALE, ("t.shipments",))
 
 

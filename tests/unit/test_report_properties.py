@@ -176,9 +176,9 @@ def assert_buckets_add_up(stores: ChannelStores) -> None:
     quarters: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for key, day in stores.day_totals.scan():
         distributor, _, iso_day = key.split("|")
-        bucket = quarters[distributor, period_key(date.fromisoformat(iso_day), "quarter")]
-        bucket[0] += day.sell_in
-        bucket[1] += day.sell_through
+        sums = quarters[distributor, period_key(date.fromisoformat(iso_day), "quarter")]
+        sums[0] += day.sell_in
+        sums[1] += day.sell_through
     kept = {
         (key.split("|")[0], key.split("|")[2]): [b.sell_in, b.sell_through]
         for key, b in stores.periods.scan()

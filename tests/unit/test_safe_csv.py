@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -62,7 +63,10 @@ def test_nul_is_replaced_and_a_leading_nul_cannot_hide_a_formula():
 
 
 def test_line_breaks_quotes_and_commas_survive_a_round_trip():
-    rows = [{"a": 'she said "no",\r\nthen =1+1', "b": "=x", "ignored": "?"}, {"a": None}]
+    rows: list[dict[str, Any]] = [
+        {"a": 'she said "no",\r\nthen =1+1', "b": "=x", "ignored": "?"},
+        {"a": None},
+    ]
     data = csv_bytes(("a", "b"), rows)
     assert b"\0" not in data
     read = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))

@@ -125,7 +125,7 @@ def test_an_entity_cache_follows_a_standby_partitions_changelog(databases: Datab
     store = view(databases, cached=True)
     other = View(cast(StateTable, databases), "m|", int, int, cached=True)
     assert store.get("D2|a") is None and other.get("x") is None  # both partitions loaded
-    changelog = {1: {b"n|D2|a": b"5", b"m|x": b"9"}, 0: {b"n|D1|z": b"3"}}
+    changelog: Writes = {1: {b"n|D2|a": b"5", b"m|x": b"9"}, 0: {b"n|D1|z": b"3"}}
     databases.store(changelog)  # what applying a standby's changelog records does
     for one in (store, other):
         one.follow(changelog)
