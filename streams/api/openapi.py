@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of the HTTP API, served at GET /api/openapi.json.
 
-Every route of `streams.api.app.make_web_app` is listed here; tests/test_openapi.py fails when
-a route is added without documenting it (or documented without existing).
+Every route of `streams.api.app.make_web_app` is listed here; tests/unit/api/test_openapi.py
+fails when a route is added without documenting it (or documented without existing).
 """
 
 from __future__ import annotations

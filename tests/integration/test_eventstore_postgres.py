@@ -17,8 +17,8 @@ from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import record_statements
 from tests.integration.conftest import wait_until
 from tests.integration.helpers import catalog, publish, publish_reference_first, stored_events
-from tests.test_rebates_embedded import program
-from tests.test_time_you_can_trust import NOW, SOLD, as_broker, product, sale
+from tests.unit.api.test_rebates_embedded import program
+from tests.unit.api.test_time_you_can_trust import NOW, SOLD, as_broker, product, sale
 
 pytestmark = pytest.mark.postgres
 

@@ -19,7 +19,7 @@ from tests.unit.parsers.edi_builder import interchange
 
 Format = Literal["csv", "867", "852"]
 
-#: item ids the test catalog knows (tests/test_web_ingest.py catalog: id, vendor part, UPC)
+#: item ids the test catalog knows (tests/unit/api/test_web_ingest.py catalog: id, vendor part, UPC)
 KNOWN_ITEMS = ("WIDGET-100", "GADGET-200")
 #: values a corrupted field takes: wrong type, sign, format, unknown ids, nothing
 JUNK = (

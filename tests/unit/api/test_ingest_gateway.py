@@ -23,7 +23,7 @@ from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
 from streams.ingest.parsers.x12 import X12Error
 from streams.ingest.spool import Spool, SpooledLine
 from streams.kafka.messages import Message
-from tests.test_web_ingest import catalog
+from tests.unit.api.test_web_ingest import catalog
 from tests.unit.parsers.edi_builder import interchange
 from tests.unit.parsers.mutated_reports import Mutated, mutated_reports
 from tests.unit.parsers.test_csv_memory import GeneratedCsv
@@ -160,7 +160,7 @@ UPLOADERS = {
     "admin": ADMIN,
     "distributor": Principal("d1", Role.DISTRIBUTOR, "DIST-001"),
 }
-#: the catalog knows WIDGET-100 and GADGET-200 (tests/test_web_ingest.py)
+#: the catalog knows WIDGET-100 and GADGET-200 (tests/unit/api/test_web_ingest.py)
 KNOWN = offline_view(catalog())
 
 

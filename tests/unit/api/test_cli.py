@@ -13,7 +13,7 @@ from schemas.codec import encode_event
 from streams.generator import generate_channel, malformed_lines
 from streams.runners.embedded import EmbeddedChannel
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[bytes]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from infra.eventstore import open_audit_log
 from projections.inventory import Reconciliation
-from tests.test_audit_chain import claim
+from tests.unit.api.test_audit_chain import claim
 from tests.unit.test_rebate_statement import adjusted_twice
 
 DAY = datetime(2026, 7, 6, tzinfo=UTC)

@@ -19,7 +19,7 @@ from streams.cli.support import Replay, as_of, replay_of
 from streams.kafka.io import kafka_partition_of
 from tests.parallel_channel import awkward_history, late_sale
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def replay(path: Path, jobs: int, *flags: str) -> Replay:

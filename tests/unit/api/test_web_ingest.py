@@ -30,7 +30,7 @@ from streams.api.context import ApiContext
 from streams.auth import TokenRegistry, token_hash
 from streams.kafka.messages import Message
 from streams.runners.embedded import EmbeddedChannel
-from tests.test_web_violations import silent_body
+from tests.unit.api.test_web_violations import silent_body
 from tests.unit.parsers.conftest import SAMPLES
 from tests.unit.parsers.edi_builder import interchange
 

@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from schemas.rows import ROW_MODELS, SNAPSHOT_SECTIONS, RowModel, UnpricedRow
 from streams.api.openapi import document
 from tests.api_channel import WHOLE, list_routes, populated_channel
-from tests.test_web_contract import Api
+from tests.unit.api.test_web_contract import Api
 
 COMPONENTS = "#/components/schemas/"
 

@@ -36,8 +36,8 @@ from tests.api_channel import (
     row_field,
     row_filters,
 )
-from tests.test_web_ingest import SAMPLES, csv_text, sale
-from tests.test_web_ingest import Api as IngestApi
+from tests.unit.api.test_web_ingest import SAMPLES, csv_text, sale
+from tests.unit.api.test_web_ingest import Api as IngestApi
 
 TOKENS = {
     "d01": (Role.DISTRIBUTOR, "D01"),

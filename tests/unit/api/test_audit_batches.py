@@ -10,8 +10,8 @@ import pytest
 from infra.eventstore import RECORD_BATCH, AuditLog, Recorded, open_audit_log
 from projections.channel import AuditFact
 from projections.inventory import Reconciliation
-from tests.test_claim_withdrawal import claim
-from tests.test_violation_revision import detected
+from tests.unit.api.test_claim_withdrawal import claim
+from tests.unit.api.test_violation_revision import detected
 
 DAY = datetime(2026, 7, 6, tzinfo=UTC)
 

@@ -34,7 +34,7 @@ from streams.auth import TokenRegistry, token_hash
 from streams.generator import generate_channel
 from streams.runners.embedded import EmbeddedChannel, file_inputs
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 LATE = datetime(2026, 10, 20, 9, tzinfo=UTC)  # after Q3's automatic close (Oct 16)
 
 

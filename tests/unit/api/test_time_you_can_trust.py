@@ -16,7 +16,7 @@ from schemas.codec import encode_event
 from schemas.events import ProductDefined, RebatePeriodClosed, SaleReported
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import Input
-from tests.test_rebates_embedded import program
+from tests.unit.api.test_rebates_embedded import program
 
 SOLD = datetime(2026, 8, 10, 12, tzinfo=UTC)
 NOW = datetime(2026, 12, 5, 9, tzinfo=UTC)

@@ -1,0 +1,1 @@
+"""Tests of the HTTP API, CLI and audit tools over the embedded runner: no servers needed."""
