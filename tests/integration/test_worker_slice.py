@@ -11,7 +11,6 @@ from tests.integration.helpers import (
     expected_snapshot,
     matches_replay,
     order_independent_channel,
-    publish,
     publish_reference_first,
 )
 
