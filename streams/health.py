@@ -56,7 +56,7 @@ class Coverage:
             "reads": "whole channel"
             if not missing
             else "partial: the distributors of the missing partitions are left out "
-            "(give CHANNELFLOW_STANDBY_REPLICAS the number of workers - 1)",
+            "(the PostgreSQL read models hold the whole channel)",
         }
 
 

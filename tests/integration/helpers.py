@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from prometheus_client.parser import text_string_to_metric_families
 
 from schemas.events import Envelope, InventoryCounted, PriceChanged, ProductDefined
 from streams.config import Settings
@@ -156,9 +157,15 @@ def recording_rounds(worker: WorkerProcess) -> int:
     """How many recording rounds the worker has ended (its /metrics)."""
     with urllib.request.urlopen(f"{worker.url}/metrics", timeout=30) as response:
         text = response.read().decode()
-    prefix = 'channelflow_round_seconds_count{round="recording"}'
-    counts = [float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix)]
-    return int(sum(counts))
+    return int(
+        sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "channelflow_round_seconds_count"
+            and sample.labels.get("round") == "recording"
+        )
+    )
 
 
 def verify(

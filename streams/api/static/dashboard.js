@@ -566,7 +566,7 @@
     state.partial =
       held && held.missing.length
         ? `partial channel: the distributors of partitions ${held.missing.join(", ")} are not ` +
-          "held by this worker (CHANNELFLOW_STANDBY_REPLICAS)"
+          "held by this worker (the PostgreSQL read models hold the whole channel)"
         : "";
   }
 
