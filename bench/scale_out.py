@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,11 +34,11 @@ from pathlib import Path
 from bench.common import (
     BenchError,
     WorkerProcess,
+    clean_up,
     free_port,
     positive_int,
     progress,
     rate,
-    remove_topics,
     revision,
     verdict,
 )
@@ -284,11 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for worker in started:
             worker.stop()
-        if args.keep:
-            progress(f"kept {workdir} and topics {tag}*")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-            remove_topics(base.kafka_bootstrap, tag)
+        clean_up(args.keep, workdir, base.kafka_bootstrap, tag)
 
 
 if __name__ == "__main__":
