@@ -25,6 +25,7 @@ arithmetic was off).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -33,7 +34,7 @@ from uuid import UUID
 
 from domain.identity import derived_id
 from domain.timeutil import utc
-from schemas.claims import ClaimLine
+from schemas.claims import ClaimLine, DebitClaimSubmitted
 
 LineStatus = Literal["accepted", "adjusted", "rejected", "pending_pos"]
 
@@ -175,6 +176,23 @@ class LineDecision:
 def claim_key(distributor_id: str, claim_id: str) -> str:
     """The idempotency key of a claim: a resend under it is a duplicate."""
     return f"claim|{distributor_id}|{claim_id}"
+
+
+def claim_fingerprint(claim: DebitClaimSubmitted) -> str:
+    """Digest of what a claim claims (distributor, claim id, its lines by line_no): the same
+    claim sent again, at another time or in another file, has the same one."""
+    lines = sorted(claim.lines, key=lambda line: line.line_no)
+    text = "\n".join([f"{claim.distributor_id}|{claim.claim_id}", *map(_line_text, lines)])
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _line_text(line: ClaimLine) -> str:
+    """A line's fields joined by "|" (no id holds one), amounts written alike however they
+    were sent ("25.5" and "25.50")."""
+    money = (line.cost_paid, line.authorized_cost, line.amount_claimed)
+    fields = (line.line_no, line.transaction_id, line.sku, line.quantity, line.authorization_id)
+    amounts = (format(amount.normalize(), "f") for amount in money)
+    return "|".join([*map(str, fields), *amounts, line.currency])
 
 
 def claim_aggregate_id(distributor_id: str, claim_id: str) -> UUID:

@@ -50,8 +50,10 @@ class LineRef:
     line: ClaimLine
 
     @property
-    def order(self) -> tuple[datetime, str, int]:
-        return (self.recorded_at, self.claim_id, self.line.line_no)
+    def order(self) -> tuple[datetime, str, str, int]:
+        """Decision order: recorded time, claim id (then distributor: two distributors may
+        use one claim id), line number."""
+        return (self.recorded_at, self.claim_id, self.distributor_id, self.line.line_no)
 
     @property
     def sale_key(self) -> str:

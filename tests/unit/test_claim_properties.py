@@ -31,11 +31,15 @@ def channels(draw: st.DrawFn) -> Channel:
     channel = Channel().price(book_price(draw(st.sampled_from(["100.00", "75.50", "60.00"]))))
     for name in ("A1", "A2"):
         cap = draw(st.none() | st.integers(0, 120))
-        channel.authorize(authorization(name, n=len(channel.authorizations), quantity_cap=cap))
-    for transaction_id in TRANSACTIONS:
-        if draw(st.booleans()) or transaction_id == "T1":
-            quantity = draw(st.integers(-5, 60))
-            channel.sell(sale(transaction_id, quantity, draw(st.sampled_from(["R9", "R5"]))))
+        number = len(channel.authorizations)
+        covered = ["D1", "D2"]
+        channel.authorize(authorization(name, n=number, quantity_cap=cap, distributor_ids=covered))
+    for distributor in ("D1", "D2"):
+        for transaction_id in TRANSACTIONS:
+            if draw(st.booleans()) or transaction_id == "T1":
+                quantity = draw(st.integers(-5, 60))
+                reseller = draw(st.sampled_from(["R9", "R5"]))
+                channel.sell(sale(transaction_id, quantity, reseller, distributor_id=distributor))
     return channel
 
 
@@ -52,7 +56,10 @@ def claim_sets(draw: st.DrawFn) -> list[DebitClaimSubmitted]:
             )
             for line_no in range(1, draw(st.integers(1, 4)) + 1)
         ]
-        claims.append(claim(f"C{number}", *lines))
+        distributor = draw(st.sampled_from(["D1", "D2"]))
+        made = claim(f"C{number % 3}", *lines, distributor_id=distributor, n=number)
+        if all((c.distributor_id, c.claim_id) != (distributor, made.claim_id) for c in claims):
+            claims.append(made)  # a claim key is given once (a resend is a duplicate)
     return claims
 
 
@@ -65,8 +72,8 @@ def fresh(channel: Channel) -> Channel:
     )
 
 
-def by_line(decisions: list[LineDecision]) -> dict[tuple[str, int], LineDecision]:
-    return {(d.claim_id, d.line_no): d for d in decisions}
+def by_line(decisions: list[LineDecision]) -> dict[tuple[str, str, int], LineDecision]:
+    return {(d.distributor_id, d.claim_id, d.line_no): d for d in decisions}
 
 
 @settings(max_examples=150, deadline=None)
@@ -74,15 +81,18 @@ def by_line(decisions: list[LineDecision]) -> dict[tuple[str, int], LineDecision
 def test_decisions_do_not_depend_on_how_claims_are_split_into_messages(
     channel: Channel, claims: list[DebitClaimSubmitted], data: st.DataObject
 ) -> None:
-    """One batch, one claim per batch, or the claims shuffled (all recorded at one time):
-    the same decision for every line."""
+    """The claims recorded at one time, in any order in one batch, or in the order they are
+    decided (claim_id, then distributor) cut into consecutive batches: the same decision for
+    every line."""
     whole = fresh(channel).claim(*claims)
-    one_by_one = fresh(channel)
-    for each in claims:
-        one_by_one.claim(each)
     shuffled = data.draw(st.permutations(claims))
     assert by_line(fresh(channel).claim(*shuffled)) == by_line(whole)
-    assert by_line(one_by_one.decisions) == by_line(whole)
+    ordered = sorted(claims, key=lambda c: (c.claim_id, c.distributor_id))
+    cuts = sorted(data.draw(st.sets(st.integers(1, max(len(claims) - 1, 1)))))
+    split = fresh(channel)
+    for start, end in zip([0, *cuts], [*cuts, len(claims)], strict=True):
+        split.claim(*ordered[start:end])
+    assert by_line(split.decisions) == by_line(whole)
 
 
 @settings(max_examples=100, deadline=None)
@@ -130,10 +140,12 @@ def test_accepted_units_stay_within_the_pos_lines_and_the_caps(
             decision.book_cost, decision.authorized_cost, decision.quantity_accepted
         )
         assert decision.amount_accepted == expected > Decimal(0)
-        per_line[decision.transaction_id] += decision.quantity_accepted
+        per_line[f"sale|{decision.distributor_id}|{decision.transaction_id}"] += (
+            decision.quantity_accepted
+        )
         per_authorization[decision.authorization_id] += decision.quantity_accepted
-    for transaction_id, units in per_line.items():
-        assert units <= decided.sales[f"sale|D1|{transaction_id}"].quantity
+    for key, units in per_line.items():
+        assert units <= decided.sales[key].quantity
     for name, units in per_authorization.items():
         state = decided.authorizations[name]
         assert state.units_taken == units

@@ -12,10 +12,11 @@ from domain.claim_rules import (
     REJECTIONS,
     LineDecision,
     claim_aggregate_id,
+    claim_fingerprint,
     claim_key,
     debit_amount,
 )
-from domain.identity import content_fingerprint, sale_key
+from domain.identity import sale_key
 from tests.unit.claim_events import (
     RECORDED,
     SOLD,
@@ -289,8 +290,17 @@ def test_claim_keys_and_resends() -> None:
     first = claim("C1", line(1, "T1", 60))
     resent = claim("C1", line(1, "T1", 60), n=5)
     assert first.event_id != resent.event_id
-    assert content_fingerprint(first) == content_fingerprint(resent)
-    assert content_fingerprint(claim("C1", line(1, "T1", 61))) != content_fingerprint(first)
+    later = resent.model_copy(update={"submitted_at": RECORDED + timedelta(days=1)})
+    assert claim_fingerprint(first) == claim_fingerprint(resent) == claim_fingerprint(later)
+    written_otherwise = claim("C1", line(1, "T1", 60, amount="1800.0"))
+    assert claim_fingerprint(written_otherwise) == claim_fingerprint(first)
+    reordered = claim("C1", line(2, "T2", 5), line(1, "T1", 60))
+    assert claim_fingerprint(reordered) == claim_fingerprint(
+        claim("C1", line(1, "T1", 60), line(2, "T2", 5))
+    )
+    for other in (claim("C1", line(1, "T1", 61)), claim("C2", line(1, "T1", 60)),
+                  claim("C1", line(1, "T1", 60), distributor_id="D2")):  # fmt: skip
+        assert claim_fingerprint(other) != claim_fingerprint(first)
     assert claim_key("D1", "C1") == "claim|D1|C1"
     assert claim_aggregate_id("D1", "C1") == claim_aggregate_id("D1", "C1")
     assert claim_aggregate_id("D1", "C1") != claim_aggregate_id("D2", "C1")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain.claim_rules import claim_fingerprint
 from schemas.claims import ClaimLine, DebitClaimSubmitted
 from streams.ingest.parsers.edi844 import ParsedClaim, parse_844, parse_844_all
 from streams.ingest.parsers.edi844_codes import REASONS
@@ -74,9 +75,13 @@ def test_the_sample_claim() -> None:
     assert claim.source_ref == "844 DB-2026-0420 segment 4"
 
 
-def test_the_same_file_gives_the_same_event_id() -> None:
-    first, again = sample("844_claim.edi").claim, sample("844_claim.edi").claim
-    assert first is not None and again is not None and first.event_id == again.event_id
+def test_the_same_file_gives_the_same_event_id_and_fingerprint() -> None:
+    first = sample("844_claim.edi").claim
+    with (SAMPLES / "844_claim.edi").open("rb") as stream:
+        later = parse_844(stream, received_at=RECEIVED_AT + timedelta(days=3)).claim
+    assert first is not None and later is not None
+    assert first.event_id == later.event_id and first.submitted_at != later.submitted_at
+    assert claim_fingerprint(first) == claim_fingerprint(later)
 
 
 def test_line_errors_name_the_segment_and_element_and_refuse_the_claim() -> None:
