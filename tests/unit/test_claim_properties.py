@@ -45,7 +45,7 @@ def channels(draw: st.DrawFn) -> Channel:
 
 @st.composite
 def claim_sets(draw: st.DrawFn) -> list[DebitClaimSubmitted]:
-    claims = []
+    claims: list[DebitClaimSubmitted] = []
     for number in range(draw(st.integers(1, 5))):
         lines = [
             line(
