@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
+from uuid import UUID
 
 from domain.claim_rules import AuthorizationTerms
 from domain.identity import content_fingerprint
@@ -52,6 +53,48 @@ class AuthorizationState:
         """Units the cap still allows (None: no cap; never below zero)."""
         cap = self.terms.quantity_cap
         return None if cap is None else max(cap - self.units_taken, 0)
+
+    def to_json(self) -> dict[str, Any]:
+        terms = self.terms
+        return {
+            "id": terms.authorization_id,
+            "d": sorted(terms.distributor_ids),
+            "s": sorted(terms.skus),
+            "r": terms.reseller_id,
+            "ec": terms.end_customer,
+            "cost": str(terms.authorized_cost),
+            "floor": None if terms.floor_price is None else str(terms.floor_price),
+            "from": terms.valid_from.isoformat(),
+            "to": terms.valid_to.isoformat(),
+            "cap": terms.quantity_cap,
+            "cur": terms.currency,
+            "ev": str(terms.event_id),
+            "fp": self.fingerprint,
+            "taken": self.units_taken,
+            "amended": list(self.amendments),
+            "expired": None if self.expired_after is None else self.expired_after.isoformat(),
+            "applied": self.applied,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AuthorizationState:
+        terms = AuthorizationTerms(
+            authorization_id=data["id"],
+            distributor_ids=frozenset(data["d"]),
+            skus=frozenset(data["s"]),
+            reseller_id=data["r"],
+            end_customer=data["ec"],
+            authorized_cost=Decimal(data["cost"]),
+            floor_price=None if data["floor"] is None else Decimal(data["floor"]),
+            valid_from=date.fromisoformat(data["from"]),
+            valid_to=date.fromisoformat(data["to"]),
+            quantity_cap=data["cap"],
+            currency=data["cur"],
+            event_id=UUID(data["ev"]),
+        )
+        expired = None if data["expired"] is None else date.fromisoformat(data["expired"])
+        amended = tuple(data["amended"])
+        return cls(terms, data["fp"], data["taken"], amended, expired, dict(data["applied"]))
 
 
 def terms_of(event: SpecialPriceAuthorized) -> AuthorizationTerms:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from domain.claim_rules import (
     BookCost,
@@ -59,6 +59,16 @@ class LineRef:
     def sale_key(self) -> str:
         return sale_key(self.distributor_id, self.line.transaction_id)
 
+    def to_json(self) -> list[Any]:
+        line = self.line.model_dump(mode="json")
+        return [self.distributor_id, self.claim_id, self.recorded_at.isoformat(), line]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> LineRef:
+        distributor_id, claim_id, recorded_at, line = data
+        at = datetime.fromisoformat(recorded_at)
+        return cls(distributor_id, claim_id, at, ClaimLine.model_validate(line))
+
 
 @dataclass(frozen=True, slots=True)
 class PosClaims:
@@ -70,6 +80,17 @@ class PosClaims:
     @property
     def units_taken(self) -> int:
         return sum(units for _, units in self.held)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "held": [[ref.to_json(), units] for ref, units in self.held],
+            "pending": [ref.to_json() for ref in self.pending],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PosClaims:
+        held = tuple((LineRef.from_json(ref), units) for ref, units in data["held"])
+        return cls(held, tuple(LineRef.from_json(ref) for ref in data["pending"]))
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ and the limits the POS lines and the cap set."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
@@ -11,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.claim_rules import LineDecision, debit_amount
+from projections.authorizations import AuthorizationState
+from projections.claims import PosClaims
 from schemas.claims import DebitClaimSubmitted
 from tests.unit.claim_events import (
     RECORDED,
@@ -150,3 +153,18 @@ def test_accepted_units_stay_within_the_pos_lines_and_the_caps(
         state = decided.authorizations[name]
         assert state.units_taken == units
         assert state.terms.quantity_cap is None or units <= state.terms.quantity_cap
+
+
+@settings(max_examples=60, deadline=None)
+@given(channels(), claim_sets())
+def test_the_state_reads_back_from_json_as_written(
+    channel: Channel, claims: list[DebitClaimSubmitted]
+) -> None:
+    decided = fresh(channel)
+    decided.claim(*claims)
+    decided.reverse("D1", "T1")
+    for state in decided.authorizations.values():
+        assert AuthorizationState.from_json(json.loads(json.dumps(state.to_json()))) == state
+    for claims_of_line in decided.pos_claims.values():
+        again = PosClaims.from_json(json.loads(json.dumps(claims_of_line.to_json())))
+        assert again == claims_of_line
