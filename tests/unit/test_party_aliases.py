@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -140,7 +141,7 @@ changes = st.lists(
 )  # fmt: skip
 
 
-def apply_all(events: list[AliasMapped]) -> dict[str, str]:
+def apply_all(events: Sequence[AliasMapped]) -> dict[str, str]:
     states: dict[str, AliasState] = {}
     for event in events:
         key = alias_key(event)
