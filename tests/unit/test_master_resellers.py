@@ -156,6 +156,8 @@ def test_a_partial_unmerge_splits_the_other_distributors_alias_off(network: Netw
         growth_row("2026-06", 0, 1, 2, 2),
         growth_row("2026-07", 0, 1, 2, 3),
     ]
+    # M1 (R1 + R1B), X9 and R2 onboarded / active / new this quarter / not onboarded
+    assert figures["network"] == [network_row("*", 2, 3, 1, 1)]
 
 
 def test_a_whole_unmerge_restores_the_figures_before_the_merge(network: Network) -> None:
