@@ -74,7 +74,7 @@ def normalise_name(name: str) -> str:
 def normalise_address(address: str) -> str:
     """The address as matching compares it: "12th Main Street, Suite 4" → "12 main st ste 4"."""
     words = []
-    for word in fold(address.replace("ß", "ss")):
+    for word in fold(address):
         ordinal = _ORDINAL.match(word)
         if ordinal is not None:
             word = ordinal.group(1)

@@ -20,6 +20,7 @@ latest `registered_at`, then `event_id`, stands); map and unmap of one alias do 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -45,14 +46,18 @@ class IdentityProblem(ValueError):
 
 
 def alias_key(change: AliasChange) -> str:
-    """`id|distributor|alias id`, or `na|distributor|name|postal|country|address`
-    normalised: the same party sent with other case, accents or legal form is one alias."""
+    """`id|distributor|alias id`, or `na|distributor|digest` of the normalised name, postal
+    code, country and address: the same party sent with other case, accents or legal form
+    is one alias, and a key (in logs, errors, dead letters) never spells a person's name."""
     if change.alias_id is not None:
         return id_alias_key(change.distributor_id, change.alias_id)
     assert change.name is not None and change.postal_code is not None
     address = "" if change.address is None else normalise_address(change.address)
     parts = (normalise_name(change.name), normalise_postal(change.postal_code), change.country)
-    return "|".join(("na", change.distributor_id, *map(str, parts), address))
+    text = "|".join((*map(str, parts), address))
+    return (
+        f"na|{change.distributor_id}|{hashlib.blake2b(text.encode(), digest_size=12).hexdigest()}"
+    )
 
 
 def id_alias_key(distributor_id: str, alias_id: str) -> str:

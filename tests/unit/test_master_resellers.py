@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from projections.keyvalue import DictStore
 from projections.master_resellers import (
@@ -171,3 +173,26 @@ def test_per_distributor_a_master_counts_once_within_each(network: Network) -> N
     assert figures["network"] == [network_row("D1", 1, 2, 1, 1), network_row("D2", 1, 1, 0, 0)]
     before = network.figures({}, per_distributor=True)
     assert before["network"] == [network_row("D1", 1, 3, 2, 2), network_row("D2", 1, 1, 0, 0)]
+
+
+ALIASES = [("D1", "R1"), ("D1", "R1B"), ("D1", "R2"), ("D2", "X9")]
+
+
+@given(st.lists(st.sampled_from([None, "M1", "M2"]), min_size=4, max_size=4))
+def test_any_mapping_keeps_the_totals_and_counts_each_identity_once(masters) -> None:
+    network = Network()
+    for distributor, alias in ALIASES:
+        network.sell(distributor, alias, "2026-07-02", 1, "10.00")
+    mapping = {
+        f"id|{d}|{r}": master
+        for (d, r), master in zip(ALIASES, masters, strict=True)
+        if master is not None
+    }
+    figures = network.figures(mapping)
+    identities = {mapping.get(f"id|{d}|{r}", f"{d}|{r}") for d, r in ALIASES}
+    assert sum(Decimal(revenue) for _, revenue, _ in figures["top"]) == Decimal("40.00")
+    assert sorted(alias for _, _, aliases in figures["top"] for alias in aliases) == sorted(
+        f"{d}|{r}" for d, r in ALIASES
+    )
+    assert figures["growth"][-1]["selling_total"] == len(identities)
+    assert figures["network"][0]["active_90d"] == len(identities)
