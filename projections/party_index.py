@@ -40,8 +40,8 @@ class BlockingConfig:
 
     postal_prefix: int = 3
     min_word: int = 3
-    max_block: int = 500
-    max_candidates: int = 200
+    max_block: int = 50
+    max_candidates: int = 50
 
 
 DEFAULT_BLOCKING = BlockingConfig()
