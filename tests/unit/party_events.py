@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -76,7 +75,3 @@ def targets(distributor_id: str, period: str, n: int = 300, **given: Any) -> Dis
     }
     fields.update(given)
     return DistributorTargetsSet(**fields)
-
-
-def money(text: str) -> Decimal:
-    return Decimal(text)
