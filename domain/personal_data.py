@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from schemas.events import SaleReported
+
 #: the sale line's fields that hold personal data (never in a fingerprint, a key or a log)
 PERSONAL_FIELDS: Final = ("end_customer_name", "end_customer_contact")
 #: what a personal field shows when its key was deleted (or the value was never sealed)
@@ -95,3 +97,19 @@ def shown(value: str | None, clear: dict[str, str]) -> str | None:
     if value is None:
         return None
     return clear.get(value, ERASED)
+
+
+def clear_values(sale: SaleReported) -> dict[str, str]:
+    """The line's personal fields that are clear text (not yet sealed), by name."""
+    found = {}
+    for name in PERSONAL_FIELDS:
+        value = getattr(sale, name)
+        if value is not None and parse_sealed(value) is None:
+            found[name] = value
+    return found
+
+
+def without_clear(sale: SaleReported) -> SaleReported:
+    """The line without its clear personal fields (a door with no key store keeps none)."""
+    clear = clear_values(sale)
+    return sale.model_copy(update=dict.fromkeys(clear)) if clear else sale

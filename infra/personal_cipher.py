@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from domain.personal_data import (
     NONCE_BYTES,
-    PERSONAL_FIELDS,
     Sealed,
     Subject,
     associated_data,
+    clear_values,
     parse_sealed,
     subject_of,
 )
@@ -57,23 +57,30 @@ class Sealer:
         self._keys = keys
         self._held: dict[Subject, tuple[str, bytes]] = {}
 
+    def holds_key(self, sale: SaleReported) -> bool:
+        """Whether sealing the line needs no call to the key table."""
+        subject = _subject(sale, clear_values(sale))
+        return subject is None or subject in self._held
+
     def seal_sale(self, sale: SaleReported) -> SaleReported:
         """The line with every clear personal field sealed (tokens are left as they are)."""
-        clear = {
-            name: value
-            for name in PERSONAL_FIELDS
-            if (value := getattr(sale, name)) is not None and parse_sealed(value) is None
-        }
-        if not clear:
+        clear = clear_values(sale)
+        subject = _subject(sale, clear)
+        if subject is None:
             return sale
-        named = clear.get("end_customer_name") or clear.get("end_customer_contact")
-        subject = subject_of(sale.distributor_id, sale.end_customer, named)
-        assert subject is not None  # a clear name or contact: at least a name or an id
         if subject not in self._held:
             self._held[subject] = self._keys.key_for(subject)
         key_id, key = self._held[subject]
         sealed = {name: seal(key_id, key, name, text) for name, text in clear.items()}
         return sale.model_copy(update=sealed)
+
+
+def _subject(sale: SaleReported, clear: dict[str, str]) -> Subject | None:
+    """Whose the clear values are (None: there are none)."""
+    if not clear:
+        return None
+    named = clear.get("end_customer_name") or clear.get("end_customer_contact")
+    return subject_of(sale.distributor_id, sale.end_customer, named)
 
 
 def clear_texts(

@@ -17,6 +17,7 @@ lines; the reported line number is where its record starts.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import difflib
 import io
 from collections.abc import Callable, Iterator
@@ -27,6 +28,7 @@ from typing import IO, TYPE_CHECKING, Final, TypeVar
 
 from pydantic import ValidationError
 
+from domain.personal_data import PERSONAL_FIELDS
 from domain.timeutil import utc
 from schemas.events import SaleReported
 from schemas.types import MAX_QUANTITY, MONEY_PLACES
@@ -43,6 +45,7 @@ from streams.ingest.parsers.csv_fields import (
     required_text,
     sold_at_field,
 )
+from streams.ingest.parsers.csv_personal import without_personal
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -64,7 +67,13 @@ REQUIRED_COLUMNS: Final = (
 #: Item columns: at least one must be present; per line the first non-empty one is used.
 ITEM_COLUMNS: Final = ("sku", "vendor_part", "upc")
 #: Columns that may be left out (or left empty on a line).
-OPTIONAL_COLUMNS: Final = ("unit", "end_customer", "report_id")
+OPTIONAL_COLUMNS: Final = (
+    "unit",
+    "end_customer",
+    "report_id",
+    # personal data (docs/PRIVACY.md): sealed by the gateway before the line goes anywhere
+    *PERSONAL_FIELDS,
+)
 ALL_COLUMNS: Final = (*REQUIRED_COLUMNS, *ITEM_COLUMNS, *OPTIONAL_COLUMNS)
 
 MAX_LINE_CHARS: Final = 1 << 20
@@ -286,12 +295,13 @@ class _Source:
                 original = lines.take_record()
                 message = f"line {start} is not valid CSV: {error}"
                 cells = next(csv.reader(io.StringIO(original), strict=False), [])
-                yield start, parse.unreadable(start, cells, "csv_syntax", None, message, original)
+                unreadable = parse.unreadable(start, cells, "csv_syntax", None, message, original)
+                yield start, parse.redact(unreadable)
                 continue
             original = lines.take_record()
             if not _has_content(row):
                 continue  # blank line (or a row of empty cells, as spreadsheets write)
-            yield start, parse(start, row, original)
+            yield start, parse.redact(parse(start, row, original))
 
 
 def _has_content(row: list[str]) -> bool:
@@ -362,6 +372,14 @@ class _LineParser:
         self.uploader = uploader
         self.report_id = report_id
         self.source_name = source_name
+        self.personal = [i for i, name in enumerate(columns) if name in PERSONAL_FIELDS]
+
+    def redact(self, parsed: SaleReported | CsvLineError) -> SaleReported | CsvLineError:
+        """A rejected line as it goes to the dead letters: without its personal cells."""
+        if not self.personal or not isinstance(parsed, CsvLineError):
+            return parsed
+        kept = without_personal(parsed.original_line, self.width, self.personal)
+        return dataclasses.replace(parsed, original_line=kept)
 
     def __call__(self, number: int, row: list[str], original: str) -> SaleReported | CsvLineError:
         if len(row) != self.width:
@@ -527,6 +545,9 @@ class _LineParser:
             data["source_ref"] = f"{self.source_name}:{number}"
         if end_customer is not None:
             data["end_customer"] = end_customer
+        for column in PERSONAL_FIELDS:
+            if personal := values.get(column):
+                data[column] = personal
         if unit is not None:
             data["unit"] = unit
         if report_id is not None:

@@ -526,6 +526,7 @@ class _ReportBuilder(TransactionSetBuilder):
                 transaction_id=fields.transaction_id,
                 reseller_id=fields.reseller,
                 end_customer=fields.end_customer,
+                end_customer_name=fields.end_customer_name,
                 sku=sku,
                 quantity=quantity,
                 unit=fields.unit,

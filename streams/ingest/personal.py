@@ -1,0 +1,59 @@
+"""Personal fields at the ingest doors (docs/PRIVACY.md): a sale line's clear end-customer
+name and contact are sealed with the subject's key before the line is spooled, answered or
+published, or dropped when there is no key store. A line that carried them is never
+dead-lettered as the bytes sent (they hold the clear text): as its sealed event instead."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from dataclasses import replace
+from typing import TypeGuard
+
+from domain.personal_data import clear_values, without_clear
+from infra.personal_cipher import KeyStore, Sealer
+from infra.subject_keys import SubjectKeys
+from schemas.events import SaleReported
+from streams.config import Settings
+from streams.ingest.formats import Item, Parsed
+
+
+class DoorProtection:
+    """What one upload does with clear personal fields: seal them (with a key store), or
+    drop them. Key lookups run in a thread, once per subject and upload."""
+
+    def __init__(self, keys: KeyStore | None) -> None:
+        self._sealer = None if keys is None else Sealer(keys)
+
+    @staticmethod
+    def needed(item: Item) -> TypeGuard[Parsed]:
+        """Whether the item is a sale line with clear personal fields."""
+        return (
+            isinstance(item, Parsed)
+            and isinstance(item.event, SaleReported)
+            and bool(clear_values(item.event))
+        )
+
+    async def protect(self, item: Parsed) -> Parsed:
+        """The item with its sale line sealed (or stripped), and no original bytes."""
+        sale = item.event
+        assert isinstance(sale, SaleReported)
+        sealer = self._sealer
+        if sealer is None:
+            sealed = without_clear(sale)
+        elif sealer.holds_key(sale):
+            sealed = sealer.seal_sale(sale)
+        else:
+            sealed = await asyncio.to_thread(sealer.seal_sale, sale)
+        return replace(item, event=sealed, original=None)
+
+
+def door_protection(settings: Settings) -> DoorProtection:
+    """The protection of an upload under `settings`: one key-table connection per process."""
+    dsn = settings.subject_keys_dsn()
+    return DoorProtection(None if dsn is None else _keys(dsn))
+
+
+@functools.cache
+def _keys(dsn: str) -> SubjectKeys:
+    return SubjectKeys(dsn)
