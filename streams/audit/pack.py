@@ -37,6 +37,7 @@ from domain.reconciliation import InventoryReconciliation
 from domain.violation import PricingViolation
 from infra.eventstore import AuditLog
 from projections.stores import ChannelStores
+from streams.audit.personal import Opener, reveal_sources
 from streams.audit.safe_csv import csv_bytes
 from streams.audit.trail import RawIndex, history, jsonable, lineage_of, state_of
 
@@ -71,6 +72,7 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "source_lines": (
         "kind", "record_id", "role", "event_id", "business_time", "quantity", "unit_price",
         "topic", "partition", "offset", "source", "source_ref", "report_id",
+        "end_customer_name", "end_customer_contact",
     ),
 }  # fmt: skip
 SECTIONS: Final[dict[type, str]] = {
@@ -100,11 +102,13 @@ def export_pack(
     distributor_id: str | None = None,
     stores: ChannelStores | None = None,
     raw: RawIndex | None = None,
+    opener: Opener | None = None,
 ) -> dict[str, Any]:
     """Write the pack of `period` (and one distributor) to `out`; returns the manifest.
 
     `stores` (a replay's projection stores) give each record's source lines, `raw` where
     each source event was read. Without them the pack has no source lines, and says so.
+    A source line's personal fields are opened with `opener`, else shown `erased`.
     """
     start, end = period_bounds(period)
     chain = audit.verify_chain()
@@ -126,6 +130,7 @@ def export_pack(
             entry = history(audit, kind, str(aggregate.id))
             if stores is not None:
                 sources = lineage_of(aggregate, kind, stores, raw)
+                reveal_sources(sources["sources"], opener)
                 entry["sources"] = sources["sources"]
                 entry["digests"] = sources.get("digests")
                 tables["source_lines"] += [

@@ -31,6 +31,7 @@ from uuid import UUID
 import orjson
 from eventsourcing.application import AggregateNotFoundError
 
+from domain.personal_data import PERSONAL_FIELDS
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
 from domain.rebates import events_digest
@@ -204,6 +205,10 @@ class RawSource:
     source: str | None
     source_ref: str | None
     report_id: str | None
+    #: a sale line's personal fields as read: sealed tokens (the pack shows them opened or
+    #: `erased`, docs/PRIVACY.md)
+    end_customer_name: str | None = None
+    end_customer_contact: str | None = None
 
 
 class RawIndex:
@@ -236,6 +241,7 @@ class RawIndex:
             _text(data.get("source")),
             _text(data.get("source_ref")),
             _text(data.get("report_id")),
+            *(_text(data.get(name)) for name in PERSONAL_FIELDS),
         )
         if data.get("event_type") == "InventoryCounted":
             try:
