@@ -113,3 +113,14 @@ def without_clear(sale: SaleReported) -> SaleReported:
     """The line without its clear personal fields (a door with no key store keeps none)."""
     clear = clear_values(sale)
     return sale.model_copy(update=dict.fromkeys(clear)) if clear else sale
+
+
+_FIELD_TOKEN: Final = re.compile(
+    rf'"({"|".join(PERSONAL_FIELDS)})"\s*:\s*"({SCHEME}\.[0-9a-f]{{32}}\.[A-Za-z0-9_-]+)"'
+)
+
+
+def tokens_in(text: str) -> list[tuple[str, str]]:
+    """The (field, token) pairs of the personal fields in a JSON text (a dead letter's
+    original event or bundle), in order."""
+    return [(found.group(1), found.group(2)) for found in _FIELD_TOKEN.finditer(text)]

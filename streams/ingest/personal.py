@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 import functools
 from dataclasses import replace
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
-from domain.personal_data import clear_values, without_clear
-from infra.personal_cipher import KeyStore, Sealer
+from domain.personal_data import clear_values, shown, tokens_in, without_clear
+from infra.personal_cipher import KeyStore, Sealer, clear_texts
 from infra.subject_keys import SubjectKeys
 from schemas.events import SaleReported
 from streams.config import Settings
@@ -34,17 +34,19 @@ class DoorProtection:
             and bool(clear_values(item.event))
         )
 
+    def sealed(self, sale: SaleReported) -> SaleReported:
+        """The line with its clear personal fields sealed (or stripped); may call the key
+        table (blocking)."""
+        return without_clear(sale) if self._sealer is None else self._sealer.seal_sale(sale)
+
     async def protect(self, item: Parsed) -> Parsed:
         """The item with its sale line sealed (or stripped), and no original bytes."""
         sale = item.event
         assert isinstance(sale, SaleReported)
-        sealer = self._sealer
-        if sealer is None:
-            sealed = without_clear(sale)
-        elif sealer.holds_key(sale):
-            sealed = sealer.seal_sale(sale)
+        if self._sealer is None or self._sealer.holds_key(sale):
+            sealed = self.sealed(sale)
         else:
-            sealed = await asyncio.to_thread(sealer.seal_sale, sale)
+            sealed = await asyncio.to_thread(self.sealed, sale)
         return replace(item, event=sealed, original=None)
 
 
@@ -57,3 +59,17 @@ def door_protection(settings: Settings) -> DoorProtection:
 @functools.cache
 def _keys(dsn: str) -> SubjectKeys:
     return SubjectKeys(dsn)
+
+
+def reveal_letters(
+    settings: Settings, documents: list[dict[str, Any]], distributor_id: str | None
+) -> None:
+    """Add to each dead letter's answer what its sealed personal fields show the caller
+    (`personal`: token → clear text, or `erased`): a distributor its own subjects', the
+    vendor's roles everyone's. Blocking: call it in a thread."""
+    found = [tokens_in(document.get("original") or "") for document in documents]
+    dsn = settings.subject_keys_dsn()
+    values = [pair for pairs in found for pair in pairs]
+    clear = clear_texts(_keys(dsn), values, distributor_id) if dsn and values else {}
+    for document, pairs in zip(documents, found, strict=True):
+        document["personal"] = {token: shown(token, clear) for _, token in pairs}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -22,9 +23,12 @@ from domain.personal_data import (
     parse_sealed,
     shown,
     subject_of,
+    tokens_in,
 )
 from infra.personal_cipher import Sealer, clear_texts, open_token, seal
 from projections.dedup import Verdict
+from streams.config import Settings
+from streams.ingest.personal import reveal_letters
 from tests.unit.catalog import catalog_stores
 from tests.unit.test_channel import counts, inventory, quality, run, sale
 
@@ -136,3 +140,19 @@ def test_a_resend_sealed_afresh_is_a_duplicate_and_figures_are_unchanged() -> No
     run(plain, sale(1, end_customer="EC-7"), sale(2, end_customer="EC-7"))
     assert counts(quality(stores)) == counts(quality(plain)) == (1, 1, 0, 0)
     assert inventory(stores) == inventory(plain)
+
+
+def test_tokens_are_found_in_a_dead_letters_json() -> None:
+    keys = MemoryKeys()
+    sealed = Sealer(keys).seal_sale(sale(1, end_customer_name="Jane Doe"))
+    text = "[" + sealed.model_dump_json() + "]"
+    assert tokens_in(text) == [("end_customer_name", sealed.end_customer_name)]
+    assert tokens_in('{"end_customer": "pii1.x", "note": "end_customer_name"}') == []
+
+
+def test_a_dead_letter_shows_erased_without_a_key_store() -> None:
+    sealed = Sealer(MemoryKeys()).seal_sale(sale(1, end_customer_name="Jane Doe"))
+    documents: list[dict[str, Any]] = [{"original": sealed.model_dump_json()}, {"original": None}]
+    reveal_letters(Settings.from_env({"CHANNELFLOW_SUBJECT_KEYS_URL": "off"}), documents, None)
+    assert documents[0]["personal"] == {sealed.end_customer_name: ERASED}
+    assert documents[1]["personal"] == {}
