@@ -226,10 +226,18 @@ class RawIndex:
             yield item
 
     def add(self, item: Input) -> None:
+        """Index the event of a message, or each event of a bundle (a report's lines)."""
         try:
             data = orjson.loads(item.raw)
+        except orjson.JSONDecodeError:
+            return  # not an event: it is a dead letter, never a source of a record
+        for element in data if isinstance(data, list) else [data]:
+            self._add_event(item, element)
+
+    def _add_event(self, item: Input, data: Any) -> None:
+        try:
             event_id = str(UUID(str(data["event_id"])))
-        except (orjson.JSONDecodeError, TypeError, KeyError, ValueError):
+        except (TypeError, KeyError, ValueError):
             return  # not an event: it is a dead letter, never a source of a record
         if event_id in self.by_event:
             return
