@@ -18,7 +18,9 @@ import psycopg
 
 from domain.personal_data import Subject
 
-TABLE: Final = "channelflow_subject_keys"
+#: schema-qualified: a role's default search path ("$user", public) would otherwise put it
+#: in a schema named like the role once one exists (the read models' `channelflow`)
+TABLE: Final = "public.channelflow_subject_keys"
 #: advisory-lock key under which processes create the table one at a time
 SCHEMA_LOCK: Final = 0x6368_6B65_7973
 CONNECT_TIMEOUT_SECONDS: Final = 5
