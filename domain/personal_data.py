@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from schemas.events import SaleReported
+__all__ = ["PERSONAL_FIELDS"]  # defined with the wire contract, used from here on
 
-#: the sale line's fields that hold personal data (never in a fingerprint, a key or a log)
-PERSONAL_FIELDS: Final = ("end_customer_name", "end_customer_contact")
+from schemas.events import PERSONAL_FIELDS, SaleReported
+
 #: what a personal field shows when its key was deleted (or the value was never sealed)
 ERASED: Final = "erased"
 #: the token's scheme: AES-256-GCM, a 96-bit nonce, the field name bound as associated data

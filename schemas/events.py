@@ -17,6 +17,10 @@ SCHEMA_VERSION: Final = 1
 
 Source = Literal["api", "kafka", "csv", "edi867", "edi852", "edi844", "erp"]
 
+#: the sale line's fields that hold personal data (docs/PRIVACY.md): never in a content
+#: fingerprint, a key, an error message or a log
+PERSONAL_FIELDS: Final = ("end_customer_name", "end_customer_contact")
+
 
 class Envelope(BaseModel):
     """Fields every event carries: `occurred_at` is business time, `recorded_at` set at ingest."""

@@ -15,6 +15,7 @@ from streams.audit.pack import export_pack
 from streams.audit.trail import RawIndex
 from streams.generator import generate_channel
 from streams.runners.embedded import EmbeddedChannel, file_inputs
+from streams.runners.processing import Input
 from tests.unit.test_personal_data import MemoryKeys
 
 NAME = "Jane Doe"
@@ -75,3 +76,12 @@ def test_names_change_no_figure_and_an_erased_name_leaves_no_trace(tmp_path: Pat
     }
     assert b"Jane" not in pack_bytes(after) and b"jane@" not in pack_bytes(after)
     assert channel.snapshot() == plain.snapshot()
+
+
+def test_the_raw_index_reads_every_event_of_a_bundle() -> None:
+    events = [e for e in generate_channel(seed=7, weeks=1) if isinstance(e, SaleReported)][:3]
+    bundle = b"[" + b",".join(encode_event(e) for e in events) + b"]"
+    raw = RawIndex()
+    raw.add(Input(bundle, "D01", "t.sales", 0, 7))
+    assert {str(e.event_id) for e in events} <= set(raw.by_event)
+    assert {(s.partition, s.offset) for s in raw.by_event.values()} == {(0, 7)}

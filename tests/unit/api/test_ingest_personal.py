@@ -131,3 +131,18 @@ def test_a_json_event_is_sealed(tmp_path: Path) -> None:
     sent = published(tmp_path / "events", "events", keys, [event])
     assert b"Jane" not in everything(sent)
     assert [shown(v, clear_texts(keys, personal(sent))) for _, v in personal(sent)] == ["Jane Doe"]
+
+
+def test_no_message_quotes_a_refused_name(tmp_path: Path) -> None:
+    path = tmp_path / "week.csv"
+    long_name = "Jane " + "x" * 3000
+    path.write_text(
+        f"{HEADER},end_customer_name\n"
+        "DIST-001,T-1,RES-1,WIDGET-100,2,12.50,USD,2026-04-07,Jane\u200bDoe\n"
+        f"DIST-001,T-2,RES-1,WIDGET-100,2,12.50,USD,2026-04-07,{long_name}\n"
+    )
+    sent = published(path, "csv", MemoryKeys())
+    rejected = [orjson.loads(m.value) for m in sent if m.event_type == "LineRejected"]
+    assert [r["reason"] for r in rejected] == ["invalid_field", "invalid_field"]
+    assert "U+200B" in rejected[0]["detail"]
+    assert b"Jane" not in everything(sent)
