@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from projections.exchange_rates import RateMonth, apply_rate, rate_key
 from schemas.agreements import (
     DistributorAgreementAmended,
     DistributorAgreementSigned,
@@ -125,3 +126,12 @@ def rotation(
 
 
 D = Decimal
+
+
+def book(*events: ExchangeRatePublished) -> dict[str, RateMonth]:
+    months: dict[str, RateMonth] = {}
+    for event in events:
+        key = rate_key(event.from_currency, event.to_currency, event.effective_date)
+        recorded = event.recorded_at or event.published_at
+        months[key] = apply_rate(months.get(key), event, recorded, None)
+    return months

@@ -12,20 +12,10 @@ from hypothesis import strategies as st
 from domain.currency import Converted, MoneyItem, Unconverted, convert, total_in
 from projections.exchange_rates import RateBook, RateMonth, apply_rate, rate_key, rate_on
 from projections.positions import Position
-from schemas.agreements import ExchangeRatePublished
-from tests.unit.agreement_events import at, rate
+from tests.unit.agreement_events import at, book, rate
 
 D = Decimal
 MAY_4, MAY_6, MAY_7 = date(2026, 5, 4), date(2026, 5, 6), date(2026, 5, 7)
-
-
-def book(*events: ExchangeRatePublished) -> dict[str, RateMonth]:
-    months: dict[str, RateMonth] = {}
-    for event in events:
-        key = rate_key(event.from_currency, event.to_currency, event.effective_date)
-        recorded = event.recorded_at or event.published_at
-        months[key] = apply_rate(months.get(key), event, recorded, None)
-    return months
 
 
 EUR_USD = rate("EUR", "USD", "1.0842", MAY_4, n=1)
