@@ -85,7 +85,8 @@ class RotationInputs:
     request: StockRotationRequested
     version: AgreementVersion | None
     known_skus: Collection[str]
-    #: held lots per sku on the request's day, oldest first
+    #: held lots per sku on the request's day, oldest first (less units reserved by
+    #: accepted rotations not shipped back yet)
     held: Mapping[str, Sequence[Lot]]
     #: per sku, one unit's distributor cost in the agreement's currency (absent: no cost)
     unit_values: Mapping[str, Converted | Unconverted]

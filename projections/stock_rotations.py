@@ -4,19 +4,22 @@ The state read: the distributor's `AgreementTimeline`, an `AgingState` per sku, 
 histories (the distributor cost in effect), the rate months, and the purchases of the
 rotation period (a `MixedTotal`, summed by the caller). The state written: one
 `RotationLedger` per (distributor, rotation period): the value of the rotations accepted
-in it, which later requests of the period count against the allowance. Pure; "now" is
-the request's own business day, never a clock.
+in it, which later requests of the period count against the allowance. Units of accepted
+rotations that have not been shipped back yet (`RotationView.reserved`) are no longer
+available to another request. Requests take the allowance and the stock in decision
+order: recorded time, then request id (`decide_requests`). Pure; "now" is the request's
+own business day, never a clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from domain.aging import Lot
+from domain.aging import Lot, newest_units
 from domain.currency import Converted, MixedTotal, Unconverted, convert
 from domain.stock_rotation import (
     RotationDecision,
@@ -24,6 +27,7 @@ from domain.stock_rotation import (
     decide_rotation,
     rotation_period,
 )
+from domain.timeutil import utc
 from projections.agreement_timeline import AgreementTimeline
 from projections.exchange_rates import RateBook, RateMonth
 from projections.inventory_aging import AgingState, held_lots
@@ -75,6 +79,8 @@ class RotationView:
     ledgers: Mapping[str, RotationLedger]
     #: the stock per sku when the caller knows better than received − issued (a count)
     on_hand: Mapping[str, int] = field(default_factory=dict)
+    #: per sku, units of accepted rotations not shipped back yet: no longer available
+    reserved: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +126,34 @@ def decide_request(
     return RotationOutcome(decision, counted)
 
 
+def decide_requests(
+    view: RotationView, requests: Iterable[tuple[StockRotationRequested, datetime]]
+) -> list[RotationOutcome]:
+    """Decide one distributor's requests in decision order: recorded time, then request id
+    (the same whatever order they come in); each sees the allowance used and the units
+    reserved by those accepted before it."""
+    ledgers, reserved = dict(view.ledgers), dict(view.reserved)
+    outcomes = []
+    for request, _ in sorted(requests, key=lambda pair: (utc(pair[1]), pair[0].request_id)):
+        outcome = decide_request(replace(view, ledgers=ledgers, reserved=reserved), request)
+        if outcome.ledger is not None:
+            ledger = outcome.ledger
+            ledgers[ledger_key(ledger.distributor_id, ledger.period)] = ledger
+        if outcome.decision.status == "accepted":
+            for line in request.returns:
+                reserved[line.sku] = reserved.get(line.sku, 0) + line.quantity
+        outcomes.append(outcome)
+    return outcomes
+
+
 def _held(view: RotationView, sku: str) -> tuple[Lot, ...]:
+    """The lots held, less the oldest units already reserved by accepted rotations."""
     state = view.aging.get(sku)
-    return () if state is None else held_lots(state, view.on_hand.get(sku))
+    if state is None:
+        return ()
+    lots = held_lots(state, view.on_hand.get(sku))
+    available = sum(lot.quantity for lot in lots) - view.reserved.get(sku, 0)
+    return newest_units(lots, max(available, 0))
 
 
 def _unit_values(

@@ -12,9 +12,9 @@ from domain.currency import MixedTotal
 from domain.stock_rotation import RotationDecision
 from projections.agreement_timeline import AgreementTimeline, sign
 from projections.exchange_rates import RateMonth
-from projections.inventory_aging import AgingState, apply_move
+from projections.inventory_aging import AgingState, Basis, apply_move
 from projections.price_book import PriceHistory, apply_price
-from projections.stock_rotations import RotationLedger, RotationView, decide_request, ledger_key
+from projections.stock_rotations import RotationLedger, RotationView, decide_requests, ledger_key
 from schemas.agreements import StockRotationRequested
 from schemas.events import PriceChanged
 from tests.unit.agreement_events import SIGNED, signed, uid
@@ -51,19 +51,22 @@ class Rotations:
     purchases: MixedTotal = PURCHASES
     ledgers: dict[str, RotationLedger] = field(default_factory=dict)
 
-    def decide(self, request: StockRotationRequested) -> RotationDecision:
+    reserved: dict[str, int] = field(default_factory=dict)
+
+    def view(self) -> RotationView:
         aging = AgingState("D1", "X")
-        for basis, units, day in (
+        moves: tuple[tuple[Basis, int, date], ...] = (
             ("sell_in", 100, date(2026, 1, 15)),
             ("sell_in", 50, date(2026, 5, 1)),
             ("sell_through", 30, date(2026, 5, 5)),
-        ):
-            aging = apply_move(aging, basis, units, day, None)  # type: ignore[arg-type]
+        )
+        for basis, units, day in moves:
+            aging = apply_move(aging, basis, units, day, None)
         prices = {
             sku: apply_price(PriceHistory(sku), price(sku, cost, cur), None, None)[0]
             for sku, cost, cur in (("X", "20.00", "USD"), ("Y", "25.00", "EUR"))
         }
-        view = RotationView(
+        return RotationView(
             timeline=self.timeline,
             known_skus={"X", "Y", "W"},
             aging={"X": aging},
@@ -71,11 +74,25 @@ class Rotations:
             rates=self.rates,
             purchases={"2026-Q2": self.purchases},
             ledgers=self.ledgers,
+            reserved=self.reserved,
         )
-        outcome = decide_request(view, request)
-        if outcome.ledger is not None:
-            self.ledgers[ledger_key("D1", outcome.ledger.period)] = outcome.ledger
-        return outcome.decision
+
+    def decide_all(self, *requests: StockRotationRequested) -> list[RotationDecision]:
+        """Decide requests recorded at one time; keep the ledgers and reservations."""
+        moment = datetime(2026, 5, 20, 18, 0, tzinfo=UTC)
+        outcomes = decide_requests(self.view(), [(request, moment) for request in requests])
+        for outcome in outcomes:
+            if outcome.ledger is not None:
+                self.ledgers[ledger_key("D1", outcome.ledger.period)] = outcome.ledger
+            if outcome.decision.status == "accepted":
+                for line in next(
+                    r for r in requests if r.request_id == outcome.decision.request_id
+                ).returns:
+                    self.reserved[line.sku] = self.reserved.get(line.sku, 0) + line.quantity
+        return [outcome.decision for outcome in outcomes]
+
+    def decide(self, request: StockRotationRequested) -> RotationDecision:
+        return self.decide_all(request)[0]
 
 
 def rotations(**inventory: Any) -> Rotations:

@@ -157,3 +157,33 @@ def test_a_redelivered_request_is_counted_once() -> None:
     assert channel.decide(request).used_before == D("0.00")
     assert channel.decide(request).used_before == D("200.00")
     assert channel.ledgers["D1|2026-Q2"].used == D("200.00")
+
+
+def test_units_an_accepted_rotation_returns_are_not_available_to_another() -> None:
+    """R1 returns 100 of the 120 held: until they are shipped back, R2 finds 20."""
+    channel = rotations(rotation_allowance="1")
+    assert channel.decide(rotation("R1", {"X": 100})).status == "accepted"
+    second = channel.decide(rotation("R2", {"X": 30}, n=2))
+    assert (
+        second.reasons == ("more_than_held",)
+        and second.problems[0].detail == "returns 30, holds 20"
+    )
+
+
+@given(
+    st.lists(st.integers(1, 60), min_size=1, max_size=6).flatmap(
+        lambda drawn: st.tuples(st.just(drawn), st.permutations(range(len(drawn))))
+    )
+)
+def test_requests_recorded_together_are_decided_by_request_id(
+    drawn: tuple[list[int], list[int]],
+) -> None:
+    """Whatever order requests recorded at one time come in, the same ones are accepted."""
+    quantities, order = drawn
+    requests = [rotation(f"R{n}", {"X": units}, n=n) for n, units in enumerate(quantities)]
+    in_order = rotations().decide_all(*requests)
+    shuffled = rotations().decide_all(*(requests[i] for i in order))
+    assert sorted(in_order, key=lambda d: d.request_id) == sorted(
+        shuffled, key=lambda d: d.request_id
+    )
+    assert [d.request_id for d in shuffled] == sorted(d.request_id for d in shuffled)
