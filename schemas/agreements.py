@@ -8,6 +8,7 @@ yet: the worker, the API and the CLI take them in a later slice.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Final, Literal
@@ -25,7 +26,7 @@ from pydantic import (
 )
 
 from schemas.events import Envelope
-from schemas.types import Currency, Id, Money, Text, UtcDatetime
+from schemas.types import Currency, Id, Money, Text, UtcDatetime, money_problem
 
 #: an exchange rate has at most this many decimal places (0.0000067 JPY → USD needs 7+)
 RATE_PLACES: Final = 10
@@ -33,17 +34,23 @@ RATE_PLACES: Final = 10
 MAX_AGE_DAYS: Final = 365
 #: most lines a rotation request may carry in each of its lists
 MAX_ROTATION_LINES: Final = 1000
+_PLAIN_DECIMAL: Final = re.compile(r"-?\d+(\.\d+)?")
 
 
 def _decimal_text(value: object) -> object:
     if isinstance(value, float):
         raise ValueError('a rate or a fraction is a decimal string (e.g. "1.0842"), not a float')
+    if isinstance(value, str) and not _PLAIN_DECIMAL.fullmatch(value):
+        raise ValueError(f"{value!r} is not a plain decimal (no exponent, '+', blanks)")
     return value
 
 
 def _fraction(value: Decimal) -> Decimal:
     if not value.is_finite() or not 0 <= value <= 1:
         raise ValueError(f"{value} is not a fraction between 0 and 1 (0.05 is 5 %)")
+    problem = money_problem(value)
+    if problem is not None:
+        raise ValueError(f"{value} {problem}")
     return value
 
 
@@ -63,7 +70,10 @@ Fraction = Annotated[
     AfterValidator(_fraction),
     WithJsonSchema(
         {
-            "anyOf": [{"type": "string", "pattern": r"^(0(\.\d{1,6})?|1(\.0{1,6})?)$"}],
+            "anyOf": [
+                {"type": "string", "pattern": r"^(0(\.\d{1,6})?|1(\.0{1,6})?)$"},
+                {"type": "integer", "minimum": 0, "maximum": 1},
+            ],
             "description": 'a fraction from "0" to "1" as a string ("0.05" is 5 %)',
         }
     ),
@@ -75,8 +85,10 @@ ExchangeRate = Annotated[
     AfterValidator(_rate),
     WithJsonSchema(
         {
-            "type": "string",
-            "pattern": rf"^\d+(\.\d{{1,{RATE_PLACES}}})?$",
+            "anyOf": [
+                {"type": "string", "pattern": rf"^\d+(\.\d{{1,{RATE_PLACES}}})?$"},
+                {"type": "integer", "minimum": 1},
+            ],
             "description": 'a rate above zero as a decimal string ("1.0842"), never a float',
         }
     ),
@@ -84,7 +96,20 @@ ExchangeRate = Annotated[
 #: a number of days an age is measured in
 AgeDays = Annotated[StrictInt, Field(ge=1, le=MAX_AGE_DAYS)]
 #: a target in weeks of supply, above zero (at most 2 places)
-Weeks = Annotated[Decimal, BeforeValidator(_decimal_text), Field(gt=0, le=520, decimal_places=2)]
+Weeks = Annotated[
+    Decimal,
+    BeforeValidator(_decimal_text),
+    Field(gt=0, le=520, decimal_places=2),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\d{1,3}(\.\d{1,2})?$"},
+                {"type": "integer", "minimum": 1, "maximum": 520},
+            ],
+            "description": 'weeks of supply above zero as a decimal string ("6.5"), at most 520',
+        }
+    ),
+]
 #: whole units above zero
 Units = Annotated[StrictInt, Field(gt=0, le=10**12)]
 PeriodKind = Literal["month", "quarter", "year"]

@@ -136,3 +136,28 @@ def test_bad_rotation_requests_are_refused(changes: dict[str, Any], message: str
     data = json.loads(rotation("R1", {"X": 5}).model_dump_json())
     with pytest.raises(ValidationError, match=message):
         StockRotationRequested.model_validate({**data, **changes})
+
+
+@pytest.mark.parametrize(
+    ("model", "changes"),
+    [
+        (ExchangeRatePublished, {"rate": 1.08}),
+        (ExchangeRatePublished, {"rate": "1e-3"}),
+        (
+            DistributorAgreementSigned,
+            {"discounts": [{"group_id": "G-NET", "discount": "0.1234567"}]},
+        ),
+        (
+            DistributorAgreementSigned,
+            {"inventory": {"stocking_targets": [{"sku": "X", "max_weeks_of_supply": 6.5}]}},
+        ),
+    ],
+)
+def test_the_schema_file_and_the_model_refuse_alike(model: Any, changes: dict[str, Any]) -> None:
+    """What a producer in another language learns from the schema file, the model holds."""
+    sample = next(event for event in samples() if isinstance(event, model))
+    data = {**json.loads(sample.model_dump_json()), **changes}
+    schema = json.loads((SCHEMA_DIR / f"{model.__name__}.v1.json").read_text())
+    assert not Draft202012Validator(schema).is_valid(data)
+    with pytest.raises(ValidationError):
+        model.model_validate(data)
