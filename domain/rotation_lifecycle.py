@@ -9,8 +9,9 @@ so a resent, redelivered or replayed request reaches the same aggregate. Lifecyc
 
 - `Requested` (creation) records the lines as asked; `Decided` the decision
   (`domain.stock_rotation.RotationDecision`) with its reasons, figures, expected
-  shipments and the ids of the agreement version and rates that decided it. A request is
-  decided once: the same decision again changes nothing, another one is refused.
+  shipments and the ids of the agreement version, prices and rates that decided it. A
+  request is decided once: the same decision again changes nothing, another one is
+  refused.
 - `ReturnReceived`: units of the expected return shipment arrived (a negative
   `ShipmentRecorded` under the expected shipment id); once every returned sku is in, the
   rotation is `returned`. More than was accepted is refused.
@@ -176,5 +177,6 @@ def decision_summary(decision: RotationDecision) -> dict[str, Any]:
         "used_before": str(decision.used_before),
         "agreement_event_id": decision.agreement_event_id,
         "rate_event_ids": list(decision.rate_event_ids),
+        "price_event_ids": list(decision.price_event_ids),
         "return_shipment_id": None if expected is None else expected.shipment_id,
     }

@@ -3,8 +3,8 @@
 A request returns units of some skus and may order others in exchange. `decide_rotation`
 takes everything the decision reads, already looked up (the agreement version in effect
 on the request's day, the held lots per sku, each sku's unit value in the agreement's
-currency, the rotation period's purchases and the allowance already used), and collects
-every problem, so a rejection names all of them:
+currency and the price event that set it, the rotation period's purchases and the
+allowance already used), and collects every problem, so a rejection names all of them:
 
 - `no_agreement`: no agreement governs the request's day (nothing else is judged);
 - per returned sku: `unknown_sku`; `more_than_held` (more units than held); `too_young` /
@@ -28,7 +28,7 @@ with orders, the exchange shipment.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Final, Literal
@@ -94,6 +94,8 @@ class RotationInputs:
     purchases: MixedTotal
     #: the value of the rotations accepted earlier in the same rotation period
     used: Decimal
+    #: per sku, the price event that set its cost (lineage)
+    cost_event_ids: Mapping[str, UUID] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,8 @@ class RotationDecision:
     used_before: Decimal
     agreement_event_id: UUID | None
     rate_event_ids: tuple[UUID, ...]
+    #: the price events whose distributor cost valued the lines
+    price_event_ids: tuple[UUID, ...] = ()
     expected_return: ExpectedShipment | None = None
     expected_exchange: ExpectedShipment | None = None
 
@@ -264,6 +268,7 @@ def _decision(
         used_before=inputs.used,
         agreement_event_id=None if version is None else version.event_id,
         rate_event_ids=tuple(sorted(rates | set(inputs.purchases.rate_event_ids))),
+        price_event_ids=tuple(sorted(set(inputs.cost_event_ids.values()))),
         expected_return=expected_return,
         expected_exchange=expected_exchange,
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from domain.aging import Lot, newest_units
 from domain.currency import Converted, MixedTotal, Unconverted, convert
@@ -101,12 +102,14 @@ def decide_request(
     ledger = view.ledgers.get(ledger_key(request.distributor_id, period))
     used = Decimal("0.00") if ledger is None else ledger.used
     skus = {line.sku for line in (*request.returns, *request.orders)}
+    unit_values, cost_events = _unit_values(view, request, skus, currency)
     inputs = RotationInputs(
         request=request,
         version=version,
         known_skus=view.known_skus,
         held={sku: _held(view, sku) for sku in skus},
-        unit_values=_unit_values(view, request, skus, currency),
+        unit_values=unit_values,
+        cost_event_ids=cost_events,
         purchases=view.purchases.get(period, MixedTotal(currency, Decimal("0.00"), (), ())),
         used=used,
     )
@@ -158,26 +161,20 @@ def _held(view: RotationView, sku: str) -> tuple[Lot, ...]:
 
 def _unit_values(
     view: RotationView, request: StockRotationRequested, skus: set[str], currency: str
-) -> dict[str, Converted | Unconverted]:
-    """Each sku's distributor cost in effect on the request, in the agreement's currency."""
+) -> tuple[dict[str, Converted | Unconverted], dict[str, UUID]]:
+    """Each sku's distributor cost in effect on the request, in the agreement's currency,
+    and the price events that set them."""
     values: dict[str, Converted | Unconverted] = {}
+    events: dict[str, UUID] = {}
     if not currency:
-        return values
-    rates = RateBook(view.rates)
+        return values, events
+    rates, day = RateBook(view.rates), request.requested_at.date()
     for sku in sorted(skus):
         history = view.prices.get(sku)
-        entry = (
-            None
-            if history is None
-            else _cost(history, request.requested_at, request.distributor_id)
-        )
+        entry = None
+        if history is not None:
+            entry = price_in_effect(history, request.requested_at, request.distributor_id, None)
         if entry is not None:
-            cost, cost_currency = entry
-            day = request.requested_at.date()
-            values[sku] = convert(cost, cost_currency, currency, day, rates)
-    return values
-
-
-def _cost(history: PriceHistory, at: datetime, distributor_id: str) -> tuple[Decimal, str] | None:
-    entry = price_in_effect(history, at, distributor_id, None)
-    return None if entry is None else (entry.distributor_cost, entry.currency)
+            values[sku] = convert(entry.distributor_cost, entry.currency, currency, day, rates)
+            events[sku] = entry.event_id
+    return values, events

@@ -13,7 +13,7 @@ from domain.currency import MixedTotal, Unconverted
 from domain.stock_rotation import REASONS, rotation_key
 from projections.stock_rotations import RotationLedger
 from tests.unit.agreement_events import book, rate, rotation, signed
-from tests.unit.rotation_channel import Rotations, rotations
+from tests.unit.rotation_channel import Rotations, price, rotations
 
 D = Decimal
 MAY_20 = date(2026, 5, 20)
@@ -32,6 +32,7 @@ def test_rotations_use_the_allowance_until_one_goes_over() -> None:
     )
     assert first.period == "2026-Q2" and first.currency == "USD"
     assert first.agreement_event_id == signed().event_id
+    assert first.price_event_ids == (price("X", "20.00").event_id,)
     expected = first.expected_return
     assert (
         expected is not None and expected.lines == (("X", -40),) and expected.value == D("800.00")
