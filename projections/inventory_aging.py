@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from domain.aging import HORIZON_DAYS, AgedStock, Lot, aged_stock, newest_units
+from domain.aging import HORIZON_DAYS, AgedStock, Lot, aged_stock
 from projections.positions import Position, advance
 
 Basis = Literal["sell_in", "sell_through"]
@@ -85,16 +85,21 @@ def apply_move(
 
 
 def receive(state: AgingState, day: date, units: int) -> AgingState:
-    """`units` into stock on `day`."""
-    days = [received for received, _ in state.receipts]
-    index = bisect_left(days, day)
-    receipts = list(state.receipts)
-    if index < len(receipts) and receipts[index][0] == day:
-        receipts[index] = (day, receipts[index][1] + units)
+    """`units` into stock on `day` (a copy of the receipts, sorted; no scan in the common
+    case of a receipt on or after the latest day)."""
+    receipts = state.receipts
+    if receipts and receipts[-1][0] == day:
+        merged = (*receipts[:-1], (day, receipts[-1][1] + units))
+    elif not receipts or receipts[-1][0] < day:
+        merged = (*receipts, (day, units))
     else:
-        receipts.insert(index, (day, units))
-    merged, older = _within_horizon(receipts, state.older)
-    return replace(state, receipts=merged, older=older, received=state.received + units)
+        index = bisect_left(receipts, day, key=lambda receipt: receipt[0])
+        if receipts[index][0] == day:
+            merged = (*receipts[:index], (day, receipts[index][1] + units), *receipts[index + 1 :])
+        else:
+            merged = (*receipts[:index], (day, units), *receipts[index:])
+    kept, older = _within_horizon(merged, state.older)
+    return replace(state, receipts=kept, older=older, received=state.received + units)
 
 
 def issue(state: AgingState, units: int) -> AgingState:
@@ -103,28 +108,32 @@ def issue(state: AgingState, units: int) -> AgingState:
 
 
 def _within_horizon(
-    receipts: list[tuple[date, int]], older: int
+    receipts: tuple[tuple[date, int], ...], older: int
 ) -> tuple[tuple[tuple[date, int], ...], int]:
     """Receipts dated more than the horizon before the latest merged into `older`."""
     if not receipts:
-        return (), older
+        return receipts, older
     cutoff = receipts[-1][0] - timedelta(days=HORIZON_DAYS)
-    kept = []
-    for day, units in receipts:
-        if day < cutoff:
-            older += units
-        else:
-            kept.append((day, units))
-    return tuple(kept), older
+    if receipts[0][0] >= cutoff:
+        return receipts, older
+    split = bisect_left(receipts, cutoff, key=lambda receipt: receipt[0])
+    return receipts[split:], older + sum(units for _, units in receipts[:split])
 
 
 def held_lots(state: AgingState, on_hand: int | None = None) -> tuple[Lot, ...]:
     """The lots held (oldest first): the newest `on_hand` units received (default: the
-    state's own received − issued; a caller may pass the count-based expected on-hand)."""
-    units = state.on_hand if on_hand is None else on_hand
-    lots = [Lot(None, state.older)] if state.older else []
-    lots += [Lot(day, count) for day, count in state.receipts]
-    return newest_units(lots, max(units, 0))
+    state's own received − issued; a caller may pass the count-based expected on-hand).
+    Reads the receipts from the newest back only as far as the units held reach."""
+    left = max(state.on_hand if on_hand is None else on_hand, 0)
+    kept: list[Lot] = []
+    for day, count in reversed(state.receipts):
+        if left <= 0:
+            break
+        kept.append(Lot(day, min(count, left)))
+        left -= count
+    if left > 0 and state.older:
+        kept.append(Lot(None, min(state.older, left)))
+    return tuple(reversed(kept))
 
 
 def aging_of(

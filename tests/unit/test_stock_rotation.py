@@ -188,3 +188,10 @@ def test_requests_recorded_together_are_decided_by_request_id(
         shuffled, key=lambda d: d.request_id
     )
     assert [d.request_id for d in shuffled] == sorted(d.request_id for d in shuffled)
+
+
+def test_the_ledger_round_trips_through_json() -> None:
+    channel = rotations()
+    channel.decide(rotation("R1", {"X": 10}))
+    ledger = channel.ledgers["D1|2026-Q2"]
+    assert RotationLedger.from_json(ledger.to_json()) == ledger
