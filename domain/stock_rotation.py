@@ -142,6 +142,10 @@ def decide_rotation(inputs: RotationInputs) -> RotationDecision:
     if version is None:
         problem = RotationProblem("no_agreement", "no agreement governs the request's day")
         return _decision(inputs, "rejected", (problem,), None, Decimal(0), Decimal(0), None)
+    if inputs.purchases.currency != version.currency:
+        raise ValueError(
+            f"purchases in {inputs.purchases.currency}, the agreement is in {version.currency}"
+        )
     obligations = version.terms.inventory
     day = request.requested_at.date()
     problems = [p for line in request.returns for p in _return_problems(inputs, line, day)]

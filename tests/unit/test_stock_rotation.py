@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -195,3 +196,10 @@ def test_the_ledger_round_trips_through_json() -> None:
     channel.decide(rotation("R1", {"X": 10}))
     ledger = channel.ledgers["D1|2026-Q2"]
     assert RotationLedger.from_json(ledger.to_json()) == ledger
+
+
+def test_purchases_in_another_currency_than_the_agreement_are_a_caller_error() -> None:
+    channel = rotations()
+    channel.purchases = MixedTotal("EUR", D("10000.00"), (), ())
+    with pytest.raises(ValueError, match="purchases in EUR, the agreement is in USD"):
+        channel.decide(rotation("R1", {"X": 1}))
