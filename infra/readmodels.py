@@ -16,7 +16,7 @@ Rows can change with positions unchanged (a price or program from another partit
 violation acknowledged in the audit log, "now" moving with another partition), which is
 why equal positions are compared on content and not simply skipped.
 
-The projections' tables are derived from their row models (schemas/rows.py, `row_table`):
+The projections' tables are derived from their row models (schemas/rows/, `row_table`):
 they are the single source of the DDL (with COMMENTs, which Metabase and Grafana show) and of
 docs/READ_MODELS.md (a unit test keeps them in sync).
 """
@@ -40,20 +40,12 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from domain.timeutil import utc
-from schemas.rows import (
-    DeadLetterRow,
-    InventoryRow,
-    PriceProtectionRow,
-    QualityRow,
-    RebateRow,
-    ReportRow,
-    ResellerNetworkRow,
-    RowModel,
-    SellThroughTableRow,
-    Sql,
-    UnpricedRow,
-    ViolationRow,
-)
+from schemas.rows.base import RowModel, Sql
+from schemas.rows.inventory import InventoryRow, SellThroughTableRow
+from schemas.rows.pricing import PriceProtectionRow, UnpricedRow, ViolationRow
+from schemas.rows.rebates import RebateRow
+from schemas.rows.reporting import DeadLetterRow, QualityRow, ReportRow
+from schemas.rows.resellers import ResellerNetworkRow
 
 #: a snapshot row: JSON values (decimal strings, ISO 8601 times) as the API serves them
 Row = Mapping[str, Any]
