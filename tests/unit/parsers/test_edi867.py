@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from schemas.events import ReportSubmitted, SaleReported
-from streams.ingest.parsers import edi867
+from streams.ingest.parsers import edi867, edi867_report
 from streams.ingest.parsers.common import LineError
 from streams.ingest.parsers.edi867 import (
     REASONS,
@@ -235,7 +235,7 @@ def test_a_second_qty32_starts_the_next_line_and_a_unit_left_out_agrees() -> Non
 
 
 def test_ignored_quantities_are_all_counted_and_the_first_kept(monkeypatch) -> None:
-    monkeypatch.setattr(edi867, "MAX_IGNORED_KEPT", 1)
+    monkeypatch.setattr(edi867_report, "MAX_IGNORED_KEPT", 1)
     lines = [*LINE, "QTY*33*7", "LIN*2*VP*B", "QTY*39*1", "QTY*99*3", "UIT*EA*2"]
     report = parse([*HEADER, *LOOP, *lines])
     assert len(report.sales) == 2 and report.ignored_count == 2
