@@ -40,7 +40,8 @@ from schemas.events import SaleReported
 from streams.auth import Principal
 from streams.config import Settings
 from streams.generator import generate_sales, sales_catalog
-from streams.ingest.formats import SOURCES, Format, Stored, Upload, read
+from streams.ingest.formats import read
+from streams.ingest.formats.upload import SOURCES, Format, Stored, Upload
 from streams.ingest.gateway import Gateway, offline_view
 from streams.ingest.kafka import KafkaPublisher
 from streams.ingest.parsers.csv_report import parse_csv_lines

@@ -44,18 +44,17 @@ from streams.api.context import CONTEXT, PRINCIPAL, SETTINGS, json_response
 from streams.api.http_body import within
 from streams.auth import Forbidden, Principal
 from streams.config import Settings
-from streams.ingest.formats import (
+from streams.ingest.formats import read
+from streams.ingest.formats.json_events import batch_of, read_events
+from streams.ingest.formats.upload import (
     SOURCES,
     Format,
     Item,
     Stored,
     Unreadable,
     Upload,
-    batch_of,
     file_label,
     option_id,
-    read,
-    read_events,
 )
 from streams.ingest.gateway import Gateway, StoreView, authorize, authorize_events
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError

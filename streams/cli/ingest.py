@@ -45,17 +45,17 @@ from streams.cli.support import (
     token_flags,
 )
 from streams.config import Settings
-from streams.ingest.formats import (
+from streams.ingest.formats import read
+from streams.ingest.formats.json_events import batch_of
+from streams.ingest.formats.upload import (
     FORMATS,
     SOURCES,
     Format,
     Stored,
     Unreadable,
     Upload,
-    batch_of,
     file_label,
     option_id,
-    read,
 )
 from streams.ingest.gateway import Gateway, offline_view
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from domain.roles import Role
 from projections.ingest_check import Answer
 from streams.auth import Forbidden, Principal
-from streams.ingest.formats import SOURCES, Parsed, Stored, Unreadable, Upload, digest_of, read
+from streams.ingest.formats import read
+from streams.ingest.formats.upload import SOURCES, Parsed, Stored, Unreadable, Upload, digest_of
 from streams.ingest.gateway import Gateway, StoreView, offline_view
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
 from streams.ingest.parsers.x12 import X12Error
