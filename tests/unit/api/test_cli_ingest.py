@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaTimeoutError
 
 from schemas.codec import encode_event
 from streams.auth import TokenRegistry, token_hash
-from streams.cli import ingest as cli_ingest
+from streams.cli import ingest_http as cli_ingest
 from streams.cli.ingest import detect_format, summary_table
 from streams.cli.main import main
 from streams.generator import generate_sales
