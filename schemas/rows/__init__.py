@@ -4,7 +4,7 @@
 A row is the JSON the API and the snapshot answer (money as decimal strings, times as ISO
 8601 UTC with a `Z`, dates as ISO dates) and what a read-model table holds. From each model
 are derived: the OpenAPI component schema (`streams/api/openapi.py`), the read-model
-columns with their SQL types, keys and comments (`infra/readmodels.py`), and which fields a
+columns with their SQL types, keys and comments (`infra/readmodel_tables.py`), and which fields a
 row carries (tests compare every row answered with its model).
 
 The row builders (`projections/`) still build plain dicts: rows are never validated through
