@@ -14,14 +14,14 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 
 from domain.identity import derived_id
-from domain.violation import (
+from domain.roles import Role
+from domain.violation import PricingViolation
+from domain.violation_lifecycle import (
     TRANSITIONS,
     Action,
     IllegalTransition,
     NotAllowed,
-    PricingViolation,
     Resolution,
-    Role,
     Step,
     ViolationStatus,
     allowed_actions,
