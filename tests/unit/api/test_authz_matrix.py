@@ -36,8 +36,9 @@ from tests.api_channel import (
     row_field,
     row_filters,
 )
-from tests.unit.api.test_web_ingest import SAMPLES, csv_text, sale
-from tests.unit.api.test_web_ingest import Api as IngestApi
+from tests.unit.api.ingest_api import Api as IngestApi
+from tests.unit.api.ingest_api import csv_text, sale
+from tests.unit.parsers.conftest import SAMPLES
 
 TOKENS = {
     "d01": (Role.DISTRIBUTOR, "D01"),

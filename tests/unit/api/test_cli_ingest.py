@@ -18,7 +18,7 @@ from streams.cli.main import main
 from streams.generator import generate_sales
 from streams.kafka.messages import Message
 from tests.live_app import LiveApp
-from tests.unit.api.test_web_ingest import catalog, sale
+from tests.unit.api.ingest_api import catalog, sale
 from tests.unit.parsers.conftest import SAMPLES
 from tests.unit.parsers.edi_builder import interchange
 

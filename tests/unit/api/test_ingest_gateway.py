@@ -24,7 +24,7 @@ from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
 from streams.ingest.parsers.x12 import X12Error
 from streams.ingest.spool import Spool, SpooledLine
 from streams.kafka.messages import Message
-from tests.unit.api.test_web_ingest import catalog
+from tests.unit.api.ingest_api import catalog
 from tests.unit.parsers.edi_builder import interchange
 from tests.unit.parsers.mutated_reports import Mutated, mutated_reports
 from tests.unit.parsers.test_csv_memory import GeneratedCsv
