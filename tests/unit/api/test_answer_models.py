@@ -12,9 +12,9 @@ import pytest
 
 from schemas.answers import IngestAnswer, Statement, Violation
 from tests.api_channel import populated_channel
+from tests.unit.api.authz_matrix import OWN_STATEMENT
 from tests.unit.api.ingest_api import Api as IngestApi
 from tests.unit.api.ingest_api import sale
-from tests.unit.api.test_authz_matrix import OWN_STATEMENT
 from tests.unit.api.test_row_models import field_problems, value_problems
 from tests.unit.api.test_web_contract import Api
 
