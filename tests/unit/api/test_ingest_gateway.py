@@ -26,7 +26,8 @@ from streams.ingest.spool import Spool, SpooledLine
 from streams.kafka.messages import Message
 from tests.unit.api.ingest_api import catalog
 from tests.unit.parsers.edi_builder import interchange
-from tests.unit.parsers.mutated_reports import Mutated, mutated_reports
+from tests.unit.parsers.mutated_common import Mutated
+from tests.unit.parsers.mutated_reports import mutated_reports
 from tests.unit.parsers.test_csv_memory import GeneratedCsv
 
 LINES = 30_000
