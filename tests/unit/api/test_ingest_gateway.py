@@ -162,7 +162,7 @@ UPLOADERS = {
     "admin": ADMIN,
     "distributor": Principal("d1", Role.DISTRIBUTOR, "DIST-001"),
 }
-#: the catalog knows WIDGET-100 and GADGET-200 (tests/unit/api/test_web_ingest.py)
+#: the catalog knows WIDGET-100 and GADGET-200 (tests/unit/api/ingest_api.py)
 KNOWN = offline_view(catalog())
 
 
