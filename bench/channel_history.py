@@ -32,11 +32,13 @@ from random import Random
 
 from bench.channel_reference import ChannelShape, make_reference
 from bench.channel_steps import (
+    CONFLICTS_PER_STEP,
     Published,
     Step,
     history_start,
     layout,
     lines_per_day,
+    plan_step,
     quarter_start,
     reports_submitted,
     resends_per_day,
@@ -61,10 +63,6 @@ from streams.channel_events import (
     weekly_report_id,
 )
 
-#: an exact resend for every this many original sale lines
-RESEND_EVERY = 200
-CONFLICTS_PER_STEP = 3
-LATE_LINES_PER_STEP = 20
 #: the distributor whose late lines come in each step after the first
 LATE_DISTRIBUTOR = "D03"
 
@@ -151,33 +149,10 @@ class ChannelHistory:
         return reports_submitted(self.seed, self.dist_ids, (self.start, self.end), (first, end))
 
     def _plan(self, step: Step) -> tuple[int, int, int, int, int, int]:
-        """(shipments per distributor and Monday, counts per distributor and month end,
-        fixed events, sale lines, resends, late lines) of a step."""
-        days = [step.first_day + timedelta(days=n) for n in range(step.days)]
-        mondays = sum(1 for day in days if day.weekday() == 0)
-        month_ends = sum(1 for day in days if (day + timedelta(days=1)).day == 1)
-        weeks = max(step.days / 7, 1)
-        per_dist_week = step.events / weeks / len(self.dist_ids)
-        n_ship = max(2, min(len(self.sku_ids), round(0.1 * per_dist_week)))
-        n_count = max(2, min(len(self.sku_ids), round(0.1 * per_dist_week)))
+        """The plan of a step (`plan_step`) for this history's channel."""
         headers = len(self._headers_in(step.first_day, step.end_day))
-        late = LATE_LINES_PER_STEP if step.number > 1 else 0
-        fixed = (
-            len(self.dist_ids) * (n_ship * mondays + n_count * month_ends)
-            + headers
-            + CONFLICTS_PER_STEP
-            + late
-        )
-        if step.number == 1:
-            fixed += self._reference_count() + self._opening_count()
-        rest = step.events - fixed
-        if rest < 10 * RESEND_EVERY:
-            raise ValueError(
-                f"step {step.number} ({step.events:,} events over {step.days} days) is too small "
-                f"for its {fixed:,} shipments, counts, reports and reference events"
-            )
-        sales = rest * RESEND_EVERY // (RESEND_EVERY + 1)
-        return n_ship, n_count, fixed, sales, rest - sales, late
+        opening = self._reference_count() + self._opening_count() if step.number == 1 else 0
+        return plan_step(step, (len(self.dist_ids), len(self.sku_ids)), headers, opening)
 
     def step(self, number: int, published: Published | None = None) -> Iterator[Envelope]:
         """The events of step `number` (exactly `steps[number - 1].events`), day by day, each

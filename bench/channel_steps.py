@@ -17,6 +17,10 @@ from streams.channel_events import at
 
 #: the history starts at least this many weeks before today
 MIN_WEEKS = 60
+#: an exact resend for every this many original sale lines
+RESEND_EVERY = 200
+CONFLICTS_PER_STEP = 3
+LATE_LINES_PER_STEP = 20
 
 
 def quarter_start(day: date) -> date:
@@ -111,6 +115,38 @@ def layout(start: date, end: date, targets: list[int]) -> list[Step]:
         steps.append(Step(n, first, step_end, target, target - previous))
         previous = target
     return steps
+
+
+def plan_step(
+    step: Step, channel: tuple[int, int], headers: int, opening: int
+) -> tuple[int, int, int, int, int, int]:
+    """(shipments per distributor and Monday, counts per distributor and month end, fixed
+    events, sale lines, resends, late lines) of a step of a channel of (distributors, SKUs)
+    with `headers` report headers and `opening` reference and opening-stock events."""
+    distributors, skus = channel
+    days = [step.first_day + timedelta(days=n) for n in range(step.days)]
+    mondays = sum(1 for day in days if day.weekday() == 0)
+    month_ends = sum(1 for day in days if (day + timedelta(days=1)).day == 1)
+    weeks = max(step.days / 7, 1)
+    per_dist_week = step.events / weeks / distributors
+    n_ship = max(2, min(skus, round(0.1 * per_dist_week)))
+    n_count = max(2, min(skus, round(0.1 * per_dist_week)))
+    late = LATE_LINES_PER_STEP if step.number > 1 else 0
+    fixed = (
+        distributors * (n_ship * mondays + n_count * month_ends)
+        + headers
+        + CONFLICTS_PER_STEP
+        + late
+        + opening
+    )
+    rest = step.events - fixed
+    if rest < 10 * RESEND_EVERY:
+        raise ValueError(
+            f"step {step.number} ({step.events:,} events over {step.days} days) is too small "
+            f"for its {fixed:,} shipments, counts, reports and reference events"
+        )
+    sales = rest * RESEND_EVERY // (RESEND_EVERY + 1)
+    return n_ship, n_count, fixed, sales, rest - sales, late
 
 
 def lines_per_day(days: list[date], sizes: list[int], sales: int) -> list[list[int]]:
