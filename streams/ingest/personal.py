@@ -15,7 +15,7 @@ from infra.personal_cipher import KeyStore, Sealer, clear_texts
 from infra.subject_keys import SubjectKeys
 from schemas.events import SaleReported
 from streams.config import Settings
-from streams.ingest.formats import Item, Parsed
+from streams.ingest.formats.upload import Item, Parsed
 
 
 class DoorProtection:

@@ -11,8 +11,8 @@ from domain.personal_data import ERASED
 from infra.personal_cipher import Sealer, clear_texts
 from schemas.codec import encode_event
 from schemas.events import Envelope, SaleReported
+from streams.audit.lineage import RawIndex
 from streams.audit.pack import export_pack
-from streams.audit.trail import RawIndex
 from streams.generator import generate_channel
 from streams.runners.embedded import EmbeddedChannel, file_inputs
 from streams.runners.processing import Input

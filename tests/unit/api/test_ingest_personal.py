@@ -19,8 +19,8 @@ from streams.ingest.gateway import Gateway, offline_view
 from streams.ingest.personal import DoorProtection
 from streams.ingest.spool import Spool
 from streams.kafka.messages import Message
+from tests.unit.api.ingest_api import catalog
 from tests.unit.api.test_ingest_gateway import report, upload
-from tests.unit.api.test_web_ingest import catalog
 from tests.unit.parsers.edi_builder import interchange
 from tests.unit.test_personal_data import MemoryKeys
 
