@@ -16,8 +16,6 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["PERSONAL_FIELDS"]  # defined with the wire contract, used from here on
-
 from schemas.events import PERSONAL_FIELDS, SaleReported
 
 #: what a personal field shows when its key was deleted (or the value was never sealed)

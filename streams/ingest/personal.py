@@ -1,14 +1,18 @@
 """Personal fields at the ingest doors (docs/PRIVACY.md): a sale line's clear end-customer
 name and contact are sealed with the subject's key before the line is spooled, answered or
 published, or dropped when there is no key store. A line that carried them is never
-dead-lettered as the bytes sent (they hold the clear text): as its sealed event instead."""
+dead-lettered as the bytes sent (they hold the clear text): as its sealed event instead.
+And what a dead letter's sealed fields show whoever reads it."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from dataclasses import replace
-from typing import Any, TypeGuard
+from typing import Any, Final, TypeGuard
+
+import psycopg
 
 from domain.personal_data import clear_values, shown, tokens_in, without_clear
 from infra.personal_cipher import KeyStore, Sealer, clear_texts
@@ -16,6 +20,8 @@ from infra.subject_keys import SubjectKeys
 from schemas.events import SaleReported
 from streams.config import Settings
 from streams.ingest.formats.upload import Item, Parsed
+
+log: Final = logging.getLogger(__name__)
 
 
 class DoorProtection:
@@ -70,6 +76,11 @@ def reveal_letters(
     found = [tokens_in(document.get("original") or "") for document in documents]
     dsn = settings.subject_keys_dsn()
     values = [pair for pairs in found for pair in pairs]
-    clear = clear_texts(_keys(dsn), values, distributor_id) if dsn and values else {}
+    clear: dict[str, str] = {}
+    if dsn and values:
+        try:
+            clear = clear_texts(_keys(dsn), values, distributor_id)
+        except psycopg.OperationalError as exc:  # the letters still answer, names unopened
+            log.warning("subject keys unreachable, personal fields shown erased: %s", exc)
     for document, pairs in zip(documents, found, strict=True):
         document["personal"] = {token: shown(token, clear) for _, token in pairs}

@@ -156,3 +156,11 @@ def test_a_dead_letter_shows_erased_without_a_key_store() -> None:
     reveal_letters(Settings.from_env({"CHANNELFLOW_SUBJECT_KEYS_URL": "off"}), documents, None)
     assert documents[0]["personal"] == {sealed.end_customer_name: ERASED}
     assert documents[1]["personal"] == {}
+
+
+def test_dead_letters_still_answer_with_the_key_store_away() -> None:
+    sealed = Sealer(MemoryKeys()).seal_sale(sale(1, end_customer_name="Jane Doe"))
+    documents: list[dict[str, Any]] = [{"original": sealed.model_dump_json()}]
+    away = Settings.from_env({"CHANNELFLOW_SUBJECT_KEYS_URL": "postgresql://x:y@127.0.0.1:1/k"})
+    reveal_letters(away, documents, None)
+    assert documents[0]["personal"] == {sealed.end_customer_name: ERASED}
