@@ -37,8 +37,9 @@ from domain.reconciliation import InventoryReconciliation
 from domain.violation import PricingViolation
 from infra.eventstore import AuditLog
 from projections.stores import ChannelStores
+from streams.audit.lineage import RawIndex, lineage_of
 from streams.audit.safe_csv import csv_bytes
-from streams.audit.trail import RawIndex, history, jsonable, lineage_of, state_of
+from streams.audit.trail import history, jsonable, state_of
 
 COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "statements": (
@@ -106,34 +107,12 @@ def export_pack(
     `stores` (a replay's projection stores) give each record's source lines, `raw` where
     each source event was read. Without them the pack has no source lines, and says so.
     """
-    start, end = period_bounds(period)
     chain = audit.verify_chain()
-    records: dict[str, list[Any]] = {section: [] for section in KIND_OF}
-    for aggregate_id in audit.aggregate_ids():
-        aggregate: Any = audit.repository.get(aggregate_id)
-        section = SECTIONS.get(type(aggregate))
-        if section is None or (distributor_id and aggregate.distributor_id != distributor_id):
-            continue
-        if _in_period(aggregate, start, end):
-            records[section].append(aggregate)
+    records = _records(audit, period_bounds(period), distributor_id)
     tables: dict[str, list[dict[str, Any]]] = {name: [] for name in COLUMNS}
     document: dict[str, Any] = {"period": period, "distributor_id": distributor_id}
     for section, found in records.items():
-        found.sort(key=_order)
-        entries = []
-        for aggregate in found:
-            kind = KIND_OF[section]
-            entry = history(audit, kind, str(aggregate.id))
-            if stores is not None:
-                sources = lineage_of(aggregate, kind, stores, raw)
-                entry["sources"] = sources["sources"]
-                entry["digests"] = sources.get("digests")
-                tables["source_lines"] += [
-                    _source_line(kind, aggregate.id, source) for source in sources["sources"]
-                ]
-            entries.append(entry)
-            ROWS[section](aggregate, tables)
-        document[section] = entries
+        document[section] = _entries(audit, section, found, tables, (stores, raw))
     out.mkdir(parents=True, exist_ok=True)
     files = {}
     for name, rows in tables.items():
@@ -155,6 +134,48 @@ def export_pack(
     }
     _write(out / "manifest.json", _json(manifest))
     return manifest
+
+
+def _records(
+    audit: AuditLog, bounds: tuple[datetime, datetime], distributor_id: str | None
+) -> dict[str, list[Any]]:
+    """The store's records of the period (and distributor), by section."""
+    start, end = bounds
+    records: dict[str, list[Any]] = {section: [] for section in KIND_OF}
+    for aggregate_id in audit.aggregate_ids():
+        aggregate: Any = audit.repository.get(aggregate_id)
+        section = SECTIONS.get(type(aggregate))
+        if section is None or (distributor_id and aggregate.distributor_id != distributor_id):
+            continue
+        if _in_period(aggregate, start, end):
+            records[section].append(aggregate)
+    return records
+
+
+def _entries(
+    audit: AuditLog,
+    section: str,
+    found: list[Any],
+    tables: dict[str, list[dict[str, Any]]],
+    sources_from: tuple[ChannelStores | None, RawIndex | None],
+) -> list[dict[str, Any]]:
+    """Each record's history (and sources) in order; its rows added to `tables`."""
+    stores, raw = sources_from
+    found.sort(key=_order)
+    entries = []
+    for aggregate in found:
+        kind = KIND_OF[section]
+        entry = history(audit, kind, str(aggregate.id))
+        if stores is not None:
+            sources = lineage_of(aggregate, kind, stores, raw)
+            entry["sources"] = sources["sources"]
+            entry["digests"] = sources.get("digests")
+            tables["source_lines"] += [
+                _source_line(kind, aggregate.id, source) for source in sources["sources"]
+            ]
+        entries.append(entry)
+        ROWS[section](aggregate, tables)
+    return entries
 
 
 def _in_period(aggregate: Any, start: datetime, end: datetime) -> bool:

@@ -28,8 +28,9 @@ from schemas.codec import encode_event
 from schemas.events import Envelope, SaleReported
 from streams.api.app import make_web_app
 from streams.api.context import ApiContext
+from streams.audit.lineage import RawIndex, lineage
 from streams.audit.pack import export_pack
-from streams.audit.trail import RawIndex, aggregate_id, history, lineage
+from streams.audit.trail import aggregate_id, history
 from streams.auth import TokenRegistry, token_hash
 from streams.generator import generate_channel
 from streams.runners.embedded import EmbeddedChannel, file_inputs
