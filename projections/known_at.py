@@ -4,9 +4,9 @@
 broker's append time, whatever its producer wrote; a file line's is its events' own
 `recorded_at`, or their business time when they carry none. A message is applied whole or
 not at all (a bundle is never split), so a file line bundling events recorded at
-different times counts as recorded when its latest one was. A line nothing can be read
-from has no recorded time: it is kept, so that its dead letter shows as in a full replay
-(it changes no figure). Every replay path (one process or jobs, Kafka or a file, and
+different times counts as recorded when its latest one was. A line whose recorded time
+cannot be read (not JSON, no valid event) is kept, so that its dead letter shows as in a
+full replay (it changes no figure). Every replay path (one process or jobs, Kafka or a file, and
 `simulate`) asks `is_known`.
 """
 
@@ -31,10 +31,25 @@ def line_recorded_at(raw: bytes) -> datetime | None:
         return None
     latest = None
     for value in values:
-        try:
-            event = event_of(value)
-        except InvalidEvent:
-            continue
-        recorded = event.recorded_at or event.business_time
+        recorded = _stated_recorded_at(value)
+        if recorded is None:
+            try:
+                event = event_of(value)
+            except InvalidEvent:
+                continue
+            recorded = event.recorded_at or event.business_time
         latest = recorded if latest is None else max(latest, recorded)
     return latest
+
+
+def _stated_recorded_at(value: object) -> datetime | None:
+    """An event's own `recorded_at` read without validating the whole event (the common
+    case, and a replay reads every line); None when it has none, or none with a zone."""
+    text = value.get("recorded_at") if isinstance(value, dict) else None
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

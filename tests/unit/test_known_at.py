@@ -72,3 +72,18 @@ def test_a_known_at_replay_is_the_replay_of_what_was_recorded_by_then(tmp_path):
     assert replay(whole, *flag, "--jobs", "1") == expected
     assert replay(whole, *flag, "--jobs", "2") == expected
     assert replay(whole, "--jobs", "1") != expected
+
+
+def test_a_stated_recorded_at_is_read_without_the_rest_and_a_bad_one_falls_back():
+    """A line's own recorded_at decides even when the event is invalid otherwise (it was
+    recorded then: its dead letter was known from then on); one without a zone or not a
+    time is no recorded time, and the event's business time (or nothing) decides."""
+    line = {"event_type": "SaleReported", "recorded_at": "2026-08-02T00:00:00Z"}
+    assert line_recorded_at(orjson.dumps(line)) == datetime(2026, 8, 2, tzinfo=UTC)
+    early = T - timedelta(days=3)
+    for bad in ("2026-08-02T00:00:00", "yesterday"):
+        event = orjson.loads(encode_event(sale(early, None))) | {"recorded_at": bad}
+        assert line_recorded_at(orjson.dumps(event)) is None  # invalid as an event too
+    plain = orjson.loads(encode_event(sale(early, None)))
+    assert "recorded_at" not in plain or plain["recorded_at"] is None
+    assert line_recorded_at(orjson.dumps(plain)) == early
