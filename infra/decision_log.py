@@ -26,10 +26,11 @@ TABLE: Final = "channelflow_decision_positions"
 
 @dataclass
 class DecisionPage:
-    """What a page of the log holds: its documents in position order, the last position
-    read (up to which the relay may store its position once they are published) and the
-    log's end when it was read (for the lag)."""
+    """What a page of the log holds: the position it was read after, its documents in
+    position order, the last position read (up to which the relay may store its position
+    once they are published) and the log's end when it was read (for the lag)."""
 
+    after: int
     documents: list[DecisionHead] = field(default_factory=list)
     last: int = 0
     end: int = 0
@@ -48,9 +49,9 @@ class DecisionSource:
         recorder = self.audit.recorder
         end = recorder.max_notification_id() or 0
         if end <= after:
-            return DecisionPage(last=after, end=end)
+            return DecisionPage(after, last=after, end=end)
         notifications = recorder.select_notifications(after + 1, limit, stop=end)
-        page = DecisionPage(last=after, end=end)
+        page = DecisionPage(after, last=after, end=end)
         for notification in notifications:
             event = self.audit.mapper.to_domain_event(notification)
             if publishes(event):

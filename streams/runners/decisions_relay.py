@@ -61,6 +61,8 @@ class DecisionRelay:
         self.on_page = on_page
         self.position = 0
         self._producer: AIOKafkaProducer | None = None
+        #: the page after the one being published, read meanwhile
+        self._prefetch: asyncio.Future[DecisionPage] | None = None
 
     async def run(self, once: bool = False) -> None:
         """Publish for as long as the process runs, waiting out failures (`once`: until
@@ -76,28 +78,30 @@ class DecisionRelay:
                     if once or isinstance(exc, LeaseTaken):
                         raise
                     log.warning("decisions not published, retrying in %.0f s: %r", delay, exc)
+                    await self._drop_prefetch()
                     self.lease.release()
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, MAX_BACKOFF_SECONDS)
                     continue
                 if published is None and once:
                     return
-                if not published:
+                if published is None:
                     await asyncio.sleep(self.settings.decisions_interval_seconds)
         finally:
             await self.close()
 
     async def step(self, once: bool = False) -> int | None:
-        """Publish the next page; how many documents (None: caught up, nothing read;
-        0: waiting for the lock, or a page with nothing to publish)."""
+        """Publish the next page; how many documents (None: caught up, or waiting for the
+        lock). The page after it is read while this one is published."""
         if not await asyncio.to_thread(self._acquire):
             if once:
                 raise LeaseTaken(f"another relay publishes {self.topic} (its lock is held)")
-            return 0
-        page = await asyncio.to_thread(self.source.page, self.position, PAGE)
+            return None
+        page = await self._next_page()
         metrics.DECISIONS_LAG.set(page.end - page.last)
         if page.last == self.position:
             return None
+        self._prefetch = asyncio.ensure_future(asyncio.to_thread(self.source.page, page.last, PAGE))
         await self._publish(page)
         await asyncio.to_thread(self.lease.store, page.last)
         self.position = page.last
@@ -105,6 +109,21 @@ class DecisionRelay:
         if self.on_page is not None:
             self.on_page(Progress(len(page.documents), page.last, page.end - page.last))
         return len(page.documents)
+
+    async def _next_page(self) -> DecisionPage:
+        """The page after the stored position: the one read ahead if it starts there."""
+        ahead, self._prefetch = self._prefetch, None
+        if ahead is not None:
+            page = await ahead
+            if page.after == self.position:
+                return page
+        return await asyncio.to_thread(self.source.page, self.position, PAGE)
+
+    async def _drop_prefetch(self) -> None:
+        """Forget the page read ahead, once its thread is done (the source is not shared)."""
+        ahead, self._prefetch = self._prefetch, None
+        if ahead is not None:
+            await asyncio.gather(ahead, return_exceptions=True)
 
     def _acquire(self) -> bool:
         """Hold the lease; on taking it, continue from the stored position."""
@@ -148,6 +167,7 @@ class DecisionRelay:
         return self._producer
 
     async def close(self) -> None:
+        await self._drop_prefetch()
         producer, self._producer = self._producer, None
         if producer is not None:
             await producer.stop()
