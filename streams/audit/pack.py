@@ -12,6 +12,10 @@ Files (one row per record unless said otherwise):
     audit_pack.json       all of it per record: state, full history with seals, sources
     manifest.json         period, distributor, the chain's head and verdict, sha256 of each file
 
+Each record (and its row) states its `known_at`: when the store recorded its last event, so
+the figure exported is what the system showed from then on (`replay --known-at` that time
+reproduces the raw side); the manifest's `known_at` is the latest of them.
+
 A CSV cell that a spreadsheet would evaluate as a formula (a dispute reason `=HYPERLINK(...)`)
 is written as text, with a single quote in front (streams/audit/safe_csv.py); audit_pack.json keeps
 every text exactly as stored.
@@ -46,7 +50,7 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
         "id", "program_id", "distributor_id", "period", "volume", "revenue", "units",
         "tier_index", "tier_rate", "rebate", "commitment_shortfall", "event_count", "digest",
         "calculated_at", "calculated_by", "total", "status", "approved_by", "approved_at",
-        "approved_total", "paid_by", "paid_at", "paid_total", "payment_reference",
+        "approved_total", "paid_by", "paid_at", "paid_total", "payment_reference", "known_at",
     ),
     "adjustments": (
         "statement_id", "program_id", "distributor_id", "period", "event_id", "reason",
@@ -56,7 +60,7 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "violations": (
         "id", "distributor_id", "transaction_id", "reseller_id", "sku", "sold_at", "quantity",
         "unit_price", "floor_price", "currency", "severity", "scope", "event_id",
-        "price_event_id", "status", "resolution", "resolution_amount",
+        "price_event_id", "status", "resolution", "resolution_amount", "known_at",
     ),
     "violation_steps": (
         "violation_id", "action", "from_status", "to_status", "actor_id", "role",
@@ -64,10 +68,11 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     ),
     "reconciliations": (
         "id", "distributor_id", "sku", "counted_at", "on_hand", "expected", "variance", "stale",
+        "known_at",
     ),
     "claims": (
         "id", "distributor_id", "sku", "effective_from", "units", "old_cost", "new_cost",
-        "amount", "currency", "price_event_id", "revisions",
+        "amount", "currency", "price_event_id", "revisions", "known_at",
     ),
     "source_lines": (
         "kind", "record_id", "role", "event_id", "business_time", "quantity", "unit_price",
@@ -127,6 +132,9 @@ def export_pack(
         "records_in_store": chain.records,
         "chain_verified": chain.verified,
         "chain_findings": [str(finding) for finding in chain.findings],
+        "known_at": max(
+            (e["known_at"] for section in KIND_OF for e in document[section]), default=None
+        ),
         "source_lines": stores is not None,
         "raw_positions": raw is not None,
         "counts": {name: len(rows) for name, rows in tables.items()},
@@ -173,8 +181,11 @@ def _entries(
             tables["source_lines"] += [
                 _source_line(kind, aggregate.id, source) for source in sources["sources"]
             ]
+        # the record as exported is what the store held from its last event on
+        entry["known_at"] = entry["events"][-1]["recorded_at"] if entry["events"] else None
         entries.append(entry)
         ROWS[section](aggregate, tables)
+        tables[section][-1]["known_at"] = entry["known_at"]
     return entries
 
 

@@ -18,6 +18,7 @@ from streams.cli import (
     rebates,
     replay,
     serve,
+    simulate,
     tokens,
     violations,
 )
@@ -31,6 +32,7 @@ COMMAND_GROUPS = (
     tokens,
     violations,
     rebates,
+    simulate,
     provision,
     audit,
     ingest,
