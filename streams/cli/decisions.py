@@ -48,6 +48,7 @@ def register(sub: Subcommands) -> None:
 def cmd_relay(args: argparse.Namespace) -> int:
     from infra.eventstore import open_audit_log
     from streams import metrics
+    from streams.kafka.io import ensure_topics
     from streams.runners.decisions_relay import DecisionRelay, LeaseTaken, Progress
 
     settings = settings_of(args)
@@ -67,6 +68,7 @@ def cmd_relay(args: argparse.Namespace) -> int:
 
     audit = open_audit_log(settings.eventstore_url)
     relay = DecisionRelay(settings, audit, progress)
+    asyncio.run(ensure_topics(settings, check_partitions=True))  # as a worker does
     try:
         asyncio.run(relay.run(once=args.once))
     except LeaseTaken as exc:

@@ -92,7 +92,7 @@ def test_a_crash_before_the_position_is_stored_republishes_the_same_ids(settings
         done = subprocess.run(
             [sys.executable, "-m", "streams.cli", "decisions", "relay", "--once",
              "--kafka", settings.kafka_bootstrap, "--prefix", settings.topic_prefix,
-             "--eventstore", store],
+             "--partitions", str(settings.partitions), "--eventstore", store],
             cwd=REPO, capture_output=True, timeout=120, text=True,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
