@@ -27,6 +27,7 @@ from schemas.decisions import DECISIONS_TOPIC
 from schemas.topics import topic_name
 from streams import metrics
 from streams.config import Settings
+from streams.health import Health
 from streams.kafka.io import start_producer
 
 log = logging.getLogger("channelflow.decisions")
@@ -52,13 +53,18 @@ class DecisionRelay:
     """Publishes the decisions of one deployment (its topic prefix and audit store)."""
 
     def __init__(
-        self, settings: Settings, audit: AuditLog, on_page: Callable[[Progress], None] | None = None
+        self,
+        settings: Settings,
+        audit: AuditLog,
+        on_page: Callable[[Progress], None] | None = None,
+        health: Health | None = None,
     ) -> None:
         self.settings = settings
         self.topic = topic_name(settings.topic_prefix, DECISIONS_TOPIC)
         self.source = DecisionSource(audit)
         self.lease = RelayLease(settings.eventstore_url, self.topic)
         self.on_page = on_page
+        self.health = health  # a worker's: a failing relay shows in /health
         self.position = 0
         self._producer: AIOKafkaProducer | None = None
         #: the page after the one being published, read meanwhile
@@ -74,10 +80,14 @@ class DecisionRelay:
                 try:
                     published = await self.step(once)
                     delay = self.settings.decisions_interval_seconds
+                    if self.health is not None:
+                        self.health.recovered("decisions")
                 except Exception as exc:  # PostgreSQL or Kafka away: start again from the store
                     if once or isinstance(exc, LeaseTaken):
                         raise
                     log.warning("decisions not published, retrying in %.0f s: %r", delay, exc)
+                    if self.health is not None:
+                        self.health.failed("decisions", exc)
                     await self._drop_prefetch()
                     self.lease.release()
                     await asyncio.sleep(delay)
@@ -174,8 +184,8 @@ class DecisionRelay:
         self.lease.release()
 
 
-def decision_relay(settings: Settings, audit: AuditLog) -> DecisionRelay | None:
+def decision_relay(settings: Settings, audit: AuditLog, health: Health) -> DecisionRelay | None:
     """The relay a worker runs: on a PostgreSQL event store, unless turned off."""
     if not settings.decisions_relay or not audit.is_postgres:
         return None
-    return DecisionRelay(settings, audit)
+    return DecisionRelay(settings, audit, health=health)

@@ -427,7 +427,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         async def write_read_models() -> None:
             await worker.write_read_models(read_models)
 
-    relay = decision_relay(settings, worker.audit_log)  # docs/DECISIONS.md
+    relay = decision_relay(settings, worker.audit_log, worker.health)  # docs/DECISIONS.md
     if relay is not None:
 
         @app.task
