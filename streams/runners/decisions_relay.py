@@ -89,7 +89,7 @@ class DecisionRelay:
                     if self.health is not None:
                         self.health.failed("decisions", exc)
                     await self._drop_prefetch()
-                    self.lease.release()
+                    await asyncio.to_thread(self.lease.release)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, MAX_BACKOFF_SECONDS)
                     continue
@@ -181,7 +181,7 @@ class DecisionRelay:
         producer, self._producer = self._producer, None
         if producer is not None:
             await producer.stop()
-        self.lease.release()
+        await asyncio.to_thread(self.lease.release)
 
 
 def decision_relay(settings: Settings, audit: AuditLog, health: Health) -> DecisionRelay | None:
