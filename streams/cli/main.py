@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from streams.cli import (
     audit,
     deadletters,
+    decisions,
     events,
     ingest,
     provision,
@@ -36,6 +37,7 @@ COMMAND_GROUPS = (
     audit,
     ingest,
     deadletters,
+    decisions,
 )
 
 
