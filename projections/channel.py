@@ -35,14 +35,12 @@ from projections.price_rules import (
     detect_violation,
     flag_label,
     flag_sale,
-    recount,
 )
 from projections.quality import (
     DeadLetterCount,
     QualityState,
     count_dead_letter,
     record_rejection,
-    record_verdict,
 )
 from projections.rebate_accruals import (
     INVALID_PROGRAM,
@@ -135,11 +133,18 @@ def apply_message(
     outcomes = []
     for index, value in enumerate(values):
         where = line_position(position, index)
-        outcomes.append(
-            _apply_value(stores, value, message_key, where, until, recorded_at, rules, pending)
+        outcome, event = _apply_value(
+            stores, value, message_key, where, until, recorded_at, rules, pending
         )
+        # built once, directly (not with dataclasses.replace): this runs once per event
+        outcomes.append(
+            Outcome(
+                outcome.verdict, outcome.dead_letter_reason, outcome.facts, outcome.detail,
+                event, outcome.original, index if bundle else None,
+            )
+        )  # fmt: skip
     pending.flush(stores)
-    return _numbered(outcomes, raw) if bundle else outcomes
+    return _with_originals(outcomes, raw) if bundle else outcomes
 
 
 def _apply_value(
@@ -151,45 +156,38 @@ def _apply_value(
     recorded_at: datetime | None,
     rules: TimeRules,
     pending: PendingMoves,
-) -> Outcome:
+) -> tuple[Outcome, Envelope | None]:
+    """One event's outcome, and the event (None: not a valid one)."""
     try:
         event = event_of(value, recorded_at)
     except InvalidEvent as exc:
-        reject_input(stores, exc.reason, message_key, position)
-        return Outcome(None, exc.reason, detail=exc.detail)
+        reject_input(stores, exc.reason, message_key, position, pending)
+        return Outcome(None, exc.reason, detail=exc.detail), None
     if until is not None and _not_yet(stores, event, until):
-        return Outcome(None, event=event)
+        return Outcome(None), event
     if message_key is not None:
         expected_key = getattr(event, KEY_FIELD[event.event_type])
         if message_key != expected_key:
-            reject_input(stores, WRONG_KEY, distributor_of(event), position)
+            reject_input(stores, WRONG_KEY, distributor_of(event), position, pending)
             field_name = KEY_FIELD[event.event_type]
             detail = f"message key {message_key!r} is not the event's {field_name} {expected_key!r}"
-            return Outcome(None, WRONG_KEY, detail=detail, event=event)
+            return Outcome(None, WRONG_KEY, detail=detail), event
     problem = date_problem(event, event.recorded_at or event.business_time, rules)
     if problem is not None:
         reason, detail = problem
-        reject_input(stores, reason, distributor_of(event), position)
-        return Outcome(None, reason, detail=detail, event=event)
-    outcome = apply_event(stores, event, position, pending)
-    # built directly, not with dataclasses.replace: this runs once per input
-    return Outcome(
-        outcome.verdict, outcome.dead_letter_reason, outcome.facts, outcome.detail, event,
-        outcome.original,
-    )  # fmt: skip
+        reject_input(stores, reason, distributor_of(event), position, pending)
+        return Outcome(None, reason, detail=detail), event
+    return apply_event(stores, event, position, pending), event
 
 
-def _numbered(outcomes: list[Outcome], raw: bytes) -> list[Outcome]:
-    """A bundle's outcomes with their index; a rejected event keeps its own bytes."""
+def _with_originals(outcomes: list[Outcome], raw: bytes) -> list[Outcome]:
+    """A bundle's outcomes, a rejected event's with its own bytes (what is dead-lettered)."""
     elements: list[bytes] | None = None
-    numbered = []
     for index, outcome in enumerate(outcomes):
-        original = outcome.original
-        if outcome.dead_letter_reason is not None and original is None:
+        if outcome.dead_letter_reason is not None and outcome.original is None:
             elements = bundle_elements(raw) if elements is None else elements
-            original = elements[index]
-        numbered.append(replace(outcome, index=index, original=original))
-    return numbered
+            outcomes[index] = replace(outcome, original=elements[index])
+    return outcomes
 
 
 def _not_yet(stores: ChannelStores, event: Envelope, until: datetime) -> bool:
@@ -273,14 +271,13 @@ def _apply_movement(
         reason, detail = normalized
         if not _first_rejection(stores, event, position):
             return Outcome(Verdict.REDELIVERY)  # the same line sent again: counted once
-        reject_input(stores, reason, event.distributor_id, position)
+        reject_input(stores, reason, event.distributor_id, position, pending)
         return Outcome(None, reason, detail=detail)
     event_id = str(event.event_id)
     verdict = _dedup(stores, normalized, position, event_id)
     if verdict is None:
-        return _stale_line(stores, normalized, position)
-    quality = stores.quality.get(event.distributor_id) or QualityState(event.distributor_id)
-    stores.quality.put(event.distributor_id, record_verdict(quality, verdict, position))
+        return _stale_line(stores, normalized, position, pending)
+    pending.count_verdict(stores, event.distributor_id, verdict, position)
     if verdict is Verdict.CONFLICT:
         _count_dead_letter(stores, event.distributor_id, CONFLICTING_DUPLICATE, position)
         detail = "same idempotency key as an accepted event, different content"
@@ -324,9 +321,16 @@ def _define_product(
 
 
 def reject_input(
-    stores: ChannelStores, reason: str, distributor: str | None, position: Position | None
+    stores: ChannelStores,
+    reason: str,
+    distributor: str | None,
+    position: Position | None,
+    pending: PendingMoves | None = None,
 ) -> Outcome:
-    """Count an input that could not be applied (bad JSON, schema violation, ...)."""
+    """Count an input that could not be applied (bad JSON, schema violation, ...); what
+    `pending` keeps is recorded first (it may hold the distributor's counts)."""
+    if pending is not None:
+        pending.flush(stores)
     if distributor is not None:
         quality = stores.quality.get(distributor) or QualityState(distributor)
         stores.quality.put(distributor, record_rejection(quality, reason, position))
@@ -350,12 +354,14 @@ def _line_rejected(
     return Outcome(None, event.reason, detail=detail, original=original)
 
 
-def _stale_line(stores: ChannelStores, line: Envelope, position: Position | None) -> Outcome:
+def _stale_line(
+    stores: ChannelStores, line: Envelope, position: Position | None, pending: PendingMoves
+) -> Outcome:
     """Reject a line of a report that a replacement has replaced since (once per event)."""
     assert isinstance(line, SaleReported) and line.report_id is not None  # as _dedup says
     if not _first_rejection(stores, line, position):
         return Outcome(Verdict.REDELIVERY)
-    reject_input(stores, REPLACED_REPORT, line.distributor_id, position)
+    reject_input(stores, REPLACED_REPORT, line.distributor_id, position, pending)
     successor = replaced_by(stores, line.distributor_id, line.report_id)
     detail = (
         f"report_id: report {line.report_id!r} was replaced by report {successor!r}; "
@@ -430,7 +436,7 @@ def _project(
         judgement, violation = detect_violation(stores.prices.get(event.sku), event)
         flagged = flag_sale(event, judgement)
         if flagged is not None:
-            flag(stores, flagged, position)
+            flag(stores, flagged, position, pending)
         return (violation,) if violation is not None else ()
     elif isinstance(event, ShipmentRecorded):
         _move(stores, event, event.quantity, 0, position, event_id, pending)
@@ -444,8 +450,11 @@ def _project(
     return ()
 
 
-def flag(stores: ChannelStores, flagged: FlaggedSale, position: Position | None) -> None:
-    """Keep a violation or unpriced line under its sale key, in its list and counts.
+def flag(
+    stores: ChannelStores, flagged: FlaggedSale, position: Position | None, pending: PendingMoves
+) -> None:
+    """Keep a violation or unpriced line under its sale key, in its list and counts (the
+    counts through `pending`, recorded when the message ends).
 
     The latest line judged under a key stands (a replacement report's corrected line
     takes its key over): it leaves the other list, and the counts move with it.
@@ -464,14 +473,8 @@ def flag(stores: ChannelStores, flagged: FlaggedSale, position: Position | None)
     mine.put(key, flagged)
     if flagged.severity is not None:
         stores.violations_by_severity.put(_severity_key(flagged), flagged.sku)
-    counts = recount(
-        stores.flag_counts.get(flagged.distributor_id),
-        None if before is None else flag_label(before),
-        flag_label(flagged),
-        position,
-    )
-    if counts is not None:
-        stores.flag_counts.put(flagged.distributor_id, counts)
+    was = None if before is None else flag_label(before)
+    pending.move_flag(stores, flagged.distributor_id, was, flag_label(flagged), position)
 
 
 def _severity_key(flagged: FlaggedSale) -> str:

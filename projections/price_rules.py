@@ -325,16 +325,16 @@ def flag_label(flagged: FlaggedSale) -> str:
 
 
 def recount(
-    counts: FlagCounts | None, before: str | None, after: str, position: Position | None
+    counts: FlagCounts | None, moved: dict[str, int], position: Position | None
 ) -> FlagCounts | None:
-    """The counts with one line moved from label `before` (None: new) to `after`; None
-    when the input was applied already."""
+    """The counts with lines moved between labels (label -> lines in, negative: out; a
+    label touched keeps its key even when it comes to 0); None when the input was applied
+    already."""
     counts = counts or FlagCounts()
     applied = advance(counts.applied, position)
     if applied is None:
         return None
     updated = dict(counts.counts)
-    if before is not None:
-        updated[before] = updated.get(before, 0) - 1
-    updated[after] = updated.get(after, 0) + 1
+    for label, change in moved.items():
+        updated[label] = updated.get(label, 0) + change
     return FlagCounts(updated, applied)
