@@ -56,6 +56,10 @@ def prefix_bounds(prefix: str, start: str | None, reverse: bool) -> tuple[str, s
     return low, high
 
 
+#: taken to sort new keys into a DictStore's order (seldom: one lock for all of them)
+_ORDERING = threading.Lock()
+
+
 class DictStore(Generic[V]):
     """In-memory ordered store: the embedded runner's and the replay's.
 
@@ -72,7 +76,6 @@ class DictStore(Generic[V]):
         self._order: SortedList[str] = SortedList()
         #: keys in `data` not yet in `_order`
         self._unordered: list[str] = []
-        self._ordering = threading.Lock()
 
     def get(self, key: str) -> V | None:
         return self.data.get(key)
@@ -103,7 +106,7 @@ class DictStore(Generic[V]):
     def _ordered(self) -> SortedList[str]:
         """Every key, in order."""
         if self._unordered:
-            with self._ordering:
+            with _ORDERING:
                 if self._unordered:
                     self._order.update(self._unordered)
                     self._unordered = []
