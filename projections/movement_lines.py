@@ -38,7 +38,7 @@ def apply_movement(
         reject_input(stores, reason, event.distributor_id, position, pending)
         return Outcome(None, reason, detail=detail)
     event_id = str(event.event_id)
-    verdict = _dedup(stores, normalized, position, event_id)
+    verdict, first = _dedup(stores, normalized, position, event_id)
     if verdict is None:
         return _stale_line(stores, normalized, position, pending)
     pending.count_verdict(stores, event.distributor_id, verdict, position)
@@ -48,7 +48,7 @@ def apply_movement(
         return Outcome(verdict, CONFLICTING_DUPLICATE, detail=detail)
     if verdict is not Verdict.ACCEPTED:
         return VERDICT_ONLY[verdict]
-    facts = _project(stores, normalized, position, event_id, pending)
+    facts = _project(stores, normalized, position, event_id, pending, first)
     return Outcome(verdict, facts=facts) if facts else VERDICT_ONLY[verdict]
 
 
@@ -70,13 +70,14 @@ def _stale_line(
 
 def _dedup(
     stores: ChannelStores, event: Envelope, position: Position | None, event_id: str
-) -> Verdict | None:
-    """The line's verdict, its key recorded; None: a line of a replaced report that was
-    not accepted before the replacement (not recorded here, rejected by the caller).
-    `event_id` is str(event.event_id)."""
+) -> tuple[Verdict | None, bool]:
+    """The line's verdict, its key recorded (None: a line of a replaced report that was
+    not accepted before the replacement, not recorded here, rejected by the caller), and
+    whether the key is new: no line came under it before. `event_id` is
+    str(event.event_id)."""
     key = idempotency_key(event)
     if key is None:
-        return Verdict.ACCEPTED
+        return Verdict.ACCEPTED, False
     fingerprint = content_fingerprint(event)
     seen = stores.seen.get(key)
     verdict = classify(seen, event_id, fingerprint, position)
@@ -86,10 +87,10 @@ def _dedup(
         and (seen is None or not seen.knows(event_id))
         and replaced_by(stores, event.distributor_id, event.report_id)
     ):
-        return None
+        return None, False
     report_id = event.report_id if isinstance(event, SaleReported) else None
     remember(stores.seen, key, seen, verdict, event_id, fingerprint, position, report_id)
-    return verdict
+    return verdict, seen is None
 
 
 def _project(
@@ -98,14 +99,16 @@ def _project(
     position: Position | None,
     event_id: str,
     pending: PendingMoves,
+    first: bool,
 ) -> tuple[AuditFact, ...]:
+    """Project an accepted line; `first`: the first line under its key ever."""
     if isinstance(event, SaleReported):
         line = ResoldLine(event.sold_at, event.quantity, event.unit_price, event.currency)
         _move(stores, event, 0, event.quantity, position, event_id, pending, line)
         judgement, violation = detect_violation(stores.prices.get(event.sku), event)
         flagged = flag_sale(event, judgement)
         if flagged is not None:
-            flag(stores, flagged, position, pending)
+            flag(stores, flagged, position, pending, first)
         return (violation,) if violation is not None else ()
     elif isinstance(event, ShipmentRecorded):
         _move(stores, event, event.quantity, 0, position, event_id, pending)
@@ -120,13 +123,19 @@ def _project(
 
 
 def flag(
-    stores: ChannelStores, flagged: FlaggedSale, position: Position | None, pending: PendingMoves
+    stores: ChannelStores,
+    flagged: FlaggedSale,
+    position: Position | None,
+    pending: PendingMoves,
+    first: bool,
 ) -> None:
     """Keep a violation or unpriced line under its sale key, in its list and counts (the
     counts through `pending`, recorded when the message ends).
 
     The latest line judged under a key stands (a replacement report's corrected line
-    takes its key over): it leaves the other list, and the counts move with it.
+    takes its key over): it leaves the other list, and the counts move with it. The
+    `first` line under its sale key finds nothing there (a line is flagged only once
+    accepted, and its key stays known): nothing to look up.
     """
     key = f"{flagged.distributor_id}|{flagged.transaction_id}"
     mine, other = (
@@ -134,7 +143,7 @@ def flag(
         if flagged.kind == "violation"
         else (stores.unpriced, stores.violations)
     )
-    before = mine.get(key) or other.get(key)
+    before = None if first else (mine.get(key) or other.get(key))
     if before is not None:
         other.delete(key)
         if before.severity is not None:
