@@ -50,6 +50,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Final, Literal, get_args
 from uuid import UUID
 
+from domain.frozen import quick_init
 from schemas.events import RebateProgramDefined
 
 Basis = Literal["sell_in", "sell_through"]
@@ -354,6 +355,7 @@ def events_digest(event_ids: Iterable[str | UUID]) -> str:
     return digest_of_sum(sum(event_hash(event_id) for event_id in event_ids))
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RebateTally:
     """Running sums of qualifying events: units, revenue (Σ quantity × unit_price), how

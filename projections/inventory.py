@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
+from domain.frozen import quick_init
 from projections.positions import Position, advance
 
 #: days of movements kept in the state, counted back from its latest business day: the
@@ -39,6 +40,7 @@ class Reconciliation:
     stale: bool  # dated before the count already in force: history only, not rebased
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class InventoryState:
     distributor_id: str

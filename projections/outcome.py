@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from domain.frozen import quick_init
 from projections.dedup import Verdict
 from projections.inventory import Reconciliation
 from projections.price_protection_claims import PriceProtectionClaim
@@ -14,6 +15,7 @@ from schemas.events import Envelope
 AuditFact = Reconciliation | ViolationDetected | PriceProtectionClaim
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What became of one input: its verdict, why it was dead-lettered, the facts to record."""

@@ -33,6 +33,7 @@ from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
 
+from domain.frozen import quick_init
 from domain.identity import derived_id
 from domain.timeutil import iso_z, utc
 from projections.positions import Position, advance
@@ -232,6 +233,7 @@ def violation_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 # --- flagged sales: what the pricing views list --------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FlaggedSale:
     """A sale line pricing must look at: a violation, or `unpriced` (no floor in effect)."""

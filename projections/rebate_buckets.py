@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from domain.frozen import quick_init
 from domain.rebates import RebateTally, event_hash
 from projections.inventory import Move
 from projections.positions import Position, advance
@@ -26,6 +27,7 @@ from projections.positions import Position, advance
 ALL_SKUS = ""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RebateBucket:
     by_currency: dict[str, RebateTally] = field(default_factory=dict)
@@ -108,6 +110,7 @@ class MoveTallies:
         }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RecordedMove:
     """A movement as an adjustment needs it, listed by when it was recorded."""

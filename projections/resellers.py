@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from domain.frozen import quick_init
 from domain.timeutil import iso_z, utc
 from projections.keyvalue import KeyValue
 from projections.positions import Position, advance
@@ -43,6 +44,7 @@ class ResoldLine(NamedTuple):
     currency: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ResellerState:
     distributor_id: str
@@ -101,6 +103,7 @@ class ResellerState:
         )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DayCount:
     """Sale lines of one reseller on one day (net of reversed ones)."""
