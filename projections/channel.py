@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from domain.business_time import TimeRules, date_problem
-from domain.rebates import period_kind, terms_of, validate_program
+from domain.rebate_programs import period_kind, terms_of, validate_program
 from projections.catalog import alias, define_product
 from projections.clock import tick
 from projections.dedup import Verdict
