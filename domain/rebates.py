@@ -18,10 +18,10 @@ Rules (docs/DESIGN.md, "Business rules → Rebates"):
   average unit price (revenue ÷ units): computed as (Σ rate × band units) × revenue ÷
   units, one division at the very end. With units == 0 nothing is in any band.
 - Growth (growth_baseline set, in revenue; only with the revenue measure, see
-  `domain.rebate_programs.validate_program`): nothing is paid on the revenue at or below the baseline.
-  Retroactive: rate of the tier reached × (revenue − baseline). Incremental: the bands
-  are kept where they are (the tier reached still depends on the whole volume) and
-  only the part of each band that lies above the baseline earns its rate, i.e.
+  `domain.rebate_programs.validate_program`): nothing is paid on the revenue at or
+  below the baseline. Retroactive: rate of the tier reached × (revenue − baseline).
+  Incremental: the bands are kept where they are (the tier reached still depends on the
+  whole volume) and only the part of each band that lies above the baseline earns its rate, i.e.
   Σ rate × |[threshold, next) ∩ [baseline, volume]|. Shifting the bands to start at the
   baseline was rejected: it would make a distributor that grew into the top tier earn
   the bottom rates.
