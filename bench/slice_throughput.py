@@ -161,6 +161,7 @@ class EndToEnd:
     sell_through: int
     batches: int | None  # from the worker's /metrics, when it exposes them
     batch_seconds: float | None  # Σ time inside the agent's batch body
+    cpu_seconds: float  # the worker process's CPU time (user + system) over from_first_seconds
 
     @property
     def events_per_second(self) -> float:
@@ -238,6 +239,7 @@ def end_to_end(worker: WorkerProcess, count: int, timeout: float) -> EndToEnd:
     except BenchError as exc:
         raise BenchError(f"{exc}; {not_accepted(quality(worker))}") from None
     first = first_q.accepted
+    first_cpu = worker_cpu(worker)
     progress(f"first applied: {first:,} accepted {first_at - ready_at:.1f} s after ready")
     last_report = first_at
     while True:
@@ -261,6 +263,7 @@ def end_to_end(worker: WorkerProcess, count: int, timeout: float) -> EndToEnd:
             last_report = now
             progress(f"  {done:,} accepted ({rate(done - first, now - first_at):,.0f}/s)")
         time.sleep(POLL_SECONDS)
+    cpu_seconds = worker_cpu(worker) - first_cpu
     if done != count or q.other:
         raise BenchError(
             f"the worker accepted {done:,} events, {count:,} were published; {not_accepted(q)}"
@@ -277,6 +280,7 @@ def end_to_end(worker: WorkerProcess, count: int, timeout: float) -> EndToEnd:
         sell_through=sell_through,
         batches=batches,
         batch_seconds=batch_seconds,
+        cpu_seconds=cpu_seconds,
     )
     progress(
         f"all {count:,} accepted {result.from_first_seconds:.2f} s after the first batch "
@@ -286,6 +290,22 @@ def end_to_end(worker: WorkerProcess, count: int, timeout: float) -> EndToEnd:
 
 
 # -- cleanup and report ----------------------------------------------------------------
+
+
+def worker_cpu(worker: WorkerProcess) -> float:
+    """CPU seconds (user + system) the worker process has used so far (Linux /proc)."""
+    assert worker.proc is not None
+    fields = Path(f"/proc/{worker.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_line(e2e: EndToEnd) -> str:
+    lines = e2e.total - e2e.first_seen
+    per_line = e2e.cpu_seconds / lines * 1e6 if lines else 0.0
+    return (
+        f"worker CPU from the first batch on: {e2e.cpu_seconds:.2f} s, {per_line:,.0f} µs a line "
+        f"({e2e.cpu_seconds / e2e.from_first_seconds:.0%} of a core)"
+    )
 
 
 def batch_line(e2e: EndToEnd, count: int) -> str:
@@ -328,6 +348,7 @@ def report(args: argparse.Namespace, published: Published, raw_s: float, e2e: En
         "",
         f"ratio end to end / raw: {ratio:.3f}",
         batch_line(e2e, n),
+        cpu_line(e2e),
         f"correctness: accepted {n:,} = published; Σ sell_through {e2e.sell_through:,} "
         f"= Σ quantity {published.quantity:,}",
         "",
