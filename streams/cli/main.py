@@ -17,6 +17,7 @@ from streams.cli import (
     rebates,
     replay,
     serve,
+    simulate,
     tokens,
     violations,
 )
@@ -30,6 +31,7 @@ COMMAND_GROUPS = (
     tokens,
     violations,
     rebates,
+    simulate,
     provision,
     audit,
     ingest,

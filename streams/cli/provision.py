@@ -33,7 +33,8 @@ def register(sub: Subcommands) -> None:
 def cmd_readmodels(args: argparse.Namespace) -> int:
     import psycopg
 
-    from infra.readmodels import ALL_TABLES, ReadModelWriter
+    from infra.readmodel_tables import ALL_TABLES
+    from infra.readmodels import ReadModelWriter
 
     settings = Settings.from_env(
         eventstore_url=args.eventstore, readmodel_url=args.url, readmodel_schema=args.schema
