@@ -8,6 +8,9 @@ One run measures, on the same generated events:
    no audit store) — the "pure reducers" figure the target is about;
 3. file, replay: `EmbeddedChannel.feed(file_inputs(...))`, i.e. `channelflow replay
    --events` (reducers, then audit facts and statements into an in-memory SQLite store);
+   and (sale lines only) the same lines as a worker gets them, in bundles of up to 500
+   of a distributor and day, through `process_batch` in batches of about 2,000 lines: the
+   per-line cost of the reducers on the worker's path, without Kafka or RocksDB;
 4. Kafka (unless --no-kafka): the events published to fresh topics, then a raw aiokafka
    consume (getmany, no decoding) and the replay through `raw_history` + `EmbeddedChannel`
    as `channelflow replay --from-kafka` does; the topics are deleted afterwards;
@@ -37,6 +40,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -52,9 +56,10 @@ from streams.cli.support import Replay, replay_of
 from streams.config import Settings
 from streams.generator import generate_channel, generate_sales, sales_catalog
 from streams.kafka.io import ensure_topics, publish_events
+from streams.kafka.messages import BUNDLE_EVENTS, bundled, message_of
 from streams.runners.embedded import EmbeddedChannel, file_inputs
 from streams.runners.kafka_replay import MOVEMENT_PHASE, REFERENCE_PHASE, raw_history
-from streams.runners.processing import process_batch
+from streams.runners.processing import Input, grouped, process_batch
 
 TARGET = 250_000.0  # events/s through the pure reducers, from a file
 JOBS_TARGET = 100_000.0  # events/s of `channelflow replay --jobs 2`, from a file and from Kafka
@@ -83,6 +88,33 @@ def read_and_parse(path: Path) -> int:
 
 def reducers(path: Path) -> int:
     return process_batch(ChannelStores(), file_inputs(path)).applied
+
+
+def bundled_inputs(events: list[Envelope]) -> list[Input]:
+    """The events as a worker gets a distributor's reports: its movement lines of a day
+    together in bundles of up to BUNDLE_EVENTS (reference data first, as it is
+    published), each message at a Kafka position of its own."""
+
+    def day_and_key(event: Envelope) -> tuple[bool, date, str]:
+        distributor = getattr(event, "distributor_id", None)
+        return distributor is not None, event.business_time.date(), distributor or ""
+
+    ordered = sorted(events, key=day_and_key)
+    return [
+        Input(bundle.value, bundle.key.decode(), bundle.topic, 0, offset)
+        for offset, bundle in enumerate(bundled(message_of(e) for e in ordered))
+    ]
+
+
+def bundled_reducers(inputs: list[Input]) -> int:
+    """`process_batch` over the bundles in batches of about 2,000 lines, as the worker
+    takes them, on fresh in-memory stores; returns the events applied."""
+    stores = ChannelStores()
+    events = 0
+    for group in grouped(inputs, 2000):
+        result = process_batch(stores, group)
+        events += sum(result.consumed.values())
+    return events
 
 
 def replay(path: Path) -> int:
@@ -222,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     events = events_of(args)
+    #: the sale lines as the worker gets them (in bundles): the figure of issue 14's item 2
+    bundles = bundled_inputs(events) if args.stream == "sales" else []
     commands: dict[str, list[Measured]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "events.jsonl"
@@ -232,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
             timed("file: reducers (process_batch)", lambda: reducers(path)),
             timed("file: replay (reducers + audit store)", lambda: replay(path)),
         ]
+        if bundles:
+            rows.append(timed(f"bundles of {BUNDLE_EVENTS}: reducers (process_batch)",
+                              lambda: bundled_reducers(bundles)))  # fmt: skip
         if args.profile:
             rows.append(timed("file: replay under cProfile",
                               lambda: profiled(path, args.profile, args.top)))  # fmt: skip

@@ -4,9 +4,11 @@ publishing generated sales, the raw consume + decode baseline, and a worker end 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -132,6 +134,7 @@ class EndToEnd:
     sell_through: int
     batches: int | None  # from the worker's /metrics, when it exposes them
     batch_seconds: float | None  # Σ time inside the agent's batch body
+    cpu_seconds: float  # the worker process's CPU time (user + system) over from_first_seconds
 
     @property
     def events_per_second(self) -> float:
@@ -195,6 +198,12 @@ def batch_metrics(worker: WorkerProcess) -> tuple[int | None, float | None]:
     return int(values["_count"]), values["_sum"]
 
 
+def worker_cpu(worker: WorkerProcess) -> float:
+    """CPU seconds (user + system) the worker process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{worker.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def end_to_end(worker: WorkerProcess, count: int, timeout: float) -> EndToEnd:
     progress(f"end to end: starting the worker on {worker.settings.partitions} partitions")
     started = time.perf_counter()
@@ -209,6 +218,7 @@ def end_to_end(worker: WorkerProcess, count: int, timeout: float) -> EndToEnd:
     except BenchError as exc:
         raise BenchError(f"{exc}; {not_accepted(quality(worker))}") from None
     first = first_q.accepted
+    first_cpu = worker_cpu(worker)
     progress(f"first applied: {first:,} accepted {first_at - ready_at:.1f} s after ready")
     last_report = first_at
     while True:
@@ -232,6 +242,7 @@ def end_to_end(worker: WorkerProcess, count: int, timeout: float) -> EndToEnd:
             last_report = now
             progress(f"  {done:,} accepted ({rate(done - first, now - first_at):,.0f}/s)")
         time.sleep(POLL_SECONDS)
+    cpu_seconds = worker_cpu(worker) - first_cpu
     if done != count or q.other:
         raise BenchError(
             f"the worker accepted {done:,} events, {count:,} were published; {not_accepted(q)}"
@@ -248,6 +259,7 @@ def end_to_end(worker: WorkerProcess, count: int, timeout: float) -> EndToEnd:
         sell_through=sell_through,
         batches=batches,
         batch_seconds=batch_seconds,
+        cpu_seconds=cpu_seconds,
     )
     progress(
         f"all {count:,} accepted {result.from_first_seconds:.2f} s after the first batch "

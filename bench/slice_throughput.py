@@ -48,6 +48,15 @@ TARGET_RATIO = 0.4  # end to end / raw consume + decode
 # -- cleanup and report ----------------------------------------------------------------
 
 
+def cpu_line(e2e: EndToEnd) -> str:
+    lines = e2e.total - e2e.first_seen
+    per_line = e2e.cpu_seconds / lines * 1e6 if lines else 0.0
+    return (
+        f"worker CPU from the first batch on: {e2e.cpu_seconds:.2f} s, {per_line:,.0f} µs a line "
+        f"({e2e.cpu_seconds / e2e.from_first_seconds:.0%} of a core)"
+    )
+
+
 def batch_line(e2e: EndToEnd, count: int) -> str:
     if e2e.batches is None or e2e.batch_seconds is None or not e2e.batches:
         return f"worker batches: n/a ({BATCH_METRIC} not in /metrics)"
@@ -88,6 +97,7 @@ def report(args: argparse.Namespace, published: Published, raw_s: float, e2e: En
         "",
         f"ratio end to end / raw: {ratio:.3f}",
         batch_line(e2e, n),
+        cpu_line(e2e),
         f"correctness: accepted {n:,} = published; Σ sell_through {e2e.sell_through:,} "
         f"= Σ quantity {published.quantity:,}",
         "",

@@ -8,52 +8,30 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 
 from domain.business_time import TimeRules, date_problem
-from domain.identity import content_fingerprint, idempotency_key
-from domain.rebates import period_kind, terms_of, validate_program
-from projections.catalog import alias, define_product, normalize
+from domain.rebate_programs import period_kind, terms_of, validate_program
+from projections.catalog import alias, define_product
 from projections.clock import tick
-from projections.dedup import Verdict, classify, remember
-from projections.inventory import (
-    InventoryState,
-    Move,
-    Reconciliation,
-    apply_count,
-    inventory_key,
-)
-from projections.movements import moved_after
+from projections.dedup import Verdict
+from projections.movement_lines import CONFLICTING_DUPLICATE, apply_movement
+from projections.outcome import AuditFact as AuditFact  # its old home, still imported so
+from projections.outcome import Outcome
 from projections.pending_moves import PendingMoves
 from projections.positions import Position, line_position
 from projections.price_book import PriceHistory, apply_price
-from projections.price_protection_claims import PriceProtectionClaim
-from projections.price_rules import (
-    FlaggedSale,
-    ViolationDetected,
-    detect_violation,
-    flag_label,
-    flag_sale,
-    recount,
-)
-from projections.quality import (
-    DeadLetterCount,
-    QualityState,
-    count_dead_letter,
-    record_rejection,
-    record_verdict,
-)
 from projections.rebate_accruals import (
     INVALID_PROGRAM,
     UNKNOWN_PROGRAM,
     ClosedPeriod,
     closed_key,
 )
-from projections.replacement import replaced_by, submit_report
-from projections.resellers import ResellerState, ResoldLine, onboard, reseller_key
+from projections.rejections import count_dead_letter_of, first_rejection, reject_input
+from projections.replacement import submit_report
+from projections.resellers import ResellerState, onboard, reseller_key
 from projections.stores import ChannelStores
-from projections.submitted_reports import ReportLine, report_line_key
 from schemas.codec import InvalidEvent, bundle_elements, event_of, message_values
 from schemas.events import (
     Envelope,
@@ -70,30 +48,8 @@ from schemas.events import (
 )
 from schemas.topics import KEY_FIELD
 
-CONFLICTING_DUPLICATE = "conflicting_duplicate"
 DEFAULT_RULES = TimeRules()
 WRONG_KEY = "wrong_message_key"
-#: a line of a report that a replacement report has replaced since
-REPLACED_REPORT = "replaced_report"
-
-#: Facts the projection gives rise to, recorded idempotently in the audit event store.
-AuditFact = Reconciliation | ViolationDetected | PriceProtectionClaim
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What became of one input: its verdict, why it was dead-lettered, the facts to record."""
-
-    verdict: Verdict | None
-    dead_letter_reason: str | None = None
-    facts: tuple[AuditFact, ...] = field(default=())
-    detail: str | None = None
-    event: Envelope | None = None
-    #: what to dead-letter instead of the input: the line a `LineRejected` carries, or
-    #: the event of a bundle
-    original: bytes | None = None
-    #: the event's place in its bundle (None: a message of one event)
-    index: int | None = None
 
 
 def distributor_of(event: Envelope) -> str | None:
@@ -135,11 +91,18 @@ def apply_message(
     outcomes = []
     for index, value in enumerate(values):
         where = line_position(position, index)
-        outcomes.append(
-            _apply_value(stores, value, message_key, where, until, recorded_at, rules, pending)
+        outcome, event = _apply_value(
+            stores, value, message_key, where, until, recorded_at, rules, pending
         )
+        # built once, directly (not with dataclasses.replace): this runs once per event
+        outcomes.append(
+            Outcome(
+                outcome.verdict, outcome.dead_letter_reason, outcome.facts, outcome.detail,
+                event, outcome.original, index if bundle else None,
+            )
+        )  # fmt: skip
     pending.flush(stores)
-    return _numbered(outcomes, raw) if bundle else outcomes
+    return _with_originals(outcomes, raw) if bundle else outcomes
 
 
 def _apply_value(
@@ -151,45 +114,38 @@ def _apply_value(
     recorded_at: datetime | None,
     rules: TimeRules,
     pending: PendingMoves,
-) -> Outcome:
+) -> tuple[Outcome, Envelope | None]:
+    """One event's outcome, and the event (None: not a valid one)."""
     try:
         event = event_of(value, recorded_at)
     except InvalidEvent as exc:
-        reject_input(stores, exc.reason, message_key, position)
-        return Outcome(None, exc.reason, detail=exc.detail)
+        reject_input(stores, exc.reason, message_key, position, pending)
+        return Outcome(None, exc.reason, detail=exc.detail), None
     if until is not None and _not_yet(stores, event, until):
-        return Outcome(None, event=event)
+        return Outcome(None), event
     if message_key is not None:
         expected_key = getattr(event, KEY_FIELD[event.event_type])
         if message_key != expected_key:
-            reject_input(stores, WRONG_KEY, distributor_of(event), position)
+            reject_input(stores, WRONG_KEY, distributor_of(event), position, pending)
             field_name = KEY_FIELD[event.event_type]
             detail = f"message key {message_key!r} is not the event's {field_name} {expected_key!r}"
-            return Outcome(None, WRONG_KEY, detail=detail, event=event)
+            return Outcome(None, WRONG_KEY, detail=detail), event
     problem = date_problem(event, event.recorded_at or event.business_time, rules)
     if problem is not None:
         reason, detail = problem
-        reject_input(stores, reason, distributor_of(event), position)
-        return Outcome(None, reason, detail=detail, event=event)
-    outcome = apply_event(stores, event, position, pending)
-    # built directly, not with dataclasses.replace: this runs once per input
-    return Outcome(
-        outcome.verdict, outcome.dead_letter_reason, outcome.facts, outcome.detail, event,
-        outcome.original,
-    )  # fmt: skip
+        reject_input(stores, reason, distributor_of(event), position, pending)
+        return Outcome(None, reason, detail=detail), event
+    return apply_event(stores, event, position, pending), event
 
 
-def _numbered(outcomes: list[Outcome], raw: bytes) -> list[Outcome]:
-    """A bundle's outcomes with their index; a rejected event keeps its own bytes."""
+def _with_originals(outcomes: list[Outcome], raw: bytes) -> list[Outcome]:
+    """A bundle's outcomes, a rejected event's with its own bytes (what is dead-lettered)."""
     elements: list[bytes] | None = None
-    numbered = []
     for index, outcome in enumerate(outcomes):
-        original = outcome.original
-        if outcome.dead_letter_reason is not None and original is None:
+        if outcome.dead_letter_reason is not None and outcome.original is None:
             elements = bundle_elements(raw) if elements is None else elements
-            original = elements[index]
-        numbered.append(replace(outcome, index=index, original=original))
-    return numbered
+            outcomes[index] = replace(outcome, original=elements[index])
+    return outcomes
 
 
 def _not_yet(stores: ChannelStores, event: Envelope, until: datetime) -> bool:
@@ -223,10 +179,10 @@ def apply_event(
         return outcome
     tick(stores.clock, event.recorded_at or event.business_time, position)
     if isinstance(event, SaleReported | ShipmentRecorded):  # first: nearly every input is one
-        return _apply_movement(stores, event, position, pending)
+        return apply_movement(stores, event, position, pending)
     pending.flush(stores)  # what follows may read the moves kept so far
     if isinstance(event, InventoryCounted):
-        return _apply_movement(stores, event, position, pending)
+        return apply_movement(stores, event, position, pending)
     if isinstance(event, ProductDefined):
         _define_product(stores, event, position)
         return Outcome(Verdict.ACCEPTED)
@@ -256,39 +212,6 @@ def apply_event(
         stores.resellers.put(key, onboard(state, event.name, event.onboarded_at, position))
         return Outcome(Verdict.ACCEPTED)
     return Outcome(Verdict.ACCEPTED)  # recorded on its raw topic; no projection reads it yet
-
-
-#: `Outcome(verdict)`, built once (outcomes are immutable)
-_VERDICT_ONLY = {verdict: Outcome(verdict) for verdict in Verdict}
-
-
-def _apply_movement(
-    stores: ChannelStores,
-    event: SaleReported | ShipmentRecorded | InventoryCounted,
-    position: Position | None,
-    pending: PendingMoves,
-) -> Outcome:
-    normalized = normalize(stores.products, stores.aliases, event)
-    if isinstance(normalized, tuple):
-        reason, detail = normalized
-        if not _first_rejection(stores, event, position):
-            return Outcome(Verdict.REDELIVERY)  # the same line sent again: counted once
-        reject_input(stores, reason, event.distributor_id, position)
-        return Outcome(None, reason, detail=detail)
-    event_id = str(event.event_id)
-    verdict = _dedup(stores, normalized, position, event_id)
-    if verdict is None:
-        return _stale_line(stores, normalized, position)
-    quality = stores.quality.get(event.distributor_id) or QualityState(event.distributor_id)
-    stores.quality.put(event.distributor_id, record_verdict(quality, verdict, position))
-    if verdict is Verdict.CONFLICT:
-        _count_dead_letter(stores, event.distributor_id, CONFLICTING_DUPLICATE, position)
-        detail = "same idempotency key as an accepted event, different content"
-        return Outcome(verdict, CONFLICTING_DUPLICATE, detail=detail)
-    if verdict is not Verdict.ACCEPTED:
-        return _VERDICT_ONLY[verdict]
-    facts = _project(stores, normalized, position, event_id, pending)
-    return Outcome(verdict, facts=facts) if facts else _VERDICT_ONLY[verdict]
 
 
 def _close_period(
@@ -323,22 +246,11 @@ def _define_product(
         stores.aliases.put(identifier, named)
 
 
-def reject_input(
-    stores: ChannelStores, reason: str, distributor: str | None, position: Position | None
-) -> Outcome:
-    """Count an input that could not be applied (bad JSON, schema violation, ...)."""
-    if distributor is not None:
-        quality = stores.quality.get(distributor) or QualityState(distributor)
-        stores.quality.put(distributor, record_rejection(quality, reason, position))
-    _count_dead_letter(stores, distributor, reason, position)
-    return Outcome(None, reason)
-
-
 def _line_rejected(
     stores: ChannelStores, event: LineRejected, position: Position | None
 ) -> Outcome:
     """Count a line the gateway rejected and dead-letter the line itself, once per event."""
-    if not _first_rejection(stores, event, position):
+    if not first_rejection(stores, event, position):
         return Outcome(Verdict.REDELIVERY)
     reject_input(stores, event.reason, event.distributor_id, position)
     detail = event.detail if event.source_ref is None else f"{event.source_ref}: {event.detail}"
@@ -350,176 +262,15 @@ def _line_rejected(
     return Outcome(None, event.reason, detail=detail, original=original)
 
 
-def _stale_line(stores: ChannelStores, line: Envelope, position: Position | None) -> Outcome:
-    """Reject a line of a report that a replacement has replaced since (once per event)."""
-    assert isinstance(line, SaleReported) and line.report_id is not None  # as _dedup says
-    if not _first_rejection(stores, line, position):
-        return Outcome(Verdict.REDELIVERY)
-    reject_input(stores, REPLACED_REPORT, line.distributor_id, position)
-    successor = replaced_by(stores, line.distributor_id, line.report_id)
-    detail = (
-        f"report_id: report {line.report_id!r} was replaced by report {successor!r}; "
-        "a line belongs in the report that replaced it"
-    )
-    return Outcome(None, REPLACED_REPORT, detail=detail)
-
-
-def _first_rejection(
-    stores: ChannelStores,
-    event: SaleReported | ShipmentRecorded | InventoryCounted | LineRejected,
-    position: Position | None,
-) -> bool:
-    """Whether this is the first arrival of a rejected event (or its redelivery from the
-    very position, after a crash); rejections are keyed by event_id so none counts twice."""
-    key = f"rejection|{event.distributor_id}|{event.event_id}"
-    event_id = str(event.event_id)
-    seen = stores.seen.get(key)
-    verdict = classify(seen, event_id, "", position)
-    remember(stores.seen, key, seen, verdict, event_id, "", position)
-    return verdict is not Verdict.REDELIVERY
-
-
 def _report_submitted(
     stores: ChannelStores, event: ReportSubmitted, position: Position | None
 ) -> Outcome:
     verdict = submit_report(stores, event, position)
     if verdict is not Verdict.CONFLICT:
         return Outcome(verdict)
-    _count_dead_letter(stores, event.distributor_id, CONFLICTING_DUPLICATE, position)
+    count_dead_letter_of(stores, event.distributor_id, CONFLICTING_DUPLICATE, position)
     detail = (
         f"report_id: {event.report_id!r} was already submitted with another period, "
         "line count or replaced report"
     )
     return Outcome(verdict, CONFLICTING_DUPLICATE, detail=detail)
-
-
-def _dedup(
-    stores: ChannelStores, event: Envelope, position: Position | None, event_id: str
-) -> Verdict | None:
-    """The line's verdict, its key recorded; None: a line of a replaced report that was
-    not accepted before the replacement (not recorded here, rejected by the caller).
-    `event_id` is str(event.event_id)."""
-    key = idempotency_key(event)
-    if key is None:
-        return Verdict.ACCEPTED
-    fingerprint = content_fingerprint(event)
-    seen = stores.seen.get(key)
-    verdict = classify(seen, event_id, fingerprint, position)
-    if (
-        isinstance(event, SaleReported)
-        and event.report_id is not None
-        and (seen is None or not seen.knows(event_id))
-        and replaced_by(stores, event.distributor_id, event.report_id)
-    ):
-        return None
-    report_id = event.report_id if isinstance(event, SaleReported) else None
-    remember(stores.seen, key, seen, verdict, event_id, fingerprint, position, report_id)
-    return verdict
-
-
-def _project(
-    stores: ChannelStores,
-    event: Envelope,
-    position: Position | None,
-    event_id: str,
-    pending: PendingMoves,
-) -> tuple[AuditFact, ...]:
-    if isinstance(event, SaleReported):
-        line = ResoldLine(event.sold_at, event.quantity, event.unit_price, event.currency)
-        _move(stores, event, 0, event.quantity, position, event_id, pending, line)
-        judgement, violation = detect_violation(stores.prices.get(event.sku), event)
-        flagged = flag_sale(event, judgement)
-        if flagged is not None:
-            flag(stores, flagged, position)
-        return (violation,) if violation is not None else ()
-    elif isinstance(event, ShipmentRecorded):
-        _move(stores, event, event.quantity, 0, position, event_id, pending)
-    elif isinstance(event, InventoryCounted):
-        key = inventory_key(event.distributor_id, event.sku)
-        state = stores.inventory.get(key) or InventoryState(event.distributor_id, event.sku)
-        after = moved_after(stores, event.distributor_id, event.sku, event.counted_at)
-        new_state, fact = apply_count(state, event.counted_at, event.on_hand, after, position)
-        stores.inventory.put(key, new_state)
-        return (fact,) if fact is not None else ()
-    return ()
-
-
-def flag(stores: ChannelStores, flagged: FlaggedSale, position: Position | None) -> None:
-    """Keep a violation or unpriced line under its sale key, in its list and counts.
-
-    The latest line judged under a key stands (a replacement report's corrected line
-    takes its key over): it leaves the other list, and the counts move with it.
-    """
-    key = f"{flagged.distributor_id}|{flagged.transaction_id}"
-    mine, other = (
-        (stores.violations, stores.unpriced)
-        if flagged.kind == "violation"
-        else (stores.unpriced, stores.violations)
-    )
-    before = mine.get(key) or other.get(key)
-    if before is not None:
-        other.delete(key)
-        if before.severity is not None:
-            stores.violations_by_severity.delete(_severity_key(before))
-    mine.put(key, flagged)
-    if flagged.severity is not None:
-        stores.violations_by_severity.put(_severity_key(flagged), flagged.sku)
-    counts = recount(
-        stores.flag_counts.get(flagged.distributor_id),
-        None if before is None else flag_label(before),
-        flag_label(flagged),
-        position,
-    )
-    if counts is not None:
-        stores.flag_counts.put(flagged.distributor_id, counts)
-
-
-def _severity_key(flagged: FlaggedSale) -> str:
-    severity = flagged.severity.value if flagged.severity is not None else ""
-    return f"{flagged.distributor_id}|{severity}|{flagged.transaction_id}"
-
-
-def _move(
-    stores: ChannelStores,
-    event: ShipmentRecorded | SaleReported,
-    sell_in: int,
-    sell_through: int,
-    position: Position | None,
-    event_id: str,
-    pending: PendingMoves,
-    resold: ResoldLine | None = None,
-) -> None:
-    at = event.business_time
-    stamp = at.isoformat()
-    recorded = event.recorded_at
-    line = (
-        (event.report_id, event.transaction_id, event.reseller_id)
-        if isinstance(event, SaleReported)
-        else (None, None, None)
-    )
-    move = Move(
-        stamp,
-        sell_in,
-        sell_through,
-        str(event.unit_price),
-        event.currency,
-        event_id,
-        stamp if recorded is None else recorded.isoformat(),
-        *line,
-    )
-    reseller = None
-    if isinstance(event, SaleReported) and resold is not None:
-        reseller = (event.reseller_id, resold)
-    pending.add(stores, event.distributor_id, (event.sku, at, move), position, reseller)
-    if isinstance(event, SaleReported) and event.report_id is not None:
-        where = report_line_key(event.distributor_id, event.report_id, event_id)
-        stores.report_lines.put(where, ReportLine(event.sku, move))
-
-
-def _count_dead_letter(
-    stores: ChannelStores, distributor: str | None, reason: str, position: Position | None
-) -> None:
-    scope = distributor or (position.source if position else "-")
-    key = f"{scope}|{reason}"
-    state = stores.dead_letters.get(key) or DeadLetterCount(scope, reason)
-    stores.dead_letters.put(key, count_dead_letter(state, position))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from domain.frozen import quick_init
 from projections.keyvalue import KeyValue
 from projections.positions import Position
 
@@ -27,6 +28,7 @@ class Resend:
     offset: int | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SeenEntry:
     """What was first accepted under an idempotency key, from where, and what came after.

@@ -20,8 +20,8 @@ from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
 from domain.reconciliation import InventoryReconciliation
 from domain.violation import PricingViolation
-from projections.channel import AuditFact
 from projections.inventory import Reconciliation
+from projections.outcome import AuditFact
 from projections.price_protection_claims import PriceProtectionClaim
 from projections.price_rules import ViolationDetected
 from projections.rebate_accruals import PlannedAdjustment, StatementPlan

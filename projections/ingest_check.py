@@ -22,7 +22,7 @@ from enum import StrEnum
 
 from domain.business_time import TimeRules, date_problem
 from domain.identity import content_fingerprint, idempotency_key
-from domain.rebates import validate_program
+from domain.rebate_programs import validate_program
 from projections.catalog import IdentifierAlias, Product, normalize
 from projections.dedup import SeenEntry, Verdict, classify
 from projections.keyvalue import KeyValue

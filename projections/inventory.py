@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
+from domain.frozen import quick_init
 from projections.positions import Position, advance
 
 #: days of movements kept in the state, counted back from its latest business day: the
@@ -39,6 +40,7 @@ class Reconciliation:
     stale: bool  # dated before the count already in force: history only, not rebased
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class InventoryState:
     distributor_id: str
@@ -142,10 +144,10 @@ def apply_movements(
     recent = dict(state.recent)
     latest = state.latest
     counted_at = state.counted_at
-    sell_in_total, sell_through_total = state.sell_in, state.sell_through
-    after_in, after_through = state.after_in, state.after_through
+    totals = [state.sell_in, state.sell_through]
+    after = [state.after_in, state.after_through]
     late_count = state.late_after_count
-    trackers = {key: list(moved) for key, (_, moved) in (drops or {}).items()}
+    trackers = {key: (effective, list(moved)) for key, (effective, moved) in (drops or {}).items()}
     for at, sell_in, sell_through in movements:
         day = at.date().isoformat()  # day_of(at), inlined: once per movement
         bucket = recent.get(day)
@@ -156,38 +158,34 @@ def apply_movements(
         )
         if latest is None or at > latest:
             latest = at
-        sell_in_total += sell_in
-        sell_through_total += sell_through
+        totals[0] += sell_in
+        totals[1] += sell_through
         if counted_at is not None and at <= counted_at:
             late_count += 1
         else:
-            after_in += sell_in
-            after_through += sell_through
-        for key, moved in trackers.items():
-            if at > drops[key][0]:  # type: ignore[index]  # trackers come from drops
+            after[0] += sell_in
+            after[1] += sell_through
+        for effective, moved in trackers.values():
+            if at > effective:
                 moved[0] += sell_in
                 moved[1] += sell_through
-    if latest is not None:
-        oldest = (latest.date() - timedelta(days=RECENT_DAYS - 1)).isoformat()
-        recent = {day: moved for day, moved in recent.items() if day >= oldest}
-    since_drops = {**state.since_drops, **trackers} if trackers else state.since_drops
-    # built directly, not with dataclasses.replace: this runs once per movement
+    since_drops = state.since_drops
+    if trackers:
+        since_drops = {**since_drops, **{key: moved for key, (_, moved) in trackers.items()}}
+    # built directly, not with dataclasses.replace: this runs once per input and SKU
     return InventoryState(
-        distributor_id=state.distributor_id,
-        sku=state.sku,
-        sell_in=sell_in_total,
-        sell_through=sell_through_total,
-        recent=recent,
-        latest=latest,
-        count_on_hand=state.count_on_hand,
-        counted_at=counted_at,
-        last_variance=state.last_variance,
-        after_in=after_in,
-        after_through=after_through,
-        late_after_count=late_count,
-        since_drops=since_drops,
-        applied=applied,
-    )
+        state.distributor_id, state.sku, totals[0], totals[1], _recent_days(recent, latest),
+        latest, state.count_on_hand, counted_at, state.last_variance, after[0], after[1],
+        late_count, since_drops, applied,
+    )  # fmt: skip
+
+
+def _recent_days(recent: dict[str, list[int]], latest: datetime | None) -> dict[str, list[int]]:
+    """The days of the last RECENT_DAYS business days up to `latest`."""
+    if latest is None:
+        return recent
+    oldest = (latest.date() - timedelta(days=RECENT_DAYS - 1)).isoformat()
+    return {day: moved for day, moved in recent.items() if day >= oldest}
 
 
 def drop_trackers(

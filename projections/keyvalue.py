@@ -12,10 +12,11 @@ projection code cannot tell them apart.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Generic, Protocol, TypeVar
 
-from sortedcontainers import SortedDict
+from sortedcontainers import SortedList
 
 V = TypeVar("V")
 
@@ -55,28 +56,58 @@ def prefix_bounds(prefix: str, start: str | None, reverse: bool) -> tuple[str, s
     return low, high
 
 
+#: taken to sort new keys into a DictStore's order (seldom: one lock for all of them)
+_ORDERING = threading.Lock()
+
+
 class DictStore(Generic[V]):
-    """In-memory ordered store: the embedded runner's and the replay's."""
+    """In-memory ordered store: the embedded runner's and the replay's.
+
+    Values live in a plain dict; the keys' order is kept in a sorted list that takes new
+    keys when a read needs the order (a scan), in one step: a replay writes several new
+    keys a line and seldom scans while it applies, and sorting a batch of new keys in
+    at once costs less than placing each one as it comes (never more, amortized: see
+    `SortedList.update`). Not for a writer and readers in several threads at once (no
+    store is); concurrent readers are fine.
+    """
 
     def __init__(self) -> None:
-        self.data: SortedDict[str, V] = SortedDict()
+        self.data: dict[str, V] = {}
+        self._order: SortedList[str] = SortedList()
+        #: keys in `data` not yet in `_order`
+        self._unordered: list[str] = []
 
     def get(self, key: str) -> V | None:
         return self.data.get(key)
 
     def put(self, key: str, value: V) -> None:
-        self.data[key] = value
+        data = self.data
+        if key not in data:
+            self._unordered.append(key)
+        data[key] = value
 
     def delete(self, key: str) -> None:
-        self.data.pop(key, None)
+        if key in self.data:
+            self._ordered().discard(key)
+            del self.data[key]
 
     def scan(
         self, prefix: str = "", start: str | None = None, reverse: bool = False
     ) -> Iterator[tuple[str, V]]:
         low, high = prefix_bounds(prefix, start, reverse)
         data = self.data
-        for key in data.irange(low, high, reverse=reverse):
+        for key in self._ordered().irange(low, high, reverse=reverse):
             yield key, data[key]
 
     def values(self) -> Iterator[V]:
-        return iter(self.data.values())
+        data = self.data
+        return (data[key] for key in self._ordered())
+
+    def _ordered(self) -> SortedList[str]:
+        """Every key, in order."""
+        if self._unordered:
+            with _ORDERING:
+                if self._unordered:
+                    self._order.update(self._unordered)
+                    self._unordered = []
+        return self._order

@@ -30,10 +30,10 @@ from projections.keyvalue import KeyValue
 from projections.positions import Position
 from projections.rebate_buckets import (
     ALL_SKUS,
+    MoveTallies,
     RebateBucket,
     add_tallies,
     bucket_key,
-    move_tally,
     quarter_of,
     recorded_key,
     recorded_move,
@@ -94,18 +94,20 @@ def _record_sku(
     dated = [(at, move.sell_in, move.sell_through) for at, move in moves]
     stores.inventory.put(key, apply_movements(state, dated, position, trackers))
     days: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    rebates: dict[tuple[str, str], dict[str, RebateTally]] = defaultdict(dict)
+    sums = MoveTallies()
+    put_move, put_recorded = stores.moves.put, stores.recorded_moves.put
     for at, move in moves:
-        stores.moves.put(move_key(distributor_id, sku, move), move)
+        put_move(move_key(distributor_id, sku, move), move)
         totals = days[day_of(at)]
         totals[0] += move.sell_in
         totals[1] += move.sell_through
         quarter = quarter_of(move.at)
-        _add_tallies_to(rebates[move.basis, quarter], {move.currency: move_tally(move)})
+        sums.add(move, quarter)
         where = recorded_key(distributor_id, move.basis, quarter, move.recorded, move.event_id)
-        stores.recorded_moves.put(where, recorded_move(move, sku))
+        put_recorded(where, recorded_move(move, sku))
     for day, (qty_in, qty_out) in days.items():
         _add(stores.day_totals, f"{distributor_id}|{sku}|{day}", qty_in, qty_out, position)
+    rebates = sums.tallies()
     for (basis, quarter), per_currency in rebates.items():
         where = bucket_key(distributor_id, basis, sku, quarter)
         _add_rebate(stores.rebate_buckets, where, per_currency, position)

@@ -1,10 +1,10 @@
-"""The moves of one message's lines, recorded together when the message ends.
+"""The moves and counts of one message's lines, recorded together when the message ends.
 
 A bundle's 500 sale lines of one distributor touch the same day totals, weeks, rebate
-buckets and resellers again and again; recorded line by line, each of those values would
-be read, changed and written 500 times. Kept here until the message ends (or until an
-event that reads them comes), they are added up and each value is written once, under
-the position of the last line.
+buckets, resellers, quality and flag counts again and again; recorded line by line, each
+of those values would be read, changed and written 500 times. Kept here until the message
+ends (or until an event that reads them comes), they are added up and each value is
+written once, under the position of the last line that changed it.
 
 Only one message's lines are ever added up: a message is delivered again whole after a
 crash, so the lines a value took under one position are always the same ones. (Lines of
@@ -17,9 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from projections.dedup import Verdict
 from projections.inventory import Move
 from projections.movements import record_moves
 from projections.positions import Position
+from projections.price_rules import recount
+from projections.quality import QualityState, record_verdicts
 from projections.resellers import ResoldLine, record_lines
 from projections.stores import ChannelStores
 
@@ -31,6 +34,49 @@ class PendingMoves:
     #: reseller -> its lines
     resold: dict[str, list[ResoldLine]] = field(default_factory=dict)
     position: Position | None = None
+    #: the distributor's verdicts counted (a redelivery is not): accepted, duplicates,
+    #: conflicts; None: no line judged
+    verdicts: list[int] | None = None
+    verdicts_at: Position | None = None
+    #: flag count label -> lines moved in (negative: out), in the order first touched
+    flags: dict[str, int] = field(default_factory=dict)
+    flags_at: Position | None = None
+
+    def count_verdict(
+        self,
+        stores: ChannelStores,
+        distributor_id: str,
+        verdict: Verdict,
+        position: Position | None,
+    ) -> None:
+        """Count one line's verdict in its distributor's quality (never a redelivery)."""
+        self._switch(stores, distributor_id)
+        if self.verdicts is None:
+            self.verdicts = [0, 0, 0]
+        if verdict is not Verdict.REDELIVERY:
+            self.verdicts[_VERDICT_SLOT[verdict]] += 1
+            self.verdicts_at = position
+
+    def move_flag(
+        self,
+        stores: ChannelStores,
+        distributor_id: str,
+        before: str | None,
+        after: str,
+        position: Position | None,
+    ) -> None:
+        """Move one flagged line from count `before` (None: new) to `after`."""
+        self._switch(stores, distributor_id)
+        flags = self.flags
+        if before is not None:
+            flags[before] = flags.get(before, 0) - 1
+        flags[after] = flags.get(after, 0) + 1
+        self.flags_at = position
+
+    def _switch(self, stores: ChannelStores, distributor_id: str) -> None:
+        if self.distributor_id != distributor_id:
+            self.flush(stores)
+            self.distributor_id = distributor_id
 
     def add(
         self,
@@ -42,9 +88,7 @@ class PendingMoves:
     ) -> None:
         """Keep one line's move (sku, business time, move) and, for a sale, its reseller's
         line; the lines of another distributor first record what is kept."""
-        if self.distributor_id != distributor_id:
-            self.flush(stores)
-            self.distributor_id = distributor_id
+        self._switch(stores, distributor_id)
         self.moves.append(move)
         if resold is not None:
             reseller_id, line = resold
@@ -63,7 +107,28 @@ class PendingMoves:
                 stores.resellers, stores.reseller_days, distributor_id, reseller_id, lines,
                 self.position,
             )  # fmt: skip
+        if self.verdicts is not None:
+            self._record_verdicts(stores, distributor_id, self.verdicts)
+        if self.flags:
+            counts = recount(stores.flag_counts.get(distributor_id), self.flags, self.flags_at)
+            if counts is not None:
+                stores.flag_counts.put(distributor_id, counts)
         self.distributor_id = None
         self.moves = []
         self.resold = {}
         self.position = None
+        self.verdicts = None
+        self.verdicts_at = None
+        self.flags = {}
+        self.flags_at = None
+
+    def _record_verdicts(
+        self, stores: ChannelStores, distributor_id: str, verdicts: list[int]
+    ) -> None:
+        quality = stores.quality.get(distributor_id) or QualityState(distributor_id)
+        accepted, duplicates, conflicts = verdicts
+        counted = record_verdicts(quality, accepted, duplicates, conflicts, self.verdicts_at)
+        stores.quality.put(distributor_id, counted)
+
+
+_VERDICT_SLOT = {Verdict.ACCEPTED: 0, Verdict.DUPLICATE: 1, Verdict.CONFLICT: 2}

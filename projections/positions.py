@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from domain.frozen import quick_init
 from schemas.codec import MAX_BUNDLE
 
 #: positions per message: room for the largest bundle
@@ -22,6 +23,7 @@ LINE_SLOTS: Final = 1024
 assert MAX_BUNDLE <= LINE_SLOTS
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Position:
     source: str  # e.g. "channelflow.sales:3"

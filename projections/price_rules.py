@@ -38,6 +38,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from domain.claim_rules import AuthorizationTerms
+from domain.frozen import quick_init
 from domain.identity import derived_id
 from domain.timeutil import iso_z, utc
 from projections.positions import Position, advance
@@ -270,6 +271,7 @@ def violation_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 # --- flagged sales: what the pricing views list --------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FlaggedSale:
     """A sale line pricing must look at: a violation, or `unpriced` (no floor in effect)."""
@@ -363,16 +365,16 @@ def flag_label(flagged: FlaggedSale) -> str:
 
 
 def recount(
-    counts: FlagCounts | None, before: str | None, after: str, position: Position | None
+    counts: FlagCounts | None, moved: dict[str, int], position: Position | None
 ) -> FlagCounts | None:
-    """The counts with one line moved from label `before` (None: new) to `after`; None
-    when the input was applied already."""
+    """The counts with lines moved between labels (label -> lines in, negative: out; a
+    label touched keeps its key even when it comes to 0); None when the input was applied
+    already."""
     counts = counts or FlagCounts()
     applied = advance(counts.applied, position)
     if applied is None:
         return None
     updated = dict(counts.counts)
-    if before is not None:
-        updated[before] = updated.get(before, 0) - 1
-    updated[after] = updated.get(after, 0) + 1
+    for label, change in moved.items():
+        updated[label] = updated.get(label, 0) + change
     return FlagCounts(updated, applied)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from projections.dedup import Verdict
 from projections.positions import Position, advance
 
 
@@ -37,19 +36,24 @@ class QualityState:
         return cls(data["d"], data["ok"], data["dup"], data["conf"], data["rej"], data["applied"])
 
 
-def record_verdict(
-    state: QualityState, verdict: Verdict, position: Position | None
+def record_verdicts(
+    state: QualityState,
+    accepted: int,
+    duplicates: int,
+    conflicts: int,
+    position: Position | None,
 ) -> QualityState:
-    """Count one line's verdict. Redeliveries are never counted."""
+    """Count lines' verdicts (one message's, under the position of the last counted one;
+    redeliveries are never counted)."""
     applied = advance(state.applied, position)
-    if verdict is Verdict.REDELIVERY or applied is None:
+    if applied is None:
         return state
-    # built directly, not with dataclasses.replace: this runs once per movement line
+    # built directly, not with dataclasses.replace: this runs once per message
     return QualityState(
         state.distributor_id,
-        state.accepted + (verdict is Verdict.ACCEPTED),
-        state.duplicates + (verdict is Verdict.DUPLICATE),
-        state.conflicts + (verdict is Verdict.CONFLICT),
+        state.accepted + accepted,
+        state.duplicates + duplicates,
+        state.conflicts + conflicts,
         state.rejected,
         applied,
     )

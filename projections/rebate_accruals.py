@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from domain.rebate_programs import period_bounds
 from domain.rebate_statement import AdjustReason, reason_for
 from domain.rebates import (
     Measure,
@@ -30,7 +31,6 @@ from domain.rebates import (
     RebateResult,
     RebateTally,
     compute_rebate,
-    period_bounds,
 )
 from projections.inventory import Move
 from projections.keyvalue import KeyValue

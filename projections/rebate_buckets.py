@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from domain.frozen import quick_init
 from domain.rebates import RebateTally, event_hash
 from projections.inventory import Move
 from projections.positions import Position, advance
@@ -26,6 +27,7 @@ from projections.positions import Position, advance
 ALL_SKUS = ""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RebateBucket:
     by_currency: dict[str, RebateTally] = field(default_factory=dict)
@@ -70,12 +72,45 @@ def add_tallies(
     return RebateBucket(by_currency, applied)
 
 
-def move_tally(move: Move) -> RebateTally:
-    """A move's share of its bucket: a line of its basis (returns and reversals negative)."""
-    quantity = move.sell_through if move.reseller_id is not None else move.sell_in
-    return RebateTally(quantity, quantity * Decimal(move.unit_price), 1, event_hash(move.event_id))
+class MoveTallies:
+    """Moves added up per (basis, quarter) and currency, a line at a time, without a tally
+    per line: each bucket's `RebateTally` is built once (`RebateTally.summed`), the same
+    as adding up the moves' own tallies in order."""
+
+    def __init__(self) -> None:
+        #: (basis, quarter) -> currency -> [units, revenues, count, hash sum]
+        self.sums: dict[tuple[str, str], dict[str, list[Any]]] = {}
+
+    def add(self, move: Move, quarter: str) -> None:
+        """A move's share of its bucket: a line of its basis (returns and reversals
+        negative)."""
+        if move.reseller_id is not None:
+            basis, quantity = "sell_through", move.sell_through
+        else:
+            basis, quantity = "sell_in", move.sell_in
+        per_currency = self.sums.get((basis, quarter))
+        if per_currency is None:
+            per_currency = self.sums[basis, quarter] = {}
+        revenue = quantity * Decimal(move.unit_price)
+        summed = per_currency.get(move.currency)
+        if summed is None:
+            per_currency[move.currency] = [quantity, [revenue], 1, event_hash(move.event_id)]
+        else:
+            summed[0] += quantity
+            summed[1].append(revenue)
+            summed[2] += 1
+            summed[3] += event_hash(move.event_id)
+
+    def tallies(self) -> dict[tuple[str, str], dict[str, RebateTally]]:
+        return {
+            bucket: {
+                currency: RebateTally.summed(*summed) for currency, summed in per_currency.items()
+            }
+            for bucket, per_currency in self.sums.items()
+        }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RecordedMove:
     """A movement as an adjustment needs it, listed by when it was recorded."""

@@ -26,12 +26,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from domain.frozen import quick_init
 from domain.timeutil import iso_z, utc
 from projections.keyvalue import KeyValue
 from projections.positions import Position, advance
 from projections.tallies import period_key
 
 ACTIVE_DAYS = 90
+
+_ZERO = Decimal(0)
 
 
 class ResoldLine(NamedTuple):
@@ -43,6 +46,7 @@ class ResoldLine(NamedTuple):
     currency: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ResellerState:
     distributor_id: str
@@ -101,6 +105,7 @@ class ResellerState:
         )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DayCount:
     """Sale lines of one reseller on one day (net of reversed ones)."""
@@ -145,15 +150,15 @@ def record_lines(
     key = reseller_key(distributor_id, reseller_id)
     state = resellers.get(key) or ResellerState(distributor_id, reseller_id)
     sign = -1 if reversal else 1
-    per_day: Counter[str] = Counter()
+    per_day: dict[str, int] = {}
     revenue_by: dict[str, Decimal] = {}
     for line in lines:
         day = utc(line.sold_at).date().isoformat()
         if line.quantity > 0:
-            per_day[day] += sign
+            per_day[day] = per_day.get(day, 0) + sign
         month_key = f"{day[:7]}|{line.currency}"  # the month, as period_key(..., "month")
         amount = sign * line.quantity * line.unit_price
-        revenue_by[month_key] = revenue_by.get(month_key, Decimal(0)) + amount
+        revenue_by[month_key] = revenue_by.get(month_key, _ZERO) + amount
     current = _count_days(days, key, per_day, position)
     applied = advance(state.applied, position)
     if applied is None:
@@ -163,7 +168,7 @@ def record_lines(
         months[day[:7]] = months.get(day[:7], 0) + delta
     revenue = dict(state.revenue)
     for month_key, amount in revenue_by.items():
-        revenue[month_key] = revenue.get(month_key, Decimal(0)) + amount
+        revenue[month_key] = revenue.get(month_key, _ZERO) + amount
     filled = [day for day, count in current.items() if count > 0]
     first = min([*filled, *([state.first_sale_day] if state.first_sale_day else [])], default=None)
     last = max([*filled, *([state.last_sale_day] if state.last_sale_day else [])], default=None)
@@ -183,7 +188,7 @@ def record_lines(
 
 
 def _count_days(
-    days: KeyValue[DayCount], key: str, per_day: Counter[str], position: Position | None
+    days: KeyValue[DayCount], key: str, per_day: dict[str, int], position: Position | None
 ) -> dict[str, int]:
     """Apply the day deltas (each day value checks the position itself); returns each
     touched day's count as it now stands."""

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+from domain.frozen import quick_init
 from projections.positions import Position, advance
 
 Granularity = Literal["week", "month", "quarter"]
 GRANULARITIES: tuple[Granularity, ...] = ("week", "month", "quarter")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class InOut:
     sell_in: int = 0

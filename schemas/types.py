@@ -175,6 +175,8 @@ Count = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
 
 
 def _to_utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:  # a time the system set (recorded_at): already so
+        return value
     try:
         return value.astimezone(UTC)
     except OverflowError:

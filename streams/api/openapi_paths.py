@@ -56,8 +56,13 @@ PATHS: dict[str, dict[str, Schema]] = {
     "/api/openapi.json": {
         "get": op("This document", "operations", ANY_OBJECT, errors=(), open_=True),
     },
+    "/api/asyncapi.json": {
+        "get": op("The AsyncAPI 3.0 document of the decisions topic (docs/DECISIONS.md)",
+                  "operations", ANY_OBJECT, errors=(), open_=True),
+    },
     "/schemas": {
-        "get": op("The JSON Schema of every event type and of the dead-letter record",
+        "get": op("The JSON Schema of every event type, of the dead-letter record and of "
+                  "the decision documents",
                   "reference",
                   ref("SchemaList"), errors=(), open_=True),
     },

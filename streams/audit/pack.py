@@ -35,8 +35,8 @@ from typing import Any, Final
 import orjson
 
 from domain.price_protection import PriceProtection
+from domain.rebate_programs import period_bounds
 from domain.rebate_statement import RebateStatement
-from domain.rebates import period_bounds
 from domain.reconciliation import InventoryReconciliation
 from domain.violation import PricingViolation
 from infra.eventstore import AuditLog

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from streams.cli import (
     audit,
     deadletters,
+    decisions,
     erase,
     events,
     ingest,
@@ -37,6 +38,7 @@ COMMAND_GROUPS = (
     audit,
     ingest,
     deadletters,
+    decisions,
     erase,
 )
 

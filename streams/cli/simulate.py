@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from domain.rebates import InvalidProgram, ProgramTerms, terms_of
+from domain.rebate_programs import InvalidProgram, ProgramTerms, terms_of
 from projections.rebate_simulation import Simulated, simulate, simulated_row
 from projections.snapshot import distributors
 from projections.stores import ChannelStores

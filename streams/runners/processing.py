@@ -16,9 +16,10 @@ from uuid import UUID
 from domain.business_time import TimeRules
 from domain.rebate_statement import RebateStatement
 from infra.eventstore import AuditLog
-from projections.channel import DEFAULT_RULES, AuditFact, Outcome, apply_message
+from projections.channel import DEFAULT_RULES, apply_message
 from projections.dedup import Verdict
 from projections.inventory import Reconciliation
+from projections.outcome import AuditFact, Outcome
 from projections.positions import Position, message_position
 from projections.price_protection_claims import PriceProtectionClaim
 from projections.price_rules import ViolationDetected

@@ -35,9 +35,9 @@ from typing import Any
 
 from domain.business_time import TimeRules
 from infra.eventstore import AuditLog, open_audit_log
-from projections.channel import AuditFact
 from projections.clock import recorded_now
 from projections.keyvalue import DictStore
+from projections.outcome import AuditFact
 from projections.price_protection_claims import PriceProtectionClaim
 from projections.rebate_accruals import StatementPlan
 from projections.snapshot import Snapshot, build_snapshot, protection_claims, rebate_statements

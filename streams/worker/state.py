@@ -202,27 +202,35 @@ class View(Generic[V]):
     # --- reads ---------------------------------------------------------------------------
 
     def get(self, key: str) -> V | None:
-        applying = APPLYING.get() is not None
-        pending = self._pending.get(key) if applying else None
-        if pending is not None:
-            return pending[1]
+        applying = APPLYING.get()
+        if applying is not None:
+            return self._batch_get(applying, key)
         if self.cached:
             for partition in self._partitions_for(key):
                 found = self._loaded(partition).get(key)
                 if found is not None:
                     return found
             return None
-        if applying and key in self._read:
-            return self._read[key]
-        value = None
         encoded = self.prefix + key.encode()
         for partition in self._partitions_for(key):
             raw = self.table.db(partition).get(encoded)
             if raw is not None:
-                value = self._decode(orjson.loads(raw))
-                break
-        if applying:
-            self._read[key] = value
+                return self._decode(orjson.loads(raw))
+        return None
+
+    def _batch_get(self, partition: int, key: str) -> V | None:
+        """A read of the batch applying in `partition`: its own writes first."""
+        pending = self._pending.get(key)
+        if pending is not None:
+            return pending[1]
+        if self.cached:
+            return self._loaded(partition).get(key)
+        read = self._read
+        if key in read:
+            return read[key]
+        raw = self.table.db(partition).get(self.prefix + key.encode())
+        value = None if raw is None else self._decode(orjson.loads(raw))
+        read[key] = value
         return value
 
     def scan(
@@ -299,9 +307,13 @@ class View(Generic[V]):
 
     def encoded(self, writes: Writes) -> int:
         """Add the batch's writes, encoded, to `writes`; returns how many."""
+        prefix, encode, dumps = self.prefix, self._encode, orjson.dumps
+        keyed: dict[bytes, bytes | None] = {}
+        at = None
         for key, (partition, value) in self._pending.items():
-            raw = None if value is None else orjson.dumps(self._encode(value))
-            writes.setdefault(partition, {})[self.prefix + key.encode()] = raw
+            if partition != at:  # a batch's writes come a partition at a time, mostly
+                keyed, at = writes.setdefault(partition, {}), partition
+            keyed[prefix + key.encode()] = None if value is None else dumps(encode(value))
         return len(self._pending)
 
     def pending_keys(self) -> list[tuple[int, str]]:

@@ -31,67 +31,9 @@ class WorkerStores(ChannelStores):
     """ChannelStores over the worker's state table, written a batch at a time."""
 
     def __init__(self, app: faust.App, settings: Settings) -> None:
-        mib = 1024 * 1024
-        self.table = StateTable(
-            app=app,
-            name="state",
-            partitions=settings.partitions,
-            key_type=bytes,
-            value_type=bytes,
-            options={
-                "driver": "rocksdict",
-                "write_buffer_size": settings.state_write_buffer_mb * mib,
-                "max_write_buffer_number": 2,
-                "block_cache_size": settings.state_cache_mb * mib,
-            },
-            beacon=app.tables.beacon,
-        )
+        self.table = state_table(app, settings)
         app.tables.add(self.table)
-        partitions = settings.partitions
-
-        def distributor_first(key: str) -> int:
-            return kafka_partition_of(key.split("|", 1)[0], partitions)
-
-        def distributor_second(key: str) -> int:  # seen keys: "sale|D01|T1", ...
-            return kafka_partition_of(key.split("|", 2)[1], partitions)
-
-        def view(prefix: str, kind: Any, cached: bool = False, packed: bool = False) -> View[Any]:
-            return View(
-                self.table, prefix, kind.from_json, kind.to_json, cached, distributor_first, packed
-            )
-
-        def scoped(prefix: str, kind: Any) -> View[Any]:  # keys without a distributor first
-            return View(self.table, prefix, kind.from_json, kind.to_json, cached=True)
-
-        super().__init__(
-            inventory=view("inv|", InventoryState, cached=True),
-            quality=view("q|", QualityState, cached=True),
-            dead_letters=scoped("dl|", DeadLetterCount),
-            periods=view("per|", InOut, cached=True),
-            resellers=view("rs|", ResellerState, cached=True),
-            reports=view("rep|", ReportState, cached=True),
-            flag_counts=view("fc|", FlagCounts, cached=True),
-            clock=scoped("clock|", Clock),
-            seen=View(
-                self.table,
-                "seen|",
-                SeenEntry.from_json,
-                SeenEntry.to_json,
-                partition_of=distributor_second,
-                packed=True,
-            ),
-            moves=view("mv|", Move, packed=True),
-            day_totals=view("day|", InOut, packed=True),
-            rebate_buckets=view("rb|", RebateBucket, packed=True),
-            recorded_moves=view("rec|", RecordedMove, packed=True),
-            violations=view("v|", FlaggedSale, packed=True),
-            violations_by_severity=View(
-                self.table, "vs|", str, str, False, distributor_first, packed=True
-            ),
-            unpriced=view("u|", FlaggedSale, packed=True),
-            report_lines=view("rl|", ReportLine, packed=True),
-            reseller_days=view("rd|", DayCount, packed=True),
-        )
+        super().__init__(**cast(Any, store_views(self.table, settings.partitions)))
         #: source "topic:partition" -> last offset whose effects are all on the broker
         self.progress: View[int] = View(self.table, "progress|", int, int, cached=True)
         #: told (store, partition, key) of the history keys each batch stored
@@ -165,6 +107,69 @@ class WorkerStores(ChannelStores):
         for name in ("products", "aliases", "prices", "programs", "closed_periods"):
             views[name] = copied(getattr(self, name))
         return ChannelStores(**cast(Any, views))
+
+
+def state_table(app: faust.App, settings: Settings) -> StateTable:
+    """The worker's one state table: RocksDB per partition, with its changelog."""
+    mib = 1024 * 1024
+    return StateTable(
+        app=app,
+        name="state",
+        partitions=settings.partitions,
+        key_type=bytes,
+        value_type=bytes,
+        options={
+            "driver": "rocksdict",
+            "write_buffer_size": settings.state_write_buffer_mb * mib,
+            "max_write_buffer_number": 2,
+            "block_cache_size": settings.state_cache_mb * mib,
+        },
+        beacon=app.tables.beacon,
+    )
+
+
+def store_views(table: StateTable, partitions: int) -> dict[str, View[Any]]:
+    """Every store of `ChannelStores` as a view of the table, by name."""
+
+    def distributor_first(key: str) -> int:
+        return kafka_partition_of(key.split("|", 1)[0], partitions)
+
+    def distributor_second(key: str) -> int:  # seen keys: "sale|D01|T1", ...
+        return kafka_partition_of(key.split("|", 2)[1], partitions)
+
+    def view(prefix: str, kind: Any, cached: bool = False, packed: bool = False) -> View[Any]:
+        return View(table, prefix, kind.from_json, kind.to_json, cached, distributor_first, packed)
+
+    def scoped(prefix: str, kind: Any) -> View[Any]:  # keys without a distributor first
+        return View(table, prefix, kind.from_json, kind.to_json, cached=True)
+
+    return dict(
+        inventory=view("inv|", InventoryState, cached=True),
+        quality=view("q|", QualityState, cached=True),
+        dead_letters=scoped("dl|", DeadLetterCount),
+        periods=view("per|", InOut, cached=True),
+        resellers=view("rs|", ResellerState, cached=True),
+        reports=view("rep|", ReportState, cached=True),
+        flag_counts=view("fc|", FlagCounts, cached=True),
+        clock=scoped("clock|", Clock),
+        seen=View(
+            table,
+            "seen|",
+            SeenEntry.from_json,
+            SeenEntry.to_json,
+            partition_of=distributor_second,
+            packed=True,
+        ),
+        moves=view("mv|", Move, packed=True),
+        day_totals=view("day|", InOut, packed=True),
+        rebate_buckets=view("rb|", RebateBucket, packed=True),
+        recorded_moves=view("rec|", RecordedMove, packed=True),
+        violations=view("v|", FlaggedSale, packed=True),
+        violations_by_severity=View(table, "vs|", str, str, False, distributor_first, packed=True),
+        unpriced=view("u|", FlaggedSale, packed=True),
+        report_lines=view("rl|", ReportLine, packed=True),
+        reseller_days=view("rd|", DayCount, packed=True),
+    )
 
 
 def copied(store: KeyValue[Any]) -> DictStore[Any]:

@@ -17,7 +17,7 @@ BUILT_DIRECTLY = {
         "counted_at", "last_variance", "after_in", "after_through", "late_after_count",
         "since_drops", "applied",
     ),
-    QualityState: (  # quality.record_verdict, quality.record_rejection
+    QualityState: (  # quality.record_verdicts, quality.record_rejection
         "distributor_id", "accepted", "duplicates", "conflicts", "rejected", "applied",
     ),
     DeadLetterCount: ("scope", "reason", "count", "applied"),  # quality.count_dead_letter
@@ -25,7 +25,7 @@ BUILT_DIRECTLY = {
         "distributor_id", "reseller_id", "name", "onboarded_at", "first_sale_day",
         "last_sale_day", "lines", "revenue", "applied",
     ),
-    # channel._apply_value (a bundle's index is set after, by channel._numbered)
+    # channel.apply_message (a bundle's index with the rest)
     Outcome: ("verdict", "dead_letter_reason", "facts", "detail", "event", "original", "index"),
 }  # fmt: skip
 

@@ -12,8 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.rebates import (
+from domain.rebate_programs import (
     InvalidProgram,
+    period_bounds,
+    period_kind,
+    period_of,
+    terms_of,
+    validate_program,
+)
+from domain.rebates import (
     Measure,
     ProgramTerms,
     QualifyingLine,
@@ -24,13 +31,8 @@ from domain.rebates import (
     adjustment,
     compute_rebate,
     events_digest,
-    period_bounds,
-    period_kind,
-    period_of,
     tally_of,
-    terms_of,
     tier_reached,
-    validate_program,
 )
 from schemas.events import RebateProgramDefined, Tier
 

@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from projections.channel import REPLACED_REPORT, Outcome, apply_event
+from projections.channel import Outcome, apply_event
 from projections.dedup import Resend, SeenEntry, Verdict
 from projections.inventory import Move
+from projections.movement_lines import REPLACED_REPORT
 from projections.positions import Position
 from projections.rebate_accruals import ClosedPeriod, closed_key
 from projections.snapshot import build_snapshot, rebate_statements, top_resellers_of

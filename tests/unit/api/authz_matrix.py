@@ -46,6 +46,7 @@ OPEN = (
     "/dashboard",
     "/static/{name}",
     "/api/openapi.json",
+    "/api/asyncapi.json",
     "/schemas",
     "/schemas/{name}",
 )

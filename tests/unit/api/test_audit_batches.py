@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from infra.eventstore import RECORD_BATCH, AuditLog, Recorded, open_audit_log
-from projections.channel import AuditFact
 from projections.inventory import Reconciliation
+from projections.outcome import AuditFact
 from tests.unit.api.test_claim_withdrawal import claim
 from tests.unit.api.test_violation_revision import detected
 

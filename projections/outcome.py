@@ -1,0 +1,36 @@
+"""What became of one input, and the audit facts the projection gives rise to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from domain.frozen import quick_init
+from projections.dedup import Verdict
+from projections.inventory import Reconciliation
+from projections.price_protection_claims import PriceProtectionClaim
+from projections.price_rules import ViolationDetected
+from schemas.events import Envelope
+
+#: Facts the projection gives rise to, recorded idempotently in the audit event store.
+AuditFact = Reconciliation | ViolationDetected | PriceProtectionClaim
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one input: its verdict, why it was dead-lettered, the facts to record."""
+
+    verdict: Verdict | None
+    dead_letter_reason: str | None = None
+    facts: tuple[AuditFact, ...] = field(default=())
+    detail: str | None = None
+    event: Envelope | None = None
+    #: what to dead-letter instead of the input: the line a `LineRejected` carries, or
+    #: the event of a bundle
+    original: bytes | None = None
+    #: the event's place in its bundle (None: a message of one event)
+    index: int | None = None
+
+
+#: `Outcome(verdict)`, built once (outcomes are immutable)
+VERDICT_ONLY = {verdict: Outcome(verdict) for verdict in Verdict}
