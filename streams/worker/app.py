@@ -58,6 +58,8 @@ log = logging.getLogger("channelflow.worker")
 TAKE = 500
 #: events applied between two chances for the event loop to answer requests (~10-20 ms)
 SLICE = 50
+#: seconds between two refreshes of the gauges that read the projections (/metrics)
+GAUGE_SECONDS = 10.0
 
 #: The raw topics whose events the channel projection consumes today.
 CONSUMED_TOPICS = (
@@ -353,6 +355,20 @@ class ChannelWorker:
             )
             metrics.ROUND_SECONDS.labels("read_models").observe(time.monotonic() - started)
 
+    async def keep_gauges(self) -> None:
+        """The gauges that read the projections (rebate accrued, unpriced lines), set in a
+        thread every few seconds: a scrape of /metrics computes nothing."""
+        while True:
+            if self.steady():
+                readers = await self.committed()
+                try:
+                    await asyncio.get_running_loop().run_in_executor(
+                        None, metrics.observe_projections, readers
+                    )
+                except Exception as exc:  # a bad value: the next refresh tries again
+                    log.warning("projection gauges not refreshed: %r", exc)
+            await asyncio.sleep(GAUGE_SECONDS)
+
     async def submit(self, messages: Sequence[Message]) -> None:
         """Publish events (a period close, an ingest batch) to their raw topics in order,
         keyed and bundled; returns once the broker has them all. The producer keeps each
@@ -380,6 +396,7 @@ class ChannelWorker:
             lambda query: dead_letter_page(settings, query),
             self.health,
             self.committed,
+            gauges_at_scrape=False,  # `keep_gauges`
         )
         runner = web.AppRunner(make_web_app(context))
         await runner.setup()
@@ -425,6 +442,14 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         @app.task
         async def write_read_models() -> None:
             await worker.write_read_models(read_models)
+
+    @app.task
+    async def watch_the_loop() -> None:
+        await metrics.watch_the_loop()
+
+    @app.task
+    async def keep_gauges() -> None:
+        await worker.keep_gauges()
 
     @app.task
     async def watch_the_event_store() -> None:
