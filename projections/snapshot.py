@@ -105,7 +105,7 @@ def inventory_rows(
     stores: ChannelStores, now: datetime | None, distributor_id: str | None = None
 ) -> list[dict[str, Any]]:
     """One row per (distributor, sku), in key order (one distributor's, if given)."""
-    return [inventory_row(stores, state, now) for state in _states(stores, distributor_id)]
+    return [inventory_row(stores, state, now) for state in inventory_states(stores, distributor_id)]
 
 
 def inventory_page(
@@ -117,22 +117,25 @@ def inventory_page(
     limit: int,
 ) -> tuple[list[dict[str, Any]], int]:
     """(the page's rows, how many there are): rows are computed for the page alone."""
-    states = [s for s in _states(stores, distributor_id) if sku is None or s.sku == sku]
+    states = [s for s in inventory_states(stores, distributor_id) if sku is None or s.sku == sku]
     page = states[offset : offset + limit]
     return [inventory_row(stores, state, now) for state in page], len(states)
 
 
-def _states(stores: ChannelStores, distributor_id: str | None) -> Iterable[InventoryState]:
+def inventory_states(stores: ChannelStores, distributor_id: str | None) -> Iterable[InventoryState]:
+    """Every inventory state in key order, or one distributor's."""
     if distributor_id is None:
         return stores.inventory.values()
     return (state for _, state in stores.inventory.scan(f"{distributor_id}|"))
 
 
 def inventory_row(
-    stores: ChannelStores, state: InventoryState, now: datetime | None
+    stores: ChannelStores, state: InventoryState, now: datetime | None, sold_4w: int | None = None
 ) -> dict[str, Any]:
+    """The state's row; `sold_4w`: its sell-through of the last 4 weeks, when known."""
     cost, currency = unit_cost(stores, state.sku, state.distributor_id, now)
-    sold_4w = sold_last_4_weeks(state, now, stores.day_totals)
+    if sold_4w is None:
+        sold_4w = sold_last_4_weeks(state, now, stores.day_totals)
     return {
         "distributor_id": state.distributor_id,
         "sku": state.sku,
