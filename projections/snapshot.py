@@ -245,14 +245,11 @@ def price_rows(stores: ChannelStores) -> list[dict[str, Any]]:
 def quality_rows(stores: ChannelStores, now: datetime | None = None) -> list[dict[str, Any]]:
     """Per distributor: what became of its lines, and its report compliance as of `now`
     (default: the clock)."""
-    now = now or now_of(stores)
-    reports = _by_distributor(stores.reports.values())
-    first = first_sales(stores.resellers.values())
     quality = {state.distributor_id: state for state in stores.quality.values()}
+    weeks = compliance_by_distributor(stores, now)
     rows = []
-    for distributor in sorted(set(quality) | set(reports)):
+    for distributor in sorted(set(quality) | set(weeks)):
         state = quality.get(distributor) or QualityState(distributor)
-        weeks = compliance_weeks(reports.get(distributor, []), first.get(distributor), now)
         rows.append(
             {
                 "distributor_id": distributor,
@@ -261,10 +258,24 @@ def quality_rows(stores: ChannelStores, now: datetime | None = None) -> list[dic
                 "conflicts": state.conflicts,
                 "rejected": state.rejected_total,
                 "rejected_by_reason": dict(sorted(state.rejected.items())),
-                **compliance_counts(weeks),
+                **compliance_counts(weeks.get(distributor, [])),
             }
         )
     return rows
+
+
+def compliance_by_distributor(
+    stores: ChannelStores, now: datetime | None = None
+) -> dict[str, list[WeekCompliance]]:
+    """Every distributor with lines or reports: its reporting weeks with their status,
+    oldest first, as of `now` (default: the clock); each store read once."""
+    now = now or now_of(stores)
+    reports = _by_distributor(stores.reports.values())
+    first = first_sales(stores.resellers.values())
+    return {
+        distributor: compliance_weeks(reports.get(distributor, []), first.get(distributor), now)
+        for distributor in sorted(set(distributors(stores)) | set(reports))
+    }
 
 
 def compliance_of(
