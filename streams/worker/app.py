@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
@@ -60,6 +61,11 @@ TAKE = 500
 SLICE = 50
 #: seconds between two refreshes of the gauges that read the projections (/metrics)
 GAUGE_SECONDS = 10.0
+#: how long a thread holds the GIL while another waits for it (Python's default: 5 ms).
+#: The event loop gives it up at every poll and socket call and then waits for a reading
+#: thread to hand it back: with 1 ms a request waits for reads and rounds in threads about
+#: half as long (bench/README.md, "History scaling")
+SWITCH_SECONDS = 0.001
 
 #: The raw topics whose events the channel projection consumes today.
 CONSUMED_TOPICS = (
@@ -416,6 +422,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     """The worker's Faust app: one agent over the raw topics, its timers and tasks (each
     a `ChannelWorker` method, registered under its own name)."""
     gc.set_threshold(*GC_THRESHOLD)
+    sys.setswitchinterval(SWITCH_SECONDS)
     app = faust_app(settings)
     worker = ChannelWorker(app, settings, audit)
     app.on_partitions_assigned.connect(cast(Any, worker.forget_progress))  # typed narrowly
