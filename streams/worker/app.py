@@ -361,6 +361,19 @@ class ChannelWorker:
             )
             metrics.ROUND_SECONDS.labels("read_models").observe(time.monotonic() - started)
 
+    async def warm_caches(self) -> None:
+        """Load the entity stores' caches of every partition held, one store's partition
+        at a time, soon after a start or a rebalance: reads in threads copy them instead of
+        decoding every value from the databases (streams/worker/readers.py)."""
+        while True:
+            await asyncio.sleep(1.0)
+            if not self.steady():
+                continue
+            for view in self.stores.table.views:
+                for partition in sorted(self.stores.table.held()):
+                    if view.warm(partition):
+                        await asyncio.sleep(0)  # requests and batches between two loads
+
     async def keep_gauges(self) -> None:
         """The gauges that read the projections (rebate accrued, unpriced lines), set in a
         thread every few seconds: a scrape of /metrics computes nothing."""
@@ -453,6 +466,10 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     @app.task
     async def watch_the_loop() -> None:
         await metrics.watch_the_loop()
+
+    @app.task
+    async def warm_caches() -> None:
+        await worker.warm_caches()
 
     @app.task
     async def keep_gauges() -> None:

@@ -260,6 +260,14 @@ class View(Generic[V]):
             return [partition] if partition in held else []
         return held
 
+    def warm(self, partition: int) -> bool:
+        """Load an entity store's partition into its cache if it is not (on the event loop,
+        between batches); whether there was anything to do."""
+        if not self.cached or partition in self._cache or self.table.app.in_recovery:
+            return False
+        self._loaded(partition)
+        return True
+
     def _loaded(self, partition: int) -> SortedDict[str, V]:
         found = self._cache.get(partition)
         if found is not None:

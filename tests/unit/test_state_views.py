@@ -247,3 +247,13 @@ def test_a_reader_copies_the_loaded_caches_and_reads_the_rest_from_the_databases
     store.put("D1|c", 4)
     commit(databases, store)  # a later batch changes the cache, not the copy
     assert [key for key, _ in reader.scan()] == ["D1|a", "D1|b", "D2|a"]
+
+
+def test_warming_loads_an_entity_caches_partition_once(databases: Databases) -> None:
+    store, history = view(databases, cached=True), view(databases)
+    APPLYING.set(0)
+    store.put("D1|a", 1)
+    commit(databases, store)
+    assert store.warm(0) and not store.warm(0) and not history.warm(0)
+    databases.store({0: {b"n|D1|a": b"7"}})  # underneath: the loaded cache is what is read
+    assert store.get("D1|a") == 1 and store.reader().get("D1|a") == 1
