@@ -2,9 +2,9 @@
 
 One pass over the inventory states in scope: each state's 4-week sell-through is worked
 out once and serves both its row (its weeks of supply, what the top lists rank) and the
-distributor's totals (`projections.supply`). The rows are summed by
-`projections.periods.inventory_by_distributor`, so the answer is the one those functions
-give over `projections.snapshot.inventory_rows`.
+distributor's totals (`projections.supply`). The rows (the fields of an inventory row the
+summary reads) are summed by `projections.periods.inventory_by_distributor`, so the answer
+is the one those functions give over `projections.snapshot.inventory_rows`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from projections.periods import inventory_by_distributor
-from projections.snapshot import inventory_row, inventory_states
+from projections.snapshot import inventory_states, stock_fields
 from projections.stores import ChannelStores
 from projections.supply import sold_last_4_weeks, supply_of
 
@@ -34,9 +34,17 @@ def inventory_summary(
         if not readable(state.distributor_id):
             continue
         sold = sold_last_4_weeks(state, now, stores.day_totals)
-        rows.append(inventory_row(stores, state, now, sold))
+        on_hand = state.expected_on_hand
+        rows.append(
+            {
+                "distributor_id": state.distributor_id,
+                "sku": state.sku,
+                "expected_on_hand": on_hand,
+                **stock_fields(stores, state, now, sold),
+            }
+        )
         bucket = totals.setdefault(state.distributor_id, [0, 0])
-        bucket[0] += state.expected_on_hand
+        bucket[0] += on_hand
         bucket[1] += sold
     return [
         {**row, **supply_of(*totals[row["distributor_id"]])}

@@ -130,12 +130,8 @@ def inventory_states(stores: ChannelStores, distributor_id: str | None) -> Itera
 
 
 def inventory_row(
-    stores: ChannelStores, state: InventoryState, now: datetime | None, sold_4w: int | None = None
+    stores: ChannelStores, state: InventoryState, now: datetime | None
 ) -> dict[str, Any]:
-    """The state's row; `sold_4w`: its sell-through of the last 4 weeks, when known."""
-    cost, currency = unit_cost(stores, state.sku, state.distributor_id, now)
-    if sold_4w is None:
-        sold_4w = sold_last_4_weeks(state, now, stores.day_totals)
     return {
         "distributor_id": state.distributor_id,
         "sku": state.sku,
@@ -146,6 +142,19 @@ def inventory_row(
         "last_counted_at": iso(state.counted_at),
         "last_variance": state.last_variance,
         "late_after_count": state.late_after_count,
+        **stock_fields(stores, state, now),
+    }
+
+
+def stock_fields(
+    stores: ChannelStores, state: InventoryState, now: datetime | None, sold_4w: int | None = None
+) -> dict[str, Any]:
+    """The state's weeks of supply, stock value and its currency at `now`; `sold_4w`: its
+    sell-through of the last 4 weeks, when known."""
+    cost, currency = unit_cost(stores, state.sku, state.distributor_id, now)
+    if sold_4w is None:
+        sold_4w = sold_last_4_weeks(state, now, stores.day_totals)
+    return {
         "weeks_of_supply": money(weeks_of_supply(state.expected_on_hand, sold_4w)),
         "value": money(stock_value(state.expected_on_hand, cost)),
         "currency": None if cost is None else currency,
