@@ -59,8 +59,9 @@ log = logging.getLogger("channelflow.worker")
 TAKE = 500
 #: events applied between two chances for the event loop to answer requests (~10-20 ms)
 SLICE = 50
-#: seconds between two refreshes of the gauges that read the projections (/metrics)
-GAUGE_SECONDS = 10.0
+#: seconds between two looks at whether the gauges that read the projections (/metrics)
+#: need refreshing: they do when a batch was stored since the last refresh
+GAUGE_SECONDS = 1.0
 #: how long a thread holds the GIL while another waits for it (Python's default: 5 ms).
 #: The event loop gives it up at every poll and socket call and then waits for a reading
 #: thread to hand it back: with 1 ms a request waits for reads and rounds in threads about
@@ -147,6 +148,7 @@ class ChannelWorker:
         if self.read_models is not None:
             self.stores.on_stored = self.read_models.changes.note
         self.applying = asyncio.Lock()  # held while a batch is applied
+        self.batches_stored = 0
         self.rules = settings.time_rules()
         self.gate: ContiguousGate[Any] = ContiguousGate(self.stores.stored_progress)
         self.sales_topic = topic_name(settings.topic_prefix, "sales")
@@ -244,6 +246,7 @@ class ChannelWorker:
             return False
         self.health.recovered("batch")
         result.count()
+        self.batches_stored += 1
         return True
 
     async def send_dead_letters(self, letters: Sequence[Any]) -> None:
@@ -376,17 +379,21 @@ class ChannelWorker:
 
     async def keep_gauges(self) -> None:
         """The gauges that read the projections (rebate accrued, unpriced lines), set in a
-        thread every few seconds: a scrape of /metrics computes nothing."""
+        thread about a second after a batch is stored: a scrape of /metrics computes
+        nothing."""
+        refreshed = -1
         while True:
-            if self.steady():
-                readers = await self.committed()
-                try:
-                    await asyncio.get_running_loop().run_in_executor(
-                        None, metrics.observe_projections, readers
-                    )
-                except Exception as exc:  # a bad value: the next refresh tries again
-                    log.warning("projection gauges not refreshed: %r", exc)
             await asyncio.sleep(GAUGE_SECONDS)
+            if not self.steady() or self.batches_stored == refreshed:
+                continue
+            stored, readers = self.batches_stored, await self.committed()
+            try:
+                await asyncio.get_running_loop().run_in_executor(
+                    None, metrics.observe_projections, readers
+                )
+                refreshed = stored
+            except Exception as exc:  # a bad value: the next look tries again
+                log.warning("projection gauges not refreshed: %r", exc)
 
     async def submit(self, messages: Sequence[Message]) -> None:
         """Publish events (a period close, an ingest batch) to their raw topics in order,
