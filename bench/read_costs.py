@@ -46,17 +46,17 @@ def settings_of(kept: Path, kafka: str, pg_dsn: str) -> Settings:
     )
 
 
-def measure(worker: Worker, rounds: int) -> Latencies:
+def measure(worker: Worker, rounds: int, paths: tuple[str, ...]) -> Latencies:
     latencies = Latencies()
     for _ in range(rounds):
-        for path in ENDPOINTS:
+        for path in paths:
             latencies.add(path, worker.get(path))
     return latencies
 
 
-def table(latencies: Latencies) -> str:
+def table(latencies: Latencies, paths: tuple[str, ...]) -> str:
     lines = ["| endpoint | p50 / max ms (n) |", "|---|---|"]
-    for path in ENDPOINTS:
+    for path in paths:
         values = latencies.seconds.get(path, [])
         if values:
             p50, _, top = stats_ms(values)
@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="requests per endpoint (5)")
     parser.add_argument("--kafka", default="127.0.0.1:9092")
     parser.add_argument("--pg-dsn", default=DEFAULT_DSN, help="the run's DSN before its tag")
+    parser.add_argument("--only", help="the endpoints whose path contains this, alone")
     parser.add_argument("--py-spy", type=Path, help="a py-spy binary: sample the worker too")
     args = parser.parse_args(argv)
     worker = Worker(
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_for(worker, lambda: worker.get("/health", 5).status == 200, 300, "/health")
         wait_for(worker, lambda: applied(worker), 300, "everything applied")
         time.sleep(2)
-        progress(f"worker {worker.pid} at rest; {args.rounds} rounds of {len(ENDPOINTS)} endpoints")
+        progress(f"worker {worker.pid} at rest; {args.rounds} rounds of the endpoints")
         if args.py_spy is not None:
             out = args.kept / "read_costs.spy.txt"
             command = [
@@ -113,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             ]
             spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             progress(f"py-spy samples to {out}")
-        print(table(measure(worker, args.rounds)))
+        paths = tuple(p for p in ENDPOINTS if args.only is None or args.only in p)
+        print(table(measure(worker, args.rounds, paths), paths))
     except BenchError as exc:
         print(f"read_costs: error: {exc}", file=sys.stderr)
         return 1
