@@ -14,11 +14,11 @@ from streams.api.query import Rows, answer, as_of, integer, page, principal_of, 
 
 
 async def inventory(request: web.Request) -> web.Response:
-    when, wanted, sku = as_of(request), scope(request), request.query.get("sku")
+    current = context_of(request).stores()
+    now = now_of(current, as_of(request))
     offset, limit = window(request)
-    rows, total = await context_of(request).exporting(
-        lambda current: inventory_page(current, now_of(current, when), wanted, sku, offset, limit)
-    )
+    sku = request.query.get("sku")
+    rows, total = inventory_page(current, now, scope(request), sku, offset, limit)
     return json_response(answer(rows, total, offset, limit))
 
 

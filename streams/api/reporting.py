@@ -18,7 +18,7 @@ from streams.api.query import Rows, as_of, filtered, page, scope, visible
 
 
 async def quality(request: web.Request) -> web.Response:
-    rows = await context_of(request).exporting(quality_rows)
+    rows = quality_rows(context_of(request).stores())
     return json_response(page(request, visible(request, rows)))
 
 

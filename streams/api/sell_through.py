@@ -9,10 +9,9 @@ from aiohttp import web
 
 from projections.periods import channel_totals, sell_in_vs_through
 from projections.snapshot import distributors, now_of
-from projections.stores import ChannelStores
 from projections.tallies import Granularity, partial_period
 from streams.api.context import context_of, json_response
-from streams.api.query import Rows, filtered, page, principal_of, scope, visible
+from streams.api.query import filtered, page, principal_of, scope_of, visible
 from streams.auth import Forbidden
 
 
@@ -26,25 +25,23 @@ def granularity_of(request: web.Request) -> Granularity:
 
 async def sell_through(request: web.Request) -> web.Response:
     granularity = granularity_of(request)
+    current = context_of(request).stores()
     sku = request.query.get("sku")
-    channel_wide = request.query.get("scope") == "channel"
-    if channel_wide and not principal_of(request).may_read(None):
-        raise Forbidden("channel-wide totals are for the vendor's roles")
-    wanted = None if channel_wide else scope(request)  # another distributor's: 403
-
-    def rows_of(current: ChannelStores) -> tuple[Rows, str | None]:
-        covered = [wanted] if wanted is not None else distributors(current)
-        totals = channel_totals if channel_wide else sell_in_vs_through
-        rows = totals(current.periods, current.day_totals, covered, granularity, sku)
-        return rows, partial_period(now_of(current), granularity)
-
-    rows, partial = await context_of(request).exporting(rows_of)
-    if not channel_wide:
-        rows = visible(request, rows)
+    if request.query.get("scope") == "channel":
+        if not principal_of(request).may_read(None):
+            raise Forbidden("channel-wide totals are for the vendor's roles")
+        everyone = distributors(current)
+        rows = channel_totals(current.periods, current.day_totals, everyone, granularity, sku)
+    else:
+        covered = scope_of(request, current)
+        rows = visible(
+            request,
+            sell_in_vs_through(current.periods, current.day_totals, covered, granularity, sku),
+        )
     return json_response(
         {
             "granularity": granularity,
-            "partial_period": partial,
+            "partial_period": partial_period(now_of(current), granularity),
             **page(request, filtered(request, rows, "period")),
         }
     )
