@@ -50,6 +50,7 @@ from streams.runners.processing import (
 )
 from streams.runners.readmodel_sink import ReadModelSink, configured_sink, writer_name
 from streams.runners.recording import AuditRecorder, record_round_failed
+from streams.worker import upkeep
 from streams.worker.progress import ContiguousGate
 from streams.worker.stores import WorkerStores
 
@@ -59,9 +60,6 @@ log = logging.getLogger("channelflow.worker")
 TAKE = 500
 #: events applied between two chances for the event loop to answer requests (~10-20 ms)
 SLICE = 50
-#: seconds between two looks at whether the gauges that read the projections (/metrics)
-#: need refreshing: they do when a batch was stored since the last refresh
-GAUGE_SECONDS = 1.0
 #: how long a thread holds the GIL while another waits for it (Python's default: 5 ms).
 #: The event loop gives it up at every poll and socket call and then waits for a reading
 #: thread to hand it back: with 1 ms a request waits for reads and rounds in threads about
@@ -364,37 +362,6 @@ class ChannelWorker:
             )
             metrics.ROUND_SECONDS.labels("read_models").observe(time.monotonic() - started)
 
-    async def warm_caches(self) -> None:
-        """Load the entity stores' caches of every partition held, one store's partition
-        at a time, soon after a start or a rebalance: reads in threads copy them instead of
-        decoding every value from the databases (streams/worker/readers.py)."""
-        while True:
-            await asyncio.sleep(1.0)
-            if not self.steady():
-                continue
-            for view in self.stores.table.views:
-                for partition in sorted(self.stores.table.held()):
-                    if view.warm(partition):
-                        await asyncio.sleep(0)  # requests and batches between two loads
-
-    async def keep_gauges(self) -> None:
-        """The gauges that read the projections (rebate accrued, unpriced lines), set in a
-        thread about a second after a batch is stored: a scrape of /metrics computes
-        nothing."""
-        refreshed = -1
-        while True:
-            await asyncio.sleep(GAUGE_SECONDS)
-            if not self.steady() or self.batches_stored == refreshed:
-                continue
-            stored, readers = self.batches_stored, await self.committed()
-            try:
-                await asyncio.get_running_loop().run_in_executor(
-                    None, metrics.observe_projections, readers
-                )
-                refreshed = stored
-            except Exception as exc:  # a bad value: the next look tries again
-                log.warning("projection gauges not refreshed: %r", exc)
-
     async def submit(self, messages: Sequence[Message]) -> None:
         """Publish events (a period close, an ingest batch) to their raw topics in order,
         keyed and bundled; returns once the broker has them all. The producer keeps each
@@ -422,7 +389,7 @@ class ChannelWorker:
             lambda query: dead_letter_page(settings, query),
             self.health,
             self.committed,
-            gauges_at_scrape=False,  # `keep_gauges`
+            gauges_at_scrape=False,  # streams/worker/upkeep.py keeps them
         )
         runner = web.AppRunner(make_web_app(context))
         await runner.setup()
@@ -476,11 +443,11 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
 
     @app.task
     async def warm_caches() -> None:
-        await worker.warm_caches()
+        await upkeep.warm_caches(worker.stores.table, worker.steady)
 
     @app.task
     async def keep_gauges() -> None:
-        await worker.keep_gauges()
+        await upkeep.keep_gauges(lambda: worker.batches_stored, worker.steady, worker.committed)
 
     @app.task
     async def watch_the_event_store() -> None:
