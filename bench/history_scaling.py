@@ -61,14 +61,9 @@ import orjson
 import psycopg
 from psycopg import sql
 
-from bench.channel_history import (
-    SELL_THROUGH_PROGRAM,
-    ChannelHistory,
-    Published,
-    next_quarter,
-    quarter_key,
-    quarter_start,
-)
+from bench.channel_history import ChannelHistory
+from bench.channel_reference import SELL_THROUGH_PROGRAM
+from bench.channel_steps import Published, next_quarter, quarter_key, quarter_start
 from bench.common import (
     BenchError,
     WorkerProcess,

@@ -40,7 +40,8 @@ from schemas.events import SaleReported
 from streams.auth import Principal
 from streams.config import Settings
 from streams.generator import generate_sales, sales_catalog
-from streams.ingest.formats import SOURCES, Format, Stored, Upload, read
+from streams.ingest.formats import read
+from streams.ingest.formats.upload import SOURCES, Format, Stored, Upload
 from streams.ingest.gateway import Gateway, offline_view
 from streams.ingest.kafka import KafkaPublisher
 from streams.ingest.parsers.csv_report import parse_csv_lines
@@ -207,7 +208,7 @@ class PeakRss:
 # --- main ----------------------------------------------------------------------------
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=200_000, help="CSV lines (default 200000)")
     parser.add_argument("--edi-lines", type=int, default=50_000, help="867 lines (default 50000)")
@@ -218,8 +219,11 @@ def main() -> int:
         "--kafka", default=DEFAULT_KAFKA, help="bootstrap servers (default %(default)s)"
     )
     parser.add_argument("--partitions", type=int, default=4)
-    args = parser.parse_args()
+    return parser
 
+
+def main() -> int:
+    args = build_parser().parse_args()
     directory = Path(tempfile.mkdtemp(prefix="channelflow-bench-ingest-"))
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     settings = Settings(kafka_bootstrap=args.kafka, topic_prefix=prefix, partitions=args.partitions)
@@ -241,22 +245,9 @@ def main() -> int:
         ]
         if not args.no_kafka:
             asyncio.run(ensure_topics(settings))
-            for fmt, path in (("csv", csv), ("867", edi)):
-                progress(f"{fmt} through the gateway into Kafka")
-                found = asyncio.run(through_kafka(settings, fmt, path))  # type: ignore[arg-type]
-                rows += [
-                    (
-                        f"{fmt} gateway check (parse, precheck, spool)",
-                        f"{found['check']:,.0f} lines/s",
-                    ),
-                    (f"{fmt} publish (acks=all, idempotent)", f"{found['publish']:,.0f} msgs/s"),
-                    (f"{fmt} into Kafka, the gateway's CPU", f"{found['cpu']:,.0f} lines/s"),
-                    (f"{fmt} end to end into Kafka (wall)", f"{found['total']:,.0f} lines/s"),
-                    (
-                        f"{fmt} memory (RSS before -> peak during)",
-                        f"{found['rss_before'] / MIB:,.0f} -> {found['rss_peak'] / MIB:,.0f} MiB",
-                    ),
-                ]
+            formats: tuple[tuple[Format, Path], ...] = (("csv", csv), ("867", edi))
+            for fmt, path in formats:
+                rows += gateway_rows(settings, fmt, path)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
         if not args.no_kafka:
@@ -272,6 +263,22 @@ def main() -> int:
         f"{verdict(csv_rate >= TARGET_CSV_PARSE)}"
     )
     return 0
+
+
+def gateway_rows(settings: Settings, fmt: Format, path: Path) -> list[tuple[str, str]]:
+    """One format through the gateway into Kafka: its figures, as table rows."""
+    progress(f"{fmt} through the gateway into Kafka")
+    found = asyncio.run(through_kafka(settings, fmt, path))
+    return [
+        (f"{fmt} gateway check (parse, precheck, spool)", f"{found['check']:,.0f} lines/s"),
+        (f"{fmt} publish (acks=all, idempotent)", f"{found['publish']:,.0f} msgs/s"),
+        (f"{fmt} into Kafka, the gateway's CPU", f"{found['cpu']:,.0f} lines/s"),
+        (f"{fmt} end to end into Kafka (wall)", f"{found['total']:,.0f} lines/s"),
+        (
+            f"{fmt} memory (RSS before -> peak during)",
+            f"{found['rss_before'] / MIB:,.0f} -> {found['rss_peak'] / MIB:,.0f} MiB",
+        ),
+    ]
 
 
 if __name__ == "__main__":

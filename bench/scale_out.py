@@ -42,7 +42,7 @@ from bench.common import (
     revision,
     verdict,
 )
-from bench.slice_throughput import publish
+from bench.slice_phases import publish
 from streams.config import Settings
 from streams.kafka.io import kafka_partition_of
 

@@ -28,19 +28,15 @@ stderr, the table on stdout.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib.util
 import logging
-import math
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
 
 import orjson
 from aiokafka.errors import KafkaError
@@ -49,89 +45,26 @@ from bench.common import (
     DEFAULT_KAFKA,
     REPO,
     BenchError,
-    WorkerProcess,
     clean_up,
-    free_port,
-    machine,
     positive_int,
     progress,
     rate,
     remove_topics,
     run_async,
-    samples,
-    verdict,
-    wait_for_leaders,
 )
 from bench.ingest_throughput import through_kafka, write_csv
-from bench.slice_throughput import Published, end_to_end, publish, quality, raw_consume
-from schemas.codec import encode_event
-from schemas.events import SaleReported
+from bench.slice_phases import Published, end_to_end, publish, raw_consume
+from bench.throughput_latency import latency
+from bench.throughput_replay import replays
+from bench.throughput_run import Row, Run, ratio, table
 from schemas.topics import topic_name
 from streams.config import Settings
-from streams.generator import generate_sales, sales_catalog
-from streams.kafka.io import ensure_topics, publish_events, send_messages, start_producer
-from streams.kafka.messages import Message, message_of
-from streams.runners.embedded import EmbeddedChannel, file_inputs
-from streams.runners.kafka_replay import raw_history
+from streams.kafka.io import ensure_topics
 
 TARGET_SINGLE_VS_FAUST = 0.8
 TARGET_BUNDLED = 40_000.0
 TARGET_BUNDLED_RATIO = 0.12
 TARGET_GATEWAY = 50_000.0
-TARGET_REPLAY = 100_000.0
-TARGET_P99_SECONDS = 0.250
-LATENCY_METRIC = "channelflow_ingest_to_projection_seconds"
-TICK_SECONDS = 0.05
-
-
-@dataclass(frozen=True)
-class Row:
-    figure: str
-    value: float | None  # None: not measured (see note)
-    unit: str
-    raw: str = ""  # the ratio to the raw baseline of the same run, where it means something
-    target: str = ""
-    ok: bool | None = None  # None: no target
-    note: str = ""
-    at_least: bool = False  # the value is a lower bound
-
-
-@dataclass
-class Run:
-    args: argparse.Namespace
-    tag: str
-    workdir: Path
-    rows: list[Row] = field(default_factory=list)
-    workers: list[WorkerProcess] = field(default_factory=list)
-
-    def settings(self, name: str) -> Settings:
-        """A topic set of its own (prefix, app id, data dir, port) for one phase."""
-        prefix = f"{self.tag}{name}"
-        data = self.workdir / name
-        data.mkdir(exist_ok=True)
-        return Settings(
-            kafka_bootstrap=self.args.kafka,
-            topic_prefix=prefix,
-            app_id=prefix,
-            partitions=self.args.partitions,
-            web_port=free_port(),
-            data_dir=str(data / "data"),
-            eventstore_url=f"sqlite:///{data / 'audit.db'}",
-        )
-
-    def worker(self, settings: Settings) -> WorkerProcess:
-        worker = WorkerProcess(settings, Path(settings.data_dir).parent)
-        self.workers.append(worker)
-        return worker
-
-    def add(self, row: Row) -> None:
-        self.rows.append(row)
-        shown = "skipped" if row.value is None else f"{row.value:,.0f} {row.unit}"
-        progress(f"== {row.figure}: {shown}")
-
-
-def ratio(value: float, base: float) -> str:
-    return f"{value / base:.3f}" if base else ""
 
 
 # -- 1. single-event messages ----------------------------------------------------------------
@@ -253,80 +186,6 @@ def bundled_lines(run: Run) -> None:
     replays(run, settings)
 
 
-def replays(run: Run, settings: Settings) -> None:
-    """The replay of the bundled set's events: from a file and from its topics."""
-    events = [*sales_catalog(), *generate_sales(run.args.bundled, seed=run.args.seed)]
-    path = run.workdir / "events.jsonl"
-    path.write_bytes(b"".join(encode_event(e) + b"\n" for e in events))
-    target = f">= {TARGET_REPLAY:,.0f}/s with --jobs 2"
-    progress(f"replay: {len(events):,} events from a file, in process")
-    started = time.perf_counter()
-    EmbeddedChannel().feed(file_inputs(path))
-    file_rate = rate(len(events), time.perf_counter() - started)
-    run.add(Row("replay from a file, sequential (in process)", file_rate, "events/s"))
-
-    async def from_kafka() -> None:
-        EmbeddedChannel().feed([item async for item in raw_history(settings)])
-
-    progress("replay: the same events from Kafka (in bundles), in process")
-    started = time.perf_counter()
-    run_async(from_kafka(), run.args.timeout, "the replay from Kafka")
-    kafka_rate = rate(len(events), time.perf_counter() - started)
-    run.add(Row("replay from Kafka, sequential (in process)", kafka_rate, "events/s"))
-    if "--jobs" not in cli_help("replay"):
-        note = "not measured: `channelflow replay` has no --jobs yet"
-        for source in ("a file", "Kafka"):
-            run.add(
-                Row(f"replay from {source}, --jobs 2", None, "events/s", "", target, None, note)
-            )
-        return
-    for source, option in (("a file", ["--events", str(path)]), ("Kafka", ["--from-kafka"])):
-        command = ["replay", *option, "--kafka", settings.kafka_bootstrap]
-        command += ["--prefix", settings.topic_prefix, "--jobs", "2"]
-        seconds = cli_seconds(command, run.args.timeout)
-        figure = rate(len(events), seconds)
-        run.add(
-            Row(
-                f"replay from {source}, --jobs 2 (CLI, start-up included)",
-                figure,
-                "events/s",
-                "",
-                target,
-                figure >= TARGET_REPLAY,
-            )
-        )
-
-
-def cli_help(command: str) -> str:
-    found = subprocess.run(
-        [sys.executable, "-m", "streams.cli", command, "--help"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
-    return found.stdout
-
-
-def cli_seconds(command: list[str], timeout: float) -> float:
-    """Wall seconds of `channelflow COMMAND` (its output discarded); it must succeed."""
-    progress(f"channelflow {' '.join(command)}")
-    started = time.perf_counter()
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "streams.cli", *command],
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired:
-        raise BenchError(f"channelflow {command[0]} did not finish in {timeout:.0f} s") from None
-    if done.returncode != 0:
-        raise BenchError(f"channelflow {' '.join(command)} failed: {done.stderr[-2000:]}")
-    return time.perf_counter() - started
-
-
 # -- 3. the ingest gateway -------------------------------------------------------------------
 
 
@@ -350,143 +209,6 @@ def gateway(run: Run) -> None:
             f"CPU of the gateway process alone {found['cpu']:,.0f} lines/s",
         )
     )
-
-
-# -- 4. latency at a steady rate -------------------------------------------------------------
-
-
-def latency(run: Run) -> None:
-    args = run.args
-    settings = run.settings("l")
-    catalog = sales_catalog()
-    run_async(ensure_topics(settings), 120, "creating the latency topics")
-    names = [topic_name(settings.topic_prefix, t) for t in ("products", "sales")]
-    run_async(wait_for_leaders(args.kafka, names, args.partitions), 120, "topic leaders")
-    run_async(publish_events(settings, catalog), 120, "publishing the catalog")
-    worker = run.worker(settings)
-    worker.start()
-    deadline = time.perf_counter() + args.timeout
-    products = len(catalog)
-    if not poll(worker, lambda: worker.get_json("/api/products")["total"] >= products, deadline):
-        raise BenchError(f"the worker did not load the catalog in time:\n{worker.log_tail()}")
-    count = int(args.rate * args.seconds)
-    lines = sorted(
-        generate_sales(count, seed=args.seed + 1), key=lambda e: (e.sold_at, e.distributor_id)
-    )
-    progress(f"latency: {count:,} sales at {args.rate:,.0f} lines/s for {args.seconds:.0f} s")
-    sent_seconds = run_async(steady(settings, lines, args.rate), args.timeout, "steady publishing")
-    drain = max(60.0, 4 * args.seconds)
-    progress(f"latency: waiting up to {drain:.0f} s for the worker to apply them all")
-    # far behind, the lines not applied by then waited longer than `drain`: that is the figure
-    poll(worker, lambda: quality(worker).accepted >= count, time.perf_counter() + drain)
-    p99, within = applied_p99(worker.metrics(), topic_name(settings.topic_prefix, "sales"), count)
-    worker.stop()
-    note = (
-        f"sent at {rate(count, sent_seconds):,.0f} lines/s; {within:.1%} of them applied within "
-        f"{TARGET_P99_SECONDS * 1000:.0f} ms"
-    )
-    if p99 is None:
-        note += f"; more than 1 % not applied {drain:.0f} s after the last was sent: p99 > that"
-    run.add(
-        Row(
-            f"p99 ingest to projection at {args.rate:,.0f} lines/s",
-            drain * 1000 if p99 is None else p99 * 1000,
-            "ms",
-            "",
-            f"<= {TARGET_P99_SECONDS * 1000:.0f} ms",
-            within >= 0.99,
-            note,
-            at_least=p99 is None,
-        )
-    )
-
-
-def poll(worker: WorkerProcess, done: Callable[[], bool], deadline: float) -> bool:
-    """Whether `done()` came true before the deadline (the worker must stay alive)."""
-    while True:
-        worker.check_alive()
-        try:
-            if done():
-                return True
-        except OSError:  # not listening yet, or a slow answer under load
-            pass
-        if time.perf_counter() > deadline:
-            return False
-        time.sleep(0.2)
-
-
-async def steady(settings: Settings, lines: list[SaleReported], per_second: float) -> float:
-    """Publish `lines` in ticks of TICK_SECONDS at `per_second`, each tick's lines bundled
-    per distributor; returns the seconds it took (more than planned: it fell behind)."""
-    producer = start_producer(settings)
-    await producer.start()
-
-    async def send(topic: str, key: bytes, value: bytes) -> Awaitable[Any]:
-        return cast(Awaitable[Any], await producer.send(topic, value, key=key))
-
-    try:
-        per_tick = max(1, round(per_second * TICK_SECONDS))
-        started = time.perf_counter()
-        for number, tick in enumerate(ticks(lines, per_tick)):
-            await asyncio.sleep(max(0.0, started + number * TICK_SECONDS - time.perf_counter()))
-            await send_messages(send, settings.topic_prefix, tick)
-        return time.perf_counter() - started
-    finally:
-        await producer.stop()
-
-
-def ticks(lines: list[SaleReported], size: int) -> Iterator[list[Message]]:
-    for start in range(0, len(lines), size):
-        chunk = sorted(lines[start : start + size], key=lambda e: e.distributor_id)
-        yield [message_of(line) for line in chunk]
-
-
-def applied_p99(text: str, topic: str, sent: int) -> tuple[float | None, float]:
-    """(p99 seconds, share applied within the target) of the `sent` lines, from the worker's
-    latency histogram for `topic`: the p99 interpolated linearly inside its bucket; None
-    when more than 1 % of the lines are not in the histogram (not applied yet)."""
-    buckets: list[tuple[float, float]] = []
-    for name, labels, value in samples(text):
-        if name == f"{LATENCY_METRIC}_bucket" and labels.get("topic") == topic:
-            buckets.append((float(labels["le"]), value))
-    buckets.sort()
-    within = next((n for le, n in buckets if le >= TARGET_P99_SECONDS), 0.0) / sent
-    wanted = 0.99 * sent
-    lower_le, lower_n = 0.0, 0.0
-    for le, n in buckets:
-        if n >= wanted:
-            if math.isinf(le):
-                return lower_le, within
-            return lower_le + (le - lower_le) * (wanted - lower_n) / (n - lower_n), within
-        lower_le, lower_n = le, n
-    return None, within
-
-
-# -- the table ---------------------------------------------------------------------------------
-
-
-def table(run: Run, seconds: float) -> str:
-    a = run.args
-    lines = [
-        "",
-        f"channelflow throughput (issue 14), {machine()}; the run took {seconds:.0f} s",
-        f"single {a.single:,} sales, bundled {a.bundled:,} sales (bundles of {a.bundle}), CSV "
-        f"{a.csv_lines:,} lines, latency {a.rate:,.0f} lines/s for {a.seconds:.0f} s, "
-        f"{a.partitions} partitions",
-        "",
-        f"| {'figure':<56} | {'value':>18} | {'vs raw':>6} | {'target':<44} | verdict |",
-        f"|{'-' * 58}|{'-' * 19}:|{'-' * 7}:|{'-' * 46}|---------|",
-    ]
-    for row in run.rows:
-        value = "—" if row.value is None else f"{row.value:,.0f} {row.unit}"
-        if row.at_least:
-            value = f"> {value}"
-        ok = "" if row.ok is None else verdict(row.ok)
-        lines.append(
-            f"| {row.figure:<56} | {value:>18} | {row.raw:>6} | {row.target:<44} | {ok:<7} |"
-        )
-    notes = [f"- {row.figure}: {row.note}" for row in run.rows if row.note]
-    return "\n".join([*lines, "", *notes])
 
 
 def build_parser() -> argparse.ArgumentParser:

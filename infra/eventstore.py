@@ -22,14 +22,12 @@ from eventsourcing.utils import get_topic
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
 from domain.reconciliation import InventoryReconciliation
-from domain.violation import Action, PricingViolation
-from infra.auditchain import (
-    ChainedPostgresRecorder,
-    ChainedRecorder,
-    ChainedSQLiteRecorder,
-    ChainReport,
-    verify_chain,
-)
+from domain.violation import PricingViolation
+from domain.violation_lifecycle import Action
+from infra.auditchain import ChainedRecorder
+from infra.auditchain_postgres import ChainedPostgresRecorder
+from infra.auditchain_sqlite import ChainedSQLiteRecorder
+from infra.auditchain_verify import ChainReport, verify_chain
 from projections.channel import AuditFact
 from projections.fact_aggregates import (
     adjust,

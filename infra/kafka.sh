@@ -149,7 +149,7 @@ need_tools() {
 }
 
 fetch_jars() {
-  if [ -f "$LIBS/kafka_2.13-$KAFKA_VERSION.jar" ]; then
+  if [ -f "$LIBS/kafka_2.13-$KAFKA_VERSION.jar" ] && [ -f "$LIBS/kafka-tools-$KAFKA_VERSION.jar" ]; then
     return 0
   fi
   command -v mvn >/dev/null || die "mvn not found (needed once to fetch the Kafka jars; e.g. apt-get install -y maven)"
@@ -349,5 +349,9 @@ case "${1:-}" in
   reset)  cmd_reset ;;
   logs)   shift; cmd_logs "$@" ;;
   datadir) echo "$DATA" ;;
-  *) echo "usage: $0 start|stop|status|reset|logs [-f]|datadir" >&2; exit 2 ;;
+  # Kafka's own console consumer (bin/kafka-console-consumer.sh of the distribution)
+  console-consumer) shift; [ -f "$LIBS/kafka-tools-$KAFKA_VERSION.jar" ] || die "no kafka-tools jar: run $0 start"
+    exec java -cp "$LIBS/*" "-Dlog4j2.configurationFile=$CONF_DIR/log4j2.properties" \
+      org.apache.kafka.tools.consumer.ConsoleConsumer "$@" ;;
+  *) echo "usage: $0 start|stop|status|reset|logs [-f]|datadir|console-consumer ARGS" >&2; exit 2 ;;
 esac

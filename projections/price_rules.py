@@ -16,7 +16,11 @@ Judging a sale (`judge_sale`):
   guessed); so is a price in effect in another currency than the sale's: a floor in EUR
   cannot judge a USD sale, and falling back to a less specific scope would guess;
 - otherwise the most specific floor in effect decides: below it is a ``violation`` with its
-  severity, at or above it ``compliant``.
+  severity, at or above it ``compliant``;
+- a sale within a special price authorization (`authorization`, the one
+  `projections.authorizations.covering` finds) is judged by it instead, scope
+  ``authorization``: below its floor a ``violation``, else ``compliant`` (one without a
+  floor allows any price). Without an authorization every verdict is as above.
 
 A violation gives rise to the audit fact `ViolationDetected`, whose id is derived from the
 sale key (distributor_id, transaction_id): a redelivery, a resend with a new envelope or a
@@ -33,6 +37,7 @@ from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
 
+from domain.claim_rules import AuthorizationTerms
 from domain.identity import derived_id
 from domain.timeutil import iso_z, utc
 from projections.positions import Position, advance
@@ -40,7 +45,7 @@ from projections.price_book import PriceEntry, PriceHistory, price_in_effect
 from schemas.events import SaleReported
 
 JudgementKind = Literal["compliant", "violation", "unpriced", "return"]
-PriceScope = Literal["reseller", "distributor", "list"]
+PriceScope = Literal["reseller", "distributor", "list", "authorization"]
 
 
 # --- severity ------------------------------------------------------------------------------
@@ -113,12 +118,19 @@ def price_scope(entry: PriceEntry) -> PriceScope:
     return "list"
 
 
-def judge_sale(history: PriceHistory | None, sale: SaleReported) -> SaleJudgement:
-    """Judge one sale line against the most specific floor in effect at its sold_at."""
+def judge_sale(
+    history: PriceHistory | None,
+    sale: SaleReported,
+    authorization: AuthorizationTerms | None = None,
+) -> SaleJudgement:
+    """Judge one sale line against the most specific floor in effect at its sold_at, or
+    against the floor of the special price authorization it is sold under."""
     if history is not None and history.sku != sale.sku:
         raise ValueError(f"sale of {sale.sku!r} judged against the prices of {history.sku!r}")
     if sale.quantity <= 0:
         return RETURN
+    if authorization is not None and _sold_under(authorization, sale):
+        return _judge_authorized(authorization, sale)
     if history is None:
         return UNPRICED
     entry = price_in_effect(history, sale.sold_at, sale.distributor_id, sale.reseller_id)
@@ -131,6 +143,30 @@ def judge_sale(history: PriceHistory | None, sale: SaleReported) -> SaleJudgemen
         severity=severity,
         scope=price_scope(entry),
         price_event_id=entry.event_id,
+    )
+
+
+def _sold_under(authorization: AuthorizationTerms, sale: SaleReported) -> bool:
+    return authorization.covers(
+        sale.distributor_id,
+        sale.sku,
+        sale.reseller_id,
+        sale.end_customer,
+        sale.sold_at,
+        sale.currency,
+    )
+
+
+def _judge_authorized(authorization: AuthorizationTerms, sale: SaleReported) -> SaleJudgement:
+    """A sale within an authorization: its floor decides (none: any price is within it)."""
+    floor = authorization.floor_price
+    severity = None if floor is None else violation_severity(sale.unit_price, floor, sale.quantity)
+    return SaleJudgement(
+        kind="compliant" if severity is None else "violation",
+        floor_price=floor,
+        severity=severity,
+        scope="authorization",
+        price_event_id=authorization.event_id,
     )
 
 
@@ -162,10 +198,12 @@ class ViolationDetected:
 
 
 def detect_violation(
-    history: PriceHistory | None, sale: SaleReported
+    history: PriceHistory | None,
+    sale: SaleReported,
+    authorization: AuthorizationTerms | None = None,
 ) -> tuple[SaleJudgement, ViolationDetected | None]:
     """`judge_sale`, plus the audit fact when the verdict is a violation."""
-    judgement = judge_sale(history, sale)
+    judgement = judge_sale(history, sale, authorization)
     return judgement, violation_fact(sale, judgement)
 
 

@@ -15,7 +15,7 @@ from schemas.types import Count, Currency, Id, Money, Price, Quantity, Text, Utc
 
 SCHEMA_VERSION: Final = 1
 
-Source = Literal["api", "kafka", "csv", "edi867", "edi852", "erp"]
+Source = Literal["api", "kafka", "csv", "edi867", "edi852", "edi844", "erp"]
 
 
 class Envelope(BaseModel):

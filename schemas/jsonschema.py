@@ -12,22 +12,36 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from schemas.agreements import AGREEMENT_EVENT_TYPES
+from schemas.claims import CLAIM_EVENT_TYPES
 from schemas.codec import MAX_BUNDLE
 from schemas.deadletter import DeadLetter
+from schemas.decisions import Decision
 from schemas.events import EVENT_TYPES, SCHEMA_VERSION
+from schemas.parties import PARTY_EVENT_TYPES
+from schemas.scorecard import DistributorTargetsSet
 
 SCHEMA_DIR = Path(__file__).with_name("json")
 BASE = "https://channelflow.dev/schemas"
 
 
 def rendered_schemas() -> dict[str, str]:
-    """File name -> JSON Schema text for every event type, a bundle of events and the
-    dead-letter record."""
+    """File name -> JSON Schema text for every event type (the ship-and-debit, identity,
+    scorecard, agreement, rate and rotation ones too, not on a raw topic yet), a bundle of
+    events, the dead-letter record and a decision document (the decisions topic)."""
     files = {}
-    models: tuple[type[BaseModel], ...] = (*EVENT_TYPES, DeadLetter)
+    models: tuple[type[BaseModel], ...] = (
+        *EVENT_TYPES,
+        *CLAIM_EVENT_TYPES,
+        *PARTY_EVENT_TYPES,
+        DistributorTargetsSet,
+        *AGREEMENT_EVENT_TYPES,
+        DeadLetter,
+    )
     for model in models:
         files.update(_file(model.__name__, model.model_json_schema(mode="validation")))
     files.update(_file("Bundle", _bundle_schema()))
+    files.update(_file("Decision", Decision.model_json_schema(mode="serialization")))
     return files
 
 

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     readmodel_url: str = ""
     readmodel_schema: str = "channelflow"
     readmodel_interval_seconds: float = 5.0
+    #: the decisions relay (docs/DECISIONS.md): a worker on a PostgreSQL event store runs
+    #: it unless this is off; it looks for new audit events this often when caught up
+    decisions_relay: bool = True
+    decisions_interval_seconds: float = Field(default=1.0, gt=0)
     #: business-date plausibility (domain/business_time.py): how far past its receipt a
     #: business time may lie, and the earliest date taken (a UTC date)
     future_tolerance_hours: float = 24.0

@@ -25,7 +25,8 @@ from schemas.events import (
     SaleReported,
     Source,
 )
-from streams.channel_draw import CENT, CURRENCY, ChannelDraw, money
+from streams.channel_draw import ChannelDraw
+from streams.channel_events import CENT, CURRENCY, money
 
 DEFAULT_START = date(2026, 7, 6)  # a Monday
 DEFAULT_SALES_START = datetime(2026, 7, 6, tzinfo=UTC)

@@ -144,6 +144,18 @@ INGEST_REQUEST_SECONDS = Histogram(
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
     registry=REGISTRY,
 )
+DECISIONS_PUBLISHED = Counter(
+    "channelflow_decisions_published_total",
+    "Decision documents the relay published to the decisions topic (acknowledged by the "
+    "broker), by decision type; a republished one after a crash is counted again.",
+    ["decision_type"],
+    registry=REGISTRY,
+)
+DECISIONS_LAG = Gauge(
+    "channelflow_decisions_lag_events",
+    "Events in the audit store after the decisions relay's stored position (0: caught up).",
+    registry=REGISTRY,
+)
 
 # Every severity is a series from the start: a panel shows 0, not "no data".
 for _severity in Severity:

@@ -127,6 +127,34 @@ def _near_tiers(first: Decimal, top: Decimal) -> list[Tier]:
 
 def _extra_events() -> Iterator[Envelope]:
     defined = datetime(2026, 6, 15, tzinfo=UTC)
+    yield from _near_tier_programs(defined)
+    for sku in UNPRICED_SKUS:
+        yield ProductDefined(
+            event_id=_id("product", sku),
+            occurred_at=defined,
+            recorded_at=defined,
+            source="erp",
+            sku=sku,
+            base_unit="EA",
+        )
+    yield PriceChanged(
+        event_id=_id("price", "D01"),
+        occurred_at=AT - timedelta(days=2),
+        recorded_at=AT - timedelta(days=2),
+        source="erp",
+        sku="SKU-0003",
+        distributor_cost=Decimal("1.00"),
+        floor_price=Decimal("1.50"),
+        currency="USD",
+        effective_from=AT - timedelta(days=2),
+        published_at=AT - timedelta(days=2),
+        distributor_id="D01",
+    )
+    yield from _unpriced_sales()
+
+
+def _near_tier_programs(defined: datetime) -> Iterator[RebateProgramDefined]:
+    """Two programs with a tier every 8 %: every accrual is near its next tier."""
     terms: list[dict[str, Any]] = [
         {
             "program_id": "NEAR-Q",
@@ -157,28 +185,10 @@ def _extra_events() -> Iterator[Envelope]:
                 **fields,
             }
         )
-    for sku in UNPRICED_SKUS:
-        yield ProductDefined(
-            event_id=_id("product", sku),
-            occurred_at=defined,
-            recorded_at=defined,
-            source="erp",
-            sku=sku,
-            base_unit="EA",
-        )
-    yield PriceChanged(
-        event_id=_id("price", "D01"),
-        occurred_at=AT - timedelta(days=2),
-        recorded_at=AT - timedelta(days=2),
-        source="erp",
-        sku="SKU-0003",
-        distributor_cost=Decimal("1.00"),
-        floor_price=Decimal("1.50"),
-        currency="USD",
-        effective_from=AT - timedelta(days=2),
-        published_at=AT - timedelta(days=2),
-        distributor_id="D01",
-    )
+
+
+def _unpriced_sales() -> Iterator[SaleReported]:
+    """Lines of the SKUs without a price, of three distributors."""
     first, second = UNPRICED_SKUS
     sold = [("D01", first), ("D01", second), ("D02", first), ("D03", second), ("D01", first)]
     for n, (distributor, sku) in enumerate(sold):

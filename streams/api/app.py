@@ -50,6 +50,7 @@ from streams.api import (
     snapshot,
     violations,
 )
+from streams.api.asyncapi import add_asyncapi_route
 from streams.api.audit import add_audit_routes
 from streams.api.context import CONTEXT, PRINCIPAL, SETTINGS, STATUSES, ApiContext
 from streams.api.dashboard import add_dashboard_routes
@@ -69,6 +70,7 @@ OPEN_PATHS = frozenset(
         "/dashboard",
         "/static/{name}",
         "/api/openapi.json",
+        "/api/asyncapi.json",
         "/schemas",
         "/schemas/{name}",
     }
@@ -136,6 +138,7 @@ def make_web_app(context: ApiContext) -> web.Application:
     app[STATUSES] = RecordedStatuses(context.audit)
     add_dashboard_routes(app, context.mode)
     add_openapi_route(app)
+    add_asyncapi_route(app)
     add_schema_routes(app)
     for path, handler in GETS:
         app.router.add_get(path, handler)

@@ -17,7 +17,8 @@ from aiohttp import web
 
 from domain.permissions import Permission, allows
 from streams.api.context import PRINCIPAL, ApiContext, json_response
-from streams.audit.trail import UnknownRecord, history, lineage_of, load
+from streams.audit.lineage import lineage_of
+from streams.audit.trail import UnknownRecord, history, load
 from streams.audit.verify import live_differences, live_facts
 from streams.auth import AuthError, Forbidden
 

@@ -12,7 +12,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import InterfaceError as StoreInterfaceError  # PostgreSQL away
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 
-from domain.violation import IllegalTransition, NotAllowed
+from domain.violation_lifecycle import IllegalTransition, NotAllowed
 from streams.api.context import json_error
 from streams.auth import AuthError, Forbidden, TokensUnavailable
 from streams.health import StoreAway

@@ -20,19 +20,17 @@ See docs/INGEST.md.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AbstractContextManager as ContextManager
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Final, cast
+from typing import Any, Final
 
 import orjson
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from domain.business_time import TimeRules
 from domain.permissions import is_scoped, within_scope
@@ -41,33 +39,28 @@ from projections.keyvalue import KeyValue
 from projections.stores import ChannelStores
 from streams import metrics
 from streams.api.context import CONTEXT, PRINCIPAL, SETTINGS, json_response
-from streams.api.http_body import within
+from streams.api.upload_body import read_body, receive
 from streams.auth import Forbidden, Principal
-from streams.config import Settings
-from streams.ingest.formats import (
+from streams.ingest.formats import read
+from streams.ingest.formats.json_events import batch_of, read_events
+from streams.ingest.formats.upload import (
     SOURCES,
     Format,
     Item,
     Stored,
     Unreadable,
     Upload,
-    batch_of,
     file_label,
     option_id,
-    read,
-    read_events,
 )
 from streams.ingest.gateway import Gateway, StoreView, authorize, authorize_events
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
 from streams.ingest.parsers.x12 import X12Error, first_transaction_set
 from streams.ingest.spool import LineAnswer, Spool
 
-CHUNK: Final = 256 * 1024
 #: line answers written per chunk of a streamed answer
 ANSWER_CHUNK: Final = 1000
 EDI_FORMATS: Final[tuple[Format, ...]] = ("867", "852")
-JSON_LIMIT: Final = ("a JSON event batch", "CHANNELFLOW_MAX_JSON_BYTES")
-REPORT_LIMIT: Final = ("a report upload", "CHANNELFLOW_MAX_REPORT_BYTES")
 
 #: why an upload cannot be read as a whole (answered 422)
 UnreadableError = Unreadable | CsvHeaderError | CsvFormatError | X12Error
@@ -124,7 +117,7 @@ async def run(
 async def events(request: web.Request) -> web.StreamResponse:
     limits = request.app[SETTINGS]
     principal = submitter(request)
-    body = await _read_body(request, limits.max_json_bytes, limits.body_timeout_seconds)
+    body = await read_body(request, limits.max_json_bytes, limits.body_timeout_seconds)
     try:
         elements, options = batch_of(body)
     except Unreadable as exc:
@@ -141,7 +134,7 @@ async def csv_report(request: web.Request) -> web.StreamResponse:
     principal = submitter(request)
     every = _every_line(request)
     with _upload_file() as path:
-        name, digest, file = await _receive(request, path, limits)
+        name, digest, file = await receive(request, path, limits)
         options = dict(request.query)
         name = name or "upload.csv"
         upload = _upload(principal, "csv", name, digest, options, limits.time_rules())
@@ -161,7 +154,7 @@ async def edi_report(request: web.Request) -> web.StreamResponse:
     if wanted is not None and wanted not in EDI_FORMATS:
         raise web.HTTPBadRequest(text="format must be 867 or 852")
     with _upload_file() as path:
-        name, digest, file = await _receive(request, path, limits)
+        name, digest, file = await receive(request, path, limits)
         try:
             kind = _edi_format(file, wanted)
         except (Unreadable, X12Error) as exc:
@@ -266,95 +259,10 @@ def _unreadable(exc: UnreadableError) -> web.Response:
     )
 
 
-def _too_large(limit: int, size: int, kind: tuple[str, str]) -> web.HTTPRequestEntityTooLarge:
-    what, variable = kind
-    return web.HTTPRequestEntityTooLarge(
-        max_size=limit,
-        actual_size=size,
-        text=f"{what} may be at most {limit / (1024 * 1024):,.1f} MiB ({limit:,} bytes; "
-        f"{variable} sets the limit); nothing was published",
-    )
-
-
-async def _read_body(request: web.Request, limit: int, timeout: float) -> bytes:
-    """The whole body, at most `limit` bytes (413 beyond; at once if the size is declared),
-    each part of it within `timeout` seconds (408)."""
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise _too_large(limit, declared, JSON_LIMIT)
-    data = bytearray()
-    while chunk := await within(request.content.read(CHUNK), timeout):
-        data += chunk
-        if len(data) > limit:
-            raise _too_large(limit, len(data), JSON_LIMIT)
-    return bytes(data)
-
-
 @contextmanager
 def _upload_file() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="channelflow-upload-") as directory:
         yield Path(directory) / "body"
-
-
-async def _receive(
-    request: web.Request, path: Path, settings: Settings
-) -> tuple[str | None, str, Stored]:
-    """Stream the uploaded file to `path` (the raw body, or the file part of a multipart
-    form); returns (the file name the form gave, if any; sha256 of the file's bytes; the
-    file as stored). Each part must come within the body timeout (408).
-
-    The limit holds for the file's bytes, expanded: a body sent compressed
-    (Content-Encoding, expanded by aiohttp as it arrives) is counted as it expands and
-    kept compressed on disk, so a small body expanding past the limit is refused having
-    taken about its own size of disk.
-    """
-    limit, timeout = settings.max_report_bytes, settings.body_timeout_seconds
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise _too_large(limit, declared, REPORT_LIMIT)
-    name: str | None = None
-    read_chunk: Callable[[], Awaitable[bytes]]
-    if request.content_type.startswith("multipart/"):
-        part = await within(_file_part(request), timeout)
-        name = part.filename
-
-        async def read_chunk() -> bytes:
-            return await within(part.read_chunk(CHUNK), timeout)
-
-    else:
-
-        async def read_chunk() -> bytes:
-            return await within(request.content.read(CHUNK), timeout)
-
-    digest = hashlib.sha256()
-    size = 0
-    file = Stored(path, gzipped=request.headers.get("Content-Encoding", "identity") != "identity")
-    with path.open("wb") as handle, _compressing(handle, file.gzipped) as sink:
-        while chunk := await read_chunk():
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit, size, REPORT_LIMIT)
-            digest.update(chunk)
-            sink.write(chunk)
-    return name, digest.hexdigest(), file
-
-
-def _compressing(handle: BinaryIO, gzipped: bool) -> ContextManager[IO[bytes]]:
-    """What the upload is written through: gzip (fastest level: the point is the disk a
-    compressed body takes, not to compress well), or the file itself."""
-    if gzipped:  # a GzipFile is a binary stream (typeshed does not declare it IO[bytes])
-        return cast(IO[bytes], gzip.GzipFile(fileobj=handle, mode="wb", compresslevel=1, mtime=0))
-    return nullcontext(handle)
-
-
-async def _file_part(request: web.Request) -> BodyPartReader:
-    reader = await request.multipart()
-    while True:
-        part = await reader.next()
-        if part is None:
-            raise web.HTTPBadRequest(text="the multipart form has no file part")
-        if isinstance(part, BodyPartReader) and (part.filename or part.name == "file"):
-            return part
 
 
 def _edi_format(file: Stored, wanted: str | None) -> Format:

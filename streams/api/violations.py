@@ -10,7 +10,7 @@ from uuid import UUID
 
 from aiohttp import web
 
-from domain.violation import IllegalTransition, NotAllowed, check_allowed
+from domain.violation_lifecycle import IllegalTransition, NotAllowed, check_allowed
 from projections.pricing_reads import ViolationFilter, severity_summary, violation_page
 from projections.stores import ChannelStores
 from streams.api.context import SETTINGS, context_of, json_response, statuses

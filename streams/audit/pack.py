@@ -12,6 +12,10 @@ Files (one row per record unless said otherwise):
     audit_pack.json       all of it per record: state, full history with seals, sources
     manifest.json         period, distributor, the chain's head and verdict, sha256 of each file
 
+Each record (and its row) states its `known_at`: when the store recorded its last event, so
+the figure exported is what the system showed from then on (`replay --known-at` that time
+reproduces the raw side); the manifest's `known_at` is the latest of them.
+
 A CSV cell that a spreadsheet would evaluate as a formula (a dispute reason `=HYPERLINK(...)`)
 is written as text, with a single quote in front (streams/audit/safe_csv.py); audit_pack.json keeps
 every text exactly as stored.
@@ -37,15 +41,16 @@ from domain.reconciliation import InventoryReconciliation
 from domain.violation import PricingViolation
 from infra.eventstore import AuditLog
 from projections.stores import ChannelStores
+from streams.audit.lineage import RawIndex, lineage_of
 from streams.audit.safe_csv import csv_bytes
-from streams.audit.trail import RawIndex, history, jsonable, lineage_of, state_of
+from streams.audit.trail import history, jsonable, state_of
 
 COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "statements": (
         "id", "program_id", "distributor_id", "period", "volume", "revenue", "units",
         "tier_index", "tier_rate", "rebate", "commitment_shortfall", "event_count", "digest",
         "calculated_at", "calculated_by", "total", "status", "approved_by", "approved_at",
-        "approved_total", "paid_by", "paid_at", "paid_total", "payment_reference",
+        "approved_total", "paid_by", "paid_at", "paid_total", "payment_reference", "known_at",
     ),
     "adjustments": (
         "statement_id", "program_id", "distributor_id", "period", "event_id", "reason",
@@ -55,7 +60,7 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "violations": (
         "id", "distributor_id", "transaction_id", "reseller_id", "sku", "sold_at", "quantity",
         "unit_price", "floor_price", "currency", "severity", "scope", "event_id",
-        "price_event_id", "status", "resolution", "resolution_amount",
+        "price_event_id", "status", "resolution", "resolution_amount", "known_at",
     ),
     "violation_steps": (
         "violation_id", "action", "from_status", "to_status", "actor_id", "role",
@@ -63,10 +68,11 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     ),
     "reconciliations": (
         "id", "distributor_id", "sku", "counted_at", "on_hand", "expected", "variance", "stale",
+        "known_at",
     ),
     "claims": (
         "id", "distributor_id", "sku", "effective_from", "units", "old_cost", "new_cost",
-        "amount", "currency", "price_event_id", "revisions",
+        "amount", "currency", "price_event_id", "revisions", "known_at",
     ),
     "source_lines": (
         "kind", "record_id", "role", "event_id", "business_time", "quantity", "unit_price",
@@ -106,34 +112,12 @@ def export_pack(
     `stores` (a replay's projection stores) give each record's source lines, `raw` where
     each source event was read. Without them the pack has no source lines, and says so.
     """
-    start, end = period_bounds(period)
     chain = audit.verify_chain()
-    records: dict[str, list[Any]] = {section: [] for section in KIND_OF}
-    for aggregate_id in audit.aggregate_ids():
-        aggregate: Any = audit.repository.get(aggregate_id)
-        section = SECTIONS.get(type(aggregate))
-        if section is None or (distributor_id and aggregate.distributor_id != distributor_id):
-            continue
-        if _in_period(aggregate, start, end):
-            records[section].append(aggregate)
+    records = _records(audit, period_bounds(period), distributor_id)
     tables: dict[str, list[dict[str, Any]]] = {name: [] for name in COLUMNS}
     document: dict[str, Any] = {"period": period, "distributor_id": distributor_id}
     for section, found in records.items():
-        found.sort(key=_order)
-        entries = []
-        for aggregate in found:
-            kind = KIND_OF[section]
-            entry = history(audit, kind, str(aggregate.id))
-            if stores is not None:
-                sources = lineage_of(aggregate, kind, stores, raw)
-                entry["sources"] = sources["sources"]
-                entry["digests"] = sources.get("digests")
-                tables["source_lines"] += [
-                    _source_line(kind, aggregate.id, source) for source in sources["sources"]
-                ]
-            entries.append(entry)
-            ROWS[section](aggregate, tables)
-        document[section] = entries
+        document[section] = _entries(audit, section, found, tables, (stores, raw))
     out.mkdir(parents=True, exist_ok=True)
     files = {}
     for name, rows in tables.items():
@@ -148,6 +132,9 @@ def export_pack(
         "records_in_store": chain.records,
         "chain_verified": chain.verified,
         "chain_findings": [str(finding) for finding in chain.findings],
+        "known_at": max(
+            (e["known_at"] for section in KIND_OF for e in document[section]), default=None
+        ),
         "source_lines": stores is not None,
         "raw_positions": raw is not None,
         "counts": {name: len(rows) for name, rows in tables.items()},
@@ -155,6 +142,51 @@ def export_pack(
     }
     _write(out / "manifest.json", _json(manifest))
     return manifest
+
+
+def _records(
+    audit: AuditLog, bounds: tuple[datetime, datetime], distributor_id: str | None
+) -> dict[str, list[Any]]:
+    """The store's records of the period (and distributor), by section."""
+    start, end = bounds
+    records: dict[str, list[Any]] = {section: [] for section in KIND_OF}
+    for aggregate_id in audit.aggregate_ids():
+        aggregate: Any = audit.repository.get(aggregate_id)
+        section = SECTIONS.get(type(aggregate))
+        if section is None or (distributor_id and aggregate.distributor_id != distributor_id):
+            continue
+        if _in_period(aggregate, start, end):
+            records[section].append(aggregate)
+    return records
+
+
+def _entries(
+    audit: AuditLog,
+    section: str,
+    found: list[Any],
+    tables: dict[str, list[dict[str, Any]]],
+    sources_from: tuple[ChannelStores | None, RawIndex | None],
+) -> list[dict[str, Any]]:
+    """Each record's history (and sources) in order; its rows added to `tables`."""
+    stores, raw = sources_from
+    found.sort(key=_order)
+    entries = []
+    for aggregate in found:
+        kind = KIND_OF[section]
+        entry = history(audit, kind, str(aggregate.id))
+        if stores is not None:
+            sources = lineage_of(aggregate, kind, stores, raw)
+            entry["sources"] = sources["sources"]
+            entry["digests"] = sources.get("digests")
+            tables["source_lines"] += [
+                _source_line(kind, aggregate.id, source) for source in sources["sources"]
+            ]
+        # the record as exported is what the store held from its last event on
+        entry["known_at"] = entry["events"][-1]["recorded_at"] if entry["events"] else None
+        entries.append(entry)
+        ROWS[section](aggregate, tables)
+        tables[section][-1]["known_at"] = entry["known_at"]
+    return entries
 
 
 def _in_period(aggregate: Any, start: datetime, end: datetime) -> bool:

@@ -8,7 +8,7 @@ Two comparisons, each difference printed with both values:
 
 Inside a running process (GET /api/audit/verify) there is no replay: `live_differences`
 checks what the live projections imply against the store instead. The hash chain of the
-store itself is walked by `infra.auditchain.verify_chain`.
+store itself is walked by `infra.auditchain_verify.verify_chain`.
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 
 from infra.eventstore import AuditLog, open_audit_log
-from streams.audit.trail import KINDS, RawIndex, UnknownRecord, history, lineage_of, load
+from streams.audit.lineage import RawIndex, lineage_of
+from streams.audit.trail import KINDS, UnknownRecord, history, load
 from streams.cli.support import Subcommands, UserError, print_json, replayed, settings_of
 from streams.runners.embedded import EmbeddedChannel, file_inputs
 

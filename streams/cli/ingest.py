@@ -16,14 +16,7 @@ import argparse
 import asyncio
 import hashlib
 import sys
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections import Counter
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -34,28 +27,26 @@ from projections.ingest_check import Answer
 from schemas.codec import InvalidEvent, decode_event
 from schemas.events import ProductDefined
 from streams.auth import Principal
+from streams.cli.ingest_http import CHUNK, IngestError, over_http
 from streams.cli.progress import Progress
 from streams.cli.support import (
-    ServerUnreachable,
     Subcommands,
     UserError,
-    bearer_token,
     kafka_flags,
     settings_of,
     token_flags,
 )
 from streams.config import Settings
-from streams.ingest.formats import (
+from streams.ingest.formats import read
+from streams.ingest.formats.upload import (
     FORMATS,
     SOURCES,
     Format,
     Stored,
     Unreadable,
     Upload,
-    batch_of,
     file_label,
     option_id,
-    read,
 )
 from streams.ingest.gateway import Gateway, offline_view
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
@@ -64,22 +55,8 @@ from streams.ingest.spool import Spool
 
 #: who submits when the CLI publishes straight to Kafka (whoever can reach the broker)
 OPERATOR: Final = Principal("cli", Role.ADMIN)
-#: JSON events sent per HTTP request when a file is split (each is its own request)
-EVENTS_PER_REQUEST: Final = 5000
 #: problem lines printed under the summary (all of them with --json)
 PROBLEMS_SHOWN: Final = 20
-CHUNK: Final = 256 * 1024
-#: seconds to wait before sending again after an HTTP 503 (the server's Kafka or PostgreSQL
-#: is away); sending again is safe: what arrived the first time is recognized, not counted
-RETRY_WAITS: Final = (1.0, 2.0, 4.0, 8.0)
-
-
-class IngestError(UserError):
-    """The file was refused as a whole (exit 2)."""
-
-
-class _Unavailable(ServerUnreachable):
-    """HTTP 503: worth sending again (exit 3 when it stays)."""
 
 
 def register(sub: Subcommands) -> None:
@@ -136,7 +113,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.check:
         answer = asyncio.run(_check_offline(args, settings_of(args), path, fmt))
     elif args.url:
-        answer = _over_http(args, path, fmt)
+        answer = over_http(args, path, fmt)
     else:
         answer = asyncio.run(_to_kafka(args, settings_of(args), path, fmt))
     if args.json:
@@ -263,132 +240,6 @@ def _sha256(path: Path) -> str:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _over_http(args: argparse.Namespace, path: Path, fmt: Format) -> Any:
-    base = args.url.rstrip("/")
-    token = bearer_token(args)
-    query = {
-        "report_id": args.report_id,
-        "replaces": args.replaces,
-        "distributor_id": args.distributor,
-        "filename": path.name,
-    }
-    if fmt == "events":
-        return _events_over_http(args, token, base, path, query)
-    endpoint = "csv" if fmt == "csv" else "edi"
-    if fmt != "csv":
-        query = {"format": fmt, "distributor_id": args.distributor, "filename": path.name}
-    url = f"{base}/api/ingest/{endpoint}?{_encode(query)}"
-    size = path.stat().st_size
-
-    def body() -> Iterator[bytes]:  # a bar of its own for each attempt
-        return _chunks(path, Progress("uploading", "bytes", size))
-
-    return _post(url, token, body, size, "application/octet-stream")
-
-
-def _events_over_http(
-    args: argparse.Namespace,
-    token: str | None,
-    base: str,
-    path: Path,
-    query: dict[str, str | None],
-) -> Any:
-    """JSON events, split into requests of EVENTS_PER_REQUEST (one request for a report)."""
-    try:
-        elements, options = batch_of(path.read_bytes())
-    except Unreadable as exc:
-        raise IngestError(f"{path}: {exc.message}") from None
-    size = EVENTS_PER_REQUEST if args.report_id is None else max(len(elements), 1)
-    query = {**options, **{k: v for k, v in query.items() if v is not None}}
-    url = f"{base}/api/ingest/events?{_encode(query)}"
-    merged: dict[str, Any] | None = None
-    progress = Progress("submitting", "events", len(elements))
-    for start in range(0, max(len(elements), 1), size):
-        part = elements[start : start + size]
-        body = b"[" + b",".join(_element_bytes(element) for element in part) + b"]"
-        answer = _post(url, token, partial(iter, [body]), len(body), "application/json")
-        progress.update_to(start + len(part))
-        for line in answer["lines"]:
-            line["line"] += start
-        merged = answer if merged is None else _merge(merged, answer)
-    progress.close()
-    assert merged is not None
-    return merged
-
-
-def _element_bytes(element: Any) -> bytes:
-    return element if isinstance(element, bytes) else orjson.dumps(element)
-
-
-def _merge(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
-    summary = dict(first["summary"])
-    for key, value in second["summary"].items():
-        if isinstance(value, int):
-            summary[key] = summary.get(key, 0) + value
-    reasons = Counter(first["summary"]["rejected_by_reason"])
-    reasons.update(second["summary"]["rejected_by_reason"])
-    summary["rejected_by_reason"] = dict(sorted(reasons.items()))
-    return {
-        **first,
-        "reports": first["reports"] + second["reports"],
-        "summary": summary,
-        "lines": first["lines"] + second["lines"],
-    }
-
-
-def _encode(query: dict[str, Any]) -> str:
-    return urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
-
-
-def _post(
-    url: str, token: str | None, body: Callable[[], Iterator[bytes]], size: int, kind: str
-) -> Any:
-    """POST the body; after an HTTP 503 send it again, waiting RETRY_WAITS in turn."""
-    for attempt, wait in enumerate(RETRY_WAITS, start=1):
-        try:
-            return _post_once(url, token, body(), size, kind)
-        except _Unavailable as exc:
-            print(
-                f"{exc}\nsending again in {wait:g} s ({attempt}/{len(RETRY_WAITS)})",
-                file=sys.stderr,
-            )
-            time.sleep(wait)
-    return _post_once(url, token, body(), size, kind)
-
-
-def _post_once(url: str, token: str | None, body: Iterator[bytes], size: int, kind: str) -> Any:
-    headers = {"Content-Type": kind, "Content-Length": str(size)}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=3600) as response:
-            return orjson.loads(response.read())
-    except urllib.error.HTTPError as error:
-        problem = _http_problem(error)
-        raise (_Unavailable if error.code == 503 else IngestError)(problem) from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise ServerUnreachable(f"cannot reach {url}: {exc}") from None
-
-
-def _http_problem(error: urllib.error.HTTPError) -> str:
-    try:
-        problem = orjson.loads(error.read())["error"]
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        return f"HTTP {error.code}: {error.reason}"
-    where = {k: v for k, v in problem.items() if k not in ("status", "code", "message")}
-    extra = f" ({', '.join(f'{k}: {v}' for k, v in where.items() if v)})" if where else ""
-    return f"HTTP {problem['status']} {problem['code']}: {problem['message']}{extra}"
-
-
-def _chunks(path: Path, progress: Progress) -> Iterator[bytes]:
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            progress.tick(len(chunk))
-            yield chunk
-    progress.close()
 
 
 def summary_table(answer: dict[str, Any]) -> str:

@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from streams.cli import (
     audit,
     deadletters,
+    decisions,
     events,
     ingest,
     provision,
     rebates,
     replay,
     serve,
+    simulate,
     tokens,
     violations,
 )
@@ -30,10 +32,12 @@ COMMAND_GROUPS = (
     tokens,
     violations,
     rebates,
+    simulate,
     provision,
     audit,
     ingest,
     deadletters,
+    decisions,
 )
 
 

@@ -1,5 +1,5 @@
 """`channelflow readmodels` (the PostgreSQL read-model tables) and `channelflow topics`
-(the raw and dead-letter topics): creating what the channel writes to."""
+(the raw, dead-letter and decisions topics): creating what the channel writes to."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def register(sub: Subcommands) -> None:
     readmodels.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
     readmodels.set_defaults(func=cmd_readmodels)
 
-    topics = sub.add_parser("topics", help="create the raw and dead-letter topics")
+    topics = sub.add_parser("topics", help="create the raw, dead-letter and decisions topics")
     kafka_flags(topics)
     topics.set_defaults(func=cmd_topics)
 
@@ -33,7 +33,8 @@ def register(sub: Subcommands) -> None:
 def cmd_readmodels(args: argparse.Namespace) -> int:
     import psycopg
 
-    from infra.readmodels import ALL_TABLES, ReadModelWriter
+    from infra.readmodel_tables import ALL_TABLES
+    from infra.readmodels import ReadModelWriter
 
     settings = Settings.from_env(
         eventstore_url=args.eventstore, readmodel_url=args.url, readmodel_schema=args.schema

@@ -27,6 +27,7 @@ def register(sub: Subcommands) -> None:
     source.add_argument("--events", help="JSON Lines file, one event per line")
     source.add_argument("--from-kafka", action="store_true", help="the raw topics, from the start")
     replay.add_argument("--as-of", help="business date (2026-09-30) or datetime with timezone")
+    known_at_flag(replay)
     replay.add_argument("--distributor", help="with --from-kafka: only this distributor's lines")
     jobs_flag(replay)
     kafka_flags(replay)
@@ -42,6 +43,15 @@ def register(sub: Subcommands) -> None:
     verify.set_defaults(func=cmd_verify, distributor=None)
     jobs_flag(verify)
     kafka_flags(verify)
+
+
+def known_at_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--known-at",
+        metavar="DATETIME",
+        help="only events the system had recorded by then (date: the end of that UTC day); "
+        "with --as-of, the bitemporal view",
+    )
 
 
 def jobs_flag(p: argparse.ArgumentParser) -> None:

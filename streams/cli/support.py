@@ -11,7 +11,7 @@ import re
 import stat
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import orjson
 
-from projections.snapshot import Snapshot
+from projections.snapshot import Snapshot, now_of
 from schemas.deadletter import DeadLetter
 from streams.cli.progress import Progress, progress
 from streams.config import Settings
@@ -29,7 +29,7 @@ from streams.timeparse import TimeParseError, parse_as_of
 
 if TYPE_CHECKING:
     from infra.eventstore import AuditLog
-    from streams.runners.replay_jobs import MergedReplay
+    from streams.runners.replay_jobs import Derive, MergedReplay
 
 T = TypeVar("T")
 
@@ -235,6 +235,8 @@ class Replay:
 
     snapshot: Snapshot
     audit: Callable[[], AuditLog]
+    #: what `derive` gave, per job (one process: one)
+    derived: list[Any] = field(default_factory=list)
 
 
 def replay_jobs(args: argparse.Namespace) -> int:
@@ -246,20 +248,31 @@ def replay_jobs(args: argparse.Namespace) -> int:
     return int(jobs) if jobs else len(os.sched_getaffinity(0))
 
 
-def replay_of(args: argparse.Namespace, until: datetime | None) -> Replay:
+def known_at_of(args: argparse.Namespace) -> datetime | None:
+    """`--known-at`: only what was recorded by then is replayed (projections/known_at.py)."""
+    text = getattr(args, "known_at", None)
+    return None if text is None else as_of(text)
+
+
+def replay_of(
+    args: argparse.Namespace, until: datetime | None, derive: Derive | None = None
+) -> Replay:
     """The history replayed by `replay_jobs(args)` processes (streams/replay_jobs.py):
-    one process's snapshot and audit facts however many."""
+    one process's snapshot and audit facts however many; `derive(stores, now)` runs on
+    each one's stores at the end (`--known-at`: only what was recorded by then)."""
     gc.set_threshold(*GC_THRESHOLD)  # a batch job: see streams/processing.py
     jobs = replay_jobs(args)
-    merged = _replayed_in_jobs(args, until, jobs) if jobs > 1 else None
+    merged = _replayed_in_jobs(args, until, jobs, derive) if jobs > 1 else None
     if merged is None:
         channel = replayed(args, until)
-        return Replay(channel.snapshot(until), lambda: channel.audit)
-    return Replay(merged.snapshot, lambda: merged.audit)
+        derived = [] if derive is None else [derive(channel.stores, now_of(channel.stores, until))]
+        return Replay(channel.snapshot(until), lambda: channel.audit, derived)
+    derived = [outcome.derived for outcome in merged.outcomes]
+    return Replay(merged.snapshot, lambda: merged.audit, derived)
 
 
 def _replayed_in_jobs(
-    args: argparse.Namespace, until: datetime | None, jobs: int
+    args: argparse.Namespace, until: datetime | None, jobs: int, derive: Derive | None
 ) -> MergedReplay | None:
     from streams.runners.replay_jobs import JobSpec, run_jobs
     from streams.runners.replay_shares import Share
@@ -276,7 +289,13 @@ def _replayed_in_jobs(
         source = {"settings": settings, "ends": ends, "distributor": args.distributor}
     specs = [
         JobSpec(
-            Share(job, jobs), until, settings.time_rules(), settings.rebate_grace_days, **source
+            Share(job, jobs),
+            until,
+            settings.time_rules(),
+            settings.rebate_grace_days,
+            known_at=known_at_of(args),
+            derive=derive,
+            **source,
         )
         for job in range(jobs)
     ]
@@ -318,15 +337,18 @@ def replayed(args: argparse.Namespace, until: datetime | None) -> EmbeddedChanne
         rebate_grace_days=settings.rebate_grace_days, rules=settings.time_rules()
     )
     path = _events_file(args)
+    known_at = known_at_of(args)
     if path is not None:
-        channel.feed(progress(file_inputs(path), "replay"), until=until)
+        channel.feed(progress(file_inputs(path, known_at), "replay"), until=until)
         _print_dead_letters(channel.dead_letters, path)
         return channel
     from streams.runners.kafka_replay import replay_into
 
     meter = Progress("replay")
     whole = asyncio.run(
-        replay_into(channel, settings, until, getattr(args, "distributor", None), meter.tick)
+        replay_into(
+            channel, settings, until, getattr(args, "distributor", None), meter.tick, known_at
+        )
     )
     meter.close()
     print(f"replay: {whole.applied:,} events from Kafka", file=sys.stderr)

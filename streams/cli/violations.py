@@ -30,7 +30,7 @@ def cmd_violation(args: argparse.Namespace) -> int:
 
     from eventsourcing.application import AggregateNotFoundError
 
-    from domain.violation import IllegalTransition, NotAllowed
+    from domain.violation_lifecycle import IllegalTransition, NotAllowed
     from infra.eventstore import open_audit_log
     from streams.api.documents import violation_document
 

@@ -33,14 +33,8 @@ from schemas.events import LineRejected, ProductDefined
 from schemas.types import visible
 from streams import metrics
 from streams.auth import AuthError, Forbidden, Principal
-from streams.ingest.formats import (
-    EVENT_TYPE_NAMES,
-    FOREIGN_REASON,
-    UNATTRIBUTED,
-    Item,
-    ReportClosed,
-    Upload,
-)
+from streams.ingest.formats.upload import EVENT_TYPE_NAMES, UNATTRIBUTED, Item, ReportClosed, Upload
+from streams.ingest.formats.x12_reports import FOREIGN_REASON
 from streams.ingest.spool import LineAnswer, Spool, SpooledLine
 from streams.kafka.messages import Message, Publish, message_of
 

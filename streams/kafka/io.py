@@ -14,6 +14,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.partitioner import DefaultPartitioner
 
+from schemas.decisions import DECISIONS_TOPIC
 from schemas.events import Envelope
 from schemas.topics import DEAD_LETTER_TOPIC, RAW_TOPICS, topic_name
 from streams import metrics
@@ -42,15 +43,16 @@ RAW_TOPIC_CONFIG = {
 
 
 async def ensure_topics(settings: Settings, check_partitions: bool = False) -> None:
-    """Create the raw and dead-letter topics (idempotent), all with the same partition count;
-    with `check_partitions` (a worker, which computes each distributor's partition), refuse
-    existing topics with another count. Producers need no check: the partitioner hashes a
-    key over the topic's own partitions."""
+    """Create the raw, dead-letter and decisions topics (idempotent), all with the same
+    partition count; with `check_partitions` (a worker, which computes each distributor's
+    partition), refuse existing topics with another count. Producers need no check: the
+    partitioner hashes a key over the topic's own partitions."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        names = [topic_name(settings.topic_prefix, t) for t in (*RAW_TOPICS, DEAD_LETTER_TOPIC)]
+        logical = (*RAW_TOPICS, DEAD_LETTER_TOPIC, DECISIONS_TOPIC)
+        names = [topic_name(settings.topic_prefix, t) for t in logical]
         if check_partitions:
             await _check_partitions(admin, [n for n in names if n in existing], settings)
         missing = [

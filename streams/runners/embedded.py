@@ -11,6 +11,7 @@ from domain.business_time import TimeRules
 from infra.eventstore import open_audit_log
 from projections.channel import DEFAULT_RULES
 from projections.keyvalue import DictStore
+from projections.known_at import is_known, line_recorded_at
 from projections.snapshot import (
     Snapshot,
     build_snapshot,
@@ -128,9 +129,13 @@ class EmbeddedChannel:
         return build_snapshot(self.stores, as_of, self.audit.statuses())
 
 
-def file_inputs(path: Path) -> Iterator[Input]:
-    """Lines of a JSON Lines file as inputs, the line number as offset; blank lines skipped."""
+def file_inputs(path: Path, known_at: datetime | None = None) -> Iterator[Input]:
+    """Lines of a JSON Lines file as inputs, the line number as offset; blank lines skipped
+    (and, with `known_at`, lines recorded after it: projections/known_at.py)."""
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
-            if line.strip():
-                yield Input(line.rstrip(b"\r\n"), None, path.name, None, number)
+            if not line.strip():
+                continue
+            raw = line.rstrip(b"\r\n")
+            if known_at is None or is_known(line_recorded_at(raw), known_at):
+                yield Input(raw, None, path.name, None, number)

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from projections.known_at import is_known
 from schemas.topics import RAW_TOPICS, topic_name
 from streams.config import Settings
 from streams.runners.embedded import EmbeddedChannel
@@ -34,11 +35,13 @@ async def raw_history(
     distributor: str | None = None,
     ends: EndOffsets | None = None,
     movement_partitions: Collection[int] | None = None,
+    known_at: datetime | None = None,
 ) -> AsyncIterator[Input]:
     """Every raw message up to the current end (or `ends`), reference data first.
 
     With `distributor`, movement messages of other distributors are left out; with
-    `movement_partitions`, the movement topics' other partitions (a replay job's share).
+    `movement_partitions`, the movement topics' other partitions (a replay job's share);
+    with `known_at`, those the broker appended after it (projections/known_at.py).
     """
     consumer = _consumer(settings)
     await consumer.start()
@@ -46,6 +49,8 @@ async def raw_history(
         for phase in (REFERENCE_PHASE, MOVEMENT_PHASE):
             wanted = None if phase is REFERENCE_PHASE else movement_partitions
             async for item in _phase(consumer, settings, phase, ends, wanted):
+                if not is_known(item.recorded_at, known_at):
+                    continue
                 if distributor is None or phase is REFERENCE_PHASE or item.key == distributor:
                     yield item
     finally:
@@ -151,13 +156,14 @@ async def replay_into(
     until: datetime | None = None,
     distributor: str | None = None,
     on_chunk: Callable[[int], None] | None = None,
+    known_at: datetime | None = None,
 ) -> BatchResult:
     """Apply the whole raw history (as `raw_history` reads it) to an embedded channel, in
     chunks (`on_chunk(n)` after each); the caller records the result once, from the whole
     history: recorded per chunk, a statement would come from the first chunk."""
     whole = BatchResult()
     chunk: list[Input] = []
-    async for item in raw_history(settings, distributor):
+    async for item in raw_history(settings, distributor, known_at=known_at):
         chunk.append(item)
         if len(chunk) == REPLAY_CHUNK:
             whole.add(channel.apply(chunk, until))

@@ -1,6 +1,6 @@
 """Keeps the PostgreSQL read models (infra/readmodels.py) up to date from a runner's stores.
 
-What to write is decided purely (`readmodel_tables`, `partition_rows`): the rows of every
+What to write is decided purely (streams/runners/readmodel_rows.py): the rows of every
 projection, assigned to the partition their distributor is keyed to. The tables bounded
 by the channel's entities (inventory, rebates, quality, ...) are computed whole each
 round and written where they changed; the histories (violations, unpriced lines) are
@@ -23,47 +23,36 @@ import logging
 import os
 import socket
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, get_args
+from typing import Any
 from uuid import UUID
 
 import psycopg
 
 from infra.eventstore import AuditLog
-from infra.readmodels import (
-    HISTORIES,
-    TABLE_OF,
-    WHOLE,
-    PartitionWrite,
-    Plan,
-    ReadModelWriter,
-    Row,
-    Verdict,
-)
-from projections.periods import sell_in_vs_through
+from infra.readmodel_tables import HISTORIES, WHOLE, Row
+from infra.readmodel_writes import PartitionWrite, Plan, Verdict
+from infra.readmodels import ReadModelWriter
 from projections.price_rules import violation_row
 from projections.pricing_reads import unpriced_row
-from projections.quality import DeadLetterCount
 from projections.snapshot import (
-    claim_rows,
     distributors,
-    inventory_rows,
     now_of,
-    protection_claims,
-    quality_rows,
-    rebate_rows,
-    report_rows,
-    reseller_rows,
 )
 from projections.statuses import Statuses
 from projections.stores import ChannelStores
-from projections.tallies import Granularity
 from streams import metrics
 from streams.config import Settings
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import BatchResult
+from streams.runners.readmodel_rows import (
+    changed_rows,
+    empty_tables,
+    partition_rows,
+    undefined,
+    whole_tables,
+)
 from streams.runners.violation_statuses import RecordedStatuses
 
 log = logging.getLogger("channelflow.readmodels")
@@ -89,131 +78,6 @@ class Changes:
     def take(self, partition: int) -> dict[str, set[str]]:
         with self._lock:
             return self._keys.pop(partition, {})
-
-
-# --- pure: the rows ------------------------------------------------------------------------
-
-
-def readmodel_tables(
-    stores: ChannelStores, statuses: Statuses, partition_of: Callable[[str], int]
-) -> dict[str, list[dict[str, Any]]]:
-    """Every read-model table's rows, the histories whole."""
-    return {
-        **whole_tables(stores, partition_of),
-        "violations": [
-            violation_row(flagged, *statuses.of(flagged.violation_id))
-            for flagged in stores.violations.values()
-        ],
-        "unpriced": [unpriced_row(flagged) for flagged in stores.unpriced.values()],
-    }
-
-
-def whole_tables(
-    stores: ChannelStores, partition_of: Callable[[str], int]
-) -> dict[str, list[dict[str, Any]]]:
-    """The rows of the tables bounded by the channel's entities, "now" being the clock."""
-    now = now_of(stores)
-    everyone = distributors(stores)
-    return {
-        "inventory": inventory_rows(stores, now),
-        "sell_in_vs_through": [
-            {**row, "granularity": granularity}
-            for granularity in get_args(Granularity)
-            for row in sell_in_vs_through(stores.periods, stores.day_totals, everyone, granularity)
-        ],
-        "price_protection": claim_rows(protection_claims(stores, now)),
-        "rebates": rebate_rows(stores),
-        "resellers": reseller_rows(stores, now),
-        "reports": report_rows(stores),
-        "quality": quality_rows(stores, now),
-        "dead_letters": dead_letter_rows(stores.dead_letters.values(), partition_of),
-    }
-
-
-def changed_rows(
-    stores: ChannelStores, statuses: Statuses, keys: Mapping[str, set[str]], decided: set[UUID]
-) -> dict[str, list[dict[str, Any]]]:
-    """The history rows to write: the stored keys that changed, and the violations whose
-    lifecycle status moved (`decided`)."""
-    violations = {
-        flagged.violation_id: flagged
-        for key in sorted(keys.get("violations", ()))
-        if (flagged := stores.violations.get(key)) is not None
-    }
-    for decision in statuses.decided():
-        if decision.violation_id in decided and decision.violation_id not in violations:
-            flagged = stores.violations.get(f"{decision.distributor_id}|{decision.transaction_id}")
-            if flagged is not None:
-                violations[flagged.violation_id] = flagged
-    return {
-        "violations": [
-            violation_row(flagged, *statuses.of(flagged.violation_id))
-            for flagged in violations.values()
-        ],
-        "unpriced": [
-            unpriced_row(flagged)
-            for key in sorted(keys.get("unpriced", ()))
-            if (flagged := stores.unpriced.get(key)) is not None
-        ],
-    }
-
-
-def dead_letter_rows(
-    counts: Iterable[DeadLetterCount], partition_of: Callable[[str], int]
-) -> list[dict[str, Any]]:
-    """Dead letters by (partition, reason): each count is in its inputs' partition (the
-    source it applied), or, without a Kafka position, its distributor's."""
-    totals: Counter[tuple[int, str]] = Counter()
-    for state in counts:
-        sources = list(state.applied)
-        partition = int(sources[0].rsplit(":", 1)[1]) if sources else partition_of(state.scope)
-        totals[partition, state.reason] += state.count
-    return [
-        {"kafka_partition": partition, "reason": reason, "count": n}
-        for (partition, reason), n in sorted(totals.items())
-        if n
-    ]
-
-
-def partition_rows(
-    tables: Mapping[str, Sequence[Row]], partition_of: Callable[[str], int]
-) -> dict[int, dict[str, list[Row]]]:
-    """Rows of the defined tables by partition: the one a row names, else its distributor's.
-
-    Every partition that has rows has every table (empty ones too). Keys without a table
-    definition are left out (see `undefined`).
-    """
-    by_partition: dict[int, dict[str, list[Row]]] = {}
-    for name, rows in tables.items():
-        if name not in TABLE_OF:
-            continue
-        for row in rows:
-            if "kafka_partition" in row:
-                partition = int(row["kafka_partition"])
-            elif "distributor_id" in row:
-                partition = partition_of(row["distributor_id"])
-            else:
-                raise ValueError(f"{name} rows name no distributor_id nor kafka_partition")
-            by_partition.setdefault(partition, empty_tables())[name].append(row)
-    return by_partition
-
-
-def empty_tables() -> dict[str, list[Row]]:
-    return {name: [] for name in TABLE_OF}
-
-
-def undefined(tables: Mapping[str, Sequence[Row]]) -> list[str]:
-    """Tables and columns the rows have but infra/readmodels.py does not define."""
-    missing = []
-    for name, rows in tables.items():
-        table = TABLE_OF.get(name)
-        if table is None:
-            missing.append(name)
-            continue
-        defined = {column.name for column in table.all_columns}
-        extra = {key for row in rows for key in row} - defined
-        missing.extend(f"{name}.{key}" for key in sorted(extra))
-    return missing
 
 
 # --- the sink ------------------------------------------------------------------------------
@@ -288,7 +152,7 @@ class ReadModelSink:
     def _warn_undefined(self, writes: Sequence[PartitionWrite]) -> None:
         for write in writes:
             for name in set(undefined(write.tables)) - self._warned:
-                log.warning("read models: %s has no table definition in infra/readmodels.py", name)
+                log.warning("read models: %s has no table definition (readmodel_tables.py)", name)
                 self._warned.add(name)
 
     def ensure_tables(self) -> None:

@@ -63,6 +63,9 @@ from streams.runners.replay_shares import (
     tagged_runs,
 )
 
+#: a job's extra result from its stores and "now"; returned pickled, so plain data
+Derive = Callable[[ChannelStores, datetime | None], Any]
+
 
 @dataclass(frozen=True)
 class JobSpec:
@@ -76,12 +79,16 @@ class JobSpec:
     settings: Settings | None = None
     ends: EndOffsets | None = None
     distributor: str | None = None
+    #: only inputs recorded by then (projections/known_at.py)
+    known_at: datetime | None = None
+    #: what else the job derives from its stores and "now" (`simulate`'s accruals)
+    derive: Derive | None = None
 
     def inputs(self) -> AsyncIterator[Tagged]:
         if self.events is not None:
-            return as_async(file_share(self.events, self.share))
+            return as_async(file_share(self.events, self.share, self.known_at))
         assert self.settings is not None and self.ends is not None
-        return kafka_share(self.settings, self.share, self.ends, self.distributor)
+        return kafka_share(self.settings, self.share, self.ends, self.distributor, self.known_at)
 
 
 @dataclass
@@ -94,6 +101,7 @@ class JobOutcome:
     plans: list[StatementPlan]
     dead_letters: list[DeadLetter]
     applied: int
+    derived: Any = None
 
 
 class ShareApplier:
@@ -134,6 +142,7 @@ class ShareApplier:
             rebate_statements(self.stores),
             self.own.dead_letters,
             self.own.applied,
+            None if self.spec.derive is None else self.spec.derive(self.stores, at),
         )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -74,9 +75,10 @@ def line_partition(raw: bytes, partitions: int) -> int | None:
     return found
 
 
-def file_share(path: Path, share: Share) -> Iterator[Tagged]:
-    """The job's lines of a JSON Lines file, in file order, tagged shared or not."""
-    for item in file_inputs(path):
+def file_share(path: Path, share: Share, known_at: datetime | None = None) -> Iterator[Tagged]:
+    """The job's lines of a JSON Lines file, in file order, tagged shared or not (with
+    `known_at`, those recorded by then)."""
+    for item in file_inputs(path, known_at):
         partition = line_partition(item.raw, share.jobs)
         if partition is None:
             yield True, item
@@ -85,13 +87,17 @@ def file_share(path: Path, share: Share) -> Iterator[Tagged]:
 
 
 async def kafka_share(
-    settings: Settings, share: Share, ends: EndOffsets, distributor: str | None = None
+    settings: Settings,
+    share: Share,
+    ends: EndOffsets,
+    distributor: str | None = None,
+    known_at: datetime | None = None,
 ) -> AsyncIterator[Tagged]:
     """The job's raw messages up to `ends`, in `raw_history`'s order: every reference
     message (shared), then its movement partitions merged by broker timestamp."""
     movement = {topic_name(settings.topic_prefix, t) for t in MOVEMENT_PHASE}
     partitions = {p for topic, p in ends if topic in movement and share.owns(p)}
-    async for item in raw_history(settings, distributor, ends, partitions):
+    async for item in raw_history(settings, distributor, ends, partitions, known_at):
         yield item.source not in movement, item
 
 

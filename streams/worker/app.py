@@ -40,6 +40,7 @@ from streams.ingest.deadletters import dead_letter_page
 from streams.kafka.io import kafka_partition_of, send_messages
 from streams.kafka.messages import Message, message_of
 from streams.kafka.reference import ReferenceReplica
+from streams.runners.decisions_relay import decision_relay
 from streams.runners.processing import (
     GC_THRESHOLD,
     BatchResult,
@@ -436,6 +437,13 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         @app.task
         async def write_read_models() -> None:
             await worker.write_read_models(read_models)
+
+    relay = decision_relay(settings, worker.audit_log, worker.health)  # docs/DECISIONS.md
+    if relay is not None:
+
+        @app.task
+        async def relay_decisions() -> None:
+            await relay.run()
 
     @app.task
     async def watch_the_loop() -> None:

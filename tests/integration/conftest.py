@@ -78,6 +78,10 @@ def isolated_settings(kafka_bootstrap: str, directory: Path) -> Settings:
         data_dir=str(directory / "data"),
         eventstore_url=f"sqlite:///{directory / 'audit.db'}",
         claims_interval_seconds=1.0,
+        # the relay would publish every test's decisions in a shared event store: on only
+        # where a test asks for it (tests/integration/test_decisions_kafka.py)
+        decisions_relay=False,
+        decisions_interval_seconds=0.2,
     )
 
 
@@ -145,6 +149,8 @@ class WorkerProcess:
             CHANNELFLOW_DATA_DIR=s.data_dir,
             CHANNELFLOW_EVENTSTORE_URL=s.eventstore_url,
             CHANNELFLOW_CLAIMS_INTERVAL_SECONDS=str(s.claims_interval_seconds),
+            CHANNELFLOW_DECISIONS_RELAY=str(s.decisions_relay).lower(),
+            CHANNELFLOW_DECISIONS_INTERVAL_SECONDS=str(s.decisions_interval_seconds),
         )
         env.update(self.extra_env)
         return env

@@ -17,7 +17,7 @@ from schemas.codec import encode_event
 from streams.auth import token_hash
 from streams.config import Settings
 from tests.integration.conftest import REPO, WorkerProcess, wait_until
-from tests.unit.api.test_web_ingest import catalog, sale
+from tests.unit.api.ingest_api import catalog, sale
 from tests.unit.parsers.conftest import SAMPLES
 
 pytestmark = pytest.mark.kafka

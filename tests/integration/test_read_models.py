@@ -21,7 +21,9 @@ import pytest
 from psycopg import sql
 
 from domain.timeutil import iso_z
-from infra.readmodels import PARTITION, TABLES, ReadModelWriter, Verdict
+from infra.readmodel_tables import PARTITION, TABLES
+from infra.readmodel_writes import Verdict
+from infra.readmodels import ReadModelWriter
 from projections.snapshot import now_of
 from streams.kafka.io import kafka_partition_of
 from streams.runners.embedded import EmbeddedChannel

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from projections.positions import Position
 from projections.price_book import CostDrop, PriceEntry, PriceHistory, apply_price, price_in_effect
@@ -321,117 +318,6 @@ def test_severity_with_a_non_positive_floor() -> None:
 
 def test_severity_values_are_the_wire_names() -> None:
     assert [s.value for s in Severity] == ["minor", "major", "critical"]
-
-
-# --- properties ------------------------------------------------------------------------------
-
-BOUNDED = settings(max_examples=150, deadline=None)
-SCOPES = st.sampled_from([(None, None), ("D1", None), ("D2", None), ("D1", "R1"), ("D2", "R1")])
-LOOKUPS = st.sampled_from([(None, None), ("D1", None), ("D1", "R1"), ("D1", "R2"), ("D2", "R1")])
-HOURS = st.integers(min_value=0, max_value=30 * 24)
-MONEY = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("999.99"), places=2)
-
-
-@st.composite
-def price_specs(draw: st.DrawFn, unique_times: bool) -> list[tuple[int, int, tuple[Any, Any]]]:
-    """[(event number, effective hour, scope)], effective hours distinct when unique_times."""
-    hours = draw(
-        st.lists(HOURS, min_size=1, max_size=12, unique=unique_times),
-    )
-    return [(n + 1, hour, draw(SCOPES)) for n, hour in enumerate(hours)]
-
-
-def build(specs: list[tuple[int, int, tuple[Any, Any]]], seen: datetime | None) -> PriceHistory:
-    history = PriceHistory("SKU-1")
-    for n, hour, (dist, res) in specs:
-        event = price(
-            n,
-            cost=f"{n}.00",
-            floor=f"{n + 1}.00",
-            at=T0 + timedelta(hours=hour),
-            distributor_id=dist,
-            reseller_id=res,
-        )
-        history, _ = apply_price(history, event, None, seen)
-    return history
-
-
-@BOUNDED
-@given(price_specs(unique_times=False), HOURS, LOOKUPS, st.one_of(st.none(), HOURS))
-def test_price_in_effect_is_never_in_the_future(
-    specs: list[tuple[int, int, tuple[Any, Any]]],
-    hour: int,
-    lookup: tuple[Any, Any],
-    seen_hour: int | None,
-) -> None:
-    seen = None if seen_hour is None else T0 + timedelta(hours=seen_hour)
-    history = build(specs, seen)
-    at = T0 + timedelta(hours=hour)
-    entry = price_in_effect(history, at, *lookup)
-    if entry is not None:
-        assert entry.effective_from <= at
-        assert entry.distributor_id in (None, lookup[0])
-        assert entry.reseller_id in (None, lookup[1])
-    keys = [e.effective_from for e in history.entries]
-    assert keys == sorted(keys)
-
-
-@BOUNDED
-@given(price_specs(unique_times=True), st.randoms(use_true_random=False), HOURS, LOOKUPS)
-def test_arrival_order_of_distinct_effective_times_does_not_matter(
-    specs: list[tuple[int, int, tuple[Any, Any]]],
-    rnd: Any,
-    hour: int,
-    lookup: tuple[Any, Any],
-) -> None:
-    shuffled = list(specs)
-    rnd.shuffle(shuffled)
-    in_order, reordered = build(specs, None), build(shuffled, None)
-    at = T0 + timedelta(hours=hour)
-    assert price_in_effect(in_order, at, *lookup) == price_in_effect(reordered, at, *lookup)
-    assert in_order.entries == reordered.entries
-
-
-@BOUNDED
-@given(price_specs(unique_times=False), st.one_of(st.none(), HOURS))
-def test_round_trip_of_any_history(
-    specs: list[tuple[int, int, tuple[Any, Any]]], seen_hour: int | None
-) -> None:
-    seen = None if seen_hour is None else T0 + timedelta(hours=seen_hour)
-    history = build(specs, seen)
-    assert PriceHistory.from_json(orjson.loads(orjson.dumps(history.to_json()))) == history
-
-
-@BOUNDED
-@given(MONEY, MONEY, st.integers(min_value=1, max_value=5))
-def test_severity_matches_the_exact_shortfall_and_is_monotonic(
-    unit_price: Decimal, floor: Decimal, quantity: int
-) -> None:
-    severity = violation_severity(unit_price, floor, quantity)
-    if unit_price >= floor:
-        assert severity is None
-        return
-    shortfall = (floor - unit_price) * 100 / floor  # percent, 28 significant digits
-    if severity is Severity.MINOR:
-        assert shortfall < 5
-    elif severity is Severity.MAJOR:
-        assert 5 <= shortfall <= 20
-    else:
-        assert shortfall > 20
-    order = [None, Severity.MINOR, Severity.MAJOR, Severity.CRITICAL]
-    lower = violation_severity(unit_price - Decimal("0.01"), floor, quantity)
-    assert order.index(lower) >= order.index(severity)
-
-
-@BOUNDED
-@given(MONEY, MONEY, st.integers(min_value=-5, max_value=10_000))
-def test_price_protection_amount_is_never_negative_and_exact(
-    old: Decimal, new: Decimal, units: int
-) -> None:
-    amount = price_protection_amount(old, new, units)
-    assert amount >= 0 and amount.as_tuple().exponent == -2
-    if units > 0 and new < old:
-        assert amount == (old - new) * units  # cents × integer: no rounding needed
 
 
 def test_price_entry_defaults() -> None:

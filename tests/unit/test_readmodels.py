@@ -11,19 +11,8 @@ from typing import Any
 
 import pytest
 
-from infra.readmodels import (
-    ALL_TABLES,
-    PARTITION,
-    TABLE_OF,
-    Column,
-    PartitionWrite,
-    Stored,
-    Verdict,
-    markdown,
-    plan,
-    sql_row,
-    sql_value,
-)
+from infra.readmodel_tables import ALL_TABLES, PARTITION, TABLE_OF, Column, markdown
+from infra.readmodel_writes import PartitionWrite, Stored, Verdict, plan, sql_row, sql_value
 from projections.quality import DeadLetterCount
 from projections.statuses import DETECTED_ONLY
 from schemas.events import SaleReported
@@ -32,7 +21,7 @@ from streams.generator import generate_channel, malformed_lines
 from streams.kafka.io import kafka_partition_of
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import Input
-from streams.runners.readmodel_sink import (
+from streams.runners.readmodel_rows import (
     dead_letter_rows,
     empty_tables,
     partition_rows,

@@ -28,8 +28,9 @@ from schemas.codec import encode_event
 from schemas.events import Envelope, SaleReported
 from streams.api.app import make_web_app
 from streams.api.context import ApiContext
+from streams.audit.lineage import RawIndex, lineage
 from streams.audit.pack import export_pack
-from streams.audit.trail import RawIndex, aggregate_id, history, lineage
+from streams.audit.trail import aggregate_id, history
 from streams.auth import TokenRegistry, token_hash
 from streams.generator import generate_channel
 from streams.runners.embedded import EmbeddedChannel, file_inputs
@@ -165,6 +166,24 @@ def test_the_audit_pack_holds_every_record_with_its_hashes(recorded, tmp_path):
     assert [r["approved_by"] for r in approved] == ["finance-carol"]
     sources = list(csv.DictReader((tmp_path / "source_lines.csv").open(newline="")))
     assert {s["kind"] for s in sources} == {"statement", "violation", "reconciliation", "claim"}
+
+
+def test_the_pack_states_when_each_record_was_known(recorded, tmp_path):
+    """A record's known_at is when its last event was stored (an approved statement: the
+    approval); the manifest's is the latest of them."""
+    manifest = export_pack(recorded.channel.audit, tmp_path, "2026-Q3", None)
+    pack = orjson.loads((tmp_path / "audit_pack.json").read_bytes())
+    stated = []
+    for section in ("statements", "violations", "reconciliations", "claims"):
+        rows = list(csv.DictReader((tmp_path / f"{section}.csv").open(newline="")))
+        for entry, row in zip(pack[section], rows, strict=True):
+            recorded_times = [event["recorded_at"] for event in entry["events"]]
+            assert entry["known_at"] == row["known_at"] == max(recorded_times)
+            assert entry["known_at"] == recorded_times[-1]
+            stated.append(entry["known_at"])
+    assert manifest["known_at"] == max(stated)
+    approved = next(e for e in pack["statements"] if e["state"]["approved_by"])
+    assert approved["events"][-1]["what"] == "RebateApproved"
 
 
 def test_the_pack_of_one_distributor_has_only_its_records(recorded, tmp_path):

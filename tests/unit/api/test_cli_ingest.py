@@ -12,13 +12,13 @@ from aiokafka.errors import KafkaTimeoutError
 
 from schemas.codec import encode_event
 from streams.auth import TokenRegistry, token_hash
-from streams.cli import ingest as cli_ingest
+from streams.cli import ingest_http as cli_ingest
 from streams.cli.ingest import detect_format, summary_table
 from streams.cli.main import main
 from streams.generator import generate_sales
 from streams.kafka.messages import Message
 from tests.live_app import LiveApp
-from tests.unit.api.test_web_ingest import catalog, sale
+from tests.unit.api.ingest_api import catalog, sale
 from tests.unit.parsers.conftest import SAMPLES
 from tests.unit.parsers.edi_builder import interchange
 

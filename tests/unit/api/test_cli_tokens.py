@@ -10,11 +10,11 @@ import pytest
 
 from domain.roles import Role
 from streams.auth import TokenRegistry, create_token, token_hash
-from streams.cli import ingest as cli_ingest
+from streams.cli import ingest_http as cli_ingest
 from streams.cli.main import main
 from streams.cli.support import UserError, read_token_file
 from tests.live_app import LiveApp
-from tests.unit.api.test_web_ingest import catalog
+from tests.unit.api.ingest_api import catalog
 from tests.unit.parsers.conftest import SAMPLES
 
 UPLOAD = ["ingest", str(SAMPLES / "sales_good.csv")]

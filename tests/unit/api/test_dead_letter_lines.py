@@ -12,7 +12,7 @@ import pytest
 from streams.generator import generate_channel, malformed_lines
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import Input
-from tests.unit.api.test_authz_matrix import Api
+from tests.unit.api.authz_matrix import Api
 
 #: bad inputs as distributors' producers would send them: keyed by their distributor id
 #: (messages of one event: a bundle's bad event is kept alone, tests/unit/test_bundles.py)

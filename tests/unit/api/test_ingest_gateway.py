@@ -17,15 +17,17 @@ from hypothesis import strategies as st
 from domain.roles import Role
 from projections.ingest_check import Answer
 from streams.auth import Forbidden, Principal
-from streams.ingest.formats import SOURCES, Parsed, Stored, Unreadable, Upload, digest_of, read
+from streams.ingest.formats import read
+from streams.ingest.formats.upload import SOURCES, Parsed, Stored, Unreadable, Upload, digest_of
 from streams.ingest.gateway import Gateway, StoreView, offline_view
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
 from streams.ingest.parsers.x12 import X12Error
 from streams.ingest.spool import Spool, SpooledLine
 from streams.kafka.messages import Message
-from tests.unit.api.test_web_ingest import catalog
+from tests.unit.api.ingest_api import catalog
 from tests.unit.parsers.edi_builder import interchange
-from tests.unit.parsers.mutated_reports import Mutated, mutated_reports
+from tests.unit.parsers.mutated_common import Mutated
+from tests.unit.parsers.mutated_reports import mutated_reports
 from tests.unit.parsers.test_csv_memory import GeneratedCsv
 
 LINES = 30_000
@@ -160,7 +162,7 @@ UPLOADERS = {
     "admin": ADMIN,
     "distributor": Principal("d1", Role.DISTRIBUTOR, "DIST-001"),
 }
-#: the catalog knows WIDGET-100 and GADGET-200 (tests/unit/api/test_web_ingest.py)
+#: the catalog knows WIDGET-100 and GADGET-200 (tests/unit/api/ingest_api.py)
 KNOWN = offline_view(catalog())
 
 

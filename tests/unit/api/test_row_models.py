@@ -1,4 +1,4 @@
-"""Every row answered is its model (schemas/rows.py): the fields a row carries are the
+"""Every row answered is its model (schemas/rows/): the fields a row carries are the
 model's, no more and none missing, and its values are what the OpenAPI document says.
 
 Read per list route from the document (the model its page's rows refer to) on the
@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from pydantic import BaseModel
 
-from schemas.rows import ROW_MODELS, SNAPSHOT_SECTIONS, RowModel, UnpricedRow
+from schemas.rows import ROW_MODELS, SNAPSHOT_SECTIONS
+from schemas.rows.base import RowModel
+from schemas.rows.pricing import UnpricedRow
 from streams.api.openapi import document
 from tests.api_channel import WHOLE, list_routes, populated_channel
 from tests.unit.api.test_web_contract import Api
@@ -21,7 +24,7 @@ from tests.unit.api.test_web_contract import Api
 COMPONENTS = "#/components/schemas/"
 
 
-def field_problems(model: type[RowModel], row: Mapping[str, Any]) -> list[str]:
+def field_problems(model: type[BaseModel], row: Mapping[str, Any]) -> list[str]:
     """The fields a row carries that its model lacks, and those it misses that the model
     requires (a field with a default may be absent: SellThroughRow's channel totals)."""
     fields = model.model_fields

@@ -36,12 +36,9 @@ from streams.ingest.parsers.edi867 import ParsedReport, parse_867_all
 from streams.ingest.parsers.x12 import X12Error, tokenize
 from tests.unit.parsers.conftest import SAMPLES
 from tests.unit.parsers.edi_builder import isa
-from tests.unit.parsers.mutated_reports import (
-    Mutated,
-    mutated_852,
-    mutated_867,
-    mutated_csv,
-)
+from tests.unit.parsers.mutated_common import Mutated
+from tests.unit.parsers.mutated_csv import mutated_csv
+from tests.unit.parsers.mutated_x12 import mutated_852, mutated_867
 
 RECEIVED = datetime(2026, 4, 6, 9, tzinfo=UTC)
 SAMPLE_867 = [

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from schemas.events import SaleReported
 from streams.ingest.parsers.common import REPORTS_NAMESPACE, LineError, event_uuid
+from streams.ingest.parsers.csv_line_parser import LineParser as _LineParser
 from streams.ingest.parsers.csv_report import (
     ALL_COLUMNS,
     CsvLineError,
-    _LineParser,
     parse_csv,
     peek_first_line,
 )

@@ -1,0 +1,261 @@
+"""Deciding debit claims against the state they read and update, pure (docs/CLAIMS.md).
+
+The state is small values under keys: an `AuthorizationState` per authorization (its cap
+taken), and a `PosClaims` per POS line (sale key): the claim lines holding units of it and
+those waiting for it (`pending_pos`). A function here reads a `ClaimsView` (mappings the
+caller fills from its stores) and returns an `Outcome`: the decisions, and the values it
+changed for the caller to write. Nothing is read from a clock: "now" is a recorded time
+passed in.
+
+Order. Claim lines take POS units and the cap in the order they are decided: claims by
+(recorded_at, claim_id), a claim's lines by line_no; a pending line when its POS line
+arrives. A decision given is never revised by a later claim: only a replacement report
+reversing the POS line reopens a line holding it (its units given back, the line pending
+again until the corrected line arrives or the wait runs out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from domain.claim_rules import (
+    BookCost,
+    LineDecision,
+    LineInputs,
+    PosLine,
+    decide_line,
+    no_pos_line,
+)
+from domain.identity import sale_key
+from domain.timeutil import utc
+from projections.authorizations import AuthorizationState, release_units, take_units
+from projections.price_book import PriceHistory, price_in_effect
+from schemas.claims import ClaimLine, DebitClaimSubmitted
+from schemas.events import SaleReported
+
+#: how long a line waits for its POS line, in recorded time, before `no_pos_line`
+DEFAULT_PENDING_WAIT: Final = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class LineRef:
+    """A claim line as submitted, with what orders it: when its claim was recorded."""
+
+    distributor_id: str
+    claim_id: str
+    recorded_at: datetime
+    line: ClaimLine
+
+    @property
+    def order(self) -> tuple[datetime, str, str, int]:
+        """Decision order: recorded time, claim id (then distributor: two distributors may
+        use one claim id), line number."""
+        return (self.recorded_at, self.claim_id, self.distributor_id, self.line.line_no)
+
+    @property
+    def sale_key(self) -> str:
+        return sale_key(self.distributor_id, self.line.transaction_id)
+
+    def to_json(self) -> list[Any]:
+        line = self.line.model_dump(mode="json")
+        return [self.distributor_id, self.claim_id, self.recorded_at.isoformat(), line]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> LineRef:
+        distributor_id, claim_id, recorded_at, line = data
+        at = datetime.fromisoformat(recorded_at)
+        return cls(distributor_id, claim_id, at, ClaimLine.model_validate(line))
+
+
+@dataclass(frozen=True, slots=True)
+class PosClaims:
+    """The claim lines of one POS line: those holding units of it, those waiting for it."""
+
+    held: tuple[tuple[LineRef, int], ...] = ()
+    pending: tuple[LineRef, ...] = ()
+
+    @property
+    def units_taken(self) -> int:
+        return sum(units for _, units in self.held)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "held": [[ref.to_json(), units] for ref, units in self.held],
+            "pending": [ref.to_json() for ref in self.pending],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PosClaims:
+        held = tuple((LineRef.from_json(ref), units) for ref, units in data["held"])
+        return cls(held, tuple(LineRef.from_json(ref) for ref in data["pending"]))
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimsView:
+    """What deciding reads: authorizations by id, POS lines and their claims by sale key,
+    price histories by sku."""
+
+    authorizations: Mapping[str, AuthorizationState]
+    sales: Mapping[str, PosLine]
+    prices: Mapping[str, PriceHistory]
+    pos_claims: Mapping[str, PosClaims]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """Decisions in the order given, and the values that changed (to be written)."""
+
+    decisions: list[LineDecision] = field(default_factory=list)
+    authorizations: dict[str, AuthorizationState] = field(default_factory=dict)
+    pos_claims: dict[str, PosClaims] = field(default_factory=dict)
+    #: lines a reversed POS line reopened (pending again)
+    reopened: list[LineRef] = field(default_factory=list)
+
+
+def pos_line_of(sale: SaleReported) -> PosLine:
+    return PosLine(
+        distributor_id=sale.distributor_id,
+        transaction_id=sale.transaction_id,
+        sku=sale.sku,
+        quantity=sale.quantity,
+        reseller_id=sale.reseller_id,
+        end_customer=sale.end_customer,
+        sold_at=utc(sale.sold_at),
+        currency=sale.currency,
+        event_id=sale.event_id,
+    )
+
+
+def line_refs(claim: DebitClaimSubmitted, recorded_at: datetime) -> list[LineRef]:
+    """A claim's lines in decision order (by line_no)."""
+    at = utc(recorded_at, "recorded_at")
+    lines = sorted(claim.lines, key=lambda line: line.line_no)
+    return [LineRef(claim.distributor_id, claim.claim_id, at, line) for line in lines]
+
+
+def decide_claims(
+    view: ClaimsView, claims: Iterable[tuple[DebitClaimSubmitted, datetime]]
+) -> Outcome:
+    """Decide every line of `claims` (each with its recorded time), in decision order.
+
+    Claims recorded at the same time are decided by claim_id, whatever order they are
+    given in. The caller gives each claim once (a resend is a duplicate: `claim_key`).
+    """
+    refs = [ref for claim, at in claims for ref in line_refs(claim, at)]
+    decider = _Decider(view)
+    for ref in sorted(refs, key=lambda ref: ref.order):
+        decider.decide(ref)
+    return decider.outcome
+
+
+def decide_pending(view: ClaimsView, key: str) -> Outcome:
+    """Re-decide the lines waiting for the POS line under `key`, now in `view.sales`."""
+    decider = _Decider(view)
+    waiting = decider.pos_claims(key).pending
+    decider.put_pos(key, replace(decider.pos_claims(key), pending=()))
+    for ref in sorted(waiting, key=lambda ref: ref.order):
+        decider.decide(ref)
+    return decider.outcome
+
+
+def expire_pending(
+    view: ClaimsView, key: str, now: datetime, wait: timedelta = DEFAULT_PENDING_WAIT
+) -> Outcome:
+    """Reject as `no_pos_line` the lines under `key` that waited `wait` of recorded time."""
+    decider = _Decider(view)
+    claims = decider.pos_claims(key)
+    moment = utc(now, "now")
+    due = [ref for ref in claims.pending if ref.recorded_at + wait <= moment]
+    if not due:
+        return decider.outcome
+    kept = tuple(ref for ref in claims.pending if ref.recorded_at + wait > moment)
+    decider.put_pos(key, replace(claims, pending=kept))
+    for ref in sorted(due, key=lambda ref: ref.order):
+        decider.outcome.decisions.append(decider.timed_out(ref))
+    return decider.outcome
+
+
+def reopen_reversed(view: ClaimsView, key: str) -> Outcome:
+    """A replacement report reversed the POS line under `key`: the lines holding it give
+    their units back (POS line and cap) and wait for the corrected line."""
+    decider = _Decider(view)
+    claims = decider.pos_claims(key)
+    if not claims.held:
+        return decider.outcome
+    for ref, units in claims.held:
+        state = decider.authorization(ref.line.authorization_id)
+        if state is not None:
+            decider.put_authorization(release_units(state, units))
+        decider.outcome.reopened.append(ref)
+    waiting = (*claims.pending, *(ref for ref, _ in claims.held))
+    pending = tuple(sorted(waiting, key=lambda ref: ref.order))
+    decider.put_pos(key, PosClaims(held=(), pending=pending))
+    return decider.outcome
+
+
+class _Decider:
+    """Decides lines one after the other, each seeing what the ones before it changed."""
+
+    def __init__(self, view: ClaimsView) -> None:
+        self.view = view
+        self.outcome = Outcome()
+
+    def authorization(self, authorization_id: str) -> AuthorizationState | None:
+        changed = self.outcome.authorizations.get(authorization_id)
+        return changed if changed is not None else self.view.authorizations.get(authorization_id)
+
+    def pos_claims(self, key: str) -> PosClaims:
+        changed = self.outcome.pos_claims.get(key)
+        if changed is not None:
+            return changed
+        return self.view.pos_claims.get(key) or PosClaims()
+
+    def put_authorization(self, state: AuthorizationState) -> None:
+        self.outcome.authorizations[state.terms.authorization_id] = state
+
+    def put_pos(self, key: str, claims: PosClaims) -> None:
+        self.outcome.pos_claims[key] = claims
+
+    def decide(self, ref: LineRef) -> None:
+        key = ref.sale_key
+        state = self.authorization(ref.line.authorization_id)
+        pos = self.view.sales.get(key)
+        claims = self.pos_claims(key)
+        decision = decide_line(
+            LineInputs(
+                distributor_id=ref.distributor_id,
+                claim_id=ref.claim_id,
+                line=ref.line,
+                terms=None if state is None else state.terms,
+                pos=pos,
+                book=None if pos is None else self._book_cost(pos),
+                pos_units_taken=claims.units_taken,
+                cap_left=None if state is None else state.cap_left,
+            )
+        )
+        if decision.status == "pending_pos":
+            self.put_pos(key, replace(claims, pending=(*claims.pending, ref)))
+        elif decision.takes_units and state is not None:
+            units = decision.quantity_accepted
+            self.put_authorization(take_units(state, units))
+            self.put_pos(key, replace(claims, held=(*claims.held, (ref, units))))
+        self.outcome.decisions.append(decision)
+
+    def timed_out(self, ref: LineRef) -> LineDecision:
+        """A pending line whose wait ran out: `no_pos_line`."""
+        state = self.authorization(ref.line.authorization_id)
+        terms = None if state is None else state.terms
+        return no_pos_line(ref.distributor_id, ref.claim_id, ref.line, terms)
+
+    def _book_cost(self, pos: PosLine) -> BookCost | None:
+        """The distributor_cost in effect for (sku, distributor) at the sale."""
+        history = self.view.prices.get(pos.sku)
+        if history is None:
+            return None
+        entry = price_in_effect(history, pos.sold_at, pos.distributor_id, None)
+        if entry is None:
+            return None
+        return BookCost(entry.distributor_cost, entry.currency, entry.event_id)

@@ -1,0 +1,126 @@
+"""Reseller figures by master id, re-derived from the per-alias figures under a mapping.
+
+The reseller view (`projections.resellers`) keeps one `ResellerState` per alias, that is
+per (distributor, the distributor's reseller id): onboarding, first and last sale day,
+sale lines and revenue per month. Those values never depend on the mapping, so a mapping
+change rewrites nothing: the figures below group the aliases by the identity each means
+now (`party_aliases.identity_of`: its master, or itself when unmapped) and combine them.
+A merge then an unmerge gives back exactly the figures before the merge.
+
+Combining a master's aliases: the earliest onboarding and first sale, the latest last
+sale, lines and revenue summed per month (and currency); active in the 90 days when any
+alias is. Scope: per distributor (aliases of one distributor that mean one master count
+once there) or channel-wide (`distributor_id` "*": a master buying through two
+distributors counts once). The cost is the number of aliases read, as the per-alias views
+already cost.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from domain.timeutil import utc
+from projections.keyvalue import KeyValue
+from projections.party_aliases import identity_of
+from projections.resellers import DayCount, ResellerState, active_at, growth, top_resellers
+
+#: the `distributor_id` of channel-wide figures
+CHANNEL: Final = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class MasterFigures:
+    """One identity's aliases within a scope, and their figures combined."""
+
+    identity: str
+    distributor_id: str
+    aliases: tuple[ResellerState, ...]
+
+    @property
+    def combined(self) -> ResellerState:
+        """The aliases as one `ResellerState` named by the identity (for the per-alias
+        views, which rank and count it like any reseller)."""
+        onboarded = [s.onboarded_at for s in self.aliases if s.onboarded_at is not None]
+        firsts = [s.first_sale_day for s in self.aliases if s.first_sale_day is not None]
+        lasts = [s.last_sale_day for s in self.aliases if s.last_sale_day is not None]
+        lines: Counter[str] = Counter()
+        revenue: dict[str, Decimal] = {}
+        for state in self.aliases:
+            lines.update(state.lines)
+            for key, amount in state.revenue.items():
+                revenue[key] = revenue.get(key, Decimal(0)) + amount
+        named = sorted((s.distributor_id, s.reseller_id, s.name) for s in self.aliases if s.name)
+        return ResellerState(
+            self.distributor_id, self.identity, named[0][2] if named else None,
+            min(onboarded, default=None), min(firsts, default=None), max(lasts, default=None),
+            {month: n for month, n in sorted(lines.items()) if n}, dict(sorted(revenue.items())),
+        )  # fmt: skip
+
+    @property
+    def alias_ids(self) -> list[str]:
+        """The aliases behind the identity, as "distributor|reseller", sorted."""
+        return sorted(f"{s.distributor_id}|{s.reseller_id}" for s in self.aliases)
+
+    def active_at(self, today: date, days: KeyValue[DayCount]) -> bool:
+        return any(active_at(state, today, days) for state in self.aliases)
+
+
+def by_master(
+    states: Iterable[ResellerState], mapping: Mapping[str, str], per_distributor: bool = True
+) -> list[MasterFigures]:
+    """The aliases grouped by the identity they mean under `mapping` (alias key -> master
+    id), per distributor or channel-wide; sorted by scope, then identity."""
+    groups: dict[tuple[str, str], list[ResellerState]] = {}
+    for state in states:
+        identity = identity_of(mapping, state.distributor_id, state.reseller_id)
+        scope = state.distributor_id if per_distributor else CHANNEL
+        groups.setdefault((scope, identity), []).append(state)
+    return [
+        MasterFigures(identity, scope, tuple(members))
+        for (scope, identity), members in sorted(groups.items())
+    ]
+
+
+def master_network_rows(
+    figures: Iterable[MasterFigures], now: datetime | None, days: KeyValue[DayCount]
+) -> list[dict[str, Any]]:
+    """The `resellers` rows (onboarded, active_90d, new_this_quarter, not_onboarded),
+    counting identities, one row per scope, sorted."""
+    today = None if now is None else utc(now).date()
+    rows: dict[str, Counter[str]] = {}
+    for figure in figures:
+        merged = figure.combined
+        counts = rows.setdefault(figure.distributor_id, Counter())
+        counts["onboarded"] += merged.onboarded_at is not None
+        counts["not_onboarded"] += merged.onboarded_at is None and merged.last_sale is not None
+        if today is not None:
+            counts["active_90d"] += figure.active_at(today, days)
+            counts["new_this_quarter"] += merged.new_in_quarter_of(today)
+    names = ("onboarded", "active_90d", "new_this_quarter", "not_onboarded")
+    return [
+        {"distributor_id": scope, **{name: counts[name] for name in names}}
+        for scope, counts in sorted(rows.items())
+    ]
+
+
+def master_growth(figures: Iterable[MasterFigures]) -> list[dict[str, Any]]:
+    """Growth per month (`projections.resellers.growth`) counting identities."""
+    return growth(figure.combined for figure in figures)
+
+
+def master_top(
+    figures: Iterable[MasterFigures], n: int, period: str | None = None
+) -> list[dict[str, Any]]:
+    """Top resellers (`projections.resellers.top_resellers`) by identity; each row's
+    `reseller_id` is the identity and `aliases` lists the aliases behind it."""
+    listed = list(figures)
+    aliases = {(f.distributor_id, f.identity): f.alias_ids for f in listed}
+    rows = top_resellers((figure.combined for figure in listed), n, period)
+    return [
+        {**row, "aliases": aliases[(row["distributor_id"], row["reseller_id"])]} for row in rows
+    ]

@@ -1,0 +1,122 @@
+"""Candidate generation ("blocking") over the master parties, and matching in a stream.
+
+Scoring every alias against every master is n × m: 10^10 pairs for 100,000 of each. The
+index files each master under a few block keys and scores an alias only against the
+masters sharing one of its keys:
+
+- `t|country|tax id` and `d|duns`: the identifiers, exact;
+- `p|country|postal prefix|word` for each word of the normalised name (of 3 letters or
+  more, or the only word): the same name word in the same postal area;
+- `w|country|word` for each such word whose block holds at most `max_block` masters: a
+  rare word finds a party that moved or whose postal code was mistyped, while common
+  words ("electronics", "systems") are left to the postal blocks.
+
+At most `max_candidates` are scored per alias: those sharing the most keys, then the
+smallest master ids. The index holds the masters' normalised records and their keys:
+its size follows the number of masters, never the number of aliases matched, and
+`match_stream` reads aliases one at a time, so matching 100,000 aliases holds one in
+memory. Deterministic, no I/O; rebuilt from the masters' registrations when a process
+starts (`projections.party_aliases.MasterState`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from domain.party_matching import (
+    DEFAULT_CONFIG,
+    MatchConfig,
+    MatchDecision,
+    PartyRecord,
+    decide,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockingConfig:
+    """How wide the blocks are (docs/IDENTITY.md)."""
+
+    postal_prefix: int = 3
+    min_word: int = 3
+    max_block: int = 50
+    max_candidates: int = 50
+
+
+DEFAULT_BLOCKING = BlockingConfig()
+
+
+def block_keys(record: PartyRecord, config: BlockingConfig = DEFAULT_BLOCKING) -> list[str]:
+    """Every block key of a record (the rare-word keys among them are checked on lookup)."""
+    keys: list[str] = []
+    if record.tax_id is not None:
+        keys.append(f"t|{record.country}|{record.tax_id}")
+    if record.duns is not None:
+        keys.append(f"d|{record.duns}")
+    words = record.name.split()
+    usable = [word for word in words if len(word) >= config.min_word] or words[:1]
+    area = record.postal[: config.postal_prefix]
+    for word in dict.fromkeys(usable):
+        if area:
+            keys.append(f"p|{record.country}|{area}|{word}")
+        keys.append(f"w|{record.country}|{word}")
+    return keys
+
+
+class BlockingIndex:
+    """Masters by block key. Adding a master again under its id replaces its record."""
+
+    def __init__(self, config: BlockingConfig = DEFAULT_BLOCKING) -> None:
+        self.config = config
+        self._records: dict[str, PartyRecord] = {}
+        self._blocks: dict[str, set[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def add(self, record: PartyRecord) -> None:
+        self.discard(record.party_id)
+        self._records[record.party_id] = record
+        for key in block_keys(record, self.config):
+            self._blocks.setdefault(key, set()).add(record.party_id)
+
+    def discard(self, master_id: str) -> None:
+        record = self._records.pop(master_id, None)
+        if record is None:
+            return
+        for key in block_keys(record, self.config):
+            block = self._blocks[key]
+            block.discard(master_id)
+            if not block:
+                del self._blocks[key]
+
+    def record(self, master_id: str) -> PartyRecord | None:
+        return self._records.get(master_id)
+
+    def candidates(self, record: PartyRecord) -> list[PartyRecord]:
+        """The masters `record` is scored against (see the module docstring)."""
+        shared: Counter[str] = Counter()
+        for key in block_keys(record, self.config):
+            block = self._blocks.get(key)
+            if block is None or (key.startswith("w|") and len(block) > self.config.max_block):
+                continue
+            shared.update(block)
+        best = sorted(shared.items(), key=lambda item: (-item[1], item[0]))
+        return [self._records[master_id] for master_id, _ in best[: self.config.max_candidates]]
+
+
+def match_one(
+    index: BlockingIndex, record: PartyRecord, config: MatchConfig = DEFAULT_CONFIG
+) -> tuple[MatchDecision, int]:
+    """The decision for one alias, and how many candidates were scored for it."""
+    candidates = index.candidates(record)
+    return decide(record, candidates, config), len(candidates)
+
+
+def match_stream(
+    index: BlockingIndex, records: Iterable[PartyRecord], config: MatchConfig = DEFAULT_CONFIG
+) -> Iterator[tuple[MatchDecision, int]]:
+    """`match_one` for each alias in turn, read lazily: memory does not grow with them."""
+    for record in records:
+        yield match_one(index, record, config)

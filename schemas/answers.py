@@ -1,0 +1,287 @@
+"""The HTTP API's answers and bodies other than rows: one pydantic model each, the single
+declaration the OpenAPI document's component schemas are derived from
+(`streams/api/openapi.py`; tests compare the answers with them).
+
+Like the rows (schemas/rows/), the handlers build plain dicts: a model only declares.
+A field with a default may be absent from an answer; it is never filled in.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from schemas.rows.base import DecimalText, ResellerId, Sku, SoldAt, Time, TransactionId, Uuid
+from schemas.rows.inventory import ChannelInventory
+
+
+def may_be_absent(description: str | None = None) -> Any:
+    """A field an answer may leave out (never null): its default only makes it optional in
+    the schema; nothing fills it in."""
+    return Field(None, description=description)
+
+
+class ApiAnswer(BaseModel):
+    """An answer or request body the API documents."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+# --- envelopes ------------------------------------------------------------------------------
+
+
+class ErrorDetail(ApiAnswer):
+    """What went wrong; an upload's error may name more (the line, the segment, ...)."""
+
+    status: int = Field(description="The HTTP status.")
+    code: str = Field(
+        description="What kind of error.", examples=["bad_request", "unauthorized", "forbidden"]
+    )
+    message: str = Field(description="What went wrong, for a person.")
+
+
+class Error(ApiAnswer):
+    """Every error answer."""
+
+    error: ErrorDetail
+
+
+class Page(ApiAnswer):
+    """A page of a list endpoint: rows, the total before paging, and the page's bounds."""
+
+    rows: list[dict[str, Any]] = Field(description="The page's rows.")
+    total: int = Field(description="rows matching the filters, before paging")
+    limit: int = Field(description="Rows per page asked for.")
+    offset: int = Field(description="Rows skipped.")
+
+
+class InventorySummaryTotals(ApiAnswer):
+    """What the inventory summary's page adds: the channel-wide totals of its rows."""
+
+    channel: ChannelInventory
+
+
+class SellThroughPeriods(ApiAnswer):
+    """What the sell-through page adds: its periods, and the one still running."""
+
+    granularity: Literal["week", "month", "quarter"] = Field(description="The period length.")
+    partial_period: str | None = Field(
+        description="the period the latest recorded time falls in: not over, its totals are "
+        "partial (null: no data yet)"
+    )
+
+
+class WatchlistShare(ApiAnswer):
+    """What the rebate watchlist's page adds: the share of the next tier it looked within."""
+
+    share: DecimalText = Field(description="Within this share of the next threshold.")
+
+
+# --- operations -----------------------------------------------------------------------------
+
+
+class Health(ApiAnswer):
+    """Liveness, the running mode and what the health checks found."""
+
+    status: Literal["ok", "degraded"] = Field(description="`degraded` when a check fails.")
+    mode: str = Field(description="How the server runs.", examples=["embedded demo", "kafka"])
+    dependencies: dict[str, str] = may_be_absent('Each dependency checked: "up" or "down: why".')
+    failing: dict[str, str] = may_be_absent("What is failing, and why.")
+    partitions: dict[str, Any] = may_be_absent(
+        "The state partitions a worker holds, and whether they cover the channel."
+    )
+
+
+class SchemaFile(ApiAnswer):
+    """One JSON Schema file."""
+
+    name: str = Field(examples=["SaleReported.v1.json"])
+    type: str = Field(examples=["SaleReported"])
+    version: int
+    url: str
+
+
+class SchemaList(ApiAnswer):
+    """Every JSON Schema the server serves."""
+
+    schemas: list[SchemaFile]
+
+
+# --- pricing --------------------------------------------------------------------------------
+
+
+class ViolationSale(ApiAnswer):
+    """The sale a violation judged."""
+
+    event_id: Uuid
+    transaction_id: TransactionId
+    reseller_id: ResellerId
+    sku: Sku
+    sold_at: SoldAt
+    quantity: int
+    unit_price: DecimalText
+    currency: str
+
+
+class ViolationPrice(ApiAnswer):
+    """The price a violation broke."""
+
+    event_id: Uuid = Field(description="The price change that set it.")
+    scope: str = Field(description="Whom it applies to: the list, a distributor, a reseller.")
+    floor_price: DecimalText
+
+
+class ViolationHistoryStep(ApiAnswer):
+    """One step of a violation's lifecycle: who did what, when and why."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    action: str
+    from_status: str = Field(alias="from")
+    to: str
+    actor: str
+    role: str
+    at: Time
+    reason: str | None
+    resolution: str | None
+
+
+class Violation(ApiAnswer):
+    """One violation with its sale, the price it broke and its lifecycle."""
+
+    violation_id: Uuid
+    distributor_id: str
+    transaction_id: TransactionId
+    reseller_id: ResellerId
+    sku: Sku
+    sold_at: SoldAt
+    unit_price: DecimalText
+    floor_price: DecimalText
+    severity: Literal["minor", "major", "critical"]
+    status: str
+    resolution: str | None
+    sale: ViolationSale
+    price: ViolationPrice
+    steps: list[ViolationHistoryStep]
+
+
+class ViolationStep(ApiAnswer):
+    """The body of a step: why, and for `resolve` how it was resolved."""
+
+    reason: str
+    resolution: str = may_be_absent("resolve: waived, credited or penalized")
+    amount: DecimalText = may_be_absent()
+
+
+# --- rebates --------------------------------------------------------------------------------
+
+
+class PeriodClose(ApiAnswer):
+    """A period close, accepted: applied asynchronously."""
+
+    program_id: str
+    period: str
+    closed_by: str
+    closed_at: Time
+
+
+class StatementAdjustment(ApiAnswer):
+    """A late event that changed a closed period's rebate."""
+
+    event_id: str
+    reason: str
+    amount: DecimalText | None
+    rebate: DecimalText | None
+    at: Time | None
+
+
+class Statement(ApiAnswer):
+    """A closed period's statement, its adjustments and its approval state."""
+
+    program_id: str
+    distributor_id: str
+    period: str
+    volume: DecimalText | None
+    revenue: DecimalText | None
+    tier_rate: DecimalText | None
+    rebate: DecimalText | None
+    commitment_shortfall: DecimalText | None
+    event_count: int
+    digest: str
+    calculated_at: Time | None
+    calculated_by: str
+    adjustments: list[StatementAdjustment]
+    total: DecimalText | None
+    status: str
+    approved_by: str | None
+    payment_reference: str | None
+    paid_by: str | None
+
+
+class Payment(ApiAnswer):
+    """The body of `pay`."""
+
+    reference: str
+
+
+# --- ingest ---------------------------------------------------------------------------------
+
+
+class LineAnswer(ApiAnswer):
+    """One line's answer."""
+
+    line: int = Field(description="The line number (an event's place in its batch).")
+    ref: str = Field(description="How the line is referred to (its source_ref).")
+    answer: Literal["accepted", "duplicate", "conflict", "rejected"]
+    reason: str = may_be_absent()
+    field: str = may_be_absent()
+    detail: str = may_be_absent()
+
+
+class IngestAnswer(ApiAnswer):
+    """An upload's answer: its reports, a summary and each line's answer."""
+
+    format: Literal["events", "csv", "867", "852"]
+    file: str | None
+    received_at: Time
+    reports: list[dict[str, Any]] = Field(description="Each report the upload held.")
+    summary: dict[str, Any] = Field(
+        description="answers per kind, rejections per reason, messages published"
+    )
+    lines: list[LineAnswer] = Field(
+        description="each line's answer (accepted, duplicate, conflict or rejected, why)"
+    )
+    note: str
+
+
+class ReportBatch(ApiAnswer):
+    """A report's events with its header fields."""
+
+    events: list[dict[str, Any]] = Field(description="The events (schemas/json/).")
+    report: dict[str, Any] = may_be_absent(
+        "report_id, replaces, period_start, period_end: as the query parameters"
+    )
+
+
+class EventBatch(RootModel[list[dict[str, Any]] | ReportBatch]):
+    """Events (schemas/json/), or a report's events with its header."""
+
+
+#: every model the document shows as a component, besides the rows
+ANSWER_MODELS: tuple[type[BaseModel], ...] = (
+    Error,
+    Page,
+    InventorySummaryTotals,
+    SellThroughPeriods,
+    WatchlistShare,
+    Health,
+    SchemaList,
+    Violation,
+    ViolationStep,
+    PeriodClose,
+    Statement,
+    Payment,
+    IngestAnswer,
+    EventBatch,
+)

@@ -1,0 +1,150 @@
+"""Version 1 wire contracts of party identity: reseller and end-customer masters, and the
+aliases (what each distributor calls a party) mapped to them.
+
+Shape and field-level validity only; normalisation and matching live in
+`domain.party_names` / `domain.party_matching`, the mapping state in
+`projections.party_aliases` (docs/IDENTITY.md). These events are not on a raw topic yet:
+the worker, the API and the CLI take them in a later slice.
+
+An end customer may be a person: its name and address are personal data. The domain
+records keep them out of `repr` (and so out of logs); only ids are logged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from schemas.events import Envelope
+from schemas.types import Id, Text, UtcDatetime
+
+#: A name or an address line as sent (normalised only for matching).
+PartyText = Annotated[Text, Field(min_length=1, max_length=256)]
+#: ISO 3166-1 alpha-2 country code.
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+#: A postal code as written locally ("10115", "SW1A 1AA", "94105-1804").
+PostalCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$")]
+#: A DUNS number: nine digits.
+Duns = Annotated[str, StringConstraints(pattern=r"^\d{9}$")]
+#: A match score from 0 to 100 (two places).
+Score = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+#: Why a person (or the matcher) did something: never empty.
+Reason = Annotated[Text, Field(min_length=1, max_length=512)]
+
+
+class PartyRegistered(Envelope):
+    """A master party: the one identity every alias of it maps to.
+
+    Registered again under the same `master_id` it is a correction (a rename, a new
+    address): the registration with the latest `registered_at` (then `event_id`) stands,
+    whatever order they arrive in.
+    """
+
+    master_id: Id
+    legal_name: PartyText
+    tax_id: Id | None = None
+    duns: Duns | None = None
+    address: PartyText | None = None
+    postal_code: PostalCode | None = None
+    country: Country
+    registered_at: UtcDatetime
+
+    @property
+    def business_time(self) -> datetime:
+        return self.registered_at
+
+
+class AliasChange(Envelope):
+    """What every alias event names: the distributor, and either the distributor's own id
+    for the party (`alias_id`) or, where it sends none, its name and address as sent."""
+
+    distributor_id: Id
+    alias_id: Id | None = None
+    name: PartyText | None = None
+    address: PartyText | None = None
+    postal_code: PostalCode | None = None
+    country: Country | None = None
+    master_id: Id
+    #: who decided: a person's actor id, or "matcher" for an automatic mapping
+    changed_by: Id
+    reason: Reason
+    changed_at: UtcDatetime
+
+    @model_validator(mode="after")
+    def _one_alias(self) -> AliasChange:
+        by_name = (self.name, self.postal_code, self.country)
+        if self.alias_id is None and any(part is None for part in by_name):
+            raise ValueError("an alias is an alias_id, or a name with postal_code and country")
+        if self.alias_id is not None and any(part is not None for part in (*by_name, self.address)):
+            raise ValueError("an alias is an alias_id or a name and address, not both")
+        return self
+
+    @property
+    def business_time(self) -> datetime:
+        return self.changed_at
+
+
+class AliasMapped(AliasChange):
+    """An alias now means `master_id`. `automatic`: decided by the matcher above its
+    threshold (then `score` says how sure), else confirmed by a person."""
+
+    automatic: bool = False
+    score: Score | None = None
+
+    @model_validator(mode="after")
+    def _automatic_scored(self) -> AliasMapped:
+        if self.automatic and self.score is None:
+            raise ValueError("an automatic mapping carries the matcher's score")
+        return self
+
+
+class ResellerRegistered(PartyRegistered):
+    event_type: Literal["ResellerRegistered"] = "ResellerRegistered"
+
+
+class ResellerAliasMapped(AliasMapped):
+    event_type: Literal["ResellerAliasMapped"] = "ResellerAliasMapped"
+
+
+class ResellerAliasUnmapped(AliasChange):
+    """The alias no longer means `master_id` (a wrong merge undone)."""
+
+    event_type: Literal["ResellerAliasUnmapped"] = "ResellerAliasUnmapped"
+
+
+class EndCustomerRegistered(PartyRegistered):
+    event_type: Literal["EndCustomerRegistered"] = "EndCustomerRegistered"
+
+
+class EndCustomerAliasMapped(AliasMapped):
+    event_type: Literal["EndCustomerAliasMapped"] = "EndCustomerAliasMapped"
+
+
+class EndCustomerAliasUnmapped(AliasChange):
+    event_type: Literal["EndCustomerAliasUnmapped"] = "EndCustomerAliasUnmapped"
+
+
+PARTY_EVENT_TYPES: tuple[type[Envelope], ...] = (
+    ResellerRegistered,
+    ResellerAliasMapped,
+    ResellerAliasUnmapped,
+    EndCustomerRegistered,
+    EndCustomerAliasMapped,
+    EndCustomerAliasUnmapped,
+)
+
+__all__ = [
+    "PARTY_EVENT_TYPES",
+    "AliasChange",
+    "AliasMapped",
+    "EndCustomerAliasMapped",
+    "EndCustomerAliasUnmapped",
+    "EndCustomerRegistered",
+    "PartyRegistered",
+    "ResellerAliasMapped",
+    "ResellerAliasUnmapped",
+    "ResellerRegistered",
+]

@@ -1,0 +1,39 @@
+"""Rebate rows: accruals per program, distributor and period."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from schemas.rows.base import DecimalText, DistributorId, RowModel
+
+
+class RebateRow(RowModel):
+    """Rebate accruals per program, distributor and period; closed periods are final."""
+
+    identified_by = ("program_id", "distributor_id", "period")
+
+    program_id: str = Field(description="The rebate program.")
+    distributor_id: DistributorId
+    period: str = Field(description="`2026-Q3` or `2026`.", examples=["2026-Q3", "2026"])
+    currency: str = Field(description="The program's currency: revenue and rebate are in it.")
+    measure: Literal["units", "revenue"] = Field(
+        description="`units` or `revenue`: what volume, thresholds and the gap count (revenue: "
+        "in `currency`)."
+    )
+    volume: DecimalText = Field(description="Qualifying units or revenue (the program's measure).")
+    revenue: DecimalText = Field(description="Qualifying revenue (Σ quantity × unit price).")
+    tier_rate: DecimalText = Field(description="Rate of the tier reached (0 below the first).")
+    rebate: DecimalText = Field(description="The rebate earned so far, in the program's currency.")
+    next_threshold: DecimalText | None = Field(description="Volume of the next tier.")
+    gap_to_next: DecimalText | None = Field(description="Volume still missing to the next tier.")
+    commitment_progress: DecimalText | None = Field(
+        description="Volume ÷ minimum commitment (< 1 is at risk)."
+    )
+    commitment_shortfall: DecimalText | None = Field(
+        description="Commitment − volume of a closed period that missed it."
+    )
+    events: int = Field(description="Qualifying events counted.")
+    other_currency_lines: int = Field(description="Lines in another currency, left out.")
+    status: Literal["open", "closed"] = Field(description="`open` or `closed`.")

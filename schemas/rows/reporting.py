@@ -1,0 +1,109 @@
+"""Reporting and data-quality rows: reports submitted, compliance weeks, quality per
+distributor, dead letters."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from schemas.rows.base import Counts, Day, DistributorId, RowModel, Time
+
+
+class ReportRow(RowModel):
+    """Sell-through reports submitted, one row each."""
+
+    identified_by = ("distributor_id", "report_id")
+
+    distributor_id: DistributorId
+    report_id: str = Field(description="The report.")
+    period_start: Day = Field(description="First day the report covers.")
+    period_end: Day = Field(description="Last day the report covers.")
+    submitted_at: Time = Field(description="When it was submitted.")
+    due: Time = Field(
+        description="Due date of the last week it covers (the following Wednesday 23:59 UTC)."
+    )
+    status: Literal["on_time", "late"] = Field(description="`on_time` or `late`.")
+    line_count: int = Field(description="Lines the report declared.")
+    replaces: str | None = Field(description="The report this one replaces, as named by it.")
+    reversed_report: str | None = Field(
+        description="The report whose lines this one reversed: the named one, or its replacement."
+    )
+    lines_reversed: int = Field(description="Lines of the replaced report this one reversed.")
+    replaces_unknown: bool = Field(
+        description="The replaced report's header was never received (`lines_reversed` counts "
+        "its lines)."
+    )
+    replaced_by: str | None = Field(description="The report that replaced this one.")
+
+
+class ComplianceWeek(RowModel):
+    """A distributor's reporting week and its status."""
+
+    identified_by = ("distributor_id", "week")
+
+    distributor_id: DistributorId
+    week: Day = Field(description="The Monday the reporting week starts.")
+    due: Time = Field(description="When its report is due (the Wednesday after, 23:59:59 UTC).")
+    status: Literal["on_time", "late", "missing"] = Field(
+        description="`on_time`, `late` or `missing`."
+    )
+    report_id: str | None = Field(description="The report that decided the week.")
+    submitted_at: Time | None = Field(description="When that report was submitted.")
+
+
+class QualityRow(RowModel):
+    """Data quality per distributor: what happened to every line it sent, and report
+    compliance per reporting week (Monday to Sunday, UTC)."""
+
+    identified_by = ("distributor_id",)
+
+    distributor_id: DistributorId
+    accepted: int = Field(description="Lines applied.")
+    duplicates: int = Field(description="Resent lines with identical content (not applied again).")
+    conflicts: int = Field(
+        description="Same key as an accepted line, different content (dead-lettered)."
+    )
+    rejected: int = Field(description="Lines rejected (all reasons).")
+    rejected_by_reason: Counts = Field(
+        description='Rejected lines by reason, e.g. `{"unknown_sku": 2}`.'
+    )
+    reports_on_time: int = Field(
+        description="Weeks whose report came by the due date (the following Wednesday 23:59 UTC)."
+    )
+    reports_late: int = Field(description="Weeks whose report came after the due date.")
+    weeks_missing: int = Field(
+        description="Weeks without a report whose due date had passed at `as_of`."
+    )
+
+
+class DeadLetterRow(RowModel):
+    """Dead letters by reason (the read models: per partition of the input; sum over
+    partitions for the channel)."""
+
+    identified_by = ("reason",)
+
+    reason: str = Field(description="Why the input could not be applied.")
+    count: int = Field(description="Inputs dead-lettered for that reason.")
+
+
+class DeadLetterLine(RowModel):
+    """A rejected line as stored on the dead-letter topic."""
+
+    partition: int = Field(description="Where the dead letter is on the dead-letter topic.")
+    offset: int = Field(description="Its offset there.")
+    reason: str = Field(
+        description="Why it was rejected.",
+        examples=["unknown_sku", "bad_quantity", "conflicting_duplicate"],
+    )
+    detail: str = Field(description="Which line, which field, why.")
+    key: str | None = Field(description="The message key: the distributor's id on its topics.")
+    source: str = Field(description="Topic, file or endpoint it came from.")
+    source_partition: int | None = Field(description="Kafka partition it came from.")
+    source_offset: int | None = Field(description="Kafka offset, or line number in a file.")
+    source_index: int | None = Field(
+        description="The event's place in its bundle (null: the message is one event)."
+    )
+    recorded_at: Time = Field(description="When it was dead-lettered.")
+    original: str | None = Field(description="The bytes as received, if UTF-8 text.")
+    original_b64: str = Field(description="The bytes as received, base64.")

@@ -1,0 +1,237 @@
+"""Every route of `streams.api.app.make_web_app` with its operation, for the OpenAPI document
+(streams/api/openapi.py); tests/unit/api/test_openapi.py fails when a route is added without
+documenting it (or documented without existing)."""
+
+from __future__ import annotations
+
+from streams.api.openapi_operations import (
+    ANY_OBJECT,
+    AS_OF,
+    AUDIT_RECORD,
+    DECIMAL,
+    DISTRIBUTOR,
+    EVERY_LINE,
+    INGEST_ERRORS,
+    INTEGER,
+    PAGED,
+    PERIOD,
+    PROGRAM,
+    REPORT_OPTIONS,
+    SEVERITY,
+    SKU,
+    STATEMENT_KEY,
+    STRING,
+    SUBMIT_OPTIONS,
+    VIOLATION_ID,
+    Schema,
+    op,
+    page_of,
+    path,
+    query,
+    ref,
+)
+
+PATHS: dict[str, dict[str, Schema]] = {
+    "/": {
+        "get": op("Redirects to the dashboard", "dashboard", None, status=302, errors=(),
+                  open_=True),
+    },
+    "/dashboard": {
+        "get": op("The channel manager's dashboard (HTML; reads this API)", "dashboard",
+                  STRING, errors=(), open_=True, media="text/html"),
+    },
+    "/static/{name}": {
+        "get": op("A dashboard asset (script, style sheet, Chart.js and its license)",
+                  "dashboard", STRING, path("name", "asset file name"), errors=(404,),
+                  open_=True, media="text/javascript"),
+    },
+    "/health": {
+        "get": op("Liveness and the running mode", "operations",
+                  ref("Health"), errors=(), open_=True),
+    },
+    "/metrics": {
+        "get": op("Prometheus metrics (text exposition format)", "operations", STRING,
+                  errors=(), open_=True, media="text/plain"),
+    },
+    "/api/openapi.json": {
+        "get": op("This document", "operations", ANY_OBJECT, errors=(), open_=True),
+    },
+    "/api/asyncapi.json": {
+        "get": op("The AsyncAPI 3.0 document of the decisions topic (docs/DECISIONS.md)",
+                  "operations", ANY_OBJECT, errors=(), open_=True),
+    },
+    "/schemas": {
+        "get": op("The JSON Schema of every event type, of the dead-letter record and of "
+                  "the decision documents",
+                  "reference",
+                  ref("SchemaList"), errors=(), open_=True),
+    },
+    "/schemas/{name}": {
+        "get": op("One JSON Schema (draft 2020-12)", "reference", ANY_OBJECT,
+                  path("name", "its file name, as /schemas lists it"), errors=(404,),
+                  open_=True, media="application/schema+json"),
+    },
+    "/api/snapshot": {
+        "get": op("The full projection snapshot", "projections", ref("Snapshot"), AS_OF,
+                  description="A distributor token sees its own rows only."),
+    },
+    "/api/inventory": {
+        "get": op("Channel inventory per distributor and SKU", "inventory",
+                  page_of("InventoryRow"), DISTRIBUTOR, SKU, AS_OF, *PAGED),
+    },
+    "/api/inventory/summary": {
+        "get": op("Per distributor: stock, value, weeks of supply, top SKUs; and the "
+                  "channel-wide totals of the rows", "inventory",
+                  page_of("InventorySummaryRow", "InventorySummaryTotals"),
+                  DISTRIBUTOR, AS_OF,
+                  query("n", "top SKUs per list (1-1000, default 5)", INTEGER), *PAGED),
+    },
+    "/api/sell-through": {
+        "get": op("Sell-in vs sell-through per distributor and period, or channel-wide",
+                  "inventory",
+                  page_of("SellThroughRow", "SellThroughPeriods"),
+                  query("granularity", "period length (default week)",
+                        {"enum": ["week", "month", "quarter"]}),
+                  query("scope", "channel: totals over all distributors (vendor roles)",
+                        {"enum": ["channel"]}),
+                  DISTRIBUTOR, SKU, PERIOD, *PAGED),
+    },
+    "/api/quality": {
+        "get": op("Data quality and report compliance per distributor", "compliance",
+                  page_of("QualityRow"), DISTRIBUTOR, *PAGED),
+    },
+    "/api/dead-letters": {
+        "get": op("Dead-letter counts by reason (vendor roles)", "operations",
+                  page_of("DeadLetterRow"), query("reason", "only this reason"), *PAGED),
+    },
+    "/api/dead-letters/lines": {
+        "get": op("Rejected lines: why, from where, and their original bytes", "operations",
+                  page_of("DeadLetterLine"), DISTRIBUTOR, query("reason", "only this reason"),
+                  query("source", "only those whose source contains this text"),
+                  query("order", "topic (default): by partition and offset on the dead-letter "
+                        "topic; newest: the latest recorded first", {"enum": ["topic", "newest"]}),
+                  *PAGED,
+                  description="A distributor token sees the lines sent under its own id; the "
+                  "vendor's roles see all (distributor_id: under that message key). Read from "
+                  "the dead-letter topic on each call."),
+    },
+    "/api/products": {
+        "get": op("The product catalog", "reference", page_of("ProductRow"), SKU, *PAGED),
+    },
+    "/api/violations": {
+        "get": op("Pricing violations", "pricing", page_of("ViolationRow"), DISTRIBUTOR, SKU,
+                  query("severity", "only this severity", SEVERITY),
+                  query("status", "only this lifecycle status"), *PAGED),
+    },
+    "/api/violations/summary": {
+        "get": op("Violations per severity, and per status within it", "pricing",
+                  page_of("SeverityCount"), DISTRIBUTOR, SKU, *PAGED),
+    },
+    "/api/violations/{violation_id}": {
+        "get": op("One violation with its sale, the price it broke and its lifecycle",
+                  "pricing", ref("Violation"), VIOLATION_ID, errors=(401, 403, 404)),
+    },
+    "/api/violations/{violation_id}/{action}": {
+        "post": op("Acknowledge, dispute or resolve a violation (role-checked)", "pricing",
+                   ref("Violation"), VIOLATION_ID,
+                   path("action", "the step", {"enum": ["acknowledge", "dispute", "resolve"]}),
+                   body="ViolationStep", errors=(400, 401, 403, 404, 409)),
+    },
+    "/api/rebates": {
+        "get": op("Rebate accruals per program, distributor and period", "rebates",
+                  page_of("RebateRow"), PROGRAM, DISTRIBUTOR, PERIOD,
+                  query("status", "open or closed", {"enum": ["open", "closed"]}), *PAGED),
+    },
+    "/api/rebates/watchlist": {
+        "get": op("Open accruals within a share of the next tier", "rebates",
+                  page_of("RebateRow", "WatchlistShare"),
+                  query("share", "within this share of the threshold (default 0.10)",
+                        DECIMAL), PROGRAM, DISTRIBUTOR, PERIOD, *PAGED),
+    },
+    "/api/rebates/{program_id}/{period}/close": {
+        "post": op("Close a rebate period (admin); applied asynchronously", "rebates",
+                   ref("PeriodClose"), path("program_id", "rebate program"),
+                   path("period", 'period, e.g. "2026-Q3"'), status=202,
+                   errors=(400, 401, 403, 404)),
+    },
+    "/api/rebates/statements/{program_id}/{distributor_id}/{period}": {
+        "get": op("A closed period's statement, adjustments and approval state", "rebates",
+                  ref("Statement"), *STATEMENT_KEY, errors=(401, 403, 404)),
+    },
+    "/api/rebates/statements/{program_id}/{distributor_id}/{period}/{action}": {
+        "post": op("Approve or pay a statement (admin); pay takes a reference", "rebates",
+                   ref("Statement"), *STATEMENT_KEY,
+                   path("action", "the step", {"enum": ["approve", "pay"]}), body="Payment",
+                   errors=(400, 401, 403, 404, 409)),
+    },
+    "/api/prices": {
+        "get": op("Price history (list prices, distributor costs, special authorizations)",
+                  "pricing", page_of("PriceRow"), SKU, DISTRIBUTOR, *PAGED),
+    },
+    "/api/unpriced": {
+        "get": op("Sale lines with no price in effect", "pricing", page_of("UnpricedRow"),
+                  DISTRIBUTOR, SKU, *PAGED),
+    },
+    "/api/price-protection": {
+        "get": op("Price-protection claims of cost drops", "pricing",
+                  page_of("PriceProtectionRow"), DISTRIBUTOR, SKU, AS_OF, *PAGED),
+    },
+    "/api/resellers": {
+        "get": op("The reseller network per distributor", "resellers",
+                  page_of("ResellerNetworkRow"), DISTRIBUTOR, AS_OF, *PAGED),
+    },
+    "/api/resellers/growth": {
+        "get": op("Per month: resellers onboarded and first selling, with running totals",
+                  "resellers", page_of("ResellerGrowthRow"), DISTRIBUTOR, *PAGED),
+    },
+    "/api/resellers/top": {
+        "get": op("The resellers with the most revenue, per currency", "resellers",
+                  page_of("TopResellerRow"), DISTRIBUTOR,
+                  query("n", "how many (1-1000, default 10)", INTEGER),
+                  query("period", 'a year "2026", quarter "2026-Q3" or month "2026-07"'),
+                  *PAGED),
+    },
+    "/api/reports": {
+        "get": op("Sell-through reports submitted", "compliance", page_of("ReportRow"),
+                  DISTRIBUTOR, *PAGED),
+    },
+    "/api/compliance": {
+        "get": op("Reporting weeks per distributor: on time, late or missing",
+                  "compliance", page_of("ComplianceWeek"), DISTRIBUTOR,
+                  query("status", "only weeks with this status",
+                        {"enum": ["on_time", "late", "missing"]}), AS_OF, *PAGED),
+    },
+    "/api/ingest/events": {
+        "post": op("Submit a batch of events (distributor: its own; admin: anyone's)",
+                   "ingest", ref("IngestAnswer"), *REPORT_OPTIONS, *SUBMIT_OPTIONS,
+                   body="EventBatch", errors=INGEST_ERRORS,
+                   description="Every line is checked, then the batch is published, then "
+                   "answered line by line (docs/INGEST.md)."),
+    },
+    "/api/ingest/csv": {
+        "post": op("Upload a CSV sell-through report", "ingest", ref("IngestAnswer"),
+                   *REPORT_OPTIONS, *SUBMIT_OPTIONS, EVERY_LINE,
+                   upload=("text/csv",), errors=INGEST_ERRORS),
+    },
+    "/api/ingest/edi": {
+        "post": op("Upload an X12 interchange of 867 or 852 reports", "ingest",
+                   ref("IngestAnswer"),
+                   query("format", "867 or 852 (else the first ST01 decides)",
+                         {"enum": ["867", "852"]}),
+                   *SUBMIT_OPTIONS, EVERY_LINE,
+                   upload=("application/edi-x12", "text/plain"), errors=INGEST_ERRORS),
+    },
+    "/api/audit/verify": {
+        "get": op("Walk the audit chain and compare the live projections with the audit "
+                  "store (auditor, admin)", "audit", ANY_OBJECT,
+                  query("expect_head", "the chain head the auditor expects")),
+    },
+    "/api/audit/{kind}/{ref}/history": {
+        "get": op("Every event of an audit record: what, when, who, why (auditor, admin)",
+                  "audit", ANY_OBJECT, *AUDIT_RECORD, errors=(401, 403, 404)),
+    },
+    "/api/audit/{kind}/{ref}/lineage": {
+        "get": op("The source events of an audit record (auditor, admin)", "audit",
+                  ANY_OBJECT, *AUDIT_RECORD, errors=(401, 403, 404)),
+    },
+}  # fmt: skip

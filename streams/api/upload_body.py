@@ -1,0 +1,108 @@
+"""Receiving an upload's body: a JSON batch read whole within its limit, a report streamed
+to disk (the raw body, or a multipart form's file part), counted as it expands and kept
+gzip-compressed when it was sent compressed."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager as ContextManager
+from contextlib import nullcontext
+from pathlib import Path
+from typing import IO, BinaryIO, Final, cast
+
+from aiohttp import BodyPartReader, web
+
+from streams.api.http_body import within
+from streams.config import Settings
+from streams.ingest.formats.upload import Stored
+
+CHUNK: Final = 256 * 1024
+JSON_LIMIT: Final = ("a JSON event batch", "CHANNELFLOW_MAX_JSON_BYTES")
+REPORT_LIMIT: Final = ("a report upload", "CHANNELFLOW_MAX_REPORT_BYTES")
+
+
+def too_large(limit: int, size: int, kind: tuple[str, str]) -> web.HTTPRequestEntityTooLarge:
+    what, variable = kind
+    return web.HTTPRequestEntityTooLarge(
+        max_size=limit,
+        actual_size=size,
+        text=f"{what} may be at most {limit / (1024 * 1024):,.1f} MiB ({limit:,} bytes; "
+        f"{variable} sets the limit); nothing was published",
+    )
+
+
+async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
+    """The whole body, at most `limit` bytes (413 beyond; at once if the size is declared),
+    each part of it within `timeout` seconds (408)."""
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise too_large(limit, declared, JSON_LIMIT)
+    data = bytearray()
+    while chunk := await within(request.content.read(CHUNK), timeout):
+        data += chunk
+        if len(data) > limit:
+            raise too_large(limit, len(data), JSON_LIMIT)
+    return bytes(data)
+
+
+async def receive(
+    request: web.Request, path: Path, settings: Settings
+) -> tuple[str | None, str, Stored]:
+    """Stream the uploaded file to `path` (the raw body, or the file part of a multipart
+    form); returns (the file name the form gave, if any; sha256 of the file's bytes; the
+    file as stored). Each part must come within the body timeout (408).
+
+    The limit holds for the file's bytes, expanded: a body sent compressed
+    (Content-Encoding, expanded by aiohttp as it arrives) is counted as it expands and
+    kept compressed on disk, so a small body expanding past the limit is refused having
+    taken about its own size of disk.
+    """
+    limit, timeout = settings.max_report_bytes, settings.body_timeout_seconds
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise too_large(limit, declared, REPORT_LIMIT)
+    name: str | None = None
+    read_chunk: Callable[[], Awaitable[bytes]]
+    if request.content_type.startswith("multipart/"):
+        part = await within(file_part(request), timeout)
+        name = part.filename
+
+        async def read_chunk() -> bytes:
+            return await within(part.read_chunk(CHUNK), timeout)
+
+    else:
+
+        async def read_chunk() -> bytes:
+            return await within(request.content.read(CHUNK), timeout)
+
+    digest = hashlib.sha256()
+    size = 0
+    file = Stored(path, gzipped=request.headers.get("Content-Encoding", "identity") != "identity")
+    with path.open("wb") as handle, compressing(handle, file.gzipped) as sink:
+        while chunk := await read_chunk():
+            size += len(chunk)
+            if size > limit:
+                raise too_large(limit, size, REPORT_LIMIT)
+            digest.update(chunk)
+            sink.write(chunk)
+    return name, digest.hexdigest(), file
+
+
+def compressing(handle: BinaryIO, gzipped: bool) -> ContextManager[IO[bytes]]:
+    """What the upload is written through: gzip (fastest level: the point is the disk a
+    compressed body takes, not to compress well), or the file itself."""
+    if gzipped:  # a GzipFile is a binary stream (typeshed does not declare it IO[bytes])
+        return cast(IO[bytes], gzip.GzipFile(fileobj=handle, mode="wb", compresslevel=1, mtime=0))
+    return nullcontext(handle)
+
+
+async def file_part(request: web.Request) -> BodyPartReader:
+    reader = await request.multipart()
+    while True:
+        part = await reader.next()
+        if part is None:
+            raise web.HTTPBadRequest(text="the multipart form has no file part")
+        if isinstance(part, BodyPartReader) and (part.filename or part.name == "file"):
+            return part

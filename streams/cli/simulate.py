@@ -1,0 +1,143 @@
+"""`channelflow simulate`: the history replayed under proposed rebate terms, nothing
+published; per distributor and period, the accrual under today's terms, under the
+proposal and the difference (projections/rebate_simulation.py)."""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from domain.rebates import InvalidProgram, ProgramTerms, terms_of
+from projections.rebate_simulation import Simulated, simulate, simulated_row
+from projections.snapshot import distributors
+from projections.stores import ChannelStores
+from schemas.codec import InvalidEvent, event_of
+from schemas.events import RebateProgramDefined
+from streams.cli.replay import jobs_flag, known_at_flag
+from streams.cli.support import Subcommands, UserError, kafka_flags, print_json, replay_of
+
+
+def register(sub: Subcommands) -> None:
+    p = sub.add_parser(
+        "simulate", help="replay history under proposed rebate terms; publish nothing"
+    )
+    p.add_argument("--program", required=True, help="the proposed RebateProgramDefined (JSON)")
+    p.add_argument("--period", help="only this period (2026-Q3), or a year's (2026)")
+    p.add_argument("--events", help="replay this JSON Lines file instead of Kafka")
+    p.add_argument("--json", action="store_true", help="rows as JSON instead of a table")
+    known_at_flag(p)
+    jobs_flag(p)
+    kafka_flags(p)
+    p.set_defaults(func=cmd_simulate, distributor=None)
+
+
+def proposal_of(path: Path) -> ProgramTerms:
+    """The proposed terms of a program file; the envelope fields may be left out."""
+    try:
+        data = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise UserError(f"cannot read the program file {path}: {exc.strerror}") from None
+    except orjson.JSONDecodeError as exc:
+        raise UserError(f"the program file {path} is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"the program file {path} must hold one JSON object")
+    data.setdefault("event_type", "RebateProgramDefined")
+    data.setdefault("event_id", str(uuid.uuid5(uuid.NAMESPACE_URL, path.name)))
+    data.setdefault("occurred_at", datetime.now(UTC).isoformat())
+    data.setdefault("source", "api")
+    try:
+        event = event_of(data)
+    except InvalidEvent as exc:
+        raise UserError(f"the program file {path}: {exc.detail}") from None
+    if not isinstance(event, RebateProgramDefined):
+        raise UserError(f"the program file {path} holds a {event.event_type}, not a program")
+    try:
+        return terms_of(event)
+    except InvalidProgram as exc:
+        raise UserError(str(exc)) from None
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    proposal = proposal_of(Path(args.program))
+    period = args.period
+
+    def derive(stores: ChannelStores, now: datetime | None) -> tuple[ProgramTerms | None, Any]:
+        today = stores.programs.get(proposal.program_id)
+        rows = simulate(
+            today,
+            proposal,
+            stores.rebate_buckets,
+            distributors(stores),
+            stores.closed_periods,
+            period,
+        )
+        return today, rows
+
+    derived = replay_of(args, None, derive).derived
+    today = derived[0][0] if derived else None
+    if today is not None and today.currency != proposal.currency:
+        raise UserError(
+            f"the proposal is in {proposal.currency}, program {today.program_id!r} in "
+            f"{today.currency}: the difference would mix currencies"
+        )
+    rows = sorted(
+        (row for _, job_rows in derived for row in job_rows),
+        key=lambda r: (r.distributor_id, r.period),
+    )
+    if args.json:
+        print_json(
+            {
+                "program_id": proposal.program_id,
+                "today_defined": today is not None,
+                "currency": proposal.currency,
+                "rows": [simulated_row(row) for row in rows],
+                "total": _totals(rows),
+            }
+        )
+    else:
+        _print_table(proposal, today, rows)
+    return 0
+
+
+def _totals(rows: Sequence[Simulated]) -> dict[str, str]:
+    return {
+        "today": str(sum((r.today_rebate for r in rows), Decimal("0.00"))),
+        "proposed": str(sum((r.proposed_rebate for r in rows), Decimal("0.00"))),
+        "difference": str(sum((r.difference for r in rows), Decimal("0.00"))),
+    }
+
+
+def _print_table(
+    proposal: ProgramTerms, today: ProgramTerms | None, rows: Sequence[Simulated]
+) -> None:
+    if today is None:
+        print(f"program {proposal.program_id!r} is not defined today: nothing accrues under it")
+    header = ("distributor", "period", "today rate", "today", "proposed rate", "proposed", "diff")
+    lines = [header]
+    for row in rows:
+        lines.append(
+            (
+                row.distributor_id,
+                row.period,
+                "-" if row.today is None else str(row.today.result.tier_rate),
+                str(row.today_rebate),
+                "-" if row.proposed is None else str(row.proposed.result.tier_rate),
+                str(row.proposed_rebate),
+                str(row.difference),
+            )
+        )
+    totals = _totals(rows)
+    lines.append(("total", "", "", totals["today"], "", totals["proposed"], totals["difference"]))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for line in lines:
+        cells = [line[0].ljust(widths[0]), line[1].ljust(widths[1])]
+        cells += [cell.rjust(width) for cell, width in zip(line[2:], widths[2:], strict=True)]
+        print("  ".join(cells).rstrip())
+    print(f"amounts in {proposal.currency}")

@@ -1,0 +1,58 @@
+"""A CSV report: its lines, and the report they make (its distributor and id from the
+upload, else the first line)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from streams.ingest.formats.report_header import SaleDays, report_closed
+from streams.ingest.formats.upload import Item, Parsed, Stored, Unreadable, Upload, option_id
+from streams.ingest.parsers.csv_report import CsvLineError, parse_csv_lines, peek_first_line
+
+
+def read_csv(upload: Upload, file: Stored) -> Iterator[Item]:
+    """A CSV file is one report: its id is the upload's `report_id`, else the first
+    line's report_id, else one derived from the file's bytes."""
+    with file.open() as stream:
+        first = peek_first_line(stream)
+    distributor = upload.uploader or _first_line_id(first, "distributor_id")
+    if distributor is None:
+        raise Unreadable(
+            "unknown_distributor",
+            "whose report is this? the first line names no distributor_id: "
+            "give distributor_id (admin uploads)",
+        )
+    report_id = (
+        upload.report_id or _first_line_id(first, "report_id") or f"csv-{upload.digest[:20]}"
+    )
+    days = SaleDays(upload)
+    lines = 0
+    with file.open() as stream:
+        for number, item in parse_csv_lines(
+            stream,
+            received_at=upload.received_at,
+            distributor_id=distributor,
+            report_id=report_id,
+            source_name=upload.name,
+        ):
+            lines += 1
+            ref = f"{upload.name}:{number}"
+            if isinstance(item, CsvLineError):
+                original = item.original_line.encode()
+                yield Parsed(number, ref, None, item.reason, item.field, item.message, original, 1)
+                continue
+            days.add(item)
+            yield Parsed(number, ref, item, report=1, replaces=upload.replaces)
+    yield report_closed(upload, 1, distributor, report_id, lines, days)
+
+
+def _first_line_id(first: dict[str, str], column: str) -> str | None:
+    """The first line's value of `column`, which the whole file goes by (None: empty)."""
+    try:
+        return option_id(column, first.get(column))
+    except ValueError as exc:
+        raise Unreadable(
+            "invalid_id",
+            f"the file goes by its first line's {exc}; correct it, or give {column}=",
+            column=column,
+        ) from None

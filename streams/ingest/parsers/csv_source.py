@@ -1,0 +1,132 @@
+"""Reading a CSV report's records from a binary stream: one physical line at a time, each
+at most so long, blank records skipped, the line each record starts on counted."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING
+
+from streams.ingest.parsers.csv_line_parser import LineParser
+from streams.ingest.parsers.csv_template import (
+    REQUIRED_COLUMNS,
+    CsvFormatError,
+    CsvHeaderError,
+    CsvLine,
+    check_header,
+)
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+
+class _Unclosable(io.RawIOBase):
+    """A read-only view of the caller's stream that closing never closes."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._stream.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+class _Lines:
+    """Physical text lines (endings kept), counted, each at most `limit` characters."""
+
+    def __init__(self, text: IO[str], limit: int) -> None:
+        self._readline = text.readline
+        self._limit = limit
+        self.count = 0
+        self.record: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._readline(self._limit + 1)
+        if not line:
+            raise StopIteration
+        self.count += 1
+        if len(line) > self._limit:
+            raise CsvFormatError(
+                self.count,
+                f"line longer than {self._limit:,} characters: not a CSV line (is this the "
+                "right file? lines must end with CR LF or LF)",
+            )
+        self.record.append(line)
+        return line
+
+    def take_record(self) -> str:
+        record = self.record
+        text = record[0] if len(record) == 1 else "".join(record)
+        record.clear()
+        return text.rstrip("\r\n")
+
+
+class CsvSource:
+    """The CSV records of a binary stream, read as UTF-8 text one physical line at a time."""
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        buffered = io.BufferedReader(_Unclosable(stream), buffer_size=64 * 1024)
+        self._text = io.TextIOWrapper(buffered, encoding="utf-8-sig", errors="replace", newline="")
+        self._lines = _Lines(self._text, limit)
+        self._reader = csv.reader(self._lines, strict=True)
+
+    def header(self) -> list[str]:
+        while True:
+            try:
+                row = next(self._reader)
+            except StopIteration:
+                raise CsvHeaderError(
+                    "the file is empty: the first line must be the header "
+                    f"({', '.join(REQUIRED_COLUMNS)}, sku, ...)",
+                    missing=list(REQUIRED_COLUMNS),
+                ) from None
+            except csv.Error as error:
+                raise CsvHeaderError(f"the header line is not valid CSV: {error}") from None
+            self._lines.take_record()
+            if has_content(row):
+                return check_header(row)
+
+    def raw_rows(self) -> Iterator[list[str]]:
+        """Data records as cells, blank ones skipped; a record that is not CSV ends it."""
+        while True:
+            try:
+                row = next(self._reader)
+            except (StopIteration, csv.Error):
+                return
+            self._lines.take_record()
+            if has_content(row):
+                yield row
+
+    def rows(self, parse: LineParser) -> Iterator[CsvLine]:
+        lines, reader = self._lines, self._reader
+        while True:
+            start = lines.count + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                original = lines.take_record()
+                message = f"line {start} is not valid CSV: {error}"
+                cells = next(csv.reader(io.StringIO(original), strict=False), [])
+                yield start, parse.unreadable(start, cells, "csv_syntax", None, message, original)
+                continue
+            original = lines.take_record()
+            if not has_content(row):
+                continue  # blank line (or a row of empty cells, as spreadsheets write)
+            yield start, parse(start, row, original)
+
+
+def has_content(row: list[str]) -> bool:
+    """False for a blank line or a record of empty or whitespace-only cells."""
+    return bool("".join(row).strip())

@@ -1,0 +1,130 @@
+"""The CSV report template (docs/INGEST.md): its columns, the reasons a line is rejected
+for, the errors that stop a file or reject a line, and the header check."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from schemas.events import SaleReported
+
+if TYPE_CHECKING:
+    pass
+
+SOURCE: Final = "csv"
+
+#: Columns every file must have.
+REQUIRED_COLUMNS: Final = (
+    "distributor_id",
+    "transaction_id",
+    "reseller_id",
+    "quantity",
+    "unit_price",
+    "currency",
+    "sold_at",
+)
+#: Item columns: at least one must be present; per line the first non-empty one is used.
+ITEM_COLUMNS: Final = ("sku", "vendor_part", "upc")
+#: Columns that may be left out (or left empty on a line).
+OPTIONAL_COLUMNS: Final = ("unit", "end_customer", "report_id")
+ALL_COLUMNS: Final = (*REQUIRED_COLUMNS, *ITEM_COLUMNS, *OPTIONAL_COLUMNS)
+
+MAX_LINE_CHARS: Final = 1 << 20
+
+REASONS: Final[dict[str, str]] = {
+    "csv_syntax": "the line is not valid CSV (quotes)",
+    "encoding": "the line is not valid UTF-8",
+    "column_count": "more or fewer fields than the header has columns",
+    "missing_field": "a required value is empty",
+    "bad_quantity": "quantity not a whole number (no separators) or out of range",
+    "bad_price": "unit_price not a plain decimal with at most 6 places, or negative",
+    "bad_currency": "currency not a three-letter ISO 4217 code",
+    "bad_date": "sold_at not ISO 8601 with a time zone, nor a date",
+    "distributor_mismatch": "distributor_id is not the uploading distributor",
+    "report_mismatch": "report_id names another report than the one uploaded",
+    "invalid_field": "a value the wire schema refuses (e.g. an id with '|')",
+}
+
+
+class CsvHeaderError(ValueError):
+    """The header line is not the template's: every problem named at once."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        unknown: list[str] | None = None,
+        missing: list[str] | None = None,
+        duplicate: list[str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.unknown = unknown or []
+        self.missing = missing or []
+        self.duplicate = duplicate or []
+
+
+class CsvFormatError(ValueError):
+    """The input cannot be read as CSV lines at all (stops the file)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class CsvLineError:
+    """One rejected CSV line: where (1-based line, column), why, and the line as sent."""
+
+    line: int
+    field: str | None
+    reason: str
+    message: str
+    original_line: str
+
+
+#: (1-based line number where the record starts, what the record became)
+CsvLine = tuple[int, "SaleReported | CsvLineError"]
+
+
+def check_header(row: list[str]) -> list[str]:
+    """The header's column names; a `CsvHeaderError` naming every problem otherwise."""
+    names = [cell.strip().lower() for cell in row]
+    seen: set[str] = set()
+    duplicate: list[str] = []
+    for name in names:
+        if name in seen and name not in duplicate:
+            duplicate.append(name)
+        seen.add(name)
+    unknown = [name for name in names if name not in ALL_COLUMNS]
+    missing = [name for name in REQUIRED_COLUMNS if name not in seen]
+    no_item = not any(name in seen for name in ITEM_COLUMNS)
+    if not (unknown or missing or duplicate or no_item):
+        return names
+    problems: list[str] = []
+    if unknown:
+        described = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, ALL_COLUMNS, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            described.append(f"{name!r}{hint}" if name else "'' (an empty column name)")
+        problems.append("unknown columns: " + ", ".join(described))
+    if missing or no_item:
+        wanted = [*missing, *(["sku (or vendor_part / upc)"] if no_item else [])]
+        problems.append("missing columns: " + ", ".join(wanted))
+    if duplicate:
+        problems.append("duplicate columns: " + ", ".join(duplicate))
+    message = (
+        "CSV header does not match the template: "
+        + "; ".join(problems)
+        + f". Columns are: {', '.join(REQUIRED_COLUMNS)}, one of {' / '.join(ITEM_COLUMNS)}, "
+        f"and optionally {', '.join(OPTIONAL_COLUMNS)} (see docs/INGEST.md)"
+    )
+    raise CsvHeaderError(
+        message,
+        unknown=unknown,
+        missing=[*missing, *(["sku"] if no_item else [])],
+        duplicate=duplicate,
+    )

@@ -1,0 +1,189 @@
+"""One 844 claim line (LIN and what follows it in its CON loop) read field by field, with
+every problem met on the way reported as one `LineError` naming the segment and element."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from pydantic import ValidationError
+
+from schemas.claims import ClaimLine
+from streams.ingest.parsers.common import (
+    FieldProblem,
+    LineError,
+    check_price,
+    parse_x12_decimal,
+    validation_summary,
+    whole_quantity,
+)
+from streams.ingest.parsers.edi844_codes import (
+    AMOUNT_CLAIMED,
+    CONTRACT_PRICE,
+    QTY_CLAIMED,
+    TRANSACTION_QUALIFIER,
+)
+from streams.ingest.parsers.x12 import Segment
+from streams.ingest.parsers.x12codes import lin_item
+
+
+@dataclass(slots=True)
+class ClaimLineSegments:
+    """The segments of one claim line as they arrive (the first of each kind counts)."""
+
+    lin: Segment
+    authorization: Segment | None
+    ref: Segment | None = None
+    qty: Segment | None = None
+    uit: Segment | None = None
+    ctp: Segment | None = None
+    amt: Segment | None = None
+    segments: list[Segment] = field(default_factory=list)
+
+    def take(self, seg: Segment) -> None:
+        self.segments.append(seg)
+        code = seg.get(1)
+        if seg.tag == "REF" and code == TRANSACTION_QUALIFIER:
+            self.ref = self.ref or seg
+        elif seg.tag == "QTY" and code in QTY_CLAIMED:
+            self.qty = self.qty or seg
+        elif seg.tag == "UIT":
+            self.uit = self.uit or seg
+        elif seg.tag == "CTP" and seg.get(2) == CONTRACT_PRICE:
+            self.ctp = self.ctp or seg
+        elif seg.tag == "AMT" and code == AMOUNT_CLAIMED:
+            self.amt = self.amt or seg
+
+    def original(self) -> str:
+        return "\n".join(seg.text for seg in (self.lin, *self.segments))
+
+
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    seg: Segment
+    element: str | None
+    reason: str
+    message: str
+
+
+class _Fields:
+    """The line's values, read one at a time; a problem is kept and reading goes on."""
+
+    def __init__(self, line: ClaimLineSegments) -> None:
+        self.line = line
+        self.problems: list[_Problem] = []
+
+    def problem(self, seg: Segment, element: str | None, reason: str, message: str) -> None:
+        self.problems.append(_Problem(seg, element, reason, message))
+
+    def text(self, seg: Segment | None, position: int, reason: str, what: str) -> str:
+        value = "" if seg is None else seg.get(position)
+        if not value:
+            element = None if seg is None else seg.name(position)
+            self.problem(seg or self.line.lin, element, reason, f"{what} is missing")
+        return value
+
+    def number(self, seg: Segment | None, position: int, reason: str, what: str) -> Decimal | None:
+        text = self.text(seg, position, reason, what)
+        if not text or seg is None:
+            return None
+        try:
+            return parse_x12_decimal(text, seg.name(position), reason)
+        except FieldProblem as problem:
+            self.problem(seg, seg.name(position), reason, problem.message)
+            return None
+
+    def quantity(self, seg: Segment | None, position: int, what: str) -> int | None:
+        """A whole quantity above zero."""
+        value = self.number(seg, position, "bad_quantity", what)
+        if value is None or seg is None:
+            return None
+        name = seg.name(position)
+        try:
+            quantity = whole_quantity(value, name, "bad_quantity")
+        except FieldProblem as problem:
+            self.problem(seg, name, problem.reason, problem.message)
+            return None
+        if quantity <= 0:
+            self.problem(seg, name, "bad_quantity", f"{name} {quantity} is not above zero")
+            return None
+        return quantity
+
+    def money(
+        self, seg: Segment | None, position: int, reason: str, what: str, positive: bool = False
+    ) -> Decimal | None:
+        """A price or cost (never negative), or with `positive` an amount above zero."""
+        value = self.number(seg, position, reason, what)
+        if value is None or seg is None:
+            return None
+        name = seg.name(position)
+        if positive and value <= 0:
+            self.problem(seg, name, reason, f"{name} {value} is not a positive amount")
+            return None
+        try:
+            return check_price(value, name, reason)
+        except FieldProblem as problem:
+            self.problem(seg, name, reason, problem.message)
+            return None
+
+
+def read_line(line: ClaimLineSegments, ordinal: int, currency: str) -> ClaimLine | LineError:
+    """The claim line, or why it cannot be one (the first problem, the others after it)."""
+    fields = _Fields(line)
+    lin = line.lin
+    if line.authorization is None:
+        message = "LIN before any CON: a line claims under the authorization its CON names"
+        fields.problem(lin, None, "orphan_line", message)
+    number = lin.get(1)
+    if not number.isdigit() or int(number) <= 0:
+        fields.problem(lin, "LIN01", "bad_line_number", f"LIN01 {number!r} is not a line number")
+    try:
+        _, sku, _ = lin_item(lin)
+    except FieldProblem as problem:
+        fields.problem(lin, None, problem.reason, problem.message)
+        sku = ""
+    authorization = "" if line.authorization is None else line.authorization.get(2)
+    if line.authorization is not None and not authorization:
+        message = "CON02 (the authorization) is missing"
+        fields.problem(line.authorization, "CON02", "orphan_line", message)
+    transaction = fields.text(line.ref, 2, "missing_transaction", "REF*TN (the POS transaction id)")
+    quantity = fields.quantity(line.qty, 2, "QTY*39 (quantity claimed)")
+    paid = fields.money(line.uit, 2, "bad_cost", "UIT02 (cost paid)")
+    authorized = fields.money(line.ctp, 3, "bad_cost", "CTP*CON (authorized cost)")
+    amount = fields.money(line.amt, 2, "bad_amount", "AMT*DB (amount claimed)", positive=True)
+    if fields.problems or quantity is None or paid is None or authorized is None or amount is None:
+        return _line_error(fields.problems, line, ordinal)
+    try:
+        return ClaimLine(
+            line_no=int(number),
+            transaction_id=transaction,
+            sku=sku,
+            quantity=quantity,
+            authorization_id=authorization,
+            cost_paid=paid,
+            authorized_cost=authorized,
+            amount_claimed=amount,
+            currency=currency,
+        )
+    except ValidationError as error:
+        name, message = validation_summary(error)
+        origin = {
+            "transaction_id": (line.ref, "REF02"),
+            "sku": (lin, None),
+            "authorization_id": (line.authorization, "CON02"),
+        }
+        seg, element = origin.get(name or "", (lin, None))
+        return _line_error([_Problem(seg or lin, element, "invalid_field", message)], line, ordinal)
+
+
+def _line_error(problems: list[_Problem], line: ClaimLineSegments, ordinal: int) -> LineError:
+    first = problems[0]
+    message = first.message
+    if len(problems) > 1:
+        rest = "; ".join(
+            f"{p.element or p.seg.tag} at segment {p.seg.index}: {p.message}" for p in problems[1:]
+        )
+        message = f"{message} (also: {rest})"
+    return LineError(
+        first.seg.index, first.element, first.reason, message, line.original(), ordinal
+    )

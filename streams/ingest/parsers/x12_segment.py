@@ -1,0 +1,73 @@
+"""What an X12 interchange is cut into: segments with their delimiters, and `X12Error`,
+the structural error that stops reading one (streams/ingest/parsers/x12.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+
+class X12Error(Exception):
+    """A structural error: the interchange cannot be read further.
+
+    `segment_index` is the 1-based position of the segment in the interchange,
+    `element_index` the 1-based element position (e.g. 1 for SE01) when one element is
+    at fault, else None.
+    """
+
+    def __init__(self, segment_index: int, element_index: int | None, message: str) -> None:
+        self.segment_index = segment_index
+        self.element_index = element_index
+        self.message = message
+        where = f"segment {segment_index}"
+        if element_index is not None:
+            where += f", element {element_index:02d}"
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class Delimiters:
+    element: str = "*"
+    component: str = ">"
+    segment: str = "~"
+
+
+DEFAULT_DELIMITERS: Final = Delimiters()
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One segment: its 1-based position, tag and elements (``elements[0]`` is XX01)."""
+
+    index: int
+    tag: str
+    elements: list[str]
+    delimiters: Delimiters = field(default=DEFAULT_DELIMITERS, compare=False, repr=False)
+
+    def get(self, position: int) -> str:
+        """Element XX`position` (1-based), surrounding blanks removed; "" when absent."""
+        if 1 <= position <= len(self.elements):
+            return self.elements[position - 1].strip()
+        return ""
+
+    def components(self, position: int) -> list[str]:
+        """The components of a composite element (one item for a simple one)."""
+        value = self.get(position)
+        return [part.strip() for part in value.split(self.delimiters.component)] if value else []
+
+    def name(self, position: int) -> str:
+        """The element's name, e.g. ``QTY02``."""
+        return f"{self.tag}{position:02d}"
+
+    @property
+    def text(self) -> str:
+        """The segment as sent (with its delimiters, without line breaks)."""
+        sep = self.delimiters.element
+        return sep.join([self.tag, *self.elements]) + self.delimiters.segment
+
+
+def segment_text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")

@@ -1,0 +1,210 @@
+"""The dashboard page as the browser tests read it (tests/e2e/): what it shows, what the API
+answers for the same, and waiting until they agree."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+Getter = Callable[[str], Any]
+View = dict[str, Any]
+
+#: what the test reads off the page, in one script run (textContent as displayed)
+READ_PAGE = """
+const text = (node) => node ? node.textContent.trim() : null;
+const table = (selector, fields) => Object.fromEntries(
+  [...document.querySelectorAll(selector)].map((row) => [
+    row.dataset.distributor,
+    Object.fromEntries(fields.map((f) => [f, text(row.querySelector(`[data-field="${f}"]`))])),
+  ]));
+return {
+  inventory: table("#inventory-rows tr",
+    ["expected_on_hand", "value", "weeks_of_supply", "sold_last_4_weeks"]),
+  channel: {expected_on_hand: text(document.getElementById("kpi-on-hand")),
+            value: text(document.getElementById("kpi-value")),
+            weeks_of_supply: text(document.getElementById("kpi-weeks"))},
+  severities: Object.fromEntries([...document.querySelectorAll("#severity-counts [data-severity]")]
+    .map((b) => [b.dataset.severity, text(b.querySelector(".count"))])),
+  rebates: Object.fromEntries([...document.querySelectorAll("#rebate-rows .rebate")]
+    .map((r) => [r.dataset.key, text(r.querySelector(".accrued"))])),
+  quality: table("#quality-rows tr", ["accepted", "duplicates", "conflicts", "rejected",
+    "reports_on_time", "reports_late", "weeks_missing"]),
+  resellers: table("#reseller-rows tr",
+    ["onboarded", "active_90d", "new_this_quarter", "not_onboarded"]),
+  rejected: [...document.querySelectorAll("#rejected-rows tr")].map((row) => [row.dataset.where,
+    ...["distributor_id", "reason"].map((f) => text(row.querySelector(`[data-field="${f}"]`)))]),
+  chart: (() => {
+    const chart = window.Chart && window.Chart.getChart("sell-through-chart");
+    if (!chart) return null;
+    const [sellIn, sellThrough] = chart.data.datasets;
+    return chart.data.labels.map((period, i) => [period, sellIn.data[i], sellThrough.data[i]]);
+  })(),
+};
+"""
+INVENTORY_FIELDS = ("expected_on_hand", "value", "weeks_of_supply", "sold_last_4_weeks")
+QUALITY_FIELDS = (
+    "accepted", "duplicates", "conflicts", "rejected",
+    "reports_on_time", "reports_late", "weeks_missing",
+)  # fmt: skip
+RESELLER_FIELDS = ("onboarded", "active_90d", "new_this_quarter", "not_onboarded")
+
+
+def shown(value: Any) -> str | None:
+    """A value as the page shows it, separators removed; None for the page's dash."""
+    if value is None or value == "–":
+        return None
+    return str(value).replace(",", "")
+
+
+def page_view(driver: WebDriver) -> View:
+    raw = driver.execute_script(READ_PAGE)
+    return {
+        "inventory": {
+            d: {f: shown(v) for f, v in row.items()} for d, row in raw["inventory"].items()
+        },
+        "channel": {f: shown(v) for f, v in raw["channel"].items()},
+        "severities": {s: shown(v) for s, v in raw["severities"].items()},
+        "rebates": {k: shown(v) for k, v in raw["rebates"].items()},
+        **{
+            section: {d: {f: shown(v) for f, v in row.items()} for d, row in raw[section].items()}
+            for section in ("quality", "resellers")
+        },
+        "chart": raw["chart"],
+        "rejected": raw["rejected"],
+    }
+
+
+def with_currency(row: dict[str, Any], field: str) -> str | None:
+    """An amount as the page shows it: with its currency (the row's)."""
+    amount = shown(row[field])
+    return None if amount is None else f"{amount} {row['currency'] or '(mixed currencies)'}"
+
+
+def sent_by(row: dict[str, Any]) -> str:
+    """The distributor a rejected line was sent by, as the page shows it: the message key
+    on a topic keyed by distributor, else the one its original JSON names."""
+    topic = row["source"].rsplit(".", 1)[-1]
+    if row["key"] is not None and topic in ("shipments", "sales", "inventory", "resellers",
+                                            "rejections"):  # fmt: skip
+        return str(row["key"])
+    try:
+        original = orjson.loads(row["original"])
+    except orjson.JSONDecodeError:
+        return "–"
+    named = original.get("distributor_id") if isinstance(original, dict) else None
+    return named.strip() if isinstance(named, str) else "–"
+
+
+def api_view(get: Getter) -> View:
+    summary = get("/api/inventory/summary?limit=10000")
+    return {
+        "inventory": {
+            row["distributor_id"]: {
+                f: with_currency(row, f) if f == "value" else shown(row[f])
+                for f in INVENTORY_FIELDS
+            }
+            for row in summary["rows"]
+        },
+        "channel": {
+            "expected_on_hand": shown(summary["channel"]["expected_on_hand"]),
+            "value": with_currency(summary["channel"], "value"),
+            "weeks_of_supply": shown(summary["channel"]["weeks_of_supply"]),
+        },
+        "severities": {
+            row["severity"]: shown(row["count"]) for row in get("/api/violations/summary")["rows"]
+        },
+        "rebates": {
+            f"{r['program_id']}|{r['distributor_id']}|{r['period']}": with_currency(r, "rebate")
+            for r in get("/api/rebates?status=open&limit=10000")["rows"]
+        },
+        "quality": {
+            row["distributor_id"]: {f: shown(row[f]) for f in QUALITY_FIELDS}
+            for row in get("/api/quality?limit=10000")["rows"]
+        },
+        "resellers": {
+            row["distributor_id"]: {f: shown(row[f]) for f in RESELLER_FIELDS}
+            for row in get("/api/resellers?limit=10000")["rows"]
+        },
+        "chart": weekly_totals(get("/api/sell-through?granularity=week&limit=10000")),
+        "rejected": [
+            [f"{row['partition']}@{row['offset']}", sent_by(row), row["reason"]]
+            for row in get("/api/dead-letters/lines?order=newest&limit=10")["rows"]
+        ],
+    }
+
+
+def weekly_totals(page: dict[str, Any]) -> list[list[Any]]:
+    """[period, sell-in, sell-through] per week over the distributors the rows cover; the
+    week still running labelled as partial."""
+    totals: dict[str, list[int]] = {}
+    for row in page["rows"]:
+        bucket = totals.setdefault(row["period"], [0, 0])
+        bucket[0] += row["sell_in"]
+        bucket[1] += row["sell_through"]
+    label = {page["partial_period"]: f"{page['partial_period']} (partial)"}
+    return [[label.get(period, period), *totals[period]] for period in sorted(totals)]
+
+
+def getter(base: str, token: str | None = None) -> Getter:
+    def get(path: str) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        request = urllib.request.Request(base + path, headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return orjson.loads(response.read())
+
+    return get
+
+
+def page_matches_api(driver: WebDriver, get: Getter, timeout: float = 45) -> View:
+    """Wait until the page shows what the API answers; returns that view."""
+    deadline = time.monotonic() + timeout
+    while True:
+        api, page = api_view(get), page_view(driver)
+        if page == api and api["inventory"]:
+            return api
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the page never matched the API:\npage {page}\napi  {api}")
+        time.sleep(0.5)
+
+
+def mark_page(driver: WebDriver) -> None:
+    """A marker that a reload would wipe: its presence later proves the page updated live."""
+    driver.execute_script("window.channelflowTestMarker = 'still here';")
+
+
+def assert_not_reloaded(driver: WebDriver) -> None:
+    assert driver.execute_script("return window.channelflowTestMarker") == "still here"
+
+
+def click(driver: WebDriver, selector: str) -> None:
+    """Click an element; the page re-renders a section when its data changes, so an
+    element found a moment ago may have been replaced: find it again."""
+    for _ in range(20):
+        try:
+            driver.find_element(By.CSS_SELECTOR, selector).click()
+            return
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    raise AssertionError(f"{selector} kept being replaced")
+
+
+def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = predicate()
+        except (ConnectionError, urllib.error.URLError):  # a server still starting
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.25)

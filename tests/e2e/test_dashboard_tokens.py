@@ -1,0 +1,54 @@
+"""The dashboard with bearer tokens: it asks once, and shows what the role may read."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from domain.roles import Role
+from streams.auth import TokenRegistry, token_hash
+from streams.generator import generate_channel
+from tests.e2e.dashboard_page import click, getter, page_matches_api, wait_for
+
+pytestmark = pytest.mark.browser
+
+
+def token_registry() -> TokenRegistry:
+    return TokenRegistry(
+        [
+            {"sha256": token_hash("cm-token"), "role": Role.CHANNEL_MANAGER.value, "actor": "cm"},
+            {
+                "sha256": token_hash("d02-token"),
+                "role": Role.DISTRIBUTOR.value,
+                "actor": "d02",
+                "distributor_id": "D02",
+            },
+        ]
+    )
+
+
+def enter_token(driver: WebDriver, token: str) -> None:
+    wait_for(lambda: driver.find_element(By.ID, "token-form").is_displayed(), "token prompt")
+    driver.find_element(By.ID, "token-input").send_keys(token)
+    driver.find_element(By.CSS_SELECTOR, "#token-form button[type=submit]").click()
+
+
+def test_with_bearer_tokens_the_page_asks_once_and_shows_what_the_role_may_read(browser, live_app):
+    app = live_app(token_registry())
+    app.feed(generate_channel(seed=23, weeks=3))
+
+    browser.get(app.url + "/dashboard")
+    enter_token(browser, "cm-token")
+    manager = page_matches_api(browser, getter(app.url, "cm-token"))
+    assert len(manager["inventory"]) == 5
+    browser.refresh()  # the token is kept for the tab: no prompt again
+    page_matches_api(browser, getter(app.url, "cm-token"))
+    assert not browser.find_element(By.ID, "token-form").is_displayed()
+
+    click(browser, "#token-button")
+    click(browser, "#token-clear")
+    enter_token(browser, "d02-token")
+    distributor = page_matches_api(browser, getter(app.url, "d02-token"))
+    assert list(distributor["inventory"]) == list(distributor["quality"]) == ["D02"]
+    assert browser.find_element(By.ID, "kpi-dead-letters").text == "–"  # vendor roles only

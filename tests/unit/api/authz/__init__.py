@@ -1,0 +1,1 @@
+"""The authorization matrix: every route × every role (tables in tests/unit/api/authz_matrix.py)."""

@@ -1,0 +1,245 @@
+"""The authorization matrix's tables (every route × every role: tests/unit/api/authz/) and the
+app it is checked on: who may read and write what, what each answers."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import orjson
+from aiohttp.test_utils import TestClient, TestServer
+
+from domain.roles import Role
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
+from streams.auth import TokenRegistry, token_hash
+from streams.generator import generate_channel
+from streams.runners.embedded import EmbeddedChannel
+from tests.api_channel import (
+    WHOLE,
+    list_routes,
+    owner_field,
+)
+
+TOKENS = {
+    "d01": (Role.DISTRIBUTOR, "D01"),
+    "cm": (Role.CHANNEL_MANAGER, None),
+    "auditor": (Role.AUDITOR, None),
+    "admin": (Role.ADMIN, None),
+}
+#: callers: no token, an unknown token, and one token per role
+CALLERS = (None, "bad", "d01", "cm", "auditor", "admin")
+VENDOR_ROLES = ("cm", "auditor", "admin")
+PROGRAM, PERIOD = "VPA-2026-SI", "2026-Q3"
+OWN_STATEMENT = f"/api/rebates/statements/{PROGRAM}/D01/{PERIOD}"
+OTHER_STATEMENT = f"/api/rebates/statements/{PROGRAM}/D02/{PERIOD}"
+
+# --- the tables ---------------------------------------------------------------------
+
+#: GET routes everyone may call (they carry no distributor's data)
+OPEN = (
+    "/health",
+    "/metrics",
+    "/",
+    "/dashboard",
+    "/static/{name}",
+    "/api/openapi.json",
+    "/api/asyncapi.json",
+    "/schemas",
+    "/schemas/{name}",
+)
+#: GET routes every role reads; a distributor sees its own rows only
+SCOPED = (
+    "/api/snapshot",
+    "/api/inventory",
+    "/api/inventory/summary",
+    "/api/sell-through",
+    "/api/quality",
+    "/api/products",
+    "/api/violations",
+    "/api/violations/summary",
+    "/api/rebates",
+    "/api/rebates/watchlist",
+    "/api/prices",
+    "/api/unpriced",
+    "/api/price-protection",
+    "/api/resellers",
+    "/api/resellers/growth",
+    "/api/resellers/top",
+    "/api/reports",
+    "/api/compliance",
+    "/api/dead-letters/lines",
+)
+#: GET routes for the vendor's roles only
+VENDOR = ("/api/dead-letters",)
+#: GET routes of one record: (route, whose) — D01's is the distributor's own
+RECORDS = {
+    "/api/violations/{violation_id}": ("/api/violations/{v01}", "/api/violations/{v02}"),
+    "/api/rebates/statements/{program_id}/{distributor_id}/{period}": (
+        OWN_STATEMENT,
+        OTHER_STATEMENT,
+    ),
+}
+#: the audit trail: auditor and admin only (a distributor not even for its own records)
+AUDIT = {
+    "/api/audit/verify": "/api/audit/verify",
+    "/api/audit/{kind}/{ref}/history": "/api/audit/violation/{v01}/history",
+    "/api/audit/{kind}/{ref}/lineage": "/api/audit/statement/" + f"{PROGRAM}/D01/{PERIOD}/lineage",
+}
+#: POST routes: (path, body) and what each caller gets; `bad` bodies prove that the role
+#: is checked before the body (a role not allowed is 403, not 400)
+WRITES: dict[str, list[tuple[str, Any, dict[str | None, int]]]] = {
+    "/api/violations/{violation_id}/{action}": [
+        # another distributor's violation: only the admin may touch it
+        ("/api/violations/{v02}/acknowledge", {"reason": "seen"}, {"d01": 403, "admin": 200}),
+        ("/api/violations/{v02}/dispute", {}, {"d01": 403, "admin": 400}),
+        ("/api/violations/{v02}/resolve", None, {"d01": 403, "admin": 400}),
+        # its own: a distributor may acknowledge and dispute, not resolve
+        ("/api/violations/{v01}/dispute", {"reason": "list price"}, {"d01": 200, "admin": 200}),
+        ("/api/violations/{v01}/resolve", {}, {"d01": 403, "admin": 400}),
+    ],
+    "/api/rebates/{program_id}/{period}/close": [
+        (f"/api/rebates/{PROGRAM}/{PERIOD}/close", None, {"d01": 403, "admin": 202}),
+    ],
+    "/api/rebates/statements/{program_id}/{distributor_id}/{period}/{action}": [
+        (f"{OWN_STATEMENT}/approve", {}, {"d01": 403, "admin": 200}),
+        (f"{OTHER_STATEMENT}/pay", {}, {"d01": 403, "admin": 400}),
+    ],
+    # who may submit at all (whose data, below): here with empty bodies
+    "/api/ingest/events": [("/api/ingest/events", [], {"d01": 200, "admin": 200})],
+    "/api/ingest/csv": [("/api/ingest/csv", b"", {"d01": 422, "admin": 422})],
+    "/api/ingest/edi": [("/api/ingest/edi", b"", {"d01": 422, "admin": 422})],
+}
+#: every caller not named in a WRITES row: no token, an unknown one, the read-only roles
+READ_ONLY = {None: 401, "bad": 401, "cm": 403, "auditor": 403}
+
+
+def expected_read(route: str, caller: str | None, own: bool = True) -> int:
+    if route in OPEN:
+        return 200
+    if caller in (None, "bad"):
+        return 401
+    if route in AUDIT:
+        return 200 if caller in ("auditor", "admin") else 403
+    if route in VENDOR or (route in RECORDS and not own):
+        return 403 if caller == "d01" else 200
+    return 200
+
+
+# --- the app --------------------------------------------------------------------------
+
+
+class Api:
+    """The app over the generated channel (D01 to D05) on a test server."""
+
+    def __init__(self, channel: EmbeddedChannel, stores: Any = None) -> None:
+        registry = TokenRegistry(
+            [
+                {"sha256": token_hash(token), "role": role.value, "actor": token}
+                | ({"distributor_id": distributor} if distributor else {})
+                for token, (role, distributor) in TOKENS.items()
+            ]
+        )
+        context = ApiContext.of_channel(channel, registry, "test")
+        if stores is not None:
+            context = dataclasses.replace(context, stores=stores)
+        self.app = make_web_app(context)
+        self.loop = asyncio.new_event_loop()
+        self.client = TestClient(TestServer(self.app), loop=self.loop)
+        self.loop.run_until_complete(self.client.start_server())
+        violations = channel.snapshot()["violations"]
+        self.ids = {
+            f"v{d[1:]}": next(
+                (v["violation_id"] for v in violations if v["distributor_id"] == d), ""
+            )
+            for d in ("D01", "D02")
+        }
+
+    def path(self, template: str) -> str:
+        return template.format(**self.ids)
+
+    def call(
+        self, method: str, path: str, caller: str | None, body: Any = None, **params: Any
+    ) -> tuple[int, str, Any]:
+        status, content_type, _, answer = self.exchange(method, path, caller, body, **params)
+        return status, content_type, answer
+
+    def exchange(
+        self, method: str, path: str, caller: str | None, body: Any = None, **params: Any
+    ) -> tuple[int, str, Mapping[str, str], Any]:
+        """`call`'s answer with the response headers."""
+
+        async def go() -> tuple[int, str, Mapping[str, str], Any]:
+            headers = {"Authorization": f"Bearer {caller}"} if caller else {}
+            data = body if body is None or isinstance(body, bytes) else orjson.dumps(body)
+            query = [
+                (k, v) for k, vs in params.items() for v in ([vs] if isinstance(vs, str) else vs)
+            ]
+            response = await self.client.request(
+                method, self.path(path), headers=headers, data=data, params=query
+            )
+            raw = await response.read()
+            is_json = response.content_type == "application/json"
+            answer = orjson.loads(raw) if is_json else raw
+            return response.status, response.content_type, response.headers, answer
+
+        return self.loop.run_until_complete(go())
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.client.close())
+        self.loop.close()
+
+
+def generated(weeks: int = 8) -> EmbeddedChannel:
+    channel = EmbeddedChannel()
+    channel.feed_events(generate_channel(seed=41, weeks=weeks))
+    return channel
+
+
+def foreign_ids(value: Any, path: str = "") -> Iterator[str]:
+    """Where an answer names a distributor other than D01 (at any depth)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "distributor_id" and item not in ("D01", None):
+                yield f"{path}.{key}={item}"
+            yield from foreign_ids(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from foreign_ids(item, f"{path}[{index}]")
+
+
+def assert_json_error(status: int, content_type: str, body: Any, expected: int) -> None:
+    assert status == expected, body
+    assert content_type == "application/json", body
+    assert body["error"]["status"] == expected and body["error"]["message"], body
+
+
+LISTS = [route for route in list_routes() if route not in VENDOR]
+#: lists whose rows are no one distributor's: aggregates over what the caller may read
+AGGREGATES = ("/api/violations/summary", "/api/resellers/growth")
+#: the catalog: the same for everyone
+CATALOG = ("/api/products",)
+NOT_OWNED = (*AGGREGATES, *CATALOG)
+#: lists that also hold rows of no distributor (general prices), which everyone reads
+SHARED = ("/api/prices",)
+
+
+def whole(route: str) -> dict[str, str]:
+    """Query of a read that answers every row (?limit=10000, every reseller ranked)."""
+    return {"limit": "10000", **WHOLE.get(route, {})} if route in list_routes() else {}
+
+
+def rows_of(api: Api, route: str, caller: str, **params: str) -> list[dict[str, Any]]:
+    status, _, body = api.call("GET", route, caller, **whole(route), **params)
+    assert status == 200, (route, params, body)
+    assert body["total"] == len(body["rows"]), (route, params)
+    rows: list[dict[str, Any]] = body["rows"]
+    return rows
+
+
+def mine(route: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of a vendor's answer a D01 token may read: its own (and shared ones)."""
+    readable = ("D01", None) if route in SHARED else ("D01",)
+    return [row for row in rows if row[owner_field(route)] in readable]

@@ -1,0 +1,1 @@
+"""HTTP ingest over the embedded runner: access, JSON events, reports, dates, limits."""

@@ -1,0 +1,104 @@
+"""HTTP ingest: size limits, compressed bodies, a body that stops coming, metrics, money
+never a float."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from streams.api import ingest as web_ingest
+from tests.unit.api.ingest_api import (
+    Api,
+    csv_text,
+    sale,
+)
+from tests.unit.api.test_web_violations import silent_body
+from tests.unit.parsers.conftest import SAMPLES
+
+# --- limits and metrics --------------------------------------------------------------
+
+
+def test_request_size_limits_answer_413_naming_the_limit(monkeypatch):
+    monkeypatch.setenv("CHANNELFLOW_MAX_JSON_BYTES", "2000")
+    monkeypatch.setenv("CHANNELFLOW_MAX_REPORT_BYTES", "1000")
+    small = Api()
+    try:
+        status, answer = small.post("/api/ingest/events", [sale(f"T-{i}") for i in range(20)])
+        assert (status, answer["error"]["status"]) == (413, 413)
+        assert "CHANNELFLOW_MAX_JSON_BYTES" in answer["error"]["message"]
+        status, answer = small.post("/api/ingest/edi", (SAMPLES / "867_weekly.edi").read_bytes())
+        assert status == 413 and "CHANNELFLOW_MAX_REPORT_BYTES" in answer["error"]["message"]
+        assert small.published == []
+    finally:
+        small.close()
+
+
+def test_a_compressed_upload_is_counted_expanded_and_kept_compressed(monkeypatch):
+    """A small gzip body expanding past the limit is refused (413) having taken about its
+    own size of disk, not the limit's; one within the limit is read as if sent plain."""
+    monkeypatch.setenv("CHANNELFLOW_MAX_REPORT_BYTES", str(4 << 20))
+    on_disk: list[int] = []
+    upload_file = web_ingest._upload_file
+
+    @contextlib.contextmanager
+    def measured() -> Iterator[Path]:
+        with upload_file() as path:
+            try:
+                yield path
+            finally:
+                on_disk.append(path.stat().st_size if path.exists() else 0)
+
+    monkeypatch.setattr(web_ingest, "_upload_file", measured)
+    small = Api()
+    try:
+        bomb = gzip.compress(csv_text() + b"\n" * (64 << 20))  # 64 MiB of blank lines
+        assert len(bomb) < 100_000
+        status, answer = small.post("/api/ingest/csv", bomb, headers={"Content-Encoding": "gzip"})
+        assert status == 413 and "CHANNELFLOW_MAX_REPORT_BYTES" in answer["error"]["message"]
+        assert "4.0 MiB" in answer["error"]["message"]
+        assert on_disk == [pytest.approx(0, abs=64 << 10)]  # not the 4 MiB of the limit
+        assert small.published == []
+        body = csv_text("Z-1,RES-1,WIDGET-100,1,12.50,USD,2026-04-07")
+        plain = small.ok("/api/ingest/csv", body)
+        status, packed = small.post(
+            "/api/ingest/csv", gzip.compress(body), headers={"Content-Encoding": "gzip"}
+        )
+        assert status == 200 and packed["reports"] == plain["reports"]  # the same file
+        assert packed["summary"]["accepted"] == 0 and on_disk[-1] < len(body) + 64
+        edi = (SAMPLES / "852_weekly.edi").read_bytes()
+        status, answer = small.post(
+            "/api/ingest/edi", gzip.compress(edi), headers={"Content-Encoding": "gzip"}
+        )
+        assert status == 200 and answer["format"] == "852"
+    finally:
+        small.close()
+
+
+@pytest.mark.parametrize("path", ["/api/ingest/events", "/api/ingest/csv", "/api/ingest/edi"])
+def test_an_upload_whose_body_stops_coming_is_answered_408(monkeypatch, path):
+    monkeypatch.setenv("CHANNELFLOW_BODY_TIMEOUT_SECONDS", "0.5")
+    slow = Api()
+    try:
+        status, answer, elapsed = slow.loop.run_until_complete(silent_body(slow.client, path, "d1"))
+        assert (status, answer["error"]["code"]) == (408, "request_timeout")
+        assert 0.5 <= elapsed < 10 and slow.published == []
+    finally:
+        slow.close()
+
+
+def test_ingest_metrics(api):
+    api.ok("/api/ingest/events", [sale("M-1"), sale("M-2", sku="NOPE")])
+    text = api.get("/metrics")
+    assert 'channelflow_ingest_lines_total{answer="rejected",format="events"}' in text
+    assert 'channelflow_ingest_request_seconds_count{format="events"}' in text
+
+
+def test_money_in_answers_is_never_a_float(api):
+    answer = api.ok("/api/ingest/events", [sale("F-1", unit_price="12.345678")])
+    assert answer["lines"][0]["answer"] == "accepted"
+    assert api.events()[0].unit_price == Decimal("12.345678")

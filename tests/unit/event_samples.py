@@ -1,0 +1,146 @@
+"""One valid event of every type, as the wire carries it, and helpers to send it changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from schemas.codec import InvalidEvent, decode_event
+
+EVENT_ID = "0b7d6a0e-1c7c-4e6b-9f0a-3d1f2c9a8e11"
+WHEN = "2026-07-07T15:04:05Z"
+
+
+def envelope(event_type: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "event_id": EVENT_ID,
+        "event_type": event_type,
+        "schema_version": 1,
+        "occurred_at": WHEN,
+        "recorded_at": "2026-07-07T15:05:00Z",
+        "source": "api",
+        **fields,
+    }
+
+
+SAMPLES: dict[str, dict[str, Any]] = {
+    "ShipmentRecorded": envelope(
+        "ShipmentRecorded",
+        source="erp",
+        shipment_id="SH-000001",
+        distributor_id="D01",
+        sku="SKU-0001",
+        quantity=-12,
+        unit="EA",
+        unit_price="101.25",
+        currency="USD",
+        shipped_at=WHEN,
+    ),
+    "SaleReported": envelope(
+        "SaleReported",
+        distributor_id="D01",
+        transaction_id="D01-T000123",
+        reseller_id="D01-R001",
+        end_customer="EC-0042",
+        sku="SKU-0001",
+        quantity=3,
+        unit_price="129.90",
+        currency="USD",
+        sold_at=WHEN,
+        report_id="D01-2026W28",
+    ),
+    "InventoryCounted": envelope(
+        "InventoryCounted",
+        source="edi852",
+        distributor_id="D01",
+        sku="SKU-0001",
+        on_hand=40,
+        counted_at="2026-07-12T23:00:00Z",
+    ),
+    "PriceChanged": envelope(
+        "PriceChanged",
+        source="erp",
+        sku="SKU-0001",
+        distributor_cost="100.00",
+        floor_price="120.000001",
+        currency="USD",
+        effective_from="2026-07-01T00:00:00Z",
+        distributor_id="D02",
+        reseller_id="D02-R007",
+    ),
+    "RebatePeriodClosed": envelope(
+        "RebatePeriodClosed",
+        source="erp",
+        program_id="VPA-1",
+        period="2026-Q3",
+        closed_at="2026-10-15T00:00:00Z",
+        closed_by="finance-carol",
+    ),
+    "RebateProgramDefined": envelope(
+        "RebateProgramDefined",
+        source="erp",
+        program_id="VPA-1",
+        distributor_ids=["D01", "D02"],
+        basis="sell_through",
+        measure="revenue",
+        period="quarter",
+        tiers=[{"threshold": "0", "rate": "0"}, {"threshold": "100000", "rate": "0.02"}],
+        tier_mode="retroactive",
+        minimum_commitment="50000",
+        growth_baseline="10000.50",
+        skus=["SKU-0001"],
+        currency="USD",
+    ),
+    "ResellerOnboarded": envelope(
+        "ResellerOnboarded",
+        distributor_id="D01",
+        reseller_id="D01-R001",
+        name="Austin Tech 001",
+        onboarded_at=WHEN,
+    ),
+    "ProductDefined": envelope(
+        "ProductDefined",
+        source="erp",
+        sku="SKU-0001",
+        description="Rugged Router",
+        base_unit="EA",
+        unit_conversions={"CA": 12},
+        identifiers={"upc": "036000291452", "vendor_part": "VP-0001"},
+    ),
+    "ReportSubmitted": envelope(
+        "ReportSubmitted",
+        distributor_id="D01",
+        report_id="D01-2026W28",
+        period_start="2026-07-06",
+        period_end="2026-07-12",
+        line_count=0,
+        submitted_at="2026-07-14T09:00:00Z",
+        replaces_report_id="D01-2026W28-a",
+    ),
+    "LineRejected": envelope(
+        "LineRejected",
+        source="csv",
+        source_ref="weekly.csv:42",
+        distributor_id="D01",
+        reason="schema_violation",
+        detail="quantity: not an integer ('twelve')",
+        original_b64="RDAxLFQtOTksUjAxLFNLVS0xLHR3ZWx2ZQ==",
+        report_id="D01-2026W28",
+    ),
+}
+
+
+def raw(data: dict[str, Any]) -> bytes:
+    return orjson.dumps(data)
+
+
+def rejected(data: dict[str, Any] | bytes) -> InvalidEvent:
+    with pytest.raises(InvalidEvent) as caught:
+        decode_event(data if isinstance(data, bytes) else raw(data))
+    return caught.value
+
+
+def sale(**changes: Any) -> dict[str, Any]:
+    return {**SAMPLES["SaleReported"], **changes}
