@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
@@ -50,6 +51,7 @@ from streams.runners.processing import (
 )
 from streams.runners.readmodel_sink import ReadModelSink, configured_sink, writer_name
 from streams.runners.recording import AuditRecorder, record_round_failed
+from streams.worker import upkeep
 from streams.worker.progress import ContiguousGate
 from streams.worker.stores import WorkerStores
 
@@ -59,6 +61,11 @@ log = logging.getLogger("channelflow.worker")
 TAKE = 500
 #: events applied between two chances for the event loop to answer requests (~10-20 ms)
 SLICE = 50
+#: how long a thread holds the GIL while another waits for it (Python's default: 5 ms).
+#: The event loop gives it up at every poll and socket call and then waits for a reading
+#: thread to hand it back: with 1 ms a request waits for reads and rounds in threads about
+#: half as long (bench/README.md, "History scaling")
+SWITCH_SECONDS = 0.001
 
 #: The raw topics whose events the channel projection consumes today.
 CONSUMED_TOPICS = (
@@ -140,6 +147,7 @@ class ChannelWorker:
         if self.read_models is not None:
             self.stores.on_stored = self.read_models.changes.note
         self.applying = asyncio.Lock()  # held while a batch is applied
+        self.batches_stored = 0
         self.rules = settings.time_rules()
         self.gate: ContiguousGate[Any] = ContiguousGate(self.stores.stored_progress)
         #: partitions whose state is known whole: applied to the end of every owned input
@@ -241,6 +249,7 @@ class ChannelWorker:
             return False
         self.health.recovered("batch")
         result.count()
+        self.batches_stored += 1
         return True
 
     async def send_dead_letters(self, letters: Sequence[Any]) -> None:
@@ -401,6 +410,7 @@ class ChannelWorker:
             lambda query: dead_letter_page(settings, query),
             self.health,
             self.committed,
+            gauges_at_scrape=False,  # streams/worker/upkeep.py keeps them
         )
         runner = web.AppRunner(make_web_app(context))
         await runner.setup()
@@ -420,6 +430,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     """The worker's Faust app: one agent over the raw topics, its timers and tasks (each
     a `ChannelWorker` method, registered under its own name)."""
     gc.set_threshold(*GC_THRESHOLD)
+    sys.setswitchinterval(SWITCH_SECONDS)
     app = faust_app(settings)
     worker = ChannelWorker(app, settings, audit)
     app.on_partitions_assigned.connect(cast(Any, worker.forget_progress))  # typed narrowly
@@ -453,6 +464,18 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         @app.task
         async def relay_decisions() -> None:
             await relay.run()
+
+    @app.task
+    async def watch_the_loop() -> None:
+        await metrics.watch_the_loop()
+
+    @app.task
+    async def warm_caches() -> None:
+        await upkeep.warm_caches(worker.stores.table, worker.steady)
+
+    @app.task
+    async def keep_gauges() -> None:
+        await upkeep.keep_gauges(lambda: worker.batches_stored, worker.steady, worker.committed)
 
     @app.task
     async def watch_the_event_store() -> None:
