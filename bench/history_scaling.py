@@ -278,12 +278,17 @@ class Scrape:
     lag_series: int
     round_sum: float  # Σ seconds of recording rounds
     round_count: int
+    #: the event-loop lag histogram: (upper bound s, cumulative probes)
+    loop_lag: tuple[tuple[float, float], ...] = ()
 
 
 def scrape(text: str) -> Scrape:
     consumed = lag = series = rounds = 0
     round_sum = 0.0
+    loop_lag = []
     for name, labels, value in samples(text):
+        if name == "channelflow_event_loop_lag_seconds_bucket":
+            loop_lag.append((float(labels["le"]), value))
         if name == "channelflow_events_consumed_total":
             if labels["verdict"] != "skipped" and labels["event_type"] != "RebatePeriodClosed":
                 consumed += int(value)
@@ -294,7 +299,22 @@ def scrape(text: str) -> Scrape:
             round_sum = value
         elif name == "channelflow_round_seconds_count" and labels["round"] == "recording":
             rounds = int(value)
-    return Scrape(consumed, lag, series, round_sum, rounds)
+    return Scrape(consumed, lag, series, round_sum, rounds, tuple(sorted(loop_lag)))
+
+
+def loop_lag_note(buckets: tuple[tuple[float, float], ...]) -> str:
+    """The event-loop lag histogram in words: its p99's bucket and the probes late by more
+    than 50 and 100 ms."""
+    if not buckets or not buckets[-1][1]:
+        return "event-loop lag not measured"
+    total = buckets[-1][1]
+    p99 = next(le for le, n in buckets if n >= 0.99 * total)
+    late = {le: total - n for le, n in buckets}
+    return (
+        f"event-loop lag (a probe every 20 ms): p99 ≤ {p99 * 1000:,.0f} ms; "
+        f"{late.get(0.05, 0):,.0f} of {total:,.0f} probes late by more than 50 ms, "
+        f"{late.get(0.1, 0):,.0f} by more than 100 ms"
+    )
 
 
 # -- PostgreSQL: a database of the run's own ---------------------------------------------------
@@ -348,6 +368,7 @@ class StepResult:
     restart_first_inventory: float = 0.0
     restart_inventory: float = 0.0
     rounds: int = 0
+    loop_lag: tuple[tuple[float, float], ...] = ()  # at the end of applying
 
     @property
     def apply_rate(self) -> float:
@@ -459,6 +480,7 @@ def apply_step(run: Run, result: StepResult) -> None:
                     and seen.lag == 0
                     and seen.lag_series == len(CONSUMED_TOPICS) * run.settings.partitions
                 ):
+                    result.loop_lag = seen.loop_lag
                     break
                 if now - last_report >= 10 and first is not None:
                     last_report = now
@@ -827,7 +849,7 @@ def report(run: Run, wall_seconds: float) -> None:
             f"applied {s.from_start_seconds:.1f} s ({rate(s.events, s.from_start_seconds):,.0f}"
             f"/s); /api/inventory {s.inventory_rows:,} rows, Σ expected_on_hand "
             f"{s.expected_on_hand:,}; after the restart its first answer came after "
-            f"{s.restart_first_inventory:.1f} s"
+            f"{s.restart_first_inventory:.1f} s; {loop_lag_note(s.loop_lag)} while applying"
         )
     lines += [
         "",

@@ -105,7 +105,7 @@ def inventory_rows(
     stores: ChannelStores, now: datetime | None, distributor_id: str | None = None
 ) -> list[dict[str, Any]]:
     """One row per (distributor, sku), in key order (one distributor's, if given)."""
-    return [inventory_row(stores, state, now) for state in _states(stores, distributor_id)]
+    return [inventory_row(stores, state, now) for state in inventory_states(stores, distributor_id)]
 
 
 def inventory_page(
@@ -117,12 +117,13 @@ def inventory_page(
     limit: int,
 ) -> tuple[list[dict[str, Any]], int]:
     """(the page's rows, how many there are): rows are computed for the page alone."""
-    states = [s for s in _states(stores, distributor_id) if sku is None or s.sku == sku]
+    states = [s for s in inventory_states(stores, distributor_id) if sku is None or s.sku == sku]
     page = states[offset : offset + limit]
     return [inventory_row(stores, state, now) for state in page], len(states)
 
 
-def _states(stores: ChannelStores, distributor_id: str | None) -> Iterable[InventoryState]:
+def inventory_states(stores: ChannelStores, distributor_id: str | None) -> Iterable[InventoryState]:
+    """Every inventory state in key order, or one distributor's."""
     if distributor_id is None:
         return stores.inventory.values()
     return (state for _, state in stores.inventory.scan(f"{distributor_id}|"))
@@ -131,8 +132,6 @@ def _states(stores: ChannelStores, distributor_id: str | None) -> Iterable[Inven
 def inventory_row(
     stores: ChannelStores, state: InventoryState, now: datetime | None
 ) -> dict[str, Any]:
-    cost, currency = unit_cost(stores, state.sku, state.distributor_id, now)
-    sold_4w = sold_last_4_weeks(state, now, stores.day_totals)
     return {
         "distributor_id": state.distributor_id,
         "sku": state.sku,
@@ -143,6 +142,19 @@ def inventory_row(
         "last_counted_at": iso(state.counted_at),
         "last_variance": state.last_variance,
         "late_after_count": state.late_after_count,
+        **stock_fields(stores, state, now),
+    }
+
+
+def stock_fields(
+    stores: ChannelStores, state: InventoryState, now: datetime | None, sold_4w: int | None = None
+) -> dict[str, Any]:
+    """The state's weeks of supply, stock value and its currency at `now`; `sold_4w`: its
+    sell-through of the last 4 weeks, when known."""
+    cost, currency = unit_cost(stores, state.sku, state.distributor_id, now)
+    if sold_4w is None:
+        sold_4w = sold_last_4_weeks(state, now, stores.day_totals)
+    return {
         "weeks_of_supply": money(weeks_of_supply(state.expected_on_hand, sold_4w)),
         "value": money(stock_value(state.expected_on_hand, cost)),
         "currency": None if cost is None else currency,
@@ -242,14 +254,11 @@ def price_rows(stores: ChannelStores) -> list[dict[str, Any]]:
 def quality_rows(stores: ChannelStores, now: datetime | None = None) -> list[dict[str, Any]]:
     """Per distributor: what became of its lines, and its report compliance as of `now`
     (default: the clock)."""
-    now = now or now_of(stores)
-    reports = _by_distributor(stores.reports.values())
-    first = first_sales(stores.resellers.values())
     quality = {state.distributor_id: state for state in stores.quality.values()}
+    weeks = compliance_by_distributor(stores, now)
     rows = []
-    for distributor in sorted(set(quality) | set(reports)):
+    for distributor in sorted(set(quality) | set(weeks)):
         state = quality.get(distributor) or QualityState(distributor)
-        weeks = compliance_weeks(reports.get(distributor, []), first.get(distributor), now)
         rows.append(
             {
                 "distributor_id": distributor,
@@ -258,10 +267,24 @@ def quality_rows(stores: ChannelStores, now: datetime | None = None) -> list[dic
                 "conflicts": state.conflicts,
                 "rejected": state.rejected_total,
                 "rejected_by_reason": dict(sorted(state.rejected.items())),
-                **compliance_counts(weeks),
+                **compliance_counts(weeks.get(distributor, [])),
             }
         )
     return rows
+
+
+def compliance_by_distributor(
+    stores: ChannelStores, now: datetime | None = None
+) -> dict[str, list[WeekCompliance]]:
+    """Every distributor with lines or reports: its reporting weeks with their status,
+    oldest first, as of `now` (default: the clock); each store read once."""
+    now = now or now_of(stores)
+    reports = _by_distributor(stores.reports.values())
+    first = first_sales(stores.resellers.values())
+    return {
+        distributor: compliance_weeks(reports.get(distributor, []), first.get(distributor), now)
+        for distributor in sorted(set(distributors(stores)) | set(reports))
+    }
 
 
 def compliance_of(

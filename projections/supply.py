@@ -40,28 +40,15 @@ def sold_last_4_weeks(
     return total
 
 
-def distributor_supply(
-    states: Iterable[InventoryState], now: datetime | None, day_totals: KeyValue[InOut]
-) -> dict[str, dict[str, Any]]:
-    """distributor_id -> {sold_last_4_weeks, weeks_of_supply (decimal string or None)}."""
-    totals: dict[str, list[int]] = {}
-    for state in states:
-        bucket = totals.setdefault(state.distributor_id, [0, 0])
-        bucket[0] += state.expected_on_hand
-        bucket[1] += sold_last_4_weeks(state, now, day_totals)
-    result = {}
-    for distributor_id, (on_hand, sold) in sorted(totals.items()):
-        weeks = weeks_of_supply(on_hand, sold)
-        result[distributor_id] = {
-            "sold_last_4_weeks": sold,
-            "weeks_of_supply": None if weeks is None else str(weeks),
-        }
-    return result
+def supply_of(on_hand: int, sold: int) -> dict[str, Any]:
+    """A distributor's {sold_last_4_weeks, weeks_of_supply (decimal string or None)}."""
+    weeks = weeks_of_supply(on_hand, sold)
+    return {"sold_last_4_weeks": sold, "weeks_of_supply": None if weeks is None else str(weeks)}
 
 
 def channel_supply(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Channel-wide totals of per-distributor summary rows (those of `distributor_supply`
-    merged into `projections.periods.inventory_by_distributor`): stock, its value (None
+    """Channel-wide totals of per-distributor summary rows (those of
+    `projections.inventory_summary`): stock, its value (None
     when no SKU has one; `unvalued_skus` tells a partial total), 4-week sell-through and
     the channel's weeks of supply."""
     on_hand = sold = unvalued = distributors = 0

@@ -7,6 +7,7 @@ so dashboards sum them over workers. infra/grafana/channelflow.json charts them.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from datetime import datetime
@@ -123,6 +124,13 @@ BATCH_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
     registry=REGISTRY,
 )
+EVENT_LOOP_LAG = Histogram(
+    "channelflow_event_loop_lag_seconds",
+    "How much later than asked the event loop woke a task that sleeps a few milliseconds "
+    "at a time: how long a request waits for the loop (a batch step, the GIL).",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+    registry=REGISTRY,
+)
 INGEST_LINES = Counter(
     "channelflow_ingest_lines_total",
     "Lines the ingest gateway answered, by format and answer (as known at receipt).",
@@ -181,6 +189,14 @@ class AppliedLatency:
             if child is None:
                 child = self._children[topic] = INGEST_TO_PROJECTION.labels(topic)
             child.observe(seconds)
+
+
+async def watch_the_loop(period: float = 0.02) -> None:
+    """Observe the event loop's lag, for as long as the process runs."""
+    while True:
+        started = time.monotonic()
+        await asyncio.sleep(period)
+        EVENT_LOOP_LAG.observe(max(0.0, time.monotonic() - started - period))
 
 
 def set_consumer_lag(lag: Mapping[tuple[str, int], int]) -> None:

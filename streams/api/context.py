@@ -50,6 +50,10 @@ class ApiContext:
     #: history (an export, a verification) run there, off the event loop; None: the
     #: stores are read in place (the embedded runner: small, and changed on the loop)
     committed: Callable[[], Awaitable[ChannelStores]] | None = None
+    #: whether /metrics sets the gauges that read the projections when scraped (the
+    #: embedded runner: small state); False: the runner keeps them up to date itself (a
+    #: worker, in a thread, so a scrape computes nothing)
+    gauges_at_scrape: bool = True
 
     async def blocking(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """An event-store call (psycopg blocks): off the event loop, and failing at once

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from projections.periods import inventory_by_distributor
-from projections.snapshot import inventory_page, inventory_rows, now_of
+from projections.inventory_summary import inventory_summary as inventory_summary_rows
+from projections.snapshot import inventory_page, now_of
 from projections.stores import ChannelStores
-from projections.supply import channel_supply, distributor_supply
+from projections.supply import channel_supply
 from streams.api.context import context_of, json_response
-from streams.api.query import Rows, answer, as_of, integer, page, scope, visible, window
+from streams.api.query import Rows, answer, as_of, integer, page, principal_of, scope, window
 
 
 async def inventory(request: web.Request) -> web.Response:
@@ -24,17 +24,10 @@ async def inventory(request: web.Request) -> web.Response:
 
 async def inventory_summary(request: web.Request) -> web.Response:
     wanted, when, n = scope(request), as_of(request), integer(request, "n", 5)
+    principal = principal_of(request)
 
     def summary(current: ChannelStores) -> Rows:
-        now = now_of(current, when)
-        rows = inventory_by_distributor(visible(request, inventory_rows(current, now, wanted)), n)
-        states = (
-            current.inventory.values()
-            if wanted is None
-            else (state for _, state in current.inventory.scan(f"{wanted}|"))
-        )
-        supply = distributor_supply(states, now, current.day_totals)
-        return [{**row, **supply[row["distributor_id"]]} for row in rows]
+        return inventory_summary_rows(current, now_of(current, when), wanted, principal.may_read, n)
 
     rows = await context_of(request).exporting(summary)
     return json_response({**page(request, rows), "channel": channel_supply(rows)})

@@ -16,5 +16,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def prometheus(request: web.Request) -> web.Response:
-    await context_of(request).exporting(metrics.observe_projections)
+    context = context_of(request)
+    if context.gauges_at_scrape:
+        await context.exporting(metrics.observe_projections)
     return web.Response(body=metrics.exposition(), content_type="text/plain", charset="utf-8")

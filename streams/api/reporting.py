@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from projections.snapshot import compliance_of, now_of, quality_rows, report_rows
+from projections.snapshot import (
+    compliance_by_distributor,
+    compliance_of,
+    now_of,
+    quality_rows,
+    report_rows,
+)
 from projections.stores import ChannelStores
 from streams.api.context import context_of, json_response
 from streams.api.query import Rows, as_of, filtered, page, scope, visible
@@ -21,11 +27,15 @@ async def compliance(request: web.Request) -> web.Response:
 
     def weeks(current: ChannelStores) -> Rows:
         now = now_of(current, when)
-        covered = [wanted] if wanted else [r["distributor_id"] for r in quality_rows(current)]
+        found = (
+            {wanted: compliance_of(current, wanted, now)}
+            if wanted
+            else compliance_by_distributor(current, now)
+        )
         return [
             {"distributor_id": distributor, **week.row()}
-            for distributor in covered
-            for week in compliance_of(current, distributor, now)
+            for distributor, covered in found.items()
+            for week in covered
         ]
 
     rows = await context_of(request).exporting(weeks)

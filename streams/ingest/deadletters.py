@@ -174,32 +174,39 @@ async def dead_letter_page(settings: Settings, query: LetterQuery) -> list[Store
         consumer.assign(partitions)
         begin = await consumer.beginning_offsets(partitions)
         end = await consumer.end_offsets(partitions)
+        if query.newest:
+            latest = await _latest(consumer, {tp: (begin[tp], end[tp]) for tp in partitions}, query)
+            return sorted(latest, key=_newest_first)[query.offset : wanted]
         letters: list[StoredDeadLetter] = []
         for tp in partitions:
-            reader = _latest if query.newest else _earliest
-            letters += await reader(consumer, tp, begin[tp], end[tp], query, wanted)
-            if not query.newest and len(letters) >= wanted:
+            letters += await _earliest(consumer, tp, begin[tp], end[tp], query, wanted)
+            if len(letters) >= wanted:
                 break
-        if query.newest:
-            letters.sort(key=_newest_first)
         return letters[query.offset : wanted]
     finally:
         await consumer.stop()
 
 
 async def _read(
-    consumer: AIOKafkaConsumer, tp: TopicPartition, start: int, stop: int
-) -> list[StoredDeadLetter]:
-    """The letters at offsets [start, stop) of one partition."""
-    found: list[StoredDeadLetter] = []
-    if start >= stop:
-        return found
-    consumer.seek(tp, start)
-    while await consumer.position(tp) < stop:
-        batch = await consumer.getmany(tp, timeout_ms=1000, max_records=5000)
-        for record in batch.get(tp, []):
-            if start <= record.offset < stop:
-                found.append(StoredDeadLetter(tp.partition, record.offset, _letter(record.value)))
+    consumer: AIOKafkaConsumer, windows: dict[TopicPartition, tuple[int, int]]
+) -> dict[TopicPartition, list[StoredDeadLetter]]:
+    """The letters at offsets [start, stop) of each partition's window, all read at once:
+    every partition is positioned first, so one fetch serves them all (a partition
+    positioned after the consumer fetched it waits out the fetcher's backoff, 100 ms)."""
+    found: dict[TopicPartition, list[StoredDeadLetter]] = {tp: [] for tp in windows}
+    reading = {tp for tp, (start, stop) in windows.items() if start < stop}
+    for tp in reading:
+        consumer.seek(tp, windows[tp][0])
+    while reading:
+        batch = await consumer.getmany(*reading, timeout_ms=1000, max_records=5000)
+        for tp, records in batch.items():
+            start, stop = windows[tp]
+            found[tp] += [
+                StoredDeadLetter(tp.partition, r.offset, _letter(r.value))
+                for r in records
+                if start <= r.offset < stop
+            ]
+        reading = {tp for tp in reading if await consumer.position(tp) < windows[tp][1]}
     return found
 
 
@@ -211,22 +218,32 @@ async def _earliest(
     start, window = begin, max(wanted, 100)
     while start < end and len(found) < wanted:
         stop = min(end, start + window)
-        found += [s for s in await _read(consumer, tp, start, stop) if query.admits(s)]
+        read = await _read(consumer, {tp: (start, stop)})
+        found += [s for s in read[tp] if query.admits(s)]
         start, window = stop, window * 2
     return found
 
 
 async def _latest(
-    consumer: AIOKafkaConsumer, tp: TopicPartition, begin: int, end: int, query: LetterQuery,
-    wanted: int,
-) -> list[StoredDeadLetter]:  # fmt: skip
-    found: list[StoredDeadLetter] = []
-    stop, window = end, max(wanted, 100)
-    while stop > begin and len(found) < wanted:
-        start = max(begin, stop - window)
-        found = [s for s in await _read(consumer, tp, start, stop) if query.admits(s)] + found
-        stop, window = start, window * 2
-    return found
+    consumer: AIOKafkaConsumer, ranges: dict[TopicPartition, tuple[int, int]], query: LetterQuery
+) -> list[StoredDeadLetter]:
+    """Each partition's latest admitted letters, at least a page's worth where it has them:
+    windows back from the ends, growing, the partitions still short of a page read
+    together."""
+    wanted = query.offset + query.limit
+    found: dict[TopicPartition, list[StoredDeadLetter]] = {tp: [] for tp in ranges}
+    stops = {tp: stop for tp, (_, stop) in ranges.items()}
+    window = max(wanted, 100)
+    while True:
+        short = [tp for tp in ranges if stops[tp] > ranges[tp][0] and len(found[tp]) < wanted]
+        if not short:
+            return [letter for letters in found.values() for letter in letters]
+        windows = {tp: (max(ranges[tp][0], stops[tp] - window), stops[tp]) for tp in short}
+        read = await _read(consumer, windows)
+        for tp, (start, _) in windows.items():
+            found[tp] = [s for s in read[tp] if query.admits(s)] + found[tp]
+            stops[tp] = start
+        window *= 2
 
 
 def _consumer(settings: Settings) -> AIOKafkaConsumer:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
@@ -26,7 +27,6 @@ from aiokafka.errors import KafkaError
 from faust.types import TP
 
 from infra.eventstore import AuditLog, open_audit_log
-from projections.clock import recorded_now
 from projections.stores import ChannelStores
 from schemas.topics import DEAD_LETTER_TOPIC, topic_name
 from streams import metrics
@@ -37,7 +37,7 @@ from streams.config import Settings
 from streams.health import Coverage, Health
 from streams.ingest.deadletters import dead_letter_page
 from streams.kafka.io import kafka_partition_of, send_messages
-from streams.kafka.messages import Message, message_of
+from streams.kafka.messages import Message
 from streams.kafka.reference import ReferenceReplica
 from streams.runners.decisions_relay import decision_relay
 from streams.runners.processing import (
@@ -49,8 +49,10 @@ from streams.runners.processing import (
     record_facts,
 )
 from streams.runners.readmodel_sink import ReadModelSink, configured_sink, writer_name
-from streams.runners.recording import AuditRecorder, record_round_failed
+from streams.runners.recording import AuditRecorder
+from streams.worker import upkeep
 from streams.worker.progress import ContiguousGate
+from streams.worker.rounds import RecordingRounds, input_lag
 from streams.worker.stores import WorkerStores
 
 log = logging.getLogger("channelflow.worker")
@@ -59,6 +61,11 @@ log = logging.getLogger("channelflow.worker")
 TAKE = 500
 #: events applied between two chances for the event loop to answer requests (~10-20 ms)
 SLICE = 50
+#: how long a thread holds the GIL while another waits for it (Python's default: 5 ms).
+#: The event loop gives it up at every poll and socket call and then waits for a reading
+#: thread to hand it back: with 1 ms a request waits for reads and rounds in threads about
+#: half as long (bench/README.md, "History scaling")
+SWITCH_SECONDS = 0.001
 
 #: The raw topics whose events the channel projection consumes today.
 CONSUMED_TOPICS = (
@@ -130,7 +137,6 @@ class ChannelWorker:
         self.health = Health(
             settings.eventstore_url if self.audit_log.is_postgres else None, self.coverage
         )
-        self.recorder = AuditRecorder(self.audit_log, settings.rebate_grace_days)
         self.read_models = configured_sink(
             settings,
             self.audit_log,
@@ -140,13 +146,20 @@ class ChannelWorker:
         if self.read_models is not None:
             self.stores.on_stored = self.read_models.changes.note
         self.applying = asyncio.Lock()  # held while a batch is applied
+        self.batches_stored = 0
         self.rules = settings.time_rules()
         self.gate: ContiguousGate[Any] = ContiguousGate(self.stores.stored_progress)
-        #: partitions whose state is known whole: applied to the end of every owned input
-        #: since they were assigned (see `recording_round`)
-        self.whole: set[int] = set()
+        self.rounds = RecordingRounds(
+            app,
+            settings,
+            self.stores,
+            self.health,
+            AuditRecorder(self.audit_log, settings.rebate_grace_days),
+            self.submit,
+            set(self.raw_topics.topics),
+            self.owned_partitions,
+        )
         self.sales_topic = topic_name(settings.topic_prefix, "sales")
-        self.shipments_topic = topic_name(settings.topic_prefix, "shipments")
 
     def coverage(self) -> Coverage:
         active = frozenset(self.owned_partitions())
@@ -159,7 +172,7 @@ class ChannelWorker:
 
     def forget_progress(self, _: Any, *__: Any, signal: Any, **___: Any) -> None:
         self.gate.reset()
-        self.whole.clear()
+        self.rounds.forget()
 
     def steady(self) -> bool:
         app = self.app
@@ -241,6 +254,7 @@ class ChannelWorker:
             return False
         self.health.recovered("batch")
         result.count()
+        self.batches_stored += 1
         return True
 
     async def send_dead_letters(self, letters: Sequence[Any]) -> None:
@@ -266,96 +280,16 @@ class ChannelWorker:
 
     async def measure_consumer_lag(self) -> None:
         """Lag of each owned raw partition: high watermark minus the stored position."""
-        consumer = self.app.consumer
-        owned_now = [tp for tp in consumer.assignment() if tp.topic in self.raw_topics.topics]
         try:
-            ends = await consumer.highwaters(*owned_now) if owned_now else {}
+            lag = await input_lag(self.app.consumer, set(self.raw_topics.topics), self.stores)
         except KafkaError as exc:  # e.g. a broker timeout: keep the last values, try again
             self.health.failed("kafka", exc)
             log.warning("consumer lag not measured: %s", exc)
             return
         self.health.recovered("kafka")
-        lag = {}
-        for tp, end in ends.items():
-            stored = self.stores.next_offset(f"{tp.topic}:{tp.partition}")
-            lag[tp.topic, tp.partition] = end - stored
-        metrics.set_consumer_lag(lag)
+        metrics.set_consumer_lag({(tp.topic, tp.partition): n for tp, n in lag.items()})
 
     # --- tasks: recording rounds, read models, the event store's health, the API --------
-
-    async def record_derived_audit_facts(self) -> None:
-        """Recording rounds, one after another (never overlapping), each in a thread."""
-        while True:
-            await asyncio.sleep(self.settings.claims_interval_seconds)
-            if not self.steady() or self.health.store_away is not None:
-                continue
-            await self.recording_round()
-
-    async def recording_round(self) -> None:
-        async with self.applying:  # between batches: the readers see whole ones
-            mine = self.owned_partitions()
-            readers = self.stores.readers(mine)
-        caught_up = await self.read_to_the_end()
-        self.note_whole(mine, caught_up)
-        clock = recorded_now(readers.clock)
-        wall = datetime.now(UTC)
-        closing_now = wall if clock is None else max(clock, wall)
-        partitions = self.settings.partitions
-
-        def owned(distributor_id: str) -> bool:
-            return kafka_partition_of(distributor_id, partitions) in mine & self.whole
-
-        def settled(distributor_id: str, basis: str, cutoff: datetime) -> bool:
-            """Appends are in order: the partition of the basis's topic was applied
-            past the cutoff, or to its end."""
-            topic = self.shipments_topic if basis == "sell_in" else self.sales_topic
-            source = f"{topic}:{kafka_partition_of(distributor_id, partitions)}"
-            clock = readers.clock.get(source)
-            return source in caught_up or (clock is not None and clock.recorded > cutoff)
-
-        started = time.monotonic()
-        try:
-            closes = await asyncio.get_running_loop().run_in_executor(
-                None, self.recorder.round, readers, clock, closing_now, owned, settled
-            )
-            for close in closes:
-                await self.submit([message_of(close)])
-            self.health.recovered("recording")
-        except Exception as exc:  # e.g. the event store away: the next round retries
-            self.health.failed("recording", exc)
-            record_round_failed(exc)
-        metrics.ROUND_SECONDS.labels("recording").observe(time.monotonic() - started)
-
-    async def read_to_the_end(self) -> set[str]:
-        """The owned raw partitions ("topic:partition") applied up to their end."""
-        consumer = self.app.consumer
-        owned_now = [tp for tp in consumer.assignment() if tp.topic in self.raw_topics.topics]
-        try:
-            ends = await consumer.highwaters(*owned_now) if owned_now else {}
-        except KafkaError:
-            return set()
-        done = set()
-        for tp, end in ends.items():
-            source = f"{tp.topic}:{tp.partition}"
-            if self.stores.next_offset(source) >= end:
-                done.add(source)
-        return done
-
-    def note_whole(self, mine: set[int], caught_up: set[str]) -> None:
-        """Partitions whose every raw input was applied to its end since they were assigned.
-
-        Until then a partition's state may hold part of a batch: a worker killed while
-        sending a batch's changelog writes leaves some of them on the changelog, which
-        recovery restores, and the batch is applied whole again only when the agent gets
-        to it. A recording round judges only whole partitions (statements and adjustments
-        from half a batch would differ from the replay's)."""
-        inputs: dict[int, set[str]] = {}
-        for tp in self.app.consumer.assignment():
-            if tp.topic in self.raw_topics.topics:
-                inputs.setdefault(tp.partition, set()).add(f"{tp.topic}:{tp.partition}")
-        for partition in mine - self.whole:
-            if inputs.get(partition, set()) <= caught_up:
-                self.whole.add(partition)
 
     async def write_read_models(self, read_models: ReadModelSink) -> None:
         """The owned partitions' projections into PostgreSQL (docs/READ_MODELS.md)."""
@@ -401,6 +335,7 @@ class ChannelWorker:
             lambda query: dead_letter_page(settings, query),
             self.health,
             self.committed,
+            gauges_at_scrape=False,  # streams/worker/upkeep.py keeps them
         )
         runner = web.AppRunner(make_web_app(context))
         await runner.setup()
@@ -420,6 +355,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     """The worker's Faust app: one agent over the raw topics, its timers and tasks (each
     a `ChannelWorker` method, registered under its own name)."""
     gc.set_threshold(*GC_THRESHOLD)
+    sys.setswitchinterval(SWITCH_SECONDS)
     app = faust_app(settings)
     worker = ChannelWorker(app, settings, audit)
     app.on_partitions_assigned.connect(cast(Any, worker.forget_progress))  # typed narrowly
@@ -438,7 +374,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
 
     @app.task
     async def record_derived_audit_facts() -> None:
-        await worker.record_derived_audit_facts()
+        await worker.rounds.run(worker.steady, worker.applying)
 
     read_models = worker.read_models
     if read_models is not None:
@@ -453,6 +389,18 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         @app.task
         async def relay_decisions() -> None:
             await relay.run()
+
+    @app.task
+    async def watch_the_loop() -> None:
+        await metrics.watch_the_loop()
+
+    @app.task
+    async def warm_caches() -> None:
+        await upkeep.warm_caches(worker.stores.table, worker.steady)
+
+    @app.task
+    async def keep_gauges() -> None:
+        await upkeep.keep_gauges(lambda: worker.batches_stored, worker.steady, worker.committed)
 
     @app.task
     async def watch_the_event_store() -> None:

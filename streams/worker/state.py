@@ -22,8 +22,9 @@ revoked or recovered. History stores are read from RocksDB by key or prefix rang
 Reads outside a batch (the HTTP API) see committed state merged over the partitions
 whose databases this worker holds: the ones it owns and, with standby replicas, the
 others, which faust keeps up to date from their changelogs (so every worker answers for
-the whole channel). `readers()` gives views that read the databases alone, safe to use
-from a thread while the agent goes on applying.
+the whole channel). `readers()` gives views of the committed state (copies of the loaded
+caches, the databases for the rest: streams/worker/readers.py), safe to use from a thread
+while the agent goes on applying.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from sortedcontainers import SortedDict
 
 from projections.keyvalue import END, prefix_bounds
 from streams.worker.changelog_packs import is_pack, pack_key, packs, unpack
+from streams.worker.readers import CacheCopy, CommittedReader, db_range
 
 V = TypeVar("V")
 
@@ -266,6 +268,14 @@ class View(Generic[V]):
             return [partition] if partition in held else []
         return held
 
+    def warm(self, partition: int) -> bool:
+        """Load an entity store's partition into its cache if it is not (on the event loop,
+        between batches); whether there was anything to do."""
+        if not self.cached or partition in self._cache or self.table.app.in_recovery:
+            return False
+        self._loaded(partition)
+        return True
+
     def _loaded(self, partition: int) -> SortedDict[str, V]:
         found = self._cache.get(partition)
         if found is not None:
@@ -361,74 +371,15 @@ class View(Generic[V]):
                 else:
                     cache[key] = self._decode(orjson.loads(raw))
 
-    def reader(self, partitions: Iterable[int] | None = None) -> DatabaseReader[V]:
-        """A view of the committed state alone (no batch, no cache), for another thread:
-        of the given partitions' databases, or of every one held."""
-        return DatabaseReader(self.table, self.prefix, self._decode, self._partition_of, partitions)
-
-
-class DatabaseReader(Generic[V]):
-    """Reads one store's committed state straight from the databases: thread-safe (RocksDB
-    iterators read a consistent point of their own) and never touching the caches."""
-
-    def __init__(
-        self,
-        table: StateTable,
-        prefix: bytes,
-        decode: Callable[[Any], V],
-        partition_of: Callable[[str], int] | None,
-        partitions: Iterable[int] | None = None,
-    ) -> None:
-        self.prefix = prefix
-        self._decode = decode
-        self._partition_of = partition_of
-        held = table.held()
-        self._dbs = held if partitions is None else {p: held[p] for p in partitions if p in held}
-
-    def get(self, key: str) -> V | None:
-        encoded = self.prefix + key.encode()
-        dbs = list(self._dbs.values())
-        if self._partition_of is not None:
-            db = self._dbs.get(self._partition_of(key))
-            dbs = [] if db is None else [db]
-        for db in dbs:
-            raw = db.get(encoded)
-            if raw is not None:
-                return self._decode(orjson.loads(raw))
-        return None
-
-    def put(self, key: str, value: V) -> None:
-        raise RuntimeError("a reader does not write")
-
-    def delete(self, key: str) -> None:
-        raise RuntimeError("a reader does not write")
-
-    def scan(
-        self, prefix: str = "", start: str | None = None, reverse: bool = False
-    ) -> Iterator[tuple[str, V]]:
-        low, high = prefix_bounds(prefix, start, reverse)
-        ranges = [
-            db_range(db, self.prefix, low, high, reverse, self._decode)
-            for _, db in sorted(self._dbs.items())
-        ]
-        return heapq.merge(*ranges, key=lambda item: item[0], reverse=reverse)
-
-    def values(self) -> Iterator[V]:
-        return (value for _, value in self.scan())
-
-
-def db_range(
-    db: Any, prefix: bytes, low: str, high: str, reverse: bool, decode: Callable[[Any], V]
-) -> Iterator[tuple[str, V]]:
-    """(key, value) of one database's keys under `prefix` in [low, high], in order."""
-    first = prefix + (high if reverse else low).encode()
-    low_bytes, high_bytes = prefix + low.encode(), prefix + high.encode()
-    cut = len(prefix)
-    for raw_key, raw_value in db.items(from_key=first, backwards=reverse):
-        past = raw_key < low_bytes if reverse else raw_key > high_bytes
-        if past or not raw_key.startswith(prefix):
-            return
-        yield raw_key[cut:].decode(), decode(orjson.loads(raw_value))
+    def reader(self, partitions: Iterable[int] | None = None) -> CommittedReader[V]:
+        """A view of the committed state alone (no batch), for another thread: of the given
+        partitions, or of every one held. Called on the event loop, between batches: the
+        loaded caches are copied (decoded already), the other partitions are read from
+        their databases."""
+        held = self.table.held()
+        dbs = held if partitions is None else {p: held[p] for p in partitions if p in held}
+        copies = {p: CacheCopy(self._cache[p]) for p in dbs if p in self._cache}
+        return CommittedReader(self.prefix, self._decode, self._partition_of, dbs, copies)
 
 
 def _overlay(

@@ -225,3 +225,35 @@ def test_a_batch_reads_its_writes_like_the_in_memory_store(
             assert store.get(key) == expected.get(key)
     finally:
         databases.close()
+
+
+def test_a_reader_copies_the_loaded_caches_and_reads_the_rest_from_the_databases(
+    databases: Databases,
+) -> None:
+    store = view(databases, cached=True)
+    for partition, key, value in [(0, "D1|a", 1), (0, "D1|b", 2), (1, "D2|a", 3)]:
+        APPLYING.set(partition)
+        store.put(key, value)
+    commit(databases, store)
+    assert store.get("D1|a") == 1  # loads partition 0's cache alone
+    reader = store.reader()
+    databases.store({0: {b"n|D1|a": b"7"}, 1: {b"n|D2|a": b"8"}})  # under both
+    assert reader.get("D1|a") == 1 and list(reader.scan("D1|", reverse=True)) == [
+        ("D1|b", 2),
+        ("D1|a", 1),
+    ]  # partition 0: the cache as copied
+    assert reader.get("D2|a") == 8  # partition 1 was not loaded: its database
+    APPLYING.set(0)
+    store.put("D1|c", 4)
+    commit(databases, store)  # a later batch changes the cache, not the copy
+    assert [key for key, _ in reader.scan()] == ["D1|a", "D1|b", "D2|a"]
+
+
+def test_warming_loads_an_entity_caches_partition_once(databases: Databases) -> None:
+    store, history = view(databases, cached=True), view(databases)
+    APPLYING.set(0)
+    store.put("D1|a", 1)
+    commit(databases, store)
+    assert store.warm(0) and not store.warm(0) and not history.warm(0)
+    databases.store({0: {b"n|D1|a": b"7"}})  # underneath: the loaded cache is what is read
+    assert store.get("D1|a") == 1 and store.reader().get("D1|a") == 1

@@ -1,0 +1,125 @@
+"""The worker's recording rounds: price-protection claims, automatic period closes and
+rebate statements recorded from the committed state, one round after another (never
+overlapping), each in a thread (streams/runners/recording.py does the work)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka.errors import KafkaError
+from faust.types import TP
+
+from projections.clock import recorded_now
+from schemas.topics import topic_name
+from streams import metrics
+from streams.config import Settings
+from streams.health import Health
+from streams.kafka.io import kafka_partition_of
+from streams.kafka.messages import Message, message_of
+from streams.runners.recording import AuditRecorder, record_round_failed
+from streams.worker.stores import WorkerStores
+
+
+async def input_lag(consumer: Any, topics: set[str], stores: WorkerStores) -> dict[TP, int]:
+    """Per owned partition of `topics`: its high watermark minus the position stored
+    (raises KafkaError when the broker does not answer)."""
+    owned = [tp for tp in consumer.assignment() if tp.topic in topics]
+    ends = await consumer.highwaters(*owned) if owned else {}
+    return {tp: end - stores.next_offset(f"{tp.topic}:{tp.partition}") for tp, end in ends.items()}
+
+
+class RecordingRounds:
+    """Rounds over the partitions this worker owns, and which of them are whole.
+
+    A partition is whole once every raw input it owns was applied to its end since it was
+    assigned. Until then its state may hold part of a batch: a worker killed while sending
+    a batch's changelog writes leaves some of them on the changelog, which recovery
+    restores, and the batch is applied whole again only when the agent gets to it. A
+    round judges only whole partitions (statements and adjustments from half a batch would
+    differ from the replay's)."""
+
+    def __init__(
+        self,
+        app: Any,
+        settings: Settings,
+        stores: WorkerStores,
+        health: Health,
+        recorder: AuditRecorder,
+        submit: Callable[[Sequence[Message]], Awaitable[None]],
+        raw: set[str],
+        owned_partitions: Callable[[], set[int]],
+    ) -> None:
+        self.app, self.settings, self.stores, self.health = app, settings, stores, health
+        self.recorder, self.submit = recorder, submit
+        self.raw, self.owned_partitions = raw, owned_partitions
+        self.whole: set[int] = set()
+
+    def forget(self) -> None:
+        """A rebalance: no partition is known whole until read to its end again."""
+        self.whole.clear()
+
+    async def run(self, steady: Callable[[], bool], applying: asyncio.Lock) -> None:
+        """Recording rounds every CHANNELFLOW_CLAIMS_INTERVAL_SECONDS while the worker is
+        steady and the event store reachable."""
+        while True:
+            await asyncio.sleep(self.settings.claims_interval_seconds)
+            if not steady() or self.health.store_away is not None:
+                continue
+            await self.round(applying)
+
+    async def round(self, applying: asyncio.Lock) -> None:
+        async with applying:  # between batches: the readers see whole ones
+            owned_now = self.owned_partitions()
+            readers = self.stores.readers(owned_now)
+        caught_up = await self.read_to_the_end()
+        self.note_whole(owned_now, caught_up)
+        clock = recorded_now(readers.clock)
+        wall = datetime.now(UTC)
+        closing_now = wall if clock is None else max(clock, wall)
+        partitions, prefix = self.settings.partitions, self.settings.topic_prefix
+        judged = owned_now & self.whole
+
+        def owned(distributor_id: str) -> bool:
+            return kafka_partition_of(distributor_id, partitions) in judged
+
+        def settled(distributor_id: str, basis: str, cutoff: datetime) -> bool:
+            """Appends are in order: the partition of the basis's topic was applied
+            past the cutoff, or to its end."""
+            topic = topic_name(prefix, "shipments" if basis == "sell_in" else "sales")
+            source = f"{topic}:{kafka_partition_of(distributor_id, partitions)}"
+            clock = readers.clock.get(source)
+            return source in caught_up or (clock is not None and clock.recorded > cutoff)
+
+        started = time.monotonic()
+        try:
+            closes = await asyncio.get_running_loop().run_in_executor(
+                None, self.recorder.round, readers, clock, closing_now, owned, settled
+            )
+            for close in closes:
+                await self.submit([message_of(close)])
+            self.health.recovered("recording")
+        except Exception as exc:  # e.g. the event store away: the next round retries
+            self.health.failed("recording", exc)
+            record_round_failed(exc)
+        metrics.ROUND_SECONDS.labels("recording").observe(time.monotonic() - started)
+
+    async def read_to_the_end(self) -> set[str]:
+        """The owned raw partitions ("topic:partition") applied up to their end."""
+        try:
+            lag = await input_lag(self.app.consumer, self.raw, self.stores)
+        except KafkaError:
+            return set()
+        return {f"{tp.topic}:{tp.partition}" for tp, behind in lag.items() if behind <= 0}
+
+    def note_whole(self, mine: set[int], caught_up: set[str]) -> None:
+        inputs: dict[int, set[str]] = {}
+        for tp in self.app.consumer.assignment():
+            if tp.topic in self.raw:
+                inputs.setdefault(tp.partition, set()).add(f"{tp.topic}:{tp.partition}")
+        for partition in mine - self.whole:
+            if inputs.get(partition, set()) <= caught_up:
+                self.whole.add(partition)

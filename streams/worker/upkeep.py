@@ -1,0 +1,54 @@
+"""Background upkeep of a worker's reads: the entity caches loaded after a start or a
+rebalance, and the gauges that read the projections kept up to date, so that a read in a
+thread decodes nothing and a scrape of /metrics computes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from projections.stores import ChannelStores
+from streams import metrics
+from streams.worker.state import StateTable
+
+log = logging.getLogger("channelflow.worker")
+
+#: seconds between two looks at whether there is anything to do
+EVERY_SECONDS = 1.0
+
+
+async def warm_caches(table: StateTable, steady: Callable[[], bool]) -> None:
+    """Load the entity stores' caches of every partition held, one store's partition at a
+    time with the event loop free in between, soon after a start or a rebalance: reads in
+    threads then copy them instead of decoding every value (streams/worker/readers.py)."""
+    while True:
+        await asyncio.sleep(EVERY_SECONDS)
+        if not steady():
+            continue
+        for view in table.views:
+            for partition in sorted(table.held()):
+                if view.warm(partition):
+                    await asyncio.sleep(0)  # requests and batches between two loads
+
+
+async def keep_gauges(
+    stored: Callable[[], int],
+    steady: Callable[[], bool],
+    committed: Callable[[], Awaitable[ChannelStores]],
+) -> None:
+    """Set the gauges that read the projections (rebate accrued, unpriced lines) in a thread
+    about a second after a batch is stored (`stored()`: how many batches were so far)."""
+    refreshed = -1
+    while True:
+        await asyncio.sleep(EVERY_SECONDS)
+        if not steady() or stored() == refreshed:
+            continue
+        seen, readers = stored(), await committed()
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                None, metrics.observe_projections, readers
+            )
+            refreshed = seen
+        except Exception as exc:  # a bad value: the next look tries again
+            log.warning("projection gauges not refreshed: %r", exc)
