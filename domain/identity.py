@@ -13,6 +13,7 @@ from typing import Final
 
 import orjson
 
+from domain.personal_data import PERSONAL_FIELDS
 from schemas.events import Envelope, InventoryCounted, SaleReported, ShipmentRecorded
 
 #: Fixed namespace so ids derived from business keys are stable across machines and releases.
@@ -25,6 +26,9 @@ _ENVELOPE_ONLY: Final = {
     "source_ref",
     "schema_version",
     "occurred_at",
+    # personal data is no business content: sealed afresh on every resend (a new nonce),
+    # and gone once erased, it must never turn a resend into a conflict
+    *PERSONAL_FIELDS,
 }
 
 

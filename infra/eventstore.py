@@ -19,6 +19,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
+from domain.erasure import SubjectErasure
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
 from domain.reconciliation import InventoryReconciliation
@@ -311,6 +312,11 @@ class AuditLog(Application[UUID]):
     def claim(self, distributor_id: str, sku: str, effective_from: datetime) -> PriceProtection:
         aggregate_id = PriceProtection.create_id(distributor_id, sku, effective_from)
         return self._get(PriceProtection, aggregate_id)
+
+    def record_erasure(self, erasure: SubjectErasure) -> SubjectErasure:
+        """Record an erasure (docs/PRIVACY.md) on the audit chain."""
+        self.save(erasure)
+        return erasure
 
     @property
     def is_postgres(self) -> bool:

@@ -11,7 +11,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from schemas.events import Envelope, Event
+from schemas.events import PERSONAL_FIELDS, Envelope, Event
 from schemas.types import Id, pattern_problem
 
 #: the most events one message may carry (a bundle: a JSON array of events)
@@ -45,13 +45,19 @@ def _describe(error: ValidationError) -> str:
 
 
 def error_message(item: ErrorDetails) -> str:
-    """One pydantic error in words: what is wrong with an id or a text is said plainly."""
+    """One pydantic error in words: what is wrong with an id or a text is said plainly
+    (quoting the value, unless it is personal data)."""
     value, context = item.get("input"), item.get("ctx") or {}
     if item["type"] == "string_pattern_mismatch" and isinstance(value, str):
         problem = pattern_problem(str(context.get("pattern")), value)
         if problem is not None:
-            return f"{value!r}: {problem}"
+            return problem if is_personal(item) else f"{value!r}: {problem}"
     return item["msg"]
+
+
+def is_personal(item: ErrorDetails) -> bool:
+    """Whether the error is about a personal field, whose value no message may quote."""
+    return bool(item["loc"]) and item["loc"][-1] in PERSONAL_FIELDS
 
 
 def id_problem(value: object) -> str | None:

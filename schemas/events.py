@@ -11,11 +11,15 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
-from schemas.types import Count, Currency, Id, Money, Price, Quantity, Text, UtcDatetime
+from schemas.types import Count, Currency, Id, Money, Personal, Price, Quantity, Text, UtcDatetime
 
 SCHEMA_VERSION: Final = 1
 
 Source = Literal["api", "kafka", "csv", "edi867", "edi852", "edi844", "erp"]
+
+#: the sale line's fields that hold personal data (docs/PRIVACY.md): never in a content
+#: fingerprint, a key, an error message or a log
+PERSONAL_FIELDS: Final = ("end_customer_name", "end_customer_contact")
 
 
 class Envelope(BaseModel):
@@ -63,6 +67,10 @@ class SaleReported(Envelope):
     transaction_id: Id
     reseller_id: Id
     end_customer: Id | None = None
+    #: personal data (docs/PRIVACY.md): on the raw topics a sealed token, `pii1.<key>.<...>`,
+    #: that the ingest doors make of the clear text a distributor sends
+    end_customer_name: Personal | None = None
+    end_customer_contact: Personal | None = None
     sku: Id
     quantity: Quantity
     unit: Id | None = None

@@ -48,6 +48,9 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=ID_P
 #: Free text: anything but invisible characters (bound its length where it is used).
 Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
 
+#: A personal value (a name, a contact): clear text at a door, a sealed token on the wire.
+Personal = Annotated[str, StringConstraints(min_length=1, max_length=2048, pattern=TEXT_PATTERN)]
+
 
 def pattern_problem(pattern: str, value: str) -> str | None:
     """Why `value` does not match the id or the text pattern, in words (None: another

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     #: it unless this is off; it looks for new audit events this often when caught up
     decisions_relay: bool = True
     decisions_interval_seconds: float = Field(default=1.0, gt=0)
+    #: the data subjects' keys (docs/PRIVACY.md): "" = the event store when it is
+    #: PostgreSQL, "off" = none (personal fields are then dropped at the door)
+    subject_keys_url: str = ""
     #: business-date plausibility (domain/business_time.py): how far past its receipt a
     #: business time may lie, and the earliest date taken (a UTC date)
     future_tolerance_hours: float = 24.0
@@ -116,6 +119,16 @@ class Settings(BaseSettings):
             return None
         if self.readmodel_url:
             return self.readmodel_url
+        if self.eventstore_url.startswith(("postgresql://", "postgres://")):
+            return self.eventstore_url
+        return None
+
+    def subject_keys_dsn(self) -> str | None:
+        """Where the data subjects' keys are kept, or None."""
+        if self.subject_keys_url == "off":
+            return None
+        if self.subject_keys_url:
+            return self.subject_keys_url
         if self.eventstore_url.startswith(("postgresql://", "postgres://")):
             return self.eventstore_url
         return None

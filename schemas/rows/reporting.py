@@ -107,3 +107,7 @@ class DeadLetterLine(RowModel):
     recorded_at: Time = Field(description="When it was dead-lettered.")
     original: str | None = Field(description="The bytes as received, if UTF-8 text.")
     original_b64: str = Field(description="The bytes as received, base64.")
+    personal: dict[str, str] = Field(
+        description="What each sealed personal field in the original shows the caller: "
+        "token → the clear text, or `erased` (docs/PRIVACY.md).",
+    )

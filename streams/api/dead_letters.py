@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from aiohttp import web
 
 from projections.snapshot import dead_letter_rows
-from streams.api.context import context_of, json_response
+from streams.api.context import SETTINGS, context_of, json_response
 from streams.api.query import answer, filtered, page, principal_of, scope, window
 from streams.auth import Forbidden
 from streams.ingest.deadletters import LetterQuery
+from streams.ingest.personal import reveal_letters
 
 
 async def dead_letters(request: web.Request) -> web.Response:
@@ -42,4 +44,6 @@ async def dead_letter_lines(request: web.Request) -> web.Response:
         )
     else:  # the source is in the letters only: count them all
         total = len(await context.dead_letter_lines(replace(query, offset=0, limit=2**31)))
-    return json_response(answer([s.to_json() for s in letters], total, offset, limit))
+    documents = [s.to_json() for s in letters]
+    await asyncio.to_thread(reveal_letters, request.app[SETTINGS], documents, key)
+    return json_response(answer(documents, total, offset, limit))

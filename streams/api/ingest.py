@@ -56,6 +56,7 @@ from streams.ingest.formats.upload import (
 from streams.ingest.gateway import Gateway, StoreView, authorize, authorize_events
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
 from streams.ingest.parsers.x12 import X12Error, first_transaction_set
+from streams.ingest.personal import door_protection
 from streams.ingest.spool import LineAnswer, Spool
 
 #: line answers written per chunk of a streamed answer
@@ -97,7 +98,8 @@ async def run(
     context = request.app[CONTEXT]
     started = time.perf_counter()
     with Spool(in_memory=small) as spool:
-        gateway = Gateway(upload, store_view(context.stores()), spool)
+        protection = door_protection(request.app[SETTINGS])
+        gateway = Gateway(upload, store_view(context.stores()), spool, protection=protection)
         try:
             await gateway.check(items())
         except (Unreadable, CsvHeaderError, CsvFormatError, X12Error) as exc:

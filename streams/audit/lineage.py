@@ -15,6 +15,7 @@ from uuid import UUID
 
 import orjson
 
+from domain.personal_data import PERSONAL_FIELDS
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
 from domain.rebates import events_digest
@@ -39,6 +40,10 @@ class RawSource:
     source: str | None
     source_ref: str | None
     report_id: str | None
+    #: a sale line's personal fields as read: sealed tokens (the pack shows them opened or
+    #: `erased`, docs/PRIVACY.md)
+    end_customer_name: str | None = None
+    end_customer_contact: str | None = None
 
 
 class RawIndex:
@@ -56,10 +61,18 @@ class RawIndex:
             yield item
 
     def add(self, item: Input) -> None:
+        """Index the event of a message, or each event of a bundle (a report's lines)."""
         try:
             data = orjson.loads(item.raw)
+        except orjson.JSONDecodeError:
+            return  # not an event: it is a dead letter, never a source of a record
+        for element in data if isinstance(data, list) else [data]:
+            self._add_event(item, element)
+
+    def _add_event(self, item: Input, data: Any) -> None:
+        try:
             event_id = str(UUID(str(data["event_id"])))
-        except (orjson.JSONDecodeError, TypeError, KeyError, ValueError):
+        except (TypeError, KeyError, ValueError):
             return  # not an event: it is a dead letter, never a source of a record
         if event_id in self.by_event:
             return
@@ -71,6 +84,7 @@ class RawIndex:
             _text(data.get("source")),
             _text(data.get("source_ref")),
             _text(data.get("report_id")),
+            *(_text(data.get(name)) for name in PERSONAL_FIELDS),
         )
         if data.get("event_type") == "InventoryCounted":
             try:

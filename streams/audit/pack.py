@@ -42,6 +42,7 @@ from domain.violation import PricingViolation
 from infra.eventstore import AuditLog
 from projections.stores import ChannelStores
 from streams.audit.lineage import RawIndex, lineage_of
+from streams.audit.personal import Opener, reveal_sources
 from streams.audit.safe_csv import csv_bytes
 from streams.audit.trail import history, jsonable, state_of
 
@@ -77,6 +78,7 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "source_lines": (
         "kind", "record_id", "role", "event_id", "business_time", "quantity", "unit_price",
         "topic", "partition", "offset", "source", "source_ref", "report_id",
+        "end_customer_name", "end_customer_contact",
     ),
 }  # fmt: skip
 SECTIONS: Final[dict[type, str]] = {
@@ -106,18 +108,20 @@ def export_pack(
     distributor_id: str | None = None,
     stores: ChannelStores | None = None,
     raw: RawIndex | None = None,
+    opener: Opener | None = None,
 ) -> dict[str, Any]:
     """Write the pack of `period` (and one distributor) to `out`; returns the manifest.
 
     `stores` (a replay's projection stores) give each record's source lines, `raw` where
     each source event was read. Without them the pack has no source lines, and says so.
+    A source line's personal fields are opened with `opener`, else shown `erased`.
     """
     chain = audit.verify_chain()
     records = _records(audit, period_bounds(period), distributor_id)
     tables: dict[str, list[dict[str, Any]]] = {name: [] for name in COLUMNS}
     document: dict[str, Any] = {"period": period, "distributor_id": distributor_id}
     for section, found in records.items():
-        document[section] = _entries(audit, section, found, tables, (stores, raw))
+        document[section] = _entries(audit, section, found, tables, (stores, raw, opener))
     out.mkdir(parents=True, exist_ok=True)
     files = {}
     for name, rows in tables.items():
@@ -165,10 +169,11 @@ def _entries(
     section: str,
     found: list[Any],
     tables: dict[str, list[dict[str, Any]]],
-    sources_from: tuple[ChannelStores | None, RawIndex | None],
+    sources_from: tuple[ChannelStores | None, RawIndex | None, Opener | None],
 ) -> list[dict[str, Any]]:
-    """Each record's history (and sources) in order; its rows added to `tables`."""
-    stores, raw = sources_from
+    """Each record's history (and sources, personal fields opened or `erased`) in order;
+    its rows added to `tables`."""
+    stores, raw, opener = sources_from
     found.sort(key=_order)
     entries = []
     for aggregate in found:
@@ -176,6 +181,7 @@ def _entries(
         entry = history(audit, kind, str(aggregate.id))
         if stores is not None:
             sources = lineage_of(aggregate, kind, stores, raw)
+            reveal_sources(sources["sources"], opener)
             entry["sources"] = sources["sources"]
             entry["digests"] = sources.get("digests")
             tables["source_lines"] += [

@@ -23,6 +23,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from infra.eventstore import AuditLog, open_audit_log
 from streams.audit.lineage import RawIndex, lineage_of
+from streams.audit.personal import opener_of, reveal_sources
 from streams.audit.trail import KINDS, UnknownRecord, history, load
 from streams.cli.support import Subcommands, UserError, print_json, replayed, settings_of
 from streams.runners.embedded import EmbeddedChannel, file_inputs
@@ -75,6 +76,11 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     aggregate = _loaded(audit, args.kind, args.ref)
     channel, raw = _replay_with_index(args)
     document = lineage_of(aggregate, args.kind, channel.stores, raw)
+    opener, close = opener_of(settings_of(args))
+    try:
+        reveal_sources(document["sources"], opener)
+    finally:
+        close()
     if args.json:
         print_json(document)
         return 0
@@ -137,6 +143,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     audit = _audit(args)
     channel, raw = (None, None) if args.no_sources else _replay_with_index(args)
+    opener, close = opener_of(settings_of(args))
     try:
         manifest = export_pack(
             audit,
@@ -145,9 +152,12 @@ def cmd_export(args: argparse.Namespace) -> int:
             args.pack_distributor,
             None if channel is None else channel.stores,
             raw,
+            opener,
         )
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    finally:
+        close()
     counts = ", ".join(f"{n} {name}" for name, n in manifest["counts"].items())
     _err(f"wrote {args.out}: {counts}")
     _out(f"head {manifest['head']} at position {manifest['head_position']}")

@@ -18,6 +18,7 @@ from schemas.events import Envelope
 from streams.cli.support import Subcommands, UserError, kafka_flags, settings_of
 from streams.config import Settings
 from streams.ingest.deadletters import StoredDeadLetter, collect_dead_letters, dead_letter_topic
+from streams.ingest.personal import reveal_letters
 from streams.kafka.messages import message_of
 
 
@@ -79,9 +80,11 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
         for stored in asyncio.run(collect_dead_letters(settings))
         if stored.selected(args.reason, args.distributor, args.source)
     ]
-    if args.json:
-        for stored in letters:
-            sys.stdout.buffer.write(orjson.dumps(stored.to_json()) + b"\n")
+    if args.json:  # as /api/dead-letters/lines answers them, personal fields shown alike
+        documents = [stored.to_json() for stored in letters]
+        reveal_letters(settings, documents, None)
+        for document in documents:
+            sys.stdout.buffer.write(orjson.dumps(document) + b"\n")
         return 0
     out = [f"{'where':<10} {'time':<20} {'reason':<22} {'distributor':<14} {'source':<28} detail"]
     for stored in letters:

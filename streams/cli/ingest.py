@@ -145,12 +145,14 @@ def detect_format(path: Path) -> Format:
 
 async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fmt: Format) -> Any:
     from streams.ingest.kafka import KafkaPublisher, catalog_view
+    from streams.ingest.personal import door_protection
     from streams.kafka.io import ensure_topics
 
     await ensure_topics(settings)
     view = await catalog_view(settings)
     with Spool() as spool:
-        gateway = await _checked(Gateway(_upload(args, settings, path, fmt), view, spool), path)
+        upload, protection = _upload(args, settings, path, fmt), door_protection(settings)
+        gateway = await _checked(Gateway(upload, view, spool, protection=protection), path)
         total = sum(gateway.answers.values()) + sum(
             1 for report in gateway.reports.values() if report.header is not None
         )

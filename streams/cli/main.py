@@ -12,6 +12,7 @@ from streams.cli import (
     audit,
     deadletters,
     decisions,
+    erase,
     events,
     ingest,
     provision,
@@ -38,6 +39,7 @@ COMMAND_GROUPS = (
     ingest,
     deadletters,
     decisions,
+    erase,
 )
 
 

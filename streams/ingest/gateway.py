@@ -35,6 +35,7 @@ from streams import metrics
 from streams.auth import AuthError, Forbidden, Principal
 from streams.ingest.formats.upload import EVENT_TYPE_NAMES, UNATTRIBUTED, Item, ReportClosed, Upload
 from streams.ingest.formats.x12_reports import FOREIGN_REASON
+from streams.ingest.personal import DoorProtection
 from streams.ingest.spool import LineAnswer, Spool, SpooledLine
 from streams.kafka.messages import Message, Publish, message_of
 
@@ -103,16 +104,21 @@ class Gateway:
     reports: dict[int, ReportClosed] = field(default_factory=dict)
     lines: int = 0
     published: int = 0
+    #: what becomes of personal fields (default: dropped, as without a key store)
+    protection: DoorProtection = field(default_factory=lambda: DoorProtection(None))
 
     # --- pass 1 ---------------------------------------------------------------------
 
     async def check(self, items: Iterator[Item]) -> None:
-        """Answer and spool every line, yielding to the event loop between slices."""
+        """Answer and spool every line, yielding to the event loop between slices; a sale
+        line's clear personal fields are sealed (or dropped) first."""
         while True:
             for _ in range(SLICE_LINES):
                 item = next(items, None)
                 if item is None:
                     return
+                if self.protection.needed(item):
+                    item = await self.protection.protect(item)
                 self.take(item)
             await asyncio.sleep(0)
 

@@ -18,7 +18,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from schemas.codec import error_message
+from schemas.codec import error_message, is_personal
 from schemas.types import price_problem, quantity_problem
 
 if TYPE_CHECKING:  # x12 imports this module
@@ -183,7 +183,7 @@ def _plain(item: ErrorDetails) -> str:
     message = _PLAIN_MESSAGES.get(item["type"])
     value = item.get("input")
     if message is not None and isinstance(value, str):
-        return f"{value!r}: {message}"
+        return message if is_personal(item) else f"{value!r}: {message}"
     return error_message(item)
 
 

@@ -3,6 +3,7 @@ streams/ingest/parsers/csv_template.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Final, TypeVar
 
 from pydantic import ValidationError
 
-from schemas.events import SaleReported
+from schemas.events import PERSONAL_FIELDS, SaleReported
 from schemas.types import MAX_QUANTITY, MONEY_PLACES
 from streams.ingest.parsers.common import event_uuid, validation_summary
 from streams.ingest.parsers.csv_fields import (
@@ -25,6 +26,7 @@ from streams.ingest.parsers.csv_fields import (
     required_text,
     sold_at_field,
 )
+from streams.ingest.parsers.csv_personal import without_personal
 
 if TYPE_CHECKING:
     pass
@@ -65,6 +67,14 @@ class LineParser:
         self.uploader = uploader
         self.report_id = report_id
         self.source_name = source_name
+        self.personal = [i for i, name in enumerate(columns) if name in PERSONAL_FIELDS]
+
+    def redact(self, parsed: SaleReported | CsvLineError) -> SaleReported | CsvLineError:
+        """A rejected line as it goes to the dead letters: without its personal cells."""
+        if not self.personal or not isinstance(parsed, CsvLineError):
+            return parsed
+        kept = without_personal(parsed.original_line, self.width, self.personal)
+        return dataclasses.replace(parsed, original_line=kept)
 
     def __call__(self, number: int, row: list[str], original: str) -> SaleReported | CsvLineError:
         if len(row) != self.width:
@@ -230,6 +240,9 @@ class LineParser:
             data["source_ref"] = f"{self.source_name}:{number}"
         if end_customer is not None:
             data["end_customer"] = end_customer
+        for column in PERSONAL_FIELDS:
+            if personal := values.get(column):
+                data[column] = personal
         if unit is not None:
             data["unit"] = unit
         if report_id is not None:

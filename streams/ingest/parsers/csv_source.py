@@ -119,12 +119,13 @@ class CsvSource:
                 original = lines.take_record()
                 message = f"line {start} is not valid CSV: {error}"
                 cells = next(csv.reader(io.StringIO(original), strict=False), [])
-                yield start, parse.unreadable(start, cells, "csv_syntax", None, message, original)
+                unreadable = parse.unreadable(start, cells, "csv_syntax", None, message, original)
+                yield start, parse.redact(unreadable)
                 continue
             original = lines.take_record()
             if not has_content(row):
                 continue  # blank line (or a row of empty cells, as spreadsheets write)
-            yield start, parse(start, row, original)
+            yield start, parse.redact(parse(start, row, original))
 
 
 def has_content(row: list[str]) -> bool:

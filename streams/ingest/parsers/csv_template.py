@@ -7,7 +7,7 @@ import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from schemas.events import SaleReported
+from schemas.events import PERSONAL_FIELDS, SaleReported
 
 if TYPE_CHECKING:
     pass
@@ -27,7 +27,13 @@ REQUIRED_COLUMNS: Final = (
 #: Item columns: at least one must be present; per line the first non-empty one is used.
 ITEM_COLUMNS: Final = ("sku", "vendor_part", "upc")
 #: Columns that may be left out (or left empty on a line).
-OPTIONAL_COLUMNS: Final = ("unit", "end_customer", "report_id")
+OPTIONAL_COLUMNS: Final = (
+    "unit",
+    "end_customer",
+    "report_id",
+    # personal data (docs/PRIVACY.md): sealed by the gateway before the line goes anywhere
+    *PERSONAL_FIELDS,
+)
 ALL_COLUMNS: Final = (*REQUIRED_COLUMNS, *ITEM_COLUMNS, *OPTIONAL_COLUMNS)
 
 MAX_LINE_CHARS: Final = 1 << 20

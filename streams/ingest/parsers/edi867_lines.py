@@ -17,6 +17,7 @@ from streams.ingest.parsers.common import (
     whole_quantity,
 )
 from streams.ingest.parsers.edi867_codes import (
+    END_CUSTOMER_ENTITIES,
     INVOICE_QUALIFIER,
     PREFERRED_CTP_PRICE,
     QTY_QUALIFIERS,
@@ -57,8 +58,13 @@ class Line:
     segments: list[Segment] = field(default_factory=list)
 
     def original(self) -> str:
-        """The line as sent, after its PTD loop's own segments: what a person needs to fix it."""
-        return "\n".join(seg.text for seg in (*self.loop.segments, *self.segments))
+        """The line as sent, after its PTD loop's own segments: what a person needs to fix it.
+        An end customer's N1 is left out: it names a person (docs/PRIVACY.md)."""
+        return "\n".join(
+            seg.text
+            for seg in (*self.loop.segments, *self.segments)
+            if not (seg.tag == "N1" and seg.get(1) in END_CUSTOMER_ENTITIES)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +92,7 @@ class LineFields:
         self.sold_at: datetime | None = None
         self.reseller = ""
         self.end_customer: str | None = None
+        self.end_customer_name: str | None = None
         self.transaction_id = ""
 
     def attempt(self, seg: Segment, element: str | None, fn: Callable[[], object]) -> object:
@@ -238,6 +245,9 @@ class LineFields:
         if customer is not None:
             self.end_customer = customer.get(4) or customer.get(2) or None
             self.origins["end_customer"] = (customer, "N104" if customer.get(4) else "N102")
+            if customer.get(4) and customer.get(2):  # an id, and a name beside it
+                self.end_customer_name = customer.get(2)
+                self.origins["end_customer_name"] = (customer, "N102")
 
     def transaction(self, report_number: str) -> None:
         """The transaction id: the invoice (REF*IV, else PTD05) and the item, else the

@@ -321,6 +321,7 @@ class ReportBuilder(TransactionSetBuilder):
                 transaction_id=fields.transaction_id,
                 reseller_id=fields.reseller,
                 end_customer=fields.end_customer,
+                end_customer_name=fields.end_customer_name,
                 sku=sku,
                 quantity=quantity,
                 unit=fields.unit,

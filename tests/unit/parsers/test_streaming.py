@@ -137,6 +137,8 @@ CELLS = {
     ],
     "end_customer": ["", "EC-1", "E|C"],
     "report_id": ["", "R-1", "R-2"],
+    "end_customer_name": ["", "Jane Doe", "J\u200bD"],
+    "end_customer_contact": ["", "jane@example.com"],
 }
 
 

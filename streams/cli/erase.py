@@ -1,0 +1,65 @@
+"""`channelflow erase end-customer ID`: delete a data subject's key, so that its personal
+data reads as `erased` everywhere, and record the erasure on the audit chain
+(docs/PRIVACY.md)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+
+from streams.cli.support import Subcommands, UserError, print_json, settings_of
+
+
+def register(sub: Subcommands) -> None:
+    erase = sub.add_parser("erase", help="erase a data subject's personal data (crypto-shredding)")
+    erase.add_argument("kind", choices=["end-customer"], help="what kind of data subject")
+    erase.add_argument("subject", help="the end-customer id (with --by-name: the name)")
+    erase.add_argument("--distributor", help="only this distributor's subject (default: all)")
+    erase.add_argument(
+        "--by-name", action="store_true", help="the subject had no id: erase it by its name"
+    )
+    erase.add_argument("--actor", default="cli", help="who erases (recorded)")
+    erase.add_argument("--reason", default="erasure request", help="why (recorded)")
+    erase.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
+    erase.set_defaults(func=cmd_erase)
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from domain.erasure import SubjectErasure
+    from domain.personal_data import id_ref, name_ref
+    from infra.eventstore import open_audit_log
+    from infra.subject_keys import SubjectKeys
+
+    settings = settings_of(args)
+    dsn = settings.subject_keys_dsn()
+    if dsn is None:
+        raise UserError(
+            "no key store: set CHANNELFLOW_SUBJECT_KEYS_URL, or a PostgreSQL event store"
+        )
+    if not args.subject.strip():
+        raise UserError("name the subject to erase")
+    ref = name_ref(args.subject) if args.by_name else id_ref(args.subject)
+    keys = SubjectKeys(dsn)
+    try:
+        deleted = keys.erase(ref, args.distributor)
+    finally:
+        keys.close()
+    erasure = SubjectErasure(
+        subject=ref,
+        distributor_id=args.distributor,
+        at=datetime.now(UTC),
+        actor_id=args.actor,
+        reason=args.reason,
+        key_ids=[f"{distributor}/{key_id}" for distributor, key_id in deleted],
+    )
+    open_audit_log(settings.eventstore_url).record_erasure(erasure)
+    print_json(
+        {
+            "erasure_id": str(erasure.id),
+            "subject": ref,
+            "distributor_id": args.distributor,
+            "keys_deleted": len(deleted),
+            "at": erasure.at.isoformat(),
+        }
+    )
+    return 0

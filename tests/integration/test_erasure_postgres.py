@@ -1,0 +1,121 @@
+"""Crypto-shredding on the real PostgreSQL server: a subject's key is created on first use,
+read by id, deleted by `channelflow erase`, and the erasure is sealed on the audit chain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import orjson
+import psycopg
+import pytest
+
+from domain.erasure import SubjectErasure
+from domain.personal_data import ERASED, PERSONAL_FIELDS, Subject, id_ref, name_ref, shown
+from infra.eventstore import open_audit_log
+from infra.personal_cipher import Sealer, clear_texts
+from infra.subject_keys import SubjectKeys
+from streams.cli.main import main
+from tests.integration.audit_db import fresh_database
+from tests.unit.test_channel import sale
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def database(pg_dsn: str) -> Iterator[str]:
+    with fresh_database(pg_dsn) as dsn:
+        yield dsn
+
+
+def test_a_key_is_made_once_per_subject_and_read_by_its_id(database: str) -> None:
+    keys, other = SubjectKeys(database), SubjectKeys(database)
+    subject = Subject("D01", id_ref("EC-7"))
+    key_id, key = keys.key_for(subject)
+    assert other.key_for(subject) == (key_id, key)  # another process: the same key
+    assert len(key) == 32 and len(key_id) == 32
+    assert keys.key_for(Subject("D02", id_ref("EC-7")))[0] != key_id  # another distributor's
+    assert other.keys([key_id, "0" * 32]) == {key_id: ("D01", key)}
+    assert keys.erase(id_ref("EC-7"), "D01") == [("D01", key_id)]
+    assert other.keys([key_id]) == {}
+    assert keys.erase(id_ref("EC-7"), "D01") == []
+    assert keys.key_for(subject)[0] != key_id  # a later line of the subject: a new key
+    keys.close()
+    other.close()
+
+
+def sealed_line(database: str, distributor: str = "D01") -> list[tuple[str, str]]:
+    line = sale(1, distributor_id=distributor, end_customer="EC-7",
+                end_customer_name="Jane Doe", end_customer_contact="jane@example.com")  # fmt: skip
+    keys = SubjectKeys(database)
+    try:
+        sealed = Sealer(keys).seal_sale(line)
+    finally:
+        keys.close()
+    return [(name, getattr(sealed, name)) for name in PERSONAL_FIELDS]
+
+
+def readable(database: str, values: list[tuple[str, str]]) -> list[str | None]:
+    keys = SubjectKeys(database)
+    try:
+        clear = clear_texts(keys, values)
+    finally:
+        keys.close()
+    return [shown(value, clear) for _, value in values]
+
+
+def test_erase_deletes_the_key_and_records_the_erasure_without_the_name(
+    database: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHANNELFLOW_EVENTSTORE_URL", database)
+    values = sealed_line(database)
+    kept = sealed_line(database, "D02")
+    assert readable(database, values) == ["Jane Doe", "jane@example.com"]
+
+    status = main(["erase", "end-customer", "EC-7", "--distributor", "D01", "--actor", "dpo"])
+    assert status == 0
+    answer = orjson.loads(capsys.readouterr().out)
+    assert (answer["subject"], answer["keys_deleted"]) == ("id:EC-7", 1)
+    assert readable(database, values) == [ERASED, ERASED]
+    assert readable(database, kept) == ["Jane Doe", "jane@example.com"]  # D02's stays
+
+    audit = open_audit_log(database)
+    erasure: object = audit.repository.get(uuid.UUID(answer["erasure_id"]))
+    assert isinstance(erasure, SubjectErasure)
+    assert (erasure.subject, erasure.distributor_id, erasure.actor_id) == ("id:EC-7", "D01", "dpo")
+    assert len(erasure.key_ids) == 1 and erasure.key_ids[0].startswith("D01/")
+    report = audit.verify_chain()
+    assert report.verified and report.records >= 1
+    with psycopg.connect(database) as conn:
+        rows = conn.execute("SELECT state FROM channelflow_audit_events").fetchall()
+    stored = b"".join(bytes(state) for (state,) in rows)
+    assert b"Jane" not in stored and b"jane@" not in stored
+    assert main(["verify", "--audit", "--chain-only"]) == 0
+
+
+def test_erase_by_name_of_every_distributor(
+    database: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHANNELFLOW_EVENTSTORE_URL", database)
+    keys = SubjectKeys(database)
+    for distributor in ("D01", "D02"):
+        keys.key_for(Subject(distributor, name_ref("Jane Doe")))
+    keys.close()
+    assert main(["erase", "end-customer", " jane  doe", "--by-name"]) == 0
+    answer = orjson.loads(capsys.readouterr().out)
+    assert answer["keys_deleted"] == 2 and "jane" not in answer["subject"]
+
+
+def test_erase_without_a_key_store_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHANNELFLOW_EVENTSTORE_URL", "sqlite:///:memory:")
+    assert main(["erase", "end-customer", "EC-7"]) == 2
+    assert "no key store" in capsys.readouterr().err
+
+
+def test_erase_with_postgresql_away_exits_3(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHANNELFLOW_SUBJECT_KEYS_URL", "postgresql://x:y@127.0.0.1:1/none")
+    assert main(["erase", "end-customer", "EC-7"]) == 3
