@@ -12,7 +12,7 @@ from bench.common import (
     BenchError,
     progress,
 )
-from bench.history_client import Sampler, request, scrape, stats_ms, wait_for
+from bench.history_client import Sampler, Scrape, request, scrape, stats_ms, wait_for
 from bench.history_run import LATE_DISTRIBUTOR, LATE_LINES, STALL_SECONDS, LateResult, Run, publish
 
 
@@ -56,65 +56,24 @@ def late_lines(run: Run) -> None:
 
 def late_batch(run: Run, period: str, first: date, end: date, n: int, base: int) -> LateResult:
     """Publish `n` late lines; wait (bounded) until the statement lists their adjustments."""
-    worker, args = run.worker, run.args
+    worker = run.worker
     lines = run.history.late_lines(n, LATE_DISTRIBUTOR, first, end, f"L{n}")
     before = scrape(worker.get_text("/metrics"))
     health = Sampler(worker.url, ("/health",), run.token, 0.05)
     health.start()
     statement: list[float] = []
-    count = base
-    rounds, last_round = before.round_count, time.perf_counter()
     began = time.perf_counter()
-    finished = False
     try:
         sent, publish_seconds = publish(run.settings, lines)
         if sent != n:
             raise BenchError(f"published {sent} late lines of {n}")
-        while True:
-            worker.check_alive()
-            answer = worker.get(statement_path(period))
-            statement.append(answer.seconds)
-            if answer.status == 200:
-                count = len(answer.json()["adjustments"])
-                if count >= base + n:
-                    finished = True
-                    break
-            now = time.perf_counter()
-            seen = scrape(worker.get_text("/metrics"))
-            if seen.round_count != rounds:
-                rounds, last_round = seen.round_count, now
-            stalled = now - last_round >= STALL_SECONDS
-            if stalled or now - began >= args.late_timeout:
-                why = (
-                    f"no recording round ended for {now - last_round:.0f} s"
-                    if stalled
-                    else f"not within {args.late_timeout:.0f} s"
-                )
-                run.problem(
-                    f"late lines: {n:,} published, the statement lists {count - base:,} of their "
-                    f"adjustments after {now - began:.0f} s ({why}; "
-                    f"{seen.round_count - before.round_count} recording rounds ended since "
-                    "publishing began)"
-                )
-                break
-            time.sleep(0.5)
+        finished, count = wait_recorded(run, period, n, base, before, began, statement)
         seconds = time.perf_counter() - began
     finally:
         health_latencies = health.stop()
     after = before
     if finished:
-        # the round that recorded the last of them is counted when it ends: wait for it
-        done = scrape(worker.get_text("/metrics"))
-        after = wait_for(
-            worker,
-            lambda: (m := scrape(worker.get_text("/metrics"))).round_count > done.round_count and m,
-            STALL_SECONDS,
-            "the recording round to end",
-            0.2,
-        )
-        count = len(worker.get_json(statement_path(period))["adjustments"])
-        if count != base + n:
-            run.problem(f"late lines: the statement lists {count - base:,} adjustments for {n:,}")
+        after, count = round_ended(run, period, n, base)
     result = LateResult(
         n,
         publish_seconds,
@@ -126,16 +85,82 @@ def late_batch(run: Run, period: str, first: date, end: date, n: int, base: int)
         finished,
         count - base,
     )
-    polls = health_latencies.seconds.get("/health") or [0.0]
+    note_batch(result)
+    return result
+
+
+def wait_recorded(
+    run: Run,
+    period: str,
+    n: int,
+    base: int,
+    before: Scrape,
+    began: float,
+    statement: list[float],
+) -> tuple[bool, int]:
+    """Poll the statement until it lists the `n` adjustments beyond `base`, or
+    recording stalls or the late timeout passes (a problem then); whether they all came, and
+    how many the statement listed (GET latencies appended to `statement`)."""
+    worker, args = run.worker, run.args
+    count = base
+    rounds, last_round = before.round_count, began
+    while True:
+        worker.check_alive()
+        answer = worker.get(statement_path(period))
+        statement.append(answer.seconds)
+        if answer.status == 200:
+            count = len(answer.json()["adjustments"])
+            if count >= base + n:
+                return True, count
+        now = time.perf_counter()
+        seen = scrape(worker.get_text("/metrics"))
+        if seen.round_count != rounds:
+            rounds, last_round = seen.round_count, now
+        stalled = now - last_round >= STALL_SECONDS
+        if stalled or now - began >= args.late_timeout:
+            why = (
+                f"no recording round ended for {now - last_round:.0f} s"
+                if stalled
+                else f"not within {args.late_timeout:.0f} s"
+            )
+            run.problem(
+                f"late lines: {n:,} published, the statement lists {count - base:,} of their "
+                f"adjustments after {now - began:.0f} s ({why}; "
+                f"{seen.round_count - before.round_count} recording rounds ended since "
+                "publishing began)"
+            )
+            return False, count
+        time.sleep(0.5)
+
+
+def round_ended(run: Run, period: str, n: int, base: int) -> tuple[Scrape, int]:
+    """The metrics once the round that recorded the last late line has ended (it is counted
+    when it ends), and the adjustments the statement then lists."""
+    worker = run.worker
+    done = scrape(worker.get_text("/metrics"))
+    after = wait_for(
+        worker,
+        lambda: (m := scrape(worker.get_text("/metrics"))).round_count > done.round_count and m,
+        STALL_SECONDS,
+        "the recording round to end",
+        0.2,
+    )
+    count = len(worker.get_json(statement_path(period))["adjustments"])
+    if count != base + n:
+        run.problem(f"late lines: the statement lists {count - base:,} adjustments for {n:,}")
+    return after, count
+
+
+def note_batch(result: LateResult) -> None:
+    polls = result.health.seconds.get("/health") or [0.0]
     p50, p99, top = stats_ms(polls)
     progress(
-        f"late lines: {n:,} "
+        f"late lines: {result.lines:,} "
         + (
-            f"recorded as adjustments {seconds:.1f} s after publishing began "
+            f"recorded as adjustments {result.seconds:.1f} s after publishing began "
             f"({result.per_line_ms:.2f} ms a line)"
-            if finished
-            else f"NOT all recorded: {count - base:,} after {seconds:.0f} s"
+            if result.finished
+            else f"NOT all recorded: {result.recorded:,} after {result.seconds:.0f} s"
         )
         + f"; /health p50 {p50:.0f} p99 {p99:.0f} max {top:.0f} ms"
     )
-    return result

@@ -13,7 +13,7 @@ from bench.common import (
 )
 from bench.history_client import ENDPOINTS, SNAPSHOT, loop_lag_note, stats_ms
 from bench.history_late import statement_path
-from bench.history_run import GRACE_DAYS, LATE_DISTRIBUTOR, Run, StepResult
+from bench.history_run import GRACE_DAYS, LATE_DISTRIBUTOR, LateResult, Run, StepResult
 
 TARGET_RATE_RATIO = 0.8
 TARGET_P99_MS = 100.0
@@ -44,9 +44,27 @@ def verdict(ok: bool) -> str:
 
 
 def report(run: Run, wall_seconds: float) -> None:
-    args, history, steps = run.args, run.history, run.steps
-    weeks = (history.end - history.start).days / 7
+    """Print the run's Markdown report to stdout."""
     lines = [
+        *intro(run, wall_seconds),
+        *steps_section(run.steps),
+        *endpoints_section(run.steps, run.args.pause),
+        *late_section(run),
+        "",
+        "## Targets",
+        "",
+        *targets(run),
+    ]
+    problems = run.problems + run.worker.log_problems()[:20]
+    if problems:
+        lines += ["", "## Problems", "", *(f"- {p}" for p in problems)]
+    print("\n".join(lines), flush=True)
+
+
+def intro(run: Run, wall_seconds: float) -> list[str]:
+    args, history = run.args, run.history
+    weeks = (history.end - history.start).days / 7
+    return [
         "# channelflow history scaling (issue 12)",
         "",
         f"Seed {args.seed}; steps {' / '.join(f'{t:,}' for t in history_targets(run))} events; "
@@ -58,6 +76,11 @@ def report(run: Run, wall_seconds: float) -> None:
         f"and read models (a database of the run's own); {os.cpu_count()} CPUs; measured "
         f"{time.strftime('%Y-%m-%d %H:%M %Z')} on commit {revision()}; the whole run took "
         f"{wall_seconds / 60:.1f} min.",
+    ]
+
+
+def steps_section(steps: list[StepResult]) -> list[str]:
+    lines = [
         "",
         "## Steps",
         "",
@@ -97,12 +120,16 @@ def report(run: Run, wall_seconds: float) -> None:
             f"{s.expected_on_hand:,}; after the restart its first answer came after "
             f"{s.restart_first_inventory:.1f} s; {loop_lag_note(s.loop_lag)} while applying"
         )
-    lines += [
+    return lines
+
+
+def endpoints_section(steps: list[StepResult], pause: float) -> list[str]:
+    lines = [
         "",
         "## Endpoints while the worker applies",
         "",
         "Milliseconds: p50 / p99 / max (requests). One client requests the endpoints in turn, "
-        f"{args.pause:g} s apart, with the admin token and default paging; /metrics also "
+        f"{pause:g} s apart, with the admin token and default paging; /metrics also "
         "counts the progress scrapes.",
         "",
         "| endpoint | " + " | ".join(f"step {s.number}" for s in steps) + " |",
@@ -127,60 +154,62 @@ def report(run: Run, wall_seconds: float) -> None:
     ]
     if errors:
         lines += ["", "Failed requests:", "", *errors]
-    lines += ["", "## Late lines after a close", ""]
-    if run.late:
-        period = quarter_key(history.steps[0].first_day)
-        lines += [
-            f"Sale lines of {LATE_DISTRIBUTOR} dated in {period} (closed), published to the "
-            f"running worker; timed from the start of publishing until GET "
-            f"`{statement_path(period)}` lists that many more adjustments (polled every 0.5 s); "
-            "/health polled every 0.05 s meanwhile.",
-            "",
-            "| late lines | publish | until all are adjustments | per line | recording rounds "
-            "(Σ s, rounds) | statement GET p50 / p99 / max (n) | /health p50 / p99 / max (n) |",
-            "|---:|---:|---:|---:|---:|---|---|",
-        ]
-        for late in run.late:
-            until = (
-                f"{late.seconds:.1f} s"
-                if late.finished
-                else f"not finished: {late.recorded:,} after {late.seconds:.0f} s"
-            )
-            per_line = f"{late.per_line_ms:.2f} ms" if late.finished else "n/a"
-            lines.append(
-                f"| {late.lines:,} | {late.publish_seconds:.1f} s | {until} | {per_line} | "
-                f"{late.round_seconds:.1f} s, {late.rounds} | {cell(late.statement)} | "
-                f"{cell(late.health.seconds.get('/health'))} |"
-            )
-        done = [late for late in run.late if late.finished]
-        if len(done) >= 2:
-            small, large = done[0], done[-1]
-            rounds = (
-                f"{large.round_ms_per_line / small.round_ms_per_line:.2f}"
-                if small.round_seconds
-                else "n/a"
-            )
-            lines += [
-                "",
-                f"Wall time per line, {large.lines:,} over {small.lines:,} lines: "
-                f"{large.per_line_ms / small.per_line_ms:.2f} (fixed costs, such as waiting for "
-                f"the next recording round every 10 s, spread over more lines); time in "
-                f"recording rounds per line: {large.round_ms_per_line:.2f} vs "
-                f"{small.round_ms_per_line:.2f} ms ({rounds}; 1 = linear).",
-            ]
-        health_errors = [
-            f"{late.lines}: {e}" for late in run.late for e in late.health.errors.get("/health", [])
-        ]
-        if health_errors:
-            lines += ["", "Failed /health polls: " + "; ".join(health_errors[:5])]
-    else:
-        lines.append("not measured (the run stopped before)")
-    lines += ["", "## Targets", ""]
-    lines += targets(run)
-    problems = run.problems + run.worker.log_problems()[:20]
-    if problems:
-        lines += ["", "## Problems", "", *(f"- {p}" for p in problems)]
-    print("\n".join(lines), flush=True)
+    return lines
+
+
+def late_section(run: Run) -> list[str]:
+    lines = ["", "## Late lines after a close", ""]
+    if not run.late:
+        return [*lines, "not measured (the run stopped before)"]
+    period = quarter_key(run.history.steps[0].first_day)
+    lines += [
+        f"Sale lines of {LATE_DISTRIBUTOR} dated in {period} (closed), published to the "
+        f"running worker; timed from the start of publishing until GET "
+        f"`{statement_path(period)}` lists that many more adjustments (polled every 0.5 s); "
+        "/health polled every 0.05 s meanwhile.",
+        "",
+        "| late lines | publish | until all are adjustments | per line | recording rounds "
+        "(Σ s, rounds) | statement GET p50 / p99 / max (n) | /health p50 / p99 / max (n) |",
+        "|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for late in run.late:
+        until = (
+            f"{late.seconds:.1f} s"
+            if late.finished
+            else f"not finished: {late.recorded:,} after {late.seconds:.0f} s"
+        )
+        per_line = f"{late.per_line_ms:.2f} ms" if late.finished else "n/a"
+        lines.append(
+            f"| {late.lines:,} | {late.publish_seconds:.1f} s | {until} | {per_line} | "
+            f"{late.round_seconds:.1f} s, {late.rounds} | {cell(late.statement)} | "
+            f"{cell(late.health.seconds.get('/health'))} |"
+        )
+    lines += late_ratio(run.late)
+    health_errors = [
+        f"{late.lines}: {e}" for late in run.late for e in late.health.errors.get("/health", [])
+    ]
+    if health_errors:
+        lines += ["", "Failed /health polls: " + "; ".join(health_errors[:5])]
+    return lines
+
+
+def late_ratio(late: list[LateResult]) -> list[str]:
+    """Per-line figures of the largest finished batch against the smallest's."""
+    done = [batch for batch in late if batch.finished]
+    if len(done) < 2:
+        return []
+    small, large = done[0], done[-1]
+    rounds = (
+        f"{large.round_ms_per_line / small.round_ms_per_line:.2f}" if small.round_seconds else "n/a"
+    )
+    return [
+        "",
+        f"Wall time per line, {large.lines:,} over {small.lines:,} lines: "
+        f"{large.per_line_ms / small.per_line_ms:.2f} (fixed costs, such as waiting for "
+        f"the next recording round every 10 s, spread over more lines); time in "
+        f"recording rounds per line: {large.round_ms_per_line:.2f} vs "
+        f"{small.round_ms_per_line:.2f} ms ({rounds}; 1 = linear).",
+    ]
 
 
 def history_targets(run: Run) -> list[int]:
@@ -191,7 +220,12 @@ def targets(run: Run) -> list[str]:
     steps = [s for s in run.steps if s.apply_seconds]
     if not steps:
         return ["not measured"]
-    first, last = steps[0], steps[-1]
+    return [*applying_targets(run.steps, steps), *late_targets(run.late)]
+
+
+def applying_targets(every: list[StepResult], applied: list[StepResult]) -> list[str]:
+    """The apply-rate, latency, RSS and restart targets (`applied`: the steps with a rate)."""
+    first, last = applied[0], applied[-1]
     at = (
         f"at {last.cumulative:,} events"
         if last.cumulative == 5_000_000
@@ -222,21 +256,27 @@ def targets(run: Run) -> list[str]:
         f"- RSS ≤ 1 GiB {at}: **{verdict(last.rss_peak <= TARGET_RSS)}** "
         f"(peak {mib(last.rss_peak)})"
     )
-    worst = max(s.restart_inventory for s in run.steps if s.restart_inventory)
+    worst = max(s.restart_inventory for s in every if s.restart_inventory)
     lines.append(
         f"- kill -9 + restart to a correct /health and /api/inventory ≤ {TARGET_RESTART_S:.0f} s "
         f"(every step): **{verdict(worst <= TARGET_RESTART_S)}** (worst {worst:.1f} s)"
     )
-    unfinished = [late for late in run.late if not late.finished]
+    return lines
+
+
+def late_targets(late: list[LateResult]) -> list[str]:
+    """The late-lines targets: recorded in time linear in them, /health answering meanwhile."""
+    lines = []
+    unfinished = [batch for batch in late if not batch.finished]
     if unfinished:
-        late = unfinished[0]
+        batch = unfinished[0]
         lines.append(
-            f"- adjustments of {late.lines:,} late lines recorded in time linear in them: "
-            f"**MISS** (not recorded: the statement lists {late.recorded:,} of them after "
-            f"{late.seconds:.0f} s; see Problems)"
+            f"- adjustments of {batch.lines:,} late lines recorded in time linear in them: "
+            f"**MISS** (not recorded: the statement lists {batch.recorded:,} of them after "
+            f"{batch.seconds:.0f} s; see Problems)"
         )
-    elif len(run.late) >= 2:
-        small, large = run.late[0], run.late[-1]
+    elif len(late) >= 2:
+        small, large = late[0], late[-1]
         ratio = large.round_ms_per_line / small.round_ms_per_line if small.round_seconds else 0.0
         lines.append(
             f"- adjustments of {large.lines:,} late lines recorded in time linear in them "
@@ -245,9 +285,9 @@ def targets(run: Run) -> list[str]:
             f"{small.round_ms_per_line:.2f} ms a line, {ratio:.2f}; all recorded "
             f"{large.seconds:.1f} s after publishing began)"
         )
-    if run.late:
-        polls = [v for late in run.late for v in late.health.seconds.get("/health", [])]
-        failed = sum(len(late.health.errors.get("/health", [])) for late in run.late)
+    if late:
+        polls = [v for batch in late for v in batch.health.seconds.get("/health", [])]
+        failed = sum(len(batch.health.errors.get("/health", [])) for batch in late)
         p99 = stats_ms(polls)[1]
         ok = failed == 0 and p99 <= TARGET_P99_MS
         lines.append(

@@ -103,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
             "serving <= 10 s. Needs Kafka and PostgreSQL (make kafka-up pg-up)."
         ),
     )
+    add_history_arguments(parser)
+    add_run_arguments(parser)
+    return parser
+
+
+def add_history_arguments(parser: argparse.ArgumentParser) -> None:
+    """What history is published: its steps and seed."""
     parser.add_argument(
         "--steps",
         type=step_targets,
@@ -115,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"a small run: --steps {QUICK_STEPS} (a few minutes)",
     )
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where and how it runs: the servers, pacing, timeouts, the worker's log, cleanup."""
     parser.add_argument(
         "--pg-dsn",
         default=DEFAULT_DSN,
@@ -154,7 +165,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep the temp dir (worker.log, data dir), the topics and the run's database",
     )
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,36 +189,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         run_dsn = run_database(args.pg_dsn, tag)
-        settings = Settings(
-            kafka_bootstrap=args.kafka,
-            topic_prefix=tag,
-            app_id=tag,
-            web_port=free_port(),
-            data_dir=str(workdir / "data"),
-            eventstore_url=run_dsn,
-        )
+        settings = run_settings(args, tag, workdir, run_dsn)
         worker = Worker(settings, workdir, token, args.worker_loglevel)
         run = Run(args, settings, history, worker, token)
-        asyncio.run(ensure_topics(settings))
-        names = [topic_name(tag, t) for t in (*RAW_TOPICS, DEAD_LETTER_TOPIC)]
-        run_async(wait_for_leaders(args.kafka, names, settings.partitions), 120, "topic leaders")
-        for step in history.steps:
-            worker.stop()
-            result = publish_step(run, step.number)
-            run.steps.append(result)
-            apply_step(run, result)
-            at_rest(run, result)
-            restart(run, result)
-        late_lines(run)
-        for s in run.steps:
-            for path, errors in s.latencies.errors.items():
-                run.problem(f"step {s.number}: {path} failed {len(errors)} times: {errors[0]}")
-        worker.stop()
-        if worker.ignored_sigterm:
-            run.problem(
-                f"the worker did not stop within 90 s of SIGTERM ({worker.ignored_sigterm} "
-                "time(s)); it was killed"
-            )
+        measure(run)
         report(run, time.perf_counter() - began)
         return 1 if run.problems else 0
     except BenchError as exc:
@@ -229,6 +213,45 @@ def main(argv: list[str] | None = None) -> int:
             if run_dsn is not None:
                 drop_database(args.pg_dsn, run_dsn)
             remove_topics(args.kafka, tag)
+
+
+def run_settings(args: argparse.Namespace, tag: str, workdir: Path, run_dsn: str) -> Settings:
+    """The worker's settings: the run's own topics, app id, port, data dir and database."""
+    return Settings(
+        kafka_bootstrap=args.kafka,
+        topic_prefix=tag,
+        app_id=tag,
+        web_port=free_port(),
+        data_dir=str(workdir / "data"),
+        eventstore_url=run_dsn,
+    )
+
+
+def measure(run: Run) -> None:
+    """Every step, then the late lines; the failed requests and an ignored SIGTERM noted as
+    problems."""
+    args, settings, worker = run.args, run.settings, run.worker
+    tag = settings.topic_prefix
+    asyncio.run(ensure_topics(settings))
+    names = [topic_name(tag, t) for t in (*RAW_TOPICS, DEAD_LETTER_TOPIC)]
+    run_async(wait_for_leaders(args.kafka, names, settings.partitions), 120, "topic leaders")
+    for step in run.history.steps:
+        worker.stop()
+        result = publish_step(run, step.number)
+        run.steps.append(result)
+        apply_step(run, result)
+        at_rest(run, result)
+        restart(run, result)
+    late_lines(run)
+    for s in run.steps:
+        for path, errors in s.latencies.errors.items():
+            run.problem(f"step {s.number}: {path} failed {len(errors)} times: {errors[0]}")
+    worker.stop()
+    if worker.ignored_sigterm:
+        run.problem(
+            f"the worker did not stop within 90 s of SIGTERM ({worker.ignored_sigterm} "
+            "time(s)); it was killed"
+        )
 
 
 if __name__ == "__main__":

@@ -43,17 +43,23 @@ def publish_step(run: Run, number: int) -> StepResult:
     return result
 
 
-def apply_step(run: Run, result: StepResult) -> None:
-    """Start the worker on the published step; sample every endpoint until it is applied."""
+def start_worker(run: Run, result: StepResult) -> None:
+    """Start the worker on the data dir and wait until /health answers."""
     worker, args = run.worker, run.args
     worker.start()
-    deadline = worker.started_at + args.timeout
     wait_for(worker, lambda: worker.get("/health", 5).status == 200, args.timeout, "/health")
     result.ready_seconds = time.perf_counter() - worker.started_at
     progress(
         f"step {result.number}: worker {worker.pid} answers /health after "
         f"{result.ready_seconds:.1f} s; sampling {len(ENDPOINTS)} endpoints while it applies"
     )
+
+
+def apply_step(run: Run, result: StepResult) -> None:
+    """Start the worker on the published step; sample every endpoint until it is applied."""
+    worker, args = run.worker, run.args
+    start_worker(run, result)
+    deadline = worker.started_at + args.timeout
     sampler = Sampler(worker.url, ENDPOINTS, run.token, args.pause)
     sampler.start()
     first: tuple[float, int] | None = None
