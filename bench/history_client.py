@@ -15,11 +15,7 @@ from typing import Any
 
 import orjson
 
-from bench.common import (
-    BenchError,
-    WorkerProcess,
-    samples,
-)
+from bench.common import BenchError, WorkerProcess, samples
 from streams.auth import token_hash
 from streams.config import Settings
 

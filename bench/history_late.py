@@ -8,10 +8,7 @@ from datetime import date
 
 from bench.channel_reference import SELL_THROUGH_PROGRAM
 from bench.channel_steps import next_quarter, quarter_key, quarter_start
-from bench.common import (
-    BenchError,
-    progress,
-)
+from bench.common import BenchError, progress
 from bench.history_client import Sampler, Scrape, request, scrape, stats_ms, wait_for
 from bench.history_run import LATE_DISTRIBUTOR, LATE_LINES, STALL_SECONDS, LateResult, Run, publish
 

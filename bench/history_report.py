@@ -7,10 +7,7 @@ import time
 from datetime import timedelta
 
 from bench.channel_steps import quarter_key
-from bench.common import (
-    rate,
-    revision,
-)
+from bench.common import rate, revision
 from bench.history_client import ENDPOINTS, SNAPSHOT, loop_lag_note, stats_ms
 from bench.history_late import statement_path
 from bench.history_run import GRACE_DAYS, LATE_DISTRIBUTOR, LateResult, Run, StepResult

@@ -16,10 +16,7 @@ from psycopg import sql
 
 from bench.channel_history import ChannelHistory
 from bench.channel_steps import Published
-from bench.common import (
-    progress,
-    rate,
-)
+from bench.common import progress, rate
 from bench.history_client import Latencies, Worker
 from schemas.events import Envelope
 from streams.config import Settings

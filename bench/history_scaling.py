@@ -50,14 +50,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.channel_history import ChannelHistory
-from bench.common import (
-    BenchError,
-    free_port,
-    progress,
-    remove_topics,
-    run_async,
-    wait_for_leaders,
-)
+from bench.common import BenchError, free_port, progress, remove_topics, run_async, wait_for_leaders
 from bench.history_client import Worker
 from bench.history_late import late_lines
 from bench.history_report import report

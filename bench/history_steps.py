@@ -8,11 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bench.channel_steps import Published, next_quarter, quarter_key
-from bench.common import (
-    BenchError,
-    progress,
-    rate,
-)
+from bench.common import BenchError, progress, rate
 from bench.history_client import ENDPOINTS, SNAPSHOT, Sampler, Worker, merge, scrape, wait_for
 from bench.history_run import GRACE_DAYS, POLL_SECONDS, Run, StepResult, publish
 from streams.worker.app import CONSUMED_TOPICS

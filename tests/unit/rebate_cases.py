@@ -9,13 +9,8 @@ from uuid import UUID
 
 from hypothesis import settings
 
-from domain.rebate_programs import (
-    terms_of,
-)
-from domain.rebates import (
-    ProgramTerms,
-    RebateInputs,
-)
+from domain.rebate_programs import terms_of
+from domain.rebates import ProgramTerms, RebateInputs
 from schemas.events import RebateProgramDefined, Tier
 
 BOUNDED = settings(max_examples=150, deadline=None)

@@ -8,13 +8,7 @@ from uuid import UUID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.rebates import (
-    QualifyingLine,
-    RebateTally,
-    accumulate,
-    events_digest,
-    tally_of,
-)
+from domain.rebates import QualifyingLine, RebateTally, accumulate, events_digest, tally_of
 
 # --- inputs and digest ------------------------------------------------------------------------
 

@@ -7,16 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from domain.rebates import (
-    adjustment,
-    compute_rebate,
-)
-from tests.unit.rebate_cases import (
-    revenue_inputs,
-    terms,
-    tiers,
-    units_inputs,
-)
+from domain.rebates import adjustment, compute_rebate
+from tests.unit.rebate_cases import revenue_inputs, terms, tiers, units_inputs
 
 # --- the worked example -----------------------------------------------------------------------
 

@@ -18,18 +18,8 @@ from domain.rebate_programs import (
     terms_of,
     validate_program,
 )
-from domain.rebates import (
-    ProgramTerms,
-    TierTerm,
-    tier_reached,
-)
-from tests.unit.rebate_cases import (
-    BOUNDED,
-    T0,
-    program,
-    terms,
-    tiers,
-)
+from domain.rebates import ProgramTerms, TierTerm, tier_reached
+from tests.unit.rebate_cases import BOUNDED, T0, program, terms, tiers
 
 # --- periods ----------------------------------------------------------------------------------
 

@@ -10,21 +10,9 @@ from uuid import UUID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.rebates import (
-    Measure,
-    QualifyingLine,
-    accumulate,
-    compute_rebate,
-    events_digest,
-)
+from domain.rebates import Measure, QualifyingLine, accumulate, compute_rebate, events_digest
 from schemas.events import Tier
-from tests.unit.rebate_cases import (
-    BOUNDED,
-    EXAMPLE_TIERS,
-    revenue_inputs,
-    terms,
-    units_inputs,
-)
+from tests.unit.rebate_cases import BOUNDED, EXAMPLE_TIERS, revenue_inputs, terms, units_inputs
 
 # --- properties -------------------------------------------------------------------------------
 
