@@ -2,7 +2,7 @@
 
 `bench/history_scaling.py --keep` leaves its temp dir (the worker's data dir), topics and
 database; this starts a worker on them, waits until it has applied everything, and
-requests every endpoint of `history_scaling.ENDPOINTS` `--rounds` times in turn, one
+requests every endpoint of `history_client.ENDPOINTS` `--rounds` times in turn, one
 request at a time: with nothing applied meanwhile, an endpoint's latency is its own cost
 (CPU, and the event store or Kafka it reads). Quick to repeat while changing a read,
 where a history run takes minutes; figures go to stdout as a Markdown table.
@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 from bench.common import BenchError, free_port, progress
-from bench.history_scaling import DEFAULT_DSN, ENDPOINTS, Latencies, Worker, stats_ms, wait_for
+from bench.history_client import ENDPOINTS, Latencies, Worker, stats_ms, wait_for
+from bench.history_scaling import DEFAULT_DSN
 from streams.config import Settings
 
 TAG = re.compile(r"channelflow-(hist[0-9a-f]{10})-")

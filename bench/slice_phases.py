@@ -220,28 +220,8 @@ def end_to_end(worker: WorkerProcess, count: int, timeout: float) -> EndToEnd:
     first = first_q.accepted
     first_cpu = worker_cpu(worker)
     progress(f"first applied: {first:,} accepted {first_at - ready_at:.1f} s after ready")
-    last_report = first_at
-    while True:
-        try:
-            q = quality(worker)
-        except OSError as exc:  # a slow answer under load: try again until the deadline
-            progress(f"  /api/quality failed ({exc}); retrying")
-            q = Quality(0, 0, {})
-        now = time.perf_counter()
-        done = q.accepted
-        if done >= count:
-            break
-        if q.other and done + q.other >= count:
-            raise BenchError(f"the worker accepted {done:,} of {count:,}: {not_accepted(q)}")
-        worker.check_alive()
-        if now >= deadline:
-            raise BenchError(
-                f"the worker accepted {done:,} of {count:,} events within {timeout:.0f} s"
-            )
-        if now - last_report >= 2.0:
-            last_report = now
-            progress(f"  {done:,} accepted ({rate(done - first, now - first_at):,.0f}/s)")
-        time.sleep(POLL_SECONDS)
+    q, now = wait_all_accepted(worker, count, deadline, timeout, first, first_at)
+    done = q.accepted
     cpu_seconds = worker_cpu(worker) - first_cpu
     if done != count or q.other:
         raise BenchError(
@@ -266,3 +246,33 @@ def end_to_end(worker: WorkerProcess, count: int, timeout: float) -> EndToEnd:
         f"({result.events_per_second:,.0f}/s)"
     )
     return result
+
+
+def wait_all_accepted(
+    worker: WorkerProcess, count: int, deadline: float, timeout: float, first: int, first_at: float
+) -> tuple[Quality, float]:
+    """Poll /api/quality until `count` events are accepted; the last answer and when it came.
+    Fails at the deadline or once rejected events leave `count` out of reach; `first` and
+    `first_at` (the first batch) give the progress rate."""
+    last_report = first_at
+    while True:
+        try:
+            q = quality(worker)
+        except OSError as exc:  # a slow answer under load: try again until the deadline
+            progress(f"  /api/quality failed ({exc}); retrying")
+            q = Quality(0, 0, {})
+        now = time.perf_counter()
+        done = q.accepted
+        if done >= count:
+            return q, now
+        if q.other and done + q.other >= count:
+            raise BenchError(f"the worker accepted {done:,} of {count:,}: {not_accepted(q)}")
+        worker.check_alive()
+        if now >= deadline:
+            raise BenchError(
+                f"the worker accepted {done:,} of {count:,} events within {timeout:.0f} s"
+            )
+        if now - last_report >= 2.0:
+            last_report = now
+            progress(f"  {done:,} accepted ({rate(done - first, now - first_at):,.0f}/s)")
+        time.sleep(POLL_SECONDS)

@@ -7,6 +7,7 @@ import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import orjson
 import pytest
@@ -16,6 +17,7 @@ from schemas.codec import encode_event
 from schemas.deadletter import DeadLetter
 from schemas.events import SaleReported
 from schemas.topics import topic_name
+from streams.config import Settings
 from streams.ingest.deadletters import (
     LetterQuery,
     collect_dead_letters,
@@ -23,7 +25,7 @@ from streams.ingest.deadletters import (
     page_of,
 )
 from streams.kafka.io import ensure_topics
-from tests.integration.conftest import wait_until
+from tests.integration.conftest import WorkerProcess, wait_until
 from tests.integration.helpers import catalog, publish_reference_first
 
 pytestmark = pytest.mark.kafka
@@ -75,6 +77,76 @@ async def _consume(bootstrap: str, topic: str, count: int) -> list[DeadLetter]:
     return letters
 
 
+def _in_the_topic(
+    settings: Settings, bad_messages: list[tuple[bytes, bytes]], positions: list[tuple[int, int]]
+) -> None:
+    """Each bad message is in the dead-letter topic with its reason, original and position."""
+    sales_topic = topic_name(settings.topic_prefix, "sales")
+    letters = asyncio.run(
+        _consume(settings.kafka_bootstrap, topic_name(settings.topic_prefix, "deadletters"), 3)
+    )
+    by_reason = {letter.reason: letter for letter in letters}
+    assert set(by_reason) == {"invalid_json", "schema_violation", "wrong_message_key"}
+    assert by_reason["invalid_json"].original == bad_messages[0][1]
+    assert by_reason["schema_violation"].original == bad_messages[1][1]
+    assert "unit_price" in by_reason["schema_violation"].detail
+    assert "float" in by_reason["schema_violation"].detail
+    assert all(letter.source == sales_topic for letter in letters)
+    assert [
+        (by_reason[r].partition, by_reason[r].offset)
+        for r in ("invalid_json", "schema_violation", "wrong_message_key")
+    ] == positions[:3]
+
+
+def _served_over_http(
+    worker: WorkerProcess,
+    bad_messages: list[tuple[bytes, bytes]],
+    positions: list[tuple[int, int]],
+) -> list[dict[str, Any]]:
+    """The dead-letter counts by reason and the lines themselves over HTTP (every line, and one
+    distributor's)."""
+    counts = {row["reason"]: row["count"] for row in worker.get("/api/dead-letters")["rows"]}
+    assert counts == {"invalid_json": 1, "schema_violation": 1, "wrong_message_key": 1}
+
+    # the lines themselves over HTTP, read from the dead-letter topic
+    served = worker.get("/api/dead-letters/lines")["rows"]
+    assert sorted(
+        (row["source_partition"], row["source_offset"], row["key"], row["reason"],
+         base64.b64decode(row["original_b64"]))
+        for row in served
+    ) == sorted(
+        (*position, key.decode(), reason, value)
+        for position, (key, value), reason in zip(
+            positions, bad_messages, ("invalid_json", "schema_violation", "wrong_message_key"),
+            strict=False,
+        )
+    )  # fmt: skip
+    assert {
+        row["key"] for row in worker.get("/api/dead-letters/lines?distributor_id=D-BAD")["rows"]
+    } == {"D-BAD"}
+    return served
+
+
+def _read_again_and_again(settings: Settings, served: list[dict[str, Any]]) -> None:
+    """Read again and again in one process, all of them and each one by its position: an
+    offset reset racing the seek once made a read start at the end and wait forever."""
+
+    async def reads() -> list[list[tuple[int, int]]]:
+        found = []
+        for _ in range(8):
+            every = await asyncio.wait_for(collect_dead_letters(settings), 30)
+            found.append(sorted((s.partition, s.offset) for s in every))
+            for partition, offset in found[-1]:
+                (one,) = await asyncio.wait_for(
+                    collect_dead_letters(settings, partition, offset), 30
+                )
+                assert (one.partition, one.offset) == (partition, offset)
+        return found
+
+    stored = sorted((row["partition"], row["offset"]) for row in served)
+    assert asyncio.run(reads()) == [stored] * 8
+
+
 def test_malformed_messages_are_dead_lettered_and_the_agent_keeps_going(settings, worker_factory):
     sales_topic = topic_name(settings.topic_prefix, "sales")
     good = _sale("D-OK", "T-1")
@@ -100,58 +172,9 @@ def test_malformed_messages_are_dead_lettered_and_the_agent_keeps_going(settings
         "the valid sale after the bad ones",
     )
     assert quality["accepted"] == 1
-
-    letters = asyncio.run(
-        _consume(settings.kafka_bootstrap, topic_name(settings.topic_prefix, "deadletters"), 3)
-    )
-    by_reason = {letter.reason: letter for letter in letters}
-    assert set(by_reason) == {"invalid_json", "schema_violation", "wrong_message_key"}
-    assert by_reason["invalid_json"].original == bad_messages[0][1]
-    assert by_reason["schema_violation"].original == bad_messages[1][1]
-    assert "unit_price" in by_reason["schema_violation"].detail
-    assert "float" in by_reason["schema_violation"].detail
-    assert all(letter.source == sales_topic for letter in letters)
-    assert [
-        (by_reason[r].partition, by_reason[r].offset)
-        for r in ("invalid_json", "schema_violation", "wrong_message_key")
-    ] == positions[:3]
-
-    counts = {row["reason"]: row["count"] for row in worker.get("/api/dead-letters")["rows"]}
-    assert counts == {"invalid_json": 1, "schema_violation": 1, "wrong_message_key": 1}
-
-    # the lines themselves over HTTP, read from the dead-letter topic
-    served = worker.get("/api/dead-letters/lines")["rows"]
-    assert sorted(
-        (row["source_partition"], row["source_offset"], row["key"], row["reason"],
-         base64.b64decode(row["original_b64"]))
-        for row in served
-    ) == sorted(
-        (*position, key.decode(), reason, value)
-        for position, (key, value), reason in zip(
-            positions, bad_messages, ("invalid_json", "schema_violation", "wrong_message_key"),
-            strict=False,
-        )
-    )  # fmt: skip
-    assert {
-        row["key"] for row in worker.get("/api/dead-letters/lines?distributor_id=D-BAD")["rows"]
-    } == {"D-BAD"}
-
-    # read again and again in one process, all of them and each one by its position: an
-    # offset reset racing the seek once made a read start at the end and wait forever
-    async def reads() -> list[list[tuple[int, int]]]:
-        found = []
-        for _ in range(8):
-            every = await asyncio.wait_for(collect_dead_letters(settings), 30)
-            found.append(sorted((s.partition, s.offset) for s in every))
-            for partition, offset in found[-1]:
-                (one,) = await asyncio.wait_for(
-                    collect_dead_letters(settings, partition, offset), 30
-                )
-                assert (one.partition, one.offset) == (partition, offset)
-        return found
-
-    stored = sorted((row["partition"], row["offset"]) for row in served)
-    assert asyncio.run(reads()) == [stored] * 8
+    _in_the_topic(settings, bad_messages, positions)
+    served = _served_over_http(worker, bad_messages, positions)
+    _read_again_and_again(settings, served)
 
 
 def test_a_page_of_dead_letters_reads_what_it_needs_and_equals_the_whole_topic_paged(settings):

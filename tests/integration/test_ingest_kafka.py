@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -62,10 +63,8 @@ def sell_through(worker: WorkerProcess, distributor: str, sku: str) -> int | Non
     return None if found is None else found["sell_through"]
 
 
-def test_every_format_lands_in_the_projections(settings, worker_factory, tmp_path):
-    worker = worker_factory(env={"CHANNELFLOW_TOKENS": json.dumps(TOKENS)}).start()
-
-    # the catalog, submitted by the vendor's admin as a JSON batch
+def submit_catalog(worker: WorkerProcess) -> None:
+    """The catalog, submitted by the vendor's admin as a JSON batch."""
     products = [orjson.loads(encode_event(product)) for product in catalog()]
     status, answer = worker.post("/api/ingest/events", orjson.dumps(products), ADMIN)
     assert status == 200 and answer["summary"]["accepted"] == 2, answer
@@ -78,7 +77,9 @@ def test_every_format_lands_in_the_projections(settings, worker_factory, tmp_pat
         "the catalog",
     )
 
-    # a distributor may not submit another distributor's report: 403, nothing published
+
+def ingest_csv(worker: WorkerProcess) -> None:
+    """Another distributor's report refused (403, nothing published); one with bad lines."""
     csv = (SAMPLES / "sales_dist002_w15.csv").read_bytes()
     status, answer = worker.post("/api/ingest/csv", csv, ACME)
     assert (status, answer["error"]["code"]) == (403, "forbidden")
@@ -98,7 +99,9 @@ def test_every_format_lands_in_the_projections(settings, worker_factory, tmp_pat
     )
     assert sell_through(worker, "DIST-002", "WIDGET-100") == 26
 
-    # an 867, then the report that replaces it
+
+def ingest_edi(worker: WorkerProcess) -> None:
+    """An 867, then the report that replaces it; an 852 whose counts reach the inventory."""
     status, answer = worker.post("/api/ingest/edi", (SAMPLES / "867_weekly.edi").read_bytes(), ACME)
     assert status == 200 and answer["summary"]["accepted"] == 5, answer
     wait_until(lambda: sell_through(worker, "DIST-001", "WIDGET-100") == 32, 60, "the 867")
@@ -121,9 +124,11 @@ def test_every_format_lands_in_the_projections(settings, worker_factory, tmp_pat
         "the 852 count",
     )
 
-    # a JSON batch: one good line, one the schema refuses
+
+def ingest_json(worker: WorkerProcess) -> None:
+    """A JSON batch: one good line, one the schema refuses."""
     batch = [sale("API-1"), sale("API-2", quantity="two")]
-    status, answer = worker.post("/api/ingest/events", orjson.dumps(batch), ACME)
+    _, answer = worker.post("/api/ingest/events", orjson.dumps(batch), ACME)
     assert [line["answer"] for line in answer["lines"]] == ["accepted", "rejected"]
     wait_until(
         lambda: (
@@ -136,7 +141,10 @@ def test_every_format_lands_in_the_projections(settings, worker_factory, tmp_pat
         "the rejected JSON line in data quality",
     )
 
-    # every rejected line is in the dead-letter topic with its reason and original bytes
+
+def dead_letters_listed(settings: Settings, worker: WorkerProcess) -> dict[str, Any]:
+    """Every rejected line is in the dead-letter topic with its reason and original bytes, the
+    same over HTTP for DIST-002's own token and for none of DIST-001's; the bad quantity's."""
     listed = cli(settings, "deadletters", "--json", "--distributor", "DIST-002")
     assert listed.returncode == 0, listed.stderr
     letters = [json.loads(line) for line in listed.stdout.splitlines()]
@@ -162,8 +170,13 @@ def test_every_format_lands_in_the_projections(settings, worker_factory, tmp_pat
         "--offset", str(bad["offset"]),
     )  # fmt: skip
     assert shown.returncode == 0 and shown.stdout.startswith(b"DIST-002,INV7004-1")
+    return bad
 
-    # a fix still invalid is refused; a valid one is published and counted
+
+def resubmit_fix(
+    settings: Settings, worker: WorkerProcess, bad: dict[str, Any], tmp_path: Path
+) -> None:
+    """A fix still invalid is refused; a valid one is published and counted."""
     at = ["--partition", str(bad["partition"]), "--offset", str(bad["offset"])]
     broken = orjson.dumps(sale("INV7004-1", distributor="DIST-002", quantity="1,200"))
     refused = cli(settings, "deadletters", "resubmit", *at, "--fixed", "-", stdin=broken)
@@ -178,6 +191,16 @@ def test_every_format_lands_in_the_projections(settings, worker_factory, tmp_pat
         "the fixed line accepted",
     )
     assert sell_through(worker, "DIST-002", "WIDGET-100") == 26 + 1200
+
+
+def test_every_format_lands_in_the_projections(settings, worker_factory, tmp_path):
+    worker = worker_factory(env={"CHANNELFLOW_TOKENS": json.dumps(TOKENS)}).start()
+    submit_catalog(worker)
+    ingest_csv(worker)
+    ingest_edi(worker)
+    ingest_json(worker)
+    bad = dead_letters_listed(settings, worker)
+    resubmit_fix(settings, worker, bad, tmp_path)
 
 
 def test_cli_ingest_over_http_and_straight_to_kafka(settings, worker_factory, tmp_path):

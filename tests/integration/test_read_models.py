@@ -171,6 +171,19 @@ def sell_rows(dsn: str, schema: str, granularity: str) -> list[dict[str, Any]]:
     return select(dsn, query)
 
 
+def acknowledge_one_in_partition_0(channel: EmbeddedChannel) -> None:
+    """An admin acknowledges a violation of a distributor on partition 0 (of 2)."""
+    flagged = next(
+        f
+        for f in channel.stores.violations.values()
+        if kafka_partition_of(f.distributor_id, 2) == 0
+    )
+    channel.audit.violation_step(
+        flagged.violation_id, "acknowledge", actor_id="alice", role="admin",
+        actor_distributor_id=None, at=datetime.now(UTC), reason="confirmed",
+    )  # fmt: skip
+
+
 def test_a_write_is_idempotent_and_a_stale_one_is_refused(pg_dsn, schema):
     events = order_independent_channel(seed=3)
     half = len(events) // 2
@@ -214,15 +227,7 @@ def test_a_write_is_idempotent_and_a_stale_one_is_refused(pg_dsn, schema):
     assert read_models(pg_dsn, schema) == in_snapshot_shape(channel.snapshot())
 
     # positions unchanged, but a violation acknowledged: only that row is written
-    flagged = next(
-        f
-        for f in channel.stores.violations.values()
-        if kafka_partition_of(f.distributor_id, 2) == 0
-    )
-    channel.audit.violation_step(
-        flagged.violation_id, "acknowledge", actor_id="alice", role="admin",
-        actor_distributor_id=None, at=datetime.now(UTC), reason="confirmed",
-    )  # fmt: skip
+    acknowledge_one_in_partition_0(channel)
     before = row_versions(pg_dsn, schema)
     plans = write(30, 40)
     assert verdicts(plans) == {0: Verdict.WRITTEN, 1: Verdict.UNCHANGED}

@@ -75,71 +75,75 @@ def d2_july() -> list[ScorecardInput]:
     ]
 
 
+#: D1's July card, computed by hand
+D1_JULY_CARD = {
+    "distributor_id": "D1",
+    "period": "2026-07",
+    "currency": "USD",
+    "sell_in_units": 100,
+    "sell_in_revenue": "8000.00",
+    "sell_through_units": 55,  # the EUR line's units count, its revenue does not
+    "sell_through_revenue": "5000.00",
+    "share_of_channel_revenue": "0.2500",  # 5,000 of 20,000
+    "gross_margin": "800.00",  # 4,000.00 − 3,200.00: the line with a known cost
+    "gross_margin_rate": "0.2000",
+    "unknown_cost_lines": 1,
+    "weeks_of_supply": "9.0",
+    "weeks_on_time": 1,
+    "weeks_late": 2,
+    "weeks_missing": 1,
+    "accepted_lines": 80,
+    "duplicate_lines": 10,
+    "conflict_lines": 0,
+    "rejected_lines": 10,
+    "accepted_rate": "0.8000",
+    "duplicate_rate": "0.1000",
+    "conflict_rate": "0.0000",
+    "rejected_rate": "0.1000",
+    "minor_per_1000": "12.50",  # 1 × 1,000 ÷ 80 accepted lines
+    "major_per_1000": "12.50",
+    "critical_per_1000": "0.00",
+    "active_resellers": 42,
+    "reseller_target": 60,
+    "revenue_target": "10000.00",
+    "rebates": [
+        {
+            "program_id": "P1",
+            "tiers_reached": 1,
+            "tiers": 3,
+            "next_threshold": "250000",
+            "gap_to_next": "10000",
+        },
+        {
+            "program_id": "P2",
+            "tiers_reached": 2,
+            "tiers": 2,
+            "next_threshold": None,
+            "gap_to_next": None,
+        },
+    ],
+    "other_currency_lines": 1,
+    "parts": {
+        "sell_through": "0.5000",  # 5,000 ÷ 10,000
+        "inventory": "0.8889",  # 9.0 weeks above the 4–8 band: 8 ÷ 9
+        "timeliness": "0.5000",  # (1 + 0.5 × 2 late) ÷ 4 weeks due
+        "data_quality": "0.8000",  # 80 ÷ 100 lines
+        "pricing": "0.5000",  # (1 + 3) × 1,000 ÷ 80 = 50 weighted per 1,000, of 100
+        "resellers": "0.7000",  # 42 ÷ 60
+        "rebates": "0.6667",  # (1/3 + 2/2) ÷ 2
+    },
+    # 100 × (.25×.5 + .10×.8889 + .15×.5 + .15×.8 + .15×.5 + .10×.7 + .10×.6667) = 62.056
+    "score": "62.1",
+    "rank": 2,
+}
+
+
 def test_a_month_equals_the_hand_computed_card() -> None:
     cards = feed([*d1_july(), *d2_july()])
     july = ranking([cards["D1|2026-07"], cards["D2|2026-07"]])
     d2, d1 = july
     assert (d2["distributor_id"], d2["rank"], d2["score"]) == ("D2", 1, "100.0")
-    assert d1 == {
-        "distributor_id": "D1",
-        "period": "2026-07",
-        "currency": "USD",
-        "sell_in_units": 100,
-        "sell_in_revenue": "8000.00",
-        "sell_through_units": 55,  # the EUR line's units count, its revenue does not
-        "sell_through_revenue": "5000.00",
-        "share_of_channel_revenue": "0.2500",  # 5,000 of 20,000
-        "gross_margin": "800.00",  # 4,000.00 − 3,200.00: the line with a known cost
-        "gross_margin_rate": "0.2000",
-        "unknown_cost_lines": 1,
-        "weeks_of_supply": "9.0",
-        "weeks_on_time": 1,
-        "weeks_late": 2,
-        "weeks_missing": 1,
-        "accepted_lines": 80,
-        "duplicate_lines": 10,
-        "conflict_lines": 0,
-        "rejected_lines": 10,
-        "accepted_rate": "0.8000",
-        "duplicate_rate": "0.1000",
-        "conflict_rate": "0.0000",
-        "rejected_rate": "0.1000",
-        "minor_per_1000": "12.50",  # 1 × 1,000 ÷ 80 accepted lines
-        "major_per_1000": "12.50",
-        "critical_per_1000": "0.00",
-        "active_resellers": 42,
-        "reseller_target": 60,
-        "revenue_target": "10000.00",
-        "rebates": [
-            {
-                "program_id": "P1",
-                "tiers_reached": 1,
-                "tiers": 3,
-                "next_threshold": "250000",
-                "gap_to_next": "10000",
-            },
-            {
-                "program_id": "P2",
-                "tiers_reached": 2,
-                "tiers": 2,
-                "next_threshold": None,
-                "gap_to_next": None,
-            },
-        ],
-        "other_currency_lines": 1,
-        "parts": {
-            "sell_through": "0.5000",  # 5,000 ÷ 10,000
-            "inventory": "0.8889",  # 9.0 weeks above the 4–8 band: 8 ÷ 9
-            "timeliness": "0.5000",  # (1 + 0.5 × 2 late) ÷ 4 weeks due
-            "data_quality": "0.8000",  # 80 ÷ 100 lines
-            "pricing": "0.5000",  # (1 + 3) × 1,000 ÷ 80 = 50 weighted per 1,000, of 100
-            "resellers": "0.7000",  # 42 ÷ 60
-            "rebates": "0.6667",  # (1/3 + 2/2) ÷ 2
-        },
-        # 100 × (.25×.5 + .10×.8889 + .15×.5 + .15×.8 + .15×.5 + .10×.7 + .10×.6667) = 62.056
-        "score": "62.1",
-        "rank": 2,
-    }
+    assert d1 == D1_JULY_CARD
 
 
 def test_the_quarter_sums_its_months_and_scores_without_a_months_targets() -> None:

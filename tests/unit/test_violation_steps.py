@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from domain.violation import PricingViolation
 from domain.violation_lifecycle import (
     Action,
     Resolution,
@@ -29,7 +30,35 @@ from tests.unit.violation_cases import (
 # --- who, role, when, why ------------------------------------------------------------------
 
 
-def test_who_role_when_why_are_recorded_in_the_events() -> None:
+#: the steps of a violation disputed by D01 (at T1, written in UTC+2) and resolved by an admin
+DISPUTED_THEN_RESOLVED = (
+    Step(
+        Action.DISPUTE,
+        ViolationStatus.DETECTED,
+        ViolationStatus.DISPUTED,
+        "d01-ops",
+        "distributor",
+        "D01",
+        T1,
+        "quoted a special price",
+    ),
+    Step(
+        Action.RESOLVE,
+        ViolationStatus.DISPUTED,
+        ViolationStatus.RESOLVED,
+        "pricing-ann",
+        "admin",
+        None,
+        T2,
+        "quote not on file",
+        Resolution.PENALIZED,
+        Decimal("37.50"),
+    ),
+)
+
+
+def disputed_then_resolved() -> PricingViolation:
+    """A detected violation disputed by D01 at T1 written in UTC+2, then penalized by an admin."""
     v = detected()
     plus2 = timezone(timedelta(hours=2))
     v.dispute(
@@ -47,6 +76,11 @@ def test_who_role_when_why_are_recorded_in_the_events() -> None:
         resolution="penalized",
         amount=Decimal("37.50"),
     )
+    return v
+
+
+def test_who_role_when_why_are_recorded_in_the_events() -> None:
+    v = disputed_then_resolved()
     created, disputed, resolved = v.collect_events()
     assert type(disputed).__name__ == "Disputed"
     assert type(resolved).__name__ == "Resolved"
@@ -69,30 +103,7 @@ def test_who_role_when_why_are_recorded_in_the_events() -> None:
         Decimal("37.50"),
     )
     assert [e.originator_version for e in (created, disputed, resolved)] == [1, 2, 3]
-    assert v.steps == (
-        Step(
-            Action.DISPUTE,
-            ViolationStatus.DETECTED,
-            ViolationStatus.DISPUTED,
-            "d01-ops",
-            "distributor",
-            "D01",
-            T1,
-            "quoted a special price",
-        ),
-        Step(
-            Action.RESOLVE,
-            ViolationStatus.DISPUTED,
-            ViolationStatus.RESOLVED,
-            "pricing-ann",
-            "admin",
-            None,
-            T2,
-            "quote not on file",
-            Resolution.PENALIZED,
-            Decimal("37.50"),
-        ),
-    )
+    assert v.steps == DISPUTED_THEN_RESOLVED
 
 
 def test_pending_events_before_collection() -> None:

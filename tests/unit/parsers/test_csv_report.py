@@ -34,6 +34,56 @@ def sales(items: list[SaleReported | CsvLineError]) -> list[SaleReported]:
     return [item for item in items if isinstance(item, SaleReported)]
 
 
+#: the good sample's sales: (transaction, SKU, quantity, unit, unit price, currency, sold at)
+GOOD_SALES = [
+    (
+        "INV1001-1",
+        "WIDGET-100",
+        10,
+        None,
+        Decimal("12.50"),
+        "USD",
+        datetime(2026, 3, 31, tzinfo=UTC),
+    ),
+    (
+        "INV1001-2",
+        "GADGET-200",
+        2,
+        "CA",
+        Decimal("140.00"),
+        "USD",
+        datetime(2026, 3, 31, 20, 4, tzinfo=UTC),
+    ),
+    (
+        "INV1002-1",
+        "012345678905",
+        5,
+        "EA",
+        Decimal("12.75"),
+        "USD",
+        datetime(2026, 4, 2, 18, 30, tzinfo=UTC),
+    ),
+    (
+        "CM5001-1",
+        "WIDGET-100",
+        -3,
+        None,
+        Decimal("12.50"),
+        "USD",
+        datetime(2026, 4, 4, tzinfo=UTC),
+    ),
+    (
+        "INV1003-1",
+        "WIDGET-100",
+        20,
+        "EA",
+        Decimal("11.900000"),
+        "USD",
+        datetime(2026, 4, 3, 9, 15, tzinfo=UTC),
+    ),
+]
+
+
 def test_good_sample() -> None:
     with (SAMPLES / "sales_good.csv").open("rb") as stream:
         items = list(parse_csv(stream, received_at=RECEIVED_AT, distributor_id="DIST-001"))
@@ -42,53 +92,7 @@ def test_good_sample() -> None:
         (s.transaction_id, s.sku, s.quantity, s.unit, s.unit_price, s.currency, s.sold_at)
         for s in sales(items)
     ]
-    assert rows == [
-        (
-            "INV1001-1",
-            "WIDGET-100",
-            10,
-            None,
-            Decimal("12.50"),
-            "USD",
-            datetime(2026, 3, 31, tzinfo=UTC),
-        ),
-        (
-            "INV1001-2",
-            "GADGET-200",
-            2,
-            "CA",
-            Decimal("140.00"),
-            "USD",
-            datetime(2026, 3, 31, 20, 4, tzinfo=UTC),
-        ),
-        (
-            "INV1002-1",
-            "012345678905",
-            5,
-            "EA",
-            Decimal("12.75"),
-            "USD",
-            datetime(2026, 4, 2, 18, 30, tzinfo=UTC),
-        ),
-        (
-            "CM5001-1",
-            "WIDGET-100",
-            -3,
-            None,
-            Decimal("12.50"),
-            "USD",
-            datetime(2026, 4, 4, tzinfo=UTC),
-        ),
-        (
-            "INV1003-1",
-            "WIDGET-100",
-            20,
-            "EA",
-            Decimal("11.900000"),
-            "USD",
-            datetime(2026, 4, 3, 9, 15, tzinfo=UTC),
-        ),
-    ]
+    assert rows == GOOD_SALES
     sale = sales(items)[2]
     assert sale.end_customer == "EC-0042" and sales(items)[4].end_customer == "Contoso, Inc."
     for sale in sales(items):

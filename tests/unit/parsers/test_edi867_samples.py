@@ -26,6 +26,78 @@ from tests.unit.parsers.edi867_cases import (
 # --- the weekly sample: sales, a return, two ship-tos ------------------------------
 
 
+#: the weekly sample's sales: (transaction, reseller, end customer, SKU, quantity, unit, unit
+#: price, sold at)
+WEEKLY_SALES = [
+    (
+        "INV1001-1",
+        "RES-100",
+        None,
+        "WIDGET-100",  # VP preferred over the UP on the same LIN
+        10,
+        "EA",
+        Decimal("12.50"),
+        datetime(2026, 3, 31, tzinfo=UTC),
+    ),
+    (
+        "INV1001-2",
+        "RES-100",
+        None,
+        "GADGET-200",
+        2,
+        "CA",
+        Decimal("140.00"),
+        datetime(2026, 3, 31, tzinfo=UTC),
+    ),
+    # UPC only; unit from UIT01; 14:30 Eastern (daylight time) = 18:30 UTC
+    (
+        "INV1002-1",
+        "RES-200",
+        "EC-0042",
+        "012345678905",
+        5,
+        "EA",
+        Decimal("12.75"),
+        datetime(2026, 4, 2, 18, 30, tzinfo=UTC),
+    ),
+    # drop ship, BP and VP: VP wins; price from CTP*RES; shipped date DTM*011
+    (
+        "INV1003-1",
+        "RES-200",
+        None,
+        "WIDGET-100",
+        20,
+        "EA",
+        Decimal("11.90"),
+        datetime(2026, 4, 3, tzinfo=UTC),
+    ),
+    # PTD*BN return: negative quantity
+    (
+        "CM5001-1",
+        "RES-100",
+        None,
+        "WIDGET-100",
+        -3,
+        "EA",
+        Decimal("12.50"),
+        datetime(2026, 4, 4, tzinfo=UTC),
+    ),
+]
+
+
+def sale_row(s: SaleReported) -> tuple[object, ...]:
+    return (
+        s.transaction_id,
+        s.reseller_id,
+        s.end_customer,
+        s.sku,
+        s.quantity,
+        s.unit,
+        s.unit_price,
+        s.sold_at,
+    )
+
+
 def test_weekly_sample_gives_one_sale_per_line() -> None:
     report = sample("867_weekly.edi")
     assert report.accepted and report.line_errors == [] and report.line_count == 5
@@ -34,74 +106,7 @@ def test_weekly_sample_gives_one_sale_per_line() -> None:
     assert header.report_date == date(2026, 4, 6)
     assert (header.period_start, header.period_end) == (date(2026, 3, 30), date(2026, 4, 5))
     assert header.distributor_id == "DIST-001" and header.currency == "USD"
-    rows = [
-        (
-            s.transaction_id,
-            s.reseller_id,
-            s.end_customer,
-            s.sku,
-            s.quantity,
-            s.unit,
-            s.unit_price,
-            s.sold_at,
-        )
-        for s in report.sales
-    ]
-    assert rows == [
-        (
-            "INV1001-1",
-            "RES-100",
-            None,
-            "WIDGET-100",  # VP preferred over the UP on the same LIN
-            10,
-            "EA",
-            Decimal("12.50"),
-            datetime(2026, 3, 31, tzinfo=UTC),
-        ),
-        (
-            "INV1001-2",
-            "RES-100",
-            None,
-            "GADGET-200",
-            2,
-            "CA",
-            Decimal("140.00"),
-            datetime(2026, 3, 31, tzinfo=UTC),
-        ),
-        # UPC only; unit from UIT01; 14:30 Eastern (daylight time) = 18:30 UTC
-        (
-            "INV1002-1",
-            "RES-200",
-            "EC-0042",
-            "012345678905",
-            5,
-            "EA",
-            Decimal("12.75"),
-            datetime(2026, 4, 2, 18, 30, tzinfo=UTC),
-        ),
-        # drop ship, BP and VP: VP wins; price from CTP*RES; shipped date DTM*011
-        (
-            "INV1003-1",
-            "RES-200",
-            None,
-            "WIDGET-100",
-            20,
-            "EA",
-            Decimal("11.90"),
-            datetime(2026, 4, 3, tzinfo=UTC),
-        ),
-        # PTD*BN return: negative quantity
-        (
-            "CM5001-1",
-            "RES-100",
-            None,
-            "WIDGET-100",
-            -3,
-            "EA",
-            Decimal("12.50"),
-            datetime(2026, 4, 4, tzinfo=UTC),
-        ),
-    ]
+    assert [sale_row(s) for s in report.sales] == WEEKLY_SALES
     for sale in report.sales:
         assert isinstance(sale, SaleReported)
         assert sale.source == "edi867"
