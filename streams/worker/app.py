@@ -376,31 +376,9 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     async def record_derived_audit_facts() -> None:
         await worker.rounds.run(worker.steady, worker.applying)
 
-    read_models = worker.read_models
-    if read_models is not None:
+    _optional_tasks(app, worker)
 
-        @app.task
-        async def write_read_models() -> None:
-            await worker.write_read_models(read_models)
-
-    relay = decision_relay(settings, worker.audit_log, worker.health)  # docs/DECISIONS.md
-    if relay is not None:
-
-        @app.task
-        async def relay_decisions() -> None:
-            await relay.run()
-
-    @app.task
-    async def watch_the_loop() -> None:
-        await metrics.watch_the_loop()
-
-    @app.task
-    async def warm_caches() -> None:
-        await upkeep.warm_caches(worker.stores.table, worker.steady)
-
-    @app.task
-    async def keep_gauges() -> None:
-        await upkeep.keep_gauges(lambda: worker.batches_stored, worker.steady, worker.committed)
+    _upkeep_tasks(app, worker)
 
     @app.task
     async def watch_the_event_store() -> None:
@@ -415,3 +393,37 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         await worker.serve_http()
 
     return app
+
+
+def _optional_tasks(app: faust.App, worker: ChannelWorker) -> None:
+    """The read-model writer (with a read-model database) and the decisions relay (on a
+    PostgreSQL event store, docs/DECISIONS.md)."""
+    read_models = worker.read_models
+    if read_models is not None:
+
+        @app.task
+        async def write_read_models() -> None:
+            await worker.write_read_models(read_models)
+
+    relay = decision_relay(worker.settings, worker.audit_log, worker.health)
+    if relay is not None:
+
+        @app.task
+        async def relay_decisions() -> None:
+            await relay.run()
+
+
+def _upkeep_tasks(app: faust.App, worker: ChannelWorker) -> None:
+    """The event-loop lag probe, the caches loaded after a rebalance, the gauges kept."""
+
+    @app.task
+    async def watch_the_loop() -> None:
+        await metrics.watch_the_loop()
+
+    @app.task
+    async def warm_caches() -> None:
+        await upkeep.warm_caches(worker.stores.table, worker.steady)
+
+    @app.task
+    async def keep_gauges() -> None:
+        await upkeep.keep_gauges(lambda: worker.batches_stored, worker.steady, worker.committed)
