@@ -23,7 +23,6 @@ from typing import Any, cast
 
 import faust
 from aiohttp import web
-from aiokafka.errors import KafkaError
 from faust.types import TP
 
 from infra.eventstore import AuditLog, open_audit_log
@@ -52,7 +51,7 @@ from streams.runners.readmodel_sink import ReadModelSink, configured_sink, write
 from streams.runners.recording import AuditRecorder
 from streams.worker import upkeep
 from streams.worker.progress import ContiguousGate
-from streams.worker.rounds import RecordingRounds, input_lag
+from streams.worker.rounds import RecordingRounds
 from streams.worker.stores import WorkerStores
 
 log = logging.getLogger("channelflow.worker")
@@ -270,25 +269,6 @@ class ChannelWorker:
             topic = self.dead_letter_topic.get_topic_name()
             metrics.EVENTS_PRODUCED.labels(topic, "DeadLetter").inc(len(sent))
 
-    # --- timers: standby partitions, consumer lag ---------------------------------------
-
-    async def follow_standby_partitions(self) -> None:
-        """Standby partitions' changelog records reach their databases within a second
-        (faust applies them only when its buffer fills)."""
-        if self.settings.standby_replicas and not self.app.in_recovery:
-            cast(Any, self.app.tables).recovery.flush_buffers()  # TableManagerT leaves it out
-
-    async def measure_consumer_lag(self) -> None:
-        """Lag of each owned raw partition: high watermark minus the stored position."""
-        try:
-            lag = await input_lag(self.app.consumer, set(self.raw_topics.topics), self.stores)
-        except KafkaError as exc:  # e.g. a broker timeout: keep the last values, try again
-            self.health.failed("kafka", exc)
-            log.warning("consumer lag not measured: %s", exc)
-            return
-        self.health.recovered("kafka")
-        metrics.set_consumer_lag({(tp.topic, tp.partition): n for tp, n in lag.items()})
-
     # --- tasks: recording rounds, read models, the event store's health, the API --------
 
     async def write_read_models(self, read_models: ReadModelSink) -> None:
@@ -366,11 +346,13 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
 
     @app.timer(interval=1.0)
     async def follow_standby_partitions() -> None:
-        await worker.follow_standby_partitions()
+        await upkeep.follow_standby_partitions(app, settings.standby_replicas)
 
     @app.timer(interval=2.0)
     async def measure_consumer_lag() -> None:
-        await worker.measure_consumer_lag()
+        await upkeep.measure_consumer_lag(
+            app.consumer, set(worker.raw_topics.topics), worker.stores, worker.health
+        )
 
     @app.task
     async def record_derived_audit_facts() -> None:

@@ -1,16 +1,23 @@
-"""Background upkeep of a worker's reads: the entity caches loaded after a start or a
-rebalance, and the gauges that read the projections kept up to date, so that a read in a
-thread decodes nothing and a scrape of /metrics computes nothing."""
+"""Background upkeep of a worker: the entity caches loaded after a start or a rebalance, and
+the gauges that read the projections kept up to date, so that a read in a thread decodes
+nothing and a scrape of /metrics computes nothing; standby partitions followed; the
+consumer lag measured."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiokafka.errors import KafkaError
 
 from projections.stores import ChannelStores
 from streams import metrics
+from streams.health import Health
+from streams.worker.rounds import input_lag
 from streams.worker.state import StateTable
+from streams.worker.stores import WorkerStores
 
 log = logging.getLogger("channelflow.worker")
 
@@ -52,3 +59,24 @@ async def keep_gauges(
             refreshed = seen
         except Exception as exc:  # a bad value: the next look tries again
             log.warning("projection gauges not refreshed: %r", exc)
+
+
+async def follow_standby_partitions(app: Any, standby_replicas: int) -> None:
+    """Standby partitions' changelog records reach their databases within a second
+    (faust applies them only when its buffer fills)."""
+    if standby_replicas and not app.in_recovery:
+        app.tables.recovery.flush_buffers()  # TableManagerT leaves it out of its type
+
+
+async def measure_consumer_lag(
+    consumer: Any, topics: set[str], stores: WorkerStores, health: Health
+) -> None:
+    """Lag of each owned raw partition: high watermark minus the stored position."""
+    try:
+        lag = await input_lag(consumer, topics, stores)
+    except KafkaError as exc:  # e.g. a broker timeout: keep the last values, try again
+        health.failed("kafka", exc)
+        log.warning("consumer lag not measured: %s", exc)
+        return
+    health.recovered("kafka")
+    metrics.set_consumer_lag({(tp.topic, tp.partition): n for tp, n in lag.items()})
