@@ -47,6 +47,7 @@ from domain.claim_steps import (
     NotAllowed,
     check_allowed,
 )
+from domain.lifecycle_steps import allowed_from, check_who_when_why
 from domain.timeutil import utc
 from schemas.claims import DebitClaimSubmitted
 
@@ -273,19 +274,16 @@ class DebitClaim(Aggregate):
         """Permission, then state, then who / when / why; the step's fields when all hold."""
         check_allowed(role, actor_distributor_id, self.distributor_id, action)
         if (self.status, action) not in TRANSITIONS:
-            allowed = sorted(str(a) for (status, a) in TRANSITIONS if status == self.status)
+            allowed = allowed_from(TRANSITIONS, self.status)
             raise IllegalTransition(
                 f"cannot {action} claim {self.claim_id!r}: it is {self.status} "
                 f"(allowed: {', '.join(allowed) or 'nothing'})"
             )
-        if not actor_id.strip():
-            raise ValueError("every step needs the id of the actor who took it")
-        if not reason.strip():
-            raise ValueError(f"{action} needs a non-empty reason or reference")
-        moment = utc(at)
-        if self.steps and moment < self.steps[-1].at:
-            raise ValueError(f"{action} at {moment.isoformat()} is before the previous step")
-        return action, actor_id, str(role), actor_distributor_id, moment, reason.strip()
+        last = self.steps[-1].at if self.steps else None
+        moment, why = check_who_when_why(
+            action, actor_id, reason, at, last, reason_kind="reason or reference"
+        )
+        return action, actor_id, str(role), actor_distributor_id, moment, why
 
     @event("Stepped")
     def _stepped(

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
-from domain.permissions import Permission, allows, within_scope
-from domain.roles import Role
+from domain.lifecycle_steps import RecordedStep, check_role_may
+from domain.permissions import Permission
 
 
 class ClaimStatus(StrEnum):
@@ -65,31 +64,20 @@ def check_allowed(
     role: str, actor_distributor_id: str | None, claim_distributor_id: str, action: ClaimAction
 ) -> None:
     """Raise `NotAllowed` unless `role` may take `action` on a claim of that distributor."""
-    try:
-        known = Role(role)
-    except ValueError:
-        raise NotAllowed(f"unknown role {role!r} may not {action} a claim") from None
-    if not allows(known, STEP_PERMISSIONS[action]):
-        raise NotAllowed(f"role {known} may not {action} a claim")
-    if not within_scope(known, actor_distributor_id, claim_distributor_id):
-        raise NotAllowed(
-            f"distributor {actor_distributor_id!r} may not {action} a claim of "
-            f"distributor {claim_distributor_id!r}"
-        )
+    check_role_may(
+        role,
+        actor_distributor_id,
+        claim_distributor_id,
+        (STEP_PERMISSIONS[action],),
+        f"{action} a claim",
+        NotAllowed,
+    )
 
 
 @dataclass(frozen=True, slots=True)
-class ClaimStep:
-    """One lifecycle step: what, from and to which status, who, role, when, why."""
+class ClaimStep(RecordedStep[ClaimAction, ClaimStatus]):
+    """One recorded claim step, with its payment / credit reference, amount and lines."""
 
-    action: ClaimAction
-    from_status: ClaimStatus
-    to_status: ClaimStatus
-    actor_id: str
-    role: str
-    actor_distributor_id: str | None
-    at: datetime
-    reason: str
     reference: str | None = None
     amount: Decimal | None = None
     lines: tuple[int, ...] = ()

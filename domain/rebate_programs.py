@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Final, Literal, get_args
 
+from domain.calendar_periods import period_key
 from schemas.events import RebateProgramDefined
 
 Basis = Literal["sell_in", "sell_through"]
@@ -66,17 +67,7 @@ class ProgramTerms:
     skus: tuple[str, ...] | Literal["all"] = "all"
 
     def __post_init__(self) -> None:
-        problems = _problems(
-            basis=self.basis,
-            measure=self.measure,
-            period=self.period,
-            tier_mode=self.tier_mode,
-            tiers=[(tier.threshold, tier.rate) for tier in self.tiers],
-            minimum_commitment=self.minimum_commitment,
-            growth_baseline=self.growth_baseline,
-            distributor_ids=self.distributor_ids,
-            skus=self.skus,
-        )
+        problems = _problems_of(self)
         if problems:
             raise InvalidProgram(self.program_id, problems)
 
@@ -99,17 +90,7 @@ def validate_program(event: RebateProgramDefined) -> list[str]:
     growth_baseline ≥ 0 and only with the revenue measure (the baseline is revenue);
     distributor_ids and skus either "all" or a non-empty list without duplicates.
     """
-    return _problems(
-        basis=event.basis,
-        measure=event.measure,
-        period=event.period,
-        tier_mode=event.tier_mode,
-        tiers=[(tier.threshold, tier.rate) for tier in event.tiers],
-        minimum_commitment=event.minimum_commitment,
-        growth_baseline=event.growth_baseline,
-        distributor_ids=event.distributor_ids,
-        skus=event.skus,
-    )
+    return _problems_of(event)
 
 
 def terms_of(event: RebateProgramDefined) -> ProgramTerms:
@@ -134,6 +115,21 @@ def terms_of(event: RebateProgramDefined) -> ProgramTerms:
 
 def _sorted_ids(ids: Sequence[str] | Literal["all"]) -> tuple[str, ...] | Literal["all"]:
     return "all" if ids == "all" else tuple(sorted(ids))
+
+
+def _problems_of(terms: ProgramTerms | RebateProgramDefined) -> list[str]:
+    """The problems of terms as constructed or as defined by an event (same fields)."""
+    return _problems(
+        basis=terms.basis,
+        measure=terms.measure,
+        period=terms.period,
+        tier_mode=terms.tier_mode,
+        tiers=[(tier.threshold, tier.rate) for tier in terms.tiers],
+        minimum_commitment=terms.minimum_commitment,
+        growth_baseline=terms.growth_baseline,
+        distributor_ids=terms.distributor_ids,
+        skus=terms.skus,
+    )
 
 
 def _problems(
@@ -212,12 +208,9 @@ def period_of(moment: datetime, period: PeriodKind) -> str:
     """Key of the calendar period (UTC) holding `moment`: "2026-Q3" or "2026"."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"period_of needs a timezone-aware time, got naive {moment.isoformat()}")
-    utc = moment.astimezone(UTC)
-    if period == "quarter":
-        return f"{utc.year:04d}-Q{(utc.month - 1) // 3 + 1}"
-    if period == "year":
-        return f"{utc.year:04d}"
-    raise ValueError(f"unknown period {period!r} (quarter or year)")
+    if period not in get_args(PeriodKind):
+        raise ValueError(f"unknown period {period!r} (quarter or year)")
+    return period_key(moment.astimezone(UTC).date(), period)
 
 
 def period_bounds(key: str) -> tuple[datetime, datetime]:

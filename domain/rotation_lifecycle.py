@@ -32,8 +32,8 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.claim_steps import IllegalTransition, NotAllowed
 from domain.identity import derived_id
-from domain.permissions import Permission, allows, within_scope
-from domain.roles import Role
+from domain.lifecycle_steps import check_role_may
+from domain.permissions import Permission
 from domain.stock_rotation import RotationDecision
 from domain.timeutil import utc
 from schemas.agreements import StockRotationRequested
@@ -136,7 +136,14 @@ class StockRotation(Aggregate):
         actor_distributor_id: str | None = None,
     ) -> None:
         """accepted → cancelled, before any unit came back."""
-        _check_may_cancel(role, actor_distributor_id, self.distributor_id)
+        check_role_may(
+            role,
+            actor_distributor_id,
+            self.distributor_id,
+            (Permission.ADMINISTER, Permission.SUBMIT),
+            "cancel a rotation",
+            NotAllowed,
+        )
         if self.status is not RotationStatus.ACCEPTED or self.received:
             raise IllegalTransition(f"rotation {self.request_id!r} is {self.status}: cannot cancel")
         if not actor_id.strip() or not reason.strip():
@@ -147,19 +154,6 @@ class StockRotation(Aggregate):
     def _cancelled(self, actor_id: str, role: str, at: datetime, reason: str) -> None:
         self.cancelled_by = (actor_id, role, at, reason)
         self.status = RotationStatus.CANCELLED
-
-
-def _check_may_cancel(role: str, actor_distributor_id: str | None, distributor_id: str) -> None:
-    try:
-        known = Role(role)
-    except ValueError:
-        raise NotAllowed(f"unknown role {role!r} may not cancel a rotation") from None
-    if not (allows(known, Permission.ADMINISTER) or allows(known, Permission.SUBMIT)):
-        raise NotAllowed(f"role {known} may not cancel a rotation")
-    if not within_scope(known, actor_distributor_id, distributor_id):
-        raise NotAllowed(
-            f"distributor {actor_distributor_id!r} may not cancel a rotation of {distributor_id!r}"
-        )
 
 
 def decision_summary(decision: RotationDecision) -> dict[str, Any]:

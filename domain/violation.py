@@ -22,6 +22,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.identity import derived_id
+from domain.lifecycle_steps import check_who_when_why
 from domain.timeutil import utc
 from domain.violation_lifecycle import (
     TRANSITIONS,
@@ -210,17 +211,7 @@ class PricingViolation(Aggregate):
     ) -> None:
         check_allowed(role, actor_distributor_id, self.distributor_id, action)
         next_status(self.status, action)
-        if not actor_id or not actor_id.strip():
-            raise ValueError("every step needs the id of the actor who took it")
-        if not reason or not reason.strip():
-            raise ValueError(f"{action} needs a non-empty reason")
-        moment = utc(at)
-        last = self.last_step_at
-        if last is not None and moment < last:
-            raise ValueError(
-                f"{action} at {moment.isoformat()} is before the previous step "
-                f"at {last.isoformat()}"
-            )
+        check_who_when_why(action, actor_id, reason, at, self.last_step_at)
 
     # --- events: what happened (they also run on replay, so they never validate) ---------
 

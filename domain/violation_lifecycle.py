@@ -35,13 +35,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
-from domain.permissions import Permission, allows, within_scope
-from domain.roles import Role
+from domain.lifecycle_steps import RecordedStep, allowed_from, check_role_may
+from domain.permissions import Permission
 
 
 class ViolationStatus(StrEnum):
@@ -95,7 +94,7 @@ class IllegalTransition(ValueError):
         self.current = current
         self.action = action
         self.requested = REQUESTED[action]
-        allowed = sorted(str(a) for (status, a) in TRANSITIONS if status == current)
+        allowed = allowed_from(TRANSITIONS, current)
         hint = f"allowed from {current}: {', '.join(allowed)}" if allowed else "it is final"
         super().__init__(
             f"illegal transition: cannot {action} a violation that is {current} "
@@ -119,17 +118,14 @@ def check_allowed(
     not allowed anything; an unknown action is a ValueError (a caller bug, not a denial).
     """
     step = _action(action)
-    try:
-        known = Role(role)
-    except ValueError:
-        raise NotAllowed(f"unknown role {role!r} may not {step} a violation") from None
-    if not allows(known, STEP_PERMISSIONS[step]):
-        raise NotAllowed(f"role {known} may not {step} a violation")
-    if not within_scope(known, actor_distributor_id, violation_distributor_id):
-        raise NotAllowed(
-            f"distributor {actor_distributor_id!r} may not {step} a violation of "
-            f"distributor {violation_distributor_id!r}"
-        )
+    check_role_may(
+        role,
+        actor_distributor_id,
+        violation_distributor_id,
+        (STEP_PERMISSIONS[step],),
+        f"{step} a violation",
+        NotAllowed,
+    )
 
 
 def is_allowed(
@@ -163,17 +159,9 @@ def allowed_actions(current: str) -> tuple[Action, ...]:
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
-    """One recorded lifecycle step: what, from and to which state, who, role, when, why."""
+class Step(RecordedStep[Action, ViolationStatus]):
+    """One recorded violation step, and how a resolve closed it."""
 
-    action: Action
-    from_status: ViolationStatus
-    to_status: ViolationStatus
-    actor_id: str
-    role: str
-    actor_distributor_id: str | None
-    at: datetime
-    reason: str
     resolution: Resolution | None = None
     amount: Decimal | None = None
 

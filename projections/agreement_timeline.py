@@ -133,9 +133,6 @@ def sign(
     key = f"sign|{event.agreement_id}"
     if moved is None or _repeated(current, key, content_fingerprint(event)):
         return current
-    terms = event.terms()
-    _check_terms(event.agreement_id, terms, event.term_start)
-    _check_no_overlap(current, event.agreement_id, event.term_start, terms.term_end)
     version = AgreementVersion(
         agreement_id=event.agreement_id,
         distributor_id=event.distributor_id,
@@ -143,12 +140,12 @@ def sign(
         currency=event.currency,
         term_start=event.term_start,
         effective_from=event.term_start,
-        terms=terms,
+        terms=event.terms(),
         recorded_at=utc(recorded_at, "recorded_at"),
         event_id=event.event_id,
         seq=len(current.versions),
     )
-    return _with(moved, key, content_fingerprint(event), versions=(*current.versions, version))
+    return _appended(current, moved, key, content_fingerprint(event), version)
 
 
 def amend(
@@ -165,19 +162,16 @@ def amend(
     if moved is None or _repeated(current, key, content_fingerprint(event)):
         return current
     base = _amended_base(current, event)
-    terms = base.terms.model_copy(update=event.changes())
-    _check_terms(event.agreement_id, terms, base.term_start)
-    _check_no_overlap(current, event.agreement_id, base.term_start, terms.term_end)
     version = replace(
         base,
         version_id=event.amendment_id,
         effective_from=event.effective_from,
-        terms=terms,
+        terms=base.terms.model_copy(update=event.changes()),
         recorded_at=utc(recorded_at, "recorded_at"),
         event_id=event.event_id,
         seq=len(current.versions),
     )
-    return _with(moved, key, content_fingerprint(event), versions=(*current.versions, version))
+    return _appended(current, moved, key, content_fingerprint(event), version)
 
 
 def terminate(
@@ -227,6 +221,20 @@ def _amended_base(
             "after the agreement's last day",
         )
     return base
+
+
+def _appended(
+    current: AgreementTimeline,
+    moved: AgreementTimeline,
+    key: str,
+    fingerprint: str,
+    version: AgreementVersion,
+) -> AgreementTimeline:
+    """`moved` with `version` added, once its terms are valid and overlap no other agreement."""
+    terms = version.terms
+    _check_terms(version.agreement_id, terms, version.term_start)
+    _check_no_overlap(current, version.agreement_id, version.term_start, terms.term_end)
+    return _with(moved, key, fingerprint, versions=(*current.versions, version))
 
 
 def _check_terms(agreement_id: str, terms: AgreementTerms, term_start: date) -> None:
