@@ -97,18 +97,20 @@ class RelayLease:
         if self._conn is not None:
             return True
         conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=5)
-        row = conn.execute(
-            "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (LOCK_CLASS, self.name)
-        ).fetchone()
-        if not (row and row[0]):
-            conn.close()
-            return False
-        conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {TABLE} (relay text PRIMARY KEY, "
-            "position bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())"
-        )
-        self._conn = conn
-        return True
+        try:
+            row = conn.execute(
+                "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (LOCK_CLASS, self.name)
+            ).fetchone()
+            if row and row[0]:
+                conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {TABLE} (relay text PRIMARY KEY, "
+                    "position bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())"
+                )
+                self._conn = conn
+        finally:
+            if self._conn is not conn:  # not held: a lock left on it would block every relay
+                conn.close()
+        return self._conn is conn
 
     def position(self) -> int:
         """The last position published (0: none yet)."""
