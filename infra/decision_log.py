@@ -53,14 +53,23 @@ class DecisionSource:
         notifications = recorder.select_notifications(after + 1, limit, stop=end)
         page = DecisionPage(after, last=after, end=end)
         for notification in notifications:
-            event = self.audit.mapper.to_domain_event(notification)
-            if publishes(event):
-                origin = self._origin(event)
-                document = decision_of(notification.id, event, origin)
-                if document is not None:
-                    page.documents.append(document)
+            try:
+                document = self._document(notification)
+            except Exception:
+                if page.last == after:
+                    raise  # the relay stops here: a decision is never skipped
+                break  # the ones before it are published; the next page starts with it
+            if document is not None:
+                page.documents.append(document)
             page.last = notification.id
         return page
+
+    def _document(self, notification: Any) -> DecisionHead | None:
+        """The decision document of a stored event (None: the event publishes none)."""
+        event = self.audit.mapper.to_domain_event(notification)
+        if not publishes(event):
+            return None
+        return decision_of(notification.id, event, self._origin(event))
 
     def _origin(self, event: Any) -> object:
         """The creation event of `event`'s record (the event itself when it is one)."""
