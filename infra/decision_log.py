@@ -53,14 +53,23 @@ class DecisionSource:
         notifications = recorder.select_notifications(after + 1, limit, stop=end)
         page = DecisionPage(after, last=after, end=end)
         for notification in notifications:
-            event = self.audit.mapper.to_domain_event(notification)
-            if publishes(event):
-                origin = self._origin(event)
-                document = decision_of(notification.id, event, origin)
-                if document is not None:
-                    page.documents.append(document)
+            try:
+                document = self._document(notification)
+            except Exception:
+                if page.last == after:
+                    raise  # the relay stops here: a decision is never skipped
+                break  # the ones before it are published; the next page starts with it
+            if document is not None:
+                page.documents.append(document)
             page.last = notification.id
         return page
+
+    def _document(self, notification: Any) -> DecisionHead | None:
+        """The decision document of a stored event (None: the event publishes none)."""
+        event = self.audit.mapper.to_domain_event(notification)
+        if not publishes(event):
+            return None
+        return decision_of(notification.id, event, self._origin(event))
 
     def _origin(self, event: Any) -> object:
         """The creation event of `event`'s record (the event itself when it is one)."""
@@ -97,18 +106,20 @@ class RelayLease:
         if self._conn is not None:
             return True
         conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=5)
-        row = conn.execute(
-            "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (LOCK_CLASS, self.name)
-        ).fetchone()
-        if not (row and row[0]):
-            conn.close()
-            return False
-        conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {TABLE} (relay text PRIMARY KEY, "
-            "position bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())"
-        )
-        self._conn = conn
-        return True
+        try:
+            row = conn.execute(
+                "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (LOCK_CLASS, self.name)
+            ).fetchone()
+            if row and row[0]:
+                conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {TABLE} (relay text PRIMARY KEY, "
+                    "position bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())"
+                )
+                self._conn = conn
+        finally:
+            if self._conn is not conn:  # not held: a lock left on it would block every relay
+                conn.close()
+        return self._conn is conn
 
     def position(self) -> int:
         """The last position published (0: none yet)."""

@@ -50,11 +50,15 @@ class SubjectKeys:
             connection = psycopg.connect(
                 self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
             )
-            connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
             try:
-                connection.execute(_DDL)
-            finally:
-                connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+                connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+                try:
+                    connection.execute(_DDL)
+                finally:
+                    connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+            except BaseException:
+                connection.close()  # not kept: each later call would leave one more open
+                raise
             self._connection = connection
         return self._connection
 

@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 import orjson
+import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer
 
@@ -120,3 +121,17 @@ def test_a_second_relay_with_once_exits_while_the_lock_is_held(settings, pg_dsn)
 
 def _crash(position: int) -> None:
     raise Crash(f"killed before storing position {position}")
+
+
+def test_a_lease_that_fails_after_taking_the_lock_gives_it_back(pg_dsn):
+    with fresh_database(pg_dsn) as store:
+        read_only = RelayLease(f"{store}?options=-c%20default_transaction_read_only%3Don", "t.d")
+        other = RelayLease(store, "t.d")
+        try:
+            with pytest.raises(psycopg.errors.ReadOnlySqlTransaction) as failed:
+                read_only.acquire()  # locked, then its table could not be created
+            assert not read_only.held
+            assert other.acquire(), failed  # (the failure kept: its frames hold nothing open)
+        finally:
+            read_only.release()
+            other.release()

@@ -119,3 +119,17 @@ def test_erase_with_postgresql_away_exits_3(
 ) -> None:
     monkeypatch.setenv("CHANNELFLOW_SUBJECT_KEYS_URL", "postgresql://x:y@127.0.0.1:1/none")
     assert main(["erase", "end-customer", "EC-7"]) == 3
+
+
+def test_a_key_table_that_cannot_be_made_leaves_no_connection_open(database: str) -> None:
+    keys = SubjectKeys(f"{database}?options=-c%20default_transaction_read_only%3Don")
+    subject = Subject("D01", id_ref("EC-7"))
+    with pytest.raises(psycopg.errors.ReadOnlySqlTransaction) as first:
+        keys.key_for(subject)
+    with pytest.raises(psycopg.errors.ReadOnlySqlTransaction) as second:
+        keys.key_for(subject)  # tried again on a new connection
+    with psycopg.connect(database) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        ).fetchone()
+    assert row == (1,), (first, second)  # only the one counting

@@ -7,9 +7,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import TopicError
 
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
@@ -170,3 +172,19 @@ def test_the_log_is_read_in_order_page_by_page_through_the_store() -> None:
     assert source.page(rest.last).documents == []
     assert len({d.decision_id for d in documents}) == 5
     assert RebateStatement.create_id("VPA-1", "D1", "2026-Q3") in {d.record_id for d in documents}
+
+
+def test_a_stored_event_that_cannot_be_read_stops_the_log_right_before_it() -> None:
+    audit = open_audit_log("sqlite:///:memory:")
+    violation = detected("D01", "TX-9")
+    audit.save(violation)
+    unreadable = StoredEvent(uuid4(), 1, "channelflow.nowhere:Missing", b"{}")
+    audit.recorder.insert_events([unreadable])
+    acknowledge(violation)
+    audit.save(violation)
+    source = DecisionSource(audit)
+    page = source.page(0)
+    assert (page.last, page.end) == (1, 3)  # published up to the unreadable one
+    assert [d.position for d in page.documents] == [1]
+    with pytest.raises(TopicError):  # and no further: a decision is never skipped
+        source.page(page.last)
