@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Final
 
+from domain.inventory import stock_value
 from schemas.agreements import MAX_AGE_DAYS
 
 #: receipts dated this many days before a key's latest receipt are merged into one lot
@@ -24,7 +25,6 @@ HORIZON_DAYS: Final = MAX_AGE_DAYS
 #: (name, first day, last day) of each band; None: no upper end
 AGE_BANDS: Final = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), (">90", 91, None))
 BAND_NAMES: Final = tuple(name for name, _, _ in AGE_BANDS)
-CENTS: Final = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +106,5 @@ def aged_stock(
     units = dict.fromkeys(BAND_NAMES, 0)
     for lot in lots:
         units[band_of(age_days(lot, today))] += lot.quantity
-    values = {name: value_of(count, unit_cost) for name, count in units.items()}
+    values = {name: stock_value(count, unit_cost) for name, count in units.items()}
     return AgedStock(units, values, unknown_age)
-
-
-def value_of(units: int, unit_cost: Decimal | None) -> Decimal | None:
-    if unit_cost is None:
-        return None
-    return (unit_cost * units).quantize(CENTS, rounding=ROUND_HALF_UP)

@@ -28,15 +28,6 @@ from uuid import UUID
 from schemas.agreements import AgreementTerms
 
 
-class InvalidAgreement(ValueError):
-    """Terms that cannot govern; `problems` names every one (dead letter `invalid_agreement`)."""
-
-    def __init__(self, agreement_id: str, problems: Sequence[str]) -> None:
-        self.agreement_id = agreement_id
-        self.problems = list(problems)
-        super().__init__(f"invalid agreement {agreement_id!r}: " + "; ".join(self.problems))
-
-
 @dataclass(frozen=True, slots=True)
 class AgreementVersion:
     """One version of an agreement's terms: the signing or an amendment."""

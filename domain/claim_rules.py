@@ -28,10 +28,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Final, Literal
 from uuid import UUID
 
+from domain.currency import to_cents
 from domain.identity import derived_id
 from domain.timeutil import utc
 from schemas.claims import ClaimLine, DebitClaimSubmitted
@@ -59,7 +60,6 @@ REJECTIONS: Final = (
 #: why an accepted quantity or amount differs from the claimed one
 ADJUSTMENTS: Final = ("quantity_reduced", "cap_partial", "cost_corrected", "amount_corrected")
 PENDING: Final = "pending_pos"
-CENTS: Final = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +202,7 @@ def claim_aggregate_id(distributor_id: str, claim_id: str) -> UUID:
 
 def debit_amount(book_cost: Decimal, authorized_cost: Decimal, quantity: int) -> Decimal:
     """(book − authorized) × quantity, rounded half-up to the cent."""
-    return ((book_cost - authorized_cost) * quantity).quantize(CENTS, rounding=ROUND_HALF_UP)
+    return to_cents((book_cost - authorized_cost) * quantity)
 
 
 def decide_line(inputs: LineInputs) -> LineDecision:

@@ -24,9 +24,9 @@ from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Final, Literal
 
-from domain.aging import Lot, is_older_than, value_of
+from domain.aging import Lot, is_older_than
 from domain.currency import MixedTotal
-from domain.inventory import weeks_of_supply
+from domain.inventory import stock_value, weeks_of_supply
 from schemas.agreements import AgreementTerms, StockingTarget, VolumeCommitment
 
 PROGRESS_PLACES: Final = Decimal("0.0001")
@@ -122,7 +122,7 @@ def over_age(
     for sku in sorted(lots):
         units = sum(lot.quantity for lot in lots[sku] if is_older_than(lot, limit, today))
         if units > 0:
-            found.append(OverAge(sku, limit, units, value_of(units, unit_costs.get(sku))))
+            found.append(OverAge(sku, limit, units, stock_value(units, unit_costs.get(sku))))
     return found
 
 

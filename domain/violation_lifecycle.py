@@ -72,11 +72,9 @@ TRANSITIONS: Final[Mapping[tuple[ViolationStatus, Action], ViolationStatus]] = {
     (ViolationStatus.ACKNOWLEDGED, Action.RESOLVE): ViolationStatus.RESOLVED,
 }
 
-#: The state each action asks for (used in error messages).
+#: The state each action asks for (used in error messages): where its transitions lead.
 REQUESTED: Final[Mapping[Action, ViolationStatus]] = {
-    Action.ACKNOWLEDGE: ViolationStatus.ACKNOWLEDGED,
-    Action.DISPUTE: ViolationStatus.DISPUTED,
-    Action.RESOLVE: ViolationStatus.RESOLVED,
+    action: status for (_, action), status in TRANSITIONS.items()
 }
 
 #: The permission each step needs (who holds it: domain/permissions.py).

@@ -17,16 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from domain.currency import to_cents
 from domain.identity import derived_id
 from domain.timeutil import iso_z, utc
 from projections.inventory import InventoryState
 from projections.price_book import CostDrop, PriceHistory, price_in_effect
-
-CENTS = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +139,7 @@ def price_protection_amount(old_cost: Decimal, new_cost: Decimal, units: int) ->
     """(old − new) × units, to the cent ROUND_HALF_UP; 0.00 for units <= 0 or no drop."""
     if units <= 0 or new_cost >= old_cost:
         return Decimal("0.00")
-    return ((old_cost - new_cost) * units).quantize(CENTS, ROUND_HALF_UP)
+    return to_cents((old_cost - new_cost) * units)
 
 
 def claim_row(claim: PriceProtectionClaim) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+from domain.calendar_periods import period_key as calendar_period_key
 from domain.frozen import quick_init
 from projections.positions import Position, advance
 
@@ -46,10 +47,8 @@ def period_key(day: date, granularity: Granularity) -> str:
     if granularity == "week":
         iso = day.isocalendar()
         return f"{iso.year:04d}-W{iso.week:02d}"
-    if granularity == "month":
-        return f"{day.year:04d}-{day.month:02d}"
-    if granularity == "quarter":
-        return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+    if granularity in ("month", "quarter"):
+        return calendar_period_key(day, granularity)
     raise ValueError(f"unknown granularity {granularity!r}")
 
 

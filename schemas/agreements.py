@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from schemas.events import Envelope
-from schemas.types import Currency, Id, Money, Text, UtcDatetime, money_problem
+from schemas.types import MAX_QUANTITY, Currency, Id, Money, Text, UtcDatetime, money_problem
 
 #: an exchange rate has at most this many decimal places (0.0000067 JPY → USD needs 7+)
 RATE_PLACES: Final = 10
@@ -111,7 +111,7 @@ Weeks = Annotated[
     ),
 ]
 #: whole units above zero
-Units = Annotated[StrictInt, Field(gt=0, le=10**12)]
+Units = Annotated[StrictInt, Field(gt=0, le=MAX_QUANTITY)]
 PeriodKind = Literal["month", "quarter", "year"]
 
 

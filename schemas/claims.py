@@ -14,7 +14,7 @@ from typing import Annotated, Final, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from schemas.events import Envelope
-from schemas.types import Count, Currency, Id, Money, Price, Text, UtcDatetime
+from schemas.types import MAX_QUANTITY, Count, Currency, Id, Money, Price, Text, UtcDatetime
 
 #: Most lines one claim may carry (a bigger one is split into several claims).
 MAX_CLAIM_LINES: Final = 10_000
@@ -29,7 +29,7 @@ def _positive(value: Decimal) -> Decimal:
 #: An amount claimed: money above zero.
 ClaimedAmount = Annotated[Money, AfterValidator(_positive)]
 #: A claimed quantity: whole units above zero (a return is never claimed).
-ClaimedQuantity = Annotated[StrictInt, Field(gt=0, le=10**12)]
+ClaimedQuantity = Annotated[StrictInt, Field(gt=0, le=MAX_QUANTITY)]
 
 
 class SpecialPriceAuthorized(Envelope):
