@@ -17,7 +17,7 @@ from infra.personal_cipher import Sealer, clear_texts
 from infra.subject_keys import SubjectKeys
 from streams.cli.main import main
 from tests.integration.audit_db import fresh_database
-from tests.unit.test_channel import sale
+from tests.unit.channel_cases import sale
 
 pytestmark = pytest.mark.postgres
 
