@@ -98,12 +98,12 @@ def test_erase_by_name_of_every_distributor(
 ) -> None:
     monkeypatch.setenv("CHANNELFLOW_EVENTSTORE_URL", database)
     keys = SubjectKeys(database)
-    for distributor in ("D01", "D02"):
-        keys.key_for(Subject(distributor, name_ref("Jane Doe")))
-    keys.close()
+    made = [keys.key_for(Subject(d, name_ref("Jane Doe")))[0] for d in ("D01", "D02")]
     assert main(["erase", "end-customer", " jane  doe", "--by-name"]) == 0
     answer = orjson.loads(capsys.readouterr().out)
     assert answer["keys_deleted"] == 2 and "jane" not in answer["subject"]
+    assert keys.keys(made) == {}  # gone from PostgreSQL, not only counted
+    keys.close()
 
 
 def test_erase_without_a_key_store_is_a_usage_error(
