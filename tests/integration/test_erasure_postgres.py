@@ -4,7 +4,6 @@ read by id, deleted by `channelflow erase`, and the erasure is sealed on the aud
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import orjson
 import psycopg
@@ -16,16 +15,9 @@ from infra.eventstore import open_audit_log
 from infra.personal_cipher import Sealer, clear_texts
 from infra.subject_keys import SubjectKeys
 from streams.cli.main import main
-from tests.integration.audit_db import fresh_database
 from tests.unit.channel_cases import sale
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def database(pg_dsn: str) -> Iterator[str]:
-    with fresh_database(pg_dsn) as dsn:
-        yield dsn
 
 
 def test_a_key_is_made_once_per_subject_and_read_by_its_id(database: str) -> None:
