@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 from bench.channel_steps import quarter_key
-from bench.common import rate, revision
+from bench.common import rate, revision, verdict
 from bench.history_client import ENDPOINTS, SNAPSHOT, loop_lag_note, stats_ms
 from bench.history_late import statement_path
 from bench.history_run import GRACE_DAYS, LATE_DISTRIBUTOR, LateResult, Run, StepResult
@@ -34,10 +34,6 @@ def worst_p99(result: StepResult) -> tuple[float, str]:
     return max(
         (stats_ms(values)[1], path) for path, values in result.latencies.seconds.items() if values
     )
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
 
 
 def report(run: Run, wall_seconds: float) -> None:

@@ -24,6 +24,7 @@ import pytest
 
 from streams.config import Settings
 from streams.kafka.io import delete_topics
+from tests.integration.audit_db import fresh_database
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -57,6 +58,13 @@ def pg_dsn() -> str:
             f"PostgreSQL is not reachable at {host_port}: run `bash infra/postgres.sh start`"
         )
     return dsn
+
+
+@pytest.fixture
+def database(pg_dsn: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database of the test's own, dropped after it."""
+    with fresh_database(pg_dsn) as dsn:
+        yield dsn
 
 
 def free_port() -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ from infra.personal_cipher import Sealer
 from infra.subject_keys import SubjectKeys
 from schemas.events import Envelope, SaleReported
 from streams.config import Settings
-from tests.integration.audit_db import fresh_database
 from tests.integration.conftest import REPO, wait_until
 from tests.integration.helpers import (
     comparable,
@@ -32,12 +30,6 @@ from tests.integration.helpers import (
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 NAME = "Jane Doe-Erasable"
-
-
-@pytest.fixture
-def database(pg_dsn: str) -> Iterator[str]:
-    with fresh_database(pg_dsn) as dsn:
-        yield dsn
 
 
 def named(events: list[Envelope], keys: SubjectKeys) -> tuple[list[Envelope], SaleReported]:

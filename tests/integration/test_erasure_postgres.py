@@ -4,7 +4,6 @@ read by id, deleted by `channelflow erase`, and the erasure is sealed on the aud
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import orjson
 import psycopg
@@ -16,16 +15,9 @@ from infra.eventstore import open_audit_log
 from infra.personal_cipher import Sealer, clear_texts
 from infra.subject_keys import SubjectKeys
 from streams.cli.main import main
-from tests.integration.audit_db import fresh_database
-from tests.unit.test_channel import sale
+from tests.unit.channel_cases import sale
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def database(pg_dsn: str) -> Iterator[str]:
-    with fresh_database(pg_dsn) as dsn:
-        yield dsn
 
 
 def test_a_key_is_made_once_per_subject_and_read_by_its_id(database: str) -> None:
@@ -98,12 +90,12 @@ def test_erase_by_name_of_every_distributor(
 ) -> None:
     monkeypatch.setenv("CHANNELFLOW_EVENTSTORE_URL", database)
     keys = SubjectKeys(database)
-    for distributor in ("D01", "D02"):
-        keys.key_for(Subject(distributor, name_ref("Jane Doe")))
-    keys.close()
+    made = [keys.key_for(Subject(d, name_ref("Jane Doe")))[0] for d in ("D01", "D02")]
     assert main(["erase", "end-customer", " jane  doe", "--by-name"]) == 0
     answer = orjson.loads(capsys.readouterr().out)
     assert answer["keys_deleted"] == 2 and "jane" not in answer["subject"]
+    assert keys.keys(made) == {}  # gone from PostgreSQL, not only counted
+    keys.close()
 
 
 def test_erase_without_a_key_store_is_a_usage_error(

@@ -17,7 +17,7 @@ import pytest
 from streams.cli.main import build_parser
 from streams.cli.support import replay_of
 from streams.config import Settings
-from tests.integration.conftest import WorkerProcess
+from tests.integration.conftest import REPO, WorkerProcess
 from tests.integration.helpers import (
     matches_replay,
     order_independent_channel,
@@ -27,7 +27,6 @@ from tests.integration.helpers import (
 
 pytestmark = pytest.mark.kafka
 
-REPO = Path(__file__).resolve().parents[2]
 PROGRAM = "VPA-2026-ST"
 PROPOSAL = {
     "program_id": PROGRAM, "distributor_ids": "all", "basis": "sell_through",

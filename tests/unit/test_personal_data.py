@@ -30,7 +30,7 @@ from projections.dedup import Verdict
 from streams.config import Settings
 from streams.ingest.personal import reveal_letters
 from tests.unit.catalog import catalog_stores
-from tests.unit.test_channel import counts, inventory, quality, run, sale
+from tests.unit.channel_cases import counts, inventory, quality, run, sale
 
 KEY_ID = "0123456789abcdef0123456789abcdef"
 
