@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from domain.rebate_programs import InvalidProgram, ProgramTerms, terms_of
+from domain.rebate_programs import InvalidProgram, ProgramTerms, period_bounds, terms_of
 from projections.rebate_simulation import Simulated, simulate, simulated_row
 from projections.snapshot import distributors
 from projections.stores import ChannelStores
@@ -67,6 +67,11 @@ def proposal_of(path: Path) -> ProgramTerms:
 def cmd_simulate(args: argparse.Namespace) -> int:
     proposal = proposal_of(Path(args.program))
     period = args.period
+    if period is not None:
+        try:
+            period_bounds(period)  # a typo would match no period: an empty answer
+        except ValueError as exc:
+            raise UserError(f"--period: {exc}") from None
 
     def derive(stores: ChannelStores, now: datetime | None) -> tuple[ProgramTerms | None, Any]:
         today = stores.programs.get(proposal.program_id)
