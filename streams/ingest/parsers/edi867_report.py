@@ -44,7 +44,6 @@ from streams.ingest.parsers.x12codes import (
 )
 
 _LINE_TAGS: Final = frozenset({"LIN", "QTY", "UIT", "CTP"})
-_ENVELOPE_TAGS: Final = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 
 
 class ReportBuilder(TransactionSetBuilder):
