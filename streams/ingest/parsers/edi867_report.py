@@ -16,6 +16,7 @@ from streams.ingest.parsers.common import (
     FieldProblem,
     LineError,
     TransactionSetBuilder,
+    digits,
     event_uuid,
     parse_x12_decimal,
     validation_summary,
@@ -217,7 +218,7 @@ class ReportBuilder(TransactionSetBuilder):
         if ctt is None:
             return
         declared = ctt.get(1)
-        if not declared.isdigit() or int(declared) != self._lin_count:
+        if not digits(declared) or int(declared) != self._lin_count:
             errors.append(
                 LineError(
                     ctt.index,
