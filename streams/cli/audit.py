@@ -25,7 +25,14 @@ from infra.eventstore import AuditLog, open_audit_log
 from streams.audit.lineage import RawIndex, lineage_of
 from streams.audit.personal import opener_of, reveal_sources
 from streams.audit.trail import KINDS, UnknownRecord, history, load
-from streams.cli.support import Subcommands, UserError, print_json, replayed, settings_of
+from streams.cli.support import (
+    Subcommands,
+    UserError,
+    period_key,
+    print_json,
+    replayed,
+    settings_of,
+)
 from streams.runners.embedded import EmbeddedChannel, file_inputs
 
 Command = Callable[[argparse.Namespace], int]
@@ -240,7 +247,7 @@ def register(sub: Subcommands) -> None:
     trace.set_defaults(func=cmd_lineage)
 
     export = commands.add_parser("export", help="the audit pack of a period (CSV + JSON)")
-    export.add_argument("--period", required=True, help="2026-Q3 or 2026")
+    export.add_argument("--period", required=True, type=period_key, help="2026-Q3 or 2026")
     export.add_argument("--distributor", dest="pack_distributor", help="only this distributor")
     export.add_argument("--out", required=True, help="directory to write the pack to")
     export.add_argument(

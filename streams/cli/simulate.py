@@ -21,7 +21,14 @@ from projections.stores import ChannelStores
 from schemas.codec import InvalidEvent, event_of
 from schemas.events import RebateProgramDefined
 from streams.cli.replay import jobs_flag, known_at_flag
-from streams.cli.support import Subcommands, UserError, kafka_flags, print_json, replay_of
+from streams.cli.support import (
+    Subcommands,
+    UserError,
+    kafka_flags,
+    period_key,
+    print_json,
+    replay_of,
+)
 
 
 def register(sub: Subcommands) -> None:
@@ -29,7 +36,9 @@ def register(sub: Subcommands) -> None:
         "simulate", help="replay history under proposed rebate terms; publish nothing"
     )
     p.add_argument("--program", required=True, help="the proposed RebateProgramDefined (JSON)")
-    p.add_argument("--period", help="only this period (2026-Q3), or a year's (2026)")
+    p.add_argument(
+        "--period", type=period_key, help="only this period (2026-Q3), or a year's (2026)"
+    )
     p.add_argument("--events", help="replay this JSON Lines file instead of Kafka")
     p.add_argument("--json", action="store_true", help="rows as JSON instead of a table")
     known_at_flag(p)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import orjson
 
+from domain.rebate_programs import period_bounds
 from projections.snapshot import Snapshot, now_of
 from schemas.deadletter import DeadLetter
 from streams.cli.progress import Progress, progress
@@ -217,6 +218,15 @@ def read_token_file(path: Path) -> str:
 def print_json(document: object) -> None:
     sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
     sys.stdout.flush()
+
+
+def period_key(text: str) -> str:
+    """An argparse type: a period key, "2026-Q3" or "2026" (a typo would match no period)."""
+    try:
+        period_bounds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def as_of(text: str | None) -> datetime | None:

@@ -104,10 +104,16 @@ def check_currency(text: str, what: str, reason: str) -> str:
     return value
 
 
+def digits(value: str) -> bool:
+    """Whether `value` is ASCII digits only: `str.isdigit` also takes "²" or "①", which
+    `int` refuses (a Latin-1 byte 0xB2 in a segment would end the parse in a traceback)."""
+    return value.isascii() and value.isdigit()
+
+
 def parse_ccyymmdd(text: str, what: str, reason: str) -> date:
     """An X12 date, CCYYMMDD (eight digits, a real calendar day)."""
     value = text.strip()
-    if len(value) != 8 or not value.isdigit():
+    if len(value) != 8 or not digits(value):
         raise FieldProblem(reason, f"{what} {value!r} is not a date in the form CCYYMMDD", what)
     try:
         return date(int(value[:4]), int(value[4:6]), int(value[6:]))
@@ -118,7 +124,7 @@ def parse_ccyymmdd(text: str, what: str, reason: str) -> date:
 def parse_hhmm(text: str, what: str, reason: str) -> time:
     """An X12 time: HHMM, HHMMSS, HHMMSSD or HHMMSSDD (decimal seconds)."""
     value = text.strip()
-    if len(value) not in (4, 6, 7, 8) or not value.isdigit():
+    if len(value) not in (4, 6, 7, 8) or not digits(value):
         raise FieldProblem(reason, f"{what} {value!r} is not a time in the form HHMM[SS[DD]]", what)
     hour, minute = int(value[:2]), int(value[2:4])
     second = int(value[4:6]) if len(value) >= 6 else 0
@@ -194,6 +200,7 @@ __all__ = [
     "LineError",
     "check_currency",
     "check_price",
+    "digits",
     "end_of_day",
     "event_uuid",
     "parse_ccyymmdd",

@@ -13,6 +13,7 @@ from streams.ingest.parsers.common import (
     FieldProblem,
     LineError,
     check_price,
+    digits,
     parse_x12_decimal,
     validation_summary,
     whole_quantity,
@@ -135,7 +136,7 @@ def read_line(line: ClaimLineSegments, ordinal: int, currency: str) -> ClaimLine
         message = "LIN before any CON: a line claims under the authorization its CON names"
         fields.problem(lin, None, "orphan_line", message)
     number = lin.get(1)
-    if not number.isdigit() or int(number) <= 0:
+    if not digits(number) or int(number) <= 0:
         fields.problem(lin, "LIN01", "bad_line_number", f"LIN01 {number!r} is not a line number")
     try:
         _, sku, _ = lin_item(lin)

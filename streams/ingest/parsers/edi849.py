@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import IO
 
 from domain.claim_rules import LineDecision, LineStatus
@@ -187,7 +187,7 @@ def _response(line: _Line) -> ResponseLine:
             Decimal(values[f"AMT{AMOUNT_CLAIMED}"]),
             Decimal(values[f"AMT{AMOUNT_ACCEPTED}"]),
         )
-    except (KeyError, ValueError) as problem:
+    except (KeyError, ValueError, InvalidOperation) as problem:
         raise X12Error(
             lin.index, None, f"849 line is incomplete or unreadable: {problem}"
         ) from None

@@ -15,6 +15,7 @@ from streams.ingest.parsers.common import (
     FieldProblem,
     LineError,
     TransactionSetBuilder,
+    digits,
     end_of_day,
     event_uuid,
     parse_ccyymmdd,
@@ -153,7 +154,7 @@ class ActivityBuilder(TransactionSetBuilder):
         if ctt is None:
             return
         declared = ctt.get(1)
-        if not declared.isdigit() or int(declared) != len(self._items):
+        if not digits(declared) or int(declared) != len(self._items):
             fail(
                 ctt,
                 "CTT01",

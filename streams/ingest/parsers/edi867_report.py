@@ -16,6 +16,7 @@ from streams.ingest.parsers.common import (
     FieldProblem,
     LineError,
     TransactionSetBuilder,
+    digits,
     event_uuid,
     parse_x12_decimal,
     validation_summary,
@@ -44,7 +45,6 @@ from streams.ingest.parsers.x12codes import (
 )
 
 _LINE_TAGS: Final = frozenset({"LIN", "QTY", "UIT", "CTP"})
-_ENVELOPE_TAGS: Final = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 
 
 class ReportBuilder(TransactionSetBuilder):
@@ -218,7 +218,7 @@ class ReportBuilder(TransactionSetBuilder):
         if ctt is None:
             return
         declared = ctt.get(1)
-        if not declared.isdigit() or int(declared) != self._lin_count:
+        if not digits(declared) or int(declared) != self._lin_count:
             errors.append(
                 LineError(
                     ctt.index,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from streams.ingest.parsers.common import digits
 from streams.ingest.parsers.x12_segment import Segment, X12Error
 
 _CONTROL_TAGS: Final = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
@@ -133,6 +134,6 @@ class Envelope:
 
 def _count(seg: Segment, position: int) -> int:
     value = seg.get(position)
-    if not value.isdigit():
+    if not digits(value):
         raise X12Error(seg.index, position, f"{seg.name(position)} {value!r} must be a whole count")
     return int(value)

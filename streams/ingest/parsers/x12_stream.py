@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import IO, Final
 
+from streams.ingest.parsers.common import digits
 from streams.ingest.parsers.x12_segment import Delimiters, Segment, X12Error, segment_text
 
 ISA_LENGTH: Final = 106
@@ -194,7 +195,7 @@ def _isa_elements(head: bytes, delimiters: Delimiters) -> list[str]:
                 f"ISA{position:02d} must be {width} characters, found {len(value)} "
                 "(the ISA is fixed-width)",
             )
-    if not parts[13].isdigit():
+    if not digits(parts[13]):
         raise X12Error(1, 13, f"ISA13 control number {parts[13]!r} must be 9 digits")
     return parts[1:]
 

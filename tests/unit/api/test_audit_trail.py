@@ -272,6 +272,15 @@ def test_cli_history_lineage_and_export(recorded, tmp_path):
     assert f"head {manifest['head']}" in exported.stdout and manifest["source_lines"]
 
 
+def test_cli_export_of_no_period_key_is_a_usage_error_before_any_replay(tmp_path):
+    # the events file does not exist: the period is refused before the replay opens it
+    missing = str(tmp_path / "missing.jsonl")
+    refused = cli("audit", "export", "--period", "2026Q3", "--out", str(tmp_path / "pack"),
+                  "--events", missing)  # fmt: skip
+    assert refused.returncode == 2 and "2026Q3" in refused.stderr
+    assert "Traceback" not in refused.stderr and not (tmp_path / "pack").exists()
+
+
 def test_cli_verify_chain_catches_a_changed_row(tmp_path, recorded):
     copy = tmp_path / "audit.db"
     copy.write_bytes(recorded.store.read_bytes())

@@ -63,3 +63,15 @@ def test_a_bad_program_file_is_a_usage_error(tmp_path):
     assert b"rate" in result.stderr and b"Traceback" not in result.stderr
     missing = run("simulate", "--program", str(tmp_path / "nope.json"), "--events", str(events))
     assert missing.returncode == 2
+
+
+def test_a_period_that_is_no_period_key_is_a_usage_error(tmp_path):
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"")
+    program = tmp_path / "proposal.json"
+    program.write_bytes(orjson.dumps(PROPOSAL))
+    result = run(
+        "simulate", "--program", str(program), "--events", str(events), "--period", "2026Q3"
+    )
+    assert result.returncode == 2
+    assert b"2026Q3" in result.stderr and b"Traceback" not in result.stderr

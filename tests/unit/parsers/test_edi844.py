@@ -103,6 +103,14 @@ def test_line_errors_name_the_segment_and_element_and_refuse_the_claim() -> None
     assert {error.reason for error in parsed.line_errors} <= set(REASONS)
 
 
+def test_a_line_number_of_non_ascii_digits_is_a_line_error() -> None:
+    # "²" passes str.isdigit, but int() refuses it: a line error, not a traceback
+    line = ["LIN*\u00b2*VP*WIDGET-100", *LINE[1:]]
+    parsed = parse([*HEADER, *line, "CTT*1*10", "AMT*TT*25.00"])
+    assert parsed.claim is None
+    assert reasons(parsed) == [(1, "LIN01", "bad_line_number")]
+
+
 def test_a_claim_for_another_distributor() -> None:
     parsed = parse([*HEADER, *LINE], distributor_id="DIST-002")
     assert parsed.claim is None and reasons(parsed) == [(None, "N104", "distributor_mismatch")]

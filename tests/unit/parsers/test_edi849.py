@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,7 @@ from domain.claim_rules import ADJUSTMENTS, REJECTIONS, LineDecision
 from streams.ingest.parsers.edi844 import parse_844
 from streams.ingest.parsers.edi844_codes import RESPONSE_CODES
 from streams.ingest.parsers.edi849 import read_849, response_line, write_849
+from streams.ingest.parsers.x12 import X12Error
 from streams.ingest.parsers.x12_writer import Parties
 from tests.unit.claim_events import Channel, authorization, book_price, sale
 from tests.unit.parsers.conftest import RECEIVED_AT, SAMPLES
@@ -144,3 +146,9 @@ def decisions(draw: st.DrawFn) -> list[LineDecision]:
 def test_any_answer_round_trips(made: list[LineDecision]) -> None:
     (response,) = read_849(io.BytesIO(write_849("C-9", "DIST-001", made, PARTIES)))
     assert response.lines == [response_line(d) for d in made]
+
+
+def test_an_849_amount_that_is_no_number_is_an_x12_error() -> None:
+    written = (SAMPLES / "849_response.edi").read_bytes().replace(b"AMT*AA*25.00", b"AMT*AA*2X.00")
+    with pytest.raises(X12Error, match="849 line is incomplete or unreadable"):
+        read_849(io.BytesIO(written))

@@ -84,6 +84,13 @@ def test_ctt_line_count_mismatch() -> None:
     assert report.sales == []
 
 
+def test_a_ctt_line_count_of_non_ascii_digits_is_a_report_error() -> None:
+    # "²" passes str.isdigit, but int() refuses it: a report error, not a traceback
+    report = parse([*HEADER, *LOOP, *LINE, "CTT*\u00b2*10"])
+    error = only_report_error(report)
+    assert (error.reason, error.element) == ("ctt_mismatch", "CTT01")
+
+
 def test_ctt_hash_total_mismatch() -> None:
     report = parse([*HEADER, *LOOP, *LINE, "LIN*2*VP*B", "QTY*39*5", "UIT*EA*1", "CTT*2*16"])
     error = only_report_error(report)

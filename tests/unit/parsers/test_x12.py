@@ -257,3 +257,11 @@ def test_empty_segments_between_terminators_are_skipped() -> None:
     data = interchange(BODY).replace(b"~\n", b"~~\r\n~", 3)
     assert [t for _, t, _ in segments(data)][:4] == ["ISA", "GS", "ST", "BPT"]
     assert segments(data, chunk_size=3) == segments(data)
+
+
+def test_a_count_of_non_ascii_digits_is_an_x12_error() -> None:
+    # "²" (Latin-1 0xB2) passes str.isdigit, but int() refuses it
+    data = interchange(BODY).replace(b"SE*5*0001", b"SE*\xb2*0001")
+    error = error_of(data)
+    assert (error.segment_index, error.element_index) == (7, 1)
+    assert "must be a whole count" in error.message
