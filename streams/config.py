@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     eventstore_url: str = "sqlite:///channelflow-audit.db"
     web_host: str = "127.0.0.1"
     web_port: int = 6066
+    #: the port of `channelflow api`, the API process beside a worker
+    api_port: int = 6067
     #: the worker's static membership in its consumer group: a worker restarted under the
     #: same id takes its partitions straight back instead of waiting for the broker to
     #: time its previous self out ("" = this host's name and the web port)
