@@ -56,7 +56,7 @@ def apply_step(run: Run, result: StepResult) -> None:
     worker, args = run.worker, run.args
     start_worker(run, result)
     deadline = worker.started_at + args.timeout
-    sampler = Sampler(worker.url, ENDPOINTS, run.token, args.pause)
+    sampler = Sampler(run.reader.url, ENDPOINTS, run.token, args.pause)
     sampler.start()
     first: tuple[float, int] | None = None
     done_at: float | None = None
@@ -106,6 +106,9 @@ def apply_step(run: Run, result: StepResult) -> None:
         f"step {result.number}: {result.events:,} applied in {result.apply_seconds:.1f} s from "
         f"the first applied ({result.apply_rate:,.0f}/s); RSS peak {peak / 2**20:,.0f} MiB"
     )
+    if run.api is not None:
+        rss, hwm = run.api.rss()
+        progress(f"  the API process: RSS {rss / 2**20:,.0f} MiB (peak {hwm / 2**20:,.0f} MiB)")
 
 
 def due_quarters(run: Run, upto: date) -> set[str]:
