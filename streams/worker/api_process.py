@@ -21,6 +21,7 @@ from aiohttp import web
 from infra.eventstore import open_audit_log
 from projections.stores import ChannelStores
 from streams import metrics
+from streams.api.answer_cache import AnswerCache
 from streams.api.app import make_web_app
 from streams.api.context import ApiContext
 from streams.auth import TokenRegistry
@@ -61,6 +62,10 @@ class ApiProcess:
     async def committed(self) -> ChannelStores:
         return self.state.stores(self.reference, copy_reference=True)
 
+    def answers(self) -> AnswerCache | None:
+        fresh, stale = self.settings.api_fresh_seconds, self.settings.api_stale_seconds
+        return AnswerCache(fresh, stale) if fresh or stale else None
+
     async def follow(self) -> None:
         """Catch the databases up with the worker, in a thread, for as long as it runs."""
         loop = asyncio.get_running_loop()
@@ -95,6 +100,7 @@ class ApiProcess:
                     lambda query: dead_letter_page(settings, query),
                     self.health,
                     self.committed,
+                    answers=self.answers(),
                 )
                 runner = web.AppRunner(make_web_app(context))
                 await runner.setup()
