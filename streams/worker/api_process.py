@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import time
 
 from aiohttp import web
@@ -30,6 +31,7 @@ from streams.health import Coverage, Health
 from streams.ingest.deadletters import dead_letter_page
 from streams.ingest.kafka import KafkaPublisher
 from streams.kafka.reference import ReferenceReplica
+from streams.worker.app import SWITCH_SECONDS
 from streams.worker.secondary import SecondaryState, state_directory
 
 log = logging.getLogger("channelflow.api")
@@ -83,6 +85,7 @@ class ApiProcess:
 
     async def serve(self) -> None:
         """Start the tasks, wait for the reference data, then answer until cancelled."""
+        sys.setswitchinterval(SWITCH_SECONDS)  # reads in threads: as in the worker
         settings = self.settings
         tasks = [
             asyncio.create_task(job())
