@@ -9,7 +9,16 @@ from typing import Any
 
 from bench.channel_steps import Published, next_quarter, quarter_key
 from bench.common import BenchError, progress, rate
-from bench.history_client import ENDPOINTS, SNAPSHOT, Sampler, Worker, merge, scrape, wait_for
+from bench.history_client import (
+    ENDPOINTS,
+    SNAPSHOT,
+    Sampler,
+    Worker,
+    loop_lag_note,
+    merge,
+    scrape,
+    wait_for,
+)
 from bench.history_run import GRACE_DAYS, POLL_SECONDS, Run, StepResult, publish
 from streams.worker.app import CONSUMED_TOPICS
 
@@ -110,6 +119,8 @@ def apply_step(run: Run, result: StepResult) -> None:
     if run.api is not None:
         rss, hwm = run.api.rss()
         progress(f"  the API process: RSS {rss / 2**20:,.0f} MiB (peak {hwm / 2**20:,.0f} MiB)")
+        lag = scrape(run.api.get_text("/metrics")).loop_lag
+        progress(f"  the API process since its start: {loop_lag_note(lag)}")
 
 
 def due_quarters(run: Run, upto: date) -> set[str]:

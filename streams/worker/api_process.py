@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import sys
 import time
@@ -31,6 +32,7 @@ from streams.health import Coverage, Health
 from streams.ingest.deadletters import dead_letter_page
 from streams.ingest.kafka import KafkaPublisher
 from streams.kafka.reference import ReferenceReplica
+from streams.runners.processing import GC_THRESHOLD
 from streams.worker.app import SWITCH_SECONDS
 from streams.worker.secondary import SecondaryState, state_directory
 
@@ -69,12 +71,16 @@ class ApiProcess:
         return AnswerCache(fresh, stale) if fresh or stale else None
 
     async def follow(self) -> None:
-        """Catch the databases up with the worker, in a thread, for as long as it runs."""
+        """Catch the databases up with the worker, a partition at a time (requests are
+        answered in between), for as long as it runs."""
         loop = asyncio.get_running_loop()
+        state = self.state
         while True:
             started = time.monotonic()
             try:
-                await loop.run_in_executor(None, self.state.refresh)
+                await loop.run_in_executor(None, state.open_new)
+                for partition in list(state.dbs):
+                    await loop.run_in_executor(None, state.catch_up, partition)
                 self.health.recovered("catch_up")
             except Exception as exc:  # a database being created or moved: next time
                 self.health.failed("catch_up", exc)
@@ -86,6 +92,7 @@ class ApiProcess:
     async def serve(self) -> None:
         """Start the tasks, wait for the reference data, then answer until cancelled."""
         sys.setswitchinterval(SWITCH_SECONDS)  # reads in threads: as in the worker
+        gc.set_threshold(*GC_THRESHOLD)  # decoded values live long: collect less often
         settings = self.settings
         tasks = [
             asyncio.create_task(job())
@@ -94,6 +101,7 @@ class ApiProcess:
         try:
             async with KafkaPublisher(settings) as publisher:
                 await self.replica.ready.wait()
+                gc.freeze()  # the reference data: long-lived, not walked by each collection
                 context = ApiContext(
                     self.stores,
                     "kafka",

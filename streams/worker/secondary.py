@@ -56,6 +56,12 @@ class SecondaryState:
 
     def refresh(self) -> None:
         """Open new partition databases, then catch each one up with the worker's writes."""
+        self.open_new()
+        for partition in list(self.dbs):
+            self.catch_up(partition)
+
+    def open_new(self) -> None:
+        """Open the partition databases that appeared since the last time."""
         for path in sorted(self.directory.glob(f"{STATE_TABLE}-*.db")):
             found = self._pattern.match(path.name)
             if found is None or not (path / "CURRENT").exists():
@@ -63,8 +69,11 @@ class SecondaryState:
             partition = int(found.group(1))
             if partition not in self.dbs and partition < self.partitions:
                 self.dbs[partition] = self._open(path, partition)
-        for db in list(self.dbs.values()):
-            db.try_catch_up_with_primary()
+
+    def catch_up(self, partition: int) -> None:
+        """Catch one partition's database up with the worker's writes. RocksDB holds the
+        GIL meanwhile (rocksdict 0.3): a partition at a time keeps the holds short."""
+        self.dbs[partition].try_catch_up_with_primary()
 
     def _open(self, path: Path, partition: int) -> Rdict:
         options = Options(raw_mode=True)
