@@ -11,13 +11,13 @@ waits for a new one. The `Age` header (RFC 9111) says how old a served answer is
 A question is the path with its query and the caller's `Authorization` header, so no
 caller sees an answer computed for another's scope; the token is checked on every
 request before this runs. Only successful GETs under /api/ are kept, at most `entries` of
-them, the least recently asked first out.
+them and `max_bytes` of bodies, the least recently asked first out; a body larger than
+`max_bytes` / 8 (a whole snapshot, an export) is never kept.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -44,11 +44,19 @@ class Answer:
         return web.Response(body=self.body, headers=headers)
 
 
+#: what a computation gives: the answer kept, or else the handler's response or error
+Outcome = Answer | web.StreamResponse | Exception
+
+
 class AnswerCache:
-    def __init__(self, fresh: float, stale: float, entries: int = 128) -> None:
+    def __init__(
+        self, fresh: float, stale: float, entries: int = 128, max_bytes: int = 64 * 2**20
+    ) -> None:
         self.fresh, self.stale, self.entries = fresh, max(stale, fresh), entries
+        self.max_bytes = max_bytes
         self._answers: OrderedDict[Question, Answer] = OrderedDict()
-        self._computing: dict[Question, asyncio.Task[Answer | None]] = {}
+        self._bytes = 0
+        self._computing: dict[Question, asyncio.Task[Outcome]] = {}
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -62,43 +70,58 @@ class AnswerCache:
             if now - known.at > self.fresh:
                 self._compute(question, request, handler)  # behind this answer
             return known.response(now)
-        answer = await asyncio.shield(self._compute(question, request, handler))
-        if answer is None:  # not an answer to keep (an error, a stream): the caller's own
+        task, mine = self._compute(question, request, handler)
+        outcome = await asyncio.shield(task)
+        if isinstance(outcome, Answer):
+            return outcome.response(time.monotonic())
+        if not mine:  # another caller's error or unkept response: this one asks anew
             return await handler(request)
-        return answer.response(time.monotonic())
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
     def _compute(
         self, question: Question, request: web.Request, handler: Handler
-    ) -> asyncio.Task[Answer | None]:
-        """The computation of the question's answer: the one under way, or a new one."""
+    ) -> tuple[asyncio.Task[Outcome], bool]:
+        """The computation of the question's answer: the one under way, or a new one (and
+        whether it is new)."""
         task = self._computing.get(question)
-        if task is None:
-            task = asyncio.create_task(self._answer(question, request, handler))
-            self._computing[question] = task
-            task.add_done_callback(lambda _: self._computing.pop(question, None))
-        return task
+        if task is not None:
+            return task, False
+        task = asyncio.create_task(self._answer(question, request, handler))
+        self._computing[question] = task
+        task.add_done_callback(lambda _: self._computing.pop(question, None))
+        return task, True
 
-    async def _answer(
-        self, question: Question, request: web.Request, handler: Handler
-    ) -> Answer | None:
+    async def _answer(self, question: Question, request: web.Request, handler: Handler) -> Outcome:
+        """The answer, kept; or what the handler gave that is not kept (its response, or
+        the error it raised: a computation behind a stale answer has no caller to tell)."""
         started = time.monotonic()
-        with contextlib.suppress(web.HTTPException):
+        try:
             response = await handler(request)
-            if response.status == 200 and isinstance(response, web.Response):
-                body = response.body
-                if isinstance(body, bytes):
-                    headers = tuple(
-                        (name, value)
-                        for name, value in response.headers.items()
-                        if name not in _PER_RESPONSE
-                    )
-                    return self._keep(question, Answer(body, headers, started))
-        self._answers.pop(question, None)
-        return None
+        except Exception as exc:
+            self._forget(question)
+            return exc
+        body = response.body if isinstance(response, web.Response) else None
+        if response.status == 200 and isinstance(body, bytes) and len(body) <= self.max_bytes // 8:
+            headers = tuple(
+                (name, value)
+                for name, value in response.headers.items()
+                if name not in _PER_RESPONSE
+            )
+            return self._keep(question, Answer(body, headers, started))
+        self._forget(question)
+        return response
 
     def _keep(self, question: Question, answer: Answer) -> Answer:
+        self._forget(question)
         self._answers[question] = answer
-        self._answers.move_to_end(question)
-        while len(self._answers) > self.entries:
-            self._answers.popitem(last=False)
+        self._bytes += len(answer.body)
+        while len(self._answers) > self.entries or self._bytes > self.max_bytes:
+            self._forget(next(iter(self._answers)))
         return answer
+
+    def _forget(self, question: Question) -> None:
+        gone = self._answers.pop(question, None)
+        if gone is not None:
+            self._bytes -= len(gone.body)

@@ -111,20 +111,29 @@ def json_decoder(decode: Callable[[Any], V]) -> Callable[[bytes], V]:
 class MemoDecoder(Generic[V]):
     """A decoder that remembers what it decoded, by the stored bytes: a value unchanged
     since the last read is not decoded again. For the entity stores of a process that
-    reads the databases without the worker's decoded caches (streams/worker/secondary.py);
-    forgets everything once it holds `limit` values, so it stays bounded."""
+    reads the databases without the worker's decoded caches (streams/worker/secondary.py).
 
-    def __init__(self, decode: Callable[[bytes], V], limit: int = 250_000) -> None:
+    Bounded in two generations: once the current one holds `limit` values it becomes the
+    old one and the one before is dropped; a value found in the old generation moves to
+    the current. So the values read again and again stay, the versions the worker has
+    replaced since go, and at most 2 x `limit` values are held.
+    """
+
+    def __init__(self, decode: Callable[[bytes], V], limit: int = 20_000) -> None:
         self._decode = decode
         self._limit = limit
         self._known: dict[bytes, V] = {}
+        self._old: dict[bytes, V] = {}
 
     def __call__(self, raw: bytes) -> V:
         known = self._known.get(raw)
         if known is None:
+            known = self._old.pop(raw, None)
+            if known is None:
+                known = self._decode(raw)
             if len(self._known) >= self._limit:
-                self._known.clear()
-            known = self._known[raw] = self._decode(raw)
+                self._old, self._known = self._known, {}
+            self._known[raw] = known
         return known
 
 

@@ -72,6 +72,10 @@ def test_the_memo_decoder_decodes_each_stored_value_once_and_stays_bounded():
     memo = MemoDecoder(decode, limit=2)
     assert [memo(b"a"), memo(b"bb"), memo(b"a")] == [1, 2, 1]
     assert calls == [b"a", b"bb"]
-    memo(b"ccc")  # a third value: forgets the first two
+    memo(b"ccc")  # a third value: a, bb become the old generation
+    memo(b"a")  # found there: kept, not decoded
+    assert calls == [b"a", b"bb", b"ccc"]
+    memo(b"dddd")  # current (ccc, a) full: it becomes the old one, bb is dropped
+    memo(b"bb")
     memo(b"a")
-    assert calls == [b"a", b"bb", b"ccc", b"a"]
+    assert calls == [b"a", b"bb", b"ccc", b"dddd", b"bb"]

@@ -141,11 +141,25 @@ def test_errors_are_not_kept_and_the_entries_are_bounded(clock: Clock):
         return calls
 
     calls = served(AnswerCache(fresh=1.0, stale=5.0, entries=2), scenario)
-    # each error asked the handler again; page 1 was pushed out by pages 2 and 3
-    assert calls.count("/api/count?fail=1") == 4
+    # an error is the caller's own, every time; page 1 was pushed out by pages 2 and 3
+    assert calls.count("/api/count?fail=1") == 2
     assert [c for c in calls if "page" in c] == [
         "/api/count?page=1",
         "/api/count?page=2",
         "/api/count?page=3",
         "/api/count?page=1",
     ]
+
+
+def test_bodies_count_against_a_byte_bound_and_large_ones_are_never_kept(clock: Clock):
+    async def scenario(client: TestClient, calls: list[str]) -> Any:
+        for page in (*range(9), 0):
+            await n(client, f"/api/count?page={page}")
+        return len(calls)
+
+    body = len(b'{"n": 1}')  # every answer's size here (n stays below 10)
+    # room for 8 bodies: the ninth pushes the first out, which is computed again
+    assert served(AnswerCache(fresh=1.0, stale=5.0, max_bytes=8 * body), scenario) == 10
+    assert served(AnswerCache(fresh=1.0, stale=5.0, max_bytes=9 * body), scenario) == 9
+    # a body over an eighth of the bound: never kept
+    assert served(AnswerCache(fresh=1.0, stale=5.0, max_bytes=8 * body - 1), scenario) == 10
