@@ -18,12 +18,12 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from projections.known_at import is_known
-from schemas.topics import RAW_TOPICS, topic_name
+from schemas.topics import RAW_TOPICS, REFERENCE_TOPICS, topic_name
 from streams.config import Settings
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import BatchResult, Input
 
-REFERENCE_PHASE = ("products", "prices", "programs")
+REFERENCE_PHASE = REFERENCE_TOPICS
 MOVEMENT_PHASE = tuple(topic for topic in RAW_TOPICS if topic not in REFERENCE_PHASE)
 
 #: (topic, partition) -> the offset reading stops at

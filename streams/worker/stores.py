@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import faust
 
+from projections.agreement_timeline import AgreementTimeline
 from projections.clock import Clock
 from projections.dedup import SeenEntry
 from projections.inventory import InventoryState, Move
@@ -104,7 +105,7 @@ class WorkerStores(ChannelStores):
             for name, value in vars(self).items()
             if name in ChannelStores.__dataclass_fields__
         }
-        for name in ("products", "aliases", "prices", "programs", "closed_periods"):
+        for name in ("products", "aliases", "prices", "programs", "closed_periods", "rates"):
             views[name] = copied(getattr(self, name))
         return ChannelStores(**cast(Any, views))
 
@@ -152,6 +153,7 @@ def store_views(table: StateTable, partitions: int) -> dict[str, View[Any]]:
         reports=view("rep|", ReportState, cached=True),
         flag_counts=view("fc|", FlagCounts, cached=True),
         clock=scoped("clock|", Clock),
+        agreements=view("agr|", AgreementTimeline, cached=True),
         seen=View(
             table,
             "seen|",
