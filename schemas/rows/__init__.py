@@ -13,6 +13,7 @@ these models on the hot paths; a model only declares.
 
 from __future__ import annotations
 
+from schemas.rows.agreements import AgreementRow, ExchangeRateRow
 from schemas.rows.base import RowModel
 from schemas.rows.catalog import ProductRow
 from schemas.rows.inventory import (
@@ -75,4 +76,6 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     TopResellerRow,
     ReportRow,
     ComplianceWeek,
+    AgreementRow,
+    ExchangeRateRow,
 )

@@ -21,6 +21,7 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /api/rebates[/watchlist]           accruals; those near the next tier
   POST /api/rebates/{program}/{period}/close, /api/rebates/statements/... (admin)
   /api/prices, /api/unpriced, /api/price-protection, /api/products, /api/dead-letters
+  /api/agreements, /api/exchange-rates   agreement versions (which is in effect); rates
   POST /api/ingest/events|csv|edi   submit events and reports (streams/api/ingest.py)
 
 List endpoints answer a page: {"rows": [...], "total", "limit", "offset"} (?limit= 1 to
@@ -38,6 +39,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from streams.api import (
+    agreements,
     dead_letters,
     ingest,
     inventory,
@@ -101,6 +103,8 @@ GETS: tuple[tuple[str, Handler], ...] = (
     ("/api/resellers/top", resellers.reseller_top),
     ("/api/reports", reporting.reports),
     ("/api/compliance", reporting.compliance),
+    ("/api/agreements", agreements.agreements),
+    ("/api/exchange-rates", agreements.exchange_rates),
 )
 POSTS: tuple[tuple[str, Handler], ...] = (
     (

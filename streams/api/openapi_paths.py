@@ -201,6 +201,17 @@ PATHS: dict[str, dict[str, Schema]] = {
                   query("status", "only weeks with this status",
                         {"enum": ["on_time", "late", "missing"]}), AS_OF, *PAGED),
     },
+    "/api/agreements": {
+        "get": op("Every version of the distributors' agreements, and which is in effect",
+                  "agreements", page_of("AgreementRow"), DISTRIBUTOR,
+                  query("agreement_id", "only this agreement"), AS_OF, *PAGED,
+                  description="A distributor token sees its own agreements only."),
+    },
+    "/api/exchange-rates": {
+        "get": op("Every exchange-rate publication, by pair and effective date", "reference",
+                  page_of("ExchangeRateRow"), query("from_currency", "only from this currency"),
+                  query("to_currency", "only to this currency"), *PAGED),
+    },
     "/api/ingest/events": {
         "post": op("Submit a batch of events (distributor: its own; admin: anyone's)",
                    "ingest", ref("IngestAnswer"), *REPORT_OPTIONS, *SUBMIT_OPTIONS,
