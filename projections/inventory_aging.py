@@ -17,6 +17,7 @@ return new values; an input at or below the applied position changes nothing.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -76,12 +77,24 @@ def apply_move(
     state: AgingState, basis: Basis, quantity: int, day: date, position: Position | None
 ) -> AgingState:
     """One movement: a shipment (sell_in) or a POS line (sell_through), returns negative."""
+    return apply_moves(state, ((basis, quantity, day),), position)
+
+
+def apply_moves(
+    state: AgingState, moves: Iterable[tuple[Basis, int, date]], position: Position | None
+) -> AgingState:
+    """The (basis, quantity, business day) movements one input caused, together under its
+    one position (a second call at that position would be skipped)."""
     applied = advance(state.applied, position)
-    if applied is None or quantity == 0:
-        return state if applied is None else replace(state, applied=applied)
-    inbound = quantity > 0 if basis == "sell_in" else quantity < 0
+    if applied is None:
+        return state
     moved = replace(state, applied=applied)
-    return receive(moved, day, abs(quantity)) if inbound else issue(moved, abs(quantity))
+    for basis, quantity, day in moves:
+        if quantity == 0:
+            continue
+        inbound = quantity > 0 if basis == "sell_in" else quantity < 0
+        moved = receive(moved, day, abs(quantity)) if inbound else issue(moved, abs(quantity))
+    return moved
 
 
 def receive(state: AgingState, day: date, units: int) -> AgingState:

@@ -19,6 +19,7 @@ from projections.clock import Clock
 from projections.dedup import SeenEntry
 from projections.exchange_rates import RateMonth
 from projections.inventory import InventoryState, Move
+from projections.inventory_aging import AgingState
 from projections.keyvalue import DictStore, KeyValue
 from projections.price_book import PriceHistory
 from projections.price_rules import FlagCounts, FlaggedSale
@@ -35,6 +36,8 @@ class ChannelStores:
     # --- bounded by the channel's entities (read whole) ---------------------------------
     #: (distributor, sku) -> totals, last count, recent days
     inventory: KeyValue[InventoryState] = field(default_factory=DictStore)
+    #: (distributor, sku) -> receipts by day, for inventory aging (at most a year of days)
+    aging: KeyValue[AgingState] = field(default_factory=DictStore)
     quality: KeyValue[QualityState] = field(default_factory=DictStore)
     dead_letters: KeyValue[DeadLetterCount] = field(default_factory=DictStore)
     #: distributor|granularity|period -> sell-in and sell-through

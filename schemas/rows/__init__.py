@@ -17,6 +17,7 @@ from schemas.rows.agreements import AgreementRow, ExchangeRateRow
 from schemas.rows.base import RowModel
 from schemas.rows.catalog import ProductRow
 from schemas.rows.inventory import (
+    AgingRow,
     ChannelInventory,
     InventoryRow,
     InventorySummaryRow,
@@ -78,4 +79,5 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     ComplianceWeek,
     AgreementRow,
     ExchangeRateRow,
+    AgingRow,
 )

@@ -9,8 +9,8 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /schemas[/{name}]                  the events' JSON Schemas (no token needed)
   /api/snapshot[?as_of=DATE]         the full projection snapshot (its format: docs/DESIGN.md,
                                      "The projection snapshot")
-  /api/inventory[/summary]           channel inventory rows; per distributor with weeks
-                                     of supply, and channel-wide totals
+  /api/inventory[/summary|/aging]    channel inventory rows; per distributor with weeks
+                                     of supply, and channel-wide totals; by age band
   /api/sell-through                  sell-in vs sell-through per distributor and period;
                                      granularity=week|month|quarter, scope=channel
   /api/quality, /api/compliance, /api/reports      data quality, reporting weeks, reports
@@ -84,6 +84,7 @@ GETS: tuple[tuple[str, Handler], ...] = (
     ("/api/snapshot", snapshot.snapshot),
     ("/api/inventory", inventory.inventory),
     ("/api/inventory/summary", inventory.inventory_summary),
+    ("/api/inventory/aging", inventory.inventory_aging),
     ("/api/sell-through", sell_through.sell_through),
     ("/api/quality", reporting.quality),
     ("/api/dead-letters", dead_letters.dead_letters),

@@ -86,6 +86,12 @@ PATHS: dict[str, dict[str, Schema]] = {
                   DISTRIBUTOR, AS_OF,
                   query("n", "top SKUs per list (1-1000, default 5)", INTEGER), *PAGED),
     },
+    "/api/inventory/aging": {
+        "get": op("Held stock per distributor and SKU by age band (0-30, 31-60, 61-90, >90 "
+                  "days), first in first out, and its value", "inventory",
+                  page_of("AgingRow"), DISTRIBUTOR, SKU, AS_OF, *PAGED,
+                  description="A distributor token sees its own rows only."),
+    },
     "/api/sell-through": {
         "get": op("Sell-in vs sell-through per distributor and period, or channel-wide",
                   "inventory",

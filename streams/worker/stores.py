@@ -13,6 +13,7 @@ from projections.agreement_timeline import AgreementTimeline
 from projections.clock import Clock
 from projections.dedup import SeenEntry
 from projections.inventory import InventoryState, Move
+from projections.inventory_aging import AgingState
 from projections.keyvalue import DictStore, KeyValue
 from projections.price_rules import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
@@ -146,6 +147,7 @@ def store_views(table: StateTable, partitions: int) -> dict[str, View[Any]]:
 
     return dict(
         inventory=view("inv|", InventoryState, cached=True),
+        aging=view("age|", AgingState, cached=True),
         quality=view("q|", QualityState, cached=True),
         dead_letters=scoped("dl|", DeadLetterCount),
         periods=view("per|", InOut, cached=True),

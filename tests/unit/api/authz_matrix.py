@@ -55,6 +55,7 @@ SCOPED = (
     "/api/snapshot",
     "/api/inventory",
     "/api/inventory/summary",
+    "/api/inventory/aging",
     "/api/sell-through",
     "/api/quality",
     "/api/products",
