@@ -14,9 +14,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from projections.costs import money, unit_cost
 from projections.inventory import inventory_key
 from projections.inventory_aging import AgingState, aging_of, held_lots
-from projections.snapshot import money, unit_cost
 from projections.stores import ChannelStores
 
 
@@ -34,6 +34,15 @@ def aging_page(
         return [], 0
     states = [s for s in aging_states(stores, distributor_id) if sku is None or s.sku == sku]
     return [aging_row(stores, s, now) for s in states[offset : offset + limit]], len(states)
+
+
+def aging_rows(
+    stores: ChannelStores, now: datetime | None, distributor_id: str | None = None
+) -> list[dict[str, Any]]:
+    """One row per (distributor, sku), in key order (one distributor's, if given)."""
+    if now is None:
+        return []
+    return [aging_row(stores, state, now) for state in aging_states(stores, distributor_id)]
 
 
 def aging_states(stores: ChannelStores, distributor_id: str | None) -> Iterable[AgingState]:

@@ -44,6 +44,7 @@ from schemas.rows.resellers import ResellerGrowthRow, ResellerNetworkRow, TopRes
 #: the snapshot's sections, in order, and the model of their rows
 SNAPSHOT_SECTIONS: dict[str, type[RowModel]] = {
     "inventory": InventoryRow,
+    "inventory_aging": AgingRow,
     "sell_in_vs_through": SellThroughRow,
     "violations": ViolationRow,
     "unpriced": UnpricedRow,
@@ -51,6 +52,7 @@ SNAPSHOT_SECTIONS: dict[str, type[RowModel]] = {
     "rebates": RebateRow,
     "resellers": ResellerNetworkRow,
     "reports": ReportRow,
+    "agreements": AgreementRow,
     "quality": QualityRow,
     "dead_letters": DeadLetterRow,
 }
