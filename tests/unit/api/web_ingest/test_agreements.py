@@ -65,3 +65,20 @@ def test_a_refused_amendment_is_answered_accepted_then_dead_lettered_by_the_proj
     letters = {r["reason"]: r["count"] for r in api.get("/api/dead-letters")["rows"]}
     assert letters.get("unknown_agreement") == 1
     assert api.get("/api/agreements")["rows"] == []
+
+
+def test_a_signing_with_invalid_terms_is_answered_rejected_with_every_problem(api):
+    """As for a program: the answer names the problems, the worker dead-letters it."""
+    broken = event(
+        "DistributorAgreementSigned",
+        discounts=[{"group_id": "G-NONE", "discount": "0.05"}],
+        program_ids=["VPA-1", "VPA-1"],
+    )
+    answer = api.ok("/api/ingest/events", [broken], token="admin")
+    (line,) = answer["lines"]
+    assert (line["answer"], line["reason"]) == ("rejected", "invalid_agreement")
+    assert "unknown product group 'G-NONE'" in line["detail"]
+    assert "'VPA-1' appears twice" in line["detail"]
+    letters = {r["reason"]: r["count"] for r in api.get("/api/dead-letters")["rows"]}
+    assert letters.get("invalid_agreement") == 1
+    assert api.get("/api/agreements")["rows"] == []
