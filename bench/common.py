@@ -209,14 +209,18 @@ class WorkerProcess:
         loglevel: str = "warning",
         extra_env: Mapping[str, str] | None = None,
         profile: Path | None = None,
+        command: str = "worker",
     ) -> None:
         self.settings = settings
         self.loglevel = loglevel
         self.extra_env = dict(extra_env or {})
         self.profile = profile
-        self.log_path = workdir / "worker.log"
+        #: `worker`, or `api`: the API process beside it (on settings.api_port)
+        self.command = command
+        self.log_path = workdir / f"{command}.log"
         self.proc: subprocess.Popen[bytes] | None = None
-        self.url = f"http://127.0.0.1:{settings.web_port}"
+        port = settings.api_port if command == "api" else settings.web_port
+        self.url = f"http://127.0.0.1:{port}"
         self.started_at = 0.0
 
     def env(self) -> dict[str, str]:
@@ -229,6 +233,7 @@ class WorkerProcess:
             CHANNELFLOW_PARTITIONS=str(s.partitions),
             CHANNELFLOW_WEB_HOST="127.0.0.1",
             CHANNELFLOW_WEB_PORT=str(s.web_port),
+            CHANNELFLOW_API_PORT=str(s.api_port),
             CHANNELFLOW_DATA_DIR=s.data_dir,
             CHANNELFLOW_EVENTSTORE_URL=s.eventstore_url,
             CHANNELFLOW_BATCH_SIZE=str(s.batch_size),
@@ -241,9 +246,10 @@ class WorkerProcess:
         command = [sys.executable]
         if self.profile is not None:
             command += ["-m", "cProfile", "-o", str(self.profile)]
-        command += ["-m", "streams.cli", "worker", "--loglevel", self.loglevel]
+        command += ["-m", "streams.cli", self.command, "--loglevel", self.loglevel]
         with self.log_path.open("ab") as log:
-            log.write(f"\n==== bench: worker started {time.strftime('%H:%M:%S')}\n".encode())
+            started = f"\n==== bench: {self.command} started {time.strftime('%H:%M:%S')}\n"
+            log.write(started.encode())
             log.flush()
             self.started_at = time.perf_counter()
             self.proc = subprocess.Popen(
@@ -258,7 +264,7 @@ class WorkerProcess:
     def check_alive(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
             code = None if self.proc is None else self.proc.returncode
-            raise BenchError(f"the worker exited with status {code}:\n{self.log_tail()}")
+            raise BenchError(f"the {self.command} exited with status {code}:\n{self.log_tail()}")
 
     def get_json(self, path: str, timeout: float = 5.0) -> Any:
         """A GET of the worker's API without a token (the bench runs it open)."""

@@ -142,13 +142,15 @@ class Sampler(threading.Thread):
 
 
 class Worker(WorkerProcess):
-    """The run's worker, with an admin token; its answers as `Answer`s."""
+    """The run's worker (or its API process), with an admin token; its answers as
+    `Answer`s."""
 
-    def __init__(self, settings: Settings, workdir: Path, token: str, loglevel: str) -> None:
+    def __init__(
+        self, settings: Settings, workdir: Path, token: str, loglevel: str, command: str = "worker"
+    ) -> None:
         tokens = [{"sha256": token_hash(token), "role": "admin", "actor": "bench"}]
-        super().__init__(
-            settings, workdir, loglevel, {"CHANNELFLOW_TOKENS": orjson.dumps(tokens).decode()}
-        )
+        env = {"CHANNELFLOW_TOKENS": orjson.dumps(tokens).decode()}
+        super().__init__(settings, workdir, loglevel, env, command=command)
         self.token = token
         #: times it did not stop within 90 s of SIGTERM (then it was killed)
         self.ignored_sigterm = 0

@@ -118,6 +118,14 @@ class Run:
     token: str
     steps: list[StepResult] = field(default_factory=list)
     late: list[LateResult] = field(default_factory=list)
+    #: `--api-process`: the API process beside the worker, which the endpoints are read from
+    api: Worker | None = None
+
+    @property
+    def reader(self) -> Worker:
+        """Where the endpoints are sampled: the API process when there is one."""
+        return self.api or self.worker
+
     published: Published = field(default_factory=Published)  # cumulative
     problems: list[str] = field(default_factory=list)
 

@@ -51,7 +51,7 @@ from pathlib import Path
 
 from bench.channel_history import ChannelHistory
 from bench.common import BenchError, free_port, progress, remove_topics, run_async, wait_for_leaders
-from bench.history_client import Worker
+from bench.history_client import Worker, wait_for
 from bench.history_late import late_lines
 from bench.history_report import report
 from bench.history_run import STALL_SECONDS, Run, drop_database, run_database
@@ -154,6 +154,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--worker-loglevel", default="warning", help="the worker's --loglevel (default warning)"
     )
     parser.add_argument(
+        "--api-process",
+        action="store_true",
+        help="also run `channelflow api` beside the worker and sample the endpoints there",
+    )
+    parser.add_argument(
         "--keep",
         action="store_true",
         help="keep the temp dir (worker.log, data dir), the topics and the run's database",
@@ -185,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = run_settings(args, tag, workdir, run_dsn)
         worker = Worker(settings, workdir, token, args.worker_loglevel)
         run = Run(args, settings, history, worker, token)
+        if args.api_process:
+            run.api = Worker(settings, workdir, token, args.worker_loglevel, command="api")
         measure(run)
         report(run, time.perf_counter() - began)
         return 1 if run.problems else 0
@@ -197,8 +204,9 @@ def main(argv: list[str] | None = None) -> int:
         progress("interrupted")
         return 130
     finally:
-        if worker is not None:
-            worker.stop()
+        for process in (run.api if run else None, worker):
+            if process is not None:
+                process.stop()
         if args.keep:
             progress(f"kept {workdir}, topics {tag}* and database {run_dsn}")
         else:
@@ -228,6 +236,11 @@ def measure(run: Run) -> None:
     asyncio.run(ensure_topics(settings))
     names = [topic_name(tag, t) for t in (*RAW_TOPICS, DEAD_LETTER_TOPIC)]
     run_async(wait_for_leaders(args.kafka, names, settings.partitions), 120, "topic leaders")
+    if run.api is not None:
+        api = run.api
+        api.start()
+        wait_for(api, lambda: api.get("/health", 5).status == 200, args.timeout, "the API process")
+        progress(f"API process {api.pid} answers on {api.url}: the endpoints are sampled there")
     for step in run.history.steps:
         worker.stop()
         result = publish_step(run, step.number)

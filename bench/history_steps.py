@@ -9,7 +9,16 @@ from typing import Any
 
 from bench.channel_steps import Published, next_quarter, quarter_key
 from bench.common import BenchError, progress, rate
-from bench.history_client import ENDPOINTS, SNAPSHOT, Sampler, Worker, merge, scrape, wait_for
+from bench.history_client import (
+    ENDPOINTS,
+    SNAPSHOT,
+    Sampler,
+    Worker,
+    loop_lag_note,
+    merge,
+    scrape,
+    wait_for,
+)
 from bench.history_run import GRACE_DAYS, POLL_SECONDS, Run, StepResult, publish
 from streams.worker.app import CONSUMED_TOPICS
 
@@ -56,7 +65,7 @@ def apply_step(run: Run, result: StepResult) -> None:
     worker, args = run.worker, run.args
     start_worker(run, result)
     deadline = worker.started_at + args.timeout
-    sampler = Sampler(worker.url, ENDPOINTS, run.token, args.pause)
+    sampler = Sampler(run.reader.url, ENDPOINTS, run.token, args.pause)
     sampler.start()
     first: tuple[float, int] | None = None
     done_at: float | None = None
@@ -67,7 +76,8 @@ def apply_step(run: Run, result: StepResult) -> None:
             worker.check_alive()
             answer = worker.get("/metrics")
             now = time.perf_counter()
-            sampler.latencies.add("/metrics", answer)
+            if run.api is None:  # else the worker's /metrics is not what is sampled
+                sampler.latencies.add("/metrics", answer)
             rss, hwm = worker.rss()
             peak = max(peak, rss, hwm)
             if answer.status == 200:
@@ -106,6 +116,11 @@ def apply_step(run: Run, result: StepResult) -> None:
         f"step {result.number}: {result.events:,} applied in {result.apply_seconds:.1f} s from "
         f"the first applied ({result.apply_rate:,.0f}/s); RSS peak {peak / 2**20:,.0f} MiB"
     )
+    if run.api is not None:
+        rss, hwm = run.api.rss()
+        progress(f"  the API process: RSS {rss / 2**20:,.0f} MiB (peak {hwm / 2**20:,.0f} MiB)")
+        lag = scrape(run.api.get_text("/metrics")).loop_lag
+        progress(f"  the API process since its start: {loop_lag_note(lag)}")
 
 
 def due_quarters(run: Run, upto: date) -> set[str]:

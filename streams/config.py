@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     eventstore_url: str = "sqlite:///channelflow-audit.db"
     web_host: str = "127.0.0.1"
     web_port: int = 6066
+    #: the port of `channelflow api`, the API process beside a worker
+    api_port: int = 6067
+    #: the API process shares an answer between the requests asking the same question: as
+    #: it is while younger than this (s), and at once, while a new one is computed, while
+    #: younger than `api_stale_seconds` (streams/api/answer_cache.py); 0 and 0: never
+    api_fresh_seconds: float = Field(default=1.0, ge=0)
+    api_stale_seconds: float = Field(default=5.0, ge=0)
     #: the worker's static membership in its consumer group: a worker restarted under the
     #: same id takes its partitions straight back instead of waiting for the broker to
     #: time its previous self out ("" = this host's name and the web port)

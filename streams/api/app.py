@@ -137,7 +137,8 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
 
 
 def make_web_app(context: ApiContext) -> web.Application:
-    app = web.Application(middlewares=[json_errors, authenticate])
+    shared = [] if context.answers is None else [context.answers.middleware]
+    app = web.Application(middlewares=[json_errors, authenticate, *shared])
     app[CONTEXT] = context
     app[SETTINGS] = Settings.from_env()  # request limits and timeouts
     app[STATUSES] = RecordedStatuses(context.audit)

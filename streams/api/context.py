@@ -15,6 +15,7 @@ from aiohttp import web
 from infra.eventstore import AuditLog
 from projections.statuses import Statuses
 from projections.stores import ChannelStores
+from streams.api.answer_cache import AnswerCache
 from streams.auth import Principal, TokenRegistry
 from streams.config import Settings
 from streams.health import Health
@@ -54,6 +55,9 @@ class ApiContext:
     #: embedded runner: small state); False: the runner keeps them up to date itself (a
     #: worker, in a thread, so a scrape computes nothing)
     gauges_at_scrape: bool = True
+    #: answers shared between requests asking the same question (the API process:
+    #: streams/api/answer_cache.py); None: every request computes its own
+    answers: AnswerCache | None = None
 
     async def blocking(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """An event-store call (psycopg blocks): off the event loop, and failing at once

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 
@@ -30,6 +31,22 @@ def register(sub: Subcommands) -> None:
     worker.add_argument("--port", type=int, help="HTTP port (CHANNELFLOW_WEB_PORT)")
     worker.add_argument("--loglevel", default="warning", help="log level (default warning)")
     worker.set_defaults(func=cmd_worker)
+
+    api = sub.add_parser(
+        "api",
+        help="serve the HTTP API in a process of its own, from a worker's databases",
+        description="Serve the HTTP API beside a worker on this machine: the worker's state "
+        "databases (CHANNELFLOW_DATA_DIR) are read as RocksDB secondary instances, so "
+        "requests never wait for the worker's batches (docs/OPERATIONS.md).",
+    )
+    kafka_flags(api)
+    api.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
+    api.add_argument("--host", help="HTTP host (CHANNELFLOW_WEB_HOST)")
+    api.add_argument(
+        "--port", dest="api_port", type=int, help="HTTP port (CHANNELFLOW_API_PORT, default 6067)"
+    )
+    api.add_argument("--loglevel", default="warning", help="log level (default warning)")
+    api.set_defaults(func=cmd_api)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -96,4 +113,18 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # and aiokafka would then be formatted (measured: 15-25 % of the worker's CPU).
     worker.spinner = None
     worker.execute_from_commandline()
+    return 0
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    import logging
+
+    from streams.worker.api_process import ApiProcess
+
+    logging.basicConfig(level=args.loglevel.upper(), format="%(asctime)s %(name)s %(message)s")
+    settings = settings_of(args)
+    if args.api_port is not None:
+        settings = settings.model_copy(update={"api_port": args.api_port})
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(ApiProcess(settings).serve())
     return 0

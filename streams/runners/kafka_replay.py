@@ -1,6 +1,6 @@
 """Reading the retained raw topics from the beginning, for the auditor's replay and verify.
 
-Reference topics (catalog, prices, programs and closes) are read first, whole, then the
+Reference topics (catalog, prices, programs and closes, rates) are read first, whole, then the
 movement topics, each partition in order and the partitions merged by broker timestamp
 (over the whole phase, not per fetch) — the conditions under which docs/DESIGN.md ("Order
 of arrival") says a snapshot does not depend on arrival order. The end offsets are taken

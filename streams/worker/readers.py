@@ -41,7 +41,8 @@ class CacheCopy(Generic[V]):
 
 
 class CommittedReader(Generic[V]):
-    """Reads one store's committed state: from each partition's cache copy, or database.
+    """Reads one store's committed state: from each partition's cache copy, or database
+    (`decode` turns a stored value, JSON bytes, into the store's value).
 
     `partition_of(key)`, when given, names the partition a key lives in, so a `get` reads
     one partition, not all.
@@ -50,7 +51,7 @@ class CommittedReader(Generic[V]):
     def __init__(
         self,
         prefix: bytes,
-        decode: Callable[[Any], V],
+        decode: Callable[[bytes], V],
         partition_of: Callable[[str], int] | None,
         dbs: Mapping[int, Any],
         copies: Mapping[int, CacheCopy[V]],
@@ -71,7 +72,7 @@ class CommittedReader(Generic[V]):
                 value = copy.get(key)
             else:
                 raw = self._dbs[partition].get(self.prefix + key.encode())
-                value = None if raw is None else self._decode(orjson.loads(raw))
+                value = None if raw is None else self._decode(raw)
             if value is not None:
                 return value
         return None
@@ -101,8 +102,34 @@ class CommittedReader(Generic[V]):
         return (value for _, value in self.scan())
 
 
+def json_decoder(decode: Callable[[Any], V]) -> Callable[[bytes], V]:
+    """A stored value's decoder: its JSON, then the store's `from_json`."""
+    loads = orjson.loads
+    return lambda raw: decode(loads(raw))
+
+
+class MemoDecoder(Generic[V]):
+    """A decoder that remembers what it decoded, by the stored bytes: a value unchanged
+    since the last read is not decoded again. For the entity stores of a process that
+    reads the databases without the worker's decoded caches (streams/worker/secondary.py);
+    forgets everything once it holds `limit` values, so it stays bounded."""
+
+    def __init__(self, decode: Callable[[bytes], V], limit: int = 250_000) -> None:
+        self._decode = decode
+        self._limit = limit
+        self._known: dict[bytes, V] = {}
+
+    def __call__(self, raw: bytes) -> V:
+        known = self._known.get(raw)
+        if known is None:
+            if len(self._known) >= self._limit:
+                self._known.clear()
+            known = self._known[raw] = self._decode(raw)
+        return known
+
+
 def db_range(
-    db: Any, prefix: bytes, low: str, high: str, reverse: bool, decode: Callable[[Any], V]
+    db: Any, prefix: bytes, low: str, high: str, reverse: bool, decode: Callable[[bytes], V]
 ) -> Iterator[tuple[str, V]]:
     """(key, value) of one database's keys under `prefix` in [low, high], in order."""
     first = prefix + (high if reverse else low).encode()
@@ -112,4 +139,4 @@ def db_range(
         past = raw_key < low_bytes if reverse else raw_key > high_bytes
         if past or not raw_key.startswith(prefix):
             return
-        yield raw_key[cut:].decode(), decode(orjson.loads(raw_value))
+        yield raw_key[cut:].decode(), decode(raw_value)

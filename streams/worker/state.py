@@ -44,7 +44,7 @@ from sortedcontainers import SortedDict
 
 from projections.keyvalue import END, prefix_bounds
 from streams.worker.changelog_packs import is_pack, pack_key, packs, unpack
-from streams.worker.readers import CacheCopy, CommittedReader, db_range
+from streams.worker.readers import CacheCopy, CommittedReader, db_range, json_decoder
 
 V = TypeVar("V")
 
@@ -187,7 +187,7 @@ class View(Generic[V]):
     ) -> None:
         self.table = table
         self.prefix = prefix.encode()
-        self._decode = decode
+        self._decode_raw = json_decoder(decode)
         self._encode = encode
         self.cached = cached
         #: values written once, mostly: sent to the changelog in packs
@@ -217,7 +217,7 @@ class View(Generic[V]):
         for partition in self._partitions_for(key):
             raw = self.table.db(partition).get(encoded)
             if raw is not None:
-                return self._decode(orjson.loads(raw))
+                return self._decode_raw(raw)
         return None
 
     def _batch_get(self, partition: int, key: str) -> V | None:
@@ -231,7 +231,7 @@ class View(Generic[V]):
         if key in read:
             return read[key]
         raw = self.table.db(partition).get(self.prefix + key.encode())
-        value = None if raw is None else self._decode(orjson.loads(raw))
+        value = None if raw is None else self._decode_raw(raw)
         read[key] = value
         return value
 
@@ -297,7 +297,7 @@ class View(Generic[V]):
     def _db_range(
         self, partition: int, low: str, high: str, reverse: bool
     ) -> Iterator[tuple[str, V]]:
-        return db_range(self.table.db(partition), self.prefix, low, high, reverse, self._decode)
+        return db_range(self.table.db(partition), self.prefix, low, high, reverse, self._decode_raw)
 
     # --- writes --------------------------------------------------------------------------
 
@@ -369,7 +369,7 @@ class View(Generic[V]):
                 if raw is None:
                     cache.pop(key, None)
                 else:
-                    cache[key] = self._decode(orjson.loads(raw))
+                    cache[key] = self._decode_raw(raw)
 
     def reader(self, partitions: Iterable[int] | None = None) -> CommittedReader[V]:
         """A view of the committed state alone (no batch), for another thread: of the given
@@ -379,7 +379,7 @@ class View(Generic[V]):
         held = self.table.held()
         dbs = held if partitions is None else {p: held[p] for p in partitions if p in held}
         copies = {p: CacheCopy(self._cache[p]) for p in dbs if p in self._cache}
-        return CommittedReader(self.prefix, self._decode, self._partition_of, dbs, copies)
+        return CommittedReader(self.prefix, self._decode_raw, self._partition_of, dbs, copies)
 
 
 def _overlay(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 import faust
@@ -27,6 +28,13 @@ from streams.kafka.io import kafka_partition_of
 from streams.runners.processing import Input
 from streams.runners.readmodel_sink import Changes
 from streams.worker.state import APPLYING, StateTable, View, Writes
+
+#: the stores of reference data: in memory, replicated whole from their raw topics
+#: (streams/kafka/reference.py), not in the state table
+REFERENCE_STORES = ("products", "aliases", "prices", "programs", "closed_periods", "rates")
+
+#: the state table's name: its databases are `<tabledir>/state-<partition>.db`
+STATE_TABLE = "state"
 
 
 class WorkerStores(ChannelStores):
@@ -106,7 +114,7 @@ class WorkerStores(ChannelStores):
             for name, value in vars(self).items()
             if name in ChannelStores.__dataclass_fields__
         }
-        for name in ("products", "aliases", "prices", "programs", "closed_periods", "rates"):
+        for name in REFERENCE_STORES:
             views[name] = copied(getattr(self, name))
         return ChannelStores(**cast(Any, views))
 
@@ -116,7 +124,7 @@ def state_table(app: faust.App, settings: Settings) -> StateTable:
     mib = 1024 * 1024
     return StateTable(
         app=app,
-        name="state",
+        name=STATE_TABLE,
         partitions=settings.partitions,
         key_type=bytes,
         value_type=bytes,
@@ -130,8 +138,23 @@ def state_table(app: faust.App, settings: Settings) -> StateTable:
     )
 
 
-def store_views(table: StateTable, partitions: int) -> dict[str, View[Any]]:
-    """Every store of `ChannelStores` as a view of the table, by name."""
+@dataclass(frozen=True)
+class StoreLayout:
+    """Where one store of `ChannelStores` lives in the state table, and how it is stored."""
+
+    prefix: str
+    decode: Callable[[Any], Any]
+    encode: Callable[[Any], Any]
+    #: bounded by the channel's entities: held decoded in memory
+    cached: bool = False
+    #: the partition a key lives in (None: keys without a distributor first: every one)
+    partition_of: Callable[[str], int] | None = None
+    #: written once, mostly: sent to the changelog in packs
+    packed: bool = False
+
+
+def store_layouts(partitions: int) -> dict[str, StoreLayout]:
+    """Every store of `ChannelStores` kept in the state table, by name."""
 
     def distributor_first(key: str) -> int:
         return kafka_partition_of(key.split("|", 1)[0], partitions)
@@ -139,41 +162,47 @@ def store_views(table: StateTable, partitions: int) -> dict[str, View[Any]]:
     def distributor_second(key: str) -> int:  # seen keys: "sale|D01|T1", ...
         return kafka_partition_of(key.split("|", 2)[1], partitions)
 
-    def view(prefix: str, kind: Any, cached: bool = False, packed: bool = False) -> View[Any]:
-        return View(table, prefix, kind.from_json, kind.to_json, cached, distributor_first, packed)
+    def entity(prefix: str, kind: Any) -> StoreLayout:
+        return StoreLayout(prefix, kind.from_json, kind.to_json, True, distributor_first)
 
-    def scoped(prefix: str, kind: Any) -> View[Any]:  # keys without a distributor first
-        return View(table, prefix, kind.from_json, kind.to_json, cached=True)
+    def history(prefix: str, kind: Any) -> StoreLayout:
+        return StoreLayout(prefix, kind.from_json, kind.to_json, False, distributor_first, True)
+
+    def scoped(prefix: str, kind: Any) -> StoreLayout:  # keys without a distributor first
+        return StoreLayout(prefix, kind.from_json, kind.to_json, cached=True)
 
     return dict(
-        inventory=view("inv|", InventoryState, cached=True),
-        aging=view("age|", AgingState, cached=True),
-        quality=view("q|", QualityState, cached=True),
+        inventory=entity("inv|", InventoryState),
+        aging=entity("age|", AgingState),
+        quality=entity("q|", QualityState),
         dead_letters=scoped("dl|", DeadLetterCount),
-        periods=view("per|", InOut, cached=True),
-        resellers=view("rs|", ResellerState, cached=True),
-        reports=view("rep|", ReportState, cached=True),
-        flag_counts=view("fc|", FlagCounts, cached=True),
+        periods=entity("per|", InOut),
+        resellers=entity("rs|", ResellerState),
+        reports=entity("rep|", ReportState),
+        flag_counts=entity("fc|", FlagCounts),
         clock=scoped("clock|", Clock),
-        agreements=view("agr|", AgreementTimeline, cached=True),
-        seen=View(
-            table,
-            "seen|",
-            SeenEntry.from_json,
-            SeenEntry.to_json,
-            partition_of=distributor_second,
-            packed=True,
+        agreements=entity("agr|", AgreementTimeline),
+        seen=StoreLayout(
+            "seen|", SeenEntry.from_json, SeenEntry.to_json, False, distributor_second, True
         ),
-        moves=view("mv|", Move, packed=True),
-        day_totals=view("day|", InOut, packed=True),
-        rebate_buckets=view("rb|", RebateBucket, packed=True),
-        recorded_moves=view("rec|", RecordedMove, packed=True),
-        violations=view("v|", FlaggedSale, packed=True),
-        violations_by_severity=View(table, "vs|", str, str, False, distributor_first, packed=True),
-        unpriced=view("u|", FlaggedSale, packed=True),
-        report_lines=view("rl|", ReportLine, packed=True),
-        reseller_days=view("rd|", DayCount, packed=True),
+        moves=history("mv|", Move),
+        day_totals=history("day|", InOut),
+        rebate_buckets=history("rb|", RebateBucket),
+        recorded_moves=history("rec|", RecordedMove),
+        violations=history("v|", FlaggedSale),
+        violations_by_severity=StoreLayout("vs|", str, str, False, distributor_first, True),
+        unpriced=history("u|", FlaggedSale),
+        report_lines=history("rl|", ReportLine),
+        reseller_days=history("rd|", DayCount),
     )
+
+
+def store_views(table: StateTable, partitions: int) -> dict[str, View[Any]]:
+    """Every store of `ChannelStores` as a view of the table, by name."""
+    return {
+        name: View(table, at.prefix, at.decode, at.encode, at.cached, at.partition_of, at.packed)
+        for name, at in store_layouts(partitions).items()
+    }
 
 
 def copied(store: KeyValue[Any]) -> DictStore[Any]:

@@ -83,6 +83,7 @@ def isolated_settings(kafka_bootstrap: str, directory: Path) -> Settings:
         app_id=tag,
         partitions=4,
         web_port=free_port(),
+        api_port=free_port(),
         data_dir=str(directory / "data"),
         eventstore_url=f"sqlite:///{directory / 'audit.db'}",
         claims_interval_seconds=1.0,
@@ -132,6 +133,8 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
 class WorkerProcess:
     """A `channelflow worker` subprocess with test settings."""
 
+    COMMAND = "worker"
+
     def __init__(
         self, settings: Settings, log_path: Path, extra_env: dict[str, str] | None = None
     ) -> None:
@@ -142,8 +145,12 @@ class WorkerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
+    def port(self) -> int:
+        return self.settings.web_port
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.settings.web_port}"
+        return f"http://127.0.0.1:{self.port}"
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -154,6 +161,7 @@ class WorkerProcess:
             CHANNELFLOW_APP_ID=s.app_id,
             CHANNELFLOW_PARTITIONS=str(s.partitions),
             CHANNELFLOW_WEB_PORT=str(s.web_port),
+            CHANNELFLOW_API_PORT=str(s.api_port),
             CHANNELFLOW_DATA_DIR=s.data_dir,
             CHANNELFLOW_EVENTSTORE_URL=s.eventstore_url,
             CHANNELFLOW_CLAIMS_INTERVAL_SECONDS=str(s.claims_interval_seconds),
@@ -166,13 +174,13 @@ class WorkerProcess:
     def start(self) -> WorkerProcess:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "info"],
+            [sys.executable, "-m", "streams.cli", self.COMMAND, "--loglevel", "info"],
             cwd=REPO,
             env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        wait_until(lambda: http_json(f"{self.url}/health"), 60, "the worker's /health")
+        wait_until(lambda: http_json(f"{self.url}/health"), 60, f"the {self.COMMAND}'s /health")
         return self
 
     def get(self, path: str, token: str | None = None) -> Any:
@@ -212,6 +220,16 @@ class WorkerProcess:
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class ApiProcess(WorkerProcess):
+    """A `channelflow api` subprocess beside a worker of the same settings."""
+
+    COMMAND = "api"
+
+    @property
+    def port(self) -> int:
+        return self.settings.api_port
 
 
 @pytest.fixture

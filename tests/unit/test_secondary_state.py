@@ -1,0 +1,77 @@
+"""The worker's databases read by another process (streams/worker/secondary.py): where they
+are, what a secondary instance sees and when, and the decoder that remembers values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from rocksdict import Options, Rdict
+
+from projections.quality import DeadLetterCount
+from projections.stores import ChannelStores
+from streams.config import Settings
+from streams.worker.app import faust_app
+from streams.worker.readers import MemoDecoder
+from streams.worker.secondary import SecondaryState, state_directory
+
+
+def test_the_state_directory_is_faust_s_table_directory_for_the_worker(tmp_path: Path):
+    settings = Settings(data_dir=str(tmp_path / "data"), app_id="acme-channel")
+    assert state_directory(settings) == Path(faust_app(settings).conf.tabledir)
+
+
+def letter(reason: str, count: int) -> bytes:
+    return orjson.dumps(DeadLetterCount("D01", reason, count).to_json())
+
+
+def test_a_secondary_sees_the_worker_s_writes_once_caught_up(tmp_path: Path):
+    primary = Rdict(str(tmp_path / "state-1.db"), Options(raw_mode=True))
+    primary[b"dl|D01|bad_quantity"] = letter("bad_quantity", 2)
+    (tmp_path / "state-x.db").mkdir()  # not a partition's database: passed over
+    state = SecondaryState(tmp_path, partitions=4)
+    try:
+        state.refresh()
+        assert sorted(state.dbs) == [1]
+        letters = state.stores(ChannelStores()).dead_letters
+        assert [v.count for v in letters.values()] == [2]
+
+        primary[b"dl|D01|bad_quantity"] = letter("bad_quantity", 3)
+        primary[b"dl|D01|unknown_sku"] = letter("unknown_sku", 1)
+        assert [v.count for v in letters.values()] == [2]  # not caught up yet
+        state.refresh()
+        assert [(v.reason, v.count) for v in letters.values()] == [
+            ("bad_quantity", 3),
+            ("unknown_sku", 1),
+        ]
+    finally:
+        state.close()
+        primary.close()
+
+
+def test_partitions_beyond_the_count_and_reference_data_copies(tmp_path: Path):
+    Rdict(str(tmp_path / "state-9.db"), Options(raw_mode=True)).close()
+    state = SecondaryState(tmp_path, partitions=4)
+    reference = ChannelStores()
+    try:
+        state.refresh()
+        assert state.dbs == {}  # partition 9 of 4: another deployment's leftovers
+        assert state.stores(reference).products is reference.products
+        assert state.stores(reference, copy_reference=True).products is not reference.products
+    finally:
+        state.close()
+
+
+def test_the_memo_decoder_decodes_each_stored_value_once_and_stays_bounded():
+    calls: list[bytes] = []
+
+    def decode(raw: bytes) -> int:
+        calls.append(raw)
+        return len(raw)
+
+    memo = MemoDecoder(decode, limit=2)
+    assert [memo(b"a"), memo(b"bb"), memo(b"a")] == [1, 2, 1]
+    assert calls == [b"a", b"bb"]
+    memo(b"ccc")  # a third value: forgets the first two
+    memo(b"a")
+    assert calls == [b"a", b"bb", b"ccc", b"a"]
