@@ -76,6 +76,8 @@ CONSUMED_TOPICS = (
     "inventory",
     "resellers",
     "rejections",
+    "agreements",
+    "rates",
 )
 
 
