@@ -1,7 +1,9 @@
 """A data subject's erasure as an event-sourced audit record (docs/PRIVACY.md).
 
 It says who erased which subject, when and why, and which keys were deleted: never the
-subject's name (a subject named by its name is held as a digest of it).
+subject's name (a subject named by its name is held as a digest of it). It is recorded
+before the keys are deleted, under an id derived from those keys, so an erasure run again
+after a crash between the two finds its record and only deletes the keys.
 """
 
 from __future__ import annotations
@@ -18,8 +20,13 @@ class SubjectErasure(Aggregate):
     """One `channelflow erase` of one subject (of one distributor, or of all)."""
 
     @staticmethod
-    def create_id(subject: str, distributor_id: str | None, at: datetime, **_: object) -> UUID:
-        return derived_id("erasure", subject, distributor_id or "*", at.isoformat())
+    def create_id(
+        subject: str, distributor_id: str | None, at: datetime, key_ids: list[str], **_: object
+    ) -> UUID:
+        """From the keys it deletes (each key exists once, so each is erased once); a request
+        that found no key is its own record, told apart by its time."""
+        held = sorted(key_ids) or [at.isoformat()]
+        return derived_id("erasure", subject, distributor_id or "*", *held)
 
     def __init__(
         self,

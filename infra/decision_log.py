@@ -12,7 +12,7 @@ from uuid import UUID
 import psycopg
 
 from infra.eventstore import AuditLog
-from projections.decisions import decision_of, publishes
+from projections.decisions import decisions_of, publishes
 from schemas.decisions import DecisionHead
 
 #: stored events read per page
@@ -54,22 +54,21 @@ class DecisionSource:
         page = DecisionPage(after, last=after, end=end)
         for notification in notifications:
             try:
-                document = self._document(notification)
+                documents = self._documents(notification)
             except Exception:
                 if page.last == after:
                     raise  # the relay stops here: a decision is never skipped
                 break  # the ones before it are published; the next page starts with it
-            if document is not None:
-                page.documents.append(document)
+            page.documents += documents
             page.last = notification.id
         return page
 
-    def _document(self, notification: Any) -> DecisionHead | None:
-        """The decision document of a stored event (None: the event publishes none)."""
+    def _documents(self, notification: Any) -> list[DecisionHead]:
+        """The decision documents of a stored event (none: the event publishes none)."""
         event = self.audit.mapper.to_domain_event(notification)
         if not publishes(event):
-            return None
-        return decision_of(notification.id, event, self._origin(event))
+            return []
+        return decisions_of(notification.id, event, self._origin(event))
 
     def _origin(self, event: Any) -> object:
         """The creation event of `event`'s record (the event itself when it is one)."""

@@ -314,8 +314,12 @@ class AuditLog(Application[UUID]):
         return self._get(PriceProtection, aggregate_id)
 
     def record_erasure(self, erasure: SubjectErasure) -> SubjectErasure:
-        """Record an erasure (docs/PRIVACY.md) on the audit chain."""
-        self.save(erasure)
+        """Record an erasure (docs/PRIVACY.md) on the audit chain; the one recorded before
+        under its id (the same keys: a rerun after a crash) when there is one."""
+        try:
+            self.save(erasure)
+        except IntegrityError:
+            return self._get(SubjectErasure, erasure.id)
         return erasure
 
     @property

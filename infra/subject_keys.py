@@ -93,13 +93,20 @@ class SubjectKeys:
         )
         return {str(k): (str(d), bytes(key)) for k, d, key in rows}
 
-    def erase(self, ref: str, distributor_id: str | None = None) -> list[tuple[str, str]]:
-        """Delete the keys of subject `ref` (of one distributor, or of all): the
-        (distributor, key id) pairs deleted, none when there was nothing to erase."""
-        sql = f"DELETE FROM {TABLE} WHERE subject = %s"
+    def held(self, ref: str, distributor_id: str | None = None) -> list[tuple[str, str]]:
+        """The (distributor, key id) pairs of subject `ref` (of one distributor, or of all)."""
+        sql = f"SELECT distributor_id, key_id FROM {TABLE} WHERE subject = %s"
         params: tuple[str, ...] = (ref,)
         if distributor_id is not None:
             sql += " AND distributor_id = %s"
             params += (distributor_id,)
-        rows = self._db().execute(sql + " RETURNING distributor_id, key_id", params).fetchall()
+        rows = self._db().execute(sql, params).fetchall()
         return sorted((str(d), str(k)) for d, k in rows)
+
+    def delete(self, key_ids: Iterable[str]) -> int:
+        """Delete these keys (those already gone are skipped); how many were deleted."""
+        wanted = sorted(set(key_ids))
+        if not wanted:
+            return 0
+        cursor = self._db().execute(f"DELETE FROM {TABLE} WHERE key_id = ANY(%s)", (wanted,))
+        return cursor.rowcount

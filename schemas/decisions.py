@@ -21,7 +21,7 @@ from schemas.types import UtcDatetime
 DECISIONS_TOPIC: Final = "decisions"
 DECISION_SCHEMA_VERSION: Final = 1
 
-RecordKind = Literal["violation", "reconciliation", "claim", "statement"]
+RecordKind = Literal["violation", "reconciliation", "claim", "statement", "erasure"]
 
 
 class DecisionHead(BaseModel):
@@ -198,6 +198,25 @@ class StatementPaid(_StatementDecision):
     reference: str
 
 
+class SubjectErased(DecisionHead):
+    """A data subject's personal data was erased (docs/PRIVACY.md): forget what you hold of
+    this end customer of this distributor. One document per distributor concerned."""
+
+    decision_type: Literal["erasure.recorded"] = "erasure.recorded"
+    record_kind: Literal["erasure"] = "erasure"
+    subject: str = Field(
+        description="`id:<end customer id>`, or `name:<sha256 of the normalised name>` for a "
+        "subject that had no id; never a name"
+    )
+    key_ids: list[str] = Field(
+        description="the subject's keys deleted: tokens `pii1.<key id>.…` under them no "
+        "longer open (none: nothing was held)"
+    )
+    actor_id: str
+    at: UtcDatetime
+    reason: str
+
+
 #: every kind of decision document, in the order the docs list them
 DECISION_TYPES: Final[tuple[type[DecisionHead], ...]] = (
     ViolationDetected,
@@ -212,6 +231,7 @@ DECISION_TYPES: Final[tuple[type[DecisionHead], ...]] = (
     StatementAdjusted,
     StatementApproved,
     StatementPaid,
+    SubjectErased,
 )
 
 AnyDecision = Annotated[
@@ -226,7 +246,8 @@ AnyDecision = Annotated[
     | StatementCalculated
     | StatementAdjusted
     | StatementApproved
-    | StatementPaid,
+    | StatementPaid
+    | SubjectErased,
     Field(discriminator="decision_type"),
 ]
 

@@ -19,7 +19,8 @@ Schema = dict[str, Any]
 DESCRIPTION = (
     "Every decision channelflow records in its audit store (pricing violations and their "
     "lifecycle steps, inventory reconciliations, price-protection claims, rebate statements "
-    "with their adjustments, approvals and payments), published once stored, in the store's "
+    "with their adjustments, approvals and payments, erasures of a data subject's personal "
+    "data), published once stored, in the store's "
     "order, one JSON document per message, keyed by distributor_id: one distributor's "
     "decisions stay in order on one partition. Delivery is at-least-once: after a relay "
     "crash a document may come again, with the same decision_id; consumers keep the ids "

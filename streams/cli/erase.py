@@ -1,5 +1,5 @@
-"""`channelflow erase end-customer ID`: delete a data subject's key, so that its personal
-data reads as `erased` everywhere, and record the erasure on the audit chain
+"""`channelflow erase end-customer ID`: record the erasure on the audit chain, then delete
+the data subject's keys, so that its personal data reads as `erased` everywhere
 (docs/PRIVACY.md)."""
 
 from __future__ import annotations
@@ -41,24 +41,27 @@ def cmd_erase(args: argparse.Namespace) -> int:
     ref = name_ref(args.subject) if args.by_name else id_ref(args.subject)
     keys = SubjectKeys(dsn)
     try:
-        deleted = keys.erase(ref, args.distributor)
+        held = keys.held(ref, args.distributor)
+        erasure = open_audit_log(settings.eventstore_url).record_erasure(
+            SubjectErasure(
+                subject=ref,
+                distributor_id=args.distributor,
+                at=datetime.now(UTC),
+                actor_id=args.actor,
+                reason=args.reason,
+                key_ids=[f"{distributor}/{key_id}" for distributor, key_id in held],
+            )
+        )
+        # recorded first: a crash from here on is completed by running erase again
+        deleted = keys.delete(key_id for _, key_id in held)
     finally:
         keys.close()
-    erasure = SubjectErasure(
-        subject=ref,
-        distributor_id=args.distributor,
-        at=datetime.now(UTC),
-        actor_id=args.actor,
-        reason=args.reason,
-        key_ids=[f"{distributor}/{key_id}" for distributor, key_id in deleted],
-    )
-    open_audit_log(settings.eventstore_url).record_erasure(erasure)
     print_json(
         {
             "erasure_id": str(erasure.id),
             "subject": ref,
             "distributor_id": args.distributor,
-            "keys_deleted": len(deleted),
+            "keys_deleted": deleted,
             "at": erasure.at.isoformat(),
         }
     )

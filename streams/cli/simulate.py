@@ -1,6 +1,7 @@
 """`channelflow simulate`: the history replayed under proposed rebate terms, nothing
 published; per distributor and period, the accrual under today's terms, under the
-proposal and the difference (projections/rebate_simulation.py)."""
+proposal and the difference (projections/rebate_simulation.py). A proposed price list
+(`--prices`): streams/cli/simulate_prices.py."""
 
 from __future__ import annotations
 
@@ -29,13 +30,27 @@ from streams.cli.support import (
     print_json,
     replay_of,
 )
+from streams.cli.tables import print_table
 
 
 def register(sub: Subcommands) -> None:
     p = sub.add_parser(
-        "simulate", help="replay history under proposed rebate terms; publish nothing"
+        "simulate",
+        help="replay history under proposed rebate terms or prices; publish nothing",
     )
-    p.add_argument("--program", required=True, help="the proposed RebateProgramDefined (JSON)")
+    proposal = p.add_mutually_exclusive_group(required=True)
+    proposal.add_argument("--program", help="the proposed RebateProgramDefined (JSON)")
+    proposal.add_argument(
+        "--prices",
+        metavar="FILE.json",
+        help="a proposed price list: a JSON list of prices (PriceChanged without envelope)",
+    )
+    p.add_argument(
+        "--instead",
+        action="store_true",
+        help="with --prices: the proposal replaces every published price of its SKUs "
+        "(default: only those of the same SKU, scope and effective_from)",
+    )
     p.add_argument(
         "--period", type=period_key, help="only this period (2026-Q3), or a year's (2026)"
     )
@@ -74,6 +89,12 @@ def proposal_of(path: Path) -> ProgramTerms:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    if args.prices is not None:
+        from streams.cli.simulate_prices import simulate_prices
+
+        return simulate_prices(args)
+    if args.instead:
+        raise UserError("--instead goes with --prices")
     proposal = proposal_of(Path(args.program))
     period = args.period
 
@@ -144,9 +165,5 @@ def _print_table(
         )
     totals = _totals(rows)
     lines.append(("total", "", "", totals["today"], "", totals["proposed"], totals["difference"]))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for line in lines:
-        cells = [line[0].ljust(widths[0]), line[1].ljust(widths[1])]
-        cells += [cell.rjust(width) for cell, width in zip(line[2:], widths[2:], strict=True)]
-        print("  ".join(cells).rstrip())
+    print_table(lines, left=2)
     print(f"amounts in {proposal.currency}")

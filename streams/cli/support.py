@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 import orjson
 
 from domain.rebate_programs import period_bounds
+from projections.price_proposal import PriceProposal
 from projections.snapshot import Snapshot, now_of
 from schemas.deadletter import DeadLetter
 from streams.cli.progress import Progress, progress
 from streams.config import Settings
 from streams.runners.embedded import EmbeddedChannel, file_inputs
 from streams.runners.processing import GC_THRESHOLD
+from streams.runners.proposed_prices import with_proposal
 from streams.timeparse import TimeParseError, parse_as_of
 
 if TYPE_CHECKING:
@@ -265,16 +267,20 @@ def known_at_of(args: argparse.Namespace) -> datetime | None:
 
 
 def replay_of(
-    args: argparse.Namespace, until: datetime | None, derive: Derive | None = None
+    args: argparse.Namespace,
+    until: datetime | None,
+    derive: Derive | None = None,
+    proposal: PriceProposal | None = None,
 ) -> Replay:
     """The history replayed by `replay_jobs(args)` processes (streams/replay_jobs.py):
     one process's snapshot and audit facts however many; `derive(stores, now)` runs on
-    each one's stores at the end (`--known-at`: only what was recorded by then)."""
+    each one's stores at the end (`--known-at`: only what was recorded by then; with
+    `proposal`, under a proposed price list: streams/runners/proposed_prices.py)."""
     gc.set_threshold(*GC_THRESHOLD)  # a batch job: see streams/processing.py
     jobs = replay_jobs(args)
-    merged = _replayed_in_jobs(args, until, jobs, derive) if jobs > 1 else None
+    merged = _replayed_in_jobs(args, until, jobs, derive, proposal) if jobs > 1 else None
     if merged is None:
-        channel = replayed(args, until)
+        channel = replayed(args, until, proposal)
         derived = [] if derive is None else [derive(channel.stores, now_of(channel.stores, until))]
         return Replay(channel.snapshot(until), lambda: channel.audit, derived)
     derived = [outcome.derived for outcome in merged.outcomes]
@@ -282,7 +288,11 @@ def replay_of(
 
 
 def _replayed_in_jobs(
-    args: argparse.Namespace, until: datetime | None, jobs: int, derive: Derive | None
+    args: argparse.Namespace,
+    until: datetime | None,
+    jobs: int,
+    derive: Derive | None,
+    proposal: PriceProposal | None,
 ) -> MergedReplay | None:
     from streams.runners.replay_jobs import JobSpec, run_jobs
     from streams.runners.replay_shares import Share
@@ -305,6 +315,7 @@ def _replayed_in_jobs(
             settings.rebate_grace_days,
             known_at=known_at_of(args),
             derive=derive,
+            proposal=proposal,
             **source,
         )
         for job in range(jobs)
@@ -335,7 +346,9 @@ def _events_file(args: argparse.Namespace) -> Path | None:
     return path
 
 
-def replayed(args: argparse.Namespace, until: datetime | None) -> EmbeddedChannel:
+def replayed(
+    args: argparse.Namespace, until: datetime | None, proposal: PriceProposal | None = None
+) -> EmbeddedChannel:
     """The channel recomputed from raw events in this process: a JSON Lines file
     (`args.events`), or the Kafka topics (optionally one `args.distributor`). Audit facts
     are recorded once, from the whole history: recorded per chunk, a statement would come
@@ -349,7 +362,8 @@ def replayed(args: argparse.Namespace, until: datetime | None) -> EmbeddedChanne
     path = _events_file(args)
     known_at = known_at_of(args)
     if path is not None:
-        channel.feed(progress(file_inputs(path, known_at), "replay"), until=until)
+        inputs = with_proposal(file_inputs(path, known_at), proposal)
+        channel.feed(progress(inputs, "replay"), until=until)
         _print_dead_letters(channel.dead_letters, path)
         return channel
     from streams.runners.kafka_replay import replay_into
@@ -357,7 +371,13 @@ def replayed(args: argparse.Namespace, until: datetime | None) -> EmbeddedChanne
     meter = Progress("replay")
     whole = asyncio.run(
         replay_into(
-            channel, settings, until, getattr(args, "distributor", None), meter.tick, known_at
+            channel,
+            settings,
+            until,
+            getattr(args, "distributor", None),
+            meter.tick,
+            known_at,
+            proposal,
         )
     )
     meter.close()

@@ -18,10 +18,12 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from projections.known_at import is_known
+from projections.price_proposal import PriceProposal
 from schemas.topics import RAW_TOPICS, REFERENCE_TOPICS, topic_name
 from streams.config import Settings
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import BatchResult, Input
+from streams.runners.proposed_prices import with_proposal_async
 
 REFERENCE_PHASE = REFERENCE_TOPICS
 MOVEMENT_PHASE = tuple(topic for topic in RAW_TOPICS if topic not in REFERENCE_PHASE)
@@ -157,13 +159,16 @@ async def replay_into(
     distributor: str | None = None,
     on_chunk: Callable[[int], None] | None = None,
     known_at: datetime | None = None,
+    proposal: PriceProposal | None = None,
 ) -> BatchResult:
-    """Apply the whole raw history (as `raw_history` reads it) to an embedded channel, in
-    chunks (`on_chunk(n)` after each); the caller records the result once, from the whole
-    history: recorded per chunk, a statement would come from the first chunk."""
+    """Apply the whole raw history (as `raw_history` reads it; under a proposed price list:
+    streams/runners/proposed_prices.py) to an embedded channel, in chunks (`on_chunk(n)`
+    after each); the caller records the result once, from the whole history: recorded per
+    chunk, a statement would come from the first chunk."""
     whole = BatchResult()
     chunk: list[Input] = []
-    async for item in raw_history(settings, distributor, known_at=known_at):
+    history = raw_history(settings, distributor, known_at=known_at)
+    async for item in with_proposal_async(history, proposal):
         chunk.append(item)
         if len(chunk) == REPLAY_CHUNK:
             whole.add(channel.apply(chunk, until))

@@ -38,6 +38,7 @@ from infra.eventstore import AuditLog, open_audit_log
 from projections.clock import recorded_now
 from projections.keyvalue import DictStore
 from projections.outcome import AuditFact
+from projections.price_proposal import PriceProposal
 from projections.price_protection_claims import PriceProtectionClaim
 from projections.rebate_accruals import StatementPlan
 from projections.snapshot import Snapshot, build_snapshot, protection_claims, rebate_statements
@@ -83,12 +84,16 @@ class JobSpec:
     known_at: datetime | None = None
     #: what else the job derives from its stores and "now" (`simulate`'s accruals)
     derive: Derive | None = None
+    #: a proposed price list the history is replayed under (`simulate --prices`)
+    proposal: PriceProposal | None = None
 
     def inputs(self) -> AsyncIterator[Tagged]:
         if self.events is not None:
-            return as_async(file_share(self.events, self.share, self.known_at))
+            return as_async(file_share(self.events, self.share, self.known_at, self.proposal))
         assert self.settings is not None and self.ends is not None
-        return kafka_share(self.settings, self.share, self.ends, self.distributor, self.known_at)
+        return kafka_share(
+            self.settings, self.share, self.ends, self.distributor, self.known_at, self.proposal
+        )
 
 
 @dataclass

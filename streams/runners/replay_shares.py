@@ -24,12 +24,14 @@ from pathlib import Path
 
 import orjson
 
+from projections.price_proposal import PriceProposal
 from schemas.topics import RAW_TOPICS, topic_name
 from streams.config import Settings
 from streams.kafka.io import kafka_partition_of
 from streams.runners.embedded import file_inputs
 from streams.runners.kafka_replay import MOVEMENT_PHASE, EndOffsets, raw_history
 from streams.runners.processing import Input
+from streams.runners.proposed_prices import with_proposal, with_proposal_async
 
 #: event types of the movement topics (keyed by distributor_id)
 MOVEMENT_TYPES = frozenset(t for topic in MOVEMENT_PHASE for t in RAW_TOPICS[topic])
@@ -75,10 +77,15 @@ def line_partition(raw: bytes, partitions: int) -> int | None:
     return found
 
 
-def file_share(path: Path, share: Share, known_at: datetime | None = None) -> Iterator[Tagged]:
+def file_share(
+    path: Path,
+    share: Share,
+    known_at: datetime | None = None,
+    proposal: PriceProposal | None = None,
+) -> Iterator[Tagged]:
     """The job's lines of a JSON Lines file, in file order, tagged shared or not (with
-    `known_at`, those recorded by then)."""
-    for item in file_inputs(path, known_at):
+    `known_at`, those recorded by then; with `proposal`, under a proposed price list)."""
+    for item in with_proposal(file_inputs(path, known_at), proposal):
         partition = line_partition(item.raw, share.jobs)
         if partition is None:
             yield True, item
@@ -92,12 +99,15 @@ async def kafka_share(
     ends: EndOffsets,
     distributor: str | None = None,
     known_at: datetime | None = None,
+    proposal: PriceProposal | None = None,
 ) -> AsyncIterator[Tagged]:
     """The job's raw messages up to `ends`, in `raw_history`'s order: every reference
-    message (shared), then its movement partitions merged by broker timestamp."""
+    message (shared), then its movement partitions merged by broker timestamp (with
+    `proposal`, under a proposed price list: its prices shared, first)."""
     movement = {topic_name(settings.topic_prefix, t) for t in MOVEMENT_PHASE}
     partitions = {p for topic, p in ends if topic in movement and share.owns(p)}
-    async for item in raw_history(settings, distributor, ends, partitions, known_at):
+    history = raw_history(settings, distributor, ends, partitions, known_at)
+    async for item in with_proposal_async(history, proposal):
         yield item.source not in movement, item
 
 

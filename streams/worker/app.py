@@ -50,7 +50,7 @@ from streams.runners.processing import (
 from streams.runners.readmodel_sink import ReadModelSink, configured_sink, writer_name
 from streams.runners.recording import AuditRecorder
 from streams.worker import upkeep
-from streams.worker.progress import ContiguousGate
+from streams.worker.progress import ContiguousGate, TailWatch
 from streams.worker.rounds import RecordingRounds
 from streams.worker.stores import WorkerStores
 
@@ -60,6 +60,9 @@ log = logging.getLogger("channelflow.worker")
 TAKE = 500
 #: events applied between two chances for the event loop to answer requests (~10-20 ms)
 SLICE = 50
+#: seconds a partition behind its end may keep its checkpoint before it is read again
+#: (`TailWatch`): far longer than any batch takes to store
+STALL_SECONDS = 15.0
 #: how long a thread holds the GIL while another waits for it (Python's default: 5 ms).
 #: The event loop gives it up at every poll and socket call and then waits for a reading
 #: thread to hand it back: with 1 ms a request waits for reads and rounds in threads about
@@ -350,10 +353,18 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     async def follow_standby_partitions() -> None:
         await upkeep.follow_standby_partitions(app, settings.standby_replicas)
 
+    tails = TailWatch(STALL_SECONDS)
+
     @app.timer(interval=2.0)
     async def measure_consumer_lag() -> None:
+        if app.in_recovery:  # the partitions wait for it, stalled or not
+            tails.pause()
         await upkeep.measure_consumer_lag(
-            app.consumer, set(worker.raw_topics.topics), worker.stores, worker.health
+            app.consumer,
+            set(worker.raw_topics.topics),
+            worker.stores,
+            worker.health,
+            None if app.in_recovery else tails,
         )
 
     @app.task

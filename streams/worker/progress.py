@@ -60,3 +60,39 @@ class ContiguousGate(Generic[T]):
             admitted.append(message)
             self.expected[source] = max(want, offset + 1)
         return admitted, rewind
+
+
+@dataclass
+class TailWatch:
+    """Partitions whose input stopped short of its end, to be read again from the checkpoint.
+
+    After a takeover (seen with standby replicas: tests/integration/test_standby_replicas.py)
+    a message fetched around the rebalance can fail to reach the agent. The gate notices such
+    a gap when a later message of the partition arrives; one at the partition's tail would
+    wait for the next message, however long. So when the worker has applied nothing for
+    `patience` seconds (no checkpoint moved) while partitions are behind their end, those are
+    read again from their checkpoints; a re-read is idempotent. A worker busy with other
+    partitions moves their checkpoints, so a partition merely waiting its turn is left alone.
+    """
+
+    patience: float
+    #: source -> its next offset stored, as last seen
+    offsets: dict[str, int] = field(default_factory=dict)
+    #: when a checkpoint last moved (or the watch last rewound, or resumed)
+    moved: float | None = None
+
+    def stalled(self, behind: dict[str, tuple[int, int]], now: float) -> dict[str, int]:
+        """From source -> (next offset stored, messages behind the end): source -> the
+        offset to read it again from, for the partitions behind once the worker stalled."""
+        current = {source: offset for source, (offset, _) in behind.items()}
+        if self.moved is None or any(self.offsets.get(s) != o for s, o in current.items()):
+            self.moved = now
+        self.offsets = current
+        if now - self.moved < self.patience:
+            return {}
+        self.moved = now  # and as long again before the next
+        return {source: offset for source, (offset, lag) in behind.items() if lag > 0}
+
+    def pause(self) -> None:
+        """Nothing can move now (recovery, PostgreSQL away): count again from the next look."""
+        self.moved = None

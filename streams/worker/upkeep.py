@@ -1,12 +1,13 @@
 """Background upkeep of a worker: the entity caches loaded after a start or a rebalance, and
 the gauges that read the projections kept up to date, so that a read in a thread decodes
 nothing and a scrape of /metrics computes nothing; standby partitions followed; the
-consumer lag measured."""
+consumer lag measured, and a partition whose input stalled short of its end read again."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from aiokafka.errors import KafkaError
 from projections.stores import ChannelStores
 from streams import metrics
 from streams.health import Health
+from streams.worker.progress import TailWatch
 from streams.worker.rounds import input_lag
 from streams.worker.state import StateTable
 from streams.worker.stores import WorkerStores
@@ -69,9 +71,14 @@ async def follow_standby_partitions(app: Any, standby_replicas: int) -> None:
 
 
 async def measure_consumer_lag(
-    consumer: Any, topics: set[str], stores: WorkerStores, health: Health
+    consumer: Any,
+    topics: set[str],
+    stores: WorkerStores,
+    health: Health,
+    tails: TailWatch | None = None,
 ) -> None:
-    """Lag of each owned raw partition: high watermark minus the stored position."""
+    """Lag of each owned raw partition: high watermark minus the stored position; with
+    `tails` (not while recovering), a partition stalled short of its end is read again."""
     try:
         lag = await input_lag(consumer, topics, stores)
     except KafkaError as exc:  # e.g. a broker timeout: keep the last values, try again
@@ -80,3 +87,27 @@ async def measure_consumer_lag(
         return
     health.recovered("kafka")
     metrics.set_consumer_lag({(tp.topic, tp.partition): n for tp, n in lag.items()})
+    if tails is not None and health.store_away is not None:  # the batches wait for it
+        tails.pause()
+    elif tails is not None:
+        await rewind_stalled(consumer, stores, tails, lag)
+
+
+async def rewind_stalled(
+    consumer: Any, stores: WorkerStores, tails: TailWatch, lag: dict[Any, int]
+) -> None:
+    """Seek each owned partition whose input stalled short of its end (`TailWatch`) back to
+    its checkpoint, on the consumer's own thread (as the gate's rewinds)."""
+    partitions = {f"{tp.topic}:{tp.partition}": tp for tp in lag}
+    behind = {source: (stores.next_offset(source), lag[tp]) for source, tp in partitions.items()}
+    stalled = tails.stalled(behind, time.monotonic())
+    for source, offset in stalled.items():
+        log.warning(
+            "input stalled in %s at offset %s, %s behind its end: reading it again",
+            source,
+            offset,
+            behind[source][1],
+        )
+        metrics.REWINDS.labels(partitions[source].topic).inc()
+    if stalled:
+        await consumer.seek_wait({partitions[source]: offset for source, offset in stalled.items()})

@@ -1,6 +1,7 @@
 """The decisions relay on the real PostgreSQL and Kafka: one relay per deployment holds the
-lock, the stored position never moves back, and a crash between publishing a page and
-storing its position publishes the same documents again, with the same ids."""
+lock, the stored position never moves back, a crash between publishing a page and storing
+its position publishes the same documents again, with the same ids, and an erasure reaches
+each distributor it concerns."""
 
 from __future__ import annotations
 
@@ -8,17 +9,21 @@ import asyncio
 import subprocess
 import sys
 from typing import Any
+from uuid import UUID
 
 import orjson
 import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from domain.personal_data import Subject, id_ref
 from infra.decision_log import RelayLease
 from infra.eventstore import open_audit_log
+from infra.subject_keys import SubjectKeys
 from projections.decisions import decision_id
-from schemas.decisions import DECISIONS_TOPIC
+from schemas.decisions import DECISIONS_TOPIC, Decision, SubjectErased
 from schemas.topics import topic_name
+from streams.cli.main import main
 from streams.config import Settings
 from streams.kafka.io import ensure_topics
 from streams.runners.decisions_relay import DecisionRelay, LeaseTaken
@@ -35,23 +40,30 @@ class Crash(Exception):
 
 def read_topic(settings: Settings, topic: str, expected: int) -> list[dict[str, Any]]:
     """Every document on the topic (waits until at least `expected` have arrived)."""
+    return [document for _, document in read_keyed(settings, topic, expected)]
 
-    async def run() -> list[dict[str, Any]]:
+
+def read_keyed(settings: Settings, topic: str, expected: int) -> list[tuple[str, dict[str, Any]]]:
+    """Every (key, document) on the topic (waits until at least `expected` have arrived)."""
+
+    async def run() -> list[tuple[str, dict[str, Any]]]:
         consumer = AIOKafkaConsumer(
             topic, bootstrap_servers=settings.kafka_bootstrap, auto_offset_reset="earliest"
         )
         await consumer.start()
-        documents: list[dict[str, Any]] = []
+        messages: list[tuple[str, dict[str, Any]]] = []
         try:
-            while len(documents) < expected:
+            while len(messages) < expected:
                 batches = await consumer.getmany(timeout_ms=10_000)
                 if not batches:
                     break
                 for records in batches.values():
-                    documents += [orjson.loads(r.value) for r in records if r.value]
+                    messages += [
+                        ((r.key or b"").decode(), orjson.loads(r.value)) for r in records if r.value
+                    ]
         finally:
             await consumer.stop()
-        return documents
+        return messages
 
     return asyncio.run(run())
 
@@ -135,3 +147,30 @@ def test_a_lease_that_fails_after_taking_the_lock_gives_it_back(pg_dsn):
         finally:
             read_only.release()
             other.release()
+
+
+def test_an_erasure_is_published_to_each_distributor_whose_subject_it_erased(
+    settings, pg_dsn, monkeypatch, capsys
+):
+    topic = topic_name(settings.topic_prefix, DECISIONS_TOPIC)
+    with fresh_database(pg_dsn) as store:
+        relay_settings = settings.model_copy(update={"eventstore_url": store})
+        asyncio.run(ensure_topics(relay_settings))
+        keys = SubjectKeys(store)
+        held = {d: keys.key_for(Subject(d, id_ref("EC-7")))[0] for d in ("D01", "D02")}
+        keys.key_for(Subject("D03", id_ref("EC-8")))  # another subject: not concerned
+        keys.close()
+        monkeypatch.setenv("CHANNELFLOW_EVENTSTORE_URL", store)
+        assert main(["erase", "end-customer", "EC-7", "--actor", "dpo"]) == 0
+        erasure_id = UUID(orjson.loads(capsys.readouterr().out)["erasure_id"])
+
+        asyncio.run(DecisionRelay(relay_settings, open_audit_log(store)).run(once=True))
+        messages = read_keyed(settings, topic, 2)
+    assert sorted(key for key, _ in messages) == ["D01", "D02"]  # keyed by distributor
+    for key, body in messages:
+        document = Decision.model_validate(body).root
+        assert isinstance(document, SubjectErased)
+        assert (document.distributor_id, document.subject) == (key, "id:EC-7")
+        assert document.key_ids == [held[key]]
+        assert (document.actor_id, document.record_id) == ("dpo", erasure_id)
+        assert document.decision_id == decision_id(erasure_id, 1, key)

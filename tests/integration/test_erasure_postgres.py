@@ -28,9 +28,11 @@ def test_a_key_is_made_once_per_subject_and_read_by_its_id(database: str) -> Non
     assert len(key) == 32 and len(key_id) == 32
     assert keys.key_for(Subject("D02", id_ref("EC-7")))[0] != key_id  # another distributor's
     assert other.keys([key_id, "0" * 32]) == {key_id: ("D01", key)}
-    assert keys.erase(id_ref("EC-7"), "D01") == [("D01", key_id)]
+    assert keys.held(id_ref("EC-7"), "D01") == [("D01", key_id)]
+    assert keys.delete([key_id]) == 1
     assert other.keys([key_id]) == {}
-    assert keys.erase(id_ref("EC-7"), "D01") == []
+    assert keys.held(id_ref("EC-7"), "D01") == []
+    assert keys.delete([key_id]) == 0
     assert keys.key_for(subject)[0] != key_id  # a later line of the subject: a new key
     keys.close()
     other.close()
@@ -96,6 +98,41 @@ def test_erase_by_name_of_every_distributor(
     assert answer["keys_deleted"] == 2 and "jane" not in answer["subject"]
     assert keys.keys(made) == {}  # gone from PostgreSQL, not only counted
     keys.close()
+
+
+def erasures(database: str) -> list[SubjectErasure]:
+    audit = open_audit_log(database)
+    found: list[object] = [audit.repository.get(ref) for ref in audit.aggregate_ids()]
+    return [erasure for erasure in found if isinstance(erasure, SubjectErasure)]
+
+
+def test_an_erasure_that_crashed_after_recording_is_completed_by_a_rerun(
+    database: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHANNELFLOW_EVENTSTORE_URL", database)
+    values = sealed_line(database)
+
+    def crash(self: SubjectKeys, key_ids: object) -> int:
+        raise psycopg.OperationalError("the connection was lost")  # after the record
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SubjectKeys, "delete", crash)
+        assert main(["erase", "end-customer", "EC-7", "--actor", "dpo"]) == 3
+    assert readable(database, values) == ["Jane Doe", "jane@example.com"]  # not yet erased
+    [recorded] = erasures(database)  # but on the record already
+    assert len(recorded.key_ids) == 1
+
+    capsys.readouterr()
+    assert main(["erase", "end-customer", "EC-7", "--actor", "dpo"]) == 0
+    answer = orjson.loads(capsys.readouterr().out)
+    assert readable(database, values) == [ERASED, ERASED]
+    assert (answer["erasure_id"], answer["keys_deleted"]) == (str(recorded.id), 1)
+    assert answer["at"] == recorded.at.isoformat()  # the recorded erasure, completed
+    assert [erasure.id for erasure in erasures(database)] == [recorded.id]  # recorded once
+
+    assert main(["erase", "end-customer", "EC-7"]) == 0  # nothing held: a request of its own
+    assert orjson.loads(capsys.readouterr().out)["keys_deleted"] == 0
+    assert [e.key_ids for e in erasures(database)] == [recorded.key_ids, []]
 
 
 def test_erase_without_a_key_store_is_a_usage_error(

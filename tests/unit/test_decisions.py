@@ -13,13 +13,20 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import TopicError
 
+from domain.erasure import SubjectErasure
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
 from domain.reconciliation import InventoryReconciliation
 from infra.decision_log import DecisionSource
 from infra.eventstore import open_audit_log
-from projections.decisions import DOCUMENTS, decision_id, decision_of
-from schemas.decisions import DECISION_TYPES, Decision, DecisionHead, decision_type_of
+from projections.decisions import DOCUMENTS, decision_id, decision_of, decisions_of, publishes
+from schemas.decisions import (
+    DECISION_TYPES,
+    Decision,
+    DecisionHead,
+    SubjectErased,
+    decision_type_of,
+)
 from tests.unit.test_rebate_statement import LATE_SALE_ID, closed_statement, period_with
 from tests.unit.violation_cases import ADMIN, T1, T2, acknowledge, detected, dispute
 
@@ -135,8 +142,51 @@ def test_an_event_with_no_document_is_not_published() -> None:
     assert decision_of(1, object(), object()) is None
 
 
+def erasure(distributor_id: str | None, key_ids: list[str]) -> SubjectErasure:
+    return SubjectErasure(
+        subject="id:EC-7", distributor_id=distributor_id, at=T1, actor_id="dpo",
+        reason="art. 17 request", key_ids=key_ids,
+    )  # fmt: skip
+
+
+def test_an_erasure_is_a_document_per_distributor_whose_subject_it_concerns() -> None:
+    every = erasure(None, ["D01/" + "a" * 32, "D02/" + "b" * 32])
+    [created] = every.collect_events()
+    assert publishes(created)
+    documents = decisions_of(7, created, created)
+    assert [(d.distributor_id, d.decision_type) for d in documents] == [
+        ("D01", "erasure.recorded"),
+        ("D02", "erasure.recorded"),
+    ]
+    d01, d02 = (json.loads(d.model_dump_json()) for d in documents)
+    assert (d01["subject"], d01["key_ids"], d02["key_ids"]) == ("id:EC-7", ["a" * 32], ["b" * 32])
+    assert (d01["actor_id"], d01["reason"], d01["record_kind"]) == (
+        "dpo",
+        "art. 17 request",
+        "erasure",
+    )
+    assert d01["at"] == T1.isoformat().replace("+00:00", "Z")
+    ids = {d.decision_id for d in documents}
+    assert ids == {decision_id(every.id, 1, "D01"), decision_id(every.id, 1, "D02")}
+    assert decisions_of(900, created, created) != documents  # the position differs...
+    assert {d.decision_id for d in decisions_of(900, created, created)} == ids  # ...not the ids
+    for document in documents:
+        assert Decision.model_validate_json(document.model_dump_json()).root == document
+
+
+def test_an_erasure_naming_a_distributor_is_published_even_when_no_key_was_held() -> None:
+    [named] = erasure("D03", []).collect_events()
+    [document] = decisions_of(1, named, named)
+    assert (document.distributor_id, json.loads(document.model_dump_json())["key_ids"]) == (
+        "D03",
+        [],
+    )
+    [nothing] = erasure(None, []).collect_events()  # every distributor, no key anywhere
+    assert decisions_of(2, nothing, nothing) == []
+
+
 def test_every_document_kind_is_mapped_once() -> None:
-    mapped = [model for model, _ in DOCUMENTS.values()]
+    mapped = [model for model, _ in DOCUMENTS.values()] + [SubjectErased]
     assert sorted(m.__name__ for m in mapped) == sorted(m.__name__ for m in DECISION_TYPES)
     assert len({decision_type_of(m) for m in DECISION_TYPES}) == len(DECISION_TYPES)
 

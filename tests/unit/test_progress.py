@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.worker.progress import ContiguousGate
+from streams.worker.progress import ContiguousGate, TailWatch
 
 Msg = tuple[str, int]
 
@@ -52,3 +52,30 @@ def test_after_a_rewind_later_messages_wait_until_the_first_missing_one_arrives(
     assert admit(g, ("sales:1", 5)) == ([], {"sales:1": 0})
     assert admit(g, ("sales:1", 6), ("sales:1", 7)) == ([], {"sales:1": 0})
     assert admit(g, ("sales:1", 0), ("sales:1", 1)) == ([("sales:1", 0), ("sales:1", 1)], {})
+
+
+def test_partitions_behind_their_end_are_read_again_once_nothing_moved_for_a_while() -> None:
+    watch = TailWatch(patience=15)
+    behind = {"sales:1": (40, 4), "sales:2": (7, 0)}
+    assert watch.stalled(behind, now=0) == {}
+    assert watch.stalled(behind, now=14) == {}
+    assert watch.stalled(behind, now=15) == {"sales:1": 40}  # not sales:2: at its end
+    assert watch.stalled(behind, now=16) == {}  # and as long again before the next
+    assert watch.stalled(behind, now=30) == {"sales:1": 40}
+
+
+def test_a_partition_waiting_while_others_move_is_left_alone() -> None:
+    watch = TailWatch(patience=15)
+    watch.stalled({"sales:1": (40, 4), "sales:2": (7, 900)}, now=0)
+    assert watch.stalled({"sales:1": (40, 4), "sales:2": (507, 400)}, now=10) == {}
+    assert watch.stalled({"sales:1": (40, 4), "sales:2": (907, 0)}, now=20) == {}
+    assert watch.stalled({"sales:1": (40, 4), "sales:2": (907, 0)}, now=34) == {}
+    assert watch.stalled({"sales:1": (40, 4), "sales:2": (907, 0)}, now=35) == {"sales:1": 40}
+
+
+def test_a_pause_counts_again_from_the_next_look() -> None:
+    watch = TailWatch(patience=15)
+    watch.stalled({"sales:1": (40, 4)}, now=0)
+    watch.pause()  # recovering, or PostgreSQL away: nothing can move
+    assert watch.stalled({"sales:1": (40, 4)}, now=100) == {}
+    assert watch.stalled({"sales:1": (40, 4)}, now=115) == {"sales:1": 40}

@@ -61,6 +61,13 @@ def test_every_decision_document_is_a_message_with_its_schema() -> None:
         assert message["bindings"]["kafka"]["key"]["type"] == "string"
 
 
+def test_erasures_are_announced_with_their_subject_and_keys() -> None:
+    doc = document(SETTINGS)
+    assert doc["components"]["messages"]["SubjectErased"]["name"] == "erasure.recorded"
+    schema = doc["components"]["schemas"]["SubjectErased"]
+    assert {"subject", "key_ids", "actor_id", "at", "reason"} <= set(schema["required"])
+
+
 def test_every_reference_resolves() -> None:
     doc = document(SETTINGS)
     pointers = refs(doc)
