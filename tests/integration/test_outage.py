@@ -87,7 +87,10 @@ def test_postgres_away_and_back_loses_no_audit_record(settings, worker_factory, 
         publish_reference_first(settings, worker, [*catalog("SKU-O"), price()])
         publish(settings, below_floor(0, LINES))
         wait_until(lambda: violations_recorded(dsn) == LINES, 90, "the first violations")
-        first = worker.get("/api/violations?limit=1")["rows"][0]
+        # recorded before the batch that found them is stored: its rows show a moment later
+        first = wait_until(
+            lambda: worker.get("/api/violations?limit=1")["rows"], 30, "the first violations' rows"
+        )[0]
 
         proxy.cut()
         publish(settings, below_floor(LINES, LINES))
