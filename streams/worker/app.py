@@ -79,8 +79,6 @@ CONSUMED_TOPICS = (
     "inventory",
     "resellers",
     "rejections",
-    "agreements",
-    "rates",
 )
 
 
