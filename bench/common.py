@@ -18,13 +18,17 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import orjson
+import psycopg
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
+from psycopg import sql
 
 from streams.config import Settings
 from streams.kafka.io import delete_topics
@@ -325,3 +329,38 @@ class WorkerProcess:
             for line in text.splitlines()
             if "ERROR" in line or "CRITICAL" in line or line.startswith("Traceback")
         ]
+
+
+# -- PostgreSQL: a database of the run's own ----------------------------------------------
+
+
+def run_database(dsn: str, tag: str) -> str:
+    """Create a database for the run next to the one `dsn` names; its DSN. The audit event
+    store and the read models of the run live there (nothing shared with other runs)."""
+    parts = urlsplit(dsn)
+    name = f"{parts.path.strip('/')}_{tag}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return parts._replace(path=f"/{name}").geturl()
+
+
+def drop_database(admin_dsn: str, run_dsn: str) -> None:
+    name = urlsplit(run_dsn).path.strip("/")
+    try:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+        progress(f"dropped database {name}")
+    except Exception as exc:
+        progress(f"could not drop database {name}: {exc!r}")
+
+
+@contextmanager
+def fresh_database(dsn: str, tag: str) -> Iterator[str]:
+    """A database of the run's own (`run_database`), dropped afterwards."""
+    run_dsn = run_database(dsn, tag)
+    try:
+        yield run_dsn
+    finally:
+        drop_database(dsn, run_dsn)

@@ -26,14 +26,18 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import psycopg
-
-from bench.common import DEFAULT_KAFKA, positive_int, progress, rate, remove_topics, revision
+from bench.common import (
+    DEFAULT_KAFKA,
+    fresh_database,
+    positive_int,
+    progress,
+    rate,
+    remove_topics,
+    revision,
+)
 from domain.violation import PricingViolation
 from infra.decision_log import DecisionSource
 from infra.eventstore import AuditLog, open_audit_log
@@ -48,18 +52,6 @@ DEFAULT_PG = os.environ.get(
     "postgresql://channelflow:channelflow@127.0.0.1:5433/channelflow_test",
 )
 T0 = datetime(2026, 7, 1, tzinfo=UTC)
-
-
-@contextmanager
-def fresh_database(dsn: str) -> Iterator[str]:
-    name = f"cf_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"{dsn.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 def record(audit: AuditLog, first: int, count: int) -> None:
@@ -118,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     events, late = 2 * args.violations, 2 * args.late
-    with fresh_database(args.pg) as store:
+    with fresh_database(args.pg, f"relay{uuid.uuid4().hex[:10]}") as store:
         settings = Settings(kafka_bootstrap=args.kafka, topic_prefix=prefix, eventstore_url=store)
         try:
             asyncio.run(ensure_topics(settings))

@@ -9,10 +9,6 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import urlsplit
-
-import psycopg
-from psycopg import sql
 
 from bench.channel_history import ChannelHistory
 from bench.channel_steps import Published
@@ -28,31 +24,6 @@ POLL_SECONDS = 0.5
 #: no recording round ended for this long while adjustments are missing: stalled
 STALL_SECONDS = 120.0
 GRACE_DAYS = Settings().rebate_grace_days
-
-
-# -- PostgreSQL: a database of the run's own ---------------------------------------------------
-
-
-def run_database(dsn: str, tag: str) -> str:
-    """Create a database for the run next to the one `dsn` names; its DSN. The audit event
-    store and the read models of the run live there (nothing shared with other runs)."""
-    parts = urlsplit(dsn)
-    name = f"{parts.path.strip('/')}_{tag}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return parts._replace(path=f"/{name}").geturl()
-
-
-def drop_database(admin_dsn: str, run_dsn: str) -> None:
-    name = urlsplit(run_dsn).path.strip("/")
-    try:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-        progress(f"dropped database {name}")
-    except Exception as exc:
-        progress(f"could not drop database {name}: {exc!r}")
 
 
 # -- phases ------------------------------------------------------------------------------------

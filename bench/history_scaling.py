@@ -50,11 +50,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.channel_history import ChannelHistory
-from bench.common import BenchError, free_port, progress, remove_topics, run_async, wait_for_leaders
+from bench.common import (
+    BenchError,
+    drop_database,
+    free_port,
+    progress,
+    remove_topics,
+    run_async,
+    run_database,
+    wait_for_leaders,
+)
 from bench.history_client import Worker, wait_for
 from bench.history_late import late_lines
 from bench.history_report import report
-from bench.history_run import STALL_SECONDS, Run, drop_database, run_database
+from bench.history_run import STALL_SECONDS, Run
 from bench.history_steps import apply_step, at_rest, publish_step, restart
 from schemas.topics import DEAD_LETTER_TOPIC, RAW_TOPICS, topic_name
 from streams.config import Settings
