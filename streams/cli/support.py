@@ -125,10 +125,11 @@ def server_problem(exc: Exception) -> tuple[ExitStatus, str] | None:
 
     from infra.eventstore import EventStoreConfigError
     from streams.kafka.io import PartitionsDiffer, TopicsRefused
+    from streams.kafka.reference import TopicMissing
 
     if isinstance(exc, EventStoreConfigError):
         return ExitStatus.USAGE, f"event store: {exc} (CHANNELFLOW_EVENTSTORE_URL or --eventstore)"
-    if isinstance(exc, PartitionsDiffer):
+    if isinstance(exc, PartitionsDiffer | TopicMissing):
         return ExitStatus.USAGE, str(exc)
     if isinstance(exc, TopicsRefused):
         return ExitStatus.USAGE, (

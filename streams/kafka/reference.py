@@ -27,6 +27,10 @@ log = logging.getLogger("channelflow.reference")
 REFERENCE_TOPICS = ("products", "prices", "programs")
 
 
+class TopicMissing(Exception):
+    """A reference topic does not exist (yet): the topics were never created."""
+
+
 class ReferenceReplica:
     def __init__(self, settings: Settings, shared: ChannelStores) -> None:
         self.settings = settings
@@ -91,4 +95,4 @@ class ReferenceReplica:
             if found:
                 return set(found)
             await asyncio.sleep(0.2)
-        raise RuntimeError(f"topic {topic} has no partitions; run `channelflow topics`")
+        raise TopicMissing(f"topic {topic} has no partitions; run `channelflow topics`")

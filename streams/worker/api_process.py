@@ -17,6 +17,7 @@ import gc
 import logging
 import sys
 import time
+from typing import Any
 
 from aiohttp import web
 
@@ -89,6 +90,18 @@ class ApiProcess:
             metrics.ROUND_SECONDS.labels("catch_up").observe(elapsed)
             await asyncio.sleep(max(0.0, CATCH_UP_SECONDS - elapsed))
 
+    async def _ready(self, tasks: list[asyncio.Task[None]]) -> None:
+        """Wait for the reference data; a task that fails first (a reference topic missing,
+        Kafka refusing) ends the process with its error instead of a silent wait."""
+        ready = asyncio.create_task(self.replica.ready.wait())
+        waiting: set[asyncio.Task[Any]] = {ready, *tasks}
+        while not ready.done():
+            done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            for task in done - {ready}:
+                if task.exception() is not None:
+                    ready.cancel()
+                    task.result()
+
     async def serve(self) -> None:
         """Start the tasks, wait for the reference data, then answer until cancelled."""
         sys.setswitchinterval(SWITCH_SECONDS)  # reads in threads: as in the worker
@@ -100,7 +113,7 @@ class ApiProcess:
         ]
         try:
             async with KafkaPublisher(settings) as publisher:
-                await self.replica.ready.wait()
+                await self._ready(tasks)
                 gc.freeze()  # the reference data: long-lived, not walked by each collection
                 context = ApiContext(
                     self.stores,

@@ -5,6 +5,9 @@ worker; it keeps answering while the worker is down."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +17,7 @@ import pytest
 
 from schemas.codec import encode_event
 from streams.auth import token_hash
-from tests.integration.conftest import ApiProcess, WorkerProcess, wait_until
+from tests.integration.conftest import REPO, ApiProcess, WorkerProcess, wait_until
 from tests.integration.helpers import (
     matches_replay,
     order_independent_channel,
@@ -96,3 +99,24 @@ def test_the_api_process_answers_as_the_worker_does_and_outlives_it(settings, wo
         assert api.get("/api/inventory/summary", ADMIN) == before
     finally:
         api.kill()
+
+
+def test_without_the_topics_it_says_so_and_exits(settings):
+    """No silent wait for reference data that cannot come: a usage error naming the fix."""
+    env = {
+        **os.environ,
+        "CHANNELFLOW_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "CHANNELFLOW_TOPIC_PREFIX": settings.topic_prefix,  # nothing created under it
+        "CHANNELFLOW_API_PORT": str(settings.api_port),
+        "CHANNELFLOW_EVENTSTORE_URL": settings.eventstore_url,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "api"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert b"has no partitions; run `channelflow topics`" in done.stderr
+    assert b"Traceback" not in done.stderr
