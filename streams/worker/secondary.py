@@ -38,8 +38,8 @@ def state_directory(settings: Settings) -> Path:
 class SecondaryState:
     """The partition databases of a worker's state table, opened as secondary instances.
 
-    `refresh()` opens the databases that appeared since (a partition assigned to the
-    worker) and catches every one up with the worker's writes; `stores()` reads them.
+    `open_new()` opens the databases that appeared since (a partition assigned to the
+    worker), `catch_up(partition)` follows the worker's writes to one; `stores()` reads them.
     """
 
     def __init__(self, directory: Path, partitions: int) -> None:
@@ -53,12 +53,6 @@ class SecondaryState:
             for name, at in self._layouts.items()
         }
         self._pattern = re.compile(rf"^{STATE_TABLE}-(\d+)\.db$")
-
-    def refresh(self) -> None:
-        """Open new partition databases, then catch each one up with the worker's writes."""
-        self.open_new()
-        for partition in list(self.dbs):
-            self.catch_up(partition)
 
     def open_new(self) -> None:
         """Open the partition databases that appeared since the last time."""

@@ -21,6 +21,13 @@ def test_the_state_directory_is_faust_s_table_directory_for_the_worker(tmp_path:
     assert state_directory(settings) == Path(faust_app(settings).conf.tabledir)
 
 
+def caught_up(state: SecondaryState) -> None:
+    """As the API process follows the worker: new databases opened, each caught up."""
+    state.open_new()
+    for partition in list(state.dbs):
+        state.catch_up(partition)
+
+
 def letter(reason: str, count: int) -> bytes:
     return orjson.dumps(DeadLetterCount("D01", reason, count).to_json())
 
@@ -31,7 +38,7 @@ def test_a_secondary_sees_the_worker_s_writes_once_caught_up(tmp_path: Path):
     (tmp_path / "state-x.db").mkdir()  # not a partition's database: passed over
     state = SecondaryState(tmp_path, partitions=4)
     try:
-        state.refresh()
+        caught_up(state)
         assert sorted(state.dbs) == [1]
         letters = state.stores(ChannelStores()).dead_letters
         assert [v.count for v in letters.values()] == [2]
@@ -39,7 +46,7 @@ def test_a_secondary_sees_the_worker_s_writes_once_caught_up(tmp_path: Path):
         primary[b"dl|D01|bad_quantity"] = letter("bad_quantity", 3)
         primary[b"dl|D01|unknown_sku"] = letter("unknown_sku", 1)
         assert [v.count for v in letters.values()] == [2]  # not caught up yet
-        state.refresh()
+        caught_up(state)
         assert [(v.reason, v.count) for v in letters.values()] == [
             ("bad_quantity", 3),
             ("unknown_sku", 1),
@@ -54,7 +61,7 @@ def test_partitions_beyond_the_count_and_reference_data_copies(tmp_path: Path):
     state = SecondaryState(tmp_path, partitions=4)
     reference = ChannelStores()
     try:
-        state.refresh()
+        caught_up(state)
         assert state.dbs == {}  # partition 9 of 4: another deployment's leftovers
         assert state.stores(reference).products is reference.products
         assert state.stores(reference, copy_reference=True).products is not reference.products
