@@ -10,9 +10,11 @@ waits for a new one. The `Age` header (RFC 9111) says how old a served answer is
 
 A question is the path with its query and the caller's `Authorization` header, so no
 caller sees an answer computed for another's scope; the token is checked on every
-request before this runs. Only successful GETs under /api/ are kept, at most `entries` of
-them and `max_bytes` of bodies, the least recently asked first out; a body larger than
-`max_bytes` / 8 (a whole snapshot, an export) is never kept.
+request before this runs. A successful request that changes something (a violation's
+step, a statement's approval, a close, an ingest) forgets every answer kept, so its
+caller reads the step back at once. Only successful GETs under /api/ are kept, at most
+`entries` of them and `max_bytes` of bodies, the least recently asked first out; a body
+larger than `max_bytes` / 8 (a whole snapshot, an export) is never kept.
 """
 
 from __future__ import annotations
@@ -60,7 +62,13 @@ class AnswerCache:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.method != hdrs.METH_GET or not request.path.startswith("/api/"):
+        if request.method != hdrs.METH_GET:
+            response = await handler(request)
+            if response.status < 400:  # a step, a close, an ingest: read it back anew
+                self._answers.clear()
+                self._bytes = 0
+            return response
+        if not request.path.startswith("/api/"):
             return await handler(request)
         question = (request.path_qs, request.headers.get(hdrs.AUTHORIZATION, ""))
         now = time.monotonic()

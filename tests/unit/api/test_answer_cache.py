@@ -131,6 +131,16 @@ def test_another_token_query_method_or_path_is_another_question(clock: Clock):
     ]
 
 
+def test_a_change_made_through_the_api_is_read_back_anew(clock: Clock):
+    async def scenario(client: TestClient, calls: list[str]) -> Any:
+        assert await n(client) == 1
+        assert await n(client) == 1  # kept
+        await client.post("/api/count")  # a change (n = 2)
+        return await n(client)
+
+    assert served(AnswerCache(fresh=1.0, stale=5.0), scenario) == 3
+
+
 def test_errors_are_not_kept_and_the_entries_are_bounded(clock: Clock):
     async def scenario(client: TestClient, calls: list[str]) -> Any:
         for _ in range(2):
