@@ -15,6 +15,8 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "resellers": ("ResellerOnboarded",),
     "products": ("ProductDefined",),
     "rejections": ("LineRejected",),
+    # keyed by distributor: the targets live in the partition of the cards they set
+    "targets": ("DistributorTargetsSet",),
 }
 DEAD_LETTER_TOPIC: Final = "deadletters"
 
@@ -30,6 +32,7 @@ KEY_FIELD: Final[dict[str, str]] = {
     "ProductDefined": "sku",
     "RebateProgramDefined": "program_id",
     "RebatePeriodClosed": "program_id",
+    "DistributorTargetsSet": "distributor_id",
 }
 
 TOPIC_OF: Final[dict[str, str]] = {

@@ -79,6 +79,7 @@ CONSUMED_TOPICS = (
     "inventory",
     "resellers",
     "rejections",
+    "targets",
 )
 
 

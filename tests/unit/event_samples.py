@@ -129,6 +129,19 @@ SAMPLES: dict[str, dict[str, Any]] = {
         original_b64="RDAxLFQtOTksUjAxLFNLVS0xLHR3ZWx2ZQ==",
         report_id="D01-2026W28",
     ),
+    "DistributorTargetsSet": envelope(
+        "DistributorTargetsSet",
+        source="erp",
+        distributor_id="D01",
+        period="2026-Q3",
+        sell_through_revenue="250000.00",
+        currency="USD",
+        reseller_population=40,
+        weeks_of_supply_min="4.0",
+        weeks_of_supply_max="8.0",
+        set_by="channel-ann",
+        set_at=WHEN,
+    ),
 }
 
 
