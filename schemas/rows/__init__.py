@@ -38,6 +38,7 @@ from schemas.rows.reporting import (
     ReportRow,
 )
 from schemas.rows.resellers import ResellerGrowthRow, ResellerNetworkRow, TopResellerRow
+from schemas.rows.scorecard import ScorecardCard, ScorecardRebate, ScorecardRow
 
 #: the snapshot's sections, in order, and the model of their rows
 SNAPSHOT_SECTIONS: dict[str, type[RowModel]] = {
@@ -75,4 +76,7 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     TopResellerRow,
     ReportRow,
     ComplianceWeek,
+    ScorecardRow,
+    ScorecardCard,
+    ScorecardRebate,
 )

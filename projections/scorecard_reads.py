@@ -1,0 +1,122 @@
+"""Reading the distributor scorecard: a period's cards, completed at "now" (docs/SCORECARD.md).
+
+The stored cards hold what events tell (movements, verdicts, targets). What depends on
+"now" is added when the cards are read, never stored, so a read as of a time answers the
+same on the live system and on a replay:
+
+- the reporting weeks whose Monday is in the period, with their status at "now" (report
+  compliance, `projections.submitted_reports`: a week is missing once its due date passed);
+- for the period holding "now" (its month and its quarter) only, the standing at "now":
+  weeks of supply (`projections.supply`), active resellers (a sale in the 90 days to
+  "now"; each distributor's reseller ids until reseller identity is wired), and each open
+  rebate program's tier and gap (`projections.rebate_accruals`). An earlier period shows
+  none: nothing records a standing as a period ends yet.
+
+Costs what a period's cards and their distributors' reports, stock and programs hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from domain.inventory import weeks_of_supply
+from domain.rebate_programs import period_bounds
+from domain.timeutil import utc
+from projections.rebate_accruals import Accrual, accruals
+from projections.resellers import network_rows
+from projections.scorecard import (
+    RebateStanding,
+    Scorecard,
+    ScorecardInput,
+    Standing,
+    WeekReported,
+    apply_inputs,
+    card_key,
+    periods_of,
+)
+from projections.scorecard_feed import SCORECARD_CURRENCY
+from projections.snapshot import compliance_of, distributors, inventory_states
+from projections.stores import ChannelStores
+from projections.supply import sold_last_4_weeks
+from projections.tallies import period_key
+
+
+def period_cards(
+    stores: ChannelStores, period: str, now: datetime | None, wanted: Iterable[str] | None = None
+) -> list[Scorecard]:
+    """The period's card of each distributor `wanted` (default: every one with lines or
+    a card), with what "now" adds; a distributor with nothing in the period has an empty
+    card."""
+    names = sorted(set(distributors(stores)) if wanted is None else set(wanted))
+    current = now is not None and period in _periods_holding(now)
+    programs = _open_accruals(stores, names, now) if current and now is not None else {}
+    cards = []
+    for distributor in names:
+        key = card_key(distributor, period)
+        stored = stores.scorecards.get(key) or Scorecard(distributor, period, SCORECARD_CURRENCY)
+        facts: list[ScorecardInput] = [
+            week for week in _weeks(stores, distributor, now) if period in periods_of(week)
+        ]
+        if current and now is not None:
+            facts.extend(_standings(stores, distributor, now, programs.get(distributor, [])))
+        completed = apply_inputs({key: stored}, facts, None, SCORECARD_CURRENCY)
+        cards.append(completed.get(key, stored))
+    return cards
+
+
+def _weeks(stores: ChannelStores, distributor: str, now: datetime | None) -> list[WeekReported]:
+    if now is None:
+        return []
+    return [
+        WeekReported(distributor, week.week, week.status, now)
+        for week in compliance_of(stores, distributor, now)
+    ]
+
+
+def _periods_holding(now: datetime) -> tuple[str, str]:
+    day = utc(now).date()
+    return period_key(day, "month"), period_key(day, "quarter")
+
+
+def _standings(
+    stores: ChannelStores, distributor: str, now: datetime, programs: list[Accrual]
+) -> list[ScorecardInput]:
+    """The distributor's standing at "now": weeks of supply, active resellers, programs."""
+    on_hand = sold = 0
+    for state in inventory_states(stores, distributor):
+        on_hand += state.expected_on_hand
+        sold += sold_last_4_weeks(state, now, stores.day_totals)
+    network = network_rows(
+        (state for _, state in stores.resellers.scan(f"{distributor}|")), now, stores.reseller_days
+    )
+    active = sum(row["active_90d"] for row in network)
+    found: list[ScorecardInput] = [
+        Standing(distributor, utc(now), weeks_of_supply(on_hand, sold), active)
+    ]
+    for accrual in programs:
+        terms = stores.programs.get(accrual.program_id)
+        tiers = 0 if terms is None else len(terms.tiers)
+        index = accrual.result.tier_index
+        found.append(
+            RebateStanding(
+                distributor, accrual.program_id, utc(now), 0 if index is None else index + 1,
+                tiers, accrual.result.next_threshold, accrual.result.gap_to_next,
+            )
+        )  # fmt: skip
+    return found
+
+
+def _open_accruals(
+    stores: ChannelStores, names: list[str], now: datetime
+) -> dict[str, list[Accrual]]:
+    """Each named distributor's accruals of the open program periods holding "now"."""
+    found: dict[str, list[Accrual]] = {}
+    open_now = accruals(
+        stores.programs.values(), stores.rebate_buckets, names, stores.closed_periods, True
+    )
+    for accrual in open_now:
+        start, end = period_bounds(accrual.period)
+        if start <= utc(now) < end:
+            found.setdefault(accrual.distributor_id, []).append(accrual)
+    return found
