@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from domain.inventory import weeks_of_supply
 from domain.rebate_programs import period_bounds
 from domain.timeutil import utc
+from projections.distributor_reads import compliance_of, distributors, inventory_states
 from projections.rebate_accruals import Accrual, accruals
 from projections.resellers import network_rows
 from projections.scorecard import (
@@ -33,10 +35,9 @@ from projections.scorecard import (
     WeekReported,
     apply_inputs,
     card_key,
-    periods_of,
 )
 from projections.scorecard_feed import SCORECARD_CURRENCY
-from projections.snapshot import compliance_of, distributors, inventory_states
+from projections.scorecard_rows import card_row
 from projections.stores import ChannelStores
 from projections.supply import sold_last_4_weeks
 from projections.tallies import period_key
@@ -45,29 +46,65 @@ from projections.tallies import period_key
 def period_cards(
     stores: ChannelStores, period: str, now: datetime | None, wanted: Iterable[str] | None = None
 ) -> list[Scorecard]:
-    """The period's card of each distributor `wanted` (default: every one with lines or
-    a card), with what "now" adds; a distributor with nothing in the period has an empty
-    card."""
+    """The period's card of each distributor `wanted` (default: every one with lines),
+    completed at `now`; a distributor with nothing in the period has an empty card."""
     names = sorted(set(distributors(stores)) if wanted is None else set(wanted))
-    current = now is not None and period in _periods_holding(now)
-    programs = _open_accruals(stores, names, now) if current and now is not None else {}
-    cards = []
-    for distributor in names:
-        key = card_key(distributor, period)
-        stored = stores.scorecards.get(key) or Scorecard(distributor, period, SCORECARD_CURRENCY)
-        facts: list[ScorecardInput] = [
-            week for week in _weeks(stores, distributor, now) if period in periods_of(week)
-        ]
-        if current and now is not None:
-            facts.extend(_standings(stores, distributor, now, programs.get(distributor, [])))
-        completed = apply_inputs({key: stored}, facts, None, SCORECARD_CURRENCY)
-        cards.append(completed.get(key, stored))
-    return cards
+    programs = _open_accruals(stores, names, now, {period})
+    return [
+        _completed(stores, [_stored(stores, name, period)], now, programs.get(name, []))[0]
+        for name in names
+    ]
 
 
-def _weeks(stores: ChannelStores, distributor: str, now: datetime | None) -> list[WeekReported]:
-    if now is None:
-        return []
+def every_card(stores: ChannelStores, now: datetime | None) -> list[Scorecard]:
+    """Every card stored, completed at `now`, by distributor then period."""
+    by_distributor: dict[str, list[Scorecard]] = {}
+    for card in stores.scorecards.values():
+        by_distributor.setdefault(card.distributor_id, []).append(card)
+    names = sorted(by_distributor)
+    periods = {card.period for cards in by_distributor.values() for card in cards}
+    programs = _open_accruals(stores, names, now, periods)
+    return [
+        card
+        for name in names
+        for card in _completed(
+            stores, sorted(by_distributor[name], key=_period_order), now, programs.get(name, [])
+        )
+    ]
+
+
+def scorecard_rows(stores: ChannelStores, now: datetime | None) -> list[dict[str, Any]]:
+    """The snapshot's and the read model's rows: every card stored, completed at `now`
+    (no rank, no share of channel revenue: those are a ranking's)."""
+    return [card_row(card, None) for card in every_card(stores, now)]
+
+
+def _period_order(card: Scorecard) -> str:
+    return card.period
+
+
+def _stored(stores: ChannelStores, distributor: str, period: str) -> Scorecard:
+    key = card_key(distributor, period)
+    return stores.scorecards.get(key) or Scorecard(distributor, period, SCORECARD_CURRENCY)
+
+
+def _completed(
+    stores: ChannelStores, cards: list[Scorecard], now: datetime | None, programs: list[Accrual]
+) -> list[Scorecard]:
+    """One distributor's `cards` with its report weeks at `now` and, in the periods that
+    hold `now`, its standing then."""
+    if now is None or not cards:
+        return cards
+    distributor = cards[0].distributor_id
+    facts: list[ScorecardInput] = list(_weeks(stores, distributor, now))
+    if {card.period for card in cards} & set(_periods_holding(now)):
+        facts.extend(_standings(stores, distributor, now, programs))
+    known = {card_key(card.distributor_id, card.period): card for card in cards}
+    changed = apply_inputs(known, facts, None, SCORECARD_CURRENCY)
+    return [changed.get(key, card) for key, card in known.items()]
+
+
+def _weeks(stores: ChannelStores, distributor: str, now: datetime) -> list[WeekReported]:
     return [
         WeekReported(distributor, week.week, week.status, now)
         for week in compliance_of(stores, distributor, now)
@@ -108,10 +145,13 @@ def _standings(
 
 
 def _open_accruals(
-    stores: ChannelStores, names: list[str], now: datetime
+    stores: ChannelStores, names: list[str], now: datetime | None, periods: set[str]
 ) -> dict[str, list[Accrual]]:
-    """Each named distributor's accruals of the open program periods holding "now"."""
+    """Each named distributor's accruals of the open program periods holding "now" (none
+    when no period asked for holds it)."""
     found: dict[str, list[Accrual]] = {}
+    if now is None or not periods & set(_periods_holding(now)):
+        return found
     open_now = accruals(
         stores.programs.values(), stores.rebate_buckets, names, stores.closed_periods, True
     )

@@ -52,6 +52,7 @@ SNAPSHOT_SECTIONS: dict[str, type[RowModel]] = {
     "reports": ReportRow,
     "quality": QualityRow,
     "dead_letters": DeadLetterRow,
+    "scorecards": ScorecardCard,
 }
 
 #: every row model the API documents, by component name

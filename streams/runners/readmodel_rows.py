@@ -15,6 +15,7 @@ from projections.periods import sell_in_vs_through
 from projections.price_rules import violation_row
 from projections.pricing_reads import unpriced_row
 from projections.quality import DeadLetterCount
+from projections.scorecard_reads import scorecard_rows
 from projections.snapshot import (
     claim_rows,
     distributors,
@@ -64,6 +65,7 @@ def whole_tables(
         "reports": report_rows(stores),
         "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores.dead_letters.values(), partition_of),
+        "scorecards": scorecard_rows(stores, now),
     }
 
 
