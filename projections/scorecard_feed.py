@@ -1,9 +1,9 @@
 """What the channel projection tells the distributor scorecard (docs/SCORECARD.md).
 
 Each line applied becomes small scorecard inputs: its verdict if the distributor sent it
-(`Judged`, with the severity of a sale's pricing violation; a shipment is the vendor's)
-and, once accepted, its movement (`Moved`, with the distributor cost in effect at the
-line's time); a replacement's reversal of a line is a negative `Moved`; a
+(`Judged`, with the severity of a sale's pricing violation; shipments, targets, ... are
+the vendor's) and, once accepted, its movement (`Moved`, with the distributor cost in
+effect at the line's time); a replacement's reversal of a line is a negative `Moved`; a
 `DistributorTargetsSet` is applied as it is. Each input changes at most two cards (its
 month's and its quarter's), under the position of the input that made it: the same code
 in the worker, the embedded runner and every replay, so a replay builds the cards live
@@ -36,11 +36,13 @@ from projections.scorecard import (
 )
 from projections.stores import ChannelStores
 from schemas.envelope import Envelope
-from schemas.events import SaleReported, ShipmentRecorded
+from schemas.events import InventoryCounted, LineRejected, SaleReported, ShipmentRecorded
 
 #: the scorecard's currency: revenue, margin and targets in another one are not converted
 SCORECARD_CURRENCY: Final = "USD"
 CENTS: Final = Decimal("0.01")
+#: the lines a distributor sends, whose verdicts are its data quality
+SENT_BY_DISTRIBUTORS: Final = (SaleReported, InventoryCounted, LineRejected)
 
 
 def sent_day(event: Envelope) -> date:
@@ -51,8 +53,9 @@ def sent_day(event: Envelope) -> date:
 def judged(
     event: Envelope, distributor_id: str, verdict: Verdict, severity: str | None
 ) -> list[ScorecardInput]:
-    """The verdict on a line the distributor sent (a shipment is the vendor's: none)."""
-    if isinstance(event, ShipmentRecorded):
+    """The verdict on a line the distributor sent: a sale, a count, or one the gateway
+    rejected (a shipment, targets, ... are the vendor's: none)."""
+    if not isinstance(event, SENT_BY_DISTRIBUTORS):
         return []
     return [Judged(distributor_id, sent_day(event), verdict, severity)]
 
