@@ -31,8 +31,6 @@ from projections.scorecard import (
     ScorecardInput,
     Verdict,
     apply_inputs,
-    card_key,
-    periods_of,
 )
 from projections.stores import ChannelStores
 from schemas.envelope import Envelope
@@ -115,7 +113,5 @@ def record_cards(
     """Apply one input's scorecard facts to the cards, under its position."""
     if not facts:
         return
-    keys = {card_key(f.distributor_id, period) for f in facts for period in periods_of(f)}
-    known = {key: card for key in keys if (card := stores.scorecards.get(key)) is not None}
-    for key, card in apply_inputs(known, facts, position, SCORECARD_CURRENCY).items():
+    for key, card in apply_inputs(stores.scorecards, facts, position, SCORECARD_CURRENCY).items():
         stores.scorecards.put(key, card)
