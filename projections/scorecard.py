@@ -241,11 +241,11 @@ def periods_of(fact: ScorecardInput) -> tuple[str, ...]:
         day = utc(fact.as_of).date()
     else:
         day = fact.week if isinstance(fact, WeekReported) else fact.day
-    return _month_and_quarter(day)
+    return month_and_quarter(day)
 
 
 @lru_cache(maxsize=4096)
-def _month_and_quarter(day: date) -> tuple[str, str]:
+def month_and_quarter(day: date) -> tuple[str, str]:
     """A day's month and quarter (each line asks: kept for the days seen lately)."""
     return period_key(day, "month"), period_key(day, "quarter")
 

@@ -35,12 +35,12 @@ from projections.scorecard import (
     WeekReported,
     apply_inputs,
     card_key,
+    month_and_quarter,
 )
 from projections.scorecard_feed import SCORECARD_CURRENCY
 from projections.scorecard_rows import card_row
 from projections.stores import ChannelStores
 from projections.supply import sold_last_4_weeks
-from projections.tallies import period_key
 
 
 def period_cards(
@@ -112,8 +112,7 @@ def _weeks(stores: ChannelStores, distributor: str, now: datetime) -> list[WeekR
 
 
 def _periods_holding(now: datetime) -> tuple[str, str]:
-    day = utc(now).date()
-    return period_key(day, "month"), period_key(day, "quarter")
+    return month_and_quarter(utc(now).date())
 
 
 def _standings(
