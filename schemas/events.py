@@ -7,38 +7,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Final, Literal
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
+from schemas.agreements import (
+    DistributorAgreementAmended,
+    DistributorAgreementSigned,
+    DistributorAgreementTerminated,
+    ExchangeRatePublished,
+)
+from schemas.envelope import SCHEMA_VERSION, Envelope, Source
 from schemas.types import Count, Currency, Id, Money, Personal, Price, Quantity, Text, UtcDatetime
-
-SCHEMA_VERSION: Final = 1
-
-Source = Literal["api", "kafka", "csv", "edi867", "edi852", "edi844", "erp"]
 
 #: the sale line's fields that hold personal data (docs/PRIVACY.md): never in a content
 #: fingerprint, a key, an error message or a log
 PERSONAL_FIELDS: Final = ("end_customer_name", "end_customer_contact")
-
-
-class Envelope(BaseModel):
-    """Fields every event carries: `occurred_at` is business time, `recorded_at` set at ingest."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
-
-    event_type: str
-    event_id: UUID
-    schema_version: Literal[1] = SCHEMA_VERSION
-    occurred_at: UtcDatetime
-    recorded_at: UtcDatetime | None = None
-    source: Source
-    #: where the gateway read it: "weekly.csv:42", "867 R-17 segment 31" (not part of the content)
-    source_ref: Annotated[Text, Field(max_length=256)] | None = None
-
-    @property
-    def business_time(self) -> datetime:
-        return self.occurred_at
 
 
 class ShipmentRecorded(Envelope):
@@ -246,7 +229,11 @@ Event = Annotated[
     | ResellerOnboarded
     | ProductDefined
     | ReportSubmitted
-    | LineRejected,
+    | LineRejected
+    | DistributorAgreementSigned
+    | DistributorAgreementAmended
+    | DistributorAgreementTerminated
+    | ExchangeRatePublished,
     Field(discriminator="event_type"),
 ]
 
@@ -261,13 +248,21 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     ProductDefined,
     ReportSubmitted,
     LineRejected,
+    DistributorAgreementSigned,
+    DistributorAgreementAmended,
+    DistributorAgreementTerminated,
+    ExchangeRatePublished,
 )
 
 __all__ = [
     "EVENT_TYPES",
     "SCHEMA_VERSION",
+    "DistributorAgreementAmended",
+    "DistributorAgreementSigned",
+    "DistributorAgreementTerminated",
     "Envelope",
     "Event",
+    "ExchangeRatePublished",
     "InventoryCounted",
     "LineRejected",
     "PriceChanged",
@@ -278,5 +273,6 @@ __all__ = [
     "ResellerOnboarded",
     "SaleReported",
     "ShipmentRecorded",
+    "Source",
     "Tier",
 ]

@@ -79,6 +79,8 @@ CONSUMED_TOPICS = (
     "inventory",
     "resellers",
     "rejections",
+    "agreements",
+    "rates",
 )
 
 

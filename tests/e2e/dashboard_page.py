@@ -7,6 +7,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -30,7 +31,8 @@ return {
     ["expected_on_hand", "value", "weeks_of_supply", "sold_last_4_weeks"]),
   channel: {expected_on_hand: text(document.getElementById("kpi-on-hand")),
             value: text(document.getElementById("kpi-value")),
-            weeks_of_supply: text(document.getElementById("kpi-weeks"))},
+            weeks_of_supply: text(document.getElementById("kpi-weeks")),
+            aged_over_90: text(document.getElementById("kpi-aged"))},
   severities: Object.fromEntries([...document.querySelectorAll("#severity-counts [data-severity]")]
     .map((b) => [b.dataset.severity, text(b.querySelector(".count"))])),
   rebates: Object.fromEntries([...document.querySelectorAll("#rebate-rows .rebate")]
@@ -88,6 +90,18 @@ def with_currency(row: dict[str, Any], field: str) -> str | None:
     return None if amount is None else f"{amount} {row['currency'] or '(mixed currencies)'}"
 
 
+def aged_over_90(rows: list[dict[str, Any]]) -> str | None:
+    """The value of the stock held over 90 days as the page shows it: a total per currency,
+    "387.50 USD" or "1200.00 EUR + 387.50 USD" (None: no priced stock)."""
+    by_currency: dict[str, list[Decimal]] = {}
+    for row in rows:
+        amount = row["values"][">90"]
+        if amount is not None:
+            by_currency.setdefault(row["currency"], []).append(Decimal(amount))
+    totals = [f"{sum(amounts)} {currency}" for currency, amounts in sorted(by_currency.items())]
+    return " + ".join(totals) or None
+
+
 def sent_by(row: dict[str, Any]) -> str:
     """The distributor a rejected line was sent by, as the page shows it: the message key
     on a topic keyed by distributor, else the one its original JSON names."""
@@ -117,6 +131,7 @@ def api_view(get: Getter) -> View:
             "expected_on_hand": shown(summary["channel"]["expected_on_hand"]),
             "value": with_currency(summary["channel"], "value"),
             "weeks_of_supply": shown(summary["channel"]["weeks_of_supply"]),
+            "aged_over_90": aged_over_90(get("/api/inventory/aging?limit=10000")["rows"]),
         },
         "severities": {
             row["severity"]: shown(row["count"]) for row in get("/api/violations/summary")["rows"]

@@ -87,8 +87,13 @@ def read_models(dsn: str, schema: str) -> dict[str, list[Mapping[str, Any]]]:
     return found
 
 
+#: snapshot sections without a read-model table yet (docs/AGREEMENTS.md, "Not wired yet")
+NO_TABLE_YET = {"agreements", "inventory_aging"}
+
+
 def in_snapshot_shape(snapshot: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
-    return {key: canonical(rows) for key, rows in snapshot.items()}
+    """The snapshot's sections that have read-model tables, as the tables are compared."""
+    return {key: canonical(rows) for key, rows in snapshot.items() if key not in NO_TABLE_YET}
 
 
 def row_versions(dsn: str, schema: str) -> dict[str, list[tuple[int, str]]]:
@@ -121,7 +126,7 @@ def test_read_model_tables_equal_the_worker_tables_after_a_stream(
     ).start()
     publish_reference_first(settings, worker, events)
     live = matches_replay(settings, worker)
-    empty = sorted(key for key, rows in live.items() if not rows)
+    empty = sorted(key for key, rows in in_snapshot_shape(live).items() if not rows)
     assert empty == ["unpriced"], "the fixture has rows in every other projection"
 
     with contextlib.suppress(AssertionError):  # the assertion below shows the difference

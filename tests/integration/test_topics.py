@@ -37,7 +37,11 @@ async def replication_of(settings: Settings) -> dict[str, set[int]]:
 def test_topics_get_the_configured_replication_factor(settings):
     asyncio.run(ensure_topics(settings))
     described = wait_until(
-        lambda: (found := asyncio.run(replication_of(settings))) and len(found) == 9 and found,
+        lambda: (
+            (found := asyncio.run(replication_of(settings)))
+            and len(found) == len(RAW_TOPICS) + 1  # and the dead-letter topic
+            and found
+        ),
         60,
         "the new topics' metadata",
     )

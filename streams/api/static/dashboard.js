@@ -214,6 +214,14 @@
     updateDistributorChoices();
   }
 
+  /** The value of the stock held over 90 days (first in, first out), per currency. */
+  async function loadAging() {
+    const page = await api("/api/inventory/aging", { ...filters(), limit: 10000 });
+    if (!changed("aging", page)) return;
+    const aged = page.rows.map((row) => ({ currency: row.currency, aged: row.values[">90"] }));
+    $("kpi-aged").textContent = moneyTotals(aged, "aged");
+  }
+
   async function loadSellThrough() {
     const { rows, first } = await allPages("/api/sell-through", {
       ...filters(),
@@ -574,6 +582,7 @@
     const results = await Promise.allSettled([
       loadCoverage(),
       loadInventory(),
+      loadAging(),
       loadSellThrough(),
       loadRebates(),
       loadViolations(),
