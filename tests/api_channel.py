@@ -160,9 +160,24 @@ def _extra_events() -> Iterator[Envelope]:
     yield from _rates()
 
 
+#: D02's stocking targets: SKU-0018 (held, not sold: unbounded) and a group of two fast
+#: sellers held above 2 weeks of supply
+D02_TERMS: dict[str, Any] = {
+    "inventory": {
+        "max_age_days": 90,
+        "stocking_targets": [
+            {"sku": "SKU-0018", "max_weeks_of_supply": "8"},
+            {"group_id": "G-FAST", "max_weeks_of_supply": "2"},
+        ],
+    },
+    "product_groups": [{"group_id": "G-FAST", "skus": ["SKU-0019", "SKU-0023"]}],
+}
+
+
 def _agreements(signed: datetime) -> Iterator[Envelope]:
     """D01's agreement and an amendment of it, and D02's agreement."""
     for distributor in ("D01", "D02"):
+        terms = D02_TERMS if distributor == "D02" else {"inventory": {"max_age_days": 90}}
         yield DistributorAgreementSigned.model_validate(
             {
                 "event_id": _id("agreement", distributor),
@@ -175,7 +190,7 @@ def _agreements(signed: datetime) -> Iterator[Envelope]:
                 "term_start": "2026-07-01",
                 "term_end": "2027-06-30",
                 "currency": "USD",
-                "inventory": {"max_age_days": 90},
+                **terms,
             }
         )
     yield DistributorAgreementAmended.model_validate(

@@ -13,7 +13,7 @@ these models on the hot paths; a model only declares.
 
 from __future__ import annotations
 
-from schemas.rows.agreements import AgreementRow, ExchangeRateRow
+from schemas.rows.agreements import AgreementRow, ExchangeRateRow, ObligationRow
 from schemas.rows.base import RowModel
 from schemas.rows.catalog import ProductRow
 from schemas.rows.inventory import (
@@ -81,5 +81,6 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     ComplianceWeek,
     AgreementRow,
     ExchangeRateRow,
+    ObligationRow,
     AgingRow,
 )

@@ -22,6 +22,7 @@ distributor token sees only its own distributor's rows (another one's: 403).
   POST /api/rebates/{program}/{period}/close, /api/rebates/statements/... (admin)
   /api/prices, /api/unpriced, /api/price-protection, /api/products, /api/dead-letters
   /api/agreements, /api/exchange-rates   agreement versions (which is in effect); rates
+  /api/obligations                   stocking targets exceeded, stock over the maximum age
   POST /api/ingest/events|csv|edi   submit events and reports (streams/api/ingest.py)
 
 List endpoints answer a page: {"rows": [...], "total", "limit", "offset"} (?limit= 1 to
@@ -105,6 +106,7 @@ GETS: tuple[tuple[str, Handler], ...] = (
     ("/api/reports", reporting.reports),
     ("/api/compliance", reporting.compliance),
     ("/api/agreements", agreements.agreements),
+    ("/api/obligations", agreements.obligations),
     ("/api/exchange-rates", agreements.exchange_rates),
 )
 POSTS: tuple[tuple[str, Handler], ...] = (

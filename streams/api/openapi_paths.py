@@ -213,6 +213,16 @@ PATHS: dict[str, dict[str, Schema]] = {
                   query("agreement_id", "only this agreement"), AS_OF, *PAGED,
                   description="A distributor token sees its own agreements only."),
     },
+    "/api/obligations": {
+        "get": op("What each distributor's stock breaks of its agreement in effect today",
+                  "agreements", page_of("ObligationRow"), DISTRIBUTOR,
+                  query("kind", "only over-stock or over-age findings",
+                        {"enum": ["over_stock", "over_age"]}),
+                  query("ref", "only this sku or product group"), AS_OF, *PAGED,
+                  description="Stocking targets exceeded (weeks of supply over the target) "
+                  "and stock older than the maximum age, under the version that governs the "
+                  "day. A distributor token sees its own."),
+    },
     "/api/exchange-rates": {
         "get": op("Every exchange-rate publication, by pair and effective date", "reference",
                   page_of("ExchangeRateRow"), query("from_currency", "only from this currency"),

@@ -73,6 +73,7 @@ SCOPED = (
     "/api/compliance",
     "/api/dead-letters/lines",
     "/api/agreements",
+    "/api/obligations",
     "/api/exchange-rates",
 )
 #: GET routes for the vendor's roles only
