@@ -41,6 +41,8 @@ return {
     "reports_on_time", "reports_late", "weeks_missing"]),
   resellers: table("#reseller-rows tr",
     ["onboarded", "active_90d", "new_this_quarter", "not_onboarded"]),
+  obligations: Object.fromEntries([...document.querySelectorAll("#obligation-rows tr")]
+    .map((r) => [r.dataset.key, text(r.querySelector('[data-field="units"]'))])),
   rejected: [...document.querySelectorAll("#rejected-rows tr")].map((row) => [row.dataset.where,
     ...["distributor_id", "reason"].map((f) => text(row.querySelector(`[data-field="${f}"]`)))]),
   chart: (() => {
@@ -75,6 +77,7 @@ def page_view(driver: WebDriver) -> View:
         "channel": {f: shown(v) for f, v in raw["channel"].items()},
         "severities": {s: shown(v) for s, v in raw["severities"].items()},
         "rebates": {k: shown(v) for k, v in raw["rebates"].items()},
+        "obligations": {k: shown(v) for k, v in raw["obligations"].items()},
         **{
             section: {d: {f: shown(v) for f, v in row.items()} for d, row in raw[section].items()}
             for section in ("quality", "resellers")
@@ -139,6 +142,12 @@ def api_view(get: Getter) -> View:
         "rebates": {
             f"{r['program_id']}|{r['distributor_id']}|{r['period']}": with_currency(r, "rebate")
             for r in get("/api/rebates?status=open&limit=10000")["rows"]
+        },
+        "obligations": {
+            f"{r['distributor_id']}|{r['kind']}|{r['ref']}": shown(
+                r["excess_units"] if r["kind"] == "over_stock" else r["units"]
+            )
+            for r in get("/api/obligations?limit=1000")["rows"]
         },
         "quality": {
             row["distributor_id"]: {f: shown(row[f]) for f in QUALITY_FIELDS}

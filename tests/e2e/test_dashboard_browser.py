@@ -17,6 +17,7 @@ from datetime import timedelta
 import pytest
 from selenium.webdriver.common.by import By
 
+from schemas.agreements import DistributorAgreementSigned
 from schemas.events import SaleReported, ShipmentRecorded
 from streams.auth import TokenRegistry
 from streams.generator import generate_channel
@@ -55,7 +56,8 @@ def test_dashboard_shows_the_api_numbers_and_follows_new_events(browser, live_ap
     mark_page(browser)
 
     # the rest, a line sent again under its transaction id with another quantity, and a
-    # shipment received 120 days before the channel's first day: stock over 90 days old
+    # shipment received 120 days before the channel's first day: stock over 90 days old,
+    # which an agreement of its distributor forbids
     sale = next(event for event in events[:cut] if isinstance(event, SaleReported))
     conflict = sale.model_copy(update={"event_id": uuid.uuid4(), "quantity": sale.quantity + 1})
     old = events[0].business_time - timedelta(days=120)
@@ -64,9 +66,16 @@ def test_dashboard_shows_the_api_numbers_and_follows_new_events(browser, live_ap
         distributor_id="D99", sku=sale.sku, quantity=7, unit_price=sale.unit_price,
         currency="USD", shipped_at=old,
     )  # fmt: skip
-    app.feed([*events[cut:], conflict, aged])
+    agreement = DistributorAgreementSigned(
+        event_id=uuid.uuid4(), occurred_at=old, source="erp", agreement_id="AG-D99",
+        distributor_id="D99", signed_at=old, term_start=old.date(),
+        term_end=old.date() + timedelta(days=730), currency="USD",
+        inventory={"max_age_days": 90},
+    )  # fmt: skip
+    app.feed([*events[cut:], conflict, aged, agreement])
     after = page_matches_api(browser, get)
     assert after["channel"]["aged_over_90"] != before["channel"]["aged_over_90"]
+    assert after["obligations"][f"D99|over_age|{sale.sku}"] == "7"
     assert after["inventory"] != before["inventory"]
     assert after["quality"] != before["quality"]
     assert after["rejected"][0][1:] == [sale.distributor_id, "conflicting_duplicate"]
