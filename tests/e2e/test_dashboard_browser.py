@@ -17,7 +17,6 @@ from datetime import timedelta
 import pytest
 from selenium.webdriver.common.by import By
 
-from schemas.agreements import DistributorAgreementSigned
 from schemas.events import SaleReported, ShipmentRecorded
 from streams.auth import TokenRegistry
 from streams.generator import generate_channel
@@ -38,6 +37,7 @@ from tests.integration.helpers import (
     publish,
     publish_reference_first,
 )
+from tests.unit.agreement_events import signed
 
 pytestmark = pytest.mark.browser
 
@@ -66,11 +66,9 @@ def test_dashboard_shows_the_api_numbers_and_follows_new_events(browser, live_ap
         distributor_id="D99", sku=sale.sku, quantity=7, unit_price=sale.unit_price,
         currency="USD", shipped_at=old,
     )  # fmt: skip
-    agreement = DistributorAgreementSigned(
-        event_id=uuid.uuid4(), occurred_at=old, source="erp", agreement_id="AG-D99",
-        distributor_id="D99", signed_at=old, term_start=old.date(),
-        term_end=old.date() + timedelta(days=730), currency="USD",
-        inventory={"max_age_days": 90},
+    agreement = signed(
+        "AG-D99", distributor_id="D99", occurred_at=old, signed_at=old, term_start=old.date(),
+        term_end=old.date() + timedelta(days=730), inventory={"max_age_days": 90},
     )  # fmt: skip
     app.feed([*events[cut:], conflict, aged, agreement])
     after = page_matches_api(browser, get)
