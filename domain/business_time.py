@@ -33,11 +33,23 @@ HAPPENED: Final = (
     "submitted_at",
     "closed_at",
     "published_at",
+    "signed_at",
+    "amended_at",
+    "terminated_at",
     "period_start",
     "occurred_at",
 )
-#: every date / time field an event may have (recorded_at aside)
-DATED: Final = (*HAPPENED, "effective_from", "period_end")
+#: every date / time field an event may have (recorded_at aside): an agreement's term, a
+#: termination's last day and a rate's effective date may lie ahead
+DATED: Final = (
+    *HAPPENED,
+    "effective_from",
+    "period_end",
+    "term_start",
+    "term_end",
+    "last_day",
+    "effective_date",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +64,10 @@ def date_problem(
     event: Envelope, recorded_at: datetime, rules: TimeRules = TimeRules()
 ) -> tuple[str, str] | None:
     """(reason, detail) or None. reason `future_date` when a time of something that has
-    already happened (occurred_at, sold_at, shipped_at, counted_at, onboarded_at,
-    submitted_at, closed_at, and a report's period_start) lies after recorded_at +
-    tolerance; `date_out_of_range` when any date/time field of the event (also
-    effective_from, period_end) lies before the floor or at/after the horizon. detail names
+    already happened (`HAPPENED`: a sale's, a shipment's, a signing's, a report's
+    period_start ...) lies after recorded_at + tolerance; `date_out_of_range` when any
+    date/time field of the event (`DATED`: also effective_from, period_end, an agreement's
+    term) lies before the floor or at/after the horizon. detail names
     the field and the value, e.g. "sold_at: 2062-08-18T00:00:00Z is after the time it was
     recorded (2026-12-05T10:00:00Z) plus 1 day"."""
     dated = [

@@ -11,8 +11,9 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from psycopg import sql
 
+from schemas.rows.agreements import AgreementRow
 from schemas.rows.base import RowModel, Sql
-from schemas.rows.inventory import InventoryRow, SellThroughTableRow
+from schemas.rows.inventory import AgingRow, InventoryRow, SellThroughTableRow
 from schemas.rows.pricing import PriceProtectionRow, UnpricedRow, ViolationRow
 from schemas.rows.rebates import RebateRow
 from schemas.rows.reporting import DeadLetterRow, QualityRow, ReportRow
@@ -120,6 +121,7 @@ def row_table(
 #: granularity); the histories grow with the channel's history
 TABLES: tuple[Table, ...] = (
     row_table("inventory", InventoryRow),
+    row_table("inventory_aging", AgingRow),
     row_table("sell_in_vs_through", SellThroughTableRow),
     row_table("violations", ViolationRow, history=True),
     row_table("unpriced", UnpricedRow, history=True),
@@ -127,6 +129,7 @@ TABLES: tuple[Table, ...] = (
     row_table("rebates", RebateRow),
     row_table("resellers", ResellerNetworkRow),
     row_table("reports", ReportRow),
+    row_table("agreements", AgreementRow),
     row_table("quality", QualityRow),
     row_table("dead_letters", DeadLetterRow, keyed_by_partition=True),
     row_table("scorecards", ScorecardCard),

@@ -232,12 +232,14 @@ def _appended(
 ) -> AgreementTimeline:
     """`moved` with `version` added, once its terms are valid and overlap no other agreement."""
     terms = version.terms
-    _check_terms(version.agreement_id, terms, version.term_start)
+    check_terms(version.agreement_id, terms, version.term_start)
     _check_no_overlap(current, version.agreement_id, version.term_start, terms.term_end)
     return _with(moved, key, fingerprint, versions=(*current.versions, version))
 
 
-def _check_terms(agreement_id: str, terms: AgreementTerms, term_start: date) -> None:
+def check_terms(agreement_id: str, terms: AgreementTerms, term_start: date) -> None:
+    """Raise `invalid_agreement` naming every problem of the terms (also the ingest
+    gateway's answer to a signing)."""
     problems = agreement_problems(terms, term_start)
     if problems:
         raise AgreementProblem(

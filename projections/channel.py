@@ -13,6 +13,7 @@ from datetime import datetime
 
 from domain.business_time import TimeRules, date_problem
 from domain.rebate_programs import period_kind, terms_of, validate_program
+from projections.agreement_inputs import AgreementEvent, apply_agreement, apply_rate_event
 from projections.catalog import alias, define_product
 from projections.clock import tick
 from projections.dedup import Verdict
@@ -37,6 +38,7 @@ from schemas.codec import InvalidEvent, bundle_elements, event_of, message_value
 from schemas.events import (
     DistributorTargetsSet,
     Envelope,
+    ExchangeRatePublished,
     InventoryCounted,
     LineRejected,
     PriceChanged,
@@ -216,6 +218,10 @@ def apply_event(
         state = stores.resellers.get(key) or ResellerState(event.distributor_id, event.reseller_id)
         stores.resellers.put(key, onboard(state, event.name, event.onboarded_at, position))
         return Outcome(Verdict.ACCEPTED)
+    if isinstance(event, AgreementEvent):
+        return apply_agreement(stores, event, position)
+    if isinstance(event, ExchangeRatePublished):
+        return apply_rate_event(stores, event, position)
     return Outcome(Verdict.ACCEPTED)  # recorded on its raw topic; no projection reads it yet
 
 

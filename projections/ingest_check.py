@@ -23,11 +23,13 @@ from enum import StrEnum
 from domain.business_time import TimeRules, date_problem
 from domain.identity import content_fingerprint, idempotency_key
 from domain.rebate_programs import validate_program
+from projections.agreement_timeline import AgreementProblem, check_terms
 from projections.catalog import IdentifierAlias, Product, normalize
 from projections.dedup import SeenEntry, Verdict, classify
 from projections.keyvalue import KeyValue
 from projections.rebate_accruals import INVALID_PROGRAM
 from schemas.events import (
+    DistributorAgreementSigned,
     Envelope,
     InventoryCounted,
     RebateProgramDefined,
@@ -99,6 +101,12 @@ def precheck(
         problems = validate_program(event)
         if problems:
             return Precheck(Answer.REJECTED, INVALID_PROGRAM, "; ".join(problems))
+        return Precheck(Answer.ACCEPTED)
+    if isinstance(event, DistributorAgreementSigned):
+        try:
+            check_terms(event.agreement_id, event.terms(), event.term_start)
+        except AgreementProblem as problem:
+            return Precheck(Answer.REJECTED, problem.reason, str(problem))
         return Precheck(Answer.ACCEPTED)
     if not isinstance(event, SaleReported | ShipmentRecorded | InventoryCounted):
         return Precheck(Answer.ACCEPTED)

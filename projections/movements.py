@@ -2,9 +2,10 @@
 
 A sale or a shipment is one move; a replacement report's reversal is many. One input's
 moves of one (distributor, sku) update, each once and under the input's position: the
-SKU's state (totals, recent days, cost-drop trackers), each move under its own key, the
-day totals, the distributor's week, month and quarter buckets, the rebate buckets of its
-basis and quarter, and its entry in the list by recorded time.
+SKU's state (totals, recent days, cost-drop trackers), its aging state (receipts by
+day), each move under its own key, the day totals, the distributor's week, month and
+quarter buckets, the rebate buckets of its basis and quarter, and its entry in the list
+by recorded time.
 Every write touches a bounded number of keys, whatever the history's length.
 """
 
@@ -26,6 +27,7 @@ from projections.inventory import (
     move_key,
     movements_after,
 )
+from projections.inventory_aging import AgingState, Basis, apply_moves
 from projections.keyvalue import KeyValue
 from projections.positions import Position
 from projections.rebate_buckets import (
@@ -93,6 +95,8 @@ def _record_sku(
     )
     dated = [(at, move.sell_in, move.sell_through) for at, move in moves]
     stores.inventory.put(key, apply_movements(state, dated, position, trackers))
+    aging = stores.aging.get(key) or AgingState(distributor_id, sku)
+    stores.aging.put(key, apply_moves(aging, _aging_moves(moves), position))
     days: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     sums = MoveTallies()
     put_move, put_recorded = stores.moves.put, stores.recorded_moves.put
@@ -112,6 +116,17 @@ def _record_sku(
         where = bucket_key(distributor_id, basis, sku, quarter)
         _add_rebate(stores.rebate_buckets, where, per_currency, position)
     return days, rebates
+
+
+def _aging_moves(moves: Sequence[tuple[datetime, Move]]) -> list[tuple[Basis, int, date]]:
+    """The moves as inventory aging takes them: (basis, quantity, business day)."""
+    aged: list[tuple[Basis, int, date]] = []
+    for at, move in moves:
+        if move.sell_in:
+            aged.append(("sell_in", move.sell_in, at.date()))
+        if move.sell_through:
+            aged.append(("sell_through", move.sell_through, at.date()))
+    return aged
 
 
 def _add_tallies_to(into: dict[str, RebateTally], tallies: dict[str, RebateTally]) -> None:

@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from domain.inventory import stock_value, weeks_of_supply
 from domain.timeutil import iso_z
+from projections.aging_reads import aging_rows
+from projections.agreement_reads import agreement_rows
 from projections.clock import recorded_now
+from projections.costs import money, unit_cost
 from projections.distributor_reads import distributors, inventory_states
 from projections.inventory import InventoryState
 from projections.movements import moved_after
 from projections.periods import sell_in_vs_through
-from projections.price_book import price_in_effect
 from projections.price_protection_claims import (
     PriceProtectionClaim,
     claim_rows,
@@ -56,10 +57,6 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else iso_z(moment)
 
 
-def money(amount: Decimal | None) -> str | None:
-    return None if amount is None else str(amount)
-
-
 def now_of(stores: ChannelStores, as_of: datetime | None = None) -> datetime | None:
     """ "Now" for a read: the as-of time asked for, else the latest recorded time applied."""
     return as_of or recorded_now(stores.clock)
@@ -72,6 +69,7 @@ def build_snapshot(
     now = now_of(stores, as_of)
     return {
         "inventory": inventory_rows(stores, now),
+        "inventory_aging": aging_rows(stores, now),
         "sell_in_vs_through": sell_in_vs_through(
             stores.periods, stores.day_totals, distributors(stores), "week"
         ),
@@ -81,22 +79,11 @@ def build_snapshot(
         "rebates": rebate_rows(stores),
         "resellers": reseller_rows(stores, now),
         "reports": report_rows(stores),
+        "agreements": agreement_rows(stores, None if now is None else now.date(), None),
         "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores),
         "scorecards": scorecard_rows(stores, now),
     }
-
-
-def unit_cost(
-    stores: ChannelStores, sku: str, distributor_id: str, at: datetime | None
-) -> tuple[Decimal | None, str | None]:
-    """The distributor cost in effect for the distributor at `at` and its currency (None,
-    None when no price)."""
-    history = stores.prices.get(sku)
-    if history is None or at is None:
-        return None, None
-    entry = price_in_effect(history, at, distributor_id, None)
-    return (None, None) if entry is None else (entry.distributor_cost, entry.currency)
 
 
 def inventory_rows(

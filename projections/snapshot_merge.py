@@ -40,6 +40,7 @@ def _program_order(row: Row) -> tuple[str, ...]:
 #: `build_snapshot` does (projections/snapshot.py and the readers it calls)
 GROUP_ORDER: dict[str, Callable[[Row], tuple[str, ...]]] = {
     "inventory": _store_key_order,
+    "inventory_aging": _store_key_order,
     "sell_in_vs_through": _distributor_order,
     "violations": _store_key_order,
     "unpriced": _store_key_order,
@@ -47,6 +48,7 @@ GROUP_ORDER: dict[str, Callable[[Row], tuple[str, ...]]] = {
     "rebates": _program_order,
     "resellers": _distributor_order,
     "reports": _distributor_order,
+    "agreements": _distributor_order,
     "quality": _distributor_order,
     "scorecards": _distributor_order,
 }

@@ -2,9 +2,10 @@
 
 Stores keyed by distributor (each key starts with its distributor_id, so it lives in
 that distributor's partition) and reference data every worker holds whole (catalog,
-prices, programs, period closes). Some stores are bounded by the channel's entities
-(distributors, SKUs, resellers, programs) and are read whole; the others keep history
-(lines, days, violations) and are only ever read by key or by a prefix range.
+prices, programs, period closes, exchange rates). Some stores are bounded by the
+channel's entities (distributors, SKUs, resellers, programs) and are read whole; the
+others keep history (lines, days, violations) and are only ever read by key or by a
+prefix range.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from domain.rebates import ProgramTerms
+from projections.agreement_timeline import AgreementTimeline
 from projections.catalog import IdentifierAlias, Product
 from projections.clock import Clock
 from projections.dedup import SeenEntry
+from projections.exchange_rates import RateMonth
 from projections.inventory import InventoryState, Move
+from projections.inventory_aging import AgingState
 from projections.keyvalue import DictStore, KeyValue
 from projections.price_book import PriceHistory
 from projections.price_rules import FlagCounts, FlaggedSale
@@ -33,6 +37,8 @@ class ChannelStores:
     # --- bounded by the channel's entities (read whole) ---------------------------------
     #: (distributor, sku) -> totals, last count, recent days
     inventory: KeyValue[InventoryState] = field(default_factory=DictStore)
+    #: (distributor, sku) -> receipts by day, for inventory aging (at most a year of days)
+    aging: KeyValue[AgingState] = field(default_factory=DictStore)
     quality: KeyValue[QualityState] = field(default_factory=DictStore)
     dead_letters: KeyValue[DeadLetterCount] = field(default_factory=DictStore)
     #: distributor|granularity|period -> sell-in and sell-through
@@ -47,12 +53,16 @@ class ChannelStores:
     scorecards: KeyValue[Scorecard] = field(default_factory=DictStore)
     #: the latest recorded time applied, per partition ("" outside a worker)
     clock: KeyValue[Clock] = field(default_factory=DictStore)
+    #: each distributor's agreement versions and terminations, by distributor_id
+    agreements: KeyValue[AgreementTimeline] = field(default_factory=DictStore)
     # --- reference data, replicated whole into every worker -----------------------------
     products: KeyValue[Product] = field(default_factory=DictStore)
     aliases: KeyValue[IdentifierAlias] = field(default_factory=DictStore)
     prices: KeyValue[PriceHistory] = field(default_factory=DictStore)
     programs: KeyValue[ProgramTerms] = field(default_factory=DictStore)
     closed_periods: KeyValue[ClosedPeriod] = field(default_factory=DictStore)
+    #: exchange rates, by "FROM>TO|month" (projections/exchange_rates.py)
+    rates: KeyValue[RateMonth] = field(default_factory=DictStore)
     # --- history: read by key or prefix range only --------------------------------------
     #: idempotency keys of lines and reports, and replacement notes
     seen: KeyValue[SeenEntry] = field(default_factory=DictStore)

@@ -2,8 +2,8 @@
 
 Shape and field-level validity only; the rules (which version governs a period, rates in
 effect, inventory aging, obligations, the reporting calendar, rotation decisions) live in
-`domain/` and `projections/` (docs/AGREEMENTS.md). These events are not on a raw topic
-yet: the worker, the API and the CLI take them in a later slice.
+`domain/` and `projections/` (docs/AGREEMENTS.md). Agreements and rates are on raw topics
+(`schemas/topics.py`) and in `schemas.events.Event`; no door takes a rotation request yet.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.events import Envelope
+from schemas.envelope import Envelope
 from schemas.types import MAX_QUANTITY, Currency, Id, Money, Text, UtcDatetime, money_problem
 
 #: an exchange rate has at most this many decimal places (0.0000067 JPY → USD needs 7+)
@@ -310,6 +310,11 @@ class ExchangeRatePublished(Envelope):
     @property
     def business_time(self) -> datetime:
         return self.published_at
+
+    @property
+    def pair(self) -> str:
+        """The currency pair, "EUR>USD": the message key on the rates topic."""
+        return f"{self.from_currency}>{self.to_currency}"
 
 
 class RotationLine(_Part):

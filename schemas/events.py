@@ -10,6 +10,12 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
+from schemas.agreements import (
+    DistributorAgreementAmended,
+    DistributorAgreementSigned,
+    DistributorAgreementTerminated,
+    ExchangeRatePublished,
+)
 from schemas.envelope import SCHEMA_VERSION, Envelope, Source
 from schemas.scorecard import DistributorTargetsSet
 from schemas.types import Count, Currency, Id, Money, Personal, Price, Quantity, Text, UtcDatetime
@@ -225,7 +231,11 @@ Event = Annotated[
     | ProductDefined
     | ReportSubmitted
     | LineRejected
-    | DistributorTargetsSet,
+    | DistributorTargetsSet
+    | DistributorAgreementSigned
+    | DistributorAgreementAmended
+    | DistributorAgreementTerminated
+    | ExchangeRatePublished,
     Field(discriminator="event_type"),
 ]
 
@@ -241,14 +251,22 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     ReportSubmitted,
     LineRejected,
     DistributorTargetsSet,
+    DistributorAgreementSigned,
+    DistributorAgreementAmended,
+    DistributorAgreementTerminated,
+    ExchangeRatePublished,
 )
 
 __all__ = [
     "EVENT_TYPES",
     "SCHEMA_VERSION",
+    "DistributorAgreementAmended",
+    "DistributorAgreementSigned",
+    "DistributorAgreementTerminated",
     "DistributorTargetsSet",
     "Envelope",
     "Event",
+    "ExchangeRatePublished",
     "InventoryCounted",
     "LineRejected",
     "PriceChanged",

@@ -15,10 +15,19 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "resellers": ("ResellerOnboarded",),
     "products": ("ProductDefined",),
     "rejections": ("LineRejected",),
+    "agreements": (
+        "DistributorAgreementSigned",
+        "DistributorAgreementAmended",
+        "DistributorAgreementTerminated",
+    ),
+    "rates": ("ExchangeRatePublished",),
     # keyed by distributor: the targets live in the partition of the cards they set
     "targets": ("DistributorTargetsSet",),
 }
 DEAD_LETTER_TOPIC: Final = "deadletters"
+#: the topics of reference data, which every worker and every replay job reads whole (the
+#: others are keyed by distributor_id and split by partition)
+REFERENCE_TOPICS: Final = ("products", "prices", "programs", "rates")
 
 #: event type -> the field whose value is the message key
 KEY_FIELD: Final[dict[str, str]] = {
@@ -32,6 +41,11 @@ KEY_FIELD: Final[dict[str, str]] = {
     "ProductDefined": "sku",
     "RebateProgramDefined": "program_id",
     "RebatePeriodClosed": "program_id",
+    "DistributorAgreementSigned": "distributor_id",
+    "DistributorAgreementAmended": "distributor_id",
+    "DistributorAgreementTerminated": "distributor_id",
+    #: a property of the event: "EUR>USD"
+    "ExchangeRatePublished": "pair",
     "DistributorTargetsSet": "distributor_id",
 }
 

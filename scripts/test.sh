@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: install (also chromium and promtool), start
 # Kafka and PostgreSQL, lint, type-check, run pytest. Exits with pytest's status (or the
-# first failure).
+# first failure). Arguments go to one pytest run as they are; without any, the unit tests
+# run in CHANNELFLOW_TEST_JOBS processes (2), then the others.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -16,4 +17,12 @@ echo "test: ruff" >&2
 echo "test: mypy" >&2
 .venv/bin/mypy
 echo "test: pytest" >&2
-exec .venv/bin/python -m pytest "$@"
+if [ "$#" -gt 0 ]; then
+  exec .venv/bin/python -m pytest "$@"
+fi
+# The pure unit tests in parallel (one process per core), then the tests that start
+# servers (workers, browsers) one at a time; both always run, and either failing fails.
+status=0
+.venv/bin/python -m pytest -n "${CHANNELFLOW_TEST_JOBS:-2}" tests/unit || status=$?
+.venv/bin/python -m pytest tests --ignore=tests/unit || status=$?
+exit "$status"

@@ -16,7 +16,9 @@ stops scoping or filtering answers different rows:
 - a special price for D01 (the generated one is D02's);
 - dead letters from a second source with a second reason, keyed D01 and D03 (the
   generated ones are conflicting duplicates of D02 and D05);
-- a D01 violation acknowledged and a D02 violation disputed (three statuses).
+- a D01 violation acknowledged and a D02 violation disputed (three statuses);
+- agreements of D01 (signed, then amended) and D02, and exchange rates of three pairs
+  (EUR>USD, GBP>USD, USD>JPY).
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ from typing import Any
 
 from projections.snapshot import now_of
 from schemas.events import (
+    DistributorAgreementAmended,
+    DistributorAgreementSigned,
     Envelope,
+    ExchangeRatePublished,
     PriceChanged,
     ProductDefined,
     RebatePeriodClosed,
@@ -158,6 +163,76 @@ def _extra_events() -> Iterator[Envelope]:
         distributor_id="D01",
     )
     yield from _unpriced_sales()
+    yield from _agreements(defined)
+    yield from _rates()
+
+
+#: D02's stocking targets: SKU-0018 (held, not sold: unbounded) and a group of two fast
+#: sellers held above 2 weeks of supply
+D02_TERMS: dict[str, Any] = {
+    "inventory": {
+        "max_age_days": 90,
+        "stocking_targets": [
+            {"sku": "SKU-0018", "max_weeks_of_supply": "8"},
+            {"group_id": "G-FAST", "max_weeks_of_supply": "2"},
+        ],
+    },
+    "product_groups": [{"group_id": "G-FAST", "skus": ["SKU-0019", "SKU-0023"]}],
+}
+
+
+def _agreements(signed: datetime) -> Iterator[Envelope]:
+    """D01's agreement and an amendment of it, and D02's agreement."""
+    for distributor in ("D01", "D02"):
+        terms = D02_TERMS if distributor == "D02" else {"inventory": {"max_age_days": 90}}
+        yield DistributorAgreementSigned.model_validate(
+            {
+                "event_id": _id("agreement", distributor),
+                "occurred_at": signed,
+                "recorded_at": signed,
+                "source": "erp",
+                "agreement_id": f"AG-{distributor}",
+                "distributor_id": distributor,
+                "signed_at": signed,
+                "term_start": "2026-07-01",
+                "term_end": "2027-06-30",
+                "currency": "USD",
+                **terms,
+            }
+        )
+    yield DistributorAgreementAmended.model_validate(
+        {
+            "event_id": _id("amendment", "D01"),
+            "occurred_at": AT,
+            "recorded_at": AT,
+            "source": "erp",
+            "agreement_id": "AG-D01",
+            "distributor_id": "D01",
+            "amendment_id": "M1",
+            "amended_at": AT,
+            "effective_from": "2026-08-15",
+            "inventory": {"max_age_days": 60},
+        }
+    )
+
+
+def _rates() -> Iterator[ExchangeRatePublished]:
+    for source, target, rate in (("EUR", "USD", "1.0842"), ("GBP", "USD", "1.2650"),
+                                 ("USD", "JPY", "147.25")):  # fmt: skip
+        yield ExchangeRatePublished.model_validate(
+            {
+                "event_id": _id("rate", source, target),
+                "occurred_at": AT,
+                "recorded_at": AT,
+                "source": "erp",
+                "from_currency": source,
+                "to_currency": target,
+                "rate": rate,
+                "effective_date": "2026-08-31",
+                "rate_source": "ECB",
+                "published_at": AT,
+            }
+        )
 
 
 def _near_tier_programs(defined: datetime) -> Iterator[RebateProgramDefined]:

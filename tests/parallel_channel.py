@@ -1,5 +1,6 @@
 """Histories for the parallel replay's tests: distributor ids whose orders disagree, and a
-JSON Lines file with bundles, dead letters, a close with late lines after it."""
+JSON Lines file with bundles, dead letters, a close with late lines after it, agreements
+and exchange rates."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from decimal import Decimal
 import orjson
 
 from schemas.codec import encode_event
-from schemas.events import Envelope, RebatePeriodClosed, SaleReported
+from schemas.events import (
+    DistributorAgreementAmended,
+    DistributorAgreementSigned,
+    Envelope,
+    ExchangeRatePublished,
+    RebatePeriodClosed,
+    SaleReported,
+)
 from streams.generator import generate_channel, malformed_lines
 from streams.kafka.messages import bundled, message_of
 
@@ -36,6 +44,44 @@ def with_lookalike_distributors(events: Sequence[Envelope]) -> list[Envelope]:
     return [*events, *copies]
 
 
+def agreements_and_rates(distributors: Sequence[str]) -> list[Envelope]:
+    """An agreement signed by each distributor, amended; a second one overlapping it (an
+    `overlapping_agreement` dead letter of the distributor's job); two rates (reference
+    data every job reads)."""
+    signed_at = datetime(2026, 6, 20, 9, tzinfo=UTC)
+    events: list[Envelope] = []
+    for distributor in distributors:
+        for agreement in ("AG-1", "AG-2"):
+            events.append(
+                DistributorAgreementSigned.model_validate(
+                    {"event_id": uuid.uuid5(uuid.NAMESPACE_URL, f"{distributor}:{agreement}"),
+                     "occurred_at": signed_at, "recorded_at": signed_at, "source": "erp",
+                     "agreement_id": agreement, "distributor_id": distributor,
+                     "signed_at": signed_at, "term_start": "2026-07-01",
+                     "term_end": "2027-06-30", "currency": "USD"}
+                )
+            )  # fmt: skip
+        events.append(
+            DistributorAgreementAmended.model_validate(
+                {"event_id": uuid.uuid5(uuid.NAMESPACE_URL, f"{distributor}:M1"),
+                 "occurred_at": signed_at, "recorded_at": signed_at, "source": "erp",
+                 "agreement_id": "AG-1", "distributor_id": distributor, "amendment_id": "M1",
+                 "amended_at": signed_at, "effective_from": "2026-08-01",
+                 "inventory": {"max_age_days": 60}}
+            )
+        )  # fmt: skip
+    for source, rate in (("EUR", "1.0842"), ("GBP", "1.2650")):
+        events.append(
+            ExchangeRatePublished.model_validate(
+                {"event_id": uuid.uuid5(uuid.NAMESPACE_URL, f"rate:{source}"),
+                 "occurred_at": signed_at, "recorded_at": signed_at, "source": "erp",
+                 "from_currency": source, "to_currency": "USD", "rate": rate,
+                 "effective_date": "2026-06-19", "rate_source": "ECB", "published_at": signed_at}
+            )
+        )  # fmt: skip
+    return events
+
+
 CLOSED_AT = datetime(2026, 10, 8, tzinfo=UTC)
 LATE = datetime(2026, 10, 10, 9, tzinfo=UTC)  # before Q3's grace ends (10-15)
 
@@ -57,11 +103,13 @@ def awkward_history(weeks: int = 13) -> list[bytes]:
     """JSON Lines of a generated channel (with lookalike distributors) that runs into Q4:
     movements in bundles (a run of one topic and key per line), every malformed line of the
     generator (some name a distributor, some cannot be read), an invalid program (a
-    reference dead letter), a close of Q3 by hand and late Q3 lines recorded after it. The
+    reference dead letter), agreements (of D01 and its lookalikes, and D02) and exchange
+    rates, a close of Q3 by hand and late Q3 lines recorded after it. The
     last line, D02's, moves the clock past Q3's grace, so the other program's Q3 closes by
     itself, for D01 too: a job's own clock never gets there (D02 and D01 are in different
     jobs of 2 and of 3)."""
-    events = with_lookalike_distributors(generate_channel(seed=5, weeks=weeks, distributors=4))
+    generated = generate_channel(seed=5, weeks=weeks, distributors=4)
+    events = with_lookalike_distributors([*generated, *agreements_and_rates(("D01", "D02"))])
     lines = [message.value for message in bundled(map(message_of, events))]
     for n, (raw, _) in enumerate(malformed_lines()):
         lines.insert(40 + 97 * n, raw)

@@ -13,9 +13,11 @@ these models on the hot paths; a model only declares.
 
 from __future__ import annotations
 
+from schemas.rows.agreements import AgreementRow, ExchangeRateRow, ObligationRow
 from schemas.rows.base import RowModel
 from schemas.rows.catalog import ProductRow
 from schemas.rows.inventory import (
+    AgingRow,
     ChannelInventory,
     InventoryRow,
     InventorySummaryRow,
@@ -43,6 +45,7 @@ from schemas.rows.scorecard import ScorecardCard, ScorecardRebate, ScorecardRow
 #: the snapshot's sections, in order, and the model of their rows
 SNAPSHOT_SECTIONS: dict[str, type[RowModel]] = {
     "inventory": InventoryRow,
+    "inventory_aging": AgingRow,
     "sell_in_vs_through": SellThroughRow,
     "violations": ViolationRow,
     "unpriced": UnpricedRow,
@@ -50,6 +53,7 @@ SNAPSHOT_SECTIONS: dict[str, type[RowModel]] = {
     "rebates": RebateRow,
     "resellers": ResellerNetworkRow,
     "reports": ReportRow,
+    "agreements": AgreementRow,
     "quality": QualityRow,
     "dead_letters": DeadLetterRow,
     "scorecards": ScorecardCard,
@@ -77,6 +81,10 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     TopResellerRow,
     ReportRow,
     ComplianceWeek,
+    AgreementRow,
+    ExchangeRateRow,
+    ObligationRow,
+    AgingRow,
     ScorecardRow,
     ScorecardCard,
     ScorecardRebate,

@@ -3,11 +3,11 @@ sell-through per period."""
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from schemas.rows.base import DecimalText, DistributorId, RowModel, Sku, Time
+from schemas.rows.base import Counts, Day, DecimalText, DistributorId, RowModel, Sku, Sql, Time
 
 
 class InventoryRow(RowModel):
@@ -44,6 +44,34 @@ class InventoryRow(RowModel):
     )
     currency: str | None = Field(
         description="The distributor cost's currency; null without a price."
+    )
+
+
+class AgingRow(RowModel):
+    """Held stock per distributor and SKU by age band, first in first out, on "now"'s day."""
+
+    identified_by = ("distributor_id", "sku")
+
+    distributor_id: DistributorId
+    sku: Sku
+    on_hand: int = Field(description="The expected on-hand (as /api/inventory has it).")
+    units: Counts = Field(
+        description='Units held per age band in days: "0-30", "31-60", "61-90", ">90" (the '
+        "newest units received are the ones held)."
+    )
+    values: Annotated[dict[str, DecimalText | None], Sql("jsonb")] = Field(
+        description="Per band, its units × the distributor cost in effect; null without a price."
+    )
+    unknown_age: int = Field(
+        description="Units held beyond those received (a count above the receipts): no age."
+    )
+    value: DecimalText | None = Field(
+        description="The bands' values added up; null without a price."
+    )
+    currency: str | None = Field(description="The distributor cost's currency.")
+    oldest_receipt: Day | None = Field(
+        description="The receipt day of the oldest unit held; null when none is held or it "
+        "was received more than a year before the latest receipt."
     )
 
 

@@ -9,8 +9,8 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /schemas[/{name}]                  the events' JSON Schemas (no token needed)
   /api/snapshot[?as_of=DATE]         the full projection snapshot (its format: docs/DESIGN.md,
                                      "The projection snapshot")
-  /api/inventory[/summary]           channel inventory rows; per distributor with weeks
-                                     of supply, and channel-wide totals
+  /api/inventory[/summary|/aging]    channel inventory rows; per distributor with weeks
+                                     of supply, and channel-wide totals; by age band
   /api/sell-through                  sell-in vs sell-through per distributor and period;
                                      granularity=week|month|quarter, scope=channel
   /api/quality, /api/compliance, /api/reports      data quality, reporting weeks, reports
@@ -22,6 +22,8 @@ distributor token sees only its own distributor's rows (another one's: 403).
   POST /api/rebates/{program}/{period}/close, /api/rebates/statements/... (admin)
   /api/prices, /api/unpriced, /api/price-protection, /api/products, /api/dead-letters
   /api/scorecard[.csv]?period=, /api/scorecard/{distributor_id}   the distributor scorecard
+  /api/agreements, /api/exchange-rates   agreement versions (which is in effect); rates
+  /api/obligations                   stocking targets exceeded, stock over the maximum age
   POST /api/ingest/events|csv|edi   submit events and reports (streams/api/ingest.py)
 
 List endpoints answer a page: {"rows": [...], "total", "limit", "offset"} (?limit= 1 to
@@ -39,6 +41,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from streams.api import (
+    agreements,
     dead_letters,
     ingest,
     inventory,
@@ -84,6 +87,7 @@ GETS: tuple[tuple[str, Handler], ...] = (
     ("/api/snapshot", snapshot.snapshot),
     ("/api/inventory", inventory.inventory),
     ("/api/inventory/summary", inventory.inventory_summary),
+    ("/api/inventory/aging", inventory.inventory_aging),
     ("/api/sell-through", sell_through.sell_through),
     ("/api/quality", reporting.quality),
     ("/api/dead-letters", dead_letters.dead_letters),
@@ -106,6 +110,9 @@ GETS: tuple[tuple[str, Handler], ...] = (
     ("/api/scorecard", scorecard.scorecard),
     ("/api/scorecard.csv", scorecard.scorecard_csv),
     ("/api/scorecard/{distributor_id}", scorecard.distributor_card),
+    ("/api/agreements", agreements.agreements),
+    ("/api/obligations", agreements.obligations),
+    ("/api/exchange-rates", agreements.exchange_rates),
 )
 POSTS: tuple[tuple[str, Handler], ...] = (
     (

@@ -1,10 +1,12 @@
-"""Channel inventory: /api/inventory (rows) and /api/inventory/summary (per distributor,
-with weeks of supply, and channel-wide totals)."""
+"""Channel inventory: /api/inventory (rows), /api/inventory/aging (held stock by age band)
+and /api/inventory/summary (per distributor, with weeks of supply, and channel-wide
+totals)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from projections.aging_reads import aging_page
 from projections.inventory_summary import inventory_summary as inventory_summary_rows
 from projections.snapshot import inventory_page, now_of
 from projections.stores import ChannelStores
@@ -19,6 +21,18 @@ async def inventory(request: web.Request) -> web.Response:
     offset, limit = window(request)
     sku = request.query.get("sku")
     rows, total = inventory_page(current, now, scope(request), sku, offset, limit)
+    return json_response(answer(rows, total, offset, limit))
+
+
+async def inventory_aging(request: web.Request) -> web.Response:
+    """In a thread: a page of up to 10,000 rows (the dashboard's) costs the channel's size."""
+    wanted, when, sku = scope(request), as_of(request), request.query.get("sku")
+    offset, limit = window(request)
+
+    def aged(current: ChannelStores) -> tuple[Rows, int]:
+        return aging_page(current, now_of(current, when), wanted, sku, offset, limit)
+
+    rows, total = await context_of(request).exporting(aged)
     return json_response(answer(rows, total, offset, limit))
 
 

@@ -87,6 +87,12 @@ PATHS: dict[str, dict[str, Schema]] = {
                   DISTRIBUTOR, AS_OF,
                   query("n", "top SKUs per list (1-1000, default 5)", INTEGER), *PAGED),
     },
+    "/api/inventory/aging": {
+        "get": op("Held stock per distributor and SKU by age band (0-30, 31-60, 61-90, >90 "
+                  "days), first in first out, and its value", "inventory",
+                  page_of("AgingRow"), DISTRIBUTOR, SKU, AS_OF, *PAGED,
+                  description="A distributor token sees its own rows only."),
+    },
     "/api/sell-through": {
         "get": op("Sell-in vs sell-through per distributor and period, or channel-wide",
                   "inventory",
@@ -218,6 +224,27 @@ PATHS: dict[str, dict[str, Schema]] = {
                   SCORECARD_PERIOD, AS_OF,
                   description="To the vendor's roles its ranking row; to the distributor its "
                   "card without rank or share of channel revenue."),
+    },
+    "/api/agreements": {
+        "get": op("Every version of the distributors' agreements, and which is in effect",
+                  "agreements", page_of("AgreementRow"), DISTRIBUTOR,
+                  query("agreement_id", "only this agreement"), AS_OF, *PAGED,
+                  description="A distributor token sees its own agreements only."),
+    },
+    "/api/obligations": {
+        "get": op("What each distributor's stock breaks of its agreement in effect today",
+                  "agreements", page_of("ObligationRow"), DISTRIBUTOR,
+                  query("kind", "only over-stock or over-age findings",
+                        {"enum": ["over_stock", "over_age"]}),
+                  query("ref", "only this sku or product group"), AS_OF, *PAGED,
+                  description="Stocking targets exceeded (weeks of supply over the target) "
+                  "and stock older than the maximum age, under the version that governs the "
+                  "day. A distributor token sees its own."),
+    },
+    "/api/exchange-rates": {
+        "get": op("Every exchange-rate publication, by pair and effective date", "reference",
+                  page_of("ExchangeRateRow"), query("from_currency", "only from this currency"),
+                  query("to_currency", "only to this currency"), *PAGED),
     },
     "/api/ingest/events": {
         "post": op("Submit a batch of events (distributor: its own; admin: anyone's)",

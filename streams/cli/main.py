@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from streams.cli import (
+    agreements,
     audit,
     deadletters,
     decisions,
@@ -33,6 +34,7 @@ COMMAND_GROUPS = (
     tokens,
     violations,
     rebates,
+    agreements,
     simulate,
     provision,
     audit,

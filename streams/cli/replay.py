@@ -6,13 +6,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-import orjson
-
 from streams.cli.support import (
     Subcommands,
     as_of,
     bearer_token,
-    http_failure,
+    get_json,
     kafka_flags,
     print_json,
     replay_of,
@@ -81,21 +79,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    import urllib.request
-
     from infra.eventstore import open_audit_log
     from streams.audit.verify import audit_differences, snapshot_differences
 
     replay = replay_of(args, None)
-    token = bearer_token(args)
-    request = urllib.request.Request(f"{args.url.rstrip('/')}/api/snapshot")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            live = orjson.loads(response.read())
-    except OSError as exc:
-        raise http_failure("the live snapshot", args.url, exc) from None
+    live = get_json(args.url, "/api/snapshot", bearer_token(args), "the live snapshot")
     differences = list(snapshot_differences(replay.snapshot, live))
     rows = sum(len(rows) for rows in live.values())
     verified, audit = audit_differences(

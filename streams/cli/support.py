@@ -100,6 +100,21 @@ def http_failure(what: str, url: str, exc: OSError) -> UserError:
     return ServerUnreachable(f"cannot reach {url} ({what}): {reason}")
 
 
+def get_json(url: str, path: str, token: str | None, what: str, timeout: float = 120) -> Any:
+    """GET `path` of the HTTP API at `url`, with the bearer token, as JSON; an error the
+    user can fix (401, 404, ...) or an unreachable server as `http_failure` says."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{url.rstrip('/')}{path}")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return orjson.loads(response.read())
+    except OSError as exc:
+        raise http_failure(what, url, exc) from None
+
+
 def failure(exc: BaseException) -> tuple[ExitStatus, str] | None:
     """The exit status and one line for an exception that is not a bug: a user's mistake,
     an unreachable server, a file that cannot be read or written. None: a bug (traceback)."""

@@ -1,11 +1,13 @@
-"""Reference data (catalog, prices, rebate programs and closes) replicated whole into every worker.
+"""Reference data (catalog, prices, programs and closes, exchange rates) replicated whole into
+every worker.
 
 Every worker needs every SKU's product and price history, whichever partitions it owns.
 Rather than a Faust GlobalTable (whose writer does not re-read changes made by other
 workers unless it re-reads its own too, which can briefly roll a value back), each worker
-reads the raw `products` and `prices` topics - retained forever - from the beginning, on
-all partitions, through the same pure reducers. The agent that owns a partition applies
-and dead-letters its messages as usual; applying the same position twice is a no-op.
+reads the raw reference topics (`schemas.topics.REFERENCE_TOPICS`) - retained forever -
+from the beginning, on all partitions, through the same pure reducers. The agent that
+owns a partition applies and dead-letters its messages as usual; applying the same
+position twice is a no-op.
 """
 
 from __future__ import annotations
@@ -19,12 +21,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from projections.channel import apply_message
 from projections.positions import message_position
 from projections.stores import ChannelStores
-from schemas.topics import topic_name
+from schemas.topics import REFERENCE_TOPICS, topic_name
 from streams.config import Settings
 
 log = logging.getLogger("channelflow.reference")
-
-REFERENCE_TOPICS = ("products", "prices", "programs")
 
 
 class TopicMissing(Exception):
@@ -41,6 +41,7 @@ class ReferenceReplica:
             prices=shared.prices,
             programs=shared.programs,
             closed_periods=shared.closed_periods,
+            rates=shared.rates,
         )
         self.ready = asyncio.Event()
         self.rules = settings.time_rules()

@@ -1,6 +1,6 @@
 """Reading the retained raw topics from the beginning, for the auditor's replay and verify.
 
-Reference topics (catalog, prices, programs and closes) are read first, whole, then the
+Reference topics (catalog, prices, programs and closes, rates) are read first, whole, then the
 movement topics, each partition in order and the partitions merged by broker timestamp
 (over the whole phase, not per fetch) — the conditions under which docs/DESIGN.md ("Order
 of arrival") says a snapshot does not depend on arrival order. The end offsets are taken
@@ -19,13 +19,13 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from projections.known_at import is_known
 from projections.price_proposal import PriceProposal
-from schemas.topics import RAW_TOPICS, topic_name
+from schemas.topics import RAW_TOPICS, REFERENCE_TOPICS, topic_name
 from streams.config import Settings
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import BatchResult, Input
 from streams.runners.proposed_prices import with_proposal_async
 
-REFERENCE_PHASE = ("products", "prices", "programs")
+REFERENCE_PHASE = REFERENCE_TOPICS
 MOVEMENT_PHASE = tuple(topic for topic in RAW_TOPICS if topic not in REFERENCE_PHASE)
 
 #: (topic, partition) -> the offset reading stops at

@@ -11,6 +11,8 @@ from typing import Any, get_args
 from uuid import UUID
 
 from infra.readmodel_tables import TABLE_OF, Row
+from projections.aging_reads import aging_rows
+from projections.agreement_reads import agreement_rows
 from projections.periods import sell_in_vs_through
 from projections.price_rules import violation_row
 from projections.pricing_reads import unpriced_row
@@ -54,6 +56,7 @@ def whole_tables(
     everyone = distributors(stores)
     return {
         "inventory": inventory_rows(stores, now),
+        "inventory_aging": aging_rows(stores, now),
         "sell_in_vs_through": [
             {**row, "granularity": granularity}
             for granularity in get_args(Granularity)
@@ -63,6 +66,7 @@ def whole_tables(
         "rebates": rebate_rows(stores),
         "resellers": reseller_rows(stores, now),
         "reports": report_rows(stores),
+        "agreements": agreement_rows(stores, None if now is None else now.date(), None),
         "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores.dead_letters.values(), partition_of),
         "scorecards": scorecard_rows(stores, now),

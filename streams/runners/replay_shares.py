@@ -1,7 +1,7 @@
 """A parallel replay's shares: which raw inputs each of its jobs applies.
 
 A distributor's state depends on its own movement inputs (all keyed by distributor_id) and
-on the reference data (catalog, prices, programs and closes), never on another
+on the reference data (catalog, prices, programs and closes, rates), never on another
 distributor's (docs/DESIGN.md, "The auditor's replay"). So the movement inputs are split by
 partition, and every job reads every reference input, in order. Each input comes tagged
 `shared` (every job reads it) or not (this job's alone).

@@ -3,7 +3,7 @@
 It serves the same routes as the worker's own API (the dashboard, the reads, ingest, the
 audit trail) from the worker's databases opened as secondary instances
 (streams/worker/secondary.py), caught up every `CATCH_UP_SECONDS`; the reference data
-(catalog, prices, programs, closes) it replicates from the raw topics as a worker does.
+(catalog, prices, programs, closes, rates) it replicates from the raw topics as a worker does.
 Ingest publishes to the raw topics, as the worker's API does. The worker applies on one
 core while this process answers on the other: a request no longer waits for a batch to
 be applied or written (docs/OPERATIONS.md, "The API process").

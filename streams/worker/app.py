@@ -79,6 +79,8 @@ CONSUMED_TOPICS = (
     "inventory",
     "resellers",
     "rejections",
+    "agreements",
+    "rates",
     "targets",
 )
 
@@ -148,7 +150,9 @@ class ChannelWorker:
         )
         if self.read_models is not None:
             self.stores.on_stored = self.read_models.changes.note
-        self.applying = asyncio.Lock()  # held while a batch is applied
+        self.applying = self.stores.table.writing  # held while a batch is applied
+        #: rebalances seen: a batch admitted before one is admitted again after it
+        self.rebalances = 0
         self.batches_stored = 0
         self.rules = settings.time_rules()
         self.gate: ContiguousGate[Any] = ContiguousGate(self.stores.stored_progress)
@@ -176,6 +180,7 @@ class ChannelWorker:
     def forget_progress(self, _: Any, *__: Any, signal: Any, **___: Any) -> None:
         self.gate.reset()
         self.rounds.forget()
+        self.rebalances += 1
 
     def steady(self) -> bool:
         app = self.app
@@ -186,23 +191,35 @@ class ChannelWorker:
     async def project(self, stream: Any) -> None:
         await self.reference.ready.wait()  # the catalog and prices as published before
         async for batch in stream.take_events(TAKE, self.settings.batch_seconds):
-            events = await self.admitted(batch)
-            if not events:
-                continue
-            inputs = [
-                Input(
-                    ev.message.value,
-                    _key(ev.message.key),
-                    ev.message.topic,
-                    ev.message.partition,
-                    ev.message.offset,
-                    _recorded(ev.message),
-                )
-                for ev in events
-            ]
-            # bundles: by events, not messages
-            for group in grouped(inputs, self.settings.batch_size):
-                await self.apply_durably(group)
+            waiting = list(batch)
+            while waiting:
+                waiting = await self.apply_batch(waiting)
+
+    async def apply_batch(self, batch: list[Any]) -> list[Any]:
+        """Apply the batch's events that continue what was stored, of the partitions owned
+        now; returns those a rebalance came before, to be admitted again after it."""
+        while not self.steady():
+            await asyncio.sleep(0.1)
+        rebalances, owned = self.rebalances, self.app.consumer.assignment()
+        events = await self.admitted([ev for ev in batch if ev.message.tp in owned])
+        inputs = [
+            Input(
+                ev.message.value,
+                _key(ev.message.key),
+                ev.message.topic,
+                ev.message.partition,
+                ev.message.offset,
+                _recorded(ev.message),
+            )
+            for ev in events
+        ]
+        done = 0
+        # bundles: by events, not messages
+        for group in grouped(inputs, self.settings.batch_size):
+            if not await self.apply_durably(group, rebalances):
+                return events[done:]
+            done += len(group)
+        return []
 
     async def admitted(self, batch: Any) -> list[Any]:
         """The batch's events that follow what was applied; a partition with input skipped
@@ -220,15 +237,19 @@ class ChannelWorker:
             await self.app.consumer.seek_wait(seeks)
         return events
 
-    async def apply_durably(self, inputs: list[Input]) -> None:
+    async def apply_durably(self, inputs: list[Input], rebalances: int) -> bool:
         """Apply and store a batch; on failure drop what it did and try again, waiting
-        longer each time, until it is stored (the stream does not move past it)."""
+        longer each time, until it is stored (the stream does not move past it). False,
+        with nothing applied, once a rebalance has begun since the batch was admitted:
+        the partitions may have moved, and recovery must not run under a batch."""
         delay = 1.0
         while True:
             if self.health.store_away is None:  # else no use trying: wait for the store
                 async with self.applying:  # recording and read-model rounds: whole batches
+                    if self.rebalances != rebalances or not self.steady():
+                        return False
                     if await self.stored(inputs, delay):
-                        return
+                        return True
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.settings.retry_max_seconds)
 

@@ -29,6 +29,7 @@ while the agent goes on applying.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import heapq
 from collections import defaultdict
@@ -63,6 +64,8 @@ class StateTable(faust.Table):
     def __post_init__(self) -> None:
         super().__post_init__()
         self.views: list[View[Any]] = []
+        #: held while a batch is applied and stored (and while a round takes whole batches)
+        self.writing = asyncio.Lock()
 
     @property
     def rocks(self) -> Any:
@@ -84,6 +87,12 @@ class StateTable(faust.Table):
         newly_assigned: set[TP],
         generation_id: int = 0,
     ) -> None:
+        # A batch begun before the rebalance is stored before recovery starts: recovery
+        # reads the changelog from the offset the local databases hold, and would write
+        # older records over a batch stored meanwhile. (The agent starts no batch while
+        # a rebalance is on: ChannelWorker.apply_durably.)
+        async with self.writing:
+            pass
         await super().on_rebalance(assigned, revoked, newly_assigned, generation_id)
         self._forget({tp.partition for tp in revoked | newly_assigned})
 

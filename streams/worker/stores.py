@@ -10,9 +10,11 @@ from typing import Any, cast
 
 import faust
 
+from projections.agreement_timeline import AgreementTimeline
 from projections.clock import Clock
 from projections.dedup import SeenEntry
 from projections.inventory import InventoryState, Move
+from projections.inventory_aging import AgingState
 from projections.keyvalue import DictStore, KeyValue
 from projections.price_rules import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
@@ -30,7 +32,7 @@ from streams.worker.state import APPLYING, StateTable, View, Writes
 
 #: the stores of reference data: in memory, replicated whole from their raw topics
 #: (streams/kafka/reference.py), not in the state table
-REFERENCE_STORES = ("products", "aliases", "prices", "programs", "closed_periods")
+REFERENCE_STORES = ("products", "aliases", "prices", "programs", "closed_periods", "rates")
 
 #: the state table's name: its databases are `<tabledir>/state-<partition>.db`
 STATE_TABLE = "state"
@@ -172,6 +174,7 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
 
     return dict(
         inventory=entity("inv|", InventoryState),
+        aging=entity("age|", AgingState),
         quality=entity("q|", QualityState),
         dead_letters=scoped("dl|", DeadLetterCount),
         periods=entity("per|", InOut),
@@ -180,6 +183,7 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
         flag_counts=entity("fc|", FlagCounts),
         scorecards=entity("sc|", Scorecard),
         clock=scoped("clock|", Clock),
+        agreements=entity("agr|", AgreementTimeline),
         seen=StoreLayout(
             "seen|", SeenEntry.from_json, SeenEntry.to_json, False, distributor_second, True
         ),

@@ -7,6 +7,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -30,7 +31,8 @@ return {
     ["expected_on_hand", "value", "weeks_of_supply", "sold_last_4_weeks"]),
   channel: {expected_on_hand: text(document.getElementById("kpi-on-hand")),
             value: text(document.getElementById("kpi-value")),
-            weeks_of_supply: text(document.getElementById("kpi-weeks"))},
+            weeks_of_supply: text(document.getElementById("kpi-weeks")),
+            aged_over_90: text(document.getElementById("kpi-aged"))},
   severities: Object.fromEntries([...document.querySelectorAll("#severity-counts [data-severity]")]
     .map((b) => [b.dataset.severity, text(b.querySelector(".count"))])),
   rebates: Object.fromEntries([...document.querySelectorAll("#rebate-rows .rebate")]
@@ -39,6 +41,8 @@ return {
     "reports_on_time", "reports_late", "weeks_missing"]),
   resellers: table("#reseller-rows tr",
     ["onboarded", "active_90d", "new_this_quarter", "not_onboarded"]),
+  obligations: Object.fromEntries([...document.querySelectorAll("#obligation-rows tr")]
+    .map((r) => [r.dataset.key, text(r.querySelector('[data-field="units"]'))])),
   rejected: [...document.querySelectorAll("#rejected-rows tr")].map((row) => [row.dataset.where,
     ...["distributor_id", "reason"].map((f) => text(row.querySelector(`[data-field="${f}"]`)))]),
   chart: (() => {
@@ -73,6 +77,7 @@ def page_view(driver: WebDriver) -> View:
         "channel": {f: shown(v) for f, v in raw["channel"].items()},
         "severities": {s: shown(v) for s, v in raw["severities"].items()},
         "rebates": {k: shown(v) for k, v in raw["rebates"].items()},
+        "obligations": {k: shown(v) for k, v in raw["obligations"].items()},
         **{
             section: {d: {f: shown(v) for f, v in row.items()} for d, row in raw[section].items()}
             for section in ("quality", "resellers")
@@ -86,6 +91,18 @@ def with_currency(row: dict[str, Any], field: str) -> str | None:
     """An amount as the page shows it: with its currency (the row's)."""
     amount = shown(row[field])
     return None if amount is None else f"{amount} {row['currency'] or '(mixed currencies)'}"
+
+
+def aged_over_90(rows: list[dict[str, Any]]) -> str | None:
+    """The value of the stock held over 90 days as the page shows it: a total per currency,
+    "387.50 USD" or "1200.00 EUR + 387.50 USD" (None: no priced stock)."""
+    by_currency: dict[str, list[Decimal]] = {}
+    for row in rows:
+        amount = row["values"][">90"]
+        if amount is not None:
+            by_currency.setdefault(row["currency"], []).append(Decimal(amount))
+    totals = [f"{sum(amounts)} {currency}" for currency, amounts in sorted(by_currency.items())]
+    return " + ".join(totals) or None
 
 
 def sent_by(row: dict[str, Any]) -> str:
@@ -117,6 +134,7 @@ def api_view(get: Getter) -> View:
             "expected_on_hand": shown(summary["channel"]["expected_on_hand"]),
             "value": with_currency(summary["channel"], "value"),
             "weeks_of_supply": shown(summary["channel"]["weeks_of_supply"]),
+            "aged_over_90": aged_over_90(get("/api/inventory/aging?limit=10000")["rows"]),
         },
         "severities": {
             row["severity"]: shown(row["count"]) for row in get("/api/violations/summary")["rows"]
@@ -124,6 +142,12 @@ def api_view(get: Getter) -> View:
         "rebates": {
             f"{r['program_id']}|{r['distributor_id']}|{r['period']}": with_currency(r, "rebate")
             for r in get("/api/rebates?status=open&limit=10000")["rows"]
+        },
+        "obligations": {
+            f"{r['distributor_id']}|{r['kind']}|{r['ref']}": shown(
+                r["excess_units"] if r["kind"] == "over_stock" else r["units"]
+            )
+            for r in get("/api/obligations?limit=1000")["rows"]
         },
         "quality": {
             row["distributor_id"]: {f: shown(row[f]) for f in QUALITY_FIELDS}

@@ -12,11 +12,12 @@ import re
 import subprocess
 import sys
 import uuid
+from datetime import timedelta
 
 import pytest
 from selenium.webdriver.common.by import By
 
-from schemas.events import SaleReported
+from schemas.events import SaleReported, ShipmentRecorded
 from streams.auth import TokenRegistry
 from streams.generator import generate_channel
 from tests.e2e.dashboard_page import (
@@ -36,6 +37,7 @@ from tests.integration.helpers import (
     publish,
     publish_reference_first,
 )
+from tests.unit.agreement_events import signed
 
 pytestmark = pytest.mark.browser
 
@@ -53,11 +55,25 @@ def test_dashboard_shows_the_api_numbers_and_follows_new_events(browser, live_ap
     assert sum(int(n or 0) for n in before["severities"].values()) > 0
     mark_page(browser)
 
-    # the rest, and a line sent again under its transaction id with another quantity
+    # the rest, a line sent again under its transaction id with another quantity, and a
+    # shipment received 120 days before the channel's first day: stock over 90 days old,
+    # which an agreement of its distributor forbids
     sale = next(event for event in events[:cut] if isinstance(event, SaleReported))
     conflict = sale.model_copy(update={"event_id": uuid.uuid4(), "quantity": sale.quantity + 1})
-    app.feed([*events[cut:], conflict])
+    old = events[0].business_time - timedelta(days=120)
+    aged = ShipmentRecorded(
+        event_id=uuid.uuid4(), occurred_at=old, source="erp", shipment_id="OLD-1",
+        distributor_id="D99", sku=sale.sku, quantity=7, unit_price=sale.unit_price,
+        currency="USD", shipped_at=old,
+    )  # fmt: skip
+    agreement = signed(
+        "AG-D99", distributor_id="D99", occurred_at=old, signed_at=old, term_start=old.date(),
+        term_end=old.date() + timedelta(days=730), inventory={"max_age_days": 90},
+    )  # fmt: skip
+    app.feed([*events[cut:], conflict, aged, agreement])
     after = page_matches_api(browser, get)
+    assert after["channel"]["aged_over_90"] != before["channel"]["aged_over_90"]
+    assert after["obligations"][f"D99|over_age|{sale.sku}"] == "7"
     assert after["inventory"] != before["inventory"]
     assert after["quality"] != before["quality"]
     assert after["rejected"][0][1:] == [sale.distributor_id, "conflicting_duplicate"]

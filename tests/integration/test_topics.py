@@ -39,7 +39,7 @@ def test_topics_get_the_configured_replication_factor(settings):
     described = wait_until(
         lambda: (
             (found := asyncio.run(replication_of(settings)))
-            and len(found) == len(RAW_TOPICS) + 1  # every raw topic and the dead letters'
+            and len(found) == len(RAW_TOPICS) + 1  # and the dead-letter topic
             and found
         ),
         60,

@@ -20,6 +20,7 @@ from schemas.agreements import (
 )
 from schemas.events import EVENT_TYPES
 from schemas.jsonschema import SCHEMA_DIR
+from schemas.topics import KEY_FIELD, TOPIC_OF
 from tests.unit.agreement_events import amended, rate, rotation, signed, terminated
 
 
@@ -41,8 +42,16 @@ def test_round_trips_and_matches_its_schema_file(event: Any) -> None:
     Draft202012Validator(schema).validate(json.loads(text))
 
 
-def test_not_on_a_topic_yet() -> None:
-    assert not set(AGREEMENT_EVENT_TYPES) & set(EVENT_TYPES)
+def test_agreements_and_rates_are_on_topics_and_rotation_requests_not_yet() -> None:
+    wired = set(AGREEMENT_EVENT_TYPES) & set(EVENT_TYPES)
+    assert wired == set(AGREEMENT_EVENT_TYPES) - {StockRotationRequested}
+    assert {TOPIC_OF[kind.__name__] for kind in wired} == {"agreements", "rates"}
+    assert StockRotationRequested.__name__ not in TOPIC_OF
+
+
+def test_a_rate_is_keyed_by_its_pair() -> None:
+    published = rate("EUR", "USD", "1.0842", date(2026, 5, 4))
+    assert getattr(published, KEY_FIELD["ExchangeRatePublished"]) == "EUR>USD"
 
 
 def signed_json(**changes: Any) -> dict[str, Any]:

@@ -22,9 +22,11 @@ from schemas.events import Envelope
 from streams.generator import generate_channel
 from streams.runners.processing import Input, process_batch
 from streams.runners.replay_shares import MOVEMENT_TYPES
-from tests.parallel_channel import with_lookalike_distributors
+from tests.parallel_channel import agreements_and_rates, with_lookalike_distributors
 
-EVENTS = with_lookalike_distributors(generate_channel(seed=4, weeks=4, distributors=3))
+EVENTS = with_lookalike_distributors(
+    [*generate_channel(seed=4, weeks=4, distributors=3), *agreements_and_rates(("D01",))]
+)
 DISTRIBUTORS = sorted(
     {str(getattr(e, "distributor_id", None)) for e in EVENTS if e.event_type in MOVEMENT_TYPES}
 )

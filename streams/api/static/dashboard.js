@@ -215,6 +215,42 @@
     updateDistributorChoices();
   }
 
+  /** The value of the stock held over 90 days (first in, first out), per currency. */
+  async function loadAging() {
+    const page = await api("/api/inventory/aging", { ...filters(), limit: 10000 });
+    if (!changed("aging", page)) return;
+    const aged = page.rows.map((row) => ({ currency: row.currency, aged: row.values[">90"] }));
+    $("kpi-aged").textContent = moneyTotals(aged, "aged");
+  }
+
+  /** What the stock breaks of each distributor's agreement in effect: targets, ages. */
+  async function loadObligations() {
+    const page = await api("/api/obligations", { ...filters(), limit: 1000 });
+    if (!changed("obligations", page)) return;
+    $("obligation-rows").replaceChildren(
+      ...page.rows.map((row) => {
+        const over = row.kind === "over_stock";
+        const detail = over
+          ? `${grouped(row.weeks_of_supply ?? "∞")} weeks of supply, target ${row.target_weeks}`
+          : `older than ${row.max_age_days} days`;
+        const tr = distributorRow(
+          row.distributor_id,
+          cell("kind", over ? "over-stock" : "over-age"),
+          cell("ref", row.scope === "group" ? `group ${row.ref}` : row.ref),
+          cell("units", grouped(over ? row.excess_units : row.units)),
+          cell("detail", detail),
+          cell("value", money(row.value, row.currency)),
+        );
+        tr.dataset.key = `${row.distributor_id}|${row.kind}|${row.ref}`;
+        return tr;
+      }),
+    );
+    showEmpty("obligations-empty", page.rows.length === 0);
+    $("obligations-note").textContent = page.total > page.rows.length
+      ? `${page.rows.length} of ${page.total} shown`
+      : "";
+  }
+
   async function loadSellThrough() {
     const { rows, first } = await allPages("/api/sell-through", {
       ...filters(),
@@ -673,6 +709,8 @@
     const results = await Promise.allSettled([
       loadCoverage(),
       loadInventory(),
+      loadAging(),
+      loadObligations(),
       loadSellThrough(),
       loadRebates(),
       loadViolations(),

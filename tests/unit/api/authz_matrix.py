@@ -55,6 +55,7 @@ SCOPED = (
     "/api/snapshot",
     "/api/inventory",
     "/api/inventory/summary",
+    "/api/inventory/aging",
     "/api/sell-through",
     "/api/quality",
     "/api/products",
@@ -71,6 +72,9 @@ SCOPED = (
     "/api/reports",
     "/api/compliance",
     "/api/dead-letters/lines",
+    "/api/agreements",
+    "/api/obligations",
+    "/api/exchange-rates",
 )
 #: GET routes for the vendor's roles only (a scorecard ranking tells about the others)
 VENDOR = ("/api/dead-letters", "/api/scorecard", "/api/scorecard.csv")
@@ -225,8 +229,8 @@ def assert_json_error(status: int, content_type: str, body: Any, expected: int) 
 LISTS = [route for route in list_routes() if route not in VENDOR]
 #: lists whose rows are no one distributor's: aggregates over what the caller may read
 AGGREGATES = ("/api/violations/summary", "/api/resellers/growth")
-#: the catalog: the same for everyone
-CATALOG = ("/api/products",)
+#: reference data, the same for everyone: the catalog and the exchange rates
+CATALOG = ("/api/products", "/api/exchange-rates")
 NOT_OWNED = (*AGGREGATES, *CATALOG)
 #: lists that also hold rows of no distributor (general prices), which everyone reads
 SHARED = ("/api/prices",)

@@ -50,7 +50,11 @@ def test_the_awkward_history_has_what_the_jobs_must_agree_on(awkward):
     _, one = awkward
     snapshot = one.snapshot
     reasons = {row["reason"] for row in snapshot["dead_letters"]}
-    assert {"invalid_json", "schema_violation", "invalid_program", "invalid_bundle"} <= reasons
+    assert {"invalid_json", "schema_violation", "invalid_program", "invalid_bundle",
+            "overlapping_agreement"} <= reasons  # fmt: skip
+    agreements = {(r["distributor_id"], r["version_id"]) for r in snapshot["agreements"]}
+    assert agreements == {(d, v) for d in ("D0", "D01", "D01-B", "D02") for v in ("AG-1", "M1")}
+    assert snapshot["inventory_aging"]
     assert {"D0", "D01", "D01-B"} <= {row["distributor_id"] for row in snapshot["quality"]}
     assert snapshot["violations"] and snapshot["price_protection"]
     closed = {(r["program_id"], r["period"], r["distributor_id"]) for r in snapshot["rebates"]

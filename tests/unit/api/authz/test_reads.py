@@ -94,8 +94,12 @@ def filtered_by_distributor() -> list[str]:
     return found
 
 
-def test_every_scoped_route_but_two_filters_by_distributor():
-    assert set(SCOPED) - set(filtered_by_distributor()) == {"/api/snapshot", "/api/products"}
+def test_every_scoped_route_but_the_snapshot_and_reference_data_filters_by_distributor():
+    assert set(SCOPED) - set(filtered_by_distributor()) == {
+        "/api/snapshot",
+        "/api/products",
+        "/api/exchange-rates",
+    }
 
 
 @pytest.mark.parametrize("route", filtered_by_distributor())

@@ -1,0 +1,74 @@
+"""Agreement and exchange-rate rows: every version of the distributors' agreements, and
+every rate publication (docs/AGREEMENTS.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from schemas.rows.base import Day, DecimalText, DistributorId, RowModel, Sql, Time, Uuid
+
+
+class AgreementRow(RowModel):
+    """One version of a distributor's agreement: its signing or an amendment."""
+
+    identified_by = ("distributor_id", "agreement_id", "version_id")
+
+    distributor_id: DistributorId
+    agreement_id: str = Field(description="The agreement.")
+    version_id: str = Field(description="The agreement_id for the signing, else the amendment_id.")
+    currency: str = Field(description="The currency of the agreement's terms.")
+    term_start: Day = Field(description="The agreement's first day.")
+    effective_from: Day = Field(description="The first day this version governs.")
+    last_day: Day = Field(description="The agreement's last day: term_end, or a termination's.")
+    terminated: bool = Field(description="A termination of the agreement was recorded.")
+    in_effect: bool = Field(description="This version governs today (the as-of day).")
+    recorded_at: Time = Field(description="When the system recorded the version.")
+    event_id: Uuid = Field(description="The event that made the version (lineage).")
+    terms: Annotated[dict[str, Any], Sql("jsonb")] = Field(
+        description="The version's terms, as DistributorAgreementSigned carries them."
+    )
+
+
+class ExchangeRateRow(RowModel):
+    """One publication of a currency pair's rate."""
+
+    identified_by = ("event_id",)
+
+    from_currency: str = Field(description="One unit of this currency ...")
+    to_currency: str = Field(description="... is worth `rate` units of this one.")
+    rate: DecimalText
+    effective_date: Day = Field(description="The first day it converts (for at most 31 days).")
+    recorded_at: Time = Field(description="When the system recorded it.")
+    event_id: Uuid = Field(description="The publication (the lineage of a conversion).")
+
+
+class ObligationRow(RowModel):
+    """An obligation of the agreement in effect that the distributor's stock breaks today:
+    a stocking target exceeded (`over_stock`) or units over the maximum age (`over_age`)."""
+
+    identified_by = ("distributor_id", "kind", "scope", "ref")
+
+    distributor_id: DistributorId
+    agreement_id: str = Field(description="The agreement in effect.")
+    version_id: str = Field(description="Its version that governs today (lineage).")
+    as_of: Day = Field(description="The day judged: today, or the as-of day.")
+    kind: Literal["over_stock", "over_age"]
+    scope: Literal["sku", "group"] = Field(description="Over-age is always per sku.")
+    ref: str = Field(description="The sku, or the product group of a group target.")
+    on_hand: int | None = Field(description="over_stock: the stock of the sku or group.")
+    target_weeks: DecimalText | None = Field(description="over_stock: the most weeks allowed.")
+    weeks_of_supply: DecimalText | None = Field(
+        description="over_stock: stock ÷ weekly sell-through of the last 28 days; null when "
+        "nothing sold (unbounded)."
+    )
+    excess_units: int | None = Field(
+        description="over_stock: the stock above target × weekly sell-through."
+    )
+    max_age_days: int | None = Field(description="over_age: the maximum age, in days.")
+    units: int | None = Field(description="over_age: units held longer than that.")
+    value: DecimalText | None = Field(
+        description="over_age: their value at the distributor cost in effect (null: no price)."
+    )
+    currency: str | None = Field(description="over_age: the currency of `value`.")

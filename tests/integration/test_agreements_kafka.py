@@ -1,0 +1,131 @@
+"""Agreements, exchange rates and inventory aging through Kafka and a worker on PostgreSQL:
+applied, refused with their reasons, kept across a restart, and the replay equal to live."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from projections.aging_reads import aging_page
+from projections.agreement_reads import agreement_rows, rate_rows
+from schemas.events import Envelope, PriceChanged, SaleReported, ShipmentRecorded
+from streams.config import Settings
+from streams.runners.embedded import EmbeddedChannel
+from streams.runners.kafka_replay import replay_into
+from streams.timeparse import parse_as_of
+from tests.integration.conftest import wait_until
+from tests.integration.helpers import catalog, matches_replay, publish, publish_reference_first
+from tests.unit.agreement_events import amended, rate, signed, terminated
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+SKU = "SKU-AG"
+AS_OF = "2026-05-15"
+AGE_60: dict[str, Any] = {"inventory": {"max_age_days": 60}}
+
+
+def noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+
+
+def of(distributor: str, event: Envelope) -> Envelope:
+    return event.model_copy(update={"distributor_id": distributor})
+
+
+def listed_price() -> PriceChanged:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    return PriceChanged(
+        event_id=uuid.uuid4(), occurred_at=at, source="erp", sku=SKU,
+        distributor_cost=Decimal("12.50"), floor_price=Decimal("10.00"), currency="USD",
+        effective_from=at, published_at=at,
+    )  # fmt: skip
+
+
+def movements(distributor: str) -> list[Envelope]:
+    """100 received March 1, 50 April 10, 120 sold April 20: FIFO holds 30 of April 10."""
+
+    def shipment(n: int, units: int, day: date) -> ShipmentRecorded:
+        return ShipmentRecorded(
+            event_id=uuid.uuid4(), occurred_at=noon(day), source="erp", shipment_id=f"S-{n}",
+            distributor_id=distributor, sku=SKU, quantity=units, unit_price=Decimal("12.50"),
+            currency="USD", shipped_at=noon(day),
+        )  # fmt: skip
+
+    sold = noon(date(2026, 4, 20))
+    sale = SaleReported(
+        event_id=uuid.uuid4(), occurred_at=sold, source="api", distributor_id=distributor,
+        transaction_id="T-1", reseller_id="R-1", sku=SKU, quantity=120,
+        unit_price=Decimal("15.00"), currency="USD", sold_at=sold,
+    )  # fmt: skip
+    return [shipment(1, 100, date(2026, 3, 1)), shipment(2, 50, date(2026, 4, 10)), sale]
+
+
+def replayed(settings: Settings) -> EmbeddedChannel:
+    async def run() -> EmbeddedChannel:
+        channel = EmbeddedChannel(rules=settings.time_rules())
+        await replay_into(channel, settings)
+        return channel
+
+    return asyncio.run(run())
+
+
+def test_agreements_rates_and_aging_live_across_a_restart_equal_the_replay(
+    settings, worker_factory, pg_dsn
+):
+    distributor = f"D-{uuid.uuid4().hex[:8]}"
+    first = worker_factory(eventstore_url=pg_dsn).start()
+    publish_reference_first(settings, first, [*catalog(SKU), listed_price()])
+    publish(
+        settings,
+        [
+            rate("EUR", "USD", "1.0842", date(2026, 5, 4)),
+            of(distributor, signed()),
+            of(distributor, amended("M1", date(2026, 5, 15), **AGE_60)),
+            of(distributor, signed("AG-2", n=2)),  # overlaps AG-1
+            of(distributor, amended("M9", date(2026, 3, 1), agreement_id="AG-9", **AGE_60)),
+            *movements(distributor),
+        ],
+    )
+    path = f"/api/agreements?as_of={AS_OF}"
+    rows = wait_until(lambda: len(first.get(path)["rows"]) == 2 and first.get(path)["rows"], 60,
+                      "the agreement's two versions")  # fmt: skip
+    assert [(r["version_id"], r["in_effect"]) for r in rows] == [("AG-1", False), ("M1", True)]
+    letters = {r["reason"]: r["count"] for r in first.get("/api/dead-letters")["rows"]}
+    assert letters == {"overlapping_agreement": 1, "unknown_agreement": 1}
+    aged = wait_until(lambda: first.get(f"/api/inventory/aging?as_of={AS_OF}")["rows"], 60,
+                      "the aging row")  # fmt: skip
+    assert [(r["units"]["31-60"], r["value"], r["oldest_receipt"]) for r in aged] == [
+        (30, "375.00", "2026-04-10")
+    ]
+
+    first.kill()  # the timeline, the aging state and the rates come back from the changelog
+    second = worker_factory(eventstore_url=pg_dsn).start()
+    publish(
+        settings,
+        [
+            of(distributor, terminated(date(2026, 11, 30))),
+            of(distributor, signed(n=3)),  # AG-1 again under a new envelope: a duplicate
+            rate("GBP", "USD", "1.2650", date(2026, 5, 7)),
+        ],
+    )
+    wait_until(lambda: len(second.get("/api/exchange-rates")["rows"]) == 2, 60, "both rates")
+    wait_until(
+        lambda: {r["last_day"] for r in second.get(path)["rows"]} == {"2026-11-30"},
+        60,
+        "the termination",
+    )
+    assert len(second.get(path)["rows"]) == 2
+
+    live = matches_replay(settings, second)  # every section, dead-letter counts included
+    assert live["dead_letters"]
+    replay = replayed(settings)
+    now = parse_as_of(AS_OF)
+    assert second.get(path)["rows"] == agreement_rows(replay.stores, now.date(), None)
+    assert second.get("/api/exchange-rates")["rows"] == rate_rows(replay.stores)
+    aging_live = second.get(f"/api/inventory/aging?as_of={AS_OF}")["rows"]
+    assert aging_live == aging_page(replay.stores, now, None, None, 0, 1000)[0]

@@ -1,0 +1,68 @@
+"""`channelflow agreements`: the API's agreement rows over real HTTP, every page, as a
+table or JSON, scoped by the token; a server away or a refused token is a clear error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import orjson
+import pytest
+
+from streams.auth import TokenRegistry, token_hash
+from streams.cli.main import main
+from tests.api_channel import populated_channel
+from tests.live_app import LiveApp
+
+
+@pytest.fixture(scope="module")
+def app() -> Iterator[LiveApp]:
+    tokens = TokenRegistry(
+        [
+            {"sha256": token_hash("adm"), "role": "admin", "actor": "adm"},
+            {"sha256": token_hash("d02"), "role": "distributor", "actor": "d02",
+             "distributor_id": "D02"},
+        ]
+    )  # fmt: skip
+    live = LiveApp(tokens)
+    live.channel = populated_channel()
+    yield live.start()
+    live.stop()
+
+
+def cli(app: LiveApp, *args: str) -> list[str]:
+    return ["agreements", *args, "--url", app.url]
+
+
+def test_every_view_prints_the_api_rows(app: LiveApp, capsys) -> None:
+    assert main([*cli(app, "obligations", "--json"), "--token", "adm"]) == 0
+    rows = orjson.loads(capsys.readouterr().out)
+    assert {(r["distributor_id"], r["kind"]) for r in rows} >= {
+        ("D01", "over_age"),
+        ("D02", "over_stock"),
+    }
+    assert main([*cli(app, "obligations"), "--token", "adm"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:3] == ["distributor", "finding", "sku"]
+    assert len(table) == len(rows) + 1
+    group = next(line for line in table if "G-FAST" in line)
+    assert "3.3 weeks > 2" in group and group.split()[-2:] == ["58", "–"]
+    assert main([*cli(app, "versions"), "--token", "adm"]) == 0
+    versions = capsys.readouterr().out
+    assert "AG-D01" in versions and "M1" in versions
+    assert main([*cli(app, "rates"), "--token", "adm"]) == 0
+    assert "EUR" in capsys.readouterr().out
+
+
+def test_a_distributor_token_sees_its_own(app: LiveApp, capsys) -> None:
+    assert main([*cli(app, "versions", "--json"), "--token", "d02"]) == 0
+    assert {r["distributor_id"] for r in orjson.loads(capsys.readouterr().out)} == {"D02"}
+    assert main([*cli(app, "obligations", "--distributor", "D01"), "--token", "adm"]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:]
+    assert lines and all(line.startswith("D01") for line in lines)
+
+
+def test_a_refused_token_or_no_server_is_an_error_without_traceback(app: LiveApp, capsys):
+    assert main([*cli(app, "versions"), "--token", "wrong"]) == 2
+    assert "HTTP 401" in capsys.readouterr().err
+    assert main(["agreements", "rates", "--url", "http://127.0.0.1:9"]) == 3
+    assert "cannot reach http://127.0.0.1:9" in capsys.readouterr().err
