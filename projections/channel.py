@@ -32,9 +32,11 @@ from projections.rebate_accruals import (
 from projections.rejections import count_dead_letter_of, first_rejection, reject_input
 from projections.replacement import submit_report
 from projections.resellers import ResellerState, onboard, reseller_key
+from projections.scorecard_feed import record_cards
 from projections.stores import ChannelStores
 from schemas.codec import InvalidEvent, bundle_elements, event_of, message_values
 from schemas.events import (
+    DistributorTargetsSet,
     Envelope,
     ExchangeRatePublished,
     InventoryCounted,
@@ -128,14 +130,14 @@ def _apply_value(
     if message_key is not None:
         expected_key = getattr(event, KEY_FIELD[event.event_type])
         if message_key != expected_key:
-            reject_input(stores, WRONG_KEY, distributor_of(event), position, pending)
+            reject_input(stores, WRONG_KEY, distributor_of(event), position, pending, event)
             field_name = KEY_FIELD[event.event_type]
             detail = f"message key {message_key!r} is not the event's {field_name} {expected_key!r}"
             return Outcome(None, WRONG_KEY, detail=detail), event
     problem = date_problem(event, event.recorded_at or event.business_time, rules)
     if problem is not None:
         reason, detail = problem
-        reject_input(stores, reason, distributor_of(event), position, pending)
+        reject_input(stores, reason, distributor_of(event), position, pending, event)
         return Outcome(None, reason, detail=detail), event
     return apply_event(stores, event, position, pending), event
 
@@ -208,6 +210,9 @@ def apply_event(
         return _line_rejected(stores, event, position)
     if isinstance(event, ReportSubmitted):
         return _report_submitted(stores, event, position)
+    if isinstance(event, DistributorTargetsSet):
+        record_cards(stores, [event], position)
+        return Outcome(Verdict.ACCEPTED)
     if isinstance(event, ResellerOnboarded):
         key = reseller_key(event.distributor_id, event.reseller_id)
         state = stores.resellers.get(key) or ResellerState(event.distributor_id, event.reseller_id)
@@ -258,7 +263,7 @@ def _line_rejected(
     """Count a line the gateway rejected and dead-letter the line itself, once per event."""
     if not first_rejection(stores, event, position):
         return Outcome(Verdict.REDELIVERY)
-    reject_input(stores, event.reason, event.distributor_id, position)
+    reject_input(stores, event.reason, event.distributor_id, position, sent=event)
     detail = event.detail if event.source_ref is None else f"{event.source_ref}: {event.detail}"
     try:
         original = base64.b64decode(event.original_b64, validate=True)

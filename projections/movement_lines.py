@@ -15,11 +15,18 @@ from projections.price_rules import FlaggedSale, detect_violation, flag_label, f
 from projections.rejections import count_dead_letter_of, first_rejection, reject_input
 from projections.replacement import replaced_by
 from projections.resellers import ResoldLine
+from projections.scorecard import Verdict as ScorecardVerdict
+from projections.scorecard_feed import judged, moved
 from projections.stores import ChannelStores
 from projections.submitted_reports import ReportLine, report_line_key
 from schemas.events import Envelope, InventoryCounted, SaleReported, ShipmentRecorded
 
 CONFLICTING_DUPLICATE = "conflicting_duplicate"
+#: the scorecard's verdict of a line not accepted (a redelivery is no verdict)
+_NOT_ACCEPTED: dict[Verdict, ScorecardVerdict] = {
+    Verdict.DUPLICATE: "duplicate",
+    Verdict.CONFLICT: "conflict",
+}
 #: a line of a report that a replacement report has replaced since
 REPLACED_REPORT = "replaced_report"
 
@@ -35,13 +42,16 @@ def apply_movement(
         reason, detail = normalized
         if not first_rejection(stores, event, position):
             return Outcome(Verdict.REDELIVERY)  # the same line sent again: counted once
-        reject_input(stores, reason, event.distributor_id, position, pending)
+        reject_input(stores, reason, event.distributor_id, position, pending, event)
         return Outcome(None, reason, detail=detail)
     event_id = str(event.event_id)
     verdict, first = _dedup(stores, normalized, position, event_id)
     if verdict is None:
         return _stale_line(stores, normalized, position, pending)
     pending.count_verdict(stores, event.distributor_id, verdict, position)
+    if verdict in _NOT_ACCEPTED:
+        sent = judged(normalized, event.distributor_id, _NOT_ACCEPTED[verdict], None)
+        pending.score(stores, event.distributor_id, sent, position)
     if verdict is Verdict.CONFLICT:
         count_dead_letter_of(stores, event.distributor_id, CONFLICTING_DUPLICATE, position)
         detail = "same idempotency key as an accepted event, different content"
@@ -59,7 +69,7 @@ def _stale_line(
     assert isinstance(line, SaleReported) and line.report_id is not None  # as _dedup says
     if not first_rejection(stores, line, position):
         return Outcome(Verdict.REDELIVERY)
-    reject_input(stores, REPLACED_REPORT, line.distributor_id, position, pending)
+    reject_input(stores, REPLACED_REPORT, line.distributor_id, position, pending, line)
     successor = replaced_by(stores, line.distributor_id, line.report_id)
     detail = (
         f"report_id: report {line.report_id!r} was replaced by report {successor!r}; "
@@ -109,10 +119,16 @@ def _project(
         flagged = flag_sale(event, judgement)
         if flagged is not None:
             flag(stores, flagged, position, pending, first)
+        severity = None if judgement.severity is None else judgement.severity.value
+        sold = [*judged(event, event.distributor_id, "accepted", severity), moved(stores, event)]
+        pending.score(stores, event.distributor_id, sold, position)
         return (violation,) if violation is not None else ()
     elif isinstance(event, ShipmentRecorded):
         _move(stores, event, event.quantity, 0, position, event_id, pending)
+        pending.score(stores, event.distributor_id, [moved(stores, event)], position)
     elif isinstance(event, InventoryCounted):
+        counted = judged(event, event.distributor_id, "accepted", None)
+        pending.score(stores, event.distributor_id, counted, position)
         key = inventory_key(event.distributor_id, event.sku)
         state = stores.inventory.get(key) or InventoryState(event.distributor_id, event.sku)
         after = moved_after(stores, event.distributor_id, event.sku, event.counted_at)

@@ -24,6 +24,8 @@ from projections.positions import Position
 from projections.price_rules import recount
 from projections.quality import QualityState, record_verdicts
 from projections.resellers import ResoldLine, record_lines
+from projections.scorecard import ScorecardInput
+from projections.scorecard_feed import record_cards
 from projections.stores import ChannelStores
 
 
@@ -41,6 +43,9 @@ class PendingMoves:
     #: flag count label -> lines moved in (negative: out), in the order first touched
     flags: dict[str, int] = field(default_factory=dict)
     flags_at: Position | None = None
+    #: the lines' scorecard inputs (projections/scorecard_feed.py)
+    cards: list[ScorecardInput] = field(default_factory=list)
+    cards_at: Position | None = None
 
     def count_verdict(
         self,
@@ -72,6 +77,18 @@ class PendingMoves:
             flags[before] = flags.get(before, 0) - 1
         flags[after] = flags.get(after, 0) + 1
         self.flags_at = position
+
+    def score(
+        self,
+        stores: ChannelStores,
+        distributor_id: str,
+        facts: list[ScorecardInput],
+        position: Position | None,
+    ) -> None:
+        """Keep one line's scorecard inputs."""
+        self._switch(stores, distributor_id)
+        self.cards.extend(facts)
+        self.cards_at = position
 
     def _switch(self, stores: ChannelStores, distributor_id: str) -> None:
         if self.distributor_id != distributor_id:
@@ -113,6 +130,7 @@ class PendingMoves:
             counts = recount(stores.flag_counts.get(distributor_id), self.flags, self.flags_at)
             if counts is not None:
                 stores.flag_counts.put(distributor_id, counts)
+        record_cards(stores, self.cards, self.cards_at)
         self.distributor_id = None
         self.moves = []
         self.resold = {}
@@ -121,6 +139,8 @@ class PendingMoves:
         self.verdicts_at = None
         self.flags = {}
         self.flags_at = None
+        self.cards = []
+        self.cards_at = None
 
     def _record_verdicts(
         self, stores: ChannelStores, distributor_id: str, verdicts: list[int]

@@ -7,7 +7,9 @@ from projections.outcome import Outcome
 from projections.pending_moves import PendingMoves
 from projections.positions import Position
 from projections.quality import DeadLetterCount, QualityState, count_dead_letter, record_rejection
+from projections.scorecard_feed import judged, record_cards
 from projections.stores import ChannelStores
+from schemas.envelope import Envelope
 from schemas.events import InventoryCounted, LineRejected, SaleReported, ShipmentRecorded
 
 
@@ -17,14 +19,18 @@ def reject_input(
     distributor: str | None,
     position: Position | None,
     pending: PendingMoves | None = None,
+    sent: Envelope | None = None,
 ) -> Outcome:
     """Count an input that could not be applied (bad JSON, schema violation, ...); what
-    `pending` keeps is recorded first (it may hold the distributor's counts)."""
+    `pending` keeps is recorded first (it may hold the distributor's counts). A rejected
+    event `sent` by a distributor counts in its scorecard too."""
     if pending is not None:
         pending.flush(stores)
     if distributor is not None:
         quality = stores.quality.get(distributor) or QualityState(distributor)
         stores.quality.put(distributor, record_rejection(quality, reason, position))
+        if sent is not None:
+            record_cards(stores, judged(sent, distributor, "rejected", None), position)
     count_dead_letter_of(stores, distributor, reason, position)
     return Outcome(None, reason)
 

@@ -47,6 +47,7 @@ from projections.inventory import Move
 from projections.movements import record_moves
 from projections.positions import Position
 from projections.resellers import ResoldLine, record_lines
+from projections.scorecard_feed import record_cards, reversed_move
 from projections.stores import ChannelStores
 from projections.submitted_reports import (
     ReportState,
@@ -178,6 +179,8 @@ def reverse_lines(
         if line.reversed_by is None:
             stores.report_lines.put(key, replace(line, reversed_by=by.report_id))
     record_moves(stores, distributor_id, reversals, position)
+    undone = [reversed_move(stores, distributor_id, sku, move) for sku, _, move in reversals]
+    record_cards(stores, undone, position)
     for reseller, resold_lines in per_reseller.items():
         record_lines(
             stores.resellers, stores.reseller_days, distributor_id, reseller, resold_lines,

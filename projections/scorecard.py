@@ -21,11 +21,12 @@ not its revenue, and counts in `other_currency_lines` (never converted).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from functools import lru_cache
+from typing import Any, Final, Literal, Protocol, TypeVar
 
 from domain.timeutil import utc
 from projections.positions import Position, advance
@@ -231,20 +232,32 @@ def card_key(distributor_id: str, period: str) -> str:
     return f"{distributor_id}|{period}"
 
 
-def periods_of(fact: ScorecardInput) -> list[str]:
+def periods_of(fact: ScorecardInput) -> tuple[str, ...]:
     """The scorecard periods an input counts in: its day's month and quarter, or the
     period targets name."""
     if isinstance(fact, DistributorTargetsSet):
-        return [fact.period]
+        return (fact.period,)
     if isinstance(fact, Standing | RebateStanding):
         day = utc(fact.as_of).date()
     else:
         day = fact.week if isinstance(fact, WeekReported) else fact.day
-    return [period_key(day, "month"), period_key(day, "quarter")]
+    return month_and_quarter(day)
+
+
+@lru_cache(maxsize=4096)
+def month_and_quarter(day: date) -> tuple[str, str]:
+    """A day's month and quarter (each line asks: kept for the days seen lately)."""
+    return period_key(day, "month"), period_key(day, "quarter")
+
+
+class KnownCards(Protocol):
+    """Where the known cards are looked up by `card_key`: a dict, or a store."""
+
+    def get(self, key: str, /) -> Scorecard | None: ...
 
 
 def apply_inputs(
-    cards: Mapping[str, Scorecard],
+    cards: KnownCards,
     facts: Iterable[ScorecardInput],
     position: Position | None,
     currency: str,
@@ -254,7 +267,7 @@ def apply_inputs(
     grouped: dict[str, list[ScorecardInput]] = {}
     for fact in facts:
         for period in periods_of(fact):
-            grouped.setdefault(card_key(fact.distributor_id, period), []).append(fact)
+            grouped.setdefault(f"{fact.distributor_id}|{period}", []).append(fact)
     changed: dict[str, Scorecard] = {}
     for key, group in grouped.items():
         distributor_id, period = key.split("|")
@@ -266,13 +279,16 @@ def apply_inputs(
 
 
 def _fold(card: Scorecard, facts: Iterable[ScorecardInput], applied: dict[str, int]) -> Scorecard:
-    values = {f.name: getattr(card, f.name) for f in fields(card)}
+    values = {name: getattr(card, name) for name in _FIELD_NAMES}
     for name in ("verdicts", "violations", "weeks", "rebates"):
         values[name] = dict(values[name])
     values["applied"] = applied
     for fact in facts:
         _add(values, fact, card.currency)
     return Scorecard(**values)
+
+
+_FIELD_NAMES: Final = tuple(f.name for f in fields(Scorecard))
 
 
 def _add(values: dict[str, Any], fact: ScorecardInput, currency: str) -> None:

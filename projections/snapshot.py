@@ -19,6 +19,7 @@ from projections.aging_reads import aging_rows
 from projections.agreement_reads import agreement_rows
 from projections.clock import recorded_now
 from projections.costs import money, unit_cost
+from projections.distributor_reads import distributors, inventory_states
 from projections.inventory import InventoryState
 from projections.movements import moved_after
 from projections.periods import sell_in_vs_through
@@ -37,6 +38,7 @@ from projections.rebate_accruals import (
     statement_plans,
 )
 from projections.resellers import ResellerState, first_sales, growth, network_rows, top_resellers
+from projections.scorecard_reads import scorecard_rows
 from projections.statuses import DETECTED_ONLY, Statuses
 from projections.stores import ChannelStores
 from projections.submitted_reports import (
@@ -60,11 +62,6 @@ def now_of(stores: ChannelStores, as_of: datetime | None = None) -> datetime | N
     return as_of or recorded_now(stores.clock)
 
 
-def distributors(stores: ChannelStores) -> list[str]:
-    """Every distributor with lines (each line's verdict is counted in its quality)."""
-    return [state.distributor_id for state in stores.quality.values()]
-
-
 def build_snapshot(
     stores: ChannelStores, as_of: datetime | None = None, statuses: Statuses = DETECTED_ONLY
 ) -> Snapshot:
@@ -85,6 +82,7 @@ def build_snapshot(
         "agreements": agreement_rows(stores, None if now is None else now.date(), None),
         "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores),
+        "scorecards": scorecard_rows(stores, now),
     }
 
 
@@ -107,13 +105,6 @@ def inventory_page(
     states = [s for s in inventory_states(stores, distributor_id) if sku is None or s.sku == sku]
     page = states[offset : offset + limit]
     return [inventory_row(stores, state, now) for state in page], len(states)
-
-
-def inventory_states(stores: ChannelStores, distributor_id: str | None) -> Iterable[InventoryState]:
-    """Every inventory state in key order, or one distributor's."""
-    if distributor_id is None:
-        return stores.inventory.values()
-    return (state for _, state in stores.inventory.scan(f"{distributor_id}|"))
 
 
 def inventory_row(
@@ -272,18 +263,6 @@ def compliance_by_distributor(
         distributor: compliance_weeks(reports.get(distributor, []), first.get(distributor), now)
         for distributor in sorted(set(distributors(stores)) | set(reports))
     }
-
-
-def compliance_of(
-    stores: ChannelStores, distributor_id: str, now: datetime | None = None
-) -> list[WeekCompliance]:
-    """One distributor's reporting weeks with their status, oldest first (for the API:
-    `WeekCompliance.row()` gives week, due, status, report_id, submitted_at)."""
-    now = now or now_of(stores)
-    prefix = f"{distributor_id}|"
-    reports = [report for _, report in stores.reports.scan(prefix)]
-    first = first_sales(reseller for _, reseller in stores.resellers.scan(prefix))
-    return compliance_weeks(reports, first.get(distributor_id), now)
 
 
 def report_rows(stores: ChannelStores, distributor_id: str | None = None) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from projections.quality import DeadLetterCount, QualityState
 from projections.rebate_accruals import ClosedPeriod
 from projections.rebate_buckets import RebateBucket, RecordedMove
 from projections.resellers import DayCount, ResellerState
+from projections.scorecard import Scorecard
 from projections.submitted_reports import ReportLine, ReportState
 from projections.tallies import InOut
 
@@ -48,6 +49,8 @@ class ChannelStores:
     reports: KeyValue[ReportState] = field(default_factory=DictStore)
     #: violations by severity and unpriced lines, by distributor_id
     flag_counts: KeyValue[FlagCounts] = field(default_factory=DictStore)
+    #: the distributor scorecard, by distributor_id|period (a month and a quarter)
+    scorecards: KeyValue[Scorecard] = field(default_factory=DictStore)
     #: the latest recorded time applied, per partition ("" outside a worker)
     clock: KeyValue[Clock] = field(default_factory=DictStore)
     #: each distributor's agreement versions and terminations, by distributor_id

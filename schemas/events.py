@@ -17,6 +17,7 @@ from schemas.agreements import (
     ExchangeRatePublished,
 )
 from schemas.envelope import SCHEMA_VERSION, Envelope, Source
+from schemas.scorecard import DistributorTargetsSet
 from schemas.types import Count, Currency, Id, Money, Personal, Price, Quantity, Text, UtcDatetime
 
 #: the sale line's fields that hold personal data (docs/PRIVACY.md): never in a content
@@ -230,6 +231,7 @@ Event = Annotated[
     | ProductDefined
     | ReportSubmitted
     | LineRejected
+    | DistributorTargetsSet
     | DistributorAgreementSigned
     | DistributorAgreementAmended
     | DistributorAgreementTerminated
@@ -248,6 +250,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     ProductDefined,
     ReportSubmitted,
     LineRejected,
+    DistributorTargetsSet,
     DistributorAgreementSigned,
     DistributorAgreementAmended,
     DistributorAgreementTerminated,
@@ -260,6 +263,7 @@ __all__ = [
     "DistributorAgreementAmended",
     "DistributorAgreementSigned",
     "DistributorAgreementTerminated",
+    "DistributorTargetsSet",
     "Envelope",
     "Event",
     "ExchangeRatePublished",

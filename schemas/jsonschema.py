@@ -19,22 +19,20 @@ from schemas.deadletter import DeadLetter
 from schemas.decisions import Decision
 from schemas.events import EVENT_TYPES, SCHEMA_VERSION
 from schemas.parties import PARTY_EVENT_TYPES
-from schemas.scorecard import DistributorTargetsSet
 
 SCHEMA_DIR = Path(__file__).with_name("json")
 BASE = "https://channelflow.dev/schemas"
 
 
 def rendered_schemas() -> dict[str, str]:
-    """File name -> JSON Schema text for every event type (the ship-and-debit, identity,
-    scorecard and rotation ones too, not on a raw topic yet), a bundle of
+    """File name -> JSON Schema text for every event type (the ship-and-debit, identity and
+    rotation ones too, not on a raw topic yet), a bundle of
     events, the dead-letter record and a decision document (the decisions topic)."""
     files = {}
     models: tuple[type[BaseModel], ...] = (
         *EVENT_TYPES,
         *CLAIM_EVENT_TYPES,
         *PARTY_EVENT_TYPES,
-        DistributorTargetsSet,
         *(kind for kind in AGREEMENT_EVENT_TYPES if kind not in EVENT_TYPES),
         DeadLetter,
     )

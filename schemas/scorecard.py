@@ -1,7 +1,7 @@
 """Version 1 wire contract of a distributor's scorecard targets (docs/SCORECARD.md).
 
 Shape and field-level validity only; the scorecard itself is `projections.scorecard`.
-Not on a raw topic yet: a later slice takes it in.
+On the `targets` raw topic, keyed by distributor_id (the cards' partition).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from schemas.events import Envelope
+from schemas.envelope import Envelope
 from schemas.types import Count, Currency, Id, Price, UtcDatetime
 
 #: A scorecard period: a month ("2026-07") or a quarter ("2026-Q3").

@@ -21,6 +21,8 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
         "DistributorAgreementTerminated",
     ),
     "rates": ("ExchangeRatePublished",),
+    # keyed by distributor: the targets live in the partition of the cards they set
+    "targets": ("DistributorTargetsSet",),
 }
 DEAD_LETTER_TOPIC: Final = "deadletters"
 #: the topics of reference data, which every worker and every replay job reads whole (the
@@ -44,6 +46,7 @@ KEY_FIELD: Final[dict[str, str]] = {
     "DistributorAgreementTerminated": "distributor_id",
     #: a property of the event: "EUR>USD"
     "ExchangeRatePublished": "pair",
+    "DistributorTargetsSet": "distributor_id",
 }
 
 TOPIC_OF: Final[dict[str, str]] = {

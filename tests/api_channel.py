@@ -74,7 +74,7 @@ AGGREGATED = frozenset(
 )
 #: parameters every read of a route is made with, so that its answer holds every row:
 #: a ranking ranks them all
-WHOLE = {"/api/resellers/top": {"n": "1000"}}
+WHOLE = {"/api/resellers/top": {"n": "1000"}, "/api/scorecard": {"period": PERIOD}}
 
 
 def list_routes() -> list[str]:
@@ -100,8 +100,15 @@ def row_filters(path: str) -> list[str]:
     return [
         p["name"]
         for p in query_parameters(path)
-        if p["name"] not in PAGING | SHAPING and (path, p["name"]) not in AGGREGATED
+        if p["name"] not in PAGING | SHAPING
+        and (path, p["name"]) not in AGGREGATED
+        and not p.get("required")
     ]
+
+
+def required(path: str) -> set[str]:
+    """The parameters a route cannot answer without (`WHOLE` gives each a value)."""
+    return {p["name"] for p in query_parameters(path) if p.get("required")}
 
 
 def row_field(path: str, name: str) -> str:

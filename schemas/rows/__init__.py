@@ -40,6 +40,7 @@ from schemas.rows.reporting import (
     ReportRow,
 )
 from schemas.rows.resellers import ResellerGrowthRow, ResellerNetworkRow, TopResellerRow
+from schemas.rows.scorecard import ScorecardCard, ScorecardRebate, ScorecardRow
 
 #: the snapshot's sections, in order, and the model of their rows
 SNAPSHOT_SECTIONS: dict[str, type[RowModel]] = {
@@ -55,6 +56,7 @@ SNAPSHOT_SECTIONS: dict[str, type[RowModel]] = {
     "agreements": AgreementRow,
     "quality": QualityRow,
     "dead_letters": DeadLetterRow,
+    "scorecards": ScorecardCard,
 }
 
 #: every row model the API documents, by component name
@@ -83,4 +85,7 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     ExchangeRateRow,
     ObligationRow,
     AgingRow,
+    ScorecardRow,
+    ScorecardCard,
+    ScorecardRebate,
 )

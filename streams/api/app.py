@@ -21,6 +21,7 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /api/rebates[/watchlist]           accruals; those near the next tier
   POST /api/rebates/{program}/{period}/close, /api/rebates/statements/... (admin)
   /api/prices, /api/unpriced, /api/price-protection, /api/products, /api/dead-letters
+  /api/scorecard[.csv]?period=, /api/scorecard/{distributor_id}   the distributor scorecard
   /api/agreements, /api/exchange-rates   agreement versions (which is in effect); rates
   /api/obligations                   stocking targets exceeded, stock over the maximum age
   POST /api/ingest/events|csv|edi   submit events and reports (streams/api/ingest.py)
@@ -49,6 +50,7 @@ from streams.api import (
     rebates,
     reporting,
     resellers,
+    scorecard,
     sell_through,
     snapshot,
     violations,
@@ -105,6 +107,9 @@ GETS: tuple[tuple[str, Handler], ...] = (
     ("/api/resellers/top", resellers.reseller_top),
     ("/api/reports", reporting.reports),
     ("/api/compliance", reporting.compliance),
+    ("/api/scorecard", scorecard.scorecard),
+    ("/api/scorecard.csv", scorecard.scorecard_csv),
+    ("/api/scorecard/{distributor_id}", scorecard.distributor_card),
     ("/api/agreements", agreements.agreements),
     ("/api/obligations", agreements.obligations),
     ("/api/exchange-rates", agreements.exchange_rates),

@@ -56,6 +56,11 @@ AS_OF = query("as_of", '"now" of the answer: a date or an ISO time (default: lat
 PROGRAM = query("program_id", "only this rebate program")
 PERIOD = query("period", 'only this period ("2026-Q3", "2026", a week "2026-W28", ...)')
 PAGED = (LIMIT, OFFSET)
+SCORECARD_PERIOD = {
+    **query("period", 'a month "2026-07" or a quarter "2026-Q3"',
+            {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$"}),
+    "required": True,
+}  # fmt: skip
 
 # --- operations ------------------------------------------------------------------------
 

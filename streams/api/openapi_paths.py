@@ -17,6 +17,7 @@ from streams.api.openapi_operations import (
     PERIOD,
     PROGRAM,
     REPORT_OPTIONS,
+    SCORECARD_PERIOD,
     SEVERITY,
     SKU,
     STATEMENT_KEY,
@@ -206,6 +207,23 @@ PATHS: dict[str, dict[str, Schema]] = {
                   "compliance", page_of("ComplianceWeek"), DISTRIBUTOR,
                   query("status", "only weeks with this status",
                         {"enum": ["on_time", "late", "missing"]}), AS_OF, *PAGED),
+    },
+    "/api/scorecard": {
+        "get": op("A period's distributor scorecards ranked by score (vendor roles)",
+                  "scorecard", page_of("ScorecardRow"), SCORECARD_PERIOD, AS_OF, *PAGED,
+                  description="A distributor token is refused (403): it tells about the "
+                  "others (docs/SCORECARD.md)."),
+    },
+    "/api/scorecard.csv": {
+        "get": op("The same ranking as CSV (vendor roles)", "scorecard", STRING,
+                  SCORECARD_PERIOD, AS_OF, media="text/csv"),
+    },
+    "/api/scorecard/{distributor_id}": {
+        "get": op("One distributor's scorecard for a period (a distributor token: its own)",
+                  "scorecard", ref("ScorecardRow"), path("distributor_id", "distributor"),
+                  SCORECARD_PERIOD, AS_OF,
+                  description="To the vendor's roles its ranking row; to the distributor its "
+                  "card without rank or share of channel revenue."),
     },
     "/api/agreements": {
         "get": op("Every version of the distributors' agreements, and which is in effect",

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from projections.distributor_reads import compliance_of
 from projections.snapshot import (
     compliance_by_distributor,
-    compliance_of,
     now_of,
     quality_rows,
     report_rows,

@@ -81,6 +81,7 @@ CONSUMED_TOPICS = (
     "rejections",
     "agreements",
     "rates",
+    "targets",
 )
 
 

@@ -20,6 +20,7 @@ from projections.price_rules import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
 from projections.rebate_buckets import RebateBucket, RecordedMove
 from projections.resellers import DayCount, ResellerState
+from projections.scorecard import Scorecard
 from projections.stores import ChannelStores
 from projections.submitted_reports import ReportLine, ReportState
 from projections.tallies import InOut
@@ -180,6 +181,7 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
         resellers=entity("rs|", ResellerState),
         reports=entity("rep|", ReportState),
         flag_counts=entity("fc|", FlagCounts),
+        scorecards=entity("sc|", Scorecard),
         clock=scoped("clock|", Clock),
         agreements=entity("agr|", AgreementTimeline),
         seen=StoreLayout(

@@ -232,3 +232,44 @@ def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 30) -> An
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.25)
+
+
+#: the scorecard panel as the page shows it: the period chosen, the ranking (null: hidden,
+#: a distributor's token) and the open card's title and score (null: none open)
+READ_SCORECARD = """
+const text = (node) => node ? node.textContent.trim() : null;
+const hidden = (id) => document.getElementById(id).hidden;
+return {
+  period: document.getElementById("scorecard-period").value,
+  ranking: hidden("scorecard-table") ? null : [...document.querySelectorAll("#scorecard-rows tr")]
+    .map((row) => [row.dataset.distributor, ...["rank", "score"]
+      .map((f) => text(row.querySelector(`[data-field="${f}"]`)))]),
+  card: hidden("scorecard-card") ? null : [text(document.getElementById("scorecard-card-title")),
+    text(document.querySelector('#scorecard-figures [data-figure="Score"]'))],
+};
+"""
+
+
+def scorecard_matches_api(
+    driver: WebDriver, get: Getter, card_of: str | None, vendor: bool, timeout: float = 45
+) -> View:
+    """Wait until the scorecard panel shows the API's ranking of the quarter "now" falls
+    in (a vendor's token; a distributor's: none) and `card_of`'s card (None: no card)."""
+    period = get("/api/sell-through?granularity=quarter&limit=1")["partial_period"]
+    deadline = time.monotonic() + timeout
+    while True:
+        ranking = None
+        if vendor:
+            rows = get(f"/api/scorecard?period={period}&limit=10000")["rows"]
+            ranking = [[r["distributor_id"], str(r["rank"]), r["score"] or "–"] for r in rows]
+        card = None
+        if card_of is not None:
+            own = get(f"/api/scorecard/{card_of}?period={period}")
+            card = [f"{card_of}, {period}", own["score"] or "–"]
+        expected = {"period": period, "ranking": ranking, "card": card}
+        page = driver.execute_script(READ_SCORECARD)
+        if page == expected:
+            return expected
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the scorecard never matched the API: {page} != {expected}")
+        time.sleep(0.5)

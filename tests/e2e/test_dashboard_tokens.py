@@ -9,7 +9,13 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from domain.roles import Role
 from streams.auth import TokenRegistry, token_hash
 from streams.generator import generate_channel
-from tests.e2e.dashboard_page import click, getter, page_matches_api, wait_for
+from tests.e2e.dashboard_page import (
+    click,
+    getter,
+    page_matches_api,
+    scorecard_matches_api,
+    wait_for,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +48,12 @@ def test_with_bearer_tokens_the_page_asks_once_and_shows_what_the_role_may_read(
     enter_token(browser, "cm-token")
     manager = page_matches_api(browser, getter(app.url, "cm-token"))
     assert len(manager["inventory"]) == 5
+    cm = getter(app.url, "cm-token")
+    ranked = scorecard_matches_api(browser, cm, None, vendor=True)
+    assert len(ranked["ranking"]) == 5 and ranked["ranking"][0][1] == "1"
+    click(browser, '#scorecard-rows tr[data-distributor="D03"]')  # its own card opens
+    scorecard_matches_api(browser, cm, "D03", vendor=True)
+    browser.execute_script("window.scrollTo(0, 0)")  # back to the header's buttons
     browser.refresh()  # the token is kept for the tab: no prompt again
     page_matches_api(browser, getter(app.url, "cm-token"))
     assert not browser.find_element(By.ID, "token-form").is_displayed()
@@ -52,3 +64,5 @@ def test_with_bearer_tokens_the_page_asks_once_and_shows_what_the_role_may_read(
     distributor = page_matches_api(browser, getter(app.url, "d02-token"))
     assert list(distributor["inventory"]) == list(distributor["quality"]) == ["D02"]
     assert browser.find_element(By.ID, "kpi-dead-letters").text == "–"  # vendor roles only
+    # no ranking (it tells about the others): the distributor's own card
+    scorecard_matches_api(browser, getter(app.url, "d02-token"), "D02", vendor=False)

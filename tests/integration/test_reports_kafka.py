@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from schemas.events import (
+    DistributorTargetsSet,
     Envelope,
     LineRejected,
     RebateProgramDefined,
@@ -82,9 +83,15 @@ def channel(distributor: str) -> list[Envelope]:
         distributor_id=distributor, reason="bad_quantity", detail="quantity: not an integer",
         original_b64=base64.b64encode(BAD_LINE).decode(), report_id="R1",
     )  # fmt: skip
+    targets = DistributorTargetsSet(
+        event_id=uuid.uuid4(), occurred_at=SOLD, source="erp", distributor_id=distributor,
+        period="2026-Q3", sell_through_revenue=Decimal("1000.00"), currency="USD",
+        reseller_population=2, set_by="channel-ann", set_at=SOLD,
+    )  # fmt: skip
     return [
         *catalog("SKU-R"),
         program,
+        targets,
         *onboarded,
         header(distributor, "R1", FIRST),
         line(distributor, "T1", 3, "100.00", "R1", "RS1"),
@@ -106,6 +113,12 @@ def test_a_replacement_nets_out_through_the_worker_and_equals_the_replay(setting
     assert row["sell_through"] == 3 + 4 + 2  # the corrected report, counted once
     (rebate,) = expected["rebates"]
     assert rebate["revenue"] == "860.00"
+    # the scorecard: the replacement nets out there too; every line's verdict counted once
+    cards = {card["period"]: card for card in expected["scorecards"]}
+    assert sorted(cards) == ["2026-08", "2026-Q3"]
+    quarter = cards["2026-Q3"]
+    assert (quarter["sell_through_revenue"], quarter["revenue_target"]) == ("860.00", "1000.00")
+    assert (quarter["accepted_lines"], quarter["rejected_lines"]) == (5, 2)
 
     worker = worker_factory().start()
     publish_reference_first(settings, worker, events)
@@ -121,6 +134,12 @@ def test_a_replacement_nets_out_through_the_worker_and_equals_the_replay(setting
     as_of = (SECOND + timedelta(days=7)).date().isoformat()
     (network,) = worker.get(f"/api/resellers?as_of={as_of}")["rows"]
     assert (network["onboarded"], network["active_90d"]) == (2, 1)  # RS2's only line moved
+    card = worker.get(f"/api/scorecard/{distributor}?period=2026-Q3")
+    assert (card["sell_through_revenue"], card["reseller_target"]) == ("860.00", 2)
+    # the lines' verdicts count in the period the broker recorded them in (today's)
+    quarters = [c for c in live["scorecards"] if "Q" in c["period"]]
+    assert sum(c["accepted_lines"] for c in quarters) == 5
+    assert sum(c["rejected_lines"] for c in quarters) == 2
 
     letters = asyncio.run(
         _consume(settings.kafka_bootstrap, topic_name(settings.topic_prefix, "deadletters"), 2)

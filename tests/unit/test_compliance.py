@@ -19,8 +19,9 @@ from domain.compliance import (
     weeks_covered,
 )
 from projections.channel import apply_event
+from projections.distributor_reads import compliance_of
 from projections.positions import Position
-from projections.snapshot import build_snapshot, compliance_of
+from projections.snapshot import build_snapshot
 from projections.stores import ChannelStores
 from projections.submitted_reports import ReportState, compliance_weeks, report_of
 from schemas.events import ReportSubmitted, SaleReported

@@ -117,15 +117,50 @@ def replay(events: list[Envelope], stores: ChannelStores | None = None) -> Chann
     return stores
 
 
+#: what a scorecard counts besides duplicates (its rates and score are of every line sent)
+CARD_FIGURES = (
+    "sell_in_units", "sell_in_revenue", "sell_through_units", "sell_through_revenue",
+    "gross_margin", "unknown_cost_lines", "other_currency_lines",
+    "accepted_lines", "conflict_lines", "rejected_lines", "minor_per_1000", "major_per_1000",
+    "critical_per_1000",
+)  # fmt: skip
+
+
 def without_duplicates(snapshot: Snapshot) -> Snapshot:
+    """The snapshot but what duplicates count: quality's duplicates, and of the scorecards
+    every figure but the lines sent (a card of a month with nothing but a resend: none)."""
+    cards = [
+        {"distributor_id": row["distributor_id"], "period": row["period"],
+         **{name: row[name] for name in CARD_FIGURES}}
+        for row in snapshot["scorecards"]
+    ]  # fmt: skip
     return {
         **snapshot,
         "quality": [{**row, "duplicates": None} for row in snapshot["quality"]],
+        "scorecards": [card for card in cards if not nothing_but_resends(card)],
     }
+
+
+def nothing_but_resends(card: dict[str, Any]) -> bool:
+    """A card that counts no movement and no line but duplicates."""
+    return not any(
+        Decimal(card[name]) if isinstance(card[name], str) else card[name] for name in CARD_FIGURES
+    )
 
 
 def duplicates_by_distributor(snapshot: Snapshot) -> dict[str, int]:
     return {row["distributor_id"]: row["duplicates"] for row in snapshot["quality"]}
+
+
+def card_duplicates(snapshot: Snapshot) -> dict[str, int]:
+    """Duplicate lines per distributor over its quarters' cards (each line is in one)."""
+    found: dict[str, int] = {}
+    for row in snapshot["scorecards"]:
+        if "Q" in row["period"]:
+            found[row["distributor_id"]] = (
+                found.get(row["distributor_id"], 0) + row["duplicate_lines"]
+            )
+    return found
 
 
 SEQUENCES = st.lists(st.one_of(movement_specs(), movement_specs(), count_specs()), max_size=30)
@@ -147,6 +182,7 @@ def test_redeliveries_and_duplicates_anywhere_after_the_original_change_nothing_
 
     stream = list(events)
     inserted: dict[str, int] = {}
+    resent: dict[str, int] = {}  # of the distributors' own lines
     if accepted:
         copies = data.draw(st.lists(st.sampled_from(accepted), max_size=10), label="copies")
         next_id = len(events) + 1000
@@ -170,6 +206,8 @@ def test_redeliveries_and_duplicates_anywhere_after_the_original_change_nothing_
                 )
                 distributor = original.distributor_id  # type: ignore[attr-defined]
                 inserted[distributor] = inserted.get(distributor, 0) + 1
+                if not isinstance(original, ShipmentRecorded):  # the vendor's: in no card
+                    resent[distributor] = resent.get(distributor, 0) + 1
             stream.insert(where, copy)
 
     # "now" is fixed: a resend is recorded later, which moves the recorded-time clock
@@ -178,6 +216,10 @@ def test_redeliveries_and_duplicates_anywhere_after_the_original_change_nothing_
     before = duplicates_by_distributor(base)
     after = duplicates_by_distributor(result)
     assert after == {d: n + inserted.get(d, 0) for d, n in before.items()}
+    before, after = card_duplicates(base), card_duplicates(result)
+    assert after == {d: before.get(d, 0) + n for d, n in resent.items()} | {
+        d: n for d, n in before.items() if d not in resent
+    }
 
 
 @BOUNDED

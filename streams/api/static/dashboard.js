@@ -21,6 +21,7 @@
     // only when a count of rejections moved): the quality rows and the dead-letter total
     rejectionCounts: { quality: null, deadLetters: null },
     partial: "", // what this worker's reads leave out of the channel ("" = nothing)
+    scorecardOf: null, // the distributor whose scorecard is open (null: none)
   };
 
   // --- HTTP --------------------------------------------------------------------------
@@ -563,10 +564,108 @@
     }
   }
 
+  /** The scorecard's periods: the quarter and the month "now" falls in (the periods the
+   *  sell-through answer calls partial), kept once known; the choice stays. */
+  async function loadScorecardPeriods() {
+    const select = $("scorecard-period");
+    if (select.options.length) return;
+    const [quarter, month] = await Promise.all(
+      ["quarter", "month"].map((granularity) =>
+        api("/api/sell-through", { granularity, limit: 1 }).then((page) => page.partial_period)),
+    );
+    for (const period of [quarter, month]) {
+      if (period) select.append(el("option", { value: period }, period));
+    }
+  }
+
+  function scorecardRow(row) {
+    const tr = distributorRow(
+      row.distributor_id,
+      cell("score", row.score ?? "–"),
+      cell("sell_through_revenue", money(row.sell_through_revenue, row.currency)),
+      cell("share_of_channel_revenue", percent(row.share_of_channel_revenue)),
+      cell("accepted_rate", percent(row.accepted_rate)),
+      cell("weeks", `${row.weeks_on_time} / ${row.weeks_late} / ${row.weeks_missing}`),
+      cell("major_per_1000", row.major_per_1000 ?? "–"),
+      cell("weeks_of_supply", row.weeks_of_supply ?? "–"),
+      cell("active_resellers", row.reseller_target === null
+        ? grouped(row.active_resellers) : `${grouped(row.active_resellers)} of ${row.reseller_target}`),
+    );
+    tr.prepend(cell("rank", row.rank ?? "–"));
+    tr.addEventListener("click", () => {
+      state.scorecardOf = row.distributor_id;
+      loadScorecardCard().catch(report);
+    });
+    return tr;
+  }
+
+  /** The period's ranking (the vendor's roles); a distributor's token reads its own card. */
+  async function loadScorecard() {
+    await loadScorecardPeriods();
+    const period = $("scorecard-period").value;
+    if (!period) return;
+    $("scorecard-export").href = `/api/scorecard.csv?period=${encodeURIComponent(period)}`;
+    let rows;
+    try {
+      rows = await allRows("/api/scorecard", { period });
+    } catch (error) {
+      if (error.status !== 403) throw error;
+      rows = null; // a distributor: no ranking, its own card below
+    }
+    const chosen = filters().distributor_id;
+    const shown = rows && chosen ? rows.filter((row) => row.distributor_id === chosen) : rows;
+    if (changed("scorecard", shown)) {
+      $("scorecard-rows").replaceChildren(...(shown || []).map(scorecardRow));
+      $("scorecard-table").hidden = shown === null;
+      $("scorecard-export").hidden = shown === null;
+      showEmpty("scorecard-empty", shown !== null && shown.length === 0);
+    }
+    if (rows === null && !state.scorecardOf) {
+      const own = chosen || [...state.distributors][0];
+      state.scorecardOf = own || null;
+    }
+    await loadScorecardCard();
+  }
+
+  const CARD_FIGURES = [
+    ["Score", (c) => c.score ?? "–"],
+    ["Parts", (c) => Object.entries(c.parts).map(([name, value]) => `${name} ${value}`).join(", ") || "–"],
+    ["Sell-in", (c) => `${grouped(c.sell_in_units)} units, ${money(c.sell_in_revenue, c.currency)}`],
+    ["Sell-through", (c) => `${grouped(c.sell_through_units)} units, ${money(c.sell_through_revenue, c.currency)}`],
+    ["Revenue target", (c) => money(c.revenue_target, c.currency)],
+    ["Gross margin", (c) => `${money(c.gross_margin, c.currency)} (${percent(c.gross_margin_rate)}); lines of unknown cost: ${c.unknown_cost_lines}`],
+    ["Lines", (c) => `${c.accepted_lines} accepted, ${c.duplicate_lines} duplicate, ${c.conflict_lines} conflict, ${c.rejected_lines} rejected`],
+    ["Violations per 1,000", (c) => `minor ${c.minor_per_1000 ?? "–"}, major ${c.major_per_1000 ?? "–"}, critical ${c.critical_per_1000 ?? "–"}`],
+    ["Reporting weeks", (c) => `${c.weeks_on_time} on time, ${c.weeks_late} late, ${c.weeks_missing} missing`],
+    ["Weeks of supply", (c) => c.weeks_of_supply ?? "–"],
+    ["Active resellers", (c) => `${c.active_resellers ?? "–"} (target ${c.reseller_target ?? "–"})`],
+    ["Rebates", (c) => c.rebates.map((r) => `${r.program_id}: tier ${r.tiers_reached} of ${r.tiers}`).join("; ") || "–"],
+  ];
+
+  /** The open distributor's own card (/api/scorecard/{id}). */
+  async function loadScorecardCard() {
+    const period = $("scorecard-period").value;
+    const distributor = state.scorecardOf;
+    if (!period || !distributor) {
+      $("scorecard-card").hidden = true;
+      return;
+    }
+    const card = await api(`/api/scorecard/${encodeURIComponent(distributor)}`, { period });
+    if (!changed("scorecard-card", card)) return;
+    $("scorecard-card-title").textContent = `${card.distributor_id}, ${card.period}`;
+    $("scorecard-figures").replaceChildren(
+      ...CARD_FIGURES.flatMap(([label, text]) => [
+        el("dt", {}, label), el("dd", { "data-figure": label }, text(card)),
+      ]),
+    );
+    $("scorecard-card").hidden = false;
+  }
+
   /** A new token may see other distributors: start the choice (and the view) afresh. */
   function forgetView() {
     state.distributors.clear();
     state.shown = {};
+    state.scorecardOf = null;
     const select = $("distributor");
     select.value = "";
     for (const option of [...select.options]) if (option.value) option.remove();
@@ -619,6 +718,7 @@
       loadQuality(),
       loadMissingReports(),
       loadDeadLetters(),
+      loadScorecard(),
     ]);
     if (changed("rejection-counts", state.rejectionCounts)) {
       try {
@@ -671,9 +771,11 @@
     });
     $("distributor").addEventListener("change", () => {
       closeViolationDetail();
+      state.scorecardOf = $("distributor").value || null;
       refresh();
     });
     $("granularity").addEventListener("change", () => loadSellThrough().catch(report));
+    $("scorecard-period").addEventListener("change", () => loadScorecard().catch(report));
     poll();
   }
 

@@ -76,8 +76,8 @@ SCOPED = (
     "/api/obligations",
     "/api/exchange-rates",
 )
-#: GET routes for the vendor's roles only
-VENDOR = ("/api/dead-letters",)
+#: GET routes for the vendor's roles only (a scorecard ranking tells about the others)
+VENDOR = ("/api/dead-letters", "/api/scorecard", "/api/scorecard.csv")
 #: GET routes of one record: (route, whose) — D01's is the distributor's own
 RECORDS = {
     "/api/violations/{violation_id}": ("/api/violations/{v01}", "/api/violations/{v02}"),
@@ -85,7 +85,13 @@ RECORDS = {
         OWN_STATEMENT,
         OTHER_STATEMENT,
     ),
+    "/api/scorecard/{distributor_id}": ("/api/scorecard/D01", "/api/scorecard/D02"),
 }
+#: the query a route needs to answer at all (a list's: `WHOLE`)
+QUERIES = {route: {"period": PERIOD} for route in ("/api/scorecard.csv", *RECORDS)
+           if route.startswith("/api/scorecard")}  # fmt: skip
+#: what a route answers other than JSON
+MEDIA = {"/api/scorecard.csv": "text/csv"}
 #: the audit trail: auditor and admin only (a distributor not even for its own records)
 AUDIT = {
     "/api/audit/verify": "/api/audit/verify",
@@ -231,8 +237,11 @@ SHARED = ("/api/prices",)
 
 
 def whole(route: str) -> dict[str, str]:
-    """Query of a read that answers every row (?limit=10000, every reseller ranked)."""
-    return {"limit": "10000", **WHOLE.get(route, {})} if route in list_routes() else {}
+    """Query of a read that answers every row (?limit=10000, every reseller ranked), or
+    what a read that is no list needs."""
+    if route in list_routes():
+        return {"limit": "10000", **WHOLE.get(route, {})}
+    return dict(QUERIES.get(route, {}))
 
 
 def rows_of(api: Api, route: str, caller: str, **params: str) -> list[dict[str, Any]]:

@@ -1,0 +1,38 @@
+"""Reads of one distributor's state that several readers share (the snapshot, the API, the
+scorecard): which distributors there are, a distributor's inventory states and its
+reporting weeks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from projections.clock import recorded_now
+from projections.inventory import InventoryState
+from projections.resellers import first_sales
+from projections.stores import ChannelStores
+from projections.submitted_reports import WeekCompliance, compliance_weeks
+
+
+def distributors(stores: ChannelStores) -> list[str]:
+    """Every distributor with lines (each line's verdict is counted in its quality)."""
+    return [state.distributor_id for state in stores.quality.values()]
+
+
+def inventory_states(stores: ChannelStores, distributor_id: str | None) -> Iterable[InventoryState]:
+    """Every inventory state in key order, or one distributor's."""
+    if distributor_id is None:
+        return stores.inventory.values()
+    return (state for _, state in stores.inventory.scan(f"{distributor_id}|"))
+
+
+def compliance_of(
+    stores: ChannelStores, distributor_id: str, now: datetime | None = None
+) -> list[WeekCompliance]:
+    """One distributor's reporting weeks with their status, oldest first (for the API:
+    `WeekCompliance.row()` gives week, due, status, report_id, submitted_at)."""
+    now = now or recorded_now(stores.clock)
+    prefix = f"{distributor_id}|"
+    reports = [report for _, report in stores.reports.scan(prefix)]
+    first = first_sales(reseller for _, reseller in stores.resellers.scan(prefix))
+    return compliance_weeks(reports, first.get(distributor_id), now)

@@ -1,0 +1,117 @@
+"""What the channel projection tells the distributor scorecard (docs/SCORECARD.md).
+
+Each line applied becomes small scorecard inputs: its verdict if the distributor sent it
+(`Judged`, with the severity of a sale's pricing violation; shipments, targets, ... are
+the vendor's) and, once accepted, its movement (`Moved`, with the distributor cost in
+effect at the line's time); a replacement's reversal of a line is a negative `Moved`; a
+`DistributorTargetsSet` is applied as it is. Each input changes at most two cards (its
+month's and its quarter's), under the position of the input that made it: the same code
+in the worker, the embedded runner and every replay, so a replay builds the cards live
+built.
+
+A line's verdict counts in the period of the day it was sent (recorded), where a rejected
+line counts too (its business date may be what is wrong); its movement in the period of
+its business date, as sell-in and sell-through do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Final
+
+from domain.timeutil import utc
+from projections.inventory import Move
+from projections.positions import Position
+from projections.price_book import price_in_effect
+from projections.scorecard import (
+    Judged,
+    Moved,
+    ScorecardInput,
+    Verdict,
+    apply_inputs,
+)
+from projections.stores import ChannelStores
+from schemas.envelope import Envelope
+from schemas.events import InventoryCounted, LineRejected, SaleReported, ShipmentRecorded
+
+#: the scorecard's currency: revenue, margin and targets in another one are not converted
+SCORECARD_CURRENCY: Final = "USD"
+CENTS: Final = Decimal("0.01")
+#: the lines a distributor sends, whose verdicts are its data quality
+SENT_BY_DISTRIBUTORS: Final = (SaleReported, InventoryCounted, LineRejected)
+
+
+def sent_day(event: Envelope) -> date:
+    """The day a line was sent: when the system recorded it (a file's: its business date)."""
+    return utc(event.recorded_at or event.business_time).date()
+
+
+def judged(
+    event: Envelope, distributor_id: str, verdict: Verdict, severity: str | None
+) -> list[ScorecardInput]:
+    """The verdict on a line the distributor sent: a sale, a count, or one the gateway
+    rejected (a shipment, targets, ... are the vendor's: none)."""
+    if not isinstance(event, SENT_BY_DISTRIBUTORS):
+        return []
+    return [Judged(distributor_id, sent_day(event), verdict, severity)]
+
+
+def moved(stores: ChannelStores, event: SaleReported | ShipmentRecorded) -> Moved:
+    """An accepted line's movement (in sku and base units, as normalized)."""
+    if isinstance(event, SaleReported):
+        return _movement(
+            stores, event.distributor_id, event.sku, event.sold_at, "sell_through",
+            event.quantity, event.unit_price, event.currency,
+        )  # fmt: skip
+    return _movement(
+        stores, event.distributor_id, event.sku, event.shipped_at, "sell_in",
+        event.quantity, event.unit_price, event.currency,
+    )  # fmt: skip
+
+
+def reversed_move(stores: ChannelStores, distributor_id: str, sku: str, move: Move) -> Moved:
+    """A replacement's reversal of a line (`move`: the reversal, quantities negative)."""
+    basis = "sell_in" if move.sell_in else "sell_through"
+    units = move.sell_in or move.sell_through
+    at = datetime.fromisoformat(move.at)
+    price = Decimal(move.unit_price)
+    return _movement(stores, distributor_id, sku, at, basis, units, price, move.currency)
+
+
+def _movement(
+    stores: ChannelStores,
+    distributor_id: str,
+    sku: str,
+    at: datetime,
+    basis: str,
+    units: int,
+    unit_price: Decimal,
+    currency: str,
+) -> Moved:
+    cost = None
+    if basis == "sell_through":
+        history = stores.prices.get(sku)
+        entry = None if history is None else price_in_effect(history, at, distributor_id, None)
+        if entry is not None and entry.currency == currency:
+            cost = _money(entry.distributor_cost * units)
+    day = utc(at).date()
+    revenue = _money(unit_price * units)
+    if basis == "sell_in":
+        return Moved(distributor_id, day, "sell_in", units, revenue, currency, cost)
+    return Moved(distributor_id, day, "sell_through", units, revenue, currency, cost)
+
+
+def _money(amount: Decimal) -> Decimal:
+    return amount.quantize(CENTS, ROUND_HALF_UP)
+
+
+def record_cards(
+    stores: ChannelStores, facts: Sequence[ScorecardInput], position: Position | None
+) -> None:
+    """Apply one input's scorecard facts to the cards, under its position."""
+    if not facts:
+        return
+    for key, card in apply_inputs(stores.scorecards, facts, position, SCORECARD_CURRENCY).items():
+        stores.scorecards.put(key, card)

@@ -1,0 +1,161 @@
+"""Reading the distributor scorecard: a period's cards, completed at "now" (docs/SCORECARD.md).
+
+The stored cards hold what events tell (movements, verdicts, targets). What depends on
+"now" is added when the cards are read, never stored, so a read as of a time answers the
+same on the live system and on a replay:
+
+- the reporting weeks whose Monday is in the period, with their status at "now" (report
+  compliance, `projections.submitted_reports`: a week is missing once its due date passed);
+- for the period holding "now" (its month and its quarter) only, the standing at "now":
+  weeks of supply (`projections.supply`), active resellers (a sale in the 90 days to
+  "now"; each distributor's reseller ids until reseller identity is wired), and each open
+  rebate program's tier and gap (`projections.rebate_accruals`). An earlier period shows
+  none: nothing records a standing as a period ends yet.
+
+Costs what a period's cards and their distributors' reports, stock and programs hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from domain.inventory import weeks_of_supply
+from domain.rebate_programs import period_bounds
+from domain.timeutil import utc
+from projections.distributor_reads import compliance_of, distributors, inventory_states
+from projections.rebate_accruals import Accrual, accruals
+from projections.resellers import network_rows
+from projections.scorecard import (
+    RebateStanding,
+    Scorecard,
+    ScorecardInput,
+    Standing,
+    WeekReported,
+    apply_inputs,
+    card_key,
+    month_and_quarter,
+)
+from projections.scorecard_feed import SCORECARD_CURRENCY
+from projections.scorecard_rows import card_row
+from projections.stores import ChannelStores
+from projections.supply import sold_last_4_weeks
+
+
+def period_cards(
+    stores: ChannelStores, period: str, now: datetime | None, wanted: Iterable[str] | None = None
+) -> list[Scorecard]:
+    """The period's card of each distributor `wanted` (default: every one with lines),
+    completed at `now`; a distributor with nothing in the period has an empty card."""
+    names = sorted(set(distributors(stores)) if wanted is None else set(wanted))
+    programs = _open_accruals(stores, names, now, {period})
+    return [
+        _completed(stores, [_stored(stores, name, period)], now, programs.get(name, []))[0]
+        for name in names
+    ]
+
+
+def every_card(stores: ChannelStores, now: datetime | None) -> list[Scorecard]:
+    """Every card stored, completed at `now`, by distributor then period."""
+    by_distributor: dict[str, list[Scorecard]] = {}
+    for card in stores.scorecards.values():
+        by_distributor.setdefault(card.distributor_id, []).append(card)
+    names = sorted(by_distributor)
+    periods = {card.period for cards in by_distributor.values() for card in cards}
+    programs = _open_accruals(stores, names, now, periods)
+    return [
+        card
+        for name in names
+        for card in _completed(
+            stores, sorted(by_distributor[name], key=_period_order), now, programs.get(name, [])
+        )
+    ]
+
+
+def scorecard_rows(stores: ChannelStores, now: datetime | None) -> list[dict[str, Any]]:
+    """The snapshot's and the read model's rows: every card stored, completed at `now`
+    (no rank, no share of channel revenue: those are a ranking's)."""
+    return [card_row(card, None) for card in every_card(stores, now)]
+
+
+def _period_order(card: Scorecard) -> str:
+    return card.period
+
+
+def _stored(stores: ChannelStores, distributor: str, period: str) -> Scorecard:
+    key = card_key(distributor, period)
+    return stores.scorecards.get(key) or Scorecard(distributor, period, SCORECARD_CURRENCY)
+
+
+def _completed(
+    stores: ChannelStores, cards: list[Scorecard], now: datetime | None, programs: list[Accrual]
+) -> list[Scorecard]:
+    """One distributor's `cards` with its report weeks at `now` and, in the periods that
+    hold `now`, its standing then."""
+    if now is None or not cards:
+        return cards
+    distributor = cards[0].distributor_id
+    facts: list[ScorecardInput] = list(_weeks(stores, distributor, now))
+    if {card.period for card in cards} & set(_periods_holding(now)):
+        facts.extend(_standings(stores, distributor, now, programs))
+    known = {card_key(card.distributor_id, card.period): card for card in cards}
+    changed = apply_inputs(known, facts, None, SCORECARD_CURRENCY)
+    return [changed.get(key, card) for key, card in known.items()]
+
+
+def _weeks(stores: ChannelStores, distributor: str, now: datetime) -> list[WeekReported]:
+    return [
+        WeekReported(distributor, week.week, week.status, now)
+        for week in compliance_of(stores, distributor, now)
+    ]
+
+
+def _periods_holding(now: datetime) -> tuple[str, str]:
+    return month_and_quarter(utc(now).date())
+
+
+def _standings(
+    stores: ChannelStores, distributor: str, now: datetime, programs: list[Accrual]
+) -> list[ScorecardInput]:
+    """The distributor's standing at "now": weeks of supply, active resellers, programs."""
+    on_hand = sold = 0
+    for state in inventory_states(stores, distributor):
+        on_hand += state.expected_on_hand
+        sold += sold_last_4_weeks(state, now, stores.day_totals)
+    network = network_rows(
+        (state for _, state in stores.resellers.scan(f"{distributor}|")), now, stores.reseller_days
+    )
+    active = sum(row["active_90d"] for row in network)
+    found: list[ScorecardInput] = [
+        Standing(distributor, utc(now), weeks_of_supply(on_hand, sold), active)
+    ]
+    for accrual in programs:
+        terms = stores.programs.get(accrual.program_id)
+        tiers = 0 if terms is None else len(terms.tiers)
+        index = accrual.result.tier_index
+        found.append(
+            RebateStanding(
+                distributor, accrual.program_id, utc(now), 0 if index is None else index + 1,
+                tiers, accrual.result.next_threshold, accrual.result.gap_to_next,
+            )
+        )  # fmt: skip
+    return found
+
+
+def _open_accruals(
+    stores: ChannelStores, names: list[str], now: datetime | None, periods: set[str]
+) -> dict[str, list[Accrual]]:
+    """Each named distributor's accruals of the open program periods holding "now" (none
+    when no period asked for holds it)."""
+    found: dict[str, list[Accrual]] = {}
+    if now is None or not periods & set(_periods_holding(now)):
+        return found
+    open_now = accruals(
+        stores.programs.values(), stores.rebate_buckets, names, stores.closed_periods, True
+    )
+    for accrual in open_now:
+        start, end = period_bounds(accrual.period)
+        if start <= utc(now) < end:
+            found.setdefault(accrual.distributor_id, []).append(accrual)
+    return found

@@ -1,0 +1,106 @@
+"""The distributor scorecard end to end in the embedded runner: the hand-computed case of
+tests/scorecard_channel.py through the projections and the HTTP API (ranking, a
+distributor's own card, the CSV export, who may read what)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from typing import Any
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from domain.roles import Role
+from streams.api.app import make_web_app
+from streams.api.context import ApiContext
+from streams.auth import TokenRegistry, token_hash
+from streams.runners.embedded import EmbeddedChannel
+from tests.scorecard_channel import (
+    D1_JULY,
+    D1_Q3_SCORE,
+    D2_JULY_SCORE,
+    channel_events,
+    reference_events,
+)
+
+TOKENS = TokenRegistry(
+    [
+        {"sha256": token_hash("cm"), "role": Role.CHANNEL_MANAGER.value, "actor": "cm"},
+        {"sha256": token_hash("d1"), "role": Role.DISTRIBUTOR.value, "actor": "d1-it",
+         "distributor_id": "D1"},
+    ]
+)  # fmt: skip
+
+
+def fed_channel() -> EmbeddedChannel:
+    channel = EmbeddedChannel(rebate_grace_days=10_000)
+    channel.feed_events(reference_events())
+    channel.feed_events(channel_events())
+    return channel
+
+
+def answers(channel: EmbeddedChannel, *calls: tuple[str, str]) -> list[tuple[int, Any]]:
+    """(status, JSON or text) of each GET (path, token)."""
+
+    async def go() -> list[tuple[int, Any]]:
+        client = TestClient(TestServer(make_web_app(ApiContext.of_channel(channel, TOKENS))))
+        await client.start_server()
+        found = []
+        try:
+            for target, token in calls:
+                response = await client.get(target, headers={"Authorization": f"Bearer {token}"})
+                is_json = response.content_type == "application/json"
+                found.append(
+                    (response.status, await (response.json() if is_json else response.text()))
+                )
+        finally:
+            await client.close()
+        return found
+
+    return asyncio.run(go())
+
+
+def test_the_hand_computed_july_ranking():
+    channel = fed_channel()
+    [(status, page)] = answers(channel, ("/api/scorecard?period=2026-07", "cm"))
+    assert status == 200
+    first, second = page["rows"]
+    assert (first["distributor_id"], first["score"], first["rank"]) == ("D2", D2_JULY_SCORE, 1)
+    assert second == D1_JULY
+    assert first["share_of_channel_revenue"] == "0.5977"
+
+
+def test_the_quarter_holds_the_same_inputs_without_july_targets():
+    channel = fed_channel()
+    [(_, row)] = answers(channel, ("/api/scorecard/D1?period=2026-Q3", "cm"))
+    assert row["score"] == D1_Q3_SCORE
+    assert row["revenue_target"] is None and "sell_through" not in row["parts"]
+    assert row["sell_through_revenue"] == D1_JULY["sell_through_revenue"]
+
+
+def test_a_distributor_reads_its_own_card_only():
+    channel = fed_channel()
+    own, other, ranking, bad = answers(
+        channel,
+        ("/api/scorecard/D1?period=2026-07", "d1"),
+        ("/api/scorecard/D2?period=2026-07", "d1"),
+        ("/api/scorecard?period=2026-07", "d1"),
+        ("/api/scorecard/D1?period=2026-13", "d1"),
+    )
+    assert own[0] == 200
+    assert own[1] == {**D1_JULY, "rank": None, "share_of_channel_revenue": None}
+    assert (other[0], ranking[0], bad[0]) == (403, 403, 400)
+
+
+def test_the_csv_export_is_the_ranking():
+    channel = fed_channel()
+    [(status, text)] = answers(channel, ("/api/scorecard.csv?period=2026-07", "cm"))
+    assert status == 200
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["rank"], r["distributor_id"], r["score"]) for r in rows] == [
+        ("1", "D2", D2_JULY_SCORE),
+        ("2", "D1", D1_JULY["score"]),
+    ]
+    d1 = rows[1]
+    assert (d1["part_pricing"], d1["weeks_missing"], d1["rebate_programs"]) == ("0", "1", "P1 1/2")
