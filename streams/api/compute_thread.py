@@ -11,6 +11,7 @@ gives up every switch interval (1 ms in the API process).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -34,12 +35,15 @@ class ComputeThread:
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self.loop))
 
     def stop(self) -> None:
-        """Cancel what runs there, stop the loop and close it."""
+        """Cancel what runs there (a computation stuck in C for 5 s is left to end with the
+        process), stop the loop and close it."""
         if self._thread.is_alive():
-            asyncio.run_coroutine_threadsafe(_cancel_all(), self.loop).result(5)
+            with contextlib.suppress(TimeoutError):
+                asyncio.run_coroutine_threadsafe(_cancel_all(), self.loop).result(5)
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(5)
-        self.loop.close()
+        if not self._thread.is_alive():
+            self.loop.close()
 
 
 async def _cancel_all() -> None:
