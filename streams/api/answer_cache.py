@@ -15,6 +15,9 @@ step, a statement's approval, a close, an ingest) forgets every answer kept, so 
 caller reads the step back at once. Only successful GETs under /api/ are kept, at most
 `entries` of them and `max_bytes` of bodies, the least recently asked first out; a body
 larger than `max_bytes` / 8 (a whole snapshot, an export) is never kept.
+
+Given a `runner` (the API process's `ComputeThread.run`), the handlers of the GETs kept
+run there, not on the loop that serves the kept answers (streams/api/compute_thread.py).
 """
 
 from __future__ import annotations
@@ -22,13 +25,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import hdrs, web
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Question = tuple[str, str]
+#: runs a handler's coroutine somewhere else and gives its response
+Runner = Callable[[Coroutine[Any, Any, web.StreamResponse]], Awaitable[web.StreamResponse]]
 
 #: headers not kept with an answer: aiohttp sets them for each response
 _PER_RESPONSE = {hdrs.CONTENT_LENGTH, hdrs.DATE, hdrs.SERVER}
@@ -52,10 +58,16 @@ Outcome = Answer | web.StreamResponse | Exception
 
 class AnswerCache:
     def __init__(
-        self, fresh: float, stale: float, entries: int = 128, max_bytes: int = 64 * 2**20
+        self,
+        fresh: float,
+        stale: float,
+        entries: int = 128,
+        max_bytes: int = 64 * 2**20,
+        runner: Runner | None = None,
     ) -> None:
         self.fresh, self.stale, self.entries = fresh, max(stale, fresh), entries
         self.max_bytes = max_bytes
+        self.runner = runner
         self._answers: OrderedDict[Question, Answer] = OrderedDict()
         self._bytes = 0
         self._computing: dict[Question, asyncio.Task[Outcome]] = {}
@@ -83,7 +95,7 @@ class AnswerCache:
         if isinstance(outcome, Answer):
             return outcome.response(time.monotonic())
         if not mine:  # another caller's error or unkept response: this one asks anew
-            return await handler(request)
+            return await self._handled(request, handler)
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
@@ -106,7 +118,7 @@ class AnswerCache:
         the error it raised: a computation behind a stale answer has no caller to tell)."""
         started = time.monotonic()
         try:
-            response = await handler(request)
+            response = await self._handled(request, handler)
         except Exception as exc:
             self._forget(question)
             return exc
@@ -120,6 +132,16 @@ class AnswerCache:
             return self._keep(question, Answer(body, headers, started))
         self._forget(question)
         return response
+
+    async def _handled(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """The handler's response, computed by the runner if there is one."""
+        if self.runner is None:
+            return await handler(request)
+
+        async def handled() -> web.StreamResponse:
+            return await handler(request)
+
+        return await self.runner(handled())
 
     def _keep(self, question: Question, answer: Answer) -> Answer:
         self._forget(question)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -32,8 +33,14 @@ class TopicMissing(Exception):
 
 
 class ReferenceReplica:
-    def __init__(self, settings: Settings, shared: ChannelStores) -> None:
+    """`changed`, if given, is called after each batch of records applied, on the loop that
+    runs the replica, before anything else runs there."""
+
+    def __init__(
+        self, settings: Settings, shared: ChannelStores, changed: Callable[[], None] | None = None
+    ) -> None:
         self.settings = settings
+        self.changed = changed
         # only the catalog and price stores are shared; rejections are the agent's to count
         self.stores = ChannelStores(
             products=shared.products,
@@ -83,6 +90,8 @@ class ReferenceReplica:
                             log.exception("reference input failed at %s", position)
                     if tp in pending and records and records[-1].offset + 1 >= end[tp]:
                         pending.discard(tp)
+                if batches and self.changed is not None:
+                    self.changed()
                 if pending == set() and not self.ready.is_set():
                     log.info("reference data loaded")
                     self.ready.set()

@@ -17,15 +17,16 @@ import gc
 import logging
 import sys
 import time
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
 from infra.eventstore import open_audit_log
 from projections.stores import ChannelStores
 from streams import metrics
-from streams.api.answer_cache import AnswerCache
+from streams.api.answer_cache import AnswerCache, Runner
 from streams.api.app import make_web_app
+from streams.api.compute_thread import ComputeThread
 from streams.api.context import ApiContext
 from streams.auth import TokenRegistry
 from streams.config import Settings
@@ -34,13 +35,18 @@ from streams.ingest.deadletters import dead_letter_page
 from streams.ingest.kafka import KafkaPublisher
 from streams.kafka.reference import ReferenceReplica
 from streams.runners.processing import GC_THRESHOLD
+from streams.worker import upkeep
 from streams.worker.app import SWITCH_SECONDS
 from streams.worker.secondary import SecondaryState, state_directory
+from streams.worker.stores import REFERENCE_STORES, copied
 
 log = logging.getLogger("channelflow.api")
 
-#: how often the databases catch up with the worker's writes: how stale a read may be
-CATCH_UP_SECONDS = 0.2
+#: how often each database catches up with the worker's writes: how stale a read may be.
+#: A catch-up costs a few milliseconds however little was written and holds the GIL
+#: (rocksdict 0.3) meanwhile, so it is done seldom and spread: one partition at a time,
+#: the partitions evenly over the interval (bench/README.md, "The API process")
+CATCH_UP_SECONDS = 1.0
 
 
 class ApiProcess:
@@ -51,44 +57,64 @@ class ApiProcess:
         self.settings = settings
         self.state = SecondaryState(state_directory(settings), settings.partitions)
         self.reference = ChannelStores()
-        self.replica = ReferenceReplica(settings, self.reference)
+        self.replica = ReferenceReplica(settings, self.reference, changed=self._freeze)
+        self._freeze()
         self.audit_log = open_audit_log(settings.eventstore_url)
         self.health = Health(
             settings.eventstore_url if self.audit_log.is_postgres else None, self.coverage
         )
+        #: catch-up rounds done: the projection gauges are set again after new ones
+        self.rounds = 0
 
     def coverage(self) -> Coverage:
         """The partitions whose databases this process reads (the worker's beside it)."""
         return Coverage(self.settings.partitions, frozenset(self.state.dbs), frozenset())
 
+    def _freeze(self) -> None:
+        """Copies of the reference data, taken on the replica's loop as soon as it changed,
+        for the reads in threads: the replica never changes them (the reads made on its
+        loop see them equal to its own)."""
+        frozen = {name: copied(getattr(self.reference, name)) for name in REFERENCE_STORES}
+        self.frozen = ChannelStores(**cast(Any, frozen))
+
     def stores(self) -> ChannelStores:
-        return self.state.stores(self.reference)
+        return self.state.stores(self.frozen)
 
     async def committed(self) -> ChannelStores:
-        return self.state.stores(self.reference, copy_reference=True)
+        return self.stores()
 
-    def answers(self) -> AnswerCache | None:
+    def answers(self, runner: Runner) -> AnswerCache | None:
         fresh, stale = self.settings.api_fresh_seconds, self.settings.api_stale_seconds
-        return AnswerCache(fresh, stale) if fresh or stale else None
+        return AnswerCache(fresh, stale, runner=runner) if fresh or stale else None
 
     async def follow(self) -> None:
-        """Catch the databases up with the worker, a partition at a time (requests are
-        answered in between), for as long as it runs."""
+        """Catch the databases up with the worker, one partition at a time with requests
+        answered in between, every `CATCH_UP_SECONDS`, for as long as it runs."""
         loop = asyncio.get_running_loop()
-        state = self.state
         while True:
-            started = time.monotonic()
+            started, busy = time.monotonic(), 0.0
             try:
-                await loop.run_in_executor(None, state.open_new)
-                for partition in list(state.dbs):
-                    await loop.run_in_executor(None, state.catch_up, partition)
+                await loop.run_in_executor(None, self.state.open_new)
+                partitions = list(self.state.dbs)
+                for n, partition in enumerate(partitions, 1):
+                    began = time.monotonic()
+                    await loop.run_in_executor(None, self.state.catch_up, partition)
+                    busy += time.monotonic() - began
+                    spread = started + CATCH_UP_SECONDS * n / len(partitions)
+                    await asyncio.sleep(max(0.0, spread - time.monotonic()))
                 self.health.recovered("catch_up")
             except Exception as exc:  # a database being created or moved: next time
                 self.health.failed("catch_up", exc)
                 log.warning("catching up with the worker's databases failed: %r", exc)
-            elapsed = time.monotonic() - started
-            metrics.ROUND_SECONDS.labels("catch_up").observe(elapsed)
-            await asyncio.sleep(max(0.0, CATCH_UP_SECONDS - elapsed))
+            self.rounds += 1
+            metrics.ROUND_SECONDS.labels("catch_up").observe(busy)
+            await asyncio.sleep(max(0.0, started + CATCH_UP_SECONDS - time.monotonic()))
+
+    async def keep_gauges(self) -> None:
+        """The gauges that read the projections, set in a thread as the worker sets its own
+        (streams/worker/upkeep.py), so a scrape of /metrics computes nothing."""
+        await self.replica.ready.wait()
+        await upkeep.keep_gauges(lambda: self.rounds, lambda: True, self.committed)
 
     async def _ready(self, tasks: list[asyncio.Task[None]]) -> None:
         """Wait for the reference data; a task that fails first (a reference topic missing,
@@ -102,31 +128,35 @@ class ApiProcess:
                     ready.cancel()
                     task.result()
 
+    def context(self, publisher: KafkaPublisher, runner: Runner) -> ApiContext:
+        """What the routes share; the answers kept are computed by `runner`."""
+        settings = self.settings
+        return ApiContext(
+            self.stores,
+            "kafka",
+            self.audit_log,
+            TokenRegistry.from_env(),
+            publisher.publish,
+            lambda query: dead_letter_page(settings, query),
+            self.health,
+            self.committed,
+            gauges_at_scrape=False,  # self.keep_gauges keeps them
+            answers=self.answers(runner),
+        )
+
     async def serve(self) -> None:
         """Start the tasks, wait for the reference data, then answer until cancelled."""
         sys.setswitchinterval(SWITCH_SECONDS)  # reads in threads: as in the worker
         gc.set_threshold(*GC_THRESHOLD)  # decoded values live long: collect less often
         settings = self.settings
-        tasks = [
-            asyncio.create_task(job())
-            for job in (self.replica.run, self.health.watch, self.follow, metrics.watch_the_loop)
-        ]
+        jobs = (self.replica.run, self.health.watch, self.follow, self.keep_gauges)
+        tasks = [asyncio.create_task(job()) for job in (*jobs, metrics.watch_the_loop)]
+        compute = ComputeThread().start()
         try:
             async with KafkaPublisher(settings) as publisher:
                 await self._ready(tasks)
                 gc.freeze()  # the reference data: long-lived, not walked by each collection
-                context = ApiContext(
-                    self.stores,
-                    "kafka",
-                    self.audit_log,
-                    TokenRegistry.from_env(),
-                    publisher.publish,
-                    lambda query: dead_letter_page(settings, query),
-                    self.health,
-                    self.committed,
-                    answers=self.answers(),
-                )
-                runner = web.AppRunner(make_web_app(context))
+                runner = web.AppRunner(make_web_app(self.context(publisher, compute.run)))
                 await runner.setup()
                 await web.TCPSite(runner, settings.web_host, settings.api_port).start()
                 log.info("HTTP API on http://%s:%s/", settings.web_host, settings.api_port)
@@ -140,4 +170,5 @@ class ApiProcess:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            compute.stop()
             self.state.close()

@@ -26,7 +26,7 @@ from rocksdict import AccessType, Options, Rdict
 from projections.stores import ChannelStores
 from streams.config import Settings
 from streams.worker.readers import CommittedReader, MemoDecoder, json_decoder
-from streams.worker.stores import REFERENCE_STORES, STATE_TABLE, copied, store_layouts
+from streams.worker.stores import REFERENCE_STORES, STATE_TABLE, store_layouts
 
 
 def state_directory(settings: Settings) -> Path:
@@ -75,9 +75,8 @@ class SecondaryState:
         secondary = self._scratch / f"{STATE_TABLE}-{partition}"
         return Rdict(str(path), options, access_type=AccessType.secondary(str(secondary)))
 
-    def stores(self, reference: ChannelStores, copy_reference: bool = False) -> ChannelStores:
-        """The state as last caught up, with the reference data (`copy_reference`: copies of
-        it, for a read in a thread while the replica goes on changing it)."""
+    def stores(self, reference: ChannelStores) -> ChannelStores:
+        """The state as last caught up, with the reference data given."""
         views: dict[str, Any] = {
             name: CommittedReader(
                 at.prefix.encode(), self._decoders[name], at.partition_of, self.dbs, {}
@@ -85,8 +84,7 @@ class SecondaryState:
             for name, at in self._layouts.items()
         }
         for name in REFERENCE_STORES:
-            store = getattr(reference, name)
-            views[name] = copied(store) if copy_reference else store
+            views[name] = getattr(reference, name)
         return ChannelStores(**cast(Any, views))
 
     def close(self) -> None:

@@ -8,9 +8,11 @@ from pathlib import Path
 import orjson
 from rocksdict import Options, Rdict
 
+from projections.catalog import Product
 from projections.quality import DeadLetterCount
 from projections.stores import ChannelStores
 from streams.config import Settings
+from streams.worker.api_process import ApiProcess
 from streams.worker.app import faust_app
 from streams.worker.readers import MemoDecoder
 from streams.worker.secondary import SecondaryState, state_directory
@@ -56,7 +58,9 @@ def test_a_secondary_sees_the_worker_s_writes_once_caught_up(tmp_path: Path):
         primary.close()
 
 
-def test_partitions_beyond_the_count_and_reference_data_copies(tmp_path: Path):
+def test_partitions_beyond_the_count_are_passed_over_and_reference_data_is_as_given(
+    tmp_path: Path,
+):
     Rdict(str(tmp_path / "state-9.db"), Options(raw_mode=True)).close()
     state = SecondaryState(tmp_path, partitions=4)
     reference = ChannelStores()
@@ -64,7 +68,6 @@ def test_partitions_beyond_the_count_and_reference_data_copies(tmp_path: Path):
         caught_up(state)
         assert state.dbs == {}  # partition 9 of 4: another deployment's leftovers
         assert state.stores(reference).products is reference.products
-        assert state.stores(reference, copy_reference=True).products is not reference.products
     finally:
         state.close()
 
@@ -86,3 +89,24 @@ def test_the_memo_decoder_decodes_each_stored_value_once_and_stays_bounded():
     memo(b"bb")
     memo(b"a")
     assert calls == [b"a", b"bb", b"ccc", b"dddd", b"bb"]
+
+
+def test_the_api_process_reads_the_reference_data_as_of_the_replica_s_last_batch(
+    tmp_path: Path,
+):
+    settings = Settings(
+        data_dir=str(tmp_path / "data"), eventstore_url=f"sqlite:///{tmp_path / 'audit.db'}"
+    )
+    process = ApiProcess(settings)
+    try:
+        live = process.reference.products
+        live.put("SKU-1", Product("SKU-1", "each"))
+        assert process.stores().products.get("SKU-1") is None  # the batch is not over yet
+        assert process.replica.changed is not None
+        process.replica.changed()  # as the replica does after each batch applied
+        read = process.stores().products
+        assert read is not live and read.get("SKU-1") == Product("SKU-1", "each")
+        live.put("SKU-2", Product("SKU-2", "each"))  # the next batch: the copy stays as it was
+        assert [key for key, _ in read.scan()] == ["SKU-1"]
+    finally:
+        process.state.close()
