@@ -68,6 +68,12 @@ STALL_SECONDS = 15.0
 #: thread to hand it back: with 1 ms a request waits for reads and rounds in threads about
 #: half as long (bench/README.md, "History scaling")
 SWITCH_SECONDS = 0.001
+#: bytes a producer batch of one partition may hold (faust's default: 16 KiB). The producer
+#: keeps one request in flight to the broker, with one batch of each partition in it, and a
+#: send that finds its partition's batch full waits for that request: at 16 KiB a batch's
+#: ~2 MB of changelog writes took ~130 round trips. Under the broker's default limit of a
+#: record batch (message.max.bytes, 1,048,588) and faust's request size (1,000,000)
+PRODUCER_BATCH_BYTES = 1_000_000
 
 #: The raw topics whose events the channel projection consumes today.
 CONSUMED_TOPICS = (
@@ -109,6 +115,7 @@ def faust_app(settings: Settings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         web_enabled=False,
         producer_acks=-1,
+        producer_max_batch_size=PRODUCER_BATCH_BYTES,
         stream_wait_empty=False,
         broker_commit_interval=1.0,
         # a crashed worker's partitions move on after 10 s instead of faust's default 60 s
