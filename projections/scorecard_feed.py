@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Final
+from typing import Final, Literal
 
 from domain.timeutil import utc
+from projections.costs import unit_cost
 from projections.inventory import Move
 from projections.positions import Position
-from projections.price_book import price_in_effect
 from projections.scorecard import (
     Judged,
     Moved,
@@ -41,6 +41,7 @@ SCORECARD_CURRENCY: Final = "USD"
 CENTS: Final = Decimal("0.01")
 #: the lines a distributor sends, whose verdicts are its data quality
 SENT_BY_DISTRIBUTORS: Final = (SaleReported, InventoryCounted, LineRejected)
+Basis = Literal["sell_in", "sell_through"]
 
 
 def sent_day(event: Envelope) -> date:
@@ -73,7 +74,7 @@ def moved(stores: ChannelStores, event: SaleReported | ShipmentRecorded) -> Move
 
 def reversed_move(stores: ChannelStores, distributor_id: str, sku: str, move: Move) -> Moved:
     """A replacement's reversal of a line (`move`: the reversal, quantities negative)."""
-    basis = "sell_in" if move.sell_in else "sell_through"
+    basis: Basis = "sell_in" if move.sell_in else "sell_through"
     units = move.sell_in or move.sell_through
     at = datetime.fromisoformat(move.at)
     price = Decimal(move.unit_price)
@@ -85,22 +86,18 @@ def _movement(
     distributor_id: str,
     sku: str,
     at: datetime,
-    basis: str,
+    basis: Basis,
     units: int,
     unit_price: Decimal,
     currency: str,
 ) -> Moved:
     cost = None
     if basis == "sell_through":
-        history = stores.prices.get(sku)
-        entry = None if history is None else price_in_effect(history, at, distributor_id, None)
-        if entry is not None and entry.currency == currency:
-            cost = _money(entry.distributor_cost * units)
-    day = utc(at).date()
+        each, cost_currency = unit_cost(stores, sku, distributor_id, at)
+        if each is not None and cost_currency == currency:
+            cost = _money(each * units)
     revenue = _money(unit_price * units)
-    if basis == "sell_in":
-        return Moved(distributor_id, day, "sell_in", units, revenue, currency, cost)
-    return Moved(distributor_id, day, "sell_through", units, revenue, currency, cost)
+    return Moved(distributor_id, utc(at).date(), basis, units, revenue, currency, cost)
 
 
 def _money(amount: Decimal) -> Decimal:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -16,7 +16,9 @@ from schemas.envelope import Envelope
 from schemas.types import Count, Currency, Id, Price, UtcDatetime
 
 #: A scorecard period: a month ("2026-07") or a quarter ("2026-Q3").
-ScorecardPeriod = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$")]
+#: a month ("2026-07") or a quarter ("2026-Q3")
+PERIOD_PATTERN: Final = r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$"
+ScorecardPeriod = Annotated[str, StringConstraints(pattern=PERIOD_PATTERN)]
 #: Weeks of supply, to one decimal place.
 Weeks = Annotated[Decimal, Field(ge=0, le=1000, decimal_places=1)]
 

@@ -14,13 +14,14 @@ from projections.scorecard_reads import period_cards
 from projections.scorecard_rows import SEVERITIES, STATUSES, VERDICTS, card_row, ranking
 from projections.snapshot import now_of
 from projections.stores import ChannelStores
+from schemas.scorecard import PERIOD_PATTERN
 from streams.api.context import context_of, json_response
 from streams.api.query import Rows, as_of, page, principal_of
 from streams.audit.safe_csv import csv_bytes
 from streams.auth import Forbidden
 
-#: a month ("2026-07") or a quarter ("2026-Q3"), as `schemas.scorecard.ScorecardPeriod`
-PERIOD: Final = re.compile(r"\d{4}-(0[1-9]|1[0-2]|Q[1-4])")
+#: a month ("2026-07") or a quarter ("2026-Q3"), as the targets event's period
+PERIOD: Final = re.compile(PERIOD_PATTERN)
 #: the CSV export's columns: a ranking row's figures (its parts and programs flattened)
 CSV_COLUMNS: Final = (
     "rank", "distributor_id", "period", "currency", "score",
