@@ -210,9 +210,10 @@ def apply_event(
         return _line_rejected(stores, event, position)
     if isinstance(event, ReportSubmitted):
         return _report_submitted(stores, event, position)
-    if isinstance(event, DistributorTargetsSet):
-        record_cards(stores, [event], position)
-        return Outcome(Verdict.ACCEPTED)
+    if isinstance(event, DistributorTargetsSet):  # a redelivery changes no card
+        return Outcome(
+            Verdict.ACCEPTED if record_cards(stores, [event], position) else Verdict.REDELIVERY
+        )
     if isinstance(event, ResellerOnboarded):
         key = reseller_key(event.distributor_id, event.reseller_id)
         state = stores.resellers.get(key) or ResellerState(event.distributor_id, event.reseller_id)

@@ -106,9 +106,12 @@ def _money(amount: Decimal) -> Decimal:
 
 def record_cards(
     stores: ChannelStores, facts: Sequence[ScorecardInput], position: Position | None
-) -> None:
-    """Apply one input's scorecard facts to the cards, under its position."""
+) -> bool:
+    """Apply one input's scorecard facts to the cards, under its position; whether any card
+    changed (none: the input was applied to them already, a redelivery)."""
     if not facts:
-        return
-    for key, card in apply_inputs(stores.scorecards, facts, position, SCORECARD_CURRENCY).items():
+        return False
+    changed = apply_inputs(stores.scorecards, facts, position, SCORECARD_CURRENCY)
+    for key, card in changed.items():
         stores.scorecards.put(key, card)
+    return bool(changed)

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from projections.channel import apply_event, apply_message
+from projections.dedup import Verdict
 from projections.positions import Position, message_position
 from projections.scorecard import Scorecard
 from projections.stores import ChannelStores
@@ -46,11 +47,9 @@ def test_a_message_delivered_again_changes_no_card():
     assert (once.margin_revenue, once.margin_cost) == (Decimal("70.50"), Decimal("60.00"))
     for _ in range(2):  # after a crash, and once more
         apply_message(stores, lines, "D01", message_position(SALES, 7))
-    assert (
-        card(stores, "2026-Q3")
-        == once
-        == card(stores, "2026-07").__class__(**{**vars_of(once), "period": "2026-Q3"})
-    )
+    assert card(stores, "2026-Q3") == once
+    # every line is of July: the month's card is the quarter's under its own period
+    assert card(stores, "2026-07") == Scorecard(**{**vars_of(once), "period": "2026-07"})
 
 
 def vars_of(found: Scorecard) -> dict[str, Any]:
@@ -72,7 +71,12 @@ def test_bad_targets_are_dead_lettered_and_set_no_card():
         stores, orjson.dumps(SAMPLES["DistributorTargetsSet"]), "D01", Position(TARGETS, 3)
     )
     assert good[0].dead_letter_reason is None
+    assert good[0].verdict is Verdict.ACCEPTED
     assert card(stores, "2026-Q3").targets.population is not None
+    again = apply_message(
+        stores, orjson.dumps(SAMPLES["DistributorTargetsSet"]), "D01", Position(TARGETS, 3)
+    )
+    assert again[0].verdict is Verdict.REDELIVERY  # counted once
 
 
 def test_a_replacement_reverses_its_lines_margin_and_all():
