@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from domain.agreements import discounted_cost
 from projections.channel import apply_event
@@ -15,7 +16,7 @@ from tests.unit.agreement_events import amended, signed
 from tests.unit.price_events import price
 from tests.unit.test_aging_wiring import priced_stores
 
-D01 = {"distributor_id": "D01"}
+D01: dict[str, Any] = {"distributor_id": "D01"}
 
 
 def noon(day: date) -> datetime:
@@ -26,7 +27,7 @@ def agreed() -> ChannelStores:
     """X listed at 12.50 from January 1; AG-1 gives G-NET (X, Y) 5 %, M1 7 % from June 1."""
     stores = priced_stores()
     apply_event(stores, signed(**D01), None)
-    seven = {"discounts": [{"group_id": "G-NET", "discount": "0.07"}]}
+    seven: dict[str, Any] = {"discounts": [{"group_id": "G-NET", "discount": "0.07"}]}
     apply_event(stores, amended("M1", date(2026, 6, 1), **seven).model_copy(update=D01), None)
     return stores
 
