@@ -62,3 +62,12 @@ def test_a_price_of_the_distributors_own_is_not_discounted() -> None:
     apply_event(stores, own, None)
     assert unit_cost(stores, "X", "D01", noon(date(2026, 5, 1))) == (Decimal("11.00"), "USD")
     assert unit_cost(stores, "X", "D01", noon(date(2026, 3, 1))) == (Decimal("11.88"), "USD")
+
+
+def test_a_version_recorded_after_known_at_does_not_discount() -> None:
+    """The scorecard costs a line with the agreements recorded by then: M1 (recorded on
+    June 1) is not known on May 20, so June 2 is still costed at AG-1's 5 %."""
+    stores = agreed()
+    june_2, may_20 = noon(date(2026, 6, 2)), noon(date(2026, 5, 20))
+    assert unit_cost(stores, "X", "D01", june_2, may_20) == (Decimal("11.88"), "USD")
+    assert unit_cost(stores, "X", "D01", june_2, june_2) == (Decimal("11.63"), "USD")
