@@ -16,6 +16,7 @@ from schemas.agreements import (
     DistributorAgreementTerminated,
     ExchangeRatePublished,
 )
+from schemas.claims import SpecialPriceAmended, SpecialPriceAuthorized, SpecialPriceExpired
 from schemas.envelope import SCHEMA_VERSION, Envelope, Source
 from schemas.scorecard import DistributorTargetsSet
 from schemas.types import Count, Currency, Id, Money, Personal, Price, Quantity, Text, UtcDatetime
@@ -235,7 +236,10 @@ Event = Annotated[
     | DistributorAgreementSigned
     | DistributorAgreementAmended
     | DistributorAgreementTerminated
-    | ExchangeRatePublished,
+    | ExchangeRatePublished
+    | SpecialPriceAuthorized
+    | SpecialPriceAmended
+    | SpecialPriceExpired,
     Field(discriminator="event_type"),
 ]
 
@@ -255,6 +259,9 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     DistributorAgreementAmended,
     DistributorAgreementTerminated,
     ExchangeRatePublished,
+    SpecialPriceAuthorized,
+    SpecialPriceAmended,
+    SpecialPriceExpired,
 )
 
 __all__ = [
@@ -278,5 +285,8 @@ __all__ = [
     "SaleReported",
     "ShipmentRecorded",
     "Source",
+    "SpecialPriceAmended",
+    "SpecialPriceAuthorized",
+    "SpecialPriceExpired",
     "Tier",
 ]

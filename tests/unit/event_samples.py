@@ -197,6 +197,34 @@ SAMPLES: dict[str, dict[str, Any]] = {
         rate_source="ECB",
         published_at=WHEN,
     ),
+    "SpecialPriceAuthorized": envelope(
+        "SpecialPriceAuthorized",
+        source="erp",
+        authorization_id="SPA-2026-0117",
+        distributor_ids=["D01"],
+        skus=["SKU-0001"],
+        reseller_id="D01-R001",
+        authorized_cost="88.00",
+        floor_price="95.00",
+        valid_from="2026-07-01",
+        valid_to="2026-09-30",
+        quantity_cap=500,
+        currency="USD",
+    ),
+    "SpecialPriceAmended": envelope(
+        "SpecialPriceAmended",
+        source="erp",
+        authorization_id="SPA-2026-0117",
+        amendment_id="SPA-2026-0117-A1",
+        quantity_cap=800,
+    ),
+    "SpecialPriceExpired": envelope(
+        "SpecialPriceExpired",
+        source="erp",
+        authorization_id="SPA-2026-0117",
+        last_valid_date="2026-08-31",
+        reason="the deal was lost",
+    ),
 }
 
 
