@@ -17,8 +17,8 @@ stops scoping or filtering answers different rows:
 - dead letters from a second source with a second reason, keyed D01 and D03 (the
   generated ones are conflicting duplicates of D02 and D05);
 - a D01 violation acknowledged and a D02 violation disputed (three statuses);
-- agreements of D01 (signed, then amended) and D02, and exchange rates of three pairs
-  (EUR>USD, GBP>USD, USD>JPY).
+- agreements of D01 (signed, then amended) and D02 (reporting monthly), and exchange rates
+  of three pairs (EUR>USD, GBP>USD, USD>JPY).
 """
 
 from __future__ import annotations
@@ -168,8 +168,10 @@ def _extra_events() -> Iterator[Envelope]:
 
 
 #: D02's stocking targets: SKU-0018 (held, not sold: unbounded) and a group of two fast
-#: sellers held above 2 weeks of supply
+#: sellers held above 2 weeks of supply; its reports are due monthly (compliance periods
+#: of both frequencies)
 D02_TERMS: dict[str, Any] = {
+    "reporting": {"frequency": "monthly", "due_day": 5, "grace_days": 2},
     "inventory": {
         "max_age_days": 90,
         "stocking_targets": [

@@ -33,7 +33,7 @@ from schemas.rows.pricing import (
 )
 from schemas.rows.rebates import RebateRow
 from schemas.rows.reporting import (
-    ComplianceWeek,
+    CompliancePeriod,
     DeadLetterLine,
     DeadLetterRow,
     QualityRow,
@@ -80,7 +80,7 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     ResellerGrowthRow,
     TopResellerRow,
     ReportRow,
-    ComplianceWeek,
+    CompliancePeriod,
     AgreementRow,
     ExchangeRateRow,
     ObligationRow,

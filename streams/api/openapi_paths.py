@@ -203,10 +203,12 @@ PATHS: dict[str, dict[str, Schema]] = {
                   DISTRIBUTOR, *PAGED),
     },
     "/api/compliance": {
-        "get": op("Reporting weeks per distributor: on time, late or missing",
-                  "compliance", page_of("ComplianceWeek"), DISTRIBUTOR,
-                  query("status", "only weeks with this status",
-                        {"enum": ["on_time", "late", "missing"]}), AS_OF, *PAGED),
+        "get": op("Reporting periods per distributor, on its agreement's calendar: on time, "
+                  "late or missing", "compliance", page_of("CompliancePeriod"), DISTRIBUTOR,
+                  query("status", "only periods with this status",
+                        {"enum": ["on_time", "late", "missing"]}),
+                  query("frequency", "only periods of this frequency",
+                        {"enum": ["weekly", "monthly"]}), AS_OF, *PAGED),
     },
     "/api/scorecard": {
         "get": op("A period's distributor scorecards ranked by score (vendor roles)",
