@@ -19,6 +19,7 @@ from domain.timeutil import iso_z
 from projections.aging_reads import aging_rows
 from projections.agreement_reads import agreement_rows
 from projections.clock import recorded_now
+from projections.commitment_reads import commitment_rows
 from projections.costs import money, unit_cost
 from projections.distributor_reads import distributors, inventory_states
 from projections.inventory import InventoryState
@@ -82,6 +83,7 @@ def build_snapshot(
         "resellers": reseller_rows(stores, now),
         "reports": report_rows(stores),
         "agreements": agreement_rows(stores, None if now is None else now.date(), None),
+        "commitments": commitment_rows(stores, now, None),
         "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores),
         "scorecards": scorecard_rows(stores, now),

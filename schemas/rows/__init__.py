@@ -13,7 +13,13 @@ these models on the hot paths; a model only declares.
 
 from __future__ import annotations
 
-from schemas.rows.agreements import AgreementRow, ExchangeRateRow, ObligationRow
+from schemas.rows.agreements import (
+    AgreementRow,
+    CommitmentRow,
+    ExchangeRateRow,
+    ObligationRow,
+    UnconvertedAmount,
+)
 from schemas.rows.base import RowModel
 from schemas.rows.catalog import ProductRow
 from schemas.rows.inventory import (
@@ -54,6 +60,7 @@ SNAPSHOT_SECTIONS: dict[str, type[RowModel]] = {
     "resellers": ResellerNetworkRow,
     "reports": ReportRow,
     "agreements": AgreementRow,
+    "commitments": CommitmentRow,
     "quality": QualityRow,
     "dead_letters": DeadLetterRow,
     "scorecards": ScorecardCard,
@@ -84,6 +91,8 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     AgreementRow,
     ExchangeRateRow,
     ObligationRow,
+    CommitmentRow,
+    UnconvertedAmount,
     AgingRow,
     ScorecardRow,
     ScorecardCard,

@@ -1,12 +1,14 @@
 """Distributor agreements and exchange rates: /api/agreements (every version, which one is
-in effect), /api/obligations (what the stock breaks of the one in effect) and
-/api/exchange-rates (every rate publication)."""
+in effect), /api/obligations (what the stock breaks of the one in effect),
+/api/commitments (the volume commitments of the periods judged) and /api/exchange-rates
+(every rate publication)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from projections.agreement_reads import agreement_rows, rate_rows
+from projections.commitment_reads import commitment_rows
 from projections.obligation_reads import obligation_rows
 from projections.snapshot import now_of
 from projections.stores import ChannelStores
@@ -35,3 +37,14 @@ async def obligations(request: web.Request) -> web.Response:
 
     rows = await context_of(request).exporting(found)
     return json_response(page(request, filtered(request, rows, "kind", "ref")))
+
+
+async def commitments(request: web.Request) -> web.Response:
+    """A few bucket reads per distributor and period, in a thread like the obligations."""
+    wanted, when = scope(request), as_of(request)
+
+    def found(current: ChannelStores) -> Rows:
+        return commitment_rows(current, now_of(current, when), wanted)
+
+    rows = await context_of(request).exporting(found)
+    return json_response(page(request, filtered(request, rows, "status", "period")))

@@ -24,6 +24,7 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /api/scorecard[.csv]?period=, /api/scorecard/{distributor_id}   the distributor scorecard
   /api/agreements, /api/exchange-rates   agreement versions (which is in effect); rates
   /api/obligations                   stocking targets exceeded, stock over the maximum age
+  /api/commitments                   volume commitments: met, open, short, unconverted
   POST /api/ingest/events|csv|edi   submit events and reports (streams/api/ingest.py)
 
 List endpoints answer a page: {"rows": [...], "total", "limit", "offset"} (?limit= 1 to
@@ -112,6 +113,7 @@ GETS: tuple[tuple[str, Handler], ...] = (
     ("/api/scorecard/{distributor_id}", scorecard.distributor_card),
     ("/api/agreements", agreements.agreements),
     ("/api/obligations", agreements.obligations),
+    ("/api/commitments", agreements.commitments),
     ("/api/exchange-rates", agreements.exchange_rates),
 )
 POSTS: tuple[tuple[str, Handler], ...] = (

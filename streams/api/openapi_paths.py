@@ -243,6 +243,18 @@ PATHS: dict[str, dict[str, Schema]] = {
                   "and stock older than the maximum age, under the version that governs the "
                   "day. A distributor token sees its own."),
     },
+    "/api/commitments": {
+        "get": op("Each distributor's volume commitments over the periods judged",
+                  "agreements", page_of("CommitmentRow"), DISTRIBUTOR,
+                  query("status", "only commitments with this status",
+                        {"enum": ["met", "open", "short", "unconverted", "untracked"]}),
+                  query("period", 'only this period ("2026-07", "2026-Q3", "2026")'),
+                  AS_OF, *PAGED,
+                  description="Per period kind, the period holding today (open) and the one "
+                  "before (closed), under the version governing the period's last day as "
+                  "known when it closed, if one agreement governed the whole period. A "
+                  "distributor token sees its own."),
+    },
     "/api/exchange-rates": {
         "get": op("Every exchange-rate publication, by pair and effective date", "reference",
                   page_of("ExchangeRateRow"), query("from_currency", "only from this currency"),

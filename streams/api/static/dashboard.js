@@ -251,6 +251,32 @@
       : "";
   }
 
+  /** Each distributor's volume commitments: the current and the previous periods. */
+  async function loadCommitments() {
+    const page = await api("/api/commitments", { ...filters(), limit: 1000 });
+    if (!changed("commitments", page)) return;
+    $("commitment-rows").replaceChildren(
+      ...page.rows.map((row) => {
+        const unit = row.currency ? ` ${row.currency}` : "";
+        const gaps = row.unconverted.map((g) => `${g.amount} ${g.currency}`).join(", ");
+        const status = row.status + (row.shortfall === null ? "" : ` by ${row.shortfall}${unit}`)
+          + (gaps ? ` (unconverted: ${gaps})` : "");
+        const tr = distributorRow(
+          row.distributor_id,
+          cell("period", row.closed ? row.period : `${row.period} (open)`),
+          cell("commitment", `${row.basis.replace("_", "-")} ${row.measure}`),
+          cell("minimum", `${row.minimum}${unit}`),
+          cell("volume", row.volume === null ? "–" : `${row.volume}${unit}`),
+          cell("progress", row.progress ?? "–"),
+          cell("status", status),
+        );
+        tr.dataset.key = `${row.distributor_id}|${row.period}|${row.basis}|${row.measure}`;
+        return tr;
+      }),
+    );
+    showEmpty("commitments-empty", page.rows.length === 0);
+  }
+
   async function loadSellThrough() {
     const { rows, first } = await allPages("/api/sell-through", {
       ...filters(),
@@ -712,6 +738,7 @@
       loadInventory(),
       loadAging(),
       loadObligations(),
+      loadCommitments(),
       loadSellThrough(),
       loadRebates(),
       loadViolations(),

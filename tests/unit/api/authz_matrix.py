@@ -74,6 +74,7 @@ SCOPED = (
     "/api/dead-letters/lines",
     "/api/agreements",
     "/api/obligations",
+    "/api/commitments",
     "/api/exchange-rates",
 )
 #: GET routes for the vendor's roles only (a scorecard ranking tells about the others)
