@@ -222,8 +222,9 @@ def set_consumer_lag(lag: Mapping[tuple[str, int], int]) -> None:
         CONSUMER_LAG.labels(topic, str(partition)).set(max(messages, 0))
 
 
-def observe_projections(stores: ChannelStores) -> None:
-    """Set the gauges that read the projections (at scrape time)."""
+def observe_projections(stores: ChannelStores, obligations: bool = True) -> None:
+    """Set the gauges that read the projections (at scrape time); `obligations`: the report
+    periods and commitments too (they read every distributor's reports and periods)."""
     accrued: dict[str, Decimal] = {}
     for accrual in rebate_accruals(stores, open_only=True):
         accrued[accrual.program_id] = accrued.get(accrual.program_id, Decimal(0)) + (
@@ -235,7 +236,8 @@ def observe_projections(stores: ChannelStores) -> None:
     UNPRICED_SALES.set(
         sum(counts.counts.get("unpriced", 0) for counts in stores.flag_counts.values())
     )
-    observe_obligations(stores)
+    if obligations:
+        observe_obligations(stores)
 
 
 def observe_obligations(stores: ChannelStores) -> None:
