@@ -126,10 +126,12 @@ def compliance_periods(
     ends = [r.period_end for r in ordered] + ([utc(now).date()] if now is not None else [])
     if not starts or not ends:
         return []
-    deciding = {frequency: _deciding(ordered, frequency) for frequency in FREQUENCIES}
+    expected = expected_reports(calendar, min(starts), max(ends))
+    frequencies = {report.period.frequency for report in expected}
+    deciding = {frequency: _deciding(ordered, frequency) for frequency in frequencies}
     found = []
-    for expected in expected_reports(calendar, min(starts), max(ends)):
-        judged = _judged(expected, deciding[expected.period.frequency], now)
+    for report in expected:
+        judged = _judged(report, deciding[report.period.frequency], now)
         if judged is not None:
             found.append(judged)
     return found
