@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from domain.reporting_schedule import (
@@ -46,8 +46,6 @@ from projections.submitted_reports import ReportState
 from schemas.agreements import ReportingSchedule
 
 PeriodStatus = Literal["on_time", "late", "missing"]
-#: how far back a report's period counts (a nonsense period_start guard, as the weeks' cap)
-_FURTHEST_BACK: Final = timedelta(weeks=MAX_PERIODS_COVERED)
 
 
 def schedule_at(timeline: AgreementTimeline | None) -> ScheduleAt:
@@ -91,9 +89,7 @@ class PeriodCompliance:
             "status": self.status,
             "report_id": self.report_id,
             "submitted_at": None if self.submitted_at is None else iso_z(self.submitted_at),
-            "agreement_event_id": None
-            if self.version_event_id is None
-            else str(self.version_event_id),
+            "agreement_event_id": _text(self.version_event_id),
         }
 
 
@@ -102,7 +98,11 @@ def _text(event_id: UUID | None) -> str | None:
 
 
 def _first_day(report: ReportState) -> date:
-    return max(report.period_start, report.period_end - _FURTHEST_BACK)
+    """The earliest day a report counts for: at most the latest 53 weeks (a nonsense
+    period_start such as 1900-01-01 would otherwise make every week since expected)."""
+    end = report.period_end
+    earliest = end - timedelta(days=end.weekday(), weeks=MAX_PERIODS_COVERED - 1)
+    return max(report.period_start, earliest)
 
 
 def _deciding(reports: list[ReportState], frequency: Frequency) -> dict[date, ReportState]:

@@ -179,6 +179,12 @@ def test_a_week_is_decided_by_the_first_report_covering_it() -> None:
     assert [(w.status, w.report_id) for w in weeks] == [("late", "R3")]
 
 
+def test_a_nonsense_period_counts_for_its_latest_53_weeks_only() -> None:
+    endless = report_of(report(1, utc(2026, 7, 14), date(1900, 1, 1), SUNDAY))
+    weeks = compliance_weeks([endless], None, utc(2026, 7, 16))
+    assert len(weeks) == 53 and {w.status for w in weeks} == {"late", "on_time"}
+
+
 def test_a_multi_week_report_is_judged_per_week() -> None:
     two_weeks = report_of(report(1, utc(2026, 7, 21), MONDAY, date(2026, 7, 19)))
     weeks = compliance_weeks([two_weeks], None, utc(2026, 7, 23))
