@@ -4,8 +4,8 @@ Per distributor with an agreement, for each period kind (month, quarter, year) t
 holding "now" (open) and the one before it (closed):
 
 - **Which commitment.** The version governing the period: the one on its last day, as
-  known when it closed (the midnight after its last day; everything known while it is
-  open), `AgreementTimeline.governing`. A period only one agreement governed from its first
+  known when it closed (the midnight after its last day; while it is open, as known at
+  "now"), `AgreementTimeline.governing`. A period only one agreement governed from its first
   day to its last is judged (`covers_whole_period`); its commitments of that period kind
   each give a row, judged by `domain.obligations.commitment_progress`.
 - **The volume**, by business date, from state kept per period: units of the basis from
@@ -89,9 +89,9 @@ def _distributor_rows(
     rows = []
     for kind, first, last in judged_periods(now):
         closed = utc(now) >= ended_at(last)
-        closed_at = ended_at(last) if closed else None
-        version = timeline.governing(first, last, closed_at)
-        whole = covers_whole_period(timeline.versions, timeline.ends, first, last, closed_at)
+        known_at = min(ended_at(last), utc(now))  # open: what is known at "now"
+        version = timeline.governing(first, last, known_at)
+        whole = covers_whole_period(timeline.versions, timeline.ends, first, last, known_at)
         if version is None or not whole:
             continue
         for commitment in version.terms.commitments:

@@ -97,6 +97,8 @@ def test_an_amendment_mid_quarter_governs_the_quarter_unless_recorded_after_it_c
     assert judged(stores, datetime(2026, 7, 21, tzinfo=UTC), period="2026-Q2") == [
         ("2026-Q2", "AG-1", "1200", "1.2000", "met", None),
     ]
+    # as of June 15 (Q2 open), M1 was not known yet either
+    assert judged(stores, at(date(2026, 6, 15)), period="2026-Q2")[0][1] == "AG-1"
 
 
 def test_an_agreement_starting_mid_quarter_commits_to_nothing_that_quarter() -> None:
