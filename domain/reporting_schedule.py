@@ -4,8 +4,8 @@ An agreement's `ReportingSchedule` is weekly (Monday–Sunday UTC, due on weekda
 `due_day` of the following week: 1 = Monday … 7 = Sunday) or monthly (the calendar month,
 due on day `due_day` of the next month). A report is due at the end of its due day
 (23:59:59 UTC) and on time until the end of `grace_days` more days: from the midnight
-after that it is late. The seed's single calendar (`domain.compliance`) is the weekly
-schedule due on Wednesday (3) without grace.
+after that it is late. The seed's single calendar, `SEED_SCHEDULE`, is the weekly
+schedule due on Wednesday (3) without grace: it applies to a day no agreement governs.
 
 Which schedule applies to a period is the agreement version governing its last day, as
 known when the period ended (`ScheduleAt`): an amendment recorded later never changes
@@ -48,20 +48,30 @@ class ReportingPeriod:
         return utc(submitted_at) < self.late_from
 
 
+#: the calendar of a day no agreement governs
+SEED_SCHEDULE: Final = ReportingSchedule(frequency="weekly", due_day=3, grace_days=0)
+
 #: (a period's last day, known at) -> the schedule governing it and its version's event
-ScheduleAt = Callable[[date, datetime], tuple[ReportingSchedule, UUID] | None]
+#: (None: the seed calendar, no agreement version), or None when nothing is expected
+ScheduleAt = Callable[[date, datetime], tuple[ReportingSchedule, UUID | None] | None]
 
 
 @dataclass(frozen=True, slots=True)
 class ExpectedReport:
-    """A period expected by an agreement, with the version that set its schedule."""
+    """A period expected by an agreement, with the version that set its schedule (None:
+    the seed calendar)."""
 
     period: ReportingPeriod
-    version_event_id: UUID
+    version_event_id: UUID | None
 
 
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(tzinfo=UTC))
+
+
+def ended_at(last: date) -> datetime:
+    """The instant a period whose last day is `last` ends (the midnight after it)."""
+    return _midnight(last + timedelta(days=1))
 
 
 def bounds(frequency: Frequency, day: date) -> tuple[date, date]:
@@ -110,7 +120,7 @@ def expected_reports(
     found = []
     for frequency in FREQUENCIES:
         for first, last in candidates(frequency, first_day, last_day):
-            governed = schedule_at(last, _midnight(last + timedelta(days=1)))
+            governed = schedule_at(last, ended_at(last))
             if governed is None or governed[0].frequency != frequency:
                 continue
             found.append(ExpectedReport(period_of(governed[0], first), governed[1]))

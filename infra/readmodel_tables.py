@@ -11,7 +11,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from psycopg import sql
 
-from schemas.rows.agreements import AgreementRow
+from schemas.rows.agreements import AgreementRow, CommitmentRow
 from schemas.rows.base import RowModel, Sql
 from schemas.rows.inventory import AgingRow, InventoryRow, SellThroughTableRow
 from schemas.rows.pricing import PriceProtectionRow, UnpricedRow, ViolationRow
@@ -130,6 +130,7 @@ TABLES: tuple[Table, ...] = (
     row_table("resellers", ResellerNetworkRow),
     row_table("reports", ReportRow),
     row_table("agreements", AgreementRow),
+    row_table("commitments", CommitmentRow),
     row_table("quality", QualityRow),
     row_table("dead_letters", DeadLetterRow, keyed_by_partition=True),
     row_table("scorecards", ScorecardCard),

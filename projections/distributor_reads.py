@@ -1,6 +1,6 @@
 """Reads of one distributor's state that several readers share (the snapshot, the API, the
 scorecard): which distributors there are, a distributor's inventory states and its
-reporting weeks."""
+reporting periods."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from datetime import datetime
 
 from projections.clock import recorded_now
 from projections.inventory import InventoryState
+from projections.report_compliance import PeriodCompliance, compliance_periods, schedule_at
 from projections.resellers import first_sales
 from projections.stores import ChannelStores
-from projections.submitted_reports import WeekCompliance, compliance_weeks
 
 
 def distributors(stores: ChannelStores) -> list[str]:
@@ -28,11 +28,12 @@ def inventory_states(stores: ChannelStores, distributor_id: str | None) -> Itera
 
 def compliance_of(
     stores: ChannelStores, distributor_id: str, now: datetime | None = None
-) -> list[WeekCompliance]:
-    """One distributor's reporting weeks with their status, oldest first (for the API:
-    `WeekCompliance.row()` gives week, due, status, report_id, submitted_at)."""
+) -> list[PeriodCompliance]:
+    """One distributor's reporting periods on its own calendar with their status, oldest
+    first (for the API: `PeriodCompliance.row()`)."""
     now = now or recorded_now(stores.clock)
     prefix = f"{distributor_id}|"
     reports = [report for _, report in stores.reports.scan(prefix)]
     first = first_sales(reseller for _, reseller in stores.resellers.scan(prefix))
-    return compliance_weeks(reports, first.get(distributor_id), now)
+    calendar = schedule_at(stores.agreements.get(distributor_id))
+    return compliance_periods(reports, first.get(distributor_id), now, calendar)

@@ -4,8 +4,9 @@ The stored cards hold what events tell (movements, verdicts, targets). What depe
 "now" is added when the cards are read, never stored, so a read as of a time answers the
 same on the live system and on a replay:
 
-- the reporting weeks whose Monday is in the period, with their status at "now" (report
-  compliance, `projections.submitted_reports`: a week is missing once its due date passed);
+- the reporting periods (weekly or monthly, on the distributor's calendar) whose first day
+  is in the period, with their status at "now" (report compliance,
+  `projections.report_compliance`: a period is missing once its due date and grace passed);
 - for the period holding "now" (its month and its quarter) only, the standing at "now":
   weeks of supply (`projections.supply`), active resellers (a sale in the 90 days to
   "now"; each distributor's reseller ids until reseller identity is wired), and each open
@@ -106,8 +107,8 @@ def _completed(
 
 def _weeks(stores: ChannelStores, distributor: str, now: datetime) -> list[WeekReported]:
     return [
-        WeekReported(distributor, week.week, week.status, now)
-        for week in compliance_of(stores, distributor, now)
+        WeekReported(distributor, found.period.first, found.status, now)
+        for found in compliance_of(stores, distributor, now)
     ]
 
 

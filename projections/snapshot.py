@@ -14,10 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from domain.inventory import stock_value, weeks_of_supply
+from domain.reporting_schedule import ScheduleAt
 from domain.timeutil import iso_z
 from projections.aging_reads import aging_rows
 from projections.agreement_reads import agreement_rows
 from projections.clock import recorded_now
+from projections.commitment_reads import commitment_rows
 from projections.costs import money, unit_cost
 from projections.distributor_reads import distributors, inventory_states
 from projections.inventory import InventoryState
@@ -37,17 +39,18 @@ from projections.rebate_accruals import (
     accruals,
     statement_plans,
 )
+from projections.report_compliance import (
+    PeriodCompliance,
+    compliance_counts,
+    compliance_periods,
+    report_period,
+    schedule_at,
+)
 from projections.resellers import ResellerState, first_sales, growth, network_rows, top_resellers
 from projections.scorecard_reads import scorecard_rows
 from projections.statuses import DETECTED_ONLY, Statuses
 from projections.stores import ChannelStores
-from projections.submitted_reports import (
-    ReportState,
-    WeekCompliance,
-    compliance_counts,
-    compliance_weeks,
-    report_row,
-)
+from projections.submitted_reports import ReportState, report_row
 from projections.supply import sold_last_4_weeks
 
 Snapshot = dict[str, list[dict[str, Any]]]
@@ -80,6 +83,7 @@ def build_snapshot(
         "resellers": reseller_rows(stores, now),
         "reports": report_rows(stores),
         "agreements": agreement_rows(stores, None if now is None else now.date(), None),
+        "commitments": commitment_rows(stores, now, None),
         "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores),
         "scorecards": scorecard_rows(stores, now),
@@ -233,9 +237,9 @@ def quality_rows(stores: ChannelStores, now: datetime | None = None) -> list[dic
     """Per distributor: what became of its lines, and its report compliance as of `now`
     (default: the clock)."""
     quality = {state.distributor_id: state for state in stores.quality.values()}
-    weeks = compliance_by_distributor(stores, now)
+    periods = compliance_by_distributor(stores, now)
     rows = []
-    for distributor in sorted(set(quality) | set(weeks)):
+    for distributor in sorted(set(quality) | set(periods)):
         state = quality.get(distributor) or QualityState(distributor)
         rows.append(
             {
@@ -245,7 +249,7 @@ def quality_rows(stores: ChannelStores, now: datetime | None = None) -> list[dic
                 "conflicts": state.conflicts,
                 "rejected": state.rejected_total,
                 "rejected_by_reason": dict(sorted(state.rejected.items())),
-                **compliance_counts(weeks.get(distributor, [])),
+                **compliance_counts(periods.get(distributor, [])),
             }
         )
     return rows
@@ -253,27 +257,41 @@ def quality_rows(stores: ChannelStores, now: datetime | None = None) -> list[dic
 
 def compliance_by_distributor(
     stores: ChannelStores, now: datetime | None = None
-) -> dict[str, list[WeekCompliance]]:
-    """Every distributor with lines or reports: its reporting weeks with their status,
-    oldest first, as of `now` (default: the clock); each store read once."""
+) -> dict[str, list[PeriodCompliance]]:
+    """Every distributor with lines or reports: its reporting periods on its own calendar
+    with their status, oldest first, as of `now` (default: the clock); each store read once."""
     now = now or now_of(stores)
     reports = _by_distributor(stores.reports.values())
     first = first_sales(stores.resellers.values())
     return {
-        distributor: compliance_weeks(reports.get(distributor, []), first.get(distributor), now)
+        distributor: compliance_periods(
+            reports.get(distributor, []),
+            first.get(distributor),
+            now,
+            schedule_at(stores.agreements.get(distributor)),
+        )
         for distributor in sorted(set(distributors(stores)) | set(reports))
     }
 
 
 def report_rows(stores: ChannelStores, distributor_id: str | None = None) -> list[dict[str, Any]]:
-    """Submitted reports, sorted by (distributor_id, submitted_at, report_id)."""
+    """Submitted reports, sorted by (distributor_id, submitted_at, report_id), each judged
+    by the due date of its last day's period on its distributor's calendar."""
     reports = (
         stores.reports.values()
         if distributor_id is None
         else (report for _, report in stores.reports.scan(f"{distributor_id}|"))
     )
     ordered = sorted(reports, key=lambda r: (r.distributor_id, r.submitted_at, r.report_id))
-    return [report_row(report) for report in ordered]
+    calendars: dict[str, ScheduleAt] = {}
+    rows = []
+    for report in ordered:
+        calendar = calendars.get(report.distributor_id)
+        if calendar is None:
+            calendar = schedule_at(stores.agreements.get(report.distributor_id))
+            calendars[report.distributor_id] = calendar
+        rows.append(report_row(report, report_period(report, calendar)))
+    return rows
 
 
 def reseller_rows(stores: ChannelStores, now: datetime | None = None) -> list[dict[str, Any]]:

@@ -23,8 +23,9 @@ from prometheus_client import (
     generate_latest,
 )
 
+from projections.commitment_reads import commitment_rows
 from projections.price_rules import Severity
-from projections.snapshot import rebate_accruals
+from projections.snapshot import compliance_by_distributor, now_of, rebate_accruals
 from projections.stores import ChannelStores
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -86,6 +87,20 @@ ACCRUED_REBATES = Gauge(
 UNPRICED_SALES = Gauge(
     "channelflow_unpriced_sales",
     "Sale lines with no price in effect, waiting for pricing.",
+    registry=REGISTRY,
+)
+REPORT_PERIODS = Gauge(
+    "channelflow_report_periods",
+    "Reporting periods expected of the distributors at now, on each one's calendar, by "
+    "frequency and status (on_time, late, missing).",
+    ["frequency", "status"],
+    registry=REGISTRY,
+)
+COMMITMENTS = Gauge(
+    "channelflow_commitments",
+    "Agreement volume commitments of the periods judged at now (the current and previous "
+    "month, quarter, year), by status (met, open, short, unconverted, untracked).",
+    ["status"],
     registry=REGISTRY,
 )
 AUDIT_ROUND_FAILURES = Counter(
@@ -207,8 +222,9 @@ def set_consumer_lag(lag: Mapping[tuple[str, int], int]) -> None:
         CONSUMER_LAG.labels(topic, str(partition)).set(max(messages, 0))
 
 
-def observe_projections(stores: ChannelStores) -> None:
-    """Set the gauges that read the projections (at scrape time)."""
+def observe_projections(stores: ChannelStores, obligations: bool = True) -> None:
+    """Set the gauges that read the projections (at scrape time); `obligations`: the report
+    periods and commitments too (they read every distributor's reports and periods)."""
     accrued: dict[str, Decimal] = {}
     for accrual in rebate_accruals(stores, open_only=True):
         accrued[accrual.program_id] = accrued.get(accrual.program_id, Decimal(0)) + (
@@ -220,3 +236,23 @@ def observe_projections(stores: ChannelStores) -> None:
     UNPRICED_SALES.set(
         sum(counts.counts.get("unpriced", 0) for counts in stores.flag_counts.values())
     )
+    if obligations:
+        observe_obligations(stores)
+
+
+def observe_obligations(stores: ChannelStores) -> None:
+    """Reporting periods and commitments by status, at the clock's "now"."""
+    periods: dict[tuple[str, str], int] = {}
+    for found in compliance_by_distributor(stores).values():
+        for period in found:
+            key = (period.period.frequency, period.status)
+            periods[key] = periods.get(key, 0) + 1
+    REPORT_PERIODS.clear()  # a status no period has any more is not left at its old count
+    for (frequency, status), count in periods.items():
+        REPORT_PERIODS.labels(frequency, status).set(count)
+    commitments: dict[str, int] = {}
+    for row in commitment_rows(stores, now_of(stores), None):
+        commitments[row["status"]] = commitments.get(row["status"], 0) + 1
+    COMMITMENTS.clear()
+    for status, count in commitments.items():
+        COMMITMENTS.labels(status).set(count)

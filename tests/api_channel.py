@@ -17,8 +17,8 @@ stops scoping or filtering answers different rows:
 - dead letters from a second source with a second reason, keyed D01 and D03 (the
   generated ones are conflicting duplicates of D02 and D05);
 - a D01 violation acknowledged and a D02 violation disputed (three statuses);
-- agreements of D01 (signed, then amended) and D02, and exchange rates of three pairs
-  (EUR>USD, GBP>USD, USD>JPY);
+- agreements of D01 (signed, then amended) and D02 (reporting monthly), with commitments
+  met, open and short, and exchange rates of three pairs (EUR>USD, GBP>USD, USD>JPY);
 - two special price authorizations: one naming D01 and D02, in effect, and one of D01's
   that ended in July.
 """
@@ -172,8 +172,14 @@ def _extra_events() -> Iterator[Envelope]:
 
 
 #: D02's stocking targets: SKU-0018 (held, not sold: unbounded) and a group of two fast
-#: sellers held above 2 weeks of supply
+#: sellers held above 2 weeks of supply; its reports are due monthly (compliance periods
+#: of both frequencies)
 D02_TERMS: dict[str, Any] = {
+    "reporting": {"frequency": "monthly", "due_day": 5, "grace_days": 2},
+    "commitments": [
+        {"period": "month", "basis": "sell_in", "measure": "units", "minimum": 1000000},
+        {"period": "quarter", "basis": "sell_through", "measure": "revenue", "minimum": "1.00"},
+    ],
     "inventory": {
         "max_age_days": 90,
         "stocking_targets": [
@@ -185,10 +191,17 @@ D02_TERMS: dict[str, Any] = {
 }
 
 
+#: D01's: a maximum age, and a monthly sell-through commitment it meets
+D01_TERMS: dict[str, Any] = {
+    "inventory": {"max_age_days": 90},
+    "commitments": [{"period": "month", "basis": "sell_through", "measure": "units", "minimum": 1}],
+}
+
+
 def _agreements(signed: datetime) -> Iterator[Envelope]:
     """D01's agreement and an amendment of it, and D02's agreement."""
     for distributor in ("D01", "D02"):
-        terms = D02_TERMS if distributor == "D02" else {"inventory": {"max_age_days": 90}}
+        terms = D02_TERMS if distributor == "D02" else D01_TERMS
         yield DistributorAgreementSigned.model_validate(
             {
                 "event_id": _id("agreement", distributor),

@@ -44,10 +44,14 @@ def with_lookalike_distributors(events: Sequence[Envelope]) -> list[Envelope]:
     return [*events, *copies]
 
 
+#: a monthly sell-in commitment (the snapshot's `commitments` section)
+COMMITMENT = {"period": "month", "basis": "sell_in", "measure": "units", "minimum": 100}
+
+
 def agreements_and_rates(distributors: Sequence[str]) -> list[Envelope]:
-    """An agreement signed by each distributor, amended; a second one overlapping it (an
-    `overlapping_agreement` dead letter of the distributor's job); two rates (reference
-    data every job reads)."""
+    """An agreement signed by each distributor with a commitment, amended; a second one
+    overlapping it (an `overlapping_agreement` dead letter of the distributor's job); two
+    rates (reference data every job reads)."""
     signed_at = datetime(2026, 6, 20, 9, tzinfo=UTC)
     events: list[Envelope] = []
     for distributor in distributors:
@@ -58,7 +62,7 @@ def agreements_and_rates(distributors: Sequence[str]) -> list[Envelope]:
                      "occurred_at": signed_at, "recorded_at": signed_at, "source": "erp",
                      "agreement_id": agreement, "distributor_id": distributor,
                      "signed_at": signed_at, "term_start": "2026-07-01",
-                     "term_end": "2027-06-30", "currency": "USD"}
+                     "term_end": "2027-06-30", "currency": "USD", "commitments": [COMMITMENT]}
                 )
             )  # fmt: skip
         events.append(

@@ -16,8 +16,10 @@ from __future__ import annotations
 from schemas.rows.agreements import (
     AgreementRow,
     AuthorizationRow,
+    CommitmentRow,
     ExchangeRateRow,
     ObligationRow,
+    UnconvertedAmount,
 )
 from schemas.rows.base import RowModel
 from schemas.rows.catalog import ProductRow
@@ -38,7 +40,7 @@ from schemas.rows.pricing import (
 )
 from schemas.rows.rebates import RebateRow
 from schemas.rows.reporting import (
-    ComplianceWeek,
+    CompliancePeriod,
     DeadLetterLine,
     DeadLetterRow,
     QualityRow,
@@ -59,6 +61,7 @@ SNAPSHOT_SECTIONS: dict[str, type[RowModel]] = {
     "resellers": ResellerNetworkRow,
     "reports": ReportRow,
     "agreements": AgreementRow,
+    "commitments": CommitmentRow,
     "quality": QualityRow,
     "dead_letters": DeadLetterRow,
     "scorecards": ScorecardCard,
@@ -85,11 +88,13 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     ResellerGrowthRow,
     TopResellerRow,
     ReportRow,
-    ComplianceWeek,
+    CompliancePeriod,
     AgreementRow,
     ExchangeRateRow,
     ObligationRow,
     AuthorizationRow,
+    CommitmentRow,
+    UnconvertedAmount,
     AgingRow,
     ScorecardRow,
     ScorecardCard,

@@ -97,3 +97,49 @@ class AuthorizationRow(RowModel):
     expired_early: bool = Field(description="An expiry ended it before its valid_to.")
     in_effect: bool = Field(description="Today (the as-of day) is within its validity.")
     event_id: Uuid = Field(description="The event that set its current terms (lineage).")
+
+
+class UnconvertedAmount(RowModel):
+    """Revenue in another currency than the agreement's, left unconverted."""
+
+    currency: str = Field(description="Its currency.")
+    amount: DecimalText = Field(description="The period's revenue in that currency.")
+
+
+class CommitmentRow(RowModel):
+    """A volume commitment of an agreement, judged over one period: the period holding
+    today (open) or the one before it (closed), per period kind."""
+
+    identified_by = ("distributor_id", "period", "basis", "measure")
+
+    distributor_id: DistributorId
+    agreement_id: str = Field(description="The agreement governing the period.")
+    version_id: str = Field(
+        description="Its version governing the period's last day, as known when the period "
+        "closed (lineage)."
+    )
+    as_of: Day = Field(description="The day judged: today, or the as-of day.")
+    period: str = Field(description='The period: "2026-07", "2026-Q3" or "2026".')
+    period_start: Day = Field(description="Its first day.")
+    period_end: Day = Field(description="Its last day.")
+    closed: bool = Field(description="The period has ended (the midnight after its last day).")
+    basis: Literal["sell_in", "sell_through"] = Field(
+        description="Bought from the vendor (sell_in) or sold to resellers (sell_through)."
+    )
+    measure: Literal["units", "revenue"] = Field(description="Units, or revenue.")
+    currency: str | None = Field(description="revenue: the agreement's currency.")
+    minimum: DecimalText = Field(description="The least committed to.")
+    volume: DecimalText | None = Field(
+        description="The period's volume by business date (revenue: in the agreement's "
+        "currency only); null: not kept for this period kind (a month's revenue)."
+    )
+    progress: DecimalText | None = Field(description="volume ÷ minimum, to 4 places.")
+    status: Literal["met", "open", "short", "unconverted", "untracked"] = Field(
+        description="`met`; below the minimum, `open` while the period is open, `short` once "
+        "closed; `unconverted`: revenue in other currencies could decide it; `untracked`: "
+        "no volume kept (a month's revenue)."
+    )
+    shortfall: DecimalText | None = Field(description="short: the minimum less the volume.")
+    unconverted: Annotated[list[UnconvertedAmount], Sql("jsonb")] = Field(
+        description="Revenue in other currencies, per currency, never converted by a guess."
+    )

@@ -1,4 +1,4 @@
-"""Reporting and data-quality rows: reports submitted, compliance weeks, quality per
+"""Reporting and data-quality rows: reports submitted, compliance periods, quality per
 distributor, dead letters."""
 
 from __future__ import annotations
@@ -21,9 +21,13 @@ class ReportRow(RowModel):
     period_end: Day = Field(description="Last day the report covers.")
     submitted_at: Time = Field(description="When it was submitted.")
     due: Time = Field(
-        description="Due date of the last week it covers (the following Wednesday 23:59 UTC)."
+        description="Due date of the reporting period holding its last day, on its "
+        "distributor's calendar (the agreement's schedule; without one, the week's following "
+        "Wednesday 23:59:59 UTC)."
     )
-    status: Literal["on_time", "late"] = Field(description="`on_time` or `late`.")
+    status: Literal["on_time", "late"] = Field(
+        description="`on_time` (before that period's due day plus grace ended) or `late`."
+    )
     line_count: int = Field(description="Lines the report declared.")
     replaces: str | None = Field(description="The report this one replaces, as named by it.")
     reversed_report: str | None = Field(
@@ -37,24 +41,36 @@ class ReportRow(RowModel):
     replaced_by: str | None = Field(description="The report that replaced this one.")
 
 
-class ComplianceWeek(RowModel):
-    """A distributor's reporting week and its status."""
+class CompliancePeriod(RowModel):
+    """A distributor's reporting period on its own calendar (the schedule of the agreement
+    version governing the period's last day, as known when it ended; without an agreement,
+    weekly due on the following Wednesday) and its status."""
 
-    identified_by = ("distributor_id", "week")
+    identified_by = ("distributor_id", "frequency", "period_start")
 
     distributor_id: DistributorId
-    week: Day = Field(description="The Monday the reporting week starts.")
-    due: Time = Field(description="When its report is due (the Wednesday after, 23:59:59 UTC).")
+    frequency: Literal["weekly", "monthly"] = Field(description="The period's frequency.")
+    period_start: Day = Field(description="First day of the period (a Monday, or a month's 1st).")
+    period_end: Day = Field(description="Last day of the period.")
+    week: Day = Field(
+        description="Deprecated (removed in the next release): the same as `period_start`."
+    )
+    due: Time = Field(description="When its report is due (the due day, 23:59:59 UTC).")
+    late_from: Time = Field(description="The first instant its report is late (after grace).")
     status: Literal["on_time", "late", "missing"] = Field(
         description="`on_time`, `late` or `missing`."
     )
-    report_id: str | None = Field(description="The report that decided the week.")
+    report_id: str | None = Field(description="The report that decided the period.")
     submitted_at: Time | None = Field(description="When that report was submitted.")
+    agreement_event_id: str | None = Field(
+        description="The event of the agreement version whose schedule expects the period "
+        "(null: no agreement, the seed calendar)."
+    )
 
 
 class QualityRow(RowModel):
     """Data quality per distributor: what happened to every line it sent, and report
-    compliance per reporting week (Monday to Sunday, UTC)."""
+    compliance per reporting period on its own calendar."""
 
     identified_by = ("distributor_id",)
 
@@ -69,11 +85,18 @@ class QualityRow(RowModel):
         description='Rejected lines by reason, e.g. `{"unknown_sku": 2}`.'
     )
     reports_on_time: int = Field(
-        description="Weeks whose report came by the due date (the following Wednesday 23:59 UTC)."
+        description="Reporting periods whose report came by the due date (plus grace)."
     )
-    reports_late: int = Field(description="Weeks whose report came after the due date.")
+    reports_late: int = Field(description="Reporting periods whose report came after it.")
+    periods_missing: int = Field(
+        description="Reporting periods without a report whose due date (plus grace) had "
+        "passed at `as_of`."
+    )
+    missing_by_frequency: Counts = Field(
+        description='`periods_missing` by frequency, e.g. `{"weekly": 1, "monthly": 2}`.'
+    )
     weeks_missing: int = Field(
-        description="Weeks without a report whose due date had passed at `as_of`."
+        description="Deprecated (removed in the next release): the weekly periods missing."
     )
 
 

@@ -1,7 +1,8 @@
 """Distributor agreements and exchange rates: /api/agreements (every version, which one is
 in effect), /api/obligations (what the stock breaks of the one in effect),
-/api/exchange-rates (every rate publication) and /api/authorizations (the special price
-deals, per distributor they name)."""
+/api/commitments (the volume commitments of the periods judged), /api/exchange-rates (every
+rate publication) and /api/authorizations (the special price deals, per distributor they
+name)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from aiohttp import web
 
 from projections.agreement_reads import agreement_rows, rate_rows
 from projections.authorization_reads import authorization_rows
+from projections.commitment_reads import commitment_rows
 from projections.obligation_reads import obligation_rows
 from projections.snapshot import now_of
 from projections.stores import ChannelStores
@@ -44,3 +46,14 @@ async def obligations(request: web.Request) -> web.Response:
 
     rows = await context_of(request).exporting(found)
     return json_response(page(request, filtered(request, rows, "kind", "ref")))
+
+
+async def commitments(request: web.Request) -> web.Response:
+    """A few bucket reads per distributor and period, in a thread like the obligations."""
+    wanted, when = scope(request), as_of(request)
+
+    def found(current: ChannelStores) -> Rows:
+        return commitment_rows(current, now_of(current, when), wanted)
+
+    rows = await context_of(request).exporting(found)
+    return json_response(page(request, filtered(request, rows, "status", "period")))

@@ -25,6 +25,7 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /api/agreements, /api/exchange-rates   agreement versions (which is in effect); rates
   /api/obligations                   stocking targets exceeded, stock over the maximum age
   /api/authorizations                special price deals (terms in effect, per distributor)
+  /api/commitments                   volume commitments: met, open, short, unconverted
   POST /api/ingest/events|csv|edi   submit events and reports (streams/api/ingest.py)
 
 List endpoints answer a page: {"rows": [...], "total", "limit", "offset"} (?limit= 1 to
@@ -113,6 +114,7 @@ GETS: tuple[tuple[str, Handler], ...] = (
     ("/api/scorecard/{distributor_id}", scorecard.distributor_card),
     ("/api/agreements", agreements.agreements),
     ("/api/obligations", agreements.obligations),
+    ("/api/commitments", agreements.commitments),
     ("/api/exchange-rates", agreements.exchange_rates),
     ("/api/authorizations", agreements.authorizations),
 )

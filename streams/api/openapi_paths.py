@@ -203,10 +203,12 @@ PATHS: dict[str, dict[str, Schema]] = {
                   DISTRIBUTOR, *PAGED),
     },
     "/api/compliance": {
-        "get": op("Reporting weeks per distributor: on time, late or missing",
-                  "compliance", page_of("ComplianceWeek"), DISTRIBUTOR,
-                  query("status", "only weeks with this status",
-                        {"enum": ["on_time", "late", "missing"]}), AS_OF, *PAGED),
+        "get": op("Reporting periods per distributor, on its agreement's calendar: on time, "
+                  "late or missing", "compliance", page_of("CompliancePeriod"), DISTRIBUTOR,
+                  query("status", "only periods with this status",
+                        {"enum": ["on_time", "late", "missing"]}),
+                  query("frequency", "only periods of this frequency",
+                        {"enum": ["weekly", "monthly"]}), AS_OF, *PAGED),
     },
     "/api/scorecard": {
         "get": op("A period's distributor scorecards ranked by score (vendor roles)",
@@ -250,6 +252,18 @@ PATHS: dict[str, dict[str, Schema]] = {
                   description="Stocking targets exceeded (weeks of supply over the target) "
                   "and stock older than the maximum age, under the version that governs the "
                   "day. A distributor token sees its own."),
+    },
+    "/api/commitments": {
+        "get": op("Each distributor's volume commitments over the periods judged",
+                  "agreements", page_of("CommitmentRow"), DISTRIBUTOR,
+                  query("status", "only commitments with this status",
+                        {"enum": ["met", "open", "short", "unconverted", "untracked"]}),
+                  query("period", 'only this period ("2026-07", "2026-Q3", "2026")'),
+                  AS_OF, *PAGED,
+                  description="Per period kind, the period holding today (open) and the one "
+                  "before (closed), under the version governing the period's last day as "
+                  "known when it closed, if one agreement governed the whole period. A "
+                  "distributor token sees its own."),
     },
     "/api/exchange-rates": {
         "get": op("Every exchange-rate publication, by pair and effective date", "reference",

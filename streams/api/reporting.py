@@ -1,5 +1,5 @@
 """The distributors' reporting: /api/quality (data quality), /api/compliance (reporting
-weeks) and /api/reports (the reports received)."""
+periods, each on its distributor's calendar) and /api/reports (the reports received)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ async def quality(request: web.Request) -> web.Response:
 async def compliance(request: web.Request) -> web.Response:
     when, wanted = as_of(request), scope(request)
 
-    def weeks(current: ChannelStores) -> Rows:
+    def periods(current: ChannelStores) -> Rows:
         now = now_of(current, when)
         found = (
             {wanted: compliance_of(current, wanted, now)}
@@ -33,13 +33,13 @@ async def compliance(request: web.Request) -> web.Response:
             else compliance_by_distributor(current, now)
         )
         return [
-            {"distributor_id": distributor, **week.row()}
+            {"distributor_id": distributor, **period.row()}
             for distributor, covered in found.items()
-            for week in covered
+            for period in covered
         ]
 
-    rows = await context_of(request).exporting(weeks)
-    return json_response(page(request, filtered(request, rows, "status")))
+    rows = await context_of(request).exporting(periods)
+    return json_response(page(request, filtered(request, rows, "status", "frequency")))
 
 
 async def reports(request: web.Request) -> web.Response:

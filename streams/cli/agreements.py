@@ -1,6 +1,6 @@
 """`channelflow agreements`: the distributors' agreement versions, the obligations their
-stock breaks today, and the exchange rates, as a running worker's (or API process's)
-HTTP API answers them (docs/AGREEMENTS.md)."""
+stock breaks today, their volume commitments, and the exchange rates, as a running
+worker's (or API process's) HTTP API answers them (docs/AGREEMENTS.md)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,13 @@ PAGE = 10_000
 def register(sub: Subcommands) -> None:
     agreements = sub.add_parser(
         "agreements",
-        help="agreement versions, obligations broken today, exchange rates (from the API)",
+        help="agreement versions, obligations broken today, volume commitments, exchange "
+        "rates (from the API)",
         description="Read the agreements from a running worker's HTTP API: every version and "
         "which is in effect (versions), the stocking targets exceeded and the stock over its "
-        "maximum age under the version in effect (obligations), or the exchange rates (rates).",
+        "maximum age under the version in effect (obligations), the volume commitments of "
+        "the current and the previous month, quarter and year (commitments), or the exchange "
+        "rates (rates).",
     )
     agreements.add_argument("what", choices=sorted(VIEWS), help="what to show")
     agreements.add_argument("--url", default="http://127.0.0.1:6066", help="a worker's HTTP API")
@@ -88,6 +91,21 @@ def obligation_lines(rows: Sequence[Row]) -> list[list[str]]:
     return lines
 
 
+def commitment_lines(rows: Sequence[Row]) -> list[list[str]]:
+    head = ["distributor", "period", "commitment", "minimum", "volume", "progress", "status"]
+    lines = [head]
+    for r in rows:
+        unit = f" {r['currency']}" if r["currency"] else ""
+        status = r["status"] + ("" if r["shortfall"] is None else f" by {r['shortfall']}")
+        gaps = ", ".join(f"{g['amount']} {g['currency']}" for g in r["unconverted"])
+        lines.append(
+            [r["distributor_id"], r["period"] + ("" if r["closed"] else " (open)"),
+             f"{r['basis']} {r['measure']}", r["minimum"] + unit, _text(r["volume"]) + unit,
+             _text(r["progress"]), status + (f" (unconverted: {gaps})" if gaps else "")]
+        )  # fmt: skip
+    return lines
+
+
 def rate_lines(rows: Sequence[Row]) -> list[list[str]]:
     head = ["from", "to", "effective", "recorded", "rate"]
     return [
@@ -104,5 +122,6 @@ def rate_lines(rows: Sequence[Row]) -> list[list[str]]:
 VIEWS: dict[str, tuple[str, Callable[[Sequence[Row]], list[list[str]]]]] = {
     "versions": ("/api/agreements", version_lines),
     "obligations": ("/api/obligations", obligation_lines),
+    "commitments": ("/api/commitments", commitment_lines),
     "rates": ("/api/exchange-rates", rate_lines),
 }

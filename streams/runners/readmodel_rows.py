@@ -13,6 +13,7 @@ from uuid import UUID
 from infra.readmodel_tables import TABLE_OF, Row
 from projections.aging_reads import aging_rows
 from projections.agreement_reads import agreement_rows
+from projections.commitment_reads import commitment_rows
 from projections.periods import sell_in_vs_through
 from projections.price_rules import violation_row
 from projections.pricing_reads import unpriced_row
@@ -67,6 +68,7 @@ def whole_tables(
         "resellers": reseller_rows(stores, now),
         "reports": report_rows(stores),
         "agreements": agreement_rows(stores, None if now is None else now.date(), None),
+        "commitments": commitment_rows(stores, now, None),
         "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores.dead_letters.values(), partition_of),
         "scorecards": scorecard_rows(stores, now),

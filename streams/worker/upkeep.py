@@ -25,6 +25,8 @@ log = logging.getLogger("channelflow.worker")
 
 #: seconds between two looks at whether there is anything to do
 EVERY_SECONDS = 1.0
+#: the report periods and commitments gauges read every distributor's reports and periods
+OBLIGATIONS_EVERY_SECONDS = 30.0
 
 
 async def warm_caches(table: StateTable, steady: Callable[[], bool]) -> None:
@@ -47,18 +49,24 @@ async def keep_gauges(
     committed: Callable[[], Awaitable[ChannelStores]],
 ) -> None:
     """Set the gauges that read the projections (rebate accrued, unpriced lines) in a thread
-    about a second after a batch is stored (`stored()`: how many batches were so far)."""
+    about a second after a batch is stored (`stored()`: how many batches were so far); the
+    report periods and commitments, which read every distributor's reports, at most every
+    `OBLIGATIONS_EVERY_SECONDS`."""
     refreshed = -1
+    obligations_due = 0.0
     while True:
         await asyncio.sleep(EVERY_SECONDS)
         if not steady() or stored() == refreshed:
             continue
         seen, readers = stored(), await committed()
+        obligations = time.monotonic() >= obligations_due
         try:
             await asyncio.get_running_loop().run_in_executor(
-                None, metrics.observe_projections, readers
+                None, metrics.observe_projections, readers, obligations
             )
             refreshed = seen
+            if obligations:
+                obligations_due = time.monotonic() + OBLIGATIONS_EVERY_SECONDS
         except Exception as exc:  # a bad value: the next look tries again
             log.warning("projection gauges not refreshed: %r", exc)
 

@@ -38,7 +38,7 @@ return {
   rebates: Object.fromEntries([...document.querySelectorAll("#rebate-rows .rebate")]
     .map((r) => [r.dataset.key, text(r.querySelector(".accrued"))])),
   quality: table("#quality-rows tr", ["accepted", "duplicates", "conflicts", "rejected",
-    "reports_on_time", "reports_late", "weeks_missing"]),
+    "reports_on_time", "reports_late", "periods_missing"]),
   resellers: table("#reseller-rows tr",
     ["onboarded", "active_90d", "new_this_quarter", "not_onboarded"]),
   obligations: Object.fromEntries([...document.querySelectorAll("#obligation-rows tr")]
@@ -56,7 +56,7 @@ return {
 INVENTORY_FIELDS = ("expected_on_hand", "value", "weeks_of_supply", "sold_last_4_weeks")
 QUALITY_FIELDS = (
     "accepted", "duplicates", "conflicts", "rejected",
-    "reports_on_time", "reports_late", "weeks_missing",
+    "reports_on_time", "reports_late", "periods_missing",
 )  # fmt: skip
 RESELLER_FIELDS = ("onboarded", "active_90d", "new_this_quarter", "not_onboarded")
 

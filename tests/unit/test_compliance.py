@@ -1,4 +1,5 @@
-"""Report compliance: reporting weeks, due dates, on time / late / missing per distributor."""
+"""Report compliance on the seed calendar (a distributor without an agreement): reporting
+weeks, due dates, on time / late / missing per distributor."""
 
 from __future__ import annotations
 
@@ -9,21 +10,14 @@ from uuid import UUID
 
 import pytest
 
-from domain.compliance import (
-    due_at,
-    is_on_time,
-    last_due_week,
-    week_of,
-    week_start,
-    weeks_between,
-    weeks_covered,
-)
+from domain.reporting_schedule import SEED_SCHEDULE, ReportingPeriod, period_of, periods_covered
 from projections.channel import apply_event
 from projections.distributor_reads import compliance_of
 from projections.positions import Position
+from projections.report_compliance import PeriodCompliance, compliance_periods, schedule_at
 from projections.snapshot import build_snapshot
 from projections.stores import ChannelStores
-from projections.submitted_reports import ReportState, compliance_weeks, report_of
+from projections.submitted_reports import ReportState, report_of
 from schemas.events import ReportSubmitted, SaleReported
 from tests.unit.catalog import catalog_stores
 
@@ -77,53 +71,53 @@ def sale(n: int, sold_at: datetime, distributor: str = "D01") -> SaleReported:
     )
 
 
-def statuses(weeks: list[Any]) -> list[tuple[str, str]]:
-    return [(week.week.isoformat(), week.status) for week in weeks]
+def statuses(weeks: list[PeriodCompliance]) -> list[tuple[str, str]]:
+    return [(week.period.first.isoformat(), week.status) for week in weeks]
+
+
+def week(day: date) -> ReportingPeriod:
+    return period_of(SEED_SCHEDULE, day)
+
+
+def compliance_weeks(
+    reports: list[ReportState], first_sale: date | None, now: datetime | None
+) -> list[PeriodCompliance]:
+    return compliance_periods(reports, first_sale, now, schedule_at(None))
 
 
 # --- the calendar --------------------------------------------------------------------------
 
 
 def test_weeks_run_monday_to_sunday_utc() -> None:
-    assert week_start(SUNDAY) == MONDAY
-    assert week_start(MONDAY) == MONDAY
-    assert week_of(utc(2026, 7, 12, 23, 59, 59)) == MONDAY
-    assert week_of(utc(2026, 7, 13)) == date(2026, 7, 13)
-    # 01:00 on Monday in Berlin is still Sunday in UTC
-    berlin = datetime(2026, 7, 13, 1, tzinfo=UTC) + timedelta(hours=-2)
-    assert week_of(berlin) == MONDAY
+    assert (week(SUNDAY).first, week(SUNDAY).last) == (MONDAY, SUNDAY)
+    assert week(MONDAY).first == MONDAY
+    assert week(date(2026, 7, 13)).first == date(2026, 7, 13)
 
 
 def test_due_on_the_following_wednesday_at_23_59_59_utc() -> None:
-    assert due_at(MONDAY) == utc(2026, 7, 15, 23, 59, 59)
-    assert due_at(SUNDAY) == due_at(MONDAY)
+    assert week(MONDAY).due == utc(2026, 7, 15, 23, 59, 59)
+    assert week(SUNDAY).due == week(MONDAY).due
 
 
 def test_wednesday_23_59_59_is_on_time_thursday_midnight_is_late() -> None:
-    assert is_on_time(utc(2026, 7, 15, 23, 59, 59), MONDAY)
-    assert is_on_time(utc(2026, 7, 15, 23, 59, 59, 999_999), MONDAY)
-    assert not is_on_time(utc(2026, 7, 16), MONDAY)
-    assert is_on_time(utc(2026, 7, 10), MONDAY)  # before the week even ended
-
-
-def test_a_week_is_overdue_from_thursday_midnight() -> None:
-    assert last_due_week(utc(2026, 7, 15, 23, 59, 59)) == MONDAY - timedelta(weeks=1)
-    assert last_due_week(utc(2026, 7, 16)) == MONDAY
-    assert last_due_week(utc(2026, 7, 22, 12)) == MONDAY
+    assert week(MONDAY).is_on_time(utc(2026, 7, 15, 23, 59, 59))
+    assert week(MONDAY).is_on_time(utc(2026, 7, 15, 23, 59, 59, 999_999))
+    assert not week(MONDAY).is_on_time(utc(2026, 7, 16))
+    assert week(MONDAY).is_on_time(utc(2026, 7, 10))  # before the week even ended
 
 
 def test_weeks_covered_are_those_the_period_touches() -> None:
-    assert weeks_covered(MONDAY, SUNDAY) == [MONDAY]
-    assert weeks_covered(date(2026, 7, 1), date(2026, 7, 31)) == [
+    assert periods_covered("weekly", MONDAY, SUNDAY) == [(MONDAY, SUNDAY)]
+    assert [
+        first for first, _ in periods_covered("weekly", date(2026, 7, 1), date(2026, 7, 31))
+    ] == [
         date(2026, 6, 29),
         date(2026, 7, 6),
         date(2026, 7, 13),
         date(2026, 7, 20),
         date(2026, 7, 27),
     ]
-    assert len(weeks_covered(date(1900, 1, 1), SUNDAY)) == 53  # nonsense periods are capped
-    assert list(weeks_between(SUNDAY, MONDAY)) == [MONDAY]
-    assert list(weeks_between(date(2026, 7, 13), MONDAY)) == []
+    assert len(periods_covered("weekly", date(1900, 1, 1), SUNDAY)) == 53  # nonsense: capped
 
 
 # --- per distributor -----------------------------------------------------------------------
@@ -143,11 +137,16 @@ def test_on_time_late_and_missing_weeks() -> None:
         ("2026-07-27", "missing"),
     ]
     assert weeks[0].row() == {
+        "frequency": "weekly",
+        "period_start": "2026-07-06",
+        "period_end": "2026-07-12",
         "week": "2026-07-06",
         "due": "2026-07-15T23:59:59Z",
+        "late_from": "2026-07-16T00:00:00Z",
         "status": "on_time",
         "report_id": "R1",
         "submitted_at": "2026-07-15T23:59:59Z",
+        "agreement_event_id": None,
     }
     assert weeks[1].report_id is None and weeks[1].submitted_at is None
     # a second earlier: the week of 07-27 is not due yet
@@ -178,6 +177,12 @@ def test_a_week_is_decided_by_the_first_report_covering_it() -> None:
     assert [(w.status, w.report_id) for w in weeks] == [("on_time", "R1"), ("missing", None)]
     weeks = compliance_weeks([correction, late], None, utc(2026, 7, 16))
     assert [(w.status, w.report_id) for w in weeks] == [("late", "R3")]
+
+
+def test_a_nonsense_period_counts_for_its_latest_53_weeks_only() -> None:
+    endless = report_of(report(1, utc(2026, 7, 14), date(1900, 1, 1), SUNDAY))
+    weeks = compliance_weeks([endless], None, utc(2026, 7, 16))
+    assert len(weeks) == 53 and {w.status for w in weeks} == {"late", "on_time"}
 
 
 def test_a_multi_week_report_is_judged_per_week() -> None:

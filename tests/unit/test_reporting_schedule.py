@@ -9,8 +9,8 @@ from uuid import UUID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain import compliance
 from domain.reporting_schedule import (
+    SEED_SCHEDULE,
     ReportingPeriod,
     ScheduleAt,
     expected_reports,
@@ -34,11 +34,14 @@ def utc(
 
 @given(st.dates(date(2001, 1, 1), date(2098, 12, 31)))
 def test_the_weekly_wednesday_schedule_is_the_seed_calendar(day: date) -> None:
-    period = period_of(WEDNESDAY, day)
-    week = compliance.week_start(day)
-    assert (period.first, period.last) == (week, week + timedelta(days=6))
-    assert period.due == compliance.due_at(week)
-    assert period.late_from == compliance.late_from(week)
+    """Monday to Sunday, due the Wednesday after at 23:59:59 UTC, late from Thursday 00:00."""
+    period = period_of(SEED_SCHEDULE, day)
+    assert period_of(WEDNESDAY, day) == period
+    assert period.first.weekday() == 0 and period.first <= day <= period.last
+    assert period.last == period.first + timedelta(days=6)
+    monday = datetime.combine(period.first, datetime.min.time(), UTC)
+    assert period.due == monday + timedelta(days=9, hours=23, minutes=59, seconds=59)
+    assert period.late_from == monday + timedelta(days=10)
 
 
 def test_monthly_due_on_the_tenth_with_two_days_grace() -> None:

@@ -251,6 +251,32 @@
       : "";
   }
 
+  /** Each distributor's volume commitments: the current and the previous periods. */
+  async function loadCommitments() {
+    const page = await api("/api/commitments", { ...filters(), limit: 1000 });
+    if (!changed("commitments", page)) return;
+    $("commitment-rows").replaceChildren(
+      ...page.rows.map((row) => {
+        const unit = row.currency ? ` ${row.currency}` : "";
+        const gaps = row.unconverted.map((g) => `${g.amount} ${g.currency}`).join(", ");
+        const status = row.status + (row.shortfall === null ? "" : ` by ${row.shortfall}${unit}`)
+          + (gaps ? ` (unconverted: ${gaps})` : "");
+        const tr = distributorRow(
+          row.distributor_id,
+          cell("period", row.closed ? row.period : `${row.period} (open)`),
+          cell("commitment", `${row.basis.replace("_", "-")} ${row.measure}`),
+          cell("minimum", `${row.minimum}${unit}`),
+          cell("volume", row.volume === null ? "–" : `${row.volume}${unit}`),
+          cell("progress", row.progress ?? "–"),
+          cell("status", status),
+        );
+        tr.dataset.key = `${row.distributor_id}|${row.period}|${row.basis}|${row.measure}`;
+        return tr;
+      }),
+    );
+    showEmpty("commitments-empty", page.rows.length === 0);
+  }
+
   async function loadSellThrough() {
     const { rows, first } = await allPages("/api/sell-through", {
       ...filters(),
@@ -484,7 +510,7 @@
           row.distributor_id,
           cell("reports_on_time", grouped(row.reports_on_time)),
           cell("reports_late", grouped(row.reports_late)),
-          cell("weeks_missing", grouped(row.weeks_missing)),
+          cell("periods_missing", grouped(row.periods_missing)),
           cell("accepted", grouped(row.accepted)),
           cell("duplicates", grouped(row.duplicates)),
           cell("conflicts", grouped(row.conflicts)),
@@ -545,11 +571,12 @@
     $("missing-weeks").replaceChildren(
       ...page.rows.map((row) =>
         el("li", { "data-distributor": row.distributor_id },
-          `${row.distributor_id}: week of ${row.week} (due ${row.due.slice(0, 10)})`)),
+          `${row.distributor_id}: ${row.frequency === "monthly" ? "month" : "week"} of ` +
+          `${row.period_start} (due ${row.due.slice(0, 10)})`)),
     );
     $("missing-note").textContent = page.total
       ? `${page.rows.length} of ${page.total} shown`
-      : "none: every week reported";
+      : "none: every period reported";
   }
 
   async function loadDeadLetters() {
@@ -636,7 +663,7 @@
     ["Gross margin", (c) => `${money(c.gross_margin, c.currency)} (${percent(c.gross_margin_rate)}); lines of unknown cost: ${c.unknown_cost_lines}`],
     ["Lines", (c) => `${c.accepted_lines} accepted, ${c.duplicate_lines} duplicate, ${c.conflict_lines} conflict, ${c.rejected_lines} rejected`],
     ["Violations per 1,000", (c) => `minor ${c.minor_per_1000 ?? "–"}, major ${c.major_per_1000 ?? "–"}, critical ${c.critical_per_1000 ?? "–"}`],
-    ["Reporting weeks", (c) => `${c.weeks_on_time} on time, ${c.weeks_late} late, ${c.weeks_missing} missing`],
+    ["Reporting periods", (c) => `${c.weeks_on_time} on time, ${c.weeks_late} late, ${c.weeks_missing} missing`],
     ["Weeks of supply", (c) => c.weeks_of_supply ?? "–"],
     ["Active resellers", (c) => `${c.active_resellers ?? "–"} (target ${c.reseller_target ?? "–"})`],
     ["Rebates", (c) => c.rebates.map((r) => `${r.program_id}: tier ${r.tiers_reached} of ${r.tiers}`).join("; ") || "–"],
@@ -711,6 +738,7 @@
       loadInventory(),
       loadAging(),
       loadObligations(),
+      loadCommitments(),
       loadSellThrough(),
       loadRebates(),
       loadViolations(),

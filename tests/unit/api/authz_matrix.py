@@ -74,6 +74,7 @@ SCOPED = (
     "/api/dead-letters/lines",
     "/api/agreements",
     "/api/obligations",
+    "/api/commitments",
     "/api/exchange-rates",
     "/api/authorizations",
 )

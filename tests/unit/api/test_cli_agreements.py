@@ -53,6 +53,20 @@ def test_every_view_prints_the_api_rows(app: LiveApp, capsys) -> None:
     assert "EUR" in capsys.readouterr().out
 
 
+def test_commitments_print_progress_and_status(app: LiveApp, capsys) -> None:
+    """D02 commits to 1,000,000 units of sell-in a month: August (closed) is short."""
+    assert main([*cli(app, "commitments", "--json"), "--token", "d02"]) == 0
+    rows = orjson.loads(capsys.readouterr().out)
+    assert {r["distributor_id"] for r in rows} == {"D02"}
+    august = next(r for r in rows if r["period"] == "2026-08")
+    assert (august["status"], august["closed"]) == ("short", True)
+    assert main([*cli(app, "commitments"), "--token", "d02"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:3] == ["distributor", "period", "commitment"]
+    line = next(line for line in table if "2026-08" in line)
+    assert f"short by {august['shortfall']}" in line and "sell_in units" in line
+
+
 def test_a_distributor_token_sees_its_own(app: LiveApp, capsys) -> None:
     assert main([*cli(app, "versions", "--json"), "--token", "d02"]) == 0
     assert {r["distributor_id"] for r in orjson.loads(capsys.readouterr().out)} == {"D02"}

@@ -85,6 +85,13 @@ def test_the_metrics_of_the_issue_are_exposed(scraped):
     }
 
 
+def test_report_periods_and_commitments_are_gauges_by_status(scraped):
+    """The generated channel has no agreement: every period is on the seed's weekly calendar."""
+    assert declared_names(scraped) >= {"channelflow_report_periods", "channelflow_commitments"}
+    assert 'channelflow_report_periods{frequency="weekly",status="on_time"}' in scraped
+    assert 'frequency="monthly"' not in scraped
+
+
 def test_every_severity_is_a_series_from_the_start(scraped):
     for severity in ("minor", "major", "critical"):
         assert f'channelflow_pricing_violations_total{{severity="{severity}"}}' in scraped
