@@ -2,10 +2,15 @@
 
 A program's figures for a distributor and period are read from the buckets its
 qualifying movements were added to (projections/rebate_buckets.py): one per quarter of
-the period, for all SKUs or for each of the program's SKUs, in the program's currency.
-So a program counts every qualifying event of its period, also those that arrived before
-it was defined, a replay derives exactly the same figures, and nothing here reads the
-movement history.
+the period, for all SKUs or for each of the program's SKUs. So a program counts every
+qualifying event of its period, also those that arrived before it was defined, a replay
+derives exactly the same figures, and nothing here reads the movement history.
+
+Every qualifying line counts, whatever its currency: units, events and the digest as
+they are; revenue in another currency than the program's is read from the day buckets
+of the quarters that hold it and converted at each day's rate (`domain.currency`). A
+day without a rate is listed as `unconverted` (never guessed, never dropped) and the
+revenue shown is the part that converted.
 
 A closed statement holds the qualifying events recorded up to the close (its
 `cutoff`): the buckets' tallies less the moves recorded after it. Each of those is one adjustment,
@@ -17,11 +22,13 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
+from domain.currency import MoneyItem, Unconverted, total_in
 from domain.rebate_programs import period_bounds
 from domain.rebate_statement import AdjustReason, reason_for
 from domain.rebates import (
@@ -32,6 +39,7 @@ from domain.rebates import (
     RebateTally,
     compute_rebate,
 )
+from projections.exchange_rates import RateBook, RateMonths
 from projections.inventory import Move
 from projections.keyvalue import KeyValue
 from projections.rebate_buckets import (
@@ -65,11 +73,43 @@ class ClosedPeriod:
 
 
 @dataclass(frozen=True, slots=True)
+class RebateSources:
+    """What a program's figures are read from: the quarter buckets, the day buckets (for
+    revenue in another currency) and the exchange rates."""
+
+    buckets: KeyValue[RebateBucket]
+    days: KeyValue[RebateBucket]
+    rates: RateMonths
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramFigures:
+    """A program's qualifying lines for one distributor and period, every currency.
+
+    `tally`: units, count and hash sum of every line; its revenue is the program's
+    currency's plus what converted of the others (exact, unrounded). `other_currency`:
+    how many lines are in another currency. `rate_event_ids`: the rates used, sorted;
+    `unconverted`: the revenue without a rate, per (currency, day).
+    """
+
+    tally: RebateTally
+    other_currency: int = 0
+    rate_event_ids: tuple[UUID, ...] = ()
+    unconverted: tuple[Unconverted, ...] = ()
+
+    def inputs(self, measure: Measure) -> RebateInputs:
+        inputs = self.tally.inputs(measure)
+        return (
+            replace(inputs, partial=True) if self.unconverted and measure == "revenue" else inputs
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Accrual:
     """One program's figures for one distributor and period.
 
-    `other_currency`: lines that would qualify but are in another currency than the
-    program's; they are left out (never converted) and counted here so they are seen.
+    `other_currency`: how many lines are in another currency than the program's (each
+    converted at its day's rate, or its revenue listed in `unconverted`).
     """
 
     program_id: str
@@ -82,6 +122,8 @@ class Accrual:
     inputs: RebateInputs
     result: RebateResult
     other_currency: int = 0
+    rate_event_ids: tuple[UUID, ...] = ()
+    unconverted: tuple[Unconverted, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +189,64 @@ def program_tally(
     return total, other
 
 
+def program_figures(
+    terms: ProgramTerms,
+    sources: RebateSources,
+    distributor_id: str,
+    period: str,
+    known_at: datetime | None = None,
+) -> ProgramFigures:
+    """The distributor's qualifying lines of the period in every currency, the others'
+    revenue converted at each day's rate (as known at `known_at`: None for every rate).
+
+    Reads the period's quarter buckets, and the days of a quarter only where its bucket
+    holds another currency: at most the period's days per scope."""
+    every, own = RebateTally(), RebateTally()
+    other = 0
+    items: list[MoneyItem] = []
+    for quarter in quarters_of(period):
+        for scope in _scopes(terms):
+            bucket = sources.buckets.get(bucket_key(distributor_id, terms.basis, scope, quarter))
+            if bucket is None:
+                continue
+            for currency, tally in bucket.by_currency.items():
+                every = every.plus(tally)
+                if currency == terms.currency:
+                    own = own.plus(tally)
+                else:
+                    other += tally.count
+            if any(currency != terms.currency for currency in bucket.by_currency):
+                items.extend(_foreign_days(terms, sources.days, distributor_id, scope, quarter))
+    mixed = total_in(terms.currency, items, RateBook(sources.rates, known_at), exact=True)
+    revenue = own.plus(RebateTally(revenue=mixed.converted)).revenue
+    return ProgramFigures(
+        RebateTally(every.units, revenue, every.count, every.hash_sum),
+        other,
+        mixed.rate_event_ids,
+        mixed.unconverted,
+    )
+
+
+def _foreign_days(
+    terms: ProgramTerms,
+    days: KeyValue[RebateBucket],
+    distributor_id: str,
+    scope: str,
+    quarter: str,
+) -> Iterator[MoneyItem]:
+    """Each day's revenue of the quarter in a currency other than the program's."""
+    start, end = period_bounds(quarter)
+    last = (end - timedelta(days=1)).date().isoformat()
+    prefix = bucket_key(distributor_id, terms.basis, scope, "")
+    for key, bucket in days.scan(prefix, start=prefix + start.date().isoformat()):
+        day = key[len(prefix) :]
+        if day > last:
+            break
+        for currency, tally in bucket.by_currency.items():
+            if currency != terms.currency:
+                yield MoneyItem(tally.revenue, currency, date.fromisoformat(day))
+
+
 def program_periods(
     terms: ProgramTerms, buckets: KeyValue[RebateBucket], distributor_id: str
 ) -> list[str]:
@@ -159,7 +259,7 @@ def program_periods(
 
 def accruals(
     programs: Iterable[ProgramTerms],
-    buckets: KeyValue[RebateBucket],
+    sources: RebateSources,
     distributors: Iterable[str],
     closed: KeyValue[ClosedPeriod],
     open_only: bool = False,
@@ -172,14 +272,14 @@ def accruals(
         for distributor in distributors:
             if not covers(terms, distributor):
                 continue
-            for period in program_periods(terms, buckets, distributor):
+            for period in program_periods(terms, sources.buckets, distributor):
                 is_closed = closed.get(closed_key(terms.program_id, period)) is not None
                 if is_closed and open_only:
                     continue
-                tally, other = program_tally(terms, buckets, distributor, period)
-                if tally.count == 0:
+                figures = program_figures(terms, sources, distributor, period)
+                if figures.tally.count == 0:
                     continue
-                inputs = tally.inputs(terms.measure)
+                inputs = figures.inputs(terms.measure)
                 result = compute_rebate(terms, inputs, closed=is_closed)
                 found.append(
                     Accrual(
@@ -190,7 +290,9 @@ def accruals(
                         terms.measure,
                         inputs,
                         result,
-                        other,
+                        figures.other_currency,
+                        figures.rate_event_ids,
+                        figures.unconverted,
                     )
                 )
     return sorted(found, key=lambda a: (a.program_id, a.distributor_id, a.period))
@@ -326,8 +428,18 @@ def accrual_row(accrual: Accrual) -> dict[str, Any]:
         "commitment_shortfall": text(result.commitment_shortfall),
         "events": accrual.inputs.event_count,
         "other_currency_lines": accrual.other_currency,
+        "rate_event_ids": [str(event_id) for event_id in accrual.rate_event_ids],
+        "unconverted": unconverted_rows(accrual.unconverted),
         "status": result.status,
     }
+
+
+def unconverted_rows(gaps: Iterable[Unconverted]) -> list[dict[str, str]]:
+    """What had no rate, as rows and documents show it: currency, day, amount."""
+    return [
+        {"currency": gap.currency, "day": gap.on.isoformat(), "amount": str(gap.amount)}
+        for gap in gaps
+    ]
 
 
 def watchlist(rows: Iterable[dict[str, Any]], share: Decimal) -> list[dict[str, Any]]:

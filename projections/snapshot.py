@@ -146,7 +146,7 @@ def rebate_rows(stores: ChannelStores) -> list[dict[str, Any]]:
 def rebate_accruals(stores: ChannelStores, open_only: bool = False) -> list[Accrual]:
     return accruals(
         stores.programs.values(),
-        stores.rebate_buckets,
+        stores.rebate_sources(),
         distributors(stores),
         stores.closed_periods,
         open_only,

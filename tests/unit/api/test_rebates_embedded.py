@@ -12,6 +12,7 @@ from typing import Any, Literal
 from aiohttp.test_utils import TestClient, TestServer
 
 from domain.roles import Role
+from schemas.agreements import ExchangeRatePublished
 from schemas.events import (
     ProductDefined,
     RebatePeriodClosed,
@@ -58,7 +59,7 @@ def channel_with_sales(*modes: Literal["retroactive", "incremental"]) -> Embedde
         [
             sale("T1", 2000, "100.00", Q3),  # 200,000.00
             sale("T2", 625, "100.00", Q3),  # 62,500.00 → 262,500.00
-            sale("T3", 50, "100.00", Q3, currency="EUR"),  # another currency: not counted
+            sale("T3", 50, "100.00", Q3, currency="EUR"),  # another currency, no rate yet
         ]
     )
     return channel
@@ -83,8 +84,10 @@ def test_open_period_accrues_and_shows_the_tier_and_gap():
         "0.035",
         "9187.50",
     )
-    assert (retro["status"], retro["next_threshold"], retro["events"]) == ("open", None, 2)
-    assert retro["other_currency_lines"] == 1  # the EUR line: left out, and shown
+    # the EUR line counts as an event; its revenue waits for the day's rate, shown
+    assert (retro["status"], retro["next_threshold"], retro["events"]) == ("open", None, 3)
+    assert retro["other_currency_lines"] == 1 and retro["rate_event_ids"] == []
+    assert retro["unconverted"] == [{"currency": "EUR", "day": "2026-08-10", "amount": "5000.00"}]
     assert incremental["rebate"] == "3437.50"
 
 
@@ -147,3 +150,37 @@ def test_close_approve_and_pay_over_http():
     assert results[2][1]["rebate"] == "9187.50"
     assert results[6][1]["status"] == "paid" and results[6][1]["payment_reference"] == "CN-1"
     assert results[7][1]["rows"] == []  # closed periods are not on the watchlist
+
+
+def test_the_api_shows_a_line_unconverted_then_converted_once_its_day_has_a_rate():
+    channel = channel_with_sales("retroactive")
+    tokens = TokenRegistry(
+        [{"sha256": token_hash("cm"), "role": Role.CHANNEL_MANAGER.value, "actor": "cm"}]
+    )
+    rate = ExchangeRatePublished(
+        event_id=uuid.uuid4(), occurred_at=Q3, source="erp", from_currency="EUR",
+        to_currency="USD", rate=Decimal("1.10"), effective_date=Q3.date(), rate_source="ECB",
+        published_at=Q3,
+    )  # fmt: skip
+
+    async def get() -> dict[str, Any]:
+        context = ApiContext.of_channel(channel, tokens, "test")
+        client = TestClient(TestServer(make_web_app(context)))
+        await client.start_server()
+        try:
+            response = await client.get(
+                "/api/rebates?program_id=VPA-retroactive", headers={"Authorization": "Bearer cm"}
+            )
+            assert response.status == 200
+            return dict((await response.json())["rows"][0])
+        finally:
+            await client.close()
+
+    before = asyncio.run(get())
+    assert (before["revenue"], before["rebate"]) == ("262500.00", "9187.50")
+    assert before["unconverted"] == [{"currency": "EUR", "day": "2026-08-10", "amount": "5000.00"}]
+    channel.feed_events([rate])
+    after = asyncio.run(get())
+    # 50 × 100.00 EUR × 1.10 = 5,500.00 USD (exact, unrounded): 268,000 × 3.5 % = 9,380.00
+    assert (after["revenue"], after["rebate"], after["events"]) == ("268000.0000", "9380.00", 3)
+    assert after["unconverted"] == [] and after["rate_event_ids"] == [str(rate.event_id)]
