@@ -37,7 +37,7 @@ from domain.identity import derived_id
 from domain.rebates import RebateInputs, RebateResult, adjustment
 from domain.timeutil import utc
 
-AdjustReason = Literal["late_sale", "late_return", "late_event", "report_replaced"]
+AdjustReason = Literal["late_sale", "late_return", "late_event", "report_replaced", "rate_arrived"]
 StatementStatus = Literal["calculated", "approved", "paid"]
 
 

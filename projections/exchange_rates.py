@@ -165,6 +165,28 @@ def _latest(
     return None
 
 
+def first_known_after(
+    months: RateMonths, from_currency: str, to_currency: str, day: date, after: datetime
+) -> tuple[datetime, Rate] | None:
+    """When a rate for `day` first became known after `after` (recorded), and the rate
+    used then; None while none has. Reads the few months of `MAX_RATE_AGE_DAYS` of the
+    pair and of the opposite pair."""
+    oldest = day - timedelta(days=MAX_RATE_AGE_DAYS)
+    moments = [
+        entry.recorded_at
+        for source, target in ((from_currency, to_currency), (to_currency, from_currency))
+        for first in _months_between(oldest, day)
+        if (month := months.get(rate_key(source, target, first))) is not None
+        for entry in month.entries
+        if oldest <= entry.effective_date <= day and entry.recorded_at > after
+    ]
+    for moment in sorted(moments):
+        rate = rate_on(months, from_currency, to_currency, day, moment)
+        if rate is not None:
+            return moment, rate
+    return None
+
+
 def _months_between(first: date, last: date) -> list[date]:
     """The first days of the months from `first`'s to `last`'s."""
     months, month = [], first.replace(day=1)

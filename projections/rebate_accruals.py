@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.currency import MoneyItem, Unconverted, total_in
+from domain.currency import MoneyItem, Rate, RateLookup, Unconverted, total_in
 from domain.rebate_programs import period_bounds
 from domain.rebate_statement import AdjustReason, reason_for
 from domain.rebates import (
@@ -39,7 +39,7 @@ from domain.rebates import (
     RebateTally,
     compute_rebate,
 )
-from projections.exchange_rates import RateBook, RateMonths
+from projections.exchange_rates import RateBook, RateMonths, first_known_after
 from projections.inventory import Move
 from projections.keyvalue import KeyValue
 from projections.rebate_buckets import (
@@ -128,11 +128,15 @@ class Accrual:
 
 @dataclass(frozen=True, slots=True)
 class PlannedAdjustment:
+    """`event_id`: the late move's, or the rate's (`rate_arrived`)."""
+
     event_id: str
     reason: AdjustReason
     recorded: datetime
     inputs: RebateInputs
     result: RebateResult
+    rate_event_ids: tuple[UUID, ...] = ()
+    unconverted: tuple[Unconverted, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +150,8 @@ class StatementPlan:
     inputs: RebateInputs
     result: RebateResult
     adjustments: tuple[PlannedAdjustment, ...]
+    rate_event_ids: tuple[UUID, ...] = ()
+    unconverted: tuple[Unconverted, ...] = ()
 
 
 def closed_key(program_id: str, period: str) -> str:
@@ -169,37 +175,21 @@ def covers(terms: ProgramTerms, distributor_id: str) -> bool:
     return terms.distributor_ids == "all" or distributor_id in terms.distributor_ids
 
 
-def program_tally(
-    terms: ProgramTerms, buckets: KeyValue[RebateBucket], distributor_id: str, period: str
-) -> tuple[RebateTally, int]:
-    """The distributor's qualifying tally for the period in the program's currency, and
-    the number of lines in other currencies."""
-    total = RebateTally()
-    other = 0
-    for quarter in quarters_of(period):
-        for scope in _scopes(terms):
-            bucket = buckets.get(bucket_key(distributor_id, terms.basis, scope, quarter))
-            if bucket is None:
-                continue
-            for currency, tally in bucket.by_currency.items():
-                if currency == terms.currency:
-                    total = total.plus(tally)
-                else:
-                    other += tally.count
-    return total, other
+@dataclass(frozen=True, slots=True)
+class _PeriodSums:
+    """What a period's buckets hold for a program: every line's tally, the program's
+    currency's, how many lines in others, and the others' revenue per day."""
+
+    every: RebateTally
+    own: RebateTally
+    other: int
+    items: tuple[MoneyItem, ...]
 
 
-def program_figures(
-    terms: ProgramTerms,
-    sources: RebateSources,
-    distributor_id: str,
-    period: str,
-    known_at: datetime | None = None,
-) -> ProgramFigures:
-    """The distributor's qualifying lines of the period in every currency, the others'
-    revenue converted at each day's rate (as known at `known_at`: None for every rate).
-
-    Reads the period's quarter buckets, and the days of a quarter only where its bucket
+def _period_sums(
+    terms: ProgramTerms, sources: RebateSources, distributor_id: str, period: str
+) -> _PeriodSums:
+    """Reads the period's quarter buckets, and the days of a quarter only where its bucket
     holds another currency: at most the period's days per scope."""
     every, own = RebateTally(), RebateTally()
     other = 0
@@ -217,14 +207,34 @@ def program_figures(
                     other += tally.count
             if any(currency != terms.currency for currency in bucket.by_currency):
                 items.extend(_foreign_days(terms, sources.days, distributor_id, scope, quarter))
-    mixed = total_in(terms.currency, items, RateBook(sources.rates, known_at), exact=True)
-    revenue = own.plus(RebateTally(revenue=mixed.converted)).revenue
+    return _PeriodSums(every, own, other, tuple(items))
+
+
+def _figures(terms: ProgramTerms, sums: _PeriodSums, lookup: RateLookup) -> ProgramFigures:
+    mixed = total_in(terms.currency, sums.items, lookup, exact=True)
+    revenue = sums.own.plus(RebateTally(revenue=mixed.converted)).revenue
+    every = sums.every
+    # a day whose late moves were taken out nets to nothing: nothing waits for its rate
+    gaps = tuple(gap for gap in mixed.unconverted if gap.amount != 0)
     return ProgramFigures(
         RebateTally(every.units, revenue, every.count, every.hash_sum),
-        other,
+        sums.other,
         mixed.rate_event_ids,
-        mixed.unconverted,
+        gaps,
     )
+
+
+def program_figures(
+    terms: ProgramTerms,
+    sources: RebateSources,
+    distributor_id: str,
+    period: str,
+    known_at: datetime | None = None,
+) -> ProgramFigures:
+    """The distributor's qualifying lines of the period in every currency, the others'
+    revenue converted at each day's rate (as known at `known_at`: None for every rate)."""
+    sums = _period_sums(terms, sources, distributor_id, period)
+    return _figures(terms, sums, RateBook(sources.rates, known_at))
 
 
 def _foreign_days(
@@ -305,7 +315,8 @@ def late_moves(
     period: str,
     after: datetime,
 ) -> Iterator[RecordedMove]:
-    """The period's qualifying moves recorded after `after`, in (recorded, event_id) order."""
+    """The period's qualifying moves recorded after `after`, in (recorded, event_id) order,
+    in every currency."""
     cutoff = after.isoformat()
     skus = None if terms.skus == "all" else set(terms.skus)
 
@@ -316,43 +327,99 @@ def late_moves(
                 yield key[len(prefix) :], move
 
     for _, move in heapq.merge(*(quarter_moves(q) for q in quarters_of(period))):
-        if move.currency == terms.currency and (skus is None or move.sku in skus):
+        if skus is None or move.sku in skus:
             yield move
+
+
+def _late_item(move: RecordedMove, sign: int) -> MoneyItem:
+    """A late move's revenue as an amount of its business day. (`at` is None only in
+    state written before it was kept, which an upgrade rebuilds.)"""
+    day = (move.at or move.recorded)[:10]
+    return MoneyItem(sign * move.tally().revenue, move.currency, date.fromisoformat(day))
+
+
+def _pinned(rates: RateMonths, cutoff: datetime, now: datetime) -> RateLookup:
+    """The rates known at the close for the days that had one then, and for the others
+    those known at `now`: a closed statement's conversions never change, and a day
+    without a rate at the close converts once one arrives (its own adjustment)."""
+    closed, later = RateBook(rates, cutoff), RateBook(rates, now)
+
+    def lookup(from_currency: str, to_currency: str, day: date) -> Rate | None:
+        return closed(from_currency, to_currency, day) or later(from_currency, to_currency, day)
+
+    return lookup
+
+
+def _rate_arrivals(
+    terms: ProgramTerms, rates: RateMonths, gaps: Iterable[tuple[str, date]], cutoff: datetime
+) -> dict[tuple[datetime, str], RateLookup]:
+    """(recorded, rate event id) of each rate that first converts a day unconverted at the
+    close; one step per rate event, whatever the days it converts."""
+    found: dict[tuple[datetime, str], RateLookup] = {}
+    for currency, day in sorted(set(gaps)):
+        first = first_known_after(rates, currency, terms.currency, day, cutoff)
+        if first is not None:
+            moment, rate = first
+            found[moment, str(rate.event_id)] = _pinned(rates, cutoff, moment)
+    return found
 
 
 def statement_plan(
     terms: ProgramTerms,
-    buckets: KeyValue[RebateBucket],
+    sources: RebateSources,
     late: KeyValue[RecordedMove],
     distributor_id: str,
     close: ClosedPeriod,
 ) -> StatementPlan | None:
     """The statement of a closed period and its adjustments (None: no qualifying event).
 
-    Costs a few bucket reads and the period's late moves, whatever the history's length.
+    The statement converts with the rates known at the close; each late move is an
+    adjustment (in another currency: at its day's rate as known when it was recorded),
+    and so is each rate that arrives after the close for a day that had none then
+    (`rate_arrived`), in (recorded, event id) order. Costs a few bucket reads, the days of
+    quarters holding another currency and the period's late moves, whatever the history.
     """
-    total, _ = program_tally(terms, buckets, distributor_id, close.period)
-    if total.count == 0:
+    sums = _period_sums(terms, sources, distributor_id, close.period)
+    if sums.every.count == 0:
         return None
-    later = list(late_moves(terms, late, distributor_id, close.period, close.cutoff))
-    on_time = total
+    cutoff = close.cutoff
+    later = list(late_moves(terms, late, distributor_id, close.period, cutoff))
+    running = sums
     for move in later:
-        on_time = on_time.minus(move.tally())
-    inputs = on_time.inputs(terms.measure)
+        running = _with_move(terms, running, move, -1)
+    at_close = _figures(terms, running, RateBook(sources.rates, cutoff))
+    steps: list[tuple[datetime, str, RecordedMove | RateLookup]] = [
+        (datetime.fromisoformat(move.recorded), move.event_id, move) for move in later
+    ]
+    gaps = [(gap.currency, gap.on) for gap in at_close.unconverted]
+    gaps += _late_gaps(terms, sources.rates, later, cutoff)
+    arrivals = _rate_arrivals(terms, sources.rates, gaps, cutoff)
+    steps += [(at, rate_id, book) for (at, rate_id), book in arrivals.items()]
+    steps.sort(key=lambda step: (step[0], step[1]))
     adjustments = []
-    running = on_time
-    for move in later:
-        running = running.plus(move.tally())
-        later_inputs = running.inputs(terms.measure)
+    for at, event_id, step in steps:
+        lookup: RateLookup
+        reason: AdjustReason
+        if isinstance(step, RecordedMove):
+            running = _with_move(terms, running, step, 1)
+            reason = reason_for(step.quantity, reversal=step.reversal)
+            lookup = _pinned(sources.rates, cutoff, at)
+        else:
+            lookup, reason = step, "rate_arrived"
+        figures = _figures(terms, running, lookup)
+        step_inputs = figures.inputs(terms.measure)
         adjustments.append(
             PlannedAdjustment(
-                move.event_id,
-                reason_for(move.quantity, reversal=move.reversal),
-                datetime.fromisoformat(move.recorded),
-                later_inputs,
-                compute_rebate(terms, later_inputs, closed=True),
+                event_id,
+                reason,
+                at,
+                step_inputs,
+                compute_rebate(terms, step_inputs, closed=True),
+                figures.rate_event_ids,
+                figures.unconverted,
             )
         )
+    inputs = at_close.inputs(terms.measure)
     return StatementPlan(
         terms.program_id,
         distributor_id,
@@ -361,12 +428,43 @@ def statement_plan(
         inputs,
         compute_rebate(terms, inputs, closed=True),
         tuple(adjustments),
+        at_close.rate_event_ids,
+        at_close.unconverted,
     )
+
+
+def _with_move(
+    terms: ProgramTerms, sums: _PeriodSums, move: RecordedMove, sign: int
+) -> _PeriodSums:
+    """The sums with one late move added (sign 1) or taken out (-1)."""
+    tally = move.tally()
+    every = sums.every.plus(tally) if sign > 0 else sums.every.minus(tally)
+    if move.currency == terms.currency:
+        own = sums.own.plus(tally) if sign > 0 else sums.own.minus(tally)
+        return _PeriodSums(every, own, sums.other, sums.items)
+    items = (*sums.items, _late_item(move, sign))
+    return _PeriodSums(every, sums.own, sums.other + sign, items)
+
+
+def _late_gaps(
+    terms: ProgramTerms, rates: RateMonths, later: Iterable[RecordedMove], cutoff: datetime
+) -> list[tuple[str, date]]:
+    """(currency, day) of the late moves in another currency that had no rate when they
+    were recorded: their rate's arrival is an adjustment of its own."""
+    gaps = []
+    for move in later:
+        if move.currency == terms.currency:
+            continue
+        item = _late_item(move, 1)
+        known = _pinned(rates, cutoff, datetime.fromisoformat(move.recorded))
+        if known(item.currency, terms.currency, item.on) is None:
+            gaps.append((item.currency, item.on))
+    return gaps
 
 
 def statement_plans(
     programs: Iterable[ProgramTerms],
-    buckets: KeyValue[RebateBucket],
+    sources: RebateSources,
     late: KeyValue[RecordedMove],
     distributors: Iterable[str],
     closed: KeyValue[ClosedPeriod],
@@ -378,7 +476,7 @@ def statement_plans(
         for _, close in closed.scan(f"{terms.program_id}|"):
             for distributor in distributors:
                 if covers(terms, distributor):
-                    plan = statement_plan(terms, buckets, late, distributor, close)
+                    plan = statement_plan(terms, sources, late, distributor, close)
                     if plan is not None:
                         plans.append(plan)
     return sorted(plans, key=lambda p: (p.program_id, p.distributor_id, p.period))
@@ -391,8 +489,8 @@ def period_moves(
     distributor_id: str,
     period: str,
 ) -> Iterator[Move]:
-    """The distributor's qualifying moves of a period (any currency excluded but the
-    program's), read day range by day range: what a statement's lineage lists."""
+    """The distributor's qualifying moves of a period, every currency, read day range by
+    day range: what a statement's lineage lists."""
     start, end = period_bounds(period)
     first, last = start.date().isoformat(), (end - timedelta(days=1)).date().isoformat()
     wanted = skus if terms.skus == "all" else [s for s in skus if s in terms.skus]
@@ -401,7 +499,7 @@ def period_moves(
         for key, move in moves.scan(prefix, start=prefix + first):
             if key[len(prefix) : len(prefix) + 10] > last:
                 break
-            if move.basis == terms.basis and move.currency == terms.currency:
+            if move.basis == terms.basis:
                 yield move
 
 

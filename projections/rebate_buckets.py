@@ -153,6 +153,9 @@ class RecordedMove:
     event_id: str
     recorded: str  # ISO
     reversal: bool = False
+    #: its business time (ISO): the day whose rate converts it; None in values stored
+    #: before it was kept
+    at: str | None = None
 
     def tally(self) -> RebateTally:
         revenue = self.quantity * Decimal(self.unit_price)
@@ -161,7 +164,7 @@ class RecordedMove:
     def to_json(self) -> list[Any]:
         return [
             self.sku, self.quantity, self.unit_price, self.currency, self.event_id,
-            self.recorded, self.reversal,
+            self.recorded, self.reversal, self.at,
         ]  # fmt: skip
 
     @classmethod
@@ -183,7 +186,7 @@ def recorded_move(move: Move, sku: str) -> RecordedMove:
     quantity = move.sell_through if move.reseller_id is not None else move.sell_in
     return RecordedMove(
         sku, quantity, move.unit_price, move.currency, move.event_id, move.recorded,
-        move.reverses is not None,
+        move.reverses is not None, move.at,
     )  # fmt: skip
 
 

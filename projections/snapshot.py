@@ -156,7 +156,7 @@ def rebate_accruals(stores: ChannelStores, open_only: bool = False) -> list[Accr
 def rebate_statements(stores: ChannelStores) -> list[StatementPlan]:
     return statement_plans(
         stores.programs.values(),
-        stores.rebate_buckets,
+        stores.rebate_sources(),
         stores.recorded_moves,
         distributors(stores),
         stores.closed_periods,

@@ -23,7 +23,7 @@ from uuid import UUID
 
 from domain.rebate_statement import RebateStatement
 from infra.eventstore import AuditLog
-from projections.rebate_accruals import covers, program_tally, statement_plan
+from projections.rebate_accruals import covers, program_figures, statement_plan
 from projections.snapshot import distributors, protection_claims
 from projections.stores import ChannelStores
 from schemas.events import RebatePeriodClosed
@@ -49,8 +49,9 @@ class AuditRecorder:
 
     audit: AuditLog
     grace_days: int
-    #: statement key -> the events its buckets counted when it was last fully recorded
-    recorded_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    #: statement key -> the events its buckets counted and the (currency, day)s without a
+    #: rate when it was last fully recorded (a rate arriving is an adjustment too)
+    recorded_counts: dict[tuple[str, str, str], tuple[int, int]] = field(default_factory=dict)
     #: statements as saved by this recorder, kept between rounds
     statements: dict[UUID, RebateStatement] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -98,14 +99,12 @@ class AuditRecorder:
                     ):
                         continue
                     key = (terms.program_id, distributor, close.period)
-                    total, _ = program_tally(
-                        terms, stores.rebate_buckets, distributor, close.period
-                    )
-                    if total.count == 0 or self.recorded_counts.get(key) == total.count:
+                    sources = stores.rebate_sources()
+                    figures = program_figures(terms, sources, distributor, close.period)
+                    seen = (figures.tally.count, len(figures.unconverted))
+                    if seen[0] == 0 or self.recorded_counts.get(key) == seen:
                         continue  # nothing new since it was recorded
-                    plan = statement_plan(
-                        terms, stores.rebate_buckets, stores.recorded_moves, distributor, close
-                    )
+                    plan = statement_plan(terms, sources, stores.recorded_moves, distributor, close)
                     if plan is None:
                         continue
                     try:
@@ -113,7 +112,7 @@ class AuditRecorder:
                     except Exception:
                         self.forget()
                         raise
-                    self.recorded_counts[key] = total.count
+                    self.recorded_counts[key] = seen
 
 
 def record_round_failed(exc: BaseException) -> None:

@@ -17,7 +17,7 @@ from projections.exchange_rates import apply_rate, rate_key
 from projections.inventory import Move
 from projections.keyvalue import DictStore
 from projections.movements import record_moves
-from projections.rebate_accruals import program_figures
+from projections.rebate_accruals import ClosedPeriod, program_figures, statement_plan
 from projections.rebate_buckets import RebateBucket
 from projections.stores import ChannelStores
 from tests.unit.agreement_events import rate
@@ -131,3 +131,72 @@ def test_days_are_read_only_where_a_quarter_holds_another_currency():
     record_moves(stores, "D01", [("SKU-1", datetime.fromisoformat(eur.at), eur)], None)
     program_figures(REVENUE, stores.rebate_sources(), "D01", "2026-Q3")
     assert days.read == 2  # the quarter's two days with lines, no more
+
+
+def close_at(recorded: datetime) -> ClosedPeriod:
+    return ClosedPeriod("VPA", "2026-Q3", recorded, "finance", recorded)
+
+
+def add_rate(
+    stores: ChannelStores, value: str, effective: date, n: int, recorded: datetime
+) -> None:
+    event = rate("EUR", "USD", value, effective, n)
+    key = rate_key("EUR", "USD", effective)
+    stores.rates.put(key, apply_rate(stores.rates.get(key), event, recorded, None))
+
+
+def test_a_rate_arriving_after_the_close_is_one_adjustment_and_the_statement_stays():
+    stores = channel(BOTH_RATES[0])  # at the close, 08-03 has no rate
+    close = close_at(datetime(2026, 10, 15, tzinfo=UTC))
+    before = statement_plan(REVENUE, stores.rebate_sources(), stores.recorded_moves, "D01", close)
+    assert before is not None and before.adjustments == ()
+    # 500 + 60 = 560.00 converted at the close; 500.00 EUR of 08-03 listed
+    assert (before.inputs.revenue, before.result.rebate) == (Decimal("560.00"), Decimal(0))
+    assert [(g.on, g.amount) for g in before.unconverted] == [(date(2026, 8, 3), Decimal("500.00"))]
+
+    arrived = datetime(2026, 10, 20, tzinfo=UTC)
+    add_rate(stores, "1.08", date(2026, 8, 1), 2, arrived)
+    add_rate(stores, "1.50", date(2026, 7, 1), 3, arrived)  # a correction after the close
+    after = statement_plan(REVENUE, stores.rebate_sources(), stores.recorded_moves, "D01", close)
+    assert after is not None
+    assert (after.inputs, after.result) == (before.inputs, before.result)  # never rewritten
+    (adjusted,) = after.adjustments
+    assert (adjusted.event_id, adjusted.reason, adjusted.recorded) == (
+        str(AUGUST_RATE),
+        "rate_arrived",
+        arrived,
+    )
+    # 07-15 keeps the rate of the close (1.20), 08-03 converts at 1.08: 500 + 60 + 540
+    assert (adjusted.inputs.revenue, adjusted.result.rebate) == (
+        Decimal("1100.00"),
+        Decimal("55.00"),
+    )
+    assert adjusted.rate_event_ids == (JULY_RATE, AUGUST_RATE) and adjusted.unconverted == ()
+
+
+def late_eur(event: str, day: str, recorded: str) -> tuple[str, datetime, Move]:
+    at = f"2026-{day}T12:00:00+00:00"
+    move = Move(at, 0, 1, "100.00", "EUR", event, recorded, None, event, "R1")
+    return "SKU-1", datetime.fromisoformat(at), move
+
+
+def test_a_late_eur_line_converts_at_its_day_s_rate_and_waits_for_a_missing_one():
+    stores = channel(*BOTH_RATES)
+    close = close_at(datetime(2026, 10, 15, tzinfo=UTC))
+    late = [
+        late_eur("e9", "08-20", "2026-10-18T09:00:00+00:00"),  # the August rate: 1.08
+        late_eur("e10", "09-20", "2026-10-19T09:00:00+00:00"),  # August's is too old by then
+    ]
+    record_moves(stores, "D01", late, None)
+    add_rate(stores, "1.10", date(2026, 9, 15), 4, datetime(2026, 10, 25, tzinfo=UTC))
+    plan = statement_plan(REVENUE, stores.rebate_sources(), stores.recorded_moves, "D01", close)
+    assert plan is not None and plan.inputs.revenue == Decimal("1100.00")
+    steps = [
+        (a.event_id, a.reason, a.inputs.revenue, a.inputs.event_count, len(a.unconverted))
+        for a in plan.adjustments
+    ]
+    assert steps == [
+        ("e9", "late_sale", Decimal("1208.00"), 4, 0),  # + 100 EUR × 1.08
+        ("e10", "late_sale", Decimal("1208.00"), 5, 1),  # counted, its 100 EUR listed
+        (str(UUID(int=404, version=4)), "rate_arrived", Decimal("1318.00"), 5, 0),  # × 1.10
+    ]
