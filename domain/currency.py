@@ -141,6 +141,14 @@ def total_in(
     return MixedTotal(target, converted, tuple(sorted(rates)), gaps)
 
 
+def gap_rows(gaps: Iterable[Unconverted]) -> list[dict[str, str]]:
+    """What had no rate, as rows, documents and recorded events show it."""
+    return [
+        {"currency": gap.currency, "day": gap.on.isoformat(), "amount": str(gap.amount)}
+        for gap in gaps
+    ]
+
+
 def to_cents(amount: Decimal) -> Decimal:
     """Rounded half-up to the cent."""
     with localcontext(_EXACT):

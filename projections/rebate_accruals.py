@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.currency import MoneyItem, Rate, RateLookup, Unconverted, total_in
+from domain.currency import MoneyItem, Rate, RateLookup, Unconverted, gap_rows, total_in
 from domain.rebate_programs import period_bounds
 from domain.rebate_statement import AdjustReason, reason_for
 from domain.rebates import (
@@ -527,17 +527,9 @@ def accrual_row(accrual: Accrual) -> dict[str, Any]:
         "events": accrual.inputs.event_count,
         "other_currency_lines": accrual.other_currency,
         "rate_event_ids": [str(event_id) for event_id in accrual.rate_event_ids],
-        "unconverted": unconverted_rows(accrual.unconverted),
+        "unconverted": gap_rows(accrual.unconverted),
         "status": result.status,
     }
-
-
-def unconverted_rows(gaps: Iterable[Unconverted]) -> list[dict[str, str]]:
-    """What had no rate, as rows and documents show it: currency, day, amount."""
-    return [
-        {"currency": gap.currency, "day": gap.on.isoformat(), "amount": str(gap.amount)}
-        for gap in gaps
-    ]
 
 
 def watchlist(rows: Iterable[dict[str, Any]], share: Decimal) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from schemas.events import (
 )
 from streams.api.app import make_web_app
 from streams.api.context import ApiContext
+from streams.audit.lineage import lineage
 from streams.auth import TokenRegistry, token_hash
 from streams.runners.embedded import EmbeddedChannel
 
@@ -153,16 +154,20 @@ def test_close_approve_and_pay_over_http():
     assert results[7][1]["rows"] == []  # closed periods are not on the watchlist
 
 
+def eur_rate(recorded: datetime) -> ExchangeRatePublished:
+    return ExchangeRatePublished(
+        event_id=uuid.uuid4(), occurred_at=recorded, recorded_at=recorded, source="erp",
+        from_currency="EUR", to_currency="USD", rate=Decimal("1.10"),
+        effective_date=Q3.date(), rate_source="ECB", published_at=recorded,
+    )  # fmt: skip
+
+
 def test_the_api_shows_a_line_unconverted_then_converted_once_its_day_has_a_rate():
     channel = channel_with_sales("retroactive")
     tokens = TokenRegistry(
         [{"sha256": token_hash("cm"), "role": Role.CHANNEL_MANAGER.value, "actor": "cm"}]
     )
-    rate = ExchangeRatePublished(
-        event_id=uuid.uuid4(), occurred_at=Q3, source="erp", from_currency="EUR",
-        to_currency="USD", rate=Decimal("1.10"), effective_date=Q3.date(), rate_source="ECB",
-        published_at=Q3,
-    )  # fmt: skip
+    rate = eur_rate(Q3)
 
     async def get() -> dict[str, Any]:
         context = ApiContext.of_channel(channel, tokens, "test")
@@ -185,3 +190,24 @@ def test_the_api_shows_a_line_unconverted_then_converted_once_its_day_has_a_rate
     # 50 × 100.00 EUR × 1.10 = 5,500.00 USD (exact, unrounded): 268,000 × 3.5 % = 9,380.00
     assert (after["revenue"], after["rebate"], after["events"]) == ("268000.0000", "9380.00", 3)
     assert after["unconverted"] == [] and after["rate_event_ids"] == [str(rate.event_id)]
+
+
+def test_a_rate_after_the_close_is_one_adjustment_and_a_source_of_the_lineage():
+    channel = channel_with_sales("retroactive")
+    channel.feed_events([close("VPA-retroactive")])
+    key = ("VPA-retroactive", "D01", "2026-Q3")
+    statement = channel.audit.rebate_statement(*key)
+    assert statement.unconverted == ({"currency": "EUR", "day": "2026-08-10", "amount": "5000.00"},)
+    rate = eur_rate(CLOSED_AT.replace(day=20))
+    channel.feed_events([rate])
+    channel.feed_events([rate])  # redelivered: still one adjustment
+    statement = channel.audit.rebate_statement(*key)
+    # 5,000.00 EUR × 1.10 = 5,500.00 USD: 268,000.00 × 3.5 % = 9,380.00, 192.50 more
+    assert [(a.event_id, a.reason, a.amount) for a in statement.adjustments] == [
+        (str(rate.event_id), "rate_arrived", Decimal("192.50"))
+    ]
+    assert statement.rebate == Decimal("9187.50") and statement.total == Decimal("9380.00")
+    assert statement.adjustments[0].rate_event_ids == (str(rate.event_id),)
+    document = lineage(channel.audit, channel.stores, "statement", "/".join(key))
+    rates = [s["event_id"] for s in document["sources"] if s["role"] == "exchange_rate"]
+    assert rates == [str(rate.event_id)] and document["complete"]
