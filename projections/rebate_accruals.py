@@ -24,7 +24,7 @@ import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 from uuid import UUID
 
@@ -51,6 +51,9 @@ from projections.rebate_buckets import (
 )
 
 INVALID_PROGRAM = "invalid_program"
+#: sums of money kept exact, as in domain.rebates (never rounded by the caller's context)
+_EXACT = Context(prec=60)
+_ZERO = Decimal(0)
 UNKNOWN_PROGRAM = "unknown_program"
 
 
@@ -153,6 +156,11 @@ class StatementPlan:
     rate_event_ids: tuple[UUID, ...] = ()
     unconverted: tuple[Unconverted, ...] = ()
 
+    @property
+    def waiting(self) -> bool:
+        """Whether some revenue still has no rate after the last adjustment."""
+        return bool(self.adjustments[-1].unconverted if self.adjustments else self.unconverted)
+
 
 def closed_key(program_id: str, period: str) -> str:
     return f"{program_id}|{period}"
@@ -175,15 +183,19 @@ def covers(terms: ProgramTerms, distributor_id: str) -> bool:
     return terms.distributor_ids == "all" or distributor_id in terms.distributor_ids
 
 
+#: (currency, business day) -> revenue in that currency
+_Foreign = dict[tuple[str, date], Decimal]
+
+
 @dataclass(frozen=True, slots=True)
 class _PeriodSums:
     """What a period's buckets hold for a program: every line's tally, the program's
-    currency's, how many lines in others, and the others' revenue per day."""
+    currency's, how many lines in others, and the others' revenue per (currency, day)."""
 
     every: RebateTally
     own: RebateTally
     other: int
-    items: tuple[MoneyItem, ...]
+    foreign: _Foreign
 
 
 def _period_sums(
@@ -193,7 +205,7 @@ def _period_sums(
     holds another currency: at most the period's days per scope."""
     every, own = RebateTally(), RebateTally()
     other = 0
-    items: list[MoneyItem] = []
+    foreign: _Foreign = {}
     for quarter in quarters_of(period):
         for scope in _scopes(terms):
             bucket = sources.buckets.get(bucket_key(distributor_id, terms.basis, scope, quarter))
@@ -206,12 +218,19 @@ def _period_sums(
                 else:
                     other += tally.count
             if any(currency != terms.currency for currency in bucket.by_currency):
-                items.extend(_foreign_days(terms, sources.days, distributor_id, scope, quarter))
-    return _PeriodSums(every, own, other, tuple(items))
+                for item in _foreign_days(terms, sources.days, distributor_id, scope, quarter):
+                    _add_foreign(foreign, item)
+    return _PeriodSums(every, own, other, foreign)
+
+
+def _add_foreign(foreign: _Foreign, item: MoneyItem) -> None:
+    key = (item.currency, item.on)
+    foreign[key] = _EXACT.add(foreign.get(key, _ZERO), item.amount)
 
 
 def _figures(terms: ProgramTerms, sums: _PeriodSums, lookup: RateLookup) -> ProgramFigures:
-    mixed = total_in(terms.currency, sums.items, lookup, exact=True)
+    items = (MoneyItem(amount, currency, on) for (currency, on), amount in sums.foreign.items())
+    mixed = total_in(terms.currency, items, lookup, exact=True)
     revenue = sums.own.plus(RebateTally(revenue=mixed.converted)).revenue
     every = sums.every
     # a day whose late moves were taken out nets to nothing: nothing waits for its rate
@@ -222,6 +241,19 @@ def _figures(terms: ProgramTerms, sums: _PeriodSums, lookup: RateLookup) -> Prog
         mixed.rate_event_ids,
         gaps,
     )
+
+
+def qualifying_count(
+    terms: ProgramTerms, buckets: KeyValue[RebateBucket], distributor_id: str, period: str
+) -> int:
+    """How many qualifying lines the period holds, every currency: bucket reads only."""
+    count = 0
+    for quarter in quarters_of(period):
+        for scope in _scopes(terms):
+            bucket = buckets.get(bucket_key(distributor_id, terms.basis, scope, quarter))
+            if bucket is not None:
+                count += sum(tally.count for tally in bucket.by_currency.values())
+    return count
 
 
 def program_figures(
@@ -441,9 +473,10 @@ def _with_move(
     every = sums.every.plus(tally) if sign > 0 else sums.every.minus(tally)
     if move.currency == terms.currency:
         own = sums.own.plus(tally) if sign > 0 else sums.own.minus(tally)
-        return _PeriodSums(every, own, sums.other, sums.items)
-    items = (*sums.items, _late_item(move, sign))
-    return _PeriodSums(every, sums.own, sums.other + sign, items)
+        return _PeriodSums(every, own, sums.other, sums.foreign)
+    foreign = dict(sums.foreign)  # at most the period's days and currencies
+    _add_foreign(foreign, _late_item(move, sign))
+    return _PeriodSums(every, sums.own, sums.other + sign, foreign)
 
 
 def _late_gaps(

@@ -1,6 +1,7 @@
 """A rebate over lines in two currencies on the real broker and PostgreSQL: a EUR sale line
 in a USD program is `unconverted` until its day's rate arrives through the rates topic,
-then converted; the API, the read-model row and the auditor's replay agree."""
+then converted; the API, the read-model row and the auditor's replay agree. The quarter
+closed before the rate arrived: its statement stays, and the rate is one adjustment."""
 
 from __future__ import annotations
 
@@ -15,10 +16,18 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from domain.rebate_statement import RebateStatement
+from infra.eventstore import open_audit_log
 from schemas.agreements import ExchangeRatePublished
 from schemas.events import RebateProgramDefined, SaleReported, Tier
 from tests.integration.conftest import WorkerProcess, wait_until
-from tests.integration.helpers import catalog, matches_replay, publish, publish_reference_first
+from tests.integration.helpers import (
+    catalog,
+    matches_replay,
+    publish,
+    publish_reference_first,
+    stored_events,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -67,16 +76,22 @@ def test_a_eur_line_is_unconverted_until_its_rate_arrives_live_stored_and_replay
                for t, r in (("0", "0"), ("100000", "0.02"), ("250000", "0.035"))],
     )  # fmt: skip
     worker = worker_factory(
+        eventstore_url=pg_dsn,
         env={
             "CHANNELFLOW_READMODEL_URL": pg_dsn,
             "CHANNELFLOW_READMODEL_SCHEMA": schema,
             "CHANNELFLOW_READMODEL_INTERVAL_SECONDS": "1",
-        }
+        },
     ).start()
     publish_reference_first(settings, worker, [*catalog("SKU-C"), program])
     # 2,400 × 100.00 USD = 240,000.00; 200 × 100.00 EUR = 20,000.00 EUR, no rate yet
     publish(settings, [sale(distributor, "T1", 2400, "USD"), sale(distributor, "T2", 200, "EUR")])
-    before = wait_until(lambda: api_row(worker, program_id), 60, "the accrual")
+    # the quarter ended long before the broker's clock: it closes by itself (grace passed)
+    before = wait_until(
+        lambda: (row := api_row(worker, program_id)) and row["status"] == "closed" and row,
+        60,
+        "the closed accrual",
+    )
     assert (before["revenue"], before["rebate"], before["events"]) == ("240000.00", "4800.00", 2)
     assert before["unconverted"] == [{"currency": "EUR", "day": "2026-08-10", "amount": "20000.00"}]
 
@@ -103,7 +118,16 @@ def test_a_eur_line_is_unconverted_until_its_rate_arrives_live_stored_and_replay
     assert (stored["revenue"], stored["events"]) == (Decimal("262000.0000"), 2)
     assert (stored["rate_event_ids"], stored["unconverted"]) == ([str(rate.event_id)], [])
 
+    statement_id = RebateStatement.create_id(program_id, distributor, "2026-Q3")
+    wait_until(lambda: stored_events(pg_dsn, statement_id) == 2, 60, "the rate's adjustment")
+    statement = open_audit_log(pg_dsn).rebate_statement(program_id, distributor, "2026-Q3")
+    assert (statement.rebate, statement.event_count) == (Decimal("4800.00"), 2)  # as closed
+    assert statement.unconverted == (
+        {"currency": "EUR", "day": "2026-08-10", "amount": "20000.00"},
+    )
+    assert [(a.event_id, a.reason, a.amount) for a in statement.adjustments] == [
+        (str(rate.event_id), "rate_arrived", Decimal("4370.00"))
+    ]
+
     live = matches_replay(settings, worker)  # the replay of the raw topics derives the same
-    (row,) = [r for r in live["rebates"] if r["program_id"] == program_id]
-    # the quarter ended long before the broker's clock: it may close automatically meanwhile
-    assert {**row, "status": None} == {**after, "status": None}
+    assert [r for r in live["rebates"] if r["program_id"] == program_id] == [after]
