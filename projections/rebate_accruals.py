@@ -51,10 +51,10 @@ from projections.rebate_buckets import (
 )
 
 INVALID_PROGRAM = "invalid_program"
+UNKNOWN_PROGRAM = "unknown_program"
 #: sums of money kept exact, as in domain.rebates (never rounded by the caller's context)
 _EXACT = Context(prec=60)
 _ZERO = Decimal(0)
-UNKNOWN_PROGRAM = "unknown_program"
 
 
 @dataclass(frozen=True, slots=True)
