@@ -93,7 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         def derive(stores: ChannelStores, now: Any) -> Any:
             today = stores.programs.get(proposal.program_id)
             return simulate(
-                today, proposal, stores.rebate_buckets, distributors(stores), stores.closed_periods
+                today,
+                proposal,
+                stores.rebate_sources(),
+                distributors(stores),
+                stores.closed_periods,
             )
 
         def replay(*flags: str, with_derive: bool = False) -> Callable[[], Any]:

@@ -98,7 +98,7 @@ class MixedTotal:
     """A sum in one currency of amounts in several, with its lineage and its gaps."""
 
     currency: str
-    #: the sum of what converted, rounded half-up to the cent
+    #: the sum of what converted, rounded half-up to the cent (unless `total_in(exact=True)`)
     converted: Decimal
     #: the ids of the rate events used, sorted
     rate_event_ids: tuple[UUID, ...]
@@ -115,8 +115,11 @@ class MixedTotal:
         return self.converted if self.complete else None
 
 
-def total_in(target: str, items: Iterable[MoneyItem], lookup: RateLookup) -> MixedTotal:
-    """Every item converted to `target` at its day's rate, and added up."""
+def total_in(
+    target: str, items: Iterable[MoneyItem], lookup: RateLookup, exact: bool = False
+) -> MixedTotal:
+    """Every item converted to `target` at its day's rate, and added up (`exact`: the sum
+    left unrounded, for a figure rounded once later, as a rebate is)."""
     total = Decimal(0)
     rates: set[UUID] = set()
     missing: dict[tuple[str, date], Decimal] = {}
@@ -134,7 +137,16 @@ def total_in(target: str, items: Iterable[MoneyItem], lookup: RateLookup) -> Mix
         Unconverted(amount, currency, target, on)
         for (currency, on), amount in sorted(missing.items())
     )
-    return MixedTotal(target, to_cents(total), tuple(sorted(rates)), gaps)
+    converted = total if exact else to_cents(total)
+    return MixedTotal(target, converted, tuple(sorted(rates)), gaps)
+
+
+def gap_rows(gaps: Iterable[Unconverted]) -> list[dict[str, str]]:
+    """What had no rate, as rows, documents and recorded events show it."""
+    return [
+        {"currency": gap.currency, "day": gap.on.isoformat(), "amount": str(gap.amount)}
+        for gap in gaps
+    ]
 
 
 def to_cents(amount: Decimal) -> Decimal:

@@ -24,6 +24,7 @@ methods only assign, so replaying a statement from the store rebuilds it exactly
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -33,11 +34,12 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import register_topic
 
+from domain.currency import Unconverted, gap_rows
 from domain.identity import derived_id
 from domain.rebates import RebateInputs, RebateResult, adjustment
 from domain.timeutil import utc
 
-AdjustReason = Literal["late_sale", "late_return", "late_event", "report_replaced"]
+AdjustReason = Literal["late_sale", "late_return", "late_event", "report_replaced", "rate_arrived"]
 StatementStatus = Literal["calculated", "approved", "paid"]
 
 
@@ -60,6 +62,9 @@ class Adjustment:
     digest: str
     commitment_shortfall: Decimal | None
     at: datetime
+    #: the rate events that converted revenue in another currency, and what had none
+    rate_event_ids: tuple[str, ...] = ()
+    unconverted: tuple[dict[str, str], ...] = ()
 
 
 def reason_for(quantity: int, *, reversal: bool = False) -> AdjustReason:
@@ -102,8 +107,11 @@ class RebateStatement(Aggregate):
         result: RebateResult,
         calculated_at: datetime,
         calculated_by: str,
+        rate_event_ids: Sequence[UUID] = (),
+        unconverted: Sequence[Unconverted] = (),
     ) -> RebateStatement:
-        """A new statement from a closed period's inputs and result (`compute_rebate`)."""
+        """A new statement from a closed period's inputs and result (`compute_rebate`), with
+        the rates that converted its revenue in other currencies and what had none."""
         if result.status != "closed":
             raise ValueError("a rebate statement records a closed period's result")
         return cls(
@@ -121,6 +129,8 @@ class RebateStatement(Aggregate):
             digest=inputs.digest,
             calculated_at=utc(calculated_at, "calculated_at"),
             calculated_by=calculated_by,
+            rate_event_ids=[str(event_id) for event_id in rate_event_ids],
+            unconverted=gap_rows(unconverted),
         )
 
     @event("RebateCalculated")
@@ -141,6 +151,8 @@ class RebateStatement(Aggregate):
         digest: str,
         calculated_at: datetime,
         calculated_by: str,
+        rate_event_ids: Sequence[str] = (),
+        unconverted: Sequence[dict[str, str]] = (),
     ) -> None:
         _requireutc(calculated_at, "calculated_at")
         _require_actor(calculated_by, "calculated_by")
@@ -158,6 +170,9 @@ class RebateStatement(Aggregate):
         self.digest = digest
         self.calculated_at = calculated_at
         self.calculated_by = calculated_by
+        #: events recorded before these were kept read as none
+        self.rate_event_ids = tuple(rate_event_ids)
+        self.unconverted = tuple(unconverted)
         self.status: StatementStatus = "calculated"
         self.approved_by: str | None = None
         self.approved_at: datetime | None = None
@@ -203,8 +218,11 @@ class RebateStatement(Aggregate):
         inputs: RebateInputs,
         result: RebateResult,
         at: datetime,
+        rate_event_ids: Sequence[UUID] = (),
+        unconverted: Sequence[Unconverted] = (),
     ) -> bool:
-        """Record the late event `event_id` and the period's new result; False if already done.
+        """Record the late event `event_id` (or the rate that arrived) and the period's new
+        result; False if already done.
 
         `inputs` / `result` are the closed period's totals and rebate with the late event
         included (`compute_rebate(..., closed=True)`); the amount is result.rebate − total.
@@ -227,6 +245,8 @@ class RebateStatement(Aggregate):
             digest=inputs.digest,
             commitment_shortfall=result.commitment_shortfall,
             at=utc(at, "at"),
+            rate_event_ids=[str(event_id) for event_id in rate_event_ids],
+            unconverted=gap_rows(unconverted),
         )
         return True
 
@@ -278,6 +298,8 @@ class RebateStatement(Aggregate):
         digest: str,
         commitment_shortfall: Decimal | None,
         at: datetime,
+        rate_event_ids: Sequence[str] = (),
+        unconverted: Sequence[dict[str, str]] = (),
     ) -> None:
         self._adjusted_ids.add(event_id)
         self._adjusted_total += amount
@@ -294,6 +316,8 @@ class RebateStatement(Aggregate):
                 digest=digest,
                 commitment_shortfall=commitment_shortfall,
                 at=at,
+                rate_event_ids=tuple(rate_event_ids),
+                unconverted=tuple(unconverted),
             )
         )
 

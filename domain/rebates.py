@@ -26,7 +26,9 @@ Rules (docs/DESIGN.md, "Business rules → Rebates"):
   baseline was rejected: it would make a distributor that grew into the top tier earn
   the bottom rates.
 - Minimum commitment: when the period is closed and the volume is below it, the
-  rebate is 0 and `commitment_shortfall` = commitment − volume. While the period is
+  rebate is 0 and `commitment_shortfall` = commitment − volume. A revenue volume with
+  amounts left unconverted (`RebateInputs.partial`: no rate for their currency and day)
+  is never short: the shortfall of a partial figure cannot be known. While the period is
   open the rebate accrues normally (what the tier reached is worth) and
   `commitment_progress` (< 1 means at risk) shows how far the volume is.
 - A rebate is never negative: net returns (negative volume) or a period whose
@@ -80,6 +82,7 @@ class RebateInputs:
     `volume` is Σ units (units measure) or Σ quantity × unit_price (revenue measure);
     `revenue` is always Σ quantity × unit_price; returns are negative in both.
     `digest` is `events_digest` of the contributing event ids, `event_count` their number.
+    `partial`: the volume leaves out amounts in another currency that had no rate.
     """
 
     volume: Decimal
@@ -87,6 +90,7 @@ class RebateInputs:
     units: int
     event_count: int
     digest: str
+    partial: bool = False
 
     def __post_init__(self) -> None:
         if self.event_count < 0:
@@ -244,7 +248,7 @@ def compute_rebate(terms: ProgramTerms, inputs: RebateInputs, closed: bool) -> R
         if commitment is not None:
             if commitment > 0:
                 progress = (volume / commitment).quantize(PROGRESS_PLACES, ROUND_HALF_UP)
-            if closed and volume < commitment:
+            if closed and volume < commitment and not inputs.partial:
                 shortfall = commitment - volume
                 raw = _ZERO
         gap = None if next_threshold is None else next_threshold - volume

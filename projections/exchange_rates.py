@@ -13,11 +13,10 @@ event id already held or the same content again changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from domain.calendar_periods import month_after, period_key
@@ -83,6 +82,12 @@ class RateMonth:
         return cls(from_currency, to_currency, month, entries, dict(data["applied"]))
 
 
+class RateMonths(Protocol):
+    """Rate months by `rate_key`: a dict, or the rates store (`ChannelStores.rates`)."""
+
+    def get(self, key: str, /) -> RateMonth | None: ...
+
+
 def rate_key(from_currency: str, to_currency: str, day: date) -> str:
     """The key of the month value holding a pair's rates effective in `day`'s month."""
     return f"{from_currency}>{to_currency}|{period_key(day, 'month')}"
@@ -118,7 +123,7 @@ def apply_rate(
 
 
 def rate_on(
-    months: Mapping[str, RateMonth],
+    months: RateMonths,
     from_currency: str,
     to_currency: str,
     day: date,
@@ -137,7 +142,7 @@ def rate_on(
 
 
 def _latest(
-    months: Mapping[str, RateMonth],
+    months: RateMonths,
     from_currency: str,
     to_currency: str,
     day: date,
@@ -160,6 +165,28 @@ def _latest(
     return None
 
 
+def first_known_after(
+    months: RateMonths, from_currency: str, to_currency: str, day: date, after: datetime
+) -> tuple[datetime, Rate] | None:
+    """When a rate for `day` first became known after `after` (recorded), and the rate
+    used then; None while none has. Reads the few months of `MAX_RATE_AGE_DAYS` of the
+    pair and of the opposite pair."""
+    oldest = day - timedelta(days=MAX_RATE_AGE_DAYS)
+    moments = [
+        entry.recorded_at
+        for source, target in ((from_currency, to_currency), (to_currency, from_currency))
+        for first in _months_between(oldest, day)
+        if (month := months.get(rate_key(source, target, first))) is not None
+        for entry in month.entries
+        if oldest <= entry.effective_date <= day and entry.recorded_at > after
+    ]
+    for moment in sorted(moments):
+        rate = rate_on(months, from_currency, to_currency, day, moment)
+        if rate is not None:
+            return moment, rate
+    return None
+
+
 def _months_between(first: date, last: date) -> list[date]:
     """The first days of the months from `first`'s to `last`'s."""
     months, month = [], first.replace(day=1)
@@ -174,7 +201,7 @@ class RateBook:
     """Rate months under their keys, as a `domain.currency.RateLookup` (as known at
     `known_at`: None for everything)."""
 
-    months: Mapping[str, RateMonth]
+    months: RateMonths
     known_at: datetime | None = None
 
     def __call__(self, from_currency: str, to_currency: str, day: date) -> Rate | None:

@@ -69,6 +69,8 @@ def new_statement(plan: StatementPlan) -> RebateStatement:
         result=plan.result,
         calculated_at=plan.closed.closed_at,
         calculated_by=plan.closed.closed_by,
+        rate_event_ids=plan.rate_event_ids,
+        unconverted=plan.unconverted,
     )
 
 
@@ -80,6 +82,8 @@ def adjust(statement: RebateStatement, adjustment: PlannedAdjustment) -> bool:
         inputs=adjustment.inputs,
         result=adjustment.result,
         at=adjustment.recorded,
+        rate_event_ids=adjustment.rate_event_ids,
+        unconverted=adjustment.unconverted,
     )
 
 

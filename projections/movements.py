@@ -4,8 +4,8 @@ A sale or a shipment is one move; a replacement report's reversal is many. One i
 moves of one (distributor, sku) update, each once and under the input's position: the
 SKU's state (totals, recent days, cost-drop trackers), its aging state (receipts by
 day), each move under its own key, the day totals, the distributor's week, month and
-quarter buckets, the rebate buckets of its basis and quarter, and its entry in the list
-by recorded time.
+quarter buckets, the rebate buckets of its basis and quarter and of its basis and day,
+and its entry in the list by recorded time.
 Every write touches a bounded number of keys, whatever the history's length.
 """
 
@@ -43,6 +43,9 @@ from projections.rebate_buckets import (
 from projections.stores import ChannelStores
 from projections.tallies import GRANULARITIES, InOut, add_to, period_bucket_key, period_key
 
+#: (basis, quarter or day) -> currency -> tally
+_Tallies = dict[tuple[str, str], dict[str, RebateTally]]
+
 
 def record_moves(
     stores: ChannelStores,
@@ -62,18 +65,25 @@ def record_moves(
         by_sku[sku].append((at, move))
     #: (basis, quarter) -> currency -> tally, over every SKU (the ALL_SKUS buckets)
     everything: dict[tuple[str, str], dict[str, RebateTally]] = defaultdict(dict)
+    #: (basis, day) -> currency -> tally, over every SKU
+    every_day: dict[tuple[str, str], dict[str, RebateTally]] = defaultdict(dict)
     days_of_all: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for sku, dated in by_sku.items():
-        days, tallies = _record_sku(stores, distributor_id, sku, dated, position)
+        days, tallies, day_tallies = _record_sku(stores, distributor_id, sku, dated, position)
         for day, (qty_in, qty_out) in days.items():
             days_of_all[day][0] += qty_in
             days_of_all[day][1] += qty_out
         for basis_quarter, per_currency in tallies.items():
             _add_tallies_to(everything[basis_quarter], per_currency)
+        for basis_day, per_currency in day_tallies.items():
+            _add_tallies_to(every_day[basis_day], per_currency)
     _add_periods(stores.periods, distributor_id, days_of_all, position)
     for (basis, quarter), per_currency in everything.items():
         key = bucket_key(distributor_id, basis, ALL_SKUS, quarter)
         _add_rebate(stores.rebate_buckets, key, per_currency, position)
+    for (basis, day), per_currency in every_day.items():
+        key = bucket_key(distributor_id, basis, ALL_SKUS, day)
+        _add_rebate(stores.rebate_days, key, per_currency, position)
 
 
 def _record_sku(
@@ -82,10 +92,10 @@ def _record_sku(
     sku: str,
     moves: Sequence[tuple[datetime, Move]],
     position: Position | None,
-) -> tuple[dict[str, list[int]], dict[tuple[str, str], dict[str, RebateTally]]]:
+) -> tuple[dict[str, list[int]], _Tallies, _Tallies]:
     """One SKU's moves into its state, its moves, day totals and rebate buckets; returns
-    its (day -> [in, out]) and ((basis, quarter) -> currency -> tally) for the
-    distributor's own buckets."""
+    its (day -> [in, out]), ((basis, quarter) -> currency -> tally) and ((basis, day) ->
+    currency -> tally) for the distributor's own buckets."""
     key = inventory_key(distributor_id, sku)
     state = stores.inventory.get(key) or InventoryState(distributor_id, sku)
     trackers = drop_trackers(
@@ -115,7 +125,11 @@ def _record_sku(
     for (basis, quarter), per_currency in rebates.items():
         where = bucket_key(distributor_id, basis, sku, quarter)
         _add_rebate(stores.rebate_buckets, where, per_currency, position)
-    return days, rebates
+    by_day = sums.day_tallies()
+    for (basis, day), per_currency in by_day.items():
+        where = bucket_key(distributor_id, basis, sku, day)
+        _add_rebate(stores.rebate_days, where, per_currency, position)
+    return days, rebates, by_day
 
 
 def _aging_moves(moves: Sequence[tuple[datetime, Move]]) -> list[tuple[Basis, int, date]]:

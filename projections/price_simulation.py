@@ -57,7 +57,7 @@ def pricing_figures(
     rebates: dict[str, dict[str, Decimal]] = {}
     names = distributors(stores)
     programs = stores.programs.values()
-    for accrual in accruals(programs, stores.rebate_buckets, names, stores.closed_periods):
+    for accrual in accruals(programs, stores.rebate_sources(), names, stores.closed_periods):
         if in_period(accrual.period, period):
             _add(rebates, accrual.distributor_id, accrual.currency, accrual.result.rebate)
     found = {}

@@ -2,10 +2,15 @@
 
 A program's figures for a distributor and period are read from the buckets its
 qualifying movements were added to (projections/rebate_buckets.py): one per quarter of
-the period, for all SKUs or for each of the program's SKUs, in the program's currency.
-So a program counts every qualifying event of its period, also those that arrived before
-it was defined, a replay derives exactly the same figures, and nothing here reads the
-movement history.
+the period, for all SKUs or for each of the program's SKUs. So a program counts every
+qualifying event of its period, also those that arrived before it was defined, a replay
+derives exactly the same figures, and nothing here reads the movement history.
+
+Every qualifying line counts, whatever its currency: units, events and the digest as
+they are; revenue in another currency than the program's is read from the day buckets
+of the quarters that hold it and converted at each day's rate (`domain.currency`). A
+day without a rate is listed as `unconverted` (never guessed, never dropped) and the
+revenue shown is the part that converted.
 
 A closed statement holds the qualifying events recorded up to the close (its
 `cutoff`): the buckets' tallies less the moves recorded after it. Each of those is one adjustment,
@@ -17,11 +22,13 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import Decimal
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from decimal import Context, Decimal
 from typing import Any
+from uuid import UUID
 
+from domain.currency import MoneyItem, Rate, RateLookup, Unconverted, gap_rows, total_in
 from domain.rebate_programs import period_bounds
 from domain.rebate_statement import AdjustReason, reason_for
 from domain.rebates import (
@@ -32,6 +39,7 @@ from domain.rebates import (
     RebateTally,
     compute_rebate,
 )
+from projections.exchange_rates import RateBook, RateMonths, first_known_after
 from projections.inventory import Move
 from projections.keyvalue import KeyValue
 from projections.rebate_buckets import (
@@ -44,6 +52,9 @@ from projections.rebate_buckets import (
 
 INVALID_PROGRAM = "invalid_program"
 UNKNOWN_PROGRAM = "unknown_program"
+#: sums of money kept exact, as in domain.rebates (never rounded by the caller's context)
+_EXACT = Context(prec=60)
+_ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +76,43 @@ class ClosedPeriod:
 
 
 @dataclass(frozen=True, slots=True)
+class RebateSources:
+    """What a program's figures are read from: the quarter buckets, the day buckets (for
+    revenue in another currency) and the exchange rates."""
+
+    buckets: KeyValue[RebateBucket]
+    days: KeyValue[RebateBucket]
+    rates: RateMonths
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramFigures:
+    """A program's qualifying lines for one distributor and period, every currency.
+
+    `tally`: units, count and hash sum of every line; its revenue is the program's
+    currency's plus what converted of the others (exact, unrounded). `other_currency`:
+    how many lines are in another currency. `rate_event_ids`: the rates used, sorted;
+    `unconverted`: the revenue without a rate, per (currency, day).
+    """
+
+    tally: RebateTally
+    other_currency: int = 0
+    rate_event_ids: tuple[UUID, ...] = ()
+    unconverted: tuple[Unconverted, ...] = ()
+
+    def inputs(self, measure: Measure) -> RebateInputs:
+        inputs = self.tally.inputs(measure)
+        return (
+            replace(inputs, partial=True) if self.unconverted and measure == "revenue" else inputs
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Accrual:
     """One program's figures for one distributor and period.
 
-    `other_currency`: lines that would qualify but are in another currency than the
-    program's; they are left out (never converted) and counted here so they are seen.
+    `other_currency`: how many lines are in another currency than the program's (each
+    converted at its day's rate, or its revenue listed in `unconverted`).
     """
 
     program_id: str
@@ -82,15 +125,21 @@ class Accrual:
     inputs: RebateInputs
     result: RebateResult
     other_currency: int = 0
+    rate_event_ids: tuple[UUID, ...] = ()
+    unconverted: tuple[Unconverted, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class PlannedAdjustment:
+    """`event_id`: the late move's, or the rate's (`rate_arrived`)."""
+
     event_id: str
     reason: AdjustReason
     recorded: datetime
     inputs: RebateInputs
     result: RebateResult
+    rate_event_ids: tuple[UUID, ...] = ()
+    unconverted: tuple[Unconverted, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +153,13 @@ class StatementPlan:
     inputs: RebateInputs
     result: RebateResult
     adjustments: tuple[PlannedAdjustment, ...]
+    rate_event_ids: tuple[UUID, ...] = ()
+    unconverted: tuple[Unconverted, ...] = ()
+
+    @property
+    def waiting(self) -> bool:
+        """Whether some revenue still has no rate after the last adjustment."""
+        return bool(self.adjustments[-1].unconverted if self.adjustments else self.unconverted)
 
 
 def closed_key(program_id: str, period: str) -> str:
@@ -127,24 +183,110 @@ def covers(terms: ProgramTerms, distributor_id: str) -> bool:
     return terms.distributor_ids == "all" or distributor_id in terms.distributor_ids
 
 
-def program_tally(
-    terms: ProgramTerms, buckets: KeyValue[RebateBucket], distributor_id: str, period: str
-) -> tuple[RebateTally, int]:
-    """The distributor's qualifying tally for the period in the program's currency, and
-    the number of lines in other currencies."""
-    total = RebateTally()
+#: (currency, business day) -> revenue in that currency
+_Foreign = dict[tuple[str, date], Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class _PeriodSums:
+    """What a period's buckets hold for a program: every line's tally, the program's
+    currency's, how many lines in others, and the others' revenue per (currency, day)."""
+
+    every: RebateTally
+    own: RebateTally
+    other: int
+    foreign: _Foreign
+
+
+def _period_sums(
+    terms: ProgramTerms, sources: RebateSources, distributor_id: str, period: str
+) -> _PeriodSums:
+    """Reads the period's quarter buckets, and the days of a quarter only where its bucket
+    holds another currency: at most the period's days per scope."""
+    every, own = RebateTally(), RebateTally()
     other = 0
+    foreign: _Foreign = {}
     for quarter in quarters_of(period):
         for scope in _scopes(terms):
-            bucket = buckets.get(bucket_key(distributor_id, terms.basis, scope, quarter))
+            bucket = sources.buckets.get(bucket_key(distributor_id, terms.basis, scope, quarter))
             if bucket is None:
                 continue
             for currency, tally in bucket.by_currency.items():
+                every = every.plus(tally)
                 if currency == terms.currency:
-                    total = total.plus(tally)
+                    own = own.plus(tally)
                 else:
                     other += tally.count
-    return total, other
+            if any(currency != terms.currency for currency in bucket.by_currency):
+                for item in _foreign_days(terms, sources.days, distributor_id, scope, quarter):
+                    _add_foreign(foreign, item)
+    return _PeriodSums(every, own, other, foreign)
+
+
+def _add_foreign(foreign: _Foreign, item: MoneyItem) -> None:
+    key = (item.currency, item.on)
+    foreign[key] = _EXACT.add(foreign.get(key, _ZERO), item.amount)
+
+
+def _figures(terms: ProgramTerms, sums: _PeriodSums, lookup: RateLookup) -> ProgramFigures:
+    items = (MoneyItem(amount, currency, on) for (currency, on), amount in sums.foreign.items())
+    mixed = total_in(terms.currency, items, lookup, exact=True)
+    revenue = sums.own.plus(RebateTally(revenue=mixed.converted)).revenue
+    every = sums.every
+    # a day whose late moves were taken out nets to nothing: nothing waits for its rate
+    gaps = tuple(gap for gap in mixed.unconverted if gap.amount != 0)
+    return ProgramFigures(
+        RebateTally(every.units, revenue, every.count, every.hash_sum),
+        sums.other,
+        mixed.rate_event_ids,
+        gaps,
+    )
+
+
+def qualifying_count(
+    terms: ProgramTerms, buckets: KeyValue[RebateBucket], distributor_id: str, period: str
+) -> int:
+    """How many qualifying lines the period holds, every currency: bucket reads only."""
+    count = 0
+    for quarter in quarters_of(period):
+        for scope in _scopes(terms):
+            bucket = buckets.get(bucket_key(distributor_id, terms.basis, scope, quarter))
+            if bucket is not None:
+                count += sum(tally.count for tally in bucket.by_currency.values())
+    return count
+
+
+def program_figures(
+    terms: ProgramTerms,
+    sources: RebateSources,
+    distributor_id: str,
+    period: str,
+    known_at: datetime | None = None,
+) -> ProgramFigures:
+    """The distributor's qualifying lines of the period in every currency, the others'
+    revenue converted at each day's rate (as known at `known_at`: None for every rate)."""
+    sums = _period_sums(terms, sources, distributor_id, period)
+    return _figures(terms, sums, RateBook(sources.rates, known_at))
+
+
+def _foreign_days(
+    terms: ProgramTerms,
+    days: KeyValue[RebateBucket],
+    distributor_id: str,
+    scope: str,
+    quarter: str,
+) -> Iterator[MoneyItem]:
+    """Each day's revenue of the quarter in a currency other than the program's."""
+    start, end = period_bounds(quarter)
+    last = (end - timedelta(days=1)).date().isoformat()
+    prefix = bucket_key(distributor_id, terms.basis, scope, "")
+    for key, bucket in days.scan(prefix, start=prefix + start.date().isoformat()):
+        day = key[len(prefix) :]
+        if day > last:
+            break
+        for currency, tally in bucket.by_currency.items():
+            if currency != terms.currency:
+                yield MoneyItem(tally.revenue, currency, date.fromisoformat(day))
 
 
 def program_periods(
@@ -159,7 +301,7 @@ def program_periods(
 
 def accruals(
     programs: Iterable[ProgramTerms],
-    buckets: KeyValue[RebateBucket],
+    sources: RebateSources,
     distributors: Iterable[str],
     closed: KeyValue[ClosedPeriod],
     open_only: bool = False,
@@ -172,14 +314,14 @@ def accruals(
         for distributor in distributors:
             if not covers(terms, distributor):
                 continue
-            for period in program_periods(terms, buckets, distributor):
+            for period in program_periods(terms, sources.buckets, distributor):
                 is_closed = closed.get(closed_key(terms.program_id, period)) is not None
                 if is_closed and open_only:
                     continue
-                tally, other = program_tally(terms, buckets, distributor, period)
-                if tally.count == 0:
+                figures = program_figures(terms, sources, distributor, period)
+                if figures.tally.count == 0:
                     continue
-                inputs = tally.inputs(terms.measure)
+                inputs = figures.inputs(terms.measure)
                 result = compute_rebate(terms, inputs, closed=is_closed)
                 found.append(
                     Accrual(
@@ -190,7 +332,9 @@ def accruals(
                         terms.measure,
                         inputs,
                         result,
-                        other,
+                        figures.other_currency,
+                        figures.rate_event_ids,
+                        figures.unconverted,
                     )
                 )
     return sorted(found, key=lambda a: (a.program_id, a.distributor_id, a.period))
@@ -203,7 +347,8 @@ def late_moves(
     period: str,
     after: datetime,
 ) -> Iterator[RecordedMove]:
-    """The period's qualifying moves recorded after `after`, in (recorded, event_id) order."""
+    """The period's qualifying moves recorded after `after`, in (recorded, event_id) order,
+    in every currency."""
     cutoff = after.isoformat()
     skus = None if terms.skus == "all" else set(terms.skus)
 
@@ -214,43 +359,99 @@ def late_moves(
                 yield key[len(prefix) :], move
 
     for _, move in heapq.merge(*(quarter_moves(q) for q in quarters_of(period))):
-        if move.currency == terms.currency and (skus is None or move.sku in skus):
+        if skus is None or move.sku in skus:
             yield move
+
+
+def _late_item(move: RecordedMove, sign: int) -> MoneyItem:
+    """A late move's revenue as an amount of its business day. (`at` is None only in
+    state written before it was kept, which an upgrade rebuilds.)"""
+    day = (move.at or move.recorded)[:10]
+    return MoneyItem(sign * move.tally().revenue, move.currency, date.fromisoformat(day))
+
+
+def _pinned(rates: RateMonths, cutoff: datetime, now: datetime) -> RateLookup:
+    """The rates known at the close for the days that had one then, and for the others
+    those known at `now`: a closed statement's conversions never change, and a day
+    without a rate at the close converts once one arrives (its own adjustment)."""
+    closed, later = RateBook(rates, cutoff), RateBook(rates, now)
+
+    def lookup(from_currency: str, to_currency: str, day: date) -> Rate | None:
+        return closed(from_currency, to_currency, day) or later(from_currency, to_currency, day)
+
+    return lookup
+
+
+def _rate_arrivals(
+    terms: ProgramTerms, rates: RateMonths, gaps: Iterable[tuple[str, date]], cutoff: datetime
+) -> dict[tuple[datetime, str], RateLookup]:
+    """(recorded, rate event id) of each rate that first converts a day unconverted at the
+    close; one step per rate event, whatever the days it converts."""
+    found: dict[tuple[datetime, str], RateLookup] = {}
+    for currency, day in sorted(set(gaps)):
+        first = first_known_after(rates, currency, terms.currency, day, cutoff)
+        if first is not None:
+            moment, rate = first
+            found[moment, str(rate.event_id)] = _pinned(rates, cutoff, moment)
+    return found
 
 
 def statement_plan(
     terms: ProgramTerms,
-    buckets: KeyValue[RebateBucket],
+    sources: RebateSources,
     late: KeyValue[RecordedMove],
     distributor_id: str,
     close: ClosedPeriod,
 ) -> StatementPlan | None:
     """The statement of a closed period and its adjustments (None: no qualifying event).
 
-    Costs a few bucket reads and the period's late moves, whatever the history's length.
+    The statement converts with the rates known at the close; each late move is an
+    adjustment (in another currency: at its day's rate as known when it was recorded),
+    and so is each rate that arrives after the close for a day that had none then
+    (`rate_arrived`), in (recorded, event id) order. Costs a few bucket reads, the days of
+    quarters holding another currency and the period's late moves, whatever the history.
     """
-    total, _ = program_tally(terms, buckets, distributor_id, close.period)
-    if total.count == 0:
+    sums = _period_sums(terms, sources, distributor_id, close.period)
+    if sums.every.count == 0:
         return None
-    later = list(late_moves(terms, late, distributor_id, close.period, close.cutoff))
-    on_time = total
+    cutoff = close.cutoff
+    later = list(late_moves(terms, late, distributor_id, close.period, cutoff))
+    running = sums
     for move in later:
-        on_time = on_time.minus(move.tally())
-    inputs = on_time.inputs(terms.measure)
+        running = _with_move(terms, running, move, -1)
+    at_close = _figures(terms, running, RateBook(sources.rates, cutoff))
+    steps: list[tuple[datetime, str, RecordedMove | RateLookup]] = [
+        (datetime.fromisoformat(move.recorded), move.event_id, move) for move in later
+    ]
+    gaps = [(gap.currency, gap.on) for gap in at_close.unconverted]
+    gaps += _late_gaps(terms, sources.rates, later, cutoff)
+    arrivals = _rate_arrivals(terms, sources.rates, gaps, cutoff)
+    steps += [(at, rate_id, book) for (at, rate_id), book in arrivals.items()]
+    steps.sort(key=lambda step: (step[0], step[1]))
     adjustments = []
-    running = on_time
-    for move in later:
-        running = running.plus(move.tally())
-        later_inputs = running.inputs(terms.measure)
+    for at, event_id, step in steps:
+        lookup: RateLookup
+        reason: AdjustReason
+        if isinstance(step, RecordedMove):
+            running = _with_move(terms, running, step, 1)
+            reason = reason_for(step.quantity, reversal=step.reversal)
+            lookup = _pinned(sources.rates, cutoff, at)
+        else:
+            lookup, reason = step, "rate_arrived"
+        figures = _figures(terms, running, lookup)
+        step_inputs = figures.inputs(terms.measure)
         adjustments.append(
             PlannedAdjustment(
-                move.event_id,
-                reason_for(move.quantity, reversal=move.reversal),
-                datetime.fromisoformat(move.recorded),
-                later_inputs,
-                compute_rebate(terms, later_inputs, closed=True),
+                event_id,
+                reason,
+                at,
+                step_inputs,
+                compute_rebate(terms, step_inputs, closed=True),
+                figures.rate_event_ids,
+                figures.unconverted,
             )
         )
+    inputs = at_close.inputs(terms.measure)
     return StatementPlan(
         terms.program_id,
         distributor_id,
@@ -259,12 +460,44 @@ def statement_plan(
         inputs,
         compute_rebate(terms, inputs, closed=True),
         tuple(adjustments),
+        at_close.rate_event_ids,
+        at_close.unconverted,
     )
+
+
+def _with_move(
+    terms: ProgramTerms, sums: _PeriodSums, move: RecordedMove, sign: int
+) -> _PeriodSums:
+    """The sums with one late move added (sign 1) or taken out (-1)."""
+    tally = move.tally()
+    every = sums.every.plus(tally) if sign > 0 else sums.every.minus(tally)
+    if move.currency == terms.currency:
+        own = sums.own.plus(tally) if sign > 0 else sums.own.minus(tally)
+        return _PeriodSums(every, own, sums.other, sums.foreign)
+    foreign = dict(sums.foreign)  # at most the period's days and currencies
+    _add_foreign(foreign, _late_item(move, sign))
+    return _PeriodSums(every, sums.own, sums.other + sign, foreign)
+
+
+def _late_gaps(
+    terms: ProgramTerms, rates: RateMonths, later: Iterable[RecordedMove], cutoff: datetime
+) -> list[tuple[str, date]]:
+    """(currency, day) of the late moves in another currency that had no rate when they
+    were recorded: their rate's arrival is an adjustment of its own."""
+    gaps = []
+    for move in later:
+        if move.currency == terms.currency:
+            continue
+        item = _late_item(move, 1)
+        known = _pinned(rates, cutoff, datetime.fromisoformat(move.recorded))
+        if known(item.currency, terms.currency, item.on) is None:
+            gaps.append((item.currency, item.on))
+    return gaps
 
 
 def statement_plans(
     programs: Iterable[ProgramTerms],
-    buckets: KeyValue[RebateBucket],
+    sources: RebateSources,
     late: KeyValue[RecordedMove],
     distributors: Iterable[str],
     closed: KeyValue[ClosedPeriod],
@@ -276,7 +509,7 @@ def statement_plans(
         for _, close in closed.scan(f"{terms.program_id}|"):
             for distributor in distributors:
                 if covers(terms, distributor):
-                    plan = statement_plan(terms, buckets, late, distributor, close)
+                    plan = statement_plan(terms, sources, late, distributor, close)
                     if plan is not None:
                         plans.append(plan)
     return sorted(plans, key=lambda p: (p.program_id, p.distributor_id, p.period))
@@ -289,8 +522,8 @@ def period_moves(
     distributor_id: str,
     period: str,
 ) -> Iterator[Move]:
-    """The distributor's qualifying moves of a period (any currency excluded but the
-    program's), read day range by day range: what a statement's lineage lists."""
+    """The distributor's qualifying moves of a period, every currency, read day range by
+    day range: what a statement's lineage lists."""
     start, end = period_bounds(period)
     first, last = start.date().isoformat(), (end - timedelta(days=1)).date().isoformat()
     wanted = skus if terms.skus == "all" else [s for s in skus if s in terms.skus]
@@ -299,7 +532,7 @@ def period_moves(
         for key, move in moves.scan(prefix, start=prefix + first):
             if key[len(prefix) : len(prefix) + 10] > last:
                 break
-            if move.basis == terms.basis and move.currency == terms.currency:
+            if move.basis == terms.basis:
                 yield move
 
 
@@ -326,6 +559,8 @@ def accrual_row(accrual: Accrual) -> dict[str, Any]:
         "commitment_shortfall": text(result.commitment_shortfall),
         "events": accrual.inputs.event_count,
         "other_currency_lines": accrual.other_currency,
+        "rate_event_ids": [str(event_id) for event_id in accrual.rate_event_ids],
+        "unconverted": gap_rows(accrual.unconverted),
         "status": result.status,
     }
 

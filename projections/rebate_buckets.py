@@ -6,6 +6,12 @@ sell-through) and business quarter: its SKU's and the one for all SKUs, each hol
 handful of bucket reads (the period's quarters, its SKUs or all), whatever the history's
 length, and a program counts events that arrived before it was defined.
 
+The same tallies are kept per business day too (`ChannelStores.rebate_days`, the same
+`RebateBucket` under a day instead of a quarter): a line in another currency than a
+program's converts at its own day's rate, and which currency a program has is not known
+when a line applies. A period reads at most its days per scope, and only when its
+quarter buckets hold another currency than the program's.
+
 Every movement is also listed as a `RecordedMove`, keyed by its distributor, basis,
 quarter and when it was recorded: a closed statement holds a period's events recorded up
 to the close (a close may come at any time, also before the period ends), and each one
@@ -52,7 +58,7 @@ class RebateBucket:
 
 
 def bucket_key(distributor_id: str, basis: str, sku: str, quarter: str) -> str:
-    """`sku` is a SKU or ALL_SKUS."""
+    """`sku` is a SKU or ALL_SKUS; `quarter` is a day (ISO) in the day store."""
     return f"{distributor_id}|{basis}|{sku}|{quarter}"
 
 
@@ -73,41 +79,66 @@ def add_tallies(
 
 
 class MoveTallies:
-    """Moves added up per (basis, quarter) and currency, a line at a time, without a tally
-    per line: each bucket's `RebateTally` is built once (`RebateTally.summed`), the same
-    as adding up the moves' own tallies in order."""
+    """Moves added up per (basis, quarter) and per (basis, day), and currency, a line at a
+    time, without a tally per line: each bucket's `RebateTally` is built once
+    (`RebateTally.summed`), the same as adding up the moves' own tallies in order. A
+    line's revenue and event hash are computed once for both."""
 
     def __init__(self) -> None:
         #: (basis, quarter) -> currency -> [units, revenues, count, hash sum]
         self.sums: dict[tuple[str, str], dict[str, list[Any]]] = {}
+        #: (basis, day) -> currency -> [units, revenues, count, hash sum]
+        self.day_sums: dict[tuple[str, str], dict[str, list[Any]]] = {}
 
     def add(self, move: Move, quarter: str) -> None:
-        """A move's share of its bucket: a line of its basis (returns and reversals
+        """A move's share of its buckets: a line of its basis (returns and reversals
         negative)."""
         if move.reseller_id is not None:
             basis, quantity = "sell_through", move.sell_through
         else:
             basis, quantity = "sell_in", move.sell_in
-        per_currency = self.sums.get((basis, quarter))
-        if per_currency is None:
-            per_currency = self.sums[basis, quarter] = {}
         revenue = quantity * Decimal(move.unit_price)
-        summed = per_currency.get(move.currency)
-        if summed is None:
-            per_currency[move.currency] = [quantity, [revenue], 1, event_hash(move.event_id)]
-        else:
-            summed[0] += quantity
-            summed[1].append(revenue)
-            summed[2] += 1
-            summed[3] += event_hash(move.event_id)
+        hashed = event_hash(move.event_id)
+        _add_line(self.sums, (basis, quarter), move.currency, quantity, revenue, hashed)
+        _add_line(self.day_sums, (basis, move.at[:10]), move.currency, quantity, revenue, hashed)
 
     def tallies(self) -> dict[tuple[str, str], dict[str, RebateTally]]:
-        return {
-            bucket: {
-                currency: RebateTally.summed(*summed) for currency, summed in per_currency.items()
-            }
-            for bucket, per_currency in self.sums.items()
-        }
+        """(basis, quarter) -> currency -> tally."""
+        return _summed(self.sums)
+
+    def day_tallies(self) -> dict[tuple[str, str], dict[str, RebateTally]]:
+        """(basis, day) -> currency -> tally."""
+        return _summed(self.day_sums)
+
+
+def _add_line(
+    sums: dict[tuple[str, str], dict[str, list[Any]]],
+    bucket: tuple[str, str],
+    currency: str,
+    quantity: int,
+    revenue: Decimal,
+    hashed: int,
+) -> None:
+    per_currency = sums.get(bucket)
+    if per_currency is None:
+        per_currency = sums[bucket] = {}
+    summed = per_currency.get(currency)
+    if summed is None:
+        per_currency[currency] = [quantity, [revenue], 1, hashed]
+    else:
+        summed[0] += quantity
+        summed[1].append(revenue)
+        summed[2] += 1
+        summed[3] += hashed
+
+
+def _summed(
+    sums: dict[tuple[str, str], dict[str, list[Any]]],
+) -> dict[tuple[str, str], dict[str, RebateTally]]:
+    return {
+        bucket: {currency: RebateTally.summed(*summed) for currency, summed in per_currency.items()}
+        for bucket, per_currency in sums.items()
+    }
 
 
 @quick_init
@@ -122,6 +153,9 @@ class RecordedMove:
     event_id: str
     recorded: str  # ISO
     reversal: bool = False
+    #: its business time (ISO): the day whose rate converts it; None in values stored
+    #: before it was kept
+    at: str | None = None
 
     def tally(self) -> RebateTally:
         revenue = self.quantity * Decimal(self.unit_price)
@@ -130,7 +164,7 @@ class RecordedMove:
     def to_json(self) -> list[Any]:
         return [
             self.sku, self.quantity, self.unit_price, self.currency, self.event_id,
-            self.recorded, self.reversal,
+            self.recorded, self.reversal, self.at,
         ]  # fmt: skip
 
     @classmethod
@@ -152,7 +186,7 @@ def recorded_move(move: Move, sku: str) -> RecordedMove:
     quantity = move.sell_through if move.reseller_id is not None else move.sell_in
     return RecordedMove(
         sku, quantity, move.unit_price, move.currency, move.event_id, move.recorded,
-        move.reverses is not None,
+        move.reverses is not None, move.at,
     )  # fmt: skip
 
 

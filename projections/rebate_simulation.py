@@ -17,8 +17,7 @@ from typing import Any
 
 from domain.rebates import ProgramTerms
 from projections.keyvalue import KeyValue
-from projections.rebate_accruals import Accrual, ClosedPeriod, accruals
-from projections.rebate_buckets import RebateBucket
+from projections.rebate_accruals import Accrual, ClosedPeriod, RebateSources, accruals
 
 _ZERO = Decimal("0.00")
 
@@ -55,7 +54,7 @@ def in_period(period: str, wanted: str | None) -> bool:
 def simulate(
     today: ProgramTerms | None,
     proposed: ProgramTerms,
-    buckets: KeyValue[RebateBucket],
+    sources: RebateSources,
     distributors: Iterable[str],
     closed: KeyValue[ClosedPeriod],
     period: str | None = None,
@@ -70,7 +69,7 @@ def simulate(
     for side, terms in (("today", today), ("proposed", proposed)):
         if terms is None:
             continue
-        for accrual in accruals([terms], buckets, names, closed):
+        for accrual in accruals([terms], sources, names, closed):
             if in_period(accrual.period, period):
                 found.setdefault((accrual.distributor_id, accrual.period), {})[side] = accrual
     return [

@@ -153,7 +153,7 @@ def _open_accruals(
     if now is None or not periods & set(_periods_holding(now)):
         return found
     open_now = accruals(
-        stores.programs.values(), stores.rebate_buckets, names, stores.closed_periods, True
+        stores.programs.values(), stores.rebate_sources(), names, stores.closed_periods, True
     )
     for accrual in open_now:
         start, end = period_bounds(accrual.period)

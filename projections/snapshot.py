@@ -150,7 +150,7 @@ def rebate_rows(stores: ChannelStores) -> list[dict[str, Any]]:
 def rebate_accruals(stores: ChannelStores, open_only: bool = False) -> list[Accrual]:
     return accruals(
         stores.programs.values(),
-        stores.rebate_buckets,
+        stores.rebate_sources(),
         distributors(stores),
         stores.closed_periods,
         open_only,
@@ -160,7 +160,7 @@ def rebate_accruals(stores: ChannelStores, open_only: bool = False) -> list[Accr
 def rebate_statements(stores: ChannelStores) -> list[StatementPlan]:
     return statement_plans(
         stores.programs.values(),
-        stores.rebate_buckets,
+        stores.rebate_sources(),
         stores.recorded_moves,
         distributors(stores),
         stores.closed_periods,

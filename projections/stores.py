@@ -25,7 +25,7 @@ from projections.keyvalue import DictStore, KeyValue
 from projections.price_book import PriceHistory
 from projections.price_rules import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
-from projections.rebate_accruals import ClosedPeriod
+from projections.rebate_accruals import ClosedPeriod, RebateSources
 from projections.rebate_buckets import RebateBucket, RecordedMove
 from projections.resellers import DayCount, ResellerState
 from projections.scorecard import Scorecard
@@ -77,6 +77,8 @@ class ChannelStores:
     day_totals: KeyValue[InOut] = field(default_factory=DictStore)
     #: distributor|basis|sku-or-""|quarter -> qualifying tallies (projections/rebate_buckets.py)
     rebate_buckets: KeyValue[RebateBucket] = field(default_factory=DictStore)
+    #: distributor|basis|sku-or-""|day -> the same tallies by business day
+    rebate_days: KeyValue[RebateBucket] = field(default_factory=DictStore)
     #: every movement by when it was recorded: distributor|basis|quarter|recorded|event_id
     recorded_moves: KeyValue[RecordedMove] = field(default_factory=DictStore)
     #: violations, by distributor_id|transaction_id
@@ -92,3 +94,7 @@ class ChannelStores:
     #: as-of replays only: reports submitted after the cut (distributor_id|report_id),
     #: whose lines are left out with them
     reports_after_cut: set[str] = field(default_factory=set)
+
+    def rebate_sources(self) -> RebateSources:
+        """What a rebate program's figures are read from."""
+        return RebateSources(self.rebate_buckets, self.rebate_days, self.rates)

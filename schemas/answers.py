@@ -186,14 +186,25 @@ class PeriodClose(ApiAnswer):
     closed_at: Time
 
 
+class UnconvertedAmount(ApiAnswer):
+    """Revenue in another currency than the program's without a rate for its day."""
+
+    currency: str
+    day: str
+    amount: DecimalText
+
+
 class StatementAdjustment(ApiAnswer):
-    """A late event that changed a closed period's rebate."""
+    """A late event, or a rate that arrived late (`rate_arrived`), that changed a closed
+    period's rebate."""
 
     event_id: str
     reason: str
     amount: DecimalText | None
     rebate: DecimalText | None
     at: Time | None
+    rate_event_ids: list[str] = Field(description="The rate events that converted revenue.")
+    unconverted: list[UnconvertedAmount] = Field(description="Revenue still without a rate.")
 
 
 class Statement(ApiAnswer):
@@ -209,6 +220,8 @@ class Statement(ApiAnswer):
     commitment_shortfall: DecimalText | None
     event_count: int
     digest: str
+    rate_event_ids: list[str] = Field(description="The rate events that converted revenue.")
+    unconverted: list[UnconvertedAmount] = Field(description="Revenue without a rate at the close.")
     calculated_at: Time | None
     calculated_by: str
     adjustments: list[StatementAdjustment]

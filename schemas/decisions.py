@@ -156,6 +156,11 @@ class _StatementFigures(_StatementDecision):
     commitment_shortfall: Decimal | None
     event_count: int
     digest: str
+    #: the exchange-rate events that converted revenue in another currency (none: all of
+    #: it was in the program's, or recorded before they were kept)
+    rate_event_ids: list[str] = Field(default_factory=list)
+    #: revenue in another currency without a rate for its day: [{currency, day, amount}]
+    unconverted: list[dict[str, str]] = Field(default_factory=list)
 
 
 class StatementCalculated(_StatementFigures):

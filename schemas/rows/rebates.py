@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from schemas.rows.base import DecimalText, DistributorId, RowModel
+from schemas.rows.base import DecimalText, DistributorId, RowModel, Sql
+
+
+class UnconvertedRevenue(RowModel):
+    """Revenue in another currency than the program's that had no rate for its day."""
+
+    currency: str = Field(description="The lines' currency.")
+    day: str = Field(description="Their business day (ISO): its rate would convert them.")
+    amount: DecimalText = Field(description="Their revenue, in `currency`.")
 
 
 class RebateRow(RowModel):
@@ -35,5 +43,15 @@ class RebateRow(RowModel):
         description="Commitment − volume of a closed period that missed it."
     )
     events: int = Field(description="Qualifying events counted.")
-    other_currency_lines: int = Field(description="Lines in another currency, left out.")
+    other_currency_lines: int = Field(
+        description="Lines in another currency than the program's: counted, their revenue "
+        "converted at their day's rate or listed in `unconverted`."
+    )
+    rate_event_ids: Annotated[list[str], Sql("jsonb")] = Field(
+        description="The exchange-rate events whose rates converted revenue, sorted."
+    )
+    unconverted: Annotated[list[UnconvertedRevenue], Sql("jsonb")] = Field(
+        description="Revenue without a rate for its day, per currency and day: left out of "
+        "revenue, volume and rebate until its rate arrives (empty: everything converted)."
+    )
     status: Literal["open", "closed"] = Field(description="`open` or `closed`.")

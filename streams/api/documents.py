@@ -25,6 +25,8 @@ def statement_document(found: Any) -> dict[str, Any]:
         "commitment_shortfall": text(found.commitment_shortfall),
         "event_count": found.event_count,
         "digest": found.digest,
+        "rate_event_ids": list(found.rate_event_ids),
+        "unconverted": list(found.unconverted),
         "calculated_at": when(found.calculated_at),
         "calculated_by": found.calculated_by,
         "adjustments": [
@@ -34,6 +36,8 @@ def statement_document(found: Any) -> dict[str, Any]:
                 "amount": text(a.amount),
                 "rebate": text(a.rebate),
                 "at": when(a.at),
+                "rate_event_ids": list(a.rate_event_ids),
+                "unconverted": list(a.unconverted),
             }
             for a in found.adjustments
         ],

@@ -177,7 +177,9 @@ def _locate(source: dict[str, Any], raw: RawIndex | None) -> None:
 
 def _statement_sources(statement: RebateStatement, stores: ChannelStores) -> dict[str, Any]:
     """The qualifying moves recorded by the close (the statement's) and each later one (an
-    adjustment's), with the digests they reproduce."""
+    adjustment's), with the digests they reproduce; and the exchange-rate events that
+    converted revenue in another currency (a `rate_arrived` adjustment's is its trigger,
+    and adds no line)."""
     terms = stores.programs.get(statement.program_id)
     close = stores.closed_periods.get(closed_key(statement.program_id, statement.period))
     moves: list[Move] = []
@@ -198,11 +200,14 @@ def _statement_sources(statement: RebateStatement, stores: ChannelStores) -> dic
     digest = events_digest(included)
     checks = [_digest_check("statement", statement.digest, digest, len(included),
                             statement.event_count)]  # fmt: skip
+    rates = dict.fromkeys(statement.rate_event_ids)
     for adjustment in statement.adjustments:
+        rates.update(dict.fromkeys(adjustment.rate_event_ids))
         move = late.get(adjustment.event_id)
         if move is not None:
             sources.append(_move_source(move, "adjustment", quantity(move)))
-        included.append(adjustment.event_id)
+        if adjustment.reason != "rate_arrived":
+            included.append(adjustment.event_id)
         checks.append(
             _digest_check(
                 f"adjustment {adjustment.event_id}",
@@ -212,6 +217,7 @@ def _statement_sources(statement: RebateStatement, stores: ChannelStores) -> dic
                 adjustment.event_count,
             )
         )
+    sources += [_source(rate_id, "exchange_rate") for rate_id in rates]
     return {
         "sources": sources,
         "digests": checks,

@@ -103,7 +103,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         rows = simulate(
             today,
             proposal,
-            stores.rebate_buckets,
+            stores.rebate_sources(),
             distributors(stores),
             stores.closed_periods,
             period,

@@ -23,7 +23,7 @@ from uuid import UUID
 
 from domain.rebate_statement import RebateStatement
 from infra.eventstore import AuditLog
-from projections.rebate_accruals import covers, program_tally, statement_plan
+from projections.rebate_accruals import covers, qualifying_count, statement_plan
 from projections.snapshot import distributors, protection_claims
 from projections.stores import ChannelStores
 from schemas.events import RebatePeriodClosed
@@ -49,8 +49,11 @@ class AuditRecorder:
 
     audit: AuditLog
     grace_days: int
-    #: statement key -> the events its buckets counted when it was last fully recorded
-    recorded_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    #: statement key -> the events its buckets counted when it was last fully recorded, and
+    #: the rates known then if some revenue was still waiting for one (else None)
+    recorded_counts: dict[tuple[str, str, str], tuple[int, int | None]] = field(
+        default_factory=dict
+    )
     #: statements as saved by this recorder, kept between rounds
     statements: dict[UUID, RebateStatement] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -90,6 +93,8 @@ class AuditRecorder:
         self, stores: ChannelStores, owned: Callable[[str], bool], settled: Settled
     ) -> None:
         everyone = [d for d in distributors(stores) if owned(d)]
+        #: a rate arriving may convert what a statement left waiting (reference data)
+        rates_known = sum(len(month.entries) for month in list(stores.rates.values()))
         for terms in list(stores.programs.values()):
             for _, close in list(stores.closed_periods.scan(f"{terms.program_id}|")):
                 for distributor in everyone:
@@ -98,14 +103,14 @@ class AuditRecorder:
                     ):
                         continue
                     key = (terms.program_id, distributor, close.period)
-                    total, _ = program_tally(
+                    count = qualifying_count(
                         terms, stores.rebate_buckets, distributor, close.period
                     )
-                    if total.count == 0 or self.recorded_counts.get(key) == total.count:
+                    recorded = self.recorded_counts.get(key)
+                    if count == 0 or recorded in ((count, None), (count, rates_known)):
                         continue  # nothing new since it was recorded
-                    plan = statement_plan(
-                        terms, stores.rebate_buckets, stores.recorded_moves, distributor, close
-                    )
+                    sources = stores.rebate_sources()
+                    plan = statement_plan(terms, sources, stores.recorded_moves, distributor, close)
                     if plan is None:
                         continue
                     try:
@@ -113,7 +118,7 @@ class AuditRecorder:
                     except Exception:
                         self.forget()
                         raise
-                    self.recorded_counts[key] = total.count
+                    self.recorded_counts[key] = (count, rates_known if plan.waiting else None)
 
 
 def record_round_failed(exc: BaseException) -> None:

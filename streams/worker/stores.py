@@ -199,6 +199,7 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
         moves=history("mv|", Move),
         day_totals=history("day|", InOut),
         rebate_buckets=history("rb|", RebateBucket),
+        rebate_days=history("rbd|", RebateBucket),
         recorded_moves=history("rec|", RecordedMove),
         violations=history("v|", FlaggedSale),
         violations_by_severity=StoreLayout("vs|", str, str, False, distributor_first, True),

@@ -17,7 +17,15 @@ from projections.inventory import InventoryState, apply_count, apply_movement
 from projections.positions import Position
 from projections.snapshot import Snapshot, build_snapshot
 from projections.stores import ChannelStores
-from schemas.events import Envelope, InventoryCounted, SaleReported, ShipmentRecorded
+from schemas.agreements import ExchangeRatePublished
+from schemas.events import (
+    Envelope,
+    InventoryCounted,
+    RebateProgramDefined,
+    SaleReported,
+    ShipmentRecorded,
+    Tier,
+)
 from tests.unit.catalog import catalog_stores
 
 BOUNDED = settings(max_examples=150, deadline=None)
@@ -44,6 +52,7 @@ def movement_specs(draw: st.DrawFn) -> dict[str, Any]:
         "quantity": draw(QUANTITIES),
         "unit_price": draw(PRICES),
         "at": draw(WHEN),
+        "currency": "USD",
     }
 
 
@@ -74,7 +83,7 @@ def build(spec: dict[str, Any], n: int) -> Envelope:
             reseller_id="R1",
             quantity=spec["quantity"],
             unit_price=spec["unit_price"],
-            currency="USD",
+            currency=spec["currency"],
             sold_at=spec["at"],
         )
     if spec["kind"] == "shipment":
@@ -84,7 +93,7 @@ def build(spec: dict[str, Any], n: int) -> Envelope:
             shipment_id=spec["key"],
             quantity=spec["quantity"],
             unit_price=spec["unit_price"],
-            currency="USD",
+            currency=spec["currency"],
             shipped_at=spec["at"],
         )
     return InventoryCounted(
@@ -305,6 +314,50 @@ def test_interleaving_of_counts_and_movements_does_not_matter_when_counts_are_no
         at = data.draw(st.integers(min_value=earliest, max_value=len(shuffled)), label="count at")
         shuffled.insert(at, count)
     assert build_snapshot(replay(shuffled)) == build_snapshot(replay(in_time_order))
+
+
+#: a USD sell-through program and the EUR rate of the days drawn (1 EUR = 1.10 USD)
+PROGRAM = RebateProgramDefined(
+    event_id=UUID(int=9001, version=4), occurred_at=T0, source="erp", program_id="P",
+    distributor_ids="all", basis="sell_through", measure="revenue", period="quarter",
+    tier_mode="retroactive", currency="USD",
+    tiers=[Tier(threshold=Decimal(0), rate=Decimal("0.01")),
+           Tier(threshold=Decimal(100), rate=Decimal("0.02"))],
+)  # fmt: skip
+EUR_RATE = ExchangeRatePublished(
+    event_id=UUID(int=9002, version=4), occurred_at=T0, source="erp", from_currency="EUR",
+    to_currency="USD", rate=Decimal("1.10"), effective_date=T0.date(), rate_source="ECB",
+    published_at=T0,
+)  # fmt: skip
+
+
+@BOUNDED
+@given(
+    specs=st.lists(movement_specs(), max_size=20),
+    currencies=st.lists(st.sampled_from(["USD", "EUR"]), min_size=20, max_size=20),
+    data=st.data(),
+)
+def test_rebates_over_two_currencies_do_not_depend_on_the_order_of_lines_and_rate(
+    specs: list[dict[str, Any]], currencies: list[str], data: st.DataObject
+) -> None:
+    """Replay equals live across currencies: the program and the rate may come before,
+    between or after the lines; the rebate converts every EUR line at its day's rate."""
+    for n, spec in enumerate(specs):
+        spec["key"], spec["currency"] = f"{spec['key']}-{n}", currencies[n]
+    lines = build_all(specs)
+    shuffled = data.draw(st.permutations([*lines, PROGRAM, EUR_RATE]), label="order")
+    rows = build_snapshot(replay([PROGRAM, EUR_RATE, *lines]))["rebates"]
+    assert build_snapshot(replay(list(shuffled)))["rebates"] == rows
+    for row in rows:
+        sales = [
+            e
+            for e in lines
+            if isinstance(e, SaleReported) and e.distributor_id == row["distributor_id"]
+        ]
+        rate = {"USD": Decimal(1), "EUR": Decimal("1.10")}
+        revenue = sum(e.quantity * e.unit_price * rate[e.currency] for e in sales)
+        assert Decimal(row["revenue"]) == revenue and row["unconverted"] == []
+        assert row["events"] == len(sales)
 
 
 STEPS = st.lists(

@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.rebates import ProgramTerms, RebateTally, TierTerm
 from projections.keyvalue import DictStore
-from projections.rebate_accruals import ClosedPeriod, closed_key
+from projections.rebate_accruals import ClosedPeriod, RebateSources, closed_key
 from projections.rebate_buckets import ALL_SKUS, RebateBucket, bucket_key
 from projections.rebate_simulation import in_period, simulate, simulated_row
 
@@ -23,7 +23,7 @@ def terms(program_id: str, *tiers: tuple[str, str], **changes: Any) -> ProgramTe
     return ProgramTerms(**fields)
 
 
-def buckets() -> DictStore[RebateBucket]:
+def buckets() -> RebateSources:
     """D01: 150,000.00 in Q3 (1,000 units) and 20,000.00 in Q4; D02: 50,000.00 in Q3."""
     store: DictStore[RebateBucket] = DictStore()
     for distributor, quarter, units, revenue in (
@@ -34,7 +34,7 @@ def buckets() -> DictStore[RebateBucket]:
         tally = RebateTally(units, Decimal(revenue), 3, 7)
         key = bucket_key(distributor, "sell_through", ALL_SKUS, quarter)
         store.put(key, RebateBucket({"USD": tally}, {}))
-    return store
+    return RebateSources(store, DictStore(), {})
 
 
 TODAY = terms("VPA", ("0", "0"), ("100000", "0.02"))

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from aiohttp.test_utils import TestClient, TestServer
 
 from domain.roles import Role
+from schemas.agreements import ExchangeRatePublished
 from schemas.events import (
     ProductDefined,
     RebatePeriodClosed,
@@ -21,6 +22,7 @@ from schemas.events import (
 )
 from streams.api.app import make_web_app
 from streams.api.context import ApiContext
+from streams.audit.lineage import lineage
 from streams.auth import TokenRegistry, token_hash
 from streams.runners.embedded import EmbeddedChannel
 
@@ -58,7 +60,7 @@ def channel_with_sales(*modes: Literal["retroactive", "incremental"]) -> Embedde
         [
             sale("T1", 2000, "100.00", Q3),  # 200,000.00
             sale("T2", 625, "100.00", Q3),  # 62,500.00 → 262,500.00
-            sale("T3", 50, "100.00", Q3, currency="EUR"),  # another currency: not counted
+            sale("T3", 50, "100.00", Q3, currency="EUR"),  # another currency, no rate yet
         ]
     )
     return channel
@@ -83,8 +85,10 @@ def test_open_period_accrues_and_shows_the_tier_and_gap():
         "0.035",
         "9187.50",
     )
-    assert (retro["status"], retro["next_threshold"], retro["events"]) == ("open", None, 2)
-    assert retro["other_currency_lines"] == 1  # the EUR line: left out, and shown
+    # the EUR line counts as an event; its revenue waits for the day's rate, shown
+    assert (retro["status"], retro["next_threshold"], retro["events"]) == ("open", None, 3)
+    assert retro["other_currency_lines"] == 1 and retro["rate_event_ids"] == []
+    assert retro["unconverted"] == [{"currency": "EUR", "day": "2026-08-10", "amount": "5000.00"}]
     assert incremental["rebate"] == "3437.50"
 
 
@@ -92,7 +96,8 @@ def test_close_records_the_statement_and_a_late_return_one_adjustment():
     channel = channel_with_sales("retroactive")
     channel.feed_events([close("VPA-retroactive")])
     statement = channel.audit.rebate_statement("VPA-retroactive", "D01", "2026-Q3")
-    assert (statement.rebate, statement.event_count) == (Decimal("9187.50"), 2)
+    # the EUR line counts (its revenue had no rate at the close, nor after)
+    assert (statement.rebate, statement.event_count) == (Decimal("9187.50"), 3)
     assert row(channel, "VPA-retroactive")["status"] == "closed"
 
     late_return = sale("T9", -150, "100.00", CLOSED_AT.replace(day=20))
@@ -147,3 +152,62 @@ def test_close_approve_and_pay_over_http():
     assert results[2][1]["rebate"] == "9187.50"
     assert results[6][1]["status"] == "paid" and results[6][1]["payment_reference"] == "CN-1"
     assert results[7][1]["rows"] == []  # closed periods are not on the watchlist
+
+
+def eur_rate(recorded: datetime) -> ExchangeRatePublished:
+    return ExchangeRatePublished(
+        event_id=uuid.uuid4(), occurred_at=recorded, recorded_at=recorded, source="erp",
+        from_currency="EUR", to_currency="USD", rate=Decimal("1.10"),
+        effective_date=Q3.date(), rate_source="ECB", published_at=recorded,
+    )  # fmt: skip
+
+
+def test_the_api_shows_a_line_unconverted_then_converted_once_its_day_has_a_rate():
+    channel = channel_with_sales("retroactive")
+    tokens = TokenRegistry(
+        [{"sha256": token_hash("cm"), "role": Role.CHANNEL_MANAGER.value, "actor": "cm"}]
+    )
+    rate = eur_rate(Q3)
+
+    async def get() -> dict[str, Any]:
+        context = ApiContext.of_channel(channel, tokens, "test")
+        client = TestClient(TestServer(make_web_app(context)))
+        await client.start_server()
+        try:
+            response = await client.get(
+                "/api/rebates?program_id=VPA-retroactive", headers={"Authorization": "Bearer cm"}
+            )
+            assert response.status == 200
+            return dict((await response.json())["rows"][0])
+        finally:
+            await client.close()
+
+    before = asyncio.run(get())
+    assert (before["revenue"], before["rebate"]) == ("262500.00", "9187.50")
+    assert before["unconverted"] == [{"currency": "EUR", "day": "2026-08-10", "amount": "5000.00"}]
+    channel.feed_events([rate])
+    after = asyncio.run(get())
+    # 50 × 100.00 EUR × 1.10 = 5,500.00 USD (exact, unrounded): 268,000 × 3.5 % = 9,380.00
+    assert (after["revenue"], after["rebate"], after["events"]) == ("268000.0000", "9380.00", 3)
+    assert after["unconverted"] == [] and after["rate_event_ids"] == [str(rate.event_id)]
+
+
+def test_a_rate_after_the_close_is_one_adjustment_and_a_source_of_the_lineage():
+    channel = channel_with_sales("retroactive")
+    channel.feed_events([close("VPA-retroactive")])
+    key = ("VPA-retroactive", "D01", "2026-Q3")
+    statement = channel.audit.rebate_statement(*key)
+    assert statement.unconverted == ({"currency": "EUR", "day": "2026-08-10", "amount": "5000.00"},)
+    rate = eur_rate(CLOSED_AT.replace(day=20))
+    channel.feed_events([rate])
+    channel.feed_events([rate])  # redelivered: still one adjustment
+    statement = channel.audit.rebate_statement(*key)
+    # 5,000.00 EUR × 1.10 = 5,500.00 USD: 268,000.00 × 3.5 % = 9,380.00, 192.50 more
+    assert [(a.event_id, a.reason, a.amount) for a in statement.adjustments] == [
+        (str(rate.event_id), "rate_arrived", Decimal("192.50"))
+    ]
+    assert statement.rebate == Decimal("9187.50") and statement.total == Decimal("9380.00")
+    assert statement.adjustments[0].rate_event_ids == (str(rate.event_id),)
+    document = lineage(channel.audit, channel.stores, "statement", "/".join(key))
+    rates = [s["event_id"] for s in document["sources"] if s["role"] == "exchange_rate"]
+    assert rates == [str(rate.event_id)] and document["complete"]
