@@ -32,6 +32,7 @@ from projections.rebate_accruals import (
 from projections.rejections import count_dead_letter_of, first_rejection, reject_input
 from projections.replacement import submit_report
 from projections.resellers import ResellerState, onboard, reseller_key
+from projections.rotation_inputs import apply_request, receive_return
 from projections.scorecard_feed import record_cards
 from projections.stores import ChannelStores
 from schemas.codec import InvalidEvent, bundle_elements, event_of, message_values
@@ -49,6 +50,7 @@ from schemas.events import (
     ResellerOnboarded,
     SaleReported,
     ShipmentRecorded,
+    StockRotationRequested,
 )
 from schemas.topics import KEY_FIELD
 
@@ -183,7 +185,12 @@ def apply_event(
         return outcome
     tick(stores.clock, event.recorded_at or event.business_time, position)
     if isinstance(event, SaleReported | ShipmentRecorded):  # first: nearly every input is one
-        return apply_movement(stores, event, position, pending)
+        outcome = apply_movement(stores, event, position, pending)
+        if outcome.verdict is Verdict.ACCEPTED and isinstance(event, ShipmentRecorded):
+            return receive_return(
+                stores, event, position, outcome
+            )  # a rotation's return, if expected
+        return outcome
     pending.flush(stores)  # what follows may read the moves kept so far
     if isinstance(event, InventoryCounted):
         return apply_movement(stores, event, position, pending)
@@ -219,11 +226,22 @@ def apply_event(
         state = stores.resellers.get(key) or ResellerState(event.distributor_id, event.reseller_id)
         stores.resellers.put(key, onboard(state, event.name, event.onboarded_at, position))
         return Outcome(Verdict.ACCEPTED)
-    if isinstance(event, AgreementEvent):
-        return apply_agreement(stores, event, position)
+    if isinstance(event, AgreementEvent | ExchangeRatePublished | StockRotationRequested):
+        return _agreement_input(stores, event, position)
+    return Outcome(Verdict.ACCEPTED)  # recorded on its raw topic; no projection reads it yet
+
+
+def _agreement_input(
+    stores: ChannelStores,
+    event: AgreementEvent | ExchangeRatePublished | StockRotationRequested,
+    position: Position | None,
+) -> Outcome:
+    """An agreement, a rate publication or a stock rotation request."""
     if isinstance(event, ExchangeRatePublished):
         return apply_rate_event(stores, event, position)
-    return Outcome(Verdict.ACCEPTED)  # recorded on its raw topic; no projection reads it yet
+    if isinstance(event, StockRotationRequested):
+        return apply_request(stores, event, position)
+    return apply_agreement(stores, event, position)
 
 
 def _close_period(

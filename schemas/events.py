@@ -15,6 +15,7 @@ from schemas.agreements import (
     DistributorAgreementSigned,
     DistributorAgreementTerminated,
     ExchangeRatePublished,
+    StockRotationRequested,
 )
 from schemas.envelope import SCHEMA_VERSION, Envelope, Source
 from schemas.scorecard import DistributorTargetsSet
@@ -235,7 +236,8 @@ Event = Annotated[
     | DistributorAgreementSigned
     | DistributorAgreementAmended
     | DistributorAgreementTerminated
-    | ExchangeRatePublished,
+    | ExchangeRatePublished
+    | StockRotationRequested,
     Field(discriminator="event_type"),
 ]
 
@@ -255,6 +257,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     DistributorAgreementAmended,
     DistributorAgreementTerminated,
     ExchangeRatePublished,
+    StockRotationRequested,
 )
 
 __all__ = [
@@ -278,5 +281,6 @@ __all__ = [
     "SaleReported",
     "ShipmentRecorded",
     "Source",
+    "StockRotationRequested",
     "Tier",
 ]

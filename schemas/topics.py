@@ -23,6 +23,8 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "rates": ("ExchangeRatePublished",),
     # keyed by distributor: the targets live in the partition of the cards they set
     "targets": ("DistributorTargetsSet",),
+    # keyed by distributor: a request is decided in the partition of its stock and ledger
+    "rotations": ("StockRotationRequested",),
 }
 DEAD_LETTER_TOPIC: Final = "deadletters"
 #: the topics of reference data, which every worker and every replay job reads whole (the
@@ -47,6 +49,7 @@ KEY_FIELD: Final[dict[str, str]] = {
     #: a property of the event: "EUR>USD"
     "ExchangeRatePublished": "pair",
     "DistributorTargetsSet": "distributor_id",
+    "StockRotationRequested": "distributor_id",
 }
 
 TOPIC_OF: Final[dict[str, str]] = {

@@ -71,6 +71,13 @@ AUDIT_RECORDS = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+ROTATION_REQUESTS = Counter(
+    "channelflow_rotation_requests_total",
+    "Stock rotation requests decided and first recorded in the event store, by outcome "
+    "(accepted, rejected).",
+    ["outcome"],
+    registry=REGISTRY,
+)
 VIOLATIONS = Counter(
     "channelflow_pricing_violations_total",
     "Pricing violations newly detected and recorded, by severity (a revision is not counted).",
