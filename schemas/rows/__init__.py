@@ -40,6 +40,7 @@ from schemas.rows.reporting import (
     ReportRow,
 )
 from schemas.rows.resellers import ResellerGrowthRow, ResellerNetworkRow, TopResellerRow
+from schemas.rows.rotations import RotationRow
 from schemas.rows.scorecard import ScorecardCard, ScorecardRebate, ScorecardRow
 
 #: the snapshot's sections, in order, and the model of their rows
@@ -54,6 +55,7 @@ SNAPSHOT_SECTIONS: dict[str, type[RowModel]] = {
     "resellers": ResellerNetworkRow,
     "reports": ReportRow,
     "agreements": AgreementRow,
+    "rotations": RotationRow,
     "quality": QualityRow,
     "dead_letters": DeadLetterRow,
     "scorecards": ScorecardCard,
@@ -85,6 +87,7 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     ExchangeRateRow,
     ObligationRow,
     AgingRow,
+    RotationRow,
     ScorecardRow,
     ScorecardCard,
     ScorecardRebate,

@@ -24,6 +24,7 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /api/scorecard[.csv]?period=, /api/scorecard/{distributor_id}   the distributor scorecard
   /api/agreements, /api/exchange-rates   agreement versions (which is in effect); rates
   /api/obligations                   stocking targets exceeded, stock over the maximum age
+  /api/rotations[/{d}/{request_id}]   stock rotation requests as decided, their returns
   POST /api/ingest/events|csv|edi   submit events and reports (streams/api/ingest.py)
 
 List endpoints answer a page: {"rows": [...], "total", "limit", "offset"} (?limit= 1 to
@@ -50,6 +51,7 @@ from streams.api import (
     rebates,
     reporting,
     resellers,
+    rotations,
     scorecard,
     sell_through,
     snapshot,
@@ -113,6 +115,8 @@ GETS: tuple[tuple[str, Handler], ...] = (
     ("/api/agreements", agreements.agreements),
     ("/api/obligations", agreements.obligations),
     ("/api/exchange-rates", agreements.exchange_rates),
+    ("/api/rotations", rotations.rotations),
+    ("/api/rotations/{distributor_id}/{request_id}", rotations.rotation),
 )
 POSTS: tuple[tuple[str, Handler], ...] = (
     (
