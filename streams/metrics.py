@@ -164,9 +164,11 @@ DECISIONS_LAG = Gauge(
     registry=REGISTRY,
 )
 
-# Every severity is a series from the start: a panel shows 0, not "no data".
+# Every severity and rotation outcome is a series from the start: a panel shows 0, not "no data".
 for _severity in Severity:
     VIOLATIONS.labels(_severity.value)
+for _outcome in ("accepted", "rejected"):
+    ROTATION_REQUESTS.labels(_outcome)
 
 
 def exposition() -> bytes:

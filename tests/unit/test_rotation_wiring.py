@@ -20,8 +20,15 @@ from projections.rotation_state import RotationRecord
 from projections.stores import ChannelStores
 from schemas.codec import event_to_dict
 from schemas.envelope import Envelope
+from streams.metrics import REGISTRY
 from streams.runners.processing import record_facts
 from tests.unit.rotation_cases import MAY_20, channel, request, returned
+
+
+def accepted_count() -> float:
+    name, labels = "channelflow_rotation_requests_total", {"outcome": "accepted"}
+    value = REGISTRY.get_sample_value(name, labels)
+    return value or 0.0
 
 
 def send(stores: ChannelStores, topic: str, offset: int, event: Envelope) -> Outcome:
@@ -115,8 +122,10 @@ def test_the_audit_aggregate_takes_the_decision_and_each_return_once() -> None:
     assert expected is not None
     facts += send(stores, "shipments", 0, returned(50, expected.shipment_id, 40)).facts
     audit = open_audit_log("sqlite:///:memory:")
+    before = accepted_count()
     assert record_facts(audit, facts) == 2
     assert record_facts(audit, facts) == 0  # a replay or a redelivery: nothing new
+    assert accepted_count() == before + 1
     rotation: StockRotation = audit.repository.get(rotation_aggregate_id("D01", "R1"))
     assert rotation.status is RotationStatus.RETURNED and rotation.received == {"X": 40}
     assert rotation.decision is not None
