@@ -12,7 +12,9 @@ from streams.auth import Forbidden
 
 
 async def rotations(request: web.Request) -> web.Response:
-    rows = rotation_rows(context_of(request).stores(), scope(request))
+    """In a thread: the requests are a history store (a row per request ever made)."""
+    wanted = scope(request)
+    rows = await context_of(request).exporting(lambda current: rotation_rows(current, wanted))
     return json_response(page(request, filtered(request, rows, "status")))
 
 
