@@ -1,7 +1,7 @@
 """Stock rotation through Kafka and a worker on PostgreSQL (docs/AGREEMENTS.md, the worked
 example): a request accepted, one rejected over the allowance, a conflicting resend
-dead-lettered, the return shipment received; the audit aggregates recorded, and the replay
-equal to live."""
+dead-lettered, the return shipment received after a restart; the audit aggregates
+recorded, and the replay equal to live."""
 
 from __future__ import annotations
 
@@ -89,6 +89,8 @@ def test_accepted_rejected_and_returned_live_equal_the_replay(settings, worker_f
     )
 
     shipment_id = by_id["R1"]["return_shipment_id"]
+    worker.kill()  # the open return and the ledger come back from the changelog
+    worker = worker_factory(eventstore_url=pg_dsn).start()
     conflicting = request(distributor, "R1", 41)
     publish(settings, [conflicting, shipment(distributor, shipment_id, -40, date(2026, 5, 28))])
     one = f"/api/rotations/{distributor}/R1"
