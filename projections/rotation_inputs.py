@@ -6,8 +6,8 @@ when it is applied: the agreement in effect on its day, each sku's aging state a
 count-aware on-hand, the price histories, the rate months, the rotation period's purchases
 (the distributor's sell-in buckets), its period's ledger and the units reserved by accepted
 rotations not shipped back yet. It writes a bounded amount: its own `RotationRecord`, its
-period's ledger, and its distributor's `OpenReturns` (one entry per accepted rotation
-still awaiting its return). The decision is an audit fact (`RotationDecided`).
+period's ledger and, when accepted, its `ExpectedReturn` (by shipment id) and its units
+in the distributor's `Reservations` (per sku). The decision is an audit fact (`RotationDecided`).
 
 A request key (distributor_id, request_id) is decided once: the same request again is a
 duplicate; different lines or day under the same key are `conflicting_duplicate`.
@@ -37,7 +37,7 @@ from projections.positions import Position, advance, already_applied
 from projections.rebate_buckets import ALL_SKUS, bucket_key
 from projections.rejections import reject_input
 from projections.rotation_facts import RotationDecided, RotationReturned
-from projections.rotation_state import OpenReturns, RotationRecord, record_key
+from projections.rotation_state import ExpectedReturn, Reservations, RotationRecord, record_key
 from projections.stock_rotations import RotationView, decide_requests, ledger_key
 from projections.stores import ChannelStores
 from schemas.agreements import StockRotationRequested
@@ -87,23 +87,23 @@ def receive_return(
     (the same position again: nothing)."""
     if event.quantity >= 0 or not is_return_shipment(event.shipment_id):
         return outcome
-    open_returns = stores.rotation_returns.get(event.distributor_id)
-    if open_returns is None or event.shipment_id not in open_returns.due:
+    where = return_key(event.distributor_id, event.shipment_id)
+    expected = stores.rotation_returns.get(where)
+    if expected is None:
         return outcome
-    request_id, due = open_returns.due[event.shipment_id]
+    request_id, due = expected.request_id, expected.due
     units = min(-event.quantity, due.get(event.sku, 0))
-    applied = advance(open_returns.applied, position)
+    applied = advance(expected.applied, position)
     if units <= 0 or applied is None:
         return outcome
     left = {sku: n for sku, n in {**due, event.sku: due[event.sku] - units}.items() if n > 0}
-    still = dict(open_returns.due)
     if left:
-        still[event.shipment_id] = (request_id, left)
+        stores.rotation_returns.put(
+            where, ExpectedReturn(event.distributor_id, request_id, left, applied)
+        )
     else:
-        del still[event.shipment_id]
-    stores.rotation_returns.put(
-        event.distributor_id, OpenReturns(event.distributor_id, still, applied)
-    )
+        stores.rotation_returns.delete(where)
+    _reserve(stores, event.distributor_id, {event.sku: -units})
     key = record_key(event.distributor_id, request_id)
     record = stores.rotations.get(key)
     if record is not None:
@@ -138,7 +138,7 @@ def rotation_view(stores: ChannelStores, event: StockRotationRequested) -> Rotat
         ledger = stores.rotation_ledgers.get(ledger_key(distributor, period))
         if ledger is not None:
             ledgers[ledger_key(distributor, period)] = ledger
-    open_returns = stores.rotation_returns.get(distributor)
+    reservations = stores.rotation_reserved.get(distributor)
     return RotationView(
         timeline=timeline,
         known_skus={sku for sku in skus if stores.products.get(sku) is not None},
@@ -148,7 +148,7 @@ def rotation_view(stores: ChannelStores, event: StockRotationRequested) -> Rotat
         purchases=purchases,
         ledgers=ledgers,
         on_hand=on_hand,
-        reserved={} if open_returns is None else open_returns.reserved(),
+        reserved={} if reservations is None else reservations.units,
     )
 
 
@@ -213,12 +213,21 @@ def _content(event: StockRotationRequested) -> tuple[str, dict[str, int], dict[s
     return event.requested_at.isoformat(), returns, orders
 
 
+def return_key(distributor_id: str, shipment_id: str) -> str:
+    return f"{distributor_id}|{shipment_id}"
+
+
 def _expect_return(
     stores: ChannelStores, distributor_id: str, request_id: str, decision: RotationDecision
 ) -> None:
     assert decision.expected_return is not None
     expected = decision.expected_return
-    open_returns = stores.rotation_returns.get(distributor_id) or OpenReturns(distributor_id)
     lines = {sku: -units for sku, units in expected.lines}
-    due = {**open_returns.due, expected.shipment_id: (request_id, lines)}
-    stores.rotation_returns.put(distributor_id, replace(open_returns, due=due))
+    where = return_key(distributor_id, expected.shipment_id)
+    stores.rotation_returns.put(where, ExpectedReturn(distributor_id, request_id, lines))
+    _reserve(stores, distributor_id, lines)
+
+
+def _reserve(stores: ChannelStores, distributor_id: str, lines: dict[str, int]) -> None:
+    reservations = stores.rotation_reserved.get(distributor_id) or Reservations(distributor_id)
+    stores.rotation_reserved.put(distributor_id, reservations.plus(lines))

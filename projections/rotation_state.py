@@ -1,6 +1,6 @@
-"""The stored state of stock rotations: each request as decided, and each distributor's
-accepted rotations still awaiting their return (`projections/rotation_inputs.py` writes
-them)."""
+"""The stored state of stock rotations: each request as decided, each accepted rotation's
+return still awaited, and each distributor's units reserved by them
+(`projections/rotation_inputs.py` writes them)."""
 
 from __future__ import annotations
 
@@ -58,32 +58,46 @@ class RotationRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class OpenReturns:
-    """A distributor's accepted rotations awaiting their return shipment: shipment id ->
-    (request id, sku -> units still due). Bounded by the rotations open at once."""
+class ExpectedReturn:
+    """An accepted rotation's return shipment still awaited: sku -> units still due. Keyed
+    by distributor_id|shipment_id, so a shipment line finds it with one read."""
 
     distributor_id: str
-    due: dict[str, tuple[str, dict[str, int]]] = field(default_factory=dict)
+    request_id: str
+    due: dict[str, int]
     applied: dict[str, int] = field(default_factory=dict)
 
-    def reserved(self) -> dict[str, int]:
-        """Units per sku that accepted rotations still expect back (not available)."""
-        units: dict[str, int] = {}
-        for _, lines in self.due.values():
-            for sku, count in lines.items():
-                units[sku] = units.get(sku, 0) + count
-        return units
-
     def to_json(self) -> dict[str, Any]:
-        due = {shipment: list(entry) for shipment, entry in self.due.items()}
-        return {"d": self.distributor_id, "due": due, "applied": self.applied}
+        return {"k": [self.distributor_id, self.request_id], "due": self.due,
+                "applied": self.applied}  # fmt: skip
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> OpenReturns:
-        due = {
-            shipment: (request, dict(lines)) for shipment, (request, lines) in data["due"].items()
-        }
-        return cls(data["d"], due, dict(data["applied"]))
+    def from_json(cls, data: dict[str, Any]) -> ExpectedReturn:
+        distributor_id, request_id = data["k"]
+        return cls(distributor_id, request_id, dict(data["due"]), dict(data["applied"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Reservations:
+    """Per sku, the units a distributor's accepted rotations still expect back: no longer
+    available to another request. Bounded by the skus it holds."""
+
+    distributor_id: str
+    units: dict[str, int] = field(default_factory=dict)
+
+    def plus(self, lines: dict[str, int]) -> Reservations:
+        """The reservations with `lines` added (negative: released); zeros dropped."""
+        units = dict(self.units)
+        for sku, count in lines.items():
+            units[sku] = units.get(sku, 0) + count
+        return Reservations(self.distributor_id, {k: n for k, n in units.items() if n > 0})
+
+    def to_json(self) -> dict[str, Any]:
+        return {"d": self.distributor_id, "units": self.units}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reservations:
+        return cls(data["d"], dict(data["units"]))
 
 
 def record_key(distributor_id: str, request_id: str) -> str:

@@ -27,7 +27,7 @@ from projections.quality import DeadLetterCount, QualityState
 from projections.rebate_accruals import ClosedPeriod
 from projections.rebate_buckets import RebateBucket, RecordedMove
 from projections.resellers import DayCount, ResellerState
-from projections.rotation_state import OpenReturns, RotationRecord
+from projections.rotation_state import ExpectedReturn, Reservations, RotationRecord
 from projections.scorecard import Scorecard
 from projections.stock_rotations import RotationLedger
 from projections.submitted_reports import ReportLine, ReportState
@@ -57,8 +57,8 @@ class ChannelStores:
     clock: KeyValue[Clock] = field(default_factory=DictStore)
     #: each distributor's agreement versions and terminations, by distributor_id
     agreements: KeyValue[AgreementTimeline] = field(default_factory=DictStore)
-    #: each distributor's accepted rotations awaiting their return, by distributor_id
-    rotation_returns: KeyValue[OpenReturns] = field(default_factory=DictStore)
+    #: per sku, the units accepted rotations still expect back, by distributor_id
+    rotation_reserved: KeyValue[Reservations] = field(default_factory=DictStore)
     # --- reference data, replicated whole into every worker -----------------------------
     products: KeyValue[Product] = field(default_factory=DictStore)
     aliases: KeyValue[IdentifierAlias] = field(default_factory=DictStore)
@@ -90,6 +90,8 @@ class ChannelStores:
     reseller_days: KeyValue[DayCount] = field(default_factory=DictStore)
     #: stock rotation requests as decided, by distributor_id|request_id
     rotations: KeyValue[RotationRecord] = field(default_factory=DictStore)
+    #: accepted rotations' returns still awaited, by distributor_id|shipment_id
+    rotation_returns: KeyValue[ExpectedReturn] = field(default_factory=DictStore)
     #: the rotation allowance used, by distributor_id|rotation period
     rotation_ledgers: KeyValue[RotationLedger] = field(default_factory=DictStore)
     #: as-of replays only: reports submitted after the cut (distributor_id|report_id),
