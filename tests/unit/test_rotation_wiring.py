@@ -5,6 +5,7 @@ and conflicts, the return shipment received, and the audit aggregate recorded.""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import orjson
 
@@ -135,3 +136,17 @@ def test_the_audit_aggregate_takes_the_decision_and_each_return_once() -> None:
     assert rotation.status is RotationStatus.RETURNED and rotation.received == {"X": 40}
     assert rotation.decision is not None
     assert rotation.decision["return_shipment_id"] == expected.shipment_id
+
+
+def test_the_stored_values_read_back_as_written() -> None:
+    stores = channel()
+    send(stores, "rotations", 0, request("R1", {"X": 40}))
+    values: list[Any] = [
+        value
+        for store in (stores.rotations, stores.rotation_ledgers, stores.rotation_returns,
+                      stores.rotation_reserved)
+        for _, value in store.scan()
+    ]  # fmt: skip
+    assert len(values) == 4
+    for value in values:
+        assert type(value).from_json(orjson.loads(orjson.dumps(value.to_json()))) == value
