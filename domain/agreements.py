@@ -22,9 +22,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
+from domain.currency import CENTS
 from schemas.agreements import AgreementTerms
 
 
@@ -111,6 +112,15 @@ def discount_for(terms: AgreementTerms, sku: str) -> Decimal | None:
         if discount.group_id == group:
             return discount.discount
     return None
+
+
+def discounted_cost(list_cost: Decimal, discount: Decimal | None) -> Decimal:
+    """A list distributor cost less an agreement's group discount, to the cent (half up):
+    what the distributor pays for a sku no price of its own covers. No discount: the list
+    cost as it is."""
+    if not discount:
+        return list_cost
+    return (list_cost * (1 - discount)).quantize(CENTS, ROUND_HALF_UP)
 
 
 def version_on(

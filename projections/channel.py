@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Any, Final, get_args
 
 from domain.business_time import TimeRules, date_problem
 from domain.rebate_programs import period_kind, terms_of, validate_program
 from projections.agreement_inputs import AgreementEvent, apply_agreement, apply_rate_event
+from projections.authorization_inputs import AuthorizationEvent, apply_authorization
 from projections.catalog import alias, define_product
 from projections.clock import tick
 from projections.dedup import Verdict
@@ -55,6 +58,15 @@ from schemas.events import (
 from schemas.topics import KEY_FIELD
 
 DEFAULT_RULES = TimeRules()
+
+#: the vendor's terms (agreements, rates, authorizations) and the stock rotation requests
+#: under them: event type -> what applies it
+_TERMS_STEPS: Final[dict[type[Any], Callable[..., Outcome]]] = {
+    **{kind: apply_agreement for kind in get_args(AgreementEvent)},
+    ExchangeRatePublished: apply_rate_event,
+    **{kind: apply_authorization for kind in get_args(AuthorizationEvent)},
+    StockRotationRequested: apply_request,
+}
 WRONG_KEY = "wrong_message_key"
 
 
@@ -226,22 +238,10 @@ def apply_event(
         state = stores.resellers.get(key) or ResellerState(event.distributor_id, event.reseller_id)
         stores.resellers.put(key, onboard(state, event.name, event.onboarded_at, position))
         return Outcome(Verdict.ACCEPTED)
-    if isinstance(event, AgreementEvent | ExchangeRatePublished | StockRotationRequested):
-        return _agreement_input(stores, event, position)
+    terms_step = _TERMS_STEPS.get(type(event))
+    if terms_step is not None:
+        return terms_step(stores, event, position)
     return Outcome(Verdict.ACCEPTED)  # recorded on its raw topic; no projection reads it yet
-
-
-def _agreement_input(
-    stores: ChannelStores,
-    event: AgreementEvent | ExchangeRatePublished | StockRotationRequested,
-    position: Position | None,
-) -> Outcome:
-    """An agreement, a rate publication or a stock rotation request."""
-    if isinstance(event, ExchangeRatePublished):
-        return apply_rate_event(stores, event, position)
-    if isinstance(event, StockRotationRequested):
-        return apply_request(stores, event, position)
-    return apply_agreement(stores, event, position)
 
 
 def _close_period(

@@ -1,12 +1,13 @@
 """What a stock figure is valued at: the distributor cost in effect, and money as rows
-carry it (a decimal string). Read by the inventory rows (`projections.snapshot`) and the
-aging rows (`projections.aging_reads`) alike."""
+carry it (a decimal string). Read by the inventory rows (`projections.snapshot`), the
+aging rows (`projections.aging_reads`), the obligations and the scorecard's margin alike."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
 
+from domain.agreements import discount_for, discounted_cost
 from projections.price_book import price_in_effect
 from projections.stores import ChannelStores
 
@@ -16,12 +17,32 @@ def money(amount: Decimal | None) -> str | None:
 
 
 def unit_cost(
-    stores: ChannelStores, sku: str, distributor_id: str, at: datetime | None
+    stores: ChannelStores,
+    sku: str,
+    distributor_id: str,
+    at: datetime | None,
+    known_at: datetime | None = None,
 ) -> tuple[Decimal | None, str | None]:
     """The distributor cost in effect for the distributor at `at` and its currency (None,
-    None when no price)."""
+    None when no price). A price of the distributor's own is its cost; the list price is
+    its cost less the group discount of the agreement version governing `at`'s day (as
+    recorded by `known_at`; None: all), when one gives the sku's group a discount
+    (docs/AGREEMENTS.md, "The distributor's cost under an agreement")."""
     history = stores.prices.get(sku)
     if history is None or at is None:
         return None, None
     entry = price_in_effect(history, at, distributor_id, None)
-    return (None, None) if entry is None else (entry.distributor_cost, entry.currency)
+    if entry is None:
+        return None, None
+    if entry.distributor_id is not None:
+        return entry.distributor_cost, entry.currency
+    discount = _discount(stores, distributor_id, sku, at, known_at)
+    return discounted_cost(entry.distributor_cost, discount), entry.currency
+
+
+def _discount(
+    stores: ChannelStores, distributor_id: str, sku: str, at: datetime, known_at: datetime | None
+) -> Decimal | None:
+    timeline = stores.agreements.get(distributor_id)
+    version = None if timeline is None else timeline.on(at.date(), known_at)
+    return None if version is None else discount_for(version.terms, sku)

@@ -60,11 +60,13 @@ def judged(
 
 
 def moved(stores: ChannelStores, event: SaleReported | ShipmentRecorded) -> Moved:
-    """An accepted line's movement (in sku and base units, as normalized)."""
+    """An accepted line's movement (in sku and base units, as normalized), a sale's cost
+    with the agreements recorded by the line (so a replay applying a later one first costs
+    it alike)."""
     if isinstance(event, SaleReported):
         return _movement(
             stores, event.distributor_id, event.sku, event.sold_at, "sell_through",
-            event.quantity, event.unit_price, event.currency,
+            event.quantity, event.unit_price, event.currency, event.recorded_at,
         )  # fmt: skip
     return _movement(
         stores, event.distributor_id, event.sku, event.shipped_at, "sell_in",
@@ -90,10 +92,11 @@ def _movement(
     units: int,
     unit_price: Decimal,
     currency: str,
+    known_at: datetime | None = None,
 ) -> Moved:
     cost = None
     if basis == "sell_through":
-        each, cost_currency = unit_cost(stores, sku, distributor_id, at)
+        each, cost_currency = unit_cost(stores, sku, distributor_id, at, known_at)
         if each is not None and cost_currency == currency:
             cost = _money(each * units)
     revenue = _money(unit_price * units)

@@ -17,6 +17,7 @@ from schemas.agreements import (
     ExchangeRatePublished,
     StockRotationRequested,
 )
+from schemas.claims import SpecialPriceAmended, SpecialPriceAuthorized, SpecialPriceExpired
 from schemas.envelope import SCHEMA_VERSION, Envelope, Source
 from schemas.scorecard import DistributorTargetsSet
 from schemas.types import Count, Currency, Id, Money, Personal, Price, Quantity, Text, UtcDatetime
@@ -237,6 +238,9 @@ Event = Annotated[
     | DistributorAgreementAmended
     | DistributorAgreementTerminated
     | ExchangeRatePublished
+    | SpecialPriceAuthorized
+    | SpecialPriceAmended
+    | SpecialPriceExpired
     | StockRotationRequested,
     Field(discriminator="event_type"),
 ]
@@ -257,6 +261,9 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     DistributorAgreementAmended,
     DistributorAgreementTerminated,
     ExchangeRatePublished,
+    SpecialPriceAuthorized,
+    SpecialPriceAmended,
+    SpecialPriceExpired,
     StockRotationRequested,
 )
 
@@ -281,6 +288,9 @@ __all__ = [
     "SaleReported",
     "ShipmentRecorded",
     "Source",
+    "SpecialPriceAmended",
+    "SpecialPriceAuthorized",
+    "SpecialPriceExpired",
     "StockRotationRequested",
     "Tier",
 ]

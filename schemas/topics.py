@@ -23,13 +23,15 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "rates": ("ExchangeRatePublished",),
     # keyed by distributor: the targets live in the partition of the cards they set
     "targets": ("DistributorTargetsSet",),
+    # keyed by authorization: its amendments and expiry follow it in order
+    "authorizations": ("SpecialPriceAuthorized", "SpecialPriceAmended", "SpecialPriceExpired"),
     # keyed by distributor: a request is decided in the partition of its stock and ledger
     "rotations": ("StockRotationRequested",),
 }
 DEAD_LETTER_TOPIC: Final = "deadletters"
 #: the topics of reference data, which every worker and every replay job reads whole (the
 #: others are keyed by distributor_id and split by partition)
-REFERENCE_TOPICS: Final = ("products", "prices", "programs", "rates")
+REFERENCE_TOPICS: Final = ("products", "prices", "programs", "rates", "authorizations")
 
 #: event type -> the field whose value is the message key
 KEY_FIELD: Final[dict[str, str]] = {
@@ -49,6 +51,9 @@ KEY_FIELD: Final[dict[str, str]] = {
     #: a property of the event: "EUR>USD"
     "ExchangeRatePublished": "pair",
     "DistributorTargetsSet": "distributor_id",
+    "SpecialPriceAuthorized": "authorization_id",
+    "SpecialPriceAmended": "authorization_id",
+    "SpecialPriceExpired": "authorization_id",
     "StockRotationRequested": "distributor_id",
 }
 

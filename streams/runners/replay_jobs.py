@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import gc
 import multiprocessing
 import traceback
 from collections import Counter
@@ -46,6 +45,7 @@ from projections.snapshot_merge import merge_snapshots
 from projections.stores import ChannelStores
 from schemas.deadletter import DeadLetter
 from streams.config import Settings
+from streams.memory import keep_long_lived
 from streams.runners.kafka_replay import REPLAY_CHUNK, EndOffsets
 from streams.runners.processing import (
     BatchResult,
@@ -163,7 +163,7 @@ def held_distributors(stores: ChannelStores) -> set[str]:
 
 
 def _job_main(conn: Connection, spec: JobSpec) -> None:
-    gc.freeze()  # what the job inherited lives on: the collector need not walk it
+    keep_long_lived()  # what the job inherited lives on: not walked again
     try:
         applier = ShareApplier(spec, lambda n: conn.send(("progress", n)))
         asyncio.run(applier.apply_all())

@@ -34,6 +34,7 @@ from streams.health import Coverage, Health
 from streams.ingest.deadletters import dead_letter_page
 from streams.ingest.kafka import KafkaPublisher
 from streams.kafka.reference import ReferenceReplica
+from streams.memory import keep_long_lived
 from streams.runners.processing import GC_THRESHOLD
 from streams.worker import upkeep
 from streams.worker.app import SWITCH_SECONDS
@@ -155,7 +156,7 @@ class ApiProcess:
         try:
             async with KafkaPublisher(settings) as publisher:
                 await self._ready(tasks)
-                gc.freeze()  # the reference data: long-lived, not walked by each collection
+                keep_long_lived()  # the reference data: not walked by each collection
                 runner = web.AppRunner(make_web_app(self.context(publisher, compute.run)))
                 await runner.setup()
                 await web.TCPSite(runner, settings.web_host, settings.api_port).start()

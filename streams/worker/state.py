@@ -30,7 +30,6 @@ while the agent goes on applying.
 from __future__ import annotations
 
 import asyncio
-import gc
 import heapq
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -44,6 +43,7 @@ from rocksdict import WriteBatch
 from sortedcontainers import SortedDict
 
 from projections.keyvalue import END, prefix_bounds
+from streams.memory import keep_long_lived
 from streams.worker.changelog_packs import is_pack, pack_key, packs, unpack
 from streams.worker.readers import CacheCopy, CommittedReader, db_range, json_decoder
 
@@ -98,7 +98,7 @@ class StateTable(faust.Table):
 
     async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
         await super().on_recovery_completed(active_tps, standby_tps)
-        gc.freeze()  # what is loaded by now lives long: the collector need not walk it again
+        keep_long_lived()  # what is loaded by now lives long: not walked again
         # recovery wrote changelog records under the caches: read them again
         self._forget({tp.partition for tp in active_tps | standby_tps})
 

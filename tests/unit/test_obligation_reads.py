@@ -65,7 +65,8 @@ def test_over_stock_and_over_age_are_found_with_the_figures_by_hand() -> None:
     # the 50 of March 1 are 75 days old, over 30; the 40 of April 25 are 20 days old
     over_age = found["over_age"]
     assert (over_age["ref"], over_age["max_age_days"], over_age["units"]) == ("X", 30, 50)
-    assert (over_age["value"], over_age["currency"]) == ("625.00", "USD")  # 50 × 12.50
+    # valued at D01's cost: the list's 12.50 less AG-1's 5 % on X's group (11.875: 11.88)
+    assert (over_age["value"], over_age["currency"]) == ("594.00", "USD")  # 50 × 11.88
 
 
 def test_the_version_in_effect_on_the_day_judges() -> None:

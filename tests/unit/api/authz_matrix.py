@@ -75,6 +75,7 @@ SCOPED = (
     "/api/agreements",
     "/api/obligations",
     "/api/exchange-rates",
+    "/api/authorizations",
     "/api/rotations",
 )
 #: GET routes for the vendor's roles only (a scorecard ranking tells about the others)
