@@ -36,6 +36,7 @@ HAPPENED: Final = (
     "signed_at",
     "amended_at",
     "terminated_at",
+    "requested_at",
     "period_start",
     "occurred_at",
 )

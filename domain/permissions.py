@@ -52,7 +52,13 @@ SCOPED_ROLES: Final = frozenset({Role.DISTRIBUTOR})
 #: event types each submitting role may send
 SUBMITTABLE_EVENTS: Final[Mapping[Role, frozenset[str]]] = {
     Role.DISTRIBUTOR: frozenset(
-        {"SaleReported", "InventoryCounted", "ResellerOnboarded", "ReportSubmitted"}
+        {
+            "SaleReported",
+            "InventoryCounted",
+            "ResellerOnboarded",
+            "ReportSubmitted",
+            "StockRotationRequested",
+        }
     ),
     Role.ADMIN: frozenset(kind.__name__ for kind in EVENT_TYPES) - {"LineRejected"},
 }

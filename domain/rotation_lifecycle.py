@@ -89,6 +89,8 @@ class StockRotation(Aggregate):
         self.status = RotationStatus.REQUESTED
         self.decision: dict[str, Any] | None = None
         self.received: dict[str, int] = {}
+        #: the shipment events whose units were received (each is taken once)
+        self.return_events: list[UUID] = []
         self.cancelled_by: tuple[str, str, datetime, str] | None = None
 
     def record_decision(self, decision: RotationDecision) -> bool:
@@ -121,6 +123,7 @@ class StockRotation(Aggregate):
 
     @event("ReturnReceived")
     def _received(self, shipment_event_id: UUID, lines: dict[str, int], at: datetime) -> None:
+        self.return_events.append(shipment_event_id)
         for sku, units in lines.items():
             self.received[sku] = self.received.get(sku, 0) + units
         if self.received == self.returns:

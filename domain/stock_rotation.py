@@ -42,6 +42,8 @@ from domain.identity import derived_id
 from schemas.agreements import InventoryObligations, RotationLine, StockRotationRequested
 
 RotationStatus = Literal["accepted", "rejected"]
+#: the start of every expected return shipment's id (`_shipment`)
+RETURN_SHIPMENT_PREFIX: Final = "ROT-RET-"
 #: every reason, in the order they are checked
 REASONS: Final = (
     "no_agreement",
@@ -129,6 +131,11 @@ class RotationDecision:
 def rotation_key(distributor_id: str, request_id: str) -> str:
     """The idempotency key of a request: a resend under it is a duplicate."""
     return f"rotation|{distributor_id}|{request_id}"
+
+
+def is_return_shipment(shipment_id: str) -> bool:
+    """Whether a shipment id is one an accepted rotation expects its returned units under."""
+    return shipment_id.startswith(RETURN_SHIPMENT_PREFIX)
 
 
 def rotation_period(obligations: InventoryObligations, day: date) -> str:

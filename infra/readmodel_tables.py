@@ -18,6 +18,7 @@ from schemas.rows.pricing import PriceProtectionRow, UnpricedRow, ViolationRow
 from schemas.rows.rebates import RebateRow
 from schemas.rows.reporting import DeadLetterRow, QualityRow, ReportRow
 from schemas.rows.resellers import ResellerNetworkRow
+from schemas.rows.rotations import RotationRow
 from schemas.rows.scorecard import ScorecardCard
 
 #: a snapshot row: JSON values (decimal strings, ISO 8601 times) as the API serves them
@@ -131,6 +132,7 @@ TABLES: tuple[Table, ...] = (
     row_table("reports", ReportRow),
     row_table("agreements", AgreementRow),
     row_table("commitments", CommitmentRow),
+    row_table("rotations", RotationRow),
     row_table("quality", QualityRow),
     row_table("dead_letters", DeadLetterRow, keyed_by_partition=True),
     row_table("scorecards", ScorecardCard),

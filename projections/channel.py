@@ -35,6 +35,7 @@ from projections.rebate_accruals import (
 from projections.rejections import count_dead_letter_of, first_rejection, reject_input
 from projections.replacement import submit_report
 from projections.resellers import ResellerState, onboard, reseller_key
+from projections.rotation_inputs import apply_request, receive_return
 from projections.scorecard_feed import record_cards
 from projections.stores import ChannelStores
 from schemas.codec import InvalidEvent, bundle_elements, event_of, message_values
@@ -52,16 +53,19 @@ from schemas.events import (
     ResellerOnboarded,
     SaleReported,
     ShipmentRecorded,
+    StockRotationRequested,
 )
 from schemas.topics import KEY_FIELD
 
 DEFAULT_RULES = TimeRules()
 
-#: the vendor's terms (agreements, rates, authorizations): event type -> what applies it
+#: the vendor's terms (agreements, rates, authorizations) and the stock rotation requests
+#: under them: event type -> what applies it
 _TERMS_STEPS: Final[dict[type[Any], Callable[..., Outcome]]] = {
     **{kind: apply_agreement for kind in get_args(AgreementEvent)},
     ExchangeRatePublished: apply_rate_event,
     **{kind: apply_authorization for kind in get_args(AuthorizationEvent)},
+    StockRotationRequested: apply_request,
 }
 WRONG_KEY = "wrong_message_key"
 
@@ -193,7 +197,12 @@ def apply_event(
         return outcome
     tick(stores.clock, event.recorded_at or event.business_time, position)
     if isinstance(event, SaleReported | ShipmentRecorded):  # first: nearly every input is one
-        return apply_movement(stores, event, position, pending)
+        outcome = apply_movement(stores, event, position, pending)
+        if outcome.verdict is Verdict.ACCEPTED and isinstance(event, ShipmentRecorded):
+            return receive_return(
+                stores, event, position, outcome
+            )  # a rotation's return, if expected
+        return outcome
     pending.flush(stores)  # what follows may read the moves kept so far
     if isinstance(event, InventoryCounted):
         return apply_movement(stores, event, position, pending)

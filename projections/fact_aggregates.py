@@ -7,6 +7,9 @@ store (infra/eventstore.py) only loads and saves what this module decides.
   its sale key (a replacement report's);
 - `PriceProtectionClaim` -> `PriceProtection`: revised when its units changed (to zero once
   withdrawn); a withdrawn claim that was never recorded is not recorded at all;
+- `RotationDecided` -> `StockRotation`: requested and decided once (a different decision
+  later is not recorded: the first stands); `RotationReturned` takes the units of one
+  return shipment event once (never recorded before its decision);
 - `StatementPlan` -> `RebateStatement`: calculated at the close, then adjusted by each
   planned adjustment it has not taken yet.
 """
@@ -16,20 +19,25 @@ from __future__ import annotations
 from typing import Any, Final
 from uuid import UUID
 
+from domain.claim_steps import IllegalTransition
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
 from domain.reconciliation import InventoryReconciliation
+from domain.rotation_lifecycle import StockRotation
 from domain.violation import PricingViolation
 from projections.inventory import Reconciliation
 from projections.outcome import AuditFact
 from projections.price_protection_claims import PriceProtectionClaim
 from projections.price_rules import ViolationDetected
 from projections.rebate_accruals import PlannedAdjustment, StatementPlan
+from projections.rotation_facts import RotationDecided, RotationReturned
 
 FACT_AGGREGATES: Final[dict[type, Any]] = {
     Reconciliation: InventoryReconciliation,
     ViolationDetected: PricingViolation,
     PriceProtectionClaim: PriceProtection,
+    RotationDecided: StockRotation,
+    RotationReturned: StockRotation,
 }
 
 
@@ -43,6 +51,12 @@ def new_aggregate(fact: AuditFact) -> Any | None:
     (zero units) that was never recorded: there is nothing to withdraw."""
     if isinstance(fact, PriceProtectionClaim) and fact.units == 0:
         return None
+    if isinstance(fact, RotationReturned):
+        return None
+    if isinstance(fact, RotationDecided):
+        rotation = StockRotation.request(fact.request, fact.recorded_at)
+        rotation.record_decision(fact.decision)
+        return rotation
     return FACT_AGGREGATES[type(fact)](**_fields(fact))
 
 
@@ -52,7 +66,9 @@ def revised(aggregate: Any, fact: AuditFact) -> Any | None:
         return _revised_violation(aggregate, fact)
     if isinstance(fact, PriceProtectionClaim):
         return _revised_claim(aggregate, fact)
-    return None  # a reconciliation is recorded once
+    if isinstance(fact, RotationReturned):
+        return _received(aggregate, fact)
+    return None  # a reconciliation, a rotation's decision: recorded once
 
 
 def statement_id(plan: StatementPlan) -> UUID:
@@ -97,6 +113,19 @@ def _revised_claim(claim: PriceProtection, fact: PriceProtectionClaim) -> PriceP
         return None
     claim.revise(fact.units, fact.amount)
     return claim
+
+
+def _received(rotation: StockRotation, fact: RotationReturned) -> StockRotation | None:
+    """The units of a return shipment event not taken yet; None when taken, or refused
+    (the projection only passes units still due, so a refusal means the store holds a
+    different history: the first one stands)."""
+    if fact.shipment_event_id in rotation.return_events:
+        return None
+    try:
+        rotation.receive(fact.shipment_event_id, fact.lines, fact.at)
+    except (IllegalTransition, ValueError):
+        return None
+    return rotation
 
 
 def _revised_violation(

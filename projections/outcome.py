@@ -9,10 +9,13 @@ from projections.dedup import Verdict
 from projections.inventory import Reconciliation
 from projections.price_protection_claims import PriceProtectionClaim
 from projections.price_rules import ViolationDetected
+from projections.rotation_facts import RotationDecided, RotationReturned
 from schemas.events import Envelope
 
 #: Facts the projection gives rise to, recorded idempotently in the audit event store.
-AuditFact = Reconciliation | ViolationDetected | PriceProtectionClaim
+AuditFact = (
+    Reconciliation | ViolationDetected | PriceProtectionClaim | RotationDecided | RotationReturned
+)
 
 
 @quick_init

@@ -47,6 +47,7 @@ from projections.report_compliance import (
     schedule_at,
 )
 from projections.resellers import ResellerState, first_sales, growth, network_rows, top_resellers
+from projections.rotation_reads import rotation_rows
 from projections.scorecard_reads import scorecard_rows
 from projections.statuses import DETECTED_ONLY, Statuses
 from projections.stores import ChannelStores
@@ -84,6 +85,7 @@ def build_snapshot(
         "reports": report_rows(stores),
         "agreements": agreement_rows(stores, None if now is None else now.date(), None),
         "commitments": commitment_rows(stores, now, None),
+        "rotations": rotation_rows(stores, None),
         "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores),
         "scorecards": scorecard_rows(stores, now),

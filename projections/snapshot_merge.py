@@ -50,6 +50,7 @@ GROUP_ORDER: dict[str, Callable[[Row], tuple[str, ...]]] = {
     "reports": _distributor_order,
     "agreements": _distributor_order,
     "commitments": _distributor_order,
+    "rotations": _store_key_order,
     "quality": _distributor_order,
     "scorecards": _distributor_order,
 }

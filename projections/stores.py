@@ -28,7 +28,9 @@ from projections.quality import DeadLetterCount, QualityState
 from projections.rebate_accruals import ClosedPeriod, RebateSources
 from projections.rebate_buckets import RebateBucket, RecordedMove
 from projections.resellers import DayCount, ResellerState
+from projections.rotation_state import ExpectedReturn, Reservations, RotationRecord
 from projections.scorecard import Scorecard
+from projections.stock_rotations import RotationLedger
 from projections.submitted_reports import ReportLine, ReportState
 from projections.tallies import InOut
 
@@ -56,6 +58,8 @@ class ChannelStores:
     clock: KeyValue[Clock] = field(default_factory=DictStore)
     #: each distributor's agreement versions and terminations, by distributor_id
     agreements: KeyValue[AgreementTimeline] = field(default_factory=DictStore)
+    #: per sku, the units accepted rotations still expect back, by distributor_id
+    rotation_reserved: KeyValue[Reservations] = field(default_factory=DictStore)
     # --- reference data, replicated whole into every worker -----------------------------
     products: KeyValue[Product] = field(default_factory=DictStore)
     aliases: KeyValue[IdentifierAlias] = field(default_factory=DictStore)
@@ -91,6 +95,12 @@ class ChannelStores:
     report_lines: KeyValue[ReportLine] = field(default_factory=DictStore)
     #: distributor_id|reseller_id|day -> sale lines that day
     reseller_days: KeyValue[DayCount] = field(default_factory=DictStore)
+    #: stock rotation requests as decided, by distributor_id|request_id
+    rotations: KeyValue[RotationRecord] = field(default_factory=DictStore)
+    #: accepted rotations' returns still awaited, by distributor_id|shipment_id
+    rotation_returns: KeyValue[ExpectedReturn] = field(default_factory=DictStore)
+    #: the rotation allowance used, by distributor_id|rotation period
+    rotation_ledgers: KeyValue[RotationLedger] = field(default_factory=DictStore)
     #: as-of replays only: reports submitted after the cut (distributor_id|report_id),
     #: whose lines are left out with them
     reports_after_cut: set[str] = field(default_factory=set)

@@ -15,6 +15,7 @@ from schemas.agreements import (
     DistributorAgreementSigned,
     DistributorAgreementTerminated,
     ExchangeRatePublished,
+    StockRotationRequested,
 )
 from schemas.claims import SpecialPriceAmended, SpecialPriceAuthorized, SpecialPriceExpired
 from schemas.envelope import SCHEMA_VERSION, Envelope, Source
@@ -239,7 +240,8 @@ Event = Annotated[
     | ExchangeRatePublished
     | SpecialPriceAuthorized
     | SpecialPriceAmended
-    | SpecialPriceExpired,
+    | SpecialPriceExpired
+    | StockRotationRequested,
     Field(discriminator="event_type"),
 ]
 
@@ -262,6 +264,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     SpecialPriceAuthorized,
     SpecialPriceAmended,
     SpecialPriceExpired,
+    StockRotationRequested,
 )
 
 __all__ = [
@@ -288,5 +291,6 @@ __all__ = [
     "SpecialPriceAmended",
     "SpecialPriceAuthorized",
     "SpecialPriceExpired",
+    "StockRotationRequested",
     "Tier",
 ]

@@ -25,6 +25,8 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "targets": ("DistributorTargetsSet",),
     # keyed by authorization: its amendments and expiry follow it in order
     "authorizations": ("SpecialPriceAuthorized", "SpecialPriceAmended", "SpecialPriceExpired"),
+    # keyed by distributor: a request is decided in the partition of its stock and ledger
+    "rotations": ("StockRotationRequested",),
 }
 DEAD_LETTER_TOPIC: Final = "deadletters"
 #: the topics of reference data, which every worker and every replay job reads whole (the
@@ -52,6 +54,7 @@ KEY_FIELD: Final[dict[str, str]] = {
     "SpecialPriceAuthorized": "authorization_id",
     "SpecialPriceAmended": "authorization_id",
     "SpecialPriceExpired": "authorization_id",
+    "StockRotationRequested": "distributor_id",
 }
 
 TOPIC_OF: Final[dict[str, str]] = {

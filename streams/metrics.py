@@ -72,6 +72,13 @@ AUDIT_RECORDS = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+ROTATION_REQUESTS = Counter(
+    "channelflow_rotation_requests_total",
+    "Stock rotation requests decided and first recorded in the event store, by outcome "
+    "(accepted, rejected).",
+    ["outcome"],
+    registry=REGISTRY,
+)
 VIOLATIONS = Counter(
     "channelflow_pricing_violations_total",
     "Pricing violations newly detected and recorded, by severity (a revision is not counted).",
@@ -172,9 +179,11 @@ DECISIONS_LAG = Gauge(
     registry=REGISTRY,
 )
 
-# Every severity is a series from the start: a panel shows 0, not "no data".
+# Every severity and rotation outcome is a series from the start: a panel shows 0, not "no data".
 for _severity in Severity:
     VIOLATIONS.labels(_severity.value)
+for _outcome in ("accepted", "rejected"):
+    ROTATION_REQUESTS.labels(_outcome)
 
 
 def exposition() -> bytes:

@@ -43,6 +43,7 @@ from schemas.events import (
     RebatePeriodClosed,
     RebateProgramDefined,
     SaleReported,
+    StockRotationRequested,
     Tier,
 )
 from streams.api.openapi import document
@@ -169,11 +170,12 @@ def _extra_events() -> Iterator[Envelope]:
     yield from _agreements(defined)
     yield from _rates()
     yield from _authorizations(defined)
+    yield from _rotations()
 
 
 #: D02's stocking targets: SKU-0018 (held, not sold: unbounded) and a group of two fast
 #: sellers held above 2 weeks of supply; its reports are due monthly (compliance periods
-#: of both frequencies)
+#: of both frequencies), and half its purchases may be rotated
 D02_TERMS: dict[str, Any] = {
     "reporting": {"frequency": "monthly", "due_day": 5, "grace_days": 2},
     "commitments": [
@@ -182,6 +184,7 @@ D02_TERMS: dict[str, Any] = {
     ],
     "inventory": {
         "max_age_days": 90,
+        "rotation_allowance": "0.50",
         "stocking_targets": [
             {"sku": "SKU-0018", "max_weeks_of_supply": "8"},
             {"group_id": "G-FAST", "max_weeks_of_supply": "2"},
@@ -231,6 +234,23 @@ def _agreements(signed: datetime) -> Iterator[Envelope]:
             "inventory": {"max_age_days": 60},
         }
     )
+
+
+def _rotations() -> Iterator[StockRotationRequested]:
+    """Two stock rotation requests of D01 and one of D02 (decided against their agreements)."""
+    for distributor, request_id in (("D01", "ROT-1"), ("D01", "ROT-2"), ("D02", "ROT-1")):
+        yield StockRotationRequested.model_validate(
+            {
+                "event_id": _id("rotation", distributor, request_id),
+                "occurred_at": AT,
+                "recorded_at": AT,
+                "source": "api",
+                "request_id": request_id,
+                "distributor_id": distributor,
+                "requested_at": AT,
+                "returns": [{"sku": "SKU-0001", "quantity": 1}],
+            }
+        )
 
 
 def _rates() -> Iterator[ExchangeRatePublished]:

@@ -19,6 +19,7 @@ from schemas.events import (
     ExchangeRatePublished,
     RebatePeriodClosed,
     SaleReported,
+    StockRotationRequested,
 )
 from streams.generator import generate_channel, malformed_lines
 from streams.kafka.messages import bundled, message_of
@@ -50,8 +51,8 @@ COMMITMENT = {"period": "month", "basis": "sell_in", "measure": "units", "minimu
 
 def agreements_and_rates(distributors: Sequence[str]) -> list[Envelope]:
     """An agreement signed by each distributor with a commitment, amended; a second one
-    overlapping it (an `overlapping_agreement` dead letter of the distributor's job); two
-    rates (reference data every job reads)."""
+    overlapping it (an `overlapping_agreement` dead letter of the distributor's job); a stock
+    rotation request of each; two rates (reference data every job reads)."""
     signed_at = datetime(2026, 6, 20, 9, tzinfo=UTC)
     events: list[Envelope] = []
     for distributor in distributors:
@@ -72,6 +73,15 @@ def agreements_and_rates(distributors: Sequence[str]) -> list[Envelope]:
                  "agreement_id": "AG-1", "distributor_id": distributor, "amendment_id": "M1",
                  "amended_at": signed_at, "effective_from": "2026-08-01",
                  "inventory": {"max_age_days": 60}}
+            )
+        )  # fmt: skip
+        requested = datetime(2026, 8, 20, 9, tzinfo=UTC)
+        events.append(
+            StockRotationRequested.model_validate(
+                {"event_id": uuid.uuid5(uuid.NAMESPACE_URL, f"{distributor}:ROT-1"),
+                 "occurred_at": requested, "recorded_at": requested, "source": "api",
+                 "request_id": "ROT-1", "distributor_id": distributor,
+                 "requested_at": requested, "returns": [{"sku": "SKU-0001", "quantity": 1}]}
             )
         )  # fmt: skip
     for source, rate in (("EUR", "1.0842"), ("GBP", "1.2650")):

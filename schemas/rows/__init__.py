@@ -47,6 +47,7 @@ from schemas.rows.reporting import (
     ReportRow,
 )
 from schemas.rows.resellers import ResellerGrowthRow, ResellerNetworkRow, TopResellerRow
+from schemas.rows.rotations import RotationRow
 from schemas.rows.scorecard import ScorecardCard, ScorecardRebate, ScorecardRow
 
 #: the snapshot's sections, in order, and the model of their rows
@@ -62,6 +63,7 @@ SNAPSHOT_SECTIONS: dict[str, type[RowModel]] = {
     "reports": ReportRow,
     "agreements": AgreementRow,
     "commitments": CommitmentRow,
+    "rotations": RotationRow,
     "quality": QualityRow,
     "dead_letters": DeadLetterRow,
     "scorecards": ScorecardCard,
@@ -96,6 +98,7 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     CommitmentRow,
     UnconvertedAmount,
     AgingRow,
+    RotationRow,
     ScorecardRow,
     ScorecardCard,
     ScorecardRebate,

@@ -26,6 +26,7 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /api/obligations                   stocking targets exceeded, stock over the maximum age
   /api/authorizations                special price deals (terms in effect, per distributor)
   /api/commitments                   volume commitments: met, open, short, unconverted
+  /api/rotations[/{d}/{request_id}]   stock rotation requests as decided, their returns
   POST /api/ingest/events|csv|edi   submit events and reports (streams/api/ingest.py)
 
 List endpoints answer a page: {"rows": [...], "total", "limit", "offset"} (?limit= 1 to
@@ -52,6 +53,7 @@ from streams.api import (
     rebates,
     reporting,
     resellers,
+    rotations,
     scorecard,
     sell_through,
     snapshot,
@@ -117,6 +119,8 @@ GETS: tuple[tuple[str, Handler], ...] = (
     ("/api/commitments", agreements.commitments),
     ("/api/exchange-rates", agreements.exchange_rates),
     ("/api/authorizations", agreements.authorizations),
+    ("/api/rotations", rotations.rotations),
+    ("/api/rotations/{distributor_id}/{request_id}", rotations.rotation),
 )
 POSTS: tuple[tuple[str, Handler], ...] = (
     (

@@ -265,6 +265,20 @@ PATHS: dict[str, dict[str, Schema]] = {
                   "known when it closed, if one agreement governed the whole period. A "
                   "distributor token sees its own."),
     },
+    "/api/rotations": {
+        "get": op("Stock rotation requests as decided, and what came back of their returns",
+                  "agreements", page_of("RotationRow"), DISTRIBUTOR,
+                  query("status", "only this status",
+                        {"enum": ["accepted", "rejected", "returned"]}), *PAGED,
+                  description="In distributor and request order. A distributor token sees "
+                  "its own requests only."),
+    },
+    "/api/rotations/{distributor_id}/{request_id}": {
+        "get": op("One stock rotation request (a distributor token: its own)", "agreements",
+                  ref("RotationRow"), path("distributor_id", "the distributor"),
+                  path("request_id", "the distributor's request id"),
+                  errors=(401, 403, 404)),
+    },
     "/api/exchange-rates": {
         "get": op("Every exchange-rate publication, by pair and effective date", "reference",
                   page_of("ExchangeRateRow"), query("from_currency", "only from this currency"),

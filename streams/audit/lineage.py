@@ -19,11 +19,13 @@ from domain.personal_data import PERSONAL_FIELDS
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
 from domain.rebates import events_digest
+from domain.rotation_lifecycle import StockRotation
 from domain.timeutil import utc
 from domain.violation import PricingViolation
 from infra.eventstore import AuditLog
 from projections.inventory import Move
 from projections.rebate_accruals import closed_key, period_moves
+from projections.rotation_state import record_key
 from projections.stores import ChannelStores
 from streams.audit.trail import jsonable, load
 from streams.runners.processing import Input
@@ -135,6 +137,8 @@ def lineage_of(
     document: dict[str, Any] = {"kind": kind, "id": str(aggregate.id), "raw_read": raw is not None}
     if isinstance(aggregate, RebateStatement):
         document |= _statement_sources(aggregate, stores)
+    elif isinstance(aggregate, StockRotation):
+        document |= _rotation_sources(aggregate, stores)
     elif isinstance(aggregate, PricingViolation):
         document["sources"] = [
             _source(str(aggregate.event_id), "sale", aggregate.sold_at, aggregate.quantity,
@@ -173,6 +177,29 @@ def _move_source(move: Move, role: str, quantity: int) -> dict[str, Any]:
 def _locate(source: dict[str, Any], raw: RawIndex | None) -> None:
     found = None if raw is None else raw.by_event.get(source["event_id"])
     source["read"] = None if found is None else dataclasses.asdict(found)
+
+
+def _rotation_sources(rotation: StockRotation, stores: ChannelStores) -> dict[str, Any]:
+    """The request, what decided it (the agreement version, the prices and rates that valued
+    its lines, the returned skus' movements up to the request: the stock it read) and the
+    return shipment events received."""
+    record = stores.rotations.get(record_key(rotation.distributor_id, rotation.request_id))
+    requested = rotation.recorded_at if record is None else record.requested_at
+    sources = [_source(str(rotation.event_id), "request", requested)]
+    decision = rotation.decision or {}
+    if decision.get("agreement_event_id"):
+        sources.append(_source(str(decision["agreement_event_id"]), "agreement"))
+    sources += [_source(str(e), "price") for e in decision.get("price_event_ids", ())]
+    sources += [_source(str(e), "rate") for e in decision.get("rate_event_ids", ())]
+    stamp = requested if isinstance(requested, str) else utc(requested).isoformat()
+    for sku in sorted(rotation.returns):
+        scanned = (m for _, m in stores.moves.scan(f"{rotation.distributor_id}|{sku}|"))
+        sources += [
+            _move_source(m, "stock", m.sell_in if m.sell_in else -m.sell_through)
+            for m in takewhile(lambda m: m.at <= stamp, scanned)
+        ]
+    sources += [_source(str(e), "return") for e in rotation.return_events]
+    return {"sources": sources, "complete": record is not None}
 
 
 def _statement_sources(statement: RebateStatement, stores: ChannelStores) -> dict[str, Any]:

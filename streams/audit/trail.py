@@ -33,6 +33,7 @@ from eventsourcing.application import AggregateNotFoundError
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
 from domain.reconciliation import InventoryReconciliation
+from domain.rotation_lifecycle import StockRotation
 from domain.timeutil import iso_z, utc
 from domain.violation import PricingViolation
 from infra.auditchain import Seal
@@ -43,12 +44,14 @@ KINDS: Final[dict[str, type]] = {
     "violation": PricingViolation,
     "reconciliation": InventoryReconciliation,
     "claim": PriceProtection,
+    "rotation": StockRotation,
 }
 KEY_FORMS: Final = {
     "statement": "PROGRAM/DISTRIBUTOR/PERIOD",
     "violation": "DISTRIBUTOR/TRANSACTION",
     "reconciliation": "DISTRIBUTOR/SKU/COUNTED_AT",
     "claim": "DISTRIBUTOR/SKU/EFFECTIVE_FROM",
+    "rotation": "DISTRIBUTOR/REQUEST",
 }
 #: why an event happened when nobody typed a reason: the system derived it
 SYSTEM_REASONS: Final = {
@@ -61,6 +64,9 @@ SYSTEM_REASONS: Final = {
     "PricingViolation.Revised": "a replacement report corrected the sale line: judged again",
     "InventoryReconciliation.Created": "a physical count compared with the expected on-hand",
     "PriceProtection.Created": "a distributor cost drop with stock on hand",
+    "StockRotation.Requested": "a distributor asked to return stock",
+    "StockRotation.Decided": "decided against the agreement, the stock and the allowance",
+    "StockRotation.ReturnReceived": "the vendor's return shipment recorded the units",
 }
 _ENVELOPE: Final = frozenset(
     {"originator_id", "originator_version", "originator_topic", "timestamp"}

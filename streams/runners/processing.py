@@ -24,6 +24,7 @@ from projections.positions import Position, message_position
 from projections.price_protection_claims import PriceProtectionClaim
 from projections.price_rules import ViolationDetected
 from projections.rebate_accruals import StatementPlan
+from projections.rotation_facts import RotationDecided, RotationReturned
 from projections.stores import ChannelStores
 from schemas.deadletter import DeadLetter
 from streams import metrics
@@ -178,6 +179,8 @@ def record_facts(audit: AuditLog, facts: Iterable[AuditFact]) -> int:
     for fact in recorded.created:
         if isinstance(fact, ViolationDetected):
             metrics.VIOLATIONS.labels(fact.severity.value).inc()
+        elif isinstance(fact, RotationDecided):
+            metrics.ROTATION_REQUESTS.labels(fact.decision.status).inc()
     return len(recorded.changed)
 
 
@@ -201,4 +204,6 @@ FACT_KINDS = {
     Reconciliation: "reconciliation",
     ViolationDetected: "violation",
     PriceProtectionClaim: "price_protection",
+    RotationDecided: "stock_rotation",
+    RotationReturned: "stock_rotation",
 }

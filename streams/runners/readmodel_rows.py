@@ -18,6 +18,7 @@ from projections.periods import sell_in_vs_through
 from projections.price_rules import violation_row
 from projections.pricing_reads import unpriced_row
 from projections.quality import DeadLetterCount
+from projections.rotation_reads import rotation_rows
 from projections.scorecard_reads import scorecard_rows
 from projections.snapshot import (
     claim_rows,
@@ -69,6 +70,7 @@ def whole_tables(
         "reports": report_rows(stores),
         "agreements": agreement_rows(stores, None if now is None else now.date(), None),
         "commitments": commitment_rows(stores, now, None),
+        "rotations": rotation_rows(stores, None),
         "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores.dead_letters.values(), partition_of),
         "scorecards": scorecard_rows(stores, now),

@@ -89,6 +89,7 @@ CONSUMED_TOPICS = (
     "rates",
     "targets",
     "authorizations",
+    "rotations",
 )
 
 

@@ -20,7 +20,9 @@ from projections.price_rules import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
 from projections.rebate_buckets import RebateBucket, RecordedMove
 from projections.resellers import DayCount, ResellerState
+from projections.rotation_state import ExpectedReturn, Reservations, RotationRecord
 from projections.scorecard import Scorecard
+from projections.stock_rotations import RotationLedger
 from projections.stores import ChannelStores
 from projections.submitted_reports import ReportLine, ReportState
 from projections.tallies import InOut
@@ -206,6 +208,16 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
         unpriced=history("u|", FlaggedSale),
         report_lines=history("rl|", ReportLine),
         reseller_days=history("rd|", DayCount),
+        rotation_reserved=entity("rot-res|", Reservations),
+        rotation_returns=StoreLayout(
+            "rot-ret|", ExpectedReturn.from_json, ExpectedReturn.to_json, False, distributor_first
+        ),
+        rotations=StoreLayout(
+            "rot|", RotationRecord.from_json, RotationRecord.to_json, False, distributor_first
+        ),
+        rotation_ledgers=StoreLayout(
+            "rot-led|", RotationLedger.from_json, RotationLedger.to_json, False, distributor_first
+        ),
     )
 
 

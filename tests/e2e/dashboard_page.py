@@ -43,6 +43,8 @@ return {
     ["onboarded", "active_90d", "new_this_quarter", "not_onboarded"]),
   obligations: Object.fromEntries([...document.querySelectorAll("#obligation-rows tr")]
     .map((r) => [r.dataset.key, text(r.querySelector('[data-field="units"]'))])),
+  rotations: Object.fromEntries([...document.querySelectorAll("#rotation-rows tr")]
+    .map((r) => [r.dataset.key, text(r.querySelector('[data-field="status"]'))])),
   rejected: [...document.querySelectorAll("#rejected-rows tr")].map((row) => [row.dataset.where,
     ...["distributor_id", "reason"].map((f) => text(row.querySelector(`[data-field="${f}"]`)))]),
   chart: (() => {
@@ -78,6 +80,7 @@ def page_view(driver: WebDriver) -> View:
         "severities": {s: shown(v) for s, v in raw["severities"].items()},
         "rebates": {k: shown(v) for k, v in raw["rebates"].items()},
         "obligations": {k: shown(v) for k, v in raw["obligations"].items()},
+        "rotations": {k: shown(v) for k, v in raw["rotations"].items()},
         **{
             section: {d: {f: shown(v) for f, v in row.items()} for d, row in raw[section].items()}
             for section in ("quality", "resellers")
@@ -148,6 +151,10 @@ def api_view(get: Getter) -> View:
                 r["excess_units"] if r["kind"] == "over_stock" else r["units"]
             )
             for r in get("/api/obligations?limit=1000")["rows"]
+        },
+        "rotations": {
+            f"{r['distributor_id']}|{r['request_id']}": shown(r["status"])
+            for r in get("/api/rotations?limit=1000")["rows"]
         },
         "quality": {
             row["distributor_id"]: {f: shown(row[f]) for f in QUALITY_FIELDS}

@@ -17,6 +17,7 @@ from datetime import timedelta
 import pytest
 from selenium.webdriver.common.by import By
 
+from schemas.agreements import RotationLine, StockRotationRequested
 from schemas.events import SaleReported, ShipmentRecorded
 from streams.auth import TokenRegistry
 from streams.generator import generate_channel
@@ -70,10 +71,17 @@ def test_dashboard_shows_the_api_numbers_and_follows_new_events(browser, live_ap
         "AG-D99", distributor_id="D99", occurred_at=old, signed_at=old, term_start=old.date(),
         term_end=old.date() + timedelta(days=730), inventory={"max_age_days": 90},
     )  # fmt: skip
-    app.feed([*events[cut:], conflict, aged, agreement])
+    asked = old + timedelta(days=30)  # to send the 7 back: no allowance in the agreement
+    rotation = StockRotationRequested(
+        event_id=uuid.uuid4(), occurred_at=asked, source="api", request_id="ROT-1",
+        distributor_id="D99", requested_at=asked,
+        returns=[RotationLine(sku=sale.sku, quantity=7)],
+    )  # fmt: skip
+    app.feed([*events[cut:], conflict, aged, agreement, rotation])
     after = page_matches_api(browser, get)
     assert after["channel"]["aged_over_90"] != before["channel"]["aged_over_90"]
     assert after["obligations"][f"D99|over_age|{sale.sku}"] == "7"
+    assert after["rotations"] == {"D99|ROT-1": "rejected"}
     assert after["inventory"] != before["inventory"]
     assert after["quality"] != before["quality"]
     assert after["rejected"][0][1:] == [sale.distributor_id, "conflicting_duplicate"]

@@ -18,7 +18,7 @@ from streams.config import Settings
 from streams.generator import generate_channel
 from streams.kafka.io import kafka_partition_of
 from tests.integration.helpers import publish
-from tests.parallel_channel import with_lookalike_distributors
+from tests.parallel_channel import agreements_and_rates, with_lookalike_distributors
 
 
 def replay(settings: Settings, jobs: int, *flags: str) -> Replay:
@@ -53,7 +53,8 @@ pytestmark = pytest.mark.kafka
 
 
 def test_jobs_replay_the_topics_as_one_process_does(settings, capsys):
-    publish(settings, with_lookalike_distributors(generate_channel(seed=9, weeks=5)))
+    channel = [*generate_channel(seed=9, weeks=5), *agreements_and_rates(("D01", "D02"))]
+    publish(settings, with_lookalike_distributors(channel))  # stock rotation requests too
     d01 = kafka_partition_of("D01", settings.partitions)
     produce(settings, "sales", b"D01", b'{"event_type": "SaleReported"', d01)
     produce(settings, "products", b"SKU-X", b"not json", 0)
@@ -62,6 +63,7 @@ def test_jobs_replay_the_topics_as_one_process_does(settings, capsys):
     reasons = {row["reason"]: row["count"] for row in one.snapshot["dead_letters"]}
     assert reasons["invalid_json"] == 2
     assert len(one.audit().aggregate_ids()) > 50
+    assert {row["distributor_id"] for row in one.snapshot["rotations"]} >= {"D01", "D02"}
     for jobs in (2, 3):
         assert_alike(replay(settings, jobs), one)
     flags = ("--as-of", "2026-07-25")

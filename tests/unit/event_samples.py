@@ -225,6 +225,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
         last_valid_date="2026-08-31",
         reason="the deal was lost",
     ),
+    "StockRotationRequested": envelope(
+        "StockRotationRequested",
+        request_id="ROT-2026-07-1",
+        distributor_id="D01",
+        requested_at=WHEN,
+        returns=[{"sku": "SKU-0001", "quantity": 40}],
+        orders=[{"sku": "SKU-0002", "quantity": 20}],
+        note="slow mover",
+    ),
 }
 
 

@@ -42,11 +42,11 @@ def test_round_trips_and_matches_its_schema_file(event: Any) -> None:
     Draft202012Validator(schema).validate(json.loads(text))
 
 
-def test_agreements_and_rates_are_on_topics_and_rotation_requests_not_yet() -> None:
-    wired = set(AGREEMENT_EVENT_TYPES) & set(EVENT_TYPES)
-    assert wired == set(AGREEMENT_EVENT_TYPES) - {StockRotationRequested}
-    assert {TOPIC_OF[kind.__name__] for kind in wired} == {"agreements", "rates"}
-    assert StockRotationRequested.__name__ not in TOPIC_OF
+def test_agreements_rates_and_rotation_requests_are_on_topics() -> None:
+    assert set(AGREEMENT_EVENT_TYPES) <= set(EVENT_TYPES)
+    topics = {TOPIC_OF[kind.__name__] for kind in AGREEMENT_EVENT_TYPES}
+    assert topics == {"agreements", "rates", "rotations"}
+    assert KEY_FIELD[StockRotationRequested.__name__] == "distributor_id"
 
 
 def test_a_rate_is_keyed_by_its_pair() -> None:

@@ -29,7 +29,7 @@ from streams.runners.readmodel_rows import (
     undefined,
 )
 from streams.runners.violation_statuses import RecordedStatuses
-from tests.unit.agreement_events import signed
+from tests.unit.agreement_events import rotation, signed
 from tests.unit.catalog import product
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,8 +41,8 @@ def partition_of(distributor_id: str) -> int:
 
 @pytest.fixture(scope="module")
 def channel() -> EmbeddedChannel:
-    """A generated channel, its malformed lines, a sale of an SKU without a price and an
-    agreement of D01."""
+    """A generated channel, its malformed lines, a sale of an SKU without a price, an
+    agreement of D01 and a stock rotation request of D01."""
     channel = EmbeddedChannel()
     channel.feed_events(generate_channel(seed=3, weeks=6))
     channel.feed(Input(raw, None, "demo") for raw, _ in malformed_lines())
@@ -52,7 +52,8 @@ def channel() -> EmbeddedChannel:
         transaction_id="T-UNPRICED", reseller_id="R-1", sku="SKU-NOPRICE", quantity=2,
         unit_price=Decimal("9.99"), currency="USD", sold_at=at,
     )  # fmt: skip
-    channel.feed_events([product("SKU-NOPRICE"), unpriced, signed(distributor_id="D01")])
+    request = rotation("ROT-1", {"SKU-0001": 1}).model_copy(update={"distributor_id": "D01"})
+    channel.feed_events([product("SKU-NOPRICE"), unpriced, signed(distributor_id="D01"), request])
     return channel
 
 

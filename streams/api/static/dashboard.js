@@ -277,6 +277,31 @@
     showEmpty("commitments-empty", page.rows.length === 0);
   }
 
+  /** Stock rotation requests: their status, units asked back, value and reasons. */
+  async function loadRotations() {
+    const page = await api("/api/rotations", { ...filters(), limit: 1000 });
+    if (!changed("rotations", page)) return;
+    $("rotation-rows").replaceChildren(
+      ...page.rows.map((row) => {
+        const units = Object.values(row.returns).reduce((sum, n) => sum + n, 0);
+        const tr = distributorRow(
+          row.distributor_id,
+          cell("request_id", row.request_id),
+          cell("status", row.status),
+          cell("units", grouped(units)),
+          cell("value", money(row.return_value, row.currency)),
+          cell("reasons", row.reasons.join(", ") || "–"),
+        );
+        tr.dataset.key = `${row.distributor_id}|${row.request_id}`;
+        return tr;
+      }),
+    );
+    showEmpty("rotations-empty", page.rows.length === 0);
+    $("rotations-note").textContent = page.total > page.rows.length
+      ? `${page.rows.length} of ${page.total} shown`
+      : "";
+  }
+
   async function loadSellThrough() {
     const { rows, first } = await allPages("/api/sell-through", {
       ...filters(),
@@ -739,6 +764,7 @@
       loadAging(),
       loadObligations(),
       loadCommitments(),
+      loadRotations(),
       loadSellThrough(),
       loadRebates(),
       loadViolations(),

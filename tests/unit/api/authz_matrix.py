@@ -77,6 +77,7 @@ SCOPED = (
     "/api/commitments",
     "/api/exchange-rates",
     "/api/authorizations",
+    "/api/rotations",
 )
 #: GET routes for the vendor's roles only (a scorecard ranking tells about the others)
 VENDOR = ("/api/dead-letters", "/api/scorecard", "/api/scorecard.csv")
@@ -88,6 +89,10 @@ RECORDS = {
         OTHER_STATEMENT,
     ),
     "/api/scorecard/{distributor_id}": ("/api/scorecard/D01", "/api/scorecard/D02"),
+    "/api/rotations/{distributor_id}/{request_id}": (
+        "/api/rotations/D01/ROT-1",
+        "/api/rotations/D02/ROT-1",
+    ),
 }
 #: the query a route needs to answer at all (a list's: `WHOLE`)
 QUERIES = {route: {"period": PERIOD} for route in ("/api/scorecard.csv", *RECORDS)

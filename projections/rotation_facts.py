@@ -1,0 +1,39 @@
+"""The audit facts of a stock rotation: its decision, and units of its return received.
+
+Both are recorded in the request's `StockRotation` aggregate (its id derived from
+(distributor_id, request_id)), so a redelivered or replayed one changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from domain.stock_rotation import RotationDecision
+from schemas.agreements import StockRotationRequested
+
+
+@dataclass(frozen=True, slots=True)
+class RotationDecided:
+    """A request as recorded (the broker's time) and the decision taken on it."""
+
+    distributor_id: str
+    request_id: str
+    request: StockRotationRequested
+    recorded_at: datetime
+    decision: RotationDecision
+
+
+@dataclass(frozen=True, slots=True)
+class RotationReturned:
+    """Units of an accepted rotation's return shipment arrived (sku -> units, positive)."""
+
+    distributor_id: str
+    request_id: str
+    shipment_event_id: UUID
+    lines: dict[str, int]
+    at: datetime
+
+
+RotationFact = RotationDecided | RotationReturned
