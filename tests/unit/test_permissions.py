@@ -64,6 +64,7 @@ def test_submittable_event_types_by_role() -> None:
         "InventoryCounted",
         "ResellerOnboarded",
         "ReportSubmitted",
+        "StockRotationRequested",
     }
     admin = submittable_events(Role.ADMIN)
     assert {"PriceChanged", "ShipmentRecorded", "RebateProgramDefined"} <= admin
