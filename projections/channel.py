@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Final, get_args
 
 from domain.business_time import TimeRules, date_problem
 from domain.rebate_programs import period_kind, terms_of, validate_program
@@ -17,6 +19,7 @@ from projections.agreement_inputs import AgreementEvent, apply_agreement, apply_
 from projections.catalog import alias, define_product
 from projections.clock import tick
 from projections.dedup import Verdict
+from projections.identity_inputs import IdentityEvent, apply_identity
 from projections.movement_lines import CONFLICTING_DUPLICATE, apply_movement
 from projections.outcome import AuditFact as AuditFact  # its old home, still imported so
 from projections.outcome import Outcome
@@ -53,6 +56,12 @@ from schemas.events import (
 from schemas.topics import KEY_FIELD
 
 DEFAULT_RULES = TimeRules()
+#: the vendor's own inputs (agreements, rates, reseller identity) -> what applies one
+VENDOR_INPUTS: Final[dict[type[Envelope], Callable[..., Outcome]]] = {
+    **{kind: apply_agreement for kind in get_args(AgreementEvent)},
+    ExchangeRatePublished: apply_rate_event,
+    **{kind: apply_identity for kind in get_args(IdentityEvent)},
+}
 WRONG_KEY = "wrong_message_key"
 
 
@@ -219,10 +228,9 @@ def apply_event(
         state = stores.resellers.get(key) or ResellerState(event.distributor_id, event.reseller_id)
         stores.resellers.put(key, onboard(state, event.name, event.onboarded_at, position))
         return Outcome(Verdict.ACCEPTED)
-    if isinstance(event, AgreementEvent):
-        return apply_agreement(stores, event, position)
-    if isinstance(event, ExchangeRatePublished):
-        return apply_rate_event(stores, event, position)
+    vendor_input = VENDOR_INPUTS.get(type(event))
+    if vendor_input is not None:
+        return vendor_input(stores, event, position)
     return Outcome(Verdict.ACCEPTED)  # recorded on its raw topic; no projection reads it yet
 
 

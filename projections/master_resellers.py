@@ -56,10 +56,26 @@ class MasterFigures:
                 revenue[key] = revenue.get(key, Decimal(0)) + amount
         named = sorted((s.distributor_id, s.reseller_id, s.name) for s in self.aliases if s.name)
         return ResellerState(
-            self.distributor_id, self.identity, named[0][2] if named else None,
+            self.owner, self.identity, named[0][2] if named else None,
             min(onboarded, default=None), min(firsts, default=None), max(lasts, default=None),
             {month: n for month, n in sorted(lines.items()) if n}, dict(sorted(revenue.items())),
         )  # fmt: skip
+
+    @property
+    def owner(self) -> str:
+        """Whose the identity is in its scope: the one distributor all its aliases are of
+        (so a distributor's rows stay its own), else the channel ("*")."""
+        distributors = {state.distributor_id for state in self.aliases}
+        return distributors.pop() if len(distributors) == 1 else self.distributor_id
+
+    @property
+    def shown(self) -> ResellerState:
+        """What a top row shows: an alias that means no master as itself, named by its
+        distributor and its own id as the per-alias views name it (with no mapping, every
+        row is as those views give it), else the aliases combined under the master id."""
+        if "|" in self.identity:  # unmapped: "distributor|alias" (no master id holds "|")
+            return self.aliases[0]
+        return self.combined
 
     @property
     def alias_ids(self) -> list[str]:
@@ -116,11 +132,14 @@ def master_growth(figures: Iterable[MasterFigures]) -> list[dict[str, Any]]:
 def master_top(
     figures: Iterable[MasterFigures], n: int, period: str | None = None
 ) -> list[dict[str, Any]]:
-    """Top resellers (`projections.resellers.top_resellers`) by identity; each row's
-    `reseller_id` is the identity and `aliases` lists the aliases behind it."""
+    """Top resellers (`projections.resellers.top_resellers`) by identity: a master's row
+    has its master id as `reseller_id` and its `owner` as `distributor_id` ("*" for a
+    master buying through several distributors), an unmapped alias's row is the alias's
+    own; `aliases` lists the aliases behind each row."""
     listed = list(figures)
-    aliases = {(f.distributor_id, f.identity): f.alias_ids for f in listed}
-    rows = top_resellers((figure.combined for figure in listed), n, period)
+    shown = [(figure, figure.shown) for figure in listed]
+    aliases = {(state.distributor_id, state.reseller_id): f.alias_ids for f, state in shown}
+    rows = top_resellers((state for _, state in shown), n, period)
     return [
         {**row, "aliases": aliases[(row["distributor_id"], row["reseller_id"])]} for row in rows
     ]

@@ -17,6 +17,7 @@ from schemas.agreements import (
     ExchangeRatePublished,
 )
 from schemas.envelope import SCHEMA_VERSION, Envelope, Source
+from schemas.parties import ResellerAliasMapped, ResellerAliasUnmapped, ResellerRegistered
 from schemas.scorecard import DistributorTargetsSet
 from schemas.types import Count, Currency, Id, Money, Personal, Price, Quantity, Text, UtcDatetime
 
@@ -235,7 +236,10 @@ Event = Annotated[
     | DistributorAgreementSigned
     | DistributorAgreementAmended
     | DistributorAgreementTerminated
-    | ExchangeRatePublished,
+    | ExchangeRatePublished
+    | ResellerRegistered
+    | ResellerAliasMapped
+    | ResellerAliasUnmapped,
     Field(discriminator="event_type"),
 ]
 
@@ -255,6 +259,9 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     DistributorAgreementAmended,
     DistributorAgreementTerminated,
     ExchangeRatePublished,
+    ResellerRegistered,
+    ResellerAliasMapped,
+    ResellerAliasUnmapped,
 )
 
 __all__ = [
@@ -274,7 +281,10 @@ __all__ = [
     "RebatePeriodClosed",
     "RebateProgramDefined",
     "ReportSubmitted",
+    "ResellerAliasMapped",
+    "ResellerAliasUnmapped",
     "ResellerOnboarded",
+    "ResellerRegistered",
     "SaleReported",
     "ShipmentRecorded",
     "Source",

@@ -23,11 +23,14 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "rates": ("ExchangeRatePublished",),
     # keyed by distributor: the targets live in the partition of the cards they set
     "targets": ("DistributorTargetsSet",),
+    # keyed by distributor: the map and unmap of one alias stay in order (docs/IDENTITY.md)
+    "identity": ("ResellerAliasMapped", "ResellerAliasUnmapped"),
+    "masters": ("ResellerRegistered",),
 }
 DEAD_LETTER_TOPIC: Final = "deadletters"
 #: the topics of reference data, which every worker and every replay job reads whole (the
 #: others are keyed by distributor_id and split by partition)
-REFERENCE_TOPICS: Final = ("products", "prices", "programs", "rates")
+REFERENCE_TOPICS: Final = ("products", "prices", "programs", "rates", "masters")
 
 #: event type -> the field whose value is the message key
 KEY_FIELD: Final[dict[str, str]] = {
@@ -47,6 +50,9 @@ KEY_FIELD: Final[dict[str, str]] = {
     #: a property of the event: "EUR>USD"
     "ExchangeRatePublished": "pair",
     "DistributorTargetsSet": "distributor_id",
+    "ResellerRegistered": "master_id",
+    "ResellerAliasMapped": "distributor_id",
+    "ResellerAliasUnmapped": "distributor_id",
 }
 
 TOPIC_OF: Final[dict[str, str]] = {

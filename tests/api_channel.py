@@ -46,6 +46,7 @@ from streams.api.openapi import document
 from streams.generator import generate_channel
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import Input
+from tests.parallel_channel import reseller_identity
 
 #: the period the fixture closes (the statements the matrix reads)
 PROGRAM, PERIOD = "VPA-2026-SI", "2026-Q3"
@@ -165,6 +166,7 @@ def _extra_events() -> Iterator[Envelope]:
     yield from _unpriced_sales()
     yield from _agreements(defined)
     yield from _rates()
+    yield from reseller_identity(("D01",))  # D01-R001 means M-ACME
 
 
 #: D02's stocking targets: SKU-0018 (held, not sold: unbounded) and a group of two fast

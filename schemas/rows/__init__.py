@@ -16,6 +16,7 @@ from __future__ import annotations
 from schemas.rows.agreements import AgreementRow, ExchangeRateRow, ObligationRow
 from schemas.rows.base import RowModel
 from schemas.rows.catalog import ProductRow
+from schemas.rows.identity import MappingStepRow, MasterRow, MasterWithAliasesRow, PartyAliasRow
 from schemas.rows.inventory import (
     AgingRow,
     ChannelInventory,
@@ -57,6 +58,8 @@ SNAPSHOT_SECTIONS: dict[str, type[RowModel]] = {
     "quality": QualityRow,
     "dead_letters": DeadLetterRow,
     "scorecards": ScorecardCard,
+    "masters": MasterRow,
+    "party_aliases": PartyAliasRow,
 }
 
 #: every row model the API documents, by component name
@@ -88,4 +91,8 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     ScorecardRow,
     ScorecardCard,
     ScorecardRebate,
+    MasterRow,
+    MasterWithAliasesRow,
+    PartyAliasRow,
+    MappingStepRow,
 )

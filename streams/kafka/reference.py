@@ -49,6 +49,7 @@ class ReferenceReplica:
             programs=shared.programs,
             closed_periods=shared.closed_periods,
             rates=shared.rates,
+            masters=shared.masters,
         )
         self.ready = asyncio.Event()
         self.rules = settings.time_rules()

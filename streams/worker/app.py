@@ -88,6 +88,8 @@ CONSUMED_TOPICS = (
     "agreements",
     "rates",
     "targets",
+    "identity",
+    "masters",
 )
 
 
