@@ -51,8 +51,10 @@ class PartyAliasRow(RowModel):
     alias_key: str = Field(
         description='"id|distributor|alias_id", or "na|distributor|digest" for a name.'
     )
-    alias_id: str | None = Field(description="The distributor's own id for it (None: a name).")
-    master_id: str | None = Field(description="The master it means now (None: unmapped).")
+    alias_id: str | None = Field(
+        description="The distributor's own id for it (null: an alias by name)."
+    )
+    master_id: str | None = Field(description="The master it means now (null: unmapped).")
     history: Annotated[list[MappingStepRow], Sql("jsonb")] = Field(
         description="Every mapping and unmapping, oldest first."
     )
