@@ -1,6 +1,6 @@
 """Reseller identity through Kafka and a worker on PostgreSQL: masters on their reference
-topic, a merge on the identity topic, then a conflicting mapping and the unmerge through
-the admin's HTTP ingest; reseller growth and top resellers over the API after each, a
+topic, a merge on the identity topic, a restart, then a conflicting mapping and the unmerge
+through the admin's HTTP ingest; reseller growth and top resellers over the API after each, a
 distributor reading its own aliases, and the replay of the raw topics equal to live."""
 
 from __future__ import annotations
@@ -57,14 +57,18 @@ def test_a_merge_and_its_unmerge_over_kafka_and_http_equal_the_replay(
         {"sha256": token_hash(ADMIN), "role": "admin", "actor": "vendor-ops"},
         {"sha256": token_hash(OWN), "role": "distributor", "actor": "d1", "distributor_id": d1},
     ]
-    worker = worker_factory(
-        eventstore_url=pg_dsn, env={"CHANNELFLOW_TOKENS": json.dumps(tokens)}
-    ).start()
-    worker.token = ADMIN
+
+    def started() -> WorkerProcess:
+        worker = worker_factory(
+            eventstore_url=pg_dsn, env={"CHANNELFLOW_TOKENS": json.dumps(tokens)}
+        ).start()
+        worker.token = ADMIN
+        return worker
+
+    worker = started()
     names = {"D1": d1, "D2": d2}
-    publish(settings, MASTERS)  # reference data before the mappings that name it
-    wait_until(lambda: len(worker.get("/api/resellers/masters")["rows"]) == 2, 60, "the masters")
-    publish_reference_first(settings, worker, renamed(NETWORK, names))
+    # reference data before the mappings that name it
+    publish_reference_first(settings, worker, [*MASTERS, *renamed(NETWORK, names)])
     before = wait_until(
         lambda: len((f := figures(worker))["top"]) == 4 and f, 60, "the four resellers' sales"
     )
@@ -84,6 +88,10 @@ def test_a_merge_and_its_unmerge_over_kafka_and_http_equal_the_replay(
         ("2026-04", 1, 1), ("2026-07", 0, 1),
     ]  # fmt: skip
     matches_replay(settings, worker)
+
+    worker.kill()  # the aliases come back from the changelog, the masters from their topic
+    worker = started()
+    wait_until(lambda: figures(worker) == merged, 60, "the merge after the restart")
 
     # the admin's door: a mapping of R1 to another master (refused), then the unmerge
     steps = renamed([mapped("D1", "R1", "M2", n=104), *UNMERGE], names)
