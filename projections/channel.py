@@ -11,11 +11,12 @@ import binascii
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Final, get_args
+from typing import Any, Final, get_args
 
 from domain.business_time import TimeRules, date_problem
 from domain.rebate_programs import period_kind, terms_of, validate_program
 from projections.agreement_inputs import AgreementEvent, apply_agreement, apply_rate_event
+from projections.authorization_inputs import AuthorizationEvent, apply_authorization
 from projections.catalog import alias, define_product
 from projections.clock import tick
 from projections.dedup import Verdict
@@ -56,10 +57,13 @@ from schemas.events import (
 from schemas.topics import KEY_FIELD
 
 DEFAULT_RULES = TimeRules()
-#: the vendor's own inputs (agreements, rates, reseller identity) -> what applies one
-VENDOR_INPUTS: Final[dict[type[Envelope], Callable[..., Outcome]]] = {
+
+#: the vendor's terms (agreements, rates, authorizations) and reseller identity: event type ->
+#: what applies it
+_TERMS_STEPS: Final[dict[type[Any], Callable[..., Outcome]]] = {
     **{kind: apply_agreement for kind in get_args(AgreementEvent)},
     ExchangeRatePublished: apply_rate_event,
+    **{kind: apply_authorization for kind in get_args(AuthorizationEvent)},
     **{kind: apply_identity for kind in get_args(IdentityEvent)},
 }
 WRONG_KEY = "wrong_message_key"
@@ -228,9 +232,9 @@ def apply_event(
         state = stores.resellers.get(key) or ResellerState(event.distributor_id, event.reseller_id)
         stores.resellers.put(key, onboard(state, event.name, event.onboarded_at, position))
         return Outcome(Verdict.ACCEPTED)
-    vendor_input = VENDOR_INPUTS.get(type(event))
-    if vendor_input is not None:
-        return vendor_input(stores, event, position)
+    terms_step = _TERMS_STEPS.get(type(event))
+    if terms_step is not None:
+        return terms_step(stores, event, position)
     return Outcome(Verdict.ACCEPTED)  # recorded on its raw topic; no projection reads it yet
 
 

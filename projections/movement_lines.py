@@ -4,6 +4,7 @@ then projected; a sale is also judged against its floor price."""
 from __future__ import annotations
 
 from domain.identity import content_fingerprint, idempotency_key
+from projections.authorization_inputs import covering_sale
 from projections.catalog import normalize
 from projections.dedup import Verdict, classify, remember
 from projections.inventory import InventoryState, Move, apply_count, inventory_key
@@ -115,7 +116,8 @@ def _project(
     if isinstance(event, SaleReported):
         line = ResoldLine(event.sold_at, event.quantity, event.unit_price, event.currency)
         _move(stores, event, 0, event.quantity, position, event_id, pending, line)
-        judgement, violation = detect_violation(stores.prices.get(event.sku), event)
+        deal = covering_sale(stores, event)
+        judgement, violation = detect_violation(stores.prices.get(event.sku), event, deal)
         flagged = flag_sale(event, judgement)
         if flagged is not None:
             flag(stores, flagged, position, pending, first)

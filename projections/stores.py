@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from domain.rebates import ProgramTerms
 from projections.agreement_timeline import AgreementTimeline
+from projections.authorizations import AuthorizationState
 from projections.catalog import IdentifierAlias, Product
 from projections.clock import Clock
 from projections.dedup import SeenEntry
@@ -67,6 +68,10 @@ class ChannelStores:
     closed_periods: KeyValue[ClosedPeriod] = field(default_factory=DictStore)
     #: exchange rates, by "FROM>TO|month" (projections/exchange_rates.py)
     rates: KeyValue[RateMonth] = field(default_factory=DictStore)
+    #: special price authorizations, by authorization_id (their terms as they stand)
+    authorizations: KeyValue[AuthorizationState] = field(default_factory=DictStore)
+    #: sku -> the ids of the authorizations naming it (what pricing looks a sale up in)
+    sku_authorizations: KeyValue[tuple[str, ...]] = field(default_factory=DictStore)
     #: reseller masters (`ResellerRegistered`), by master_id
     masters: KeyValue[MasterState] = field(default_factory=DictStore)
     # --- history: read by key or prefix range only --------------------------------------

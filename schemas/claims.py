@@ -1,8 +1,8 @@
 """Version 1 wire contracts of ship-and-debit: special price authorizations and debit claims.
 
 Shape and field-level validity only; the rules that decide a claim line live in
-`domain.claim_rules` and `projections.claims` (docs/CLAIMS.md). These events are not on a
-raw topic yet: the worker, the API and the CLI take them in a later slice.
+`domain.claim_rules` and `projections.claims` (docs/CLAIMS.md). The authorization events are
+on the `authorizations` reference topic; the claims are not on a raw topic yet.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Annotated, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from schemas.events import Envelope
+from schemas.envelope import Envelope
 from schemas.types import MAX_QUANTITY, Count, Currency, Id, Money, Price, Text, UtcDatetime
 
 #: Most lines one claim may carry (a bigger one is split into several claims).

@@ -16,6 +16,7 @@ from schemas.agreements import (
     DistributorAgreementTerminated,
     ExchangeRatePublished,
 )
+from schemas.claims import SpecialPriceAmended, SpecialPriceAuthorized, SpecialPriceExpired
 from schemas.envelope import SCHEMA_VERSION, Envelope, Source
 from schemas.parties import ResellerAliasMapped, ResellerAliasUnmapped, ResellerRegistered
 from schemas.scorecard import DistributorTargetsSet
@@ -237,6 +238,9 @@ Event = Annotated[
     | DistributorAgreementAmended
     | DistributorAgreementTerminated
     | ExchangeRatePublished
+    | SpecialPriceAuthorized
+    | SpecialPriceAmended
+    | SpecialPriceExpired
     | ResellerRegistered
     | ResellerAliasMapped
     | ResellerAliasUnmapped,
@@ -259,6 +263,9 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     DistributorAgreementAmended,
     DistributorAgreementTerminated,
     ExchangeRatePublished,
+    SpecialPriceAuthorized,
+    SpecialPriceAmended,
+    SpecialPriceExpired,
     ResellerRegistered,
     ResellerAliasMapped,
     ResellerAliasUnmapped,
@@ -288,5 +295,8 @@ __all__ = [
     "SaleReported",
     "ShipmentRecorded",
     "Source",
+    "SpecialPriceAmended",
+    "SpecialPriceAuthorized",
+    "SpecialPriceExpired",
     "Tier",
 ]

@@ -23,6 +23,8 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "rates": ("ExchangeRatePublished",),
     # keyed by distributor: the targets live in the partition of the cards they set
     "targets": ("DistributorTargetsSet",),
+    # keyed by authorization: its amendments and expiry follow it in order
+    "authorizations": ("SpecialPriceAuthorized", "SpecialPriceAmended", "SpecialPriceExpired"),
     # keyed by distributor: the map and unmap of one alias stay in order (docs/IDENTITY.md)
     "identity": ("ResellerAliasMapped", "ResellerAliasUnmapped"),
     "masters": ("ResellerRegistered",),
@@ -30,7 +32,7 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
 DEAD_LETTER_TOPIC: Final = "deadletters"
 #: the topics of reference data, which every worker and every replay job reads whole (the
 #: others are keyed by distributor_id and split by partition)
-REFERENCE_TOPICS: Final = ("products", "prices", "programs", "rates", "masters")
+REFERENCE_TOPICS: Final = ("products", "prices", "programs", "rates", "authorizations", "masters")
 
 #: event type -> the field whose value is the message key
 KEY_FIELD: Final[dict[str, str]] = {
@@ -50,6 +52,9 @@ KEY_FIELD: Final[dict[str, str]] = {
     #: a property of the event: "EUR>USD"
     "ExchangeRatePublished": "pair",
     "DistributorTargetsSet": "distributor_id",
+    "SpecialPriceAuthorized": "authorization_id",
+    "SpecialPriceAmended": "authorization_id",
+    "SpecialPriceExpired": "authorization_id",
     "ResellerRegistered": "master_id",
     "ResellerAliasMapped": "distributor_id",
     "ResellerAliasUnmapped": "distributor_id",

@@ -18,18 +18,21 @@ stops scoping or filtering answers different rows:
   generated ones are conflicting duplicates of D02 and D05);
 - a D01 violation acknowledged and a D02 violation disputed (three statuses);
 - agreements of D01 (signed, then amended) and D02, and exchange rates of three pairs
-  (EUR>USD, GBP>USD, USD>JPY).
+  (EUR>USD, GBP>USD, USD>JPY);
+- two special price authorizations: one naming D01 and D02, in effect, and one of D01's
+  that ended in July.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from projections.snapshot import now_of
+from schemas.claims import SpecialPriceAuthorized
 from schemas.events import (
     DistributorAgreementAmended,
     DistributorAgreementSigned,
@@ -167,6 +170,7 @@ def _extra_events() -> Iterator[Envelope]:
     yield from _unpriced_sales()
     yield from _agreements(defined)
     yield from _rates()
+    yield from _authorizations(defined)
     yield from _identity()
 
 
@@ -247,6 +251,20 @@ def _rates() -> Iterator[ExchangeRatePublished]:
                 "published_at": AT,
             }
         )
+
+
+def _authorizations(defined: datetime) -> Iterator[SpecialPriceAuthorized]:
+    """A deal for D01 and D02 and an ended one for D01, for a reseller no sale names (so no
+    verdict changes)."""
+    deals = (("SPA-1", ["D01", "D02"], date(2026, 12, 31)), ("SPA-2", ["D01"], date(2026, 7, 31)))
+    for authorization_id, distributors, last in deals:
+        yield SpecialPriceAuthorized(
+            event_id=_id("authorization", authorization_id), occurred_at=defined,
+            recorded_at=defined, source="erp", authorization_id=authorization_id,
+            distributor_ids=distributors, skus=["SKU-0001"], reseller_id="R-DEAL",
+            authorized_cost=Decimal("5.00"), floor_price=Decimal("6.00"),
+            valid_from=date(2026, 7, 1), valid_to=last, currency="USD",
+        )  # fmt: skip
 
 
 def _near_tier_programs(defined: datetime) -> Iterator[RebateProgramDefined]:

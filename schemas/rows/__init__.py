@@ -13,7 +13,12 @@ these models on the hot paths; a model only declares.
 
 from __future__ import annotations
 
-from schemas.rows.agreements import AgreementRow, ExchangeRateRow, ObligationRow
+from schemas.rows.agreements import (
+    AgreementRow,
+    AuthorizationRow,
+    ExchangeRateRow,
+    ObligationRow,
+)
 from schemas.rows.base import RowModel
 from schemas.rows.catalog import ProductRow
 from schemas.rows.identity import MappingStepRow, MasterRow, MasterWithAliasesRow, PartyAliasRow
@@ -87,6 +92,7 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     AgreementRow,
     ExchangeRateRow,
     ObligationRow,
+    AuthorizationRow,
     AgingRow,
     ScorecardRow,
     ScorecardCard,

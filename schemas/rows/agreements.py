@@ -72,3 +72,28 @@ class ObligationRow(RowModel):
         description="over_age: their value at the distributor cost in effect (null: no price)."
     )
     currency: str | None = Field(description="over_age: the currency of `value`.")
+
+
+class AuthorizationRow(RowModel):
+    """A special price authorization, for one distributor it names, with its terms as they
+    stand after amendments and an early expiry (docs/CLAIMS.md)."""
+
+    identified_by = ("authorization_id", "distributor_id")
+
+    authorization_id: str = Field(description="The authorization (the deal).")
+    distributor_id: DistributorId
+    skus: Annotated[list[str], Sql("jsonb")] = Field(description="The skus it covers.")
+    reseller_id: str | None = Field(description="The reseller the deal is for, if it names one.")
+    end_customer: str | None = Field(description="The end customer, if it names one.")
+    authorized_cost: DecimalText = Field(description="What the distributor may buy at.")
+    floor_price: DecimalText | None = Field(
+        description="The lowest resale price under the deal (none: any price)."
+    )
+    currency: str
+    valid_from: Day = Field(description="The first sale day it covers.")
+    valid_to: Day = Field(description="The last sale day it covers (after an early expiry).")
+    quantity_cap: int | None = Field(description="Units it allows across every claim.")
+    amendments: Annotated[list[str], Sql("jsonb")] = Field(description="Amendments applied.")
+    expired_early: bool = Field(description="An expiry ended it before its valid_to.")
+    in_effect: bool = Field(description="Today (the as-of day) is within its validity.")
+    event_id: Uuid = Field(description="The event that set its current terms (lineage).")

@@ -25,6 +25,7 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /api/scorecard[.csv]?period=, /api/scorecard/{distributor_id}   the distributor scorecard
   /api/agreements, /api/exchange-rates   agreement versions (which is in effect); rates
   /api/obligations                   stocking targets exceeded, stock over the maximum age
+  /api/authorizations                special price deals (terms in effect, per distributor)
   POST /api/ingest/events|csv|edi   submit events and reports (streams/api/ingest.py)
 
 List endpoints answer a page: {"rows": [...], "total", "limit", "offset"} (?limit= 1 to
@@ -116,6 +117,7 @@ GETS: tuple[tuple[str, Handler], ...] = (
     ("/api/agreements", agreements.agreements),
     ("/api/obligations", agreements.obligations),
     ("/api/exchange-rates", agreements.exchange_rates),
+    ("/api/authorizations", agreements.authorizations),
 )
 POSTS: tuple[tuple[str, Handler], ...] = (
     (

@@ -241,6 +241,16 @@ PATHS: dict[str, dict[str, Schema]] = {
                   query("agreement_id", "only this agreement"), AS_OF, *PAGED,
                   description="A distributor token sees its own agreements only."),
     },
+    "/api/authorizations": {
+        "get": op("The special price authorizations, one row per distributor each names",
+                  "pricing", page_of("AuthorizationRow"), DISTRIBUTOR,
+                  query("authorization_id", "only this authorization"),
+                  query("in_effect", "true: only those in effect today (or as of)",
+                        {"enum": ["true", "false"]}), AS_OF, *PAGED,
+                  description="Their terms as they stand after amendments and an early "
+                  "expiry. A sale within one is judged against its floor (docs/CLAIMS.md). "
+                  "A distributor token sees the authorizations naming it."),
+    },
     "/api/obligations": {
         "get": op("What each distributor's stock breaks of its agreement in effect today",
                   "agreements", page_of("ObligationRow"), DISTRIBUTOR,

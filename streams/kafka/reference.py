@@ -1,5 +1,5 @@
-"""Reference data (catalog, prices, programs and closes, exchange rates) replicated whole into
-every worker.
+"""Reference data (catalog, prices, programs and closes, exchange rates, special price
+authorizations) replicated whole into every worker.
 
 Every worker needs every SKU's product and price history, whichever partitions it owns.
 Rather than a Faust GlobalTable (whose writer does not re-read changes made by other
@@ -49,6 +49,8 @@ class ReferenceReplica:
             programs=shared.programs,
             closed_periods=shared.closed_periods,
             rates=shared.rates,
+            authorizations=shared.authorizations,
+            sku_authorizations=shared.sku_authorizations,
             masters=shared.masters,
         )
         self.ready = asyncio.Event()

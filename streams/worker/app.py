@@ -88,6 +88,7 @@ CONSUMED_TOPICS = (
     "agreements",
     "rates",
     "targets",
+    "authorizations",
     "identity",
     "masters",
 )

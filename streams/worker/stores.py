@@ -34,8 +34,16 @@ from streams.worker.state import APPLYING, StateTable, View, Writes
 #: the stores of reference data: in memory, replicated whole from their raw topics
 #: (streams/kafka/reference.py), not in the state table
 REFERENCE_STORES = (
-    "products", "aliases", "prices", "programs", "closed_periods", "rates", "masters",
-)  # fmt: skip
+    "products",
+    "aliases",
+    "prices",
+    "programs",
+    "closed_periods",
+    "rates",
+    "authorizations",
+    "sku_authorizations",
+    "masters",
+)
 
 #: the state table's name: its databases are `<tabledir>/state-<partition>.db`
 STATE_TABLE = "state"

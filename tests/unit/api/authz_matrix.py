@@ -76,6 +76,7 @@ SCOPED = (
     "/api/agreements",
     "/api/obligations",
     "/api/exchange-rates",
+    "/api/authorizations",
 )
 #: GET routes for the vendor's roles only (a scorecard ranking tells about the others)
 VENDOR = (
