@@ -24,6 +24,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
+from domain.frozen import quick_init
 from domain.timeutil import utc
 from projections.keyvalue import KeyValue
 from projections.party_aliases import identity_of
@@ -33,6 +34,7 @@ from projections.resellers import DayCount, ResellerState, active_at, growth, to
 CHANNEL: Final = "*"
 
 
+@quick_init  # one per identity read: a channel-wide figure builds as many as there are aliases
 @dataclass(frozen=True, slots=True)
 class MasterFigures:
     """One identity's aliases within a scope, and their figures combined."""
@@ -70,9 +72,10 @@ class MasterFigures:
 
     @property
     def shown(self) -> ResellerState:
-        """What a top row shows: an alias that means no master as itself, named by its
-        distributor and its own id as the per-alias views name it (with no mapping, every
-        row is as those views give it), else the aliases combined under the master id."""
+        """What the views count and a top row shows: an alias that means no master as
+        itself, named by its distributor and its own id as the per-alias views name it (with
+        no mapping, every figure is as those views give it, and nothing is combined), else
+        the aliases combined under the master id."""
         if "|" in self.identity:  # unmapped: "distributor|alias" (no master id holds "|")
             return self.aliases[0]
         return self.combined
@@ -110,7 +113,7 @@ def master_network_rows(
     today = None if now is None else utc(now).date()
     rows: dict[str, Counter[str]] = {}
     for figure in figures:
-        merged = figure.combined
+        merged = figure.shown
         counts = rows.setdefault(figure.distributor_id, Counter())
         counts["onboarded"] += merged.onboarded_at is not None
         counts["not_onboarded"] += merged.onboarded_at is None and merged.last_sale is not None
@@ -126,7 +129,7 @@ def master_network_rows(
 
 def master_growth(figures: Iterable[MasterFigures]) -> list[dict[str, Any]]:
     """Growth per month (`projections.resellers.growth`) counting identities."""
-    return growth(figure.combined for figure in figures)
+    return growth(figure.shown for figure in figures)
 
 
 def master_top(
