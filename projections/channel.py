@@ -20,6 +20,7 @@ from projections.authorization_inputs import AuthorizationEvent, apply_authoriza
 from projections.catalog import alias, define_product
 from projections.clock import tick
 from projections.dedup import Verdict
+from projections.identity_inputs import IdentityEvent, apply_identity
 from projections.movement_lines import CONFLICTING_DUPLICATE, apply_movement
 from projections.outcome import AuditFact as AuditFact  # its old home, still imported so
 from projections.outcome import Outcome
@@ -59,13 +60,14 @@ from schemas.topics import KEY_FIELD
 
 DEFAULT_RULES = TimeRules()
 
-#: the vendor's terms (agreements, rates, authorizations) and the stock rotation requests
-#: under them: event type -> what applies it
+#: the vendor's terms (agreements, rates, authorizations), the stock rotation requests
+#: under them and reseller identity: event type -> what applies it
 _TERMS_STEPS: Final[dict[type[Any], Callable[..., Outcome]]] = {
     **{kind: apply_agreement for kind in get_args(AgreementEvent)},
     ExchangeRatePublished: apply_rate_event,
     **{kind: apply_authorization for kind in get_args(AuthorizationEvent)},
     StockRotationRequested: apply_request,
+    **{kind: apply_identity for kind in get_args(IdentityEvent)},
 }
 WRONG_KEY = "wrong_message_key"
 

@@ -24,6 +24,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
+from domain.frozen import quick_init
 from domain.timeutil import utc
 from projections.keyvalue import KeyValue
 from projections.party_aliases import identity_of
@@ -33,6 +34,7 @@ from projections.resellers import DayCount, ResellerState, active_at, growth, to
 CHANNEL: Final = "*"
 
 
+@quick_init  # one per identity read: a channel-wide figure builds as many as there are aliases
 @dataclass(frozen=True, slots=True)
 class MasterFigures:
     """One identity's aliases within a scope, and their figures combined."""
@@ -56,10 +58,27 @@ class MasterFigures:
                 revenue[key] = revenue.get(key, Decimal(0)) + amount
         named = sorted((s.distributor_id, s.reseller_id, s.name) for s in self.aliases if s.name)
         return ResellerState(
-            self.distributor_id, self.identity, named[0][2] if named else None,
+            self.owner, self.identity, named[0][2] if named else None,
             min(onboarded, default=None), min(firsts, default=None), max(lasts, default=None),
             {month: n for month, n in sorted(lines.items()) if n}, dict(sorted(revenue.items())),
         )  # fmt: skip
+
+    @property
+    def owner(self) -> str:
+        """Whose the identity is in its scope: the one distributor all its aliases are of
+        (so a distributor's rows stay its own), else the channel ("*")."""
+        distributors = {state.distributor_id for state in self.aliases}
+        return distributors.pop() if len(distributors) == 1 else self.distributor_id
+
+    @property
+    def shown(self) -> ResellerState:
+        """What the views count and a top row shows: an alias that means no master as
+        itself, named by its distributor and its own id as the per-alias views name it (with
+        no mapping, every figure is as those views give it, and nothing is combined), else
+        the aliases combined under the master id."""
+        if "|" in self.identity:  # unmapped: "distributor|alias" (no master id holds "|")
+            return self.aliases[0]
+        return self.combined
 
     @property
     def alias_ids(self) -> list[str]:
@@ -94,7 +113,7 @@ def master_network_rows(
     today = None if now is None else utc(now).date()
     rows: dict[str, Counter[str]] = {}
     for figure in figures:
-        merged = figure.combined
+        merged = figure.shown
         counts = rows.setdefault(figure.distributor_id, Counter())
         counts["onboarded"] += merged.onboarded_at is not None
         counts["not_onboarded"] += merged.onboarded_at is None and merged.last_sale is not None
@@ -110,17 +129,20 @@ def master_network_rows(
 
 def master_growth(figures: Iterable[MasterFigures]) -> list[dict[str, Any]]:
     """Growth per month (`projections.resellers.growth`) counting identities."""
-    return growth(figure.combined for figure in figures)
+    return growth(figure.shown for figure in figures)
 
 
 def master_top(
     figures: Iterable[MasterFigures], n: int, period: str | None = None
 ) -> list[dict[str, Any]]:
-    """Top resellers (`projections.resellers.top_resellers`) by identity; each row's
-    `reseller_id` is the identity and `aliases` lists the aliases behind it."""
+    """Top resellers (`projections.resellers.top_resellers`) by identity: a master's row
+    has its master id as `reseller_id` and its `owner` as `distributor_id` ("*" for a
+    master buying through several distributors), an unmapped alias's row is the alias's
+    own; `aliases` lists the aliases behind each row."""
     listed = list(figures)
-    aliases = {(f.distributor_id, f.identity): f.alias_ids for f in listed}
-    rows = top_resellers((figure.combined for figure in listed), n, period)
+    shown = [(figure, figure.shown) for figure in listed]
+    aliases = {(state.distributor_id, state.reseller_id): f.alias_ids for f, state in shown}
+    rows = top_resellers((state for _, state in shown), n, period)
     return [
         {**row, "aliases": aliases[(row["distributor_id"], row["reseller_id"])]} for row in rows
     ]

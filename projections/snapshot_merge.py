@@ -7,7 +7,8 @@ distributors in `build_snapshot` (`GROUP_ORDER`): within a group, a part's own o
 Two orders occur: a store's key order (`distributor|...` strings: "D1-X|" sorts before
 "D1|") and `sorted()` of distributor ids ("D1" before "D1-X"). Dead letters are counts by
 reason; each part counts its own, and letters of inputs every part read (reference data)
-are counted by one part only, so counts add up.
+are counted by one part only, so counts add up. The `masters` are reference data, which
+every part holds whole: the first part's rows stand.
 """
 
 from __future__ import annotations
@@ -53,7 +54,10 @@ GROUP_ORDER: dict[str, Callable[[Row], tuple[str, ...]]] = {
     "rotations": _store_key_order,
     "quality": _distributor_order,
     "scorecards": _distributor_order,
+    "party_aliases": _distributor_order,
 }
+#: sections of reference data: every part holds all of it, so the first part's rows stand
+REFERENCE_SECTIONS = frozenset({"masters"})
 
 
 def merge_snapshots(parts: Sequence[Snapshot]) -> Snapshot:
@@ -67,6 +71,8 @@ def merge_snapshots(parts: Sequence[Snapshot]) -> Snapshot:
         if section == "dead_letters":
             counts = chain.from_iterable(rows)
             merged[section] = reason_count_rows((row["reason"], row["count"]) for row in counts)
+        elif section in REFERENCE_SECTIONS:
+            merged[section] = rows[0]
         elif section in GROUP_ORDER:
             merged[section] = sorted(chain.from_iterable(rows), key=GROUP_ORDER[section])
         else:

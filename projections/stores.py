@@ -2,7 +2,7 @@
 
 Stores keyed by distributor (each key starts with its distributor_id, so it lives in
 that distributor's partition) and reference data every worker holds whole (catalog,
-prices, programs, period closes, exchange rates). Some stores are bounded by the
+prices, programs, period closes, exchange rates, reseller masters). Some stores are bounded by the
 channel's entities (distributors, SKUs, resellers, programs) and are read whole; the
 others keep history (lines, days, violations) and are only ever read by key or by a
 prefix range.
@@ -22,6 +22,7 @@ from projections.exchange_rates import RateMonth
 from projections.inventory import InventoryState, Move
 from projections.inventory_aging import AgingState
 from projections.keyvalue import DictStore, KeyValue
+from projections.party_aliases import AliasState, MasterState
 from projections.price_book import PriceHistory
 from projections.price_rules import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
@@ -60,6 +61,9 @@ class ChannelStores:
     agreements: KeyValue[AgreementTimeline] = field(default_factory=DictStore)
     #: per sku, the units accepted rotations still expect back, by distributor_id
     rotation_reserved: KeyValue[Reservations] = field(default_factory=DictStore)
+    #: each reseller alias and the master it means, by alias key: "id|distributor|alias_id"
+    #: or "na|distributor|digest" (projections/party_aliases.py; the distributor comes second)
+    party_aliases: KeyValue[AliasState] = field(default_factory=DictStore)
     # --- reference data, replicated whole into every worker -----------------------------
     products: KeyValue[Product] = field(default_factory=DictStore)
     aliases: KeyValue[IdentifierAlias] = field(default_factory=DictStore)
@@ -72,6 +76,8 @@ class ChannelStores:
     authorizations: KeyValue[AuthorizationState] = field(default_factory=DictStore)
     #: sku -> the ids of the authorizations naming it (what pricing looks a sale up in)
     sku_authorizations: KeyValue[tuple[str, ...]] = field(default_factory=DictStore)
+    #: reseller masters (`ResellerRegistered`), by master_id
+    masters: KeyValue[MasterState] = field(default_factory=DictStore)
     # --- history: read by key or prefix range only --------------------------------------
     #: idempotency keys of lines and reports, and replacement notes
     seen: KeyValue[SeenEntry] = field(default_factory=DictStore)

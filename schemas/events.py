@@ -19,6 +19,7 @@ from schemas.agreements import (
 )
 from schemas.claims import SpecialPriceAmended, SpecialPriceAuthorized, SpecialPriceExpired
 from schemas.envelope import SCHEMA_VERSION, Envelope, Source
+from schemas.parties import ResellerAliasMapped, ResellerAliasUnmapped, ResellerRegistered
 from schemas.scorecard import DistributorTargetsSet
 from schemas.types import Count, Currency, Id, Money, Personal, Price, Quantity, Text, UtcDatetime
 
@@ -241,7 +242,10 @@ Event = Annotated[
     | SpecialPriceAuthorized
     | SpecialPriceAmended
     | SpecialPriceExpired
-    | StockRotationRequested,
+    | StockRotationRequested
+    | ResellerRegistered
+    | ResellerAliasMapped
+    | ResellerAliasUnmapped,
     Field(discriminator="event_type"),
 ]
 
@@ -265,6 +269,9 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     SpecialPriceAmended,
     SpecialPriceExpired,
     StockRotationRequested,
+    ResellerRegistered,
+    ResellerAliasMapped,
+    ResellerAliasUnmapped,
 )
 
 __all__ = [
@@ -284,7 +291,10 @@ __all__ = [
     "RebatePeriodClosed",
     "RebateProgramDefined",
     "ReportSubmitted",
+    "ResellerAliasMapped",
+    "ResellerAliasUnmapped",
     "ResellerOnboarded",
+    "ResellerRegistered",
     "SaleReported",
     "ShipmentRecorded",
     "Source",

@@ -25,14 +25,14 @@ BASE = "https://channelflow.dev/schemas"
 
 
 def rendered_schemas() -> dict[str, str]:
-    """File name -> JSON Schema text for every event type (the claim, identity and rotation ones
-    too, not on a raw topic yet), a bundle of
+    """File name -> JSON Schema text for every event type (the claim, end-customer identity and
+    rotation ones too, not on a raw topic yet), a bundle of
     events, the dead-letter record and a decision document (the decisions topic)."""
     files = {}
     models: tuple[type[BaseModel], ...] = (
         *EVENT_TYPES,
         *(kind for kind in CLAIM_EVENT_TYPES if kind not in EVENT_TYPES),
-        *PARTY_EVENT_TYPES,
+        *(kind for kind in PARTY_EVENT_TYPES if kind not in EVENT_TYPES),
         *(kind for kind in AGREEMENT_EVENT_TYPES if kind not in EVENT_TYPES),
         DeadLetter,
     )

@@ -3,8 +3,9 @@ aliases (what each distributor calls a party) mapped to them.
 
 Shape and field-level validity only; normalisation and matching live in
 `domain.party_names` / `domain.party_matching`, the mapping state in
-`projections.party_aliases` (docs/IDENTITY.md). These events are not on a raw topic yet:
-the worker, the API and the CLI take them in a later slice.
+`projections.party_aliases` (docs/IDENTITY.md). The reseller ones are wired (registrations
+on the `masters` reference topic, alias changes on the `identity` topic); the end-customer
+ones are not on a raw topic yet.
 
 An end customer may be a person: its name and address are personal data. The domain
 records keep them out of `repr` (and so out of logs); only ids are logged.
@@ -18,7 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from schemas.events import Envelope
+from schemas.envelope import Envelope
 from schemas.types import Id, Text, UtcDatetime
 
 #: A name or an address line as sent (normalised only for matching).

@@ -27,11 +27,14 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "authorizations": ("SpecialPriceAuthorized", "SpecialPriceAmended", "SpecialPriceExpired"),
     # keyed by distributor: a request is decided in the partition of its stock and ledger
     "rotations": ("StockRotationRequested",),
+    # keyed by distributor: the map and unmap of one alias stay in order (docs/IDENTITY.md)
+    "identity": ("ResellerAliasMapped", "ResellerAliasUnmapped"),
+    "masters": ("ResellerRegistered",),
 }
 DEAD_LETTER_TOPIC: Final = "deadletters"
 #: the topics of reference data, which every worker and every replay job reads whole (the
 #: others are keyed by distributor_id and split by partition)
-REFERENCE_TOPICS: Final = ("products", "prices", "programs", "rates", "authorizations")
+REFERENCE_TOPICS: Final = ("products", "prices", "programs", "rates", "authorizations", "masters")
 
 #: event type -> the field whose value is the message key
 KEY_FIELD: Final[dict[str, str]] = {
@@ -55,6 +58,9 @@ KEY_FIELD: Final[dict[str, str]] = {
     "SpecialPriceAmended": "authorization_id",
     "SpecialPriceExpired": "authorization_id",
     "StockRotationRequested": "distributor_id",
+    "ResellerRegistered": "master_id",
+    "ResellerAliasMapped": "distributor_id",
+    "ResellerAliasUnmapped": "distributor_id",
 }
 
 TOPIC_OF: Final[dict[str, str]] = {

@@ -50,6 +50,8 @@ from streams.api.openapi import document
 from streams.generator import generate_channel
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import Input
+from tests.parallel_channel import reseller_identity
+from tests.unit.party_events import mapped, registered
 
 #: the period the fixture closes (the statements the matrix reads)
 PROGRAM, PERIOD = "VPA-2026-SI", "2026-Q3"
@@ -171,6 +173,18 @@ def _extra_events() -> Iterator[Envelope]:
     yield from _rates()
     yield from _authorizations(defined)
     yield from _rotations()
+    yield from _identity()
+
+
+def _identity() -> Iterator[Envelope]:
+    """Three masters: D01-R001 means M-ACME (a conflicting mapping of it refused, D01-R002
+    mapped and unmapped again), D02-R001 and D02-R002 mean M-ZETA (one identity of D02),
+    M-OMEGA nothing. Each master's aliases are of one distributor: a distributor's rows
+    stay its own."""
+    yield from reseller_identity(("D01",))
+    yield registered("M-OMEGA", "Omega Sound GmbH", n=9_000_001, country="DE", postal_code="10115")
+    for n, alias in enumerate(("D02-R001", "D02-R002"), start=9_000_002):
+        yield mapped("D02", alias, "M-ZETA", n=n)
 
 
 #: D02's stocking targets: SKU-0018 (held, not sold: unbounded) and a group of two fast

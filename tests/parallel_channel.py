@@ -18,6 +18,9 @@ from schemas.events import (
     Envelope,
     ExchangeRatePublished,
     RebatePeriodClosed,
+    ResellerAliasMapped,
+    ResellerAliasUnmapped,
+    ResellerRegistered,
     SaleReported,
     StockRotationRequested,
 )
@@ -96,6 +99,37 @@ def agreements_and_rates(distributors: Sequence[str]) -> list[Envelope]:
     return events
 
 
+def reseller_identity(distributors: Sequence[str]) -> list[Envelope]:
+    """Two masters (reference data every job reads); each distributor's R001 and R002 mapped
+    to the first (one identity in its rows), a mapping of R001 to the second refused
+    (`conflicting_mapping`, a dead letter of the distributor's job) and R002 unmapped again."""
+    at = datetime(2026, 6, 20, 9, tzinfo=UTC)
+
+    def event(kind: type[Envelope], name: str, **fields: object) -> Envelope:
+        envelope = {"event_id": uuid.uuid5(uuid.NAMESPACE_URL, name), "occurred_at": at,
+                    "recorded_at": at, "source": "erp"}  # fmt: skip
+        return kind.model_validate({**envelope, **fields})
+
+    events = [
+        event(ResellerRegistered, f"master:{master}", master_id=master, legal_name=name,
+              country="US", postal_code="94105", registered_at=at)
+        for master, name in (("M-ACME", "Acme Tools Inc."), ("M-ZETA", "Zeta Audio LLC"))
+    ]  # fmt: skip
+    for d in distributors:
+        why = {"changed_by": "ops-ana", "reason": "same tax id", "changed_at": at}
+        steps: list[tuple[type[Envelope], str, str]] = [
+            (ResellerAliasMapped, f"{d}-R001", "M-ACME"),
+            (ResellerAliasMapped, f"{d}-R002", "M-ACME"),
+            (ResellerAliasMapped, f"{d}-R001", "M-ZETA"),
+            (ResellerAliasUnmapped, f"{d}-R002", "M-ACME"),
+        ]
+        events.extend(
+            event(kind, f"alias:{d}:{n}", distributor_id=d, alias_id=alias, master_id=master, **why)
+            for n, (kind, alias, master) in enumerate(steps)
+        )
+    return events
+
+
 CLOSED_AT = datetime(2026, 10, 8, tzinfo=UTC)
 LATE = datetime(2026, 10, 10, 9, tzinfo=UTC)  # before Q3's grace ends (10-15)
 
@@ -123,7 +157,10 @@ def awkward_history(weeks: int = 13) -> list[bytes]:
     itself, for D01 too: a job's own clock never gets there (D02 and D01 are in different
     jobs of 2 and of 3)."""
     generated = generate_channel(seed=5, weeks=weeks, distributors=4)
-    events = with_lookalike_distributors([*generated, *agreements_and_rates(("D01", "D02"))])
+    identity = reseller_identity(("D01", "D02"))
+    events = with_lookalike_distributors(
+        [*generated, *agreements_and_rates(("D01", "D02")), *identity]
+    )
     lines = [message.value for message in bundled(map(message_of, events))]
     for n, (raw, _) in enumerate(malformed_lines()):
         lines.insert(40 + 97 * n, raw)

@@ -23,6 +23,7 @@ from schemas.rows.agreements import (
 )
 from schemas.rows.base import RowModel
 from schemas.rows.catalog import ProductRow
+from schemas.rows.identity import MappingStepRow, MasterRow, MasterWithAliasesRow, PartyAliasRow
 from schemas.rows.inventory import (
     AgingRow,
     ChannelInventory,
@@ -67,6 +68,8 @@ SNAPSHOT_SECTIONS: dict[str, type[RowModel]] = {
     "quality": QualityRow,
     "dead_letters": DeadLetterRow,
     "scorecards": ScorecardCard,
+    "masters": MasterRow,
+    "party_aliases": PartyAliasRow,
 }
 
 #: every row model the API documents, by component name
@@ -102,4 +105,8 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     ScorecardRow,
     ScorecardCard,
     ScorecardRebate,
+    MasterRow,
+    MasterWithAliasesRow,
+    PartyAliasRow,
+    MappingStepRow,
 )

@@ -38,7 +38,10 @@ class TopResellerRow(RowModel):
     """A reseller's revenue in one currency."""
 
     distributor_id: DistributorId
-    reseller_id: str = Field(description="The reseller.")
+    reseller_id: str = Field(
+        description="The reseller: the distributor's id for it, or the master id its aliases "
+        'mean (then `distributor_id` is "*" channel-wide).'
+    )
     name: str | None = Field(description="Its name as onboarded.")
     currency: str = Field(description="The revenue's currency.")
     revenue: DecimalText = Field(description="Σ quantity × unit price (returns negative).")
@@ -46,3 +49,6 @@ class TopResellerRow(RowModel):
     first_sale: Day | None = Field(description="The day of its first sale.")
     last_sale: Day | None = Field(description="The day of its latest sale.")
     onboarded_at: Time | None = Field(description="When it was onboarded.")
+    aliases: list[str] = Field(
+        description='The aliases behind the row, "distributor|reseller" (one: an unmapped alias).'
+    )

@@ -14,7 +14,8 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /api/sell-through                  sell-in vs sell-through per distributor and period;
                                      granularity=week|month|quarter, scope=channel
   /api/quality, /api/compliance, /api/reports      data quality, reporting weeks, reports
-  /api/resellers[/growth|/top]       the reseller network, its growth, top resellers
+  /api/resellers[/growth|/top]       the reseller network, its growth, top resellers (by master)
+  /api/resellers/masters|aliases     reseller masters with their aliases; each alias's history
   /api/dead-letters/lines            rejected lines, why, original bytes (a distributor: its own)
   /api/violations[/summary|/{id}]    pricing violations; by severity; one with its sale
   POST /api/violations/{id}/{action} acknowledge | dispute | resolve
@@ -109,6 +110,8 @@ GETS: tuple[tuple[str, Handler], ...] = (
     ("/api/resellers", resellers.resellers),
     ("/api/resellers/growth", resellers.reseller_growth),
     ("/api/resellers/top", resellers.reseller_top),
+    ("/api/resellers/masters", resellers.reseller_masters),
+    ("/api/resellers/aliases", resellers.reseller_aliases),
     ("/api/reports", reporting.reports),
     ("/api/compliance", reporting.compliance),
     ("/api/scorecard", scorecard.scorecard),

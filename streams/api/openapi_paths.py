@@ -198,6 +198,16 @@ PATHS: dict[str, dict[str, Schema]] = {
                   query("period", 'a year "2026", quarter "2026-Q3" or month "2026-07"'),
                   *PAGED),
     },
+    "/api/resellers/masters": {
+        "get": op("Reseller masters, each with the aliases that mean it now (vendor roles)",
+                  "resellers", page_of("MasterWithAliasesRow"),
+                  query("master_id", "only this master"), *PAGED),
+    },
+    "/api/resellers/aliases": {
+        "get": op("Reseller aliases: the master each means now, and every mapping step",
+                  "resellers", page_of("PartyAliasRow"), DISTRIBUTOR,
+                  query("master_id", "only the aliases mapped to this master"), *PAGED),
+    },
     "/api/reports": {
         "get": op("Sell-through reports submitted", "compliance", page_of("ReportRow"),
                   DISTRIBUTOR, *PAGED),

@@ -90,6 +90,8 @@ CONSUMED_TOPICS = (
     "targets",
     "authorizations",
     "rotations",
+    "identity",
+    "masters",
 )
 
 

@@ -16,6 +16,7 @@ from projections.dedup import SeenEntry
 from projections.inventory import InventoryState, Move
 from projections.inventory_aging import AgingState
 from projections.keyvalue import DictStore, KeyValue
+from projections.party_aliases import AliasState
 from projections.price_rules import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
 from projections.rebate_buckets import RebateBucket, RecordedMove
@@ -43,6 +44,7 @@ REFERENCE_STORES = (
     "rates",
     "authorizations",
     "sku_authorizations",
+    "masters",
 )
 
 #: the state table's name: its databases are `<tabledir>/state-<partition>.db`
@@ -195,6 +197,9 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
         scorecards=entity("sc|", Scorecard),
         clock=scoped("clock|", Clock),
         agreements=entity("agr|", AgreementTimeline),
+        party_aliases=StoreLayout(
+            "pa|", AliasState.from_json, AliasState.to_json, True, distributor_second
+        ),
         seen=StoreLayout(
             "seen|", SeenEntry.from_json, SeenEntry.to_json, False, distributor_second, True
         ),

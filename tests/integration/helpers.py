@@ -15,7 +15,13 @@ from typing import Any
 import psycopg
 from prometheus_client.parser import text_string_to_metric_families
 
-from schemas.events import Envelope, InventoryCounted, PriceChanged, ProductDefined
+from schemas.events import (
+    Envelope,
+    InventoryCounted,
+    PriceChanged,
+    ProductDefined,
+    ResellerRegistered,
+)
 from streams.config import Settings
 from streams.generator import generate_channel
 from streams.kafka.io import ensure_topics, publish_events
@@ -44,13 +50,14 @@ def stored_events(dsn: str, aggregate_id: uuid.UUID) -> int:
 
 
 def is_reference(event: Envelope) -> bool:
-    return isinstance(event, ProductDefined | PriceChanged)
+    return isinstance(event, ProductDefined | PriceChanged | ResellerRegistered)
 
 
 def publish_reference_first(
     settings: Settings, worker: WorkerProcess, events: Sequence[Envelope]
 ) -> None:
-    """Publish the catalog and prices, wait until the worker knows them, then the rest.
+    """Publish the catalog, prices and reseller masters, wait until the worker knows them,
+    then the rest.
 
     Reference data must be known before the lines that use it (docs/DESIGN.md, "Order of
     arrival"): a sale of an SKU the catalog has not seen yet is rightly rejected as
@@ -58,12 +65,21 @@ def publish_reference_first(
     """
     reference = [e for e in events if is_reference(e)]
     products = {e.sku for e in reference if isinstance(e, ProductDefined)}
+    masters = {e.master_id for e in reference if isinstance(e, ResellerRegistered)}
     publish(settings, reference)
     wait_until(
         lambda: {row["sku"] for row in worker.get("/api/products")["rows"]} >= products,
         60,
         "the worker to know the catalog",
     )
+    if masters:
+        wait_until(
+            lambda: (
+                {r["master_id"] for r in worker.get("/api/resellers/masters")["rows"]} >= masters
+            ),
+            60,
+            "the worker to know the reseller masters",
+        )
     publish(settings, [e for e in events if not is_reference(e)])
 
 

@@ -31,6 +31,7 @@ from streams.runners.readmodel_rows import (
 from streams.runners.violation_statuses import RecordedStatuses
 from tests.unit.agreement_events import rotation, signed
 from tests.unit.catalog import product
+from tests.unit.party_events import mapped, registered
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,7 +43,8 @@ def partition_of(distributor_id: str) -> int:
 @pytest.fixture(scope="module")
 def channel() -> EmbeddedChannel:
     """A generated channel, its malformed lines, a sale of an SKU without a price, an
-    agreement of D01 and a stock rotation request of D01."""
+    agreement of D01, a stock rotation request of D01 and a reseller alias of D01 mapped to a
+    master."""
     channel = EmbeddedChannel()
     channel.feed_events(generate_channel(seed=3, weeks=6))
     channel.feed(Input(raw, None, "demo") for raw, _ in malformed_lines())
@@ -54,6 +56,8 @@ def channel() -> EmbeddedChannel:
     )  # fmt: skip
     request = rotation("ROT-1", {"SKU-0001": 1}).model_copy(update={"distributor_id": "D01"})
     channel.feed_events([product("SKU-NOPRICE"), unpriced, signed(distributor_id="D01"), request])
+    channel.feed_events([registered("M-ACME", "Acme Tools Inc.")])
+    channel.feed_events([mapped("D01", "R-1", "M-ACME")])
     return channel
 
 

@@ -16,16 +16,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from projections.snapshot import Snapshot, build_snapshot, now_of
-from projections.snapshot_merge import GROUP_ORDER, merge_snapshots
+from projections.snapshot_merge import GROUP_ORDER, REFERENCE_SECTIONS, merge_snapshots
 from projections.stores import ChannelStores
 from schemas.events import Envelope
 from streams.generator import generate_channel
 from streams.runners.processing import Input, process_batch
 from streams.runners.replay_shares import MOVEMENT_TYPES
-from tests.parallel_channel import agreements_and_rates, with_lookalike_distributors
+from tests.parallel_channel import (
+    agreements_and_rates,
+    reseller_identity,
+    with_lookalike_distributors,
+)
 
 EVENTS = with_lookalike_distributors(
-    [*generate_channel(seed=4, weeks=4, distributors=3), *agreements_and_rates(("D01",))]
+    [
+        *generate_channel(seed=4, weeks=4, distributors=3),
+        *agreements_and_rates(("D01",)),
+        *reseller_identity(("D01", "D02")),
+    ]
 )
 DISTRIBUTORS = sorted(
     {str(getattr(e, "distributor_id", None)) for e in EVENTS if e.event_type in MOVEMENT_TYPES}
@@ -61,7 +69,7 @@ def test_the_channel_has_lookalike_distributors_and_rows_in_every_section():
     snapshot = build_snapshot(WHOLE, NOW)
     empty = [name for name, rows in snapshot.items() if not rows and name != "unpriced"]
     assert empty == []
-    assert set(snapshot) == {*GROUP_ORDER, "dead_letters"}
+    assert set(snapshot) == {*GROUP_ORDER, *REFERENCE_SECTIONS, "dead_letters"}
 
 
 @settings(max_examples=12, deadline=None)

@@ -69,6 +69,7 @@ SCOPED = (
     "/api/resellers",
     "/api/resellers/growth",
     "/api/resellers/top",
+    "/api/resellers/aliases",
     "/api/reports",
     "/api/compliance",
     "/api/dead-letters/lines",
@@ -80,7 +81,9 @@ SCOPED = (
     "/api/rotations",
 )
 #: GET routes for the vendor's roles only (a scorecard ranking tells about the others)
-VENDOR = ("/api/dead-letters", "/api/scorecard", "/api/scorecard.csv")
+VENDOR = (
+    "/api/dead-letters", "/api/scorecard", "/api/scorecard.csv", "/api/resellers/masters",
+)  # fmt: skip
 #: GET routes of one record: (route, whose) — D01's is the distributor's own
 RECORDS = {
     "/api/violations/{violation_id}": ("/api/violations/{v01}", "/api/violations/{v02}"),

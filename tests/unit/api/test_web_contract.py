@@ -42,7 +42,7 @@ TOKENS = {
 }
 VENDOR_ROLES = ("cm", "auditor", "admin")
 #: list endpoints only the vendor's roles may read
-VENDOR_ONLY = {"/api/dead-letters", "/api/scorecard"}
+VENDOR_ONLY = {"/api/dead-letters", "/api/scorecard", "/api/resellers/masters"}
 
 
 def paged_reads() -> list[str]:

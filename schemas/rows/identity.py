@@ -1,0 +1,60 @@
+"""Reseller identity rows: the masters, and each alias with the master it means and how it
+came to (docs/IDENTITY.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from schemas.rows.base import DecimalText, DistributorId, RowModel, Sql, Time
+
+
+class MappingStepRow(RowModel):
+    """One change of an alias's mapping, as recorded."""
+
+    action: Literal["mapped", "unmapped"] = Field(description="What was done.")
+    master_id: str = Field(description="The master mapped to, or unmapped from.")
+    changed_by: str = Field(description='Who decided: an actor id, or "matcher".')
+    reason: str = Field(description="Why, as given.")
+    changed_at: Time = Field(description="When it was decided.")
+    automatic: bool = Field(description="Decided by the matcher above its threshold.")
+    score: DecimalText | None = Field(description="The matcher's score (0 to 100), if any.")
+    event_id: str = Field(description="The event that made the change.")
+
+
+class MasterRow(RowModel):
+    """A master reseller's registration as it stands."""
+
+    identified_by = ("master_id",)
+
+    master_id: str = Field(description="The master reseller.")
+    legal_name: str = Field(description="Its legal name as registered.")
+    country: str = Field(description="ISO 3166-1 alpha-2 country.")
+    postal_code: str | None = Field(description="Its postal code as registered.")
+    registered_at: Time = Field(description="When the standing registration was made.")
+
+
+class MasterWithAliasesRow(MasterRow):
+    """A master and the aliases that mean it now (`/api/resellers/masters`)."""
+
+    aliases: list[str] = Field(description='The aliases that mean it: "distributor|alias".')
+
+
+class PartyAliasRow(RowModel):
+    """One alias: what a distributor calls a reseller, the master it means now and every
+    mapping step."""
+
+    identified_by = ("alias_key",)
+
+    distributor_id: DistributorId
+    alias_key: str = Field(
+        description='"id|distributor|alias_id", or "na|distributor|digest" for a name.'
+    )
+    alias_id: str | None = Field(
+        description="The distributor's own id for it (null: an alias by name)."
+    )
+    master_id: str | None = Field(description="The master it means now (null: unmapped).")
+    history: Annotated[list[MappingStepRow], Sql("jsonb")] = Field(
+        description="Every mapping and unmapping, oldest first."
+    )
