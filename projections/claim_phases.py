@@ -1,0 +1,215 @@
+"""Deciding claim lines in two phases, for a cap shared across partitions, pure
+(docs/CLAIMS.md, "a cap shared by distributors in other partitions").
+
+In the distributor's partition a line is checked (1. to 10., `units_wanted`): a failing
+check decides it (rejected, or pending its POS line); a line that passes reserves the units
+it wants of its POS line and asks its authorization's ledger (`projections.claim_caps`)
+through a `Sequencer`. With the grant, the partition finishes it (11. and 12.,
+`finish_line`, against the figures it was checked with), keeps the units it was granted,
+and gives back to the ledger the units it did not keep.
+
+Order. While a line of a POS line waits for its grant, the later lines naming that POS line
+queue behind it and are checked, in order, when it is answered: a POS line's units are
+given out in the one-phase decision order whatever the timing. With a `LocalLedger`
+(the embedded runner, a file replay) a request is granted as it is made, so each line is
+decided exactly as `projections.claims.decide_claims` decides it; with an `Outbox` the
+requests go to the `claim-caps` topic and the cap is given out in the order they reach it.
+
+`projections.claims.expire_pending` serves both: it touches the pending lines only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Protocol
+
+from domain.claim_rules import AuthorizationTerms, LineDecision, finish_line, units_wanted
+from projections.claim_caps import CapGrant, CapLedger, CapRelease, CapRequest, give_back, grant
+from projections.claims import (
+    Awaiting,
+    ClaimsView,
+    LineRef,
+    PosClaims,
+    line_inputs,
+    line_refs,
+)
+from schemas.claims import DebitClaimSubmitted
+
+
+class Sequencer(Protocol):
+    """Where cap requests and releases go."""
+
+    def request(self, request: CapRequest) -> CapGrant | None:
+        """Ask for units: the grant when answered at once, else None (it comes later)."""
+
+    def release(self, release: CapRelease) -> None:
+        """Give units back."""
+
+
+@dataclass(slots=True)
+class Outbox:
+    """Requests and releases to append to the `claim-caps` topic, in the order made."""
+
+    requests: list[CapRequest] = field(default_factory=list)
+    releases: list[CapRelease] = field(default_factory=list)
+
+    def request(self, request: CapRequest) -> CapGrant | None:
+        self.requests.append(request)
+        return None
+
+    def release(self, release: CapRelease) -> None:
+        self.releases.append(release)
+
+
+class LocalLedger:
+    """The ledgers run in this process, granting each request as it is made; `changed`
+    holds the ledgers to write."""
+
+    def __init__(
+        self,
+        ledgers: Mapping[str, CapLedger],
+        terms: Callable[[str], AuthorizationTerms | None],
+    ) -> None:
+        self.ledgers = ledgers
+        self.terms = terms
+        self.changed: dict[str, CapLedger] = {}
+
+    def ledger(self, authorization_id: str) -> CapLedger | None:
+        return self.changed.get(authorization_id) or self.ledgers.get(authorization_id)
+
+    def request(self, request: CapRequest) -> CapGrant | None:
+        name = request.authorization_id
+        ledger, answer = grant(self.ledger(name), self.terms(name), request, None)
+        self.changed[name] = ledger
+        return answer
+
+    def release(self, release: CapRelease) -> None:
+        name = release.authorization_id
+        self.changed[name] = give_back(self.ledger(name), release, None)
+
+
+@dataclass(slots=True)
+class Steps:
+    """Decisions in the order given, the POS lines' claims that changed (to be written),
+    and the lines a reversal reopened."""
+
+    decisions: list[LineDecision] = field(default_factory=list)
+    pos_claims: dict[str, PosClaims] = field(default_factory=dict)
+    reopened: list[LineRef] = field(default_factory=list)
+
+
+def check_claims(
+    view: ClaimsView,
+    claims: Iterable[tuple[DebitClaimSubmitted, datetime]],
+    sequencer: Sequencer,
+) -> Steps:
+    """Check every line of `claims` (each with its recorded time) in decision order."""
+    refs = [ref for claim, at in claims for ref in line_refs(claim, at)]
+    phases = _Phases(view, sequencer)
+    for ref in sorted(refs, key=lambda ref: ref.order):
+        phases.check(ref)
+    return phases.steps
+
+
+def apply_grant(view: ClaimsView, answer: CapGrant, sequencer: Sequencer) -> Steps:
+    """Finish the line `answer` is for, then check the lines queued behind it. A grant for
+    a line no longer waiting (reopened meanwhile) is given back whole."""
+    phases = _Phases(view, sequencer)
+    phases.finish(answer)
+    return phases.steps
+
+
+def check_pending(view: ClaimsView, key: str, sequencer: Sequencer) -> Steps:
+    """The POS line under `key` arrived: check the lines waiting for it, in order."""
+    phases = _Phases(view, sequencer)
+    claims = phases.pos_claims(key)
+    phases.put_pos(key, replace(claims, pending=()))
+    for ref in sorted(claims.pending, key=lambda ref: ref.order):
+        phases.check(ref)
+    return phases.steps
+
+
+def reopen(view: ClaimsView, key: str, sequencer: Sequencer) -> Steps:
+    """A replacement report reversed the POS line under `key`: the lines holding units of
+    it give them back (to the ledger too) and, with the lines waiting for a grant or queued
+    behind one, wait for the corrected line."""
+    phases = _Phases(view, sequencer)
+    claims = phases.pos_claims(key)
+    if not (claims.held or claims.busy):
+        return phases.steps
+    for ref, units in claims.held:
+        sequencer.release(CapRelease(ref.line.authorization_id, units))
+        phases.steps.reopened.append(ref)
+    waiting = (
+        *claims.pending,
+        *(ref for ref, _ in claims.held),
+        *(line.ref for line in claims.awaiting),
+        *claims.queued,
+    )
+    phases.put_pos(key, PosClaims(pending=tuple(sorted(waiting, key=lambda ref: ref.order))))
+    return phases.steps
+
+
+class _Phases:
+    """Checks and finishes lines one after the other, each seeing what the ones before it
+    changed."""
+
+    def __init__(self, view: ClaimsView, sequencer: Sequencer) -> None:
+        self.view = view
+        self.sequencer = sequencer
+        self.steps = Steps()
+
+    def pos_claims(self, key: str) -> PosClaims:
+        changed = self.steps.pos_claims.get(key)
+        if changed is not None:
+            return changed
+        return self.view.pos_claims.get(key) or PosClaims()
+
+    def put_pos(self, key: str, claims: PosClaims) -> None:
+        self.steps.pos_claims[key] = claims
+
+    def check(self, ref: LineRef) -> None:
+        key = ref.sale_key
+        claims = self.pos_claims(key)
+        if claims.busy:
+            self.put_pos(key, replace(claims, queued=(*claims.queued, ref)))
+            return
+        state = self.view.authorizations.get(ref.line.authorization_id)
+        terms = None if state is None else state.terms
+        inputs = line_inputs(self.view, ref, terms, claims.units_taken, None)
+        wanted = units_wanted(inputs)
+        if isinstance(wanted, LineDecision):
+            if wanted.status == "pending_pos":
+                self.put_pos(key, replace(claims, pending=(*claims.pending, ref)))
+            self.steps.decisions.append(wanted)
+            return
+        assert inputs.terms is not None and inputs.pos is not None and inputs.book is not None
+        waiting = Awaiting(ref, wanted, inputs.terms, inputs.pos, inputs.book)
+        self.put_pos(key, replace(claims, awaiting=(waiting,)))
+        answer = self.sequencer.request(CapRequest(ref.line.authorization_id, ref, wanted))
+        if answer is not None:
+            self.finish(answer)
+
+    def finish(self, answer: CapGrant) -> None:
+        key = answer.ref.sale_key
+        claims = self.pos_claims(key)
+        waiting = next((line for line in claims.awaiting if line.ref == answer.ref), None)
+        if waiting is None:
+            self._give_back(answer.authorization_id, answer.granted)
+            return
+        granted = min(answer.granted, waiting.units)
+        decision = finish_line(waiting.inputs(), waiting.units, granted)
+        kept = decision.quantity_accepted if decision.takes_units else 0
+        self._give_back(answer.authorization_id, answer.granted - kept)
+        held = (*claims.held, (waiting.ref, kept)) if kept else claims.held
+        awaiting = tuple(line for line in claims.awaiting if line is not waiting)
+        self.put_pos(key, replace(claims, held=held, awaiting=awaiting, queued=()))
+        self.steps.decisions.append(decision)
+        for ref in claims.queued:
+            self.check(ref)
+
+    def _give_back(self, authorization_id: str, units: int) -> None:
+        if units > 0:
+            self.sequencer.release(CapRelease(authorization_id, units))

@@ -1,0 +1,187 @@
+"""Deciding claim lines in two phases (the cap in a ledger per authorization): worked by
+hand, and against the one-phase decisions."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from domain.claim_rules import LineDecision
+from domain.identity import sale_key
+from projections.claim_caps import CapGrant, CapLedger, CapRelease, CapRequest, give_back, grant
+from projections.claims import LineRef, PosClaims, line_refs
+from projections.positions import Position
+from tests.unit.claim_events import (
+    RECORDED,
+    TwoPhaseChannel,
+    authorization,
+    book_price,
+    claim,
+    line,
+    outcome_of,
+    sale,
+)
+
+D = Decimal
+
+
+def two_phase(local: bool = True, **changes: Any) -> TwoPhaseChannel:
+    """The worked example's channel (A1: D1 and D2, cap 100; book 100.00; D1 sold T1 60,
+    T2 50 to R9, T3 10 to R5; D2 sold T1 60 to R9)."""
+    channel = TwoPhaseChannel(local=local)
+    channel.authorize(authorization(distributor_ids=["D1", "D2"], **changes))
+    channel.price(book_price())
+    channel.local = True  # nothing waits for a grant yet
+    channel.sell(sale("T1", 60), sale("T2", 50), sale("T3", 10, reseller_id="R5"))
+    channel.sell(sale("T1", 60, distributor_id="D2"))
+    channel.local = local
+    return channel
+
+
+def outcomes(decisions: list[LineDecision]) -> list[tuple[str, tuple[str, ...], int, Decimal]]:
+    return [outcome_of(decision) for decision in decisions]
+
+
+def test_worked_example_with_the_ledger_in_process() -> None:
+    channel = two_phase()
+    first = channel.claim(claim("C1", line(1, "T1", 60), line(2, "T2", 50), line(3, "T3", 10)))
+    assert outcomes(first) == [
+        ("accepted", (), 60, D("1800.00")),
+        ("adjusted", ("cap_partial",), 40, D("1200.00")),
+        ("rejected", ("wrong_reseller",), 0, D("0.00")),
+    ]
+    assert outcomes(channel.claim(claim("C2", line(1, "T1", 60)))) == [
+        ("rejected", ("already_claimed",), 0, D("0.00"))
+    ]
+    assert channel.ledgers["A1"].units_taken == 100
+    assert channel.authorizations["A1"].units_taken == 0  # the terms count nothing
+
+
+def test_a_line_that_passes_waits_for_its_grant() -> None:
+    """C1's lines reserve their POS units and ask; the grants, in the ledger's order,
+    decide them: 60 of 60, then 40 of the 50 wanted."""
+    channel = two_phase(local=False)
+    assert outcomes(channel.claim(claim("C1", line(1, "T1", 60), line(2, "T2", 50)))) == []
+    assert [(r.ref.line.line_no, r.units) for r in channel.outbox.requests] == [(1, 60), (2, 50)]
+    assert channel.pos_claims[sale_key("D1", "T1")].units_taken == 60
+    first, second = channel.grant_next(), channel.grant_next()
+    assert first is not None and second is not None
+    assert (first.granted, second.granted) == (60, 40)
+    assert outcomes(channel.answer(first) + channel.answer(second)) == [
+        ("accepted", (), 60, D("1800.00")),
+        ("adjusted", ("cap_partial",), 40, D("1200.00")),
+    ]
+    assert channel.pos_claims[sale_key("D1", "T2")].held[0][1] == 40  # 10 given back
+    assert channel.outbox.releases == []
+
+
+def test_the_ledger_order_decides_a_race_for_the_last_units() -> None:
+    """D1 and D2 each claim 60 under A1 (cap 100): the request the ledger takes first gets
+    all 60, the other the 40 left."""
+    channel = two_phase(local=False)
+    channel.claim(claim("C1", line(1, "T1", 60)))
+    channel.claim(claim("C7", line(1, "T1", 60), distributor_id="D2"))
+    d2 = channel.grant_next(1)
+    d1 = channel.grant_next(0)
+    assert d1 is not None and d2 is not None
+    assert outcomes(channel.answer(d1)) == [("adjusted", ("cap_partial",), 40, D("1200.00"))]
+    assert outcomes(channel.answer(d2)) == [("accepted", (), 60, D("1800.00"))]
+    assert channel.ledgers["A1"].units_taken == 100
+
+
+def test_lines_of_a_pos_line_queue_behind_the_one_waiting() -> None:
+    """C2 names T1 while C1's line of it waits: it is checked when C1 is answered, and sees
+    the units C1 gave back (cap 10: C1 keeps 10 of 60, C2 finds the cap exhausted)."""
+    channel = two_phase(local=False, quantity_cap=10)
+    channel.claim(claim("C1", line(1, "T1", 60)))
+    channel.claim(claim("C2", line(1, "T1", 20)))
+    assert len(channel.outbox.requests) == 1
+    assert len(channel.pos_claims[sale_key("D1", "T1")].queued) == 1
+    first = channel.grant_next()
+    assert first is not None
+    assert outcomes(channel.answer(first)) == [("adjusted", ("cap_partial",), 10, D("300.00"))]
+    assert [r.units for r in channel.outbox.requests] == [20]  # C2 asks for 20 of the 50
+    second = channel.grant_next()
+    assert second is not None
+    assert outcomes(channel.answer(second)) == [("rejected", ("cap_exhausted",), 0, D("0.00"))]
+    assert channel.ledgers["A1"].units_taken == 10
+
+
+def test_a_line_finished_without_debit_gives_its_grant_back() -> None:
+    channel = two_phase(local=False, authorized_cost=D("100.00"))
+    channel.claim(claim("C1", line(1, "T1", 60, authorized_cost=D("100.00"))))
+    answer = channel.grant_next()
+    assert answer is not None and answer.granted == 60
+    assert outcomes(channel.answer(answer)) == [("rejected", ("no_debit_due",), 0, D("0.00"))]
+    assert channel.outbox.releases == [CapRelease("A1", 60)]
+    channel.settle()
+    assert channel.ledgers["A1"].units_taken == 0
+
+
+def test_a_grant_for_a_line_reopened_meanwhile_is_given_back() -> None:
+    """T1 is reversed while C1's line waits: the line waits for the corrected T1, and the
+    late grant goes back to the ledger; the corrected T1 decides the line afresh."""
+    channel = two_phase(local=False)
+    channel.claim(claim("C1", line(1, "T1", 60)))
+    assert channel.reverse("D1", "T1").reopened == []  # not decided yet: nothing to reopen
+    late = channel.grant_next()
+    assert late is not None
+    assert channel.answer(late) == []
+    channel.settle()
+    assert channel.ledgers["A1"].units_taken == 0
+    channel.sell(sale("T1", 30, n=1))
+    again = channel.grant_next()
+    assert again is not None
+    assert outcomes(channel.answer(again)) == [("adjusted", ("quantity_reduced",), 30, D("900.00"))]
+
+
+def test_a_reversal_gives_held_units_back_to_the_ledger() -> None:
+    channel = two_phase()
+    channel.claim(claim("C1", line(1, "T1", 60)))
+    reopened = channel.reverse("D1", "T1").reopened
+    assert [ref.claim_id for ref in reopened] == ["C1"]
+    assert channel.ledgers["A1"].units_taken == 0
+    assert channel.pos_claims[sale_key("D1", "T1")].pending == tuple(reopened)
+
+
+def test_the_ledger_grants_nothing_twice_for_a_redelivered_request() -> None:
+    (ref,) = line_refs(claim("C1", line(1, "T1", 60)), RECORDED)
+    request = CapRequest("A1", ref, 60)
+    terms = two_phase().terms("A1")
+    at = Position("channelflow.claim-caps:0", 1024)
+    ledger, answer = grant(None, terms, request, at)
+    assert answer == CapGrant("A1", ref, 60, 60)
+    assert grant(ledger, terms, request, at) == (ledger, None)
+    released = give_back(ledger, CapRelease("A1", 20), Position(at.source, 2048))
+    assert released.units_taken == 40
+    assert give_back(released, CapRelease("A1", 20), Position(at.source, 2048)) == released
+
+
+def test_a_cap_set_by_an_amendment_counts_what_was_granted_before() -> None:
+    (ref,) = line_refs(claim("C1", line(1, "T1", 60)), RECORDED)
+    uncapped = two_phase(quantity_cap=None).terms("A1")
+    ledger, answer = grant(None, uncapped, CapRequest("A1", ref, 60), None)
+    assert answer is not None and answer.granted == 60
+    capped = two_phase(quantity_cap=80).terms("A1")
+    _, later = grant(ledger, capped, CapRequest("A1", ref, 50), None)
+    assert later is not None and later.granted == 20
+
+
+def test_waiting_lines_and_ledger_messages_read_back_from_json() -> None:
+    channel = two_phase(local=False)
+    channel.claim(claim("C1", line(1, "T1", 60)))
+    channel.claim(claim("C2", line(1, "T1", 5)))
+    busy = channel.pos_claims[sale_key("D1", "T1")]
+    assert busy.awaiting and busy.queued
+    assert PosClaims.from_json(json.loads(json.dumps(busy.to_json()))) == busy
+    request = channel.outbox.requests[0]
+    assert CapRequest.from_json(json.loads(json.dumps(request.to_json()))) == request
+    answer = channel.grant_next()
+    assert answer is not None
+    assert CapGrant.from_json(json.loads(json.dumps(answer.to_json()))) == answer
+    ledger = CapLedger("A1", 60, {"channelflow.claim-caps:0": 1024})
+    assert CapLedger.from_json(json.loads(json.dumps(ledger.to_json()))) == ledger
+    release = CapRelease("A1", 3)
+    assert CapRelease.from_json(json.loads(json.dumps(release.to_json()))) == release
+    assert isinstance(answer.ref, LineRef) and answer.distributor_id == "D1"
