@@ -35,6 +35,7 @@ from projections.claims import (
     line_inputs,
     line_refs,
 )
+from projections.positions import Position, advance
 from schemas.claims import DebitClaimSubmitted
 
 
@@ -113,10 +114,19 @@ def check_claims(
     return phases.steps
 
 
-def apply_grant(view: ClaimsView, answer: CapGrant, sequencer: Sequencer) -> Steps:
+def apply_grant(
+    view: ClaimsView, answer: CapGrant, sequencer: Sequencer, position: Position | None = None
+) -> Steps:
     """Finish the line `answer` is for, then check the lines queued behind it. A grant for
-    a line no longer waiting (reopened meanwhile) is given back whole."""
+    a line no longer waiting (reopened meanwhile) is given back whole; a grant at or below
+    its POS line's applied position (redelivered) changes nothing."""
     phases = _Phases(view, sequencer)
+    key = answer.ref.sale_key
+    claims = phases.pos_claims(key)
+    applied = advance(claims.applied, position)
+    if applied is None:
+        return phases.steps
+    phases.put_pos(key, replace(claims, applied=applied))
     phases.finish(answer)
     return phases.steps
 
@@ -148,7 +158,8 @@ def reopen(view: ClaimsView, key: str, sequencer: Sequencer) -> Steps:
         *(line.ref for line in claims.awaiting),
         *claims.queued,
     )
-    phases.put_pos(key, PosClaims(pending=tuple(sorted(waiting, key=lambda ref: ref.order))))
+    pending = tuple(sorted(waiting, key=lambda ref: ref.order))
+    phases.put_pos(key, PosClaims(pending=pending, applied=claims.applied))
     return phases.steps
 
 

@@ -149,6 +149,8 @@ class PosClaims:
     pending: tuple[LineRef, ...] = ()
     awaiting: tuple[Awaiting, ...] = ()
     queued: tuple[LineRef, ...] = ()
+    #: the grants applied, by position (a redelivered grant changes nothing)
+    applied: dict[str, int] = field(default_factory=dict)
 
     @property
     def units_taken(self) -> int:
@@ -168,6 +170,8 @@ class PosClaims:
         if self.busy:
             data["awaiting"] = [line.to_json() for line in self.awaiting]
             data["queued"] = [ref.to_json() for ref in self.queued]
+        if self.applied:
+            data["applied"] = self.applied
         return data
 
     @classmethod
@@ -176,7 +180,7 @@ class PosClaims:
         pending = tuple(LineRef.from_json(ref) for ref in data["pending"])
         awaiting = tuple(Awaiting.from_json(line) for line in data.get("awaiting", ()))
         queued = tuple(LineRef.from_json(ref) for ref in data.get("queued", ()))
-        return cls(held, pending, awaiting, queued)
+        return cls(held, pending, awaiting, queued, dict(data.get("applied", {})))
 
 
 @dataclass(frozen=True, slots=True)

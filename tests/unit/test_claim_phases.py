@@ -10,6 +10,7 @@ from typing import Any
 from domain.claim_rules import LineDecision
 from domain.identity import sale_key
 from projections.claim_caps import CapGrant, CapLedger, CapRelease, CapRequest, give_back, grant
+from projections.claim_phases import apply_grant
 from projections.claims import LineRef, PosClaims, line_refs
 from projections.positions import Position
 from tests.unit.claim_events import (
@@ -185,3 +186,23 @@ def test_waiting_lines_and_ledger_messages_read_back_from_json() -> None:
     release = CapRelease("A1", 3)
     assert CapRelease.from_json(json.loads(json.dumps(release.to_json()))) == release
     assert isinstance(answer.ref, LineRef) and answer.distributor_id == "D1"
+
+
+def test_a_redelivered_grant_changes_nothing() -> None:
+    """The grant of C1's line applied at its position, then delivered again: no second
+    decision, nothing given back to the ledger."""
+    channel = two_phase(local=False)
+    channel.claim(claim("C1", line(1, "T1", 60)))
+    answer = channel.grant_next()
+    assert answer is not None
+    at = Position("channelflow.claim-grants:0", 1024)
+    key = sale_key("D1", "T1")
+    first = apply_grant(channel.view(), answer, channel.outbox, at)
+    assert outcomes(first.decisions) == [("accepted", (), 60, D("1800.00"))]
+    channel.pos_claims.update(first.pos_claims)
+    assert channel.pos_claims[key].applied == {at.source: at.offset}
+    again = apply_grant(channel.view(), answer, channel.outbox, at)
+    assert again.decisions == [] and again.pos_claims == {}
+    assert channel.outbox.releases == []
+    claims_of_line = channel.pos_claims[key]
+    assert PosClaims.from_json(json.loads(json.dumps(claims_of_line.to_json()))) == claims_of_line
