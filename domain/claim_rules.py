@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal, localcontext
 from typing import Final, Literal
 from uuid import UUID
 
@@ -60,6 +60,7 @@ REJECTIONS: Final = (
 #: why an accepted quantity or amount differs from the claimed one
 ADJUSTMENTS: Final = ("quantity_reduced", "cap_partial", "cost_corrected", "amount_corrected")
 PENDING: Final = "pending_pos"
+HALF_CENT: Final = Decimal("0.005")
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +204,24 @@ def claim_aggregate_id(distributor_id: str, claim_id: str) -> UUID:
 def debit_amount(book_cost: Decimal, authorized_cost: Decimal, quantity: int) -> Decimal:
     """(book − authorized) × quantity, rounded half-up to the cent."""
     return to_cents((book_cost - authorized_cost) * quantity)
+
+
+def fewest_debited_units(book_cost: Decimal, authorized_cost: Decimal) -> int | None:
+    """The fewest units whose `debit_amount` is above zero (None: no quantity has one,
+    the authorized cost is not below the book cost). The amount only grows with the
+    units, so a line granted fewer takes none (`no_debit_due`); the cap's ledger is told,
+    so it never gives out units a line would give back."""
+    difference = book_cost - authorized_cost
+    if difference <= 0:
+        return None
+    with localcontext() as context:
+        context.prec = 50
+        units = max(int((HALF_CENT / difference).to_integral_value(ROUND_CEILING)), 1)
+    while units > 1 and debit_amount(book_cost, authorized_cost, units - 1) > 0:
+        units -= 1
+    while debit_amount(book_cost, authorized_cost, units) <= 0:
+        units += 1
+    return units
 
 
 def decide_line(inputs: LineInputs) -> LineDecision:

@@ -26,28 +26,34 @@ from projections.positions import Position, advance
 
 @dataclass(frozen=True, slots=True)
 class CapRequest:
-    """A line asking its authorization's cap for `units` (it reserved them of its POS line)."""
+    """A line asking its authorization's cap for `units` (it reserved them of its POS line);
+    fewer than `least` are worth nothing to it (None: no quantity is: it is due no debit)."""
 
     authorization_id: str
     ref: LineRef
     units: int
+    least: int | None = 1
 
     def to_json(self) -> dict[str, Any]:
-        return {"a": self.authorization_id, "ref": self.ref.to_json(), "units": self.units}
+        ref = self.ref.to_json()
+        return {"a": self.authorization_id, "ref": ref, "units": self.units, "least": self.least}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CapRequest:
-        return cls(data["a"], LineRef.from_json(data["ref"]), data["units"])
+        return cls(data["a"], LineRef.from_json(data["ref"]), data["units"], data["least"])
 
 
 @dataclass(frozen=True, slots=True)
 class CapGrant:
-    """The ledger's answer to a request: `granted` of the `wanted` units (0: cap exhausted)."""
+    """The ledger's answer to a request: `granted` of the `wanted` units, and the units the
+    cap had left for it (None: no cap), with which the line is finished as one phase
+    would have finished it."""
 
     authorization_id: str
     ref: LineRef
     wanted: int
     granted: int
+    left: int | None
 
     @property
     def distributor_id(self) -> str:
@@ -60,12 +66,13 @@ class CapGrant:
             "ref": self.ref.to_json(),
             "wanted": self.wanted,
             "granted": self.granted,
+            "left": self.left,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CapGrant:
         ref = LineRef.from_json(data["ref"])
-        return cls(data["a"], ref, data["wanted"], data["granted"])
+        return cls(data["a"], ref, data["wanted"], data["granted"], data["left"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +121,7 @@ def grant(
 ) -> tuple[CapLedger, CapGrant | None]:
     """The ledger after `request`, and its grant (None: the request was applied before).
 
+    Granted: min(wanted, left), or nothing when that is fewer than the request's `least`.
     A request under an authorization without a cap is granted whole and still counted, so
     a cap set later by an amendment counts what was accepted before it.
     """
@@ -123,8 +131,10 @@ def grant(
         return current, None
     left = cap_left(current, terms)
     granted = request.units if left is None else min(request.units, left)
+    if request.least is None or granted < request.least:
+        granted = 0
     taken = current.units_taken + granted
-    answer = CapGrant(request.authorization_id, request.ref, request.units, granted)
+    answer = CapGrant(request.authorization_id, request.ref, request.units, granted, left)
     return replace(current, units_taken=taken, applied=applied), answer
 
 

@@ -4,16 +4,20 @@
 In the distributor's partition a line is checked (1. to 10., `units_wanted`): a failing
 check decides it (rejected, or pending its POS line); a line that passes reserves the units
 it wants of its POS line and asks its authorization's ledger (`projections.claim_caps`)
-through a `Sequencer`. With the grant, the partition finishes it (11. and 12.,
-`finish_line`, against the figures it was checked with), keeps the units it was granted,
-and gives back to the ledger the units it did not keep.
+through a `Sequencer`, telling it the fewest units worth a debit. With the grant, the
+partition finishes it (11. and 12., `finish_line`, against the figures it was checked with
+and the cap left as the ledger saw it), keeps the units granted, and gives back to the
+ledger any it could not keep (a grant for a line reopened meanwhile).
 
-Order. While a line of a POS line waits for its grant, the later lines naming that POS line
-queue behind it and are checked, in order, when it is answered: a POS line's units are
-given out in the one-phase decision order whatever the timing. With a `LocalLedger`
-(the embedded runner, a file replay) a request is granted as it is made, so each line is
-decided exactly as `projections.claims.decide_claims` decides it; with an `Outbox` the
-requests go to the `claim-caps` topic and the cap is given out in the order they reach it.
+Order. While a line waits for its grant, a later line of its distributor naming the same
+POS line is held back (`Blocked`), and so is a later line naming a POS line or an
+authorization of a line held back before it; they are checked again, in order, when a grant
+comes back. So a distributor's lines take POS units and reach each ledger in its decision
+order, and with its grants answered in the order asked a distributor's lines are decided
+as `projections.claims.decide_claims` decides them, however late the grants come. With a
+`LocalLedger` (the embedded runner, a file replay) a request is granted as it is made;
+with an `Outbox` the requests go to the `claim-caps` topic, and between distributors the
+cap is given out in the order their requests reach the ledger.
 
 `projections.claims.expire_pending` serves both: it touches the pending lines only.
 """
@@ -25,10 +29,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
-from domain.claim_rules import AuthorizationTerms, LineDecision, finish_line, units_wanted
+from domain.claim_rules import (
+    AuthorizationTerms,
+    LineDecision,
+    fewest_debited_units,
+    finish_line,
+    units_wanted,
+)
 from projections.claim_caps import CapGrant, CapLedger, CapRelease, CapRequest, give_back, grant
 from projections.claims import (
     Awaiting,
+    Blocked,
     ClaimsView,
     LineRef,
     PosClaims,
@@ -93,11 +104,13 @@ class LocalLedger:
 
 @dataclass(slots=True)
 class Steps:
-    """Decisions in the order given, the POS lines' claims that changed (to be written),
-    and the lines a reversal reopened."""
+    """Decisions in the order given, the POS lines' claims and the distributors' held back
+    lines that changed (to be written; an empty `Blocked` is removed), and the lines a
+    reversal reopened."""
 
     decisions: list[LineDecision] = field(default_factory=list)
     pos_claims: dict[str, PosClaims] = field(default_factory=dict)
+    blocked: dict[str, Blocked] = field(default_factory=dict)
     reopened: list[LineRef] = field(default_factory=list)
 
 
@@ -117,7 +130,7 @@ def check_claims(
 def apply_grant(
     view: ClaimsView, answer: CapGrant, sequencer: Sequencer, position: Position | None = None
 ) -> Steps:
-    """Finish the line `answer` is for, then check the lines queued behind it. A grant for
+    """Finish the line `answer` is for, then check its distributor's held back lines. A grant for
     a line no longer waiting (reopened meanwhile) is given back whole; a grant at or below
     its POS line's applied position (redelivered) changes nothing."""
     phases = _Phases(view, sequencer)
@@ -143,11 +156,12 @@ def check_pending(view: ClaimsView, key: str, sequencer: Sequencer) -> Steps:
 
 def reopen(view: ClaimsView, key: str, sequencer: Sequencer) -> Steps:
     """A replacement report reversed the POS line under `key`: the lines holding units of
-    it give them back (to the ledger too) and, with the lines waiting for a grant or queued
-    behind one, wait for the corrected line."""
+    it give them back (to the ledger too) and, with the line waiting for a grant, wait for
+    the corrected line (the grant, when it comes, is given back; the lines held back behind
+    it are checked then)."""
     phases = _Phases(view, sequencer)
     claims = phases.pos_claims(key)
-    if not (claims.held or claims.busy):
+    if not (claims.held or claims.awaiting):
         return phases.steps
     for ref, units in claims.held:
         sequencer.release(CapRelease(ref.line.authorization_id, units))
@@ -156,7 +170,6 @@ def reopen(view: ClaimsView, key: str, sequencer: Sequencer) -> Steps:
         *claims.pending,
         *(ref for ref, _ in claims.held),
         *(line.ref for line in claims.awaiting),
-        *claims.queued,
     )
     pending = tuple(sorted(waiting, key=lambda ref: ref.order))
     phases.put_pos(key, PosClaims(pending=pending, applied=claims.applied))
@@ -181,11 +194,18 @@ class _Phases:
     def put_pos(self, key: str, claims: PosClaims) -> None:
         self.steps.pos_claims[key] = claims
 
+    def blocked(self, distributor_id: str) -> Blocked:
+        changed = self.steps.blocked.get(distributor_id)
+        if changed is not None:
+            return changed
+        return self.view.blocked.get(distributor_id) or Blocked()
+
     def check(self, ref: LineRef) -> None:
         key = ref.sale_key
         claims = self.pos_claims(key)
-        if claims.busy:
-            self.put_pos(key, replace(claims, queued=(*claims.queued, ref)))
+        blocked = self.blocked(ref.distributor_id)
+        if claims.awaiting or any(_shares(ref, before) for before in blocked.lines):
+            self.steps.blocked[ref.distributor_id] = Blocked((*blocked.lines, ref))
             return
         state = self.view.authorizations.get(ref.line.authorization_id)
         terms = None if state is None else state.terms
@@ -199,7 +219,9 @@ class _Phases:
         assert inputs.terms is not None and inputs.pos is not None and inputs.book is not None
         waiting = Awaiting(ref, wanted, inputs.terms, inputs.pos, inputs.book)
         self.put_pos(key, replace(claims, awaiting=(waiting,)))
-        answer = self.sequencer.request(CapRequest(ref.line.authorization_id, ref, wanted))
+        least = fewest_debited_units(inputs.book.cost, inputs.terms.authorized_cost)
+        request = CapRequest(ref.line.authorization_id, ref, wanted, least)
+        answer = self.sequencer.request(request)
         if answer is not None:
             self.finish(answer)
 
@@ -209,18 +231,40 @@ class _Phases:
         waiting = next((line for line in claims.awaiting if line.ref == answer.ref), None)
         if waiting is None:
             self._give_back(answer.authorization_id, answer.granted)
-            return
-        granted = min(answer.granted, waiting.units)
-        decision = finish_line(waiting.inputs(), waiting.units, granted)
+        else:
+            self._finish(key, claims, waiting, answer)
+        self._unblock(answer.distributor_id)
+
+    def _finish(self, key: str, claims: PosClaims, waiting: Awaiting, answer: CapGrant) -> None:
+        # the cap left as the ledger saw it; a grant asked before a reopening, for other
+        # units than the line now waits for, only for what it granted
+        left = answer.left if answer.wanted == waiting.units else answer.granted
+        decision = finish_line(waiting.inputs(), waiting.units, left)
         kept = decision.quantity_accepted if decision.takes_units else 0
         self._give_back(answer.authorization_id, answer.granted - kept)
         held = (*claims.held, (waiting.ref, kept)) if kept else claims.held
         awaiting = tuple(line for line in claims.awaiting if line is not waiting)
-        self.put_pos(key, replace(claims, held=held, awaiting=awaiting, queued=()))
+        self.put_pos(key, replace(claims, held=held, awaiting=awaiting))
         self.steps.decisions.append(decision)
-        for ref in claims.queued:
+
+    def _unblock(self, distributor_id: str) -> None:
+        """Check the distributor's held back lines again, in order (each held back again
+        while what held it back stands)."""
+        blocked = self.blocked(distributor_id)
+        if not blocked.lines:
+            return
+        self.steps.blocked[distributor_id] = Blocked()
+        for ref in blocked.lines:
             self.check(ref)
 
     def _give_back(self, authorization_id: str, units: int) -> None:
         if units > 0:
             self.sequencer.release(CapRelease(authorization_id, units))
+
+
+def _shares(line: LineRef, before: LineRef) -> bool:
+    """Whether `line` must wait for `before`: it takes units of the same POS line or the
+    same cap."""
+    return line.sale_key == before.sale_key or (
+        line.line.authorization_id == before.line.authorization_id
+    )

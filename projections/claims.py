@@ -142,13 +142,12 @@ class PosClaims:
     """The claim lines of one POS line: those holding units of it, those waiting for it.
 
     Deciding in two phases adds the line that reserved units and waits for the cap's
-    ledger (`awaiting`, at most one), and the lines naming this POS line that came after
-    it (`queued`, decided in order once it is answered)."""
+    ledger (`awaiting`, at most one: the lines naming this POS line after it queue in its
+    distributor's `Blocked`)."""
 
     held: tuple[tuple[LineRef, int], ...] = ()
     pending: tuple[LineRef, ...] = ()
     awaiting: tuple[Awaiting, ...] = ()
-    queued: tuple[LineRef, ...] = ()
     #: the grants applied, by position (a redelivered grant changes nothing)
     applied: dict[str, int] = field(default_factory=dict)
 
@@ -157,19 +156,13 @@ class PosClaims:
         held = sum(units for _, units in self.held)
         return held + sum(line.units for line in self.awaiting)
 
-    @property
-    def busy(self) -> bool:
-        """A line waits for the ledger: the lines after it queue behind it."""
-        return bool(self.awaiting or self.queued)
-
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "held": [[ref.to_json(), units] for ref, units in self.held],
             "pending": [ref.to_json() for ref in self.pending],
         }
-        if self.busy:
+        if self.awaiting:
             data["awaiting"] = [line.to_json() for line in self.awaiting]
-            data["queued"] = [ref.to_json() for ref in self.queued]
         if self.applied:
             data["applied"] = self.applied
         return data
@@ -179,19 +172,36 @@ class PosClaims:
         held = tuple((LineRef.from_json(ref), units) for ref, units in data["held"])
         pending = tuple(LineRef.from_json(ref) for ref in data["pending"])
         awaiting = tuple(Awaiting.from_json(line) for line in data.get("awaiting", ()))
-        queued = tuple(LineRef.from_json(ref) for ref in data.get("queued", ()))
-        return cls(held, pending, awaiting, queued, dict(data.get("applied", {})))
+        return cls(held, pending, awaiting, dict(data.get("applied", {})))
+
+
+@dataclass(frozen=True, slots=True)
+class Blocked:
+    """A distributor's claim lines held back, in decision order, while deciding in two
+    phases: each names a POS line whose units wait for a grant, or a POS line or an
+    authorization of a line before it here. Checked again when a grant comes back, so a
+    distributor's lines take POS units and ask the cap in its decision order."""
+
+    lines: tuple[LineRef, ...] = ()
+
+    def to_json(self) -> list[Any]:
+        return [ref.to_json() for ref in self.lines]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> Blocked:
+        return cls(tuple(LineRef.from_json(ref) for ref in data))
 
 
 @dataclass(frozen=True, slots=True)
 class ClaimsView:
     """What deciding reads: authorizations by id, POS lines and their claims by sale key,
-    price histories by sku."""
+    price histories by sku (and, deciding in two phases, the lines blocked by distributor)."""
 
     authorizations: Mapping[str, AuthorizationState]
     sales: Mapping[str, PosLine]
     prices: Mapping[str, PriceHistory]
     pos_claims: Mapping[str, PosClaims]
+    blocked: Mapping[str, Blocked] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

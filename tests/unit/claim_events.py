@@ -30,6 +30,7 @@ from projections.claim_phases import (
     reopen,
 )
 from projections.claims import (
+    Blocked,
     ClaimsView,
     LineRef,
     Outcome,
@@ -211,6 +212,12 @@ class TwoPhaseChannel(Channel):
     ledgers: dict[str, CapLedger] = field(default_factory=dict)
     local: bool = True
     outbox: Outbox = field(default_factory=Outbox)
+    blocked: dict[str, Blocked] = field(default_factory=dict)
+
+    def view(self) -> ClaimsView:
+        return ClaimsView(
+            self.authorizations, self.sales, self.prices, self.pos_claims, self.blocked
+        )
 
     def terms(self, authorization_id: str) -> AuthorizationTerms | None:
         state = self.authorizations.get(authorization_id)
@@ -220,6 +227,11 @@ class TwoPhaseChannel(Channel):
         sequencer = LocalLedger(self.ledgers, self.terms) if self.local else self.outbox
         steps = step(sequencer)
         self.pos_claims.update(steps.pos_claims)
+        for distributor_id, blocked in steps.blocked.items():
+            if blocked.lines:
+                self.blocked[distributor_id] = blocked
+            else:
+                self.blocked.pop(distributor_id, None)
         if isinstance(sequencer, LocalLedger):
             self.ledgers.update(sequencer.changed)
         self.decisions += steps.decisions

@@ -14,7 +14,7 @@ from domain.identity import sale_key
 from projections.claim_caps import CapGrant
 from schemas.claims import DebitClaimSubmitted
 from tests.unit.claim_events import RECORDED, Channel, TwoPhaseChannel, sale
-from tests.unit.test_claim_properties import channels, claim_sets, fresh
+from tests.unit.test_claim_properties import by_line, channels, claim_sets, fresh
 
 Step = tuple[str, object]
 
@@ -32,8 +32,9 @@ def steps_of(claims: list[DebitClaimSubmitted], data: st.DataObject) -> list[Ste
     return data.draw(st.permutations([*(("claim", c) for c in claims), *others]))
 
 
-def run(channel: Channel, steps: list[Step]) -> None:
-    for hour, (kind, what) in enumerate(steps):
+def run(channel: Channel, steps: list[Step], first_hour: int = 0) -> None:
+    """The steps, the n-th recorded n hours after RECORDED (counting from `first_hour`)."""
+    for hour, (kind, what) in enumerate(steps, start=first_hour):
         at = RECORDED + timedelta(hours=hour)
         if kind == "claim":
             assert isinstance(what, DebitClaimSubmitted)
@@ -89,16 +90,17 @@ def test_grants_in_any_order_keep_the_pos_lines_and_caps(
             elif grants:
                 two.answer(grants.pop(data.draw(st.integers(0, len(grants) - 1))))
 
-    for step in steps_of(claims, data):
-        run(two, [step])
+    for hour, step in enumerate(steps_of(claims, data)):
+        run(two, [step], hour)
         deliver(data.draw(st.integers(0, 4)))
     while two.outbox.requests or grants:
         deliver(1)
     two.settle()
 
     held_by_authorization: dict[str, int] = defaultdict(int)
+    assert not two.blocked
     for key, claims_of_line in two.pos_claims.items():
-        assert not claims_of_line.busy
+        assert not claims_of_line.awaiting
         if claims_of_line.held:
             assert claims_of_line.units_taken <= two.sales[key].quantity
         for ref, units in claims_of_line.held:
@@ -116,3 +118,35 @@ def test_grants_in_any_order_keep_the_pos_lines_and_caps(
     }  # a line reversed while it waited for its grant was never answered: it waits again
     claimed = {(c.distributor_id, c.claim_id, line.line_no) for c in claims for line in c.lines}
     assert answered | waiting == claimed
+
+
+@settings(max_examples=200, deadline=None)
+@given(channels(), claim_sets(), st.data())
+def test_one_distributor_decides_as_one_phase_however_late_its_grants(
+    channel: Channel, claims: list[DebitClaimSubmitted], data: st.DataObject
+) -> None:
+    """D1's claims and a late POS line, its requests granted and answered in the order
+    asked but after a drawn number of steps: every line decided as in one phase."""
+    own = [each for each in claims if each.distributor_id == "D1"]
+    steps = data.draw(st.permutations([*(("claim", c) for c in own), ("sell", "T9")]))
+    one = fresh(channel)
+    run(one, steps)
+    two = two_phase_copy(channel, local=False)
+    grants: list[CapGrant] = []
+
+    def deliver(count: int) -> None:
+        for _ in range(count):
+            if two.outbox.requests and (not grants or data.draw(st.booleans())):
+                answer = two.grant_next()
+                assert answer is not None
+                grants.append(answer)
+            elif grants:
+                two.answer(grants.pop(0))
+
+    for hour, step in enumerate(steps):
+        run(two, [step], hour)
+        deliver(data.draw(st.integers(0, 4)))
+    while two.outbox.requests or grants:
+        deliver(1)
+    assert by_line(two.decisions) == by_line(one.decisions)
+    assert two.pos_claims == one.pos_claims

@@ -7,11 +7,14 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from domain.claim_rules import LineDecision
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.claim_rules import LineDecision, debit_amount, fewest_debited_units
 from domain.identity import sale_key
 from projections.claim_caps import CapGrant, CapLedger, CapRelease, CapRequest, give_back, grant
 from projections.claim_phases import apply_grant
-from projections.claims import LineRef, PosClaims, line_refs
+from projections.claims import Blocked, LineRef, PosClaims, line_refs
 from projections.positions import Position
 from tests.unit.claim_events import (
     RECORDED,
@@ -91,33 +94,57 @@ def test_the_ledger_order_decides_a_race_for_the_last_units() -> None:
     assert channel.ledgers["A1"].units_taken == 100
 
 
-def test_lines_of_a_pos_line_queue_behind_the_one_waiting() -> None:
+def test_lines_of_a_pos_line_are_held_back_behind_the_one_waiting() -> None:
     """C2 names T1 while C1's line of it waits: it is checked when C1 is answered, and sees
     the units C1 gave back (cap 10: C1 keeps 10 of 60, C2 finds the cap exhausted)."""
     channel = two_phase(local=False, quantity_cap=10)
     channel.claim(claim("C1", line(1, "T1", 60)))
     channel.claim(claim("C2", line(1, "T1", 20)))
     assert len(channel.outbox.requests) == 1
-    assert len(channel.pos_claims[sale_key("D1", "T1")].queued) == 1
+    assert [ref.claim_id for ref in channel.blocked["D1"].lines] == ["C2"]
     first = channel.grant_next()
     assert first is not None
     assert outcomes(channel.answer(first)) == [("adjusted", ("cap_partial",), 10, D("300.00"))]
     assert [r.units for r in channel.outbox.requests] == [20]  # C2 asks for 20 of the 50
+    assert "D1" not in channel.blocked
     second = channel.grant_next()
     assert second is not None
     assert outcomes(channel.answer(second)) == [("rejected", ("cap_exhausted",), 0, D("0.00"))]
     assert channel.ledgers["A1"].units_taken == 10
 
 
-def test_a_line_finished_without_debit_gives_its_grant_back() -> None:
+def test_a_line_due_no_debit_takes_nothing_from_the_cap() -> None:
+    """Authorized at the book cost: the line asks with nothing worth taking, the ledger
+    grants nothing (the cap left is still told), the line is `no_debit_due`."""
     channel = two_phase(local=False, authorized_cost=D("100.00"))
     channel.claim(claim("C1", line(1, "T1", 60, authorized_cost=D("100.00"))))
+    assert channel.outbox.requests[0].least is None
     answer = channel.grant_next()
-    assert answer is not None and answer.granted == 60
+    assert answer is not None and (answer.granted, answer.left) == (0, 100)
     assert outcomes(channel.answer(answer)) == [("rejected", ("no_debit_due",), 0, D("0.00"))]
-    assert channel.outbox.releases == [CapRelease("A1", 60)]
-    channel.settle()
+    assert channel.outbox.releases == []
     assert channel.ledgers["A1"].units_taken == 0
+
+
+def test_the_ledger_grants_nothing_below_the_least_worth_taking() -> None:
+    (ref,) = line_refs(claim("C1", line(1, "T1", 60)), RECORDED)
+    terms = two_phase(quantity_cap=2).terms("A1")
+    ledger, answer = grant(None, terms, CapRequest("A1", ref, 60, least=3), None)
+    assert answer is not None and (answer.granted, answer.left) == (0, 2)
+    assert ledger.units_taken == 0
+
+
+@given(
+    st.decimals(D("0.00"), D("200.00"), places=4),
+    st.decimals(D("0.00"), D("200.00"), places=4),
+)
+def test_the_fewest_units_with_a_debit(book: Decimal, authorized: Decimal) -> None:
+    least = fewest_debited_units(book, authorized)
+    if least is None:
+        assert debit_amount(book, authorized, 10_000) <= 0
+        return
+    assert debit_amount(book, authorized, least) > 0
+    assert least == 1 or debit_amount(book, authorized, least - 1) <= 0
 
 
 def test_a_grant_for_a_line_reopened_meanwhile_is_given_back() -> None:
@@ -152,7 +179,7 @@ def test_the_ledger_grants_nothing_twice_for_a_redelivered_request() -> None:
     terms = two_phase().terms("A1")
     at = Position("channelflow.claim-caps:0", 1024)
     ledger, answer = grant(None, terms, request, at)
-    assert answer == CapGrant("A1", ref, 60, 60)
+    assert answer == CapGrant("A1", ref, 60, 60, 100)
     assert grant(ledger, terms, request, at) == (ledger, None)
     released = give_back(ledger, CapRelease("A1", 20), Position(at.source, 2048))
     assert released.units_taken == 40
@@ -174,8 +201,10 @@ def test_waiting_lines_and_ledger_messages_read_back_from_json() -> None:
     channel.claim(claim("C1", line(1, "T1", 60)))
     channel.claim(claim("C2", line(1, "T1", 5)))
     busy = channel.pos_claims[sale_key("D1", "T1")]
-    assert busy.awaiting and busy.queued
+    assert busy.awaiting
     assert PosClaims.from_json(json.loads(json.dumps(busy.to_json()))) == busy
+    blocked = channel.blocked["D1"]
+    assert Blocked.from_json(json.loads(json.dumps(blocked.to_json()))) == blocked
     request = channel.outbox.requests[0]
     assert CapRequest.from_json(json.loads(json.dumps(request.to_json()))) == request
     answer = channel.grant_next()
@@ -206,3 +235,27 @@ def test_a_redelivered_grant_changes_nothing() -> None:
     assert channel.outbox.releases == []
     claims_of_line = channel.pos_claims[key]
     assert PosClaims.from_json(json.loads(json.dumps(claims_of_line.to_json()))) == claims_of_line
+
+
+def test_a_line_of_the_same_cap_waits_behind_a_held_back_line() -> None:
+    """C2 (T1, held back behind C1) comes before C3 (T2, the same authorization) in
+    decision order: C3 is held back too, so the cap is asked in that order (cap 70: C1
+    keeps 60, C2's 5 of T1 come before C3's 20 of T2)."""
+    channel = two_phase(local=False, quantity_cap=70)
+    channel.claim(claim("C1", line(1, "T1", 55)))
+    channel.claim(claim("C2", line(1, "T1", 5)), claim("C3", line(1, "T2", 20)))
+    assert [ref.claim_id for ref in channel.blocked["D1"].lines] == ["C2", "C3"]
+    decided = []
+    while channel.outbox.requests:
+        answer = channel.grant_next()
+        assert answer is not None
+        decided += channel.answer(answer)
+    assert [(d.claim_id, *outcome_of(d)[:3]) for d in decided] == [
+        ("C1", "accepted", (), 55),
+        ("C2", "accepted", (), 5),
+        ("C3", "adjusted", ("cap_partial",), 10),
+    ]
+    one = two_phase(quantity_cap=70)
+    one.claim(claim("C1", line(1, "T1", 55)))
+    one.claim(claim("C2", line(1, "T1", 5)), claim("C3", line(1, "T2", 20)))
+    assert one.decisions == channel.decisions
