@@ -15,7 +15,8 @@ authorization of a line held back before it; they are checked again, in order, w
 comes back. So a distributor's lines take POS units and reach each ledger in its decision
 order, and with its grants answered in the order asked a distributor's lines are decided
 as `projections.claims.decide_claims` decides them, however late the grants come. With a
-`LocalLedger` (the embedded runner, a file replay) a request is granted as it is made;
+`LocalLedger` (the embedded runner, a file replay; in a worker, through `Routed`, an
+authorization naming one distributor) a request is granted as it is made;
 with an `Outbox` the requests go to the `claim-caps` topic, and between distributors the
 cap is given out in the order their requests reach the ledger.
 
@@ -100,6 +101,27 @@ class LocalLedger:
     def release(self, release: CapRelease) -> None:
         name = release.authorization_id
         self.changed[name] = give_back(self.ledger(name), release, None)
+
+
+class Routed:
+    """The requests and releases of an authorization naming one distributor to its ledger
+    in this partition (no round trip: no other partition takes from its cap), the others
+    to the outbox. An amendment never changes whom an authorization names."""
+
+    def __init__(self, local: LocalLedger, outbox: Outbox) -> None:
+        self.local = local
+        self.outbox = outbox
+
+    def _route(self, authorization_id: str) -> Sequencer:
+        terms = self.local.terms(authorization_id)
+        alone = terms is not None and len(terms.distributor_ids) == 1
+        return self.local if alone else self.outbox
+
+    def request(self, request: CapRequest) -> CapGrant | None:
+        return self._route(request.authorization_id).request(request)
+
+    def release(self, release: CapRelease) -> None:
+        self._route(release.authorization_id).release(release)
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from domain.claim_rules import LineDecision, debit_amount, fewest_debited_units
 from domain.identity import sale_key
 from projections.claim_caps import CapGrant, CapLedger, CapRelease, CapRequest, give_back, grant
-from projections.claim_phases import apply_grant
+from projections.claim_phases import LocalLedger, Routed, apply_grant, check_claims
 from projections.claims import Blocked, LineRef, PosClaims, line_refs
 from projections.positions import Position
 from tests.unit.claim_events import (
@@ -34,7 +34,7 @@ def two_phase(local: bool = True, **changes: Any) -> TwoPhaseChannel:
     """The worked example's channel (A1: D1 and D2, cap 100; book 100.00; D1 sold T1 60,
     T2 50 to R9, T3 10 to R5; D2 sold T1 60 to R9)."""
     channel = TwoPhaseChannel(local=local)
-    channel.authorize(authorization(distributor_ids=["D1", "D2"], **changes))
+    channel.authorize(authorization(**{"distributor_ids": ["D1", "D2"], **changes}))
     channel.price(book_price())
     channel.local = True  # nothing waits for a grant yet
     channel.sell(sale("T1", 60), sale("T2", 50), sale("T3", 10, reseller_id="R5"))
@@ -259,3 +259,17 @@ def test_a_line_of_the_same_cap_waits_behind_a_held_back_line() -> None:
     one.claim(claim("C1", line(1, "T1", 55)))
     one.claim(claim("C2", line(1, "T1", 5)), claim("C3", line(1, "T2", 20)))
     assert one.decisions == channel.decisions
+
+
+def test_an_authorization_naming_one_distributor_needs_no_round_trip() -> None:
+    """Routed: A1 names D1 only, its ledger answers in the partition; A2 names D1 and D2,
+    its request goes out."""
+    channel = two_phase(local=False, distributor_ids=["D1"])
+    channel.authorize(authorization("A2", n=2, distributor_ids=["D1", "D2"]))
+    local = LocalLedger(channel.ledgers, channel.terms)
+    routed = Routed(local, channel.outbox)
+    made = claim("C1", line(1, "T1", 60), line(2, "T2", 10, authorization_id="A2"))
+    steps = check_claims(channel.view(), [(made, RECORDED)], routed)
+    assert outcomes(steps.decisions) == [("accepted", (), 60, D("1800.00"))]
+    assert local.changed["A1"].units_taken == 60
+    assert [(r.authorization_id, r.units) for r in channel.outbox.requests] == [("A2", 10)]
