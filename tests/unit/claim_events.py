@@ -18,7 +18,7 @@ from uuid import UUID
 from domain.claim_rules import AuthorizationTerms, LineDecision, PosLine
 from domain.identity import sale_key
 from projections.authorizations import AuthorizationState, authorize
-from projections.claim_caps import CapGrant, CapLedger, give_back, grant
+from projections.claim_caps import CapGrant, CapLedger, CapRequest, give_back, grant
 from projections.claim_phases import (
     LocalLedger,
     Outbox,
@@ -41,6 +41,7 @@ from projections.claims import (
     pos_line_of,
     reopen_reversed,
 )
+from projections.positions import Position
 from projections.price_book import PriceHistory, apply_price
 from schemas.claims import ClaimLine, DebitClaimSubmitted, SpecialPriceAuthorized
 from schemas.events import PriceChanged, SaleReported
@@ -262,16 +263,19 @@ class TwoPhaseChannel(Channel):
         self.run(step)
         return Outcome(reopened=reopened)
 
-    def grant_next(self, index: int = 0) -> CapGrant | None:
+    def grant_next(self, index: int = 0, at: Position | None = None) -> CapGrant | None:
         """The ledger takes the outbox's `index`-th request (the releases before it first)."""
         self.settle()
         request = self.outbox.requests.pop(index)
+        return self.take(request, at)
+
+    def take(self, request: CapRequest, at: Position | None = None) -> CapGrant | None:
         name = request.authorization_id
-        self.ledgers[name], answer = grant(self.ledgers.get(name), self.terms(name), request, None)
+        self.ledgers[name], answer = grant(self.ledgers.get(name), self.terms(name), request, at)
         return answer
 
-    def answer(self, answer: CapGrant) -> list[LineDecision]:
-        return self.run(lambda sequencer: apply_grant(self.view(), answer, sequencer))
+    def answer(self, answer: CapGrant, at: Position | None = None) -> list[LineDecision]:
+        return self.run(lambda sequencer: apply_grant(self.view(), answer, sequencer, at))
 
     def settle(self) -> None:
         """The releases still in the outbox reach their ledgers."""

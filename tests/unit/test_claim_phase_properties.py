@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from domain.identity import sale_key
 from projections.claim_caps import CapGrant
+from projections.positions import Position
 from schemas.claims import DebitClaimSubmitted
 from tests.unit.claim_events import RECORDED, Channel, TwoPhaseChannel, sale
 from tests.unit.test_claim_properties import by_line, channels, claim_sets, fresh
@@ -150,3 +151,40 @@ def test_one_distributor_decides_as_one_phase_however_late_its_grants(
         deliver(1)
     assert by_line(two.decisions) == by_line(one.decisions)
     assert two.pos_claims == one.pos_claims
+
+
+@settings(max_examples=150, deadline=None)
+@given(channels(), claim_sets(), st.data())
+def test_a_request_or_grant_delivered_again_changes_nothing(
+    channel: Channel, claims: list[DebitClaimSubmitted], data: st.DataObject
+) -> None:
+    """Each request taken by the ledger and each grant applied by the partition under a
+    position, then, drawn, delivered again at it: no second grant, no ledger change, no
+    decision, nothing given back."""
+    two = two_phase_copy(channel, local=False)
+    offsets = iter(range(1, 10_000))
+    pending: list[tuple[CapGrant, Position]] = []
+    for hour, step in enumerate(steps_of(claims, data)):
+        run(two, [step], hour)
+        while two.outbox.requests:
+            two.settle()
+            request = two.outbox.requests.pop(0)
+            at = Position("claim-caps:0", next(offsets))
+            answer = two.take(request, at)
+            assert answer is not None
+            ledgers = dict(two.ledgers)
+            if data.draw(st.booleans()):
+                assert two.take(request, at) is None
+                assert two.ledgers == ledgers
+            pending.append((answer, Position("claim-grants:0", next(offsets))))
+            while pending:
+                if not data.draw(st.booleans()):
+                    break
+                answer, at = pending.pop(0)
+                two.answer(answer, at)
+                decided, claims_now = len(two.decisions), dict(two.pos_claims)
+                releases = list(two.outbox.releases)
+                if data.draw(st.booleans()):
+                    assert two.answer(answer, at) == []
+                    assert len(two.decisions) == decided and two.pos_claims == claims_now
+                    assert two.outbox.releases == releases
