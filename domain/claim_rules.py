@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal, localcontext
 from typing import Final, Literal
 from uuid import UUID
 
@@ -60,6 +60,7 @@ REJECTIONS: Final = (
 #: why an accepted quantity or amount differs from the claimed one
 ADJUSTMENTS: Final = ("quantity_reduced", "cap_partial", "cost_corrected", "amount_corrected")
 PENDING: Final = "pending_pos"
+HALF_CENT: Final = Decimal("0.005")
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,23 +206,62 @@ def debit_amount(book_cost: Decimal, authorized_cost: Decimal, quantity: int) ->
     return to_cents((book_cost - authorized_cost) * quantity)
 
 
+def fewest_debited_units(book_cost: Decimal, authorized_cost: Decimal) -> int | None:
+    """The fewest units whose `debit_amount` is above zero (None: no quantity has one,
+    the authorized cost is not below the book cost). The amount only grows with the
+    units, so a line granted fewer takes none (`no_debit_due`); the cap's ledger is told,
+    so it never gives out units a line would give back."""
+    difference = book_cost - authorized_cost
+    if difference <= 0:
+        return None
+    with localcontext() as context:
+        context.prec = 50
+        units = max(int((HALF_CENT / difference).to_integral_value(ROUND_CEILING)), 1)
+    while units > 1 and debit_amount(book_cost, authorized_cost, units - 1) > 0:
+        units -= 1
+    while debit_amount(book_cost, authorized_cost, units) <= 0:
+        units += 1
+    return units
+
+
 def decide_line(inputs: LineInputs) -> LineDecision:
     """The decision on one claim line (the module docstring gives the order)."""
+    wanted = units_wanted(inputs)
+    if isinstance(wanted, LineDecision):
+        return wanted
+    return finish_line(inputs, wanted, inputs.cap_left)
+
+
+def units_wanted(inputs: LineInputs) -> LineDecision | int:
+    """Checks 1. to 10.: the decision when one fails (rejected, or pending), else the units
+    of its POS line the line may take, before the cap is asked (`inputs.cap_left` unread).
+
+    Deciding in two phases (docs/CLAIMS.md, the cap shared across partitions) runs this
+    where the POS line lives and `finish_line` when the cap's ledger has answered.
+    """
     reason = _coverage(inputs)
     if reason is not None:
         return _closed(inputs, "pending_pos" if reason == PENDING else "rejected", reason)
-    assert inputs.terms is not None and inputs.pos is not None and inputs.book is not None
-    line = inputs.line
-    adjustments: list[str] = []
-    quantity = min(line.quantity, inputs.pos.quantity - inputs.pos_units_taken)
+    assert inputs.pos is not None
+    quantity = min(inputs.line.quantity, inputs.pos.quantity - inputs.pos_units_taken)
     if quantity <= 0:
         return _closed(inputs, "rejected", "already_claimed")
+    return quantity
+
+
+def finish_line(inputs: LineInputs, wanted: int, cap_left: int | None) -> LineDecision:
+    """Checks 11. and 12. for a line that passed 1. to 10. wanting `wanted` units, with
+    `cap_left` units of the cap for it (None: no cap)."""
+    assert inputs.terms is not None and inputs.book is not None
+    line = inputs.line
+    adjustments: list[str] = []
+    quantity = wanted
     if quantity < line.quantity:
         adjustments.append("quantity_reduced")
-    if inputs.cap_left is not None and quantity > inputs.cap_left:
-        if inputs.cap_left <= 0:
+    if cap_left is not None and quantity > cap_left:
+        if cap_left <= 0:
             return _closed(inputs, "rejected", "cap_exhausted")
-        quantity = inputs.cap_left
+        quantity = cap_left
         adjustments.append("cap_partial")
     amount = debit_amount(inputs.book.cost, inputs.terms.authorized_cost, quantity)
     if amount <= 0:

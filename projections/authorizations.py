@@ -55,20 +55,8 @@ class AuthorizationState:
         return None if cap is None else max(cap - self.units_taken, 0)
 
     def to_json(self) -> dict[str, Any]:
-        terms = self.terms
         return {
-            "id": terms.authorization_id,
-            "d": sorted(terms.distributor_ids),
-            "s": sorted(terms.skus),
-            "r": terms.reseller_id,
-            "ec": terms.end_customer,
-            "cost": str(terms.authorized_cost),
-            "floor": None if terms.floor_price is None else str(terms.floor_price),
-            "from": terms.valid_from.isoformat(),
-            "to": terms.valid_to.isoformat(),
-            "cap": terms.quantity_cap,
-            "cur": terms.currency,
-            "ev": str(terms.event_id),
+            **terms_to_json(self.terms),
             "fp": self.fingerprint,
             "taken": self.units_taken,
             "amended": list(self.amendments),
@@ -78,23 +66,44 @@ class AuthorizationState:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AuthorizationState:
-        terms = AuthorizationTerms(
-            authorization_id=data["id"],
-            distributor_ids=frozenset(data["d"]),
-            skus=frozenset(data["s"]),
-            reseller_id=data["r"],
-            end_customer=data["ec"],
-            authorized_cost=Decimal(data["cost"]),
-            floor_price=None if data["floor"] is None else Decimal(data["floor"]),
-            valid_from=date.fromisoformat(data["from"]),
-            valid_to=date.fromisoformat(data["to"]),
-            quantity_cap=data["cap"],
-            currency=data["cur"],
-            event_id=UUID(data["ev"]),
-        )
         expired = None if data["expired"] is None else date.fromisoformat(data["expired"])
         amended = tuple(data["amended"])
+        terms = terms_from_json(data)
         return cls(terms, data["fp"], data["taken"], amended, expired, dict(data["applied"]))
+
+
+def terms_to_json(terms: AuthorizationTerms) -> dict[str, Any]:
+    return {
+        "id": terms.authorization_id,
+        "d": sorted(terms.distributor_ids),
+        "s": sorted(terms.skus),
+        "r": terms.reseller_id,
+        "ec": terms.end_customer,
+        "cost": str(terms.authorized_cost),
+        "floor": None if terms.floor_price is None else str(terms.floor_price),
+        "from": terms.valid_from.isoformat(),
+        "to": terms.valid_to.isoformat(),
+        "cap": terms.quantity_cap,
+        "cur": terms.currency,
+        "ev": str(terms.event_id),
+    }
+
+
+def terms_from_json(data: dict[str, Any]) -> AuthorizationTerms:
+    return AuthorizationTerms(
+        authorization_id=data["id"],
+        distributor_ids=frozenset(data["d"]),
+        skus=frozenset(data["s"]),
+        reseller_id=data["r"],
+        end_customer=data["ec"],
+        authorized_cost=Decimal(data["cost"]),
+        floor_price=None if data["floor"] is None else Decimal(data["floor"]),
+        valid_from=date.fromisoformat(data["from"]),
+        valid_to=date.fromisoformat(data["to"]),
+        quantity_cap=data["cap"],
+        currency=data["cur"],
+        event_id=UUID(data["ev"]),
+    )
 
 
 def terms_of(event: SpecialPriceAuthorized) -> AuthorizationTerms:

@@ -19,9 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Final
+from uuid import UUID
 
 from domain.claim_rules import (
+    AuthorizationTerms,
     BookCost,
     LineDecision,
     LineInputs,
@@ -31,7 +34,13 @@ from domain.claim_rules import (
 )
 from domain.identity import sale_key
 from domain.timeutil import utc
-from projections.authorizations import AuthorizationState, release_units, take_units
+from projections.authorizations import (
+    AuthorizationState,
+    release_units,
+    take_units,
+    terms_from_json,
+    terms_to_json,
+)
 from projections.price_book import PriceHistory, price_in_effect
 from schemas.claims import ClaimLine, DebitClaimSubmitted
 from schemas.events import SaleReported
@@ -71,37 +80,128 @@ class LineRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Awaiting:
+    """A line that passed checks 1. to 10. and reserved `units` of its POS line, waiting
+    for the cap's ledger (deciding in two phases, `projections.claim_phases`); it is
+    finished against the figures it was checked with."""
+
+    ref: LineRef
+    units: int
+    terms: AuthorizationTerms
+    pos: PosLine
+    book: BookCost
+
+    def inputs(self) -> LineInputs:
+        ref = self.ref
+        return LineInputs(
+            ref.distributor_id, ref.claim_id, ref.line, self.terms, self.pos, self.book, 0, None
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        pos, book = self.pos, self.book
+        return {
+            "ref": self.ref.to_json(),
+            "units": self.units,
+            "terms": terms_to_json(self.terms),
+            "pos": [
+                pos.distributor_id,
+                pos.transaction_id,
+                pos.sku,
+                pos.quantity,
+                pos.reseller_id,
+                pos.end_customer,
+                pos.sold_at.isoformat(),
+                pos.currency,
+                str(pos.event_id),
+            ],
+            "book": [str(book.cost), book.currency, str(book.price_event_id)],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Awaiting:
+        dist, transaction, sku, quantity, reseller, customer, sold_at, currency, event = data["pos"]
+        pos = PosLine(
+            dist,
+            transaction,
+            sku,
+            quantity,
+            reseller,
+            customer,
+            datetime.fromisoformat(sold_at),
+            currency,
+            UUID(event),
+        )
+        cost, book_currency, price_event = data["book"]
+        book = BookCost(Decimal(cost), book_currency, UUID(price_event))
+        ref = LineRef.from_json(data["ref"])
+        return cls(ref, data["units"], terms_from_json(data["terms"]), pos, book)
+
+
+@dataclass(frozen=True, slots=True)
 class PosClaims:
-    """The claim lines of one POS line: those holding units of it, those waiting for it."""
+    """The claim lines of one POS line: those holding units of it, those waiting for it.
+
+    Deciding in two phases adds the line that reserved units and waits for the cap's
+    ledger (`awaiting`, at most one: the lines naming this POS line after it queue in its
+    distributor's `Blocked`)."""
 
     held: tuple[tuple[LineRef, int], ...] = ()
     pending: tuple[LineRef, ...] = ()
+    awaiting: tuple[Awaiting, ...] = ()
+    #: the grants applied, by position (a redelivered grant changes nothing)
+    applied: dict[str, int] = field(default_factory=dict)
 
     @property
     def units_taken(self) -> int:
-        return sum(units for _, units in self.held)
+        held = sum(units for _, units in self.held)
+        return held + sum(line.units for line in self.awaiting)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "held": [[ref.to_json(), units] for ref, units in self.held],
             "pending": [ref.to_json() for ref in self.pending],
         }
+        if self.awaiting:
+            data["awaiting"] = [line.to_json() for line in self.awaiting]
+        if self.applied:
+            data["applied"] = self.applied
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PosClaims:
         held = tuple((LineRef.from_json(ref), units) for ref, units in data["held"])
-        return cls(held, tuple(LineRef.from_json(ref) for ref in data["pending"]))
+        pending = tuple(LineRef.from_json(ref) for ref in data["pending"])
+        awaiting = tuple(Awaiting.from_json(line) for line in data.get("awaiting", ()))
+        return cls(held, pending, awaiting, dict(data.get("applied", {})))
+
+
+@dataclass(frozen=True, slots=True)
+class Blocked:
+    """A distributor's claim lines held back, in decision order, while deciding in two
+    phases: each names a POS line whose units wait for a grant, or a POS line or an
+    authorization of a line before it here. Checked again when a grant comes back, so a
+    distributor's lines take POS units and ask the cap in its decision order."""
+
+    lines: tuple[LineRef, ...] = ()
+
+    def to_json(self) -> list[Any]:
+        return [ref.to_json() for ref in self.lines]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> Blocked:
+        return cls(tuple(LineRef.from_json(ref) for ref in data))
 
 
 @dataclass(frozen=True, slots=True)
 class ClaimsView:
     """What deciding reads: authorizations by id, POS lines and their claims by sale key,
-    price histories by sku."""
+    price histories by sku (and, deciding in two phases, the lines blocked by distributor)."""
 
     authorizations: Mapping[str, AuthorizationState]
     sales: Mapping[str, PosLine]
     prices: Mapping[str, PriceHistory]
     pos_claims: Mapping[str, PosClaims]
+    blocked: Mapping[str, Blocked] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -222,20 +322,10 @@ class _Decider:
     def decide(self, ref: LineRef) -> None:
         key = ref.sale_key
         state = self.authorization(ref.line.authorization_id)
-        pos = self.view.sales.get(key)
         claims = self.pos_claims(key)
-        decision = decide_line(
-            LineInputs(
-                distributor_id=ref.distributor_id,
-                claim_id=ref.claim_id,
-                line=ref.line,
-                terms=None if state is None else state.terms,
-                pos=pos,
-                book=None if pos is None else self._book_cost(pos),
-                pos_units_taken=claims.units_taken,
-                cap_left=None if state is None else state.cap_left,
-            )
-        )
+        terms = None if state is None else state.terms
+        cap_left = None if state is None else state.cap_left
+        decision = decide_line(line_inputs(self.view, ref, terms, claims.units_taken, cap_left))
         if decision.status == "pending_pos":
             self.put_pos(key, replace(claims, pending=(*claims.pending, ref)))
         elif decision.takes_units and state is not None:
@@ -250,12 +340,35 @@ class _Decider:
         terms = None if state is None else state.terms
         return no_pos_line(ref.distributor_id, ref.claim_id, ref.line, terms)
 
-    def _book_cost(self, pos: PosLine) -> BookCost | None:
-        """The distributor_cost in effect for (sku, distributor) at the sale."""
-        history = self.view.prices.get(pos.sku)
-        if history is None:
-            return None
-        entry = price_in_effect(history, pos.sold_at, pos.distributor_id, None)
-        if entry is None:
-            return None
-        return BookCost(entry.distributor_cost, entry.currency, entry.event_id)
+
+def line_inputs(
+    view: ClaimsView,
+    ref: LineRef,
+    terms: AuthorizationTerms | None,
+    pos_units_taken: int,
+    cap_left: int | None,
+) -> LineInputs:
+    """What deciding `ref` reads: its POS line and the book cost at its sale from `view`."""
+    pos = view.sales.get(ref.sale_key)
+    book = None if pos is None else book_cost(view.prices, pos)
+    return LineInputs(
+        distributor_id=ref.distributor_id,
+        claim_id=ref.claim_id,
+        line=ref.line,
+        terms=terms,
+        pos=pos,
+        book=book,
+        pos_units_taken=pos_units_taken,
+        cap_left=cap_left,
+    )
+
+
+def book_cost(prices: Mapping[str, PriceHistory], pos: PosLine) -> BookCost | None:
+    """The distributor_cost in effect for (sku, distributor) at the sale."""
+    history = prices.get(pos.sku)
+    if history is None:
+        return None
+    entry = price_in_effect(history, pos.sold_at, pos.distributor_id, None)
+    if entry is None:
+        return None
+    return BookCost(entry.distributor_cost, entry.currency, entry.event_id)

@@ -7,17 +7,32 @@ worked example: authorize, sell, claim, look at the decisions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from uuid import UUID
 
-from domain.claim_rules import LineDecision, PosLine
+from domain.claim_rules import AuthorizationTerms, LineDecision, PosLine
 from domain.identity import sale_key
 from projections.authorizations import AuthorizationState, authorize
+from projections.claim_caps import CapGrant, CapLedger, CapRequest, give_back, grant
+from projections.claim_phases import (
+    LocalLedger,
+    Outbox,
+    Sequencer,
+    Steps,
+    apply_grant,
+    check_claims,
+    check_pending,
+    reopen,
+)
 from projections.claims import (
+    Blocked,
     ClaimsView,
+    LineRef,
     Outcome,
     PosClaims,
     decide_claims,
@@ -26,6 +41,7 @@ from projections.claims import (
     pos_line_of,
     reopen_reversed,
 )
+from projections.positions import Position
 from projections.price_book import PriceHistory, apply_price
 from schemas.claims import ClaimLine, DebitClaimSubmitted, SpecialPriceAuthorized
 from schemas.events import PriceChanged, SaleReported
@@ -186,6 +202,87 @@ class Channel:
                wait: timedelta = timedelta(days=30)) -> list[LineDecision]:  # fmt: skip
         key = sale_key(distributor_id, transaction_id)
         return self.apply(expire_pending(self.view(), key, now, wait))
+
+
+@dataclass
+class TwoPhaseChannel(Channel):
+    """The same channel deciding in two phases: the authorizations hold terms only, the
+    cap is counted in `ledgers`. `local`: each request granted as it is made (the
+    embedded runner); else requests and releases wait in `outbox` for `deliver`."""
+
+    ledgers: dict[str, CapLedger] = field(default_factory=dict)
+    local: bool = True
+    outbox: Outbox = field(default_factory=Outbox)
+    blocked: dict[str, Blocked] = field(default_factory=dict)
+
+    def view(self) -> ClaimsView:
+        return ClaimsView(
+            self.authorizations, self.sales, self.prices, self.pos_claims, self.blocked
+        )
+
+    def terms(self, authorization_id: str) -> AuthorizationTerms | None:
+        state = self.authorizations.get(authorization_id)
+        return None if state is None else state.terms
+
+    def run(self, step: Callable[[Sequencer], Steps]) -> list[LineDecision]:
+        sequencer = LocalLedger(self.ledgers, self.terms) if self.local else self.outbox
+        steps = step(sequencer)
+        self.pos_claims.update(steps.pos_claims)
+        for distributor_id, blocked in steps.blocked.items():
+            if blocked.lines:
+                self.blocked[distributor_id] = blocked
+            else:
+                self.blocked.pop(distributor_id, None)
+        if isinstance(sequencer, LocalLedger):
+            self.ledgers.update(sequencer.changed)
+        self.decisions += steps.decisions
+        return steps.decisions
+
+    def sell(self, *sales: SaleReported) -> list[LineDecision]:
+        decided = []
+        for event in sales:
+            key = sale_key(event.distributor_id, event.transaction_id)
+            self.sales[key] = pos_line_of(event)
+            decided += self.run(partial(check_pending, self.view(), key))
+        return decided
+
+    def claim(self, *claims: DebitClaimSubmitted, at: datetime = RECORDED) -> list[LineDecision]:
+        given = [(each, at) for each in claims]
+        return self.run(lambda sequencer: check_claims(self.view(), given, sequencer))
+
+    def reverse(self, distributor_id: str, transaction_id: str) -> Outcome:
+        key = sale_key(distributor_id, transaction_id)
+        del self.sales[key]
+        reopened: list[LineRef] = []
+
+        def step(sequencer: Sequencer) -> Steps:
+            steps = reopen(self.view(), key, sequencer)
+            reopened.extend(steps.reopened)
+            return steps
+
+        self.run(step)
+        return Outcome(reopened=reopened)
+
+    def grant_next(self, index: int = 0, at: Position | None = None) -> CapGrant | None:
+        """The ledger takes the outbox's `index`-th request (the releases before it first)."""
+        self.settle()
+        request = self.outbox.requests.pop(index)
+        return self.take(request, at)
+
+    def take(self, request: CapRequest, at: Position | None = None) -> CapGrant | None:
+        name = request.authorization_id
+        self.ledgers[name], answer = grant(self.ledgers.get(name), self.terms(name), request, at)
+        return answer
+
+    def answer(self, answer: CapGrant, at: Position | None = None) -> list[LineDecision]:
+        return self.run(lambda sequencer: apply_grant(self.view(), answer, sequencer, at))
+
+    def settle(self) -> None:
+        """The releases still in the outbox reach their ledgers."""
+        for release in self.outbox.releases:
+            name = release.authorization_id
+            self.ledgers[name] = give_back(self.ledgers.get(name), release, None)
+        self.outbox.releases.clear()
 
 
 def example_channel() -> Channel:

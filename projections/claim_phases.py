@@ -1,0 +1,292 @@
+"""Deciding claim lines in two phases, for a cap shared across partitions, pure
+(docs/CLAIMS.md, "a cap shared by distributors in other partitions").
+
+In the distributor's partition a line is checked (1. to 10., `units_wanted`): a failing
+check decides it (rejected, or pending its POS line); a line that passes reserves the units
+it wants of its POS line and asks its authorization's ledger (`projections.claim_caps`)
+through a `Sequencer`, telling it the fewest units worth a debit. With the grant, the
+partition finishes it (11. and 12., `finish_line`, against the figures it was checked with
+and the cap left as the ledger saw it), keeps the units granted, and gives back to the
+ledger any it could not keep (a grant for a line reopened meanwhile).
+
+Order. While a line waits for its grant, a later line of its distributor naming the same
+POS line is held back (`Blocked`), and so is a later line naming a POS line or an
+authorization of a line held back before it; they are checked again, in order, when a grant
+comes back. So a distributor's lines take POS units and reach each ledger in its decision
+order, and with its grants answered in the order asked a distributor's lines are decided
+as `projections.claims.decide_claims` decides them, however late the grants come. With a
+`LocalLedger` (the embedded runner, a file replay; in a worker, through `Routed`, an
+authorization naming one distributor) a request is granted as it is made;
+with an `Outbox` the requests go to the `claim-caps` topic, and between distributors the
+cap is given out in the order their requests reach the ledger.
+
+`projections.claims.expire_pending` serves both: it touches the pending lines only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Protocol
+
+from domain.claim_rules import (
+    AuthorizationTerms,
+    LineDecision,
+    fewest_debited_units,
+    finish_line,
+    units_wanted,
+)
+from projections.claim_caps import CapGrant, CapLedger, CapRelease, CapRequest, give_back, grant
+from projections.claims import (
+    Awaiting,
+    Blocked,
+    ClaimsView,
+    LineRef,
+    PosClaims,
+    line_inputs,
+    line_refs,
+)
+from projections.positions import Position, advance
+from schemas.claims import DebitClaimSubmitted
+
+
+class Sequencer(Protocol):
+    """Where cap requests and releases go."""
+
+    def request(self, request: CapRequest) -> CapGrant | None:
+        """Ask for units: the grant when answered at once, else None (it comes later)."""
+
+    def release(self, release: CapRelease) -> None:
+        """Give units back."""
+
+
+@dataclass(slots=True)
+class Outbox:
+    """Requests and releases to append to the `claim-caps` topic, in the order made."""
+
+    requests: list[CapRequest] = field(default_factory=list)
+    releases: list[CapRelease] = field(default_factory=list)
+
+    def request(self, request: CapRequest) -> CapGrant | None:
+        self.requests.append(request)
+        return None
+
+    def release(self, release: CapRelease) -> None:
+        self.releases.append(release)
+
+
+class LocalLedger:
+    """The ledgers run in this process, granting each request as it is made; `changed`
+    holds the ledgers to write."""
+
+    def __init__(
+        self,
+        ledgers: Mapping[str, CapLedger],
+        terms: Callable[[str], AuthorizationTerms | None],
+    ) -> None:
+        self.ledgers = ledgers
+        self.terms = terms
+        self.changed: dict[str, CapLedger] = {}
+
+    def ledger(self, authorization_id: str) -> CapLedger | None:
+        return self.changed.get(authorization_id) or self.ledgers.get(authorization_id)
+
+    def request(self, request: CapRequest) -> CapGrant | None:
+        name = request.authorization_id
+        ledger, answer = grant(self.ledger(name), self.terms(name), request, None)
+        self.changed[name] = ledger
+        return answer
+
+    def release(self, release: CapRelease) -> None:
+        name = release.authorization_id
+        self.changed[name] = give_back(self.ledger(name), release, None)
+
+
+class Routed:
+    """The requests and releases of an authorization naming one distributor to its ledger
+    in this partition (no round trip: no other partition takes from its cap), the others
+    to the outbox. An amendment never changes whom an authorization names."""
+
+    def __init__(self, local: LocalLedger, outbox: Outbox) -> None:
+        self.local = local
+        self.outbox = outbox
+
+    def _route(self, authorization_id: str) -> Sequencer:
+        terms = self.local.terms(authorization_id)
+        alone = terms is not None and len(terms.distributor_ids) == 1
+        return self.local if alone else self.outbox
+
+    def request(self, request: CapRequest) -> CapGrant | None:
+        return self._route(request.authorization_id).request(request)
+
+    def release(self, release: CapRelease) -> None:
+        self._route(release.authorization_id).release(release)
+
+
+@dataclass(slots=True)
+class Steps:
+    """Decisions in the order given, the POS lines' claims and the distributors' held back
+    lines that changed (to be written; an empty `Blocked` is removed), and the lines a
+    reversal reopened."""
+
+    decisions: list[LineDecision] = field(default_factory=list)
+    pos_claims: dict[str, PosClaims] = field(default_factory=dict)
+    blocked: dict[str, Blocked] = field(default_factory=dict)
+    reopened: list[LineRef] = field(default_factory=list)
+
+
+def check_claims(
+    view: ClaimsView,
+    claims: Iterable[tuple[DebitClaimSubmitted, datetime]],
+    sequencer: Sequencer,
+) -> Steps:
+    """Check every line of `claims` (each with its recorded time) in decision order."""
+    refs = [ref for claim, at in claims for ref in line_refs(claim, at)]
+    phases = _Phases(view, sequencer)
+    for ref in sorted(refs, key=lambda ref: ref.order):
+        phases.check(ref)
+    return phases.steps
+
+
+def apply_grant(
+    view: ClaimsView, answer: CapGrant, sequencer: Sequencer, position: Position | None = None
+) -> Steps:
+    """Finish the line `answer` is for, then check its distributor's held back lines. A grant for
+    a line no longer waiting (reopened meanwhile) is given back whole; a grant at or below
+    its POS line's applied position (redelivered) changes nothing."""
+    phases = _Phases(view, sequencer)
+    key = answer.ref.sale_key
+    claims = phases.pos_claims(key)
+    applied = advance(claims.applied, position)
+    if applied is None:
+        return phases.steps
+    phases.put_pos(key, replace(claims, applied=applied))
+    phases.finish(answer)
+    return phases.steps
+
+
+def check_pending(view: ClaimsView, key: str, sequencer: Sequencer) -> Steps:
+    """The POS line under `key` arrived: check the lines waiting for it, in order."""
+    phases = _Phases(view, sequencer)
+    claims = phases.pos_claims(key)
+    phases.put_pos(key, replace(claims, pending=()))
+    for ref in sorted(claims.pending, key=lambda ref: ref.order):
+        phases.check(ref)
+    return phases.steps
+
+
+def reopen(view: ClaimsView, key: str, sequencer: Sequencer) -> Steps:
+    """A replacement report reversed the POS line under `key`: the lines holding units of
+    it give them back (to the ledger too) and, with the line waiting for a grant, wait for
+    the corrected line (the grant, when it comes, is given back; the lines held back behind
+    it are checked then)."""
+    phases = _Phases(view, sequencer)
+    claims = phases.pos_claims(key)
+    if not (claims.held or claims.awaiting):
+        return phases.steps
+    for ref, units in claims.held:
+        sequencer.release(CapRelease(ref.line.authorization_id, units))
+        phases.steps.reopened.append(ref)
+    waiting = (
+        *claims.pending,
+        *(ref for ref, _ in claims.held),
+        *(line.ref for line in claims.awaiting),
+    )
+    pending = tuple(sorted(waiting, key=lambda ref: ref.order))
+    phases.put_pos(key, PosClaims(pending=pending, applied=claims.applied))
+    return phases.steps
+
+
+class _Phases:
+    """Checks and finishes lines one after the other, each seeing what the ones before it
+    changed."""
+
+    def __init__(self, view: ClaimsView, sequencer: Sequencer) -> None:
+        self.view = view
+        self.sequencer = sequencer
+        self.steps = Steps()
+
+    def pos_claims(self, key: str) -> PosClaims:
+        changed = self.steps.pos_claims.get(key)
+        if changed is not None:
+            return changed
+        return self.view.pos_claims.get(key) or PosClaims()
+
+    def put_pos(self, key: str, claims: PosClaims) -> None:
+        self.steps.pos_claims[key] = claims
+
+    def blocked(self, distributor_id: str) -> Blocked:
+        changed = self.steps.blocked.get(distributor_id)
+        if changed is not None:
+            return changed
+        return self.view.blocked.get(distributor_id) or Blocked()
+
+    def check(self, ref: LineRef) -> None:
+        key = ref.sale_key
+        claims = self.pos_claims(key)
+        blocked = self.blocked(ref.distributor_id)
+        if claims.awaiting or any(_shares(ref, before) for before in blocked.lines):
+            self.steps.blocked[ref.distributor_id] = Blocked((*blocked.lines, ref))
+            return
+        state = self.view.authorizations.get(ref.line.authorization_id)
+        terms = None if state is None else state.terms
+        inputs = line_inputs(self.view, ref, terms, claims.units_taken, None)
+        wanted = units_wanted(inputs)
+        if isinstance(wanted, LineDecision):
+            if wanted.status == "pending_pos":
+                self.put_pos(key, replace(claims, pending=(*claims.pending, ref)))
+            self.steps.decisions.append(wanted)
+            return
+        assert inputs.terms is not None and inputs.pos is not None and inputs.book is not None
+        waiting = Awaiting(ref, wanted, inputs.terms, inputs.pos, inputs.book)
+        self.put_pos(key, replace(claims, awaiting=(waiting,)))
+        least = fewest_debited_units(inputs.book.cost, inputs.terms.authorized_cost)
+        request = CapRequest(ref.line.authorization_id, ref, wanted, least)
+        answer = self.sequencer.request(request)
+        if answer is not None:
+            self.finish(answer)
+
+    def finish(self, answer: CapGrant) -> None:
+        key = answer.ref.sale_key
+        claims = self.pos_claims(key)
+        waiting = next((line for line in claims.awaiting if line.ref == answer.ref), None)
+        if waiting is None:
+            self._give_back(answer.authorization_id, answer.granted)
+        else:
+            self._finish(key, claims, waiting, answer)
+        self._unblock(answer.distributor_id)
+
+    def _finish(self, key: str, claims: PosClaims, waiting: Awaiting, answer: CapGrant) -> None:
+        # the cap left as the ledger saw it; a grant asked before a reopening, for other
+        # units than the line now waits for, only for what it granted
+        left = answer.left if answer.wanted == waiting.units else answer.granted
+        decision = finish_line(waiting.inputs(), waiting.units, left)
+        kept = decision.quantity_accepted if decision.takes_units else 0
+        self._give_back(answer.authorization_id, answer.granted - kept)
+        held = (*claims.held, (waiting.ref, kept)) if kept else claims.held
+        awaiting = tuple(line for line in claims.awaiting if line is not waiting)
+        self.put_pos(key, replace(claims, held=held, awaiting=awaiting))
+        self.steps.decisions.append(decision)
+
+    def _unblock(self, distributor_id: str) -> None:
+        """Check the distributor's held back lines again, in order (each held back again
+        while what held it back stands)."""
+        blocked = self.blocked(distributor_id)
+        if not blocked.lines:
+            return
+        self.steps.blocked[distributor_id] = Blocked()
+        for ref in blocked.lines:
+            self.check(ref)
+
+    def _give_back(self, authorization_id: str, units: int) -> None:
+        if units > 0:
+            self.sequencer.release(CapRelease(authorization_id, units))
+
+
+def _shares(line: LineRef, before: LineRef) -> bool:
+    """Whether `line` must wait for `before`: it takes units of the same POS line or the
+    same cap."""
+    return line.sale_key == before.sale_key or (
+        line.line.authorization_id == before.line.authorization_id
+    )
