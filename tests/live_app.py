@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from aiohttp import web
@@ -13,9 +13,10 @@ from aiohttp import web
 from schemas.events import Envelope
 from streams.api.app import make_web_app
 from streams.api.context import ApiContext
-from streams.auth import TokenRegistry
+from streams.auth import TokenRegistry, token_hash
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import Input
+from tests.api_channel import populated_channel
 from tests.integration.conftest import free_port
 
 
@@ -70,3 +71,19 @@ class LiveApp:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(30)
+
+
+def served_fixture_channel() -> Iterator[LiveApp]:
+    """The API fixture channel (tests/api_channel.py) served for CLI tests, with an admin
+    token `adm` and D02's distributor token `d02`."""
+    tokens = TokenRegistry(
+        [
+            {"sha256": token_hash("adm"), "role": "admin", "actor": "adm"},
+            {"sha256": token_hash("d02"), "role": "distributor", "actor": "d02",
+             "distributor_id": "D02"},
+        ]
+    )  # fmt: skip
+    live = LiveApp(tokens)
+    live.channel = populated_channel()
+    yield live.start()
+    live.stop()

@@ -3,30 +3,13 @@ table or JSON, scoped by the token; a server away or a refused token is a clear 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import orjson
 import pytest
 
-from streams.auth import TokenRegistry, token_hash
 from streams.cli.main import main
-from tests.api_channel import populated_channel
-from tests.live_app import LiveApp
+from tests.live_app import LiveApp, served_fixture_channel
 
-
-@pytest.fixture(scope="module")
-def app() -> Iterator[LiveApp]:
-    tokens = TokenRegistry(
-        [
-            {"sha256": token_hash("adm"), "role": "admin", "actor": "adm"},
-            {"sha256": token_hash("d02"), "role": "distributor", "actor": "d02",
-             "distributor_id": "D02"},
-        ]
-    )  # fmt: skip
-    live = LiveApp(tokens)
-    live.channel = populated_channel()
-    yield live.start()
-    live.stop()
+app = pytest.fixture(scope="module", name="app")(served_fixture_channel)
 
 
 def cli(app: LiveApp, *args: str) -> list[str]:
