@@ -6,7 +6,6 @@ year, and the rates are reference data by pair and month.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -19,19 +18,23 @@ from projections.stores import ChannelStores
 Row = dict[str, Any]
 
 
+def timelines_in_scope(
+    stores: ChannelStores, distributor_id: str | None
+) -> list[AgreementTimeline]:
+    """The agreement timelines of one distributor (None: of every distributor)."""
+    if distributor_id is None:
+        return list(stores.agreements.values())
+    timeline = stores.agreements.get(distributor_id)
+    return [] if timeline is None else [timeline]
+
+
 def agreement_rows(
     stores: ChannelStores, today: date | None, distributor_id: str | None
 ) -> list[Row]:
     """Every version of the distributors' agreements (one distributor's, if given), by
     distributor, agreement and the order they were recorded; `in_effect` on `today`."""
-    if distributor_id is None:
-        timelines: Iterable[AgreementTimeline | None] = stores.agreements.values()
-    else:
-        timelines = [stores.agreements.get(distributor_id)]
     rows = []
-    for timeline in timelines:
-        if timeline is None:
-            continue
+    for timeline in timelines_in_scope(stores, distributor_id):
         current = None if today is None else timeline.on(today)
         for version in sorted(timeline.versions, key=lambda v: (v.agreement_id, v.seq)):
             rows.append(_agreement_row(timeline, version, version is current))

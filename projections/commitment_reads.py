@@ -21,7 +21,6 @@ A distributor's rows read at most 4 buckets per period, whatever the history.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
@@ -32,6 +31,7 @@ from domain.currency import MixedTotal, Unconverted
 from domain.obligations import CommitmentProgress, commitment_progress
 from domain.reporting_schedule import ended_at
 from domain.timeutil import utc
+from projections.agreement_reads import timelines_in_scope
 from projections.agreement_timeline import AgreementTimeline
 from projections.rebate_accruals import quarters_of
 from projections.rebate_buckets import ALL_SKUS, bucket_key
@@ -72,14 +72,9 @@ def commitment_rows(
     period and the order the terms list them. None before anything was recorded."""
     if now is None:
         return []
-    if distributor_id is None:
-        timelines: Iterable[AgreementTimeline | None] = stores.agreements.values()
-    else:
-        timelines = [stores.agreements.get(distributor_id)]
     rows: list[Row] = []
-    for timeline in timelines:
-        if timeline is not None:
-            rows.extend(_distributor_rows(stores, timeline, now))
+    for timeline in timelines_in_scope(stores, distributor_id):
+        rows.extend(_distributor_rows(stores, timeline, now))
     return rows
 
 

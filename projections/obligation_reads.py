@@ -13,14 +13,13 @@ prices: what one distributor holds, never the history.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from domain.agreements import AgreementVersion
 from domain.obligations import OverAge, OverStock, SkuSupply, over_age, over_stock
-from projections.agreement_timeline import AgreementTimeline
+from projections.agreement_reads import timelines_in_scope
 from projections.costs import money, unit_cost
 from projections.inventory_aging import held_lots
 from projections.stores import ChannelStores
@@ -37,13 +36,9 @@ def obligation_rows(
     was recorded (no "now")."""
     if now is None:
         return []
-    if distributor_id is None:
-        timelines: Iterable[AgreementTimeline | None] = stores.agreements.values()
-    else:
-        timelines = [stores.agreements.get(distributor_id)]
     rows: list[Row] = []
-    for timeline in timelines:
-        version = None if timeline is None else timeline.on(now.date())
+    for timeline in timelines_in_scope(stores, distributor_id):
+        version = timeline.on(now.date())
         if version is not None:
             rows.extend(_distributor_rows(stores, version, now))
     return rows
