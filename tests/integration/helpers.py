@@ -112,16 +112,21 @@ def expected_snapshot(events: Sequence[Envelope]) -> dict[str, Any]:
     return channel.snapshot()
 
 
-def replayed_snapshot(settings: Settings) -> dict[str, Any]:
+def replayed_channel(settings: Settings) -> EmbeddedChannel:
     """The auditor's replay of the raw topics as they are now (the broker's append times
-    as recorded_at, as the worker saw them): what the live snapshot must equal."""
+    as recorded_at, as the worker saw them), its audit facts recorded."""
 
-    async def run() -> dict[str, Any]:
+    async def run() -> EmbeddedChannel:
         channel = EmbeddedChannel(rules=settings.time_rules())
         channel.record(await replay_into(channel, settings))
-        return channel.snapshot()
+        return channel
 
     return asyncio.run(run())
+
+
+def replayed_snapshot(settings: Settings) -> dict[str, Any]:
+    """The replay's snapshot: what the live snapshot must equal."""
+    return replayed_channel(settings).snapshot()
 
 
 def comparable(snapshot: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ period), the month holding today and the ones after it are monthly."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -20,12 +19,15 @@ from domain.calendar_periods import month_after
 from projections.commitment_reads import commitment_rows
 from projections.snapshot import compliance_by_distributor, quality_rows
 from schemas.events import Envelope, ReportSubmitted, ShipmentRecorded
-from streams.config import Settings
-from streams.runners.embedded import EmbeddedChannel
-from streams.runners.kafka_replay import replay_into
 from streams.timeparse import parse_as_of
 from tests.integration.conftest import wait_until
-from tests.integration.helpers import catalog, matches_replay, publish, publish_reference_first
+from tests.integration.helpers import (
+    catalog,
+    matches_replay,
+    publish,
+    publish_reference_first,
+    replayed_channel,
+)
 from tests.unit.agreement_events import signed
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -43,15 +45,6 @@ def report(distributor: str, report_id: str, first: date, last: date, at: dateti
         report_id=report_id, period_start=first, period_end=last, line_count=0,
         submitted_at=at,
     )  # fmt: skip
-
-
-def replayed(settings: Settings) -> EmbeddedChannel:
-    async def run() -> EmbeddedChannel:
-        channel = EmbeddedChannel(rules=settings.time_rules())
-        await replay_into(channel, settings)
-        return channel
-
-    return asyncio.run(run())
 
 
 def test_compliance_and_commitments_on_the_agreement_equal_the_replay(
@@ -119,7 +112,7 @@ def test_compliance_and_commitments_on_the_agreement_equal_the_replay(
 
     live = matches_replay(settings, worker)  # quality, reports and commitments included
     assert any(row["distributor_id"] == distributor for row in live["commitments"])
-    replay = replayed(settings)
+    replay = replayed_channel(settings)
     when = parse_as_of(as_of)
     weeks = compliance_by_distributor(replay.stores, when)[distributor]
     assert [{"distributor_id": distributor, **period.row()} for period in weeks] == rows

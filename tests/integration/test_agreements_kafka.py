@@ -3,7 +3,6 @@ applied, refused with their reasons, kept across a restart, and the replay equal
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -14,12 +13,15 @@ import pytest
 from projections.aging_reads import aging_page
 from projections.agreement_reads import agreement_rows, rate_rows
 from schemas.events import Envelope, PriceChanged, SaleReported, ShipmentRecorded
-from streams.config import Settings
-from streams.runners.embedded import EmbeddedChannel
-from streams.runners.kafka_replay import replay_into
 from streams.timeparse import parse_as_of
 from tests.integration.conftest import wait_until
-from tests.integration.helpers import catalog, matches_replay, publish, publish_reference_first
+from tests.integration.helpers import (
+    catalog,
+    matches_replay,
+    publish,
+    publish_reference_first,
+    replayed_channel,
+)
 from tests.unit.agreement_events import amended, rate, signed, terminated
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -63,15 +65,6 @@ def movements(distributor: str) -> list[Envelope]:
         unit_price=Decimal("15.00"), currency="USD", sold_at=sold,
     )  # fmt: skip
     return [shipment(1, 100, date(2026, 3, 1)), shipment(2, 50, date(2026, 4, 10)), sale]
-
-
-def replayed(settings: Settings) -> EmbeddedChannel:
-    async def run() -> EmbeddedChannel:
-        channel = EmbeddedChannel(rules=settings.time_rules())
-        await replay_into(channel, settings)
-        return channel
-
-    return asyncio.run(run())
 
 
 def test_agreements_rates_and_aging_live_across_a_restart_equal_the_replay(
@@ -123,7 +116,7 @@ def test_agreements_rates_and_aging_live_across_a_restart_equal_the_replay(
 
     live = matches_replay(settings, second)  # every section, dead-letter counts included
     assert live["dead_letters"]
-    replay = replayed(settings)
+    replay = replayed_channel(settings)
     now = parse_as_of(AS_OF)
     assert second.get(path)["rows"] == agreement_rows(replay.stores, now.date(), None)
     assert second.get("/api/exchange-rates")["rows"] == rate_rows(replay.stores)
