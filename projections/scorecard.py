@@ -28,6 +28,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Final, Literal, Protocol, TypeVar
 
+from domain.frozen import quick_init
 from domain.timeutil import utc
 from projections.positions import Position, advance
 from projections.tallies import period_key
@@ -38,6 +39,7 @@ Verdict = Literal["accepted", "duplicate", "conflict", "rejected"]
 WeekStatus = Literal["on_time", "late", "missing"]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Moved:
     """An accepted movement line: `revenue` = units × unit price (returns negative);
@@ -54,6 +56,7 @@ class Moved:
     lines: int = 1
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Judged:
     """A line's data-quality verdict; `severity`: the pricing violation of a sale line;
