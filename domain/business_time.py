@@ -71,25 +71,27 @@ def date_problem(
     term) lies before the floor or at/after the horizon. detail names
     the field and the value, e.g. "sold_at: 2062-08-18T00:00:00Z is after the time it was
     recorded (2026-12-05T10:00:00Z) plus 1 day"."""
-    dated = [
-        (name, value)
-        for name in _dated_fields(type(event))
-        if (value := getattr(event, name)) is not None
-    ]
-    for name, value in dated:
-        moment = _moment(value)
-        if moment < rules.floor:
+    floor, horizon = rules.floor, rules.horizon
+    happened: list[tuple[str, datetime | date, datetime]] = []
+    for name, has_happened in _dated_fields(type(event)):  # one pass: this runs per line
+        value = getattr(event, name)
+        if value is None:
+            continue
+        moment = value if isinstance(value, datetime) else _moment(value)
+        if moment < floor:
             return DATE_OUT_OF_RANGE, (
-                f"{name}: {_text(value)} is before {iso_z(rules.floor)}, the earliest time accepted"
+                f"{name}: {_text(value)} is before {iso_z(floor)}, the earliest time accepted"
             )
-        if moment >= rules.horizon:
+        if moment >= horizon:
             return DATE_OUT_OF_RANGE, (
-                f"{name}: {_text(value)} is not before {iso_z(rules.horizon)}, where the times "
+                f"{name}: {_text(value)} is not before {iso_z(horizon)}, where the times "
                 "accepted end"
             )
+        if has_happened:
+            happened.append((name, value, moment))
     latest = recorded_at + rules.tolerance
-    for name, value in dated:
-        if name in HAPPENED and _moment(value) > latest:
+    for name, value, moment in happened:
+        if moment > latest:
             return FUTURE_DATE, (
                 f"{name}: {_text(value)} is after the time it was recorded "
                 f"({iso_z(recorded_at)}){_plus(rules.tolerance)}"
@@ -98,10 +100,11 @@ def date_problem(
 
 
 @cache
-def _dated_fields(event_type: type[Envelope]) -> tuple[str, ...]:
-    """The DATED fields an event type has, in DATED's order (looked up once per type:
-    asking a pydantic model for a field it lacks is slow)."""
-    return tuple(name for name in DATED if name in event_type.model_fields)
+def _dated_fields(event_type: type[Envelope]) -> tuple[tuple[str, bool], ...]:
+    """The DATED fields an event type has, in DATED's order, each with whether it is one
+    of HAPPENED (looked up once per type: asking a pydantic model for a field it lacks is
+    slow)."""
+    return tuple((name, name in HAPPENED) for name in DATED if name in event_type.model_fields)
 
 
 def _moment(value: datetime | date) -> datetime:

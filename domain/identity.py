@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from decimal import Decimal
+from functools import lru_cache
 from typing import Final
 
 import orjson
@@ -35,8 +36,15 @@ _ENVELOPE_ONLY: Final = {
 def _canonical(value: object) -> str:
     """Equal amounts hash equally however they were written ("12.5", "12.50", "1.25E1")."""
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return _amount_text(value) if value else format(value.normalize(), "f")
     raise TypeError(f"cannot fingerprint {type(value).__name__}")
+
+
+@lru_cache(maxsize=4096)
+def _amount_text(amount: Decimal) -> str:
+    """A non-zero amount's canonical text, kept for the prices a channel's lines repeat:
+    equal non-zero amounts (the cache's keys) have one text (zero has two: "0", "-0")."""
+    return format(amount.normalize(), "f")
 
 
 #: the content fields of the movement types, which are all flat (str, int, Decimal, datetime):
@@ -54,9 +62,10 @@ def content_fingerprint(event: Envelope) -> str:
         body = event.model_dump(exclude=_ENVELOPE_ONLY, exclude_none=True)
     else:  # the same dict as model_dump(exclude=..., exclude_none=True), built faster,
         # its amounts in the text `_canonical` gives them (the same bytes, no callback)
+        fields = event.__dict__  # a model's field values, by name
         body = {}
         for name in names:
-            value = getattr(event, name)
+            value = fields[name]
             if value is not None:
                 body[name] = _canonical(value) if type(value) is Decimal else value
     encoded = orjson.dumps(body, default=_canonical, option=orjson.OPT_SORT_KEYS)

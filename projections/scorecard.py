@@ -28,6 +28,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Final, Literal, Protocol, TypeVar
 
+from domain.frozen import quick_init
 from domain.timeutil import utc
 from projections.positions import Position, advance
 from projections.tallies import period_key
@@ -38,10 +39,12 @@ Verdict = Literal["accepted", "duplicate", "conflict", "rejected"]
 WeekStatus = Literal["on_time", "late", "missing"]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Moved:
     """An accepted movement line: `revenue` = units × unit price (returns negative);
-    `cost` = units × the distributor cost in effect, None when no cost is known."""
+    `cost` = units × the distributor cost in effect, None when no cost is known; `lines`:
+    how many lines it stands for (more than 1 once `combined`)."""
 
     distributor_id: str
     day: date
@@ -50,16 +53,20 @@ class Moved:
     revenue: Decimal
     currency: str
     cost: Decimal | None = None
+    lines: int = 1
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Judged:
-    """A line's data-quality verdict; `severity`: the pricing violation of a sale line."""
+    """A line's data-quality verdict; `severity`: the pricing violation of a sale line;
+    `lines`: how many lines it stands for (more than 1 once `combined`)."""
 
     distributor_id: str
     day: date
     verdict: Verdict
     severity: str | None = None
+    lines: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +272,7 @@ def apply_inputs(
     """The cards `facts` (one input's, under its one position) change, by `card_key`;
     `cards` holds the ones known (a missing one starts empty, in `currency`)."""
     grouped: dict[str, list[ScorecardInput]] = {}
-    for fact in facts:
+    for fact in combined(facts):
         for period in periods_of(fact):
             grouped.setdefault(f"{fact.distributor_id}|{period}", []).append(fact)
     changed: dict[str, Scorecard] = {}
@@ -276,6 +283,43 @@ def apply_inputs(
         if applied is not None:
             changed[key] = _fold(card, group, applied)
     return changed
+
+
+def combined(facts: Iterable[ScorecardInput]) -> list[ScorecardInput]:
+    """The facts, with the `Judged` and the `Moved` that count alike (one distributor, day
+    and verdict and severity; or basis, currency and whether the cost is known) added up
+    into one each: every figure they touch is a total, so the cards come out the same, and
+    a bundle's hundreds of lines fold as a few facts."""
+    judged: dict[tuple[str, date, Verdict, str | None], int] = {}
+    moved: dict[tuple[str, date, Any, str, bool], list[Any]] = {}
+    others: list[ScorecardInput] = []
+    for fact in facts:
+        if type(fact) is Judged:
+            verdict = (fact.distributor_id, fact.day, fact.verdict, fact.severity)
+            judged[verdict] = judged.get(verdict, 0) + fact.lines
+        elif type(fact) is Moved:
+            alike = (fact.distributor_id, fact.day, fact.basis, fact.currency, fact.cost is None)
+            sums = moved.get(alike)
+            if sums is None:
+                moved[alike] = [fact.units, fact.revenue, fact.cost, fact.lines]
+            else:
+                sums[0] += fact.units
+                sums[1] += fact.revenue
+                if fact.cost is not None:
+                    sums[2] += fact.cost
+                sums[3] += fact.lines
+        else:
+            others.append(fact)
+    return [
+        *(Judged(*verdict, lines) for verdict, lines in judged.items()),
+        *(
+            Moved(distributor_id, day, basis, units, revenue, currency, cost, lines)
+            for (distributor_id, day, basis, currency, _), (units, revenue, cost, lines) in (
+                moved.items()
+            )
+        ),
+        *others,
+    ]
 
 
 def _fold(card: Scorecard, facts: Iterable[ScorecardInput], applied: dict[str, int]) -> Scorecard:
@@ -295,9 +339,11 @@ def _add(values: dict[str, Any], fact: ScorecardInput, currency: str) -> None:
     if isinstance(fact, Moved):
         _add_move(values, fact, currency)
     elif isinstance(fact, Judged):
-        values["verdicts"][fact.verdict] = values["verdicts"].get(fact.verdict, 0) + 1
+        lines = fact.lines
+        values["verdicts"][fact.verdict] = values["verdicts"].get(fact.verdict, 0) + lines
         if fact.severity is not None:
-            values["violations"][fact.severity] = values["violations"].get(fact.severity, 0) + 1
+            violations = values["violations"]
+            violations[fact.severity] = violations.get(fact.severity, 0) + lines
     elif isinstance(fact, WeekReported):
         week, seen = fact.week.isoformat(), (utc(fact.as_of), fact.status)
         values["weeks"][week] = max(values["weeks"].get(week, seen), seen)
@@ -313,13 +359,13 @@ def _add_move(values: dict[str, Any], fact: Moved, currency: str) -> None:
     prefix = "sell_in" if fact.basis == "sell_in" else "sell_through"
     values[f"{prefix}_units"] += fact.units
     if fact.currency != currency:
-        values["other_currency_lines"] += 1
+        values["other_currency_lines"] += fact.lines
         return
     values[f"{prefix}_revenue"] += fact.revenue
     if fact.basis == "sell_in":
         return
     if fact.cost is None:
-        values["unknown_cost_lines"] += 1
+        values["unknown_cost_lines"] += fact.lines
     else:
         values["margin_revenue"] += fact.revenue
         values["margin_cost"] += fact.cost

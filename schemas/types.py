@@ -86,17 +86,6 @@ PRICE_PATTERN: Final = rf"^\d+(\.\d{{1,{MONEY_PLACES}}})?$"
 _MONEY_TEXT: Final = re.compile(MONEY_PATTERN)
 
 
-def _money_input(value: Any) -> Any:
-    if isinstance(value, float):
-        raise ValueError('money must be a decimal string (e.g. "12.50") or an integer, not a float')
-    if isinstance(value, str) and not _MONEY_TEXT.fullmatch(value):
-        raise ValueError(
-            f'money must be a plain decimal like "12.50" (at most {MONEY_PLACES} places; no '
-            f"exponent, '+', blanks or separators), not {value!r}"
-        )
-    return value
-
-
 def money_problem(value: Decimal) -> str | None:
     """What makes an amount no money (said after the amount), or None."""
     if not value.is_finite():
@@ -107,22 +96,49 @@ def money_problem(value: Decimal) -> str | None:
     return None
 
 
+def _negative(value: Decimal) -> str | None:
+    """What makes money no price or cost beside `money_problem`, or None."""
+    if value < 0:
+        return "is negative: a price or a cost never is (a return is a negative quantity)"
+    return None
+
+
 def price_problem(value: Decimal) -> str | None:
     """What makes an amount no price or cost (said after the amount), or None."""
-    problem = money_problem(value)
-    if problem is None and value < 0:
-        return "is negative: a price or a cost never is (a return is a negative quantity)"
-    return problem
+    return money_problem(value) or _negative(value)
 
 
-def _checked(problem_of: Callable[[Decimal], str | None]) -> AfterValidator:
-    def check(value: Decimal) -> Decimal:
-        problem = problem_of(value)
+def _amount(more: Callable[[Decimal], str | None] | None) -> BeforeValidator:
+    """An amount's one check, before pydantic's own Decimal: money is a decimal text or an
+    integer, never a float, and has no `money_problem` (nor `more`'s). A text the pattern
+    takes is a finite amount of at most MONEY_PLACES places already, so only `more` is
+    asked of it (one Python call a field: every line's price comes this way)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str):
+            if _MONEY_TEXT.fullmatch(value) is None:
+                raise ValueError(
+                    f'money must be a plain decimal like "12.50" (at most {MONEY_PLACES} '
+                    f"places; no exponent, '+', blanks or separators), not {value!r}"
+                )
+            amount = Decimal(value)
+            problem = None if more is None else more(amount)
+        elif isinstance(value, float):
+            raise ValueError(
+                'money must be a decimal string (e.g. "12.50") or an integer, not a float'
+            )
+        elif isinstance(value, Decimal) and not value.is_finite():
+            return value  # pydantic's Decimal refuses it (finite_number), as it always did
+        elif isinstance(value, Decimal) or (isinstance(value, int) and type(value) is not bool):
+            amount = Decimal(value)
+            problem = money_problem(amount) or (None if more is None else more(amount))
+        else:
+            return value  # no amount: pydantic's Decimal says what is wrong with it
         if problem is not None:
-            raise ValueError(f"{value} {problem}")
-        return value
+            raise ValueError(f"{amount} {problem}")
+        return amount
 
-    return AfterValidator(check)
+    return BeforeValidator(check)
 
 
 def _money_schema(pattern: str, minimum: int | None, description: str) -> WithJsonSchema:
@@ -140,16 +156,14 @@ def _money_schema(pattern: str, minimum: int | None, description: str) -> WithJs
 #: Money amount: Decimal, never float; the currency is a sibling field.
 Money = Annotated[
     Decimal,
-    BeforeValidator(_money_input),
-    _checked(money_problem),
+    _amount(None),
     _money_schema(MONEY_PATTERN, None, 'decimal amount as a string (e.g. "12.50"), never a float'),
 ]
 
 #: A price or a cost: money that is never negative (a return is a negative quantity).
 Price = Annotated[
     Decimal,
-    BeforeValidator(_money_input),
-    _checked(price_problem),
+    _amount(_negative),
     _money_schema(
         PRICE_PATTERN,
         0,

@@ -89,3 +89,11 @@ def test_equal_amounts_hash_equally() -> None:
     )
     resent = sale.model_copy(update={"unit_price": Decimal("12.50"), "event_id": UUID(int=2)})
     assert content_fingerprint(sale) == content_fingerprint(resent)
+
+
+def test_zero_keeps_its_sign_whichever_amount_came_first() -> None:
+    """Amounts' texts are cached by value, and 0 == -0: zero is never taken from the cache."""
+    for first, second in (("0", "-0.00"), ("-0.00", "0")):
+        assert _canonical(Decimal(first)) == ("-0" if first.startswith("-") else "0")
+        assert _canonical(Decimal(second)) == ("-0" if second.startswith("-") else "0")
+    assert _canonical(Decimal("12.50")) == _canonical(Decimal("1.25E1")) == "12.5"

@@ -10,7 +10,9 @@ from decimal import Decimal
 
 import orjson
 import pytest
-from pydantic import ValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
 
 from schemas.codec import decode_event
 from schemas.events import (
@@ -18,7 +20,15 @@ from schemas.events import (
     SaleReported,
 )
 from schemas.jsonschema import SCHEMA_DIR
-from schemas.types import MAX_QUANTITY, visible
+from schemas.types import (
+    MAX_QUANTITY,
+    MONEY_PATTERN,
+    Money,
+    Price,
+    money_problem,
+    price_problem,
+    visible,
+)
 from tests.unit.event_samples import SAMPLES, raw, rejected, sale
 
 # --- one rule set for field values (ids and texts, money, quantities, times) -----------
@@ -172,3 +182,28 @@ def test_a_time_that_overflows_utc_is_a_schema_violation(field: str, moment: str
     assert error.detail == (
         f"SaleReported.{field}: Value error, {moment} is out of range once converted to UTC"
     )
+
+
+AMOUNT_INPUTS = st.one_of(
+    st.from_regex(r"-?[0-9]{1,4}(\.[0-9]{0,8})?", fullmatch=True),
+    st.decimals(allow_nan=False, allow_infinity=False, places=8).map(str),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.integers(-(10**20), 10**20),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(AMOUNT_INPUTS)
+def test_money_and_price_take_what_their_rules_take(value: object) -> None:
+    """A text the pattern takes, an integer or a Decimal is money (a price) exactly when
+    money_problem (price_problem) finds nothing, and then it is that amount, as written."""
+    for kind, rule in ((Money, money_problem), (Price, price_problem)):
+        written = not isinstance(value, str) or re.fullmatch(MONEY_PATTERN, value) is not None
+        expected = Decimal(value) if written else None  # type: ignore[arg-type]
+        if expected is not None and rule(expected) is not None:
+            expected = None
+        try:
+            amount = TypeAdapter(kind).validate_python(value)
+        except ValidationError:
+            amount = None
+        assert repr(amount) == repr(expected), (kind, value)

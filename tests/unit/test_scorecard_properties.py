@@ -149,3 +149,11 @@ def test_order_and_splitting_do_not_matter(facts, random, cut) -> None:
     assert {k: card_row(v, None) for k, v in whole.items()} == {
         k: card_row(Scorecard.from_json(v.to_json()), None) for k, v in whole.items()
     }
+
+
+@settings(max_examples=150, deadline=None)
+@given(inputs)
+def test_facts_folded_together_equal_one_at_a_time(facts) -> None:
+    """One input's facts fold together (the alike ones added up first, `combined`) into the
+    cards they make one at a time."""
+    assert apply_inputs({}, facts, None, "USD") == incremental(facts)
