@@ -10,29 +10,34 @@ holding "now" (open) and the one before it (closed):
   each give a row, judged by `domain.obligations.commitment_progress`.
 - **The volume**, by business date, from state kept per period: units of the basis from
   the distributor's month and quarter totals (`stores.periods`; a year is its quarters);
-  revenue from the rebate quarter buckets over all SKUs (a year is its quarters), in the
-  agreement's currency. Revenue in another currency is listed unconverted, per currency,
-  never guessed (the quarter buckets cannot convert each line at its day's rate), so the
-  commitment is `unconverted` unless what is in its own currency already meets it. A
-  month's revenue is `untracked`: no state keeps revenue per month yet.
+  revenue over all SKUs in the agreement's currency: a quarter's (a year's: its quarters')
+  own-currency revenue from the rebate quarter buckets, and each day's revenue in another
+  currency from the day tallies (`stores.rebate_days`, read only for a quarter holding
+  one), converted at that day's rate as known at "now"; a month's revenue from its days.
+  A day without a rate is listed unconverted, per currency, never guessed, and the
+  commitment is `unconverted` unless what converted already meets it.
 
-A distributor's rows read at most 4 buckets per period, whatever the history.
+A distributor's rows read at most 4 quarter buckets and the days of a period, whatever the
+history.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
 from domain.agreements import AgreementVersion, covers_whole_period
 from domain.calendar_periods import PeriodKind, month_after, period_key
-from domain.currency import MixedTotal, Unconverted
+from domain.currency import MoneyItem, Unconverted, total_in
 from domain.obligations import CommitmentProgress, commitment_progress
+from domain.rebate_programs import period_bounds
 from domain.reporting_schedule import ended_at
 from domain.timeutil import utc
 from projections.agreement_reads import timelines_in_scope
 from projections.agreement_timeline import AgreementTimeline
+from projections.exchange_rates import RateBook
 from projections.rebate_accruals import quarters_of
 from projections.rebate_buckets import ALL_SKUS, bucket_key
 from projections.stores import ChannelStores
@@ -91,8 +96,9 @@ def _distributor_rows(
             continue
         for commitment in version.terms.commitments:
             if commitment.period == kind:
-                found, gaps = _judged(stores, version, commitment, first, closed)
-                rows.append(_row(version, commitment, (first, last), closed, found, gaps, now))
+                days = (first, last)
+                found, gaps = _judged(stores, version, commitment, days, closed, now)
+                rows.append(_row(version, commitment, days, closed, found, gaps, now))
     return rows
 
 
@@ -100,33 +106,75 @@ def _judged(
     stores: ChannelStores,
     version: AgreementVersion,
     commitment: VolumeCommitment,
-    first: date,
+    days: tuple[date, date],
     closed: bool,
-) -> tuple[CommitmentProgress | None, tuple[Unconverted, ...]]:
-    """The commitment's progress (None when its volume is not kept: a month's revenue)
-    and the revenue left unconverted."""
+    now: datetime,
+) -> tuple[CommitmentProgress, tuple[Unconverted, ...]]:
+    """The commitment's progress and the revenue left unconverted (summed per currency)."""
+    first = days[0]
     period = period_key(first, commitment.period)
-    distributor = version.distributor_id
     if commitment.measure == "units":
-        units = Decimal(_units(stores, distributor, commitment, first))
+        units = Decimal(_units(stores, version.distributor_id, commitment, first))
         return commitment_progress(commitment, period, units, closed), ()
-    if commitment.period == "month":
-        return None, ()
-    revenue: dict[str, Decimal] = {}
-    for quarter in quarters_of(period):
-        bucket = stores.rebate_buckets.get(
-            bucket_key(distributor, commitment.basis, ALL_SKUS, quarter)
-        )
-        for currency, tally in ({} if bucket is None else bucket.by_currency).items():
-            revenue[currency] = revenue.get(currency, Decimal(0)) + tally.revenue
-    own = revenue.pop(version.currency, Decimal(0)).quantize(_CENT, ROUND_HALF_UP)
-    gaps = tuple(
-        Unconverted(amount.quantize(_CENT, ROUND_HALF_UP), currency, version.currency, first)
-        for currency, amount in sorted(revenue.items())
-        if amount
+    revenue = total_in(
+        version.currency,
+        _revenue_items(stores, version, commitment.basis, commitment.period, days),
+        RateBook(stores.rates, utc(now)),
     )
-    volume = MixedTotal(version.currency, own, (), gaps)
-    return commitment_progress(commitment, period, volume, closed), gaps
+    gaps: dict[str, Decimal] = {}
+    for gap in revenue.unconverted:
+        gaps[gap.currency] = gaps.get(gap.currency, Decimal(0)) + gap.amount
+    per_currency = tuple(
+        Unconverted(amount, currency, version.currency, first)
+        for currency, amount in sorted(gaps.items())
+    )
+    return commitment_progress(commitment, period, revenue, closed), per_currency
+
+
+def _revenue_items(
+    stores: ChannelStores,
+    version: AgreementVersion,
+    basis: str,
+    kind: PeriodKind,
+    days: tuple[date, date],
+) -> Iterator[MoneyItem]:
+    """The period's revenue of the basis over all SKUs, as amounts on their days: a month's
+    from its day tallies; a quarter's or a year's in the agreement's currency from the
+    quarter buckets, and in any other currency from the days of the quarters holding one."""
+    distributor, own = version.distributor_id, version.currency
+    if kind == "month":
+        yield from _day_items(stores, distributor, basis, days, None)
+        return
+    for quarter in quarters_of(period_key(days[0], kind)):
+        bucket = stores.rebate_buckets.get(bucket_key(distributor, basis, ALL_SKUS, quarter))
+        if bucket is None:
+            continue
+        start, end = period_bounds(quarter)
+        mine = bucket.by_currency.get(own)
+        if mine is not None:
+            yield MoneyItem(mine.revenue, own, start.date())
+        if any(currency != own for currency in bucket.by_currency):
+            quarter_days = (start.date(), end.date() - timedelta(days=1))
+            yield from _day_items(stores, distributor, basis, quarter_days, own)
+
+
+def _day_items(
+    stores: ChannelStores,
+    distributor: str,
+    basis: str,
+    days: tuple[date, date],
+    skip: str | None,
+) -> Iterator[MoneyItem]:
+    """Each day's revenue between the days (inclusive), per currency but `skip`."""
+    prefix = bucket_key(distributor, basis, ALL_SKUS, "")
+    last = days[1].isoformat()
+    for key, bucket in stores.rebate_days.scan(prefix, start=prefix + days[0].isoformat()):
+        day = key[len(prefix) :]
+        if day > last:
+            break
+        for currency, tally in bucket.by_currency.items():
+            if currency != skip:
+                yield MoneyItem(tally.revenue, currency, date.fromisoformat(day))
 
 
 def _units(
@@ -151,7 +199,7 @@ def _row(
     commitment: VolumeCommitment,
     days: tuple[date, date],
     closed: bool,
-    found: CommitmentProgress | None,
+    found: CommitmentProgress,
     gaps: tuple[Unconverted, ...],
     now: datetime,
 ) -> Row:
@@ -170,12 +218,10 @@ def _row(
         "measure": commitment.measure,
         "currency": version.currency if revenue else None,
         "minimum": _number(commitment.minimum, revenue),
-        "volume": None if found is None else _number(found.volume, revenue),
-        "progress": None if found is None else str(found.progress),
-        "status": "untracked" if found is None else found.status,
-        "shortfall": None
-        if found is None or found.shortfall is None
-        else _number(found.shortfall, revenue),
+        "volume": _number(found.volume, revenue),
+        "progress": str(found.progress),
+        "status": found.status,
+        "shortfall": None if found.shortfall is None else _number(found.shortfall, revenue),
         "unconverted": [{"currency": gap.currency, "amount": str(gap.amount)} for gap in gaps],
     }
 

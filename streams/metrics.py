@@ -106,7 +106,7 @@ REPORT_PERIODS = Gauge(
 COMMITMENTS = Gauge(
     "channelflow_commitments",
     "Agreement volume commitments of the periods judged at now (the current and previous "
-    "month, quarter, year), by status (met, open, short, unconverted, untracked).",
+    "month, quarter, year), by status (met, open, short, unconverted).",
     ["status"],
     registry=REGISTRY,
 )

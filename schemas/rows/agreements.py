@@ -129,17 +129,16 @@ class CommitmentRow(RowModel):
     measure: Literal["units", "revenue"] = Field(description="Units, or revenue.")
     currency: str | None = Field(description="revenue: the agreement's currency.")
     minimum: DecimalText = Field(description="The least committed to.")
-    volume: DecimalText | None = Field(
+    volume: DecimalText = Field(
         description="The period's volume by business date (revenue: in the agreement's "
-        "currency only); null: not kept for this period kind (a month's revenue)."
+        "currency, other currencies converted at each day's rate)."
     )
-    progress: DecimalText | None = Field(description="volume ÷ minimum, to 4 places.")
-    status: Literal["met", "open", "short", "unconverted", "untracked"] = Field(
+    progress: DecimalText = Field(description="volume ÷ minimum, to 4 places.")
+    status: Literal["met", "open", "short", "unconverted"] = Field(
         description="`met`; below the minimum, `open` while the period is open, `short` once "
-        "closed; `unconverted`: revenue in other currencies could decide it; `untracked`: "
-        "no volume kept (a month's revenue)."
+        "closed; `unconverted`: revenue of days without a rate could decide it."
     )
     shortfall: DecimalText | None = Field(description="short: the minimum less the volume.")
     unconverted: Annotated[list[UnconvertedAmount], Sql("jsonb")] = Field(
-        description="Revenue in other currencies, per currency, never converted by a guess."
+        description="Revenue of days without a rate, per currency, never converted by a guess."
     )

@@ -267,7 +267,7 @@ PATHS: dict[str, dict[str, Schema]] = {
         "get": op("Each distributor's volume commitments over the periods judged",
                   "agreements", page_of("CommitmentRow"), DISTRIBUTOR,
                   query("status", "only commitments with this status",
-                        {"enum": ["met", "open", "short", "unconverted", "untracked"]}),
+                        {"enum": ["met", "open", "short", "unconverted"]}),
                   query("period", 'only this period ("2026-07", "2026-Q3", "2026")'),
                   AS_OF, *PAGED,
                   description="Per period kind, the period holding today (open) and the one "

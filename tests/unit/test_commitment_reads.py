@@ -1,6 +1,6 @@
 """Agreement volume commitments through the channel, hand-computed: met, short and open;
 an amendment mid-quarter that governs the quarter; one recorded after the quarter closed
-that does not; revenue in another currency left unconverted; a month's revenue untracked."""
+that does not; revenue in another currency left unconverted until its day's rate arrives."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from projections.channel import apply_event
 from projections.commitment_reads import commitment_rows, judged_periods
 from projections.stores import ChannelStores
 from schemas.events import Envelope, SaleReported, ShipmentRecorded
-from tests.unit.agreement_events import amended, at, signed
+from tests.unit.agreement_events import amended, at, rate, signed
 from tests.unit.catalog import catalog_stores
 
 SKU = "X"
@@ -106,10 +106,12 @@ def test_an_agreement_starting_mid_quarter_commits_to_nothing_that_quarter() -> 
     assert judged(stores, at(date(2026, 5, 20)), period="2026-Q1") == []
 
 
-def test_revenue_in_another_currency_is_unconverted_and_a_month_of_revenue_untracked() -> None:
-    """5,000.00 USD a quarter of sell-in revenue: 300 units at 10.00 USD (3,000.00) and 100
-    at 10.00 EUR; Q2 closed: not short, unconverted, the EUR listed as it is. A monthly
-    revenue commitment has no volume kept per month."""
+def test_revenue_in_another_currency_waits_for_its_rate_then_converts_day_by_day() -> None:
+    """5,000.00 USD a quarter and 100.00 USD a month of sell-in revenue: 300 units at
+    10.00 USD (3,000.00) on May 4 and 100 at 10.00 EUR (1,000.00) on June 4. Without a
+    rate, Q2 (closed) is not short but unconverted, the EUR listed as it is, and June
+    unconverted; with EUR>USD 1.10 from June 1, Q2 is short by 900.00 (3,000.00 + 1,100.00)
+    and June met (1,100.00)."""
     commitments = [
         {"period": "quarter", "basis": "sell_in", "measure": "revenue", "minimum": "5000.00"},
         {"period": "month", "basis": "sell_in", "measure": "revenue", "minimum": "100.00"},
@@ -119,14 +121,24 @@ def test_revenue_in_another_currency_is_unconverted_and_a_month_of_revenue_untra
         shipment(1, 300, date(2026, 5, 4)),
         shipment(2, 100, date(2026, 6, 4), currency="EUR"),
     )
-    rows = commitment_rows(stores, datetime(2026, 7, 2, tzinfo=UTC), "D1")
-    q2 = next(r for r in rows if r["period"] == "2026-Q2")
+    july_2 = datetime(2026, 7, 2, tzinfo=UTC)
+
+    def rows() -> tuple[dict[str, Any], dict[str, Any]]:
+        found = commitment_rows(stores, july_2, "D1")
+        q2 = next(r for r in found if r["period"] == "2026-Q2")
+        return q2, next(r for r in found if r["period"] == "2026-06")
+
+    q2, june = rows()
     assert (q2["volume"], q2["currency"], q2["status"], q2["shortfall"]) == (
-        "3000.00",
-        "USD",
-        "unconverted",
-        None,
-    )
+        "3000.00", "USD", "unconverted", None,
+    )  # fmt: skip
     assert q2["unconverted"] == [{"currency": "EUR", "amount": "1000.00"}]
-    june = next(r for r in rows if r["period"] == "2026-06")
-    assert (june["volume"], june["progress"], june["status"]) == (None, None, "untracked")
+    assert (june["volume"], june["status"], june["unconverted"]) == (
+        "0.00", "unconverted", [{"currency": "EUR", "amount": "1000.00"}],
+    )  # fmt: skip
+    apply_event(stores, rate("EUR", "USD", "1.10", date(2026, 6, 1)), None)
+    q2, june = rows()
+    assert (q2["volume"], q2["status"], q2["shortfall"], q2["unconverted"]) == (
+        "4100.00", "short", "900.00", [],
+    )  # fmt: skip
+    assert (june["volume"], june["progress"], june["status"]) == ("1100.00", "11.0000", "met")
