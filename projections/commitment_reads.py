@@ -23,23 +23,20 @@ history.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
 from domain.agreements import AgreementVersion, covers_whole_period
 from domain.calendar_periods import PeriodKind, month_after, period_key
-from domain.currency import MoneyItem, Unconverted, total_in
+from domain.currency import Unconverted
 from domain.obligations import CommitmentProgress, commitment_progress
-from domain.rebate_programs import period_bounds
 from domain.reporting_schedule import ended_at
 from domain.timeutil import utc
 from projections.agreement_reads import timelines_in_scope
 from projections.agreement_timeline import AgreementTimeline
-from projections.exchange_rates import RateBook
+from projections.period_revenue import period_revenue
 from projections.rebate_accruals import quarters_of
-from projections.rebate_buckets import ALL_SKUS, bucket_key
 from projections.stores import ChannelStores
 from projections.tallies import period_bucket_key
 from schemas.agreements import VolumeCommitment
@@ -116,11 +113,10 @@ def _judged(
     if commitment.measure == "units":
         units = Decimal(_units(stores, version.distributor_id, commitment, first))
         return commitment_progress(commitment, period, units, closed), ()
-    revenue = total_in(
-        version.currency,
-        _revenue_items(stores, version, commitment.basis, commitment.period, days),
-        RateBook(stores.rates, utc(now)),
-    )
+    revenue = period_revenue(
+        stores, version.distributor_id, commitment.basis, version.currency,
+        commitment.period, days, utc(now),
+    )  # fmt: skip
     gaps: dict[str, Decimal] = {}
     for gap in revenue.unconverted:
         gaps[gap.currency] = gaps.get(gap.currency, Decimal(0)) + gap.amount
@@ -129,52 +125,6 @@ def _judged(
         for currency, amount in sorted(gaps.items())
     )
     return commitment_progress(commitment, period, revenue, closed), per_currency
-
-
-def _revenue_items(
-    stores: ChannelStores,
-    version: AgreementVersion,
-    basis: str,
-    kind: PeriodKind,
-    days: tuple[date, date],
-) -> Iterator[MoneyItem]:
-    """The period's revenue of the basis over all SKUs, as amounts on their days: a month's
-    from its day tallies; a quarter's or a year's in the agreement's currency from the
-    quarter buckets, and in any other currency from the days of the quarters holding one."""
-    distributor, own = version.distributor_id, version.currency
-    if kind == "month":
-        yield from _day_items(stores, distributor, basis, days, None)
-        return
-    for quarter in quarters_of(period_key(days[0], kind)):
-        bucket = stores.rebate_buckets.get(bucket_key(distributor, basis, ALL_SKUS, quarter))
-        if bucket is None:
-            continue
-        start, end = period_bounds(quarter)
-        mine = bucket.by_currency.get(own)
-        if mine is not None:
-            yield MoneyItem(mine.revenue, own, start.date())
-        if any(currency != own for currency in bucket.by_currency):
-            quarter_days = (start.date(), end.date() - timedelta(days=1))
-            yield from _day_items(stores, distributor, basis, quarter_days, own)
-
-
-def _day_items(
-    stores: ChannelStores,
-    distributor: str,
-    basis: str,
-    days: tuple[date, date],
-    skip: str | None,
-) -> Iterator[MoneyItem]:
-    """Each day's revenue between the days (inclusive), per currency but `skip`."""
-    prefix = bucket_key(distributor, basis, ALL_SKUS, "")
-    last = days[1].isoformat()
-    for key, bucket in stores.rebate_days.scan(prefix, start=prefix + days[0].isoformat()):
-        day = key[len(prefix) :]
-        if day > last:
-            break
-        for currency, tally in bucket.by_currency.items():
-            if currency != skip:
-                yield MoneyItem(tally.revenue, currency, date.fromisoformat(day))
 
 
 def _units(

@@ -4,7 +4,8 @@ A request (`StockRotationRequested`, on the `rotations` topic keyed by distribut
 decided through `projections.stock_rotations.decide_requests` against what the stores hold
 when it is applied: the agreement in effect on its day, each sku's aging state and
 count-aware on-hand, the price histories, the rate months, the rotation period's purchases
-(the distributor's sell-in buckets), its period's ledger and the units reserved by accepted
+(the distributor's sell-in tallies, other currencies converted at each day's rate),
+its period's ledger and the units reserved by accepted
 rotations not shipped back yet. It writes a bounded amount: its own `RotationRecord`, its
 period's ledger and, when accepted, its `ExpectedReturn` (by shipment id) and its units
 in the distributor's `Reservations` (per sku). The decision is an audit fact (`RotationDecided`).
@@ -21,20 +22,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from datetime import date
-from decimal import Decimal
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from domain.currency import MixedTotal, Unconverted, to_cents
+from domain.calendar_periods import PeriodKind
+from domain.currency import MixedTotal
+from domain.rebate_programs import period_bounds
 from domain.rotation_lifecycle import decision_summary, rotation_aggregate_id
 from domain.stock_rotation import RotationDecision, is_return_shipment, rotation_period
 from projections.dedup import Verdict
 from projections.inventory import inventory_key
 from projections.keyvalue import KeyValue
 from projections.outcome import Outcome
+from projections.period_revenue import period_revenue
 from projections.positions import Position, advance, already_applied
-from projections.rebate_buckets import ALL_SKUS, bucket_key
 from projections.rejections import reject_input
 from projections.rotation_facts import RotationDecided, RotationReturned
 from projections.rotation_state import ExpectedReturn, Reservations, RotationRecord, record_key
@@ -134,7 +136,9 @@ def rotation_view(stores: ChannelStores, event: StockRotationRequested) -> Rotat
     purchases, ledgers = {}, {}
     if version is not None:
         period = rotation_period(version.terms.inventory, day)
-        purchases[period] = period_purchases(stores, distributor, period, version.currency, day)
+        purchases[period] = period_purchases(
+            stores, distributor, period, version.currency, event.recorded_at
+        )
         ledger = stores.rotation_ledgers.get(ledger_key(distributor, period))
         if ledger is not None:
             ledgers[ledger_key(distributor, period)] = ledger
@@ -153,24 +157,19 @@ def rotation_view(stores: ChannelStores, event: StockRotationRequested) -> Rotat
 
 
 def period_purchases(
-    stores: ChannelStores, distributor_id: str, period: str, currency: str, day: date
+    stores: ChannelStores,
+    distributor_id: str,
+    period: str,
+    currency: str,
+    known_at: datetime | None,
 ) -> MixedTotal:
-    """The rotation period's sell-in by value (its quarters' buckets over all skus). Sums in
-    another currency than the agreement's are left unconverted: the buckets keep a quarter's
-    sum per currency, not the days a rate would convert them at."""
-    quarters = [period] if "-Q" in period else [f"{period}-Q{n}" for n in range(1, 5)]
-    converted, other = Decimal(0), dict[str, Decimal]()
-    for quarter in quarters:
-        bucket = stores.rebate_buckets.get(bucket_key(distributor_id, "sell_in", ALL_SKUS, quarter))
-        for bucket_currency, tally in ({} if bucket is None else bucket.by_currency).items():
-            if bucket_currency == currency:
-                converted += tally.revenue
-            else:
-                other[bucket_currency] = other.get(bucket_currency, Decimal(0)) + tally.revenue
-    unconverted = tuple(
-        Unconverted(to_cents(amount), code, currency, day) for code, amount in sorted(other.items())
-    )
-    return MixedTotal(currency, to_cents(converted), (), unconverted)
+    """The rotation period's sell-in by value in the agreement's currency (a quarter or a
+    year), other currencies converted at each day's rate as recorded by `known_at`
+    (`projections.period_revenue`)."""
+    start, end = period_bounds(period)
+    kind: PeriodKind = "quarter" if "-Q" in period else "year"
+    days = (start.date(), end.date() - timedelta(days=1))
+    return period_revenue(stores, distributor_id, "sell_in", currency, kind, days, known_at)
 
 
 def jsonable(value: Any) -> Any:

@@ -4,6 +4,7 @@ and conflicts, the return shipment received, and the audit aggregate recorded.""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +12,7 @@ import orjson
 
 from domain.rotation_lifecycle import RotationStatus, StockRotation, rotation_aggregate_id
 from infra.eventstore import open_audit_log
-from projections.channel import apply_message
+from projections.channel import apply_event, apply_message
 from projections.dedup import Verdict
 from projections.outcome import Outcome
 from projections.positions import message_position
@@ -23,6 +24,8 @@ from schemas.codec import event_to_dict
 from schemas.envelope import Envelope
 from streams.metrics import REGISTRY
 from streams.runners.processing import record_facts
+from tests.unit.agreement_events import rate
+from tests.unit.channel_cases import shipment
 from tests.unit.rotation_cases import MAY_20, channel, request, returned
 
 
@@ -50,12 +53,14 @@ def decided(outcome: Outcome) -> RotationDecided:
 
 
 def test_the_period_purchases_are_the_quarters_sell_in() -> None:
-    purchases = period_purchases(channel(), "D01", "2026-Q2", "USD", MAY_20)
+    noon = datetime.combine(MAY_20, time(12), tzinfo=UTC)
+    purchases = period_purchases(channel(), "D01", "2026-Q2", "USD", noon)
     assert (purchases.converted, purchases.complete) == (Decimal("9000.00"), True)
-    year = period_purchases(channel(), "D01", "2026", "USD", MAY_20)
+    year = period_purchases(channel(), "D01", "2026", "USD", noon)
     assert year.converted == Decimal("9900.00")
-    euros = period_purchases(channel(), "D01", "2026-Q2", "EUR", MAY_20)
-    assert euros.converted == 0 and euros.unconverted[0].amount == Decimal("9000.00")
+    # in euros, each day's dollars wait for that day's rate: nothing is guessed
+    euros = period_purchases(channel(), "D01", "2026-Q2", "EUR", noon)
+    assert euros.converted == 0 and sum(g.amount for g in euros.unconverted) == Decimal("9000")
 
 
 def test_accepted_then_over_the_allowance_then_received() -> None:
@@ -150,3 +155,26 @@ def test_the_stored_values_read_back_as_written() -> None:
     assert len(values) == 4
     for value in values:
         assert type(value).from_json(orjson.loads(orjson.dumps(value.to_json()))) == value
+
+
+def test_purchases_in_another_currency_convert_at_their_days_rate() -> None:
+    """9,000.00 USD bought in Q2 (1,000 × 9.00 on April 10) and 100 × 10.00 EUR on May 4:
+    without a rate the EUR waits (not complete); EUR>USD 1.10 from May 1 makes it 1,100.00,
+    9,000.00 + 1,100.00 in all, with the rate's event in the lineage."""
+    stores = channel()
+    at = datetime(2026, 5, 4, 12, tzinfo=UTC)
+    bought = shipment(90, "SH-EUR", 100, sku="X", occurred_at=at, shipped_at=at, recorded_at=at)
+    send(
+        stores,
+        "shipments",
+        9,
+        bought.model_copy(update={"currency": "EUR", "unit_price": Decimal("10.00")}),
+    )
+    noon = datetime.combine(MAY_20, time(12), tzinfo=UTC)
+    waiting = period_purchases(stores, "D01", "2026-Q2", "USD", noon)
+    assert (waiting.converted, waiting.complete) == (Decimal("9000.00"), False)
+    published = rate("EUR", "USD", "1.10", date(2026, 5, 1))
+    apply_event(stores, published, None)
+    purchases = period_purchases(stores, "D01", "2026-Q2", "USD", noon)
+    assert (purchases.converted, purchases.complete) == (Decimal("10100.00"), True)
+    assert purchases.rate_event_ids == (published.event_id,)
