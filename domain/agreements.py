@@ -123,6 +123,16 @@ def discounted_cost(list_cost: Decimal, discount: Decimal | None) -> Decimal:
     return (list_cost * (1 - discount)).quantize(CENTS, ROUND_HALF_UP)
 
 
+def distributor_cost(
+    cost: Decimal, listed: bool, terms: AgreementTerms | None, sku: str
+) -> Decimal:
+    """What the distributor pays for `sku` at a price book cost: a price of its own as it
+    is; the list's (`listed`) less the discount the agreement's terms give the sku's group."""
+    if not listed or terms is None:
+        return cost
+    return discounted_cost(cost, discount_for(terms, sku))
+
+
 def version_on(
     versions: Sequence[AgreementVersion],
     ends: Sequence[AgreementEnd],

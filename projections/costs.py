@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from domain.agreements import discount_for, discounted_cost
+from domain.agreements import distributor_cost
 from projections.price_book import price_in_effect
 from projections.stores import ChannelStores
 
@@ -34,15 +34,8 @@ def unit_cost(
     entry = price_in_effect(history, at, distributor_id, None)
     if entry is None:
         return None, None
-    if entry.distributor_id is not None:
-        return entry.distributor_cost, entry.currency
-    discount = _discount(stores, distributor_id, sku, at, known_at)
-    return discounted_cost(entry.distributor_cost, discount), entry.currency
-
-
-def _discount(
-    stores: ChannelStores, distributor_id: str, sku: str, at: datetime, known_at: datetime | None
-) -> Decimal | None:
     timeline = stores.agreements.get(distributor_id)
     version = None if timeline is None else timeline.on(at.date(), known_at)
-    return None if version is None else discount_for(version.terms, sku)
+    terms = None if version is None else version.terms
+    listed = entry.distributor_id is None
+    return distributor_cost(entry.distributor_cost, listed, terms, sku), entry.currency

@@ -21,6 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.aging import Lot, newest_units
+from domain.agreements import AgreementVersion, distributor_cost
 from domain.currency import Converted, MixedTotal, Unconverted, convert
 from domain.stock_rotation import (
     RotationDecision,
@@ -102,7 +103,7 @@ def decide_request(
     ledger = view.ledgers.get(ledger_key(request.distributor_id, period))
     used = Decimal("0.00") if ledger is None else ledger.used
     skus = {line.sku for line in (*request.returns, *request.orders)}
-    unit_values, cost_events = _unit_values(view, request, skus, currency)
+    unit_values, cost_events = _unit_values(view, request, skus, version)
     inputs = RotationInputs(
         request=request,
         version=version,
@@ -160,14 +161,19 @@ def _held(view: RotationView, sku: str) -> tuple[Lot, ...]:
 
 
 def _unit_values(
-    view: RotationView, request: StockRotationRequested, skus: set[str], currency: str
+    view: RotationView,
+    request: StockRotationRequested,
+    skus: set[str],
+    version: AgreementVersion | None,
 ) -> tuple[dict[str, Converted | Unconverted], dict[str, UUID]]:
-    """Each sku's distributor cost in effect on the request, in the agreement's currency,
-    and the price events that set them."""
+    """Each sku's distributor cost in effect on the request (the list's less the
+    agreement's group discount: `domain.agreements.distributor_cost`), in the agreement's
+    currency, and the price events that set them."""
     values: dict[str, Converted | Unconverted] = {}
     events: dict[str, UUID] = {}
-    if not currency:
+    if version is None:
         return values, events
+    currency = version.currency
     rates, day = RateBook(view.rates), request.requested_at.date()
     for sku in sorted(skus):
         history = view.prices.get(sku)
@@ -175,6 +181,8 @@ def _unit_values(
         if history is not None:
             entry = price_in_effect(history, request.requested_at, request.distributor_id, None)
         if entry is not None:
-            values[sku] = convert(entry.distributor_cost, entry.currency, currency, day, rates)
+            listed = entry.distributor_id is None
+            cost = distributor_cost(entry.distributor_cost, listed, version.terms, sku)
+            values[sku] = convert(cost, entry.currency, currency, day, rates)
             events[sku] = entry.event_id
     return values, events

@@ -21,6 +21,7 @@ MAY_20 = date(2026, 5, 20)
 TERMS: dict[str, Any] = {
     "distributor_id": "D01",
     "inventory": {"rotation_allowance": "0.10", "rotation_min_age_days": 30},
+    "discounts": [],  # values at the list cost (a discount: test_rotation_wiring)
 }
 
 

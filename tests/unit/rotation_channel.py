@@ -97,4 +97,5 @@ class Rotations:
 
 def rotations(**inventory: Any) -> Rotations:
     obligations = {"rotation_allowance": "0.10", **inventory}
-    return Rotations(sign(None, signed(inventory=obligations), SIGNED, None))
+    terms = signed(inventory=obligations, discounts=[])  # values at the list cost
+    return Rotations(sign(None, terms, SIGNED, None))

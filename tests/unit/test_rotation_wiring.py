@@ -24,9 +24,10 @@ from schemas.codec import event_to_dict
 from schemas.envelope import Envelope
 from streams.metrics import REGISTRY
 from streams.runners.processing import record_facts
-from tests.unit.agreement_events import rate
+from tests.unit.agreement_events import rate, signed
 from tests.unit.channel_cases import shipment
-from tests.unit.rotation_cases import MAY_20, channel, request, returned
+from tests.unit.rotation_cases import MAY_20, TERMS, channel, request, returned, stocked
+from tests.unit.test_aging_wiring import priced_stores
 
 
 def accepted_count() -> float:
@@ -178,3 +179,15 @@ def test_purchases_in_another_currency_convert_at_their_days_rate() -> None:
     purchases = period_purchases(stores, "D01", "2026-Q2", "USD", noon)
     assert (purchases.converted, purchases.complete) == (Decimal("10100.00"), True)
     assert purchases.rate_event_ids == (published.event_id,)
+
+
+def test_units_returned_are_valued_at_the_distributors_discounted_cost() -> None:
+    """With AG-1 giving X's group 5 %, X costs D01 11.88 (12.50 less 5 %, to the cent):
+    40 returned are worth 475.20, as stock value counts them (projections.costs)."""
+    stores = priced_stores()
+    discount = [{"group_id": "G-NET", "discount": "0.05"}]
+    apply_event(stores, signed(**{**TERMS, "discounts": discount}), None)
+    for offset, event in enumerate(stocked()[1:]):
+        send(stores, "shipments", offset, event)
+    first = decided(send(stores, "rotations", 0, request("R1", {"X": 40})))
+    assert (first.decision.status, first.decision.return_value) == ("accepted", Decimal("475.20"))
