@@ -47,6 +47,7 @@ from projections.inventory import Move
 from projections.movements import record_moves
 from projections.positions import Position
 from projections.resellers import ResoldLine, record_lines
+from projections.scorecard import ScorecardInput
 from projections.scorecard_feed import record_cards, reversed_move
 from projections.stores import ChannelStores
 from projections.submitted_reports import (
@@ -149,6 +150,7 @@ def reverse_lines(
     """Reverse every line of `report_id` and release its keys; returns how many lines."""
     recorded = (by.recorded_at or by.business_time).isoformat()
     reversals: list[tuple[str, datetime, Move]] = []
+    undone: list[ScorecardInput] = []
     per_reseller: dict[str, list[ResoldLine]] = defaultdict(list)
     released: list[tuple[str, str]] = []
     lines = list(stores.report_lines.scan(report_line_key(distributor_id, report_id, "")))
@@ -171,6 +173,7 @@ def reverse_lines(
             move.event_id,
         )
         reversals.append((line.sku, at, reversal))
+        undone.append(reversed_move(stores, distributor_id, line.sku, reversal, move))
         if move.reseller_id is not None:
             resold = ResoldLine(at, move.sell_through, Decimal(move.unit_price), move.currency)
             per_reseller[move.reseller_id].append(resold)
@@ -179,7 +182,6 @@ def reverse_lines(
         if line.reversed_by is None:
             stores.report_lines.put(key, replace(line, reversed_by=by.report_id))
     record_moves(stores, distributor_id, reversals, position)
-    undone = [reversed_move(stores, distributor_id, sku, move) for sku, _, move in reversals]
     record_cards(stores, undone, position)
     for reseller, resold_lines in per_reseller.items():
         record_lines(

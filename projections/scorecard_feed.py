@@ -21,8 +21,10 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final, Literal
 
+from domain.currency import Converted, convert
 from domain.timeutil import utc
 from projections.costs import unit_cost
+from projections.exchange_rates import RateBook
 from projections.inventory import Move
 from projections.positions import Position
 from projections.scorecard import (
@@ -36,7 +38,8 @@ from projections.stores import ChannelStores
 from schemas.envelope import Envelope
 from schemas.events import InventoryCounted, LineRejected, SaleReported, ShipmentRecorded
 
-#: the scorecard's currency: revenue, margin and targets in another one are not converted
+#: the scorecard's currency: revenue and margin in another one are converted at the day's
+#: rate (a day without one: counted in `other_currency_lines`); a target in another one is none
 SCORECARD_CURRENCY: Final = "USD"
 CENTS: Final = Decimal("0.01")
 #: the lines a distributor sends, whose verdicts are its data quality
@@ -60,9 +63,9 @@ def judged(
 
 
 def moved(stores: ChannelStores, event: SaleReported | ShipmentRecorded) -> Moved:
-    """An accepted line's movement (in sku and base units, as normalized), a sale's cost
-    with the agreements recorded by the line (so a replay applying a later one first costs
-    it alike)."""
+    """An accepted line's movement (in sku and base units, as normalized), costed and
+    converted with the agreements and rates recorded by the line (so a replay applying a
+    later one first does it alike)."""
     if isinstance(event, SaleReported):
         return _movement(
             stores, event.distributor_id, event.sku, event.sold_at, "sell_through",
@@ -70,17 +73,21 @@ def moved(stores: ChannelStores, event: SaleReported | ShipmentRecorded) -> Move
         )  # fmt: skip
     return _movement(
         stores, event.distributor_id, event.sku, event.shipped_at, "sell_in",
-        event.quantity, event.unit_price, event.currency,
+        event.quantity, event.unit_price, event.currency, event.recorded_at,
     )  # fmt: skip
 
 
-def reversed_move(stores: ChannelStores, distributor_id: str, sku: str, move: Move) -> Moved:
-    """A replacement's reversal of a line (`move`: the reversal, quantities negative)."""
+def reversed_move(
+    stores: ChannelStores, distributor_id: str, sku: str, move: Move, original: Move
+) -> Moved:
+    """A replacement's reversal of a line (`move`: the reversal, quantities negative),
+    costed and converted as the `original` line was: with what was recorded by it."""
     basis: Basis = "sell_in" if move.sell_in else "sell_through"
     units = move.sell_in or move.sell_through
     at = datetime.fromisoformat(move.at)
     price = Decimal(move.unit_price)
-    return _movement(stores, distributor_id, sku, at, basis, units, price, move.currency)
+    known_at = datetime.fromisoformat(original.recorded)
+    return _movement(stores, distributor_id, sku, at, basis, units, price, move.currency, known_at)
 
 
 def _movement(
@@ -92,15 +99,30 @@ def _movement(
     units: int,
     unit_price: Decimal,
     currency: str,
-    known_at: datetime | None = None,
+    known_at: datetime | None,
 ) -> Moved:
+    """The movement in the scorecard's currency: revenue converted at its day's rate (as
+    recorded by `known_at`), the cost from the distributor cost's own currency alike. A
+    line whose day has no rate keeps its currency: the card counts its units and it in
+    `other_currency_lines`, never a guessed amount."""
+    day = utc(at).date()
+    rates = RateBook(stores.rates, known_at)
+    revenue = _money(unit_price * units)
+    card_revenue = _in_card_currency(revenue, currency, day, rates)
+    if card_revenue is None:
+        return Moved(distributor_id, day, basis, units, revenue, currency, None)
     cost = None
     if basis == "sell_through":
         each, cost_currency = unit_cost(stores, sku, distributor_id, at, known_at)
-        if each is not None and cost_currency == currency:
-            cost = _money(each * units)
-    revenue = _money(unit_price * units)
-    return Moved(distributor_id, utc(at).date(), basis, units, revenue, currency, cost)
+        if each is not None and cost_currency is not None:
+            cost = _in_card_currency(_money(each * units), cost_currency, day, rates)
+    return Moved(distributor_id, day, basis, units, card_revenue, SCORECARD_CURRENCY, cost)
+
+
+def _in_card_currency(amount: Decimal, currency: str, day: date, rates: RateBook) -> Decimal | None:
+    """`amount` in the scorecard's currency at `day`'s rate, to the cent; None: no rate."""
+    converted = convert(amount, currency, SCORECARD_CURRENCY, day, rates)
+    return _money(converted.amount) if isinstance(converted, Converted) else None
 
 
 def _money(amount: Decimal) -> Decimal:

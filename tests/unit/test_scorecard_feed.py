@@ -16,6 +16,7 @@ from projections.positions import Position, message_position
 from projections.scorecard import Scorecard
 from projections.stores import ChannelStores
 from schemas.codec import encode_event
+from tests.unit.agreement_events import rate
 from tests.unit.catalog import catalog_stores
 from tests.unit.channel_cases import SALES, T0, sale, shipment
 from tests.unit.event_samples import SAMPLES
@@ -100,3 +101,20 @@ def test_a_shipment_is_sell_in_and_no_verdict_of_the_distributor():
     shipped = card(stores, "2026-07")
     assert (shipped.sell_in_units, shipped.sell_in_revenue) == (10, Decimal("90.00"))
     assert shipped.verdicts == {} and shipped.unknown_cost_lines == 0
+
+
+def test_a_line_in_another_currency_counts_at_its_days_rate_or_waits_as_other_currency():
+    """EUR>USD 1.10 from the day before T0 (published then: a rate recorded after a line
+    does not convert it). A EUR sale of 3 × 10.00 adds 33.00 USD of revenue and its
+    cost (3 × 10.00 USD, the price book's) to the margin; a GBP sale, with no rate, adds
+    its units only and counts in other_currency_lines."""
+    stores = catalog_stores("SKU-1")
+    apply_event(stores, price(1, cost="10.00", floor="5.00"), None)
+    apply_event(stores, rate("EUR", "USD", "1.10", T0.date() - timedelta(days=1)), None)
+    euros = sale(2, "T1", unit_price=Decimal("10.00"), currency="EUR")
+    pounds = sale(3, "T2", unit_price=Decimal("10.00"), currency="GBP")
+    apply_message(stores, bundle(euros, pounds), "D01", message_position(SALES, 1))
+    found = card(stores, "2026-Q3")
+    assert (found.sell_through_units, found.sell_through_revenue) == (6, Decimal("33.00"))
+    assert (found.margin_revenue, found.margin_cost) == (Decimal("33.00"), Decimal("30.00"))
+    assert found.other_currency_lines == 1
