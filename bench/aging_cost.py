@@ -15,7 +15,6 @@ A second pair of rows takes the bound: a (distributor, sku) holding a year of re
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -23,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from bench.common import cpu_best_of
 from domain.aging import HORIZON_DAYS
 from projections.inventory import InventoryState, apply_movements
 from projections.inventory_aging import AgingState, Basis, apply_moves
@@ -98,14 +98,9 @@ def _noon(day: date) -> datetime:
     return datetime.fromisoformat(f"{day.isoformat()}T12:00:00+00:00")
 
 
-def best_of(rounds: int, run: Callable[[], Any]) -> float:
-    """The fastest of `rounds` runs, in seconds of CPU time."""
-    times = []
-    for _ in range(rounds):
-        began = time.process_time()
-        run()
-        times.append(time.process_time() - began)
-    return min(times)
+def again(run: Callable[[], Any]) -> Callable[[], Callable[[], Any]]:
+    """The same run each round (it needs no fresh state)."""
+    return lambda: run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,13 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         ("reducer + JSON encode (the worker's write), µs a movement", True),
     ]
     for label, encode in rows:
-        base = best_of(args.rounds, partial(inventory_pass, moves, encode)) / len(moves)
-        aged = best_of(args.rounds, partial(aging_pass, moves, encode)) / len(moves)
+        base = cpu_best_of(args.rounds, again(partial(inventory_pass, moves, encode))) / len(moves)
+        aged = cpu_best_of(args.rounds, again(partial(aging_pass, moves, encode))) / len(moves)
         print(f"{label:<58} {base * 1e6:>10.2f} {aged * 1e6:>10.2f} {aged / base:>7.2f}")
     count = 2000
     inventory, aging = full_year(count)
-    base = best_of(args.rounds, inventory) / count
-    aged = best_of(args.rounds, aging) / count
+    base = cpu_best_of(args.rounds, again(inventory)) / count
+    aged = cpu_best_of(args.rounds, again(aging)) / count
     label = "a key holding a year of receipt days, + encode, µs a move"
     print(f"{label:<58} {base * 1e6:>10.2f} {aged * 1e6:>10.2f} {aged / base:>7.2f}")
     return 0

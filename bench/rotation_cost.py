@@ -16,7 +16,6 @@ shipment takes) is the baseline of the same run.
 from __future__ import annotations
 
 import argparse
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from decimal import Decimal
 
 import orjson
 
+from bench.common import cpu_best_of
 from projections.channel import apply_event, apply_message
 from projections.positions import message_position
 from projections.stores import ChannelStores
@@ -90,17 +90,6 @@ def per_message(stores: ChannelStores, offset: int, messages: list[bytes]) -> Ca
     return run
 
 
-def best_of(rounds: int, build: Callable[[], Callable[[], None]]) -> float:
-    """The fastest of `rounds` runs (each on fresh stores), in seconds of CPU time."""
-    times = []
-    for _ in range(rounds):
-        run = build()
-        began = time.process_time()
-        run()
-        times.append(time.process_time() - began)
-    return min(times)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="runs per figure (best kept)")
@@ -120,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
                 stores, offset = channel(e, r)
                 return per_message(stores, offset, [request(10**5 + n) for n in range(count)])
 
-            base = best_of(args.rounds, shipments) / count
-            asked = best_of(args.rounds, requests) / count
+            base = cpu_best_of(args.rounds, shipments) / count
+            asked = cpu_best_of(args.rounds, requests) / count
             state = "returned" if returned else "open"
             print(f"{earlier:>16,} {state:>9} {base * 1e6:>9.1f} {asked * 1e6:>9.1f} "
                   f"{asked / base:>7.2f}")  # fmt: skip
