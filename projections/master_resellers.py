@@ -27,8 +27,9 @@ from typing import Any, Final
 from domain.frozen import quick_init
 from domain.timeutil import utc
 from projections.keyvalue import KeyValue
-from projections.party_aliases import identity_of
+from projections.party_aliases import AliasState, current_mapping, identity_of
 from projections.resellers import DayCount, ResellerState, active_at, growth, top_resellers
+from projections.stores import ChannelStores
 
 #: the `distributor_id` of channel-wide figures
 CHANNEL: Final = "*"
@@ -146,3 +147,17 @@ def master_top(
     return [
         {**row, "aliases": aliases[(row["distributor_id"], row["reseller_id"])]} for row in rows
     ]
+
+
+def figures_by_identity(
+    stores: ChannelStores, distributor_id: str | None, per_distributor: bool
+) -> list[MasterFigures]:
+    """The reseller states of one distributor (or all), grouped by the identity each alias
+    means now: the aliases read are the distributor's (or all), as the states are."""
+    if distributor_id is None:
+        states: Iterable[ResellerState] = stores.resellers.values()
+        aliases: Iterable[AliasState] = stores.party_aliases.values()
+    else:
+        states = (state for _, state in stores.resellers.scan(f"{distributor_id}|"))
+        aliases = (alias for _, alias in stores.party_aliases.scan(f"id|{distributor_id}|"))
+    return by_master(states, current_mapping(aliases), per_distributor)

@@ -26,8 +26,8 @@ from domain.inventory import weeks_of_supply
 from domain.rebate_programs import period_bounds
 from domain.timeutil import utc
 from projections.distributor_reads import compliance_of, distributors, inventory_states
+from projections.master_resellers import figures_by_identity, master_network_rows
 from projections.rebate_accruals import Accrual, accruals
-from projections.resellers import network_rows
 from projections.scorecard import (
     RebateStanding,
     Scorecard,
@@ -124,8 +124,8 @@ def _standings(
     for state in inventory_states(stores, distributor):
         on_hand += state.expected_on_hand
         sold += sold_last_4_weeks(state, now, stores.day_totals)
-    network = network_rows(
-        (state for _, state in stores.resellers.scan(f"{distributor}|")), now, stores.reseller_days
+    network = master_network_rows(  # a master of several aliases counts once
+        figures_by_identity(stores, distributor, per_distributor=True), now, stores.reseller_days
     )
     active = sum(row["active_90d"] for row in network)
     found: list[ScorecardInput] = [

@@ -24,14 +24,12 @@ from projections.costs import money, unit_cost
 from projections.distributor_reads import distributors, inventory_states
 from projections.inventory import InventoryState
 from projections.master_resellers import (
-    MasterFigures,
-    by_master,
+    figures_by_identity,
     master_growth,
     master_network_rows,
     master_top,
 )
 from projections.movements import moved_after
-from projections.party_aliases import current_mapping
 from projections.party_reads import alias_rows, master_rows
 from projections.periods import sell_in_vs_through
 from projections.price_protection_claims import (
@@ -310,22 +308,8 @@ def report_rows(stores: ChannelStores, distributor_id: str | None = None) -> lis
 def reseller_rows(stores: ChannelStores, now: datetime | None = None) -> list[dict[str, Any]]:
     """The reseller network per distributor as of `now` (default: the clock), counting each
     master once however many of the distributor's aliases mean it (docs/IDENTITY.md)."""
-    figures = _by_identity(stores, None, per_distributor=True)
+    figures = figures_by_identity(stores, None, per_distributor=True)
     return master_network_rows(figures, now or now_of(stores), stores.reseller_days)
-
-
-def _by_identity(
-    stores: ChannelStores, distributor_id: str | None, per_distributor: bool
-) -> list[MasterFigures]:
-    """The reseller states of one distributor (or all), grouped by the identity each alias
-    means now: the aliases read are the distributor's (or all), as the states are."""
-    if distributor_id is None:
-        states = stores.resellers.values()
-        aliases = stores.party_aliases.values()
-    else:
-        states = (state for _, state in stores.resellers.scan(f"{distributor_id}|"))
-        aliases = (alias for _, alias in stores.party_aliases.scan(f"id|{distributor_id}|"))
-    return by_master(states, current_mapping(aliases), per_distributor)
 
 
 def top_resellers_of(
@@ -334,14 +318,16 @@ def top_resellers_of(
     """The n resellers with the most revenue per currency, of one distributor or channel-wide
     (a master buying through two distributors counts once); `period`: a year "2026", a
     quarter "2026-Q3", a month "2026-07", or None for all time."""
-    return master_top(_by_identity(stores, distributor_id, distributor_id is not None), n, period)
+    return master_top(
+        figures_by_identity(stores, distributor_id, distributor_id is not None), n, period
+    )
 
 
 def reseller_growth_of(
     stores: ChannelStores, distributor_id: str | None = None
 ) -> list[dict[str, Any]]:
     """Per month: resellers (masters) onboarded and first selling, with running totals."""
-    return master_growth(_by_identity(stores, distributor_id, distributor_id is not None))
+    return master_growth(figures_by_identity(stores, distributor_id, distributor_id is not None))
 
 
 def _by_distributor(reports: Iterable[ReportState]) -> dict[str, list[ReportState]]:

@@ -13,6 +13,7 @@ from uuid import UUID
 
 import pytest
 
+from projections.scorecard_reads import period_cards
 from projections.snapshot import reseller_growth_of, reseller_rows, top_resellers_of
 from schemas.codec import encode_event
 from schemas.events import Envelope, ResellerOnboarded, SaleReported
@@ -169,3 +170,15 @@ def test_a_replay_of_the_same_lines_equals_live(tmp_path: Path) -> None:
         "mapped", "unmapped", "mapped",
     ]  # fmt: skip
     assert by_key["id|D1|R1"]["history"][0]["changed_by"] == "ops-ana"
+
+
+def test_the_scorecard_counts_a_master_of_two_aliases_once() -> None:
+    """D1's R1 and R1B (active in the 90 days to July 31) are one reseller once merged: the
+    July card's active resellers go from 3 (R1, R1B, R2) to 2 (M1, R2)."""
+
+    def active(channel: EmbeddedChannel) -> int | None:
+        [july] = period_cards(channel.stores, "2026-07", NOW, ["D1"])
+        return None if july.standing is None else july.standing.active_resellers
+
+    assert active(fed(NETWORK, MASTERS)) == 3
+    assert active(fed(NETWORK, MASTERS, MERGE)) == 2
