@@ -7,6 +7,7 @@ from domain.identity import content_fingerprint, idempotency_key
 from projections.authorization_inputs import covering_sale
 from projections.catalog import normalize
 from projections.dedup import Verdict, classify, remember
+from projections.exchange_rates import RateBook
 from projections.inventory import InventoryState, Move, apply_count, inventory_key
 from projections.movements import moved_after
 from projections.outcome import VERDICT_ONLY, AuditFact, Outcome
@@ -117,7 +118,8 @@ def _project(
         line = ResoldLine(event.sold_at, event.quantity, event.unit_price, event.currency)
         _move(stores, event, 0, event.quantity, position, event_id, pending, line)
         deal = covering_sale(stores, event)
-        judgement, violation = detect_violation(stores.prices.get(event.sku), event, deal)
+        rates = RateBook(stores.rates, event.recorded_at)  # a floor in another currency
+        judgement, violation = detect_violation(stores.prices.get(event.sku), event, deal, rates)
         flagged = flag_sale(event, judgement)
         if flagged is not None:
             flag(stores, flagged, position, pending, first)

@@ -38,6 +38,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from domain.claim_rules import AuthorizationTerms
+from domain.currency import Converted, RateLookup, convert, to_cents
 from domain.frozen import quick_init
 from domain.identity import derived_id
 from domain.timeutil import iso_z, utc
@@ -100,6 +101,8 @@ class SaleJudgement:
     severity: Severity | None = None
     scope: PriceScope | None = None
     price_event_id: UUID | None = None
+    #: the exchange rate that put a floor in another currency into the sale's (lineage)
+    rate_event_id: UUID | None = None
 
     @property
     def is_violation(self) -> bool:
@@ -123,9 +126,12 @@ def judge_sale(
     history: PriceHistory | None,
     sale: SaleReported,
     authorization: AuthorizationTerms | None = None,
+    rates: RateLookup | None = None,
 ) -> SaleJudgement:
     """Judge one sale line against the most specific floor in effect at its sold_at, or
-    against the floor of the special price authorization it is sold under."""
+    against the floor of the special price authorization it is sold under. A floor in
+    another currency than the sale's is converted at the sale day's rate (`rates`); with
+    no rate the line is unpriced, never judged on a guess."""
     if history is not None and history.sku != sale.sku:
         raise ValueError(f"sale of {sale.sku!r} judged against the prices of {history.sku!r}")
     if sale.quantity <= 0:
@@ -135,16 +141,37 @@ def judge_sale(
     if history is None:
         return UNPRICED
     entry = price_in_effect(history, sale.sold_at, sale.distributor_id, sale.reseller_id)
-    if entry is None or entry.currency != sale.currency:
+    if entry is None:
         return UNPRICED
-    severity = violation_severity(sale.unit_price, entry.floor_price, sale.quantity)
+    floor = _floor_in(entry, sale, rates)
+    if floor is None:
+        return UNPRICED
+    amount, rate_event_id = floor
+    severity = violation_severity(sale.unit_price, amount, sale.quantity)
     return SaleJudgement(
         kind="compliant" if severity is None else "violation",
-        floor_price=entry.floor_price,
+        floor_price=amount,
         severity=severity,
         scope=price_scope(entry),
         price_event_id=entry.event_id,
+        rate_event_id=rate_event_id,
     )
+
+
+def _floor_in(
+    entry: PriceEntry, sale: SaleReported, rates: RateLookup | None
+) -> tuple[Decimal, UUID | None] | None:
+    """The entry's floor in the sale's currency: as it is, or converted at the sale day's
+    rate (to the cent) with the rate's event; None without a rate."""
+    if entry.currency == sale.currency:
+        return entry.floor_price, None
+    if rates is None:
+        return None
+    day = utc(sale.sold_at).date()
+    converted = convert(entry.floor_price, entry.currency, sale.currency, day, rates)
+    if not isinstance(converted, Converted) or converted.rate is None:
+        return None
+    return to_cents(converted.amount), converted.rate.event_id
 
 
 def _sold_under(authorization: AuthorizationTerms, sale: SaleReported) -> bool:
@@ -196,15 +223,18 @@ class ViolationDetected:
     #: the scope and the PriceChanged of the floor that decided, for the auditor
     scope: PriceScope
     price_event_id: UUID
+    #: the exchange rate that converted the floor into the sale's currency (None: same one)
+    rate_event_id: UUID | None = None
 
 
 def detect_violation(
     history: PriceHistory | None,
     sale: SaleReported,
     authorization: AuthorizationTerms | None = None,
+    rates: RateLookup | None = None,
 ) -> tuple[SaleJudgement, ViolationDetected | None]:
     """`judge_sale`, plus the audit fact when the verdict is a violation."""
-    judgement = judge_sale(history, sale, authorization)
+    judgement = judge_sale(history, sale, authorization, rates)
     return judgement, violation_fact(sale, judgement)
 
 
@@ -233,6 +263,7 @@ def violation_fact(sale: SaleReported, judgement: SaleJudgement) -> ViolationDet
         event_id=sale.event_id,
         scope=judgement.scope,
         price_event_id=judgement.price_event_id,
+        rate_event_id=judgement.rate_event_id,
     )
 
 

@@ -56,6 +56,9 @@ class _SaleJudged(DecisionHead):
     scope: str = Field(description="the price the floor came from: list, distributor, reseller")
     sale_event_id: UUID
     price_event_id: UUID
+    rate_event_id: UUID | None = Field(
+        default=None, description="the rate that converted a floor in another currency"
+    )
 
 
 class ViolationDetected(_SaleJudged):

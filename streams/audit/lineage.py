@@ -145,6 +145,8 @@ def lineage_of(
                     aggregate.unit_price),
             _source(str(aggregate.price_event_id), "floor_price"),
         ]  # fmt: skip
+        if aggregate.rate_event_id is not None:  # the floor was in another currency
+            document["sources"].append(_source(str(aggregate.rate_event_id), "exchange_rate"))
         document["complete"] = True
     else:
         at = aggregate.counted_at if kind == "reconciliation" else aggregate.effective_from
