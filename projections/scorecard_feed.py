@@ -121,6 +121,8 @@ def _movement(
 
 def _in_card_currency(amount: Decimal, currency: str, day: date, rates: RateBook) -> Decimal | None:
     """`amount` in the scorecard's currency at `day`'s rate, to the cent; None: no rate."""
+    if currency == SCORECARD_CURRENCY:  # nearly every line: nothing to convert or round
+        return amount
     converted = convert(amount, currency, SCORECARD_CURRENCY, day, rates)
     return _money(converted.amount) if isinstance(converted, Converted) else None
 
