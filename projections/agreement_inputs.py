@@ -57,8 +57,7 @@ def apply_agreement(
     try:
         updated = _STEPS[type(event)](timeline, event, _recorded(event), position)
     except AgreementProblem as problem:
-        reject_input(stores, problem.reason, None, position)
-        return Outcome(None, problem.reason, detail=str(problem))
+        return reject_input(stores, problem.reason, None, position, detail=str(problem))
     if updated is timeline:
         return Outcome(Verdict.DUPLICATE)
     stores.agreements.put(event.distributor_id, updated)

@@ -51,8 +51,7 @@ def apply_authorization(
     try:
         updated = _STEPS[type(event)](state, event, position)
     except AuthorizationProblem as problem:
-        reject_input(stores, problem.reason, None, position)
-        return Outcome(None, problem.reason, detail=str(problem))
+        return reject_input(stores, problem.reason, None, position, detail=str(problem))
     stores.authorizations.put(event.authorization_id, updated)
     if state is None:
         for sku in sorted(updated.terms.skus):

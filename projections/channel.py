@@ -139,8 +139,9 @@ def _apply_value(
     try:
         event = event_of(value, recorded_at)
     except InvalidEvent as exc:
-        reject_input(stores, exc.reason, message_key, position, pending)
-        return Outcome(None, exc.reason, detail=exc.detail), None
+        return reject_input(
+            stores, exc.reason, message_key, position, pending, None, exc.detail
+        ), None
     if until is not None and _not_yet(stores, event, until):
         return Outcome(None), event
     if message_key is not None:
@@ -153,8 +154,8 @@ def _apply_value(
     problem = date_problem(event, event.recorded_at or event.business_time, rules)
     if problem is not None:
         reason, detail = problem
-        reject_input(stores, reason, distributor_of(event), position, pending, event)
-        return Outcome(None, reason, detail=detail), event
+        distributor = distributor_of(event)
+        return reject_input(stores, reason, distributor, position, pending, event, detail), event
     return apply_event(stores, event, position, pending), event
 
 
@@ -221,8 +222,7 @@ def apply_event(
     if isinstance(event, RebateProgramDefined):
         problems = validate_program(event)
         if problems:
-            reject_input(stores, INVALID_PROGRAM, None, position)
-            return Outcome(None, INVALID_PROGRAM, detail="; ".join(problems))
+            return reject_input(stores, INVALID_PROGRAM, None, position, detail="; ".join(problems))
         stores.programs.put(event.program_id, terms_of(event))
         return Outcome(Verdict.ACCEPTED)
     if isinstance(event, RebatePeriodClosed):

@@ -44,8 +44,7 @@ def apply_movement(
         reason, detail = normalized
         if not first_rejection(stores, event, position):
             return Outcome(Verdict.REDELIVERY)  # the same line sent again: counted once
-        reject_input(stores, reason, event.distributor_id, position, pending, event)
-        return Outcome(None, reason, detail=detail)
+        return reject_input(stores, reason, event.distributor_id, position, pending, event, detail)
     event_id = str(event.event_id)
     verdict, first = _dedup(stores, normalized, position, event_id)
     if verdict is None:

@@ -20,10 +20,12 @@ def reject_input(
     position: Position | None,
     pending: PendingMoves | None = None,
     sent: Envelope | None = None,
+    detail: str | None = None,
 ) -> Outcome:
-    """Count an input that could not be applied (bad JSON, schema violation, ...); what
-    `pending` keeps is recorded first (it may hold the distributor's counts). A rejected
-    event `sent` by a distributor counts in its scorecard too."""
+    """Count an input that could not be applied (bad JSON, schema violation, ...) and give
+    its outcome (dead-lettered for `reason`, with `detail`); what `pending` keeps is
+    recorded first (it may hold the distributor's counts). A rejected event `sent` by a
+    distributor counts in its scorecard too."""
     if pending is not None:
         pending.flush(stores)
     if distributor is not None:
@@ -32,7 +34,7 @@ def reject_input(
         if sent is not None:
             record_cards(stores, judged(sent, distributor, "rejected", None), position)
     count_dead_letter_of(stores, distributor, reason, position)
-    return Outcome(None, reason)
+    return Outcome(None, reason, detail=detail)
 
 
 def first_rejection(
