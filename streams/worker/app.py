@@ -200,17 +200,27 @@ class ChannelWorker:
     # --- the agent: batches applied and stored ------------------------------------------
 
     async def project(self, stream: Any) -> None:
+        """Apply the stream's batches; while a rebalance or its recovery runs, set them
+        aside (not applied, not stored) and keep taking them.
+
+        Waiting with a batch in hand would let faust's stream buffer fill, and the
+        consumer has one delivery loop for every topic: blocked on the full buffer, it no
+        longer hands the recovery the changelog records it waits for, and the recovery
+        never ends (a survivor taking over a killed worker's partitions stalled so). What
+        is set aside lies beyond the stored checkpoints, so it is read again: the gate
+        rewinds to the first missing offset when the next message arrives, the tail watch
+        when none does."""
         await self.reference.ready.wait()  # the catalog and prices as published before
         async for batch in stream.take_events(TAKE, self.settings.batch_seconds):
             waiting = list(batch)
-            while waiting:
+            while waiting and self.steady():
                 waiting = await self.apply_batch(waiting)
+            if waiting:
+                log.info("%d events set aside during a rebalance: read again", len(waiting))
 
     async def apply_batch(self, batch: list[Any]) -> list[Any]:
         """Apply the batch's events that continue what was stored, of the partitions owned
-        now; returns those a rebalance came before, to be admitted again after it."""
-        while not self.steady():
-            await asyncio.sleep(0.1)
+        now; returns those a rebalance came before."""
         rebalances, owned = self.rebalances, self.app.consumer.assignment()
         events = await self.admitted([ev for ev in batch if ev.message.tp in owned])
         inputs = [
@@ -255,6 +265,8 @@ class ChannelWorker:
         the partitions may have moved, and recovery must not run under a batch."""
         delay = 1.0
         while True:
+            if self.rebalances != rebalances or not self.steady():
+                return False
             if self.health.store_away is None:  # else no use trying: wait for the store
                 async with self.applying:  # recording and read-model rounds: whole batches
                     if self.rebalances != rebalances or not self.steady():

@@ -161,10 +161,15 @@ def test_survivor_takes_over_a_killed_worker_and_snapshot_equals_replay(
         first.kill()
 
         expected_lines = sum(row["accepted"] + row["duplicates"] for row in expected["quality"])
-        wait_until(
-            lambda: accepted_total(second) == expected_lines,
-            240,
-            f"the survivor to account for all {expected_lines} lines",
-        )
+        counted: list[int] = []
+
+        def all_accounted() -> bool:
+            counted.append(accepted_total(second))
+            return counted[-1] == expected_lines
+
+        try:
+            wait_until(all_accounted, 240, f"the survivor to account for all {expected_lines}")
+        except AssertionError as timeout:
+            raise AssertionError(f"{timeout}; it counted {counted[-3:]}") from None
         live = matches_replay(settings, second, 120, "the survivor")
         assert len(live["violations"]) == expected_violations == violations_recorded(dsn)
