@@ -21,6 +21,9 @@ Judging a sale (`judge_sale`):
   `projections.authorizations.covering` finds) is judged by it instead, scope
   ``authorization``: below its floor a ``violation``, else ``compliant`` (one without a
   floor allows any price). Without an authorization every verdict is as above.
+- `master_id` is the master the sale's reseller means when it is judged (its alias's
+  mapping, docs/IDENTITY.md): a price or an authorization naming that master applies as if
+  it named the reseller. A mapping made after the sale does not judge it again.
 
 A violation gives rise to the audit fact `ViolationDetected`, whose id is derived from the
 sale key (distributor_id, transaction_id): a redelivery, a resend with a new envelope or a
@@ -127,6 +130,7 @@ def judge_sale(
     sale: SaleReported,
     authorization: AuthorizationTerms | None = None,
     rates: RateLookup | None = None,
+    master_id: str | None = None,
 ) -> SaleJudgement:
     """Judge one sale line against the most specific floor in effect at its sold_at, or
     against the floor of the special price authorization it is sold under. A floor in
@@ -136,11 +140,11 @@ def judge_sale(
         raise ValueError(f"sale of {sale.sku!r} judged against the prices of {history.sku!r}")
     if sale.quantity <= 0:
         return RETURN
-    if authorization is not None and _sold_under(authorization, sale):
+    if authorization is not None and _sold_under(authorization, sale, master_id):
         return _judge_authorized(authorization, sale)
     if history is None:
         return UNPRICED
-    entry = price_in_effect(history, sale.sold_at, sale.distributor_id, sale.reseller_id)
+    entry = price_in_effect(history, sale.sold_at, sale.distributor_id, sale.reseller_id, master_id)
     if entry is None:
         return UNPRICED
     floor = _floor_in(entry, sale, rates)
@@ -174,7 +178,9 @@ def _floor_in(
     return to_cents(converted.amount), converted.rate.event_id
 
 
-def _sold_under(authorization: AuthorizationTerms, sale: SaleReported) -> bool:
+def _sold_under(
+    authorization: AuthorizationTerms, sale: SaleReported, master_id: str | None
+) -> bool:
     return authorization.covers(
         sale.distributor_id,
         sale.sku,
@@ -182,6 +188,7 @@ def _sold_under(authorization: AuthorizationTerms, sale: SaleReported) -> bool:
         sale.end_customer,
         sale.sold_at,
         sale.currency,
+        master_id,
     )
 
 
@@ -232,9 +239,10 @@ def detect_violation(
     sale: SaleReported,
     authorization: AuthorizationTerms | None = None,
     rates: RateLookup | None = None,
+    master_id: str | None = None,
 ) -> tuple[SaleJudgement, ViolationDetected | None]:
     """`judge_sale`, plus the audit fact when the verdict is a violation."""
-    judgement = judge_sale(history, sale, authorization, rates)
+    judgement = judge_sale(history, sale, authorization, rates, master_id)
     return judgement, violation_fact(sale, judgement)
 
 
