@@ -18,6 +18,7 @@ later (`authorization_inputs.naming`); it must be expired (or amended to end) fi
 from __future__ import annotations
 
 from domain.timeutil import utc
+from projections.alias_facts import AliasStepTaken
 from projections.authorization_inputs import naming
 from projections.dedup import Verdict
 from projections.outcome import Outcome
@@ -65,7 +66,10 @@ def apply_identity(
     if updated is state:
         return Outcome(Verdict.DUPLICATE)
     stores.party_aliases.put(key, updated)
-    return Outcome(Verdict.ACCEPTED)
+    if state is not None and updated.history == state.history:
+        return Outcome(Verdict.ACCEPTED)  # mapped to the master it already means: no step
+    step = AliasStepTaken(key, event.distributor_id, updated.history[-1])
+    return Outcome(Verdict.ACCEPTED, facts=(step,))
 
 
 def _referenced(stores: ChannelStores, event: ResellerAliasUnmapped) -> Referenced:
