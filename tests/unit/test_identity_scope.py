@@ -7,10 +7,15 @@ X is listed at a floor of 20.00; D01's R5 and R6 are aliases of master M1."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.claim_rules import AuthorizationTerms
 from projections.channel import apply_event
@@ -20,12 +25,16 @@ from projections.price_book import price_in_effect
 from projections.price_rules import ViolationDetected
 from projections.stores import ChannelStores
 from schemas.claims import SpecialPriceExpired
+from schemas.codec import encode_event
 from schemas.events import Envelope
+from streams.runners.embedded import EmbeddedChannel, file_inputs
+from tests.unit.catalog import product
 from tests.unit.channel_cases import uid
 from tests.unit.party_events import mapped, registered, unmapped
 from tests.unit.price_events import T0, history_of, price
-from tests.unit.test_aging_wiring import priced_stores
+from tests.unit.test_aging_wiring import priced_stores, sold
 from tests.unit.test_authorization_wiring import deal, sale_at
+from tests.unit.test_price_properties import BOUNDED, HOURS, build
 
 JULY_1 = datetime(2026, 7, 1, tzinfo=UTC)
 JULY_20 = datetime(2026, 7, 20, 9, tzinfo=UTC)
@@ -53,6 +62,36 @@ def test_a_price_for_a_master_covers_its_alias() -> None:
 
 def test_a_price_for_the_alias_itself_is_more_specific_than_its_masters() -> None:
     assert floor_of("M1", reseller="R6") == "12.00"
+
+
+#: the list, D1, D1 for master M1, D1 for another master, D2 for M1
+MASTER_SCOPES = st.sampled_from(
+    [(None, None), ("D1", None), ("D1", "M1"), ("D1", "M2"), ("D2", "M1")]
+)
+
+
+@BOUNDED
+@given(st.lists(st.tuples(HOURS, MASTER_SCOPES), min_size=1, max_size=10), HOURS)
+def test_a_price_for_the_master_applies_as_if_it_named_the_alias(
+    drawn: list[tuple[int, tuple[Any, Any]]], hour: int
+) -> None:
+    """D1's alias R5 means M1: what is in effect for it is what would be, had every price
+    for M1 named R5; unmapped, no price for a master applies to it."""
+    specs = [(n + 1, at, scope) for n, (at, scope) in enumerate(drawn)]
+    history = build(specs, None)
+    renamed = replace(
+        history,
+        entries=tuple(
+            replace(entry, reseller_id="R5") if entry.reseller_id == "M1" else entry
+            for entry in history.entries
+        ),
+    )
+    at = T0 + timedelta(hours=hour)
+    by_master = price_in_effect(history, at, "D1", "R5", "M1")
+    as_alias = price_in_effect(renamed, at, "D1", "R5")
+    assert (by_master and by_master.event_id) == (as_alias and as_alias.event_id)
+    unmapped = price_in_effect(history, at, "D1", "R5")
+    assert unmapped is None or unmapped.reseller_id is None
 
 
 def terms(reseller: str | None) -> AuthorizationTerms:
@@ -144,3 +183,31 @@ def test_an_authorization_of_another_distributor_does_not_hold_the_alias(
 ) -> None:
     run(stores, mapped("D02", "R5", "M1"), 1)
     assert run(stores, unmapped("D02", "R5", "M1", changed_at=JULY_20), 2).verdict
+
+
+def test_a_replay_of_the_same_lines_equals_live(tmp_path: Path) -> None:
+    """Deal, mappings, sales judged under the deal and a refused unmapping: live, in runs,
+    and replayed from one file, the same snapshot (violations and dead letters included)."""
+    listed_x = price(1, "12.50", "20.00", datetime(2026, 1, 1, tzinfo=UTC), sku="X")
+    runs: list[list[Envelope]] = [
+        [product("X"), listed_x, registered("M1", "Acme Tools Inc.")],
+        [deal(reseller_id="M1", distributor_ids=["D01", "D02"])],
+        [mapped("D01", "R5", "M1"), mapped("D02", "X9", "M1", n=101)],
+        [sold(n, 1, date(2026, 7, 10), unit_price=Decimal(p), reseller_id=r, distributor_id=d)
+         for n, (d, r, p) in enumerate([("D01", "R5", "14.00"), ("D02", "X9", "16.00"),
+                                        ("D02", "R6", "16.00")], start=1)],
+        [unmapped("D02", "X9", "M1", changed_at=JULY_20)],
+    ]  # fmt: skip
+    live = EmbeddedChannel()
+    for run in runs:
+        live.feed_events(run)
+    path = tmp_path / "history.jsonl"
+    path.write_bytes(b"".join(encode_event(e) + b"\n" for run in runs for e in run))
+    replay = EmbeddedChannel()
+    replay.feed(file_inputs(path))
+    snapshot = live.snapshot()
+    assert replay.snapshot() == snapshot
+    assert {(v["distributor_id"], v["floor_price"]) for v in snapshot["violations"]} == {
+        ("D01", "15.00"), ("D02", "20.00"),
+    }  # fmt: skip
+    assert [letter.reason for letter in live.dead_letters] == ["master_referenced"]
