@@ -74,10 +74,13 @@ def apply_identity(
 
 def _referenced(stores: ChannelStores, event: ResellerAliasUnmapped) -> Referenced:
     """What still counts on the alias meaning its master: an authorization naming the
-    master for the alias's distributor, valid on the unmapping's day or later."""
+    master for the alias's distributor, valid on the unmapping's day or later. Nothing
+    counts on an alias by name: sales are resolved through the distributor's ids."""
     on = utc(event.changed_at).date()
 
     def referenced(_key: str, master_id: str) -> str | None:
+        if event.alias_id is None:
+            return None
         terms = naming(stores, master_id, event.distributor_id, on)
         return None if terms is None else f"authorization {terms.authorization_id!r}"
 

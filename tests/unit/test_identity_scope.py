@@ -211,3 +211,9 @@ def test_a_replay_of_the_same_lines_equals_live(tmp_path: Path) -> None:
         ("D01", "15.00"), ("D02", "20.00"),
     }  # fmt: skip
     assert [letter.reason for letter in live.dead_letters] == ["master_referenced"]
+
+
+def test_an_alias_by_name_is_not_held_by_the_authorization(stores: ChannelStores) -> None:
+    place: dict[str, Any] = {"name": "ACME TOOLS LLC", "postal_code": "94105", "country": "US"}
+    run(stores, mapped("D01", None, "M1", **place), 1)
+    assert run(stores, unmapped("D01", None, "M1", changed_at=JULY_20, **place), 2).verdict
