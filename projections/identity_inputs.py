@@ -24,6 +24,7 @@ from projections.dedup import Verdict
 from projections.outcome import Outcome
 from projections.party_aliases import (
     IdentityProblem,
+    MappedTo,
     Referenced,
     alias_key,
     id_alias_key,
@@ -87,8 +88,8 @@ def _referenced(stores: ChannelStores, event: ResellerAliasUnmapped) -> Referenc
     return referenced
 
 
-def master_of(stores: ChannelStores, distributor_id: str, alias_id: str) -> str | None:
-    """The master a distributor's party id means now (None: unmapped): one keyed get, in
-    the distributor's partition (where its sales are judged)."""
+def master_of(stores: ChannelStores, distributor_id: str, alias_id: str) -> MappedTo | None:
+    """The master a distributor's party id means now, with the step that mapped it (None:
+    unmapped): one keyed get, in the distributor's partition (where its sales are judged)."""
     state = stores.party_aliases.get(id_alias_key(distributor_id, alias_id))
-    return None if state is None else state.master_id
+    return None if state is None else state.mapped_to

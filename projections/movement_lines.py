@@ -118,7 +118,7 @@ def _project(
         line = ResoldLine(event.sold_at, event.quantity, event.unit_price, event.currency)
         _move(stores, event, 0, event.quantity, position, event_id, pending, line)
         master = master_of(stores, event.distributor_id, event.reseller_id)
-        deal = covering_sale(stores, event, master)
+        deal = covering_sale(stores, event, None if master is None else master.master_id)
         rates = RateBook(stores.rates, event.recorded_at)  # a floor in another currency
         history = stores.prices.get(event.sku)
         judgement, violation = detect_violation(history, event, deal, rates, master)

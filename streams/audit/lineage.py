@@ -152,6 +152,8 @@ def lineage_of(
         ]  # fmt: skip
         if aggregate.rate_event_id is not None:  # the floor was in another currency
             document["sources"].append(_source(str(aggregate.rate_event_id), "exchange_rate"))
+        if aggregate.alias_event_id is not None:  # the price or deal named the master
+            document["sources"].append(_source(str(aggregate.alias_event_id), "alias_mapping"))
         document["complete"] = True
     else:
         at = aggregate.counted_at if kind == "reconciliation" else aggregate.effective_from

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from hypothesis import given
@@ -27,6 +28,7 @@ from projections.stores import ChannelStores
 from schemas.claims import SpecialPriceExpired
 from schemas.codec import encode_event
 from schemas.events import Envelope
+from streams.audit.lineage import lineage
 from streams.runners.embedded import EmbeddedChannel, file_inputs
 from tests.unit.catalog import product
 from tests.unit.channel_cases import uid
@@ -124,6 +126,12 @@ def scope_of(outcome: Outcome) -> str | None:
     return str(facts[0].scope) if facts else None
 
 
+def through(outcome: Outcome) -> UUID | None:
+    """The mapping step the violation names (the price or deal named the master)."""
+    [fact] = [fact for fact in outcome.facts if isinstance(fact, ViolationDetected)]
+    return fact.alias_event_id
+
+
 def listed() -> ChannelStores:
     """X listed at 20.00; M1 registered."""
     stores = priced_stores()
@@ -145,7 +153,9 @@ def test_a_sale_to_an_alias_is_judged_under_its_masters_authorization(
     assert scope_of(sale_at(stores, 1, "16.00", 10, reseller="R5")) == "list"  # not mapped yet
     run(stores, mapped("D01", "R5", "M1"), 1)
     assert scope_of(sale_at(stores, 2, "16.00", 10, reseller="R5")) is None  # within the deal
-    assert scope_of(sale_at(stores, 3, "14.00", 10, reseller="R5")) == "authorization"
+    under = sale_at(stores, 3, "14.00", 10, reseller="R5")
+    assert scope_of(under) == "authorization"
+    assert through(under) == mapped("D01", "R5", "M1").event_id
     assert scope_of(sale_at(stores, 4, "16.00", 10, reseller="R6")) == "list"  # not mapped
     # the mapping did not judge the sale made before it again
     assert stores.violations.get("D01|T1") is not None
@@ -157,7 +167,10 @@ def test_a_price_for_a_master_applies_to_its_alias() -> None:
     apply_event(stores, special, Position("prices:0", 5))
     run(stores, mapped("D01", "R6", "M1"), 1)
     assert scope_of(sale_at(stores, 1, "14.50", 10, reseller="R6")) is None
-    assert scope_of(sale_at(stores, 2, "13.00", 10, reseller="R6")) == "reseller"
+    below = sale_at(stores, 2, "13.00", 10, reseller="R6")
+    assert scope_of(below) == "reseller"
+    assert through(below) == mapped("D01", "R6", "M1").event_id
+    assert through(sale_at(stores, 4, "13.00", 10, reseller="R7")) is None  # the list
     assert scope_of(sale_at(stores, 3, "14.50", 10, reseller="R7")) == "list"
 
 
@@ -211,6 +224,11 @@ def test_a_replay_of_the_same_lines_equals_live(tmp_path: Path) -> None:
         ("D01", "15.00"), ("D02", "20.00"),
     }  # fmt: skip
     assert [letter.reason for letter in live.dead_letters] == ["master_referenced"]
+    document = lineage(live.audit, live.stores, "violation", "D01/T1")
+    assert [(s["role"], s["event_id"]) for s in document["sources"]][1:] == [
+        ("floor_price", str(runs[1][0].event_id)),
+        ("alias_mapping", str(runs[2][0].event_id)),
+    ]
 
 
 def test_an_alias_by_name_is_not_held_by_the_authorization(stores: ChannelStores) -> None:
