@@ -89,13 +89,16 @@ class AuthorizationTerms:
         end_customer: str | None,
         sold_at: datetime,
         currency: str,
+        master_id: str | None = None,
     ) -> bool:
-        """Whether a sale is within the authorization (for the price rules)."""
+        """Whether a sale is within the authorization (for the price rules). An
+        authorization naming a master covers the sales to each alias mapped to it:
+        `master_id` is the master the sale's reseller means (None: unmapped)."""
         return (
             distributor_id in self.distributor_ids
             and sku in self.skus
             and self.valid_from <= utc(sold_at).date() <= self.valid_to
-            and self.reseller_id in (None, reseller_id)
+            and self.reseller_id in (None, reseller_id, master_id)
             and self.end_customer in (None, end_customer)
             and currency == self.currency
         )

@@ -65,6 +65,7 @@ class PricingViolation(Aggregate):
         scope: str,
         price_event_id: UUID,
         rate_event_id: UUID | None = None,
+        alias_event_id: UUID | None = None,
     ) -> None:
         if violation_id != self.id:
             raise ValueError(
@@ -75,7 +76,7 @@ class PricingViolation(Aggregate):
         self.transaction_id = transaction_id
         self._judged(
             reseller_id, sku, sold_at, quantity, unit_price, floor_price, currency, severity,
-            event_id, scope, price_event_id, rate_event_id,
+            event_id, scope, price_event_id, rate_event_id, alias_event_id,
         )  # fmt: skip
         self.status = ViolationStatus.DETECTED
         self.resolution: Resolution | None = None
@@ -97,13 +98,14 @@ class PricingViolation(Aggregate):
         scope: str,
         price_event_id: UUID,
         rate_event_id: UUID | None = None,
+        alias_event_id: UUID | None = None,
     ) -> None:
         """The sale key's line as a replacement report corrected it, judged again: its
         facts replace the replaced line's (kept in this aggregate's history); the
         lifecycle (status, steps) carries on."""
         self._judged(
             reseller_id, sku, sold_at, quantity, unit_price, floor_price, currency, severity,
-            event_id, scope, price_event_id, rate_event_id,
+            event_id, scope, price_event_id, rate_event_id, alias_event_id,
         )  # fmt: skip
 
     def _judged(
@@ -120,6 +122,7 @@ class PricingViolation(Aggregate):
         scope: str,
         price_event_id: UUID,
         rate_event_id: UUID | None = None,
+        alias_event_id: UUID | None = None,
     ) -> None:
         """The judged sale line's facts, as detected or revised."""
         self.reseller_id = reseller_id
@@ -135,6 +138,9 @@ class PricingViolation(Aggregate):
         self.price_event_id = price_event_id
         #: the rate that converted a floor in another currency (None: the sale's own)
         self.rate_event_id = rate_event_id
+        #: the mapping step that made a price or deal for the reseller's master apply
+        #: (None: it named the reseller itself, or none)
+        self.alias_event_id = alias_event_id
 
     @property
     def violation_id(self) -> UUID:

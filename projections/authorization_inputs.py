@@ -4,7 +4,8 @@ The `authorizations` topic is reference data, read whole by every worker and rep
 the price book: pricing needs the deal a sale is sold under whatever partition the sale
 is in. An event updates the authorization's state (`projections.authorizations`:
 authorize, amend, expire) and, for a new one, the index of the authorizations naming each
-sku, which `covering_sale` reads: the few deals of one sku, never all of them. A refusal
+sku, which `covering_sale` reads: the few deals of one sku, never all of them, and the
+index of those naming a reseller, which `naming` reads when an alias is unmapped. A refusal
 (`conflicting_duplicate`, `unknown_authorization`, `invalid_amendment`) is the input's
 dead-letter reason, counted under the topic like an agreement's.
 """
@@ -12,6 +13,7 @@ dead-letter reason, counted under the topic like an agreement's.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, Final
 
 from domain.claim_rules import AuthorizationTerms
@@ -24,6 +26,7 @@ from projections.authorizations import (
     expire,
 )
 from projections.dedup import Verdict
+from projections.keyvalue import KeyValue
 from projections.outcome import Outcome
 from projections.positions import Position, already_applied
 from projections.rejections import reject_input
@@ -55,8 +58,11 @@ def apply_authorization(
     stores.authorizations.put(event.authorization_id, updated)
     if state is None:
         for sku in sorted(updated.terms.skus):
-            named = stores.sku_authorizations.get(sku) or ()
-            stores.sku_authorizations.put(sku, tuple(sorted({*named, event.authorization_id})))
+            _index(stores.sku_authorizations, sku, event.authorization_id)
+        if updated.terms.reseller_id is not None:
+            _index(
+                stores.reseller_authorizations, updated.terms.reseller_id, event.authorization_id
+            )
         return Outcome(Verdict.ACCEPTED)
     unchanged = (updated.terms, updated.amendments, updated.expired_after) == (
         state.terms,
@@ -66,9 +72,34 @@ def apply_authorization(
     return Outcome(Verdict.DUPLICATE if unchanged else Verdict.ACCEPTED)
 
 
-def covering_sale(stores: ChannelStores, sale: SaleReported) -> AuthorizationTerms | None:
+def _index(index: KeyValue[tuple[str, ...]], key: str, authorization_id: str) -> None:
+    named = index.get(key) or ()
+    index.put(key, tuple(sorted({*named, authorization_id})))
+
+
+def naming(
+    stores: ChannelStores, reseller_id: str, distributor_id: str, on: date
+) -> AuthorizationTerms | None:
+    """The first (by id) authorization naming `reseller_id` (an alias or a master) for
+    `distributor_id` that is still valid on `on` or later: what unmapping one of the
+    distributor's aliases from that master would take its sales away from."""
+    for authorization_id in stores.reseller_authorizations.get(reseller_id) or ():
+        state = stores.authorizations.get(authorization_id)
+        if (
+            state is not None
+            and distributor_id in state.terms.distributor_ids
+            and state.terms.valid_to >= on
+        ):
+            return state.terms
+    return None
+
+
+def covering_sale(
+    stores: ChannelStores, sale: SaleReported, master_id: str | None = None
+) -> AuthorizationTerms | None:
     """The authorization a sale line is sold under (`covering`: the most permissive), among
-    those naming its sku; None when none covers it."""
+    those naming its sku; None when none covers it. `master_id`: the master the sale's
+    reseller means (an authorization naming it covers the sale)."""
     named = stores.sku_authorizations.get(sale.sku)
     if not named:
         return None
@@ -76,5 +107,5 @@ def covering_sale(stores: ChannelStores, sale: SaleReported) -> AuthorizationTer
     return covering(
         [state.terms for state in found if state is not None],
         sale.distributor_id, sale.sku, sale.reseller_id, sale.end_customer, sale.sold_at,
-        sale.currency,
+        sale.currency, master_id,
     )  # fmt: skip

@@ -205,8 +205,10 @@ def covering(
     end_customer: str | None,
     sold_at: datetime,
     currency: str,
+    master_id: str | None = None,
 ) -> AuthorizationTerms | None:
-    """The authorization a sale is sold under, or None.
+    """The authorization a sale is sold under, or None (`master_id`: the master the
+    sale's reseller means, see `AuthorizationTerms.covers`).
 
     Among several covering it, one without a floor wins (the vendor set none), else the
     lowest floor, then the smallest authorization_id: the most permissive deal, the same
@@ -215,7 +217,9 @@ def covering(
     found = [
         terms
         for terms in authorizations
-        if terms.covers(distributor_id, sku, reseller_id, end_customer, sold_at, currency)
+        if terms.covers(
+            distributor_id, sku, reseller_id, end_customer, sold_at, currency, master_id
+        )
     ]
     if not found:
         return None

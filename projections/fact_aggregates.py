@@ -10,6 +10,8 @@ store (infra/eventstore.py) only loads and saves what this module decides.
 - `RotationDecided` -> `StockRotation`: requested and decided once (a different decision
   later is not recorded: the first stands); `RotationReturned` takes the units of one
   return shipment event once (never recorded before its decision);
+- `AliasStepTaken` -> `PartyAlias`: opened by the alias's first step, then each step
+  taken once (by its event id);
 - `StatementPlan` -> `RebateStatement`: calculated at the close, then adjusted by each
   planned adjustment it has not taken yet.
 """
@@ -19,12 +21,14 @@ from __future__ import annotations
 from typing import Any, Final
 from uuid import UUID
 
+from domain.alias_mapping import PartyAlias
 from domain.claim_steps import IllegalTransition
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
 from domain.reconciliation import InventoryReconciliation
 from domain.rotation_lifecycle import StockRotation
 from domain.violation import PricingViolation
+from projections.alias_facts import AliasStepTaken
 from projections.inventory import Reconciliation
 from projections.outcome import AuditFact
 from projections.price_protection_claims import PriceProtectionClaim
@@ -38,6 +42,7 @@ FACT_AGGREGATES: Final[dict[type, Any]] = {
     PriceProtectionClaim: PriceProtection,
     RotationDecided: StockRotation,
     RotationReturned: StockRotation,
+    AliasStepTaken: PartyAlias,
 }
 
 
@@ -57,6 +62,10 @@ def new_aggregate(fact: AuditFact) -> Any | None:
         rotation = StockRotation.request(fact.request, fact.recorded_at)
         rotation.record_decision(fact.decision)
         return rotation
+    if isinstance(fact, AliasStepTaken):
+        alias = PartyAlias(fact.alias_key, fact.distributor_id)
+        _take(alias, fact)
+        return alias
     return FACT_AGGREGATES[type(fact)](**_fields(fact))
 
 
@@ -68,6 +77,8 @@ def revised(aggregate: Any, fact: AuditFact) -> Any | None:
         return _revised_claim(aggregate, fact)
     if isinstance(fact, RotationReturned):
         return _received(aggregate, fact)
+    if isinstance(fact, AliasStepTaken):
+        return aggregate if _take(aggregate, fact) else None
     return None  # a reconciliation, a rotation's decision: recorded once
 
 
@@ -106,6 +117,15 @@ def adjust(statement: RebateStatement, adjustment: PlannedAdjustment) -> bool:
 def _fields(fact: AuditFact) -> dict[str, Any]:
     """The fact's fields, shallow (they are flat values; `asdict` would deep-copy them)."""
     return {name: getattr(fact, name) for name in fact.__dataclass_fields__}
+
+
+def _take(alias: PartyAlias, fact: AliasStepTaken) -> bool:
+    step = fact.step
+    score = None if step.score is None else str(step.score)
+    return alias.take(
+        step.action, step.master_id, step.changed_by, step.reason, step.changed_at,
+        step.event_id, step.automatic, score,
+    )  # fmt: skip
 
 
 def _revised_claim(claim: PriceProtection, fact: PriceProtectionClaim) -> PriceProtection | None:

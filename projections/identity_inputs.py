@@ -8,15 +8,30 @@ and unmap stay in order) changes its alias (`projections.party_aliases`). A refu
 key the message travels by (its dead-letter lines and their count agree), never in that
 distributor's data quality: the mapping is the vendor's decision, not the distributor's data.
 
-Nothing counts on a mapping yet (no reseller-scoped price or authorization reads it), so
-the `referenced` hook finds nothing; docs/IDENTITY.md says what will.
+A sale's reseller is judged by the master its alias means (`master_of`: a price or an
+authorization naming the master applies to it), so an authorization counts on a mapping:
+unmapping an alias of a distributor from a master is refused `master_referenced` while an
+authorization naming that master for that distributor is valid on the unmapping's day or
+later (`authorization_inputs.naming`); it must be expired (or amended to end) first.
 """
 
 from __future__ import annotations
 
+from domain.timeutil import utc
+from projections.alias_facts import AliasStepTaken
+from projections.authorization_inputs import naming
 from projections.dedup import Verdict
 from projections.outcome import Outcome
-from projections.party_aliases import IdentityProblem, alias_key, map_alias, register, unmap_alias
+from projections.party_aliases import (
+    IdentityProblem,
+    MappedTo,
+    Referenced,
+    alias_key,
+    id_alias_key,
+    map_alias,
+    register,
+    unmap_alias,
+)
 from projections.positions import Position, already_applied
 from projections.rejections import count_dead_letter_of
 from projections.stores import ChannelStores
@@ -45,11 +60,36 @@ def apply_identity(
             masters = stores.masters
             updated = map_alias(state, event, lambda m: masters.get(m) is not None, position)
         else:
-            updated = unmap_alias(state, event, lambda _key, _master: None, position)
+            updated = unmap_alias(state, event, _referenced(stores, event), position)
     except IdentityProblem as problem:
         count_dead_letter_of(stores, event.distributor_id, problem.reason, position)
         return Outcome(None, problem.reason, detail=str(problem))
     if updated is state:
         return Outcome(Verdict.DUPLICATE)
     stores.party_aliases.put(key, updated)
-    return Outcome(Verdict.ACCEPTED)
+    if state is not None and updated.history == state.history:
+        return Outcome(Verdict.ACCEPTED)  # mapped to the master it already means: no step
+    step = AliasStepTaken(key, event.distributor_id, updated.history[-1])
+    return Outcome(Verdict.ACCEPTED, facts=(step,))
+
+
+def _referenced(stores: ChannelStores, event: ResellerAliasUnmapped) -> Referenced:
+    """What still counts on the alias meaning its master: an authorization naming the
+    master for the alias's distributor, valid on the unmapping's day or later. Nothing
+    counts on an alias by name: sales are resolved through the distributor's ids."""
+    on = utc(event.changed_at).date()
+
+    def referenced(_key: str, master_id: str) -> str | None:
+        if event.alias_id is None:
+            return None
+        terms = naming(stores, master_id, event.distributor_id, on)
+        return None if terms is None else f"authorization {terms.authorization_id!r}"
+
+    return referenced
+
+
+def master_of(stores: ChannelStores, distributor_id: str, alias_id: str) -> MappedTo | None:
+    """The master a distributor's party id means now, with the step that mapped it (None:
+    unmapped): one keyed get, in the distributor's partition (where its sales are judged)."""
+    state = stores.party_aliases.get(id_alias_key(distributor_id, alias_id))
+    return None if state is None else state.mapped_to

@@ -8,6 +8,7 @@ from projections.authorization_inputs import covering_sale
 from projections.catalog import normalize
 from projections.dedup import Verdict, classify, remember
 from projections.exchange_rates import RateBook
+from projections.identity_inputs import master_of
 from projections.inventory import InventoryState, Move, apply_count, inventory_key
 from projections.movements import moved_after
 from projections.outcome import VERDICT_ONLY, AuditFact, Outcome
@@ -116,9 +117,11 @@ def _project(
     if isinstance(event, SaleReported):
         line = ResoldLine(event.sold_at, event.quantity, event.unit_price, event.currency)
         _move(stores, event, 0, event.quantity, position, event_id, pending, line)
-        deal = covering_sale(stores, event)
+        master = master_of(stores, event.distributor_id, event.reseller_id)
+        deal = covering_sale(stores, event, None if master is None else master.master_id)
         rates = RateBook(stores.rates, event.recorded_at)  # a floor in another currency
-        judgement, violation = detect_violation(stores.prices.get(event.sku), event, deal, rates)
+        history = stores.prices.get(event.sku)
+        judgement, violation = detect_violation(history, event, deal, rates, master)
         flagged = flag_sale(event, judgement)
         if flagged is not None:
             flag(stores, flagged, position, pending, first)

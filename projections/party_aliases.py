@@ -156,6 +156,14 @@ class MappingStep:
 
 
 @dataclass(frozen=True, slots=True)
+class MappedTo:
+    """The master an alias means, and the event of the mapping step that made it so."""
+
+    master_id: str
+    event_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class AliasState:
     """One alias: the master it means now (None: unmapped) and how it came to."""
 
@@ -163,6 +171,13 @@ class AliasState:
     master_id: str | None = None
     history: tuple[MappingStep, ...] = ()
     applied: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def mapped_to(self) -> MappedTo | None:
+        """The master it means now with its mapping step (the last one), or None."""
+        if self.master_id is None:
+            return None
+        return MappedTo(self.master_id, self.history[-1].event_id)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -8,8 +8,11 @@ is pure: functions return new values and never touch the ones passed in.
 
 Specificity. A `PriceChanged` is a general list price (no distributor_id), a special
 price authorization for one distributor (distributor_id), or one for a reseller of that
-distributor (distributor_id and reseller_id). For a lookup the most specific scope with
-an entry in effect wins; within a scope the latest `effective_from <= at`, and among
+distributor (distributor_id and reseller_id). The reseller may be the distributor's own id
+for it (an alias) or a master id (docs/IDENTITY.md): a price for a master covers every
+alias of the distributor that means the master when the sale is judged. For a lookup the
+most specific scope with an entry in effect wins (the alias, then its master, then the
+distributor, then the list); within a scope the latest `effective_from <= at`, and among
 entries with the same effective time the one that arrived last.
 
 Late prices. Prices must be announced before the business dates they govern. One that
@@ -202,17 +205,21 @@ def price_in_effect(
     at: datetime,
     distributor_id: str | None,
     reseller_id: str | None,
+    master_id: str | None = None,
 ) -> PriceEntry | None:
     """The most specific entry in effect at `at` (effective_from <= at), or None.
 
     Reseller-specific entries need both distributor_id and reseller_id to match (a
-    reseller's authorization through another distributor does not apply), then
-    distributor-specific, then the general list.
+    reseller's authorization through another distributor does not apply); then, when the
+    reseller is an alias mapped to `master_id`, the distributor's entries for that master;
+    then distributor-specific, then the general list.
     """
     at = utc(at)
     scopes: list[tuple[str | None, str | None]] = []
     if distributor_id is not None and reseller_id is not None:
         scopes.append((distributor_id, reseller_id))
+        if master_id is not None and master_id != reseller_id:
+            scopes.append((distributor_id, master_id))
     if distributor_id is not None:
         scopes.append((distributor_id, None))
     scopes.append((None, None))

@@ -21,6 +21,10 @@ Judging a sale (`judge_sale`):
   `projections.authorizations.covering` finds) is judged by it instead, scope
   ``authorization``: below its floor a ``violation``, else ``compliant`` (one without a
   floor allows any price). Without an authorization every verdict is as above.
+- `master` is the master the sale's reseller means when it is judged (its alias's
+  mapping, docs/IDENTITY.md): a price or an authorization naming that master applies as if
+  it named the reseller, and the verdict names the mapping step's event
+  (`alias_event_id`). A mapping made after the sale does not judge it again.
 
 A violation gives rise to the audit fact `ViolationDetected`, whose id is derived from the
 sale key (distributor_id, transaction_id): a redelivery, a resend with a new envelope or a
@@ -30,7 +34,7 @@ replay records the same violation, never a second one.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -42,6 +46,7 @@ from domain.currency import Converted, RateLookup, convert, to_cents
 from domain.frozen import quick_init
 from domain.identity import derived_id
 from domain.timeutil import iso_z, utc
+from projections.party_aliases import MappedTo
 from projections.positions import Position, advance
 from projections.price_book import PriceEntry, PriceHistory, price_in_effect
 from schemas.events import SaleReported
@@ -103,6 +108,8 @@ class SaleJudgement:
     price_event_id: UUID | None = None
     #: the exchange rate that put a floor in another currency into the sale's (lineage)
     rate_event_id: UUID | None = None
+    #: the alias mapping that made a price or authorization for the master apply (lineage)
+    alias_event_id: UUID | None = None
 
     @property
     def is_violation(self) -> bool:
@@ -127,6 +134,7 @@ def judge_sale(
     sale: SaleReported,
     authorization: AuthorizationTerms | None = None,
     rates: RateLookup | None = None,
+    master: MappedTo | None = None,
 ) -> SaleJudgement:
     """Judge one sale line against the most specific floor in effect at its sold_at, or
     against the floor of the special price authorization it is sold under. A floor in
@@ -136,11 +144,13 @@ def judge_sale(
         raise ValueError(f"sale of {sale.sku!r} judged against the prices of {history.sku!r}")
     if sale.quantity <= 0:
         return RETURN
-    if authorization is not None and _sold_under(authorization, sale):
-        return _judge_authorized(authorization, sale)
+    master_id = None if master is None else master.master_id
+    if authorization is not None and _sold_under(authorization, sale, master_id):
+        through = _through(authorization.reseller_id, sale, master)
+        return replace(_judge_authorized(authorization, sale), alias_event_id=through)
     if history is None:
         return UNPRICED
-    entry = price_in_effect(history, sale.sold_at, sale.distributor_id, sale.reseller_id)
+    entry = price_in_effect(history, sale.sold_at, sale.distributor_id, sale.reseller_id, master_id)
     if entry is None:
         return UNPRICED
     floor = _floor_in(entry, sale, rates)
@@ -155,7 +165,16 @@ def judge_sale(
         scope=price_scope(entry),
         price_event_id=entry.event_id,
         rate_event_id=rate_event_id,
+        alias_event_id=_through(entry.reseller_id, sale, master),
     )
+
+
+def _through(named: str | None, sale: SaleReported, master: MappedTo | None) -> UUID | None:
+    """The mapping step's event when what decided named the reseller's master rather than
+    the reseller itself; else None."""
+    if master is None or named is None or named == sale.reseller_id or named != master.master_id:
+        return None
+    return UUID(master.event_id)
 
 
 def _floor_in(
@@ -174,7 +193,9 @@ def _floor_in(
     return to_cents(converted.amount), converted.rate.event_id
 
 
-def _sold_under(authorization: AuthorizationTerms, sale: SaleReported) -> bool:
+def _sold_under(
+    authorization: AuthorizationTerms, sale: SaleReported, master_id: str | None
+) -> bool:
     return authorization.covers(
         sale.distributor_id,
         sale.sku,
@@ -182,6 +203,7 @@ def _sold_under(authorization: AuthorizationTerms, sale: SaleReported) -> bool:
         sale.end_customer,
         sale.sold_at,
         sale.currency,
+        master_id,
     )
 
 
@@ -225,6 +247,8 @@ class ViolationDetected:
     price_event_id: UUID
     #: the exchange rate that converted the floor into the sale's currency (None: same one)
     rate_event_id: UUID | None = None
+    #: the alias mapping that made a price or authorization for the master apply
+    alias_event_id: UUID | None = None
 
 
 def detect_violation(
@@ -232,9 +256,10 @@ def detect_violation(
     sale: SaleReported,
     authorization: AuthorizationTerms | None = None,
     rates: RateLookup | None = None,
+    master: MappedTo | None = None,
 ) -> tuple[SaleJudgement, ViolationDetected | None]:
     """`judge_sale`, plus the audit fact when the verdict is a violation."""
-    judgement = judge_sale(history, sale, authorization, rates)
+    judgement = judge_sale(history, sale, authorization, rates, master)
     return judgement, violation_fact(sale, judgement)
 
 
@@ -264,6 +289,7 @@ def violation_fact(sale: SaleReported, judgement: SaleJudgement) -> ViolationDet
         scope=judgement.scope,
         price_event_id=judgement.price_event_id,
         rate_event_id=judgement.rate_event_id,
+        alias_event_id=judgement.alias_event_id,
     )
 
 

@@ -76,6 +76,9 @@ class ChannelStores:
     authorizations: KeyValue[AuthorizationState] = field(default_factory=DictStore)
     #: sku -> the ids of the authorizations naming it (what pricing looks a sale up in)
     sku_authorizations: KeyValue[tuple[str, ...]] = field(default_factory=DictStore)
+    #: reseller id (an alias's or a master's) -> the ids of the authorizations naming it
+    #: (what an alias's unmapping looks up: `projections.identity_inputs`)
+    reseller_authorizations: KeyValue[tuple[str, ...]] = field(default_factory=DictStore)
     #: reseller masters (`ResellerRegistered`), by master_id
     masters: KeyValue[MasterState] = field(default_factory=DictStore)
     # --- history: read by key or prefix range only --------------------------------------

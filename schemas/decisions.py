@@ -59,6 +59,11 @@ class _SaleJudged(DecisionHead):
     rate_event_id: UUID | None = Field(
         default=None, description="the rate that converted a floor in another currency"
     )
+    alias_event_id: UUID | None = Field(
+        default=None,
+        description="the alias mapping that made a price or authorization for the reseller's "
+        "master apply",
+    )
 
 
 class ViolationDetected(_SaleJudged):

@@ -5,8 +5,9 @@
   GET /api/audit/{kind}/{ref}/history      every event of a record: what, when, who, why
   GET /api/audit/{kind}/{ref}/lineage      its source events (from this process's stores)
 
-`kind` is statement, violation, reconciliation or claim; `ref` the record's id or its
-business key (streams/audit/trail.py), e.g. /api/audit/statement/VPA-1/D01/2026-Q3/history.
+`kind` is statement, violation, reconciliation, claim, rotation or alias; `ref` the
+record's id or its business key (streams/audit/trail.py), e.g.
+/api/audit/statement/VPA-1/D01/2026-Q3/history.
 Where each source event was read (topic, partition, offset) needs the raw topics:
 `channelflow audit lineage --from-kafka`.
 """

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import orjson
 
+from domain.alias_mapping import PartyAlias
 from domain.personal_data import PERSONAL_FIELDS
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
@@ -139,6 +140,10 @@ def lineage_of(
         document |= _statement_sources(aggregate, stores)
     elif isinstance(aggregate, StockRotation):
         document |= _rotation_sources(aggregate, stores)
+    elif isinstance(aggregate, PartyAlias):
+        # the events that asked for each step (`audit history` shows who, why and when)
+        document["sources"] = [_source(e, "alias_step") for e in aggregate.step_events]
+        document["complete"] = True
     elif isinstance(aggregate, PricingViolation):
         document["sources"] = [
             _source(str(aggregate.event_id), "sale", aggregate.sold_at, aggregate.quantity,
@@ -147,6 +152,8 @@ def lineage_of(
         ]  # fmt: skip
         if aggregate.rate_event_id is not None:  # the floor was in another currency
             document["sources"].append(_source(str(aggregate.rate_event_id), "exchange_rate"))
+        if aggregate.alias_event_id is not None:  # the price or deal named the master
+            document["sources"].append(_source(str(aggregate.alias_event_id), "alias_mapping"))
         document["complete"] = True
     else:
         at = aggregate.counted_at if kind == "reconciliation" else aggregate.effective_from

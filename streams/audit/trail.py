@@ -7,6 +7,8 @@ price-protection claim, named by kind and by its aggregate id or business key:
     violation       DISTRIBUTOR/TRANSACTION             D01/T-000123
     reconciliation  DISTRIBUTOR/SKU/COUNTED_AT          D01/SKU-0003/2026-07-12T23:00:00Z
     claim           DISTRIBUTOR/SKU/EFFECTIVE_FROM      D01/SKU-0003/2026-08-01T00:00:00Z
+    rotation        DISTRIBUTOR/REQUEST                 D01/RR-7
+    alias           DISTRIBUTOR/ALIAS_ID, or its key    D01/4711, na|D01|9f3c...
 
 History reads the aggregate's events in the audit store (what, when, who, why) with each
 event's seal. Lineage names the source events: from the projection stores (the moves a
@@ -30,6 +32,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from domain.alias_mapping import PartyAlias, alias_aggregate_id
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
 from domain.reconciliation import InventoryReconciliation
@@ -38,6 +41,7 @@ from domain.timeutil import iso_z, utc
 from domain.violation import PricingViolation
 from infra.auditchain import Seal
 from infra.eventstore import AuditLog
+from projections.party_aliases import id_alias_key
 
 KINDS: Final[dict[str, type]] = {
     "statement": RebateStatement,
@@ -45,6 +49,7 @@ KINDS: Final[dict[str, type]] = {
     "reconciliation": InventoryReconciliation,
     "claim": PriceProtection,
     "rotation": StockRotation,
+    "alias": PartyAlias,
 }
 KEY_FORMS: Final = {
     "statement": "PROGRAM/DISTRIBUTOR/PERIOD",
@@ -52,6 +57,7 @@ KEY_FORMS: Final = {
     "reconciliation": "DISTRIBUTOR/SKU/COUNTED_AT",
     "claim": "DISTRIBUTOR/SKU/EFFECTIVE_FROM",
     "rotation": "DISTRIBUTOR/REQUEST",
+    "alias": "DISTRIBUTOR/ALIAS_ID",
 }
 #: why an event happened when nobody typed a reason: the system derived it
 SYSTEM_REASONS: Final = {
@@ -67,6 +73,7 @@ SYSTEM_REASONS: Final = {
     "StockRotation.Requested": "a distributor asked to return stock",
     "StockRotation.Decided": "decided against the agreement, the stock and the allowance",
     "StockRotation.ReturnReceived": "the vendor's return shipment recorded the units",
+    "PartyAlias.Opened": "the alias's first mapping step",
 }
 _ENVELOPE: Final = frozenset(
     {"originator_id", "originator_version", "originator_topic", "timestamp"}
@@ -87,12 +94,16 @@ def aggregate_id(kind: str, reference: str) -> UUID:
         return UUID(reference)
     except ValueError:
         pass
+    if kind == "alias" and "|" in reference:  # an alias key (one sent by name has no id)
+        return alias_aggregate_id(reference)
     parts = reference.split("/")
     expected = KEY_FORMS[kind].count("/") + 1
     if len(parts) != expected or not all(parts):
         raise UnknownRecord(
             f"{reference!r} is neither an id nor a {kind} key {KEY_FORMS[kind]}"
         ) from None
+    if kind == "alias":
+        return alias_aggregate_id(id_alias_key(parts[0], parts[1]))
     if kind in ("reconciliation", "claim"):
         return UUID(str(aggregate.create_id(parts[0], parts[1], utc(_time(parts[2])))))
     return UUID(str(aggregate.create_id(*parts)))

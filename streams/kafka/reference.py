@@ -51,6 +51,7 @@ class ReferenceReplica:
             rates=shared.rates,
             authorizations=shared.authorizations,
             sku_authorizations=shared.sku_authorizations,
+            reseller_authorizations=shared.reseller_authorizations,
             masters=shared.masters,
         )
         self.ready = asyncio.Event()

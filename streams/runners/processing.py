@@ -16,6 +16,7 @@ from uuid import UUID
 from domain.business_time import TimeRules
 from domain.rebate_statement import RebateStatement
 from infra.eventstore import AuditLog
+from projections.alias_facts import AliasStepTaken
 from projections.channel import DEFAULT_RULES, apply_message
 from projections.dedup import Verdict
 from projections.inventory import Reconciliation
@@ -206,4 +207,5 @@ FACT_KINDS = {
     PriceProtectionClaim: "price_protection",
     RotationDecided: "stock_rotation",
     RotationReturned: "stock_rotation",
+    AliasStepTaken: "alias_mapping",
 }

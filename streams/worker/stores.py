@@ -44,6 +44,7 @@ REFERENCE_STORES = (
     "rates",
     "authorizations",
     "sku_authorizations",
+    "reseller_authorizations",
     "masters",
 )
 
