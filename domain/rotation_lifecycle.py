@@ -92,6 +92,8 @@ class StockRotation(Aggregate):
         #: the shipment events whose units were received (each is taken once)
         self.return_events: list[UUID] = []
         self.cancelled_by: tuple[str, str, datetime, str] | None = None
+        #: the cancellation event (lineage)
+        self.cancel_event: UUID | None = None
 
     def record_decision(self, decision: RotationDecision) -> bool:
         """Record the decision; False when this very decision is recorded already."""
@@ -137,8 +139,10 @@ class StockRotation(Aggregate):
         at: datetime,
         reason: str,
         actor_distributor_id: str | None = None,
+        event_id: UUID | None = None,
     ) -> None:
-        """accepted → cancelled, before any unit came back."""
+        """accepted → cancelled, before any unit came back (`event_id`: the
+        `StockRotationCancelled` that asked, if one did)."""
         check_role_may(
             role,
             actor_distributor_id,
@@ -151,11 +155,16 @@ class StockRotation(Aggregate):
             raise IllegalTransition(f"rotation {self.request_id!r} is {self.status}: cannot cancel")
         if not actor_id.strip() or not reason.strip():
             raise ValueError("a cancellation names its actor and a reason")
-        self._cancelled(actor_id=actor_id, role=role, at=utc(at), reason=reason.strip())
+        self._cancelled(
+            actor_id=actor_id, role=role, at=utc(at), reason=reason.strip(), event_id=event_id
+        )
 
     @event("Cancelled")
-    def _cancelled(self, actor_id: str, role: str, at: datetime, reason: str) -> None:
+    def _cancelled(
+        self, actor_id: str, role: str, at: datetime, reason: str, event_id: UUID | None = None
+    ) -> None:
         self.cancelled_by = (actor_id, role, at, reason)
+        self.cancel_event = event_id
         self.status = RotationStatus.CANCELLED
 
 

@@ -9,7 +9,8 @@ store (infra/eventstore.py) only loads and saves what this module decides.
   withdrawn); a withdrawn claim that was never recorded is not recorded at all;
 - `RotationDecided` -> `StockRotation`: requested and decided once (a different decision
   later is not recorded: the first stands); `RotationReturned` takes the units of one
-  return shipment event once (never recorded before its decision);
+  return shipment event once (never recorded before its decision); `RotationCancelled`
+  cancels it once (a second cancellation, or one after a return, is not recorded);
 - `StatementPlan` -> `RebateStatement`: calculated at the close, then adjusted by each
   planned adjustment it has not taken yet.
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 from typing import Any, Final
 from uuid import UUID
 
-from domain.claim_steps import IllegalTransition
+from domain.claim_steps import IllegalTransition, NotAllowed
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
 from domain.reconciliation import InventoryReconciliation
@@ -30,7 +31,7 @@ from projections.outcome import AuditFact
 from projections.price_protection_claims import PriceProtectionClaim
 from projections.price_rules import ViolationDetected
 from projections.rebate_accruals import PlannedAdjustment, StatementPlan
-from projections.rotation_facts import RotationDecided, RotationReturned
+from projections.rotation_facts import RotationCancelled, RotationDecided, RotationReturned
 
 FACT_AGGREGATES: Final[dict[type, Any]] = {
     Reconciliation: InventoryReconciliation,
@@ -38,6 +39,7 @@ FACT_AGGREGATES: Final[dict[type, Any]] = {
     PriceProtectionClaim: PriceProtection,
     RotationDecided: StockRotation,
     RotationReturned: StockRotation,
+    RotationCancelled: StockRotation,
 }
 
 
@@ -51,7 +53,7 @@ def new_aggregate(fact: AuditFact) -> Any | None:
     (zero units) that was never recorded: there is nothing to withdraw."""
     if isinstance(fact, PriceProtectionClaim) and fact.units == 0:
         return None
-    if isinstance(fact, RotationReturned):
+    if isinstance(fact, RotationReturned | RotationCancelled):
         return None
     if isinstance(fact, RotationDecided):
         rotation = StockRotation.request(fact.request, fact.recorded_at)
@@ -68,6 +70,8 @@ def revised(aggregate: Any, fact: AuditFact) -> Any | None:
         return _revised_claim(aggregate, fact)
     if isinstance(fact, RotationReturned):
         return _received(aggregate, fact)
+    if isinstance(fact, RotationCancelled):
+        return _cancelled(aggregate, fact)
     return None  # a reconciliation, a rotation's decision: recorded once
 
 
@@ -124,6 +128,20 @@ def _received(rotation: StockRotation, fact: RotationReturned) -> StockRotation 
     try:
         rotation.receive(fact.shipment_event_id, fact.lines, fact.at)
     except (IllegalTransition, ValueError):
+        return None
+    return rotation
+
+
+def _cancelled(rotation: StockRotation, fact: RotationCancelled) -> StockRotation | None:
+    """The rotation cancelled; None when it is cancelled already or cannot be (the
+    projection refuses those first, so the store holds another history: it stands)."""
+    own = fact.distributor_id if fact.role == "distributor" else None
+    try:
+        rotation.cancel(
+            actor_id=fact.actor_id, role=fact.role, at=fact.at, reason=fact.reason,
+            actor_distributor_id=own, event_id=fact.event_id,
+        )  # fmt: skip
+    except (IllegalTransition, NotAllowed, ValueError):
         return None
     return rotation
 

@@ -9,12 +9,17 @@ from projections.dedup import Verdict
 from projections.inventory import Reconciliation
 from projections.price_protection_claims import PriceProtectionClaim
 from projections.price_rules import ViolationDetected
-from projections.rotation_facts import RotationDecided, RotationReturned
+from projections.rotation_facts import RotationCancelled, RotationDecided, RotationReturned
 from schemas.events import Envelope
 
 #: Facts the projection gives rise to, recorded idempotently in the audit event store.
 AuditFact = (
-    Reconciliation | ViolationDetected | PriceProtectionClaim | RotationDecided | RotationReturned
+    Reconciliation
+    | ViolationDetected
+    | PriceProtectionClaim
+    | RotationDecided
+    | RotationReturned
+    | RotationCancelled
 )
 
 

@@ -105,7 +105,7 @@ def receive_return(
         )
     else:
         stores.rotation_returns.delete(where)
-    _reserve(stores, event.distributor_id, {event.sku: -units})
+    reserve(stores, event.distributor_id, {event.sku: -units})
     key = record_key(event.distributor_id, request_id)
     record = stores.rotations.get(key)
     if record is not None:
@@ -224,9 +224,10 @@ def _expect_return(
     lines = {sku: -units for sku, units in expected.lines}
     where = return_key(distributor_id, expected.shipment_id)
     stores.rotation_returns.put(where, ExpectedReturn(distributor_id, request_id, lines))
-    _reserve(stores, distributor_id, lines)
+    reserve(stores, distributor_id, lines)
 
 
-def _reserve(stores: ChannelStores, distributor_id: str, lines: dict[str, int]) -> None:
+def reserve(stores: ChannelStores, distributor_id: str, lines: dict[str, int]) -> None:
+    """Add `lines` to the distributor's reserved units (negative: released)."""
     reservations = stores.rotation_reserved.get(distributor_id) or Reservations(distributor_id)
     stores.rotation_reserved.put(distributor_id, reservations.plus(lines))

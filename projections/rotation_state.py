@@ -23,10 +23,15 @@ class RotationRecord:
     decision: dict[str, Any]
     received: dict[str, int] = field(default_factory=dict)
     applied: dict[str, int] = field(default_factory=dict)
+    #: the cancellation of an accepted rotation (`Cancellation.to_json`), once
+    cancelled: dict[str, str] | None = None
 
     @property
     def status(self) -> str:
-        """accepted / rejected as decided; returned once every returned unit came back."""
+        """accepted / rejected as decided; returned once every returned unit came back;
+        cancelled once withdrawn."""
+        if self.cancelled is not None:
+            return "cancelled"
         if self.decision["status"] == "accepted" and self.received == self.returns:
             return "returned"
         return str(self.decision["status"])
@@ -44,6 +49,7 @@ class RotationRecord:
             "decision": self.decision,
             "received": self.received,
             "applied": self.applied,
+            "cancelled": self.cancelled,
         }
 
     @classmethod
@@ -53,7 +59,7 @@ class RotationRecord:
         return cls(
             distributor_id, request_id, event_id, requested_at, recorded_at,
             dict(data["returns"]), dict(data["orders"]), data["decision"],
-            dict(data["received"]), dict(data["applied"]),
+            dict(data["received"]), dict(data["applied"]), data.get("cancelled"),
         )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from schemas.agreements import (
     DistributorAgreementSigned,
     DistributorAgreementTerminated,
     ExchangeRatePublished,
+    StockRotationCancelled,
     StockRotationRequested,
 )
 from schemas.claims import SpecialPriceAmended, SpecialPriceAuthorized, SpecialPriceExpired
@@ -243,6 +244,7 @@ Event = Annotated[
     | SpecialPriceAmended
     | SpecialPriceExpired
     | StockRotationRequested
+    | StockRotationCancelled
     | ResellerRegistered
     | ResellerAliasMapped
     | ResellerAliasUnmapped,
@@ -269,6 +271,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     SpecialPriceAmended,
     SpecialPriceExpired,
     StockRotationRequested,
+    StockRotationCancelled,
     ResellerRegistered,
     ResellerAliasMapped,
     ResellerAliasUnmapped,
@@ -301,6 +304,7 @@ __all__ = [
     "SpecialPriceAmended",
     "SpecialPriceAuthorized",
     "SpecialPriceExpired",
+    "StockRotationCancelled",
     "StockRotationRequested",
     "Tier",
 ]
