@@ -37,7 +37,7 @@ from projections.rejections import count_dead_letter_of, first_rejection, reject
 from projections.replacement import submit_report
 from projections.resellers import ResellerState, onboard, reseller_key
 from projections.rotation_cancels import apply_cancel
-from projections.rotation_inputs import apply_request, receive_return
+from projections.rotation_inputs import apply_request, receive_shipment
 from projections.scorecard_feed import record_cards
 from projections.stores import ChannelStores
 from schemas.codec import InvalidEvent, bundle_elements, event_of, message_values
@@ -205,9 +205,8 @@ def apply_event(
     if isinstance(event, SaleReported | ShipmentRecorded):  # first: nearly every input is one
         outcome = apply_movement(stores, event, position, pending)
         if outcome.verdict is Verdict.ACCEPTED and isinstance(event, ShipmentRecorded):
-            return receive_return(
-                stores, event, position, outcome
-            )  # a rotation's return, if expected
+            # a rotation's return or exchange, if expected
+            return receive_shipment(stores, event, position, outcome)
         return outcome
     pending.flush(stores)  # what follows may read the moves kept so far
     if isinstance(event, InventoryCounted):

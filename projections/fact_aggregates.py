@@ -9,7 +9,8 @@ store (infra/eventstore.py) only loads and saves what this module decides.
   withdrawn); a withdrawn claim that was never recorded is not recorded at all;
 - `RotationDecided` -> `StockRotation`: requested and decided once (a different decision
   later is not recorded: the first stands); `RotationReturned` takes the units of one
-  return shipment event once (never recorded before its decision); `RotationCancelled`
+  return shipment event once (never recorded before its decision), `RotationExchanged`
+  the units of one exchange shipment event once; `RotationCancelled`
   cancels it once (a second cancellation, or one after a return, is not recorded);
 - `StatementPlan` -> `RebateStatement`: calculated at the close, then adjusted by each
   planned adjustment it has not taken yet.
@@ -31,7 +32,12 @@ from projections.outcome import AuditFact
 from projections.price_protection_claims import PriceProtectionClaim
 from projections.price_rules import ViolationDetected
 from projections.rebate_accruals import PlannedAdjustment, StatementPlan
-from projections.rotation_facts import RotationCancelled, RotationDecided, RotationReturned
+from projections.rotation_facts import (
+    RotationCancelled,
+    RotationDecided,
+    RotationExchanged,
+    RotationReturned,
+)
 
 FACT_AGGREGATES: Final[dict[type, Any]] = {
     Reconciliation: InventoryReconciliation,
@@ -39,6 +45,7 @@ FACT_AGGREGATES: Final[dict[type, Any]] = {
     PriceProtectionClaim: PriceProtection,
     RotationDecided: StockRotation,
     RotationReturned: StockRotation,
+    RotationExchanged: StockRotation,
     RotationCancelled: StockRotation,
 }
 
@@ -53,7 +60,7 @@ def new_aggregate(fact: AuditFact) -> Any | None:
     (zero units) that was never recorded: there is nothing to withdraw."""
     if isinstance(fact, PriceProtectionClaim) and fact.units == 0:
         return None
-    if isinstance(fact, RotationReturned | RotationCancelled):
+    if isinstance(fact, RotationReturned | RotationExchanged | RotationCancelled):
         return None
     if isinstance(fact, RotationDecided):
         rotation = StockRotation.request(fact.request, fact.recorded_at)
@@ -70,6 +77,8 @@ def revised(aggregate: Any, fact: AuditFact) -> Any | None:
         return _revised_claim(aggregate, fact)
     if isinstance(fact, RotationReturned):
         return _received(aggregate, fact)
+    if isinstance(fact, RotationExchanged):
+        return _exchanged(aggregate, fact)
     if isinstance(fact, RotationCancelled):
         return _cancelled(aggregate, fact)
     return None  # a reconciliation, a rotation's decision: recorded once
@@ -127,6 +136,18 @@ def _received(rotation: StockRotation, fact: RotationReturned) -> StockRotation 
         return None
     try:
         rotation.receive(fact.shipment_event_id, fact.lines, fact.at)
+    except (IllegalTransition, ValueError):
+        return None
+    return rotation
+
+
+def _exchanged(rotation: StockRotation, fact: RotationExchanged) -> StockRotation | None:
+    """The units of an exchange shipment event not taken yet; None when taken, or refused
+    (as for a return: the first history stands)."""
+    if fact.shipment_event_id in rotation.exchange_events:
+        return None
+    try:
+        rotation.ship_exchange(fact.shipment_event_id, fact.lines, fact.at)
     except (IllegalTransition, ValueError):
         return None
     return rotation

@@ -9,7 +9,12 @@ from projections.dedup import Verdict
 from projections.inventory import Reconciliation
 from projections.price_protection_claims import PriceProtectionClaim
 from projections.price_rules import ViolationDetected
-from projections.rotation_facts import RotationCancelled, RotationDecided, RotationReturned
+from projections.rotation_facts import (
+    RotationCancelled,
+    RotationDecided,
+    RotationExchanged,
+    RotationReturned,
+)
 from schemas.events import Envelope
 
 #: Facts the projection gives rise to, recorded idempotently in the audit event store.
@@ -19,6 +24,7 @@ AuditFact = (
     | PriceProtectionClaim
     | RotationDecided
     | RotationReturned
+    | RotationExchanged
     | RotationCancelled
 )
 

@@ -1,17 +1,18 @@
 """An accepted stock rotation cancelled (`StockRotationCancelled`, on the `rotations` topic
 keyed by distributor) as the channel projection applies it.
 
-A cancellation withdraws an accepted rotation before any unit of its return came back: its
-expected return is dropped (a shipment under that id is then an ordinary return to the
-vendor), its units are released from the distributor's reservations, and its value is given
-back to its period's allowance (nothing was sent back under it). It writes the request's
-record, its return's key, the distributor's reservations and the period's ledger: four
-keyed values, whatever the history.
+A cancellation withdraws an accepted rotation before any unit of its return came back or of
+its exchange order went out: its expected shipments are dropped (a shipment under their ids
+is then an ordinary movement), its units are released from the distributor's reservations,
+and its value is given back to its period's allowance (nothing was sent back under it). It
+writes the request's record, its two shipments' keys, the distributor's reservations and
+the period's ledger: five keyed values, whatever the history.
 
 Refused, each dead-lettered for its reason: `unknown_rotation` (no such request),
 `rotation_not_accepted` (it was rejected), `already_returned` (units of its return came
-back), `already_cancelled` (cancelled before, by someone else, at another time or for
-another reason). The same cancellation again is a duplicate (a redelivery: nothing).
+back), `exchange_shipped` (units of its exchange order went out), `already_cancelled`
+(cancelled before, by someone else, at another time or for another reason). The same
+cancellation again is a duplicate (a redelivery: nothing).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ UNKNOWN_ROTATION = "unknown_rotation"
 NOT_ACCEPTED = "rotation_not_accepted"
 ALREADY_RETURNED = "already_returned"
 ALREADY_CANCELLED = "already_cancelled"
+EXCHANGE_SHIPPED = "exchange_shipped"
 
 
 def cancellation_of(event: StockRotationCancelled) -> dict[str, str]:
@@ -73,6 +75,9 @@ def apply_cancel(
         if expected is not None:
             stores.rotation_returns.delete(where)
             reserve(stores, distributor, {sku: -units for sku, units in expected.due.items()})
+    exchange_id = record.decision.get("exchange_shipment_id")
+    if exchange_id is not None:
+        stores.rotation_returns.delete(return_key(distributor, exchange_id))
     _give_back(stores, record)
     fact = RotationCancelled(
         distributor, request_id, event.event_id, event.cancelled_by, event.role,
@@ -95,6 +100,9 @@ def cancel_problem(
     if record.received:
         units = sum(record.received.values())
         return ALREADY_RETURNED, f"{what}: {units} units of its return came back already"
+    if record.exchanged:
+        units = sum(record.exchanged.values())
+        return EXCHANGE_SHIPPED, f"{what}: {units} units of its exchange order went out already"
     return None
 
 

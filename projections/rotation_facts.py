@@ -1,5 +1,5 @@
-"""The audit facts of a stock rotation: its decision, units of its return received, and
-its cancellation.
+"""The audit facts of a stock rotation: its decision, units of its return received, units
+of its exchange order shipped, and its cancellation.
 
 Each is recorded in the request's `StockRotation` aggregate (its id derived from
 (distributor_id, request_id)), so a redelivered or replayed one changes nothing.
@@ -38,6 +38,17 @@ class RotationReturned:
 
 
 @dataclass(frozen=True, slots=True)
+class RotationExchanged:
+    """Units of an accepted rotation's exchange order shipped (sku -> units, positive)."""
+
+    distributor_id: str
+    request_id: str
+    shipment_event_id: UUID
+    lines: dict[str, int]
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class RotationCancelled:
     """An accepted rotation withdrawn: by whom (actor, role), when and why."""
 
@@ -50,4 +61,4 @@ class RotationCancelled:
     reason: str
 
 
-RotationFact = RotationDecided | RotationReturned | RotationCancelled
+RotationFact = RotationDecided | RotationReturned | RotationExchanged | RotationCancelled

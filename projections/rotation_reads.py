@@ -51,6 +51,9 @@ def rotation_row(record: RotationRecord) -> Row:
         "used_before": decision["used_before"],
         "return_shipment_id": decision["return_shipment_id"],
         "received": record.received,
+        "exchange_shipment_id": decision.get("exchange_shipment_id"),
+        "exchanged": record.exchanged,
+        "exchange_status": _exchange_status(record),
         "cancelled_at": _time(cancelled.get("at")),
         "cancelled_by": cancelled.get("by"),
         "cancel_reason": cancelled.get("reason"),
@@ -63,3 +66,12 @@ def rotation_row(record: RotationRecord) -> Row:
 
 def _time(stored: str | None) -> str | None:
     return None if stored is None else iso_z(datetime.fromisoformat(stored))
+
+
+def _exchange_status(record: RotationRecord) -> str | None:
+    """None without an exchange order (or not accepted); else none / partial / shipped."""
+    if record.decision.get("exchange_shipment_id") is None:
+        return None
+    if record.exchanged == record.orders:
+        return "shipped"
+    return "partial" if record.exchanged else "none"

@@ -23,8 +23,10 @@ class RotationRecord:
     decision: dict[str, Any]
     received: dict[str, int] = field(default_factory=dict)
     applied: dict[str, int] = field(default_factory=dict)
-    #: the cancellation of an accepted rotation (`Cancellation.to_json`), once
+    #: the cancellation of an accepted rotation (`rotation_cancels.cancellation_of`), once
     cancelled: dict[str, str] | None = None
+    #: units of the exchange order shipped so far, per sku
+    exchanged: dict[str, int] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -50,6 +52,7 @@ class RotationRecord:
             "received": self.received,
             "applied": self.applied,
             "cancelled": self.cancelled,
+            "exchanged": self.exchanged,
         }
 
     @classmethod
@@ -60,13 +63,15 @@ class RotationRecord:
             distributor_id, request_id, event_id, requested_at, recorded_at,
             dict(data["returns"]), dict(data["orders"]), data["decision"],
             dict(data["received"]), dict(data["applied"]), data.get("cancelled"),
+            dict(data.get("exchanged", {})),
         )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
 class ExpectedReturn:
-    """An accepted rotation's return shipment still awaited: sku -> units still due. Keyed
-    by distributor_id|shipment_id, so a shipment line finds it with one read."""
+    """An accepted rotation's shipment still awaited, its return (`ROT-RET-…`) or its
+    exchange order (`ROT-EXC-…`): sku -> units still due. Keyed by
+    distributor_id|shipment_id, so a shipment line finds it with one read."""
 
     distributor_id: str
     request_id: str

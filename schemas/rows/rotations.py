@@ -44,6 +44,13 @@ class RotationRow(RowModel):
         description="Accepted: the shipment id the vendor ships the returned units under."
     )
     received: Counts = Field(description="Units of the return received so far, per sku.")
+    exchange_shipment_id: str | None = Field(
+        description="Accepted with orders: the shipment id the vendor ships the exchange under."
+    )
+    exchanged: Counts = Field(description="Units of the exchange order shipped so far, per sku.")
+    exchange_status: Literal["none", "partial", "shipped"] | None = Field(
+        description="The exchange order: nothing shipped yet, part of it, all of it (null: none)."
+    )
     cancelled_at: Time | None = Field(description="When an accepted rotation was cancelled.")
     cancelled_by: str | None = Field(description="Who cancelled it (the token's actor).")
     cancel_reason: str | None = Field(description="Why it was cancelled.")

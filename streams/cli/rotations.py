@@ -112,7 +112,8 @@ def list_lines(rows: Sequence[Row]) -> list[list[str]]:
 SHOWN = (
     "distributor_id", "request_id", "rotation_id", "status", "requested_at", "recorded_at",
     "period", "currency", "return_value", "order_value", "allowance", "used_before",
-    "return_shipment_id", "agreement_event_id",
+    "return_shipment_id", "exchange_shipment_id", "exchange_status", "cancelled_at",
+    "cancelled_by", "cancel_reason", "agreement_event_id",
 )  # fmt: skip
 
 
@@ -122,7 +123,8 @@ def detail_lines(row: Row) -> list[list[str]]:
     for name in SHOWN:
         lines.append([name, "–" if row[name] is None else str(row[name])])
     lines += [["returns", _counts(row["returns"])], ["orders", _counts(row["orders"])],
-              ["received", _counts(row["received"])]]  # fmt: skip
+              ["received", _counts(row["received"])],
+              ["exchanged", _counts(row["exchanged"])]]  # fmt: skip
     lines += [["problem", f"{reason} ({sku or side or 'request'}): {detail}"]
               for reason, side, sku, detail in row["problems"]]  # fmt: skip
     lines += [["price event", event] for event in row["price_event_ids"]]
