@@ -6,6 +6,7 @@ from __future__ import annotations
 from domain.identity import content_fingerprint, idempotency_key
 from projections.authorization_inputs import covering_sale
 from projections.catalog import normalize
+from projections.costs import bound_lists
 from projections.dedup import Verdict, classify, remember
 from projections.exchange_rates import RateBook
 from projections.inventory import InventoryState, Move, apply_count, inventory_key
@@ -118,7 +119,9 @@ def _project(
         _move(stores, event, 0, event.quantity, position, event_id, pending, line)
         deal = covering_sale(stores, event)
         rates = RateBook(stores.rates, event.recorded_at)  # a floor in another currency
-        judgement, violation = detect_violation(stores.prices.get(event.sku), event, deal, rates)
+        history = stores.prices.get(event.sku)
+        lists = bound_lists(stores, history, event.distributor_id, event.sold_at, event.recorded_at)
+        judgement, violation = detect_violation(history, event, deal, rates, lists)
         flagged = flag_sale(event, judgement)
         if flagged is not None:
             flag(stores, flagged, position, pending, first)

@@ -234,6 +234,7 @@ def price_rows(stores: ChannelStores) -> list[dict[str, Any]]:
             "arrived_late": entry.arrived_late,
             "distributor_id": entry.distributor_id,
             "reseller_id": entry.reseller_id,
+            "price_list": entry.price_list,
             "distributor_cost": money(entry.distributor_cost),
             "floor_price": money(entry.floor_price),
             "currency": entry.currency,
