@@ -4,6 +4,9 @@ The stored cards hold what events tell (movements, verdicts, targets). What depe
 "now" is added when the cards are read, never stored, so a read as of a time answers the
 same on the live system and on a replay:
 
+- money in another currency than the card's, converted at each day's rate as known at
+  "now" (`projections.scorecard_currency`);
+
 - the reporting periods (weekly or monthly, on the distributor's calendar) whose first day
   is in the period, with their status at "now" (report compliance,
   `projections.report_compliance`: a period is missing once its due date and grace passed);
@@ -26,6 +29,7 @@ from domain.inventory import weeks_of_supply
 from domain.rebate_programs import period_bounds
 from domain.timeutil import utc
 from projections.distributor_reads import compliance_of, distributors, inventory_states
+from projections.exchange_rates import RateBook
 from projections.master_resellers import figures_by_identity, master_network_rows
 from projections.rebate_accruals import Accrual, accruals
 from projections.scorecard import (
@@ -38,6 +42,7 @@ from projections.scorecard import (
     card_key,
     month_and_quarter,
 )
+from projections.scorecard_currency import in_card_currency
 from projections.scorecard_feed import SCORECARD_CURRENCY
 from projections.scorecard_rows import card_row
 from projections.stores import ChannelStores
@@ -51,17 +56,22 @@ def period_cards(
     completed at `now`; a distributor with nothing in the period has an empty card."""
     names = sorted(set(distributors(stores)) if wanted is None else set(wanted))
     programs = _open_accruals(stores, names, now, {period})
+    rates = RateBook(stores.rates, now)
     return [
-        _completed(stores, [_stored(stores, name, period)], now, programs.get(name, []))[0]
+        _completed(
+            stores, [in_card_currency(_stored(stores, name, period), rates)], now,
+            programs.get(name, []),
+        )[0]
         for name in names
-    ]
+    ]  # fmt: skip
 
 
 def every_card(stores: ChannelStores, now: datetime | None) -> list[Scorecard]:
     """Every card stored, completed at `now`, by distributor then period."""
     by_distributor: dict[str, list[Scorecard]] = {}
+    rates = RateBook(stores.rates, now)
     for card in stores.scorecards.values():
-        by_distributor.setdefault(card.distributor_id, []).append(card)
+        by_distributor.setdefault(card.distributor_id, []).append(in_card_currency(card, rates))
     names = sorted(by_distributor)
     periods = {card.period for cards in by_distributor.values() for card in cards}
     programs = _open_accruals(stores, names, now, periods)
