@@ -3,8 +3,8 @@
 
 A card keeps what came in another currency as tallies per (currency, day): the revenue per
 basis, and for the margin the sell-through revenue and cost of the lines whose cost is
-known. Reading converts each tally at its day's rate as known then (`RateBook`), exact,
-and rounds it half-up to the cent once; a tally whose day has no rate yet adds nothing but
+known. Reading converts each tally at its day's rate (`RateBook`, as the reader says),
+exact, and rounds it half-up to the cent once; a tally whose day has no rate yet adds nothing but
 its lines to `other_currency_lines` (the margin's: to `unknown_cost_lines` when only the
 cost has no rate), never a guessed amount. So a rate arriving after the lines converts
 them, and the figures do not depend on whether the rate or the lines came first. A read

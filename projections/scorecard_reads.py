@@ -4,8 +4,8 @@ The stored cards hold what events tell (movements, verdicts, targets). What depe
 "now" is added when the cards are read, never stored, so a read as of a time answers the
 same on the live system and on a replay:
 
-- money in another currency than the card's, converted at each day's rate as known at
-  "now" (`projections.scorecard_currency`);
+- money in another currency than the card's, converted at each day's rate as recorded by
+  the as-of time asked for (none: every rate held) (`projections.scorecard_currency`);
 
 - the reporting periods (weekly or monthly, on the distributor's calendar) whose first day
   is in the period, with their status at "now" (report compliance,
@@ -50,13 +50,19 @@ from projections.supply import sold_last_4_weeks
 
 
 def period_cards(
-    stores: ChannelStores, period: str, now: datetime | None, wanted: Iterable[str] | None = None
+    stores: ChannelStores,
+    period: str,
+    now: datetime | None,
+    wanted: Iterable[str] | None = None,
+    as_of: datetime | None = None,
 ) -> list[Scorecard]:
     """The period's card of each distributor `wanted` (default: every one with lines),
-    completed at `now`; a distributor with nothing in the period has an empty card."""
+    completed at `now`, its other currencies at the rates recorded by `as_of` (None: every
+    rate held; "now" is the clock of the partitions held, which the rates' own topic does
+    not move); a distributor with nothing in the period has an empty card."""
     names = sorted(set(distributors(stores)) if wanted is None else set(wanted))
     programs = _open_accruals(stores, names, now, {period})
-    rates = RateBook(stores.rates, now)
+    rates = RateBook(stores.rates, as_of)
     return [
         _completed(
             stores, [in_card_currency(_stored(stores, name, period), rates)], now,
@@ -66,10 +72,13 @@ def period_cards(
     ]  # fmt: skip
 
 
-def every_card(stores: ChannelStores, now: datetime | None) -> list[Scorecard]:
-    """Every card stored, completed at `now`, by distributor then period."""
+def every_card(
+    stores: ChannelStores, now: datetime | None, as_of: datetime | None = None
+) -> list[Scorecard]:
+    """Every card stored, completed at `now` (rates as in `period_cards`), by distributor
+    then period."""
     by_distributor: dict[str, list[Scorecard]] = {}
-    rates = RateBook(stores.rates, now)
+    rates = RateBook(stores.rates, as_of)
     for card in stores.scorecards.values():
         by_distributor.setdefault(card.distributor_id, []).append(in_card_currency(card, rates))
     names = sorted(by_distributor)
@@ -84,10 +93,12 @@ def every_card(stores: ChannelStores, now: datetime | None) -> list[Scorecard]:
     ]
 
 
-def scorecard_rows(stores: ChannelStores, now: datetime | None) -> list[dict[str, Any]]:
+def scorecard_rows(
+    stores: ChannelStores, now: datetime | None, as_of: datetime | None = None
+) -> list[dict[str, Any]]:
     """The snapshot's and the read model's rows: every card stored, completed at `now`
     (no rank, no share of channel revenue: those are a ranking's)."""
-    return [card_row(card, None) for card in every_card(stores, now)]
+    return [card_row(card, None) for card in every_card(stores, now, as_of)]
 
 
 def _period_order(card: Scorecard) -> str:

@@ -95,7 +95,7 @@ def build_snapshot(
         "rotations": rotation_rows(stores, None),
         "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores),
-        "scorecards": scorecard_rows(stores, now),
+        "scorecards": scorecard_rows(stores, now, as_of),
         "masters": master_rows(stores),
         "party_aliases": alias_rows(stores),
     }
