@@ -67,6 +67,7 @@ SYSTEM_REASONS: Final = {
     "StockRotation.Requested": "a distributor asked to return stock",
     "StockRotation.Decided": "decided against the agreement, the stock and the allowance",
     "StockRotation.ReturnReceived": "the vendor's return shipment recorded the units",
+    "StockRotation.ExchangeShipped": "the vendor's exchange shipment recorded the units",
 }
 _ENVELOPE: Final = frozenset(
     {"originator_id", "originator_version", "originator_topic", "timestamp"}
