@@ -23,7 +23,6 @@ to the units ordered per sku; more is an ordinary shipment).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -118,31 +117,16 @@ def receive_shipment(
         )
     else:
         stores.rotation_returns.delete(where)
-    key = record_key(event.distributor_id, request_id)
-    record = stores.rotations.get(key)
-    fact: RotationReturned | RotationExchanged
     if returning:
         reserve(stores, event.distributor_id, {event.sku: -units})
-        if record is not None:
-            stores.rotations.put(
-                key, replace(record, received=_plus(record.received, event.sku, units))
-            )
-        fact = RotationReturned(
-            event.distributor_id, request_id, event.event_id, {event.sku: units}, event.shipped_at
-        )
-    else:
-        if record is not None:
-            stores.rotations.put(
-                key, replace(record, exchanged=_plus(record.exchanged, event.sku, units))
-            )
-        fact = RotationExchanged(
-            event.distributor_id, request_id, event.event_id, {event.sku: units}, event.shipped_at
-        )
+    key = record_key(event.distributor_id, request_id)
+    record = stores.rotations.get(key)
+    if record is not None:
+        stores.rotations.put(key, record.with_units(not returning, event.sku, units))
+    fact = (RotationReturned if returning else RotationExchanged)(
+        event.distributor_id, request_id, event.event_id, {event.sku: units}, event.shipped_at
+    )
     return Outcome(outcome.verdict, outcome.dead_letter_reason, (*outcome.facts, fact))
-
-
-def _plus(counts: dict[str, int], sku: str, units: int) -> dict[str, int]:
-    return {**counts, sku: counts.get(sku, 0) + units}
 
 
 def rotation_view(stores: ChannelStores, event: StockRotationRequested) -> RotationView:

@@ -4,7 +4,7 @@ return still awaited, and each distributor's units reserved by them
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -37,6 +37,15 @@ class RotationRecord:
         if self.decision["status"] == "accepted" and self.received == self.returns:
             return "returned"
         return str(self.decision["status"])
+
+    def with_units(self, exchange: bool, sku: str, units: int) -> RotationRecord:
+        """The record with more units of its return received (`exchange`: of its exchange
+        order shipped)."""
+        if exchange:
+            return replace(
+                self, exchanged={**self.exchanged, sku: self.exchanged.get(sku, 0) + units}
+            )
+        return replace(self, received={**self.received, sku: self.received.get(sku, 0) + units})
 
     @property
     def content(self) -> tuple[Any, ...]:
