@@ -371,6 +371,12 @@ class StockRotationCancelled(Envelope):
     role: Literal["distributor", "admin"]
     reason: Annotated[Text, Field(min_length=1, max_length=512)]
 
+    @model_validator(mode="after")
+    def _says_why(self) -> StockRotationCancelled:
+        if not self.reason.strip():
+            raise ValueError("a cancellation says why: reason is blank")
+        return self
+
     @property
     def business_time(self) -> datetime:
         return self.cancelled_at

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
+from pydantic import ValidationError
 
 from domain.rotation_lifecycle import RotationStatus, StockRotation, rotation_aggregate_id
 from infra.eventstore import open_audit_log
@@ -161,3 +162,8 @@ def test_the_cli_cancels_through_the_route(live: LiveApp, capsys) -> None:
     assert rotation.status is RotationStatus.CANCELLED
     assert main([*base, "--token", "adm", "--reason", "again"]) == 2
     assert "HTTP 409 already_cancelled" in capsys.readouterr().err
+
+
+def test_a_cancellation_says_why() -> None:
+    with pytest.raises(ValidationError, match="reason"):
+        cancel("R1", reason="   ")
