@@ -17,7 +17,7 @@ applied position changes nothing.
 
 Money in another currency than the card's waits in per (card, currency, day) tallies
 (`foreign_revenue`, `foreign_margin`): its units count at once, its amounts are converted
-when the card is read, at each day's rate as known then (`projections.scorecard_currency`),
+when the card is read, at each day's rate (`projections.scorecard_currency`),
 so a rate that arrives after the lines converts them, and the card is the same whichever
 came first.
 """
@@ -385,9 +385,8 @@ def _add_move(values: dict[str, Any], fact: Moved, currency: str) -> None:
     values[f"{prefix}_units"] += fact.units
     through = fact.basis == "sell_through"
     no_cost = fact.lines if through and fact.cost is None else 0
-    day = fact.day.isoformat()
     if fact.currency != currency:
-        key = f"{fact.basis}|{fact.currency}|{day}"
+        key = f"{fact.basis}|{fact.currency}|{fact.day.isoformat()}"
         amount, lines, unknown = values["foreign_revenue"].get(key, (Decimal(0), 0, 0))
         values["foreign_revenue"][key] = (amount + fact.revenue, lines + fact.lines,
                                           unknown + no_cost)  # fmt: skip
@@ -401,7 +400,7 @@ def _add_move(values: dict[str, Any], fact: Moved, currency: str) -> None:
         values["margin_revenue"] += fact.revenue
         values["margin_cost"] += fact.cost
         return
-    key = f"{fact.currency}|{cost_currency}|{day}"
+    key = f"{fact.currency}|{cost_currency}|{fact.day.isoformat()}"
     revenue, cost, lines = values["foreign_margin"].get(key, (Decimal(0), Decimal(0), 0))
     values["foreign_margin"][key] = (revenue + fact.revenue, cost + fact.cost, lines + fact.lines)
 
