@@ -15,8 +15,11 @@ so a resent, redelivered or replayed request reaches the same aggregate. Lifecyc
 - `ReturnReceived`: units of the expected return shipment arrived (a negative
   `ShipmentRecorded` under the expected shipment id); once every returned sku is in, the
   rotation is `returned`. More than was accepted is refused.
+- `ExchangeShipped`: units of the exchange order went out (a positive `ShipmentRecorded`
+  under the expected exchange shipment id), before or after the return; never more than
+  was ordered.
 - `Cancelled`: the distributor (its own requests) or admin withdraws an accepted rotation
-  before anything came back, saying who, when and why.
+  before anything came back or went out in exchange, saying who, when and why.
 
 The aggregate never reads a clock: every step carries its time.
 """
@@ -92,6 +95,11 @@ class StockRotation(Aggregate):
         #: the shipment events whose units were received (each is taken once)
         self.return_events: list[UUID] = []
         self.cancelled_by: tuple[str, str, datetime, str] | None = None
+        #: the cancellation event (lineage)
+        self.cancel_event: UUID | None = None
+        #: units of the exchange order shipped, and the shipment events that carried them
+        self.exchanged: dict[str, int] = {}
+        self.exchange_events: list[UUID] = []
 
     def record_decision(self, decision: RotationDecision) -> bool:
         """Record the decision; False when this very decision is recorded already."""
@@ -129,6 +137,25 @@ class StockRotation(Aggregate):
         if self.received == self.returns:
             self.status = RotationStatus.RETURNED
 
+    def ship_exchange(self, shipment_event_id: UUID, lines: dict[str, int], at: datetime) -> None:
+        """Units of the exchange order shipped (`lines`: sku → units, positive), whether
+        the return came back yet or not."""
+        if self.status not in (RotationStatus.ACCEPTED, RotationStatus.RETURNED):
+            raise IllegalTransition(
+                f"rotation {self.request_id!r} is {self.status}: no exchange due"
+            )
+        for sku, units in lines.items():
+            due = self.orders.get(sku, 0) - self.exchanged.get(sku, 0)
+            if units <= 0 or units > due:
+                raise ValueError(f"{units} units of {sku!r} shipped in exchange, {due} due")
+        self._exchanged(shipment_event_id=shipment_event_id, lines=dict(lines), at=utc(at))
+
+    @event("ExchangeShipped")
+    def _exchanged(self, shipment_event_id: UUID, lines: dict[str, int], at: datetime) -> None:
+        self.exchange_events.append(shipment_event_id)
+        for sku, units in lines.items():
+            self.exchanged[sku] = self.exchanged.get(sku, 0) + units
+
     def cancel(
         self,
         *,
@@ -137,8 +164,10 @@ class StockRotation(Aggregate):
         at: datetime,
         reason: str,
         actor_distributor_id: str | None = None,
+        event_id: UUID | None = None,
     ) -> None:
-        """accepted → cancelled, before any unit came back."""
+        """accepted → cancelled, before any unit came back or went out in exchange (`event_id`: the
+        `StockRotationCancelled` that asked, if one did)."""
         check_role_may(
             role,
             actor_distributor_id,
@@ -147,21 +176,26 @@ class StockRotation(Aggregate):
             "cancel a rotation",
             NotAllowed,
         )
-        if self.status is not RotationStatus.ACCEPTED or self.received:
+        if self.status is not RotationStatus.ACCEPTED or self.received or self.exchanged:
             raise IllegalTransition(f"rotation {self.request_id!r} is {self.status}: cannot cancel")
         if not actor_id.strip() or not reason.strip():
             raise ValueError("a cancellation names its actor and a reason")
-        self._cancelled(actor_id=actor_id, role=role, at=utc(at), reason=reason.strip())
+        self._cancelled(
+            actor_id=actor_id, role=role, at=utc(at), reason=reason.strip(), event_id=event_id
+        )
 
     @event("Cancelled")
-    def _cancelled(self, actor_id: str, role: str, at: datetime, reason: str) -> None:
+    def _cancelled(
+        self, actor_id: str, role: str, at: datetime, reason: str, event_id: UUID | None = None
+    ) -> None:
         self.cancelled_by = (actor_id, role, at, reason)
+        self.cancel_event = event_id
         self.status = RotationStatus.CANCELLED
 
 
 def decision_summary(decision: RotationDecision) -> dict[str, Any]:
     """The decision as the aggregate stores it: plain values, lineage included."""
-    expected = decision.expected_return
+    expected, exchange = decision.expected_return, decision.expected_exchange
     return {
         "status": decision.status,
         "reasons": list(decision.reasons),
@@ -176,4 +210,5 @@ def decision_summary(decision: RotationDecision) -> dict[str, Any]:
         "rate_event_ids": list(decision.rate_event_ids),
         "price_event_ids": list(decision.price_event_ids),
         "return_shipment_id": None if expected is None else expected.shipment_id,
+        "exchange_shipment_id": None if exchange is None else exchange.shipment_id,
     }

@@ -44,6 +44,7 @@ from schemas.agreements import InventoryObligations, RotationLine, StockRotation
 RotationStatus = Literal["accepted", "rejected"]
 #: the start of every expected return shipment's id (`_shipment`)
 RETURN_SHIPMENT_PREFIX: Final = "ROT-RET-"
+EXCHANGE_SHIPMENT_PREFIX: Final = "ROT-EXC-"
 #: every reason, in the order they are checked
 REASONS: Final = (
     "no_agreement",
@@ -136,6 +137,11 @@ def rotation_key(distributor_id: str, request_id: str) -> str:
 def is_return_shipment(shipment_id: str) -> bool:
     """Whether a shipment id is one an accepted rotation expects its returned units under."""
     return shipment_id.startswith(RETURN_SHIPMENT_PREFIX)
+
+
+def is_exchange_shipment(shipment_id: str) -> bool:
+    """Whether a shipment id is one an accepted rotation expects its ordered units under."""
+    return shipment_id.startswith(EXCHANGE_SHIPMENT_PREFIX)
 
 
 def rotation_period(obligations: InventoryObligations, day: date) -> str:

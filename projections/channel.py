@@ -36,7 +36,8 @@ from projections.rebate_accruals import (
 from projections.rejections import count_dead_letter_of, first_rejection, reject_input
 from projections.replacement import submit_report
 from projections.resellers import ResellerState, onboard, reseller_key
-from projections.rotation_inputs import apply_request, receive_return
+from projections.rotation_cancels import apply_cancel
+from projections.rotation_inputs import apply_request, receive_shipment
 from projections.scorecard_feed import record_cards
 from projections.stores import ChannelStores
 from schemas.codec import InvalidEvent, bundle_elements, event_of, message_values
@@ -54,6 +55,7 @@ from schemas.events import (
     ResellerOnboarded,
     SaleReported,
     ShipmentRecorded,
+    StockRotationCancelled,
     StockRotationRequested,
 )
 from schemas.topics import KEY_FIELD
@@ -67,6 +69,7 @@ _TERMS_STEPS: Final[dict[type[Any], Callable[..., Outcome]]] = {
     ExchangeRatePublished: apply_rate_event,
     **{kind: apply_authorization for kind in get_args(AuthorizationEvent)},
     StockRotationRequested: apply_request,
+    StockRotationCancelled: apply_cancel,
     **{kind: apply_identity for kind in get_args(IdentityEvent)},
 }
 WRONG_KEY = "wrong_message_key"
@@ -202,9 +205,8 @@ def apply_event(
     if isinstance(event, SaleReported | ShipmentRecorded):  # first: nearly every input is one
         outcome = apply_movement(stores, event, position, pending)
         if outcome.verdict is Verdict.ACCEPTED and isinstance(event, ShipmentRecorded):
-            return receive_return(
-                stores, event, position, outcome
-            )  # a rotation's return, if expected
+            # a rotation's return or exchange, if expected
+            return receive_shipment(stores, event, position, outcome)
         return outcome
     pending.flush(stores)  # what follows may read the moves kept so far
     if isinstance(event, InventoryCounted):

@@ -4,11 +4,13 @@ aging rows (`projections.aging_reads`), the obligations and the scorecard's marg
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
 from domain.agreements import distributor_cost
-from projections.price_book import price_in_effect
+from domain.timeutil import utc
+from projections.price_book import PriceHistory, price_in_effect
 from projections.stores import ChannelStores
 
 
@@ -27,15 +29,34 @@ def unit_cost(
     None when no price). A price of the distributor's own is its cost; the list price is
     its cost less the group discount of the agreement version governing `at`'s day (as
     recorded by `known_at`; None: all), when one gives the sku's group a discount
-    (docs/AGREEMENTS.md, "The distributor's cost under an agreement")."""
+    (docs/AGREEMENTS.md, "The distributor's cost under an agreement"). The list price is
+    the first named list of that version with a price in effect, else the standard one."""
     history = stores.prices.get(sku)
     if history is None or at is None:
-        return None, None
-    entry = price_in_effect(history, at, distributor_id, None)
-    if entry is None:
         return None, None
     timeline = stores.agreements.get(distributor_id)
     version = None if timeline is None else timeline.on(at.date(), known_at)
     terms = None if version is None else version.terms
+    lists = () if terms is None else terms.price_lists
+    entry = price_in_effect(history, at, distributor_id, None, lists=lists)
+    if entry is None:
+        return None, None
     listed = entry.distributor_id is None
     return distributor_cost(entry.distributor_cost, listed, terms, sku), entry.currency
+
+
+def bound_lists(
+    stores: ChannelStores,
+    history: PriceHistory | None,
+    distributor_id: str,
+    at: datetime,
+    known_at: datetime | None = None,
+) -> Sequence[str]:
+    """The named price lists the agreement governing `at`'s day (as recorded by `known_at`)
+    binds the distributor to, in its order. The agreement is read only when the SKU has a
+    price on a named list, so a sale of any other SKU reads nothing more."""
+    if history is None or not history.named_lists:
+        return ()
+    timeline = stores.agreements.get(distributor_id)
+    version = None if timeline is None else timeline.on(utc(at).date(), known_at)
+    return () if version is None else version.terms.price_lists

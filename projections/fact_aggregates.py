@@ -9,7 +9,9 @@ store (infra/eventstore.py) only loads and saves what this module decides.
   withdrawn); a withdrawn claim that was never recorded is not recorded at all;
 - `RotationDecided` -> `StockRotation`: requested and decided once (a different decision
   later is not recorded: the first stands); `RotationReturned` takes the units of one
-  return shipment event once (never recorded before its decision);
+  return shipment event once (never recorded before its decision), `RotationExchanged`
+  the units of one exchange shipment event once; `RotationCancelled`
+  cancels it once (a second cancellation, or one after a return, is not recorded);
 - `AliasStepTaken` -> `PartyAlias`: opened by the alias's first step, then each step
   taken once (by its event id);
 - `StatementPlan` -> `RebateStatement`: calculated at the close, then adjusted by each
@@ -22,7 +24,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from domain.alias_mapping import PartyAlias
-from domain.claim_steps import IllegalTransition
+from domain.claim_steps import IllegalTransition, NotAllowed
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
 from domain.reconciliation import InventoryReconciliation
@@ -34,7 +36,12 @@ from projections.outcome import AuditFact
 from projections.price_protection_claims import PriceProtectionClaim
 from projections.price_rules import ViolationDetected
 from projections.rebate_accruals import PlannedAdjustment, StatementPlan
-from projections.rotation_facts import RotationDecided, RotationReturned
+from projections.rotation_facts import (
+    RotationCancelled,
+    RotationDecided,
+    RotationExchanged,
+    RotationReturned,
+)
 
 FACT_AGGREGATES: Final[dict[type, Any]] = {
     Reconciliation: InventoryReconciliation,
@@ -43,6 +50,8 @@ FACT_AGGREGATES: Final[dict[type, Any]] = {
     RotationDecided: StockRotation,
     RotationReturned: StockRotation,
     AliasStepTaken: PartyAlias,
+    RotationExchanged: StockRotation,
+    RotationCancelled: StockRotation,
 }
 
 
@@ -56,7 +65,7 @@ def new_aggregate(fact: AuditFact) -> Any | None:
     (zero units) that was never recorded: there is nothing to withdraw."""
     if isinstance(fact, PriceProtectionClaim) and fact.units == 0:
         return None
-    if isinstance(fact, RotationReturned):
+    if isinstance(fact, RotationReturned | RotationExchanged | RotationCancelled):
         return None
     if isinstance(fact, RotationDecided):
         rotation = StockRotation.request(fact.request, fact.recorded_at)
@@ -79,6 +88,10 @@ def revised(aggregate: Any, fact: AuditFact) -> Any | None:
         return _received(aggregate, fact)
     if isinstance(fact, AliasStepTaken):
         return aggregate if _take(aggregate, fact) else None
+    if isinstance(fact, RotationExchanged):
+        return _exchanged(aggregate, fact)
+    if isinstance(fact, RotationCancelled):
+        return _cancelled(aggregate, fact)
     return None  # a reconciliation, a rotation's decision: recorded once
 
 
@@ -144,6 +157,32 @@ def _received(rotation: StockRotation, fact: RotationReturned) -> StockRotation 
     try:
         rotation.receive(fact.shipment_event_id, fact.lines, fact.at)
     except (IllegalTransition, ValueError):
+        return None
+    return rotation
+
+
+def _exchanged(rotation: StockRotation, fact: RotationExchanged) -> StockRotation | None:
+    """The units of an exchange shipment event not taken yet; None when taken, or refused
+    (as for a return: the first history stands)."""
+    if fact.shipment_event_id in rotation.exchange_events:
+        return None
+    try:
+        rotation.ship_exchange(fact.shipment_event_id, fact.lines, fact.at)
+    except (IllegalTransition, ValueError):
+        return None
+    return rotation
+
+
+def _cancelled(rotation: StockRotation, fact: RotationCancelled) -> StockRotation | None:
+    """The rotation cancelled; None when it is cancelled already or cannot be (the
+    projection refuses those first, so the store holds another history: it stands)."""
+    own = fact.distributor_id if fact.role == "distributor" else None
+    try:
+        rotation.cancel(
+            actor_id=fact.actor_id, role=fact.role, at=fact.at, reason=fact.reason,
+            actor_distributor_id=own, event_id=fact.event_id,
+        )  # fmt: skip
+    except (IllegalTransition, NotAllowed, ValueError):
         return None
     return rotation
 

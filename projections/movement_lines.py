@@ -6,6 +6,7 @@ from __future__ import annotations
 from domain.identity import content_fingerprint, idempotency_key
 from projections.authorization_inputs import covering_sale
 from projections.catalog import normalize
+from projections.costs import bound_lists
 from projections.dedup import Verdict, classify, remember
 from projections.exchange_rates import RateBook
 from projections.identity_inputs import master_of
@@ -121,7 +122,8 @@ def _project(
         deal = covering_sale(stores, event, None if master is None else master.master_id)
         rates = RateBook(stores.rates, event.recorded_at)  # a floor in another currency
         history = stores.prices.get(event.sku)
-        judgement, violation = detect_violation(history, event, deal, rates, master)
+        lists = bound_lists(stores, history, event.distributor_id, event.sold_at, event.recorded_at)
+        judgement, violation = detect_violation(history, event, deal, rates, master, lists)
         flagged = flag_sale(event, judgement)
         if flagged is not None:
             flag(stores, flagged, position, pending, first)

@@ -10,7 +10,12 @@ from projections.dedup import Verdict
 from projections.inventory import Reconciliation
 from projections.price_protection_claims import PriceProtectionClaim
 from projections.price_rules import ViolationDetected
-from projections.rotation_facts import RotationDecided, RotationReturned
+from projections.rotation_facts import (
+    RotationCancelled,
+    RotationDecided,
+    RotationExchanged,
+    RotationReturned,
+)
 from schemas.events import Envelope
 
 #: Facts the projection gives rise to, recorded idempotently in the audit event store.
@@ -21,6 +26,8 @@ AuditFact = (
     | RotationDecided
     | RotationReturned
     | AliasStepTaken
+    | RotationExchanged
+    | RotationCancelled
 )
 
 

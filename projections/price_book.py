@@ -6,14 +6,17 @@ Inventory valuation (distributor_cost in effect), the price rules (floor_price i
 `projections.price_protection_claims`) all read the same `PriceHistory`. Everything here
 is pure: functions return new values and never touch the ones passed in.
 
-Specificity. A `PriceChanged` is a general list price (no distributor_id), a special
-price authorization for one distributor (distributor_id), or one for a reseller of that
-distributor (distributor_id and reseller_id). The reseller may be the distributor's own id
-for it (an alias) or a master id (docs/IDENTITY.md): a price for a master covers every
-alias of the distributor that means the master when the sale is judged. For a lookup the
-most specific scope with an entry in effect wins (the alias, then its master, then the
-distributor, then the list); within a scope the latest `effective_from <= at`, and among
-entries with the same effective time the one that arrived last.
+Specificity. A `PriceChanged` is a general list price (no distributor_id: the standard
+list, or a named `price_list`), a special price authorization for one distributor
+(distributor_id), or one for a reseller of that distributor (distributor_id and
+reseller_id). The reseller may be the distributor's own id for it (an alias) or a master
+id (docs/IDENTITY.md): a price for a master covers every alias of the distributor that
+means the master when the sale is judged. For a lookup the most specific scope with an
+entry in effect wins: the alias's, its master's, the distributor's, then each named list
+the distributor's agreement binds (in the agreement's order), then the standard list;
+within a scope the latest `effective_from <= at`, and among entries with the same
+effective time the one that arrived last. Each named list is a scope of its own, with its
+own history.
 
 Late prices. Prices must be announced before the business dates they govern. One that
 is announced after its effective time (`PriceChanged.published_at`, or when it was
@@ -27,6 +30,7 @@ the price and the sales arrive in, live or in a replay.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -36,6 +40,10 @@ from uuid import UUID
 from domain.timeutil import utc
 from projections.positions import Position, advance
 from schemas.events import PriceChanged
+
+#: a price's scope: (distributor_id, reseller_id, price_list)
+Scope = tuple[str | None, str | None, str | None]
+STANDARD_LIST: Scope = (None, None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +60,12 @@ class PriceEntry:
     arrived_late: bool = False
     #: the event's own effective_from (differs from effective_from only when arrived_late)
     declared_from: datetime | None = None
+    #: the named list of a list price (None: the standard list, or a special price)
+    price_list: str | None = None
 
-    def in_scope(self, distributor_id: str | None, reseller_id: str | None) -> bool:
-        """Exactly this scope (no fallback): the list is (None, None)."""
-        return self.distributor_id == distributor_id and self.reseller_id == reseller_id
+    @property
+    def scope(self) -> Scope:
+        return (self.distributor_id, self.reseller_id, self.price_list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +78,7 @@ class PriceEntry:
             "r": self.reseller_id,
             "id": str(self.event_id),
             "late": self.arrived_late,
+            **({"l": self.price_list} if self.price_list is not None else {}),
         }
 
     @classmethod
@@ -82,6 +93,7 @@ class PriceEntry:
             event_id=UUID(data["id"]),
             arrived_late=data["late"],
             declared_from=datetime.fromisoformat(data["declared"]) if data["declared"] else None,
+            price_list=data.get("l"),
         )
 
 
@@ -96,6 +108,11 @@ class PriceHistory:
     applied: dict[str, int] = field(default_factory=dict)
     #: `cost_drops` of the entries, kept with them (movements read it)
     drops: tuple[CostDrop, ...] = ()
+
+    @property
+    def named_lists(self) -> bool:
+        """Whether any price of the SKU is on a named list (else no agreement is read)."""
+        return any(entry.price_list is not None for entry in self.entries)
 
     @property
     def late_entries(self) -> int:
@@ -162,7 +179,9 @@ def apply_price(
       with that distributor's earlier authorizations (no fallback to the list). The
       first price of a scope, a rise, an equal cost, a change of currency and any
       reseller-specific price never trigger one (price protection covers a
-      distributor's whole stock, which a reseller-specific authorization does not govern).
+      distributor's whole stock, which a reseller-specific authorization does not govern);
+      nor does a named list's price (which distributors it concerns depends on their
+      agreements, which price protection does not read yet).
     - Only the step at the new entry is compared: a price inserted between two existing
       ones does not re-evaluate drops already reported for later entries.
     """
@@ -185,6 +204,7 @@ def apply_price(
         event_id=event.event_id,
         arrived_late=late,
         declared_from=declared,
+        price_list=event.price_list,
     )
     drop = _cost_drop(history, entry)
     index = bisect_right([existing.effective_from for existing in history.entries], effective)
@@ -206,50 +226,49 @@ def price_in_effect(
     distributor_id: str | None,
     reseller_id: str | None,
     master_id: str | None = None,
+    *,
+    lists: Sequence[str] = (),
 ) -> PriceEntry | None:
     """The most specific entry in effect at `at` (effective_from <= at), or None.
 
     Reseller-specific entries need both distributor_id and reseller_id to match (a
     reseller's authorization through another distributor does not apply); then, when the
     reseller is an alias mapped to `master_id`, the distributor's entries for that master;
-    then distributor-specific, then the general list.
+    then distributor-specific, then the named `lists` in their order (those the
+    distributor's agreement binds), then the standard list.
     """
     at = utc(at)
-    scopes: list[tuple[str | None, str | None]] = []
+    scopes: list[Scope] = []
     if distributor_id is not None and reseller_id is not None:
-        scopes.append((distributor_id, reseller_id))
+        scopes.append((distributor_id, reseller_id, None))
         if master_id is not None and master_id != reseller_id:
-            scopes.append((distributor_id, master_id))
+            scopes.append((distributor_id, master_id, None))
     if distributor_id is not None:
-        scopes.append((distributor_id, None))
-    scopes.append((None, None))
-    for scope_distributor, scope_reseller in scopes:
-        found = _latest_in_scope(history.entries, at, scope_distributor, scope_reseller)
+        scopes.append((distributor_id, None, None))
+    scopes += [(None, None, name) for name in lists]
+    scopes.append(STANDARD_LIST)
+    for scope in scopes:
+        found = _latest_in_scope(history.entries, at, scope)
         if found is not None:
             return found
     return None
 
 
 def _latest_in_scope(
-    entries: tuple[PriceEntry, ...],
-    at: datetime,
-    distributor_id: str | None,
-    reseller_id: str | None,
+    entries: tuple[PriceEntry, ...], at: datetime, scope: Scope
 ) -> PriceEntry | None:
     """Last entry of exactly this scope with effective_from <= at (entries are sorted)."""
     found = None
     for entry in entries:
         if entry.effective_from > at:
             break
-        if entry.in_scope(distributor_id, reseller_id):
+        if entry.scope == scope:
             found = entry
     return found
 
 
 def _cost_drop(history: PriceHistory, entry: PriceEntry) -> CostDrop | None:
-    before = _latest_in_scope(
-        history.entries, entry.effective_from, entry.distributor_id, entry.reseller_id
-    )
+    before = _latest_in_scope(history.entries, entry.effective_from, entry.scope)
     return _drop(history.sku, before, entry)
 
 
@@ -257,6 +276,7 @@ def _drop(sku: str, before: PriceEntry | None, entry: PriceEntry) -> CostDrop | 
     """The drop from `before` to `entry` (same scope), if distributor_cost fell."""
     if (
         entry.reseller_id is not None
+        or entry.price_list is not None
         or before is None
         or before.currency != entry.currency
         or entry.distributor_cost >= before.distributor_cost
@@ -277,11 +297,10 @@ def cost_drops(sku: str, entries: tuple[PriceEntry, ...]) -> tuple[CostDrop, ...
     """Every drop of distributor_cost in a SKU's entries, each against the price before it
     in its scope (the previous entry of that scope: entries are sorted by effective time)."""
     drops = []
-    previous: dict[tuple[str | None, str | None], PriceEntry] = {}
+    previous: dict[Scope, PriceEntry] = {}
     for entry in entries:
-        scope = (entry.distributor_id, entry.reseller_id)
-        drop = _drop(sku, previous.get(scope), entry)
-        previous[scope] = entry
+        drop = _drop(sku, previous.get(entry.scope), entry)
+        previous[entry.scope] = entry
         if drop is not None:
             drops.append(drop)
     return tuple(drops)

@@ -33,7 +33,7 @@ replay records the same violation, never a second one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -135,11 +135,13 @@ def judge_sale(
     authorization: AuthorizationTerms | None = None,
     rates: RateLookup | None = None,
     master: MappedTo | None = None,
+    lists: Sequence[str] = (),
 ) -> SaleJudgement:
     """Judge one sale line against the most specific floor in effect at its sold_at, or
     against the floor of the special price authorization it is sold under. A floor in
     another currency than the sale's is converted at the sale day's rate (`rates`); with
-    no rate the line is unpriced, never judged on a guess."""
+    no rate the line is unpriced, never judged on a guess. `lists`: the named price lists
+    the distributor's agreement binds on the sale's day (`projections.costs.bound_lists`)."""
     if history is not None and history.sku != sale.sku:
         raise ValueError(f"sale of {sale.sku!r} judged against the prices of {history.sku!r}")
     if sale.quantity <= 0:
@@ -150,7 +152,9 @@ def judge_sale(
         return replace(_judge_authorized(authorization, sale), alias_event_id=through)
     if history is None:
         return UNPRICED
-    entry = price_in_effect(history, sale.sold_at, sale.distributor_id, sale.reseller_id, master_id)
+    entry = price_in_effect(
+        history, sale.sold_at, sale.distributor_id, sale.reseller_id, master_id, lists=lists
+    )
     if entry is None:
         return UNPRICED
     floor = _floor_in(entry, sale, rates)
@@ -257,9 +261,10 @@ def detect_violation(
     authorization: AuthorizationTerms | None = None,
     rates: RateLookup | None = None,
     master: MappedTo | None = None,
+    lists: Sequence[str] = (),
 ) -> tuple[SaleJudgement, ViolationDetected | None]:
     """`judge_sale`, plus the audit fact when the verdict is a violation."""
-    judgement = judge_sale(history, sale, authorization, rates, master)
+    judgement = judge_sale(history, sale, authorization, rates, master, lists)
     return judgement, violation_fact(sale, judgement)
 
 

@@ -1,6 +1,7 @@
-"""The audit facts of a stock rotation: its decision, and units of its return received.
+"""The audit facts of a stock rotation: its decision, units of its return received, units
+of its exchange order shipped, and its cancellation.
 
-Both are recorded in the request's `StockRotation` aggregate (its id derived from
+Each is recorded in the request's `StockRotation` aggregate (its id derived from
 (distributor_id, request_id)), so a redelivered or replayed one changes nothing.
 """
 
@@ -36,4 +37,28 @@ class RotationReturned:
     at: datetime
 
 
-RotationFact = RotationDecided | RotationReturned
+@dataclass(frozen=True, slots=True)
+class RotationExchanged:
+    """Units of an accepted rotation's exchange order shipped (sku -> units, positive)."""
+
+    distributor_id: str
+    request_id: str
+    shipment_event_id: UUID
+    lines: dict[str, int]
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RotationCancelled:
+    """An accepted rotation withdrawn: by whom (actor, role), when and why."""
+
+    distributor_id: str
+    request_id: str
+    event_id: UUID
+    actor_id: str
+    role: str
+    at: datetime
+    reason: str
+
+
+RotationFact = RotationDecided | RotationReturned | RotationExchanged | RotationCancelled

@@ -15,13 +15,14 @@ duplicate; different lines or day under the same key are `conflicting_duplicate`
 
 A negative `ShipmentRecorded` under an accepted rotation's expected return shipment id is
 received (`RotationReturned`, up to the units still due per sku; more counts as an
-ordinary return to the vendor), and releases that many reserved units.
+ordinary return to the vendor), and releases that many reserved units. A positive one
+under its expected exchange shipment id ships its exchange order (`RotationExchanged`, up
+to the units ordered per sku; more is an ordinary shipment).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -30,7 +31,12 @@ from domain.calendar_periods import PeriodKind
 from domain.currency import MixedTotal
 from domain.rebate_programs import period_bounds
 from domain.rotation_lifecycle import decision_summary, rotation_aggregate_id
-from domain.stock_rotation import RotationDecision, is_return_shipment, rotation_period
+from domain.stock_rotation import (
+    RotationDecision,
+    is_exchange_shipment,
+    is_return_shipment,
+    rotation_period,
+)
 from projections.dedup import Verdict
 from projections.inventory import inventory_key
 from projections.keyvalue import KeyValue
@@ -38,7 +44,7 @@ from projections.outcome import Outcome
 from projections.period_revenue import period_revenue
 from projections.positions import Position, advance, already_applied
 from projections.rejections import reject_input
-from projections.rotation_facts import RotationDecided, RotationReturned
+from projections.rotation_facts import RotationDecided, RotationExchanged, RotationReturned
 from projections.rotation_state import ExpectedReturn, Reservations, RotationRecord, record_key
 from projections.stock_rotations import RotationView, decide_requests, ledger_key
 from projections.stores import ChannelStores
@@ -70,7 +76,7 @@ def apply_request(
         ledger = outcome.ledger
         stores.rotation_ledgers.put(ledger_key(ledger.distributor_id, ledger.period), ledger)
     if decision.expected_return is not None:
-        _expect_return(stores, event.distributor_id, event.request_id, decision)
+        _expect_shipments(stores, event.distributor_id, event.request_id, decision)
     requested_at, returns, orders = _content(event)
     record = RotationRecord(
         event.distributor_id, event.request_id, str(event.event_id), requested_at,
@@ -82,19 +88,25 @@ def apply_request(
     return Outcome(Verdict.ACCEPTED, facts=(fact,))
 
 
-def receive_return(
+def receive_shipment(
     stores: ChannelStores, event: ShipmentRecorded, position: Position | None, outcome: Outcome
 ) -> Outcome:
-    """An accepted return shipment line: the units still due received, the rest ignored
-    (the same position again: nothing)."""
-    if event.quantity >= 0 or not is_return_shipment(event.shipment_id):
+    """A shipment line an accepted rotation awaits, by its shipment id: its return (a
+    negative line under `ROT-RET-…`) or its exchange order (a positive line under
+    `ROT-EXC-…`). The units still due of its sku are taken, the rest is an ordinary
+    movement (the same position again: nothing). Any other line costs no read."""
+    if event.quantity < 0 and is_return_shipment(event.shipment_id):
+        returning = True
+    elif event.quantity > 0 and is_exchange_shipment(event.shipment_id):
+        returning = False
+    else:
         return outcome
     where = return_key(event.distributor_id, event.shipment_id)
     expected = stores.rotation_returns.get(where)
     if expected is None:
         return outcome
     request_id, due = expected.request_id, expected.due
-    units = min(-event.quantity, due.get(event.sku, 0))
+    units = min(abs(event.quantity), due.get(event.sku, 0))
     applied = advance(expected.applied, position)
     if units <= 0 or applied is None:
         return outcome
@@ -105,13 +117,13 @@ def receive_return(
         )
     else:
         stores.rotation_returns.delete(where)
-    _reserve(stores, event.distributor_id, {event.sku: -units})
+    if returning:
+        reserve(stores, event.distributor_id, {event.sku: -units})
     key = record_key(event.distributor_id, request_id)
     record = stores.rotations.get(key)
     if record is not None:
-        received = {**record.received, event.sku: record.received.get(event.sku, 0) + units}
-        stores.rotations.put(key, replace(record, received=received))
-    fact = RotationReturned(
+        stores.rotations.put(key, record.with_units(not returning, event.sku, units))
+    fact = (RotationReturned if returning else RotationExchanged)(
         event.distributor_id, request_id, event.event_id, {event.sku: units}, event.shipped_at
     )
     return Outcome(outcome.verdict, outcome.dead_letter_reason, (*outcome.facts, fact))
@@ -216,17 +228,24 @@ def return_key(distributor_id: str, shipment_id: str) -> str:
     return f"{distributor_id}|{shipment_id}"
 
 
-def _expect_return(
+def _expect_shipments(
     stores: ChannelStores, distributor_id: str, request_id: str, decision: RotationDecision
 ) -> None:
+    """The return awaited and its units reserved; the exchange order, if any, awaited."""
     assert decision.expected_return is not None
     expected = decision.expected_return
     lines = {sku: -units for sku, units in expected.lines}
     where = return_key(distributor_id, expected.shipment_id)
     stores.rotation_returns.put(where, ExpectedReturn(distributor_id, request_id, lines))
-    _reserve(stores, distributor_id, lines)
+    reserve(stores, distributor_id, lines)
+    exchange = decision.expected_exchange
+    if exchange is not None:
+        ordered = dict(exchange.lines)
+        where = return_key(distributor_id, exchange.shipment_id)
+        stores.rotation_returns.put(where, ExpectedReturn(distributor_id, request_id, ordered))
 
 
-def _reserve(stores: ChannelStores, distributor_id: str, lines: dict[str, int]) -> None:
+def reserve(stores: ChannelStores, distributor_id: str, lines: dict[str, int]) -> None:
+    """Add `lines` to the distributor's reserved units (negative: released)."""
     reservations = stores.rotation_reserved.get(distributor_id) or Reservations(distributor_id)
     stores.rotation_reserved.put(distributor_id, reservations.plus(lines))

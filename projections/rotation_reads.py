@@ -31,14 +31,14 @@ def rotation_of(stores: ChannelStores, distributor_id: str, request_id: str) -> 
 
 
 def rotation_row(record: RotationRecord) -> Row:
-    decision = record.decision
+    decision, cancelled = record.decision, record.cancelled or {}
     return {
         "rotation_id": str(rotation_aggregate_id(record.distributor_id, record.request_id)),
         "distributor_id": record.distributor_id,
         "request_id": record.request_id,
         "status": record.status,
-        "requested_at": iso_z(datetime.fromisoformat(record.requested_at)),
-        "recorded_at": iso_z(datetime.fromisoformat(record.recorded_at)),
+        "requested_at": _time(record.requested_at),
+        "recorded_at": _time(record.recorded_at),
         "returns": record.returns,
         "orders": record.orders,
         "reasons": decision["reasons"],
@@ -51,8 +51,27 @@ def rotation_row(record: RotationRecord) -> Row:
         "used_before": decision["used_before"],
         "return_shipment_id": decision["return_shipment_id"],
         "received": record.received,
+        "exchange_shipment_id": decision.get("exchange_shipment_id"),
+        "exchanged": record.exchanged,
+        "exchange_status": _exchange_status(record),
+        "cancelled_at": _time(cancelled.get("at")),
+        "cancelled_by": cancelled.get("by"),
+        "cancel_reason": cancelled.get("reason"),
         "agreement_event_id": decision["agreement_event_id"],
         "price_event_ids": decision["price_event_ids"],
         "rate_event_ids": decision["rate_event_ids"],
         "event_id": record.event_id,
     }
+
+
+def _time(stored: str | None) -> str | None:
+    return None if stored is None else iso_z(datetime.fromisoformat(stored))
+
+
+def _exchange_status(record: RotationRecord) -> str | None:
+    """None without an exchange order (or not accepted); else none / partial / shipped."""
+    if record.decision.get("exchange_shipment_id") is None:
+        return None
+    if record.exchanged == record.orders:
+        return "shipped"
+    return "partial" if record.exchanged else "none"

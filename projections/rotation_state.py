@@ -4,7 +4,7 @@ return still awaited, and each distributor's units reserved by them
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -23,13 +23,29 @@ class RotationRecord:
     decision: dict[str, Any]
     received: dict[str, int] = field(default_factory=dict)
     applied: dict[str, int] = field(default_factory=dict)
+    #: the cancellation of an accepted rotation (`rotation_cancels.cancellation_of`), once
+    cancelled: dict[str, str] | None = None
+    #: units of the exchange order shipped so far, per sku
+    exchanged: dict[str, int] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
-        """accepted / rejected as decided; returned once every returned unit came back."""
+        """accepted / rejected as decided; returned once every returned unit came back;
+        cancelled once withdrawn."""
+        if self.cancelled is not None:
+            return "cancelled"
         if self.decision["status"] == "accepted" and self.received == self.returns:
             return "returned"
         return str(self.decision["status"])
+
+    def with_units(self, exchange: bool, sku: str, units: int) -> RotationRecord:
+        """The record with more units of its return received (`exchange`: of its exchange
+        order shipped)."""
+        if exchange:
+            return replace(
+                self, exchanged={**self.exchanged, sku: self.exchanged.get(sku, 0) + units}
+            )
+        return replace(self, received={**self.received, sku: self.received.get(sku, 0) + units})
 
     @property
     def content(self) -> tuple[Any, ...]:
@@ -44,6 +60,8 @@ class RotationRecord:
             "decision": self.decision,
             "received": self.received,
             "applied": self.applied,
+            "cancelled": self.cancelled,
+            "exchanged": self.exchanged,
         }
 
     @classmethod
@@ -53,14 +71,16 @@ class RotationRecord:
         return cls(
             distributor_id, request_id, event_id, requested_at, recorded_at,
             dict(data["returns"]), dict(data["orders"]), data["decision"],
-            dict(data["received"]), dict(data["applied"]),
+            dict(data["received"]), dict(data["applied"]), data.get("cancelled"),
+            dict(data.get("exchanged", {})),
         )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
 class ExpectedReturn:
-    """An accepted rotation's return shipment still awaited: sku -> units still due. Keyed
-    by distributor_id|shipment_id, so a shipment line finds it with one read."""
+    """An accepted rotation's shipment still awaited, its return (`ROT-RET-…`) or its
+    exchange order (`ROT-EXC-…`): sku -> units still due. Keyed by
+    distributor_id|shipment_id, so a shipment line finds it with one read."""
 
     distributor_id: str
     request_id: str

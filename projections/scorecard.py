@@ -15,8 +15,11 @@ the same whatever order its inputs come in and however they are split, and a rep
 builds the card live built. Pure: new values are returned; an input at or below a card's
 applied position changes nothing.
 
-Money in the scorecard's currency only: a movement in another currency adds its units,
-not its revenue, and counts in `other_currency_lines` (never converted).
+Money in another currency than the card's waits in per (card, currency, day) tallies
+(`foreign_revenue`, `foreign_margin`): its units count at once, its amounts are converted
+when the card is read, at each day's rate (`projections.scorecard_currency`),
+so a rate that arrives after the lines converts them, and the card is the same whichever
+came first.
 """
 
 from __future__ import annotations
@@ -42,9 +45,10 @@ WeekStatus = Literal["on_time", "late", "missing"]
 @quick_init
 @dataclass(frozen=True, slots=True)
 class Moved:
-    """An accepted movement line: `revenue` = units × unit price (returns negative);
-    `cost` = units × the distributor cost in effect, None when no cost is known; `lines`:
-    how many lines it stands for (more than 1 once `combined`)."""
+    """An accepted movement line: `revenue` = units × unit price (returns negative), in
+    `currency`; `cost` = units × the distributor cost in effect, in `cost_currency` (None:
+    the line's), None when no cost is known; `lines`: how many lines it stands for (more
+    than 1 once `combined`)."""
 
     distributor_id: str
     day: date
@@ -54,6 +58,7 @@ class Moved:
     currency: str
     cost: Decimal | None = None
     lines: int = 1
+    cost_currency: str | None = None
 
 
 @quick_init
@@ -140,6 +145,12 @@ class Scorecard:
     rebates: dict[str, RebateStanding] = field(default_factory=dict)
     targets: Targets = field(default_factory=Targets)
     applied: dict[str, int] = field(default_factory=dict)
+    #: "basis|currency|day" -> (revenue, lines, of them sell-through lines of no known
+    #: cost): the revenue in another currency than the card's, converted when read
+    foreign_revenue: dict[str, tuple[Decimal, int, int]] = field(default_factory=dict)
+    #: "currency|cost currency|day" -> (revenue, cost, lines): the sell-through lines of a
+    #: known cost with either in another currency than the card's, for the margin
+    foreign_margin: dict[str, tuple[Decimal, Decimal, int]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -157,7 +168,11 @@ class Scorecard:
             "rebates": {p: _rebate_json(r) for p, r in self.rebates.items()},
             "targets": _targets_json(self.targets),
             "applied": self.applied,
-        }
+            **({"fr": {k: [str(a), n, c] for k, (a, n, c) in self.foreign_revenue.items()}}
+               if self.foreign_revenue else {}),
+            **({"fm": {k: [str(a), str(c), n] for k, (a, c, n) in self.foreign_margin.items()}}
+               if self.foreign_margin else {}),
+        }  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Scorecard:
@@ -172,6 +187,8 @@ class Scorecard:
             None if standing is None else _standing_of(data["d"], standing),
             {p: _rebate_of(data["d"], p, r) for p, r in data["rebates"].items()},
             _targets_of(data["targets"]), dict(data["applied"]),
+            {k: (Decimal(a), n, c) for k, (a, n, c) in data.get("fr", {}).items()},
+            {k: (Decimal(a), Decimal(c), n) for k, (a, c, n) in data.get("fm", {}).items()},
         )  # fmt: skip
 
 
@@ -287,18 +304,22 @@ def apply_inputs(
 
 def combined(facts: Iterable[ScorecardInput]) -> list[ScorecardInput]:
     """The facts, with the `Judged` and the `Moved` that count alike (one distributor, day
-    and verdict and severity; or basis, currency and whether the cost is known) added up
+    and verdict and severity; or basis, currency, cost currency and whether the cost is
+    known) added up
     into one each: every figure they touch is a total, so the cards come out the same, and
     a bundle's hundreds of lines fold as a few facts."""
     judged: dict[tuple[str, date, Verdict, str | None], int] = {}
-    moved: dict[tuple[str, date, Any, str, bool], list[Any]] = {}
+    moved: dict[tuple[str, date, Any, str, str | None, bool], list[Any]] = {}
     others: list[ScorecardInput] = []
     for fact in facts:
         if type(fact) is Judged:
             verdict = (fact.distributor_id, fact.day, fact.verdict, fact.severity)
             judged[verdict] = judged.get(verdict, 0) + fact.lines
         elif type(fact) is Moved:
-            alike = (fact.distributor_id, fact.day, fact.basis, fact.currency, fact.cost is None)
+            alike = (
+                fact.distributor_id, fact.day, fact.basis, fact.currency, fact.cost_currency,
+                fact.cost is None,
+            )  # fmt: skip
             sums = moved.get(alike)
             if sums is None:
                 moved[alike] = [fact.units, fact.revenue, fact.cost, fact.lines]
@@ -313,10 +334,13 @@ def combined(facts: Iterable[ScorecardInput]) -> list[ScorecardInput]:
     return [
         *(Judged(*verdict, lines) for verdict, lines in judged.items()),
         *(
-            Moved(distributor_id, day, basis, units, revenue, currency, cost, lines)
-            for (distributor_id, day, basis, currency, _), (units, revenue, cost, lines) in (
-                moved.items()
-            )
+            Moved(distributor_id, day, basis, units, revenue, currency, cost, lines, costed_in)
+            for (distributor_id, day, basis, currency, costed_in, _), (
+                units,
+                revenue,
+                cost,
+                lines,
+            ) in moved.items()
         ),
         *others,
     ]
@@ -324,7 +348,7 @@ def combined(facts: Iterable[ScorecardInput]) -> list[ScorecardInput]:
 
 def _fold(card: Scorecard, facts: Iterable[ScorecardInput], applied: dict[str, int]) -> Scorecard:
     values = {name: getattr(card, name) for name in _FIELD_NAMES}
-    for name in ("verdicts", "violations", "weeks", "rebates"):
+    for name in ("verdicts", "violations", "weeks", "rebates", "foreign_revenue", "foreign_margin"):
         values[name] = dict(values[name])
     values["applied"] = applied
     for fact in facts:
@@ -356,19 +380,29 @@ def _add(values: dict[str, Any], fact: ScorecardInput, currency: str) -> None:
 
 
 def _add_move(values: dict[str, Any], fact: Moved, currency: str) -> None:
+    """Units at once; amounts in the card's currency added, others to their day's tally."""
     prefix = "sell_in" if fact.basis == "sell_in" else "sell_through"
     values[f"{prefix}_units"] += fact.units
+    through = fact.basis == "sell_through"
+    no_cost = fact.lines if through and fact.cost is None else 0
     if fact.currency != currency:
-        values["other_currency_lines"] += fact.lines
-        return
-    values[f"{prefix}_revenue"] += fact.revenue
-    if fact.basis == "sell_in":
-        return
-    if fact.cost is None:
-        values["unknown_cost_lines"] += fact.lines
+        key = f"{fact.basis}|{fact.currency}|{fact.day.isoformat()}"
+        amount, lines, unknown = values["foreign_revenue"].get(key, (Decimal(0), 0, 0))
+        values["foreign_revenue"][key] = (amount + fact.revenue, lines + fact.lines,
+                                          unknown + no_cost)  # fmt: skip
     else:
+        values[f"{prefix}_revenue"] += fact.revenue
+        values["unknown_cost_lines"] += no_cost
+    if not through or fact.cost is None:
+        return
+    cost_currency = fact.cost_currency or fact.currency
+    if fact.currency == currency == cost_currency:
         values["margin_revenue"] += fact.revenue
         values["margin_cost"] += fact.cost
+        return
+    key = f"{fact.currency}|{cost_currency}|{fact.day.isoformat()}"
+    revenue, cost, lines = values["foreign_margin"].get(key, (Decimal(0), Decimal(0), 0))
+    values["foreign_margin"][key] = (revenue + fact.revenue, cost + fact.cost, lines + fact.lines)
 
 
 def _level_order(fact: Standing | RebateStanding) -> tuple[datetime, str]:

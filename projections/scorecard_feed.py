@@ -21,10 +21,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final, Literal
 
-from domain.currency import Converted, convert
 from domain.timeutil import utc
 from projections.costs import unit_cost
-from projections.exchange_rates import RateBook
 from projections.inventory import Move
 from projections.positions import Position
 from projections.scorecard import (
@@ -39,7 +37,8 @@ from schemas.envelope import Envelope
 from schemas.events import InventoryCounted, LineRejected, SaleReported, ShipmentRecorded
 
 #: the scorecard's currency: revenue and margin in another one are converted at the day's
-#: rate (a day without one: counted in `other_currency_lines`); a target in another one is none
+#: rate when a card is read (a day without one: counted in `other_currency_lines`); a
+#: target in another one is none
 SCORECARD_CURRENCY: Final = "USD"
 CENTS: Final = Decimal("0.01")
 #: the lines a distributor sends, whose verdicts are its data quality
@@ -63,9 +62,8 @@ def judged(
 
 
 def moved(stores: ChannelStores, event: SaleReported | ShipmentRecorded) -> Moved:
-    """An accepted line's movement (in sku and base units, as normalized), costed and
-    converted with the agreements and rates recorded by the line (so a replay applying a
-    later one first does it alike)."""
+    """An accepted line's movement (in sku and base units, as normalized), costed with the
+    agreements recorded by the line (so a replay applying a later one first does it alike)."""
     if isinstance(event, SaleReported):
         return _movement(
             stores, event.distributor_id, event.sku, event.sold_at, "sell_through",
@@ -81,7 +79,7 @@ def reversed_move(
     stores: ChannelStores, distributor_id: str, sku: str, move: Move, original: Move
 ) -> Moved:
     """A replacement's reversal of a line (`move`: the reversal, quantities negative),
-    costed and converted as the `original` line was: with what was recorded by it."""
+    costed as the `original` line was: with what was recorded by it."""
     basis: Basis = "sell_in" if move.sell_in else "sell_through"
     units = move.sell_in or move.sell_through
     at = datetime.fromisoformat(move.at)
@@ -101,30 +99,17 @@ def _movement(
     currency: str,
     known_at: datetime | None,
 ) -> Moved:
-    """The movement in the scorecard's currency: revenue converted at its day's rate (as
-    recorded by `known_at`), the cost from the distributor cost's own currency alike. A
-    line whose day has no rate keeps its currency: the card counts its units and it in
-    `other_currency_lines`, never a guessed amount."""
+    """The movement in its own currency, and a sale's cost in the distributor cost's own
+    currency (in effect under the agreement as recorded by `known_at`): the card converts
+    what is in another currency when it is read, at the day's rate then."""
     day = utc(at).date()
-    rates = RateBook(stores.rates, known_at)
     revenue = _money(unit_price * units)
-    card_revenue = _in_card_currency(revenue, currency, day, rates)
-    if card_revenue is None:
-        return Moved(distributor_id, day, basis, units, revenue, currency, None)
-    cost = None
+    cost = cost_currency = None
     if basis == "sell_through":
         each, cost_currency = unit_cost(stores, sku, distributor_id, at, known_at)
-        if each is not None and cost_currency is not None:
-            cost = _in_card_currency(_money(each * units), cost_currency, day, rates)
-    return Moved(distributor_id, day, basis, units, card_revenue, SCORECARD_CURRENCY, cost)
-
-
-def _in_card_currency(amount: Decimal, currency: str, day: date, rates: RateBook) -> Decimal | None:
-    """`amount` in the scorecard's currency at `day`'s rate, to the cent; None: no rate."""
-    if currency == SCORECARD_CURRENCY:  # nearly every line: nothing to convert or round
-        return amount
-    converted = convert(amount, currency, SCORECARD_CURRENCY, day, rates)
-    return _money(converted.amount) if isinstance(converted, Converted) else None
+        if each is not None:
+            cost = _money(each * units)
+    return Moved(distributor_id, day, basis, units, revenue, currency, cost, 1, cost_currency)
 
 
 def _money(amount: Decimal) -> Decimal:

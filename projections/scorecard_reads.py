@@ -4,6 +4,9 @@ The stored cards hold what events tell (movements, verdicts, targets). What depe
 "now" is added when the cards are read, never stored, so a read as of a time answers the
 same on the live system and on a replay:
 
+- money in another currency than the card's, converted at each day's rate as recorded by
+  the as-of time asked for (none: every rate held) (`projections.scorecard_currency`);
+
 - the reporting periods (weekly or monthly, on the distributor's calendar) whose first day
   is in the period, with their status at "now" (report compliance,
   `projections.report_compliance`: a period is missing once its due date and grace passed);
@@ -26,6 +29,7 @@ from domain.inventory import weeks_of_supply
 from domain.rebate_programs import period_bounds
 from domain.timeutil import utc
 from projections.distributor_reads import compliance_of, distributors, inventory_states
+from projections.exchange_rates import RateBook
 from projections.master_resellers import figures_by_identity, master_network_rows
 from projections.rebate_accruals import Accrual, accruals
 from projections.scorecard import (
@@ -38,6 +42,7 @@ from projections.scorecard import (
     card_key,
     month_and_quarter,
 )
+from projections.scorecard_currency import in_card_currency
 from projections.scorecard_feed import SCORECARD_CURRENCY
 from projections.scorecard_rows import card_row
 from projections.stores import ChannelStores
@@ -45,23 +50,37 @@ from projections.supply import sold_last_4_weeks
 
 
 def period_cards(
-    stores: ChannelStores, period: str, now: datetime | None, wanted: Iterable[str] | None = None
+    stores: ChannelStores,
+    period: str,
+    now: datetime | None,
+    wanted: Iterable[str] | None = None,
+    as_of: datetime | None = None,
 ) -> list[Scorecard]:
     """The period's card of each distributor `wanted` (default: every one with lines),
-    completed at `now`; a distributor with nothing in the period has an empty card."""
+    completed at `now`, its other currencies at the rates recorded by `as_of` (None: every
+    rate held; "now" is the clock of the partitions held, which the rates' own topic does
+    not move); a distributor with nothing in the period has an empty card."""
     names = sorted(set(distributors(stores)) if wanted is None else set(wanted))
     programs = _open_accruals(stores, names, now, {period})
+    rates = RateBook(stores.rates, as_of)
     return [
-        _completed(stores, [_stored(stores, name, period)], now, programs.get(name, []))[0]
+        _completed(
+            stores, [in_card_currency(_stored(stores, name, period), rates)], now,
+            programs.get(name, []),
+        )[0]
         for name in names
-    ]
+    ]  # fmt: skip
 
 
-def every_card(stores: ChannelStores, now: datetime | None) -> list[Scorecard]:
-    """Every card stored, completed at `now`, by distributor then period."""
+def every_card(
+    stores: ChannelStores, now: datetime | None, as_of: datetime | None = None
+) -> list[Scorecard]:
+    """Every card stored, completed at `now` (rates as in `period_cards`), by distributor
+    then period."""
     by_distributor: dict[str, list[Scorecard]] = {}
+    rates = RateBook(stores.rates, as_of)
     for card in stores.scorecards.values():
-        by_distributor.setdefault(card.distributor_id, []).append(card)
+        by_distributor.setdefault(card.distributor_id, []).append(in_card_currency(card, rates))
     names = sorted(by_distributor)
     periods = {card.period for cards in by_distributor.values() for card in cards}
     programs = _open_accruals(stores, names, now, periods)
@@ -74,10 +93,12 @@ def every_card(stores: ChannelStores, now: datetime | None) -> list[Scorecard]:
     ]
 
 
-def scorecard_rows(stores: ChannelStores, now: datetime | None) -> list[dict[str, Any]]:
+def scorecard_rows(
+    stores: ChannelStores, now: datetime | None, as_of: datetime | None = None
+) -> list[dict[str, Any]]:
     """The snapshot's and the read model's rows: every card stored, completed at `now`
     (no rank, no share of channel revenue: those are a ranking's)."""
-    return [card_row(card, None) for card in every_card(stores, now)]
+    return [card_row(card, None) for card in every_card(stores, now, as_of)]
 
 
 def _period_order(card: Scorecard) -> str:

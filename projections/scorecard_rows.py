@@ -77,7 +77,8 @@ def card_row(
         "reseller_target": inputs.population_target,
         "revenue_target": _text(inputs.revenue_target),
         "rebates": [_rebate(program_id, card) for program_id in sorted(card.rebates)],
-        "other_currency_lines": card.other_currency_lines,
+        "other_currency_lines": card.other_currency_lines
+        + sum(lines for _, lines, _ in card.foreign_revenue.values()),
         "parts": {name: str(value) for name, value in present.items()},
         "score": _text(weighted_score(present, config)),
     }

@@ -95,7 +95,7 @@ def build_snapshot(
         "rotations": rotation_rows(stores, None),
         "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores),
-        "scorecards": scorecard_rows(stores, now),
+        "scorecards": scorecard_rows(stores, now, as_of),
         "masters": master_rows(stores),
         "party_aliases": alias_rows(stores),
     }
@@ -234,6 +234,7 @@ def price_rows(stores: ChannelStores) -> list[dict[str, Any]]:
             "arrived_late": entry.arrived_late,
             "distributor_id": entry.distributor_id,
             "reseller_id": entry.reseller_id,
+            "price_list": entry.price_list,
             "distributor_cost": money(entry.distributor_cost),
             "floor_price": money(entry.floor_price),
             "currency": entry.currency,

@@ -166,20 +166,23 @@ def _unit_values(
     skus: set[str],
     version: AgreementVersion | None,
 ) -> tuple[dict[str, Converted | Unconverted], dict[str, UUID]]:
-    """Each sku's distributor cost in effect on the request (the list's less the
-    agreement's group discount: `domain.agreements.distributor_cost`), in the agreement's
+    """Each sku's distributor cost in effect on the request (the list's, the first named
+    list the agreement binds with a price before the standard one, less the agreement's
+    group discount: `domain.agreements.distributor_cost`), in the agreement's
     currency, and the price events that set them."""
     values: dict[str, Converted | Unconverted] = {}
     events: dict[str, UUID] = {}
     if version is None:
         return values, events
-    currency = version.currency
+    currency, lists = version.currency, version.terms.price_lists
     rates, day = RateBook(view.rates), request.requested_at.date()
     for sku in sorted(skus):
         history = view.prices.get(sku)
         entry = None
         if history is not None:
-            entry = price_in_effect(history, request.requested_at, request.distributor_id, None)
+            entry = price_in_effect(
+                history, request.requested_at, request.distributor_id, None, lists=lists
+            )
         if entry is not None:
             listed = entry.distributor_id is None
             cost = distributor_cost(entry.distributor_cost, listed, version.terms, sku)

@@ -3,7 +3,8 @@
 Shape and field-level validity only; the rules (which version governs a period, rates in
 effect, inventory aging, obligations, the reporting calendar, rotation decisions) live in
 `domain/` and `projections/` (docs/AGREEMENTS.md). Agreements and rates are on raw topics
-(`schemas/topics.py`) and in `schemas.events.Event`; no door takes a rotation request yet.
+(`schemas/topics.py`) and in `schemas.events.Event`; rotation requests and cancellations
+are on the `rotations` topic.
 """
 
 from __future__ import annotations
@@ -357,12 +358,37 @@ class StockRotationRequested(Envelope):
         return self.requested_at
 
 
+class StockRotationCancelled(Envelope):
+    """An accepted rotation withdrawn before any of its return came back: by the
+    distributor (its own) or admin, who says why. Key: (distributor_id, request_id)."""
+
+    event_type: Literal["StockRotationCancelled"] = "StockRotationCancelled"
+    request_id: Id
+    distributor_id: Id
+    cancelled_at: UtcDatetime
+    #: the actor who cancelled, and their role (the route fills both from the token)
+    cancelled_by: Id
+    role: Literal["distributor", "admin"]
+    reason: Annotated[Text, Field(min_length=1, max_length=512)]
+
+    @model_validator(mode="after")
+    def _says_why(self) -> StockRotationCancelled:
+        if not self.reason.strip():
+            raise ValueError("a cancellation says why: reason is blank")
+        return self
+
+    @property
+    def business_time(self) -> datetime:
+        return self.cancelled_at
+
+
 AGREEMENT_EVENT_TYPES: tuple[type[Envelope], ...] = (
     DistributorAgreementSigned,
     DistributorAgreementAmended,
     DistributorAgreementTerminated,
     ExchangeRatePublished,
     StockRotationRequested,
+    StockRotationCancelled,
 )
 
 __all__ = [
@@ -379,6 +405,7 @@ __all__ = [
     "ProductGroup",
     "ReportingSchedule",
     "RotationLine",
+    "StockRotationCancelled",
     "StockRotationRequested",
     "StockingTarget",
     "VolumeCommitment",

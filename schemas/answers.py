@@ -238,6 +238,24 @@ class Payment(ApiAnswer):
     reference: str
 
 
+# --- stock rotations ----------------------------------------------------------------------
+
+
+class RotationCancel(ApiAnswer):
+    """The body of a rotation's cancellation: why."""
+
+    reason: str
+
+
+class RotationCancelled(ApiAnswer):
+    """A rotation's cancellation, accepted: applied asynchronously."""
+
+    distributor_id: str
+    request_id: str
+    cancelled_by: str
+    cancelled_at: Time
+
+
 # --- ingest ---------------------------------------------------------------------------------
 
 
@@ -295,6 +313,8 @@ ANSWER_MODELS: tuple[type[BaseModel], ...] = (
     PeriodClose,
     Statement,
     Payment,
+    RotationCancel,
+    RotationCancelled,
     IngestAnswer,
     EventBatch,
 )

@@ -15,6 +15,7 @@ from schemas.agreements import (
     DistributorAgreementSigned,
     DistributorAgreementTerminated,
     ExchangeRatePublished,
+    StockRotationCancelled,
     StockRotationRequested,
 )
 from schemas.claims import SpecialPriceAmended, SpecialPriceAuthorized, SpecialPriceExpired
@@ -100,11 +101,18 @@ class PriceChanged(Envelope):
     #: when the vendor announced the price to its distributors (default: when it was
     #: recorded); announced after it takes effect, it governs sales from its announcement
     published_at: UtcDatetime | None = None
+    #: a named price list the price belongs to (None: the standard list); an agreement
+    #: binding the list makes it its distributor's list price (docs/AGREEMENTS.md)
+    price_list: Id | None = None
 
     @model_validator(mode="after")
     def _reseller_needs_distributor(self) -> PriceChanged:
         if self.reseller_id is not None and self.distributor_id is None:
             raise ValueError("a reseller-specific price needs its distributor_id")
+        if self.price_list is not None and self.distributor_id is not None:
+            raise ValueError(
+                "a price is either a list's (price_list) or one distributor's (distributor_id)"
+            )
         return self
 
     @property
@@ -243,6 +251,7 @@ Event = Annotated[
     | SpecialPriceAmended
     | SpecialPriceExpired
     | StockRotationRequested
+    | StockRotationCancelled
     | ResellerRegistered
     | ResellerAliasMapped
     | ResellerAliasUnmapped,
@@ -269,6 +278,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     SpecialPriceAmended,
     SpecialPriceExpired,
     StockRotationRequested,
+    StockRotationCancelled,
     ResellerRegistered,
     ResellerAliasMapped,
     ResellerAliasUnmapped,
@@ -301,6 +311,7 @@ __all__ = [
     "SpecialPriceAmended",
     "SpecialPriceAuthorized",
     "SpecialPriceExpired",
+    "StockRotationCancelled",
     "StockRotationRequested",
     "Tier",
 ]

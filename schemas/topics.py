@@ -26,7 +26,7 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
     # keyed by authorization: its amendments and expiry follow it in order
     "authorizations": ("SpecialPriceAuthorized", "SpecialPriceAmended", "SpecialPriceExpired"),
     # keyed by distributor: a request is decided in the partition of its stock and ledger
-    "rotations": ("StockRotationRequested",),
+    "rotations": ("StockRotationRequested", "StockRotationCancelled"),
     # keyed by distributor: the map and unmap of one alias stay in order (docs/IDENTITY.md)
     "identity": ("ResellerAliasMapped", "ResellerAliasUnmapped"),
     "masters": ("ResellerRegistered",),
@@ -58,6 +58,7 @@ KEY_FIELD: Final[dict[str, str]] = {
     "SpecialPriceAmended": "authorization_id",
     "SpecialPriceExpired": "authorization_id",
     "StockRotationRequested": "distributor_id",
+    "StockRotationCancelled": "distributor_id",
     "ResellerRegistered": "master_id",
     "ResellerAliasMapped": "distributor_id",
     "ResellerAliasUnmapped": "distributor_id",

@@ -88,6 +88,10 @@ class PriceRow(RowModel):
     arrived_late: bool = Field(description="Recorded after the time it declared.")
     distributor_id: str | None = Field(description="Special price for this distributor.")
     reseller_id: str | None = Field(description="Special price for this reseller.")
+    price_list: str | None = Field(
+        description="The named price list of a list price (null: the standard list, or a "
+        "special price)."
+    )
     distributor_cost: DecimalText | None = Field(description="The distributor's cost.")
     floor_price: DecimalText | None = Field(description="The minimum authorized resale price.")
     currency: str = Field(description="The prices' currency.")

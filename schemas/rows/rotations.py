@@ -20,8 +20,9 @@ class RotationRow(RowModel):
     rotation_id: Uuid = Field(description="The request's audit aggregate (StockRotation).")
     distributor_id: DistributorId
     request_id: str = Field(description="The distributor's id of the request.")
-    status: Literal["accepted", "rejected", "returned"] = Field(
-        description="As decided; `returned` once every returned unit came back."
+    status: Literal["accepted", "rejected", "returned", "cancelled"] = Field(
+        description="As decided; `returned` once every returned unit came back; `cancelled` "
+        "once withdrawn."
     )
     requested_at: Time = Field(description="When the distributor asked (the day judged).")
     recorded_at: Time = Field(description="When the system recorded the request.")
@@ -43,6 +44,16 @@ class RotationRow(RowModel):
         description="Accepted: the shipment id the vendor ships the returned units under."
     )
     received: Counts = Field(description="Units of the return received so far, per sku.")
+    exchange_shipment_id: str | None = Field(
+        description="Accepted with orders: the shipment id the vendor ships the exchange under."
+    )
+    exchanged: Counts = Field(description="Units of the exchange order shipped so far, per sku.")
+    exchange_status: Literal["none", "partial", "shipped"] | None = Field(
+        description="The exchange order: nothing shipped yet, part of it, all of it (null: none)."
+    )
+    cancelled_at: Time | None = Field(description="When an accepted rotation was cancelled.")
+    cancelled_by: str | None = Field(description="Who cancelled it (the token's actor).")
+    cancel_reason: str | None = Field(description="Why it was cancelled.")
     agreement_event_id: Uuid | None = Field(description="The agreement version (lineage).")
     price_event_ids: JsonList = Field(description="The price events that valued the lines.")
     rate_event_ids: JsonList = Field(description="The rate events that converted them.")

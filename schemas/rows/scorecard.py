@@ -27,8 +27,9 @@ class ScorecardRebate(RowModel):
 
 class ScorecardCard(RowModel):
     """A distributor's scorecard for one period (a month or a quarter): its figures, each
-    part of its score and the score. Money in `currency` only (lines in another are counted
-    in `other_currency_lines`, never converted)."""
+    part of its score and the score. Money in `currency`: lines in another are converted at
+    their day's rate as known when read; those whose day has no rate yet are counted in
+    `other_currency_lines`, never guessed."""
 
     identified_by: ClassVar[tuple[str, ...]] = ("distributor_id", "period")
 
@@ -73,7 +74,9 @@ class ScorecardCard(RowModel):
     rebates: Annotated[list[ScorecardRebate], Sql("jsonb")] = Field(
         description="Each rebate program's standing."
     )
-    other_currency_lines: int = Field(description="Lines in another currency than `currency`.")
+    other_currency_lines: int = Field(
+        description="Lines in another currency than `currency` whose day has no rate yet."
+    )
     parts: dict[str, DecimalText] = Field(
         description="Each part of the score present (0 to 1): sell_through, inventory, "
         "timeliness, data_quality, pricing, resellers, rebates."

@@ -28,6 +28,7 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /api/authorizations                special price deals (terms in effect, per distributor)
   /api/commitments                   volume commitments: met, open, short, unconverted
   /api/rotations[/{d}/{request_id}]   stock rotation requests as decided, their returns
+  POST /api/rotations/{d}/{request_id}/cancel   cancel an accepted rotation (own; admin any)
   POST /api/ingest/events|csv|edi   submit events and reports (streams/api/ingest.py)
 
 List endpoints answer a page: {"rows": [...], "total", "limit", "offset"} (?limit= 1 to
@@ -131,6 +132,7 @@ POSTS: tuple[tuple[str, Handler], ...] = (
         violations.violation_step,
     ),
     ("/api/rebates/{program_id}/{period}/close", rebates.close_period),
+    ("/api/rotations/{distributor_id}/{request_id}/cancel", rotations.cancel),
     (
         "/api/rebates/statements/{program_id}/{distributor_id}/{period}/{action:approve|pay}",
         rebates.statement_step,

@@ -279,7 +279,7 @@ PATHS: dict[str, dict[str, Schema]] = {
         "get": op("Stock rotation requests as decided, and what came back of their returns",
                   "agreements", page_of("RotationRow"), DISTRIBUTOR,
                   query("status", "only this status",
-                        {"enum": ["accepted", "rejected", "returned"]}), *PAGED,
+                        {"enum": ["accepted", "rejected", "returned", "cancelled"]}), *PAGED,
                   description="In distributor and request order. A distributor token sees "
                   "its own requests only."),
     },
@@ -288,6 +288,15 @@ PATHS: dict[str, dict[str, Schema]] = {
                   ref("RotationRow"), path("distributor_id", "the distributor"),
                   path("request_id", "the distributor's request id"),
                   errors=(401, 403, 404)),
+    },
+    "/api/rotations/{distributor_id}/{request_id}/cancel": {
+        "post": op("Cancel an accepted rotation before its return (a distributor: its own; "
+                   "admin: anyone's); applied asynchronously", "agreements",
+                   ref("RotationCancelled"), path("distributor_id", "the distributor"),
+                   path("request_id", "the distributor's request id"), body="RotationCancel",
+                   status=202, errors=(400, 401, 403, 404, 409),
+                   description="Refused (409, its reason as the code) when the rotation was "
+                   "rejected, already cancelled or part of its return came back."),
     },
     "/api/exchange-rates": {
         "get": op("Every exchange-rate publication, by pair and effective date", "reference",

@@ -55,7 +55,7 @@ def ranked(request: web.Request) -> Callable[[ChannelStores], Rows]:
     if not principal.may_read(None):
         raise Forbidden(f"{principal.actor} may not read the channel's ranking")
     period, when = period_of(request), as_of(request)
-    return lambda current: ranking(period_cards(current, period, now_of(current, when)))
+    return lambda current: ranking(period_cards(current, period, now_of(current, when), None, when))
 
 
 async def scorecard(request: web.Request) -> web.Response:
@@ -89,11 +89,11 @@ async def distributor_card(request: web.Request) -> web.Response:
     def card(current: ChannelStores) -> dict[str, Any]:
         now = now_of(current, when)
         if whole:
-            rows = ranking(period_cards(current, period, now))
+            rows = ranking(period_cards(current, period, now, None, when))
             found = [row for row in rows if row["distributor_id"] == distributor]
             if found:
                 return found[0]
-        (own,) = period_cards(current, period, now, [distributor])
+        (own,) = period_cards(current, period, now, [distributor], when)
         return {**card_row(own, None), "rank": None}
 
     return json_response(await context_of(request).exporting(card))

@@ -191,7 +191,7 @@ def _locate(source: dict[str, Any], raw: RawIndex | None) -> None:
 def _rotation_sources(rotation: StockRotation, stores: ChannelStores) -> dict[str, Any]:
     """The request, what decided it (the agreement version, the prices and rates that valued
     its lines, the returned skus' movements up to the request: the stock it read) and the
-    return shipment events received."""
+    return and exchange shipment events, and the cancellation."""
     record = stores.rotations.get(record_key(rotation.distributor_id, rotation.request_id))
     requested = rotation.recorded_at if record is None else record.requested_at
     sources = [_source(str(rotation.event_id), "request", requested)]
@@ -208,6 +208,9 @@ def _rotation_sources(rotation: StockRotation, stores: ChannelStores) -> dict[st
             for m in takewhile(lambda m: m.at <= stamp, scanned)
         ]
     sources += [_source(str(e), "return") for e in rotation.return_events]
+    sources += [_source(str(e), "exchange") for e in rotation.exchange_events]
+    if rotation.cancel_event is not None:
+        sources.append(_source(str(rotation.cancel_event), "cancel"))
     return {"sources": sources, "complete": record is not None}
 
 

@@ -74,6 +74,7 @@ SYSTEM_REASONS: Final = {
     "StockRotation.Decided": "decided against the agreement, the stock and the allowance",
     "StockRotation.ReturnReceived": "the vendor's return shipment recorded the units",
     "PartyAlias.Opened": "the alias's first mapping step",
+    "StockRotation.ExchangeShipped": "the vendor's exchange shipment recorded the units",
 }
 _ENVELOPE: Final = frozenset(
     {"originator_id", "originator_version", "originator_topic", "timestamp"}

@@ -31,6 +31,8 @@ from streams.runners.proposed_prices import with_proposal
 from streams.timeparse import TimeParseError, parse_as_of
 
 if TYPE_CHECKING:
+    import urllib.error
+
     from infra.eventstore import AuditLog
     from streams.runners.replay_jobs import Derive, MergedReplay
 
@@ -113,6 +115,39 @@ def get_json(url: str, path: str, token: str | None, what: str, timeout: float =
             return orjson.loads(response.read())
     except OSError as exc:
         raise http_failure(what, url, exc) from None
+
+
+def post_json(url: str, path: str, token: str | None, what: str, body: object) -> Any:
+    """POST `body` as JSON to `path` of the HTTP API at `url`, with the bearer token; a
+    refusal (its JSON error's code and message) or an unreachable server as errors."""
+    import urllib.error
+    import urllib.request
+
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = orjson.dumps(body)
+    request = urllib.request.Request(f"{url.rstrip('/')}{path}", data, headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return orjson.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        if exc.code == 503:
+            raise http_failure(what, url, exc) from None
+        raise UserError(f"{what}: {http_problem(exc)}") from None
+    except OSError as exc:
+        raise http_failure(what, url, exc) from None
+
+
+def http_problem(error: urllib.error.HTTPError) -> str:
+    """An HTTP error answer as one line: its JSON error's status, code and message."""
+    try:
+        problem = orjson.loads(error.read())["error"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return f"HTTP {error.code}: {error.reason}"
+    where = {k: v for k, v in problem.items() if k not in ("status", "code", "message")}
+    extra = f" ({', '.join(f'{k}: {v}' for k, v in where.items() if v)})" if where else ""
+    return f"HTTP {problem['status']} {problem['code']}: {problem['message']}{extra}"
 
 
 def failure(exc: BaseException) -> tuple[ExitStatus, str] | None:

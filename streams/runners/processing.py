@@ -25,7 +25,12 @@ from projections.positions import Position, message_position
 from projections.price_protection_claims import PriceProtectionClaim
 from projections.price_rules import ViolationDetected
 from projections.rebate_accruals import StatementPlan
-from projections.rotation_facts import RotationDecided, RotationReturned
+from projections.rotation_facts import (
+    RotationCancelled,
+    RotationDecided,
+    RotationExchanged,
+    RotationReturned,
+)
 from projections.stores import ChannelStores
 from schemas.deadletter import DeadLetter
 from streams import metrics
@@ -208,4 +213,6 @@ FACT_KINDS = {
     RotationDecided: "stock_rotation",
     RotationReturned: "stock_rotation",
     AliasStepTaken: "alias_mapping",
+    RotationExchanged: "stock_rotation",
+    RotationCancelled: "stock_rotation",
 }

@@ -1,5 +1,6 @@
 """Agreements, exchange rates and inventory aging through Kafka and a worker on PostgreSQL:
-applied, refused with their reasons, kept across a restart, and the replay equal to live."""
+applied, refused with their reasons, kept across a restart, and the replay equal to live;
+a named price list an agreement binds setting its distributor's floor."""
 
 from __future__ import annotations
 
@@ -122,3 +123,51 @@ def test_agreements_rates_and_aging_live_across_a_restart_equal_the_replay(
     assert second.get("/api/exchange-rates")["rows"] == rate_rows(replay.stores)
     aging_live = second.get(f"/api/inventory/aging?as_of={AS_OF}")["rows"]
     assert aging_live == aging_page(replay.stores, now, None, None, 0, 1000)[0]
+
+
+def test_a_bound_price_list_sets_the_floor_live_and_in_the_replay(settings, worker_factory, pg_dsn):
+    """SKU at 20.00 / floor 25.00 on the standard list and 18.00 / 22.00 on a named list
+    the distributor's agreement binds: its sale at 23.00 is within its floor, the same sale
+    by a distributor without the agreement is a violation under 25.00."""
+    tag = uuid.uuid4().hex[:8]
+    sku, name = f"SKU-PL-{tag}", f"LIST-{tag}"
+    bound, other = f"D-{tag}", f"D-{tag}-X"
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def priced(cost: str, floor: str, price_list: str | None) -> PriceChanged:
+        return PriceChanged(
+            event_id=uuid.uuid4(), occurred_at=at, source="erp", sku=sku,
+            distributor_cost=Decimal(cost), floor_price=Decimal(floor), currency="USD",
+            effective_from=at, published_at=at, price_list=price_list,
+        )  # fmt: skip
+
+    def sold(distributor: str) -> SaleReported:
+        when = noon(date(2026, 5, 15))
+        return SaleReported(
+            event_id=uuid.uuid4(), occurred_at=when, source="api", distributor_id=distributor,
+            transaction_id=f"T-{distributor}", reseller_id="R-1", sku=sku, quantity=2,
+            unit_price=Decimal("23.00"), currency="USD", sold_at=when,
+        )  # fmt: skip
+
+    worker = worker_factory(eventstore_url=pg_dsn).start()
+    reference = [*catalog(sku), priced("20.00", "25.00", None), priced("18.00", "22.00", name)]
+    publish_reference_first(settings, worker, reference)
+    publish(settings, [of(bound, signed(price_lists=[name]))])
+    wait_until(lambda: worker.get(f"/api/agreements?distributor_id={bound}")["rows"], 60,
+               "the agreement")  # fmt: skip
+    publish(settings, [sold(bound), sold(other)])
+    wait_until(
+        lambda: (
+            worker.get(f"/api/quality?distributor_id={bound}")["rows"]
+            and worker.get(f"/api/violations?distributor_id={other}")["rows"]
+        ),
+        60,
+        "both sales judged",
+    )
+    [violation] = worker.get(f"/api/violations?distributor_id={other}")["rows"]
+    assert violation["floor_price"] == "25.00"
+    assert worker.get(f"/api/violations?distributor_id={bound}")["rows"] == []
+    prices = {row["price_list"]: row["floor_price"] for row in worker.get(f"/api/prices?sku={sku}")
+              ["rows"]}  # fmt: skip
+    assert prices == {None: "25.00", name: "22.00"}
+    matches_replay(settings, worker)

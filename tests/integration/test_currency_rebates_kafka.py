@@ -1,7 +1,8 @@
 """A rebate over lines in two currencies on the real broker and PostgreSQL: a EUR sale line
 in a USD program is `unconverted` until its day's rate arrives through the rates topic,
 then converted; the API, the read-model row and the auditor's replay agree. The quarter
-closed before the rate arrived: its statement stays, and the rate is one adjustment."""
+closed before the rate arrived: its statement stays, and the rate is one adjustment. The
+distributor's scorecard counts the EUR line as waiting, then converts it too."""
 
 from __future__ import annotations
 
@@ -94,6 +95,9 @@ def test_a_eur_line_is_unconverted_until_its_rate_arrives_live_stored_and_replay
     )
     assert (before["revenue"], before["rebate"], before["events"]) == ("240000.00", "4800.00", 2)
     assert before["unconverted"] == [{"currency": "EUR", "day": "2026-08-10", "amount": "20000.00"}]
+    card = f"/api/scorecard/{distributor}?period=2026-Q3"
+    waiting = worker.get(card)
+    assert (waiting["sell_through_revenue"], waiting["other_currency_lines"]) == ("240000.00", 1)
 
     rate = ExchangeRatePublished(
         event_id=uuid.uuid4(), occurred_at=SOLD, source="erp", from_currency="EUR",
@@ -109,6 +113,12 @@ def test_a_eur_line_is_unconverted_until_its_rate_arrives_live_stored_and_replay
     )
     assert (after["revenue"], after["rebate"], after["events"]) == ("262000.0000", "9170.00", 2)
     assert after["rate_event_ids"] == [str(rate.event_id)]
+    converted = worker.get(card)  # the card converts the line that came before its rate
+    assert (converted["sell_through_revenue"], converted["other_currency_lines"]) == (
+        "262000.00",
+        0,
+    )
+    assert converted["sell_through_units"] == 2600
 
     stored = wait_until(
         lambda: (row := stored_row(pg_dsn, schema, program_id)) and row["rebate"] == 9170 and row,

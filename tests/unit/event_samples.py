@@ -234,6 +234,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
         orders=[{"sku": "SKU-0002", "quantity": 20}],
         note="slow mover",
     ),
+    "StockRotationCancelled": envelope(
+        "StockRotationCancelled",
+        request_id="ROT-2026-07-1",
+        distributor_id="D01",
+        cancelled_at=WHEN,
+        cancelled_by="d01-user",
+        role="distributor",
+        reason="the reseller took the stock after all",
+    ),
     "ResellerRegistered": envelope(
         "ResellerRegistered",
         source="erp",

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from schemas.agreements import RotationLine
 from streams.audit.lineage import lineage
 from streams.audit.trail import history
 from streams.runners.embedded import EmbeddedChannel
 from tests.unit.catalog import product
 from tests.unit.price_events import price
 from tests.unit.rotation_cases import request, returned, stocked
+from tests.unit.test_rotation_cancel import cancel
+from tests.unit.test_rotation_exchange import sent as sent_exchange
 
 
 def test_a_returned_rotation_names_every_source() -> None:
@@ -37,3 +40,27 @@ def test_a_returned_rotation_names_every_source() -> None:
         ("return", str(back.event_id)),
     ]
     assert document["complete"]
+
+
+def test_an_exchange_and_a_cancellation_are_in_the_history_and_the_lineage() -> None:
+    channel = EmbeddedChannel()
+    listed = price(1, "12.50", "20.00", datetime(2026, 1, 1, tzinfo=UTC), sku="X")
+    other = price(2, "25.00", "30.00", datetime(2026, 1, 1, tzinfo=UTC), sku="Y")
+    agreement, *receipts = stocked()
+    channel.feed_events([product("X"), product("Y"), listed, other, agreement, *receipts])
+    orders = [RotationLine(sku="Y", quantity=30)]
+    channel.feed_events([request("R1", {"X": 40}, orders=orders), request("R2", {"X": 10}, n=2)])
+    rows = {row["request_id"]: row for row in channel.snapshot()["rotations"]}
+    sent = sent_exchange(60, rows["R1"]["exchange_shipment_id"], 30)
+    withdrawn = cancel("R2")
+    channel.feed_events([sent, withdrawn])
+
+    exchanged = history(channel.audit, "rotation", "D01/R1")["events"]
+    assert [e["what"] for e in exchanged] == ["Requested", "Decided", "ExchangeShipped"]
+    roles = [s["role"] for s in lineage(channel.audit, channel.stores, "rotation", "D01/R1")
+             ["sources"]]  # fmt: skip
+    assert roles[-1] == "exchange"
+    cancelled = history(channel.audit, "rotation", "D01/R2")["events"]
+    assert [e["what"] for e in cancelled] == ["Requested", "Decided", "Cancelled"]
+    sources = lineage(channel.audit, channel.stores, "rotation", "D01/R2")["sources"]
+    assert (sources[-1]["role"], sources[-1]["event_id"]) == ("cancel", str(withdrawn.event_id))

@@ -14,6 +14,7 @@ from projections.channel import apply_event, apply_message
 from projections.dedup import Verdict
 from projections.positions import Position, message_position
 from projections.scorecard import Scorecard
+from projections.scorecard_reads import period_cards
 from projections.stores import ChannelStores
 from schemas.codec import encode_event
 from tests.unit.agreement_events import rate
@@ -103,18 +104,24 @@ def test_a_shipment_is_sell_in_and_no_verdict_of_the_distributor():
     assert shipped.verdicts == {} and shipped.unknown_cost_lines == 0
 
 
-def test_a_line_in_another_currency_counts_at_its_days_rate_or_waits_as_other_currency():
-    """EUR>USD 1.10 from the day before T0 (published then: a rate recorded after a line
-    does not convert it). A EUR sale of 3 × 10.00 adds 33.00 USD of revenue and its
-    cost (3 × 10.00 USD, the price book's) to the margin; a GBP sale, with no rate, adds
-    its units only and counts in other_currency_lines."""
+def test_a_line_in_another_currency_counts_at_its_days_rate_even_one_arriving_later():
+    """EUR>USD 1.10 from the day before T0. A EUR sale of 3 × 10.00 adds 33.00 USD of
+    revenue and its cost (3 × 10.00 USD, the price book's) to the margin; a GBP sale, with
+    no rate yet, adds its units only and counts in other_currency_lines, until GBP>USD 1.25
+    arrives (recorded after the line): then its 30.00 GBP are 37.50 USD."""
     stores = catalog_stores("SKU-1")
     apply_event(stores, price(1, cost="10.00", floor="5.00"), None)
     apply_event(stores, rate("EUR", "USD", "1.10", T0.date() - timedelta(days=1)), None)
     euros = sale(2, "T1", unit_price=Decimal("10.00"), currency="EUR")
     pounds = sale(3, "T2", unit_price=Decimal("10.00"), currency="GBP")
     apply_message(stores, bundle(euros, pounds), "D01", message_position(SALES, 1))
-    found = card(stores, "2026-Q3")
+    [found] = period_cards(stores, "2026-Q3", None, ["D01"])
     assert (found.sell_through_units, found.sell_through_revenue) == (6, Decimal("33.00"))
     assert (found.margin_revenue, found.margin_cost) == (Decimal("33.00"), Decimal("30.00"))
     assert found.other_currency_lines == 1
+    late = rate("GBP", "USD", "1.25", T0.date(), n=2)
+    apply_event(stores, late.model_copy(update={"recorded_at": T0 + timedelta(days=1)}), None)
+    [found] = period_cards(stores, "2026-Q3", None, ["D01"])
+    assert (found.sell_through_units, found.sell_through_revenue) == (6, Decimal("70.50"))
+    assert (found.margin_revenue, found.margin_cost) == (Decimal("70.50"), Decimal("60.00"))
+    assert found.other_currency_lines == 0

@@ -127,6 +127,11 @@ WRITES: dict[str, list[tuple[str, Any, dict[str | None, int]]]] = {
         (f"{OWN_STATEMENT}/approve", {}, {"d01": 403, "admin": 200}),
         (f"{OTHER_STATEMENT}/pay", {}, {"d01": 403, "admin": 400}),
     ],
+    # a distributor cancels its own rotations, admin anyone's (none here: 404 once allowed)
+    "/api/rotations/{distributor_id}/{request_id}/cancel": [
+        ("/api/rotations/D01/NOPE/cancel", {"reason": "sold"}, {"d01": 404, "admin": 404}),
+        ("/api/rotations/D02/NOPE/cancel", {"reason": "sold"}, {"d01": 403, "admin": 404}),
+    ],
     # who may submit at all (whose data, below): here with empty bodies
     "/api/ingest/events": [("/api/ingest/events", [], {"d01": 200, "admin": 200})],
     "/api/ingest/csv": [("/api/ingest/csv", b"", {"d01": 422, "admin": 422})],
