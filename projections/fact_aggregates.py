@@ -10,6 +10,9 @@ store (infra/eventstore.py) only loads and saves what this module decides.
 - `RotationDecided` -> `StockRotation`: requested and decided once (a different decision
   later is not recorded: the first stands); `RotationReturned` takes the units of one
   return shipment event once (never recorded before its decision);
+- `ClaimSubmitted` -> `DebitClaim`: submitted once; `ClaimLinesDecided` records each
+  decision it does not hold yet, `ClaimLinesReopened` reopens the lines still holding
+  units (neither is recorded before its claim's submission);
 - `StatementPlan` -> `RebateStatement`: calculated at the close, then adjusted by each
   planned adjustment it has not taken yet.
 """
@@ -19,12 +22,14 @@ from __future__ import annotations
 from typing import Any, Final
 from uuid import UUID
 
+from domain.claim_lifecycle import DebitClaim
 from domain.claim_steps import IllegalTransition
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
 from domain.reconciliation import InventoryReconciliation
 from domain.rotation_lifecycle import StockRotation
 from domain.violation import PricingViolation
+from projections.claim_facts import ClaimLinesDecided, ClaimLinesReopened, ClaimSubmitted
 from projections.inventory import Reconciliation
 from projections.outcome import AuditFact
 from projections.price_protection_claims import PriceProtectionClaim
@@ -38,6 +43,9 @@ FACT_AGGREGATES: Final[dict[type, Any]] = {
     PriceProtectionClaim: PriceProtection,
     RotationDecided: StockRotation,
     RotationReturned: StockRotation,
+    ClaimSubmitted: DebitClaim,
+    ClaimLinesDecided: DebitClaim,
+    ClaimLinesReopened: DebitClaim,
 }
 
 
@@ -51,8 +59,10 @@ def new_aggregate(fact: AuditFact) -> Any | None:
     (zero units) that was never recorded: there is nothing to withdraw."""
     if isinstance(fact, PriceProtectionClaim) and fact.units == 0:
         return None
-    if isinstance(fact, RotationReturned):
+    if isinstance(fact, RotationReturned | ClaimLinesDecided | ClaimLinesReopened):
         return None
+    if isinstance(fact, ClaimSubmitted):
+        return DebitClaim.submit(fact.claim, fact.recorded_at)
     if isinstance(fact, RotationDecided):
         rotation = StockRotation.request(fact.request, fact.recorded_at)
         rotation.record_decision(fact.decision)
@@ -68,6 +78,10 @@ def revised(aggregate: Any, fact: AuditFact) -> Any | None:
         return _revised_claim(aggregate, fact)
     if isinstance(fact, RotationReturned):
         return _received(aggregate, fact)
+    if isinstance(fact, ClaimLinesDecided):
+        return _claim_decided(aggregate, fact)
+    if isinstance(fact, ClaimLinesReopened):
+        return _claim_reopened(aggregate, fact)
     return None  # a reconciliation, a rotation's decision: recorded once
 
 
@@ -126,6 +140,28 @@ def _received(rotation: StockRotation, fact: RotationReturned) -> StockRotation 
     except (IllegalTransition, ValueError):
         return None
     return rotation
+
+
+def _claim_decided(claim: DebitClaim, fact: ClaimLinesDecided) -> DebitClaim | None:
+    """The decisions of lines without one or waiting for their POS line: a decision given
+    stands until a reversal reopens it, so facts recorded again (a replay) change nothing."""
+    changed = False
+    for decision in fact.decisions:
+        current = claim.decisions.get(decision.line_no)
+        if current is None or current.status == "pending_pos":
+            changed = claim.record_decision(decision) or changed
+    return claim if changed else None
+
+
+def _claim_reopened(claim: DebitClaim, fact: ClaimLinesReopened) -> DebitClaim | None:
+    """Reopen the lines decided against the reversed POS line (none again: a replay)."""
+    changed = False
+    for number in fact.line_nos:
+        current = claim.decisions.get(number)
+        if current is not None and current.pos_event_id == fact.pos_event_id:
+            by, at = fact.replacement_event_id, fact.at
+            changed = claim.reopen_line(number, replacement_event_id=by, at=at) or changed
+    return claim if changed else None
 
 
 def _revised_violation(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from domain.frozen import quick_init
+from projections.claim_facts import ClaimFact
 from projections.dedup import Verdict
 from projections.inventory import Reconciliation
 from projections.price_protection_claims import PriceProtectionClaim
@@ -14,7 +15,12 @@ from schemas.events import Envelope
 
 #: Facts the projection gives rise to, recorded idempotently in the audit event store.
 AuditFact = (
-    Reconciliation | ViolationDetected | PriceProtectionClaim | RotationDecided | RotationReturned
+    Reconciliation
+    | ViolationDetected
+    | PriceProtectionClaim
+    | RotationDecided
+    | RotationReturned
+    | ClaimFact
 )
 
 

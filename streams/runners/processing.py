@@ -17,6 +17,7 @@ from domain.business_time import TimeRules
 from domain.rebate_statement import RebateStatement
 from infra.eventstore import AuditLog
 from projections.channel import DEFAULT_RULES, apply_message
+from projections.claim_facts import ClaimLinesDecided, ClaimLinesReopened, ClaimSubmitted
 from projections.dedup import Verdict
 from projections.inventory import Reconciliation
 from projections.outcome import AuditFact, Outcome
@@ -206,4 +207,7 @@ FACT_KINDS = {
     PriceProtectionClaim: "price_protection",
     RotationDecided: "stock_rotation",
     RotationReturned: "stock_rotation",
+    ClaimSubmitted: "debit_claim",
+    ClaimLinesDecided: "debit_claim",
+    ClaimLinesReopened: "debit_claim",
 }
