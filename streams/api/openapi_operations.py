@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.rows.base import DATE_SCHEMA, DECIMAL_SCHEMA, TIME_SCHEMA, UUID_SCHEMA
+from streams.audit.trail import KINDS
 
 Schema = dict[str, Any]
 
@@ -123,7 +124,7 @@ STATEMENT_KEY = (
     path("period", 'period, e.g. "2026-Q3"'),
 )
 AUDIT_RECORD = (
-    path("kind", "record kind", {"enum": ["statement", "violation", "reconciliation", "claim"]}),
+    path("kind", "record kind", {"enum": list(KINDS)}),
     path("ref", "the record's id, or its business key (may contain /)"),
 )
 

@@ -30,6 +30,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from domain.claim_lifecycle import DebitClaim
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
 from domain.reconciliation import InventoryReconciliation
@@ -45,6 +46,7 @@ KINDS: Final[dict[str, type]] = {
     "reconciliation": InventoryReconciliation,
     "claim": PriceProtection,
     "rotation": StockRotation,
+    "debit-claim": DebitClaim,
 }
 KEY_FORMS: Final = {
     "statement": "PROGRAM/DISTRIBUTOR/PERIOD",
@@ -52,6 +54,7 @@ KEY_FORMS: Final = {
     "reconciliation": "DISTRIBUTOR/SKU/COUNTED_AT",
     "claim": "DISTRIBUTOR/SKU/EFFECTIVE_FROM",
     "rotation": "DISTRIBUTOR/REQUEST",
+    "debit-claim": "DISTRIBUTOR/CLAIM",
 }
 #: why an event happened when nobody typed a reason: the system derived it
 SYSTEM_REASONS: Final = {
@@ -67,6 +70,9 @@ SYSTEM_REASONS: Final = {
     "StockRotation.Requested": "a distributor asked to return stock",
     "StockRotation.Decided": "decided against the agreement, the stock and the allowance",
     "StockRotation.ReturnReceived": "the vendor's return shipment recorded the units",
+    "DebitClaim.Submitted": "a distributor claimed ship-and-debit",
+    "DebitClaim.LineDecided": "decided against the authorization, the POS line and the price book",
+    "DebitClaim.LineReopened": "a replacement report reversed the POS line the line held",
 }
 _ENVELOPE: Final = frozenset(
     {"originator_id", "originator_version", "originator_topic", "timestamp"}
