@@ -29,7 +29,14 @@ from datetime import datetime, timedelta
 from typing import NamedTuple, TypeVar
 from uuid import UUID
 
-from domain.claim_rules import AuthorizationTerms, LineDecision, claim_fingerprint, claim_key
+from domain.claim_rules import (
+    AuthorizationTerms,
+    BookCost,
+    LineDecision,
+    PosLine,
+    claim_fingerprint,
+    claim_key,
+)
 from domain.identity import sale_key
 from projections.claim_caps import CapLedger
 from projections.claim_facts import ClaimLinesDecided, ClaimLinesReopened, ClaimSubmitted
@@ -45,6 +52,7 @@ from projections.claim_phases import (
 )
 from projections.claim_state import ClaimRecord, record_key
 from projections.claims import ClaimsView, LineRef, expire_pending, pos_line_of
+from projections.costs import cost_entry
 from projections.dedup import Verdict, classify, remember
 from projections.outcome import AuditFact, Outcome
 from projections.pending_claims import due_pos_lines, update_index
@@ -186,7 +194,18 @@ def claims_view(stores: ChannelStores) -> ClaimsView:
         prices=StoreMapping(stores.prices),
         pos_claims=StoreMapping(stores.pos_claims),
         blocked=StoreMapping(stores.claims_blocked),
+        book=lambda pos: distributor_book(stores, pos),
     )
+
+
+def distributor_book(stores: ChannelStores, pos: PosLine) -> BookCost | None:
+    """The distributor's cost at the sale: its own price, else the list price less its
+    agreement's group discount (`projections.costs.unit_cost`), and the price entry."""
+    found = cost_entry(stores, pos.sku, pos.distributor_id, pos.sold_at)
+    if found is None:
+        return None
+    cost, entry = found
+    return BookCost(cost, entry.currency, entry.event_id)
 
 
 def sequencer_of(stores: ChannelStores) -> Sequencer:

@@ -16,7 +16,7 @@ again until the corrected line arrives or the wait runs out).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -195,13 +195,15 @@ class Blocked:
 @dataclass(frozen=True, slots=True)
 class ClaimsView:
     """What deciding reads: authorizations by id, POS lines and their claims by sale key,
-    price histories by sku (and, deciding in two phases, the lines blocked by distributor)."""
+    price histories by sku (and, deciding in two phases, the lines blocked by distributor).
+    `book`, when given, is the book cost of a POS line (else `book_cost` of `prices`)."""
 
     authorizations: Mapping[str, AuthorizationState]
     sales: Mapping[str, PosLine]
     prices: Mapping[str, PriceHistory]
     pos_claims: Mapping[str, PosClaims]
     blocked: Mapping[str, Blocked] = field(default_factory=dict)
+    book: Callable[[PosLine], BookCost | None] | None = None
 
 
 @dataclass(slots=True)
@@ -350,7 +352,10 @@ def line_inputs(
 ) -> LineInputs:
     """What deciding `ref` reads: its POS line and the book cost at its sale from `view`."""
     pos = view.sales.get(ref.sale_key)
-    book = None if pos is None else book_cost(view.prices, pos)
+    if pos is None:
+        book = None
+    else:
+        book = book_cost(view.prices, pos) if view.book is None else view.book(pos)
     return LineInputs(
         distributor_id=ref.distributor_id,
         claim_id=ref.claim_id,

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain.agreements import distributor_cost
-from projections.price_book import price_in_effect
+from projections.price_book import PriceEntry, price_in_effect
 from projections.stores import ChannelStores
 
 
@@ -28,14 +28,26 @@ def unit_cost(
     its cost less the group discount of the agreement version governing `at`'s day (as
     recorded by `known_at`; None: all), when one gives the sku's group a discount
     (docs/AGREEMENTS.md, "The distributor's cost under an agreement")."""
+    found = None if at is None else cost_entry(stores, sku, distributor_id, at, known_at)
+    return (None, None) if found is None else (found[0], found[1].currency)
+
+
+def cost_entry(
+    stores: ChannelStores,
+    sku: str,
+    distributor_id: str,
+    at: datetime,
+    known_at: datetime | None = None,
+) -> tuple[Decimal, PriceEntry] | None:
+    """`unit_cost`'s cost, with the price entry it comes from (None: no price)."""
     history = stores.prices.get(sku)
-    if history is None or at is None:
-        return None, None
+    if history is None:
+        return None
     entry = price_in_effect(history, at, distributor_id, None)
     if entry is None:
-        return None, None
+        return None
     timeline = stores.agreements.get(distributor_id)
     version = None if timeline is None else timeline.on(at.date(), known_at)
     terms = None if version is None else version.terms
     listed = entry.distributor_id is None
-    return distributor_cost(entry.distributor_cost, listed, terms, sku), entry.currency
+    return distributor_cost(entry.distributor_cost, listed, terms, sku), entry

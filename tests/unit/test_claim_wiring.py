@@ -6,6 +6,7 @@ aggregate recorded, and the decisions equal to the one-phase pure core's."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -28,6 +29,7 @@ from schemas.envelope import Envelope
 from schemas.events import ReportSubmitted
 from streams.runners.processing import record_facts
 from streams.worker.stores import store_layouts
+from tests.unit.agreement_events import signed
 from tests.unit.catalog import catalog_stores
 from tests.unit.claim_events import (
     RECORDED,
@@ -292,3 +294,12 @@ def test_a_claim_with_a_distributor_key_other_than_its_own_is_refused() -> None:
     raw = orjson.dumps(event_to_dict(claim("C1", line(1, "T1", 10))))
     [outcome] = apply_message(example().stores, raw, "D9", message_position("claims:0", 0))
     assert outcome.dead_letter_reason == "wrong_message_key"
+
+
+def test_the_book_cost_is_the_distributors_cost_under_its_agreement() -> None:
+    """AG-1 gives D1 5 % off the list for G-NET (X): a book cost of 95.00, not 100.00."""
+    feed = example()
+    feed.send("agreements", signed())
+    outcome = feed.claim(claim("C1", line(1, "T1", 60)))
+    assert decided(outcome) == [("adjusted", ("cost_corrected",), 60, Decimal("1500.00"))]
+    assert feed.rows()[("C1", 1)]["book_cost"] == "95.00"
