@@ -1,7 +1,8 @@
-"""Debit claims through Kafka and a worker on PostgreSQL (docs/CLAIMS.md, "Wired in"): a
-claim's lines accepted, adjusted and rejected (wrong reseller, unknown authorization,
-already claimed, no debit due), a line pending its POS line decided when it arrives after
-a restart (the waiting line comes back from the changelog), a conflicting resend
+"""Debit claims through Kafka and a worker on PostgreSQL (docs/CLAIMS.md, "Claims, wired
+in"): a claim's lines accepted, adjusted (cap partial) and rejected (wrong reseller,
+unknown authorization, already claimed, no debit due, wrong sku, return line, expired,
+currency mismatch, wrong distributor), a line pending its POS line accepted when it
+arrives after a restart (the waiting line comes back from the changelog), a conflicting resend
 dead-lettered; the `DebitClaim` aggregate recorded, and the replay equal to live."""
 
 from __future__ import annotations
@@ -45,8 +46,10 @@ def deal(authorization_id: str, distributor: str, cost: str) -> SpecialPriceAuth
     )  # fmt: skip
 
 
-def sale(distributor: str, transaction: str, units: int, reseller: str = "R9") -> SaleReported:
-    at = T0 + timedelta(hours=1)
+def sale(
+    distributor: str, transaction: str, units: int, reseller: str = "R9", days: int = 0
+) -> SaleReported:
+    at = T0 + timedelta(days=days, hours=1)
     return SaleReported(
         event_id=uuid.uuid4(), occurred_at=at, source="kafka", distributor_id=distributor,
         transaction_id=transaction, reseller_id=reseller, sku=SKU, quantity=units,
@@ -54,11 +57,13 @@ def sale(distributor: str, transaction: str, units: int, reseller: str = "R9") -
     )  # fmt: skip
 
 
-def line(n: int, transaction: str, units: int, authorization: str) -> ClaimLine:
+def line(
+    n: int, transaction: str, units: int, authorization: str, sku: str = SKU, currency: str = "USD"
+) -> ClaimLine:
     return ClaimLine(
-        line_no=n, transaction_id=transaction, sku=SKU, quantity=units,
+        line_no=n, transaction_id=transaction, sku=sku, quantity=units,
         authorization_id=authorization, cost_paid=Decimal("100.00"),
-        authorized_cost=Decimal("70.00"), amount_claimed=Decimal(30 * units), currency="USD",
+        authorized_cost=Decimal("70.00"), amount_claimed=Decimal(30 * units), currency=currency,
     )  # fmt: skip
 
 
@@ -77,29 +82,36 @@ def lines_of(worker: Any, distributor: str) -> dict[tuple[str, int], dict[str, A
 
 def test_claims_decided_live_across_a_restart_and_replayed(settings, worker_factory, pg_dsn):
     distributor = f"D-{uuid.uuid4().hex[:8]}"
-    capped, spare, even = (f"SPA-{uuid.uuid4().hex[:8]}-{n}" for n in range(3))
+    capped, spare, even, elsewhere = (f"SPA-{uuid.uuid4().hex[:8]}-{n}" for n in range(4))
     first = worker_factory(eventstore_url=pg_dsn).start()
     publish_reference_first(settings, first, [*catalog(SKU), book()])
     # `even` authorizes the book cost itself: nothing is due under it
     deals = [deal(capped, distributor, "70.00"), deal(spare, distributor, "70.00")]
-    publish(settings, [*deals, deal(even, distributor, "100.00")])
+    others = [deal(even, distributor, "100.00"), deal(elsewhere, f"{distributor}-X", "70.00")]
+    publish(settings, [*deals, *others])
     known = f"/api/authorizations?distributor_id={distributor}"
     wait_until(lambda: len(first.get(known)["rows"]) == 3, 60, "the deals known")
     publish(
         settings,
         [sale(distributor, "T1", 60), sale(distributor, "T2", 50),
-         sale(distributor, "T3", 10, reseller="R5")],
+         sale(distributor, "T3", 10, reseller="R5"), sale(distributor, "T4", -3),
+         sale(distributor, "T5", 4, days=40)],
     )  # fmt: skip
     c1 = claim(
         distributor, "C1", line(1, "T1", 60, capped), line(2, "T2", 50, capped),
         line(3, "T3", 10, capped), line(4, "T1", 1, "SPA-NONE"), line(5, "T9", 5, spare),
     )  # fmt: skip
-    c2 = claim(distributor, "C2", line(1, "T1", 5, capped), line(2, "T2", 1, even))
+    c2 = claim(
+        distributor, "C2", line(1, "T1", 5, capped), line(2, "T2", 1, even),
+        line(3, "T1", 1, capped, sku="SKU-NOT-IN-DEAL"), line(4, "T4", 3, spare),
+        line(5, "T5", 4, spare), line(6, "T2", 1, spare, currency="EUR"),
+        line(7, "T2", 1, elsewhere),
+    )  # fmt: skip
     publish(settings, [c1, c2])
 
     def decided() -> Any:
         found = lines_of(first, distributor)
-        return len(found) == 7 and found
+        return len(found) == 12 and found
 
     rows = wait_until(decided, 90, "every line decided")
     outcomes = {key: (row["status"], row.get("reasons")) for key, row in rows.items()}
@@ -111,6 +123,11 @@ def test_claims_decided_live_across_a_restart_and_replayed(settings, worker_fact
         ("C1", 5): ("pending_pos", ["pending_pos"]),
         ("C2", 1): ("rejected", ["already_claimed"]),
         ("C2", 2): ("rejected", ["no_debit_due"]),
+        ("C2", 3): ("rejected", ["wrong_sku"]),
+        ("C2", 4): ("rejected", ["return_line"]),
+        ("C2", 5): ("rejected", ["expired"]),
+        ("C2", 6): ("rejected", ["currency_mismatch"]),
+        ("C2", 7): ("rejected", ["wrong_distributor"]),
     }
     assert rows[("C1", 2)]["quantity_accepted"] == 40
 

@@ -213,45 +213,80 @@ def restored(stores: ChannelStores) -> ChannelStores:
     return copy
 
 
+TRANSACTIONS = st.sampled_from(["T1", "T2", "T3"])
 STEP = st.one_of(
-    st.tuples(st.just("sell"), st.sampled_from(["T1", "T2", "T3"]), st.integers(1, 40)),
+    st.tuples(st.just("sell"), TRANSACTIONS, st.integers(1, 40)),
     st.tuples(
         st.just("claim"),
-        st.lists(
-            st.tuples(st.sampled_from(["T1", "T2", "T3"]), st.integers(1, 40)),
-            min_size=1,
-            max_size=3,
-        ),
+        st.lists(st.tuples(TRANSACTIONS, st.integers(1, 40)), min_size=1, max_size=3),
     ),
+    st.tuples(st.just("reverse"), TRANSACTIONS),
 )
 
 
+class Both:
+    """The same events through the pure one-phase core and two wired channels, one of
+    them restored from its stores' encoding at step `cut` (a worker's changelog)."""
+
+    def __init__(self, cut: int) -> None:
+        self.pure = Channel().authorize(authorization()).price(book_price())
+        self.feed, self.whole = Feed(), Feed()
+        self.cut = cut
+        #: transaction -> the report its current line is in (each sold in a report of its own)
+        self.reports: dict[str, int] = {}
+
+    def send(self, index: int, topic: str, event: Envelope) -> list[Outcome]:
+        if index == self.cut:
+            self.feed.stores = restored(self.feed.stores)
+        return [self.feed.send(topic, event), self.whole.send(topic, event)]
+
+    def sell(self, index: int, transaction: str, units: int) -> None:
+        if ("sale|D1|" + transaction) in self.pure.sales:
+            return  # a second line under a sale key is a duplicate or a conflict
+        generation = self.reports.setdefault(transaction, 0)
+        report_id = f"R-{transaction}-{generation}"
+        if generation == 0:
+            self.send(index, "sales", report(report_id, 100 * index))
+        event = sale(transaction, units, n=index, report_id=report_id)
+        expected = self.pure.sell(event)
+        for outcome in self.send(index, "sales", event):
+            assert decided(outcome) == [outcome_of(d) for d in expected]
+
+    def claim(self, index: int, lines: list[tuple[str, int]]) -> None:
+        claimed = claim(f"C{index}", *(line(i + 1, t, q) for i, (t, q) in enumerate(lines)))
+        expected = self.pure.claim(claimed, at=RECORDED)
+        for outcome in self.send(index, "claims", claimed):
+            assert decided(outcome) == [outcome_of(d) for d in expected]
+
+    def reverse(self, index: int, transaction: str) -> None:
+        if ("sale|D1|" + transaction) not in self.pure.sales:
+            return
+        generation = self.reports[transaction]
+        self.reports[transaction] = generation + 1
+        replaced = f"R-{transaction}-{generation}"
+        header = report(f"R-{transaction}-{generation + 1}", 100 * index, replaces=replaced)
+        expected = sorted((ref.claim_id, ref.line.line_no) for ref in
+                          self.pure.reverse("D1", transaction).reopened)  # fmt: skip
+        for outcome in self.send(index, "sales", header):
+            reopened = [f for f in outcome.facts if isinstance(f, ClaimLinesReopened)]
+            assert sorted((f.claim_id, n) for f in reopened for n in f.line_nos) == expected
+
+
 @settings(max_examples=60, deadline=None)
-@given(st.lists(STEP, max_size=8), st.integers(0, 8))
+@given(st.lists(STEP, max_size=10), st.integers(0, 10))
 def test_decisions_equal_the_pure_core_and_survive_a_restore(steps: list[Any], cut: int) -> None:
     """Wired (with the stores restored from their encoding midway) and pure one-phase
-    deciding give each line the same decision; the snapshot rows come out the same."""
-    pure = Channel().authorize(authorization()).price(book_price())
-    feed, whole = Feed(), Feed()
+    deciding give each line the same decision and reopen the same lines; the snapshot
+    rows come out the same."""
+    both = Both(cut)
     for index, step in enumerate(steps):
-        if index == cut:
-            feed.stores = restored(feed.stores)
         if step[0] == "sell":
-            _, transaction, units = step
-            event = sale(transaction, units, n=index)
-            if (event.distributor_id, transaction) in {
-                (s.distributor_id, s.transaction_id) for s in pure.sales.values()
-            }:
-                continue  # a second line under a sale key is a duplicate or a conflict
-            expected = pure.sell(event)
-            outcomes = [feed.sell(event)[0], whole.sell(event)[0]]
+            both.sell(index, step[1], step[2])
+        elif step[0] == "claim":
+            both.claim(index, step[1])
         else:
-            claimed = claim(f"C{index}", *(line(i + 1, t, q) for i, (t, q) in enumerate(step[1])))
-            expected = pure.claim(claimed, at=RECORDED)
-            outcomes = [feed.claim(claimed), whole.claim(claimed)]
-        for outcome in outcomes:
-            assert decided(outcome) == [outcome_of(d) for d in expected]
-    assert feed.rows() == whole.rows()
+            both.reverse(index, step[1])
+    assert both.feed.rows() == both.whole.rows()
 
 
 def test_a_worker_leaves_a_line_under_a_shared_cap_waiting() -> None:
