@@ -15,6 +15,12 @@ from projections.stores import ChannelStores
 Row = dict[str, Any]
 #: a line without a decision: waiting for its cap's grant, or reopened by a reversal
 WAITING = "waiting"
+#: what a decision adds to a line's row (null while it has none)
+DECIDED = (
+    "reasons", "transaction_id", "sku", "authorization_id", "quantity_claimed",
+    "quantity_accepted", "amount_claimed", "amount_accepted", "currency", "book_cost",
+    "authorized_cost", "pos_event_id", "price_event_id", "authorization_event_id",
+)  # fmt: skip
 
 
 def debit_claim_rows(stores: ChannelStores, distributor_id: str | None = None) -> list[Row]:
@@ -42,7 +48,7 @@ def claim_line_rows(record: ClaimRecord) -> list[Row]:
 
 def _decided(decision: LineDecision | None) -> Row:
     if decision is None:
-        return {"status": WAITING}
+        return {"status": WAITING, **dict.fromkeys(DECIDED)}
     return {
         "status": decision.status,
         "reasons": list(decision.reasons),
