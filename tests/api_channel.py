@@ -269,17 +269,19 @@ def _rotations() -> Iterator[StockRotationRequested]:
 
 
 def _claims(submitted: datetime) -> Iterator[DebitClaimSubmitted]:
-    """A claim of D01 under SPA-2 on a sale never reported (its line waits for it)."""
+    """A claim of D01 and one of D02 under SPA-1 on a sale never reported (each line waits
+    for it)."""
     line = ClaimLine(
         line_no=1, transaction_id="T-NEVER", sku="SKU-0001", quantity=2,
-        authorization_id="SPA-2", cost_paid=Decimal("7.00"), authorized_cost=Decimal("5.00"),
+        authorization_id="SPA-1", cost_paid=Decimal("7.00"), authorized_cost=Decimal("5.00"),
         amount_claimed=Decimal("4.00"), currency="USD",
     )  # fmt: skip
-    yield DebitClaimSubmitted(
-        event_id=_id("claim", "D01", "DB-1"), occurred_at=submitted, recorded_at=submitted,
-        source="api", claim_id="DB-1", distributor_id="D01", submitted_at=submitted,
-        lines=[line],
-    )  # fmt: skip
+    for distributor in ("D01", "D02"):
+        yield DebitClaimSubmitted(
+            event_id=_id("claim", distributor, "DB-1"), occurred_at=submitted,
+            recorded_at=submitted, source="api", claim_id="DB-1", distributor_id=distributor,
+            submitted_at=submitted, lines=[line],
+        )  # fmt: skip
 
 
 def _rates() -> Iterator[ExchangeRatePublished]:
