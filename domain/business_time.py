@@ -59,6 +59,8 @@ class TimeRules:
     tolerance: timedelta = timedelta(days=1)
     floor: datetime = datetime(2000, 1, 1, tzinfo=UTC)
     horizon: datetime = datetime(2100, 1, 1, tzinfo=UTC)
+    #: how long a claim line waits for its POS line, in recorded time (docs/CLAIMS.md)
+    claim_wait: timedelta = timedelta(days=30)
 
 
 def date_problem(

@@ -18,6 +18,7 @@ from domain.rebate_programs import period_kind, terms_of, validate_program
 from projections.agreement_inputs import AgreementEvent, apply_agreement, apply_rate_event
 from projections.authorization_inputs import AuthorizationEvent, apply_authorization
 from projections.catalog import alias, define_product
+from projections.claim_inputs import apply_claim, expire_due
 from projections.clock import tick
 from projections.dedup import Verdict
 from projections.identity_inputs import IdentityEvent, apply_identity
@@ -40,6 +41,7 @@ from projections.rotation_cancels import apply_cancel
 from projections.rotation_inputs import apply_request, receive_shipment
 from projections.scorecard_feed import record_cards
 from projections.stores import ChannelStores
+from schemas.claims import DebitClaimSubmitted
 from schemas.codec import InvalidEvent, bundle_elements, event_of, message_values
 from schemas.events import (
     DistributorTargetsSet,
@@ -159,7 +161,7 @@ def _apply_value(
         reason, detail = problem
         distributor = distributor_of(event)
         return reject_input(stores, reason, distributor, position, pending, event, detail), event
-    return apply_event(stores, event, position, pending), event
+    return apply_event(stores, event, position, pending, rules), event
 
 
 def _with_originals(outcomes: list[Outcome], raw: bytes) -> list[Outcome]:
@@ -190,24 +192,23 @@ def apply_event(
     event: Envelope,
     position: Position | None,
     pending: PendingMoves | None = None,
+    rules: TimeRules = DEFAULT_RULES,
 ) -> Outcome:
     """Apply one valid event: reference data to the catalog and price book; a movement is
     normalized to sku + base units, deduplicated by business key, then projected. Every
     event moves the clock (an event from a file may carry no recorded time: it counts as
     recorded at its business date). A sale's or shipment's moves wait in `pending` until
-    its message ends (or, without one, are recorded at once)."""
+    its message ends (or, without one, are recorded at once). A distributor's sale or
+    claim first ends the waits of its claim lines that `rules.claim_wait` has run out."""
     if pending is None:
         pending = PendingMoves()
-        outcome = apply_event(stores, event, position, pending)
+        outcome = apply_event(stores, event, position, pending, rules)
         pending.flush(stores)
         return outcome
-    tick(stores.clock, event.recorded_at or event.business_time, position)
+    recorded = event.recorded_at or event.business_time
+    tick(stores.clock, recorded, position)
     if isinstance(event, SaleReported | ShipmentRecorded):  # first: nearly every input is one
-        outcome = apply_movement(stores, event, position, pending)
-        if outcome.verdict is Verdict.ACCEPTED and isinstance(event, ShipmentRecorded):
-            # a rotation's return or exchange, if expected
-            return receive_shipment(stores, event, position, outcome)
-        return outcome
+        return _movement(stores, event, position, pending, recorded, rules)
     pending.flush(stores)  # what follows may read the moves kept so far
     if isinstance(event, InventoryCounted):
         return apply_movement(stores, event, position, pending)
@@ -242,10 +243,37 @@ def apply_event(
         state = stores.resellers.get(key) or ResellerState(event.distributor_id, event.reseller_id)
         stores.resellers.put(key, onboard(state, event.name, event.onboarded_at, position))
         return Outcome(Verdict.ACCEPTED)
+    if isinstance(event, DebitClaimSubmitted):
+        expired = expire_due(stores, event.distributor_id, recorded, rules.claim_wait)
+        return _with_facts(apply_claim(stores, event, position), expired)
     terms_step = _TERMS_STEPS.get(type(event))
     if terms_step is not None:
         return terms_step(stores, event, position)
     return Outcome(Verdict.ACCEPTED)  # recorded on its raw topic; no projection reads it yet
+
+
+def _movement(
+    stores: ChannelStores,
+    event: SaleReported | ShipmentRecorded,
+    position: Position | None,
+    pending: PendingMoves,
+    recorded: datetime,
+    rules: TimeRules,
+) -> Outcome:
+    if isinstance(event, ShipmentRecorded):
+        outcome = apply_movement(stores, event, position, pending)
+        if outcome.verdict is Verdict.ACCEPTED:  # a rotation's return or exchange, if expected
+            return receive_shipment(stores, event, position, outcome)
+        return outcome
+    expired = expire_due(stores, event.distributor_id, recorded, rules.claim_wait)
+    return _with_facts(apply_movement(stores, event, position, pending), expired)
+
+
+def _with_facts(outcome: Outcome, before: tuple[AuditFact, ...]) -> Outcome:
+    """The outcome with facts that came before its own (expired claim lines)."""
+    if not before:
+        return outcome
+    return replace(outcome, facts=(*before, *outcome.facts))
 
 
 def _close_period(
@@ -299,9 +327,9 @@ def _line_rejected(
 def _report_submitted(
     stores: ChannelStores, event: ReportSubmitted, position: Position | None
 ) -> Outcome:
-    verdict = submit_report(stores, event, position)
+    verdict, facts = submit_report(stores, event, position)
     if verdict is not Verdict.CONFLICT:
-        return Outcome(verdict)
+        return Outcome(verdict, facts=facts)
     count_dead_letter_of(stores, event.distributor_id, CONFLICTING_DUPLICATE, position)
     detail = (
         f"report_id: {event.report_id!r} was already submitted with another period, "

@@ -16,13 +16,14 @@ again until the corrected line arrives or the wait runs out).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 from uuid import UUID
 
+from domain.business_time import TimeRules
 from domain.claim_rules import (
     AuthorizationTerms,
     BookCost,
@@ -46,7 +47,7 @@ from schemas.claims import ClaimLine, DebitClaimSubmitted
 from schemas.events import SaleReported
 
 #: how long a line waits for its POS line, in recorded time, before `no_pos_line`
-DEFAULT_PENDING_WAIT: Final = timedelta(days=30)
+DEFAULT_PENDING_WAIT: Final = TimeRules().claim_wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,26 @@ class LineRef:
         return cls(distributor_id, claim_id, at, ClaimLine.model_validate(line))
 
 
+def pos_to_json(pos: PosLine) -> list[Any]:
+    return [
+        pos.distributor_id,
+        pos.transaction_id,
+        pos.sku,
+        pos.quantity,
+        pos.reseller_id,
+        pos.end_customer,
+        pos.sold_at.isoformat(),
+        pos.currency,
+        str(pos.event_id),
+    ]
+
+
+def pos_from_json(data: list[Any]) -> PosLine:
+    dist, transaction, sku, quantity, reseller, customer, sold_at, currency, event = data
+    at = datetime.fromisoformat(sold_at)
+    return PosLine(dist, transaction, sku, quantity, reseller, customer, at, currency, UUID(event))
+
+
 @dataclass(frozen=True, slots=True)
 class Awaiting:
     """A line that passed checks 1. to 10. and reserved `units` of its POS line, waiting
@@ -98,39 +119,18 @@ class Awaiting:
         )
 
     def to_json(self) -> dict[str, Any]:
-        pos, book = self.pos, self.book
+        book = self.book
         return {
             "ref": self.ref.to_json(),
             "units": self.units,
             "terms": terms_to_json(self.terms),
-            "pos": [
-                pos.distributor_id,
-                pos.transaction_id,
-                pos.sku,
-                pos.quantity,
-                pos.reseller_id,
-                pos.end_customer,
-                pos.sold_at.isoformat(),
-                pos.currency,
-                str(pos.event_id),
-            ],
+            "pos": pos_to_json(self.pos),
             "book": [str(book.cost), book.currency, str(book.price_event_id)],
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Awaiting:
-        dist, transaction, sku, quantity, reseller, customer, sold_at, currency, event = data["pos"]
-        pos = PosLine(
-            dist,
-            transaction,
-            sku,
-            quantity,
-            reseller,
-            customer,
-            datetime.fromisoformat(sold_at),
-            currency,
-            UUID(event),
-        )
+        pos = pos_from_json(data["pos"])
         cost, book_currency, price_event = data["book"]
         book = BookCost(Decimal(cost), book_currency, UUID(price_event))
         ref = LineRef.from_json(data["ref"])
@@ -195,13 +195,15 @@ class Blocked:
 @dataclass(frozen=True, slots=True)
 class ClaimsView:
     """What deciding reads: authorizations by id, POS lines and their claims by sale key,
-    price histories by sku (and, deciding in two phases, the lines blocked by distributor)."""
+    price histories by sku (and, deciding in two phases, the lines blocked by distributor).
+    `book`, when given, is the book cost of a POS line (else `book_cost` of `prices`)."""
 
     authorizations: Mapping[str, AuthorizationState]
     sales: Mapping[str, PosLine]
     prices: Mapping[str, PriceHistory]
     pos_claims: Mapping[str, PosClaims]
     blocked: Mapping[str, Blocked] = field(default_factory=dict)
+    book: Callable[[PosLine], BookCost | None] | None = None
 
 
 @dataclass(slots=True)
@@ -350,7 +352,10 @@ def line_inputs(
 ) -> LineInputs:
     """What deciding `ref` reads: its POS line and the book cost at its sale from `view`."""
     pos = view.sales.get(ref.sale_key)
-    book = None if pos is None else book_cost(view.prices, pos)
+    if pos is None:
+        book = None
+    else:
+        book = book_cost(view.prices, pos) if view.book is None else view.book(pos)
     return LineInputs(
         distributor_id=ref.distributor_id,
         claim_id=ref.claim_id,

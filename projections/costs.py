@@ -1,6 +1,7 @@
 """What a stock figure is valued at: the distributor cost in effect, and money as rows
 carry it (a decimal string). Read by the inventory rows (`projections.snapshot`), the
-aging rows (`projections.aging_reads`), the obligations and the scorecard's margin alike."""
+aging rows (`projections.aging_reads`), the obligations, the scorecard's margin and a claim
+line's book cost alike."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from decimal import Decimal
 
 from domain.agreements import distributor_cost
 from domain.timeutil import utc
-from projections.price_book import PriceHistory, price_in_effect
+from projections.price_book import PriceEntry, PriceHistory, price_in_effect
 from projections.stores import ChannelStores
 
 
@@ -31,18 +32,30 @@ def unit_cost(
     recorded by `known_at`; None: all), when one gives the sku's group a discount
     (docs/AGREEMENTS.md, "The distributor's cost under an agreement"). The list price is
     the first named list of that version with a price in effect, else the standard one."""
+    found = None if at is None else cost_entry(stores, sku, distributor_id, at, known_at)
+    return (None, None) if found is None else (found[0], found[1].currency)
+
+
+def cost_entry(
+    stores: ChannelStores,
+    sku: str,
+    distributor_id: str,
+    at: datetime,
+    known_at: datetime | None = None,
+) -> tuple[Decimal, PriceEntry] | None:
+    """`unit_cost`'s cost, with the price entry it comes from (None: no price)."""
     history = stores.prices.get(sku)
-    if history is None or at is None:
-        return None, None
+    if history is None:
+        return None
     timeline = stores.agreements.get(distributor_id)
     version = None if timeline is None else timeline.on(at.date(), known_at)
     terms = None if version is None else version.terms
     lists = () if terms is None else terms.price_lists
     entry = price_in_effect(history, at, distributor_id, None, lists=lists)
     if entry is None:
-        return None, None
+        return None
     listed = entry.distributor_id is None
-    return distributor_cost(entry.distributor_cost, listed, terms, sku), entry.currency
+    return distributor_cost(entry.distributor_cost, listed, terms, sku), entry
 
 
 def bound_lists(

@@ -14,6 +14,9 @@ store (infra/eventstore.py) only loads and saves what this module decides.
   cancels it once (a second cancellation, or one after a return, is not recorded);
 - `AliasStepTaken` -> `PartyAlias`: opened by the alias's first step, then each step
   taken once (by its event id);
+- `ClaimSubmitted` -> `DebitClaim`: submitted once; `ClaimLinesDecided` records each
+  decision it does not hold yet, `ClaimLinesReopened` reopens the lines still holding
+  units (neither is recorded before its claim's submission);
 - `StatementPlan` -> `RebateStatement`: calculated at the close, then adjusted by each
   planned adjustment it has not taken yet.
 """
@@ -24,6 +27,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from domain.alias_mapping import PartyAlias
+from domain.claim_lifecycle import DebitClaim
 from domain.claim_steps import IllegalTransition, NotAllowed
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
@@ -31,6 +35,7 @@ from domain.reconciliation import InventoryReconciliation
 from domain.rotation_lifecycle import StockRotation
 from domain.violation import PricingViolation
 from projections.alias_facts import AliasStepTaken
+from projections.claim_facts import ClaimLinesDecided, ClaimLinesReopened, ClaimSubmitted
 from projections.inventory import Reconciliation
 from projections.outcome import AuditFact
 from projections.price_protection_claims import PriceProtectionClaim
@@ -52,6 +57,9 @@ FACT_AGGREGATES: Final[dict[type, Any]] = {
     AliasStepTaken: PartyAlias,
     RotationExchanged: StockRotation,
     RotationCancelled: StockRotation,
+    ClaimSubmitted: DebitClaim,
+    ClaimLinesDecided: DebitClaim,
+    ClaimLinesReopened: DebitClaim,
 }
 
 
@@ -65,8 +73,17 @@ def new_aggregate(fact: AuditFact) -> Any | None:
     (zero units) that was never recorded: there is nothing to withdraw."""
     if isinstance(fact, PriceProtectionClaim) and fact.units == 0:
         return None
-    if isinstance(fact, RotationReturned | RotationExchanged | RotationCancelled):
+    if isinstance(
+        fact,
+        RotationReturned
+        | RotationExchanged
+        | RotationCancelled
+        | ClaimLinesDecided
+        | ClaimLinesReopened,
+    ):
         return None
+    if isinstance(fact, ClaimSubmitted):
+        return DebitClaim.submit(fact.claim, fact.recorded_at)
     if isinstance(fact, RotationDecided):
         rotation = StockRotation.request(fact.request, fact.recorded_at)
         rotation.record_decision(fact.decision)
@@ -92,6 +109,10 @@ def revised(aggregate: Any, fact: AuditFact) -> Any | None:
         return _exchanged(aggregate, fact)
     if isinstance(fact, RotationCancelled):
         return _cancelled(aggregate, fact)
+    if isinstance(fact, ClaimLinesDecided):
+        return _claim_decided(aggregate, fact)
+    if isinstance(fact, ClaimLinesReopened):
+        return _claim_reopened(aggregate, fact)
     return None  # a reconciliation, a rotation's decision: recorded once
 
 
@@ -185,6 +206,28 @@ def _cancelled(rotation: StockRotation, fact: RotationCancelled) -> StockRotatio
     except (IllegalTransition, NotAllowed, ValueError):
         return None
     return rotation
+
+
+def _claim_decided(claim: DebitClaim, fact: ClaimLinesDecided) -> DebitClaim | None:
+    """The decisions of lines without one or waiting for their POS line: a decision given
+    stands until a reversal reopens it, so facts recorded again (a replay) change nothing."""
+    changed = False
+    for decision in fact.decisions:
+        current = claim.decisions.get(decision.line_no)
+        if current is None or current.status == "pending_pos":
+            changed = claim.record_decision(decision) or changed
+    return claim if changed else None
+
+
+def _claim_reopened(claim: DebitClaim, fact: ClaimLinesReopened) -> DebitClaim | None:
+    """Reopen the lines decided against the reversed POS line (none again: a replay)."""
+    changed = False
+    for number in fact.line_nos:
+        current = claim.decisions.get(number)
+        if current is not None and current.pos_event_id == fact.pos_event_id:
+            by, at = fact.replacement_event_id, fact.at
+            changed = claim.reopen_line(number, replacement_event_id=by, at=at) or changed
+    return claim if changed else None
 
 
 def _revised_violation(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from domain.identity import content_fingerprint, idempotency_key
 from projections.authorization_inputs import covering_sale
 from projections.catalog import normalize
+from projections.claim_inputs import sale_arrived
 from projections.costs import bound_lists
 from projections.dedup import Verdict, classify, remember
 from projections.exchange_rates import RateBook
@@ -130,7 +131,8 @@ def _project(
         severity = None if judgement.severity is None else judgement.severity.value
         sold = [*judged(event, event.distributor_id, "accepted", severity), moved(stores, event)]
         pending.score(stores, event.distributor_id, sold, position)
-        return (violation,) if violation is not None else ()
+        claimed = sale_arrived(stores, event)  # the claim lines waiting for it, if any
+        return (violation, *claimed) if violation is not None else claimed
     elif isinstance(event, ShipmentRecorded):
         _move(stores, event, event.quantity, 0, position, event_id, pending)
         pending.score(stores, event.distributor_id, [moved(stores, event)], position)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from domain.frozen import quick_init
 from projections.alias_facts import AliasStepTaken
+from projections.claim_facts import ClaimFact
 from projections.dedup import Verdict
 from projections.inventory import Reconciliation
 from projections.price_protection_claims import PriceProtectionClaim
@@ -28,6 +29,7 @@ AuditFact = (
     | AliasStepTaken
     | RotationExchanged
     | RotationCancelled
+    | ClaimFact
 )
 
 

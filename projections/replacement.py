@@ -42,9 +42,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain.identity import derived_id, sale_key
+from projections.claim_inputs import pos_line_reversed
 from projections.dedup import Verdict, classify, entry_for, remember
 from projections.inventory import Move
 from projections.movements import record_moves
+from projections.outcome import AuditFact
 from projections.positions import Position
 from projections.resellers import ResoldLine, record_lines
 from projections.scorecard import ScorecardInput
@@ -62,10 +64,11 @@ from schemas.events import ReportSubmitted
 
 def submit_report(
     stores: ChannelStores, event: ReportSubmitted, position: Position | None
-) -> Verdict:
+) -> tuple[Verdict, tuple[AuditFact, ...]]:
     """Record a report (and reverse what it replaces). Headers are judged like lines, by
     their key (distributor, report_id): a resend is a DUPLICATE, another report under the
-    same id a CONFLICT, the same event again a REDELIVERY."""
+    same id a CONFLICT, the same event again a REDELIVERY. The facts: claim lines the
+    reversed lines reopened."""
     key = f"report|{event.distributor_id}|{event.report_id}"
     event_id = str(event.event_id)
     fingerprint = header_fingerprint(event)
@@ -73,17 +76,18 @@ def submit_report(
     verdict = classify(seen, event_id, fingerprint, position)
     remember(stores.seen, key, seen, verdict, event_id, fingerprint, position)
     if verdict is not Verdict.ACCEPTED:
-        return verdict
+        return verdict, ()
     known = stores.reports.get(report_key(event.distributor_id, event.report_id))
     # the same input again after a crash: what it decided stands, its effects are redone
     # (each state value applies them only if it has not already)
     report = known or replace(
         report_of(event), replaced_by=replaced_by(stores, event.distributor_id, event.report_id)
     )
+    facts: tuple[AuditFact, ...] = ()
     if event.replaces_report_id is not None:
-        report = _replace(stores, report, event, position, decided=known is not None)
+        report, facts = _replace(stores, report, event, position, decided=known is not None)
     stores.reports.put(report_key(report.distributor_id, report.report_id), report)
-    return Verdict.ACCEPTED
+    return Verdict.ACCEPTED, facts
 
 
 def _marker_key(distributor_id: str, report_id: str) -> str:
@@ -104,7 +108,7 @@ def _replace(
     event: ReportSubmitted,
     position: Position | None,
     decided: bool,
-) -> ReportState:
+) -> tuple[ReportState, tuple[AuditFact, ...]]:
     distributor = report.distributor_id
     if decided:  # as decided when it first arrived, whatever arrived since
         target = report.reversed_report
@@ -113,8 +117,8 @@ def _replace(
     else:
         target = _live_version(stores, distributor, report.replaces, report.report_id)
     if target is None:
-        return replace(report, replaces_unknown=True)
-    lines = reverse_lines(stores, distributor, target, event, position)
+        return replace(report, replaces_unknown=True), ()
+    lines, facts = reverse_lines(stores, distributor, target, event, position)
     marker = stores.seen.get(_marker_key(distributor, target))
     if marker is None:
         entry = entry_for(str(event.event_id), "", position, report.report_id)
@@ -125,7 +129,10 @@ def _replace(
             report_key(distributor, target), replace(header, replaced_by=report.report_id)
         )
     unknown = report.replaces_unknown if decided else header is None
-    return replace(report, reversed_report=target, lines_reversed=lines, replaces_unknown=unknown)
+    reversed_report = replace(
+        report, reversed_report=target, lines_reversed=lines, replaces_unknown=unknown
+    )
+    return reversed_report, facts
 
 
 def _live_version(stores: ChannelStores, distributor_id: str, named: str, by: str) -> str:
@@ -146,8 +153,9 @@ def reverse_lines(
     report_id: str,
     by: ReportSubmitted,
     position: Position | None,
-) -> int:
-    """Reverse every line of `report_id` and release its keys; returns how many lines."""
+) -> tuple[int, tuple[AuditFact, ...]]:
+    """Reverse every line of `report_id` and release its keys; returns how many lines, and
+    the facts of the claim lines that held them (reopened)."""
     recorded = (by.recorded_at or by.business_time).isoformat()
     reversals: list[tuple[str, datetime, Move]] = []
     undone: list[ScorecardInput] = []
@@ -188,9 +196,12 @@ def reverse_lines(
             stores.resellers, stores.reseller_days, distributor_id, reseller, resold_lines,
             position, reversal=True,
         )  # fmt: skip
+    facts: list[AuditFact] = []
+    at = by.recorded_at or by.business_time
     for transaction_id, event_id in released:
         key = sale_key(distributor_id, transaction_id)
         entry = stores.seen.get(key)
         if entry is not None and not entry.released:
             stores.seen.put(key, entry.release(event_id))
-    return len(reversals)
+        facts += pos_line_reversed(stores, distributor_id, transaction_id, by.event_id, at)
+    return len(reversals), tuple(facts)

@@ -18,6 +18,7 @@ from domain.reporting_schedule import ScheduleAt
 from domain.timeutil import iso_z
 from projections.aging_reads import aging_rows
 from projections.agreement_reads import agreement_rows
+from projections.claim_reads import debit_claim_rows
 from projections.clock import recorded_now
 from projections.commitment_reads import commitment_rows
 from projections.costs import money, unit_cost
@@ -93,6 +94,7 @@ def build_snapshot(
         "agreements": agreement_rows(stores, None if now is None else now.date(), None),
         "commitments": commitment_rows(stores, now, None),
         "rotations": rotation_rows(stores, None),
+        "claims": debit_claim_rows(stores),
         "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores),
         "scorecards": scorecard_rows(stores, now, as_of),

@@ -52,6 +52,7 @@ GROUP_ORDER: dict[str, Callable[[Row], tuple[str, ...]]] = {
     "agreements": _distributor_order,
     "commitments": _distributor_order,
     "rotations": _store_key_order,
+    "claims": _store_key_order,
     "quality": _distributor_order,
     "scorecards": _distributor_order,
     "party_aliases": _distributor_order,

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from domain.claim_rules import PosLine
 from domain.rebates import ProgramTerms
 from projections.agreement_timeline import AgreementTimeline
 from projections.authorizations import AuthorizationState
 from projections.catalog import IdentifierAlias, Product
+from projections.claim_caps import CapLedger
+from projections.claim_state import ClaimRecord
+from projections.claims import Blocked, PosClaims
 from projections.clock import Clock
 from projections.dedup import SeenEntry
 from projections.exchange_rates import RateMonth
@@ -110,6 +114,25 @@ class ChannelStores:
     rotation_returns: KeyValue[ExpectedReturn] = field(default_factory=DictStore)
     #: the rotation allowance used, by distributor_id|rotation period
     rotation_ledgers: KeyValue[RotationLedger] = field(default_factory=DictStore)
+    # --- ship-and-debit claims (docs/CLAIMS.md), keyed by distributor ------------------
+    #: each accepted sale line as a claim line is checked against it, by sale key
+    #: ("sale|distributor_id|transaction_id": the distributor comes second)
+    pos_lines: KeyValue[PosLine] = field(default_factory=DictStore)
+    #: the claim lines holding, awaiting or waiting for each POS line, by sale key
+    pos_claims: KeyValue[PosClaims] = field(default_factory=DictStore)
+    #: a distributor's claim lines held back behind one awaiting its cap's grant
+    claims_blocked: KeyValue[Blocked] = field(default_factory=DictStore)
+    #: distributor_id|recorded day|sale key while a line recorded that day waits for that
+    #: POS line (projections/pending_claims.py)
+    claims_pending: KeyValue[bool] = field(default_factory=DictStore)
+    #: each authorization's cap ledger, by `projections.claim_inputs.ledger_key`
+    cap_ledgers: KeyValue[CapLedger] = field(default_factory=DictStore)
+    #: each claim and its lines as decided, by distributor_id|claim_id
+    claims: KeyValue[ClaimRecord] = field(default_factory=DictStore)
+    #: whether this process applies every distributor's claims (the embedded runner, a
+    #: replay in one process), so it may count a cap that several distributors share; a
+    #: worker or a replay job holds some partitions only (docs/CLAIMS.md, "Wired in")
+    every_distributor: bool = True
     #: as-of replays only: reports submitted after the cut (distributor_id|report_id),
     #: whose lines are left out with them
     reports_after_cut: set[str] = field(default_factory=set)

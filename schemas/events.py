@@ -18,7 +18,12 @@ from schemas.agreements import (
     StockRotationCancelled,
     StockRotationRequested,
 )
-from schemas.claims import SpecialPriceAmended, SpecialPriceAuthorized, SpecialPriceExpired
+from schemas.claims import (
+    DebitClaimSubmitted,
+    SpecialPriceAmended,
+    SpecialPriceAuthorized,
+    SpecialPriceExpired,
+)
 from schemas.envelope import SCHEMA_VERSION, Envelope, Source
 from schemas.parties import ResellerAliasMapped, ResellerAliasUnmapped, ResellerRegistered
 from schemas.scorecard import DistributorTargetsSet
@@ -252,6 +257,7 @@ Event = Annotated[
     | SpecialPriceExpired
     | StockRotationRequested
     | StockRotationCancelled
+    | DebitClaimSubmitted
     | ResellerRegistered
     | ResellerAliasMapped
     | ResellerAliasUnmapped,
@@ -279,6 +285,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     SpecialPriceExpired,
     StockRotationRequested,
     StockRotationCancelled,
+    DebitClaimSubmitted,
     ResellerRegistered,
     ResellerAliasMapped,
     ResellerAliasUnmapped,
@@ -287,6 +294,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
 __all__ = [
     "EVENT_TYPES",
     "SCHEMA_VERSION",
+    "DebitClaimSubmitted",
     "DistributorAgreementAmended",
     "DistributorAgreementSigned",
     "DistributorAgreementTerminated",

@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     #: business time may lie, and the earliest date taken (a UTC date)
     future_tolerance_hours: float = 24.0
     date_floor: str = "2000-01-01"
+    #: days of recorded time a claim line waits for its POS line before `no_pos_line`
+    claim_pending_days: float = Field(default=30.0, gt=0)
 
     def time_rules(self) -> TimeRules:
         """The business-date rules these settings give."""
@@ -109,7 +111,11 @@ class Settings(BaseSettings):
             raise SystemExit(
                 f"CHANNELFLOW_DATE_FLOOR={self.date_floor!r} is not a date like 2000-01-01"
             ) from None
-        rules = TimeRules(tolerance=timedelta(hours=self.future_tolerance_hours), floor=floor)
+        rules = TimeRules(
+            tolerance=timedelta(hours=self.future_tolerance_hours),
+            floor=floor,
+            claim_wait=timedelta(days=self.claim_pending_days),
+        )
         if rules.floor >= rules.horizon:
             raise SystemExit(
                 f"CHANNELFLOW_DATE_FLOOR={self.date_floor!r} is not before the horizon "

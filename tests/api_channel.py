@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from projections.snapshot import now_of
-from schemas.claims import SpecialPriceAuthorized
+from schemas.claims import ClaimLine, DebitClaimSubmitted, SpecialPriceAuthorized
 from schemas.events import (
     DistributorAgreementAmended,
     DistributorAgreementSigned,
@@ -173,6 +173,7 @@ def _extra_events() -> Iterator[Envelope]:
     yield from _rates()
     yield from _authorizations(defined)
     yield from _rotations()
+    yield from _claims(defined)
     yield from _identity()
 
 
@@ -265,6 +266,22 @@ def _rotations() -> Iterator[StockRotationRequested]:
                 "returns": [{"sku": "SKU-0001", "quantity": 1}],
             }
         )
+
+
+def _claims(submitted: datetime) -> Iterator[DebitClaimSubmitted]:
+    """A claim of D01 and one of D02 under SPA-1 on a sale never reported (each line waits
+    for it)."""
+    line = ClaimLine(
+        line_no=1, transaction_id="T-NEVER", sku="SKU-0001", quantity=2,
+        authorization_id="SPA-1", cost_paid=Decimal("7.00"), authorized_cost=Decimal("5.00"),
+        amount_claimed=Decimal("4.00"), currency="USD",
+    )  # fmt: skip
+    for distributor in ("D01", "D02"):
+        yield DebitClaimSubmitted(
+            event_id=_id("claim", distributor, "DB-1"), occurred_at=submitted,
+            recorded_at=submitted, source="api", claim_id="DB-1", distributor_id=distributor,
+            submitted_at=submitted, lines=[line],
+        )  # fmt: skip
 
 
 def _rates() -> Iterator[ExchangeRatePublished]:

@@ -8,11 +8,13 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import orjson
 
 from schemas.codec import encode_event
 from schemas.events import (
+    DebitClaimSubmitted,
     DistributorAgreementAmended,
     DistributorAgreementSigned,
     Envelope,
@@ -22,6 +24,7 @@ from schemas.events import (
     ResellerAliasUnmapped,
     ResellerRegistered,
     SaleReported,
+    SpecialPriceAuthorized,
     StockRotationRequested,
 )
 from streams.generator import generate_channel, malformed_lines
@@ -132,6 +135,52 @@ def reseller_identity(distributors: Sequence[str]) -> list[Envelope]:
 
 CLOSED_AT = datetime(2026, 10, 8, tzinfo=UTC)
 LATE = datetime(2026, 10, 10, 9, tzinfo=UTC)  # before Q3's grace ends (10-15)
+
+
+def debit_claims(events: Sequence[Envelope], distributors: Sequence[str]) -> list[Envelope]:
+    """Per distributor, an authorization naming it alone for the sku of its first sale, and
+    a claim on that sale (decided) and on a sale never reported (waiting for it)."""
+    claims: list[Envelope] = []
+    for d in distributors:
+        sold = next(
+            e for e in events if isinstance(e, SaleReported) and e.distributor_id == d
+            and e.quantity > 0
+        )  # fmt: skip
+        at = sold.recorded_at or sold.sold_at
+        envelope: dict[str, Any] = {"occurred_at": at, "recorded_at": at, "source": "erp"}
+        claims.append(
+            SpecialPriceAuthorized(
+                **envelope,
+                event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"spa:{d}"),
+                authorization_id=f"SPA-{d}",
+                distributor_ids=[d],
+                skus=[sold.sku],
+                authorized_cost=Decimal("0.01"),
+                valid_from=sold.sold_at.date(),
+                valid_to=sold.sold_at.date(),
+                quantity_cap=1000,
+                currency=sold.currency,
+            )
+        )
+        lines = [
+            {"line_no": n, "transaction_id": transaction, "sku": sold.sku,
+             "quantity": sold.quantity, "authorization_id": f"SPA-{d}", "cost_paid": "1.00",
+             "authorized_cost": "0.01", "amount_claimed": "1.00", "currency": sold.currency}
+            for n, transaction in ((1, sold.transaction_id), (2, "NEVER-SOLD"))
+        ]  # fmt: skip
+        claims.append(
+            DebitClaimSubmitted.model_validate(
+                {
+                    **envelope,
+                    "event_id": uuid.uuid5(uuid.NAMESPACE_URL, f"claim:{d}"),
+                    "claim_id": f"DB-{d}",
+                    "distributor_id": d,
+                    "submitted_at": at,
+                    "lines": lines,
+                }
+            )
+        )
+    return claims
 
 
 def late_sale(

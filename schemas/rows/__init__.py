@@ -23,6 +23,7 @@ from schemas.rows.agreements import (
 )
 from schemas.rows.base import RowModel
 from schemas.rows.catalog import ProductRow
+from schemas.rows.claims import ClaimLineRow
 from schemas.rows.identity import MappingStepRow, MasterRow, MasterWithAliasesRow, PartyAliasRow
 from schemas.rows.inventory import (
     AgingRow,
@@ -65,6 +66,7 @@ SNAPSHOT_SECTIONS: dict[str, type[RowModel]] = {
     "agreements": AgreementRow,
     "commitments": CommitmentRow,
     "rotations": RotationRow,
+    "claims": ClaimLineRow,
     "quality": QualityRow,
     "dead_letters": DeadLetterRow,
     "scorecards": ScorecardCard,
@@ -102,6 +104,7 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     UnconvertedAmount,
     AgingRow,
     RotationRow,
+    ClaimLineRow,
     ScorecardRow,
     ScorecardCard,
     ScorecardRebate,

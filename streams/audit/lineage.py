@@ -16,6 +16,7 @@ from uuid import UUID
 import orjson
 
 from domain.alias_mapping import PartyAlias
+from domain.claim_lifecycle import DebitClaim
 from domain.personal_data import PERSONAL_FIELDS
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
@@ -24,6 +25,7 @@ from domain.rotation_lifecycle import StockRotation
 from domain.timeutil import utc
 from domain.violation import PricingViolation
 from infra.eventstore import AuditLog
+from projections.claim_state import record_key as claim_record_key
 from projections.inventory import Move
 from projections.rebate_accruals import closed_key, period_moves
 from projections.rotation_state import record_key
@@ -144,6 +146,8 @@ def lineage_of(
         # the events that asked for each step (`audit history` shows who, why and when)
         document["sources"] = [_source(e, "alias_step") for e in aggregate.step_events]
         document["complete"] = True
+    elif isinstance(aggregate, DebitClaim):
+        document |= _debit_claim_sources(aggregate, stores)
     elif isinstance(aggregate, PricingViolation):
         document["sources"] = [
             _source(str(aggregate.event_id), "sale", aggregate.sold_at, aggregate.quantity,
@@ -211,6 +215,24 @@ def _rotation_sources(rotation: StockRotation, stores: ChannelStores) -> dict[st
     sources += [_source(str(e), "exchange") for e in rotation.exchange_events]
     if rotation.cancel_event is not None:
         sources.append(_source(str(rotation.cancel_event), "cancel"))
+    return {"sources": sources, "complete": record is not None}
+
+
+def _debit_claim_sources(claim: DebitClaim, stores: ChannelStores) -> dict[str, Any]:
+    """The claim, and what decided each line: the authorization's terms, the POS line and
+    the price entry of its book cost (each event once, in line order)."""
+    sources = [_source(str(claim.event_id), "claim", claim.recorded_at)]
+    seen = {str(claim.event_id)}
+    for _, decision in sorted(claim.decisions.items()):
+        for role, event_id in (
+            ("authorization", decision.authorization_event_id),
+            ("pos_line", decision.pos_event_id),
+            ("price", decision.price_event_id),
+        ):
+            if event_id is not None and str(event_id) not in seen:
+                seen.add(str(event_id))
+                sources.append(_source(str(event_id), role))
+    record = stores.claims.get(claim_record_key(claim.distributor_id, claim.claim_id))
     return {"sources": sources, "complete": record is not None}
 
 

@@ -33,6 +33,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.alias_mapping import PartyAlias, alias_aggregate_id
+from domain.claim_lifecycle import DebitClaim
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
 from domain.reconciliation import InventoryReconciliation
@@ -50,6 +51,7 @@ KINDS: Final[dict[str, type]] = {
     "claim": PriceProtection,
     "rotation": StockRotation,
     "alias": PartyAlias,
+    "debit-claim": DebitClaim,
 }
 KEY_FORMS: Final = {
     "statement": "PROGRAM/DISTRIBUTOR/PERIOD",
@@ -58,6 +60,7 @@ KEY_FORMS: Final = {
     "claim": "DISTRIBUTOR/SKU/EFFECTIVE_FROM",
     "rotation": "DISTRIBUTOR/REQUEST",
     "alias": "DISTRIBUTOR/ALIAS_ID",
+    "debit-claim": "DISTRIBUTOR/CLAIM",
 }
 #: why an event happened when nobody typed a reason: the system derived it
 SYSTEM_REASONS: Final = {
@@ -75,6 +78,9 @@ SYSTEM_REASONS: Final = {
     "StockRotation.ReturnReceived": "the vendor's return shipment recorded the units",
     "PartyAlias.Opened": "the alias's first mapping step",
     "StockRotation.ExchangeShipped": "the vendor's exchange shipment recorded the units",
+    "DebitClaim.Submitted": "a distributor claimed ship-and-debit",
+    "DebitClaim.LineDecided": "decided against the authorization, the POS line and the price book",
+    "DebitClaim.LineReopened": "a replacement report reversed the POS line the line held",
 }
 _ENVELOPE: Final = frozenset(
     {"originator_id", "originator_version", "originator_topic", "timestamp"}

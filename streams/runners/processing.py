@@ -18,6 +18,7 @@ from domain.rebate_statement import RebateStatement
 from infra.eventstore import AuditLog
 from projections.alias_facts import AliasStepTaken
 from projections.channel import DEFAULT_RULES, apply_message
+from projections.claim_facts import ClaimLinesDecided, ClaimLinesReopened, ClaimSubmitted
 from projections.dedup import Verdict
 from projections.inventory import Reconciliation
 from projections.outcome import AuditFact, Outcome
@@ -215,4 +216,7 @@ FACT_KINDS = {
     AliasStepTaken: "alias_mapping",
     RotationExchanged: "stock_rotation",
     RotationCancelled: "stock_rotation",
+    ClaimSubmitted: "debit_claim",
+    ClaimLinesDecided: "debit_claim",
+    ClaimLinesReopened: "debit_claim",
 }

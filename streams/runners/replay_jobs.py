@@ -119,7 +119,7 @@ class ShareApplier:
     def __init__(self, spec: JobSpec, report: Callable[[int], None]) -> None:
         self.spec = spec
         self.report = report
-        self.stores = ChannelStores()
+        self.stores = ChannelStores(every_distributor=False)  # a share of the partitions
         self.uncounted = dataclasses.replace(
             self.stores, dead_letters=DictStore(), quality=DictStore()
         )

@@ -90,6 +90,7 @@ CONSUMED_TOPICS = (
     "targets",
     "authorizations",
     "rotations",
+    "claims",
     "identity",
     "masters",
 )

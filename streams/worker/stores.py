@@ -11,6 +11,9 @@ from typing import Any, cast
 import faust
 
 from projections.agreement_timeline import AgreementTimeline
+from projections.claim_caps import CapLedger
+from projections.claim_state import ClaimRecord
+from projections.claims import Blocked, PosClaims, pos_from_json, pos_to_json
 from projections.clock import Clock
 from projections.dedup import SeenEntry
 from projections.inventory import InventoryState, Move
@@ -59,6 +62,8 @@ class WorkerStores(ChannelStores):
         self.table = state_table(app, settings)
         app.tables.add(self.table)
         super().__init__(**cast(Any, store_views(self.table, settings.partitions)))
+        #: a worker holds some partitions only (docs/CLAIMS.md, "Wired in")
+        self.every_distributor = False
         #: source "topic:partition" -> last offset whose effects are all on the broker
         self.progress: View[int] = View(self.table, "progress|", int, int, cached=True)
         #: told (store, partition, key) of the history keys each batch stored
@@ -223,6 +228,18 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
         ),
         rotation_ledgers=StoreLayout(
             "rot-led|", RotationLedger.from_json, RotationLedger.to_json, False, distributor_first
+        ),
+        pos_lines=StoreLayout("pos|", pos_from_json, pos_to_json, False, distributor_second, True),
+        pos_claims=StoreLayout(
+            "posc|", PosClaims.from_json, PosClaims.to_json, False, distributor_second
+        ),
+        claims_blocked=entity("clb|", Blocked),
+        claims_pending=StoreLayout("clp|", bool, bool, False, distributor_first),
+        cap_ledgers=StoreLayout(
+            "cap|", CapLedger.from_json, CapLedger.to_json, False, distributor_first
+        ),
+        claims=StoreLayout(
+            "clm|", ClaimRecord.from_json, ClaimRecord.to_json, False, distributor_first
         ),
     )
 

@@ -225,6 +225,25 @@ SAMPLES: dict[str, dict[str, Any]] = {
         last_valid_date="2026-08-31",
         reason="the deal was lost",
     ),
+    "DebitClaimSubmitted": envelope(
+        "DebitClaimSubmitted",
+        claim_id="DB-2026-0420",
+        distributor_id="D01",
+        submitted_at=WHEN,
+        lines=[
+            {
+                "line_no": 1,
+                "transaction_id": "D01-T000294",
+                "sku": "SKU-0001",
+                "quantity": 10,
+                "authorization_id": "SPA-2026-0117",
+                "cost_paid": "92.00",
+                "authorized_cost": "88.00",
+                "amount_claimed": "40.00",
+                "currency": "USD",
+            }
+        ],
+    ),
     "StockRotationRequested": envelope(
         "StockRotationRequested",
         request_id="ROT-2026-07-1",

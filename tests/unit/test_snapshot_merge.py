@@ -24,6 +24,7 @@ from streams.runners.processing import Input, process_batch
 from streams.runners.replay_shares import MOVEMENT_TYPES
 from tests.parallel_channel import (
     agreements_and_rates,
+    debit_claims,
     reseller_identity,
     with_lookalike_distributors,
 )
@@ -35,6 +36,7 @@ EVENTS = with_lookalike_distributors(
         *reseller_identity(("D01", "D02")),
     ]
 )
+EVENTS += debit_claims(EVENTS, ("D01", "D0", "D01-B"))
 DISTRIBUTORS = sorted(
     {str(getattr(e, "distributor_id", None)) for e in EVENTS if e.event_type in MOVEMENT_TYPES}
 )
