@@ -17,7 +17,12 @@ from schemas.agreements import (
     ExchangeRatePublished,
     StockRotationRequested,
 )
-from schemas.claims import SpecialPriceAmended, SpecialPriceAuthorized, SpecialPriceExpired
+from schemas.claims import (
+    DebitClaimSubmitted,
+    SpecialPriceAmended,
+    SpecialPriceAuthorized,
+    SpecialPriceExpired,
+)
 from schemas.envelope import SCHEMA_VERSION, Envelope, Source
 from schemas.parties import ResellerAliasMapped, ResellerAliasUnmapped, ResellerRegistered
 from schemas.scorecard import DistributorTargetsSet
@@ -243,6 +248,7 @@ Event = Annotated[
     | SpecialPriceAmended
     | SpecialPriceExpired
     | StockRotationRequested
+    | DebitClaimSubmitted
     | ResellerRegistered
     | ResellerAliasMapped
     | ResellerAliasUnmapped,
@@ -269,6 +275,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     SpecialPriceAmended,
     SpecialPriceExpired,
     StockRotationRequested,
+    DebitClaimSubmitted,
     ResellerRegistered,
     ResellerAliasMapped,
     ResellerAliasUnmapped,
@@ -277,6 +284,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
 __all__ = [
     "EVENT_TYPES",
     "SCHEMA_VERSION",
+    "DebitClaimSubmitted",
     "DistributorAgreementAmended",
     "DistributorAgreementSigned",
     "DistributorAgreementTerminated",

@@ -27,6 +27,8 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "authorizations": ("SpecialPriceAuthorized", "SpecialPriceAmended", "SpecialPriceExpired"),
     # keyed by distributor: a request is decided in the partition of its stock and ledger
     "rotations": ("StockRotationRequested",),
+    # keyed by distributor: a claim is decided in the partition of the POS lines it names
+    "claims": ("DebitClaimSubmitted",),
     # keyed by distributor: the map and unmap of one alias stay in order (docs/IDENTITY.md)
     "identity": ("ResellerAliasMapped", "ResellerAliasUnmapped"),
     "masters": ("ResellerRegistered",),
@@ -58,6 +60,7 @@ KEY_FIELD: Final[dict[str, str]] = {
     "SpecialPriceAmended": "authorization_id",
     "SpecialPriceExpired": "authorization_id",
     "StockRotationRequested": "distributor_id",
+    "DebitClaimSubmitted": "distributor_id",
     "ResellerRegistered": "master_id",
     "ResellerAliasMapped": "distributor_id",
     "ResellerAliasUnmapped": "distributor_id",

@@ -28,7 +28,7 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /api/authorizations                special price deals (terms in effect, per distributor)
   /api/commitments                   volume commitments: met, open, short, unconverted
   /api/rotations[/{d}/{request_id}]   stock rotation requests as decided, their returns
-  POST /api/ingest/events|csv|edi   submit events and reports (streams/api/ingest.py)
+  POST /api/ingest/events|csv|edi|claims   submit events, reports and debit claims
 
 List endpoints answer a page: {"rows": [...], "total", "limit", "offset"} (?limit= 1 to
 10000, default 1000; ?offset=), filtered by distributor_id, sku, period, ... as documented.
@@ -141,6 +141,7 @@ INGEST_POSTS: tuple[tuple[str, Handler], ...] = (
     ("/api/ingest/events", ingest.events),
     ("/api/ingest/csv", ingest.csv_report),
     ("/api/ingest/edi", ingest.edi_report),
+    ("/api/ingest/claims", ingest.claims),
 )
 
 

@@ -307,12 +307,24 @@ PATHS: dict[str, dict[str, Schema]] = {
                    upload=("text/csv",), errors=INGEST_ERRORS),
     },
     "/api/ingest/edi": {
-        "post": op("Upload an X12 interchange of 867 or 852 reports", "ingest",
-                   ref("IngestAnswer"),
-                   query("format", "867 or 852 (else the first ST01 decides)",
-                         {"enum": ["867", "852"]}),
+        "post": op("Upload an X12 interchange of 867 or 852 reports, or 844 claims",
+                   "ingest", ref("IngestAnswer"),
+                   query("format", "867, 852 or 844 (else the first ST01 decides)",
+                         {"enum": ["867", "852", "844"]}),
                    *SUBMIT_OPTIONS, EVERY_LINE,
                    upload=("application/edi-x12", "text/plain"), errors=INGEST_ERRORS),
+    },
+    "/api/ingest/claims": {
+        "post": op("Upload debit claims: a CSV claim file or an X12 844 (by content)",
+                   "ingest", ref("IngestAnswer"), *SUBMIT_OPTIONS, EVERY_LINE,
+                   upload=("text/csv", "application/edi-x12"), errors=INGEST_ERRORS,
+                   description="Each claim is one DebitClaimSubmitted on the claims topic, "
+                   "answered on the line (or segment) where it starts. A claim with any "
+                   "problem is refused whole: each problem answered with its line or "
+                   "segment, field and reason, each of its other lines `claim_refused`, all "
+                   "dead-lettered with their bytes; the file's other claims stand. A "
+                   "distributor's file naming another distributor is refused (403) "
+                   "(docs/CLAIMS.md)."),
     },
     "/api/audit/verify": {
         "get": op("Walk the audit chain and compare the live projections with the audit "

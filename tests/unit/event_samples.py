@@ -234,6 +234,25 @@ SAMPLES: dict[str, dict[str, Any]] = {
         orders=[{"sku": "SKU-0002", "quantity": 20}],
         note="slow mover",
     ),
+    "DebitClaimSubmitted": envelope(
+        "DebitClaimSubmitted",
+        claim_id="DB-2026-0420",
+        distributor_id="D01",
+        submitted_at=WHEN,
+        lines=[
+            {
+                "line_no": 1,
+                "transaction_id": "INV1001-1",
+                "sku": "SKU-0001",
+                "quantity": 10,
+                "authorization_id": "SPA-2026-0117",
+                "cost_paid": "11.40",
+                "authorized_cost": "8.90",
+                "amount_claimed": "25.00",
+                "currency": "USD",
+            }
+        ],
+    ),
     "ResellerRegistered": envelope(
         "ResellerRegistered",
         source="erp",

@@ -131,6 +131,7 @@ WRITES: dict[str, list[tuple[str, Any, dict[str | None, int]]]] = {
     "/api/ingest/events": [("/api/ingest/events", [], {"d01": 200, "admin": 200})],
     "/api/ingest/csv": [("/api/ingest/csv", b"", {"d01": 422, "admin": 422})],
     "/api/ingest/edi": [("/api/ingest/edi", b"", {"d01": 422, "admin": 422})],
+    "/api/ingest/claims": [("/api/ingest/claims", b"", {"d01": 422, "admin": 422})],
 }
 #: every caller not named in a WRITES row: no token, an unknown one, the read-only roles
 READ_ONLY = {None: 401, "bad": 401, "cm": 403, "auditor": 403}
