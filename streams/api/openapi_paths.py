@@ -8,6 +8,7 @@ from streams.api.openapi_operations import (
     ANY_OBJECT,
     AS_OF,
     AUDIT_RECORD,
+    CLAIM_KEY,
     DECIMAL,
     DISTRIBUTOR,
     EVERY_LINE,
@@ -288,6 +289,25 @@ PATHS: dict[str, dict[str, Schema]] = {
                   ref("RotationRow"), path("distributor_id", "the distributor"),
                   path("request_id", "the distributor's request id"),
                   errors=(401, 403, 404)),
+    },
+    "/api/claims/{distributor_id}/{claim_id}": {
+        "get": op("One debit claim: status, lines with their decisions, steps (a distributor "
+                  "token: its own)", "claims", ref("Claim"), *CLAIM_KEY,
+                  errors=(401, 403, 404),
+                  description="Read from the claim's DebitClaim aggregate (docs/CLAIMS.md)."),
+    },
+    "/api/claims/{distributor_id}/{claim_id}/849": {
+        "get": op("The X12 849 answering the claim, from the decisions recorded", "claims",
+                  STRING, *CLAIM_KEY, errors=(401, 403, 404, 409),
+                  media="application/edi-x12",
+                  description="Lines not decided yet are not in it; 409 while none is."),
+    },
+    "/api/claims/{distributor_id}/{claim_id}/{action}": {
+        "post": op("Approve, pay, credit, dispute or resolve a claim (admin; a distributor "
+                   "disputes its own)", "claims", ref("Claim"), *CLAIM_KEY,
+                   path("action", "the step",
+                        {"enum": ["approve", "pay", "credit", "dispute", "resolve"]}),
+                   body="ClaimStep", errors=(400, 401, 403, 404, 409)),
     },
     "/api/exchange-rates": {
         "get": op("Every exchange-rate publication, by pair and effective date", "reference",
