@@ -19,10 +19,12 @@ from typing import Any, Final
 import orjson
 
 from streams.cli.progress import Progress
-from streams.cli.support import ServerUnreachable, UserError, bearer_token
+from streams.cli.support import ServerUnreachable, UserError, bearer_token, http_problem
 from streams.ingest.formats.json_events import batch_of
 from streams.ingest.formats.upload import Format, Unreadable
 
+#: debit claims, sent to POST /api/ingest/claims
+CLAIM_FORMATS: Final[tuple[Format, ...]] = ("claim-csv", "844")
 #: JSON events sent per HTTP request when a file is split (each is its own request)
 EVENTS_PER_REQUEST: Final = 5000
 CHUNK: Final = 256 * 1024
@@ -51,7 +53,10 @@ def over_http(args: argparse.Namespace, path: Path, fmt: Format) -> Any:
     if fmt == "events":
         return _events_over_http(args, token, base, path, query)
     endpoint = "csv" if fmt == "csv" else "edi"
-    if fmt != "csv":
+    if fmt in CLAIM_FORMATS:  # the claims door reads the file's kind from its content
+        endpoint = "claims"
+        query = {"distributor_id": args.distributor, "filename": path.name}
+    elif fmt != "csv":
         query = {"format": fmt, "distributor_id": args.distributor, "filename": path.name}
     url = f"{base}/api/ingest/{endpoint}?{_encode(query)}"
     size = path.stat().st_size
@@ -141,20 +146,10 @@ def _post_once(url: str, token: str | None, body: Iterator[bytes], size: int, ki
         with urllib.request.urlopen(request, timeout=3600) as response:
             return orjson.loads(response.read())
     except urllib.error.HTTPError as error:
-        problem = _http_problem(error)
+        problem = http_problem(error)
         raise (_Unavailable if error.code == 503 else IngestError)(problem) from None
     except (urllib.error.URLError, OSError) as exc:
         raise ServerUnreachable(f"cannot reach {url}: {exc}") from None
-
-
-def _http_problem(error: urllib.error.HTTPError) -> str:
-    try:
-        problem = orjson.loads(error.read())["error"]
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        return f"HTTP {error.code}: {error.reason}"
-    where = {k: v for k, v in problem.items() if k not in ("status", "code", "message")}
-    extra = f" ({', '.join(f'{k}: {v}' for k, v in where.items() if v)})" if where else ""
-    return f"HTTP {problem['status']} {problem['code']}: {problem['message']}{extra}"
 
 
 def _chunks(path: Path, progress: Progress) -> Iterator[bytes]:
