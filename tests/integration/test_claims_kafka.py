@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from infra.eventstore import open_audit_log
-from schemas.codec import event_of
+from schemas.claims import DebitClaimSubmitted
 from schemas.topics import topic_name
 from streams.api.claims import ANSWER_SENDER, FUNCTIONAL_ID
 from streams.ingest.parsers.csv_claim import parse_claims_csv
@@ -65,7 +65,7 @@ def test_claim_uploads_reach_the_claims_topic_and_the_dead_letters(settings, wor
 
     claims = read_keyed(settings, topic_name(settings.topic_prefix, "claims"), 2)
     assert [key for key, _ in claims] == ["DIST-001", "DIST-001"]
-    events = [event_of(document) for _, document in claims]
+    events = [DebitClaimSubmitted.model_validate(document) for _, document in claims]
     now = datetime.now(UTC)
     expected = parse_844(io.BytesIO(CLAIM_844), received_at=now).claim
     [from_csv] = parse_claims_csv(io.BytesIO(BAD_CSV), received_at=now).claims
