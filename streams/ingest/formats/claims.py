@@ -30,10 +30,20 @@ def read_claim_csv(upload: Upload, file: Stored) -> Iterator[Item]:
         )
     items: list[Parsed] = []
     for error in parsed.line_errors:
-        ref = f"{upload.name}:{error.line}"
-        detail = error.message + _REFUSED_NOTE
-        original = error.original_line.encode()
-        items.append(Parsed(error.line, ref, None, error.reason, error.field, detail, original))
+        distributor, claim_id = parsed.claim_of.get(error.line, ("", ""))
+        items.append(
+            Parsed(
+                error.line,
+                f"{upload.name}:{error.line}",
+                None,
+                error.reason,
+                error.field,
+                f"claim {claim_id!r}: {error.message}{_REFUSED_NOTE}",
+                error.original_line.encode(),
+                # the uploader's; an admin's upload: whose the line says it is
+                distributor_id=upload.uploader or distributor or None,
+            )
+        )
     for line in parsed.withheld:
         detail = f"claim {line.claim_id!r} is refused for its other lines: send it again whole"
         items.append(

@@ -73,6 +73,8 @@ class ParsedClaims:
     withheld: list[Withheld] = field(default_factory=list)
     #: each claim's first line in the file, by (distributor_id, claim_id)
     first_line: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: the (distributor_id, claim_id) each line names, as sent, by line number
+    claim_of: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 def parse_claims_csv(
@@ -98,6 +100,7 @@ def parse_claims_csv(
         values = dict(zip(header, (cell.strip() for cell in row), strict=False))
         key = (values.get("distributor_id", ""), values.get("claim_id", ""))
         result.first_line.setdefault(key, number)
+        result.claim_of[number] = key
         outcome = _line(number, row, values, header, distributor_id)
         if isinstance(outcome, CsvLineError):
             result.line_errors.append(outcome)

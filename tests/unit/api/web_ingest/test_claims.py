@@ -131,3 +131,19 @@ def test_a_json_claim_is_accepted_for_its_own_distributor_only(api):
 def test_anything_but_844_in_x12_is_refused_on_the_claims_door(api):
     status, answer = api.post("/api/ingest/claims", (SAMPLES / "867_weekly.edi").read_bytes())
     assert status == 422 and answer["error"]["code"] == "unsupported_transaction_set"
+
+
+def test_an_admins_rejected_lines_are_the_distributors_they_name(api):
+    api.ok("/api/ingest/claims", BAD_CSV, token="admin")
+    whose = {r.source_ref: r.distributor_id for r in rejections(api)}
+    assert set(whose.values()) == {"DIST-001"}  # never "unattributed"
+    assert all("claim 'DB-2026-04" in r.detail for r in rejections(api))
+
+
+def test_a_distributors_unreadable_line_stays_its_own(api):
+    header = GOOD_CSV.splitlines()[0]
+    answer = api.ok("/api/ingest/claims", header + b"\nDB-9,DIST-002,1\n", token="d1")
+    assert [(r["reason"], r.get("field")) for r in answer["lines"]] == [
+        ("wrong_column_count", None)
+    ]
+    assert [r.distributor_id for r in rejections(api)] == ["DIST-001"]
