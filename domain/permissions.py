@@ -58,6 +58,7 @@ SUBMITTABLE_EVENTS: Final[Mapping[Role, frozenset[str]]] = {
             "ResellerOnboarded",
             "ReportSubmitted",
             "StockRotationRequested",
+            "DebitClaimSubmitted",
         }
     ),
     Role.ADMIN: frozenset(kind.__name__ for kind in EVENT_TYPES) - {"LineRejected"},

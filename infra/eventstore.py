@@ -19,6 +19,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
+from domain.claim_lifecycle import ClaimAction, DebitClaim
 from domain.erasure import SubjectErasure
 from domain.price_protection import PriceProtection
 from domain.rebate_statement import RebateStatement
@@ -308,6 +309,23 @@ class AuditLog(Application[UUID]):
         getattr(violation, Action(action).value)(**step)
         self.save(violation)
         return violation
+
+    def debit_claim(self, distributor_id: str, claim_id: str) -> DebitClaim:
+        """The debit claim aggregate of (distributor, claim id); AggregateNotFoundError when
+        the claim is not recorded."""
+        return self._get(DebitClaim, DebitClaim.create_id(distributor_id, claim_id))
+
+    def claim_step(self, key: tuple[str, str], action: str, **step: Any) -> DebitClaim:
+        """Run one lifecycle step of a debit claim (approve / pay / credit / dispute /
+        resolve) and save it.
+
+        Raises NotAllowed (403), IllegalTransition (409), ValueError or
+        AggregateNotFoundError (404).
+        """
+        claim = self.debit_claim(*key)
+        getattr(claim, ClaimAction(action).value)(**step)
+        self.save(claim)
+        return claim
 
     def claim(self, distributor_id: str, sku: str, effective_from: datetime) -> PriceProtection:
         aggregate_id = PriceProtection.create_id(distributor_id, sku, effective_from)

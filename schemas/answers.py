@@ -256,6 +256,88 @@ class RotationCancelled(ApiAnswer):
     cancelled_at: Time
 
 
+# --- debit claims ---------------------------------------------------------------------------
+
+
+class ClaimLineDecision(ApiAnswer):
+    """A claim line's latest decision, its figures and what decided it (docs/CLAIMS.md)."""
+
+    status: Literal["accepted", "adjusted", "rejected", "pending_pos"]
+    reasons: list[str] = Field(description="The rejection reason, or the adjustments made.")
+    quantity_claimed: int
+    quantity_accepted: int
+    amount_claimed: DecimalText
+    amount_accepted: DecimalText
+    book_cost: DecimalText | None
+    authorized_cost: DecimalText | None
+    pos_event_id: Uuid | None
+    price_event_id: Uuid | None
+    authorization_event_id: Uuid | None
+
+
+class ClaimLineAnswer(ApiAnswer):
+    """A claim line as claimed, with its latest decision (null: not decided yet)."""
+
+    line_no: int
+    transaction_id: TransactionId
+    sku: Sku
+    quantity: int
+    authorization_id: str
+    amount_claimed: DecimalText
+    currency: str
+    decision: ClaimLineDecision | None
+
+
+class ClaimStepRecord(ApiAnswer):
+    """One lifecycle step of a claim: what, from and to which status, who, when, why."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    action: Literal["approve", "pay", "credit", "dispute", "resolve"]
+    from_status: str = Field(alias="from")
+    to: str
+    actor: str
+    role: str
+    actor_distributor_id: str | None
+    at: Time
+    reason: str
+    reference: str | None = Field(description="pay, credit: its reference; resolve: outcome")
+    amount: DecimalText | None
+    lines: list[int] = Field(description="dispute: the lines contested")
+
+
+class Claim(ApiAnswer):
+    """A debit claim as its aggregate records it: status, totals, lines and steps."""
+
+    distributor_id: str
+    claim_id: str
+    aggregate_id: Uuid
+    event_id: Uuid = Field(description="The DebitClaimSubmitted the claim was recorded from.")
+    recorded_at: Time
+    status: Literal["submitted", "validated", "disputed", "approved", "paid", "credited"]
+    total_claimed: DecimalText
+    total_accepted: DecimalText = Field(description="Accepted amounts plus upheld grants.")
+    granted: DecimalText
+    settled: DecimalText | None = Field(description="What was paid or credited (null: not yet).")
+    outstanding: DecimalText | None = Field(description="total_accepted - settled")
+    pending_lines: list[int]
+    lines: list[ClaimLineAnswer]
+    steps: list[ClaimStepRecord]
+    version: int
+
+
+class ClaimStep(ApiAnswer):
+    """The body of a claim step: approve, dispute and resolve say why (dispute names the
+    lines; resolve its outcome, upheld optionally granting an amount); pay and credit give
+    the payment's or credit note's reference."""
+
+    reason: str = may_be_absent("approve, dispute, resolve")
+    reference: str = may_be_absent("pay, credit")
+    lines: list[int] = may_be_absent("dispute: the line numbers contested")
+    outcome: Literal["upheld", "rejected"] = may_be_absent("resolve")
+    granted: DecimalText = may_be_absent("resolve upheld: granted on top")
+
+
 # --- ingest ---------------------------------------------------------------------------------
 
 
@@ -273,7 +355,7 @@ class LineAnswer(ApiAnswer):
 class IngestAnswer(ApiAnswer):
     """An upload's answer: its reports, a summary and each line's answer."""
 
-    format: Literal["events", "csv", "867", "852"]
+    format: Literal["events", "csv", "867", "852", "claim-csv", "844"]
     file: str | None
     received_at: Time
     reports: list[dict[str, Any]] = Field(description="Each report the upload held.")
@@ -315,6 +397,8 @@ ANSWER_MODELS: tuple[type[BaseModel], ...] = (
     Payment,
     RotationCancel,
     RotationCancelled,
+    Claim,
+    ClaimStep,
     IngestAnswer,
     EventBatch,
 )

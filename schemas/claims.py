@@ -2,7 +2,7 @@
 
 Shape and field-level validity only; the rules that decide a claim line live in
 `domain.claim_rules` and `projections.claims` (docs/CLAIMS.md). The authorization events are
-on the `authorizations` reference topic; the claims are not on a raw topic yet.
+on the `authorizations` reference topic, the claims on the `claims` raw topic.
 """
 
 from __future__ import annotations

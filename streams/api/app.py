@@ -29,7 +29,9 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /api/commitments                   volume commitments: met, open, short, unconverted
   /api/rotations[/{d}/{request_id}]   stock rotation requests as decided, their returns
   POST /api/rotations/{d}/{request_id}/cancel   cancel an accepted rotation (own; admin any)
-  POST /api/ingest/events|csv|edi   submit events and reports (streams/api/ingest.py)
+  /api/claims/{d}/{claim_id}[/849]   a debit claim: lines, decisions, steps; its 849 answer
+  POST /api/claims/{d}/{claim_id}/{action}   approve | pay | credit | dispute | resolve
+  POST /api/ingest/events|csv|edi|claims   submit events, reports and debit claims
 
 List endpoints answer a page: {"rows": [...], "total", "limit", "offset"} (?limit= 1 to
 10000, default 1000; ?offset=), filtered by distributor_id, sku, period, ... as documented.
@@ -47,6 +49,7 @@ from aiohttp import web
 
 from streams.api import (
     agreements,
+    claims,
     dead_letters,
     ingest,
     inventory,
@@ -125,6 +128,8 @@ GETS: tuple[tuple[str, Handler], ...] = (
     ("/api/authorizations", agreements.authorizations),
     ("/api/rotations", rotations.rotations),
     ("/api/rotations/{distributor_id}/{request_id}", rotations.rotation),
+    ("/api/claims/{distributor_id}/{claim_id}", claims.claim),
+    ("/api/claims/{distributor_id}/{claim_id}/849", claims.claim_849),
 )
 POSTS: tuple[tuple[str, Handler], ...] = (
     (
@@ -137,12 +142,17 @@ POSTS: tuple[tuple[str, Handler], ...] = (
         "/api/rebates/statements/{program_id}/{distributor_id}/{period}/{action:approve|pay}",
         rebates.statement_step,
     ),
+    (
+        "/api/claims/{distributor_id}/{claim_id}/{action:approve|pay|credit|dispute|resolve}",
+        claims.claim_step,
+    ),
 )
 #: submitting events and reports (streams/api/ingest.py)
 INGEST_POSTS: tuple[tuple[str, Handler], ...] = (
     ("/api/ingest/events", ingest.events),
     ("/api/ingest/csv", ingest.csv_report),
     ("/api/ingest/edi", ingest.edi_report),
+    ("/api/ingest/claims", ingest.claims),
 )
 
 

@@ -1,5 +1,5 @@
-"""Audit records (a rebate statement, a pricing violation) as JSON documents: the API
-answers them, the CLI prints them."""
+"""Audit records (a rebate statement, a pricing violation, a debit claim) as JSON
+documents: the API answers them, the CLI prints them."""
 
 from datetime import datetime
 from typing import Any
@@ -90,4 +90,79 @@ def violation_document(found: Any) -> dict[str, Any]:
             }
             for step in found.steps
         ],
+    }
+
+
+def claim_document(found: Any) -> dict[str, Any]:
+    """A `DebitClaim`: its status and totals, each line as claimed with its latest
+    decision (None: not decided yet), and every step (who, when, why)."""
+
+    def text(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    return {
+        "distributor_id": found.distributor_id,
+        "claim_id": found.claim_id,
+        "aggregate_id": str(found.id),
+        "event_id": str(found.event_id),
+        "recorded_at": iso_z(found.recorded_at),
+        "status": str(found.status),
+        "total_claimed": str(found.total_claimed),
+        "total_accepted": str(found.total_accepted),
+        "granted": str(found.granted),
+        "settled": text(found.settled_total),
+        "outstanding": text(found.outstanding),
+        "pending_lines": list(found.pending_lines),
+        "lines": [
+            {
+                "line_no": line.line_no,
+                "transaction_id": line.transaction_id,
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "authorization_id": line.authorization_id,
+                "amount_claimed": str(line.amount_claimed),
+                "currency": line.currency,
+                "decision": _decision(found.decisions.get(number)),
+            }
+            for number, line in sorted(found.lines.items())
+        ],
+        "steps": [
+            {
+                "action": str(step.action),
+                "from": str(step.from_status),
+                "to": str(step.to_status),
+                "actor": step.actor_id,
+                "role": str(step.role),
+                "actor_distributor_id": step.actor_distributor_id,
+                "at": iso_z(step.at),
+                "reason": step.reason,
+                "reference": step.reference,
+                "amount": text(step.amount),
+                "lines": list(step.lines),
+            }
+            for step in found.steps
+        ],
+        "version": found.version,
+    }
+
+
+def _decision(decision: Any) -> dict[str, Any] | None:
+    if decision is None:
+        return None
+
+    def text(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    return {
+        "status": decision.status,
+        "reasons": list(decision.reasons),
+        "quantity_claimed": decision.quantity_claimed,
+        "quantity_accepted": decision.quantity_accepted,
+        "amount_claimed": str(decision.amount_claimed),
+        "amount_accepted": str(decision.amount_accepted),
+        "book_cost": text(decision.book_cost),
+        "authorized_cost": text(decision.authorized_cost),
+        "pos_event_id": text(decision.pos_event_id),
+        "price_event_id": text(decision.price_event_id),
+        "authorization_event_id": text(decision.authorization_event_id),
     }

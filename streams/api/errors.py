@@ -12,6 +12,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import InterfaceError as StoreInterfaceError  # PostgreSQL away
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 
+from domain import claim_steps
 from domain.violation_lifecycle import IllegalTransition, NotAllowed
 from streams.api.context import json_error
 from streams.auth import AuthError, Forbidden, TokensUnavailable
@@ -33,11 +34,11 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return json_error(401, "unauthorized", str(exc))
     except TokensUnavailable as exc:
         return json_error(503, "unavailable", str(exc))
-    except (Forbidden, NotAllowed) as exc:
+    except (Forbidden, NotAllowed, claim_steps.NotAllowed) as exc:
         return json_error(403, "forbidden", str(exc))
     except AggregateNotFoundError:
         return json_error(404, "not_found", f"nothing recorded under {request.path}")
-    except IllegalTransition as exc:
+    except (IllegalTransition, claim_steps.IllegalTransition) as exc:
         return json_error(409, "conflict", str(exc))
     except KafkaError as exc:
         request.app.logger.warning("Kafka unavailable on %s: %r", request.path, exc)

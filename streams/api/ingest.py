@@ -2,8 +2,10 @@
 
   POST /api/ingest/events   a JSON array of events, or {"events": [...], "report": {...}}
   POST /api/ingest/csv      a CSV report (the template of docs/INGEST.md)
-  POST /api/ingest/edi      an X12 interchange of 867 or 852 reports (?format=867|852,
-                            else the first ST01 decides)
+  POST /api/ingest/edi      an X12 interchange of 867, 852 or 844 (claims) transaction
+                            sets (?format=867|852|844, else the first ST01 decides)
+  POST /api/ingest/claims   debit claims: a CSV claim file or an X12 844 interchange (by
+                            content; docs/CLAIMS.md)
 
 Report bodies are the raw file (any content type) or multipart/form-data with one file
 part; they are streamed to disk, never held in memory. Query options: report_id,
@@ -61,7 +63,7 @@ from streams.ingest.spool import LineAnswer, Spool
 
 #: line answers written per chunk of a streamed answer
 ANSWER_CHUNK: Final = 1000
-EDI_FORMATS: Final[tuple[Format, ...]] = ("867", "852")
+EDI_FORMATS: Final[tuple[Format, ...]] = ("867", "852", "844")
 
 #: why an upload cannot be read as a whole (answered 422)
 UnreadableError = Unreadable | CsvHeaderError | CsvFormatError | X12Error
@@ -154,7 +156,7 @@ async def edi_report(request: web.Request) -> web.StreamResponse:
             )
     wanted = request.query.get("format")
     if wanted is not None and wanted not in EDI_FORMATS:
-        raise web.HTTPBadRequest(text="format must be 867 or 852")
+        raise web.HTTPBadRequest(text="format must be 867, 852 or 844")
     with _upload_file() as path:
         name, digest, file = await receive(request, path, limits)
         try:
@@ -163,6 +165,27 @@ async def edi_report(request: web.Request) -> web.StreamResponse:
             return _unreadable(exc)
         options = dict(request.query)
         name = name or f"upload.{kind}"
+        upload = _upload(principal, kind, name, digest, options, limits.time_rules())
+        return await run(request, upload, lambda: read(upload, file), False, every)
+
+
+async def claims(request: web.Request) -> web.StreamResponse:
+    """Debit claims, a CSV claim file or an 844 by content: each claim one event on the
+    claims topic, a claim with any problem refused whole (docs/CLAIMS.md)."""
+    limits = request.app[SETTINGS]
+    principal = submitter(request)
+    every = _every_line(request)
+    for option in ("report_id", "replaces", "period_start", "period_end", "format"):
+        if option in request.query:
+            raise web.HTTPBadRequest(text=f"{option} is not an option of claim uploads")
+    with _upload_file() as path:
+        name, digest, file = await receive(request, path, limits)
+        try:
+            kind = _claim_format(file)
+        except (Unreadable, X12Error) as exc:
+            return _unreadable(exc)
+        options = dict(request.query)
+        name = name or ("upload.844" if kind == "844" else "claims.csv")
         upload = _upload(principal, kind, name, digest, options, limits.time_rules())
         return await run(request, upload, lambda: read(upload, file), False, every)
 
@@ -280,8 +303,25 @@ def _edi_format(file: Stored, wanted: str | None) -> Format:
             return kind
     raise Unreadable(
         "unsupported_transaction_set",
-        f"the interchange holds {found or 'no'} transaction sets: 867 and 852 are read",
+        f"the interchange holds {found or 'no'} transaction sets: 867, 852 and 844 are read",
     )
+
+
+def _claim_format(file: Stored) -> Format:
+    """An X12 interchange (by its ISA) must hold 844 claims; anything else is read as the
+    CSV claim template."""
+    with file.open() as stream:
+        head = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(b"ISA"):
+        return "claim-csv"
+    with file.open() as stream:
+        found = first_transaction_set(stream)
+    if found != "844":
+        raise Unreadable(
+            "unsupported_transaction_set",
+            f"the interchange holds {found or 'no'} transaction sets: claims come as 844",
+        )
+    return "844"
 
 
 def _every_line(request: web.Request) -> bool:

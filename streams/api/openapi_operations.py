@@ -123,6 +123,10 @@ STATEMENT_KEY = (
     path("distributor_id", "distributor"),
     path("period", 'period, e.g. "2026-Q3"'),
 )
+CLAIM_KEY = (
+    path("distributor_id", "the distributor"),
+    path("claim_id", "the distributor's claim id"),
+)
 AUDIT_RECORD = (
     path("kind", "record kind", {"enum": list(KINDS)}),
     path("ref", "the record's id, or its business key (may contain /)"),

@@ -8,6 +8,7 @@ from streams.api.openapi_operations import (
     ANY_OBJECT,
     AS_OF,
     AUDIT_RECORD,
+    CLAIM_KEY,
     DECIMAL,
     DISTRIBUTOR,
     EVERY_LINE,
@@ -298,6 +299,25 @@ PATHS: dict[str, dict[str, Schema]] = {
                    description="Refused (409, its reason as the code) when the rotation was "
                    "rejected, already cancelled or part of its return came back."),
     },
+    "/api/claims/{distributor_id}/{claim_id}": {
+        "get": op("One debit claim: status, lines with their decisions, steps (a distributor "
+                  "token: its own)", "claims", ref("Claim"), *CLAIM_KEY,
+                  errors=(401, 403, 404),
+                  description="Read from the claim's DebitClaim aggregate (docs/CLAIMS.md)."),
+    },
+    "/api/claims/{distributor_id}/{claim_id}/849": {
+        "get": op("The X12 849 answering the claim, from the decisions recorded", "claims",
+                  STRING, *CLAIM_KEY, errors=(401, 403, 404, 409),
+                  media="application/edi-x12",
+                  description="Lines not decided yet are not in it; 409 while none is."),
+    },
+    "/api/claims/{distributor_id}/{claim_id}/{action}": {
+        "post": op("Approve, pay, credit, dispute or resolve a claim (admin; a distributor "
+                   "disputes its own)", "claims", ref("Claim"), *CLAIM_KEY,
+                   path("action", "the step",
+                        {"enum": ["approve", "pay", "credit", "dispute", "resolve"]}),
+                   body="ClaimStep", errors=(400, 401, 403, 404, 409)),
+    },
     "/api/exchange-rates": {
         "get": op("Every exchange-rate publication, by pair and effective date", "reference",
                   page_of("ExchangeRateRow"), query("from_currency", "only from this currency"),
@@ -316,12 +336,24 @@ PATHS: dict[str, dict[str, Schema]] = {
                    upload=("text/csv",), errors=INGEST_ERRORS),
     },
     "/api/ingest/edi": {
-        "post": op("Upload an X12 interchange of 867 or 852 reports", "ingest",
-                   ref("IngestAnswer"),
-                   query("format", "867 or 852 (else the first ST01 decides)",
-                         {"enum": ["867", "852"]}),
+        "post": op("Upload an X12 interchange of 867 or 852 reports, or 844 claims",
+                   "ingest", ref("IngestAnswer"),
+                   query("format", "867, 852 or 844 (else the first ST01 decides)",
+                         {"enum": ["867", "852", "844"]}),
                    *SUBMIT_OPTIONS, EVERY_LINE,
                    upload=("application/edi-x12", "text/plain"), errors=INGEST_ERRORS),
+    },
+    "/api/ingest/claims": {
+        "post": op("Upload debit claims: a CSV claim file or an X12 844 (by content)",
+                   "ingest", ref("IngestAnswer"), *SUBMIT_OPTIONS, EVERY_LINE,
+                   upload=("text/csv", "application/edi-x12"), errors=INGEST_ERRORS,
+                   description="Each claim is one DebitClaimSubmitted on the claims topic, "
+                   "answered on the line (or segment) where it starts. A claim with any "
+                   "problem is refused whole: each problem answered with its line or "
+                   "segment, field and reason, each of its other lines `claim_refused`, all "
+                   "dead-lettered with their bytes; the file's other claims stand. A "
+                   "distributor's file naming another distributor is refused (403) "
+                   "(docs/CLAIMS.md)."),
     },
     "/api/audit/verify": {
         "get": op("Walk the audit chain and compare the live projections with the audit "

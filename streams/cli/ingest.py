@@ -55,13 +55,15 @@ from streams.ingest.spool import Spool
 
 #: who submits when the CLI publishes straight to Kafka (whoever can reach the broker)
 OPERATOR: Final = Principal("cli", Role.ADMIN)
+#: the X12 transaction sets read, each its own format
+X12_FORMATS: Final[tuple[Format, ...]] = ("867", "852", "844")
 #: problem lines printed under the summary (all of them with --json)
 PROBLEMS_SHOWN: Final = 20
 
 
 def register(sub: Subcommands) -> None:
     ingest = sub.add_parser(
-        "ingest", help="submit a CSV report, an X12 867/852 file or JSON events"
+        "ingest", help="submit a CSV report, an X12 867/852 file, claims (CSV, 844) or JSON events"
     )
     ingest.add_argument("file", help="the file to submit")
     ingest.add_argument("--format", choices=FORMATS, help="default: detected from the content")
@@ -116,7 +118,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         answer = over_http(args, path, fmt)
     else:
         answer = asyncio.run(_to_kafka(args, settings_of(args), path, fmt))
-    if args.json:
+    return print_answer(answer, args.json)
+
+
+def print_answer(answer: dict[str, Any], as_json: bool) -> int:
+    """Print an upload's answer (a table, or JSON); the exit status it makes."""
+    if as_json:
         sys.stdout.buffer.write(orjson.dumps(answer, option=orjson.OPT_INDENT_2) + b"\n")
     else:
         sys.stdout.write(summary_table(answer) + "\n")
@@ -126,7 +133,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def detect_format(path: Path) -> Format:
-    """X12 by its ISA (867 or 852 by the first ST01), JSON by its first byte, else CSV."""
+    """X12 by its ISA (867, 852 or 844 by the first ST01), JSON by its first byte, a CSV
+    claim file by its claim_id column, else a CSV report."""
     with path.open("rb") as handle:
         head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"ISA"):
@@ -135,11 +143,15 @@ def detect_format(path: Path) -> Format:
                 found = first_transaction_set(handle)
         except X12Error as exc:
             raise IngestError(f"{path} starts like X12 but is not readable: {exc}") from None
-        if found not in ("867", "852"):
-            raise IngestError(f"{path} holds {found or 'no'} transaction sets: 867 or 852 only")
-        return "867" if found == "867" else "852"
+        for kind in X12_FORMATS:
+            if found == kind:
+                return kind
+        raise IngestError(f"{path} holds {found or 'no'} transaction sets: 867, 852 or 844 only")
     if head[:1] in (b"[", b"{"):
         return "events"
+    header = head.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
+    if "claim_id" in (name.strip() for name in header.split(",")):
+        return "claim-csv"
     return "csv"
 
 

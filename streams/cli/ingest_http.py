@@ -23,6 +23,8 @@ from streams.cli.support import ServerUnreachable, UserError, bearer_token, http
 from streams.ingest.formats.json_events import batch_of
 from streams.ingest.formats.upload import Format, Unreadable
 
+#: debit claims, sent to POST /api/ingest/claims
+CLAIM_FORMATS: Final[tuple[Format, ...]] = ("claim-csv", "844")
 #: JSON events sent per HTTP request when a file is split (each is its own request)
 EVENTS_PER_REQUEST: Final = 5000
 CHUNK: Final = 256 * 1024
@@ -51,7 +53,10 @@ def over_http(args: argparse.Namespace, path: Path, fmt: Format) -> Any:
     if fmt == "events":
         return _events_over_http(args, token, base, path, query)
     endpoint = "csv" if fmt == "csv" else "edi"
-    if fmt != "csv":
+    if fmt in CLAIM_FORMATS:  # the claims door reads the file's kind from its content
+        endpoint = "claims"
+        query = {"distributor_id": args.distributor, "filename": path.name}
+    elif fmt != "csv":
         query = {"format": fmt, "distributor_id": args.distributor, "filename": path.name}
     url = f"{base}/api/ingest/{endpoint}?{_encode(query)}"
     size = path.stat().st_size

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from streams.cli import (
     agreements,
     audit,
+    claims,
     deadletters,
     decisions,
     erase,
@@ -37,6 +38,7 @@ COMMAND_GROUPS = (
     rebates,
     agreements,
     rotations,
+    claims,
     simulate,
     provision,
     audit,

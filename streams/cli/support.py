@@ -10,6 +10,8 @@ import os
 import re
 import stat
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,8 +33,6 @@ from streams.runners.proposed_prices import with_proposal
 from streams.timeparse import TimeParseError, parse_as_of
 
 if TYPE_CHECKING:
-    import urllib.error
-
     from infra.eventstore import AuditLog
     from streams.runners.replay_jobs import Derive, MergedReplay
 
@@ -118,29 +118,13 @@ def get_json(url: str, path: str, token: str | None, what: str, timeout: float =
 
 
 def post_json(url: str, path: str, token: str | None, what: str, body: object) -> Any:
-    """POST `body` as JSON to `path` of the HTTP API at `url`, with the bearer token; a
-    refusal (its JSON error's code and message) or an unreachable server as errors."""
-    import urllib.error
-    import urllib.request
-
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = orjson.dumps(body)
-    request = urllib.request.Request(f"{url.rstrip('/')}{path}", data, headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return orjson.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        if exc.code == 503:
-            raise http_failure(what, url, exc) from None
-        raise UserError(f"{what}: {http_problem(exc)}") from None
-    except OSError as exc:
-        raise http_failure(what, url, exc) from None
+    """POST `body` as JSON to `path` of the HTTP API at `url`; its JSON answer (errors as
+    `call_api` raises them)."""
+    return orjson.loads(call_api(url, path, token, what, body))
 
 
 def http_problem(error: urllib.error.HTTPError) -> str:
-    """An HTTP error answer as one line: its JSON error's status, code and message."""
+    """One line of an API's JSON error answer: status, code, message and where."""
     try:
         problem = orjson.loads(error.read())["error"]
     except (orjson.JSONDecodeError, KeyError, TypeError):
@@ -148,6 +132,30 @@ def http_problem(error: urllib.error.HTTPError) -> str:
     where = {k: v for k, v in problem.items() if k not in ("status", "code", "message")}
     extra = f" ({', '.join(f'{k}: {v}' for k, v in where.items() if v)})" if where else ""
     return f"HTTP {problem['status']} {problem['code']}: {problem['message']}{extra}"
+
+
+def call_api(
+    url: str, path: str, token: str | None, what: str, body: object = None, timeout: float = 120
+) -> bytes:
+    """GET `path` of the HTTP API at `url` (POST `body` as JSON when given), with the bearer
+    token; the answer's bytes. A refusal (4xx) is a `UserError` with the API's own message,
+    an unreachable server or a 503 `ServerUnreachable`."""
+    data = None if body is None else orjson.dumps(body)
+    request = urllib.request.Request(f"{url.rstrip('/')}{path}", data=data)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            answer: bytes = response.read()
+            return answer
+    except urllib.error.HTTPError as exc:
+        if exc.code == 503:
+            raise ServerUnreachable(f"{what}: {http_problem(exc)}") from None
+        raise UserError(f"{what}: {http_problem(exc)}") from None
+    except OSError as exc:
+        raise http_failure(what, url, exc) from None
 
 
 def failure(exc: BaseException) -> tuple[ExitStatus, str] | None:

@@ -8,13 +8,14 @@ worked example: authorize, sell, claim, look at the decisions.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
 from uuid import UUID
 
+from domain.claim_lifecycle import DebitClaim
 from domain.claim_rules import AuthorizationTerms, LineDecision, PosLine
 from domain.identity import sale_key
 from projections.authorizations import AuthorizationState, authorize
@@ -291,6 +292,20 @@ def example_channel() -> Channel:
     channel = Channel().authorize(authorization()).price(book_price())
     channel.sell(sale("T1", 60), sale("T2", 50), sale("T3", 10, reseller_id="R5"))
     return channel
+
+
+def decided_claim(distributor_id: str = "D1", claim_id: str = "C1") -> DebitClaim:
+    """The worked example's claim C1 (as `claim_id` of `distributor_id`), submitted and
+    every line decided: T1 accepted, T2 adjusted (cap_partial), T3 rejected."""
+    lines = (line(1, "T1", 60), line(2, "T2", 50), line(3, "T3", 10))
+    example = example_channel().claim(claim("C1", *lines))
+    submitted = claim(claim_id, *lines, distributor_id=distributor_id)
+    aggregate = DebitClaim.submit(submitted, RECORDED)
+    for decision in example:
+        aggregate.record_decision(
+            replace(decision, distributor_id=distributor_id, claim_id=claim_id)
+        )
+    return aggregate
 
 
 def outcome_of(decision: LineDecision) -> tuple[str, tuple[str, ...], int, Decimal]:

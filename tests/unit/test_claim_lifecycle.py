@@ -17,7 +17,7 @@ from domain.claim_lifecycle import (
     NotAllowed,
 )
 from domain.claim_rules import claim_aggregate_id
-from tests.unit.claim_events import RECORDED, claim, example_channel, line, uid
+from tests.unit.claim_events import RECORDED, claim, decided_claim, example_channel, line, uid
 
 D = Decimal
 T1 = RECORDED + timedelta(days=1)
@@ -25,15 +25,6 @@ T2 = T1 + timedelta(days=1)
 T3 = T2 + timedelta(days=1)
 ADMIN: dict[str, Any] = {"actor_id": "fin-1", "role": "admin"}
 D1: dict[str, Any] = {"actor_id": "d1-ap", "role": "distributor", "actor_distributor_id": "D1"}
-
-
-def decided_claim() -> DebitClaim:
-    """The worked example's claim C1, submitted and every line decided."""
-    submitted = claim("C1", line(1, "T1", 60), line(2, "T2", 50), line(3, "T3", 10))
-    aggregate = DebitClaim.submit(submitted, RECORDED)
-    for decision in example_channel().claim(submitted):
-        aggregate.record_decision(decision)
-    return aggregate
 
 
 def test_id_from_the_claim_key() -> None:

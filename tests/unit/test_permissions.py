@@ -65,9 +65,15 @@ def test_submittable_event_types_by_role() -> None:
         "ResellerOnboarded",
         "ReportSubmitted",
         "StockRotationRequested",
+        "DebitClaimSubmitted",
     }
     admin = submittable_events(Role.ADMIN)
-    assert {"PriceChanged", "ShipmentRecorded", "RebateProgramDefined"} <= admin
+    assert {
+        "PriceChanged",
+        "ShipmentRecorded",
+        "RebateProgramDefined",
+        "DebitClaimSubmitted",
+    } <= admin
     assert "LineRejected" not in admin
     assert submittable_events(Role.CHANNEL_MANAGER) == frozenset()
     assert submittable_events(Role.AUDITOR) == frozenset()

@@ -16,14 +16,16 @@ from schemas.events import EVENT_TYPES, Envelope, ReportSubmitted, Source
 from schemas.types import visible
 from streams.auth import Principal
 
-Format = Literal["events", "csv", "867", "852"]
-FORMATS: Final[tuple[Format, ...]] = ("events", "csv", "867", "852")
+Format = Literal["events", "csv", "867", "852", "claim-csv", "844"]
+FORMATS: Final[tuple[Format, ...]] = ("events", "csv", "867", "852", "claim-csv", "844")
 #: the envelope `source` each format's events get (JSON events: "api" over HTTP)
 SOURCES: Final[dict[Format, Source]] = {
     "events": "api",
     "csv": "csv",
     "867": "edi867",
     "852": "edi852",
+    "claim-csv": "csv",
+    "844": "edi844",
 }
 EVENT_TYPE_NAMES: Final = frozenset(kind.__name__ for kind in EVENT_TYPES)
 #: distributor a rejected line is counted for when nothing names one (admin uploads only)

@@ -4,8 +4,9 @@ Columns (docs/CLAIMS.md): claim_id, distributor_id, line_no, transaction_id, sku
 quantity, authorization_id, cost_paid, authorized_cost, amount_claimed, currency; a
 header line first, UTF-8 (a BOM is allowed). A file may carry several claims; a claim's
 lines need not be adjacent. Each bad line gets a `CsvLineError` (line number, column,
-reason); a claim with any bad line yields no event (nothing of it is half-applied). The
-event id is a uuid5 over the claim's lines: the same file again is a redelivery.
+reason); a claim with any bad line yields no event (nothing of it is half-applied), and
+its lines read fine are withheld with it (`Withheld`). The event id is a uuid5 over the
+claim's lines: the same file again is a redelivery.
 """
 
 from __future__ import annotations
@@ -50,6 +51,16 @@ SOURCE: Final = "csv"
 _ID: Final = TypeAdapter(Id)
 
 
+@dataclass(frozen=True, slots=True)
+class Withheld:
+    """A line read fine whose claim is refused for another of its lines."""
+
+    line: int
+    distributor_id: str
+    claim_id: str
+    original_line: str
+
+
 @dataclass(slots=True)
 class ParsedClaims:
     """The claims a file holds, and every line that was wrong (with its claim refused)."""
@@ -58,6 +69,12 @@ class ParsedClaims:
     line_errors: list[CsvLineError] = field(default_factory=list)
     #: claim ids refused because a line of theirs is wrong
     refused: list[str] = field(default_factory=list)
+    #: the refused claims' lines that were not wrong themselves, by line number
+    withheld: list[Withheld] = field(default_factory=list)
+    #: each claim's first line in the file, by (distributor_id, claim_id)
+    first_line: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: the (distributor_id, claim_id) each line names, as sent, by line number
+    claim_of: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 def parse_claims_csv(
@@ -75,19 +92,21 @@ def parse_claims_csv(
         raise CsvHeaderError(f"the file is empty: the first line names the columns {COLUMNS}")
     header = _header(rows[0])
     result = ParsedClaims()
-    by_claim: dict[tuple[str, str], list[tuple[int, ClaimLine]]] = {}
+    by_claim: dict[tuple[str, str], list[tuple[int, ClaimLine, str]]] = {}
     bad: set[tuple[str, str]] = set()
     for number, row in enumerate(rows[1:], 2):
         if not "".join(row).strip():
             continue
         values = dict(zip(header, (cell.strip() for cell in row), strict=False))
         key = (values.get("distributor_id", ""), values.get("claim_id", ""))
+        result.first_line.setdefault(key, number)
+        result.claim_of[number] = key
         outcome = _line(number, row, values, header, distributor_id)
         if isinstance(outcome, CsvLineError):
             result.line_errors.append(outcome)
             bad.add(key)
             continue
-        taken = {line.line_no: at for at, line in by_claim.get(key, [])}
+        taken = {line.line_no: at for at, line, _ in by_claim.get(key, [])}
         if outcome.line_no in taken:
             message = (
                 f"line_no {outcome.line_no} of claim {key[1]!r} is on line {taken[outcome.line_no]}"
@@ -96,11 +115,15 @@ def parse_claims_csv(
             result.line_errors.append(duplicate)
             bad.add(key)
             continue
-        by_claim.setdefault(key, []).append((number, outcome))
+        by_claim.setdefault(key, []).append((number, outcome, _text(row)))
     for (distributor, claim_id), lines in by_claim.items():
-        if (distributor, claim_id) not in bad:
-            claim_lines = [line for _, line in lines]
+        if (distributor, claim_id) in bad:
+            for number, _, text in lines:
+                result.withheld.append(Withheld(number, distributor, claim_id, text))
+        else:
+            claim_lines = [line for _, line, _ in lines]
             result.claims.append(_claim(distributor, claim_id, claim_lines, received))
+    result.withheld.sort(key=lambda line: line.line)
     result.refused = sorted({claim_id for _, claim_id in bad})
     return result
 

@@ -69,6 +69,10 @@ class ParsedClaim:
     line_errors: list[LineError]
     claim_errors: list[LineError]
     line_count: int
+    #: a refused claim's lines that were read fine: (LIN segment index, the line's text)
+    withheld: tuple[tuple[int, str], ...] = ()
+    #: where the claim starts: its BAA's segment index (the ST's without one)
+    segment: int = 0
 
     @property
     def accepted(self) -> bool:
@@ -176,7 +180,18 @@ class _ClaimBuilder:
         claim = None
         if not errors and not line_errors and distributor is not None:
             claim = self._claim(claim_id, distributor, claim_lines, errors)
-        yield ParsedClaim(claim_id, distributor, claim, line_errors, errors, len(lines))
+        withheld: tuple[tuple[int, str], ...] = ()
+        if claim is None:
+            wrong = {error.line for error in line_errors}
+            withheld = tuple(
+                (segments.lin.index, segments.original())
+                for ordinal, segments in enumerate(lines, 1)
+                if ordinal not in wrong
+            )
+        start = (self._heading.baa or self._st).index
+        yield ParsedClaim(
+            claim_id, distributor, claim, line_errors, errors, len(lines), withheld, start
+        )
 
     def _claim_number(self, errors: list[LineError]) -> str:
         baa = self._heading.baa

@@ -22,6 +22,7 @@ from tests.api_channel import (
     list_routes,
     owner_field,
 )
+from tests.unit.claim_events import decided_claim
 
 TOKENS = {
     "d01": (Role.DISTRIBUTOR, "D01"),
@@ -96,12 +97,20 @@ RECORDS = {
         "/api/rotations/D01/ROT-1",
         "/api/rotations/D02/ROT-1",
     ),
+    "/api/claims/{distributor_id}/{claim_id}": ("/api/claims/D01/DB-1", "/api/claims/D02/DB-1"),
+    "/api/claims/{distributor_id}/{claim_id}/849": (
+        "/api/claims/D01/DB-1/849",
+        "/api/claims/D02/DB-1/849",
+    ),
 }
 #: the query a route needs to answer at all (a list's: `WHOLE`)
 QUERIES = {route: {"period": PERIOD} for route in ("/api/scorecard.csv", *RECORDS)
            if route.startswith("/api/scorecard")}  # fmt: skip
 #: what a route answers other than JSON
-MEDIA = {"/api/scorecard.csv": "text/csv"}
+MEDIA = {
+    "/api/scorecard.csv": "text/csv",
+    "/api/claims/{distributor_id}/{claim_id}/849": "application/edi-x12",
+}
 #: the audit trail: auditor and admin only (a distributor not even for its own records)
 AUDIT = {
     "/api/audit/verify": "/api/audit/verify",
@@ -132,10 +141,26 @@ WRITES: dict[str, list[tuple[str, Any, dict[str | None, int]]]] = {
         ("/api/rotations/D01/NOPE/cancel", {"reason": "sold"}, {"d01": 404, "admin": 404}),
         ("/api/rotations/D02/NOPE/cancel", {"reason": "sold"}, {"d01": 403, "admin": 404}),
     ],
+    "/api/claims/{distributor_id}/{claim_id}/{action}": [
+        # another distributor's claim: only the admin may step it
+        (
+            "/api/claims/D02/DB-1/dispute",
+            {"reason": "T3", "lines": [3]},
+            {"d01": 403, "admin": 200},
+        ),
+        # its own: a distributor may dispute, not approve (role before body: 403, not 400)
+        ("/api/claims/D01/DB-1/approve", {}, {"d01": 403, "admin": 400}),
+        (
+            "/api/claims/D01/DB-1/dispute",
+            {"reason": "T3", "lines": [3]},
+            {"d01": 200, "admin": 200},
+        ),
+    ],
     # who may submit at all (whose data, below): here with empty bodies
     "/api/ingest/events": [("/api/ingest/events", [], {"d01": 200, "admin": 200})],
     "/api/ingest/csv": [("/api/ingest/csv", b"", {"d01": 422, "admin": 422})],
     "/api/ingest/edi": [("/api/ingest/edi", b"", {"d01": 422, "admin": 422})],
+    "/api/ingest/claims": [("/api/ingest/claims", b"", {"d01": 422, "admin": 422})],
 }
 #: every caller not named in a WRITES row: no token, an unknown one, the read-only roles
 READ_ONLY = {None: 401, "bad": 401, "cm": 403, "auditor": 403}
@@ -215,6 +240,13 @@ class Api:
     def close(self) -> None:
         self.loop.run_until_complete(self.client.close())
         self.loop.close()
+
+
+def with_claims(channel: EmbeddedChannel) -> EmbeddedChannel:
+    """The channel with a decided debit claim DB-1 of D01 and one of D02 on its audit log."""
+    for distributor in ("D01", "D02"):
+        channel.audit.save(decided_claim(distributor, "DB-1"))
+    return channel
 
 
 def generated(weeks: int = 8) -> EmbeddedChannel:

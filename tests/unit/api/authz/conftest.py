@@ -7,23 +7,23 @@ from collections.abc import Iterator
 import pytest
 
 from tests.api_channel import populated_channel
-from tests.unit.api.authz_matrix import PERIOD, PROGRAM, Api, generated
+from tests.unit.api.authz_matrix import PERIOD, PROGRAM, Api, generated, with_claims
 from tests.unit.api.ingest_api import Api as IngestApi
 
 
 @pytest.fixture(scope="package")
 def api() -> Iterator[Api]:
     """Read-only use: rows for every list route and filter; a closed period gives D01 and
-    D02 a statement."""
-    client = Api(populated_channel())
+    D02 a statement; each has a debit claim DB-1."""
+    client = Api(with_claims(populated_channel()))
     yield client
     client.close()
 
 
 @pytest.fixture
 def fresh() -> Iterator[Api]:
-    """For writes: a (smaller) channel of its own, with a closed period."""
-    client = Api(generated(weeks=3))
+    """For writes: a (smaller) channel of its own, with a closed period and a claim each."""
+    client = Api(with_claims(generated(weeks=3)))
     assert client.call("POST", f"/api/rebates/{PROGRAM}/{PERIOD}/close", "admin")[0] == 202
     yield client
     client.close()

@@ -1,0 +1,156 @@
+"""`channelflow claims`: submit debit claims (a CSV claim file or an X12 844), show one
+claim as its aggregate records it (or its 849 answer), and take its lifecycle steps, all
+over a running API's HTTP routes (docs/CLAIMS.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import urllib.parse
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from streams.cli.ingest import detect_format, print_answer
+from streams.cli.ingest_http import CLAIM_FORMATS, over_http
+from streams.cli.support import (
+    Subcommands,
+    UserError,
+    bearer_token,
+    call_api,
+    print_json,
+    token_flags,
+)
+from streams.cli.tables import print_table
+
+STEPS = ("approve", "pay", "credit", "dispute", "resolve")
+
+
+def register(sub: Subcommands) -> None:
+    claims = sub.add_parser(
+        "claims",
+        help="ship-and-debit claims: submit, show, approve, pay, credit, dispute, resolve",
+        description="Debit claims over a running API: submit a CSV claim file or an X12 844 "
+        "(each claim one event; a claim with any problem refused whole), show one claim with "
+        "its lines, decisions and steps (or its 849 answer), and take its steps: approve, "
+        "pay / credit (with a reference), resolve (admin), dispute (a distributor, its own).",
+    )
+    claims_sub = claims.add_subparsers(dest="what", required=True, metavar="WHAT")
+    submit = claims_sub.add_parser("submit", help="submit a CSV claim file or an X12 844")
+    submit.add_argument("file", help="the file (its kind is read from its content)")
+    submit.add_argument("--distributor", help="admin: on whose behalf")
+    show = claims_sub.add_parser("show", help="one claim: status, lines, decisions, steps")
+    show.add_argument("--x12", action="store_true", help="print the claim's 849 answer")
+    for step in STEPS:
+        _step_flags(claims_sub.add_parser(step, help=_HELP[step]), step)
+    for name, command in claims_sub.choices.items():
+        if name != "submit":
+            command.add_argument("distributor_id", metavar="DISTRIBUTOR")
+            command.add_argument("claim_id", metavar="CLAIM")
+        command.add_argument("--url", default="http://127.0.0.1:6066", help="the HTTP API")
+        command.add_argument("--json", action="store_true", help="print the answer as JSON")
+        token_flags(command, "distributor (its own) or admin")
+        command.set_defaults(func=cmd_claims)
+
+
+_HELP = {
+    "approve": "validated → approved (admin)",
+    "pay": "approved → paid, with the payment's reference (admin)",
+    "credit": "approved → credited, with the credit note's reference (admin)",
+    "dispute": "validated / approved → disputed, naming the lines (a distributor: its own)",
+    "resolve": "disputed → validated: upheld (optionally granting an amount) or rejected",
+}
+
+
+def _step_flags(command: argparse.ArgumentParser, step: str) -> None:
+    if step in ("pay", "credit"):
+        command.add_argument("--reference", required=True, help="the payment / credit note")
+        return
+    command.add_argument("--reason", required=True, help="why")
+    if step == "dispute":
+        command.add_argument("--lines", required=True, help="the line numbers, e.g. 2,3")
+    if step == "resolve":
+        command.add_argument("--outcome", required=True, choices=("upheld", "rejected"))
+        command.add_argument("--granted", help="upheld: an amount granted on top, e.g. 300.00")
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    if args.what == "submit":
+        return _submit(args)
+    token = bearer_token(args)
+    parts = (args.distributor_id, args.claim_id)
+    path = "/api/claims/" + "/".join(urllib.parse.quote(part, safe="") for part in parts)
+    what = f"claim {args.claim_id!r} of {args.distributor_id}"
+    if args.what == "show" and args.x12:
+        sys.stdout.buffer.write(call_api(args.url, f"{path}/849", token, what))
+        return 0
+    if args.what == "show":
+        claim = orjson.loads(call_api(args.url, path, token, what))
+    else:
+        body = step_body(args)
+        claim = orjson.loads(call_api(args.url, f"{path}/{args.what}", token, what, body))
+    if args.json:
+        print_json(claim)
+    else:
+        print_claim(claim)
+    return 0
+
+
+def _submit(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise UserError(f"no such file: {path}")
+    fmt = detect_format(path)
+    if fmt not in CLAIM_FORMATS:
+        raise UserError(f"{path} is no claim file (read as {fmt}): a CSV claim file or an 844")
+    args.report_id = args.replaces = None  # a claim names itself
+    return print_answer(over_http(args, path, fmt), args.json)
+
+
+def step_body(args: argparse.Namespace) -> dict[str, Any]:
+    """The JSON body of a step, from its flags."""
+    if args.what in ("pay", "credit"):
+        return {"reference": args.reference}
+    body: dict[str, Any] = {"reason": args.reason}
+    if args.what == "dispute":
+        try:
+            body["lines"] = [int(part) for part in args.lines.split(",") if part.strip()]
+        except ValueError:
+            raise UserError(f"--lines: line numbers such as 2,3, not {args.lines!r}") from None
+    if args.what == "resolve":
+        body["outcome"] = args.outcome
+        if args.granted is not None:
+            body["granted"] = _amount(args.granted)
+    return body
+
+
+def _amount(text: str) -> str:
+    try:
+        if Decimal(text).is_finite():
+            return text
+    except ArithmeticError:
+        pass
+    raise UserError(f"--granted: an amount such as 300.00, not {text!r}")
+
+
+def print_claim(claim: dict[str, Any]) -> None:
+    """A claim for people: its head, each line with its decision, then its steps."""
+    print(
+        f"claim {claim['claim_id']} of {claim['distributor_id']}: {claim['status']}; "
+        f"claimed {claim['total_claimed']}, accepted {claim['total_accepted']}, "
+        f"outstanding {claim['outstanding'] or '–'}"
+    )
+    rows = [["line", "transaction", "sku", "qty", "claimed", "decision", "accepted", "reasons"]]
+    for line in claim["lines"]:
+        decision = line["decision"] or {}
+        rows.append([
+            str(line["line_no"]), line["transaction_id"], line["sku"], str(line["quantity"]),
+            f"{line['amount_claimed']} {line['currency']}", decision.get("status", "undecided"),
+            decision.get("amount_accepted", "–"), ", ".join(decision.get("reasons", [])) or "–",
+        ])  # fmt: skip
+    print_table(rows, left=3)
+    for step in claim["steps"]:
+        said = step["reference"] if step["action"] in ("pay", "credit") else step["reason"]
+        print(f"{step['at']}  {step['action']} by {step['actor']} ({step['role']}): {said}")
