@@ -278,8 +278,8 @@ def _claims(submitted: datetime) -> Iterator[DebitClaimSubmitted]:
     )  # fmt: skip
     for distributor in ("D01", "D02"):
         yield DebitClaimSubmitted(
-            event_id=_id("claim", distributor, "DB-1"), occurred_at=submitted,
-            recorded_at=submitted, source="api", claim_id="DB-1", distributor_id=distributor,
+            event_id=_id("claim", distributor, "DB-WAIT"), occurred_at=submitted,
+            recorded_at=submitted, source="api", claim_id="DB-WAIT", distributor_id=distributor,
             submitted_at=submitted, lines=[line],
         )  # fmt: skip
 
