@@ -21,6 +21,7 @@ from projections.catalog import alias, define_product
 from projections.clock import tick
 from projections.dedup import Verdict
 from projections.identity_inputs import IdentityEvent, apply_identity
+from projections.match_inputs import match_onboarding
 from projections.movement_lines import CONFLICTING_DUPLICATE, apply_movement
 from projections.outcome import AuditFact as AuditFact  # its old home, still imported so
 from projections.outcome import Outcome
@@ -239,6 +240,7 @@ def apply_event(
         key = reseller_key(event.distributor_id, event.reseller_id)
         state = stores.resellers.get(key) or ResellerState(event.distributor_id, event.reseller_id)
         stores.resellers.put(key, onboard(state, event.name, event.onboarded_at, position))
+        match_onboarding(stores, event, position)
         return Outcome(Verdict.ACCEPTED)
     terms_step = _TERMS_STEPS.get(type(event))
     if terms_step is not None:

@@ -30,7 +30,7 @@ from projections.master_resellers import (
     master_top,
 )
 from projections.movements import moved_after
-from projections.party_reads import alias_rows, master_rows
+from projections.party_reads import alias_rows, master_rows, proposal_rows
 from projections.periods import sell_in_vs_through
 from projections.price_protection_claims import (
     PriceProtectionClaim,
@@ -98,6 +98,7 @@ def build_snapshot(
         "scorecards": scorecard_rows(stores, now),
         "masters": master_rows(stores),
         "party_aliases": alias_rows(stores),
+        "match_proposals": proposal_rows(stores),
     }
 
 

@@ -19,7 +19,16 @@ from schemas.agreements import (
 )
 from schemas.claims import SpecialPriceAmended, SpecialPriceAuthorized, SpecialPriceExpired
 from schemas.envelope import SCHEMA_VERSION, Envelope, Source
-from schemas.parties import ResellerAliasMapped, ResellerAliasUnmapped, ResellerRegistered
+from schemas.parties import (
+    Country,
+    Duns,
+    PartyText,
+    PostalCode,
+    ResellerAliasMapped,
+    ResellerAliasUnmapped,
+    ResellerMatchRejected,
+    ResellerRegistered,
+)
 from schemas.scorecard import DistributorTargetsSet
 from schemas.types import Count, Currency, Id, Money, Personal, Price, Quantity, Text, UtcDatetime
 
@@ -160,6 +169,13 @@ class ResellerOnboarded(Envelope):
     reseller_id: Id
     name: Annotated[Text, Field(min_length=1, max_length=256)]
     onboarded_at: UtcDatetime
+    #: where the reseller is and how it is registered, when the distributor knows: with a
+    #: country, the reseller is matched against the masters (docs/IDENTITY.md)
+    country: Country | None = None
+    postal_code: PostalCode | None = None
+    address: PartyText | None = None
+    tax_id: Id | None = None
+    duns: Duns | None = None
 
     @property
     def business_time(self) -> datetime:
@@ -245,7 +261,8 @@ Event = Annotated[
     | StockRotationRequested
     | ResellerRegistered
     | ResellerAliasMapped
-    | ResellerAliasUnmapped,
+    | ResellerAliasUnmapped
+    | ResellerMatchRejected,
     Field(discriminator="event_type"),
 ]
 
@@ -272,6 +289,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     ResellerRegistered,
     ResellerAliasMapped,
     ResellerAliasUnmapped,
+    ResellerMatchRejected,
 )
 
 __all__ = [
@@ -293,6 +311,7 @@ __all__ = [
     "ReportSubmitted",
     "ResellerAliasMapped",
     "ResellerAliasUnmapped",
+    "ResellerMatchRejected",
     "ResellerOnboarded",
     "ResellerRegistered",
     "SaleReported",

@@ -28,7 +28,7 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
     # keyed by distributor: a request is decided in the partition of its stock and ledger
     "rotations": ("StockRotationRequested",),
     # keyed by distributor: the map and unmap of one alias stay in order (docs/IDENTITY.md)
-    "identity": ("ResellerAliasMapped", "ResellerAliasUnmapped"),
+    "identity": ("ResellerAliasMapped", "ResellerAliasUnmapped", "ResellerMatchRejected"),
     "masters": ("ResellerRegistered",),
 }
 DEAD_LETTER_TOPIC: Final = "deadletters"
@@ -61,6 +61,7 @@ KEY_FIELD: Final[dict[str, str]] = {
     "ResellerRegistered": "master_id",
     "ResellerAliasMapped": "distributor_id",
     "ResellerAliasUnmapped": "distributor_id",
+    "ResellerMatchRejected": "distributor_id",
 }
 
 TOPIC_OF: Final[dict[str, str]] = {
