@@ -45,9 +45,10 @@ from projections.match_proposals import (
     propose,
 )
 from projections.party_aliases import IdentityProblem, MasterState, id_alias_key, map_alias
-from projections.party_index import IndexedMasters
+from projections.party_index import BlockingIndex, IndexedMasters
 from projections.positions import Position
 from projections.stores import ChannelStores
+from schemas.envelope import Source
 from schemas.events import ResellerOnboarded
 from schemas.parties import ResellerAliasMapped, ResellerMatchRejected
 
@@ -95,65 +96,65 @@ def match_onboarding(
     ]
     order = ranked_matches(record, candidates, config)
     decision = decision_of(record.party_id, order, config)
-    if decision.outcome in ("exact", "automatic"):
-        assert decision.best is not None
-        _map(stores, event, record, decision.best, position, config)
-    elif decision.outcome == "review":
-        proposed = tuple(
-            _candidate(masters, record, match, config)
-            for match in order[:MAX_PROPOSED]
-            if match.exact or match.score >= config.review_at
-        )
+    if decision.outcome == "new":
+        return
+    proposed = proposed_candidates(masters.index, record, order, config)
+    if decision.outcome == "review":
         at, event_id = event.onboarded_at, str(event.event_id)
         raised = propose(
             proposal, event.distributor_id, event.reseller_id, proposed, at, event_id, position
         )
         if raised is not None:
             stores.match_proposals.put(key, raised)
+        return
+    mapping = automatic_mapping(
+        event.distributor_id, event.reseller_id, proposed[0], "matched on onboarding",
+        event.onboarded_at, uuid5(MATCH_NAMESPACE, str(event.event_id)), event.source,
+        event.recorded_at,
+    )  # fmt: skip
+    state = stores.party_aliases.get(record.party_id)
+    updated = map_alias(state, mapping, lambda _: True, position)
+    if updated is not state:
+        stores.party_aliases.put(record.party_id, updated)
 
 
 def _known_by(master: MasterState | None, moment: datetime) -> bool:
     return master is not None and (master.known_since is None or master.known_since <= moment)
 
 
-def _candidate(
-    masters: IndexedMasters, record: PartyRecord, match: Match, config: MatchConfig
-) -> Candidate:
-    master = masters.index.record(match.master_id)
-    assert master is not None
-    return Candidate(match.master_id, match.score, reasons(record, master, config))
+def proposed_candidates(
+    index: BlockingIndex, record: PartyRecord, order: list[Match], config: MatchConfig
+) -> tuple[Candidate, ...]:
+    """The best of the ranked matches worth a look (exact, or at least `review_at`), with
+    the reasons of each: at most `MAX_PROPOSED`."""
+    proposed = []
+    for match in order[:MAX_PROPOSED]:
+        master = index.record(match.master_id)
+        if master is not None and (match.exact or match.score >= config.review_at):
+            proposed.append(
+                Candidate(match.master_id, match.score, reasons(record, master, config))
+            )
+    return tuple(proposed)
 
 
-def _map(
-    stores: ChannelStores,
-    event: ResellerOnboarded,
-    record: PartyRecord,
-    best: Match,
-    position: Position | None,
-    config: MatchConfig,
-) -> None:
-    masters = stores.masters
-    master = masters.index.record(best.master_id) if isinstance(masters, IndexedMasters) else None
-    assert master is not None
-    why = "; ".join(reasons(record, master, config))
-    mapping = ResellerAliasMapped(
-        event_id=uuid5(MATCH_NAMESPACE, str(event.event_id)),
-        occurred_at=event.onboarded_at,
-        recorded_at=event.recorded_at,
-        source=event.source,
-        distributor_id=event.distributor_id,
-        alias_id=event.reseller_id,
-        master_id=best.master_id,
-        changed_by=MATCHER,
-        reason=f"matched on onboarding: {why}",
-        changed_at=event.onboarded_at,
-        automatic=True,
-        score=best.score,
-    )
-    state = stores.party_aliases.get(record.party_id)
-    updated = map_alias(state, mapping, lambda _: True, position)
-    if updated is not state:
-        stores.party_aliases.put(record.party_id, updated)
+def automatic_mapping(
+    distributor_id: str,
+    alias_id: str,
+    best: Candidate,
+    context: str,
+    at: datetime,
+    event_id: UUID,
+    source: Source = "api",
+    recorded_at: datetime | None = None,
+) -> ResellerAliasMapped:
+    """The matcher's mapping of a reseller id to its best candidate, with the score and
+    the reasons: what an onboarding (or a bulk match) above the threshold records."""
+    return ResellerAliasMapped(
+        event_id=event_id, occurred_at=at, recorded_at=recorded_at, source=source,
+        distributor_id=distributor_id, alias_id=alias_id, master_id=best.master_id,
+        changed_by=MATCHER, reason=f"{context}: {'; '.join(best.reasons)}", changed_at=at,
+        automatic=True, score=best.score,
+    )  # fmt: skip
 
 
 def confirm_match(

@@ -28,6 +28,9 @@ def master_row(master: MasterState) -> dict[str, Any]:
         "legal_name": master.legal_name,
         "country": master.country,
         "postal_code": master.postal_code,
+        "address": master.address,
+        "tax_id": master.tax_id,
+        "duns": master.duns,
         "registered_at": iso_z(master.registered_at),
     }
 

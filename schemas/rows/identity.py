@@ -32,6 +32,9 @@ class MasterRow(RowModel):
     legal_name: str = Field(description="Its legal name as registered.")
     country: str = Field(description="ISO 3166-1 alpha-2 country.")
     postal_code: str | None = Field(description="Its postal code as registered.")
+    address: str | None = Field(description="Its address as registered.")
+    tax_id: str | None = Field(description="Its tax id as registered.")
+    duns: str | None = Field(description="Its DUNS number (nine digits).")
     registered_at: Time = Field(description="When the standing registration was made.")
 
 
