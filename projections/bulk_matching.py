@@ -19,14 +19,16 @@ from uuid import NAMESPACE_URL, uuid5
 
 from domain.party_matching import (
     DEFAULT_CONFIG,
+    Match,
     MatchConfig,
     PartyRecord,
     decision_of,
     party_record,
     ranked_matches,
+    reasons,
 )
-from projections.match_inputs import automatic_mapping, proposed_candidates
-from projections.match_proposals import Candidate
+from projections.match_inputs import automatic_mapping
+from projections.match_proposals import MAX_PROPOSED, Candidate
 from projections.party_aliases import id_alias_key
 from projections.party_index import BlockingIndex
 from schemas.parties import ResellerAliasMapped
@@ -44,7 +46,10 @@ class BulkOutcome:
     distributor_id: str
     reseller_id: str
     outcome: str
-    candidates: tuple[Candidate, ...] = ()
+    #: the candidates worth a look (exact, or at least `review_at`), best first
+    candidates: tuple[Match, ...] = ()
+    #: why the best scored as it did
+    reasons: tuple[str, ...] = ()
     mapping: ResellerAliasMapped | None = None
     problem: str | None = None
 
@@ -91,11 +96,18 @@ def match_rows(
             continue
         order = ranked_matches(record, index.candidates(record), config)
         decision = decision_of(record.party_id, order, config)
-        candidates = proposed_candidates(index, record, order, config)
+        worth = tuple(
+            match
+            for match in order[:MAX_PROPOSED]
+            if match.exact or match.score >= config.review_at
+        )
+        best = index.record(worth[0].master_id) if worth else None
+        why = () if best is None else reasons(record, best, config)
         mapping = None
         if decision.outcome in ("exact", "automatic"):
             event_id = uuid5(NAMESPACE_URL, f"channelflow:bulk-match:{origin}:{record.party_id}")
+            chosen = Candidate(worth[0].master_id, worth[0].score, why)
             mapping = automatic_mapping(
-                distributor, reseller, candidates[0], f"bulk match of {origin}", at, event_id
+                distributor, reseller, chosen, f"bulk match of {origin}", at, event_id
             )
-        yield BulkOutcome(line, distributor, reseller, decision.outcome, candidates, mapping)
+        yield BulkOutcome(line, distributor, reseller, decision.outcome, worth, why, mapping)

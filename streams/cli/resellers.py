@@ -191,12 +191,11 @@ def _send(url: str, token: str | None, pending: list[dict[str, Any]]) -> int:
 
 def outcome_cells(outcome: BulkOutcome) -> list[str]:
     best = outcome.candidates[0] if outcome.candidates else None
-    mapped = outcome.outcome in ("exact", "automatic")
+    mapped = outcome.mapping is not None
     return [
         str(outcome.line), outcome.distributor_id, outcome.reseller_id, outcome.outcome,
         best.master_id if best is not None and mapped else "",
         str(best.score) if best is not None else "",
         " ".join(f"{c.master_id}:{c.score}" for c in outcome.candidates),
-        "; ".join(best.reasons) if best is not None else "",
-        outcome.problem or "",
+        "; ".join(outcome.reasons), outcome.problem or "",
     ]  # fmt: skip
