@@ -72,9 +72,9 @@ def _change_alias(
         updated = map_alias(state, event, lambda m: masters.get(m) is not None, position)
     else:
         updated = unmap_alias(state, event, lambda _key, _master: None, position)
+    if isinstance(event, ResellerAliasMapped):  # the id means a master: its proposal closes
+        confirm_match(stores, event, position)
     if updated is state:
         return Outcome(Verdict.DUPLICATE)
     stores.party_aliases.put(key, updated)
-    if isinstance(event, ResellerAliasMapped):
-        confirm_match(stores, event, position)
     return Outcome(Verdict.ACCEPTED)

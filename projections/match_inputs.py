@@ -16,8 +16,9 @@ Only masters the system had recorded by the time it recorded the onboarding are 
 process happened to read them: a replay decides as live did. Sale lines are not matched:
 a sale names only the distributor's id, which says nothing a master could be scored on.
 
-A person's `ResellerAliasMapped` of the id confirms its open proposal; a
-`ResellerMatchRejected` rejects it (refused `proposal_not_open` when none is open).
+A `ResellerAliasMapped` of the id (a person's, or a bulk match's) confirms its open
+proposal; a `ResellerMatchRejected` rejects it (refused `proposal_not_open` when none is
+open).
 """
 
 from __future__ import annotations
@@ -160,8 +161,10 @@ def automatic_mapping(
 def confirm_match(
     stores: ChannelStores, event: ResellerAliasMapped, position: Position | None
 ) -> None:
-    """A person's mapping of a reseller id closes its open proposal, confirmed."""
-    if event.alias_id is None or event.automatic:
+    """A mapping of a reseller id (a person's, or a bulk match's) closes its open proposal,
+    confirmed. No proposal opens once the id has a mapping step, so a resent mapping
+    cannot close a later one."""
+    if event.alias_id is None:
         return
     key = proposal_key(event.distributor_id, event.alias_id)
     proposal = stores.match_proposals.get(key)

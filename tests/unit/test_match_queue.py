@@ -172,3 +172,13 @@ def test_the_index_follows_the_masters_as_they_arrive_and_are_corrected() -> Non
     assert channel.stores.party_aliases.get("id|D1|R1") is None  # no longer that name
     record = channel.stores.masters.index.record("M1")  # type: ignore[attr-defined]
     assert record is not None and record.name == "omega tools"
+
+
+def test_an_automatic_mapping_of_a_bulk_match_closes_the_proposal_too() -> None:
+    automatic = mapped("D1", "R2", "M1", n=604, automatic=True, score="95.00",
+                       changed_by="matcher")  # fmt: skip
+    again = mapped("D1", "R2", "M1", n=605, reason="checked")  # means M1 already: no change
+    channel = fed(M1, M2, TYPO, automatic, again)
+    [row] = proposal_rows(channel.stores)
+    assert (row["status"], row["closed_by"], row["master_id"]) == ("confirmed", "matcher", "M1")
+    assert channel.dead_letters == []
