@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from domain.party_matching import party_record
-from projections.bulk_matching import BulkOutcome, match_rows
+from projections.bulk_matching import REQUIRED, BulkOutcome, match_rows
 from projections.party_index import BlockingIndex
 from streams.cli.agreements import all_rows
 from streams.cli.ingest_http import post_json
@@ -42,7 +42,8 @@ def register(sub: Subcommands) -> None:
         "address, tax_id, duns) against the masters, writing each row's outcome as CSV and "
         "sending the automatic mappings (admin token) unless --dry-run.",
     )
-    resellers.add_argument("what", choices=("proposals", "confirm", "reject", "match"))
+    resellers.add_argument("what", choices=("proposals", "confirm", "reject", "match"),
+                           help="what to do")  # fmt: skip
     resellers.add_argument(
         "args", nargs="*", metavar="ARG",
         help="confirm / reject: DISTRIBUTOR RESELLER_ID; match: FILE (a CSV)",
@@ -145,7 +146,7 @@ def _match(args: argparse.Namespace, token: str | None, path: Path) -> int:
     ingest = f"{args.url.rstrip('/')}/api/ingest/events"
     with ExitStack() as stack:
         try:
-            source = stack.enter_context(path.open(newline="", encoding="utf-8-sig"))
+            source = stack.enter_context(path.open("rb"))
         except OSError as exc:
             raise UserError(f"cannot read {path}: {exc.strerror}") from None
         out: IO[str] = (
@@ -172,13 +173,26 @@ def _match(args: argparse.Namespace, token: str | None, path: Path) -> int:
     return 1 if counts["invalid"] else 0
 
 
-def _rows(source: IO[str], path: Path) -> Iterator[dict[str, str | None]]:
-    reader = csv.DictReader(source)
-    missing = [name for name in ("distributor_id", "reseller_id", "name", "country")
-               if name not in (reader.fieldnames or ())]  # fmt: skip
-    if missing:
-        raise UserError(f"{path}: line 1: the header lacks {', '.join(missing)}")
-    yield from reader
+def _rows(source: IO[bytes], path: Path) -> Iterator[dict[str, str | None]]:
+    """The CSV's rows, read a line at a time; a line that is not UTF-8 (or not CSV) is an
+    error naming it."""
+    reader = csv.DictReader(_text_lines(source, path))
+    try:
+        missing = [name for name in REQUIRED if name not in (reader.fieldnames or ())]
+        if missing:
+            raise UserError(f"{path}: line 1: the header lacks {', '.join(missing)}")
+        yield from reader
+    except csv.Error as exc:
+        raise UserError(f"{path}: line {reader.line_num}: not CSV ({exc})") from None
+
+
+def _text_lines(source: IO[bytes], path: Path) -> Iterator[str]:
+    for number, line in enumerate(source, start=1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UserError(f"{path}: line {number}: not UTF-8 ({exc.reason})") from None
+        yield text.removeprefix("\ufeff") if number == 1 else text
 
 
 def _send(url: str, token: str | None, pending: list[dict[str, Any]]) -> int:

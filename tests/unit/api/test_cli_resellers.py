@@ -100,3 +100,16 @@ def test_a_bulk_match_writes_outcomes_and_sends_the_automatic_mappings(
     alias = app._call(lambda: app.channel.stores.party_aliases.get("id|D9|X1"))
     assert alias is not None and alias.master_id == "M1" and len(alias.history) == 1
     assert alias.history[0].automatic and alias.history[0].changed_by == "matcher"
+
+
+def test_an_unreadable_file_is_an_error_naming_the_line(
+    app: LiveApp, tmp_path: Path, capsys
+) -> None:
+    source = write_csv(tmp_path / "resellers.csv", ROWS[:1])
+    source.write_bytes(source.read_bytes() + b"D9,X9,Caf\xe9,US,94105,\n")
+    assert main(cli(app, "match", str(source), "--dry-run", token="adm")) == 2
+    assert f"{source}: line 3: not UTF-8 (invalid continuation byte)" in capsys.readouterr().err
+    headless = tmp_path / "headless.csv"
+    headless.write_text("distributor_id,name\nD9,Acme\n")
+    assert main(cli(app, "match", str(headless), "--dry-run", token="adm")) == 2
+    assert "line 1: the header lacks reseller_id, country" in capsys.readouterr().err
