@@ -211,8 +211,8 @@ PATHS: dict[str, dict[str, Schema]] = {
     "/api/resellers/proposals": {
         "get": op("The match queue: reseller ids proposed for a master (vendor roles)",
                   "resellers", page_of("ProposalRow"), DISTRIBUTOR,
-                  query("status", "open (default), confirmed, rejected or all",
-                        {"enum": ["open", "confirmed", "rejected", "all"]}), *PAGED),
+                  query("status", "open (the queue), confirmed or rejected",
+                        {"enum": ["open", "confirmed", "rejected"]}), *PAGED),
     },
     "/api/resellers/proposals/{distributor_id}/{alias}/{action}": {
         "post": op("Confirm (map to a master) or reject a match proposal (channel manager, "

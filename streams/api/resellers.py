@@ -60,23 +60,21 @@ async def reseller_aliases(request: web.Request) -> web.Response:
     return json_response(page(request, visible(request, rows, "master_id")))
 
 
-#: the proposals' `status` filter: one status, or every proposal
-STATUSES = ("open", "confirmed", "rejected", "all")
+#: the values of the proposals' `status` filter
+STATUSES = ("open", "confirmed", "rejected")
 
 
 async def reseller_proposals(request: web.Request) -> web.Response:
     """The match queue: for the vendor's roles (a proposal names masters every distributor
-    shares). `?status=` open (the default), confirmed, rejected or all; `?distributor_id=`."""
+    shares). `?status=open` (the queue proper), confirmed or rejected; `?distributor_id=`."""
     if not principal_of(request).may_read(None):
         raise Forbidden("the match queue is for the vendor's roles")
-    status = request.query.get("status", "open")
-    if status not in STATUSES:
+    status = request.query.get("status")
+    if status is not None and status not in STATUSES:
         raise web.HTTPBadRequest(text=f"status: one of {', '.join(STATUSES)}")
     wanted = request.query.get("distributor_id")
     rows = await context_of(request).exporting(lambda current: proposal_rows(current, wanted))
-    if status != "all":
-        rows = [row for row in rows if row["status"] == status]
-    return json_response(page(request, rows))
+    return json_response(page(request, filtered(request, rows, "status")))
 
 
 async def proposal_step(request: web.Request) -> web.Response:

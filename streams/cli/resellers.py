@@ -97,9 +97,8 @@ def cmd_resellers(args: argparse.Namespace) -> int:
 def _proposals(args: argparse.Namespace, token: str | None) -> int:
     if args.args:
         raise UserError("resellers proposals takes no ids (use --distributor, --status)")
-    query = {"status": args.status} | (
-        {"distributor_id": args.distributor} if args.distributor else {}
-    )
+    query = {"status": args.status} if args.status != "all" else {}
+    query |= {"distributor_id": args.distributor} if args.distributor else {}
     rows = all_rows(args.url, "/api/resellers/proposals", query, token)
     if args.json:
         print_json(rows)

@@ -320,7 +320,7 @@
   async function loadMatchQueue() {
     let page;
     try {
-      page = await api("/api/resellers/proposals", { ...filters(), limit: 1000 });
+      page = await api("/api/resellers/proposals", { ...filters(), status: "open", limit: 1000 });
     } catch (error) {
       if (error.status !== 403) throw error;
       page = null;

@@ -23,15 +23,15 @@ def api() -> Iterator[Api]:
 
 
 def test_the_channel_manager_confirms_one_proposal_and_rejects_the_other(api: Api) -> None:
-    status, _, body = api.call("GET", QUEUE, "cm")
+    status, _, body = api.call("GET", QUEUE, "cm", status="open")
     assert status == 200 and [row["alias_id"] for row in body["rows"]] == ["R2", "R5"]
     assert body["rows"][0]["candidates"][0]["master_id"] == "M1"
     status, _, answer = api.call("POST", f"{QUEUE}/D1/R2/confirm", "cm", {"reason": "same owner"})
     assert status == 202 and (answer["master_id"], answer["changed_by"]) == ("M1", "cm")
     status, _, _ = api.call("POST", f"{QUEUE}/D1/R5/reject", "cm", {"reason": "another shop"})
     assert status == 202
-    assert api.call("GET", QUEUE, "cm")[2]["rows"] == []
-    closed = api.call("GET", QUEUE, "admin", status="all")[2]["rows"]
+    assert api.call("GET", QUEUE, "cm", status="open")[2]["rows"] == []
+    closed = api.call("GET", QUEUE, "admin")[2]["rows"]
     assert [(r["alias_id"], r["status"], r["closed_by"]) for r in closed] == [
         ("R2", "confirmed", "cm"), ("R5", "rejected", "cm"),
     ]  # fmt: skip
@@ -49,6 +49,6 @@ def test_errors_are_json_and_name_the_problem(api: Api) -> None:
     assert api.call("POST", f"{QUEUE}/D1/R2/reject", "cm", {"reason": "no"})[0] == 202
     status, _, body = api.call("POST", f"{QUEUE}/D1/R2/confirm", "admin", {"reason": "yes"})
     assert status == 409 and "rejected" in body["error"]["message"]
-    status, _, body = api.call("GET", QUEUE, "cm", status="closed")
+    status, _, body = api.call("GET", QUEUE, "cm", status="all")
     assert status == 400 and body["error"]["code"] == "bad_request"
     assert api.call("GET", QUEUE, "d01")[0] == 403
