@@ -117,6 +117,7 @@ def match_onboarding(
     updated = map_alias(state, mapping, lambda _: True, position)
     if updated is not state:
         stores.party_aliases.put(record.party_id, updated)
+        confirm_match(stores, mapping, position)  # a proposal an earlier onboarding raised
 
 
 def _known_by(master: MasterState | None, moment: datetime) -> bool:

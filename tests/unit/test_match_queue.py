@@ -182,3 +182,13 @@ def test_an_automatic_mapping_of_a_bulk_match_closes_the_proposal_too() -> None:
     [row] = proposal_rows(channel.stores)
     assert (row["status"], row["closed_by"], row["master_id"]) == ("confirmed", "matcher", "M1")
     assert channel.dead_letters == []
+
+
+def test_a_later_onboarding_mapped_automatically_closes_the_proposal_of_an_earlier_one() -> None:
+    better = onboarding(8, "R2", "Acme Tools", country="US", postal_code="94105",
+                        at=LATER + timedelta(days=1))  # fmt: skip
+    channel = fed(M1, M2, TYPO, better)
+    [row] = proposal_rows(channel.stores)
+    assert (row["status"], row["closed_by"], row["master_id"]) == ("confirmed", MATCHER, "M1")
+    alias = channel.stores.party_aliases.get("id|D1|R2")
+    assert alias is not None and alias.master_id == "M1" and alias.history[0].automatic
