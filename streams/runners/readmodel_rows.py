@@ -14,7 +14,7 @@ from infra.readmodel_tables import TABLE_OF, Row
 from projections.aging_reads import aging_rows
 from projections.agreement_reads import agreement_rows
 from projections.commitment_reads import commitment_rows
-from projections.party_reads import alias_rows
+from projections.party_reads import alias_rows, proposal_rows
 from projections.periods import sell_in_vs_through
 from projections.price_rules import violation_row
 from projections.pricing_reads import unpriced_row
@@ -76,6 +76,7 @@ def whole_tables(
         "dead_letters": dead_letter_rows(stores.dead_letters.values(), partition_of),
         "scorecards": scorecard_rows(stores, now),
         "party_aliases": alias_rows(stores),
+        "match_proposals": proposal_rows(stores),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from infra.readmodel_tables import ALL_TABLES, PARTITION, TABLE_OF, Column, mark
 from infra.readmodel_writes import PartitionWrite, Stored, Verdict, plan, sql_row, sql_value
 from projections.quality import DeadLetterCount
 from projections.statuses import DETECTED_ONLY
-from schemas.events import SaleReported
+from schemas.events import ResellerOnboarded, SaleReported
 from streams.config import Settings
 from streams.generator import generate_channel, malformed_lines
 from streams.kafka.io import kafka_partition_of
@@ -43,8 +43,8 @@ def partition_of(distributor_id: str) -> int:
 @pytest.fixture(scope="module")
 def channel() -> EmbeddedChannel:
     """A generated channel, its malformed lines, a sale of an SKU without a price, an
-    agreement of D01, a stock rotation request of D01 and a reseller alias of D01 mapped to a
-    master."""
+    agreement of D01, a stock rotation request of D01, a reseller alias of D01 mapped to a
+    master and one proposed for it."""
     channel = EmbeddedChannel()
     channel.feed_events(generate_channel(seed=3, weeks=6))
     channel.feed(Input(raw, None, "demo") for raw, _ in malformed_lines())
@@ -58,6 +58,13 @@ def channel() -> EmbeddedChannel:
     channel.feed_events([product("SKU-NOPRICE"), unpriced, signed(distributor_id="D01"), request])
     channel.feed_events([registered("M-ACME", "Acme Tools Inc.")])
     channel.feed_events([mapped("D01", "R-1", "M-ACME")])
+    later = at + timedelta(days=1)
+    typo = ResellerOnboarded(
+        event_id=uuid.uuid4(), occurred_at=later, recorded_at=later, source="api",
+        distributor_id="D01", reseller_id="R-TYPO", name="Acme Tols", onboarded_at=later,
+        country="US", postal_code="94107",
+    )  # fmt: skip
+    channel.feed_events([typo])  # close to the master, not close enough: a proposal
     return channel
 
 
