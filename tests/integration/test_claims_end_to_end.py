@@ -2,7 +2,8 @@
 authorizations and the POS sales on their topics, the distributor's X12 844 uploaded
 through the claims door, decided by the worker and recorded on its `DebitClaim`
 aggregate, answered by the 849 with the AAA codes and amounts worked out by hand below,
-approved and paid through the routes; the worker's snapshot equals the replay's.
+listed with its totals, approved and paid through the routes; the worker's snapshot
+equals the replay's.
 
 By hand, against `tests/samples/844_claim.edi` (DIST-001, claim DB-2026-0420):
 
@@ -137,6 +138,10 @@ def test_an_844_in_is_an_849_out_approved_paid_and_replayed(settings, worker_fac
 
     claim = wait_until(validated, 90, "the claim decided and recorded")
     assert (claim["total_claimed"], claim["total_accepted"]) == ("182.50", "165.00")
+
+    [listed] = worker.get("/api/claims?status=decided", ACME)["rows"]
+    assert (listed["claim_id"], listed["total_accepted"]) == (CLAIM, "165.00")
+    assert listed["reasons"] == {"cap_partial": 1, "cost_corrected": 1}
 
     answer_849 = get_849(worker, path, ACME)
     assert [(flag, codes) for _, flag, codes, _, _ in EXPECTED] == aaa_segments(answer_849)
