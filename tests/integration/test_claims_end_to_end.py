@@ -2,8 +2,8 @@
 authorizations and the POS sales on their topics, the distributor's X12 844 uploaded
 through the claims door, decided by the worker and recorded on its `DebitClaim`
 aggregate, answered by the 849 with the AAA codes and amounts worked out by hand below,
-listed with its totals, approved and paid through the routes; the worker's snapshot
-equals the replay's.
+listed with its totals, approved and paid through the routes, sent again (a duplicate,
+nothing changes); the worker's snapshot equals the replay's.
 
 By hand, against `tests/samples/844_claim.edi` (DIST-001, claim DB-2026-0420):
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import urllib.request
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -110,6 +111,19 @@ def sold_units(worker: WorkerProcess) -> int:
     return sum(int(r["sell_through"]) for r in rows if r["distributor_id"] == DISTRIBUTOR)
 
 
+def duplicates(worker: WorkerProcess) -> float:
+    """Claims the worker took as duplicates (its /metrics)."""
+    with urllib.request.urlopen(f"{worker.url}/metrics", timeout=30) as response:
+        scraped = response.read().decode()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in scraped.splitlines()
+        if line.startswith("channelflow_events_consumed_total{")
+        and 'event_type="DebitClaimSubmitted"' in line
+        and 'verdict="duplicate"' in line
+    )
+
+
 def test_an_844_in_is_an_849_out_approved_paid_and_replayed(settings, worker_factory, database):
     worker = worker_factory(
         env={"CHANNELFLOW_TOKENS": json.dumps(TOKENS)}, eventstore_url=database
@@ -155,6 +169,14 @@ def test_an_844_in_is_an_849_out_approved_paid_and_replayed(settings, worker_fac
     assert (status, approved["status"]) == (200, "approved"), approved
     status, paid = worker.post(f"{path}/pay", {"reference": "ACH-778"}, ADMIN)
     assert (status, paid["status"], paid["settled"]) == (200, "paid", "165.00"), paid
+
+    # the claim again in another envelope (another date): the door takes it, the worker
+    # knows it as the same claim
+    resent = upload.replace(b"BAA*00*DB-2026-0420*20260420", b"BAA*00*DB-2026-0420*20260425")
+    status, again = worker.post("/api/ingest/claims?filename=again.edi", resent, ACME)
+    assert (status, again["summary"]["accepted"]) == (200, 1), again
+    wait_until(lambda: duplicates(worker) == 1, 60, "the resend counted a duplicate")
+    assert worker.get(path, ACME)["event_id"] == paid["event_id"]
 
     snapshot = matches_replay(settings, worker)  # every decision as the replay gives it
     rows = [r for r in snapshot["claims"] if r["claim_id"] == CLAIM]
