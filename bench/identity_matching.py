@@ -7,10 +7,13 @@ One run, pure CPU (no servers):
 2. blocked: match `--aliases` resellers as distributors send them (70 % the master's
    written otherwise: case, legal form, a typo, a ZIP+4; 30 % new), read one at a time
    (`match_stream`), counting the candidates scored and each outcome;
-3. baseline, in the same run: the naive scorer, every master for each of the first
+3. bulk: the same aliases as CSV rows through `projections.bulk_matching.match_rows` (what
+   `channelflow resellers match FILE` runs: validation, the reasons of the candidates and
+   the automatic mapping events on top of matching);
+4. baseline, in the same run: the naive scorer, every master for each of the first
    `--sample` aliases (`decide` over the whole master), and how often the blocked outcome
    agrees with it on that sample;
-4. print one table: aliases/s and candidates/s of both, the ratio, the naive n × m time
+5. print one table: aliases/s and candidates/s of both, the ratio, the naive n × m time
    extrapolated, resident memory after indexing and after matching, and the target
    (≥ 5,000 aliases matched/s) as PASS/MISS, printed, never asserted.
 
@@ -28,9 +31,11 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from bench.common import machine, positive_int, progress, rate, verdict
 from domain.party_matching import MatchDecision, PartyRecord, decide, party_record
+from projections.bulk_matching import match_rows
 from projections.party_index import BlockingIndex, match_stream
 
 TARGET = 5_000.0  # aliases matched per second
@@ -92,15 +97,26 @@ def master_records(seed: int, count: int) -> list[Drawn]:
     return [draw_master(rng, n) for n in range(count)]
 
 
-def aliases(seed: int, master: list[Drawn], count: int) -> Iterator[PartyRecord]:
+def drawn_aliases(seed: int, master: list[Drawn], count: int) -> Iterator[Drawn]:
     """Aliases drawn lazily (never held together): 70 % of the master, 30 % new."""
     rng = random.Random(seed + 1)
     for n in range(count):
         if rng.random() < 0.7:
-            drawn = written_otherwise(rng, rng.choice(master))
+            yield written_otherwise(rng, rng.choice(master))
         else:
-            drawn = draw_master(rng, 1_000_003 + n)
+            yield draw_master(rng, 1_000_003 + n)
+
+
+def aliases(seed: int, master: list[Drawn], count: int) -> Iterator[PartyRecord]:
+    for n, drawn in enumerate(drawn_aliases(seed, master, count)):
         yield party_record(f"A{n}", drawn.name, drawn.country, drawn.postal)
+
+
+def csv_rows(seed: int, master: list[Drawn], count: int) -> Iterator[dict[str, str | None]]:
+    """The same aliases as `channelflow resellers match` reads them: a CSV's rows."""
+    for n, drawn in enumerate(drawn_aliases(seed, master, count)):
+        yield {"distributor_id": "D01", "reseller_id": f"A{n}", "name": drawn.name,
+               "country": drawn.country, "postal_code": drawn.postal}  # fmt: skip
 
 
 def rss_mib() -> float:
@@ -128,6 +144,16 @@ def blocked(index: BlockingIndex, records: Iterator[PartyRecord], total: int) ->
             last = time.perf_counter()
             progress(f"blocked: {done:,} of {total:,} ({rate(done, last - began):,.0f}/s)")
     return Pass(done, candidates, time.perf_counter() - began, outcomes)
+
+
+def bulk(index: BlockingIndex, rows: Iterator[dict[str, str | None]]) -> Pass:
+    """The bulk CLI's path (`match_rows`): each row validated and normalised, matched, the
+    candidates' reasons and the automatic mapping events built."""
+    outcomes: Counter[str] = Counter()
+    began = time.perf_counter()
+    for outcome in match_rows(index, rows, datetime.now(UTC), "bench.csv"):
+        outcomes[outcome.outcome] += 1
+    return Pass(sum(outcomes.values()), 0, time.perf_counter() - began, outcomes)
 
 
 def naive(master: list[PartyRecord], sample: list[PartyRecord]) -> tuple[Pass, list[MatchDecision]]:
@@ -178,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     progress(f"matching {args.aliases:,} aliases through the blocking index")
     run = blocked(index, aliases(args.seed, drawn, args.aliases), args.aliases)
     rss_matched = rss_mib()
+    progress(f"bulk: {args.aliases:,} CSV rows through match_rows (the CLI's path)")
+    bulk_run = bulk(index, csv_rows(args.seed, drawn, args.aliases))
 
     sample = [
         record
@@ -190,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     blocked_found = [decision for decision, _ in match_stream(index, sample)]
     agree = compare(naive_found, blocked_found)
 
-    report(args, index_seconds, rss_indexed, rss_matched, run, base, agree, len(sample))
+    report(args, index_seconds, rss_indexed, rss_matched, run, bulk_run, base, agree, len(sample))
     return 0
 
 
@@ -200,11 +228,13 @@ def report(
     rss_indexed: float,
     rss_matched: float,
     run: Pass,
+    bulk_run: Pass,
     base: Pass,
     agree: Counter[str],
     sampled: int,
 ) -> None:
     blocked_rate = rate(run.aliases, run.seconds)
+    bulk_rate = rate(bulk_run.aliases, bulk_run.seconds)
     naive_rate = rate(base.aliases, base.seconds)
     full_naive = args.aliases / naive_rate if naive_rate else float("inf")
     print(machine())
@@ -218,6 +248,8 @@ def report(
         ("blocked: aliases matched", f"{blocked_rate:,.0f}/s", f"{run.seconds:.1f} s in all"),
         ("blocked: candidates scored", f"{rate(run.candidates, run.seconds):,.0f}/s",
          f"{per_alias:.1f} per alias"),
+        ("bulk CSV rows (match_rows)", f"{bulk_rate:,.0f}/s",
+         f"{bulk_run.seconds:.1f} s; reasons and mapping events built"),
         ("naive all-pairs: aliases matched", f"{naive_rate:,.2f}/s", f"sample of {base.aliases:,}"),
         ("naive all-pairs: candidates scored", f"{rate(base.candidates, base.seconds):,.0f}/s",
          f"{args.masters:,} per alias"),
@@ -231,6 +263,7 @@ def report(
     for name, value, note in rows:
         print(f"{name:<{width}}  {value:>22}  {note}")
     print(f"target: >= {TARGET:,.0f} aliases matched/s: {verdict(blocked_rate >= TARGET)}")
+    print(f"target, bulk CSV rows: >= {TARGET:,.0f}/s: {verdict(bulk_rate >= TARGET)}")
 
 
 if __name__ == "__main__":

@@ -138,19 +138,50 @@ def score(a: PartyRecord, b: PartyRecord, config: MatchConfig = DEFAULT_CONFIG) 
         return Match(b.party_id, Decimal(100) if decided else Decimal(0), exact=decided)
     if a.country != b.country:
         return Match(b.party_id, Decimal(0))
+    parts = _parts(a, b, config)
     name_weight, address_weight = config.name_weight, config.address_weight
-    address = Decimal(0)
-    if a.address and b.address:
-        address = _similarity(fuzz.ratio(a.address, b.address))
-    else:
+    if parts.address is None:
         name_weight, address_weight = name_weight + address_weight, Decimal(0)
-    name = _similarity(fuzz.token_sort_ratio(a.name, b.name))
     total = (
-        name_weight * name
-        + config.postal_weight * _postal(a.postal, b.postal, config.postal_prefix)
-        + address_weight * address
+        name_weight * parts.name
+        + config.postal_weight * parts.postal
+        + address_weight * (parts.address or Decimal(0))
     )
     return Match(b.party_id, total.quantize(SCORE_PLACES))
+
+
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    name: Decimal
+    postal: Decimal
+    address: Decimal | None  # None: either side has none
+
+
+def _parts(a: PartyRecord, b: PartyRecord, config: MatchConfig) -> _Parts:
+    address = None
+    if a.address and b.address:
+        address = _similarity(fuzz.ratio(a.address, b.address))
+    name = _similarity(fuzz.token_sort_ratio(a.name, b.name))
+    return _Parts(name, _postal(a.postal, b.postal, config.postal_prefix), address)
+
+
+def reasons(
+    a: PartyRecord, b: PartyRecord, config: MatchConfig = DEFAULT_CONFIG
+) -> tuple[str, ...]:
+    """Why `b` scored as it did against `a`, in words a person checks a proposal by
+    ("name 94.74", "postal 50 (same area)", "no address to compare")."""
+    decided = identifiers_decide(a, b)
+    if decided is not None:
+        which = "DUNS" if a.duns is not None and b.duns is not None else "tax id"
+        return (f"{which} {'equal' if decided else 'different'}",)
+    if a.country != b.country:
+        return ("another country",)
+    parts = _parts(a, b, config)
+    postal = {Decimal(100): "same postal code", Decimal(50): "same postal area"}.get(
+        parts.postal, "postal code missing" if not (a.postal and b.postal) else "another area"
+    )
+    address = "no address to compare" if parts.address is None else f"address {parts.address}"
+    return (f"name {parts.name}", f"postal {parts.postal} ({postal})", address)
 
 
 def _similarity(value: float) -> Decimal:
@@ -171,22 +202,33 @@ def ranked(matches: Iterable[Match]) -> list[Match]:
     return sorted(matches, key=lambda match: (not match.exact, -match.score, match.master_id))
 
 
-def decide(
+def ranked_matches(
     record: PartyRecord, candidates: Iterable[PartyRecord], config: MatchConfig = DEFAULT_CONFIG
-) -> MatchDecision:
-    """The outcome for `record` against `candidates` (see the module docstring)."""
+) -> list[Match]:
+    """Each candidate master's best score against `record`, best first (`ranked`)."""
     best_by_master: dict[str, Match] = {}
     for candidate in candidates:
         match = score(record, candidate, config)
         known = best_by_master.get(match.master_id)
         if known is None or ranked([match, known])[0] is match:
             best_by_master[match.master_id] = match
-    order = ranked(best_by_master.values())
+    return ranked(best_by_master.values())
+
+
+def decide(
+    record: PartyRecord, candidates: Iterable[PartyRecord], config: MatchConfig = DEFAULT_CONFIG
+) -> MatchDecision:
+    """The outcome for `record` against `candidates` (see the module docstring)."""
+    return decision_of(record.party_id, ranked_matches(record, candidates, config), config)
+
+
+def decision_of(party_id: str, order: list[Match], config: MatchConfig) -> MatchDecision:
+    """The outcome of matches already ranked (`ranked_matches`)."""
     if not order:
-        return MatchDecision(record.party_id, "new", None)
+        return MatchDecision(party_id, "new", None)
     best = order[0]
     runner_up = order[1].score if len(order) > 1 else None
-    return MatchDecision(record.party_id, _outcome(best, runner_up, config), best, runner_up)
+    return MatchDecision(party_id, _outcome(best, runner_up, config), best, runner_up)
 
 
 def _outcome(best: Match, runner_up: Decimal | None, config: MatchConfig) -> Outcome:

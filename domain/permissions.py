@@ -34,6 +34,8 @@ class Permission(StrEnum):
     DISPUTE_VIOLATION = "dispute_violation"
     RESOLVE_VIOLATION = "resolve_violation"
     ADMINISTER = "administer"  # close periods, approve and pay rebate statements
+    #: confirm or reject the match queue's proposals (a reseller id to a master)
+    MATCH_RESELLERS = "match_resellers"
 
 
 #: role × action -> allowed (an action missing from a role's set is refused: 403)
@@ -41,7 +43,7 @@ ALLOWED: Final[Mapping[Role, frozenset[Permission]]] = {
     Role.DISTRIBUTOR: frozenset(
         {Permission.SUBMIT, Permission.ACKNOWLEDGE_VIOLATION, Permission.DISPUTE_VIOLATION}
     ),
-    Role.CHANNEL_MANAGER: frozenset({Permission.READ_CHANNEL}),
+    Role.CHANNEL_MANAGER: frozenset({Permission.READ_CHANNEL, Permission.MATCH_RESELLERS}),
     Role.AUDITOR: frozenset({Permission.READ_CHANNEL, Permission.READ_AUDIT}),
     Role.ADMIN: frozenset(Permission),
 }

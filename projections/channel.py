@@ -22,6 +22,7 @@ from projections.claim_inputs import apply_claim, expire_due
 from projections.clock import tick
 from projections.dedup import Verdict
 from projections.identity_inputs import IdentityEvent, apply_identity
+from projections.match_inputs import match_onboarding
 from projections.movement_lines import CONFLICTING_DUPLICATE, apply_movement
 from projections.outcome import AuditFact as AuditFact  # its old home, still imported so
 from projections.outcome import Outcome
@@ -242,7 +243,7 @@ def apply_event(
         key = reseller_key(event.distributor_id, event.reseller_id)
         state = stores.resellers.get(key) or ResellerState(event.distributor_id, event.reseller_id)
         stores.resellers.put(key, onboard(state, event.name, event.onboarded_at, position))
-        return Outcome(Verdict.ACCEPTED)
+        return Outcome(Verdict.ACCEPTED, facts=match_onboarding(stores, event, position))
     if isinstance(event, DebitClaimSubmitted):
         expired = expire_due(stores, event.distributor_id, recorded, rules.claim_wait)
         return _with_facts(apply_claim(stores, event, position), expired)

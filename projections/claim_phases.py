@@ -264,7 +264,7 @@ class _Phases:
         decision = finish_line(waiting.inputs(), waiting.units, left)
         kept = decision.quantity_accepted if decision.takes_units else 0
         self._give_back(answer.authorization_id, answer.granted - kept)
-        held = (*claims.held, (waiting.ref, kept)) if kept else claims.held
+        held = claims.holding(waiting.ref, kept) if kept else claims.held
         awaiting = tuple(line for line in claims.awaiting if line is not waiting)
         self.put_pos(key, replace(claims, held=held, awaiting=awaiting))
         self.steps.decisions.append(decision)

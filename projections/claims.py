@@ -156,6 +156,12 @@ class PosClaims:
         held = sum(units for _, units in self.held)
         return held + sum(line.units for line in self.awaiting)
 
+    def holding(self, ref: LineRef, units: int) -> tuple[tuple[LineRef, int], ...]:
+        """`held` with the line's units, in decision order: the same state whether a line
+        was decided at once or finished when its grant came back, later than lines after
+        it."""
+        return tuple(sorted((*self.held, (ref, units)), key=lambda held: held[0].order))
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "held": [[ref.to_json(), units] for ref, units in self.held],
@@ -333,7 +339,7 @@ class _Decider:
         elif decision.takes_units and state is not None:
             units = decision.quantity_accepted
             self.put_authorization(take_units(state, units))
-            self.put_pos(key, replace(claims, held=(*claims.held, (ref, units))))
+            self.put_pos(key, replace(claims, held=claims.holding(ref, units)))
         self.outcome.decisions.append(decision)
 
     def timed_out(self, ref: LineRef) -> LineDecision:

@@ -23,6 +23,8 @@ store (infra/eventstore.py) only loads and saves what this module decides.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Container
+from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
 
@@ -46,6 +48,7 @@ from projections.rotation_facts import (
     RotationDecided,
     RotationExchanged,
     RotationReturned,
+    RotationShipment,
 )
 
 FACT_AGGREGATES: Final[dict[type, Any]] = {
@@ -170,25 +173,26 @@ def _revised_claim(claim: PriceProtection, fact: PriceProtectionClaim) -> PriceP
 
 
 def _received(rotation: StockRotation, fact: RotationReturned) -> StockRotation | None:
-    """The units of a return shipment event not taken yet; None when taken, or refused
-    (the projection only passes units still due, so a refusal means the store holds a
-    different history: the first one stands)."""
-    if fact.shipment_event_id in rotation.return_events:
-        return None
-    try:
-        rotation.receive(fact.shipment_event_id, fact.lines, fact.at)
-    except (IllegalTransition, ValueError):
-        return None
-    return rotation
+    return _shipped(rotation, fact, rotation.return_events, rotation.receive)
 
 
 def _exchanged(rotation: StockRotation, fact: RotationExchanged) -> StockRotation | None:
-    """The units of an exchange shipment event not taken yet; None when taken, or refused
-    (as for a return: the first history stands)."""
-    if fact.shipment_event_id in rotation.exchange_events:
+    return _shipped(rotation, fact, rotation.exchange_events, rotation.ship_exchange)
+
+
+def _shipped(
+    rotation: StockRotation,
+    fact: RotationShipment,
+    taken: Container[UUID],
+    take: Callable[[UUID, dict[str, int], datetime], object],
+) -> StockRotation | None:
+    """The units of a return or exchange shipment event not taken yet; None when taken, or
+    refused (the projection only passes units still due, so a refusal means the store holds
+    a different history: the first one stands)."""
+    if fact.shipment_event_id in taken:
         return None
     try:
-        rotation.ship_exchange(fact.shipment_event_id, fact.lines, fact.at)
+        take(fact.shipment_event_id, fact.lines, fact.at)
     except (IllegalTransition, ValueError):
         return None
     return rotation

@@ -79,6 +79,10 @@ class MasterState:
     address: str | None = field(default=None, repr=False)
     postal_code: str | None = field(default=None, repr=False)
     applied: dict[str, int] = field(default_factory=dict)
+    #: when the system first recorded a registration of it (the event's `recorded_at`, or
+    #: its `registered_at` when it carries none): the match step considers a master only
+    #: for an onboarding recorded after it, in live and replay alike
+    known_since: datetime | None = None
 
     @property
     def record(self) -> PartyRecord:
@@ -100,13 +104,16 @@ class MasterState:
             "addr": self.address,
             "zip": self.postal_code,
             "applied": self.applied,
+            "known": None if self.known_since is None else self.known_since.isoformat(),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MasterState:
+        known = data.get("known")
         return cls(
             data["id"], data["name"], data["c"], datetime.fromisoformat(data["at"]), data["ev"],
             data["tax"], data["duns"], data["addr"], data["zip"], dict(data["applied"]),
+            None if known is None else datetime.fromisoformat(known),
         )  # fmt: skip
 
 
@@ -118,13 +125,18 @@ def register(
     if applied is None:
         assert state is not None
         return state
+    recorded = event.recorded_at or event.registered_at
+    known = (
+        recorded if state is None or state.known_since is None else min(state.known_since, recorded)
+    )
     new = MasterState(
         event.master_id, event.legal_name, event.country, event.registered_at,
         str(event.event_id), event.tax_id, event.duns, event.address, event.postal_code, applied,
+        known,
     )  # fmt: skip
     if state is None or (new.registered_at, new.event_id) > (state.registered_at, state.event_id):
         return new
-    return replace(state, applied=applied)
+    return replace(state, applied=applied, known_since=known)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,8 @@ from domain.party_matching import (
     PartyRecord,
     decide,
 )
+from projections.keyvalue import DictStore
+from projections.party_aliases import MasterState
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +122,22 @@ def match_stream(
     """`match_one` for each alias in turn, read lazily: memory does not grow with them."""
     for record in records:
         yield match_one(index, record, config)
+
+
+class IndexedMasters(DictStore[MasterState]):
+    """The masters store with its blocking index kept in step: every registration put
+    (from the raw topic, a restart's replay of it, a snapshot) re-files its master, so the
+    index is rebuilt with the masters when a process starts and follows each correction.
+    What the match step (`projections.match_proposals`) finds candidates in."""
+
+    def __init__(self, config: BlockingConfig = DEFAULT_BLOCKING) -> None:
+        super().__init__()
+        self.index = BlockingIndex(config)
+
+    def put(self, key: str, value: MasterState) -> None:
+        super().put(key, value)
+        self.index.add(value.record)
+
+    def delete(self, key: str) -> None:
+        super().delete(key)
+        self.index.discard(key)

@@ -1,5 +1,6 @@
-"""Rows of the reseller masters and aliases (schemas/rows/identity.py): the snapshot's
-`masters` and `party_aliases` sections and `/api/resellers/masters` / `aliases`.
+"""Rows of the reseller masters, aliases and match proposals (schemas/rows/identity.py): the
+snapshot's `masters`, `party_aliases` and `match_proposals` sections and
+`/api/resellers/masters` / `aliases` / `proposals`.
 
 The masters are reference data held whole; the aliases are bounded by the resellers, and
 one distributor's are read by the prefix of its keys.
@@ -11,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from domain.timeutil import iso_z
+from projections.match_proposals import Proposal, proposal_key
 from projections.party_aliases import AliasState, MappingStep, MasterState
 from projections.stores import ChannelStores
 
@@ -26,6 +28,9 @@ def master_row(master: MasterState) -> dict[str, Any]:
         "legal_name": master.legal_name,
         "country": master.country,
         "postal_code": master.postal_code,
+        "address": master.address,
+        "tax_id": master.tax_id,
+        "duns": master.duns,
         "registered_at": iso_z(master.registered_at),
     }
 
@@ -83,3 +88,37 @@ def _alias_name(key: str) -> str:
     """ "distributor|alias_id" for an alias by id (as top resellers list them), else its key."""
     kind, distributor, own = key.split("|", 2)
     return f"{distributor}|{own}" if kind == "id" else key
+
+
+def proposal_rows(stores: ChannelStores, distributor_id: str | None = None) -> list[dict[str, Any]]:
+    """The match queue's proposals (one distributor's, if given), in key order: open and
+    closed alike (the route filters by `status`)."""
+    if distributor_id is None:
+        proposals: Iterable[Proposal] = stores.match_proposals.values()
+    else:
+        proposals = (state for _, state in stores.match_proposals.scan(f"{distributor_id}|"))
+    return [proposal_row(proposal) for proposal in proposals]
+
+
+def proposal_of(stores: ChannelStores, distributor_id: str, alias_id: str) -> Proposal | None:
+    return stores.match_proposals.get(proposal_key(distributor_id, alias_id))
+
+
+def proposal_row(proposal: Proposal) -> dict[str, Any]:
+    closing = proposal.closing
+    return {
+        "distributor_id": proposal.distributor_id,
+        "alias_id": proposal.alias_id,
+        "status": proposal.status,
+        "proposed_at": iso_z(proposal.proposed_at),
+        "best_score": str(proposal.candidates[0].score) if proposal.candidates else None,
+        "candidates": [
+            {"master_id": c.master_id, "score": str(c.score), "reasons": list(c.reasons)}
+            for c in proposal.candidates
+        ],
+        "event_id": proposal.event_id,
+        "closed_by": None if closing is None else closing.changed_by,
+        "closed_reason": None if closing is None else closing.reason,
+        "closed_at": None if closing is None else iso_z(closing.changed_at),
+        "master_id": None if closing is None else closing.master_id,
+    }

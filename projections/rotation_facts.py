@@ -27,8 +27,8 @@ class RotationDecided:
 
 
 @dataclass(frozen=True, slots=True)
-class RotationReturned:
-    """Units of an accepted rotation's return shipment arrived (sku -> units, positive)."""
+class RotationShipment:
+    """Units of a shipment an accepted rotation expects (sku -> units, positive)."""
 
     distributor_id: str
     request_id: str
@@ -37,15 +37,16 @@ class RotationReturned:
     at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class RotationExchanged:
-    """Units of an accepted rotation's exchange order shipped (sku -> units, positive)."""
+class RotationReturned(RotationShipment):
+    """The units of the rotation's return shipment that arrived."""
 
-    distributor_id: str
-    request_id: str
-    shipment_event_id: UUID
-    lines: dict[str, int]
-    at: datetime
+    __slots__ = ()
+
+
+class RotationExchanged(RotationShipment):
+    """The units of the rotation's exchange order that shipped."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from projections.master_resellers import (
     master_top,
 )
 from projections.movements import moved_after
-from projections.party_reads import alias_rows, master_rows
+from projections.party_reads import alias_rows, master_rows, proposal_rows
 from projections.periods import sell_in_vs_through
 from projections.price_protection_claims import (
     PriceProtectionClaim,
@@ -100,6 +100,7 @@ def build_snapshot(
         "scorecards": scorecard_rows(stores, now, as_of),
         "masters": master_rows(stores),
         "party_aliases": alias_rows(stores),
+        "match_proposals": proposal_rows(stores),
     }
 
 

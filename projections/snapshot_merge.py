@@ -56,6 +56,7 @@ GROUP_ORDER: dict[str, Callable[[Row], tuple[str, ...]]] = {
     "quality": _distributor_order,
     "scorecards": _distributor_order,
     "party_aliases": _distributor_order,
+    "match_proposals": _store_key_order,
 }
 #: sections of reference data: every part holds all of it, so the first part's rows stand
 REFERENCE_SECTIONS = frozenset({"masters"})

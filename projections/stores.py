@@ -26,7 +26,9 @@ from projections.exchange_rates import RateMonth
 from projections.inventory import InventoryState, Move
 from projections.inventory_aging import AgingState
 from projections.keyvalue import DictStore, KeyValue
+from projections.match_proposals import Proposal
 from projections.party_aliases import AliasState, MasterState
+from projections.party_index import IndexedMasters
 from projections.price_book import PriceHistory
 from projections.price_rules import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
@@ -68,6 +70,9 @@ class ChannelStores:
     #: each reseller alias and the master it means, by alias key: "id|distributor|alias_id"
     #: or "na|distributor|digest" (projections/party_aliases.py; the distributor comes second)
     party_aliases: KeyValue[AliasState] = field(default_factory=DictStore)
+    #: the match queue: proposals of a distributor's reseller ids, by distributor|alias_id
+    #: (projections/match_proposals.py)
+    match_proposals: KeyValue[Proposal] = field(default_factory=DictStore)
     # --- reference data, replicated whole into every worker -----------------------------
     products: KeyValue[Product] = field(default_factory=DictStore)
     aliases: KeyValue[IdentifierAlias] = field(default_factory=DictStore)
@@ -84,7 +89,7 @@ class ChannelStores:
     #: (what an alias's unmapping looks up: `projections.identity_inputs`)
     reseller_authorizations: KeyValue[tuple[str, ...]] = field(default_factory=DictStore)
     #: reseller masters (`ResellerRegistered`), by master_id
-    masters: KeyValue[MasterState] = field(default_factory=DictStore)
+    masters: KeyValue[MasterState] = field(default_factory=IndexedMasters)
     # --- history: read by key or prefix range only --------------------------------------
     #: idempotency keys of lines and reports, and replacement notes
     seen: KeyValue[SeenEntry] = field(default_factory=DictStore)

@@ -338,6 +338,28 @@ class ClaimStep(ApiAnswer):
     granted: DecimalText = may_be_absent("resolve upheld: granted on top")
 
 
+# --- reseller identity ----------------------------------------------------------------------
+
+
+class MatchStep(ApiAnswer):
+    """The body of confirming or rejecting a match proposal: why, and for `confirm` the
+    master (default: the best candidate)."""
+
+    reason: str
+    master_id: str = may_be_absent("confirm: the master meant (default: the best candidate)")
+
+
+class MatchStepAccepted(ApiAnswer):
+    """A confirmation or rejection, accepted: the proposal closes when it is applied."""
+
+    distributor_id: str
+    alias_id: str
+    action: Literal["confirm", "reject"]
+    event_id: str
+    changed_by: str
+    master_id: str = may_be_absent("confirm: the master it is mapped to")
+
+
 # --- ingest ---------------------------------------------------------------------------------
 
 
@@ -399,6 +421,8 @@ ANSWER_MODELS: tuple[type[BaseModel], ...] = (
     RotationCancelled,
     Claim,
     ClaimStep,
+    MatchStep,
+    MatchStepAccepted,
     IngestAnswer,
     EventBatch,
 )

@@ -25,7 +25,16 @@ from schemas.claims import (
     SpecialPriceExpired,
 )
 from schemas.envelope import SCHEMA_VERSION, Envelope, Source
-from schemas.parties import ResellerAliasMapped, ResellerAliasUnmapped, ResellerRegistered
+from schemas.parties import (
+    Country,
+    Duns,
+    PartyText,
+    PostalCode,
+    ResellerAliasMapped,
+    ResellerAliasUnmapped,
+    ResellerMatchRejected,
+    ResellerRegistered,
+)
 from schemas.scorecard import DistributorTargetsSet
 from schemas.types import Count, Currency, Id, Money, Personal, Price, Quantity, Text, UtcDatetime
 
@@ -173,6 +182,13 @@ class ResellerOnboarded(Envelope):
     reseller_id: Id
     name: Annotated[Text, Field(min_length=1, max_length=256)]
     onboarded_at: UtcDatetime
+    #: where the reseller is and how it is registered, when the distributor knows: with a
+    #: country, the reseller is matched against the masters (docs/IDENTITY.md)
+    country: Country | None = None
+    postal_code: PostalCode | None = None
+    address: PartyText | None = None
+    tax_id: Id | None = None
+    duns: Duns | None = None
 
     @property
     def business_time(self) -> datetime:
@@ -260,7 +276,8 @@ Event = Annotated[
     | DebitClaimSubmitted
     | ResellerRegistered
     | ResellerAliasMapped
-    | ResellerAliasUnmapped,
+    | ResellerAliasUnmapped
+    | ResellerMatchRejected,
     Field(discriminator="event_type"),
 ]
 
@@ -289,6 +306,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     ResellerRegistered,
     ResellerAliasMapped,
     ResellerAliasUnmapped,
+    ResellerMatchRejected,
 )
 
 __all__ = [
@@ -311,6 +329,7 @@ __all__ = [
     "ReportSubmitted",
     "ResellerAliasMapped",
     "ResellerAliasUnmapped",
+    "ResellerMatchRejected",
     "ResellerOnboarded",
     "ResellerRegistered",
     "SaleReported",

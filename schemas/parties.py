@@ -116,6 +116,22 @@ class ResellerAliasUnmapped(AliasChange):
     event_type: Literal["ResellerAliasUnmapped"] = "ResellerAliasUnmapped"
 
 
+class ResellerMatchRejected(Envelope):
+    """A person rejected the match proposal of a distributor's reseller id: it stays its
+    own reseller, and the proposal is closed (docs/IDENTITY.md, the match queue)."""
+
+    event_type: Literal["ResellerMatchRejected"] = "ResellerMatchRejected"
+    distributor_id: Id
+    alias_id: Id
+    changed_by: Id
+    reason: Reason
+    changed_at: UtcDatetime
+
+    @property
+    def business_time(self) -> datetime:
+        return self.changed_at
+
+
 class EndCustomerRegistered(PartyRegistered):
     event_type: Literal["EndCustomerRegistered"] = "EndCustomerRegistered"
 
@@ -132,6 +148,7 @@ PARTY_EVENT_TYPES: tuple[type[Envelope], ...] = (
     ResellerRegistered,
     ResellerAliasMapped,
     ResellerAliasUnmapped,
+    ResellerMatchRejected,
     EndCustomerRegistered,
     EndCustomerAliasMapped,
     EndCustomerAliasUnmapped,
@@ -147,5 +164,6 @@ __all__ = [
     "PartyRegistered",
     "ResellerAliasMapped",
     "ResellerAliasUnmapped",
+    "ResellerMatchRejected",
     "ResellerRegistered",
 ]

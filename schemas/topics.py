@@ -30,7 +30,7 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
     # keyed by distributor: a claim is decided in the partition of the POS lines it names
     "claims": ("DebitClaimSubmitted",),
     # keyed by distributor: the map and unmap of one alias stay in order (docs/IDENTITY.md)
-    "identity": ("ResellerAliasMapped", "ResellerAliasUnmapped"),
+    "identity": ("ResellerAliasMapped", "ResellerAliasUnmapped", "ResellerMatchRejected"),
     "masters": ("ResellerRegistered",),
 }
 DEAD_LETTER_TOPIC: Final = "deadletters"
@@ -65,6 +65,7 @@ KEY_FIELD: Final[dict[str, str]] = {
     "ResellerRegistered": "master_id",
     "ResellerAliasMapped": "distributor_id",
     "ResellerAliasUnmapped": "distributor_id",
+    "ResellerMatchRejected": "distributor_id",
 }
 
 TOPIC_OF: Final[dict[str, str]] = {

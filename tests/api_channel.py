@@ -42,6 +42,7 @@ from schemas.events import (
     ProductDefined,
     RebatePeriodClosed,
     RebateProgramDefined,
+    ResellerOnboarded,
     SaleReported,
     StockRotationRequested,
     Tier,
@@ -186,6 +187,14 @@ def _identity() -> Iterator[Envelope]:
     yield registered("M-OMEGA", "Omega Sound GmbH", n=9_000_001, country="DE", postal_code="10115")
     for n, alias in enumerate(("D02-R001", "D02-R002"), start=9_000_002):
         yield mapped("D02", alias, "M-ZETA", n=n)
+    # proposals of D02's in the match queue beside D01's (typos of M-ACME's name)
+    at = datetime(2026, 6, 20, 9, tzinfo=UTC)
+    for n, (reseller, name) in enumerate((("D02-R901", "Acme Tols"), ("D02-R902", "Acme Toolz"))):
+        yield ResellerOnboarded(
+            event_id=uuid.UUID(int=9_000_010 + n, version=4), occurred_at=at, recorded_at=at,
+            source="api", distributor_id="D02", reseller_id=reseller, name=name, country="US",
+            postal_code="94107", onboarded_at=at,
+        )  # fmt: skip
 
 
 #: D02's stocking targets: SKU-0018 (held, not sold: unbounded) and a group of two fast

@@ -22,6 +22,8 @@ from schemas.events import (
     RebatePeriodClosed,
     ResellerAliasMapped,
     ResellerAliasUnmapped,
+    ResellerMatchRejected,
+    ResellerOnboarded,
     ResellerRegistered,
     SaleReported,
     SpecialPriceAuthorized,
@@ -108,8 +110,8 @@ def reseller_identity(distributors: Sequence[str]) -> list[Envelope]:
     (`conflicting_mapping`, a dead letter of the distributor's job) and R002 unmapped again."""
     at = datetime(2026, 6, 20, 9, tzinfo=UTC)
 
-    def event(kind: type[Envelope], name: str, **fields: object) -> Envelope:
-        envelope = {"event_id": uuid.uuid5(uuid.NAMESPACE_URL, name), "occurred_at": at,
+    def event(kind: type[Envelope], label: str, **fields: object) -> Envelope:
+        envelope = {"event_id": uuid.uuid5(uuid.NAMESPACE_URL, label), "occurred_at": at,
                     "recorded_at": at, "source": "erp"}  # fmt: skip
         return kind.model_validate({**envelope, **fields})
 
@@ -130,6 +132,20 @@ def reseller_identity(distributors: Sequence[str]) -> list[Envelope]:
             event(kind, f"alias:{d}:{n}", distributor_id=d, alias_id=alias, master_id=master, **why)
             for n, (kind, alias, master) in enumerate(steps)
         )
+        # the match step: R900 mapped by the matcher, R901 and R902 proposed, R902 rejected
+        for alias, name, postal in (
+            ("R900", "ACME TOOLS", "94105"), ("R901", "Acme Tols", "94107"),
+            ("R902", "Acme Toolls", "94108"),
+        ):  # fmt: skip
+            events.append(
+                event(ResellerOnboarded, f"onboard:{d}:{alias}", distributor_id=d,
+                      reseller_id=f"{d}-{alias}", name=name, country="US", postal_code=postal,
+                      onboarded_at=at)
+            )  # fmt: skip
+        events.append(
+            event(ResellerMatchRejected, f"reject:{d}", distributor_id=d, alias_id=f"{d}-R902",
+                  changed_by="ops-ana", reason="another shop", changed_at=at)
+        )  # fmt: skip
     return events
 
 

@@ -24,7 +24,14 @@ from schemas.rows.agreements import (
 from schemas.rows.base import RowModel
 from schemas.rows.catalog import ProductRow
 from schemas.rows.claims import ClaimLineRow, ClaimRow
-from schemas.rows.identity import MappingStepRow, MasterRow, MasterWithAliasesRow, PartyAliasRow
+from schemas.rows.identity import (
+    MappingStepRow,
+    MasterRow,
+    MasterWithAliasesRow,
+    PartyAliasRow,
+    ProposalRow,
+    ProposedMasterRow,
+)
 from schemas.rows.inventory import (
     AgingRow,
     ChannelInventory,
@@ -72,6 +79,7 @@ SNAPSHOT_SECTIONS: dict[str, type[RowModel]] = {
     "scorecards": ScorecardCard,
     "masters": MasterRow,
     "party_aliases": PartyAliasRow,
+    "match_proposals": ProposalRow,
 }
 
 #: every row model the API documents, by component name
@@ -113,4 +121,6 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     MasterWithAliasesRow,
     PartyAliasRow,
     MappingStepRow,
+    ProposalRow,
+    ProposedMasterRow,
 )

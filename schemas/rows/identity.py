@@ -32,6 +32,9 @@ class MasterRow(RowModel):
     legal_name: str = Field(description="Its legal name as registered.")
     country: str = Field(description="ISO 3166-1 alpha-2 country.")
     postal_code: str | None = Field(description="Its postal code as registered.")
+    address: str | None = Field(description="Its address as registered.")
+    tax_id: str | None = Field(description="Its tax id as registered.")
+    duns: str | None = Field(description="Its DUNS number (nine digits).")
     registered_at: Time = Field(description="When the standing registration was made.")
 
 
@@ -58,3 +61,32 @@ class PartyAliasRow(RowModel):
     history: Annotated[list[MappingStepRow], Sql("jsonb")] = Field(
         description="Every mapping and unmapping, oldest first."
     )
+
+
+class ProposedMasterRow(RowModel):
+    """A master proposed for a reseller id, with its score and why."""
+
+    master_id: str = Field(description="The master proposed.")
+    score: DecimalText = Field(description="The matcher's score, 0 to 100.")
+    reasons: list[str] = Field(description='Why: "name 94.74", "postal 50 (same postal area)".')
+
+
+class ProposalRow(RowModel):
+    """A reseller id the matcher could not decide alone: the match queue
+    (`/api/resellers/proposals`)."""
+
+    identified_by = ("distributor_id", "alias_id")
+
+    distributor_id: DistributorId
+    alias_id: str = Field(description="The distributor's own id for the reseller.")
+    status: Literal["open", "confirmed", "rejected"] = Field(description="Where it stands.")
+    proposed_at: Time = Field(description="When the reseller was onboarded.")
+    best_score: DecimalText | None = Field(description="The best candidate's score.")
+    candidates: Annotated[list[ProposedMasterRow], Sql("jsonb")] = Field(
+        description="The masters it may mean, best first."
+    )
+    event_id: str = Field(description="The onboarding that raised it.")
+    closed_by: str | None = Field(description="Who confirmed or rejected it.")
+    closed_reason: str | None = Field(description="Why, as given.")
+    closed_at: Time | None = Field(description="When.")
+    master_id: str | None = Field(description="Confirmed: the master it was mapped to.")

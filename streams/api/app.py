@@ -16,6 +16,7 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /api/quality, /api/compliance, /api/reports      data quality, reporting weeks, reports
   /api/resellers[/growth|/top]       the reseller network, its growth, top resellers (by master)
   /api/resellers/masters|aliases     reseller masters with their aliases; each alias's history
+  /api/resellers/proposals[/{d}/{alias}/confirm|reject]  the match queue, and its steps
   /api/dead-letters/lines            rejected lines, why, original bytes (a distributor: its own)
   /api/violations[/summary|/{id}]    pricing violations; by severity; one with its sale
   POST /api/violations/{id}/{action} acknowledge | dispute | resolve
@@ -117,6 +118,7 @@ GETS: tuple[tuple[str, Handler], ...] = (
     ("/api/resellers/top", resellers.reseller_top),
     ("/api/resellers/masters", resellers.reseller_masters),
     ("/api/resellers/aliases", resellers.reseller_aliases),
+    ("/api/resellers/proposals", resellers.reseller_proposals),
     ("/api/reports", reporting.reports),
     ("/api/compliance", reporting.compliance),
     ("/api/scorecard", scorecard.scorecard),
@@ -140,6 +142,10 @@ POSTS: tuple[tuple[str, Handler], ...] = (
     ),
     ("/api/rebates/{program_id}/{period}/close", rebates.close_period),
     ("/api/rotations/{distributor_id}/{request_id}/cancel", rotations.cancel),
+    (
+        "/api/resellers/proposals/{distributor_id}/{alias}/{action:confirm|reject}",
+        resellers.proposal_step,
+    ),
     (
         "/api/rebates/statements/{program_id}/{distributor_id}/{period}/{action:approve|pay}",
         rebates.statement_step,

@@ -13,7 +13,6 @@ token reads and disputes its own claims only; the other steps are the admin's.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from aiohttp import web
@@ -24,7 +23,7 @@ from projections.claim_reads import claim_summary_rows
 from streams.api.context import SETTINGS, context_of, json_error, json_response
 from streams.api.documents import claim_document
 from streams.api.http_body import json_body, required_text
-from streams.api.query import filtered, page, principal_of, scope
+from streams.api.query import acting, filtered, page, principal_of, scope
 from streams.api.violations import amount
 from streams.auth import AuthError, Forbidden
 from streams.ingest.parsers.edi849 import write_849
@@ -88,13 +87,7 @@ async def claim_step(request: web.Request) -> web.Response:
     # who may, before what is asked: a role not allowed is 403 whatever the body says
     check_allowed(principal.role, principal.distributor_id, key[0], action)
     body = await json_body(request, request.app[SETTINGS].body_timeout_seconds)
-    step: dict[str, Any] = {
-        "actor_id": principal.actor,
-        "role": principal.role.value,
-        "actor_distributor_id": principal.distributor_id,
-        "at": datetime.now(UTC),
-        **_step_fields(action, body),
-    }
+    step: dict[str, Any] = {**acting(principal), **_step_fields(action, body)}
     try:
         updated = await context.blocking(context.audit.claim_step, key, action, **step)
     except (IllegalTransition, NotAllowed):

@@ -209,6 +209,20 @@ PATHS: dict[str, dict[str, Schema]] = {
                   "resellers", page_of("PartyAliasRow"), DISTRIBUTOR,
                   query("master_id", "only the aliases mapped to this master"), *PAGED),
     },
+    "/api/resellers/proposals": {
+        "get": op("The match queue: reseller ids proposed for a master (vendor roles)",
+                  "resellers", page_of("ProposalRow"), DISTRIBUTOR,
+                  query("status", "open (the queue), confirmed or rejected",
+                        {"enum": ["open", "confirmed", "rejected"]}), *PAGED),
+    },
+    "/api/resellers/proposals/{distributor_id}/{alias}/{action}": {
+        "post": op("Confirm (map to a master) or reject a match proposal (channel manager, "
+                   "admin); applied asynchronously", "resellers", ref("MatchStepAccepted"),
+                   path("distributor_id", "the distributor"),
+                   path("alias", "the distributor's id for the reseller"),
+                   path("action", "the step", {"enum": ["confirm", "reject"]}),
+                   body="MatchStep", status=202, errors=(400, 401, 403, 404, 409)),
+    },
     "/api/reports": {
         "get": op("Sell-through reports submitted", "compliance", page_of("ReportRow"),
                   DISTRIBUTOR, *PAGED),

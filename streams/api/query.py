@@ -3,7 +3,7 @@ which page of them (?limit=, ?offset=), and the query's typed parameters."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -22,6 +22,16 @@ DEFAULT_LIMIT, MAX_LIMIT = 1000, 10_000
 
 def principal_of(request: web.Request) -> Principal:
     return request[PRINCIPAL]
+
+
+def acting(principal: Principal) -> dict[str, Any]:
+    """Who takes a lifecycle step and when, as the audit aggregates record it."""
+    return {
+        "actor_id": principal.actor,
+        "role": principal.role.value,
+        "actor_distributor_id": principal.distributor_id,
+        "at": datetime.now(UTC),
+    }
 
 
 def scope(request: web.Request) -> str | None:

@@ -3,7 +3,6 @@ its sale), and POST /api/violations/{id}/{acknowledge|dispute|resolve}."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
@@ -16,7 +15,7 @@ from projections.stores import ChannelStores
 from streams.api.context import SETTINGS, context_of, json_response, statuses
 from streams.api.documents import violation_document
 from streams.api.http_body import json_body, required_text
-from streams.api.query import answer, page, principal_of, scope_of, window
+from streams.api.query import acting, answer, page, principal_of, scope_of, window
 from streams.auth import AuthError, Forbidden
 
 
@@ -70,13 +69,7 @@ async def violation_step(request: web.Request) -> web.Response:
     found = await context.blocking(context.audit.violation, wanted)
     check_allowed(principal.role, principal.distributor_id, found.distributor_id, action)
     body = await json_body(request, request.app[SETTINGS].body_timeout_seconds)
-    step: dict[str, Any] = {
-        "actor_id": principal.actor,
-        "role": principal.role.value,
-        "actor_distributor_id": principal.distributor_id,
-        "at": datetime.now(UTC),
-        "reason": required_text(body, "reason"),
-    }
+    step: dict[str, Any] = {**acting(principal), "reason": required_text(body, "reason")}
     if action == "resolve":
         step["resolution"] = required_text(body, "resolution")
         step["amount"] = amount(body.get("amount"))

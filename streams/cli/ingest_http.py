@@ -97,6 +97,13 @@ def _events_over_http(
     return merged
 
 
+def post_json(url: str, token: str | None, document: Any) -> Any:
+    """POST a JSON document (sent again after an HTTP 503), its JSON answer; a refusal is
+    an `IngestError` naming the API's error."""
+    body = orjson.dumps(document)
+    return _post(url, token, partial(iter, [body]), len(body), "application/json")
+
+
 def _element_bytes(element: Any) -> bytes:
     return element if isinstance(element, bytes) else orjson.dumps(element)
 

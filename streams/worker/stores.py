@@ -19,6 +19,7 @@ from projections.dedup import SeenEntry
 from projections.inventory import InventoryState, Move
 from projections.inventory_aging import AgingState
 from projections.keyvalue import DictStore, KeyValue
+from projections.match_proposals import Proposal
 from projections.party_aliases import AliasState
 from projections.price_rules import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
@@ -206,6 +207,7 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
         party_aliases=StoreLayout(
             "pa|", AliasState.from_json, AliasState.to_json, True, distributor_second
         ),
+        match_proposals=entity("mp|", Proposal),
         seen=StoreLayout(
             "seen|", SeenEntry.from_json, SeenEntry.to_json, False, distributor_second, True
         ),

@@ -297,6 +297,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
         reason="a different shop at the same ZIP",
         changed_at=WHEN,
     ),
+    "ResellerMatchRejected": envelope(
+        "ResellerMatchRejected",
+        source="api",
+        distributor_id="D01",
+        alias_id="D01-R002",
+        changed_by="ops-ana",
+        reason="another shop of the same owner",
+        changed_at=WHEN,
+    ),
 }
 
 

@@ -22,7 +22,7 @@ from domain.roles import Role
             Role.DISTRIBUTOR,
             {Permission.SUBMIT, Permission.ACKNOWLEDGE_VIOLATION, Permission.DISPUTE_VIOLATION},
         ),
-        (Role.CHANNEL_MANAGER, {Permission.READ_CHANNEL}),
+        (Role.CHANNEL_MANAGER, {Permission.READ_CHANNEL, Permission.MATCH_RESELLERS}),
         (Role.AUDITOR, {Permission.READ_CHANNEL, Permission.READ_AUDIT}),
         (Role.ADMIN, set(Permission)),
     ],

@@ -33,19 +33,32 @@
     }
   }
 
+  function authorized(headers) {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) headers.Authorization = `Bearer ${token}`;
+    return headers;
+  }
+
+  async function answerOf(response) {
+    const body = await response.json().catch(() => null);
+    if (!response.ok) throw new ApiError(response.status, body);
+    return body;
+  }
+
   async function api(path, params = {}) {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(params)) {
       if (value !== null && value !== undefined && value !== "") query.set(key, value);
     }
     const url = query.toString() ? `${path}?${query}` : path;
-    const headers = { Accept: "application/json" };
-    const token = sessionStorage.getItem(TOKEN_KEY);
-    if (token) headers.Authorization = `Bearer ${token}`;
-    const response = await fetch(url, { headers, cache: "no-store" });
-    const body = await response.json().catch(() => null);
-    if (!response.ok) throw new ApiError(response.status, body);
-    return body;
+    const headers = authorized({ Accept: "application/json" });
+    return answerOf(await fetch(url, { headers, cache: "no-store" }));
+  }
+
+  /** POST a JSON body (a step someone takes, such as confirming a match). */
+  async function send(path, body) {
+    const headers = authorized({ Accept: "application/json", "Content-Type": "application/json" });
+    return answerOf(await fetch(path, { method: "POST", headers, body: JSON.stringify(body) }));
   }
 
   /** Every row of a paginated list endpoint, page by page, and the first page (for what
@@ -339,6 +352,61 @@
     $("claims-note").textContent = page.total > page.rows.length
       ? `${page.rows.length} of ${page.total} shown (the totals are theirs)`
       : "";
+  }
+
+  /** The match queue (the vendor's roles; hidden for a distributor's token): each open
+   *  proposal with its candidates, confirmed or rejected with the reason typed above. */
+  async function loadMatchQueue() {
+    let page;
+    try {
+      page = await api("/api/resellers/proposals", { ...filters(), status: "open", limit: 1000 });
+    } catch (error) {
+      if (error.status !== 403) throw error;
+      page = null;
+    }
+    if (!changed("match-queue", page)) return;
+    $("match-queue").hidden = page === null;
+    if (page === null) return;
+    $("match-rows").replaceChildren(...page.rows.map(matchRow));
+    showEmpty("match-empty", page.rows.length === 0);
+  }
+
+  function matchRow(row) {
+    const best = row.candidates[0];
+    const tr = distributorRow(
+      row.distributor_id,
+      cell("alias_id", row.alias_id),
+      cell("proposed_at", row.proposed_at.slice(0, 10)),
+      cell("candidates", row.candidates.map((c) => `${c.master_id} ${c.score}`).join(", ") || "–"),
+      cell("reasons", best ? best.reasons.join("; ") : "–"),
+    );
+    tr.append(el("td", { class: "actions" },
+      el("button", { type: "button", class: "confirm", onclick: () => decideMatch(row, "confirm") },
+        best ? `Confirm ${best.master_id}` : "Confirm"),
+      el("button", { type: "button", class: "reject", onclick: () => decideMatch(row, "reject") },
+        "Reject")));
+    tr.dataset.key = `${row.distributor_id}|${row.alias_id}`;
+    return tr;
+  }
+
+  async function decideMatch(row, action) {
+    const reason = $("match-reason").value.trim();
+    const note = $("match-note");
+    if (!reason) {
+      note.textContent = "Enter a reason first: the alias history keeps it.";
+      return;
+    }
+    const where = [row.distributor_id, row.alias_id].map(encodeURIComponent).join("/");
+    try {
+      const answer = await send(`/api/resellers/proposals/${where}/${action}`, { reason });
+      note.textContent = action === "confirm"
+        ? `${row.alias_id} of ${row.distributor_id} confirmed as ${answer.master_id}`
+        : `${row.alias_id} of ${row.distributor_id} rejected`;
+      delete state.shown["match-queue"];
+      await loadMatchQueue();
+    } catch (error) {
+      note.textContent = `not done: ${error.message}`;
+    }
   }
 
   async function loadSellThrough() {
@@ -805,6 +873,7 @@
       loadCommitments(),
       loadRotations(),
       loadClaims(),
+      loadMatchQueue(),
       loadSellThrough(),
       loadRebates(),
       loadViolations(),

@@ -85,6 +85,7 @@ SCOPED = (
 #: GET routes for the vendor's roles only (a scorecard ranking tells about the others)
 VENDOR = (
     "/api/dead-letters", "/api/scorecard", "/api/scorecard.csv", "/api/resellers/masters",
+    "/api/resellers/proposals",
 )  # fmt: skip
 #: GET routes of one record: (route, whose) — D01's is the distributor's own
 RECORDS = {
@@ -156,6 +157,15 @@ WRITES: dict[str, list[tuple[str, Any, dict[str | None, int]]]] = {
             {"reason": "T3", "lines": [3]},
             {"d01": 200, "admin": 200},
         ),
+    ],
+    # the match queue: the channel manager and the admin (no proposal in this channel: 404)
+    "/api/resellers/proposals/{distributor_id}/{alias}/{action}": [
+        (
+            "/api/resellers/proposals/D01/R-NONE/confirm",
+            {"reason": "same shop"},
+            {"d01": 403, "cm": 404, "admin": 404},
+        ),
+        ("/api/resellers/proposals/D02/R-NONE/reject", None, {"d01": 403, "cm": 404, "admin": 404}),
     ],
     # who may submit at all (whose data, below): here with empty bodies
     "/api/ingest/events": [("/api/ingest/events", [], {"d01": 200, "admin": 200})],

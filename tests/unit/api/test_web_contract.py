@@ -42,7 +42,12 @@ TOKENS = {
 }
 VENDOR_ROLES = ("cm", "auditor", "admin")
 #: list endpoints only the vendor's roles may read
-VENDOR_ONLY = {"/api/dead-letters", "/api/scorecard", "/api/resellers/masters"}
+VENDOR_ONLY = {
+    "/api/dead-letters",
+    "/api/scorecard",
+    "/api/resellers/masters",
+    "/api/resellers/proposals",
+}
 
 
 def paged_reads() -> list[str]:

@@ -139,7 +139,7 @@ def test_other_filters_never_widen_a_distributors_view(api, route, params):
 
 def test_a_repeated_distributor_filter_is_read_as_the_first(api):
     """?distributor_id=D01&distributor_id=D02: the check and the filter read one value."""
-    for route in filtered_by_distributor():
+    for route in (route for route in filtered_by_distributor() if route not in VENDOR):
         status, _, body = api.call("GET", route, "d01", distributor_id=["D01", "D02"])
         assert status == 200 and list(foreign_ids(body)) == [], route
         status, _, body = api.call("GET", route, "d01", distributor_id=["D02", "D01"])

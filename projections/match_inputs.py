@@ -1,0 +1,209 @@
+"""The match step, in the distributor's partition: an onboarded reseller matched against
+the masters, and the match queue's proposals closed (docs/IDENTITY.md, "Match queue").
+
+A `ResellerOnboarded` with a country whose reseller id no person has mapped or unmapped
+yet is scored against the masters the blocking index offers (`IndexedMasters`: a bounded
+number of candidates, never every master):
+
+- `exact` / `automatic`: the id is mapped, as by a `ResellerAliasMapped` from the
+  `matcher` with the score (its event id derived from the onboarding's), recorded in the
+  alias's history like any mapping;
+- `review`: a proposal in the queue (`projections.match_proposals`);
+- `new`: nothing: the reseller stays its own.
+
+Only masters the system had recorded by the time it recorded the onboarding are candidates
+(`MasterState.known_since`), so the decision depends on the inputs alone, never on when a
+process happened to read them: a replay decides as live did. Sale lines are not matched:
+a sale names only the distributor's id, which says nothing a master could be scored on.
+
+A `ResellerAliasMapped` of the id (a person's, or a bulk match's) confirms its open
+proposal; a `ResellerMatchRejected` rejects it (refused `proposal_not_open` when none is
+open).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+from uuid import UUID, uuid5
+
+from domain.party_matching import (
+    DEFAULT_CONFIG,
+    Match,
+    MatchConfig,
+    PartyRecord,
+    decision_of,
+    party_record,
+    ranked_matches,
+    reasons,
+)
+from projections.alias_facts import AliasStepTaken
+from projections.match_proposals import (
+    MAX_PROPOSED,
+    Candidate,
+    Closing,
+    close,
+    proposal_key,
+    propose,
+)
+from projections.party_aliases import IdentityProblem, MasterState, id_alias_key, map_alias
+from projections.party_index import BlockingIndex, IndexedMasters
+from projections.positions import Position
+from projections.stores import ChannelStores
+from schemas.envelope import Source
+from schemas.events import ResellerOnboarded
+from schemas.parties import ResellerAliasMapped, ResellerMatchRejected
+
+#: who an automatic mapping is by
+MATCHER: Final = "matcher"
+#: the automatic mapping of onboarding E has the id uuid5(MATCH_NAMESPACE, E)
+MATCH_NAMESPACE: Final = UUID("6f1c2d0e-9a43-5b7e-8c1d-2f3a4b5c6d7e")
+
+
+def onboarding_record(event: ResellerOnboarded) -> PartyRecord | None:
+    """The onboarded reseller normalised for matching; None without a country."""
+    if event.country is None:
+        return None
+    return party_record(
+        id_alias_key(event.distributor_id, event.reseller_id), event.name, event.country,
+        event.postal_code, event.address, event.tax_id, event.duns,
+    )  # fmt: skip
+
+
+def match_onboarding(
+    stores: ChannelStores,
+    event: ResellerOnboarded,
+    position: Position | None,
+    config: MatchConfig = DEFAULT_CONFIG,
+) -> tuple[AliasStepTaken, ...]:
+    """Map the onboarded reseller, propose it, or leave it (see the module docstring); a
+    mapping's step, for the alias's record on the audit chain."""
+    record = onboarding_record(event)
+    if record is None:
+        return ()
+    alias = stores.party_aliases.get(record.party_id)
+    if alias is not None and alias.history:
+        return ()  # mapped, or a person undid a mapping: the matcher does not overrule
+    key = proposal_key(event.distributor_id, event.reseller_id)
+    proposal = stores.match_proposals.get(key)
+    if proposal is not None and proposal.closing is not None:
+        return ()
+    masters = stores.masters
+    if not isinstance(masters, IndexedMasters):
+        raise TypeError("the match step needs the masters with their index (IndexedMasters)")
+    known = event.recorded_at or event.onboarded_at
+    candidates = [
+        candidate
+        for candidate in masters.index.candidates(record)
+        if _known_by(masters.get(candidate.party_id), known)
+    ]
+    order = ranked_matches(record, candidates, config)
+    decision = decision_of(record.party_id, order, config)
+    if decision.outcome == "new":
+        return ()
+    proposed = proposed_candidates(masters.index, record, order, config)
+    if decision.outcome == "review":
+        at, event_id = event.onboarded_at, str(event.event_id)
+        raised = propose(
+            proposal, event.distributor_id, event.reseller_id, proposed, at, event_id, position
+        )
+        if raised is not None:
+            stores.match_proposals.put(key, raised)
+        return ()
+    mapping = automatic_mapping(
+        event.distributor_id, event.reseller_id, proposed[0], "matched on onboarding",
+        event.onboarded_at, uuid5(MATCH_NAMESPACE, str(event.event_id)), event.source,
+        event.recorded_at,
+    )  # fmt: skip
+    state = stores.party_aliases.get(record.party_id)
+    updated = map_alias(state, mapping, lambda _: True, position)
+    if updated is state:
+        return ()
+    stores.party_aliases.put(record.party_id, updated)
+    confirm_match(stores, mapping, position)  # a proposal an earlier onboarding raised
+    return (AliasStepTaken(record.party_id, event.distributor_id, updated.history[-1]),)
+
+
+def _known_by(master: MasterState | None, moment: datetime) -> bool:
+    return master is not None and (master.known_since is None or master.known_since <= moment)
+
+
+def proposed_candidates(
+    index: BlockingIndex, record: PartyRecord, order: list[Match], config: MatchConfig
+) -> tuple[Candidate, ...]:
+    """The best of the ranked matches worth a look (exact, or at least `review_at`), with
+    the reasons of each: at most `MAX_PROPOSED`."""
+    proposed = []
+    for match in order[:MAX_PROPOSED]:
+        master = index.record(match.master_id)
+        if master is not None and (match.exact or match.score >= config.review_at):
+            proposed.append(
+                Candidate(match.master_id, match.score, reasons(record, master, config))
+            )
+    return tuple(proposed)
+
+
+def automatic_mapping(
+    distributor_id: str,
+    alias_id: str,
+    best: Candidate,
+    context: str,
+    at: datetime,
+    event_id: UUID,
+    source: Source = "api",
+    recorded_at: datetime | None = None,
+) -> ResellerAliasMapped:
+    """The matcher's mapping of a reseller id to its best candidate, with the score and
+    the reasons: what an onboarding (or a bulk match) above the threshold records."""
+    return ResellerAliasMapped(
+        event_id=event_id, occurred_at=at, recorded_at=recorded_at, source=source,
+        distributor_id=distributor_id, alias_id=alias_id, master_id=best.master_id,
+        changed_by=MATCHER, reason=f"{context}: {'; '.join(best.reasons)}", changed_at=at,
+        automatic=True, score=best.score,
+    )  # fmt: skip
+
+
+def confirm_match(
+    stores: ChannelStores, event: ResellerAliasMapped, position: Position | None
+) -> None:
+    """A mapping of a reseller id (a person's, or a bulk match's) closes its open proposal,
+    confirmed. No proposal opens once the id has a mapping step, so a resent mapping
+    cannot close a later one."""
+    if event.alias_id is None:
+        return
+    key = proposal_key(event.distributor_id, event.alias_id)
+    proposal = stores.match_proposals.get(key)
+    if proposal is None:
+        return
+    closing = Closing(
+        "confirmed", event.changed_by, event.reason, event.changed_at, str(event.event_id),
+        event.master_id,
+    )  # fmt: skip
+    closed = close(proposal, closing, position)
+    if closed is not None:
+        stores.match_proposals.put(key, closed)
+
+
+def reject_match(
+    stores: ChannelStores, event: ResellerMatchRejected, position: Position | None
+) -> bool:
+    """Close the open proposal, rejected. False: nothing changed (a resend, or applied
+    already). Raises `IdentityProblem("proposal_not_open")` when there is none open."""
+    key = proposal_key(event.distributor_id, event.alias_id)
+    proposal = stores.match_proposals.get(key)
+    closed_by = None if proposal is None or proposal.closing is None else proposal.closing
+    if closed_by is not None and closed_by.event_id == str(event.event_id):
+        return False  # a resend
+    if proposal is None or proposal.closing is not None:
+        raise IdentityProblem(
+            "proposal_not_open",
+            f"reseller {event.alias_id!r} of {event.distributor_id} has no open match proposal",
+        )
+    closing = Closing(
+        "rejected", event.changed_by, event.reason, event.changed_at, str(event.event_id)
+    )
+    closed = close(proposal, closing, position)
+    if closed is None:
+        return False
+    stores.match_proposals.put(key, closed)
+    return True

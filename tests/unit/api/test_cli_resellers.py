@@ -1,0 +1,115 @@
+"""`channelflow resellers proposals|confirm|reject|match` over real HTTP (the embedded app):
+the queue listed, a proposal confirmed and one rejected, and a CSV matched in bulk (its
+outcomes written, the automatic mappings sent unless --dry-run); errors without traceback."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from streams.auth import TokenRegistry, token_hash
+from streams.cli.main import main
+from tests.live_app import LiveApp
+from tests.unit.test_match_queue import M1, M2, TYPO, onboarding
+
+
+@pytest.fixture
+def app() -> Iterator[LiveApp]:
+    tokens = TokenRegistry(
+        [
+            {"sha256": token_hash("adm"), "role": "admin", "actor": "adm"},
+            {"sha256": token_hash("cm"), "role": "channel_manager", "actor": "cm"},
+        ]
+    )
+    live = LiveApp(tokens).start()
+    live.feed([M1, M2, TYPO, onboarding(20, "R5", "Acme Tolls", country="US", postal_code="94108")])
+    yield live
+    live.stop()
+
+
+def cli(app: LiveApp, *args: str, token: str = "cm") -> list[str]:
+    return ["resellers", *args, "--url", app.url, "--token", token]
+
+
+def test_the_queue_listed_confirmed_and_rejected(app: LiveApp, capsys) -> None:
+    assert main(cli(app, "proposals", "--json")) == 0
+    rows = orjson.loads(capsys.readouterr().out)
+    assert [(r["alias_id"], r["best_score"]) for r in rows] == [("R2", "88.03"), ("R5", "84.00")]
+    assert main(cli(app, "proposals")) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:3] == ["distributor", "reseller", "status"] and "M1 88.03" in table[1]
+    assert main(cli(app, "confirm", "D1", "R2", "--reason", "same owner")) == 0
+    assert "D1 R2: confirmed as M1" in capsys.readouterr().out
+    assert main(cli(app, "reject", "D1", "R5", "--reason", "another shop")) == 0
+    assert main(cli(app, "proposals")) == 0
+    assert "no open proposals" in capsys.readouterr().out
+    assert main(cli(app, "proposals", "--status", "all", "--json")) == 0
+    statuses = [(r["alias_id"], r["status"]) for r in orjson.loads(capsys.readouterr().out)]
+    assert statuses == [("R2", "confirmed"), ("R5", "rejected")]
+
+
+def test_errors_without_traceback(app: LiveApp, capsys) -> None:
+    assert main(cli(app, "confirm", "D1", "R2")) == 2
+    assert "--reason" in capsys.readouterr().err
+    assert main(cli(app, "reject", "D1", "NOPE", "--reason", "x")) == 2
+    assert "HTTP 404" in capsys.readouterr().err
+    assert main(cli(app, "confirm", "D1")) == 2
+    assert "DISTRIBUTOR RESELLER_ID" in capsys.readouterr().err
+    assert main(["resellers", "proposals", "--url", "http://127.0.0.1:9"]) == 3
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows(
+            [["distributor_id", "reseller_id", "name", "country", "postal_code", "address"],
+             *rows]
+        )  # fmt: skip
+    return path
+
+
+ROWS = [
+    ["D9", "X1", "ACME TOOLS LLC", "US", "94105-1804", "1 Market St."],  # automatic
+    ["D9", "X2", "Acme Tols", "US", "94107", ""],  # review
+    ["D9", "X3", "Quite Different", "US", "94105", ""],  # new
+    ["D9", "X4", "Acme", "USA", "94105", ""],  # invalid country
+]
+
+
+def test_a_bulk_match_writes_outcomes_and_sends_the_automatic_mappings(
+    app: LiveApp, tmp_path: Path, capsys
+) -> None:
+    source, out = write_csv(tmp_path / "resellers.csv", ROWS), tmp_path / "outcomes.csv"
+    assert main(cli(app, "match", str(source), "--out", str(out), "--dry-run", token="adm")) == 1
+    outcomes = list(csv.DictReader(out.open()))
+    assert [(o["line"], o["outcome"], o["master_id"]) for o in outcomes] == [
+        ("2", "automatic", "M1"), ("3", "review", ""), ("4", "new", ""), ("5", "invalid", ""),
+    ]  # fmt: skip
+    assert outcomes[1]["candidates"] == "M1:88.03"
+    assert outcomes[3]["problem"] == "country: 'USA' is not an ISO 3166 alpha-2 code"
+    assert "sent: 0" in capsys.readouterr().err
+    assert app._call(lambda: app.channel.stores.party_aliases.get("id|D9|X1")) is None
+    assert main(cli(app, "match", str(source), "--out", str(out), token="adm")) == 1
+    summary = capsys.readouterr().err
+    assert "automatic: 1" in summary and "sent: 1" in summary
+    assert main(cli(app, "match", str(source), "--out", str(out), token="adm")) == 1
+    capsys.readouterr()  # sent again: the alias's history recognises it (one step)
+    alias = app._call(lambda: app.channel.stores.party_aliases.get("id|D9|X1"))
+    assert alias is not None and alias.master_id == "M1" and len(alias.history) == 1
+    assert alias.history[0].automatic and alias.history[0].changed_by == "matcher"
+
+
+def test_an_unreadable_file_is_an_error_naming_the_line(
+    app: LiveApp, tmp_path: Path, capsys
+) -> None:
+    source = write_csv(tmp_path / "resellers.csv", ROWS[:1])
+    source.write_bytes(source.read_bytes() + b"D9,X9,Caf\xe9,US,94105,\n")
+    assert main(cli(app, "match", str(source), "--dry-run", token="adm")) == 2
+    assert f"{source}: line 3: not UTF-8 (invalid continuation byte)" in capsys.readouterr().err
+    headless = tmp_path / "headless.csv"
+    headless.write_text("distributor_id,name\nD9,Acme\n")
+    assert main(cli(app, "match", str(headless), "--dry-run", token="adm")) == 2
+    assert "line 1: the header lacks reseller_id, country" in capsys.readouterr().err
