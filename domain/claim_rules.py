@@ -26,7 +26,7 @@ arithmetic was off).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal, localcontext
 from typing import Final, Literal
@@ -243,6 +243,10 @@ def units_wanted(inputs: LineInputs) -> LineDecision | int:
     where the POS line lives and `finish_line` when the cap's ledger has answered.
     """
     reason = _coverage(inputs)
+    if reason in NOT_COVERED:
+        # decided by the authorization alone: what its POS line and price are, or whether
+        # they have arrived yet, is no part of it (nor of its lineage)
+        return _closed(replace(inputs, pos=None, book=None), "rejected", reason)
     if reason is not None:
         return _closed(inputs, "pending_pos" if reason == PENDING else "rejected", reason)
     assert inputs.pos is not None
@@ -286,6 +290,10 @@ def no_pos_line(
     """A pending line whose POS line did not arrive within the wait: rejected."""
     inputs = LineInputs(distributor_id, claim_id, line, terms, None, None, 0, None)
     return _closed(inputs, "rejected", "no_pos_line")
+
+
+#: checks 1. and 2.: the line is not the authorization's to claim
+NOT_COVERED: Final = frozenset({"unknown_authorization", "wrong_distributor", "wrong_sku"})
 
 
 def _coverage(inputs: LineInputs) -> str | None:

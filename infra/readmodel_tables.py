@@ -13,6 +13,7 @@ from psycopg import sql
 
 from schemas.rows.agreements import AgreementRow, CommitmentRow
 from schemas.rows.base import RowModel, Sql
+from schemas.rows.claims import ClaimLineRow
 from schemas.rows.identity import PartyAliasRow, ProposalRow
 from schemas.rows.inventory import AgingRow, InventoryRow, SellThroughTableRow
 from schemas.rows.pricing import PriceProtectionRow, UnpricedRow, ViolationRow
@@ -134,6 +135,7 @@ TABLES: tuple[Table, ...] = (
     row_table("agreements", AgreementRow),
     row_table("commitments", CommitmentRow),
     row_table("rotations", RotationRow),
+    row_table("claims", ClaimLineRow),
     row_table("quality", QualityRow),
     row_table("dead_letters", DeadLetterRow, keyed_by_partition=True),
     row_table("scorecards", ScorecardCard),

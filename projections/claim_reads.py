@@ -1,10 +1,13 @@
-"""Debit claim rows: each claim line as decided so far, in store key order (distributor,
-claim id, line number). One claim's rows read one record."""
+"""Debit claim rows, in store key order (distributor, claim id): each claim line as
+decided so far, or each claim with its totals (schemas/rows/claims.py). One claim's rows
+read one record."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from domain.claim_rules import LineDecision, claim_aggregate_id
@@ -25,21 +28,59 @@ DECIDED = (
 
 def debit_claim_rows(stores: ChannelStores, distributor_id: str | None = None) -> list[Row]:
     """Every claim line (one distributor's, if given): as long as the list itself."""
-    records: Iterable[ClaimRecord]
+    return [
+        row for record in claim_records(stores, distributor_id) for row in claim_line_rows(record)
+    ]
+
+
+def claim_summary_rows(stores: ChannelStores, distributor_id: str | None = None) -> list[Row]:
+    """Every claim with its totals (one distributor's, if given): a record per row."""
+    return [claim_summary(record) for record in claim_records(stores, distributor_id)]
+
+
+def claim_records(stores: ChannelStores, distributor_id: str | None) -> Iterable[ClaimRecord]:
     if distributor_id is None:
-        records = stores.claims.values()
-    else:
-        records = (record for _, record in stores.claims.scan(f"{distributor_id}|"))
-    return [row for record in records for row in claim_line_rows(record)]
+        return stores.claims.values()
+    return (record for _, record in stores.claims.scan(f"{distributor_id}|"))
 
 
-def claim_line_rows(record: ClaimRecord) -> list[Row]:
-    claim = {
+def _head(record: ClaimRecord) -> Row:
+    return {
         "claim_uuid": str(claim_aggregate_id(record.distributor_id, record.claim_id)),
         "distributor_id": record.distributor_id,
         "claim_id": record.claim_id,
         "recorded_at": iso_z(datetime.fromisoformat(record.recorded_at)),
     }
+
+
+def claim_summary(record: ClaimRecord) -> Row:
+    """A claim's lines counted by status, its totals over the lines decided (a waiting
+    line's figures come with its decision) and the reasons of its rejected and adjusted
+    lines; `pending` while a line waits for its POS line or a decision."""
+    decided = [d for n in record.line_nos if (d := record.decisions.get(n)) is not None]
+    lines = Counter[str](d.status for d in decided)
+    lines[WAITING] = len(record.line_nos) - len(decided)
+    reasons = Counter(
+        reason for d in decided if d.status in ("rejected", "adjusted") for reason in d.reasons
+    )
+    open_lines = lines[WAITING] + lines["pending_pos"]
+    currencies = {d.currency for d in decided}
+    return {
+        **_head(record),
+        "status": "pending" if open_lines else "decided",
+        "lines": len(record.line_nos),
+        "lines_by_status": {status: n for status, n in sorted(lines.items()) if n},
+        "currency": currencies.pop() if len(currencies) == 1 else None,
+        "quantity_claimed": sum(d.quantity_claimed for d in decided),
+        "quantity_accepted": sum(d.quantity_accepted for d in decided),
+        "total_claimed": str(sum((d.amount_claimed for d in decided), Decimal("0.00"))),
+        "total_accepted": str(sum((d.amount_accepted for d in decided), Decimal("0.00"))),
+        "reasons": dict(sorted(reasons.items())),
+    }
+
+
+def claim_line_rows(record: ClaimRecord) -> list[Row]:
+    claim = _head(record)
     return [
         {**claim, "line_no": number, **_decided(record.decisions.get(number))}
         for number in record.line_nos

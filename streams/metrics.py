@@ -79,6 +79,13 @@ ROTATION_REQUESTS = Counter(
     ["outcome"],
     registry=REGISTRY,
 )
+CLAIM_LINES = Counter(
+    "channelflow_claim_lines_total",
+    "Debit claim lines decided and first recorded in the event store, by status (accepted, "
+    "adjusted, rejected; a line waiting for its POS line is counted once decided).",
+    ["status"],
+    registry=REGISTRY,
+)
 VIOLATIONS = Counter(
     "channelflow_pricing_violations_total",
     "Pricing violations newly detected and recorded, by severity (a revision is not counted).",
@@ -179,11 +186,14 @@ DECISIONS_LAG = Gauge(
     registry=REGISTRY,
 )
 
-# Every severity and rotation outcome is a series from the start: a panel shows 0, not "no data".
+# Every severity, rotation outcome and claim line status is a series from the start: a panel
+# shows 0, not "no data".
 for _severity in Severity:
     VIOLATIONS.labels(_severity.value)
 for _outcome in ("accepted", "rejected"):
     ROTATION_REQUESTS.labels(_outcome)
+for _status in ("accepted", "adjusted", "rejected"):
+    CLAIM_LINES.labels(_status)
 
 
 def exposition() -> bytes:

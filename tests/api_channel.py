@@ -278,18 +278,23 @@ def _rotations() -> Iterator[StockRotationRequested]:
 
 
 def _claims(submitted: datetime) -> Iterator[DebitClaimSubmitted]:
-    """A claim of D01 and one of D02 under SPA-1 on a sale never reported (each line waits
-    for it)."""
+    """Claims DB-WAIT of D01 and of D02 under SPA-1 on a sale never reported (each line
+    waits for it), and DB-DONE of D01 under an authorization there is not (rejected).
+
+    Their ids are not DB-1: the authorization matrix records a decided DB-1 of its own
+    (`with_claims`) on the same audit log."""
     line = ClaimLine(
         line_no=1, transaction_id="T-NEVER", sku="SKU-0001", quantity=2,
         authorization_id="SPA-1", cost_paid=Decimal("7.00"), authorized_cost=Decimal("5.00"),
         amount_claimed=Decimal("4.00"), currency="USD",
     )  # fmt: skip
-    for distributor in ("D01", "D02"):
+    unknown = line.model_copy(update={"authorization_id": "SPA-NONE"})
+    claims = (("D01", "DB-WAIT", line), ("D02", "DB-WAIT", line), ("D01", "DB-DONE", unknown))
+    for distributor, claim_id, claimed in claims:
         yield DebitClaimSubmitted(
-            event_id=_id("claim", distributor, "DB-WAIT"), occurred_at=submitted,
-            recorded_at=submitted, source="api", claim_id="DB-WAIT", distributor_id=distributor,
-            submitted_at=submitted, lines=[line],
+            event_id=_id("claim", distributor, claim_id), occurred_at=submitted,
+            recorded_at=submitted, source="api", claim_id=claim_id, distributor_id=distributor,
+            submitted_at=submitted, lines=[claimed],
         )  # fmt: skip
 
 

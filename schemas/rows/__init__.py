@@ -23,7 +23,7 @@ from schemas.rows.agreements import (
 )
 from schemas.rows.base import RowModel
 from schemas.rows.catalog import ProductRow
-from schemas.rows.claims import ClaimLineRow
+from schemas.rows.claims import ClaimLineRow, ClaimRow
 from schemas.rows.identity import (
     MappingStepRow,
     MasterRow,
@@ -113,6 +113,7 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     AgingRow,
     RotationRow,
     ClaimLineRow,
+    ClaimRow,
     ScorecardRow,
     ScorecardCard,
     ScorecardRebate,

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from schemas.rows.base import DecimalText, DistributorId, RowModel, Sql, Time, Uuid
+from schemas.rows.base import Counts, DecimalText, DistributorId, RowModel, Sql, Time, Uuid
 
 JsonList = Annotated[list[Any], Sql("jsonb")]
 
@@ -43,4 +43,32 @@ class ClaimLineRow(RowModel):
     price_event_id: Uuid | None = Field(description="The price entry of the book cost.")
     authorization_event_id: Uuid | None = Field(
         description="The authorization event whose terms decided it."
+    )
+
+
+class ClaimRow(RowModel):
+    """One debit claim with its lines counted by status, its totals and the reasons of its
+    rejected and adjusted lines (`GET /api/claims`); its lifecycle (approved, paid …) is
+    on the claim's own read, from its DebitClaim aggregate."""
+
+    identified_by = ("distributor_id", "claim_id")
+
+    claim_uuid: Uuid = Field(description="The claim's audit aggregate (DebitClaim).")
+    distributor_id: DistributorId
+    claim_id: str = Field(description="The distributor's claim number.")
+    recorded_at: Time = Field(description="When the system recorded the claim.")
+    status: Literal["decided", "pending"] = Field(
+        description="`pending` while a line waits for its POS line or a decision."
+    )
+    lines: int = Field(description="How many lines the claim has.")
+    lines_by_status: Counts = Field(
+        description="Its lines by status: accepted, adjusted, rejected, pending_pos, waiting."
+    )
+    currency: str | None = Field(description="The lines' currency (null: none decided, or mixed).")
+    quantity_claimed: int = Field(description="Units claimed on the lines decided.")
+    quantity_accepted: int = Field(description="Units accepted.")
+    total_claimed: DecimalText = Field(description="The amount claimed on the lines decided.")
+    total_accepted: DecimalText = Field(description="The amount accepted.")
+    reasons: Counts = Field(
+        description="The rejection reasons and adjustments of its lines, with how many lines."
     )

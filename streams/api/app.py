@@ -30,6 +30,7 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /api/commitments                   volume commitments: met, open, short, unconverted
   /api/rotations[/{d}/{request_id}]   stock rotation requests as decided, their returns
   POST /api/rotations/{d}/{request_id}/cancel   cancel an accepted rotation (own; admin any)
+  /api/claims                        debit claims with their totals and reasons
   /api/claims/{d}/{claim_id}[/849]   a debit claim: lines, decisions, steps; its 849 answer
   POST /api/claims/{d}/{claim_id}/{action}   approve | pay | credit | dispute | resolve
   POST /api/ingest/events|csv|edi|claims   submit events, reports and debit claims
@@ -130,6 +131,7 @@ GETS: tuple[tuple[str, Handler], ...] = (
     ("/api/authorizations", agreements.authorizations),
     ("/api/rotations", rotations.rotations),
     ("/api/rotations/{distributor_id}/{request_id}", rotations.rotation),
+    ("/api/claims", claims.claims),
     ("/api/claims/{distributor_id}/{claim_id}", claims.claim),
     ("/api/claims/{distributor_id}/{claim_id}/849", claims.claim_849),
 )

@@ -1,5 +1,7 @@
-"""Debit claims read from and stepped on their `DebitClaim` aggregate (docs/CLAIMS.md):
+"""Debit claims: listed from the worker's claims store, read from and stepped on their
+`DebitClaim` aggregate (docs/CLAIMS.md):
 
+  GET  /api/claims[?distributor_id=&status=]          every claim with its totals
   GET  /api/claims/{distributor_id}/{claim_id}        status, lines and decisions, steps
   GET  /api/claims/{distributor_id}/{claim_id}/849    the X12 849 answer to the claim
   POST /api/claims/{distributor_id}/{claim_id}/{approve|pay|credit|dispute|resolve}
@@ -17,10 +19,11 @@ from aiohttp import web
 
 from domain.claim_lifecycle import DebitClaim
 from domain.claim_steps import ClaimAction, IllegalTransition, NotAllowed, check_allowed
+from projections.claim_reads import claim_summary_rows
 from streams.api.context import SETTINGS, context_of, json_error, json_response
 from streams.api.documents import claim_document
 from streams.api.http_body import json_body, required_text
-from streams.api.query import acting, principal_of
+from streams.api.query import acting, filtered, page, principal_of, scope
 from streams.api.violations import amount
 from streams.auth import AuthError, Forbidden
 from streams.ingest.parsers.edi849 import write_849
@@ -30,6 +33,13 @@ from streams.ingest.parsers.x12_writer import Parties
 ANSWER_SENDER: Final = "CHANNELFLOW"
 #: the functional group of the 849 (GS01), as of the 844 it answers
 FUNCTIONAL_ID: Final = "CF"
+
+
+async def claims(request: web.Request) -> web.Response:
+    """In a thread, as the rotations: a row per claim of the distributor asked for (or all)."""
+    wanted = scope(request)
+    rows = await context_of(request).exporting(lambda current: claim_summary_rows(current, wanted))
+    return json_response(page(request, filtered(request, rows, "status")))
 
 
 def claim_key(request: web.Request) -> tuple[str, str]:

@@ -313,6 +313,15 @@ PATHS: dict[str, dict[str, Schema]] = {
                    description="Refused (409, its reason as the code) when the rotation was "
                    "rejected, already cancelled or part of its return came back."),
     },
+    "/api/claims": {
+        "get": op("Debit claims with their totals and the reasons of their lines, from the "
+                  "worker's claims", "claims", page_of("ClaimRow"), DISTRIBUTOR,
+                  query("status", "only decided claims, or those with a line still open",
+                        {"enum": ["decided", "pending"]}), *PAGED,
+                  description="In distributor and claim order; each claim's lifecycle "
+                  "(approved, paid …) is on its own read. A distributor token sees its own "
+                  "claims only."),
+    },
     "/api/claims/{distributor_id}/{claim_id}": {
         "get": op("One debit claim: status, lines with their decisions, steps (a distributor "
                   "token: its own)", "claims", ref("Claim"), *CLAIM_KEY,

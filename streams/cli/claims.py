@@ -1,6 +1,6 @@
-"""`channelflow claims`: submit debit claims (a CSV claim file or an X12 844), show one
-claim as its aggregate records it (or its 849 answer), and take its lifecycle steps, all
-over a running API's HTTP routes (docs/CLAIMS.md)."""
+"""`channelflow claims`: submit debit claims (a CSV claim file or an X12 844), list the
+claims with their totals, show one claim as its aggregate records it (or its 849 answer),
+and take its lifecycle steps, all over a running API's HTTP routes (docs/CLAIMS.md)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from streams.cli.agreements import all_rows
 from streams.cli.ingest import detect_format, print_answer
 from streams.cli.ingest_http import CLAIM_FORMATS, over_http
 from streams.cli.support import (
@@ -31,9 +32,10 @@ STEPS = ("approve", "pay", "credit", "dispute", "resolve")
 def register(sub: Subcommands) -> None:
     claims = sub.add_parser(
         "claims",
-        help="ship-and-debit claims: submit, show, approve, pay, credit, dispute, resolve",
+        help="ship-and-debit claims: submit, list, show, approve, pay, credit, dispute, resolve",
         description="Debit claims over a running API: submit a CSV claim file or an X12 844 "
-        "(each claim one event; a claim with any problem refused whole), show one claim with "
+        "(each claim one event; a claim with any problem refused whole), list the claims with "
+        "their totals and the reasons of their lines, show one claim with "
         "its lines, decisions and steps (or its 849 answer), and take its steps: approve, "
         "pay / credit (with a reference), resolve (admin), dispute (a distributor, its own).",
     )
@@ -41,12 +43,15 @@ def register(sub: Subcommands) -> None:
     submit = claims_sub.add_parser("submit", help="submit a CSV claim file or an X12 844")
     submit.add_argument("file", help="the file (its kind is read from its content)")
     submit.add_argument("--distributor", help="admin: on whose behalf")
+    listing = claims_sub.add_parser("list", help="every claim: lines by status, totals, reasons")
+    listing.add_argument("--distributor", help="one distributor's only")
+    listing.add_argument("--status", choices=("decided", "pending"), help="only this status")
     show = claims_sub.add_parser("show", help="one claim: status, lines, decisions, steps")
     show.add_argument("--x12", action="store_true", help="print the claim's 849 answer")
     for step in STEPS:
         _step_flags(claims_sub.add_parser(step, help=_HELP[step]), step)
     for name, command in claims_sub.choices.items():
-        if name != "submit":
+        if name not in ("submit", "list"):
             command.add_argument("distributor_id", metavar="DISTRIBUTOR")
             command.add_argument("claim_id", metavar="CLAIM")
         command.add_argument("--url", default="http://127.0.0.1:6066", help="the HTTP API")
@@ -80,6 +85,8 @@ def cmd_claims(args: argparse.Namespace) -> int:
     if args.what == "submit":
         return _submit(args)
     token = bearer_token(args)
+    if args.what == "list":
+        return _list(args, token)
     parts = (args.distributor_id, args.claim_id)
     path = "/api/claims/" + "/".join(urllib.parse.quote(part, safe="") for part in parts)
     what = f"claim {args.claim_id!r} of {args.distributor_id}"
@@ -96,6 +103,32 @@ def cmd_claims(args: argparse.Namespace) -> int:
     else:
         print_claim(claim)
     return 0
+
+
+def _list(args: argparse.Namespace, token: str | None) -> int:
+    query = {"distributor_id": args.distributor, "status": args.status}
+    rows = all_rows(args.url, "/api/claims", {k: v for k, v in query.items() if v}, token)
+    if args.json:
+        print_json(rows)
+    elif rows:
+        print_table(list_lines(rows), left=4)
+    else:
+        print("no claims")
+    return 0
+
+
+def list_lines(rows: list[dict[str, Any]]) -> list[list[str]]:
+    head = ["distributor", "claim", "recorded", "status", "lines", "claimed", "accepted", "reasons"]
+    return [
+        head,
+        *(
+            [r["distributor_id"], r["claim_id"], r["recorded_at"][:10], r["status"],
+             ", ".join(f"{n} {status}" for status, n in r["lines_by_status"].items()),
+             f"{r['total_claimed']} {r['currency'] or ''}".strip(), r["total_accepted"],
+             ", ".join(f"{n} {reason}" for reason, n in r["reasons"].items()) or "–"]
+            for r in rows
+        ),
+    ]  # fmt: skip
 
 
 def _submit(args: argparse.Namespace) -> int:

@@ -179,10 +179,15 @@ def process_batch(
 
 def record_facts(audit: AuditLog, facts: Iterable[AuditFact]) -> int:
     """Record audit facts idempotently; returns how many changed the store. A violation is
-    counted when it is first detected, not when a replacement report revises it."""
+    counted when it is first detected, not when a replacement report revises it; a claim
+    line when its decision is recorded (again only after a reversal reopened it)."""
     recorded = audit.record_all(facts)
     for fact in recorded.changed:
         metrics.AUDIT_RECORDS.labels(FACT_KINDS[type(fact)]).inc()
+        if isinstance(fact, ClaimLinesDecided):  # live or replayed: all of it new, or none
+            for decision in fact.decisions:
+                if decision.status != "pending_pos":
+                    metrics.CLAIM_LINES.labels(decision.status).inc()
     for fact in recorded.created:
         if isinstance(fact, ViolationDetected):
             metrics.VIOLATIONS.labels(fact.severity.value).inc()

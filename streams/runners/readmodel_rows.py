@@ -13,6 +13,7 @@ from uuid import UUID
 from infra.readmodel_tables import TABLE_OF, Row
 from projections.aging_reads import aging_rows
 from projections.agreement_reads import agreement_rows
+from projections.claim_reads import debit_claim_rows
 from projections.commitment_reads import commitment_rows
 from projections.party_reads import alias_rows, proposal_rows
 from projections.periods import sell_in_vs_through
@@ -72,6 +73,7 @@ def whole_tables(
         "agreements": agreement_rows(stores, None if now is None else now.date(), None),
         "commitments": commitment_rows(stores, now, None),
         "rotations": rotation_rows(stores, None),
+        "claims": debit_claim_rows(stores),
         "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores.dead_letters.values(), partition_of),
         "scorecards": scorecard_rows(stores, now),

@@ -45,6 +45,8 @@ return {
     .map((r) => [r.dataset.key, text(r.querySelector('[data-field="units"]'))])),
   rotations: Object.fromEntries([...document.querySelectorAll("#rotation-rows tr")]
     .map((r) => [r.dataset.key, text(r.querySelector('[data-field="status"]'))])),
+  claims: Object.fromEntries([...document.querySelectorAll("#claim-rows tr")]
+    .map((r) => [r.dataset.key, text(r.querySelector('[data-field="total_claimed"]'))])),
   rejected: [...document.querySelectorAll("#rejected-rows tr")].map((row) => [row.dataset.where,
     ...["distributor_id", "reason"].map((f) => text(row.querySelector(`[data-field="${f}"]`)))]),
   chart: (() => {
@@ -81,6 +83,7 @@ def page_view(driver: WebDriver) -> View:
         "rebates": {k: shown(v) for k, v in raw["rebates"].items()},
         "obligations": {k: shown(v) for k, v in raw["obligations"].items()},
         "rotations": {k: shown(v) for k, v in raw["rotations"].items()},
+        "claims": {k: shown(v) for k, v in raw["claims"].items()},
         **{
             section: {d: {f: shown(v) for f, v in row.items()} for d, row in raw[section].items()}
             for section in ("quality", "resellers")
@@ -155,6 +158,10 @@ def api_view(get: Getter) -> View:
         "rotations": {
             f"{r['distributor_id']}|{r['request_id']}": shown(r["status"])
             for r in get("/api/rotations?limit=1000")["rows"]
+        },
+        "claims": {
+            f"{r['distributor_id']}|{r['claim_id']}": with_currency(r, "total_claimed")
+            for r in get("/api/claims?limit=1000")["rows"]
         },
         "quality": {
             row["distributor_id"]: {f: shown(row[f]) for f in QUALITY_FIELDS}

@@ -39,6 +39,7 @@ from tests.integration.helpers import (
     publish_reference_first,
 )
 from tests.unit.agreement_events import signed
+from tests.unit.claim_events import claim, line
 
 pytestmark = pytest.mark.browser
 
@@ -77,11 +78,13 @@ def test_dashboard_shows_the_api_numbers_and_follows_new_events(browser, live_ap
         distributor_id="D99", requested_at=asked,
         returns=[RotationLine(sku=sale.sku, quantity=7)],
     )  # fmt: skip
-    app.feed([*events[cut:], conflict, aged, agreement, rotation])
+    debit = claim("DB-1", line(1, sale.transaction_id, 2), distributor_id="D99")
+    app.feed([*events[cut:], conflict, aged, agreement, rotation, debit])
     after = page_matches_api(browser, get)
     assert after["channel"]["aged_over_90"] != before["channel"]["aged_over_90"]
     assert after["obligations"][f"D99|over_age|{sale.sku}"] == "7"
     assert after["rotations"] == {"D99|ROT-1": "rejected"}
+    assert after["claims"] == {"D99|DB-1": "60.00 USD"}  # 30.00 × 2, rejected: no such deal
     assert after["inventory"] != before["inventory"]
     assert after["quality"] != before["quality"]
     assert after["rejected"][0][1:] == [sale.distributor_id, "conflicting_duplicate"]

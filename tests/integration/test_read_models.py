@@ -36,6 +36,7 @@ from tests.integration.helpers import (
     publish_reference_first,
 )
 from tests.unit.agreement_events import rotation, signed
+from tests.unit.claim_events import claim, line
 from tests.unit.party_events import mapped, registered
 
 pytestmark = pytest.mark.postgres
@@ -133,7 +134,8 @@ def test_read_model_tables_equal_the_worker_tables_after_a_stream(
     matches_replay(settings, worker)
     # a rotation request is decided on the stock applied by then: sent after it (DESIGN.md)
     request = rotation("ROT-1", {"SKU-0001": 1}).model_copy(update={"distributor_id": "D02"})
-    publish(settings, [request])
+    debit = claim("DB-1", line(1, "T-NEVER", 2), distributor_id="D02")
+    publish(settings, [request, debit])
     live = matches_replay(settings, worker)
     empty = sorted(key for key, rows in in_snapshot_shape(live).items() if not rows)
     assert empty == ["unpriced"], "the fixture has rows in every other projection"

@@ -69,6 +69,19 @@ def test_unknown_authorization() -> None:
     assert outcome_of(decision) == ("rejected", ("unknown_authorization",), 0, D("0.00"))
 
 
+def test_a_line_not_covered_is_decided_by_the_authorization_alone() -> None:
+    """Whether its POS line has arrived is no part of it: the same decision, no POS or
+    price lineage, whenever the line is checked (a two-phase line held back is checked
+    after the POS line may have come)."""
+    claimed = claim("C1", line(1, "T9", 5, authorization_id="A9"))
+    before = only(example_channel().claim(claimed))
+    sold = example_channel()
+    sold.sell(sale("T9", 5))
+    after = only(sold.claim(claimed))
+    assert before == after
+    assert (after.pos_event_id, after.price_event_id, after.book_cost) == (None, None, None)
+
+
 def test_distributor_not_covered() -> None:
     channel = example_channel()
     channel.sell(sale("T1", 60, distributor_id="D2"))

@@ -27,6 +27,7 @@ from projections.stores import ChannelStores
 from schemas.codec import event_to_dict
 from schemas.envelope import Envelope
 from schemas.events import ReportSubmitted
+from streams.metrics import REGISTRY
 from streams.runners.processing import record_facts
 from streams.worker.stores import store_layouts
 from tests.unit.agreement_events import signed
@@ -194,11 +195,19 @@ def test_the_decisions_are_recorded_on_the_claims_aggregate() -> None:
     audit = open_audit_log("sqlite:///:memory:")
     outcomes = [feed.claim(claim("C1", line(1, "T1", 60), line(2, "T9", 5)))]
     outcomes += feed.sell(sale("T1", 60), sale("T9", 5))
+    before = accepted_lines()
     record_facts(audit, [fact for outcome in outcomes for fact in outcome.facts])
     aggregate: DebitClaim = audit.repository.get(claim_aggregate_id("D1", "C1"))
     assert {n: d.status for n, d in aggregate.decisions.items()} == {1: "accepted", 2: "accepted"}
     assert aggregate.decisions[1].pos_event_id == sale("T1", 60).event_id
     assert record_facts(audit, [f for outcome in outcomes for f in outcome.facts]) == 0
+    # each line counted once, when decided (not while it waited for its POS line)
+    assert accepted_lines() - before == 2
+
+
+def accepted_lines() -> float:
+    value = REGISTRY.get_sample_value("channelflow_claim_lines_total", {"status": "accepted"})
+    return value or 0.0
 
 
 def restored(stores: ChannelStores) -> ChannelStores:

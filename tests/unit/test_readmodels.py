@@ -31,6 +31,7 @@ from streams.runners.readmodel_rows import (
 from streams.runners.violation_statuses import RecordedStatuses
 from tests.unit.agreement_events import rotation, signed
 from tests.unit.catalog import product
+from tests.unit.claim_events import claim, line
 from tests.unit.party_events import mapped, registered
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,8 +44,8 @@ def partition_of(distributor_id: str) -> int:
 @pytest.fixture(scope="module")
 def channel() -> EmbeddedChannel:
     """A generated channel, its malformed lines, a sale of an SKU without a price, an
-    agreement of D01, a stock rotation request of D01, a reseller alias of D01 mapped to a
-    master and one proposed for it."""
+    agreement of D01, a stock rotation request of D01, a debit claim of D01, a reseller alias
+    of D01 mapped to a master and one proposed for it."""
     channel = EmbeddedChannel()
     channel.feed_events(generate_channel(seed=3, weeks=6))
     channel.feed(Input(raw, None, "demo") for raw, _ in malformed_lines())
@@ -56,6 +57,7 @@ def channel() -> EmbeddedChannel:
     )  # fmt: skip
     request = rotation("ROT-1", {"SKU-0001": 1}).model_copy(update={"distributor_id": "D01"})
     channel.feed_events([product("SKU-NOPRICE"), unpriced, signed(distributor_id="D01"), request])
+    channel.feed_events([claim("DB-1", line(1, "T-UNPRICED", 2), distributor_id="D01")])
     channel.feed_events([registered("M-ACME", "Acme Tools Inc.")])
     channel.feed_events([mapped("D01", "R-1", "M-ACME")])
     later = at + timedelta(days=1)

@@ -315,6 +315,45 @@
       : "";
   }
 
+  /** Debit claims: claimed vs accepted per currency, the reasons of their lines over all
+   *  of them, and each claim with its lines by status. */
+  async function loadClaims() {
+    const page = await api("/api/claims", { ...filters(), limit: 1000 });
+    if (!changed("claims", page)) return;
+    const counted = (counts) => Object.entries(counts).map(([name, n]) => `${n} ${name}`).join(", ");
+    const reasons = {};
+    for (const row of page.rows) {
+      for (const [reason, n] of Object.entries(row.reasons)) reasons[reason] = (reasons[reason] || 0) + n;
+    }
+    const byCount = Object.fromEntries(Object.entries(reasons).sort((a, b) => b[1] - a[1]));
+    $("claims-totals").textContent = page.rows.length
+      ? `claimed ${moneyTotals(page.rows, "total_claimed")}, ` +
+        `accepted ${moneyTotals(page.rows, "total_accepted")}`
+      : "";
+    $("claims-reasons").textContent = Object.keys(byCount).length
+      ? `rejected or adjusted lines: ${counted(byCount)}`
+      : "";
+    $("claim-rows").replaceChildren(
+      ...page.rows.map((row) => {
+        const tr = distributorRow(
+          row.distributor_id,
+          cell("claim_id", row.claim_id),
+          cell("status", row.status),
+          cell("lines", counted(row.lines_by_status) || "–"),
+          cell("total_claimed", money(row.total_claimed, row.currency)),
+          cell("total_accepted", money(row.total_accepted, row.currency)),
+          cell("reasons", counted(row.reasons) || "–"),
+        );
+        tr.dataset.key = `${row.distributor_id}|${row.claim_id}`;
+        return tr;
+      }),
+    );
+    showEmpty("claims-empty", page.rows.length === 0);
+    $("claims-note").textContent = page.total > page.rows.length
+      ? `${page.rows.length} of ${page.total} shown (the totals are theirs)`
+      : "";
+  }
+
   /** The match queue (the vendor's roles; hidden for a distributor's token): each open
    *  proposal with its candidates, confirmed or rejected with the reason typed above. */
   async function loadMatchQueue() {
@@ -833,6 +872,7 @@
       loadObligations(),
       loadCommitments(),
       loadRotations(),
+      loadClaims(),
       loadMatchQueue(),
       loadSellThrough(),
       loadRebates(),

@@ -80,6 +80,7 @@ SCOPED = (
     "/api/exchange-rates",
     "/api/authorizations",
     "/api/rotations",
+    "/api/claims",
 )
 #: GET routes for the vendor's roles only (a scorecard ranking tells about the others)
 VENDOR = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import uuid4
 
 import orjson
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from streams.auth import TokenRegistry, token_hash
 from streams.cli.main import main
 from tests.live_app import LiveApp
-from tests.unit.claim_events import decided_claim
+from tests.unit.claim_events import claim, decided_claim, line
 from tests.unit.parsers.conftest import SAMPLES
 
 
@@ -80,3 +81,33 @@ def test_errors_without_traceback(app: LiveApp, capsys) -> None:
     assert "--lines" in capsys.readouterr().err
     assert main(["claims", "show", "D02", "DB-1", "--url", "http://127.0.0.1:9"]) == 3
     assert "cannot reach http://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_list_the_claims_as_a_table_or_json(capsys) -> None:
+    tokens = TokenRegistry(
+        [
+            {"sha256": token_hash("adm"), "role": "admin", "actor": "adm"},
+            {"sha256": token_hash("d02"), "role": "distributor", "actor": "d02",
+             "distributor_id": "D02"},
+        ]
+    )  # fmt: skip
+    live = LiveApp(tokens)
+    # under an authorization the channel does not know: each line rejected
+    for distributor in ("D02", "D03"):
+        event = claim("C9", line(1, "T1", 5), distributor_id=distributor)
+        live.channel.feed_events([event.model_copy(update={"event_id": uuid4()})])
+    app = live.start()
+    try:
+        assert main(cli(app, "list", "--json", token="d02")) == 0
+        [row] = orjson.loads(capsys.readouterr().out)
+        assert (row["distributor_id"], row["status"]) == ("D02", "decided")
+        assert (row["total_claimed"], row["reasons"]) == ("150.00", {"unknown_authorization": 1})
+        assert main(cli(app, "list", "--status", "decided")) == 0
+        shown = capsys.readouterr().out
+        assert "D03" in shown and "1 unknown_authorization" in shown and "1 rejected" in shown
+        assert main(cli(app, "list", "--status", "pending")) == 0
+        assert capsys.readouterr().out == "no claims\n"
+        assert main(cli(app, "list", "--distributor", "D03", token="d02")) == 2
+        assert "403" in capsys.readouterr().err
+    finally:
+        live.stop()

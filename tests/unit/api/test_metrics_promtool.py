@@ -92,11 +92,13 @@ def test_report_periods_and_commitments_are_gauges_by_status(scraped):
     assert 'frequency="monthly"' not in scraped
 
 
-def test_every_severity_is_a_series_from_the_start(scraped):
+def test_every_severity_outcome_and_claim_status_is_a_series_from_the_start(scraped):
     for severity in ("minor", "major", "critical"):
         assert f'channelflow_pricing_violations_total{{severity="{severity}"}}' in scraped
     for outcome in ("accepted", "rejected"):
         assert f'channelflow_rotation_requests_total{{outcome="{outcome}"}}' in scraped
+    for status in ("accepted", "adjusted", "rejected"):
+        assert f'channelflow_claim_lines_total{{status="{status}"}}' in scraped
 
 
 def test_the_grafana_dashboard_queries_only_exposed_metrics(scraped):
