@@ -25,6 +25,7 @@ from infra.readmodel_tables import PARTITION, TABLES
 from infra.readmodel_writes import Verdict
 from infra.readmodels import ReadModelWriter
 from projections.snapshot import now_of
+from schemas.events import ResellerOnboarded
 from streams.kafka.io import kafka_partition_of
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.readmodel_sink import ReadModelSink
@@ -135,7 +136,13 @@ def test_read_model_tables_equal_the_worker_tables_after_a_stream(
     # a rotation request is decided on the stock applied by then: sent after it (DESIGN.md)
     request = rotation("ROT-1", {"SKU-0001": 1}).model_copy(update={"distributor_id": "D02"})
     debit = claim("DB-1", line(1, "T-NEVER", 2), distributor_id="D02")
-    publish(settings, [request, debit])
+    now = datetime.now(UTC)
+    typo = ResellerOnboarded(
+        event_id=uuid.uuid4(), occurred_at=now, source="api", distributor_id="D01",
+        reseller_id="D01-R-TYPO", name="Acme Tols", onboarded_at=now, country="US",
+        postal_code="94107",
+    )  # fmt: skip
+    publish(settings, [request, debit, typo])  # the onboarding: a proposal for M-ACME
     live = matches_replay(settings, worker)
     empty = sorted(key for key, rows in in_snapshot_shape(live).items() if not rows)
     assert empty == ["unpriced"], "the fixture has rows in every other projection"
