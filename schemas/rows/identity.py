@@ -92,7 +92,10 @@ class ProposalRow(RowModel):
     candidates: Annotated[list[ProposedMasterRow], Sql("jsonb")] = Field(
         description="The masters it may mean, best first."
     )
-    event_id: str = Field(description="The onboarding that raised it.")
+    event_id: str = Field(
+        description="The onboarding that raised it, or the re-match that refreshed it when a "
+        "master arrived later (derived from the onboarding's and the master's)."
+    )
     closed_by: str | None = Field(description="Who confirmed or rejected it.")
     closed_reason: str | None = Field(description="Why, as given.")
     closed_at: Time | None = Field(description="When.")
