@@ -7,13 +7,14 @@ re-match runs there, on the distributor's recorded clock, as the waits of claim 
 each input of the distributor recorded at `t` (a sale, a shipment, a count, a report, an
 onboarding, a claim) first re-matches its waiting resellers (`projections.waiting_resellers`)
 against the masters first recorded after its mark and by `t`
-(`IndexedMasters.known_between`), in the order they were recorded, then moves the mark to
-`t`. Each such master reads only the waiting resellers sharing a block with it; each one
-found is decided again among the masters known by the master's recorded time
-(`match_inputs.match_reseller`): mapped by the `matcher` (its event id derived from the
-onboarding's and the master's, at the master's recorded time), proposed or refreshed in the
-queue, or left waiting. The decision depends on the inputs alone: a replay, which reads every
-master first, re-matches at the same inputs as live did.
+(`IndexedMasters.known_between`), in the order they were recorded, and moves the mark to `t`
+(only when there were any: most inputs find none and write nothing). Each such master reads
+only the waiting resellers sharing a block with it; each one found is decided again among
+the masters known by the master's recorded time (`match_inputs.match_reseller`): mapped by
+the `matcher` (its event id derived from the onboarding's and the master's, at the master's
+recorded time), proposed or refreshed in the queue, or left waiting. The decision depends on
+the inputs alone: a replay, which reads every master first, re-matches at the same inputs as
+live did.
 """
 
 from __future__ import annotations
@@ -50,9 +51,12 @@ def rematch_due(
     masters = stores.masters
     if not isinstance(masters, IndexedMasters):
         raise TypeError("re-matching needs the masters with their index (IndexedMasters)")
+    arrived = masters.known_between(mark, recorded)
+    if not arrived:
+        return ()  # the mark stays: no write for an input that finds no new master
     blocking = masters.index.config
     facts: list[AliasStepTaken] = []
-    for master_id in masters.known_between(mark, recorded):
+    for master_id in arrived:
         master = masters.get(master_id)
         assert master is not None and master.known_since is not None
         known = master.known_since
