@@ -124,15 +124,13 @@ def match_reseller(
     if not isinstance(masters, IndexedMasters):
         raise TypeError("the match step needs the masters with their index (IndexedMasters)")
     blocking = masters.index.config
-    record, distributor_id, reseller_id = (
-        waiting.record,
-        waiting.distributor_id,
-        waiting.reseller_id,
-    )
+    record = waiting.record
+    distributor_id, reseller_id = waiting.distributor_id, waiting.reseller_id
     alias = stores.party_aliases.get(record.party_id)
     key = proposal_key(distributor_id, reseller_id)
     proposal = stores.match_proposals.get(key)
-    if (alias is not None and alias.history) or (proposal and proposal.closing is not None):
+    closed = proposal is not None and proposal.closing is not None
+    if (alias is not None and alias.history) or closed:
         # mapped, or a person undid a mapping or closed the proposal: never overruled
         stop_waiting(stores, distributor_id, reseller_id, blocking)
         return ()
