@@ -42,6 +42,8 @@ class PartyAlias(Aggregate):
         self.master_id: str | None = None
         #: the events of the steps taken, in order (each is taken once)
         self.step_events: list[str] = []
+        #: when the first step was taken (business time): from then on the alias counted
+        self.since: datetime | None = None
 
     def take(
         self,
@@ -80,6 +82,7 @@ class PartyAlias(Aggregate):
     ) -> None:
         self.master_id = master_id
         self.step_events.append(event_id)
+        self.since = self.since or at
 
     @event("Unmapped")
     def _unmapped(self, master_id: str, by: str, reason: str, at: datetime, event_id: str) -> None:

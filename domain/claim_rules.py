@@ -9,7 +9,9 @@ failing check deciding:
 1. `unknown_authorization`; 2. `wrong_distributor`, `wrong_sku` (not covered);
 3. no POS line yet: `pending_pos` (re-decided when it arrives); 4. `sku_mismatch` (the
 POS line sold another sku); 5. `not_yet_valid` / `expired` (`sold_at`'s UTC date outside
-the inclusive validity); 6. `wrong_reseller` / `wrong_end_customer`; 7. `return_line`;
+the inclusive validity); 6. `wrong_reseller` (the
+authorization names neither the POS line's reseller nor the master it meant when the sale
+was judged) / `wrong_end_customer`; 7. `return_line`;
 8. `currency_mismatch` (the line's or the POS line's currency is not the authorization's);
 9. `no_book_cost` (no price-book cost in effect at `sold_at` in that currency).
 
@@ -117,6 +119,9 @@ class PosLine:
     sold_at: datetime
     currency: str
     event_id: UUID
+    #: the master its reseller meant when the sale was judged (None: unmapped); a claim
+    #: line is checked by identity as the sale was priced, whatever the mapping is now
+    master_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +319,7 @@ def _coverage(inputs: LineInputs) -> str | None:
         return "expired"
     if sold_on < terms.valid_from:
         return "not_yet_valid"
-    if terms.reseller_id is not None and pos.reseller_id != terms.reseller_id:
+    if terms.reseller_id not in (None, pos.reseller_id, pos.master_id):
         return "wrong_reseller"
     if terms.end_customer is not None and pos.end_customer != terms.end_customer:
         return "wrong_end_customer"

@@ -14,7 +14,7 @@ from psycopg import sql
 from schemas.rows.agreements import AgreementRow, CommitmentRow
 from schemas.rows.base import RowModel, Sql
 from schemas.rows.claims import ClaimLineRow
-from schemas.rows.identity import PartyAliasRow, ProposalRow
+from schemas.rows.identity import MasterBriefRow, PartyAliasRow, ProposalRow
 from schemas.rows.inventory import AgingRow, InventoryRow, SellThroughTableRow
 from schemas.rows.pricing import PriceProtectionRow, UnpricedRow, ViolationRow
 from schemas.rows.rebates import RebateRow
@@ -139,6 +139,7 @@ TABLES: tuple[Table, ...] = (
     row_table("quality", QualityRow),
     row_table("dead_letters", DeadLetterRow, keyed_by_partition=True),
     row_table("scorecards", ScorecardCard),
+    row_table("masters", MasterBriefRow),
     row_table("party_aliases", PartyAliasRow),
     row_table("match_proposals", ProposalRow),
 )

@@ -36,6 +36,7 @@ from projections.rebate_accruals import (
     closed_key,
 )
 from projections.rejections import count_dead_letter_of, first_rejection, reject_input
+from projections.rematch import rematch_due
 from projections.replacement import submit_report
 from projections.resellers import ResellerState, onboard, reseller_key
 from projections.rotation_cancels import apply_cancel
@@ -208,6 +209,30 @@ def apply_event(
         return outcome
     recorded = event.recorded_at or event.business_time
     tick(stores.clock, recorded, position)
+    if isinstance(event, REMATCHED_BY):  # masters registered since: the waiting resellers
+        rematched = rematch_due(stores, event.distributor_id, recorded, position)
+        return _with_facts(
+            _apply_kind(stores, event, position, pending, recorded, rules), rematched
+        )
+    return _apply_kind(stores, event, position, pending, recorded, rules)
+
+
+#: a distributor's inputs that move its re-matching clock (`projections.rematch`)
+REMATCHED_BY = (
+    SaleReported, ShipmentRecorded, InventoryCounted, ReportSubmitted, ResellerOnboarded,
+    DebitClaimSubmitted,
+)  # fmt: skip
+
+
+def _apply_kind(
+    stores: ChannelStores,
+    event: Envelope,
+    position: Position | None,
+    pending: PendingMoves,
+    recorded: datetime,
+    rules: TimeRules,
+) -> Outcome:
+    """`apply_event`'s step for the event's kind."""
     if isinstance(event, SaleReported | ShipmentRecorded):  # first: nearly every input is one
         return _movement(stores, event, position, pending, recorded, rules)
     pending.flush(stores)  # what follows may read the moves kept so far

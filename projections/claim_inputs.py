@@ -99,10 +99,13 @@ def apply_claim(
     return Outcome(Verdict.ACCEPTED, facts=(submitted, *store_steps(stores, steps, sequencer)))
 
 
-def sale_arrived(stores: ChannelStores, sale: SaleReported) -> tuple[AuditFact, ...]:
-    """Keep an accepted sale line as a POS line; decide the lines waiting for it."""
+def sale_arrived(
+    stores: ChannelStores, sale: SaleReported, master_id: str | None
+) -> tuple[AuditFact, ...]:
+    """Keep an accepted sale line as a POS line, with `master_id`, the master its reseller
+    meant when it was judged (`identity_inputs.master_of`); decide the lines waiting for it."""
     key = sale_key(sale.distributor_id, sale.transaction_id)
-    stores.pos_lines.put(key, pos_line_of(sale))
+    stores.pos_lines.put(key, pos_line_of(sale, master_id))
     claims = stores.pos_claims.get(key)
     if claims is None or not claims.pending:
         return ()

@@ -91,13 +91,17 @@ def pos_to_json(pos: PosLine) -> list[Any]:
         pos.sold_at.isoformat(),
         pos.currency,
         str(pos.event_id),
+        pos.master_id,
     ]
 
 
 def pos_from_json(data: list[Any]) -> PosLine:
-    dist, transaction, sku, quantity, reseller, customer, sold_at, currency, event = data
+    """A stored POS line; one stored before POS lines kept their master has none."""
+    dist, transaction, sku, quantity, reseller, customer, sold_at, currency, event = data[:9]
     at = datetime.fromisoformat(sold_at)
-    return PosLine(dist, transaction, sku, quantity, reseller, customer, at, currency, UUID(event))
+    master = data[9] if len(data) > 9 else None
+    fields = (dist, transaction, sku, quantity, reseller, customer, at, currency, UUID(event))
+    return PosLine(*fields, master)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +227,8 @@ class Outcome:
     reopened: list[LineRef] = field(default_factory=list)
 
 
-def pos_line_of(sale: SaleReported) -> PosLine:
+def pos_line_of(sale: SaleReported, master_id: str | None = None) -> PosLine:
+    """The POS line of an accepted sale, with the master its reseller means as it is judged."""
     return PosLine(
         distributor_id=sale.distributor_id,
         transaction_id=sale.transaction_id,
@@ -234,6 +239,7 @@ def pos_line_of(sale: SaleReported) -> PosLine:
         sold_at=utc(sale.sold_at),
         currency=sale.currency,
         event_id=sale.event_id,
+        master_id=master_id,
     )
 
 

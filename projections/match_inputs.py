@@ -13,8 +13,10 @@ number of candidates, never every master):
 
 Only masters the system had recorded by the time it recorded the onboarding are candidates
 (`MasterState.known_since`), so the decision depends on the inputs alone, never on when a
-process happened to read them: a replay decides as live did. Sale lines are not matched:
-a sale names only the distributor's id, which says nothing a master could be scored on.
+process happened to read them: a replay decides as live did. A reseller left unmapped waits
+for the masters recorded later (`projections.rematch`, through `match_reseller`). Sale lines
+are not matched: a sale names only the distributor's id, which says nothing a master could be
+scored on.
 
 A `ResellerAliasMapped` of the id (a person's, or a bulk match's) confirms its open
 proposal; a `ResellerMatchRejected` rejects it (refused `proposal_not_open` when none is
@@ -23,6 +25,7 @@ open).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 from uuid import UUID, uuid5
@@ -50,6 +53,7 @@ from projections.party_aliases import IdentityProblem, MasterState, id_alias_key
 from projections.party_index import BlockingIndex, IndexedMasters
 from projections.positions import Position
 from projections.stores import ChannelStores
+from projections.waiting_resellers import WaitingReseller, stop_waiting, wait
 from schemas.envelope import Source
 from schemas.events import ResellerOnboarded
 from schemas.parties import ResellerAliasMapped, ResellerMatchRejected
@@ -77,51 +81,90 @@ def match_onboarding(
     config: MatchConfig = DEFAULT_CONFIG,
 ) -> tuple[AliasStepTaken, ...]:
     """Map the onboarded reseller, propose it, or leave it (see the module docstring); a
-    mapping's step, for the alias's record on the audit chain."""
+    mapping's step, for the alias's record on the audit chain. A reseller left unmapped
+    waits for masters registered later (`projections.rematch`)."""
     record = onboarding_record(event)
     if record is None:
         return ()
-    alias = stores.party_aliases.get(record.party_id)
-    if alias is not None and alias.history:
-        return ()  # mapped, or a person undid a mapping: the matcher does not overrule
-    key = proposal_key(event.distributor_id, event.reseller_id)
-    proposal = stores.match_proposals.get(key)
-    if proposal is not None and proposal.closing is not None:
-        return ()
+    waiting = WaitingReseller(
+        event.distributor_id, event.reseller_id, record, event.onboarded_at,
+        event.recorded_at or event.onboarded_at, str(event.event_id), event.source,
+    )  # fmt: skip
+    attempt = Attempt(
+        waiting.recorded, "matched on onboarding", event.onboarded_at,
+        uuid5(MATCH_NAMESPACE, str(event.event_id)), str(event.event_id), event.recorded_at,
+    )  # fmt: skip
+    return match_reseller(stores, waiting, attempt, position, config)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One matching of a reseller: the masters known by `known` are its candidates; a
+    mapping says `context`, is made `at` under `mapping_id` (recorded `recorded_at`), a
+    proposal is raised under `proposal_id`."""
+
+    known: datetime
+    context: str
+    at: datetime
+    mapping_id: UUID
+    proposal_id: str
+    recorded_at: datetime | None
+
+
+def match_reseller(
+    stores: ChannelStores,
+    waiting: WaitingReseller,
+    attempt: Attempt,
+    position: Position | None,
+    config: MatchConfig = DEFAULT_CONFIG,
+) -> tuple[AliasStepTaken, ...]:
+    """Map the reseller, propose it, or leave it, among the masters known by
+    `attempt.known`; unmapped, it waits (for a master registered later), else it stops."""
     masters = stores.masters
     if not isinstance(masters, IndexedMasters):
         raise TypeError("the match step needs the masters with their index (IndexedMasters)")
-    known = event.recorded_at or event.onboarded_at
+    blocking = masters.index.config
+    record = waiting.record
+    distributor_id, reseller_id = waiting.distributor_id, waiting.reseller_id
+    alias = stores.party_aliases.get(record.party_id)
+    key = proposal_key(distributor_id, reseller_id)
+    proposal = stores.match_proposals.get(key)
+    closed = proposal is not None and proposal.closing is not None
+    if (alias is not None and alias.history) or closed:
+        # mapped, or a person undid a mapping or closed the proposal: never overruled
+        stop_waiting(stores, distributor_id, reseller_id, blocking)
+        return ()
     candidates = [
         candidate
         for candidate in masters.index.candidates(record)
-        if _known_by(masters.get(candidate.party_id), known)
+        if _known_by(masters.get(candidate.party_id), attempt.known)
     ]
     order = ranked_matches(record, candidates, config)
     decision = decision_of(record.party_id, order, config)
+    if decision.outcome in ("new", "review"):
+        wait(stores, waiting, blocking)
     if decision.outcome == "new":
         return ()
     proposed = proposed_candidates(masters.index, record, order, config)
     if decision.outcome == "review":
-        at, event_id = event.onboarded_at, str(event.event_id)
         raised = propose(
-            proposal, event.distributor_id, event.reseller_id, proposed, at, event_id, position
-        )
+            proposal, distributor_id, reseller_id, proposed, waiting.onboarded_at,
+            attempt.proposal_id, position,
+        )  # fmt: skip
         if raised is not None:
             stores.match_proposals.put(key, raised)
         return ()
     mapping = automatic_mapping(
-        event.distributor_id, event.reseller_id, proposed[0], "matched on onboarding",
-        event.onboarded_at, uuid5(MATCH_NAMESPACE, str(event.event_id)), event.source,
-        event.recorded_at,
+        distributor_id, reseller_id, proposed[0], attempt.context, attempt.at,
+        attempt.mapping_id, waiting.source, attempt.recorded_at,
     )  # fmt: skip
-    state = stores.party_aliases.get(record.party_id)
-    updated = map_alias(state, mapping, lambda _: True, position)
-    if updated is state:
+    stop_waiting(stores, distributor_id, reseller_id, blocking)
+    updated = map_alias(alias, mapping, lambda _: True, position)
+    if updated is alias:
         return ()
     stores.party_aliases.put(record.party_id, updated)
     confirm_match(stores, mapping, position)  # a proposal an earlier onboarding raised
-    return (AliasStepTaken(record.party_id, event.distributor_id, updated.history[-1]),)
+    return (AliasStepTaken(record.party_id, distributor_id, updated.history[-1]),)
 
 
 def _known_by(master: MasterState | None, moment: datetime) -> bool:

@@ -120,7 +120,8 @@ def _project(
         line = ResoldLine(event.sold_at, event.quantity, event.unit_price, event.currency)
         _move(stores, event, 0, event.quantity, position, event_id, pending, line)
         master = master_of(stores, event.distributor_id, event.reseller_id)
-        deal = covering_sale(stores, event, None if master is None else master.master_id)
+        master_id = None if master is None else master.master_id
+        deal = covering_sale(stores, event, master_id)
         rates = RateBook(stores.rates, event.recorded_at)  # a floor in another currency
         history = stores.prices.get(event.sku)
         lists = bound_lists(stores, history, event.distributor_id, event.sold_at, event.recorded_at)
@@ -131,7 +132,7 @@ def _project(
         severity = None if judgement.severity is None else judgement.severity.value
         sold = [*judged(event, event.distributor_id, "accepted", severity), moved(stores, event)]
         pending.score(stores, event.distributor_id, sold, position)
-        claimed = sale_arrived(stores, event)  # the claim lines waiting for it, if any
+        claimed = sale_arrived(stores, event, master_id)  # the claim lines waiting for it
         return (violation, *claimed) if violation is not None else claimed
     elif isinstance(event, ShipmentRecorded):
         _move(stores, event, event.quantity, 0, position, event_id, pending)

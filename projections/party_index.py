@@ -24,6 +24,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
+
+from sortedcontainers import SortedList
 
 from domain.party_matching import (
     DEFAULT_CONFIG,
@@ -133,11 +136,29 @@ class IndexedMasters(DictStore[MasterState]):
     def __init__(self, config: BlockingConfig = DEFAULT_BLOCKING) -> None:
         super().__init__()
         self.index = BlockingIndex(config)
+        #: (known_since, master_id) of the masters with a first recorded time, in order
+        self._by_time: SortedList = SortedList()
 
     def put(self, key: str, value: MasterState) -> None:
+        self._unlist(key)
         super().put(key, value)
         self.index.add(value.record)
+        if value.known_since is not None:
+            self._by_time.add((value.known_since, key))
 
     def delete(self, key: str) -> None:
+        self._unlist(key)
         super().delete(key)
         self.index.discard(key)
+
+    def _unlist(self, key: str) -> None:
+        before = self.get(key)
+        if before is not None and before.known_since is not None:
+            self._by_time.discard((before.known_since, key))
+
+    def known_between(self, after: datetime, until: datetime) -> list[str]:
+        """The masters first recorded after `after` and by `until`, in that order (then by
+        id): what re-matching reads (`projections.rematch`), never every master."""
+        start = self._by_time.bisect_right((after, "\uffff"))
+        end = self._by_time.bisect_right((until, "\uffff"))
+        return [master_id for _, master_id in self._by_time[start:end]]

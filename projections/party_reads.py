@@ -1,5 +1,5 @@
 """Rows of the reseller masters, aliases and match proposals (schemas/rows/identity.py): the
-snapshot's `masters`, `party_aliases` and `match_proposals` sections and
+snapshot's `masters`, `party_aliases` and `match_proposals` sections, their read models and
 `/api/resellers/masters` / `aliases` / `proposals`.
 
 The masters are reference data held whole; the aliases are bounded by the resellers, and
@@ -8,7 +8,7 @@ one distributor's are read by the prefix of its keys.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from domain.timeutil import iso_z
@@ -24,15 +24,34 @@ def master_rows(stores: ChannelStores) -> list[dict[str, Any]]:
 
 def master_row(master: MasterState) -> dict[str, Any]:
     return {
-        "master_id": master.master_id,
-        "legal_name": master.legal_name,
-        "country": master.country,
+        **master_brief(master),
         "postal_code": master.postal_code,
         "address": master.address,
         "tax_id": master.tax_id,
         "duns": master.duns,
+    }
+
+
+def master_brief(master: MasterState) -> dict[str, Any]:
+    """Who the master is and where (`MasterBriefRow`: the `masters` read model)."""
+    return {
+        "master_id": master.master_id,
+        "legal_name": master.legal_name,
+        "country": master.country,
         "registered_at": iso_z(master.registered_at),
     }
+
+
+def master_table_rows(
+    stores: ChannelStores, partition_of: Callable[[str], int]
+) -> list[dict[str, Any]]:
+    """The `masters` read model: each master in the partition its id is keyed to. Every
+    process holds every master (reference data), so the writer of that partition writes
+    it, and each master is written once however the partitions are shared out."""
+    return [
+        {"kafka_partition": partition_of(master.master_id), **master_brief(master)}
+        for master in stores.masters.values()
+    ]
 
 
 def masters_with_aliases(stores: ChannelStores) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ prefix range.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from domain.claim_rules import PosLine
 from domain.rebates import ProgramTerms
@@ -40,6 +41,7 @@ from projections.scorecard import Scorecard
 from projections.stock_rotations import RotationLedger
 from projections.submitted_reports import ReportLine, ReportState
 from projections.tallies import InOut
+from projections.waiting_resellers import WaitingReseller
 
 
 @dataclass
@@ -73,6 +75,11 @@ class ChannelStores:
     #: the match queue: proposals of a distributor's reseller ids, by distributor|alias_id
     #: (projections/match_proposals.py)
     match_proposals: KeyValue[Proposal] = field(default_factory=DictStore)
+    #: onboarded resellers the matcher left unmapped, by distributor|block key|reseller_id
+    #: (and distributor||reseller_id), for masters registered later (projections/rematch.py)
+    waiting_resellers: KeyValue[WaitingReseller] = field(default_factory=DictStore)
+    #: up to which recorded time a distributor's waiting resellers were re-matched
+    rematch_marks: KeyValue[datetime] = field(default_factory=DictStore)
     # --- reference data, replicated whole into every worker -----------------------------
     products: KeyValue[Product] = field(default_factory=DictStore)
     aliases: KeyValue[IdentifierAlias] = field(default_factory=DictStore)

@@ -23,19 +23,26 @@ class MappingStepRow(RowModel):
     event_id: str = Field(description="The event that made the change.")
 
 
-class MasterRow(RowModel):
-    """A master reseller's registration as it stands."""
+class MasterBriefRow(RowModel):
+    """A master reseller: who it is and where (the `masters` read model). What only matching
+    reads (address, tax id, DUNS) stays with `/api/resellers/masters`; the aliases meaning
+    it are the `party_aliases` rows with its `master_id`."""
 
     identified_by = ("master_id",)
 
     master_id: str = Field(description="The master reseller.")
     legal_name: str = Field(description="Its legal name as registered.")
     country: str = Field(description="ISO 3166-1 alpha-2 country.")
+    registered_at: Time = Field(description="When the standing registration was made.")
+
+
+class MasterRow(MasterBriefRow):
+    """A master reseller's registration as it stands."""
+
     postal_code: str | None = Field(description="Its postal code as registered.")
     address: str | None = Field(description="Its address as registered.")
     tax_id: str | None = Field(description="Its tax id as registered.")
     duns: str | None = Field(description="Its DUNS number (nine digits).")
-    registered_at: Time = Field(description="When the standing registration was made.")
 
 
 class MasterWithAliasesRow(MasterRow):
@@ -85,7 +92,10 @@ class ProposalRow(RowModel):
     candidates: Annotated[list[ProposedMasterRow], Sql("jsonb")] = Field(
         description="The masters it may mean, best first."
     )
-    event_id: str = Field(description="The onboarding that raised it.")
+    event_id: str = Field(
+        description="The onboarding that raised it, or the re-match that refreshed it when a "
+        "master arrived later (derived from the onboarding's and the master's)."
+    )
     closed_by: str | None = Field(description="Who confirmed or rejected it.")
     closed_reason: str | None = Field(description="Why, as given.")
     closed_at: Time | None = Field(description="When.")

@@ -8,6 +8,10 @@ Files (one row per record unless said otherwise):
     violation_steps.csv   their lifecycle steps: who, role, when, why
     reconciliations.csv   counts taken in the period
     claims.csv            price-protection claims of cost drops effective in the period
+    aliases.csv           reseller alias records whose first mapping step came before the
+                          period's end: the mappings the period's figures were counted under
+    alias_steps.csv       their steps: mapped or unmapped, the master, who, why, when,
+                          whether the matcher decided and its score
     source_lines.csv      the source events of every record above (when a replay was given)
     audit_pack.json       all of it per record: state, full history with seals, sources
     manifest.json         period, distributor, the chain's head and verdict, sha256 of each file
@@ -34,6 +38,7 @@ from typing import Any, Final
 
 import orjson
 
+from domain.alias_mapping import PartyAlias
 from domain.price_protection import PriceProtection
 from domain.rebate_programs import period_bounds
 from domain.rebate_statement import RebateStatement
@@ -75,6 +80,11 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
         "id", "distributor_id", "sku", "effective_from", "units", "old_cost", "new_cost",
         "amount", "currency", "price_event_id", "revisions", "known_at",
     ),
+    "aliases": ("id", "alias_key", "distributor_id", "master_id", "steps", "since", "known_at"),
+    "alias_steps": (
+        "alias_id", "alias_key", "version", "action", "master_id", "by", "reason", "at",
+        "automatic", "score", "event_id",
+    ),
     "source_lines": (
         "kind", "record_id", "role", "event_id", "business_time", "quantity", "unit_price",
         "topic", "partition", "offset", "source", "source_ref", "report_id",
@@ -86,6 +96,7 @@ SECTIONS: Final[dict[type, str]] = {
     PricingViolation: "violations",
     InventoryReconciliation: "reconciliations",
     PriceProtection: "claims",
+    PartyAlias: "aliases",
 }
 #: the business time that puts a record in a period
 MOMENTS: Final[dict[type, str]] = {
@@ -93,11 +104,14 @@ MOMENTS: Final[dict[type, str]] = {
     InventoryReconciliation: "counted_at",
     PriceProtection: "effective_from",
 }
+#: rows by section, as the CSV files will hold them
+Tables = dict[str, list[dict[str, Any]]]
 KIND_OF: Final = {
     "statements": "statement",
     "violations": "violation",
     "reconciliations": "reconciliation",
     "claims": "claim",
+    "aliases": "alias",
 }
 
 
@@ -118,7 +132,7 @@ def export_pack(
     """
     chain = audit.verify_chain()
     records = _records(audit, period_bounds(period), distributor_id)
-    tables: dict[str, list[dict[str, Any]]] = {name: [] for name in COLUMNS}
+    tables: Tables = {name: [] for name in COLUMNS}
     document: dict[str, Any] = {"period": period, "distributor_id": distributor_id}
     for section, found in records.items():
         document[section] = _entries(audit, section, found, tables, (stores, raw, opener))
@@ -168,7 +182,7 @@ def _entries(
     audit: AuditLog,
     section: str,
     found: list[Any],
-    tables: dict[str, list[dict[str, Any]]],
+    tables: Tables,
     sources_from: tuple[ChannelStores | None, RawIndex | None, Opener | None],
 ) -> list[dict[str, Any]]:
     """Each record's history (and sources, personal fields opened or `erased`) in order;
@@ -190,7 +204,7 @@ def _entries(
         # the record as exported is what the store held from its last event on
         entry["known_at"] = entry["events"][-1]["recorded_at"] if entry["events"] else None
         entries.append(entry)
-        ROWS[section](aggregate, tables)
+        ROWS[section](aggregate, entry, tables)
         tables[section][-1]["known_at"] = entry["known_at"]
     return entries
 
@@ -199,6 +213,8 @@ def _in_period(aggregate: Any, start: datetime, end: datetime) -> bool:
     if isinstance(aggregate, RebateStatement):
         own_start, own_end = period_bounds(aggregate.period)
         return own_start < end and start < own_end
+    if isinstance(aggregate, PartyAlias):  # a mapping made before the period counts in it
+        return aggregate.since is not None and aggregate.since < end
     return bool(start <= getattr(aggregate, MOMENTS[type(aggregate)]) < end)
 
 
@@ -207,6 +223,8 @@ def _order(aggregate: Any) -> tuple[str, ...]:
         return (aggregate.program_id, aggregate.distributor_id, aggregate.period)
     if isinstance(aggregate, PricingViolation):
         return (aggregate.distributor_id, aggregate.transaction_id)
+    if isinstance(aggregate, PartyAlias):
+        return (aggregate.distributor_id, aggregate.alias_key)
     moment = (
         aggregate.counted_at
         if isinstance(aggregate, InventoryReconciliation)
@@ -215,7 +233,7 @@ def _order(aggregate: Any) -> tuple[str, ...]:
     return (aggregate.distributor_id, aggregate.sku, moment.isoformat())
 
 
-def _statement_rows(statement: RebateStatement, tables: dict[str, list[dict[str, Any]]]) -> None:
+def _statement_rows(statement: RebateStatement, _: dict[str, Any], tables: Tables) -> None:
     tables["statements"].append(state_of(statement))
     key = {
         "statement_id": str(statement.id),
@@ -226,22 +244,34 @@ def _statement_rows(statement: RebateStatement, tables: dict[str, list[dict[str,
     tables["adjustments"] += [key | jsonable(a) for a in statement.adjustments]
 
 
-def _violation_rows(violation: PricingViolation, tables: dict[str, list[dict[str, Any]]]) -> None:
+def _violation_rows(violation: PricingViolation, _: dict[str, Any], tables: Tables) -> None:
     tables["violations"].append(state_of(violation))
     tables["violation_steps"] += [
         {"violation_id": str(violation.id)} | jsonable(step) for step in violation.steps
     ]
 
 
-def _claim_rows(claim: PriceProtection, tables: dict[str, list[dict[str, Any]]]) -> None:
+def _claim_rows(claim: PriceProtection, _: dict[str, Any], tables: Tables) -> None:
     tables["claims"].append(state_of(claim) | {"revisions": claim.version - 1})
 
 
-ROWS: Final[dict[str, Callable[[Any, dict[str, list[dict[str, Any]]]], None]]] = {
+def _alias_rows(alias: PartyAlias, entry: dict[str, Any], tables: Tables) -> None:
+    """The alias and each step of its history (`entry`, as `audit history alias` shows it)."""
+    steps = [event for event in entry["events"] if event["what"] in ("Mapped", "Unmapped")]
+    key = {"alias_id": str(alias.id), "alias_key": alias.alias_key}
+    tables["alias_steps"] += [
+        key | step["data"] | {"version": step["version"], "action": step["what"].lower()}
+        for step in steps
+    ]
+    tables["aliases"].append(state_of(alias) | {"steps": len(steps)})
+
+
+ROWS: Final[dict[str, Callable[[Any, dict[str, Any], Tables], None]]] = {
     "statements": _statement_rows,
     "violations": _violation_rows,
-    "reconciliations": lambda found, tables: tables["reconciliations"].append(state_of(found)),
+    "reconciliations": lambda found, _, tables: tables["reconciliations"].append(state_of(found)),
     "claims": _claim_rows,
+    "aliases": _alias_rows,
 }
 
 

@@ -1,5 +1,6 @@
-"""`channelflow resellers`: the match queue (proposals, confirm, reject) and bulk matching
-(match FILE) against a running worker's (or API process's) HTTP API (docs/IDENTITY.md)."""
+"""`channelflow resellers`: the masters with their aliases (masters), the match queue
+(proposals, confirm, reject) and bulk matching (match FILE) against a running worker's (or API
+process's) HTTP API (docs/IDENTITY.md)."""
 
 from __future__ import annotations
 
@@ -35,14 +36,15 @@ OUTCOME_COLUMNS: Final = (
 def register(sub: Subcommands) -> None:
     resellers = sub.add_parser(
         "resellers",
-        help="the reseller match queue and bulk matching (from the API)",
-        description="The match queue of a running worker's HTTP API: list the proposals, "
+        help="reseller masters, the match queue and bulk matching (from the API)",
+        description="List the reseller masters with the aliases that mean each (masters). "
+        "The match queue of a running worker's HTTP API: list the proposals, "
         "confirm one (map the reseller id to a master) or reject it; or match a CSV of "
         "resellers (distributor_id, reseller_id, name, country, and optionally postal_code, "
         "address, tax_id, duns) against the masters, writing each row's outcome as CSV and "
         "sending the automatic mappings (admin token) unless --dry-run.",
     )
-    resellers.add_argument("what", choices=("proposals", "confirm", "reject", "match"),
+    resellers.add_argument("what", choices=("masters", "proposals", "confirm", "reject", "match"),
                            help="what to do")  # fmt: skip
     resellers.add_argument(
         "args", nargs="*", metavar="ARG",
@@ -57,7 +59,8 @@ def register(sub: Subcommands) -> None:
         help="proposals: this status (default open)",
     )
     resellers.add_argument("--reason", help="confirm / reject: why (required)")
-    resellers.add_argument("--master", help="confirm: the master (default: the best candidate)")
+    resellers.add_argument("--master", help="confirm: the master (default: the best candidate); "
+                           "masters: this master only")  # fmt: skip
     resellers.add_argument("--out", metavar="PATH", help="match: write the outcomes here "
                            "(default: standard output)")  # fmt: skip
     resellers.add_argument("--dry-run", action="store_true",
@@ -70,6 +73,8 @@ def register(sub: Subcommands) -> None:
 
 def cmd_resellers(args: argparse.Namespace) -> int:
     token = bearer_token(args)
+    if args.what == "masters":
+        return _masters(args, token)
     if args.what == "proposals":
         return _proposals(args, token)
     if args.what == "match":
@@ -92,6 +97,29 @@ def cmd_resellers(args: argparse.Namespace) -> int:
             f"{answer['distributor_id']} {answer['alias_id']}: {done} (event {answer['event_id']})"
         )
     return 0
+
+
+def _masters(args: argparse.Namespace, token: str | None) -> int:
+    if args.args:
+        raise UserError("resellers masters takes no ids (use --master)")
+    query = {"master_id": args.master} if args.master else {}
+    rows = all_rows(args.url, "/api/resellers/masters", query, token)
+    if args.json:
+        print_json(rows)
+    elif rows:
+        head = ["master", "legal name", "country", "aliases"]
+        lines = [[r["master_id"], r["legal_name"], r["country"], _aliases(r)] for r in rows]
+        print_table([head, *lines], left=4)
+    else:
+        print("no reseller masters")
+    return 0
+
+
+def _aliases(row: Row) -> str:
+    """How many aliases mean the master, and the first few of them."""
+    aliases = row["aliases"]
+    shown = ", ".join(aliases[:3]) + (", …" if len(aliases) > 3 else "")
+    return f"{len(aliases)}" + (f" ({shown})" if aliases else "")
 
 
 def _proposals(args: argparse.Namespace, token: str | None) -> int:

@@ -15,7 +15,7 @@ from projections.aging_reads import aging_rows
 from projections.agreement_reads import agreement_rows
 from projections.claim_reads import debit_claim_rows
 from projections.commitment_reads import commitment_rows
-from projections.party_reads import alias_rows, proposal_rows
+from projections.party_reads import alias_rows, master_table_rows, proposal_rows
 from projections.periods import sell_in_vs_through
 from projections.price_rules import violation_row
 from projections.pricing_reads import unpriced_row
@@ -77,6 +77,7 @@ def whole_tables(
         "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores.dead_letters.values(), partition_of),
         "scorecards": scorecard_rows(stores, now),
+        "masters": master_table_rows(stores, partition_of),
         "party_aliases": alias_rows(stores),
         "match_proposals": proposal_rows(stores),
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 import faust
@@ -31,6 +32,7 @@ from projections.stock_rotations import RotationLedger
 from projections.stores import ChannelStores
 from projections.submitted_reports import ReportLine, ReportState
 from projections.tallies import InOut
+from projections.waiting_resellers import WaitingReseller
 from streams.config import Settings
 from streams.kafka.io import kafka_partition_of
 from streams.runners.processing import Input
@@ -208,6 +210,12 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
             "pa|", AliasState.from_json, AliasState.to_json, True, distributor_second
         ),
         match_proposals=entity("mp|", Proposal),
+        waiting_resellers=StoreLayout(
+            "wr|", WaitingReseller.from_json, WaitingReseller.to_json, False, distributor_first
+        ),
+        rematch_marks=StoreLayout(
+            "rmk|", datetime.fromisoformat, datetime.isoformat, True, distributor_first
+        ),
         seen=StoreLayout(
             "seen|", SeenEntry.from_json, SeenEntry.to_json, False, distributor_second, True
         ),

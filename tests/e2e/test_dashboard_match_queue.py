@@ -1,7 +1,7 @@
-"""The reseller match queue on the dashboard (headless Chromium): the open proposals with
-their candidates; a proposal confirmed through the page maps the reseller id (the channel
-manager named in its history), one rejected leaves the queue; no reason, no step; a
-distributor's token does not see the panel."""
+"""The reseller match queue and masters on the dashboard (headless Chromium): the open
+proposals with their candidates; a proposal confirmed through the page maps the reseller id
+(the channel manager named in its history, the alias listed under its master), one rejected
+leaves the queue; no reason, no step; a distributor's token sees neither panel."""
 
 from __future__ import annotations
 
@@ -26,8 +26,19 @@ return [...document.querySelectorAll("#match-rows tr")].map((row) => [row.datase
 """
 
 
+READ_MASTERS = """
+return [...document.querySelectorAll("#master-rows tr")].map((row) => [row.dataset.key,
+  ...["legal_name", "country", "aliases"].map(
+    (f) => row.querySelector(`[data-field="${f}"]`).textContent.trim())]);
+"""
+
+
 def queue(driver: WebDriver) -> list[list[Any]]:
     return driver.execute_script(READ_QUEUE)
+
+
+def masters(driver: WebDriver) -> list[list[Any]]:
+    return driver.execute_script(READ_MASTERS)
 
 
 def note(driver: WebDriver) -> str:
@@ -47,6 +58,9 @@ def test_a_proposal_is_confirmed_and_another_rejected_through_the_page(browser, 
     browser.get(app.url + "/dashboard")
     enter_token(browser, "cm-token")
     shown = wait_for(lambda: len(rows := queue(browser)) == 2 and rows, "the two proposals")
+    assert wait_for(lambda: masters(browser), "the masters") == [
+        ["M1", "Acme Tools Inc.", "US", "–"], ["M2", "Zeta Audio Systems", "DE", "–"],
+    ]  # fmt: skip
     assert shown[0] == [
         "D1|R2", "M1 88.03", "name 94.74; postal 50 (same postal area); no address to compare",
     ]  # fmt: skip
@@ -64,6 +78,7 @@ def test_a_proposal_is_confirmed_and_another_rejected_through_the_page(browser, 
     assert (step.changed_by, step.reason, step.automatic) == (
         "cm", "same owner, checked by phone", False,
     )  # fmt: skip
+    wait_for(lambda: masters(browser)[0][3] == "D1|R2", "R2 listed under M1")
 
     click(browser, '#match-rows tr[data-key="D1|R5"] button.reject')
     wait_for(lambda: browser.find_element(By.ID, "match-empty").is_displayed(), "an empty queue")
@@ -75,6 +90,11 @@ def test_a_proposal_is_confirmed_and_another_rejected_through_the_page(browser, 
     click(browser, "#token-clear")
     enter_token(browser, "d1-token")
     wait_for(
-        lambda: not browser.find_element(By.ID, "match-queue").is_displayed(),
-        "the panel hidden for a distributor",
+        lambda: (
+            not any(
+                browser.find_element(By.ID, panel).is_displayed()
+                for panel in ("match-queue", "masters")
+            )
+        ),
+        "the panels hidden for a distributor",
     )

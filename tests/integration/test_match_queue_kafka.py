@@ -2,7 +2,8 @@
 name in the review band becomes a proposal; the channel manager confirms it over HTTP (a
 `ResellerAliasMapped` published to the identity topic), the reseller is then counted under
 its master in top resellers and growth; another is mapped by the matcher on onboarding. The
-queue survives a restart, and the replay of the raw topics equals live."""
+queue survives a restart, and so does a reseller the matcher left waiting: a master registered
+after it maps it at its distributor's next input. The replay of the raw topics equals live."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from streams.auth import token_hash
 from tests.integration.conftest import WorkerProcess, wait_until
 from tests.integration.helpers import matches_replay, publish, publish_reference_first
 from tests.integration.test_identity_kafka import renamed
+from tests.unit.party_events import registered
 from tests.unit.test_identity_wiring import MASTERS, NETWORK, day, sale
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -34,6 +36,16 @@ def onboarded(n: int, distributor: str, reseller: str, name: str, postal: str) -
     )  # fmt: skip
 
 
+#: D2's X11, onboarded in June matching no master: it waits, until M9 is registered
+WAITING = ResellerOnboarded(
+    event_id=uuid.UUID(int=811, version=4), occurred_at=day("2026-06-20"), source="api",
+    distributor_id="D2", reseller_id="X11", name="Quux Lighting", onboarded_at=day("2026-06-20"),
+    country="US", postal_code="10001",
+)  # fmt: skip
+LATE_MASTER = registered("M9", "Quux Lighting Inc.", n=9, postal_code="10001",
+                         recorded_at=day("2026-07-10"))  # fmt: skip
+
+
 #: D1's R7 ("Acme Tols" in the next postal area: 88.03, review) and D2's X10 (M1's name
 #: with a ZIP+4: 100, mapped by the matcher), each with a sale
 ARRIVALS: list[Envelope] = [
@@ -41,6 +53,7 @@ ARRIVALS: list[Envelope] = [
     sale(71, "D1", "R7", "2026-07-05", 2, "15.00"),
     onboarded(2, "D2", "X10", "ACME TOOLS LLC", "94105-1804"),
     sale(72, "D2", "X10", "2026-07-06", 1, "5.00"),
+    WAITING,
 ]
 
 
@@ -100,5 +113,18 @@ def test_a_proposal_confirmed_over_http_maps_the_reseller_and_replays_equal(
     assert [row[1] for row in ranking] == ["R1", "X9", "M1", "R2", "R1B"]
     growth = {r["month"]: r["onboarded"] for r in worker.get("/api/resellers/growth")["rows"]}
     assert growth["2026-07"] == 1  # R7 and X10 are one new reseller, M1
+
+    # re-matching: M9 arrives after X11 was onboarded (and after the restart); D2's next
+    # input, recorded after M9, maps X11 to it
+    publish_reference_first(settings, worker, [LATE_MASTER])
+    publish(settings, renamed([sale(73, "D2", "X10", "2026-07-12", 1, "5.00")], names))
+    rematched = wait_until(
+        lambda: [r for r in worker.get(f"/api/resellers/aliases?distributor_id={d2}")["rows"]
+                 if r["master_id"] == "M9"] or None, 60, "X11 mapped to M9 when it arrived",
+    )  # fmt: skip
+    [step] = rematched[0]["history"]
+    assert (rematched[0]["alias_id"], step["changed_by"], step["automatic"]) == (
+        "X11", "matcher", True,
+    )  # fmt: skip
     live = matches_replay(settings, worker)
     assert [row["status"] for row in live["match_proposals"]] == ["confirmed"]

@@ -5,13 +5,18 @@ events, sealed in the hash chain."""
 
 from __future__ import annotations
 
+import csv
 from decimal import Decimal
 from pathlib import Path
+
+import orjson
 
 from domain.alias_mapping import PartyAlias, alias_aggregate_id
 from schemas.codec import encode_event
 from streams.audit.lineage import lineage
+from streams.audit.pack import export_pack
 from streams.audit.trail import history
+from streams.audit.verify import audit_differences
 from streams.runners.embedded import EmbeddedChannel, file_inputs
 from tests.unit.party_events import mapped, unmapped
 from tests.unit.test_identity_wiring import MASTERS, MERGE, NETWORK, UNMERGE, fed
@@ -63,3 +68,69 @@ def test_a_replay_records_the_same_events(tmp_path: Path) -> None:
     for reference in ("D1/R1", "D1/R1B", "D2/X9"):
         assert steps(replay, reference) == steps(live, reference)
     assert replay.audit.verify_chain().verified
+
+
+# --- the audit pack and verify ------------------------------------------------------------
+
+AUTOMATIC = mapped("D1", "R2", "M2", n=107, changed_by="matcher", automatic=True,
+                   score=Decimal("95.53"), reason="name and postal code")  # fmt: skip
+RUNS = (NETWORK, MASTERS, MERGE, UNMERGE[:1], [AUTOMATIC])
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_the_audit_pack_proves_every_mapping(tmp_path: Path) -> None:
+    """Every step was taken on July 1: the Q3 pack holds the four aliases, each step with
+    who, why and its seal on the chain whose head the manifest names."""
+    live = fed(*RUNS)
+    manifest = export_pack(live.audit, tmp_path, "2026-Q3", None, live.stores)
+    assert manifest["chain_verified"] and manifest["counts"]["aliases"] == 4
+    assert {row["alias_key"]: (row["master_id"], row["steps"]) for row in rows(
+        tmp_path / "aliases.csv"
+    )} == {
+        "id|D1|R1": ("", "2"), "id|D1|R1B": ("M1", "1"), "id|D1|R2": ("M2", "1"),
+        "id|D2|X9": ("M1", "1"),
+    }  # fmt: skip
+    steps = [
+        (s["alias_key"], s["action"], s["master_id"], s["by"], s["automatic"], s["score"])
+        for s in rows(tmp_path / "alias_steps.csv")
+    ]
+    assert steps == [
+        ("id|D1|R1", "mapped", "M1", "ops-ana", "false", ""),
+        ("id|D1|R1", "unmapped", "M1", "ops-ana", "", ""),
+        ("id|D1|R1B", "mapped", "M1", "ops-ana", "false", ""),
+        ("id|D1|R2", "mapped", "M2", "matcher", "true", "95.53"),
+        ("id|D2|X9", "mapped", "M1", "ops-ana", "false", ""),
+    ]
+    pack = orjson.loads((tmp_path / "audit_pack.json").read_bytes())
+    positions = {e["seal"]["position"] for entry in pack["aliases"] for e in entry["events"]}
+    assert len(positions) == 4 + 5 and max(positions) <= manifest["head_position"]
+    sources = [s for s in rows(tmp_path / "source_lines.csv") if s["kind"] == "alias"]
+    assert [s["event_id"] for s in sources][:2] == [
+        str(MERGE[0].event_id), str(UNMERGE[0].event_id),
+    ]  # fmt: skip
+
+
+def test_the_pack_holds_the_aliases_mapped_by_the_periods_end(tmp_path: Path) -> None:
+    live = fed(*RUNS)
+    assert export_pack(live.audit, tmp_path / "q2", "2026-Q2", None)["counts"]["aliases"] == 0
+    export_pack(live.audit, tmp_path / "d2", "2026-Q3", "D2")
+    assert [row["alias_key"] for row in rows(tmp_path / "d2" / "aliases.csv")] == ["id|D2|X9"]
+
+
+def test_verify_audit_compares_the_alias_records(tmp_path: Path) -> None:
+    """A replay derives each alias record: alike in the store, verified; a store that
+    missed the unmapping of R1 differs on that record, named."""
+    path = tmp_path / "history.jsonl"
+    path.write_bytes(b"".join(encode_event(e) + b"\n" for run in RUNS for e in run))
+    replay = EmbeddedChannel()
+    replay.feed(file_inputs(path))
+    verified, differences = audit_differences(replay.audit, fed(*RUNS).audit)
+    assert differences == [] and verified >= 4
+    missed = fed(NETWORK, MASTERS, MERGE, [AUTOMATIC])
+    _, differences = audit_differences(replay.audit, missed.audit)
+    where = f"PartyAlias {alias_aggregate_id('id|D1|R1')}"
+    assert {d.where for d in differences} == {f"{where} master_id", f"{where} step_events"}

@@ -389,6 +389,36 @@
     return tr;
   }
 
+  /** The reseller masters (the vendor's roles; hidden for a distributor's token), each with
+   *  the aliases that mean it now: a page of them, as the API pages them. */
+  async function loadMasters() {
+    let page;
+    try {
+      page = await api("/api/resellers/masters", { limit: 1000 });
+    } catch (error) {
+      if (error.status !== 403) throw error;
+      page = null;
+    }
+    if (!changed("masters", page)) return;
+    $("masters").hidden = page === null;
+    if (page === null) return;
+    $("master-rows").replaceChildren(
+      ...page.rows.map((row) => {
+        const tr = el("tr", {},
+          cell("master_id", row.master_id),
+          cell("legal_name", row.legal_name),
+          cell("country", row.country),
+          cell("aliases", row.aliases.join(", ") || "–"));
+        tr.dataset.key = row.master_id;
+        return tr;
+      }),
+    );
+    showEmpty("masters-empty", page.rows.length === 0);
+    $("masters-note").textContent = page.total > page.rows.length
+      ? `${page.rows.length} of ${page.total} shown`
+      : "";
+  }
+
   async function decideMatch(row, action) {
     const reason = $("match-reason").value.trim();
     const note = $("match-note");
@@ -874,6 +904,7 @@
       loadRotations(),
       loadClaims(),
       loadMatchQueue(),
+      loadMasters(),
       loadSellThrough(),
       loadRebates(),
       loadViolations(),

@@ -1,6 +1,7 @@
-"""`channelflow resellers proposals|confirm|reject|match` over real HTTP (the embedded app):
-the queue listed, a proposal confirmed and one rejected, and a CSV matched in bulk (its
-outcomes written, the automatic mappings sent unless --dry-run); errors without traceback."""
+"""`channelflow resellers masters|proposals|confirm|reject|match` over real HTTP (the embedded
+app): the masters with their aliases, the queue listed, a proposal confirmed and one
+rejected, and a CSV matched in bulk (its outcomes written, the automatic mappings sent unless
+--dry-run); errors without traceback."""
 
 from __future__ import annotations
 
@@ -52,6 +53,23 @@ def test_the_queue_listed_confirmed_and_rejected(app: LiveApp, capsys) -> None:
     assert statuses == [("R2", "confirmed"), ("R5", "rejected")]
 
 
+def test_the_masters_with_their_aliases(app: LiveApp, capsys) -> None:
+    assert main(cli(app, "confirm", "D1", "R2", "--reason", "same owner")) == 0
+    capsys.readouterr()
+    assert main(cli(app, "masters", "--json")) == 0
+    rows = orjson.loads(capsys.readouterr().out)
+    assert [(r["master_id"], r["country"], r["aliases"]) for r in rows] == [
+        ("M1", "US", ["D1|R2"]), ("M2", "DE", []),
+    ]  # fmt: skip
+    assert main(cli(app, "masters")) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["master", "legal", "name", "country", "aliases"]
+    assert table[1].split() == ["M1", "Acme", "Tools", "Inc.", "US", "1", "(D1|R2)"]
+    assert table[2].split() == ["M2", "Zeta", "Audio", "Systems", "DE", "0"]
+    assert main(cli(app, "masters", "--master", "M2", "--json")) == 0
+    assert [r["master_id"] for r in orjson.loads(capsys.readouterr().out)] == ["M2"]
+
+
 def test_errors_without_traceback(app: LiveApp, capsys) -> None:
     assert main(cli(app, "confirm", "D1", "R2")) == 2
     assert "--reason" in capsys.readouterr().err
@@ -60,6 +78,8 @@ def test_errors_without_traceback(app: LiveApp, capsys) -> None:
     assert main(cli(app, "confirm", "D1")) == 2
     assert "DISTRIBUTOR RESELLER_ID" in capsys.readouterr().err
     assert main(["resellers", "proposals", "--url", "http://127.0.0.1:9"]) == 3
+    assert main(cli(app, "masters", "M1")) == 2
+    assert "--master" in capsys.readouterr().err
 
 
 def write_csv(path: Path, rows: list[list[str]]) -> Path:
