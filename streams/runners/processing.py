@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
@@ -122,14 +122,20 @@ def grouped(inputs: Sequence[Input], events: int) -> Iterator[list[Input]]:
         yield group
 
 
+#: applies a message of an internal topic (not events: `projections.cap_inputs`)
+InternalHandler = Callable[[ChannelStores, bytes, Position | None], Outcome]
+
+
 def process_batch(
     stores: ChannelStores,
     inputs: Iterable[Input],
     until: datetime | None = None,
     before_each: Callable[[Input], None] | None = None,
     rules: TimeRules = DEFAULT_RULES,
+    internal: Mapping[str, InternalHandler] | None = None,
 ) -> BatchResult:
-    """Apply the inputs in order; the caller stores the result, then `count`s it."""
+    """Apply the inputs in order; the caller stores the result, then `count`s it. The
+    inputs of a topic `internal` names go to its handler, the others are events."""
     result = BatchResult()
     now = datetime.now(UTC)
     consumed = result.consumed
@@ -137,10 +143,14 @@ def process_batch(
     for item in inputs:
         if before_each is not None:
             before_each(item)
+        handler = None if internal is None else internal.get(item.source)
         try:
-            outcomes = apply_message(
-                stores, item.raw, item.key, item.position, until, item.recorded_at, rules
-            )
+            if handler is not None:
+                outcomes = [handler(stores, item.raw, item.position)]
+            else:
+                outcomes = apply_message(
+                    stores, item.raw, item.key, item.position, until, item.recorded_at, rules
+                )
         except Exception as exc:  # a bug must not stop the stream, nor lose the input
             log.exception("processing failed at %s offset %s", item.source, item.offset)
             outcomes = [Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")]

@@ -298,20 +298,6 @@ def test_decisions_equal_the_pure_core_and_survive_a_restore(steps: list[Any], c
     assert both.feed.rows() == both.whole.rows()
 
 
-def test_a_worker_leaves_a_line_under_a_shared_cap_waiting() -> None:
-    """Until the `claim-caps` ledger is wired a worker counts no shared cap in a part."""
-    stores = catalog_stores("X")
-    stores.every_distributor = False
-    feed = Feed(stores)
-    feed.send("prices", book_price())
-    feed.send("authorizations", authorization(distributor_ids=["D1", "D2"]))
-    feed.sell(sale("T1", 10))
-    outcome = feed.claim(claim("C1", line(1, "T1", 10)))
-    assert decided(outcome) == []
-    assert feed.rows()[("C1", 1)]["status"] == "waiting"
-    assert list(stores.cap_ledgers.scan()) == []
-
-
 def test_one_process_counts_a_shared_cap_once() -> None:
     stores = catalog_stores("X")
     feed = Feed(stores)

@@ -1,0 +1,162 @@
+"""A cap several distributors share, through its logs as a worker runs them (docs/CLAIMS.md,
+"The cap, in a worker"): the requests and releases of the distributors' partitions to the
+authorization's ledger, its grants back; each message sent again (a batch applied again)
+counts once; and the decisions are those of one process."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from domain.claim_rules import LineDecision
+from projections.cap_inputs import (
+    INVALID_CAP_MESSAGE,
+    apply_cap_message,
+    apply_grant_message,
+    cap_messages,
+)
+from projections.claim_caps import (
+    CapGrant,
+    CapRelease,
+    CapRequest,
+    give_back_once,
+    grant_once,
+)
+from projections.claim_facts import ClaimLinesDecided
+from projections.claims import line_refs
+from projections.outcome import Outcome
+from projections.positions import message_position
+from projections.stores import ChannelStores
+from tests.unit.catalog import catalog_stores
+from tests.unit.claim_events import (
+    RECORDED,
+    authorization,
+    book_price,
+    claim,
+    line,
+    outcome_of,
+    sale,
+)
+from tests.unit.test_claim_wiring import Feed
+
+
+class Worker(Feed):
+    """A worker's partitions in one ChannelStores: the claims' requests go to the
+    `claim-caps` log, the grants to `claim-grants`, each message applied at the next
+    offset of its log (`twice`: and again at the one after, as a batch applied again
+    sends it again)."""
+
+    def __init__(self, every_distributor: bool = False, twice: bool = False) -> None:
+        stores = catalog_stores("X")
+        stores.every_distributor = every_distributor
+        super().__init__(stores)
+        self.twice = twice
+        self.send("prices", book_price())
+        self.send("authorizations", authorization(distributor_ids=["D1", "D2"]))
+        self.sell(sale("T1", 70), sale("T3", 10), sale("T2", 50, distributor_id="D2"))
+
+    def decide(self, event: Any) -> list[tuple[str, tuple[str, ...], int, Any]]:
+        outcomes = [self.claim(event)]
+        caps, grants = cap_messages(self.stores)
+        while caps or grants:
+            for _, message in caps:
+                outcomes += self.log("claim-caps", apply_cap_message, message)
+            for _, message in grants:
+                outcomes += self.log("claim-grants", apply_grant_message, message)
+            caps, grants = cap_messages(self.stores)
+        return [outcome_of(d) for d in _decisions(outcomes) if d.status != "pending_pos"]
+
+    def log(self, topic: str, apply: Any, message: dict[str, Any]) -> list[Outcome]:
+        raw = json.dumps(message).encode()
+        outcomes = []
+        for _ in range(2 if self.twice else 1):
+            offset = self.offsets.get(topic, 0)
+            self.offsets[topic] = offset + 1
+            outcomes.append(apply(self.stores, raw, message_position(f"{topic}:0", offset)))
+        return outcomes
+
+
+def _decisions(outcomes: list[Outcome]) -> list[LineDecision]:
+    return [
+        d for o in outcomes for f in o.facts if isinstance(f, ClaimLinesDecided)
+        for d in f.decisions
+    ]  # fmt: skip
+
+
+def taken(stores: ChannelStores) -> int:
+    ledger = stores.cap_ledgers.get("*|A1")
+    assert ledger is not None
+    return ledger.units_taken
+
+
+@pytest.mark.parametrize("twice", [False, True])
+def test_two_distributors_share_one_cap_as_one_process_would(twice: bool) -> None:
+    """Cap 100: D1 claims 70, D2 50 (30 left), D1 10 more (none left)."""
+    results = []
+    for worker in (Worker(twice=twice), Worker(every_distributor=True)):
+        results.append(
+            [
+                worker.decide(claim("C1", line(1, "T1", 70))),
+                worker.decide(claim("C2", line(1, "T2", 50), distributor_id="D2")),
+                worker.decide(claim("C3", line(1, "T3", 10))),
+            ]
+        )
+        assert taken(worker.stores) == 100
+    live, whole = results
+    assert [[d[:3] for d in each] for each in live] == [
+        [("accepted", (), 70)],
+        [("adjusted", ("cap_partial",), 30)],
+        [("rejected", ("cap_exhausted",), 0)],
+    ]
+    assert live == whole
+
+
+def test_a_line_waits_for_its_grant_until_it_comes() -> None:
+    worker = Worker()
+    assert worker.claim(claim("C1", line(1, "T1", 70))).facts[1:] == ()
+    assert worker.rows()[("C1", 1)]["status"] == "waiting"
+    caps, grants = cap_messages(worker.stores)
+    assert [key for key, _ in caps] == ["A1"] and grants == []
+    assert cap_messages(worker.stores) == ([], [])  # taken once
+
+
+def test_the_same_request_again_is_answered_as_before_and_counts_once() -> None:
+    terms = Worker(every_distributor=True).stores.authorizations.get("A1")
+    assert terms is not None
+    (ref,) = line_refs(claim("C1", line(1, "T1", 70)), RECORDED)
+    request = CapRequest("A1", ref, 70, 1, "pos-1")
+    at = message_position("claim-caps:0", 0)
+    ledger, ask, answer = grant_once(None, None, terms.terms, request, at)
+    assert answer == CapGrant("A1", ref, 70, 70, 100, "pos-1")
+    again = message_position("claim-caps:0", 1)
+    after, same, resent = grant_once(ledger, ask, terms.terms, request, again)
+    assert (after.units_taken, same, resent) == (70, ask, answer)
+    assert grant_once(after, ask, terms.terms, request, again) == (after, ask, None)
+
+
+def test_a_grant_comes_back_once_however_often_it_is_given_back() -> None:
+    (ref,) = line_refs(claim("C1", line(1, "T1", 70)), RECORDED)
+    request = CapRequest("A1", ref, 70, 1, "pos-1")
+    ledger, ask, _ = grant_once(None, None, None, request, None)
+    rest = CapRelease("A1", 10, ref, "pos-1", "rest")
+    ledger, ask = give_back_once(ledger, ask, rest, None)
+    ledger, ask = give_back_once(ledger, ask, rest, None)
+    assert ledger.units_taken == 60
+    # the same grant delivered again, finding no line waiting: already answered
+    ledger, ask = give_back_once(ledger, ask, CapRelease("A1", 70, ref, "pos-1", "whole"), None)
+    assert ledger.units_taken == 60
+    held = CapRelease("A1", 60, ref, "pos-1", "held")  # reopened: what it kept
+    ledger, ask = give_back_once(ledger, ask, held, None)
+    ledger, ask = give_back_once(ledger, ask, held, None)
+    assert ledger.units_taken == 0
+    other = CapRelease("A1", 5, ref, "pos-2", "whole")  # of a request never granted
+    assert give_back_once(ledger, None, other, None)[0].units_taken == 0
+
+
+def test_a_message_that_is_not_one_is_dead_lettered() -> None:
+    stores = catalog_stores("X")
+    at = message_position("claim-caps:0", 0)
+    assert apply_cap_message(stores, b"{}", at).dead_letter_reason == INVALID_CAP_MESSAGE
+    assert apply_grant_message(stores, b"[", at).dead_letter_reason == INVALID_CAP_MESSAGE
