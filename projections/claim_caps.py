@@ -165,8 +165,9 @@ class CapAsk:
 
 
 #: a grant's units come back once: what its line did not keep (`rest`) or, when the line no
-#: longer waited for it, all of them (`whole`); those it kept, once reopened (`held`)
-RELEASE_KINDS: Final = {"rest": "answered", "whole": "answered", "held": "held"}
+#: longer waited for it, all of them (`whole`), whichever comes first; those it kept, once
+#: reopened (`held`)
+RELEASE_KINDS: Final = {"rest": ("rest", "whole"), "whole": ("rest", "whole"), "held": ("held",)}
 
 
 def ask_key(authorization_id: str, ref: LineRef, pos: str | None) -> str:
@@ -184,8 +185,11 @@ def grant_once(
     position: Position | None,
 ) -> tuple[CapLedger, CapAsk | None, CapGrant | None]:
     """`grant`, for a request that may have been appended to the log before (`ask`: its
-    answer then): the same request again is answered as before and counts nothing."""
-    if ask is not None:
+    answer then): the same request again is answered as before and counts nothing, unless
+    its line gave that answer back whole (it came before the line asked, as after a
+    worker's restart the grant may be read before the claim applied again): then it is
+    granted anew."""
+    if ask is not None and "whole" not in ask.released:
         current = ledger or CapLedger(request.authorization_id)
         applied = advance(current.applied, position)
         if applied is None:
@@ -210,10 +214,10 @@ def give_back_once(
     if release.kind is None:
         return give_back(ledger, release, position), ask
     units = 0
-    kind = RELEASE_KINDS[release.kind]
-    if ask is not None and kind not in ask.released:
+    excluded = RELEASE_KINDS[release.kind]
+    if ask is not None and not any(kind in ask.released for kind in excluded):
         units = max(min(release.units, ask.grant.granted - sum(ask.released.values())), 0)
-        ask = replace(ask, released={**ask.released, kind: units})
+        ask = replace(ask, released={**ask.released, release.kind: units})
     return give_back(ledger, replace(release, units=units), position), ask
 
 

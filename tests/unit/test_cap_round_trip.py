@@ -160,3 +160,17 @@ def test_a_message_that_is_not_one_is_dead_lettered() -> None:
     at = message_position("claim-caps:0", 0)
     assert apply_cap_message(stores, b"{}", at).dead_letter_reason == INVALID_CAP_MESSAGE
     assert apply_grant_message(stores, b"[", at).dead_letter_reason == INVALID_CAP_MESSAGE
+
+
+def test_a_request_whose_grant_came_back_whole_before_it_is_granted_anew() -> None:
+    """After a restart the grant may be read before the claim is applied again: the line,
+    not waiting yet, gives it back whole; the claim's request, sent again, then counts."""
+    (ref,) = line_refs(claim("C1", line(1, "T1", 70)), RECORDED)
+    request = CapRequest("A1", ref, 70, 1, "pos-1")
+    ledger, ask, first = grant_once(None, None, None, request, None)
+    whole = CapRelease("A1", 70, ref, "pos-1", "whole")
+    ledger, ask = give_back_once(ledger, ask, whole, None)
+    assert ledger.units_taken == 0
+    ledger, ask, again = grant_once(ledger, ask, None, request, None)
+    assert (ledger.units_taken, again) == (70, first)
+    assert ask is not None and ask.released == {}
