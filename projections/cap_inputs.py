@@ -14,6 +14,7 @@ release sent again (a batch applied again) counts once (`projections.claim_caps`
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Final
 
 from projections.claim_caps import (
@@ -37,10 +38,22 @@ from projections.dedup import Verdict
 from projections.outcome import Outcome
 from projections.positions import Position
 from projections.stores import ChannelStores
+from schemas.topics import CLAIM_CAPS_TOPIC, CLAIM_GRANTS_TOPIC, topic_name
 
 #: dead-letter reason of a message on an internal topic that is not one (never written so
 #: by a worker: a producer that should not write there)
 INVALID_CAP_MESSAGE: Final = "invalid_cap_message"
+
+#: applies one message of a log
+CapLogHandler = Callable[[ChannelStores, bytes, Position | None], Outcome]
+
+
+def cap_log_handlers(prefix: str) -> dict[str, CapLogHandler]:
+    """The two logs' handlers, by topic name (for `streams.runners.processing`)."""
+    return {
+        topic_name(prefix, CLAIM_CAPS_TOPIC): apply_cap_message,
+        topic_name(prefix, CLAIM_GRANTS_TOPIC): apply_grant_message,
+    }
 
 
 def apply_cap_message(stores: ChannelStores, raw: bytes, position: Position | None) -> Outcome:

@@ -17,6 +17,7 @@ from domain.business_time import TimeRules
 from domain.rebate_statement import RebateStatement
 from infra.eventstore import AuditLog
 from projections.alias_facts import AliasStepTaken
+from projections.cap_inputs import CapLogHandler
 from projections.channel import DEFAULT_RULES, apply_message
 from projections.claim_facts import ClaimLinesDecided, ClaimLinesReopened, ClaimSubmitted
 from projections.dedup import Verdict
@@ -122,20 +123,17 @@ def grouped(inputs: Sequence[Input], events: int) -> Iterator[list[Input]]:
         yield group
 
 
-#: applies a message of an internal topic (not events: `projections.cap_inputs`)
-InternalHandler = Callable[[ChannelStores, bytes, Position | None], Outcome]
-
-
 def process_batch(
     stores: ChannelStores,
     inputs: Iterable[Input],
     until: datetime | None = None,
     before_each: Callable[[Input], None] | None = None,
     rules: TimeRules = DEFAULT_RULES,
-    internal: Mapping[str, InternalHandler] | None = None,
+    internal: Mapping[str, CapLogHandler] | None = None,
 ) -> BatchResult:
     """Apply the inputs in order; the caller stores the result, then `count`s it. The
-    inputs of a topic `internal` names go to its handler, the others are events."""
+    inputs of a topic `internal` names (the cap logs: `projections.cap_inputs`) go to its
+    handler, the others are events."""
     result = BatchResult()
     now = datetime.now(UTC)
     consumed = result.consumed

@@ -27,7 +27,7 @@ from aiohttp import web
 from faust.types import TP
 
 from infra.eventstore import AuditLog, open_audit_log
-from projections.cap_inputs import apply_cap_message, apply_grant_message, cap_messages
+from projections.cap_inputs import cap_log_handlers, cap_messages
 from projections.stores import ChannelStores
 from schemas.topics import (
     CLAIM_CAPS_TOPIC,
@@ -51,7 +51,6 @@ from streams.runners.processing import (
     GC_THRESHOLD,
     BatchResult,
     Input,
-    InternalHandler,
     grouped,
     process_batch,
     record_facts,
@@ -155,10 +154,7 @@ class ChannelWorker:
             key_serializer="raw",
             value_serializer="raw",
         )
-        self.internal: dict[str, InternalHandler] = {
-            topic_name(prefix, CLAIM_CAPS_TOPIC): apply_cap_message,
-            topic_name(prefix, CLAIM_GRANTS_TOPIC): apply_grant_message,
-        }
+        self.internal = cap_log_handlers(prefix)
         self.dead_letter_topic = app.topic(
             topic_name(settings.topic_prefix, DEAD_LETTER_TOPIC),
             key_serializer="raw",

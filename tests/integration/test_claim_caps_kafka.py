@@ -2,7 +2,8 @@
 "The cap, in a worker"): the distributors' keys in different partitions, so each line's
 units go through the `claim-caps` ledger and its grant comes back on `claim-grants`;
 a worker killed while a request is in flight loses and grants twice nothing, and the
-worker's snapshot equals the replay."""
+worker's snapshot equals the replay's, which reads the logs as recorded (in one process
+and in jobs)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.integration.conftest import wait_until
 from tests.integration.helpers import catalog, matches_replay, publish, publish_reference_first
 from tests.integration.test_claims_kafka import SKU, book, claim, deal, line, lines_of, sale
 from tests.integration.test_decisions_relay import read_keyed
+from tests.integration.test_parallel_replay_kafka import assert_alike, replay
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -72,3 +74,4 @@ def test_a_shared_cap_given_out_across_partitions_and_a_restart(settings, worker
     assert {(key, m["granted"]) for key, m in grants} == {(a, 70), (b, 30), (a, 0)}
 
     matches_replay(settings, second)  # the claims section included
+    assert_alike(replay(settings, 2), replay(settings, 1))  # jobs: the partitions' logs

@@ -29,6 +29,8 @@ from projections.claims import line_refs
 from projections.outcome import Outcome
 from projections.positions import message_position
 from projections.stores import ChannelStores
+from streams.runners.embedded import EmbeddedChannel
+from streams.runners.processing import Input
 from tests.unit.catalog import catalog_stores
 from tests.unit.claim_events import (
     RECORDED,
@@ -74,6 +76,7 @@ class Worker(Feed):
         for _ in range(2 if self.twice else 1):
             offset = self.offsets.get(topic, 0)
             self.offsets[topic] = offset + 1
+            self.inputs.append(Input(raw, None, topic, 0, offset))
             outcomes.append(apply(self.stores, raw, message_position(f"{topic}:0", offset)))
         return outcomes
 
@@ -111,6 +114,21 @@ def test_two_distributors_share_one_cap_as_one_process_would(twice: bool) -> Non
         [("rejected", ("cap_exhausted",), 0)],
     ]
     assert live == whole
+
+
+@pytest.mark.parametrize("twice", [False, True])
+def test_a_replay_of_the_recorded_logs_decides_as_the_worker_did(twice: bool) -> None:
+    worker = Worker(twice=twice)
+    worker.decide(claim("C1", line(1, "T1", 70)))
+    worker.decide(claim("C2", line(1, "T2", 50), distributor_id="D2"))
+    worker.decide(claim("C3", line(1, "T3", 10)))
+    replay = EmbeddedChannel()
+    replay.stores = catalog_stores("X")
+    replay.follow_cap_logs("")
+    replay.apply(worker.inputs)
+    assert Feed(replay.stores).rows() == worker.rows()
+    assert taken(replay.stores) == 100
+    assert cap_messages(replay.stores) == ([], [])  # recorded on the logs: nothing to send
 
 
 def test_a_line_waits_for_its_grant_until_it_comes() -> None:
