@@ -9,6 +9,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.claim_rules import LineDecision
 from projections.cap_inputs import (
@@ -41,7 +43,7 @@ from tests.unit.claim_events import (
     outcome_of,
     sale,
 )
-from tests.unit.test_claim_wiring import Feed
+from tests.unit.test_claim_wiring import Feed, report
 
 
 class Worker(Feed):
@@ -192,3 +194,86 @@ def test_a_request_whose_grant_came_back_whole_before_it_is_granted_anew() -> No
     ledger, ask, again = grant_once(ledger, ask, None, request, None)
     assert (ledger.units_taken, again) == (70, first)
     assert ask is not None and ask.released == {}
+
+
+class LaggingWorker(Worker):
+    """The logs delivered when drawn: a distributor's claims may come before the grants
+    of its earlier ones, and the other distributor's requests between them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.caps: list[dict[str, Any]] = []
+        self.grants: list[dict[str, Any]] = []
+        #: D1's T4 is sold in a report of its own, replaced when drawn
+        self.generation = 0
+        self.send("sales", report("R-0", 1))
+        self.sell(sale("T4", 30, report_id="R-0"))
+
+    def replace_report(self, number: int, units: int) -> None:
+        """A replacement report reverses T4 (reopening the lines holding it), and sells it
+        again with `units`."""
+        replaced = f"R-{self.generation}"
+        self.generation += 1
+        current = f"R-{self.generation}"
+        self.send("sales", report(current, 10 * number + 2, replaces=replaced))
+        self.queue()
+        self.sell(sale("T4", units, n=1000 * number, report_id=current))
+        self.queue()
+
+    def queue(self) -> None:
+        caps, grants = cap_messages(self.stores)
+        self.caps += [message for _, message in caps]
+        self.grants += [message for _, message in grants]
+
+    def deliver(self, log: str, twice: bool) -> None:
+        pending = self.caps if log == "claim-caps" else self.grants
+        if pending:
+            apply = apply_cap_message if log == "claim-caps" else apply_grant_message
+            self.twice = twice
+            self.log(log, apply, pending.pop(0))
+            self.queue()
+
+
+claim_steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("claim"), st.sampled_from(["T1", "T2", "T3", "T4"]), st.integers(1, 60)),
+        st.tuples(st.just("replace"), st.integers(1, 40)),
+        st.tuples(st.sampled_from(["claim-caps", "claim-grants"]), st.booleans()),
+    ),
+    max_size=14,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(claim_steps)
+def test_however_late_and_often_the_logs_come_no_cap_is_exceeded_and_the_replay_agrees(
+    steps: list[tuple[Any, ...]],
+) -> None:
+    worker = LaggingWorker()
+    for number, step in enumerate(steps):
+        if step[0] == "claim":
+            _, transaction, units = step
+            distributor = "D2" if transaction == "T2" else "D1"
+            event = claim(f"C{number}", line(1, transaction, units), distributor_id=distributor)
+            worker.claim(event)
+            worker.queue()
+        elif step[0] == "replace":
+            worker.replace_report(number, step[1])
+        else:
+            worker.deliver(*step)
+    while worker.caps or worker.grants:
+        worker.deliver("claim-caps" if worker.caps else "claim-grants", False)
+    rows = worker.rows().values()
+    assert all(row["status"] != "waiting" for row in rows)
+    held = sum(row["quantity_accepted"] for row in rows if row["status"] != "pending_pos")
+    assert taken_or_none(worker.stores) == held <= 100
+    replay = EmbeddedChannel()
+    replay.stores = catalog_stores("X")
+    replay.follow_cap_logs("")
+    replay.apply(worker.inputs)
+    assert Feed(replay.stores).rows() == worker.rows()
+
+
+def taken_or_none(stores: ChannelStores) -> int:
+    ledger = stores.cap_ledgers.get("*|A1")
+    return 0 if ledger is None else ledger.units_taken
