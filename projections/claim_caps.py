@@ -43,6 +43,9 @@ class CapRequest:
     #: the event id of the POS line the line was checked against: with the line, what
     #: names the request (a line asks again only once reopened, against another POS line)
     pos: str | None = None
+    #: the cap of the terms the line was checked against: counted by a ledger whose copy
+    #: of the reference data does not have the authorization yet (another worker's)
+    cap: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         ref = self.ref.to_json()
@@ -52,12 +55,14 @@ class CapRequest:
             "units": self.units,
             "least": self.least,
             "pos": self.pos,
+            "cap": self.cap,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CapRequest:
         ref = LineRef.from_json(data["ref"])
-        return cls(data["a"], ref, data["units"], data["least"], data.get("pos"))
+        named = data.get("pos"), data.get("cap")
+        return cls(data["a"], ref, data["units"], data["least"], *named)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,9 +226,8 @@ def give_back_once(
     return give_back(ledger, replace(release, units=units), position), ask
 
 
-def cap_left(ledger: CapLedger, terms: AuthorizationTerms | None) -> int | None:
+def cap_left(ledger: CapLedger, cap: int | None) -> int | None:
     """Units the cap still allows (None: no cap; never below zero)."""
-    cap = None if terms is None else terms.quantity_cap
     return None if cap is None else max(cap - ledger.units_taken, 0)
 
 
@@ -236,6 +240,7 @@ def grant(
     """The ledger after `request`, and its grant (None: the request was applied before).
 
     Granted: min(wanted, left), or nothing when that is fewer than the request's `least`.
+    The cap is the terms' (None: not known here yet: the one the line was checked against).
     A request under an authorization without a cap is granted whole and still counted, so
     a cap set later by an amendment counts what was accepted before it.
     """
@@ -243,7 +248,7 @@ def grant(
     applied = advance(current.applied, position)
     if applied is None:
         return current, None
-    left = cap_left(current, terms)
+    left = cap_left(current, request.cap if terms is None else terms.quantity_cap)
     granted = request.units if left is None else min(request.units, left)
     if request.least is None or granted < request.least:
         granted = 0

@@ -253,7 +253,8 @@ class _Phases:
         self.put_pos(key, replace(claims, awaiting=(waiting,)))
         least = fewest_debited_units(inputs.book.cost, inputs.terms.authorized_cost)
         pos = str(inputs.pos.event_id)
-        request = CapRequest(ref.line.authorization_id, ref, wanted, least, pos)
+        cap = inputs.terms.quantity_cap
+        request = CapRequest(ref.line.authorization_id, ref, wanted, least, pos, cap)
         answer = self.sequencer.request(request)
         if answer is not None:
             self.finish(answer)

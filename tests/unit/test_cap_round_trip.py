@@ -277,3 +277,10 @@ def test_however_late_and_often_the_logs_come_no_cap_is_exceeded_and_the_replay_
 def taken_or_none(stores: ChannelStores) -> int:
     ledger = stores.cap_ledgers.get("*|A1")
     return 0 if ledger is None else ledger.units_taken
+
+
+def test_a_ledger_without_the_terms_yet_counts_the_cap_the_line_was_checked_against() -> None:
+    (ref,) = line_refs(claim("C1", line(1, "T1", 70)), RECORDED)
+    request = CapRequest("A1", ref, 70, 1, "pos-1", cap=50)
+    ledger, _, answer = grant_once(None, None, None, request, None)
+    assert answer is not None and (answer.granted, answer.left, ledger.units_taken) == (50, 50, 50)
