@@ -44,6 +44,9 @@ from schemas.topics import CLAIM_CAPS_TOPIC, CLAIM_GRANTS_TOPIC, topic_name
 #: by a worker: a producer that should not write there)
 INVALID_CAP_MESSAGE: Final = "invalid_cap_message"
 
+#: the type of the logs' messages in the metrics (they are not events)
+CAP_MESSAGE: Final = "CapMessage"
+
 #: applies one message of a log
 CapLogHandler = Callable[[ChannelStores, bytes, Position | None], Outcome]
 

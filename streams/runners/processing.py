@@ -17,7 +17,7 @@ from domain.business_time import TimeRules
 from domain.rebate_statement import RebateStatement
 from infra.eventstore import AuditLog
 from projections.alias_facts import AliasStepTaken
-from projections.cap_inputs import CapLogHandler
+from projections.cap_inputs import CAP_MESSAGE, CapLogHandler
 from projections.channel import DEFAULT_RULES, apply_message
 from projections.claim_facts import ClaimLinesDecided, ClaimLinesReopened, ClaimSubmitted
 from projections.dedup import Verdict
@@ -142,6 +142,7 @@ def process_batch(
         if before_each is not None:
             before_each(item)
         handler = None if internal is None else internal.get(item.source)
+        kind = "unknown" if handler is None else CAP_MESSAGE
         try:
             if handler is not None:
                 outcomes = [handler(stores, item.raw, item.position)]
@@ -160,7 +161,7 @@ def process_batch(
             consumed[
                 (
                     item.source,
-                    event.event_type if event is not None else "unknown",
+                    event.event_type if event is not None else kind,
                     verdict.value if verdict else (reason or "skipped"),
                 )
             ] += 1

@@ -27,7 +27,7 @@ from aiohttp import web
 from faust.types import TP
 
 from infra.eventstore import AuditLog, open_audit_log
-from projections.cap_inputs import cap_log_handlers, cap_messages
+from projections.cap_inputs import CAP_MESSAGE, cap_log_handlers, cap_messages
 from projections.stores import ChannelStores
 from schemas.topics import (
     CLAIM_CAPS_TOPIC,
@@ -339,15 +339,16 @@ class ChannelWorker:
         them again: the ledger counts each once, `projections.claim_caps`)."""
         caps, grants = cap_messages(self.stores)
         prefix, producer = self.settings.topic_prefix, self.app.producer
-        sent = [
-            await producer.send(
-                topic_name(prefix, topic), key.encode(), _json(value), None, None, None
-            )
-            for topic, messages in ((CLAIM_CAPS_TOPIC, caps), (CLAIM_GRANTS_TOPIC, grants))
-            for key, value in messages
-        ]
-        for delivery in sent:
-            await delivery
+        for topic, messages in ((CLAIM_CAPS_TOPIC, caps), (CLAIM_GRANTS_TOPIC, grants)):
+            name = topic_name(prefix, topic)
+            sent = [
+                await producer.send(name, key.encode(), _json(value), None, None, None)
+                for key, value in messages
+            ]
+            for delivery in sent:
+                await delivery
+            if sent:
+                metrics.EVENTS_PRODUCED.labels(name, CAP_MESSAGE).inc(len(sent))
 
     # --- tasks: recording rounds, read models, the event store's health, the API --------
 
