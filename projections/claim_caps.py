@@ -12,12 +12,19 @@ those are reference data every worker holds, while a cap is counted in one place
 itself is read from the terms as they stand when the request is granted (an amendment may
 raise or lower it). Redelivery: an input at or below the ledger's applied position changes
 nothing and grants nothing again (`projections.positions`).
+
+Sent again. A worker's batch that could not be stored is applied again, and appends its
+requests and releases to the log again, at new offsets (`CapAsk`): a request names the POS
+line its line was checked against, so the same request again is answered with the grant
+given before (its line may have lost the first answer with its batch) and counts nothing;
+a release names its line, that POS line and its kind, and counts once, never more than
+was granted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Final
 
 from domain.claim_rules import AuthorizationTerms
 from projections.claims import LineRef
@@ -33,14 +40,29 @@ class CapRequest:
     ref: LineRef
     units: int
     least: int | None = 1
+    #: the event id of the POS line the line was checked against: with the line, what
+    #: names the request (a line asks again only once reopened, against another POS line)
+    pos: str | None = None
+    #: the cap of the terms the line was checked against: counted by a ledger whose copy
+    #: of the reference data does not have the authorization yet (another worker's)
+    cap: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         ref = self.ref.to_json()
-        return {"a": self.authorization_id, "ref": ref, "units": self.units, "least": self.least}
+        return {
+            "a": self.authorization_id,
+            "ref": ref,
+            "units": self.units,
+            "least": self.least,
+            "pos": self.pos,
+            "cap": self.cap,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CapRequest:
-        return cls(data["a"], LineRef.from_json(data["ref"]), data["units"], data["least"])
+        ref = LineRef.from_json(data["ref"])
+        named = data.get("pos"), data.get("cap")
+        return cls(data["a"], ref, data["units"], data["least"], *named)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +76,8 @@ class CapGrant:
     wanted: int
     granted: int
     left: int | None
+    #: the request's POS line (`CapRequest.pos`)
+    pos: str | None = None
 
     @property
     def distributor_id(self) -> str:
@@ -67,27 +91,49 @@ class CapGrant:
             "wanted": self.wanted,
             "granted": self.granted,
             "left": self.left,
+            "pos": self.pos,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CapGrant:
         ref = LineRef.from_json(data["ref"])
-        return cls(data["a"], ref, data["wanted"], data["granted"], data["left"])
+        values = data["wanted"], data["granted"], data["left"]
+        return cls(data["a"], ref, *values, data.get("pos"))
 
 
 @dataclass(frozen=True, slots=True)
 class CapRelease:
-    """Units given back to the cap: a line kept fewer than granted, or was reopened."""
+    """Units given back to the cap: a line kept fewer than granted (`rest`), was reopened
+    (`held`), or was no longer waiting for its grant (`whole`). `ref`, `pos` and `kind`
+    name it on the log (None: in process, where nothing is sent twice)."""
 
     authorization_id: str
     units: int
+    ref: LineRef | None = None
+    pos: str | None = None
+    kind: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"a": self.authorization_id, "units": self.units}
+        ref = None if self.ref is None else self.ref.to_json()
+        named = {"ref": ref, "pos": self.pos, "kind": self.kind}
+        return {"a": self.authorization_id, "units": self.units, **named}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CapRelease:
-        return cls(data["a"], data["units"])
+        ref = None if data.get("ref") is None else LineRef.from_json(data["ref"])
+        return cls(data["a"], data["units"], ref, data.get("pos"), data.get("kind"))
+
+
+def cap_message_to_json(message: CapRequest | CapRelease) -> dict[str, Any]:
+    """A message of the `claim-caps` log: a request or a release, said which."""
+    kind = "request" if isinstance(message, CapRequest) else "release"
+    return {kind: message.to_json()}
+
+
+def cap_message_from_json(data: dict[str, Any]) -> CapRequest | CapRelease:
+    if "request" in data:
+        return CapRequest.from_json(data["request"])
+    return CapRelease.from_json(data["release"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +153,81 @@ class CapLedger:
         return cls(data["a"], data["taken"], dict(data["applied"]))
 
 
-def cap_left(ledger: CapLedger, terms: AuthorizationTerms | None) -> int | None:
+@dataclass(frozen=True, slots=True)
+class CapAsk:
+    """What the ledger answered one line asking against one POS line (kept with the
+    ledger, by `ask_key`): the grant, and the units given back of it, by kind."""
+
+    grant: CapGrant
+    released: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"grant": self.grant.to_json(), "released": self.released}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CapAsk:
+        return cls(CapGrant.from_json(data["grant"]), dict(data["released"]))
+
+
+#: a grant's units come back once: what its line did not keep (`rest`) or, when the line no
+#: longer waited for it, all of them (`whole`), whichever comes first; those it kept, once
+#: reopened (`held`)
+RELEASE_KINDS: Final = {"rest": ("rest", "whole"), "whole": ("rest", "whole"), "held": ("held",)}
+
+
+def ask_key(authorization_id: str, ref: LineRef, pos: str | None) -> str:
+    """authorization_id|distributor_id|claim_id|line_no|POS line event id: with its
+    ledger, in the partition of the authorization."""
+    line = f"{ref.distributor_id}|{ref.claim_id}|{ref.line.line_no}"
+    return f"{authorization_id}|{line}|{pos}"
+
+
+def grant_once(
+    ledger: CapLedger | None,
+    ask: CapAsk | None,
+    terms: AuthorizationTerms | None,
+    request: CapRequest,
+    position: Position | None,
+) -> tuple[CapLedger, CapAsk | None, CapGrant | None]:
+    """`grant`, for a request that may have been appended to the log before (`ask`: its
+    answer then): the same request again is answered as before and counts nothing, unless
+    its line gave that answer back whole (it came before the line asked, as after a
+    worker's restart the grant may be read before the claim applied again): then it is
+    granted anew."""
+    if ask is not None and "whole" not in ask.released:
+        current = ledger or CapLedger(request.authorization_id)
+        applied = advance(current.applied, position)
+        if applied is None:
+            return current, ask, None
+        return replace(current, applied=applied), ask, ask.grant
+    after, answer = grant(ledger, terms, request, position)
+    if answer is None:
+        return after, ask, None
+    answer = replace(answer, pos=request.pos)
+    return after, CapAsk(answer), answer
+
+
+def give_back_once(
+    ledger: CapLedger | None,
+    ask: CapAsk | None,
+    release: CapRelease,
+    position: Position | None,
+) -> tuple[CapLedger, CapAsk | None]:
+    """`give_back`, for a release that may have been appended before (`ask`: the grant it
+    gives back of): `rest` or `whole` counts once per grant, `held` once, never more than
+    was granted; a release of a grant never given counts nothing."""
+    if release.kind is None:
+        return give_back(ledger, release, position), ask
+    units = 0
+    excluded = RELEASE_KINDS[release.kind]
+    if ask is not None and not any(kind in ask.released for kind in excluded):
+        units = max(min(release.units, ask.grant.granted - sum(ask.released.values())), 0)
+        ask = replace(ask, released={**ask.released, release.kind: units})
+    return give_back(ledger, replace(release, units=units), position), ask
+
+
+def cap_left(ledger: CapLedger, cap: int | None) -> int | None:
     """Units the cap still allows (None: no cap; never below zero)."""
-    cap = None if terms is None else terms.quantity_cap
     return None if cap is None else max(cap - ledger.units_taken, 0)
 
 
@@ -122,6 +240,7 @@ def grant(
     """The ledger after `request`, and its grant (None: the request was applied before).
 
     Granted: min(wanted, left), or nothing when that is fewer than the request's `least`.
+    The cap is the terms' (None: not known here yet: the one the line was checked against).
     A request under an authorization without a cap is granted whole and still counted, so
     a cap set later by an amendment counts what was accepted before it.
     """
@@ -129,7 +248,7 @@ def grant(
     applied = advance(current.applied, position)
     if applied is None:
         return current, None
-    left = cap_left(current, terms)
+    left = cap_left(current, request.cap if terms is None else terms.quantity_cap)
     granted = request.units if left is None else min(request.units, left)
     if request.least is None or granted < request.least:
         granted = 0

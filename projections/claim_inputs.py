@@ -14,8 +14,9 @@ The cap. Where this process applies every distributor's claims
 (`ChannelStores.every_distributor`) every ledger is counted here (`LocalLedger`). A
 worker holds some partitions only: there the ledger of an authorization naming one
 distributor lives in that distributor's partition, and a line under an authorization
-naming several waits for its grant (`PosClaims.awaiting`): the ledger those need, on
-the `claim-caps` topic, is not wired yet, and no cap is ever counted in a part.
+naming several waits for its grant (`PosClaims.awaiting`): its request goes to the
+`claim-caps` topic (`ChannelStores.cap_outbox`), whose ledgers `projections.cap_inputs`
+keeps, and the grant comes back on `claim-grants`. No cap is ever counted in a part.
 
 Each step writes a bounded amount (the claim's record, the POS lines it names, their
 index keys, the ledgers it asks) and gives audit facts for the claim's `DebitClaim`.
@@ -42,7 +43,6 @@ from projections.claim_caps import CapLedger
 from projections.claim_facts import ClaimLinesDecided, ClaimLinesReopened, ClaimSubmitted
 from projections.claim_phases import (
     LocalLedger,
-    Outbox,
     Routed,
     Sequencer,
     Steps,
@@ -126,7 +126,7 @@ def pos_line_reversed(
     if stores.pos_claims.get(key) is None:
         return ()
     sequencer = sequencer_of(stores)
-    steps = reopen(claims_view(stores), key, sequencer)
+    steps = reopen(claims_view(stores), key, sequencer, str(pos.event_id))
     return store_steps(stores, steps, sequencer, Reversal(pos.event_id, by, at))
 
 
@@ -213,9 +213,10 @@ def distributor_book(stores: ChannelStores, pos: PosLine) -> BookCost | None:
 
 def sequencer_of(stores: ChannelStores) -> Sequencer:
     """Every ledger here when this process applies every distributor's claims; else the
-    ledgers of authorizations naming one distributor, the others' requests left waiting."""
+    ledgers of authorizations naming one distributor, the others' requests and releases
+    to the `claim-caps` topic."""
     local = LocalLedger(Ledgers(stores), lambda name: terms_of(stores, name))
-    return local if stores.every_distributor else Routed(local, Outbox())
+    return local if stores.every_distributor else Routed(local, stores.cap_outbox)
 
 
 def terms_of(stores: ChannelStores, authorization_id: str) -> AuthorizationTerms | None:
@@ -223,11 +224,22 @@ def terms_of(stores: ChannelStores, authorization_id: str) -> AuthorizationTerms
     return None if state is None else state.terms
 
 
+#: the owner in the ledger key of an authorization naming several distributors
+SHARED = "*"
+
+
 def ledger_key(terms: AuthorizationTerms) -> str:
     """An authorization's ledger: in the partition of the one distributor it names, else
-    under "*" (kept only where every distributor's claims are applied)."""
-    [owner] = terms.distributor_ids if len(terms.distributor_ids) == 1 else ["*"]
+    under `SHARED` (in a worker, in the partition of the authorization: `shared_ledger`)."""
+    if len(terms.distributor_ids) != 1:
+        return shared_ledger(terms.authorization_id)
+    [owner] = terms.distributor_ids
     return f"{owner}|{terms.authorization_id}"
+
+
+def shared_ledger(authorization_id: str) -> str:
+    """The ledger key of an authorization naming several distributors."""
+    return f"{SHARED}|{authorization_id}"
 
 
 class Ledgers(Mapping[str, CapLedger]):

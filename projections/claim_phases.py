@@ -63,17 +63,25 @@ class Sequencer(Protocol):
 
 @dataclass(slots=True)
 class Outbox:
-    """Requests and releases to append to the `claim-caps` topic, in the order made."""
+    """Requests and releases to append to the `claim-caps` topic, in the order made (a
+    release made before a request may leave it the units it asks for)."""
 
-    requests: list[CapRequest] = field(default_factory=list)
-    releases: list[CapRelease] = field(default_factory=list)
+    sent: list[CapRequest | CapRelease] = field(default_factory=list)
+
+    @property
+    def requests(self) -> list[CapRequest]:
+        return [message for message in self.sent if isinstance(message, CapRequest)]
+
+    @property
+    def releases(self) -> list[CapRelease]:
+        return [message for message in self.sent if isinstance(message, CapRelease)]
 
     def request(self, request: CapRequest) -> CapGrant | None:
-        self.requests.append(request)
+        self.sent.append(request)
         return None
 
     def release(self, release: CapRelease) -> None:
-        self.releases.append(release)
+        self.sent.append(release)
 
 
 class LocalLedger:
@@ -176,17 +184,19 @@ def check_pending(view: ClaimsView, key: str, sequencer: Sequencer) -> Steps:
     return phases.steps
 
 
-def reopen(view: ClaimsView, key: str, sequencer: Sequencer) -> Steps:
-    """A replacement report reversed the POS line under `key`: the lines holding units of
-    it give them back (to the ledger too) and, with the line waiting for a grant, wait for
-    the corrected line (the grant, when it comes, is given back; the lines held back behind
-    it are checked then)."""
+def reopen(
+    view: ClaimsView, key: str, sequencer: Sequencer, pos_event_id: str | None = None
+) -> Steps:
+    """A replacement report reversed the POS line under `key` (event `pos_event_id`): the
+    lines holding units of it give them back (to the ledger too) and, with the line
+    waiting for a grant, wait for the corrected line (the grant, when it comes, is given
+    back; the lines held back behind it are checked then)."""
     phases = _Phases(view, sequencer)
     claims = phases.pos_claims(key)
     if not (claims.held or claims.awaiting):
         return phases.steps
     for ref, units in claims.held:
-        sequencer.release(CapRelease(ref.line.authorization_id, units))
+        sequencer.release(CapRelease(ref.line.authorization_id, units, ref, pos_event_id, "held"))
         phases.steps.reopened.append(ref)
     waiting = (
         *claims.pending,
@@ -242,19 +252,24 @@ class _Phases:
         waiting = Awaiting(ref, wanted, inputs.terms, inputs.pos, inputs.book)
         self.put_pos(key, replace(claims, awaiting=(waiting,)))
         least = fewest_debited_units(inputs.book.cost, inputs.terms.authorized_cost)
-        request = CapRequest(ref.line.authorization_id, ref, wanted, least)
+        pos = str(inputs.pos.event_id)
+        cap = inputs.terms.quantity_cap
+        request = CapRequest(ref.line.authorization_id, ref, wanted, least, pos, cap)
         answer = self.sequencer.request(request)
         if answer is not None:
             self.finish(answer)
 
     def finish(self, answer: CapGrant) -> None:
+        """Finish the line waiting for `answer`; a grant no line waits for (its line was
+        reopened meanwhile, or the same grant was appended again) goes back whole: the
+        ledger counts that once, and not after what the line did not keep."""
         key = answer.ref.sale_key
         claims = self.pos_claims(key)
-        waiting = next((line for line in claims.awaiting if line.ref == answer.ref), None)
-        if waiting is None:
-            self._give_back(answer.authorization_id, answer.granted)
-        else:
+        waiting = next((line for line in claims.awaiting if _answers(answer, line)), None)
+        if waiting is not None:
             self._finish(key, claims, waiting, answer)
+        else:
+            self._give_back(answer, answer.granted, "whole")
         self._unblock(answer.distributor_id)
 
     def _finish(self, key: str, claims: PosClaims, waiting: Awaiting, answer: CapGrant) -> None:
@@ -263,7 +278,7 @@ class _Phases:
         left = answer.left if answer.wanted == waiting.units else answer.granted
         decision = finish_line(waiting.inputs(), waiting.units, left)
         kept = decision.quantity_accepted if decision.takes_units else 0
-        self._give_back(answer.authorization_id, answer.granted - kept)
+        self._give_back(answer, answer.granted - kept, "rest")
         held = claims.holding(waiting.ref, kept) if kept else claims.held
         awaiting = tuple(line for line in claims.awaiting if line is not waiting)
         self.put_pos(key, replace(claims, held=held, awaiting=awaiting))
@@ -279,9 +294,18 @@ class _Phases:
         for ref in blocked.lines:
             self.check(ref)
 
-    def _give_back(self, authorization_id: str, units: int) -> None:
-        if units > 0:
-            self.sequencer.release(CapRelease(authorization_id, units))
+    def _give_back(self, answer: CapGrant, units: int, kind: str) -> None:
+        # on the log even none are: the grant was answered, so the same grant again is not
+        # given back whole
+        if units > 0 or answer.pos is not None:
+            name = answer.authorization_id
+            self.sequencer.release(CapRelease(name, units, answer.ref, answer.pos, kind))
+
+
+def _answers(answer: CapGrant, line: Awaiting) -> bool:
+    """Whether `answer` is the grant `line` waits for: its line, asked against its POS
+    line (a grant without one answers its line in process)."""
+    return line.ref == answer.ref and answer.pos in (None, str(line.pos.event_id))
 
 
 def _shares(line: LineRef, before: LineRef) -> bool:

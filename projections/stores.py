@@ -18,7 +18,8 @@ from domain.rebates import ProgramTerms
 from projections.agreement_timeline import AgreementTimeline
 from projections.authorizations import AuthorizationState
 from projections.catalog import IdentifierAlias, Product
-from projections.claim_caps import CapLedger
+from projections.claim_caps import CapAsk, CapGrant, CapLedger
+from projections.claim_phases import Outbox
 from projections.claim_state import ClaimRecord
 from projections.claims import Blocked, PosClaims
 from projections.clock import Clock
@@ -139,12 +140,20 @@ class ChannelStores:
     claims_pending: KeyValue[bool] = field(default_factory=DictStore)
     #: each authorization's cap ledger, by `projections.claim_inputs.ledger_key`
     cap_ledgers: KeyValue[CapLedger] = field(default_factory=DictStore)
+    #: what a shared cap's ledger answered each line asking against each POS line, by
+    #: `projections.claim_caps.ask_key` (a request or release sent again counts once)
+    cap_asks: KeyValue[CapAsk] = field(default_factory=DictStore)
     #: each claim and its lines as decided, by distributor_id|claim_id
     claims: KeyValue[ClaimRecord] = field(default_factory=DictStore)
     #: whether this process applies every distributor's claims (the embedded runner, a
     #: replay in one process), so it may count a cap that several distributors share; a
     #: worker or a replay job holds some partitions only (docs/CLAIMS.md, "Wired in")
     every_distributor: bool = True
+    #: where every distributor is not: the requests and releases of shared caps for the
+    #: `claim-caps` topic, and the grants of the ledgers here for `claim-grants`, sent
+    #: with the batch that made them (docs/CLAIMS.md, "The cap, in a worker")
+    cap_outbox: Outbox = field(default_factory=Outbox)
+    cap_grants: list[CapGrant] = field(default_factory=list)
     #: as-of replays only: reports submitted after the cut (distributor_id|report_id),
     #: whose lines are left out with them
     reports_after_cut: set[str] = field(default_factory=set)

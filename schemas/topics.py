@@ -34,6 +34,12 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "masters": ("ResellerRegistered",),
 }
 DEAD_LETTER_TOPIC: Final = "deadletters"
+#: the internal topics of a cap that several distributors share (docs/CLAIMS.md, "The cap,
+#: in a worker"): written by the workers alone, never by a producer of events; kept forever
+#: like the raw topics, as the log of the order in which each cap was given out
+CLAIM_CAPS_TOPIC: Final = "claim-caps"  # keyed by authorization: requests and releases
+CLAIM_GRANTS_TOPIC: Final = "claim-grants"  # keyed by distributor: the ledgers' grants
+INTERNAL_TOPICS: Final = (CLAIM_CAPS_TOPIC, CLAIM_GRANTS_TOPIC)
 #: the topics of reference data, which every worker and every replay job reads whole (the
 #: others are keyed by distributor_id and split by partition)
 REFERENCE_TOPICS: Final = ("products", "prices", "programs", "rates", "authorizations", "masters")

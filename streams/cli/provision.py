@@ -25,7 +25,10 @@ def register(sub: Subcommands) -> None:
     readmodels.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
     readmodels.set_defaults(func=cmd_readmodels)
 
-    topics = sub.add_parser("topics", help="create the raw, dead-letter and decisions topics")
+    topics = sub.add_parser(
+        "topics",
+        help="create the raw, dead-letter, decisions and internal (claim caps) topics",
+    )
     kafka_flags(topics)
     topics.set_defaults(func=cmd_topics)
 

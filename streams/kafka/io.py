@@ -16,7 +16,7 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from schemas.decisions import DECISIONS_TOPIC
 from schemas.events import Envelope
-from schemas.topics import DEAD_LETTER_TOPIC, RAW_TOPICS, topic_name
+from schemas.topics import DEAD_LETTER_TOPIC, INTERNAL_TOPICS, RAW_TOPICS, topic_name
 from streams import metrics
 from streams.config import Settings
 from streams.kafka.messages import BUNDLE_EVENTS, Message, bundled, message_of
@@ -43,7 +43,7 @@ RAW_TOPIC_CONFIG = {
 
 
 async def ensure_topics(settings: Settings, check_partitions: bool = False) -> None:
-    """Create the raw, dead-letter and decisions topics (idempotent), all with the same
+    """Create the raw, dead-letter, decisions and internal topics (idempotent), all with the same
     partition count; with `check_partitions` (a worker, which computes each distributor's
     partition), refuse existing topics with another count. Producers need no check: the
     partitioner hashes a key over the topic's own partitions."""
@@ -51,7 +51,7 @@ async def ensure_topics(settings: Settings, check_partitions: bool = False) -> N
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        logical = (*RAW_TOPICS, DEAD_LETTER_TOPIC, DECISIONS_TOPIC)
+        logical = (*RAW_TOPICS, DEAD_LETTER_TOPIC, DECISIONS_TOPIC, *INTERNAL_TOPICS)
         names = [topic_name(settings.topic_prefix, t) for t in logical]
         if check_partitions:
             await _check_partitions(admin, [n for n in names if n in existing], settings)

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from domain.business_time import TimeRules
 from infra.eventstore import open_audit_log
+from projections.cap_inputs import CapLogHandler, cap_log_handlers, cap_messages
 from projections.channel import DEFAULT_RULES
 from projections.keyvalue import DictStore
 from projections.known_at import is_known, line_recorded_at
@@ -80,6 +81,16 @@ class EmbeddedChannel:
         self.dead_letters: list[DeadLetter] = []
         #: called after every feed (the PostgreSQL read models, streams/runners/readmodel_sink.py)
         self.after_feed: Callable[[BatchResult], None] | None = None
+        #: a replay from Kafka: the handlers of the recorded cap logs (`follow_cap_logs`)
+        self.cap_logs: dict[str, CapLogHandler] | None = None
+
+    def follow_cap_logs(self, prefix: str) -> None:
+        """Replay Kafka's history as the workers ran it: a cap several distributors share
+        is given out as its recorded `claim-caps` log says, and each line is finished by
+        its recorded grant (docs/CLAIMS.md, "The cap, in a worker"); what this channel
+        would send on the logs is dropped, the logs recorded it."""
+        self.stores.every_distributor = False
+        self.cap_logs = cap_log_handlers(prefix)
 
     def feed(self, inputs: Iterable[Input], until: datetime | None = None) -> BatchResult:
         """Apply the inputs, then record what they gave rise to in the event store."""
@@ -92,7 +103,9 @@ class EmbeddedChannel:
         """Apply the inputs to the projections only; `record` the result when the history
         is complete (a replay read in chunks records once, at its end, as the live system
         would have: a statement from the period's moves, not the first chunk's)."""
-        result = process_batch(self.stores, inputs, until, rules=self.rules)
+        result = process_batch(self.stores, inputs, until, rules=self.rules, internal=self.cap_logs)
+        if self.cap_logs is not None:
+            cap_messages(self.stores)  # recorded on the logs already
         apply_automatic_closes(self.stores, self.rebate_grace_days, self.rules)
         self.dead_letters.extend(result.dead_letters)
         return result

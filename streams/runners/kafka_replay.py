@@ -19,14 +19,19 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from projections.known_at import is_known
 from projections.price_proposal import PriceProposal
-from schemas.topics import RAW_TOPICS, REFERENCE_TOPICS, topic_name
+from schemas.topics import INTERNAL_TOPICS, RAW_TOPICS, REFERENCE_TOPICS, topic_name
 from streams.config import Settings
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import BatchResult, Input
 from streams.runners.proposed_prices import with_proposal_async
 
 REFERENCE_PHASE = REFERENCE_TOPICS
-MOVEMENT_PHASE = tuple(topic for topic in RAW_TOPICS if topic not in REFERENCE_PHASE)
+#: with the logs of shared caps, keyed like the movements (a grant by distributor) or read
+#: whole by whoever replays their ledgers (a request by authorization)
+MOVEMENT_PHASE = (
+    *(topic for topic in RAW_TOPICS if topic not in REFERENCE_PHASE),
+    *INTERNAL_TOPICS,
+)
 
 #: (topic, partition) -> the offset reading stops at
 EndOffsets = dict[tuple[str, int], int]
@@ -117,11 +122,15 @@ async def _phase(
         end = {tp: ends.get((tp.topic, tp.partition), 0) for tp in partitions}
     remaining = {tp for tp in partitions if end[tp] > 0}
     buffered: dict[TopicPartition, deque[Any]] = {tp: deque() for tp in remaining}
-    heads: list[tuple[int, str, int, int, TopicPartition]] = []  # the next record of each
+    heads: list[tuple[int, bool, str, int, int, TopicPartition]] = []  # the next record of each
+    internal = {topic_name(settings.topic_prefix, t) for t in INTERNAL_TOPICS}
 
     def push(tp: TopicPartition) -> None:
+        # at one timestamp the logs' messages come last: a worker sends a request or a
+        # grant after the input that made it was appended, so it never comes before it
         record = buffered[tp][0]
-        heapq.heappush(heads, (record.timestamp, tp.topic, tp.partition, record.offset, tp))
+        last = tp.topic in internal
+        heapq.heappush(heads, (record.timestamp, last, tp.topic, tp.partition, record.offset, tp))
 
     while remaining:
         # a record is only taken once every partition still being read has one buffered:
@@ -165,6 +174,7 @@ async def replay_into(
     streams/runners/proposed_prices.py) to an embedded channel, in chunks (`on_chunk(n)`
     after each); the caller records the result once, from the whole history: recorded per
     chunk, a statement would come from the first chunk."""
+    channel.follow_cap_logs(settings.topic_prefix)
     whole = BatchResult()
     chunk: list[Input] = []
     history = raw_history(settings, distributor, known_at=known_at)

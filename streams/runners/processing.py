@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
@@ -17,6 +17,7 @@ from domain.business_time import TimeRules
 from domain.rebate_statement import RebateStatement
 from infra.eventstore import AuditLog
 from projections.alias_facts import AliasStepTaken
+from projections.cap_inputs import CAP_MESSAGE, CapLogHandler
 from projections.channel import DEFAULT_RULES, apply_message
 from projections.claim_facts import ClaimLinesDecided, ClaimLinesReopened, ClaimSubmitted
 from projections.dedup import Verdict
@@ -128,8 +129,11 @@ def process_batch(
     until: datetime | None = None,
     before_each: Callable[[Input], None] | None = None,
     rules: TimeRules = DEFAULT_RULES,
+    internal: Mapping[str, CapLogHandler] | None = None,
 ) -> BatchResult:
-    """Apply the inputs in order; the caller stores the result, then `count`s it."""
+    """Apply the inputs in order; the caller stores the result, then `count`s it. The
+    inputs of a topic `internal` names (the cap logs: `projections.cap_inputs`) go to its
+    handler, the others are events."""
     result = BatchResult()
     now = datetime.now(UTC)
     consumed = result.consumed
@@ -137,10 +141,15 @@ def process_batch(
     for item in inputs:
         if before_each is not None:
             before_each(item)
+        handler = None if internal is None else internal.get(item.source)
+        kind = "unknown" if handler is None else CAP_MESSAGE
         try:
-            outcomes = apply_message(
-                stores, item.raw, item.key, item.position, until, item.recorded_at, rules
-            )
+            if handler is not None:
+                outcomes = [handler(stores, item.raw, item.position)]
+            else:
+                outcomes = apply_message(
+                    stores, item.raw, item.key, item.position, until, item.recorded_at, rules
+                )
         except Exception as exc:  # a bug must not stop the stream, nor lose the input
             log.exception("processing failed at %s offset %s", item.source, item.offset)
             outcomes = [Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")]
@@ -152,7 +161,7 @@ def process_batch(
             consumed[
                 (
                     item.source,
-                    event.event_type if event is not None else "unknown",
+                    event.event_type if event is not None else kind,
                     verdict.value if verdict else (reason or "skipped"),
                 )
             ] += 1

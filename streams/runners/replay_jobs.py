@@ -34,6 +34,7 @@ from typing import Any
 
 from domain.business_time import TimeRules
 from infra.eventstore import AuditLog, open_audit_log
+from projections.cap_inputs import cap_log_handlers, cap_messages
 from projections.clock import recorded_now
 from projections.keyvalue import DictStore
 from projections.outcome import AuditFact
@@ -124,12 +125,20 @@ class ShareApplier:
             self.stores, dead_letters=DictStore(), quality=DictStore()
         )
         self.own = BatchResult()
+        #: from Kafka, the recorded logs of shared caps (docs/CLAIMS.md, "The cap, in a worker")
+        settings = spec.settings
+        self.cap_logs = None if settings is None else cap_log_handlers(settings.topic_prefix)
 
     def apply(self, shared: bool, run: list[Input]) -> None:
-        if shared and self.spec.share.job != 0:
-            process_batch(self.uncounted, run, self.spec.until, rules=self.spec.rules)
+        spec = self.spec
+        if shared and spec.share.job != 0:
+            process_batch(self.uncounted, run, spec.until, rules=spec.rules)
             return
-        self.own.add(process_batch(self.stores, run, self.spec.until, rules=self.spec.rules))
+        self.own.add(
+            process_batch(self.stores, run, spec.until, rules=spec.rules, internal=self.cap_logs)
+        )
+        # from Kafka the logs recorded them; from a file no ledger answers (docs/CLAIMS.md)
+        cap_messages(self.stores)
         self.report(len(run))
 
     async def apply_all(self) -> None:

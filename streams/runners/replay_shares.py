@@ -34,7 +34,7 @@ from streams.runners.processing import Input
 from streams.runners.proposed_prices import with_proposal, with_proposal_async
 
 #: event types of the movement topics (keyed by distributor_id)
-MOVEMENT_TYPES = frozenset(t for topic in MOVEMENT_PHASE for t in RAW_TOPICS[topic])
+MOVEMENT_TYPES = frozenset(t for topic in MOVEMENT_PHASE for t in RAW_TOPICS.get(topic, ()))
 
 Tagged = tuple[bool, Input]
 TaggedRun = tuple[bool, list[Input]]

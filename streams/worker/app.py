@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import sys
 import time
@@ -26,8 +27,15 @@ from aiohttp import web
 from faust.types import TP
 
 from infra.eventstore import AuditLog, open_audit_log
+from projections.cap_inputs import CAP_MESSAGE, cap_log_handlers, cap_messages
 from projections.stores import ChannelStores
-from schemas.topics import DEAD_LETTER_TOPIC, topic_name
+from schemas.topics import (
+    CLAIM_CAPS_TOPIC,
+    CLAIM_GRANTS_TOPIC,
+    DEAD_LETTER_TOPIC,
+    INTERNAL_TOPICS,
+    topic_name,
+)
 from streams import metrics
 from streams.api.app import make_web_app
 from streams.api.context import ApiContext
@@ -138,11 +146,15 @@ class ChannelWorker:
 
     def __init__(self, app: faust.App, settings: Settings, audit: AuditLog | None) -> None:
         self.app, self.settings = app, settings
+        prefix = settings.topic_prefix
+        #: the raw topics and the internal ones of shared caps, in one agent: a request,
+        #: a grant and the claim they serve are applied and stored like any input
         self.raw_topics = app.topic(
-            *(topic_name(settings.topic_prefix, name) for name in CONSUMED_TOPICS),
+            *(topic_name(prefix, name) for name in (*CONSUMED_TOPICS, *INTERNAL_TOPICS)),
             key_serializer="raw",
             value_serializer="raw",
         )
+        self.internal = cap_log_handlers(prefix)
         self.dead_letter_topic = app.topic(
             topic_name(settings.topic_prefix, DEAD_LETTER_TOPIC),
             key_serializer="raw",
@@ -285,7 +297,9 @@ class ChannelWorker:
                 result = BatchResult()
                 for part in grouped(inputs, SLICE):
                     result.add(
-                        process_batch(stores, part, before_each=stores.route_to, rules=self.rules)
+                        process_batch(
+                            stores, part, None, stores.route_to, self.rules, self.internal
+                        )
                     )
                     await asyncio.sleep(0)  # requests are answered between slices
                 if result.facts:
@@ -293,6 +307,7 @@ class ChannelWorker:
                         None, record_facts, self.audit_log, result.facts
                     )
                 await self.send_dead_letters(result.dead_letters)
+                await self.send_cap_messages()
                 await stores.commit(inputs)
         except Exception as exc:  # PostgreSQL or Kafka away, mostly: nothing is kept
             stores.discard()
@@ -317,6 +332,23 @@ class ChannelWorker:
         if sent:
             topic = self.dead_letter_topic.get_topic_name()
             metrics.EVENTS_PRODUCED.labels(topic, "DeadLetter").inc(len(sent))
+
+    async def send_cap_messages(self) -> None:
+        """The batch's requests and releases of shared caps, and its ledgers' grants, on
+        their topics, acknowledged before the batch is stored (a batch applied again sends
+        them again: the ledger counts each once, `projections.claim_caps`)."""
+        caps, grants = cap_messages(self.stores)
+        prefix, producer = self.settings.topic_prefix, self.app.producer
+        for topic, messages in ((CLAIM_CAPS_TOPIC, caps), (CLAIM_GRANTS_TOPIC, grants)):
+            name = topic_name(prefix, topic)
+            sent = [
+                await producer.send(name, key.encode(), _json(value), None, None, None)
+                for key, value in messages
+            ]
+            for delivery in sent:
+                await delivery
+            if sent:
+                metrics.EVENTS_PRODUCED.labels(name, CAP_MESSAGE).inc(len(sent))
 
     # --- tasks: recording rounds, read models, the event store's health, the API --------
 
@@ -370,6 +402,10 @@ class ChannelWorker:
         await runner.setup()
         await web.TCPSite(runner, settings.web_host, settings.web_port).start()
         log.info("HTTP API on http://%s:%s/", settings.web_host, settings.web_port)
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def _source(event: Any) -> str:

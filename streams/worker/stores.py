@@ -12,7 +12,8 @@ from typing import Any, cast
 import faust
 
 from projections.agreement_timeline import AgreementTimeline
-from projections.claim_caps import CapLedger
+from projections.claim_caps import CapAsk, CapLedger
+from projections.claim_inputs import SHARED
 from projections.claim_state import ClaimRecord
 from projections.claims import Blocked, PosClaims, pos_from_json, pos_to_json
 from projections.clock import Clock
@@ -126,6 +127,8 @@ class WorkerStores(ChannelStores):
         """Forget a batch that could not be stored: nothing of it remains."""
         for view in self.table.views:
             view.discard()
+        self.cap_outbox.sent.clear()
+        self.cap_grants.clear()
         APPLYING.set(None)
 
     def readers(self, partitions: Iterable[int] | None = None) -> ChannelStores:
@@ -184,6 +187,10 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
 
     def distributor_second(key: str) -> int:  # seen keys: "sale|D01|T1", ...
         return kafka_partition_of(key.split("|", 2)[1], partitions)
+
+    def ledger_partition(key: str) -> int:  # "D01|A1"; a shared cap's "*|A1": A1's partition
+        owner, authorization_id = key.split("|", 1)
+        return kafka_partition_of(authorization_id if owner == SHARED else owner, partitions)
 
     def entity(prefix: str, kind: Any) -> StoreLayout:
         return StoreLayout(prefix, kind.from_json, kind.to_json, True, distributor_first)
@@ -246,8 +253,9 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
         claims_blocked=entity("clb|", Blocked),
         claims_pending=StoreLayout("clp|", bool, bool, False, distributor_first),
         cap_ledgers=StoreLayout(
-            "cap|", CapLedger.from_json, CapLedger.to_json, False, distributor_first
+            "cap|", CapLedger.from_json, CapLedger.to_json, False, ledger_partition
         ),
+        cap_asks=StoreLayout("capa|", CapAsk.from_json, CapAsk.to_json, False, distributor_first),
         claims=StoreLayout(
             "clm|", ClaimRecord.from_json, ClaimRecord.to_json, False, distributor_first
         ),

@@ -267,7 +267,8 @@ class TwoPhaseChannel(Channel):
     def grant_next(self, index: int = 0, at: Position | None = None) -> CapGrant | None:
         """The ledger takes the outbox's `index`-th request (the releases before it first)."""
         self.settle()
-        request = self.outbox.requests.pop(index)
+        request = self.outbox.requests[index]
+        self.outbox.sent.remove(request)
         return self.take(request, at)
 
     def take(self, request: CapRequest, at: Position | None = None) -> CapGrant | None:
@@ -283,7 +284,7 @@ class TwoPhaseChannel(Channel):
         for release in self.outbox.releases:
             name = release.authorization_id
             self.ledgers[name] = give_back(self.ledgers.get(name), release, None)
-        self.outbox.releases.clear()
+        self.outbox.sent[:] = self.outbox.requests
 
 
 def example_channel() -> Channel:

@@ -28,7 +28,7 @@ from schemas.codec import event_to_dict
 from schemas.envelope import Envelope
 from schemas.events import ReportSubmitted
 from streams.metrics import REGISTRY
-from streams.runners.processing import record_facts
+from streams.runners.processing import Input, record_facts
 from streams.worker.stores import store_layouts
 from tests.unit.agreement_events import signed
 from tests.unit.catalog import catalog_stores
@@ -55,6 +55,8 @@ class Feed:
     def __init__(self, stores: ChannelStores | None = None) -> None:
         self.stores = stores or channel_stores()
         self.offsets: dict[str, int] = {}
+        #: every message sent, as a replay reads it back
+        self.inputs: list[Input] = []
 
     def send(self, topic: str, event: Envelope, rules: TimeRules = RULES) -> Outcome:
         offset = self.offsets.get(topic, 0)
@@ -62,6 +64,7 @@ class Feed:
         key = getattr(event, "distributor_id", None) or getattr(event, "sku", None)
         raw = orjson.dumps(event_to_dict(event))
         position = message_position(f"{topic}:0", offset)
+        self.inputs.append(Input(raw, key, topic, 0, offset))
         [outcome] = apply_message(self.stores, raw, key, position, rules=rules)
         return outcome
 
@@ -296,20 +299,6 @@ def test_decisions_equal_the_pure_core_and_survive_a_restore(steps: list[Any], c
         else:
             both.reverse(index, step[1])
     assert both.feed.rows() == both.whole.rows()
-
-
-def test_a_worker_leaves_a_line_under_a_shared_cap_waiting() -> None:
-    """Until the `claim-caps` ledger is wired a worker counts no shared cap in a part."""
-    stores = catalog_stores("X")
-    stores.every_distributor = False
-    feed = Feed(stores)
-    feed.send("prices", book_price())
-    feed.send("authorizations", authorization(distributor_ids=["D1", "D2"]))
-    feed.sell(sale("T1", 10))
-    outcome = feed.claim(claim("C1", line(1, "T1", 10)))
-    assert decided(outcome) == []
-    assert feed.rows()[("C1", 1)]["status"] == "waiting"
-    assert list(stores.cap_ledgers.scan()) == []
 
 
 def test_one_process_counts_a_shared_cap_once() -> None:
