@@ -36,7 +36,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.agreements import Span, binds_program, spans, version_label
-from domain.currency import MoneyItem, Rate, RateLookup, Unconverted, gap_rows, total_in
+from domain.currency import MoneyItem, RateLookup, Unconverted, gap_rows, total_in
 from domain.rebate_programs import period_bounds
 from domain.rebate_statement import AdjustReason, reason_for
 from domain.rebates import (
@@ -48,7 +48,7 @@ from domain.rebates import (
     compute_rebate,
 )
 from projections.agreement_timeline import AgreementTimeline
-from projections.exchange_rates import RateBook, RateMonths, first_known_after
+from projections.exchange_rates import RateBook, RateMonths, first_known_after, pinned
 from projections.inventory import Move
 from projections.keyvalue import DictStore, KeyValue
 from projections.rebate_buckets import (
@@ -478,18 +478,6 @@ def _late_item(move: RecordedMove, sign: int) -> MoneyItem:
     return MoneyItem(sign * move.tally().revenue, move.currency, date.fromisoformat(day))
 
 
-def _pinned(rates: RateMonths, cutoff: datetime, now: datetime) -> RateLookup:
-    """The rates known at the close for the days that had one then, and for the others
-    those known at `now`: a closed statement's conversions never change, and a day
-    without a rate at the close converts once one arrives (its own adjustment)."""
-    closed, later = RateBook(rates, cutoff), RateBook(rates, now)
-
-    def lookup(from_currency: str, to_currency: str, day: date) -> Rate | None:
-        return closed(from_currency, to_currency, day) or later(from_currency, to_currency, day)
-
-    return lookup
-
-
 def _rate_arrivals(
     terms: ProgramTerms, rates: RateMonths, gaps: Iterable[tuple[str, date]], cutoff: datetime
 ) -> dict[tuple[datetime, str], RateLookup]:
@@ -500,7 +488,7 @@ def _rate_arrivals(
         first = first_known_after(rates, currency, terms.currency, day, cutoff)
         if first is not None:
             moment, rate = first
-            found[moment, str(rate.event_id)] = _pinned(rates, cutoff, moment)
+            found[moment, str(rate.event_id)] = pinned(rates, cutoff, moment)
     return found
 
 
@@ -551,7 +539,7 @@ def statement_plan(
         if isinstance(step, RecordedMove):
             running = _with_move(terms, running, step, 1)
             reason = reason_for(step.quantity, reversal=step.reversal)
-            lookup = _pinned(sources.rates, cutoff, at)
+            lookup = pinned(sources.rates, cutoff, at)
         else:
             lookup, reason = step, "rate_arrived"
         figures = _figures(terms, running, lookup)
@@ -605,7 +593,7 @@ def _late_gaps(
         if move.currency == terms.currency:
             continue
         item = _late_item(move, 1)
-        known = _pinned(rates, cutoff, datetime.fromisoformat(move.recorded))
+        known = pinned(rates, cutoff, datetime.fromisoformat(move.recorded))
         if known(item.currency, terms.currency, item.on) is None:
             gaps.append((item.currency, item.on))
     return gaps
