@@ -13,8 +13,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from domain.agreements import spans, version_label
 from domain.rebates import ProgramTerms, TierTerm
+from projections.agreement_inputs import apply_agreement
 from projections.agreement_timeline import AgreementTimeline, amend, sign, terminate
 from projections.inventory import Move
 from projections.keyvalue import DictStore
@@ -27,7 +31,7 @@ from projections.rebate_accruals import (
     statement_plan,
 )
 from projections.rebate_buckets import RebateBucket
-from projections.rebate_simulation import simulate
+from projections.rebate_simulation import simulate, simulated_row
 from projections.stores import ChannelStores
 from schemas.agreements import DistributorAgreementAmended, DistributorAgreementTerminated
 from tests.unit.agreement_events import SIGNED, amended, signed, terminated
@@ -203,6 +207,7 @@ def test_the_simulation_follows_the_agreement():
     (row,) = simulate(VPA, richer, stores.rebate_sources(), ["D1"], stores.closed_periods)
     assert (row.today_rebate, row.proposed_rebate) == (Decimal("100.00"), Decimal("200.00"))
     assert isinstance(row.proposed, Accrual) and row.proposed.bound_by == ("AG-1",)
+    assert simulated_row(row)["proposed"]["bound_by"] == ["AG-1"]  # `simulate --json`
 
 
 def test_spans_cut_where_the_version_changes():
@@ -222,3 +227,33 @@ def test_spans_cut_where_the_version_changes():
 
 def _fields(terms: ProgramTerms) -> dict[str, Any]:
     return {name: getattr(terms, name) for name in terms.__dataclass_fields__}
+
+
+AGREEMENT_EVENTS = (
+    signed(program_ids=["VPA-OTHER"]),
+    amended("M1", date(2026, 8, 15), program_ids=["VPA"]),
+    terminated(date(2026, 9, 5)),
+)
+LINES = (
+    sale("e1", "07-10", 10, "50.00"),
+    sale("e2", "08-20", 4, "100.00"),
+    sale("e3", "09-10", 2, "50.00"),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.permutations(range(len(AGREEMENT_EVENTS) + len(LINES))))
+def test_any_interleaving_of_lines_and_agreement_events_accrues_the_same(order: list[int]):
+    """Live and replay interleave the agreements topic and the sales freely; only the order
+    within the distributor's agreements is kept. Hand-computed: only 08-20 is bound (by
+    M1, from August 15 to the termination on September 5; 09-10 is no agreement's and
+    the program lists everyone): 400.00 + 100.00."""
+    agreement_order = iter(AGREEMENT_EVENTS)
+    stores = ChannelStores()
+    for index in order:
+        if index < len(AGREEMENT_EVENTS):
+            apply_agreement(stores, next(agreement_order), None)
+        else:
+            move = LINES[index - len(AGREEMENT_EVENTS)]
+            record_moves(stores, "D1", [("SKU-1", datetime.fromisoformat(move.at), move)], None)
+    assert rebates(stores) == [(Decimal("500.00"), Decimal("50.00"), ("AG-1/M1",))]
