@@ -134,11 +134,6 @@ def binding(
     return Binding(bound, len(bound) == len(every))
 
 
-def close_time(close: ClosedPeriod | None) -> datetime | None:
-    """When the agreements a period's lines are judged under were known: its close."""
-    return None if close is None else close.cutoff
-
-
 @dataclass(frozen=True, slots=True)
 class ProgramFigures:
     """A program's qualifying lines for one distributor and period, every currency.
@@ -422,7 +417,8 @@ def accruals(
                 is_closed = close is not None
                 if is_closed and open_only:
                     continue
-                bound = binding(terms, sources.agreements, distributor, period, close_time(close))
+                known_at = None if close is None else close.cutoff  # the agreement then
+                bound = binding(terms, sources.agreements, distributor, period, known_at)
                 if not bound.spans:
                     continue
                 figures = program_figures(terms, sources, distributor, period, bound=bound)
