@@ -620,20 +620,21 @@ def period_moves(
     moves: KeyValue[Move],
     skus: Iterable[str],
     distributor_id: str,
-    period: str,
+    bound: Binding,
 ) -> Iterator[Move]:
-    """The distributor's qualifying moves of a period, every currency, read day range by
-    day range: what a statement's lineage lists."""
-    start, end = period_bounds(period)
-    first, last = start.date().isoformat(), (end - timedelta(days=1)).date().isoformat()
+    """The distributor's qualifying moves of a period's days `bound` (its agreement's, as
+    at the close), every currency, read day range by day range: what a statement's
+    lineage lists."""
     wanted = skus if terms.skus == "all" else [s for s in skus if s in terms.skus]
     for sku in sorted(wanted):
         prefix = f"{distributor_id}|{sku}|"
-        for key, move in moves.scan(prefix, start=prefix + first):
-            if key[len(prefix) : len(prefix) + 10] > last:
-                break
-            if move.basis == terms.basis:
-                yield move
+        for span in bound.spans:
+            last = span.last.isoformat()
+            for key, move in moves.scan(prefix, start=prefix + span.first.isoformat()):
+                if key[len(prefix) : len(prefix) + 10] > last:
+                    break
+                if move.basis == terms.basis:
+                    yield move
 
 
 def accrual_row(accrual: Accrual) -> dict[str, Any]:
