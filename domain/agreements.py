@@ -13,7 +13,9 @@ Which version governs:
 - **a period** (a commitment's month or quarter, a reporting week): the version governing
   its last day, *as known when the period closed*: versions and terminations recorded
   after the close are left out, so a retroactive amendment never rewrites a closed period.
-  An open period (no close yet) is judged with everything known.
+  An open period (no close yet) is judged with everything known;
+- **a rebate program's line**: the version governing the line's business day, as known
+  when the program's period closed (`spans`, `binds_program`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
@@ -191,3 +193,56 @@ def covers_whole_period(
         and at_last is not None
         and at_first.agreement_id == at_last.agreement_id
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Days `first`..`last` (both inclusive) governed by one version (None: no agreement)."""
+
+    first: date
+    last: date
+    version: AgreementVersion | None
+
+
+def spans(
+    versions: Sequence[AgreementVersion],
+    ends: Sequence[AgreementEnd],
+    first: date,
+    last: date,
+    known_at: datetime | None = None,
+) -> list[Span]:
+    """The days `first`..`last` cut where the governing version changes (as known at
+    `known_at`): it changes only on a version's effective_from or the day after an
+    agreement's last day, so this costs the versions, never the days."""
+    known = [v for v in versions if known_at is None or v.recorded_at <= known_at]
+    cuts = {first}
+    for each in known:
+        for day in (each.effective_from, last_day(each, ends, known_at) + timedelta(days=1)):
+            if first < day <= last:
+                cuts.add(day)
+    starts = sorted(cuts)
+    found: list[Span] = []
+    for start, after in zip(starts, [*starts[1:], last + timedelta(days=1)], strict=True):
+        governs = version_on(known, ends, start, known_at)
+        if found and found[-1].version is governs:
+            found[-1] = Span(found[-1].first, after - timedelta(days=1), governs)
+        else:
+            found.append(Span(start, after - timedelta(days=1), governs))
+    return found
+
+
+def binds_program(version: AgreementVersion | None, program_id: str) -> bool:
+    """Whether an agreement lets a line governed by `version` count for a program: no
+    agreement governs the line's day, or the version lists no programs (an agreement of
+    discounts, schedule or obligations only: the program's own distributor list decides
+    alone), or the version binds the program (`program_ids`)."""
+    return (
+        version is None or not version.terms.program_ids or program_id in version.terms.program_ids
+    )
+
+
+def version_label(version: AgreementVersion) -> str:
+    """`AG-1` for a signing, `AG-1/M1` for an amendment: how a version is named in rows."""
+    if version.version_id == version.agreement_id:
+        return version.agreement_id
+    return f"{version.agreement_id}/{version.version_id}"

@@ -13,9 +13,15 @@ holding "now" (open) and the one before it (closed):
   revenue over all SKUs in the agreement's currency: a quarter's (a year's: its quarters')
   own-currency revenue from the rebate quarter buckets, and each day's revenue in another
   currency from the day tallies (`stores.rebate_days`, read only for a quarter holding
-  one), converted at that day's rate as known at "now"; a month's revenue from its days.
+  one), converted at that day's rate from the rate history: every rate applied, whatever
+  "now" says (a worker's clock does not move with rates another worker's partition
+  holds, so a rate known everywhere could be left out live and used in a replay); a
+  closed period converts a day at the rate known at its close, or, for a day without one
+  then, at the first rate known for it afterwards, so a correction published later never
+  rewrites it. A month's revenue from its days.
   A day without a rate is listed unconverted, per currency, never guessed, and the
-  commitment is `unconverted` unless what converted already meets it.
+  commitment is `unconverted` unless what converted already meets it; once the rate
+  arrives the verdict is given (met or short).
 
 A distributor's rows read at most 4 quarter buckets and the days of a period, whatever the
 history.
@@ -35,6 +41,7 @@ from domain.reporting_schedule import ended_at
 from domain.timeutil import utc
 from projections.agreement_reads import timelines_in_scope
 from projections.agreement_timeline import AgreementTimeline
+from projections.exchange_rates import RateBook, closed_rates
 from projections.period_revenue import period_revenue
 from projections.rebate_accruals import quarters_of
 from projections.stores import ChannelStores
@@ -94,7 +101,7 @@ def _distributor_rows(
         for commitment in version.terms.commitments:
             if commitment.period == kind:
                 days = (first, last)
-                found, gaps = _judged(stores, version, commitment, days, closed, now)
+                found, gaps = _judged(stores, version, commitment, days, closed)
                 rows.append(_row(version, commitment, days, closed, found, gaps, now))
     return rows
 
@@ -105,7 +112,6 @@ def _judged(
     commitment: VolumeCommitment,
     days: tuple[date, date],
     closed: bool,
-    now: datetime,
 ) -> tuple[CommitmentProgress, tuple[Unconverted, ...]]:
     """The commitment's progress and the revenue left unconverted (summed per currency)."""
     first = days[0]
@@ -113,9 +119,11 @@ def _judged(
     if commitment.measure == "units":
         units = Decimal(_units(stores, version.distributor_id, commitment, first))
         return commitment_progress(commitment, period, units, closed), ()
+    # every rate applied, but a closed period keeps the rates known at its close
+    rates = closed_rates(stores.rates, ended_at(days[1])) if closed else RateBook(stores.rates)
     revenue = period_revenue(
         stores, version.distributor_id, commitment.basis, version.currency,
-        commitment.period, days, utc(now),
+        commitment.period, days, rates,
     )  # fmt: skip
     gaps: dict[str, Decimal] = {}
     for gap in revenue.unconverted:

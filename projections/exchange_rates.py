@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from domain.calendar_periods import month_after, period_key
-from domain.currency import MAX_RATE_AGE_DAYS, Rate
+from domain.currency import MAX_RATE_AGE_DAYS, Rate, RateLookup
 from domain.identity import content_fingerprint
 from domain.timeutil import utc
 from projections.positions import Position, advance
@@ -206,3 +206,32 @@ class RateBook:
 
     def __call__(self, from_currency: str, to_currency: str, day: date) -> Rate | None:
         return rate_on(self.months, from_currency, to_currency, day, self.known_at)
+
+
+def pinned(rates: RateMonths, closed_at: datetime, later: datetime | None) -> RateLookup:
+    """The rates known at a close (`closed_at`) for the days that had one then, and for
+    the others those known at `later` (None: every rate applied): what a closed period
+    converts at never changes, and a day without a rate at the close converts once one
+    arrives."""
+    closed, after = RateBook(rates, closed_at), RateBook(rates, later)
+
+    def lookup(from_currency: str, to_currency: str, day: date) -> Rate | None:
+        return closed(from_currency, to_currency, day) or after(from_currency, to_currency, day)
+
+    return lookup
+
+
+def closed_rates(rates: RateMonths, closed_at: datetime) -> RateLookup:
+    """A closed period's rates: those known at its close, and for a day without one then,
+    the first rate known for it afterwards. Once a day has converted, a correction
+    published later changes nothing, as for a closed rebate statement."""
+    closed = RateBook(rates, closed_at)
+
+    def lookup(from_currency: str, to_currency: str, day: date) -> Rate | None:
+        known = closed(from_currency, to_currency, day)
+        if known is not None:
+            return known
+        first = first_known_after(rates, from_currency, to_currency, day, closed_at)
+        return None if first is None else first[1]
+
+    return lookup

@@ -12,12 +12,11 @@ cost is at most four quarter buckets and the days of the period, whatever the hi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from domain.calendar_periods import PeriodKind, period_key
-from domain.currency import MixedTotal, MoneyItem, total_in
+from domain.currency import MixedTotal, MoneyItem, RateLookup, total_in
 from domain.rebate_programs import period_bounds
-from projections.exchange_rates import RateBook
 from projections.rebate_accruals import quarters_of
 from projections.rebate_buckets import ALL_SKUS, bucket_key
 from projections.stores import ChannelStores
@@ -30,12 +29,12 @@ def period_revenue(
     currency: str,
     kind: PeriodKind,
     days: tuple[date, date],
-    known_at: datetime | None,
+    rates: RateLookup,
 ) -> MixedTotal:
     """The revenue of `basis` over the period (its first and last day) in `currency`,
-    other currencies converted at each day's rate as known at `known_at` (None: all)."""
+    other currencies converted at each day's rate by `rates`."""
     items = _revenue_items(stores, distributor_id, basis, currency, kind, days)
-    return total_in(currency, items, RateBook(stores.rates, known_at))
+    return total_in(currency, items, rates)
 
 
 def _revenue_items(

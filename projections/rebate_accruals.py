@@ -12,6 +12,13 @@ of the quarters that hold it and converted at each day's rate (`domain.currency`
 day without a rate is listed as `unconverted` (never guessed, never dropped) and the
 revenue shown is the part that converted.
 
+Which lines qualify: the program's own distributor list admits the distributor, and on
+each line's business day the distributor's agreement in effect binds the program, or no
+agreement governs that day (`domain.agreements.binds_program`). A closed period reads
+the agreement as known at its close, so a version recorded later never rewrites it.
+Where an agreement binds the program for part of a period only, the period is read from
+the day tallies of the days bound (at most the period's days per scope).
+
 A closed statement holds the qualifying events recorded up to the close (its
 `cutoff`): the buckets' tallies less the moves recorded after it. Each of those is one adjustment,
 in (recorded, event_id) order, taking the period's rebate to what it is with that event
@@ -22,13 +29,14 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Context, Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.currency import MoneyItem, Rate, RateLookup, Unconverted, gap_rows, total_in
+from domain.agreements import Span, binds_program, spans, version_label
+from domain.currency import MoneyItem, RateLookup, Unconverted, gap_rows, total_in
 from domain.rebate_programs import period_bounds
 from domain.rebate_statement import AdjustReason, reason_for
 from domain.rebates import (
@@ -39,9 +47,10 @@ from domain.rebates import (
     RebateTally,
     compute_rebate,
 )
-from projections.exchange_rates import RateBook, RateMonths, first_known_after
+from projections.agreement_timeline import AgreementTimeline
+from projections.exchange_rates import RateBook, RateMonths, first_known_after, pinned
 from projections.inventory import Move
-from projections.keyvalue import KeyValue
+from projections.keyvalue import DictStore, KeyValue
 from projections.rebate_buckets import (
     ALL_SKUS,
     RebateBucket,
@@ -78,11 +87,51 @@ class ClosedPeriod:
 @dataclass(frozen=True, slots=True)
 class RebateSources:
     """What a program's figures are read from: the quarter buckets, the day buckets (for
-    revenue in another currency) and the exchange rates."""
+    revenue in another currency, or days an agreement binds), the exchange rates and the
+    distributors' agreement timelines (which programs they bind, when)."""
 
     buckets: KeyValue[RebateBucket]
     days: KeyValue[RebateBucket]
     rates: RateMonths
+    agreements: KeyValue[AgreementTimeline] = field(default_factory=DictStore)
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """The days of a program's period whose lines count for a distributor, by its
+    agreement: `whole` when every day does (the quarter buckets are read as they are)."""
+
+    spans: tuple[Span, ...]
+    whole: bool
+
+    def counts(self, day: date) -> bool:
+        return self.whole or any(span.first <= day <= span.last for span in self.spans)
+
+    @property
+    def bound_by(self) -> tuple[str, ...]:
+        """The agreement versions that bound the program on the days that count."""
+        labels = (version_label(s.version) for s in self.spans if s.version is not None)
+        return tuple(dict.fromkeys(labels))
+
+
+def binding(
+    terms: ProgramTerms,
+    agreements: KeyValue[AgreementTimeline],
+    distributor_id: str,
+    period: str,
+    known_at: datetime | None,
+) -> Binding:
+    """Which days of the period count for the program, by the distributor's agreement as
+    known at `known_at` (a closed period: its close; None: everything known). One keyed
+    read of the timeline; its cost is the distributor's versions, never its lines."""
+    start, end = period_bounds(period)
+    first, last = start.date(), (end - timedelta(days=1)).date()
+    timeline = agreements.get(distributor_id)
+    if timeline is None:
+        return Binding((Span(first, last, None),), True)
+    every = spans(timeline.versions, timeline.ends, first, last, known_at)
+    bound = tuple(span for span in every if binds_program(span.version, terms.program_id))
+    return Binding(bound, len(bound) == len(every))
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +176,8 @@ class Accrual:
     other_currency: int = 0
     rate_event_ids: tuple[UUID, ...] = ()
     unconverted: tuple[Unconverted, ...] = ()
+    #: the agreement versions that bound the program (empty: its own list alone decided)
+    bound_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,10 +250,17 @@ class _PeriodSums:
 
 
 def _period_sums(
-    terms: ProgramTerms, sources: RebateSources, distributor_id: str, period: str
+    terms: ProgramTerms,
+    sources: RebateSources,
+    distributor_id: str,
+    period: str,
+    bound: Binding,
 ) -> _PeriodSums:
     """Reads the period's quarter buckets, and the days of a quarter only where its bucket
-    holds another currency: at most the period's days per scope."""
+    holds another currency; a period an agreement binds in part: the days bound only. At
+    most the period's days per scope."""
+    if not bound.whole:
+        return _bound_sums(terms, sources.days, distributor_id, bound)
     every, own = RebateTally(), RebateTally()
     other = 0
     foreign: _Foreign = {}
@@ -220,6 +278,28 @@ def _period_sums(
             if any(currency != terms.currency for currency in bucket.by_currency):
                 for item in _foreign_days(terms, sources.days, distributor_id, scope, quarter):
                     _add_foreign(foreign, item)
+    return _PeriodSums(every, own, other, foreign)
+
+
+def _bound_sums(
+    terms: ProgramTerms, days: KeyValue[RebateBucket], distributor_id: str, bound: Binding
+) -> _PeriodSums:
+    """The sums of the days bound only, from the day tallies."""
+    every, own = RebateTally(), RebateTally()
+    other = 0
+    foreign: _Foreign = {}
+    for span in bound.spans:
+        for scope in _scopes(terms):
+            for day, bucket in _day_buckets(
+                terms, days, distributor_id, scope, span.first, span.last
+            ):
+                for currency, tally in bucket.by_currency.items():
+                    every = every.plus(tally)
+                    if currency == terms.currency:
+                        own = own.plus(tally)
+                    else:
+                        other += tally.count
+                        _add_foreign(foreign, MoneyItem(tally.revenue, currency, day))
     return _PeriodSums(every, own, other, foreign)
 
 
@@ -262,10 +342,14 @@ def program_figures(
     distributor_id: str,
     period: str,
     known_at: datetime | None = None,
+    bound: Binding | None = None,
 ) -> ProgramFigures:
     """The distributor's qualifying lines of the period in every currency, the others'
-    revenue converted at each day's rate (as known at `known_at`: None for every rate)."""
-    sums = _period_sums(terms, sources, distributor_id, period)
+    revenue converted at each day's rate (as known at `known_at`: None for every rate).
+    `bound`: the days that count (None: by the agreements as everything known says)."""
+    if bound is None:
+        bound = binding(terms, sources.agreements, distributor_id, period, None)
+    sums = _period_sums(terms, sources, distributor_id, period, bound)
     return _figures(terms, sums, RateBook(sources.rates, known_at))
 
 
@@ -278,15 +362,29 @@ def _foreign_days(
 ) -> Iterator[MoneyItem]:
     """Each day's revenue of the quarter in a currency other than the program's."""
     start, end = period_bounds(quarter)
-    last = (end - timedelta(days=1)).date().isoformat()
-    prefix = bucket_key(distributor_id, terms.basis, scope, "")
-    for key, bucket in days.scan(prefix, start=prefix + start.date().isoformat()):
-        day = key[len(prefix) :]
-        if day > last:
-            break
+    last = (end - timedelta(days=1)).date()
+    for day, bucket in _day_buckets(terms, days, distributor_id, scope, start.date(), last):
         for currency, tally in bucket.by_currency.items():
             if currency != terms.currency:
-                yield MoneyItem(tally.revenue, currency, date.fromisoformat(day))
+                yield MoneyItem(tally.revenue, currency, day)
+
+
+def _day_buckets(
+    terms: ProgramTerms,
+    days: KeyValue[RebateBucket],
+    distributor_id: str,
+    scope: str,
+    first: date,
+    last: date,
+) -> Iterator[tuple[date, RebateBucket]]:
+    """The scope's day tallies from `first` to `last` (a range of keys)."""
+    prefix = bucket_key(distributor_id, terms.basis, scope, "")
+    end = last.isoformat()
+    for key, bucket in days.scan(prefix, start=prefix + first.isoformat()):
+        day = key[len(prefix) :]
+        if day > end:
+            break
+        yield date.fromisoformat(day), bucket
 
 
 def program_periods(
@@ -315,10 +413,15 @@ def accruals(
             if not covers(terms, distributor):
                 continue
             for period in program_periods(terms, sources.buckets, distributor):
-                is_closed = closed.get(closed_key(terms.program_id, period)) is not None
+                close = closed.get(closed_key(terms.program_id, period))
+                is_closed = close is not None
                 if is_closed and open_only:
                     continue
-                figures = program_figures(terms, sources, distributor, period)
+                known_at = None if close is None else close.cutoff  # the agreement then
+                bound = binding(terms, sources.agreements, distributor, period, known_at)
+                if not bound.spans:
+                    continue
+                figures = program_figures(terms, sources, distributor, period, bound=bound)
                 if figures.tally.count == 0:
                     continue
                 inputs = figures.inputs(terms.measure)
@@ -335,6 +438,7 @@ def accruals(
                         figures.other_currency,
                         figures.rate_event_ids,
                         figures.unconverted,
+                        bound.bound_by,
                     )
                 )
     return sorted(found, key=lambda a: (a.program_id, a.distributor_id, a.period))
@@ -370,18 +474,6 @@ def _late_item(move: RecordedMove, sign: int) -> MoneyItem:
     return MoneyItem(sign * move.tally().revenue, move.currency, date.fromisoformat(day))
 
 
-def _pinned(rates: RateMonths, cutoff: datetime, now: datetime) -> RateLookup:
-    """The rates known at the close for the days that had one then, and for the others
-    those known at `now`: a closed statement's conversions never change, and a day
-    without a rate at the close converts once one arrives (its own adjustment)."""
-    closed, later = RateBook(rates, cutoff), RateBook(rates, now)
-
-    def lookup(from_currency: str, to_currency: str, day: date) -> Rate | None:
-        return closed(from_currency, to_currency, day) or later(from_currency, to_currency, day)
-
-    return lookup
-
-
 def _rate_arrivals(
     terms: ProgramTerms, rates: RateMonths, gaps: Iterable[tuple[str, date]], cutoff: datetime
 ) -> dict[tuple[datetime, str], RateLookup]:
@@ -392,7 +484,7 @@ def _rate_arrivals(
         first = first_known_after(rates, currency, terms.currency, day, cutoff)
         if first is not None:
             moment, rate = first
-            found[moment, str(rate.event_id)] = _pinned(rates, cutoff, moment)
+            found[moment, str(rate.event_id)] = pinned(rates, cutoff, moment)
     return found
 
 
@@ -410,12 +502,20 @@ def statement_plan(
     and so is each rate that arrives after the close for a day that had none then
     (`rate_arrived`), in (recorded, event id) order. Costs a few bucket reads, the days of
     quarters holding another currency and the period's late moves, whatever the history.
+    The lines that count are those the agreements as known at the close bind.
     """
-    sums = _period_sums(terms, sources, distributor_id, close.period)
+    cutoff = close.cutoff
+    bound = binding(terms, sources.agreements, distributor_id, close.period, cutoff)
+    if not bound.spans:
+        return None
+    sums = _period_sums(terms, sources, distributor_id, close.period, bound)
     if sums.every.count == 0:
         return None
-    cutoff = close.cutoff
-    later = list(late_moves(terms, late, distributor_id, close.period, cutoff))
+    later = [
+        move
+        for move in late_moves(terms, late, distributor_id, close.period, cutoff)
+        if bound.counts(_late_item(move, 1).on)
+    ]
     running = sums
     for move in later:
         running = _with_move(terms, running, move, -1)
@@ -435,7 +535,7 @@ def statement_plan(
         if isinstance(step, RecordedMove):
             running = _with_move(terms, running, step, 1)
             reason = reason_for(step.quantity, reversal=step.reversal)
-            lookup = _pinned(sources.rates, cutoff, at)
+            lookup = pinned(sources.rates, cutoff, at)
         else:
             lookup, reason = step, "rate_arrived"
         figures = _figures(terms, running, lookup)
@@ -489,7 +589,7 @@ def _late_gaps(
         if move.currency == terms.currency:
             continue
         item = _late_item(move, 1)
-        known = _pinned(rates, cutoff, datetime.fromisoformat(move.recorded))
+        known = pinned(rates, cutoff, datetime.fromisoformat(move.recorded))
         if known(item.currency, terms.currency, item.on) is None:
             gaps.append((item.currency, item.on))
     return gaps
@@ -520,20 +620,21 @@ def period_moves(
     moves: KeyValue[Move],
     skus: Iterable[str],
     distributor_id: str,
-    period: str,
+    bound: Binding,
 ) -> Iterator[Move]:
-    """The distributor's qualifying moves of a period, every currency, read day range by
-    day range: what a statement's lineage lists."""
-    start, end = period_bounds(period)
-    first, last = start.date().isoformat(), (end - timedelta(days=1)).date().isoformat()
+    """The distributor's qualifying moves of a period's days `bound` (its agreement's, as
+    at the close), every currency, read day range by day range: what a statement's
+    lineage lists."""
     wanted = skus if terms.skus == "all" else [s for s in skus if s in terms.skus]
     for sku in sorted(wanted):
         prefix = f"{distributor_id}|{sku}|"
-        for key, move in moves.scan(prefix, start=prefix + first):
-            if key[len(prefix) : len(prefix) + 10] > last:
-                break
-            if move.basis == terms.basis:
-                yield move
+        for span in bound.spans:
+            last = span.last.isoformat()
+            for key, move in moves.scan(prefix, start=prefix + span.first.isoformat()):
+                if key[len(prefix) : len(prefix) + 10] > last:
+                    break
+                if move.basis == terms.basis:
+                    yield move
 
 
 def accrual_row(accrual: Accrual) -> dict[str, Any]:
@@ -561,6 +662,7 @@ def accrual_row(accrual: Accrual) -> dict[str, Any]:
         "other_currency_lines": accrual.other_currency,
         "rate_event_ids": [str(event_id) for event_id in accrual.rate_event_ids],
         "unconverted": gap_rows(accrual.unconverted),
+        "bound_by": list(accrual.bound_by),
         "status": result.status,
     }
 

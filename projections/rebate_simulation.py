@@ -91,6 +91,7 @@ def simulated_row(row: Simulated) -> dict[str, Any]:
             "tier_rate": str(result.tier_rate),
             "rebate": str(result.rebate),
             "status": result.status,
+            "bound_by": list(accrual.bound_by),
         }
 
     return {

@@ -38,6 +38,7 @@ from domain.stock_rotation import (
     rotation_period,
 )
 from projections.dedup import Verdict
+from projections.exchange_rates import RateBook
 from projections.inventory import inventory_key
 from projections.keyvalue import KeyValue
 from projections.outcome import Outcome
@@ -181,7 +182,8 @@ def period_purchases(
     start, end = period_bounds(period)
     kind: PeriodKind = "quarter" if "-Q" in period else "year"
     days = (start.date(), end.date() - timedelta(days=1))
-    return period_revenue(stores, distributor_id, "sell_in", currency, kind, days, known_at)
+    rates = RateBook(stores.rates, known_at)
+    return period_revenue(stores, distributor_id, "sell_in", currency, kind, days, rates)
 
 
 def jsonable(value: Any) -> Any:

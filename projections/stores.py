@@ -160,4 +160,4 @@ class ChannelStores:
 
     def rebate_sources(self) -> RebateSources:
         """What a rebate program's figures are read from."""
-        return RebateSources(self.rebate_buckets, self.rebate_days, self.rates)
+        return RebateSources(self.rebate_buckets, self.rebate_days, self.rates, self.agreements)

@@ -13,6 +13,7 @@ import itertools
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from random import Random
+from typing import Final
 
 from schemas.events import (
     Envelope,
@@ -40,6 +41,9 @@ from streams.channel_events import (
     shipment_recorded,
 )
 from streams.channel_resends import corrected_report, resent_lines
+
+#: the generated channel's rebate programs: sell-through revenue, sell-in units
+PROGRAM_IDS: Final = ("VPA-2026-ST", "VPA-2026-SI")
 
 
 def _upc(rng: Random) -> str:
@@ -110,7 +114,7 @@ class ChannelDraw:
             rebate_programs(
                 self.rng,
                 self.begin - timedelta(days=21),
-                ("VPA-2026-ST", "VPA-2026-SI"),
+                PROGRAM_IDS,
                 (Decimal("100000"), Decimal("1000"), Decimal("500")),
                 self.dist_ids[:2],
                 recorded=True,

@@ -17,7 +17,8 @@ stops scoping or filtering answers different rows:
 - dead letters from a second source with a second reason, keyed D01 and D03 (the
   generated ones are conflicting duplicates of D02 and D05);
 - a D01 violation acknowledged and a D02 violation disputed (three statuses);
-- agreements of D01 (signed, then amended) and D02 (reporting monthly), with commitments
+- agreements of D01 (signed, then amended) and D02 (reporting monthly), binding every
+  program, with commitments
   met, open and short, and exchange rates of three pairs (EUR>USD, GBP>USD, USD>JPY);
 - two special price authorizations: one naming D01 and D02, in effect, and one of D01's
   that ended in July.
@@ -48,6 +49,7 @@ from schemas.events import (
     Tier,
 )
 from streams.api.openapi import document
+from streams.channel_draw import PROGRAM_IDS
 from streams.generator import generate_channel
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import Input
@@ -225,6 +227,10 @@ D01_TERMS: dict[str, Any] = {
 }
 
 
+#: every program of the channel: the agreements bind them, so D01's and D02's rebates accrue
+BOUND_PROGRAMS = [*PROGRAM_IDS, "NEAR-Q", "NEAR-Y"]
+
+
 def _agreements(signed: datetime) -> Iterator[Envelope]:
     """D01's agreement and an amendment of it, and D02's agreement."""
     for distributor in ("D01", "D02"):
@@ -241,6 +247,7 @@ def _agreements(signed: datetime) -> Iterator[Envelope]:
                 "term_start": "2026-07-01",
                 "term_end": "2027-06-30",
                 "currency": "USD",
+                "program_ids": BOUND_PROGRAMS,
                 **terms,
             }
         )

@@ -29,6 +29,7 @@ from schemas.events import (
     SpecialPriceAuthorized,
     StockRotationRequested,
 )
+from streams.channel_draw import PROGRAM_IDS
 from streams.generator import generate_channel, malformed_lines
 from streams.kafka.messages import bundled, message_of
 
@@ -58,7 +59,8 @@ COMMITMENT = {"period": "month", "basis": "sell_in", "measure": "units", "minimu
 
 
 def agreements_and_rates(distributors: Sequence[str]) -> list[Envelope]:
-    """An agreement signed by each distributor with a commitment, amended; a second one
+    """An agreement signed by each distributor with a commitment and the channel's programs
+    (`PROGRAM_IDS`, so its rebates still accrue), amended; a second one
     overlapping it (an `overlapping_agreement` dead letter of the distributor's job); a stock
     rotation request of each; two rates (reference data every job reads)."""
     signed_at = datetime(2026, 6, 20, 9, tzinfo=UTC)
@@ -71,7 +73,8 @@ def agreements_and_rates(distributors: Sequence[str]) -> list[Envelope]:
                      "occurred_at": signed_at, "recorded_at": signed_at, "source": "erp",
                      "agreement_id": agreement, "distributor_id": distributor,
                      "signed_at": signed_at, "term_start": "2026-07-01",
-                     "term_end": "2027-06-30", "currency": "USD", "commitments": [COMMITMENT]}
+                     "term_end": "2027-06-30", "currency": "USD", "commitments": [COMMITMENT],
+                     "program_ids": list(PROGRAM_IDS)}
                 )
             )  # fmt: skip
         events.append(

@@ -54,4 +54,9 @@ class RebateRow(RowModel):
         description="Revenue without a rate for its day, per currency and day: left out of "
         "revenue, volume and rebate until its rate arrives (empty: everything converted)."
     )
+    bound_by: Annotated[list[str], Sql("jsonb")] = Field(
+        description="The agreement versions (`AG-1`, `AG-1/M1`) that bound the program for "
+        "the distributor on the days counted; empty: no agreement governed them, the "
+        "program's own distributor list decided.",
+    )
     status: Literal["open", "closed"] = Field(description="`open` or `closed`.")

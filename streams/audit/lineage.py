@@ -27,7 +27,7 @@ from domain.violation import PricingViolation
 from infra.eventstore import AuditLog
 from projections.claim_state import record_key as claim_record_key
 from projections.inventory import Move
-from projections.rebate_accruals import closed_key, period_moves
+from projections.rebate_accruals import binding, closed_key, period_moves
 from projections.rotation_state import record_key
 from projections.stores import ChannelStores
 from streams.audit.trail import jsonable, load
@@ -238,16 +238,18 @@ def _debit_claim_sources(claim: DebitClaim, stores: ChannelStores) -> dict[str, 
 
 def _statement_sources(statement: RebateStatement, stores: ChannelStores) -> dict[str, Any]:
     """The qualifying moves recorded by the close (the statement's) and each later one (an
-    adjustment's), with the digests they reproduce; and the exchange-rate events that
-    converted revenue in another currency (a `rate_arrived` adjustment's is its trigger,
-    and adds no line)."""
+    adjustment's), on the days the distributor's agreement bound the program at the close,
+    with the digests they reproduce; and the exchange-rate events that converted revenue in
+    another currency (a `rate_arrived` adjustment's is its trigger, and adds no line)."""
     terms = stores.programs.get(statement.program_id)
     close = stores.closed_periods.get(closed_key(statement.program_id, statement.period))
     moves: list[Move] = []
     if terms is not None:
         distributor = statement.distributor_id
         skus = [state.sku for _, state in stores.inventory.scan(f"{distributor}|")]
-        moves = list(period_moves(terms, stores.moves, skus, distributor, statement.period))
+        known_at = None if close is None else close.cutoff  # the agreement as at the close
+        bound = binding(terms, stores.agreements, distributor, statement.period, known_at)
+        moves = list(period_moves(terms, stores.moves, skus, distributor, bound))
     cutoff = "" if close is None else close.closed_at.isoformat()
     on_time = [m for m in moves if m.recorded <= cutoff]
     late = {m.event_id: m for m in moves if m.recorded > cutoff}

@@ -111,7 +111,8 @@ class AuditRecorder:
                         continue  # nothing new since it was recorded
                     sources = stores.rebate_sources()
                     plan = statement_plan(terms, sources, stores.recorded_moves, distributor, close)
-                    if plan is None:
+                    if plan is None:  # its agreement bound no day of the period
+                        self.recorded_counts[key] = (count, None)
                         continue
                     try:
                         record_statements(self.audit, [plan], self.statements)

@@ -87,12 +87,16 @@ class RecordingRounds:
             return kafka_partition_of(distributor_id, partitions) in judged
 
         def settled(distributor_id: str, basis: str, cutoff: datetime) -> bool:
-            """Appends are in order: the partition of the basis's topic was applied
-            past the cutoff, or to its end."""
-            topic = topic_name(prefix, "shipments" if basis == "sell_in" else "sales")
-            source = f"{topic}:{kafka_partition_of(distributor_id, partitions)}"
-            clock = readers.clock.get(source)
-            return source in caught_up or (clock is not None and clock.recorded > cutoff)
+            """Appends are in order: the partitions of the basis's topic and of the
+            agreements (which bind the programs) were applied past the cutoff, or to
+            their end."""
+            partition = kafka_partition_of(distributor_id, partitions)
+            for name in ("shipments" if basis == "sell_in" else "sales", "agreements"):
+                source = f"{topic_name(prefix, name)}:{partition}"
+                clock = readers.clock.get(source)
+                if source not in caught_up and (clock is None or clock.recorded <= cutoff):
+                    return False
+            return True
 
         started = time.monotonic()
         try:

@@ -1,11 +1,12 @@
 """Agreements, exchange rates and inventory aging through Kafka and a worker on PostgreSQL:
 applied, refused with their reasons, kept across a restart, and the replay equal to live;
-a named price list an agreement binds setting its distributor's floor."""
+a named price list an agreement binds setting its distributor's floor; a rebate program
+an agreement binds, then binds from a later day."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +14,14 @@ import pytest
 
 from projections.aging_reads import aging_page
 from projections.agreement_reads import agreement_rows, rate_rows
-from schemas.events import Envelope, PriceChanged, SaleReported, ShipmentRecorded
+from schemas.events import (
+    Envelope,
+    PriceChanged,
+    RebateProgramDefined,
+    SaleReported,
+    ShipmentRecorded,
+    Tier,
+)
 from streams.timeparse import parse_as_of
 from tests.integration.conftest import wait_until
 from tests.integration.helpers import (
@@ -171,3 +179,66 @@ def test_a_bound_price_list_sets_the_floor_live_and_in_the_replay(settings, work
               ["rows"]}  # fmt: skip
     assert prices == {None: "25.00", name: "22.00"}
     matches_replay(settings, worker)
+
+
+def test_a_program_counts_the_lines_its_agreement_binds_live_and_in_the_replay(
+    settings, worker_factory, pg_dsn
+):
+    """Program VPA (10 % of revenue, yearly, this year: still open) lists two distributors.
+    Each sells 1,000.00 on January 1 and 500.00 just now. `bound`'s agreement binds VPA:
+    1,500.00, rebate 150.00, under AG-1. `other`'s binds another program: nothing. Then an
+    amendment of `other`'s agreement, arriving after its lines, binds VPA from today: its
+    500.00 of today only, rebate 50.00, under AG-1/M1."""
+    now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    if now.date() == date(now.year, 1, 1):
+        pytest.skip("needs a day of this year before today")  # January 1 only
+    tag = uuid.uuid4().hex[:8]
+    sku, program_id = f"SKU-RB-{tag}", f"VPA-{tag}"
+    bound, other = f"D-{tag}-A", f"D-{tag}-B"
+    year_start = datetime(now.year, 1, 1, 12, tzinfo=UTC)
+    term: dict[str, Any] = {"term_start": year_start.date(), "term_end": date(now.year, 12, 31)}
+    program = RebateProgramDefined(
+        event_id=uuid.uuid4(), occurred_at=year_start, source="erp", program_id=program_id,
+        distributor_ids=[bound, other], basis="sell_through", measure="revenue", period="year",
+        tier_mode="retroactive", currency="USD", tiers=[Tier(threshold=Decimal(0),
+        rate=Decimal("0.10"))],
+    )  # fmt: skip
+
+    def sold(distributor: str, n: int, units: int, when: datetime) -> SaleReported:
+        return SaleReported(
+            event_id=uuid.uuid4(), occurred_at=when, source="api", distributor_id=distributor,
+            transaction_id=f"T-{n}", reseller_id="R-1", sku=sku, quantity=units,
+            unit_price=Decimal("100.00"), currency="USD", sold_at=when,
+        )  # fmt: skip
+
+    def rows() -> dict[str, tuple[str, str, list[str]]]:
+        found = worker.get(f"/api/rebates?program_id={program_id}")["rows"]
+        return {r["distributor_id"]: (r["revenue"], r["rebate"], r["bound_by"]) for r in found}
+
+    worker = worker_factory(eventstore_url=pg_dsn).start()
+    publish_reference_first(settings, worker, [*catalog(sku), program])
+    lines = [sold(d, n, units, at) for d in (bound, other)
+             for n, units, at in ((1, 10, year_start), (2, 5, now))]  # fmt: skip
+    publish(
+        settings,
+        [
+            of(bound, signed(program_ids=[program_id], **term)),
+            of(other, signed(program_ids=["VPA-OTHER"], **term)),
+            *lines,
+        ],
+    )
+    first = wait_until(lambda: (found := rows()) and found, 60, "the bound distributor's row")
+    assert first == {bound: ("1500.00", "150.00", ["AG-1"])}
+
+    amendment = amended("M1", now.date(), program_ids=[program_id])
+    publish(settings, [of(other, amendment.model_copy(update={"amended_at": now}))])
+    both = wait_until(lambda: len(found := rows()) == 2 and found, 60, "the amended binding")
+    assert both == {
+        bound: ("1500.00", "150.00", ["AG-1"]),
+        other: ("500.00", "50.00", ["AG-1/M1"]),
+    }
+    live = matches_replay(settings, worker)  # the Kafka replay binds the same lines
+    assert {r["distributor_id"] for r in live["rebates"] if r["program_id"] == program_id} == {
+        bound,
+        other,
+    }

@@ -142,3 +142,35 @@ def test_revenue_in_another_currency_waits_for_its_rate_then_converts_day_by_day
         "4100.00", "short", "900.00", [],
     )  # fmt: skip
     assert (june["volume"], june["progress"], june["status"]) == ("1100.00", "11.0000", "met")
+
+
+def test_a_closed_commitment_converts_at_its_day_s_rate_as_known_at_the_close() -> None:
+    """The same 5,000.00 USD a quarter: 3,000.00 USD on May 4 and 1,000.00 EUR on June 4.
+    The rate arrives after Q2 closed (recorded July 10) and after "now" (July 2, a clock
+    that has not moved with the rates): Q2 converts at it all the same, 1.10: short by
+    900.00. A correction to 1.20 recorded July 20 leaves closed Q2 as it was."""
+    commitments = [
+        {"period": "quarter", "basis": "sell_in", "measure": "revenue", "minimum": "5000.00"}
+    ]
+    stores = channel(
+        signed(commitments=commitments),
+        shipment(1, 300, date(2026, 5, 4)),
+        shipment(2, 100, date(2026, 6, 4), currency="EUR"),
+    )
+    july_2 = datetime(2026, 7, 2, tzinfo=UTC)
+
+    def q2() -> tuple[Any, ...]:
+        row = next(r for r in commitment_rows(stores, july_2, "D1") if r["period"] == "2026-Q2")
+        return row["volume"], row["status"], row["shortfall"], row["unconverted"]
+
+    assert q2() == ("3000.00", "unconverted", None, [{"currency": "EUR", "amount": "1000.00"}])
+    late = datetime(2026, 7, 10, tzinfo=UTC)
+    arrived = rate("EUR", "USD", "1.10", date(2026, 6, 1), recorded_at=late, published_at=late)
+    apply_event(stores, arrived, None)
+    assert q2() == ("4100.00", "short", "900.00", [])
+    fixed = datetime(2026, 7, 20, tzinfo=UTC)
+    correction = rate(
+        "EUR", "USD", "1.20", date(2026, 6, 1), 2, recorded_at=fixed, published_at=fixed
+    )
+    apply_event(stores, correction, None)
+    assert q2() == ("4100.00", "short", "900.00", [])  # not 4,200.00: Q2 closed on 1.10

@@ -498,13 +498,16 @@
         const gap = top
           ? "top tier reached"
           : `${volume(row.gap_to_next)} to the next tier (at ${volume(row.next_threshold)})`;
+        // the agreement versions that bound the program (none: the program's own list)
+        const bound = row.bound_by.length ? ` · under ${row.bound_by.join(", ")}` : "";
         return el(
           "div",
           { class: "rebate", "data-key": key },
           el(
             "div",
             { class: "head" },
-            el("span", {}, `${row.program_id} · ${row.distributor_id} · ${row.period}`),
+            el("span", { class: "bound", title: "agreement versions binding the program" },
+              `${row.program_id} · ${row.distributor_id} · ${row.period}${bound}`),
             el("span", {}, "accrued ", el("strong", { class: "accrued" }, money(row.rebate, row.currency)), ` at ${percent(row.tier_rate)}`),
           ),
           el("div", { class: "bar", title: `${Math.round(share * 100)} % of the way` },

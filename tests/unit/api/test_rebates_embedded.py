@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -25,6 +25,7 @@ from streams.api.context import ApiContext
 from streams.audit.lineage import lineage
 from streams.auth import TokenRegistry, token_hash
 from streams.runners.embedded import EmbeddedChannel
+from tests.unit.agreement_events import amended, signed
 
 Q3 = datetime(2026, 8, 10, 12, tzinfo=UTC)
 CLOSED_AT = datetime(2026, 10, 15, tzinfo=UTC)
@@ -211,3 +212,29 @@ def test_a_rate_after_the_close_is_one_adjustment_and_a_source_of_the_lineage():
     document = lineage(channel.audit, channel.stores, "statement", "/".join(key))
     rates = [s["event_id"] for s in document["sources"] if s["role"] == "exchange_rate"]
     assert rates == [str(rate.event_id)] and document["complete"]
+
+
+def test_a_statement_bound_in_part_holds_and_lists_the_days_its_agreement_bound():
+    """D01's agreement binds another program until M1 binds VPA from August 15: of
+    200,000.00 sold on August 10 and 150,000.00 on August 20, the statement holds the
+    second alone (2 %: 3,000.00), and its lineage lists that line, digests matching."""
+    channel = EmbeddedChannel(rebate_grace_days=10_000)
+    product = ProductDefined(
+        event_id=uuid.uuid4(), occurred_at=Q3, source="erp", sku="SKU-1", base_unit="EA"
+    )
+    bind = amended("M1", date(2026, 8, 15), program_ids=["VPA-retroactive"])
+    agreement = [signed(program_ids=["VPA-OTHER"]), bind]
+    channel.feed_events([product, program(), *(e.model_copy(update={"distributor_id": "D01"})
+                                               for e in agreement)])  # fmt: skip
+    august_20 = Q3.replace(day=20)
+    bound = sale("T2", 1500, "100.00", august_20).model_copy(
+        update={"sold_at": august_20, "occurred_at": august_20}
+    )
+    channel.feed_events([sale("T1", 2000, "100.00", Q3), bound, close("VPA-retroactive")])
+    key = ("VPA-retroactive", "D01", "2026-Q3")
+    statement = channel.audit.rebate_statement(*key)
+    assert (statement.rebate, statement.event_count) == (Decimal("3000.00"), 1)
+    assert row(channel, "VPA-retroactive")["bound_by"] == ["AG-1/M1"]
+    document = lineage(channel.audit, channel.stores, "statement", "/".join(key))
+    lines = [s["event_id"] for s in document["sources"] if s["role"] == "contributing"]
+    assert lines == [str(bound.event_id)] and document["complete"]
