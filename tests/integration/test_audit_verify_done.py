@@ -20,7 +20,7 @@ from tests.integration.audit_db import CHAIN, EVENTS, execute, fresh_database
 from tests.integration.conftest import REPO, wait_until
 from tests.integration.helpers import publish, publish_reference_first
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.serial]
 
 
 def channel_stream() -> list[Envelope]:

@@ -36,7 +36,7 @@ from tests.integration.helpers import (
     verify,
 )
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.chaos]
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.chaos, pytest.mark.serial]
 
 ADMIN = "admin"
 TOKENS = json.dumps([{"sha256": token_hash(ADMIN), "role": "admin", "actor": "ops"}])

@@ -31,7 +31,7 @@ from tests.integration.helpers import (
     publish_reference_first,
 )
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.serial]
 
 EVENTS = 100_000
 KILLS = 5

@@ -16,13 +16,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import psycopg
 import pytest
 
 from domain.rebate_statement import RebateStatement
 from infra.eventstore import open_audit_log
 from schemas.events import RebateProgramDefined, SaleReported, Tier
 from streams.auth import token_hash
+from tests.integration.audit_db import fresh_database
 from tests.integration.conftest import WorkerProcess, wait_until
 from tests.integration.helpers import (
     catalog,
@@ -126,11 +126,13 @@ def test_close_through_the_api_statement_in_postgres_and_one_adjustment(
 def test_statement_and_adjustments_of_lines_without_recorded_at_equal_the_replay(
     settings, worker_factory, pg_dsn
 ):
-    # verify compares the whole event store with the whole replay: start from an empty one
-    with psycopg.connect(pg_dsn) as conn:
-        conn.execute(
-            "DROP TABLE IF EXISTS channelflow_audit_events, channelflow_audit_events_chain"
-        )
+    # verify compares the whole event store with the whole replay: an empty database of
+    # its own (other tests may record into the shared one meanwhile)
+    with fresh_database(pg_dsn) as dsn:
+        adjustments_verified(settings, worker_factory, dsn)
+
+
+def adjustments_verified(settings, worker_factory, pg_dsn: str) -> None:
     closed = closed_quarter(settings, worker_factory, pg_dsn, None)
     # after the close: a return without recorded_at, and a sale whose producer claims it
     # was recorded in August; the broker recorded both after the close

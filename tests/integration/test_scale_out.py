@@ -8,7 +8,7 @@ import pytest
 
 from tests.integration.conftest import free_port, wait_until
 
-pytestmark = pytest.mark.kafka
+pytestmark = [pytest.mark.kafka, pytest.mark.serial]
 
 
 def test_without_standbys_each_worker_says_its_reads_are_partial(settings, worker_factory):

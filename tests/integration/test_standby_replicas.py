@@ -21,7 +21,7 @@ from tests.integration.helpers import (
     publish_reference_first,
 )
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.serial]
 
 
 def holds_everything(worker: WorkerProcess, partitions: int) -> dict[str, Any] | None:

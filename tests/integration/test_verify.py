@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from tests.integration.audit_db import fresh_database
 from tests.integration.conftest import wait_until
 from tests.integration.helpers import (
     matches_replay,
@@ -19,12 +20,14 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 def test_verify_passes_on_the_live_system_and_catches_a_deleted_audit_row(
     settings, worker_factory, pg_dsn
 ):
-    # the generated channel's ids are fixed: start from an empty audit store, so facts
-    # recorded by an earlier run cannot stand in for this run's
-    with psycopg.connect(pg_dsn) as conn:
-        conn.execute(
-            "DROP TABLE IF EXISTS channelflow_audit_events, channelflow_audit_events_chain"
-        )
+    # the generated channel's ids are fixed and verify compares the whole event store: an
+    # empty database of its own, so facts recorded by an earlier run (or a test running
+    # alongside) cannot stand in for this run's
+    with fresh_database(pg_dsn) as dsn:
+        verified_alone(settings, worker_factory, dsn)
+
+
+def verified_alone(settings, worker_factory, pg_dsn: str) -> None:
     events = order_independent_channel(seed=23)
     worker = worker_factory(eventstore_url=pg_dsn).start()
     publish_reference_first(settings, worker, events)
