@@ -238,15 +238,25 @@ def covers(terms: ProgramTerms, distributor_id: str) -> bool:
 _Foreign = dict[tuple[str, date], Decimal]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _PeriodSums:
     """What a period's buckets hold for a program: every line's tally, the program's
     currency's, how many lines in others, and the others' revenue per (currency, day)."""
 
-    every: RebateTally
-    own: RebateTally
-    other: int
-    foreign: _Foreign
+    currency: str
+    every: RebateTally = field(default_factory=RebateTally)
+    own: RebateTally = field(default_factory=RebateTally)
+    other: int = 0
+    foreign: _Foreign = field(default_factory=dict)
+
+    def add(self, currency: str, tally: RebateTally) -> bool:
+        """Counts one currency's tally; whether that currency is not the program's."""
+        self.every = self.every.plus(tally)
+        if currency == self.currency:
+            self.own = self.own.plus(tally)
+            return False
+        self.other += tally.count
+        return True
 
 
 def _period_sums(
@@ -261,46 +271,33 @@ def _period_sums(
     most the period's days per scope."""
     if not bound.whole:
         return _bound_sums(terms, sources.days, distributor_id, bound)
-    every, own = RebateTally(), RebateTally()
-    other = 0
-    foreign: _Foreign = {}
+    sums = _PeriodSums(terms.currency)
     for quarter in quarters_of(period):
         for scope in _scopes(terms):
             bucket = sources.buckets.get(bucket_key(distributor_id, terms.basis, scope, quarter))
             if bucket is None:
                 continue
-            for currency, tally in bucket.by_currency.items():
-                every = every.plus(tally)
-                if currency == terms.currency:
-                    own = own.plus(tally)
-                else:
-                    other += tally.count
-            if any(currency != terms.currency for currency in bucket.by_currency):
+            foreign = [sums.add(currency, tally) for currency, tally in bucket.by_currency.items()]
+            if any(foreign):
                 for item in _foreign_days(terms, sources.days, distributor_id, scope, quarter):
-                    _add_foreign(foreign, item)
-    return _PeriodSums(every, own, other, foreign)
+                    _add_foreign(sums.foreign, item)
+    return sums
 
 
 def _bound_sums(
     terms: ProgramTerms, days: KeyValue[RebateBucket], distributor_id: str, bound: Binding
 ) -> _PeriodSums:
     """The sums of the days bound only, from the day tallies."""
-    every, own = RebateTally(), RebateTally()
-    other = 0
-    foreign: _Foreign = {}
+    sums = _PeriodSums(terms.currency)
     for span in bound.spans:
         for scope in _scopes(terms):
             for day, bucket in _day_buckets(
                 terms, days, distributor_id, scope, span.first, span.last
             ):
                 for currency, tally in bucket.by_currency.items():
-                    every = every.plus(tally)
-                    if currency == terms.currency:
-                        own = own.plus(tally)
-                    else:
-                        other += tally.count
-                        _add_foreign(foreign, MoneyItem(tally.revenue, currency, day))
-    return _PeriodSums(every, own, other, foreign)
+                    if sums.add(currency, tally):
+                        _add_foreign(sums.foreign, MoneyItem(tally.revenue, currency, day))
+    return sums
 
 
 def _add_foreign(foreign: _Foreign, item: MoneyItem) -> None:
@@ -573,10 +570,10 @@ def _with_move(
     every = sums.every.plus(tally) if sign > 0 else sums.every.minus(tally)
     if move.currency == terms.currency:
         own = sums.own.plus(tally) if sign > 0 else sums.own.minus(tally)
-        return _PeriodSums(every, own, sums.other, sums.foreign)
+        return _PeriodSums(terms.currency, every, own, sums.other, sums.foreign)
     foreign = dict(sums.foreign)  # at most the period's days and currencies
     _add_foreign(foreign, _late_item(move, sign))
-    return _PeriodSums(every, sums.own, sums.other + sign, foreign)
+    return _PeriodSums(terms.currency, every, sums.own, sums.other + sign, foreign)
 
 
 def _late_gaps(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,8 @@ from hypothesis import settings
 
 from domain.rebate_programs import terms_of
 from domain.rebates import ProgramTerms, RebateInputs
+from projections.keyvalue import DictStore
+from projections.rebate_buckets import RebateBucket
 from schemas.events import RebateProgramDefined, Tier
 
 BOUNDED = settings(max_examples=150, deadline=None)
@@ -53,3 +56,18 @@ def units_inputs(units: int, revenue: str | Decimal) -> RebateInputs:
 
 def tiers(*pairs: tuple[str, str]) -> list[Tier]:
     return [Tier(threshold=Decimal(t), rate=Decimal(r)) for t, r in pairs]
+
+
+class CountingDays(DictStore[RebateBucket]):
+    """Day tallies that count how many a read scanned (reads cost what they return)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read = 0
+
+    def scan(
+        self, prefix: str = "", start: str | None = None, reverse: bool = False
+    ) -> Iterator[tuple[str, RebateBucket]]:
+        for found in super().scan(prefix, start, reverse):
+            self.read += 1
+            yield found

@@ -8,7 +8,6 @@ agreement in effect binds VPA, or no agreement governs that day.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,7 +20,6 @@ from domain.rebates import ProgramTerms, TierTerm
 from projections.agreement_inputs import apply_agreement
 from projections.agreement_timeline import AgreementTimeline, amend, sign, terminate
 from projections.inventory import Move
-from projections.keyvalue import DictStore
 from projections.movements import record_moves
 from projections.rebate_accruals import (
     Accrual,
@@ -30,11 +28,11 @@ from projections.rebate_accruals import (
     closed_key,
     statement_plan,
 )
-from projections.rebate_buckets import RebateBucket
 from projections.rebate_simulation import simulate, simulated_row
 from projections.stores import ChannelStores
 from schemas.agreements import DistributorAgreementAmended, DistributorAgreementTerminated
 from tests.unit.agreement_events import SIGNED, amended, signed, terminated
+from tests.unit.rebate_cases import CountingDays
 
 VPA = ProgramTerms(
     program_id="VPA",
@@ -175,19 +173,6 @@ def test_a_late_line_counts_as_an_adjustment_only_on_a_day_bound_at_the_close():
     assert [(a.event_id, a.inputs.revenue, a.result.rebate) for a in plan.adjustments] == [
         ("e5", Decimal("530.00"), Decimal("53.00"))
     ]
-
-
-class CountingDays(DictStore[RebateBucket]):
-    def __init__(self) -> None:
-        super().__init__()
-        self.read = 0
-
-    def scan(
-        self, prefix: str = "", start: str | None = None, reverse: bool = False
-    ) -> Iterator[tuple[str, RebateBucket]]:
-        for found in super().scan(prefix, start, reverse):
-            self.read += 1
-            yield found
 
 
 def test_a_period_bound_in_part_reads_the_days_bound_only():

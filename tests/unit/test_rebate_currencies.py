@@ -6,7 +6,6 @@ worker writes them; EUR>USD rates in the rates store.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,12 +14,11 @@ from uuid import UUID
 from domain.rebates import ProgramTerms, TierTerm, compute_rebate
 from projections.exchange_rates import apply_rate, rate_key
 from projections.inventory import Move
-from projections.keyvalue import DictStore
 from projections.movements import record_moves
 from projections.rebate_accruals import ClosedPeriod, program_figures, statement_plan
-from projections.rebate_buckets import RebateBucket
 from projections.stores import ChannelStores
 from tests.unit.agreement_events import rate
+from tests.unit.rebate_cases import CountingDays
 
 JULY_RATE = UUID(int=401, version=4)
 AUGUST_RATE = UUID(int=402, version=4)
@@ -104,19 +102,6 @@ def test_a_rate_recorded_after_known_at_is_not_used():
     figures = program_figures(REVENUE, stores.rebate_sources(), "D01", "2026-Q3", recorded)
     assert figures.rate_event_ids == (JULY_RATE,)
     assert [g.on for g in figures.unconverted] == [date(2026, 8, 3)]
-
-
-class CountingDays(DictStore[RebateBucket]):
-    def __init__(self) -> None:
-        super().__init__()
-        self.read = 0
-
-    def scan(
-        self, prefix: str = "", start: str | None = None, reverse: bool = False
-    ) -> Iterator[tuple[str, RebateBucket]]:
-        for found in super().scan(prefix, start, reverse):
-            self.read += 1
-            yield found
 
 
 def test_days_are_read_only_where_a_quarter_holds_another_currency():
