@@ -86,7 +86,7 @@ class History:
 
     def line(self, template: dict[str, Any], distributor: str, n: int, at: str) -> dict[str, Any]:
         sku = self.skus[n % len(self.skus)]
-        quantity = -2 if n % 97 == 0 else 1 + n % 10  # a return now and then
+        quantity = -2 if n % 97 == 0 else 1 + (n // len(self.skus)) % 10  # a return now and then
         reseller = "R5" if n % 53 == 0 else "R9"  # a reseller the deals do not name
         transaction = f"T{n}"
         self.lines[distributor].append((transaction, sku, quantity, reseller))
