@@ -26,15 +26,19 @@ import cProfile
 import gc
 import pstats
 import random
+import tempfile
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import orjson
+from rocksdict import Options, Rdict
 
 from bench.common import machine, positive_int, progress, rate, verdict
 from projections.channel import apply_event
@@ -44,6 +48,8 @@ from schemas.codec import encode_event, event_to_dict
 from schemas.envelope import Envelope
 from schemas.events import PriceChanged, ProductDefined, SaleReported
 from streams.runners.processing import GC_THRESHOLD, Input, grouped, process_batch
+from streams.worker.state import APPLYING, StateTable, View, Writes, write_batches
+from streams.worker.stores import store_views
 
 TARGET = 20_000  # claim lines/s
 DAYS = 31
@@ -188,12 +194,54 @@ def decisions(stores: ChannelStores) -> Counter[str]:
     return found
 
 
-def apply(stores: ChannelStores, inputs: list[Input], events: int = 2000) -> tuple[float, float]:
+class LocalTable:
+    """What the worker's state views use of its table (`streams.worker.state`): one RocksDB
+    database, partition 0, without the changelog."""
+
+    def __init__(self, root: Path) -> None:
+        self.database = Rdict(str(root / "state-0.db"), Options(raw_mode=True))
+        self.views: list[View[Any]] = []
+        self.app = SimpleNamespace(in_recovery=False)
+
+    def held(self) -> dict[int, Any]:
+        return {0: self.database}
+
+    def db(self, partition: int) -> Any:
+        return self.database
+
+    def commit(self) -> None:
+        """Store a batch's writes as the worker does (without sending them to Kafka)."""
+        writes: Writes = {}
+        for view in self.views:
+            view.encoded(writes)
+        write_batches(self.db, writes)
+        for view in self.views:
+            view.committed()
+
+
+def worker_stores(root: Path) -> tuple[ChannelStores, LocalTable]:
+    """The worker's store type: its views over RocksDB, reference data in memory, holding
+    some partitions only (`every_distributor` off, as in `WorkerStores`)."""
+    table = LocalTable(root)
+    stores = ChannelStores(**cast(Any, store_views(cast(StateTable, table), 1)))
+    stores.every_distributor = False
+    return stores, table
+
+
+def apply(
+    stores: ChannelStores, inputs: list[Input], table: LocalTable | None, events: int = 2000
+) -> tuple[float, float]:
     """`process_batch` over the inputs in batches of about `events` (as the worker takes
-    them); wall and CPU seconds."""
+    them), each stored when `table` is the worker's; wall and CPU seconds."""
     wall, cpu = time.perf_counter(), time.process_time()
     for group in grouped(inputs, events):
-        process_batch(stores, group)
+        if table is None:
+            process_batch(stores, group)
+        else:
+            APPLYING.set(0)
+            process_batch(stores, group)
+            table.commit()
+            APPLYING.set(None)
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
@@ -208,16 +256,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--quick", action="store_true", help="50,000 POS lines, 10,000 claimed")
     parser.add_argument("--profile", action="store_true", help="cProfile the claims phase")
+    parser.add_argument(
+        "--store",
+        choices=("memory", "rocksdb"),
+        default="memory",
+        help="in-memory stores (embedded, replay) or the worker's views over RocksDB",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.pos_lines, args.claim_lines = 50_000, 10_000
     gc.set_threshold(*GC_THRESHOLD)  # as the worker and the replays run
+    if args.store == "memory":
+        return run(args, ChannelStores(), None)
+    with tempfile.TemporaryDirectory(prefix="claims-bench-") as root:
+        stores, table = worker_stores(Path(root))
+        try:
+            return run(args, stores, table)
+        finally:
+            table.database.close()
+
+
+def run(args: argparse.Namespace, stores: ChannelStores, table: LocalTable | None) -> int:
     distributors = [f"D{n:02d}" for n in range(args.distributors)]
     skus = [f"SKU-{n:02d}" for n in range(args.skus)]
-
-    stores = ChannelStores()
+    APPLYING.set(0)  # the clock the reference data moves is the worker's state
     for event in reference(distributors, skus):
         apply_event(stores, event, None)
+    if table is not None:
+        table.commit()
+    APPLYING.set(None)
     history = History(distributors, skus)
     progress(f"generating {args.pos_lines:,} POS lines")
     sales = list(history.bundles(args.pos_lines, args.bundle))
@@ -225,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     pos_wall = pos_cpu = 0.0
     step = max(len(sales) // 10, 1)
     for start in range(0, len(sales), step):
-        wall, cpu = apply(stores, sales[start : start + step])
+        wall, cpu = apply(stores, sales[start : start + step], table)
         pos_wall, pos_cpu = pos_wall + wall, pos_cpu + cpu
         progress(f"  {min(start + step, len(sales)):,} of {len(sales):,} bundles applied")
     del sales
@@ -235,14 +302,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()
-    claim_wall, claim_cpu = apply(stores, submitted)
+    claim_wall, claim_cpu = apply(stores, submitted, table)
     if args.profile:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
 
     print(machine())
+    kind = "in-memory stores" if table is None else "the worker's RocksDB views"
     print(
-        f"in-memory stores, {args.pos_lines:,} POS lines ({len(distributors)} distributors, "
+        f"{kind}, {args.pos_lines:,} POS lines ({len(distributors)} distributors, "
         f"{len(skus)} skus), {args.claim_lines:,} claim lines in claims of {args.claim_size}"
     )
     pos_rate, claim_rate = rate(args.pos_lines, pos_wall), rate(args.claim_lines, claim_wall)
