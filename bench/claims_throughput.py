@@ -11,12 +11,18 @@ the mix also gives cap_partial / cap_exhausted (one sku's deals have a small cap
 already_claimed (a POS line drawn twice), wrong_reseller and return_line (such POS
 lines), pending_pos (no such POS line), unknown_authorization and amount_corrected.
 
-Prints the claims phase's claim lines/s (wall and CPU) beside the POS lines/s of the same
-run (the baseline), the decisions by status and reason, and PASS/MISS against the target;
-never asserts. `--profile` prints the claims phase's cProfile instead of timing it alone.
+`--store rocksdb` runs the same over the worker's store type instead: its state views
+over a RocksDB database (`streams.worker.stores.store_views`), each batch stored as the
+worker stores it but without sending it to the changelog, a worker's ledgers (only
+authorizations naming one distributor are counted in its partition; the bench's are).
 
-    .venv/bin/python -m bench.claims_throughput            # 1,000,000 POS lines
-    .venv/bin/python -m bench.claims_throughput --quick    # 50,000 / 10,000, seconds
+Prints the claims phase's claim lines/s (wall and CPU) beside the POS lines/s of the same
+run (the baseline), the decisions by status and reason, and PASS/MISS against the target
+(on wall time); never asserts. `--profile` prints the claims phase's cProfile as well.
+
+    .venv/bin/python -m bench.claims_throughput                   # 1,000,000 POS lines
+    .venv/bin/python -m bench.claims_throughput --quick           # 50,000 / 10,000
+    .venv/bin/python -m bench.claims_throughput --store rocksdb   # the worker's stores
 """
 
 from __future__ import annotations
