@@ -38,10 +38,9 @@ def usage_rows(
     today: date | None,
     wanted: str | None,
     near: NearThresholds = NearThresholds(),
-    only_near: bool = False,
 ) -> list[Row]:
     """One row per authorization and distributor it names (`wanted` only, if given), by
-    id then distributor, as /api/authorizations lists them; `only_near`: the flagged.
+    id then distributor, as /api/authorizations lists them.
     The distributors an authorization names share its cap: their rows say the same."""
     rows = []
     for _, state in stores.authorizations.scan():
@@ -52,9 +51,8 @@ def usage_rows(
             continue
         ledger = stores.cap_ledgers.get(ledger_key(state.terms))
         usage = usage_of(state, ledger, today, near)
-        if usage["near"] or not only_near:
-            rows += [{"authorization_id": usage["authorization_id"], "distributor_id": name,
-                      **usage} for name in names]  # fmt: skip
+        rows += [{"authorization_id": usage["authorization_id"], "distributor_id": name,
+                  **usage} for name in names]  # fmt: skip
     return rows
 
 

@@ -45,9 +45,8 @@ async def authorization_usage(request: web.Request) -> web.Response:
     now = now_of(current, as_of(request))
     settings = request.app[SETTINGS]
     near = NearThresholds(settings.cap_near_percent, settings.expiry_near_days)
-    only_near = request.query.get("near") == "true"
     today = None if now is None else now.date()
-    rows = usage_rows(current, today, scope(request), near, only_near)
+    rows = usage_rows(current, today, scope(request), near)
     return json_response(page(request, filtered(request, rows, "authorization_id")))
 
 

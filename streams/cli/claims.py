@@ -140,9 +140,10 @@ def list_lines(rows: list[dict[str, Any]]) -> list[list[str]]:
 
 
 def _usage(args: argparse.Namespace, token: str | None) -> int:
-    query = {"distributor_id": args.distributor, "near": "true" if args.near else None}
-    path = "/api/authorizations/usage"
-    rows = all_rows(args.url, path, {k: v for k, v in query.items() if v}, token)
+    query = {"distributor_id": args.distributor} if args.distributor else {}
+    rows = all_rows(args.url, "/api/authorizations/usage", query, token)
+    if args.near:
+        rows = [row for row in rows if row["near"]]
     if args.json:
         print_json(rows)
     elif rows:

@@ -357,11 +357,12 @@
   /** Authorizations near their cap or expiry (the thresholds are the server's settings):
    *  each with its cap given out and the days it has left. */
   async function loadNearAuthorizations() {
-    const page = await api("/api/authorizations/usage", { ...filters(), near: "true", limit: 1000 });
+    const page = await api("/api/authorizations/usage", { ...filters(), limit: 1000 });
     if (!changed("claims-near", page)) return;
+    const flagged = page.rows.filter((row) => row.near.length > 0);
     const orDash = (value, text) => (value === null ? "–" : text);
     $("claims-near-rows").replaceChildren(
-      ...page.rows.map((row) => {
+      ...flagged.map((row) => {
         const tr = distributorRow(
           row.distributor_id,
           cell("authorization_id", row.authorization_id),
@@ -375,7 +376,7 @@
         return tr;
       }),
     );
-    $("claims-near").hidden = page.rows.length === 0;
+    $("claims-near").hidden = flagged.length === 0;
   }
 
   /** The match queue (the vendor's roles; hidden for a distributor's token): each open
