@@ -1,4 +1,4 @@
-.PHONY: demo test chaos unit lint format setup kafka-up kafka-down pg-up pg-down bench bench-history bench-scale clean
+.PHONY: demo test chaos unit lint format setup kafka-up kafka-down pg-up pg-down bench bench-history bench-scale bench-claims clean
 
 demo: setup            ## run the embedded demo (no servers needed)
 	.venv/bin/channelflow demo
@@ -35,6 +35,9 @@ bench: setup kafka-up  ## issue 14: every throughput figure in one table beside 
 
 bench-history: setup kafka-up pg-up  ## issue 12: a worker over 1M then 5M events (ARGS=--quick: 100k, 300k)
 	.venv/bin/python -m bench.history_scaling $(ARGS)
+
+bench-claims: setup  ## issue 16: claim lines a second over 1M POS lines, in process (ARGS=--quick: 50k)
+	.venv/bin/python -m bench.claims_throughput $(ARGS)
 
 bench-scale: setup kafka-up  ## issue 14: one worker, then two in one group (ARGS: --events, --workers)
 	.venv/bin/python -m bench.scale_out $(ARGS)

@@ -31,6 +31,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal, localcontext
+from functools import lru_cache
 from typing import Final, Literal
 from uuid import UUID
 
@@ -214,6 +215,7 @@ def debit_amount(book_cost: Decimal, authorized_cost: Decimal, quantity: int) ->
     return to_cents((book_cost - authorized_cost) * quantity)
 
 
+@lru_cache(maxsize=4096)  # a few (book, authorized) pairs, asked once a line
 def fewest_debited_units(book_cost: Decimal, authorized_cost: Decimal) -> int | None:
     """The fewest units whose `debit_amount` is above zero (None: no quantity has one,
     the authorized cost is not below the book cost). The amount only grows with the

@@ -254,7 +254,7 @@ def grant(
         granted = 0
     taken = current.units_taken + granted
     answer = CapGrant(request.authorization_id, request.ref, request.units, granted, left)
-    return replace(current, units_taken=taken, applied=applied), answer
+    return CapLedger(current.authorization_id, taken, applied), answer
 
 
 def give_back(
@@ -266,4 +266,4 @@ def give_back(
     if applied is None:
         return current
     taken = max(current.units_taken - release.units, 0)
-    return replace(current, units_taken=taken, applied=applied)
+    return CapLedger(current.authorization_id, taken, applied)

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from uuid import UUID
 
 from domain.claim_rules import (
@@ -249,11 +249,16 @@ class Ledgers(Mapping[str, CapLedger]):
         self._stores = stores
 
     def __getitem__(self, authorization_id: str) -> CapLedger:
-        terms = terms_of(self._stores, authorization_id)
-        ledger = None if terms is None else self._stores.cap_ledgers.get(ledger_key(terms))
+        ledger = self.get(authorization_id)
         if ledger is None:
             raise KeyError(authorization_id)
         return ledger
+
+    def get(self, authorization_id: str, default: Any = None) -> Any:
+        """The ledger, read without raising KeyError for one not started yet."""
+        terms = terms_of(self._stores, authorization_id)
+        ledger = None if terms is None else self._stores.cap_ledgers.get(ledger_key(terms))
+        return default if ledger is None else ledger
 
     def __iter__(self) -> Iterator[str]:
         return (ledger.authorization_id for _, ledger in self._stores.cap_ledgers.scan())

@@ -250,7 +250,7 @@ class _Phases:
             return
         assert inputs.terms is not None and inputs.pos is not None and inputs.book is not None
         waiting = Awaiting(ref, wanted, inputs.terms, inputs.pos, inputs.book)
-        self.put_pos(key, replace(claims, awaiting=(waiting,)))
+        self.put_pos(key, PosClaims(claims.held, claims.pending, (waiting,), claims.applied))
         least = fewest_debited_units(inputs.book.cost, inputs.terms.authorized_cost)
         pos = str(inputs.pos.event_id)
         cap = inputs.terms.quantity_cap
@@ -281,7 +281,7 @@ class _Phases:
         self._give_back(answer, answer.granted - kept, "rest")
         held = claims.holding(waiting.ref, kept) if kept else claims.held
         awaiting = tuple(line for line in claims.awaiting if line is not waiting)
-        self.put_pos(key, replace(claims, held=held, awaiting=awaiting))
+        self.put_pos(key, PosClaims(held, claims.pending, awaiting, claims.applied))
         self.steps.decisions.append(decision)
 
     def _unblock(self, distributor_id: str) -> None:

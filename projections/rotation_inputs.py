@@ -213,6 +213,12 @@ class StoreMapping(Mapping[str, V], Generic[V]):
             raise KeyError(key)
         return value
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """The store's read, without raising and catching KeyError for a missing key (the
+        claims read a few keys a line, often absent)."""
+        value = self._store.get(key)
+        return default if value is None else value
+
     def __iter__(self) -> Iterator[str]:
         return (key for key, _ in self._store.scan())
 

@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     date_floor: str = "2000-01-01"
     #: days of recorded time a claim line waits for its POS line before `no_pos_line`
     claim_pending_days: float = Field(default=30.0, gt=0)
+    #: an authorization is flagged near its cap from this share of it given out (%), and
+    #: near its expiry from this many days before its last valid day (docs/CLAIMS.md)
+    cap_near_percent: float = Field(default=80.0, gt=0, le=100)
+    expiry_near_days: int = Field(default=14, ge=0)
 
     def time_rules(self) -> TimeRules:
         """The business-date rules these settings give."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 from schemas.rows.agreements import (
     AgreementRow,
     AuthorizationRow,
+    AuthorizationUsageRow,
     CommitmentRow,
     ExchangeRateRow,
     ObligationRow,
@@ -108,6 +109,7 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     ExchangeRateRow,
     ObligationRow,
     AuthorizationRow,
+    AuthorizationUsageRow,
     CommitmentRow,
     UnconvertedAmount,
     AgingRow,

@@ -99,6 +99,33 @@ class AuthorizationRow(RowModel):
     event_id: Uuid = Field(description="The event that set its current terms (lineage).")
 
 
+class AuthorizationUsageRow(RowModel):
+    """How much of a special price authorization's cap is given out and how long it has
+    left, flagged when near either (docs/CLAIMS.md, "Cap use and expiry")."""
+
+    identified_by = ("authorization_id", "distributor_id")
+
+    authorization_id: str = Field(description="The authorization (the deal).")
+    distributor_id: DistributorId
+    shared_by: int = Field(description="How many distributors it names (they share its cap).")
+    skus: Annotated[list[str], Sql("jsonb")] = Field(description="The skus it covers.")
+    quantity_cap: int | None = Field(
+        description="Units it allows across every claim (none: no cap)."
+    )
+    units_given: int = Field(description="Units accepted claim lines hold of it (its ledger).")
+    units_left: int | None = Field(description="Units its cap still allows (none: no cap).")
+    percent_used: float | None = Field(description="Share of the cap given out, in %, one decimal.")
+    valid_to: Day = Field(description="The last sale day it covers (after an early expiry).")
+    days_left: int | None = Field(
+        description="Days from today (the as-of day) to valid_to; below zero once past it."
+    )
+    expired_early: bool = Field(description="An expiry ended it before its valid_to.")
+    near: Annotated[list[Literal["cap", "expiry"]], Sql("jsonb")] = Field(
+        description="What it is near: its cap (at least CHANNELFLOW_CAP_NEAR_PERCENT used), "
+        "its expiry (CHANNELFLOW_EXPIRY_NEAR_DAYS or fewer days left); empty once past it."
+    )
+
+
 class UnconvertedAmount(RowModel):
     """Revenue in another currency than the agreement's, left unconverted."""
 

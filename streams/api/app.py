@@ -27,6 +27,7 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /api/agreements, /api/exchange-rates   agreement versions (which is in effect); rates
   /api/obligations                   stocking targets exceeded, stock over the maximum age
   /api/authorizations                special price deals (terms in effect, per distributor)
+  /api/authorizations/usage          each deal's cap given out and days left, near flagged
   /api/commitments                   volume commitments: met, open, short, unconverted
   /api/rotations[/{d}/{request_id}]   stock rotation requests as decided, their returns
   POST /api/rotations/{d}/{request_id}/cancel   cancel an accepted rotation (own; admin any)
@@ -129,6 +130,7 @@ GETS: tuple[tuple[str, Handler], ...] = (
     ("/api/commitments", agreements.commitments),
     ("/api/exchange-rates", agreements.exchange_rates),
     ("/api/authorizations", agreements.authorizations),
+    ("/api/authorizations/usage", agreements.authorization_usage),
     ("/api/rotations", rotations.rotations),
     ("/api/rotations/{distributor_id}/{request_id}", rotations.rotation),
     ("/api/claims", claims.claims),

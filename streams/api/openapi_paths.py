@@ -268,6 +268,18 @@ PATHS: dict[str, dict[str, Schema]] = {
                   "expiry. A sale within one is judged against its floor (docs/CLAIMS.md). "
                   "A distributor token sees the authorizations naming it."),
     },
+    "/api/authorizations/usage": {
+        "get": op("Each special price authorization's cap given out and days left",
+                  "pricing", page_of("AuthorizationUsageRow"), DISTRIBUTOR,
+                  query("authorization_id", "only this authorization"), AS_OF, *PAGED,
+                  description="One row per authorization and distributor it names: its "
+                  "cap, the units its ledger has given out to accepted claim lines, the units "
+                  "left and the share used, "
+                  "its last valid day and the days left to today (or as of), and `near`: "
+                  "`cap` from CHANNELFLOW_CAP_NEAR_PERCENT (80) used, `expiry` from "
+                  "CHANNELFLOW_EXPIRY_NEAR_DAYS (14) days left. A distributor token sees "
+                  "the authorizations naming it."),
+    },
     "/api/obligations": {
         "get": op("What each distributor's stock breaks of its agreement in effect today",
                   "agreements", page_of("ObligationRow"), DISTRIBUTOR,

@@ -1,6 +1,7 @@
 """`channelflow claims`: submit debit claims (a CSV claim file or an X12 844), list the
 claims with their totals, show one claim as its aggregate records it (or its 849 answer),
-and take its lifecycle steps, all over a running API's HTTP routes (docs/CLAIMS.md)."""
+take its lifecycle steps, and list the authorizations' cap use and days left, all over a
+running API's HTTP routes (docs/CLAIMS.md)."""
 
 from __future__ import annotations
 
@@ -46,12 +47,17 @@ def register(sub: Subcommands) -> None:
     listing = claims_sub.add_parser("list", help="every claim: lines by status, totals, reasons")
     listing.add_argument("--distributor", help="one distributor's only")
     listing.add_argument("--status", choices=("decided", "pending"), help="only this status")
+    usage = claims_sub.add_parser(
+        "authorizations", help="each authorization's cap given out and days left, near flagged"
+    )
+    usage.add_argument("--distributor", help="the authorizations naming this distributor")
+    usage.add_argument("--near", action="store_true", help="only those near their cap or expiry")
     show = claims_sub.add_parser("show", help="one claim: status, lines, decisions, steps")
     show.add_argument("--x12", action="store_true", help="print the claim's 849 answer")
     for step in STEPS:
         _step_flags(claims_sub.add_parser(step, help=_HELP[step]), step)
     for name, command in claims_sub.choices.items():
-        if name not in ("submit", "list"):
+        if name not in ("submit", "list", "authorizations"):
             command.add_argument("distributor_id", metavar="DISTRIBUTOR")
             command.add_argument("claim_id", metavar="CLAIM")
         command.add_argument("--url", default="http://127.0.0.1:6066", help="the HTTP API")
@@ -87,6 +93,8 @@ def cmd_claims(args: argparse.Namespace) -> int:
     token = bearer_token(args)
     if args.what == "list":
         return _list(args, token)
+    if args.what == "authorizations":
+        return _usage(args, token)
     parts = (args.distributor_id, args.claim_id)
     path = "/api/claims/" + "/".join(urllib.parse.quote(part, safe="") for part in parts)
     what = f"claim {args.claim_id!r} of {args.distributor_id}"
@@ -126,6 +134,38 @@ def list_lines(rows: list[dict[str, Any]]) -> list[list[str]]:
              ", ".join(f"{n} {status}" for status, n in r["lines_by_status"].items()),
              f"{r['total_claimed']} {r['currency'] or ''}".strip(), r["total_accepted"],
              ", ".join(f"{n} {reason}" for reason, n in r["reasons"].items()) or "–"]
+            for r in rows
+        ),
+    ]  # fmt: skip
+
+
+def _usage(args: argparse.Namespace, token: str | None) -> int:
+    query = {"distributor_id": args.distributor} if args.distributor else {}
+    rows = all_rows(args.url, "/api/authorizations/usage", query, token)
+    if args.near:
+        rows = [row for row in rows if row["near"]]
+    if args.json:
+        print_json(rows)
+    elif rows:
+        print_table(usage_lines(rows), left=2)
+    else:
+        print("no authorizations near their cap or expiry" if args.near else "no authorizations")
+    return 0
+
+
+def usage_lines(rows: list[dict[str, Any]]) -> list[list[str]]:
+    head = ["authorization", "distributor", "cap", "given", "left", "used", "valid to", "days",
+            "near"]  # fmt: skip
+    blank = "–"
+    return [
+        head,
+        *(
+            [r["authorization_id"], r["distributor_id"],
+             blank if r["quantity_cap"] is None else str(r["quantity_cap"]), str(r["units_given"]),
+             blank if r["units_left"] is None else str(r["units_left"]),
+             blank if r["percent_used"] is None else f"{r['percent_used']:.1f} %",
+             r["valid_to"], blank if r["days_left"] is None else str(r["days_left"]),
+             ", ".join(r["near"]) or blank]
             for r in rows
         ),
     ]  # fmt: skip

@@ -1,6 +1,8 @@
 """Debit claims at the edges, on the real broker and PostgreSQL: uploads land on the claims
 topic as the expected events, a claim with problems publishes nothing of itself and its
-lines reach the dead letters with their bytes, another distributor's claim is refused; the
+lines reach the dead letters with their bytes, another distributor's claim is refused (a file
+or a JSON event), a JSON claim claiming nothing or less is refused by line, an 844 whose
+envelope is broken is refused whole; the
 lifecycle steps are recorded on the DebitClaim aggregate in PostgreSQL, and its 849 is what
 edi849 writes for the decisions recorded."""
 
@@ -18,6 +20,7 @@ import pytest
 
 from infra.eventstore import open_audit_log
 from schemas.claims import DebitClaimSubmitted
+from schemas.codec import encode_event
 from schemas.topics import topic_name
 from streams.api.claims import ANSWER_SENDER, FUNCTIONAL_ID
 from streams.ingest.parsers.csv_claim import parse_claims_csv
@@ -29,7 +32,8 @@ from tests.integration.conftest import WorkerProcess, wait_until
 from tests.integration.helpers import stored_events
 from tests.integration.test_decisions_relay import read_keyed
 from tests.integration.test_ingest_kafka import ACME, ADMIN, NORTH, TOKENS
-from tests.unit.claim_events import decided_claim
+from tests.unit.claim_events import claim, decided_claim
+from tests.unit.claim_events import line as claim_line
 from tests.unit.parsers.conftest import SAMPLES
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -44,6 +48,15 @@ BAD_CSV = b"".join(
 )  # fmt: skip
 
 
+def json_claim(distributor_id: str, claim_id: str, amount: str) -> dict[str, Any]:
+    """A claim of one line as the JSON door takes it, claiming `amount` (as sent)."""
+    document: dict[str, Any] = json.loads(
+        encode_event(claim(claim_id, claim_line(1, "T1", 1), distributor_id=distributor_id))
+    )
+    document["lines"][0]["amount_claimed"] = amount
+    return document
+
+
 def dead_letters(worker: WorkerProcess) -> list[dict[str, Any]]:
     return list(worker.get("/api/dead-letters/lines?limit=1000", ACME)["rows"])
 
@@ -55,6 +68,18 @@ def test_claim_uploads_reach_the_claims_topic_and_the_dead_letters(settings, wor
     assert (status, answer["error"]["code"]) == (403, "forbidden"), answer
     status, answer = worker.post("/api/ingest/claims", BAD_CSV, NORTH)
     assert status == 403, answer
+    status, answer = worker.post("/api/ingest/events", [json_claim("DIST-002", "J1", "30")], ACME)
+    assert (status, answer["error"]["code"]) == (403, "forbidden"), answer
+    # an interchange cut short: nothing of it read
+    status, answer = worker.post("/api/ingest/claims?filename=cut.edi", CLAIM_844[:80], ACME)
+    assert (status, answer["error"]["code"]) == (422, "x12_structure"), answer
+    # amounts not above zero: each line refused, to the dead letters
+    nothing = [json_claim("DIST-001", "J2", "-30.00"), json_claim("DIST-001", "J3", "0")]
+    status, amounts = worker.post("/api/ingest/events?lines=all", nothing, ACME)
+    assert status == 200, amounts
+    assert [(line["answer"], line["reason"]) for line in amounts["lines"]] == [
+        ("rejected", "schema_violation"), ("rejected", "schema_violation"),
+    ]  # fmt: skip
 
     status, answer = worker.post("/api/ingest/claims?filename=claim.edi", CLAIM_844, ACME)
     assert (status, answer["summary"]["accepted"]) == (200, 1), answer
@@ -78,7 +103,8 @@ def test_claim_uploads_reach_the_claims_topic_and_the_dead_letters(settings, wor
     assert [e.event_id for e in events] == [expected.event_id, from_csv.event_id]
 
     # every rejected line is a dead letter with its bytes, named by its line or segment
-    rejected = [line for line in errors["lines"] + csv["lines"] if line["answer"] == "rejected"]
+    answered = errors["lines"] + csv["lines"] + amounts["lines"]
+    rejected = [line for line in answered if line["answer"] == "rejected"]
     wait_until(lambda: len(dead_letters(worker)) >= len(rejected), 90, "the dead letters")
     letters = {letter["detail"].split(": ", 1)[0]: letter for letter in dead_letters(worker)}
     assert set(letters) == {line["ref"] for line in rejected}

@@ -3,10 +3,14 @@ in"): a claim's lines accepted, adjusted (cap partial) and rejected (wrong resel
 unknown authorization, already claimed, no debit due, wrong sku, return line, expired,
 currency mismatch, wrong distributor), a line pending its POS line accepted when it
 arrives after a restart (the waiting line comes back from the changelog), a conflicting resend
-dead-lettered; the `DebitClaim` aggregate recorded, and the replay equal to live."""
+dead-lettered; the `DebitClaim` aggregate recorded, and the replay equal to live. A second
+worker, with a wait of seconds, gives the other reasons: no POS line within the wait, sku
+mismatch, not yet valid, wrong end customer, no book cost, cap exhausted, and the
+adjustments quantity reduced and amount corrected."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -25,6 +29,8 @@ from tests.integration.helpers import catalog, matches_replay, publish, publish_
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 SKU = "SKU-SAD"
+#: in the deals, never priced: no book cost
+UNPRICED = "SKU-SAD-NB"
 T0 = datetime(2026, 8, 3, 9, tzinfo=UTC)
 
 
@@ -47,12 +53,17 @@ def deal(authorization_id: str, distributor: str, cost: str) -> SpecialPriceAuth
 
 
 def sale(
-    distributor: str, transaction: str, units: int, reseller: str = "R9", days: int = 0
+    distributor: str,
+    transaction: str,
+    units: int,
+    reseller: str = "R9",
+    days: int = 0,
+    sku: str = SKU,
 ) -> SaleReported:
     at = T0 + timedelta(days=days, hours=1)
     return SaleReported(
         event_id=uuid.uuid4(), occurred_at=at, source="kafka", distributor_id=distributor,
-        transaction_id=transaction, reseller_id=reseller, sku=SKU, quantity=units,
+        transaction_id=transaction, reseller_id=reseller, sku=sku, quantity=units,
         unit_price=Decimal("95.00"), currency="USD", sold_at=at,
     )  # fmt: skip
 
@@ -155,3 +166,65 @@ def test_claims_decided_live_across_a_restart_and_replayed(settings, worker_fact
     assert aggregate.decisions[1].authorization_event_id is not None
 
     matches_replay(settings, second)  # the claims section included
+
+
+#: the wait for a POS line in the second test: seconds of recorded (broker append) time
+WAIT_SECONDS = 3.0
+
+
+def test_the_other_reasons_and_a_wait_run_out_on_the_real_servers(settings, worker_factory):
+    distributor = f"D-{uuid.uuid4().hex[:8]}"
+    main, small, ended = (f"SPA-{uuid.uuid4().hex[:8]}-{n}" for n in range(3))
+    days = WAIT_SECONDS / 86400
+    waiting = settings.model_copy(update={"claim_pending_days": days})
+    worker = worker_factory(env={"CHANNELFLOW_CLAIM_PENDING_DAYS": repr(days)}).start()
+    publish_reference_first(settings, worker, [*catalog(SKU, UNPRICED), book()])
+    both = deal(main, distributor, "70.00").model_copy(update={"skus": [SKU, UNPRICED]})
+    capped = deal(small, distributor, "70.00").model_copy(update={"quantity_cap": 5})
+    for_end = deal(ended, distributor, "70.00").model_copy(update={"end_customer": "EC-1"})
+    publish(settings, [both, capped, for_end])
+    known = f"/api/authorizations?distributor_id={distributor}"
+    wait_until(lambda: len(worker.get(known)["rows"]) == 3, 60, "the deals known")
+    publish(
+        settings,
+        [sale(distributor, "T1", 10), sale(distributor, "T2", 10), sale(distributor, "T3", 5),
+         sale(distributor, "T4", 3), sale(distributor, "T5", 4, days=-5),
+         sale(distributor, "T6", 2, sku=UNPRICED), sale(distributor, "T7", 6)],
+    )  # fmt: skip
+    miscounted = line(2, "T2", 4, main).model_copy(update={"amount_claimed": Decimal("125.00")})
+    claimed = claim(
+        distributor, "C1", line(1, "T1", 12, main), miscounted, line(3, "T3", 5, small),
+        line(4, "T4", 3, small), line(5, "T7", 1, main, sku=UNPRICED),
+        line(6, "T5", 4, main), line(7, "T6", 2, main, sku=UNPRICED), line(8, "T7", 2, ended),
+        line(9, "T-NEVER", 1, main),
+    )  # fmt: skip
+    publish(settings, [claimed])
+
+    def decided() -> Any:
+        found = lines_of(worker, distributor)
+        return len(found) == 9 and found
+
+    rows = wait_until(decided, 90, "every line decided")
+    assert rows[("C1", 9)]["status"] == "pending_pos"
+    time.sleep(WAIT_SECONDS + 1)  # the wait runs out at the distributor's next input
+    publish(settings, [sale(distributor, "T8", 1)])
+    wait_until(lambda: lines_of(worker, distributor)[("C1", 9)]["status"] == "rejected", 60,
+               "the wait run out")  # fmt: skip
+    rows = lines_of(worker, distributor)
+    outcomes = {key: (row["status"], row.get("reasons")) for key, row in rows.items()}
+    assert outcomes == {
+        ("C1", 1): ("adjusted", ["quantity_reduced"]),
+        ("C1", 2): ("adjusted", ["amount_corrected"]),
+        ("C1", 3): ("accepted", []),
+        ("C1", 4): ("rejected", ["cap_exhausted"]),
+        ("C1", 5): ("rejected", ["sku_mismatch"]),
+        ("C1", 6): ("rejected", ["not_yet_valid"]),
+        ("C1", 7): ("rejected", ["no_book_cost"]),
+        ("C1", 8): ("rejected", ["wrong_end_customer"]),
+        ("C1", 9): ("rejected", ["no_pos_line"]),
+    }
+    figures = {n: rows[("C1", n)]["quantity_accepted"] for n in (1, 2, 3)}
+    assert figures == {1: 10, 2: 4, 3: 5}
+    assert rows[("C1", 2)]["amount_accepted"] == "120.00"
+
+    matches_replay(waiting, worker)  # the replay with the same wait expires the same line

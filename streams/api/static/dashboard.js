@@ -354,6 +354,31 @@
       : "";
   }
 
+  /** Authorizations near their cap or expiry (the thresholds are the server's settings):
+   *  each with its cap given out and the days it has left. */
+  async function loadNearAuthorizations() {
+    const page = await api("/api/authorizations/usage", { ...filters(), limit: 1000 });
+    if (!changed("claims-near", page)) return;
+    const flagged = page.rows.filter((row) => row.near.length > 0);
+    const orDash = (value, text) => (value === null ? "–" : text);
+    $("claims-near-rows").replaceChildren(
+      ...flagged.map((row) => {
+        const tr = distributorRow(
+          row.distributor_id,
+          cell("authorization_id", row.authorization_id),
+          cell("percent_used", orDash(row.percent_used, `${row.percent_used} % of ${row.quantity_cap}`)),
+          cell("units_left", orDash(row.units_left, grouped(row.units_left || 0))),
+          cell("valid_to", row.valid_to),
+          cell("days_left", orDash(row.days_left, String(row.days_left))),
+          cell("near", row.near.join(", ")),
+        );
+        tr.dataset.key = `${row.authorization_id}|${row.distributor_id}`;
+        return tr;
+      }),
+    );
+    $("claims-near").hidden = flagged.length === 0;
+  }
+
   /** The match queue (the vendor's roles; hidden for a distributor's token): each open
    *  proposal with its candidates, confirmed or rejected with the reason typed above. */
   async function loadMatchQueue() {
@@ -906,6 +931,7 @@
       loadCommitments(),
       loadRotations(),
       loadClaims(),
+      loadNearAuthorizations(),
       loadMatchQueue(),
       loadMasters(),
       loadSellThrough(),

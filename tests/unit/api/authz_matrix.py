@@ -79,6 +79,7 @@ SCOPED = (
     "/api/commitments",
     "/api/exchange-rates",
     "/api/authorizations",
+    "/api/authorizations/usage",
     "/api/rotations",
     "/api/claims",
 )

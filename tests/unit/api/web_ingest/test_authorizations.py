@@ -1,6 +1,7 @@
 """Special price authorizations through the HTTP door: admin submits them (keyed by
 authorization on the authorizations topic), a distributor may not, and /api/authorizations
-answers each deal per distributor with its terms as amended and expired."""
+answers each deal per distributor with its terms as amended and expired, and
+/api/authorizations/usage with its cap given out and days left."""
 
 from __future__ import annotations
 
@@ -33,3 +34,15 @@ def test_a_distributor_may_not_submit_an_authorization(api):
     status, answer = api.post("/api/ingest/events", [event("SpecialPriceAuthorized")], token="d1")
     assert status == 403, answer
     assert api.published == []
+
+
+def test_the_usage_of_each_deal_per_distributor_and_near_its_expiry(api):
+    deal = event("SpecialPriceAuthorized", distributor_ids=["D01", "D02"])
+    api.ok("/api/ingest/events", [deal], token="admin")
+    path = "/api/authorizations/usage"
+    rows = api.get(f"{path}?as_of=2026-09-20")["rows"]
+    assert [(r["distributor_id"], r["units_given"], r["days_left"], r["near"]) for r in rows] == [
+        ("D01", 0, 10, ["expiry"]),
+        ("D02", 0, 10, ["expiry"]),
+    ]
+    assert [r["near"] for r in api.get(f"{path}?as_of=2026-09-01")["rows"]] == [[], []]
