@@ -30,6 +30,8 @@ from streams.kafka.io import ensure_topics, publish_events
 
 POLL_SECONDS = 0.2
 BATCH_METRIC = "channelflow_batch_processing_seconds"
+#: each batch's wait for the reference replica (outside the batch body)
+REFERENCE_METRIC = "channelflow_reference_wait_seconds"
 
 
 # -- phase 1: publish ------------------------------------------------------------------
@@ -134,6 +136,8 @@ class EndToEnd:
     sell_through: int
     batches: int | None  # from the worker's /metrics, when it exposes them
     batch_seconds: float | None  # Σ time inside the agent's batch body
+    #: Σ time batches waited for the reference replica, when /metrics has it
+    reference_wait_seconds: float | None
     cpu_seconds: float  # the worker process's CPU time (user + system) over from_first_seconds
 
     @property
@@ -182,8 +186,8 @@ def not_accepted(q: Quality) -> str:
     return f"{q.other:,} lines not accepted (rejections by reason: {q.reasons or 'none'})"
 
 
-def batch_metrics(worker: WorkerProcess) -> tuple[int | None, float | None]:
-    """Count and Σ seconds of the worker's batch histogram, if /metrics has it."""
+def histogram_totals(worker: WorkerProcess, metric: str) -> tuple[int | None, float | None]:
+    """Count and Σ seconds of one of the worker's histograms, if /metrics has it."""
     try:
         text = worker.metrics()
     except OSError:
@@ -191,8 +195,8 @@ def batch_metrics(worker: WorkerProcess) -> tuple[int | None, float | None]:
     values: dict[str, float] = {}
     for line in text.splitlines():
         name, _, value = line.partition(" ")
-        if name.startswith(BATCH_METRIC):
-            values[name.removeprefix(BATCH_METRIC)] = float(value)
+        if name.startswith(metric):
+            values[name.removeprefix(metric)] = float(value)
     if "_count" not in values or "_sum" not in values:
         return None, None
     return int(values["_count"]), values["_sum"]
@@ -229,7 +233,8 @@ def end_to_end(worker: WorkerProcess, count: int, timeout: float) -> EndToEnd:
         )
     rows = worker.get_json("/api/inventory")["rows"]
     sell_through = sum(int(row["sell_through"]) for row in rows)
-    batches, batch_seconds = batch_metrics(worker)
+    batches, batch_seconds = histogram_totals(worker, BATCH_METRIC)
+    _, reference_wait_seconds = histogram_totals(worker, REFERENCE_METRIC)
     result = EndToEnd(
         total=count,
         ready_seconds=ready_at - started,
@@ -239,6 +244,7 @@ def end_to_end(worker: WorkerProcess, count: int, timeout: float) -> EndToEnd:
         sell_through=sell_through,
         batches=batches,
         batch_seconds=batch_seconds,
+        reference_wait_seconds=reference_wait_seconds,
         cpu_seconds=cpu_seconds,
     )
     progress(

@@ -68,6 +68,18 @@ def batch_line(e2e: EndToEnd, count: int) -> str:
     )
 
 
+def reference_line(e2e: EndToEnd) -> str:
+    """How long the batches waited for the reference replica (docs/DESIGN.md, "Reference
+    data in every worker"): the watermark's cost."""
+    waited = e2e.reference_wait_seconds
+    if waited is None or not e2e.batches:
+        return "reference waits: n/a (no channelflow_reference_wait_seconds in /metrics)"
+    return (
+        f"reference waits: {waited:.3f} s in all, {waited / e2e.batches * 1e3:.1f} ms a batch "
+        f"({waited / e2e.from_ready_seconds:.1%} of the run from /health)"
+    )
+
+
 def report(args: argparse.Namespace, published: Published, raw_s: float, e2e: EndToEnd) -> None:
     n = published.count
     publish_rate = rate(n, published.publish_seconds)
@@ -97,6 +109,7 @@ def report(args: argparse.Namespace, published: Published, raw_s: float, e2e: En
         "",
         f"ratio end to end / raw: {ratio:.3f}",
         batch_line(e2e, n),
+        reference_line(e2e),
         cpu_line(e2e),
         f"correctness: accepted {n:,} = published; Σ sell_through {e2e.sell_through:,} "
         f"= Σ quantity {published.quantity:,}",

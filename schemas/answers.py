@@ -91,6 +91,10 @@ class Health(ApiAnswer):
     partitions: dict[str, Any] = may_be_absent(
         "The state partitions a worker holds, and whether they cover the channel."
     )
+    reference: dict[str, Any] = may_be_absent(
+        "A worker's reference replica: whether its initial load is done, and how many "
+        "reference records it had yet to read at the latest end offsets it asked for."
+    )
 
 
 class SchemaFile(ApiAnswer):

@@ -62,12 +62,17 @@ class Coverage:
 
 class Health:
     def __init__(
-        self, store_dsn: str | None, coverage: Callable[[], Coverage] | None = None
+        self,
+        store_dsn: str | None,
+        coverage: Callable[[], Coverage] | None = None,
+        reference: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         #: the PostgreSQL event store to probe; None: nothing to probe (SQLite)
         self.store_dsn = store_dsn
         #: the state partitions held (a Kafka worker's); None: all of the channel
         self.coverage = coverage
+        #: the reference replica's progress (a Kafka worker's); None: no replica
+        self.reference = reference
         #: job -> why it failed last time (jobs that succeeded since are not listed)
         self.failing: dict[str, str] = {}
         #: why the last probe found the store away; None while it answers
@@ -115,9 +120,11 @@ class Health:
             dependencies["kafka"] = f"down: {self.failing['kafka']}"
         degraded = bool(self.failing) or any(v != "up" for v in dependencies.values())
         partitions = {} if self.coverage is None else {"partitions": self.coverage().report()}
+        reference = {} if self.reference is None else {"reference": self.reference()}
         return {
             "status": "degraded" if degraded else "ok",
             "dependencies": dependencies,
             "failing": dict(sorted(self.failing.items())),
             **partitions,
+            **reference,
         }

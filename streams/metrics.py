@@ -153,6 +153,13 @@ BATCH_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
     registry=REGISTRY,
 )
+REFERENCE_WAIT_SECONDS = Histogram(
+    "channelflow_reference_wait_seconds",
+    "Time a batch waited, before it was applied, for the worker's reference replica to read "
+    "every reference record appended before the batch was received.",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0),
+    registry=REGISTRY,
+)
 EVENT_LOOP_LAG = Histogram(
     "channelflow_event_loop_lag_seconds",
     "How much later than asked the event loop woke a task that sleeps a few milliseconds "

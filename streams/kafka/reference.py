@@ -8,14 +8,21 @@ reads the raw reference topics (`schemas.topics.REFERENCE_TOPICS`) - retained fo
 from the beginning, on all partitions, through the same pure reducers. The agent that
 owns a partition applies and dead-letters its messages as usual; applying the same
 position twice is a no-op.
+
+The agent applies a batch only once the replica has read every reference record the broker
+acknowledged before the batch was received (`caught_up`, `streams/kafka/sync_points.py`),
+as the Kafka replay, which reads the reference topics first, does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -23,9 +30,23 @@ from projections.channel import apply_message
 from projections.positions import message_position
 from projections.stores import ChannelStores
 from schemas.topics import REFERENCE_TOPICS, topic_name
+from streams import metrics
 from streams.config import Settings
+from streams.kafka.sync_points import SyncPoints
 
 log = logging.getLogger("channelflow.reference")
+
+#: how long a read waits for records when there are none (ms). A waiting batch never waits
+#: on it: positions are compared as soon as an answer arrives and after each read
+POLL_MS = 500
+#: records applied per read
+READ_RECORDS = 5000
+#: seconds a batch waits for the replica before a warning is logged (it keeps waiting)
+WARN_SECONDS = 5.0
+#: how often a waiting batch asks whether it must give way (to a rebalance)
+GIVE_WAY_SECONDS = 0.1
+#: seconds before an end-offsets query that failed (the broker away) is tried again
+RETRY_SECONDS = 1.0
 
 
 class TopicMissing(Exception):
@@ -56,15 +77,59 @@ class ReferenceReplica:
         )
         self.ready = asyncio.Event()
         self.rules = settings.time_rules()
+        self.sync: SyncPoints[TopicPartition] = SyncPoints()
+        #: set (and replaced) each time the replica reaches an answer
+        self._moved = asyncio.Event()
+        #: set when a waiter wants an end-offsets query
+        self._wanted = asyncio.Event()
+        #: the next offset to read per partition, of records applied, as last looked at
+        self.positions: dict[TopicPartition, int] = {}
+
+    def moment(self) -> int:
+        """Now, for a batch just received (see `caught_up`)."""
+        return self.sync.moment()
+
+    def lag(self) -> int:
+        """Reference records the replica has yet to read, as of the latest end offsets."""
+        return self.sync.behind(self.positions)
+
+    def progress(self) -> dict[str, Any]:
+        """For /health: the initial load done, and the lag."""
+        return {"loaded": self.ready.is_set(), "lag_records": self.lag()}
+
+    async def caught_up(self, moment: int, give_way: Callable[[], bool]) -> bool:
+        """Wait until the replica has read every reference record the broker acknowledged
+        before `moment`; False as soon as `give_way()` is true (a rebalance: the batch is
+        set aside). A long wait is logged once and goes on: correctness over liveness."""
+        started = time.monotonic()
+        warned = False
+        try:
+            while not self.sync.satisfied(moment):
+                if give_way():
+                    return False
+                self.sync.want(moment)
+                self._wanted.set()
+                if not warned and time.monotonic() - started > WARN_SECONDS:
+                    warned = True
+                    log.warning(
+                        "a batch has waited %.0f s for the reference data (%d records behind)",
+                        time.monotonic() - started,
+                        self.lag(),
+                    )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._moved.wait(), GIVE_WAY_SECONDS)
+            return True
+        finally:
+            metrics.REFERENCE_WAIT_SECONDS.observe(time.monotonic() - started)
 
     async def run(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )
+        consumer = self._consumer()
+        # the end offsets are asked on a connection of their own: the broker answers a
+        # connection's requests in turn, and behind the reader's fetch (a long poll of up
+        # to 500 ms when nothing comes) every query would wait that long
+        offsets = self._consumer()
         await consumer.start()
+        await offsets.start()
         try:
             partitions = [
                 TopicPartition(name, p)
@@ -74,33 +139,73 @@ class ReferenceReplica:
             ]
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
-            end = await consumer.end_offsets(partitions)
-            pending = {tp for tp, offset in end.items() if offset > 0}
-            if not pending:
-                self.ready.set()
-            while True:
-                batches = await consumer.getmany(timeout_ms=500, max_records=5000)
-                for tp, records in batches.items():
-                    for record in records:
-                        key = record.key.decode("utf-8", "replace") if record.key else None
-                        position = message_position(f"{tp.topic}:{tp.partition}", record.offset)
-                        try:
-                            recorded = datetime.fromtimestamp(record.timestamp / 1000, UTC)
-                            apply_message(
-                                self.stores, record.value, key, position,
-                                recorded_at=recorded, rules=self.rules,
-                            )  # fmt: skip
-                        except Exception:  # the owning agent dead-letters it as processing_error
-                            log.exception("reference input failed at %s", position)
-                    if tp in pending and records and records[-1].offset + 1 >= end[tp]:
-                        pending.discard(tp)
-                if batches and self.changed is not None:
-                    self.changed()
-                if pending == set() and not self.ready.is_set():
-                    log.info("reference data loaded")
-                    self.ready.set()
+            self.sync.want(self.sync.moment())  # the initial load: what was there at start
+            self._wanted.set()
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._read(consumer, partitions))
+                tasks.create_task(self._answer(offsets, consumer, partitions))
         finally:
+            await offsets.stop()
             await consumer.stop()
+
+    def _consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+
+    async def _read(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
+        """Apply the reference records as they come. aiokafka moves a partition's position
+        when `getmany` hands its records over, and they are applied before anything else
+        runs on the loop (no await in between): a position read on this loop is always of
+        records applied."""
+        while True:
+            batches = await consumer.getmany(timeout_ms=POLL_MS, max_records=READ_RECORDS)
+            for tp, records in batches.items():
+                for record in records:
+                    key = record.key.decode("utf-8", "replace") if record.key else None
+                    position = message_position(f"{tp.topic}:{tp.partition}", record.offset)
+                    try:
+                        recorded = datetime.fromtimestamp(record.timestamp / 1000, UTC)
+                        apply_message(
+                            self.stores, record.value, key, position,
+                            recorded_at=recorded, rules=self.rules,
+                        )  # fmt: skip
+                    except Exception:  # the owning agent dead-letters it as processing_error
+                        log.exception("reference input failed at %s", position)
+            if batches and self.changed is not None:
+                self.changed()
+            if self.sync.targets:
+                await self._look(consumer, partitions)
+
+    async def _answer(
+        self,
+        offsets: AIOKafkaConsumer,
+        consumer: AIOKafkaConsumer,
+        partitions: list[TopicPartition],
+    ) -> None:
+        """Issue the end-offsets queries the waiters need, one at a time (on `offsets`):
+        each serves every batch received before it was issued."""
+        while True:
+            await self._wanted.wait()
+            self._wanted.clear()
+            while self.sync.due():
+                query = self.sync.issue()  # numbered before it is sent
+                self.sync.answered(query, await _end_offsets(offsets, partitions))
+                await self._look(consumer, partitions)
+
+    async def _look(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
+        """Compare the positions with the answers; wake the waiters if one was reached."""
+        self.positions = {tp: await consumer.position(tp) for tp in partitions}
+        if not self.sync.advance(self.positions):
+            return
+        if not self.ready.is_set():
+            log.info("reference data loaded")
+            self.ready.set()
+        moved, self._moved = self._moved, asyncio.Event()
+        moved.set()
 
     async def _partitions(self, consumer: AIOKafkaConsumer, topic: str) -> set[int]:
         for _ in range(50):
@@ -110,3 +215,16 @@ class ReferenceReplica:
                 return set(found)
             await asyncio.sleep(0.2)
         raise TopicMissing(f"topic {topic} has no partitions; run `channelflow topics`")
+
+
+async def _end_offsets(
+    consumer: AIOKafkaConsumer, partitions: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """The partitions' end offsets (a ListOffsets request), asked again until answered:
+    while the broker is away the waiting batches keep waiting."""
+    while True:
+        try:
+            return dict(await consumer.end_offsets(partitions))
+        except Exception as exc:
+            log.warning("reference end offsets not read, retrying: %r", exc)
+            await asyncio.sleep(RETRY_SECONDS)

@@ -164,7 +164,9 @@ class ChannelWorker:
         self.reference = ReferenceReplica(settings, self.stores)
         self.audit_log = audit or open_audit_log(settings.eventstore_url)
         self.health = Health(
-            settings.eventstore_url if self.audit_log.is_postgres else None, self.coverage
+            settings.eventstore_url if self.audit_log.is_postgres else None,
+            self.coverage,
+            self.reference.progress,
         )
         self.read_models = configured_sink(
             settings,
@@ -225,16 +227,23 @@ class ChannelWorker:
         when none does."""
         await self.reference.ready.wait()  # the catalog and prices as published before
         async for batch in stream.take_events(TAKE, self.settings.batch_seconds):
+            received = self.reference.moment()
             waiting = list(batch)
             while waiting and self.steady():
-                waiting = await self.apply_batch(waiting)
+                waiting = await self.apply_batch(waiting, received)
             if waiting:
                 log.info("%d events set aside during a rebalance: read again", len(waiting))
 
-    async def apply_batch(self, batch: list[Any]) -> list[Any]:
+    async def apply_batch(self, batch: list[Any], received: int) -> list[Any]:
         """Apply the batch's events that continue what was stored, of the partitions owned
-        now; returns those a rebalance came before."""
-        rebalances, owned = self.rebalances, self.app.consumer.assignment()
+        now, once the reference replica has read what was appended before the batch was
+        `received` (`ReferenceReplica.caught_up`); returns those a rebalance came before."""
+        rebalances = self.rebalances
+        if not await self.reference.caught_up(
+            received, lambda: self.rebalances != rebalances or not self.steady()
+        ):
+            return batch
+        owned = self.app.consumer.assignment()
         events = await self.admitted([ev for ev in batch if ev.message.tp in owned])
         inputs = [
             Input(

@@ -87,8 +87,9 @@ def test_known_at_replay_and_simulation_match_the_live_worker(settings, worker_f
     publish_reference_first(settings, worker, events[:half])
     then, known = settled(settings, worker)
 
-    # prices before the sales they govern (docs/DESIGN.md, "Order of arrival"): the worker's
-    # reference replica must have them before the sales' partitions are applied
+    # prices before the sales they govern (docs/DESIGN.md, "Order of arrival"); waiting for
+    # the worker to show them is no longer needed (the reference watermark,
+    # test_reference_watermark_kafka.py), but harmless
     late_prices = [e for e in events[half:] if isinstance(e, PriceChanged)]
     known_prices = len(worker.get("/api/prices")["rows"])
     publish(settings, late_prices)
