@@ -30,7 +30,7 @@ T0 = datetime(2026, 8, 3, 9, tzinfo=UTC)
 BURST = 10_000
 #: SKUs of the burst, each with a run of prices (few messages to send, many events to apply)
 BURST_SKUS = 20
-ROUNDS = 3
+ROUNDS = 2
 #: each round moves the floor across the sales' 15.00: a violation, or none
 FLOORS = ("20.00", "10.00")
 
