@@ -60,12 +60,19 @@ def visible(request: web.Request, rows: Rows, *filters: str) -> Rows:
 
 
 def filtered(request: web.Request, rows: Rows, *filters: str) -> Rows:
-    """Rows whose fields equal the query's values of the filters named (those given)."""
+    """Rows whose fields equal the query's values of the filters named (those given), each
+    field read as the JSON answer writes it (`?in_effect=true` matches a True)."""
     for key in filters:
         value = request.query.get(key)
         if value is not None:
-            rows = [row for row in rows if str(row.get(key)) == value]
+            rows = [row for row in rows if _as_written(row.get(key)) == value]
     return rows
+
+
+def _as_written(field: Any) -> str:
+    if isinstance(field, bool):
+        return "true" if field else "false"
+    return str(field)
 
 
 def window(request: web.Request) -> tuple[int, int]:

@@ -28,6 +28,9 @@ def test_admin_authorizes_amends_and_expires_a_deal_and_reads_it(api):
     )
     assert (row["floor_price"], row["expired_early"], row["in_effect"]) == ("95.00", True, True)
     assert api.get("/api/authorizations?as_of=2026-09-01")["rows"][0]["in_effect"] is False
+    in_effect = api.get("/api/authorizations?as_of=2026-08-20&in_effect=true")["rows"]
+    assert [r["distributor_id"] for r in in_effect] == ["D01", "D02"]
+    assert api.get("/api/authorizations?as_of=2026-08-20&in_effect=false")["rows"] == []
 
 
 def test_a_distributor_may_not_submit_an_authorization(api):
