@@ -80,6 +80,11 @@ class Health:
         self._probing = ThreadPoolExecutor(1, thread_name_prefix="store-probe")
         self._lock = threading.Lock()
 
+    def reference_loading(self) -> bool:
+        """Whether the reference replica is still reading what was published before the
+        worker started (a master or SKU not found yet may only not be read yet)."""
+        return self.reference is not None and not self.reference()["loaded"]
+
     def failed(self, job: str, exc: BaseException) -> None:
         self.failing[job] = f"{type(exc).__name__}: {exc}"[:500]
 

@@ -29,7 +29,12 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason)
+        answer = json_error(
+            exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason
+        )
+        if "Retry-After" in exc.headers:  # a 503's or 429's hint is kept
+            answer.headers["Retry-After"] = exc.headers["Retry-After"]
+        return answer
     except AuthError as exc:
         return json_error(401, "unauthorized", str(exc))
     except TokensUnavailable as exc:

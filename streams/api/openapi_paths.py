@@ -221,7 +221,7 @@ PATHS: dict[str, dict[str, Schema]] = {
                    path("distributor_id", "the distributor"),
                    path("alias", "the distributor's id for the reseller"),
                    path("action", "the step", {"enum": ["confirm", "reject"]}),
-                   body="MatchStep", status=202, errors=(400, 401, 403, 404, 409)),
+                   body="MatchStep", status=202, errors=(400, 401, 403, 404, 409, 503)),
     },
     "/api/reports": {
         "get": op("Sell-through reports submitted", "compliance", page_of("ReportRow"),

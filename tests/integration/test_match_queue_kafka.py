@@ -99,6 +99,8 @@ def test_a_proposal_confirmed_over_http_maps_the_reseller_and_replays_equal(
     worker.kill()  # the queue comes back from the changelog
     worker = started()
     wait_until(lambda: queue(worker) == [proposal], 60, "the queue after the restart")
+    # the queue comes from the changelog, the masters from the reference topics
+    wait_until(lambda: worker.get("/health")["reference"]["loaded"], 60, "the masters read")
 
     status, answer = worker.post(
         f"/api/resellers/proposals/{d1}/R7/confirm", {"reason": "same owner"}, MANAGER

@@ -196,7 +196,7 @@ def expected_read(route: str, caller: str | None, own: bool = True) -> int:
 class Api:
     """The app over the generated channel (D01 to D05) on a test server."""
 
-    def __init__(self, channel: EmbeddedChannel, stores: Any = None) -> None:
+    def __init__(self, channel: EmbeddedChannel, stores: Any = None, health: Any = None) -> None:
         registry = TokenRegistry(
             [
                 {"sha256": token_hash(token), "role": role.value, "actor": token}
@@ -207,6 +207,8 @@ class Api:
         context = ApiContext.of_channel(channel, registry, "test")
         if stores is not None:
             context = dataclasses.replace(context, stores=stores)
+        if health is not None:
+            context = dataclasses.replace(context, health=health)
         self.app = make_web_app(context)
         self.loop = asyncio.new_event_loop()
         self.client = TestClient(TestServer(self.app), loop=self.loop)
@@ -315,3 +317,8 @@ def mine(route: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows of a vendor's answer a D01 token may read: its own (and shared ones)."""
     readable = ("D01", None) if route in SHARED else ("D01",)
     return [row for row in rows if row[owner_field(route)] in readable]
+
+
+def written(value: Any) -> str:
+    """A field's value as a query names it: as the JSON answer writes it (true, not True)."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)

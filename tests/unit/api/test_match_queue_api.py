@@ -1,6 +1,7 @@
 """The match queue over HTTP (embedded): the open proposals listed for the vendor's roles,
 a confirmation by the channel manager mapping the reseller id (and closing the proposal),
-a rejection, and the errors: a closed proposal (409), an unknown master (400), no reason."""
+a rejection, and the errors: a closed proposal (409), an unknown master (400; 503 while a
+worker's reference replica is still reading the masters), no reason."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from streams.health import Health
 from tests.unit.api.authz_matrix import Api
 from tests.unit.test_match_queue import M1, M2, TYPO, fed, onboarding
 
@@ -52,3 +54,16 @@ def test_errors_are_json_and_name_the_problem(api: Api) -> None:
     status, _, body = api.call("GET", QUEUE, "cm", status="all")
     assert status == 400 and body["error"]["code"] == "bad_request"
     assert api.call("GET", QUEUE, "d01")[0] == 403
+
+
+def test_a_master_not_read_yet_is_a_retry_not_an_error() -> None:
+    loading = Health(None, reference=lambda: {"loaded": False, "lag_records": 12})
+    api = Api(fed(M1, M2, TYPO), health=loading)
+    try:
+        unknown = {"reason": "x", "master_id": "M9"}
+        status, _, headers, body = api.exchange("POST", f"{QUEUE}/D1/R2/confirm", "cm", unknown)
+        assert status == 503 and headers["Retry-After"] == "5", body
+        assert "still loading" in body["error"]["message"]
+        assert api.call("POST", f"{QUEUE}/D1/R2/confirm", "cm", {"reason": "x"})[0] == 202
+    finally:
+        api.close()
