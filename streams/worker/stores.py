@@ -216,6 +216,7 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
         party_aliases=StoreLayout(
             "pa|", AliasState.from_json, AliasState.to_json, True, distributor_second
         ),
+        master_aliases=StoreLayout("ma|", str, str, False, distributor_second),
         match_proposals=entity("mp|", Proposal),
         waiting_resellers=StoreLayout(
             "wr|", WaitingReseller.from_json, WaitingReseller.to_json, False, distributor_first
