@@ -68,12 +68,18 @@ def masters_with_aliases(
     ]
 
 
-def masters_named(stores: ChannelStores, master_id: str | None) -> list[MasterState]:
-    """Every master, by master_id, or the one asked for (none if unknown)."""
+def masters_page(
+    stores: ChannelStores, master_id: str | None, offset: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the masters (by master_id; the one asked for, if any) with their aliases,
+    and how many masters there are in all: the masters are read whole (reference data),
+    the aliases of the page's masters only."""
     if master_id is None:
-        return list(stores.masters.values())
-    master = stores.masters.get(master_id)
-    return [] if master is None else [master]
+        masters = list(stores.masters.values())
+    else:
+        master = stores.masters.get(master_id)
+        masters = [] if master is None else [master]
+    return masters_with_aliases(stores, masters[offset : offset + limit]), len(masters)
 
 
 def alias_rows(stores: ChannelStores, distributor_id: str | None = None) -> list[dict[str, Any]]:

@@ -6,7 +6,6 @@ by master: docs/IDENTITY.md), and its identities: /api/resellers/masters (vendor
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from uuid import uuid4
 
 from aiohttp import web
@@ -14,13 +13,11 @@ from aiohttp import web
 from domain.permissions import Permission, allows
 from projections.party_reads import (
     alias_rows,
-    masters_named,
-    masters_with_aliases,
+    masters_page,
     proposal_of,
     proposal_rows,
 )
 from projections.snapshot import now_of, reseller_growth_of, reseller_rows, top_resellers_of
-from projections.stores import ChannelStores
 from schemas.envelope import Envelope
 from schemas.parties import ResellerAliasMapped, ResellerMatchRejected
 from streams.api.context import SETTINGS, context_of, json_error, json_response
@@ -68,13 +65,10 @@ async def reseller_masters(request: web.Request) -> web.Response:
     if not principal_of(request).may_read(None):
         raise Forbidden("the reseller masters and their aliases are for the vendor's roles")
     wanted, (offset, limit) = request.query.get("master_id"), window(request)
-
-    def masters_page(current: ChannelStores) -> dict[str, Any]:
-        masters = masters_named(current, wanted)
-        shown = masters_with_aliases(current, masters[offset : offset + limit])
-        return answer(shown, len(masters), offset, limit)
-
-    return json_response(await context_of(request).exporting(masters_page))
+    rows, total = await context_of(request).exporting(
+        lambda current: masters_page(current, wanted, offset, limit)
+    )
+    return json_response(answer(rows, total, offset, limit))
 
 
 async def reseller_aliases(request: web.Request) -> web.Response:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from projections.alias_index import aliases_of, derived_index, index_key
 from projections.identity_inputs import apply_identity
 from projections.keyvalue import DictStore
-from projections.party_reads import masters_named, masters_with_aliases
+from projections.party_reads import masters_page
 from projections.stores import ChannelStores
 from schemas.parties import ResellerAliasMapped, ResellerAliasUnmapped
 from tests.unit.party_events import mapped, registered, unmapped
@@ -73,14 +73,16 @@ def test_a_page_of_masters_reads_the_index_of_its_masters_only() -> None:
     applied(stores, mapped("D2", "X9", "M1"), mapped("D1", "R1", "M1", n=101))
     applied(stores, mapped("D1", "R2", "M3", n=102))
     stores.master_aliases = Counted(stores.master_aliases)
-    rows = masters_with_aliases(stores, masters_named(stores, None)[:2])
+    rows, total = masters_page(stores, None, 0, 2)
     assert [(row["master_id"], row["aliases"]) for row in rows] == [
         ("M1", ["D1|R1", "D2|X9"]),
         ("M2", []),
     ]
-    assert stores.master_aliases.prefixes == ["M1|", "M2|"]
-    assert [m.master_id for m in masters_named(stores, "M3")] == ["M3"]
-    assert masters_named(stores, "M9") == []
+    assert (total, stores.master_aliases.prefixes) == (3, ["M1|", "M2|"])
+    rows, total = masters_page(stores, None, 2, 2)
+    assert ([row["aliases"] for row in rows], total) == ([["D1|R2"]], 3)
+    assert [row["master_id"] for row in masters_page(stores, "M3", 0, 10)[0]] == ["M3"]
+    assert masters_page(stores, "M9", 0, 10) == ([], 0)
 
 
 class Counted(DictStore[str]):
