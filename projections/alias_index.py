@@ -11,7 +11,9 @@ the prefix `master_id|` holds one master's aliases and nothing else.
 `put_alias` is the one way an alias is stored: it writes the alias and, when the master
 it means changes, deletes its old entry and puts its new one (at most one delete and one
 put per mapping change: bounded). `derived_index` is the same index from a full scan of
-the aliases, what the index always equals (tests/unit/test_alias_index.py).
+the aliases, what the index always equals (tests/unit/test_alias_index.py); `reindexed`
+makes a stored index equal to it, once, where the state was written before the index (a
+worker's, after its start: `streams.worker.upkeep.index_aliases`).
 """
 
 from __future__ import annotations
@@ -64,3 +66,19 @@ def derived_index(aliases: Iterable[AliasState]) -> dict[str, str]:
         for alias in aliases
         if alias.master_id is not None
     }
+
+
+def reindexed(stores: ChannelStores) -> int:
+    """Make the index equal to what the aliases give, by as few puts and deletes as differ;
+    how many. Reads the aliases and the index whole (in a worker, of the partition being
+    applied): what a state written before the index needs, once (`streams.worker.upkeep`)."""
+    wanted = derived_index(stores.party_aliases.values())
+    index = stores.master_aliases
+    present = dict(index.scan())
+    stale = sorted(present.keys() - wanted.keys())
+    for key in stale:
+        index.delete(key)
+    missing = sorted(key for key, name in wanted.items() if present.get(key) != name)
+    for key in missing:
+        index.put(key, wanted[key])
+    return len(stale) + len(missing)

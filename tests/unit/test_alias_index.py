@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from projections.alias_index import aliases_of, derived_index, index_key
+from projections.alias_index import aliases_of, derived_index, index_key, reindexed
 from projections.identity_inputs import apply_identity
 from projections.keyvalue import DictStore
 from projections.party_reads import masters_page
@@ -117,3 +117,14 @@ def test_the_index_always_equals_a_full_scan_of_the_aliases(steps) -> None:
         change = mapped if action == "map" else unmapped
         applied(stores, change(distributor, alias, master, n=n, **place))
         assert index_of(stores) == derived_index(stores.party_aliases.values())
+
+
+def test_a_state_from_before_the_index_gains_its_entries_once() -> None:
+    stores = registered_stores("M1", "M2")
+    applied(stores, mapped("D1", "R1", "M1"), mapped("D2", "X9", "M2", n=101))
+    expected = index_of(stores)
+    stores.master_aliases = DictStore()  # as a state table written before the index
+    stores.master_aliases.put("M2|D1|id|R1", "D1|R1")  # and an entry no alias gives
+    assert reindexed(stores) == 3
+    assert index_of(stores) == expected
+    assert reindexed(stores) == 0
