@@ -11,6 +11,13 @@ where a history run takes minutes; figures go to stdout as a Markdown table.
 
 With `--py-spy PATH` (a py-spy binary) the worker is also sampled while the endpoints
 are requested (`py-spy record --format raw`, its output next to the table).
+
+`--masters-page` needs no kept run: in process, it times the read behind one page of
+`/api/resellers/masters` (50 masters of 1,000, two aliases each) as the aliases of the
+other masters grow tenfold, beside a read of every alias (what the page cost before the
+index of aliases by master, `projections.alias_index`), CPU ms, best of `--rounds`.
+
+    .venv/bin/python -m bench.read_costs --masters-page
 """
 
 from __future__ import annotations
@@ -21,11 +28,16 @@ import secrets
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import BenchError, free_port, progress
+from bench.common import BenchError, cpu_best_of, free_port, progress
 from bench.history_client import ENDPOINTS, Latencies, Worker, stats_ms, wait_for
 from bench.history_scaling import DEFAULT_DSN
+from projections.alias_index import put_alias
+from projections.party_aliases import AliasState, MasterState, current_mapping
+from projections.party_reads import masters_page
+from projections.stores import ChannelStores
 from streams.config import Settings
 
 TAG = re.compile(r"channelflow-(hist[0-9a-f]{10})-")
@@ -67,6 +79,45 @@ def table(latencies: Latencies, paths: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
+#: the masters of the page bench, the page's size, and the aliases of each master on it
+MASTERS, PAGE, ON_PAGE = 1_000, 50, 2
+
+
+def identity_stores(aliases: int) -> ChannelStores:
+    """1,000 masters; the page's masters with two aliases each, the others' aliases making
+    up `aliases` in all (over 50 distributors)."""
+    stores = ChannelStores()
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    for m in range(MASTERS):
+        master_id = f"M{m:05d}"
+        stores.masters.put(master_id, MasterState(master_id, f"Party {m}", "US", moment, "e"))
+    for n in range(aliases):
+        on_page = n < PAGE * ON_PAGE
+        master = n % PAGE if on_page else PAGE + n % (MASTERS - PAGE)
+        key = f"id|D{n % 50:02d}|R{n}"
+        put_alias(stores, None, AliasState(key, f"M{master:05d}"))
+    return stores
+
+
+def masters_page_costs(sizes: tuple[int, ...], rounds: int) -> str:
+    """A Markdown table: CPU ms of one page of masters, and of a read of every alias."""
+    lines = ["| aliases | masters page (50 of 1,000) ms | every alias read ms |", "|---|---|---|"]
+    for size in sizes:
+        stores = identity_stores(size)
+        rows, _ = masters_page(stores, None, 0, PAGE)
+        assert sum(len(row["aliases"]) for row in rows) == PAGE * ON_PAGE
+        page, scan = page_and_scan(stores, rounds)
+        lines.append(f"| {size:,} | {page * 1000:,.2f} | {scan * 1000:,.2f} |")
+    return "\n".join(lines)
+
+
+def page_and_scan(stores: ChannelStores, rounds: int) -> tuple[float, float]:
+    """CPU seconds of a page of masters, and of a read of every alias, best of `rounds`."""
+    page = cpu_best_of(rounds, lambda: lambda: masters_page(stores, None, 0, PAGE))
+    scan = cpu_best_of(rounds, lambda: lambda: current_mapping(stores.party_aliases.values()))
+    return page, scan
+
+
 def applied(worker: Worker) -> bool:
     text = worker.get("/metrics").body.decode()
     lags = [
@@ -77,13 +128,21 @@ def applied(worker: Worker) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--kept", type=Path, required=True, help="a history run's kept temp dir")
+    parser.add_argument("--kept", type=Path, help="a history run's kept temp dir")
+    parser.add_argument(
+        "--masters-page", action="store_true", help="in process: a masters page as aliases grow"
+    )
     parser.add_argument("--rounds", type=int, default=5, help="requests per endpoint (5)")
     parser.add_argument("--kafka", default="127.0.0.1:9092")
     parser.add_argument("--pg-dsn", default=DEFAULT_DSN, help="the run's DSN before its tag")
     parser.add_argument("--only", help="the endpoints whose path contains this, alone")
     parser.add_argument("--py-spy", type=Path, help="a py-spy binary: sample the worker too")
     args = parser.parse_args(argv)
+    if args.masters_page:
+        print(masters_page_costs((10_000, 100_000), args.rounds))
+        return 0
+    if args.kept is None:
+        parser.error("--kept is required (or --masters-page)")
     worker = Worker(
         settings_of(args.kept, args.kafka, args.pg_dsn),
         args.kept,

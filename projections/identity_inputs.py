@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from domain.timeutil import utc
 from projections.alias_facts import AliasStepTaken
+from projections.alias_index import put_alias
 from projections.authorization_inputs import naming
 from projections.dedup import Verdict
 from projections.match_inputs import confirm_match, reject_match
@@ -91,7 +92,7 @@ def _change_alias(
         confirm_match(stores, event, position)
     if updated is state:
         return Outcome(Verdict.DUPLICATE)
-    stores.party_aliases.put(key, updated)
+    put_alias(stores, state, updated)
     if state is not None and updated.history == state.history:
         return Outcome(Verdict.ACCEPTED)  # mapped to the master it already means: no step
     step = AliasStepTaken(key, event.distributor_id, updated.history[-1])

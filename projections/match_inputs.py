@@ -41,6 +41,7 @@ from domain.party_matching import (
     reasons,
 )
 from projections.alias_facts import AliasStepTaken
+from projections.alias_index import put_alias
 from projections.match_proposals import (
     MAX_PROPOSED,
     Candidate,
@@ -162,7 +163,7 @@ def match_reseller(
     updated = map_alias(alias, mapping, lambda _: True, position)
     if updated is alias:
         return ()
-    stores.party_aliases.put(record.party_id, updated)
+    put_alias(stores, alias, updated)
     confirm_match(stores, mapping, position)  # a proposal an earlier onboarding raised
     return (AliasStepTaken(record.party_id, distributor_id, updated.history[-1]),)
 

@@ -3,7 +3,8 @@ snapshot's `masters`, `party_aliases` and `match_proposals` sections, their read
 `/api/resellers/masters` / `aliases` / `proposals`.
 
 The masters are reference data held whole; the aliases are bounded by the resellers, and
-one distributor's are read by the prefix of its keys.
+one distributor's are read by the prefix of its keys, one master's by the prefix of its
+keys in the index of aliases by master.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from domain.timeutil import iso_z
+from projections.alias_index import aliases_of
 from projections.match_proposals import Proposal, proposal_key
 from projections.party_aliases import AliasState, MappingStep, MasterState
 from projections.stores import ChannelStores
@@ -54,17 +56,30 @@ def master_table_rows(
     ]
 
 
-def masters_with_aliases(stores: ChannelStores) -> list[dict[str, Any]]:
-    """Every master with the aliases that mean it now ("distributor|alias", sorted; an
-    alias by name as its key). Reads the masters and every alias once."""
-    meaning: dict[str, list[str]] = {}
-    for alias in stores.party_aliases.values():
-        if alias.master_id is not None:
-            meaning.setdefault(alias.master_id, []).append(_alias_name(alias.key))
+def masters_with_aliases(
+    stores: ChannelStores, masters: Iterable[MasterState]
+) -> list[dict[str, Any]]:
+    """The masters given, each with the aliases that mean it now ("distributor|alias",
+    sorted; an alias by name as its key): a prefix range of the index per master, so a
+    page costs its masters and their aliases (`projections.alias_index`)."""
     return [
-        {**master_row(master), "aliases": sorted(meaning.get(master.master_id, []))}
-        for master in stores.masters.values()
+        {**master_row(master), "aliases": aliases_of(stores.master_aliases, master.master_id)}
+        for master in masters
     ]
+
+
+def masters_page(
+    stores: ChannelStores, master_id: str | None, offset: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the masters (by master_id; the one asked for, if any) with their aliases,
+    and how many masters there are in all: the masters are read whole (reference data),
+    the aliases of the page's masters only."""
+    if master_id is None:
+        masters = list(stores.masters.values())
+    else:
+        master = stores.masters.get(master_id)
+        masters = [] if master is None else [master]
+    return masters_with_aliases(stores, masters[offset : offset + limit]), len(masters)
 
 
 def alias_rows(stores: ChannelStores, distributor_id: str | None = None) -> list[dict[str, Any]]:
@@ -101,12 +116,6 @@ def _step_row(step: MappingStep) -> dict[str, Any]:
         "score": None if step.score is None else str(step.score),
         "event_id": step.event_id,
     }
-
-
-def _alias_name(key: str) -> str:
-    """ "distributor|alias_id" for an alias by id (as top resellers list them), else its key."""
-    kind, distributor, own = key.split("|", 2)
-    return f"{distributor}|{own}" if kind == "id" else key
 
 
 def proposal_rows(stores: ChannelStores, distributor_id: str | None = None) -> list[dict[str, Any]]:

@@ -73,6 +73,9 @@ class ChannelStores:
     #: each reseller alias and the master it means, by alias key: "id|distributor|alias_id"
     #: or "na|distributor|digest" (projections/party_aliases.py; the distributor comes second)
     party_aliases: KeyValue[AliasState] = field(default_factory=DictStore)
+    #: the aliases by the master each means now: master_id|distributor|kind|own -> the
+    #: alias's name (projections/alias_index.py; the distributor comes second)
+    master_aliases: KeyValue[str] = field(default_factory=DictStore)
     #: the match queue: proposals of a distributor's reseller ids, by distributor|alias_id
     #: (projections/match_proposals.py)
     match_proposals: KeyValue[Proposal] = field(default_factory=DictStore)

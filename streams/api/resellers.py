@@ -11,13 +11,28 @@ from uuid import uuid4
 from aiohttp import web
 
 from domain.permissions import Permission, allows
-from projections.party_reads import alias_rows, masters_with_aliases, proposal_of, proposal_rows
+from projections.party_reads import (
+    alias_rows,
+    masters_page,
+    proposal_of,
+    proposal_rows,
+)
 from projections.snapshot import now_of, reseller_growth_of, reseller_rows, top_resellers_of
 from schemas.envelope import Envelope
 from schemas.parties import ResellerAliasMapped, ResellerMatchRejected
 from streams.api.context import SETTINGS, context_of, json_error, json_response
 from streams.api.http_body import json_body, required_text
-from streams.api.query import as_of, filtered, integer, page, principal_of, scope, visible
+from streams.api.query import (
+    answer,
+    as_of,
+    filtered,
+    integer,
+    page,
+    principal_of,
+    scope,
+    visible,
+    window,
+)
 from streams.auth import AuthError, Forbidden
 from streams.kafka.messages import message_of
 
@@ -49,8 +64,11 @@ async def reseller_masters(request: web.Request) -> web.Response:
     vendor's roles only."""
     if not principal_of(request).may_read(None):
         raise Forbidden("the reseller masters and their aliases are for the vendor's roles")
-    rows = await context_of(request).exporting(masters_with_aliases)
-    return json_response(page(request, filtered(request, rows, "master_id")))
+    wanted, (offset, limit) = request.query.get("master_id"), window(request)
+    rows, total = await context_of(request).exporting(
+        lambda current: masters_page(current, wanted, offset, limit)
+    )
+    return json_response(answer(rows, total, offset, limit))
 
 
 async def reseller_aliases(request: web.Request) -> web.Response:

@@ -498,7 +498,8 @@ def _optional_tasks(app: faust.App, worker: ChannelWorker) -> None:
 
 
 def _upkeep_tasks(app: faust.App, worker: ChannelWorker) -> None:
-    """The event-loop lag probe, the caches loaded after a rebalance, the gauges kept."""
+    """The event-loop lag probe, the caches loaded after a rebalance, the aliases indexed
+    by master, the gauges kept."""
 
     @app.task
     async def watch_the_loop() -> None:
@@ -507,6 +508,12 @@ def _upkeep_tasks(app: faust.App, worker: ChannelWorker) -> None:
     @app.task
     async def warm_caches() -> None:
         await upkeep.warm_caches(worker.stores.table, worker.steady)
+
+    @app.task
+    async def index_aliases() -> None:
+        await upkeep.index_aliases(
+            worker.stores, worker.owned_partitions, worker.steady, lambda: worker.rebalances
+        )
 
     @app.task
     async def keep_gauges() -> None:

@@ -12,6 +12,7 @@ from typing import Any, cast
 import faust
 
 from projections.agreement_timeline import AgreementTimeline
+from projections.alias_index import reindexed
 from projections.claim_caps import CapAsk, CapLedger
 from projections.claim_inputs import SHARED
 from projections.claim_state import ClaimRecord
@@ -77,6 +78,13 @@ class WorkerStores(ChannelStores):
         """The input about to be applied: its partition is where the batch reads and writes
         (in this task only: see `streams.worker.state.APPLYING`)."""
         APPLYING.set(item.partition or 0)
+
+    def reindex_aliases(self, partition: int) -> int:
+        """Begin a batch in `partition` that makes its index of aliases by master equal to
+        its aliases (`projections.alias_index.reindexed`); how many entries it writes (to
+        `commit`, or `discard` when none)."""
+        APPLYING.set(partition)
+        return reindexed(self)
 
     def stored_progress(self, source: str) -> int | None:
         return self.progress.get(source)
@@ -216,6 +224,7 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
         party_aliases=StoreLayout(
             "pa|", AliasState.from_json, AliasState.to_json, True, distributor_second
         ),
+        master_aliases=StoreLayout("ma|", str, str, False, distributor_second),
         match_proposals=entity("mp|", Proposal),
         waiting_resellers=StoreLayout(
             "wr|", WaitingReseller.from_json, WaitingReseller.to_json, False, distributor_first

@@ -1,4 +1,5 @@
-"""Background upkeep of a worker: the entity caches loaded after a start or a rebalance, and
+"""Background upkeep of a worker: the entity caches loaded after a start or a rebalance, the
+index of aliases by master derived where a state from before it lacks entries, and
 the gauges that read the projections kept up to date, so that a read in a thread decodes
 nothing and a scrape of /metrics computes nothing; standby partitions followed; the
 consumer lag measured, and a partition whose input stalled short of its end read again."""
@@ -41,6 +42,40 @@ async def warm_caches(table: StateTable, steady: Callable[[], bool]) -> None:
             for partition in sorted(table.held()):
                 if view.warm(partition):
                     await asyncio.sleep(0)  # requests and batches between two loads
+
+
+async def index_aliases(
+    stores: WorkerStores,
+    owned: Callable[[], set[int]],
+    steady: Callable[[], bool],
+    rebalances: Callable[[], int],
+) -> None:
+    """Once per partition owned, after a start or a rebalance: its index of aliases by
+    master made equal to its aliases, stored as a batch is (changelog first) while no batch
+    is applied. A state table written before the index gains its entries (read from the
+    partition's aliases, bounded by them), one written since has nothing to store
+    (docs/IDENTITY.md, "The aliases by master")."""
+    done: set[int] = set()
+    seen = rebalances()
+    while True:
+        await asyncio.sleep(EVERY_SECONDS)
+        if rebalances() != seen:
+            done, seen = set(), rebalances()
+        for partition in sorted(owned() - done):
+            async with stores.table.writing:
+                if not steady() or rebalances() != seen:
+                    break
+                try:
+                    if stores.reindex_aliases(partition):
+                        await stores.commit([])
+                    else:
+                        stores.discard()
+                except Exception as exc:  # Kafka away, mostly: tried again in a while
+                    stores.discard()
+                    log.warning("aliases of partition %s not indexed: %r", partition, exc)
+                    break
+            done.add(partition)
+            await asyncio.sleep(0)  # requests and batches between two partitions
 
 
 async def keep_gauges(

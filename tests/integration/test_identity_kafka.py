@@ -92,6 +92,11 @@ def test_a_merge_and_its_unmerge_over_kafka_and_http_equal_the_replay(
     worker.kill()  # the aliases come back from the changelog, the masters from their topic
     worker = started()
     wait_until(lambda: figures(worker) == merged, 60, "the merge after the restart")
+    # the index of aliases by master comes back from the changelog with the aliases
+    assert masters_listed(worker) == {
+        "M1": sorted([f"{d1}|R1", f"{d1}|R1B", f"{d2}|X9"]),
+        "M2": [],
+    }
 
     # the admin's door: a mapping of R1 to another master (refused), then the unmerge
     steps = renamed([mapped("D1", "R1", "M2", n=104), *UNMERGE], names)
@@ -111,3 +116,10 @@ def test_a_merge_and_its_unmerge_over_kafka_and_http_equal_the_replay(
     live = matches_replay(settings, worker)
     assert [row["master_id"] for row in live["masters"]] == ["M1", "M2"]
     assert len(live["party_aliases"]) == 3
+    assert masters_listed(worker) == {"M1": [], "M2": []}  # every alias unmapped again
+    assert worker.get("/api/resellers/masters?master_id=M1&limit=1")["total"] == 1
+
+
+def masters_listed(worker: WorkerProcess) -> dict[str, list[str]]:
+    """Each master's aliases, as `/api/resellers/masters` lists them."""
+    return {r["master_id"]: r["aliases"] for r in worker.get("/api/resellers/masters")["rows"]}
