@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from domain.frozen import quick_init
@@ -192,5 +193,10 @@ def recorded_move(move: Move, sku: str) -> RecordedMove:
 
 def quarter_of(move_at: str) -> str:
     """The quarter key of an ISO business time (UTC): "2026-Q3"."""
-    month = int(move_at[5:7])
-    return f"{move_at[:4]}-Q{(month - 1) // 3 + 1}"
+    return _quarter_of_month(move_at[:7])
+
+
+@lru_cache(maxsize=1024)
+def _quarter_of_month(month: str) -> str:
+    """Per month ("2026-08"), once: every move of a line asks, and its month repeats."""
+    return f"{month[:4]}-Q{(int(month[5:7]) - 1) // 3 + 1}"
