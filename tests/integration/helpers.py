@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
 import urllib.request
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -206,3 +207,22 @@ def verify(
          "--eventstore", dsn, "--kafka", s.kafka_bootstrap, "--prefix", s.topic_prefix],
         cwd=REPO, capture_output=True, text=True, timeout=300, env=env,
     )  # fmt: skip
+
+
+def token_workers(
+    worker_factory: Callable[..., WorkerProcess],
+    pg_dsn: str,
+    tokens: list[dict[str, Any]],
+    token: str,
+) -> Callable[[], WorkerProcess]:
+    """A way to start a worker (and start it again after a kill) on the event store at
+    `pg_dsn`, knowing `tokens`, whose reads and posts carry `token`."""
+
+    def started() -> WorkerProcess:
+        worker = worker_factory(
+            eventstore_url=pg_dsn, env={"CHANNELFLOW_TOKENS": json.dumps(tokens)}
+        ).start()
+        worker.token = token
+        return worker
+
+    return started

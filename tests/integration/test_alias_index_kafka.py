@@ -6,7 +6,6 @@ derived the missing entries from the aliases (`streams.worker.upkeep.index_alias
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 
 import pytest
@@ -18,8 +17,8 @@ from streams.auth import token_hash
 from streams.config import Settings
 from streams.kafka.io import kafka_partition_of
 from streams.worker.stores import STATE_TABLE
-from tests.integration.conftest import WorkerProcess, wait_until
-from tests.integration.helpers import publish, publish_reference_first
+from tests.integration.conftest import wait_until
+from tests.integration.helpers import publish, publish_reference_first, token_workers
 from tests.integration.test_identity_kafka import ADMIN, masters_listed, renamed
 from tests.unit.test_identity_wiring import MASTERS, MERGE, NETWORK
 
@@ -47,12 +46,7 @@ def test_a_state_from_before_the_index_gains_its_entries_after_a_restart(
     d1, d2 = f"DA-{tag}", f"DB-{tag}"
     tokens = [{"sha256": token_hash(ADMIN), "role": "admin", "actor": "vendor-ops"}]
 
-    def started() -> WorkerProcess:
-        worker = worker_factory(
-            eventstore_url=pg_dsn, env={"CHANNELFLOW_TOKENS": json.dumps(tokens)}
-        ).start()
-        worker.token = ADMIN
-        return worker
+    started = token_workers(worker_factory, pg_dsn, tokens, ADMIN)
 
     worker = started()
     publish_reference_first(settings, worker, [*MASTERS, *renamed(NETWORK, {"D1": d1, "D2": d2})])

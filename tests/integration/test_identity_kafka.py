@@ -5,7 +5,6 @@ distributor reading its own aliases, and the replay of the raw topics equal to l
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -15,7 +14,12 @@ from schemas.codec import encode_event
 from schemas.events import Envelope
 from streams.auth import token_hash
 from tests.integration.conftest import WorkerProcess, wait_until
-from tests.integration.helpers import matches_replay, publish, publish_reference_first
+from tests.integration.helpers import (
+    matches_replay,
+    publish,
+    publish_reference_first,
+    token_workers,
+)
 from tests.unit.party_events import mapped
 from tests.unit.test_identity_wiring import MASTERS, MERGE, NETWORK, UNMERGE
 
@@ -58,12 +62,7 @@ def test_a_merge_and_its_unmerge_over_kafka_and_http_equal_the_replay(
         {"sha256": token_hash(OWN), "role": "distributor", "actor": "d1", "distributor_id": d1},
     ]
 
-    def started() -> WorkerProcess:
-        worker = worker_factory(
-            eventstore_url=pg_dsn, env={"CHANNELFLOW_TOKENS": json.dumps(tokens)}
-        ).start()
-        worker.token = ADMIN
-        return worker
+    started = token_workers(worker_factory, pg_dsn, tokens, ADMIN)
 
     worker = started()
     names = {"D1": d1, "D2": d2}

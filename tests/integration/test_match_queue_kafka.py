@@ -7,7 +7,6 @@ after it maps it at its distributor's next input. The replay of the raw topics e
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -17,7 +16,12 @@ import pytest
 from schemas.events import Envelope, ResellerOnboarded
 from streams.auth import token_hash
 from tests.integration.conftest import WorkerProcess, wait_until
-from tests.integration.helpers import matches_replay, publish, publish_reference_first
+from tests.integration.helpers import (
+    matches_replay,
+    publish,
+    publish_reference_first,
+    token_workers,
+)
 from tests.integration.test_identity_kafka import renamed
 from tests.unit.party_events import registered
 from tests.unit.test_identity_wiring import MASTERS, NETWORK, day, sale
@@ -73,12 +77,7 @@ def test_a_proposal_confirmed_over_http_maps_the_reseller_and_replays_equal(
     d1, d2 = f"DA-{tag}", f"DB-{tag}"
     tokens = [{"sha256": token_hash(MANAGER), "role": "channel_manager", "actor": "cm-lee"}]
 
-    def started() -> WorkerProcess:
-        worker = worker_factory(
-            eventstore_url=pg_dsn, env={"CHANNELFLOW_TOKENS": json.dumps(tokens)}
-        ).start()
-        worker.token = MANAGER
-        return worker
+    started = token_workers(worker_factory, pg_dsn, tokens, MANAGER)
 
     worker = started()
     names = {"D1": d1, "D2": d2}
