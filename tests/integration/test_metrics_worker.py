@@ -20,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from schemas.codec import encode_event
 from schemas.events import SaleReported
+from schemas.topics import INTERNAL_TOPICS
 from streams.auth import token_hash
 from streams.generator import generate_channel
 from streams.kafka.io import delete_topics
@@ -37,6 +38,9 @@ pytestmark = pytest.mark.kafka
 
 #: counted only when it happens (a partition rewound): no sample in a healthy run
 ONLY_ON_TROUBLE = {"channelflow_input_rewinds_total"}
+
+#: every topic the worker consumes: the raw topics and the claim caps' round trip
+TOPICS = (*CONSUMED_TOPICS, *INTERNAL_TOPICS)
 
 
 def lag_samples(text: str) -> dict[tuple[str, str], float]:
@@ -89,7 +93,7 @@ def scraped(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
             with urllib.request.urlopen(f"{worker.url}/metrics", timeout=30) as response:
                 return response.read().decode()
 
-        partitions = len(CONSUMED_TOPICS) * settings.partitions
+        partitions = len(TOPICS) * settings.partitions
         text = wait_until(
             lambda: (
                 (t := scrape())
@@ -108,7 +112,7 @@ def scraped(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
 
 def test_consumer_lag_drains_to_zero_on_every_partition(scraped):
     lag = lag_samples(scraped.text)
-    assert len(lag) == len(CONSUMED_TOPICS) * 4 and set(lag.values()) == {0}
+    assert len(lag) == len(TOPICS) * 4 and set(lag.values()) == {0}
 
 
 def test_worker_metrics_feed_the_grafana_dashboard(scraped):
