@@ -21,13 +21,12 @@ if [ "$#" -gt 0 ]; then
   exec .venv/bin/python -m pytest "$@"
 fi
 # The pure unit tests in parallel (one process per core); then the tests that start
-# servers (workers, browsers), two files at a time: most of their time is waiting on the
-# broker, PostgreSQL and the workers; then those marked `serial` (kills over 100,000
-# events, several workers) one at a time. All three always run, and any failing fails.
+# servers (workers, browsers), also two at a time: most of their time is waiting on the
+# broker, PostgreSQL and the workers. The busiest of them (tests/integration/conftest.py,
+# HEAVY) run one after the other in one process while the other takes the rest. Both
+# always run, and either failing fails.
 jobs=${CHANNELFLOW_TEST_JOBS:-2}
 status=0
 .venv/bin/python -m pytest -n "$jobs" tests/unit || status=$?
-.venv/bin/python -m pytest -n "$jobs" --dist loadfile -m "not serial" tests --ignore=tests/unit \
-  || status=$?
-.venv/bin/python -m pytest -m serial tests --ignore=tests/unit || status=$?
+.venv/bin/python -m pytest -n "$jobs" --dist loadgroup tests --ignore=tests/unit || status=$?
 exit "$status"

@@ -38,6 +38,13 @@ def _reachable(host_port: str) -> bool:
         return False
 
 
+#: The busiest tests (kills over 100,000 events, several workers, whole replays again and
+#: again) run one after the other on one of `make test`'s two pytest processes
+#: (`--dist loadgroup`), while the other takes the lighter tests, which mostly wait on the
+#: broker and the workers.
+HEAVY = pytest.mark.xdist_group("heavy")
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
     bootstrap = os.environ.get("CHANNELFLOW_TEST_KAFKA", "127.0.0.1:9092")

@@ -17,10 +17,10 @@ from schemas.events import Envelope, InventoryCounted
 from streams.generator import generate_channel
 from streams.runners.embedded import EmbeddedChannel
 from tests.integration.audit_db import CHAIN, EVENTS, execute, fresh_database
-from tests.integration.conftest import REPO, wait_until
+from tests.integration.conftest import HEAVY, REPO, wait_until
 from tests.integration.helpers import publish, publish_reference_first
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.serial]
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, HEAVY]
 
 
 def channel_stream() -> list[Envelope]:

@@ -27,7 +27,7 @@ from schemas.topics import topic_name
 from streams.auth import token_hash
 from tests.faults import proxied
 from tests.integration.audit_db import fresh_database
-from tests.integration.conftest import WorkerProcess, wait_until
+from tests.integration.conftest import HEAVY, WorkerProcess, wait_until
 from tests.integration.helpers import (
     catalog,
     matches_replay,
@@ -36,7 +36,7 @@ from tests.integration.helpers import (
     verify,
 )
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.chaos, pytest.mark.serial]
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.chaos, HEAVY]
 
 ADMIN = "admin"
 TOKENS = json.dumps([{"sha256": token_hash(ADMIN), "role": "admin", "actor": "ops"}])

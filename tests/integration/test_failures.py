@@ -22,7 +22,7 @@ from schemas.events import Envelope, PriceChanged, SaleReported
 from streams.generator import DEFAULT_SALES_START, generate_sales, sales_catalog
 from tests.integration.audit_db import EVENTS as AUDIT_EVENTS
 from tests.integration.audit_db import fresh_database
-from tests.integration.conftest import WorkerProcess, free_port, wait_until
+from tests.integration.conftest import HEAVY, WorkerProcess, free_port, wait_until
 from tests.integration.helpers import (
     comparable,
     expected_snapshot,
@@ -31,7 +31,7 @@ from tests.integration.helpers import (
     publish_reference_first,
 )
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.serial]
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, HEAVY]
 
 EVENTS = 100_000
 KILLS = 5

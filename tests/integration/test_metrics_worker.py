@@ -34,7 +34,8 @@ from tests.metrics_checks import (
     sampled_names,
 )
 
-pytestmark = pytest.mark.kafka
+# one worker for the whole module: its tests stay in one of the two pytest processes
+pytestmark = [pytest.mark.kafka, pytest.mark.xdist_group("metrics-worker")]
 
 #: counted only when it happens (a partition rewound): no sample in a healthy run
 ONLY_ON_TROUBLE = {"channelflow_input_rewinds_total"}

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import free_port, wait_until
+from tests.integration.conftest import HEAVY, free_port, wait_until
 
-pytestmark = [pytest.mark.kafka, pytest.mark.serial]
+pytestmark = [pytest.mark.kafka, HEAVY]
 
 
 def test_without_standbys_each_worker_says_its_reads_are_partial(settings, worker_factory):

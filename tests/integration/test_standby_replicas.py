@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import WorkerProcess, free_port, wait_until
+from tests.integration.conftest import HEAVY, WorkerProcess, free_port, wait_until
 from tests.integration.helpers import (
     is_reference,
     matches_replay,
@@ -21,7 +21,7 @@ from tests.integration.helpers import (
     publish_reference_first,
 )
 
-pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.serial]
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, HEAVY]
 
 
 def holds_everything(worker: WorkerProcess, partitions: int) -> dict[str, Any] | None:
