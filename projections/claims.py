@@ -42,7 +42,7 @@ from projections.authorizations import (
     terms_from_json,
     terms_to_json,
 )
-from projections.price_book import PriceHistory, price_in_effect
+from projections.price_book import PriceHistory, cost_in_effect
 from schemas.claims import ClaimLine, DebitClaimSubmitted
 from schemas.events import SaleReported
 
@@ -381,11 +381,13 @@ def line_inputs(
 
 
 def book_cost(prices: Mapping[str, PriceHistory], pos: PosLine) -> BookCost | None:
-    """The distributor_cost in effect for (sku, distributor) at the sale."""
+    """The distributor_cost in effect for (sku, distributor) at the sale, read as if no
+    agreement governed it (`ClaimsView.book` gives the agreement's)."""
     history = prices.get(pos.sku)
     if history is None:
         return None
-    entry = price_in_effect(history, pos.sold_at, pos.distributor_id, None)
-    if entry is None:
+    found = cost_in_effect(history, pos.sold_at, pos.distributor_id, None)
+    if found is None:
         return None
-    return BookCost(entry.distributor_cost, entry.currency, entry.event_id)
+    cost, entry = found
+    return BookCost(cost, entry.currency, entry.event_id)

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from domain.agreements import distributor_cost
 from domain.timeutil import utc
-from projections.price_book import PriceEntry, PriceHistory, price_in_effect
+from projections.price_book import PriceEntry, PriceHistory, cost_in_effect
 from projections.stores import ChannelStores
+from schemas.agreements import AgreementTerms
 
 
 def money(amount: Decimal | None) -> str | None:
@@ -47,15 +47,19 @@ def cost_entry(
     history = stores.prices.get(sku)
     if history is None:
         return None
+    return cost_in_effect(
+        history, at, distributor_id, terms_on(stores, distributor_id, at, known_at)
+    )
+
+
+def terms_on(
+    stores: ChannelStores, distributor_id: str, at: datetime, known_at: datetime | None = None
+) -> AgreementTerms | None:
+    """The terms of the distributor's agreement version governing `at`'s day (as recorded
+    by `known_at`; None: all), one keyed read; None when no version governs it."""
     timeline = stores.agreements.get(distributor_id)
-    version = None if timeline is None else timeline.on(at.date(), known_at)
-    terms = None if version is None else version.terms
-    lists = () if terms is None else terms.price_lists
-    entry = price_in_effect(history, at, distributor_id, None, lists=lists)
-    if entry is None:
-        return None
-    listed = entry.distributor_id is None
-    return distributor_cost(entry.distributor_cost, listed, terms, sku), entry
+    version = None if timeline is None else timeline.on(utc(at).date(), known_at)
+    return None if version is None else version.terms
 
 
 def bound_lists(
@@ -70,6 +74,5 @@ def bound_lists(
     price on a named list, so a sale of any other SKU reads nothing more."""
     if history is None or not history.named_lists:
         return ()
-    timeline = stores.agreements.get(distributor_id)
-    version = None if timeline is None else timeline.on(utc(at).date(), known_at)
-    return () if version is None else version.terms.price_lists
+    terms = terms_on(stores, distributor_id, at, known_at)
+    return () if terms is None else terms.price_lists

@@ -37,8 +37,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from domain.agreements import distributor_cost
 from domain.timeutil import utc
 from projections.positions import Position, advance
+from schemas.agreements import AgreementTerms
 from schemas.events import PriceChanged
 
 #: a price's scope: (distributor_id, reseller_id, price_list)
@@ -156,6 +158,12 @@ class CostDrop:
     new_cost: Decimal
     currency: str
     event_id: UUID
+    #: the named list that dropped (None: the standard list, or a distributor's price)
+    price_list: str | None = None
+
+    @property
+    def scope(self) -> Scope:
+        return (self.distributor_id, None, self.price_list)
 
 
 def apply_price(
@@ -179,9 +187,9 @@ def apply_price(
       with that distributor's earlier authorizations (no fallback to the list). The
       first price of a scope, a rise, an equal cost, a change of currency and any
       reseller-specific price never trigger one (price protection covers a
-      distributor's whole stock, which a reseller-specific authorization does not govern);
-      nor does a named list's price (which distributors it concerns depends on their
-      agreements, which price protection does not read yet).
+      distributor's whole stock, which a reseller-specific authorization does not govern).
+      A named list's drop is compared with that list's earlier price; which distributors
+      it concerns is price protection's decision (their agreements).
     - Only the step at the new entry is compared: a price inserted between two existing
       ones does not re-evaluate drops already reported for later entries.
     """
@@ -254,6 +262,22 @@ def price_in_effect(
     return None
 
 
+def cost_in_effect(
+    history: PriceHistory, at: datetime, distributor_id: str, terms: AgreementTerms | None
+) -> tuple[Decimal, PriceEntry] | None:
+    """The distributor's cost at `at` under `terms` (the agreement version governing that
+    day; None: none does), with the price entry it comes from (None: no price). Its own
+    price as it is; else the first list `terms` binds with a price in effect, else the
+    standard list, less the discount `terms` gives the SKU's group (docs/AGREEMENTS.md,
+    "The distributor's cost under an agreement")."""
+    lists = () if terms is None else terms.price_lists
+    entry = price_in_effect(history, at, distributor_id, None, lists=lists)
+    if entry is None:
+        return None
+    listed = entry.distributor_id is None
+    return distributor_cost(entry.distributor_cost, listed, terms, history.sku), entry
+
+
 def _latest_in_scope(
     entries: tuple[PriceEntry, ...], at: datetime, scope: Scope
 ) -> PriceEntry | None:
@@ -276,7 +300,6 @@ def _drop(sku: str, before: PriceEntry | None, entry: PriceEntry) -> CostDrop | 
     """The drop from `before` to `entry` (same scope), if distributor_cost fell."""
     if (
         entry.reseller_id is not None
-        or entry.price_list is not None
         or before is None
         or before.currency != entry.currency
         or entry.distributor_cost >= before.distributor_cost
@@ -290,6 +313,7 @@ def _drop(sku: str, before: PriceEntry | None, entry: PriceEntry) -> CostDrop | 
         new_cost=entry.distributor_cost,
         currency=entry.currency,
         event_id=entry.event_id,
+        price_list=entry.price_list,
     )
 
 

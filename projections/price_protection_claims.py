@@ -2,10 +2,15 @@
 
 When a distributor_cost drops (`price_book.CostDrop`), each distributor it governs is owed
 (old − new) × its expected on-hand at the drop's effective_from (`price_protection_claims`).
-A general list drop governs every distributor holding the SKU except those whose own
-distributor-specific price is in effect at effective_from; a distributor-specific drop
-governs that distributor only. The on-hand as of that instant is `on_hand_at_drop`: the
-state's count-rebased expected on-hand less every movement dated after the instant.
+A drop governs a distributor when the price it buys at then, under the agreement version
+governing that day, is in the drop's scope (`price_book.cost_in_effect`, the rule the
+stock value reads): a distributor-specific drop governs that distributor only; a drop on a
+named list, the distributors whose agreement binds that list and has no earlier bound list
+pricing the SKU; a standard list drop, every other distributor holding the SKU (not one
+with its own price in effect, nor one a bound named list prices). A list drop's old and
+new costs are the distributor's: the list's less its agreement's group discount. The
+on-hand as of that instant is `on_hand_at_drop`: the state's count-rebased expected
+on-hand less every movement dated after the instant.
 
 When to call it is the caller's decision: the claim is exact once the inventory state
 holds every movement dated up to effective_from (prices are published before the dates
@@ -21,11 +26,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from domain.agreements import distributor_cost
 from domain.currency import to_cents
 from domain.identity import derived_id
 from domain.timeutil import iso_z, utc
 from projections.inventory import InventoryState
-from projections.price_book import CostDrop, PriceHistory, price_in_effect
+from projections.price_book import CostDrop, PriceHistory, cost_in_effect
+from schemas.agreements import AgreementTerms
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +88,24 @@ def on_hand_at_drop(state: InventoryState, drop: CostDrop, moved_after: MovedAft
     return expected_on_hand_at(state, at, moved_after)
 
 
-def list_price_governs(history: PriceHistory, distributor_id: str, at: datetime) -> bool:
-    """True when the distributor buys at the general list at `at` (no own price in effect)."""
-    entry = price_in_effect(history, at, distributor_id, None)
-    return entry is None or entry.distributor_id is None
+#: distributor id -> the terms of its agreement version governing the drop's day (None: none)
+TermsOf = Callable[[str], AgreementTerms | None]
+
+
+def costs_across(
+    drop: CostDrop, history: PriceHistory, distributor_id: str, terms: AgreementTerms | None
+) -> tuple[Decimal, Decimal] | None:
+    """The distributor's (old, new) cost across `drop` when the drop governs it: the price
+    it buys at the drop's effective_from under `terms` is in the drop's scope. None when
+    another price is its cost then (its own, or an earlier bound list's)."""
+    found = cost_in_effect(history, utc(drop.effective_from), distributor_id, terms)
+    if found is None or found[1].scope != drop.scope:
+        return None
+    listed = drop.distributor_id is None
+    return (
+        distributor_cost(drop.old_cost, listed, terms, drop.sku),
+        distributor_cost(drop.new_cost, listed, terms, drop.sku),
+    )
 
 
 def price_protection_claims(
@@ -92,16 +113,17 @@ def price_protection_claims(
     positions: Iterable[InventoryState],
     history: PriceHistory,
     moved_after: MovedAfter,
+    terms_of: TermsOf,
     withdrawn: bool = False,
 ) -> list[PriceProtectionClaim]:
     """The claims a distributor_cost drop gives rise to, sorted by distributor_id.
 
     `positions` may hold any (distributor, sku) states; only the drop's SKU counts (and for
     a distributor-specific drop, only its distributor). `history` is the SKU's price
-    history (with the dropped price applied) and decides, for a general list drop, which
-    distributors have their own price in effect at effective_from and are not owed it.
-    Distributors with expected on-hand <= 0 at effective_from get no claim; with
-    `withdrawn`, they get a zero claim instead, so a claim recorded while their stock
+    history (with the dropped price applied); `terms_of` is read, for a list drop only,
+    for each distributor holding the SKU (`costs_across` decides whether it is owed, and
+    at what costs). Distributors with expected on-hand <= 0 at effective_from get no claim;
+    with `withdrawn`, they get a zero claim instead, so a claim recorded while their stock
     looked positive (a count arrived later) is revised to nothing rather than left standing.
     """
     if history.sku != drop.sku:
@@ -113,22 +135,23 @@ def price_protection_claims(
             continue
         if drop.distributor_id is not None and state.distributor_id != drop.distributor_id:
             continue
-        if drop.distributor_id is None and not list_price_governs(
-            history, state.distributor_id, at
-        ):
+        terms = None if drop.distributor_id is not None else terms_of(state.distributor_id)
+        costs = costs_across(drop, history, state.distributor_id, terms)
+        if costs is None:
             continue
         units = max(on_hand_at_drop(state, drop, moved_after), 0)
         if units == 0 and not withdrawn:
             continue
+        old_cost, new_cost = costs
         claims[state.distributor_id] = PriceProtectionClaim(
             claim_id=claim_id_for(state.distributor_id, drop.sku, at),
             distributor_id=state.distributor_id,
             sku=drop.sku,
             effective_from=at,
             units=units,
-            old_cost=drop.old_cost,
-            new_cost=drop.new_cost,
-            amount=price_protection_amount(drop.old_cost, drop.new_cost, units),
+            old_cost=old_cost,
+            new_cost=new_cost,
+            amount=price_protection_amount(old_cost, new_cost, units),
             currency=drop.currency,
             price_event_id=drop.event_id,
         )

@@ -336,3 +336,15 @@ def test_the_book_cost_is_the_distributors_cost_under_its_agreement() -> None:
     outcome = feed.claim(claim("C1", line(1, "T1", 60)))
     assert decided(outcome) == [("adjusted", ("cost_corrected",), 60, Decimal("1500.00"))]
     assert feed.rows()[("C1", 1)]["book_cost"] == "95.00"
+
+
+def test_the_book_cost_reads_the_named_list_its_agreement_binds() -> None:
+    """LIST-2026 prices X at 90.00 and AG-1 binds it for D1 with 5 % off: a book cost of
+    85.50, not the standard 100.00; (85.50 - 70.00) x 60 = 930.00."""
+    feed = example()
+    feed.offsets["prices"] = 1  # after the standard price `channel_stores` sent
+    feed.send("prices", book_price("90.00", event_id=uid(3999), price_list="LIST-2026"))
+    feed.send("agreements", signed())
+    outcome = feed.claim(claim("C1", line(1, "T1", 60)))
+    assert decided(outcome) == [("adjusted", ("cost_corrected",), 60, Decimal("930.00"))]
+    assert feed.rows()[("C1", 1)]["book_cost"] == "85.50"

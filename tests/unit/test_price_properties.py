@@ -11,9 +11,10 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projections.price_book import PriceHistory, apply_price, price_in_effect
-from projections.price_protection_claims import price_protection_amount
+from projections.price_book import PriceHistory, apply_price, cost_in_effect, price_in_effect
+from projections.price_protection_claims import costs_across, price_protection_amount
 from projections.price_rules import Severity, violation_severity
+from tests.unit.agreement_events import signed
 from tests.unit.price_events import T0, price
 
 # --- properties ------------------------------------------------------------------------------
@@ -125,3 +126,50 @@ def test_price_protection_amount_is_never_negative_and_exact(
     assert amount >= 0 and amount.as_tuple().exponent == -2
     if units > 0 and new < old:
         assert amount == (old - new) * units  # cents × integer: no rounding needed
+
+
+LIST_SCOPES = st.sampled_from(
+    [(None, None), ("D1", None), ("D1", "R1"), (None, "GOLD"), (None, "SILVER")]
+)
+BOUND = st.sampled_from([(), ("GOLD",), ("SILVER", "GOLD")])
+
+
+@BOUNDED
+@given(
+    st.lists(st.tuples(LIST_SCOPES, MONEY), min_size=1, max_size=10),
+    BOUND,
+    st.sampled_from(["0", "0.05", "0.125"]),
+)
+def test_a_drop_owed_is_the_fall_of_the_distributors_own_cost(
+    specs: list[tuple[tuple[str | None, str | None], Decimal]],
+    lists: tuple[str, ...],
+    discount: str,
+) -> None:
+    """Whatever the prices (standard, named lists, the distributor's, a reseller's, each at
+    its own hour) and whatever lists D1's agreement binds, a drop owed to D1 is exactly
+    what its cost (`cost_in_effect`, the stock value's rule) did at the drop's instant."""
+    terms = signed(
+        price_lists=list(lists),
+        product_groups=[{"group_id": "G-NET", "skus": ["SKU-1"]}],
+        discounts=[{"group_id": "G-NET", "discount": discount}],
+    ).terms()
+    history = PriceHistory("SKU-1")
+    for n, ((first, second), cost) in enumerate(specs, start=1):
+        named = first is None and second is not None
+        event = price(
+            n, cost=str(cost), floor="1000.00", at=T0 + timedelta(hours=n),
+            distributor_id=first, reseller_id=None if named else second,
+            price_list=second if named else None,
+        )  # fmt: skip
+        history, _ = apply_price(history, event, None, None)
+    for drop in history.drops:
+        costs = costs_across(drop, history, "D1", terms)
+        if costs is None:
+            continue
+        before = cost_in_effect(
+            history, drop.effective_from - timedelta(microseconds=1), "D1", terms
+        )
+        after = cost_in_effect(history, drop.effective_from, "D1", terms)
+        assert before is not None and after is not None
+        assert costs == (before[0], after[0])
+        assert costs[1] <= costs[0]

@@ -17,8 +17,8 @@ from projections.price_protection_claims import (
     PriceProtectionClaim,
     claim_row,
     claim_rows,
+    costs_across,
     expected_on_hand_at,
-    list_price_governs,
     price_protection_claims,
 )
 from projections.stores import ChannelStores
@@ -144,11 +144,15 @@ def stocked(distributor_id: str, units: int, at: datetime = DROP_AT - D) -> Ledg
     return Ledger(distributor_id).move(at, sell_in=units)
 
 
+def no_agreement(distributor_id: str) -> None:
+    return None
+
+
 def claims_of(
     drop: CostDrop, ledgers: list[Ledger], history: PriceHistory, withdrawn: bool = False
 ) -> list[PriceProtectionClaim]:
     states = [ledger.state for ledger in ledgers]
-    return price_protection_claims(drop, states, history, history_after, withdrawn)
+    return price_protection_claims(drop, states, history, history_after, no_agreement, withdrawn)
 
 
 def test_claim_arithmetic_in_decimal() -> None:
@@ -230,8 +234,8 @@ def test_a_distributor_with_its_own_price_is_not_owed_a_list_drop() -> None:
         price(2, cost="11.00", distributor_id="D01"),
         price(3, cost="11.95", at=DROP_AT),
     )
-    assert not list_price_governs(history, "D01", DROP_AT)
-    assert list_price_governs(history, "D02", DROP_AT)
+    assert costs_across(drops[0], history, "D01", None) is None
+    assert costs_across(drops[0], history, "D02", None) == (Decimal("12.40"), Decimal("11.95"))
     d1, d2 = stocked("D01", 37), stocked("D02", 10)
     claims = claims_of(drops[0], [d1, d2], history)
     assert [c.distributor_id for c in claims] == ["D02"]
@@ -314,7 +318,7 @@ def test_the_claim_id_is_stable_and_keyed() -> None:
 def test_history_of_another_sku_is_refused() -> None:
     _, drops = drops_of(price(1, cost="12.40"), price(2, cost="11.95", at=DROP_AT))
     with pytest.raises(ValueError, match="SKU-2"):
-        price_protection_claims(drops[0], [], PriceHistory("SKU-2"), history_after)
+        price_protection_claims(drops[0], [], PriceHistory("SKU-2"), history_after, no_agreement)
 
 
 def test_claim_row_format_and_order() -> None:
