@@ -110,6 +110,8 @@ class SaleJudgement:
     rate_event_id: UUID | None = None
     #: the alias mapping that made a price or authorization for the master apply (lineage)
     alias_event_id: UUID | None = None
+    #: an ``unpriced`` sale's floor in another currency, waiting for the sale day's rate
+    awaits: Floor | None = None
 
     @property
     def is_violation(self) -> bool:
@@ -157,19 +159,40 @@ def judge_sale(
     )
     if entry is None:
         return UNPRICED
-    floor = _floor_in(entry, sale, rates)
-    if floor is None:
-        return UNPRICED
-    amount, rate_event_id = floor
+    through = _through(entry.reseller_id, sale, master)
+    floor = Floor(entry.floor_price, entry.currency, price_scope(entry), entry.event_id, through)
+    return judge_floor(sale, floor, rates)
+
+
+@dataclass(frozen=True, slots=True)
+class Floor:
+    """The price that decides a sale, in its own currency (the sale's or another)."""
+
+    floor_price: Decimal
+    currency: str
+    scope: PriceScope
+    price_event_id: UUID
+    #: the alias mapping that made a price for the master apply (lineage)
+    alias_event_id: UUID | None = None
+
+
+def judge_floor(sale: SaleReported, floor: Floor, rates: RateLookup | None) -> SaleJudgement:
+    """The sale against the floor that decides it: converted at the sale day's rate when
+    in another currency; without a rate ``unpriced``, with `awaits` naming the floor (a
+    rate known later judges the sale by it: `projections.rate_waits`)."""
+    converted = _floor_in(floor, sale, rates)
+    if converted is None:
+        return SaleJudgement("unpriced", awaits=floor)
+    amount, rate_event_id = converted
     severity = violation_severity(sale.unit_price, amount, sale.quantity)
     return SaleJudgement(
         kind="compliant" if severity is None else "violation",
         floor_price=amount,
         severity=severity,
-        scope=price_scope(entry),
-        price_event_id=entry.event_id,
+        scope=floor.scope,
+        price_event_id=floor.price_event_id,
         rate_event_id=rate_event_id,
-        alias_event_id=_through(entry.reseller_id, sale, master),
+        alias_event_id=floor.alias_event_id,
     )
 
 
@@ -182,16 +205,16 @@ def _through(named: str | None, sale: SaleReported, master: MappedTo | None) -> 
 
 
 def _floor_in(
-    entry: PriceEntry, sale: SaleReported, rates: RateLookup | None
+    floor: Floor, sale: SaleReported, rates: RateLookup | None
 ) -> tuple[Decimal, UUID | None] | None:
-    """The entry's floor in the sale's currency: as it is, or converted at the sale day's
-    rate (to the cent) with the rate's event; None without a rate."""
-    if entry.currency == sale.currency:
-        return entry.floor_price, None
+    """The floor in the sale's currency: as it is, or converted at the sale day's rate (to
+    the cent) with the rate's event; None without a rate."""
+    if floor.currency == sale.currency:
+        return floor.floor_price, None
     if rates is None:
         return None
     day = utc(sale.sold_at).date()
-    converted = convert(entry.floor_price, entry.currency, sale.currency, day, rates)
+    converted = convert(floor.floor_price, floor.currency, sale.currency, day, rates)
     if not isinstance(converted, Converted) or converted.rate is None:
         return None
     return to_cents(converted.amount), converted.rate.event_id
