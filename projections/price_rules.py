@@ -142,7 +142,8 @@ def judge_sale(
     """Judge one sale line against the most specific floor in effect at its sold_at, or
     against the floor of the special price authorization it is sold under. A floor in
     another currency than the sale's is converted at the sale day's rate (`rates`); with
-    no rate the line is unpriced, never judged on a guess. `lists`: the named price lists
+    no rate the line is unpriced, never judged on a guess (it waits for one:
+    `projections.rate_waits`). `lists`: the named price lists
     the distributor's agreement binds on the sale's day (`projections.costs.bound_lists`)."""
     if history is not None and history.sku != sale.sku:
         raise ValueError(f"sale of {sale.sku!r} judged against the prices of {history.sku!r}")
