@@ -24,8 +24,12 @@ from projections.price_rules import ViolationDetected
 from projections.rate_waits import MAX_WAITING
 from projections.stores import ChannelStores
 from schemas.events import Envelope, SaleReported
+from streams.audit.trail import history
+from streams.runners.embedded import EmbeddedChannel
 from streams.worker.stores import store_layouts
 from tests.unit.agreement_events import rate
+from tests.unit.catalog import product
+from tests.unit.price_events import price
 from tests.unit.test_aging_wiring import priced_stores, sold
 
 JULY_10 = date(2026, 7, 10)
@@ -154,3 +158,23 @@ def test_a_waiting_sale_survives_the_worker_store_encoding() -> None:
     layout = store_layouts(1)["rate_waits"]
     assert layout.decode(orjson.loads(orjson.dumps(layout.encode(waiting)))) == waiting
     assert (waiting.floor.floor_price, waiting.floor.currency) == (Decimal("20.00"), "USD")
+
+
+def test_the_embedded_runner_records_the_late_violation_as_a_replay_does() -> None:
+    """Live reads the rate between the sales; a replay reads it first: the same violation
+    record, its rate in the lineage, and the same snapshot."""
+    listed = price(1, "12.50", "20.00", datetime(2026, 1, 1, tzinfo=UTC), sku="X")
+    first, nxt = sale(1, "15.00"), sale(2, "17.00", NOON + timedelta(days=1))
+    live, replay = EmbeddedChannel(), EmbeddedChannel()
+    for event in (product("X"), listed, first, LATE_RATE, nxt):
+        live.feed_events([event])
+    for event in (product("X"), listed, LATE_RATE, first, nxt):
+        replay.feed_events([event])
+    (row,) = live.snapshot(NOON)["violations"]
+    assert (row["transaction_id"], row["floor_price"], row["severity"]) == ("T1", "16.00", "major")
+    assert live.snapshot(NOON) == replay.snapshot(NOON)
+    recorded = history(live.audit, "violation", "D01/T1")["events"]
+    assert recorded[0]["data"]["rate_event_id"] == str(LATE_RATE.event_id)
+    assert [e["data"] for e in recorded] == [
+        e["data"] for e in history(replay.audit, "violation", "D01/T1")["events"]
+    ]
