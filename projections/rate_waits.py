@@ -13,7 +13,8 @@ A waiting sale is filed under `distributor|FROM>TO|day|transaction_id` (the floo
 currency, the sale's, the sale's day); the distributor's `rate_wait_days` lists its
 (pair, day) groups with how many sales wait in each, so an input reads one value and a
 rate lookup per group, and only the sales of a group that has its rate. A distributor
-keeps at most `MAX_WAITING` sales waiting: beyond it a sale stays unpriced, as before.
+keeps at most `MAX_WAITING` sales waiting, in at most `MAX_WAITING_DAYS` groups: beyond
+either a sale stays unpriced, as before.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ if TYPE_CHECKING:  # the stores hold the waiting sales
 
 #: at most this many sales of one distributor wait for a rate
 MAX_WAITING: Final = 1000
+#: in at most this many (pair, day) groups: what each of its inputs looks a rate up for
+MAX_WAITING_DAYS: Final = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +76,14 @@ def group_of(sale: SaleReported, floor: Floor) -> str:
 
 def wait_for_rate(stores: ChannelStores, sale: SaleReported, floor: Floor) -> bool:
     """File the sale to be judged once its day's rate is known; False when the
-    distributor already has `MAX_WAITING` sales waiting (it stays unpriced)."""
+    distributor has as many sales or groups waiting as it may (it stays unpriced)."""
     group = group_of(sale, floor)
     key = f"{sale.distributor_id}|{group}|{sale.transaction_id}"
     if stores.rate_waits.get(key) is not None:  # a corrected line of the same sale
         stores.rate_waits.put(key, RateWait(sale, floor))
         return True
     days = dict(stores.rate_wait_days.get(sale.distributor_id) or {})
-    if sum(days.values()) >= MAX_WAITING:
+    if sum(days.values()) >= MAX_WAITING or (group not in days and len(days) >= MAX_WAITING_DAYS):
         return False
     days[group] = days.get(group, 0) + 1
     stores.rate_wait_days.put(sale.distributor_id, days)

@@ -21,7 +21,7 @@ from projections.channel import apply_event
 from projections.outcome import Outcome
 from projections.positions import Position
 from projections.price_rules import ViolationDetected
-from projections.rate_waits import MAX_WAITING
+from projections.rate_waits import MAX_WAITING, MAX_WAITING_DAYS
 from projections.stores import ChannelStores
 from schemas.events import Envelope, SaleReported
 from streams.audit.trail import history
@@ -105,6 +105,16 @@ def test_a_distributor_keeps_a_bounded_number_of_sales_waiting() -> None:
     feed(stores, sale(1, "15.00"))
     assert stores.rate_wait_days.get("D01") == {"USD>EUR|2026-07-09": MAX_WAITING}
     assert [r.transaction_id for r in stores.unpriced.values()] == ["T1"]  # unpriced, as before
+
+
+def test_a_distributor_waits_for_a_bounded_number_of_days() -> None:
+    stores = priced_stores()
+    days = (date(2026, 3, 1) + timedelta(days=d) for d in range(MAX_WAITING_DAYS))
+    full = {f"USD>EUR|{day.isoformat()}": 1 for day in days}
+    assert len(full) == MAX_WAITING_DAYS == 64
+    stores.rate_wait_days.put("D01", full)
+    feed(stores, sale(1, "15.00"))
+    assert stores.rate_wait_days.get("D01") == full and list(stores.rate_waits.values()) == []
 
 
 MINUTES = st.integers(min_value=0, max_value=3 * 24 * 60)
