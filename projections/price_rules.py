@@ -13,8 +13,10 @@ Judging a sale (`judge_sale`):
 - a line with quantity <= 0 (a return from a reseller, or an empty line) is ``return``:
   never a violation, and no price is looked up;
 - no price in effect at sold_at for (sku, distributor, reseller) is ``unpriced`` (never
-  guessed); so is a price in effect in another currency than the sale's: a floor in EUR
-  cannot judge a USD sale, and falling back to a less specific scope would guess;
+  guessed); so is a price in effect in another currency than the sale's without a rate for
+  the sale's day (falling back to a less specific scope would guess): the judgement
+  `awaits` that floor, and a rate known later judges the sale by it
+  (`projections.rate_waits`); with a rate the floor converts at it;
 - otherwise the most specific floor in effect decides: below it is a ``violation`` with its
   severity, at or above it ``compliant``;
 - a sale within a special price authorization (`authorization`, the one
@@ -94,6 +96,18 @@ def violation_severity(unit_price: Decimal, floor_price: Decimal, quantity: int)
 
 
 @dataclass(frozen=True, slots=True)
+class Floor:
+    """The price that decides a sale, in its own currency (the sale's or another)."""
+
+    floor_price: Decimal
+    currency: str
+    scope: PriceScope
+    price_event_id: UUID
+    #: the alias mapping that made a price for the master apply (lineage)
+    alias_event_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SaleJudgement:
     """The verdict on one sale line.
 
@@ -163,18 +177,6 @@ def judge_sale(
     through = _through(entry.reseller_id, sale, master)
     floor = Floor(entry.floor_price, entry.currency, price_scope(entry), entry.event_id, through)
     return judge_floor(sale, floor, rates)
-
-
-@dataclass(frozen=True, slots=True)
-class Floor:
-    """The price that decides a sale, in its own currency (the sale's or another)."""
-
-    floor_price: Decimal
-    currency: str
-    scope: PriceScope
-    price_event_id: UUID
-    #: the alias mapping that made a price for the master apply (lineage)
-    alias_event_id: UUID | None = None
 
 
 def judge_floor(sale: SaleReported, floor: Floor, rates: RateLookup | None) -> SaleJudgement:
