@@ -23,7 +23,7 @@ from projections.clock import tick
 from projections.dedup import Verdict
 from projections.identity_inputs import IdentityEvent, apply_identity
 from projections.match_inputs import match_onboarding
-from projections.movement_lines import CONFLICTING_DUPLICATE, apply_movement
+from projections.movement_lines import CONFLICTING_DUPLICATE, apply_movement, judge_waiting
 from projections.outcome import AuditFact as AuditFact  # its old home, still imported so
 from projections.outcome import Outcome
 from projections.pending_moves import PendingMoves
@@ -209,15 +209,17 @@ def apply_event(
         return outcome
     recorded = event.recorded_at or event.business_time
     tick(stores.clock, recorded, position)
-    if isinstance(event, REMATCHED_BY):  # masters registered since: the waiting resellers
+    if isinstance(event, REMATCHED_BY):  # masters and rates known since: what waited
         rematched = rematch_due(stores, event.distributor_id, recorded, position)
+        priced = judge_waiting(stores, event.distributor_id, recorded, position, pending)
         return _with_facts(
-            _apply_kind(stores, event, position, pending, recorded, rules), rematched
+            _apply_kind(stores, event, position, pending, recorded, rules), rematched + priced
         )
     return _apply_kind(stores, event, position, pending, recorded, rules)
 
 
-#: a distributor's inputs that move its re-matching clock (`projections.rematch`)
+#: a distributor's inputs that move its re-matching clock (`projections.rematch`) and judge
+#: its sales waiting for a rate (`projections.rate_waits`)
 REMATCHED_BY = (
     SaleReported, ShipmentRecorded, InventoryCounted, ReportSubmitted, ResellerOnboarded,
     DebitClaimSubmitted,

@@ -3,6 +3,8 @@ then projected; a sale is also judged against its floor price."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from domain.identity import content_fingerprint, idempotency_key
 from projections.authorization_inputs import covering_sale
 from projections.catalog import normalize
@@ -16,7 +18,15 @@ from projections.movements import moved_after
 from projections.outcome import VERDICT_ONLY, AuditFact, Outcome
 from projections.pending_moves import PendingMoves
 from projections.positions import Position
-from projections.price_rules import FlaggedSale, detect_violation, flag_label, flag_sale
+from projections.price_rules import (
+    FlaggedSale,
+    detect_violation,
+    flag_label,
+    flag_sale,
+    judge_floor,
+    violation_fact,
+)
+from projections.rate_waits import due, wait_for_rate
 from projections.rejections import count_dead_letter_of, first_rejection, reject_input
 from projections.replacement import replaced_by
 from projections.resellers import ResoldLine
@@ -129,6 +139,8 @@ def _project(
         flagged = flag_sale(event, judgement)
         if flagged is not None:
             flag(stores, flagged, position, pending, first)
+        if judgement.awaits is not None:  # judged again once the sale day's rate is known
+            wait_for_rate(stores, event, judgement.awaits)
         severity = None if judgement.severity is None else judgement.severity.value
         sold = [*judged(event, event.distributor_id, "accepted", severity), moved(stores, event)]
         pending.score(stores, event.distributor_id, sold, position)
@@ -180,6 +192,36 @@ def flag(
         stores.violations_by_severity.put(_severity_key(flagged), flagged.sku)
     was = None if before is None else flag_label(before)
     pending.move_flag(stores, flagged.distributor_id, was, flag_label(flagged), position)
+
+
+def judge_waiting(
+    stores: ChannelStores,
+    distributor_id: str,
+    recorded: datetime,
+    position: Position | None,
+    pending: PendingMoves,
+) -> tuple[AuditFact, ...]:
+    """Judge the distributor's sales that waited for a rate known by `recorded`
+    (`projections.rate_waits`), each by the floor that decided it, as if the rate had been
+    known then: its unpriced flag becomes its verdict's (none when compliant). A sale
+    whose key a later line took out of the unpriced list is left as that line left it."""
+    facts: list[AuditFact] = []
+    for waiting, rates in due(stores, distributor_id, recorded):
+        sale = waiting.sale
+        key = f"{sale.distributor_id}|{sale.transaction_id}"
+        if stores.unpriced.get(key) is None:
+            continue
+        judgement = judge_floor(sale, waiting.floor, rates)
+        flagged = flag_sale(sale, judgement)
+        if flagged is not None:
+            flag(stores, flagged, position, pending, first=False)
+        else:
+            stores.unpriced.delete(key)
+            pending.move_flag(stores, distributor_id, "unpriced", None, position)
+        violation = violation_fact(sale, judgement)
+        if violation is not None:
+            facts.append(violation)
+    return tuple(facts)
 
 
 def _severity_key(flagged: FlaggedSale) -> str:

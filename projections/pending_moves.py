@@ -67,15 +67,17 @@ class PendingMoves:
         stores: ChannelStores,
         distributor_id: str,
         before: str | None,
-        after: str,
+        after: str | None,
         position: Position | None,
     ) -> None:
-        """Move one flagged line from count `before` (None: new) to `after`."""
+        """Move one flagged line from count `before` (None: new) to `after` (None: no
+        longer flagged)."""
         self._switch(stores, distributor_id)
         flags = self.flags
         if before is not None:
             flags[before] = flags.get(before, 0) - 1
-        flags[after] = flags.get(after, 0) + 1
+        if after is not None:
+            flags[after] = flags.get(after, 0) + 1
         self.flags_at = position
 
     def score(

@@ -13,8 +13,10 @@ Judging a sale (`judge_sale`):
 - a line with quantity <= 0 (a return from a reseller, or an empty line) is ``return``:
   never a violation, and no price is looked up;
 - no price in effect at sold_at for (sku, distributor, reseller) is ``unpriced`` (never
-  guessed); so is a price in effect in another currency than the sale's: a floor in EUR
-  cannot judge a USD sale, and falling back to a less specific scope would guess;
+  guessed); so is a price in effect in another currency than the sale's without a rate for
+  the sale's day (falling back to a less specific scope would guess): the judgement
+  `awaits` that floor, and a rate known later judges the sale by it
+  (`projections.rate_waits`); with a rate the floor converts at it;
 - otherwise the most specific floor in effect decides: below it is a ``violation`` with its
   severity, at or above it ``compliant``;
 - a sale within a special price authorization (`authorization`, the one
@@ -94,6 +96,18 @@ def violation_severity(unit_price: Decimal, floor_price: Decimal, quantity: int)
 
 
 @dataclass(frozen=True, slots=True)
+class Floor:
+    """The price that decides a sale, in its own currency (the sale's or another)."""
+
+    floor_price: Decimal
+    currency: str
+    scope: PriceScope
+    price_event_id: UUID
+    #: the alias mapping that made a price for the master apply (lineage)
+    alias_event_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SaleJudgement:
     """The verdict on one sale line.
 
@@ -110,6 +124,8 @@ class SaleJudgement:
     rate_event_id: UUID | None = None
     #: the alias mapping that made a price or authorization for the master apply (lineage)
     alias_event_id: UUID | None = None
+    #: an ``unpriced`` sale's floor in another currency, waiting for the sale day's rate
+    awaits: Floor | None = None
 
     @property
     def is_violation(self) -> bool:
@@ -140,7 +156,8 @@ def judge_sale(
     """Judge one sale line against the most specific floor in effect at its sold_at, or
     against the floor of the special price authorization it is sold under. A floor in
     another currency than the sale's is converted at the sale day's rate (`rates`); with
-    no rate the line is unpriced, never judged on a guess. `lists`: the named price lists
+    no rate the line is unpriced, never judged on a guess (it waits for one:
+    `projections.rate_waits`). `lists`: the named price lists
     the distributor's agreement binds on the sale's day (`projections.costs.bound_lists`)."""
     if history is not None and history.sku != sale.sku:
         raise ValueError(f"sale of {sale.sku!r} judged against the prices of {history.sku!r}")
@@ -157,19 +174,28 @@ def judge_sale(
     )
     if entry is None:
         return UNPRICED
-    floor = _floor_in(entry, sale, rates)
-    if floor is None:
-        return UNPRICED
-    amount, rate_event_id = floor
+    through = _through(entry.reseller_id, sale, master)
+    floor = Floor(entry.floor_price, entry.currency, price_scope(entry), entry.event_id, through)
+    return judge_floor(sale, floor, rates)
+
+
+def judge_floor(sale: SaleReported, floor: Floor, rates: RateLookup | None) -> SaleJudgement:
+    """The sale against the floor that decides it: converted at the sale day's rate when
+    in another currency; without a rate ``unpriced``, with `awaits` naming the floor (a
+    rate known later judges the sale by it: `projections.rate_waits`)."""
+    converted = _floor_in(floor, sale, rates)
+    if converted is None:
+        return SaleJudgement("unpriced", awaits=floor)
+    amount, rate_event_id = converted
     severity = violation_severity(sale.unit_price, amount, sale.quantity)
     return SaleJudgement(
         kind="compliant" if severity is None else "violation",
         floor_price=amount,
         severity=severity,
-        scope=price_scope(entry),
-        price_event_id=entry.event_id,
+        scope=floor.scope,
+        price_event_id=floor.price_event_id,
         rate_event_id=rate_event_id,
-        alias_event_id=_through(entry.reseller_id, sale, master),
+        alias_event_id=floor.alias_event_id,
     )
 
 
@@ -182,16 +208,16 @@ def _through(named: str | None, sale: SaleReported, master: MappedTo | None) -> 
 
 
 def _floor_in(
-    entry: PriceEntry, sale: SaleReported, rates: RateLookup | None
+    floor: Floor, sale: SaleReported, rates: RateLookup | None
 ) -> tuple[Decimal, UUID | None] | None:
-    """The entry's floor in the sale's currency: as it is, or converted at the sale day's
-    rate (to the cent) with the rate's event; None without a rate."""
-    if entry.currency == sale.currency:
-        return entry.floor_price, None
+    """The floor in the sale's currency: as it is, or converted at the sale day's rate (to
+    the cent) with the rate's event; None without a rate."""
+    if floor.currency == sale.currency:
+        return floor.floor_price, None
     if rates is None:
         return None
     day = utc(sale.sold_at).date()
-    converted = convert(entry.floor_price, entry.currency, sale.currency, day, rates)
+    converted = convert(floor.floor_price, floor.currency, sale.currency, day, rates)
     if not isinstance(converted, Converted) or converted.rate is None:
         return None
     return to_cents(converted.amount), converted.rate.event_id

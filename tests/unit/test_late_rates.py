@@ -1,0 +1,190 @@
+"""A sale judged before its floor's rate (docs/DESIGN.md, "Late rates"): it waits, and the
+distributor's next input recorded after a rate for its day judges it by the floor that
+decided it, once, the rate's event in the lineage; a replay (every rate read first) gives
+the same violations as live, and a rate recorded after the sale the same as one before.
+
+X is listed at a floor of 20.00 USD; at EUR>USD 1.25 that is 16.00 EUR (the inverse, 0.8).
+The sales are in EUR, on July 10, recorded at noon."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from itertools import count
+from typing import Any
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from projections.channel import apply_event
+from projections.outcome import Outcome
+from projections.positions import Position
+from projections.price_rules import ViolationDetected
+from projections.rate_waits import MAX_WAITING, MAX_WAITING_DAYS
+from projections.stores import ChannelStores
+from schemas.events import Envelope, SaleReported
+from streams.audit.trail import history
+from streams.runners.embedded import EmbeddedChannel
+from streams.worker.stores import store_layouts
+from tests.unit.agreement_events import rate
+from tests.unit.catalog import product
+from tests.unit.price_events import price
+from tests.unit.test_aging_wiring import priced_stores, sold
+
+JULY_10 = date(2026, 7, 10)
+NOON = datetime(2026, 7, 10, 12, tzinfo=UTC)
+#: EUR>USD 1.25 effective July 10, published (recorded) at 18:00 that day
+#: offsets only ever grow, whatever the stores
+OFFSETS = count()
+LATE_RATE = rate("EUR", "USD", "1.25", JULY_10, recorded_at=NOON + timedelta(hours=6))
+
+
+def sale(n: int, price: str, recorded: datetime = NOON, **changes: Any) -> Any:
+    fields = {"unit_price": Decimal(price), "currency": "EUR", "recorded_at": recorded}
+    return sold(n, 1, JULY_10, **{**fields, **changes})
+
+
+def feed(stores: ChannelStores, *events: Envelope) -> list[Outcome]:
+    """Apply the events in order, each sale at the next offset of the sales topic."""
+    outcomes = []
+    for event in events:
+        position = Position("sales:0", next(OFFSETS)) if isinstance(event, SaleReported) else None
+        outcomes.append(apply_event(stores, event, position))
+    return outcomes
+
+
+def violations(outcomes: list[Outcome]) -> list[ViolationDetected]:
+    return [f for o in outcomes for f in o.facts if isinstance(f, ViolationDetected)]
+
+
+def flags(stores: ChannelStores) -> dict[str, int]:
+    counts = stores.flag_counts.get("D01")
+    return {} if counts is None else {k: n for k, n in counts.counts.items() if n}
+
+
+def test_the_next_input_after_the_rate_judges_the_waiting_sale() -> None:
+    stores = priced_stores()
+    first = feed(stores, sale(1, "15.00"), LATE_RATE)
+    assert violations(first) == [] and flags(stores) == {"unpriced": 1}
+    nxt = sale(2, "17.00", NOON + timedelta(hours=7))  # above 16.00 EUR: compliant
+    (found,) = violations(feed(stores, nxt))
+    # 15.00 against 16.00 EUR: 6.25 % short, major; the rate in the lineage
+    assert (found.transaction_id, found.floor_price, found.currency, str(found.severity)) == (
+        "T1", Decimal("16.00"), "EUR", "major",
+    )  # fmt: skip
+    assert found.rate_event_id == LATE_RATE.event_id
+    assert list(stores.unpriced.values()) == []
+    assert flags(stores) == {"major": 1}
+    # judged once: a later input finds nothing waiting
+    assert violations(feed(stores, sale(3, "17.00", NOON + timedelta(hours=8)))) == []
+    assert list(stores.rate_waits.values()) == [] and stores.rate_wait_days.get("D01") is None
+
+
+def test_an_input_recorded_before_the_rate_leaves_the_sale_waiting() -> None:
+    # the rate is in the store (as in a replay), but recorded after the second sale
+    stores = priced_stores()
+    outcomes = feed(
+        stores, LATE_RATE, sale(1, "15.00"), sale(2, "15.50", NOON + timedelta(hours=1))
+    )
+    assert violations(outcomes) == []
+    assert sorted(r.transaction_id for r in stores.unpriced.values()) == ["T1", "T2"]
+    assert stores.rate_wait_days.get("D01") == {"USD>EUR|2026-07-10": 2}
+
+
+def test_a_compliant_waiting_sale_leaves_the_unpriced_list() -> None:
+    stores = priced_stores()
+    outcomes = feed(stores, sale(1, "16.00"), LATE_RATE, sale(2, "16.00", NOON + timedelta(days=1)))
+    assert violations(outcomes) == []
+    assert list(stores.unpriced.values()) == [] and flags(stores) == {}
+
+
+def test_a_distributor_keeps_a_bounded_number_of_sales_waiting() -> None:
+    stores = priced_stores()
+    stores.rate_wait_days.put("D01", {"USD>EUR|2026-07-09": MAX_WAITING})
+    feed(stores, sale(1, "15.00"))
+    assert stores.rate_wait_days.get("D01") == {"USD>EUR|2026-07-09": MAX_WAITING}
+    assert [r.transaction_id for r in stores.unpriced.values()] == ["T1"]  # unpriced, as before
+
+
+def test_a_distributor_waits_for_a_bounded_number_of_days() -> None:
+    stores = priced_stores()
+    days = (date(2026, 3, 1) + timedelta(days=d) for d in range(MAX_WAITING_DAYS))
+    full = {f"USD>EUR|{day.isoformat()}": 1 for day in days}
+    assert len(full) == MAX_WAITING_DAYS == 64
+    stores.rate_wait_days.put("D01", full)
+    feed(stores, sale(1, "15.00"))
+    assert stores.rate_wait_days.get("D01") == full and list(stores.rate_waits.values()) == []
+
+
+MINUTES = st.integers(min_value=0, max_value=3 * 24 * 60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(MINUTES, st.sampled_from(["14.00", "15.50", "16.00", "17.00"])),
+        min_size=1,
+        max_size=6,
+    ),
+    MINUTES,
+)
+def test_replay_equals_live_and_a_late_rate_equals_an_early_one(
+    specs: list[tuple[int, str]], rate_minute: int
+) -> None:
+    """Sales recorded over three days from July 10, the rate recorded at `rate_minute`, and
+    a closing sale recorded after everything. Live interleaves the rate by recorded time; a
+    replay reads it first; a rate recorded before every sale judges each at once."""
+    start = NOON
+    sales = sorted(
+        (sale(n + 1, price, start + timedelta(minutes=m)) for n, (m, price) in enumerate(specs)),
+        key=lambda s: s.recorded_at,
+    )
+    closing = sale(99, "20.00", start + timedelta(days=4))
+    at = start + timedelta(minutes=rate_minute)
+
+    def run(order: list[Envelope]) -> tuple[list[ViolationDetected], dict[str, int]]:
+        stores = priced_stores()
+        return violations(feed(stores, *order)), flags(stores)
+
+    late = rate("EUR", "USD", "1.25", JULY_10, recorded_at=at)
+    live = [e for e in sales if e.recorded_at < at] + [late]
+    live += [e for e in sales if e.recorded_at >= at] + [closing]
+    replay = [late, *sales, closing]
+    early = [rate("EUR", "USD", "1.25", JULY_10, recorded_at=start), *sales, closing]
+    assert run(live) == run(replay)
+    live_facts, live_flags = run(live)
+    early_facts, early_flags = run(early)
+    assert sorted(live_facts, key=lambda f: f.transaction_id) == sorted(
+        early_facts, key=lambda f: f.transaction_id
+    )
+    assert live_flags == early_flags and "unpriced" not in live_flags
+
+
+def test_a_waiting_sale_survives_the_worker_store_encoding() -> None:
+    stores = priced_stores()
+    feed(stores, sale(1, "15.00"))
+    ((_, waiting),) = list(stores.rate_waits.scan())
+    layout = store_layouts(1)["rate_waits"]
+    assert layout.decode(orjson.loads(orjson.dumps(layout.encode(waiting)))) == waiting
+    assert (waiting.floor.floor_price, waiting.floor.currency) == (Decimal("20.00"), "USD")
+
+
+def test_the_embedded_runner_records_the_late_violation_as_a_replay_does() -> None:
+    """Live reads the rate between the sales; a replay reads it first: the same violation
+    record, its rate in the lineage, and the same snapshot."""
+    listed = price(1, "12.50", "20.00", datetime(2026, 1, 1, tzinfo=UTC), sku="X")
+    first, nxt = sale(1, "15.00"), sale(2, "17.00", NOON + timedelta(days=1))
+    live, replay = EmbeddedChannel(), EmbeddedChannel()
+    for event in (product("X"), listed, first, LATE_RATE, nxt):
+        live.feed_events([event])
+    for event in (product("X"), listed, LATE_RATE, first, nxt):
+        replay.feed_events([event])
+    (row,) = live.snapshot(NOON)["violations"]
+    assert (row["transaction_id"], row["floor_price"], row["severity"]) == ("T1", "16.00", "major")
+    assert live.snapshot(NOON) == replay.snapshot(NOON)
+    recorded = history(live.audit, "violation", "D01/T1")["events"]
+    assert recorded[0]["data"]["rate_event_id"] == str(LATE_RATE.event_id)
+    assert [e["data"] for e in recorded] == [
+        e["data"] for e in history(replay.audit, "violation", "D01/T1")["events"]
+    ]
