@@ -9,8 +9,8 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from streams.cli.support import Subcommands, bearer_token, get_json, print_json, token_flags
-from streams.cli.tables import print_table
+from streams.cli.support import Subcommands, bearer_token, get_json, token_flags
+from streams.cli.tables import print_rows
 
 Row = dict[str, Any]
 #: rows asked for a page at a time (the API's most)
@@ -41,13 +41,7 @@ def cmd_agreements(args: argparse.Namespace) -> int:
     path, table = VIEWS[args.what]
     query = {"distributor_id": args.distributor, "as_of": args.as_of}
     rows = all_rows(args.url, path, {k: v for k, v in query.items() if v}, bearer_token(args))
-    if args.json:
-        print_json(rows)
-    elif rows:
-        print_table(table(rows), left=4)
-    else:
-        print(f"no {args.what}")
-    return 0
+    return print_rows(rows, args.json, table, 4, f"no {args.what}")
 
 
 def all_rows(url: str, path: str, query: dict[str, str], token: str | None) -> list[Row]:

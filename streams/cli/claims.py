@@ -25,7 +25,7 @@ from streams.cli.support import (
     print_json,
     token_flags,
 )
-from streams.cli.tables import print_table
+from streams.cli.tables import print_rows, print_table
 
 STEPS = ("approve", "pay", "credit", "dispute", "resolve")
 
@@ -116,13 +116,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace, token: str | None) -> int:
     query = {"distributor_id": args.distributor, "status": args.status}
     rows = all_rows(args.url, "/api/claims", {k: v for k, v in query.items() if v}, token)
-    if args.json:
-        print_json(rows)
-    elif rows:
-        print_table(list_lines(rows), left=4)
-    else:
-        print("no claims")
-    return 0
+    return print_rows(rows, args.json, list_lines, 4, "no claims")
 
 
 def list_lines(rows: list[dict[str, Any]]) -> list[list[str]]:
@@ -144,13 +138,8 @@ def _usage(args: argparse.Namespace, token: str | None) -> int:
     rows = all_rows(args.url, "/api/authorizations/usage", query, token)
     if args.near:
         rows = [row for row in rows if row["near"]]
-    if args.json:
-        print_json(rows)
-    elif rows:
-        print_table(usage_lines(rows), left=2)
-    else:
-        print("no authorizations near their cap or expiry" if args.near else "no authorizations")
-    return 0
+    empty = "no authorizations near their cap or expiry" if args.near else "no authorizations"
+    return print_rows(rows, args.json, usage_lines, 2, empty)
 
 
 def usage_lines(rows: list[dict[str, Any]]) -> list[list[str]]:

@@ -22,7 +22,7 @@ from streams.cli.agreements import all_rows
 from streams.cli.ingest_http import post_json
 from streams.cli.progress import Progress
 from streams.cli.support import Subcommands, UserError, bearer_token, print_json, token_flags
-from streams.cli.tables import print_table
+from streams.cli.tables import print_rows
 
 Row = dict[str, Any]
 #: the automatic mappings of a bulk match sent per request
@@ -104,15 +104,12 @@ def _masters(args: argparse.Namespace, token: str | None) -> int:
         raise UserError("resellers masters takes no ids (use --master)")
     query = {"master_id": args.master} if args.master else {}
     rows = all_rows(args.url, "/api/resellers/masters", query, token)
-    if args.json:
-        print_json(rows)
-    elif rows:
-        head = ["master", "legal name", "country", "aliases"]
-        lines = [[r["master_id"], r["legal_name"], r["country"], _aliases(r)] for r in rows]
-        print_table([head, *lines], left=4)
-    else:
-        print("no reseller masters")
-    return 0
+    return print_rows(rows, args.json, master_lines, 4, "no reseller masters")
+
+
+def master_lines(rows: list[dict[str, Any]]) -> list[list[str]]:
+    head = ["master", "legal name", "country", "aliases"]
+    return [head, *([r["master_id"], r["legal_name"], r["country"], _aliases(r)] for r in rows)]
 
 
 def _aliases(row: Row) -> str:
@@ -128,13 +125,8 @@ def _proposals(args: argparse.Namespace, token: str | None) -> int:
     query = {"status": args.status} if args.status != "all" else {}
     query |= {"distributor_id": args.distributor} if args.distributor else {}
     rows = all_rows(args.url, "/api/resellers/proposals", query, token)
-    if args.json:
-        print_json(rows)
-    elif rows:
-        print_table(proposal_lines(rows), left=3)
-    else:
-        print(f"no {args.status} proposals" if args.status != "all" else "no proposals")
-    return 0
+    empty = f"no {args.status} proposals" if args.status != "all" else "no proposals"
+    return print_rows(rows, args.json, proposal_lines, 3, empty)
 
 
 def proposal_lines(rows: Sequence[Row]) -> list[list[str]]:

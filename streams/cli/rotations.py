@@ -19,7 +19,7 @@ from streams.cli.support import (
     print_json,
     token_flags,
 )
-from streams.cli.tables import print_table
+from streams.cli.tables import print_rows, print_table
 
 Row = dict[str, Any]
 
@@ -60,13 +60,7 @@ def cmd_rotations(args: argparse.Namespace) -> int:
         raise UserError("rotations list takes no ids (use --distributor, --status)")
     query = {"distributor_id": args.distributor, "status": args.status}
     rows = all_rows(args.url, "/api/rotations", {k: v for k, v in query.items() if v}, token)
-    if args.json:
-        print_json(rows)
-    elif rows:
-        print_table(list_lines(rows), left=4)
-    else:
-        print("no rotation requests")
-    return 0
+    return print_rows(rows, args.json, list_lines, 4, "no rotation requests")
 
 
 def _one(args: argparse.Namespace) -> str:

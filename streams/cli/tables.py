@@ -1,8 +1,11 @@
-"""Plain-text tables for the commands that print one (`simulate`)."""
+"""Plain-text tables for the commands that print one (`simulate`, the list commands)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from streams.cli.support import print_json
 
 
 def print_table(lines: Sequence[Sequence[str]], left: int = 1) -> None:
@@ -15,3 +18,21 @@ def print_table(lines: Sequence[Sequence[str]], left: int = 1) -> None:
             for i, (cell, width) in enumerate(zip(line, widths, strict=True))
         ]
         print("  ".join(cells).rstrip())
+
+
+def print_rows(
+    rows: list[dict[str, Any]],
+    as_json: bool,
+    lines: Callable[[list[dict[str, Any]]], Sequence[Sequence[str]]],
+    left: int,
+    empty: str,
+) -> int:
+    """A list command's answer: the rows as JSON, else as a table (`lines`: its header
+    first), or `empty` when there are none. Returns the exit status."""
+    if as_json:
+        print_json(rows)
+    elif rows:
+        print_table(lines(rows), left=left)
+    else:
+        print(empty)
+    return 0
