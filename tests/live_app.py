@@ -73,17 +73,21 @@ class LiveApp:
         self._thread.join(30)
 
 
-def served_fixture_channel() -> Iterator[LiveApp]:
-    """The API fixture channel (tests/api_channel.py) served for CLI tests, with an admin
-    token `adm` and D02's distributor token `d02`."""
-    tokens = TokenRegistry(
+def cli_tokens() -> TokenRegistry:
+    """An admin token `adm` and D02's distributor token `d02`."""
+    return TokenRegistry(
         [
             {"sha256": token_hash("adm"), "role": "admin", "actor": "adm"},
             {"sha256": token_hash("d02"), "role": "distributor", "actor": "d02",
              "distributor_id": "D02"},
         ]
     )  # fmt: skip
-    live = LiveApp(tokens)
+
+
+def served_fixture_channel() -> Iterator[LiveApp]:
+    """The API fixture channel (tests/api_channel.py) served for CLI tests, with an admin
+    token `adm` and D02's distributor token `d02`."""
+    live = LiveApp(cli_tokens())
     live.channel = populated_channel()
     yield live.start()
     live.stop()

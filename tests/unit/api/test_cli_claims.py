@@ -11,23 +11,15 @@ from uuid import uuid4
 import orjson
 import pytest
 
-from streams.auth import TokenRegistry, token_hash
 from streams.cli.main import main
-from tests.live_app import LiveApp
+from tests.live_app import LiveApp, cli_tokens
 from tests.unit.claim_events import claim, decided_claim, line
 from tests.unit.parsers.conftest import SAMPLES
 
 
 @pytest.fixture(name="app")
 def app_fixture() -> Iterator[LiveApp]:
-    tokens = TokenRegistry(
-        [
-            {"sha256": token_hash("adm"), "role": "admin", "actor": "adm"},
-            {"sha256": token_hash("d02"), "role": "distributor", "actor": "d02",
-             "distributor_id": "D02"},
-        ]
-    )  # fmt: skip
-    live = LiveApp(tokens)
+    live = LiveApp(cli_tokens())
     live.channel.audit.save(decided_claim("D02", "DB-1"))
     yield live.start()
     live.stop()
@@ -84,14 +76,7 @@ def test_errors_without_traceback(app: LiveApp, capsys) -> None:
 
 
 def test_list_the_claims_as_a_table_or_json(capsys) -> None:
-    tokens = TokenRegistry(
-        [
-            {"sha256": token_hash("adm"), "role": "admin", "actor": "adm"},
-            {"sha256": token_hash("d02"), "role": "distributor", "actor": "d02",
-             "distributor_id": "D02"},
-        ]
-    )  # fmt: skip
-    live = LiveApp(tokens)
+    live = LiveApp(cli_tokens())
     # under an authorization the channel does not know: each line rejected
     for distributor in ("D02", "D03"):
         event = claim("C9", line(1, "T1", 5), distributor_id=distributor)
