@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Final
 
 PARTS: Final = (
@@ -74,6 +74,8 @@ class ScoreConfig:
             raise ValueError(f"weights name each of {', '.join(PARTS)} once, none negative")
         if sum(self.weights.values()) <= 0:
             raise ValueError("at least one weight is above zero")
+        if any(w < 0 for w in self.severity_weights.values()):
+            raise ValueError("no severity weight is negative")
         if self.violation_tolerance <= 0 or not _ZERO <= self.late_credit <= _ONE:
             raise ValueError("violation_tolerance > 0 and 0 <= late_credit <= 1")
         low, high = self.weeks_band
@@ -82,6 +84,63 @@ class ScoreConfig:
 
 
 DEFAULT_SCORE: Final = ScoreConfig()
+
+
+def configured_score(
+    weights: str = "",
+    severity_weights: str = "",
+    violation_tolerance: str = "",
+    late_credit: str = "",
+    weeks_band: str = "",
+) -> ScoreConfig:
+    """A `ScoreConfig` from settings written as text, each empty one left at its default:
+    `weights` and `severity_weights` as `name=number` pairs separated by commas (the names
+    given replace theirs, the others keep theirs), `weeks_band` as `low-high`. A mistake
+    raises ValueError naming the item and why."""
+    config = ScoreConfig()
+    return ScoreConfig(
+        weights={**config.weights, **_pairs(weights, PARTS)},
+        severity_weights={
+            **config.severity_weights,
+            **_pairs(severity_weights, tuple(config.severity_weights)),
+        },
+        violation_tolerance=_number(violation_tolerance, config.violation_tolerance),
+        late_credit=_number(late_credit, config.late_credit),
+        weeks_band=_band(weeks_band) if weeks_band.strip() else config.weeks_band,
+    )
+
+
+def _pairs(text: str, names: Sequence[str]) -> dict[str, Decimal]:
+    found: dict[str, Decimal] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, equals, value = (piece.strip() for piece in item.partition("="))
+        if not equals or not name:
+            raise ValueError(f"{item!r}: write name=number")
+        if name not in names:
+            raise ValueError(f"{name!r} is not one of {', '.join(names)}")
+        found[name] = _finite(value, item)
+    return found
+
+
+def _number(text: str, default: Decimal) -> Decimal:
+    return _finite(text, text) if text.strip() else default
+
+
+def _band(text: str) -> tuple[Decimal, Decimal]:
+    low, dash, high = text.strip().partition("-")
+    if not dash:
+        raise ValueError(f"{text!r}: write the band as low-high, e.g. 4-8")
+    return _finite(low, text), _finite(high, text)
+
+
+def _finite(value: str, item: str) -> Decimal:
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        raise ValueError(f"{item!r}: not a number") from None
+    if not number.is_finite():
+        raise ValueError(f"{item!r}: not a finite number")
+    return number
 
 
 @dataclass(frozen=True, slots=True)

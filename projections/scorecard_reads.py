@@ -27,6 +27,7 @@ from typing import Any
 
 from domain.inventory import weeks_of_supply
 from domain.rebate_programs import period_bounds
+from domain.scorecard_score import DEFAULT_SCORE, ScoreConfig
 from domain.timeutil import utc
 from projections.distributor_reads import compliance_of, distributors, inventory_states
 from projections.exchange_rates import RateBook
@@ -94,11 +95,14 @@ def every_card(
 
 
 def scorecard_rows(
-    stores: ChannelStores, now: datetime | None, as_of: datetime | None = None
+    stores: ChannelStores,
+    now: datetime | None,
+    as_of: datetime | None = None,
+    score: ScoreConfig = DEFAULT_SCORE,
 ) -> list[dict[str, Any]]:
     """The snapshot's and the read model's rows: every card stored, completed at `now`
     (no rank, no share of channel revenue: those are a ranking's)."""
-    return [card_row(card, None) for card in every_card(stores, now, as_of)]
+    return [card_row(card, None, score) for card in every_card(stores, now, as_of)]
 
 
 def _period_order(card: Scorecard) -> str:

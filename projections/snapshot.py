@@ -16,6 +16,7 @@ from typing import Any
 
 from domain.inventory import stock_value, weeks_of_supply
 from domain.reporting_schedule import ScheduleAt
+from domain.scorecard_score import DEFAULT_SCORE, ScoreConfig
 from domain.timeutil import iso_z
 from projections.aging_reads import aging_rows
 from projections.agreement_reads import agreement_rows
@@ -76,9 +77,13 @@ def now_of(stores: ChannelStores, as_of: datetime | None = None) -> datetime | N
 
 
 def build_snapshot(
-    stores: ChannelStores, as_of: datetime | None = None, statuses: Statuses = DETECTED_ONLY
+    stores: ChannelStores,
+    as_of: datetime | None = None,
+    statuses: Statuses = DETECTED_ONLY,
+    score: ScoreConfig = DEFAULT_SCORE,
 ) -> Snapshot:
-    """Every projection as rows sorted by key fields; "now" is `as_of` or the clock."""
+    """Every projection as rows sorted by key fields; "now" is `as_of` or the clock; the
+    scorecards scored by `score` (the settings')."""
     now = now_of(stores, as_of)
     return {
         "inventory": inventory_rows(stores, now),
@@ -98,7 +103,7 @@ def build_snapshot(
         "claims": debit_claim_rows(stores),
         "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores),
-        "scorecards": scorecard_rows(stores, now, as_of),
+        "scorecards": scorecard_rows(stores, now, as_of, score),
         "masters": master_rows(stores),
         "party_aliases": alias_rows(stores),
         "match_proposals": proposal_rows(stores),

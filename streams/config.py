@@ -10,14 +10,23 @@ import os
 import socket
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Final
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from domain.business_time import TimeRules
+from domain.scorecard_score import ScoreConfig, configured_score
 
 PREFIX = "CHANNELFLOW_"
+#: the settings of the scorecard's score, each CHANNELFLOW_SCORE_<NAME>
+SCORE_SETTINGS: Final = (
+    "weights",
+    "severity_weights",
+    "violation_tolerance",
+    "late_credit",
+    "weeks_band",
+)
 #: CHANNELFLOW_* variables read outside `Settings`: API tokens (streams/auth.py, the CLI) and
 #: the server scripts' cache and Python (infra/kafka.sh, infra/postgres.sh)
 OTHER_VARIABLES = frozenset({"TOKEN", "TOKENS", "TOKENS_FILE", "CACHE", "PYTHON"})
@@ -101,6 +110,25 @@ class Settings(BaseSettings):
     #: near its expiry from this many days before its last valid day (docs/CLAIMS.md)
     cap_near_percent: float = Field(default=80.0, gt=0, le=100)
     expiry_near_days: int = Field(default=14, ge=0)
+    #: the distributor scorecard's score (docs/SCORECARD.md, "Configuration"): empty keeps
+    #: a default; weights as "pricing=0.3,rebates=0" (the parts not named keep theirs)
+    score_weights: str = ""
+    score_severity_weights: str = ""
+    score_violation_tolerance: str = ""
+    score_late_credit: str = ""
+    #: the healthy weeks of supply where a distributor's targets set none, as "4-8"
+    score_weeks_band: str = ""
+
+    def score_config(self) -> ScoreConfig:
+        """The scorecard's weights and constants these settings give; a mistake exits with
+        one line naming the variable."""
+        given = {name: getattr(self, f"score_{name}") for name in SCORE_SETTINGS}
+        for name, text in given.items():
+            try:
+                configured_score(**{name: text})
+            except ValueError as exc:
+                raise SystemExit(f"{PREFIX}SCORE_{name.upper()}={text!r}: {exc}") from None
+        return configured_score(**given)
 
     def time_rules(self) -> TimeRules:
         """The business-date rules these settings give."""

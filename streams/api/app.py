@@ -69,7 +69,7 @@ from streams.api import (
 )
 from streams.api.asyncapi import add_asyncapi_route
 from streams.api.audit import add_audit_routes
-from streams.api.context import CONTEXT, PRINCIPAL, SETTINGS, STATUSES, ApiContext
+from streams.api.context import CONTEXT, PRINCIPAL, SCORE, SETTINGS, STATUSES, ApiContext
 from streams.api.dashboard import add_dashboard_routes
 from streams.api.errors import Handler, json_errors
 from streams.api.openapi import add_openapi_route
@@ -181,6 +181,7 @@ def make_web_app(context: ApiContext) -> web.Application:
     app = web.Application(middlewares=[json_errors, authenticate, *shared])
     app[CONTEXT] = context
     app[SETTINGS] = Settings.from_env()  # request limits and timeouts
+    app[SCORE] = app[SETTINGS].score_config()
     app[STATUSES] = RecordedStatuses(context.audit)
     add_dashboard_routes(app, context.mode)
     add_openapi_route(app)

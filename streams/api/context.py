@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 from aiohttp import web
 
+from domain.scorecard_score import ScoreConfig
 from infra.eventstore import AuditLog
 from projections.statuses import Statuses
 from projections.stores import ChannelStores
@@ -95,6 +96,9 @@ class ApiContext:
 #: the violation statuses followed in the event store
 CONTEXT = web.AppKey("context", ApiContext)
 SETTINGS = web.AppKey("settings", Settings)
+#: the scorecard's weights and constants, from the settings (read once: a mistake stops the
+#: server as it starts)
+SCORE = web.AppKey("score", ScoreConfig)
 STATUSES = web.AppKey("statuses", RecordedStatuses)
 
 

@@ -15,7 +15,7 @@ from projections.scorecard_rows import SEVERITIES, STATUSES, VERDICTS, card_row,
 from projections.snapshot import now_of
 from projections.stores import ChannelStores
 from schemas.scorecard import PERIOD_PATTERN
-from streams.api.context import context_of, json_response
+from streams.api.context import SCORE, context_of, json_response
 from streams.api.query import Rows, as_of, page, principal_of
 from streams.audit.safe_csv import csv_bytes
 from streams.auth import Forbidden
@@ -54,8 +54,10 @@ def ranked(request: web.Request) -> Callable[[ChannelStores], Rows]:
     principal = principal_of(request)
     if not principal.may_read(None):
         raise Forbidden(f"{principal.actor} may not read the channel's ranking")
-    period, when = period_of(request), as_of(request)
-    return lambda current: ranking(period_cards(current, period, now_of(current, when), None, when))
+    period, when, score = period_of(request), as_of(request), request.app[SCORE]
+    return lambda current: ranking(
+        period_cards(current, period, now_of(current, when), None, when), score
+    )
 
 
 async def scorecard(request: web.Request) -> web.Response:
@@ -83,18 +85,18 @@ async def distributor_card(request: web.Request) -> web.Response:
     principal = principal_of(request)
     if not principal.may_read(distributor):
         raise Forbidden(f"{principal.actor} may not read distributor {distributor}")
-    period, when = period_of(request), as_of(request)
+    period, when, score = period_of(request), as_of(request), request.app[SCORE]
     whole = principal.may_read(None)
 
     def card(current: ChannelStores) -> dict[str, Any]:
         now = now_of(current, when)
         if whole:
-            rows = ranking(period_cards(current, period, now, None, when))
+            rows = ranking(period_cards(current, period, now, None, when), score)
             found = [row for row in rows if row["distributor_id"] == distributor]
             if found:
                 return found[0]
         (own,) = period_cards(current, period, now, [distributor], when)
-        return {**card_row(own, None), "rank": None}
+        return {**card_row(own, None, score), "rank": None}
 
     return json_response(await context_of(request).exporting(card))
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from projections.snapshot import Snapshot, build_snapshot
-from streams.api.context import context_of, json_response, statuses
+from streams.api.context import SCORE, context_of, json_response, statuses
 from streams.api.query import as_of, principal_of
 
 
 async def snapshot(request: web.Request) -> web.Response:
     when, known = as_of(request), await statuses(request)
+    score = request.app[SCORE]
     document = await context_of(request).exporting(
-        lambda current: build_snapshot(current, when, known)
+        lambda current: build_snapshot(current, when, known, score)
     )
     return json_response(visible_snapshot(request, document))
 

@@ -52,8 +52,11 @@ def register(sub: Subcommands) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     from streams.generator import generate_channel, malformed_lines
 
+    settings = settings_of(args)
     channel = EmbeddedChannel(
-        args.eventstore or "sqlite:///:memory:", rules=settings_of(args).time_rules()
+        args.eventstore or "sqlite:///:memory:",
+        rules=settings.time_rules(),
+        score=settings.score_config(),
     )
     _demo_read_models(channel, args)
     channel.feed_events(generate_channel(seed=args.seed, weeks=args.weeks), source="demo")

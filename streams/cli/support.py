@@ -372,6 +372,7 @@ def _replayed_in_jobs(
             until,
             settings.time_rules(),
             settings.rebate_grace_days,
+            settings.score_config(),
             known_at=known_at_of(args),
             derive=derive,
             proposal=proposal,
@@ -416,7 +417,9 @@ def replayed(
     settings = settings_of(args)
     # the worker's grace: a replay closes the periods the worker closed, no others
     channel = EmbeddedChannel(
-        rebate_grace_days=settings.rebate_grace_days, rules=settings.time_rules()
+        rebate_grace_days=settings.rebate_grace_days,
+        rules=settings.time_rules(),
+        score=settings.score_config(),
     )
     path = _events_file(args)
     known_at = known_at_of(args)

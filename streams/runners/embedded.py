@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from domain.business_time import TimeRules
+from domain.scorecard_score import DEFAULT_SCORE, ScoreConfig
 from infra.eventstore import open_audit_log
 from projections.cap_inputs import CapLogHandler, cap_log_handlers, cap_messages
 from projections.channel import DEFAULT_RULES
@@ -69,9 +70,11 @@ class EmbeddedChannel:
         eventstore_url: str = "sqlite:///:memory:",
         rebate_grace_days: int = REBATE_GRACE_DAYS,
         rules: TimeRules = DEFAULT_RULES,
+        score: ScoreConfig = DEFAULT_SCORE,
     ) -> None:
         self.rebate_grace_days = rebate_grace_days
         self.rules = rules
+        self.score = score
         #: told (store, partition, key) of every violation and unpriced line stored
         self.on_stored: Callable[[str, int, str], None] | None = None
         self.stores = ChannelStores(
@@ -139,7 +142,7 @@ class EmbeddedChannel:
         return page_of(numbered, query)
 
     def snapshot(self, as_of: datetime | None = None) -> Snapshot:
-        return build_snapshot(self.stores, as_of, self.audit.statuses())
+        return build_snapshot(self.stores, as_of, self.audit.statuses(), self.score)
 
 
 def file_inputs(path: Path, known_at: datetime | None = None) -> Iterator[Input]:

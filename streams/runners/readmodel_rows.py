@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, get_args
 from uuid import UUID
 
+from domain.scorecard_score import DEFAULT_SCORE, ScoreConfig
 from infra.readmodel_tables import TABLE_OF, Row
 from projections.aging_reads import aging_rows
 from projections.agreement_reads import agreement_rows
@@ -39,11 +40,14 @@ from projections.tallies import Granularity
 
 
 def readmodel_tables(
-    stores: ChannelStores, statuses: Statuses, partition_of: Callable[[str], int]
+    stores: ChannelStores,
+    statuses: Statuses,
+    partition_of: Callable[[str], int],
+    score: ScoreConfig = DEFAULT_SCORE,
 ) -> dict[str, list[dict[str, Any]]]:
     """Every read-model table's rows, the histories whole."""
     return {
-        **whole_tables(stores, partition_of),
+        **whole_tables(stores, partition_of, score),
         "violations": [
             violation_row(flagged, *statuses.of(flagged.violation_id))
             for flagged in stores.violations.values()
@@ -53,7 +57,7 @@ def readmodel_tables(
 
 
 def whole_tables(
-    stores: ChannelStores, partition_of: Callable[[str], int]
+    stores: ChannelStores, partition_of: Callable[[str], int], score: ScoreConfig = DEFAULT_SCORE
 ) -> dict[str, list[dict[str, Any]]]:
     """The rows of the tables bounded by the channel's entities, "now" being the clock."""
     now = now_of(stores)
@@ -76,7 +80,7 @@ def whole_tables(
         "claims": debit_claim_rows(stores),
         "quality": quality_rows(stores, now),
         "dead_letters": dead_letter_rows(stores.dead_letters.values(), partition_of),
-        "scorecards": scorecard_rows(stores, now),
+        "scorecards": scorecard_rows(stores, now, score=score),
         "masters": master_table_rows(stores, partition_of),
         "party_aliases": alias_rows(stores),
         "match_proposals": proposal_rows(stores),

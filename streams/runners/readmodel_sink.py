@@ -30,6 +30,7 @@ from uuid import UUID
 
 import psycopg
 
+from domain.scorecard_score import DEFAULT_SCORE, ScoreConfig
 from infra.eventstore import AuditLog
 from infra.readmodel_tables import HISTORIES, WHOLE, Row
 from infra.readmodel_writes import PartitionWrite, Plan, Verdict
@@ -87,11 +88,16 @@ class ReadModelSink:
     """One runner's read models: computes its partitions' writes and hands them to the writer."""
 
     def __init__(
-        self, writer: ReadModelWriter, audit: AuditLog, partition_of: Callable[[str], int]
+        self,
+        writer: ReadModelWriter,
+        audit: AuditLog,
+        partition_of: Callable[[str], int],
+        score: ScoreConfig = DEFAULT_SCORE,
     ) -> None:
         self.writer = writer
         self.statuses = RecordedStatuses(audit)
         self.partition_of = partition_of
+        self.score = score
         self.changes = Changes()
         #: partitions whose histories were written whole by this process
         self.complete: set[int] = set()
@@ -112,7 +118,9 @@ class ReadModelSink:
             for d in statuses.decided()
             if self._written_statuses.get(d.violation_id) != (d.status, d.resolution)
         }
-        whole = partition_rows(whole_tables(stores, self.partition_of), self.partition_of)
+        whole = partition_rows(
+            whole_tables(stores, self.partition_of, self.score), self.partition_of
+        )
         writes = []
         for partition in sorted(positions):
             keys = self.changes.take(partition)
@@ -250,7 +258,10 @@ def configured_sink(
     if dsn is None:
         return None
     return ReadModelSink(
-        ReadModelWriter(dsn, settings.readmodel_schema, writer), audit, partition_of
+        ReadModelWriter(dsn, settings.readmodel_schema, writer),
+        audit,
+        partition_of,
+        settings.score_config(),
     )
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.business_time import TimeRules
+from domain.scorecard_score import ScoreConfig
 from infra.eventstore import AuditLog, open_audit_log
 from projections.cap_inputs import cap_log_handlers, cap_messages
 from projections.clock import recorded_now
@@ -77,6 +78,7 @@ class JobSpec:
     until: datetime | None
     rules: TimeRules
     grace_days: int
+    score: ScoreConfig
     events: Path | None = None
     settings: Settings | None = None
     ends: EndOffsets | None = None
@@ -150,7 +152,7 @@ class ShareApplier:
         apply_automatic_closes(self.stores, self.spec.grace_days, self.spec.rules, now)
         at = self.spec.until or now
         return JobOutcome(
-            build_snapshot(self.stores, at),
+            build_snapshot(self.stores, at, score=self.spec.score),
             self.own.facts,
             protection_claims(self.stores, at, withdrawn=True),
             rebate_statements(self.stores),

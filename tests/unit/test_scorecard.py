@@ -9,7 +9,13 @@ from decimal import Decimal
 
 import pytest
 
-from domain.scorecard_score import ScoreConfig, ScoreInputs, parts, weighted_score
+from domain.scorecard_score import (
+    ScoreConfig,
+    ScoreInputs,
+    configured_score,
+    parts,
+    weighted_score,
+)
 from projections.positions import Position
 from projections.scorecard import (
     Judged,
@@ -211,3 +217,28 @@ def test_the_weights_are_configuration() -> None:
 def test_a_card_round_trips_through_json() -> None:
     card = feed(d1_july())["D1|2026-07"]
     assert Scorecard.from_json(card.to_json()) == card
+
+
+def test_the_score_settings_are_read_from_text() -> None:
+    config = configured_score("pricing=0.3, rebates=0", "critical=20", "50", "0.25", "2-6")
+    assert config.weights["pricing"] == Decimal("0.3") and config.weights["rebates"] == 0
+    assert config.weights["sell_through"] == ScoreConfig().weights["sell_through"]
+    assert config.severity_weights == {"minor": 1, "major": 3, "critical": 20}
+    assert (config.violation_tolerance, config.late_credit) == (50, Decimal("0.25"))
+    assert config.weeks_band == (2, 6)
+    assert configured_score() == ScoreConfig()
+    for given, problem in [
+        ({"weights": "price=1"}, "'price' is not one of"),
+        ({"weights": "pricing"}, "write name=number"),
+        ({"weights": "pricing=abc"}, "not a number"),
+        ({"weights": "pricing=NaN"}, "not a finite number"),
+        ({"weights": "pricing=-1"}, "none negative"),
+        ({"severity_weights": "blocker=2"}, "'blocker' is not one of minor, major, critical"),
+        ({"severity_weights": "minor=-1"}, "no severity weight is negative"),
+        ({"violation_tolerance": "0"}, "violation_tolerance > 0"),
+        ({"late_credit": "1.5"}, "late_credit <= 1"),
+        ({"weeks_band": "8"}, "low-high"),
+        ({"weeks_band": "8-4"}, "0 < low <= high"),
+    ]:
+        with pytest.raises(ValueError, match=problem):
+            configured_score(**given)

@@ -9,12 +9,14 @@ import csv
 import io
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from domain.roles import Role
 from streams.api.app import make_web_app
 from streams.api.context import ApiContext
 from streams.auth import TokenRegistry, token_hash
+from streams.config import Settings
 from streams.runners.embedded import EmbeddedChannel
 from tests.scorecard_channel import (
     D1_JULY,
@@ -104,3 +106,42 @@ def test_the_csv_export_is_the_ranking():
     ]
     d1 = rows[1]
     assert (d1["part_pricing"], d1["weeks_missing"], d1["rebate_programs"]) == ("0", "1", "P1 1/2")
+
+
+def test_the_score_follows_the_configured_weights(monkeypatch):
+    """CHANNELFLOW_SCORE_WEIGHTS: only data quality (0.7000) and rebates (0.5000) weigh,
+    equally: D1's July score is 100 × (0.7 + 0.5) ÷ 2 = 60.0 in the ranking, the card, the
+    CSV and the snapshot; the parts themselves do not change."""
+    weights = (
+        "sell_through=0,inventory=0,timeliness=0,pricing=0,resellers=0,data_quality=1,rebates=1"
+    )
+    monkeypatch.setenv("CHANNELFLOW_SCORE_WEIGHTS", weights)
+    channel = fed_channel()
+    channel.score = Settings.from_env().score_config()
+    (_, ranking), (_, card), (_, text), (_, snapshot) = answers(
+        channel,
+        ("/api/scorecard?period=2026-07", "cm"),
+        ("/api/scorecard/D1?period=2026-07", "d1"),
+        ("/api/scorecard.csv?period=2026-07", "cm"),
+        ("/api/snapshot", "cm"),
+    )
+    d1 = next(row for row in ranking["rows"] if row["distributor_id"] == "D1")
+    assert (d1["score"], d1["parts"]) == ("60.0", D1_JULY["parts"])
+    assert card["score"] == "60.0"
+    assert {r["distributor_id"]: r["score"] for r in csv.DictReader(io.StringIO(text))}[
+        "D1"
+    ] == "60.0"
+    [july] = [
+        row
+        for row in snapshot["scorecards"]
+        if (row["distributor_id"], row["period"]) == ("D1", "2026-07")
+    ]
+    assert july["score"] == "60.0"
+    assert channel.snapshot()["scorecards"] == snapshot["scorecards"]
+
+
+def test_a_mistake_in_the_score_settings_names_the_variable():
+    with pytest.raises(SystemExit, match=r"CHANNELFLOW_SCORE_WEIGHTS='price=1': 'price' is not"):
+        Settings.from_env({"CHANNELFLOW_SCORE_WEIGHTS": "price=1"}).score_config()
+    with pytest.raises(SystemExit, match="CHANNELFLOW_SCORE_WEEKS_BAND='8-4'"):
+        Settings.from_env({"CHANNELFLOW_SCORE_WEEKS_BAND": "8-4"}).score_config()
