@@ -58,8 +58,7 @@ def standing_now(
     stores: ChannelStores, distributor: str, now: datetime, programs: Iterable[Accrual]
 ) -> list[ScorecardInput]:
     """The standing at `now`: the stock held, and the open `programs` (their accruals)."""
-    on_hand = sum(state.expected_on_hand for state in inventory_states(stores, distributor))
-    found = _supply_and_resellers(stores, distributor, utc(now), on_hand)
+    found = _supply_and_resellers(stores, distributor, utc(now), 0)
     found.extend(
         _rebate(stores, distributor, accrual.program_id, utc(now), accrual.result)
         for accrual in programs
@@ -71,9 +70,8 @@ def standing_at_end(stores: ChannelStores, distributor: str, period: str) -> lis
     """The standing at the end of `period` (ended): on its last day, at its last instant."""
     end = period_end(period)
     last = end - timedelta(microseconds=1)
-    on_hand = sum(state.expected_on_hand for state in inventory_states(stores, distributor))
-    on_hand -= _moved_since(stores, distributor, end.date())
-    found = _supply_and_resellers(stores, distributor, last, on_hand)
+    later = _moved_since(stores, distributor, end.date())
+    found = _supply_and_resellers(stores, distributor, last, later)
     for terms in stores.programs.values():
         if covers(terms, distributor):
             result = _tier_at(stores, terms, distributor, end)
@@ -83,14 +81,15 @@ def standing_at_end(stores: ChannelStores, distributor: str, period: str) -> lis
 
 
 def _supply_and_resellers(
-    stores: ChannelStores, distributor: str, at: datetime, on_hand: int
+    stores: ChannelStores, distributor: str, at: datetime, later: int
 ) -> list[ScorecardInput]:
-    """Weeks of supply of `on_hand` over the 28 days to `at`'s day, and the resellers active
-    in the 90 days to it (a master of several aliases counts once)."""
-    sold = sum(
-        sold_last_4_weeks(state, at, stores.day_totals)
-        for state in inventory_states(stores, distributor)
-    )
+    """Weeks of supply at `at`: the stock held now less the net units `later` than `at`,
+    over the sell-through of the 28 days to `at`'s day; and the resellers active in the 90
+    days to it (a master of several aliases counts once)."""
+    on_hand, sold = -later, 0
+    for state in inventory_states(stores, distributor):
+        on_hand += state.expected_on_hand
+        sold += sold_last_4_weeks(state, at, stores.day_totals)
     network = master_network_rows(
         figures_by_identity(stores, distributor, per_distributor=True), at, stores.reseller_days
     )
