@@ -10,13 +10,13 @@ same on the live system and on a replay:
 - the reporting periods (weekly or monthly, on the distributor's calendar) whose first day
   is in the period, with their status at "now" (report compliance,
   `projections.report_compliance`: a period is missing once its due date and grace passed);
-- for the period holding "now" (its month and its quarter) only, the standing at "now":
-  weeks of supply (`projections.supply`), active resellers (a sale in the 90 days to
-  "now"; each distributor's reseller ids until reseller identity is wired), and each open
-  rebate program's tier and gap (`projections.rebate_accruals`). An earlier period shows
-  none: nothing records a standing as a period ends yet.
+- the standing (`projections.scorecard_standing`): for the period holding "now" (its month
+  and its quarter), at "now": weeks of supply, active resellers (a sale in the 90 days to
+  "now"), each open rebate program's tier and gap; for a period that has ended, the same
+  at its end, computed from what is kept by day.
 
-Costs what a period's cards and their distributors' reports, stock and programs hold.
+Costs what a period's cards and their distributors' reports, stock, resellers and programs
+hold, over the period's days.
 """
 
 from __future__ import annotations
@@ -25,19 +25,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from domain.inventory import weeks_of_supply
 from domain.rebate_programs import period_bounds
 from domain.scorecard_score import DEFAULT_SCORE, ScoreConfig
 from domain.timeutil import utc
-from projections.distributor_reads import compliance_of, distributors, inventory_states
+from projections.distributor_reads import compliance_of, distributors
 from projections.exchange_rates import RateBook
-from projections.master_resellers import figures_by_identity, master_network_rows
 from projections.rebate_accruals import Accrual, accruals
 from projections.scorecard import (
-    RebateStanding,
     Scorecard,
     ScorecardInput,
-    Standing,
     WeekReported,
     apply_inputs,
     card_key,
@@ -46,8 +42,8 @@ from projections.scorecard import (
 from projections.scorecard_currency import in_card_currency
 from projections.scorecard_feed import SCORECARD_CURRENCY
 from projections.scorecard_rows import card_row
+from projections.scorecard_standing import period_end, standing_at_end, standing_now
 from projections.stores import ChannelStores
-from projections.supply import sold_last_4_weeks
 
 
 def period_cards(
@@ -117,17 +113,28 @@ def _stored(stores: ChannelStores, distributor: str, period: str) -> Scorecard:
 def _completed(
     stores: ChannelStores, cards: list[Scorecard], now: datetime | None, programs: list[Accrual]
 ) -> list[Scorecard]:
-    """One distributor's `cards` with its report weeks at `now` and, in the periods that
-    hold `now`, its standing then."""
+    """One distributor's `cards` with its report weeks at `now` and its standing: at `now`
+    in the periods that hold it, at its end in a period that has ended."""
     if now is None or not cards:
         return cards
     distributor = cards[0].distributor_id
     facts: list[ScorecardInput] = list(_weeks(stores, distributor, now))
     if {card.period for card in cards} & set(_periods_holding(now)):
-        facts.extend(_standings(stores, distributor, now, programs))
+        facts.extend(standing_now(stores, distributor, now, programs))
     known = {card_key(card.distributor_id, card.period): card for card in cards}
     changed = apply_inputs(known, facts, None, SCORECARD_CURRENCY)
-    return [changed.get(key, card) for key, card in known.items()]
+    return [_at_its_end(stores, changed.get(key, card), now) for key, card in known.items()]
+
+
+def _at_its_end(stores: ChannelStores, card: Scorecard, now: datetime) -> Scorecard:
+    """An ended period's card with the standing at its end (applied to it alone: the month
+    ending with a quarter's end stands at the same instant, but a month ending earlier
+    must not give its standing to the quarter)."""
+    if utc(now) < period_end(card.period):
+        return card
+    key = card_key(card.distributor_id, card.period)
+    end = standing_at_end(stores, card.distributor_id, card.period)
+    return apply_inputs({key: card}, end, None, SCORECARD_CURRENCY).get(key, card)
 
 
 def _weeks(stores: ChannelStores, distributor: str, now: datetime) -> list[WeekReported]:
@@ -139,34 +146,6 @@ def _weeks(stores: ChannelStores, distributor: str, now: datetime) -> list[WeekR
 
 def _periods_holding(now: datetime) -> tuple[str, str]:
     return month_and_quarter(utc(now).date())
-
-
-def _standings(
-    stores: ChannelStores, distributor: str, now: datetime, programs: list[Accrual]
-) -> list[ScorecardInput]:
-    """The distributor's standing at "now": weeks of supply, active resellers, programs."""
-    on_hand = sold = 0
-    for state in inventory_states(stores, distributor):
-        on_hand += state.expected_on_hand
-        sold += sold_last_4_weeks(state, now, stores.day_totals)
-    network = master_network_rows(  # a master of several aliases counts once
-        figures_by_identity(stores, distributor, per_distributor=True), now, stores.reseller_days
-    )
-    active = sum(row["active_90d"] for row in network)
-    found: list[ScorecardInput] = [
-        Standing(distributor, utc(now), weeks_of_supply(on_hand, sold), active)
-    ]
-    for accrual in programs:
-        terms = stores.programs.get(accrual.program_id)
-        tiers = 0 if terms is None else len(terms.tiers)
-        index = accrual.result.tier_index
-        found.append(
-            RebateStanding(
-                distributor, accrual.program_id, utc(now), 0 if index is None else index + 1,
-                tiers, accrual.result.next_threshold, accrual.result.gap_to_next,
-            )
-        )  # fmt: skip
-    return found
 
 
 def _open_accruals(

@@ -50,7 +50,8 @@ class ScorecardCard(RowModel):
     gross_margin_rate: DecimalText | None = Field(description="Gross margin ÷ that revenue.")
     unknown_cost_lines: int = Field(description="Sale lines without a known cost.")
     weeks_of_supply: DecimalText | None = Field(
-        description="At the latest standing of the period (the current period only)."
+        description="At the standing of the period: now for the period holding now, its "
+        "last day once it has ended."
     )
     weeks_on_time: int = Field(description="Reporting weeks of the period reported on time.")
     weeks_late: int = Field(description="Reporting weeks reported late.")

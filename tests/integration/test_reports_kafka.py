@@ -127,6 +127,23 @@ def test_a_replacement_nets_out_through_the_worker_and_equals_the_replay(setting
     assert row["sell_through"] == 3 + 4 + 2
     reports = {r["report_id"]: r for r in live["reports"]}
     assert (reports["R1"]["replaced_by"], reports["R2"]["lines_reversed"]) == ("R2", 2)
+    # "now" (the broker's time) is after August and the quarter: their cards stand at their
+    # end, on the worker as on the replay: on Aug 31, 9 sold in 4 weeks and none shipped
+    # (-9 over 2.25 a week); on Sep 30, none sold in 4 weeks (no weeks of supply); RS1
+    # active (RS2's only line was moved), VPA-R's one tier reached
+    ended = {c["period"]: c for c in live["scorecards"] if c["period"] in ("2026-08", "2026-Q3")}
+    standing = {
+        period: (
+            card["weeks_of_supply"],
+            card["active_resellers"],
+            card["rebates"][0]["tiers_reached"],
+        )
+        for period, card in ended.items()
+    }
+    assert standing == {"2026-08": ("-4.0", 1, 1), "2026-Q3": (None, 1, 1)}
+    assert (ended["2026-Q3"]["parts"]["resellers"], ended["2026-Q3"]["parts"]["rebates"]) == (
+        "0.5000", "1.0000",
+    )  # fmt: skip
     (quality,) = live["quality"]
     assert quality["rejected_by_reason"] == {"bad_quantity": 1, "replaced_report": 1}
     assert (quality["accepted"], quality["duplicates"], quality["conflicts"]) == (5, 0, 0)
