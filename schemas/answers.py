@@ -133,7 +133,11 @@ class ViolationPrice(ApiAnswer):
 
     event_id: Uuid = Field(description="The price change that set it.")
     scope: str = Field(description="Whom it applies to: the list, a distributor, a reseller.")
-    floor_price: DecimalText
+    floor_price: DecimalText = Field(description="In the sale's currency.")
+    rate_event_id: Uuid | None = Field(
+        description="The exchange rate that converted the floor into the sale's currency "
+        "(null: the floor was in the sale's currency)."
+    )
 
 
 class ViolationHistoryStep(ApiAnswer):

@@ -36,8 +36,17 @@ PlatformCollector(registry=REGISTRY)
 
 EVENTS_CONSUMED = Counter(
     "channelflow_events_consumed_total",
-    "Inputs taken from a source, by topic, event type and verdict.",
+    "Events taken from a source and applied for the first time, by topic, event type and "
+    "verdict (a message read again after its effects were stored is counted in "
+    "channelflow_messages_redelivered_total instead).",
     ["topic", "event_type", "verdict"],
+    registry=REGISTRY,
+)
+MESSAGES_REDELIVERED = Counter(
+    "channelflow_messages_redelivered_total",
+    "Messages a worker read again whose effects were all stored already (after a restart, a "
+    "rewind or a rebalance): applied again without effect, their events not counted again.",
+    ["topic"],
     registry=REGISTRY,
 )
 EVENTS_PRODUCED = Counter(

@@ -76,6 +76,7 @@ def violation_document(found: Any) -> dict[str, Any]:
             "event_id": str(found.price_event_id),
             "scope": found.scope,
             "floor_price": str(found.floor_price),
+            "rate_event_id": None if found.rate_event_id is None else str(found.rate_event_id),
         },
         "steps": [
             {

@@ -20,11 +20,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from projections.channel import apply_message
 from projections.positions import message_position
@@ -41,6 +41,9 @@ log = logging.getLogger("channelflow.reference")
 POLL_MS = 500
 #: records applied per read
 READ_RECORDS = 5000
+#: records applied between two turns of the event loop (~5 ms of prices): a burst of reference
+#: data does not hold up the API, the heartbeats and the agent for a whole read
+SLICE_RECORDS = 200
 #: seconds a batch waits for the replica before a warning is logged (it keeps waiting)
 WARN_SECONDS = 5.0
 #: how often a waiting batch asks whether it must give way (to a rebalance)
@@ -84,6 +87,10 @@ class ReferenceReplica:
         self._wanted = asyncio.Event()
         #: the next offset to read per partition, of records applied, as last looked at
         self.positions: dict[TopicPartition, int] = {}
+        #: reads that handed records over, and whether the last one's are being applied:
+        #: the consumer's positions are then ahead of the records applied (`_look`)
+        self._reads = 0
+        self._applying = False
 
     def moment(self) -> int:
         """Now, for a batch just received (see `caught_up`)."""
@@ -158,27 +165,42 @@ class ReferenceReplica:
 
     async def _read(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
         """Apply the reference records as they come. aiokafka moves a partition's position
-        when `getmany` hands its records over, and they are applied before anything else
-        runs on the loop (no await in between): a position read on this loop is always of
-        records applied."""
+        when `getmany` hands its records over, before they are applied (`apply` gives the
+        loop a turn every `SLICE_RECORDS`): until they all are, `_look` reads no position."""
         while True:
             batches = await consumer.getmany(timeout_ms=POLL_MS, max_records=READ_RECORDS)
-            for tp, records in batches.items():
-                for record in records:
-                    key = record.key.decode("utf-8", "replace") if record.key else None
-                    position = message_position(f"{tp.topic}:{tp.partition}", record.offset)
-                    try:
-                        recorded = datetime.fromtimestamp(record.timestamp / 1000, UTC)
-                        apply_message(
-                            self.stores, record.value, key, position,
-                            recorded_at=recorded, rules=self.rules,
-                        )  # fmt: skip
-                    except Exception:  # the owning agent dead-letters it as processing_error
-                        log.exception("reference input failed at %s", position)
+            self._reads += 1  # no await since getmany: nothing has read a position meanwhile
+            self._applying = True
+            try:
+                await self.apply(batches)
+            finally:
+                self._applying = False
             if batches and self.changed is not None:
                 self.changed()
             if self.sync.targets:
                 await self._look(consumer, partitions)
+
+    async def apply(
+        self, batches: Mapping[TopicPartition, Sequence[ConsumerRecord[Any, Any]]]
+    ) -> None:
+        """Apply records of the reference topics, in order per partition, with the event
+        loop free every `SLICE_RECORDS` records."""
+        applied = 0
+        for tp, records in batches.items():
+            for record in records:
+                key = record.key.decode("utf-8", "replace") if record.key else None
+                position = message_position(f"{tp.topic}:{tp.partition}", record.offset)
+                try:
+                    recorded = datetime.fromtimestamp(record.timestamp / 1000, UTC)
+                    apply_message(
+                        self.stores, record.value, key, position,
+                        recorded_at=recorded, rules=self.rules,
+                    )  # fmt: skip
+                except Exception:  # the owning agent dead-letters it as processing_error
+                    log.exception("reference input failed at %s", position)
+                applied += 1
+                if applied % SLICE_RECORDS == 0:
+                    await asyncio.sleep(0)
 
     async def _answer(
         self,
@@ -197,9 +219,19 @@ class ReferenceReplica:
                 await self._look(consumer, partitions)
 
     async def _look(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
-        """Compare the positions with the answers; wake the waiters if one was reached."""
-        self.positions = {tp: await consumer.position(tp) for tp in partitions}
-        if not self.sync.advance(self.positions):
+        """Compare the positions with the answers; wake the waiters if one was reached.
+
+        Only positions of records applied count: none is read while records handed over
+        are being applied, and none read while a read handed more over (the reader looks
+        again once it has applied them)."""
+        reads = self._reads
+        if self._applying:
+            return
+        positions = {tp: await consumer.position(tp) for tp in partitions}
+        if self._reads != reads:
+            return
+        self.positions = positions
+        if not self.sync.advance(positions):
             return
         if not self.ready.is_set():
             log.info("reference data loaded")

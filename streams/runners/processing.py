@@ -83,8 +83,11 @@ class BatchResult:
     facts: list[AuditFact] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     applied: int = 0
-    #: (topic, event type, verdict or reason) -> inputs
+    #: (topic, event type, verdict or reason) -> events, of the inputs applied for the first
+    #: time
     consumed: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    #: topic -> messages read again whose effects were all stored already
+    redelivered: Counter[str] = field(default_factory=Counter)
     #: (topic, recorded_at) of each accepted input
     recorded: list[tuple[str, datetime]] = field(default_factory=list)
 
@@ -93,6 +96,7 @@ class BatchResult:
         self.dead_letters += other.dead_letters
         self.applied += other.applied
         self.consumed += other.consumed
+        self.redelivered += other.redelivered
         self.recorded += other.recorded
 
     def count(self) -> None:
@@ -100,6 +104,8 @@ class BatchResult:
         a failure is counted when it finally is)."""
         for labels, n in self.consumed.items():
             metrics.EVENTS_CONSUMED.labels(*labels).inc(n)
+        for topic, n in self.redelivered.items():
+            metrics.MESSAGES_REDELIVERED.labels(topic).inc(n)
         reasons = Counter(letter.reason for letter in self.dead_letters)
         for reason, n in reasons.items():
             metrics.DEAD_LETTERS.labels(reason).inc(n)
@@ -130,10 +136,16 @@ def process_batch(
     before_each: Callable[[Input], None] | None = None,
     rules: TimeRules = DEFAULT_RULES,
     internal: Mapping[str, CapLogHandler] | None = None,
+    stored: Callable[[Input], bool] | None = None,
 ) -> BatchResult:
     """Apply the inputs in order; the caller stores the result, then `count`s it. The
     inputs of a topic `internal` names (the cap logs: `projections.cap_inputs`) go to its
-    handler, the others are events."""
+    handler, the others are events.
+
+    An input `stored` says is stored already (a worker reading a message again whose
+    effects, dead letters included, were all stored: after a restart, a rewind or a
+    rebalance) is applied again for the stores' positions to refuse, and only counted in
+    `redelivered`: neither its events nor its latency nor its dead letters again."""
     result = BatchResult()
     now = datetime.now(UTC)
     consumed = result.consumed
@@ -141,6 +153,7 @@ def process_batch(
     for item in inputs:
         if before_each is not None:
             before_each(item)
+        again = stored is not None and stored(item)
         handler = None if internal is None else internal.get(item.source)
         kind = "unknown" if handler is None else CAP_MESSAGE
         try:
@@ -154,6 +167,10 @@ def process_batch(
             log.exception("processing failed at %s offset %s", item.source, item.offset)
             outcomes = [Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")]
         result.applied += 1
+        if again:  # its audit facts are recorded again, as before: idempotent, a no-op
+            result.redelivered[item.source] += 1
+            result.facts.extend(fact for outcome in outcomes for fact in outcome.facts)
+            continue
         for outcome in outcomes:
             event = outcome.event
             verdict = outcome.verdict

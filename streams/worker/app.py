@@ -307,7 +307,13 @@ class ChannelWorker:
                 for part in grouped(inputs, SLICE):
                     result.add(
                         process_batch(
-                            stores, part, None, stores.route_to, self.rules, self.internal
+                            stores,
+                            part,
+                            None,
+                            stores.route_to,
+                            self.rules,
+                            self.internal,
+                            stores.is_stored,
                         )
                     )
                     await asyncio.sleep(0)  # requests are answered between slices

@@ -95,6 +95,13 @@ class WorkerStores(ChannelStores):
         stored = self.progress.get(source)
         return 0 if stored is None else stored + 1
 
+    def is_stored(self, item: Input) -> bool:
+        """Whether every effect of the input is stored already: it is read again, at or
+        below its partition's checkpoint (in the batch's partition: after `route_to`)."""
+        return item.offset is not None and item.offset < self.next_offset(
+            f"{item.source}:{item.partition}"
+        )
+
     async def commit(self, inputs: Sequence[Input]) -> int:
         """Store the batch: its writes on the changelog first, then (once the broker has
         every one) how far each source's effects are stored, then both into the local

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,6 +22,7 @@ from schemas.codec import MAX_BUNDLE, bundle_bytes, encode_event
 from schemas.events import ProductDefined, SaleReported
 from streams.generator import generate_channel
 from streams.kafka.messages import BUNDLE_BYTES, BUNDLE_EVENTS, Message, bundled, message_of
+from streams.metrics import REGISTRY
 from streams.runners.processing import BatchResult, Input, process_batch
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -155,6 +157,45 @@ def test_a_bundle_delivered_again_changes_nothing_and_a_repeat_within_it_is_a_du
     assert not again.dead_letters
     process_batch(stores, [sales(bundle, offset=1)])  # the producer sent it twice
     assert build_snapshot(stores)["inventory"] == before["inventory"]
+
+
+def test_a_bundle_read_again_once_stored_is_counted_once() -> None:
+    """A worker reads a bundle again after its effects were stored (a restart, a rewind):
+    its lines are applied without effect and counted once, the message as redelivered, and
+    its bad line is not dead-lettered again."""
+    topic = "count-once.sales"
+    late = sale("T3", sold_at="2062-08-18T00:00:00Z")
+    message = Input(bundle_bytes([sale("T1"), sale("T2", 4), late]), "D01", topic, 0, 5, NOW)
+    checkpoint = {f"{topic}:0": -1}  # the worker's: the last offset whose effects are stored
+
+    def stored(item: Input) -> bool:
+        return item.offset is not None and item.offset <= checkpoint[f"{topic}:0"]
+
+    def counted() -> tuple[float, float, float]:
+        accepted = {"topic": topic, "event_type": "SaleReported", "verdict": "accepted"}
+        return (
+            REGISTRY.get_sample_value("channelflow_events_consumed_total", accepted) or 0.0,
+            REGISTRY.get_sample_value("channelflow_dead_letters_total", {"reason": "future_date"})
+            or 0.0,
+            REGISTRY.get_sample_value("channelflow_messages_redelivered_total", {"topic": topic})
+            or 0.0,
+        )
+
+    stores = ChannelStores()
+    process_batch(stores, [catalog()])
+    before = counted()
+    first = process_batch(stores, [message], stored=stored)
+    first.count()
+    checkpoint[f"{topic}:0"] = 5  # stored
+    snapshot = build_snapshot(stores)
+    again = process_batch(stores, [message], stored=stored)
+    again.count()
+    assert build_snapshot(stores) == snapshot
+    assert (len(first.dead_letters), len(first.recorded)) == (1, 2)
+    assert (again.consumed, again.dead_letters, again.recorded) == (Counter(), [], [])
+    assert again.redelivered == Counter({topic: 1}) and again.applied == 1
+    after = counted()
+    assert [a - b for a, b in zip(after, before, strict=True)] == [2, 1, 1]
 
 
 def test_an_empty_or_oversized_bundle_is_refused_whole() -> None:

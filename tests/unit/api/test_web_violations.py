@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,6 +18,10 @@ from streams.api.context import ApiContext
 from streams.auth import TokenRegistry, token_hash
 from streams.generator import generate_channel
 from streams.runners.embedded import EmbeddedChannel
+from tests.unit.catalog import product
+from tests.unit.price_events import price
+from tests.unit.test_aging_wiring import sold
+from tests.unit.test_floor_currency import EUR_USD
 
 TOKENS = {
     "admin-token": (Role.ADMIN, "pricing-alice", None),
@@ -191,3 +197,32 @@ def test_a_body_that_never_comes_is_answered_408_not_waited_for(channel, monkeyp
     assert 0.5 <= elapsed < 10
     row = next(r for r in channel.snapshot()["violations"] if r["violation_id"] == violation)
     assert row["status"] == "detected"  # nothing was done
+
+
+def test_a_violation_names_the_rate_that_converted_its_floor():
+    """X's floor is 20.00 USD; at EUR>USD 1.25 a sale at 15.00 EUR is below its 16.00 EUR."""
+    channel = EmbeddedChannel()
+    listed = price(1, "12.50", "20.00", datetime(2026, 1, 1, tzinfo=UTC), sku="X")
+    channel.feed_events([product("X"), listed, EUR_USD])
+    channel.feed_events(
+        [sold(1, 1, date(2026, 7, 10), unit_price=Decimal("15.00"), currency="EUR")]
+    )
+    converted = first_violation(channel, "D01")
+    ((status, found),) = session(
+        channel, ("GET", f"/api/violations/{converted}", "admin-token", None)
+    )
+    assert status == 200
+    assert found["price"] == {
+        "event_id": str(listed.event_id),
+        "scope": "list",
+        "floor_price": "16.00",
+        "rate_event_id": str(EUR_USD.event_id),
+    }
+
+
+def test_a_violation_in_the_floors_currency_names_no_rate(channel):
+    violation = first_violation(channel, "D01")
+    ((status, found),) = session(
+        channel, ("GET", f"/api/violations/{violation}", "d01-token", None)
+    )
+    assert status == 200 and found["price"]["rate_event_id"] is None
