@@ -138,6 +138,10 @@ class ViolationPrice(ApiAnswer):
         description="The exchange rate that converted the floor into the sale's currency "
         "(null: the floor was in the sale's currency)."
     )
+    alias_event_id: Uuid | None = Field(
+        description="The mapping step that made the sale's reseller an alias of the master "
+        "the price or authorization names (null: it named the reseller as sent, or none)."
+    )
 
 
 class ViolationHistoryStep(ApiAnswer):

@@ -77,6 +77,7 @@ def violation_document(found: Any) -> dict[str, Any]:
             "scope": found.scope,
             "floor_price": str(found.floor_price),
             "rate_event_id": None if found.rate_event_id is None else str(found.rate_event_id),
+            "alias_event_id": None if found.alias_event_id is None else str(found.alias_event_id),
         },
         "steps": [
             {

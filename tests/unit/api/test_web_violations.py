@@ -19,6 +19,7 @@ from streams.auth import TokenRegistry, token_hash
 from streams.generator import generate_channel
 from streams.runners.embedded import EmbeddedChannel
 from tests.unit.catalog import product
+from tests.unit.party_events import mapped, registered
 from tests.unit.price_events import price
 from tests.unit.test_aging_wiring import sold
 from tests.unit.test_floor_currency import EUR_USD
@@ -217,6 +218,7 @@ def test_a_violation_names_the_rate_that_converted_its_floor():
         "scope": "list",
         "floor_price": "16.00",
         "rate_event_id": str(EUR_USD.event_id),
+        "alias_event_id": None,
     }
 
 
@@ -226,3 +228,26 @@ def test_a_violation_in_the_floors_currency_names_no_rate(channel):
         channel, ("GET", f"/api/violations/{violation}", "d01-token", None)
     )
     assert status == 200 and found["price"]["rate_event_id"] is None
+
+
+def test_a_violation_names_the_mapping_that_brought_its_masters_price():
+    """A floor of 15.00 for master M1 judges D01's R6 once R6 is mapped to M1: the
+    violation names that mapping step; a sale to an unmapped reseller names none."""
+    channel = EmbeddedChannel()
+    listed = price(1, "12.50", "20.00", datetime(2026, 1, 1, tzinfo=UTC), sku="X")
+    for_master = price(2, "9.00", "15.00", datetime(2026, 7, 1, tzinfo=UTC), "D01", "M1", sku="X")
+    mapping = mapped("D01", "R6", "M1")
+    channel.feed_events([product("X"), listed, for_master, registered("M1", "Acme Tools Inc.")])
+    channel.feed_events([mapping])
+    channel.feed_events(
+        [sold(1, 1, date(2026, 7, 10), unit_price=Decimal("14.00"), reseller_id="R6")]
+    )
+    violation = first_violation(channel, "D01")
+    ((status, found),) = session(
+        channel, ("GET", f"/api/violations/{violation}", "admin-token", None)
+    )
+    assert status == 200
+    assert (found["price"]["event_id"], found["price"]["alias_event_id"]) == (
+        str(for_master.event_id),
+        str(mapping.event_id),
+    )
