@@ -31,7 +31,7 @@ from projections.rejections import count_dead_letter_of, first_rejection, reject
 from projections.replacement import replaced_by
 from projections.resellers import ResoldLine
 from projections.scorecard import Verdict as ScorecardVerdict
-from projections.scorecard_feed import judged, moved
+from projections.scorecard_feed import judged, moved, rejudged
 from projections.stores import ChannelStores
 from projections.submitted_reports import ReportLine, report_line_key
 from schemas.events import Envelope, InventoryCounted, SaleReported, ShipmentRecorded
@@ -203,7 +203,8 @@ def judge_waiting(
 ) -> tuple[AuditFact, ...]:
     """Judge the distributor's sales that waited for a rate known by `recorded`
     (`projections.rate_waits`), each by the floor that decided it, as if the rate had been
-    known then: its unpriced flag becomes its verdict's (none when compliant). A sale
+    known then: its unpriced flag becomes its verdict's (none when compliant), and its
+    scorecard verdict is revised to the violation's (`rejudged`). A sale
     whose key a later line took out of the unpriced list is left as that line left it."""
     facts: list[AuditFact] = []
     for waiting, rates in due(stores, distributor_id, recorded):
@@ -218,6 +219,8 @@ def judge_waiting(
         else:
             stores.unpriced.delete(key)
             pending.move_flag(stores, distributor_id, "unpriced", None, position)
+        severity = None if judgement.severity is None else judgement.severity.value
+        pending.score(stores, distributor_id, rejudged(sale, severity), position)
         violation = violation_fact(sale, judgement)
         if violation is not None:
             facts.append(violation)

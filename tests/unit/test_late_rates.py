@@ -8,6 +8,7 @@ The sales are in EUR, on July 10, recorded at noon."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import count
@@ -22,6 +23,7 @@ from projections.outcome import Outcome
 from projections.positions import Position
 from projections.price_rules import ViolationDetected
 from projections.rate_waits import MAX_WAITING, MAX_WAITING_DAYS
+from projections.scorecard import Scorecard
 from projections.stores import ChannelStores
 from schemas.events import Envelope, SaleReported
 from streams.audit.trail import history
@@ -61,6 +63,45 @@ def violations(outcomes: list[Outcome]) -> list[ViolationDetected]:
 def flags(stores: ChannelStores) -> dict[str, int]:
     counts = stores.flag_counts.get("D01")
     return {} if counts is None else {k: n for k, n in counts.counts.items() if n}
+
+
+def card(stores: ChannelStores, period: str = "2026-07") -> Scorecard:
+    """D01's card figures, leaving out the positions applied (each run numbers its own)."""
+    found = stores.scorecards.get(f"D01|{period}")
+    assert found is not None
+    return replace(found, applied={})
+
+
+def test_the_scorecard_of_a_sale_judged_late_is_revised_to_its_verdict() -> None:
+    # T1 15.00 EUR (unpriced, then major at 16.00 EUR), T2 17.00 compliant, T3 14.00 EUR
+    # (12.5 % short: major too) judged at once: the rate is known by then
+    stores = priced_stores()
+    feed(stores, sale(1, "15.00"))
+    waiting = stores.scorecards.get("D01|2026-07")
+    assert waiting is not None
+    assert (waiting.verdicts, waiting.violations) == ({"accepted": 1}, {})
+    feed(stores, LATE_RATE, sale(2, "17.00", NOON + timedelta(hours=7)))
+    revised = stores.scorecards.get("D01|2026-07")
+    assert revised is not None
+    assert (revised.verdicts, revised.violations) == ({"accepted": 2}, {"major": 1})
+    feed(stores, sale(3, "14.00", NOON + timedelta(hours=8)))
+    for period in ("2026-07", "2026-Q3"):
+        got = stores.scorecards.get(f"D01|{period}")
+        assert got is not None
+        assert (got.verdicts, got.violations) == ({"accepted": 3}, {"major": 2})
+    # the same card as with the rate known before the first sale
+    early = priced_stores()
+    feed(early, rate("EUR", "USD", "1.25", JULY_10, recorded_at=NOON - timedelta(hours=1)))
+    feed(early, sale(1, "15.00"), sale(2, "17.00", NOON + timedelta(hours=7)))
+    feed(early, sale(3, "14.00", NOON + timedelta(hours=8)))
+    assert card(stores) == card(early) and card(stores, "2026-Q3") == card(early, "2026-Q3")
+
+
+def test_a_compliant_sale_judged_late_leaves_its_verdict_in_the_card() -> None:
+    stores = priced_stores()
+    feed(stores, sale(1, "16.00"), LATE_RATE, sale(2, "16.00", NOON + timedelta(days=1)))
+    got = stores.scorecards.get("D01|2026-07")
+    assert got is not None and (got.verdicts, got.violations) == ({"accepted": 2}, {})
 
 
 def test_the_next_input_after_the_rate_judges_the_waiting_sale() -> None:
@@ -145,7 +186,11 @@ def test_replay_equals_live_and_a_late_rate_equals_an_early_one(
 
     def run(order: list[Envelope]) -> tuple[list[ViolationDetected], dict[str, int]]:
         stores = priced_stores()
-        return violations(feed(stores, *order)), flags(stores)
+        found = violations(feed(stores, *order)), flags(stores)
+        cards[len(cards)] = (card(stores), card(stores, "2026-Q3"))
+        return found
+
+    cards: dict[int, tuple[Scorecard, Scorecard]] = {}
 
     late = rate("EUR", "USD", "1.25", JULY_10, recorded_at=at)
     live = [e for e in sales if e.recorded_at < at] + [late]
@@ -159,6 +204,8 @@ def test_replay_equals_live_and_a_late_rate_equals_an_early_one(
         early_facts, key=lambda f: f.transaction_id
     )
     assert live_flags == early_flags and "unpriced" not in live_flags
+    # every run's cards alike: the late judgements revised the verdicts the sales were given
+    assert cards[0] == cards[1] == cards[2] == cards[3]
 
 
 def test_a_waiting_sale_survives_the_worker_store_encoding() -> None:
