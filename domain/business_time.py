@@ -61,6 +61,9 @@ class TimeRules:
     horizon: datetime = datetime(2100, 1, 1, tzinfo=UTC)
     #: how long a claim line waits for its POS line, in recorded time (docs/CLAIMS.md)
     claim_wait: timedelta = timedelta(days=30)
+    #: how long a sale waits for its floor's exchange rate, in recorded time, before it is
+    #: final as unpriced (docs/DESIGN.md, "Late rates")
+    rate_wait: timedelta = timedelta(days=30)
 
 
 def date_problem(

@@ -24,6 +24,8 @@ class PriceProtection(Aggregate):
     The stock at effective_from can still change after the claim is first recorded: a
     shipment or sale dated before it may be processed later (another topic, a late line).
     The claim is then revised, with the units and amount it had before kept in history.
+    So is an agreement (or amendment) recorded later that moves the distributor to another
+    price list for the drop's day: the claim is withdrawn, naming that version.
     """
 
     @staticmethod
@@ -59,6 +61,14 @@ class PriceProtection(Aggregate):
     def revise(self, units: int, amount: Decimal) -> None:
         self.units = units
         self.amount = amount
+
+    @event("Withdrawn")
+    def withdraw(self, agreement_version: str | None, agreement_event_id: UUID | None) -> None:
+        """Revised to nothing: an agreement version recorded after the claim (named in the
+        event, with the event that made it; None: no agreement governs the day) puts
+        another list, or the distributor's own price, first on the drop's day."""
+        self.units = 0
+        self.amount = Decimal("0.00")
 
 
 #: events stored while this class lived in domain/audit.py name it by that topic

@@ -211,7 +211,9 @@ def apply_event(
     tick(stores.clock, recorded, position)
     if isinstance(event, REMATCHED_BY):  # masters and rates known since: what waited
         rematched = rematch_due(stores, event.distributor_id, recorded, position)
-        priced = judge_waiting(stores, event.distributor_id, recorded, position, pending)
+        priced = judge_waiting(
+            stores, event.distributor_id, recorded, position, pending, rules.rate_wait
+        )
         return _with_facts(
             _apply_kind(stores, event, position, pending, recorded, rules), rematched + priced
         )

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from domain.agreements import AgreementVersion
 from domain.timeutil import utc
 from projections.price_book import PriceEntry, PriceHistory, cost_in_effect
 from projections.stores import ChannelStores
@@ -57,9 +58,16 @@ def terms_on(
 ) -> AgreementTerms | None:
     """The terms of the distributor's agreement version governing `at`'s day (as recorded
     by `known_at`; None: all), one keyed read; None when no version governs it."""
-    timeline = stores.agreements.get(distributor_id)
-    version = None if timeline is None else timeline.on(utc(at).date(), known_at)
+    version = version_on(stores, distributor_id, at, known_at)
     return None if version is None else version.terms
+
+
+def version_on(
+    stores: ChannelStores, distributor_id: str, at: datetime, known_at: datetime | None = None
+) -> AgreementVersion | None:
+    """The distributor's agreement version governing `at`'s day (as `terms_on`)."""
+    timeline = stores.agreements.get(distributor_id)
+    return None if timeline is None else timeline.on(utc(at).date(), known_at)
 
 
 def bound_lists(

@@ -6,7 +6,9 @@ store (infra/eventstore.py) only loads and saves what this module decides.
 - `ViolationDetected` -> `PricingViolation`: revised when another accepted line now holds
   its sale key (a replacement report's);
 - `PriceProtectionClaim` -> `PriceProtection`: revised when its units changed (to zero once
-  withdrawn); a withdrawn claim that was never recorded is not recorded at all;
+  withdrawn; `Withdrawn`, naming the agreement version, when a later-recorded agreement
+  moved the distributor to another list); a withdrawn claim that was never recorded is
+  not recorded at all;
 - `RotationDecided` -> `StockRotation`: requested and decided once (a different decision
   later is not recorded: the first stands); `RotationReturned` takes the units of one
   return shipment event once (never recorded before its decision), `RotationExchanged`
@@ -74,8 +76,8 @@ def aggregate_id(fact: AuditFact) -> UUID:
 def new_aggregate(fact: AuditFact) -> Any | None:
     """The aggregate that records a fact for the first time; None for a withdrawn claim
     (zero units) that was never recorded: there is nothing to withdraw."""
-    if isinstance(fact, PriceProtectionClaim) and fact.units == 0:
-        return None
+    if isinstance(fact, PriceProtectionClaim):
+        return None if fact.units == 0 else PriceProtection(**_claim_fields(fact))
     if isinstance(
         fact,
         RotationReturned
@@ -166,10 +168,23 @@ def _take(alias: PartyAlias, fact: AliasStepTaken) -> bool:
 
 
 def _revised_claim(claim: PriceProtection, fact: PriceProtectionClaim) -> PriceProtection | None:
+    """Revised to the fact's units and amount; withdrawn, naming the agreement version,
+    when the drop no longer governs the distributor (`off_list`)."""
     if (claim.units, claim.amount) == (fact.units, fact.amount):
         return None
-    claim.revise(fact.units, fact.amount)
+    if fact.off_list:
+        claim.withdraw(fact.agreement_version, fact.agreement_event_id)
+    else:
+        claim.revise(fact.units, fact.amount)
     return claim
+
+
+#: what names the version that withdrew a claim: not the aggregate's
+_WITHDRAWAL_FIELDS: Final = ("off_list", "agreement_version", "agreement_event_id")
+
+
+def _claim_fields(fact: PriceProtectionClaim) -> dict[str, Any]:
+    return {k: v for k, v in _fields(fact).items() if k not in _WITHDRAWAL_FIELDS}
 
 
 def _received(rotation: StockRotation, fact: RotationReturned) -> StockRotation | None:

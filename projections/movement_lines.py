@@ -3,7 +3,8 @@ then projected; a sale is also judged against its floor price."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from domain.identity import content_fingerprint, idempotency_key
 from projections.authorization_inputs import covering_sale
@@ -31,7 +32,7 @@ from projections.rejections import count_dead_letter_of, first_rejection, reject
 from projections.replacement import replaced_by
 from projections.resellers import ResoldLine
 from projections.scorecard import Verdict as ScorecardVerdict
-from projections.scorecard_feed import judged, moved
+from projections.scorecard_feed import judged, moved, rejudged
 from projections.stores import ChannelStores
 from projections.submitted_reports import ReportLine, report_line_key
 from schemas.events import Envelope, InventoryCounted, SaleReported, ShipmentRecorded
@@ -200,13 +201,23 @@ def judge_waiting(
     recorded: datetime,
     position: Position | None,
     pending: PendingMoves,
+    wait: timedelta,
 ) -> tuple[AuditFact, ...]:
     """Judge the distributor's sales that waited for a rate known by `recorded`
     (`projections.rate_waits`), each by the floor that decided it, as if the rate had been
-    known then: its unpriced flag becomes its verdict's (none when compliant). A sale
-    whose key a later line took out of the unpriced list is left as that line left it."""
+    known then: its unpriced flag becomes its verdict's (none when compliant), and its
+    scorecard verdict is revised to the violation's (`rejudged`). A sale whose `wait` ran
+    out by `recorded` with no rate is final as unpriced: its flag says when the wait ended.
+    A sale whose key a later line took out of the unpriced list is left as that line left
+    it."""
     facts: list[AuditFact] = []
-    for waiting, rates in due(stores, distributor_id, recorded):
+    priced, expired = due(stores, distributor_id, recorded, wait)
+    for waiting, ended in expired:
+        key = f"{distributor_id}|{waiting.sale.transaction_id}"
+        unpriced = stores.unpriced.get(key)
+        if unpriced is not None:
+            stores.unpriced.put(key, replace(unpriced, rate_wait_expired_at=ended))
+    for waiting, rates in priced:
         sale = waiting.sale
         key = f"{sale.distributor_id}|{sale.transaction_id}"
         if stores.unpriced.get(key) is None:
@@ -218,6 +229,8 @@ def judge_waiting(
         else:
             stores.unpriced.delete(key)
             pending.move_flag(stores, distributor_id, "unpriced", None, position)
+        severity = None if judgement.severity is None else judgement.severity.value
+        pending.score(stores, distributor_id, rejudged(sale, severity), position)
         violation = violation_fact(sale, judgement)
         if violation is not None:
             facts.append(violation)

@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.agreements import distributor_cost
+from domain.agreements import AgreementVersion, distributor_cost
 from domain.currency import to_cents
 from domain.identity import derived_id
 from domain.timeutil import iso_z, utc
@@ -50,6 +50,14 @@ class PriceProtectionClaim:
     currency: str
     #: the PriceChanged whose cost drop gave rise to the claim
     price_event_id: UUID
+    #: a zero claim of a distributor the (list) drop does not govern: its agreement
+    #: version governing the drop's day puts another list (or its own price) first, so a
+    #: claim recorded before that version was is withdrawn, naming it
+    off_list: bool = False
+    #: that version (`AgreementVersion.name`; None: no agreement governs the day) and the
+    #: event that made it
+    agreement_version: str | None = None
+    agreement_event_id: UUID | None = None
 
 
 def claim_id_for(distributor_id: str, sku: str, effective_from: datetime) -> UUID:
@@ -88,8 +96,8 @@ def on_hand_at_drop(state: InventoryState, drop: CostDrop, moved_after: MovedAft
     return expected_on_hand_at(state, at, moved_after)
 
 
-#: distributor id -> the terms of its agreement version governing the drop's day (None: none)
-TermsOf = Callable[[str], AgreementTerms | None]
+#: distributor id -> its agreement version governing the drop's day (None: none)
+VersionOf = Callable[[str], AgreementVersion | None]
 
 
 def costs_across(
@@ -113,18 +121,21 @@ def price_protection_claims(
     positions: Iterable[InventoryState],
     history: PriceHistory,
     moved_after: MovedAfter,
-    terms_of: TermsOf,
+    version_of: VersionOf,
     withdrawn: bool = False,
 ) -> list[PriceProtectionClaim]:
     """The claims a distributor_cost drop gives rise to, sorted by distributor_id.
 
     `positions` may hold any (distributor, sku) states; only the drop's SKU counts (and for
     a distributor-specific drop, only its distributor). `history` is the SKU's price
-    history (with the dropped price applied); `terms_of` is read, for a list drop only,
-    for each distributor holding the SKU (`costs_across` decides whether it is owed, and
-    at what costs). Distributors with expected on-hand <= 0 at effective_from get no claim;
-    with `withdrawn`, they get a zero claim instead, so a claim recorded while their stock
-    looked positive (a count arrived later) is revised to nothing rather than left standing.
+    history (with the dropped price applied); `version_of` is read, for a list drop only,
+    for each distributor holding the SKU (`costs_across` decides, under its terms, whether
+    it is owed, and at what costs). Distributors with expected on-hand <= 0 at
+    effective_from get no claim; with `withdrawn`, they get a zero claim instead, so a
+    claim recorded while their stock looked positive (a count arrived later) is revised to
+    nothing rather than left standing; and so do the distributors holding the SKU that a
+    list drop does not govern, naming their agreement version (`off_list`): a claim
+    recorded before an agreement that moved the distributor to another list is withdrawn.
     """
     if history.sku != drop.sku:
         raise ValueError(f"cost drop of {drop.sku!r} judged with the prices of {history.sku!r}")
@@ -135,9 +146,12 @@ def price_protection_claims(
             continue
         if drop.distributor_id is not None and state.distributor_id != drop.distributor_id:
             continue
-        terms = None if drop.distributor_id is not None else terms_of(state.distributor_id)
+        version = None if drop.distributor_id is not None else version_of(state.distributor_id)
+        terms = None if version is None else version.terms
         costs = costs_across(drop, history, state.distributor_id, terms)
         if costs is None:
+            if withdrawn and drop.distributor_id is None:
+                claims[state.distributor_id] = off_list(drop, state.distributor_id, version)
             continue
         units = max(on_hand_at_drop(state, drop, moved_after), 0)
         if units == 0 and not withdrawn:
@@ -156,6 +170,28 @@ def price_protection_claims(
             price_event_id=drop.event_id,
         )
     return [claims[distributor] for distributor in sorted(claims)]
+
+
+def off_list(
+    drop: CostDrop, distributor_id: str, version: AgreementVersion | None
+) -> PriceProtectionClaim:
+    """The zero claim of a distributor a list drop does not govern under `version`."""
+    at = utc(drop.effective_from)
+    return PriceProtectionClaim(
+        claim_id=claim_id_for(distributor_id, drop.sku, at),
+        distributor_id=distributor_id,
+        sku=drop.sku,
+        effective_from=at,
+        units=0,
+        old_cost=drop.old_cost,
+        new_cost=drop.new_cost,
+        amount=Decimal("0.00"),
+        currency=drop.currency,
+        price_event_id=drop.event_id,
+        off_list=True,
+        agreement_version=None if version is None else version.name,
+        agreement_event_id=None if version is None else version.event_id,
+    )
 
 
 def price_protection_amount(old_cost: Decimal, new_cost: Decimal, units: int) -> Decimal:

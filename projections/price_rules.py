@@ -375,6 +375,9 @@ class FlaggedSale:
     currency: str
     floor_price: Decimal | None = None
     severity: Severity | None = None
+    #: an unpriced sale that waited for its floor's exchange rate in vain: when its wait
+    #: ran out (recorded time), after which it is final as unpriced
+    rate_wait_expired_at: datetime | None = None
 
     @property
     def violation_id(self) -> UUID:
@@ -393,6 +396,7 @@ class FlaggedSale:
             "cur": self.currency,
             "floor": None if self.floor_price is None else str(self.floor_price),
             "sev": None if self.severity is None else self.severity.value,
+            **({} if (ended := self.rate_wait_expired_at) is None else {"exp": ended.isoformat()}),
         }
 
     @classmethod
@@ -409,6 +413,7 @@ class FlaggedSale:
             currency=data["cur"],
             floor_price=None if data["floor"] is None else Decimal(data["floor"]),
             severity=None if data["sev"] is None else Severity(data["sev"]),
+            rate_wait_expired_at=None if "exp" not in data else datetime.fromisoformat(data["exp"]),
         )
 
 

@@ -212,4 +212,7 @@ def unpriced_row(flagged: FlaggedSale) -> Row:
         "sold_at": iso_z(flagged.sold_at),
         "quantity": flagged.quantity,
         "unit_price": str(flagged.unit_price),
+        "rate_wait_expired_at": None
+        if (ended := flagged.rate_wait_expired_at) is None
+        else iso_z(ended),
     }

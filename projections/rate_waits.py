@@ -1,28 +1,31 @@
 """Sales waiting for a rate (docs/DESIGN.md, "Late rates"): a sale whose floor is in another
 currency, judged before a rate for its day was known, is judged once one is, by the floor
-that decided it then.
+that decided it then; or, when no rate came within the wait (`TimeRules.rate_wait`, of
+recorded time from the sale's own), it is final as unpriced.
 
 A rate is reference data; the sale lives in its distributor's partition. So, as re-matching
 does (`projections.rematch`), the waiting sales are judged there, on the distributor's
 recorded clock: each input of the distributor recorded at `t` first judges its waiting
-sales whose day has a rate known by `t` (recorded at or before it), at that rate. That
+sales whose day has a rate known by `t` (recorded at or before it, and at or before the
+end of the sale's wait), at that rate, and ends the waits that ran out by `t`. That
 depends on the inputs alone: a replay, which reads every rate first, judges them at the
 same input and at the same rate as live did.
 
 A waiting sale is filed under `distributor|FROM>TO|day|transaction_id` (the floor's
 currency, the sale's, the sale's day); the distributor's `rate_wait_days` lists its
-(pair, day) groups with how many sales wait in each, so an input reads one value and a
-rate lookup per group, and only the sales of a group that has its rate. A distributor
-keeps at most `MAX_WAITING` sales waiting, in at most `MAX_WAITING_DAYS` groups: beyond
-either a sale stays unpriced, as before.
+(pair, day) groups with how many sales wait in each and the earliest time one of them was
+recorded, so an input reads one value and a rate lookup per group, and only the sales of
+a group that has its rate or whose earliest wait ran out. A distributor keeps at most
+`MAX_WAITING` sales waiting, in at most `MAX_WAITING_DAYS` groups: beyond either a sale
+stays unpriced, as before.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from uuid import UUID
 
 from domain.currency import RateLookup
@@ -39,6 +42,9 @@ if TYPE_CHECKING:  # the stores hold the waiting sales
 MAX_WAITING: Final = 1000
 #: in at most this many (pair, day) groups: what each of its inputs looks a rate up for
 MAX_WAITING_DAYS: Final = 64
+#: the earliest recorded time of a group stored before the groups kept it: read as long
+#: ago, so the distributor's next input reads the group's sales and keeps their own
+_UNKNOWN: Final = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +80,30 @@ def group_of(sale: SaleReported, floor: Floor) -> str:
     return f"{floor.currency}>{sale.currency}|{utc(sale.sold_at).date().isoformat()}"
 
 
+def recorded_at(sale: SaleReported) -> datetime:
+    """When the sale was recorded (a file's without a recorded time: its business time)."""
+    return sale.recorded_at or sale.business_time
+
+
+#: a distributor's (pair, day) groups -> (sales waiting, the earliest recorded time of them)
+Groups = dict[str, tuple[int, datetime]]
+
+
+def groups_of(data: dict[str, Any]) -> Groups:
+    """The stored groups (`rate_wait_days`); a count alone (stored before the groups kept
+    their earliest time) as waiting since long ago."""
+    return {
+        group: (value, _UNKNOWN)
+        if isinstance(value, int)
+        else (value[0], datetime.fromisoformat(value[1]))
+        for group, value in data.items()
+    }
+
+
+def groups_json(groups: Groups) -> dict[str, Any]:
+    return {group: [n, first.isoformat()] for group, (n, first) in groups.items()}
+
+
 def wait_for_rate(stores: ChannelStores, sale: SaleReported, floor: Floor) -> bool:
     """File the sale to be judged once its day's rate is known; False when the
     distributor has as many sales or groups waiting as it may (it stays unpriced)."""
@@ -82,49 +112,64 @@ def wait_for_rate(stores: ChannelStores, sale: SaleReported, floor: Floor) -> bo
     if stores.rate_waits.get(key) is not None:  # a corrected line of the same sale
         stores.rate_waits.put(key, RateWait(sale, floor))
         return True
-    days = dict(stores.rate_wait_days.get(sale.distributor_id) or {})
-    if sum(days.values()) >= MAX_WAITING or (group not in days and len(days) >= MAX_WAITING_DAYS):
+    groups = dict(stores.rate_wait_days.get(sale.distributor_id) or {})
+    waiting = sum(n for n, _ in groups.values())
+    if waiting >= MAX_WAITING or (group not in groups and len(groups) >= MAX_WAITING_DAYS):
         return False
-    days[group] = days.get(group, 0) + 1
-    stores.rate_wait_days.put(sale.distributor_id, days)
+    n, first = groups.get(group, (0, recorded_at(sale)))
+    groups[group] = (n + 1, min(first, recorded_at(sale)))
+    stores.rate_wait_days.put(sale.distributor_id, groups)
     stores.rate_waits.put(key, RateWait(sale, floor))
     return True
 
 
-def due(
-    stores: ChannelStores, distributor_id: str, recorded: datetime
-) -> tuple[tuple[RateWait, RateLookup], ...]:
-    """Take out the distributor's waiting sales whose day has a rate known by `recorded`,
-    with the rates known then (by group, then transaction id)."""
-    days = stores.rate_wait_days.get(distributor_id)
-    if not days:
-        return ()
+class Due(NamedTuple):
+    """What an input of the distributor ends: the sales to judge, each with the rates
+    known when it is judged, and the sales whose wait ran out, each with when it did."""
+
+    priced: tuple[tuple[RateWait, RateLookup], ...]
+    expired: tuple[tuple[RateWait, datetime], ...]
+
+
+def due(stores: ChannelStores, distributor_id: str, recorded: datetime, wait: timedelta) -> Due:
+    """Take out the distributor's waiting sales whose day has a rate known by `recorded`
+    and by the end of their wait (`wait` after the sale was recorded), with the rates
+    known then, and those whose wait ran out by `recorded` without one (by group, then
+    transaction id). A group is read only when it has its rate or its earliest wait ran
+    out."""
+    groups = stores.rate_wait_days.get(distributor_id)
+    if not groups:
+        return Due((), ())
     rates = RateBook(stores.rates, recorded)
-    found: list[tuple[RateWait, RateLookup]] = []
-    taken: dict[str, int] = {}
-    for group in sorted(days):
-        pair, day = group.split("|")
+    priced: list[tuple[RateWait, RateLookup]] = []
+    expired: list[tuple[RateWait, datetime]] = []
+    kept: Groups = {}
+    for group in sorted(groups):
+        n, first = groups[group]
+        pair, day_text = group.split("|")
         source, target = pair.split(">")
-        if rates(source, target, date.fromisoformat(day)) is None:
+        day = date.fromisoformat(day_text)
+        has_rate = rates(source, target, day) is not None
+        if not has_rate and recorded < first + wait:
+            kept[group] = (n, first)  # nothing of it is due: its sales are not read
             continue
+        left: list[datetime] = []
         for key, waiting in list(stores.rate_waits.scan(f"{distributor_id}|{group}|")):
-            found.append((waiting, rates))
+            ends = recorded_at(waiting.sale) + wait
+            known = rates if recorded < ends else RateBook(stores.rates, ends)
+            if has_rate and known(source, target, day) is not None:
+                priced.append((waiting, known))
+            elif recorded >= ends:
+                expired.append((waiting, ends))
+            else:
+                left.append(recorded_at(waiting.sale))
+                continue
             stores.rate_waits.delete(key)
-        taken[group] = days[group]
-    if taken:
-        _forget(stores, distributor_id, taken)
-    return tuple(found)
-
-
-def _forget(stores: ChannelStores, distributor_id: str, taken: dict[str, int]) -> None:
-    days = dict(stores.rate_wait_days.get(distributor_id) or {})
-    for group, n in taken.items():
-        left = days.get(group, 0) - n
-        if left > 0:
-            days[group] = left
+        if left:
+            kept[group] = (len(left), min(left))
+    if kept != groups:
+        if kept:
+            stores.rate_wait_days.put(distributor_id, kept)
         else:
-            days.pop(group, None)
-    if days:
-        stores.rate_wait_days.put(distributor_id, days)
-    else:
-        stores.rate_wait_days.delete(distributor_id)
+            stores.rate_wait_days.delete(distributor_id)
+    return Due(tuple(priced), tuple(expired))

@@ -61,6 +61,19 @@ def judged(
     return [Judged(distributor_id, sent_day(event), verdict, severity)]
 
 
+def rejudged(sale: SaleReported, severity: str | None) -> list[ScorecardInput]:
+    """A waiting sale judged once its floor's rate is known: its first verdict (accepted,
+    no violation: unpriced) taken out of the card and the new one's severity put in, in
+    the period it was sent, so the card is the one a sale judged with the rate gives."""
+    if severity is None:
+        return []  # compliant: the verdict the sale was given stands
+    day = sent_day(sale)
+    return [
+        Judged(sale.distributor_id, day, "accepted", None, -1),
+        Judged(sale.distributor_id, day, "accepted", severity),
+    ]
+
+
 def moved(stores: ChannelStores, event: SaleReported | ShipmentRecorded) -> Moved:
     """An accepted line's movement (in sku and base units, as normalized), costed with the
     agreements recorded by the line (so a replay applying a later one first does it alike)."""

@@ -34,7 +34,7 @@ from projections.party_index import IndexedMasters
 from projections.price_book import PriceHistory
 from projections.price_rules import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
-from projections.rate_waits import RateWait
+from projections.rate_waits import Groups, RateWait
 from projections.rebate_accruals import ClosedPeriod, RebateSources
 from projections.rebate_buckets import RebateBucket, RecordedMove
 from projections.resellers import DayCount, ResellerState
@@ -88,8 +88,9 @@ class ChannelStores:
     #: sales judged before their floor's rate, by distributor|FROM>TO|day|transaction_id
     #: (projections/rate_waits.py)
     rate_waits: KeyValue[RateWait] = field(default_factory=DictStore)
-    #: a distributor's (pair, day) groups of waiting sales -> how many wait in each
-    rate_wait_days: KeyValue[dict[str, int]] = field(default_factory=DictStore)
+    #: a distributor's (pair, day) groups of waiting sales -> how many wait in each, and
+    #: the earliest time one of them was recorded
+    rate_wait_days: KeyValue[Groups] = field(default_factory=DictStore)
     # --- reference data, replicated whole into every worker -----------------------------
     products: KeyValue[Product] = field(default_factory=DictStore)
     aliases: KeyValue[IdentifierAlias] = field(default_factory=DictStore)

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     date_floor: str = "2000-01-01"
     #: days of recorded time a claim line waits for its POS line before `no_pos_line`
     claim_pending_days: float = Field(default=30.0, gt=0)
+    #: days of recorded time a sale waits for its floor's exchange rate before it is final
+    #: as unpriced (docs/DESIGN.md, "Late rates")
+    rate_wait_days: float = Field(default=30.0, gt=0)
     #: an authorization is flagged near its cap from this share of it given out (%), and
     #: near its expiry from this many days before its last valid day (docs/CLAIMS.md)
     cap_near_percent: float = Field(default=80.0, gt=0, le=100)
@@ -147,6 +150,7 @@ class Settings(BaseSettings):
             tolerance=timedelta(hours=self.future_tolerance_hours),
             floor=floor,
             claim_wait=timedelta(days=self.claim_pending_days),
+            rate_wait=timedelta(days=self.rate_wait_days),
         )
         if rules.floor >= rules.horizon:
             raise SystemExit(

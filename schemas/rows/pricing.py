@@ -63,6 +63,11 @@ class UnpricedRow(RowModel):
     sold_at: SoldAt
     quantity: int = Field(description="Quantity in base units.")
     unit_price: UnitPrice
+    rate_wait_expired_at: Time | None = Field(
+        default=None,
+        description="When the sale's wait for its floor's exchange rate ran out (recorded "
+        "time): it is final as unpriced. Null: no floor in effect, or still waiting.",
+    )
 
 
 class PriceProtectionRow(RowModel):

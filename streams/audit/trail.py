@@ -73,6 +73,8 @@ SYSTEM_REASONS: Final = {
     "PricingViolation.Revised": "a replacement report corrected the sale line: judged again",
     "InventoryReconciliation.Created": "a physical count compared with the expected on-hand",
     "PriceProtection.Created": "a distributor cost drop with stock on hand",
+    "PriceProtection.Withdrawn": "an agreement recorded later moved the distributor to "
+    "another price list for the drop's day: nothing is owed",
     "StockRotation.Requested": "a distributor asked to return stock",
     "StockRotation.Decided": "decided against the agreement, the stock and the allowance",
     "StockRotation.ReturnReceived": "the vendor's return shipment recorded the units",

@@ -26,7 +26,7 @@ from projections.match_proposals import Proposal
 from projections.party_aliases import AliasState
 from projections.price_rules import FlagCounts, FlaggedSale
 from projections.quality import DeadLetterCount, QualityState
-from projections.rate_waits import RateWait
+from projections.rate_waits import RateWait, groups_json, groups_of
 from projections.rebate_buckets import RebateBucket, RecordedMove
 from projections.resellers import DayCount, ResellerState
 from projections.rotation_state import ExpectedReturn, Reservations, RotationRecord
@@ -243,7 +243,7 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
         rate_waits=StoreLayout(
             "rwt|", RateWait.from_json, RateWait.to_json, False, distributor_first
         ),
-        rate_wait_days=StoreLayout("rwd|", dict, dict, True, distributor_first),
+        rate_wait_days=StoreLayout("rwd|", groups_of, groups_json, True, distributor_first),
         seen=StoreLayout(
             "seen|", SeenEntry.from_json, SeenEntry.to_json, False, distributor_second, True
         ),

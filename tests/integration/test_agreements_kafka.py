@@ -1,7 +1,8 @@
 """Agreements, exchange rates and inventory aging through Kafka and a worker on PostgreSQL:
 applied, refused with their reasons, kept across a restart, and the replay equal to live;
-a named price list an agreement binds setting its distributor's floor; a rebate program
-an agreement binds, then binds from a later day."""
+a named price list an agreement binds setting its distributor's floor; an agreement
+recorded after a price-protection claim withdrawing it; a rebate program an agreement
+binds, then binds from a later day."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from domain.price_protection import PriceProtection
+from infra.eventstore import open_audit_log
 from projections.aging_reads import aging_page
 from projections.agreement_reads import agreement_rows, rate_rows
 from schemas.events import (
@@ -22,6 +25,7 @@ from schemas.events import (
     ShipmentRecorded,
     Tier,
 )
+from streams.audit.trail import history
 from streams.timeparse import parse_as_of
 from tests.integration.conftest import wait_until
 from tests.integration.helpers import (
@@ -30,6 +34,8 @@ from tests.integration.helpers import (
     publish,
     publish_reference_first,
     replayed_channel,
+    stored_events,
+    verify,
 )
 from tests.unit.agreement_events import amended, rate, signed, terminated
 
@@ -179,6 +185,57 @@ def test_a_bound_price_list_sets_the_floor_live_and_in_the_replay(settings, work
               ["rows"]}  # fmt: skip
     assert prices == {None: "25.00", name: "22.00"}
     matches_replay(settings, worker)
+
+
+def test_an_agreement_recorded_after_a_claim_withdraws_it_and_verify_agrees(
+    settings, worker_factory, database
+):
+    """The standard list drops 20.00 -> 19.00 on February 1 while the distributor holds 10
+    units and has no agreement: a claim of 10.00 is recorded. AG-1, recorded after it,
+    binds the distributor to a named list (18.00, unchanged) for 2026: the claim is
+    withdrawn, AG-1 named in the event. The replay (the agreement read with the movements)
+    records none; the snapshot equals it and `verify` finds the event store (a database of
+    the test's own: verify compares all of it) consistent."""
+    tag = uuid.uuid4().hex[:8]
+    sku, name, distributor = f"SKU-PP-{tag}", f"LIST-{tag}", f"D-{tag}"
+    january, drop_at = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
+
+    def priced(cost: str, at: datetime, price_list: str | None = None) -> PriceChanged:
+        return PriceChanged(
+            event_id=uuid.uuid4(), occurred_at=at, source="erp", sku=sku,
+            distributor_cost=Decimal(cost), floor_price=Decimal("25.00"), currency="USD",
+            effective_from=at, published_at=january, price_list=price_list,
+        )  # fmt: skip
+
+    shipped = noon(date(2026, 1, 10))
+    shipment = ShipmentRecorded(
+        event_id=uuid.uuid4(), occurred_at=shipped, source="erp", shipment_id="S-1",
+        distributor_id=distributor, sku=sku, quantity=10, unit_price=Decimal("20.00"),
+        currency="USD", shipped_at=shipped,
+    )  # fmt: skip
+    worker = worker_factory(eventstore_url=database).start()
+    reference = [
+        *catalog(sku), priced("20.00", january), priced("18.00", january, name),
+        priced("19.00", drop_at),
+    ]  # fmt: skip
+    publish_reference_first(settings, worker, reference)
+    publish(settings, [shipment])
+    claim_id = PriceProtection.create_id(distributor, sku, drop_at)
+    wait_until(lambda: stored_events(database, claim_id) == 1, 60, "the claim recorded")
+    signing = of(distributor, signed(price_lists=[name]))
+    publish(settings, [signing])
+    wait_until(lambda: stored_events(database, claim_id) == 2, 60, "the claim withdrawn")
+    reference_key = f"{distributor}/{sku}/2026-02-01T00:00:00Z"
+    events = history(open_audit_log(database), "claim", reference_key)["events"]
+    assert [e["what"] for e in events] == ["Created", "Withdrawn"]
+    assert events[0]["data"]["amount"] == "10.00"
+    assert (events[1]["data"]["agreement_version"], events[1]["data"]["agreement_event_id"]) == (
+        "AG-1", str(signing.event_id),
+    )  # fmt: skip
+    assert worker.get(f"/api/price-protection?distributor_id={distributor}")["rows"] == []
+    matches_replay(settings, worker)
+    result = verify(worker, database)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_a_program_counts_the_lines_its_agreement_binds_live_and_in_the_replay(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,14 @@ def test_values_are_typed_and_flags_win():
 def test_a_value_that_does_not_fit_names_its_variable(variable, value):
     with pytest.raises(SystemExit, match=f"{variable}='{value}'"):
         Settings.from_env({variable: value})
+
+
+def test_the_rate_wait_is_days_of_recorded_time():
+    assert Settings.from_env({}).time_rules().rate_wait == timedelta(days=30)
+    waited = Settings.from_env({"CHANNELFLOW_RATE_WAIT_DAYS": "1.5"}).time_rules()
+    assert waited.rate_wait == timedelta(hours=36)
+    with pytest.raises(SystemExit, match="CHANNELFLOW_RATE_WAIT_DAYS='0'"):
+        Settings.from_env({"CHANNELFLOW_RATE_WAIT_DAYS": "0"})
 
 
 def test_the_replication_factor_defaults_to_one_broker():
