@@ -169,7 +169,8 @@ class CapLedger:
 @dataclass(frozen=True, slots=True)
 class CapAsk:
     """What the ledger answered one line asking against one POS line (kept with the
-    ledger, by `ask_key`): the grant, and the units given back of it, by kind."""
+    ledger, by `ask_key`): the grant of its latest request (with its number), and the
+    units given back of it, by kind."""
 
     grant: CapGrant
     released: dict[str, int] = field(default_factory=dict)
