@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -61,13 +62,11 @@ class Partition:
         self.stored = True
 
     def restart(self) -> None:
-        """Back to what it stored: what it read since is read again. (Restarted again
-        before it stores, it is not: see docs/CLAIMS.md, "Each counted once".)"""
+        """Back to what it stored: what it read since is read again."""
         assert self.saved is not None
-        if self.stored:
-            stores, read = self.saved
-            self.stores, self.read = copy.deepcopy(stores), dict(read)
-            self.stored = False
+        stores, read = self.saved
+        self.stores, self.read = copy.deepcopy(stores), dict(read)
+        self.stored = False
 
     def next(self, topic: str) -> bool:
         """Apply the next message of `topic` not read yet (False: none)."""
@@ -93,14 +92,17 @@ class Ledger:
     stores: ChannelStores
     read: int = 0
     saved: tuple[ChannelStores, int] | None = None
+    stored: bool = True
 
     def store(self) -> None:
         self.saved = copy.deepcopy(self.stores), self.read
+        self.stored = True
 
     def restart(self) -> None:
         assert self.saved is not None
         stores, self.read = self.saved
         self.stores = copy.deepcopy(stores)
+        self.stored = False
 
 
 class Cluster:
@@ -197,10 +199,10 @@ def test_a_restart_and_a_grant_sent_twice_count_the_grant_the_line_holds() -> No
     assert cluster.counted() == cluster.held() == 100
 
 
-#: a claim (by the seller of the POS line), or a batch of a partition or of the ledger,
-#: stored (False) or lost (True: its worker restarts)
 TRANSACTIONS = st.sampled_from(["T1", "T2", "T3"])
 READS = st.sampled_from(["claims", "claim-grants"])
+#: a claim (by the seller of the POS line), or a batch of a partition or of the ledger,
+#: stored (False) or lost (True: its worker restarts)
 steps = st.lists(
     st.one_of(
         st.tuples(st.just("claim"), TRANSACTIONS, st.sampled_from([20, 50, 70])),
@@ -228,7 +230,8 @@ def test_however_requests_and_grants_are_sent_again_the_ledger_counts_what_lines
     """Claims, and the partitions and the ledger each reading what was sent to them in a
     batch that is stored, or lost (its worker restarts: what it sent stays sent), in any
     order: every line is answered, the ledger counts the units the lines hold, and the
-    cap is not exceeded."""
+    cap is not exceeded. A worker loses a batch only once between two it stores (twice
+    is the case left: `test_two_restarts_before_storing_are_the_case_left`)."""
     cluster = Cluster()
     for number, step in enumerate(drawn):
         if step[0] == "claim":
@@ -246,7 +249,33 @@ def test_however_requests_and_grants_are_sent_again_the_ledger_counts_what_lines
             who = cluster.lines[step[0]]
             while cluster.read(step[0], step[1]):
                 pass
-        who.restart() if step[-1] else who.store()
+        if not step[-1]:
+            who.store()
+        elif who.stored:
+            who.restart()
     cluster.settle()
     assert all(row["status"] != "waiting" for row in cluster.rows().values())
     assert cluster.counted() == cluster.held() <= 100
+
+
+@pytest.mark.xfail(strict=True, reason="the case left (docs/CLAIMS.md, 'Each counted once')")
+def test_two_restarts_before_storing_are_the_case_left() -> None:
+    """D1's worker restarts after asking (request 1), gives the grant of 70 back early and
+    asks again (request 2), and restarts again before it stores: it asks with number 1
+    once more. D2 took 50 meanwhile: number 1 is granted anew 50, but the first grant of
+    70, still on the log, finishes D1's line."""
+    cluster = Cluster()
+    d1 = cluster.lines["D1"]
+    cluster.submit(claim("C1", line(1, "T1", 70)))
+    cluster.read("D1", "claims")
+    d1.restart()
+    cluster.grant()
+    cluster.read("D1", "claim-grants")  # given back whole
+    cluster.grant()
+    cluster.submit(claim("C2", line(1, "T2", 50), distributor_id="D2"))
+    cluster.read("D2", "claims")
+    cluster.grant()
+    cluster.read("D1", "claims")  # request 2
+    d1.restart()
+    cluster.settle()
+    assert cluster.counted() == cluster.held() == 100
