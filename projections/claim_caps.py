@@ -15,10 +15,13 @@ nothing and grants nothing again (`projections.positions`).
 
 Sent again. A worker's batch that could not be stored is applied again, and appends its
 requests and releases to the log again, at new offsets (`CapAsk`): a request names the POS
-line its line was checked against, so the same request again is answered with the grant
-given before (its line may have lost the first answer with its batch) and counts nothing;
-a release names its line, that POS line and its kind, and counts once, never more than
-was granted.
+line its line was checked against and carries its number (`seq`, counted per POS line in
+the line's partition, echoed in the grant), so the same request again is answered with
+the grant given before (its line may have lost the first answer with its batch) and counts
+nothing, while a request with another number replaces the one before it (what is left of
+that grant comes back); a release names its line, that POS line, its kind and the number
+of the grant it gives back of, and counts once, never more than was granted, and never
+for a grant a newer request replaced.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ class CapRequest:
     #: the cap of the terms the line was checked against: counted by a ledger whose copy
     #: of the reference data does not have the authorization yet (another worker's)
     cap: int | None = None
+    #: the request's number on its POS line (`PosClaims.asked`): the line takes only the
+    #: grant of the number it waits for (None: a message written before numbers)
+    seq: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         ref = self.ref.to_json()
@@ -56,12 +62,13 @@ class CapRequest:
             "least": self.least,
             "pos": self.pos,
             "cap": self.cap,
+            "seq": self.seq,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CapRequest:
         ref = LineRef.from_json(data["ref"])
-        named = data.get("pos"), data.get("cap")
+        named = data.get("pos"), data.get("cap"), data.get("seq")
         return cls(data["a"], ref, data["units"], data["least"], *named)
 
 
@@ -76,8 +83,9 @@ class CapGrant:
     wanted: int
     granted: int
     left: int | None
-    #: the request's POS line (`CapRequest.pos`)
+    #: the request's POS line and number (`CapRequest.pos`, `CapRequest.seq`)
     pos: str | None = None
+    seq: int | None = None
 
     @property
     def distributor_id(self) -> str:
@@ -92,36 +100,41 @@ class CapGrant:
             "granted": self.granted,
             "left": self.left,
             "pos": self.pos,
+            "seq": self.seq,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CapGrant:
         ref = LineRef.from_json(data["ref"])
         values = data["wanted"], data["granted"], data["left"]
-        return cls(data["a"], ref, *values, data.get("pos"))
+        return cls(data["a"], ref, *values, data.get("pos"), data.get("seq"))
 
 
 @dataclass(frozen=True, slots=True)
 class CapRelease:
     """Units given back to the cap: a line kept fewer than granted (`rest`), was reopened
-    (`held`), or was no longer waiting for its grant (`whole`). `ref`, `pos` and `kind`
-    name it on the log (None: in process, where nothing is sent twice)."""
+    (`held`), or did not wait for this grant (`whole`). `ref`, `pos` and `kind` name it on
+    the log (None: in process, where nothing is sent twice), with `seq` the number of the
+    grant it gives back of (`rest`, `whole`; a reopened line gives back of the grant it
+    took)."""
 
     authorization_id: str
     units: int
     ref: LineRef | None = None
     pos: str | None = None
     kind: str | None = None
+    seq: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         ref = None if self.ref is None else self.ref.to_json()
-        named = {"ref": ref, "pos": self.pos, "kind": self.kind}
+        named = {"ref": ref, "pos": self.pos, "kind": self.kind, "seq": self.seq}
         return {"a": self.authorization_id, "units": self.units, **named}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CapRelease:
         ref = None if data.get("ref") is None else LineRef.from_json(data["ref"])
-        return cls(data["a"], data["units"], ref, data.get("pos"), data.get("kind"))
+        named = data.get("pos"), data.get("kind"), data.get("seq")
+        return cls(data["a"], data["units"], ref, *named)
 
 
 def cap_message_to_json(message: CapRequest | CapRelease) -> dict[str, Any]:
@@ -156,7 +169,8 @@ class CapLedger:
 @dataclass(frozen=True, slots=True)
 class CapAsk:
     """What the ledger answered one line asking against one POS line (kept with the
-    ledger, by `ask_key`): the grant, and the units given back of it, by kind."""
+    ledger, by `ask_key`): the grant of its latest request (with its number), and the
+    units given back of it, by kind."""
 
     grant: CapGrant
     released: dict[str, int] = field(default_factory=dict)
@@ -189,22 +203,32 @@ def grant_once(
     request: CapRequest,
     position: Position | None,
 ) -> tuple[CapLedger, CapAsk | None, CapGrant | None]:
-    """`grant`, for a request that may have been appended to the log before (`ask`: its
-    answer then): the same request again is answered as before and counts nothing, unless
-    its line gave that answer back whole (it came before the line asked, as after a
-    worker's restart the grant may be read before the claim applied again): then it is
-    granted anew."""
-    if ask is not None and "whole" not in ask.released:
-        current = ledger or CapLedger(request.authorization_id)
-        applied = advance(current.applied, position)
-        if applied is None:
-            return current, ask, None
+    """`grant`, for a request that may have been appended to the log before (`ask`: the
+    answer to its line's last request against that POS line). The same request again (the
+    same number) is answered as before and counts nothing, unless its line gave that answer
+    back whole (it came before the line asked, as after a worker's restart the grant may be
+    read before the claim applied again): then it is granted anew. A request with another
+    number replaces the one before: what its line had not given back of that grant comes
+    back, and it is granted anew."""
+    current = ledger or CapLedger(request.authorization_id)
+    applied = advance(current.applied, position)
+    if applied is None:
+        return current, ask, None
+    if ask is not None and ask.grant.seq == request.seq and "whole" not in ask.released:
         return replace(current, applied=applied), ask, ask.grant
-    after, answer = grant(ledger, terms, request, position)
+    if ask is not None:
+        taken = max(current.units_taken - outstanding(ask), 0)
+        current = replace(current, units_taken=taken)
+    after, answer = grant(current, terms, request, position)
     if answer is None:
         return after, ask, None
-    answer = replace(answer, pos=request.pos)
+    answer = replace(answer, pos=request.pos, seq=request.seq)
     return after, CapAsk(answer), answer
+
+
+def outstanding(ask: CapAsk) -> int:
+    """Units of the grant its line has not given back."""
+    return max(ask.grant.granted - sum(ask.released.values()), 0)
 
 
 def give_back_once(
@@ -214,16 +238,24 @@ def give_back_once(
     position: Position | None,
 ) -> tuple[CapLedger, CapAsk | None]:
     """`give_back`, for a release that may have been appended before (`ask`: the grant it
-    gives back of): `rest` or `whole` counts once per grant, `held` once, never more than
-    was granted; a release of a grant never given counts nothing."""
+    gives back of): `rest` or `whole` counts once per grant, and only of the grant of its
+    number (one a newer request replaced came back then); `held` once; never more than was
+    granted; a release of a grant never given counts nothing."""
     if release.kind is None:
         return give_back(ledger, release, position), ask
     units = 0
-    excluded = RELEASE_KINDS[release.kind]
-    if ask is not None and not any(kind in ask.released for kind in excluded):
-        units = max(min(release.units, ask.grant.granted - sum(ask.released.values())), 0)
+    if ask is not None and _counts(ask, release, release.kind):
+        units = min(release.units, outstanding(ask))
         ask = replace(ask, released={**ask.released, release.kind: units})
     return give_back(ledger, replace(release, units=units), position), ask
+
+
+def _counts(ask: CapAsk, release: CapRelease, kind: str) -> bool:
+    """Whether `release` (of `kind`) gives back of the grant `ask` holds, not given back so
+    before: a reopened line's (`held`) of the grant it took, the others of the grant of
+    their number."""
+    of_it = kind == "held" or release.seq == ask.grant.seq
+    return of_it and not any(done in ask.released for done in RELEASE_KINDS[kind])
 
 
 def cap_left(ledger: CapLedger, cap: int | None) -> int | None:

@@ -204,7 +204,7 @@ def reopen(
         *(line.ref for line in claims.awaiting),
     )
     pending = tuple(sorted(waiting, key=lambda ref: ref.order))
-    phases.put_pos(key, PosClaims(pending=pending, applied=claims.applied))
+    phases.put_pos(key, replace(claims, held=(), pending=pending, awaiting=()))
     return phases.steps
 
 
@@ -249,26 +249,33 @@ class _Phases:
             self.steps.decisions.append(wanted)
             return
         assert inputs.terms is not None and inputs.pos is not None and inputs.book is not None
-        waiting = Awaiting(ref, wanted, inputs.terms, inputs.pos, inputs.book)
-        self.put_pos(key, PosClaims(claims.held, claims.pending, (waiting,), claims.applied))
+        seq = claims.asked + 1
+        waiting = Awaiting(ref, wanted, inputs.terms, inputs.pos, inputs.book, seq)
         least = fewest_debited_units(inputs.book.cost, inputs.terms.authorized_cost)
         pos = str(inputs.pos.event_id)
         cap = inputs.terms.quantity_cap
-        request = CapRequest(ref.line.authorization_id, ref, wanted, least, pos, cap)
+        request = CapRequest(ref.line.authorization_id, ref, wanted, least, pos, cap, seq)
         answer = self.sequencer.request(request)
+        # a request answered at once (in process) was sent nowhere: its number is not used
+        asked = seq if answer is None else claims.asked
+        self.put_pos(key, replace(claims, awaiting=(waiting,), asked=asked))
         if answer is not None:
             self.finish(answer)
 
     def finish(self, answer: CapGrant) -> None:
         """Finish the line waiting for `answer`; a grant no line waits for (its line was
-        reopened meanwhile, or the same grant was appended again) goes back whole: the
-        ledger counts that once, and not after what the line did not keep."""
+        reopened meanwhile, the same grant was appended again, or it answers a request of
+        another number) goes back whole: the ledger counts that once, not after what the
+        line did not keep, and not for a grant a newer request replaced. The POS line's
+        next request is numbered above the grant's, so it never answers that one."""
         key = answer.ref.sale_key
         claims = self.pos_claims(key)
         waiting = next((line for line in claims.awaiting if _answers(answer, line)), None)
         if waiting is not None:
             self._finish(key, claims, waiting, answer)
         else:
+            if answer.seq is not None and answer.seq > claims.asked:
+                self.put_pos(key, replace(claims, asked=answer.seq))
             self._give_back(answer, answer.granted, "whole")
         self._unblock(answer.distributor_id)
 
@@ -281,7 +288,7 @@ class _Phases:
         self._give_back(answer, answer.granted - kept, "rest")
         held = claims.holding(waiting.ref, kept) if kept else claims.held
         awaiting = tuple(line for line in claims.awaiting if line is not waiting)
-        self.put_pos(key, PosClaims(held, claims.pending, awaiting, claims.applied))
+        self.put_pos(key, replace(claims, held=held, awaiting=awaiting))
         self.steps.decisions.append(decision)
 
     def _unblock(self, distributor_id: str) -> None:
@@ -299,13 +306,18 @@ class _Phases:
         # given back whole
         if units > 0 or answer.pos is not None:
             name = answer.authorization_id
-            self.sequencer.release(CapRelease(name, units, answer.ref, answer.pos, kind))
+            release = CapRelease(name, units, answer.ref, answer.pos, kind, answer.seq)
+            self.sequencer.release(release)
 
 
 def _answers(answer: CapGrant, line: Awaiting) -> bool:
     """Whether `answer` is the grant `line` waits for: its line, asked against its POS
-    line (a grant without one answers its line in process)."""
-    return line.ref == answer.ref and answer.pos in (None, str(line.pos.event_id))
+    line with the number it waits for (a grant without a POS line answers its line in
+    process)."""
+    if answer.pos is None:
+        return line.ref == answer.ref
+    asked = (answer.ref, answer.pos, answer.seq)
+    return asked == (line.ref, str(line.pos.event_id), line.seq)
 
 
 def _shares(line: LineRef, before: LineRef) -> bool:

@@ -115,6 +115,9 @@ class Awaiting:
     terms: AuthorizationTerms
     pos: PosLine
     book: BookCost
+    #: the number of its request (`PosClaims.asked`): only the grant of that number
+    #: finishes it (None: asked before requests were numbered)
+    seq: int | None = None
 
     def inputs(self) -> LineInputs:
         ref = self.ref
@@ -130,6 +133,7 @@ class Awaiting:
             "terms": terms_to_json(self.terms),
             "pos": pos_to_json(self.pos),
             "book": [str(book.cost), book.currency, str(book.price_event_id)],
+            "seq": self.seq,
         }
 
     @classmethod
@@ -138,7 +142,8 @@ class Awaiting:
         cost, book_currency, price_event = data["book"]
         book = BookCost(Decimal(cost), book_currency, UUID(price_event))
         ref = LineRef.from_json(data["ref"])
-        return cls(ref, data["units"], terms_from_json(data["terms"]), pos, book)
+        terms = terms_from_json(data["terms"])
+        return cls(ref, data["units"], terms, pos, book, data.get("seq"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +159,10 @@ class PosClaims:
     awaiting: tuple[Awaiting, ...] = ()
     #: the grants applied, by position (a redelivered grant changes nothing)
     applied: dict[str, int] = field(default_factory=dict)
+    #: the highest number of a cap request of its lines, sent or answered: the next
+    #: request is numbered above it, so a grant read before its claim was applied again
+    #: (after a restart) never answers the request sent again
+    asked: int = 0
 
     @property
     def units_taken(self) -> int:
@@ -175,6 +184,8 @@ class PosClaims:
             data["awaiting"] = [line.to_json() for line in self.awaiting]
         if self.applied:
             data["applied"] = self.applied
+        if self.asked:
+            data["asked"] = self.asked
         return data
 
     @classmethod
@@ -182,7 +193,8 @@ class PosClaims:
         held = tuple((LineRef.from_json(ref), units) for ref, units in data["held"])
         pending = tuple(LineRef.from_json(ref) for ref in data["pending"])
         awaiting = tuple(Awaiting.from_json(line) for line in data.get("awaiting", ()))
-        return cls(held, pending, awaiting, dict(data.get("applied", {})))
+        applied = dict(data.get("applied", {}))
+        return cls(held, pending, awaiting, applied, data.get("asked", 0))
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 units go through the `claim-caps` ledger and its grant comes back on `claim-grants`;
 a worker killed while a request is in flight loses and grants twice nothing, and the
 worker's snapshot equals the replay's, which reads the logs as recorded (in one process
-and in jobs)."""
+and in jobs); each grant carries the number of the request it answers."""
 
 from __future__ import annotations
 
@@ -72,6 +72,10 @@ def test_a_shared_cap_given_out_across_partitions_and_a_restart(settings, worker
     assert asked == {(a, "C1"), (b, "C2"), (a, "C3")}
     grants = read_keyed(settings, topic_name(settings.topic_prefix, CLAIM_GRANTS_TOPIC), 3)
     assert {(key, m["granted"]) for key, m in grants} == {(a, 70), (b, 30), (a, 0)}
+    # each grant answers a request by its number (a line takes only the one it waits for)
+    numbered = {(str(m["request"]["ref"]), m["request"]["seq"]) for _, m in caps if "request" in m}
+    assert {(str(m["ref"]), m["seq"]) for _, m in grants} <= numbered
+    assert all(isinstance(seq, int) for _, seq in numbered)
 
     matches_replay(settings, second)  # the claims section included
     assert_alike(replay(settings, 2), replay(settings, 1))  # jobs: the partitions' logs

@@ -6,6 +6,7 @@ counts once; and the decisions are those of one process."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ from projections.claim_caps import (
     grant_once,
 )
 from projections.claim_facts import ClaimLinesDecided
-from projections.claims import line_refs
+from projections.claims import PosClaims, line_refs
 from projections.outcome import Outcome
 from projections.positions import message_position
 from projections.stores import ChannelStores
@@ -154,6 +155,57 @@ def test_the_same_request_again_is_answered_as_before_and_counts_once() -> None:
     after, same, resent = grant_once(ledger, ask, terms.terms, request, again)
     assert (after.units_taken, same, resent) == (70, ask, answer)
     assert grant_once(after, ask, terms.terms, request, again) == (after, ask, None)
+
+
+def test_a_request_of_another_number_replaces_the_one_before() -> None:
+    """The line's request sent again with a higher number (it saw the first grant before
+    it asked again): what it had not given back of the first grant comes back, the request
+    is granted anew, and a release of the first grant counts nothing after it."""
+    (ref,) = line_refs(claim("C1", line(1, "T1", 70)), RECORDED)
+    first = CapRequest("A1", ref, 70, 1, "pos-1", seq=1)
+    ledger, ask, answer = grant_once(None, None, None, first, None)
+    assert answer is not None and (answer.seq, ledger.units_taken) == (1, 70)
+    again = replace(first, seq=2)
+    ledger, ask, renewed = grant_once(ledger, ask, None, again, None)
+    assert renewed == replace(answer, seq=2) and ledger.units_taken == 70
+    stale = CapRelease("A1", 70, ref, "pos-1", "whole", seq=1)
+    ledger, ask = give_back_once(ledger, ask, stale, None)
+    assert ledger.units_taken == 70 and ask is not None and ask.released == {}
+    kept = CapRelease("A1", 20, ref, "pos-1", "rest", seq=2)
+    assert give_back_once(ledger, ask, kept, None)[0].units_taken == 50
+
+
+def test_messages_written_before_requests_were_numbered_still_read() -> None:
+    """A request, grant and release without `seq` read back as unnumbered, and a line
+    waiting from before numbers is finished by the unnumbered grant of its request."""
+    (ref,) = line_refs(claim("C1", line(1, "T1", 70)), RECORDED)
+    request = CapRequest("A1", ref, 70, 1, "pos-1")
+    old = {key: value for key, value in request.to_json().items() if key != "seq"}
+    assert CapRequest.from_json(old) == request and request.seq is None
+    answer = CapGrant("A1", ref, 70, 70, 100, "pos-1")
+    old = {key: value for key, value in answer.to_json().items() if key != "seq"}
+    assert CapGrant.from_json(old) == answer
+    release = CapRelease("A1", 5, ref, "pos-1", "rest")
+    old = {key: value for key, value in release.to_json().items() if key != "seq"}
+    assert CapRelease.from_json(old) == release
+    worker = Worker()
+    worker.claim(claim("C1", line(1, "T1", 70)))
+    caps, _ = cap_messages(worker.stores)
+    [(_, message)] = caps
+    del message["request"]["seq"]  # as a worker wrote it before numbers
+    key = ref.sale_key
+    waiting = worker.stores.pos_claims.get(key)
+    assert waiting is not None
+    data = waiting.to_json()
+    del data["asked"], data["awaiting"][0]["seq"]
+    worker.stores.pos_claims.put(key, PosClaims.from_json(data))
+    worker.log("claim-caps", apply_cap_message, message)
+    _, grants = cap_messages(worker.stores)
+    [(_, granted)] = grants
+    assert granted["seq"] is None
+    [outcome] = worker.log("claim-grants", apply_grant_message, granted)
+    assert [outcome_of(d)[:3] for d in _decisions([outcome])] == [("accepted", (), 70)]
+    assert taken(worker.stores) == 70
 
 
 def test_a_grant_comes_back_once_however_often_it_is_given_back() -> None:

@@ -5,6 +5,7 @@ never exceeded and the ledgers count exactly the units the lines hold."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import timedelta
 
 from hypothesis import given, settings
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from domain.identity import sale_key
 from projections.claim_caps import CapGrant
+from projections.claims import PosClaims
 from projections.positions import Position
 from schemas.claims import DebitClaimSubmitted
 from tests.unit.claim_events import RECORDED, Channel, TwoPhaseChannel, sale
@@ -25,6 +27,12 @@ def two_phase_copy(channel: Channel, local: bool) -> TwoPhaseChannel:
     twin = TwoPhaseChannel(copy.authorizations, copy.sales, copy.prices, copy.pos_claims)
     twin.local = local
     return twin
+
+
+def unnumbered(pos_claims: dict[str, PosClaims]) -> dict[str, PosClaims]:
+    """The POS lines' claims without the numbers of the cap requests sent (one phase sends
+    none)."""
+    return {key: replace(claims, asked=0) for key, claims in pos_claims.items()}
 
 
 def steps_of(claims: list[DebitClaimSubmitted], data: st.DataObject) -> list[Step]:
@@ -150,7 +158,7 @@ def test_one_distributor_decides_as_one_phase_however_late_its_grants(
     while two.outbox.requests or grants:
         deliver(1)
     assert by_line(two.decisions) == by_line(one.decisions)
-    assert two.pos_claims == one.pos_claims
+    assert unnumbered(two.pos_claims) == one.pos_claims
 
 
 @settings(max_examples=150, deadline=None)

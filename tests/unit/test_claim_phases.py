@@ -206,14 +206,15 @@ def test_waiting_lines_and_ledger_messages_read_back_from_json() -> None:
     blocked = channel.blocked["D1"]
     assert Blocked.from_json(json.loads(json.dumps(blocked.to_json()))) == blocked
     request = channel.outbox.requests[0]
+    assert (busy.asked, request.seq, busy.awaiting[0].seq) == (1, 1, 1)
     assert CapRequest.from_json(json.loads(json.dumps(request.to_json()))) == request
     answer = channel.grant_next()
     assert answer is not None
     assert CapGrant.from_json(json.loads(json.dumps(answer.to_json()))) == answer
     ledger = CapLedger("A1", 60, {"channelflow.claim-caps:0": 1024})
     assert CapLedger.from_json(json.loads(json.dumps(ledger.to_json()))) == ledger
-    release = CapRelease("A1", 3)
-    assert CapRelease.from_json(json.loads(json.dumps(release.to_json()))) == release
+    for release in (CapRelease("A1", 3), CapRelease("A1", 3, answer.ref, "pos-1", "whole", 2)):
+        assert CapRelease.from_json(json.loads(json.dumps(release.to_json()))) == release
     assert isinstance(answer.ref, LineRef) and answer.distributor_id == "D1"
 
 
