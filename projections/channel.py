@@ -115,6 +115,7 @@ def apply_message(
         reject_input(stores, exc.reason, message_key, position)
         return [Outcome(None, exc.reason, detail=exc.detail)]
     pending = PendingMoves()
+    stores.claims_checked = None  # what `expire_due` knows holds within one message
     outcomes = []
     for index, value in enumerate(values):
         where = line_position(position, index)
@@ -204,6 +205,7 @@ def apply_event(
     claim first ends the waits of its claim lines that `rules.claim_wait` has run out."""
     if pending is None:
         pending = PendingMoves()
+        stores.claims_checked = None
         outcome = apply_event(stores, event, position, pending, rules)
         pending.flush(stores)
         return outcome

@@ -134,12 +134,19 @@ def expire_due(
     stores: ChannelStores, distributor_id: str, now: datetime, wait: timedelta
 ) -> tuple[AuditFact, ...]:
     """Reject as `no_pos_line` the distributor's lines that waited `wait` by `now`
-    (recorded time): reads the index keys of the due days and one more."""
+    (recorded time): reads the index keys of the due days and one more. Called again at
+    the same time with no POS line's claims written since (`stores.claims_checked`: the
+    next line of a bundle), it reads nothing: every line due then is decided already, and
+    a line becomes due only by a write of its POS line's claims (a reversal reopening it)."""
+    checked = (distributor_id, now, wait)
+    if stores.claims_checked == checked:
+        return ()
     facts: list[AuditFact] = []
     for key in list(due_pos_lines(stores.claims_pending, distributor_id, now, wait)):
         outcome = expire_pending(claims_view(stores), key, now, wait)
         steps = Steps(decisions=outcome.decisions, pos_claims=outcome.pos_claims)
         facts += store_steps(stores, steps, sequencer_of(stores))
+    stores.claims_checked = checked
     return tuple(facts)
 
 
@@ -159,6 +166,8 @@ def store_steps(
 ) -> tuple[AuditFact, ...]:
     """Write what `steps` changed (POS lines' claims and their index keys, held back
     lines, ledgers, the claims' records) and give the facts of its decisions."""
+    if steps.pos_claims:
+        stores.claims_checked = None  # a line may be due again: `expire_due` looks
     for key, after in steps.pos_claims.items():
         update_index(stores.claims_pending, stores.pos_claims.get(key), after)
         stores.pos_claims.put(key, after)

@@ -81,6 +81,15 @@ class LineRef:
 
 
 def pos_to_json(pos: PosLine) -> list[Any]:
+    data = pos_to_changelog(pos)
+    data[6], data[8] = pos.sold_at.isoformat(), str(pos.event_id)
+    return data
+
+
+def pos_to_changelog(pos: PosLine) -> list[Any]:
+    """`pos_to_json` with the sale time and event id left to orjson, which writes the
+    same text (ISO with "+00:00" for a UTC time, the UUID's hex with hyphens) in C: what
+    the worker's changelog encodes (`streams.worker.stores.store_layouts`)."""
     return [
         pos.distributor_id,
         pos.transaction_id,
@@ -88,9 +97,9 @@ def pos_to_json(pos: PosLine) -> list[Any]:
         pos.quantity,
         pos.reseller_id,
         pos.end_customer,
-        pos.sold_at.isoformat(),
+        pos.sold_at,
         pos.currency,
-        str(pos.event_id),
+        pos.event_id,
         pos.master_id,
     ]
 

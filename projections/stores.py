@@ -11,7 +11,7 @@ prefix range.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.claim_rules import PosLine
 from domain.rebates import ProgramTerms
@@ -167,6 +167,10 @@ class ChannelStores:
     #: as-of replays only: reports submitted after the cut (distributor_id|report_id),
     #: whose lines are left out with them
     reports_after_cut: set[str] = field(default_factory=set)
+    #: not stored, one message's at most: the distributor, recorded time and wait at which
+    #: `projections.claim_inputs.expire_due` last left no claim line due, while no POS
+    #: line's claims were written since (a second call there would find none either)
+    claims_checked: tuple[str, datetime, timedelta] | None = None
 
     def rebate_sources(self) -> RebateSources:
         """What a rebate program's figures are read from."""

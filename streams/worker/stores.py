@@ -16,7 +16,7 @@ from projections.alias_index import reindexed
 from projections.claim_caps import CapAsk, CapLedger
 from projections.claim_inputs import SHARED
 from projections.claim_state import ClaimRecord
-from projections.claims import Blocked, PosClaims, pos_from_json, pos_to_json
+from projections.claims import Blocked, PosClaims, pos_from_json, pos_to_changelog
 from projections.clock import Clock
 from projections.dedup import SeenEntry
 from projections.inventory import InventoryState, Move
@@ -186,6 +186,8 @@ class StoreLayout:
 
     prefix: str
     decode: Callable[[Any], Any]
+    #: a value as the changelog keeps it, for `orjson.dumps` (which writes datetimes and
+    #: UUIDs itself: the POS lines' and flagged sales' are left to it)
     encode: Callable[[Any], Any]
     #: bounded by the channel's entities: held decoded in memory
     cached: bool = False
@@ -213,6 +215,11 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
 
     def history(prefix: str, kind: Any) -> StoreLayout:
         return StoreLayout(prefix, kind.from_json, kind.to_json, False, distributor_first, True)
+
+    def flagged(prefix: str) -> StoreLayout:  # its time left to orjson: the same text
+        return StoreLayout(
+            prefix, FlaggedSale.from_json, FlaggedSale.to_changelog, False, distributor_first, True
+        )
 
     def scoped(prefix: str, kind: Any) -> StoreLayout:  # keys without a distributor first
         return StoreLayout(prefix, kind.from_json, kind.to_json, cached=True)
@@ -252,9 +259,9 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
         rebate_buckets=history("rb|", RebateBucket),
         rebate_days=history("rbd|", RebateBucket),
         recorded_moves=history("rec|", RecordedMove),
-        violations=history("v|", FlaggedSale),
+        violations=flagged("v|"),
         violations_by_severity=StoreLayout("vs|", str, str, False, distributor_first, True),
-        unpriced=history("u|", FlaggedSale),
+        unpriced=flagged("u|"),
         report_lines=history("rl|", ReportLine),
         reseller_days=history("rd|", DayCount),
         rotation_reserved=entity("rot-res|", Reservations),
@@ -267,7 +274,9 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
         rotation_ledgers=StoreLayout(
             "rot-led|", RotationLedger.from_json, RotationLedger.to_json, False, distributor_first
         ),
-        pos_lines=StoreLayout("pos|", pos_from_json, pos_to_json, False, distributor_second, True),
+        pos_lines=StoreLayout(
+            "pos|", pos_from_json, pos_to_changelog, False, distributor_second, True
+        ),
         pos_claims=StoreLayout(
             "posc|", PosClaims.from_json, PosClaims.to_json, False, distributor_second
         ),
