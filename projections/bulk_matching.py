@@ -62,20 +62,19 @@ class BadRow(ValueError):
 
 def record_of(row: Mapping[str, str | None]) -> PartyRecord:
     """The row normalised for matching; `BadRow` names the field and the reason."""
+    value = {name: (row.get(name) or "").strip() for name in (*REQUIRED, *OPTIONAL)}
     for name in REQUIRED:
-        if not (row.get(name) or "").strip():
+        if not value[name]:
             raise BadRow(f"{name}: required")
-    country = (row["country"] or "").strip().upper()
+    country = value["country"].upper()
     if len(country) != 2 or not country.isalpha():
         raise BadRow(f"country: {row['country']!r} is not an ISO 3166 alpha-2 code")
-    duns = (row.get("duns") or "").strip() or None
+    duns = value["duns"] or None
     if duns is not None and not (len(duns) == 9 and duns.isdigit()):
         raise BadRow(f"duns: {duns!r} is not nine digits")
-    optional = {name: (row.get(name) or "").strip() or None for name in OPTIONAL}
-    key = id_alias_key((row["distributor_id"] or "").strip(), (row["reseller_id"] or "").strip())
     return party_record(
-        key, (row["name"] or "").strip(), country, optional["postal_code"],
-        optional["address"], optional["tax_id"], duns,
+        id_alias_key(value["distributor_id"], value["reseller_id"]), value["name"], country,
+        value["postal_code"] or None, value["address"] or None, value["tax_id"] or None, duns,
     )  # fmt: skip
 
 
