@@ -15,7 +15,8 @@ One run, pure CPU (no servers):
    agrees with it on that sample;
 5. print one table: aliases/s and candidates/s of both, the ratio, the naive n × m time
    extrapolated, resident memory after indexing and after matching, and the target
-   (≥ 5,000 aliases matched/s) as PASS/MISS, printed, never asserted.
+   (≥ 5,000 aliases matched/s) as PASS/MISS, printed, never asserted: by the clock, and
+   per CPU second of this process (what the code costs, whatever else the machine runs).
 
     .venv/bin/python -m bench.identity_matching                 # 100,000 against 100,000
     .venv/bin/python -m bench.identity_matching --masters 20000 --aliases 20000 --sample 50
@@ -130,12 +131,16 @@ class Pass:
     candidates: int
     seconds: float
     outcomes: Counter[str]
+    #: the CPU time this process spent on the pass (on a shared machine, a fraction of
+    #: `seconds`: the rest went to the other processes)
+    cpu_seconds: float = 0.0
 
 
 def blocked(index: BlockingIndex, records: Iterator[PartyRecord], total: int) -> Pass:
     outcomes: Counter[str] = Counter()
     candidates = done = 0
     began = last = time.perf_counter()
+    cpu = time.process_time()
     for decision, scored in match_stream(index, records):
         outcomes[decision.outcome] += 1
         candidates += scored
@@ -143,17 +148,18 @@ def blocked(index: BlockingIndex, records: Iterator[PartyRecord], total: int) ->
         if time.perf_counter() - last >= PROGRESS_SECONDS:
             last = time.perf_counter()
             progress(f"blocked: {done:,} of {total:,} ({rate(done, last - began):,.0f}/s)")
-    return Pass(done, candidates, time.perf_counter() - began, outcomes)
+    return Pass(done, candidates, time.perf_counter() - began, outcomes, time.process_time() - cpu)
 
 
 def bulk(index: BlockingIndex, rows: Iterator[dict[str, str | None]]) -> Pass:
     """The bulk CLI's path (`match_rows`): each row validated and normalised, matched, the
     candidates' reasons and the automatic mapping events built."""
     outcomes: Counter[str] = Counter()
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     for outcome in match_rows(index, rows, datetime.now(UTC), "bench.csv"):
         outcomes[outcome.outcome] += 1
-    return Pass(sum(outcomes.values()), 0, time.perf_counter() - began, outcomes)
+    seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu
+    return Pass(sum(outcomes.values()), 0, seconds, outcomes, cpu_seconds)
 
 
 def naive(master: list[PartyRecord], sample: list[PartyRecord]) -> tuple[Pass, list[MatchDecision]]:
@@ -235,6 +241,8 @@ def report(
 ) -> None:
     blocked_rate = rate(run.aliases, run.seconds)
     bulk_rate = rate(bulk_run.aliases, bulk_run.seconds)
+    blocked_cpu = rate(run.aliases, run.cpu_seconds)
+    bulk_cpu = rate(bulk_run.aliases, bulk_run.cpu_seconds)
     naive_rate = rate(base.aliases, base.seconds)
     full_naive = args.aliases / naive_rate if naive_rate else float("inf")
     print(machine())
@@ -248,8 +256,12 @@ def report(
         ("blocked: aliases matched", f"{blocked_rate:,.0f}/s", f"{run.seconds:.1f} s in all"),
         ("blocked: candidates scored", f"{rate(run.candidates, run.seconds):,.0f}/s",
          f"{per_alias:.1f} per alias"),
+        ("blocked: aliases per CPU second", f"{blocked_cpu:,.0f}/s",
+         f"{run.cpu_seconds:.1f} s of CPU ({share(run):.0%} of the time)"),
         ("bulk CSV rows (match_rows)", f"{bulk_rate:,.0f}/s",
-         f"{bulk_run.seconds:.1f} s; reasons and mapping events built"),
+         f"{bulk_run.seconds:.1f} s; reasons, mapping and proposal events built"),
+        ("bulk CSV rows per CPU second", f"{bulk_cpu:,.0f}/s",
+         f"{bulk_run.cpu_seconds:.1f} s of CPU ({share(bulk_run):.0%} of the time)"),
         ("naive all-pairs: aliases matched", f"{naive_rate:,.2f}/s", f"sample of {base.aliases:,}"),
         ("naive all-pairs: candidates scored", f"{rate(base.candidates, base.seconds):,.0f}/s",
          f"{args.masters:,} per alias"),
@@ -262,8 +274,19 @@ def report(
     width = max(len(row[0]) for row in rows)
     for name, value, note in rows:
         print(f"{name:<{width}}  {value:>22}  {note}")
-    print(f"target: >= {TARGET:,.0f} aliases matched/s: {verdict(blocked_rate >= TARGET)}")
-    print(f"target, bulk CSV rows: >= {TARGET:,.0f}/s: {verdict(bulk_rate >= TARGET)}")
+    print(
+        f"target: >= {TARGET:,.0f} aliases matched/s: {verdict(blocked_rate >= TARGET)}"
+        f" (per CPU second: {verdict(blocked_cpu >= TARGET)})"
+    )
+    print(
+        f"target, bulk CSV rows: >= {TARGET:,.0f}/s: {verdict(bulk_rate >= TARGET)}"
+        f" (per CPU second: {verdict(bulk_cpu >= TARGET)})"
+    )
+
+
+def share(run: Pass) -> float:
+    """How much of the pass's time this process was on a CPU."""
+    return run.cpu_seconds / run.seconds if run.seconds > 0 else 1.0
 
 
 if __name__ == "__main__":

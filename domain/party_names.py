@@ -48,8 +48,10 @@ _NOT_ALNUM: Final = re.compile(r"[^A-Z0-9]")
 
 def fold(text: str) -> list[str]:
     """The words of `text`: accents dropped, case folded, punctuation removed."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    plain = text
+    if not text.isascii():  # ASCII is its own NFKD form, without combining marks
+        decomposed = unicodedata.normalize("NFKD", text)
+        plain = "".join(char for char in decomposed if not unicodedata.combining(char))
     plain = plain.casefold().replace("&", " and ").replace("+", " and ")
     plain = _JOINED.sub("", plain)
     plain = plain.replace(".", "")  # a trailing dot ("Inc.") ends a word, it splits none

@@ -2,11 +2,12 @@
 against the masters' blocking index, one at a time (`channelflow resellers match FILE`).
 
 Each row gives one `BulkOutcome`: `exact` / `automatic` with the mapping the matcher
-makes (a `ResellerAliasMapped`, automatic, with the score: its event id derived from the
-row, so the same file sent again is recognised), `review` with the candidates a person
-checks, `new`, or `invalid` with the line, field and reason. Rows are read lazily and each
-outcome is given back before the next row is read: memory follows the masters (the index),
-never the file.
+makes (a `ResellerAliasMapped`, automatic, with the score), `review` with the proposal for
+the match queue (a `ResellerMatchProposed`: the candidates a person checks, each with its
+score and reasons), `new`, or `invalid` with the line, field and reason. Each event's id is
+derived from the file's name and the alias, so the same file sent again is recognised.
+Rows are read lazily and each outcome is given back before the next row is read: memory
+follows the masters (the index), never the file.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ from domain.party_matching import (
     ranked_matches,
     reasons,
 )
-from projections.match_inputs import automatic_mapping
+from projections.match_inputs import MATCHER, automatic_mapping, proposed_candidates
 from projections.match_proposals import MAX_PROPOSED, Candidate
 from projections.party_aliases import id_alias_key
 from projections.party_index import BlockingIndex
-from schemas.parties import ResellerAliasMapped
+from schemas.parties import ProposedMaster, ResellerAliasMapped, ResellerMatchProposed
 
 #: the columns a row must have, and those it may
 REQUIRED: Final = ("distributor_id", "reseller_id", "name", "country")
@@ -51,6 +52,7 @@ class BulkOutcome:
     #: why the best scored as it did
     reasons: tuple[str, ...] = ()
     mapping: ResellerAliasMapped | None = None
+    proposal: ResellerMatchProposed | None = None
     problem: str | None = None
 
 
@@ -60,20 +62,19 @@ class BadRow(ValueError):
 
 def record_of(row: Mapping[str, str | None]) -> PartyRecord:
     """The row normalised for matching; `BadRow` names the field and the reason."""
+    value = {name: (row.get(name) or "").strip() for name in (*REQUIRED, *OPTIONAL)}
     for name in REQUIRED:
-        if not (row.get(name) or "").strip():
+        if not value[name]:
             raise BadRow(f"{name}: required")
-    country = (row["country"] or "").strip().upper()
+    country = value["country"].upper()
     if len(country) != 2 or not country.isalpha():
         raise BadRow(f"country: {row['country']!r} is not an ISO 3166 alpha-2 code")
-    duns = (row.get("duns") or "").strip() or None
+    duns = value["duns"] or None
     if duns is not None and not (len(duns) == 9 and duns.isdigit()):
         raise BadRow(f"duns: {duns!r} is not nine digits")
-    optional = {name: (row.get(name) or "").strip() or None for name in OPTIONAL}
-    key = id_alias_key((row["distributor_id"] or "").strip(), (row["reseller_id"] or "").strip())
     return party_record(
-        key, (row["name"] or "").strip(), country, optional["postal_code"],
-        optional["address"], optional["tax_id"], duns,
+        id_alias_key(value["distributor_id"], value["reseller_id"]), value["name"], country,
+        value["postal_code"] or None, value["address"] or None, value["tax_id"] or None, duns,
     )  # fmt: skip
 
 
@@ -103,11 +104,37 @@ def match_rows(
         )
         best = index.record(worth[0].master_id) if worth else None
         why = () if best is None else reasons(record, best, config)
-        mapping = None
+        mapping = proposal = None
         if decision.outcome in ("exact", "automatic"):
             event_id = uuid5(NAMESPACE_URL, f"channelflow:bulk-match:{origin}:{record.party_id}")
             chosen = Candidate(worth[0].master_id, worth[0].score, why)
             mapping = automatic_mapping(
                 distributor, reseller, chosen, f"bulk match of {origin}", at, event_id
             )
-        yield BulkOutcome(line, distributor, reseller, decision.outcome, worth, why, mapping)
+        elif decision.outcome == "review":
+            proposed = proposed_candidates(index, record, order, config)
+            proposal = bulk_proposal(distributor, reseller, record, proposed, at, origin)
+        yield BulkOutcome(
+            line, distributor, reseller, decision.outcome, worth, why, mapping, proposal
+        )
+
+
+def bulk_proposal(
+    distributor_id: str,
+    reseller_id: str,
+    record: PartyRecord,
+    proposed: tuple[Candidate, ...],
+    at: datetime,
+    origin: str,
+) -> ResellerMatchProposed:
+    """A review row's proposal for the match queue, by the `matcher`; its event id derived
+    from the file's name and the alias (the mapping's from the same with another prefix)."""
+    return ResellerMatchProposed(
+        event_id=uuid5(NAMESPACE_URL, f"channelflow:bulk-proposal:{origin}:{record.party_id}"),
+        occurred_at=at, source="api", distributor_id=distributor_id, alias_id=reseller_id,
+        candidates=[
+            ProposedMaster(master_id=c.master_id, score=c.score, reasons=list(c.reasons))
+            for c in proposed
+        ],
+        proposed_by=MATCHER, reason=f"bulk match of {origin}", proposed_at=at,
+    )  # fmt: skip

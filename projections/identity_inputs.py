@@ -4,12 +4,14 @@ A `ResellerRegistered` (reference data, keyed by master id) sets its master's re
 a `ResellerAliasMapped` / `ResellerAliasUnmapped` (keyed by distributor, so one alias's map
 and unmap stay in order) changes its alias (`projections.party_aliases`). A refusal
 (`IdentityProblem`: `conflicting_mapping`, `unknown_master`, `alias_not_mapped`,
-`master_referenced`, `proposal_not_open`) is the input's dead-letter reason, counted under
-the distributor whose key the message travels by (its dead-letter lines and their count
-agree), never in that distributor's data quality: the mapping is the vendor's decision,
-not the distributor's data.
-A person's mapping of a reseller id confirms its open match proposal, a
-`ResellerMatchRejected` rejects it (`projections.match_inputs`).
+`master_referenced`, `proposal_not_open`, `alias_decided`) is the input's dead-letter
+reason, counted under the distributor whose key the message travels by (its dead-letter
+lines and their count agree), never in that distributor's data quality: the mapping is the
+vendor's decision, not the distributor's data.
+A `ResellerMatchProposed` (a bulk match's review row) raises a match proposal, refused
+`alias_decided` once the id has a mapping step or a person closed its proposal; a person's
+mapping of a reseller id confirms its open match proposal, a `ResellerMatchRejected` rejects
+it (`projections.match_inputs`).
 
 A sale's reseller is judged by the master its alias means (`master_of`: a price or an
 authorization naming the master applies to it), so an authorization counts on a mapping:
@@ -25,7 +27,7 @@ from projections.alias_facts import AliasStepTaken
 from projections.alias_index import put_alias
 from projections.authorization_inputs import naming
 from projections.dedup import Verdict
-from projections.match_inputs import confirm_match, reject_match
+from projections.match_inputs import confirm_match, propose_match, reject_match
 from projections.outcome import Outcome
 from projections.party_aliases import (
     IdentityProblem,
@@ -43,20 +45,25 @@ from projections.stores import ChannelStores
 from schemas.parties import (
     ResellerAliasMapped,
     ResellerAliasUnmapped,
+    ResellerMatchProposed,
     ResellerMatchRejected,
     ResellerRegistered,
 )
 
 IdentityEvent = (
-    ResellerRegistered | ResellerAliasMapped | ResellerAliasUnmapped | ResellerMatchRejected
+    ResellerRegistered
+    | ResellerAliasMapped
+    | ResellerAliasUnmapped
+    | ResellerMatchRejected
+    | ResellerMatchProposed
 )
 
 
 def apply_identity(
     stores: ChannelStores, event: IdentityEvent, position: Position | None
 ) -> Outcome:
-    """A registration, an alias mapped or unmapped, a match proposal rejected; a refusal
-    is dead-lettered."""
+    """A registration, an alias mapped or unmapped, a match proposal raised or rejected; a
+    refusal is dead-lettered."""
     if isinstance(event, ResellerRegistered):
         master = stores.masters.get(event.master_id)
         if master is not None and already_applied(master.applied, position):
@@ -68,6 +75,9 @@ def apply_identity(
         if isinstance(event, ResellerMatchRejected):
             closed = reject_match(stores, event, position)
             return Outcome(Verdict.ACCEPTED if closed else Verdict.DUPLICATE)
+        if isinstance(event, ResellerMatchProposed):
+            raised = propose_match(stores, event, position)
+            return Outcome(Verdict.ACCEPTED if raised else Verdict.DUPLICATE)
         return _change_alias(stores, event, position)
     except IdentityProblem as problem:
         count_dead_letter_of(stores, event.distributor_id, problem.reason, position)

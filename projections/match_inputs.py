@@ -18,6 +18,8 @@ for the masters recorded later (`projections.rematch`, through `match_reseller`)
 are not matched: a sale names only the distributor's id, which says nothing a master could be
 scored on.
 
+A `ResellerMatchProposed` (a proposal made outside the onboarding flow: a bulk match's
+review row) raises a proposal as an onboarding in the review band does (`propose_match`).
 A `ResellerAliasMapped` of the id (a person's, or a bulk match's) confirms its open
 proposal; a `ResellerMatchRejected` rejects it (refused `proposal_not_open` when none is
 open).
@@ -57,7 +59,7 @@ from projections.stores import ChannelStores
 from projections.waiting_resellers import WaitingReseller, stop_waiting, wait
 from schemas.envelope import Source
 from schemas.events import ResellerOnboarded
-from schemas.parties import ResellerAliasMapped, ResellerMatchRejected
+from schemas.parties import ResellerAliasMapped, ResellerMatchProposed, ResellerMatchRejected
 
 #: who an automatic mapping is by
 MATCHER: Final = "matcher"
@@ -250,4 +252,41 @@ def reject_match(
     if closed is None:
         return False
     stores.match_proposals.put(key, closed)
+    return True
+
+
+def propose_match(
+    stores: ChannelStores, event: ResellerMatchProposed, position: Position | None
+) -> bool:
+    """Raise the proposal of a reseller id proposed outside the onboarding flow (or refresh
+    its open one). False: nothing changed (a resend, or applied already). Refused, as an
+    onboarding proposes nothing then: `alias_decided` when the id has a mapping step or a
+    person closed its proposal (the matcher never overrules a person), `unknown_master`
+    when a candidate was never registered."""
+    key = proposal_key(event.distributor_id, event.alias_id)
+    proposal = stores.match_proposals.get(key)
+    if proposal is not None and proposal.event_id == str(event.event_id):
+        return False  # a resend
+    whose = f"reseller {event.alias_id!r} of {event.distributor_id}"
+    alias = stores.party_aliases.get(id_alias_key(event.distributor_id, event.alias_id))
+    if alias is not None and alias.history:
+        raise IdentityProblem("alias_decided", f"{whose} has a mapping step already")
+    if proposal is not None and proposal.closing is not None:
+        raise IdentityProblem("alias_decided", f"{whose}: its proposal is {proposal.status}")
+    for candidate in event.candidates:
+        if stores.masters.get(candidate.master_id) is None:
+            raise IdentityProblem(
+                "unknown_master", f"master {candidate.master_id!r} is not registered"
+            )
+    proposed = tuple(
+        Candidate(candidate.master_id, candidate.score, tuple(candidate.reasons))
+        for candidate in event.candidates
+    )
+    raised = propose(
+        proposal, event.distributor_id, event.alias_id, proposed, event.proposed_at,
+        str(event.event_id), position,
+    )  # fmt: skip
+    if raised is None:
+        return False
+    stores.match_proposals.put(key, raised)
     return True

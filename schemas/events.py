@@ -32,6 +32,7 @@ from schemas.parties import (
     PostalCode,
     ResellerAliasMapped,
     ResellerAliasUnmapped,
+    ResellerMatchProposed,
     ResellerMatchRejected,
     ResellerRegistered,
 )
@@ -277,7 +278,8 @@ Event = Annotated[
     | ResellerRegistered
     | ResellerAliasMapped
     | ResellerAliasUnmapped
-    | ResellerMatchRejected,
+    | ResellerMatchRejected
+    | ResellerMatchProposed,
     Field(discriminator="event_type"),
 ]
 
@@ -307,6 +309,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     ResellerAliasMapped,
     ResellerAliasUnmapped,
     ResellerMatchRejected,
+    ResellerMatchProposed,
 )
 
 __all__ = [
@@ -329,6 +332,7 @@ __all__ = [
     "ReportSubmitted",
     "ResellerAliasMapped",
     "ResellerAliasUnmapped",
+    "ResellerMatchProposed",
     "ResellerMatchRejected",
     "ResellerOnboarded",
     "ResellerRegistered",

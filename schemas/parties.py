@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from schemas.envelope import Envelope
 from schemas.types import Id, Text, UtcDatetime
@@ -132,6 +132,41 @@ class ResellerMatchRejected(Envelope):
         return self.changed_at
 
 
+class ProposedMaster(BaseModel):
+    """A master a proposal names: its score and the reasons it scored so."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    master_id: Id
+    score: Score
+    reasons: Annotated[list[Reason], Field(max_length=8)] = []
+
+
+class ResellerMatchProposed(Envelope):
+    """A distributor's reseller id proposed for the match queue from outside the
+    onboarding flow (a bulk match's review row): the candidate masters, best first, for a
+    person to confirm or reject (docs/IDENTITY.md, the match queue)."""
+
+    event_type: Literal["ResellerMatchProposed"] = "ResellerMatchProposed"
+    distributor_id: Id
+    alias_id: Id
+    candidates: Annotated[list[ProposedMaster], Field(min_length=1, max_length=5)]
+    #: who proposed: a person's actor id, or the tool that did ("bulk-match")
+    proposed_by: Id
+    reason: Reason
+    proposed_at: UtcDatetime
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ResellerMatchProposed:
+        if len({candidate.master_id for candidate in self.candidates}) < len(self.candidates):
+            raise ValueError("a master is proposed once")
+        return self
+
+    @property
+    def business_time(self) -> datetime:
+        return self.proposed_at
+
+
 class EndCustomerRegistered(PartyRegistered):
     event_type: Literal["EndCustomerRegistered"] = "EndCustomerRegistered"
 
@@ -149,6 +184,7 @@ PARTY_EVENT_TYPES: tuple[type[Envelope], ...] = (
     ResellerAliasMapped,
     ResellerAliasUnmapped,
     ResellerMatchRejected,
+    ResellerMatchProposed,
     EndCustomerRegistered,
     EndCustomerAliasMapped,
     EndCustomerAliasUnmapped,
@@ -162,8 +198,10 @@ __all__ = [
     "EndCustomerAliasUnmapped",
     "EndCustomerRegistered",
     "PartyRegistered",
+    "ProposedMaster",
     "ResellerAliasMapped",
     "ResellerAliasUnmapped",
+    "ResellerMatchProposed",
     "ResellerMatchRejected",
     "ResellerRegistered",
 ]

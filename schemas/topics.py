@@ -30,7 +30,12 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
     # keyed by distributor: a claim is decided in the partition of the POS lines it names
     "claims": ("DebitClaimSubmitted",),
     # keyed by distributor: the map and unmap of one alias stay in order (docs/IDENTITY.md)
-    "identity": ("ResellerAliasMapped", "ResellerAliasUnmapped", "ResellerMatchRejected"),
+    "identity": (
+        "ResellerAliasMapped",
+        "ResellerAliasUnmapped",
+        "ResellerMatchRejected",
+        "ResellerMatchProposed",
+    ),
     "masters": ("ResellerRegistered",),
 }
 DEAD_LETTER_TOPIC: Final = "deadletters"
@@ -72,6 +77,7 @@ KEY_FIELD: Final[dict[str, str]] = {
     "ResellerAliasMapped": "distributor_id",
     "ResellerAliasUnmapped": "distributor_id",
     "ResellerMatchRejected": "distributor_id",
+    "ResellerMatchProposed": "distributor_id",
 }
 
 TOPIC_OF: Final[dict[str, str]] = {

@@ -87,7 +87,9 @@ class ProposalRow(RowModel):
     distributor_id: DistributorId
     alias_id: str = Field(description="The distributor's own id for the reseller.")
     status: Literal["open", "confirmed", "rejected"] = Field(description="Where it stands.")
-    proposed_at: Time = Field(description="When the reseller was onboarded.")
+    proposed_at: Time = Field(
+        description="When the reseller was onboarded, or proposed by a bulk match."
+    )
     best_score: DecimalText | None = Field(description="The best candidate's score.")
     candidates: Annotated[list[ProposedMasterRow], Sql("jsonb")] = Field(
         description="The masters it may mean, best first."

@@ -25,8 +25,8 @@ from streams.cli.support import Subcommands, UserError, bearer_token, print_json
 from streams.cli.tables import print_rows
 
 Row = dict[str, Any]
-#: the automatic mappings of a bulk match sent per request
-MAPPINGS_PER_REQUEST: Final = 1000
+#: the events of a bulk match (automatic mappings, review proposals) sent per request
+EVENTS_PER_REQUEST: Final = 1000
 OUTCOME_COLUMNS: Final = (
     "line", "distributor_id", "reseller_id", "outcome", "master_id", "score", "candidates",
     "reasons", "problem",
@@ -42,7 +42,8 @@ def register(sub: Subcommands) -> None:
         "confirm one (map the reseller id to a master) or reject it; or match a CSV of "
         "resellers (distributor_id, reseller_id, name, country, and optionally postal_code, "
         "address, tax_id, duns) against the masters, writing each row's outcome as CSV and "
-        "sending the automatic mappings (admin token) unless --dry-run.",
+        "sending the automatic mappings and the review rows' proposals for the match queue "
+        "(admin token) unless --dry-run.",
     )
     resellers.add_argument("what", choices=("masters", "proposals", "confirm", "reject", "match"),
                            help="what to do")  # fmt: skip
@@ -67,7 +68,7 @@ def register(sub: Subcommands) -> None:
                            help="match: send nothing, only write the outcomes")  # fmt: skip
     resellers.add_argument("--json", action="store_true", help="print JSON instead of a table")
     token_flags(resellers, "a vendor role to read; channel manager or admin to confirm or "
-                "reject; admin to send a bulk match's mappings")  # fmt: skip
+                "reject; admin to send a bulk match's mappings and proposals")  # fmt: skip
     resellers.set_defaults(func=cmd_resellers)
 
 
@@ -180,9 +181,10 @@ def _match(args: argparse.Namespace, token: str | None, path: Path) -> int:
         for outcome in outcomes:
             counts[outcome.outcome] += 1
             writer.writerow(outcome_cells(outcome))
-            if outcome.mapping is not None and not args.dry_run:
-                pending.append(outcome.mapping.model_dump(mode="json", exclude_none=True))
-                if len(pending) >= MAPPINGS_PER_REQUEST:
+            event = outcome.mapping or outcome.proposal
+            if event is not None and not args.dry_run:
+                pending.append(event.model_dump(mode="json", exclude_none=True))
+                if len(pending) >= EVENTS_PER_REQUEST:
                     sent += _send(ingest, token, pending)
             progress.tick()
         if pending:
@@ -215,8 +217,8 @@ def _text_lines(source: IO[bytes], path: Path) -> Iterator[str]:
 
 
 def _send(url: str, token: str | None, pending: list[dict[str, Any]]) -> int:
-    """Send the mappings; the list is emptied. How many the API accepted (a mapping sent
-    before is recognised, never applied twice)."""
+    """Send the mappings and proposals; the list is emptied. How many the API accepted (an
+    event sent before is recognised, never applied twice)."""
     answer = post_json(url, token, pending)
     pending.clear()
     return int(answer["summary"].get("accepted", 0))

@@ -306,6 +306,22 @@ SAMPLES: dict[str, dict[str, Any]] = {
         reason="another shop of the same owner",
         changed_at=WHEN,
     ),
+    "ResellerMatchProposed": envelope(
+        "ResellerMatchProposed",
+        source="api",
+        distributor_id="D01",
+        alias_id="D01-R003",
+        candidates=[
+            {
+                "master_id": "M-ACME",
+                "score": "88.03",
+                "reasons": ["name 94.74", "postal 50 (same postal area)", "no address to compare"],
+            },
+        ],
+        proposed_by="matcher",
+        reason="bulk match of resellers.csv",
+        proposed_at=WHEN,
+    ),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from domain.party_matching import MatchConfig, decide, party_record, score
 from domain.party_names import (
+    fold,
     normalise_address,
     normalise_name,
     normalise_postal,
@@ -192,3 +194,11 @@ def test_a_record_matches_itself_fully_and_shares_its_blocks(a) -> None:
     index.add(a)
     assert index.candidates(a) == [a]
     assert len(block_keys(a)) == len(set(block_keys(a)))
+
+
+@given(st.text(max_size=40))
+def test_ascii_text_skips_the_accent_step_and_folds_as_it_would(text: str) -> None:
+    """Text without accents (ASCII after the accent step) takes the short cut: the same words."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    assert fold(text) == fold(plain)

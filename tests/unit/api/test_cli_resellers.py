@@ -1,7 +1,8 @@
 """`channelflow resellers masters|proposals|confirm|reject|match` over real HTTP (the embedded
 app): the masters with their aliases, the queue listed, a proposal confirmed and one
-rejected, and a CSV matched in bulk (its outcomes written, the automatic mappings sent unless
---dry-run); errors without traceback."""
+rejected, and a CSV matched in bulk (its outcomes written, the automatic mappings and the
+review rows' proposals sent unless --dry-run, a proposal then confirmed from the queue, the
+file sent again changing nothing); errors without traceback."""
 
 from __future__ import annotations
 
@@ -99,7 +100,7 @@ ROWS = [
 ]
 
 
-def test_a_bulk_match_writes_outcomes_and_sends_the_automatic_mappings(
+def test_a_bulk_match_writes_outcomes_and_sends_the_mappings_and_proposals(
     app: LiveApp, tmp_path: Path, capsys
 ) -> None:
     source, out = write_csv(tmp_path / "resellers.csv", ROWS), tmp_path / "outcomes.csv"
@@ -112,14 +113,30 @@ def test_a_bulk_match_writes_outcomes_and_sends_the_automatic_mappings(
     assert outcomes[3]["problem"] == "country: 'USA' is not an ISO 3166 alpha-2 code"
     assert "sent: 0" in capsys.readouterr().err
     assert app._call(lambda: app.channel.stores.party_aliases.get("id|D9|X1")) is None
+    assert main(cli(app, "proposals", "--distributor", "D9", "--json")) == 0
+    assert orjson.loads(capsys.readouterr().out) == []  # --dry-run: nothing in the queue
     assert main(cli(app, "match", str(source), "--out", str(out), token="adm")) == 1
     summary = capsys.readouterr().err
-    assert "automatic: 1" in summary and "sent: 1" in summary
+    assert "automatic: 1" in summary and "review: 1" in summary and "sent: 2" in summary
+    assert main(cli(app, "proposals", "--distributor", "D9", "--json")) == 0
+    [row] = orjson.loads(capsys.readouterr().out)
+    assert (row["alias_id"], row["status"], row["best_score"]) == ("X2", "open", "88.03")
+    assert row["candidates"][0]["reasons"] == [
+        "name 94.74", "postal 50 (same postal area)", "no address to compare",
+    ]  # fmt: skip
+    assert main(cli(app, "confirm", "D9", "X2", "--reason", "same owner")) == 0
+    assert "D9 X2: confirmed as M1" in capsys.readouterr().out
     assert main(cli(app, "match", str(source), "--out", str(out), token="adm")) == 1
-    capsys.readouterr()  # sent again: the alias's history recognises it (one step)
+    capsys.readouterr()  # sent again: the history and the queue recognise it
     alias = app._call(lambda: app.channel.stores.party_aliases.get("id|D9|X1"))
     assert alias is not None and alias.master_id == "M1" and len(alias.history) == 1
     assert alias.history[0].automatic and alias.history[0].changed_by == "matcher"
+    confirmed = app._call(lambda: app.channel.stores.party_aliases.get("id|D9|X2"))
+    assert confirmed is not None and [s.changed_by for s in confirmed.history] == ["cm"]
+    assert main(cli(app, "proposals", "--distributor", "D9", "--status", "all", "--json")) == 0
+    [row] = orjson.loads(capsys.readouterr().out)
+    assert (row["status"], row["closed_by"], row["master_id"]) == ("confirmed", "cm", "M1")
+    assert app._call(lambda: app.channel.dead_letters) == []
 
 
 def test_an_unreadable_file_is_an_error_naming_the_line(
