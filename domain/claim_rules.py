@@ -36,6 +36,7 @@ from typing import Final, Literal
 from uuid import UUID
 
 from domain.currency import to_cents
+from domain.frozen import quick_init
 from domain.identity import derived_id
 from domain.timeutil import utc
 from schemas.claims import ClaimLine, DebitClaimSubmitted
@@ -107,6 +108,7 @@ class AuthorizationTerms:
         )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PosLine:
     """What a claim line is checked against of the POS line it names."""
@@ -125,6 +127,7 @@ class PosLine:
     master_id: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BookCost:
     """The price book's distributor_cost in effect at the sale, and the price that set it."""
@@ -134,6 +137,7 @@ class BookCost:
     price_event_id: UUID
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class LineInputs:
     """Everything one line's decision reads, looked up by the caller."""
@@ -150,6 +154,7 @@ class LineInputs:
     cap_left: int | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class LineDecision:
     """The answer on one claim line, with the figures and what it was decided against."""
@@ -199,10 +204,12 @@ def claim_fingerprint(claim: DebitClaimSubmitted) -> str:
 def _line_text(line: ClaimLine) -> str:
     """A line's fields joined by "|" (no id holds one), amounts written alike however they
     were sent ("25.5" and "25.50")."""
-    money = (line.cost_paid, line.authorized_cost, line.amount_claimed)
-    fields = (line.line_no, line.transaction_id, line.sku, line.quantity, line.authorization_id)
-    amounts = (format(amount.normalize(), "f") for amount in money)
-    return "|".join([*map(str, fields), *amounts, line.currency])
+    return (
+        f"{line.line_no}|{line.transaction_id}|{line.sku}|{line.quantity}|"
+        f"{line.authorization_id}|{line.cost_paid.normalize():f}|"
+        f"{line.authorized_cost.normalize():f}|{line.amount_claimed.normalize():f}|"
+        f"{line.currency}"
+    )
 
 
 def claim_aggregate_id(distributor_id: str, claim_id: str) -> UUID:

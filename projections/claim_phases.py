@@ -28,11 +28,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from functools import cache
+from typing import Final, Protocol
 
 from domain.claim_rules import (
     AuthorizationTerms,
     LineDecision,
+    LineInputs,
     fewest_debited_units,
     finish_line,
     units_wanted,
@@ -94,7 +96,8 @@ class LocalLedger:
         terms: Callable[[str], AuthorizationTerms | None],
     ) -> None:
         self.ledgers = ledgers
-        self.terms = terms
+        #: read once each while this ledger lives (a message's steps): reference data
+        self.terms = cache(terms)
         self.changed: dict[str, CapLedger] = {}
 
     def ledger(self, authorization_id: str) -> CapLedger | None:
@@ -216,6 +219,7 @@ class _Phases:
         self.view = view
         self.sequencer = sequencer
         self.steps = Steps()
+        self._terms: dict[str, AuthorizationTerms | None] = {}
 
     def pos_claims(self, key: str) -> PosClaims:
         changed = self.steps.pos_claims.get(key)
@@ -230,17 +234,25 @@ class _Phases:
         changed = self.steps.blocked.get(distributor_id)
         if changed is not None:
             return changed
-        return self.view.blocked.get(distributor_id) or Blocked()
+        return self.view.blocked.get(distributor_id) or NONE_BLOCKED
+
+    def terms(self, authorization_id: str) -> AuthorizationTerms | None:
+        """An authorization's terms, read once a step (reference data: deciding never
+        changes them)."""
+        if authorization_id in self._terms:
+            return self._terms[authorization_id]
+        state = self.view.authorizations.get(authorization_id)
+        terms = self._terms[authorization_id] = None if state is None else state.terms
+        return terms
 
     def check(self, ref: LineRef) -> None:
         key = ref.sale_key
         claims = self.pos_claims(key)
         blocked = self.blocked(ref.distributor_id)
-        if claims.awaiting or any(_shares(ref, before) for before in blocked.lines):
+        if claims.awaiting or (blocked.lines and any(_shares(ref, b) for b in blocked.lines)):
             self.steps.blocked[ref.distributor_id] = Blocked((*blocked.lines, ref))
             return
-        state = self.view.authorizations.get(ref.line.authorization_id)
-        terms = None if state is None else state.terms
+        terms = self.terms(ref.line.authorization_id)
         inputs = line_inputs(self.view, ref, terms, claims.units_taken, None)
         wanted = units_wanted(inputs)
         if isinstance(wanted, LineDecision):
@@ -248,16 +260,18 @@ class _Phases:
                 self.put_pos(key, replace(claims, pending=(*claims.pending, ref)))
             self.steps.decisions.append(wanted)
             return
-        assert inputs.terms is not None and inputs.pos is not None and inputs.book is not None
-        waiting = Awaiting(ref, wanted, inputs.terms, inputs.pos, inputs.book)
-        self.put_pos(key, PosClaims(claims.held, claims.pending, (waiting,), claims.applied))
-        least = fewest_debited_units(inputs.book.cost, inputs.terms.authorized_cost)
-        pos = str(inputs.pos.event_id)
-        cap = inputs.terms.quantity_cap
-        request = CapRequest(ref.line.authorization_id, ref, wanted, least, pos, cap)
+        terms, pos, book = inputs.terms, inputs.pos, inputs.book
+        assert terms is not None and pos is not None and book is not None
+        least = fewest_debited_units(book.cost, terms.authorized_cost)
+        name = ref.line.authorization_id
+        request = CapRequest(name, ref, wanted, least, str(pos.event_id), terms.quantity_cap)
         answer = self.sequencer.request(request)
-        if answer is not None:
-            self.finish(answer)
+        if answer is None:  # the line reserves its units and waits for the grant
+            waiting = Awaiting(ref, wanted, terms, pos, book)
+            self.put_pos(key, PosClaims(claims.held, claims.pending, (waiting,), claims.applied))
+            return
+        self._close(key, claims, ref, inputs, wanted, answer)
+        self._unblock(ref.distributor_id)
 
     def finish(self, answer: CapGrant) -> None:
         """Finish the line waiting for `answer`; a grant no line waits for (its line was
@@ -267,21 +281,32 @@ class _Phases:
         claims = self.pos_claims(key)
         waiting = next((line for line in claims.awaiting if _answers(answer, line)), None)
         if waiting is not None:
-            self._finish(key, claims, waiting, answer)
+            awaiting = tuple(line for line in claims.awaiting if line is not waiting)
+            rest = PosClaims(claims.held, claims.pending, awaiting, claims.applied)
+            self._close(key, rest, waiting.ref, waiting.inputs(), waiting.units, answer)
         else:
             self._give_back(answer, answer.granted, "whole")
         self._unblock(answer.distributor_id)
 
-    def _finish(self, key: str, claims: PosClaims, waiting: Awaiting, answer: CapGrant) -> None:
+    def _close(
+        self,
+        key: str,
+        claims: PosClaims,
+        ref: LineRef,
+        inputs: LineInputs,
+        units: int,
+        answer: CapGrant,
+    ) -> None:
+        """Decide `ref`, checked with `inputs` and wanting `units`, with its grant; `claims`:
+        its POS line's claims without it."""
         # the cap left as the ledger saw it; a grant asked before a reopening, for other
         # units than the line now waits for, only for what it granted
-        left = answer.left if answer.wanted == waiting.units else answer.granted
-        decision = finish_line(waiting.inputs(), waiting.units, left)
+        left = answer.left if answer.wanted == units else answer.granted
+        decision = finish_line(inputs, units, left)
         kept = decision.quantity_accepted if decision.takes_units else 0
         self._give_back(answer, answer.granted - kept, "rest")
-        held = claims.holding(waiting.ref, kept) if kept else claims.held
-        awaiting = tuple(line for line in claims.awaiting if line is not waiting)
-        self.put_pos(key, PosClaims(held, claims.pending, awaiting, claims.applied))
+        held = claims.holding(ref, kept) if kept else claims.held
+        self.put_pos(key, PosClaims(held, claims.pending, claims.awaiting, claims.applied))
         self.steps.decisions.append(decision)
 
     def _unblock(self, distributor_id: str) -> None:
@@ -302,10 +327,15 @@ class _Phases:
             self.sequencer.release(CapRelease(name, units, answer.ref, answer.pos, kind))
 
 
+#: a distributor with no line held back
+NONE_BLOCKED: Final = Blocked()
+
+
 def _answers(answer: CapGrant, line: Awaiting) -> bool:
     """Whether `answer` is the grant `line` waits for: its line, asked against its POS
     line (a grant without one answers its line in process)."""
-    return line.ref == answer.ref and answer.pos in (None, str(line.pos.event_id))
+    same = line.ref is answer.ref or line.ref == answer.ref
+    return same and (answer.pos is None or answer.pos == str(line.pos.event_id))
 
 
 def _shares(line: LineRef, before: LineRef) -> bool:
