@@ -130,11 +130,14 @@ class PosLine:
 @quick_init
 @dataclass(frozen=True, slots=True)
 class BookCost:
-    """The price book's distributor_cost in effect at the sale, and the price that set it."""
+    """The price book's distributor_cost in effect at the sale, the price that set it, and
+    the agreement version whose terms priced it (bound its named list or discounted its
+    list price; None: none did)."""
 
     cost: Decimal
     currency: str
     price_event_id: UUID
+    agreement_event_id: UUID | None = None
 
 
 @quick_init
@@ -178,6 +181,8 @@ class LineDecision:
     pos_event_id: UUID | None = None
     price_event_id: UUID | None = None
     authorization_event_id: UUID | None = None
+    #: the agreement version that priced the book cost (`BookCost.agreement_event_id`)
+    agreement_event_id: UUID | None = None
 
     @property
     def reason(self) -> str | None:
@@ -368,4 +373,5 @@ def _closed(
         pos_event_id=None if pos is None else pos.event_id,
         price_event_id=None if book is None else book.price_event_id,
         authorization_event_id=None if terms is None else terms.event_id,
+        agreement_event_id=None if book is None else book.agreement_event_id,
     )

@@ -132,14 +132,16 @@ class Awaiting:
             "units": self.units,
             "terms": terms_to_json(self.terms),
             "pos": pos_to_json(self.pos),
-            "book": [str(book.cost), book.currency, str(book.price_event_id)],
+            "book": [str(book.cost), book.currency, str(book.price_event_id)]
+            + ([] if book.agreement_event_id is None else [str(book.agreement_event_id)]),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Awaiting:
         pos = pos_from_json(data["pos"])
-        cost, book_currency, price_event = data["book"]
-        book = BookCost(Decimal(cost), book_currency, UUID(price_event))
+        cost, book_currency, price_event, *agreement = data["book"]  # no agreement: none
+        named = UUID(agreement[0]) if agreement else None
+        book = BookCost(Decimal(cost), book_currency, UUID(price_event), named)
         ref = LineRef.from_json(data["ref"])
         return cls(ref, data["units"], terms_from_json(data["terms"]), pos, book)
 
