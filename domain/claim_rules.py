@@ -222,8 +222,10 @@ def claim_aggregate_id(distributor_id: str, claim_id: str) -> UUID:
     return derived_id("debit-claim", distributor_id, claim_id)
 
 
+@lru_cache(maxsize=4096)  # a few (book, authorized, quantity)s, asked once a line decided
 def debit_amount(book_cost: Decimal, authorized_cost: Decimal, quantity: int) -> Decimal:
-    """(book − authorized) × quantity, rounded half-up to the cent."""
+    """(book − authorized) × quantity, rounded half-up to the cent (equal figures give the
+    same amount, to the cent, however they are written: a remembered one is the same)."""
     return to_cents((book_cost - authorized_cost) * quantity)
 
 

@@ -153,9 +153,12 @@ def check_claims(
     sequencer: Sequencer,
 ) -> Steps:
     """Check every line of `claims` (each with its recorded time) in decision order."""
-    refs = [ref for claim, at in claims for ref in line_refs(claim, at)]
+    given = list(claims)
+    refs = [ref for claim, at in given for ref in line_refs(claim, at)]
+    if len(given) > 1:  # one claim's lines are in order already (line_refs)
+        refs.sort(key=lambda ref: ref.order)
     phases = _Phases(view, sequencer)
-    for ref in sorted(refs, key=lambda ref: ref.order):
+    for ref in refs:
         phases.check(ref)
     return phases.steps
 
