@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cache
 from typing import Final, Protocol
 
 from domain.claim_rules import (
@@ -96,9 +95,15 @@ class LocalLedger:
         terms: Callable[[str], AuthorizationTerms | None],
     ) -> None:
         self.ledgers = ledgers
-        #: read once each while this ledger lives (a message's steps): reference data
-        self.terms = cache(terms)
+        self._terms_of = terms
+        #: the terms read, each once while this ledger lives (a message's steps)
+        self._terms: dict[str, AuthorizationTerms | None] = {}
         self.changed: dict[str, CapLedger] = {}
+
+    def terms(self, authorization_id: str) -> AuthorizationTerms | None:
+        if authorization_id not in self._terms:
+            self._terms[authorization_id] = self._terms_of(authorization_id)
+        return self._terms[authorization_id]
 
     def ledger(self, authorization_id: str) -> CapLedger | None:
         return self.changed.get(authorization_id) or self.ledgers.get(authorization_id)
@@ -228,7 +233,7 @@ class _Phases:
         changed = self.steps.pos_claims.get(key)
         if changed is not None:
             return changed
-        return self.view.pos_claims.get(key) or PosClaims()
+        return self.view.pos_claims.get(key) or NO_CLAIMS
 
     def put_pos(self, key: str, claims: PosClaims) -> None:
         self.steps.pos_claims[key] = claims
@@ -274,7 +279,8 @@ class _Phases:
             self.put_pos(key, PosClaims(claims.held, claims.pending, (waiting,), claims.applied))
             return
         self._close(key, claims, ref, inputs, wanted, answer)
-        self._unblock(ref.distributor_id)
+        if blocked.lines:  # else none are held back still: closing a line holds none
+            self._unblock(ref.distributor_id)
 
     def finish(self, answer: CapGrant) -> None:
         """Finish the line waiting for `answer`; a grant no line waits for (its line was
@@ -330,8 +336,10 @@ class _Phases:
             self.sequencer.release(CapRelease(name, units, answer.ref, answer.pos, kind))
 
 
-#: a distributor with no line held back
+#: a distributor with no line held back, a POS line no claim line names (values are
+#: replaced, never changed in place: one serves every read)
 NONE_BLOCKED: Final = Blocked()
+NO_CLAIMS: Final = PosClaims()
 
 
 def _answers(answer: CapGrant, line: Awaiting) -> bool:
