@@ -17,7 +17,7 @@ from projections.claims import Awaiting, LineRef
 from streams.audit.lineage import lineage
 from streams.runners.embedded import EmbeddedChannel
 from tests.unit.agreement_events import amended, signed
-from tests.unit.catalog import product
+from tests.unit.catalog import catalog_stores, product
 from tests.unit.claim_events import (
     RECORDED,
     SOLD,
@@ -27,6 +27,7 @@ from tests.unit.claim_events import (
     line,
     sale,
 )
+from tests.unit.test_cap_round_trip import Worker
 
 SEVEN: dict[str, Any] = {"discounts": [{"group_id": "G-NET", "discount": "0.07"}]}
 
@@ -120,3 +121,23 @@ def test_the_agreement_is_kept_with_a_waiting_line_and_a_decision_as_stored() ->
     stored = decision_to_json(decision)
     assert "agreement_event_id" not in stored
     assert decision_from_json(stored) == decision
+
+
+def test_a_line_waiting_for_its_grant_names_the_agreement_and_a_replay_agrees() -> None:
+    """A1 names D1 and D2: D1's line waits for its grant on the `claim-caps` log with the
+    book cost it was checked with (95.00, AG-1's 5 %); finished, it names the signing, and so
+    does a replay of the recorded logs."""
+    worker = Worker()
+    agreement = signed()
+    worker.send("agreements", agreement)
+    worker.decide(claim("C1", line(1, "T1", 70, "1750.00", cost_paid=Decimal("95.00"))))
+    replay = EmbeddedChannel()
+    replay.stores = catalog_stores("X")
+    replay.follow_cap_logs("")
+    replay.apply(worker.inputs)
+    for stores in (worker.stores, replay.stores):
+        record = stores.claims.get("D1|C1")
+        assert record is not None
+        [decision] = record.decisions.values()
+        assert (decision.status, decision.book_cost) == ("accepted", Decimal("95.00"))
+        assert decision.agreement_event_id == agreement.event_id
