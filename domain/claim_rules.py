@@ -36,6 +36,7 @@ from typing import Final, Literal
 from uuid import UUID
 
 from domain.currency import to_cents
+from domain.frozen import quick_init
 from domain.identity import derived_id
 from domain.timeutil import utc
 from schemas.claims import ClaimLine, DebitClaimSubmitted
@@ -107,6 +108,7 @@ class AuthorizationTerms:
         )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PosLine:
     """What a claim line is checked against of the POS line it names."""
@@ -125,15 +127,20 @@ class PosLine:
     master_id: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BookCost:
-    """The price book's distributor_cost in effect at the sale, and the price that set it."""
+    """The price book's distributor_cost in effect at the sale, the price that set it, and
+    the agreement version whose terms priced it (bound its named list or discounted its
+    list price; None: none did)."""
 
     cost: Decimal
     currency: str
     price_event_id: UUID
+    agreement_event_id: UUID | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class LineInputs:
     """Everything one line's decision reads, looked up by the caller."""
@@ -150,6 +157,7 @@ class LineInputs:
     cap_left: int | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class LineDecision:
     """The answer on one claim line, with the figures and what it was decided against."""
@@ -173,6 +181,8 @@ class LineDecision:
     pos_event_id: UUID | None = None
     price_event_id: UUID | None = None
     authorization_event_id: UUID | None = None
+    #: the agreement version that priced the book cost (`BookCost.agreement_event_id`)
+    agreement_event_id: UUID | None = None
 
     @property
     def reason(self) -> str | None:
@@ -199,10 +209,12 @@ def claim_fingerprint(claim: DebitClaimSubmitted) -> str:
 def _line_text(line: ClaimLine) -> str:
     """A line's fields joined by "|" (no id holds one), amounts written alike however they
     were sent ("25.5" and "25.50")."""
-    money = (line.cost_paid, line.authorized_cost, line.amount_claimed)
-    fields = (line.line_no, line.transaction_id, line.sku, line.quantity, line.authorization_id)
-    amounts = (format(amount.normalize(), "f") for amount in money)
-    return "|".join([*map(str, fields), *amounts, line.currency])
+    return (
+        f"{line.line_no}|{line.transaction_id}|{line.sku}|{line.quantity}|"
+        f"{line.authorization_id}|{line.cost_paid.normalize():f}|"
+        f"{line.authorized_cost.normalize():f}|{line.amount_claimed.normalize():f}|"
+        f"{line.currency}"
+    )
 
 
 def claim_aggregate_id(distributor_id: str, claim_id: str) -> UUID:
@@ -210,8 +222,10 @@ def claim_aggregate_id(distributor_id: str, claim_id: str) -> UUID:
     return derived_id("debit-claim", distributor_id, claim_id)
 
 
+@lru_cache(maxsize=4096)  # a few (book, authorized, quantity)s, asked once a line decided
 def debit_amount(book_cost: Decimal, authorized_cost: Decimal, quantity: int) -> Decimal:
-    """(book − authorized) × quantity, rounded half-up to the cent."""
+    """(book − authorized) × quantity, rounded half-up to the cent (equal figures give the
+    same amount, to the cent, however they are written: a remembered one is the same)."""
     return to_cents((book_cost - authorized_cost) * quantity)
 
 
@@ -361,4 +375,5 @@ def _closed(
         pos_event_id=None if pos is None else pos.event_id,
         price_event_id=None if book is None else book.price_event_id,
         authorization_event_id=None if terms is None else terms.event_id,
+        agreement_event_id=None if book is None else book.agreement_event_id,
     )

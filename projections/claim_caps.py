@@ -30,10 +30,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from domain.claim_rules import AuthorizationTerms
+from domain.frozen import quick_init
 from projections.claims import LineRef
 from projections.positions import Position, advance
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CapRequest:
     """A line asking its authorization's cap for `units` (it reserved them of its POS line);
@@ -72,6 +74,7 @@ class CapRequest:
         return cls(data["a"], ref, data["units"], data["least"], *named)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CapGrant:
     """The ledger's answer to a request: `granted` of the `wanted` units, and the units the
@@ -110,6 +113,7 @@ class CapGrant:
         return cls(data["a"], ref, *values, data.get("pos"), data.get("seq"))
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CapRelease:
     """Units given back to the cap: a line kept fewer than granted (`rest`), was reopened
@@ -149,6 +153,7 @@ def cap_message_from_json(data: dict[str, Any]) -> CapRequest | CapRelease:
     return CapRelease.from_json(data["release"])
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CapLedger:
     """How many units of one authorization's cap accepted lines hold, over all claims and

@@ -32,13 +32,12 @@ from uuid import UUID
 
 from domain.claim_rules import (
     AuthorizationTerms,
-    BookCost,
     LineDecision,
-    PosLine,
     claim_fingerprint,
     claim_key,
 )
 from domain.identity import sale_key
+from projections.book_costs import distributor_book
 from projections.claim_caps import CapLedger
 from projections.claim_facts import ClaimLinesDecided, ClaimLinesReopened, ClaimSubmitted
 from projections.claim_phases import (
@@ -52,7 +51,6 @@ from projections.claim_phases import (
 )
 from projections.claim_state import ClaimRecord, record_key
 from projections.claims import ClaimsView, LineRef, expire_pending, pos_line_of
-from projections.costs import cost_entry
 from projections.dedup import Verdict, classify, remember
 from projections.outcome import AuditFact, Outcome
 from projections.pending_claims import due_pos_lines, update_index
@@ -208,16 +206,6 @@ def claims_view(stores: ChannelStores) -> ClaimsView:
         blocked=StoreMapping(stores.claims_blocked),
         book=lambda pos: distributor_book(stores, pos),
     )
-
-
-def distributor_book(stores: ChannelStores, pos: PosLine) -> BookCost | None:
-    """The distributor's cost at the sale: its own price, else the list price less its
-    agreement's group discount (`projections.costs.unit_cost`), and the price entry."""
-    found = cost_entry(stores, pos.sku, pos.distributor_id, pos.sold_at)
-    if found is None:
-        return None
-    cost, entry = found
-    return BookCost(cost, entry.currency, entry.event_id)
 
 
 def sequencer_of(stores: ChannelStores) -> Sequencer:

@@ -28,11 +28,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Final, Protocol
 
 from domain.claim_rules import (
     AuthorizationTerms,
     LineDecision,
+    LineInputs,
     fewest_debited_units,
     finish_line,
     units_wanted,
@@ -94,8 +95,15 @@ class LocalLedger:
         terms: Callable[[str], AuthorizationTerms | None],
     ) -> None:
         self.ledgers = ledgers
-        self.terms = terms
+        self._terms_of = terms
+        #: the terms read, each once while this ledger lives (a message's steps)
+        self._terms: dict[str, AuthorizationTerms | None] = {}
         self.changed: dict[str, CapLedger] = {}
+
+    def terms(self, authorization_id: str) -> AuthorizationTerms | None:
+        if authorization_id not in self._terms:
+            self._terms[authorization_id] = self._terms_of(authorization_id)
+        return self._terms[authorization_id]
 
     def ledger(self, authorization_id: str) -> CapLedger | None:
         return self.changed.get(authorization_id) or self.ledgers.get(authorization_id)
@@ -150,9 +158,12 @@ def check_claims(
     sequencer: Sequencer,
 ) -> Steps:
     """Check every line of `claims` (each with its recorded time) in decision order."""
-    refs = [ref for claim, at in claims for ref in line_refs(claim, at)]
+    given = list(claims)
+    refs = [ref for claim, at in given for ref in line_refs(claim, at)]
+    if len(given) > 1:  # one claim's lines are in order already (line_refs)
+        refs.sort(key=lambda ref: ref.order)
     phases = _Phases(view, sequencer)
-    for ref in sorted(refs, key=lambda ref: ref.order):
+    for ref in refs:
         phases.check(ref)
     return phases.steps
 
@@ -216,12 +227,13 @@ class _Phases:
         self.view = view
         self.sequencer = sequencer
         self.steps = Steps()
+        self._terms: dict[str, AuthorizationTerms | None] = {}
 
     def pos_claims(self, key: str) -> PosClaims:
         changed = self.steps.pos_claims.get(key)
         if changed is not None:
             return changed
-        return self.view.pos_claims.get(key) or PosClaims()
+        return self.view.pos_claims.get(key) or NO_CLAIMS
 
     def put_pos(self, key: str, claims: PosClaims) -> None:
         self.steps.pos_claims[key] = claims
@@ -230,17 +242,25 @@ class _Phases:
         changed = self.steps.blocked.get(distributor_id)
         if changed is not None:
             return changed
-        return self.view.blocked.get(distributor_id) or Blocked()
+        return self.view.blocked.get(distributor_id) or NONE_BLOCKED
+
+    def terms(self, authorization_id: str) -> AuthorizationTerms | None:
+        """An authorization's terms, read once a step (reference data: deciding never
+        changes them)."""
+        if authorization_id in self._terms:
+            return self._terms[authorization_id]
+        state = self.view.authorizations.get(authorization_id)
+        terms = self._terms[authorization_id] = None if state is None else state.terms
+        return terms
 
     def check(self, ref: LineRef) -> None:
         key = ref.sale_key
         claims = self.pos_claims(key)
         blocked = self.blocked(ref.distributor_id)
-        if claims.awaiting or any(_shares(ref, before) for before in blocked.lines):
+        if claims.awaiting or (blocked.lines and any(_shares(ref, b) for b in blocked.lines)):
             self.steps.blocked[ref.distributor_id] = Blocked((*blocked.lines, ref))
             return
-        state = self.view.authorizations.get(ref.line.authorization_id)
-        terms = None if state is None else state.terms
+        terms = self.terms(ref.line.authorization_id)
         inputs = line_inputs(self.view, ref, terms, claims.units_taken, None)
         wanted = units_wanted(inputs)
         if isinstance(wanted, LineDecision):
@@ -248,19 +268,20 @@ class _Phases:
                 self.put_pos(key, replace(claims, pending=(*claims.pending, ref)))
             self.steps.decisions.append(wanted)
             return
-        assert inputs.terms is not None and inputs.pos is not None and inputs.book is not None
-        seq = claims.asked + 1
-        waiting = Awaiting(ref, wanted, inputs.terms, inputs.pos, inputs.book, seq)
-        least = fewest_debited_units(inputs.book.cost, inputs.terms.authorized_cost)
-        pos = str(inputs.pos.event_id)
-        cap = inputs.terms.quantity_cap
-        request = CapRequest(ref.line.authorization_id, ref, wanted, least, pos, cap, seq)
+        terms, pos, book = inputs.terms, inputs.pos, inputs.book
+        assert terms is not None and pos is not None and book is not None
+        least = fewest_debited_units(book.cost, terms.authorized_cost)
+        name, seq = ref.line.authorization_id, claims.asked + 1
+        request = CapRequest(name, ref, wanted, least, str(pos.event_id), terms.quantity_cap, seq)
         answer = self.sequencer.request(request)
-        # a request answered at once (in process) was sent nowhere: its number is not used
-        asked = seq if answer is None else claims.asked
-        self.put_pos(key, replace(claims, awaiting=(waiting,), asked=asked))
-        if answer is not None:
-            self.finish(answer)
+        if answer is None:  # the line reserves its units and waits for the grant
+            waiting = Awaiting(ref, wanted, terms, pos, book, seq)
+            self.put_pos(key, replace(claims, awaiting=(waiting,), asked=seq))
+            return
+        # answered at once (in process): the request was sent nowhere, its number not used
+        self._close(key, claims, ref, inputs, wanted, answer)
+        if blocked.lines:  # else none are held back still: closing a line holds none
+            self._unblock(ref.distributor_id)
 
     def finish(self, answer: CapGrant) -> None:
         """Finish the line waiting for `answer`; a grant no line waits for (its line was
@@ -272,23 +293,34 @@ class _Phases:
         claims = self.pos_claims(key)
         waiting = next((line for line in claims.awaiting if _answers(answer, line)), None)
         if waiting is not None:
-            self._finish(key, claims, waiting, answer)
+            awaiting = tuple(line for line in claims.awaiting if line is not waiting)
+            rest = replace(claims, awaiting=awaiting)
+            self._close(key, rest, waiting.ref, waiting.inputs(), waiting.units, answer)
         else:
             if answer.seq is not None and answer.seq > claims.asked:
                 self.put_pos(key, replace(claims, asked=answer.seq))
             self._give_back(answer, answer.granted, "whole")
         self._unblock(answer.distributor_id)
 
-    def _finish(self, key: str, claims: PosClaims, waiting: Awaiting, answer: CapGrant) -> None:
+    def _close(
+        self,
+        key: str,
+        claims: PosClaims,
+        ref: LineRef,
+        inputs: LineInputs,
+        units: int,
+        answer: CapGrant,
+    ) -> None:
+        """Decide `ref`, checked with `inputs` and wanting `units`, with its grant; `claims`:
+        its POS line's claims without it."""
         # the cap left as the ledger saw it; a grant asked before a reopening, for other
         # units than the line now waits for, only for what it granted
-        left = answer.left if answer.wanted == waiting.units else answer.granted
-        decision = finish_line(waiting.inputs(), waiting.units, left)
+        left = answer.left if answer.wanted == units else answer.granted
+        decision = finish_line(inputs, units, left)
         kept = decision.quantity_accepted if decision.takes_units else 0
         self._give_back(answer, answer.granted - kept, "rest")
-        held = claims.holding(waiting.ref, kept) if kept else claims.held
-        awaiting = tuple(line for line in claims.awaiting if line is not waiting)
-        self.put_pos(key, replace(claims, held=held, awaiting=awaiting))
+        held = claims.holding(ref, kept) if kept else claims.held
+        self.put_pos(key, replace(claims, held=held))
         self.steps.decisions.append(decision)
 
     def _unblock(self, distributor_id: str) -> None:
@@ -310,14 +342,19 @@ class _Phases:
             self.sequencer.release(release)
 
 
+#: a distributor with no line held back, a POS line no claim line names (values are
+#: replaced, never changed in place: one serves every read)
+NONE_BLOCKED: Final = Blocked()
+NO_CLAIMS: Final = PosClaims()
+
+
 def _answers(answer: CapGrant, line: Awaiting) -> bool:
     """Whether `answer` is the grant `line` waits for: its line, asked against its POS
     line with the number it waits for (a grant without a POS line answers its line in
     process)."""
-    if answer.pos is None:
-        return line.ref == answer.ref
-    asked = (answer.ref, answer.pos, answer.seq)
-    return asked == (line.ref, str(line.pos.event_id), line.seq)
+    if not (line.ref is answer.ref or line.ref == answer.ref):
+        return False
+    return answer.pos is None or (answer.pos, answer.seq) == (str(line.pos.event_id), line.seq)
 
 
 def _shares(line: LineRef, before: LineRef) -> bool:

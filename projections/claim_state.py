@@ -17,7 +17,7 @@ from uuid import UUID
 from domain.claim_rules import LineDecision
 
 _MONEY = ("amount_claimed", "amount_accepted", "book_cost", "authorized_cost")
-_IDS = ("pos_event_id", "price_event_id", "authorization_event_id")
+_IDS = ("pos_event_id", "price_event_id", "authorization_event_id", "agreement_event_id")
 
 
 def record_key(distributor_id: str, claim_id: str) -> str:
@@ -30,6 +30,8 @@ def decision_to_json(decision: LineDecision) -> dict[str, Any]:
         value = data[name]
         data[name] = None if value is None else str(value)
     data["reasons"] = list(decision.reasons)
+    if data["agreement_event_id"] is None:  # stored as before unless an agreement priced it
+        del data["agreement_event_id"]
     return data
 
 
@@ -37,8 +39,9 @@ def decision_from_json(data: dict[str, Any]) -> LineDecision:
     values = dict(data)
     for name in _MONEY:
         values[name] = None if values[name] is None else Decimal(values[name])
-    for name in _IDS:
-        values[name] = None if values[name] is None else UUID(values[name])
+    for name in _IDS:  # a decision stored before lines named their agreement has none
+        value = values.get(name)
+        values[name] = None if value is None else UUID(value)
     values["reasons"] = tuple(values["reasons"])
     return LineDecision(**values)
 

@@ -33,6 +33,7 @@ from domain.claim_rules import (
     decide_line,
     no_pos_line,
 )
+from domain.frozen import quick_init
 from domain.identity import sale_key
 from domain.timeutil import utc
 from projections.authorizations import (
@@ -50,6 +51,7 @@ from schemas.events import SaleReported
 DEFAULT_PENDING_WAIT: Final = TimeRules().claim_wait
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class LineRef:
     """A claim line as submitted, with what orders it: when its claim was recorded."""
@@ -113,6 +115,7 @@ def pos_from_json(data: list[Any]) -> PosLine:
     return PosLine(*fields, master)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Awaiting:
     """A line that passed checks 1. to 10. and reserved `units` of its POS line, waiting
@@ -141,20 +144,23 @@ class Awaiting:
             "units": self.units,
             "terms": terms_to_json(self.terms),
             "pos": pos_to_json(self.pos),
-            "book": [str(book.cost), book.currency, str(book.price_event_id)],
+            "book": [str(book.cost), book.currency, str(book.price_event_id)]
+            + ([] if book.agreement_event_id is None else [str(book.agreement_event_id)]),
             "seq": self.seq,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Awaiting:
         pos = pos_from_json(data["pos"])
-        cost, book_currency, price_event = data["book"]
-        book = BookCost(Decimal(cost), book_currency, UUID(price_event))
+        cost, book_currency, price_event, *agreement = data["book"]  # no agreement: none
+        named = UUID(agreement[0]) if agreement else None
+        book = BookCost(Decimal(cost), book_currency, UUID(price_event), named)
         ref = LineRef.from_json(data["ref"])
         terms = terms_from_json(data["terms"])
         return cls(ref, data["units"], terms, pos, book, data.get("seq"))
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PosClaims:
     """The claim lines of one POS line: those holding units of it, those waiting for it.
@@ -175,6 +181,8 @@ class PosClaims:
 
     @property
     def units_taken(self) -> int:
+        if not (self.held or self.awaiting):  # most POS lines are claimed once
+            return 0
         held = sum(units for _, units in self.held)
         return held + sum(line.units for line in self.awaiting)
 
@@ -182,6 +190,8 @@ class PosClaims:
         """`held` with the line's units, in decision order: the same state whether a line
         was decided at once or finished when its grant came back, later than lines after
         it."""
+        if not self.held:
+            return ((ref, units),)
         return tuple(sorted((*self.held, (ref, units)), key=lambda held: held[0].order))
 
     def to_json(self) -> dict[str, Any]:
@@ -206,6 +216,7 @@ class PosClaims:
         return cls(held, pending, awaiting, applied, data.get("asked", 0))
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Blocked:
     """A distributor's claim lines held back, in decision order, while deciding in two
@@ -390,14 +401,7 @@ def line_inputs(
     else:
         book = book_cost(view.prices, pos) if view.book is None else view.book(pos)
     return LineInputs(
-        distributor_id=ref.distributor_id,
-        claim_id=ref.claim_id,
-        line=ref.line,
-        terms=terms,
-        pos=pos,
-        book=book,
-        pos_units_taken=pos_units_taken,
-        cap_left=cap_left,
+        ref.distributor_id, ref.claim_id, ref.line, terms, pos, book, pos_units_taken, cap_left
     )
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
-from domain.agreements import AgreementVersion
+from domain.agreements import AgreementVersion, discount_for
 from domain.timeutil import utc
 from projections.price_book import PriceEntry, PriceHistory, cost_in_effect
 from projections.stores import ChannelStores
@@ -37,37 +38,60 @@ def unit_cost(
     return (None, None) if found is None else (found[0], found[1].currency)
 
 
+class DistributorCost(NamedTuple):
+    """`unit_cost`'s cost, the price entry it comes from, and the agreement version whose
+    terms priced it (they bound the named list of `entry`, or discounted its list price;
+    None: no version did)."""
+
+    cost: Decimal
+    entry: PriceEntry
+    version: AgreementVersion | None
+
+
 def cost_entry(
     stores: ChannelStores,
     sku: str,
     distributor_id: str,
     at: datetime,
     known_at: datetime | None = None,
-) -> tuple[Decimal, PriceEntry] | None:
-    """`unit_cost`'s cost, with the price entry it comes from (None: no price)."""
+) -> DistributorCost | None:
+    """`unit_cost`'s cost, with the price entry and agreement version behind it (None: no
+    price)."""
     history = stores.prices.get(sku)
     if history is None:
         return None
-    return cost_in_effect(
-        history, at, distributor_id, terms_on(stores, distributor_id, at, known_at)
-    )
+    version = governing_version(stores, distributor_id, at, known_at)
+    terms = None if version is None else version.terms
+    found = cost_in_effect(history, at, distributor_id, terms)
+    if found is None:
+        return None
+    cost, entry = found
+    return DistributorCost(cost, entry, version if _priced_by(terms, entry, sku) else None)
+
+
+def _priced_by(terms: AgreementTerms | None, entry: PriceEntry, sku: str) -> bool:
+    """Whether an agreement's terms priced `entry`'s cost: it is a list price, of a named
+    list they bind or discounted for the sku's group."""
+    if terms is None or entry.distributor_id is not None:
+        return False
+    return entry.price_list is not None or bool(discount_for(terms, sku))
+
+
+def governing_version(
+    stores: ChannelStores, distributor_id: str, at: datetime, known_at: datetime | None = None
+) -> AgreementVersion | None:
+    """The distributor's agreement version governing `at`'s day (as recorded by `known_at`;
+    None: all), one keyed read; None when no version governs it."""
+    timeline = stores.agreements.get(distributor_id)
+    return None if timeline is None else timeline.on(utc(at).date(), known_at)
 
 
 def terms_on(
     stores: ChannelStores, distributor_id: str, at: datetime, known_at: datetime | None = None
 ) -> AgreementTerms | None:
-    """The terms of the distributor's agreement version governing `at`'s day (as recorded
-    by `known_at`; None: all), one keyed read; None when no version governs it."""
-    version = version_on(stores, distributor_id, at, known_at)
+    """The terms of `governing_version`'s version (None: no version governs `at`'s day)."""
+    version = governing_version(stores, distributor_id, at, known_at)
     return None if version is None else version.terms
-
-
-def version_on(
-    stores: ChannelStores, distributor_id: str, at: datetime, known_at: datetime | None = None
-) -> AgreementVersion | None:
-    """The distributor's agreement version governing `at`'s day (as `terms_on`)."""
-    timeline = stores.agreements.get(distributor_id)
-    return None if timeline is None else timeline.on(utc(at).date(), known_at)
 
 
 def bound_lists(

@@ -31,6 +31,8 @@ def index_moves(before: PosClaims | None, after: PosClaims) -> tuple[set[str], s
 
 
 def update_index(index: KeyValue[bool], before: PosClaims | None, after: PosClaims) -> None:
+    if (() if before is None else before.pending) == after.pending:
+        return  # the lines waiting are the same (most steps): no key moves
     added, removed = index_moves(before, after)
     for key in sorted(removed):
         index.delete(key)

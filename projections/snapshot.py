@@ -23,7 +23,7 @@ from projections.agreement_reads import agreement_rows
 from projections.claim_reads import debit_claim_rows
 from projections.clock import recorded_now
 from projections.commitment_reads import commitment_rows
-from projections.costs import money, unit_cost, version_on
+from projections.costs import governing_version, money, unit_cost
 from projections.distributor_reads import distributors, inventory_states
 from projections.inventory import InventoryState
 from projections.master_resellers import (
@@ -214,7 +214,7 @@ def protection_claims(
                     by_sku[history.sku],
                     history,
                     lambda state, at: moved_after(stores, state.distributor_id, state.sku, at),
-                    partial(version_on, stores, at=drop.effective_from),
+                    partial(governing_version, stores, at=drop.effective_from),
                     withdrawn,
                 )
             )

@@ -285,6 +285,10 @@ class ClaimLineDecision(ApiAnswer):
     pos_event_id: Uuid | None
     price_event_id: Uuid | None
     authorization_event_id: Uuid | None
+    agreement_event_id: Uuid | None = Field(
+        description="The agreement version whose terms priced the book cost (a named list "
+        "it binds, or its group discount); null: none did."
+    )
 
 
 class ClaimLineAnswer(ApiAnswer):

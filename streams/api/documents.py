@@ -167,4 +167,5 @@ def _decision(decision: Any) -> dict[str, Any] | None:
         "pos_event_id": text(decision.pos_event_id),
         "price_event_id": text(decision.price_event_id),
         "authorization_event_id": text(decision.authorization_event_id),
+        "agreement_event_id": text(decision.agreement_event_id),
     }

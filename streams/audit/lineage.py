@@ -219,8 +219,9 @@ def _rotation_sources(rotation: StockRotation, stores: ChannelStores) -> dict[st
 
 
 def _debit_claim_sources(claim: DebitClaim, stores: ChannelStores) -> dict[str, Any]:
-    """The claim, and what decided each line: the authorization's terms, the POS line and
-    the price entry of its book cost (each event once, in line order)."""
+    """The claim, and what decided each line: the authorization's terms, the POS line, the
+    price entry of its book cost and the agreement version that priced it, if one did
+    (each event once, in line order)."""
     sources = [_source(str(claim.event_id), "claim", claim.recorded_at)]
     seen = {str(claim.event_id)}
     for _, decision in sorted(claim.decisions.items()):
@@ -228,6 +229,7 @@ def _debit_claim_sources(claim: DebitClaim, stores: ChannelStores) -> dict[str, 
             ("authorization", decision.authorization_event_id),
             ("pos_line", decision.pos_event_id),
             ("price", decision.price_event_id),
+            ("agreement", decision.agreement_event_id),
         ):
             if event_id is not None and str(event_id) not in seen:
                 seen.add(str(event_id))
