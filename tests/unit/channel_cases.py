@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from projections.channel import Outcome, apply_event
 from projections.snapshot import build_snapshot
 from projections.stores import ChannelStores
+from schemas.codec import encode_event
 from schemas.events import Envelope, InventoryCounted, SaleReported, ShipmentRecorded
+from streams.runners.embedded import EmbeddedChannel, file_inputs
 
 T0 = datetime(2026, 7, 6, 14, tzinfo=UTC)
 SALES = "channelflow.sales:0"
@@ -92,3 +96,13 @@ def counts(row: dict[str, Any]) -> tuple[int, int, int, int]:
 
 def run(stores: ChannelStores, *events: Envelope) -> list[Outcome]:
     return [apply_event(stores, event, None) for event in events]
+
+
+def replayed_file(directory: Path, events: Iterable[Envelope]) -> EmbeddedChannel:
+    """The events written as a JSON Lines history file in `directory` and replayed from it
+    (`channelflow replay --events`), as an auditor replays live's history."""
+    path = directory / "history.jsonl"
+    path.write_bytes(b"".join(encode_event(event) + b"\n" for event in events))
+    replay = EmbeddedChannel()
+    replay.feed(file_inputs(path))
+    return replay

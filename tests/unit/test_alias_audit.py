@@ -12,12 +12,12 @@ from pathlib import Path
 import orjson
 
 from domain.alias_mapping import PartyAlias, alias_aggregate_id
-from schemas.codec import encode_event
 from streams.audit.lineage import lineage
 from streams.audit.pack import export_pack
 from streams.audit.trail import history
 from streams.audit.verify import audit_differences
-from streams.runners.embedded import EmbeddedChannel, file_inputs
+from streams.runners.embedded import EmbeddedChannel
+from tests.unit.channel_cases import replayed_file
 from tests.unit.party_events import mapped, unmapped
 from tests.unit.test_identity_wiring import MASTERS, MERGE, NETWORK, UNMERGE, fed
 
@@ -61,10 +61,7 @@ def test_resends_and_refusals_record_nothing() -> None:
 def test_a_replay_records_the_same_events(tmp_path: Path) -> None:
     runs = (NETWORK, MASTERS, MERGE, UNMERGE[:1], [mapped("D1", "R1", "M2", n=106)])
     live = fed(*runs)
-    path = tmp_path / "history.jsonl"
-    path.write_bytes(b"".join(encode_event(e) + b"\n" for run in runs for e in run))
-    replay = EmbeddedChannel()
-    replay.feed(file_inputs(path))
+    replay = replayed_file(tmp_path, [e for run in runs for e in run])
     for reference in ("D1/R1", "D1/R1B", "D2/X9"):
         assert steps(replay, reference) == steps(live, reference)
     assert replay.audit.verify_chain().verified
@@ -124,10 +121,7 @@ def test_the_pack_holds_the_aliases_mapped_by_the_periods_end(tmp_path: Path) ->
 def test_verify_audit_compares_the_alias_records(tmp_path: Path) -> None:
     """A replay derives each alias record: alike in the store, verified; a store that
     missed the unmapping of R1 differs on that record, named."""
-    path = tmp_path / "history.jsonl"
-    path.write_bytes(b"".join(encode_event(e) + b"\n" for run in RUNS for e in run))
-    replay = EmbeddedChannel()
-    replay.feed(file_inputs(path))
+    replay = replayed_file(tmp_path, [e for run in RUNS for e in run])
     verified, differences = audit_differences(replay.audit, fed(*RUNS).audit)
     assert differences == [] and verified >= 4
     missed = fed(NETWORK, MASTERS, MERGE, [AUTOMATIC])

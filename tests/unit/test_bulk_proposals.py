@@ -16,10 +16,9 @@ from projections.bulk_matching import match_rows
 from projections.match_inputs import MATCHER
 from projections.party_index import BlockingIndex
 from projections.party_reads import proposal_rows
-from schemas.codec import encode_event
 from schemas.events import Envelope
 from schemas.parties import ResellerMatchProposed
-from streams.runners.embedded import EmbeddedChannel, file_inputs
+from tests.unit.channel_cases import replayed_file
 from tests.unit.party_events import mapped
 from tests.unit.test_match_queue import LATER, M1, M2, TYPO, fed, onboarding, rejected
 
@@ -134,10 +133,7 @@ def test_a_replay_of_the_same_lines_equals_live(tmp_path: Path) -> None:
         rejected("R8", n=614), proposal,
     ]  # fmt: skip
     live = fed(*events)
-    path = tmp_path / "history.jsonl"
-    path.write_bytes(b"".join(encode_event(event) + b"\n" for event in events))
-    replay = EmbeddedChannel()
-    replay.feed(file_inputs(path))
+    replay = replayed_file(tmp_path, events)
     assert replay.snapshot(LATER) == live.snapshot(LATER)
     statuses = [(r["alias_id"], r["status"]) for r in live.snapshot(LATER)["match_proposals"]]
     assert statuses == [("R2", "confirmed"), ("R8", "rejected")]

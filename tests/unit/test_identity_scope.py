@@ -26,12 +26,11 @@ from projections.price_book import price_in_effect
 from projections.price_rules import ViolationDetected
 from projections.stores import ChannelStores
 from schemas.claims import SpecialPriceExpired
-from schemas.codec import encode_event
 from schemas.events import Envelope
 from streams.audit.lineage import lineage
-from streams.runners.embedded import EmbeddedChannel, file_inputs
+from streams.runners.embedded import EmbeddedChannel
 from tests.unit.catalog import product
-from tests.unit.channel_cases import uid
+from tests.unit.channel_cases import replayed_file, uid
 from tests.unit.party_events import mapped, registered, unmapped
 from tests.unit.price_events import T0, history_of, price
 from tests.unit.test_aging_wiring import priced_stores, sold
@@ -214,10 +213,7 @@ def test_a_replay_of_the_same_lines_equals_live(tmp_path: Path) -> None:
     live = EmbeddedChannel()
     for run in runs:
         live.feed_events(run)
-    path = tmp_path / "history.jsonl"
-    path.write_bytes(b"".join(encode_event(e) + b"\n" for run in runs for e in run))
-    replay = EmbeddedChannel()
-    replay.feed(file_inputs(path))
+    replay = replayed_file(tmp_path, [e for run in runs for e in run])
     snapshot = live.snapshot()
     assert replay.snapshot() == snapshot
     assert {(v["distributor_id"], v["floor_price"]) for v in snapshot["violations"]} == {

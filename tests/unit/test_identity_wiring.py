@@ -17,8 +17,9 @@ from projections.scorecard_reads import period_cards
 from projections.snapshot import reseller_growth_of, reseller_rows, top_resellers_of
 from schemas.codec import encode_event
 from schemas.events import Envelope, ResellerOnboarded, SaleReported
-from streams.runners.embedded import EmbeddedChannel, file_inputs
+from streams.runners.embedded import EmbeddedChannel
 from tests.unit.catalog import product
+from tests.unit.channel_cases import replayed_file
 from tests.unit.party_events import mapped, registered, unmapped
 
 NOW = datetime(2026, 7, 31, 12, tzinfo=UTC)
@@ -157,10 +158,7 @@ def test_a_resent_mapping_counts_once() -> None:
 def test_a_replay_of_the_same_lines_equals_live(tmp_path: Path) -> None:
     runs = (NETWORK, MASTERS, MERGE, UNMERGE[:1], [mapped("D1", "R1", "M2", n=106)])
     live = fed(*runs)
-    path = tmp_path / "history.jsonl"
-    path.write_bytes(b"".join(encode_event(e) + b"\n" for run in runs for e in run))
-    replay = EmbeddedChannel()
-    replay.feed(file_inputs(path))
+    replay = replayed_file(tmp_path, [e for run in runs for e in run])
     assert replay.snapshot(NOW) == live.snapshot(NOW)
     sections = live.snapshot(NOW)
     assert [row["master_id"] for row in sections["masters"]] == ["M1", "M2"]

@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from projections.match_inputs import MATCHER
 from projections.party_reads import proposal_rows
 from projections.snapshot import reseller_growth_of
-from schemas.codec import encode_event
 from schemas.events import Envelope, ResellerOnboarded
 from schemas.parties import ResellerMatchRejected
 from streams.audit.trail import history
-from streams.runners.embedded import EmbeddedChannel, file_inputs
+from streams.runners.embedded import EmbeddedChannel
+from tests.unit.channel_cases import replayed_file
 from tests.unit.party_events import AT, mapped, registered, unmapped
 
 LATER = AT + timedelta(days=1)
@@ -142,10 +142,7 @@ def test_a_replay_of_the_same_lines_equals_live(tmp_path: Path) -> None:
         mapped("D1", "R7", "M1", n=603),
     ]  # fmt: skip
     live = fed(*events)
-    path = tmp_path / "history.jsonl"
-    path.write_bytes(b"".join(encode_event(event) + b"\n" for event in events))
-    replay = EmbeddedChannel()
-    replay.feed(file_inputs(path))
+    replay = replayed_file(tmp_path, events)
     assert replay.snapshot(LATER) == live.snapshot(LATER)
     statuses = [(r["alias_id"], r["status"]) for r in live.snapshot(LATER)["match_proposals"]]
     assert statuses == [("R2", "rejected"), ("R7", "confirmed")]

@@ -24,10 +24,10 @@ from projections.party_reads import proposal_rows
 from projections.rematch import REMATCH_NAMESPACE
 from projections.stores import ChannelStores
 from projections.waiting_resellers import WaitingReseller, sharing_a_block, wait
-from schemas.codec import encode_event
 from schemas.events import Envelope
 from streams.audit.trail import history
-from streams.runners.embedded import EmbeddedChannel, file_inputs
+from streams.runners.embedded import EmbeddedChannel
+from tests.unit.channel_cases import replayed_file
 from tests.unit.party_events import mapped, registered
 from tests.unit.test_match_queue import LATER, M2, fed, onboarding
 
@@ -118,10 +118,7 @@ def test_only_the_resellers_sharing_a_block_are_read() -> None:
 def test_a_replay_equals_live(tmp_path: Path) -> None:
     events: list[Envelope] = [M2, R1, R2, LATE_M1, next_input(50, LATER + 2 * HOUR)]
     live = fed(*events)
-    path = tmp_path / "history.jsonl"
-    path.write_bytes(b"".join(encode_event(event) + b"\n" for event in events))
-    replay = EmbeddedChannel()
-    replay.feed(file_inputs(path))
+    replay = replayed_file(tmp_path, events)
     assert replay.snapshot(LATER) == live.snapshot(LATER)
     assert master_of(live, "R1") == "M1" and proposal_rows(live.stores)
     assert steps(replay) == steps(live)
