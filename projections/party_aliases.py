@@ -26,15 +26,22 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from domain.party_matching import PartyRecord, party_record
 from domain.party_names import normalise_address, normalise_name, normalise_postal
 from domain.personal_data import E, parse_sealed
 from projections.positions import Position, advance
-from schemas.parties import AliasChange, AliasMapped, PartyRegistered
+from schemas.parties import AliasChange, AliasMapped, PartyKind, PartyRegistered
 
 Action = Literal["mapped", "unmapped"]
+#: the first part of an alias key, by party: an alias by id, an alias by name (an
+#: end customer's differ from a reseller's, so their keys and audit records never meet)
+KEY_KINDS: Final[dict[PartyKind, tuple[str, str]]] = {
+    "reseller": ("id", "na"),
+    "end_customer": ("ci", "cn"),
+}
+_BY_ID: Final = frozenset(kinds[0] for kinds in KEY_KINDS.values())
 #: what still counts on a mapping: (alias key, master id) -> a description of it, or None
 Referenced = Callable[[str, str], str | None]
 
@@ -54,8 +61,9 @@ def alias_key(change: AliasChange) -> str:
     An alias whose name a door sealed carries the digest (`name_key`): the name is a token
     here."""
     if change.alias_id is not None:
-        return id_alias_key(change.distributor_id, change.alias_id)
-    return f"na|{change.distributor_id}|{change.name_key or name_key(change)}"
+        return id_alias_key(change.distributor_id, change.alias_id, change.party)
+    by_name = KEY_KINDS[change.party][1]
+    return f"{by_name}|{change.distributor_id}|{change.name_key or name_key(change)}"
 
 
 def name_key(change: AliasChange) -> str:
@@ -82,9 +90,15 @@ def with_name_key(event: E) -> E:
     )
 
 
-def id_alias_key(distributor_id: str, alias_id: str) -> str:
-    """The alias of a distributor's own id for a party (a sale's `reseller_id`)."""
-    return f"id|{distributor_id}|{alias_id}"
+def id_alias_key(distributor_id: str, alias_id: str, party: PartyKind = "reseller") -> str:
+    """The alias of a distributor's own id for a party (a sale's `reseller_id`, or its
+    `end_customer`)."""
+    return f"{KEY_KINDS[party][0]}|{distributor_id}|{alias_id}"
+
+
+def by_id(alias_key: str) -> bool:
+    """Whether the alias key is of a distributor's own id (not of a name)."""
+    return alias_key.split("|", 1)[0] in _BY_ID
 
 
 @dataclass(frozen=True, slots=True)

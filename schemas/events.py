@@ -30,6 +30,9 @@ from schemas.parties import (
     END_CUSTOMER_MASTER_FIELDS,
     Country,
     Duns,
+    EndCustomerAliasMapped,
+    EndCustomerAliasUnmapped,
+    EndCustomerRegistered,
     PartyText,
     PostalCode,
     ResellerAliasMapped,
@@ -289,7 +292,10 @@ Event = Annotated[
     | ResellerRegistered
     | ResellerAliasMapped
     | ResellerAliasUnmapped
-    | ResellerMatchRejected,
+    | ResellerMatchRejected
+    | EndCustomerRegistered
+    | EndCustomerAliasMapped
+    | EndCustomerAliasUnmapped,
     Field(discriminator="event_type"),
 ]
 
@@ -319,6 +325,9 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     ResellerAliasMapped,
     ResellerAliasUnmapped,
     ResellerMatchRejected,
+    EndCustomerRegistered,
+    EndCustomerAliasMapped,
+    EndCustomerAliasUnmapped,
 )
 
 __all__ = [

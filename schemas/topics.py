@@ -30,8 +30,15 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
     # keyed by distributor: a claim is decided in the partition of the POS lines it names
     "claims": ("DebitClaimSubmitted",),
     # keyed by distributor: the map and unmap of one alias stay in order (docs/IDENTITY.md)
-    "identity": ("ResellerAliasMapped", "ResellerAliasUnmapped", "ResellerMatchRejected"),
-    "masters": ("ResellerRegistered",),
+    "identity": (
+        "ResellerAliasMapped",
+        "ResellerAliasUnmapped",
+        "ResellerMatchRejected",
+        "EndCustomerAliasMapped",
+        "EndCustomerAliasUnmapped",
+    ),
+    # an end customer's name and address are sealed before they reach it (docs/PRIVACY.md)
+    "masters": ("ResellerRegistered", "EndCustomerRegistered"),
 }
 DEAD_LETTER_TOPIC: Final = "deadletters"
 #: the internal topics of a cap that several distributors share (docs/CLAIMS.md, "The cap,
@@ -72,6 +79,9 @@ KEY_FIELD: Final[dict[str, str]] = {
     "ResellerAliasMapped": "distributor_id",
     "ResellerAliasUnmapped": "distributor_id",
     "ResellerMatchRejected": "distributor_id",
+    "EndCustomerRegistered": "master_id",
+    "EndCustomerAliasMapped": "distributor_id",
+    "EndCustomerAliasUnmapped": "distributor_id",
 }
 
 TOPIC_OF: Final[dict[str, str]] = {

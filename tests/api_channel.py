@@ -54,7 +54,7 @@ from streams.generator import generate_channel
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import Input
 from tests.parallel_channel import reseller_identity
-from tests.unit.party_events import mapped, registered
+from tests.unit.party_events import customer_mapped, customer_registered, mapped, registered
 
 #: the period the fixture closes (the statements the matrix reads)
 PROGRAM, PERIOD = "VPA-2026-SI", "2026-Q3"
@@ -189,6 +189,11 @@ def _identity() -> Iterator[Envelope]:
     yield registered("M-OMEGA", "Omega Sound GmbH", n=9_000_001, country="DE", postal_code="10115")
     for n, alias in enumerate(("D02-R001", "D02-R002"), start=9_000_002):
         yield mapped("D02", alias, "M-ZETA", n=n)
+    # an end customer's master (its name as a door without a key store leaves it), which
+    # D01's EC-1 and D02's EC-9 mean
+    yield customer_registered("EC-M1", "erased", n=9_000_020)
+    yield customer_mapped("D01", "EC-1", "EC-M1", n=9_000_021)
+    yield customer_mapped("D02", "EC-9", "EC-M1", n=9_000_022)
     # proposals of D02's in the match queue beside D01's (typos of M-ACME's name)
     at = datetime(2026, 6, 20, 9, tzinfo=UTC)
     for n, (reseller, name) in enumerate((("D02-R901", "Acme Tols"), ("D02-R902", "Acme Toolz"))):
