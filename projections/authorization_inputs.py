@@ -100,11 +100,15 @@ def naming(
 
 
 def covering_sale(
-    stores: ChannelStores, sale: SaleReported, master_id: str | None = None
+    stores: ChannelStores,
+    sale: SaleReported,
+    master_id: str | None = None,
+    customer_master: str | None = None,
 ) -> AuthorizationTerms | None:
     """The authorization a sale line is sold under (`covering`: the most permissive), among
-    those naming its sku; None when none covers it. `master_id`: the master the sale's
-    reseller means (an authorization naming it covers the sale)."""
+    those naming its sku; None when none covers it. `master_id` / `customer_master`: the
+    masters the sale's reseller and end customer mean (an authorization naming one covers
+    the sale)."""
     named = stores.sku_authorizations.get(sale.sku)
     if not named:
         return None
@@ -112,5 +116,5 @@ def covering_sale(
     return covering(
         [state.terms for state in found if state is not None],
         sale.distributor_id, sale.sku, sale.reseller_id, sale.end_customer, sale.sold_at,
-        sale.currency, master_id,
+        sale.currency, master_id, customer_master,
     )  # fmt: skip

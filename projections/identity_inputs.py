@@ -43,6 +43,7 @@ from projections.party_aliases import (
 from projections.positions import Position, already_applied
 from projections.rejections import count_dead_letter_of
 from projections.stores import ChannelStores
+from schemas.events import SaleReported
 from schemas.parties import (
     AliasChange,
     AliasMapped,
@@ -126,6 +127,14 @@ def _referenced(stores: ChannelStores, event: AliasChange) -> Referenced:
         return None if terms is None else f"authorization {terms.authorization_id!r}"
 
     return referenced
+
+
+def customer_master_of(stores: ChannelStores, sale: SaleReported) -> str | None:
+    """The master the sale's end customer means now (None: it names none, or unmapped)."""
+    if sale.end_customer is None:
+        return None
+    found = master_of(stores, sale.distributor_id, sale.end_customer, "end_customer")
+    return None if found is None else found.master_id
 
 
 def master_of(
