@@ -66,14 +66,16 @@ _ROW_OF: dict[PartyKind, Callable[[MasterState], dict[str, Any]]] = {
 
 
 def master_table_rows(
-    stores: ChannelStores, partition_of: Callable[[str], int]
+    stores: ChannelStores, partition_of: Callable[[str], int], party: PartyKind = "reseller"
 ) -> list[dict[str, Any]]:
-    """The `masters` read model: each master in the partition its id is keyed to. Every
-    process holds every master (reference data), so the writer of that partition writes
-    it, and each master is written once however the partitions are shared out."""
+    """The `masters` (or `customer_masters`) read model: each master in the partition its id
+    is keyed to. Every process holds every master (reference data), so the writer of that
+    partition writes it, and each master is written once however the partitions are shared
+    out."""
+    row = master_brief if party == "reseller" else customer_master_row
     return [
-        {"kafka_partition": partition_of(master.master_id), **master_brief(master)}
-        for master in stores.masters.values()
+        {"kafka_partition": partition_of(master.master_id), **row(master)}
+        for master in stores.party(party).masters.values()
     ]
 
 
