@@ -95,7 +95,7 @@ def identity_stores(aliases: int) -> ChannelStores:
         on_page = n < PAGE * ON_PAGE
         master = n % PAGE if on_page else PAGE + n % (MASTERS - PAGE)
         key = f"id|D{n % 50:02d}|R{n}"
-        put_alias(stores, None, AliasState(key, f"M{master:05d}"))
+        put_alias(stores.party("reseller"), None, AliasState(key, f"M{master:05d}"))
     return stores
 
 

@@ -94,16 +94,18 @@ class AuthorizationTerms:
         sold_at: datetime,
         currency: str,
         master_id: str | None = None,
+        customer_master: str | None = None,
     ) -> bool:
         """Whether a sale is within the authorization (for the price rules). An
         authorization naming a master covers the sales to each alias mapped to it:
-        `master_id` is the master the sale's reseller means (None: unmapped)."""
+        `master_id` is the master the sale's reseller means, `customer_master` the one its
+        end customer means (None: unmapped)."""
         return (
             distributor_id in self.distributor_ids
             and sku in self.skus
             and self.valid_from <= utc(sold_at).date() <= self.valid_to
             and self.reseller_id in (None, reseller_id, master_id)
-            and self.end_customer in (None, end_customer)
+            and self.end_customer in (None, end_customer, customer_master)
             and currency == self.currency
         )
 
@@ -125,6 +127,8 @@ class PosLine:
     #: the master its reseller meant when the sale was judged (None: unmapped); a claim
     #: line is checked by identity as the sale was priced, whatever the mapping is now
     master_id: str | None = None
+    #: the master its end customer meant when the sale was judged (None: unmapped, or none)
+    customer_master: str | None = None
 
 
 @quick_init
@@ -337,7 +341,7 @@ def _coverage(inputs: LineInputs) -> str | None:
         return "not_yet_valid"
     if terms.reseller_id not in (None, pos.reseller_id, pos.master_id):
         return "wrong_reseller"
-    if terms.end_customer is not None and pos.end_customer != terms.end_customer:
+    if terms.end_customer not in (None, pos.end_customer, pos.customer_master):
         return "wrong_end_customer"
     if pos.quantity <= 0:
         return "return_line"

@@ -1,5 +1,6 @@
-"""Personal data on a sale line: which fields hold it, whose it is, its sealed wire form and
-what a reader is shown (docs/PRIVACY.md).
+"""Personal data on the wire: which fields hold it (a sale line's end customer, an end
+customer's master and its aliases by name), whose it is, its sealed wire form and what a
+reader is shown (docs/PRIVACY.md).
 
 A personal field travels as a self-describing token, `pii1.<key id>.<nonce + ciphertext>`
 (base64url, no padding): the scheme version, the id of the data subject's key and the
@@ -14,15 +15,25 @@ import binascii
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeVar
 
-from schemas.events import PERSONAL_FIELDS, SaleReported
+from schemas.envelope import Envelope
+from schemas.events import PERSONAL_FIELDS as PERSONAL_FIELDS
+from schemas.events import PERSONAL_FIELDS_OF, SEALED_FIELDS, SaleReported
+from schemas.parties import AliasChange, EndCustomerRegistered
 
 #: what a personal field shows when its key was deleted (or the value was never sealed)
 ERASED: Final = "erased"
 #: the token's scheme: AES-256-GCM, a 96-bit nonce, the field name bound as associated data
 SCHEME: Final = "pii1"
 NONCE_BYTES: Final = 12
+E = TypeVar("E", bound=Envelope)
+
+#: the distributor of a subject that spans distributors: an end customer's master
+CHANNEL: Final = "*"
+#: the personal fields that an event of the type cannot go without: read `erased` when a door
+#: with no key store cannot seal them
+_REQUIRED: Final = {"legal_name", "name"}
 _TOKEN: Final = re.compile(rf"^{SCHEME}\.([0-9a-f]{{32}})\.([A-Za-z0-9_-]+)$")
 
 
@@ -63,7 +74,9 @@ def associated_data(key_id: str, field: str) -> bytes:
 @dataclass(frozen=True, slots=True)
 class Subject:
     """A data subject: an end customer of one distributor, by its id, or by a digest of
-    its name when the line has no id (the name itself is never a key)."""
+    its name when the line has no id (the name itself is never a key); or an end
+    customer's master, which spans distributors: its registration under `CHANNEL`, the
+    aliases by name that distributor D maps to it (or unmaps) under D, one ref for all."""
 
     distributor_id: str
     ref: str
@@ -78,6 +91,11 @@ def name_ref(name: str) -> str:
     """The subject of a name: the same however it was spaced or cased."""
     normal = " ".join(name.casefold().split())
     return f"name:{hashlib.sha256(normal.encode()).hexdigest()}"
+
+
+def master_ref(master_id: str) -> str:
+    """The subject of an end customer's master (its registration and its aliases by name)."""
+    return f"master:{master_id}"
 
 
 def subject_of(distributor_id: str, end_customer: str | None, name: str | None) -> Subject | None:
@@ -97,24 +115,46 @@ def shown(value: str | None, clear: dict[str, str]) -> str | None:
     return clear.get(value, ERASED)
 
 
-def clear_values(sale: SaleReported) -> dict[str, str]:
-    """The line's personal fields that are clear text (not yet sealed), by name."""
+def personal_fields(event: Envelope) -> tuple[str, ...]:
+    """The fields of `event` that hold personal data (none for most events)."""
+    return PERSONAL_FIELDS_OF.get(event.event_type, ())
+
+
+def clear_values(event: Envelope) -> dict[str, str]:
+    """The event's personal fields that are clear text (not yet sealed), by name."""
     found = {}
-    for name in PERSONAL_FIELDS:
-        value = getattr(sale, name)
-        if value is not None and parse_sealed(value) is None:
+    for name in personal_fields(event):
+        value = getattr(event, name)
+        if value is not None and value != ERASED and parse_sealed(value) is None:
             found[name] = value
     return found
 
 
-def without_clear(sale: SaleReported) -> SaleReported:
-    """The line without its clear personal fields (a door with no key store keeps none)."""
-    clear = clear_values(sale)
-    return sale.model_copy(update=dict.fromkeys(clear)) if clear else sale
+def subject_of_event(event: Envelope) -> Subject | None:
+    """Whose the event's clear personal values are (None: it has none)."""
+    clear = clear_values(event)
+    if not clear:
+        return None
+    if isinstance(event, SaleReported):
+        named = clear.get("end_customer_name") or clear.get("end_customer_contact")
+        return subject_of(event.distributor_id, event.end_customer, named)
+    if isinstance(event, EndCustomerRegistered):
+        return Subject(CHANNEL, master_ref(event.master_id))
+    assert isinstance(event, AliasChange)
+    return Subject(event.distributor_id, master_ref(event.master_id))
+
+
+def without_clear(event: E) -> E:
+    """The event without its clear personal fields (a door with no key store keeps none):
+    an optional one dropped, one it cannot go without (a name) reading `erased`."""
+    clear = clear_values(event)
+    if not clear:
+        return event
+    return event.model_copy(update={k: ERASED if k in _REQUIRED else None for k in clear})
 
 
 _FIELD_TOKEN: Final = re.compile(
-    rf'"({"|".join(PERSONAL_FIELDS)})"\s*:\s*"({SCHEME}\.[0-9a-f]{{32}}\.[A-Za-z0-9_-]+)"'
+    rf'"({"|".join(SEALED_FIELDS)})"\s*:\s*"({SCHEME}\.[0-9a-f]{{32}}\.[A-Za-z0-9_-]+)"'
 )
 
 

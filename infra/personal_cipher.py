@@ -16,14 +16,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from domain.personal_data import (
     NONCE_BYTES,
+    E,
     Sealed,
     Subject,
     associated_data,
     clear_values,
     parse_sealed,
-    subject_of,
+    subject_of_event,
 )
-from schemas.events import SaleReported
+from schemas.envelope import Envelope
 
 
 class KeyStore(Protocol):
@@ -51,36 +52,29 @@ def open_token(token: Sealed, key: bytes, field: str) -> str | None:
 
 
 class Sealer:
-    """Seals the personal fields of the sale lines of one upload (keys held for its length)."""
+    """Seals the personal fields of the events of one upload (keys held for its length)."""
 
     def __init__(self, keys: KeyStore) -> None:
         self._keys = keys
         self._held: dict[Subject, tuple[str, bytes]] = {}
 
-    def holds_key(self, sale: SaleReported) -> bool:
-        """Whether sealing the line needs no call to the key table."""
-        subject = _subject(sale, clear_values(sale))
+    def holds_key(self, event: Envelope) -> bool:
+        """Whether sealing the event needs no call to the key table."""
+        subject = subject_of_event(event)
         return subject is None or subject in self._held
 
-    def seal_sale(self, sale: SaleReported) -> SaleReported:
-        """The line with every clear personal field sealed (tokens are left as they are)."""
-        clear = clear_values(sale)
-        subject = _subject(sale, clear)
+    def seal(self, event: E) -> E:
+        """The event with every clear personal field sealed (tokens are left as they are)."""
+        subject = subject_of_event(event)
         if subject is None:
-            return sale
+            return event
         if subject not in self._held:
             self._held[subject] = self._keys.key_for(subject)
         key_id, key = self._held[subject]
-        sealed = {name: seal(key_id, key, name, text) for name, text in clear.items()}
-        return sale.model_copy(update=sealed)
-
-
-def _subject(sale: SaleReported, clear: dict[str, str]) -> Subject | None:
-    """Whose the clear values are (None: there are none)."""
-    if not clear:
-        return None
-    named = clear.get("end_customer_name") or clear.get("end_customer_contact")
-    return subject_of(sale.distributor_id, sale.end_customer, named)
+        clear = clear_values(event)
+        return event.model_copy(
+            update={name: seal(key_id, key, name, text) for name, text in clear.items()}
+        )
 
 
 def clear_texts(

@@ -14,7 +14,7 @@ from psycopg import sql
 from schemas.rows.agreements import AgreementRow, CommitmentRow
 from schemas.rows.base import RowModel, Sql
 from schemas.rows.claims import ClaimLineRow
-from schemas.rows.identity import MasterBriefRow, PartyAliasRow, ProposalRow
+from schemas.rows.identity import CustomerMasterRow, MasterBriefRow, PartyAliasRow, ProposalRow
 from schemas.rows.inventory import AgingRow, InventoryRow, SellThroughTableRow
 from schemas.rows.pricing import PriceProtectionRow, UnpricedRow, ViolationRow
 from schemas.rows.rebates import RebateRow
@@ -142,6 +142,8 @@ TABLES: tuple[Table, ...] = (
     row_table("masters", MasterBriefRow),
     row_table("party_aliases", PartyAliasRow),
     row_table("match_proposals", ProposalRow),
+    row_table("customer_masters", CustomerMasterRow),
+    row_table("customer_aliases", PartyAliasRow),
 )
 
 #: Bookkeeping of the writes, in the same schema.

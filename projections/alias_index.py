@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from projections.keyvalue import KeyValue
-from projections.party_aliases import AliasState
-from projections.stores import ChannelStores
+from projections.party_aliases import AliasState, by_id
+from projections.stores import ChannelStores, PartyStores
 
 
 def index_key(master_id: str, alias_key: str) -> str:
@@ -33,14 +33,14 @@ def index_key(master_id: str, alias_key: str) -> str:
 
 def alias_name(alias_key: str) -> str:
     """ "distributor|alias_id" for an alias by id (as top resellers list them), else its key."""
-    kind, distributor, own = alias_key.split("|", 2)
-    return f"{distributor}|{own}" if kind == "id" else alias_key
+    _, distributor, own = alias_key.split("|", 2)
+    return f"{distributor}|{own}" if by_id(alias_key) else alias_key
 
 
-def put_alias(stores: ChannelStores, before: AliasState | None, after: AliasState) -> None:
+def put_alias(party: PartyStores, before: AliasState | None, after: AliasState) -> None:
     """Store the alias as it now stands, and keep the index in step with it."""
-    stores.party_aliases.put(after.key, after)
-    reindex(stores.master_aliases, before, after)
+    party.aliases.put(after.key, after)
+    reindex(party.by_master, before, after)
 
 
 def reindex(index: KeyValue[str], before: AliasState | None, after: AliasState) -> None:

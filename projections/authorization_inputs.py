@@ -33,6 +33,7 @@ from projections.rejections import reject_input
 from projections.stores import ChannelStores
 from schemas.claims import SpecialPriceAmended, SpecialPriceAuthorized, SpecialPriceExpired
 from schemas.events import SaleReported
+from schemas.parties import PartyKind
 
 AuthorizationEvent = SpecialPriceAuthorized | SpecialPriceAmended | SpecialPriceExpired
 
@@ -59,10 +60,13 @@ def apply_authorization(
     if state is None:
         for sku in sorted(updated.terms.skus):
             _index(stores.sku_authorizations, sku, event.authorization_id)
-        if updated.terms.reseller_id is not None:
-            _index(
-                stores.reseller_authorizations, updated.terms.reseller_id, event.authorization_id
-            )
+        parties: tuple[tuple[PartyKind, str | None], ...] = (
+            ("reseller", updated.terms.reseller_id),
+            ("end_customer", updated.terms.end_customer),
+        )
+        for party, named in parties:
+            if named is not None:
+                _index(stores.party(party).authorizations, named, event.authorization_id)
         return Outcome(Verdict.ACCEPTED)
     unchanged = (updated.terms, updated.amendments, updated.expired_after) == (
         state.terms,
@@ -78,12 +82,13 @@ def _index(index: KeyValue[tuple[str, ...]], key: str, authorization_id: str) ->
 
 
 def naming(
-    stores: ChannelStores, reseller_id: str, distributor_id: str, on: date
+    stores: ChannelStores, party: PartyKind, party_id: str, distributor_id: str, on: date
 ) -> AuthorizationTerms | None:
-    """The first (by id) authorization naming `reseller_id` (an alias or a master) for
-    `distributor_id` that is still valid on `on` or later: what unmapping one of the
-    distributor's aliases from that master would take its sales away from."""
-    for authorization_id in stores.reseller_authorizations.get(reseller_id) or ():
+    """The first (by id) authorization naming `party_id` (an alias or a master, as its
+    reseller or its end customer) for `distributor_id` that is still valid on `on` or later:
+    what unmapping one of the distributor's aliases from that master would take its sales
+    away from."""
+    for authorization_id in stores.party(party).authorizations.get(party_id) or ():
         state = stores.authorizations.get(authorization_id)
         if (
             state is not None
@@ -95,11 +100,15 @@ def naming(
 
 
 def covering_sale(
-    stores: ChannelStores, sale: SaleReported, master_id: str | None = None
+    stores: ChannelStores,
+    sale: SaleReported,
+    master_id: str | None = None,
+    customer_master: str | None = None,
 ) -> AuthorizationTerms | None:
     """The authorization a sale line is sold under (`covering`: the most permissive), among
-    those naming its sku; None when none covers it. `master_id`: the master the sale's
-    reseller means (an authorization naming it covers the sale)."""
+    those naming its sku; None when none covers it. `master_id` / `customer_master`: the
+    masters the sale's reseller and end customer mean (an authorization naming one covers
+    the sale)."""
     named = stores.sku_authorizations.get(sale.sku)
     if not named:
         return None
@@ -107,5 +116,5 @@ def covering_sale(
     return covering(
         [state.terms for state in found if state is not None],
         sale.distributor_id, sale.sku, sale.reseller_id, sale.end_customer, sale.sold_at,
-        sale.currency, master_id,
+        sale.currency, master_id, customer_master,
     )  # fmt: skip

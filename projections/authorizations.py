@@ -206,9 +206,10 @@ def covering(
     sold_at: datetime,
     currency: str,
     master_id: str | None = None,
+    customer_master: str | None = None,
 ) -> AuthorizationTerms | None:
-    """The authorization a sale is sold under, or None (`master_id`: the master the
-    sale's reseller means, see `AuthorizationTerms.covers`).
+    """The authorization a sale is sold under, or None (`master_id` / `customer_master`:
+    the masters the sale's reseller and end customer mean, see `AuthorizationTerms.covers`).
 
     Among several covering it, one without a floor wins (the vendor set none), else the
     lowest floor, then the smallest authorization_id: the most permissive deal, the same
@@ -218,7 +219,14 @@ def covering(
         terms
         for terms in authorizations
         if terms.covers(
-            distributor_id, sku, reseller_id, end_customer, sold_at, currency, master_id
+            distributor_id,
+            sku,
+            reseller_id,
+            end_customer,
+            sold_at,
+            currency,
+            master_id,
+            customer_master,
         )
     ]
     if not found:

@@ -98,12 +98,16 @@ def apply_claim(
 
 
 def sale_arrived(
-    stores: ChannelStores, sale: SaleReported, master_id: str | None
+    stores: ChannelStores,
+    sale: SaleReported,
+    master_id: str | None,
+    customer_master: str | None = None,
 ) -> tuple[AuditFact, ...]:
-    """Keep an accepted sale line as a POS line, with `master_id`, the master its reseller
-    meant when it was judged (`identity_inputs.master_of`); decide the lines waiting for it."""
+    """Keep an accepted sale line as a POS line, with `master_id` and `customer_master`, the
+    masters its reseller and end customer meant when it was judged
+    (`identity_inputs.master_of`); decide the lines waiting for it."""
     key = sale_key(sale.distributor_id, sale.transaction_id)
-    stores.pos_lines.put(key, pos_line_of(sale, master_id))
+    stores.pos_lines.put(key, pos_line_of(sale, master_id, customer_master))
     claims = stores.pos_claims.get(key)
     if claims is None or not claims.pending:
         return ()

@@ -103,16 +103,17 @@ def pos_to_changelog(pos: PosLine) -> list[Any]:
         pos.currency,
         pos.event_id,
         pos.master_id,
+        pos.customer_master,
     ]
 
 
 def pos_from_json(data: list[Any]) -> PosLine:
-    """A stored POS line; one stored before POS lines kept their master has none."""
+    """A stored POS line; one stored before POS lines kept their masters has none."""
     dist, transaction, sku, quantity, reseller, customer, sold_at, currency, event = data[:9]
     at = datetime.fromisoformat(sold_at)
-    master = data[9] if len(data) > 9 else None
+    master, customer_master = (*data[9:11], None, None)[:2]
     fields = (dist, transaction, sku, quantity, reseller, customer, at, currency, UUID(event))
-    return PosLine(*fields, master)
+    return PosLine(*fields, master, customer_master)
 
 
 @quick_init
@@ -259,8 +260,11 @@ class Outcome:
     reopened: list[LineRef] = field(default_factory=list)
 
 
-def pos_line_of(sale: SaleReported, master_id: str | None = None) -> PosLine:
-    """The POS line of an accepted sale, with the master its reseller means as it is judged."""
+def pos_line_of(
+    sale: SaleReported, master_id: str | None = None, customer_master: str | None = None
+) -> PosLine:
+    """The POS line of an accepted sale, with the masters its reseller and end customer mean
+    as it is judged."""
     return PosLine(
         distributor_id=sale.distributor_id,
         transaction_id=sale.transaction_id,
@@ -272,6 +276,7 @@ def pos_line_of(sale: SaleReported, master_id: str | None = None) -> PosLine:
         currency=sale.currency,
         event_id=sale.event_id,
         master_id=master_id,
+        customer_master=customer_master,
     )
 
 

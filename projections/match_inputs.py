@@ -165,7 +165,7 @@ def match_reseller(
     updated = map_alias(alias, mapping, lambda _: True, position)
     if updated is alias:
         return ()
-    put_alias(stores, alias, updated)
+    put_alias(stores.party("reseller"), alias, updated)
     confirm_match(stores, mapping, position)  # a proposal an earlier onboarding raised
     return (AliasStepTaken(record.party_id, distributor_id, updated.history[-1]),)
 

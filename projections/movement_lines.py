@@ -13,7 +13,7 @@ from projections.claim_inputs import sale_arrived
 from projections.costs import bound_lists
 from projections.dedup import Verdict, classify, remember
 from projections.exchange_rates import RateBook
-from projections.identity_inputs import master_of
+from projections.identity_inputs import customer_master_of, master_of
 from projections.inventory import InventoryState, Move, apply_count, inventory_key
 from projections.movements import moved_after
 from projections.outcome import VERDICT_ONLY, AuditFact, Outcome
@@ -132,11 +132,14 @@ def _project(
         _move(stores, event, 0, event.quantity, position, event_id, pending, line)
         master = master_of(stores, event.distributor_id, event.reseller_id)
         master_id = None if master is None else master.master_id
-        deal = covering_sale(stores, event, master_id)
+        customer = customer_master_of(stores, event)
+        deal = covering_sale(stores, event, master_id, customer)
         rates = RateBook(stores.rates, event.recorded_at)  # a floor in another currency
         history = stores.prices.get(event.sku)
         lists = bound_lists(stores, history, event.distributor_id, event.sold_at, event.recorded_at)
-        judgement, violation = detect_violation(history, event, deal, rates, master, lists)
+        judgement, violation = detect_violation(
+            history, event, deal, rates, master, lists, customer
+        )
         flagged = flag_sale(event, judgement)
         if flagged is not None:
             flag(stores, flagged, position, pending, first)
@@ -145,7 +148,7 @@ def _project(
         severity = None if judgement.severity is None else judgement.severity.value
         sold = [*judged(event, event.distributor_id, "accepted", severity), moved(stores, event)]
         pending.score(stores, event.distributor_id, sold, position)
-        claimed = sale_arrived(stores, event, master_id)  # the claim lines waiting for it
+        claimed = sale_arrived(stores, event, master_id, customer)  # the lines waiting for it
         return (violation, *claimed) if violation is not None else claimed
     elif isinstance(event, ShipmentRecorded):
         _move(stores, event, event.quantity, 0, position, event_id, pending)

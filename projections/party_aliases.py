@@ -12,7 +12,8 @@ Refused, with `IdentityProblem.reason` as the dead-letter reason:
   unmap it first), or unmapping it from a master it is not mapped to;
 - `alias_not_mapped`: unmapping an alias mapped to nothing;
 - `master_referenced`: unmapping while something still counts on the mapping (the
-  `referenced` hook, e.g. an authorization naming the master: move it first).
+  `referenced` hook, e.g. an authorization naming the master: move it first);
+- `unreadable_alias`: an alias whose name is sealed, without the `name_key` its door made.
 
 Mappings of different aliases commute, and so do a registration's corrections (the
 latest `registered_at`, then `event_id`, stands); map and unmap of one alias do not.
@@ -25,14 +26,22 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from domain.party_matching import PartyRecord, party_record
 from domain.party_names import normalise_address, normalise_name, normalise_postal
+from domain.personal_data import E, parse_sealed
 from projections.positions import Position, advance
-from schemas.parties import AliasChange, AliasMapped, PartyRegistered
+from schemas.parties import AliasChange, AliasMapped, PartyKind, PartyRegistered
 
 Action = Literal["mapped", "unmapped"]
+#: the first part of an alias key, by party: an alias by id, an alias by name (an
+#: end customer's differ from a reseller's, so their keys and audit records never meet)
+KEY_KINDS: Final[dict[PartyKind, tuple[str, str]]] = {
+    "reseller": ("id", "na"),
+    "end_customer": ("ci", "cn"),
+}
+_BY_ID: Final = frozenset(kinds[0] for kinds in KEY_KINDS.values())
 #: what still counts on a mapping: (alias key, master id) -> a description of it, or None
 Referenced = Callable[[str, str], str | None]
 
@@ -48,21 +57,48 @@ class IdentityProblem(ValueError):
 def alias_key(change: AliasChange) -> str:
     """`id|distributor|alias id`, or `na|distributor|digest` of the normalised name, postal
     code, country and address: the same party sent with other case, accents or legal form
-    is one alias, and a key (in logs, errors, dead letters) never spells a person's name."""
+    is one alias, and a key (in logs, errors, dead letters) never spells a person's name.
+    An alias whose name a door sealed carries the digest (`name_key`): the name is a token
+    here."""
     if change.alias_id is not None:
-        return id_alias_key(change.distributor_id, change.alias_id)
+        return id_alias_key(change.distributor_id, change.alias_id, change.party)
+    by_name = KEY_KINDS[change.party][1]
+    return f"{by_name}|{change.distributor_id}|{change.name_key or name_key(change)}"
+
+
+def name_key(change: AliasChange) -> str:
+    """The digest of an alias by name, from its clear name and address; refused
+    `unreadable_alias` when they are sealed and the event carries no `name_key`."""
     assert change.name is not None and change.postal_code is not None
+    if any(parse_sealed(text) for text in (change.name, change.address or "")):
+        raise IdentityProblem("unreadable_alias", "a sealed name without its name_key")
     address = "" if change.address is None else normalise_address(change.address)
     parts = (normalise_name(change.name), normalise_postal(change.postal_code), change.country)
     text = "|".join((*map(str, parts), address))
-    return (
-        f"na|{change.distributor_id}|{hashlib.blake2b(text.encode(), digest_size=12).hexdigest()}"
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def with_name_key(event: E) -> E:
+    """An end customer's alias by name with the digest of its clear name set, as the door
+    that seals the name must (any other event as it is)."""
+    if not isinstance(event, AliasChange) or event.party != "end_customer":
+        return event
+    if event.alias_id is not None or event.name is None or parse_sealed(event.name):
+        return event
+    return event.model_copy(
+        update={"name_key": name_key(event.model_copy(update={"name_key": None}))}
     )
 
 
-def id_alias_key(distributor_id: str, alias_id: str) -> str:
-    """The alias of a distributor's own id for a party (a sale's `reseller_id`)."""
-    return f"id|{distributor_id}|{alias_id}"
+def id_alias_key(distributor_id: str, alias_id: str, party: PartyKind = "reseller") -> str:
+    """The alias of a distributor's own id for a party (a sale's `reseller_id`, or its
+    `end_customer`)."""
+    return f"{KEY_KINDS[party][0]}|{distributor_id}|{alias_id}"
+
+
+def by_id(alias_key: str) -> bool:
+    """Whether the alias key is of a distributor's own id (not of a name)."""
+    return alias_key.split("|", 1)[0] in _BY_ID
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,13 +15,27 @@ from typing import Any
 from domain.timeutil import iso_z
 from projections.alias_index import aliases_of
 from projections.match_proposals import Proposal, proposal_key
-from projections.party_aliases import AliasState, MappingStep, MasterState
+from projections.party_aliases import KEY_KINDS, AliasState, MappingStep, MasterState, by_id
 from projections.stores import ChannelStores
+from schemas.parties import PartyKind
 
 
-def master_rows(stores: ChannelStores) -> list[dict[str, Any]]:
-    """Every master, by master_id."""
-    return [master_row(master) for master in stores.masters.values()]
+def master_rows(stores: ChannelStores, party: PartyKind = "reseller") -> list[dict[str, Any]]:
+    """Every master of the kind, by master_id."""
+    row = _ROW_OF[party]
+    return [row(master) for master in stores.party(party).masters.values()]
+
+
+def customer_master_row(master: MasterState) -> dict[str, Any]:
+    """An end customer's master without its name and address (`CustomerMasterRow`)."""
+    return {
+        "master_id": master.master_id,
+        "country": master.country,
+        "postal_code": master.postal_code,
+        "tax_id": master.tax_id,
+        "duns": master.duns,
+        "registered_at": iso_z(master.registered_at),
+    }
 
 
 def master_row(master: MasterState) -> dict[str, Any]:
@@ -44,62 +58,80 @@ def master_brief(master: MasterState) -> dict[str, Any]:
     }
 
 
+#: the row of a master, by kind: an end customer's leaves its name and address out
+_ROW_OF: dict[PartyKind, Callable[[MasterState], dict[str, Any]]] = {
+    "reseller": master_row,
+    "end_customer": customer_master_row,
+}
+
+
 def master_table_rows(
-    stores: ChannelStores, partition_of: Callable[[str], int]
+    stores: ChannelStores, partition_of: Callable[[str], int], party: PartyKind = "reseller"
 ) -> list[dict[str, Any]]:
-    """The `masters` read model: each master in the partition its id is keyed to. Every
-    process holds every master (reference data), so the writer of that partition writes
-    it, and each master is written once however the partitions are shared out."""
+    """The `masters` (or `customer_masters`) read model: each master in the partition its id
+    is keyed to. Every process holds every master (reference data), so the writer of that
+    partition writes it, and each master is written once however the partitions are shared
+    out."""
+    row = master_brief if party == "reseller" else customer_master_row
     return [
-        {"kafka_partition": partition_of(master.master_id), **master_brief(master)}
-        for master in stores.masters.values()
+        {"kafka_partition": partition_of(master.master_id), **row(master)}
+        for master in stores.party(party).masters.values()
     ]
 
 
 def masters_with_aliases(
-    stores: ChannelStores, masters: Iterable[MasterState]
+    stores: ChannelStores, masters: Iterable[MasterState], party: PartyKind = "reseller"
 ) -> list[dict[str, Any]]:
     """The masters given, each with the aliases that mean it now ("distributor|alias",
     sorted; an alias by name as its key): a prefix range of the index per master, so a
     page costs its masters and their aliases (`projections.alias_index`)."""
-    return [
-        {**master_row(master), "aliases": aliases_of(stores.master_aliases, master.master_id)}
-        for master in masters
-    ]
+    row, index = _ROW_OF[party], stores.party(party).by_master
+    return [{**row(master), "aliases": aliases_of(index, master.master_id)} for master in masters]
 
 
 def masters_page(
-    stores: ChannelStores, master_id: str | None, offset: int, limit: int
+    stores: ChannelStores,
+    master_id: str | None,
+    offset: int,
+    limit: int,
+    party: PartyKind = "reseller",
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of the masters (by master_id; the one asked for, if any) with their aliases,
     and how many masters there are in all: the masters are read whole (reference data),
     the aliases of the page's masters only."""
+    held = stores.party(party).masters
     if master_id is None:
-        masters = list(stores.masters.values())
+        masters = list(held.values())
     else:
-        master = stores.masters.get(master_id)
+        master = held.get(master_id)
         masters = [] if master is None else [master]
-    return masters_with_aliases(stores, masters[offset : offset + limit]), len(masters)
+    return masters_with_aliases(stores, masters[offset : offset + limit], party), len(masters)
 
 
-def alias_rows(stores: ChannelStores, distributor_id: str | None = None) -> list[dict[str, Any]]:
-    """Every alias (of one distributor), sorted by distributor_id, then alias key."""
+def alias_rows(
+    stores: ChannelStores, distributor_id: str | None = None, party: PartyKind = "reseller"
+) -> list[dict[str, Any]]:
+    """Every alias of the kind (of one distributor), sorted by distributor_id, then alias
+    key."""
+    held = stores.party(party).aliases
     if distributor_id is None:
-        aliases: Iterable[AliasState] = stores.party_aliases.values()
+        aliases: Iterable[AliasState] = held.values()
     else:
-        by_id = (state for _, state in stores.party_aliases.scan(f"id|{distributor_id}|"))
-        by_name = (state for _, state in stores.party_aliases.scan(f"na|{distributor_id}|"))
-        aliases = [*by_id, *by_name]
+        aliases = [
+            state
+            for kind in KEY_KINDS[party]
+            for _, state in held.scan(f"{kind}|{distributor_id}|")
+        ]
     rows = [alias_row(alias) for alias in aliases]
     return sorted(rows, key=lambda row: (row["distributor_id"], row["alias_key"]))
 
 
 def alias_row(alias: AliasState) -> dict[str, Any]:
-    kind, distributor, own = alias.key.split("|", 2)
+    _, distributor, own = alias.key.split("|", 2)
     return {
         "distributor_id": distributor,
         "alias_key": alias.key,
-        "alias_id": own if kind == "id" else None,
+        "alias_id": own if by_id(alias.key) else None,
         "master_id": alias.master_id,
         "history": [_step_row(step) for step in alias.history],
     }

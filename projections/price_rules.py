@@ -152,19 +152,21 @@ def judge_sale(
     rates: RateLookup | None = None,
     master: MappedTo | None = None,
     lists: Sequence[str] = (),
+    customer_master: str | None = None,
 ) -> SaleJudgement:
     """Judge one sale line against the most specific floor in effect at its sold_at, or
     against the floor of the special price authorization it is sold under. A floor in
     another currency than the sale's is converted at the sale day's rate (`rates`); with
     no rate the line is unpriced, never judged on a guess (it waits for one:
     `projections.rate_waits`). `lists`: the named price lists
-    the distributor's agreement binds on the sale's day (`projections.costs.bound_lists`)."""
+    the distributor's agreement binds on the sale's day (`projections.costs.bound_lists`).
+    `master` / `customer_master`: what the sale's reseller and end customer mean."""
     if history is not None and history.sku != sale.sku:
         raise ValueError(f"sale of {sale.sku!r} judged against the prices of {history.sku!r}")
     if sale.quantity <= 0:
         return RETURN
     master_id = None if master is None else master.master_id
-    if authorization is not None and _sold_under(authorization, sale, master_id):
+    if authorization is not None and _sold_under(authorization, sale, master_id, customer_master):
         through = _through(authorization.reseller_id, sale, master)
         return replace(_judge_authorized(authorization, sale), alias_event_id=through)
     if history is None:
@@ -224,7 +226,10 @@ def _floor_in(
 
 
 def _sold_under(
-    authorization: AuthorizationTerms, sale: SaleReported, master_id: str | None
+    authorization: AuthorizationTerms,
+    sale: SaleReported,
+    master_id: str | None,
+    customer_master: str | None,
 ) -> bool:
     return authorization.covers(
         sale.distributor_id,
@@ -234,6 +239,7 @@ def _sold_under(
         sale.sold_at,
         sale.currency,
         master_id,
+        customer_master,
     )
 
 
@@ -288,9 +294,10 @@ def detect_violation(
     rates: RateLookup | None = None,
     master: MappedTo | None = None,
     lists: Sequence[str] = (),
+    customer_master: str | None = None,
 ) -> tuple[SaleJudgement, ViolationDetected | None]:
     """`judge_sale`, plus the audit fact when the verdict is a violation."""
-    judgement = judge_sale(history, sale, authorization, rates, master, lists)
+    judgement = judge_sale(history, sale, authorization, rates, master, lists, customer_master)
     return judgement, violation_fact(sale, judgement)
 
 

@@ -107,6 +107,8 @@ def build_snapshot(
         "masters": master_rows(stores),
         "party_aliases": alias_rows(stores),
         "match_proposals": proposal_rows(stores),
+        "customer_masters": master_rows(stores, "end_customer"),
+        "customer_aliases": alias_rows(stores, party="end_customer"),
     }
 
 

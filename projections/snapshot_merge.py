@@ -57,9 +57,10 @@ GROUP_ORDER: dict[str, Callable[[Row], tuple[str, ...]]] = {
     "scorecards": _distributor_order,
     "party_aliases": _distributor_order,
     "match_proposals": _store_key_order,
+    "customer_aliases": _distributor_order,
 }
 #: sections of reference data: every part holds all of it, so the first part's rows stand
-REFERENCE_SECTIONS = frozenset({"masters"})
+REFERENCE_SECTIONS = frozenset({"masters", "customer_masters"})
 
 
 def merge_snapshots(parts: Sequence[Snapshot]) -> Snapshot:

@@ -44,6 +44,19 @@ from projections.stock_rotations import RotationLedger
 from projections.submitted_reports import ReportLine, ReportState
 from projections.tallies import InOut
 from projections.waiting_resellers import WaitingReseller
+from schemas.parties import PartyKind
+
+
+@dataclass(frozen=True, slots=True)
+class PartyStores:
+    """What identity keeps of one kind of party (docs/IDENTITY.md): its masters, its aliases
+    by alias key, the aliases by the master each means, the authorizations naming each."""
+
+    kind: PartyKind
+    masters: KeyValue[MasterState]
+    aliases: KeyValue[AliasState]
+    by_master: KeyValue[str]
+    authorizations: KeyValue[tuple[str, ...]]
 
 
 @dataclass
@@ -77,6 +90,11 @@ class ChannelStores:
     #: the aliases by the master each means now: master_id|distributor|kind|own -> the
     #: alias's name (projections/alias_index.py; the distributor comes second)
     master_aliases: KeyValue[str] = field(default_factory=DictStore)
+    #: each end-customer alias and the master it means, by alias key: "ci|distributor|id"
+    #: or "cn|distributor|digest" (as `party_aliases`; `party("end_customer")`)
+    customer_aliases: KeyValue[AliasState] = field(default_factory=DictStore)
+    #: the end-customer aliases by the master each means now (as `master_aliases`)
+    customer_master_aliases: KeyValue[str] = field(default_factory=DictStore)
     #: the match queue: proposals of a distributor's reseller ids, by distributor|alias_id
     #: (projections/match_proposals.py)
     match_proposals: KeyValue[Proposal] = field(default_factory=DictStore)
@@ -108,6 +126,10 @@ class ChannelStores:
     reseller_authorizations: KeyValue[tuple[str, ...]] = field(default_factory=DictStore)
     #: reseller masters (`ResellerRegistered`), by master_id
     masters: KeyValue[MasterState] = field(default_factory=IndexedMasters)
+    #: end-customer masters (`EndCustomerRegistered`, names sealed), by master_id
+    customer_masters: KeyValue[MasterState] = field(default_factory=DictStore)
+    #: end customer id (an alias's or a master's) -> the ids of the authorizations naming it
+    customer_authorizations: KeyValue[tuple[str, ...]] = field(default_factory=DictStore)
     # --- history: read by key or prefix range only --------------------------------------
     #: idempotency keys of lines and reports, and replacement notes
     seen: KeyValue[SeenEntry] = field(default_factory=DictStore)
@@ -171,6 +193,18 @@ class ChannelStores:
     #: `projections.claim_inputs.expire_due` last left no claim line due, while no POS
     #: line's claims were written since (a second call there would find none either)
     claims_checked: tuple[str, datetime, timedelta] | None = None
+
+    def party(self, kind: PartyKind) -> PartyStores:
+        """The stores of one kind of party: resellers or end customers."""
+        if kind == "reseller":
+            return PartyStores(
+                kind, self.masters, self.party_aliases, self.master_aliases,
+                self.reseller_authorizations,
+            )  # fmt: skip
+        return PartyStores(
+            kind, self.customer_masters, self.customer_aliases, self.customer_master_aliases,
+            self.customer_authorizations,
+        )  # fmt: skip
 
     def rebate_sources(self) -> RebateSources:
         """What a rebate program's figures are read from."""

@@ -11,7 +11,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from schemas.events import PERSONAL_FIELDS, Envelope, Event
+from schemas.events import SEALED_FIELDS, Envelope, Event
 from schemas.types import Id, pattern_problem
 
 #: the most events one message may carry (a bundle: a JSON array of events)
@@ -57,7 +57,7 @@ def error_message(item: ErrorDetails) -> str:
 
 def is_personal(item: ErrorDetails) -> bool:
     """Whether the error is about a personal field, whose value no message may quote."""
-    return bool(item["loc"]) and item["loc"][-1] in PERSONAL_FIELDS
+    return bool(item["loc"]) and item["loc"][-1] in SEALED_FIELDS
 
 
 def id_problem(value: object) -> str | None:

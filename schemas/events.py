@@ -26,8 +26,13 @@ from schemas.claims import (
 )
 from schemas.envelope import SCHEMA_VERSION, Envelope, Source
 from schemas.parties import (
+    END_CUSTOMER_ALIAS_FIELDS,
+    END_CUSTOMER_MASTER_FIELDS,
     Country,
     Duns,
+    EndCustomerAliasMapped,
+    EndCustomerAliasUnmapped,
+    EndCustomerRegistered,
     PartyText,
     PostalCode,
     ResellerAliasMapped,
@@ -42,6 +47,16 @@ from schemas.types import Count, Currency, Id, Money, Personal, Price, Quantity,
 #: the sale line's fields that hold personal data (docs/PRIVACY.md): never in a content
 #: fingerprint, a key, an error message or a log
 PERSONAL_FIELDS: Final = ("end_customer_name", "end_customer_contact")
+#: event type -> its fields that hold personal data, sealed at the doors: a sale line's, an
+#: end customer's master's and its alias's by name (schemas/parties.py)
+PERSONAL_FIELDS_OF: Final = {
+    "SaleReported": PERSONAL_FIELDS,
+    "EndCustomerRegistered": END_CUSTOMER_MASTER_FIELDS,
+    "EndCustomerAliasMapped": END_CUSTOMER_ALIAS_FIELDS,
+    "EndCustomerAliasUnmapped": END_CUSTOMER_ALIAS_FIELDS,
+}
+#: every field name that holds a sealed token in some event
+SEALED_FIELDS: Final = tuple(dict.fromkeys(n for f in PERSONAL_FIELDS_OF.values() for n in f))
 
 
 class ShipmentRecorded(Envelope):
@@ -279,7 +294,10 @@ Event = Annotated[
     | ResellerAliasMapped
     | ResellerAliasUnmapped
     | ResellerMatchRejected
-    | ResellerMatchProposed,
+    | ResellerMatchProposed
+    | EndCustomerRegistered
+    | EndCustomerAliasMapped
+    | EndCustomerAliasUnmapped,
     Field(discriminator="event_type"),
 ]
 
@@ -310,6 +328,9 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     ResellerAliasUnmapped,
     ResellerMatchRejected,
     ResellerMatchProposed,
+    EndCustomerRegistered,
+    EndCustomerAliasMapped,
+    EndCustomerAliasUnmapped,
 )
 
 __all__ = [

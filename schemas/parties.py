@@ -7,20 +7,22 @@ Shape and field-level validity only; normalisation and matching live in
 on the `masters` reference topic, alias changes on the `identity` topic); the end-customer
 ones are not on a raw topic yet.
 
-An end customer may be a person: its name and address are personal data. The domain
-records keep them out of `repr` (and so out of logs); only ids are logged.
+An end customer may be a person: its name and address are personal data. The ingest doors
+seal them under the master's subject key before an end-customer event is published
+(docs/PRIVACY.md), so on the wire they are tokens; the events and the domain records keep
+them out of `repr` (and so out of logs); only ids are logged.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from schemas.envelope import Envelope
-from schemas.types import Id, Text, UtcDatetime
+from schemas.types import Id, Personal, Text, UtcDatetime
 
 #: A name or an address line as sent (normalised only for matching).
 PartyText = Annotated[Text, Field(min_length=1, max_length=256)]
@@ -34,6 +36,14 @@ Duns = Annotated[str, StringConstraints(pattern=r"^\d{9}$")]
 Score = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 #: Why a person (or the matcher) did something: never empty.
 Reason = Annotated[Text, Field(min_length=1, max_length=512)]
+#: The digest that keys an alias by name (`projections.party_aliases.alias_key`).
+NameKey = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
+#: Which kind of party a master or an alias is.
+PartyKind = Literal["reseller", "end_customer"]
+#: the personal fields of an end customer's registration, and of its alias by name: sealed
+#: at the doors (docs/PRIVACY.md)
+END_CUSTOMER_MASTER_FIELDS: Final = ("legal_name", "address")
+END_CUSTOMER_ALIAS_FIELDS: Final = ("name", "address")
 
 
 class PartyRegistered(Envelope):
@@ -44,6 +54,7 @@ class PartyRegistered(Envelope):
     whatever order they arrive in.
     """
 
+    party: ClassVar[PartyKind] = "reseller"
     master_id: Id
     legal_name: PartyText
     tax_id: Id | None = None
@@ -60,8 +71,12 @@ class PartyRegistered(Envelope):
 
 class AliasChange(Envelope):
     """What every alias event names: the distributor, and either the distributor's own id
-    for the party (`alias_id`) or, where it sends none, its name and address as sent."""
+    for the party (`alias_id`) or, where it sends none, its name and address as sent.
 
+    `name_key` is the digest that keys an alias by name, set by the door that seals the
+    name (a worker cannot read a sealed name); without it the key is made of the name."""
+
+    party: ClassVar[PartyKind] = "reseller"
     distributor_id: Id
     alias_id: Id | None = None
     name: PartyText | None = None
@@ -73,13 +88,15 @@ class AliasChange(Envelope):
     changed_by: Id
     reason: Reason
     changed_at: UtcDatetime
+    name_key: NameKey | None = None
 
     @model_validator(mode="after")
     def _one_alias(self) -> AliasChange:
         by_name = (self.name, self.postal_code, self.country)
         if self.alias_id is None and any(part is None for part in by_name):
             raise ValueError("an alias is an alias_id, or a name with postal_code and country")
-        if self.alias_id is not None and any(part is not None for part in (*by_name, self.address)):
+        named = (*by_name, self.address, self.name_key)
+        if self.alias_id is not None and any(part is not None for part in named):
             raise ValueError("an alias is an alias_id or a name and address, not both")
         return self
 
@@ -168,14 +185,29 @@ class ResellerMatchProposed(Envelope):
 
 
 class EndCustomerRegistered(PartyRegistered):
+    """An end customer's master. Its legal name and address are personal data: sealed
+    tokens on the wire (`pii1.<key id>.<...>`), never in `repr`."""
+
+    party: ClassVar[PartyKind] = "end_customer"
     event_type: Literal["EndCustomerRegistered"] = "EndCustomerRegistered"
+    legal_name: Personal = Field(repr=False)
+    address: Personal | None = Field(default=None, repr=False)
 
 
-class EndCustomerAliasMapped(AliasMapped):
+class EndCustomerAlias(AliasChange):
+    """What an end customer's alias events share: a name and address sent are personal
+    data, sealed on the wire, never in `repr`."""
+
+    party: ClassVar[PartyKind] = "end_customer"
+    name: Personal | None = Field(default=None, repr=False)
+    address: Personal | None = Field(default=None, repr=False)
+
+
+class EndCustomerAliasMapped(EndCustomerAlias, AliasMapped):
     event_type: Literal["EndCustomerAliasMapped"] = "EndCustomerAliasMapped"
 
 
-class EndCustomerAliasUnmapped(AliasChange):
+class EndCustomerAliasUnmapped(EndCustomerAlias):
     event_type: Literal["EndCustomerAliasUnmapped"] = "EndCustomerAliasUnmapped"
 
 
@@ -191,12 +223,17 @@ PARTY_EVENT_TYPES: tuple[type[Envelope], ...] = (
 )
 
 __all__ = [
+    "END_CUSTOMER_ALIAS_FIELDS",
+    "END_CUSTOMER_MASTER_FIELDS",
     "PARTY_EVENT_TYPES",
     "AliasChange",
     "AliasMapped",
+    "EndCustomerAlias",
     "EndCustomerAliasMapped",
     "EndCustomerAliasUnmapped",
     "EndCustomerRegistered",
+    "NameKey",
+    "PartyKind",
     "PartyRegistered",
     "ProposedMaster",
     "ResellerAliasMapped",

@@ -35,8 +35,11 @@ RAW_TOPICS: Final[dict[str, tuple[str, ...]]] = {
         "ResellerAliasUnmapped",
         "ResellerMatchRejected",
         "ResellerMatchProposed",
+        "EndCustomerAliasMapped",
+        "EndCustomerAliasUnmapped",
     ),
-    "masters": ("ResellerRegistered",),
+    # an end customer's name and address are sealed before they reach it (docs/PRIVACY.md)
+    "masters": ("ResellerRegistered", "EndCustomerRegistered"),
 }
 DEAD_LETTER_TOPIC: Final = "deadletters"
 #: the internal topics of a cap that several distributors share (docs/CLAIMS.md, "The cap,
@@ -78,6 +81,9 @@ KEY_FIELD: Final[dict[str, str]] = {
     "ResellerAliasUnmapped": "distributor_id",
     "ResellerMatchRejected": "distributor_id",
     "ResellerMatchProposed": "distributor_id",
+    "EndCustomerRegistered": "master_id",
+    "EndCustomerAliasMapped": "distributor_id",
+    "EndCustomerAliasUnmapped": "distributor_id",
 }
 
 TOPIC_OF: Final[dict[str, str]] = {

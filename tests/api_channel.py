@@ -54,7 +54,7 @@ from streams.generator import generate_channel
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import Input
 from tests.parallel_channel import reseller_identity
-from tests.unit.party_events import mapped, registered
+from tests.unit.party_events import customer_mapped, customer_registered, mapped, registered
 
 #: the period the fixture closes (the statements the matrix reads)
 PROGRAM, PERIOD = "VPA-2026-SI", "2026-Q3"
@@ -189,6 +189,15 @@ def _identity() -> Iterator[Envelope]:
     yield registered("M-OMEGA", "Omega Sound GmbH", n=9_000_001, country="DE", postal_code="10115")
     for n, alias in enumerate(("D02-R001", "D02-R002"), start=9_000_002):
         yield mapped("D02", alias, "M-ZETA", n=n)
+    # end customers' masters (their names as a door without a key store leaves them):
+    # D01's EC-1 and D02's EC-9 mean EC-M1, D01's EC-2 means EC-M2, EC-M3 nothing
+    for n, master in enumerate(("EC-M1", "EC-M2", "EC-M3"), start=9_000_020):
+        yield customer_registered(master, "erased", n=n)
+    for n, (distributor, alias, master) in enumerate(
+        (("D01", "EC-1", "EC-M1"), ("D02", "EC-9", "EC-M1"), ("D01", "EC-2", "EC-M2")),
+        start=9_000_030,
+    ):
+        yield customer_mapped(distributor, alias, master, n=n)
     # proposals of D02's in the match queue beside D01's (typos of M-ACME's name)
     at = datetime(2026, 6, 20, 9, tzinfo=UTC)
     for n, (reseller, name) in enumerate((("D02-R901", "Acme Tols"), ("D02-R902", "Acme Toolz"))):

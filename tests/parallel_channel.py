@@ -17,6 +17,8 @@ from schemas.events import (
     DebitClaimSubmitted,
     DistributorAgreementAmended,
     DistributorAgreementSigned,
+    EndCustomerAliasMapped,
+    EndCustomerRegistered,
     Envelope,
     ExchangeRatePublished,
     RebatePeriodClosed,
@@ -110,7 +112,8 @@ def agreements_and_rates(distributors: Sequence[str]) -> list[Envelope]:
 def reseller_identity(distributors: Sequence[str]) -> list[Envelope]:
     """Two masters (reference data every job reads); each distributor's R001 and R002 mapped
     to the first (one identity in its rows), a mapping of R001 to the second refused
-    (`conflicting_mapping`, a dead letter of the distributor's job) and R002 unmapped again."""
+    (`conflicting_mapping`, a dead letter of the distributor's job) and R002 unmapped again;
+    an end customer's master, which each distributor's EC1 means."""
     at = datetime(2026, 6, 20, 9, tzinfo=UTC)
 
     def event(kind: type[Envelope], label: str, **fields: object) -> Envelope:
@@ -123,8 +126,16 @@ def reseller_identity(distributors: Sequence[str]) -> list[Envelope]:
               country="US", postal_code="94105", registered_at=at)
         for master, name in (("M-ACME", "Acme Tools Inc."), ("M-ZETA", "Zeta Audio LLC"))
     ]  # fmt: skip
+    events.append(
+        event(EndCustomerRegistered, "master:EC-M1", master_id="EC-M1", legal_name="erased",
+              country="US", postal_code="94105", registered_at=at)
+    )  # fmt: skip
     for d in distributors:
         why = {"changed_by": "ops-ana", "reason": "same tax id", "changed_at": at}
+        events.append(
+            event(EndCustomerAliasMapped, f"customer:{d}", distributor_id=d,
+                  alias_id=f"{d}-EC1", master_id="EC-M1", **why)
+        )  # fmt: skip
         steps: list[tuple[type[Envelope], str, str]] = [
             (ResellerAliasMapped, f"{d}-R001", "M-ACME"),
             (ResellerAliasMapped, f"{d}-R002", "M-ACME"),

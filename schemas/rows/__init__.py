@@ -26,6 +26,8 @@ from schemas.rows.base import RowModel
 from schemas.rows.catalog import ProductRow
 from schemas.rows.claims import ClaimLineRow, ClaimRow
 from schemas.rows.identity import (
+    CustomerMasterRow,
+    CustomerMasterWithAliasesRow,
     MappingStepRow,
     MasterRow,
     MasterWithAliasesRow,
@@ -81,6 +83,8 @@ SNAPSHOT_SECTIONS: dict[str, type[RowModel]] = {
     "masters": MasterRow,
     "party_aliases": PartyAliasRow,
     "match_proposals": ProposalRow,
+    "customer_masters": CustomerMasterRow,
+    "customer_aliases": PartyAliasRow,
 }
 
 #: every row model the API documents, by component name
@@ -121,6 +125,8 @@ ROW_MODELS: tuple[type[RowModel], ...] = (
     ScorecardRebate,
     MasterRow,
     MasterWithAliasesRow,
+    CustomerMasterRow,
+    CustomerMasterWithAliasesRow,
     PartyAliasRow,
     MappingStepRow,
     ProposalRow,

@@ -1,5 +1,5 @@
-"""Reseller identity rows: the masters, and each alias with the master it means and how it
-came to (docs/IDENTITY.md)."""
+"""Reseller and end-customer identity rows: the masters, and each alias with the master it
+means and how it came to (docs/IDENTITY.md)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,27 @@ class MasterRow(MasterBriefRow):
 
 class MasterWithAliasesRow(MasterRow):
     """A master and the aliases that mean it now (`/api/resellers/masters`)."""
+
+    aliases: list[str] = Field(description='The aliases that mean it: "distributor|alias".')
+
+
+class CustomerMasterRow(RowModel):
+    """An end customer's master as it stands. Its legal name and address are personal data:
+    sealed on the wire, shown in no row (docs/PRIVACY.md)."""
+
+    identified_by = ("master_id",)
+
+    master_id: str = Field(description="The master end customer.")
+    country: str = Field(description="ISO 3166-1 alpha-2 country.")
+    postal_code: str | None = Field(description="Its postal code as registered.")
+    tax_id: str | None = Field(description="Its tax id as registered.")
+    duns: str | None = Field(description="Its DUNS number (nine digits).")
+    registered_at: Time = Field(description="When the standing registration was made.")
+
+
+class CustomerMasterWithAliasesRow(CustomerMasterRow):
+    """An end customer's master and the aliases that mean it now
+    (`/api/end-customers/masters`)."""
 
     aliases: list[str] = Field(description='The aliases that mean it: "distributor|alias".')
 

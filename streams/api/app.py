@@ -16,6 +16,7 @@ distributor token sees only its own distributor's rows (another one's: 403).
   /api/quality, /api/compliance, /api/reports      data quality, reporting weeks, reports
   /api/resellers[/growth|/top]       the reseller network, its growth, top resellers (by master)
   /api/resellers/masters|aliases     reseller masters with their aliases; each alias's history
+  /api/end-customers/masters|aliases the same for end customers (no names)
   /api/resellers/proposals[/{d}/{alias}/confirm|reject]  the match queue, and its steps
   /api/dead-letters/lines            rejected lines, why, original bytes (a distributor: its own)
   /api/violations[/summary|/{id}]    pricing violations; by severity; one with its sale
@@ -54,6 +55,7 @@ from streams.api import (
     agreements,
     claims,
     dead_letters,
+    end_customers,
     ingest,
     inventory,
     monitoring,
@@ -120,6 +122,8 @@ GETS: tuple[tuple[str, Handler], ...] = (
     ("/api/resellers/masters", resellers.reseller_masters),
     ("/api/resellers/aliases", resellers.reseller_aliases),
     ("/api/resellers/proposals", resellers.reseller_proposals),
+    ("/api/end-customers/masters", end_customers.end_customer_masters),
+    ("/api/end-customers/aliases", end_customers.end_customer_aliases),
     ("/api/reports", reporting.reports),
     ("/api/compliance", reporting.compliance),
     ("/api/scorecard", scorecard.scorecard),

@@ -209,6 +209,17 @@ PATHS: dict[str, dict[str, Schema]] = {
                   "resellers", page_of("PartyAliasRow"), DISTRIBUTOR,
                   query("master_id", "only the aliases mapped to this master"), *PAGED),
     },
+    "/api/end-customers/masters": {
+        "get": op("End customers' masters, each with the aliases that mean it now (vendor "
+                  "roles); no name or address", "resellers",
+                  page_of("CustomerMasterWithAliasesRow"),
+                  query("master_id", "only this master"), *PAGED),
+    },
+    "/api/end-customers/aliases": {
+        "get": op("End-customer aliases: the master each means now, and every mapping step",
+                  "resellers", page_of("PartyAliasRow"), DISTRIBUTOR,
+                  query("master_id", "only the aliases mapped to this master"), *PAGED),
+    },
     "/api/resellers/proposals": {
         "get": op("The match queue: reseller ids proposed for a master (vendor roles)",
                   "resellers", page_of("ProposalRow"), DISTRIBUTOR,

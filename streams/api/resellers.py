@@ -19,7 +19,7 @@ from projections.party_reads import (
 )
 from projections.snapshot import now_of, reseller_growth_of, reseller_rows, top_resellers_of
 from schemas.envelope import Envelope
-from schemas.parties import ResellerAliasMapped, ResellerMatchRejected
+from schemas.parties import PartyKind, ResellerAliasMapped, ResellerMatchRejected
 from streams.api.context import SETTINGS, context_of, json_error, json_response
 from streams.api.http_body import json_body, required_text
 from streams.api.query import (
@@ -64,17 +64,28 @@ async def reseller_masters(request: web.Request) -> web.Response:
     vendor's roles only."""
     if not principal_of(request).may_read(None):
         raise Forbidden("the reseller masters and their aliases are for the vendor's roles")
+    return await masters_of(request, "reseller")
+
+
+async def masters_of(request: web.Request, party: PartyKind) -> web.Response:
+    """A page of the masters of the kind (`?master_id=`), each with its aliases now."""
     wanted, (offset, limit) = request.query.get("master_id"), window(request)
     rows, total = await context_of(request).exporting(
-        lambda current: masters_page(current, wanted, offset, limit)
+        lambda current: masters_page(current, wanted, offset, limit, party)
     )
     return json_response(answer(rows, total, offset, limit))
 
 
 async def reseller_aliases(request: web.Request) -> web.Response:
     """Each alias of a distributor (or of all), the master it means and its history."""
+    return await aliases_of(request, "reseller")
+
+
+async def aliases_of(request: web.Request, party: PartyKind) -> web.Response:
+    """The aliases of the kind of a distributor (a distributor's token: its own), each with
+    the master it means and its history."""
     wanted = scope(request)
-    rows = await context_of(request).exporting(lambda current: alias_rows(current, wanted))
+    rows = await context_of(request).exporting(lambda current: alias_rows(current, wanted, party))
     return json_response(page(request, visible(request, rows, "master_id")))
 
 

@@ -1,6 +1,7 @@
 """`channelflow erase end-customer ID`: record the erasure on the audit chain, then delete
 the data subject's keys, so that its personal data reads as `erased` everywhere
-(docs/PRIVACY.md)."""
+(docs/PRIVACY.md). With `--master`, the subject is an end customer's master: the key of its
+registration and those of its aliases by name at every distributor."""
 
 from __future__ import annotations
 
@@ -13,10 +14,18 @@ from streams.cli.support import Subcommands, UserError, print_json, settings_of
 def register(sub: Subcommands) -> None:
     erase = sub.add_parser("erase", help="erase a data subject's personal data (crypto-shredding)")
     erase.add_argument("kind", choices=["end-customer"], help="what kind of data subject")
-    erase.add_argument("subject", help="the end-customer id (with --by-name: the name)")
-    erase.add_argument("--distributor", help="only this distributor's subject (default: all)")
     erase.add_argument(
+        "subject", help="the end-customer id (with --by-name: the name; --master: the master id)"
+    )
+    erase.add_argument("--distributor", help="only this distributor's subject (default: all)")
+    named = erase.add_mutually_exclusive_group()
+    named.add_argument(
         "--by-name", action="store_true", help="the subject had no id: erase it by its name"
+    )
+    named.add_argument(
+        "--master",
+        action="store_true",
+        help="an end customer's master: its registration and its aliases by name",
     )
     erase.add_argument("--actor", default="cli", help="who erases (recorded)")
     erase.add_argument("--reason", default="erasure request", help="why (recorded)")
@@ -26,7 +35,7 @@ def register(sub: Subcommands) -> None:
 
 def cmd_erase(args: argparse.Namespace) -> int:
     from domain.erasure import SubjectErasure
-    from domain.personal_data import id_ref, name_ref
+    from domain.personal_data import id_ref, master_ref, name_ref
     from infra.eventstore import open_audit_log
     from infra.subject_keys import SubjectKeys
 
@@ -38,7 +47,10 @@ def cmd_erase(args: argparse.Namespace) -> int:
         )
     if not args.subject.strip():
         raise UserError("name the subject to erase")
-    ref = name_ref(args.subject) if args.by_name else id_ref(args.subject)
+    if args.master:
+        ref = master_ref(args.subject)
+    else:
+        ref = name_ref(args.subject) if args.by_name else id_ref(args.subject)
     keys = SubjectKeys(dsn)
     try:
         held = keys.held(ref, args.distributor)

@@ -47,7 +47,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from schemas.codec import InvalidEvent, decode_event
-    from schemas.events import SaleReported
     from streams.ingest.personal import door_protection
     from streams.kafka.io import ensure_topics, publish_events
 
@@ -65,7 +64,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
                 raise UserError(f"{path}:{number}: {exc}") from None
     settings = settings_of(args)
     protection = door_protection(settings)  # a door too: personal fields sealed or dropped
-    events = [protection.sealed(e) if isinstance(e, SaleReported) else e for e in events]
+    events = [protection.sealed(e) for e in events]
 
     async def run() -> int:
         await ensure_topics(settings)

@@ -110,10 +110,13 @@ def _masters(args: argparse.Namespace, token: str | None) -> int:
 
 def master_lines(rows: list[dict[str, Any]]) -> list[list[str]]:
     head = ["master", "legal name", "country", "aliases"]
-    return [head, *([r["master_id"], r["legal_name"], r["country"], _aliases(r)] for r in rows)]
+    return [
+        head,
+        *([r["master_id"], r["legal_name"], r["country"], aliases_summary(r)] for r in rows),
+    ]
 
 
-def _aliases(row: Row) -> str:
+def aliases_summary(row: Row) -> str:
     """How many aliases mean the master, and the first few of them."""
     aliases = row["aliases"]
     shown = ", ".join(aliases[:3]) + (", …" if len(aliases) > 3 else "")

@@ -1,6 +1,7 @@
 """Personal fields at the ingest doors (docs/PRIVACY.md): a sale line's clear end-customer
-name and contact are sealed with the subject's key before the line is spooled, answered or
-published, or dropped when there is no key store. A line that carried them is never
+name and contact, an end customer's master's name and address and its alias's name, are
+sealed with the subject's key before the event is spooled, answered or published, or dropped
+when there is no key store. A line that carried them is never
 dead-lettered as the bytes sent (they hold the clear text): as its sealed event instead.
 And what a dead letter's sealed fields show whoever reads it."""
 
@@ -14,10 +15,10 @@ from typing import Any, Final, TypeGuard
 
 import psycopg
 
-from domain.personal_data import clear_values, shown, tokens_in, without_clear
+from domain.personal_data import E, clear_values, shown, tokens_in, without_clear
 from infra.personal_cipher import KeyStore, Sealer, clear_texts
 from infra.subject_keys import SubjectKeys
-from schemas.events import SaleReported
+from projections.party_aliases import with_name_key
 from streams.config import Settings
 from streams.ingest.formats.upload import Item, Parsed
 
@@ -33,26 +34,25 @@ class DoorProtection:
 
     @staticmethod
     def needed(item: Item) -> TypeGuard[Parsed]:
-        """Whether the item is a sale line with clear personal fields."""
+        """Whether the item is an event with clear personal fields."""
         return (
-            isinstance(item, Parsed)
-            and isinstance(item.event, SaleReported)
-            and bool(clear_values(item.event))
+            isinstance(item, Parsed) and item.event is not None and bool(clear_values(item.event))
         )
 
-    def sealed(self, sale: SaleReported) -> SaleReported:
-        """The line with its clear personal fields sealed (or stripped); may call the key
-        table (blocking)."""
-        return without_clear(sale) if self._sealer is None else self._sealer.seal_sale(sale)
+    def sealed(self, event: E) -> E:
+        """The event with its clear personal fields sealed (or stripped), an alias by name
+        keyed by its name first; may call the key table (blocking)."""
+        keyed = with_name_key(event)
+        return without_clear(keyed) if self._sealer is None else self._sealer.seal(keyed)
 
     async def protect(self, item: Parsed) -> Parsed:
-        """The item with its sale line sealed (or stripped), and no original bytes."""
-        sale = item.event
-        assert isinstance(sale, SaleReported)
-        if self._sealer is None or self._sealer.holds_key(sale):
-            sealed = self.sealed(sale)
+        """The item with its event sealed (or stripped), and no original bytes."""
+        event = item.event
+        assert event is not None
+        if self._sealer is None or self._sealer.holds_key(event):
+            sealed = self.sealed(event)
         else:
-            sealed = await asyncio.to_thread(self.sealed, sale)
+            sealed = await asyncio.to_thread(self.sealed, event)
         return replace(item, event=sealed, original=None)
 
 

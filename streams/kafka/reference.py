@@ -77,6 +77,8 @@ class ReferenceReplica:
             sku_authorizations=shared.sku_authorizations,
             reseller_authorizations=shared.reseller_authorizations,
             masters=shared.masters,
+            customer_masters=shared.customer_masters,
+            customer_authorizations=shared.customer_authorizations,
         )
         self.ready = asyncio.Event()
         self.rules = settings.time_rules()

@@ -84,6 +84,8 @@ def whole_tables(
         "masters": master_table_rows(stores, partition_of),
         "party_aliases": alias_rows(stores),
         "match_proposals": proposal_rows(stores),
+        "customer_masters": master_table_rows(stores, partition_of, "end_customer"),
+        "customer_aliases": alias_rows(stores, party="end_customer"),
     }
 
 

@@ -55,6 +55,8 @@ REFERENCE_STORES = (
     "sku_authorizations",
     "reseller_authorizations",
     "masters",
+    "customer_masters",
+    "customer_authorizations",
 )
 
 #: the state table's name: its databases are `<tabledir>/state-<partition>.db`
@@ -240,6 +242,10 @@ def store_layouts(partitions: int) -> dict[str, StoreLayout]:
             "pa|", AliasState.from_json, AliasState.to_json, True, distributor_second
         ),
         master_aliases=StoreLayout("ma|", str, str, False, distributor_second),
+        customer_aliases=StoreLayout(
+            "ca|", AliasState.from_json, AliasState.to_json, True, distributor_second
+        ),
+        customer_master_aliases=StoreLayout("cma|", str, str, False, distributor_second),
         match_proposals=entity("mp|", Proposal),
         waiting_resellers=StoreLayout(
             "wr|", WaitingReseller.from_json, WaitingReseller.to_json, False, distributor_first

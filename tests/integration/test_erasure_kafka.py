@@ -53,7 +53,7 @@ def named(events: list[Envelope], keys: SubjectKeys) -> tuple[list[Envelope], Sa
             customer,
         ):
             update = {"end_customer_name": NAME, "end_customer_contact": "jane@example.com"}
-            event = sealer.seal_sale(event.model_copy(update=update))
+            event = sealer.seal(event.model_copy(update=update))
         out.append(event)
     line = next(e for e in out if isinstance(e, SaleReported) and e.end_customer_name)
     return out, line

@@ -4,18 +4,31 @@ read by id, deleted by `channelflow erase`, and the erasure is sealed on the aud
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import orjson
 import psycopg
 import pytest
 
 from domain.erasure import SubjectErasure
-from domain.personal_data import ERASED, PERSONAL_FIELDS, Subject, id_ref, name_ref, shown
+from domain.personal_data import (
+    CHANNEL,
+    ERASED,
+    PERSONAL_FIELDS,
+    Subject,
+    id_ref,
+    name_ref,
+    shown,
+    tokens_in,
+)
 from infra.eventstore import open_audit_log
 from infra.personal_cipher import Sealer, clear_texts
 from infra.subject_keys import SubjectKeys
+from schemas.codec import encode_event
 from streams.cli.main import main
+from streams.ingest.personal import DoorProtection
 from tests.unit.channel_cases import sale
+from tests.unit.party_events import customer_mapped, customer_registered
 
 pytestmark = pytest.mark.postgres
 
@@ -43,7 +56,7 @@ def sealed_line(database: str, distributor: str = "D01") -> list[tuple[str, str]
                 end_customer_name="Jane Doe", end_customer_contact="jane@example.com")  # fmt: skip
     keys = SubjectKeys(database)
     try:
-        sealed = Sealer(keys).seal_sale(line)
+        sealed = Sealer(keys).seal(line)
     finally:
         keys.close()
     return [(name, getattr(sealed, name)) for name in PERSONAL_FIELDS]
@@ -98,6 +111,36 @@ def test_erase_by_name_of_every_distributor(
     assert answer["keys_deleted"] == 2 and "jane" not in answer["subject"]
     assert keys.keys(made) == {}  # gone from PostgreSQL, not only counted
     keys.close()
+
+
+def test_erase_a_master_deletes_its_key_and_its_aliases_by_name_at_every_distributor(
+    database: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHANNELFLOW_EVENTSTORE_URL", database)
+    keys = SubjectKeys(database)
+    door = DoorProtection(keys)
+    alias: dict[str, Any] = {
+        "name": "Jane Doe",
+        "address": "12 Elm St",
+        "postal_code": "94105",
+        "country": "US",
+    }
+    events = [
+        door.sealed(customer_registered("EC-M1", "Jane Doe", address="12 Elm St")),
+        door.sealed(customer_mapped("D01", None, "EC-M1", **alias)),
+        door.sealed(customer_mapped("D02", None, "EC-M1", **alias)),
+        door.sealed(customer_registered("EC-M2", "John Roe")),
+    ]
+    values = [pair for event in events for pair in tokens_in(encode_event(event).decode())]
+    keys.close()
+    assert set(readable(database, values)) == {"Jane Doe", "12 Elm St", "John Roe"}
+
+    assert main(["erase", "end-customer", "EC-M1", "--master", "--actor", "dpo"]) == 0
+    answer = orjson.loads(capsys.readouterr().out)
+    assert (answer["subject"], answer["keys_deleted"]) == ("master:EC-M1", 3)
+    assert readable(database, values) == [ERASED] * 6 + ["John Roe"]  # EC-M2's stays
+    [erasure] = erasures(database)
+    assert sorted(key.split("/")[0] for key in erasure.key_ids) == [CHANNEL, "D01", "D02"]
 
 
 def erasures(database: str) -> list[SubjectErasure]:

@@ -38,7 +38,7 @@ from tests.integration.helpers import (
 )
 from tests.unit.agreement_events import rotation, signed
 from tests.unit.claim_events import claim, line
-from tests.unit.party_events import mapped, registered
+from tests.unit.party_events import customer_mapped, customer_registered, mapped, registered
 
 pytestmark = pytest.mark.postgres
 
@@ -128,7 +128,12 @@ def row_versions(dsn: str, schema: str) -> dict[str, list[tuple[int, str]]]:
 def test_read_model_tables_equal_the_worker_tables_after_a_stream(
     settings, worker_factory, pg_dsn, schema
 ):
-    identity = [registered("M-ACME", "Acme Tools Inc."), mapped("D01", "D01-R001", "M-ACME")]
+    identity = [
+        registered("M-ACME", "Acme Tools Inc."),
+        mapped("D01", "D01-R001", "M-ACME"),
+        customer_registered("EC-M1", "erased"),
+        customer_mapped("D01", "D01-EC-1", "EC-M1"),
+    ]
     events = [*order_independent_channel(), AGREEMENT, *identity]
     worker = worker_factory(
         env={

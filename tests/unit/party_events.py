@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from schemas.parties import ResellerAliasMapped, ResellerAliasUnmapped, ResellerRegistered
+from schemas.parties import (
+    EndCustomerAliasMapped,
+    EndCustomerAliasUnmapped,
+    EndCustomerRegistered,
+    ResellerAliasMapped,
+    ResellerAliasUnmapped,
+    ResellerRegistered,
+)
 from schemas.scorecard import DistributorTargetsSet
 
 AT = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
@@ -21,6 +28,16 @@ def _envelope(n: int, at: datetime = AT) -> dict[str, Any]:
 
 
 def registered(master_id: str, name: str, n: int = 1, **changes: Any) -> ResellerRegistered:
+    return ResellerRegistered(**_registration(master_id, name, n, changes))
+
+
+def customer_registered(
+    master_id: str, name: str, n: int = 1, **changes: Any
+) -> EndCustomerRegistered:
+    return EndCustomerRegistered(**_registration(master_id, name, n, changes))
+
+
+def _registration(master_id: str, name: str, n: int, changes: dict[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {
         **_envelope(n),
         "master_id": master_id,
@@ -29,13 +46,24 @@ def registered(master_id: str, name: str, n: int = 1, **changes: Any) -> Reselle
         "postal_code": "94105",
         "registered_at": AT,
     }
-    fields.update(changes)
-    return ResellerRegistered(**fields)
+    return {**fields, **changes}
 
 
 def mapped(
     distributor_id: str, alias_id: str | None, master_id: str, n: int = 100, **changes: Any
 ) -> ResellerAliasMapped:
+    return ResellerAliasMapped(**_mapping(distributor_id, alias_id, master_id, n, changes))
+
+
+def customer_mapped(
+    distributor_id: str, alias_id: str | None, master_id: str, n: int = 100, **changes: Any
+) -> EndCustomerAliasMapped:
+    return EndCustomerAliasMapped(**_mapping(distributor_id, alias_id, master_id, n, changes))
+
+
+def _mapping(
+    distributor_id: str, alias_id: str | None, master_id: str, n: int, changes: dict[str, Any]
+) -> dict[str, Any]:
     fields: dict[str, Any] = {
         **_envelope(n),
         "distributor_id": distributor_id,
@@ -45,13 +73,25 @@ def mapped(
         "reason": "same tax id on the onboarding form",
         "changed_at": AT,
     }
-    fields.update(changes)
-    return ResellerAliasMapped(**fields)
+    return {**fields, **changes}
 
 
 def unmapped(
     distributor_id: str, alias_id: str | None, master_id: str, n: int = 200, **changes: Any
 ) -> ResellerAliasUnmapped:
+    return ResellerAliasUnmapped(**_unmapping(distributor_id, alias_id, master_id, n, changes))
+
+
+def customer_unmapped(
+    distributor_id: str, alias_id: str | None, master_id: str, n: int = 200, **changes: Any
+) -> EndCustomerAliasUnmapped:
+    fields = _unmapping(distributor_id, alias_id, master_id, n, changes)
+    return EndCustomerAliasUnmapped(**fields)
+
+
+def _unmapping(
+    distributor_id: str, alias_id: str | None, master_id: str, n: int, changes: dict[str, Any]
+) -> dict[str, Any]:
     fields: dict[str, Any] = {
         **_envelope(n),
         "distributor_id": distributor_id,
@@ -61,8 +101,7 @@ def unmapped(
         "reason": "two shops of one owner, not one reseller",
         "changed_at": AT,
     }
-    fields.update(changes)
-    return ResellerAliasUnmapped(**fields)
+    return {**fields, **changes}
 
 
 def targets(distributor_id: str, period: str, n: int = 300, **given: Any) -> DistributorTargetsSet:

@@ -106,11 +106,11 @@ def test_seal_and_open_bind_the_key_and_the_field() -> None:
 def test_the_sealer_seals_every_clear_field_and_a_reader_opens_them_until_erased() -> None:
     keys = MemoryKeys()
     line = sale(1, end_customer="EC-7", end_customer_name="Jane Doe", end_customer_contact="j@x")
-    sealed = Sealer(keys).seal_sale(line)
+    sealed = Sealer(keys).seal(line)
     values = [(name, getattr(sealed, name)) for name in PERSONAL_FIELDS]
     assert all(parse_sealed(value) is not None for _, value in values)
     assert "Jane" not in sealed.model_dump_json()
-    assert Sealer(keys).seal_sale(sealed) == sealed  # tokens are left as they are
+    assert Sealer(keys).seal(sealed) == sealed  # tokens are left as they are
     clear = clear_texts(keys, values)
     assert [shown(value, clear) for _, value in values] == ["Jane Doe", "j@x"]
     assert clear_texts(keys, values, distributor_id="D02") == {}  # another distributor's
@@ -120,15 +120,15 @@ def test_the_sealer_seals_every_clear_field_and_a_reader_opens_them_until_erased
 
 def test_a_line_without_personal_data_is_left_alone() -> None:
     line = sale(1)
-    assert Sealer(MemoryKeys()).seal_sale(line) is line
+    assert Sealer(MemoryKeys()).seal(line) is line
 
 
 def test_a_resend_sealed_afresh_is_a_duplicate_and_figures_are_unchanged() -> None:
     """Each sealing draws a new nonce, so the resend's tokens differ from the first's; the
     personal fields are outside the fingerprint, so it is a duplicate, not a conflict."""
     keys = MemoryKeys()
-    first = Sealer(keys).seal_sale(sale(1, end_customer="EC-7", end_customer_name="Jane Doe"))
-    resent = Sealer(keys).seal_sale(sale(2, end_customer="EC-7", end_customer_name="Jane Doe"))
+    first = Sealer(keys).seal(sale(1, end_customer="EC-7", end_customer_name="Jane Doe"))
+    resent = Sealer(keys).seal(sale(2, end_customer="EC-7", end_customer_name="Jane Doe"))
     assert first.end_customer_name != resent.end_customer_name
     plain_line = sale(3, end_customer="EC-7")
     assert (
@@ -144,14 +144,14 @@ def test_a_resend_sealed_afresh_is_a_duplicate_and_figures_are_unchanged() -> No
 
 def test_tokens_are_found_in_a_dead_letters_json() -> None:
     keys = MemoryKeys()
-    sealed = Sealer(keys).seal_sale(sale(1, end_customer_name="Jane Doe"))
+    sealed = Sealer(keys).seal(sale(1, end_customer_name="Jane Doe"))
     text = "[" + sealed.model_dump_json() + "]"
     assert tokens_in(text) == [("end_customer_name", sealed.end_customer_name)]
     assert tokens_in('{"end_customer": "pii1.x", "note": "end_customer_name"}') == []
 
 
 def test_a_dead_letter_shows_erased_without_a_key_store() -> None:
-    sealed = Sealer(MemoryKeys()).seal_sale(sale(1, end_customer_name="Jane Doe"))
+    sealed = Sealer(MemoryKeys()).seal(sale(1, end_customer_name="Jane Doe"))
     documents: list[dict[str, Any]] = [{"original": sealed.model_dump_json()}, {"original": None}]
     reveal_letters(Settings.from_env({"CHANNELFLOW_SUBJECT_KEYS_URL": "off"}), documents, None)
     assert documents[0]["personal"] == {sealed.end_customer_name: ERASED}
@@ -159,7 +159,7 @@ def test_a_dead_letter_shows_erased_without_a_key_store() -> None:
 
 
 def test_dead_letters_still_answer_with_the_key_store_away() -> None:
-    sealed = Sealer(MemoryKeys()).seal_sale(sale(1, end_customer_name="Jane Doe"))
+    sealed = Sealer(MemoryKeys()).seal(sale(1, end_customer_name="Jane Doe"))
     documents: list[dict[str, Any]] = [{"original": sealed.model_dump_json()}]
     away = Settings.from_env({"CHANNELFLOW_SUBJECT_KEYS_URL": "postgresql://x:y@127.0.0.1:1/k"})
     reveal_letters(away, documents, None)

@@ -32,7 +32,7 @@ from streams.runners.violation_statuses import RecordedStatuses
 from tests.unit.agreement_events import rotation, signed
 from tests.unit.catalog import product
 from tests.unit.claim_events import claim, line
-from tests.unit.party_events import mapped, registered
+from tests.unit.party_events import customer_mapped, customer_registered, mapped, registered
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,8 @@ def partition_of(distributor_id: str) -> int:
 def channel() -> EmbeddedChannel:
     """A generated channel, its malformed lines, a sale of an SKU without a price, an
     agreement of D01, a stock rotation request of D01, a debit claim of D01, a reseller alias
-    of D01 mapped to a master and one proposed for it."""
+    of D01 mapped to a master and one proposed for it, an end customer's alias of D01 mapped
+    to its master."""
     channel = EmbeddedChannel()
     channel.feed_events(generate_channel(seed=3, weeks=6))
     channel.feed(Input(raw, None, "demo") for raw, _ in malformed_lines())
@@ -60,6 +61,9 @@ def channel() -> EmbeddedChannel:
     channel.feed_events([claim("DB-1", line(1, "T-UNPRICED", 2), distributor_id="D01")])
     channel.feed_events([registered("M-ACME", "Acme Tools Inc.")])
     channel.feed_events([mapped("D01", "R-1", "M-ACME")])
+    channel.feed_events(
+        [customer_registered("EC-M1", "erased"), customer_mapped("D01", "EC-1", "EC-M1")]
+    )
     later = at + timedelta(days=1)
     typo = ResellerOnboarded(
         event_id=uuid.uuid4(), occurred_at=later, recorded_at=later, source="api",

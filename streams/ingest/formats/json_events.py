@@ -9,7 +9,7 @@ from typing import Any, Final
 import orjson
 
 from schemas.codec import InvalidEvent, decode_event
-from schemas.events import SaleReported
+from schemas.events import PERSONAL_FIELDS_OF, SaleReported
 from streams.ingest.formats.report_header import SaleDays, report_closed
 from streams.ingest.formats.upload import (
     EVENT_TYPE_NAMES,
@@ -56,6 +56,17 @@ def batch_of(body: bytes) -> tuple[list[Any], dict[str, Any]]:
     return data, options
 
 
+def _without_personal(element: Any, original: bytes) -> bytes:
+    """What a refused element leaves to the dead letters: its personal fields emptied (they
+    were never sealed; docs/PRIVACY.md)."""
+    if not isinstance(element, dict):
+        return original
+    personal = PERSONAL_FIELDS_OF.get(str(element.get("event_type")), ())
+    if not any(element.get(name) is not None for name in personal):
+        return original
+    return orjson.dumps({k: None if k in personal else v for k, v in element.items()})
+
+
 def _json_or_bytes(line: bytes) -> Any:
     try:
         return orjson.loads(line)
@@ -86,6 +97,7 @@ def read_events(upload: Upload, elements: list[Any]) -> Iterator[Item]:
         try:
             event = decode_event(original)
         except InvalidEvent as exc:
+            original = _without_personal(element, original)
             named = element.get("distributor_id") if isinstance(element, dict) else None
             in_report = report is not None and _type_of(element) == "SaleReported"
             if report is not None and in_report:

@@ -71,6 +71,7 @@ SCOPED = (
     "/api/resellers/growth",
     "/api/resellers/top",
     "/api/resellers/aliases",
+    "/api/end-customers/aliases",
     "/api/reports",
     "/api/compliance",
     "/api/dead-letters/lines",
@@ -86,7 +87,7 @@ SCOPED = (
 #: GET routes for the vendor's roles only (a scorecard ranking tells about the others)
 VENDOR = (
     "/api/dead-letters", "/api/scorecard", "/api/scorecard.csv", "/api/resellers/masters",
-    "/api/resellers/proposals",
+    "/api/resellers/proposals", "/api/end-customers/masters",
 )  # fmt: skip
 #: GET routes of one record: (route, whose) — D01's is the distributor's own
 RECORDS = {

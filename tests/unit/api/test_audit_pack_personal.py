@@ -25,7 +25,7 @@ def named(events: list[Envelope], keys: MemoryKeys) -> list[Envelope]:
     """Every sale line with the end customer's name and contact, sealed."""
     sealer = Sealer(keys)
     return [
-        sealer.seal_sale(e.model_copy(update={"end_customer_name": f"{NAME} {e.end_customer}",
+        sealer.seal(e.model_copy(update={"end_customer_name": f"{NAME} {e.end_customer}",
                                               "end_customer_contact": "jane@example.com"}))
         if isinstance(e, SaleReported) else e
         for e in events

@@ -16,6 +16,7 @@ import pytest
 from streams.auth import TokenRegistry, token_hash
 from streams.cli.main import main
 from tests.live_app import LiveApp
+from tests.unit.party_events import customer_mapped, customer_registered
 from tests.unit.test_match_queue import M1, M2, TYPO, onboarding
 
 
@@ -69,6 +70,19 @@ def test_the_masters_with_their_aliases(app: LiveApp, capsys) -> None:
     assert table[2].split() == ["M2", "Zeta", "Audio", "Systems", "DE", "0"]
     assert main(cli(app, "masters", "--master", "M2", "--json")) == 0
     assert [r["master_id"] for r in orjson.loads(capsys.readouterr().out)] == ["M2"]
+
+
+def test_the_end_customers_masters_without_names(app: LiveApp, capsys) -> None:
+    sealed = "pii1.0123456789abcdef0123456789abcdef.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    app.feed([customer_registered("EC-M1", sealed, n=30), customer_mapped("D1", "EC-7", "EC-M1")])
+    end_customers = ["end-customers", "masters", "--url", app.url, "--token", "cm"]
+    assert main([*end_customers, "--json"]) == 0
+    rows = orjson.loads(capsys.readouterr().out)
+    assert [(r["master_id"], r["aliases"]) for r in rows] == [("EC-M1", ["D1|EC-7"])]
+    assert main(end_customers) == 0
+    table = capsys.readouterr().out
+    assert table.splitlines()[1].split() == ["EC-M1", "US", "94105", "1", "(D1|EC-7)"]
+    assert "pii1" not in table
 
 
 def test_errors_without_traceback(app: LiveApp, capsys) -> None:

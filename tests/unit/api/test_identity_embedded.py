@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from streams.runners.embedded import EmbeddedChannel
 from tests.unit.api.test_scorecard_embedded import answers
+from tests.unit.party_events import customer_mapped, customer_registered
 from tests.unit.test_identity_wiring import MASTERS, MERGE, NETWORK, UNMERGE, fed
 
 
@@ -49,3 +50,27 @@ def test_a_distributors_top_resellers_count_its_aliases_of_one_master_once():
         ("D1", "R2", "30.00", ["D1|R2"]),
         ("D1", "M1", "20.00", ["D1|R1B"]),
     ]  # fmt: skip
+
+
+def test_end_customers_masters_and_aliases_are_read_apart_from_the_resellers():
+    fed_channel = channel()
+    fed_channel.feed_events(
+        [
+            customer_registered("EC-M1", "erased", n=9_100, address="erased"),
+            customer_mapped("D1", "EC-7", "EC-M1", n=9_101),
+            customer_mapped("D2", "EC-9", "EC-M1", n=9_102),
+        ]
+    )
+    masters, own, other, refused = answers(
+        fed_channel,
+        ("/api/end-customers/masters", "cm"),
+        ("/api/end-customers/aliases", "d1"),
+        ("/api/end-customers/aliases?distributor_id=D2", "d1"),
+        ("/api/end-customers/masters", "d1"),
+    )
+    assert masters[0] == 200
+    [row] = masters[1]["rows"]
+    assert (row["master_id"], row["aliases"]) == ("EC-M1", ["D1|EC-7", "D2|EC-9"])
+    assert "legal_name" not in row and "address" not in row
+    assert [(r["alias_key"], r["master_id"]) for r in own[1]["rows"]] == [("ci|D1|EC-7", "EC-M1")]
+    assert (other[0], refused[0]) == (403, 403)

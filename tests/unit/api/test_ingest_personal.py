@@ -146,3 +146,18 @@ def test_no_message_quotes_a_refused_name(tmp_path: Path) -> None:
     assert [r["reason"] for r in rejected] == ["invalid_field", "invalid_field"]
     assert "U+200B" in rejected[0]["detail"]
     assert b"Jane" not in everything(sent)
+
+
+def test_a_json_event_refused_unread_leaves_no_name_to_the_dead_letters(tmp_path: Path) -> None:
+    event = {
+        "event_type": "SaleReported", "event_id": "00000000-0000-4000-8000-000000000002",
+        "occurred_at": "2026-04-07T00:00:00Z", "source": "api", "distributor_id": "DIST-001",
+        "transaction_id": "T-9", "reseller_id": "RES-1", "sku": "WIDGET-100", "quantity": "x",
+        "unit_price": "12.50", "currency": "USD", "sold_at": "2026-04-07T00:00:00Z",
+        "end_customer": "EC-7", "end_customer_name": "Jane Doe",
+    }  # fmt: skip
+    sent = published(tmp_path / "events", "events", MemoryKeys(), [event])
+    assert [m.event_type for m in sent] == ["LineRejected"]
+    assert b"Jane" not in everything(sent)
+    original = orjson.loads(base64.b64decode(orjson.loads(sent[0].value)["original_b64"]))
+    assert (original["end_customer"], original["end_customer_name"]) == ("EC-7", None)

@@ -48,6 +48,7 @@ VENDOR_ONLY = {
     "/api/scorecard",
     "/api/resellers/masters",
     "/api/resellers/proposals",
+    "/api/end-customers/masters",
 }
 
 
