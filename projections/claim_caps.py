@@ -31,7 +31,7 @@ from typing import Any, Final
 
 from domain.claim_rules import AuthorizationTerms
 from domain.frozen import quick_init
-from projections.claims import LineRef
+from projections.claim_refs import LineRef
 from projections.positions import Position, advance
 
 
