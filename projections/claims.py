@@ -144,9 +144,9 @@ class PosClaims:
     awaiting: tuple[Awaiting, ...] = ()
     #: the grants applied, by position (a redelivered grant changes nothing)
     applied: dict[str, int] = field(default_factory=dict)
-    #: the highest number of a cap request of its lines, sent or answered: the next
-    #: request is numbered above it, so a grant read before its claim was applied again
-    #: (after a restart) never answers the request sent again
+    #: the highest number of a cap request of its lines (or of a grant read early given
+    #: back): the next request is numbered above it; a grant numbered above it was read
+    #: before the input that asked for it was applied again (`early`)
     asked: int = 0
     #: grants read early: numbered above `asked`, read after a restart before the input
     #: that asked for them was applied again; each finishes its line when it asks again
