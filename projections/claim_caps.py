@@ -31,7 +31,7 @@ from typing import Any, Final
 
 from domain.claim_rules import AuthorizationTerms
 from domain.frozen import quick_init
-from projections.claims import LineRef
+from projections.claim_refs import LineRef
 from projections.positions import Position, advance
 
 
@@ -211,8 +211,7 @@ def grant_once(
     """`grant`, for a request that may have been appended to the log before (`ask`: the
     answer to its line's last request against that POS line). The same request again (the
     same number) is answered as before and counts nothing, unless its line gave that answer
-    back whole (it came before the line asked, as after a worker's restart the grant may be
-    read before the claim applied again): then it is granted anew. A request with another
+    back whole (no line waited for it): then it is granted anew. A request with another
     number replaces the one before: what its line had not given back of that grant comes
     back, and it is granted anew."""
     current = ledger or CapLedger(request.authorization_id)

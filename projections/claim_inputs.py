@@ -49,8 +49,9 @@ from projections.claim_phases import (
     check_pending,
     reopen,
 )
+from projections.claim_refs import LineRef
 from projections.claim_state import ClaimRecord, record_key
-from projections.claims import ClaimsView, LineRef, expire_pending, pos_line_of
+from projections.claims import ClaimsView, expire_pending, pos_line_of
 from projections.dedup import Verdict, classify, remember
 from projections.outcome import AuditFact, Outcome
 from projections.pending_claims import due_pos_lines, update_index

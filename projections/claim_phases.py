@@ -39,11 +39,11 @@ from domain.claim_rules import (
     units_wanted,
 )
 from projections.claim_caps import CapGrant, CapLedger, CapRelease, CapRequest, give_back, grant
+from projections.claim_refs import LineRef
 from projections.claims import (
     Awaiting,
     Blocked,
     ClaimsView,
-    LineRef,
     PosClaims,
     line_inputs,
     line_refs,
@@ -204,18 +204,22 @@ def reopen(
     back; the lines held back behind it are checked then)."""
     phases = _Phases(view, sequencer)
     claims = phases.pos_claims(key)
-    if not (claims.held or claims.awaiting):
+    if not (claims.held or claims.awaiting or claims.early):
         return phases.steps
     for ref, units in claims.held:
         sequencer.release(CapRelease(ref.line.authorization_id, units, ref, pos_event_id, "held"))
         phases.steps.reopened.append(ref)
+    for answer in claims.early:  # asked against the line reversed: never asked again
+        phases.give_back(answer, answer.granted, "whole")
+    asked = max([claims.asked, *(answer.seq or 0 for answer in claims.early)])
     waiting = (
         *claims.pending,
         *(ref for ref, _ in claims.held),
         *(line.ref for line in claims.awaiting),
     )
     pending = tuple(sorted(waiting, key=lambda ref: ref.order))
-    phases.put_pos(key, replace(claims, held=(), pending=pending, awaiting=()))
+    reopened = replace(claims, held=(), pending=pending, awaiting=(), early=(), asked=asked)
+    phases.put_pos(key, reopened)
     return phases.steps
 
 
@@ -266,6 +270,8 @@ class _Phases:
         if isinstance(wanted, LineDecision):
             if wanted.status == "pending_pos":
                 self.put_pos(key, replace(claims, pending=(*claims.pending, ref)))
+            elif claims.early:  # decided without asking: a grant read early for it goes back
+                self.put_pos(key, self._take_early(claims, ref, None)[0])
             self.steps.decisions.append(wanted)
             return
         terms, pos, book = inputs.terms, inputs.pos, inputs.book
@@ -273,22 +279,30 @@ class _Phases:
         least = fewest_debited_units(book.cost, terms.authorized_cost)
         name, seq = ref.line.authorization_id, claims.asked + 1
         request = CapRequest(name, ref, wanted, least, str(pos.event_id), terms.quantity_cap, seq)
-        answer = self.sequencer.request(request)
+        claims, answer = self._take_early(claims, ref, request)
+        if answer is not None:  # its grant read early: the request was sent before
+            claims = replace(claims, asked=seq)
+        else:
+            answer = self.sequencer.request(request)
         if answer is None:  # the line reserves its units and waits for the grant
             waiting = Awaiting(ref, wanted, terms, pos, book, seq)
             self.put_pos(key, replace(claims, awaiting=(waiting,), asked=seq))
             return
-        # answered at once (in process): the request was sent nowhere, its number not used
+        # answered at once (in process, the request sent nowhere and its number not used;
+        # or by its grant read early)
         self._close(key, claims, ref, inputs, wanted, answer)
         if blocked.lines:  # else none are held back still: closing a line holds none
             self._unblock(ref.distributor_id)
 
     def finish(self, answer: CapGrant) -> None:
-        """Finish the line waiting for `answer`; a grant no line waits for (its line was
-        reopened meanwhile, the same grant was appended again, or it answers a request of
-        another number) goes back whole: the ledger counts that once, not after what the
-        line did not keep, and not for a grant a newer request replaced. The POS line's
-        next request is numbered above the grant's, so it never answers that one."""
+        """Finish the line waiting for `answer`. A grant numbered above the POS line's
+        requests was read early (after a restart, before the input that asked for it was
+        applied again): it is kept (`PosClaims.early`) for the request of its number, so
+        the same history is applied in the order it was first. Any other grant no line
+        waits for (its line was reopened meanwhile, the same grant was appended again, or
+        it answers a request of another number) goes back whole: the ledger counts that
+        once, not after what the line did not keep, and not for a grant a newer request
+        replaced."""
         key = answer.ref.sale_key
         claims = self.pos_claims(key)
         waiting = next((line for line in claims.awaiting if _answers(answer, line)), None)
@@ -296,11 +310,40 @@ class _Phases:
             awaiting = tuple(line for line in claims.awaiting if line is not waiting)
             rest = replace(claims, awaiting=awaiting)
             self._close(key, rest, waiting.ref, waiting.inputs(), waiting.units, answer)
+        elif answer.seq is not None and answer.seq > claims.asked:
+            if answer not in claims.early:  # a copy of one kept is the same grant
+                self.put_pos(key, replace(claims, early=(*claims.early, answer)))
+            return
         else:
-            if answer.seq is not None and answer.seq > claims.asked:
-                self.put_pos(key, replace(claims, asked=answer.seq))
-            self._give_back(answer, answer.granted, "whole")
+            self.give_back(answer, answer.granted, "whole")
         self._unblock(answer.distributor_id)
+
+    def _take_early(
+        self, claims: PosClaims, ref: LineRef, request: CapRequest | None
+    ) -> tuple[PosClaims, CapGrant | None]:
+        """The grant read early for `request` (its line, POS line and number; None: `ref`
+        was decided without asking), and the POS line's claims without it and without the
+        grants read early no request will be made for again: `ref`'s when it asked
+        nothing, and those numbered up to `request`'s. Those go back whole, and the next
+        request is numbered above them."""
+        if not claims.early:
+            return claims, None
+        named = None if request is None else (request.ref, request.pos, request.seq)
+        answer = next(
+            (held for held in claims.early if (held.ref, held.pos, held.seq) == named), None
+        )
+        number = 0 if request is None else request.seq or 0
+        kept: list[CapGrant] = []
+        asked = claims.asked
+        for held in claims.early:
+            if held is answer:
+                continue
+            if (held.seq or 0) > number and (request is not None or held.ref != ref):
+                kept.append(held)
+            else:
+                self.give_back(held, held.granted, "whole")
+                asked = max(asked, held.seq or 0)
+        return replace(claims, early=tuple(kept), asked=asked), answer
 
     def _close(
         self,
@@ -318,7 +361,7 @@ class _Phases:
         left = answer.left if answer.wanted == units else answer.granted
         decision = finish_line(inputs, units, left)
         kept = decision.quantity_accepted if decision.takes_units else 0
-        self._give_back(answer, answer.granted - kept, "rest")
+        self.give_back(answer, answer.granted - kept, "rest")
         held = claims.holding(ref, kept) if kept else claims.held
         self.put_pos(key, replace(claims, held=held))
         self.steps.decisions.append(decision)
@@ -333,7 +376,7 @@ class _Phases:
         for ref in blocked.lines:
             self.check(ref)
 
-    def _give_back(self, answer: CapGrant, units: int, kind: str) -> None:
+    def give_back(self, answer: CapGrant, units: int, kind: str) -> None:
         # on the log even none are: the grant was answered, so the same grant again is not
         # given back whole
         if units > 0 or answer.pos is not None:

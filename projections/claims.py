@@ -34,7 +34,6 @@ from domain.claim_rules import (
     no_pos_line,
 )
 from domain.frozen import quick_init
-from domain.identity import sale_key
 from domain.timeutil import utc
 from projections.authorizations import (
     AuthorizationState,
@@ -43,43 +42,14 @@ from projections.authorizations import (
     terms_from_json,
     terms_to_json,
 )
+from projections.claim_caps import CapGrant
+from projections.claim_refs import LineRef
 from projections.price_book import PriceHistory, cost_in_effect
-from schemas.claims import ClaimLine, DebitClaimSubmitted
+from schemas.claims import DebitClaimSubmitted
 from schemas.events import SaleReported
 
 #: how long a line waits for its POS line, in recorded time, before `no_pos_line`
 DEFAULT_PENDING_WAIT: Final = TimeRules().claim_wait
-
-
-@quick_init
-@dataclass(frozen=True, slots=True)
-class LineRef:
-    """A claim line as submitted, with what orders it: when its claim was recorded."""
-
-    distributor_id: str
-    claim_id: str
-    recorded_at: datetime
-    line: ClaimLine
-
-    @property
-    def order(self) -> tuple[datetime, str, str, int]:
-        """Decision order: recorded time, claim id (then distributor: two distributors may
-        use one claim id), line number."""
-        return (self.recorded_at, self.claim_id, self.distributor_id, self.line.line_no)
-
-    @property
-    def sale_key(self) -> str:
-        return sale_key(self.distributor_id, self.line.transaction_id)
-
-    def to_json(self) -> list[Any]:
-        line = self.line.model_dump(mode="json")
-        return [self.distributor_id, self.claim_id, self.recorded_at.isoformat(), line]
-
-    @classmethod
-    def from_json(cls, data: list[Any]) -> LineRef:
-        distributor_id, claim_id, recorded_at, line = data
-        at = datetime.fromisoformat(recorded_at)
-        return cls(distributor_id, claim_id, at, ClaimLine.model_validate(line))
 
 
 def pos_to_json(pos: PosLine) -> list[Any]:
@@ -175,10 +145,14 @@ class PosClaims:
     awaiting: tuple[Awaiting, ...] = ()
     #: the grants applied, by position (a redelivered grant changes nothing)
     applied: dict[str, int] = field(default_factory=dict)
-    #: the highest number of a cap request of its lines, sent or answered: the next
-    #: request is numbered above it, so a grant read before its claim was applied again
-    #: (after a restart) never answers the request sent again
+    #: the highest number of a cap request of its lines (or of a grant read early given
+    #: back): the next request is numbered above it; a grant numbered above it was read
+    #: before the input that asked for it was applied again (`early`)
     asked: int = 0
+    #: grants read early: numbered above `asked`, read after a restart before the input
+    #: that asked for them was applied again; each finishes its line when it asks again
+    #: with the same number (or goes back whole once a request passes its number)
+    early: tuple[CapGrant, ...] = ()
 
     @property
     def units_taken(self) -> int:
@@ -206,6 +180,8 @@ class PosClaims:
             data["applied"] = self.applied
         if self.asked:
             data["asked"] = self.asked
+        if self.early:
+            data["early"] = [answer.to_json() for answer in self.early]
         return data
 
     @classmethod
@@ -214,7 +190,8 @@ class PosClaims:
         pending = tuple(LineRef.from_json(ref) for ref in data["pending"])
         awaiting = tuple(Awaiting.from_json(line) for line in data.get("awaiting", ()))
         applied = dict(data.get("applied", {}))
-        return cls(held, pending, awaiting, applied, data.get("asked", 0))
+        early = tuple(CapGrant.from_json(answer) for answer in data.get("early", ()))
+        return cls(held, pending, awaiting, applied, data.get("asked", 0), early)
 
 
 @quick_init

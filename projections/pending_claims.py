@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from domain.timeutil import utc
-from projections.claims import DEFAULT_PENDING_WAIT, LineRef, PosClaims
+from projections.claim_refs import LineRef
+from projections.claims import DEFAULT_PENDING_WAIT, PosClaims
 from projections.keyvalue import KeyValue
 
 

@@ -30,10 +30,10 @@ from projections.claim_phases import (
     check_pending,
     reopen,
 )
+from projections.claim_refs import LineRef
 from projections.claims import (
     Blocked,
     ClaimsView,
-    LineRef,
     Outcome,
     PosClaims,
     decide_claims,

@@ -12,8 +12,9 @@ from uuid import UUID
 
 from domain.claim_rules import BookCost, LineDecision, PosLine
 from projections.authorizations import terms_of
+from projections.claim_refs import LineRef
 from projections.claim_state import decision_from_json, decision_to_json
-from projections.claims import Awaiting, LineRef
+from projections.claims import Awaiting
 from streams.audit.lineage import lineage
 from streams.runners.embedded import EmbeddedChannel
 from tests.unit.agreement_events import amended, signed

@@ -3,6 +3,7 @@ hand, and against the one-phase decisions."""
 
 from __future__ import annotations
 
+import copy
 import json
 from decimal import Decimal
 from typing import Any
@@ -12,9 +13,18 @@ from hypothesis import strategies as st
 
 from domain.claim_rules import LineDecision, debit_amount, fewest_debited_units
 from domain.identity import sale_key
-from projections.claim_caps import CapGrant, CapLedger, CapRelease, CapRequest, give_back, grant
+from projections.claim_caps import (
+    CapGrant,
+    CapLedger,
+    CapRelease,
+    CapRequest,
+    give_back,
+    grant,
+    grant_once,
+)
 from projections.claim_phases import LocalLedger, Routed, apply_grant, check_claims
-from projections.claims import Blocked, LineRef, PosClaims, line_refs
+from projections.claim_refs import LineRef
+from projections.claims import Blocked, PosClaims, line_refs
 from projections.positions import Position
 from tests.unit.claim_events import (
     RECORDED,
@@ -216,6 +226,50 @@ def test_waiting_lines_and_ledger_messages_read_back_from_json() -> None:
     for release in (CapRelease("A1", 3), CapRelease("A1", 3, answer.ref, "pos-1", "whole", 2)):
         assert CapRelease.from_json(json.loads(json.dumps(release.to_json()))) == release
     assert isinstance(answer.ref, LineRef) and answer.distributor_id == "D1"
+
+
+def test_a_grant_read_early_waits_for_the_request_of_its_number() -> None:
+    """After a restart a grant can be read before the claim that asked for it is applied
+    again: it is kept (no line asked for it yet), and the claim applied again finishes its
+    line with it, asking nothing again. Its POS line reversed meanwhile, or its line
+    decided without asking, it goes back whole and the next request is numbered above."""
+    stored = two_phase(local=False)
+    lost = copy.deepcopy(stored)
+    lost.claim(claim("C1", line(1, "T1", 60)))
+    (request,) = lost.outbox.requests
+    _, _, early = grant_once(None, None, lost.terms("A1"), request, None)
+    assert early is not None and early.seq == 1
+    key = sale_key("D1", "T1")
+
+    def restarted() -> TwoPhaseChannel:
+        channel = copy.deepcopy(stored)
+        assert channel.answer(early) == []
+        kept = channel.pos_claims[key]
+        assert (kept.early, kept.asked, channel.outbox.sent) == ((early,), 0, [])
+        assert PosClaims.from_json(json.loads(json.dumps(kept.to_json()))) == kept
+        assert channel.answer(early) == []  # a copy of it: kept once
+        assert channel.pos_claims[key].early == (early,)
+        return channel
+
+    again = restarted()
+    decided = again.claim(claim("C1", line(1, "T1", 60)))
+    assert outcomes(decided) == [("accepted", (), 60, D("1800.00"))]
+    rest = CapRelease("A1", 0, early.ref, early.pos, "rest", 1)
+    assert again.outbox.sent == [rest]
+    assert (again.pos_claims[key].early, again.pos_claims[key].asked) == ((), 1)
+
+    whole = CapRelease("A1", 60, early.ref, early.pos, "whole", 1)
+    reversed_ = restarted()
+    reversed_.reverse("D1", "T1")
+    assert reversed_.outbox.sent == [whole]
+    assert (reversed_.pos_claims[key].early, reversed_.pos_claims[key].asked) == ((), 1)
+
+    rejected = restarted()
+    del rejected.authorizations["A1"]  # its terms not read again yet: the line is rejected
+    (decision,) = rejected.claim(claim("C1", line(1, "T1", 60)))
+    assert decision.status == "rejected"
+    assert rejected.outbox.sent == [whole]
+    assert (rejected.pos_claims[key].early, rejected.pos_claims[key].asked) == ((), 1)
 
 
 def test_a_redelivered_grant_changes_nothing() -> None:
