@@ -57,8 +57,11 @@ def period_end(period: str) -> datetime:
 def standing_now(
     stores: ChannelStores, distributor: str, now: datetime, programs: Iterable[Accrual]
 ) -> list[ScorecardInput]:
-    """The standing at `now`: the stock held, and the open `programs` (their accruals)."""
-    found = _supply_and_resellers(stores, distributor, utc(now), 0)
+    """The standing at `now`: the stock at the end of its day (what is held less what is
+    dated after it: an as-of read inside a period, or a line dated ahead), and the open
+    `programs` (their accruals)."""
+    at = utc(now)
+    found = _supply_and_resellers(stores, distributor, at, _moved_after(stores, distributor, at))
     found.extend(
         _rebate(stores, distributor, accrual.program_id, utc(now), accrual.result)
         for accrual in programs
@@ -107,6 +110,29 @@ def _rebate(
         distributor, program_id, at, 0 if index is None else index + 1, tiers,
         result.next_threshold, result.gap_to_next,
     )  # fmt: skip
+
+
+def _moved_after(stores: ChannelStores, distributor: str, at: datetime) -> int:
+    """Net units (sell-in − sell-through) dated after `at`'s day: the rest of its month from
+    the day totals of the SKUs that moved after it (none, mostly, for a read at "now"),
+    then `_moved_since` the next month's first when one moved after the month."""
+    day = at.date()
+    ahead = [
+        state
+        for state in inventory_states(stores, distributor)
+        if state.latest is not None and utc(state.latest).date() > day
+    ]
+    following = month_after(day.replace(day=1))
+    start, end = (day + timedelta(days=1)).isoformat(), following.isoformat()
+    net = 0
+    for state in ahead:
+        prefix = f"{distributor}|{state.sku}|"
+        for key, moved in stores.day_totals.scan(prefix, start=prefix + start):
+            if key[len(prefix) :] >= end:
+                break
+            net += moved.sell_in - moved.sell_through
+    later = any(utc(state.latest).date() >= following for state in ahead if state.latest)
+    return net + (_moved_since(stores, distributor, following) if later else 0)
 
 
 def _moved_since(stores: ChannelStores, distributor: str, first: date) -> int:

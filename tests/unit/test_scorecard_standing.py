@@ -187,11 +187,19 @@ def test_a_month_ended_inside_the_quarter_stands_at_its_own_end() -> None:
     assert (july["weeks_of_supply"], july["active_resellers"]) == ("156.0", 1)
     assert july["rebates"] == [_rebate("P1", 0, "500", "400.00"),
                                _rebate("P2", 0, "1000", "900.00")]  # fmt: skip
-    # read as of a time inside the quarter: the standing then (the stock held now), not at
-    # the quarter's end; July has ended by then
+    # read as of a time inside the quarter: the standing then, not at the quarter's end;
+    # July has ended by then
     mid = datetime(2026, 8, 15, tzinfo=UTC)
     assert row(channel, "2026-07", mid)["weeks_of_supply"] == "156.0"
     assert row(channel, "2026-Q3", mid)["active_resellers"] == 1
+
+
+def test_a_card_read_as_of_a_day_inside_its_period_stands_at_that_day() -> None:
+    """Q3 as of Sep 15: stock 40 − 1 − 4 = 35 (not the 41 held on October 10: SH2, T3 and
+    T4 are dated later) over the 4 sold in the 28 days to Sep 15: 35.0 weeks; R1 and R3
+    active."""
+    found = row(fed(reference(), quarter_events()), "2026-Q3", _day(9, 15))
+    assert (found["weeks_of_supply"], found["active_resellers"]) == ("35.0", 2)
 
 
 def test_a_closed_program_period_shows_its_statements_tier() -> None:
@@ -247,6 +255,13 @@ def test_the_ends_standing_is_the_standing_then_and_a_replay_equals_live(
         dated = [e for e in events if e.business_time <= _last_of(period)]
         then = row(fed(reference(), dated), period, _last_of(period))
         assert {k: ended[k] for k in STANDING} == {k: then[k] for k in STANDING}
+    inside = datetime(2026, 8, 20, tzinfo=UTC) - timedelta(microseconds=1)
+    as_of = row(live, "2026-Q3", inside)
+    then = row(
+        fed(reference(), [e for e in events if e.business_time <= inside]), "2026-Q3", inside
+    )
+    assert as_of["weeks_of_supply"] == then["weeks_of_supply"]
+    assert as_of["active_resellers"] == then["active_resellers"]
     history = Path(tmp_path_factory.mktemp("history")) / "events.jsonl"
     history.write_bytes(b"".join(encode_event(e) + b"\n" for e in [*reference(), *events]))
     replay = EmbeddedChannel(rebate_grace_days=NO_AUTOMATIC_CLOSE)
