@@ -5,7 +5,7 @@ reporting periods."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from projections.clock import recorded_now
 from projections.inventory import InventoryState
@@ -27,13 +27,17 @@ def inventory_states(stores: ChannelStores, distributor_id: str | None) -> Itera
 
 
 def compliance_of(
-    stores: ChannelStores, distributor_id: str, now: datetime | None = None
+    stores: ChannelStores,
+    distributor_id: str,
+    now: datetime | None = None,
+    since: date | None = None,
 ) -> list[PeriodCompliance]:
     """One distributor's reporting periods on its own calendar with their status, oldest
-    first (for the API: `PeriodCompliance.row()`)."""
+    first (for the API: `PeriodCompliance.row()`); with `since`, those touching it or
+    later."""
     now = now or recorded_now(stores.clock)
     prefix = f"{distributor_id}|"
     reports = [report for _, report in stores.reports.scan(prefix)]
     first = first_sales(reseller for _, reseller in stores.resellers.scan(prefix))
     calendar = schedule_at(stores.agreements.get(distributor_id))
-    return compliance_periods(reports, first.get(distributor_id), now, calendar)
+    return compliance_periods(reports, first.get(distributor_id), now, calendar, since)

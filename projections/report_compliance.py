@@ -119,14 +119,20 @@ def compliance_periods(
     first_sale: date | None,
     now: datetime | None,
     calendar: ScheduleAt,
+    since: date | None = None,
 ) -> list[PeriodCompliance]:
-    """One distributor's reporting periods, in order of their last day (weekly first)."""
+    """One distributor's reporting periods, in order of their last day (weekly first); with
+    `since`, only those touching it or later (a scorecard's periods: the walk then costs
+    the weeks asked for, not every week since the first sale)."""
     ordered = sorted(reports, key=lambda r: (r.submitted_at, r.report_id))
     starts = [*(_first_day(r) for r in ordered), *([first_sale] if first_sale else [])]
     ends = [r.period_end for r in ordered] + ([utc(now).date()] if now is not None else [])
     if not starts or not ends:
         return []
-    expected = expected_reports(calendar, min(starts), max(ends))
+    first = min(starts) if since is None else max(min(starts), since)
+    if first > max(ends):
+        return []
+    expected = expected_reports(calendar, first, max(ends))
     frequencies = {report.period.frequency for report in expected}
     deciding = {frequency: _deciding(ordered, frequency) for frequency in frequencies}
     found = []

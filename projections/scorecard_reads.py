@@ -22,7 +22,7 @@ hold, over the period's days.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from domain.rebate_programs import period_bounds
@@ -42,7 +42,12 @@ from projections.scorecard import (
 from projections.scorecard_currency import in_card_currency
 from projections.scorecard_feed import SCORECARD_CURRENCY
 from projections.scorecard_rows import card_row
-from projections.scorecard_standing import period_end, standing_at_end, standing_now
+from projections.scorecard_standing import (
+    period_end,
+    period_first_day,
+    standing_at_end,
+    standing_now,
+)
 from projections.stores import ChannelStores
 
 
@@ -118,7 +123,8 @@ def _completed(
     if now is None or not cards:
         return cards
     distributor = cards[0].distributor_id
-    facts: list[ScorecardInput] = list(_weeks(stores, distributor, now))
+    since = min(period_first_day(card.period) for card in cards)
+    facts: list[ScorecardInput] = list(_weeks(stores, distributor, now, since))
     if {card.period for card in cards} & set(_periods_holding(now)):
         facts.extend(standing_now(stores, distributor, now, programs))
     known = {card_key(card.distributor_id, card.period): card for card in cards}
@@ -137,10 +143,13 @@ def _at_its_end(stores: ChannelStores, card: Scorecard, now: datetime) -> Scorec
     return apply_inputs({key: card}, end, None, SCORECARD_CURRENCY).get(key, card)
 
 
-def _weeks(stores: ChannelStores, distributor: str, now: datetime) -> list[WeekReported]:
+def _weeks(
+    stores: ChannelStores, distributor: str, now: datetime, since: date
+) -> list[WeekReported]:
+    """The report periods touching `since` or later (the cards' first day) at `now`."""
     return [
         WeekReported(distributor, found.period.first, found.status, now)
-        for found in compliance_of(stores, distributor, now)
+        for found in compliance_of(stores, distributor, now, since)
     ]
 
 

@@ -45,6 +45,13 @@ from projections.supply import sold_last_4_weeks
 from projections.tallies import period_bucket_key
 
 
+def period_first_day(period: str) -> date:
+    """The first day of a scorecard period (a month "2026-07" or a quarter "2026-Q3")."""
+    if "-Q" in period:
+        return period_bounds(period)[0].date()
+    return date.fromisoformat(f"{period}-01")
+
+
 def period_end(period: str) -> datetime:
     """When a scorecard period (a month "2026-07" or a quarter "2026-Q3") ends: the first
     instant after it."""

@@ -7,6 +7,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from projections.agreement_timeline import AgreementTimeline, amend, sign
 from projections.channel import apply_event
 from projections.distributor_reads import compliance_of
@@ -124,3 +127,22 @@ def test_the_channel_judges_a_distributor_on_its_agreement_and_another_on_the_se
     reports = {row["report_id"]: row for row in build_snapshot(stores, now)["reports"]}
     assert (reports["R1"]["due"], reports["R1"]["status"]) == ("2026-02-10T23:59:59Z", "on_time")
     assert reports["R2"]["due"] == "2026-02-10T23:59:59Z"  # Jan 11 is in January's period
+
+
+@given(st.dates(date(2025, 12, 1), date(2026, 5, 1)))
+def test_the_periods_since_a_day_are_the_whole_lists_periods_touching_it_or_later(
+    since: date,
+) -> None:
+    """A scorecard asks only for the periods of its own days: the same periods, with the
+    same status and report, as the whole list read from the first sale."""
+    stores = ChannelStores()
+    for event in (
+        submitted(1, date(2026, 1, 5), date(2026, 1, 11), utc(2026, 1, 12)),
+        submitted(2, date(2026, 2, 2), date(2026, 2, 8), utc(2026, 2, 20)),
+    ):
+        apply_event(stores, event, None)
+    now = utc(2026, 4, 13)
+    whole = compliance_of(stores, "D1", now)
+    assert compliance_of(stores, "D1", now, since) == [
+        found for found in whole if found.period.last >= since
+    ]
