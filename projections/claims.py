@@ -320,7 +320,7 @@ def reopen_reversed(view: ClaimsView, key: str) -> Outcome:
         decider.outcome.reopened.append(ref)
     waiting = (*claims.pending, *(ref for ref, _ in claims.held))
     pending = tuple(sorted(waiting, key=lambda ref: ref.order))
-    decider.put_pos(key, PosClaims(held=(), pending=pending))
+    decider.put_pos(key, replace(claims, held=(), pending=pending))
     return decider.outcome
 
 
