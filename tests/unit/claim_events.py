@@ -16,9 +16,16 @@ from typing import Any
 from uuid import UUID
 
 from domain.claim_lifecycle import DebitClaim
-from domain.claim_rules import AuthorizationTerms, LineDecision, PosLine
+from domain.claim_rules import (
+    AuthorizationTerms,
+    BookCost,
+    LineDecision,
+    LineInputs,
+    PosLine,
+    decide_line,
+)
 from domain.identity import sale_key
-from projections.authorizations import AuthorizationState, authorize
+from projections.authorizations import AuthorizationState, authorize, terms_of
 from projections.claim_caps import CapGrant, CapLedger, CapRequest, give_back, grant
 from projections.claim_phases import (
     LocalLedger,
@@ -316,3 +323,13 @@ def outcome_of(decision: LineDecision) -> tuple[str, tuple[str, ...], int, Decim
         decision.quantity_accepted,
         decision.amount_accepted,
     )
+
+
+def line_checked(deal: SpecialPriceAuthorized, pos: PosLine) -> tuple[str, tuple[str, ...]]:
+    """The status and reasons of line 1 (10 units of T1, book cost 100.00) claimed under
+    `deal` against the POS line `pos`."""
+    book = BookCost(Decimal("100.00"), "USD", book_price().event_id)
+    claimed = line(1, "T1", 10, authorization_id=deal.authorization_id)
+    inputs = LineInputs("D1", "C1", claimed, terms_of(deal), pos, book, 0, None)
+    status, reasons, _, _ = outcome_of(decide_line(inputs))
+    return status, reasons

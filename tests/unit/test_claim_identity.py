@@ -14,11 +14,9 @@ from typing import Any
 
 import pytest
 
-from domain.claim_rules import BookCost, LineInputs, decide_line
 from domain.identity import sale_key
-from projections.authorizations import terms_of
 from projections.claims import pos_from_json, pos_line_of, pos_to_json
-from tests.unit.claim_events import authorization, book_price, claim, line, outcome_of, sale
+from tests.unit.claim_events import authorization, claim, line, line_checked, sale
 from tests.unit.party_events import mapped, registered, unmapped
 from tests.unit.test_claim_wiring import Feed, decided
 
@@ -31,15 +29,8 @@ JULY_15 = datetime(2026, 7, 15, tzinfo=UTC)
 
 def decision_for(reseller_id: str, master_id: str | None) -> tuple[str, tuple[str, ...]]:
     """Line 1 claims 10 units of T1, sold to `reseller_id` meaning `master_id`."""
-    terms = terms_of(authorization("A2", reseller_id="M1"))
     pos = replace(pos_line_of(sale("T1", 10, reseller_id=reseller_id)), master_id=master_id)
-    price = book_price()
-    book = BookCost(D("100.00"), "USD", price.event_id)
-    inputs = LineInputs(
-        "D1", "C1", line(1, "T1", 10, authorization_id="A2"), terms, pos, book, 0, None
-    )
-    status, reasons, _, _ = outcome_of(decide_line(inputs))
-    return status, reasons
+    return line_checked(authorization("A2", reseller_id="M1"), pos)
 
 
 @pytest.mark.parametrize(

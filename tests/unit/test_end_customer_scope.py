@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from domain.claim_rules import BookCost, LineInputs, decide_line
 from domain.identity import sale_key
 from projections.authorizations import terms_of
 from projections.channel import apply_event
@@ -22,7 +21,7 @@ from projections.outcome import Outcome
 from projections.positions import Position
 from projections.price_rules import ViolationDetected
 from projections.stores import ChannelStores
-from tests.unit.claim_events import authorization, book_price, claim, line, outcome_of, sale
+from tests.unit.claim_events import authorization, claim, line, line_checked, sale
 from tests.unit.party_events import customer_mapped, customer_registered, customer_unmapped
 from tests.unit.test_aging_wiring import priced_stores, sold
 from tests.unit.test_authorization_wiring import deal
@@ -36,14 +35,8 @@ D = Decimal
 def decision_for(end_customer: str | None, master: str | None) -> tuple[str, tuple[str, ...]]:
     """Line 1 claims 10 units of T1, sold to `end_customer` meaning `master`, under A3 for
     end customer EC-M1 (any reseller)."""
-    terms = terms_of(authorization("A3", reseller_id=None, end_customer="EC-M1"))
     pos = pos_line_of(sale("T1", 10, end_customer=end_customer), None, master)
-    book = BookCost(D("100.00"), "USD", book_price().event_id)
-    inputs = LineInputs(
-        "D1", "C1", line(1, "T1", 10, authorization_id="A3"), terms, pos, book, 0, None
-    )
-    status, reasons, _, _ = outcome_of(decide_line(inputs))
-    return status, reasons
+    return line_checked(authorization("A3", reseller_id=None, end_customer="EC-M1"), pos)
 
 
 @pytest.mark.parametrize(
