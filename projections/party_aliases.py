@@ -30,7 +30,7 @@ from typing import Any, Final, Literal
 
 from domain.party_matching import PartyRecord, party_record
 from domain.party_names import normalise_address, normalise_name, normalise_postal
-from domain.personal_data import E, parse_sealed
+from domain.personal_data import ERASED, E, parse_sealed
 from projections.positions import Position, advance
 from schemas.parties import AliasChange, AliasMapped, PartyKind, PartyRegistered
 
@@ -63,15 +63,20 @@ def alias_key(change: AliasChange) -> str:
     if change.alias_id is not None:
         return id_alias_key(change.distributor_id, change.alias_id, change.party)
     by_name = KEY_KINDS[change.party][1]
-    return f"{by_name}|{change.distributor_id}|{change.name_key or name_key(change)}"
+    return f"{by_name}|{change.distributor_id}|{name_key(change)}"
 
 
 def name_key(change: AliasChange) -> str:
-    """The digest of an alias by name, from its clear name and address; refused
-    `unreadable_alias` when they are sealed and the event carries no `name_key`."""
+    """The digest of an alias by name, from its clear name and address; when they are
+    sealed (or were dropped as `erased` at a door without a key store), the `name_key` the
+    door computed (a sealed name without it: refused `unreadable_alias`). A `name_key` sent
+    beside a readable name is not read: the digest is the name's."""
     assert change.name is not None and change.postal_code is not None
-    if any(parse_sealed(text) for text in (change.name, change.address or "")):
+    sealed = any(parse_sealed(text) for text in (change.name, change.address or ""))
+    if sealed and change.name_key is None:
         raise IdentityProblem("unreadable_alias", "a sealed name without its name_key")
+    if change.name_key is not None and (sealed or change.name == ERASED):
+        return change.name_key
     address = "" if change.address is None else normalise_address(change.address)
     parts = (normalise_name(change.name), normalise_postal(change.postal_code), change.country)
     text = "|".join((*map(str, parts), address))
@@ -85,9 +90,7 @@ def with_name_key(event: E) -> E:
         return event
     if event.alias_id is not None or event.name is None or parse_sealed(event.name):
         return event
-    return event.model_copy(
-        update={"name_key": name_key(event.model_copy(update={"name_key": None}))}
-    )
+    return event.model_copy(update={"name_key": name_key(event)})
 
 
 def id_alias_key(distributor_id: str, alias_id: str, party: PartyKind = "reseller") -> str:
