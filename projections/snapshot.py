@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 from domain.inventory import stock_value, weeks_of_supply
 from domain.reporting_schedule import ScheduleAt
@@ -205,22 +206,23 @@ def protection_claims(
     for state in stores.inventory.values():
         if state.sku in by_sku:
             by_sku[state.sku].append(state)
-    claims: list[PriceProtectionClaim] = []
+    claims: dict[UUID, PriceProtectionClaim] = {}
     for history in histories:
         for drop in history.drops:
             if drop.effective_from > now:
                 continue
-            claims.extend(
-                price_protection_claims(
-                    drop,
-                    by_sku[history.sku],
-                    history,
-                    lambda state, at: moved_after(stores, state.distributor_id, state.sku, at),
-                    partial(governing_version, stores, at=drop.effective_from),
-                    withdrawn,
-                )
+            found = price_protection_claims(
+                drop,
+                by_sku[history.sku],
+                history,
+                lambda state, at: moved_after(stores, state.distributor_id, state.sku, at),
+                partial(governing_version, stores, at=drop.effective_from),
+                withdrawn,
             )
-    return claims
+            for claim in found:  # a drop that governs the day wins over one that does not
+                if claim.claim_id not in claims or claims[claim.claim_id].off_list:
+                    claims[claim.claim_id] = claim
+    return list(claims.values())
 
 
 def product_rows(stores: ChannelStores) -> list[dict[str, Any]]:

@@ -92,3 +92,24 @@ def test_an_amendment_recorded_after_a_claim_withdraws_it_and_one_moving_back_re
     apply_event(stores, amended("M2", date(2026, 7, 5), n=2, price_lists=["LIST-2026"]), None)
     assert recorded_claims(stores, audit) == {"D1": (10, "19.00")}
     assert withdrawal(audit)["what"] == "Revised"
+
+
+def test_a_drop_that_governs_the_day_wins_over_one_at_the_same_instant_that_does_not() -> None:
+    """AG-1 binds D1 to LIST-2026; on July 10 the standard list drops 20.00 -> 19.00 and
+    LIST-2026 18.00 -> 17.00. D1 is owed the LIST-2026 drop, less AG-1's 5 % (17.10 -> 16.15:
+    0.95 x 10), one claim: not also
+    the standard drop's zero claim under the same id, which would undo it every round."""
+    stores = catalog_stores("X")
+    apply_event(stores, listed(1, "20.00", "25.00", JAN_1), None)
+    apply_event(stores, listed(2, "18.00", "22.00", JAN_1, "LIST-2026"), None)
+    apply_event(stores, signed(), None)
+    stocked(stores)
+    apply_event(stores, listed(5, "19.00", "24.00", JUL_10), None)
+    apply_event(stores, listed(6, "17.00", "21.00", JUL_10, "LIST-2026"), None)
+    now = datetime(2027, 6, 1, tzinfo=UTC)
+    d1 = [c for c in protection_claims(stores, now, withdrawn=True) if c.distributor_id == "D1"]
+    assert [(c.units, str(c.amount), c.off_list) for c in d1] == [(10, "9.50", False)]
+    audit = open_audit_log("sqlite:///:memory:")
+    assert recorded_claims(stores, audit)["D1"] == (10, "9.50")
+    recorded_claims(stores, audit)  # a second round changes nothing
+    assert len(history(audit, "claim", "D1/X/2026-07-10T00:00:00Z")["events"]) == 1
