@@ -70,8 +70,8 @@ class CapRequest:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CapRequest:
         ref = LineRef.from_json(data["ref"])
-        named = data.get("pos"), data.get("cap"), data.get("seq")
-        return cls(data["a"], ref, data["units"], data["least"], *named)
+        named = data.get("pos"), data.get("cap"), _number(data.get("seq"))
+        return cls(data["a"], ref, _units(data["units"]), _units(data["least"]), *named)
 
 
 @quick_init
@@ -109,8 +109,8 @@ class CapGrant:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CapGrant:
         ref = LineRef.from_json(data["ref"])
-        values = data["wanted"], data["granted"], data["left"]
-        return cls(data["a"], ref, *values, data.get("pos"), data.get("seq"))
+        values = _units(data["wanted"]), _units(data["granted"]), data["left"]
+        return cls(data["a"], ref, *values, data.get("pos"), _number(data.get("seq")))
 
 
 @quick_init
@@ -137,8 +137,26 @@ class CapRelease:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CapRelease:
         ref = None if data.get("ref") is None else LineRef.from_json(data["ref"])
-        named = data.get("pos"), data.get("kind"), data.get("seq")
-        return cls(data["a"], data["units"], ref, *named)
+        kind = data.get("kind")
+        if kind is not None and kind not in RELEASE_KINDS:
+            raise ValueError(f"kind {kind!r} is not one of {', '.join(RELEASE_KINDS)}")
+        return cls(
+            data["a"], _units(data["units"]), ref, data.get("pos"), kind, _number(data.get("seq"))
+        )
+
+
+def _units(value: Any) -> int:
+    """A count of units on a log: an integer, none negative (else the message is invalid)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{value!r} is not a count of units")
+    return value
+
+
+def _number(value: Any) -> int | None:
+    """A request's number: absent, or an integer from 1."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"{value!r} is not a request number")
+    return value
 
 
 def cap_message_to_json(message: CapRequest | CapRelease) -> dict[str, Any]:

@@ -234,6 +234,26 @@ def test_a_message_that_is_not_one_is_dead_lettered() -> None:
     assert apply_grant_message(stores, b"[", at).dead_letter_reason == INVALID_CAP_MESSAGE
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"release": {"a": "A1", "units": 5, "kind": "bogus"}},
+        {"release": {"a": "A1", "units": -5}},
+        {"release": {"a": "A1", "units": "5"}},
+    ],
+)
+def test_a_release_of_no_known_kind_or_no_count_is_dead_lettered_and_counts_nothing(
+    message: dict[str, Any],
+) -> None:
+    """An unknown kind, negative or non-integer units: refused whole, no ledger touched
+    (negative units would raise the units taken, a kind unknown would fail later)."""
+    stores = catalog_stores("X")
+    at = message_position("claim-caps:0", 0)
+    outcome = apply_cap_message(stores, json.dumps(message).encode(), at)
+    assert outcome.dead_letter_reason == INVALID_CAP_MESSAGE
+    assert not list(stores.cap_ledgers.values())
+
+
 def test_a_request_whose_grant_came_back_whole_before_it_is_granted_anew() -> None:
     """After a restart the grant may be read before the claim is applied again: the line,
     not waiting yet, gives it back whole; the claim's request, sent again, then counts."""
