@@ -49,14 +49,6 @@ class AgreementVersion:
     #: arrival order within the distributor's timeline (breaks a tie of effective_from)
     seq: int
 
-    @property
-    def name(self) -> str:
-        """The version as people name it: `AG-1` for the signing, `AG-1/M1` for an
-        amendment."""
-        if self.version_id == self.agreement_id:
-            return self.agreement_id
-        return f"{self.agreement_id}/{self.version_id}"
-
 
 @dataclass(frozen=True, slots=True)
 class AgreementEnd:

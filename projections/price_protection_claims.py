@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.agreements import AgreementVersion, distributor_cost
+from domain.agreements import AgreementVersion, distributor_cost, version_label
 from domain.currency import to_cents
 from domain.identity import derived_id
 from domain.timeutil import iso_z, utc
@@ -54,7 +54,7 @@ class PriceProtectionClaim:
     #: version governing the drop's day puts another list (or its own price) first, so a
     #: claim recorded before that version was is withdrawn, naming it
     off_list: bool = False
-    #: that version (`AgreementVersion.name`; None: no agreement governs the day) and the
+    #: that version (`version_label`; None: no agreement governs the day) and the
     #: event that made it
     agreement_version: str | None = None
     agreement_event_id: UUID | None = None
@@ -189,7 +189,7 @@ def off_list(
         currency=drop.currency,
         price_event_id=drop.event_id,
         off_list=True,
-        agreement_version=None if version is None else version.name,
+        agreement_version=None if version is None else version_label(version),
         agreement_event_id=None if version is None else version.event_id,
     )
 

@@ -309,11 +309,10 @@ class ChannelWorker:
                         process_batch(
                             stores,
                             part,
-                            None,
-                            stores.route_to,
-                            self.rules,
-                            self.internal,
-                            stores.is_stored,
+                            before_each=stores.route_to,
+                            rules=self.rules,
+                            internal=self.internal,
+                            stored=stores.is_stored,
                         )
                     )
                     await asyncio.sleep(0)  # requests are answered between slices
