@@ -6,7 +6,6 @@ lineage and the same snapshot."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from decimal import Decimal
 
@@ -24,6 +23,7 @@ from tests.integration.helpers import (
     publish,
     publish_reference_first,
     replayed_channel,
+    token_workers,
 )
 from tests.integration.test_claims_kafka import SKU, book, claim, deal, line, lines_of, sale
 from tests.unit.agreement_events import signed
@@ -39,9 +39,8 @@ def test_the_agreement_that_discounted_the_book_cost_is_in_the_lineage_live_and_
     distributor = f"D-{uuid.uuid4().hex[:8]}"
     authorization = f"SPA-{uuid.uuid4().hex[:8]}"
     tokens = [{"sha256": token_hash(ADMIN), "role": "admin", "actor": "vendor-ops"}]
-    worker = worker_factory(eventstore_url=pg_dsn, env={"CHANNELFLOW_TOKENS": json.dumps(tokens)})
-    worker.token = ADMIN  # the audit trail is the auditor's and the admin's
-    worker.start()
+    # the audit trail is the auditor's and the admin's
+    worker = token_workers(worker_factory, pg_dsn, tokens, ADMIN)()
     priced = book()
     publish_reference_first(settings, worker, [*catalog(SKU), priced])
     agreement = signed(

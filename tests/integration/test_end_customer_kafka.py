@@ -29,7 +29,13 @@ from streams.auth import token_hash
 from streams.cli.main import main
 from streams.config import Settings
 from tests.integration.conftest import wait_until
-from tests.integration.helpers import catalog, matches_replay, publish, publish_reference_first
+from tests.integration.helpers import (
+    catalog,
+    matches_replay,
+    publish,
+    publish_reference_first,
+    token_workers,
+)
 from tests.unit.party_events import customer_mapped, customer_registered
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -107,10 +113,7 @@ def test_an_end_customers_authorization_covers_both_distributors_and_erasure_hol
     tag = uuid.uuid4().hex[:6]
     da, db, master, spa = f"DA-{tag}", f"DB-{tag}", f"ECM-{tag}", f"SPA-{tag}"
     tokens = [{"sha256": token_hash(ADMIN), "role": "admin", "actor": "vendor-ops"}]
-    worker = worker_factory(
-        eventstore_url=pg_dsn, env={"CHANNELFLOW_TOKENS": json.dumps(tokens)}
-    ).start()
-    worker.token = ADMIN
+    worker = token_workers(worker_factory, pg_dsn, tokens, ADMIN)()
     publish_reference_first(settings, worker, [*catalog(SKU), listed()])
 
     # the master and its aliases through the admin's door: names sealed before publishing

@@ -19,12 +19,11 @@ from projections.party_reads import alias_rows, master_rows
 from projections.positions import Position
 from projections.stores import ChannelStores
 from schemas.claims import SpecialPriceExpired
-from schemas.codec import encode_event
 from schemas.events import Envelope
 from schemas.topics import KEY_FIELD, TOPIC_OF
 from streams.ingest.personal import DoorProtection
-from streams.runners.embedded import EmbeddedChannel, file_inputs
-from tests.unit.channel_cases import uid
+from streams.runners.embedded import EmbeddedChannel
+from tests.unit.channel_cases import replayed_file, uid
 from tests.unit.party_events import (
     customer_mapped,
     customer_registered,
@@ -130,11 +129,8 @@ def test_a_replay_equals_live_and_names_stay_sealed(tmp_path: Path) -> None:
     live = EmbeddedChannel()
     for events in runs:
         live.feed_events(events)
-    path = tmp_path / "history.jsonl"
-    path.write_bytes(b"".join(encode_event(e) + b"\n" for events in runs for e in events))
-    assert b"Jane" not in path.read_bytes()
-    replay = EmbeddedChannel()
-    replay.feed(file_inputs(path))
+    replay = replayed_file(tmp_path, [e for events in runs for e in events])
+    assert b"Jane" not in (tmp_path / "history.jsonl").read_bytes()
     snapshot = live.snapshot()
     assert replay.snapshot() == snapshot
     assert {(row["alias_key"][:7], row["master_id"]) for row in snapshot["customer_aliases"]} == {
