@@ -48,7 +48,8 @@ INVALID_CAP_MESSAGE: Final = "invalid_cap_message"
 CAP_MESSAGE: Final = "CapMessage"
 
 #: applies one message of a log
-CapLogHandler = Callable[[ChannelStores, bytes, Position | None], Outcome]
+#: applies one message of a log (its raw bytes, position and key)
+CapLogHandler = Callable[[ChannelStores, bytes, Position | None, str | None], Outcome]
 
 
 def cap_log_handlers(prefix: str) -> dict[str, CapLogHandler]:
@@ -59,10 +60,15 @@ def cap_log_handlers(prefix: str) -> dict[str, CapLogHandler]:
     }
 
 
-def apply_cap_message(stores: ChannelStores, raw: bytes, position: Position | None) -> Outcome:
-    """A request (granted, the grant sent on) or a release, to its authorization's ledger."""
+def apply_cap_message(
+    stores: ChannelStores, raw: bytes, position: Position | None, key: str | None = None
+) -> Outcome:
+    """A request (granted, the grant sent on) or a release, to its authorization's ledger
+    (a message keyed otherwise is in another ledger's partition: refused, or that cap
+    would be counted twice)."""
     try:
         message = cap_message_from_json(json.loads(raw))
+        _keyed_by(key, message.authorization_id)
     except (ValueError, KeyError, TypeError) as exc:
         return _invalid(exc)
     name = message.authorization_id
@@ -84,11 +90,14 @@ def apply_cap_message(stores: ChannelStores, raw: bytes, position: Position | No
     return Outcome(Verdict.ACCEPTED)
 
 
-def apply_grant_message(stores: ChannelStores, raw: bytes, position: Position | None) -> Outcome:
-    """A grant back in its line's partition: the line finished, its held back lines
-    checked again; the decisions are facts."""
+def apply_grant_message(
+    stores: ChannelStores, raw: bytes, position: Position | None, key: str | None = None
+) -> Outcome:
+    """A grant back in its line's partition (keyed by its distributor): the line finished,
+    its held back lines checked again; the decisions are facts."""
     try:
         answer = CapGrant.from_json(json.loads(raw))
+        _keyed_by(key, answer.distributor_id)
     except (ValueError, KeyError, TypeError) as exc:
         return _invalid(exc)
     sequencer = sequencer_of(stores)
@@ -108,6 +117,12 @@ def cap_messages(stores: ChannelStores) -> tuple[Keyed, Keyed]:
     stores.cap_outbox.sent.clear()
     stores.cap_grants.clear()
     return caps, grants
+
+
+def _keyed_by(key: str | None, expected: str) -> None:
+    """A log message's key must be what its partition is chosen by (None: read from a file)."""
+    if key is not None and key != expected:
+        raise ValueError(f"keyed {key!r}, not {expected!r}")
 
 
 def _invalid(exc: Exception) -> Outcome:

@@ -158,7 +158,7 @@ def process_batch(
         kind = "unknown" if handler is None else CAP_MESSAGE
         try:
             if handler is not None:
-                outcomes = [handler(stores, item.raw, item.position)]
+                outcomes = [handler(stores, item.raw, item.position, item.key)]
             else:
                 outcomes = apply_message(
                     stores, item.raw, item.key, item.position, until, item.recorded_at, rules

@@ -356,3 +356,17 @@ def test_a_ledger_without_the_terms_yet_counts_the_cap_the_line_was_checked_agai
     request = CapRequest("A1", ref, 70, 1, "pos-1", cap=50)
     ledger, _, answer = grant_once(None, None, None, request, None)
     assert answer is not None and (answer.granted, answer.left, ledger.units_taken) == (50, 50, 50)
+
+
+def test_a_log_message_keyed_for_another_partition_is_dead_lettered() -> None:
+    """A request keyed by another authorization would open a second ledger of A1's cap in
+    that partition; a grant keyed by another distributor would finish nothing there."""
+    stores = catalog_stores("X")
+    at = message_position("claim-caps:0", 0)
+    release = json.dumps({"release": {"a": "A1", "units": 5}}).encode()
+    refused = apply_cap_message(stores, release, at, "A2")
+    assert (refused.dead_letter_reason, "keyed 'A2'" in (refused.detail or "")) == (
+        INVALID_CAP_MESSAGE,
+        True,
+    )
+    assert apply_cap_message(stores, release, at, "A1").dead_letter_reason is None
