@@ -252,7 +252,7 @@ def _statement_sources(statement: RebateStatement, stores: ChannelStores) -> dic
         known_at = None if close is None else close.cutoff  # the agreement as at the close
         bound = binding(terms, stores.agreements, distributor, statement.period, known_at)
         moves = list(period_moves(terms, stores.moves, skus, distributor, bound))
-    cutoff = "" if close is None else close.closed_at.isoformat()
+    cutoff = "" if close is None else close.cutoff.isoformat()  # as the statement splits
     on_time = [m for m in moves if m.recorded <= cutoff]
     late = {m.event_id: m for m in moves if m.recorded > cutoff}
     basis_in = terms is not None and terms.basis == "sell_in"

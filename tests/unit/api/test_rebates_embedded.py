@@ -238,3 +238,22 @@ def test_a_statement_bound_in_part_holds_and_lists_the_days_its_agreement_bound(
     document = lineage(channel.audit, channel.stores, "statement", "/".join(key))
     lines = [s["event_id"] for s in document["sources"] if s["role"] == "contributing"]
     assert lines == [str(bound.event_id)] and document["complete"]
+
+
+def test_a_line_recorded_between_the_close_and_its_recording_is_in_the_statements_lineage():
+    """The close is dated October 15 and recorded October 20: T4, recorded October 17, is in
+    the statement (the cutoff is when the close was recorded), so the lineage lists it as
+    contributing and the statement's digest is reproduced."""
+    channel = channel_with_sales("retroactive")
+    channel.feed_events([sale("T4", 10, "100.00", CLOSED_AT.replace(day=17))])
+    recorded_late = close("VPA-retroactive").model_copy(
+        update={"recorded_at": CLOSED_AT.replace(day=20)}
+    )
+    channel.feed_events([recorded_late])
+    key = ("VPA-retroactive", "D01", "2026-Q3")
+    statement = channel.audit.rebate_statement(*key)
+    assert (statement.event_count, statement.adjustments) == (4, ())
+    document = lineage(channel.audit, channel.stores, "statement", "/".join(key))
+    contributing = [s for s in document["sources"] if s["role"] == "contributing"]
+    assert len(contributing) == 4
+    assert all(check["matches"] for check in document["digests"]) and document["complete"]
