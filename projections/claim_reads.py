@@ -23,6 +23,7 @@ DECIDED = (
     "reasons", "transaction_id", "sku", "authorization_id", "quantity_claimed",
     "quantity_accepted", "amount_claimed", "amount_accepted", "currency", "book_cost",
     "authorized_cost", "pos_event_id", "price_event_id", "authorization_event_id",
+    "agreement_event_id",
 )  # fmt: skip
 
 
@@ -106,6 +107,7 @@ def _decided(decision: LineDecision | None) -> Row:
         "pos_event_id": _text(decision.pos_event_id),
         "price_event_id": _text(decision.price_event_id),
         "authorization_event_id": _text(decision.authorization_event_id),
+        "agreement_event_id": _text(decision.agreement_event_id),
     }
 
 

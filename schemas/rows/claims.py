@@ -44,6 +44,10 @@ class ClaimLineRow(RowModel):
     authorization_event_id: Uuid | None = Field(
         description="The authorization event whose terms decided it."
     )
+    agreement_event_id: Uuid | None = Field(
+        description="The agreement version whose terms priced the book cost (a named list it "
+        "binds, or its group discount); null: none did."
+    )
 
 
 class ClaimRow(RowModel):

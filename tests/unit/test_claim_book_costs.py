@@ -12,6 +12,7 @@ from uuid import UUID
 
 from domain.claim_rules import BookCost, LineDecision, PosLine
 from projections.authorizations import terms_of
+from projections.claim_reads import debit_claim_rows
 from projections.claim_refs import LineRef
 from projections.claim_state import decision_from_json, decision_to_json
 from projections.claims import Awaiting
@@ -67,6 +68,9 @@ def test_the_agreement_version_that_discounted_the_book_cost_is_named() -> None:
     [two] = decided(channel, "C2").values()
     assert (two.status, two.book_cost) == ("accepted", Decimal("93.00"))
     assert two.agreement_event_id == amendment.event_id
+    rows = {row["claim_id"]: row for row in debit_claim_rows(channel.stores)}
+    assert rows["C1"]["agreement_event_id"] == str(agreement.event_id)
+    assert rows["C2"]["agreement_event_id"] == str(amendment.event_id)
 
 
 def test_a_price_of_its_own_or_no_agreement_names_none() -> None:
