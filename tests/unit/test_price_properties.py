@@ -147,7 +147,8 @@ def test_a_drop_owed_is_the_fall_of_the_distributors_own_cost(
 ) -> None:
     """Whatever the prices (standard, named lists, the distributor's, a reseller's, each at
     its own hour) and whatever lists D1's agreement binds, a drop owed to D1 is exactly
-    what its cost (`cost_in_effect`, the stock value's rule) did at the drop's instant."""
+    what its cost (`cost_in_effect`, the stock value's rule) did at the drop's instant; a
+    drop not owed to D1 left its cost as it was."""
     terms = signed(
         price_lists=list(lists),
         product_groups=[{"group_id": "G-NET", "skus": ["SKU-1"]}],
@@ -164,12 +165,13 @@ def test_a_drop_owed_is_the_fall_of_the_distributors_own_cost(
         history, _ = apply_price(history, event, None, None)
     for drop in history.drops:
         costs = costs_across(drop, history, "D1", terms)
-        if costs is None:
-            continue
         before = cost_in_effect(
             history, drop.effective_from - timedelta(microseconds=1), "D1", terms
         )
         after = cost_in_effect(history, drop.effective_from, "D1", terms)
+        if costs is None:  # not D1's price: no price of its own moved at that hour
+            assert (before and before[0]) == (after and after[0])
+            continue
         assert before is not None and after is not None
         assert costs == (before[0], after[0])
         assert costs[1] <= costs[0]
