@@ -66,8 +66,9 @@ async def index_aliases(
                 if not steady() or rebalances() != seen:
                     break
                 try:
-                    if stores.reindex_aliases(partition):
+                    if written := stores.reindex_aliases(partition):
                         await stores.commit([])
+                        log.info("aliases of partition %s indexed: %d entries", partition, written)
                     else:
                         stores.discard()
                 except Exception as exc:  # Kafka away, mostly: tried again in a while

@@ -6,6 +6,7 @@ derived the missing entries from the aliases (`streams.worker.upkeep.index_alias
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 
 import pytest
@@ -23,6 +24,8 @@ from tests.integration.test_identity_kafka import ADMIN, masters_listed, renamed
 from tests.unit.test_identity_wiring import MASTERS, MERGE, NETWORK
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+INDEXED = re.compile(r"aliases of partition \d+ indexed: (\d+) entries")
 
 
 async def forget_entries(settings: Settings, keys: list[tuple[str, str]]) -> None:
@@ -59,3 +62,9 @@ def test_a_state_from_before_the_index_gains_its_entries_after_a_restart(
     asyncio.run(forget_entries(settings, [("M1", alias) for alias in aliases]))
     worker = started()
     wait_until(lambda: masters_listed(worker) == merged, 60, "the entries derived again")
+
+    def stored_again() -> int:
+        return sum(map(int, INDEXED.findall(worker.log_path.read_text())))
+
+    # the tombstones took the entries away: the restarted worker stored all three again
+    wait_until(lambda: stored_again() == len(aliases), 30, "the three entries stored again")
