@@ -90,6 +90,8 @@ class BatchResult:
     redelivered: Counter[str] = field(default_factory=Counter)
     #: (topic, recorded_at) of each accepted input
     recorded: list[tuple[str, datetime]] = field(default_factory=list)
+    #: reason -> sales that could not wait for their rate (`Outcome.rate_wait_refused`)
+    rate_waits_refused: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: BatchResult) -> None:
         self.facts += other.facts
@@ -98,6 +100,7 @@ class BatchResult:
         self.consumed += other.consumed
         self.redelivered += other.redelivered
         self.recorded += other.recorded
+        self.rate_waits_refused += other.rate_waits_refused
 
     def count(self) -> None:
         """Count the batch in the metrics: once, when it is stored (a batch retried after
@@ -109,6 +112,8 @@ class BatchResult:
         reasons = Counter(letter.reason for letter in self.dead_letters)
         for reason, n in reasons.items():
             metrics.DEAD_LETTERS.labels(reason).inc(n)
+        for reason, n in self.rate_waits_refused.items():
+            metrics.RATE_WAITS_REFUSED.labels(reason).inc(n)
         latency = metrics.AppliedLatency()
         for topic, recorded_at in self.recorded:
             latency.observe(topic, recorded_at)
@@ -186,6 +191,8 @@ def process_batch(
                 result.recorded.append((item.source, event.recorded_at))
             if outcome.facts:
                 result.facts.extend(outcome.facts)
+            if outcome.rate_wait_refused is not None:
+                result.rate_waits_refused[outcome.rate_wait_refused] += 1
             if reason is not None:
                 result.dead_letters.append(
                     DeadLetter.of(
