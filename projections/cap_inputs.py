@@ -119,6 +119,24 @@ def cap_messages(stores: ChannelStores) -> tuple[Keyed, Keyed]:
     return caps, grants
 
 
+#: how many cap messages a batch had made at a point (`outgoing`)
+Mark = tuple[int, int]
+
+
+def outgoing(stores: ChannelStores) -> Mark:
+    """How many `claim-caps` and `claim-grants` messages the batch has made so far."""
+    return len(stores.cap_outbox.sent), len(stores.cap_grants)
+
+
+def drop_since(stores: ChannelStores, mark: Mark) -> None:
+    """Forget the messages made since `mark`: those of an input whose handler failed half
+    way (dead-lettered `processing_error`). Its stored result is its dead letter, so
+    nothing it asked of a cap, gave back or granted may go out."""
+    caps, grants = mark
+    del stores.cap_outbox.sent[caps:]
+    del stores.cap_grants[grants:]
+
+
 def _keyed_by(key: str | None, expected: str) -> None:
     """A log message's key must be what its partition is chosen by (None: read from a file)."""
     if key is not None and key != expected:

@@ -17,7 +17,7 @@ from domain.business_time import TimeRules
 from domain.rebate_statement import RebateStatement
 from infra.eventstore import AuditLog
 from projections.alias_facts import AliasStepTaken
-from projections.cap_inputs import CAP_MESSAGE, CapLogHandler
+from projections.cap_inputs import CAP_MESSAGE, CapLogHandler, drop_since, outgoing
 from projections.channel import DEFAULT_RULES, apply_message
 from projections.claim_facts import ClaimLinesDecided, ClaimLinesReopened, ClaimSubmitted
 from projections.dedup import Verdict
@@ -161,6 +161,7 @@ def process_batch(
         again = stored is not None and stored(item)
         handler = None if internal is None else internal.get(item.source)
         kind = "unknown" if handler is None else CAP_MESSAGE
+        mark = outgoing(stores)
         try:
             if handler is not None:
                 outcomes = [handler(stores, item.raw, item.position, item.key)]
@@ -170,6 +171,7 @@ def process_batch(
                 )
         except Exception as exc:  # a bug must not stop the stream, nor lose the input
             log.exception("processing failed at %s offset %s", item.source, item.offset)
+            drop_since(stores, mark)  # what it would have sent goes with it
             outcomes = [Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")]
         result.applied += 1
         if again:  # its audit facts are recorded again, as before: idempotent, a no-op

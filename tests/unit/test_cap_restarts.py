@@ -15,6 +15,7 @@ import orjson
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from projections import claim_inputs
 from projections.cap_inputs import apply_cap_message, apply_grant_message, cap_messages
 from projections.channel import apply_message
 from projections.claim_reads import debit_claim_rows
@@ -22,6 +23,7 @@ from projections.positions import message_position
 from projections.stores import ChannelStores
 from schemas.claims import DebitClaimSubmitted
 from schemas.codec import event_to_dict
+from streams.runners.processing import Input, process_batch
 from tests.unit.catalog import catalog_stores
 from tests.unit.claim_events import authorization, book_price, claim, line, sale
 from tests.unit.test_claim_wiring import Feed
@@ -293,3 +295,33 @@ def test_two_restarts_before_storing_count_the_grant_the_line_holds() -> None:
     answers = {key: (row["status"], row["quantity_accepted"]) for key, row in rows.items()}
     assert answers == {("C1", 1): ("accepted", 70), ("C2", 1): ("adjusted", 30)}
     assert cluster.counted() == cluster.held() == 100
+
+
+def test_a_claim_failing_mid_handler_sends_nothing_of_what_it_asked(monkeypatch) -> None:
+    """D1's claim C1 asks the shared cap for 70, then its handler fails (a bug: dead-lettered
+    `processing_error`): its stored result is the dead letter, so its request must not go
+    out with the batch (the ledger would take 70 units no line holds). The next claim of
+    the batch (C2, T3's 10) asks as usual."""
+    stores = reference("D1")
+    failing = {"calls": 0}
+    real_store_steps = claim_inputs.store_steps
+
+    def store_steps_failing_once(*args: Any, **kwargs: Any) -> Any:
+        failing["calls"] += 1
+        if failing["calls"] == 1:
+            raise RuntimeError("a bug after the request was made")
+        return real_store_steps(*args, **kwargs)
+
+    monkeypatch.setattr(claim_inputs, "store_steps", store_steps_failing_once)
+    inputs = [
+        Input(orjson.dumps(event_to_dict(event)), "D1", "claims", 0, offset)
+        for offset, event in enumerate(
+            [claim("C1", line(1, "T1", 70)), claim("C2", line(1, "T3", 10), n=1)]
+        )
+    ]
+    result = process_batch(stores, inputs)
+    assert [letter.reason for letter in result.dead_letters] == ["processing_error"]
+    caps, grants = cap_messages(stores)
+    assert grants == []
+    # (claim id, units) of each request: C2's alone
+    assert [(m["request"]["ref"][1], m["request"]["units"]) for _, m in caps] == [("C2", 10)]
