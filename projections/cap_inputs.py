@@ -25,6 +25,7 @@ from projections.claim_caps import (
     cap_message_to_json,
     give_back_once,
     grant_once,
+    settled,
 )
 from projections.claim_inputs import (
     claims_view,
@@ -86,7 +87,10 @@ def apply_cap_message(
         after, ask = give_back_once(ledger, ask, message, position)
     stores.cap_ledgers.put(where, after)
     if ask_at is not None and ask is not None:
-        stores.cap_asks.put(ask_at, ask)
+        if settled(ask):  # answers nothing any more: kept, it would only grow the store
+            stores.cap_asks.delete(ask_at)
+        else:
+            stores.cap_asks.put(ask_at, ask)
     return Outcome(Verdict.ACCEPTED)
 
 
