@@ -25,6 +25,7 @@ from projections.claim_caps import (
     cap_message_to_json,
     give_back_once,
     grant_once,
+    settled,
 )
 from projections.claim_inputs import (
     claims_view,
@@ -86,7 +87,10 @@ def apply_cap_message(
         after, ask = give_back_once(ledger, ask, message, position)
     stores.cap_ledgers.put(where, after)
     if ask_at is not None and ask is not None:
-        stores.cap_asks.put(ask_at, ask)
+        if settled(ask):  # answers nothing any more: kept, it would only grow the store
+            stores.cap_asks.delete(ask_at)
+        else:
+            stores.cap_asks.put(ask_at, ask)
     return Outcome(Verdict.ACCEPTED)
 
 
@@ -117,6 +121,24 @@ def cap_messages(stores: ChannelStores) -> tuple[Keyed, Keyed]:
     stores.cap_outbox.sent.clear()
     stores.cap_grants.clear()
     return caps, grants
+
+
+#: how many cap messages a batch had made at a point (`outgoing`)
+Mark = tuple[int, int]
+
+
+def outgoing(stores: ChannelStores) -> Mark:
+    """How many `claim-caps` and `claim-grants` messages the batch has made so far."""
+    return len(stores.cap_outbox.sent), len(stores.cap_grants)
+
+
+def drop_since(stores: ChannelStores, mark: Mark) -> None:
+    """Forget the messages made since `mark`: those of an input whose handler failed half
+    way (dead-lettered `processing_error`). Its stored result is its dead letter, so
+    nothing it asked of a cap, gave back or granted may go out."""
+    caps, grants = mark
+    del stores.cap_outbox.sent[caps:]
+    del stores.cap_grants[grants:]
 
 
 def _keyed_by(key: str | None, expected: str) -> None:

@@ -126,7 +126,7 @@ def apply_message(
         outcomes.append(
             Outcome(
                 outcome.verdict, outcome.dead_letter_reason, outcome.facts, outcome.detail,
-                event, outcome.original, index if bundle else None,
+                event, outcome.original, index if bundle else None, outcome.rate_wait_refused,
             )
         )  # fmt: skip
     pending.flush(stores)

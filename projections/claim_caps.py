@@ -253,6 +253,15 @@ def outstanding(ask: CapAsk) -> int:
     return max(ask.grant.granted - sum(ask.released.values()), 0)
 
 
+def settled(ask: CapAsk) -> bool:
+    """Whether the ask answers nothing any more: its grant came back whole (no line waited
+    for it) and none of it is out. Every message about it then does what it does with no
+    ask kept: the same request again is granted anew (after a whole return it is anyway),
+    another number replaces nothing outstanding, and a release counts nothing (its kind
+    came back already, or nothing is left to give back)."""
+    return "whole" in ask.released and outstanding(ask) == 0
+
+
 def give_back_once(
     ledger: CapLedger | None,
     ask: CapAsk | None,

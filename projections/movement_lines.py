@@ -73,8 +73,10 @@ def apply_movement(
         return Outcome(verdict, CONFLICTING_DUPLICATE, detail=detail)
     if verdict is not Verdict.ACCEPTED:
         return VERDICT_ONLY[verdict]
-    facts = _project(stores, normalized, position, event_id, pending, first)
-    return Outcome(verdict, facts=facts) if facts else VERDICT_ONLY[verdict]
+    facts, refused = _project(stores, normalized, position, event_id, pending, first)
+    if not facts and refused is None:
+        return VERDICT_ONLY[verdict]
+    return Outcome(verdict, facts=facts, rate_wait_refused=refused)
 
 
 def _stale_line(
@@ -125,8 +127,10 @@ def _project(
     event_id: str,
     pending: PendingMoves,
     first: bool,
-) -> tuple[AuditFact, ...]:
-    """Project an accepted line; `first`: the first line under its key ever."""
+) -> tuple[tuple[AuditFact, ...], str | None]:
+    """Project an accepted line; `first`: the first line under its key ever. Returns its
+    facts, and why its sale could not wait for its floor's rate (None: it could, or it
+    needed none)."""
     if isinstance(event, SaleReported):
         line = ResoldLine(event.sold_at, event.quantity, event.unit_price, event.currency)
         _move(stores, event, 0, event.quantity, position, event_id, pending, line)
@@ -141,15 +145,18 @@ def _project(
             history, event, deal, rates, master, lists, customer
         )
         flagged = flag_sale(event, judgement)
+        refused = None
+        if judgement.awaits is not None:  # judged again once the sale day's rate is known
+            refused = wait_for_rate(stores, event, judgement.awaits)
+            if refused is not None and flagged is not None:  # it stays unpriced: says why
+                flagged = replace(flagged, rate_wait_refused=refused)
         if flagged is not None:
             flag(stores, flagged, position, pending, first)
-        if judgement.awaits is not None:  # judged again once the sale day's rate is known
-            wait_for_rate(stores, event, judgement.awaits)
         severity = None if judgement.severity is None else judgement.severity.value
         sold = [*judged(event, event.distributor_id, "accepted", severity), moved(stores, event)]
         pending.score(stores, event.distributor_id, sold, position)
         claimed = sale_arrived(stores, event, master_id, customer)  # the lines waiting for it
-        return (violation, *claimed) if violation is not None else claimed
+        return ((violation, *claimed) if violation is not None else claimed), refused
     elif isinstance(event, ShipmentRecorded):
         _move(stores, event, event.quantity, 0, position, event_id, pending)
         pending.score(stores, event.distributor_id, [moved(stores, event)], position)
@@ -161,8 +168,8 @@ def _project(
         after = moved_after(stores, event.distributor_id, event.sku, event.counted_at)
         new_state, fact = apply_count(state, event.counted_at, event.on_hand, after, position)
         stores.inventory.put(key, new_state)
-        return (fact,) if fact is not None else ()
-    return ()
+        return ((fact,) if fact is not None else ()), None
+    return (), None
 
 
 def flag(

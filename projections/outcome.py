@@ -48,6 +48,9 @@ class Outcome:
     original: bytes | None = None
     #: the event's place in its bundle (None: a message of one event)
     index: int | None = None
+    #: a sale that stays unpriced because its distributor had as many sales waiting for a
+    #: rate as it may: why (`projections.rate_waits.wait_for_rate`), for the metrics
+    rate_wait_refused: str | None = None
 
 
 #: `Outcome(verdict)`, built once (outcomes are immutable)

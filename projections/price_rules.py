@@ -385,6 +385,9 @@ class FlaggedSale:
     #: an unpriced sale that waited for its floor's exchange rate in vain: when its wait
     #: ran out (recorded time), after which it is final as unpriced
     rate_wait_expired_at: datetime | None = None
+    #: an unpriced sale that could not wait for its floor's exchange rate: why (its
+    #: distributor had as many sales or days waiting as it may: `projections.rate_waits`)
+    rate_wait_refused: str | None = None
 
     @property
     def violation_id(self) -> UUID:
@@ -409,6 +412,7 @@ class FlaggedSale:
             "floor": None if self.floor_price is None else str(self.floor_price),
             "sev": None if self.severity is None else self.severity.value,
             **({} if (ended := self.rate_wait_expired_at) is None else {"exp": ended.isoformat()}),
+            **({} if (refused := self.rate_wait_refused) is None else {"wref": refused}),
         }
 
     @classmethod
@@ -426,6 +430,7 @@ class FlaggedSale:
             floor_price=None if data["floor"] is None else Decimal(data["floor"]),
             severity=None if data["sev"] is None else Severity(data["sev"]),
             rate_wait_expired_at=None if "exp" not in data else datetime.fromisoformat(data["exp"]),
+            rate_wait_refused=data.get("wref"),
         )
 
 

@@ -215,4 +215,5 @@ def unpriced_row(flagged: FlaggedSale) -> Row:
         "rate_wait_expired_at": None
         if (ended := flagged.rate_wait_expired_at) is None
         else iso_z(ended),
+        "rate_wait_refused": flagged.rate_wait_refused,
     }

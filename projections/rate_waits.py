@@ -17,7 +17,10 @@ currency, the sale's, the sale's day); the distributor's `rate_wait_days` lists 
 recorded, so an input reads one value and a rate lookup per group, and only the sales of
 a group that has its rate or whose earliest wait ran out. A distributor keeps at most
 `MAX_WAITING` sales waiting, in at most `MAX_WAITING_DAYS` groups: beyond either a sale
-stays unpriced, as before.
+stays unpriced, and says why (`wait_for_rate`: its unpriced row, and a metric).
+
+A sale a replacement report reverses waits no longer (`stop_waiting`): its corrected line,
+judged on its own, waits under its own day if it needs to.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ if TYPE_CHECKING:  # the stores hold the waiting sales
 MAX_WAITING: Final = 1000
 #: in at most this many (pair, day) groups: what each of its inputs looks a rate up for
 MAX_WAITING_DAYS: Final = 64
+#: why a sale could not wait for its rate: its distributor had `MAX_WAITING` sales waiting,
+#: or `MAX_WAITING_DAYS` (pair, day) groups and the sale's day is not one of them
+TOO_MANY_WAITING: Final = "too_many_waiting"
+TOO_MANY_DAYS: Final = "too_many_days"
 #: the earliest recorded time of a group stored before the groups kept it: read as long
 #: ago, so the distributor's next input reads the group's sales and keeps their own
 _UNKNOWN: Final = datetime(2000, 1, 1, tzinfo=UTC)
@@ -104,23 +111,53 @@ def groups_json(groups: Groups) -> dict[str, Any]:
     return {group: [n, first.isoformat()] for group, (n, first) in groups.items()}
 
 
-def wait_for_rate(stores: ChannelStores, sale: SaleReported, floor: Floor) -> bool:
-    """File the sale to be judged once its day's rate is known; False when the
-    distributor has as many sales or groups waiting as it may (it stays unpriced)."""
+def wait_for_rate(stores: ChannelStores, sale: SaleReported, floor: Floor) -> str | None:
+    """File the sale to be judged once its day's rate is known; None when it is, else why
+    not (`TOO_MANY_WAITING`, `TOO_MANY_DAYS`: the distributor has as many sales or groups
+    waiting as it may, and the sale stays unpriced)."""
     group = group_of(sale, floor)
     key = f"{sale.distributor_id}|{group}|{sale.transaction_id}"
-    if stores.rate_waits.get(key) is not None:  # a corrected line of the same sale
+    if stores.rate_waits.get(key) is not None:  # the same sale judged again (a redelivery)
         stores.rate_waits.put(key, RateWait(sale, floor))
-        return True
+        return None
     groups = dict(stores.rate_wait_days.get(sale.distributor_id) or {})
-    waiting = sum(n for n, _ in groups.values())
-    if waiting >= MAX_WAITING or (group not in groups and len(groups) >= MAX_WAITING_DAYS):
-        return False
+    if sum(n for n, _ in groups.values()) >= MAX_WAITING:
+        return TOO_MANY_WAITING
+    if group not in groups and len(groups) >= MAX_WAITING_DAYS:
+        return TOO_MANY_DAYS
     n, first = groups.get(group, (0, recorded_at(sale)))
     groups[group] = (n + 1, min(first, recorded_at(sale)))
     stores.rate_wait_days.put(sale.distributor_id, groups)
     stores.rate_waits.put(key, RateWait(sale, floor))
-    return True
+    return None
+
+
+def stop_waiting(
+    stores: ChannelStores, distributor_id: str, transaction_id: str, sold_at: datetime,
+    currency: str,
+) -> None:  # fmt: skip
+    """A sale (sold at `sold_at` in `currency`) a replacement report reversed waits no
+    longer: its wait leaves its group, and the group goes with its last sale. Reads the
+    distributor's groups and the waits of those of the sale's day and currency (one, but
+    for a floor in several currencies)."""
+    groups = stores.rate_wait_days.get(distributor_id)
+    if not groups:
+        return
+    ends = f">{currency}|{utc(sold_at).date().isoformat()}"
+    for group in [group for group in groups if group.endswith(ends)]:
+        key = f"{distributor_id}|{group}|{transaction_id}"
+        if stores.rate_waits.get(key) is None:
+            continue
+        stores.rate_waits.delete(key)
+        kept = dict(groups)
+        n, first = kept.pop(group)
+        if n > 1:  # its earliest time may be the sale's: read early once, then stored anew
+            kept[group] = (n - 1, first)
+        if kept:
+            stores.rate_wait_days.put(distributor_id, kept)
+        else:
+            stores.rate_wait_days.delete(distributor_id)
+        return
 
 
 class Due(NamedTuple):

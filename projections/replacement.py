@@ -20,7 +20,10 @@ same partition, then apply like any lines:
 - a pricing violation (or an unpriced flag) of a replaced line stays: the audit trail
   keeps it. Its id derives from the sale key, so a corrected line under the same key that
   is also below the floor shows in the violation list, and the recorded violation is
-  revised to the corrected line's facts (its history keeps the first line's);
+  revised to the corrected line's facts (its history keeps the first line's). A replaced
+  line waiting for its floor's exchange rate waits no longer
+  (`projections.rate_waits.stop_waiting`): a rate arriving later judges only the
+  corrected line, if it waits;
 - naming a report that was replaced already reverses its current replacement (the live
   version of the lines); a report cannot replace itself;
 - a replacement of a report whose header was never received is recorded with
@@ -48,6 +51,7 @@ from projections.inventory import Move
 from projections.movements import record_moves
 from projections.outcome import AuditFact
 from projections.positions import Position
+from projections.rate_waits import stop_waiting
 from projections.resellers import ResoldLine, record_lines
 from projections.scorecard import ScorecardInput
 from projections.scorecard_feed import record_cards, reversed_move
@@ -189,6 +193,8 @@ def reverse_lines(
             released.append((move.line, move.event_id))
         if line.reversed_by is None:
             stores.report_lines.put(key, replace(line, reversed_by=by.report_id))
+            if move.line is not None:  # a sale: its wait for a rate, if any, ends
+                stop_waiting(stores, distributor_id, move.line, at, move.currency)
     record_moves(stores, distributor_id, reversals, position)
     record_cards(stores, undone, position)
     for reseller, resold_lines in per_reseller.items():

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     #: a batch that cannot be stored (PostgreSQL or Kafka away) is retried, waiting up to
     #: this long between attempts
     retry_max_seconds: float = 30.0
+    #: seconds the reference replica may read nothing while behind (batches waiting for
+    #: it) before /health reports the worker degraded (docs/OPERATIONS.md)
+    reference_stall_seconds: float = Field(default=60.0, gt=0)
     claims_interval_seconds: float = 10.0
     #: a rebate period closes by itself this long after its end (business time)
     rebate_grace_days: int = 15

@@ -123,13 +123,17 @@ class Health:
             dependencies["event_store"] = "up" if away is None else f"down: {away}"
         if "kafka" in self.failing:
             dependencies["kafka"] = f"down: {self.failing['kafka']}"
-        degraded = bool(self.failing) or any(v != "up" for v in dependencies.values())
+        failing = dict(self.failing)
         partitions = {} if self.coverage is None else {"partitions": self.coverage().report()}
         reference = {} if self.reference is None else {"reference": self.reference()}
+        stalled = reference.get("reference", {}).get("stalled")
+        if stalled is not None:  # its worker applies nothing while batches wait for it
+            failing["reference_replica"] = stalled
+        degraded = bool(failing) or any(v != "up" for v in dependencies.values())
         return {
             "status": "degraded" if degraded else "ok",
             "dependencies": dependencies,
-            "failing": dict(sorted(self.failing.items())),
+            "failing": dict(sorted(failing.items())),
             **partitions,
             **reference,
         }

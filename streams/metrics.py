@@ -107,6 +107,14 @@ ACCRUED_REBATES = Gauge(
     ["program_id"],
     registry=REGISTRY,
 )
+RATE_WAITS_REFUSED = Counter(
+    "channelflow_rate_waits_refused_total",
+    "Sales left unpriced without waiting for their floor's exchange rate: their distributor "
+    "had as many sales (too_many_waiting) or currency-pair days (too_many_days) waiting as "
+    "it may (projections/rate_waits.py).",
+    ["reason"],
+    registry=REGISTRY,
+)
 UNPRICED_SALES = Gauge(
     "channelflow_unpriced_sales",
     "Sale lines with no price in effect, waiting for pricing.",

@@ -68,6 +68,13 @@ class UnpricedRow(RowModel):
         description="When the sale's wait for its floor's exchange rate ran out (recorded "
         "time): it is final as unpriced. Null: no floor in effect, or still waiting.",
     )
+    rate_wait_refused: str | None = Field(
+        default=None,
+        description="Why the sale could not wait for its floor's exchange rate: "
+        "`too_many_waiting` (its distributor had 1,000 sales waiting) or `too_many_days` "
+        "(64 currency-pair days waiting, not this one): it stays unpriced, and a rate that "
+        "arrives later does not judge it. Null: it waits, waited, or needed no rate.",
+    )
 
 
 class PriceProtectionRow(RowModel):

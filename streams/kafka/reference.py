@@ -32,7 +32,7 @@ from projections.stores import ChannelStores
 from schemas.topics import REFERENCE_TOPICS, topic_name
 from streams import metrics
 from streams.config import Settings
-from streams.kafka.sync_points import SyncPoints
+from streams.kafka.sync_points import StallWatch, SyncPoints
 
 log = logging.getLogger("channelflow.reference")
 
@@ -93,6 +93,8 @@ class ReferenceReplica:
         #: the consumer's positions are then ahead of the records applied (`_look`)
         self._reads = 0
         self._applying = False
+        #: since when it has been behind without reading (/health: `progress`)
+        self.stall = StallWatch(settings.reference_stall_seconds)
 
     def moment(self) -> int:
         """Now, for a batch just received (see `caught_up`)."""
@@ -103,8 +105,25 @@ class ReferenceReplica:
         return self.sync.behind(self.positions)
 
     def progress(self) -> dict[str, Any]:
-        """For /health: the initial load done, and the lag."""
-        return {"loaded": self.ready.is_set(), "lag_records": self.lag()}
+        """For /health: the initial load done, the lag, and why the replica is stuck when
+        it has read nothing for `reference_stall_seconds` while behind (`stalled`: /health
+        then reports the worker degraded)."""
+        lag = self._note()
+        found: dict[str, Any] = {"loaded": self.ready.is_set(), "lag_records": lag}
+        stuck = self.stall.stuck_for(time.monotonic())
+        if stuck is not None:
+            found["stalled"] = (
+                f"the reference replica has read nothing for {stuck:.0f} s while "
+                f"{lag} records behind (CHANNELFLOW_REFERENCE_STALL_SECONDS="
+                f"{self.stall.patience:g}): batches wait for it"
+            )
+        return found
+
+    def _note(self) -> int:
+        """Tell the stall watch how far the replica has read; returns its lag."""
+        lag = self.lag()
+        self.stall.seen(sum(self.positions.values()), lag, time.monotonic())
+        return lag
 
     async def caught_up(self, moment: int, give_way: Callable[[], bool]) -> bool:
         """Wait until the replica has read every reference record the broker acknowledged
@@ -118,6 +137,7 @@ class ReferenceReplica:
                     return False
                 self.sync.want(moment)
                 self._wanted.set()
+                self._note()
                 if not warned and time.monotonic() - started > WARN_SECONDS:
                     warned = True
                     log.warning(
@@ -233,6 +253,7 @@ class ReferenceReplica:
         if self._reads != reads:
             return
         self.positions = positions
+        self._note()
         if not self.sync.advance(positions):
             return
         if not self.ready.is_set():

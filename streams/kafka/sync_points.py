@@ -82,3 +82,33 @@ class SyncPoints(Generic[P]):
 
 def _reached(ends: Mapping[P, int], positions: Mapping[P, int]) -> bool:
     return all(positions.get(p, 0) >= end for p, end in ends.items())
+
+
+@dataclass
+class StallWatch:
+    """Since when the replica has been behind (`SyncPoints.behind`) without reading a
+    record: a replica that stopped reading while batches wait for it (a hung reducer, a
+    consumer that lost the broker) is stuck, and its worker applies nothing meanwhile.
+    Told what it sees (`seen`) whenever the replica looks at its positions, a batch waits,
+    or /health asks; pure, with the time passed in."""
+
+    #: seconds behind without a record read before the replica counts as stuck
+    patience: float
+    #: records read (the sum of the positions) as last seen
+    read: int = -1
+    #: when it was first seen behind at `read` (None: not behind)
+    since: float | None = None
+
+    def seen(self, read: int, behind: int, now: float) -> None:
+        if behind == 0:
+            self.since = None
+        elif self.since is None or read != self.read:
+            self.since = now
+        self.read = read
+
+    def stuck_for(self, now: float) -> float | None:
+        """Seconds the replica has been behind without reading, once that is `patience` or
+        more; None while it is not stuck."""
+        if self.since is None or now - self.since < self.patience:
+            return None
+        return now - self.since

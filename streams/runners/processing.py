@@ -17,7 +17,7 @@ from domain.business_time import TimeRules
 from domain.rebate_statement import RebateStatement
 from infra.eventstore import AuditLog
 from projections.alias_facts import AliasStepTaken
-from projections.cap_inputs import CAP_MESSAGE, CapLogHandler
+from projections.cap_inputs import CAP_MESSAGE, CapLogHandler, drop_since, outgoing
 from projections.channel import DEFAULT_RULES, apply_message
 from projections.claim_facts import ClaimLinesDecided, ClaimLinesReopened, ClaimSubmitted
 from projections.dedup import Verdict
@@ -90,6 +90,8 @@ class BatchResult:
     redelivered: Counter[str] = field(default_factory=Counter)
     #: (topic, recorded_at) of each accepted input
     recorded: list[tuple[str, datetime]] = field(default_factory=list)
+    #: reason -> sales that could not wait for their rate (`Outcome.rate_wait_refused`)
+    rate_waits_refused: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: BatchResult) -> None:
         self.facts += other.facts
@@ -98,6 +100,7 @@ class BatchResult:
         self.consumed += other.consumed
         self.redelivered += other.redelivered
         self.recorded += other.recorded
+        self.rate_waits_refused += other.rate_waits_refused
 
     def count(self) -> None:
         """Count the batch in the metrics: once, when it is stored (a batch retried after
@@ -109,6 +112,8 @@ class BatchResult:
         reasons = Counter(letter.reason for letter in self.dead_letters)
         for reason, n in reasons.items():
             metrics.DEAD_LETTERS.labels(reason).inc(n)
+        for reason, n in self.rate_waits_refused.items():
+            metrics.RATE_WAITS_REFUSED.labels(reason).inc(n)
         latency = metrics.AppliedLatency()
         for topic, recorded_at in self.recorded:
             latency.observe(topic, recorded_at)
@@ -156,6 +161,7 @@ def process_batch(
         again = stored is not None and stored(item)
         handler = None if internal is None else internal.get(item.source)
         kind = "unknown" if handler is None else CAP_MESSAGE
+        mark = outgoing(stores)
         try:
             if handler is not None:
                 outcomes = [handler(stores, item.raw, item.position, item.key)]
@@ -165,6 +171,7 @@ def process_batch(
                 )
         except Exception as exc:  # a bug must not stop the stream, nor lose the input
             log.exception("processing failed at %s offset %s", item.source, item.offset)
+            drop_since(stores, mark)  # what it would have sent goes with it
             outcomes = [Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")]
         result.applied += 1
         if again:  # its audit facts are recorded again, as before: idempotent, a no-op
@@ -186,6 +193,8 @@ def process_batch(
                 result.recorded.append((item.source, event.recorded_at))
             if outcome.facts:
                 result.facts.extend(outcome.facts)
+            if outcome.rate_wait_refused is not None:
+                result.rate_waits_refused[outcome.rate_wait_refused] += 1
             if reason is not None:
                 result.dead_letters.append(
                     DeadLetter.of(

@@ -44,6 +44,7 @@ from streams.config import Settings
 from streams.health import Coverage, Health
 from streams.ingest.deadletters import dead_letter_page
 from streams.kafka.io import kafka_partition_of, send_messages
+from streams.kafka.letter_outbox import LetterOutbox
 from streams.kafka.messages import Message
 from streams.kafka.reference import ReferenceReplica
 from streams.runners.decisions_relay import decision_relay
@@ -286,6 +287,7 @@ class ChannelWorker:
         with nothing applied, once a rebalance has begun since the batch was admitted:
         the partitions may have moved, and recovery must not run under a batch."""
         delay = 1.0
+        letters = self.letter_outbox()  # sent once, however often the batch is applied
         while True:
             if self.rebalances != rebalances or not self.steady():
                 return False
@@ -293,12 +295,12 @@ class ChannelWorker:
                 async with self.applying:  # recording and read-model rounds: whole batches
                     if self.rebalances != rebalances or not self.steady():
                         return False
-                    if await self.stored(inputs, delay):
+                    if await self.stored(inputs, delay, letters):
                         return True
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.settings.retry_max_seconds)
 
-    async def stored(self, inputs: list[Input], delay: float) -> bool:
+    async def stored(self, inputs: list[Input], delay: float, letters: LetterOutbox) -> bool:
         """Whether the batch was applied and stored; if not, nothing of it is kept."""
         stores = self.stores
         try:
@@ -320,7 +322,7 @@ class ChannelWorker:
                     await asyncio.get_running_loop().run_in_executor(
                         None, record_facts, self.audit_log, result.facts
                     )
-                await self.send_dead_letters(result.dead_letters)
+                await self.send_dead_letters(result.dead_letters, letters)
                 await self.send_cap_messages()
                 await stores.commit(inputs)
         except Exception as exc:  # PostgreSQL or Kafka away, mostly: nothing is kept
@@ -334,18 +336,22 @@ class ChannelWorker:
         self.batches_stored += 1
         return True
 
-    async def send_dead_letters(self, letters: Sequence[Any]) -> None:
-        sent = [
-            await self.dead_letter_topic.send(
-                key=(letter.key or "").encode(), value=letter.model_dump_json().encode()
-            )
-            for letter in letters
-        ]
-        for delivery in sent:
-            await delivery  # acknowledged by the broker before the batch is acked
+    async def send_dead_letters(self, letters: Sequence[Any], outbox: LetterOutbox) -> None:
+        """Send the batch's dead letters that no attempt of it had sent (`LetterOutbox`),
+        each acknowledged by the broker before the batch is stored."""
+        sent = await outbox.send(letters)
         if sent:
             topic = self.dead_letter_topic.get_topic_name()
-            metrics.EVENTS_PRODUCED.labels(topic, "DeadLetter").inc(len(sent))
+            metrics.EVENTS_PRODUCED.labels(topic, "DeadLetter").inc(sent)
+
+    def letter_outbox(self) -> LetterOutbox:
+        """An outbox for one batch's attempts, on the dead-letter topic."""
+        topic = self.dead_letter_topic
+
+        async def send(key: bytes, value: bytes) -> Awaitable[Any]:
+            return cast(Awaitable[Any], await topic.send(key=key, value=value))
+
+        return LetterOutbox(send)
 
     async def send_cap_messages(self) -> None:
         """The batch's requests and releases of shared caps, and its ledgers' grants, on

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError
 
 from schemas.codec import encode_event
 from schemas.deadletter import DeadLetter
@@ -25,6 +26,7 @@ from streams.ingest.deadletters import (
     page_of,
 )
 from streams.kafka.io import ensure_topics
+from streams.kafka.letter_outbox import LetterOutbox
 from tests.integration.conftest import WorkerProcess, wait_until
 from tests.integration.helpers import catalog, publish_reference_first
 
@@ -225,3 +227,48 @@ def test_a_page_of_dead_letters_reads_what_it_needs_and_equals_the_whole_topic_p
     ]
     for query in queries:
         assert asyncio.run(dead_letter_page(settings, query)) == page_of(every, query), query
+
+
+def test_a_batch_applied_again_after_its_dead_letters_went_out_sends_them_once(settings):
+    """The worker's retry: a batch whose dead letters the broker acknowledged, then failed
+    (Kafka away for its claim caps or changelog) and applied again, sends them once; a
+    letter whose send failed is sent by the next attempt. Read back from the real topic."""
+    asyncio.run(ensure_topics(settings))
+    topic = topic_name(settings.topic_prefix, "deadletters")
+
+    def attempt(n: int) -> list[DeadLetter]:  # the same inputs and reasons, another time
+        at = datetime(2026, 7, 7, 10, tzinfo=UTC) + timedelta(seconds=n)
+        return [
+            DeadLetter.of(b"{", "invalid_json", "not JSON", "t.sales", at, 1, 4, "D1"),
+            DeadLetter.of(b"[1]", "schema_violation", "x", "t.sales", at, 1, 5, "D1", index=0),
+            DeadLetter.of(b"{}", "invalid_json", "not JSON", "t.sales", at, 2, 4, "D2"),
+        ]
+
+    async def run() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+        await producer.start()
+        failing = {"at": 2}  # the producer refuses the third letter of the first attempt
+
+        async def send(key: bytes, value: bytes) -> Any:
+            if failing["at"] == 0:
+                raise KafkaConnectionError("the broker went away")
+            failing["at"] -= 1
+            return await producer.send(topic, value, key=key)
+
+        try:
+            outbox = LetterOutbox(send)
+            with pytest.raises(KafkaConnectionError):
+                await outbox.send(attempt(1))
+            failing["at"] = -1
+            assert await outbox.send(attempt(2)) == 1  # only the one refused
+            assert await outbox.send(attempt(3)) == 0  # a batch failing after its letters
+        finally:
+            await producer.stop()
+
+    asyncio.run(run())
+    stored = asyncio.run(collect_dead_letters(settings))
+    assert sorted((s.letter.partition, s.letter.offset, s.letter.reason) for s in stored) == [
+        (1, 4, "invalid_json"),
+        (1, 5, "schema_violation"),
+        (2, 4, "invalid_json"),
+    ]

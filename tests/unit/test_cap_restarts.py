@@ -10,20 +10,30 @@ import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from unittest.mock import patch
 
 import orjson
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from projections import cap_inputs, claim_inputs
 from projections.cap_inputs import apply_cap_message, apply_grant_message, cap_messages
 from projections.channel import apply_message
+from projections.claim_caps import (
+    CapRelease,
+    CapRequest,
+    cap_message_to_json,
+    settled,
+)
 from projections.claim_reads import debit_claim_rows
+from projections.claim_refs import LineRef
 from projections.positions import message_position
 from projections.stores import ChannelStores
 from schemas.claims import DebitClaimSubmitted
 from schemas.codec import event_to_dict
+from streams.runners.processing import Input, process_batch
 from tests.unit.catalog import catalog_stores
-from tests.unit.claim_events import authorization, book_price, claim, line, sale
+from tests.unit.claim_events import RECORDED, authorization, book_price, claim, line, sale
 from tests.unit.test_claim_wiring import Feed
 
 #: each distributor's POS lines (all to R9), and its partition
@@ -293,3 +303,109 @@ def test_two_restarts_before_storing_count_the_grant_the_line_holds() -> None:
     answers = {key: (row["status"], row["quantity_accepted"]) for key, row in rows.items()}
     assert answers == {("C1", 1): ("accepted", 70), ("C2", 1): ("adjusted", 30)}
     assert cluster.counted() == cluster.held() == 100
+
+
+def test_a_claim_failing_mid_handler_sends_nothing_of_what_it_asked(monkeypatch) -> None:
+    """D1's claim C1 asks the shared cap for 70, then its handler fails (a bug: dead-lettered
+    `processing_error`): its stored result is the dead letter, so its request must not go
+    out with the batch (the ledger would take 70 units no line holds). The next claim of
+    the batch (C2, T3's 10) asks as usual."""
+    stores = reference("D1")
+    failing = {"calls": 0}
+    real_store_steps = claim_inputs.store_steps
+
+    def store_steps_failing_once(*args: Any, **kwargs: Any) -> Any:
+        failing["calls"] += 1
+        if failing["calls"] == 1:
+            raise RuntimeError("a bug after the request was made")
+        return real_store_steps(*args, **kwargs)
+
+    monkeypatch.setattr(claim_inputs, "store_steps", store_steps_failing_once)
+    inputs = [
+        Input(orjson.dumps(event_to_dict(event)), "D1", "claims", 0, offset)
+        for offset, event in enumerate(
+            [claim("C1", line(1, "T1", 70)), claim("C2", line(1, "T3", 10), n=1)]
+        )
+    ]
+    result = process_batch(stores, inputs)
+    assert [letter.reason for letter in result.dead_letters] == ["processing_error"]
+    caps, grants = cap_messages(stores)
+    assert grants == []
+    # (claim id, units) of each request: C2's alone
+    assert [(m["request"]["ref"][1], m["request"]["units"]) for _, m in caps] == [("C2", 10)]
+
+
+#: one line asking against one POS line, or against another (a reopened line asks anew)
+REFS = [
+    LineRef("D1", "C1", RECORDED, line(1, "T1", 70)),
+    LineRef("D2", "C2", RECORDED, line(1, "T2", 50)),
+]
+cap_log = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("request"),
+            st.sampled_from(range(2)),
+            st.sampled_from(["p1", "p2"]),
+            st.integers(0, 80),
+            st.integers(1, 3),
+        ),
+        st.tuples(
+            st.sampled_from(["rest", "whole", "held"]),
+            st.sampled_from(range(2)),
+            st.sampled_from(["p1", "p2"]),
+            st.integers(0, 80),
+            st.integers(1, 3),
+        ),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cap_log)
+def test_an_ask_removed_once_settled_changes_nothing_the_ledger_does(
+    drawn: list[tuple[Any, ...]],
+) -> None:
+    """`claim-caps` messages in any order, sent again or not, to A1's ledger: removing an
+    ask once its grant came back whole with nothing out (`settled`) grants, counts and
+    gives back exactly what keeping every ask does, and the store keeps no settled ask."""
+    pruned, kept = reference(None), reference(None)
+    for offset, (kind, who, pos, units, seq) in enumerate(drawn):
+        ref = REFS[who]
+        message: CapRequest | CapRelease = (
+            CapRequest("A1", ref, units, 1, pos, 100, seq)
+            if kind == "request"
+            else CapRelease("A1", units, ref, pos, kind, seq)
+        )
+        raw = json.dumps(cap_message_to_json(message)).encode()
+        answers = []
+        at = message_position("claim-caps:0", offset)
+        apply_cap_message(pruned, raw, at, "A1")
+        answers.append(cap_messages(pruned))
+        with patch.object(cap_inputs, "settled", lambda _: False):  # as before: every ask kept
+            apply_cap_message(kept, raw, at, "A1")
+        answers.append(cap_messages(kept))
+        assert all(not settled(ask) for ask in pruned.cap_asks.values())
+        assert answers[0] == answers[1]
+        assert pruned.cap_ledgers.get("*|A1") == kept.cap_ledgers.get("*|A1")
+    assert len(list(pruned.cap_asks.values())) <= len(list(kept.cap_asks.values()))
+
+
+def test_an_ask_whose_grant_came_back_whole_is_removed() -> None:
+    """A grant of 70 that no line waited for comes back whole: the ledger counts nothing
+    for it and keeps no ask; the same request again is granted anew, as it was before."""
+    stores = reference(None)
+    ref = REFS[0]
+    request = json.dumps(cap_message_to_json(CapRequest("A1", ref, 70, 1, "p1", 100, 1)))
+    whole = json.dumps(cap_message_to_json(CapRelease("A1", 70, ref, "p1", "whole", 1)))
+    at = iter(range(10))
+    apply_cap_message(stores, request.encode(), message_position("claim-caps:0", next(at)), "A1")
+    assert len(list(stores.cap_asks.values())) == 1
+    apply_cap_message(stores, whole.encode(), message_position("claim-caps:0", next(at)), "A1")
+    assert list(stores.cap_asks.values()) == []
+    ledger = stores.cap_ledgers.get("*|A1")
+    assert ledger is not None and ledger.units_taken == 0
+    apply_cap_message(stores, request.encode(), message_position("claim-caps:0", next(at)), "A1")
+    ledger = stores.cap_ledgers.get("*|A1")
+    assert ledger is not None and ledger.units_taken == 70
+    assert len(list(stores.cap_asks.values())) == 1

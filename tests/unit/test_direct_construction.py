@@ -26,7 +26,10 @@ BUILT_DIRECTLY = {
         "last_sale_day", "lines", "revenue", "applied",
     ),
     # channel.apply_message (a bundle's index with the rest)
-    Outcome: ("verdict", "dead_letter_reason", "facts", "detail", "event", "original", "index"),
+    Outcome: (
+        "verdict", "dead_letter_reason", "facts", "detail", "event", "original", "index",
+        "rate_wait_refused",
+    ),
 }  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import count
 from typing import Any
+from uuid import UUID
 
 import orjson
 import pytest
@@ -25,12 +26,21 @@ from projections.outcome import Outcome
 from projections.positions import Position
 from projections.price_rules import ViolationDetected
 from projections.pricing_reads import all_unpriced_rows
-from projections.rate_waits import MAX_WAITING, MAX_WAITING_DAYS, groups_of
+from projections.rate_waits import (
+    MAX_WAITING,
+    MAX_WAITING_DAYS,
+    TOO_MANY_DAYS,
+    TOO_MANY_WAITING,
+    groups_of,
+)
 from projections.scorecard import Scorecard
 from projections.stores import ChannelStores
-from schemas.events import Envelope, SaleReported
+from schemas.codec import event_to_dict
+from schemas.events import Envelope, ReportSubmitted, SaleReported
 from streams.audit.trail import history
+from streams.metrics import REGISTRY
 from streams.runners.embedded import EmbeddedChannel
+from streams.runners.processing import Input, process_batch
 from streams.worker.stores import store_layouts
 from tests.unit.agreement_events import rate
 from tests.unit.catalog import product
@@ -148,9 +158,13 @@ def test_a_compliant_waiting_sale_leaves_the_unpriced_list() -> None:
 def test_a_distributor_keeps_a_bounded_number_of_sales_waiting() -> None:
     stores = priced_stores()
     stores.rate_wait_days.put("D01", {"USD>EUR|2026-07-09": (MAX_WAITING, NOON)})
-    feed(stores, sale(1, "15.00"))
+    (outcome,) = feed(stores, sale(1, "15.00"))
     assert stores.rate_wait_days.get("D01") == {"USD>EUR|2026-07-09": (MAX_WAITING, NOON)}
-    assert [r.transaction_id for r in stores.unpriced.values()] == ["T1"]  # unpriced, as before
+    # unpriced, as before, and it says why: never silent
+    assert outcome.rate_wait_refused == TOO_MANY_WAITING == "too_many_waiting"
+    assert [(r["transaction_id"], r["rate_wait_refused"]) for r in unpriced_rows(stores)] == [
+        ("T1", "too_many_waiting")
+    ]
 
 
 def test_a_distributor_waits_for_a_bounded_number_of_days() -> None:
@@ -159,8 +173,84 @@ def test_a_distributor_waits_for_a_bounded_number_of_days() -> None:
     full = {f"USD>EUR|{day.isoformat()}": (1, NOON) for day in days}
     assert len(full) == MAX_WAITING_DAYS == 64
     stores.rate_wait_days.put("D01", full)
-    feed(stores, sale(1, "15.00"))
+    (outcome,) = feed(stores, sale(1, "15.00"))
     assert stores.rate_wait_days.get("D01") == full and list(stores.rate_waits.values()) == []
+    assert outcome.rate_wait_refused == TOO_MANY_DAYS == "too_many_days"
+    assert [r["rate_wait_refused"] for r in unpriced_rows(stores)] == ["too_many_days"]
+    # a sale that waits says nothing of it
+    fresh = priced_stores()
+    (waits,) = feed(fresh, sale(1, "15.00"))
+    assert waits.rate_wait_refused is None
+    assert [r["rate_wait_refused"] for r in unpriced_rows(fresh)] == [None]
+
+
+def test_sales_that_cannot_wait_are_counted_once_in_the_metrics() -> None:
+    """`channelflow_rate_waits_refused_total{reason}`: each sale left unpriced for want of
+    room to wait, once (a message read again after it was stored is not counted again)."""
+    stores = priced_stores()
+    stores.rate_wait_days.put("D01", {"USD>EUR|2026-07-09": (MAX_WAITING, NOON)})
+    labels = {"reason": TOO_MANY_WAITING}
+    before = REGISTRY.get_sample_value("channelflow_rate_waits_refused_total", labels) or 0
+    inputs = [
+        Input(orjson.dumps(event_to_dict(sale(n, "15.00"))), "D01", "sales", 0, n) for n in (1, 2)
+    ]
+    process_batch(stores, inputs).count()
+    process_batch(stores, inputs[:1], stored=lambda _: True).count()  # read again
+    after = REGISTRY.get_sample_value("channelflow_rate_waits_refused_total", labels)
+    assert after == before + 2
+    flagged = stores.unpriced.get("D01|T1")
+    layout = store_layouts(1)["unpriced"]
+    assert layout.decode(orjson.loads(orjson.dumps(layout.encode(flagged)))) == flagged
+
+
+JULY_6 = date(2026, 7, 6)
+
+
+def report(n: int, report_id: str, at: datetime, replaces: str | None = None) -> Any:
+    return ReportSubmitted(
+        event_id=UUID(int=900 + n, version=4), occurred_at=at, recorded_at=at,
+        source="edi867", distributor_id="D01", report_id=report_id, period_start=JULY_6,
+        period_end=JULY_6 + timedelta(days=6), line_count=1, submitted_at=at,
+        replaces_report_id=replaces,
+    )  # fmt: skip
+
+
+def test_a_sale_corrected_to_another_day_waits_under_its_new_day_alone() -> None:
+    """T1 (July 10, 15.00 EUR, report R1) waits; R2 replaces R1 and corrects T1 to July 11
+    at 14.00: T1's wait for July 10 goes with the reversal, the corrected line waits for
+    July 11. The rate (from July 10 on) then judges the corrected line alone (before, the
+    old line's wait was read first and judged the old line over the corrected one's flag)."""
+    stores = priced_stores()
+    feed(stores, report(1, "R1", NOON - timedelta(hours=1)), sale(1, "15.00", report_id="R1"))
+    assert stores.rate_wait_days.get("D01") == {"USD>EUR|2026-07-10": (1, NOON)}
+    next_day = NOON + timedelta(days=1)
+    feed(stores, report(2, "R2", next_day, replaces="R1"))
+    assert stores.rate_wait_days.get("D01") is None and list(stores.rate_waits.values()) == []
+    corrected = sale(11, "14.00", next_day + timedelta(hours=1), report_id="R2",
+                     transaction_id="T1", sold_at=next_day, occurred_at=next_day)  # fmt: skip
+    feed(stores, corrected)
+    assert stores.rate_wait_days.get("D01") == {
+        "USD>EUR|2026-07-11": (1, next_day + timedelta(hours=1))
+    }
+    late = rate("EUR", "USD", "1.25", JULY_10, recorded_at=next_day + timedelta(hours=2))
+    (found,) = violations(feed(stores, late, usd_sale(3, next_day + timedelta(hours=3))))
+    assert (found.transaction_id, found.sold_at, found.unit_price) == (
+        "T1", next_day, Decimal("14.00"),
+    )  # fmt: skip
+    assert list(stores.rate_waits.values()) == [] and stores.rate_wait_days.get("D01") is None
+
+
+def test_a_reversed_sale_leaves_its_group_to_the_sales_still_waiting() -> None:
+    """T1 and T2 wait in July 10's group; R2 reverses T1 (report R1) alone: the group keeps
+    T2, and July 10's rate judges T2 and not T1."""
+    stores = priced_stores()
+    feed(stores, report(1, "R1", NOON - timedelta(hours=1)), sale(1, "15.00", report_id="R1"))
+    feed(stores, sale(2, "15.00", NOON + timedelta(minutes=5)))
+    feed(stores, report(2, "R2", NOON + timedelta(hours=1), replaces="R1"))
+    assert stores.rate_wait_days.get("D01") == {"USD>EUR|2026-07-10": (1, NOON)}
+    found = violations(feed(stores, LATE_RATE, usd_sale(3, NOON + timedelta(hours=7))))
+    assert [f.transaction_id for f in found] == ["T2"]
+    assert stores.rate_wait_days.get("D01") is None
 
 
 #: 30 days after the noon T1 was recorded: its wait for a rate ends
