@@ -50,9 +50,6 @@ from streams.worker.readers import CacheCopy, CommittedReader, db_range, json_de
 
 V = TypeVar("V")
 
-#: bits a key of the SST files' bloom filters (faust's default: 3, a false positive in
-#: about one read of a missing key in seven, which then reads a block)
-BLOOM_BITS = 10
 #: the share of a memtable's size given to its bloom filter (`StateOptions`)
 MEMTABLE_BLOOM_RATIO = 0.02
 
@@ -72,10 +69,9 @@ class StateOptions(RocksDBOptions):
     """faust's RocksDB options, with a whole-key bloom filter on the memtables too.
 
     Most of a batch's reads of the history stores find nothing (a line's dedup entry, its
-    POS line's claims, a new day's totals): without a filter such a read searches each
-    memtable's skiplist, then every SST file's filter. These blooms (and the SST filters'
-    `BLOOM_BITS`) leave such a read little to do; they change what the databases hold in
-    memory only, not their keys or values."""
+    POS line's claims, a new day's totals): such a read searched both memtables' skiplists
+    before the SST files' filters. A memtable's filter costs `MEMTABLE_BLOOM_RATIO` of its
+    size, whatever the history's length, and changes nothing the databases hold."""
 
     def as_options(self) -> Any:
         options = super().as_options()

@@ -40,7 +40,7 @@ from streams.config import Settings
 from streams.kafka.io import kafka_partition_of
 from streams.runners.processing import Input
 from streams.runners.readmodel_sink import Changes
-from streams.worker.state import APPLYING, BLOOM_BITS, StateTable, View, Writes
+from streams.worker.state import APPLYING, StateTable, View, Writes
 
 #: the stores of reference data: in memory, replicated whole from their raw topics
 #: (streams/kafka/reference.py), not in the state table
@@ -177,7 +177,6 @@ def state_table(app: faust.App, settings: Settings) -> StateTable:
             "write_buffer_size": settings.state_write_buffer_mb * mib,
             "max_write_buffer_number": 2,
             "block_cache_size": settings.state_cache_mb * mib,
-            "bloom_filter_size": BLOOM_BITS,
         },
         beacon=app.tables.beacon,
     )
