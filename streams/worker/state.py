@@ -436,7 +436,7 @@ class View(Generic[V]):
         self._read.clear()
 
     def discard(self) -> None:
-        """Forget a batch that failed."""
+        """Forget a batch that failed (or stored nothing), and the last one's writes."""
         self._pending.clear()
         self._read.clear()
         self._last = {}
@@ -448,7 +448,7 @@ class View(Generic[V]):
 
     def follow(self, writes: Writes) -> None:
         """Changelog records written into the databases (a standby partition's): keep the
-        loaded caches equal to them."""
+        loaded caches equal to them (a history store lets the last batch's writes go)."""
         if not self.cached:
             self._last = {}
             return
