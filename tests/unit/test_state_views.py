@@ -137,6 +137,35 @@ def test_an_entity_cache_follows_a_standby_partitions_changelog(databases: Datab
     assert [key for key, _ in store.scan()] == [key for key, _ in store.reader().scan()]
 
 
+def test_a_history_store_keeps_the_last_batchs_writes_until_the_databases_change(
+    databases: Databases,
+) -> None:
+    store = view(databases)
+    APPLYING.set(0)
+    store.put("D1|a", 1)
+    commit(databases, store)
+    databases.store({0: {b"n|D1|a": b"7"}})  # written underneath, untold
+    APPLYING.set(0)
+    assert store.get("D1|a") == 1  # the next batch reads the value it knows decoded
+    store.discard()  # a failed batch: what it knew goes too
+    APPLYING.set(0)
+    assert store.get("D1|a") == 7
+    store.put("D1|a", 2)
+    commit(databases, store)
+    changelog: Writes = {0: {b"n|D1|a": b"8"}}
+    databases.store(changelog)  # a changelog applied (recovery, a standby partition)
+    store.follow(changelog)
+    APPLYING.set(0)
+    assert store.get("D1|a") == 8
+    store.put("D1|a", 3)
+    commit(databases, store)
+    databases.store({0: {b"n|D1|a": b"9"}})
+    store.forget([1])  # a rebalance
+    APPLYING.set(0)
+    assert store.get("D1|a") == 9
+    APPLYING.set(None)
+
+
 def test_a_reader_of_some_partitions_reads_those_alone(databases: Databases) -> None:
     store = view(databases)
     for partition, key in [(0, "D1|a"), (1, "D2|a")]:
