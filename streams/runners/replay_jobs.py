@@ -58,6 +58,7 @@ from streams.runners.processing import (
 )
 from streams.runners.rebate_closing import apply_automatic_closes
 from streams.runners.replay_shares import (
+    FileOwners,
     Share,
     Tagged,
     as_async,
@@ -80,6 +81,8 @@ class JobSpec:
     grace_days: int
     score: ScoreConfig
     events: Path | None = None
+    #: the job of each of the file's lines (`file_owners`)
+    owners: FileOwners | None = None
     settings: Settings | None = None
     ends: EndOffsets | None = None
     distributor: str | None = None
@@ -92,7 +95,9 @@ class JobSpec:
 
     def inputs(self) -> AsyncIterator[Tagged]:
         if self.events is not None:
-            return as_async(file_share(self.events, self.share, self.known_at, self.proposal))
+            assert self.owners is not None
+            share = file_share(self.events, self.share, self.owners, self.known_at, self.proposal)
+            return as_async(share)
         assert self.settings is not None and self.ends is not None
         return kafka_share(
             self.settings, self.share, self.ends, self.distributor, self.known_at, self.proposal
