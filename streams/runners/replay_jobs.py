@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import multiprocessing
 import traceback
 from collections import Counter
@@ -235,13 +236,19 @@ def run_jobs(specs: Sequence[JobSpec], on_progress: Callable[[int], None]) -> Me
     context = multiprocessing.get_context("fork")
     conns: list[Connection] = []
     processes = []
-    for spec in specs:
-        mine, theirs = context.Pipe()
-        process = context.Process(target=_job_main, args=(theirs, spec), daemon=True)
-        process.start()
-        theirs.close()
-        conns.append(mine)
-        processes.append(process)
+    # what the jobs inherit is never walked by their collector (each would walk this
+    # process's whole heap once, and copy every page it touches); walked here as before
+    gc.freeze()
+    try:
+        for spec in specs:
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_job_main, args=(theirs, spec), daemon=True)
+            process.start()
+            theirs.close()
+            conns.append(mine)
+            processes.append(process)
+    finally:
+        gc.unfreeze()
     try:
         ready = _gather(conns, "ready", on_progress)
         held = Counter(d for _, distributors in ready for d in distributors)
