@@ -207,7 +207,8 @@ class PendingRun:
         return PendingMoves(run=self)
 
     def keep(self, ended: PendingMoves) -> None:
-        assert ended.distributor_id is not None
+        """Let a message's kept lines join its distributor's."""
+        assert ended.distributor_id is not None and ended.position is None  # none to carry
         kept = self.kept.get(ended.distributor_id)
         if kept is None:
             ended.run = None
