@@ -26,7 +26,7 @@ from projections.match_inputs import match_onboarding
 from projections.movement_lines import CONFLICTING_DUPLICATE, apply_movement, judge_waiting
 from projections.outcome import AuditFact as AuditFact  # its old home, still imported so
 from projections.outcome import Outcome
-from projections.pending_moves import PendingMoves
+from projections.pending_moves import PendingMoves, PendingRun
 from projections.positions import Position, line_position
 from projections.price_book import PriceHistory, apply_price
 from projections.rebate_accruals import (
@@ -92,12 +92,15 @@ def apply_message(
     until: datetime | None = None,
     recorded_at: datetime | None = None,
     rules: TimeRules = DEFAULT_RULES,
+    run: PendingRun | None = None,
 ) -> list[Outcome]:
     """Decode one message - an event, or a bundle of events - and apply each event in
     order, each at a position of its own; one outcome per event (an outcome of a bundle
     carries its index). Anything invalid is counted and named, never dropped: a message
     that is not JSON, or an empty or oversized bundle, is one rejection; a bad event of a
-    bundle is rejected alone, with its own bytes, and the others are applied.
+    bundle is rejected alone, with its own bytes, and the others are applied. The moves
+    its lines keep are recorded when it ends, or, in a `run` of messages without
+    positions, with the run's (projections/pending_moves.py).
 
     `message_key` is the Kafka key (None for files): it must be each event's routing key,
     or the event sits in a partition whose worker does not own its state. `recorded_at`
@@ -112,9 +115,11 @@ def apply_message(
     try:
         values, bundle = message_values(raw)
     except InvalidEvent as exc:
+        if run is not None:
+            run.flush(stores)  # the rejection may count against a distributor kept there
         reject_input(stores, exc.reason, message_key, position)
         return [Outcome(None, exc.reason, detail=exc.detail)]
-    pending = PendingMoves()
+    pending = PendingMoves() if run is None else run.message()
     stores.claims_checked = None  # what `expire_due` knows holds within one message
     outcomes = []
     for index, value in enumerate(values):
@@ -129,7 +134,7 @@ def apply_message(
                 event, outcome.original, index if bundle else None, outcome.rate_wait_refused,
             )
         )  # fmt: skip
-    pending.flush(stores)
+    pending.end(stores)
     return _with_originals(outcomes, raw) if bundle else outcomes
 
 

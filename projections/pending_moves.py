@@ -10,6 +10,15 @@ Only one message's lines are ever added up: a message is delivered again whole a
 crash, so the lines a value took under one position are always the same ones. (Lines of
 several messages could be split differently by the next delivery, and a value that took
 some of them under the last one's position would skip the rest.)
+
+Inputs without a position (a file's lines, the embedded runner's) are never delivered
+again, so there a run of them is kept together (`PendingRun`): each message's kept lines
+join those of its distributor, other distributors' lines in between or not, and are
+recorded when the run ends or an event that may read them comes. Nothing changes for it:
+what is kept is written under keys of its own distributor only (its moves, days,
+periods, rebate buckets, resellers, quality, flag counts and cards), which another
+distributor's line neither reads nor writes, and a distributor's lines kept together are
+recorded as one bundle of them would be.
 """
 
 from __future__ import annotations
@@ -46,6 +55,9 @@ class PendingMoves:
     #: the lines' scorecard inputs (projections/scorecard_feed.py)
     cards: list[ScorecardInput] = field(default_factory=list)
     cards_at: Position | None = None
+    #: the run of inputs without positions this message's lines join when it ends; None:
+    #: they are recorded then
+    run: PendingRun | None = None
 
     def count_verdict(
         self,
@@ -94,7 +106,8 @@ class PendingMoves:
 
     def _switch(self, stores: ChannelStores, distributor_id: str) -> None:
         if self.distributor_id != distributor_id:
-            self.flush(stores)
+            if self.distributor_id is not None:  # (a message's first line keeps the run's)
+                self.flush(stores)
             self.distributor_id = distributor_id
 
     def add(
@@ -114,8 +127,18 @@ class PendingMoves:
             self.resold.setdefault(reseller_id, []).append(line)
         self.position = position
 
+    def end(self, stores: ChannelStores) -> None:
+        """The message ended: record what is kept, or let it join its run's."""
+        if self.run is None:
+            self.flush(stores)
+        elif self.distributor_id is not None:
+            self.run.keep(self)
+
     def flush(self, stores: ChannelStores) -> None:
-        """Record what is kept, each value once, under the last line's position."""
+        """Record what is kept (first what the run keeps), each value once, under the last
+        line's position."""
+        if self.run is not None:
+            self.run.flush(stores)
         distributor_id = self.distributor_id
         if distributor_id is None:
             return
@@ -151,6 +174,53 @@ class PendingMoves:
         accepted, duplicates, conflicts = verdicts
         counted = record_verdicts(quality, accepted, duplicates, conflicts, self.verdicts_at)
         stores.quality.put(distributor_id, counted)
+
+    def join(self, later: PendingMoves) -> None:
+        """Add a later message's kept lines of the same distributor, as if they had been
+        kept here line by line (the run's inputs have no positions to carry)."""
+        self.moves += later.moves
+        for reseller_id, lines in later.resold.items():
+            self.resold.setdefault(reseller_id, []).extend(lines)
+        if later.verdicts is not None:
+            verdicts = self.verdicts or [0, 0, 0]
+            self.verdicts = [
+                mine + theirs for mine, theirs in zip(verdicts, later.verdicts, strict=True)
+            ]
+        for label, moved in later.flags.items():
+            self.flags[label] = self.flags.get(label, 0) + moved
+        self.cards += later.cards
+
+
+class PendingRun:
+    """Kept lines of a run of inputs without positions, by distributor: recorded together
+    when the run ends, or before an event that may read them (any flush of a message of
+    the run)."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, PendingMoves] = {}
+        #: messages since the last flush
+        self.messages = 0
+
+    def message(self) -> PendingMoves:
+        """What a message of the run keeps its lines in."""
+        self.messages += 1
+        return PendingMoves(run=self)
+
+    def keep(self, ended: PendingMoves) -> None:
+        """Let a message's kept lines join its distributor's."""
+        assert ended.distributor_id is not None and ended.position is None  # none to carry
+        kept = self.kept.get(ended.distributor_id)
+        if kept is None:
+            ended.run = None
+            self.kept[ended.distributor_id] = ended
+        else:
+            kept.join(ended)
+
+    def flush(self, stores: ChannelStores) -> None:
+        kept, self.kept = self.kept, {}
+        self.messages = 0
+        for pending in kept.values():
+            pending.flush(stores)
 
 
 _VERDICT_SLOT = {Verdict.ACCEPTED: 0, Verdict.DUPLICATE: 1, Verdict.CONFLICT: 2}

@@ -354,12 +354,13 @@ def _replayed_in_jobs(
     proposal: PriceProposal | None,
 ) -> MergedReplay | None:
     from streams.runners.replay_jobs import JobSpec, run_jobs
-    from streams.runners.replay_shares import Share
+    from streams.runners.replay_shares import Share, file_owners
 
     settings = settings_of(args)
     path = _events_file(args)
     if path is not None:
-        source: dict[str, Any] = {"events": path}
+        owners = file_owners(path, jobs, known_at_of(args), proposal)
+        source: dict[str, Any] = {"events": path, "owners": owners}
     else:
         from streams.runners.kafka_replay import history_ends
 

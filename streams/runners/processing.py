@@ -23,6 +23,7 @@ from projections.claim_facts import ClaimLinesDecided, ClaimLinesReopened, Claim
 from projections.dedup import Verdict
 from projections.inventory import Reconciliation
 from projections.outcome import AuditFact, Outcome
+from projections.pending_moves import PendingRun
 from projections.positions import Position, message_position
 from projections.price_protection_claims import PriceProtectionClaim
 from projections.price_rules import ViolationDetected
@@ -38,6 +39,9 @@ from schemas.deadletter import DeadLetter
 from streams import metrics
 
 log = logging.getLogger("channelflow.processing")
+
+#: inputs without positions whose kept moves are recorded together at most (memory bound)
+RUN_MESSAGES = 5_000
 
 #: dead-letter reason for an input the projection failed on (a bug, not bad input)
 PROCESSING_ERROR = "processing_error"
@@ -150,65 +154,77 @@ def process_batch(
     An input `stored` says is stored already (a worker reading a message again whose
     effects, dead letters included, were all stored: after a restart, a rewind or a
     rebalance) is applied again for the stores' positions to refuse, and only counted in
-    `redelivered`: neither its events nor its latency nor its dead letters again."""
+    `redelivered`: neither its events nor its latency nor its dead letters again.
+
+    Consecutive inputs without a position (a file's lines) are one run: what their lines
+    keep to record (moves, counts) is recorded once per distributor, when the run ends or
+    an input may read it (projections/pending_moves.py)."""
     result = BatchResult()
     now = datetime.now(UTC)
     consumed = result.consumed
     accepted = Verdict.ACCEPTED
-    for item in inputs:
-        if before_each is not None:
-            before_each(item)
-        again = stored is not None and stored(item)
-        handler = None if internal is None else internal.get(item.source)
-        kind = "unknown" if handler is None else CAP_MESSAGE
-        mark = outgoing(stores)
-        try:
-            if handler is not None:
-                outcomes = [handler(stores, item.raw, item.position, item.key)]
-            else:
-                outcomes = apply_message(
-                    stores, item.raw, item.key, item.position, until, item.recorded_at, rules
-                )
-        except Exception as exc:  # a bug must not stop the stream, nor lose the input
-            log.exception("processing failed at %s offset %s", item.source, item.offset)
-            drop_since(stores, mark)  # what it would have sent goes with it
-            outcomes = [Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")]
-        result.applied += 1
-        if again:  # its audit facts are recorded again, as before: idempotent, a no-op
-            result.redelivered[item.source] += 1
-            result.facts.extend(fact for outcome in outcomes for fact in outcome.facts)
-            continue
-        for outcome in outcomes:
-            event = outcome.event
-            verdict = outcome.verdict
-            reason = outcome.dead_letter_reason
-            consumed[
-                (
-                    item.source,
-                    event.event_type if event is not None else kind,
-                    verdict.value if verdict else (reason or "skipped"),
-                )
-            ] += 1
-            if verdict is accepted and event is not None and event.recorded_at is not None:
-                result.recorded.append((item.source, event.recorded_at))
-            if outcome.facts:
-                result.facts.extend(outcome.facts)
-            if outcome.rate_wait_refused is not None:
-                result.rate_waits_refused[outcome.rate_wait_refused] += 1
-            if reason is not None:
-                result.dead_letters.append(
-                    DeadLetter.of(
-                        item.raw if outcome.original is None else outcome.original,
-                        reason,
-                        outcome.detail or reason,
+    run = PendingRun()
+    try:
+        for item in inputs:
+            if before_each is not None:
+                before_each(item)
+            again = stored is not None and stored(item)
+            handler = None if internal is None else internal.get(item.source)
+            kind = "unknown" if handler is None else CAP_MESSAGE
+            position = item.position
+            mark = outgoing(stores)
+            if position is not None or handler is not None or run.messages == RUN_MESSAGES:
+                run.flush(stores)  # a run of inputs without positions ended (or is long)
+            try:
+                if handler is not None:
+                    outcomes = [handler(stores, item.raw, position, item.key)]
+                else:
+                    outcomes = apply_message(
+                        stores, item.raw, item.key, position, until, item.recorded_at, rules,
+                        None if position is not None else run,
+                    )  # fmt: skip
+            except Exception as exc:  # a bug must not stop the stream, nor lose the input
+                log.exception("processing failed at %s offset %s", item.source, item.offset)
+                drop_since(stores, mark)  # what it would have sent goes with it
+                outcomes = [Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")]
+            result.applied += 1
+            if again:  # its audit facts are recorded again, as before: idempotent, a no-op
+                result.redelivered[item.source] += 1
+                result.facts.extend(fact for outcome in outcomes for fact in outcome.facts)
+                continue
+            for outcome in outcomes:
+                event = outcome.event
+                verdict = outcome.verdict
+                reason = outcome.dead_letter_reason
+                consumed[
+                    (
                         item.source,
-                        now,
-                        item.partition,
-                        item.offset,
-                        item.key,
-                        outcome.index,
+                        event.event_type if event is not None else kind,
+                        verdict.value if verdict else (reason or "skipped"),
                     )
-                )
+                ] += 1
+                if verdict is accepted and event is not None and event.recorded_at is not None:
+                    result.recorded.append((item.source, event.recorded_at))
+                if outcome.facts:
+                    result.facts.extend(outcome.facts)
+                if outcome.rate_wait_refused is not None:
+                    result.rate_waits_refused[outcome.rate_wait_refused] += 1
+                if reason is not None:
+                    result.dead_letters.append(
+                        DeadLetter.of(
+                            item.raw if outcome.original is None else outcome.original,
+                            reason,
+                            outcome.detail or reason,
+                            item.source,
+                            now,
+                            item.partition,
+                            item.offset,
+                            item.key,
+                            outcome.index,
+                        )
+                    )
+    finally:
+        run.flush(stores)
     return result
 
 

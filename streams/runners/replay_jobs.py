@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import multiprocessing
 import traceback
 from collections import Counter
@@ -58,6 +59,7 @@ from streams.runners.processing import (
 )
 from streams.runners.rebate_closing import apply_automatic_closes
 from streams.runners.replay_shares import (
+    FileOwners,
     Share,
     Tagged,
     as_async,
@@ -80,6 +82,8 @@ class JobSpec:
     grace_days: int
     score: ScoreConfig
     events: Path | None = None
+    #: the job of each of the file's lines (`file_owners`)
+    owners: FileOwners | None = None
     settings: Settings | None = None
     ends: EndOffsets | None = None
     distributor: str | None = None
@@ -92,7 +96,9 @@ class JobSpec:
 
     def inputs(self) -> AsyncIterator[Tagged]:
         if self.events is not None:
-            return as_async(file_share(self.events, self.share, self.known_at, self.proposal))
+            assert self.owners is not None
+            share = file_share(self.events, self.share, self.owners, self.known_at, self.proposal)
+            return as_async(share)
         assert self.settings is not None and self.ends is not None
         return kafka_share(
             self.settings, self.share, self.ends, self.distributor, self.known_at, self.proposal
@@ -230,13 +236,19 @@ def run_jobs(specs: Sequence[JobSpec], on_progress: Callable[[int], None]) -> Me
     context = multiprocessing.get_context("fork")
     conns: list[Connection] = []
     processes = []
-    for spec in specs:
-        mine, theirs = context.Pipe()
-        process = context.Process(target=_job_main, args=(theirs, spec), daemon=True)
-        process.start()
-        theirs.close()
-        conns.append(mine)
-        processes.append(process)
+    # what the jobs inherit is never walked by their collector (each would walk this
+    # process's whole heap once, and copy every page it touches); walked here as before
+    gc.freeze()
+    try:
+        for spec in specs:
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_job_main, args=(theirs, spec), daemon=True)
+            process.start()
+            theirs.close()
+            conns.append(mine)
+            processes.append(process)
+    finally:
+        gc.unfreeze()
     try:
         ready = _gather(conns, "ready", on_progress)
         held = Counter(d for _, distributors in ready for d in distributors)

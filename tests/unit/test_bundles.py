@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 import orjson
 from hypothesis import given, settings
@@ -18,12 +19,13 @@ from hypothesis import strategies as st
 from projections.keyvalue import DictStore
 from projections.snapshot import build_snapshot
 from projections.stores import ChannelStores
-from schemas.codec import MAX_BUNDLE, bundle_bytes, encode_event
+from schemas.codec import MAX_BUNDLE, bundle_bytes, bundle_elements, encode_event
 from schemas.events import ProductDefined, SaleReported
 from streams.generator import generate_channel
 from streams.kafka.messages import BUNDLE_BYTES, BUNDLE_EVENTS, Message, bundled, message_of
 from streams.metrics import REGISTRY
 from streams.runners.processing import BatchResult, Input, process_batch
+from tests.unit.test_properties import build_all, count_specs, movement_specs
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -224,3 +226,90 @@ def test_publishers_bundle_runs_of_one_topic_and_key_in_order_within_the_limits(
     large = [message("D1", n, size=BUNDLE_BYTES // 3) for n in range(7)]
     assert [len(b.members) for b in bundled(large)] == [2, 2, 2, 1]
     assert all(len(b.value) <= BUNDLE_BYTES for b in bundled(large))
+
+
+def file_lines(specs: list[dict[str, Any]], rng: random.Random) -> list[bytes]:
+    """A generated channel's events as a file's lines, with the drawn movements and
+    counts (two distributors, colliding keys) mixed in at random, a few lines resent,
+    unreadable or not an event, and some runs of movements bundled (mostly one
+    distributor's)."""
+    lines = [m.value for m in channel_messages()]
+    for event in build_all(specs):
+        lines.insert(rng.randrange(len(lines) + 1), encode_event(event))
+    for _ in range(rng.randrange(4)):
+        odd = rng.choice([b"{not json", b'{"event_type": "SaleReported"}', b"[]"])
+        lines.insert(rng.randrange(len(lines) + 1), rng.choice([odd, rng.choice(lines)]))
+    groups: list[tuple[str | None, list[bytes]]] = []
+    for line in lines:
+        mover = _mover(line)
+        last = groups[-1][0] if groups else None
+        # now and then a bundle of several distributors' lines
+        together = last == mover or rng.random() < 0.1
+        if mover is not None and last is not None and together and rng.random() < 0.3:
+            groups[-1][1].append(line)
+        else:
+            groups.append((mover, [line]))
+    return [run[0] if len(run) == 1 else bundle_bytes(run) for _, run in groups]
+
+
+def _mover(line: bytes) -> str | None:
+    """The distributor and type of a movement line (what a bundle holds one of)."""
+    try:
+        event = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(event, dict) or event.get("event_type") not in MOVEMENTS:
+        return None
+    return f"{event['event_type']}|{event.get('distributor_id')}"
+
+
+MOVEMENTS = {"SaleReported", "ShipmentRecorded"}
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=2**32),
+    st.lists(st.one_of(movement_specs(), count_specs()), max_size=30),
+    st.booleans(),
+)
+def test_a_files_lines_in_one_run_or_message_by_message_the_channel_is_the_same(
+    seed: int, specs: list[dict[str, Any]], as_of: bool
+) -> None:
+    """A run of inputs without positions (a file replay's lines) keeps each distributor's
+    moves and counts and records them together; applied message by message (a batch
+    each, as before) every store holds the same, with the same facts, counts and dead
+    letters (each at its own line); and so it does applied event by event."""
+    rng = random.Random(seed)
+    inputs = [
+        Input(line, None, "events.jsonl", None, number)
+        for number, line in enumerate(file_lines(specs, rng), start=1)
+    ]
+    until = datetime(2026, 7, 12, tzinfo=UTC) if as_of else None
+    run_stores = ChannelStores()
+    together = process_batch(run_stores, inputs, until)
+    one_stores = ChannelStores()
+    alone = [process_batch(one_stores, [item], until) for item in inputs]
+    assert contents(run_stores) == contents(one_stores)
+    assert build_snapshot(run_stores, until) == build_snapshot(one_stores, until)
+    assert list(map(repr, together.facts)) == [repr(f) for r in alone for f in r.facts]
+    assert together.consumed == sum((r.consumed for r in alone), Counter())
+    assert together.applied == len(inputs)
+
+    def letters(result: list[BatchResult]) -> list[tuple[Any, ...]]:
+        return [(d.offset, d.index, d.reason, d.original) for r in result for d in r.dead_letters]
+
+    assert letters([together]) == letters(alone)
+    each_stores = ChannelStores()
+    for item in inputs:
+        for event in _events_of(item.raw):
+            process_batch(each_stores, [Input(event, None, item.source, None, item.offset)], until)
+    assert contents(each_stores) == contents(run_stores)
+
+
+def _events_of(line: bytes) -> list[bytes]:
+    """A bundle's events as sent, or the line itself."""
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return [line]
+    return bundle_elements(line) if isinstance(value, list) and value else [line]
