@@ -36,7 +36,7 @@ from streams.auth import AuthError, Forbidden, Principal
 from streams.ingest.formats.upload import EVENT_TYPE_NAMES, UNATTRIBUTED, Item, ReportClosed, Upload
 from streams.ingest.formats.x12_reports import FOREIGN_REASON
 from streams.ingest.personal import DoorProtection
-from streams.ingest.spool import LineAnswer, Spool, SpooledLine
+from streams.ingest.spool import LineAnswer, Spool, SpooledLine, SpoolPart
 from streams.kafka.messages import Message, Publish, message_of
 
 #: lines checked between two yields to the event loop (~10-20 ms of work)
@@ -152,7 +152,8 @@ class Gateway:
                 item.line, item.ref, check.answer, check.reason, check.field, check.detail
             )
             if check.publishable:
-                self.spool.add(answer, item.report, message_of(event), item.original)
+                message = message_of(event)
+                self.spool.add(answer, item.report, message, item.original, keyed=check.keyed)
             else:  # a rejection carries the line, as sent or as read, to the dead letters
                 original = item.original or encode_event(event)
                 whose = getattr(event, "distributor_id", None)
@@ -160,6 +161,17 @@ class Gateway:
         self.answers[answer.answer] += 1
         if answer.reason is not None and answer.answer is Answer.REJECTED:
             self.reasons[answer.reason] += 1
+
+    def adopt(
+        self, part: SpoolPart, lines: int, answers: Counter[str], reasons: Counter[str]
+    ) -> None:
+        """Take the lines of a part of the upload checked by another process (with these
+        counts), after those taken so far (streams/ingest/parallel_check.py)."""
+        changed = self.spool.adopt(part)
+        self.lines += lines
+        self.answers.update(answers)
+        self.answers.update(changed)  # duplicates and conflicts: no rejection reason
+        self.reasons.update(reasons)
 
     def _close_report(self, report: ReportClosed) -> None:
         upload, header = self.upload, report.header
