@@ -20,6 +20,7 @@ process raises it, after the same lines.
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import multiprocessing
 import multiprocessing.pool
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 #: a CSV report's size from which its check is spread over processes
 PARALLEL_BYTES: Final = 4 * 1024 * 1024
 #: about how much of the file a process checks at a time (read into its memory)
-PART_BYTES: Final = 2 * 1024 * 1024
+PART_BYTES: Final = 4 * 1024 * 1024
 #: how often this process looks for a part checked (s)
 _POLL: Final = 0.005
 _NAME: Final = re.compile(rb"\w")
@@ -82,9 +83,12 @@ async def check_upload(gateway: Gateway, file: Stored, processes: int = 1) -> in
     days = SaleDays(upload)
     rest: _Part | None = None
     adopted = 0
-    with multiprocessing.get_context("fork").Pool(
+    gc.freeze()  # the processes forked share this one's objects, which no collection moves
+    pool = multiprocessing.get_context("fork").Pool(
         min(processes, len(parts)), initializer=_set_state, initargs=(state,)
-    ) as pool:
+    )
+    gc.unfreeze()
+    with pool:
         results = pool.imap(_check_part, parts)
         for part in parts:
             checked = await _next(results)

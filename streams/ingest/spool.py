@@ -27,6 +27,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -39,6 +40,8 @@ _KEYS_SCHEMA: Final = (
 )
 #: lines (and keys) buffered before they are written together
 _BUFFERED: Final = 200
+#: a part's keyed lines logged together
+_LOGGED: Final = 1000
 #: bytes read at a time when the lines are read back
 _CHUNK: Final = 1 << 20
 #: the Bloom filter's bits (2 MiB, two probes: about 1 % false "maybe" at 1,000,000 keys)
@@ -127,6 +130,9 @@ class Spool:
         if self._dir is not None:
             self._extra = (Path(self._dir) / "extra.bin").open("w+b")
         self._extra_pending: list[bytes] = []
+        #: a part's keyed lines not logged yet: seq, report, key, event_id, fingerprint,
+        #: answer (logged in batches, a record each)
+        self._keyed: list[tuple[int, int, str, str, str, str]] = []
         #: the adopted parts' line files (their records numbered from 1) and the lines
         #: before each; this spool's own lines follow them
         self._segments: list[tuple[Path, int]] = []
@@ -166,8 +172,12 @@ class Spool:
         self._seq += 1
         if self._part and keyed is not None:
             held, sent = keyed
-            logged = (self._seq, report, held, sent.event_id, sent.fingerprint)
-            self._log(marshal.dumps((*logged, answer.answer.value)))
+            self._keyed.append(
+                (self._seq, report, held, sent.event_id, sent.fingerprint, answer.answer.value)
+            )
+            if len(self._keyed) >= _LOGGED:
+                self._log(marshal.dumps(self._keyed))
+                self._keyed.clear()
         topic = event_type = key = value = None
         if message is not None:
             topic, event_type, key, value = (
@@ -254,6 +264,8 @@ class Spool:
         """This part's lines, for the spool that adopts them (written out now, with the
         keys it sent and their filter)."""
         assert self._part and self._dir is not None
+        if self._keyed:
+            self._log(marshal.dumps(self._keyed))
         self._flush()
         self._file.flush()
         self._extra.flush()
@@ -276,7 +288,7 @@ class Spool:
         for report, counts in part.answers.items():
             self._answers.setdefault(report, Counter()).update(counts)
         logged = _read((part.directory / "extra.bin").open("rb")) if self._adopted else ()
-        for seq, report, key, event_id, fingerprint, answer in logged:
+        for seq, report, key, event_id, fingerprint, answer in chain.from_iterable(logged):
             if not _maybe(self._adopted_filter, key):
                 continue
             before = self._in_parts(key)
