@@ -89,7 +89,7 @@ def register(sub: Subcommands) -> None:
         "--check-processes",
         type=int,
         metavar="N",
-        help="check a large CSV report (4 MiB or more) on N processes, straight to Kafka or "
+        help="check a large CSV report (1 MiB or more) on N processes, straight to Kafka or "
         "with --check (CHANNELFLOW_CHECK_PROCESSES; default: the cores available; 1: this "
         "process alone); the answers are the same",
     )

@@ -1,13 +1,14 @@
 """The gateway's check of a large CSV report on several processes.
 
 A CSV report of at least PARALLEL_BYTES, checked on more than one process, is cut into
-parts of about PART_BYTES at line ends. A pool of forked processes checks each part as
-`Gateway.check` would (parse, validate, precheck, spool) into a spool of its own inside
-the upload's, which also logs every line's idempotency key. This process takes the
-parts in file order (`Gateway.adopt`): their lines as spooled, each line whose key an
-earlier part sent answered again against it (the precheck's own rule), so that every
-answer is the one the single process gives. Then it closes the report, whose period is
-made of the parts' sale days.
+parts at line ends (a quarter of each process's share, within SMALLEST_PART and
+PART_BYTES). A pool of forked processes checks each part as `Gateway.check` would (parse,
+validate, precheck, spool) into a spool of its own inside the upload's, which also logs
+every line's idempotency key. This process takes the parts in file order
+(`Gateway.adopt`): their lines as spooled, each line whose key an earlier part sent
+answered again against it (the precheck's own rule), so that every answer is the one the
+single process gives. Then it closes the report, whose period is made of the parts' sale
+days.
 
 A part's first line is taken for the start of a record. It is one when the part before
 ended with a whole record; a quoted field may hold a line break, and a part cut inside
@@ -48,9 +49,10 @@ if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
 #: a CSV report's size from which its check is spread over processes
-PARALLEL_BYTES: Final = 4 * 1024 * 1024
-#: about how much of the file a process checks at a time (read into its memory)
+PARALLEL_BYTES: Final = 1024 * 1024
+#: the most of the file a process checks at a time (read into its memory), and the least
 PART_BYTES: Final = 4 * 1024 * 1024
+SMALLEST_PART: Final = 512 * 1024
 #: how often this process looks for a part checked (s)
 _POLL: Final = 0.005
 _NAME: Final = re.compile(rb"\w")
@@ -79,7 +81,8 @@ async def check_upload(gateway: Gateway, file: Stored, processes: int = 1) -> in
     report = csv_report(upload, file)
     assert directory is not None
     state = _State(upload, gateway.view, gateway.protection, report, file.path, header, directory)
-    parts = _parts(file.path, len(header))
+    size = file.path.stat().st_size
+    parts = _parts(file.path, len(header), _part_bytes(size, processes))
     days = SaleDays(upload)
     rest: _Part | None = None
     adopted = 0
@@ -217,15 +220,21 @@ def _plain_header(path: Path) -> bytes | None:
     return line
 
 
-def _parts(path: Path, start: int) -> list[_Part]:
-    """The file after its header in parts of about PART_BYTES, each ending at a line
+def _part_bytes(size: int, processes: int) -> int:
+    """About a quarter of each process's share of the file, within SMALLEST_PART and
+    PART_BYTES: parts enough to keep every process busy to the end."""
+    return max(min(PART_BYTES, size // (4 * processes)), SMALLEST_PART)
+
+
+def _parts(path: Path, start: int, part_bytes: int) -> list[_Part]:
+    """The file after its header in parts of about `part_bytes`, each ending at a line
     feed, with the physical lines before each (LF, CR LF and a lone CR end a line)."""
     parts: list[_Part] = []
     lines = 1
     with path.open("rb") as stream:
         stream.seek(start)
         at = start
-        while data := stream.read(PART_BYTES):
+        while data := stream.read(part_bytes):
             if not data.endswith(b"\n"):
                 data += stream.readline()
             parts.append(_Part(len(parts), at, at + len(data), lines))

@@ -116,6 +116,7 @@ def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every file in parts of a few KiB: many parts, many boundaries."""
     monkeypatch.setattr(parallel_check, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(parallel_check, "PART_BYTES", 4096)
+    monkeypatch.setattr(parallel_check, "SMALLEST_PART", 4096)
 
 
 @pytest.mark.parametrize("processes", [2, 3])
@@ -152,7 +153,7 @@ def test_a_record_cut_by_a_part_is_read_whole_and_what_follows_on_one_process(
     file = write(tmp_path / "w.csv", lines(quoted_from=LINES // 2))
     _, once = checked(an_upload(), file, 1)
     parts, spread = checked(an_upload(), file, 2)
-    assert 10 < parts < len(parallel_check._parts(file.path, len(HEADER) + 1)) - 10
+    assert 10 < parts < len(parallel_check._parts(file.path, len(HEADER) + 1, 4096)) - 10
     assert spread == once
     assert once["document"]["summary"]["rejected_by_reason"]["invalid_field"] > 100
 
