@@ -36,13 +36,13 @@ def sale(n: int, quantity: int | str = 1, sku: str = "WIDGET-100", when: str = "
     return f"DIST-001,T{n},RES-{n % 7},{sku},{quantity},,12.50,USD,{sold},,R-1"
 
 
-def lines(quoted_from: int = LINES) -> list[str]:
+def lines(quoted_from: int | None = None, count: int = LINES) -> list[str]:
     """Valid lines, and among them: copies of earlier lines (a duplicate, far back in
     another part or just before), an earlier line's key with other content (a conflict),
     unreadable lines, an unknown SKU, a future date, lines ended by CR LF or a lone CR,
     and from `quoted_from` on, quoted line breaks (a record on two lines)."""
     out: list[str] = []
-    for n in range(LINES):
+    for n in range(count):
         if n == 0:
             line = sale(n)
         elif n % 97 == 0 and n >= 500:
@@ -63,10 +63,10 @@ def lines(quoted_from: int = LINES) -> list[str]:
             line = sale(n) + "\r"  # CR LF
         else:
             line = sale(n)
-        if n >= quoted_from and n % 3 == 0:
+        if quoted_from is not None and n >= quoted_from and n % 3 == 0:
             line = line.replace(",,R-1", ',"EC\n1",R-1')
         out.append(line)
-    out[LINES // 2] += "\r" + sale(LINES)  # a lone CR ends a line
+    out[count // 2] += "\r" + sale(count)  # a lone CR ends a line
     return out
 
 
