@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import sys
 from datetime import UTC, datetime
@@ -52,6 +53,7 @@ from streams.ingest.parallel_check import check_processes, check_upload
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
 from streams.ingest.parsers.x12 import X12Error, first_transaction_set
 from streams.ingest.spool import Spool
+from streams.runners.processing import GC_THRESHOLD
 
 #: who submits when the CLI publishes straight to Kafka (whoever can reach the broker)
 OPERATOR: Final = Principal("cli", Role.ADMIN)
@@ -124,6 +126,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.check_processes is not None and args.url:
         raise UserError("--check-processes is for a check here: the server checks what --url sends")
     fmt = args.format or detect_format(path)
+    if not args.url:  # checked here: a batch job (streams/runners/processing.py)
+        gc.set_threshold(*GC_THRESHOLD)
     if args.check:
         answer = asyncio.run(_check_offline(args, settings_of(args), path, fmt))
     elif args.url:
