@@ -87,10 +87,12 @@ async def check_upload(gateway: Gateway, file: Stored, processes: int = 1) -> in
     rest: _Part | None = None
     adopted = 0
     gc.freeze()  # the processes forked share this one's objects, which no collection moves
-    pool = multiprocessing.get_context("fork").Pool(
-        min(processes, len(parts)), initializer=_set_state, initargs=(state,)
-    )
-    gc.unfreeze()
+    try:
+        pool = multiprocessing.get_context("fork").Pool(
+            min(processes, len(parts)), initializer=_set_state, initargs=(state,)
+        )
+    finally:
+        gc.unfreeze()
     with pool:
         results = pool.imap(_check_part, parts)
         for part in parts:
