@@ -204,22 +204,18 @@ class Gateway:
         """Publish every spooled line in order, each report's header before its lines."""
         pending: list[Message] = []
         headed: set[int] = set()
-
-        async def send(message: Message) -> None:
-            pending.append(message)
-            if len(pending) >= PUBLISH_BATCH:
-                await self._send(publish, pending)
-
         for row in self.spool.lines():
             if row.report and row.report not in headed:
                 headed.add(row.report)
                 header = self.reports.get(row.report)
                 if header is not None and header.header is not None:
-                    await send(message_of(header.header))
-            await send(self._message(row))
+                    pending.append(message_of(header.header))
+            pending.append(row.message or message_of(self._rejection(row)))
+            if len(pending) >= PUBLISH_BATCH:
+                await self._send(publish, pending)
         for index, report in self.reports.items():  # reports without lines
             if index not in headed and report.header is not None:
-                await send(message_of(report.header))
+                pending.append(message_of(report.header))
         await self._send(publish, pending)
         for answer, count in self.answers.items():
             metrics.INGEST_LINES.labels(self.upload.format, answer).inc(count)
@@ -230,9 +226,6 @@ class Gateway:
             await publish(list(pending))
             self.published += len(pending)
             pending.clear()
-
-    def _message(self, row: SpooledLine) -> Message:
-        return row.message or message_of(self._rejection(row))
 
     def _rejection(self, row: SpooledLine) -> LineRejected:
         """The LineRejected for a line that could not become an event (built on publish,

@@ -23,6 +23,7 @@ import io
 import marshal
 import shutil
 import sqlite3
+import struct
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
@@ -44,6 +45,8 @@ _BUFFERED: Final = 200
 _LOGGED: Final = 1000
 #: bytes read at a time when the lines are read back
 _CHUNK: Final = 1 << 20
+#: a record's length, before it
+_SIZE: Final = struct.Struct("<I")
 #: the Bloom filter's bits (2 MiB, two probes: about 1 % false "maybe" at 1,000,000 keys)
 _FILTER_BITS: Final = 1 << 24
 _FILTER_MASK: Final = _FILTER_BITS - 1
@@ -423,9 +426,10 @@ def _read(stream: IO[bytes]) -> Iterator[Any]:
             data = memoryview(rest + chunk)
             at, end = 0, len(data)
             while end - at >= 4:
-                size = int.from_bytes(data[at : at + 4], "little")
+                (size,) = _SIZE.unpack_from(data, at)
                 if end - at - 4 < size:
                     break
-                yield marshal.loads(data[at + 4 : at + 4 + size])
-                at += 4 + size
+                at += 4
+                yield marshal.loads(data[at : at + size])
+                at += size
             rest = bytes(data[at:])

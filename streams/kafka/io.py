@@ -200,7 +200,7 @@ async def send_messages(
     ]
     for delivery in deliveries:
         await delivery
-    produced = Counter((topic_name(prefix, m.topic), m.event_type) for m in messages)
+    produced = Counter((m.topic, m.event_type) for m in messages)
     for (topic, event_type), count in produced.items():
-        metrics.EVENTS_PRODUCED.labels(topic, event_type).inc(count)
+        metrics.EVENTS_PRODUCED.labels(topic_name(prefix, topic), event_type).inc(count)
     return len(messages)
