@@ -206,7 +206,7 @@ def gateway(run: Run) -> None:
             f">= {TARGET_GATEWAY:,.0f}/s",
             found["total"] >= TARGET_GATEWAY,
             f"wall: check {found['check']:,.0f}/s, publish {found['publish']:,.0f}/s; "
-            f"CPU of the gateway process alone {found['cpu']:,.0f} lines/s",
+            f"CPU of the gateway (its check processes included) {found['cpu']:,.0f} lines/s",
         )
     )
 

@@ -121,11 +121,7 @@ def precheck(
     keyed = (key, mine)
     before = earlier(key)
     if before is not None:
-        if before.event_id == mine.event_id or before.fingerprint == mine.fingerprint:
-            detail = "sent earlier in this request with the same content"
-            return Precheck(Answer.DUPLICATE, None, detail, keyed)
-        detail = "sent earlier in this request with different content under the same key"
-        return Precheck(Answer.CONFLICT, "conflicting_duplicate", detail, keyed)
+        return sent_earlier(key, mine, before)
     held = seen(key)
     if held is not None and replaces is not None and held.report_id == replaces:
         return Precheck(Answer.ACCEPTED, keyed=keyed)
@@ -136,3 +132,16 @@ def precheck(
     if verdict in (Verdict.DUPLICATE, Verdict.REDELIVERY):
         return Precheck(Answer.DUPLICATE, None, "already accepted with the same content", keyed)
     return Precheck(Answer.ACCEPTED, keyed=keyed)
+
+
+def sent_earlier(key: str, mine: Earlier, before: Earlier) -> Precheck:
+    """The answer to a line whose idempotency `key` an earlier line of the same request
+    sent (`before`): a duplicate when it is the same event or the same content, else a
+    conflict. (The gateway's parallel check asks it again of a line whose key a part of
+    the file checked before it sent.)"""
+    keyed = (key, mine)
+    if before.event_id == mine.event_id or before.fingerprint == mine.fingerprint:
+        detail = "sent earlier in this request with the same content"
+        return Precheck(Answer.DUPLICATE, None, detail, keyed)
+    detail = "sent earlier in this request with different content under the same key"
+    return Precheck(Answer.CONFLICT, "conflicting_duplicate", detail, keyed)

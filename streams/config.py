@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     rebate_grace_days: int = 15
     #: ingest request limits (docs/INGEST.md): a JSON event batch is read whole, a
     #: report upload (CSV, X12) is streamed to disk
+    #: processes `channelflow ingest` checks a large CSV report on (0: the cores available;
+    #: 1: this process alone); docs/INGEST.md
+    check_processes: int = Field(default=0, ge=0)
     max_json_bytes: int = 10 * 1024 * 1024
     max_report_bytes: int = 512 * 1024 * 1024
     #: how long a request body may keep the server waiting for its next bytes (408 then)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import sys
 from datetime import UTC, datetime
@@ -37,7 +38,6 @@ from streams.cli.support import (
     token_flags,
 )
 from streams.config import Settings
-from streams.ingest.formats import read
 from streams.ingest.formats.upload import (
     FORMATS,
     SOURCES,
@@ -49,9 +49,11 @@ from streams.ingest.formats.upload import (
     option_id,
 )
 from streams.ingest.gateway import Gateway, offline_view
+from streams.ingest.parallel_check import check_processes, check_upload
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
 from streams.ingest.parsers.x12 import X12Error, first_transaction_set
 from streams.ingest.spool import Spool
+from streams.runners.processing import GC_THRESHOLD
 
 #: who submits when the CLI publishes straight to Kafka (whoever can reach the broker)
 OPERATOR: Final = Principal("cli", Role.ADMIN)
@@ -85,6 +87,14 @@ def register(sub: Subcommands) -> None:
         help="with --check: the product catalog, from the ProductDefined events of a JSON "
         "Lines file (as `channelflow generate` writes); without it the catalog is not checked",
     )
+    ingest.add_argument(
+        "--check-processes",
+        type=int,
+        metavar="N",
+        help="check a large CSV report (1 MiB or more) on N processes, straight to Kafka or "
+        "with --check (CHANNELFLOW_CHECK_PROCESSES; default: the cores available; 1: this "
+        "process alone); the answers are the same",
+    )
     kafka_flags(ingest)
     ingest.set_defaults(func=cmd_ingest)
 
@@ -111,7 +121,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise UserError("--check runs offline: give --url to submit, --check to check")
     if args.catalog and not args.check:
         raise UserError("--catalog is for --check (a submission uses the server's catalog)")
+    if args.check_processes is not None and args.check_processes < 1:
+        raise UserError("--check-processes must be 1 or more")
+    if args.check_processes is not None and args.url:
+        raise UserError("--check-processes is for a check here: the server checks what --url sends")
     fmt = args.format or detect_format(path)
+    if not args.url:  # checked here: a batch job (streams/runners/processing.py)
+        gc.set_threshold(*GC_THRESHOLD)
     if args.check:
         answer = asyncio.run(_check_offline(args, settings_of(args), path, fmt))
     elif args.url:
@@ -164,7 +180,8 @@ async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fm
     view = await catalog_view(settings)
     with Spool() as spool:
         upload, protection = _upload(args, settings, path, fmt), door_protection(settings)
-        gateway = await _checked(Gateway(upload, view, spool, protection=protection), path)
+        gateway = Gateway(upload, view, spool, protection=protection)
+        await _checked(gateway, path, _processes(args, settings))
         total = sum(gateway.answers.values()) + sum(
             1 for report in gateway.reports.values() if report.header is not None
         )
@@ -188,7 +205,8 @@ async def _check_offline(
         catalog = "not checked (no --catalog): unknown_sku / unknown_unit are not answered"
     view = offline_view(products)
     with Spool() as spool:
-        gateway = await _checked(Gateway(_upload(args, settings, path, fmt), view, spool), path)
+        gateway = Gateway(_upload(args, settings, path, fmt), view, spool)
+        await _checked(gateway, path, _processes(args, settings))
         return {**_answer(gateway), "check": {"published": False, "catalog": catalog}}
 
 
@@ -210,15 +228,20 @@ def _upload(args: argparse.Namespace, settings: Settings, path: Path, fmt: Forma
     )
 
 
-async def _checked(gateway: Gateway, path: Path) -> Gateway:
-    """`gateway` once it has checked every line of the file (a progress bar on stderr)."""
+def _processes(args: argparse.Namespace, settings: Settings) -> int:
+    """How many processes check the file (--check-processes, else the setting)."""
+    wanted = args.check_processes
+    return check_processes(settings.check_processes if wanted is None else wanted)
+
+
+async def _checked(gateway: Gateway, path: Path, processes: int) -> None:
+    """Check every line of the file into `gateway` (a progress bar on stderr)."""
     progress = Progress("checking", "lines", count=lambda: gateway.lines)
     try:
-        checking = asyncio.create_task(gateway.check(read(gateway.upload, Stored(path))))
+        checking = asyncio.create_task(check_upload(gateway, Stored(path), processes))
         await progress.follow(checking)
     except (Unreadable, CsvHeaderError, CsvFormatError, X12Error) as exc:
         raise IngestError(f"{path}: {_reason(exc)}; nothing was published") from None
-    return gateway
 
 
 def _answer(gateway: Gateway) -> dict[str, Any]:

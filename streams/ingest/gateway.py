@@ -36,7 +36,7 @@ from streams.auth import AuthError, Forbidden, Principal
 from streams.ingest.formats.upload import EVENT_TYPE_NAMES, UNATTRIBUTED, Item, ReportClosed, Upload
 from streams.ingest.formats.x12_reports import FOREIGN_REASON
 from streams.ingest.personal import DoorProtection
-from streams.ingest.spool import LineAnswer, Spool, SpooledLine
+from streams.ingest.spool import LineAnswer, Spool, SpooledLine, SpoolPart
 from streams.kafka.messages import Message, Publish, message_of
 
 #: lines checked between two yields to the event loop (~10-20 ms of work)
@@ -152,7 +152,8 @@ class Gateway:
                 item.line, item.ref, check.answer, check.reason, check.field, check.detail
             )
             if check.publishable:
-                self.spool.add(answer, item.report, message_of(event), item.original)
+                message = message_of(event)
+                self.spool.add(answer, item.report, message, item.original, keyed=check.keyed)
             else:  # a rejection carries the line, as sent or as read, to the dead letters
                 original = item.original or encode_event(event)
                 whose = getattr(event, "distributor_id", None)
@@ -160,6 +161,17 @@ class Gateway:
         self.answers[answer.answer] += 1
         if answer.reason is not None and answer.answer is Answer.REJECTED:
             self.reasons[answer.reason] += 1
+
+    def adopt(
+        self, part: SpoolPart, lines: int, answers: Counter[str], reasons: Counter[str]
+    ) -> None:
+        """Take the lines of a part of the upload checked by another process (with these
+        counts), after those taken so far (streams/ingest/parallel_check.py)."""
+        changed = self.spool.adopt(part)
+        self.lines += lines
+        self.answers.update(answers)
+        self.answers.update(changed)  # duplicates and conflicts: no rejection reason
+        self.reasons.update(reasons)
 
     def _close_report(self, report: ReportClosed) -> None:
         upload, header = self.upload, report.header
@@ -192,22 +204,18 @@ class Gateway:
         """Publish every spooled line in order, each report's header before its lines."""
         pending: list[Message] = []
         headed: set[int] = set()
-
-        async def send(message: Message) -> None:
-            pending.append(message)
-            if len(pending) >= PUBLISH_BATCH:
-                await self._send(publish, pending)
-
         for row in self.spool.lines():
             if row.report and row.report not in headed:
                 headed.add(row.report)
                 header = self.reports.get(row.report)
                 if header is not None and header.header is not None:
-                    await send(message_of(header.header))
-            await send(self._message(row))
+                    pending.append(message_of(header.header))
+            pending.append(row.message or message_of(self._rejection(row)))
+            if len(pending) >= PUBLISH_BATCH:
+                await self._send(publish, pending)
         for index, report in self.reports.items():  # reports without lines
             if index not in headed and report.header is not None:
-                await send(message_of(report.header))
+                pending.append(message_of(report.header))
         await self._send(publish, pending)
         for answer, count in self.answers.items():
             metrics.INGEST_LINES.labels(self.upload.format, answer).inc(count)
@@ -218,9 +226,6 @@ class Gateway:
             await publish(list(pending))
             self.published += len(pending)
             pending.clear()
-
-    def _message(self, row: SpooledLine) -> Message:
-        return row.message or message_of(self._rejection(row))
 
     def _rejection(self, row: SpooledLine) -> LineRejected:
         """The LineRejected for a line that could not become an event (built on publish,

@@ -17,11 +17,15 @@ from streams.kafka.reference import ReferenceReplica
 
 
 class KafkaPublisher:
-    """Publishes messages to the raw topics with the idempotent producer, in order."""
+    """Publishes messages to the raw topics with the idempotent producer, in order.
+
+    Each call waits for the broker's acknowledgements of all it sent, so the producer does
+    not linger: a batch goes as soon as it is queued (with the default 20 ms, every call of
+    the gateway's publishing waited that long for its last batch: half its time)."""
 
     def __init__(self, settings: Settings) -> None:
         self._prefix = settings.topic_prefix
-        self._producer = start_producer(settings)
+        self._producer = start_producer(settings, linger_ms=0)
 
     async def __aenter__(self) -> KafkaPublisher:
         await self._producer.start()

@@ -45,15 +45,24 @@ class DoorProtection:
         keyed = with_name_key(event)
         return without_clear(keyed) if self._sealer is None else self._sealer.seal(keyed)
 
+    @property
+    def seals(self) -> bool:
+        """Whether fields are sealed with a key store (else dropped, with no lookup)."""
+        return self._sealer is not None
+
+    def protected(self, item: Parsed) -> Parsed:
+        """The item with its event sealed (or stripped), and no original bytes; may call
+        the key table (blocking)."""
+        assert item.event is not None
+        return replace(item, event=self.sealed(item.event), original=None)
+
     async def protect(self, item: Parsed) -> Parsed:
-        """The item with its event sealed (or stripped), and no original bytes."""
+        """`protected`, a key table lookup in a thread."""
         event = item.event
         assert event is not None
         if self._sealer is None or self._sealer.holds_key(event):
-            sealed = self.sealed(event)
-        else:
-            sealed = await asyncio.to_thread(self.sealed, event)
-        return replace(item, event=sealed, original=None)
+            return self.protected(item)
+        return await asyncio.to_thread(self.protected, item)
 
 
 def door_protection(settings: Settings) -> DoorProtection:

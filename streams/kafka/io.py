@@ -146,12 +146,14 @@ async def delete_topics(bootstrap: str, prefix: str) -> list[str]:
         await admin.close()
 
 
-def start_producer(settings: Settings) -> AIOKafkaProducer:
+def start_producer(settings: Settings, linger_ms: int = 20) -> AIOKafkaProducer:
+    """The idempotent `acks=all` producer; `linger_ms` 0 for a caller that awaits each
+    call's acknowledgements at once (lingering would only add its delay to every call)."""
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap,
         acks="all",
         enable_idempotence=True,
-        linger_ms=20,
+        linger_ms=linger_ms,
         max_batch_size=512 * 1024,
     )
 
@@ -198,7 +200,7 @@ async def send_messages(
     ]
     for delivery in deliveries:
         await delivery
-    produced = Counter((topic_name(prefix, m.topic), m.event_type) for m in messages)
+    produced = Counter((m.topic, m.event_type) for m in messages)
     for (topic, event_type), count in produced.items():
-        metrics.EVENTS_PRODUCED.labels(topic, event_type).inc(count)
+        metrics.EVENTS_PRODUCED.labels(topic_name(prefix, topic), event_type).inc(count)
     return len(messages)

@@ -3,16 +3,46 @@ upload, else the first line)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 
 from streams.ingest.formats.report_header import SaleDays, report_closed
 from streams.ingest.formats.upload import Item, Parsed, Stored, Unreadable, Upload, option_id
-from streams.ingest.parsers.csv_report import CsvLineError, parse_csv_lines, peek_first_line
+from streams.ingest.parsers.csv_report import (
+    CsvLine,
+    CsvLineError,
+    parse_csv_lines,
+    peek_first_line,
+)
+
+
+@dataclass(frozen=True)
+class CsvReport:
+    """Whose report a CSV file is, and its id."""
+
+    distributor: str
+    report_id: str
 
 
 def read_csv(upload: Upload, file: Stored) -> Iterator[Item]:
     """A CSV file is one report: its id is the upload's `report_id`, else the first
     line's report_id, else one derived from the file's bytes."""
+    report = csv_report(upload, file)
+    days = SaleDays(upload)
+    with file.open() as stream:
+        rows = parse_csv_lines(
+            stream,
+            received_at=upload.received_at,
+            distributor_id=report.distributor,
+            report_id=report.report_id,
+            source_name=upload.name,
+        )
+        lines = yield from csv_lines(upload, rows, days)
+    yield report_closed(upload, 1, report.distributor, report.report_id, lines, days)
+
+
+def csv_report(upload: Upload, file: Stored) -> CsvReport:
+    """The report a CSV file is (its header checked: `CsvHeaderError`)."""
     with file.open() as stream:
         first = peek_first_line(stream)
     distributor = upload.uploader or _first_line_id(first, "distributor_id")
@@ -25,25 +55,24 @@ def read_csv(upload: Upload, file: Stored) -> Iterator[Item]:
     report_id = (
         upload.report_id or _first_line_id(first, "report_id") or f"csv-{upload.digest[:20]}"
     )
-    days = SaleDays(upload)
+    return CsvReport(distributor, report_id)
+
+
+def csv_lines(
+    upload: Upload, rows: Iterator[CsvLine], days: SaleDays
+) -> Generator[Parsed, None, int]:
+    """The report's lines as read (its sale days added to `days`); returns how many."""
     lines = 0
-    with file.open() as stream:
-        for number, item in parse_csv_lines(
-            stream,
-            received_at=upload.received_at,
-            distributor_id=distributor,
-            report_id=report_id,
-            source_name=upload.name,
-        ):
-            lines += 1
-            ref = f"{upload.name}:{number}"
-            if isinstance(item, CsvLineError):
-                original = item.original_line.encode()
-                yield Parsed(number, ref, None, item.reason, item.field, item.message, original, 1)
-                continue
-            days.add(item)
-            yield Parsed(number, ref, item, report=1, replaces=upload.replaces)
-    yield report_closed(upload, 1, distributor, report_id, lines, days)
+    for number, item in rows:
+        lines += 1
+        ref = f"{upload.name}:{number}"
+        if isinstance(item, CsvLineError):
+            original = item.original_line.encode()
+            yield Parsed(number, ref, None, item.reason, item.field, item.message, original, 1)
+            continue
+        days.add(item)
+        yield Parsed(number, ref, item, report=1, replaces=upload.replaces)
+    return lines
 
 
 def _first_line_id(first: dict[str, str], column: str) -> str | None:

@@ -27,8 +27,14 @@ class SaleDays:
             return  # inside the period already: plausible or not, it changes nothing
         if date_problem(sale, self._upload.received_at, self._upload.rules) is not None:
             return
-        self.first = day if self.first is None else min(self.first, day)
-        self.last = day if self.last is None else max(self.last, day)
+        self.include(day, day)
+
+    def include(self, first: date | None, last: date | None) -> None:
+        """Add the days from `first` to `last` (another part's of the same report)."""
+        if first is not None:
+            self.first = first if self.first is None else min(self.first, first)
+        if last is not None:
+            self.last = last if self.last is None else max(self.last, last)
 
 
 def report_closed(

@@ -88,6 +88,29 @@ def parse_csv_lines(
     return source.rows(LineParser(columns, received, distributor_id, report_id, source_name))
 
 
+def parse_csv_part(
+    stream: IO[bytes],
+    *,
+    skipped_lines: int,
+    received_at: datetime,
+    distributor_id: str | None = None,
+    report_id: str | None = None,
+    max_line_chars: int = MAX_LINE_CHARS,
+    source_name: str | None = None,
+) -> tuple[CsvSource, Iterator[CsvLine]]:
+    """`parse_csv_lines` of a part of a file, read on its own: `stream` holds the header
+    line, then the file from a record that starts `skipped_lines` physical lines after
+    the header. Lines are numbered as in the whole file. Once the lines are read, the
+    source's `ended_in_error` says whether the last record was not CSV (the part's end
+    may have cut it: the part must then be read with what follows it)."""
+    received = utc(received_at, "received_at")
+    source = CsvSource(stream, max_line_chars)
+    columns = source.header()
+    source.skip(skipped_lines)
+    parse = LineParser(columns, received, distributor_id, report_id, source_name)
+    return source, source.rows(parse)
+
+
 def peek_first_line(stream: IO[bytes], max_line_chars: int = MAX_LINE_CHARS) -> dict[str, str]:
     """The first data line's values by column ({} when there is none); checks the header.
 
@@ -117,5 +140,6 @@ __all__ = [
     "CsvLineError",
     "parse_csv",
     "parse_csv_lines",
+    "parse_csv_part",
     "peek_first_line",
 ]

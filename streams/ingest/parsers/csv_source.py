@@ -79,6 +79,8 @@ class CsvSource:
         self._text = io.TextIOWrapper(buffered, encoding="utf-8-sig", errors="replace", newline="")
         self._lines = _Lines(self._text, limit)
         self._reader = csv.reader(self._lines, strict=True)
+        #: whether the last record read was not CSV (the stream may have cut it)
+        self.ended_in_error = False
 
     def header(self) -> list[str]:
         while True:
@@ -95,6 +97,10 @@ class CsvSource:
             self._lines.take_record()
             if has_content(row):
                 return check_header(row)
+
+    def skip(self, lines: int) -> None:
+        """Count `lines` physical lines as read (lines of the file the stream leaves out)."""
+        self._lines.count += lines
 
     def raw_rows(self) -> Iterator[list[str]]:
         """Data records as cells, blank ones skipped; a record that is not CSV ends it."""
@@ -116,12 +122,14 @@ class CsvSource:
             except StopIteration:
                 return
             except csv.Error as error:
+                self.ended_in_error = True
                 original = lines.take_record()
                 message = f"line {start} is not valid CSV: {error}"
                 cells = next(csv.reader(io.StringIO(original), strict=False), [])
                 unreadable = parse.unreadable(start, cells, "csv_syntax", None, message, original)
                 yield start, parse.redact(unreadable)
                 continue
+            self.ended_in_error = False
             original = lines.take_record()
             if not has_content(row):
                 continue  # blank line (or a row of empty cells, as spreadsheets write)
