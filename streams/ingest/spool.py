@@ -176,11 +176,10 @@ class Spool:
         """Spool one line with what to publish for it (None: a rejection, see SpooledLine);
         `keyed`: its idempotency key and what it sends under it (a part logs it)."""
         self._seq += 1
+        said = answer.answer.value  # once: an enum's `value` is a property
         if self._part and keyed is not None:
             held, sent = keyed
-            self._keyed.append(
-                (self._seq, report, held, sent.event_id, sent.fingerprint, answer.answer.value)
-            )
+            self._keyed.append((self._seq, report, held, sent.event_id, sent.fingerprint, said))
             if len(self._keyed) >= _LOGGED:
                 self._log(marshal.dumps(self._keyed))
                 self._keyed.clear()
@@ -198,7 +197,7 @@ class Spool:
                 answer.line,
                 answer.ref,
                 report,
-                answer.answer.value,
+                said,
                 answer.reason,
                 answer.field,
                 answer.detail,
@@ -214,7 +213,7 @@ class Spool:
         counts = self._answers.get(report)
         if counts is None:
             counts = self._answers[report] = Counter()
-        counts[answer.answer.value] += 1
+        counts[said] += 1
         if len(self._pending) >= _BUFFERED:
             self._flush()
 
