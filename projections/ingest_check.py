@@ -19,8 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
 
 from domain.business_time import TimeRules, date_problem
+from domain.frozen import quick_init
 from domain.identity import content_fingerprint, idempotency_key
 from domain.rebate_programs import validate_program
 from projections.agreement_timeline import AgreementProblem, check_terms
@@ -37,6 +39,9 @@ from schemas.events import (
     ShipmentRecorded,
 )
 
+#: the events with an idempotency key, checked against the catalog
+_MOVEMENTS: Final = (SaleReported, ShipmentRecorded, InventoryCounted)
+
 
 class Answer(StrEnum):
     ACCEPTED = "accepted"
@@ -45,6 +50,7 @@ class Answer(StrEnum):
     REJECTED = "rejected"  # not usable (unreadable, invalid, or unknown to the catalog)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Earlier:
     """What an earlier line of the same request sent under an idempotency key."""
@@ -53,6 +59,7 @@ class Earlier:
     fingerprint: str
 
 
+@quick_init  # one or two per line checked
 @dataclass(frozen=True, slots=True)
 class Precheck:
     answer: Answer
@@ -108,7 +115,7 @@ def precheck(
         except AgreementProblem as problem:
             return Precheck(Answer.REJECTED, problem.reason, str(problem))
         return Precheck(Answer.ACCEPTED)
-    if not isinstance(event, SaleReported | ShipmentRecorded | InventoryCounted):
+    if not isinstance(event, _MOVEMENTS):
         return Precheck(Answer.ACCEPTED)
     normalized = event if catalog is None else normalize(catalog.products, catalog.aliases, event)
     if isinstance(normalized, tuple):

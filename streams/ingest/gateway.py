@@ -147,7 +147,7 @@ class Gateway:
                 replaces=item.replaces,
             )
             if check.keyed is not None and check.answer is Answer.ACCEPTED:
-                self.spool.remember(*check.keyed)
+                self.spool.remember_first(*check.keyed)  # `earlier` said none
             answer = LineAnswer(
                 item.line, item.ref, check.answer, check.reason, check.field, check.detail
             )

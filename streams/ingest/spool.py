@@ -32,6 +32,7 @@ from itertools import chain
 from pathlib import Path
 from typing import IO, Any, Final
 
+from domain.frozen import quick_init
 from projections.ingest_check import Answer, Earlier, sent_earlier
 from streams.kafka.messages import Message
 
@@ -60,6 +61,7 @@ _Record = tuple[
 _REJECTED: Final = Answer.REJECTED.value
 
 
+@quick_init  # one per line checked, and per line read back
 @dataclass(frozen=True, slots=True)
 class LineAnswer:
     """What the gateway answers for one line."""
@@ -80,6 +82,7 @@ class LineAnswer:
         return document
 
 
+@quick_init  # one per line read back
 @dataclass(frozen=True, slots=True)
 class SpooledLine:
     """A line as spooled: its answer, its report (0: none), and what to publish for it.
@@ -173,11 +176,10 @@ class Spool:
         """Spool one line with what to publish for it (None: a rejection, see SpooledLine);
         `keyed`: its idempotency key and what it sends under it (a part logs it)."""
         self._seq += 1
+        said = answer.answer.value  # once: an enum's `value` is a property
         if self._part and keyed is not None:
             held, sent = keyed
-            self._keyed.append(
-                (self._seq, report, held, sent.event_id, sent.fingerprint, answer.answer.value)
-            )
+            self._keyed.append((self._seq, report, held, sent.event_id, sent.fingerprint, said))
             if len(self._keyed) >= _LOGGED:
                 self._log(marshal.dumps(self._keyed))
                 self._keyed.clear()
@@ -195,7 +197,7 @@ class Spool:
                 answer.line,
                 answer.ref,
                 report,
-                answer.answer.value,
+                said,
                 answer.reason,
                 answer.field,
                 answer.detail,
@@ -211,7 +213,7 @@ class Spool:
         counts = self._answers.get(report)
         if counts is None:
             counts = self._answers[report] = Counter()
-        counts[answer.answer.value] += 1
+        counts[said] += 1
         if len(self._pending) >= _BUFFERED:
             self._flush()
 
@@ -230,8 +232,12 @@ class Spool:
 
     def remember(self, key: str, sent: Earlier) -> None:
         """Remember what a line sent under `key` (the first one sent under a key stands)."""
-        if self.earlier(key) is not None:
-            return
+        if self.earlier(key) is None:
+            self.remember_first(key, sent)
+
+    def remember_first(self, key: str, sent: Earlier) -> None:
+        """Remember what a line sent under a `key` that `earlier` just said no line sent
+        (a line the precheck accepted: not asked again)."""
         self._keys[key] = sent
         _mark(self._filter, key)
         if len(self._keys) >= _BUFFERED:

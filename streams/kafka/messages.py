@@ -7,11 +7,13 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from domain.frozen import quick_init
 from schemas.codec import bundle_bytes, encode_event
 from schemas.events import Envelope
 from schemas.topics import KEY_FIELD, TOPIC_OF
 
 
+@quick_init  # one per event published
 @dataclass(frozen=True, slots=True)
 class Message:
     """One event as it goes on the wire: logical topic ("sales"), key and JSON value."""

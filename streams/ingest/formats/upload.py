@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any, Final, Literal, cast
 
 from domain.business_time import TimeRules
+from domain.frozen import quick_init
 from schemas.codec import id_problem
 from schemas.events import EVENT_TYPES, Envelope, ReportSubmitted, Source
 from schemas.types import visible
@@ -84,6 +85,7 @@ class Upload:
         return self.principal.distributor_id or self.distributor_id
 
 
+@quick_init  # one per line read
 @dataclass(frozen=True, slots=True)
 class Parsed:
     """One input line: the event it became, or why it could not become one."""
