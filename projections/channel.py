@@ -21,7 +21,7 @@ from projections.catalog import alias, define_product
 from projections.claim_inputs import apply_claim, expire_due
 from projections.clock import tick
 from projections.dedup import Verdict
-from projections.identity_inputs import IdentityEvent, apply_identity
+from projections.identity_inputs import apply_identity
 from projections.match_inputs import match_onboarding
 from projections.movement_lines import CONFLICTING_DUPLICATE, apply_movement, judge_waiting
 from projections.outcome import AuditFact as AuditFact  # its old home, still imported so
@@ -62,6 +62,7 @@ from schemas.events import (
     StockRotationCancelled,
     StockRotationRequested,
 )
+from schemas.parties import PartyEvent
 from schemas.topics import KEY_FIELD
 
 DEFAULT_RULES = TimeRules()
@@ -74,7 +75,7 @@ _TERMS_STEPS: Final[dict[type[Any], Callable[..., Outcome]]] = {
     **{kind: apply_authorization for kind in get_args(AuthorizationEvent)},
     StockRotationRequested: apply_request,
     StockRotationCancelled: apply_cancel,
-    **{kind: apply_identity for kind in get_args(IdentityEvent)},
+    **{kind: apply_identity for kind in get_args(PartyEvent)},
 }
 WRONG_KEY = "wrong_message_key"
 

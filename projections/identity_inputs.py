@@ -49,33 +49,16 @@ from schemas.events import SaleReported
 from schemas.parties import (
     AliasChange,
     AliasMapped,
-    EndCustomerAliasMapped,
-    EndCustomerAliasUnmapped,
-    EndCustomerRegistered,
+    PartyEvent,
     PartyKind,
     PartyRegistered,
     ResellerAliasMapped,
-    ResellerAliasUnmapped,
     ResellerMatchProposed,
     ResellerMatchRejected,
-    ResellerRegistered,
-)
-
-IdentityEvent = (
-    ResellerRegistered
-    | ResellerAliasMapped
-    | ResellerAliasUnmapped
-    | ResellerMatchRejected
-    | ResellerMatchProposed
-    | EndCustomerRegistered
-    | EndCustomerAliasMapped
-    | EndCustomerAliasUnmapped
 )
 
 
-def apply_identity(
-    stores: ChannelStores, event: IdentityEvent, position: Position | None
-) -> Outcome:
+def apply_identity(stores: ChannelStores, event: PartyEvent, position: Position | None) -> Outcome:
     """A registration, an alias mapped or unmapped, a match proposal raised or rejected; a
     refusal is dead-lettered."""
     if isinstance(event, PartyRegistered):

@@ -33,6 +33,7 @@ from schemas.parties import (
     EndCustomerAliasMapped,
     EndCustomerAliasUnmapped,
     EndCustomerRegistered,
+    PartyEvent,
     PartyText,
     PostalCode,
     ResellerAliasMapped,
@@ -290,14 +291,7 @@ Event = Annotated[
     | StockRotationRequested
     | StockRotationCancelled
     | DebitClaimSubmitted
-    | ResellerRegistered
-    | ResellerAliasMapped
-    | ResellerAliasUnmapped
-    | ResellerMatchRejected
-    | ResellerMatchProposed
-    | EndCustomerRegistered
-    | EndCustomerAliasMapped
-    | EndCustomerAliasUnmapped,
+    | PartyEvent,
     Field(discriminator="event_type"),
 ]
 

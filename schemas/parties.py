@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, ClassVar, Final, Literal
+from typing import Annotated, ClassVar, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -211,16 +211,19 @@ class EndCustomerAliasUnmapped(EndCustomerAlias):
     event_type: Literal["EndCustomerAliasUnmapped"] = "EndCustomerAliasUnmapped"
 
 
-PARTY_EVENT_TYPES: tuple[type[Envelope], ...] = (
-    ResellerRegistered,
-    ResellerAliasMapped,
-    ResellerAliasUnmapped,
-    ResellerMatchRejected,
-    ResellerMatchProposed,
-    EndCustomerRegistered,
-    EndCustomerAliasMapped,
-    EndCustomerAliasUnmapped,
+#: every event about who a party is (masters, aliases, match proposals), on `identity` /
+#: `masters`: one list for the envelope's union, the identity reducer and the JSON Schemas
+PartyEvent = (
+    ResellerRegistered
+    | ResellerAliasMapped
+    | ResellerAliasUnmapped
+    | ResellerMatchRejected
+    | ResellerMatchProposed
+    | EndCustomerRegistered
+    | EndCustomerAliasMapped
+    | EndCustomerAliasUnmapped
 )
+PARTY_EVENT_TYPES: tuple[type[Envelope], ...] = get_args(PartyEvent)
 
 __all__ = [
     "END_CUSTOMER_ALIAS_FIELDS",
@@ -233,6 +236,7 @@ __all__ = [
     "EndCustomerAliasUnmapped",
     "EndCustomerRegistered",
     "NameKey",
+    "PartyEvent",
     "PartyKind",
     "PartyRegistered",
     "ProposedMaster",
