@@ -74,6 +74,13 @@ def first_violation(channel: EmbeddedChannel, distributor: str) -> str:
     return next(r["violation_id"] for r in rows if r["distributor_id"] == distributor)
 
 
+def violation_read(channel: EmbeddedChannel, violation: str, token: str) -> dict:
+    """`GET /api/violations/{violation}` with the token: its answer, which must be a 200."""
+    ((status, found),) = session(channel, ("GET", f"/api/violations/{violation}", token, None))
+    assert status == 200
+    return found
+
+
 def test_tokens_are_required_and_checked(channel):
     (missing, bad, ok) = session(
         channel,
@@ -209,10 +216,7 @@ def test_a_violation_names_the_rate_that_converted_its_floor():
         [sold(1, 1, date(2026, 7, 10), unit_price=Decimal("15.00"), currency="EUR")]
     )
     converted = first_violation(channel, "D01")
-    ((status, found),) = session(
-        channel, ("GET", f"/api/violations/{converted}", "admin-token", None)
-    )
-    assert status == 200
+    found = violation_read(channel, converted, "admin-token")
     assert found["price"] == {
         "event_id": str(listed.event_id),
         "scope": "list",
@@ -224,10 +228,8 @@ def test_a_violation_names_the_rate_that_converted_its_floor():
 
 def test_a_violation_in_the_floors_currency_names_no_rate(channel):
     violation = first_violation(channel, "D01")
-    ((status, found),) = session(
-        channel, ("GET", f"/api/violations/{violation}", "d01-token", None)
-    )
-    assert status == 200 and found["price"]["rate_event_id"] is None
+    found = violation_read(channel, violation, "d01-token")
+    assert found["price"]["rate_event_id"] is None
 
 
 def test_a_violation_names_the_mapping_that_brought_its_masters_price():
@@ -243,10 +245,7 @@ def test_a_violation_names_the_mapping_that_brought_its_masters_price():
         [sold(1, 1, date(2026, 7, 10), unit_price=Decimal("14.00"), reseller_id="R6")]
     )
     violation = first_violation(channel, "D01")
-    ((status, found),) = session(
-        channel, ("GET", f"/api/violations/{violation}", "admin-token", None)
-    )
-    assert status == 200
+    found = violation_read(channel, violation, "admin-token")
     assert (found["price"]["event_id"], found["price"]["alias_event_id"]) == (
         str(for_master.event_id),
         str(mapping.event_id),
