@@ -34,8 +34,11 @@ def apart(partitions: int) -> tuple[str, str]:
 
 
 def decision(worker: Any, distributor: str, claim_id: str) -> Any:
+    """The line's decision, once it is final: the claims and POS topics are read side by
+    side, so a claim may meet its sale's partition before the sale and wait for it
+    (`pending_pos`, decided again when the sale arrives)."""
     row = lines_of(worker, distributor).get((claim_id, 1))
-    if row is None or row["status"] == "waiting":
+    if row is None or row["status"] in ("waiting", "pending_pos"):
         return None
     return row["status"], row["reasons"], row["quantity_accepted"]
 
