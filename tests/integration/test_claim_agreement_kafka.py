@@ -25,7 +25,15 @@ from tests.integration.helpers import (
     replayed_channel,
     token_workers,
 )
-from tests.integration.test_claims_kafka import SKU, book, claim, deal, line, lines_of, sale
+from tests.integration.test_claims_kafka import (
+    SKU,
+    book,
+    claim,
+    deal,
+    line,
+    sale,
+    settled_lines,
+)
 from tests.unit.agreement_events import signed
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -58,7 +66,8 @@ def test_the_agreement_that_discounted_the_book_cost_is_in_the_lineage_live_and_
     claimed = claim(distributor, "C1", line(1, "T1", 60, authorization))
     publish(settings, [sold])
     publish(settings, [claimed])
-    row = wait_until(lambda: lines_of(worker, distributor).get(("C1", 1)), 90, "C1 decided")
+    rows = wait_until(lambda: settled_lines(worker, distributor), 90, "C1 decided")
+    row = rows[("C1", 1)]
     assert (row["status"], row["reasons"]) == ("adjusted", ["cost_corrected"])
     assert (row["book_cost"], row["amount_accepted"]) == ("95.00", "1500.00")
 

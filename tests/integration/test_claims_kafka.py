@@ -101,6 +101,12 @@ def settled(rows: dict[tuple[str, int], dict[str, Any]], *waiting_on_pos: tuple[
     )
 
 
+def settled_lines(worker: Any, distributor: str) -> dict[tuple[str, int], dict[str, Any]]:
+    """The distributor's claim lines once there are some and every one is decided for good."""
+    found = lines_of(worker, distributor)
+    return found if found and settled(found) else {}
+
+
 def test_claims_decided_live_across_a_restart_and_replayed(settings, worker_factory, pg_dsn):
     distributor = f"D-{uuid.uuid4().hex[:8]}"
     capped, spare, even, elsewhere = (f"SPA-{uuid.uuid4().hex[:8]}-{n}" for n in range(4))
