@@ -71,7 +71,9 @@ class Settings(BaseSettings):
     #: default: a takeover was seen to stall and a standby to lag (docs/OPERATIONS.md)
     standby_replicas: int = Field(default=0, ge=0)
     batch_size: int = 2000
-    batch_seconds: float = 0.2
+    #: how long the agent waits for a batch to fill: short, so a line at a moderate rate is
+    #: applied within tens of ms; under load a batch fills while the one before is applied
+    batch_seconds: float = 0.05
     data_dir: str = "channelflow-data"
     #: RocksDB memory per state partition: block cache and write buffer (MiB each)
     state_cache_mb: int = 8
