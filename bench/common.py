@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import shutil
 import signal
@@ -32,6 +33,7 @@ from psycopg import sql
 
 from streams.config import Settings
 from streams.kafka.io import delete_topics
+from streams.runners.processing import GC_THRESHOLD
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_KAFKA = os.environ.get("CHANNELFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
@@ -69,6 +71,18 @@ def machine() -> str:
         f"measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on commit {revision()}, "
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end"
     )
+
+
+@contextmanager
+def batch_gc() -> Iterator[None]:
+    """The collector's thresholds of the batch jobs (`channelflow replay`, `ingest`, the
+    worker) for what runs inside, as they run it; the caller's back after."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def rate(count: float, seconds: float) -> float:

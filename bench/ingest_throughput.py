@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import os
 import resource
 import shutil
@@ -36,7 +35,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench.common import DEFAULT_KAFKA, machine, progress, remove_topics, verdict
+from bench.common import DEFAULT_KAFKA, batch_gc, machine, progress, remove_topics, verdict
 from domain.roles import Role
 from schemas.events import SaleReported
 from streams.auth import Principal
@@ -50,7 +49,6 @@ from streams.ingest.parsers.csv_report import parse_csv_lines
 from streams.ingest.parsers.edi867 import iter_867
 from streams.ingest.spool import Spool
 from streams.kafka.io import ensure_topics
-from streams.runners.processing import GC_THRESHOLD
 
 TARGET_CSV_PARSE = 50_000.0  # lines/s parsed and validated, one core
 RECEIVED_AT = datetime(2026, 6, 1, 9, tzinfo=UTC)
@@ -157,9 +155,7 @@ async def through_kafka(
         uuid.uuid4().hex,
         SOURCES[fmt],
     )
-    thresholds = gc.get_threshold()
-    gc.set_threshold(*GC_THRESHOLD)  # as `channelflow ingest` checks a file
-    try:
+    with batch_gc():  # as `channelflow ingest` checks a file
         before = rss_bytes()
         with Spool() as spool, PeakRss() as peak:
             gateway = Gateway(upload, offline_view(sales_catalog()), spool)
@@ -169,8 +165,6 @@ async def through_kafka(
             async with KafkaPublisher(settings) as publisher:
                 await gateway.publish(publisher.publish)
             done, cpu_done = time.perf_counter(), cpu_seconds()
-    finally:
-        gc.set_threshold(*thresholds)
     summary = gateway.summary()
     if summary["accepted"] != summary["lines"]:
         raise SystemExit(f"bench: {fmt}: not every line was accepted: {summary}")

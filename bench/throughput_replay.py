@@ -10,6 +10,7 @@ import time
 from bench.common import (
     REPO,
     BenchError,
+    batch_gc,
     progress,
     rate,
     run_async,
@@ -32,12 +33,15 @@ def replays(run: Run, settings: Settings) -> None:
     target = f">= {TARGET_REPLAY:,.0f}/s with --jobs 2"
     progress(f"replay: {len(events):,} events from a file, in process")
     started = time.perf_counter()
-    EmbeddedChannel().feed(file_inputs(path))
+    with batch_gc():  # as `channelflow replay` runs
+        EmbeddedChannel().feed(file_inputs(path))
     file_rate = rate(len(events), time.perf_counter() - started)
     run.add(Row("replay from a file, sequential (in process)", file_rate, "events/s"))
 
     async def from_kafka() -> None:
-        EmbeddedChannel().feed([item async for item in raw_history(settings)])
+        history = [item async for item in raw_history(settings)]
+        with batch_gc():
+            EmbeddedChannel().feed(history)
 
     progress("replay: the same events from Kafka (in bundles), in process")
     started = time.perf_counter()
