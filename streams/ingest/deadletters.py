@@ -31,6 +31,15 @@ class StoredDeadLetter:
     def where(self) -> str:
         return f"{self.partition}@{self.offset}"
 
+    @property
+    def input_at(self) -> tuple[str, int, int, int | None] | None:
+        """The Kafka input (and line of a bundle) it rejects; None when it came from
+        elsewhere (a file's line has no partition), where two alike are two inputs."""
+        letter = self.letter
+        if letter.partition is None or letter.offset is None:
+            return None
+        return letter.source, letter.partition, letter.offset, letter.index
+
     def selected(
         self, reason: str | None = None, key: str | None = None, source: str | None = None
     ) -> bool:
@@ -90,6 +99,32 @@ class LetterQuery:
 LetterSource = Callable[[LetterQuery], Awaitable[list["StoredDeadLetter"]]]
 
 
+class FirstCopies:
+    """Keeps each input's first letter in topic order. A worker killed after sending a
+    batch's letters and before storing it sends them again when it reads the batch again
+    (as does a rebuild of the state under a new app id): the copies reject the same input
+    and are listed once, as the counts count them."""
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, int, int, int | None]] = set()
+
+    def first(self, stored: StoredDeadLetter) -> bool:
+        """Whether `stored` is the first of its input read so far (call in topic order)."""
+        at = stored.input_at
+        if at is None:
+            return True
+        if at in self._seen:
+            return False
+        self._seen.add(at)
+        return True
+
+
+def first_copies(letters: list[StoredDeadLetter]) -> list[StoredDeadLetter]:
+    """`letters` (of one partition, in topic order) without the copies of a letter before."""
+    keep = FirstCopies()
+    return [stored for stored in letters if keep.first(stored)]
+
+
 def page_of(letters: list[StoredDeadLetter], query: LetterQuery) -> list[StoredDeadLetter]:
     """The page `query` asks for of letters in topic order (the embedded runner's list)."""
     found = [stored for stored in letters if query.admits(stored)]
@@ -123,13 +158,17 @@ async def dead_letters(
         for tp in partitions:
             consumer.seek(tp, start)
         remaining = {tp for tp in partitions if end[tp] > start}
+        copies = {tp: FirstCopies() for tp in partitions}  # a letter's copies: one partition
         while remaining:
             batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=5000)
             for tp in list(remaining):
                 fetched = batches.get(tp, [])
                 for record in fetched:
-                    if start <= record.offset < end[tp] and offset in (None, record.offset):
-                        yield StoredDeadLetter(tp.partition, record.offset, _letter(record.value))
+                    if not start <= record.offset < end[tp]:
+                        continue
+                    stored = StoredDeadLetter(tp.partition, record.offset, _letter(record.value))
+                    if copies[tp].first(stored) and offset in (None, record.offset):
+                        yield stored
                 past = offset is not None and any(r.offset >= offset for r in fetched)
                 if past or await consumer.position(tp) >= end[tp]:
                     remaining.discard(tp)
@@ -215,11 +254,12 @@ async def _earliest(
     wanted: int,
 ) -> list[StoredDeadLetter]:  # fmt: skip
     found: list[StoredDeadLetter] = []
+    copies = FirstCopies()
     start, window = begin, max(wanted, 100)
     while start < end and len(found) < wanted:
         stop = min(end, start + window)
         read = await _read(consumer, {tp: (start, stop)})
-        found += [s for s in read[tp] if query.admits(s)]
+        found += [s for s in read[tp] if copies.first(s) and query.admits(s)]
         start, window = stop, window * 2
     return found
 
@@ -240,8 +280,8 @@ async def _latest(
             return [letter for letters in found.values() for letter in letters]
         windows = {tp: (max(ranges[tp][0], stops[tp] - window), stops[tp]) for tp in short}
         read = await _read(consumer, windows)
-        for tp, (start, _) in windows.items():
-            found[tp] = [s for s in read[tp] if query.admits(s)] + found[tp]
+        for tp, (start, _) in windows.items():  # read backwards: a copy may come first
+            found[tp] = first_copies([s for s in read[tp] if query.admits(s)] + found[tp])
             stops[tp] = start
         window *= 2
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaConnectionError
 
 from schemas.codec import encode_event
@@ -266,9 +266,70 @@ def test_a_batch_applied_again_after_its_dead_letters_went_out_sends_them_once(s
             await producer.stop()
 
     asyncio.run(run())
-    stored = asyncio.run(collect_dead_letters(settings))
-    assert sorted((s.letter.partition, s.letter.offset, s.letter.reason) for s in stored) == [
+    stored = [DeadLetter.model_validate_json(value) for value in asyncio.run(records(settings))]
+    assert sorted((s.partition, s.offset, s.reason) for s in stored) == [
         (1, 4, "invalid_json"),
         (1, 5, "schema_violation"),
         (2, 4, "invalid_json"),
     ]
+
+
+async def records(settings: Settings) -> list[bytes]:
+    """Every record on the dead-letter topic as stored, copies included (the readers of
+    `streams.ingest.deadletters` list an input's letter once)."""
+    topic = topic_name(settings.topic_prefix, "deadletters")
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        partitions = partitions or [TopicPartition(topic, p) for p in range(settings.partitions)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end = await consumer.end_offsets(partitions)
+        values: list[bytes] = []
+        while [tp for tp in partitions if await consumer.position(tp) < end[tp]]:
+            for batch in (await consumer.getmany(timeout_ms=1000)).values():
+                values += [r.value for r in batch if r.value is not None]
+        return values
+    finally:
+        await consumer.stop()
+
+
+def test_the_copies_a_restarted_worker_sends_again_are_listed_once(settings):
+    """A worker killed between a batch's letters and its commit sends them again: every
+    reader lists each input's letter once (the first), the whole topic and its pages in
+    either order alike; letters of different lines of one bundle, or from a file, stay."""
+    asyncio.run(ensure_topics(settings))
+    topic = topic_name(settings.topic_prefix, "deadletters")
+    at = datetime(2026, 7, 7, 10, tzinfo=UTC)
+
+    def sent(n: int) -> list[DeadLetter]:  # the same inputs, sent at another time
+        later = at + timedelta(seconds=n)
+        return [
+            DeadLetter.of(b"{", "invalid_json", "not JSON", "t.sales", later, 1, 4, "D1"),
+            DeadLetter.of(b"[1]", "schema_violation", "x", "t.sales", later, 1, 5, "D1", index=0),
+            DeadLetter.of(b"[2]", "schema_violation", "x", "t.sales", later, 1, 5, "D1", index=1),
+            DeadLetter.of(b"x", "invalid_json", "not JSON", "upload.csv", later, None, 7, "D1"),
+        ]
+
+    async def write() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+        await producer.start()
+        try:
+            for letter in [*sent(1), *sent(2)]:  # the second time: a restart's copies
+                await producer.send(topic, letter.model_dump_json().encode(), key=b"D1")
+            await producer.flush()
+        finally:
+            await producer.stop()
+
+    asyncio.run(write())
+    assert len(asyncio.run(records(settings))) == 8
+    every = asyncio.run(collect_dead_letters(settings))
+    listed = [(s.letter.offset, s.letter.index, s.letter.recorded_at) for s in every]
+    first = at + timedelta(seconds=1)
+    later = at + timedelta(seconds=2)
+    assert listed == [(4, None, first), (5, 0, first), (5, 1, first), (7, None, first),
+                      (7, None, later)]  # fmt: skip
+    for query in (LetterQuery(), LetterQuery(newest=True), LetterQuery(key="D1", limit=2),
+                  LetterQuery(newest=True, offset=1, limit=2)):  # fmt: skip
+        assert asyncio.run(dead_letter_page(settings, query)) == page_of(every, query), query
