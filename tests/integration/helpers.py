@@ -50,6 +50,11 @@ def stored_events(dsn: str, aggregate_id: uuid.UUID) -> int:
     return int(row[0])
 
 
+def letter_counts(worker: WorkerProcess) -> dict[str, int]:
+    """The worker's dead-letter counts by reason (every distributor's)."""
+    return {row["reason"]: row["count"] for row in worker.get("/api/dead-letters")["rows"]}
+
+
 def is_reference(event: Envelope) -> bool:
     return isinstance(event, ProductDefined | PriceChanged | ResellerRegistered)
 
