@@ -50,6 +50,11 @@ def stored_events(dsn: str, aggregate_id: uuid.UUID) -> int:
     return int(row[0])
 
 
+def letter_counts(worker: WorkerProcess) -> dict[str, int]:
+    """The worker's dead-letter counts by reason (every distributor's)."""
+    return {row["reason"]: row["count"] for row in worker.get("/api/dead-letters")["rows"]}
+
+
 def is_reference(event: Envelope) -> bool:
     return isinstance(event, ProductDefined | PriceChanged | ResellerRegistered)
 
@@ -190,16 +195,22 @@ def recording_rounds(worker: WorkerProcess) -> int:
     )
 
 
+def whole_recording_round(worker: WorkerProcess) -> None:
+    """Wait until a whole recording round has run since the call (two have ended: the
+    first may have begun before it): the facts derived in rounds (reconciliations, claims,
+    statements) from the state applied by the call are recorded by then."""
+    ended = recording_rounds(worker)
+    wait_until(lambda: recording_rounds(worker) >= ended + 2, 120, "a whole recording round")
+
+
 def verify(
     worker: WorkerProcess, dsn: str, token: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`channelflow verify` of the worker's topics against its API and the event store at
     `dsn` (the token, if any, from CHANNELFLOW_TOKEN as an auditor would pass it), once a
-    whole recording round has run since the call: the facts derived in rounds
-    (reconciliations, claims, statements) are recorded by then, as an auditor who verifies
-    a settled worker would find them."""
-    ended = recording_rounds(worker)
-    wait_until(lambda: recording_rounds(worker) >= ended + 2, 120, "a whole recording round")
+    whole recording round has run since the call, as an auditor who verifies a settled
+    worker would find it."""
+    whole_recording_round(worker)
     s = worker.settings
     env = {**os.environ, **({"CHANNELFLOW_TOKEN": token} if token else {})}
     return subprocess.run(

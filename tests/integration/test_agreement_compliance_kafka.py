@@ -98,6 +98,11 @@ def test_compliance_and_commitments_on_the_agreement_equal_the_replay(
     assert rows[3]["agreement_event_id"] == str(agreement.event_id)
     assert rows[3]["due"] == f"{next_month.replace(day=10).isoformat()}T23:59:59Z"
 
+    # the reports (sales topic) and the shipment (shipments topic) are read side by side:
+    # the commitment's row stands on the agreement alone, so it is read once the shipment is
+    stocked = f"/api/inventory?distributor_id={distributor}"
+    wait_until(lambda: [r["expected_on_hand"] for r in worker.get(stocked)["rows"]] == [150], 60,
+               "the shipment applied")  # fmt: skip
     commitments = f"/api/commitments?distributor_id={distributor}"
     found = wait_until(lambda: worker.get(f"{commitments}&as_of={today}")["rows"], 60,
                        "the commitment")  # fmt: skip

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 
 import psycopg
@@ -18,7 +17,12 @@ from streams.generator import generate_channel
 from streams.runners.embedded import EmbeddedChannel
 from tests.integration.audit_db import CHAIN, EVENTS, execute, fresh_database
 from tests.integration.conftest import HEAVY, REPO, wait_until
-from tests.integration.helpers import publish, publish_reference_first
+from tests.integration.helpers import (
+    matches_replay,
+    publish,
+    publish_reference_first,
+    whole_recording_round,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, HEAVY]
 
@@ -36,19 +40,6 @@ def verify(worker, dsn: str) -> subprocess.CompletedProcess[str]:
          "--eventstore", dsn, "--kafka", s.kafka_bootstrap, "--prefix", s.topic_prefix],
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-
-
-def quiet(worker, dsn: str) -> bool:
-    """Nothing changed in the live snapshot and the audit store for 3 seconds."""
-
-    def state() -> tuple[object, int]:
-        with psycopg.connect(dsn) as conn:
-            row = conn.execute(f"SELECT count(*) FROM {EVENTS}").fetchone()
-        return worker.get("/api/snapshot"), row[0] if row else 0
-
-    before = state()
-    time.sleep(3)
-    return before == state() and before[1] > 0
 
 
 def one_row(dsn: str, topic: str) -> tuple[int, str, int]:
@@ -99,7 +90,10 @@ def test_verify_audit_passes_then_catches_any_single_altered_row(settings, worke
             "every movement applied",
         )
         publish(settings, counts)  # after the movements: the same order as the replay's
-        wait_until(lambda: quiet(worker, dsn), 180, "the worker to record every audit fact")
+        # every audit fact recorded: the counts applied (the live snapshot equals the
+        # replay), then a whole recording round for the claims they revise and the statements
+        matches_replay(settings, worker, 180)
+        whole_recording_round(worker)
         clean = verify(worker, dsn)
         assert clean.returncode == 0, clean.stdout + clean.stderr
         assert "verified" in clean.stdout and ", 0 findings; head " in clean.stdout

@@ -110,11 +110,14 @@ def test_a_master_scoped_deal_and_price_apply_to_its_aliases_at_two_distributors
             sale(db, "T-7", PRICED_SKU, "9.00", "X-B"),  # DB has no price for it: the list
         ],
     )
-    found = wait_until(
-        lambda: len((f := (floors(worker, da), floors(worker, db)))[1]) == 2 and f,
-        60,
-        "the violations of both distributors",
-    )
+
+    def both() -> tuple[dict[str, str], dict[str, str]] | None:
+        """Two violations each: DA's and DB's sales are on partitions of their own, read
+        side by side, and DA's come in two messages (T-1, T-2, then T-5, T-6)."""
+        found = floors(worker, da), floors(worker, db)
+        return found if all(len(rows) == 2 for rows in found) else None
+
+    found = wait_until(both, 60, "the violations of both distributors")
     assert found == ({"T-2": "8.00", "T-6": "8.50"}, {"T-4": "10.00", "T-7": "10.00"})
 
     # the deal still names the master: the unmapping is refused until it moves

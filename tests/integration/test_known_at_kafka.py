@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from tests.integration.helpers import (
     order_independent_channel,
     publish,
     publish_reference_first,
+    replayed_snapshot,
 )
 
 pytestmark = pytest.mark.kafka
@@ -50,13 +50,14 @@ def known_at_replay(settings: Settings, known: datetime, jobs: int) -> dict[str,
 
 def settled(settings: Settings, worker: WorkerProcess) -> tuple[dict[str, Any], datetime]:
     """The live snapshot once it equals the replay of everything appended, and a moment
-    after it at which it still held (a period close the worker published in between makes
-    it try again)."""
+    after it at which it still held: a replay begun after that moment holds every record
+    the broker appended by then, so if it still equals the live snapshot, nothing recorded
+    by then changes it (a period close the worker published in between makes it try
+    again)."""
     while True:
         live = matches_replay(settings, worker)
         known = datetime.now(UTC)
-        time.sleep(1.5)
-        if worker.get("/api/snapshot") == live:
+        if replayed_snapshot(settings) == live:
             return live, known
 
 
