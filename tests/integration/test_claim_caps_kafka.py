@@ -82,3 +82,31 @@ def test_a_shared_cap_given_out_across_partitions_and_a_restart(settings, worker
 
     matches_replay(settings, second)  # the claims section included
     assert_alike(replay(settings, 2), replay(settings, 1))  # jobs: the partitions' logs
+
+
+def test_a_claim_before_its_sales_waits_for_them_then_takes_from_the_shared_cap(
+    settings, worker_factory, pg_dsn
+):
+    """The other order on purpose: a claim read before the sales it names waits for them
+    (`pending_pos`) and, when they come, is decided through the shared cap as if they had
+    come first; the replay, reading the topics in the order they were recorded, agrees."""
+    a, b = apart(settings.partitions)
+    shared = f"SPA-{uuid.uuid4().hex[:8]}"
+    worker = worker_factory(eventstore_url=pg_dsn).start()
+    publish_reference_first(settings, worker, [*catalog(SKU), book()])
+    terms = deal(shared, a, "70.00").model_copy(update={"distributor_ids": [a, b]})
+    publish(settings, [terms])  # cap 100
+    known = f"/api/authorizations?authorization_id={shared}"
+    wait_until(lambda: len(worker.get(known)["rows"]) == 2, 60, "the deal known")
+
+    publish(settings, [claim(a, "C1", line(1, "T1", 70, shared))])
+    waiting = wait_until(lambda: lines_of(worker, a).get(("C1", 1)), 60, "C1 read")
+    assert (waiting["status"], waiting["reasons"]) == ("pending_pos", ["pending_pos"])
+
+    publish(settings, [sale(a, "T1", 70), sale(b, "T1", 50)])
+    found = wait_until(lambda: decision(worker, a, "C1"), 90, "C1 decided")
+    assert found == ("accepted", [], 70)
+    publish(settings, [claim(b, "C2", line(1, "T1", 50, shared))])
+    found = wait_until(lambda: decision(worker, b, "C2"), 90, "C2 decided")
+    assert found == ("adjusted", ["cap_partial"], 30)
+    matches_replay(settings, worker)
