@@ -9,7 +9,14 @@ import contextlib
 import sys
 from pathlib import Path
 
-from streams.cli.support import Subcommands, UserError, kafka_flags, print_json, settings_of
+from streams.cli.support import (
+    Subcommands,
+    UserError,
+    kafka_flags,
+    positive_int,
+    print_json,
+    settings_of,
+)
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import Input
 
@@ -17,8 +24,12 @@ from streams.runners.processing import Input
 def register(sub: Subcommands) -> None:
     demo = sub.add_parser("demo", help="run the embedded demo (no servers needed)")
     demo.add_argument("--once", action="store_true", help="print the snapshot and exit")
-    demo.add_argument("--seed", type=int, default=7, help="random seed of the generated channel")
-    demo.add_argument("--weeks", type=int, default=6, help="weeks of activity to generate")
+    demo.add_argument(
+        "--seed", type=int, default=7, help="random seed of the generated channel (default 7)"
+    )
+    demo.add_argument(
+        "--weeks", type=positive_int, default=6, help="weeks of activity to generate (default 6)"
+    )
     demo.add_argument("--host", help="HTTP host (default 127.0.0.1)")
     demo.add_argument("--port", type=int, help="HTTP port (default 6066)")
     demo.add_argument("--eventstore", help="event store URL (default in-memory SQLite)")

@@ -56,7 +56,7 @@ def register(sub: Subcommands) -> None:
     )
     p.add_argument("--events", help="replay this JSON Lines file instead of Kafka")
     p.add_argument("--json", action="store_true", help="rows as JSON instead of a table")
-    known_at_flag(p)
+    known_at_flag(p, with_as_of=False)
     jobs_flag(p)
     kafka_flags(p)
     p.set_defaults(func=cmd_simulate, distributor=None)

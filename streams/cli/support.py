@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import gc
 import os
 import re
@@ -169,6 +170,10 @@ def failure(exc: BaseException) -> tuple[ExitStatus, str] | None:
         return ExitStatus.USAGE, exc.code
     if isinstance(exc, OSError) and exc.filename is not None:
         return ExitStatus.USAGE, f"{exc.filename}: {exc.strerror or exc}"
+    if isinstance(exc, OSError) and exc.errno in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
+        return ExitStatus.USAGE, (
+            f"{exc.strerror or exc} (check --host / --port, or their CHANNELFLOW_* variables)"
+        )
     if isinstance(exc, Exception) and (problem := server_problem(exc)) is not None:
         return problem
     return None
@@ -281,6 +286,17 @@ def print_json(document: object) -> None:
     sys.stdout.flush()
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return number
+
+
 def period_key(text: str) -> str:
     """An argparse type: a period key, "2026-Q3" or "2026" (a typo would match no period)."""
     try:
@@ -290,11 +306,11 @@ def period_key(text: str) -> str:
     return text
 
 
-def as_of(text: str | None) -> datetime | None:
+def as_of(text: str | None, what: str = "as-of") -> datetime | None:
     if text is None:
         return None
     try:
-        return parse_as_of(text)
+        return parse_as_of(text, what)
     except TimeParseError as exc:
         raise UserError(str(exc)) from None
 
@@ -322,7 +338,7 @@ def replay_jobs(args: argparse.Namespace) -> int:
 def known_at_of(args: argparse.Namespace) -> datetime | None:
     """`--known-at`: only what was recorded by then is replayed (projections/known_at.py)."""
     text = getattr(args, "known_at", None)
-    return None if text is None else as_of(text)
+    return as_of(text, "known-at")
 
 
 def replay_of(

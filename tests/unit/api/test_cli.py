@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from importlib import metadata
@@ -139,3 +140,32 @@ def test_tokens_are_created_listed_and_revoked(tmp_path):
     assert again.returncode == 2 and b"has no token" in again.stderr
     no_role = run("token", "--actor", "x", "--file", path)
     assert no_role.returncode == 2 and b"needs --role" in no_role.stderr
+
+
+def test_a_bad_count_date_port_or_kafka_address_is_one_line_naming_it_and_status_2(tmp_path):
+    events = tmp_path / "e.jsonl"
+    events.write_text("")
+    cases = {
+        ("generate", "--out", str(tmp_path / "g.jsonl"), "--weeks", "-1"): b"--weeks",
+        ("generate", "--out", str(tmp_path / "g.jsonl"), "--sales", "0"): b"--sales",
+        ("demo", "--once", "--weeks", "0"): b"--weeks",
+        ("replay", "--events", str(events), "--known-at", "soon"): b"known-at 'soon'",
+        ("demo", "--port", "99999"): b"CHANNELFLOW_WEB_PORT=99999",
+        ("topics", "--kafka", "bad::host"): b"'bad::host' is not host:port",
+        ("topics", "--kafka", "kafka1:"): b"'kafka1:' has no port",
+    }
+    for args, said in cases.items():
+        done = run(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert said in done.stderr and b"Traceback" not in done.stderr, (args, done.stderr)
+        assert not list(tmp_path.glob("g.jsonl")), args
+
+
+def test_a_port_in_use_is_one_line_and_status_2():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        done = run("demo", "--weeks", "1", "--port", str(taken.getsockname()[1]))
+    assert done.returncode == 2, done.stderr
+    assert b"address already in use (check --host / --port" in done.stderr
+    assert len(done.stderr.decode().strip().splitlines()) == 1, done.stderr
