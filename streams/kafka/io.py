@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, cast
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
@@ -144,6 +144,17 @@ async def delete_topics(bootstrap: str, prefix: str) -> list[str]:
         return names
     finally:
         await admin.close()
+
+
+async def started(consumer: AIOKafkaConsumer) -> AIOKafkaConsumer:
+    """`consumer` started; stopped again when it cannot start (Kafka unreachable), so the
+    command's one-line error is not followed by aiokafka's "Unclosed AIOKafkaConsumer"."""
+    try:
+        await consumer.start()
+    except BaseException:
+        await consumer.stop()
+        raise
+    return consumer
 
 
 def start_producer(settings: Settings, linger_ms: int = 20) -> AIOKafkaProducer:

@@ -169,3 +169,11 @@ def test_a_port_in_use_is_one_line_and_status_2():
     assert done.returncode == 2, done.stderr
     assert b"address already in use (check --host / --port" in done.stderr
     assert len(done.stderr.decode().strip().splitlines()) == 1, done.stderr
+
+
+def test_kafka_unreachable_leaves_no_unclosed_consumer_behind():
+    for args in (("deadletters",), ("replay", "--from-kafka", "--jobs", "1")):
+        done = run(*args, "--kafka", "127.0.0.1:1")
+        assert done.returncode == 3, (args, done.stderr)
+        assert b"Kafka: Unable to bootstrap from [127.0.0.1:1]" in done.stderr, args
+        assert b"Unclosed" not in done.stderr, (args, done.stderr)
