@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import socket
 import sys
 from pathlib import Path
 
@@ -118,6 +119,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from streams.worker.app import build_worker
 
     settings = settings_of(args)
+    _check_free(settings.web_host, settings.web_port)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     asyncio.run(ensure_topics(settings, check_partitions=True))
     app = build_worker(settings)
@@ -128,6 +130,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     worker.spinner = None
     worker.execute_from_commandline()
     return 0
+
+
+def _check_free(host: str, port: int) -> None:
+    """Raise the error of binding `host:port` now (in use, not this machine's address): the
+    worker binds only once it runs, and Faust's crash there is pages of traceback."""
+    with socket.create_server((host, port)):  # SO_REUSEADDR, as aiohttp binds
+        pass
 
 
 def cmd_api(args: argparse.Namespace) -> int:

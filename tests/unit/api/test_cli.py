@@ -165,10 +165,14 @@ def test_a_port_in_use_is_one_line_and_status_2():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        done = run("demo", "--weeks", "1", "--port", str(taken.getsockname()[1]))
-    assert done.returncode == 2, done.stderr
-    assert b"address already in use (check --host / --port" in done.stderr
-    assert len(done.stderr.decode().strip().splitlines()) == 1, done.stderr
+        port = str(taken.getsockname()[1])
+        demo = run("demo", "--weeks", "1", "--port", port)
+        worker = run("worker", "--port", port, "--kafka", "127.0.0.1:1")  # checked first
+    for done in (demo, worker):
+        assert done.returncode == 2, done.stderr
+        said = done.stderr.decode().lower()
+        assert "address already in use" in said and "(check --host / --port" in said, said
+        assert len(said.strip().splitlines()) == 1, said
 
 
 def test_kafka_unreachable_leaves_no_unclosed_consumer_behind():
