@@ -20,6 +20,7 @@ from streams.cli.ingest_http import CLAIM_FORMATS, over_http
 from streams.cli.support import (
     Subcommands,
     UserError,
+    api_url,
     bearer_token,
     call_api,
     print_json,
@@ -60,7 +61,9 @@ def register(sub: Subcommands) -> None:
         if name not in ("submit", "list", "authorizations"):
             command.add_argument("distributor_id", metavar="DISTRIBUTOR")
             command.add_argument("claim_id", metavar="CLAIM")
-        command.add_argument("--url", default="http://127.0.0.1:6066", help="the HTTP API")
+        command.add_argument(
+            "--url", type=api_url, default="http://127.0.0.1:6066", help="the HTTP API"
+        )
         command.add_argument("--json", action="store_true", help="print the answer as JSON")
         token_flags(command, "distributor (its own) or admin")
         command.set_defaults(func=cmd_claims)

@@ -33,6 +33,7 @@ from streams.cli.progress import Progress
 from streams.cli.support import (
     Subcommands,
     UserError,
+    api_url,
     kafka_flags,
     settings_of,
     token_flags,
@@ -69,7 +70,7 @@ def register(sub: Subcommands) -> None:
     )
     ingest.add_argument("file", help="the file to submit")
     ingest.add_argument("--format", choices=FORMATS, help="default: detected from the content")
-    ingest.add_argument("--url", help="a running API (else: straight to Kafka)")
+    ingest.add_argument("--url", type=api_url, help="a running API (else: straight to Kafka)")
     token_flags(ingest, "for --url: distributor or admin")
     ingest.add_argument("--report-id", help="the report's id (CSV, JSON events)")
     ingest.add_argument("--replaces", help="the report this one replaces (with --report-id)")

@@ -12,6 +12,7 @@ import re
 import stat
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -295,6 +296,21 @@ def positive_int(text: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
     return number
+
+
+def api_url(text: str) -> str:
+    """An argparse type: the http(s)://host[:port] of a running API (a typo would otherwise
+    reach urllib as a traceback)."""
+    parts = urllib.parse.urlsplit(text)
+    try:
+        parts.port  # noqa: B018 (a port that is not a number raises)
+    except ValueError:
+        parts = parts._replace(netloc="")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            f"expected the http://host:port of a running API, got {text!r}"
+        )
+    return text
 
 
 def period_key(text: str) -> str:

@@ -153,6 +153,9 @@ def test_a_bad_count_date_port_or_kafka_address_is_one_line_naming_it_and_status
         ("demo", "--port", "99999"): b"CHANNELFLOW_WEB_PORT=99999",
         ("topics", "--kafka", "bad::host"): b"'bad::host' is not host:port",
         ("topics", "--kafka", "kafka1:"): b"'kafka1:' has no port",
+        ("ingest", str(events), "--url", "notaurl"): b"--url: expected the http://host:port",
+        ("verify", "--url", "http://h:abc"): b"--url: expected the http://host:port",
+        ("claims", "list", "--url", "localhost:6066"): b"--url: expected the http://host:port",
     }
     for args, said in cases.items():
         done = run(*args)
