@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import sys
 import urllib.parse
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from streams.cli.ingest_http import CLAIM_FORMATS, over_http
 from streams.cli.support import (
     Subcommands,
     UserError,
+    amount,
     api_url,
     bearer_token,
     call_api,
@@ -87,7 +87,9 @@ def _step_flags(command: argparse.ArgumentParser, step: str) -> None:
         command.add_argument("--lines", required=True, help="the line numbers, e.g. 2,3")
     if step == "resolve":
         command.add_argument("--outcome", required=True, choices=("upheld", "rejected"))
-        command.add_argument("--granted", help="upheld: an amount granted on top, e.g. 300.00")
+        command.add_argument(
+            "--granted", type=amount, help="upheld: an amount granted on top, e.g. 300.00"
+        )
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
@@ -187,17 +189,8 @@ def step_body(args: argparse.Namespace) -> dict[str, Any]:
     if args.what == "resolve":
         body["outcome"] = args.outcome
         if args.granted is not None:
-            body["granted"] = _amount(args.granted)
+            body["granted"] = args.granted
     return body
-
-
-def _amount(text: str) -> str:
-    try:
-        if Decimal(text).is_finite():
-            return text
-    except ArithmeticError:
-        pass
-    raise UserError(f"--granted: an amount such as 300.00, not {text!r}")
 
 
 def print_claim(claim: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
@@ -311,6 +312,17 @@ def api_url(text: str) -> str:
             f"expected the http://host:port of a running API, got {text!r}"
         )
     return text
+
+
+def amount(text: str) -> str:
+    """An argparse type: an amount of money such as 125.00 (kept as written: the API and
+    the event store read it as a Decimal)."""
+    try:
+        if Decimal(text).is_finite():
+            return text
+    except ArithmeticError:
+        pass
+    raise argparse.ArgumentTypeError(f"expected an amount such as 125.00, got {text!r}")
 
 
 def period_key(text: str) -> str:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+from uuid import UUID
 
 import orjson
 
@@ -156,6 +157,13 @@ def test_a_bad_count_date_port_or_kafka_address_is_one_line_naming_it_and_status
         ("ingest", str(events), "--url", "notaurl"): b"--url: expected the http://host:port",
         ("verify", "--url", "http://h:abc"): b"--url: expected the http://host:port",
         ("claims", "list", "--url", "localhost:6066"): b"--url: expected the http://host:port",
+        ("violation", "resolve", str(UUID(int=1)), "--reason", "x", "--amount", "abc"): (
+            b"--amount: expected an amount such as 125.00, got 'abc'"
+        ),
+        ("claims", "resolve", "D01", "C1", "--outcome", "upheld", "--granted", "NaN"): (
+            b"--granted: expected an amount such as 125.00, got 'NaN'"
+        ),
+        ("rebates", "close", "P1", "2026-q3"): b"period: not a period key: '2026-q3'",
     }
     for args, said in cases.items():
         done = run(*args)
