@@ -39,7 +39,11 @@ def register(sub: Subcommands) -> None:
         help="replay history under proposed rebate terms or prices; publish nothing",
     )
     proposal = p.add_mutually_exclusive_group(required=True)
-    proposal.add_argument("--program", help="the proposed RebateProgramDefined (JSON)")
+    proposal.add_argument(
+        "--program",
+        metavar="FILE.json",
+        help="a JSON file: the proposed RebateProgramDefined (its envelope fields optional)",
+    )
     proposal.add_argument(
         "--prices",
         metavar="FILE.json",
