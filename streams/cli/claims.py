@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import sys
 import urllib.parse
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -23,6 +22,7 @@ from streams.cli.support import (
     api_url,
     bearer_token,
     call_api,
+    input_file,
     print_json,
     token_flags,
 )
@@ -166,9 +166,7 @@ def usage_lines(rows: list[dict[str, Any]]) -> list[list[str]]:
 
 
 def _submit(args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    if not path.is_file():
-        raise UserError(f"no such file: {path}")
+    path = input_file(args.file)
     fmt = detect_format(path)
     if fmt not in CLAIM_FORMATS:
         raise UserError(f"{path} is no claim file (read as {fmt}): a CSV claim file or an 844")

@@ -34,6 +34,7 @@ from streams.cli.support import (
     Subcommands,
     UserError,
     api_url,
+    input_file,
     kafka_flags,
     settings_of,
     token_flags,
@@ -104,9 +105,7 @@ def register(sub: Subcommands) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    if not path.is_file():
-        raise UserError(f"no such file: {path}")
+    path = input_file(args.file)
     if args.replaces and not args.report_id:
         raise UserError("--replaces needs --report-id (the replacing report's own id)")
     for flag, value in (

@@ -314,6 +314,16 @@ def api_url(text: str) -> str:
     return text
 
 
+def input_file(text: str) -> Path:
+    """The file a command reads: a `UserError` when there is none, or it is a directory."""
+    path = Path(text)
+    if path.is_dir():
+        raise UserError(f"{path} is a directory: give a file")
+    if not path.is_file():
+        raise UserError(f"no such file: {path}")
+    return path
+
+
 def amount(text: str) -> str:
     """An argparse type: an amount of money such as 125.00 (kept as written: the API and
     the event store read it as a Decimal)."""

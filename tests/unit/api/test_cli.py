@@ -164,6 +164,8 @@ def test_a_bad_count_date_port_or_kafka_address_is_one_line_naming_it_and_status
             b"--granted: expected an amount such as 125.00, got 'NaN'"
         ),
         ("rebates", "close", "P1", "2026-q3"): b"period: not a period key: '2026-q3'",
+        ("ingest", str(tmp_path), "--check"): b"is a directory: give a file",
+        ("claims", "submit", str(tmp_path)): b"is a directory: give a file",
     }
     for args, said in cases.items():
         done = run(*args)
