@@ -10,9 +10,9 @@ import os
 import socket
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from domain.business_time import TimeRules
@@ -32,6 +32,9 @@ SCORE_SETTINGS: Final = (
 OTHER_VARIABLES = frozenset({"TOKEN", "TOKENS", "TOKENS_FILE", "CACHE", "PYTHON"})
 #: the test suite's own variables (CHANNELFLOW_TEST_PG_DSN, ...)
 TEST_VARIABLES = "TEST_"
+
+#: a TCP port to listen on (0: one the system picks)
+Port = Annotated[int, Field(ge=0, le=65535)]
 
 log = logging.getLogger("channelflow.config")
 _warned: set[str] = set()
@@ -53,9 +56,9 @@ class Settings(BaseSettings):
     app_id: str = "channelflow"
     eventstore_url: str = "sqlite:///channelflow-audit.db"
     web_host: str = "127.0.0.1"
-    web_port: int = 6066
+    web_port: Port = 6066
     #: the port of `channelflow api`, the API process beside a worker
-    api_port: int = 6067
+    api_port: Port = 6067
     #: the API process shares an answer between the requests asking the same question: as
     #: it is while younger than this (s), and at once, while a new one is computed, while
     #: younger than `api_stale_seconds` (streams/api/answer_cache.py); 0 and 0: never
@@ -129,6 +132,16 @@ class Settings(BaseSettings):
     score_late_credit: str = ""
     #: the healthy weeks of supply where a distributor's targets set none, as "4-8"
     score_weeks_band: str = ""
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _servers(cls, text: str) -> str:
+        """Comma-separated host[:port] (an IPv6 address in brackets before a port): a
+        typo is one line as the process starts, not a Kafka client's traceback."""
+        for server in text.split(","):
+            if (problem := _server_problem(server.strip())) is not None:
+                raise ValueError(problem)
+        return text
 
     def score_config(self) -> ScoreConfig:
         """The scorecard's weights and constants these settings give; a mistake exits with
@@ -218,11 +231,36 @@ class _EnvironSource(EnvSettingsSource):
         return {name.lower(): value for name, value in self._environ.items()}  # as its own
 
 
+def _server_problem(server: str) -> str | None:
+    """What is wrong with one bootstrap server, "host", "host:port" or "[ipv6]:port"; None:
+    nothing (as the Kafka client reads it, a bare IPv6 address takes the default port)."""
+    if not server:
+        return "a server is empty: give host:port, comma-separated"
+    if server.startswith("["):
+        host, _, rest = server[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else rest or "9092"
+    elif server.count(":") > 1:
+        host, port = server, "9092"
+        try:
+            socket.inet_pton(socket.AF_INET6, server)
+        except OSError:
+            return f"{server!r} is not host:port (an IPv6 address with a port goes in brackets)"
+    else:
+        host, colon, port = server.partition(":")
+        port = port if colon else "9092"
+    if not host:
+        return f"{server!r} has no host: give host:port"
+    if not (port.isascii() and port.isdigit() and 0 < int(port) <= 65535):
+        return f"{server!r} has no port from 1 to 65535 after its host"
+    return None
+
+
 def _problem(exc: ValidationError) -> str:
     error = exc.errors()[0]
     name = str(error["loc"][0]) if error["loc"] else "?"
     value = error.get("input")
-    return f"{PREFIX}{name.upper()}={value!r}: {error['msg'].lower()}"
+    said = str(error["ctx"]["error"]) if error["type"] == "value_error" else error["msg"].lower()
+    return f"{PREFIX}{name.upper()}={value!r}: {said}"
 
 
 def unknown_variables(environ: Mapping[str, str]) -> dict[str, str | None]:

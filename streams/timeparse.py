@@ -9,8 +9,9 @@ class TimeParseError(ValueError):
     pass
 
 
-def parse_as_of(text: str) -> datetime:
-    """A date means the end of that UTC day; a datetime needs its timezone."""
+def parse_as_of(text: str, what: str = "as-of") -> datetime:
+    """A date means the end of that UTC day; a datetime needs its timezone. `what` names
+    the value in the error (a flag or parameter: "as-of", "known-at")."""
     try:
         day = date.fromisoformat(text)
     except ValueError:
@@ -21,8 +22,8 @@ def parse_as_of(text: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise TimeParseError(
-            f"as-of {text!r} is neither a date (2026-09-30) nor a datetime with timezone"
+            f"{what} {text!r} is neither a date (2026-09-30) nor a datetime with timezone"
         ) from None
     if moment.tzinfo is None:
-        raise TimeParseError(f"as-of {text!r} has no timezone; add Z or +00:00")
+        raise TimeParseError(f"{what} {text!r} has no timezone; add Z or +00:00")
     return moment.astimezone(UTC)

@@ -75,6 +75,8 @@ from streams.api.context import CONTEXT, PRINCIPAL, SCORE, SETTINGS, STATUSES, A
 from streams.api.dashboard import add_dashboard_routes
 from streams.api.errors import Handler, json_errors
 from streams.api.openapi import add_openapi_route
+from streams.api.openapi_paths import PATHS
+from streams.api.query_choices import checked_choices, query_choices
 from streams.api.schemas import add_schema_routes
 from streams.config import Settings
 from streams.runners.violation_statuses import RecordedStatuses
@@ -182,7 +184,8 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
 
 def make_web_app(context: ApiContext) -> web.Application:
     shared = [] if context.answers is None else [context.answers.middleware]
-    app = web.Application(middlewares=[json_errors, authenticate, *shared])
+    choices = checked_choices(query_choices(PATHS))
+    app = web.Application(middlewares=[json_errors, authenticate, choices, *shared])
     app[CONTEXT] = context
     app[SETTINGS] = Settings.from_env()  # request limits and timeouts
     app[SCORE] = app[SETTINGS].score_config()

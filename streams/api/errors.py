@@ -21,6 +21,17 @@ from streams.health import StoreAway
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def _message(request: web.Request, exc: web.HTTPException) -> str:
+    """What the error says: the handler's own text, else, for the router's own 404 and
+    405, the path and what to do (aiohttp's text is only "404: Not Found")."""
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        return f"{request.method} is not allowed on {request.path}: use {allowed}"
+    if isinstance(exc, web.HTTPNotFound) and exc.text == f"{exc.status}: {exc.reason}":
+        return f"no such path {request.path}: the paths are listed at /api/openapi.json"
+    return exc.text or exc.reason
+
+
 @web.middleware
 async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every error leaves as JSON, never as an HTML page or a traceback."""
@@ -29,11 +40,11 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        answer = json_error(
-            exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason
-        )
-        if "Retry-After" in exc.headers:  # a 503's or 429's hint is kept
-            answer.headers["Retry-After"] = exc.headers["Retry-After"]
+        code = exc.reason.lower().replace(" ", "_")
+        answer = json_error(exc.status, code, _message(request, exc))
+        for kept in ("Retry-After", "Allow"):  # a 503's or 429's hint, a 405's methods
+            if kept in exc.headers:
+                answer.headers[kept] = exc.headers[kept]
         return answer
     except AuthError as exc:
         return json_error(401, "unauthorized", str(exc))

@@ -129,7 +129,9 @@ PATHS: dict[str, dict[str, Schema]] = {
     "/api/violations": {
         "get": op("Pricing violations", "pricing", page_of("ViolationRow"), DISTRIBUTOR, SKU,
                   query("severity", "only this severity", SEVERITY),
-                  query("status", "only this lifecycle status"), *PAGED),
+                  query("status", "only this lifecycle status",
+                        {"enum": ["detected", "acknowledged", "disputed", "resolved"]}),
+                  *PAGED),
     },
     "/api/violations/summary": {
         "get": op("Violations per severity, and per status within it", "pricing",

@@ -8,8 +8,6 @@ from __future__ import annotations
 import argparse
 import sys
 import urllib.parse
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -20,8 +18,11 @@ from streams.cli.ingest_http import CLAIM_FORMATS, over_http
 from streams.cli.support import (
     Subcommands,
     UserError,
+    amount,
+    api_url,
     bearer_token,
     call_api,
+    input_file,
     print_json,
     token_flags,
 )
@@ -60,7 +61,9 @@ def register(sub: Subcommands) -> None:
         if name not in ("submit", "list", "authorizations"):
             command.add_argument("distributor_id", metavar="DISTRIBUTOR")
             command.add_argument("claim_id", metavar="CLAIM")
-        command.add_argument("--url", default="http://127.0.0.1:6066", help="the HTTP API")
+        command.add_argument(
+            "--url", type=api_url, default="http://127.0.0.1:6066", help="the HTTP API"
+        )
         command.add_argument("--json", action="store_true", help="print the answer as JSON")
         token_flags(command, "distributor (its own) or admin")
         command.set_defaults(func=cmd_claims)
@@ -84,7 +87,9 @@ def _step_flags(command: argparse.ArgumentParser, step: str) -> None:
         command.add_argument("--lines", required=True, help="the line numbers, e.g. 2,3")
     if step == "resolve":
         command.add_argument("--outcome", required=True, choices=("upheld", "rejected"))
-        command.add_argument("--granted", help="upheld: an amount granted on top, e.g. 300.00")
+        command.add_argument(
+            "--granted", type=amount, help="upheld: an amount granted on top, e.g. 300.00"
+        )
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
@@ -161,9 +166,7 @@ def usage_lines(rows: list[dict[str, Any]]) -> list[list[str]]:
 
 
 def _submit(args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    if not path.is_file():
-        raise UserError(f"no such file: {path}")
+    path = input_file(args.file)
     fmt = detect_format(path)
     if fmt not in CLAIM_FORMATS:
         raise UserError(f"{path} is no claim file (read as {fmt}): a CSV claim file or an 844")
@@ -184,17 +187,8 @@ def step_body(args: argparse.Namespace) -> dict[str, Any]:
     if args.what == "resolve":
         body["outcome"] = args.outcome
         if args.granted is not None:
-            body["granted"] = _amount(args.granted)
+            body["granted"] = args.granted
     return body
-
-
-def _amount(text: str) -> str:
-    try:
-        if Decimal(text).is_finite():
-            return text
-    except ArithmeticError:
-        pass
-    raise UserError(f"--granted: an amount such as 300.00, not {text!r}")
 
 
 def print_claim(claim: dict[str, Any]) -> None:

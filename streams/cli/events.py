@@ -12,16 +12,18 @@ from pathlib import Path
 
 from schemas.codec import encode_event
 from schemas.events import Envelope
-from streams.cli.support import Subcommands, UserError, kafka_flags, settings_of
+from streams.cli.support import Subcommands, UserError, kafka_flags, positive_int, settings_of
 
 
 def register(sub: Subcommands) -> None:
     generate = sub.add_parser("generate", help="write a generated channel as JSON Lines")
     generate.add_argument("--out", required=True, help="output file")
-    generate.add_argument("--seed", type=int, default=7)
-    generate.add_argument("--weeks", type=int, default=6)
+    generate.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     generate.add_argument(
-        "--sales", type=int, help="this many sale lines and their catalog (for load tests)"
+        "--weeks", type=positive_int, default=6, help="weeks of activity (default 6)"
+    )
+    generate.add_argument(
+        "--sales", type=positive_int, help="this many sale lines and their catalog (for load tests)"
     )
     generate.set_defaults(func=cmd_generate)
 

@@ -33,6 +33,8 @@ from streams.cli.progress import Progress
 from streams.cli.support import (
     Subcommands,
     UserError,
+    api_url,
+    input_file,
     kafka_flags,
     settings_of,
     token_flags,
@@ -69,7 +71,7 @@ def register(sub: Subcommands) -> None:
     )
     ingest.add_argument("file", help="the file to submit")
     ingest.add_argument("--format", choices=FORMATS, help="default: detected from the content")
-    ingest.add_argument("--url", help="a running API (else: straight to Kafka)")
+    ingest.add_argument("--url", type=api_url, help="a running API (else: straight to Kafka)")
     token_flags(ingest, "for --url: distributor or admin")
     ingest.add_argument("--report-id", help="the report's id (CSV, JSON events)")
     ingest.add_argument("--replaces", help="the report this one replaces (with --report-id)")
@@ -103,9 +105,7 @@ def register(sub: Subcommands) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    if not path.is_file():
-        raise UserError(f"no such file: {path}")
+    path = input_file(args.file)
     if args.replaces and not args.report_id:
         raise UserError("--replaces needs --report-id (the replacing report's own id)")
     for flag, value in (

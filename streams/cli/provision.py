@@ -73,5 +73,10 @@ def cmd_readmodels(args: argparse.Namespace) -> int:
 def cmd_topics(args: argparse.Namespace) -> int:
     from streams.kafka.io import ensure_topics
 
-    asyncio.run(ensure_topics(settings_of(args), check_partitions=True))
+    settings = settings_of(args)
+    names = asyncio.run(ensure_topics(settings, check_partitions=True))
+    print(
+        f"{len(names)} topics of prefix {settings.topic_prefix!r} ready on "
+        f"{settings.kafka_bootstrap}: {settings.partitions} partitions each"
+    )
     return 0

@@ -8,7 +8,14 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 
-from streams.cli.support import Subcommands, UserError, kafka_flags, print_json, settings_of
+from streams.cli.support import (
+    Subcommands,
+    UserError,
+    kafka_flags,
+    period_key,
+    print_json,
+    settings_of,
+)
 
 
 def register(sub: Subcommands) -> None:
@@ -16,14 +23,14 @@ def register(sub: Subcommands) -> None:
     rebates_sub = rebates.add_subparsers(dest="rebates_command", required=True, metavar="ACTION")
     close = rebates_sub.add_parser("close", help="close a program's period (publishes the close)")
     close.add_argument("program_id")
-    close.add_argument("period", help="2026-Q3 or 2026")
+    close.add_argument("period", type=period_key, help="2026-Q3 or 2026")
     close.add_argument("--actor", default="cli", help="who closes it")
     kafka_flags(close)
     close.set_defaults(func=cmd_rebates)
     statement = rebates_sub.add_parser("statement", help="show, approve or pay a statement")
     statement.add_argument("program_id")
     statement.add_argument("distributor_id")
-    statement.add_argument("period")
+    statement.add_argument("period", type=period_key, help="2026-Q3 or 2026")
     step = statement.add_mutually_exclusive_group()
     step.add_argument("--approve", action="store_true", help="calculated → approved")
     step.add_argument(

@@ -8,10 +8,12 @@ import sys
 
 from streams.cli.support import (
     Subcommands,
+    api_url,
     as_of,
     bearer_token,
     get_json,
     kafka_flags,
+    positive_int,
     print_json,
     replay_of,
     settings_of,
@@ -34,7 +36,9 @@ def register(sub: Subcommands) -> None:
     verify = sub.add_parser(
         "verify", help="replay the raw topics; compare with the live API and the event store"
     )
-    verify.add_argument("--url", default="http://127.0.0.1:6066", help="a worker's HTTP API")
+    verify.add_argument(
+        "--url", type=api_url, default="http://127.0.0.1:6066", help="a worker's HTTP API"
+    )
     token_flags(verify, "auditor role")
     verify.add_argument("--events", help="replay this JSON Lines file instead of Kafka")
     verify.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
@@ -43,34 +47,24 @@ def register(sub: Subcommands) -> None:
     kafka_flags(verify)
 
 
-def known_at_flag(p: argparse.ArgumentParser) -> None:
+def known_at_flag(p: argparse.ArgumentParser, with_as_of: bool = True) -> None:
+    bitemporal = "; with --as-of, the bitemporal view" if with_as_of else ""
     p.add_argument(
         "--known-at",
         metavar="DATETIME",
-        help="only events the system had recorded by then (date: the end of that UTC day); "
-        "with --as-of, the bitemporal view",
+        help="only events the system had recorded by then (date: the end of that UTC day)"
+        + bitemporal,
     )
 
 
 def jobs_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--jobs",
-        type=_positive,
+        type=positive_int,
         metavar="N",
         help="processes sharing the replay, split by distributor (default: one per "
         "core; 1: in this process)",
     )
-
-
-def _positive(text: str) -> int:
-    """An argparse type: an integer of at least 1."""
-    try:
-        number = int(text)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return number
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

@@ -21,7 +21,14 @@ from projections.party_index import BlockingIndex
 from streams.cli.agreements import all_rows
 from streams.cli.ingest_http import post_json
 from streams.cli.progress import Progress
-from streams.cli.support import Subcommands, UserError, bearer_token, print_json, token_flags
+from streams.cli.support import (
+    Subcommands,
+    UserError,
+    api_url,
+    bearer_token,
+    print_json,
+    token_flags,
+)
 from streams.cli.tables import print_rows
 
 Row = dict[str, Any]
@@ -51,7 +58,9 @@ def register(sub: Subcommands) -> None:
         "args", nargs="*", metavar="ARG",
         help="confirm / reject: DISTRIBUTOR RESELLER_ID; match: FILE (a CSV)",
     )  # fmt: skip
-    resellers.add_argument("--url", default="http://127.0.0.1:6066", help="a worker's HTTP API")
+    resellers.add_argument(
+        "--url", type=api_url, default="http://127.0.0.1:6066", help="a worker's HTTP API"
+    )
     resellers.add_argument("--distributor", help="proposals: one distributor's only")
     resellers.add_argument(
         "--status",

@@ -6,10 +6,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import socket
 import sys
 from pathlib import Path
 
-from streams.cli.support import Subcommands, UserError, kafka_flags, print_json, settings_of
+from streams.cli.support import (
+    Subcommands,
+    UserError,
+    kafka_flags,
+    positive_int,
+    print_json,
+    settings_of,
+)
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import Input
 
@@ -17,8 +25,12 @@ from streams.runners.processing import Input
 def register(sub: Subcommands) -> None:
     demo = sub.add_parser("demo", help="run the embedded demo (no servers needed)")
     demo.add_argument("--once", action="store_true", help="print the snapshot and exit")
-    demo.add_argument("--seed", type=int, default=7, help="random seed of the generated channel")
-    demo.add_argument("--weeks", type=int, default=6, help="weeks of activity to generate")
+    demo.add_argument(
+        "--seed", type=int, default=7, help="random seed of the generated channel (default 7)"
+    )
+    demo.add_argument(
+        "--weeks", type=positive_int, default=6, help="weeks of activity to generate (default 6)"
+    )
     demo.add_argument("--host", help="HTTP host (default 127.0.0.1)")
     demo.add_argument("--port", type=int, help="HTTP port (default 6066)")
     demo.add_argument("--eventstore", help="event store URL (default in-memory SQLite)")
@@ -107,6 +119,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from streams.worker.app import build_worker
 
     settings = settings_of(args)
+    _check_free(settings.web_host, settings.web_port)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     asyncio.run(ensure_topics(settings, check_partitions=True))
     app = build_worker(settings)
@@ -117,6 +130,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     worker.spinner = None
     worker.execute_from_commandline()
     return 0
+
+
+def _check_free(host: str, port: int) -> None:
+    """Raise the error of binding `host:port` now (in use, not this machine's address): the
+    worker binds only once it runs, and Faust's crash there is pages of traceback."""
+    with socket.create_server((host, port)):  # SO_REUSEADDR, as aiohttp binds
+        pass
 
 
 def cmd_api(args: argparse.Namespace) -> int:

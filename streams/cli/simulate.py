@@ -39,7 +39,11 @@ def register(sub: Subcommands) -> None:
         help="replay history under proposed rebate terms or prices; publish nothing",
     )
     proposal = p.add_mutually_exclusive_group(required=True)
-    proposal.add_argument("--program", help="the proposed RebateProgramDefined (JSON)")
+    proposal.add_argument(
+        "--program",
+        metavar="FILE.json",
+        help="a JSON file: the proposed RebateProgramDefined (its envelope fields optional)",
+    )
     proposal.add_argument(
         "--prices",
         metavar="FILE.json",
@@ -56,7 +60,7 @@ def register(sub: Subcommands) -> None:
     )
     p.add_argument("--events", help="replay this JSON Lines file instead of Kafka")
     p.add_argument("--json", action="store_true", help="rows as JSON instead of a table")
-    known_at_flag(p)
+    known_at_flag(p, with_as_of=False)
     jobs_flag(p)
     kafka_flags(p)
     p.set_defaults(func=cmd_simulate, distributor=None)

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import gc
 import os
 import re
 import stat
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
@@ -169,6 +172,10 @@ def failure(exc: BaseException) -> tuple[ExitStatus, str] | None:
         return ExitStatus.USAGE, exc.code
     if isinstance(exc, OSError) and exc.filename is not None:
         return ExitStatus.USAGE, f"{exc.filename}: {exc.strerror or exc}"
+    if isinstance(exc, OSError) and exc.errno in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
+        return ExitStatus.USAGE, (
+            f"{exc.strerror or exc} (check --host / --port, or their CHANNELFLOW_* variables)"
+        )
     if isinstance(exc, Exception) and (problem := server_problem(exc)) is not None:
         return problem
     return None
@@ -281,6 +288,53 @@ def print_json(document: object) -> None:
     sys.stdout.flush()
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return number
+
+
+def api_url(text: str) -> str:
+    """An argparse type: the http(s)://host[:port] of a running API (a typo would otherwise
+    reach urllib as a traceback)."""
+    parts = urllib.parse.urlsplit(text)
+    try:
+        parts.port  # noqa: B018 (a port that is not a number raises)
+    except ValueError:
+        parts = parts._replace(netloc="")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            f"expected the http://host:port of a running API, got {text!r}"
+        )
+    return text
+
+
+def input_file(text: str) -> Path:
+    """The file a command reads: a `UserError` when there is none, or it is a directory."""
+    path = Path(text)
+    if path.is_dir():
+        raise UserError(f"{path} is a directory: give a file")
+    if not path.is_file():
+        raise UserError(f"no such file: {path}")
+    return path
+
+
+def amount(text: str) -> str:
+    """An argparse type: an amount of money such as 125.00 (kept as written: the API and
+    the event store read it as a Decimal)."""
+    try:
+        if Decimal(text).is_finite():
+            return text
+    except ArithmeticError:
+        pass
+    raise argparse.ArgumentTypeError(f"expected an amount such as 125.00, got {text!r}")
+
+
 def period_key(text: str) -> str:
     """An argparse type: a period key, "2026-Q3" or "2026" (a typo would match no period)."""
     try:
@@ -290,11 +344,11 @@ def period_key(text: str) -> str:
     return text
 
 
-def as_of(text: str | None) -> datetime | None:
+def as_of(text: str | None, what: str = "as-of") -> datetime | None:
     if text is None:
         return None
     try:
-        return parse_as_of(text)
+        return parse_as_of(text, what)
     except TimeParseError as exc:
         raise UserError(str(exc)) from None
 
@@ -322,7 +376,7 @@ def replay_jobs(args: argparse.Namespace) -> int:
 def known_at_of(args: argparse.Namespace) -> datetime | None:
     """`--known-at`: only what was recorded by then is replayed (projections/known_at.py)."""
     text = getattr(args, "known_at", None)
-    return None if text is None else as_of(text)
+    return as_of(text, "known-at")
 
 
 def replay_of(

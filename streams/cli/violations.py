@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from domain.roles import Role
-from streams.cli.support import Subcommands, UserError, print_json, settings_of
+from streams.cli.support import Subcommands, UserError, amount, print_json, settings_of
 
 
 def register(sub: Subcommands) -> None:
@@ -20,7 +20,9 @@ def register(sub: Subcommands) -> None:
     violation.add_argument("--distributor", help="the actor's distributor (role distributor)")
     violation.add_argument("--reason", default="", help="why (required for a step)")
     violation.add_argument("--resolution", choices=["waived", "credited", "penalized"])
-    violation.add_argument("--amount", help="money involved in the resolution, e.g. 125.00")
+    violation.add_argument(
+        "--amount", type=amount, help="money involved in the resolution, e.g. 125.00"
+    )
     violation.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
     violation.set_defaults(func=cmd_violation)
 

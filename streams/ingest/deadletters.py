@@ -14,7 +14,7 @@ from domain.timeutil import iso_z
 from schemas.deadletter import DeadLetter
 from schemas.topics import DEAD_LETTER_TOPIC, topic_name
 from streams.config import Settings
-from streams.kafka.io import kafka_partition_of
+from streams.kafka.io import kafka_partition_of, started
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -145,8 +145,7 @@ async def dead_letters(
     settings: Settings, partition: int | None = None, offset: int | None = None
 ) -> AsyncIterator[StoredDeadLetter]:
     """Every dead letter up to the topic's current end (or only the one at partition/offset)."""
-    consumer = _consumer(settings)
-    await consumer.start()
+    consumer = await started(_consumer(settings))
     try:
         found = await _partitions(consumer, settings)
         partitions = [tp for tp in found if partition in (None, tp.partition)]
@@ -202,8 +201,7 @@ async def dead_letter_page(settings: Settings, query: LetterQuery) -> list[Store
     end backwards, in growing windows, until each has given a page's worth (appends are in
     order, so a partition's latest are at its end). A key reads only its partition."""
     wanted = query.offset + query.limit
-    consumer = _consumer(settings)
-    await consumer.start()
+    consumer = await started(_consumer(settings))
     try:
         partitions = await _partitions(consumer, settings)
         if query.key is not None and partitions:

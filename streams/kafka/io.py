@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, cast
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
@@ -42,11 +42,11 @@ RAW_TOPIC_CONFIG = {
 }
 
 
-async def ensure_topics(settings: Settings, check_partitions: bool = False) -> None:
+async def ensure_topics(settings: Settings, check_partitions: bool = False) -> list[str]:
     """Create the raw, dead-letter, decisions and internal topics (idempotent), all with the same
     partition count; with `check_partitions` (a worker, which computes each distributor's
     partition), refuse existing topics with another count. Producers need no check: the
-    partitioner hashes a key over the topic's own partitions."""
+    partitioner hashes a key over the topic's own partitions. Returns every topic's name."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
@@ -69,6 +69,7 @@ async def ensure_topics(settings: Settings, check_partitions: bool = False) -> N
             with contextlib.suppress(TopicAlreadyExistsError):  # another worker was first
                 _refused(await admin.create_topics(missing))
         await _stamp_appends(admin, [name for name in names if name in existing])
+        return names
     finally:
         await admin.close()
 
@@ -144,6 +145,17 @@ async def delete_topics(bootstrap: str, prefix: str) -> list[str]:
         return names
     finally:
         await admin.close()
+
+
+async def started(consumer: AIOKafkaConsumer) -> AIOKafkaConsumer:
+    """`consumer` started; stopped again when it cannot start (Kafka unreachable), so the
+    command's one-line error is not followed by aiokafka's "Unclosed AIOKafkaConsumer"."""
+    try:
+        await consumer.start()
+    except BaseException:
+        await consumer.stop()
+        raise
+    return consumer
 
 
 def start_producer(settings: Settings, linger_ms: int = 20) -> AIOKafkaProducer:

@@ -21,6 +21,7 @@ from projections.known_at import is_known
 from projections.price_proposal import PriceProposal
 from schemas.topics import INTERNAL_TOPICS, RAW_TOPICS, REFERENCE_TOPICS, topic_name
 from streams.config import Settings
+from streams.kafka.io import started
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import BatchResult, Input
 from streams.runners.proposed_prices import with_proposal_async
@@ -50,8 +51,7 @@ async def raw_history(
     `movement_partitions`, the movement topics' other partitions (a replay job's share);
     with `known_at`, those the broker appended after it (projections/known_at.py).
     """
-    consumer = _consumer(settings)
-    await consumer.start()
+    consumer = await started(_consumer(settings))
     try:
         for phase in (REFERENCE_PHASE, MOVEMENT_PHASE):
             wanted = None if phase is REFERENCE_PHASE else movement_partitions
@@ -67,8 +67,7 @@ async def raw_history(
 async def history_ends(settings: Settings) -> EndOffsets:
     """The end offset of every raw topic partition now: where the jobs of one parallel
     replay all stop, so they read one well-defined history."""
-    consumer = _consumer(settings)
-    await consumer.start()
+    consumer = await started(_consumer(settings))
     try:
         partitions = await _partitions(consumer, settings, (*REFERENCE_PHASE, *MOVEMENT_PHASE))
         if not partitions:

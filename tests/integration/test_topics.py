@@ -10,7 +10,7 @@ import sys
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from schemas.topics import DEAD_LETTER_TOPIC, RAW_TOPICS, topic_name
+from schemas.topics import DEAD_LETTER_TOPIC, INTERNAL_TOPICS, RAW_TOPICS, topic_name
 from streams.config import Settings
 from streams.kafka.io import TopicsRefused, ensure_topics
 from tests.integration.conftest import REPO, wait_until
@@ -62,3 +62,20 @@ def test_a_replication_factor_the_cluster_cannot_give_is_refused(settings):
     assert done.returncode == 2, done.stderr
     assert b"Kafka refused to create topics" in done.stderr
     assert b"Traceback" not in done.stderr
+
+
+def test_the_topics_command_says_what_is_ready(settings):
+    flags = ["--kafka", settings.kafka_bootstrap, "--prefix", settings.topic_prefix]
+    done = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "topics", *flags, "--partitions", "2"],
+        cwd=REPO,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    said = done.stdout.decode().strip()
+    count = len(RAW_TOPICS) + len(INTERNAL_TOPICS) + 2  # and the dead letters, the decisions
+    assert said == (
+        f"{count} topics of prefix {settings.topic_prefix!r} ready on "
+        f"{settings.kafka_bootstrap}: 2 partitions each"
+    )

@@ -95,6 +95,15 @@ class CsvLineError:
 CsvLine = tuple[int, "SaleReported | CsvLineError"]
 
 
+def _separator_hint(name: str) -> str:
+    """A hint for a header read as one column: its names separated by another character
+    (a spreadsheet's export with ';' is the usual one)."""
+    for separator in (";", "\t", "|"):
+        if any(part.strip().lower() in ALL_COLUMNS for part in name.split(separator)[1:]):
+            return f" (columns separated by {separator!r}? the template separates them by ',')"
+    return ""
+
+
 def check_header(row: list[str]) -> list[str]:
     """The header's column names; a `CsvHeaderError` naming every problem otherwise."""
     names = [cell.strip().lower() for cell in row]
@@ -114,7 +123,7 @@ def check_header(row: list[str]) -> list[str]:
         described = []
         for name in unknown:
             close = difflib.get_close_matches(name, ALL_COLUMNS, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
+            hint = f" (did you mean {close[0]}?)" if close else _separator_hint(name)
             described.append(f"{name!r}{hint}" if name else "'' (an empty column name)")
         problems.append("unknown columns: " + ", ".join(described))
     if missing or no_item:

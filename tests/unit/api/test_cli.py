@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+from uuid import UUID
 
 import orjson
 
@@ -139,3 +141,56 @@ def test_tokens_are_created_listed_and_revoked(tmp_path):
     assert again.returncode == 2 and b"has no token" in again.stderr
     no_role = run("token", "--actor", "x", "--file", path)
     assert no_role.returncode == 2 and b"needs --role" in no_role.stderr
+
+
+def test_a_bad_count_date_port_or_kafka_address_is_one_line_naming_it_and_status_2(tmp_path):
+    events = tmp_path / "e.jsonl"
+    events.write_text("")
+    cases = {
+        ("generate", "--out", str(tmp_path / "g.jsonl"), "--weeks", "-1"): b"--weeks",
+        ("generate", "--out", str(tmp_path / "g.jsonl"), "--sales", "0"): b"--sales",
+        ("demo", "--once", "--weeks", "0"): b"--weeks",
+        ("replay", "--events", str(events), "--known-at", "soon"): b"known-at 'soon'",
+        ("demo", "--port", "99999"): b"CHANNELFLOW_WEB_PORT=99999",
+        ("topics", "--kafka", "bad::host"): b"'bad::host' is not host:port",
+        ("topics", "--kafka", "kafka1:"): b"'kafka1:' has no port",
+        ("ingest", str(events), "--url", "notaurl"): b"--url: expected the http://host:port",
+        ("verify", "--url", "http://h:abc"): b"--url: expected the http://host:port",
+        ("claims", "list", "--url", "localhost:6066"): b"--url: expected the http://host:port",
+        ("violation", "resolve", str(UUID(int=1)), "--reason", "x", "--amount", "abc"): (
+            b"--amount: expected an amount such as 125.00, got 'abc'"
+        ),
+        ("claims", "resolve", "D01", "C1", "--outcome", "upheld", "--granted", "NaN"): (
+            b"--granted: expected an amount such as 125.00, got 'NaN'"
+        ),
+        ("rebates", "close", "P1", "2026-q3"): b"period: not a period key: '2026-q3'",
+        ("ingest", str(tmp_path), "--check"): b"is a directory: give a file",
+        ("claims", "submit", str(tmp_path)): b"is a directory: give a file",
+    }
+    for args, said in cases.items():
+        done = run(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert said in done.stderr and b"Traceback" not in done.stderr, (args, done.stderr)
+        assert not list(tmp_path.glob("g.jsonl")), args
+
+
+def test_a_port_in_use_is_one_line_and_status_2():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        demo = run("demo", "--weeks", "1", "--port", port)
+        worker = run("worker", "--port", port, "--kafka", "127.0.0.1:1")  # checked first
+    for done in (demo, worker):
+        assert done.returncode == 2, done.stderr
+        said = done.stderr.decode().lower()
+        assert "address already in use" in said and "(check --host / --port" in said, said
+        assert len(said.strip().splitlines()) == 1, said
+
+
+def test_kafka_unreachable_leaves_no_unclosed_consumer_behind():
+    for args in (("deadletters",), ("replay", "--from-kafka", "--jobs", "1")):
+        done = run(*args, "--kafka", "127.0.0.1:1")
+        assert done.returncode == 3, (args, done.stderr)
+        assert b"Kafka: Unable to bootstrap from [127.0.0.1:1]" in done.stderr, args
+        assert b"Unclosed" not in done.stderr, (args, done.stderr)

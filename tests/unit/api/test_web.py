@@ -13,6 +13,8 @@ from schemas.events import SCHEMA_VERSION
 from schemas.jsonschema import SCHEMA_DIR
 from streams.api.app import make_web_app
 from streams.api.context import ApiContext
+from streams.api.openapi_paths import PATHS
+from streams.api.query_choices import query_choices
 from streams.auth import TokenRegistry
 from streams.generator import generate_channel
 from streams.runners.embedded import EmbeddedChannel
@@ -108,3 +110,49 @@ def test_the_event_schemas_are_served_without_a_token(channel):
     for missing in ("/schemas/Nope.v1.json", "/schemas/..%2Fpyproject.toml"):
         status, _, body = call(channel, missing)
         assert status == 404 and body["error"]["status"] == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/api/violations?severity=huge", "severity must be one of minor, major, critical"),
+        (
+            "/api/violations?status=open",
+            "status must be one of detected, acknowledged, disputed, resolved",
+        ),
+        ("/api/rotations?status=done", "status must be one of accepted, rejected, returned, "),
+        ("/api/compliance?frequency=daily", "frequency must be one of weekly, monthly"),
+        ("/api/sell-through?scope=all", "scope must be one of channel"),
+        ("/api/nope", "no such path /api/nope: the paths are listed at /api/openapi.json"),
+    ],
+)
+def test_a_value_outside_the_documented_choices_or_an_unknown_path_is_named(channel, path, message):
+    status, kind, body = call(channel, path)
+    assert (status, kind) == (body["error"]["status"], "application/json")
+    assert status in (400, 404) and body["error"]["message"].startswith(message)
+
+
+def test_every_documented_choice_of_a_read_is_taken(channel):
+    for (method, route), listed in query_choices(PATHS).items():
+        if method != "GET" or "{" in route:
+            continue
+        for name, values in listed.items():
+            for value in values:
+                status, _, body = call(channel, f"{route}?{name}={value}")
+                assert status == 200, (route, name, value, body)
+
+
+def test_a_wrong_method_names_the_methods_of_the_path(channel):
+    async def go() -> tuple[int, str, Any]:
+        context = ApiContext.of_channel(channel, TokenRegistry([]), "test")
+        client = TestClient(TestServer(make_web_app(context)))
+        await client.start_server()
+        try:
+            response = await client.delete("/api/inventory")
+            return response.status, response.headers["Allow"], await response.json()
+        finally:
+            await client.close()
+
+    status, allow, body = asyncio.run(go())
+    assert status == 405 and "GET" in allow
+    assert body["error"]["message"] == "DELETE is not allowed on /api/inventory: use GET, HEAD"

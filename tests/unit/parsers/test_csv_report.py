@@ -164,6 +164,14 @@ def test_header_problems_are_named_together() -> None:
     assert "unknown columns" in error.message and "duplicate columns: sku" in error.message
 
 
+@pytest.mark.parametrize("separator", [";", "\t", "|"])
+def test_a_header_separated_by_another_character_says_so(separator: str) -> None:
+    with pytest.raises(CsvHeaderError) as caught:
+        parse(HEADER.replace(",", separator))
+    said = f"(columns separated by {separator!r}? the template separates them by ',')"
+    assert said in caught.value.message
+
+
 def test_header_needs_an_item_column() -> None:
     with pytest.raises(CsvHeaderError) as caught:
         parse(HEADER.replace("sku,", ""))
