@@ -76,7 +76,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.once:
         print_json(channel.snapshot())
         return 0
-    settings = settings_of(args)
     from aiohttp import web
 
     from streams.api.app import make_web_app
@@ -84,13 +83,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from streams.auth import TokenRegistry
 
     url = f"http://{settings.web_host}:{settings.web_port}"
-    print(f"channelflow demo: open {url}/dashboard  (API: {url}/api/openapi.json)", flush=True)
-    print("Ctrl-C stops the demo.", flush=True)
+
+    def listening(_: str) -> None:  # aiohttp calls it once the port is bound
+        print(f"channelflow demo: open {url}/dashboard  (API: {url}/api/openapi.json)", flush=True)
+        print("Ctrl-C stops the demo.", flush=True)
+
     web.run_app(
         make_web_app(ApiContext.of_channel(channel, TokenRegistry.from_env())),
         host=settings.web_host,
         port=settings.web_port,
-        print=None,
+        print=listening,
     )
     return 0
 

@@ -186,6 +186,7 @@ def test_a_port_in_use_is_one_line_and_status_2():
         said = done.stderr.decode().lower()
         assert "address already in use" in said and "(check --host / --port" in said, said
         assert len(said.strip().splitlines()) == 1, said
+    assert b"open http" not in demo.stdout  # the address is given once it is listening
 
 
 def test_kafka_unreachable_leaves_no_unclosed_consumer_behind():
