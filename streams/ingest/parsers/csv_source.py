@@ -3,6 +3,7 @@ at most so long, blank records skipped, the line each record starts on counted."
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterator
@@ -76,6 +77,7 @@ class CsvSource:
 
     def __init__(self, stream: IO[bytes], limit: int) -> None:
         buffered = io.BufferedReader(_Unclosable(stream), buffer_size=64 * 1024)
+        self._not_text = not_text(buffered.peek(HEAD_BYTES)[:HEAD_BYTES])
         self._text = io.TextIOWrapper(buffered, encoding="utf-8-sig", errors="replace", newline="")
         self._lines = _Lines(self._text, limit)
         self._reader = csv.reader(self._lines, strict=True)
@@ -83,6 +85,8 @@ class CsvSource:
         self.ended_in_error = False
 
     def header(self) -> list[str]:
+        if self._not_text is not None:
+            raise CsvHeaderError(self._not_text)
         while True:
             try:
                 row = next(self._reader)
@@ -134,6 +138,20 @@ class CsvSource:
             if not has_content(row):
                 continue  # blank line (or a row of empty cells, as spreadsheets write)
             yield start, parse.redact(parse(start, row, original))
+
+
+#: how much of the file's start says whether it is UTF-8 text
+HEAD_BYTES = 4096
+
+
+def not_text(head: bytes) -> str | None:
+    """Why a file starting with `head` is not a UTF-8 CSV report, or None. A spreadsheet's
+    "Unicode text" export is UTF-16: read as UTF-8 its header is garbled past recognition."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "the file is UTF-16 text, not UTF-8: save it as 'CSV UTF-8' and send it again"
+    if b"\x00" in head:
+        return "the file is not text (it has NUL bytes): a CSV report is UTF-8 text"
+    return None
 
 
 def has_content(row: list[str]) -> bool:

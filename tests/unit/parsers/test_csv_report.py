@@ -172,6 +172,20 @@ def test_a_header_separated_by_another_character_says_so(separator: str) -> None
     assert said in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        ((HEADER + "\n").encode("utf-16"), "the file is UTF-16 text, not UTF-8"),
+        ((HEADER + "\n").encode("utf-16-be"), "the file is not text (it has NUL bytes)"),
+        (b"\x7fELF\x02\x01\x01\x00" + HEADER.encode(), "the file is not text"),
+    ],
+)
+def test_a_file_that_is_not_utf8_text_says_what_it_is(data: bytes, said: str) -> None:
+    with pytest.raises(CsvHeaderError) as caught:
+        list(parse_csv(io.BytesIO(data), received_at=RECEIVED_AT))
+    assert said in caught.value.message
+
+
 def test_header_needs_an_item_column() -> None:
     with pytest.raises(CsvHeaderError) as caught:
         parse(HEADER.replace("sku,", ""))
