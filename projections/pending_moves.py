@@ -194,12 +194,38 @@ class PendingMoves:
 class PendingRun:
     """Kept lines of a run of inputs without positions, by distributor: recorded together
     when the run ends, or before an event that may read them (any flush of a message of
-    the run)."""
+    the run).
+
+    Each message's kept lines stay as they ended until the run is recorded, so what an
+    input did to the run can be taken back (`begin`, `undo`): an input whose handler
+    failed half way leaves the run as it found it."""
 
     def __init__(self) -> None:
-        self.kept: dict[str, PendingMoves] = {}
+        #: distributor -> its messages' kept lines, in order
+        self.kept: dict[str, list[PendingMoves]] = {}
         #: messages since the last flush
         self.messages = 0
+        #: the run as the input being applied found it (`begin`)
+        self._found: tuple[dict[str, list[PendingMoves]], int] = (self.kept, 0)
+        #: the distributor whose lines that input kept (None: none yet)
+        self._kept_by: str | None = None
+
+    def begin(self) -> None:
+        """An input begins: note the run as it is, for `undo`."""
+        self._found = (self.kept, self.messages)
+        self._kept_by = None
+
+    def undo(self) -> None:
+        """Take back what the input begun last did to the run: its kept lines, its count
+        and the flushes it caused (their writes were undone with the input's: what they
+        recorded is kept again, to be recorded when the run ends)."""
+        if self._kept_by is not None:
+            ended = self.kept[self._kept_by]
+            ended.pop()
+            if not ended:
+                del self.kept[self._kept_by]
+            self._kept_by = None
+        self.kept, self.messages = self._found
 
     def message(self) -> PendingMoves:
         """What a message of the run keeps its lines in."""
@@ -208,19 +234,20 @@ class PendingRun:
 
     def keep(self, ended: PendingMoves) -> None:
         """Let a message's kept lines join its distributor's."""
-        assert ended.distributor_id is not None and ended.position is None  # none to carry
-        kept = self.kept.get(ended.distributor_id)
-        if kept is None:
-            ended.run = None
-            self.kept[ended.distributor_id] = ended
-        else:
-            kept.join(ended)
+        distributor_id = ended.distributor_id
+        assert distributor_id is not None and ended.position is None  # none to carry
+        ended.run = None
+        self.kept.setdefault(distributor_id, []).append(ended)
+        self._kept_by = distributor_id
 
     def flush(self, stores: ChannelStores) -> None:
         kept, self.kept = self.kept, {}
         self.messages = 0
-        for pending in kept.values():
-            pending.flush(stores)
+        for distributor_id, ended in kept.items():
+            together = PendingMoves(distributor_id)  # the messages' lines left as they are
+            for lines in ended:
+                together.join(lines)
+            together.flush(stores)
 
 
 _VERDICT_SLOT = {Verdict.ACCEPTED: 0, Verdict.DUPLICATE: 1, Verdict.CONFLICT: 2}
