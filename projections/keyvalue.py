@@ -67,9 +67,10 @@ class Restorable(Protocol):
         ...
 
 
-#: what the writes of the input being applied replaced, in the order made: (store, key,
-#: what the store had, in the store's own terms)
-Journal = list[tuple[Restorable, str, Any]]
+#: what the writes of the input being applied replaced, in the order made, three items a
+#: write: the `Restorable` store, the key, what the store had (in the store's own terms).
+#: Flat: a write appends, and allocates nothing the collector would track
+Journal = list[Any]
 
 #: the journal of the input this task (or thread) applies; None: writes are not noted
 JOURNAL: ContextVar[Journal | None] = ContextVar("channelflow_journal", default=None)
@@ -94,8 +95,8 @@ def undo(journal: Journal) -> None:
     """Take back every write the journal noted, the latest first (so each key gets what
     it had before the first), and empty it."""
     noted = journal[:]  # a store's restore may write (and note) through its own put
-    for store, key, before in reversed(noted):
-        store.restore(key, before)
+    for at in range(len(noted) - 3, -1, -3):
+        noted[at].restore(noted[at + 1], noted[at + 2])
     journal.clear()
 
 
@@ -130,7 +131,7 @@ class DictStore(Generic[V]):
             self._unordered.append(key)
         journal = JOURNAL.get()
         if journal is not None:
-            journal.append((self, key, before))
+            journal += (self, key, before)
         data[key] = value
 
     def delete(self, key: str) -> None:
@@ -138,7 +139,7 @@ class DictStore(Generic[V]):
         if key in data:
             journal = JOURNAL.get()
             if journal is not None:
-                journal.append((self, key, data[key]))
+                journal += (self, key, data[key])
             self._ordered().discard(key)
             del data[key]
 

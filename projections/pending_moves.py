@@ -23,7 +23,7 @@ recorded as one bundle of them would be.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from projections.dedup import Verdict
@@ -196,35 +196,25 @@ class PendingRun:
     when the run ends, or before an event that may read them (any flush of a message of
     the run).
 
-    Each message's kept lines stay as they ended until the run is recorded, so what an
-    input did to the run can be taken back (`begin`, `undo`): an input whose handler
-    failed half way leaves the run as it found it."""
+    What an input did to the run can be taken back (`begin`, `undo`): a message's lines
+    join the run as it ends, its last step, so an input that fails has kept none; a flush
+    records copies, so the lines it recorded can be kept again when its writes are
+    undone."""
 
     def __init__(self) -> None:
-        #: distributor -> its messages' kept lines, in order
-        self.kept: dict[str, list[PendingMoves]] = {}
+        self.kept: dict[str, PendingMoves] = {}
         #: messages since the last flush
         self.messages = 0
         #: the run as the input being applied found it (`begin`)
-        self._found: tuple[dict[str, list[PendingMoves]], int] = (self.kept, 0)
-        #: the distributor whose lines that input kept (None: none yet)
-        self._kept_by: str | None = None
+        self._found = (self.kept, self.messages)
 
     def begin(self) -> None:
         """An input begins: note the run as it is, for `undo`."""
         self._found = (self.kept, self.messages)
-        self._kept_by = None
 
     def undo(self) -> None:
-        """Take back what the input begun last did to the run: its kept lines, its count
-        and the flushes it caused (their writes were undone with the input's: what they
-        recorded is kept again, to be recorded when the run ends)."""
-        if self._kept_by is not None:
-            ended = self.kept[self._kept_by]
-            ended.pop()
-            if not ended:
-                del self.kept[self._kept_by]
-            self._kept_by = None
+        """The input begun last failed: the run as it found it, what a flush it caused
+        recorded kept again (the flush's writes are undone with the input's)."""
         self.kept, self.messages = self._found
 
     def message(self) -> PendingMoves:
@@ -234,20 +224,19 @@ class PendingRun:
 
     def keep(self, ended: PendingMoves) -> None:
         """Let a message's kept lines join its distributor's."""
-        distributor_id = ended.distributor_id
-        assert distributor_id is not None and ended.position is None  # none to carry
-        ended.run = None
-        self.kept.setdefault(distributor_id, []).append(ended)
-        self._kept_by = distributor_id
+        assert ended.distributor_id is not None and ended.position is None  # none to carry
+        kept = self.kept.get(ended.distributor_id)
+        if kept is None:
+            ended.run = None
+            self.kept[ended.distributor_id] = ended
+        else:
+            kept.join(ended)
 
     def flush(self, stores: ChannelStores) -> None:
         kept, self.kept = self.kept, {}
         self.messages = 0
-        for distributor_id, ended in kept.items():
-            together = PendingMoves(distributor_id)  # the messages' lines left as they are
-            for lines in ended:
-                together.join(lines)
-            together.flush(stores)
+        for pending in kept.values():
+            replace(pending).flush(stores)  # a copy: `kept` stays as it was (`undo`)
 
 
 _VERDICT_SLOT = {Verdict.ACCEPTED: 0, Verdict.DUPLICATE: 1, Verdict.CONFLICT: 2}

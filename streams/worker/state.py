@@ -402,7 +402,7 @@ class View(Generic[V]):
         pending = self._pending
         journal = JOURNAL.get()
         if journal is not None:  # an input is applied: note what its write replaces
-            journal.append((self, key, pending.get(key)))
+            journal += (self, key, pending.get(key))
         pending[key] = (partition, value)
 
     def restore(self, key: str, before: tuple[int, V | None] | None) -> None:
