@@ -389,13 +389,8 @@ class View(Generic[V]):
 
     # --- writes --------------------------------------------------------------------------
 
-    def put(self, key: str, value: V) -> None:
-        self._write(key, value)
-
-    def delete(self, key: str) -> None:
-        self._write(key, None)
-
-    def _write(self, key: str, value: V | None) -> None:
+    def put(self, key: str, value: V | None) -> None:
+        """Write `value` (None: delete) in the batch."""
         partition = APPLYING.get()
         if partition is None:
             _outside_a_batch()
@@ -404,6 +399,9 @@ class View(Generic[V]):
         if journal is not None:  # an input is applied: note what its write replaces
             journal += (self, key, pending.get(key))
         pending[key] = (partition, value)
+
+    def delete(self, key: str) -> None:
+        self.put(key, None)
 
     def restore(self, key: str, before: tuple[int, V | None] | None) -> None:
         """Put back the batch's write of `key` that a failed input's replaced (None: the
