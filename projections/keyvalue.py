@@ -76,7 +76,7 @@ Journal = list[Any]
 JOURNAL: ContextVar[Journal | None] = ContextVar("channelflow_journal", default=None)
 
 #: what a DictStore noted of a key it did not hold
-ABSENT: Any = object()
+_ABSENT: Any = object()
 
 
 @contextmanager
@@ -126,8 +126,8 @@ class DictStore(Generic[V]):
 
     def put(self, key: str, value: V) -> None:
         data = self.data
-        before = data.get(key, ABSENT)
-        if before is ABSENT:
+        before = data.get(key, _ABSENT)
+        if before is _ABSENT:
             self._unordered.append(key)
         journal = JOURNAL.get()
         if journal is not None:
@@ -145,7 +145,7 @@ class DictStore(Generic[V]):
 
     def restore(self, key: str, before: Any) -> None:
         """Through `put` and `delete`: a subclass keeps what it derives in step."""
-        if before is ABSENT:
+        if before is _ABSENT:
             self.delete(key)
         else:
             self.put(key, before)

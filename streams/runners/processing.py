@@ -159,7 +159,10 @@ def process_batch(
 
     Consecutive inputs without a position (a file's lines) are one run: what their lines
     keep to record (moves, counts) is recorded once per distributor, when the run ends or
-    an input may read it (projections/pending_moves.py)."""
+    an input may read it (projections/pending_moves.py).
+
+    An input whose handler raises (a bug) is dead-lettered `processing_error` and leaves
+    nothing else: what it wrote is undone (`projections.keyvalue.journaled`, `failed`)."""
     result = BatchResult()
     now = datetime.now(UTC)
     consumed = result.consumed
@@ -237,8 +240,9 @@ def failed(
     """The outcome of an input whose handler failed half way (a bug): everything it did is
     taken back, its writes, what it kept in the run and the cap messages it made, so
     its stored result is its dead letter alone, as if it had not come (fixed and sent
-    again, none of it counts twice). Its position is not kept either: a redelivery
-    finds it unapplied and fails the same way."""
+    again, none of it counts twice). No value's position moves past it: read again (the
+    worker's checkpoint, written with the batch, marks it consumed), it is applied again
+    and fails the same way."""
     undo(journal)
     run.undo()
     drop_since(stores, mark)  # what it would have sent goes with it
