@@ -100,6 +100,21 @@ def undo(journal: Journal) -> None:
     journal.clear()
 
 
+class NotedSet(set[str]):
+    """A set of keys kept beside the stores (not stored) whose additions the input's
+    journal notes: an input that fails takes its additions out again."""
+
+    def add(self, key: str) -> None:
+        if key not in self:
+            journal = JOURNAL.get()
+            if journal is not None:
+                journal += (self, key, None)
+            super().add(key)
+
+    def restore(self, key: str, before: Any) -> None:
+        self.discard(key)
+
+
 #: taken to sort new keys into a DictStore's order (seldom: one lock for all of them)
 _ORDERING = threading.Lock()
 

@@ -5,7 +5,9 @@ In memory (the embedded runner, a replay) and over the worker's views of RocksDB
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -19,11 +21,13 @@ import projections.movement_lines
 from projections.keyvalue import DictStore
 from projections.party_index import IndexedMasters
 from projections.stores import ChannelStores
-from schemas.events import SaleReported
+from schemas.codec import encode_event
+from schemas.events import ReportSubmitted, SaleReported
 from streams.runners.processing import PROCESSING_ERROR, BatchResult, Input, process_batch
 from streams.worker.state import APPLYING, StateTable, Writes, write_batches
 from streams.worker.stores import store_layouts, store_views
 from tests.unit.test_bundles import (
+    NOW,
     as_inputs,
     catalog,
     channel_messages,
@@ -257,3 +261,33 @@ def test_the_worker_stores_nothing_of_a_bundle_failing_half_way(
     assert everything(bug) == everything(plain)
     assert [list(map(repr, r.facts)) for r in results] == [list(map(repr, r.facts)) for r in alone]
     assert [r.consumed[("sales", "SaleReported", "duplicate")] for r in results] == [0, 0, 1]
+
+
+def test_an_as_of_replay_forgets_a_late_report_whose_message_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As of a cut, a message holding a report submitted after it (whose lines are then
+    left out) and a line that fails: the report is not taken as after the cut, so its
+    lines sent later count, as without the message."""
+    cut = NOW + timedelta(days=1)
+    late = report("R1", submitted_at=cut + timedelta(days=1))
+    failing = sales_input([late, sale("T1")], 1, True)
+    lines = sales_input([sale("T2", report_id="R1")], 2, True)
+    failing_on(monkeypatch, "T1")
+    stores = ChannelStores()
+    result = process_batch(stores, [catalog(), failing, lines], until=cut)
+    assert letters(result) == [(PROCESSING_ERROR, failing.raw, 1, None)]
+    assert stores.reports_after_cut == set()
+    without = ChannelStores()
+    process_batch(without, [catalog(), lines], until=cut)
+    assert stored(stores) == stored(without)
+    assert [key for key, _ in stores.seen.scan("sale|")] != []  # T2 counted
+
+
+def report(report_id: str, submitted_at: datetime) -> bytes:
+    event = ReportSubmitted(
+        event_id=uuid.uuid4(), occurred_at=NOW, source="csv", distributor_id="D01",
+        report_id=report_id, period_start=NOW.date(), period_end=NOW.date(), line_count=2,
+        submitted_at=submitted_at,
+    )  # fmt: skip
+    return encode_event(event)
