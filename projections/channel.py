@@ -135,8 +135,10 @@ def apply_message(
                 event, outcome.original, index if bundle else None, outcome.rate_wait_refused,
             )
         )  # fmt: skip
-    pending.end(stores)
-    return _with_originals(outcomes, raw) if bundle else outcomes
+    if bundle:
+        outcomes = _with_originals(outcomes, raw)
+    pending.end(stores)  # the last step: a run keeps the lines of a message that ended
+    return outcomes
 
 
 def _apply_value(

@@ -8,13 +8,18 @@ prefix range: a read costs what it returns, never a scan of everything.
 The embedded runner and the auditor's replay use `DictStore` (a sorted dict in memory);
 the Faust worker uses views over its RocksDB-backed state table (streams/worker/state.py). The
 projection code cannot tell them apart.
+
+While an input is applied (`journaled`), every write notes in the input's `Journal` what
+it replaced: an input whose handler fails half way is `undo`ne, and leaves no state.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Generic, Protocol, TypeVar
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sortedcontainers import SortedList
 
@@ -56,6 +61,60 @@ def prefix_bounds(prefix: str, start: str | None, reverse: bool) -> tuple[str, s
     return low, high
 
 
+class Restorable(Protocol):
+    def restore(self, key: str, before: Any) -> None:
+        """Put back what a write of `key` replaced (`before`, as the store noted it)."""
+        ...
+
+
+#: what the writes of the input being applied replaced, in the order made, three items a
+#: write: the `Restorable` store, the key, what the store had (in the store's own terms).
+#: Flat: a write appends, and allocates nothing the collector would track
+Journal = list[Any]
+
+#: the journal of the input this task (or thread) applies; None: writes are not noted
+JOURNAL: ContextVar[Journal | None] = ContextVar("channelflow_journal", default=None)
+
+#: what a DictStore noted of a key it did not hold
+_ABSENT: Any = object()
+
+
+@contextmanager
+def journaled() -> Iterator[Journal]:
+    """Note the writes of this task's stores in a journal, until the block ends; the
+    applier clears it as each input begins."""
+    journal: Journal = []
+    token = JOURNAL.set(journal)
+    try:
+        yield journal
+    finally:
+        JOURNAL.reset(token)
+
+
+def undo(journal: Journal) -> None:
+    """Take back every write the journal noted, the latest first (so each key gets what
+    it had before the first), and empty it."""
+    noted = journal[:]  # a store's restore may write (and note) through its own put
+    for at in range(len(noted) - 3, -1, -3):
+        noted[at].restore(noted[at + 1], noted[at + 2])
+    journal.clear()
+
+
+class NotedSet(set[str]):
+    """A set of keys kept beside the stores (not stored) whose additions the input's
+    journal notes: an input that fails takes its additions out again."""
+
+    def add(self, key: str) -> None:
+        if key not in self:
+            journal = JOURNAL.get()
+            if journal is not None:
+                journal += (self, key, None)
+            super().add(key)
+
+    def restore(self, key: str, before: Any) -> None:
+        self.discard(key)
+
+
 #: taken to sort new keys into a DictStore's order (seldom: one lock for all of them)
 _ORDERING = threading.Lock()
 
@@ -82,14 +141,29 @@ class DictStore(Generic[V]):
 
     def put(self, key: str, value: V) -> None:
         data = self.data
-        if key not in data:
+        before = data.get(key, _ABSENT)
+        if before is _ABSENT:
             self._unordered.append(key)
+        journal = JOURNAL.get()
+        if journal is not None:
+            journal += (self, key, before)
         data[key] = value
 
     def delete(self, key: str) -> None:
-        if key in self.data:
+        data = self.data
+        if key in data:
+            journal = JOURNAL.get()
+            if journal is not None:
+                journal += (self, key, data[key])
             self._ordered().discard(key)
-            del self.data[key]
+            del data[key]
+
+    def restore(self, key: str, before: Any) -> None:
+        """Through `put` and `delete`: a subclass keeps what it derives in step."""
+        if before is _ABSENT:
+            self.delete(key)
+        else:
+            self.put(key, before)
 
     def scan(
         self, prefix: str = "", start: str | None = None, reverse: bool = False

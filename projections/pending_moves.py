@@ -23,7 +23,7 @@ recorded as one bundle of them would be.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from projections.dedup import Verdict
@@ -194,12 +194,28 @@ class PendingMoves:
 class PendingRun:
     """Kept lines of a run of inputs without positions, by distributor: recorded together
     when the run ends, or before an event that may read them (any flush of a message of
-    the run)."""
+    the run).
+
+    What an input did to the run can be taken back (`begin`, `undo`): a message's lines
+    join the run as it ends, its last step, so an input that fails has kept none; a flush
+    records copies, so the lines it recorded can be kept again when its writes are
+    undone."""
 
     def __init__(self) -> None:
         self.kept: dict[str, PendingMoves] = {}
         #: messages since the last flush
         self.messages = 0
+        #: the run as the input being applied found it (`begin`)
+        self._found = (self.kept, self.messages)
+
+    def begin(self) -> None:
+        """An input begins: note the run as it is, for `undo`."""
+        self._found = (self.kept, self.messages)
+
+    def undo(self) -> None:
+        """The input begun last failed: the run as it found it, what a flush it caused
+        recorded kept again (the flush's writes are undone with the input's)."""
+        self.kept, self.messages = self._found
 
     def message(self) -> PendingMoves:
         """What a message of the run keeps its lines in."""
@@ -220,7 +236,7 @@ class PendingRun:
         kept, self.kept = self.kept, {}
         self.messages = 0
         for pending in kept.values():
-            pending.flush(stores)
+            replace(pending).flush(stores)  # a copy: `kept` stays as it was (`undo`)
 
 
 _VERDICT_SLOT = {Verdict.ACCEPTED: 0, Verdict.DUPLICATE: 1, Verdict.CONFLICT: 2}

@@ -27,7 +27,7 @@ from projections.dedup import SeenEntry
 from projections.exchange_rates import RateMonth
 from projections.inventory import InventoryState, Move
 from projections.inventory_aging import AgingState
-from projections.keyvalue import DictStore, KeyValue
+from projections.keyvalue import DictStore, KeyValue, NotedSet
 from projections.match_proposals import Proposal
 from projections.party_aliases import AliasState, MasterState
 from projections.party_index import IndexedMasters
@@ -187,8 +187,8 @@ class ChannelStores:
     cap_outbox: Outbox = field(default_factory=Outbox)
     cap_grants: list[CapGrant] = field(default_factory=list)
     #: as-of replays only: reports submitted after the cut (distributor_id|report_id),
-    #: whose lines are left out with them
-    reports_after_cut: set[str] = field(default_factory=set)
+    #: whose lines are left out with them (a failed input's taken out again)
+    reports_after_cut: NotedSet = field(default_factory=NotedSet)
     #: not stored, one message's at most: the distributor, recorded time and wait at which
     #: `projections.claim_inputs.expire_due` last left no claim line due, while no POS
     #: line's claims were written since (a second call there would find none either)

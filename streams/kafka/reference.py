@@ -27,6 +27,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from projections.channel import apply_message
+from projections.keyvalue import journaled, undo
 from projections.positions import message_position
 from projections.stores import ChannelStores
 from schemas.topics import REFERENCE_TOPICS, topic_name
@@ -206,23 +207,27 @@ class ReferenceReplica:
         self, batches: Mapping[TopicPartition, Sequence[ConsumerRecord[Any, Any]]]
     ) -> None:
         """Apply records of the reference topics, in order per partition, with the event
-        loop free every `SLICE_RECORDS` records."""
+        loop free every `SLICE_RECORDS` records. A record whose handler fails half way
+        leaves nothing (`projections.keyvalue.undo`), as in the agent."""
         applied = 0
-        for tp, records in batches.items():
-            for record in records:
-                key = record.key.decode("utf-8", "replace") if record.key else None
-                position = message_position(f"{tp.topic}:{tp.partition}", record.offset)
-                try:
-                    recorded = datetime.fromtimestamp(record.timestamp / 1000, UTC)
-                    apply_message(
-                        self.stores, record.value, key, position,
-                        recorded_at=recorded, rules=self.rules,
-                    )  # fmt: skip
-                except Exception:  # the owning agent dead-letters it as processing_error
-                    log.exception("reference input failed at %s", position)
-                applied += 1
-                if applied % SLICE_RECORDS == 0:
-                    await asyncio.sleep(0)
+        with journaled() as journal:
+            for tp, records in batches.items():
+                for record in records:
+                    key = record.key.decode("utf-8", "replace") if record.key else None
+                    position = message_position(f"{tp.topic}:{tp.partition}", record.offset)
+                    journal.clear()
+                    try:
+                        recorded = datetime.fromtimestamp(record.timestamp / 1000, UTC)
+                        apply_message(
+                            self.stores, record.value, key, position,
+                            recorded_at=recorded, rules=self.rules,
+                        )  # fmt: skip
+                    except Exception:  # the owning agent dead-letters it as processing_error
+                        log.exception("reference input failed at %s", position)
+                        undo(journal)
+                    applied += 1
+                    if applied % SLICE_RECORDS == 0:
+                        await asyncio.sleep(0)
 
     async def _answer(
         self,

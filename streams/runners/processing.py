@@ -17,11 +17,12 @@ from domain.business_time import TimeRules
 from domain.rebate_statement import RebateStatement
 from infra.eventstore import AuditLog
 from projections.alias_facts import AliasStepTaken
-from projections.cap_inputs import CAP_MESSAGE, CapLogHandler, drop_since, outgoing
+from projections.cap_inputs import CAP_MESSAGE, CapLogHandler, Mark, drop_since, outgoing
 from projections.channel import DEFAULT_RULES, apply_message
 from projections.claim_facts import ClaimLinesDecided, ClaimLinesReopened, ClaimSubmitted
 from projections.dedup import Verdict
 from projections.inventory import Reconciliation
+from projections.keyvalue import Journal, journaled, undo
 from projections.outcome import AuditFact, Outcome
 from projections.pending_moves import PendingRun
 from projections.positions import Position, message_position
@@ -158,74 +159,94 @@ def process_batch(
 
     Consecutive inputs without a position (a file's lines) are one run: what their lines
     keep to record (moves, counts) is recorded once per distributor, when the run ends or
-    an input may read it (projections/pending_moves.py)."""
+    an input may read it (projections/pending_moves.py).
+
+    An input whose handler raises (a bug) is dead-lettered `processing_error` and leaves
+    nothing else: what it wrote is undone (`projections.keyvalue.journaled`, `failed`)."""
     result = BatchResult()
     now = datetime.now(UTC)
     consumed = result.consumed
     accepted = Verdict.ACCEPTED
     run = PendingRun()
     try:
-        for item in inputs:
-            if before_each is not None:
-                before_each(item)
-            again = stored is not None and stored(item)
-            handler = None if internal is None else internal.get(item.source)
-            kind = "unknown" if handler is None else CAP_MESSAGE
-            position = item.position
-            mark = outgoing(stores)
-            if position is not None or handler is not None or run.messages == RUN_MESSAGES:
-                run.flush(stores)  # a run of inputs without positions ended (or is long)
-            try:
-                if handler is not None:
-                    outcomes = [handler(stores, item.raw, position, item.key)]
-                else:
-                    outcomes = apply_message(
-                        stores, item.raw, item.key, position, until, item.recorded_at, rules,
-                        None if position is not None else run,
-                    )  # fmt: skip
-            except Exception as exc:  # a bug must not stop the stream, nor lose the input
-                log.exception("processing failed at %s offset %s", item.source, item.offset)
-                drop_since(stores, mark)  # what it would have sent goes with it
-                outcomes = [Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")]
-            result.applied += 1
-            if again:  # its audit facts are recorded again, as before: idempotent, a no-op
-                result.redelivered[item.source] += 1
-                result.facts.extend(fact for outcome in outcomes for fact in outcome.facts)
-                continue
-            for outcome in outcomes:
-                event = outcome.event
-                verdict = outcome.verdict
-                reason = outcome.dead_letter_reason
-                consumed[
-                    (
-                        item.source,
-                        event.event_type if event is not None else kind,
-                        verdict.value if verdict else (reason or "skipped"),
-                    )
-                ] += 1
-                if verdict is accepted and event is not None and event.recorded_at is not None:
-                    result.recorded.append((item.source, event.recorded_at))
-                if outcome.facts:
-                    result.facts.extend(outcome.facts)
-                if outcome.rate_wait_refused is not None:
-                    result.rate_waits_refused[outcome.rate_wait_refused] += 1
-                if reason is not None:
-                    result.dead_letters.append(
-                        DeadLetter.of(
-                            item.raw if outcome.original is None else outcome.original,
-                            reason,
-                            outcome.detail or reason,
+        with journaled() as journal:
+            for item in inputs:
+                if before_each is not None:
+                    before_each(item)
+                again = stored is not None and stored(item)
+                handler = None if internal is None else internal.get(item.source)
+                kind = "unknown" if handler is None else CAP_MESSAGE
+                position = item.position
+                mark = outgoing(stores)
+                if position is not None or handler is not None or run.messages == RUN_MESSAGES:
+                    run.flush(stores)  # a run of inputs without positions ended (or is long)
+                journal.clear()  # what the input writes from here on can be taken back
+                run.begin()
+                try:
+                    if handler is not None:
+                        outcomes = [handler(stores, item.raw, position, item.key)]
+                    else:
+                        outcomes = apply_message(
+                            stores, item.raw, item.key, position, until, item.recorded_at,
+                            rules, None if position is not None else run,
+                        )  # fmt: skip
+                except Exception as exc:  # a bug must not stop the stream, nor lose the input
+                    log.exception("processing failed at %s offset %s", item.source, item.offset)
+                    outcomes = [failed(stores, journal, run, mark, exc)]
+                result.applied += 1
+                if again:  # its audit facts are recorded again, as before: idempotent, a no-op
+                    result.redelivered[item.source] += 1
+                    result.facts.extend(fact for outcome in outcomes for fact in outcome.facts)
+                    continue
+                for outcome in outcomes:
+                    event = outcome.event
+                    verdict = outcome.verdict
+                    reason = outcome.dead_letter_reason
+                    consumed[
+                        (
                             item.source,
-                            now,
-                            item.partition,
-                            item.offset,
-                            item.key,
-                            outcome.index,
+                            event.event_type if event is not None else kind,
+                            verdict.value if verdict else (reason or "skipped"),
                         )
-                    )
+                    ] += 1
+                    if verdict is accepted and event is not None and event.recorded_at is not None:
+                        result.recorded.append((item.source, event.recorded_at))
+                    if outcome.facts:
+                        result.facts.extend(outcome.facts)
+                    if outcome.rate_wait_refused is not None:
+                        result.rate_waits_refused[outcome.rate_wait_refused] += 1
+                    if reason is not None:
+                        result.dead_letters.append(
+                            DeadLetter.of(
+                                item.raw if outcome.original is None else outcome.original,
+                                reason,
+                                outcome.detail or reason,
+                                item.source,
+                                now,
+                                item.partition,
+                                item.offset,
+                                item.key,
+                                outcome.index,
+                            )
+                        )
     finally:
         run.flush(stores)
     return result
+
+
+def failed(
+    stores: ChannelStores, journal: Journal, run: PendingRun, mark: Mark, exc: Exception
+) -> Outcome:
+    """The outcome of an input whose handler failed half way (a bug): everything it did is
+    taken back, its writes, what it kept in the run and the cap messages it made, so
+    its stored result is its dead letter alone, as if it had not come (fixed and sent
+    again, none of it counts twice). No value's position moves past it: read again (the
+    worker's checkpoint, written with the batch, marks it consumed), it is applied again
+    and fails the same way."""
+    undo(journal)
+    run.undo()
+    drop_since(stores, mark)  # what it would have sent goes with it
+    return Outcome(None, PROCESSING_ERROR, detail=f"{type(exc).__name__}: {exc}")
 
 
 def record_facts(audit: AuditLog, facts: Iterable[AuditFact]) -> int:

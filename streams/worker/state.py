@@ -43,7 +43,7 @@ from faust.types import TP
 from rocksdict import WriteBatch
 from sortedcontainers import SortedDict
 
-from projections.keyvalue import END, prefix_bounds
+from projections.keyvalue import END, JOURNAL, prefix_bounds
 from streams.memory import keep_long_lived
 from streams.worker.changelog_packs import is_pack, pack_key, packs, unpack
 from streams.worker.readers import CacheCopy, CommittedReader, db_range, json_decoder
@@ -389,17 +389,27 @@ class View(Generic[V]):
 
     # --- writes --------------------------------------------------------------------------
 
-    def put(self, key: str, value: V) -> None:
+    def put(self, key: str, value: V | None) -> None:
+        """Write `value` (None: delete) in the batch."""
         partition = APPLYING.get()
         if partition is None:
             _outside_a_batch()
-        self._pending[key] = (partition, value)
+        pending = self._pending
+        journal = JOURNAL.get()
+        if journal is not None:  # an input is applied: note what its write replaces
+            journal += (self, key, pending.get(key))
+        pending[key] = (partition, value)
 
     def delete(self, key: str) -> None:
-        partition = APPLYING.get()
-        if partition is None:
-            _outside_a_batch()
-        self._pending[key] = (partition, None)
+        self.put(key, None)
+
+    def restore(self, key: str, before: tuple[int, V | None] | None) -> None:
+        """Put back the batch's write of `key` that a failed input's replaced (None: the
+        batch had not written it: what the databases hold shows again)."""
+        if before is None:
+            self._pending.pop(key, None)
+        else:
+            self._pending[key] = before
 
     # --- the batch -----------------------------------------------------------------------
 

@@ -1,14 +1,16 @@
 """The reference replica gives the event loop a turn while it applies a burst of reference
 records, and its watermark still counts only records applied (docs/DESIGN.md, "Reference
-data in every worker")."""
+data in every worker"); a record it fails on leaves nothing."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 
+import projections.channel
 from projections.stores import ChannelStores
 from schemas.codec import encode_event
 from streams.config import Settings
@@ -110,3 +112,31 @@ def test_the_watermark_counts_only_records_applied_while_the_loop_has_turns() ->
     assert len(looks) >= BURST // SLICE_RECORDS - 1  # the loop had turns during the burst
     assert all(n == BURST for released, n in looks if released)
     assert any(n < BURST for _, n in looks)  # looks were made in the middle of the burst
+
+
+def test_a_record_whose_handler_fails_half_way_leaves_nothing_in_the_shared_stores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bug after a product was stored, at its identifiers: neither the product nor its
+    aliases stay (the owning agent dead-letters it), and the next record applies."""
+    stamp = int(DEFINED_AT.timestamp() * 1000)
+
+    def record(offset: int, sku: str) -> ConsumerRecord[bytes, bytes]:
+        value = encode_event(product(sku, identifiers={"upc": f"UPC-{sku}"}))
+        key = sku.encode()
+        return ConsumerRecord(
+            PRODUCTS.topic, 0, offset, stamp, 1, key, value, None, len(key), len(value), []
+        )
+
+    real = projections.channel.alias
+
+    def alias(before: Any, identifier: str, sku: str, *args: Any) -> Any:
+        if sku == "SKU-BAD":
+            raise RuntimeError("planted bug")
+        return real(before, identifier, sku, *args)
+
+    monkeypatch.setattr(projections.channel, "alias", alias)
+    applying = replica()
+    asyncio.run(applying.apply({PRODUCTS: [record(0, "SKU-BAD"), record(1, "SKU-OK")]}))
+    assert [key for key, _ in applying.stores.products.scan()] == ["SKU-OK"]
+    assert [key for key, _ in applying.stores.aliases.scan()] == ["UPC-SKU-OK"]
