@@ -149,8 +149,8 @@ def not_text(head: bytes) -> str | None:
     "Unicode text" export is UTF-16: read as UTF-8 its header is garbled past recognition."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "the file is UTF-16 text, not UTF-8: save it as 'CSV UTF-8' and send it again"
-    if b"\x00" in head:
-        return "the file is not text (it has NUL bytes): a CSV report is UTF-8 text"
+    if b"\x00" in head.split(b"\n", 1)[0]:  # in the header: a NUL in a line is that line's
+        return "the file is not text (NUL bytes in its first line): a CSV report is UTF-8 text"
     return None
 
 

@@ -176,7 +176,7 @@ def test_a_header_separated_by_another_character_says_so(separator: str) -> None
     ("data", "said"),
     [
         ((HEADER + "\n").encode("utf-16"), "the file is UTF-16 text, not UTF-8"),
-        ((HEADER + "\n").encode("utf-16-be"), "the file is not text (it has NUL bytes)"),
+        ((HEADER + "\n").encode("utf-16-be"), "the file is not text (NUL bytes in its first line)"),
         (b"\x7fELF\x02\x01\x01\x00" + HEADER.encode(), "the file is not text"),
     ],
 )
