@@ -43,15 +43,22 @@ def decision(worker: Any, distributor: str, claim_id: str) -> Any:
     return row["status"], row["reasons"], row["quantity_accepted"]
 
 
-def test_a_shared_cap_given_out_across_partitions_and_a_restart(settings, worker_factory, pg_dsn):
+def shared_deal(settings: Any, worker: Any) -> tuple[str, str, str]:
+    """Two distributors on different partitions, (a, b), and the deal they share (cap 100),
+    known to the worker."""
     a, b = apart(settings.partitions)
     shared = f"SPA-{uuid.uuid4().hex[:8]}"
-    first = worker_factory(eventstore_url=pg_dsn).start()
-    publish_reference_first(settings, first, [*catalog(SKU), book()])
+    publish_reference_first(settings, worker, [*catalog(SKU), book()])
     terms = deal(shared, a, "70.00").model_copy(update={"distributor_ids": [a, b]})
-    publish(settings, [terms])  # cap 100
+    publish(settings, [terms])
     known = f"/api/authorizations?authorization_id={shared}"
-    wait_until(lambda: len(first.get(known)["rows"]) == 2, 60, "the deal known")
+    wait_until(lambda: len(worker.get(known)["rows"]) == 2, 60, "the deal known")
+    return a, b, shared
+
+
+def test_a_shared_cap_given_out_across_partitions_and_a_restart(settings, worker_factory, pg_dsn):
+    first = worker_factory(eventstore_url=pg_dsn).start()
+    a, b, shared = shared_deal(settings, first)
     publish(settings, [sale(a, "T1", 70), sale(a, "T2", 10), sale(b, "T1", 50)])
 
     publish(settings, [claim(a, "C1", line(1, "T1", 70, shared))])
@@ -90,14 +97,8 @@ def test_a_claim_before_its_sales_waits_for_them_then_takes_from_the_shared_cap(
     """The other order on purpose: a claim read before the sales it names waits for them
     (`pending_pos`) and, when they come, is decided through the shared cap as if they had
     come first; the replay, reading the topics in the order they were recorded, agrees."""
-    a, b = apart(settings.partitions)
-    shared = f"SPA-{uuid.uuid4().hex[:8]}"
     worker = worker_factory(eventstore_url=pg_dsn).start()
-    publish_reference_first(settings, worker, [*catalog(SKU), book()])
-    terms = deal(shared, a, "70.00").model_copy(update={"distributor_ids": [a, b]})
-    publish(settings, [terms])  # cap 100
-    known = f"/api/authorizations?authorization_id={shared}"
-    wait_until(lambda: len(worker.get(known)["rows"]) == 2, 60, "the deal known")
+    a, b, shared = shared_deal(settings, worker)
 
     publish(settings, [claim(a, "C1", line(1, "T1", 70, shared))])
     waiting = wait_until(lambda: lines_of(worker, a).get(("C1", 1)), 60, "C1 read")

@@ -48,30 +48,29 @@ def test_topics_get_the_configured_replication_factor(settings):
     assert set(map(frozenset, described.values())) == {frozenset({1})}
 
 
-def test_a_replication_factor_the_cluster_cannot_give_is_refused(settings):
-    too_many = settings.model_copy(update={"replication_factor": 2})  # one broker here
-    with pytest.raises(TopicsRefused, match="replication factor of 2"):
-        asyncio.run(ensure_topics(too_many))
+def topics_command(settings: Settings, *options: str) -> subprocess.CompletedProcess[bytes]:
+    """`channelflow topics` for the test's prefix, with `options`."""
     flags = ["--kafka", settings.kafka_bootstrap, "--prefix", settings.topic_prefix]
-    done = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "topics", *flags, "--replication-factor", "2"],
+    return subprocess.run(
+        [sys.executable, "-m", "streams.cli", "topics", *flags, *options],
         cwd=REPO,
         capture_output=True,
         timeout=120,
     )
+
+
+def test_a_replication_factor_the_cluster_cannot_give_is_refused(settings):
+    too_many = settings.model_copy(update={"replication_factor": 2})  # one broker here
+    with pytest.raises(TopicsRefused, match="replication factor of 2"):
+        asyncio.run(ensure_topics(too_many))
+    done = topics_command(settings, "--replication-factor", "2")
     assert done.returncode == 2, done.stderr
     assert b"Kafka refused to create topics" in done.stderr
     assert b"Traceback" not in done.stderr
 
 
 def test_the_topics_command_says_what_is_ready(settings):
-    flags = ["--kafka", settings.kafka_bootstrap, "--prefix", settings.topic_prefix]
-    done = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "topics", *flags, "--partitions", "2"],
-        cwd=REPO,
-        capture_output=True,
-        timeout=120,
-    )
+    done = topics_command(settings, "--partitions", "2")
     assert done.returncode == 0, done.stderr
     said = done.stdout.decode().strip()
     count = len(RAW_TOPICS) + len(INTERNAL_TOPICS) + 2  # and the dead letters, the decisions
