@@ -204,20 +204,27 @@ class Settings(BaseSettings):
         return None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        flags: Mapping[str, str] | None = None,
+        **overrides: Any,
+    ) -> Settings:
         """Read CHANNELFLOW_<FIELD> variables of `environ` (default: the process's), then
-        apply non-None overrides (CLI flags). A value that does not fit its field exits with
-        one line naming the variable."""
+        apply non-None overrides (CLI flags: `flags` names each field's flag). A value that
+        does not fit its field exits with one line naming where it came from: the flag, or
+        the variable."""
         env = os.environ if environ is None else environ
         warn_unknown_variables(env)
         # every field given, so the process's environment cannot fill one `environ` lacks
         values = {name: field.get_default() for name, field in cls.model_fields.items()}
         values.update(_EnvironSource(cls, env)())
         values.update({k: v for k, v in overrides.items() if v is not None})
+        given = {k: (flags or {}).get(k) for k, v in overrides.items() if v is not None}
         try:
             return cls(**values)
         except ValidationError as exc:
-            raise SystemExit(_problem(exc)) from None
+            raise SystemExit(_problem(exc, given)) from None
 
 
 class _EnvironSource(EnvSettingsSource):
@@ -255,11 +262,16 @@ def _server_problem(server: str) -> str | None:
     return None
 
 
-def _problem(exc: ValidationError) -> str:
+def _problem(exc: ValidationError, given: Mapping[str, str | None]) -> str:
+    """The first error, named as it was given: `--flag VALUE` when a flag of `given`
+    (field -> flag) set the field, else the variable."""
     error = exc.errors()[0]
     name = str(error["loc"][0]) if error["loc"] else "?"
     value = error.get("input")
     said = str(error["ctx"]["error"]) if error["type"] == "value_error" else error["msg"].lower()
+    flag = given.get(name)
+    if flag is not None:
+        return f"{flag} {value!r}: {said}"
     return f"{PREFIX}{name.upper()}={value!r}: {said}"
 
 

@@ -217,8 +217,21 @@ def server_problem(exc: Exception) -> tuple[ExitStatus, str] | None:
     return None
 
 
+#: settings field -> the flag that sets it, as error messages name it
+SETTING_FLAGS = {
+    "kafka_bootstrap": "--kafka",
+    "topic_prefix": "--prefix",
+    "partitions": "--partitions",
+    "replication_factor": "--replication-factor",
+    "eventstore_url": "--eventstore",
+    "web_host": "--host",
+    "web_port": "--port",
+}
+
+
 def settings_of(args: argparse.Namespace) -> Settings:
     return Settings.from_env(
+        flags=SETTING_FLAGS,
         kafka_bootstrap=getattr(args, "kafka", None),
         topic_prefix=getattr(args, "prefix", None),
         partitions=getattr(args, "partitions", None),
