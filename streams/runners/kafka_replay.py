@@ -25,7 +25,7 @@ from streams.kafka.io import started
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import BatchResult, Input
 from streams.runners.proposed_prices import with_proposal_async
-from streams.worker.time_order import OrderKey, broker_order
+from streams.runners.time_order import OrderKey, broker_order
 
 REFERENCE_PHASE = REFERENCE_TOPICS
 #: with the logs of shared caps, keyed like the movements (a grant by distributor) or read

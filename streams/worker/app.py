@@ -59,11 +59,11 @@ from streams.runners.processing import (
 )
 from streams.runners.readmodel_sink import ReadModelSink, configured_sink, writer_name
 from streams.runners.recording import AuditRecorder
+from streams.runners.time_order import Source, TimeOrder
 from streams.worker import upkeep
 from streams.worker.progress import ContiguousGate, TailWatch
 from streams.worker.rounds import RecordingRounds
 from streams.worker.stores import WorkerStores
-from streams.worker.time_order import Source, TimeOrder
 
 log = logging.getLogger("channelflow.worker")
 

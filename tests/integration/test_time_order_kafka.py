@@ -1,6 +1,6 @@
 """A history published before the worker starts is applied in broker-time order, as the
-auditor's replay merges it (docs/DESIGN.md, "Order of arrival"): counts and movements
-published together give the replay's `late_after_count` and reconciliations."""
+auditor's replay merges it (docs/DESIGN.md, "Broker-time order in the worker"): counts and
+movements published together give the replay's `late_after_count` and reconciliations."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from schemas.events import InventoryCounted
 from streams.generator import generate_channel
-from tests.integration.helpers import is_reference, matches_replay, publish
+from tests.integration.helpers import is_reference, matches_replay, publish, verify
 
 pytestmark = pytest.mark.kafka
 
@@ -30,3 +30,7 @@ def test_a_backlog_of_counts_and_movements_is_applied_as_the_replay_reads_it(
     worker = worker_factory().start()  # the whole history waits for it
     live = matches_replay(settings, worker)
     assert any(row["late_after_count"] for row in live["inventory"]), "fixture needs late moves"
+    # and the counts' reconciliations recorded as the replay derives them
+    result = verify(worker, settings.eventstore_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "verified" in result.stdout

@@ -1,4 +1,4 @@
-"""The worker's broker-time order of a partition's topics (streams/worker/time_order.py)."""
+"""The worker's broker-time order of a partition's topics (streams/runners/time_order.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streams.runners.processing import Input
-from streams.worker.time_order import Source, TimeOrder, broker_order
+from streams.runners.time_order import Source, TimeOrder, broker_order
 
 SALES, COUNTS, IDENTITY, GRANTS, PRICES = (
     "t.sales",
