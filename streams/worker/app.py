@@ -209,6 +209,8 @@ class ChannelWorker:
 
     def forget_progress(self, _: Any, *__: Any, signal: Any, **___: Any) -> None:
         self.gate.reset()
+        if held := self.order.holding():
+            log.info("%d inputs held for their order dropped by a rebalance: read again", held)
         self.order.drop()
         self.rounds.forget()
         self.rebalances += 1
