@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     #: how long the agent waits for a batch to fill: short, so a line at a moderate rate is
     #: applied within tens of ms; under load a batch fills while the one before is applied
     batch_seconds: float = 0.05
+    #: how long a partition's inputs may wait for one of its topics that is behind, to be
+    #: applied in broker-time order (docs/DESIGN.md, "Order of arrival"); 0: never
+    order_wait_seconds: float = Field(default=1.0, ge=0)
     data_dir: str = "channelflow-data"
     #: RocksDB memory per state partition: block cache and write buffer (MiB each)
     state_cache_mb: int = 8

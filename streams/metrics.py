@@ -158,6 +158,12 @@ READMODEL_ROWS_SKIPPED = Counter(
     ["table"],
     registry=REGISTRY,
 )
+ORDER_WAITS_EXPIRED = Counter(
+    "channelflow_order_waits_expired_total",
+    "Times a partition's inputs held for their broker-time order were applied without "
+    "waiting longer for a topic behind (CHANNELFLOW_ORDER_WAIT_SECONDS).",
+    registry=REGISTRY,
+)
 REWINDS = Counter(
     "channelflow_input_rewinds_total",
     "Times a source partition was rewound because input was skipped before it.",

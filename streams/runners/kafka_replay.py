@@ -25,6 +25,7 @@ from streams.kafka.io import started
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import BatchResult, Input
 from streams.runners.proposed_prices import with_proposal_async
+from streams.runners.time_order import OrderKey, broker_order
 
 REFERENCE_PHASE = REFERENCE_TOPICS
 #: with the logs of shared caps, keyed like the movements (a grant by distributor) or read
@@ -127,15 +128,13 @@ async def _phase(
         end = {tp: ends.get((tp.topic, tp.partition), 0) for tp in partitions}
     remaining = {tp for tp in partitions if end[tp] > 0}
     buffered: dict[TopicPartition, deque[Any]] = {tp: deque() for tp in remaining}
-    heads: list[tuple[int, bool, str, int, int, TopicPartition]] = []  # the next record of each
+    heads: list[tuple[OrderKey, TopicPartition]] = []  # the next record of each
     internal = {topic_name(settings.topic_prefix, t) for t in INTERNAL_TOPICS}
 
     def push(tp: TopicPartition) -> None:
-        # at one timestamp the logs' messages come last: a worker sends a request or a
-        # grant after the input that made it was appended, so it never comes before it
         record = buffered[tp][0]
-        last = tp.topic in internal
-        heapq.heappush(heads, (record.timestamp, last, tp.topic, tp.partition, record.offset, tp))
+        key = broker_order(record.timestamp, tp.topic, tp.partition, record.offset, internal)
+        heapq.heappush(heads, (key, tp))
 
     while remaining:
         # a record is only taken once every partition still being read has one buffered:
@@ -151,7 +150,7 @@ async def _phase(
                 elif await consumer.position(tp) >= end[tp]:
                     remaining.discard(tp)
             continue
-        *_, tp = heapq.heappop(heads)
+        _, tp = heapq.heappop(heads)
         record = buffered[tp].popleft()
         if buffered[tp]:
             push(tp)

@@ -18,7 +18,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -34,6 +34,7 @@ from schemas.topics import (
     CLAIM_GRANTS_TOPIC,
     DEAD_LETTER_TOPIC,
     INTERNAL_TOPICS,
+    REFERENCE_TOPICS,
     topic_name,
 )
 from streams import metrics
@@ -58,6 +59,7 @@ from streams.runners.processing import (
 )
 from streams.runners.readmodel_sink import ReadModelSink, configured_sink, writer_name
 from streams.runners.recording import AuditRecorder
+from streams.runners.time_order import Source, TimeOrder
 from streams.worker import upkeep
 from streams.worker.progress import ContiguousGate, TailWatch
 from streams.worker.rounds import RecordingRounds
@@ -182,7 +184,8 @@ class ChannelWorker:
         self.rebalances = 0
         self.batches_stored = 0
         self.rules = settings.time_rules()
-        self.gate: ContiguousGate[Any] = ContiguousGate(self.stores.stored_progress)
+        self.gate: ContiguousGate[Input] = ContiguousGate(self.stores.stored_progress)
+        self.order = time_order(settings)
         self.rounds = RecordingRounds(
             app,
             settings,
@@ -206,6 +209,9 @@ class ChannelWorker:
 
     def forget_progress(self, _: Any, *__: Any, signal: Any, **___: Any) -> None:
         self.gate.reset()
+        if held := self.order.holding():
+            log.info("%d inputs held for their order dropped by a rebalance: read again", held)
+        self.order.drop()
         self.rounds.forget()
         self.rebalances += 1
 
@@ -225,48 +231,85 @@ class ChannelWorker:
         never ends (a survivor taking over a killed worker's partitions stalled so). What
         is set aside lies beyond the stored checkpoints, so it is read again: the gate
         rewinds to the first missing offset when the next message arrives, the tail watch
-        when none does."""
+        when none does.
+
+        The inputs of a partition's movement topics are applied in broker-time order
+        (`TimeOrder`): those held for it stay in memory, neither applied nor stored, and
+        are merged with the next batch; a rebalance drops them (`forget_progress`), and
+        they are read again like those set aside."""
         await self.reference.ready.wait()  # the catalog and prices as published before
-        async for batch in stream.take_events(TAKE, self.settings.batch_seconds):
+        async for batch in self.batches(stream):
             received = self.reference.moment()
-            waiting = list(batch)
-            while waiting and self.steady():
+            waiting = [_input(event.message) for event in batch]
+            while self.steady():  # once at least: an empty batch releases a hold past due
                 waiting = await self.apply_batch(waiting, received)
+                if not waiting:
+                    break
             if waiting:
                 log.info("%d events set aside during a rebalance: read again", len(waiting))
 
-    async def apply_batch(self, batch: list[Any], received: int) -> list[Any]:
-        """Apply the batch's events that continue what was stored, of the partitions owned
+    async def batches(self, stream: Any) -> AsyncIterator[Sequence[Any]]:
+        """The stream's batches, and an empty one when a hold reaches its bound first."""
+        taking = stream.take_events(TAKE, self.settings.batch_seconds)
+        coming: asyncio.Future[Sequence[Any]] | None = None
+        try:
+            while True:
+                if coming is None:
+                    coming = asyncio.ensure_future(anext(taking))
+                due = self.order.due_in(time.monotonic())
+                done, _ = await asyncio.wait({coming}, timeout=due)
+                if not done:
+                    yield ()
+                    continue
+                try:
+                    batch = coming.result()
+                except StopAsyncIteration:
+                    return
+                coming = None
+                yield batch
+        finally:
+            if coming is not None:
+                coming.cancel()
+
+    async def apply_batch(self, batch: list[Input], received: int) -> list[Input]:
+        """Apply the batch's inputs that continue what was stored, of the partitions owned
         now, once the reference replica has read what was appended before the batch was
-        `received` (`ReferenceReplica.caught_up`); returns those a rebalance came before."""
+        `received` (`ReferenceReplica.caught_up`), in broker-time order with those held
+        before (`TimeOrder`); returns those a rebalance came before."""
         rebalances = self.rebalances
         if not await self.reference.caught_up(
             received, lambda: self.rebalances != rebalances or not self.steady()
         ):
             return batch
         owned = self.app.consumer.assignment()
-        events = await self.admitted([ev for ev in batch if ev.message.tp in owned])
-        inputs = [
-            Input(
-                ev.message.value,
-                _key(ev.message.key),
-                ev.message.topic,
-                ev.message.partition,
-                ev.message.offset,
-                _recorded(ev.message),
-            )
-            for ev in events
-        ]
+        admitted = await self.admitted([item for item in batch if _tp(item) in owned])
+        released = self.order.take(admitted, self.lagging(owned), time.monotonic())
+        if released.expired:
+            metrics.ORDER_WAITS_EXPIRED.inc(released.expired)
+        inputs = released.inputs
         done = 0
         # bundles: by events, not messages
         for group in grouped(inputs, self.settings.batch_size):
             if not await self.apply_durably(group, rebalances):
-                return events[done:]
+                return inputs[done:]
             done += len(group)
         return []
 
-    async def admitted(self, batch: Any) -> list[Any]:
-        """The batch's events that follow what was applied; a partition with input skipped
+    def lagging(self, owned: Collection[TP]) -> list[Source]:
+        """The owned partitions of the ordered topics with messages beyond those admitted
+        (its high watermark, as of the consumer's last fetch, past the next offset; or
+        none known yet)."""
+        highwater, ordered = self.app.consumer.highwater, self.order.ordered
+        found = []
+        for tp in owned:
+            if tp.topic in ordered:
+                end = highwater(tp)
+                if end is None or end > self.gate.next_offset(f"{tp.topic}:{tp.partition}"):
+                    found.append((tp.topic, tp.partition))
+        return found
+
+    async def admitted(self, batch: list[Input]) -> list[Input]:
+        """The batch's inputs that follow what was applied; a partition with input skipped
         is rewound to it."""
         events, rewind = self.gate.admit(batch, _source, _offset)
         seeks = {}
@@ -428,12 +471,39 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
-def _source(event: Any) -> str:
-    return f"{event.message.topic}:{event.message.partition}"
+def _input(message: Any) -> Input:
+    return Input(
+        message.value,
+        _key(message.key),
+        message.topic,
+        message.partition,
+        message.offset,
+        _recorded(message),
+    )
 
 
-def _offset(event: Any) -> int:
-    return int(event.message.offset)
+def _tp(item: Input) -> TP:
+    return TP(item.source, item.partition or 0)
+
+
+def _source(item: Input) -> str:
+    return f"{item.source}:{item.partition}"
+
+
+def _offset(item: Input) -> int:
+    return int(item.offset or 0)
+
+
+def time_order(settings: Settings) -> TimeOrder:
+    """The order of the movement topics and the logs of caps (partition p of each: the
+    same distributors), as the auditor's replay merges them."""
+    prefix = settings.topic_prefix
+    movements = (name for name in CONSUMED_TOPICS if name not in REFERENCE_TOPICS)
+    return TimeOrder(
+        settings.order_wait_seconds,
+        frozenset(topic_name(prefix, name) for name in (*movements, *INTERNAL_TOPICS)),
+        frozenset(topic_name(prefix, name) for name in INTERNAL_TOPICS),
+    )
 
 
 def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App:

@@ -39,6 +39,14 @@ class ContiguousGate(Generic[T]):
         """Forget what this process saw: after a rebalance the checkpoints decide again."""
         self.expected.clear()
 
+    def next_offset(self, source: str) -> int:
+        """The offset of the source's next message to admit."""
+        want = self.expected.get(source)
+        if want is None:
+            last = self.stored(source)
+            want = 0 if last is None else last + 1
+        return want
+
     def admit(
         self, messages: Iterable[T], source_of: Callable[[T], str], offset_of: Callable[[T], int]
     ) -> tuple[list[T], dict[str, int]]:
@@ -49,10 +57,7 @@ class ContiguousGate(Generic[T]):
             source, offset = source_of(message), offset_of(message)
             if source in rewind:
                 continue
-            want = self.expected.get(source)
-            if want is None:
-                last = self.stored(source)
-                want = 0 if last is None else last + 1
+            want = self.next_offset(source)
             if offset > want:
                 rewind[source] = want
                 self.expected[source] = want

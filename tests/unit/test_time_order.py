@@ -1,0 +1,199 @@
+"""The worker's broker-time order of a partition's topics (streams/runners/time_order.py)."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from streams.runners.processing import Input
+from streams.runners.time_order import Source, TimeOrder, broker_order
+
+SALES, COUNTS, IDENTITY, GRANTS, PRICES = (
+    "t.sales",
+    "t.inventory",
+    "t.identity",
+    "t.claim-grants",
+    "t.prices",
+)
+ORDERED = frozenset({SALES, COUNTS, IDENTITY, GRANTS})
+LOGS = frozenset({GRANTS})
+START = datetime(2026, 10, 1, tzinfo=UTC)
+FOREVER = 1e9
+
+
+def order(wait: float = FOREVER) -> TimeOrder:
+    return TimeOrder(wait, ORDERED, LOGS)
+
+
+def message(topic: str, partition: int, offset: int, millis: int) -> Input:
+    # as faust gives the broker's timestamp: seconds, a float
+    stamp = (START + timedelta(milliseconds=millis)).timestamp()
+    recorded = datetime.fromtimestamp(stamp, UTC)
+    return Input(b"{}", "d1", topic, partition, offset, recorded)
+
+
+def key(item: Input) -> tuple[int, bool, str, int, int]:
+    millis = round((item.recorded_at - START).total_seconds() * 1000)  # type: ignore[operator]
+    return broker_order(millis, item.source, item.partition or 0, item.offset or 0, LOGS)
+
+
+def source(item: Input) -> Source:
+    return (item.source, item.partition or 0)
+
+
+#: per source, the broker timestamps of its messages (ms, non-decreasing: append time)
+histories = st.dictionaries(
+    st.tuples(st.sampled_from(sorted(ORDERED)), st.integers(0, 2)),
+    st.lists(st.integers(0, 5), min_size=1, max_size=8).map(
+        lambda steps: [sum(steps[: i + 1]) for i in range(len(steps))]
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+def published(history: dict[Source, list[int]]) -> dict[Source, list[Input]]:
+    return {
+        (topic, p): [message(topic, p, offset, ms) for offset, ms in enumerate(stamps)]
+        for (topic, p), stamps in history.items()
+    }
+
+
+def arrival(logs: dict[Source, list[Input]], rnd: random.Random) -> list[list[Input]]:
+    """The messages as faust may hand them over: each source in order, sources interleaved
+    at random, in batches of random sizes."""
+    heads = {s: list(items) for s, items in logs.items()}
+    flat: list[Input] = []
+    while heads:
+        chosen = rnd.choice(sorted(heads))
+        flat.append(heads[chosen].pop(0))
+        if not heads[chosen]:
+            del heads[chosen]
+    batches, at = [], 0
+    while at < len(flat):
+        size = rnd.randint(1, 5)
+        batches.append(flat[at : at + size])
+        at += size
+    return batches
+
+
+def unread(logs: dict[Source, list[Input]], given: int, batches: list[list[Input]]) -> set[Source]:
+    """The sources with messages beyond those in the first `given` batches."""
+    seen: dict[Source, int] = {}
+    for batch in batches[:given]:
+        for item in batch:
+            seen[source(item)] = seen.get(source(item), 0) + 1
+    return {s for s, items in logs.items() if seen.get(s, 0) < len(items)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(histories, st.randoms(use_true_random=False))
+def test_nothing_missing_gives_broker_time_order_per_partition(
+    history: dict[Source, list[int]], rnd: random.Random
+) -> None:
+    """Each source in order, the sources interleaved anyhow: with the lag known, every
+    partition's inputs come out in the replay's order, each once, nothing left held."""
+    logs = published(history)
+    batches = arrival(logs, rnd)
+    timed = order()
+    out: list[Input] = []
+    for i, batch in enumerate(batches):
+        out += timed.take(batch, unread(logs, i + 1, batches), 0.0).inputs
+    assert timed.holding() == 0 and timed.due_in(0.0) is None
+    assert sorted(out, key=key) == sorted((m for ms in logs.values() for m in ms), key=key)
+    for partition in {p for _, p in logs}:
+        mine = [item for item in out if item.partition == partition]
+        assert mine == sorted(mine, key=key)
+
+
+@settings(max_examples=300, deadline=None)
+@given(histories, st.randoms(use_true_random=False), st.floats(0, 3))
+def test_each_source_stays_in_order_whatever_the_lag_and_the_bound(
+    history: dict[Source, list[int]], rnd: random.Random, wait: float
+) -> None:
+    """Lag reported anyhow (even wrongly), holds released by the bound: a source's inputs
+    still leave in offset order, each once; once nothing is unread, all have left."""
+    logs = published(history)
+    timed = order(wait)
+    sources = sorted(logs)
+    out: list[Input] = []
+    for step, batch in enumerate(arrival(logs, rnd)):
+        lagging = {s for s in sources if rnd.random() < 0.5}
+        out += timed.take(batch, lagging, float(step)).inputs
+    out += timed.take([], set(), FOREVER).inputs
+    for s, items in logs.items():
+        assert [item for item in out if source(item) == s] == items
+    assert len(out) == sum(len(items) for items in logs.values())
+
+
+def test_equal_timestamps_break_as_the_replay_does() -> None:
+    """At one timestamp: the movement topics by name, then partition and offset, and a
+    log of caps after them (kafka_replay's heap key is `broker_order` too)."""
+    batch = [
+        message(GRANTS, 0, 0, 10),
+        message(SALES, 0, 1, 10),
+        message(SALES, 0, 0, 10),
+        message(COUNTS, 0, 0, 10),
+        message(IDENTITY, 0, 0, 9),
+    ]
+    got = order().take(batch, set(), 0.0).inputs
+    assert [(i.source, i.offset) for i in got] == [
+        (IDENTITY, 0),
+        (COUNTS, 0),
+        (SALES, 0),
+        (SALES, 1),
+        (GRANTS, 0),
+    ]
+
+
+def test_a_topic_behind_holds_its_partition_only() -> None:
+    timed = order()
+    sale, other = message(SALES, 0, 0, 50), message(SALES, 1, 0, 50)
+    got = timed.take([sale, other], {(COUNTS, 0)}, 0.0)
+    assert got.inputs == [other] and timed.holding() == 1
+    count = message(COUNTS, 0, 0, 20)
+    assert timed.take([count], set(), 0.1).inputs == [count, sale]
+    assert timed.holding() == 0
+
+
+def test_held_inputs_wait_for_the_topic_behind_up_to_the_bound() -> None:
+    timed = order(wait=1.0)
+    sale = message(SALES, 0, 0, 50)
+    assert timed.take([sale], {(COUNTS, 0)}, 10.0).inputs == []
+    assert timed.due_in(10.25) == 0.75
+    assert timed.take([], {(COUNTS, 0)}, 10.5).inputs == []
+    released = timed.take([], {(COUNTS, 0)}, 11.0)
+    assert released.inputs == [sale] and released.expired == 1
+    assert timed.due_in(11.0) is None
+
+
+def test_release_in_order_restarts_the_wait() -> None:
+    timed = order(wait=1.0)
+    first, second = message(SALES, 0, 0, 50), message(SALES, 0, 1, 80)
+    count = message(COUNTS, 0, 0, 60)
+    assert timed.take([first, second], {(COUNTS, 0)}, 0.0).inputs == []
+    released = timed.take([count], {(COUNTS, 0)}, 0.5)  # the count: more of it unread
+    assert released.inputs == [first, count] and released.expired == 0
+    assert timed.due_in(0.5) == 1.0
+
+
+def test_reference_data_passes_first_and_a_rebalance_drops_what_is_held() -> None:
+    timed = order()
+    price, sale = message(PRICES, 0, 0, 90), message(SALES, 0, 0, 10)
+    assert timed.take([sale, price], {(COUNTS, 0)}, 0.0).inputs == [price]
+    timed.drop()
+    assert timed.holding() == 0 and timed.due_in(0.0) is None
+    assert timed.take([], set(), 0.0).inputs == []
+
+
+def test_an_input_given_again_is_applied_once_in_its_place() -> None:
+    """Inputs left unapplied by a rebalance are given again with what is held since."""
+    timed = order()
+    a, b = message(SALES, 0, 0, 10), message(SALES, 0, 1, 20)
+    assert timed.take([a, b], set(), 0.0).inputs == [a, b]
+    timed.take([message(SALES, 0, 2, 30)], {(SALES, 0), (COUNTS, 0)}, 0.0)
+    got = timed.take([b, b], set(), 0.0).inputs
+    assert [i.offset for i in got] == [1, 2]
