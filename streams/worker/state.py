@@ -318,10 +318,20 @@ class View(Generic[V]):
             return None
         encoded = self.prefix + key.encode()
         for partition in self._partitions_for(key):
-            raw = self.table.db(partition).get(encoded)
+            db = self._reached(partition)
+            raw = None if db is None else db.get(encoded)
             if raw is not None:
                 return self._decode_raw(raw)
         return None
+
+    def _reached(self, partition: int) -> Any | None:
+        """The database a read reaches: in a batch its partition's; outside one only a
+        database held now. The table's `db` opens one that is missing, and a reader that
+        listed the held partitions just before a rebalance gave one up would open it again
+        and keep it for good (stale rows read as the worker's, reported as a standby)."""
+        if APPLYING.get() is not None:
+            return self.table.db(partition)
+        return self.table.held().get(partition)
 
     def scan(
         self, prefix: str = "", start: str | None = None, reverse: bool = False
@@ -371,7 +381,8 @@ class View(Generic[V]):
         loaded: SortedDict[str, V] = SortedDict(
             (key, value) for key, value in self._db_range(partition, "", END, False)
         )
-        if not self.table.app.in_recovery:  # a cache filled mid-recovery would go stale
+        # a cache filled mid-recovery would go stale; one of a partition given up is empty
+        if not self.table.app.in_recovery and self._reached(partition) is not None:
             self._cache[partition] = loaded
         return loaded
 
@@ -385,7 +396,10 @@ class View(Generic[V]):
     def _db_range(
         self, partition: int, low: str, high: str, reverse: bool
     ) -> Iterator[tuple[str, V]]:
-        return db_range(self.table.db(partition), self.prefix, low, high, reverse, self._decode_raw)
+        db = self._reached(partition)
+        if db is None:
+            return iter(())
+        return db_range(db, self.prefix, low, high, reverse, self._decode_raw)
 
     # --- writes --------------------------------------------------------------------------
 

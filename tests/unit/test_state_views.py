@@ -41,6 +41,21 @@ class Databases:
             db.close()
 
 
+class OpeningDatabases(Databases):
+    """`db` as faust's store has it: a database that is missing is opened, and held."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.root = root
+
+    def db(self, partition: int) -> Any:
+        if partition not in self.dbs:
+            self.dbs[partition] = Rdict(
+                str(self.root / f"state-{partition}.db"), Options(raw_mode=True)
+            )
+        return self.dbs[partition]
+
+
 @pytest.fixture
 def databases(tmp_path: Path) -> Any:
     found = Databases(tmp_path)
@@ -286,3 +301,28 @@ def test_warming_loads_an_entity_caches_partition_once(databases: Databases) -> 
     assert store.warm(0) and not store.warm(0) and not history.warm(0)
     databases.store({0: {b"n|D1|a": b"7"}})  # underneath: the loaded cache is what is read
     assert store.get("D1|a") == 1 and store.reader().get("D1|a") == 1
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["history", "entity"])
+def test_a_read_outside_a_batch_never_opens_a_partition_given_up(
+    tmp_path: Path, cached: bool
+) -> None:
+    """A rebalance gives partition 1 up while a reader goes on with the partitions it
+    listed before (the cache warmer, `streams/worker/upkeep.py`, awaits between two):
+    its reads find nothing there and leave it closed, where opening it again would keep
+    it held for good and read its stale rows as the worker's own."""
+    databases = OpeningDatabases(tmp_path)
+    try:
+        store = view(databases, cached)
+        for partition, key in ((0, "D1|a"), (1, "D2|b")):
+            APPLYING.set(partition)
+            store.put(key, partition + 1)
+            commit(databases, store)
+        databases.dbs.pop(1).close()  # revoked
+        store.forget([1])
+        store.warm(1)  # the cache warmer's list of partitions was taken before
+        assert store.get("D2|b") is None and store.get("D1|a") == 1
+        assert list(store.scan()) == [("D1|a", 1)]
+        assert sorted(databases.held()) == [0]
+    finally:
+        databases.close()
