@@ -1,7 +1,7 @@
 """A history published before the worker starts is applied in broker-time order, as the
 auditor's replay merges it (docs/DESIGN.md, "Broker-time order in the worker"): counts and
-movements published together give the replay's `late_after_count` and reconciliations,
-also when workers join and die while inputs are held for their order."""
+movements published together give the replay's `late_after_count` and reconciliations.
+(Workers joining and dying during the backlog are not covered: docs/DESIGN.md says why.)"""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ import pytest
 from schemas.events import Envelope, InventoryCounted
 from streams.config import Settings
 from streams.generator import generate_channel
-from tests.integration.audit_db import fresh_database
-from tests.integration.conftest import WorkerProcess, free_port, wait_until
+from tests.integration.conftest import WorkerProcess
 from tests.integration.helpers import is_reference, matches_replay, publish, verify
 
 pytestmark = pytest.mark.kafka
@@ -50,30 +49,3 @@ def test_a_backlog_of_counts_and_movements_is_applied_as_the_replay_reads_it(
 
     worker = worker_factory().start()  # the whole history waits for it
     settled_like_the_replay(settings, worker, settings.eventstore_url)
-
-
-@pytest.mark.postgres
-def test_workers_joining_and_killed_during_a_backlog_still_give_the_replay(
-    settings, worker_factory, pg_dsn
-):
-    """A second worker joins while the first catches up (a rebalance drops what the first
-    held), more arrives, then the second is killed (what it held is lost with it): the
-    first, owning everything again, equals the replay."""
-    events = generate_channel(seed=9, weeks=8)
-    later = movements(events)
-    half = len(later) // 2
-    publish(settings, [e for e in events if is_reference(e)])
-    publish_by_day(settings, later[:half])
-
-    def applied(worker: WorkerProcess) -> int:
-        return sum(row["accepted"] for row in worker.get("/api/quality")["rows"])
-
-    with fresh_database(pg_dsn) as dsn:
-        first = worker_factory(eventstore_url=dsn).start()
-        second = worker_factory(
-            web_port=free_port(), data_dir=settings.data_dir + "-second", eventstore_url=dsn
-        ).start()
-        publish_by_day(settings, later[half:])
-        wait_until(lambda: applied(second) > 0, 120, "the second worker to apply its share")
-        second.kill()
-        settled_like_the_replay(settings, first, dsn)
