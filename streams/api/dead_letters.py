@@ -29,11 +29,9 @@ async def dead_letter_lines(request: web.Request) -> web.Response:
     context = context_of(request)
     key = scope(request)
     reason, source = request.query.get("reason"), request.query.get("source")
-    order = request.query.get("order", "topic")
-    if order not in ("topic", "newest"):
-        raise web.HTTPBadRequest(text="order must be topic or newest")
+    newest = request.query.get("order") == "newest"  # its choices: `checked_choices`
     offset, limit = window(request)
-    query = LetterQuery(reason, key, source, order == "newest", offset, limit)
+    query = LetterQuery(reason, key, source, newest, offset, limit)
     letters = await context.dead_letter_lines(query)
     counts = context.stores().dead_letters.values()
     if source is None:  # each input dead-lettered is counted once, by scope and reason
