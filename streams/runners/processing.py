@@ -107,6 +107,41 @@ class BatchResult:
         self.recorded += other.recorded
         self.rate_waits_refused += other.rate_waits_refused
 
+    def tally(self, item: Input, outcomes: Iterable[Outcome], kind: str, now: datetime) -> None:
+        """Add an input's outcomes: what it consumed, its latency, facts, refused rate
+        waits and dead letters (`kind`: what an outcome without an event counts as)."""
+        for outcome in outcomes:
+            event = outcome.event
+            verdict = outcome.verdict
+            reason = outcome.dead_letter_reason
+            self.consumed[
+                (
+                    item.source,
+                    event.event_type if event is not None else kind,
+                    verdict.value if verdict else (reason or "skipped"),
+                )
+            ] += 1
+            if verdict is Verdict.ACCEPTED and event is not None and event.recorded_at is not None:
+                self.recorded.append((item.source, event.recorded_at))
+            if outcome.facts:
+                self.facts.extend(outcome.facts)
+            if outcome.rate_wait_refused is not None:
+                self.rate_waits_refused[outcome.rate_wait_refused] += 1
+            if reason is not None:
+                self.dead_letters.append(
+                    DeadLetter.of(
+                        item.raw if outcome.original is None else outcome.original,
+                        reason,
+                        outcome.detail or reason,
+                        item.source,
+                        now,
+                        item.partition,
+                        item.offset,
+                        item.key,
+                        outcome.index,
+                    )
+                )
+
     def count(self) -> None:
         """Count the batch in the metrics: once, when it is stored (a batch retried after
         a failure is counted when it finally is)."""
@@ -165,8 +200,6 @@ def process_batch(
     nothing else: what it wrote is undone (`projections.keyvalue.journaled`, `failed`)."""
     result = BatchResult()
     now = datetime.now(UTC)
-    consumed = result.consumed
-    accepted = Verdict.ACCEPTED
     run = PendingRun()
     try:
         with journaled() as journal:
@@ -198,37 +231,7 @@ def process_batch(
                     result.redelivered[item.source] += 1
                     result.facts.extend(fact for outcome in outcomes for fact in outcome.facts)
                     continue
-                for outcome in outcomes:
-                    event = outcome.event
-                    verdict = outcome.verdict
-                    reason = outcome.dead_letter_reason
-                    consumed[
-                        (
-                            item.source,
-                            event.event_type if event is not None else kind,
-                            verdict.value if verdict else (reason or "skipped"),
-                        )
-                    ] += 1
-                    if verdict is accepted and event is not None and event.recorded_at is not None:
-                        result.recorded.append((item.source, event.recorded_at))
-                    if outcome.facts:
-                        result.facts.extend(outcome.facts)
-                    if outcome.rate_wait_refused is not None:
-                        result.rate_waits_refused[outcome.rate_wait_refused] += 1
-                    if reason is not None:
-                        result.dead_letters.append(
-                            DeadLetter.of(
-                                item.raw if outcome.original is None else outcome.original,
-                                reason,
-                                outcome.detail or reason,
-                                item.source,
-                                now,
-                                item.partition,
-                                item.offset,
-                                item.key,
-                                outcome.index,
-                            )
-                        )
+                result.tally(item, outcomes, kind, now)
     finally:
         run.flush(stores)
     return result
