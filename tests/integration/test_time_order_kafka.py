@@ -10,7 +10,7 @@ from itertools import groupby
 
 import pytest
 
-from schemas.events import Envelope, InventoryCounted
+from schemas.events import Envelope, InventoryCounted, SaleReported, ShipmentRecorded
 from streams.config import Settings
 from streams.generator import generate_channel
 from tests.integration.conftest import WorkerProcess
@@ -24,16 +24,39 @@ def movements(events: Sequence[Envelope]) -> list[Envelope]:
     return sorted((e for e in events if not is_reference(e)), key=lambda e: e.occurred_at)
 
 
-def publish_by_day(settings: Settings, events: Sequence[Envelope]) -> None:
-    """Each day's counts and movements together: the broker's times interleave the topics,
-    and a worker reading them a topic partition at a time would not."""
-    for _, day in groupby(events, key=lambda e: e.occurred_at.date()):
-        publish(settings, list(day))
+def by_day(events: Sequence[Envelope]) -> list[list[Envelope]]:
+    """Each day's counts, then its other movements: the broker's times interleave the
+    topics, and a worker reading them a topic at a time would not. The counts go first so
+    that the day's earlier sales and shipments reach the broker after them and are late by
+    the broker's order alone (in the generator's own order none is)."""
+    return [
+        sorted(day, key=lambda e: not isinstance(e, InventoryCounted))
+        for _, day in groupby(events, key=lambda e: e.occurred_at.date())
+    ]
+
+
+def late_moves(days: Sequence[Sequence[Envelope]]) -> int:
+    """How many sales and shipments a count published before them on their day makes late."""
+    late = 0
+    for day in days:
+        counted = {
+            (e.distributor_id, e.sku): e.counted_at for e in day if isinstance(e, InventoryCounted)
+        }
+        for e in day:
+            if isinstance(e, SaleReported | ShipmentRecorded):
+                at = counted.get((e.distributor_id, e.sku))
+                late += at is not None and e.business_time <= at
+    return late
+
+
+def publish_by_day(settings: Settings, days: Sequence[Sequence[Envelope]]) -> None:
+    for day in days:
+        publish(settings, day)
 
 
 def settled_like_the_replay(settings: Settings, worker: WorkerProcess, dsn: str) -> None:
     live = matches_replay(settings, worker)
-    assert any(row["late_after_count"] for row in live["inventory"]), "fixture needs late moves"
+    assert any(row["late_after_count"] for row in live["inventory"])
     # and the counts' reconciliations recorded as the replay derives them
     result = verify(worker, dsn)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -45,7 +68,9 @@ def test_a_backlog_of_counts_and_movements_is_applied_as_the_replay_reads_it(
 ):
     events = generate_channel(seed=5, weeks=1)
     publish(settings, [e for e in events if is_reference(e)])
-    publish_by_day(settings, movements(events))
+    days = by_day(movements(events))
+    assert late_moves(days) > 10, "fixture needs late moves"
+    publish_by_day(settings, days)
 
     worker = worker_factory().start()  # the whole history waits for it
     settled_like_the_replay(settings, worker, settings.eventstore_url)
