@@ -39,6 +39,8 @@ class ErrorDetail(ApiAnswer):
         description="What kind of error.", examples=["bad_request", "unauthorized", "forbidden"]
     )
     message: str = Field(description="What went wrong, for a person.")
+    unknown: list[str] = may_be_absent("The query parameters the operation does not take.")
+    parameters: list[str] = may_be_absent("The query parameters the operation takes.")
 
 
 class Error(ApiAnswer):

@@ -389,7 +389,9 @@ PATHS: dict[str, dict[str, Schema]] = {
                    query("format", "867, 852 or 844 (else the first ST01 decides)",
                          {"enum": ["867", "852", "844"]}),
                    *SUBMIT_OPTIONS, EVERY_LINE,
-                   upload=("application/edi-x12", "text/plain"), errors=INGEST_ERRORS),
+                   upload=("application/edi-x12", "text/plain"), errors=INGEST_ERRORS,
+                   description="An 867's report id, the report it replaces and its period "
+                   "are the interchange's own (its BPT and DTM segments): not options."),
     },
     "/api/ingest/claims": {
         "post": op("Upload debit claims: a CSV claim file or an X12 844 (by content)",
