@@ -43,7 +43,6 @@ class InvalidField(Exception):
     def __init__(self, field: str, why: str) -> None:
         super().__init__(f"{field}: {why}")
         self.field = field
-        self.why = why
 
 
 async def json_body(request: web.Request, seconds: float, model: type[BaseModel]) -> dict[str, Any]:
