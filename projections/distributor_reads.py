@@ -19,6 +19,15 @@ def distributors(stores: ChannelStores) -> list[str]:
     return [state.distributor_id for state in stores.quality.values()]
 
 
+def is_known(stores: ChannelStores, distributor_id: str) -> bool:
+    """Whether the channel has heard of the distributor: a line of its (its quality) or an
+    agreement of its. Two key lookups, whatever the length of the history."""
+    return (
+        stores.quality.get(distributor_id) is not None
+        or stores.agreements.get(distributor_id) is not None
+    )
+
+
 def inventory_states(stores: ChannelStores, distributor_id: str | None) -> Iterable[InventoryState]:
     """Every inventory state in key order, or one distributor's."""
     if distributor_id is None:

@@ -28,6 +28,12 @@ class ApiAnswer(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class ApiBody(ApiAnswer):
+    """A command's JSON body: a field it does not have is refused (streams/api/http_body.py)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
 # --- envelopes ------------------------------------------------------------------------------
 
 
@@ -39,6 +45,9 @@ class ErrorDetail(ApiAnswer):
         description="What kind of error.", examples=["bad_request", "unauthorized", "forbidden"]
     )
     message: str = Field(description="What went wrong, for a person.")
+    unknown: list[str] = may_be_absent("The query parameters the operation does not take.")
+    parameters: list[str] = may_be_absent("The query parameters the operation takes.")
+    field: str = may_be_absent('The body field in question, as a path ("lines.0").')
 
 
 class Error(ApiAnswer):
@@ -178,7 +187,7 @@ class Violation(ApiAnswer):
     steps: list[ViolationHistoryStep]
 
 
-class ViolationStep(ApiAnswer):
+class ViolationStep(ApiBody):
     """The body of a step: why, and for `resolve` how it was resolved."""
 
     reason: str
@@ -244,16 +253,16 @@ class Statement(ApiAnswer):
     paid_by: str | None
 
 
-class Payment(ApiAnswer):
-    """The body of `pay`."""
+class Payment(ApiBody):
+    """The body of a statement's step: `pay` gives the payment's reference."""
 
-    reference: str
+    reference: str = may_be_absent("pay: the payment's reference")
 
 
 # --- stock rotations ----------------------------------------------------------------------
 
 
-class RotationCancel(ApiAnswer):
+class RotationCancel(ApiBody):
     """The body of a rotation's cancellation: why."""
 
     reason: str
@@ -342,7 +351,7 @@ class Claim(ApiAnswer):
     version: int
 
 
-class ClaimStep(ApiAnswer):
+class ClaimStep(ApiBody):
     """The body of a claim step: approve, dispute and resolve say why (dispute names the
     lines; resolve its outcome, upheld optionally granting an amount); pay and credit give
     the payment's or credit note's reference."""
@@ -357,7 +366,7 @@ class ClaimStep(ApiAnswer):
 # --- reseller identity ----------------------------------------------------------------------
 
 
-class MatchStep(ApiAnswer):
+class MatchStep(ApiBody):
     """The body of confirming or rejecting a match proposal: why, and for `confirm` the
     master (default: the best candidate)."""
 

@@ -38,7 +38,8 @@ distributor token sees only its own distributor's rows (another one's: 403).
   POST /api/ingest/events|csv|edi|claims   submit events, reports and debit claims
 
 List endpoints answer a page: {"rows": [...], "total", "limit", "offset"} (?limit= 1 to
-10000, default 1000; ?offset=), filtered by distributor_id, sku, period, ... as documented.
+10000, default 1000; ?offset=), filtered by distributor_id, sku, period, ... as documented;
+a query parameter the document does not list for the route is a 400 (query_choices.py).
 Errors: {"error": {"status": 409, "code": "conflict", "message": "..."}} (streams/api/errors.py).
 
 This module holds the route table; each resource's handlers are module-level functions in
@@ -76,7 +77,7 @@ from streams.api.dashboard import add_dashboard_routes
 from streams.api.errors import Handler, json_errors
 from streams.api.openapi import add_openapi_route
 from streams.api.openapi_paths import PATHS
-from streams.api.query_choices import checked_choices, query_choices
+from streams.api.query_choices import checked_query, query_parameters
 from streams.api.schemas import add_schema_routes
 from streams.config import Settings
 from streams.runners.violation_statuses import RecordedStatuses
@@ -184,8 +185,8 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
 
 def make_web_app(context: ApiContext) -> web.Application:
     shared = [] if context.answers is None else [context.answers.middleware]
-    choices = checked_choices(query_choices(PATHS))
-    app = web.Application(middlewares=[json_errors, authenticate, choices, *shared])
+    query = checked_query(query_parameters(PATHS))
+    app = web.Application(middlewares=[json_errors, authenticate, query, *shared])
     app[CONTEXT] = context
     app[SETTINGS] = Settings.from_env()  # request limits and timeouts
     app[SCORE] = app[SETTINGS].score_config()

@@ -20,9 +20,10 @@ from aiohttp import web
 from domain.claim_lifecycle import DebitClaim
 from domain.claim_steps import ClaimAction, IllegalTransition, NotAllowed, check_allowed
 from projections.claim_reads import claim_summary_rows
+from schemas.answers import ClaimStep
 from streams.api.context import SETTINGS, context_of, json_error, json_response
 from streams.api.documents import claim_document
-from streams.api.http_body import json_body, required_text
+from streams.api.http_body import InvalidField, json_body, required_text
 from streams.api.query import acting, filtered, page, principal_of, scope
 from streams.api.violations import amount
 from streams.auth import AuthError, Forbidden
@@ -86,7 +87,7 @@ async def claim_step(request: web.Request) -> web.Response:
     action = ClaimAction(request.match_info["action"])
     # who may, before what is asked: a role not allowed is 403 whatever the body says
     check_allowed(principal.role, principal.distributor_id, key[0], action)
-    body = await json_body(request, request.app[SETTINGS].body_timeout_seconds)
+    body = await json_body(request, request.app[SETTINGS].body_timeout_seconds, ClaimStep)
     step: dict[str, Any] = {**acting(principal), **_step_fields(action, body)}
     try:
         updated = await context.blocking(context.audit.claim_step, key, action, **step)
@@ -103,13 +104,10 @@ def _step_fields(action: ClaimAction, body: dict[str, Any]) -> dict[str, Any]:
         return {"reference": required_text(body, "reference")}
     fields: dict[str, Any] = {"reason": required_text(body, "reason")}
     if action is ClaimAction.DISPUTE:
-        lines = body.get("lines")
-        if not isinstance(lines, list) or not all(
-            isinstance(n, int) and not isinstance(n, bool) for n in lines
-        ):
-            raise web.HTTPBadRequest(text="lines: the line numbers disputed, e.g. [2, 3]")
-        fields["lines"] = tuple(lines)
+        if "lines" not in body:  # their type: the body's model
+            raise InvalidField("lines", "the line numbers disputed are required, e.g. [2, 3]")
+        fields["lines"] = tuple(body["lines"])
     if action is ClaimAction.RESOLVE:
         fields["outcome"] = required_text(body, "outcome")
-        fields["granted"] = amount(body.get("granted"))
+        fields["granted"] = amount(body, "granted")
     return fields

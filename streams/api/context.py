@@ -131,6 +131,7 @@ def json_response(
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="channelflow"'}
 
 
-def json_error(status: int, code: str, message: str) -> web.Response:
-    document = {"error": {"status": status, "code": code, "message": message}}
+def json_error(status: int, code: str, message: str, **details: Any) -> web.Response:
+    """An error answer; `details` name more than the message (the line, the field, ...)."""
+    document = {"error": {"status": status, "code": code, "message": message, **details}}
     return json_response(document, status, BEARER_CHALLENGE if status == 401 else None)

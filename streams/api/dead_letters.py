@@ -29,7 +29,7 @@ async def dead_letter_lines(request: web.Request) -> web.Response:
     context = context_of(request)
     key = scope(request)
     reason, source = request.query.get("reason"), request.query.get("source")
-    newest = request.query.get("order") == "newest"  # its choices: `checked_choices`
+    newest = request.query.get("order") == "newest"  # its choices: `checked_query`
     offset, limit = window(request)
     query = LetterQuery(reason, key, source, newest, offset, limit)
     letters = await context.dead_letter_lines(query)

@@ -15,6 +15,7 @@ from eventsourcing.persistence import OperationalError as StoreOperationalError
 from domain import claim_steps
 from domain.violation_lifecycle import IllegalTransition, NotAllowed
 from streams.api.context import json_error
+from streams.api.http_body import InvalidField
 from streams.auth import AuthError, Forbidden, TokensUnavailable
 from streams.health import StoreAway
 
@@ -46,6 +47,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
             if kept in exc.headers:
                 answer.headers[kept] = exc.headers[kept]
         return answer
+    except InvalidField as exc:
+        return json_error(400, "bad_request", str(exc), field=exc.field)
     except AuthError as exc:
         return json_error(401, "unauthorized", str(exc))
     except TokensUnavailable as exc:

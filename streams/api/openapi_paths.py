@@ -261,9 +261,10 @@ PATHS: dict[str, dict[str, Schema]] = {
     "/api/scorecard/{distributor_id}": {
         "get": op("One distributor's scorecard for a period (a distributor token: its own)",
                   "scorecard", ref("ScorecardRow"), path("distributor_id", "distributor"),
-                  SCORECARD_PERIOD, AS_OF,
+                  SCORECARD_PERIOD, AS_OF, errors=(400, 401, 403, 404),
                   description="To the vendor's roles its ranking row; to the distributor its "
-                  "card without rank or share of channel revenue."),
+                  "card without rank or share of channel revenue. A distributor the channel "
+                  "has never heard of (no line, no agreement) is not found (404)."),
     },
     "/api/agreements": {
         "get": op("Every version of the distributors' agreements, and which is in effect",
@@ -389,7 +390,9 @@ PATHS: dict[str, dict[str, Schema]] = {
                    query("format", "867, 852 or 844 (else the first ST01 decides)",
                          {"enum": ["867", "852", "844"]}),
                    *SUBMIT_OPTIONS, EVERY_LINE,
-                   upload=("application/edi-x12", "text/plain"), errors=INGEST_ERRORS),
+                   upload=("application/edi-x12", "text/plain"), errors=INGEST_ERRORS,
+                   description="An 867's report id, the report it replaces and its period "
+                   "are the interchange's own (its BPT and DTM segments): not options."),
     },
     "/api/ingest/claims": {
         "post": op("Upload debit claims: a CSV claim file or an X12 844 (by content)",

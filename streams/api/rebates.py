@@ -13,6 +13,7 @@ from domain.rebate_statement import IllegalTransition as RebateIllegalTransition
 from domain.timeutil import iso_z
 from projections.rebate_accruals import watchlist
 from projections.snapshot import rebate_rows
+from schemas.answers import Payment
 from streams.api.context import SETTINGS, context_of, json_error, json_response
 from streams.api.documents import statement_document
 from streams.api.http_body import json_body, required_text
@@ -75,7 +76,7 @@ async def statement_step(request: web.Request) -> web.Response:
     context = context_of(request)
     principal = admin(request)
     key = statement_key(request)
-    body = await json_body(request, request.app[SETTINGS].body_timeout_seconds)
+    body = await json_body(request, request.app[SETTINGS].body_timeout_seconds, Payment)
     action = request.match_info["action"]
     reference = required_text(body, "reference") if action == "pay" else ""
     try:

@@ -18,10 +18,11 @@ from projections.party_reads import (
     proposal_rows,
 )
 from projections.snapshot import now_of, reseller_growth_of, reseller_rows, top_resellers_of
+from schemas.answers import MatchStep
 from schemas.envelope import Envelope
 from schemas.parties import PartyKind, ResellerAliasMapped, ResellerMatchRejected
 from streams.api.context import SETTINGS, context_of, json_error, json_response
-from streams.api.http_body import json_body, required_text
+from streams.api.http_body import InvalidField, json_body, required_text
 from streams.api.query import (
     answer,
     as_of,
@@ -118,7 +119,7 @@ async def proposal_step(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text=f"no match proposal for reseller {alias!r} of {distributor}")
     if proposal.closing is not None:
         return json_error(409, "conflict", f"the proposal is {proposal.status} already")
-    body = await json_body(request, request.app[SETTINGS].body_timeout_seconds)
+    body = await json_body(request, request.app[SETTINGS].body_timeout_seconds, MatchStep)
     reason, now = required_text(body, "reason"), datetime.now(UTC)
     event: Envelope
     if action == "confirm":
@@ -129,7 +130,7 @@ async def proposal_step(request: web.Request) -> web.Response:
                     text="the reseller masters are still loading: try again in a few seconds",
                     headers={"Retry-After": "5"},
                 )
-            raise web.HTTPBadRequest(text=f"master_id: {master_id!r} is not a registered master")
+            raise InvalidField("master_id", f"{master_id!r} is not a registered master")
         event = ResellerAliasMapped(
             event_id=uuid4(), occurred_at=now, source="api", distributor_id=distributor,
             alias_id=alias, master_id=master_id, automatic=False, changed_by=principal.actor,

@@ -17,6 +17,7 @@ from projections.rotation_cancels import cancel_problem
 from projections.rotation_reads import rotation_of, rotation_rows
 from projections.rotation_state import record_key
 from schemas.agreements import StockRotationCancelled
+from schemas.answers import RotationCancel
 from streams.api.context import SETTINGS, context_of, json_error, json_response
 from streams.api.http_body import json_body, required_text
 from streams.api.query import filtered, page, principal_of, scope
@@ -58,7 +59,7 @@ async def cancel(request: web.Request) -> web.Response:
         )  # fmt: skip
     except PermissionError as exc:
         raise Forbidden(str(exc)) from None
-    body = await json_body(request, request.app[SETTINGS].body_timeout_seconds)
+    body = await json_body(request, request.app[SETTINGS].body_timeout_seconds, RotationCancel)
     now = datetime.now(UTC)
     fields = {
         "event_id": uuid.uuid4(), "occurred_at": now, "source": "api", "request_id": request_id,

@@ -12,9 +12,10 @@ from aiohttp import web
 from domain.violation_lifecycle import IllegalTransition, NotAllowed, check_allowed
 from projections.pricing_reads import ViolationFilter, severity_summary, violation_page
 from projections.stores import ChannelStores
+from schemas.answers import ViolationStep
 from streams.api.context import SETTINGS, context_of, json_response, statuses
 from streams.api.documents import violation_document
-from streams.api.http_body import json_body, required_text
+from streams.api.http_body import InvalidField, json_body, required_text
 from streams.api.query import acting, answer, page, principal_of, scope_of, window
 from streams.auth import AuthError, Forbidden
 
@@ -68,11 +69,11 @@ async def violation_step(request: web.Request) -> web.Response:
     # who may, before what is asked: a role not allowed is 403 whatever the body says
     found = await context.blocking(context.audit.violation, wanted)
     check_allowed(principal.role, principal.distributor_id, found.distributor_id, action)
-    body = await json_body(request, request.app[SETTINGS].body_timeout_seconds)
+    body = await json_body(request, request.app[SETTINGS].body_timeout_seconds, ViolationStep)
     step: dict[str, Any] = {**acting(principal), "reason": required_text(body, "reason")}
     if action == "resolve":
         step["resolution"] = required_text(body, "resolution")
-        step["amount"] = amount(body.get("amount"))
+        step["amount"] = amount(body, "amount")
     try:
         updated = await context.blocking(context.audit.violation_step, wanted, action, **step)
     except (IllegalTransition, NotAllowed):
@@ -89,12 +90,12 @@ def violation_id(text: str) -> UUID:
         raise web.HTTPNotFound(text=f"no violation {text!r} (not a UUID)") from None
 
 
-def amount(raw: Any) -> Decimal | None:
+def amount(body: dict[str, Any], field: str) -> Decimal | None:
+    """A decimal field of a body (a string: the body's model says so), if given."""
+    raw = body.get(field)
     if raw is None:
         return None
-    if not isinstance(raw, str | int):
-        raise web.HTTPBadRequest(text='amount: a decimal string such as "125.00"')
     try:
-        return Decimal(str(raw))
+        return Decimal(raw)
     except InvalidOperation:
-        raise web.HTTPBadRequest(text=f"amount: {raw!r} is not a decimal") from None
+        raise InvalidField(field, f'{raw!r} is not a decimal such as "125.00"') from None

@@ -75,7 +75,7 @@ def test_claim_uploads_reach_the_claims_topic_and_the_dead_letters(settings, wor
     assert (status, answer["error"]["code"]) == (422, "x12_structure"), answer
     # amounts not above zero: each line refused, to the dead letters
     nothing = [json_claim("DIST-001", "J2", "-30.00"), json_claim("DIST-001", "J3", "0")]
-    status, amounts = worker.post("/api/ingest/events?lines=all", nothing, ACME)
+    status, amounts = worker.post("/api/ingest/events", nothing, ACME)
     assert status == 200, amounts
     assert [(line["answer"], line["reason"]) for line in amounts["lines"]] == [
         ("rejected", "schema_violation"), ("rejected", "schema_violation"),

@@ -88,8 +88,10 @@ def test_an_upload_answer_is_its_model():
         ("ViolationStep", {"reason": "seen"}, True),
         ("ViolationStep", {"reason": "ok", "resolution": "credited", "amount": "12.50"}, True),
         ("ViolationStep", {"resolution": "waived"}, False),
+        ("ViolationStep", {"reason": "seen", "resolutoin": "waived"}, False),
         ("Payment", {"reference": "PAY-1"}, True),
-        ("Payment", {}, False),
+        ("Payment", {}, True),  # approve: no reference
+        ("Payment", {"reference": 5}, False),
         ("EventBatch", [{"event_type": "SaleReported"}], True),
         ("EventBatch", {"events": [], "report": {"report_id": "R-1"}}, True),
         ("EventBatch", "not a batch", False),

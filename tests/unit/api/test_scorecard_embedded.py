@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from streams.api.app import make_web_app
 from streams.api.context import ApiContext
 from streams.auth import TokenRegistry, token_hash
 from streams.config import Settings
+from streams.health import Coverage, Health
 from streams.runners.embedded import EmbeddedChannel
 from tests.scorecard_channel import (
     D1_JULY,
@@ -42,11 +44,14 @@ def fed_channel() -> EmbeddedChannel:
     return channel
 
 
-def answers(channel: EmbeddedChannel, *calls: tuple[str, str]) -> list[tuple[int, Any]]:
+def answers(
+    channel: EmbeddedChannel, *calls: tuple[str, str], health: Health | None = None
+) -> list[tuple[int, Any]]:
     """(status, JSON or text) of each GET (path, token)."""
 
     async def go() -> list[tuple[int, Any]]:
-        client = TestClient(TestServer(make_web_app(ApiContext.of_channel(channel, TOKENS))))
+        context = replace(ApiContext.of_channel(channel, TOKENS), health=health)
+        client = TestClient(TestServer(make_web_app(context)))
         await client.start_server()
         found = []
         try:
@@ -93,6 +98,26 @@ def test_a_distributor_reads_its_own_card_only():
     assert own[0] == 200
     assert own[1] == {**D1_JULY, "rank": None, "share_of_channel_revenue": None}
     assert (other[0], ranking[0], bad[0]) == (403, 403, 400)
+
+
+def test_the_card_of_a_distributor_never_heard_of_is_not_found():
+    channel = fed_channel()
+    card, listed = answers(
+        channel,
+        ("/api/scorecard/D99?period=2026-07", "cm"),
+        ("/api/inventory?distributor_id=D99", "cm"),
+    )
+    assert card == (
+        404,
+        {"error": {"status": 404, "code": "not_found", "message": "no distributor D99 is known"}},
+    )
+    assert (listed[0], listed[1]["rows"]) == (200, [])  # a list filtered by it: no rows
+    half = Health(None, coverage=lambda: Coverage(2, frozenset({0}), frozenset()))
+    [(status, body)] = answers(channel, ("/api/scorecard/D99?period=2026-07", "cm"), health=half)
+    assert status == 404
+    assert body["error"]["message"].startswith(
+        "no distributor D99 is known to this worker: it holds part of the channel (partitions 1 "
+    )
 
 
 def test_the_csv_export_is_the_ranking():

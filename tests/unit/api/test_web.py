@@ -14,7 +14,7 @@ from schemas.jsonschema import SCHEMA_DIR
 from streams.api.app import make_web_app
 from streams.api.context import ApiContext
 from streams.api.openapi_paths import PATHS
-from streams.api.query_choices import query_choices
+from streams.api.query_choices import query_parameters
 from streams.auth import TokenRegistry
 from streams.generator import generate_channel
 from streams.runners.embedded import EmbeddedChannel
@@ -133,10 +133,10 @@ def test_a_value_outside_the_documented_choices_or_an_unknown_path_is_named(chan
 
 
 def test_every_documented_choice_of_a_read_is_taken(channel):
-    for (method, route), listed in query_choices(PATHS).items():
+    for (method, route), taken in query_parameters(PATHS).items():
         if method != "GET" or "{" in route:
             continue
-        for name, values in listed.items():
+        for name, values in taken.choices.items():
             for value in values:
                 status, _, body = call(channel, f"{route}?{name}={value}")
                 assert status == 200, (route, name, value, body)

@@ -217,4 +217,5 @@ def test_x12_options_are_the_reports_own(api):
     status, answer = api.post(
         "/api/ingest/edi", (SAMPLES / "867_weekly.edi").read_bytes(), replaces="X"
     )
-    assert status == 400 and "report itself" in answer["error"]["message"]
+    assert status == 400 and answer["error"]["unknown"] == ["replaces"]
+    assert api.published == []
