@@ -6,12 +6,18 @@ hands the agent each topic partition's messages separately, and with a backlog a
 topics come out of step. The auditor's replay merges them by broker timestamp
 (streams/runners/kafka_replay.py); so does this module, per group: it releases the group's
 input with the smallest key (the replay's heap key: timestamp, a log of shared caps last,
-topic, partition, offset) as long as every source of the group either has input here or
-has nothing more unread. A source with nothing here and more unread (the broker has
-offsets beyond the last one given: `lagging`) stops its group: what follows is held, to be
-merged with the next batch. A group that has released nothing for `wait` seconds while
-holding input releases it all anyway (`Released.expired`), as Kafka Streams does after
-`max.task.idle.ms`. Inputs of other topics (reference data) pass through first.
+topic, partition, offset) as long as every source of the group either has input here or is
+known to hold nothing unread stamped before it.
+
+What a source with nothing here is known to hold is its horizon (`take`'s `known`): the
+time of the consumer's last fetch that found it caught up (its high watermark at the next
+offset). The broker stamps each message when it appends it (`LogAppendTime`), so a fetch
+answered at time P that found nothing more means every later message is stamped after P
+(less the clocks' skew). A source behind (more unread, or not fetched yet) has no horizon:
+it stops its group as soon as what it gave runs out. What cannot be released yet is held,
+to be merged with the next batch. A group that has released nothing for `wait` seconds
+while holding input releases it all anyway (`Released.expired`), as Kafka Streams does
+after `max.task.idle.ms`. Inputs of other topics (reference data) pass through first.
 
 Each source's inputs leave in offset order, whatever else happens: the merge takes the
 head of each source's queue only.
@@ -20,7 +26,8 @@ head of each source's queue only.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Iterable
+import math
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,6 +35,9 @@ from streams.runners.processing import Input
 
 #: a source partition: (topic, partition)
 Source = tuple[str, int]
+
+#: a source's horizon when it is behind: nothing of the group passes it once its input runs out
+BEHIND = -math.inf
 
 #: where a message stands in the order: (broker timestamp in ms, a log's, topic, partition,
 #: offset)
@@ -46,10 +56,11 @@ def broker_order(
 
 @dataclass(frozen=True, slots=True)
 class Released:
-    """What can be applied now, in order, and how many groups were released by the bound."""
+    """What can be applied now, in order, and which groups were released by the bound."""
 
     inputs: list[Input]
-    expired: int = 0
+    #: the groups (partition numbers) released by the bound
+    expired: tuple[int, ...] = ()
 
 
 @dataclass
@@ -81,9 +92,11 @@ class TimeOrder:
             return None
         return max(0.0, min(self.since.values()) + self.wait - now)
 
-    def take(self, inputs: Iterable[Input], lagging: Collection[Source], now: float) -> Released:
+    def take(self, inputs: Iterable[Input], known: Mapping[Source, float], now: float) -> Released:
         """The inputs given and those held that can be applied now, in order; the rest is
-        held. `lagging`: the sources with offsets unread beyond the last one given."""
+        held. `known`: each source's horizon (broker time in ms: it holds nothing unread
+        stamped before it beyond the inputs given; `BEHIND` when it is behind); a source
+        not named stops nothing."""
         passing: list[Input] = []
         groups: dict[int, list[Input]] = {}
         for item in inputs:
@@ -94,28 +107,28 @@ class TimeOrder:
         for group, kept in self.held.items():
             groups.setdefault(group, []).extend(kept)
         self.held = {}
-        blocked: dict[int, set[Source]] = {}
-        for topic, partition in lagging:
-            blocked.setdefault(partition, set()).add((topic, partition))
-        expired = 0
+        horizons: dict[int, dict[Source, float]] = {}
+        for (topic, partition), horizon in known.items():
+            horizons.setdefault(partition, {})[(topic, partition)] = horizon
+        expired: list[int] = []
         for group in sorted(groups):
-            ready, rest = _merge(groups[group], blocked.get(group, set()), self.last)
+            ready, rest = _merge(groups[group], horizons.get(group, {}), self.last)
             started = self.since.pop(group, now)
             if rest and not ready and now - started >= self.wait:
-                ready, rest = _merge(rest, set(), self.last)
-                expired += 1
+                ready, rest = _merge(rest, {}, self.last)
+                expired.append(group)
             passing.extend(ready)
             if rest:
                 self.held[group] = rest
                 self.since[group] = now if ready else started
-        return Released(passing, expired)
+        return Released(passing, tuple(expired))
 
 
 def _merge(
-    inputs: list[Input], blocked: set[Source], last: frozenset[str]
+    inputs: list[Input], horizons: Mapping[Source, float], last: frozenset[str]
 ) -> tuple[list[Input], list[Input]]:
-    """One group's inputs in key order, up to the first moment a `blocked` source has none
-    left; returns (released, held)."""
+    """One group's inputs in key order, up to the first one stamped at or after the horizon
+    of a source with nothing left here; returns (released, held)."""
     queues: dict[Source, list[Input]] = {}
     for item in inputs:
         queues.setdefault((item.source, item.partition or 0), []).append(item)
@@ -127,17 +140,18 @@ def _merge(
         queue[:] = [unique[offset] for offset in sorted(unique)]
         position[source] = 0
         heapq.heappush(heads, _head(queue[0], last, source))
-    waiting = blocked - queues.keys()  # a blocked source with nothing here stops at once
+    # the earliest horizon of the sources with nothing (left) here
+    floor = min((h for s, h in horizons.items() if s not in queues), default=math.inf)
     released: list[Input] = []
-    while heads and not waiting:
+    while heads and heads[0][0][0] < floor:
         _, source = heapq.heappop(heads)
         queue, at = queues[source], position[source]
         released.append(queue[at])
         position[source] = at + 1
         if at + 1 < len(queue):
             heapq.heappush(heads, _head(queue[at + 1], last, source))
-        elif source in blocked:
-            waiting.add(source)
+        else:
+            floor = min(floor, horizons.get(source, math.inf))
     rest = [item for source, queue in queues.items() for item in queue[position[source] :]]
     return released, rest
 

@@ -59,8 +59,9 @@ from streams.runners.processing import (
 )
 from streams.runners.readmodel_sink import ReadModelSink, configured_sink, writer_name
 from streams.runners.recording import AuditRecorder
-from streams.runners.time_order import Source, TimeOrder
+from streams.runners.time_order import BEHIND, Source, TimeOrder
 from streams.worker import upkeep
+from streams.worker.fetch_state import fetch_state
 from streams.worker.progress import ContiguousGate, TailWatch
 from streams.worker.rounds import RecordingRounds
 from streams.worker.stores import WorkerStores
@@ -249,7 +250,9 @@ class ChannelWorker:
                 log.info("%d events set aside during a rebalance: read again", len(waiting))
 
     async def batches(self, stream: Any) -> AsyncIterator[Sequence[Any]]:
-        """The stream's batches, and an empty one when a hold reaches its bound first."""
+        """The stream's batches, and while inputs are held an empty one each batch interval
+        without input: a fetch since may have caught their group up, or the hold reached
+        its bound."""
         taking = stream.take_events(TAKE, self.settings.batch_seconds)
         coming: asyncio.Future[Sequence[Any]] | None = None
         try:
@@ -257,6 +260,8 @@ class ChannelWorker:
                 if coming is None:
                     coming = asyncio.ensure_future(anext(taking))
                 due = self.order.due_in(time.monotonic())
+                if due is not None:
+                    due = min(due, self.settings.batch_seconds)
                 done, _ = await asyncio.wait({coming}, timeout=due)
                 if not done:
                     yield ()
@@ -283,9 +288,17 @@ class ChannelWorker:
             return batch
         owned = self.app.consumer.assignment()
         admitted = await self.admitted([item for item in batch if _tp(item) in owned])
-        released = self.order.take(admitted, self.lagging(owned), time.monotonic())
+        horizons = self.horizons(owned)
+        released = self.order.take(admitted, horizons, time.monotonic())
         if released.expired:
-            metrics.ORDER_WAITS_EXPIRED.inc(released.expired)
+            metrics.ORDER_WAITS_EXPIRED.inc(len(released.expired))
+            log.warning(
+                "partitions %s held input for %.1f s waiting for %s: applied without their "
+                "broker-time order (the auditor's replay may differ)",
+                list(released.expired),
+                self.order.wait,
+                sorted(f"{t}:{p}" for (t, p), h in horizons.items() if p in released.expired),
+            )
         inputs = released.inputs
         done = 0
         # bundles: by events, not messages
@@ -295,17 +308,19 @@ class ChannelWorker:
             done += len(group)
         return []
 
-    def lagging(self, owned: Collection[TP]) -> list[Source]:
-        """The owned partitions of the ordered topics with messages beyond those admitted
-        (its high watermark, as of the consumer's last fetch, past the next offset; or
-        none known yet)."""
-        highwater, ordered = self.app.consumer.highwater, self.order.ordered
-        found = []
+    def horizons(self, owned: Collection[TP]) -> dict[Source, float]:
+        """Each owned partition of the ordered topics: the time (ms) of the consumer's last
+        fetch that found it with nothing beyond the inputs admitted (its high watermark at
+        the next offset), `BEHIND` when it has more or was not fetched yet."""
+        fetched, ordered = fetch_state(self.app.consumer), self.order.ordered
+        found: dict[Source, float] = {}
         for tp in owned:
             if tp.topic in ordered:
-                end = highwater(tp)
-                if end is None or end > self.gate.next_offset(f"{tp.topic}:{tp.partition}"):
-                    found.append((tp.topic, tp.partition))
+                end, polled = fetched(tp)
+                next_offset = self.gate.next_offset(f"{tp.topic}:{tp.partition}")
+                if end is None or polled is None or end > next_offset:
+                    polled = None
+                found[(tp.topic, tp.partition)] = BEHIND if polled is None else polled
         return found
 
     async def admitted(self, batch: list[Input]) -> list[Input]:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streams.runners.processing import Input
-from streams.runners.time_order import Source, TimeOrder, broker_order
+from streams.runners.time_order import BEHIND, Source, TimeOrder, broker_order
 
 SALES, COUNTS, IDENTITY, GRANTS, PRICES = (
     "t.sales",
@@ -22,6 +22,11 @@ ORDERED = frozenset({SALES, COUNTS, IDENTITY, GRANTS})
 LOGS = frozenset({GRANTS})
 START = datetime(2026, 10, 1, tzinfo=UTC)
 FOREVER = 1e9
+
+
+def at(millis: int) -> float:
+    """A fetch's time, as the consumer gives it: ms since the epoch."""
+    return START.timestamp() * 1000 + millis
 
 
 def order(wait: float = FOREVER) -> TimeOrder:
@@ -80,13 +85,19 @@ def arrival(logs: dict[Source, list[Input]], rnd: random.Random) -> list[list[In
     return batches
 
 
-def unread(logs: dict[Source, list[Input]], given: int, batches: list[list[Input]]) -> set[Source]:
-    """The sources with messages beyond those in the first `given` batches."""
+def behind(*sources: Source) -> dict[Source, float]:
+    return dict.fromkeys(sources, BEHIND)
+
+
+def unread(
+    logs: dict[Source, list[Input]], given: int, batches: list[list[Input]]
+) -> dict[Source, float]:
+    """The sources with messages beyond those in the first `given` batches: behind."""
     seen: dict[Source, int] = {}
     for batch in batches[:given]:
         for item in batch:
             seen[source(item)] = seen.get(source(item), 0) + 1
-    return {s for s, items in logs.items() if seen.get(s, 0) < len(items)}
+    return behind(*(s for s, items in logs.items() if seen.get(s, 0) < len(items)))
 
 
 @settings(max_examples=300, deadline=None)
@@ -121,9 +132,9 @@ def test_each_source_stays_in_order_whatever_the_lag_and_the_bound(
     sources = sorted(logs)
     out: list[Input] = []
     for step, batch in enumerate(arrival(logs, rnd)):
-        lagging = {s for s in sources if rnd.random() < 0.5}
+        lagging = behind(*(s for s in sources if rnd.random() < 0.5))
         out += timed.take(batch, lagging, float(step)).inputs
-    out += timed.take([], set(), FOREVER).inputs
+    out += timed.take([], {}, FOREVER).inputs
     for s, items in logs.items():
         assert [item for item in out if source(item) == s] == items
     assert len(out) == sum(len(items) for items in logs.values())
@@ -139,7 +150,7 @@ def test_equal_timestamps_break_as_the_replay_does() -> None:
         message(COUNTS, 0, 0, 10),
         message(IDENTITY, 0, 0, 9),
     ]
-    got = order().take(batch, set(), 0.0).inputs
+    got = order().take(batch, {}, 0.0).inputs
     assert [(i.source, i.offset) for i in got] == [
         (IDENTITY, 0),
         (COUNTS, 0),
@@ -152,21 +163,21 @@ def test_equal_timestamps_break_as_the_replay_does() -> None:
 def test_a_topic_behind_holds_its_partition_only() -> None:
     timed = order()
     sale, other = message(SALES, 0, 0, 50), message(SALES, 1, 0, 50)
-    got = timed.take([sale, other], {(COUNTS, 0)}, 0.0)
+    got = timed.take([sale, other], behind((COUNTS, 0)), 0.0)
     assert got.inputs == [other] and timed.holding() == 1
     count = message(COUNTS, 0, 0, 20)
-    assert timed.take([count], set(), 0.1).inputs == [count, sale]
+    assert timed.take([count], {}, 0.1).inputs == [count, sale]
     assert timed.holding() == 0
 
 
 def test_held_inputs_wait_for_the_topic_behind_up_to_the_bound() -> None:
     timed = order(wait=1.0)
     sale = message(SALES, 0, 0, 50)
-    assert timed.take([sale], {(COUNTS, 0)}, 10.0).inputs == []
+    assert timed.take([sale], behind((COUNTS, 0)), 10.0).inputs == []
     assert timed.due_in(10.25) == 0.75
-    assert timed.take([], {(COUNTS, 0)}, 10.5).inputs == []
-    released = timed.take([], {(COUNTS, 0)}, 11.0)
-    assert released.inputs == [sale] and released.expired == 1
+    assert timed.take([], behind((COUNTS, 0)), 10.5).inputs == []
+    released = timed.take([], behind((COUNTS, 0)), 11.0)
+    assert released.inputs == [sale] and released.expired == (0,)
     assert timed.due_in(11.0) is None
 
 
@@ -174,26 +185,72 @@ def test_release_in_order_restarts_the_wait() -> None:
     timed = order(wait=1.0)
     first, second = message(SALES, 0, 0, 50), message(SALES, 0, 1, 80)
     count = message(COUNTS, 0, 0, 60)
-    assert timed.take([first, second], {(COUNTS, 0)}, 0.0).inputs == []
-    released = timed.take([count], {(COUNTS, 0)}, 0.5)  # the count: more of it unread
-    assert released.inputs == [first, count] and released.expired == 0
+    assert timed.take([first, second], behind((COUNTS, 0)), 0.0).inputs == []
+    released = timed.take([count], behind((COUNTS, 0)), 0.5)  # the count: more of it unread
+    assert released.inputs == [first, count] and released.expired == ()
     assert timed.due_in(0.5) == 1.0
 
 
 def test_reference_data_passes_first_and_a_rebalance_drops_what_is_held() -> None:
     timed = order()
     price, sale = message(PRICES, 0, 0, 90), message(SALES, 0, 0, 10)
-    assert timed.take([sale, price], {(COUNTS, 0)}, 0.0).inputs == [price]
+    assert timed.take([sale, price], behind((COUNTS, 0)), 0.0).inputs == [price]
     timed.drop()
     assert timed.holding() == 0 and timed.due_in(0.0) is None
-    assert timed.take([], set(), 0.0).inputs == []
+    assert timed.take([], {}, 0.0).inputs == []
 
 
 def test_an_input_given_again_is_applied_once_in_its_place() -> None:
     """Inputs left unapplied by a rebalance are given again with what is held since."""
     timed = order()
     a, b = message(SALES, 0, 0, 10), message(SALES, 0, 1, 20)
-    assert timed.take([a, b], set(), 0.0).inputs == [a, b]
-    timed.take([message(SALES, 0, 2, 30)], {(SALES, 0), (COUNTS, 0)}, 0.0)
-    got = timed.take([b, b], set(), 0.0).inputs
+    assert timed.take([a, b], {}, 0.0).inputs == [a, b]
+    timed.take([message(SALES, 0, 2, 30)], behind((SALES, 0), (COUNTS, 0)), 0.0)
+    got = timed.take([b, b], {}, 0.0).inputs
     assert [i.offset for i in got] == [1, 2]
+
+
+def test_a_caught_up_topic_holds_what_is_stamped_after_its_last_fetch() -> None:
+    """The counts were last fetched at 40 ms with nothing more: a sale stamped at 30 passes,
+    one at 50 waits, since a count appended at 45 may not have been fetched yet; a fetch at
+    60 that finds none releases it, with no new input."""
+    timed = order()
+    early, late = message(SALES, 0, 0, 30), message(SALES, 0, 1, 50)
+    assert timed.take([early, late], {(COUNTS, 0): at(40)}, 0.0).inputs == [early]
+    assert timed.take([], {(COUNTS, 0): at(45)}, 0.1).inputs == []
+    count = message(COUNTS, 0, 0, 45)
+    assert timed.take([count], {(COUNTS, 0): at(46)}, 0.2).inputs == [count]
+    assert timed.take([], {(COUNTS, 0): at(60)}, 0.3).inputs == [late]
+
+
+@settings(max_examples=400, deadline=None)
+@given(histories, st.randoms(use_true_random=False))
+def test_fetches_at_any_time_give_broker_time_order_per_partition(
+    history: dict[Source, list[int]], rnd: random.Random
+) -> None:
+    """Messages appended over time, each source fetched now and then (a fetch at t hands
+    over what was appended before t, or only part of it, and says so by the high
+    watermark): every partition's inputs come out in the replay's order, each once."""
+    logs = published(history)
+    handed = dict.fromkeys(logs, 0)
+    horizons: dict[Source, float] = behind(*logs)  # not fetched yet
+    timed = order()
+    out: list[Input] = []
+    for now in range(max(m for ms in history.values() for m in ms) + 2):
+        batch = []
+        for s, items in logs.items():
+            if rnd.random() < 0.4:  # fetched at `now`
+                appended = sum(1 for item in items if key(item)[0] < now)
+                upto = rnd.randint(handed[s], appended) if rnd.random() < 0.3 else appended
+                batch += items[handed[s] : upto]
+                handed[s] = upto
+                horizons[s] = at(now) if upto == appended else BEHIND
+        out += timed.take(batch, horizons, 0.0).inputs
+    final = max(m for ms in history.values() for m in ms) + 2
+    rest = [item for s, items in logs.items() for item in items[handed[s] :]]
+    out += timed.take(rest, dict.fromkeys(logs, at(final)), 0.0).inputs
+    assert timed.holding() == 0
+    assert sorted(out, key=key) == sorted((m for ms in logs.values() for m in ms), key=key)
+    for partition in {p for _, p in logs}:
+        mine = [item for item in out if item.partition == partition]
+        assert mine == sorted(mine, key=key)
