@@ -108,6 +108,14 @@ def event_hash(event_id: str | UUID) -> int:
     return int.from_bytes(hashlib.shake_256(str(event_id).encode()).digest(DIGEST_BYTES), "big")
 
 
+def hash_text(hash_sum: int) -> str:
+    """`format(hash_sum, "x")` of a sum kept modulo 2**2048 (0 <= hash_sum < 2**2048),
+    through its 256 bytes: about a fifth of the time (~0.4 against ~1.7 µs for a 2048-bit
+    sum, measured over many distinct sums; one sum formatted again and again looks as
+    cheap either way). What a rebate bucket stores of each tally."""
+    return hash_sum.to_bytes(DIGEST_BYTES, "big").hex().lstrip("0") or "0"
+
+
 def digest_of_sum(hash_sum: int) -> str:
     """The digest (sha256 hex) of a sum of `event_hash` values."""
     return hashlib.sha256((hash_sum % _DIGEST_MODULUS).to_bytes(DIGEST_BYTES, "big")).hexdigest()

@@ -242,19 +242,14 @@ def pos_line_of(
 ) -> PosLine:
     """The POS line of an accepted sale, with the masters its reseller and end customer mean
     as it is judged."""
+    # by position, in the fields' order (distributor_id, transaction_id, sku, quantity,
+    # reseller_id, end_customer, sold_at, currency, event_id, master_id, customer_master):
+    # once per line
     return PosLine(
-        distributor_id=sale.distributor_id,
-        transaction_id=sale.transaction_id,
-        sku=sale.sku,
-        quantity=sale.quantity,
-        reseller_id=sale.reseller_id,
-        end_customer=sale.end_customer,
-        sold_at=utc(sale.sold_at),
-        currency=sale.currency,
-        event_id=sale.event_id,
-        master_id=master_id,
-        customer_master=customer_master,
-    )
+        sale.distributor_id, sale.transaction_id, sale.sku, sale.quantity, sale.reseller_id,
+        sale.end_customer, utc(sale.sold_at), sale.currency, sale.event_id, master_id,
+        customer_master,
+    )  # fmt: skip
 
 
 def line_refs(claim: DebitClaimSubmitted, recorded_at: datetime) -> list[LineRef]:

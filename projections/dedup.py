@@ -52,6 +52,9 @@ class SeenEntry:
     def to_json(self) -> list[object]:
         """[event_id, fingerprint, source, offset, resends] as stored before replacements
         existed; report_id, released and previous follow only when set."""
+        if not self.resends and self.report_id is None and not self.released and not self.previous:
+            # nearly every entry (a line seen once, of no report): one list, once per line
+            return [self.event_id, self.fingerprint, self.source, self.offset, []]
         data: list[object] = [
             self.event_id,
             self.fingerprint,

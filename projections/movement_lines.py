@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from domain.identity import content_fingerprint, idempotency_key
+from domain.identity import content_fingerprint, idempotency_key, uuid_text
 from projections.authorization_inputs import covering_sale
 from projections.catalog import normalize
 from projections.claim_inputs import sale_arrived
@@ -59,7 +59,7 @@ def apply_movement(
         if not first_rejection(stores, event, position):
             return Outcome(Verdict.REDELIVERY)  # the same line sent again: counted once
         return reject_input(stores, reason, event.distributor_id, position, pending, event, detail)
-    event_id = str(event.event_id)
+    event_id = uuid_text(event.event_id)
     verdict, first = _dedup(stores, normalized, position, event_id)
     if verdict is None:
         return _stale_line(stores, normalized, position, pending)

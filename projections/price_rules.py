@@ -438,19 +438,13 @@ def flag_sale(sale: SaleReported, judgement: SaleJudgement) -> FlaggedSale | Non
     """What the pricing views keep of a judged sale: violations and unpriced lines only."""
     if judgement.kind not in ("violation", "unpriced"):
         return None
+    # by position, in the fields' order (kind, distributor_id, transaction_id, reseller_id,
+    # sku, sold_at, quantity, unit_price, currency, floor_price, severity): once per line
     return FlaggedSale(
-        kind=judgement.kind,
-        distributor_id=sale.distributor_id,
-        transaction_id=sale.transaction_id,
-        reseller_id=sale.reseller_id,
-        sku=sale.sku,
-        sold_at=utc(sale.sold_at),
-        quantity=sale.quantity,
-        unit_price=sale.unit_price,
-        currency=sale.currency,
-        floor_price=judgement.floor_price,
-        severity=judgement.severity,
-    )
+        judgement.kind, sale.distributor_id, sale.transaction_id, sale.reseller_id, sale.sku,
+        utc(sale.sold_at), sale.quantity, sale.unit_price, sale.currency, judgement.floor_price,
+        judgement.severity,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

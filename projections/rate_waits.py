@@ -168,6 +168,10 @@ class Due(NamedTuple):
     expired: tuple[tuple[RateWait, datetime], ...]
 
 
+#: what a distributor without waiting sales has due (nearly every sale line asks)
+NOTHING_DUE: Final = Due((), ())
+
+
 def due(stores: ChannelStores, distributor_id: str, recorded: datetime, wait: timedelta) -> Due:
     """Take out the distributor's waiting sales whose day has a rate known by `recorded`
     and by the end of their wait (`wait` after the sale was recorded), with the rates
@@ -176,7 +180,7 @@ def due(stores: ChannelStores, distributor_id: str, recorded: datetime, wait: ti
     out."""
     groups = stores.rate_wait_days.get(distributor_id)
     if not groups:
-        return Due((), ())
+        return NOTHING_DUE
     rates = RateBook(stores.rates, recorded)
     priced: list[tuple[RateWait, RateLookup]] = []
     expired: list[tuple[RateWait, datetime]] = []

@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 from domain.frozen import quick_init
-from domain.rebates import RebateTally, event_hash
+from domain.rebates import RebateTally, event_hash, hash_text
 from projections.inventory import Move
 from projections.positions import Position, advance
 
@@ -43,7 +43,7 @@ class RebateBucket:
     def to_json(self) -> dict[str, Any]:
         return {
             "c": {
-                currency: [t.units, str(t.revenue), t.count, format(t.hash_sum, "x")]
+                currency: [t.units, str(t.revenue), t.count, hash_text(t.hash_sum)]
                 for currency, t in self.by_currency.items()
             },
             "applied": self.applied,

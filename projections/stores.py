@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain.claim_rules import PosLine
+from domain.frozen import quick_init
 from domain.rebates import ProgramTerms
 from projections.agreement_timeline import AgreementTimeline
 from projections.authorizations import AuthorizationState
@@ -47,6 +48,7 @@ from projections.waiting_resellers import WaitingReseller
 from schemas.parties import PartyKind
 
 
+@quick_init  # one per sale line (its reseller's master: `identity_inputs.master_of`)
 @dataclass(frozen=True, slots=True)
 class PartyStores:
     """What identity keeps of one kind of party (docs/IDENTITY.md): its masters, its aliases

@@ -17,6 +17,7 @@ from projections.positions import Position
 from projections.price_rules import FlaggedSale
 from projections.rebate_buckets import RebateBucket, RecordedMove
 from projections.resellers import DayCount, ResellerState
+from projections.stores import PartyStores
 from projections.tallies import InOut
 
 
@@ -70,6 +71,7 @@ def test_only_frozen_slotted_dataclasses_are_taken() -> None:
         InventoryState,
         ResellerState,
         DayCount,
+        PartyStores,
     ],
 )
 def test_every_decorated_class_takes_its_fields_in_order_with_their_defaults(cls: type) -> None:

@@ -12,7 +12,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.identity import _ENVELOPE_ONLY, _canonical, content_fingerprint
+from domain.identity import _ENVELOPE_ONLY, _canonical, content_fingerprint, uuid_text
 from schemas.events import Envelope, InventoryCounted, SaleReported, ShipmentRecorded
 
 T0 = datetime(2026, 7, 6, tzinfo=UTC)
@@ -97,3 +97,8 @@ def test_zero_keeps_its_sign_whichever_amount_came_first() -> None:
         assert _canonical(Decimal(first)) == ("-0" if first.startswith("-") else "0")
         assert _canonical(Decimal(second)) == ("-0" if second.startswith("-") else "0")
     assert _canonical(Decimal("12.50")) == _canonical(Decimal("1.25E1")) == "12.5"
+
+
+@given(st.uuids(allow_nil=True))
+def test_uuid_text_is_str_of_the_uuid(value: UUID) -> None:
+    assert uuid_text(value) == str(value)

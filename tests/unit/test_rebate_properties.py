@@ -10,7 +10,15 @@ from uuid import UUID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.rebates import Measure, QualifyingLine, accumulate, compute_rebate, events_digest
+from domain.rebates import (
+    DIGEST_BYTES,
+    Measure,
+    QualifyingLine,
+    accumulate,
+    compute_rebate,
+    events_digest,
+    hash_text,
+)
 from schemas.events import Tier
 from tests.unit.rebate_cases import BOUNDED, EXAMPLE_TIERS, revenue_inputs, terms, units_inputs
 
@@ -109,3 +117,12 @@ def test_closed_amount_does_not_depend_on_event_order(
         assert compute_rebate(program_terms, in_order, closed=True) == compute_rebate(
             program_terms, shuffled, closed=True
         )
+
+
+@given(
+    st.integers(min_value=0, max_value=2 ** (8 * DIGEST_BYTES) - 1)
+    | st.integers(min_value=0, max_value=2**70)
+    | st.sampled_from([0, 1, 15, 16, 2 ** (8 * DIGEST_BYTES) - 1])
+)
+def test_a_hash_sum_s_text_is_its_hex(hash_sum: int) -> None:
+    assert hash_text(hash_sum) == format(hash_sum, "x")
