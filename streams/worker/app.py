@@ -297,7 +297,7 @@ class ChannelWorker:
                 "broker-time order (the auditor's replay may differ)",
                 list(released.expired),
                 self.order.wait,
-                sorted(f"{t}:{p}" for (t, p), h in horizons.items() if p in released.expired),
+                ", ".join(_waited_for(horizons, released.expired, time.time() * 1000)),
             )
         inputs = released.inputs
         done = 0
@@ -495,6 +495,16 @@ def _input(message: Any) -> Input:
         message.offset,
         _recorded(message),
     )
+
+
+def _waited_for(horizons: dict[Source, float], groups: Collection[int], now_ms: float) -> list[str]:
+    """The topic partitions of `groups` as the order saw them: behind, or last fetched when."""
+    return [
+        f"{topic}:{partition} "
+        + ("behind" if horizon == BEHIND else f"fetched {now_ms - horizon:.0f} ms before")
+        for (topic, partition), horizon in sorted(horizons.items())
+        if partition in groups
+    ]
 
 
 def _tp(item: Input) -> TP:

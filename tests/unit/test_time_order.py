@@ -254,3 +254,13 @@ def test_fetches_at_any_time_give_broker_time_order_per_partition(
     for partition in {p for _, p in logs}:
         mine = [item for item in out if item.partition == partition]
         assert mine == sorted(mine, key=key)
+
+
+def test_a_hold_released_by_the_bound_names_each_topic_of_its_partitions() -> None:
+    from streams.worker.app import _waited_for
+
+    horizons = {(SALES, 0): at(100), (COUNTS, 0): BEHIND, (SALES, 1): BEHIND}
+    assert _waited_for(horizons, (0,), at(350)) == [
+        "t.inventory:0 behind",
+        "t.sales:0 fetched 250 ms before",
+    ]
