@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from streams.runners.processing import Input
 from streams.runners.time_order import BEHIND, Source, TimeOrder, broker_order
+from streams.worker.app import _waited_for
 
 SALES, COUNTS, IDENTITY, GRANTS, PRICES = (
     "t.sales",
@@ -257,8 +258,6 @@ def test_fetches_at_any_time_give_broker_time_order_per_partition(
 
 
 def test_a_hold_released_by_the_bound_names_each_topic_of_its_partitions() -> None:
-    from streams.worker.app import _waited_for
-
     horizons = {(SALES, 0): at(100), (COUNTS, 0): BEHIND, (SALES, 1): BEHIND}
     assert _waited_for(horizons, (0,), at(350)) == [
         "t.inventory:0 behind",
