@@ -190,9 +190,11 @@ def test_a_port_in_use_is_one_line_and_status_2():
     assert b"open http" not in demo.stdout  # the address is given once it is listening
 
 
-def test_kafka_unreachable_leaves_no_unclosed_consumer_behind():
-    for args in (("deadletters",), ("replay", "--from-kafka", "--jobs", "1")):
+def test_kafka_unreachable_is_one_line_and_leaves_no_unclosed_consumer_behind():
+    for args in (("deadletters",), ("replay", "--from-kafka", "--jobs", "1"), ("topics",)):
         done = run(*args, "--kafka", "127.0.0.1:1")
         assert done.returncode == 3, (args, done.stderr)
         assert b"Kafka: Unable to bootstrap from [127.0.0.1:1]" in done.stderr, args
         assert b"Unclosed" not in done.stderr, (args, done.stderr)
+        # aiokafka's own 'Unable connect to "127.0.0.1:1"' ERROR line says it once more
+        assert len(done.stderr.strip().splitlines()) == 1, (args, done.stderr)
