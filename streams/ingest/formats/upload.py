@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -104,6 +105,9 @@ class Parsed:
     replaces: str | None = None
     #: whose line it is, for a rejected line that says so
     distributor_id: str | None = None
+    #: where the event's fields were read, in the format's own terms: field -> (element,
+    #: segment) of an X12 line, so that a check of the event blames what the sender wrote
+    where: Mapping[str, tuple[str, int]] | None = None
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,16 @@ def _867_line(upload: Upload, index: int, item: ReportLine) -> Parsed:
         )
     assert outcome.source_ref is not None
     return Parsed(
-        item.number, outcome.source_ref, outcome, None, None, None, original, index, replaces
+        item.number,
+        outcome.source_ref,
+        outcome,
+        None,
+        None,
+        None,
+        original,
+        index,
+        replaces,
+        where=item.origins,
     )
 
 

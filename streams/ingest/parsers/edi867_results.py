@@ -9,6 +9,9 @@ from schemas.events import ReportSubmitted, SaleReported
 from streams.ingest.parsers.common import LineError
 from streams.ingest.parsers.edi867_heading import ReportHeader
 
+#: where each field of a line's event was read: field -> (X12 element, segment index)
+Origins = dict[str, tuple[str, int]]
+
 
 @dataclass(frozen=True, slots=True)
 class IgnoredQuantity:
@@ -56,6 +59,8 @@ class ReportLine:
     outcome: SaleReported | LineError
     #: the report's heading as read (None for a line before any PTD loop)
     header: ReportHeader | None = None
+    #: where the sale's fields were read (the element a later check of the sale blames)
+    origins: Origins = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ def test_csv_report_answers_per_line_and_is_published_header_first(api):
     problems = {line["line"]: (line["reason"], line.get("field")) for line in answer["lines"]}
     assert problems == {
         6: ("bad_quantity", "quantity"),
-        7: ("unknown_sku", None),
+        7: ("unknown_sku", "sku"),
         8: ("bad_date", "sold_at"),
     }
     assert row(answer, 6)["ref"] == "w15.csv:6"
@@ -150,6 +150,16 @@ def test_867_line_errors_name_segment_and_element(api):
         "rejected_by_reason"
     ].get("unknown_sku", 0) - answer["summary"]["rejected_by_reason"].get("unknown_unit", 0)
     assert all(base64.b64decode(e.original_b64).startswith(b"PTD*") for e in letters)
+
+
+def test_an_867_item_the_catalog_does_not_know_names_its_lin_element(api):
+    body = (SAMPLES / "867_weekly.edi").read_bytes()
+    body = body.replace(b"LIN*2*VP*GADGET-200", b"LIN*2*VP*GADGET-999")
+    answer = api.ok("/api/ingest/edi", body)
+    (line,) = [line for line in answer["lines"] if line["answer"] == "rejected"]
+    assert (line["reason"], line["field"]) == ("unknown_sku", "LIN03")
+    assert line["detail"].endswith("(read from LIN03 at segment 20)"), line["detail"]
+    assert line["ref"].endswith("segment 20")
 
 
 def test_a_report_error_rejects_every_line_of_its_report(api):
