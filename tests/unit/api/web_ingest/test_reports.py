@@ -206,6 +206,17 @@ def test_852_counts_reach_the_inventory(api):
     assert reasons["negative_on_hand"] == 1 and reasons["missing_item"] == 1
 
 
+def test_an_852_is_answered_in_file_order(api):
+    body = (SAMPLES / "852_weekly.edi").read_bytes().replace(b"ZA*OH*48*EA~", b"ZA*OH*4B*EA~")
+    answer = api.ok("/api/ingest/edi", body, format="852", lines="all")
+    segments = [line["line"] for line in answer["lines"]]
+    assert segments == sorted(segments)
+    assert ("bad_quantity", 15) in [(line.get("reason"), line["line"]) for line in answer["lines"]]
+    sent_again = api.ok("/api/ingest/edi", body, format="852")  # duplicates and rejections
+    segments = [line["line"] for line in sent_again["lines"]]
+    assert segments == sorted(segments) and len(segments) == len(answer["lines"])
+
+
 @pytest.mark.parametrize(
     ("body", "params", "code", "segment"),
     [
