@@ -298,8 +298,7 @@ def _as_sent(item: Parsed, field: str | None, detail: str | None) -> tuple[str |
     """The field at fault and the detail in the sender's terms: for an X12 line, the
     element and segment the event's field was read from (`sold_at` is `DTM02` of segment
     15), so that the distributor's people find what to fix in their file."""
-    read = item.where.get(field) if item.where and field else None
-    if read is None:
+    segment, element = item.where.get(field, (None, None)) if item.where and field else (None, None)
+    if segment is None or element is None:
         return field, detail
-    element, segment = read
-    return element, f"{detail} (read from {element} at segment {segment})"
+    return element, f"{detail} (read from {element} at segment {segment.index})"

@@ -289,12 +289,7 @@ class ReportBuilder(TransactionSetBuilder):
         fields.transaction(header.report_number)
         if fields.problems:
             return line_error(line, *fields.problems), {}
-        origins = {
-            name: (element, seg.index)
-            for name, (seg, element) in fields.origins.items()
-            if element is not None
-        }
-        return self._sale(fields, header), origins
+        return self._sale(fields, header), fields.origins
 
     def _sale(self, fields: LineFields, header: ReportHeader) -> SaleReported | LineError:
         """The line as an event (its fields read without a problem), or why the wire
