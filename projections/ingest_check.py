@@ -120,7 +120,8 @@ def precheck(
     normalized = event if catalog is None else normalize(catalog.products, catalog.aliases, event)
     if isinstance(normalized, tuple):
         reason, detail = normalized
-        return Precheck(Answer.REJECTED, reason, detail)
+        field = detail.partition(":")[0]  # the catalog's detail starts with the field too
+        return Precheck(Answer.REJECTED, reason, detail, field=field)
     key = idempotency_key(normalized)
     if key is None:  # pragma: no cover - every movement has a key
         return Precheck(Answer.ACCEPTED)

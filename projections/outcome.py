@@ -53,5 +53,15 @@ class Outcome:
     rate_wait_refused: str | None = None
 
 
+def letter_detail(outcome: Outcome, reason: str) -> str:
+    """The detail of the dead letter of `outcome`: why, and where the line was read when its
+    event says (`source_ref`: `w14.edi 867 R-17 segment 20`, `weekly.csv:42`, `api[3]`), so
+    that a sender finds the line to fix. A `LineRejected`'s detail names it already."""
+    detail = outcome.detail or reason
+    event = outcome.event
+    ref = None if event is None or event.event_type == "LineRejected" else event.source_ref
+    return f"{ref}: {detail}" if ref else detail
+
+
 #: `Outcome(verdict)`, built once (outcomes are immutable)
 VERDICT_ONLY = {verdict: Outcome(verdict) for verdict in Verdict}

@@ -51,6 +51,31 @@ class Difference:
         return f"{self.where}: replay {self.replayed!r} != recorded {self.recorded!r}"
 
 
+def what_to_do(snapshot: int, audit: int) -> list[str]:
+    """What a person does next about `snapshot` live rows and `audit` stored facts that
+    differ from the replay (docs/AUDIT.md, "When verify finds differences")."""
+    lines = [
+        f"{snapshot + audit} differences: {snapshot} in the live snapshot, {audit} in the "
+        "audit store ('replay' is what the raw events give, 'recorded' what is live or stored)"
+    ]
+    if snapshot:
+        lines.append(
+            "  live snapshot: a worker still catching up differs from the replay of what the "
+            "broker holds; once channelflow_consumer_lag_messages is 0 on every worker, run "
+            "verify again. Rows that still differ: look at "
+            "channelflow_order_waits_expired_total on the workers (count fields and "
+            "reconciliations read out of order); workers started under a new "
+            "CHANNELFLOW_APP_ID rebuild their stores from the raw topics (docs/OPERATIONS.md)"
+        )
+    if audit:
+        lines.append(
+            "  audit store: a fact recorded with other values than the raw events give, or "
+            "that they do not give: `channelflow audit history KIND REF` shows its record, "
+            "and `channelflow verify --audit` whether the store was changed by hand"
+        )
+    return lines
+
+
 def snapshot_differences(replayed: Snapshot, live: Snapshot) -> Iterator[Difference]:
     for section in sorted(set(replayed) | set(live)):
         keys = ROW_KEYS.get(section, ())

@@ -17,6 +17,7 @@ import asyncio
 import gc
 import hashlib
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -63,6 +64,8 @@ OPERATOR: Final = Principal("cli", Role.ADMIN)
 X12_FORMATS: Final[tuple[Format, ...]] = ("867", "852", "844")
 #: problem lines printed under the summary (all of them with --json)
 PROBLEMS_SHOWN: Final = 20
+#: a report's ignored segments listed in the table
+IGNORED_SHOWN: Final = 10
 
 
 def register(sub: Subcommands) -> None:
@@ -279,6 +282,30 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _report_state(report: dict[str, Any], checked: bool) -> str:
+    """Whether the report's header (its `ReportSubmitted`) is published. An 852 (its answer
+    says `counts`) has no header: its counts are the lines, so nothing is said."""
+    if report.get("published"):
+        return " (would be published)" if checked else " (published)"
+    if "counts" in report:
+        return ""
+    return " (would not be published)" if checked else " (not published)"
+
+
+def _ignored(report: dict[str, Any]) -> Iterator[str]:
+    """The X12 segments the report's answer lists as read and left aside (a QTY or ZA
+    that says nothing about sales or on-hand counts), so that nobody wonders where they
+    went."""
+    listed = report.get("ignored") or []
+    for item in listed[:IGNORED_SHOWN]:
+        what = ", ".join(str(item[key]) for key in ("sku", "quantity") if item.get(key))
+        out = f"    ignored at segment {item['segment']}: {item['code']} {item['description']}"
+        yield f"{out} ({what})" if what else out
+    more = int(report.get("ignored_count") or 0) - min(len(listed), IGNORED_SHOWN)
+    if more > 0:
+        yield f"    ... and {more:,} more ignored (--json lists up to 1,000)"
+
+
 def summary_table(answer: dict[str, Any]) -> str:
     """The answer for people: the reports, answers per kind, rejections, problem lines."""
     summary, check = answer["summary"], answer.get("check")
@@ -291,12 +318,10 @@ def summary_table(answer: dict[str, Any]) -> str:
             if key in ("report_id", "distributor_id", "replaces", "period_start", "period_end")
             and value is not None
         )
-        state = "published" if report.get("published") else "not published"
-        if checked:
-            state = f"would be {state}"
-        out.append(f"  report: {described} ({state})")
+        out.append(f"  report: {described}{_report_state(report, checked)}")
         for error in report.get("report_errors") or ():
             out.append(f"    report error at segment {error['segment']}: {error['message']}")
+        out.extend(_ignored(report))
     out.append("")
     out.append(f"  {'answer':<24}{'lines':>10}")
     for kind in Answer:
@@ -310,9 +335,9 @@ def summary_table(answer: dict[str, Any]) -> str:
     if problems:
         out.append("")
         for line in problems[:PROBLEMS_SHOWN]:
-            why = line.get("reason") or ""
+            why = f" {line['reason']}" if line.get("reason") else ""
             field = f" [{line['field']}]" if line.get("field") else ""
-            out.append(f"  {line['ref']}: {line['answer']} {why}{field}: {line.get('detail', '')}")
+            out.append(f"  {line['ref']}: {line['answer']}{why}{field}: {line.get('detail', '')}")
         if len(problems) > PROBLEMS_SHOWN:
             out.append(f"  ... and {len(problems) - PROBLEMS_SHOWN:,} more (--json lists all)")
     if check is None:

@@ -74,7 +74,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from infra.eventstore import open_audit_log
-    from streams.audit.verify import audit_differences, snapshot_differences
+    from streams.audit.verify import audit_differences, snapshot_differences, what_to_do
 
     replay = replay_of(args, None)
     live = get_json(args.url, "/api/snapshot", bearer_token(args), "the live snapshot")
@@ -83,11 +83,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     verified, audit = audit_differences(
         replay.audit(), open_audit_log(settings_of(args).eventstore_url)
     )
-    differences += audit
-    for difference in differences:
+    for difference in (*differences, *audit):
         print(difference)
-    if differences:
-        print(f"{len(differences)} differences", file=sys.stderr)
+    if differences or audit:
+        print("\n".join(what_to_do(len(differences), len(audit))), file=sys.stderr)
         return 1
     print(f"{rows} snapshot rows and {verified} audit events verified")
     return 0

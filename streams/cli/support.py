@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar
 
 import orjson
 
@@ -57,13 +57,34 @@ class ExitStatus(IntEnum):
     UNREACHABLE = 3
 
 
-EXIT_STATUS_HELP = """\
-exit status:
-  0  done
-  1  lines rejected, or differences found
-  2  usage error: a bad flag or value, a missing or unwritable file
-  3  a server is unreachable (Kafka, PostgreSQL, the worker's HTTP API) or answered 503
-"""
+#: what exit status 1 means, for the commands that exit with it (the others never do)
+FOUND_MEANS: Final = {
+    "channelflow": "lines rejected (ingest, claims submit, resellers match), differences or "
+    "findings found (verify, audit lineage, audit export), the relay's lease taken "
+    "(decisions relay)",
+    "channelflow ingest": "some line rejected or in conflict, or a report rejected as a whole "
+    "(what was valid was published: fix the rest and send it again)",
+    "channelflow claims submit": "some claim line rejected or in conflict",
+    "channelflow resellers": "(match) some row of the file is invalid",
+    "channelflow verify": "differences found (what to do follows them on stderr), or with "
+    "--audit findings in the audit chain",
+    "channelflow audit lineage": "the lineage is incomplete: the replayed source lacks an "
+    "event of the record",
+    "channelflow audit export": "the audit chain has findings: the pack is not verified",
+    "channelflow decisions relay": "another relay holds the lease",
+}
+
+
+def exit_status_help(prog: str) -> str:
+    """The exit statuses under `prog`'s --help: 1 only where the command exits with it."""
+    found = FOUND_MEANS.get(prog)
+    return (
+        "exit status:\n  0  done\n"
+        + (f"  1  {found}\n" if found else "")
+        + "  2  usage error: a bad flag or value, a missing or unwritable file\n"
+        "  3  a server is unreachable (Kafka, PostgreSQL, the worker's HTTP API) or answered "
+        "503\n"
+    )
 
 
 def package_version() -> str:
@@ -79,7 +100,8 @@ def package_version() -> str:
 def document_exit_status(parser: argparse.ArgumentParser) -> None:
     """Put the exit statuses under the --help of `parser` and of every subcommand."""
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = f"{parser.epilog}\n\n{EXIT_STATUS_HELP}" if parser.epilog else EXIT_STATUS_HELP
+    statuses = exit_status_help(parser.prog)
+    parser.epilog = f"{parser.epilog}\n\n{statuses}" if parser.epilog else statuses
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for child in set(action.choices.values()):

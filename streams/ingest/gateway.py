@@ -33,7 +33,14 @@ from schemas.events import LineRejected, ProductDefined
 from schemas.types import visible
 from streams import metrics
 from streams.auth import AuthError, Forbidden, Principal
-from streams.ingest.formats.upload import EVENT_TYPE_NAMES, UNATTRIBUTED, Item, ReportClosed, Upload
+from streams.ingest.formats.upload import (
+    EVENT_TYPE_NAMES,
+    UNATTRIBUTED,
+    Item,
+    Parsed,
+    ReportClosed,
+    Upload,
+)
 from streams.ingest.formats.x12_reports import FOREIGN_REASON
 from streams.ingest.personal import DoorProtection
 from streams.ingest.spool import LineAnswer, Spool, SpooledLine, SpoolPart
@@ -148,9 +155,8 @@ class Gateway:
             )
             if check.keyed is not None and check.answer is Answer.ACCEPTED:
                 self.spool.remember_first(*check.keyed)  # `earlier` said none
-            answer = LineAnswer(
-                item.line, item.ref, check.answer, check.reason, check.field, check.detail
-            )
+            field, detail = _as_sent(item, check.field, check.detail)
+            answer = LineAnswer(item.line, item.ref, check.answer, check.reason, field, detail)
             if check.publishable:
                 message = message_of(event)
                 self.spool.add(answer, item.report, message, item.original, keyed=check.keyed)
@@ -286,3 +292,13 @@ class Gateway:
         """Each line's answer (every line, or only those not accepted), in spool order."""
         for row in self.spool.lines(only_problems=not every):
             yield row.answer
+
+
+def _as_sent(item: Parsed, field: str | None, detail: str | None) -> tuple[str | None, str | None]:
+    """The field at fault and the detail in the sender's terms: for an X12 line, the
+    element and segment the event's field was read from (`sold_at` is `DTM02` of segment
+    15), so that the distributor's people find what to fix in their file."""
+    segment, element = item.where.get(field, (None, None)) if item.where and field else (None, None)
+    if segment is None or element is None:
+        return field, detail
+    return element, f"{detail} (read from {element} at segment {segment.index})"

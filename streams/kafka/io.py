@@ -19,6 +19,7 @@ from schemas.events import Envelope
 from schemas.topics import DEAD_LETTER_TOPIC, INTERNAL_TOPICS, RAW_TOPICS, topic_name
 from streams import metrics
 from streams.config import Settings
+from streams.kafka.bootstrap_log import bootstrap_lines_held
 from streams.kafka.messages import BUNDLE_EVENTS, Message, bundled, message_of
 
 log = logging.getLogger("channelflow.topics")
@@ -48,7 +49,8 @@ async def ensure_topics(settings: Settings, check_partitions: bool = False) -> l
     partition), refuse existing topics with another count. Producers need no check: the
     partitioner hashes a key over the topic's own partitions. Returns every topic's name."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
+    with bootstrap_lines_held():
+        await admin.start()
     try:
         existing = set(await admin.list_topics())
         logical = (*RAW_TOPICS, DEAD_LETTER_TOPIC, DECISIONS_TOPIC, *INTERNAL_TOPICS)
@@ -151,7 +153,8 @@ async def started(consumer: AIOKafkaConsumer) -> AIOKafkaConsumer:
     """`consumer` started; stopped again when it cannot start (Kafka unreachable), so the
     command's one-line error is not followed by aiokafka's "Unclosed AIOKafkaConsumer"."""
     try:
-        await consumer.start()
+        with bootstrap_lines_held():
+            await consumer.start()
     except BaseException:
         await consumer.stop()
         raise

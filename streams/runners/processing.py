@@ -23,7 +23,7 @@ from projections.claim_facts import ClaimLinesDecided, ClaimLinesReopened, Claim
 from projections.dedup import Verdict
 from projections.inventory import Reconciliation
 from projections.keyvalue import Journal, journaled, undo
-from projections.outcome import AuditFact, Outcome
+from projections.outcome import AuditFact, Outcome, letter_detail
 from projections.pending_moves import PendingRun
 from projections.positions import Position, message_position
 from projections.price_protection_claims import PriceProtectionClaim
@@ -132,7 +132,7 @@ class BatchResult:
                     DeadLetter.of(
                         item.raw if outcome.original is None else outcome.original,
                         reason,
-                        outcome.detail or reason,
+                        letter_detail(outcome, reason),
                         item.source,
                         now,
                         item.partition,

@@ -211,6 +211,20 @@ def test_an_empty_or_oversized_bundle_is_refused_whole() -> None:
     assert not build_snapshot(stores)["inventory"]
 
 
+def test_a_dead_letter_the_worker_judges_names_where_the_line_was_read() -> None:
+    unknown = sale("T1", sku="SKU-404", source_ref="w14.edi 867 R-17 segment 20")
+    changed = sale("T2", quantity=4, source_ref="w15.csv:3")
+    bare = sale("T3", sku="SKU-404")  # no source_ref: the detail alone
+    _, result = applied([catalog(), sales(bundle_bytes([unknown, sale("T2"), changed, bare]), 1)])
+    assert [(d.reason, d.detail) for d in result.dead_letters] == [
+        ("unknown_sku", "w14.edi 867 R-17 segment 20: sku: 'SKU-404' is not a known SKU, "
+         "UPC or part number"),
+        ("conflicting_duplicate", "w15.csv:3: same idempotency key as an accepted event, "
+         "different content"),
+        ("unknown_sku", "sku: 'SKU-404' is not a known SKU, UPC or part number"),
+    ]  # fmt: skip
+
+
 def test_publishers_bundle_runs_of_one_topic_and_key_in_order_within_the_limits() -> None:
     def message(key: str, n: int, size: int = 10) -> Message:
         return Message("sales", key.encode(), b"x" * size + str(n).encode(), "SaleReported")

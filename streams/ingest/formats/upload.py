@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from schemas.codec import id_problem
 from schemas.events import EVENT_TYPES, Envelope, ReportSubmitted, Source
 from schemas.types import visible
 from streams.auth import Principal
+from streams.ingest.parsers.x12_segment import Segment
 
 Format = Literal["events", "csv", "867", "852", "claim-csv", "844"]
 FORMATS: Final[tuple[Format, ...]] = ("events", "csv", "867", "852", "claim-csv", "844")
@@ -104,6 +106,9 @@ class Parsed:
     replaces: str | None = None
     #: whose line it is, for a rejected line that says so
     distributor_id: str | None = None
+    #: where the event's fields were read, in the format's own terms: field -> (segment,
+    #: element) of an X12 line, so that a check of the event blames what the sender wrote
+    where: Mapping[str, tuple[Segment, str | None]] | None = None
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,16 @@ def _867_line(upload: Upload, index: int, item: ReportLine) -> Parsed:
         )
     assert outcome.source_ref is not None
     return Parsed(
-        item.number, outcome.source_ref, outcome, None, None, None, original, index, replaces
+        item.number,
+        outcome.source_ref,
+        outcome,
+        None,
+        None,
+        None,
+        original,
+        index,
+        replaces,
+        where=item.origins,
     )
 
 
@@ -115,9 +124,10 @@ MAX_IGNORED_LISTED: Final = 1000
 
 def _852_report(upload: Upload, index: int, activity: ParsedActivity) -> Iterator[Item]:
     report = activity.report_id or activity.control_number
+    counts = []
     for count, segment in zip(activity.counts, activity.count_segments, strict=True):
         assert count.source_ref is not None
-        yield Parsed(segment, count.source_ref, count, report=index)
+        counts.append(Parsed(segment, count.source_ref, count, report=index))
     problems = list(_error_lines(upload, "852", report, index, activity.line_errors))
     rejected = _rejection(activity.report_errors, f"report {report}")
     if rejected is not None:  # each count it would have given is rejected with it
@@ -127,7 +137,8 @@ def _852_report(upload: Upload, index: int, activity: ParsedActivity) -> Iterato
             problems.append(Parsed(segment, ref, None, reason, None, detail, text.encode(), index))
         if not problems:  # no line: the report's errors answer it
             problems = list(_error_lines(upload, "852", report, index, activity.report_errors))
-    yield from sorted(problems, key=lambda parsed: parsed.line)
+    # in file order, counts and problems together, as the answer lists them
+    yield from sorted((*counts, *problems), key=lambda parsed: parsed.line)
     info = {
         "report_id": activity.report_id,
         "control_number": activity.control_number,

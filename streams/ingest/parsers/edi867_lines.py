@@ -206,6 +206,7 @@ class LineFields:
             if dtm is not None:
                 try:
                     self.sold_at = dtm_datetime(dtm, "bad_date")
+                    self.origins["sold_at"] = (dtm, "DTM02")
                 except FieldProblem as problem:
                     element = problem.element or "DTM02"
                     self.problems.append(Problem(dtm, element, problem.reason, problem.message))

@@ -35,7 +35,7 @@ from streams.ingest.parsers.edi867_codes import (
 )
 from streams.ingest.parsers.edi867_heading import Heading, ReportHeader
 from streams.ingest.parsers.edi867_lines import Line, LineFields, Loop, Problem, line_error
-from streams.ingest.parsers.edi867_results import IgnoredQuantity, ReportEnd, ReportLine
+from streams.ingest.parsers.edi867_results import IgnoredQuantity, Origins, ReportEnd, ReportLine
 from streams.ingest.parsers.x12 import (
     Segment,
     x12_source_ref,
@@ -129,7 +129,7 @@ class ReportBuilder(TransactionSetBuilder):
         if line is None:
             return
         header = self._header() if line.loop.ptd is not None else None
-        outcome = self._resolve(line, header)
+        outcome, origins = self._resolve(line, header)
         if isinstance(outcome, SaleReported):
             first = self._transactions.setdefault(outcome.transaction_id, line.number)
             if first != line.number:
@@ -144,7 +144,7 @@ class ReportBuilder(TransactionSetBuilder):
                     line.number,
                 )
         self._done.append(
-            ReportLine(line.number, line.first.index, line.original(), outcome, header)
+            ReportLine(line.number, line.first.index, line.original(), outcome, header, origins)
         )
 
     def _line_segment(self, seg: Segment) -> None:
@@ -248,7 +248,10 @@ class ReportBuilder(TransactionSetBuilder):
                 )
             )
 
-    def _resolve(self, line: Line, header: ReportHeader | None) -> SaleReported | LineError:
+    def _resolve(
+        self, line: Line, header: ReportHeader | None
+    ) -> tuple[SaleReported | LineError, Origins]:
+        """The line's sale, or why it has none; and where each of the sale's fields was read."""
         loop = line.loop
         if loop.ptd is None or header is None:
             return line_error(
@@ -259,7 +262,7 @@ class ReportBuilder(TransactionSetBuilder):
                     "orphan_line",
                     f"{line.first.tag} before any PTD segment: lines belong in a PTD loop",
                 ),
-            )
+            ), {}
         code = loop.ptd.get(1)
         ptd_type = PTD_TYPES.get(code)
         if ptd_type is None:
@@ -273,7 +276,7 @@ class ReportBuilder(TransactionSetBuilder):
                     "unsupported_ptd_type",
                     f"PTD01 {code!r} ({why}) is not supported; supported types: {supported}",
                 ),
-            )
+            ), {}
         fields = LineFields(line, loop.ptd)
         fields.item()
         qty = fields.sold_quantity()
@@ -285,8 +288,8 @@ class ReportBuilder(TransactionSetBuilder):
         fields.parties()
         fields.transaction(header.report_number)
         if fields.problems:
-            return line_error(line, *fields.problems)
-        return self._sale(fields, header)
+            return line_error(line, *fields.problems), {}
+        return self._sale(fields, header), fields.origins
 
     def _sale(self, fields: LineFields, header: ReportHeader) -> SaleReported | LineError:
         """The line as an event (its fields read without a problem), or why the wire

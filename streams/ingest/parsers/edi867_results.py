@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from schemas.events import ReportSubmitted, SaleReported
 from streams.ingest.parsers.common import LineError
 from streams.ingest.parsers.edi867_heading import ReportHeader
+from streams.ingest.parsers.x12_segment import Segment
+
+#: where each field of a line's event was read: field -> (segment, X12 element)
+Origins = dict[str, tuple[Segment, str | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,8 @@ class ReportLine:
     outcome: SaleReported | LineError
     #: the report's heading as read (None for a line before any PTD loop)
     header: ReportHeader | None = None
+    #: where the sale's fields were read (the element a later check of the sale blames)
+    origins: Origins = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,15 @@ class Envelope:
                 self._open_set(seg)
             elif tag == "GE":
                 self._close_group(seg)
+            elif tag == "IEA":
+                gs = self._gs
+                assert gs is not None
+                raise X12Error(
+                    seg.index,
+                    None,
+                    f"IEA inside functional group {gs.get(6)!r} (GS at segment {gs.index}): "
+                    "missing GE",
+                )
             else:
                 raise X12Error(
                     seg.index, None, f"{tag} outside a transaction set (expected ST or GE)"

@@ -78,6 +78,7 @@ class ByteSource:
                     raise RawProblem(
                         f"segment longer than {max_bytes} bytes: missing segment "
                         f"terminator {terminator.decode('latin-1')!r}?"
+                        f"{terminator_hint(bytes(self.buf[self.pos :]), terminator)}"
                     )
                 if self.fill():
                     scan = self.pos + scanned  # no terminator in what was already searched
@@ -87,6 +88,7 @@ class ByteSource:
                     raise RawProblem(
                         f"unterminated segment at end of input {preview(rest)}: every "
                         f"segment must end with {terminator.decode('latin-1')!r}"
+                        f"{terminator_hint(rest, terminator)}"
                     )
                 return None
             raw = bytes(self.buf[self.pos : end]).lstrip(_LINE_BREAKS)
@@ -107,6 +109,30 @@ class RawProblem(Exception):
 def preview(raw: bytes, limit: int = 40) -> str:
     text = segment_text(raw[:limit])
     return repr(text + ("…" if len(raw) > limit else ""))
+
+
+def terminator_hint(rest: bytes, terminator: bytes) -> str:
+    """What the segments that run on without `terminator` seem to end with, when they are
+    written one per line: the character before each line break, or the line break alone
+    (the usual mistake: a file whose ISA says one terminator and whose segments use
+    another). Empty when the text shows no such pattern."""
+    lines = [line.rstrip(b"\r") for line in rest.split(b"\n")[:-1]]
+    if len(lines) < 2 or not all(lines):
+        return ""
+    declared = terminator.decode("latin-1")
+    where = "(the character right after ISA16, at position 106)"
+    ends = {line[-1] for line in lines}
+    if len(ends) == 1 and is_delimiter(only := next(iter(ends)), terminator=True):
+        return (
+            f"; the segments here end with {chr(only)!r}, but the ISA declares {declared!r} "
+            f"{where}: write the same terminator in both"
+        )
+    if not any(is_delimiter(end, terminator=True) for end in ends):
+        return (
+            f"; the segments here end with a line break only, but the ISA declares "
+            f"{declared!r} {where}: end every segment with it"
+        )
+    return ""
 
 
 def is_delimiter(byte: int, *, terminator: bool = False) -> bool:

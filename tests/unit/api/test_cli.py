@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from uuid import UUID
@@ -12,6 +14,8 @@ from uuid import UUID
 import orjson
 
 from schemas.codec import encode_event
+from streams.cli.main import build_parser
+from streams.cli.support import FOUND_MEANS
 from streams.generator import generate_channel, malformed_lines
 from streams.runners.embedded import EmbeddedChannel
 
@@ -124,6 +128,24 @@ def test_version_and_the_exit_statuses_in_every_help():
         assert b"3  a server is unreachable" in shown.stdout, command
 
 
+def test_status_1_is_listed_only_by_the_commands_that_exit_with_it_saying_what_it_means():
+    replay = run("replay", "--help").stdout.decode()
+    assert "exit status:" in replay and "\n  1  " not in replay  # a replay never exits 1
+    ingest = run("ingest", "--help").stdout.decode()
+    assert "\n  1  some line rejected or in conflict, or a report rejected" in ingest
+    lineage = run("audit", "lineage", "--help").stdout.decode()
+    assert "\n  1  the lineage is incomplete" in lineage
+
+    def progs(parser: argparse.ArgumentParser) -> Iterator[str]:
+        yield parser.prog
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    yield from progs(child)
+
+    assert set(FOUND_MEANS) <= set(progs(build_parser()))  # each names a real command
+
+
 def test_tokens_are_created_listed_and_revoked(tmp_path):
     path = str(tmp_path / "tokens.json")
     admin = run("token", "--role", "admin", "--actor", "alice", "--file", path)
@@ -190,9 +212,11 @@ def test_a_port_in_use_is_one_line_and_status_2():
     assert b"open http" not in demo.stdout  # the address is given once it is listening
 
 
-def test_kafka_unreachable_leaves_no_unclosed_consumer_behind():
-    for args in (("deadletters",), ("replay", "--from-kafka", "--jobs", "1")):
+def test_kafka_unreachable_is_one_line_and_leaves_no_unclosed_consumer_behind():
+    for args in (("deadletters",), ("replay", "--from-kafka", "--jobs", "1"), ("topics",)):
         done = run(*args, "--kafka", "127.0.0.1:1")
         assert done.returncode == 3, (args, done.stderr)
         assert b"Kafka: Unable to bootstrap from [127.0.0.1:1]" in done.stderr, args
         assert b"Unclosed" not in done.stderr, (args, done.stderr)
+        # aiokafka's own 'Unable connect to "127.0.0.1:1"' ERROR line says it once more
+        assert len(done.stderr.strip().splitlines()) == 1, (args, done.stderr)

@@ -91,6 +91,71 @@ def test_summary_table_lists_answers_reasons_and_problem_lines() -> None:
     assert "4 messages published" in table
 
 
+def test_summary_table_of_an_852_lists_what_it_ignored_and_claims_no_header() -> None:
+    ignored = [
+        {"segment": 12 + n, "sku": "W-1", "code": "QS", "description": "quantity sold",
+         "quantity": str(n)}
+        for n in range(12)
+    ]  # fmt: skip
+    answer = {
+        "format": "852",
+        "file": "inv.edi",
+        "reports": [
+            {
+                "report_id": "INV-1",
+                "counts": 1,
+                "ignored": ignored,
+                "ignored_count": 13,
+                "published": False,
+            }
+        ],
+        "summary": {
+            "lines": 1,
+            "accepted": 1,
+            "duplicate": 0,
+            "conflict": 0,
+            "rejected": 0,
+            "rejected_by_reason": {},
+            "published": 1,
+        },
+        "lines": [],
+    }
+    table = summary_table(answer)
+    assert "report: report_id INV-1\n" in table  # no "(not published)": an 852 has no header
+    assert "ignored at segment 12: QS quantity sold (W-1, 0)" in table
+    assert "ignored at segment 22" not in table
+    assert "... and 3 more ignored" in table
+
+
+def test_summary_table_wording_of_a_checked_report_and_a_duplicate() -> None:
+    answer = {
+        "format": "867",
+        "file": "w.edi",
+        "reports": [{"report_id": "R", "line_count": 1, "published": False}],
+        "summary": {
+            "lines": 1,
+            "accepted": 0,
+            "duplicate": 1,
+            "conflict": 0,
+            "rejected": 0,
+            "rejected_by_reason": {},
+            "published": 0,
+        },
+        "lines": [
+            {
+                "line": 1,
+                "ref": "w.edi 867 R segment 9",
+                "answer": "duplicate",
+                "detail": "already accepted",
+            }
+        ],
+        "check": {"catalog": "checked"},
+    }
+    table = summary_table(answer)
+    assert "(would not be published)" in table
+    assert "w.edi 867 R segment 9: duplicate: already accepted" in table
+
+
 def test_an_upload_answered_503_is_sent_again_and_counted_once(monkeypatch, capsys) -> None:
     monkeypatch.setattr(cli_ingest, "RETRY_WAITS", (0.0, 0.0))
     app = LiveApp(TokenRegistry([{"sha256": token_hash("d1"), "role": "distributor",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 
 from domain.roles import Role
@@ -14,7 +15,7 @@ from streams.cli import ingest_http as cli_ingest
 from streams.cli.main import main
 from streams.cli.support import UserError, read_token_file
 from tests.live_app import LiveApp
-from tests.unit.api.ingest_api import catalog
+from tests.unit.api.ingest_api import catalog, sale
 from tests.unit.parsers.conftest import SAMPLES
 
 UPLOAD = ["ingest", str(SAMPLES / "sales_good.csv")]
@@ -61,6 +62,24 @@ def test_verify_takes_the_token_from_a_file(app, tmp_path, capsys):
     assert "snapshot rows and 0 audit events verified" in capsys.readouterr().out
     assert main(check) == 2
     assert "HTTP 401 Unauthorized" in capsys.readouterr().err
+
+
+def test_verify_says_where_the_differences_are_and_what_to_do(app, tmp_path, capsys):
+    app.feed(catalog())  # live: a sale; the replay of an empty file: nothing
+    app.feed_raw([orjson.dumps(sale("INV-1"))])
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"")
+    check = ["verify", "--url", app.url, "--events", str(events), "--token", "aud",
+             "--eventstore", f"sqlite:///{tmp_path / 'audit.db'}"]  # fmt: skip
+    assert main(check) == 1
+    said = capsys.readouterr()
+    differing = [line for line in said.out.splitlines() if ": replay " in line]
+    assert differing, said.out
+    assert f"{len(differing)} differences: {len(differing)} in the live snapshot, 0 in" in (
+        said.err
+    )
+    assert "channelflow_consumer_lag_messages is 0" in said.err
+    assert "audit store:" not in said.err  # nothing there differs: no advice about it
 
 
 @pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o644])

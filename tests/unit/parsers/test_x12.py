@@ -169,6 +169,26 @@ def test_unterminated_last_segment() -> None:
     assert "IEA*1*000000101" in error.message
 
 
+def test_segments_ending_with_another_terminator_than_the_isa_declares() -> None:
+    head, _, body = interchange(BODY).partition(b"\n")
+    data = head + b"\n" + body.replace(b"~\n", b"'\n")
+    error = error_of(data)
+    assert error.segment_index == 2
+    assert "the segments here end with \"'\", but the ISA declares '~'" in error.message
+
+
+def test_segments_ending_with_a_line_break_only() -> None:
+    head, _, body = interchange(BODY).partition(b"\n")
+    error = error_of(head + b"\n" + body.replace(b"~\n", b"\n"))
+    assert "the segments here end with a line break only" in error.message
+
+
+def test_missing_ge_is_named() -> None:
+    data = interchange(BODY).replace(b"GE*1*101~\n", b"")
+    error = error_of(data)
+    assert "IEA inside functional group '101' (GS at segment 2): missing GE" in error.message
+
+
 def test_truncated_interchange_missing_trailers() -> None:
     data = interchange(BODY)
     cut = data[: data.index(b"DTM*091")]

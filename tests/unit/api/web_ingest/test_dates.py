@@ -74,7 +74,10 @@ def test_an_implausible_date_in_an_867_is_rejected_with_its_segments(api, reason
     body = WEEKLY.replace(b"DTM*003*20260404~", f"DTM*003*{day.replace('-', '')}~".encode())
     answer = api.ok("/api/ingest/edi", body)
     (line,) = implausible_lines(answer, reason)
-    assert line["field"] == "sold_at" and "segment 42" in line["ref"]
+    # the element the sale date was read from, in the line's PTD loop (DTM*003)
+    assert line["field"] == "DTM02" and "segment 42" in line["ref"]
+    assert line["detail"].startswith("sold_at: ")
+    assert line["detail"].endswith("(read from DTM02 at segment 41)"), line["detail"]
     assert answer["summary"]["accepted"] == 4 and answer["reports"][0]["published"]
     letter = assert_dead_lettered(api, reason)
     assert base64.b64decode(letter.original_b64).startswith(b"PTD*BN~")

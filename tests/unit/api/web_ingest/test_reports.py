@@ -42,7 +42,7 @@ def test_csv_report_answers_per_line_and_is_published_header_first(api):
     problems = {line["line"]: (line["reason"], line.get("field")) for line in answer["lines"]}
     assert problems == {
         6: ("bad_quantity", "quantity"),
-        7: ("unknown_sku", None),
+        7: ("unknown_sku", "sku"),
         8: ("bad_date", "sold_at"),
     }
     assert row(answer, 6)["ref"] == "w15.csv:6"
@@ -152,6 +152,16 @@ def test_867_line_errors_name_segment_and_element(api):
     assert all(base64.b64decode(e.original_b64).startswith(b"PTD*") for e in letters)
 
 
+def test_an_867_item_the_catalog_does_not_know_names_its_lin_element(api):
+    body = (SAMPLES / "867_weekly.edi").read_bytes()
+    body = body.replace(b"LIN*2*VP*GADGET-200", b"LIN*2*VP*GADGET-999")
+    answer = api.ok("/api/ingest/edi", body)
+    (line,) = [line for line in answer["lines"] if line["answer"] == "rejected"]
+    assert (line["reason"], line["field"]) == ("unknown_sku", "LIN03")
+    assert line["detail"].endswith("(read from LIN03 at segment 20)"), line["detail"]
+    assert line["ref"].endswith("segment 20")
+
+
 def test_a_report_error_rejects_every_line_of_its_report(api):
     body = (SAMPLES / "867_weekly.edi").read_bytes().replace(b"CTT*5*40~", b"CTT*4*40~")
     body = body.replace(b"LIN*2*VP*GADGET-200", b"LIN*2*VP*NOPE-1")  # unknown: its own reason
@@ -194,6 +204,17 @@ def test_852_counts_reach_the_inventory(api):
     assert counted["last_count_on_hand"] == 120
     reasons = answer["summary"]["rejected_by_reason"]
     assert reasons["negative_on_hand"] == 1 and reasons["missing_item"] == 1
+
+
+def test_an_852_is_answered_in_file_order(api):
+    body = (SAMPLES / "852_weekly.edi").read_bytes().replace(b"ZA*OH*48*EA~", b"ZA*OH*4B*EA~")
+    answer = api.ok("/api/ingest/edi", body, format="852", lines="all")
+    segments = [line["line"] for line in answer["lines"]]
+    assert segments == sorted(segments)
+    assert ("bad_quantity", 15) in [(line.get("reason"), line["line"]) for line in answer["lines"]]
+    sent_again = api.ok("/api/ingest/edi", body, format="852")  # duplicates and rejections
+    segments = [line["line"] for line in sent_again["lines"]]
+    assert segments == sorted(segments) and len(segments) == len(answer["lines"])
 
 
 @pytest.mark.parametrize(

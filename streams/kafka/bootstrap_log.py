@@ -1,0 +1,55 @@
+"""aiokafka's line for each bootstrap server it cannot reach, held while a command first
+connects.
+
+When no bootstrap server answers, aiokafka logs `Unable connect to "HOST:PORT": ...` at
+ERROR for each, then raises `KafkaConnectionError("Unable to bootstrap from [...]")`, which
+the command reports as its one line with the setting to check (`streams/cli/support.py`,
+`server_problem`): the log lines before it say the same thing again, as a stray ERROR.
+Held here, they are dropped when the connection fails that way, and passed on as they were
+when it succeeds (a bootstrap list of which one server is down still says which) or fails
+otherwise. Only aiokafka's bootstrap line is held; a node lost later is logged as always.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Final
+
+from aiokafka.errors import KafkaConnectionError
+
+#: aiokafka's client logger and its bootstrap line's format (aiokafka/client.py)
+AIOKAFKA_LOGGER: Final = "aiokafka"
+BOOTSTRAP_LINE: Final = 'Unable connect to "%s:%s": %s'
+
+
+class _Held(logging.Filter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == BOOTSTRAP_LINE:
+            self.records.append(record)
+            return False
+        return True
+
+
+@contextmanager
+def bootstrap_lines_held() -> Iterator[None]:
+    """Hold aiokafka's bootstrap lines while the block connects (see the module)."""
+    logger = logging.getLogger(AIOKAFKA_LOGGER)
+    held = _Held()
+    logger.addFilter(held)
+    unreachable = False
+    try:
+        yield
+    except KafkaConnectionError:
+        unreachable = True
+        raise
+    finally:
+        logger.removeFilter(held)
+        if not unreachable:
+            for record in held.records:
+                logger.handle(record)

@@ -1,0 +1,44 @@
+"""aiokafka's bootstrap lines, held while a command connects (streams/kafka/bootstrap_log.py)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from aiokafka.errors import KafkaConnectionError
+
+from streams.kafka.bootstrap_log import AIOKAFKA_LOGGER, BOOTSTRAP_LINE, bootstrap_lines_held
+
+aiokafka_log = logging.getLogger(AIOKAFKA_LOGGER)
+
+
+def _said(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records]
+
+
+def test_dropped_when_the_bootstrap_fails_as_a_whole(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    with pytest.raises(KafkaConnectionError), bootstrap_lines_held():
+        aiokafka_log.error(BOOTSTRAP_LINE, "127.0.0.1", 1, "refused")
+        aiokafka_log.warning("something else")  # never held
+        raise KafkaConnectionError("Unable to bootstrap from [127.0.0.1:1]")
+    assert _said(caplog) == ["something else"]
+    assert not aiokafka_log.filters
+
+
+def test_passed_on_when_another_server_answered(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    with bootstrap_lines_held():
+        aiokafka_log.error(BOOTSTRAP_LINE, "127.0.0.1", 1, "refused")
+        assert _said(caplog) == []
+    assert _said(caplog) == ['Unable connect to "127.0.0.1:1": refused']
+    aiokafka_log.error(BOOTSTRAP_LINE, "127.0.0.1", 2, "refused")  # outside: as always
+    assert len(caplog.records) == 2
+
+
+def test_passed_on_when_the_start_fails_otherwise(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    with pytest.raises(RuntimeError), bootstrap_lines_held():
+        aiokafka_log.error(BOOTSTRAP_LINE, "127.0.0.1", 1, "refused")
+        raise RuntimeError("no")
+    assert _said(caplog) == ['Unable connect to "127.0.0.1:1": refused']
