@@ -66,6 +66,12 @@ class ContiguousGate(Generic[T]):
             self.expected[source] = max(want, offset + 1)
         return admitted, rewind
 
+    def pass_over(self, source: str, first: int, end: int) -> None:
+        """Offsets [first, end) of the source hold nothing to deliver (transaction markers,
+        aborted records: streams/worker/gaps.py): the next message to admit is at `end`."""
+        if first <= self.next_offset(source) < end:
+            self.expected[source] = end
+
 
 @dataclass
 class TailWatch:
