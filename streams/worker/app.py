@@ -301,7 +301,8 @@ class ChannelWorker:
             return batch
         owned = self.app.consumer.assignment()
         admitted = await self.admitted([item for item in batch if _tp(item) in owned])
-        await self.pass_over_tails(owned)
+        if self.order.holding():  # a tail of markers would hold them until the bound
+            await self.pass_over_tails(owned)
         horizons = self.horizons(owned)
         released = self.order.take(admitted, horizons, time.monotonic())
         if released.expired:
