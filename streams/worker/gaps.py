@@ -1,7 +1,7 @@
 """Offsets of a raw partition that hold nothing to deliver: transaction markers, aborted
 transactions' records.
 
-A distributor's transactional producer (docs/INGEST.md, "Transactional producers") leaves a
+A distributor's transactional producer (docs/INGEST.md, "Producing straight to Kafka") leaves a
 commit or abort marker after each transaction: it takes an offset, and no consumer is handed
 it; a committed-only reader is not handed an aborted transaction's records either. So a
 partition's deliverable offsets are not contiguous, and the worker's gate

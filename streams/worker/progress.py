@@ -6,7 +6,9 @@ the worker keeps its own checkpoint per source partition: the last offset up to 
 every message's effects are stored on the broker, written after the batch's table writes
 are confirmed. On every batch it admits only messages that continue that prefix; a
 message beyond it means something was skipped, and the partition is rewound to the
-first missing offset. Positions in the state values make the re-read idempotent.
+first missing offset, unless the broker shows the gap holds nothing to deliver (transaction
+markers, aborted records: streams/worker/gaps.py), which is passed over. Positions in the
+state values make the re-read idempotent.
 """
 
 from __future__ import annotations
