@@ -31,7 +31,9 @@ PER_TRANSACTION = 30
 ABORTED = 2
 
 
-async def send_in_transactions(settings: Settings, transactions: Sequence[Sequence[Envelope]]):
+async def send_in_transactions(
+    settings: Settings, transactions: Sequence[Sequence[Envelope]]
+) -> None:
     """Each group of sales in a transaction of its own, a message per sale; the `ABORTED`th
     one aborted."""
     producer = AIOKafkaProducer(
