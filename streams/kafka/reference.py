@@ -184,6 +184,7 @@ class ReferenceReplica:
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            isolation_level="read_committed",  # as the worker's agent: streams/worker/committed.py
         )
 
     async def _read(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:

@@ -92,6 +92,9 @@ def _consumer(settings: Settings) -> AIOKafkaConsumer:
         # aiokafka resets a newly assigned partition's offset concurrently with our seek to
         # the beginning; with "latest" a reset landing last would skip the whole partition
         auto_offset_reset="earliest",
+        # as the worker (streams/worker/committed.py): an aborted transaction's records are
+        # not read, and the end offsets are the last stable ones
+        isolation_level="read_committed",
     )
 
 

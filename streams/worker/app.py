@@ -24,6 +24,7 @@ from typing import Any, cast
 
 import faust
 from aiohttp import web
+from aiokafka.errors import ConsumerStoppedError, KafkaError
 from faust.types import TP
 
 from infra.eventstore import AuditLog, open_audit_log
@@ -61,7 +62,9 @@ from streams.runners.readmodel_sink import ReadModelSink, configured_sink, write
 from streams.runners.recording import AuditRecorder
 from streams.runners.time_order import BEHIND, Source, TimeOrder
 from streams.worker import upkeep
+from streams.worker.committed import read_committed
 from streams.worker.fetch_state import fetch_state
+from streams.worker.gaps import GapProbe, Gaps, gaps_found
 from streams.worker.progress import ContiguousGate, TailWatch
 from streams.worker.rounds import RecordingRounds
 from streams.worker.stores import WorkerStores
@@ -123,7 +126,7 @@ def _recorded(message: Any) -> datetime | None:
 
 def faust_app(settings: Settings) -> faust.App:
     """The Faust app: its broker, consumer group and state directory."""
-    return faust.App(
+    app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="rocksdb://",  # the state table's (streams/worker/state.py)
@@ -142,6 +145,8 @@ def faust_app(settings: Settings) -> faust.App:
         table_standby_replicas=settings.standby_replicas,
         datadir=f"{settings.data_dir}/{settings.app_id}",
     )
+    read_committed(app)
+    return app
 
 
 class ChannelWorker:
@@ -185,7 +190,11 @@ class ChannelWorker:
         self.rebalances = 0
         self.batches_stored = 0
         self.rules = settings.time_rules()
-        self.gate: ContiguousGate[Input] = ContiguousGate(self.stores.stored_progress)
+        # offsets passed over (`pass_over`) count as stored: the gate starts after them
+        self.gate: ContiguousGate[Input] = ContiguousGate(lambda s: self.stores.next_offset(s) - 1)
+        self.probe = GapProbe(settings.kafka_bootstrap)
+        #: source -> the tail [first, end) last probed for input (`pass_over_tails`)
+        self.probed: dict[str, tuple[int, int]] = {}
         self.order = time_order(settings)
         self.rounds = RecordingRounds(
             app,
@@ -213,6 +222,7 @@ class ChannelWorker:
         if held := self.order.holding():
             log.info("%d inputs held for their order dropped by a rebalance: read again", held)
         self.order.drop()
+        self.probed.clear()
         self.rounds.forget()
         self.rebalances += 1
 
@@ -239,15 +249,18 @@ class ChannelWorker:
         are merged with the next batch; a rebalance drops them (`forget_progress`), and
         they are read again like those set aside."""
         await self.reference.ready.wait()  # the catalog and prices as published before
-        async for batch in self.batches(stream):
-            received = self.reference.moment()
-            waiting = [_input(event.message) for event in batch]
-            while self.steady():  # once at least: an empty batch releases a hold past due
-                waiting = await self.apply_batch(waiting, received)
-                if not waiting:
-                    break
-            if waiting:
-                log.info("%d events set aside during a rebalance: read again", len(waiting))
+        try:
+            async for batch in self.batches(stream):
+                received = self.reference.moment()
+                waiting = [_input(event.message) for event in batch]
+                while self.steady():  # once at least: an empty batch releases a hold past due
+                    waiting = await self.apply_batch(waiting, received)
+                    if not waiting:
+                        break
+                if waiting:
+                    log.info("%d events set aside during a rebalance: read again", len(waiting))
+        finally:
+            await self.probe.stop()
 
     async def batches(self, stream: Any) -> AsyncIterator[Sequence[Any]]:
         """The stream's batches, and while inputs are held an empty one each batch interval
@@ -288,6 +301,8 @@ class ChannelWorker:
             return batch
         owned = self.app.consumer.assignment()
         admitted = await self.admitted([item for item in batch if _tp(item) in owned])
+        if self.order.holding():  # a tail of markers would hold them until the bound
+            await self.pass_over_tails(owned)
         horizons = self.horizons(owned)
         released = self.order.take(admitted, horizons, time.monotonic())
         if released.expired:
@@ -316,7 +331,7 @@ class ChannelWorker:
         found: dict[Source, float] = {}
         for tp in owned:
             if tp.topic in ordered:
-                end, polled = fetched(tp)
+                end, polled, _ = fetched(tp)
                 next_offset = self.gate.next_offset(f"{tp.topic}:{tp.partition}")
                 if end is None or polled is None or end > next_offset:
                     polled = None
@@ -325,10 +340,35 @@ class ChannelWorker:
 
     async def admitted(self, batch: list[Input]) -> list[Input]:
         """The batch's inputs that follow what was applied; a partition with input skipped
-        is rewound to it."""
+        is rewound to it, unless the offsets skipped hold nothing to deliver (transaction
+        markers, aborted records: `GapProbe`); those are passed over."""
         events, rewind = self.gate.admit(batch, _source, _offset)
+        while rewind:
+            gaps = gaps_found(rewind, batch, _source, _offset)
+            passed = await self.passed(gaps)
+            await self.rewind({s: first for s, first in rewind.items() if s not in passed})
+            rest = [i for i in batch if _source(i) in passed and _offset(i) >= gaps[_source(i)][1]]
+            more, rewind = self.gate.admit(rest, _source, _offset)
+            events.extend(more)
+        return events
+
+    async def passed(self, gaps: Gaps) -> set[str]:
+        """The sources whose gap holds nothing to deliver, passed over (`pass_over`)."""
+        try:
+            passed = await self.probe.empty(gaps)
+        except (KafkaError, ConsumerStoppedError) as exc:  # not known: read again, as skipped
+            log.warning("gaps %s not probed: %r", sorted(gaps), exc)
+            return set()
+        for source in passed:
+            first, end = gaps[source]
+            self.gate.pass_over(source, first, end)
+            self.stores.pass_over(source, first, end)
+        return passed
+
+    async def rewind(self, offsets: dict[str, int]) -> None:
+        """Read each source again from its first missing offset."""
         seeks = {}
-        for source, offset in rewind.items():
+        for source, offset in offsets.items():
             topic, partition = source.rsplit(":", 1)
             log.warning("input skipped in %s before offset %s: rewinding", source, offset)
             metrics.REWINDS.labels(topic).inc()
@@ -337,7 +377,26 @@ class ChannelWorker:
             # on the consumer's own thread: a seek from this one can race its fetcher
             # (aiokafka's fetched_records then fails with a KeyError and the worker stops)
             await self.app.consumer.seek_wait(seeks)
-        return events
+
+    async def pass_over_tails(self, owned: Collection[TP]) -> None:
+        """Pass over each owned raw partition's tail that holds nothing to deliver: the
+        consumer fetched to its end, and nothing was admitted since the next offset (a
+        transaction's marker at the end, say). Else the partition would look behind its
+        end for ever (to the broker-time order, the tail watch and the rounds). A tail
+        found to hold input is not probed again until the next offset or the end moves."""
+        fetched, gaps = fetch_state(self.app.consumer), {}
+        raw = self.raw_topics.topics
+        for tp in owned:
+            if tp.topic not in raw:
+                continue
+            end, _, position = fetched(tp)
+            source = f"{tp.topic}:{tp.partition}"
+            first = self.gate.next_offset(source)
+            if end is None or position is None or not first < end <= position:
+                continue
+            if self.probed.get(source) != (first, end):
+                self.probed[source] = gaps[source] = (first, end)
+        await self.passed(gaps)
 
     async def apply_durably(self, inputs: list[Input], rebalances: int) -> bool:
         """Apply and store a batch; on failure drop what it did and try again, waiting
@@ -554,6 +613,8 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     async def measure_consumer_lag() -> None:
         if app.in_recovery:  # the partitions wait for it, stalled or not
             tails.pause()
+        elif worker.steady():
+            await worker.pass_over_tails(app.consumer.assignment())
         await upkeep.measure_consumer_lag(
             app.consumer,
             set(worker.raw_topics.topics),

@@ -1,9 +1,12 @@
-"""What the consumer's last fetch of a partition found: its high watermark, and when.
+"""What the consumer's last fetch of a partition found: its end, and when; and its position.
 
 faust gives the high watermark (`Consumer.highwater`) but not the time of the fetch that
 brought it; aiokafka keeps both (`highwater`, `last_poll_timestamp`) in the consumer faust
 runs on a thread of its own. Reading them from the event loop is what faust's own
-`highwater` does: two attributes of the partition's fetch state.
+`highwater` does: attributes of the partition's fetch state. The worker reads committed
+records only (streams/worker/committed.py), so a partition's end is its last stable
+offset; the position is the next offset the consumer fetches, past any transaction marker
+or aborted record its fetches met.
 """
 
 from __future__ import annotations
@@ -13,18 +16,21 @@ from typing import Any
 
 from faust.types import TP
 
-#: a partition's (high watermark, time of the fetch that gave it in ms), None until fetched
-FetchState = Callable[[TP], tuple[int | None, int | None]]
+#: a partition's (last stable offset, time of the fetch that gave it in ms, position), None
+#: until fetched
+FetchState = Callable[[TP], tuple[int | None, int | None, int | None]]
 
 
 def fetch_state(consumer: Any) -> FetchState:
     """The fetch state of faust's aiokafka consumer, by partition."""
     kafka = consumer._thread._ensure_consumer()
 
-    def fetched(tp: TP) -> tuple[int | None, int | None]:
+    def fetched(tp: TP) -> tuple[int | None, int | None, int | None]:
         try:
-            return kafka.highwater(tp), kafka.last_poll_timestamp(tp)
-        except AssertionError:  # no longer assigned: a rebalance has begun
-            return None, None
+            state = kafka._subscription.subscription.assignment.state_value(tp)
+            position = state.position if state.has_valid_position else None
+            return kafka.last_stable_offset(tp), kafka.last_poll_timestamp(tp), position
+        except (AssertionError, AttributeError):  # no longer assigned: a rebalance has begun
+            return None, None, None
 
     return fetched

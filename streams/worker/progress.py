@@ -6,7 +6,9 @@ the worker keeps its own checkpoint per source partition: the last offset up to 
 every message's effects are stored on the broker, written after the batch's table writes
 are confirmed. On every batch it admits only messages that continue that prefix; a
 message beyond it means something was skipped, and the partition is rewound to the
-first missing offset. Positions in the state values make the re-read idempotent.
+first missing offset, unless the broker shows the gap holds nothing to deliver (transaction
+markers, aborted records: streams/worker/gaps.py), which is passed over. Positions in the
+state values make the re-read idempotent.
 """
 
 from __future__ import annotations
@@ -65,6 +67,12 @@ class ContiguousGate(Generic[T]):
             admitted.append(message)
             self.expected[source] = max(want, offset + 1)
         return admitted, rewind
+
+    def pass_over(self, source: str, first: int, end: int) -> None:
+        """Offsets [first, end) of the source hold nothing to deliver (transaction markers,
+        aborted records: streams/worker/gaps.py): the next message to admit is at `end`."""
+        if first <= self.next_offset(source) < end:
+            self.expected[source] = end
 
 
 @dataclass

@@ -74,6 +74,8 @@ class WorkerStores(ChannelStores):
         self.every_distributor = False
         #: source "topic:partition" -> last offset whose effects are all on the broker
         self.progress: View[int] = View(self.table, "progress|", int, int, cached=True)
+        #: source -> offsets [first, end) that hold nothing to deliver (`pass_over`)
+        self.passed: dict[str, tuple[int, int]] = {}
         #: told (store, partition, key) of the history keys each batch stored
         self.on_stored: Callable[[str, int, str], None] | None = None
 
@@ -95,7 +97,16 @@ class WorkerStores(ChannelStores):
     def next_offset(self, source: str) -> int:
         """The offset of the source's first input whose effects are not all stored."""
         stored = self.progress.get(source)
-        return 0 if stored is None else stored + 1
+        offset = 0 if stored is None else stored + 1
+        first, end = self.passed.get(source, (0, 0))
+        return end if first <= offset < end else offset
+
+    def pass_over(self, source: str, first: int, end: int) -> None:
+        """Offsets [first, end) of the source hold nothing to deliver (transaction markers,
+        aborted records: streams/worker/gaps.py): once every input before them is stored,
+        so is every one before `end`. Known in memory only: a worker that does not know it
+        finds it out again."""
+        self.passed[source] = (first, end)
 
     def is_stored(self, item: Input) -> bool:
         """Whether every effect of the input is stored already: it is read again, at or

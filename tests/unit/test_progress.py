@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from streams.worker.gaps import gaps_found
 from streams.worker.progress import ContiguousGate, TailWatch
 
 Msg = tuple[str, int]
@@ -45,6 +46,20 @@ def test_without_a_checkpoint_the_prefix_starts_at_the_beginning_of_the_partitio
     stored["sales:2"] = 30  # another worker stored less than this one saw
     g.reset()
     assert admit(g, ("sales:2", 42))[1] == {"sales:2": 31}
+
+
+def test_a_gap_that_holds_nothing_to_deliver_is_passed_over():
+    g = gate({"sales:0": 9})
+    batch = (("sales:0", 10), ("sales:0", 12), ("sales:0", 13), ("sales:0", 15))
+    admitted, rewind = admit(g, *batch)
+    assert (admitted, rewind) == ([("sales:0", 10)], {"sales:0": 11})
+    gaps = gaps_found(rewind, batch, lambda m: m[0], lambda m: m[1])
+    assert gaps == {"sales:0": (11, 12)}  # a transaction's marker at 11, say
+    g.pass_over("sales:0", *gaps["sales:0"])
+    assert admit(g, ("sales:0", 12), ("sales:0", 13), ("sales:0", 15))[1] == {"sales:0": 14}
+    # a gap known empty is passed over only from where the gate stands
+    g.pass_over("sales:0", 20, 30)
+    assert g.next_offset("sales:0") == 14
 
 
 def test_after_a_rewind_later_messages_wait_until_the_first_missing_one_arrives():

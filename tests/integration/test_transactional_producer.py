@@ -1,0 +1,103 @@
+"""Sales written to the raw topics by a distributor's transactional Kafka producer
+(docs/INGEST.md, "Transactional producers"): each transaction leaves a commit or abort
+marker that takes an offset no consumer is handed, and an aborted transaction's records are
+never applied. The worker applies every committed sale once, none of the aborted one, agrees
+with the auditor's replay, and the markers neither rewind its partitions nor keep them
+behind their end."""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.request
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
+
+from schemas.events import Envelope, SaleReported
+from streams.config import Settings
+from streams.generator import generate_channel
+from streams.kafka.io import send_messages
+from streams.kafka.messages import message_of
+from tests.integration.conftest import WorkerProcess, wait_until
+from tests.integration.helpers import expected_snapshot, is_reference, matches_replay, publish
+
+pytestmark = pytest.mark.kafka
+
+#: sales per transaction, and the transaction that is aborted
+PER_TRANSACTION = 30
+ABORTED = 2
+
+
+async def send_in_transactions(
+    settings: Settings, transactions: Sequence[Sequence[Envelope]]
+) -> None:
+    """Each group of sales in a transaction of its own, a message per sale; the `ABORTED`th
+    one aborted."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, transactional_id=f"{settings.app_id}-txn"
+    )
+    await producer.start()
+    try:
+
+        async def send(topic: str, key: bytes, value: bytes) -> Any:
+            return await producer.send(topic, value, key=key)
+
+        for number, sales in enumerate(transactions):
+            await producer.begin_transaction()
+            await send_messages(send, settings.topic_prefix, [message_of(e) for e in sales], 1)
+            if number == ABORTED:
+                await producer.abort_transaction()
+            else:
+                await producer.commit_transaction()
+    finally:
+        await producer.stop()
+
+
+def metric_sum(worker: WorkerProcess, name: str) -> float:
+    with urllib.request.urlopen(f"{worker.url}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    )
+
+
+def sell_through(snapshot: dict[str, Any]) -> dict[tuple[str, str], int]:
+    return {(r["distributor_id"], r["sku"]): r["sell_through"] for r in snapshot["inventory"]}
+
+
+def test_committed_sales_are_applied_once_and_aborted_ones_never(settings, worker_factory):
+    events = generate_channel(seed=3, weeks=1)
+    reference = [e for e in events if is_reference(e)]
+    sales = sorted((e for e in events if isinstance(e, SaleReported)), key=lambda e: e.occurred_at)
+    transactions = [sales[i : i + PER_TRANSACTION] for i in range(0, len(sales), PER_TRANSACTION)]
+    assert len(transactions) > ABORTED + 2, "fixture needs transactions after the aborted one"
+    committed = [e for n, group in enumerate(transactions) if n != ABORTED for e in group]
+
+    worker = worker_factory().start()
+    publish(settings, reference)
+    wait_until(
+        lambda: (
+            len(worker.get("/api/products")["rows"])
+            >= len({e.sku for e in reference if hasattr(e, "sku")})
+        ),
+        60,
+        "the worker to know the catalog",
+    )
+    asyncio.run(send_in_transactions(settings, transactions))
+
+    live = matches_replay(settings, worker)
+    assert sell_through(live) == sell_through(expected_snapshot([*reference, *committed]))
+    # every partition read to its end, the trailing markers included
+    wait_until(
+        lambda: metric_sum(worker, "channelflow_consumer_lag_messages") == 0,
+        60,
+        "the consumer lag to drain",
+    )
+    assert metric_sum(worker, "channelflow_input_rewinds_total") == 0, worker.log_tail()
+    assert metric_sum(worker, "channelflow_order_waits_expired_total") == 0, worker.log_tail()
