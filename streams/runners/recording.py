@@ -33,14 +33,14 @@ from streams.runners.rebate_closing import automatic_closes
 
 log = logging.getLogger("channelflow.recording")
 
-#: (distributor_id, basis, cutoff) -> whether every event of the distributor on that
-#: basis recorded up to the cutoff has been applied
-Settled = Callable[[str, str, datetime], bool]
+#: (distributor_id, basis) -> the recorded time before which every event of the
+#: distributor on that basis has been applied (None: every one there is)
+Horizon = Callable[[str, str], datetime | None]
 
 
-def always(distributor_id: str, basis: str, cutoff: datetime) -> bool:
-    """Settled, for a runner that applied its whole history before recording."""
-    return True
+def everything(distributor_id: str, basis: str) -> datetime | None:
+    """The horizon of a runner that applied its whole history before recording."""
+    return None
 
 
 @dataclass
@@ -64,7 +64,7 @@ class AuditRecorder:
         now: datetime | None,
         closing: datetime | None,
         owned: Callable[[str], bool],
-        settled: Settled = always,
+        horizon: Horizon = everything,
     ) -> list[RebatePeriodClosed]:
         """Record claims and statements of the distributors `owned` says are this
         runner's; returns the closes due at `closing` (the caller publishes them).
@@ -73,15 +73,17 @@ class AuditRecorder:
         in recorded time, so a replay of the same inputs derives it too. A close is an
         event of its own (the replay reads it), so a worker may close by its wall clock
         (`closing`) a period of a channel that has gone quiet. A statement is recorded
-        once `settled` says every event its distributor had recorded before the close has
-        been applied (the runner may be catching up on a backlog recorded before it).
+        once its distributor's `horizon` is past the close (the runner may be catching up
+        on a backlog recorded before it), and its adjustments only as far as that horizon:
+        events of one ms may be applied in any order of their ids, and a round between
+        them must not record the later id's adjustment before the earlier one's.
         """
         with self._lock:
             closes = automatic_closes(stores, self.grace_days, closing)
             claims = [c for c in protection_claims(stores, now, True) if owned(c.distributor_id)]
             if claims:
                 record_facts(self.audit, claims)
-            self._statements(stores, owned, settled)
+            self._statements(stores, owned, horizon)
             return closes
 
     def forget(self) -> None:
@@ -90,7 +92,7 @@ class AuditRecorder:
         self.statements.clear()
 
     def _statements(
-        self, stores: ChannelStores, owned: Callable[[str], bool], settled: Settled
+        self, stores: ChannelStores, owned: Callable[[str], bool], horizon: Horizon
     ) -> None:
         everyone = [d for d in distributors(stores) if owned(d)]
         #: a rate arriving may convert what a statement left waiting (reference data)
@@ -98,9 +100,10 @@ class AuditRecorder:
         for terms in list(stores.programs.values()):
             for _, close in list(stores.closed_periods.scan(f"{terms.program_id}|")):
                 for distributor in everyone:
-                    if not covers(terms, distributor) or not settled(
-                        distributor, terms.basis, close.cutoff
-                    ):
+                    if not covers(terms, distributor):
+                        continue
+                    applied = horizon(distributor, terms.basis)  # read before the stores
+                    if applied is not None and applied <= close.cutoff:
                         continue
                     key = (terms.program_id, distributor, close.period)
                     count = qualifying_count(
@@ -114,11 +117,15 @@ class AuditRecorder:
                     if plan is None:  # its agreement bound no day of the period
                         self.recorded_counts[key] = (count, None)
                         continue
+                    ready = plan.before(applied)
                     try:
-                        record_statements(self.audit, [plan], self.statements)
+                        record_statements(self.audit, [ready], self.statements)
                     except Exception:
                         self.forget()
                         raise
+                    if ready is not plan:  # the rest once the horizon has passed them
+                        self.recorded_counts.pop(key, None)
+                        continue
                     self.recorded_counts[key] = (count, rates_known if plan.waiting else None)
 
 

@@ -23,6 +23,9 @@ from streams.kafka.messages import Message, message_of
 from streams.runners.recording import AuditRecorder, record_round_failed
 from streams.worker.stores import WorkerStores
 
+#: the horizon of a partition nothing of which has been applied
+NOTHING = datetime.min.replace(tzinfo=UTC)
+
 
 async def input_lag(consumer: Any, topics: set[str], stores: WorkerStores) -> dict[TP, int]:
     """Per owned partition of `topics`: its high watermark minus the position stored
@@ -86,22 +89,25 @@ class RecordingRounds:
         def owned(distributor_id: str) -> bool:
             return kafka_partition_of(distributor_id, partitions) in judged
 
-        def settled(distributor_id: str, basis: str, cutoff: datetime) -> bool:
-            """Appends are in order: the partitions of the basis's topic and of the
-            agreements (which bind the programs) were applied past the cutoff, or to
-            their end."""
+        def horizon(distributor_id: str, basis: str) -> datetime | None:
+            """Appends are in order: of the partitions of the basis's topic and of the
+            agreements (which bind the programs), everything recorded before the newest
+            time applied was applied (the events of that ms perhaps not all yet), and all
+            of one applied to its end (None when both are)."""
             partition = kafka_partition_of(distributor_id, partitions)
+            newest: list[datetime] = []
             for name in ("shipments" if basis == "sell_in" else "sales", "agreements"):
                 source = f"{topic_name(prefix, name)}:{partition}"
+                if source in caught_up:
+                    continue
                 clock = readers.clock.get(source)
-                if source not in caught_up and (clock is None or clock.recorded <= cutoff):
-                    return False
-            return True
+                newest.append(NOTHING if clock is None else clock.recorded)
+            return min(newest, default=None)
 
         started = time.monotonic()
         try:
             closes = await asyncio.get_running_loop().run_in_executor(
-                None, self.recorder.round, readers, clock, closing_now, owned, settled
+                None, self.recorder.round, readers, clock, closing_now, owned, horizon
             )
             for close in closes:
                 await self.submit([message_of(close)])
