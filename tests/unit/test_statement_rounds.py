@@ -17,6 +17,7 @@ from decimal import Decimal
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from schemas.agreements import ExchangeRatePublished
 from schemas.events import Envelope, ProductDefined, RebatePeriodClosed, SaleReported
 from streams.kafka.messages import bundled, message_of
 from streams.runners.embedded import EmbeddedChannel
@@ -30,11 +31,22 @@ KEY = ("VPA-retroactive", "D01", "2026-Q3")
 
 @dataclass(frozen=True)
 class Late:
-    """A late line: its quantity, the ms it was recorded in, its event id."""
+    """A late line: its quantity, the ms it was recorded in, its event id, its currency."""
 
     quantity: int
     ms: int
     event_id: uuid.UUID
+    currency: str = "USD"
+
+
+@dataclass(frozen=True)
+class Rate:
+    """The EUR rate of the lines' day, published late: the ms it was recorded in, its event
+    id, and how many late lines were appended before it (at that ms, in the log)."""
+
+    ms: int
+    event_id: uuid.UUID
+    after: int
 
 
 late_lines = st.builds(
@@ -42,23 +54,38 @@ late_lines = st.builds(
     st.integers(-400, 400).filter(bool),
     st.integers(0, 2),
     st.uuids(version=4),
+    st.sampled_from(["USD", "EUR"]),
 )
+rates = st.none() | st.builds(Rate, st.integers(0, 2), st.uuids(version=4), st.integers(0, 7))
 
 
-def sale(txn: str, quantity: int, recorded: datetime, event_id: uuid.UUID) -> SaleReported:
+def sale(
+    txn: str, quantity: int, recorded: datetime, event_id: uuid.UUID, currency: str = "USD"
+) -> SaleReported:
     return SaleReported(
         event_id=event_id, occurred_at=Q3, recorded_at=recorded, source="api",
         distributor_id="D01", transaction_id=txn, reseller_id="R1", sku="SKU-1",
-        quantity=quantity, unit_price=Decimal("100.00"), currency="USD", sold_at=Q3,
+        quantity=quantity, unit_price=Decimal("100.00"), currency=currency, sold_at=Q3,
+    )  # fmt: skip
+
+
+def eur_rate(rate: Rate) -> ExchangeRatePublished:
+    recorded = LATE + timedelta(milliseconds=rate.ms)
+    return ExchangeRatePublished(
+        event_id=rate.event_id, occurred_at=recorded, recorded_at=recorded, source="erp",
+        from_currency="EUR", to_currency="USD", rate=Decimal("1.10"),
+        effective_date=Q3.date(), rate_source="ECB", published_at=recorded,
     )  # fmt: skip
 
 
 def history() -> list[Envelope]:
-    """A product, a tiered program, sales near a threshold, and the period's close."""
+    """A product, a tiered program, sales near a threshold (one in EUR, whose day has no
+    rate at the close), and the period's close."""
     product = ProductDefined(
         event_id=uuid.uuid4(), occurred_at=Q3, source="erp", sku="SKU-1", base_unit="EA"
     )
     sales = [sale(f"T{n}", 1200, Q3, uuid.uuid4()) for n in range(2)]  # 240,000.00
+    sales.append(sale("T2", 50, Q3, uuid.uuid4(), "EUR"))
     closed = RebatePeriodClosed(
         event_id=uuid.uuid4(), occurred_at=CLOSED_AT, source="erp", program_id=KEY[0],
         period=KEY[2], closed_at=CLOSED_AT, closed_by="finance-carol",
@@ -104,6 +131,7 @@ def live(events: list[Envelope], rounds: list[bool]) -> EmbeddedChannel:
 @settings(max_examples=150, deadline=None)
 @given(
     lines=st.lists(late_lines, min_size=2, max_size=7, unique_by=lambda line: line.event_id),
+    rate=rates,
     rounds=st.lists(st.booleans(), min_size=1, max_size=8),
 )
 @example(  # two lines of one ms, applied against their ids' order, a round between them
@@ -111,18 +139,22 @@ def live(events: list[Envelope], rounds: list[bool]) -> EmbeddedChannel:
         Late(300, 0, uuid.UUID("ffffffff-0000-4000-8000-000000000000")),
         Late(-200, 0, uuid.UUID("00000000-0000-4000-8000-000000000000")),
     ],
+    rate=None,
     rounds=[True],
 )
 def test_rounds_at_any_point_record_the_replays_adjustments(
-    lines: list[Late], rounds: list[bool]
+    lines: list[Late], rate: Rate | None, rounds: list[bool]
 ) -> None:
-    late = [
-        sale(f"L{n}", line.quantity, LATE + timedelta(milliseconds=line.ms), line.event_id)
+    late: list[Envelope] = [
+        sale(f"L{n}", line.quantity, LATE + timedelta(milliseconds=line.ms), line.event_id,
+             line.currency)
         for n, line in enumerate(lines)
-    ]
-    # broker order: by recorded time; lines of one ms in the order they were drawn
+    ]  # fmt: skip
+    if rate is not None:
+        late.insert(rate.after, eur_rate(rate))
+    # broker order: by recorded time; events of one ms in the order they were drawn
     ordered = sorted(late, key=lambda event: event.recorded_at or event.occurred_at)
     events = history() + ordered
     expected = adjustments(replayed(events))
-    assert len(expected) == len(lines)
+    assert len(expected) >= len(lines)  # and the rate's, once it converts the EUR day
     assert adjustments(live(events, rounds)) == expected
