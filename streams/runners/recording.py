@@ -33,14 +33,31 @@ from streams.runners.rebate_closing import automatic_closes
 
 log = logging.getLogger("channelflow.recording")
 
-#: (distributor_id, basis) -> the recorded time before which every event of the
-#: distributor on that basis has been applied (None: every one there is)
-Horizon = Callable[[str, str], datetime | None]
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """How far a runner has applied a distributor's events of one basis, in recorded time.
+
+    `applied`: every event recorded before it has been applied (None: every one the
+    partitions held when the round began), so a statement of a close before it holds its
+    period's events. `whole`: moreover, of what the round reads, no event recorded at or
+    after it is there while another of its ms is not, so adjustments recorded before it are
+    a first part of the plan the whole history gives (None: no bound)."""
+
+    applied: datetime | None = None
+    whole: datetime | None = None
+
+    def past(self, cutoff: datetime) -> bool:
+        return self.applied is None or cutoff < self.applied
 
 
-def everything(distributor_id: str, basis: str) -> datetime | None:
-    """The horizon of a runner that applied its whole history before recording."""
-    return None
+#: (distributor_id, basis) -> how far the runner has applied them
+Horizon = Callable[[str, str], Reach]
+
+
+def everything(distributor_id: str, basis: str) -> Reach:
+    """The reach of a runner that applied its whole history before recording."""
+    return Reach()
 
 
 @dataclass
@@ -74,9 +91,10 @@ class AuditRecorder:
         event of its own (the replay reads it), so a worker may close by its wall clock
         (`closing`) a period of a channel that has gone quiet. A statement is recorded
         once its distributor's `horizon` is past the close (the runner may be catching up
-        on a backlog recorded before it), and its adjustments only as far as that horizon:
-        events of one ms may be applied in any order of their ids, and a round between
-        them must not record the later id's adjustment before the earlier one's.
+        on a backlog recorded before it), and its adjustments only those before the
+        horizon's `whole` bound: events of one ms may be applied in any order of their
+        ids, and a round between them must not record the later id's adjustment before
+        the earlier one's.
         """
         with self._lock:
             closes = automatic_closes(stores, self.grace_days, closing)
@@ -102,8 +120,8 @@ class AuditRecorder:
                 for distributor in everyone:
                     if not covers(terms, distributor):
                         continue
-                    applied = horizon(distributor, terms.basis)  # read before the stores
-                    if applied is not None and applied <= close.cutoff:
+                    reach = horizon(distributor, terms.basis)  # read before the stores
+                    if not reach.past(close.cutoff):
                         continue
                     key = (terms.program_id, distributor, close.period)
                     count = qualifying_count(
@@ -117,7 +135,7 @@ class AuditRecorder:
                     if plan is None:  # its agreement bound no day of the period
                         self.recorded_counts[key] = (count, None)
                         continue
-                    ready = plan.before(applied)
+                    ready = plan.before(reach.whole)
                     try:
                         record_statements(self.audit, [ready], self.statements)
                     except Exception:

@@ -22,7 +22,7 @@ from schemas.events import Envelope, ProductDefined, RebatePeriodClosed, SaleRep
 from streams.kafka.messages import bundled, message_of
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import Input
-from streams.runners.recording import AuditRecorder
+from streams.runners.recording import AuditRecorder, Reach
 from tests.unit.api.test_rebates_embedded import CLOSED_AT, Q3, program
 
 LATE = CLOSED_AT + timedelta(days=5)
@@ -117,8 +117,9 @@ def live(events: list[Envelope], rounds: list[bool]) -> EmbeddedChannel:
     recorder = AuditRecorder(channel.audit, 10_000)
     applied: list[datetime] = []
 
-    def horizon(distributor_id: str, basis: str) -> datetime | None:
-        return None if len(applied) == len(events) else applied[-1]
+    def horizon(distributor_id: str, basis: str) -> Reach:
+        newest = None if len(applied) == len(events) else applied[-1]
+        return Reach(newest, newest)
 
     for n, event in enumerate(events):
         channel.apply(inputs_of([event]))
