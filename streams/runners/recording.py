@@ -9,7 +9,9 @@ A round reads committed state only (`WorkerStores.readers()`, or the embedded ru
 stores between feeds) and runs in a thread: nothing here may grow with history on the
 event loop. A statement is planned again only when its buckets counted new events since
 the round that recorded it, and its aggregate is kept between rounds, so recording late
-lines costs what is new, not what was recorded before.
+lines costs what is new, not what was recorded before. Its adjustments are recorded as far
+as the runner's `Reach` only (a first part of what the whole history gives); one with some
+held back is planned again at the next round.
 """
 
 from __future__ import annotations
