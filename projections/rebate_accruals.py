@@ -212,6 +212,18 @@ class StatementPlan:
         """Whether some revenue still has no rate after the last adjustment."""
         return bool(self.adjustments[-1].unconverted if self.adjustments else self.unconverted)
 
+    def before(self, horizon: datetime | None) -> StatementPlan:
+        """The plan with the adjustments recorded before `horizon` only (None: all of them).
+
+        Adjustments are in (recorded, event id) order and each amount depends on those
+        before it, so a caller that has applied everything recorded before `horizon`, but
+        perhaps not every event of a later ms, records these as the whole history's plan
+        has them: a prefix of it, which nothing applied later can precede."""
+        if horizon is None:
+            return self
+        kept = tuple(step for step in self.adjustments if step.recorded < horizon)
+        return self if len(kept) == len(self.adjustments) else replace(self, adjustments=kept)
+
 
 def closed_key(program_id: str, period: str) -> str:
     return f"{program_id}|{period}"

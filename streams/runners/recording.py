@@ -9,7 +9,9 @@ A round reads committed state only (`WorkerStores.readers()`, or the embedded ru
 stores between feeds) and runs in a thread: nothing here may grow with history on the
 event loop. A statement is planned again only when its buckets counted new events since
 the round that recorded it, and its aggregate is kept between rounds, so recording late
-lines costs what is new, not what was recorded before.
+lines costs what is new, not what was recorded before. Its adjustments are recorded as far
+as the runner's `Reach` only (a first part of what the whole history gives); one with some
+held back is planned again at the next round.
 """
 
 from __future__ import annotations
@@ -33,14 +35,31 @@ from streams.runners.rebate_closing import automatic_closes
 
 log = logging.getLogger("channelflow.recording")
 
-#: (distributor_id, basis, cutoff) -> whether every event of the distributor on that
-#: basis recorded up to the cutoff has been applied
-Settled = Callable[[str, str, datetime], bool]
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """How far a runner has applied a distributor's events of one basis, in recorded time.
+
+    `applied`: every event recorded before it has been applied (None: every one the
+    partitions held when the round began), so a statement of a close before it holds its
+    period's events. `whole`: moreover, of what the round reads, no event recorded at or
+    after it is there while another of its ms is not, so adjustments recorded before it are
+    a first part of the plan the whole history gives (None: no bound)."""
+
+    applied: datetime | None = None
+    whole: datetime | None = None
+
+    def past(self, cutoff: datetime) -> bool:
+        return self.applied is None or cutoff < self.applied
 
 
-def always(distributor_id: str, basis: str, cutoff: datetime) -> bool:
-    """Settled, for a runner that applied its whole history before recording."""
-    return True
+#: (distributor_id, basis) -> how far the runner has applied them
+Horizon = Callable[[str, str], Reach]
+
+
+def everything(distributor_id: str, basis: str) -> Reach:
+    """The reach of a runner that applied its whole history before recording."""
+    return Reach()
 
 
 @dataclass
@@ -64,7 +83,7 @@ class AuditRecorder:
         now: datetime | None,
         closing: datetime | None,
         owned: Callable[[str], bool],
-        settled: Settled = always,
+        horizon: Horizon = everything,
     ) -> list[RebatePeriodClosed]:
         """Record claims and statements of the distributors `owned` says are this
         runner's; returns the closes due at `closing` (the caller publishes them).
@@ -73,15 +92,18 @@ class AuditRecorder:
         in recorded time, so a replay of the same inputs derives it too. A close is an
         event of its own (the replay reads it), so a worker may close by its wall clock
         (`closing`) a period of a channel that has gone quiet. A statement is recorded
-        once `settled` says every event its distributor had recorded before the close has
-        been applied (the runner may be catching up on a backlog recorded before it).
+        once its distributor's `horizon` is past the close (the runner may be catching up
+        on a backlog recorded before it), and its adjustments only those before the
+        horizon's `whole` bound: events of one ms may be applied in any order of their
+        ids, and a round between them must not record the later id's adjustment before
+        the earlier one's.
         """
         with self._lock:
             closes = automatic_closes(stores, self.grace_days, closing)
             claims = [c for c in protection_claims(stores, now, True) if owned(c.distributor_id)]
             if claims:
                 record_facts(self.audit, claims)
-            self._statements(stores, owned, settled)
+            self._statements(stores, owned, horizon)
             return closes
 
     def forget(self) -> None:
@@ -90,7 +112,7 @@ class AuditRecorder:
         self.statements.clear()
 
     def _statements(
-        self, stores: ChannelStores, owned: Callable[[str], bool], settled: Settled
+        self, stores: ChannelStores, owned: Callable[[str], bool], horizon: Horizon
     ) -> None:
         everyone = [d for d in distributors(stores) if owned(d)]
         #: a rate arriving may convert what a statement left waiting (reference data)
@@ -98,9 +120,10 @@ class AuditRecorder:
         for terms in list(stores.programs.values()):
             for _, close in list(stores.closed_periods.scan(f"{terms.program_id}|")):
                 for distributor in everyone:
-                    if not covers(terms, distributor) or not settled(
-                        distributor, terms.basis, close.cutoff
-                    ):
+                    if not covers(terms, distributor):
+                        continue
+                    reach = horizon(distributor, terms.basis)  # read before the stores
+                    if not reach.past(close.cutoff):
                         continue
                     key = (terms.program_id, distributor, close.period)
                     count = qualifying_count(
@@ -114,11 +137,15 @@ class AuditRecorder:
                     if plan is None:  # its agreement bound no day of the period
                         self.recorded_counts[key] = (count, None)
                         continue
+                    ready = plan.before(reach.whole)
                     try:
-                        record_statements(self.audit, [plan], self.statements)
+                        record_statements(self.audit, [ready], self.statements)
                     except Exception:
                         self.forget()
                         raise
+                    if ready is not plan:  # the rest once the horizon has passed them
+                        self.recorded_counts.pop(key, None)
+                        continue
                     self.recorded_counts[key] = (count, rates_known if plan.waiting else None)
 
 

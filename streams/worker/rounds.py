@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,8 +20,38 @@ from streams.config import Settings
 from streams.health import Health
 from streams.kafka.io import kafka_partition_of
 from streams.kafka.messages import Message, message_of
-from streams.runners.recording import AuditRecorder, record_round_failed
+from streams.runners.recording import AuditRecorder, Reach, record_round_failed
 from streams.worker.stores import WorkerStores
+
+#: the horizon of a partition nothing of which has been applied
+NOTHING = datetime.min.replace(tzinfo=UTC)
+
+
+def reach_of(
+    sources: Iterable[str],
+    caught_up: Collection[str],
+    checked: datetime,
+    now: Callable[[str], datetime | None],
+) -> Reach:
+    """How far `sources` (topic partitions) have been applied, in recorded time.
+
+    Appends are in order, so a partition behind has applied everything recorded before its
+    newest time applied (`now`, read before the caller reads the stores), but perhaps not
+    every event of that ms. A partition `caught_up` (read to its end when checked) has
+    applied whatever it held: no bound to `applied`; but what is appended after the check
+    may be half applied by the time the stores are read, so `whole` stops at `checked`,
+    when the check began (what the broker stamped before then was appended before it; a
+    worker clock ahead of the broker's by d weakens this by d)."""
+    applied: list[datetime] = []
+    whole: list[datetime] = []
+    for source in sources:
+        if source in caught_up:
+            whole.append(checked)
+            continue
+        newest = now(source)
+        applied.append(NOTHING if newest is None else newest)
+        whole.append(applied[-1])
+    return Reach(min(applied, default=None), min(whole, default=None))
 
 
 async def input_lag(consumer: Any, topics: set[str], stores: WorkerStores) -> dict[TP, int]:
@@ -75,6 +105,7 @@ class RecordingRounds:
         async with applying:  # between batches: the readers see whole ones
             owned_now = self.owned_partitions()
             readers = self.stores.readers(owned_now)
+        checked = datetime.now(UTC)  # what a partition read to its end holds is older
         caught_up = await self.read_to_the_end()
         self.note_whole(owned_now, caught_up)
         clock = recorded_now(readers.clock)
@@ -86,22 +117,22 @@ class RecordingRounds:
         def owned(distributor_id: str) -> bool:
             return kafka_partition_of(distributor_id, partitions) in judged
 
-        def settled(distributor_id: str, basis: str, cutoff: datetime) -> bool:
-            """Appends are in order: the partitions of the basis's topic and of the
-            agreements (which bind the programs) were applied past the cutoff, or to
-            their end."""
+        def horizon(distributor_id: str, basis: str) -> Reach:
+            """Of the partitions of the basis's topic and of the agreements (which bind
+            the programs)."""
             partition = kafka_partition_of(distributor_id, partitions)
-            for name in ("shipments" if basis == "sell_in" else "sales", "agreements"):
-                source = f"{topic_name(prefix, name)}:{partition}"
-                clock = readers.clock.get(source)
-                if source not in caught_up and (clock is None or clock.recorded <= cutoff):
-                    return False
-            return True
+            names = ("shipments" if basis == "sell_in" else "sales", "agreements")
+            sources = [f"{topic_name(prefix, name)}:{partition}" for name in names]
+            return reach_of(sources, caught_up, checked, newest)
+
+        def newest(source: str) -> datetime | None:
+            clock = readers.clock.get(source)
+            return None if clock is None else clock.recorded
 
         started = time.monotonic()
         try:
             closes = await asyncio.get_running_loop().run_in_executor(
-                None, self.recorder.round, readers, clock, closing_now, owned, settled
+                None, self.recorder.round, readers, clock, closing_now, owned, horizon
             )
             for close in closes:
                 await self.submit([message_of(close)])
