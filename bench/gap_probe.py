@@ -20,27 +20,19 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from streams.worker.gaps import GapProbe
+from tests.transactions import in_transactions
 
 TRANSACTIONS, RECORDS, ABORTED = 20, 50, 5
 
 
 async def transactions(bootstrap: str, topic: str) -> list[tuple[int, int]]:
     """Each transaction's first and last offset."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, transactional_id=topic)
-    await producer.start()
-    spans = []
-    try:
-        for number in range(TRANSACTIONS):
-            await producer.begin_transaction()
-            sent = [await (await producer.send(topic, b"x" * 200)) for _ in range(RECORDS)]
-            spans.append((sent[0].offset, sent[-1].offset))
-            if number == ABORTED:
-                await producer.abort_transaction()
-            else:
-                await producer.commit_transaction()
-    finally:
-        await producer.stop()
-    return spans
+
+    async def send(producer: AIOKafkaProducer, _: int) -> tuple[int, int]:
+        sent = [await (await producer.send(topic, b"x" * 200)) for _ in range(RECORDS)]
+        return sent[0].offset, sent[-1].offset
+
+    return await in_transactions(bootstrap, topic, TRANSACTIONS, ABORTED, send)
 
 
 async def measure(bootstrap: str) -> None:

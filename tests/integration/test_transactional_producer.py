@@ -23,6 +23,7 @@ from streams.kafka.io import send_messages
 from streams.kafka.messages import message_of
 from tests.integration.conftest import WorkerProcess, wait_until
 from tests.integration.helpers import expected_snapshot, is_reference, matches_replay, publish
+from tests.transactions import in_transactions
 
 pytestmark = pytest.mark.kafka
 
@@ -36,24 +37,18 @@ async def send_in_transactions(
 ) -> None:
     """Each group of sales in a transaction of its own, a message per sale; the `ABORTED`th
     one aborted."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, transactional_id=f"{settings.app_id}-txn"
-    )
-    await producer.start()
-    try:
 
-        async def send(topic: str, key: bytes, value: bytes) -> Any:
+    async def send(producer: AIOKafkaProducer, number: int) -> None:
+        async def one(topic: str, key: bytes, value: bytes) -> Any:
             return await producer.send(topic, value, key=key)
 
-        for number, sales in enumerate(transactions):
-            await producer.begin_transaction()
-            await send_messages(send, settings.topic_prefix, [message_of(e) for e in sales], 1)
-            if number == ABORTED:
-                await producer.abort_transaction()
-            else:
-                await producer.commit_transaction()
-    finally:
-        await producer.stop()
+        messages = [message_of(e) for e in transactions[number]]
+        await send_messages(one, settings.topic_prefix, messages, 1)
+
+    transactional_id = f"{settings.app_id}-txn"
+    await in_transactions(
+        settings.kafka_bootstrap, transactional_id, len(transactions), ABORTED, send
+    )
 
 
 def metric_sum(worker: WorkerProcess, name: str) -> float:
