@@ -180,19 +180,21 @@ def differences(live: dict[str, Any] | None = None, replay: dict[str, Any] | Non
     return "; ".join(found[:4]) or "none"
 
 
-def recording_rounds(worker: WorkerProcess) -> int:
-    """How many recording rounds the worker has ended (its /metrics)."""
+def metric_sum(worker: WorkerProcess, sample: str, **labels: str) -> float:
+    """The sum of a sample of the worker's /metrics over its series with these labels."""
     with urllib.request.urlopen(f"{worker.url}/metrics", timeout=30) as response:
         text = response.read().decode()
-    return int(
-        sum(
-            sample.value
-            for family in text_string_to_metric_families(text)
-            for sample in family.samples
-            if sample.name == "channelflow_round_seconds_count"
-            and sample.labels.get("round") == "recording"
-        )
+    return sum(
+        found.value
+        for family in text_string_to_metric_families(text)
+        for found in family.samples
+        if found.name == sample and labels.items() <= found.labels.items()
     )
+
+
+def recording_rounds(worker: WorkerProcess) -> int:
+    """How many recording rounds the worker has ended (its /metrics)."""
+    return int(metric_sum(worker, "channelflow_round_seconds_count", round="recording"))
 
 
 def whole_recording_round(worker: WorkerProcess) -> None:

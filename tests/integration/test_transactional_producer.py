@@ -8,21 +8,25 @@ behind their end."""
 from __future__ import annotations
 
 import asyncio
-import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from prometheus_client.parser import text_string_to_metric_families
 
 from schemas.events import Envelope, SaleReported
 from streams.config import Settings
 from streams.generator import generate_channel
 from streams.kafka.io import send_messages
 from streams.kafka.messages import message_of
-from tests.integration.conftest import WorkerProcess, wait_until
-from tests.integration.helpers import expected_snapshot, is_reference, matches_replay, publish
+from tests.integration.conftest import wait_until
+from tests.integration.helpers import (
+    expected_snapshot,
+    is_reference,
+    matches_replay,
+    metric_sum,
+    publish,
+)
 from tests.transactions import in_transactions
 
 pytestmark = pytest.mark.kafka
@@ -48,17 +52,6 @@ async def send_in_transactions(
     transactional_id = f"{settings.app_id}-txn"
     await in_transactions(
         settings.kafka_bootstrap, transactional_id, len(transactions), ABORTED, send
-    )
-
-
-def metric_sum(worker: WorkerProcess, name: str) -> float:
-    with urllib.request.urlopen(f"{worker.url}/metrics", timeout=30) as response:
-        text = response.read().decode()
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == name
     )
 
 
