@@ -17,7 +17,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import pytest
@@ -141,6 +141,9 @@ class WorkerProcess:
     """A `channelflow worker` subprocess with test settings."""
 
     COMMAND = "worker"
+    #: every one started in this pytest process, in order (a failed test's report shows
+    #: the logs of those it started and of those still running: `pytest_runtest_makereport`)
+    started: ClassVar[list[WorkerProcess]] = []
 
     def __init__(
         self, settings: Settings, log_path: Path, extra_env: dict[str, str] | None = None
@@ -179,6 +182,7 @@ class WorkerProcess:
         return env
 
     def start(self) -> WorkerProcess:
+        WorkerProcess.started.append(self)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streams.cli", self.COMMAND, "--loglevel", "info"],
@@ -227,6 +231,32 @@ class WorkerProcess:
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+#: how many processes had been started when the test now running began
+_STARTED_BEFORE = pytest.StashKey[int]()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[_STARTED_BEFORE] = len(WorkerProcess.started)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test's report ends with the last lines of the logs of the workers (and API
+    processes) it started or that were still running: CI keeps nothing else of them."""
+    report = yield
+    if report.when == "call" and report.failed:
+        first = item.stash.get(_STARTED_BEFORE, 0)
+        for number, process in enumerate(WorkerProcess.started):
+            if (number >= first or process.running()) and process.log_path.exists():
+                report.sections.append(
+                    (f"{process.log_path.name} (last lines)", process.log_tail(60))
+                )
+    return report
 
 
 class ApiProcess(WorkerProcess):
