@@ -118,12 +118,13 @@ def _demo_read_models(channel: EmbeddedChannel, args: argparse.Namespace) -> Non
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from streams.kafka.io import ensure_topics
+    from streams.kafka.worker_topics import worker_topics
     from streams.worker.app import build_worker
 
     settings = settings_of(args)
     _check_free(settings.web_host, settings.web_port)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    asyncio.run(ensure_topics(settings, check_partitions=True))
+    asyncio.run(ensure_topics(settings, check_partitions=True, also=worker_topics(settings)))
     app = build_worker(settings)
     app.finalize()
     worker = app.Worker(loglevel=args.loglevel, quiet=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, cast
@@ -43,37 +45,72 @@ RAW_TOPIC_CONFIG = {
 }
 
 
-async def ensure_topics(settings: Settings, check_partitions: bool = False) -> list[str]:
+async def ensure_topics(
+    settings: Settings, check_partitions: bool = False, also: Sequence[NewTopic] = ()
+) -> list[str]:
     """Create the raw, dead-letter, decisions and internal topics (idempotent), all with the same
-    partition count; with `check_partitions` (a worker, which computes each distributor's
-    partition), refuse existing topics with another count. Producers need no check: the
-    partitioner hashes a key over the topic's own partitions. Returns every topic's name."""
+    partition count, and the topics `also` names (a worker's own: `worker_topics`); with
+    `check_partitions` (a worker, which computes each distributor's partition), refuse
+    existing topics with another count. Producers need no check: the partitioner hashes a
+    key over the topic's own partitions. Returns once the broker's metadata lists every
+    topic created (`_visible`); returns every topic's name."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     with bootstrap_lines_held():
         await admin.start()
     try:
         existing = set(await admin.list_topics())
         logical = (*RAW_TOPICS, DEAD_LETTER_TOPIC, DECISIONS_TOPIC, *INTERNAL_TOPICS)
-        names = [topic_name(settings.topic_prefix, t) for t in logical]
-        if check_partitions:
-            await _check_partitions(admin, [n for n in names if n in existing], settings)
-        missing = [
+        wanted = [
             NewTopic(
-                name,
+                topic_name(settings.topic_prefix, t),
                 settings.partitions,
                 settings.replication_factor,
                 topic_configs=RAW_TOPIC_CONFIG,
             )
-            for name in names
-            if name not in existing
-        ]
+            for t in logical
+        ] + list(also)
+        if check_partitions:
+            split = [t.name for t in wanted if t.num_partitions == settings.partitions]
+            await _check_partitions(admin, [name for name in split if name in existing], settings)
+        missing = [topic for topic in wanted if topic.name not in existing]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # another worker was first
                 _refused(await admin.create_topics(missing))
-        await _stamp_appends(admin, [name for name in names if name in existing])
-        return names
+            await _visible(admin, [topic.name for topic in missing])
+        raw = [topic_name(settings.topic_prefix, t) for t in logical]
+        await _stamp_appends(admin, [name for name in raw if name in existing])
+        return [topic.name for topic in wanted]
     finally:
         await admin.close()
+
+
+#: how long `_visible` waits for the broker's metadata to list topics just created
+VISIBLE_SECONDS = 30.0
+
+
+async def _visible(admin: AIOKafkaAdminClient, names: list[str]) -> None:
+    """Wait until the broker's metadata lists each topic with a leader for every partition.
+    The broker answers CreateTopics before its metadata has the topic (a KRaft broker
+    applies it a moment later); a consumer group joined meanwhile is assigned without it
+    (`streams.kafka.worker_topics`)."""
+    deadline = time.monotonic() + VISIBLE_SECONDS
+    while True:
+        described = await admin.describe_topics(names)
+        waiting = [
+            topic["topic"]
+            for topic in described
+            if topic["error_code"]
+            or not topic["partitions"]
+            or any(p["leader"] < 0 for p in topic["partitions"])
+        ]
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise TopicsRefused(
+                f"created, but not in the broker's metadata after {VISIBLE_SECONDS:g} s: "
+                + ", ".join(waiting)
+            )
+        await asyncio.sleep(0.1)
 
 
 class TopicsRefused(Exception):

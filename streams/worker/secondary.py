@@ -25,8 +25,9 @@ from rocksdict import AccessType, Options, Rdict
 
 from projections.stores import ChannelStores
 from streams.config import Settings
+from streams.kafka.worker_topics import STATE_TABLE
 from streams.worker.readers import CommittedReader, MemoDecoder, json_decoder
-from streams.worker.stores import REFERENCE_STORES, STATE_TABLE, store_layouts
+from streams.worker.stores import REFERENCE_STORES, store_layouts
 
 
 def state_directory(settings: Settings) -> Path:

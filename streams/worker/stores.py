@@ -38,6 +38,7 @@ from projections.tallies import InOut
 from projections.waiting_resellers import WaitingReseller
 from streams.config import Settings
 from streams.kafka.io import kafka_partition_of
+from streams.kafka.worker_topics import STATE_TABLE
 from streams.runners.processing import Input
 from streams.runners.readmodel_sink import Changes
 from streams.worker.state import APPLYING, StateTable, View, Writes
@@ -58,9 +59,6 @@ REFERENCE_STORES = (
     "customer_masters",
     "customer_authorizations",
 )
-
-#: the state table's name: its databases are `<tabledir>/state-<partition>.db`
-STATE_TABLE = "state"
 
 
 class WorkerStores(ChannelStores):

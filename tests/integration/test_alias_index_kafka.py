@@ -17,7 +17,7 @@ from projections.party_aliases import id_alias_key
 from streams.auth import token_hash
 from streams.config import Settings
 from streams.kafka.io import kafka_partition_of
-from streams.worker.stores import STATE_TABLE
+from streams.kafka.worker_topics import state_changelog
 from tests.integration.conftest import wait_until
 from tests.integration.helpers import publish, publish_reference_first, token_workers
 from tests.integration.test_identity_kafka import ADMIN, masters_listed, renamed
@@ -33,7 +33,7 @@ async def forget_entries(settings: Settings, keys: list[tuple[str, str]]) -> Non
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
     await producer.start()
     try:
-        topic = f"{settings.app_id}-{STATE_TABLE}-changelog"
+        topic = state_changelog(settings.app_id)
         for master_id, alias in keys:
             partition = kafka_partition_of(alias.split("|")[1], settings.partitions)
             key = b"ma|" + index_key(master_id, alias).encode()

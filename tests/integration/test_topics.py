@@ -9,10 +9,12 @@ import sys
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from schemas.topics import DEAD_LETTER_TOPIC, INTERNAL_TOPICS, RAW_TOPICS, topic_name
 from streams.config import Settings
 from streams.kafka.io import TopicsRefused, ensure_topics
+from streams.kafka.worker_topics import state_changelog, worker_topics
 from tests.integration.conftest import REPO, wait_until
 
 pytestmark = pytest.mark.kafka
@@ -46,6 +48,31 @@ def test_topics_get_the_configured_replication_factor(settings):
         "the new topics' metadata",
     )
     assert set(map(frozenset, described.values())) == {frozenset({1})}
+
+
+def test_a_worker_s_own_topics_are_in_the_metadata_before_it_starts(settings):
+    """The worker creates the topics faust would, and returns from it only once the broker's
+    metadata lists them: a group joined before that is assigned without them."""
+    asyncio.run(ensure_topics(settings, check_partitions=True, also=worker_topics(settings)))
+
+    async def described() -> tuple[list[dict], list]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+        await admin.start()
+        try:
+            names = [topic.name for topic in worker_topics(settings)]
+            resource = ConfigResource(ConfigResourceType.TOPIC, state_changelog(settings.app_id))
+            return await admin.describe_topics(names), await admin.describe_configs([resource])
+        finally:
+            await admin.close()
+
+    topics, configs = asyncio.run(described())
+    assert {t["topic"]: len(t["partitions"]) for t in topics} == {
+        state_changelog(settings.app_id): settings.partitions,
+        f"{settings.app_id}-__assignor-__leader": 1,
+    }
+    assert all(p["leader"] >= 0 for t in topics for p in t["partitions"])
+    entries = {e[0]: e[1] for e in configs[0].resources[0][4]}
+    assert entries["cleanup.policy"] == "compact"
 
 
 def topics_command(settings: Settings, *options: str) -> subprocess.CompletedProcess[bytes]:
