@@ -269,6 +269,19 @@ class ApiProcess(WorkerProcess):
         return self.settings.api_port
 
 
+#: a rebate grace (days) that no test's period ends within
+NO_AUTOMATIC_CLOSE = 10_000
+
+
+@pytest.fixture
+def no_automatic_close(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rebate periods are closed by the test alone (the workers and `verify`'s replay it
+    starts). The tests' quarters ended long ago by the wall clock: a worker's recording
+    round would close one by itself as soon as it applied the first of its lines, and the
+    lines posted after that close would become adjustments too."""
+    monkeypatch.setenv("CHANNELFLOW_REBATE_GRACE_DAYS", str(NO_AUTOMATIC_CLOSE))
+
+
 @pytest.fixture
 def worker_factory(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     started: list[WorkerProcess] = []

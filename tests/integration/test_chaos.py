@@ -42,8 +42,6 @@ ADMIN = "admin"
 TOKENS = json.dumps([{"sha256": token_hash(ADMIN), "role": "admin", "actor": "ops"}])
 SOLD = datetime(2026, 8, 3, 9, tzinfo=UTC)
 BATCH = 100
-#: days of grace after a period's end before it closes by itself: none in these tests' time
-NO_AUTOMATIC_CLOSE = 10_000
 
 
 def reference() -> list[Any]:
@@ -144,14 +142,8 @@ def test_postgres_away_and_a_kill_during_ingest_count_every_line_once(
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_a_kill_while_recording_a_statement_and_its_adjustments(
-    settings, worker_factory, pg_dsn, monkeypatch
-):
-    # The quarter's grace ended long before today: a round would close it by itself at the
-    # first line it saw, the lines posted after that close becoming adjustments too (the
-    # statement then never has exactly the late lines' adjustments). The close is the
-    # test's own, after every line of the period; the verify's replay closes nothing else.
-    monkeypatch.setenv("CHANNELFLOW_REBATE_GRACE_DAYS", str(NO_AUTOMATIC_CLOSE))
+@pytest.mark.usefixtures("no_automatic_close")  # the statement's close is the test's own
+def test_a_kill_while_recording_a_statement_and_its_adjustments(settings, worker_factory, pg_dsn):
     lines = [sale(n, price="12.00") for n in range(10 * BATCH)]
     late = [sale(100_000 + n, price="12.00", quantity=-1) for n in range(5 * BATCH)]
     with fresh_database(pg_dsn) as dsn:

@@ -93,6 +93,7 @@ def closed_quarter(
     return Closed(worker, distributor, program_id, statement_id)
 
 
+@pytest.mark.usefixtures("no_automatic_close")  # two lines, one statement
 def test_close_through_the_api_statement_in_postgres_and_one_adjustment(
     settings, worker_factory, pg_dsn
 ):
@@ -123,6 +124,7 @@ def test_close_through_the_api_statement_in_postgres_and_one_adjustment(
     assert document["rebate"] == "9187.50"
 
 
+@pytest.mark.usefixtures("no_automatic_close")  # two lines, one statement
 def test_statement_and_adjustments_of_lines_without_recorded_at_equal_the_replay(
     settings, worker_factory, pg_dsn
 ):
