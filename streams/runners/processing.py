@@ -79,7 +79,7 @@ class Input:
         known = self._weight
         if not known:
             known = max(1, self.raw.count(b'"event_type"'))
-            object.__setattr__(self, "_weight", known)  # a cache of the frozen bytes'
+            object.__setattr__(self, "_weight", known)  # a cache: `raw` never changes
         return known
 
     @property
