@@ -107,3 +107,12 @@ def test_a_rejection_without_valid_base64_keeps_the_rejection_itself():
     ).dead_letters
     assert letter.original == encode_event(event)
     assert letter.detail.startswith("quantity: not an integer (original_b64 is not valid base64")
+
+
+def test_an_input_counts_its_weight_once_and_it_takes_no_part_in_equality() -> None:
+    bundle = b'[{"event_type":"SaleReported"},{"event_type":"SaleReported"}]'
+    counted = Input(bundle, "D01", "sales", 0, 4)
+    fresh = Input(bundle, "D01", "sales", 0, 4)
+    assert counted.weight == 2 and counted.weight == 2  # the second read is the cached count
+    assert counted == fresh and hash(counted) == hash(fresh)
+    assert Input(b'{"x": 1}', None, "sales").weight == 1  # at least one

@@ -29,3 +29,18 @@ def test_the_state_databases_have_memtable_blooms_and_the_configured_sizes(
     assert "memtable_whole_key_filtering=true" in written
     assert f"memtable_prefix_bloom_size_ratio={MEMTABLE_BLOOM_RATIO:f}" in written
     assert f"write_buffer_size={3 * 1024 * 1024}" in written
+
+
+def test_a_partitions_database_is_faust_s_opened_once(tmp_path: Path) -> None:
+    """`StateTable.db` answers from faust's open databases, and opens one that is not
+    (a partition given up and read again gets a new one, as from faust's own store)."""
+    settings = Settings(data_dir=str(tmp_path / "data"))
+    table = state_table(faust_app(settings), settings)
+    first = table.db(2)
+    store = cast(Any, table.data)
+    assert table.db(2) is first is store._db_for_partition(2)
+    assert table.held() == {2: first}
+    store._dbs.pop(2).close()  # what faust does when the partition is revoked
+    again = table.db(2)
+    assert again is not first and table.held() == {2: again}
+    again.close()
