@@ -38,7 +38,8 @@ from streams.kafka.messages import Message
 
 _KEYS_SCHEMA: Final = (
     "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192;"
-    "CREATE TABLE keys (key TEXT PRIMARY KEY, event_id TEXT NOT NULL, fingerprint TEXT NOT NULL);"
+    "CREATE TABLE keys (key TEXT PRIMARY KEY, event_id TEXT NOT NULL, fingerprint TEXT NOT NULL)"
+    " WITHOUT ROWID;"  # one b-tree, not a table and its key's index: ~0.3 µs less a key
 )
 #: lines (and keys) buffered before they are written together
 _BUFFERED: Final = 200
