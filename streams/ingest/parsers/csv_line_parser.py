@@ -91,7 +91,7 @@ class LineParser:
             )
             message = f"line {number} is not valid UTF-8 (column {column}); save the file as UTF-8"
             return self.unreadable(number, row, "encoding", column, message, original)
-        values = dict(zip(self.columns, [cell.strip() for cell in row], strict=True))
+        values = dict(zip(self.columns, map(str.strip, row), strict=True))
         fields = self._fast(values)
         if fields is None:
             checked = self._checked(number, values, original)
