@@ -6,7 +6,8 @@ a CSV report of sale lines of every kind the check answers (valid lines, a line 
 again, a key sent again with other content, every CSV line error, an unknown SKU, UPCs
 and part numbers, units, a future date, end customers and personal columns, CR LF
 endings, quoted cells), checked on one process and on two (the parallel check, its
-parts small); an X12 867 of the same sales; and a JSON batch of valid and invalid events.
+parts small); an X12 867 of the same sales; and a JSON batch of valid and invalid events;
+the CSV again with a period that cannot be (the report rejected as a whole).
 Each goes through `Gateway.check` (or `check_upload`) and `Gateway.publish`, the
 messages bundled as the Kafka publisher sends them. Printed, as JSON: per upload, the
 count and the sha256 of every Kafka message (topic, key, value) in order, of every line's
@@ -24,7 +25,7 @@ import hashlib
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -116,13 +117,17 @@ def events_batch(count: int) -> bytes:
     return orjson.dumps(events)
 
 
-def an_upload(fmt: Format, name: str) -> Upload:
-    return Upload(fmt, name, Principal("digest", Role.ADMIN), RECEIVED_AT, "0" * 64, SOURCES[fmt])
+def an_upload(fmt: Format, name: str, period: tuple[date, date] | None = None) -> Upload:
+    principal = Principal("digest", Role.ADMIN)
+    return Upload(fmt, name, principal, RECEIVED_AT, "0" * 64, SOURCES[fmt], period=period)
 
 
-async def run(fmt: Format, path: Path, processes: int) -> dict[str, Any]:
-    """The upload through the gateway: what it publishes and answers, as digests."""
-    upload = an_upload(fmt, path.name)
+async def run(
+    fmt: Format, path: Path, processes: int, period: tuple[date, date] | None = None
+) -> dict[str, Any]:
+    """The upload through the gateway: what it publishes and answers, as digests (with a
+    `period`: the report's, given with the upload)."""
+    upload = an_upload(fmt, path.name, period)
     sent: list[tuple[str, bytes, bytes]] = []
 
     async def send(topic: str, key: bytes, value: bytes) -> asyncio.Future[None]:
@@ -168,6 +173,8 @@ def digests(lines: int) -> dict[str, Any]:
         json_path.write_bytes(events_batch(lines // 10))
         out["csv, 1 process"] = asyncio.run(run("csv", csv_path, 1))
         out["csv, 2 processes"] = asyncio.run(run("csv", csv_path, 2))
+        cannot_be = (date(2062, 1, 1), date(2062, 1, 31))  # the report rejected as a whole
+        out["csv, rejected as a whole"] = asyncio.run(run("csv", csv_path, 2, cannot_be))
         out["867"] = asyncio.run(run("867", edi_path, 1))
         out["events"] = asyncio.run(run("events", json_path, 1))
     return out
