@@ -23,7 +23,7 @@ from typing import Final
 
 from domain.business_time import TimeRules, date_problem
 from domain.frozen import quick_init
-from domain.identity import content_fingerprint, idempotency_key
+from domain.identity import content_fingerprint, idempotency_key, uuid_text
 from domain.rebate_programs import validate_program
 from projections.agreement_timeline import AgreementProblem, check_terms
 from projections.catalog import IdentifierAlias, Product, normalize
@@ -125,7 +125,7 @@ def precheck(
     key = idempotency_key(normalized)
     if key is None:  # pragma: no cover - every movement has a key
         return Precheck(Answer.ACCEPTED)
-    mine = Earlier(str(normalized.event_id), content_fingerprint(normalized))
+    mine = Earlier(uuid_text(normalized.event_id), content_fingerprint(normalized))
     keyed = (key, mine)
     before = earlier(key)
     if before is not None:

@@ -210,13 +210,13 @@ class Gateway:
         """Publish every spooled line in order, each report's header before its lines."""
         pending: list[Message] = []
         headed: set[int] = set()
-        for row in self.spool.lines():
-            if row.report and row.report not in headed:
-                headed.add(row.report)
-                header = self.reports.get(row.report)
+        for index, out in self.spool.outgoing():
+            if index and index not in headed:
+                headed.add(index)
+                header = self.reports.get(index)
                 if header is not None and header.header is not None:
                     pending.append(message_of(header.header))
-            pending.append(row.message or message_of(self._rejection(row)))
+            pending.append(out if isinstance(out, Message) else message_of(self._rejection(out)))
             if len(pending) >= PUBLISH_BATCH:
                 await self._send(publish, pending)
         for index, report in self.reports.items():  # reports without lines

@@ -53,8 +53,6 @@ PARALLEL_BYTES: Final = 1024 * 1024
 #: the most of the file a process checks at a time (read into its memory), and the least
 PART_BYTES: Final = 4 * 1024 * 1024
 SMALLEST_PART: Final = 512 * 1024
-#: how often this process looks for a part checked (s)
-_POLL: Final = 0.005
 _NAME: Final = re.compile(rb"\w")
 
 
@@ -94,9 +92,9 @@ async def check_upload(gateway: Gateway, file: Stored, processes: int = 1) -> in
     finally:
         gc.unfreeze()
     with pool:
-        results = pool.imap(_check_part, parts)
-        for part in parts:
-            checked = await _next(results)
+        results = _submitted(pool, parts)
+        for part, result in zip(parts, results, strict=True):
+            checked = await result
             if checked is None or (checked.ended_in_error and part is not parts[-1]):
                 rest = part
                 break
@@ -202,13 +200,32 @@ def _part_rows(
     )
 
 
-async def _next(results: multiprocessing.pool.IMapIterator[_Checked | None]) -> _Checked | None:
-    """The next part's result, the event loop served while it is checked."""
-    while True:
-        try:
-            return results.next(timeout=0)
-        except multiprocessing.TimeoutError:
-            await asyncio.sleep(_POLL)
+def _submitted(
+    pool: multiprocessing.pool.Pool, parts: list[_Part]
+) -> list[asyncio.Future[_Checked | None]]:
+    """Every part handed to the pool, in order: a future of each part's result, set from
+    the pool's result thread when its process is done (None: it failed), so that this
+    process waits for the parts without looking for them (a poll every 5 ms cost it
+    CPU the processes checking could use, more the busier the machine)."""
+    loop = asyncio.get_running_loop()
+    return [_result(loop, pool, part) for part in parts]
+
+
+def _result(
+    loop: asyncio.AbstractEventLoop, pool: multiprocessing.pool.Pool, part: _Part
+) -> asyncio.Future[_Checked | None]:
+    done: asyncio.Future[_Checked | None] = loop.create_future()
+
+    def settle(checked: _Checked | None) -> None:
+        if not done.done():
+            done.set_result(checked)
+
+    def deliver(checked: object) -> None:  # in the pool's result thread
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(settle, checked if isinstance(checked, _Checked) else None)
+
+    pool.apply_async(_check_part, (part,), callback=deliver, error_callback=deliver)
+    return done
 
 
 def _plain_header(path: Path) -> bytes | None:

@@ -38,7 +38,10 @@ from streams.kafka.messages import Message
 
 _KEYS_SCHEMA: Final = (
     "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192;"
-    "CREATE TABLE keys (key TEXT PRIMARY KEY, event_id TEXT NOT NULL, fingerprint TEXT NOT NULL);"
+    "CREATE TABLE keys (key TEXT PRIMARY KEY, event_id TEXT NOT NULL, fingerprint TEXT NOT NULL)"
+    # one b-tree, not a table and its key's index: ~0.2 µs less a key inserted in key order
+    # (a report in invoice order), ~0.25 µs more in random order (bench/README.md)
+    " WITHOUT ROWID;"
 )
 #: lines (and keys) buffered before they are written together
 _BUFFERED: Final = 200
@@ -319,36 +322,43 @@ class Spool:
 
     def lines(self, only_problems: bool = False) -> Iterator[SpooledLine]:
         """Spooled lines in order (only those not accepted, with `only_problems`)."""
+        for record in self._decided():
+            if only_problems and record[4] == "accepted":
+                continue
+            yield _spooled(record)
+
+    def outgoing(self) -> Iterator[tuple[int, Message | SpooledLine]]:
+        """What each line publishes, in order, with its report: its message, or the line
+        itself when it goes out as a rejection (made of it). Publishing reads every line:
+        a message is built without the line's answer (~0.5 µs less a line)."""
+        for record in self._decided():
+            topic, event_type, key, value = record[8:12]
+            if topic is None:
+                yield record[3], _spooled(record)
+            else:
+                assert event_type is not None and key is not None and value is not None
+                yield record[3], Message(topic, key, value, event_type)
+
+    def _decided(self) -> Iterator[_Record]:
+        """Every record in order, as answered in the end: an adopted line answered again
+        (its override), a line of a report rejected as a whole rejected (and not
+        published)."""
         self._flush()
         overrides = self._overrides()
         override = next(overrides, None)
+        rejections = self._rejections
         for record in self._records():
-            (seq, line, ref, report, answer, reason, field, detail, topic, event_type, key, value,
-             original, distributor) = record  # fmt: skip
+            seq, report = record[0], record[3]
             if override is not None and override[0] == seq:
                 _, answer, reason, detail = override
+                record = (*record[:4], answer, reason, record[6], detail, *record[8:])
                 override = next(overrides, None)
-            rejections = self._rejections.get(report)
-            if rejections is not None:
-                rejection = next((r for r in rejections if seq <= r.last), None)
+            whole = rejections.get(report)
+            if whole is not None:
+                rejection = next((r for r in whole if seq <= r.last), None)
                 if rejection is not None:
-                    topic = None
-                    if answer != _REJECTED:
-                        answer, reason, field = _REJECTED, rejection.reason, None
-                        detail = rejection.detail
-            if only_problems and answer == "accepted":
-                continue
-            message = None
-            if topic is not None:
-                assert event_type is not None and key is not None and value is not None
-                message = Message(topic, key, value, event_type)
-            yield SpooledLine(
-                LineAnswer(line, ref, _ANSWERS[answer], reason, field, detail),
-                report,
-                message,
-                original,
-                distributor,
-            )
+                    record = _rejected(record, rejection)
+            yield record
 
     def _records(self) -> Iterator[_Record]:
         """Every record written, in order (the adopted parts' first, each record numbered
@@ -403,6 +413,25 @@ class Spool:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _rejected(record: _Record, rejection: _ReportRejection) -> _Record:
+    """A line of a report rejected as a whole: not published, and rejected for the
+    report's reason unless it was for its own."""
+    if record[4] == _REJECTED:
+        return (*record[:8], None, *record[9:])
+    return (*record[:4], _REJECTED, rejection.reason, None, rejection.detail, None, *record[9:])
+
+
+def _spooled(record: _Record) -> SpooledLine:
+    (_, line, ref, report, answer, reason, field, detail, topic, event_type, key, value,
+     original, distributor) = record  # fmt: skip
+    message = None
+    if topic is not None:
+        assert event_type is not None and key is not None and value is not None
+        message = Message(topic, key, value, event_type)
+    answered = LineAnswer(line, ref, _ANSWERS[answer], reason, field, detail)
+    return SpooledLine(answered, report, message, original, distributor)
 
 
 def _mark(bits: bytearray, key: str) -> None:

@@ -5,6 +5,8 @@ check on one process, whatever the parts' boundaries cut."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,7 +20,7 @@ from streams.ingest import parallel_check
 from streams.ingest.formats.upload import Stored, Upload
 from streams.ingest.gateway import Gateway, offline_view
 from streams.ingest.parsers.csv_report import MAX_LINE_CHARS, CsvFormatError
-from streams.ingest.spool import Spool
+from streams.ingest.spool import Spool, SpoolPart
 from streams.kafka.messages import Message
 from tests.unit.api.ingest_api import catalog
 
@@ -180,3 +182,36 @@ def test_a_line_too_long_in_a_later_part_stops_the_file_where_one_process_does(
         errors.append(str(raised.value))
     assert errors[0] == errors[1]
     assert errors[0].startswith("line 2003:")  # after the header and the lone CR's line
+
+
+def _checked_or_raising(part: Any) -> Any:
+    """A part's check that raises out of the pool's process for part 1, and whose result
+    for the others is a `_Checked` naming the part."""
+    if part.index == 1:
+        raise RuntimeError("the process checking part 1 failed")
+    return parallel_check._Checked(
+        SpoolPart(Path(f"part-{part.index}"), part.index, {}),
+        0,
+        Counter(),
+        Counter(),
+        None,
+        None,
+        False,
+    )
+
+
+def test_each_parts_result_is_awaited_in_order_and_a_failed_process_gives_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel_check, "_check_part", _checked_or_raising)
+    parts = [parallel_check._Part(index, 0, 0, 1) for index in range(5)]
+
+    async def run() -> list[Any]:
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            results = parallel_check._submitted(pool, parts)
+            async with asyncio.timeout(120):  # a result never settled fails, not hangs
+                return [await result for result in results]
+
+    got = asyncio.run(run())
+    assert got[1] is None
+    assert [checked.spool.lines for checked in got if checked is not None] == [0, 2, 3, 4]

@@ -27,7 +27,9 @@ def test_lines_come_back_in_order_with_what_was_spooled(in_memory: bool) -> None
         spool.add(LineAnswer(451, "f:451", Answer.REJECTED, "bad", "sku", "why"), 1, None, large)
         rows = list(spool.lines())
         again = list(spool.lines())
+        outgoing = list(spool.outgoing())
     assert rows == again
+    assert outgoing == [(1, r.message or r) for r in rows]
     assert [r.answer.line for r in rows] == list(range(1, 452))
     assert rows[9] == SpooledLine(
         LineAnswer(10, "f:10", Answer.ACCEPTED), 1, message(10), b"line 10", None
@@ -49,6 +51,7 @@ def test_a_report_rejected_as_a_whole_takes_the_lines_spooled_until_then(in_memo
         spool.add(LineAnswer(6, "f:6", Answer.ACCEPTED), 1, message(6), None)
         rows = list(spool.lines())
         problems = list(spool.lines(only_problems=True))
+        outgoing = list(spool.outgoing())
     assert changed == {"accepted": 2, "duplicate": 1}
     assert again == {}
     assert answers(rows) == [
@@ -62,6 +65,8 @@ def test_a_report_rejected_as_a_whole_takes_the_lines_spooled_until_then(in_memo
     assert rows[1].answer.detail == "the report's period" and rows[1].answer.field is None
     assert rows[2].answer == LineAnswer(3, "f:3", Answer.REJECTED, "own", "qty", "own why")
     assert [r.answer.line for r in problems] == [1, 2, 3, 5]
+    # what publishing reads: each line's message, or the line that goes out as a rejection
+    assert outgoing == [(r.report, r.message or r) for r in rows]
 
 
 @pytest.mark.parametrize("in_memory", [True, False])
