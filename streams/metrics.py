@@ -179,8 +179,9 @@ BATCH_SECONDS = Histogram(
 )
 REFERENCE_WAIT_SECONDS = Histogram(
     "channelflow_reference_wait_seconds",
-    "Time a batch waited, before it was applied, for the worker's reference replica to read "
-    "every reference record appended before the batch was received.",
+    "Time a batch (before it was applied) or a recording round (before it read the stores) "
+    "waited for the worker's reference replica to read every reference record appended "
+    "before the batch was received or the round began.",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0),
     registry=REGISTRY,
 )

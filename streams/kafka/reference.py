@@ -142,7 +142,8 @@ class ReferenceReplica:
                 if not warned and time.monotonic() - started > WARN_SECONDS:
                     warned = True
                     log.warning(
-                        "a batch has waited %.0f s for the reference data (%d records behind)",
+                        "a batch or a round has waited %.0f s for the reference data "
+                        "(%d records behind)",
                         time.monotonic() - started,
                         self.lag(),
                     )

@@ -52,6 +52,18 @@ class Reach:
     def past(self, cutoff: datetime) -> bool:
         return self.applied is None or cutoff < self.applied
 
+    def within(self, bound: datetime | None) -> Reach:
+        """This reach, no further than `bound` (None: no bound): a worker's reference data
+        (rates, read by a replica of their own) is known applied up to a time too, and a
+        statement or an adjustment converted without a rate recorded before it would
+        differ from the replay's for good."""
+        if bound is None:
+            return self
+        return Reach(
+            bound if self.applied is None else min(self.applied, bound),
+            bound if self.whole is None else min(self.whole, bound),
+        )
+
 
 #: (distributor_id, basis) -> how far the runner has applied them
 Horizon = Callable[[str, str], Reach]

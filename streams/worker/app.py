@@ -205,6 +205,7 @@ class ChannelWorker:
             self.submit,
             set(self.raw_topics.topics),
             self.owned_partitions,
+            self.reference,
         )
         self.sales_topic = topic_name(settings.topic_prefix, "sales")
 

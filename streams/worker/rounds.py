@@ -20,6 +20,7 @@ from streams.config import Settings
 from streams.health import Health
 from streams.kafka.io import kafka_partition_of
 from streams.kafka.messages import Message, message_of
+from streams.kafka.reference import ReferenceReplica
 from streams.runners.recording import AuditRecorder, Reach, record_round_failed
 from streams.worker.stores import WorkerStores
 
@@ -82,10 +83,12 @@ class RecordingRounds:
         submit: Callable[[Sequence[Message]], Awaitable[None]],
         raw: set[str],
         owned_partitions: Callable[[], set[int]],
+        reference: ReferenceReplica,
     ) -> None:
         self.app, self.settings, self.stores, self.health = app, settings, stores, health
         self.recorder, self.submit = recorder, submit
         self.raw, self.owned_partitions = raw, owned_partitions
+        self.reference = reference
         self.whole: set[int] = set()
 
     def forget(self) -> None:
@@ -99,9 +102,14 @@ class RecordingRounds:
             await asyncio.sleep(self.settings.claims_interval_seconds)
             if not steady() or self.health.store_away is not None:
                 continue
-            await self.round(applying)
+            await self.round(applying, steady)
 
-    async def round(self, applying: asyncio.Lock) -> None:
+    async def round(self, applying: asyncio.Lock, steady: Callable[[], bool]) -> None:
+        # the rates a statement converts with are the replica's: every reference record the
+        # broker stamped before `referenced` is applied before the readers copy them
+        referenced = datetime.now(UTC)
+        if not await self.reference.caught_up(self.reference.moment(), lambda: not steady()):
+            return
         async with applying:  # between batches: the readers see whole ones
             owned_now = self.owned_partitions()
             readers = self.stores.readers(owned_now)
@@ -119,11 +127,11 @@ class RecordingRounds:
 
         def horizon(distributor_id: str, basis: str) -> Reach:
             """Of the partitions of the basis's topic and of the agreements (which bind
-            the programs)."""
+            the programs), and no further than the reference data read."""
             partition = kafka_partition_of(distributor_id, partitions)
             names = ("shipments" if basis == "sell_in" else "sales", "agreements")
             sources = [f"{topic_name(prefix, name)}:{partition}" for name in names]
-            return reach_of(sources, caught_up, checked, newest)
+            return reach_of(sources, caught_up, checked, newest).within(referenced)
 
         def newest(source: str) -> datetime | None:
             clock = readers.clock.get(source)

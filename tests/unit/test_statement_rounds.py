@@ -109,22 +109,33 @@ def replayed(events: list[Envelope]) -> EmbeddedChannel:
     return channel
 
 
-def live(events: list[Envelope], rounds: list[bool]) -> EmbeddedChannel:
+def live(events: list[Envelope], rounds: list[bool], lag: int = 0) -> EmbeddedChannel:
     """A worker: the events applied one by one in this order, a recording round after
     those `rounds` marks (and one at the end); a round knows what it has applied as the
-    worker does: everything recorded before the newest recorded time applied, or all."""
+    worker does: of its partition, everything recorded before the newest recorded time
+    applied, or all; of the reference data (a rate, read by the worker's replica, which
+    gets to it `lag` events late), everything recorded before the rate until it has it."""
     channel = EmbeddedChannel(rebate_grace_days=10_000)
     recorder = AuditRecorder(channel.audit, 10_000)
+    rates = [e for e in events if isinstance(e, ExchangeRatePublished)]
+    order = [e for e in events if e not in rates]
+    for rate in rates:
+        order.insert(min(events.index(rate) + lag, len(order)), rate)
+    unread = list(rates)  # by the replica
     applied: list[datetime] = []
 
     def horizon(distributor_id: str, basis: str) -> Reach:
-        newest = None if len(applied) == len(events) else applied[-1]
-        return Reach(newest, newest)
+        newest = None if len(applied) + len(rates) == len(events) else applied[-1]
+        replica = min((rate.recorded_at for rate in unread if rate.recorded_at), default=None)
+        return Reach(newest, newest).within(replica)
 
-    for n, event in enumerate(events):
+    for n, event in enumerate(order):
         channel.apply(inputs_of([event]))
-        applied.append(event.recorded_at or event.occurred_at)
-        if n == len(events) - 1 or rounds[n % len(rounds)]:
+        if event in unread:
+            unread.remove(event)
+        else:
+            applied.append(event.recorded_at or event.occurred_at)
+        if n == len(order) - 1 or rounds[n % len(rounds)]:
             recorder.round(channel.stores, None, None, lambda _: True, horizon)
     return channel
 
@@ -146,6 +157,40 @@ def live(events: list[Envelope], rounds: list[bool]) -> EmbeddedChannel:
 def test_rounds_at_any_point_record_the_replays_adjustments(
     lines: list[Late], rate: Rate | None, rounds: list[bool]
 ) -> None:
+    events = with_late(lines, rate)
+    expected = adjustments(replayed(events))
+    assert len(expected) >= len(lines)  # and the rate's, once it converts the EUR day
+    assert adjustments(live(events, rounds)) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lines=st.lists(late_lines, min_size=2, max_size=7, unique_by=lambda line: line.event_id),
+    rate=st.builds(Rate, st.integers(0, 2), st.uuids(version=4), st.integers(0, 7)),
+    rounds=st.lists(st.booleans(), min_size=1, max_size=8),
+    lag=st.integers(1, 4),
+)
+@example(  # the rate, then a EUR line a ms later: the line applied, a round, then the rate
+    lines=[
+        Late(300, 1, uuid.UUID("00000000-0000-4000-8000-000000000001"), "EUR"),
+        Late(-200, 2, uuid.UUID("00000000-0000-4000-8000-000000000002")),
+    ],
+    rate=Rate(0, uuid.UUID("00000000-0000-4000-8000-000000000000"), 0),
+    rounds=[True],
+    lag=2,
+)
+def test_a_replica_behind_with_a_rate_changes_no_adjustment(
+    lines: list[Late], rate: Rate, rounds: list[bool], lag: int
+) -> None:
+    """The worker's reference data (the rates) is read by a replica of its own, which may
+    get to a rate after the partition has applied lines recorded later."""
+    events = with_late(lines, rate)
+    assert adjustments(live(events, rounds, lag)) == adjustments(replayed(events))
+
+
+def with_late(lines: list[Late], rate: Rate | None) -> list[Envelope]:
+    """The history, then the late lines (and the rate) in broker order: by recorded time;
+    events of one ms in the order they were drawn."""
     late: list[Envelope] = [
         sale(f"L{n}", line.quantity, LATE + timedelta(milliseconds=line.ms), line.event_id,
              line.currency)
@@ -153,9 +198,4 @@ def test_rounds_at_any_point_record_the_replays_adjustments(
     ]  # fmt: skip
     if rate is not None:
         late.insert(rate.after, eur_rate(rate))
-    # broker order: by recorded time; events of one ms in the order they were drawn
-    ordered = sorted(late, key=lambda event: event.recorded_at or event.occurred_at)
-    events = history() + ordered
-    expected = adjustments(replayed(events))
-    assert len(expected) >= len(lines)  # and the rate's, once it converts the EUR day
-    assert adjustments(live(events, rounds)) == expected
+    return history() + sorted(late, key=lambda event: event.recorded_at or event.occurred_at)
