@@ -9,9 +9,10 @@ the changelog records and packs handed to aiokafka's batch builder (`changelog_r
 `produce_batches`, with a producer that acknowledges at once), the RocksDB write batches
 (`write_batches`) and the end of the batch (`View.committed`).
 
-It prints the CPU (`time.process_time`) of each step per line, and a digest of everything
-the databases hold at the end (key count and sha256 of every key and value in order): two
-revisions that store the same bytes print the same digest.
+It prints the CPU (`time.process_time`) of each step per line, the values each store
+writes a line (and their bytes, key and value), and a digest of everything the databases
+hold at the end (key count and sha256 of every key and value in order): two revisions that
+store the same bytes print the same digest.
 
     .venv/bin/python -m bench.batch_path --events 40000
     PYTHONPATH=/tmp/base .venv/bin/python -m bench.batch_path   # a base revision, A/B
@@ -25,6 +26,7 @@ import gc
 import hashlib
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -122,9 +124,14 @@ def route_to(item: Input) -> None:
 
 
 def stored(
-    databases: Databases, stores: ChannelStores, batch: list[Input], spent: dict[str, float]
+    databases: Databases,
+    stores: ChannelStores,
+    batch: list[Input],
+    spent: dict[str, float],
+    written: Written,
 ) -> None:
-    """One batch applied and committed as the worker does it, each step's CPU added up."""
+    """One batch applied and committed as the worker does it, each step's CPU added up, and
+    the values and bytes it writes by store prefix (counted outside the steps)."""
     loop = asyncio.new_event_loop()
     clock = time.process_time
     started = clock()
@@ -156,6 +163,30 @@ def stored(
     marks.append(clock())
     for step, begun, ended in zip(STEPS, [started, *marks[:-1]], marks, strict=True):
         spent[step] += ended - begun
+    for keyed in writes.values():
+        for key, value in keyed.items():
+            prefix = key[: key.index(b"|") + 1]
+            written.values[prefix] += 1
+            written.sizes[prefix] += len(key) + len(value or b"")
+
+
+class Written:
+    """The values a run writes (to the changelog and the databases) and their bytes (key
+    and value), by store prefix."""
+
+    def __init__(self) -> None:
+        self.values: Counter[bytes] = Counter()
+        self.sizes: Counter[bytes] = Counter()
+
+    def per_line(self, lines: int) -> str:
+        """The stores that write at least a value in 100 lines, most first: values and
+        bytes a line; then the values a line in all."""
+        parts = [
+            f"{prefix.decode()} {count / lines:.2f} ({self.sizes[prefix] / lines:.0f} B)"
+            for prefix, count in self.values.most_common()
+            if count / lines >= 0.01
+        ]
+        return f"{', '.join(parts)}; total {self.values.total() / lines:.2f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     gc.set_threshold(*GC_THRESHOLD)
     inputs = inputs_of(args.events, args.seed, args.partitions)
     spent = dict.fromkeys(STEPS, 0.0)
+    written = Written()
     with tempfile.TemporaryDirectory(prefix="batch-path-") as root:
         databases = Databases(Path(root), args.partitions)
         try:
@@ -175,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             stores = ChannelStores(**cast(Any, views))
             stores.every_distributor = False  # as the worker's (`WorkerStores`)
             for batch in grouped(inputs, args.batch_size):
-                stored(databases, stores, batch, spent)
+                stored(databases, stores, batch, spent, written)
             digest = databases.digest()
         finally:
             databases.close()
@@ -183,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     steps = ", ".join(f"{step} {seconds / lines * 1e6:.1f}" for step, seconds in spent.items())
     total = sum(spent.values()) / lines * 1e6
     print(f"{lines:,} lines; CPU µs a line: {steps}; total {total:.1f}")
+    print(f"values a line, by store: {written.per_line(lines)}")
     print(f"stored: {digest}")
     return 0
 
