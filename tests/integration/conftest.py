@@ -249,7 +249,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """A failed test's report ends with the last lines of the logs of the workers (and API
     processes) it started or that were still running: CI keeps nothing else of them."""
     report = yield
-    if report.when == "call" and report.failed:
+    if report.when in ("setup", "call") and report.failed:
         first = item.stash.get(_STARTED_BEFORE, 0)
         for number, process in enumerate(WorkerProcess.started):
             if (number >= first or process.running()) and process.log_path.exists():

@@ -10,7 +10,7 @@ import sys
 import urllib.request
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -239,3 +239,12 @@ def token_workers(
         return worker
 
     return started
+
+
+def weeks_ago(weeks: int) -> date:
+    """The Monday `weeks` weeks before this week's. A generated history of `weeks - 1` weeks
+    from it is wholly in the past: its late reports come up to a week after its last week
+    (a window ending last Sunday would put them in the future, past the tolerance, as dead
+    letters, every Monday to Thursday)."""
+    today = datetime.now(UTC).date()
+    return today - timedelta(days=today.weekday(), weeks=weeks)

@@ -76,7 +76,10 @@ def test_compliance_and_commitments_on_the_agreement_equal_the_replay(
         settings,
         [
             shipped,
-            report(distributor, "R-NOW", this_month, today, now + timedelta(minutes=1)),
+            # from this week's Monday at the earliest: last week, still weekly (it began
+            # before the term), may hold the 1st, and a report starting in it answers it
+            report(distributor, "R-NOW", max(this_month, monday), today,
+                   now + timedelta(minutes=1)),
             report(distributor, "R-OLD", old_week, old_week + timedelta(days=6),
                    now + timedelta(minutes=2)),
         ],

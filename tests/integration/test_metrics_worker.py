@@ -10,7 +10,6 @@ import json
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from streams.generator import generate_channel
 from streams.kafka.io import delete_topics
 from streams.worker.app import CONSUMED_TOPICS
 from tests.integration.conftest import WorkerProcess, isolated_settings, wait_until
-from tests.integration.helpers import expected_snapshot, publish_reference_first
+from tests.integration.helpers import expected_snapshot, publish_reference_first, weeks_ago
 from tests.metrics_checks import (
     grafana_metric_names,
     needs_promtool,
@@ -66,9 +65,8 @@ def scraped(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
     """One worker, fed over Kafka and the HTTP ingest gateway, for every test here."""
     directory: Path = tmp_path_factory.mktemp("metrics-worker")
     settings = isolated_settings(kafka_bootstrap, directory)
-    # the last two weeks: the broker records them now, and their rebate period is still open
-    today = datetime.now(UTC).date()
-    events = generate_channel(seed=32, weeks=2, start=today - timedelta(days=today.weekday() + 14))
+    # two recent weeks: the broker records them now, and their rebate period is still open
+    events = generate_channel(seed=32, weeks=2, start=weeks_ago(3))
     dead_letters = expected_snapshot(events)["dead_letters"]
     assert dead_letters  # the generator's conflicting resends
     sales = [e for e in events if isinstance(e, SaleReported)]

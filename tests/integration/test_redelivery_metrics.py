@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import urllib.request
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -22,7 +21,7 @@ from streams.config import Settings
 from streams.generator import generate_channel
 from streams.worker.app import CONSUMED_TOPICS
 from tests.integration.conftest import WorkerProcess, wait_until
-from tests.integration.helpers import expected_snapshot, publish_reference_first
+from tests.integration.helpers import expected_snapshot, publish_reference_first, weeks_ago
 
 pytestmark = pytest.mark.kafka
 
@@ -87,8 +86,7 @@ async def rewind_the_group(settings: Settings) -> bool:
 
 
 def test_a_worker_reading_every_stored_message_again_counts_no_event_again(settings, tmp_path):
-    today = datetime.now(UTC).date()
-    events = generate_channel(seed=41, weeks=1, start=today - timedelta(days=today.weekday() + 7))
+    events = generate_channel(seed=41, weeks=1, start=weeks_ago(2))
     assert expected_snapshot(events)["dead_letters"]  # the generator's conflicting resends
     worker = WorkerProcess(settings, tmp_path / "worker.log")
     try:
