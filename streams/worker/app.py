@@ -24,7 +24,6 @@ from typing import Any, cast
 
 import faust
 from aiohttp import web
-from aiokafka.errors import ConsumerStoppedError, KafkaError
 from faust.types import TP
 
 from infra.eventstore import AuditLog, open_audit_log
@@ -62,10 +61,10 @@ from streams.runners.readmodel_sink import ReadModelSink, configured_sink, write
 from streams.runners.recording import AuditRecorder
 from streams.runners.time_order import BEHIND, Source, TimeOrder
 from streams.worker import upkeep
+from streams.worker.admission import Admission
 from streams.worker.committed import read_committed
 from streams.worker.fetch_state import fetch_state
-from streams.worker.gaps import GapProbe, Gaps, gaps_found
-from streams.worker.progress import ContiguousGate, TailWatch
+from streams.worker.progress import TailWatch
 from streams.worker.rounds import RecordingRounds
 from streams.worker.stores import WorkerStores
 
@@ -190,11 +189,7 @@ class ChannelWorker:
         self.rebalances = 0
         self.batches_stored = 0
         self.rules = settings.time_rules()
-        # offsets passed over (`pass_over`) count as stored: the gate starts after them
-        self.gate: ContiguousGate[Input] = ContiguousGate(lambda s: self.stores.next_offset(s) - 1)
-        self.probe = GapProbe(settings.kafka_bootstrap)
-        #: source -> the tail [first, end) last probed for input (`pass_over_tails`)
-        self.probed: dict[str, tuple[int, int]] = {}
+        self.admission = Admission(app, settings, self.stores, set(self.raw_topics.topics))
         self.order = time_order(settings)
         self.rounds = RecordingRounds(
             app,
@@ -219,11 +214,10 @@ class ChannelWorker:
         return {tp.partition for tp in assignment if tp.topic == self.sales_topic}
 
     def forget_progress(self, _: Any, *__: Any, signal: Any, **___: Any) -> None:
-        self.gate.reset()
+        self.admission.reset()
         if held := self.order.holding():
             log.info("%d inputs held for their order dropped by a rebalance: read again", held)
         self.order.drop()
-        self.probed.clear()
         self.rounds.forget()
         self.rebalances += 1
 
@@ -261,7 +255,7 @@ class ChannelWorker:
                 if waiting:
                     log.info("%d events set aside during a rebalance: read again", len(waiting))
         finally:
-            await self.probe.stop()
+            await self.admission.stop()
 
     async def batches(self, stream: Any) -> AsyncIterator[Sequence[Any]]:
         """The stream's batches, and while inputs are held an empty one each batch interval
@@ -301,9 +295,9 @@ class ChannelWorker:
         ):
             return batch
         owned = self.app.consumer.assignment()
-        admitted = await self.admitted([item for item in batch if _tp(item) in owned])
+        admitted = await self.admission.admitted([item for item in batch if _tp(item) in owned])
         if self.order.holding():  # a tail of markers would hold them until the bound
-            await self.pass_over_tails(owned)
+            await self.admission.pass_over_tails(owned)
         horizons = self.horizons(owned)
         released = self.order.take(admitted, horizons, time.monotonic())
         if released.expired:
@@ -333,71 +327,11 @@ class ChannelWorker:
         for tp in owned:
             if tp.topic in ordered:
                 end, polled, _ = fetched(tp)
-                next_offset = self.gate.next_offset(f"{tp.topic}:{tp.partition}")
+                next_offset = self.admission.gate.next_offset(f"{tp.topic}:{tp.partition}")
                 if end is None or polled is None or end > next_offset:
                     polled = None
                 found[(tp.topic, tp.partition)] = BEHIND if polled is None else polled
         return found
-
-    async def admitted(self, batch: list[Input]) -> list[Input]:
-        """The batch's inputs that follow what was applied; a partition with input skipped
-        is rewound to it, unless the offsets skipped hold nothing to deliver (transaction
-        markers, aborted records: `GapProbe`); those are passed over."""
-        events, rewind = self.gate.admit(batch, _source, _offset)
-        while rewind:
-            gaps = gaps_found(rewind, batch, _source, _offset)
-            passed = await self.passed(gaps)
-            await self.rewind({s: first for s, first in rewind.items() if s not in passed})
-            rest = [i for i in batch if _source(i) in passed and _offset(i) >= gaps[_source(i)][1]]
-            more, rewind = self.gate.admit(rest, _source, _offset)
-            events.extend(more)
-        return events
-
-    async def passed(self, gaps: Gaps) -> set[str]:
-        """The sources whose gap holds nothing to deliver, passed over (`pass_over`)."""
-        try:
-            passed = await self.probe.empty(gaps)
-        except (KafkaError, ConsumerStoppedError) as exc:  # not known: read again, as skipped
-            log.warning("gaps %s not probed: %r", sorted(gaps), exc)
-            return set()
-        for source in passed:
-            first, end = gaps[source]
-            self.gate.pass_over(source, first, end)
-            self.stores.pass_over(source, first, end)
-        return passed
-
-    async def rewind(self, offsets: dict[str, int]) -> None:
-        """Read each source again from its first missing offset."""
-        seeks = {}
-        for source, offset in offsets.items():
-            topic, partition = source.rsplit(":", 1)
-            log.warning("input skipped in %s before offset %s: rewinding", source, offset)
-            metrics.REWINDS.labels(topic).inc()
-            seeks[TP(topic, int(partition))] = offset
-        if seeks:
-            # on the consumer's own thread: a seek from this one can race its fetcher
-            # (aiokafka's fetched_records then fails with a KeyError and the worker stops)
-            await self.app.consumer.seek_wait(seeks)
-
-    async def pass_over_tails(self, owned: Collection[TP]) -> None:
-        """Pass over each owned raw partition's tail that holds nothing to deliver: the
-        consumer fetched to its end, and nothing was admitted since the next offset (a
-        transaction's marker at the end, say). Else the partition would look behind its
-        end for ever (to the broker-time order, the tail watch and the rounds). A tail
-        found to hold input is not probed again until the next offset or the end moves."""
-        fetched, gaps = fetch_state(self.app.consumer), {}
-        raw = self.raw_topics.topics
-        for tp in owned:
-            if tp.topic not in raw:
-                continue
-            end, _, position = fetched(tp)
-            source = f"{tp.topic}:{tp.partition}"
-            first = self.gate.next_offset(source)
-            if end is None or position is None or not first < end <= position:
-                continue
-            if self.probed.get(source) != (first, end):
-                self.probed[source] = gaps[source] = (first, end)
-        await self.passed(gaps)
 
     async def apply_durably(self, inputs: list[Input], rebalances: int) -> bool:
         """Apply and store a batch; on failure drop what it did and try again, waiting
@@ -571,14 +505,6 @@ def _tp(item: Input) -> TP:
     return TP(item.source, item.partition or 0)
 
 
-def _source(item: Input) -> str:
-    return f"{item.source}:{item.partition}"
-
-
-def _offset(item: Input) -> int:
-    return int(item.offset or 0)
-
-
 def time_order(settings: Settings) -> TimeOrder:
     """The order of the movement topics and the logs of caps (partition p of each: the
     same distributors), as the auditor's replay merges them."""
@@ -615,7 +541,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
         if app.in_recovery:  # the partitions wait for it, stalled or not
             tails.pause()
         elif worker.steady():
-            await worker.pass_over_tails(app.consumer.assignment())
+            await worker.admission.pass_over_tails(app.consumer.assignment())
         await upkeep.measure_consumer_lag(
             app.consumer,
             set(worker.raw_topics.topics),
