@@ -25,7 +25,7 @@ from tests.integration.helpers import (
     is_reference,
     matches_replay,
     metric_sum,
-    publish,
+    publish_reference_first,
 )
 from tests.transactions import in_transactions
 
@@ -68,15 +68,7 @@ def test_committed_sales_are_applied_once_and_aborted_ones_never(settings, worke
     committed = [e for n, group in enumerate(transactions) if n != ABORTED for e in group]
 
     worker = worker_factory().start()
-    publish(settings, reference)
-    wait_until(
-        lambda: (
-            len(worker.get("/api/products")["rows"])
-            >= len({e.sku for e in reference if hasattr(e, "sku")})
-        ),
-        60,
-        "the worker to know the catalog",
-    )
+    publish_reference_first(settings, worker, reference)
     asyncio.run(send_in_transactions(settings, transactions))
 
     live = matches_replay(settings, worker)
