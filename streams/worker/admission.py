@@ -22,7 +22,7 @@ from streams import metrics
 from streams.config import Settings
 from streams.runners.processing import Input
 from streams.worker.fetch_state import fetch_state
-from streams.worker.gaps import GapProbe, Gaps, gaps_found
+from streams.worker.gaps import GapProbe, Gaps, gaps_found, source_partition
 from streams.worker.progress import ContiguousGate
 from streams.worker.stores import WorkerStores
 
@@ -79,10 +79,10 @@ class Admission:
         """Read each source again from its first missing offset."""
         seeks = {}
         for source, offset in offsets.items():
-            topic, partition = source.rsplit(":", 1)
+            tp = TP(*source_partition(source))
             log.warning("input skipped in %s before offset %s: rewinding", source, offset)
-            metrics.REWINDS.labels(topic).inc()
-            seeks[TP(topic, int(partition))] = offset
+            metrics.REWINDS.labels(tp.topic).inc()
+            seeks[tp] = offset
         if seeks:
             # on the consumer's own thread: a seek from this one can race its fetcher
             # (aiokafka's fetched_records then fails with a KeyError and the worker stops)

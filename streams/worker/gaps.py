@@ -51,9 +51,14 @@ def gaps_found(
     return found
 
 
-def _tp(source: str) -> TopicPartition:
+def source_partition(source: str) -> tuple[str, int]:
+    """A source's topic and partition ("topic:partition", as the stores name it)."""
     topic, partition = source.rsplit(":", 1)
-    return TopicPartition(topic, int(partition))
+    return topic, int(partition)
+
+
+def _tp(source: str) -> TopicPartition:
+    return TopicPartition(*source_partition(source))
 
 
 class GapProbe:
