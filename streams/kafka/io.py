@@ -77,8 +77,8 @@ async def ensure_topics(
             with contextlib.suppress(TopicAlreadyExistsError):  # another worker was first
                 _refused(await admin.create_topics(missing))
             await _visible(admin, [topic.name for topic in missing])
-        raw = [topic_name(settings.topic_prefix, t) for t in logical]
-        await _stamp_appends(admin, [name for name in raw if name in existing])
+        ours = [topic.name for topic in wanted[: len(logical)]]  # not `also`'s
+        await _stamp_appends(admin, [name for name in ours if name in existing])
         return [topic.name for topic in wanted]
     finally:
         await admin.close()
