@@ -125,10 +125,11 @@ class BatchResult:
             event = outcome.event
             verdict = outcome.verdict  # a StrEnum: the label is its value
             reason = outcome.dead_letter_reason
+            label = verdict or reason or "skipped"
             if event is None:
-                consumed.append((source, kind, verdict or reason or "skipped"))
+                consumed.append((source, kind, label))
             else:
-                consumed.append((source, event.event_type, verdict or reason or "skipped"))
+                consumed.append((source, event.event_type, label))
                 if verdict is Verdict.ACCEPTED and event.recorded_at is not None:
                     recorded.append((source, event.recorded_at))
             if outcome.facts:
