@@ -182,7 +182,8 @@ class WorkerProcess:
         return env
 
     def start(self) -> WorkerProcess:
-        WorkerProcess.started.append(self)
+        if self not in WorkerProcess.started:  # a restart: its log is one
+            WorkerProcess.started.append(self)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streams.cli", self.COMMAND, "--loglevel", "info"],
