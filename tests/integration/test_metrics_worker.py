@@ -24,7 +24,12 @@ from streams.auth import token_hash
 from streams.generator import generate_channel
 from streams.kafka.io import delete_topics
 from streams.worker.app import CONSUMED_TOPICS
-from tests.integration.conftest import WorkerProcess, isolated_settings, wait_until
+from tests.integration.conftest import (
+    NO_AUTOMATIC_CLOSE,
+    WorkerProcess,
+    isolated_settings,
+    wait_until,
+)
 from tests.integration.helpers import expected_snapshot, publish_reference_first, weeks_ago
 from tests.metrics_checks import (
     grafana_metric_names,
@@ -65,7 +70,8 @@ def scraped(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
     """One worker, fed over Kafka and the HTTP ingest gateway, for every test here."""
     directory: Path = tmp_path_factory.mktemp("metrics-worker")
     settings = isolated_settings(kafka_bootstrap, directory)
-    # two recent weeks: the broker records them now, and their rebate period is still open
+    # two recent weeks: the broker records them now; their rebate period stays open (no
+    # automatic close, whatever the date: in a quarter's first weeks the last one's grace ends)
     events = generate_channel(seed=32, weeks=2, start=weeks_ago(3))
     dead_letters = expected_snapshot(events)["dead_letters"]
     assert dead_letters  # the generator's conflicting resends
@@ -74,7 +80,12 @@ def scraped(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
     over_kafka = [e for e in events if e not in over_http]
     tokens = [{"sha256": token_hash("admin-token"), "role": "admin", "actor": "ops"}]
     worker = WorkerProcess(
-        settings, directory / "worker.log", {"CHANNELFLOW_TOKENS": json.dumps(tokens)}
+        settings,
+        directory / "worker.log",
+        {
+            "CHANNELFLOW_TOKENS": json.dumps(tokens),
+            "CHANNELFLOW_REBATE_GRACE_DAYS": str(NO_AUTOMATIC_CLOSE),
+        },
     )
     try:
         worker.start()
