@@ -12,7 +12,9 @@ the changelog records and packs handed to aiokafka's batch builder (`changelog_r
 It prints the CPU (`time.process_time`) of each step per line, the values each store
 writes a line (and their bytes, key and value), and a digest of everything the databases
 hold at the end (key count and sha256 of every key and value in order): two revisions that
-store the same bytes print the same digest.
+store the same bytes print the same digest. `--bundle`, `--distributors` and `--tick`
+change the messages' shape (`--tick 500 --distributors 50`: ~10-line messages, as the
+latency phase would publish 50 distributors' lines at 10,000 lines/s).
 
     .venv/bin/python -m bench.batch_path --events 40000
     PYTHONPATH=/tmp/base .venv/bin/python -m bench.batch_path   # a base revision, A/B
@@ -27,6 +29,7 @@ import hashlib
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -35,10 +38,11 @@ from typing import Any, cast
 from aiokafka.producer.message_accumulator import BatchBuilder
 
 from bench.common import positive_int
+from bench.throughput_latency import ticks
 from projections.stores import ChannelStores
 from streams.generator import generate_sales, sales_catalog
 from streams.kafka.io import kafka_partition_of
-from streams.kafka.messages import bundled, message_of
+from streams.kafka.messages import BUNDLE_EVENTS, bundled, message_of
 from streams.runners.processing import GC_THRESHOLD, Input, grouped, process_batch
 from streams.worker import state
 from streams.worker.app import PRODUCER_BATCH_BYTES, SLICE
@@ -98,16 +102,34 @@ class Producer:
         return acknowledged
 
 
-def inputs_of(events: int, seed: int, partitions: int) -> list[Input]:
-    """The catalog, then the sales as the slice benchmark publishes them, each bundle at
-    the next offset of its partition, recorded a millisecond after the one before."""
-    sales = sorted(
-        generate_sales(events, seed=seed), key=lambda e: (e.sold_at.date(), e.distributor_id)
-    )
+@dataclass(frozen=True)
+class Shape:
+    """How the sales go into messages: the generator's distributors, the most lines a
+    message, and `tick` (0: none): lines in the latency phase's ticks of that many
+    (`bench/throughput_latency.py`), each tick bundled per distributor."""
+
+    distributors: int = 8
+    bundle: int = BUNDLE_EVENTS
+    tick: int = 0
+
+
+def inputs_of(events: int, seed: int, partitions: int, shape: Shape = Shape()) -> list[Input]:
+    """The catalog, then the sales as the slice benchmark publishes them (a distributor's
+    lines of a day together) or in ticks, each bundle at the next offset of its partition,
+    recorded a millisecond after the one before."""
+    sales = list(generate_sales(events, seed=seed, distributors=shape.distributors))
+    bundles = list(bundled(message_of(e) for e in sales_catalog()))
+    if shape.tick:
+        timed = sorted(sales, key=lambda e: (e.sold_at, e.distributor_id))
+        for tick in ticks(timed, shape.tick):
+            bundles += bundled(tick, shape.bundle)
+    else:
+        daily = sorted(sales, key=lambda e: (e.sold_at.date(), e.distributor_id))
+        bundles += bundled((message_of(e) for e in daily), shape.bundle)
     offsets: dict[tuple[str, int], int] = {}
     start = datetime(2026, 12, 1, tzinfo=UTC)
     inputs = []
-    for n, bundle in enumerate(bundled(message_of(e) for e in [*sales_catalog(), *sales])):
+    for n, bundle in enumerate(bundles):
         key = bundle.key.decode()
         partition = kafka_partition_of(key, partitions)
         offset = offsets.get((bundle.topic, partition), 0)
@@ -195,9 +217,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--partitions", type=positive_int, default=4, help="default 4")
     parser.add_argument("--batch-size", type=positive_int, default=2000, help="default 2000")
     parser.add_argument("--seed", type=int, default=7, help="default 7")
+    parser.add_argument(
+        "--distributors", type=positive_int, default=8, help="the sales' distributors (default 8)"
+    )
+    parser.add_argument(
+        "--bundle", type=positive_int, default=BUNDLE_EVENTS, help="lines a message at most"
+    )
+    parser.add_argument(
+        "--tick",
+        type=positive_int,
+        help="lines in ticks of this many, each tick bundled per distributor, as the latency "
+        "phase publishes them (default: a distributor's lines of a day together)",
+    )
     args = parser.parse_args(argv)
     gc.set_threshold(*GC_THRESHOLD)
-    inputs = inputs_of(args.events, args.seed, args.partitions)
+    shape = Shape(args.distributors, args.bundle, args.tick or 0)
+    inputs = inputs_of(args.events, args.seed, args.partitions, shape)
     spent = dict.fromkeys(STEPS, 0.0)
     written = Written()
     with tempfile.TemporaryDirectory(prefix="batch-path-") as root:
@@ -214,7 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     lines = sum(item.weight for item in inputs)
     steps = ", ".join(f"{step} {seconds / lines * 1e6:.1f}" for step, seconds in spent.items())
     total = sum(spent.values()) / lines * 1e6
-    print(f"{lines:,} lines; CPU µs a line: {steps}; total {total:.1f}")
+    sold = [item.weight for item in inputs if item.source == "sales"]
+    made = f"{lines:,} lines, {sum(sold) / len(sold):.1f} a sales message"
+    print(f"{made}; CPU µs a line: {steps}; total {total:.1f}")
     print(f"values a line, by store: {written.per_line(lines)}")
     print(f"stored: {digest}")
     return 0

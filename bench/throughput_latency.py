@@ -18,7 +18,7 @@ from bench.common import (
     samples,
     wait_for_leaders,
 )
-from bench.slice_phases import quality
+from bench.slice_phases import quality, worker_cpu
 from bench.throughput_run import Row, Run
 from schemas.events import SaleReported
 from schemas.topics import topic_name
@@ -51,16 +51,20 @@ def latency(run: Run) -> None:
         generate_sales(count, seed=args.seed + 1), key=lambda e: (e.sold_at, e.distributor_id)
     )
     progress(f"latency: {count:,} sales at {args.rate:,.0f} lines/s for {args.seconds:.0f} s")
+    began, cpu = time.perf_counter(), worker_cpu(worker)
     sent_seconds = run_async(steady(settings, lines, args.rate), args.timeout, "steady publishing")
     drain = max(60.0, 4 * args.seconds)
     progress(f"latency: waiting up to {drain:.0f} s for the worker to apply them all")
     # far behind, the lines not applied by then waited longer than `drain`: that is the figure
     poll(worker, lambda: quality(worker).accepted >= count, time.perf_counter() + drain)
+    cpu, took = worker_cpu(worker) - cpu, time.perf_counter() - began
     p99, within = applied_p99(worker.metrics(), topic_name(settings.topic_prefix, "sales"), count)
     worker.stop()
+    # the worker's CPU a line decides: above a core's worth at the rate, the lines queue
     note = (
         f"sent at {rate(count, sent_seconds):,.0f} lines/s; {within:.1%} of them applied within "
-        f"{TARGET_P99_SECONDS * 1000:.0f} ms"
+        f"{TARGET_P99_SECONDS * 1000:.0f} ms; worker CPU {cpu / count * 1e6:,.0f} µs a line "
+        f"({cpu / took:.0%} of a core)"
     )
     if p99 is None:
         note += f"; more than 1 % not applied {drain:.0f} s after the last was sent: p99 > that"
