@@ -72,6 +72,8 @@ class Outcome:
     expired: float
     stalls: float | None
     longest_hold: float | None
+    #: messages of its partitions the survivor had not applied at the end (stuck, not late)
+    lag: float
     differences: str
 
 
@@ -245,6 +247,7 @@ def one_run(args: argparse.Namespace, n: int) -> Outcome:
             metric(a, "channelflow_order_waits_expired_total") or 0.0,
             metric(a, "channelflow_order_stalls_total"),
             watch.stop(),
+            metric(a, "channelflow_consumer_lag_messages") or 0.0,
             diff,
         )
     finally:
@@ -302,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{'equal' if outcome.equal else 'DIFFERS'} to the replay, "
                 f"{'verified' if outcome.verified else 'NOT verified'}; holds expired "
                 f"{outcome.expired:.0f}, stalls {outcome.stalls}, longest hold "
-                f"{outcome.longest_hold} s {outcome.differences}",
+                f"{outcome.longest_hold} s, lag left {outcome.lag:.0f} {outcome.differences}",
                 flush=True,
             )
     print(

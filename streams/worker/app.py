@@ -308,6 +308,8 @@ class ChannelWorker:
         now = time.monotonic()
         released = self.order.take(admitted, standings, now)
         self.note_holds(released, standings, now)
+        waited = {TP(*source) for sources in self.order.waiting.values() for source in sources}
+        await self.admission.reread_undelivered(waited, now)
         inputs = released.inputs
         done = 0
         # bundles: by events, not messages
