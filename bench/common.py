@@ -228,8 +228,11 @@ class WorkerProcess:
         extra_env: Mapping[str, str] | None = None,
         profile: Path | None = None,
         command: str = "worker",
+        root: Path = REPO,
     ) -> None:
         self.settings = settings
+        #: the checkout the process runs (an extracted base revision, for an A/B)
+        self.root = root
         self.loglevel = loglevel
         self.extra_env = dict(extra_env or {})
         self.profile = profile
@@ -271,7 +274,7 @@ class WorkerProcess:
             log.flush()
             self.started_at = time.perf_counter()
             self.proc = subprocess.Popen(
-                command, cwd=REPO, env=self.env(), stdout=log, stderr=subprocess.STDOUT
+                command, cwd=self.root, env=self.env(), stdout=log, stderr=subprocess.STDOUT
             )
 
     @property

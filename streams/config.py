@@ -77,9 +77,14 @@ class Settings(BaseSettings):
     #: how long the agent waits for a batch to fill: short, so a line at a moderate rate is
     #: applied within tens of ms; under load a batch fills while the one before is applied
     batch_seconds: float = 0.05
-    #: how long a partition's inputs may wait for one of its topics that is behind, to be
-    #: applied in broker-time order (docs/DESIGN.md, "Order of arrival"); 0: never
+    #: how long a partition's inputs may wait for the next fetch of a caught-up topic, to be
+    #: applied in broker-time order (docs/DESIGN.md, "Broker-time order in the worker"); a
+    #: topic behind (data on the broker not fetched yet) is waited for however long it
+    #: takes; 0: no waiting at all
     order_wait_seconds: float = Field(default=1.0, ge=0)
+    #: how long a topic partition behind may have no leader before its partition's inputs
+    #: are applied past it anyway (the liveness valve of the broker-time order)
+    order_stall_seconds: float = Field(default=30.0, gt=0)
     data_dir: str = "channelflow-data"
     #: RocksDB memory per state partition: block cache and write buffer (MiB each)
     state_cache_mb: int = 8

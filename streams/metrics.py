@@ -162,7 +162,19 @@ READMODEL_ROWS_SKIPPED = Counter(
 ORDER_WAITS_EXPIRED = Counter(
     "channelflow_order_waits_expired_total",
     "Times a partition's inputs held for their broker-time order were applied without "
-    "waiting longer for a topic behind (CHANNELFLOW_ORDER_WAIT_SECONDS).",
+    "waiting longer for a caught-up topic's next fetch (CHANNELFLOW_ORDER_WAIT_SECONDS).",
+    registry=REGISTRY,
+)
+ORDER_STALLS = Counter(
+    "channelflow_order_stalls_total",
+    "Times a partition's inputs held for their broker-time order were applied past a topic "
+    "partition behind that had no leader for CHANNELFLOW_ORDER_STALL_SECONDS.",
+    registry=REGISTRY,
+)
+ORDER_HOLD_SECONDS = Gauge(
+    "channelflow_order_hold_seconds",
+    "Seconds the oldest hold of inputs for their broker-time order has released nothing "
+    "(0: nothing held).",
     registry=REGISTRY,
 )
 REWINDS = Counter(

@@ -6,7 +6,8 @@ admits what follows; an offset missing before a batch's input is either input lo
 way to the agent (the partition is read again from it) or offsets that hold nothing to
 deliver, transaction markers and aborted records, which the broker can tell (`GapProbe`:
 those are passed over). A partition's tail of such offsets is probed too, or it would look
-behind its end for ever.
+behind its end for ever. A partition the broker-time order waits for whose fetched messages
+do not reach the agent is read again (`Undelivered`).
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ from streams.config import Settings
 from streams.runners.processing import Input
 from streams.worker.fetch_state import fetch_state
 from streams.worker.gaps import GapProbe, Gaps, gaps_found, source_partition
-from streams.worker.progress import ContiguousGate
+from streams.worker.progress import ContiguousGate, Undelivered
 from streams.worker.stores import WorkerStores
 
 log = logging.getLogger("channelflow.worker")
+
+#: seconds a partition the broker-time order waits for may stay fetched past its next offset
+#: to admit, nothing of it handed over, before it is read again (`Undelivered`)
+UNDELIVERED_SECONDS = 5.0
 
 
 class Admission:
@@ -39,11 +44,13 @@ class Admission:
         self.probe = GapProbe(settings.kafka_bootstrap)
         #: source -> the tail [first, end) last probed for input (`pass_over_tails`)
         self.probed: dict[str, tuple[int, int]] = {}
+        self.undelivered = Undelivered(UNDELIVERED_SECONDS)
 
     def reset(self) -> None:
         """A rebalance: what was admitted is known from the stores again."""
         self.gate.reset()
         self.probed.clear()
+        self.undelivered.seen.clear()
 
     async def stop(self) -> None:
         await self.probe.stop()
@@ -75,12 +82,24 @@ class Admission:
             self.stores.pass_over(source, first, end)
         return passed
 
-    async def rewind(self, offsets: dict[str, int]) -> None:
+    async def reread_undelivered(self, waited: Collection[TP], now: float) -> None:
+        """Read again each partition the order waits for that the consumer fetched past
+        its next offset to admit while nothing of it reached the agent (`Undelivered`)."""
+        fetched, past = fetch_state(self.app.consumer), {}
+        for tp in waited:
+            _, _, position = fetched(tp)
+            source = f"{tp.topic}:{tp.partition}"
+            first = self.gate.next_offset(source)
+            if position is not None and position > first:
+                past[source] = first
+        await self.rewind(self.undelivered.overdue(past, now), "fetched but not handed over")
+
+    async def rewind(self, offsets: dict[str, int], why: str = "input skipped") -> None:
         """Read each source again from its first missing offset."""
         seeks = {}
         for source, offset in offsets.items():
             tp = TP(*source_partition(source))
-            log.warning("input skipped in %s before offset %s: rewinding", source, offset)
+            log.warning("%s in %s before offset %s: rewinding", why, source, offset)
             metrics.REWINDS.labels(tp.topic).inc()
             seeks[tp] = offset
         if seeks:

@@ -18,7 +18,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Collection, Sequence
+from collections.abc import AsyncIterator, Awaitable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -59,11 +59,11 @@ from streams.runners.processing import (
 )
 from streams.runners.readmodel_sink import ReadModelSink, configured_sink, writer_name
 from streams.runners.recording import AuditRecorder
-from streams.runners.time_order import BEHIND, Source, TimeOrder
+from streams.runners.time_order import Behind, Released, Source, Standing, TimeOrder
 from streams.worker import upkeep
 from streams.worker.admission import Admission
 from streams.worker.committed import read_committed
-from streams.worker.fetch_state import fetch_state
+from streams.worker.fetch_state import fetch_state, has_leader
 from streams.worker.progress import TailWatch
 from streams.worker.rounds import RecordingRounds
 from streams.worker.stores import WorkerStores
@@ -77,6 +77,9 @@ SLICE = 50
 #: seconds a partition behind its end may keep its checkpoint before it is read again
 #: (`TailWatch`): far longer than any batch takes to store
 STALL_SECONDS = 15.0
+#: seconds inputs may be held for their broker-time order before a warning says what they
+#: wait for (and as long again between two)
+HOLD_WARNING_SECONDS = 10.0
 #: how long a thread holds the GIL while another waits for it (Python's default: 5 ms).
 #: The event loop gives it up at every poll and socket call and then waits for a reading
 #: thread to hand it back: with 1 ms a request waits for reads and rounds in threads about
@@ -191,6 +194,8 @@ class ChannelWorker:
         self.rules = settings.time_rules()
         self.admission = Admission(app, settings, self.stores, set(self.raw_topics.topics))
         self.order = time_order(settings)
+        #: when a long hold was last reported (monotonic seconds)
+        self.hold_warned = -HOLD_WARNING_SECONDS
         self.rounds = RecordingRounds(
             app,
             settings,
@@ -218,6 +223,7 @@ class ChannelWorker:
         if held := self.order.holding():
             log.info("%d inputs held for their order dropped by a rebalance: read again", held)
         self.order.drop()
+        metrics.ORDER_HOLD_SECONDS.set(0)
         self.rounds.forget()
         self.rebalances += 1
 
@@ -296,19 +302,14 @@ class ChannelWorker:
             return batch
         owned = self.app.consumer.assignment()
         admitted = await self.admission.admitted([item for item in batch if _tp(item) in owned])
-        if self.order.holding():  # a tail of markers would hold them until the bound
+        if self.order.holding():  # a tail of markers would hold them for ever
             await self.admission.pass_over_tails(owned)
-        horizons = self.horizons(owned)
-        released = self.order.take(admitted, horizons, time.monotonic())
-        if released.expired:
-            metrics.ORDER_WAITS_EXPIRED.inc(len(released.expired))
-            log.warning(
-                "partitions %s held input for %.1f s waiting for %s: applied without their "
-                "broker-time order (the auditor's replay may differ)",
-                list(released.expired),
-                self.order.wait,
-                ", ".join(_waited_for(horizons, released.expired, time.time() * 1000)),
-            )
+        standings = self.standings(owned)
+        now = time.monotonic()
+        released = self.order.take(admitted, standings, now)
+        self.note_holds(released, standings, now)
+        waited = {TP(*source) for sources in self.order.waiting.values() for source in sources}
+        await self.admission.reread_undelivered(waited, now)
         inputs = released.inputs
         done = 0
         # bundles: by events, not messages
@@ -318,20 +319,69 @@ class ChannelWorker:
             done += len(group)
         return []
 
-    def horizons(self, owned: Collection[TP]) -> dict[Source, float]:
+    def standings(self, owned: Collection[TP]) -> dict[Source, Standing]:
         """Each owned partition of the ordered topics: the time (ms) of the consumer's last
         fetch that found it with nothing beyond the inputs admitted (its high watermark at
-        the next offset), `BEHIND` when it has more or was not fetched yet."""
-        fetched, ordered = fetch_state(self.app.consumer), self.order.ordered
-        found: dict[Source, float] = {}
+        the next offset), `Behind` when it has more or was not fetched yet."""
+        consumer = self.app.consumer
+        fetched, leader, ordered = fetch_state(consumer), has_leader(consumer), self.order.ordered
+        found: dict[Source, Standing] = {}
         for tp in owned:
             if tp.topic in ordered:
                 end, polled, _ = fetched(tp)
                 next_offset = self.admission.gate.next_offset(f"{tp.topic}:{tp.partition}")
-                if end is None or polled is None or end > next_offset:
-                    polled = None
-                found[(tp.topic, tp.partition)] = BEHIND if polled is None else polled
+                if end is None or polled is None:
+                    found[(tp.topic, tp.partition)] = Behind(None, leader(tp))
+                elif end > next_offset:
+                    found[(tp.topic, tp.partition)] = Behind(end - next_offset, leader(tp))
+                else:
+                    found[(tp.topic, tp.partition)] = float(polled)
         return found
+
+    def note_holds(
+        self, released: Released, standings: Mapping[Source, Standing], now: float
+    ) -> None:
+        """Count and log what the order was released past, and show how long it holds."""
+        order = self.order
+        if released.expired:
+            metrics.ORDER_WAITS_EXPIRED.inc(len(released.expired))
+            log.warning(
+                "partitions %s held input for %.1f s waiting for %s: applied without their "
+                "broker-time order (the auditor's replay may differ)",
+                list(released.expired),
+                order.wait,
+                ", ".join(
+                    _described(
+                        (s for s in sorted(standings) if s[1] in released.expired),
+                        standings,
+                        time.time() * 1000,
+                    )
+                ),
+            )
+        if released.stalled:
+            metrics.ORDER_STALLS.inc(len(released.stalled))
+            log.warning(
+                "%s behind without a leader for %.0f s: their partitions applied past them, "
+                "without their broker-time order (the auditor's replay may differ)",
+                ", ".join(f"{topic}:{partition}" for topic, partition in released.stalled),
+                order.stall,
+            )
+        held = order.held_for(now)
+        metrics.ORDER_HOLD_SECONDS.set(held)
+        if held >= HOLD_WARNING_SECONDS and now >= self.hold_warned + HOLD_WARNING_SECONDS:
+            self.hold_warned = now
+            log.warning(
+                "%d inputs held %.0f s for their broker-time order, waiting for %s",
+                order.holding(),
+                held,
+                ", ".join(
+                    _described(
+                        sorted({s for sources in order.waiting.values() for s in sources}),
+                        standings,
+                        time.time() * 1000,
+                    )
+                ),
+            )
 
     async def apply_durably(self, inputs: list[Input], rebalances: int) -> bool:
         """Apply and store a batch; on failure drop what it did and try again, waiting
@@ -491,14 +541,22 @@ def _input(message: Any) -> Input:
     )
 
 
-def _waited_for(horizons: dict[Source, float], groups: Collection[int], now_ms: float) -> list[str]:
-    """The topic partitions of `groups` as the order saw them: behind, or last fetched when."""
+def _described(
+    sources: Iterable[Source], standings: Mapping[Source, Standing], now_ms: float
+) -> list[str]:
+    """Topic partitions as the order saw them: behind (by how much, or not fetched yet since
+    assigned; without a leader), or last fetched when."""
     return [
-        f"{topic}:{partition} "
-        + ("behind" if horizon == BEHIND else f"fetched {now_ms - horizon:.0f} ms before")
-        for (topic, partition), horizon in sorted(horizons.items())
-        if partition in groups
+        f"{topic}:{partition} {_standing(standings[(topic, partition)], now_ms)}"
+        for topic, partition in sources
     ]
+
+
+def _standing(standing: Standing, now_ms: float) -> str:
+    if not isinstance(standing, Behind):
+        return f"fetched {now_ms - standing:.0f} ms before"
+    lag = "not fetched since assigned" if standing.lag is None else f"behind by {standing.lag}"
+    return lag if standing.leader else f"{lag}, no leader"
 
 
 def _tp(item: Input) -> TP:
@@ -512,6 +570,7 @@ def time_order(settings: Settings) -> TimeOrder:
     movements = (name for name in CONSUMED_TOPICS if name not in REFERENCE_TOPICS)
     return TimeOrder(
         settings.order_wait_seconds,
+        settings.order_stall_seconds,
         frozenset(topic_name(prefix, name) for name in (*movements, *INTERNAL_TOPICS)),
         frozenset(topic_name(prefix, name) for name in INTERNAL_TOPICS),
     )

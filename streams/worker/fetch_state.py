@@ -6,7 +6,8 @@ runs on a thread of its own. Reading them from the event loop is what faust's ow
 `highwater` does: attributes of the partition's fetch state. The worker reads committed
 records only (streams/worker/committed.py), so a partition's end is its last stable
 offset; the position is the next offset the consumer fetches, past any transaction marker
-or aborted record its fetches met.
+or aborted record its fetches met. Whether the consumer knows a leader to fetch a partition
+from is in its client's cluster metadata (-1: none, None: not known yet).
 """
 
 from __future__ import annotations
@@ -34,3 +35,14 @@ def fetch_state(consumer: Any) -> FetchState:
             return None, None, None
 
     return fetched
+
+
+def has_leader(consumer: Any) -> Callable[[TP], bool]:
+    """Whether faust's aiokafka consumer knows a leader to fetch a partition from."""
+    cluster = consumer._thread._ensure_consumer()._client.cluster
+
+    def leader(tp: TP) -> bool:
+        node = cluster.leader_for_partition(tp)
+        return node is not None and node >= 0
+
+    return leader

@@ -13,7 +13,7 @@ state values make the re-read idempotent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -109,3 +109,36 @@ class TailWatch:
     def pause(self) -> None:
         """Nothing can move now (recovery, PostgreSQL away): count again from the next look."""
         self.moved = None
+
+
+@dataclass
+class Undelivered:
+    """Partitions the consumer fetched past the next offset to admit whose messages do not
+    reach the agent, to be read again from it.
+
+    The broker-time order waits for a topic partition behind however long it takes; a
+    message fetched around a rebalance that never reaches the agent (`TailWatch`) would
+    keep it waiting for ever while other partitions go on (the tail watch acts only when
+    the whole worker stalls). A partition the order waits for, fetched past its next offset
+    to admit with that offset unchanged for `patience` seconds, is read again from it; a
+    re-read is idempotent, and data merely in transit arrives within a batch or two.
+    """
+
+    patience: float
+    #: source -> (its next offset to admit, when it was first seen there)
+    seen: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    def overdue(self, fetched_past: Mapping[str, int], now: float) -> dict[str, int]:
+        """From source -> next offset to admit (the sources waited for that the consumer
+        fetched past it): those to read again from it, after `patience` seconds there."""
+        seen: dict[str, tuple[int, float]] = {}
+        due: dict[str, int] = {}
+        for source, offset in fetched_past.items():
+            last = self.seen.get(source)
+            since = last[1] if last is not None and last[0] == offset else now
+            if now - since >= self.patience:
+                due[source] = offset
+                since = now  # and as long again before the next
+            seen[source] = (offset, since)
+        self.seen = seen
+        return due

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from streams.worker.gaps import gaps_found
-from streams.worker.progress import ContiguousGate, TailWatch
+from streams.worker.progress import ContiguousGate, TailWatch, Undelivered
 
 Msg = tuple[str, int]
 
@@ -94,3 +94,14 @@ def test_a_pause_counts_again_from_the_next_look() -> None:
     watch.pause()  # recovering, or PostgreSQL away: nothing can move
     assert watch.stalled({"sales:1": (40, 4)}, now=100) == {}
     assert watch.stalled({"sales:1": (40, 4)}, now=115) == {"sales:1": 40}
+
+
+def test_a_partition_fetched_past_what_reached_the_agent_is_read_again_after_patience() -> None:
+    watch = Undelivered(patience=5)
+    assert watch.overdue({"t.sales:0": 10, "t.inventory:0": 3}, 0.0) == {}
+    assert watch.overdue({"t.sales:0": 12, "t.inventory:0": 3}, 4.0) == {}  # sales moved on
+    assert watch.overdue({"t.sales:0": 12, "t.inventory:0": 3}, 5.0) == {"t.inventory:0": 3}
+    # read again, it gets as long again; one no longer waited for is forgotten
+    assert watch.overdue({"t.sales:0": 12, "t.inventory:0": 3}, 9.0) == {"t.sales:0": 12}
+    assert watch.overdue({"t.inventory:0": 3}, 10.0) == {"t.inventory:0": 3}
+    assert watch.overdue({"t.sales:0": 12}, 14.0) == {}
