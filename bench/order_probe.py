@@ -294,11 +294,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.logs.mkdir(parents=True, exist_ok=True)
-    outcomes = []
+    outcomes, failed = [], 0
     with burner(args.burn):
         for n in range(args.runs):
             began = time.monotonic()
-            outcome = one_run(args, n)
+            try:
+                outcome = one_run(args, n)
+            except BenchError as exc:  # a worker crashed or stalled: a failed run, go on
+                print(f"run {n} ({args.code.name}): FAILED {str(exc).splitlines()[0]}", flush=True)
+                failed += 1
+                continue
             outcomes.append(outcome)
             print(
                 f"run {n} ({args.code.name}, {time.monotonic() - began:.0f} s): "
@@ -309,8 +314,9 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     print(
-        f"{args.code}: {sum(o.equal and o.verified for o in outcomes)}/{len(outcomes)} "
-        f"equal and verified; expired holds {sum(o.expired for o in outcomes):.0f}"
+        f"{args.code}: {sum(o.equal and o.verified for o in outcomes)}/{args.runs} "
+        f"equal and verified, {failed} failed (a worker crashed or stalled); "
+        f"expired holds {sum(o.expired for o in outcomes):.0f}"
     )
     return 0
 

@@ -30,7 +30,6 @@ while the agent goes on applying.
 from __future__ import annotations
 
 import asyncio
-import gc
 import heapq
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
@@ -130,11 +129,6 @@ class StateTable(faust.Table):
         # a rebalance is on: ChannelWorker.apply_durably.)
         async with self.writing:
             pass
-        # A partition's database closed by an earlier rebalance is freed only when nothing
-        # refers to it; one left in a reference cycle (a reader's) keeps its lock until the
-        # collector runs, and faust gave up opening it again ("lock hold by current process",
-        # seen on the survivor of bench/order_probe.py): collect before any is opened.
-        gc.collect()
         await super().on_rebalance(assigned, revoked, newly_assigned, generation_id)
         self._forget({tp.partition for tp in revoked | newly_assigned})
 

@@ -94,17 +94,28 @@ async def keep_gauges(
         await asyncio.sleep(EVERY_SECONDS)
         if not steady() or stored() == refreshed:
             continue
-        seen, readers = stored(), await committed()
-        obligations = time.monotonic() >= obligations_due
+        seen, obligations = stored(), time.monotonic() >= obligations_due
         try:
-            await asyncio.get_running_loop().run_in_executor(
-                None, metrics.observe_projections, readers, obligations
-            )
+            await observe_projections(committed, obligations)
             refreshed = seen
             if obligations:
                 obligations_due = time.monotonic() + OBLIGATIONS_EVERY_SECONDS
         except Exception as exc:  # a bad value: the next look tries again
             log.warning("projection gauges not refreshed: %r", exc)
+
+
+async def observe_projections(
+    committed: Callable[[], Awaitable[ChannelStores]], obligations: bool
+) -> None:
+    """One refresh of the gauges, in a thread, over readers that live no longer than it:
+    kept between two refreshes (a local of the loop above) they held the databases of
+    partitions a rebalance had taken away since, RocksDB's lock with them, and the worker
+    could not open such a partition again when it came back (faust gave up after 30 s and
+    crashed it: the survivor of bench/order_probe.py, after the other worker's kill)."""
+    readers = await committed()
+    await asyncio.get_running_loop().run_in_executor(
+        None, metrics.observe_projections, readers, obligations
+    )
 
 
 async def follow_standby_partitions(app: Any, standby_replicas: int) -> None:

@@ -1,14 +1,28 @@
 """Two workers on the same topics share the partitions, and each says which it holds and
 that its reads leave the other's out (standby replicas, which would hold them, are off by
-default)."""
+default), and one given back the partitions of another, killed, opens them again."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
 import pytest
 
-from tests.integration.conftest import HEAVY, free_port, wait_until
+from schemas.events import SaleReported
+from tests.integration.conftest import HEAVY, WorkerProcess, free_port, wait_until
+from tests.integration.helpers import (
+    catalog,
+    matches_replay,
+    metric_sum,
+    publish,
+    publish_reference_first,
+)
 
 pytestmark = [pytest.mark.kafka, HEAVY]
+
+SOLD = datetime(2026, 8, 3, 9, tzinfo=UTC)
 
 
 def test_without_standbys_each_worker_says_its_reads_are_partial(settings, worker_factory):
@@ -33,3 +47,57 @@ def test_without_standbys_each_worker_says_its_reads_are_partial(settings, worke
     for mine, theirs in (held, held[::-1]):
         assert mine["standby"] == [] and mine["missing"] == theirs["active"]
         assert mine["reads"].startswith("partial")
+
+
+def unpriced_sales(first: int, count: int) -> list[SaleReported]:
+    """Sales of an SKU without a price: each counted in `channelflow_unpriced_sales`."""
+    return [
+        SaleReported(
+            event_id=uuid.uuid4(),
+            occurred_at=SOLD,
+            source="kafka",
+            distributor_id=f"D{n % 8}",
+            transaction_id=f"T{n}",
+            reseller_id="R1",
+            sku="SKU-S",
+            quantity=1,
+            unit_price=Decimal("9.00"),
+            currency="USD",
+            sold_at=SOLD + timedelta(minutes=n),
+        )
+        for n in range(first, first + count)
+    ]
+
+
+def test_a_worker_given_its_partitions_back_opens_them_again(settings, worker_factory):
+    """A second worker joins, takes half the partitions and is killed: the first takes them
+    back. Its projection gauges, refreshed before the join and not since (nothing stored
+    meanwhile), once kept the databases of those partitions open, with their RocksDB locks,
+    and faust gave up opening them again (the worker crashed 30 s after the kill)."""
+    env = {"CHANNELFLOW_STANDBY_REPLICAS": "0"}
+    first = worker_factory(env).start()
+    publish_reference_first(settings, first, catalog("SKU-S"))
+    publish(settings, unpriced_sales(0, 40))
+    wait_until(
+        lambda: metric_sum(first, "channelflow_unpriced_sales") == 40,
+        90,
+        "the first worker's gauges refreshed after its last batch",
+    )
+    second = worker_factory(
+        env, web_port=free_port(), data_dir=settings.data_dir + "-second"
+    ).start()
+    every = list(range(settings.partitions))
+
+    def active(worker: WorkerProcess) -> list[int]:
+        return sorted(worker.get("/health").get("partitions", {}).get("active", []))
+
+    wait_until(lambda: active(second) and len(active(first)) < len(every), 90, "the split")
+    second.kill()
+    wait_until(lambda: active(first) == every, 120, "the first worker to take all back")
+    publish(settings, unpriced_sales(40, 40))
+    wait_until(
+        lambda: metric_sum(first, "channelflow_unpriced_sales") == 80,
+        90,
+        "the first worker applying every partition again",
+    )
+    matches_replay(settings, first, 120, "the first worker")
