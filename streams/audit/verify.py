@@ -13,7 +13,7 @@ store itself is walked by `infra.auditchain_verify.verify_chain`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -51,9 +51,10 @@ class Difference:
         return f"{self.where}: replay {self.replayed!r} != recorded {self.recorded!r}"
 
 
-def what_to_do(snapshot: int, audit: int) -> list[str]:
+def what_to_do(snapshot: int, audit: int, unrecorded: int = 0) -> list[str]:
     """What a person does next about `snapshot` live rows and `audit` stored facts that
-    differ from the replay (docs/AUDIT.md, "When verify finds differences")."""
+    differ from the replay, `unrecorded` of them facts the replay derives that are not
+    stored (docs/AUDIT.md, "When verify finds differences")."""
     lines = [
         f"{snapshot + audit} differences: {snapshot} in the live snapshot, {audit} in the "
         "audit store ('replay' is what the raw events give, 'recorded' what is live or stored)"
@@ -67,13 +68,27 @@ def what_to_do(snapshot: int, audit: int) -> list[str]:
             "reconciliations read out of order); workers started under a new "
             "CHANNELFLOW_APP_ID rebuild their stores from the raw topics (docs/OPERATIONS.md)"
         )
-    if audit:
+    if audit > unrecorded:
         lines.append(
             "  audit store: a fact recorded with other values than the raw events give, or "
             "that they do not give: `channelflow audit history KIND REF` shows its record, "
             "and `channelflow verify --audit` whether the store was changed by hand"
         )
+    if unrecorded:
+        lines.append(
+            f"  not recorded: {unrecorded} facts the raw events give are not stored (yet?): "
+            "workers record them in rounds, of partitions read to their end, and a period's "
+            "statement once the close a round published is applied; run verify again once "
+            'channelflow_round_seconds_count{round="recording"} has grown on every worker. '
+            "Still missing then: see channelflow_audit_round_failures_total and the "
+            "workers' logs"
+        )
     return lines
+
+
+def unrecorded(differences: Iterable[Difference]) -> int:
+    """How many of the audit store's `differences` are facts it does not hold at all."""
+    return sum(d.recorded is None and d.replayed is not None for d in differences)
 
 
 def snapshot_differences(replayed: Snapshot, live: Snapshot) -> Iterator[Difference]:

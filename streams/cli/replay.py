@@ -74,7 +74,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from infra.eventstore import open_audit_log
-    from streams.audit.verify import audit_differences, snapshot_differences, what_to_do
+    from streams.audit.verify import (
+        audit_differences,
+        snapshot_differences,
+        unrecorded,
+        what_to_do,
+    )
 
     replay = replay_of(args, None)
     live = get_json(args.url, "/api/snapshot", bearer_token(args), "the live snapshot")
@@ -86,7 +91,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for difference in (*differences, *audit):
         print(difference)
     if differences or audit:
-        print("\n".join(what_to_do(len(differences), len(audit))), file=sys.stderr)
+        advice = what_to_do(len(differences), len(audit), unrecorded(audit))
+        print("\n".join(advice), file=sys.stderr)
         return 1
     print(f"{rows} snapshot rows and {verified} audit events verified")
     return 0

@@ -14,6 +14,7 @@ from aiokafka.errors import KafkaError
 from faust.types import TP
 
 from projections.clock import recorded_now
+from schemas.events import RebatePeriodClosed
 from schemas.topics import topic_name
 from streams import metrics
 from streams.config import Settings
@@ -110,6 +111,24 @@ class RecordingRounds:
         referenced = datetime.now(UTC)
         if not await self.reference.caught_up(self.reference.moment(), lambda: not steady()):
             return
+        started = time.monotonic()
+        try:
+            closes = await self.record(applying, referenced)
+            for close in closes:
+                await self.submit([message_of(close)])
+            self.health.recovered("recording")
+        except Exception as exc:  # e.g. the event store away: the next round retries
+            self.health.failed("recording", exc)
+            record_round_failed(exc)
+        metrics.ROUND_SECONDS.labels("recording").observe(time.monotonic() - started)
+
+    async def record(
+        self, applying: asyncio.Lock, referenced: datetime
+    ) -> list[RebatePeriodClosed]:
+        """Record, in a thread, what the committed state implies; returns the closes due.
+        The readers live no longer than this: they hold the partitions' databases (and
+        RocksDB's locks), which a rebalance may take away while the closes are published,
+        and give back."""
         async with applying:  # between batches: the readers see whole ones
             owned_now = self.owned_partitions()
             readers = self.stores.readers(owned_now)
@@ -137,18 +156,9 @@ class RecordingRounds:
             clock = readers.clock.get(source)
             return None if clock is None else clock.recorded
 
-        started = time.monotonic()
-        try:
-            closes = await asyncio.get_running_loop().run_in_executor(
-                None, self.recorder.round, readers, clock, closing_now, owned, horizon
-            )
-            for close in closes:
-                await self.submit([message_of(close)])
-            self.health.recovered("recording")
-        except Exception as exc:  # e.g. the event store away: the next round retries
-            self.health.failed("recording", exc)
-            record_round_failed(exc)
-        metrics.ROUND_SECONDS.labels("recording").observe(time.monotonic() - started)
+        return await asyncio.get_running_loop().run_in_executor(
+            None, self.recorder.round, readers, clock, closing_now, owned, horizon
+        )
 
     async def read_to_the_end(self) -> set[str]:
         """The owned raw partitions ("topic:partition") applied up to their end."""
