@@ -131,9 +131,11 @@ class RecordingRounds:
         and give back."""
         async with applying:  # between batches: the readers see whole ones
             owned_now = self.owned_partitions()
+            checked = datetime.now(UTC)  # what a partition read to its end holds is older
+            # under the lock: a batch applied between the two would count as read without
+            # being in the readers' copies of the entities
+            caught_up = await self.read_to_the_end()
             readers = self.stores.readers(owned_now)
-        checked = datetime.now(UTC)  # what a partition read to its end holds is older
-        caught_up = await self.read_to_the_end()
         self.note_whole(owned_now, caught_up)
         clock = recorded_now(readers.clock)
         wall = datetime.now(UTC)
