@@ -11,6 +11,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -22,6 +23,7 @@ from schemas.events import (
     PriceChanged,
     ProductDefined,
     ResellerRegistered,
+    SaleReported,
 )
 from streams.config import Settings
 from streams.generator import generate_channel
@@ -239,6 +241,29 @@ def token_workers(
         return worker
 
     return started
+
+
+def numbered_sales(
+    first: int, count: int, *, sku: str, distributors: int, at: datetime
+) -> list[SaleReported]:
+    """Sales T{first}.. of one unit at 9.00 USD of `sku`, spread over distributors D0..,
+    a minute apart from `at`."""
+    return [
+        SaleReported(
+            event_id=uuid.uuid4(),
+            occurred_at=at,
+            source="kafka",
+            distributor_id=f"D{n % distributors}",
+            transaction_id=f"T{n}",
+            reseller_id="R1",
+            sku=sku,
+            quantity=1,
+            unit_price=Decimal("9.00"),
+            currency="USD",
+            sold_at=at + timedelta(minutes=n),
+        )
+        for n in range(first, first + count)
+    ]
 
 
 def weeks_ago(weeks: int) -> date:

@@ -20,7 +20,13 @@ from streams.auth import token_hash
 from tests.faults import proxied
 from tests.integration.audit_db import EVENTS, fresh_database
 from tests.integration.conftest import wait_until
-from tests.integration.helpers import catalog, matches_replay, publish, publish_reference_first
+from tests.integration.helpers import (
+    catalog,
+    matches_replay,
+    numbered_sales,
+    publish,
+    publish_reference_first,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -37,22 +43,7 @@ def price() -> PriceChanged:
 
 
 def below_floor(first: int, count: int) -> list[SaleReported]:
-    return [
-        SaleReported(
-            event_id=uuid.uuid4(),
-            occurred_at=T0,
-            source="kafka",
-            distributor_id=f"D{n % 4}",
-            transaction_id=f"T{n}",
-            reseller_id="R1",
-            sku="SKU-O",
-            quantity=1,
-            unit_price=Decimal("9.00"),
-            currency="USD",
-            sold_at=T0 + timedelta(minutes=n),
-        )
-        for n in range(first, first + count)
-    ]
+    return numbered_sales(first, count, sku="SKU-O", distributors=4, at=T0)
 
 
 def violations_recorded(dsn: str) -> int:

@@ -4,9 +4,7 @@ default), and one given back the partitions of another, killed, opens them again
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,6 +14,7 @@ from tests.integration.helpers import (
     catalog,
     matches_replay,
     metric_sum,
+    numbered_sales,
     publish,
     publish_reference_first,
 )
@@ -51,22 +50,7 @@ def test_without_standbys_each_worker_says_its_reads_are_partial(settings, worke
 
 def unpriced_sales(first: int, count: int) -> list[SaleReported]:
     """Sales of an SKU without a price: each counted in `channelflow_unpriced_sales`."""
-    return [
-        SaleReported(
-            event_id=uuid.uuid4(),
-            occurred_at=SOLD,
-            source="kafka",
-            distributor_id=f"D{n % 8}",
-            transaction_id=f"T{n}",
-            reseller_id="R1",
-            sku="SKU-S",
-            quantity=1,
-            unit_price=Decimal("9.00"),
-            currency="USD",
-            sold_at=SOLD + timedelta(minutes=n),
-        )
-        for n in range(first, first + count)
-    ]
+    return numbered_sales(first, count, sku="SKU-S", distributors=8, at=SOLD)
 
 
 def test_a_worker_given_its_partitions_back_opens_them_again(settings, worker_factory):
