@@ -105,8 +105,8 @@ class TimeOrder:
     lagged: dict[int, float] = field(default_factory=dict)
     #: source behind -> since when it has had no leader (monotonic seconds)
     leaderless: dict[Source, float] = field(default_factory=dict)
-    #: group held -> the sources it waits for, as of the last `take`
-    waiting: dict[int, tuple[Source, ...]] = field(default_factory=dict)
+    #: the sources the groups held wait for, as of the last `take`
+    waiting: set[Source] = field(default_factory=set)
 
     def drop(self) -> None:
         """Forget what is held (a rebalance: it lies beyond the stored checkpoints, so it
@@ -146,7 +146,7 @@ class TimeOrder:
                 passing.append(item)
         for group, kept in self.held.items():
             groups.setdefault(group, []).extend(kept)
-        self.held, self.waiting = {}, {}
+        self.held, self.waiting = {}, set()
         self.leaderless = {
             source: self.leaderless.get(source, now)
             for source, standing in known.items()
@@ -174,7 +174,7 @@ class TimeOrder:
             if rest:
                 self.held[group] = rest
                 self.since[group] = now if ready else started
-                self.waiting[group] = tuple(sorted(blockers))
+                self.waiting.update(blockers)
             if ready:
                 self.lagged.pop(group, None)
         return Released(passing, tuple(expired), tuple(sorted(stalled)))

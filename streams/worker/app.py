@@ -308,8 +308,7 @@ class ChannelWorker:
         now = time.monotonic()
         released = self.order.take(admitted, standings, now)
         self.note_holds(released, standings, now)
-        waited = {TP(*source) for sources in self.order.waiting.values() for source in sources}
-        await self.admission.reread_undelivered(waited, now)
+        await self.admission.reread_undelivered({TP(*s) for s in self.order.waiting}, now)
         inputs = released.inputs
         done = 0
         # bundles: by events, not messages
@@ -376,7 +375,7 @@ class ChannelWorker:
                 held,
                 ", ".join(
                     _described(
-                        sorted({s for sources in order.waiting.values() for s in sources}),
+                        sorted(order.waiting),
                         standings,
                         time.time() * 1000,
                     )

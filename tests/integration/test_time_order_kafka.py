@@ -72,9 +72,10 @@ def test_a_backlog_of_counts_and_movements_is_applied_as_the_replay_reads_it(
     assert late_moves(days) > 10, "fixture needs late moves"
     publish_by_day(settings, days)
 
-    # The wait bound trades order for progress when a partition stays behind (an expired
-    # hold applies its inputs as they come); on a loaded machine a fetch can lag past the
-    # default 1 s. The test is of the order: it gives the bound room, and none may expire.
+    # The wait bound trades order for progress when a caught-up partition's next fetch is
+    # late (an expired hold applies its inputs as they come); on a loaded machine a fetch
+    # can lag past the default 1 s. The test is of the order: it gives the bound room, and
+    # none may expire.
     worker = worker_factory({"CHANNELFLOW_ORDER_WAIT_SECONDS": "30"}).start()
     settled_like_the_replay(settings, worker, settings.eventstore_url)
     assert metric_sum(worker, "channelflow_order_waits_expired_total") == 0

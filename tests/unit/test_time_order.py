@@ -181,10 +181,10 @@ def test_a_topic_behind_is_waited_for_however_long_it_takes() -> None:
         released = timed.take([], {(COUNTS, 0): Behind(3)}, now)
         assert released.inputs == [] and released.expired == () and released.stalled == ()
         assert timed.due_in(now) == 1.0  # looked at again, no busy loop
-    assert timed.held_for(1000.0) == 990.0 and timed.waiting == {0: ((COUNTS, 0),)}
+    assert timed.held_for(1000.0) == 990.0 and timed.waiting == {(COUNTS, 0)}
     count = message(COUNTS, 0, 0, 20)
     assert timed.take([count], {(COUNTS, 0): at(60)}, 1000.5).inputs == [count, sale]
-    assert timed.held_for(1000.5) == 0.0 and timed.waiting == {}
+    assert timed.held_for(1000.5) == 0.0 and timed.waiting == set()
 
 
 def test_a_caught_up_topic_holds_up_to_the_bound() -> None:
