@@ -25,8 +25,6 @@ the workers from another checkout (an extracted base revision, for an A/B); the 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import itertools
 import shutil
 import subprocess
 import sys
@@ -34,7 +32,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,18 +49,14 @@ from bench.common import (
     remove_topics,
     samples,
 )
-from schemas.events import (
-    Envelope,
-    InventoryCounted,
-    PriceChanged,
-    ProductDefined,
-    ResellerRegistered,
-)
 from streams.config import Settings
 from streams.generator import generate_channel
-from streams.kafka.io import ensure_topics, publish_events
-from streams.runners.embedded import EmbeddedChannel
-from streams.runners.kafka_replay import replay_into
+from tests.integration.helpers import (
+    counts_first_by_day,
+    is_reference,
+    publish,
+    replayed_snapshot,
+)
 
 #: recording rounds waited for before verify runs again, when it failed the first time
 LATE_ROUNDS = 10
@@ -82,27 +76,6 @@ class Outcome:
     late: bool = False
 
 
-def is_reference(event: Envelope) -> bool:
-    return isinstance(event, ProductDefined | PriceChanged | ResellerRegistered)
-
-
-def days_of(events: Sequence[Envelope]) -> list[list[Envelope]]:
-    """The movements by day, each day's counts first."""
-    moves = sorted((e for e in events if not is_reference(e)), key=lambda e: e.occurred_at)
-    return [
-        sorted(day, key=lambda e: not isinstance(e, InventoryCounted))
-        for _, day in itertools.groupby(moves, key=lambda e: e.occurred_at.date())
-    ]
-
-
-def publish(settings: Settings, events: Sequence[Envelope]) -> None:
-    async def run() -> None:
-        await ensure_topics(settings)
-        await publish_events(settings, events)
-
-    asyncio.run(run())
-
-
 def metric(worker: WorkerProcess, name: str, **labels: str) -> float | None:
     """The sum of a metric's samples (with `labels`) on the worker, None when it has none."""
     values = [
@@ -111,15 +84,6 @@ def metric(worker: WorkerProcess, name: str, **labels: str) -> float | None:
         if sample == name and labels.items() <= have.items()
     ]
     return sum(values) if values else None
-
-
-def replayed(settings: Settings) -> dict[str, Any]:
-    async def run() -> dict[str, Any]:
-        channel = EmbeddedChannel(rules=settings.time_rules())
-        channel.record(await replay_into(channel, settings))
-        return channel.snapshot()
-
-    return asyncio.run(run())
 
 
 def differences(live: dict[str, Any], replay: dict[str, Any]) -> str:
@@ -144,7 +108,7 @@ def settled(settings: Settings, worker: WorkerProcess, timeout: float) -> tuple[
         except OSError:
             time.sleep(2)
             continue
-        replay = replayed(settings)
+        replay = replayed_snapshot(settings)
         if live == replay:
             return True, ""
         diff = differences(live, replay)
@@ -226,7 +190,7 @@ def one_run(args: argparse.Namespace, n: int) -> Outcome:
         eventstore_url=dsn, claims_interval_seconds=1.0, decisions_relay=False,
     )  # fmt: skip
     events = generate_channel(seed=args.seed + n, weeks=args.weeks)
-    days = days_of(events)
+    days = counts_first_by_day(events)
     a = worker(settings, workdir, "a", args.code)
     b = worker(settings, workdir, "b", args.code)
     try:

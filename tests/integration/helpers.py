@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import groupby
 from typing import Any
 
 import psycopg
@@ -59,6 +60,19 @@ def letter_counts(worker: WorkerProcess) -> dict[str, int]:
 
 def is_reference(event: Envelope) -> bool:
     return isinstance(event, ProductDefined | PriceChanged | ResellerRegistered)
+
+
+def counts_first_by_day(events: Sequence[Envelope]) -> list[list[Envelope]]:
+    """The movements (the reference data left out) by business day, each day's counts
+    first: the broker's times interleave the topics, and a worker reading them a topic at a
+    time would not. The counts go first so that the day's earlier sales and shipments reach
+    the broker after them and are late by the broker's order alone (in the generator's own
+    order none is)."""
+    moves = sorted((e for e in events if not is_reference(e)), key=lambda e: e.occurred_at)
+    return [
+        sorted(day, key=lambda e: not isinstance(e, InventoryCounted))
+        for _, day in groupby(moves, key=lambda e: e.occurred_at.date())
+    ]
 
 
 def publish_reference_first(

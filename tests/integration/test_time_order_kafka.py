@@ -6,7 +6,6 @@ movements published together give the replay's `late_after_count` and reconcilia
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import groupby
 
 import pytest
 
@@ -14,25 +13,21 @@ from schemas.events import Envelope, InventoryCounted, SaleReported, ShipmentRec
 from streams.config import Settings
 from streams.generator import generate_channel
 from tests.integration.conftest import WorkerProcess
-from tests.integration.helpers import is_reference, matches_replay, metric_sum, publish, verify
+from tests.integration.helpers import (
+    counts_first_by_day,
+    is_reference,
+    matches_replay,
+    metric_sum,
+    publish,
+    verify,
+)
 
 pytestmark = pytest.mark.kafka
 
 
-def movements(events: Sequence[Envelope]) -> list[Envelope]:
+def movements_by_day(events: Sequence[Envelope]) -> list[list[Envelope]]:
     assert sum(isinstance(e, InventoryCounted) for e in events) > 100, "fixture needs counts"
-    return sorted((e for e in events if not is_reference(e)), key=lambda e: e.occurred_at)
-
-
-def by_day(events: Sequence[Envelope]) -> list[list[Envelope]]:
-    """Each day's counts, then its other movements: the broker's times interleave the
-    topics, and a worker reading them a topic at a time would not. The counts go first so
-    that the day's earlier sales and shipments reach the broker after them and are late by
-    the broker's order alone (in the generator's own order none is)."""
-    return [
-        sorted(day, key=lambda e: not isinstance(e, InventoryCounted))
-        for _, day in groupby(events, key=lambda e: e.occurred_at.date())
-    ]
+    return counts_first_by_day(events)
 
 
 def late_moves(days: Sequence[Sequence[Envelope]]) -> int:
@@ -68,7 +63,7 @@ def test_a_backlog_of_counts_and_movements_is_applied_as_the_replay_reads_it(
 ):
     events = generate_channel(seed=5, weeks=1)
     publish(settings, [e for e in events if is_reference(e)])
-    days = by_day(movements(events))
+    days = movements_by_day(events)
     assert late_moves(days) > 10, "fixture needs late moves"
     publish_by_day(settings, days)
 
@@ -89,7 +84,7 @@ def test_a_topic_behind_is_waited_for_past_the_bound(settings, worker_factory):
     earlier sales and shipments from other topics' fetches, and differs."""
     events = generate_channel(seed=5, weeks=1)
     publish(settings, [e for e in events if is_reference(e)])
-    publish_by_day(settings, by_day(movements(events)))
+    publish_by_day(settings, movements_by_day(events))
 
     worker = worker_factory({"CHANNELFLOW_ORDER_WAIT_SECONDS": "0.001"}).start()
     settled_like_the_replay(settings, worker, settings.eventstore_url)
