@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 from prometheus_client.parser import text_string_to_metric_families
 
+from schemas.envelope import Source
 from schemas.events import (
     Envelope,
     InventoryCounted,
@@ -257,25 +258,40 @@ def token_workers(
     return started
 
 
+def numbered_sale(
+    n: int,
+    *,
+    sku: str,
+    distributors: int,
+    at: datetime,
+    price: str = "9.00",
+    quantity: int = 1,
+    apart: timedelta = timedelta(minutes=1),
+    source: Source = "kafka",
+) -> SaleReported:
+    """Sale T{n} of `sku` in USD, by distributor D{n % distributors}, sold `n` times
+    `apart` after `at`."""
+    return SaleReported(
+        event_id=uuid.uuid4(),
+        occurred_at=at,
+        source=source,
+        distributor_id=f"D{n % distributors}",
+        transaction_id=f"T{n}",
+        reseller_id="R1",
+        sku=sku,
+        quantity=quantity,
+        unit_price=Decimal(price),
+        currency="USD",
+        sold_at=at + n * apart,
+    )
+
+
 def numbered_sales(
     first: int, count: int, *, sku: str, distributors: int, at: datetime
 ) -> list[SaleReported]:
-    """Sales T{first}.. of one unit at 9.00 USD of `sku`, spread over distributors D0..,
-    a minute apart from `at`."""
+    """Sales T{first}.. of one unit at 9.00 USD (`numbered_sale`)."""
     return [
-        SaleReported(
-            event_id=uuid.uuid4(),
-            occurred_at=at,
-            source="kafka",
-            distributor_id=f"D{n % distributors}",
-            transaction_id=f"T{n}",
-            reseller_id="R1",
-            sku=sku,
-            quantity=1,
-            unit_price=Decimal("9.00"),
-            currency="USD",
-            sold_at=at + timedelta(minutes=n),
-        )
+        numbered_sale(n, sku=sku, distributors=distributors, at=at)
         for n in range(first, first + count)
     ]
 

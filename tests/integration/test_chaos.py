@@ -31,6 +31,7 @@ from tests.integration.conftest import HEAVY, WorkerProcess, wait_until
 from tests.integration.helpers import (
     catalog,
     matches_replay,
+    numbered_sale,
     publish,
     publish_reference_first,
     verify,
@@ -62,18 +63,15 @@ def reference() -> list[Any]:
 def sale(n: int, price: str = "9.50", quantity: int = 2) -> dict[str, Any]:
     return orjson.loads(
         encode_event(
-            SaleReported(
-                event_id=uuid.uuid4(),
-                occurred_at=SOLD,
-                source="api",
-                distributor_id=f"D{n % 3}",
-                transaction_id=f"T{n}",
-                reseller_id="R1",
+            numbered_sale(
+                n,
                 sku="SKU-C",
+                distributors=3,
+                at=SOLD,
+                price=price,
                 quantity=quantity,
-                unit_price=Decimal(price),
-                currency="USD",
-                sold_at=SOLD + timedelta(seconds=n),
+                apart=timedelta(seconds=1),
+                source="api",
             )
         )
     )
