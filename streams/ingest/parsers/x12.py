@@ -107,9 +107,8 @@ def iter_transaction_sets(
     for seg in tokenize(stream):
         if seg.tag == "ST":
             if seg.get(1) != code:
-                raise X12Error(
-                    seg.index, 1, f"expected an {code} transaction set, found ST01 {seg.get(1)!r}"
-                )
+                found = f"found ST01 {seg.get(1)!r}"
+                raise X12Error(seg.index, 1, f"expected an {code} transaction set, {found}", "ST")
             builder = start(seg)
         elif seg.tag == "SE":
             assert builder is not None  # the tokenizer checks ST/SE nesting

@@ -1,5 +1,6 @@
 """The X12 envelope checked as segments pass: ISA … IEA around GS … GE groups around
-ST … SE transaction sets, their control numbers and counts."""
+ST … SE transaction sets, their control numbers and counts. A TA1 (an interchange
+acknowledgement) may come between ISA and the first GS."""
 
 from __future__ import annotations
 
@@ -24,6 +25,14 @@ class Envelope:
         self._segments = 0
 
     def check(self, seg: Segment) -> None:
+        try:
+            self._check(seg)
+        except X12Error as error:
+            if error.segment_index == seg.index:
+                error.tag = seg.tag
+            raise
+
+    def _check(self, seg: Segment) -> None:
         tag = seg.tag
         if self._state == "done":
             raise X12Error(seg.index, None, f"{tag} after IEA: one interchange per input")
@@ -67,6 +76,8 @@ class Envelope:
                 raise X12Error(seg.index, 6, "GS06 group control number is missing")
         elif tag == "IEA":
             self._close_interchange(seg)
+        elif tag == "TA1" and self._groups == 0:
+            pass
         else:
             raise X12Error(seg.index, None, f"{tag} outside a functional group (expected GS)")
 
