@@ -74,7 +74,12 @@ def tokenize(
             break
         index += 1
         segment = segment_of(index, raw, delimiters)
-        envelope.check(segment)
+        try:  # free in the loop: it names the segment at fault when there is one
+            envelope.check(segment)
+        except X12Error as error:
+            if error.segment_index == segment.index:
+                error.tag = segment.tag
+            raise
         yield segment
     envelope.finish(index)
 

@@ -25,14 +25,6 @@ class Envelope:
         self._segments = 0
 
     def check(self, seg: Segment) -> None:
-        try:
-            self._check(seg)
-        except X12Error as error:
-            if error.segment_index == seg.index:
-                error.tag = seg.tag
-            raise
-
-    def _check(self, seg: Segment) -> None:
         tag = seg.tag
         if self._state == "done":
             raise X12Error(seg.index, None, f"{tag} after IEA: one interchange per input")
