@@ -78,3 +78,10 @@ def test_an_interchange_is_acknowledged_by_the_real_servers(settings, worker_fac
         60,
         "the report sent straight to Kafka",
     )
+
+    # refused for its structure: exit status 2, the rejection written all the same
+    broken = tmp_path / "broken.edi"
+    broken.write_bytes(weekly.replace(b"\nSE*", b"\nSE*9"))  # SE01 says 944
+    refused = cli(settings, "ingest", str(broken), "--ack-file", str(target))
+    assert refused.returncode == 2 and b"nothing was published" in refused.stderr
+    assert notes(target.read_bytes()) == ["AK2*867*0001~", "AK5*R*4~", "AK9*R*1*1*0~"]

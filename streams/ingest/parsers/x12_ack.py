@@ -190,12 +190,17 @@ def _ta1(isa: Segment, code: str, note: str) -> str:
 
 
 def _by_set(got: Received, findings: Iterable[Finding]) -> dict[int, list[Finding]]:
-    """Each set's findings (by its ST index), in segment order, each once."""
+    """Each set's findings (by its ST index), in segment order, each once (whole when
+    found so either way: a rejected report's errors also answer its lines)."""
+    merged: dict[tuple[int, str, str], bool] = {}
+    for finding in findings:
+        key = (finding.segment, finding.element or "", finding.reason)
+        merged[key] = merged.get(key, False) or finding.whole
     notes: dict[int, list[Finding]] = {}
-    for finding in sorted(set(findings), key=lambda f: (f.segment, f.element or "", f.reason)):
-        _, found = got.locate(finding.segment)
+    for (index, name, reason), whole in sorted(merged.items()):
+        _, found = got.locate(index)
         if found is not None:
-            notes.setdefault(found.start, []).append(finding)
+            notes.setdefault(found.start, []).append(Finding(index, name or None, reason, whole))
     return notes
 
 

@@ -98,7 +98,6 @@ REASON_SEGMENT_CODES: Final[dict[str, str]] = {
     "missing_reseller": "3",
     "missing_quantity": "3",
     "missing_price": "3",
-    "missing_item": "3",
     "missing_transaction": "3",
     "missing_distributor": "3",
     "no_lines": "3",

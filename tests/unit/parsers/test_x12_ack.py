@@ -117,7 +117,9 @@ def test_a_report_error_rejects_its_set_and_the_group_is_partly_accepted() -> No
 
 def test_a_finding_without_element_is_a_segment_note() -> None:
     data = interchange([*HEADER, *LINE, "CTT*1"])
-    ack = ack_of(data, [Finding(5, None, "missing_period", whole=True)])
+    # a report's error answers its lines too: found twice, noted once, rejecting the set
+    found = [Finding(5, None, "missing_period", whole=True), Finding(5, None, "missing_period")]
+    ack = ack_of(data, found)
     assert texts(ack, "AK3", "AK5", "AK9") == ["AK3*DTM*3**3~", "AK5*R*5~", "AK9*R*1*1*0~"]
 
 
