@@ -130,15 +130,15 @@ async def run(
         except (Unreadable, CsvHeaderError, CsvFormatError, X12Error) as exc:
             return await _refused(exc, acked)
         await gateway.publish(context.submit)
-        head = gateway.document()
         acknowledged = None if acked is None else await acked.answer(None, 200)
         if acknowledged is not None:
             response: web.StreamResponse = acknowledged
         elif small:
             lines = sorted(gateway.answer_lines(every=True), key=lambda answer: answer.line)
-            document = {**head, "lines": [line.to_json() for line in lines]}
+            document = {**gateway.document(), "lines": [line.to_json() for line in lines]}
             response = json_response(document)
         else:
+            head = gateway.document()
             response = await _streamed(request, head, gateway.answer_lines(every_line))
     metrics.INGEST_REQUEST_SECONDS.labels(upload.format).observe(time.perf_counter() - started)
     return response

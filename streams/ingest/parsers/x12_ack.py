@@ -34,6 +34,7 @@ layout is the same in both).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -104,6 +105,9 @@ class Received:
     failure: X12Error | None = None
     #: the segments asked for (by index), for the acknowledgement to name
     segments: dict[int, Segment] = field(default_factory=dict)
+    #: every set in order, with its group and the index of its ST (to find a segment's)
+    _sets: list[tuple[Group, TransactionSet]] = field(default_factory=list)
+    _set_starts: list[int] = field(default_factory=list)
 
     def take(self, seg: Segment) -> None:
         tag = seg.tag
@@ -112,17 +116,22 @@ class Received:
         elif tag == "GE":
             self.groups[-1].end = seg.index
         elif tag == "ST":
-            self.groups[-1].sets.append(TransactionSet(seg.get(1), seg.get(2), seg.index))
+            group, found = self.groups[-1], TransactionSet(seg.get(1), seg.get(2), seg.index)
+            group.sets.append(found)
+            self._sets.append((group, found))
+            self._set_starts.append(seg.index)
         elif tag == "SE":
             self.groups[-1].sets[-1].end = seg.index
 
     def locate(self, index: int) -> tuple[Group | None, TransactionSet | None]:
         """The group and set segment `index` lies in (None: outside any)."""
-        for group in self.groups:
+        at = bisect_right(self._set_starts, index) - 1
+        if at >= 0:
+            group, found = self._sets[at]
+            if index <= found.end:
+                return group, found
+        for group in self.groups:  # between sets: a group's own segments
             if group.start <= index <= group.end:
-                for found in group.sets:
-                    if found.start <= index <= found.end:
-                        return group, found
                 return group, None
         return None, None
 
