@@ -60,13 +60,15 @@ from streams.ingest.formats.upload import (
 )
 from streams.ingest.gateway import Gateway, StoreView, authorize, authorize_events
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
-from streams.ingest.parsers.x12 import X12Error, first_transaction_set
+from streams.ingest.parsers.x12 import X12Error, first_set_header, first_transaction_set
 from streams.ingest.personal import door_protection
 from streams.ingest.spool import LineAnswer, Spool
 
 #: line answers written per chunk of a streamed answer
 ANSWER_CHUNK: Final = 1000
 EDI_FORMATS: Final[tuple[Format, ...]] = ("867", "852", "844")
+#: why an interchange is refused for the kind of its transaction sets
+SET_REFUSALS: Final = frozenset({"wrong_format", "unsupported_transaction_set"})
 
 #: why an upload cannot be read as a whole (answered 422)
 UnreadableError = Unreadable | CsvHeaderError | CsvFormatError | X12Error
@@ -280,9 +282,15 @@ async def _streamed(
 
 async def _refused(exc: UnreadableError, acked: Acked | None) -> web.Response:
     """422: the upload cannot be read as a whole (an X12 one answered with its
-    acknowledgement when asked and its ISA can be read)."""
-    if acked is not None and isinstance(exc, X12Error):
-        acknowledged = await acked.answer(exc, 422)
+    acknowledgement when asked and its ISA can be read: a transaction set of a kind not
+    read is rejected as not supported)."""
+    failure = exc if isinstance(exc, X12Error) else None
+    if isinstance(exc, Unreadable) and exc.code in SET_REFUSALS:
+        segment = exc.details.get("segment")
+        if isinstance(segment, int):
+            failure = X12Error(segment, 1, exc.message, "ST")
+    if acked is not None and failure is not None:
+        acknowledged = await acked.answer(failure, 422)
         if acknowledged is not None:
             return acknowledged
     return _unreadable(exc)
@@ -320,12 +328,17 @@ def _upload_file() -> Iterator[Path]:
 
 
 def _edi_format(file: Stored, wanted: str | None) -> Format:
-    """867 or 852: as asked, and as the interchange's first transaction set says."""
+    """867 or 852: as asked, and as the interchange's first transaction set says (a
+    refusal names its ST's segment number)."""
     with file.open() as stream:
-        found = first_transaction_set(stream)
+        st = first_set_header(stream)
+    found = None if st is None else st.get(1) or None
+    where = {} if st is None else {"segment": st.index}
     if wanted is not None and found not in (None, wanted):
         raise Unreadable(
-            "wrong_format", f"format={wanted} was asked for, but the interchange holds {found}"
+            "wrong_format",
+            f"format={wanted} was asked for, but the interchange holds {found}",
+            **where,
         )
     for kind in EDI_FORMATS:
         if (wanted or found) == kind:
@@ -333,6 +346,7 @@ def _edi_format(file: Stored, wanted: str | None) -> Format:
     raise Unreadable(
         "unsupported_transaction_set",
         f"the interchange holds {found or 'no'} transaction sets: 867, 852 and 844 are read",
+        **where,
     )
 
 

@@ -149,9 +149,15 @@ def first_transaction_set(stream: IO[bytes]) -> str | None:
 
     Reads only as far as that ST; raises `X12Error` when the input is not X12.
     """
+    st = first_set_header(stream)
+    return None if st is None else st.get(1) or None
+
+
+def first_set_header(stream: IO[bytes]) -> Segment | None:
+    """The interchange's first ST segment, None if it has none (as `first_transaction_set`)."""
     for seg in tokenize(stream):
         if seg.tag == "ST":
-            return seg.get(1) or None
+            return seg
     return None
 
 
@@ -228,6 +234,7 @@ __all__ = [
     "Segment",
     "X12Error",
     "dtm_datetime",
+    "first_set_header",
     "first_transaction_set",
     "iter_transaction_sets",
     "tokenize",

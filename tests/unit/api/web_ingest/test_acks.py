@@ -10,6 +10,7 @@ import orjson
 from streams.ingest.parsers.x12 import Segment, tokenize
 from tests.unit.api.ingest_api import WEEKLY
 from tests.unit.parsers.conftest import SAMPLES
+from tests.unit.parsers.edi_builder import interchange
 
 X12 = "application/edi-x12"
 LINE_ERRORS = (SAMPLES / "867_line_errors.edi").read_bytes()
@@ -70,3 +71,11 @@ def test_no_readable_isa_is_answered_in_json(api):
     status, media, answer = api.raw("/api/ingest/edi", b"ISA*00*short~", ack="997")
     assert (status, media) == (422, "application/json")
     assert orjson.loads(answer)["error"]["code"] == "x12_structure"
+
+
+def test_a_transaction_set_of_a_kind_not_read_is_rejected_as_not_supported(api):
+    invoice = interchange(["BIG*20260406*1"], functional_id="IN", set_id="810")
+    status, media, answer = api.raw("/api/ingest/edi", invoice, ack="997")
+    assert (status, media) == (422, X12)
+    assert notes(read_ack(answer)) == ["AK1*IN*101~", "AK2*810*0001~", "AK5*R*1~", "AK9*R*1*1*0~"]
+    assert api.published == []
