@@ -159,9 +159,8 @@ def parties_of(isa: Segment, control: int, at: datetime) -> Parties:
     """Who the acknowledgement goes from and to: the received ISA turned round."""
     version = "005010" if isa.get(12) >= "00501" else "004010"
     usage = isa.get(15) if isa.get(15) in ("P", "T") else "P"
-    return Parties(
-        isa.get(8), isa.get(6), ACK_GROUP, control, at, (isa.get(7), isa.get(5)), version, usage
-    )
+    qualifiers = (isa.get(7) or "ZZ", isa.get(5) or "ZZ")  # blank: mutually defined
+    return Parties(isa.get(8), isa.get(6), ACK_GROUP, control, at, qualifiers, version, usage)
 
 
 def acknowledgement(

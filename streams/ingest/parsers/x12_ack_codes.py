@@ -2,7 +2,8 @@
 map onto them (streams/ingest/parsers/x12_ack.py writes the acknowledgements).
 
 TA104 / AK501 / AK901: A accepted, E accepted with errors noted, R rejected; AK901 also P
-(partially accepted: at least one set was rejected).
+(partially accepted: at least one set was rejected). The code lists name the codes written
+(the tests check every code written against them).
 """
 
 from __future__ import annotations
