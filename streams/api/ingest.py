@@ -22,11 +22,13 @@ See docs/INGEST.md.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -43,6 +45,7 @@ from streams import metrics
 from streams.api.context import CONTEXT, PRINCIPAL, SETTINGS, json_error, json_response
 from streams.api.upload_body import read_body, receive
 from streams.auth import Forbidden, Principal
+from streams.ingest.acks import X12_MEDIA, AckWatch
 from streams.ingest.formats import read
 from streams.ingest.formats.json_events import batch_of, read_events
 from streams.ingest.formats.upload import (
@@ -57,13 +60,15 @@ from streams.ingest.formats.upload import (
 )
 from streams.ingest.gateway import Gateway, StoreView, authorize, authorize_events
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
-from streams.ingest.parsers.x12 import X12Error, first_transaction_set
+from streams.ingest.parsers.x12 import X12Error, first_set_header, first_transaction_set
 from streams.ingest.personal import door_protection
 from streams.ingest.spool import LineAnswer, Spool
 
 #: line answers written per chunk of a streamed answer
 ANSWER_CHUNK: Final = 1000
 EDI_FORMATS: Final[tuple[Format, ...]] = ("867", "852", "844")
+#: why an interchange is refused for the kind of its transaction sets
+SET_REFUSALS: Final = frozenset({"wrong_format", "unsupported_transaction_set"})
 
 #: why an upload cannot be read as a whole (answered 422)
 UnreadableError = Unreadable | CsvHeaderError | CsvFormatError | X12Error
@@ -87,16 +92,36 @@ def submitter(request: web.Request) -> Principal:
     return principal
 
 
+@dataclass(frozen=True)
+class Acked:
+    """An X12 upload answered with its acknowledgement (TA1 / 997) instead of JSON."""
+
+    watch: AckWatch
+    file: Stored
+    digest: str
+    at: datetime
+
+    async def answer(self, failure: X12Error | None, status: int) -> web.Response | None:
+        """The acknowledgement as the answer (None: the interchange has no readable ISA),
+        written in a thread: it reads the interchange's envelope once more."""
+        args = (self.file, self.digest, self.at, failure)
+        body = await asyncio.to_thread(self.watch.acknowledgement, *args)
+        if body is None:
+            return None
+        return web.Response(status=status, body=body, content_type=X12_MEDIA)
+
+
 async def run(
     request: web.Request,
     upload: Upload,
     items: Callable[[], Iterator[Item]],
     small: bool,
     every_line: bool = True,
+    acked: Acked | None = None,
 ) -> web.StreamResponse:
     """Check every line, then publish, then answer: an error before publishing
     leaves nothing published. A `small` request (a JSON batch) is spooled in memory
-    and answered whole, in request order."""
+    and answered whole, in request order; an `acked` one with its X12 acknowledgement."""
     context = request.app[CONTEXT]
     started = time.perf_counter()
     with Spool(in_memory=small) as spool:
@@ -105,14 +130,17 @@ async def run(
         try:
             await gateway.check(items())
         except (Unreadable, CsvHeaderError, CsvFormatError, X12Error) as exc:
-            return _unreadable(exc)
+            return await _refused(exc, acked)
         await gateway.publish(context.submit)
-        head = gateway.document()
-        if small:
+        acknowledged = None if acked is None else await acked.answer(None, 200)
+        if acknowledged is not None:
+            response: web.StreamResponse = acknowledged
+        elif small:
             lines = sorted(gateway.answer_lines(every=True), key=lambda answer: answer.line)
-            document = {**head, "lines": [line.to_json() for line in lines]}
-            response: web.StreamResponse = json_response(document)
+            document = {**gateway.document(), "lines": [line.to_json() for line in lines]}
+            response = json_response(document)
         else:
+            head = gateway.document()
             response = await _streamed(request, head, gateway.answer_lines(every_line))
     metrics.INGEST_REQUEST_SECONDS.labels(upload.format).observe(time.perf_counter() - started)
     return response
@@ -152,14 +180,26 @@ async def edi_report(request: web.Request) -> web.StreamResponse:
     wanted = request.query.get("format")  # its choices: `checked_query`
     with _upload_file() as path:
         name, digest, file = await receive(request, path, limits)
+        acked = Acked(AckWatch(), file, digest, datetime.now(UTC)) if _wants_ack(request) else None
         try:
             kind = _edi_format(file, wanted)
         except (Unreadable, X12Error) as exc:
-            return _unreadable(exc)
+            return await _refused(exc, acked)
         options = dict(request.query)
         name = name or f"upload.{kind}"
         upload = _upload(principal, kind, name, digest, options, limits.time_rules())
-        return await run(request, upload, lambda: read(upload, file), False, every)
+
+        def items() -> Iterator[Item]:
+            lines = read(upload, file)
+            return lines if acked is None else acked.watch.watch(lines)
+
+        return await run(request, upload, items, False, every, acked)
+
+
+def _wants_ack(request: web.Request) -> bool:
+    """The X12 acknowledgement asked for: `?ack=997` or `Accept: application/edi-x12`."""
+    asked = request.query.get("ack") == "997"  # its choices: `checked_query`
+    return asked or X12_MEDIA in request.headers.get("Accept", "")
 
 
 async def claims(request: web.Request) -> web.StreamResponse:
@@ -240,6 +280,22 @@ async def _streamed(
     return response
 
 
+async def _refused(exc: UnreadableError, acked: Acked | None) -> web.Response:
+    """422: the upload cannot be read as a whole (an X12 one answered with its
+    acknowledgement when asked and its ISA can be read: a transaction set of a kind not
+    read is rejected as not supported)."""
+    failure = exc if isinstance(exc, X12Error) else None
+    if isinstance(exc, Unreadable) and exc.code in SET_REFUSALS:
+        segment = exc.details.get("segment")
+        if isinstance(segment, int):
+            failure = X12Error(segment, 1, exc.message, "ST")
+    if acked is not None and failure is not None:
+        acknowledged = await acked.answer(failure, 422)
+        if acknowledged is not None:
+            return acknowledged
+    return _unreadable(exc)
+
+
 def _unreadable(exc: UnreadableError) -> web.Response:
     """422 naming what cannot be read, and where."""
     if isinstance(exc, Unreadable):
@@ -272,12 +328,17 @@ def _upload_file() -> Iterator[Path]:
 
 
 def _edi_format(file: Stored, wanted: str | None) -> Format:
-    """867 or 852: as asked, and as the interchange's first transaction set says."""
+    """867 or 852: as asked, and as the interchange's first transaction set says (a
+    refusal names its ST's segment number)."""
     with file.open() as stream:
-        found = first_transaction_set(stream)
+        st = first_set_header(stream)
+    found = None if st is None else st.get(1) or None
+    where = {} if st is None else {"segment": st.index}
     if wanted is not None and found not in (None, wanted):
         raise Unreadable(
-            "wrong_format", f"format={wanted} was asked for, but the interchange holds {found}"
+            "wrong_format",
+            f"format={wanted} was asked for, but the interchange holds {found}",
+            **where,
         )
     for kind in EDI_FORMATS:
         if (wanted or found) == kind:
@@ -285,6 +346,7 @@ def _edi_format(file: Stored, wanted: str | None) -> Format:
     raise Unreadable(
         "unsupported_transaction_set",
         f"the interchange holds {found or 'no'} transaction sets: 867, 852 and 844 are read",
+        **where,
     )
 
 

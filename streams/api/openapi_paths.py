@@ -389,10 +389,16 @@ PATHS: dict[str, dict[str, Schema]] = {
                    "ingest", ref("IngestAnswer"),
                    query("format", "867, 852 or 844 (else the first ST01 decides)",
                          {"enum": ["867", "852", "844"]}),
+                   query("ack", "997: answer with the X12 acknowledgement (TA1 / 997, "
+                         "application/edi-x12) instead of JSON, as Accept: "
+                         "application/edi-x12 does", {"enum": ["997"]}),
                    *SUBMIT_OPTIONS, EVERY_LINE,
                    upload=("application/edi-x12", "text/plain"), errors=INGEST_ERRORS,
                    description="An 867's report id, the report it replaces and its period "
-                   "are the interchange's own (its BPT and DTM segments): not options."),
+                   "are the interchange's own (its BPT and DTM segments): not options. "
+                   "Asked for (ack=997 or Accept: application/edi-x12), the answer is the "
+                   "interchange's acknowledgement: a 997 per functional group, a TA1 "
+                   "when ISA14 asks for one or the envelope is refused (docs/INGEST.md)."),
     },
     "/api/ingest/claims": {
         "post": op("Upload debit claims: a CSV claim file or an X12 844 (by content)",

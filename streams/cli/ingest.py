@@ -18,6 +18,7 @@ import gc
 import hashlib
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -41,6 +42,7 @@ from streams.cli.support import (
     token_flags,
 )
 from streams.config import Settings
+from streams.ingest.acks import AckWatch
 from streams.ingest.formats.upload import (
     FORMATS,
     SOURCES,
@@ -100,6 +102,13 @@ def register(sub: Subcommands) -> None:
         "with --check (CHANNELFLOW_CHECK_PROCESSES; default: the cores available; 1: this "
         "process alone); the answers are the same",
     )
+    ingest.add_argument(
+        "--ack-file",
+        metavar="PATH",
+        help="an X12 interchange published straight to Kafka: write its acknowledgement "
+        "(a 997 per functional group, a TA1 when ISA14 asks for one or the envelope is "
+        "refused) to PATH",
+    )
     kafka_flags(ingest)
     ingest.set_defaults(func=cmd_ingest)
 
@@ -129,6 +138,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.check_processes is not None and args.url:
         raise UserError("--check-processes is for a check here: the server checks what --url sends")
     fmt = args.format or detect_format(path)
+    if args.ack_file and (args.check or args.url or fmt not in X12_FORMATS):
+        raise UserError(
+            "--ack-file acknowledges an X12 interchange published straight to Kafka (with "
+            "--url the server answers it: ?ack=997; a --check publishes nothing to acknowledge)"
+        )
     if not args.url:  # checked here: a batch job (streams/runners/processing.py)
         gc.set_threshold(*GC_THRESHOLD)
     if args.check:
@@ -184,14 +198,36 @@ async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fm
     with Spool() as spool:
         upload, protection = _upload(args, settings, path, fmt), door_protection(settings)
         gateway = Gateway(upload, view, spool, protection=protection)
-        await _checked(gateway, path, _processes(args, settings))
+        ack = AckFile(Path(args.ack_file)) if args.ack_file else None
+        await _checked(gateway, path, _processes(args, settings), ack)
         total = sum(gateway.answers.values()) + sum(
             1 for report in gateway.reports.values() if report.header is not None
         )
         async with KafkaPublisher(settings) as publisher:
             progress = Progress("publishing", "events", total, count=lambda: gateway.published)
             await progress.follow(asyncio.create_task(gateway.publish(publisher.publish)))
+        if ack is not None:
+            ack.write(upload, path)
         return _answer(gateway)
+
+
+@dataclass(frozen=True)
+class AckFile:
+    """--ack-file: where the interchange's acknowledgement goes, and what the parsers found."""
+
+    target: Path
+    watch: AckWatch = field(default_factory=AckWatch)
+
+    def write(self, upload: Upload, path: Path, failure: X12Error | None = None) -> None:
+        """Write the acknowledgement (none when the file has no readable ISA: there is no
+        one to answer)."""
+        at = upload.received_at
+        body = self.watch.acknowledgement(Stored(path), upload.digest, at, failure)
+        if body is None:
+            sys.stderr.write(f"no acknowledgement: {path} has no readable ISA\n")
+            return
+        self.target.write_bytes(body)
+        sys.stderr.write(f"acknowledgement written to {self.target}\n")
 
 
 async def _check_offline(
@@ -237,13 +273,19 @@ def _processes(args: argparse.Namespace, settings: Settings) -> int:
     return check_processes(settings.check_processes if wanted is None else wanted)
 
 
-async def _checked(gateway: Gateway, path: Path, processes: int) -> None:
-    """Check every line of the file into `gateway` (a progress bar on stderr)."""
+async def _checked(
+    gateway: Gateway, path: Path, processes: int, ack: AckFile | None = None
+) -> None:
+    """Check every line of the file into `gateway` (a progress bar on stderr); an X12
+    interchange refused as a whole is acknowledged so when `ack` asks."""
     progress = Progress("checking", "lines", count=lambda: gateway.lines)
+    watch = None if ack is None else ack.watch
     try:
-        checking = asyncio.create_task(check_upload(gateway, Stored(path), processes))
+        checking = asyncio.create_task(check_upload(gateway, Stored(path), processes, watch))
         await progress.follow(checking)
     except (Unreadable, CsvHeaderError, CsvFormatError, X12Error) as exc:
+        if ack is not None and isinstance(exc, X12Error):
+            ack.write(gateway.upload, path, exc)
         raise IngestError(f"{path}: {_reason(exc)}; nothing was published") from None
 
 

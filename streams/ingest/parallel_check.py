@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final
 
 from schemas.events import PERSONAL_FIELDS
+from streams.ingest.acks import AckWatch
 from streams.ingest.formats import read
 from streams.ingest.formats.csv_reports import CsvReport, csv_lines, csv_report
 from streams.ingest.formats.report_header import SaleDays, report_closed
@@ -61,17 +62,21 @@ def check_processes(wanted: int) -> int:
     return wanted if wanted > 0 else len(os.sched_getaffinity(0))
 
 
-async def check_upload(gateway: Gateway, file: Stored, processes: int = 1) -> int:
+async def check_upload(
+    gateway: Gateway, file: Stored, processes: int = 1, watch: AckWatch | None = None
+) -> int:
     """Check every line of the upload into the gateway's spool, as `Gateway.check` does,
     a large CSV report on up to `processes` processes; returns how many parts of it
-    other processes checked (0: it was checked here alone)."""
+    other processes checked (0: it was checked here alone). An X12 upload's items pass
+    `watch` on their way, for its acknowledgement."""
     upload = gateway.upload
     directory = gateway.spool.directory
     header = None
     if processes > 1 and upload.format == "csv" and not file.gzipped and directory is not None:
         header = _plain_header(file.path)
     if header is None or file.path.stat().st_size < PARALLEL_BYTES:
-        await gateway.check(read(upload, file))
+        items = read(upload, file)
+        await gateway.check(items if watch is None else watch.watch(items))
         return 0
     if gateway.protection.seals and any(name.encode() in header for name in PERSONAL_FIELDS):
         await gateway.check(read(upload, file))  # sealing asks the key store: here only

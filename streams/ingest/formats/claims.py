@@ -98,6 +98,7 @@ def _844_claim(upload: Upload, claim: ParsedClaim) -> Iterator[Parsed]:
                 error.message + _REFUSED_NOTE,
                 error.original_segment_text.encode(),
                 distributor_id=claim.distributor_id,
+                segment=error.segment_index,
             )
         )
     for segment, text in claim.withheld:

@@ -109,6 +109,8 @@ class Parsed:
     #: where the event's fields were read, in the format's own terms: field -> (segment,
     #: element) of an X12 line, so that a check of the event blames what the sender wrote
     where: Mapping[str, tuple[Segment, str | None]] | None = None
+    #: the segment (1-based in the interchange) an X12 parser found this line's problem at
+    segment: int | None = None
 
 
 @dataclass(frozen=True)

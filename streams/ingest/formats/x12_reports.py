@@ -51,6 +51,7 @@ def _867_line(upload: Upload, index: int, item: ReportLine) -> Parsed:
             index,
             replaces,
             None if header is None else header.distributor_id,
+            segment=outcome.segment_index,
         )
     assert outcome.source_ref is not None
     return Parsed(
@@ -170,7 +171,17 @@ def _error_lines(
         ref = x12_source_ref(upload.name, f"{kind} {report}".rstrip(), error.segment_index)
         original = error.original_segment_text.encode()
         line = error.line or error.segment_index
-        yield Parsed(line, ref, None, error.reason, error.element, error.message, original, index)
+        yield Parsed(
+            line,
+            ref,
+            None,
+            error.reason,
+            error.element,
+            error.message,
+            original,
+            index,
+            segment=error.segment_index,
+        )
 
 
 #: the report-level reason that outranks the others: the report is another distributor's

@@ -74,7 +74,12 @@ def tokenize(
             break
         index += 1
         segment = segment_of(index, raw, delimiters)
-        envelope.check(segment)
+        try:  # free in the loop: it names the segment at fault when there is one
+            envelope.check(segment)
+        except X12Error as error:
+            if error.segment_index == segment.index:
+                error.tag = segment.tag
+            raise
         yield segment
     envelope.finish(index)
 
@@ -107,9 +112,8 @@ def iter_transaction_sets(
     for seg in tokenize(stream):
         if seg.tag == "ST":
             if seg.get(1) != code:
-                raise X12Error(
-                    seg.index, 1, f"expected an {code} transaction set, found ST01 {seg.get(1)!r}"
-                )
+                found = f"found ST01 {seg.get(1)!r}"
+                raise X12Error(seg.index, 1, f"expected an {code} transaction set, {found}", "ST")
             builder = start(seg)
         elif seg.tag == "SE":
             assert builder is not None  # the tokenizer checks ST/SE nesting
@@ -145,9 +149,15 @@ def first_transaction_set(stream: IO[bytes]) -> str | None:
 
     Reads only as far as that ST; raises `X12Error` when the input is not X12.
     """
+    st = first_set_header(stream)
+    return None if st is None else st.get(1) or None
+
+
+def first_set_header(stream: IO[bytes]) -> Segment | None:
+    """The interchange's first ST segment, None if it has none (as `first_transaction_set`)."""
     for seg in tokenize(stream):
         if seg.tag == "ST":
-            return seg.get(1) or None
+            return seg
     return None
 
 
@@ -224,6 +234,7 @@ __all__ = [
     "Segment",
     "X12Error",
     "dtm_datetime",
+    "first_set_header",
     "first_transaction_set",
     "iter_transaction_sets",
     "tokenize",

@@ -1,5 +1,6 @@
 """The X12 envelope checked as segments pass: ISA … IEA around GS … GE groups around
-ST … SE transaction sets, their control numbers and counts."""
+ST … SE transaction sets, their control numbers and counts. A TA1 (an interchange
+acknowledgement) may come between ISA and the first GS."""
 
 from __future__ import annotations
 
@@ -67,6 +68,8 @@ class Envelope:
                 raise X12Error(seg.index, 6, "GS06 group control number is missing")
         elif tag == "IEA":
             self._close_interchange(seg)
+        elif tag == "TA1" and self._groups == 0:
+            pass
         else:
             raise X12Error(seg.index, None, f"{tag} outside a functional group (expected GS)")
 

@@ -12,13 +12,17 @@ class X12Error(Exception):
 
     `segment_index` is the 1-based position of the segment in the interchange,
     `element_index` the 1-based element position (e.g. 1 for SE01) when one element is
-    at fault, else None.
+    at fault, else None; `tag` the segment's tag when it was read (an acknowledgement names
+    the structure at fault by it).
     """
 
-    def __init__(self, segment_index: int, element_index: int | None, message: str) -> None:
+    def __init__(
+        self, segment_index: int, element_index: int | None, message: str, tag: str | None = None
+    ) -> None:
         self.segment_index = segment_index
         self.element_index = element_index
         self.message = message
+        self.tag = tag
         where = f"segment {segment_index}"
         if element_index is not None:
             where += f", element {element_index:02d}"

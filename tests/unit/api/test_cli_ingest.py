@@ -59,6 +59,17 @@ def test_missing_file_and_bad_options_are_user_errors(tmp_path: Path, capsys) ->
     assert "needs --partition and --offset" in capsys.readouterr().err
 
 
+def test_an_ack_file_is_for_an_x12_interchange_published_straight_to_kafka(capsys) -> None:
+    edi, csv = str(SAMPLES / "867_weekly.edi"), str(SAMPLES / "sales_good.csv")
+    for args in (
+        [edi, "--ack-file", "a.997", "--url", "http://127.0.0.1:9"],
+        [edi, "--ack-file", "a.997", "--check"],
+        [csv, "--ack-file", "a.997"],
+    ):
+        assert main(["ingest", *args]) == 2
+        assert "--ack-file acknowledges an X12 interchange" in capsys.readouterr().err
+
+
 def test_summary_table_lists_answers_reasons_and_problem_lines() -> None:
     answer = {
         "format": "csv",

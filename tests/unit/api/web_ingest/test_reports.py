@@ -223,8 +223,9 @@ def test_an_852_is_answered_in_file_order(api):
         ((SAMPLES / "867_weekly.edi").read_bytes()[:700], {}, "x12_structure", 28),
         (WEEKLY[:106] + WEEKLY[106:].replace(b"*", b"|"), {}, "x12_structure", 2),
         (b"hello", {}, "x12_structure", 1),
-        ((SAMPLES / "867_weekly.edi").read_bytes(), {"format": "852"}, "wrong_format", None),
-        (interchange(["BIG*20260406*1"], set_id="810"), {}, "unsupported_transaction_set", None),
+        # the ST of a kind not asked for, or not read
+        ((SAMPLES / "867_weekly.edi").read_bytes(), {"format": "852"}, "wrong_format", 3),
+        (interchange(["BIG*20260406*1"], set_id="810"), {}, "unsupported_transaction_set", 3),
     ],
 )
 def test_unreadable_interchanges_are_refused_whole(api, body, params, code, segment):

@@ -1,0 +1,65 @@
+"""The X12 acknowledgement of an upload (docs/INGEST.md, "Acknowledgements"): what the
+parsers found, noted as the upload's items pass to the gateway, and the TA1 / 997 written
+from it and the interchange's envelope (streams/ingest/parsers/x12_ack.py).
+
+Only what the parsers found is acknowledged: X12's acknowledgements report syntax (a
+value that is no number, a code not accepted, a segment missing), not what the gateway
+then judges against the stores (an unknown product, a duplicate, a date out of range);
+the JSON answer says all of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Final
+
+from streams.ingest.formats.upload import Item, ReportClosed, Stored
+from streams.ingest.parsers.x12_ack import Finding, acknowledgement, received
+from streams.ingest.parsers.x12_segment import X12Error
+
+#: the media type of an X12 interchange (RFC 1767)
+X12_MEDIA: Final = "application/edi-x12"
+
+
+class AckWatch:
+    """Notes the parsers' findings as an X12 upload's items pass by."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+
+    def watch(self, items: Iterator[Item]) -> Iterator[Item]:
+        for item in items:
+            self.note(item)
+            yield item
+
+    def note(self, item: Item) -> None:
+        if isinstance(item, ReportClosed):
+            for problem in item.info.get("report_errors") or ():
+                finding = Finding(problem["segment"], problem["element"], problem["reason"], True)
+                self.findings.append(finding)
+        elif item.event is None and item.segment is not None and item.reason is not None:
+            self.findings.append(Finding(item.segment, item.field, item.reason))
+
+    def acknowledgement(
+        self, file: Stored, digest: str, at: datetime, failure: X12Error | None = None
+    ) -> bytes | None:
+        """The TA1 / 997 interchange answering the upload of `file` (its sha256 `digest`,
+        received `at`); None when its ISA cannot be read: there is no one to answer.
+        `failure`: the structural error that refused it."""
+        wanted = {finding.segment for finding in self.findings}
+        with file.open() as stream:
+            got = received(stream, wanted)
+        if got is None:
+            return None
+        control = control_number(digest, at)
+        return acknowledgement(got, self.findings, control=control, at=at, failure=failure)
+
+
+def control_number(digest: str, at: datetime) -> int:
+    """The acknowledgement's ISA13 / GS06: drawn from the upload's bytes and time of receipt
+    (1 … 999999999), so two acknowledgements share one only by a one-in-a-billion chance
+    and no counter has to be kept between requests and processes."""
+    seed = f"{digest} {at.isoformat()}".encode()
+    return int.from_bytes(hashlib.sha256(seed).digest()[:8], "big") % 999_999_999 + 1

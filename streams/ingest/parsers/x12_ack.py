@@ -1,0 +1,287 @@
+"""The X12 acknowledgements of a received interchange, pure: a TA1 (interchange
+acknowledgement) and a 997 (functional acknowledgement) per functional group.
+
+What is acknowledged comes from two readings of the interchange:
+
+- `received` reads its envelope: the ISA, each GS with its ST … SE sets (their segment
+  ranges), where the structure broke if it did, and the segments the findings name;
+- the parsers' `Finding`s: a segment index, the element at fault (``QTY02``), the
+  parser's reason, and whether it rejects its transaction set as a whole (a report-level
+  error) or only some of its lines.
+
+The 997 answers each group the way X12 asks (AK1 group, AK2 … AK5 per set, AK9), from
+these rules:
+
+- a set is A (accepted) without findings, E (accepted, errors noted) with line findings
+  only, R (rejected) with a report-level finding; AK502 5 (one or more segments in
+  error) when not A; each finding is an AK3 (segment id, position in the set counting ST
+  as 1, AK304 code) with an AK4 (element position, AK403 code, the value as sent) when
+  it names an element of that segment (codes: x12_ack_codes.py);
+- a structural error (`X12Error`: nothing of the interchange is used) rejects every set
+  and group read; the set or group at fault carries the AK502 / AK905 code of what broke,
+  and an error outside any group is a TA1 R with the TA105 note instead of a 997;
+- AK9: A when every set is A, E when none is R, P (partially accepted) when some are,
+  R when all are (or the group broke); AK902 = AK903 = the sets read, AK904 = those
+  accepted (A or E);
+- a TA1 comes first when ISA14 asks for one (1), when the interchange is rejected, or
+  when there is no group to answer (a group of acknowledgements, FA, is never answered).
+
+The answer goes back from the receiver to the sender: ISA06 / ISA08 and their qualifiers
+swapped, the test indicator (ISA15) kept, version 004010 or 005010 as received (the 997's
+layout is the same in both).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Final
+
+from streams.ingest.parsers.x12 import tokenize
+from streams.ingest.parsers.x12_ack_codes import (
+    DEFAULT_ELEMENT_CODE,
+    DEFAULT_SEGMENT_CODE,
+    REASON_ELEMENT_CODES,
+    REASON_SEGMENT_CODES,
+    STRUCTURE_GROUP_CODES,
+    STRUCTURE_INTERCHANGE_NOTES,
+    STRUCTURE_SET_CODES,
+)
+from streams.ingest.parsers.x12_segment import Segment, X12Error
+from streams.ingest.parsers.x12_writer import (
+    Parties,
+    X12WriteError,
+    element,
+    interchange,
+    segment,
+)
+
+#: GS01 of a group of acknowledgements (never acknowledged itself)
+ACK_GROUP: Final = "FA"
+#: AK404 holds at most this many characters
+MAX_COPY: Final = 99
+_ELEMENT_NAME = re.compile(r"([A-Z][A-Z0-9]{1,2})(\d{2})")
+_OPEN: Final = 1 << 62  # the end of a structure whose trailer was not read
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A parser's finding: the segment (1-based in the interchange), the element at fault
+    (``QTY02``) if one is, the reason, and whether it rejects its set as a whole."""
+
+    segment: int
+    element: str | None
+    reason: str
+    whole: bool = False
+
+
+@dataclass(slots=True)
+class TransactionSet:
+    code: str
+    control: str
+    start: int
+    end: int = _OPEN
+
+
+@dataclass(slots=True)
+class Group:
+    functional_id: str
+    control: str
+    start: int
+    end: int = _OPEN
+    sets: list[TransactionSet] = field(default_factory=list)
+
+
+@dataclass
+class Received:
+    """The envelope of a received interchange, as far as it could be read."""
+
+    isa: Segment
+    groups: list[Group] = field(default_factory=list)
+    #: where the structure broke, if it did
+    failure: X12Error | None = None
+    #: the segments asked for (by index), for the acknowledgement to name
+    segments: dict[int, Segment] = field(default_factory=dict)
+    #: every set in order, with its group and the index of its ST (to find a segment's)
+    _sets: list[tuple[Group, TransactionSet]] = field(default_factory=list)
+    _set_starts: list[int] = field(default_factory=list)
+
+    def take(self, seg: Segment) -> None:
+        tag = seg.tag
+        if tag == "GS":
+            self.groups.append(Group(seg.get(1), seg.get(6), seg.index))
+        elif tag == "GE":
+            self.groups[-1].end = seg.index
+        elif tag == "ST":
+            group, found = self.groups[-1], TransactionSet(seg.get(1), seg.get(2), seg.index)
+            group.sets.append(found)
+            self._sets.append((group, found))
+            self._set_starts.append(seg.index)
+        elif tag == "SE":
+            self.groups[-1].sets[-1].end = seg.index
+
+    def locate(self, index: int) -> tuple[Group | None, TransactionSet | None]:
+        """The group and set segment `index` lies in (None: outside any)."""
+        at = bisect_right(self._set_starts, index) - 1
+        if at >= 0:
+            group, found = self._sets[at]
+            if index <= found.end:
+                return group, found
+        for group in self.groups:  # between sets: a group's own segments
+            if group.start <= index <= group.end:
+                return group, None
+        return None, None
+
+
+def received(stream: IO[bytes], wanted: Collection[int] = ()) -> Received | None:
+    """The envelope of the interchange in `stream` and its segments `wanted`; None when
+    not even its ISA can be read (there is no one to answer)."""
+    segments = tokenize(stream)
+    try:
+        isa = next(segments)
+    except (X12Error, StopIteration):
+        return None
+    result = Received(isa)
+    try:
+        for seg in segments:
+            result.take(seg)
+            if seg.index in wanted:
+                result.segments[seg.index] = seg
+    except X12Error as error:
+        result.failure = error
+    return result
+
+
+def parties_of(isa: Segment, control: int, at: datetime) -> Parties:
+    """Who the acknowledgement goes from and to: the received ISA turned round."""
+    version = "005010" if isa.get(12) >= "00501" else "004010"
+    usage = isa.get(15) if isa.get(15) in ("P", "T") else "P"
+    qualifiers = (isa.get(7) or "ZZ", isa.get(5) or "ZZ")  # blank: mutually defined
+    return Parties(isa.get(8), isa.get(6), ACK_GROUP, control, at, qualifiers, version, usage)
+
+
+def acknowledgement(
+    got: Received,
+    findings: Iterable[Finding],
+    *,
+    control: int,
+    at: datetime,
+    failure: X12Error | None = None,
+) -> bytes:
+    """The acknowledgement interchange (TA1 and / or one 997 per group) of `got`.
+
+    `failure` is the structural error that stopped the reading of the interchange for
+    use (else the one `received` met, if any); `control` its ISA13 / GS06, `at` its date.
+    """
+    broken = failure or got.failure
+    parties = parties_of(got.isa, control, at)
+    if broken is not None and got.locate(broken.segment_index) == (None, None):
+        key = (broken.tag or "", broken.element_index)
+        default = "024" if broken.tag else "023"
+        note = STRUCTURE_INTERCHANGE_NOTES.get(key, default)
+        return interchange(parties, [], [_ta1(got.isa, "R", note)])
+    notes = _by_set(got, findings)
+    sets = [
+        ("997", _997(got, group, notes, broken))
+        for group in got.groups
+        if group.functional_id != ACK_GROUP
+    ]
+    leading = [_ta1(got.isa, "A", "000")] if got.isa.get(14) == "1" or not sets else []
+    return interchange(parties, sets, leading)
+
+
+def _ta1(isa: Segment, code: str, note: str) -> str:
+    return segment("TA1", isa.get(13), isa.get(9), isa.get(10), code, note)
+
+
+def _by_set(got: Received, findings: Iterable[Finding]) -> dict[int, list[Finding]]:
+    """Each set's findings (by its ST index), in segment order, each once (whole when
+    found so either way: a rejected report's errors also answer its lines)."""
+    merged: dict[tuple[int, str, str], bool] = {}
+    for finding in findings:
+        key = (finding.segment, finding.element or "", finding.reason)
+        merged[key] = merged.get(key, False) or finding.whole
+    notes: dict[int, list[Finding]] = {}
+    for (index, name, reason), whole in sorted(merged.items()):
+        _, found = got.locate(index)
+        if found is not None:
+            notes.setdefault(found.start, []).append(Finding(index, name or None, reason, whole))
+    return notes
+
+
+def _997(
+    got: Received, group: Group, notes: dict[int, list[Finding]], broken: X12Error | None
+) -> list[str]:
+    body = [segment("AK1", group.functional_id, group.control)]
+    codes: list[str] = []
+    key = ("", None) if broken is None else (broken.tag or "", broken.element_index)
+    at_group, at_set = (None, None) if broken is None else got.locate(broken.segment_index)
+    for found in group.sets:
+        findings = notes.get(found.start, [])
+        body.append(segment("AK2", found.code, found.control))
+        body.extend(_segment_notes(got, found, findings))
+        if broken is not None:
+            code = "R"
+            why = STRUCTURE_SET_CODES.get(key, "2") if at_set is found else ""
+        else:
+            code = "R" if any(f.whole for f in findings) else "E" if findings else "A"
+            why = "" if code == "A" else "5"
+        codes.append(code)
+        body.append(segment("AK5", code, why))
+    accepted = sum(code != "R" for code in codes)
+    status, why = _group_status(codes), ""
+    if broken is not None:
+        status = "R"
+        if at_group is group and at_set is None:
+            why = STRUCTURE_GROUP_CODES.get(key, "")
+    body.append(segment("AK9", status, len(codes), len(codes), accepted, why))
+    return body
+
+
+def _group_status(codes: Sequence[str]) -> str:
+    if all(code == "A" for code in codes):
+        return "A"
+    if "R" not in codes:
+        return "E"
+    return "R" if all(code == "R" for code in codes) else "P"
+
+
+def _segment_notes(got: Received, found: TransactionSet, findings: list[Finding]) -> list[str]:
+    """AK3 (and its AK4s) per segment in error, in segment order."""
+    lines: list[str] = []
+    by_segment: dict[int, list[Finding]] = {}
+    for finding in findings:
+        by_segment.setdefault(finding.segment, []).append(finding)
+    for index, at_segment in by_segment.items():
+        seg = got.segments.get(index)
+        if seg is None:
+            continue
+        elements = [note for f in at_segment if (note := _element_note(seg, f)) is not None]
+        if elements:
+            code = "8"
+        else:
+            code = REASON_SEGMENT_CODES.get(at_segment[0].reason, DEFAULT_SEGMENT_CODE)
+        lines.append(segment("AK3", seg.tag, index - found.start + 1, "", code))
+        lines.extend(elements)
+    return lines
+
+
+def _element_note(seg: Segment, finding: Finding) -> str | None:
+    """The AK4 of a finding naming an element of `seg` (None: it names none of it)."""
+    match = _ELEMENT_NAME.fullmatch(finding.element or "")
+    if match is None or match.group(1) != seg.tag:
+        return None
+    position = int(match.group(2))
+    code = REASON_ELEMENT_CODES.get(finding.reason, DEFAULT_ELEMENT_CODE)
+    return segment("AK4", position, "", code, _copy(seg.get(position)))
+
+
+def _copy(value: str) -> str:
+    """AK404: the value as sent, when X12 can carry it."""
+    try:
+        return element(value[:MAX_COPY])
+    except X12WriteError:
+        return ""

@@ -1,0 +1,131 @@
+"""The code lists of the X12 acknowledgements (TA1 and 997) and how the parsers' reasons
+map onto them (streams/ingest/parsers/x12_ack.py writes the acknowledgements).
+
+TA104 / AK501 / AK901: A accepted, E accepted with errors noted, R rejected; AK901 also P
+(partially accepted: at least one set was rejected). The code lists name the codes written
+(the tests check every code written against them).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: TA105 interchange note codes used
+TA1_NOTES: Final[dict[str, str]] = {
+    "000": "No error",
+    "001": "The Interchange Control Number in the Header and Trailer Do Not Match",
+    "021": "Invalid Number of Included Groups Value",
+    "023": "Improper (Premature) End-of-File (Transmission)",
+    "024": "Invalid Interchange Content (e.g., Invalid GS Segment)",
+    "025": "Duplicate Interchange Control Number",
+}
+
+#: AK304 segment syntax error codes
+SEGMENT_CODES: Final[dict[str, str]] = {
+    "1": "Unrecognized segment ID",
+    "2": "Unexpected segment",
+    "3": "Mandatory segment missing",
+    "4": "Loop Occurs Over Maximum Times",
+    "5": "Segment Exceeds Maximum Use",
+    "6": "Segment Not in Defined Transaction Set",
+    "7": "Segment Not in Proper Sequence",
+    "8": "Segment Has Data Element Errors",
+}
+
+#: AK403 data element syntax error codes
+ELEMENT_CODES: Final[dict[str, str]] = {
+    "1": "Mandatory data element missing",
+    "2": "Conditional required data element missing",
+    "3": "Too many data elements",
+    "4": "Data element too short",
+    "5": "Data element too long",
+    "6": "Invalid character in data element",
+    "7": "Invalid code value",
+    "8": "Invalid Date",
+    "9": "Invalid Time",
+    "10": "Exclusion Condition Violated",
+}
+
+#: AK502 transaction set syntax error codes used
+SET_CODES: Final[dict[str, str]] = {
+    "1": "Transaction Set Not Supported",
+    "2": "Transaction Set Trailer Missing",
+    "3": "Transaction Set Control Number in Header and Trailer Do Not Match",
+    "4": "Number of Included Segments Does Not Match Actual Count",
+    "5": "One or More Segments in Error",
+}
+
+#: AK905 functional group syntax error codes used
+GROUP_CODES: Final[dict[str, str]] = {
+    "3": "Functional Group Trailer Missing",
+    "4": "Group Control Number in the Functional Group Header and Trailer Do Not Agree",
+    "5": "Number of Included Transaction Sets Does Not Match Actual Count",
+}
+
+#: AK403 of a parser's reason when an element is named (the parsers' REASONS): a missing
+#: value, a value that is no number, a code not accepted, a date that is none. A reason
+#: not listed is a business rule X12 has no syntax code for: 7 (the value not accepted)
+_MISSING: Final = "1"
+_NOT_A_NUMBER: Final = "6"
+_BAD_DATE: Final = "8"
+REASON_ELEMENT_CODES: Final[dict[str, str]] = {
+    "bad_quantity": _NOT_A_NUMBER,
+    "bad_price": _NOT_A_NUMBER,
+    "bad_cost": _NOT_A_NUMBER,
+    "bad_amount": _NOT_A_NUMBER,
+    "bad_line_number": _NOT_A_NUMBER,
+    "bad_date": _BAD_DATE,
+    "bad_period": _BAD_DATE,
+    "missing_item": _MISSING,
+    "missing_quantity": _MISSING,
+    "missing_price": _MISSING,
+    "missing_sale_date": _MISSING,
+    "missing_reseller": _MISSING,
+    "missing_report_number": _MISSING,
+    "missing_replaced_report": _MISSING,
+    "missing_claim_number": _MISSING,
+    "missing_transaction": _MISSING,
+    "missing_distributor": _MISSING,
+}
+DEFAULT_ELEMENT_CODE: Final = "7"
+
+#: AK304 of a parser's reason when no element is named: a missing segment, a segment out
+#: of its place, one too many; else 8 (the segment's data is in error)
+REASON_SEGMENT_CODES: Final[dict[str, str]] = {
+    "missing_bpt": "3",
+    "missing_xq": "3",
+    "missing_period": "3",
+    "missing_sale_date": "3",
+    "missing_reseller": "3",
+    "missing_quantity": "3",
+    "missing_price": "3",
+    "missing_transaction": "3",
+    "missing_distributor": "3",
+    "no_lines": "3",
+    "orphan_line": "7",
+    "orphan_segment": "7",
+    "duplicate_bpt": "5",
+}
+DEFAULT_SEGMENT_CODE: Final = "8"
+
+#: AK502 of a structural error inside a transaction set, by segment and element at fault
+#: ("" : the input ended; any other: a control segment inside the set: no trailer, 2)
+STRUCTURE_SET_CODES: Final[dict[tuple[str, int | None], str]] = {
+    ("SE", 1): "4",
+    ("SE", 2): "3",
+    ("ST", 1): "1",  # a transaction set of another kind than the upload's
+}
+#: AK905 of a structural error in a group, outside its sets (any other: no code; an ST
+#: that cannot be read is not acknowledged as a set)
+STRUCTURE_GROUP_CODES: Final[dict[tuple[str, int | None], str]] = {
+    ("GE", 1): "5",
+    ("GE", 2): "4",
+    ("IEA", None): "3",
+    ("", None): "3",
+}
+#: TA105 of a structural error of the interchange, outside its groups (any other: 024
+#: invalid interchange content; the input ending early: 023)
+STRUCTURE_INTERCHANGE_NOTES: Final[dict[tuple[str, int | None], str]] = {
+    ("IEA", 1): "021",
+    ("IEA", 2): "001",
+}

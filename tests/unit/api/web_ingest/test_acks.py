@@ -1,0 +1,81 @@
+"""The EDI door answers with the X12 acknowledgement when asked (?ack=997 or Accept:
+application/edi-x12), after publishing as it always does."""
+
+from __future__ import annotations
+
+import io
+
+import orjson
+
+from streams.ingest.parsers.x12 import Segment, tokenize
+from tests.unit.api.ingest_api import WEEKLY
+from tests.unit.parsers.conftest import SAMPLES
+from tests.unit.parsers.edi_builder import interchange
+
+X12 = "application/edi-x12"
+LINE_ERRORS = (SAMPLES / "867_line_errors.edi").read_bytes()
+
+
+def read_ack(body: bytes) -> list[Segment]:
+    return list(tokenize(io.BytesIO(body)))  # checks its envelope too
+
+
+def notes(segments: list[Segment]) -> list[str]:
+    return [seg.text for seg in segments if seg.tag in ("TA1", "AK1", "AK2", "AK5", "AK9")]
+
+
+def test_the_ack_replaces_the_json_answer_and_the_lines_are_published_as_ever(api):
+    status, media, body = api.raw("/api/ingest/edi", LINE_ERRORS, ack="997")
+    assert (status, media) == (200, X12)
+    ack = read_ack(body)
+    assert notes(ack) == ["AK1*PT*101~", "AK2*867*0001~", "AK5*E*5~", "AK9*E*1*1*1~"]
+    assert "AK3*QTY*14**8~" in [seg.text for seg in ack]
+    published = {e.transaction_id for e in api.events("SaleReported")}
+    assert published and "INV2001-2" not in published  # QTY*39*TEN: not published
+
+    # the same upload answered in JSON (the default) publishes nothing new: duplicates
+    answer = api.ok("/api/ingest/edi", LINE_ERRORS)
+    assert answer["summary"]["accepted"] == 0 and answer["summary"]["duplicate"] == len(published)
+
+
+def test_accept_asks_for_it_too_and_isa14_adds_a_ta1(api):
+    body = WEEKLY.replace(b"*000000101*0*P*", b"*000000101*1*P*")
+    status, media, answer = api.raw("/api/ingest/edi", body, {"Accept": X12})
+    assert (status, media) == (200, X12)
+    ack = read_ack(answer)
+    assert notes(ack)[:2] == ["TA1*000000101*260406*0830*A*000~", "AK1*PT*101~"]
+    assert notes(ack)[-2:] == ["AK5*A~", "AK9*A*1*1*1~"]
+
+
+def test_business_rejections_are_left_to_the_json_answer(api):
+    """An unknown product is the gateway's verdict, not a syntax error: the 997 accepts
+    the set, the JSON answer rejects the line."""
+    body = WEEKLY.replace(b"LIN*2*VP*GADGET-200", b"LIN*2*VP*NO-SUCH-SKU")
+    assert body != WEEKLY
+    _, _, answer = api.raw("/api/ingest/edi", body, ack="997")
+    assert notes(read_ack(answer))[-2:] == ["AK5*A~", "AK9*A*1*1*1~"]
+    answer = api.ok("/api/ingest/edi", body)  # sent again, answered in JSON
+    assert answer["summary"]["rejected_by_reason"] == {"unknown_sku": 1}
+
+
+def test_a_structural_error_is_acknowledged_as_a_rejection_and_nothing_is_published(api):
+    body = WEEKLY.replace(b"GE*1*101", b"GE*2*101")
+    assert body != WEEKLY
+    status, media, answer = api.raw("/api/ingest/edi", body, ack="997")
+    assert (status, media) == (422, X12)
+    assert notes(read_ack(answer))[-1] == "AK9*R*1*1*0*5~"
+    assert api.published == []
+
+
+def test_no_readable_isa_is_answered_in_json(api):
+    status, media, answer = api.raw("/api/ingest/edi", b"ISA*00*short~", ack="997")
+    assert (status, media) == (422, "application/json")
+    assert orjson.loads(answer)["error"]["code"] == "x12_structure"
+
+
+def test_a_transaction_set_of_a_kind_not_read_is_rejected_as_not_supported(api):
+    invoice = interchange(["BIG*20260406*1"], functional_id="IN", set_id="810")
+    status, media, answer = api.raw("/api/ingest/edi", invoice, ack="997")
+    assert (status, media) == (422, X12)
+    assert notes(read_ack(answer)) == ["AK1*IN*101~", "AK2*810*0001~", "AK5*R*1~", "AK9*R*1*1*0~"]
+    assert api.published == []
