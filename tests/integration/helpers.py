@@ -30,15 +30,18 @@ from schemas.events import (
 from streams.config import Settings
 from streams.generator import generate_channel
 from streams.kafka.io import ensure_topics, publish_events
+from streams.kafka.messages import BUNDLE_EVENTS
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.kafka_replay import replay_into
 from tests.integration.conftest import REPO, WorkerProcess, wait_until
 
 
-def publish(settings: Settings, events: Sequence[Envelope]) -> int:
+def publish(settings: Settings, events: Sequence[Envelope], bundle: int = BUNDLE_EVENTS) -> int:
+    """Publish events to their raw topics, in bundles of up to `bundle` (1: one a message)."""
+
     async def run() -> int:
         await ensure_topics(settings)
-        return await publish_events(settings, events)
+        return await publish_events(settings, events, bundle)
 
     return asyncio.run(run())
 
