@@ -14,9 +14,9 @@ source caught up has a horizon: the time of the consumer's last fetch that found
 up (its high watermark at the next offset). The broker stamps each message when it appends
 it (`LogAppendTime`), so a fetch answered at time P that found nothing more means every
 later message is stamped after P (less the clocks' skew). A source `Behind` (known lag:
-data on the broker not fetched yet, or not fetched since it was assigned) stops its group
-as soon as what it gave runs out. What cannot be released yet is held, to be merged with
-the next batch.
+data on the broker not fetched yet, or not fetched since it was assigned or its fetching
+resumed) stops its group as soon as what it gave runs out. What cannot be released yet is
+held, to be merged with the next batch (up to a cap per source: streams/runners/hold_cap.py).
 
 Two ways past a source that stops its group, as Kafka Streams after KIP-695: a group held
 for `wait` seconds without releasing anything is released past its caught-up sources

@@ -34,8 +34,12 @@ class FetchPauses:
     def paused(self) -> set[Source]:
         """The partitions whose fetching is paused (read from the event loop, as faust's
         own `highwater` reads the fetch state)."""
-        kafka = self.consumer._thread._ensure_consumer()
-        return {(tp.topic, tp.partition) for tp in kafka.paused()}
+        assignment = _assignment(self.consumer)
+        if assignment is None:
+            return set()
+        return {
+            (tp.topic, tp.partition) for tp in assignment.tps if assignment.state_value(tp).paused
+        }
 
     def unfetched(self, source: Source, polled: float) -> bool:
         """Whether the source was resumed after its last fetch (at `polled`, ms)."""
@@ -55,22 +59,27 @@ class FetchPauses:
         assignment as is."""
         if not pause and not resume:
             return
-        thread = self.consumer._thread
-        subscription = thread._ensure_consumer()._subscription
-        seen = subscription.subscription and subscription.subscription.assignment
+        consumer = self.consumer
+        seen = _assignment(consumer)
 
         async def apply() -> None:
-            now = subscription.subscription and subscription.subscription.assignment
-            if seen is None or now is not seen:
+            if seen is None or _assignment(consumer) is not seen:
                 return
-            kafka = thread._ensure_consumer()
-            assigned = kafka.assignment()
-            kafka.pause(*(tp for tp in map(_tp, pause) if tp in assigned))
-            kafka.resume(*(tp for tp in map(_tp, resume) if tp in assigned))
+            kafka = consumer._thread._ensure_consumer()
+            kafka.pause(*(tp for tp in map(_tp, pause) if tp in seen.tps))
+            kafka.resume(*(tp for tp in map(_tp, resume) if tp in seen.tps))
 
-        await thread.call_thread(apply)
+        # before: a partition paused is in no fetch, so none answered after this missed it
         at = time.time() * 1000
+        await consumer._thread.call_thread(apply)
         self.resumed.update((source, at) for source in resume)
+
+
+def _assignment(consumer: Any) -> Any:
+    """The aiokafka consumer's assignment now (None during a rebalance): its partitions and
+    their states stay as they are; a rebalance makes another."""
+    subscription = consumer._thread._ensure_consumer()._subscription.subscription
+    return None if subscription is None else subscription.assignment
 
 
 def _tp(source: Source) -> TopicPartition:

@@ -26,6 +26,7 @@ from schemas.events import (
     ProductDefined,
     ResellerRegistered,
     SaleReported,
+    ShipmentRecorded,
 )
 from streams.config import Settings
 from streams.generator import generate_channel
@@ -296,6 +297,26 @@ def numbered_sales(
     return [
         numbered_sale(n, sku=sku, distributors=distributors, at=at)
         for n in range(first, first + count)
+    ]
+
+
+def numbered_shipments(count: int, *, sku: str, at: datetime) -> list[ShipmentRecorded]:
+    """Shipments S0.. of five units of `sku` at 5.00 USD to distributor D0, a minute apart
+    from `at`."""
+    return [
+        ShipmentRecorded(
+            event_id=uuid.uuid4(),
+            occurred_at=at,
+            source="kafka",
+            shipment_id=f"S{n}",
+            distributor_id="D0",
+            sku=sku,
+            quantity=5,
+            unit_price=Decimal("5.00"),
+            currency="USD",
+            shipped_at=at + timedelta(minutes=n),
+        )
+        for n in range(count)
     ]
 
 

@@ -5,10 +5,8 @@ movements published together give the replay's `late_after_count` and reconcilia
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, time
 
 import pytest
 
@@ -23,6 +21,7 @@ from tests.integration.helpers import (
     matches_replay,
     metric_sum,
     numbered_sales,
+    numbered_shipments,
     publish,
     verify,
     weeks_ago,
@@ -97,24 +96,6 @@ def test_a_topic_behind_is_waited_for_past_the_bound(settings, worker_factory):
     assert metric_sum(worker, "channelflow_order_stalls_total") == 0
 
 
-def shipments(count: int, *, sku: str, at: datetime) -> list[ShipmentRecorded]:
-    return [
-        ShipmentRecorded(
-            event_id=uuid.uuid4(),
-            occurred_at=at,
-            source="kafka",
-            shipment_id=f"S{n}",
-            distributor_id="D0",
-            sku=sku,
-            quantity=5,
-            unit_price=Decimal("5.00"),
-            currency="USD",
-            shipped_at=at + timedelta(minutes=n),
-        )
-        for n in range(count)
-    ]
-
-
 def test_a_topic_held_past_its_cap_stops_being_fetched_until_it_drains(settings, worker_factory):
     """A distributor's sales, one a message, published before its shipments, and fetched
     a few kilobytes at a time: every shipment is stamped after every sale, so they are all
@@ -124,7 +105,7 @@ def test_a_topic_held_past_its_cap_stops_being_fetched_until_it_drains(settings,
     at = datetime.combine(weeks_ago(3), time(9), UTC)
     publish(settings, catalog("SKU-H"))
     publish(settings, numbered_sales(0, 2000, sku="SKU-H", distributors=1, at=at), bundle=1)
-    publish(settings, shipments(1000, sku="SKU-H", at=at))
+    publish(settings, numbered_shipments(1000, sku="SKU-H", at=at))
 
     worker = worker_factory(
         {"CHANNELFLOW_ORDER_HELD_MAX_EVENTS": "100", "CONSUMER_MAX_FETCH_SIZE": "16384"}
