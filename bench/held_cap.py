@@ -3,19 +3,20 @@
 One run, on fresh topics and a fresh event store (SQLite, in the run's directory): a
 distributor's `--sales` sales are published one a message, then its `--shipments`
 shipments in bundles, all before the worker starts. Every shipment is stamped after every
-sale, so the broker-time order holds the shipments until the sales are all applied. The
-worker fetches `--fetch-bytes` per partition at a time (faust's `CONSUMER_MAX_FETCH_SIZE`;
-a fetch brings one record batch at least): a fetch brings a few dozen sales and a bundle
-of 500 shipments, so the shipments come far faster than the sales. Without a cap the hold
-takes in the shipments' whole backlog; with one (`--cap`, events per topic partition,
-`CHANNELFLOW_ORDER_HELD_MAX_EVENTS`) the shipments' partition is paused past it.
+sale, so the broker-time order holds the shipments until the sales are all admitted.
+faust's delivery loop is shared by both partitions: a fetch (`--fetch-bytes` a partition,
+faust's `CONSUMER_MAX_FETCH_SIZE`) brings about as many bytes of each, so the hold grows to
+about as many shipments as there are sales (in bytes). Without a cap the hold takes them
+all in; with one (`--cap`, events per topic partition, `CHANNELFLOW_ORDER_HELD_MAX_EVENTS`)
+the shipments' partition is paused past it.
 
-Printed per run: the worker's peak RSS (VmHWM), its CPU seconds (user + system, from
-/proc), the seconds until every event was applied, the largest `channelflow_order_held_events`
-seen (sampled every 0.2 s) and `channelflow_order_pauses_total`. `--code DIR` runs the
-worker from another checkout (an extracted base revision, for an A/B).
+Printed per run: the worker's peak RSS (VmHWM) and the largest sampled while it held
+inputs (VmRSS), its CPU seconds (user + system, from /proc), the seconds until every event
+was applied, the largest `channelflow_order_held_events` seen (sampled every 0.2 s) and
+`channelflow_order_pauses_total`. `--code DIR` runs the worker from another checkout (an
+extracted base revision, for an A/B).
 
-    .venv/bin/python -m bench.held_cap --cap 10000 --cap 1000000000
+    .venv/bin/python -m bench.held_cap --cap 10000 --cap 1000000000 --rounds 2
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ from tests.integration.helpers import (
 @dataclass
 class Outcome:
     peak_rss: int
+    #: the largest RSS sampled while inputs were held
+    holding_rss: int
     cpu: float
     seconds: float
     held: float
@@ -98,7 +101,7 @@ def one_run(args: argparse.Namespace, cap: int) -> Outcome:
         publish(settings, numbered_shipments(args.shipments, sku="SKU-H", at=at))
         total = args.sales + args.shipments
         worker.start()
-        began, held = time.monotonic(), 0.0
+        began, held, holding_rss = time.monotonic(), 0.0, 0
         seen: dict[str, float] = {}
         while seen.get("channelflow_events_consumed_total", 0.0) < total:
             worker.check_alive()
@@ -108,11 +111,15 @@ def one_run(args: argparse.Namespace, cap: int) -> Outcome:
                 seen = metrics(worker)
             except OSError:
                 seen = {}
-            held = max(held, seen.get("channelflow_order_held_events", 0.0))
+            now_held = seen.get("channelflow_order_held_events", 0.0)
+            held = max(held, now_held)
+            if now_held:
+                holding_rss = max(holding_rss, worker.rss()[0])
             time.sleep(0.2)
         seconds = time.monotonic() - began
         return Outcome(
             worker.rss()[1],
+            holding_rss,
             cpu_seconds(worker.pid),
             seconds,
             held,
@@ -146,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
             progress(f"round {n}: cap {cap} ({args.code})")
             o = one_run(args, cap)
             print(
-                f"cap {cap} ({args.code.name}): peak RSS {o.peak_rss / 2**20:.0f} MiB, "
+                f"cap {cap} ({args.code.name}): peak RSS {o.peak_rss / 2**20:.0f} MiB "
+                f"({o.holding_rss / 2**20:.0f} MiB while holding), "
                 f"CPU {o.cpu:.1f} s, applied in {o.seconds:.1f} s, held up to {o.held:.0f} "
                 f"events, pauses {o.pauses:.0f}; load {os.getloadavg()[0]:.2f}",
                 flush=True,

@@ -196,7 +196,7 @@ class ChannelWorker:
         self.rules = settings.time_rules()
         self.admission = Admission(app, settings, self.stores, set(self.raw_topics.topics))
         self.order = time_order(settings)
-        self.pauses = FetchPauses(app.consumer)
+        self.pauses = FetchPauses(app)
         #: when a long hold was last reported (monotonic seconds)
         self.hold_warned = -HOLD_WARNING_SECONDS
         self.rounds = RecordingRounds(

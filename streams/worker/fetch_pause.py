@@ -27,14 +27,15 @@ class FetchPauses:
     """The worker's pauses of fetching, and when it resumed each partition: until its next
     fetch, a partition resumed has no horizon (its last fetch is from before the pause)."""
 
-    consumer: Any
+    #: the faust app (its consumer is made once the worker starts)
+    app: Any
     #: source -> when its fetching was last resumed (ms since the epoch, as a fetch's time)
     resumed: dict[Source, float] = field(default_factory=dict)
 
     def paused(self) -> set[Source]:
         """The partitions whose fetching is paused (read from the event loop, as faust's
         own `highwater` reads the fetch state)."""
-        assignment = _assignment(self.consumer)
+        assignment = _assignment(self.app.consumer)
         if assignment is None:
             return set()
         return {
@@ -59,7 +60,7 @@ class FetchPauses:
         assignment as is."""
         if not pause and not resume:
             return
-        consumer = self.consumer
+        consumer = self.app.consumer
         seen = _assignment(consumer)
 
         async def apply() -> None:

@@ -42,7 +42,7 @@ class Thread:
 def test_a_partition_paused_then_resumed_counts_unfetched_until_its_next_fetch() -> None:
     async def run() -> None:
         thread = Thread(A, B)
-        pauses = FetchPauses(SimpleNamespace(_thread=thread))
+        pauses = FetchPauses(SimpleNamespace(consumer=SimpleNamespace(_thread=thread)))
         await pauses.change([A], [])
         assert pauses.paused() == {A}
         await pauses.change([], [A])
@@ -57,7 +57,7 @@ def test_a_partition_paused_then_resumed_counts_unfetched_until_its_next_fetch()
 def test_a_pause_decided_before_a_rebalance_leaves_the_new_assignment_unpaused() -> None:
     async def run() -> None:
         thread = Thread(A, B)
-        pauses = FetchPauses(SimpleNamespace(_thread=thread))
+        pauses = FetchPauses(SimpleNamespace(consumer=SimpleNamespace(_thread=thread)))
 
         def rebalance() -> None:
             thread.subscription.assignment = Assignment({TopicPartition(*A)})
