@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     #: how long a topic partition behind may have no leader before its partition's inputs
     #: are applied past it anyway (the liveness valve of the broker-time order)
     order_stall_seconds: float = Field(default=30.0, gt=0)
+    #: events a topic partition may have held for the broker-time order (waiting for another
+    #: topic of its partition) before the worker stops fetching it, until its held inputs
+    #: drain to this again (Kafka Streams' `buffered.records.per.partition`, in events)
+    order_held_max_events: int = Field(default=10_000, ge=1)
     data_dir: str = "channelflow-data"
     #: RocksDB memory per state partition: block cache and write buffer (MiB each)
     state_cache_mb: int = 8

@@ -177,6 +177,24 @@ ORDER_HOLD_SECONDS = Gauge(
     "(0: nothing held).",
     registry=REGISTRY,
 )
+ORDER_HELD_EVENTS = Gauge(
+    "channelflow_order_held_events",
+    "Events held in memory for their broker-time order (waiting for another topic of their "
+    "partition), as of the last batch.",
+    registry=REGISTRY,
+)
+ORDER_PAUSES = Counter(
+    "channelflow_order_pauses_total",
+    "Times fetching a topic partition was paused because it had more than "
+    "CHANNELFLOW_ORDER_HELD_MAX_EVENTS events held for their broker-time order.",
+    registry=REGISTRY,
+)
+ORDER_PAUSED = Gauge(
+    "channelflow_order_paused_partitions",
+    "Topic partitions whose fetching is paused because of the events they have held for "
+    "their broker-time order, as of the last batch.",
+    registry=REGISTRY,
+)
 REWINDS = Counter(
     "channelflow_input_rewinds_total",
     "Times a source partition was rewound because input was skipped before it.",

@@ -14,9 +14,9 @@ source caught up has a horizon: the time of the consumer's last fetch that found
 up (its high watermark at the next offset). The broker stamps each message when it appends
 it (`LogAppendTime`), so a fetch answered at time P that found nothing more means every
 later message is stamped after P (less the clocks' skew). A source `Behind` (known lag:
-data on the broker not fetched yet, or not fetched since it was assigned) stops its group
-as soon as what it gave runs out. What cannot be released yet is held, to be merged with
-the next batch.
+data on the broker not fetched yet, or not fetched since it was assigned or its fetching
+resumed) stops its group as soon as what it gave runs out. What cannot be released yet is
+held, to be merged with the next batch (up to a cap per source: streams/runners/hold_cap.py).
 
 Two ways past a source that stops its group, as Kafka Streams after KIP-695: a group held
 for `wait` seconds without releasing anything is released past its caught-up sources
@@ -52,8 +52,8 @@ OrderKey = tuple[int, bool, str, int, int]
 @dataclass(frozen=True, slots=True)
 class Behind:
     """A source with data on the broker that is not here yet: its known lag (records beyond
-    the next offset to admit, as last fetched; None when not fetched since it was assigned)
-    and whether the consumer knows a leader to fetch it from."""
+    the next offset to admit, as last fetched; None when not fetched since it was assigned
+    or its fetching resumed) and whether the consumer knows a leader to fetch it from."""
 
     lag: int | None = None
     leader: bool = True
@@ -119,6 +119,15 @@ class TimeOrder:
 
     def holding(self) -> int:
         return sum(len(inputs) for inputs in self.held.values())
+
+    def held_events(self) -> dict[Source, int]:
+        """The events held, by source (a message's `weight`)."""
+        found: dict[Source, int] = {}
+        for inputs in self.held.values():
+            for item in inputs:
+                source = (item.source, item.partition or 0)
+                found[source] = found.get(source, 0) + item.weight
+        return found
 
     def held_for(self, now: float) -> float:
         """Seconds the oldest hold has released nothing; 0 when nothing is held."""

@@ -49,6 +49,7 @@ from streams.kafka.letter_outbox import LetterOutbox
 from streams.kafka.messages import Message
 from streams.kafka.reference import ReferenceReplica
 from streams.runners.decisions_relay import decision_relay
+from streams.runners.hold_cap import fetching
 from streams.runners.processing import (
     GC_THRESHOLD,
     BatchResult,
@@ -63,6 +64,7 @@ from streams.runners.time_order import Behind, Released, Source, Standing, TimeO
 from streams.worker import upkeep
 from streams.worker.admission import Admission
 from streams.worker.committed import read_committed
+from streams.worker.fetch_pause import FetchPauses
 from streams.worker.fetch_state import fetch_state, has_leader
 from streams.worker.progress import TailWatch
 from streams.worker.rounds import RecordingRounds
@@ -194,6 +196,7 @@ class ChannelWorker:
         self.rules = settings.time_rules()
         self.admission = Admission(app, settings, self.stores, set(self.raw_topics.topics))
         self.order = time_order(settings)
+        self.pauses = FetchPauses(app)
         #: when a long hold was last reported (monotonic seconds)
         self.hold_warned = -HOLD_WARNING_SECONDS
         self.rounds = RecordingRounds(
@@ -223,7 +226,10 @@ class ChannelWorker:
         if held := self.order.holding():
             log.info("%d inputs held for their order dropped by a rebalance: read again", held)
         self.order.drop()
+        self.pauses.forget()
         metrics.ORDER_HOLD_SECONDS.set(0)
+        metrics.ORDER_HELD_EVENTS.set(0)
+        metrics.ORDER_PAUSED.set(0)  # a new assignment starts unpaused
         self.rounds.forget()
         self.rebalances += 1
 
@@ -308,6 +314,7 @@ class ChannelWorker:
         now = time.monotonic()
         released = self.order.take(admitted, standings, now)
         self.note_holds(released, standings, now)
+        await self.cap_holds()
         await self.admission.reread_undelivered({TP(*s) for s in self.order.waiting}, now)
         inputs = released.inputs
         done = 0
@@ -321,7 +328,8 @@ class ChannelWorker:
     def standings(self, owned: Collection[TP]) -> dict[Source, Standing]:
         """Each owned partition of the ordered topics: the time (ms) of the consumer's last
         fetch that found it with nothing beyond the inputs admitted (its high watermark at
-        the next offset), `Behind` when it has more or was not fetched yet."""
+        the next offset), `Behind` when it has more or was not fetched yet (since it was
+        assigned, or its fetching resumed: `cap_holds`)."""
         consumer = self.app.consumer
         fetched, leader, ordered = fetch_state(consumer), has_leader(consumer), self.order.ordered
         found: dict[Source, Standing] = {}
@@ -329,12 +337,13 @@ class ChannelWorker:
             if tp.topic in ordered:
                 end, polled, _ = fetched(tp)
                 next_offset = self.admission.gate.next_offset(f"{tp.topic}:{tp.partition}")
-                if end is None or polled is None:
-                    found[(tp.topic, tp.partition)] = Behind(None, leader(tp))
+                source = (tp.topic, tp.partition)
+                if end is None or polled is None or self.pauses.unfetched(source, polled):
+                    found[source] = Behind(None, leader(tp))
                 elif end > next_offset:
-                    found[(tp.topic, tp.partition)] = Behind(end - next_offset, leader(tp))
+                    found[source] = Behind(end - next_offset, leader(tp))
                 else:
-                    found[(tp.topic, tp.partition)] = float(polled)
+                    found[source] = float(polled)
         return found
 
     def note_holds(
@@ -381,6 +390,18 @@ class ChannelWorker:
                     )
                 ),
             )
+
+    async def cap_holds(self) -> None:
+        """Stop fetching the topic partitions holding more events than their cap for the
+        order, and fetch again those drained to it (`streams.runners.hold_cap`)."""
+        order = self.order
+        held = order.held_events()
+        now_paused = {s for s in self.pauses.paused() if s[0] in order.ordered}
+        change = fetching(held, order.waiting, now_paused, self.settings.order_held_max_events)
+        await self.pauses.change(change.pause, change.resume)
+        metrics.ORDER_HELD_EVENTS.set(sum(held.values()))
+        metrics.ORDER_PAUSES.inc(len(change.pause))
+        metrics.ORDER_PAUSED.set(len((now_paused | change.pause) - change.resume))
 
     async def apply_durably(self, inputs: list[Input], rebalances: int) -> bool:
         """Apply and store a batch; on failure drop what it did and try again, waiting
@@ -554,7 +575,11 @@ def _described(
 def _standing(standing: Standing, now_ms: float) -> str:
     if not isinstance(standing, Behind):
         return f"fetched {now_ms - standing:.0f} ms before"
-    lag = "not fetched since assigned" if standing.lag is None else f"behind by {standing.lag}"
+    lag = (
+        "not fetched since assigned or resumed"
+        if standing.lag is None
+        else f"behind by {standing.lag}"
+    )
     return lag if standing.leader else f"{lag}, no leader"
 
 

@@ -26,19 +26,23 @@ from schemas.events import (
     ProductDefined,
     ResellerRegistered,
     SaleReported,
+    ShipmentRecorded,
 )
 from streams.config import Settings
 from streams.generator import generate_channel
 from streams.kafka.io import ensure_topics, publish_events
+from streams.kafka.messages import BUNDLE_EVENTS
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.kafka_replay import replay_into
 from tests.integration.conftest import REPO, WorkerProcess, wait_until
 
 
-def publish(settings: Settings, events: Sequence[Envelope]) -> int:
+def publish(settings: Settings, events: Sequence[Envelope], bundle: int = BUNDLE_EVENTS) -> int:
+    """Publish events to their raw topics, in bundles of up to `bundle` (1: one a message)."""
+
     async def run() -> int:
         await ensure_topics(settings)
-        return await publish_events(settings, events)
+        return await publish_events(settings, events, bundle)
 
     return asyncio.run(run())
 
@@ -293,6 +297,26 @@ def numbered_sales(
     return [
         numbered_sale(n, sku=sku, distributors=distributors, at=at)
         for n in range(first, first + count)
+    ]
+
+
+def numbered_shipments(count: int, *, sku: str, at: datetime) -> list[ShipmentRecorded]:
+    """Shipments S0.. of five units of `sku` at 5.00 USD to distributor D0, a minute apart
+    from `at`."""
+    return [
+        ShipmentRecorded(
+            event_id=uuid.uuid4(),
+            occurred_at=at,
+            source="kafka",
+            shipment_id=f"S{n}",
+            distributor_id="D0",
+            sku=sku,
+            quantity=5,
+            unit_price=Decimal("5.00"),
+            currency="USD",
+            shipped_at=at + timedelta(minutes=n),
+        )
+        for n in range(count)
     ]
 
 

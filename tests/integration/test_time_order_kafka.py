@@ -6,6 +6,7 @@ movements published together give the replay's `late_after_count` and reconcilia
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, time
 
 import pytest
 
@@ -14,12 +15,16 @@ from streams.config import Settings
 from streams.generator import generate_channel
 from tests.integration.conftest import WorkerProcess
 from tests.integration.helpers import (
+    catalog,
     counts_first_by_day,
     is_reference,
     matches_replay,
     metric_sum,
+    numbered_sales,
+    numbered_shipments,
     publish,
     verify,
+    weeks_ago,
 )
 
 pytestmark = pytest.mark.kafka
@@ -89,3 +94,25 @@ def test_a_topic_behind_is_waited_for_past_the_bound(settings, worker_factory):
     worker = worker_factory({"CHANNELFLOW_ORDER_WAIT_SECONDS": "0.001"}).start()
     settled_like_the_replay(settings, worker, settings.eventstore_url)
     assert metric_sum(worker, "channelflow_order_stalls_total") == 0
+
+
+def test_a_topic_held_past_its_cap_stops_being_fetched_until_it_drains(settings, worker_factory):
+    """A distributor's sales, one a message, published before its shipments, and fetched
+    a few kilobytes at a time: every shipment is stamped after every sale, so they are all
+    held until the sales are all in. Past the cap (100 events; the shipments are 1,000 in
+    two bundles) their topic partition's fetching is paused, and resumed once they drain:
+    the worker ends as the replay does, with nothing held or paused."""
+    at = datetime.combine(weeks_ago(3), time(9), UTC)
+    publish(settings, catalog("SKU-H"))
+    publish(settings, numbered_sales(0, 2000, sku="SKU-H", distributors=1, at=at), bundle=1)
+    publish(settings, numbered_shipments(1000, sku="SKU-H", at=at))
+
+    worker = worker_factory(
+        {"CHANNELFLOW_ORDER_HELD_MAX_EVENTS": "100", "CONSUMER_MAX_FETCH_SIZE": "16384"}
+    ).start()
+    matches_replay(settings, worker)
+    assert metric_sum(worker, "channelflow_order_pauses_total") >= 1
+    # what a paused partition's fetch brought is fetched again on resume: no gap to reread
+    assert metric_sum(worker, "channelflow_input_rewinds_total") == 0
+    assert metric_sum(worker, "channelflow_order_held_events") == 0
+    assert metric_sum(worker, "channelflow_order_paused_partitions") == 0

@@ -321,7 +321,7 @@ def test_a_hold_names_each_topic_it_waits_for_and_why() -> None:
     }
     assert _described(sorted(standings), standings, at(350)) == [
         "t.claim-grants:0 behind by 3, no leader",
-        "t.identity:0 not fetched since assigned",
+        "t.identity:0 not fetched since assigned or resumed",
         "t.inventory:0 behind by 12",
         "t.sales:0 fetched 250 ms before",
     ]
