@@ -75,6 +75,7 @@ from streams.api.audit import add_audit_routes
 from streams.api.context import CONTEXT, PRINCIPAL, SCORE, SETTINGS, STATUSES, ApiContext
 from streams.api.dashboard import add_dashboard_routes
 from streams.api.errors import Handler, json_errors
+from streams.api.headers import add_response_headers
 from streams.api.openapi import add_openapi_route
 from streams.api.openapi_paths import PATHS
 from streams.api.query_choices import checked_query, query_parameters
@@ -191,6 +192,7 @@ def make_web_app(context: ApiContext) -> web.Application:
     app[SETTINGS] = Settings.from_env()  # request limits and timeouts
     app[SCORE] = app[SETTINGS].score_config()
     app[STATUSES] = RecordedStatuses(context.audit)
+    add_response_headers(app, OPEN_PATHS)
     add_dashboard_routes(app, context.mode)
     add_openapi_route(app)
     add_asyncapi_route(app)
