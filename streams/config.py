@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     max_report_bytes: int = 512 * 1024 * 1024
     #: how long a request body may keep the server waiting for its next bytes (408 then)
     body_timeout_seconds: float = 30.0
+    #: how long an HTTP connection may stay open with no whole request read (a client
+    #: sending its headers a byte at a time, or nothing) or idle between two: then closed
+    keepalive_seconds: float = Field(default=75.0, gt=0)
     #: PostgreSQL read models (docs/READ_MODELS.md): "" = the event store when it is
     #: PostgreSQL, "off" = none
     readmodel_url: str = ""

@@ -184,6 +184,13 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     return await handler(request)
 
 
+def app_runner(context: ApiContext) -> web.AppRunner:
+    """The app ready to serve: a connection that brings no whole request within
+    `keepalive_seconds` is closed (aiohttp's own default keeps it an hour)."""
+    app = make_web_app(context)
+    return web.AppRunner(app, keepalive_timeout=app[SETTINGS].keepalive_seconds)
+
+
 def make_web_app(context: ApiContext) -> web.Application:
     shared = [] if context.answers is None else [context.answers.middleware]
     query = checked_query(query_parameters(PATHS))
