@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     #: 1: this process alone); docs/INGEST.md
     check_processes: int = Field(default=0, ge=0)
     max_json_bytes: int = 10 * 1024 * 1024
+    #: events (elements, JSON Lines) a JSON batch may hold: each is answered and spooled in
+    #: memory, so ten MiB of `1,` (five million elements) would take gigabytes
+    max_json_events: int = Field(default=50_000, ge=1)
     max_report_bytes: int = 512 * 1024 * 1024
     #: how long a request body may keep the server waiting for its next bytes (408 then)
     body_timeout_seconds: float = 30.0

@@ -41,7 +41,7 @@ from projections.keyvalue import KeyValue
 from projections.stores import ChannelStores
 from streams import metrics
 from streams.api.context import CONTEXT, PRINCIPAL, SETTINGS, json_error, json_response
-from streams.api.upload_body import read_body, receive
+from streams.api.upload_body import read_body, receive, too_many_events
 from streams.auth import Forbidden, Principal
 from streams.ingest.formats import read
 from streams.ingest.formats.json_events import batch_of, read_events
@@ -126,6 +126,8 @@ async def events(request: web.Request) -> web.StreamResponse:
         elements, options = batch_of(body)
     except Unreadable as exc:
         return _unreadable(exc)
+    if len(elements) > limits.max_json_events:
+        raise too_many_events(limits.max_json_events, len(elements))
     authorize_events(principal, elements)
     options = {**options, **request.query}
     digest = hashlib.sha256(body).hexdigest()

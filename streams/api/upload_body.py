@@ -33,6 +33,16 @@ def too_large(limit: int, size: int, kind: tuple[str, str]) -> web.HTTPRequestEn
     )
 
 
+def too_many_events(limit: int, count: int) -> web.HTTPRequestEntityTooLarge:
+    return web.HTTPRequestEntityTooLarge(
+        max_size=limit,
+        actual_size=count,
+        text=f"a JSON event batch may hold at most {limit:,} events, this one holds "
+        f"{count:,} (CHANNELFLOW_MAX_JSON_EVENTS sets the limit): send them in several "
+        "requests, or a report as CSV; nothing was published",
+    )
+
+
 async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
     """The whole body, at most `limit` bytes (413 beyond; at once if the size is declared),
     each part of it within `timeout` seconds (408)."""

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import orjson
 import pytest
 
 from streams.api import ingest as web_ingest
@@ -36,6 +37,39 @@ def test_request_size_limits_answer_413_naming_the_limit(monkeypatch):
         assert small.published == []
     finally:
         small.close()
+
+
+def test_a_json_batch_of_more_events_than_the_limit_is_refused_whole(monkeypatch):
+    """Each element of a JSON batch is answered and spooled in memory: ten MiB of `1,`
+    would be five million of them. More than CHANNELFLOW_MAX_JSON_EVENTS: 413, whether an
+    array or JSON Lines, before anything is read or published."""
+    monkeypatch.setenv("CHANNELFLOW_MAX_JSON_EVENTS", "3")
+    small = Api()
+    try:
+        lines = b"\n".join(orjson.dumps(sale(f"L-{i}")) for i in range(4))
+        for body in (b"[" + b",".join([b"1"] * 4) + b"]", lines):
+            status, answer = small.post("/api/ingest/events", body)
+            assert (status, answer["error"]["code"]) == (413, "request_entity_too_large")
+            message = answer["error"]["message"]
+            assert "at most 3 events, this one holds 4" in message
+            assert "CHANNELFLOW_MAX_JSON_EVENTS" in message
+        assert small.published == []
+        answer = small.ok("/api/ingest/events", [sale(f"K-{i}") for i in range(3)])
+        assert answer["summary"]["lines"] == 3
+    finally:
+        small.close()
+
+
+def test_an_element_nested_deeper_than_any_event_makes_the_batch_unreadable(api):
+    """orjson reads 1024 levels but writes 255: such an element was a 500 (TypeError)."""
+    deep = b"[" * 300 + b'"bottom"' + b"]" * 300
+    second = orjson.dumps(sale("N-2"))[:-1] + b',"x":' + deep + b"}"
+    status, answer = api.post(
+        "/api/ingest/events", b"[" + orjson.dumps(sale("N-1")) + b"," + second + b"]"
+    )
+    assert (status, answer["error"]["code"]) == (422, "invalid_batch")
+    assert "element 2 nests deeper than any event can" in answer["error"]["message"]
+    assert api.published == []
 
 
 def test_a_compressed_upload_is_counted_expanded_and_kept_compressed(monkeypatch):
