@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     #: memory, so ten MiB of `1,` (five million elements) would take gigabytes
     max_json_events: int = Field(default=50_000, ge=1)
     max_report_bytes: int = 512 * 1024 * 1024
+    #: a claim file (CSV or 844) is read whole, its lines grouped by claim: about 30 times
+    #: its size in memory, so it has a limit of its own
+    max_claim_bytes: int = 8 * 1024 * 1024
     #: how long a request body may keep the server waiting for its next bytes (408 then)
     body_timeout_seconds: float = 30.0
     #: how long an HTTP connection may stay open with no whole request read (a client

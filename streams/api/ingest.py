@@ -41,7 +41,7 @@ from projections.keyvalue import KeyValue
 from projections.stores import ChannelStores
 from streams import metrics
 from streams.api.context import CONTEXT, PRINCIPAL, SETTINGS, json_error, json_response
-from streams.api.upload_body import read_body, receive, too_many_events
+from streams.api.upload_body import claim_limit, read_body, receive, too_large, too_many_events
 from streams.auth import Forbidden, Principal
 from streams.ingest.formats import read
 from streams.ingest.formats.json_events import batch_of, read_events
@@ -140,7 +140,7 @@ async def csv_report(request: web.Request) -> web.StreamResponse:
     principal = submitter(request)
     every = _every_line(request)
     with _upload_file() as path:
-        name, digest, file = await receive(request, path, limits)
+        name, digest, file, _ = await receive(request, path, limits)
         options = dict(request.query)
         name = name or "upload.csv"
         upload = _upload(principal, "csv", name, digest, options, limits.time_rules())
@@ -153,11 +153,14 @@ async def edi_report(request: web.Request) -> web.StreamResponse:
     every = _every_line(request)
     wanted = request.query.get("format")  # its choices: `checked_query`
     with _upload_file() as path:
-        name, digest, file = await receive(request, path, limits)
+        name, digest, file, size = await receive(request, path, limits)
         try:
             kind = _edi_format(file, wanted)
         except (Unreadable, X12Error) as exc:
             return _unreadable(exc)
+        limit, what = claim_limit(limits)
+        if kind == "844" and size > limit:
+            raise too_large(limit, size, what)
         options = dict(request.query)
         name = name or f"upload.{kind}"
         upload = _upload(principal, kind, name, digest, options, limits.time_rules())
@@ -171,7 +174,7 @@ async def claims(request: web.Request) -> web.StreamResponse:
     principal = submitter(request)
     every = _every_line(request)
     with _upload_file() as path:
-        name, digest, file = await receive(request, path, limits)
+        name, digest, file, _ = await receive(request, path, limits, claims=True)
         try:
             kind = _claim_format(file)
         except (Unreadable, X12Error) as exc:

@@ -21,6 +21,7 @@ from streams.ingest.formats.upload import Stored
 CHUNK: Final = 256 * 1024
 JSON_LIMIT: Final = ("a JSON event batch", "CHANNELFLOW_MAX_JSON_BYTES")
 REPORT_LIMIT: Final = ("a report upload", "CHANNELFLOW_MAX_REPORT_BYTES")
+CLAIM_LIMIT: Final = ("a claim file (CSV or 844)", "CHANNELFLOW_MAX_CLAIM_BYTES")
 
 
 def too_large(limit: int, size: int, kind: tuple[str, str]) -> web.HTTPRequestEntityTooLarge:
@@ -58,21 +59,23 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
 
 
 async def receive(
-    request: web.Request, path: Path, settings: Settings
-) -> tuple[str | None, str, Stored]:
+    request: web.Request, path: Path, settings: Settings, claims: bool = False
+) -> tuple[str | None, str, Stored, int]:
     """Stream the uploaded file to `path` (the raw body, or the file part of a multipart
     form); returns (the file name the form gave, if any; sha256 of the file's bytes; the
-    file as stored). Each part must come within the body timeout (408).
+    file as stored; its size, expanded). Each part must come within the body timeout (408);
+    a report may take `max_report_bytes`, a file of `claims` `max_claim_bytes`.
 
     The limit holds for the file's bytes, expanded: a body sent compressed
     (Content-Encoding, expanded by aiohttp as it arrives) is counted as it expands and
     kept compressed on disk, so a small body expanding past the limit is refused having
     taken about its own size of disk.
     """
-    limit, timeout = settings.max_report_bytes, settings.body_timeout_seconds
+    limit, kind = claim_limit(settings) if claims else (settings.max_report_bytes, REPORT_LIMIT)
+    timeout = settings.body_timeout_seconds
     declared = request.content_length
     if declared is not None and declared > limit:
-        raise too_large(limit, declared, REPORT_LIMIT)
+        raise too_large(limit, declared, kind)
     name: str | None = None
     read_chunk: Callable[[], Awaitable[bytes]]
     if request.content_type.startswith("multipart/"):
@@ -94,10 +97,16 @@ async def receive(
         while chunk := await read_chunk():
             size += len(chunk)
             if size > limit:
-                raise too_large(limit, size, REPORT_LIMIT)
+                raise too_large(limit, size, kind)
             digest.update(chunk)
             sink.write(chunk)
-    return name, digest.hexdigest(), file
+    return name, digest.hexdigest(), file, size
+
+
+def claim_limit(settings: Settings) -> tuple[int, tuple[str, str]]:
+    """Claims are read whole, grouped across their lines (about 30 times the file's size
+    in memory): their own limit, below a report's."""
+    return settings.max_claim_bytes, CLAIM_LIMIT
 
 
 def compressing(handle: BinaryIO, gzipped: bool) -> ContextManager[IO[bytes]]:

@@ -72,6 +72,34 @@ def test_an_element_nested_deeper_than_any_event_makes_the_batch_unreadable(api)
     assert api.published == []
 
 
+def test_a_claim_file_has_a_limit_of_its_own_at_both_doors(monkeypatch):
+    """Claims are read whole (about 30 times the file in memory): a CSV claim file or an
+    844, at /api/ingest/claims or /api/ingest/edi, larger than CHANNELFLOW_MAX_CLAIM_BYTES
+    is a 413, where a report of that size is taken."""
+    csv_claims = (SAMPLES / "claims_good.csv").read_bytes()
+    edi_claims = (SAMPLES / "844_claim.edi").read_bytes()
+    report = (SAMPLES / "867_weekly.edi").read_bytes()
+    monkeypatch.setenv(
+        "CHANNELFLOW_MAX_CLAIM_BYTES", str(min(len(csv_claims), len(edi_claims)) - 1)
+    )
+    small = Api()
+    try:
+        for path, body in [
+            ("/api/ingest/claims", csv_claims),
+            ("/api/ingest/claims", gzip.compress(edi_claims)),
+            ("/api/ingest/edi", edi_claims),
+        ]:
+            headers = {"Content-Encoding": "gzip"} if body[:2] == b"\x1f\x8b" else None
+            status, answer = small.post(path, body, headers=headers)
+            assert status == 413, (path, answer)
+            assert "CHANNELFLOW_MAX_CLAIM_BYTES" in answer["error"]["message"]
+        assert small.published == []
+        assert len(report) > len(edi_claims)
+        assert small.post("/api/ingest/edi", report)[0] == 200
+    finally:
+        small.close()
+
+
 def test_a_compressed_upload_is_counted_expanded_and_kept_compressed(monkeypatch):
     """A small gzip body expanding past the limit is refused (413) having taken about its
     own size of disk, not the limit's; one within the limit is read as if sent plain."""
