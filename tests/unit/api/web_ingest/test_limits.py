@@ -100,6 +100,16 @@ def test_a_claim_file_has_a_limit_of_its_own_at_both_doors(monkeypatch):
         small.close()
 
 
+@pytest.mark.parametrize("path", ["/api/ingest/events", "/api/ingest/csv", "/api/ingest/edi"])
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_body_that_is_not_what_its_encoding_says_is_a_400(api, path, encoding):
+    """It was a 500: aiohttp's RequestPayloadError came out of the handler."""
+    status, answer = api.post(path, b"not compressed", headers={"Content-Encoding": encoding})
+    assert (status, answer["error"]["code"]) == (400, "bad_request")
+    assert f"cannot be read as sent (Content-Encoding: {encoding}" in answer["error"]["message"]
+    assert api.published == []
+
+
 def test_a_compressed_upload_is_counted_expanded_and_kept_compressed(monkeypatch):
     """A small gzip body expanding past the limit is refused (413) having taken about its
     own size of disk, not the limit's; one within the limit is read as if sent plain."""
