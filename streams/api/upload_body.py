@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, BinaryIO, Final, cast
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from streams.api.http_body import within
 from streams.config import Settings
@@ -83,7 +84,10 @@ async def receive(
         name = part.filename
 
         async def read_chunk() -> bytes:
-            return await within(part.read_chunk(CHUNK), timeout)
+            try:
+                return await within(part.read_chunk(CHUNK), timeout)
+            except FORM_ERRORS as exc:
+                raise unreadable_form(exc) from None
 
     else:
 
@@ -117,11 +121,24 @@ def compressing(handle: BinaryIO, gzipped: bool) -> ContextManager[IO[bytes]]:
     return nullcontext(handle)
 
 
+#: what aiohttp raises for a form that is not one: no boundary, one too long or never
+#: found, a part's header line past 8 KiB
+FORM_ERRORS: Final = (ValueError, HttpProcessingError)
+
+
+def unreadable_form(exc: Exception) -> web.HTTPBadRequest:
+    why = exc.message if isinstance(exc, HttpProcessingError) else str(exc)
+    return web.HTTPBadRequest(text=f"the multipart form cannot be read: {why[:200]}")
+
+
 async def file_part(request: web.Request) -> BodyPartReader:
-    reader = await request.multipart()
-    while True:
-        part = await reader.next()
-        if part is None:
-            raise web.HTTPBadRequest(text="the multipart form has no file part")
-        if isinstance(part, BodyPartReader) and (part.filename or part.name == "file"):
-            return part
+    try:
+        reader = await request.multipart()
+        while True:
+            part = await reader.next()
+            if part is None:
+                raise web.HTTPBadRequest(text="the multipart form has no file part")
+            if isinstance(part, BodyPartReader) and (part.filename or part.name == "file"):
+                return part
+    except FORM_ERRORS as exc:
+        raise unreadable_form(exc) from None

@@ -110,6 +110,25 @@ def test_a_body_that_is_not_what_its_encoding_says_is_a_400(api, path, encoding)
     assert api.published == []
 
 
+FORMS = {
+    "no boundary": ("", b"x"),
+    "boundary never found": ("; boundary=XX", b"x"),
+    "boundary too long": ("; boundary=" + "B" * 100, b"x"),
+    "part header past 8 KiB": ("; boundary=XX", b"--XX\r\nX: " + b"a" * 9000 + b"\r\n\r\nx"),
+}
+
+
+@pytest.mark.parametrize("path", ["/api/ingest/csv", "/api/ingest/edi", "/api/ingest/claims"])
+@pytest.mark.parametrize(("boundary", "body"), FORMS.values(), ids=FORMS.keys())
+def test_a_form_that_is_not_one_is_a_400(api, path, boundary, body):
+    """aiohttp's ValueError or LineTooLong from a malformed form was a 500."""
+    headers = {"Content-Type": "multipart/form-data" + boundary}
+    status, answer = api.post(path, body, headers=headers)
+    assert (status, answer["error"]["code"]) == (400, "bad_request")
+    assert answer["error"]["message"].startswith("the multipart form cannot be read: ")
+    assert api.published == []
+
+
 def test_a_compressed_upload_is_counted_expanded_and_kept_compressed(monkeypatch):
     """A small gzip body expanding past the limit is refused (413) having taken about its
     own size of disk, not the limit's; one within the limit is read as if sent plain."""
