@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import secrets
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,21 +148,32 @@ class TokenRegistry:
         return cls(json.loads(inline) if inline else [], Path(path) if path else None)
 
 
-def _stamp(path: Path) -> tuple[int, int, int] | None:
+def _stamp(path: Path) -> tuple[int, int, int, int] | None:
     """What tells one version of the file from the next (None: there is none): the inode
-    too, as a rewrite replaces the file and two within one clock tick share an mtime."""
+    too, as a rewrite replaces the file and two within one clock tick share an mtime; and
+    its mode, which a chmod changes alone (`load_entries` refuses a file others may write)."""
     try:
-        stat = path.stat()
+        found = path.stat()
     except FileNotFoundError:
         return None
-    return stat.st_ino, stat.st_mtime_ns, stat.st_size
+    return found.st_ino, found.st_mtime_ns, found.st_size, found.st_mode
 
 
 def load_entries(path: Path) -> list[dict[str, Any]]:
+    """The file's token entries ([] when there is no file). A file group or others may
+    write is refused (ValueError): whoever can write it can give themselves an admin token."""
     if not path.exists():
         return []
+    with path.open(encoding="utf-8") as handle:
+        mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+        if mode & 0o022:
+            raise ValueError(
+                f"writable by group or others (mode {mode:04o}): anyone who can write it can "
+                f"give themselves a token; make it writable by its owner only (chmod 600 {path})"
+            )
+        text = handle.read()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON: {exc}") from None
     if not isinstance(data, list):

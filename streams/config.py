@@ -108,9 +108,18 @@ class Settings(BaseSettings):
     #: 1: this process alone); docs/INGEST.md
     check_processes: int = Field(default=0, ge=0)
     max_json_bytes: int = 10 * 1024 * 1024
+    #: events (elements, JSON Lines) a JSON batch may hold: each is answered and spooled in
+    #: memory, so ten MiB of `1,` (five million elements) would take gigabytes
+    max_json_events: int = Field(default=50_000, ge=1)
     max_report_bytes: int = 512 * 1024 * 1024
+    #: a claim file (CSV or 844) is read whole, its lines grouped by claim: about 30 times
+    #: its size in memory, so it has a limit of its own
+    max_claim_bytes: int = 8 * 1024 * 1024
     #: how long a request body may keep the server waiting for its next bytes (408 then)
     body_timeout_seconds: float = 30.0
+    #: how long an HTTP connection may stay open with no whole request read (a client
+    #: sending its headers a byte at a time, or nothing) or idle between two: then closed
+    keepalive_seconds: float = Field(default=75.0, gt=0)
     #: PostgreSQL read models (docs/READ_MODELS.md): "" = the event store when it is
     #: PostgreSQL, "off" = none
     readmodel_url: str = ""

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from schemas.events import Envelope
-from streams.api.app import make_web_app
+from streams.api.app import app_runner
 from streams.api.context import ApiContext
 from streams.auth import TokenRegistry, token_hash
 from streams.runners.embedded import EmbeddedChannel
@@ -49,7 +49,7 @@ class LiveApp:
         context = ApiContext.of_channel(self.channel, self._tokens, "embedded test")
 
         async def up() -> web.AppRunner:
-            runner = web.AppRunner(make_web_app(context))
+            runner = app_runner(context)
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", self.port).start()
             return runner

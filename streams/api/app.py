@@ -75,6 +75,7 @@ from streams.api.audit import add_audit_routes
 from streams.api.context import CONTEXT, PRINCIPAL, SCORE, SETTINGS, STATUSES, ApiContext
 from streams.api.dashboard import add_dashboard_routes
 from streams.api.errors import Handler, json_errors
+from streams.api.headers import add_response_headers
 from streams.api.openapi import add_openapi_route
 from streams.api.openapi_paths import PATHS
 from streams.api.query_choices import checked_query, query_parameters
@@ -183,6 +184,13 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     return await handler(request)
 
 
+def app_runner(context: ApiContext) -> web.AppRunner:
+    """The app ready to serve: a connection that brings no whole request within
+    `keepalive_seconds` is closed (aiohttp's own default keeps it an hour)."""
+    app = make_web_app(context)
+    return web.AppRunner(app, keepalive_timeout=app[SETTINGS].keepalive_seconds)
+
+
 def make_web_app(context: ApiContext) -> web.Application:
     shared = [] if context.answers is None else [context.answers.middleware]
     query = checked_query(query_parameters(PATHS))
@@ -191,6 +199,7 @@ def make_web_app(context: ApiContext) -> web.Application:
     app[SETTINGS] = Settings.from_env()  # request limits and timeouts
     app[SCORE] = app[SETTINGS].score_config()
     app[STATUSES] = RecordedStatuses(context.audit)
+    add_response_headers(app, OPEN_PATHS)
     add_dashboard_routes(app, context.mode)
     add_openapi_route(app)
     add_asyncapi_route(app)

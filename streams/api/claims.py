@@ -28,7 +28,7 @@ from streams.api.query import acting, filtered, page, principal_of, scope
 from streams.api.violations import amount
 from streams.auth import AuthError, Forbidden
 from streams.ingest.parsers.edi849 import write_849
-from streams.ingest.parsers.x12_writer import Parties
+from streams.ingest.parsers.x12_writer import Parties, X12WriteError
 
 #: who the 849 comes from (ISA06 / GS02): the vendor's side of the exchange
 ANSWER_SENDER: Final = "CHANNELFLOW"
@@ -66,7 +66,13 @@ async def claim_849(request: web.Request) -> web.Response:
     found = await _readable(request)
     if not found.decisions:
         return json_error(409, "conflict", f"no line of claim {found.claim_id!r} is decided yet")
-    return web.Response(body=answer_849(found), content_type="application/edi-x12")
+    try:
+        body = answer_849(found)
+    except X12WriteError as exc:  # an id from a CSV claim file may hold "*" or "~"
+        return json_error(
+            409, "conflict", f"claim {found.claim_id!r} has no 849: {exc}; read it as JSON"
+        )
+    return web.Response(body=body, content_type="application/edi-x12")
 
 
 def answer_849(found: DebitClaim) -> bytes:

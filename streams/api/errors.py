@@ -47,6 +47,15 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
             if kept in exc.headers:
                 answer.headers[kept] = exc.headers[kept]
         return answer
+    except web.RequestPayloadError:  # a body that is not what its headers say (gzip ...)
+        encoding = request.headers.get("Content-Encoding", "identity")
+        return json_error(
+            400,
+            "bad_request",
+            f"the request body cannot be read as sent (Content-Encoding: {encoding}, "
+            f"Transfer-Encoding: {request.headers.get('Transfer-Encoding', 'none')}); "
+            "nothing was done",
+        )
     except InvalidField as exc:
         return json_error(400, "bad_request", str(exc), field=exc.field)
     except AuthError as exc:

@@ -43,7 +43,7 @@ from projections.keyvalue import KeyValue
 from projections.stores import ChannelStores
 from streams import metrics
 from streams.api.context import CONTEXT, PRINCIPAL, SETTINGS, json_error, json_response
-from streams.api.upload_body import read_body, receive
+from streams.api.upload_body import claim_limit, read_body, receive, too_large, too_many_events
 from streams.auth import Forbidden, Principal
 from streams.ingest.acks import X12_MEDIA, AckWatch
 from streams.ingest.formats import read
@@ -154,6 +154,8 @@ async def events(request: web.Request) -> web.StreamResponse:
         elements, options = batch_of(body)
     except Unreadable as exc:
         return _unreadable(exc)
+    if len(elements) > limits.max_json_events:
+        raise too_many_events(limits.max_json_events, len(elements))
     authorize_events(principal, elements)
     options = {**options, **request.query}
     digest = hashlib.sha256(body).hexdigest()
@@ -166,7 +168,7 @@ async def csv_report(request: web.Request) -> web.StreamResponse:
     principal = submitter(request)
     every = _every_line(request)
     with _upload_file() as path:
-        name, digest, file = await receive(request, path, limits)
+        name, digest, file, _ = await receive(request, path, limits)
         options = dict(request.query)
         name = name or "upload.csv"
         upload = _upload(principal, "csv", name, digest, options, limits.time_rules())
@@ -179,12 +181,15 @@ async def edi_report(request: web.Request) -> web.StreamResponse:
     every = _every_line(request)
     wanted = request.query.get("format")  # its choices: `checked_query`
     with _upload_file() as path:
-        name, digest, file = await receive(request, path, limits)
+        name, digest, file, size = await receive(request, path, limits)
         acked = Acked(AckWatch(), file, digest, datetime.now(UTC)) if _wants_ack(request) else None
         try:
             kind = _edi_format(file, wanted)
         except (Unreadable, X12Error) as exc:
             return await _refused(exc, acked)
+        limit, what = claim_limit(limits)
+        if kind == "844" and size > limit:
+            raise too_large(limit, size, what)
         options = dict(request.query)
         name = name or f"upload.{kind}"
         upload = _upload(principal, kind, name, digest, options, limits.time_rules())
@@ -209,7 +214,7 @@ async def claims(request: web.Request) -> web.StreamResponse:
     principal = submitter(request)
     every = _every_line(request)
     with _upload_file() as path:
-        name, digest, file = await receive(request, path, limits)
+        name, digest, file, _ = await receive(request, path, limits, claims=True)
         try:
             kind = _claim_format(file)
         except (Unreadable, X12Error) as exc:

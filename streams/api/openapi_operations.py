@@ -50,7 +50,9 @@ def path(name: str, description: str, schema: Schema = STRING) -> Schema:
 
 
 LIMIT = query("limit", "rows per page (default 1000)", {**INTEGER, "minimum": 1, "maximum": 10000})
-OFFSET = query("offset", "rows to skip (default 0)", {**INTEGER, "minimum": 0})
+OFFSET = query(
+    "offset", "rows to skip (default 0)", {**INTEGER, "minimum": 0, "maximum": 2**31 - 1}
+)
 DISTRIBUTOR = query("distributor_id", "only this distributor (a distributor token: its own)")
 SKU = query("sku", "only this SKU")
 AS_OF = query("as_of", '"now" of the answer: a date or an ISO time (default: latest seen)')

@@ -16,8 +16,9 @@ from streams.timeparse import TimeParseError, parse_as_of
 
 Rows = list[dict[str, Any]]
 
-#: list endpoints answer pages: ?limit= (default, at most) and ?offset=
-DEFAULT_LIMIT, MAX_LIMIT = 1000, 10_000
+#: list endpoints answer pages: ?limit= (default, at most) and ?offset= (at most: past any
+#: list, and an int the answer can still carry; 2**64 was a 500)
+DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET = 1000, 10_000, 2**31 - 1
 
 
 def principal_of(request: web.Request) -> Principal:
@@ -78,7 +79,7 @@ def _as_written(field: Any) -> str:
 def window(request: web.Request) -> tuple[int, int]:
     """(offset, limit) of the page asked for (?offset=, ?limit=)."""
     limit = integer(request, "limit", DEFAULT_LIMIT, high=MAX_LIMIT)
-    offset = integer(request, "offset", 0, low=0, high=None)
+    offset = integer(request, "offset", 0, low=0, high=MAX_OFFSET)
     return offset, limit
 
 

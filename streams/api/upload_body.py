@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, BinaryIO, Final, cast
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from streams.api.http_body import within
 from streams.config import Settings
@@ -21,6 +22,7 @@ from streams.ingest.formats.upload import Stored
 CHUNK: Final = 256 * 1024
 JSON_LIMIT: Final = ("a JSON event batch", "CHANNELFLOW_MAX_JSON_BYTES")
 REPORT_LIMIT: Final = ("a report upload", "CHANNELFLOW_MAX_REPORT_BYTES")
+CLAIM_LIMIT: Final = ("a claim file (CSV or 844)", "CHANNELFLOW_MAX_CLAIM_BYTES")
 
 
 def too_large(limit: int, size: int, kind: tuple[str, str]) -> web.HTTPRequestEntityTooLarge:
@@ -30,6 +32,16 @@ def too_large(limit: int, size: int, kind: tuple[str, str]) -> web.HTTPRequestEn
         actual_size=size,
         text=f"{what} may be at most {limit / (1024 * 1024):,.1f} MiB ({limit:,} bytes; "
         f"{variable} sets the limit); nothing was published",
+    )
+
+
+def too_many_events(limit: int, count: int) -> web.HTTPRequestEntityTooLarge:
+    return web.HTTPRequestEntityTooLarge(
+        max_size=limit,
+        actual_size=count,
+        text=f"a JSON event batch may hold at most {limit:,} events, this one holds "
+        f"{count:,} (CHANNELFLOW_MAX_JSON_EVENTS sets the limit): send them in several "
+        "requests, or a report as CSV; nothing was published",
     )
 
 
@@ -48,21 +60,23 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
 
 
 async def receive(
-    request: web.Request, path: Path, settings: Settings
-) -> tuple[str | None, str, Stored]:
+    request: web.Request, path: Path, settings: Settings, claims: bool = False
+) -> tuple[str | None, str, Stored, int]:
     """Stream the uploaded file to `path` (the raw body, or the file part of a multipart
     form); returns (the file name the form gave, if any; sha256 of the file's bytes; the
-    file as stored). Each part must come within the body timeout (408).
+    file as stored; its size, expanded). Each part must come within the body timeout (408);
+    a report may take `max_report_bytes`, a file of `claims` `max_claim_bytes`.
 
     The limit holds for the file's bytes, expanded: a body sent compressed
     (Content-Encoding, expanded by aiohttp as it arrives) is counted as it expands and
     kept compressed on disk, so a small body expanding past the limit is refused having
     taken about its own size of disk.
     """
-    limit, timeout = settings.max_report_bytes, settings.body_timeout_seconds
+    limit, kind = claim_limit(settings) if claims else (settings.max_report_bytes, REPORT_LIMIT)
+    timeout = settings.body_timeout_seconds
     declared = request.content_length
     if declared is not None and declared > limit:
-        raise too_large(limit, declared, REPORT_LIMIT)
+        raise too_large(limit, declared, kind)
     name: str | None = None
     read_chunk: Callable[[], Awaitable[bytes]]
     if request.content_type.startswith("multipart/"):
@@ -70,7 +84,10 @@ async def receive(
         name = part.filename
 
         async def read_chunk() -> bytes:
-            return await within(part.read_chunk(CHUNK), timeout)
+            try:
+                return await within(part.read_chunk(CHUNK), timeout)
+            except FORM_ERRORS as exc:
+                raise unreadable_form(exc) from None
 
     else:
 
@@ -84,10 +101,16 @@ async def receive(
         while chunk := await read_chunk():
             size += len(chunk)
             if size > limit:
-                raise too_large(limit, size, REPORT_LIMIT)
+                raise too_large(limit, size, kind)
             digest.update(chunk)
             sink.write(chunk)
-    return name, digest.hexdigest(), file
+    return name, digest.hexdigest(), file, size
+
+
+def claim_limit(settings: Settings) -> tuple[int, tuple[str, str]]:
+    """Claims are read whole, grouped across their lines (about 30 times the file's size
+    in memory): their own limit, below a report's."""
+    return settings.max_claim_bytes, CLAIM_LIMIT
 
 
 def compressing(handle: BinaryIO, gzipped: bool) -> ContextManager[IO[bytes]]:
@@ -98,11 +121,24 @@ def compressing(handle: BinaryIO, gzipped: bool) -> ContextManager[IO[bytes]]:
     return nullcontext(handle)
 
 
+#: what aiohttp raises for a form that is not one: no boundary, one too long or never
+#: found, a part's header line past 8 KiB
+FORM_ERRORS: Final = (ValueError, HttpProcessingError)
+
+
+def unreadable_form(exc: Exception) -> web.HTTPBadRequest:
+    why = exc.message if isinstance(exc, HttpProcessingError) else str(exc)
+    return web.HTTPBadRequest(text=f"the multipart form cannot be read: {why[:200]}")
+
+
 async def file_part(request: web.Request) -> BodyPartReader:
-    reader = await request.multipart()
-    while True:
-        part = await reader.next()
-        if part is None:
-            raise web.HTTPBadRequest(text="the multipart form has no file part")
-        if isinstance(part, BodyPartReader) and (part.filename or part.name == "file"):
-            return part
+    try:
+        reader = await request.multipart()
+        while True:
+            part = await reader.next()
+            if part is None:
+                raise web.HTTPBadRequest(text="the multipart form has no file part")
+            if isinstance(part, BodyPartReader) and (part.filename or part.name == "file"):
+                return part
+    except FORM_ERRORS as exc:
+        raise unreadable_form(exc) from None

@@ -19,7 +19,13 @@ from typing import Any, Final
 import orjson
 
 from streams.cli.progress import Progress
-from streams.cli.support import ServerUnreachable, UserError, bearer_token, http_problem
+from streams.cli.support import (
+    ServerUnreachable,
+    UserError,
+    authorized,
+    bearer_token,
+    http_problem,
+)
 from streams.ingest.formats.json_events import batch_of
 from streams.ingest.formats.upload import Format, Unreadable
 
@@ -146,9 +152,8 @@ def _post(
 
 def _post_once(url: str, token: str | None, body: Iterator[bytes], size: int, kind: str) -> Any:
     headers = {"Content-Type": kind, "Content-Length": str(size)}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    authorized(request, token)
     try:
         with urllib.request.urlopen(request, timeout=3600) as response:
             return orjson.loads(response.read())

@@ -18,6 +18,7 @@ from typing import IO, Any, Final
 from domain.party_matching import party_record
 from projections.bulk_matching import REQUIRED, BulkOutcome, match_rows
 from projections.party_index import BlockingIndex
+from streams.audit.safe_csv import cell
 from streams.cli.agreements import all_rows
 from streams.cli.ingest_http import post_json
 from streams.cli.progress import Progress
@@ -239,10 +240,11 @@ def _send(url: str, token: str | None, pending: list[dict[str, Any]]) -> int:
 def outcome_cells(outcome: BulkOutcome) -> list[str]:
     best = outcome.candidates[0] if outcome.candidates else None
     mapped = outcome.mapping is not None
-    return [
-        str(outcome.line), outcome.distributor_id, outcome.reseller_id, outcome.outcome,
-        best.master_id if best is not None and mapped else "",
-        str(best.score) if best is not None else "",
+    cells = [
+        outcome.line, outcome.distributor_id, outcome.reseller_id, outcome.outcome,
+        best.master_id if best is not None and mapped else None,
+        best.score if best is not None else None,
         " ".join(f"{c.master_id}:{c.score}" for c in outcome.candidates),
-        "; ".join(outcome.reasons), outcome.problem or "",
+        "; ".join(outcome.reasons), outcome.problem,
     ]  # fmt: skip
+    return [cell(value) for value in cells]  # the file's ids may read as a formula

@@ -93,6 +93,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         host=settings.web_host,
         port=settings.web_port,
         print=listening,
+        keepalive_timeout=settings.keepalive_seconds,
     )
     return 0
 

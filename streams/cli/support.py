@@ -127,14 +127,20 @@ def http_failure(what: str, url: str, exc: OSError) -> UserError:
     return ServerUnreachable(f"cannot reach {url} ({what}): {reason}")
 
 
+def authorized(request: urllib.request.Request, token: str | None) -> urllib.request.Request:
+    """The request with the bearer token, which urllib sends to the URL asked for only: a
+    redirect (urllib follows them, to any host) leaves it behind, as curl and requests do."""
+    if token:
+        request.add_unredirected_header("Authorization", f"Bearer {token}")
+    return request
+
+
 def get_json(url: str, path: str, token: str | None, what: str, timeout: float = 120) -> Any:
     """GET `path` of the HTTP API at `url`, with the bearer token, as JSON; an error the
     user can fix (401, 404, ...) or an unreachable server as `http_failure` says."""
     import urllib.request
 
-    request = urllib.request.Request(f"{url.rstrip('/')}{path}")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
+    request = authorized(urllib.request.Request(f"{url.rstrip('/')}{path}"), token)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return orjson.loads(response.read())
@@ -169,8 +175,7 @@ def call_api(
     request = urllib.request.Request(f"{url.rstrip('/')}{path}", data=data)
     if data is not None:
         request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
+    authorized(request, token)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             answer: bytes = response.read()

@@ -25,7 +25,7 @@ from infra.eventstore import open_audit_log
 from projections.stores import ChannelStores
 from streams import metrics
 from streams.api.answer_cache import AnswerCache, Runner
-from streams.api.app import make_web_app
+from streams.api.app import app_runner
 from streams.api.compute_thread import ComputeThread
 from streams.api.context import ApiContext
 from streams.auth import TokenRegistry
@@ -157,7 +157,7 @@ class ApiProcess:
             async with KafkaPublisher(settings) as publisher:
                 await self._ready(tasks)
                 keep_long_lived()  # the reference data: not walked by each collection
-                runner = web.AppRunner(make_web_app(self.context(publisher, compute.run)))
+                runner = app_runner(self.context(publisher, compute.run))
                 await runner.setup()
                 await web.TCPSite(runner, settings.web_host, settings.api_port).start()
                 log.info("HTTP API on http://%s:%s/", settings.web_host, settings.api_port)

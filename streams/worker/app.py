@@ -38,7 +38,7 @@ from schemas.topics import (
     topic_name,
 )
 from streams import metrics
-from streams.api.app import make_web_app
+from streams.api.app import app_runner
 from streams.api.context import ApiContext
 from streams.auth import TokenRegistry
 from streams.config import Settings
@@ -540,7 +540,7 @@ class ChannelWorker:
             self.committed,
             gauges_at_scrape=False,  # streams/worker/upkeep.py keeps them
         )
-        runner = web.AppRunner(make_web_app(context))
+        runner = app_runner(context)
         await runner.setup()
         await web.TCPSite(runner, settings.web_host, settings.web_port).start()
         log.info("HTTP API on http://%s:%s/", settings.web_host, settings.web_port)

@@ -3,15 +3,18 @@ the next request, without a restart; a file that cannot be used refuses every to
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import urllib.error
+import urllib.request
 from pathlib import Path
 
 import orjson
 import pytest
 
 from tests.integration.conftest import REPO, http_json
+from tests.unit.api.test_slow_clients import closed_by_server
 
 pytestmark = pytest.mark.kafka
 
@@ -63,3 +66,28 @@ def test_tokens_created_and_revoked_while_the_worker_runs(worker_factory, tmp_pa
     assert token("revoke", "--actor", "audit", "--file", path).returncode == 0
     assert status(inventory, second) == 401
     assert status(inventory, None) == 401  # no token left, and still closed
+
+
+def test_a_worker_refuses_an_open_token_file_cuts_slow_clients_and_marks_its_answers(
+    worker_factory, tmp_path: Path
+):
+    """Over the real worker's HTTP port: a token file others may write refuses every
+    token until a chmod closes it, a request that never ends loses its connection after
+    CHANNELFLOW_KEEPALIVE_SECONDS, and a read is marked nosniff and no-store."""
+    path = tmp_path / "tokens.json"
+    secret = token("--role", "channel_manager", "--actor", "cm", "--file", str(path)).stdout
+    secret = secret.strip()
+    env = {"CHANNELFLOW_TOKENS_FILE": str(path), "CHANNELFLOW_KEEPALIVE_SECONDS": "1"}
+    worker = worker_factory(env=env).start()
+    inventory = f"{worker.url}/api/inventory"
+    request = urllib.request.Request(inventory, headers={"Authorization": f"Bearer {secret}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Cache-Control"] == "no-store"
+    path.chmod(0o666)
+    code, error = answer(inventory, secret)
+    assert (code, error["code"]) == (503, "unavailable")
+    assert "writable by group or others (mode 0666)" in error["message"]
+    path.chmod(0o600)
+    assert status(inventory, secret) == 200
+    assert asyncio.run(closed_by_server(worker.port, trickle=True))

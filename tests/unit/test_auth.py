@@ -136,3 +136,23 @@ def test_revoking_removes_every_token_of_the_actor_only(tmp_path):
     registry = TokenRegistry.from_env({"CHANNELFLOW_TOKENS_FILE": str(path)})
     assert registry.authenticate(f"Bearer {kept}").actor == "cm"
     assert [entry["actor"] for entry in json.loads(path.read_text())] == ["cm"]
+
+
+def test_a_token_file_others_may_write_refuses_every_token_until_made_private(tmp_path, caplog):
+    """Whoever may write the file may add an admin token to it: a server refuses such a file
+    (503, naming the fix) as soon as a chmod opens it, and takes it again once closed."""
+    path = tmp_path / "tokens.json"
+    alice = create_token(path, Role.ADMIN, "alice", None)
+    registry = TokenRegistry.from_env({"CHANNELFLOW_TOKENS_FILE": str(path)})
+    path.chmod(0o644)  # readable by others: it holds hashes only
+    assert registry.authenticate(f"Bearer {alice}").actor == "alice"
+    for mode in (0o666, 0o620):
+        path.chmod(mode)
+        with pytest.raises(TokensUnavailable, match=r"writable by group or others.*chmod 600"):
+            registry.authenticate(f"Bearer {alice}")
+    assert "cannot be used, every token refused" in caplog.text
+    path.chmod(0o600)
+    assert registry.authenticate(f"Bearer {alice}").actor == "alice"
+    path.chmod(0o666)
+    with pytest.raises(ValueError, match="writable by group or others"):
+        create_token(path, Role.ADMIN, "mallory", None)

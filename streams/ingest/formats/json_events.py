@@ -56,6 +56,18 @@ def batch_of(body: bytes) -> tuple[list[Any], dict[str, Any]]:
     return data, options
 
 
+def _written(element: Any, index: int) -> bytes:
+    """An element's bytes, as its line is kept. orjson reads JSON nested up to 1024 levels
+    deep but writes no more than 255: an element deeper than that (no event is) makes the
+    batch unreadable (422), not a server error."""
+    try:
+        return orjson.dumps(element)
+    except TypeError:
+        raise Unreadable(
+            "invalid_batch", f"element {index + 1} nests deeper than any event can (255 levels)"
+        ) from None
+
+
 def _without_personal(element: Any, original: bytes) -> bytes:
     """What a refused element leaves to the dead letters: its personal fields emptied (they
     were never sealed; docs/PRIVACY.md)."""
@@ -93,7 +105,7 @@ def read_events(upload: Upload, elements: list[Any]) -> Iterator[Item]:
     for index in order:
         element = elements[index]
         ref = f"{upload.name}[{index + 1}]"
-        original = element if isinstance(element, bytes) else orjson.dumps(element)
+        original = element if isinstance(element, bytes) else _written(element, index)
         try:
             event = decode_event(original)
         except InvalidEvent as exc:

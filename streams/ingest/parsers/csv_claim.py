@@ -87,7 +87,11 @@ def parse_claims_csv(
         text = stream.read().decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise CsvFormatError(1, f"not UTF-8 ({error.reason} at byte {error.start})") from None
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as error:  # a field past csv's limit (128 KiB), a NUL ...
+        raise CsvFormatError(reader.line_num, f"not a CSV line: {error}") from None
     if not rows:
         raise CsvHeaderError(f"the file is empty: the first line names the columns {COLUMNS}")
     header = _header(rows[0])

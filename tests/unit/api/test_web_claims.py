@@ -75,6 +75,15 @@ def test_the_849_is_written_from_the_recorded_decisions(api):
     ]
 
 
+def test_a_claim_whose_ids_x12_cannot_carry_has_no_849_and_says_why(api):
+    """A CSV claim's ids may hold X12's delimiters; its 849 was a 500."""
+    api.channel.audit.save(decided_claim("DIST-001", "DB*1~ST"))
+    status, _, answer = get(api, "/api/claims/DIST-001/DB%2A1~ST/849", "d1")
+    assert (status, answer["error"]["code"]) == (409, "conflict")
+    assert "claim 'DB*1~ST' has no 849: 'DB*1~ST' holds '*~'" in answer["error"]["message"]
+    assert get(api, "/api/claims/DIST-001/DB%2A1~ST", "d1")[0] == 200
+
+
 def test_approve_then_pay_are_the_admins(api):
     status, answer = api.post(f"{CLAIM}/approve", {"reason": "looks right"}, "d1")
     assert status == 403, answer

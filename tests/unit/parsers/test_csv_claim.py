@@ -96,6 +96,8 @@ def test_header_and_format_errors() -> None:
         parse_claims_csv(io.BytesIO(b"\xff\xfe"), received_at=RECEIVED_AT)
     short = parse(",".join(COLUMNS) + "\nC-1,DIST-001\n")
     assert [e.reason for e in short.line_errors] == ["wrong_column_count"]
+    with pytest.raises(CsvFormatError, match="line 3: not a CSV line: field larger than"):
+        parse(",".join(COLUMNS) + "\nC-1,DIST-001\n" + "A" * 200_000 + "\n")  # was a 500
 
 
 def test_written_claims_read_back_the_same() -> None:

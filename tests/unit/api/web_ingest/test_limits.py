@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import orjson
 import pytest
 
 from streams.api import ingest as web_ingest
@@ -36,6 +37,96 @@ def test_request_size_limits_answer_413_naming_the_limit(monkeypatch):
         assert small.published == []
     finally:
         small.close()
+
+
+def test_a_json_batch_of_more_events_than_the_limit_is_refused_whole(monkeypatch):
+    """Each element of a JSON batch is answered and spooled in memory: ten MiB of `1,`
+    would be five million of them. More than CHANNELFLOW_MAX_JSON_EVENTS: 413, whether an
+    array or JSON Lines, before anything is read or published."""
+    monkeypatch.setenv("CHANNELFLOW_MAX_JSON_EVENTS", "3")
+    small = Api()
+    try:
+        lines = b"\n".join(orjson.dumps(sale(f"L-{i}")) for i in range(4))
+        for body in (b"[" + b",".join([b"1"] * 4) + b"]", lines):
+            status, answer = small.post("/api/ingest/events", body)
+            assert (status, answer["error"]["code"]) == (413, "request_entity_too_large")
+            message = answer["error"]["message"]
+            assert "at most 3 events, this one holds 4" in message
+            assert "CHANNELFLOW_MAX_JSON_EVENTS" in message
+        assert small.published == []
+        answer = small.ok("/api/ingest/events", [sale(f"K-{i}") for i in range(3)])
+        assert answer["summary"]["lines"] == 3
+    finally:
+        small.close()
+
+
+def test_an_element_nested_deeper_than_any_event_makes_the_batch_unreadable(api):
+    """orjson reads 1024 levels but writes 255: such an element was a 500 (TypeError)."""
+    deep = b"[" * 300 + b'"bottom"' + b"]" * 300
+    second = orjson.dumps(sale("N-2"))[:-1] + b',"x":' + deep + b"}"
+    status, answer = api.post(
+        "/api/ingest/events", b"[" + orjson.dumps(sale("N-1")) + b"," + second + b"]"
+    )
+    assert (status, answer["error"]["code"]) == (422, "invalid_batch")
+    assert "element 2 nests deeper than any event can" in answer["error"]["message"]
+    assert api.published == []
+
+
+def test_a_claim_file_has_a_limit_of_its_own_at_both_doors(monkeypatch):
+    """Claims are read whole (about 30 times the file in memory): a CSV claim file or an
+    844, at /api/ingest/claims or /api/ingest/edi, larger than CHANNELFLOW_MAX_CLAIM_BYTES
+    is a 413, where a report of that size is taken."""
+    csv_claims = (SAMPLES / "claims_good.csv").read_bytes()
+    edi_claims = (SAMPLES / "844_claim.edi").read_bytes()
+    report = (SAMPLES / "867_weekly.edi").read_bytes()
+    monkeypatch.setenv(
+        "CHANNELFLOW_MAX_CLAIM_BYTES", str(min(len(csv_claims), len(edi_claims)) - 1)
+    )
+    small = Api()
+    try:
+        for path, body in [
+            ("/api/ingest/claims", csv_claims),
+            ("/api/ingest/claims", gzip.compress(edi_claims)),
+            ("/api/ingest/edi", edi_claims),
+        ]:
+            headers = {"Content-Encoding": "gzip"} if body[:2] == b"\x1f\x8b" else None
+            status, answer = small.post(path, body, headers=headers)
+            assert status == 413, (path, answer)
+            assert "CHANNELFLOW_MAX_CLAIM_BYTES" in answer["error"]["message"]
+        assert small.published == []
+        assert len(report) > len(edi_claims)
+        assert small.post("/api/ingest/edi", report)[0] == 200
+    finally:
+        small.close()
+
+
+@pytest.mark.parametrize("path", ["/api/ingest/events", "/api/ingest/csv", "/api/ingest/edi"])
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_body_that_is_not_what_its_encoding_says_is_a_400(api, path, encoding):
+    """It was a 500: aiohttp's RequestPayloadError came out of the handler."""
+    status, answer = api.post(path, b"not compressed", headers={"Content-Encoding": encoding})
+    assert (status, answer["error"]["code"]) == (400, "bad_request")
+    assert f"cannot be read as sent (Content-Encoding: {encoding}" in answer["error"]["message"]
+    assert api.published == []
+
+
+FORMS = {
+    "no boundary": ("", b"x"),
+    "boundary never found": ("; boundary=XX", b"x"),
+    "boundary too long": ("; boundary=" + "B" * 100, b"x"),
+    "part header past 8 KiB": ("; boundary=XX", b"--XX\r\nX: " + b"a" * 9000 + b"\r\n\r\nx"),
+}
+
+
+@pytest.mark.parametrize("path", ["/api/ingest/csv", "/api/ingest/edi", "/api/ingest/claims"])
+@pytest.mark.parametrize(("boundary", "body"), FORMS.values(), ids=FORMS.keys())
+def test_a_form_that_is_not_one_is_a_400(api, path, boundary, body):
+    """aiohttp's ValueError or LineTooLong from a malformed form was a 500."""
+    headers = {"Content-Type": "multipart/form-data" + boundary}
+    status, answer = api.post(path, body, headers=headers)
+    assert (status, answer["error"]["code"]) == (400, "bad_request")
+    assert answer["error"]["message"].startswith("the multipart form cannot be read: ")
+    assert api.published == []
 
 
 def test_a_compressed_upload_is_counted_expanded_and_kept_compressed(monkeypatch):
