@@ -15,7 +15,9 @@ up (its high watermark at the next offset). The broker stamps each message when 
 it (`LogAppendTime`), so a fetch answered at time P that found nothing more means every
 later message is stamped after P (less the clocks' skew). A source `Behind` (known lag:
 data on the broker not fetched yet, or not fetched since it was assigned or its fetching
-resumed) stops its group as soon as what it gave runs out. What cannot be released yet is
+resumed) stops its group as soon as what it gave runs out; so does one read to its last
+stable offset with a transaction still open beyond it, for inputs stamped after its own
+horizon (`Marks`). What cannot be released yet is
 held, to be merged with the next batch (up to a cap per source: streams/runners/hold_cap.py).
 
 Two ways past a source that stops its group, as Kafka Streams after KIP-695: a group held
@@ -53,10 +55,51 @@ OrderKey = tuple[int, bool, str, int, int]
 class Behind:
     """A source with data on the broker that is not here yet: its known lag (records beyond
     the next offset to admit, as last fetched; None when not fetched since it was assigned
-    or its fetching resumed) and whether the consumer knows a leader to fetch it from."""
+    or its fetching resumed) and whether the consumer knows a leader to fetch it from. The
+    records of a transaction still open are behind too (`uncommitted`): read committed, they
+    come when it ends, stamped when they were appended; a `horizon` (broker time in ms)
+    before which none of them is stamped lets earlier inputs of other sources pass."""
 
     lag: int | None = None
     leader: bool = True
+    horizon: float = -math.inf
+    uncommitted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """A fetch of a source: when the broker answered (ms) and its high watermark then.
+    Every record at or past that offset was appended, and stamped, after it."""
+
+    at: float
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """What a source's fetches tell of the stamps of records not yet committed: the latest
+    fetch whose high watermark the next offset to admit has reached (its time is a horizon
+    while it stays reached), and the first fetch since whose high watermark it has not.
+    Two marks, not every fetch: a producer whose transactions follow each other without a
+    pause never leaves its source with nothing open, and the horizon still moves on, a
+    transaction at a time."""
+
+    passed: Fetch | None = None
+    pending: Fetch | None = None
+
+    def seen(self, fetch: Fetch, next_offset: int) -> Marks:
+        if fetch.end <= next_offset:
+            return Marks(fetch)
+        passed, pending = self.passed, self.pending
+        if pending is not None and pending.end <= next_offset:
+            passed, pending = pending, None
+        return Marks(passed, pending or fetch)
+
+    def horizon(self, next_offset: int) -> float:
+        """Broker time (ms) before which nothing at or past `next_offset` is stamped."""
+        if self.passed is None or self.passed.end > next_offset:
+            return -math.inf
+        return self.passed.at
 
 
 #: what a source with nothing here holds: its horizon when caught up (broker time in ms:
@@ -215,7 +258,7 @@ class TimeOrder:
 
 
 def _floor(standing: Standing) -> float:
-    return -math.inf if isinstance(standing, Behind) else standing
+    return standing.horizon if isinstance(standing, Behind) else standing
 
 
 def _merge(

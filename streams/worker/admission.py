@@ -87,7 +87,7 @@ class Admission:
         its next offset to admit while nothing of it reached the agent (`Undelivered`)."""
         fetched, past = fetch_state(self.app.consumer), {}
         for tp in waited:
-            _, _, position = fetched(tp)
+            position = fetched(tp).position
             source = f"{tp.topic}:{tp.partition}"
             first = self.gate.next_offset(source)
             if position is not None and position > first:
@@ -118,7 +118,7 @@ class Admission:
         for tp in owned:
             if tp.topic not in raw:
                 continue
-            end, _, position = fetched(tp)
+            end, _, position, _ = fetched(tp)
             source = f"{tp.topic}:{tp.partition}"
             first = self.gate.next_offset(source)
             if end is None or position is None or not first < end <= position:

@@ -60,7 +60,15 @@ from streams.runners.processing import (
 )
 from streams.runners.readmodel_sink import ReadModelSink, configured_sink, writer_name
 from streams.runners.recording import AuditRecorder
-from streams.runners.time_order import Behind, Released, Source, Standing, TimeOrder
+from streams.runners.time_order import (
+    Behind,
+    Fetch,
+    Marks,
+    Released,
+    Source,
+    Standing,
+    TimeOrder,
+)
 from streams.worker import upkeep
 from streams.worker.admission import Admission
 from streams.worker.committed import read_committed
@@ -197,6 +205,8 @@ class ChannelWorker:
         self.admission = Admission(app, settings, self.stores, set(self.raw_topics.topics))
         self.order = time_order(settings)
         self.pauses = FetchPauses(app)
+        #: what the fetches of each ordered source tell of its open transactions' stamps
+        self.marks: dict[Source, Marks] = {}
         #: when a long hold was last reported (monotonic seconds)
         self.hold_warned = -HOLD_WARNING_SECONDS
         self.rounds = RecordingRounds(
@@ -227,6 +237,7 @@ class ChannelWorker:
             log.info("%d inputs held for their order dropped by a rebalance: read again", held)
         self.order.drop()
         self.pauses.forget()
+        self.marks.clear()
         metrics.ORDER_HOLD_SECONDS.set(0)
         metrics.ORDER_HELD_EVENTS.set(0)
         metrics.ORDER_PAUSED.set(0)  # a new assignment starts unpaused
@@ -329,13 +340,14 @@ class ChannelWorker:
         """Each owned partition of the ordered topics: the time (ms) of the consumer's last
         fetch that found it with nothing beyond the inputs admitted (its high watermark at
         the next offset), `Behind` when it has more or was not fetched yet (since it was
-        assigned, or its fetching resumed: `cap_holds`)."""
+        assigned, or its fetching resumed: `cap_holds`), or a transaction open before its
+        high watermark (with the horizon its `Marks` give)."""
         consumer = self.app.consumer
         fetched, leader, ordered = fetch_state(consumer), has_leader(consumer), self.order.ordered
         found: dict[Source, Standing] = {}
         for tp in owned:
             if tp.topic in ordered:
-                end, polled, _ = fetched(tp)
+                end, polled, _, highwater = fetched(tp)
                 next_offset = self.admission.gate.next_offset(f"{tp.topic}:{tp.partition}")
                 source = (tp.topic, tp.partition)
                 if end is None or polled is None or self.pauses.unfetched(source, polled):
@@ -343,8 +355,22 @@ class ChannelWorker:
                 elif end > next_offset:
                     found[source] = Behind(end - next_offset, leader(tp))
                 else:
-                    found[source] = float(polled)
+                    found[source] = self.uncommitted(
+                        source, polled, highwater, next_offset, leader(tp)
+                    )
         return found
+
+    def uncommitted(
+        self, source: Source, polled: int, highwater: int | None, next_offset: int, leads: bool
+    ) -> Standing:
+        """A source read to its last stable offset: caught up (the fetch's time its horizon)
+        unless a transaction is open before its high watermark."""
+        end = next_offset if highwater is None else highwater
+        marks = self.marks.get(source, Marks()).seen(Fetch(polled, end), next_offset)
+        self.marks[source] = marks
+        if end <= next_offset:
+            return float(polled)
+        return Behind(end - next_offset, leads, marks.horizon(next_offset), True)
 
     def note_holds(
         self, released: Released, standings: Mapping[Source, Standing], now: float
@@ -575,11 +601,12 @@ def _described(
 def _standing(standing: Standing, now_ms: float) -> str:
     if not isinstance(standing, Behind):
         return f"fetched {now_ms - standing:.0f} ms before"
-    lag = (
-        "not fetched since assigned or resumed"
-        if standing.lag is None
-        else f"behind by {standing.lag}"
-    )
+    if standing.lag is None:
+        lag = "not fetched since assigned or resumed"
+    elif standing.uncommitted:
+        lag = f"{standing.lag} records of a transaction still open"
+    else:
+        lag = f"behind by {standing.lag}"
     return lag if standing.leader else f"{lag}, no leader"
 
 

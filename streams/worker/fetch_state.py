@@ -5,34 +5,50 @@ brought it; aiokafka keeps both (`highwater`, `last_poll_timestamp`) in the cons
 runs on a thread of its own. Reading them from the event loop is what faust's own
 `highwater` does: attributes of the partition's fetch state. The worker reads committed
 records only (streams/worker/committed.py), so a partition's end is its last stable
-offset; the position is the next offset the consumer fetches, past any transaction marker
-or aborted record its fetches met. Whether the consumer knows a leader to fetch a partition
+offset (the high watermark beside it says whether a transaction is still open before it);
+the position is the next offset the consumer fetches, past any transaction marker or
+aborted record its fetches met. Whether the consumer knows a leader to fetch a partition
 from is in its client's cluster metadata (-1: none, None: not known yet).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from faust.types import TP
 
-#: a partition's (last stable offset, time of the fetch that gave it in ms, position), None
-#: until fetched
-FetchState = Callable[[TP], tuple[int | None, int | None, int | None]]
+
+class Fetched(NamedTuple):
+    """A partition's fetch state; each None until fetched."""
+
+    #: the last stable offset: records before it are committed (or not transactional)
+    end: int | None
+    #: the time of the fetch that gave it, ms since the epoch
+    polled: int | None
+    #: the next offset the consumer fetches
+    position: int | None
+    #: the high watermark: beyond `end` up to it, records of a transaction still open
+    highwater: int | None
+
+
+NOT_ASSIGNED = Fetched(None, None, None, None)
+
+FetchState = Callable[[TP], Fetched]
 
 
 def fetch_state(consumer: Any) -> FetchState:
     """The fetch state of faust's aiokafka consumer, by partition."""
     kafka = consumer._thread._ensure_consumer()
 
-    def fetched(tp: TP) -> tuple[int | None, int | None, int | None]:
+    def fetched(tp: TP) -> Fetched:
         try:
             state = kafka._subscription.subscription.assignment.state_value(tp)
             position = state.position if state.has_valid_position else None
-            return kafka.last_stable_offset(tp), kafka.last_poll_timestamp(tp), position
+            end, polled = kafka.last_stable_offset(tp), kafka.last_poll_timestamp(tp)
+            return Fetched(end, polled, position, kafka.highwater(tp))
         except (AssertionError, AttributeError):  # no longer assigned: a rebalance has begun
-            return None, None, None
+            return NOT_ASSIGNED
 
     return fetched
 
