@@ -288,6 +288,24 @@ def test_a_caught_up_topic_holds_what_is_stamped_after_its_last_fetch() -> None:
     assert timed.take([], {(COUNTS, 0): at(60)}, 0.3).inputs == [late]
 
 
+def drained_in_order(
+    timed: TimeOrder,
+    logs: dict[Source, list[Input]],
+    handed: dict[Source, int],
+    final: float,
+    out: list[Input],
+) -> None:
+    """The rest of each log handed over with every source caught up at `final`: nothing is
+    left held, every input came out once, each partition's in the replay's order."""
+    rest = [item for s, items in logs.items() for item in items[handed[s] :]]
+    out += timed.take(rest, dict.fromkeys(logs, final), 0.0).inputs
+    assert timed.holding() == 0
+    assert sorted(out, key=key) == sorted((m for ms in logs.values() for m in ms), key=key)
+    for partition in {p for _, p in logs}:
+        mine = [item for item in out if item.partition == partition]
+        assert mine == sorted(mine, key=key)
+
+
 @settings(max_examples=400, deadline=None)
 @given(histories, st.randoms(use_true_random=False))
 def test_fetches_at_any_time_give_broker_time_order_per_partition(
@@ -312,13 +330,7 @@ def test_fetches_at_any_time_give_broker_time_order_per_partition(
                 horizons[s] = at(now) if upto == appended else Behind(appended - upto)
         out += timed.take(batch, horizons, 0.0).inputs
     final = max(m for ms in history.values() for m in ms) + 2
-    rest = [item for s, items in logs.items() for item in items[handed[s] :]]
-    out += timed.take(rest, dict.fromkeys(logs, at(final)), 0.0).inputs
-    assert timed.holding() == 0
-    assert sorted(out, key=key) == sorted((m for ms in logs.values() for m in ms), key=key)
-    for partition in {p for _, p in logs}:
-        mine = [item for item in out if item.partition == partition]
-        assert mine == sorted(mine, key=key)
+    drained_in_order(timed, logs, handed, at(final), out)
 
 
 def test_marks_give_the_last_fetch_whose_end_was_reached_as_the_horizon() -> None:
@@ -386,13 +398,7 @@ def test_open_transactions_give_broker_time_order_per_partition(
                     else Behind(highwater - stable, True, marks[s].horizon(stable), True)
                 )
         out += timed.take(batch, standings, 0.0).inputs
-    rest = [item for s, items in logs.items() for item in items[handed[s] :]]
-    out += timed.take(rest, dict.fromkeys(logs, at(final)), 0.0).inputs
-    assert timed.holding() == 0
-    assert sorted(out, key=key) == sorted((m for ms in logs.values() for m in ms), key=key)
-    for partition in {p for _, p in logs}:
-        mine = [item for item in out if item.partition == partition]
-        assert mine == sorted(mine, key=key)
+    drained_in_order(timed, logs, handed, at(final), out)
 
 
 def test_a_hold_names_each_topic_it_waits_for_and_why() -> None:
