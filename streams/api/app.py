@@ -5,7 +5,8 @@ at /api/openapi.json (streams/api/openapi.py). Reads take `Authorization: Bearer
 distributor token sees only its own distributor's rows (another one's: 403).
 
   /dashboard (and / -> it)           the channel manager's page (streams/api/dashboard.py)
-  /health, /metrics                  liveness; Prometheus text format (no token needed)
+  /health                            liveness (no token needed)
+  /metrics                           Prometheus text format (the vendor's roles)
   /schemas[/{name}]                  the events' JSON Schemas (no token needed)
   /api/snapshot[?as_of=DATE]         the full projection snapshot (its format: docs/DESIGN.md,
                                      "The projection snapshot")
@@ -88,7 +89,6 @@ from streams.runners.violation_statuses import RecordedStatuses
 OPEN_PATHS = frozenset(
     {
         "/health",
-        "/metrics",
         "/",
         "/dashboard",
         "/static/{name}",

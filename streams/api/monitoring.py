@@ -1,5 +1,6 @@
-"""/health (liveness, and what the health checks found) and /metrics (Prometheus text
-format); neither needs a token."""
+"""/health (liveness, and what the health checks found; no token needed) and /metrics
+(Prometheus text format; the vendor's roles, since it carries channel-wide figures such as a
+distributor's own program's accrued rebate)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from aiohttp import web
 
 from streams import metrics
 from streams.api.context import context_of, json_response
+from streams.api.query import principal_of
+from streams.auth import Forbidden
 
 
 async def health(request: web.Request) -> web.Response:
@@ -16,6 +19,8 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def prometheus(request: web.Request) -> web.Response:
+    if not principal_of(request).may_read(None):
+        raise Forbidden("the metrics carry channel-wide figures: a token of the vendor's roles")
     context = context_of(request)
     if context.gauges_at_scrape:
         await context.exporting(metrics.observe_projections)

@@ -52,8 +52,8 @@ PATHS: dict[str, dict[str, Schema]] = {
                   ref("Health"), errors=(), open_=True),
     },
     "/metrics": {
-        "get": op("Prometheus metrics (text exposition format)", "operations", STRING,
-                  errors=(), open_=True, media="text/plain"),
+        "get": op("Prometheus metrics (text exposition format; vendor roles)", "operations",
+                  STRING, errors=(401, 403), media="text/plain"),
     },
     "/api/openapi.json": {
         "get": op("This document", "operations", ANY_OBJECT, errors=(), open_=True),

@@ -198,6 +198,13 @@ class WorkerProcess:
     def get(self, path: str, token: str | None = None) -> Any:
         return http_json(f"{self.url}{path}", token or self.token)
 
+    def metrics_text(self) -> str:
+        """Its /metrics (with its token when it has one: the vendor's roles read them)."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        request = urllib.request.Request(f"{self.url}/metrics", headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return str(response.read().decode())
+
     def post(self, path: str, body: Any, token: str) -> tuple[int, Any]:
         """POST JSON, or bytes as they are (an uploaded report); (status, JSON answer)."""
         raw = isinstance(body, bytes)

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -203,8 +202,7 @@ def differences(live: dict[str, Any] | None = None, replay: dict[str, Any] | Non
 
 def metric_sum(worker: WorkerProcess, sample: str, **labels: str) -> float:
     """The sum of a sample of the worker's /metrics over its series with these labels."""
-    with urllib.request.urlopen(f"{worker.url}/metrics", timeout=30) as response:
-        text = response.read().decode()
+    text = worker.metrics_text()
     return sum(
         found.value
         for family in text_string_to_metric_families(text)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import json
-import urllib.request
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -113,8 +112,7 @@ def sold_units(worker: WorkerProcess) -> int:
 
 def duplicates(worker: WorkerProcess) -> float:
     """Claims the worker took as duplicates (its /metrics)."""
-    with urllib.request.urlopen(f"{worker.url}/metrics", timeout=30) as response:
-        scraped = response.read().decode()
+    scraped = worker.metrics_text()
     return sum(
         float(line.rsplit(" ", 1)[1])
         for line in scraped.splitlines()

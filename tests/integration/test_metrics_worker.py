@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,8 +99,7 @@ def scraped(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
         )
 
         def scrape() -> str:
-            with urllib.request.urlopen(f"{worker.url}/metrics", timeout=30) as response:
-                return response.read().decode()
+            return worker.metrics_text()
 
         partitions = len(TOPICS) * settings.partitions
         text = wait_until(

@@ -108,7 +108,7 @@ def test_postgres_away_and_back_loses_no_audit_record(settings, worker_factory, 
         assert worker.get("/health")["status"] == "ok"
         retries = [
             line
-            for line in urllib.request.urlopen(f"{worker.url}/metrics").read().decode().splitlines()
+            for line in worker.metrics_text().splitlines()
             if line.startswith("channelflow_batch_retries_total ")
         ]
         assert retries and float(retries[0].split()[1]) >= 1

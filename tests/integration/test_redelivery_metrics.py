@@ -10,7 +10,6 @@ its events as consumed, nor its dead letters."""
 from __future__ import annotations
 
 import asyncio
-import urllib.request
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -36,8 +35,7 @@ COUNTERS = (
 
 def totals(worker: WorkerProcess) -> dict[str, float]:
     """The counters, and `lagging`: the partitions whose lag is not measured at 0."""
-    with urllib.request.urlopen(f"{worker.url}/metrics", timeout=30) as response:
-        text = response.read().decode()
+    text = worker.metrics_text()
     found = dict.fromkeys(COUNTERS, 0.0)
     lag = []
     for family in text_string_to_metric_families(text):

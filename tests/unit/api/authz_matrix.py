@@ -42,7 +42,6 @@ OTHER_STATEMENT = f"/api/rebates/statements/{PROGRAM}/D02/{PERIOD}"
 #: GET routes everyone may call (they carry no distributor's data)
 OPEN = (
     "/health",
-    "/metrics",
     "/",
     "/dashboard",
     "/static/{name}",
@@ -86,8 +85,8 @@ SCOPED = (
 )
 #: GET routes for the vendor's roles only (a scorecard ranking tells about the others)
 VENDOR = (
-    "/api/dead-letters", "/api/scorecard", "/api/scorecard.csv", "/api/resellers/masters",
-    "/api/resellers/proposals", "/api/end-customers/masters",
+    "/metrics", "/api/dead-letters", "/api/scorecard", "/api/scorecard.csv",
+    "/api/resellers/masters", "/api/resellers/proposals", "/api/end-customers/masters",
 )  # fmt: skip
 #: GET routes of one record: (route, whose) — D01's is the distributor's own
 RECORDS = {
@@ -112,6 +111,7 @@ QUERIES = {route: {"period": PERIOD} for route in ("/api/scorecard.csv", *RECORD
            if route.startswith("/api/scorecard")}  # fmt: skip
 #: what a route answers other than JSON
 MEDIA = {
+    "/metrics": "text/plain",
     "/api/scorecard.csv": "text/csv",
     "/api/claims/{distributor_id}/{claim_id}/849": "application/edi-x12",
 }
