@@ -76,8 +76,10 @@ SKU = "SKU-K"
 #: in a quarter closed by the time the lines come: statements, then adjustments
 SOLD = datetime(2026, 8, 3, 9, tzinfo=UTC)
 DEFAULT_DSN = "postgresql://channelflow:channelflow@127.0.0.1:5433/channelflow_test"
-#: the worker's one line when it starts without a broker
-BOOTSTRAP = "Unable to bootstrap"
+#: a command's exit status when a server is unreachable (README, "Exit status")
+UNREACHABLE = 3
+#: aiokafka's error when no broker answers (in faust's start: a traceback, status 1)
+NO_BROKER = "Unable to bootstrap"
 #: every tenth line of a report comes again in the next one
 DUPLICATE_EVERY = 10
 
@@ -130,7 +132,7 @@ class Faults:
     cuts: int = 0
     kafka_cuts: int = 0
     churns: int = 0
-    #: starts given up since the broker could not be reached (started again)
+    #: starts given up since Kafka or PostgreSQL could not be reached (started again)
     refused: int = 0
     log: list[str] = field(default_factory=list)
 
@@ -175,13 +177,16 @@ class Fleet:
         return worker
 
     def check(self, faults: Faults) -> None:
-        """Every worker alive; one that found no broker as it started (exit status 3, as
-        documented: a fault dealt while it started) is started again, as a supervisor
-        would."""
+        """Every worker alive; one that could not reach Kafka or PostgreSQL as it started
+        (exit status 3, as documented, or 1 when the broker went away during faust's own
+        start: a fault dealt while it started) is started again, as a supervisor would."""
         for worker in self.live:
             proc = worker.proc
-            if proc is not None and proc.poll() == 3 and BOOTSTRAP in worker.log_tail(3):
-                faults.dealt(f"{worker.log_path.parent.name} found no broker as it started")
+            code = None if proc is None else proc.poll()
+            this_life = worker.log_tail(30).rsplit("==== bench:", 1)[-1]
+            if code == UNREACHABLE or (code and NO_BROKER in this_life):
+                said = worker.log_tail(1).strip().removeprefix("channelflow: error: ")
+                faults.dealt(f"{worker.log_path.parent.name} did not start ({code}): {said[:60]}")
                 faults.refused += 1
                 worker.start()
             worker.check_alive()
@@ -237,11 +242,11 @@ def deal(
         time.sleep(rng.uniform(2, 6))
         proxies["postgres"].restore()
         faults.dealt("PostgreSQL restored")
-    elif kind == "kafka":  # shorter or longer than the session timeout (10 s)
+    elif kind == "kafka":  # shorter or longer than the session timeout (10 s), by default
         proxies["kafka"].cut()
         faults.kafka_cuts += 1
         faults.dealt("Kafka cut")
-        time.sleep(rng.uniform(2, 15))
+        time.sleep(rng.uniform(2, args.kafka_cut_max))
         proxies["kafka"].restore()
         faults.dealt("Kafka restored")
     else:
@@ -384,6 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--kafka-behind", default="127.0.0.1:19094", help="the listener the proxy leads to"
+    )
+    parser.add_argument(
+        "--kafka-cut-max", type=float, default=15.0, help="the longest Kafka cut, seconds"
     )
     parser.add_argument("--churn", action="store_true", help="replace a worker among the faults")
     parser.add_argument("--settle", type=float, default=240.0)
