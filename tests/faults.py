@@ -15,15 +15,20 @@ from contextlib import contextmanager
 
 
 class CuttableProxy:
-    def __init__(self, target_host: str, target_port: int) -> None:
+    """`port`: the port to listen on (a free one by default; a Kafka broker must advertise
+    the proxy's, so that its clients come back through it after the bootstrap)."""
+
+    def __init__(self, target_host: str, target_port: int, port: int = 0) -> None:
         self.target = (target_host, target_port)
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
         self._connections: list[socket.socket] = []
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = int(probe.getsockname()[1])
-        probe.close()
+        if not port:
+            probe = socket.socket()
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+            probe.close()
+        self.port = port
 
     def restore(self) -> None:
         """Accept connections (again) and pass them to the server."""
