@@ -6,8 +6,10 @@ admits what follows; an offset missing before a batch's input is either input lo
 way to the agent (the partition is read again from it) or offsets that hold nothing to
 deliver, transaction markers and aborted records, which the broker can tell (`GapProbe`:
 those are passed over). A partition's tail of such offsets is probed too, or it would look
-behind its end for ever. A partition the broker-time order waits for whose fetched messages
-do not reach the agent is read again (`Undelivered`).
+behind its end for ever. A partition whose fetched messages do not reach the agent is read
+again (`Undelivered`): soon when the broker-time order waits for it, later when nothing does
+(the tail watch acts only when the whole worker stalls; with input flowing on other
+partitions such a tail would wait for the partition's next message, however long).
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ log = logging.getLogger("channelflow.worker")
 #: seconds a partition the broker-time order waits for may stay fetched past its next offset
 #: to admit, nothing of it handed over, before it is read again (`Undelivered`)
 UNDELIVERED_SECONDS = 5.0
+#: the same for a partition nothing waits for: longer, since a busy worker may be slow to
+#: take what is in transit, and a re-read costs a fetch again
+STRANDED_SECONDS = 15.0
 
 
 class Admission:
@@ -45,12 +50,14 @@ class Admission:
         #: source -> the tail [first, end) last probed for input (`pass_over_tails`)
         self.probed: dict[str, tuple[int, int]] = {}
         self.undelivered = Undelivered(UNDELIVERED_SECONDS)
+        self.stranded = Undelivered(STRANDED_SECONDS)
 
     def reset(self) -> None:
         """A rebalance: what was admitted is known from the stores again."""
         self.gate.reset()
         self.probed.clear()
         self.undelivered.seen.clear()
+        self.stranded.seen.clear()
 
     async def stop(self) -> None:
         await self.probe.stop()
@@ -82,17 +89,30 @@ class Admission:
             self.stores.pass_over(source, first, end)
         return passed
 
-    async def reread_undelivered(self, waited: Collection[TP], now: float) -> None:
-        """Read again each partition the order waits for that the consumer fetched past
-        its next offset to admit while nothing of it reached the agent (`Undelivered`)."""
-        fetched, past = fetch_state(self.app.consumer), {}
-        for tp in waited:
+    async def reread_undelivered(
+        self, waited: Collection[TP], owned: Collection[TP], now: float
+    ) -> None:
+        """Read again each raw partition the consumer fetched past its next offset to admit
+        while nothing of it reached the agent (`Undelivered`): one the order waits for after
+        `UNDELIVERED_SECONDS`, any other after `STRANDED_SECONDS`, unless its tail is found
+        to hold nothing to deliver (a transaction's marker: passed over instead)."""
+        fetched = fetch_state(self.app.consumer)
+        past: dict[str, int] = {}
+        other: dict[str, int] = {}
+        for tp in {*waited, *owned}:
+            if tp.topic not in self.raw:
+                continue
             position = fetched(tp).position
             source = f"{tp.topic}:{tp.partition}"
             first = self.gate.next_offset(source)
             if position is not None and position > first:
-                past[source] = first
-        await self.rewind(self.undelivered.overdue(past, now), "fetched but not handed over")
+                (past if tp in waited else other)[source] = first
+        stranded = self.stranded.overdue(other, now)
+        if stranded:
+            await self.pass_over_tails([TP(*source_partition(s)) for s in stranded])
+            stranded = {s: o for s, o in stranded.items() if self.gate.next_offset(s) == o}
+        overdue = {**self.undelivered.overdue(past, now), **stranded}
+        await self.rewind(overdue, "fetched but not handed over")
 
     async def rewind(self, offsets: dict[str, int], why: str = "input skipped") -> None:
         """Read each source again from its first missing offset."""

@@ -326,7 +326,7 @@ class ChannelWorker:
         released = self.order.take(admitted, standings, now)
         self.note_holds(released, standings, now)
         await self.cap_holds()
-        await self.admission.reread_undelivered({TP(*s) for s in self.order.waiting}, now)
+        await self.admission.reread_undelivered({TP(*s) for s in self.order.waiting}, owned, now)
         inputs = released.inputs
         done = 0
         # bundles: by events, not messages

@@ -116,12 +116,14 @@ class Undelivered:
     """Partitions the consumer fetched past the next offset to admit whose messages do not
     reach the agent, to be read again from it.
 
-    The broker-time order waits for a topic partition behind however long it takes; a
-    message fetched around a rebalance that never reaches the agent (`TailWatch`) would
-    keep it waiting for ever while other partitions go on (the tail watch acts only when
-    the whole worker stalls). A partition the order waits for, fetched past its next offset
-    to admit with that offset unchanged for `patience` seconds, is read again from it; a
-    re-read is idempotent, and data merely in transit arrives within a batch or two.
+    A message fetched around a rebalance that never reaches the agent (`TailWatch`) at a
+    partition's tail waits for the partition's next message while other partitions go on
+    (the tail watch acts only when the whole worker stalls), and the broker-time order,
+    which waits for a topic partition behind however long it takes, would wait with it. A
+    partition fetched past its next offset to admit with that offset unchanged for
+    `patience` seconds is read again from it (the worker keeps one watch for the partitions
+    the order waits for, a shorter patience, and one for the others); a re-read is
+    idempotent, and data merely in transit arrives within a batch or two.
     """
 
     patience: float
