@@ -66,11 +66,11 @@ from bench.common import (
     progress,
     remove_topics,
 )
-from bench.order_probe import differences, metric
+from bench.order_probe import metric, settled
 from schemas.events import Envelope, PriceChanged, RebateProgramDefined, Tier
 from streams.config import Settings
 from tests.faults import CuttableProxy, proxied
-from tests.integration.helpers import catalog, publish, replayed_snapshot
+from tests.integration.helpers import catalog, publish
 
 SKU = "SKU-K"
 #: in a quarter closed by the time the lines come: statements, then adjustments
@@ -266,24 +266,6 @@ def counted(worker: WorkerProcess) -> tuple[int, int]:
         sum(r["accepted"] for r in quality),
         sum(r["duplicates"] + r["conflicts"] for r in quality),
     )
-
-
-def settled(settings: Settings, worker: WorkerProcess, timeout: float) -> tuple[bool, str]:
-    deadline = time.monotonic() + timeout
-    diff = "not compared"
-    while time.monotonic() < deadline:
-        worker.check_alive()
-        try:
-            live = worker.get_json("/api/snapshot", timeout=60)
-        except OSError:
-            time.sleep(2)
-            continue
-        replay = replayed_snapshot(settings)
-        if live == replay:
-            return True, ""
-        diff = differences(live, replay)
-        time.sleep(3)
-    return False, diff
 
 
 def verified(settings: Settings, worker: WorkerProcess, dsn: str) -> tuple[bool, str]:

@@ -104,7 +104,7 @@ def settled(settings: Settings, worker: WorkerProcess, timeout: float) -> tuple[
     while time.monotonic() < deadline:
         worker.check_alive()
         try:
-            live = worker.get_json("/api/snapshot", timeout=30)
+            live = worker.get_json("/api/snapshot", timeout=60)
         except OSError:
             time.sleep(2)
             continue
