@@ -88,6 +88,8 @@ VENDOR = (
     "/metrics", "/api/dead-letters", "/api/scorecard", "/api/scorecard.csv",
     "/api/resellers/masters", "/api/resellers/proposals", "/api/end-customers/masters",
 )  # fmt: skip
+#: vendor routes whose answer moves between two calls (the process's counters)
+LIVE = ("/metrics",)
 #: GET routes of one record: (route, whose) — D01's is the distributor's own
 RECORDS = {
     "/api/violations/{violation_id}": ("/api/violations/{v01}", "/api/violations/{v02}"),

@@ -13,6 +13,7 @@ from tests.unit.api.authz_matrix import (
     AUDIT,
     CALLERS,
     LISTS,
+    LIVE,
     MEDIA,
     NOT_OWNED,
     OPEN,
@@ -71,7 +72,7 @@ def test_open_routes_need_no_token(api, route):
     assert status in (200, 302, 404)  # an asset may be missing; never 401
 
 
-@pytest.mark.parametrize("route", [*SCOPED, *VENDOR])
+@pytest.mark.parametrize("route", [*SCOPED, *(route for route in VENDOR if route not in LIVE)])
 def test_the_vendor_roles_read_every_distributor(api, route):
     """The same answer for the three vendor roles, with rows of several distributors."""
     answers = [api.call("GET", route, caller, **whole(route)) for caller in VENDOR_ROLES]
