@@ -17,6 +17,7 @@ from aiokafka.errors import KafkaError
 from projections.stores import ChannelStores
 from streams import metrics
 from streams.health import Health
+from streams.worker.fetch_state import fetch_state
 from streams.worker.progress import TailWatch
 from streams.worker.rounds import input_lag
 from streams.worker.state import StateTable
@@ -158,11 +159,27 @@ async def rewind_stalled(
     stalled = tails.stalled(behind, time.monotonic())
     for source, offset in stalled.items():
         log.warning(
-            "input stalled in %s at offset %s, %s behind its end: reading it again",
+            "input stalled in %s at offset %s, %s behind its end (%s): reading it again",
             source,
             offset,
             behind[source][1],
+            fetching_state(consumer, partitions[source]),
         )
         metrics.REWINDS.labels(partitions[source].topic).inc()
     if stalled:
         await consumer.seek_wait({partitions[source]: offset for source, offset in stalled.items()})
+
+
+def fetching_state(consumer: Any, tp: Any) -> str:
+    """How faust's consumer stands to a partition, for the log: whether it asks for its
+    records (active), holds them back (paused by its recovery, its stream buffer full), and
+    where aiokafka's position is."""
+    active = consumer._active_partitions
+    notes = ["active" if active is None or tp in active else "not active"]
+    if tp in consumer._paused_partitions:
+        notes.append("paused by faust")
+    if tp in consumer._buffered_partitions:
+        notes.append("its stream buffer full")
+    position = fetch_state(consumer)(tp).position
+    notes.append(f"position {position}")
+    return ", ".join(notes)
