@@ -113,12 +113,16 @@ def settings(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Settings]:
     asyncio.run(delete_topics(kafka_bootstrap, isolated.topic_prefix))
 
 
-def http_json(url: str, token: str | None = None) -> Any:
+def http_body(url: str, token: str | None = None) -> bytes:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with urllib.request.urlopen(
         urllib.request.Request(url, headers=headers), timeout=30
     ) as response:
-        return orjson.loads(response.read())
+        return bytes(response.read())
+
+
+def http_json(url: str, token: str | None = None) -> Any:
+    return orjson.loads(http_body(url, token))
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -200,10 +204,7 @@ class WorkerProcess:
 
     def metrics_text(self) -> str:
         """Its /metrics (with its token when it has one: the vendor's roles read them)."""
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        request = urllib.request.Request(f"{self.url}/metrics", headers=headers)
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return str(response.read().decode())
+        return http_body(f"{self.url}/metrics", self.token).decode()
 
     def post(self, path: str, body: Any, token: str) -> tuple[int, Any]:
         """POST JSON, or bytes as they are (an uploaded report); (status, JSON answer)."""
