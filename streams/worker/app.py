@@ -422,12 +422,14 @@ class ChannelWorker:
         order, and fetch again those drained to it (`streams.runners.hold_cap`)."""
         order = self.order
         held = order.held_events()
-        now_paused = {s for s in self.pauses.paused() if s[0] in order.ordered}
-        change = fetching(held, order.waiting, now_paused, self.settings.order_held_max_events)
-        await self.pauses.change(change.pause, change.resume)
+
+        def paused() -> set[Source]:
+            return {s for s in self.pauses.paused() if s[0] in order.ordered}
+
+        change = fetching(held, order.waiting, paused(), self.settings.order_held_max_events)
+        metrics.ORDER_PAUSES.inc(await self.pauses.change(change.pause, change.resume))
         metrics.ORDER_HELD_EVENTS.set(sum(held.values()))
-        metrics.ORDER_PAUSES.inc(len(change.pause))
-        metrics.ORDER_PAUSED.set(len((now_paused | change.pause) - change.resume))
+        metrics.ORDER_PAUSED.set(len(paused()))
 
     async def apply_durably(self, inputs: list[Input], rebalances: int) -> bool:
         """Apply and store a batch; on failure drop what it did and try again, waiting

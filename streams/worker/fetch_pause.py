@@ -54,26 +54,29 @@ class FetchPauses:
         """A rebalance: the new assignment starts unpaused."""
         self.resumed.clear()
 
-    async def change(self, pause: Collection[Source], resume: Collection[Source]) -> None:
+    async def change(self, pause: Collection[Source], resume: Collection[Source]) -> int:
         """Pause and resume fetching partitions of the assignment seen now, on the
         consumer's own thread (its fetcher runs there); a rebalance since leaves the new
-        assignment as is."""
+        assignment as is. Returns how many partitions it paused (none after a rebalance)."""
         if not pause and not resume:
-            return
+            return 0
         consumer = self.app.consumer
         seen = _assignment(consumer)
 
-        async def apply() -> None:
+        async def apply() -> int:
             if seen is None or _assignment(consumer) is not seen:
-                return
+                return 0
             kafka = consumer._thread._ensure_consumer()
-            kafka.pause(*(tp for tp in map(_tp, pause) if tp in seen.tps))
+            paused = [tp for tp in map(_tp, pause) if tp in seen.tps]
+            kafka.pause(*paused)
             kafka.resume(*(tp for tp in map(_tp, resume) if tp in seen.tps))
+            return len(paused)
 
         # before: a partition paused is in no fetch, so none answered after this missed it
         at = time.time() * 1000
-        await consumer._thread.call_thread(apply)
+        paused: int = await consumer._thread.call_thread(apply)
         self.resumed.update((source, at) for source in resume)
+        return paused
 
 
 def _assignment(consumer: Any) -> Any:

@@ -34,18 +34,18 @@ class Thread:
             resume=lambda *tps: [assignment.state_value(tp).resume() for tp in tps],
         )
 
-    async def call_thread(self, fun: Callable[[], Awaitable[None]]) -> None:
+    async def call_thread(self, fun: Callable[[], Awaitable[int]]) -> int:
         self.before()
-        await fun()
+        return await fun()
 
 
 def test_a_partition_paused_then_resumed_counts_unfetched_until_its_next_fetch() -> None:
     async def run() -> None:
         thread = Thread(A, B)
         pauses = FetchPauses(SimpleNamespace(consumer=SimpleNamespace(_thread=thread)))
-        await pauses.change([A], [])
+        assert await pauses.change([A], []) == 1
         assert pauses.paused() == {A}
-        await pauses.change([], [A])
+        assert await pauses.change([], [A]) == 0
         assert pauses.paused() == set()
         resumed = pauses.resumed[A]
         assert pauses.unfetched(A, resumed - 1) and not pauses.unfetched(B, 0)
@@ -63,7 +63,7 @@ def test_a_pause_decided_before_a_rebalance_leaves_the_new_assignment_unpaused()
             thread.subscription.assignment = Assignment({TopicPartition(*A)})
 
         thread.before = rebalance
-        await pauses.change([A], [])
+        assert await pauses.change([A], []) == 0, "a cancelled pause is not counted"
         assert pauses.paused() == set()
 
     asyncio.run(run())
