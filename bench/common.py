@@ -245,23 +245,9 @@ class WorkerProcess:
         self.started_at = 0.0
 
     def env(self) -> dict[str, str]:
-        s = self.settings
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHANNELFLOW_")}
-        env.update(
-            CHANNELFLOW_KAFKA_BOOTSTRAP=s.kafka_bootstrap,
-            CHANNELFLOW_TOPIC_PREFIX=s.topic_prefix,
-            CHANNELFLOW_APP_ID=s.app_id,
-            CHANNELFLOW_PARTITIONS=str(s.partitions),
-            CHANNELFLOW_WEB_HOST="127.0.0.1",
-            CHANNELFLOW_WEB_PORT=str(s.web_port),
-            CHANNELFLOW_API_PORT=str(s.api_port),
-            CHANNELFLOW_DATA_DIR=s.data_dir,
-            CHANNELFLOW_EVENTSTORE_URL=s.eventstore_url,
-            CHANNELFLOW_BATCH_SIZE=str(s.batch_size),
-            CHANNELFLOW_BATCH_SECONDS=str(s.batch_seconds),
-            **self.extra_env,
-        )
-        return env
+        loopback = {"CHANNELFLOW_WEB_HOST": "127.0.0.1"}
+        return env | self.settings.environment() | loopback | self.extra_env
 
     def start(self) -> None:
         command = [sys.executable]

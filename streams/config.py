@@ -164,6 +164,14 @@ class Settings(BaseSettings):
                 raise ValueError(problem)
         return text
 
+    def environment(self) -> dict[str, str]:
+        """These settings as the CHANNELFLOW_* variables that give them to another process
+        (`from_env` there reads them back to equal settings)."""
+        return {
+            f"{PREFIX}{name.upper()}": str(value).lower() if isinstance(value, bool) else str(value)
+            for name, value in self.model_dump().items()
+        }
+
     def score_config(self) -> ScoreConfig:
         """The scorecard's weights and constants these settings give; a mistake exits with
         one line naming the variable."""

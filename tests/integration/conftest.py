@@ -167,23 +167,7 @@ class WorkerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        s = self.settings
-        env.update(
-            CHANNELFLOW_KAFKA_BOOTSTRAP=s.kafka_bootstrap,
-            CHANNELFLOW_TOPIC_PREFIX=s.topic_prefix,
-            CHANNELFLOW_APP_ID=s.app_id,
-            CHANNELFLOW_PARTITIONS=str(s.partitions),
-            CHANNELFLOW_WEB_PORT=str(s.web_port),
-            CHANNELFLOW_API_PORT=str(s.api_port),
-            CHANNELFLOW_DATA_DIR=s.data_dir,
-            CHANNELFLOW_EVENTSTORE_URL=s.eventstore_url,
-            CHANNELFLOW_CLAIMS_INTERVAL_SECONDS=str(s.claims_interval_seconds),
-            CHANNELFLOW_DECISIONS_RELAY=str(s.decisions_relay).lower(),
-            CHANNELFLOW_DECISIONS_INTERVAL_SECONDS=str(s.decisions_interval_seconds),
-        )
-        env.update(self.extra_env)
-        return env
+        return dict(os.environ) | self.settings.environment() | self.extra_env
 
     def start(self) -> WorkerProcess:
         if self not in WorkerProcess.started:  # a restart: its log is one

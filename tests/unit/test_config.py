@@ -30,6 +30,24 @@ def test_values_are_typed_and_flags_win():
     assert Settings.from_env(env, replication_factor=2).replication_factor == 2
 
 
+def test_settings_given_to_another_process_read_back_equal():
+    """What a worker started by the tests or the bench receives: every field, none left to
+    that process's defaults (a field passed by hand once was not)."""
+    given = Settings.from_env(
+        {},
+        claims_interval_seconds=1.0,
+        decisions_relay=False,
+        batch_seconds=0.25,
+        score_weeks_band="4-8",
+        eventstore_url="postgresql://u:p@127.0.0.1:5433/db",
+    )
+    environment = given.environment()
+    assert set(environment) == {f"CHANNELFLOW_{n.upper()}" for n in Settings.model_fields}
+    assert environment["CHANNELFLOW_DECISIONS_RELAY"] == "false"
+    assert Settings.from_env(environment) == given
+    assert Settings.from_env(Settings.from_env({}).environment()) == Settings.from_env({})
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [("CHANNELFLOW_PARTITIONS", "four"), ("CHANNELFLOW_REPLICATION_FACTOR", "0")],
