@@ -361,6 +361,12 @@ def summary_table(answer: dict[str, Any]) -> str:
     summary, check = answer["summary"], answer.get("check")
     checked = check is not None
     out = [f"{answer['file']} ({answer['format']}): {summary['lines']:,} lines"]
+    interchange = answer.get("interchange") or {}
+    if interchange.get("resent"):
+        out.append(
+            f"  interchange {interchange['control_number']} from {interchange['sender']} was "
+            f"first received at {interchange['first_received_at']}: {interchange['note']}"
+        )
     for report in answer["reports"]:
         described = ", ".join(
             f"{key} {value}"
