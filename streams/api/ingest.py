@@ -143,8 +143,10 @@ async def run(
         except (Unreadable, CsvHeaderError, CsvFormatError, X12Error) as exc:
             return await _refused(exc, acked)
         await gateway.publish(context.submit)
-        registry = None if interchange is None else register_of(request.app[SETTINGS])
-        registered = None if interchange is None else await register(registry, interchange, gateway)
+        registered = None
+        if interchange is not None:
+            registry = register_of(request.app[SETTINGS])
+            registered = await register(registry, interchange, gateway)
         resent = registered is not None and registered.resent
         acknowledged = None if acked is None else await acked.answer(None, 200, resent)
         head = gateway.document()
