@@ -399,6 +399,22 @@ class LineAnswer(ApiAnswer):
     detail: str = may_be_absent()
 
 
+class InterchangeReceipt(ApiAnswer):
+    """An X12 interchange as the register of interchanges received knows it (present only
+    where one is configured: docs/INGEST.md, "A resent interchange")."""
+
+    sender: str = Field(description="ISA06")
+    receiver: str = Field(description="ISA08")
+    control_number: str = Field(description="ISA13")
+    resent: bool = Field(
+        description="received before (the same ISA05/06, ISA07/08 and ISA13): acknowledged "
+        "TA1 E / 025"
+    )
+    first_received_at: Time = may_be_absent("resent: when it was first received")
+    same_content: bool = may_be_absent("resent: whether the bytes are those received first")
+    note: str = may_be_absent("resent: what it means")
+
+
 class IngestAnswer(ApiAnswer):
     """An upload's answer: its reports, a summary and each line's answer."""
 
@@ -413,6 +429,9 @@ class IngestAnswer(ApiAnswer):
         description="each line's answer (accepted, duplicate, conflict or rejected, why)"
     )
     note: str
+    interchange: InterchangeReceipt = may_be_absent(
+        "an X12 interchange, where the register of interchanges is configured"
+    )
 
 
 class ReportBatch(ApiAnswer):

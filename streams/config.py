@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     #: the data subjects' keys (docs/PRIVACY.md): "" = the event store when it is
     #: PostgreSQL, "off" = none (personal fields are then dropped at the door)
     subject_keys_url: str = ""
+    #: the register of X12 interchanges received (docs/INGEST.md, "A resent
+    #: interchange"): "" = the event store when it is PostgreSQL, "off" = none
+    interchanges_url: str = ""
     #: business-date plausibility (domain/business_time.py): how far past its receipt a
     #: business time may lie, and the earliest date taken (a UTC date)
     future_tolerance_hours: float = 24.0
@@ -214,20 +217,22 @@ class Settings(BaseSettings):
 
     def readmodel_dsn(self) -> str | None:
         """Where read models are written, or None."""
-        if self.readmodel_url == "off":
-            return None
-        if self.readmodel_url:
-            return self.readmodel_url
-        if self.eventstore_url.startswith(("postgresql://", "postgres://")):
-            return self.eventstore_url
-        return None
+        return self._postgres(self.readmodel_url)
 
     def subject_keys_dsn(self) -> str | None:
         """Where the data subjects' keys are kept, or None."""
-        if self.subject_keys_url == "off":
+        return self._postgres(self.subject_keys_url)
+
+    def interchanges_dsn(self) -> str | None:
+        """Where the X12 interchanges received are registered, or None."""
+        return self._postgres(self.interchanges_url)
+
+    def _postgres(self, url: str) -> str | None:
+        """A PostgreSQL URL setting: "off" none, "" the event store's when it is PostgreSQL."""
+        if url == "off":
             return None
-        if self.subject_keys_url:
-            return self.subject_keys_url
+        if url:
+            return url
         if self.eventstore_url.startswith(("postgresql://", "postgres://")):
             return self.eventstore_url
         return None

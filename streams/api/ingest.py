@@ -7,6 +7,11 @@
   POST /api/ingest/claims   debit claims: a CSV claim file or an X12 844 interchange (by
                             content; docs/CLAIMS.md)
 
+An X12 interchange (either door) is answered with its TA1 / 997 when asked (?ack=997 or
+Accept: application/edi-x12; a CSV claim file is answered in JSON all the same), and
+registered once published where a register is configured: one received before is noted
+TA1 025 and the JSON answer's `interchange` names its first receipt.
+
 Report bodies are the raw file (any content type) or multipart/form-data with one file
 part; they are streamed to disk, never held in memory. Query options: report_id,
 replaces, period_start, period_end (CSV and JSON reports), distributor_id (admin: on
@@ -59,6 +64,7 @@ from streams.ingest.formats.upload import (
     option_id,
 )
 from streams.ingest.gateway import Gateway, StoreView, authorize, authorize_events
+from streams.ingest.interchanges import register, register_of
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
 from streams.ingest.parsers.x12 import X12Error, first_set_header, first_transaction_set
 from streams.ingest.personal import door_protection
@@ -101,10 +107,12 @@ class Acked:
     digest: str
     at: datetime
 
-    async def answer(self, failure: X12Error | None, status: int) -> web.Response | None:
+    async def answer(
+        self, failure: X12Error | None, status: int, resent: bool = False
+    ) -> web.Response | None:
         """The acknowledgement as the answer (None: the interchange has no readable ISA),
         written in a thread: it reads the interchange's envelope once more."""
-        args = (self.file, self.digest, self.at, failure)
+        args = (self.file, self.digest, self.at, failure, resent)
         body = await asyncio.to_thread(self.watch.acknowledgement, *args)
         if body is None:
             return None
@@ -117,11 +125,14 @@ async def run(
     items: Callable[[], Iterator[Item]],
     small: bool,
     every_line: bool = True,
+    interchange: Stored | None = None,
     acked: Acked | None = None,
 ) -> web.StreamResponse:
     """Check every line, then publish, then answer: an error before publishing
     leaves nothing published. A `small` request (a JSON batch) is spooled in memory
-    and answered whole, in request order; an `acked` one with its X12 acknowledgement."""
+    and answered whole, in request order. An X12 `interchange` is registered once
+    published (streams/ingest/interchanges.py): the answer says whether it was received
+    before; an `acked` one is answered with its X12 acknowledgement."""
     context = request.app[CONTEXT]
     started = time.perf_counter()
     with Spool(in_memory=small) as spool:
@@ -132,15 +143,21 @@ async def run(
         except (Unreadable, CsvHeaderError, CsvFormatError, X12Error) as exc:
             return await _refused(exc, acked)
         await gateway.publish(context.submit)
-        acknowledged = None if acked is None else await acked.answer(None, 200)
+        registered = None
+        if interchange is not None:
+            registry = register_of(request.app[SETTINGS])
+            registered = await register(registry, interchange, gateway)
+        resent = registered is not None and registered.resent
+        acknowledged = None if acked is None else await acked.answer(None, 200, resent)
+        head = gateway.document()
+        if registered is not None:
+            head["interchange"] = registered.answer()
         if acknowledged is not None:
             response: web.StreamResponse = acknowledged
         elif small:
             lines = sorted(gateway.answer_lines(every=True), key=lambda answer: answer.line)
-            document = {**gateway.document(), "lines": [line.to_json() for line in lines]}
-            response = json_response(document)
+            response = json_response({**head, "lines": [line.to_json() for line in lines]})
         else:
-            head = gateway.document()
             response = await _streamed(request, head, gateway.answer_lines(every_line))
     metrics.INGEST_REQUEST_SECONDS.labels(upload.format).observe(time.perf_counter() - started)
     return response
@@ -182,7 +199,7 @@ async def edi_report(request: web.Request) -> web.StreamResponse:
     wanted = request.query.get("format")  # its choices: `checked_query`
     with _upload_file() as path:
         name, digest, file, size = await receive(request, path, limits)
-        acked = Acked(AckWatch(), file, digest, datetime.now(UTC)) if _wants_ack(request) else None
+        acked = _acked(request, file, digest)
         try:
             kind = _edi_format(file, wanted)
         except (Unreadable, X12Error) as exc:
@@ -193,18 +210,28 @@ async def edi_report(request: web.Request) -> web.StreamResponse:
         options = dict(request.query)
         name = name or f"upload.{kind}"
         upload = _upload(principal, kind, name, digest, options, limits.time_rules())
-
-        def items() -> Iterator[Item]:
-            lines = read(upload, file)
-            return lines if acked is None else acked.watch.watch(lines)
-
-        return await run(request, upload, items, False, every, acked)
+        return await _interchange(request, upload, file, every, acked)
 
 
-def _wants_ack(request: web.Request) -> bool:
-    """The X12 acknowledgement asked for: `?ack=997` or `Accept: application/edi-x12`."""
+def _acked(request: web.Request, file: Stored, digest: str) -> Acked | None:
+    """The X12 acknowledgement, if asked for: `?ack=997` or `Accept: application/edi-x12`."""
     asked = request.query.get("ack") == "997"  # its choices: `checked_query`
-    return asked or X12_MEDIA in request.headers.get("Accept", "")
+    if asked or X12_MEDIA in request.headers.get("Accept", ""):
+        return Acked(AckWatch(), file, digest, datetime.now(UTC))
+    return None
+
+
+async def _interchange(
+    request: web.Request, upload: Upload, file: Stored, every: bool, acked: Acked | None
+) -> web.StreamResponse:
+    """`run` on an X12 interchange (either door): registered once published, and its
+    parsers' findings noted for its acknowledgement when it is asked for."""
+
+    def items() -> Iterator[Item]:
+        lines = read(upload, file)
+        return lines if acked is None else acked.watch.watch(lines, upload.format)
+
+    return await run(request, upload, items, False, every, file, acked)
 
 
 async def claims(request: web.Request) -> web.StreamResponse:
@@ -215,13 +242,16 @@ async def claims(request: web.Request) -> web.StreamResponse:
     every = _every_line(request)
     with _upload_file() as path:
         name, digest, file, _ = await receive(request, path, limits, claims=True)
+        acked = _acked(request, file, digest)
         try:
             kind = _claim_format(file)
         except (Unreadable, X12Error) as exc:
-            return _unreadable(exc)
+            return await _refused(exc, acked)
         options = dict(request.query)
         name = name or ("upload.844" if kind == "844" else "claims.csv")
         upload = _upload(principal, kind, name, digest, options, limits.time_rules())
+        if kind == "844":
+            return await _interchange(request, upload, file, every, acked)
         return await run(request, upload, lambda: read(upload, file), False, every)
 
 

@@ -148,3 +148,17 @@ SUBMIT_OPTIONS = (
 EVERY_LINE = query(
     "lines", "all: answer every line, not only those not accepted", {"enum": ["all", "problems"]}
 )
+#: an X12 upload's acknowledgement, asked for
+ACK = query(
+    "ack",
+    "997: answer an X12 interchange with its acknowledgement (TA1 / 997, application/edi-x12) "
+    "instead of JSON, as Accept: application/edi-x12 does",
+    {"enum": ["997"]},
+)
+#: what the answer to an X12 upload says of an interchange received before
+RESENT = (
+    "Where the register of interchanges is configured (PostgreSQL), the interchange is "
+    "registered by sender, receiver and control number once published; one received "
+    "before is answered TA1 E / 025 and the JSON answer's `interchange` names its first "
+    "receipt and whether the content is the same. Its lines are answered as ever."
+)

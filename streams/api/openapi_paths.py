@@ -5,6 +5,7 @@ documenting it (or documented without existing)."""
 from __future__ import annotations
 
 from streams.api.openapi_operations import (
+    ACK,
     ANY_OBJECT,
     AS_OF,
     AUDIT_RECORD,
@@ -18,6 +19,7 @@ from streams.api.openapi_operations import (
     PERIOD,
     PROGRAM,
     REPORT_OPTIONS,
+    RESENT,
     SCORECARD_PERIOD,
     SEVERITY,
     SKU,
@@ -389,20 +391,19 @@ PATHS: dict[str, dict[str, Schema]] = {
                    "ingest", ref("IngestAnswer"),
                    query("format", "867, 852 or 844 (else the first ST01 decides)",
                          {"enum": ["867", "852", "844"]}),
-                   query("ack", "997: answer with the X12 acknowledgement (TA1 / 997, "
-                         "application/edi-x12) instead of JSON, as Accept: "
-                         "application/edi-x12 does", {"enum": ["997"]}),
+                   ACK,
                    *SUBMIT_OPTIONS, EVERY_LINE,
                    upload=("application/edi-x12", "text/plain"), errors=INGEST_ERRORS,
                    description="An 867's report id, the report it replaces and its period "
                    "are the interchange's own (its BPT and DTM segments): not options. "
                    "Asked for (ack=997 or Accept: application/edi-x12), the answer is the "
                    "interchange's acknowledgement: a 997 per functional group, a TA1 "
-                   "when ISA14 asks for one or the envelope is refused (docs/INGEST.md)."),
+                   "when ISA14 asks for one or the envelope is refused, a TA1 E / 025 when "
+                   "the interchange was received before (docs/INGEST.md). " + RESENT),
     },
     "/api/ingest/claims": {
         "post": op("Upload debit claims: a CSV claim file or an X12 844 (by content)",
-                   "ingest", ref("IngestAnswer"), *SUBMIT_OPTIONS, EVERY_LINE,
+                   "ingest", ref("IngestAnswer"), ACK, *SUBMIT_OPTIONS, EVERY_LINE,
                    upload=("text/csv", "application/edi-x12"), errors=INGEST_ERRORS,
                    description="Each claim is one DebitClaimSubmitted on the claims topic, "
                    "answered on the line (or segment) where it starts. A claim with any "
@@ -410,7 +411,10 @@ PATHS: dict[str, dict[str, Schema]] = {
                    "segment, field and reason, each of its other lines `claim_refused`, all "
                    "dead-lettered with their bytes; the file's other claims stand. A "
                    "distributor's file naming another distributor is refused (403) "
-                   "(docs/CLAIMS.md)."),
+                   "(docs/CLAIMS.md). An 844 is acknowledged as on /api/ingest/edi when "
+                   "asked (ack=997 or Accept: application/edi-x12; a CSV claim file is "
+                   "answered in JSON all the same), each claim's set accepted or rejected "
+                   "whole. " + RESENT),
     },
     "/api/audit/verify": {
         "get": op("Walk the audit chain and compare the live projections with the audit "

@@ -189,6 +189,7 @@ def detect_format(path: Path) -> Format:
 
 
 async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fmt: Format) -> Any:
+    from streams.ingest.interchanges import register, register_of
     from streams.ingest.kafka import KafkaPublisher, catalog_view
     from streams.ingest.personal import door_protection
     from streams.kafka.io import ensure_topics
@@ -206,9 +207,14 @@ async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fm
         async with KafkaPublisher(settings) as publisher:
             progress = Progress("publishing", "events", total, count=lambda: gateway.published)
             await progress.follow(asyncio.create_task(gateway.publish(publisher.publish)))
+        registry = register_of(settings) if fmt in X12_FORMATS else None
+        registered = await register(registry, Stored(path), gateway)
         if ack is not None:
-            ack.write(upload, path)
-        return _answer(gateway)
+            ack.write(upload, path, resent=registered is not None and registered.resent)
+        answer = _answer(gateway)
+        if registered is not None:
+            answer["interchange"] = registered.answer()
+        return answer
 
 
 @dataclass(frozen=True)
@@ -218,11 +224,13 @@ class AckFile:
     target: Path
     watch: AckWatch = field(default_factory=AckWatch)
 
-    def write(self, upload: Upload, path: Path, failure: X12Error | None = None) -> None:
+    def write(
+        self, upload: Upload, path: Path, failure: X12Error | None = None, resent: bool = False
+    ) -> None:
         """Write the acknowledgement (none when the file has no readable ISA: there is no
-        one to answer)."""
+        one to answer); `resent`: the register knew the interchange."""
         at = upload.received_at
-        body = self.watch.acknowledgement(Stored(path), upload.digest, at, failure)
+        body = self.watch.acknowledgement(Stored(path), upload.digest, at, failure, resent)
         if body is None:
             sys.stderr.write(f"no acknowledgement: {path} has no readable ISA\n")
             return
@@ -353,6 +361,12 @@ def summary_table(answer: dict[str, Any]) -> str:
     summary, check = answer["summary"], answer.get("check")
     checked = check is not None
     out = [f"{answer['file']} ({answer['format']}): {summary['lines']:,} lines"]
+    interchange = answer.get("interchange") or {}
+    if interchange.get("resent"):
+        out.append(
+            f"  interchange {interchange['control_number']} from {interchange['sender']} was "
+            f"first received at {interchange['first_received_at']}: {interchange['note']}"
+        )
     for report in answer["reports"]:
         described = ", ".join(
             f"{key} {value}"

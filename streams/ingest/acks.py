@@ -23,38 +23,55 @@ from streams.ingest.parsers.x12_segment import X12Error
 X12_MEDIA: Final = "application/edi-x12"
 
 
+#: the formats whose transaction set is taken or refused whole, whatever its finding (an
+#: 844 is one claim, refused with any problem: docs/CLAIMS.md)
+WHOLE_SETS: Final = frozenset({"844"})
+
+
 class AckWatch:
     """Notes the parsers' findings as an X12 upload's items pass by."""
 
     def __init__(self) -> None:
         self.findings: list[Finding] = []
 
-    def watch(self, items: Iterator[Item]) -> Iterator[Item]:
+    def watch(self, items: Iterator[Item], fmt: str) -> Iterator[Item]:
+        """`items` of an upload of format `fmt`, noted as they pass."""
+        whole = fmt in WHOLE_SETS
         for item in items:
-            self.note(item)
+            self.note(item, whole)
             yield item
 
-    def note(self, item: Item) -> None:
+    def note(self, item: Item, whole: bool = False) -> None:
+        """Note `item`'s finding, if it has one (`whole`: it refuses its set)."""
         if isinstance(item, ReportClosed):
             for problem in item.info.get("report_errors") or ():
                 finding = Finding(problem["segment"], problem["element"], problem["reason"], True)
                 self.findings.append(finding)
         elif item.event is None and item.segment is not None and item.reason is not None:
-            self.findings.append(Finding(item.segment, item.field, item.reason))
+            self.findings.append(Finding(item.segment, item.field, item.reason, whole))
 
     def acknowledgement(
-        self, file: Stored, digest: str, at: datetime, failure: X12Error | None = None
+        self,
+        file: Stored,
+        digest: str,
+        at: datetime,
+        failure: X12Error | None = None,
+        resent: bool = False,
     ) -> bytes | None:
         """The TA1 / 997 interchange answering the upload of `file` (its sha256 `digest`,
         received `at`); None when its ISA cannot be read: there is no one to answer.
-        `failure`: the structural error that refused it."""
+        `failure`: the structural error that refused it; `resent`: the interchange was
+        received before (streams/ingest/interchanges.py)."""
         wanted = {finding.segment for finding in self.findings}
         with file.open() as stream:
             got = received(stream, wanted)
         if got is None:
             return None
         control = control_number(digest, at)
-        return acknowledgement(got, self.findings, control=control, at=at, failure=failure)
+        findings = self.findings
+        return acknowledgement(
+            got, findings, control=control, at=at, failure=failure, resent=resent
+        )
 
 
 def control_number(digest: str, at: datetime) -> int:

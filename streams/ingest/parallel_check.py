@@ -76,7 +76,7 @@ async def check_upload(
         header = _plain_header(file.path)
     if header is None or file.path.stat().st_size < PARALLEL_BYTES:
         items = read(upload, file)
-        await gateway.check(items if watch is None else watch.watch(items))
+        await gateway.check(items if watch is None else watch.watch(items, gateway.upload.format))
         return 0
     if gateway.protection.seals and any(name.encode() in header for name in PERSONAL_FIELDS):
         await gateway.check(read(upload, file))  # sealing asks the key store: here only

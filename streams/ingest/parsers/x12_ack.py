@@ -24,7 +24,11 @@ these rules:
   R when all are (or the group broke); AK902 = AK903 = the sets read, AK904 = those
   accepted (A or E);
 - a TA1 comes first when ISA14 asks for one (1), when the interchange is rejected, or
-  when there is no group to answer (a group of acknowledgements, FA, is never answered).
+  when there is no group to answer (a group of acknowledgements, FA, is never answered);
+- an interchange received before (`resent`: the same sender, receiver and control
+  number, whatever its content) is noted by a TA1 E (accepted, errors noted) with TA105
+  025 (duplicate interchange control number), asked for or not: the sender is told not
+  to send it again; its groups are answered as their sets earn.
 
 The answer goes back from the receiver to the sender: ISA06 / ISA08 and their qualifiers
 swapped, the test indicator (ISA15) kept, version 004010 or 005010 as received (the 997's
@@ -44,6 +48,7 @@ from streams.ingest.parsers.x12 import tokenize
 from streams.ingest.parsers.x12_ack_codes import (
     DEFAULT_ELEMENT_CODE,
     DEFAULT_SEGMENT_CODE,
+    DUPLICATE_INTERCHANGE,
     REASON_ELEMENT_CODES,
     REASON_SEGMENT_CODES,
     STRUCTURE_GROUP_CODES,
@@ -170,11 +175,13 @@ def acknowledgement(
     control: int,
     at: datetime,
     failure: X12Error | None = None,
+    resent: bool = False,
 ) -> bytes:
     """The acknowledgement interchange (TA1 and / or one 997 per group) of `got`.
 
     `failure` is the structural error that stopped the reading of the interchange for
-    use (else the one `received` met, if any); `control` its ISA13 / GS06, `at` its date.
+    use (else the one `received` met, if any); `control` its ISA13 / GS06, `at` its date;
+    `resent`: the interchange was received before.
     """
     broken = failure or got.failure
     parties = parties_of(got.isa, control, at)
@@ -189,7 +196,12 @@ def acknowledgement(
         for group in got.groups
         if group.functional_id != ACK_GROUP
     ]
-    leading = [_ta1(got.isa, "A", "000")] if got.isa.get(14) == "1" or not sets else []
+    if resent:
+        leading = [_ta1(got.isa, "E", DUPLICATE_INTERCHANGE)]
+    elif got.isa.get(14) == "1" or not sets:
+        leading = [_ta1(got.isa, "A", "000")]
+    else:
+        leading = []
     return interchange(parties, sets, leading)
 
 

@@ -129,3 +129,6 @@ STRUCTURE_INTERCHANGE_NOTES: Final[dict[tuple[str, int | None], str]] = {
     ("IEA", 1): "021",
     ("IEA", 2): "001",
 }
+#: TA105 of an interchange received before (the same sender, receiver and ISA13): noted
+#: with TA104 E, its lines read as ever
+DUPLICATE_INTERCHANGE: Final = "025"

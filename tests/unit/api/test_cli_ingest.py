@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +11,14 @@ import orjson
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 
+from infra.interchange_register import InterchangeKey, Receipt
 from schemas.codec import encode_event
 from streams.auth import TokenRegistry, token_hash
 from streams.cli import ingest_http as cli_ingest
 from streams.cli.ingest import detect_format, summary_table
 from streams.cli.main import main
 from streams.generator import generate_sales
+from streams.ingest.interchanges import Registered
 from streams.kafka.messages import Message
 from tests.live_app import LiveApp
 from tests.unit.api.ingest_api import catalog, sale
@@ -100,6 +103,24 @@ def test_summary_table_lists_answers_reasons_and_problem_lines() -> None:
     assert "report: report_id W15, distributor_id D (published)" in table
     assert "bad_quantity" in table and "w15.csv:4: rejected bad_quantity [quantity]" in table
     assert "4 messages published" in table
+    assert "interchange" not in table
+
+
+def test_summary_table_says_an_interchange_was_received_before() -> None:
+    first = Registered(
+        InterchangeKey("ZZ", "ACMEDIST", "ZZ", "VENDORCO", "000000101"),
+        "d2",
+        Receipt(datetime(2026, 4, 6, 8, 30, tzinfo=UTC), "d1", "DIST-001", "accepted"),
+    )
+    summary = {"lines": 0, "rejected_by_reason": {}, "published": 0} | dict.fromkeys(
+        ("accepted", "duplicate", "conflict", "rejected"), 0
+    )
+    answer = {"format": "867", "file": "w14.edi", "reports": [], "summary": summary, "lines": []}
+    table = summary_table({**answer, "interchange": first.answer()})
+    assert (
+        "interchange 000000101 from ACMEDIST was first received at 2026-04-06T08:30:00Z: "
+        "this control number was received before with other content" in table
+    )
 
 
 def test_summary_table_of_an_852_lists_what_it_ignored_and_claims_no_header() -> None:

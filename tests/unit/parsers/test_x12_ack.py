@@ -34,13 +34,16 @@ LINE = ["PTD*SS", "N1*ST*R*91*RES-1", "DTM*003*20260401", "LIN*1*VP*W-1", "QTY*3
 
 
 def ack_of(
-    data: bytes, findings: Sequence[Finding] = (), failure: X12Error | None = None
+    data: bytes,
+    findings: Sequence[Finding] = (),
+    failure: X12Error | None = None,
+    resent: bool = False,
 ) -> list[Segment]:
     """The acknowledgement of `data`, as the project's tokenizer reads it back (which
     checks its envelope: control numbers and counts)."""
     got = received(io.BytesIO(data), {finding.segment for finding in findings})
     assert got is not None
-    written = acknowledgement(got, findings, control=42, at=AT, failure=failure)
+    written = acknowledgement(got, findings, control=42, at=AT, failure=failure, resent=resent)
     segments = list(tokenize(io.BytesIO(written)))
     _check_codes(segments)
     return segments
@@ -128,6 +131,26 @@ def test_isa14_asks_for_a_ta1_before_the_997() -> None:
     ack = ack_of(data)
     assert [seg.tag for seg in ack[:3]] == ["ISA", "TA1", "GS"]
     assert ack[1].text == "TA1*000000101*260406*0830*A*000~"
+
+
+@pytest.mark.parametrize("isa14", [b"0", b"1"])
+def test_a_resent_interchange_is_noted_025_asked_for_or_not(isa14: bytes) -> None:
+    """Received before: a TA1 E / 025 (duplicate interchange control number) in place of
+    the A / 000 that ISA14 = 1 asks for, and alone when it asks for none; the 997 is the
+    one its sets earn."""
+    data = interchange([*HEADER, *LINE]).replace(
+        b"*000000101*0*P*", b"*000000101*" + isa14 + b"*P*"
+    )
+    ack = ack_of(data, [Finding(12, "QTY02", "bad_quantity")], resent=True)
+    assert [seg.tag for seg in ack[:3]] == ["ISA", "TA1", "GS"]
+    assert ack[1].text == "TA1*000000101*260406*0830*E*025~"
+    assert texts(ack, "TA1") == ["TA1*000000101*260406*0830*E*025~"]
+    assert texts(ack, "AK3", "AK5", "AK9") == ["AK3*QTY*10**8~", "AK5*E*5~", "AK9*E*1*1*1~"]
+
+
+def test_a_resent_interchange_refused_for_its_envelope_is_rejected_as_ever() -> None:
+    data = interchange([*HEADER, *LINE]).replace(b"IEA*1*000000101", b"IEA*2*000000101")
+    assert texts(ack_of(data, resent=True), "TA1") == ["TA1*000000101*260406*0830*R*021~"]
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
-"""The EDI door answers with the X12 acknowledgement when asked (?ack=997 or Accept:
-application/edi-x12), after publishing as it always does."""
+"""The EDI and claims doors answer an X12 interchange with its acknowledgement when asked
+(?ack=997 or Accept: application/edi-x12), after publishing as they always do."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from tests.unit.parsers.edi_builder import interchange
 
 X12 = "application/edi-x12"
 LINE_ERRORS = (SAMPLES / "867_line_errors.edi").read_bytes()
+CLAIM_844 = (SAMPLES / "844_claim.edi").read_bytes()
+ERRORS_844 = (SAMPLES / "844_line_errors.edi").read_bytes()
+CLAIMS_CSV = (SAMPLES / "claims_good.csv").read_bytes()
 
 
 def read_ack(body: bytes) -> list[Segment]:
@@ -79,3 +82,33 @@ def test_a_transaction_set_of_a_kind_not_read_is_rejected_as_not_supported(api):
     assert (status, media) == (422, X12)
     assert notes(read_ack(answer)) == ["AK1*IN*101~", "AK2*810*0001~", "AK5*R*1~", "AK9*R*1*1*0~"]
     assert api.published == []
+
+
+def test_without_a_register_the_answer_says_nothing_of_resends(api):
+    """No PostgreSQL configured (the embedded runner): an interchange sent twice is answered
+    as ever, its lines duplicates, and neither answer names an interchange."""
+    first = api.ok("/api/ingest/edi", WEEKLY)
+    again = api.ok("/api/ingest/edi", WEEKLY)
+    assert "interchange" not in first and "interchange" not in again
+    assert again["summary"]["duplicate"] == first["summary"]["accepted"] > 0
+    _, _, ack = api.raw("/api/ingest/edi", WEEKLY.replace(b"*0*P*", b"*1*P*"), ack="997")
+    assert notes(read_ack(ack))[0] == "TA1*000000101*260406*0830*A*000~"
+
+
+def test_the_claims_door_acknowledges_an_844_each_claim_taken_or_refused_whole(api):
+    status, media, body = api.raw("/api/ingest/claims", CLAIM_844, {"Accept": X12})
+    assert (status, media) == (200, X12)
+    assert notes(read_ack(body)) == ["AK1*CF*231~", "AK2*844*0001~", "AK5*A~", "AK9*A*1*1*1~"]
+
+    # a claim with any problem is refused whole: its set is rejected, its segments named
+    status, media, body = api.raw("/api/ingest/claims", ERRORS_844, ack="997")
+    assert (status, media) == (200, X12)
+    ack = read_ack(body)
+    assert notes(ack) == ["AK1*CF*232~", "AK2*844*0001~", "AK5*R*5~", "AK9*R*1*1*0~"]
+    assert "AK4*2**6*2.5~" in [seg.text for seg in ack]  # QTY*39*2.5: not a whole number
+
+
+def test_a_csv_claim_file_is_answered_in_json_all_the_same(api):
+    status, media, body = api.raw("/api/ingest/claims", CLAIMS_CSV, ack="997")
+    assert (status, media) == (200, "application/json")
+    assert orjson.loads(body)["format"] == "claim-csv"
