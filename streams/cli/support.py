@@ -8,7 +8,6 @@ import asyncio
 import errno
 import gc
 import os
-import re
 import stat
 import sys
 import urllib.error
@@ -216,6 +215,7 @@ def server_problem(exc: Exception) -> tuple[ExitStatus, str] | None:
     from aiokafka.errors import KafkaConnectionError
 
     from infra.eventstore import EventStoreConfigError
+    from streams.kafka.bootstrap_log import kafka_reason
     from streams.kafka.io import PartitionsDiffer, TopicsRefused
     from streams.kafka.reference import TopicMissing
 
@@ -235,10 +235,7 @@ def server_problem(exc: Exception) -> tuple[ExitStatus, str] | None:
             "CHANNELFLOW_READMODEL_URL)"
         )
     if isinstance(exc, KafkaConnectionError):
-        # aiokafka names hosts as ('127.0.0.1', 9092, <AddressFamily.AF_INET: 2>)
-        reason = re.sub(
-            r"\('([^']*)', (\d+), <[^>]*>\)", r"\1:\2", str(exc.args[0] if exc.args else exc)
-        )
+        reason = kafka_reason(exc)
         setting = "CHANNELFLOW_KAFKA_BOOTSTRAP / --kafka"
         return ExitStatus.UNREACHABLE, f"Kafka: {reason} (check {setting})"
     return None
@@ -253,6 +250,7 @@ SETTING_FLAGS = {
     "eventstore_url": "--eventstore",
     "web_host": "--host",
     "web_port": "--port",
+    "start_wait_seconds": "--start-wait",
 }
 
 
@@ -266,6 +264,7 @@ def settings_of(args: argparse.Namespace) -> Settings:
         eventstore_url=getattr(args, "eventstore", None),
         web_host=getattr(args, "host", None),
         web_port=getattr(args, "port", None),
+        start_wait_seconds=getattr(args, "start_wait", None),
     )
 
 
