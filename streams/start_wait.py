@@ -87,15 +87,15 @@ class StartWait:
         self, server: str, address: str, setting: str, exc: Exception, tries: int
     ) -> float:
         """The wait before the next try, logged; raises `exc` when the wait is over."""
+        if not self._starting.is_set():  # serving: as if there were no wait
+            raise exc
         delay = next_wait(tries, self.clock() - self.began, self.seconds)
-        over = delay is None or not self._starting.is_set()
-        said, self._said = self._said, (server, address, tries, over)
-        if over:
+        said, self._said = self._said, (server, address, tries, delay is None)
+        if delay is None:
             if tries > 1 and said != self._said:
                 log.error("gave up waiting for %s at %s after %d tries", server, address, tries)
             self.gave_up = exc
             raise exc
-        assert delay is not None
         if said != self._said:
             log.warning(
                 "waiting for %s at %s (%s): %s; next try in %g s, giving up %g s after the "

@@ -155,8 +155,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         logging.getLogger("faust.worker").addFilter(GaveUpLines(wait))
         try:
             worker.execute_from_commandline()
-        except SystemExit:
-            if wait.gave_up is not None:  # the broker went away during faust's start
+        except SystemExit as stopped:
+            if stopped.code and wait.gave_up is not None:  # the broker gone in faust's start
                 raise wait.gave_up from None
             raise
     return 0

@@ -120,6 +120,7 @@ def test_once_started_a_failure_is_not_waited_for(clock: Clock) -> None:
     with pytest.raises(psycopg.OperationalError):
         wait.postgres("postgresql://db/x", refused(1))
     assert clock.waits == []
+    assert wait.gave_up is None  # not the command's error: it had started
 
 
 def test_kafka_clients_bootstrap_again_while_the_block_runs(
