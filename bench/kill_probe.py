@@ -81,7 +81,7 @@ UNREACHABLE = 3
 #: aiokafka's error when no broker answers (in faust's start, before the start wait: a
 #: traceback, status 1)
 NO_BROKER = "Unable to bootstrap"
-#: a worker's line while it waits for a server as it starts (streams/start_wait.py)
+#: a worker's line while it waits for a server as it starts (streams/worker/start_wait.py)
 WAITING = "after the start (CHANNELFLOW_START_WAIT_SECONDS)"
 #: every tenth line of a report comes again in the next one
 DUPLICATE_EVERY = 10

@@ -20,7 +20,6 @@ from streams.cli.support import (
 )
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import Input
-from streams.start_wait import GaveUpLines, StartWait
 
 
 def register(sub: Subcommands) -> None:
@@ -137,6 +136,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from streams.kafka.io import ensure_topics
     from streams.kafka.worker_topics import worker_topics
     from streams.worker.app import build_worker
+    from streams.worker.start_wait import GaveUpLines, StartWait
 
     settings = settings_of(args)
     _check_free(settings.web_host, settings.web_port)
@@ -174,6 +174,7 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     from infra.eventstore import open_audit_log
     from streams.worker.api_process import ApiProcess
+    from streams.worker.start_wait import StartWait
 
     logging.basicConfig(level=args.loglevel.upper(), format="%(asctime)s %(name)s %(message)s")
     settings = settings_of(args)

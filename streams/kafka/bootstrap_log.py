@@ -42,7 +42,7 @@ def bootstrap_lines_held() -> Iterator[None]:
     """Hold aiokafka's bootstrap lines while the block connects (see the module)."""
     logger = logging.getLogger(AIOKAFKA_LOGGER)
     held = _Held()
-    # first: a block within another's (a bootstrap tried again, streams/start_wait.py)
+    # first: a block within another's (a bootstrap tried again, streams/worker/start_wait.py)
     # holds its own lines, and drops them when its own try fails
     logger.filters.insert(0, held)
     unreachable = False

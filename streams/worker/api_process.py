@@ -67,7 +67,7 @@ class ApiProcess:
         self.replica = ReferenceReplica(settings, self.reference, changed=self._freeze)
         self._freeze()
         self.audit_log = audit or open_audit_log(settings.eventstore_url)
-        #: called once it answers: its Kafka clients are connected (streams/start_wait.py)
+        #: called once it answers: its Kafka clients are connected (streams/worker/start_wait.py)
         self.started = started
         self.health = Health(
             settings.eventstore_url if self.audit_log.is_postgres else None, self.coverage

@@ -640,7 +640,7 @@ def build_worker(
 ) -> faust.App:
     """The worker's Faust app: one agent over the raw topics, its timers and tasks (each
     a `ChannelWorker` method, registered under its own name); `started()` is called once
-    its Kafka clients are all connected (streams/start_wait.py)."""
+    its Kafka clients are all connected (streams/worker/start_wait.py)."""
     gc.set_threshold(*GC_THRESHOLD)
     sys.setswitchinterval(SWITCH_SECONDS)
     app = faust_app(settings)

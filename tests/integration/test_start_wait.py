@@ -1,7 +1,7 @@
 """A worker started while Kafka or PostgreSQL cannot be reached waits for it: one log line
 a try, then, once the server answers, it starts and applies what was published meanwhile
 as the replay does; with `--start-wait` passed, it exits with status 3 and one line, no
-traceback (streams/start_wait.py)."""
+traceback (streams/worker/start_wait.py)."""
 
 from __future__ import annotations
 

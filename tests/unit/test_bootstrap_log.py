@@ -45,7 +45,7 @@ def test_passed_on_when_the_start_fails_otherwise(caplog: pytest.LogCaptureFixtu
 
 
 def test_a_failed_try_within_a_held_start_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
-    """A bootstrap tried again as a command starts (streams/start_wait.py): the lines of the
+    """A bootstrap tried again as a command starts (streams/worker/start_wait.py): the lines of the
     failed try go with it, though the start around it succeeds."""
     caplog.set_level(logging.INFO)
     with bootstrap_lines_held():

@@ -1,4 +1,4 @@
-"""Waiting for the servers as a long-running command starts (streams/start_wait.py)."""
+"""Waiting for the servers as a long-running command starts (streams/worker/start_wait.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaConnectionError
 
-from streams import start_wait
-from streams.start_wait import GaveUpLines, StartWait, next_wait, postgres_address
+from streams.worker import start_wait
+from streams.worker.start_wait import GaveUpLines, StartWait, next_wait, postgres_address
 
 
 class Clock:
