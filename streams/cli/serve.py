@@ -17,6 +17,7 @@ from streams.cli.support import (
     positive_int,
     print_json,
     settings_of,
+    start_wait_flag,
 )
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import Input
@@ -61,16 +62,6 @@ def register(sub: Subcommands) -> None:
     api.add_argument("--loglevel", default="warning", help="log level (default warning)")
     start_wait_flag(api)
     api.set_defaults(func=cmd_api)
-
-
-def start_wait_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--start-wait",
-        metavar="SECONDS",
-        type=float,
-        help="how long to wait for Kafka and PostgreSQL as it starts before giving up with "
-        "status 3 (CHANNELFLOW_START_WAIT_SECONDS, default 300; 0: at once)",
-    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

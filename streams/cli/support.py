@@ -280,6 +280,17 @@ def kafka_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
+def start_wait_flag(parser: argparse.ArgumentParser) -> None:
+    """--start-wait: how long a long-running command waits for its servers as it starts."""
+    parser.add_argument(
+        "--start-wait",
+        metavar="SECONDS",
+        type=float,
+        help="how long to wait for Kafka and PostgreSQL as it starts before giving up with "
+        "status 3 (CHANNELFLOW_START_WAIT_SECONDS, default 300; 0: at once)",
+    )
+
+
 def token_flags(parser: argparse.ArgumentParser, roles: str) -> None:
     """--token or --token-file: the bearer token for the API (else CHANNELFLOW_TOKEN)."""
     given = parser.add_mutually_exclusive_group()

@@ -1,7 +1,7 @@
 """A long-running command waits for Kafka and PostgreSQL as it starts.
 
-`channelflow worker` and `channelflow api` started while a server cannot be reached try
-again, waiting 1, 2, 4, ... up to `LONGEST_WAIT` seconds between tries, with one log line a
+`channelflow worker`, `channelflow api` and `channelflow decisions relay` (not `--once`)
+started while a server cannot be reached try again, waiting 1, 2, 4, ... up to `LONGEST_WAIT` seconds between tries, with one log line a
 try (which server, its address, what failed, the next try), and give up once
 `CHANNELFLOW_START_WAIT_SECONDS` (`--start-wait`) have passed since the start: the last
 failure is then the command's one-line error, exit status 3. 0 gives up at the first

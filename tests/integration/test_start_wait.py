@@ -161,3 +161,19 @@ def test_worker_gives_up_on_postgres_after_start_wait(worker_factory, pg_dsn) ->
         worker = worker_factory(eventstore_url=through_proxy)
         log = gives_up(worker.launch("--start-wait", "2"), "PostgreSQL")
         assert f"waiting for PostgreSQL at 127.0.0.1:{proxy.port}/" in log
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("once", [False, True])
+def test_decisions_relay_waits_unless_once(settings, worker_factory, pg_dsn, once) -> None:
+    """Running on, the relay waits as a worker does; `--once` is a one-shot command."""
+    with proxied(pg_dsn) as (proxy, through_proxy):
+        proxy.cut()
+        relay = worker_factory(eventstore_url=through_proxy)
+        relay.proc = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "decisions", "relay", "--start-wait", "2",
+             *(["--once"] if once else [])],
+            cwd=REPO, env=relay.env(), stdout=relay.log_path.open("ab"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        log = gives_up(relay, "PostgreSQL")
+        assert ("waiting for PostgreSQL at" in log) is not once
