@@ -78,8 +78,11 @@ SOLD = datetime(2026, 8, 3, 9, tzinfo=UTC)
 DEFAULT_DSN = "postgresql://channelflow:channelflow@127.0.0.1:5433/channelflow_test"
 #: a command's exit status when a server is unreachable (README, "Exit status")
 UNREACHABLE = 3
-#: aiokafka's error when no broker answers (in faust's start: a traceback, status 1)
+#: aiokafka's error when no broker answers (in faust's start, before the start wait: a
+#: traceback, status 1)
 NO_BROKER = "Unable to bootstrap"
+#: a worker's line while it waits for a server as it starts (streams/worker/start_wait.py)
+WAITING = "after the start (CHANNELFLOW_START_WAIT_SECONDS)"
 #: every tenth line of a report comes again in the next one
 DUPLICATE_EVERY = 10
 
@@ -132,8 +135,12 @@ class Faults:
     cuts: int = 0
     kafka_cuts: int = 0
     churns: int = 0
-    #: starts given up since Kafka or PostgreSQL could not be reached (started again)
+    #: starts given up since Kafka or PostgreSQL could not be reached (started again): a
+    #: checkout from before the start wait (`--code`); a worker of this one waits instead
+    #: (CHANNELFLOW_START_WAIT_SECONDS, far longer than any fault) and is never restarted
     refused: int = 0
+    #: worker starts that waited for Kafka or PostgreSQL (counted from the logs at the end)
+    waited: int = 0
     log: list[str] = field(default_factory=list)
 
     def dealt(self, what: str) -> None:
@@ -177,9 +184,10 @@ class Fleet:
         return worker
 
     def check(self, faults: Faults) -> None:
-        """Every worker alive; one that could not reach Kafka or PostgreSQL as it started
-        (exit status 3, as documented, or 1 when the broker went away during faust's own
-        start: a fault dealt while it started) is started again, as a supervisor would."""
+        """Every worker alive; one that gave up on Kafka or PostgreSQL as it started (exit
+        status 3, as documented, or 1 when the broker went away during faust's own start: a
+        fault dealt while it started) is started again, as a supervisor would. Only a
+        checkout from before the start wait (`--code`) exits so: this one waits."""
         for worker in self.live:
             proc = worker.proc
             code = None if proc is None else proc.poll()
@@ -348,6 +356,8 @@ def one_run(args: argparse.Namespace, n: int) -> Outcome:
             if "kafka" in proxies:
                 proxies["kafka"].cut()
             for worker in fleet.all:
+                lives = worker.log_path.read_text(errors="replace").split("==== bench:")
+                faults.waited += sum(WAITING in life for life in lives)
                 name = worker.log_path.parent.name
                 shutil.copy(worker.log_path, args.logs / f"{tag}-{name}.log")
             (args.logs / f"{tag}-faults.txt").write_text("\n".join(faults.log) + "\n")
@@ -401,7 +411,8 @@ def main(argv: list[str] | None = None) -> int:
         good += outcome.equal and outcome.once and outcome.verified
         print(
             f"run {n} ({time.monotonic() - began:.0f} s; {f.kills} kills, "
-            f"{f.cuts} PostgreSQL cuts, {f.kafka_cuts} Kafka cuts, {f.refused} starts refused, "
+            f"{f.cuts} PostgreSQL cuts, {f.kafka_cuts} Kafka cuts, {f.waited} starts waited, "
+            f"{f.refused} starts refused, "
             f"{f.churns} replaced): {'equal' if outcome.equal else 'DIFFERS'} to the replay, "
             f"{'once' if outcome.once else 'NOT once'}, "
             f"{'verified' if outcome.verified else 'NOT verified'} {outcome.detail}",

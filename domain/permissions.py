@@ -36,6 +36,8 @@ class Permission(StrEnum):
     ADMINISTER = "administer"  # close periods, approve and pay rebate statements
     #: confirm or reject the match queue's proposals (a reseller id to a master)
     MATCH_RESELLERS = "match_resellers"
+    #: the Prometheus text of /metrics (channel-wide figures: accrued rebates, violations)
+    READ_METRICS = "read_metrics"
 
 
 #: role × action -> allowed (an action missing from a role's set is refused: 403)
@@ -43,9 +45,15 @@ ALLOWED: Final[Mapping[Role, frozenset[Permission]]] = {
     Role.DISTRIBUTOR: frozenset(
         {Permission.SUBMIT, Permission.ACKNOWLEDGE_VIOLATION, Permission.DISPUTE_VIOLATION}
     ),
-    Role.CHANNEL_MANAGER: frozenset({Permission.READ_CHANNEL, Permission.MATCH_RESELLERS}),
-    Role.AUDITOR: frozenset({Permission.READ_CHANNEL, Permission.READ_AUDIT}),
+    Role.CHANNEL_MANAGER: frozenset(
+        {Permission.READ_CHANNEL, Permission.MATCH_RESELLERS, Permission.READ_METRICS}
+    ),
+    Role.AUDITOR: frozenset(
+        {Permission.READ_CHANNEL, Permission.READ_AUDIT, Permission.READ_METRICS}
+    ),
     Role.ADMIN: frozenset(Permission),
+    #: Prometheus's: the metrics and nothing else (no row, no write)
+    Role.MONITOR: frozenset({Permission.READ_METRICS}),
 }
 
 #: roles that act only on their own distributor's data
@@ -70,6 +78,11 @@ SUBMITTABLE_EVENTS: Final[Mapping[Role, frozenset[str]]] = {
 def allows(role: Role, permission: Permission) -> bool:
     """Whether `role` may do this at all (a scoped role: on its own data only)."""
     return permission in ALLOWED[role]
+
+
+def metrics_only(role: Role) -> bool:
+    """Whether `role` may read the metrics and nothing else (every other route: 403)."""
+    return ALLOWED[role] == {Permission.READ_METRICS}
 
 
 def is_scoped(role: Role) -> bool:

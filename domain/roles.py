@@ -10,3 +10,4 @@ class Role(StrEnum):
     CHANNEL_MANAGER = "channel_manager"  # reads all
     AUDITOR = "auditor"  # reads all, and the audit trail
     ADMIN = "admin"  # prices, programs, period close, violation resolution
+    MONITOR = "monitor"  # /metrics only (Prometheus)

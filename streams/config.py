@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     #: a batch that cannot be stored (PostgreSQL or Kafka away) is retried, waiting up to
     #: this long between attempts
     retry_max_seconds: float = 30.0
+    #: how long a worker or API process started while Kafka or PostgreSQL cannot be reached
+    #: tries again before it gives up (exit status 3); 0: give up at once
+    #: (streams/worker/start_wait.py)
+    start_wait_seconds: float = Field(default=300.0, ge=0)
     #: seconds the reference replica may read nothing while behind (batches waiting for
     #: it) before /health reports the worker degraded (docs/OPERATIONS.md)
     reference_stall_seconds: float = Field(default=60.0, gt=0)

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from domain.permissions import metrics_only
 from streams.api import (
     agreements,
     claims,
@@ -81,6 +82,7 @@ from streams.api.openapi import add_openapi_route
 from streams.api.openapi_paths import PATHS
 from streams.api.query_choices import checked_query, query_parameters
 from streams.api.schemas import add_schema_routes
+from streams.auth import Forbidden
 from streams.config import Settings
 from streams.runners.violation_statuses import RecordedStatuses
 
@@ -99,9 +101,12 @@ OPEN_PATHS = frozenset(
     }
 )
 
+#: the Prometheus text: the one route of the monitor role (Prometheus's token)
+METRICS = "/metrics"
+
 GETS: tuple[tuple[str, Handler], ...] = (
     ("/health", monitoring.health),
-    ("/metrics", monitoring.prometheus),
+    (METRICS, monitoring.prometheus),
     ("/api/snapshot", snapshot.snapshot),
     ("/api/inventory", inventory.inventory),
     ("/api/inventory/summary", inventory.inventory_summary),
@@ -180,7 +185,10 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     resource = request.match_info.route.resource
     if resource is None or resource.canonical not in OPEN_PATHS:
         tokens = request.app[CONTEXT].tokens
-        request[PRINCIPAL] = tokens.authenticate(request.headers.get("Authorization"))
+        principal = tokens.authenticate(request.headers.get("Authorization"))
+        if resource is not None and resource.canonical != METRICS and metrics_only(principal.role):
+            raise Forbidden(f"a token of the {principal.role} role reads {METRICS} only")
+        request[PRINCIPAL] = principal
     return await handler(request)
 
 

@@ -1,11 +1,12 @@
 """/health (liveness, and what the health checks found; no token needed) and /metrics
-(Prometheus text format; the vendor's roles, since it carries channel-wide figures such as a
-distributor's own program's accrued rebate)."""
+(Prometheus text format; the vendor's roles and the `monitor` role, Prometheus's, since it
+carries channel-wide figures such as a distributor's own program's accrued rebate)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from domain.permissions import Permission, allows
 from streams import metrics
 from streams.api.context import context_of, json_response
 from streams.api.query import principal_of
@@ -19,8 +20,11 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def prometheus(request: web.Request) -> web.Response:
-    if not principal_of(request).may_read(None):
-        raise Forbidden("the metrics carry channel-wide figures: a token of the vendor's roles")
+    if not allows(principal_of(request).role, Permission.READ_METRICS):
+        raise Forbidden(
+            "the metrics carry channel-wide figures: a token of the vendor's roles or the "
+            "monitor role"
+        )
     context = context_of(request)
     if context.gauges_at_scrape:
         await context.exporting(metrics.observe_projections)

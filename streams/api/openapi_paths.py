@@ -54,7 +54,7 @@ PATHS: dict[str, dict[str, Schema]] = {
                   ref("Health"), errors=(), open_=True),
     },
     "/metrics": {
-        "get": op("Prometheus metrics (text exposition format; vendor roles)", "operations",
+        "get": op("Prometheus metrics (text format; the vendor roles and monitor)", "operations",
                   STRING, errors=(401, 403), media="text/plain"),
     },
     "/api/openapi.json": {

@@ -7,7 +7,7 @@ import argparse
 import asyncio
 import sys
 
-from streams.cli.support import Subcommands, UserError, kafka_flags, settings_of
+from streams.cli.support import Subcommands, UserError, kafka_flags, settings_of, start_wait_flag
 
 RELAY_HELP = """\
 Follows the event store's log from the position stored in PostgreSQL and publishes each
@@ -42,6 +42,7 @@ def register(sub: Subcommands) -> None:
         help="serve Prometheus metrics on this port (channelflow_decisions_published_total, "
         "channelflow_decisions_lag_events)",
     )
+    start_wait_flag(relay)
     relay.set_defaults(func=cmd_relay)
 
 
@@ -50,6 +51,7 @@ def cmd_relay(args: argparse.Namespace) -> int:
     from streams import metrics
     from streams.kafka.io import ensure_topics
     from streams.runners.decisions_relay import DecisionRelay, LeaseTaken, Progress
+    from streams.worker.start_wait import StartWait
 
     settings = settings_of(args)
     if not settings.eventstore_url.startswith(("postgresql://", "postgres://")):
@@ -66,12 +68,16 @@ def cmd_relay(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    audit = open_audit_log(settings.eventstore_url)
-    relay = DecisionRelay(settings, audit, progress)
-    asyncio.run(ensure_topics(settings, check_partitions=True))  # as a worker does
-    try:
-        asyncio.run(relay.run(once=args.once))
-    except LeaseTaken as exc:
-        print(f"channelflow: {exc}", file=sys.stderr)
-        return 1
+    # running on, it waits for its servers as a worker does; --once is a one-shot command
+    wait = StartWait(0 if args.once else settings.start_wait_seconds)
+    url = settings.eventstore_url
+    with wait.kafka_clients():
+        audit = wait.postgres(url, lambda: open_audit_log(url))
+        relay = DecisionRelay(settings, audit, progress)
+        asyncio.run(ensure_topics(settings, check_partitions=True))  # as a worker does
+        try:
+            asyncio.run(relay.run(once=args.once))
+        except LeaseTaken as exc:
+            print(f"channelflow: {exc}", file=sys.stderr)
+            return 1
     return 0

@@ -17,6 +17,7 @@ from streams.cli.support import (
     positive_int,
     print_json,
     settings_of,
+    start_wait_flag,
 )
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import Input
@@ -42,6 +43,7 @@ def register(sub: Subcommands) -> None:
     worker.add_argument("--host", help="HTTP host (CHANNELFLOW_WEB_HOST)")
     worker.add_argument("--port", type=int, help="HTTP port (CHANNELFLOW_WEB_PORT)")
     worker.add_argument("--loglevel", default="warning", help="log level (default warning)")
+    start_wait_flag(worker)
     worker.set_defaults(func=cmd_worker)
 
     api = sub.add_parser(
@@ -58,6 +60,7 @@ def register(sub: Subcommands) -> None:
         "--port", dest="api_port", type=int, help="HTTP port (CHANNELFLOW_API_PORT, default 6067)"
     )
     api.add_argument("--loglevel", default="warning", help="log level (default warning)")
+    start_wait_flag(api)
     api.set_defaults(func=cmd_api)
 
 
@@ -118,21 +121,35 @@ def _demo_read_models(channel: EmbeddedChannel, args: argparse.Namespace) -> Non
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    import logging
+
+    from infra.eventstore import open_audit_log
     from streams.kafka.io import ensure_topics
     from streams.kafka.worker_topics import worker_topics
     from streams.worker.app import build_worker
+    from streams.worker.start_wait import GaveUpLines, StartWait
 
     settings = settings_of(args)
     _check_free(settings.web_host, settings.web_port)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    asyncio.run(ensure_topics(settings, check_partitions=True, also=worker_topics(settings)))
-    app = build_worker(settings)
-    app.finalize()
-    worker = app.Worker(loglevel=args.loglevel, quiet=True)
-    # Faust's terminal spinner sets the root logger to DEBUG: every debug line of Faust
-    # and aiokafka would then be formatted (measured: 15-25 % of the worker's CPU).
-    worker.spinner = None
-    worker.execute_from_commandline()
+    wait = StartWait(settings.start_wait_seconds)
+    with wait.kafka_clients():
+        asyncio.run(ensure_topics(settings, check_partitions=True, also=worker_topics(settings)))
+        url = settings.eventstore_url
+        audit = wait.postgres(url, lambda: open_audit_log(url))
+        app = build_worker(settings, audit, started=wait.done)
+        app.finalize()
+        worker = app.Worker(loglevel=args.loglevel, quiet=True)
+        # Faust's terminal spinner sets the root logger to DEBUG: every debug line of Faust
+        # and aiokafka would then be formatted (measured: 15-25 % of the worker's CPU).
+        worker.spinner = None
+        logging.getLogger("faust.worker").addFilter(GaveUpLines(wait))
+        try:
+            worker.execute_from_commandline()
+        except SystemExit as stopped:
+            if stopped.code and wait.gave_up is not None:  # the broker gone in faust's start
+                raise wait.gave_up from None
+            raise
     return 0
 
 
@@ -146,12 +163,17 @@ def _check_free(host: str, port: int) -> None:
 def cmd_api(args: argparse.Namespace) -> int:
     import logging
 
+    from infra.eventstore import open_audit_log
     from streams.worker.api_process import ApiProcess
+    from streams.worker.start_wait import StartWait
 
     logging.basicConfig(level=args.loglevel.upper(), format="%(asctime)s %(name)s %(message)s")
     settings = settings_of(args)
     if args.api_port is not None:
         settings = settings.model_copy(update={"api_port": args.api_port})
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(ApiProcess(settings).serve())
+    wait = StartWait(settings.start_wait_seconds)
+    url = settings.eventstore_url
+    with wait.kafka_clients(), contextlib.suppress(KeyboardInterrupt):
+        audit = wait.postgres(url, lambda: open_audit_log(url))
+        asyncio.run(ApiProcess(settings, audit, wait.done).serve())
     return 0

@@ -8,7 +8,6 @@ import asyncio
 import errno
 import gc
 import os
-import re
 import stat
 import sys
 import urllib.error
@@ -216,6 +215,7 @@ def server_problem(exc: Exception) -> tuple[ExitStatus, str] | None:
     from aiokafka.errors import KafkaConnectionError
 
     from infra.eventstore import EventStoreConfigError
+    from streams.kafka.bootstrap_log import kafka_reason
     from streams.kafka.io import PartitionsDiffer, TopicsRefused
     from streams.kafka.reference import TopicMissing
 
@@ -235,10 +235,7 @@ def server_problem(exc: Exception) -> tuple[ExitStatus, str] | None:
             "CHANNELFLOW_READMODEL_URL)"
         )
     if isinstance(exc, KafkaConnectionError):
-        # aiokafka names hosts as ('127.0.0.1', 9092, <AddressFamily.AF_INET: 2>)
-        reason = re.sub(
-            r"\('([^']*)', (\d+), <[^>]*>\)", r"\1:\2", str(exc.args[0] if exc.args else exc)
-        )
+        reason = kafka_reason(exc)
         setting = "CHANNELFLOW_KAFKA_BOOTSTRAP / --kafka"
         return ExitStatus.UNREACHABLE, f"Kafka: {reason} (check {setting})"
     return None
@@ -253,6 +250,7 @@ SETTING_FLAGS = {
     "eventstore_url": "--eventstore",
     "web_host": "--host",
     "web_port": "--port",
+    "start_wait_seconds": "--start-wait",
 }
 
 
@@ -266,6 +264,7 @@ def settings_of(args: argparse.Namespace) -> Settings:
         eventstore_url=getattr(args, "eventstore", None),
         web_host=getattr(args, "host", None),
         web_port=getattr(args, "port", None),
+        start_wait_seconds=getattr(args, "start_wait", None),
     )
 
 
@@ -278,6 +277,17 @@ def kafka_flags(p: argparse.ArgumentParser) -> None:
         "--replication-factor",
         type=int,
         help="replication factor of new topics (CHANNELFLOW_REPLICATION_FACTOR, default 1)",
+    )
+
+
+def start_wait_flag(parser: argparse.ArgumentParser) -> None:
+    """--start-wait: how long a long-running command waits for its servers as it starts."""
+    parser.add_argument(
+        "--start-wait",
+        metavar="SECONDS",
+        type=float,
+        help="how long to wait for Kafka and PostgreSQL as it starts before giving up with "
+        "status 3 (CHANNELFLOW_START_WAIT_SECONDS, default 300; 0: at once)",
     )
 
 

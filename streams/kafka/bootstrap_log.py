@@ -13,6 +13,7 @@ otherwise. Only aiokafka's bootstrap line is held; a node lost later is logged a
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Final
@@ -41,7 +42,9 @@ def bootstrap_lines_held() -> Iterator[None]:
     """Hold aiokafka's bootstrap lines while the block connects (see the module)."""
     logger = logging.getLogger(AIOKAFKA_LOGGER)
     held = _Held()
-    logger.addFilter(held)
+    # first: a block within another's (a bootstrap tried again, streams/worker/start_wait.py)
+    # holds its own lines, and drops them when its own try fails
+    logger.filters.insert(0, held)
     unreachable = False
     try:
         yield
@@ -53,3 +56,9 @@ def bootstrap_lines_held() -> Iterator[None]:
         if not unreachable:
             for record in held.records:
                 logger.handle(record)
+
+
+def kafka_reason(exc: KafkaConnectionError) -> str:
+    """aiokafka's message, its hosts named HOST:PORT (it names them as tuples:
+    `('127.0.0.1', 9092, <AddressFamily.AF_INET: 2>)`)."""
+    return re.sub(r"\('([^']*)', (\d+), <[^>]*>\)", r"\1:\2", str(exc.args[0] if exc.args else exc))

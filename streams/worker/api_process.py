@@ -17,11 +17,12 @@ import gc
 import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, cast
 
 from aiohttp import web
 
-from infra.eventstore import open_audit_log
+from infra.eventstore import AuditLog, open_audit_log
 from projections.stores import ChannelStores
 from streams import metrics
 from streams.api.answer_cache import AnswerCache, Runner
@@ -54,13 +55,20 @@ class ApiProcess:
     """The secondary state, the reference replica and the event store's health, shared by
     the routes and the process's tasks."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        audit: AuditLog | None = None,
+        started: Callable[[], None] = lambda: None,
+    ) -> None:
         self.settings = settings
         self.state = SecondaryState(state_directory(settings), settings.partitions)
         self.reference = ChannelStores()
         self.replica = ReferenceReplica(settings, self.reference, changed=self._freeze)
         self._freeze()
-        self.audit_log = open_audit_log(settings.eventstore_url)
+        self.audit_log = audit or open_audit_log(settings.eventstore_url)
+        #: called once it answers: its Kafka clients are connected (streams/worker/start_wait.py)
+        self.started = started
         self.health = Health(
             settings.eventstore_url if self.audit_log.is_postgres else None, self.coverage
         )
@@ -161,6 +169,7 @@ class ApiProcess:
                 await runner.setup()
                 await web.TCPSite(runner, settings.web_host, settings.api_port).start()
                 log.info("HTTP API on http://%s:%s/", settings.web_host, settings.api_port)
+                self.started()
                 try:
                     await asyncio.gather(*tasks)
                 finally:

@@ -18,7 +18,15 @@ import json
 import logging
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Collection, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -629,9 +637,12 @@ def time_order(settings: Settings) -> TimeOrder:
     )
 
 
-def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App:
+def build_worker(
+    settings: Settings, audit: AuditLog | None = None, started: Callable[[], None] | None = None
+) -> faust.App:
     """The worker's Faust app: one agent over the raw topics, its timers and tasks (each
-    a `ChannelWorker` method, registered under its own name)."""
+    a `ChannelWorker` method, registered under its own name); `started()` is called once
+    its Kafka clients are all connected (streams/worker/start_wait.py)."""
     gc.set_threshold(*GC_THRESHOLD)
     sys.setswitchinterval(SWITCH_SECONDS)
     app = faust_app(settings)
@@ -677,6 +688,13 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     @app.task
     async def replicate_reference_data() -> None:
         await worker.reference.run()
+
+    if started is not None:
+
+        @app.task
+        async def connected() -> None:  # faust starts tasks once its consumer has joined
+            await worker.reference.ready.wait()
+            started()
 
     @app.task
     async def serve_http() -> None:

@@ -170,17 +170,22 @@ class WorkerProcess:
         return dict(os.environ) | self.settings.environment() | self.extra_env
 
     def start(self) -> WorkerProcess:
+        self.launch()
+        wait_until(lambda: http_json(f"{self.url}/health"), 60, f"the {self.COMMAND}'s /health")
+        return self
+
+    def launch(self, *flags: str) -> WorkerProcess:
+        """Start the process with `flags`, without waiting for it to answer."""
         if self not in WorkerProcess.started:  # a restart: its log is one
             WorkerProcess.started.append(self)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", self.COMMAND, "--loglevel", "info"],
+            [sys.executable, "-m", "streams.cli", self.COMMAND, "--loglevel", "info", *flags],
             cwd=REPO,
             env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        wait_until(lambda: http_json(f"{self.url}/health"), 60, f"the {self.COMMAND}'s /health")
         return self
 
     def get(self, path: str, token: str | None = None) -> Any:

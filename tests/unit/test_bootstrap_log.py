@@ -42,3 +42,17 @@ def test_passed_on_when_the_start_fails_otherwise(caplog: pytest.LogCaptureFixtu
         aiokafka_log.error(BOOTSTRAP_LINE, "127.0.0.1", 1, "refused")
         raise RuntimeError("no")
     assert _said(caplog) == ['Unable connect to "127.0.0.1:1": refused']
+
+
+def test_a_failed_try_within_a_held_start_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    """A bootstrap tried again as a command starts (streams/worker/start_wait.py): the lines of the
+    failed try go with it, though the start around it succeeds."""
+    caplog.set_level(logging.INFO)
+    with bootstrap_lines_held():
+        with pytest.raises(KafkaConnectionError), bootstrap_lines_held():
+            aiokafka_log.error(BOOTSTRAP_LINE, "127.0.0.1", 1, "refused")
+            raise KafkaConnectionError("Unable to bootstrap from [127.0.0.1:1]")
+        with bootstrap_lines_held():  # the next try succeeds
+            pass
+    assert _said(caplog) == []
+    assert not aiokafka_log.filters

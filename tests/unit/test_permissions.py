@@ -9,6 +9,7 @@ from domain.permissions import (
     allows,
     is_scoped,
     may_read,
+    metrics_only,
     submittable_events,
     within_scope,
 )
@@ -22,15 +23,23 @@ from domain.roles import Role
             Role.DISTRIBUTOR,
             {Permission.SUBMIT, Permission.ACKNOWLEDGE_VIOLATION, Permission.DISPUTE_VIOLATION},
         ),
-        (Role.CHANNEL_MANAGER, {Permission.READ_CHANNEL, Permission.MATCH_RESELLERS}),
-        (Role.AUDITOR, {Permission.READ_CHANNEL, Permission.READ_AUDIT}),
+        (
+            Role.CHANNEL_MANAGER,
+            {Permission.READ_CHANNEL, Permission.MATCH_RESELLERS, Permission.READ_METRICS},
+        ),
+        (Role.AUDITOR, {Permission.READ_CHANNEL, Permission.READ_AUDIT, Permission.READ_METRICS}),
         (Role.ADMIN, set(Permission)),
+        (Role.MONITOR, {Permission.READ_METRICS}),
     ],
 )
 def test_each_role_is_granted_exactly_its_row_of_the_table(
     role: Role, granted: set[Permission]
 ) -> None:
     assert {permission for permission in Permission if allows(role, permission)} == granted
+
+
+def test_only_the_monitor_reads_the_metrics_alone() -> None:
+    assert [role for role in Role if metrics_only(role)] == [Role.MONITOR]
 
 
 def test_only_the_distributor_is_scoped_to_its_own_data() -> None:
@@ -50,6 +59,8 @@ def test_only_the_distributor_is_scoped_to_its_own_data() -> None:
         (Role.CHANNEL_MANAGER, None, None, True),
         (Role.AUDITOR, None, None, True),
         (Role.ADMIN, None, "D01", True),
+        (Role.MONITOR, None, None, False),
+        (Role.MONITOR, None, "D01", False),
     ],
 )
 def test_reads_follow_the_table_and_the_scope_rule(
@@ -77,3 +88,4 @@ def test_submittable_event_types_by_role() -> None:
     assert "LineRejected" not in admin
     assert submittable_events(Role.CHANNEL_MANAGER) == frozenset()
     assert submittable_events(Role.AUDITOR) == frozenset()
+    assert submittable_events(Role.MONITOR) == frozenset()

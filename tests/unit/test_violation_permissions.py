@@ -43,6 +43,9 @@ MATRIX: list[tuple[str, str | None, str, bool]] = [
     ("auditor", None, "acknowledge", False),
     ("auditor", None, "dispute", False),
     ("auditor", None, "resolve", False),
+    ("monitor", None, "acknowledge", False),
+    ("monitor", None, "dispute", False),
+    ("monitor", None, "resolve", False),
     ("superuser", None, "resolve", False),
 ]
 

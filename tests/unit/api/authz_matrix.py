@@ -29,9 +29,10 @@ TOKENS = {
     "cm": (Role.CHANNEL_MANAGER, None),
     "auditor": (Role.AUDITOR, None),
     "admin": (Role.ADMIN, None),
+    "mon": (Role.MONITOR, None),
 }
 #: callers: no token, an unknown token, and one token per role
-CALLERS = (None, "bad", "d01", "cm", "auditor", "admin")
+CALLERS = (None, "bad", "d01", "cm", "auditor", "admin", "mon")
 VENDOR_ROLES = ("cm", "auditor", "admin")
 PROGRAM, PERIOD = "VPA-2026-SI", "2026-Q3"
 OWN_STATEMENT = f"/api/rebates/statements/{PROGRAM}/D01/{PERIOD}"
@@ -90,6 +91,8 @@ VENDOR = (
 )  # fmt: skip
 #: vendor routes whose answer moves between two calls (the process's counters)
 LIVE = ("/metrics",)
+#: what the monitor role (Prometheus's) reads beside the open routes: nothing else
+MONITORED = ("/metrics",)
 #: GET routes of one record: (route, whose) — D01's is the distributor's own
 RECORDS = {
     "/api/violations/{violation_id}": ("/api/violations/{v01}", "/api/violations/{v02}"),
@@ -178,7 +181,7 @@ WRITES: dict[str, list[tuple[str, Any, dict[str | None, int]]]] = {
     "/api/ingest/claims": [("/api/ingest/claims", b"", {"d01": 422, "admin": 422})],
 }
 #: every caller not named in a WRITES row: no token, an unknown one, the read-only roles
-READ_ONLY = {None: 401, "bad": 401, "cm": 403, "auditor": 403}
+READ_ONLY = {None: 401, "bad": 401, "cm": 403, "auditor": 403, "mon": 403}
 
 
 def expected_read(route: str, caller: str | None, own: bool = True) -> int:
@@ -186,6 +189,8 @@ def expected_read(route: str, caller: str | None, own: bool = True) -> int:
         return 200
     if caller in (None, "bad"):
         return 401
+    if caller == "mon":
+        return 200 if route in MONITORED else 403
     if route in AUDIT:
         return 200 if caller in ("auditor", "admin") else 403
     if route in VENDOR or (route in RECORDS and not own):
