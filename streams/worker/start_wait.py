@@ -1,7 +1,8 @@
 """A long-running command waits for Kafka and PostgreSQL as it starts.
 
 `channelflow worker`, `channelflow api` and `channelflow decisions relay` (not `--once`)
-started while a server cannot be reached try again, waiting 1, 2, 4, ... up to `LONGEST_WAIT` seconds between tries, with one log line a
+started while a server cannot be reached try again, waiting 1, 2, 4, ... up to
+`LONGEST_WAIT` seconds between tries, with one log line a
 try (which server, its address, what failed, the next try), and give up once
 `CHANNELFLOW_START_WAIT_SECONDS` (`--start-wait`) have passed since the start: the last
 failure is then the command's one-line error, exit status 3. 0 gives up at the first
@@ -53,6 +54,23 @@ def next_wait(tries: int, waited: float, bound: float) -> float | None:
     return min(FIRST_WAIT * 2 ** (tries - 1), LONGEST_WAIT, left)
 
 
+#: what a PostgreSQL server that answered says of a setting no wait mends (libpq gives
+#: these no SQLSTATE): a wrong password or user, a database that does not exist, a host
+#: the server does not let in
+_REFUSED_FOR_GOOD: Final = (
+    "authentication failed",
+    "does not exist",
+    "no pg_hba.conf entry",
+)
+
+
+def refused_for_good(exc: psycopg.OperationalError) -> bool:
+    """Whether the server answered and refused the settings themselves: reported at once,
+    not waited out (a server starting up, full or away is waited for)."""
+    text = str(exc)
+    return any(reason in text for reason in _REFUSED_FOR_GOOD)
+
+
 def postgres_address(url: str) -> str:
     """host:port/database of a PostgreSQL URL, without its credentials."""
     parts = urllib.parse.urlsplit(url)
@@ -84,12 +102,19 @@ class StartWait:
         self._starting.clear()
 
     def retry_in(
-        self, server: str, address: str, setting: str, exc: Exception, tries: int
+        self,
+        server: str,
+        address: str,
+        setting: str,
+        exc: Exception,
+        tries: int,
+        final: bool = False,
     ) -> float:
-        """The wait before the next try, logged; raises `exc` when the wait is over."""
+        """The wait before the next try, logged; raises `exc` when the wait is over, or at
+        once when the failure is `final` (no wait mends it)."""
         if not self._starting.is_set():  # serving: as if there were no wait
             raise exc
-        delay = next_wait(tries, self.clock() - self.began, self.seconds)
+        delay = None if final else next_wait(tries, self.clock() - self.began, self.seconds)
         said, self._said = self._said, (server, address, tries, delay is None)
         if delay is None:
             if tries > 1 and said != self._said:
@@ -115,7 +140,8 @@ class StartWait:
                 tries += 1
                 address = postgres_address(url)
                 setting = "CHANNELFLOW_EVENTSTORE_URL"
-                time.sleep(self.retry_in("PostgreSQL", address, setting, exc, tries))
+                final = refused_for_good(exc)
+                time.sleep(self.retry_in("PostgreSQL", address, setting, exc, tries, final))
 
     async def bootstrapped(
         self, client: AIOKafkaClient, bootstrap: Callable[[], Awaitable[Any]]

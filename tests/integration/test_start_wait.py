@@ -164,6 +164,17 @@ def test_worker_gives_up_on_postgres_after_start_wait(worker_factory, pg_dsn) ->
 
 
 @pytest.mark.postgres
+def test_worker_refused_by_postgres_for_its_password_exits_at_once(worker_factory, pg_dsn):
+    """A server that answers and refuses the credentials is no server away: no wait of
+    the default 300 s mends a wrong password."""
+    wrong = pg_dsn.replace("channelflow:channelflow@", "channelflow:wrong@", 1)
+    assert wrong != pg_dsn
+    log = gives_up(worker_factory(eventstore_url=wrong).launch(), "PostgreSQL")
+    assert "password authentication failed" in log
+    assert "waiting for PostgreSQL" not in log
+
+
+@pytest.mark.postgres
 @pytest.mark.parametrize("once", [False, True])
 def test_decisions_relay_waits_unless_once(settings, worker_factory, pg_dsn, once) -> None:
     """Running on, the relay waits as a worker does; `--once` is a one-shot command."""

@@ -99,6 +99,37 @@ def test_postgres_gives_up_at_the_bound_with_the_last_failure(clock: Clock) -> N
     assert isinstance(wait.gave_up, psycopg.OperationalError)
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [  # as libpq words them (no SQLSTATE): the settings are wrong, no wait mends them
+        'FATAL:  password authentication failed for user "channelflow"',
+        'FATAL:  database "nope" does not exist',
+        'FATAL:  no pg_hba.conf entry for host "10.0.0.9", user "u", database "x"',
+    ],
+)
+def test_a_server_refusing_the_settings_is_not_waited_for(clock: Clock, answer: str) -> None:
+    def attempt() -> None:
+        raise psycopg.OperationalError(f'connection to server at "db", port 5432 failed: {answer}')
+
+    wait = StartWait(300, clock)
+    with pytest.raises(psycopg.OperationalError, match=answer.split(":  ")[1]):
+        wait.postgres("postgresql://db/x", attempt)
+    assert clock.waits == []
+    assert isinstance(wait.gave_up, psycopg.OperationalError)  # the command's one-line error
+
+
+def test_a_server_starting_up_is_waited_for(clock: Clock) -> None:
+    answers = iter(["FATAL:  the database system is starting up"])
+
+    def attempt() -> str:
+        for answer in answers:
+            raise psycopg.OperationalError(answer)
+        return "opened"
+
+    assert StartWait(300, clock).postgres("postgresql://db/x", attempt) == "opened"
+    assert clock.waits == [1]
+
+
 def test_zero_fails_at_once(clock: Clock) -> None:
     with pytest.raises(psycopg.OperationalError):
         StartWait(0, clock).postgres("postgresql://db/x", refused(1))
