@@ -16,7 +16,7 @@ from projections.keyvalue import DictStore
 from projections.rebate_buckets import RebateBucket
 from schemas.events import RebateProgramDefined, Tier
 
-BOUNDED = settings(max_examples=150, deadline=None)
+BOUNDED = settings(max_examples=150)
 T0 = datetime(2026, 7, 1, tzinfo=UTC)
 EXAMPLE_TIERS = (("0", "0"), ("100000", "0.02"), ("250000", "0.035"))
 

@@ -232,7 +232,7 @@ LINES = (
 )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.permutations(range(len(AGREEMENT_EVENTS) + len(LINES))))
 def test_any_interleaving_of_lines_and_agreement_events_accrues_the_same(order: list[int]):
     """Live and replay interleave the agreements topic and the sales freely; only the order

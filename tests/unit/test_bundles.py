@@ -76,7 +76,7 @@ def random_runs(messages: Sequence[Message], rng: random.Random) -> list[list[Me
     return runs
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=8)
 @given(st.integers(min_value=0, max_value=2**32))
 def test_bundled_or_one_by_one_the_channel_is_the_same(seed: int) -> None:
     rng = random.Random(seed)
@@ -285,7 +285,7 @@ def _mover(line: bytes) -> str | None:
 MOVEMENTS = {"SaleReported", "ShipmentRecorded"}
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(
     st.integers(min_value=0, max_value=2**32),
     st.lists(st.one_of(movement_specs(), count_specs()), max_size=30),

@@ -240,7 +240,7 @@ EARLY_GRANT_LOST = [
 ]  # fmt: skip
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(steps)
 @example(DOUBLE_FAULT)
 @example(TWO_RESTARTS)
@@ -361,7 +361,7 @@ cap_log = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(cap_log)
 def test_an_ask_removed_once_settled_changes_nothing_the_ledger_does(
     drawn: list[tuple[Any, ...]],

@@ -316,7 +316,7 @@ claim_steps = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(claim_steps)
 def test_however_late_and_often_the_logs_come_no_cap_is_exceeded_and_the_replay_agrees(
     steps: list[tuple[Any, ...]],

@@ -155,7 +155,7 @@ def run(messages: list[Any], looking: Callable[[], Any]) -> Sender:
     return sender
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(MESSAGE, max_size=8))
 def test_once_a_message_is_once_a_line(messages: list[Any]) -> None:
     once, every = run(messages, as_it_is), run(messages, every_line_looks)

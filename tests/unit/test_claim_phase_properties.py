@@ -56,7 +56,7 @@ def run(channel: Channel, steps: list[Step], first_hour: int = 0) -> None:
             channel.reverse("D1", str(what))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(channels(), claim_sets(), st.data())
 def test_with_the_ledger_in_process_two_phases_decide_as_one(
     channel: Channel, claims: list[DebitClaimSubmitted], data: st.DataObject
@@ -77,7 +77,7 @@ def test_with_the_ledger_in_process_two_phases_decide_as_one(
         assert two.authorizations[name].units_taken == 0
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(channels(), claim_sets(), st.data())
 def test_grants_in_any_order_keep_the_pos_lines_and_caps(
     channel: Channel, claims: list[DebitClaimSubmitted], data: st.DataObject
@@ -129,7 +129,7 @@ def test_grants_in_any_order_keep_the_pos_lines_and_caps(
     assert answered | waiting == claimed
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(channels(), claim_sets(), st.data())
 def test_one_distributor_decides_as_one_phase_however_late_its_grants(
     channel: Channel, claims: list[DebitClaimSubmitted], data: st.DataObject
@@ -161,7 +161,7 @@ def test_one_distributor_decides_as_one_phase_however_late_its_grants(
     assert unnumbered(two.pos_claims) == one.pos_claims
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(channels(), claim_sets(), st.data())
 def test_a_request_or_grant_delivered_again_changes_nothing(
     channel: Channel, claims: list[DebitClaimSubmitted], data: st.DataObject

@@ -79,7 +79,7 @@ def by_line(decisions: list[LineDecision]) -> dict[tuple[str, str, int], LineDec
     return {(d.distributor_id, d.claim_id, d.line_no): d for d in decisions}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(channels(), claim_sets(), st.data())
 def test_decisions_do_not_depend_on_how_claims_are_split_into_messages(
     channel: Channel, claims: list[DebitClaimSubmitted], data: st.DataObject
@@ -98,7 +98,7 @@ def test_decisions_do_not_depend_on_how_claims_are_split_into_messages(
     assert by_line(split.decisions) == by_line(whole)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(channels(), claim_sets(), st.data())
 def test_replaying_the_same_events_gives_the_same_decisions(
     channel: Channel, claims: list[DebitClaimSubmitted], data: st.DataObject
@@ -124,7 +124,7 @@ def test_replaying_the_same_events_gives_the_same_decisions(
     assert run() == run()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(channels(), claim_sets())
 def test_accepted_units_stay_within_the_pos_lines_and_the_caps(
     channel: Channel, claims: list[DebitClaimSubmitted]
@@ -155,7 +155,7 @@ def test_accepted_units_stay_within_the_pos_lines_and_the_caps(
         assert state.terms.quantity_cap is None or units <= state.terms.quantity_cap
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(channels(), claim_sets())
 def test_the_state_reads_back_from_json_as_written(
     channel: Channel, claims: list[DebitClaimSubmitted]

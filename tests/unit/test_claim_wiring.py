@@ -286,7 +286,7 @@ class Both:
             assert sorted((f.claim_id, n) for f in reopened for n in f.line_nos) == expected
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(STEP, max_size=10), st.integers(0, 10))
 @hypothesis.example(  # two sales of T1 whose generated ids met: the wired side took a redelivery
     [("claim", [("T1", 1)]), ("sell", "T1", 22), ("reverse", "T1"), ("sell", "T1", 20)], 0

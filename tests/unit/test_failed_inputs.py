@@ -167,7 +167,7 @@ def check_planted(inputs: list[Input], target: int, at: int) -> None:
     ]
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=12)
 @given(
     st.integers(min_value=0, max_value=2**32),
     st.lists(st.one_of(movement_specs(), count_specs()), max_size=12),
@@ -187,7 +187,7 @@ def test_a_bug_anywhere_in_a_files_run_takes_its_input_back_whole(
     check_planted(inputs, rng.randrange(len(inputs)), at)
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=12)
 @given(st.integers(min_value=0, max_value=2**32), st.integers(min_value=1, max_value=60))
 def test_a_bug_anywhere_in_a_kafka_batch_takes_its_input_back_whole(seed: int, at: int) -> None:
     """The generated channel as Kafka bundles (at positions), a bug at a random write of a

@@ -38,7 +38,7 @@ def test_the_order_counts_what_it_holds_in_events_by_partition() -> None:
     assert timed.held_events() == {A: 2, C: 1}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(histories, st.randoms(use_true_random=False), st.integers(1, 4))
 def test_paused_fetching_never_stops_the_order(
     history: dict[Source, list[int]], rnd: random.Random, cap: int

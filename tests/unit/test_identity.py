@@ -64,7 +64,7 @@ def movements(draw: st.DrawFn) -> Envelope:
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(movements())
 def test_movement_fingerprint_is_the_model_dump_digest(event: Envelope) -> None:
     assert content_fingerprint(event) == by_model_dump(event)

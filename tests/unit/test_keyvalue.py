@@ -14,7 +14,7 @@ STEPS = st.lists(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(STEPS)
 def test_reads_are_those_of_a_sorted_dict(steps: list[tuple[str, str, int]]) -> None:
     store: DictStore[int] = DictStore()

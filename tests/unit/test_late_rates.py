@@ -326,7 +326,7 @@ def test_groups_stored_with_a_count_alone_are_read_at_the_next_input() -> None:
 MINUTES = st.integers(min_value=0, max_value=3 * 24 * 60)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     st.lists(
         st.tuples(MINUTES, st.sampled_from(["14.00", "15.50", "16.00", "17.00"])),

@@ -151,7 +151,7 @@ def test_a_replay_of_the_same_lines_equals_live(tmp_path: Path) -> None:
 NAMES = ["Acme Tools", "Acme Tols", "Acme Tool Corp", "Zeta Audio", "Acme Toolz", "Acne Tools"]
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(st.permutations(list(range(len(NAMES)))))
 def test_distinct_resellers_give_the_same_mappings_and_queue_in_any_order(
     order: list[int],

@@ -66,7 +66,7 @@ def test_due_pos_lines_are_those_of_days_whose_wait_ran_out() -> None:
     assert [key for key, _ in index.scan()] == [f"D1|2026-04-22|{sale_key('D1', 'T8')}"]
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(
     st.lists(
         st.sampled_from(["claim1", "claim8", "claim9", "sell9", "expire8", "reverse1"]), max_size=12

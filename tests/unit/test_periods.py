@@ -68,7 +68,7 @@ def test_unknown_granularity_is_refused() -> None:
         period_key(date(2026, 1, 1), "year")  # type: ignore[arg-type]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31)))
 def test_week_key_matches_isocalendar_and_monday_starts(day: date) -> None:
     iso = day.isocalendar()
@@ -178,7 +178,7 @@ def test_rollups_agree_with_state_totals() -> None:
     assert sum(row["sell_through"] for row in rows) == sum(s.sell_through for s in states)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(
     st.lists(
         st.tuples(

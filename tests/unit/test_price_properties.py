@@ -19,7 +19,7 @@ from tests.unit.price_events import T0, price
 
 # --- properties ------------------------------------------------------------------------------
 
-BOUNDED = settings(max_examples=150, deadline=None)
+BOUNDED = settings(max_examples=150)
 SCOPES = st.sampled_from([(None, None), ("D1", None), ("D2", None), ("D1", "R1"), ("D2", "R1")])
 LOOKUPS = st.sampled_from([(None, None), ("D1", None), ("D1", "R1"), ("D1", "R2"), ("D2", "R1")])
 HOURS = st.integers(min_value=0, max_value=30 * 24)

@@ -28,7 +28,7 @@ from schemas.events import (
 )
 from tests.unit.catalog import catalog_stores
 
-BOUNDED = settings(max_examples=150, deadline=None)
+BOUNDED = settings(max_examples=150)
 T0 = datetime(2026, 7, 6, tzinfo=UTC)
 #: "now" for snapshots compared across streams recorded at different times
 AS_OF = datetime(2026, 9, 2, tzinfo=UTC)

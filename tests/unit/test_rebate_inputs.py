@@ -40,7 +40,7 @@ def test_events_digest_is_sha256_of_the_sum_of_shake256_hashes() -> None:
     assert events_digest(["a"]) != events_digest(["a", "a"])  # counted twice shows
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.lists(st.uuids(), max_size=20), st.lists(st.uuids(), max_size=20))
 def test_a_tally_adds_and_takes_out_events_like_the_digest_of_the_ids(
     kept: list[UUID], removed: list[UUID]

@@ -132,7 +132,7 @@ def steps(channel: EmbeddedChannel) -> list[tuple[str, dict[str, object]]]:
 NAMES = ["Acme Tools", "Acme Tols", "Acme Tool Corp", "Zeta Audio", "Acme Toolz", "Acne Tools"]
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(st.integers(min_value=0, max_value=len(NAMES)), st.booleans())
 def test_wherever_the_master_arrives_live_equals_a_replay_reading_it_first(
     arrives_after: int, corrected: bool

@@ -34,7 +34,7 @@ from schemas.events import (
 )
 from tests.unit.catalog import catalog_stores
 
-BOUNDED = settings(max_examples=150, deadline=None)
+BOUNDED = settings(max_examples=150)
 MONDAY = datetime(2026, 7, 6, tzinfo=UTC)
 AS_OF = MONDAY + timedelta(days=30)
 

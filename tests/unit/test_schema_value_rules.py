@@ -192,7 +192,7 @@ AMOUNT_INPUTS = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(AMOUNT_INPUTS)
 def test_money_and_price_take_what_their_rules_take(value: object) -> None:
     """A text the pattern takes, an integer or a Decimal is money (a price) exactly when

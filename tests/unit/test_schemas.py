@@ -43,7 +43,7 @@ def test_encoding_is_orjson_of_the_json_dict(event_type: str) -> None:
     assert encode_event(event) == orjson.dumps(event_to_dict(event))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(text=st.text(max_size=60))
 def test_encoding_escapes_text_as_orjson_does(text: str) -> None:
     """Any text (control characters, quotes, non-ASCII, astral planes) comes out as the

@@ -140,7 +140,7 @@ def cards_after(events: list[Envelope]) -> list[dict[str, object]]:
     return [card_row(card, None) for card in period_cards(stores, "2026-07", None, ["D01"])]
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(LINES, RATES, st.randoms(use_true_random=False))
 def test_the_card_does_not_depend_on_whether_the_rates_or_the_lines_came_first(
     line_specs: list[tuple[str, int, int, Decimal]],

@@ -127,7 +127,7 @@ def _expected(card: dict) -> dict:
     }
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(inputs)
 def test_incremental_equals_from_scratch(facts) -> None:
     cards = incremental(facts)
@@ -138,7 +138,7 @@ def test_incremental_equals_from_scratch(facts) -> None:
         assert _figures(card) == _expected(expected[key]), key
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(inputs, st.randoms(), st.integers(0, 60))
 def test_order_and_splitting_do_not_matter(facts, random, cut) -> None:
     whole = incremental(facts)
@@ -151,7 +151,7 @@ def test_order_and_splitting_do_not_matter(facts, random, cut) -> None:
     }
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(inputs)
 def test_facts_folded_together_equal_one_at_a_time(facts) -> None:
     """One input's facts fold together (the alike ones added up first, `combined`) into the

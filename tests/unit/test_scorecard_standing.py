@@ -239,7 +239,7 @@ def _moves(drawn: list[tuple[bool, int, str, datetime, int]]) -> list[Envelope]:
     return sorted(events, key=lambda event: event.recorded_at or event.occurred_at)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(drawn=MOVES)
 def test_the_ends_standing_is_the_standing_then_and_a_replay_equals_live(
     drawn: list[tuple[bool, int, str, datetime, int]], tmp_path_factory: Any

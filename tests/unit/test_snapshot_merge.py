@@ -74,7 +74,7 @@ def test_the_channel_has_lookalike_distributors_and_rows_in_every_section():
     assert set(snapshot) == {*GROUP_ORDER, *REFERENCE_SECTIONS, "dead_letters"}
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=12)
 @given(st.lists(st.integers(0, 2), min_size=len(DISTRIBUTORS), max_size=len(DISTRIBUTORS)))
 def test_any_split_of_the_distributors_merges_to_the_whole_snapshot(jobs: list[int]):
     shares = [{d for d, job in zip(DISTRIBUTORS, jobs, strict=True) if job == n} for n in range(3)]

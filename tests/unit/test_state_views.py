@@ -227,9 +227,7 @@ def ops_of(keys: st.SearchStrategy[str]) -> st.SearchStrategy[list[tuple[str, st
     )
 
 
-PROPERTY = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+PROPERTY = settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @PROPERTY

@@ -140,7 +140,7 @@ def live(events: list[Envelope], rounds: list[bool], lag: int = 0) -> EmbeddedCh
     return channel
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(
     lines=st.lists(late_lines, min_size=2, max_size=7, unique_by=lambda line: line.event_id),
     rate=rates,
@@ -163,7 +163,7 @@ def test_rounds_at_any_point_record_the_replays_adjustments(
     assert adjustments(live(events, rounds)) == expected
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(
     lines=st.lists(late_lines, min_size=2, max_size=7, unique_by=lambda line: line.event_id),
     rate=st.builds(Rate, st.integers(0, 2), st.uuids(version=4), st.integers(0, 7)),

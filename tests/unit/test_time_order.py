@@ -110,7 +110,7 @@ def unread(
     return behind(*(s for s, items in logs.items() if seen.get(s, 0) < len(items)))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(histories, st.randoms(use_true_random=False))
 def test_nothing_missing_gives_broker_time_order_per_partition(
     history: dict[Source, list[int]], rnd: random.Random
@@ -130,7 +130,7 @@ def test_nothing_missing_gives_broker_time_order_per_partition(
         assert mine == sorted(mine, key=key)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(histories, st.randoms(use_true_random=False), st.floats(0, 3))
 def test_each_source_stays_in_order_whatever_the_lag_and_the_bound(
     history: dict[Source, list[int]], rnd: random.Random, wait: float
@@ -306,7 +306,7 @@ def drained_in_order(
         assert mine == sorted(mine, key=key)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(histories, st.randoms(use_true_random=False))
 def test_fetches_at_any_time_give_broker_time_order_per_partition(
     history: dict[Source, list[int]], rnd: random.Random
@@ -362,7 +362,7 @@ def test_an_open_transaction_holds_what_is_stamped_after_its_horizon() -> None:
     assert timed.take(counts, {(COUNTS, 0): at(60)}, 100.5).inputs == [*counts, late]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(histories, st.randoms(use_true_random=False))
 def test_open_transactions_give_broker_time_order_per_partition(
     history: dict[Source, list[int]], rnd: random.Random
@@ -418,7 +418,7 @@ def test_a_hold_names_each_topic_it_waits_for_and_why() -> None:
     ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(histories, st.randoms(use_true_random=False), st.floats(0.001, 3))
 def test_nothing_behind_is_passed_whatever_the_bound(
     history: dict[Source, list[int]], rnd: random.Random, wait: float

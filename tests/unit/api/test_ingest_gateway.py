@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.roles import Role
@@ -136,7 +136,7 @@ FRAGMENTS = st.sampled_from(
 )  # fmt: skip
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150)
 @given(
     fmt=st.sampled_from(["events", "csv", "867", "852"]),
     parts=st.lists(FRAGMENTS | st.binary(max_size=40), max_size=30),
@@ -221,7 +221,7 @@ def answer_upload(sent: Mutated, principal: Principal) -> tuple[Gateway, list[Sp
     return gateway, rows
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300)
 @given(sent=mutated_reports(), uploader=st.sampled_from(sorted(UPLOADERS)))
 def test_every_line_of_a_mutated_report_is_answered_exactly_once(
     sent: Mutated, uploader: str

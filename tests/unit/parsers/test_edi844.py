@@ -201,7 +201,7 @@ def claims(draw: st.DrawFn) -> DebitClaimSubmitted:
     )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(claims(), min_size=1, max_size=3))
 def test_written_844_reads_back_the_same_claims(written: list[DebitClaimSubmitted]) -> None:
     data = write_844(written, PARTIES)

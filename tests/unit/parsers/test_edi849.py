@@ -141,7 +141,7 @@ def decisions(draw: st.DrawFn) -> list[LineDecision]:
     return made
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(decisions())
 def test_any_answer_round_trips(made: list[LineDecision]) -> None:
     (response,) = read_849(io.BytesIO(write_849("C-9", "DIST-001", made, PARTIES)))

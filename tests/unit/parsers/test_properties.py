@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from schemas.events import InventoryCounted, ReportSubmitted, SaleReported
@@ -49,9 +49,9 @@ SAMPLE_852 = (SAMPLES / "852_weekly.edi").read_bytes()
 SAMPLE_CSV = (SAMPLES / "sales_good.csv").read_bytes()
 ENVELOPE = {"ISA", "GS", "ST", "SE", "GE", "IEA"}
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=300)
 #: garbage: a few examples (nearly all end at the first structural error)
-GARBAGE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+GARBAGE = settings(max_examples=60)
 
 # bytes that matter to the parsers, mixed with anything
 EDI_ALPHABET = st.sampled_from(

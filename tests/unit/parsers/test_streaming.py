@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import uuid
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.events import SaleReported
@@ -146,7 +146,7 @@ def _cell(column: str) -> st.SearchStrategy[str]:
     return st.sampled_from(CELLS[column]) | st.text(max_size=12)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400)
 @given(
     values=st.fixed_dictionaries({column: _cell(column) for column in ALL_COLUMNS}),
     uploader=st.sampled_from([None, "DIST-001"]),
