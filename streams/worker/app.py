@@ -157,7 +157,6 @@ def faust_app(settings: Settings) -> faust.App:
         table_standby_replicas=settings.standby_replicas,
         datadir=f"{settings.data_dir}/{settings.app_id}",
     )
-    read_committed(app)
     return app
 
 
@@ -226,6 +225,13 @@ class ChannelWorker:
         active = frozenset(self.owned_partitions())
         held = frozenset(self.stores.table.held())
         return Coverage(self.settings.partitions, active, held - active)
+
+    def resume_at(self, tp: TP) -> int | None:
+        """Where a raw partition's input resumes after a rebalance: past its checkpoint
+        (streams/worker/committed.py)."""
+        if tp.topic not in self.admission.raw:
+            return None
+        return self.stores.next_offset(f"{tp.topic}:{tp.partition}")
 
     def owned_partitions(self) -> set[int]:
         assignment = self.app.consumer.assignment()
@@ -634,6 +640,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
     sys.setswitchinterval(SWITCH_SECONDS)
     app = faust_app(settings)
     worker = ChannelWorker(app, settings, audit)
+    read_committed(app, worker.resume_at)
     app.on_partitions_assigned.connect(cast(Any, worker.forget_progress))  # typed narrowly
 
     @app.agent(worker.raw_topics)
