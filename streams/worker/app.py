@@ -655,16 +655,15 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
 
     @app.timer(interval=2.0)
     async def measure_consumer_lag() -> None:
-        if app.in_recovery:  # the partitions wait for it, stalled or not
-            tails.pause()
-        elif worker.steady():
+        if worker.steady():
             await worker.admission.pass_over_tails(app.consumer.assignment())
         await upkeep.measure_consumer_lag(
             app.consumer,
             set(worker.raw_topics.topics),
             worker.stores,
             worker.health,
-            None if app.in_recovery else tails,
+            tails,
+            lambda: app.rebalancing or app.in_recovery,
         )
 
     @app.task

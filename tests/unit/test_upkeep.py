@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import gc
 import weakref
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from faust.types import TP
 
 from streams import metrics
+from streams.health import Health
 from streams.worker import upkeep
+from streams.worker.progress import TailWatch
 
 
 class Readers:
@@ -52,3 +55,49 @@ def test_the_gauges_keep_no_readers_between_two_refreshes(
 
     assert asyncio.run(run()) is None
     assert len(refreshed) == 1  # no batch stored since: not refreshed again
+
+
+class Consumer:
+    """Stands for faust's consumer: records the seeks the tail watch asks for."""
+
+    def __init__(self) -> None:
+        self.seeks: list[dict[Any, int]] = []
+
+    async def seek_wait(self, seeks: dict[Any, int]) -> None:
+        self.seeks.append(seeks)
+
+
+class Stores:
+    def next_offset(self, source: str) -> int:
+        return 4  # the checkpoint of every partition, 26 behind its end
+
+
+@pytest.mark.parametrize("began", [False, True])
+def test_the_tail_watch_reads_nothing_again_once_a_rebalance_began_while_the_lag_was_measured(
+    monkeypatch: pytest.MonkeyPatch, began: bool
+) -> None:
+    """Measuring the lag can take seconds, and a rebalance begin meanwhile: a partition read
+    again then is sought again by faust at the end of its recovery (the re-read undone), and
+    the watch would wait as long again before the next. Seen as stalls "paused by faust":
+    partitions paused for the rebalance, not stalled."""
+    tp = TP("sales", 6)
+    rebalancing = False
+
+    async def lag(*_: Any) -> dict[Any, int]:
+        nonlocal rebalancing
+        rebalancing = began  # while the lag was measured
+        return {tp: 26}
+
+    monkeypatch.setattr(upkeep, "input_lag", lag)
+    monkeypatch.setattr(upkeep, "fetching_state", lambda *_: "active")
+    consumer, tails = Consumer(), TailWatch(15.0)
+    tails.stalled({"sales:6": (4, 26)}, -100.0)  # applying nothing since long ago
+
+    asyncio.run(
+        upkeep.measure_consumer_lag(
+            consumer, {"sales"}, cast(Any, Stores()), Health(None), tails, lambda: rebalancing
+        )
+    )
+
+    assert consumer.seeks == ([] if began else [{tp: 4}])
+    assert (tails.moved is None) == began  # counting again once it is over
