@@ -200,6 +200,8 @@ class ChannelWorker:
         #: rebalances seen: a batch admitted before one is admitted again after it
         self.rebalances = 0
         self.batches_stored = 0
+        #: whether the agent is in a batch (its admission, its order, storing it)
+        self.in_batch = False
         self.rules = settings.time_rules()
         self.admission = Admission(app, settings, self.stores, set(self.raw_topics.topics))
         self.order = time_order(settings)
@@ -277,10 +279,14 @@ class ChannelWorker:
             async for batch in self.batches(stream):
                 received = self.reference.moment()
                 waiting = [_input(event.message) for event in batch]
-                while self.steady():  # once at least: an empty batch releases a hold past due
-                    waiting = await self.apply_batch(waiting, received)
-                    if not waiting:
-                        break
+                self.in_batch = True
+                try:
+                    while self.steady():  # once at least: an empty batch releases a hold due
+                        waiting = await self.apply_batch(waiting, received)
+                        if not waiting:
+                            break
+                finally:
+                    self.in_batch = False
                 if waiting:
                     log.info("%d events set aside during a rebalance: read again", len(waiting))
         finally:
@@ -664,6 +670,7 @@ def build_worker(settings: Settings, audit: AuditLog | None = None) -> faust.App
             worker.health,
             tails,
             lambda: app.rebalancing or app.in_recovery,
+            lambda: worker.in_batch,
         )
 
     @app.task

@@ -133,12 +133,16 @@ async def measure_consumer_lag(
     health: Health,
     tails: TailWatch,
     rebalancing: Callable[[], bool],
+    in_batch: Callable[[], bool],
 ) -> None:
     """Lag of each owned raw partition: high watermark minus the stored position; a
-    partition stalled short of its end is read again (`tails`), unless nothing can move:
-    a rebalance or its recovery under way (`rebalancing()`, asked once the lag is known,
-    since measuring it can take seconds and a rebalance begin meanwhile: faust's seek at
-    its end would undo the re-read), or the event store away (the batches wait for it)."""
+    partition stalled short of its end is read again (`tails`). Not while nothing can move,
+    the watch counting again afterwards: a rebalance or its recovery under way (faust's
+    seek at its end would undo the re-read), the event store away (the batches wait for
+    it). Nor while the agent is in a batch: one that takes longer than the watch's patience
+    is no stall, and what a re-read fetches again would only queue behind it (a stall that
+    outlasts it is read again at the next look). Both asked once the lag is known, since
+    measuring it can take seconds."""
     try:
         lag = await input_lag(consumer, topics, stores)
     except KafkaError as exc:  # e.g. a broker timeout: keep the last values, try again
@@ -149,7 +153,7 @@ async def measure_consumer_lag(
     metrics.set_consumer_lag({(tp.topic, tp.partition): n for tp, n in lag.items()})
     if rebalancing() or health.store_away is not None:
         tails.pause()
-    else:
+    elif not in_batch():
         await rewind_stalled(consumer, stores, tails, lag)
 
 
