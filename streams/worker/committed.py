@@ -21,7 +21,8 @@ faust acknowledges the events of a batch the agent set aside during a rebalance,
 events a stream skipped for a generation gone, and those a killed worker held for their
 order, and it commits what was acknowledged. Left there, a partition whose tail was never
 stored resumes past it and waits for a later record to show the gap (the gate), or for the
-whole worker to stall (the tail watch): minutes, for a distributor that sends little. So
+whole worker to apply nothing for 15 s (the tail watch): longer while other partitions keep
+it busy, for a distributor that sends little. So
 each partition whose committed offset lies past the worker's checkpoint is sought back to
 the checkpoint in the same seek (`resume_at`), its read offset with it.
 """
