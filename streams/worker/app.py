@@ -165,7 +165,6 @@ def faust_app(settings: Settings) -> faust.App:
         table_standby_replicas=settings.standby_replicas,
         datadir=f"{settings.data_dir}/{settings.app_id}",
     )
-    read_committed(app)
     return app
 
 
@@ -209,6 +208,8 @@ class ChannelWorker:
         #: rebalances seen: a batch admitted before one is admitted again after it
         self.rebalances = 0
         self.batches_stored = 0
+        #: whether the agent is in a batch (its admission, its order, storing it)
+        self.in_batch = False
         self.rules = settings.time_rules()
         self.admission = Admission(app, settings, self.stores, set(self.raw_topics.topics))
         self.order = time_order(settings)
@@ -234,6 +235,13 @@ class ChannelWorker:
         active = frozenset(self.owned_partitions())
         held = frozenset(self.stores.table.held())
         return Coverage(self.settings.partitions, active, held - active)
+
+    def resume_at(self, tp: TP) -> int | None:
+        """Where a raw partition's input resumes after a rebalance: past its checkpoint
+        (streams/worker/committed.py)."""
+        if tp.topic not in self.admission.raw:
+            return None
+        return self.stores.next_offset(f"{tp.topic}:{tp.partition}")
 
     def owned_partitions(self) -> set[int]:
         assignment = self.app.consumer.assignment()
@@ -279,10 +287,14 @@ class ChannelWorker:
             async for batch in self.batches(stream):
                 received = self.reference.moment()
                 waiting = [_input(event.message) for event in batch]
-                while self.steady():  # once at least: an empty batch releases a hold past due
-                    waiting = await self.apply_batch(waiting, received)
-                    if not waiting:
-                        break
+                self.in_batch = True
+                try:
+                    while self.steady():  # once at least: an empty batch releases a hold due
+                        waiting = await self.apply_batch(waiting, received)
+                        if not waiting:
+                            break
+                finally:
+                    self.in_batch = False
                 if waiting:
                     log.info("%d events set aside during a rebalance: read again", len(waiting))
         finally:
@@ -647,6 +659,7 @@ def build_worker(
     sys.setswitchinterval(SWITCH_SECONDS)
     app = faust_app(settings)
     worker = ChannelWorker(app, settings, audit)
+    read_committed(app, worker.resume_at)
     app.on_partitions_assigned.connect(cast(Any, worker.forget_progress))  # typed narrowly
 
     @app.agent(worker.raw_topics)
@@ -661,16 +674,16 @@ def build_worker(
 
     @app.timer(interval=2.0)
     async def measure_consumer_lag() -> None:
-        if app.in_recovery:  # the partitions wait for it, stalled or not
-            tails.pause()
-        elif worker.steady():
+        if worker.steady():
             await worker.admission.pass_over_tails(app.consumer.assignment())
         await upkeep.measure_consumer_lag(
             app.consumer,
             set(worker.raw_topics.topics),
             worker.stores,
             worker.health,
-            None if app.in_recovery else tails,
+            tails,
+            lambda: app.rebalancing or app.in_recovery,
+            lambda: worker.in_batch,
         )
 
     @app.task

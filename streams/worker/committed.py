@@ -13,18 +13,37 @@ faust's commit drops the offsets of partitions no longer assigned and hands aiok
 rest; when a rebalance has just taken every one of them away, that is nothing, which
 aiokafka refuses (`ValueError({})`), and faust crashes the worker on it (seen on the
 survivor of a rebalance probe, bench/order_probe.py). Nothing to commit is not committed.
+
+At the end of each recovery (after every rebalance) faust seeks every partition to the
+group's committed offset, and sets its own read offset there: a record below it that the
+consumer hands over later is dropped. That offset can lie past the worker's checkpoint:
+faust acknowledges the events of a batch the agent set aside during a rebalance, the
+events a stream skipped for a generation gone, and those a killed worker held for their
+order, and it commits what was acknowledged. Left there, a partition whose tail was never
+stored resumes past it and waits for a later record to show the gap (the gate), or for the
+whole worker to apply nothing for 15 s (the tail watch): longer while other partitions keep
+it busy, for a distributor that sends little. So
+each partition whose committed offset lies past the worker's checkpoint is sought back to
+the checkpoint in the same seek (`resume_at`), its read offset with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 import faust
 from faust.transport.drivers import aiokafka as faust_kafka
 from faust.types import TP
 
+log = logging.getLogger("channelflow.worker")
+
 ISOLATION_LEVEL = "read_committed"
+
+#: the offset a partition's input resumes from (the worker's checkpoint), None: not the
+#: worker's to say (its changelog, faust's own topics)
+ResumeAt = Callable[[TP], int | None]
 
 
 class CommittedConsumerThread(faust_kafka.AIOKafkaConsumerThread):
@@ -39,12 +58,53 @@ class CommittedConsumerThread(faust_kafka.AIOKafkaConsumerThread):
             return False
         return bool(await super()._commit(offsets))
 
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        """faust's seek after a recovery: to the committed offsets, but each partition whose
+        committed offset lies past where its input resumes back to there (faust's read
+        offsets are set from what this returns)."""
+        committed = dict(await super().seek_to_committed())
+        back = behind(committed, cast(CommittedConsumer, self.consumer).resume_at)
+        if back:
+            log.info(
+                "resuming from the checkpoints, behind the committed offsets: %s",
+                ", ".join(
+                    f"{tp.topic}:{tp.partition} at {at} (committed {committed[tp]})"
+                    for tp, at in sorted(back.items())
+                ),
+            )
+            await self.seek_wait(back)  # on the consumer's thread; the read offsets with them
+        return {**committed, **back}
+
+
+def behind(committed: Mapping[TP, int | None], resume_at: ResumeAt) -> dict[TP, int]:
+    """The partitions whose committed offset lies past where their input resumes, and that
+    offset."""
+    back = {}
+    for tp, offset in committed.items():
+        at = resume_at(tp)
+        if offset is not None and at is not None and at < offset:
+            back[tp] = at
+    return back
+
 
 class CommittedConsumer(faust_kafka.Consumer):
+    @staticmethod
+    def resume_at(tp: TP) -> int | None:
+        """Where the partition's input resumes after a rebalance (`read_committed`)."""
+        return None
+
     def _new_consumer_thread(self) -> faust_kafka.AIOKafkaConsumerThread:
         return CommittedConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
 
-def read_committed(app: faust.App) -> None:
-    """Make the app's consumer (created on first use) read committed records only."""
-    app.transport.Consumer = CommittedConsumer  # type: ignore[misc]
+def read_committed(app: faust.App, resume_at: ResumeAt) -> None:
+    """Make the app's consumer (created on first use) read committed records only, and
+    resume each partition from `resume_at` after a rebalance where its committed offset
+    lies past it."""
+
+    class Consumer(CommittedConsumer):
+        @staticmethod
+        def resume_at(tp: TP) -> int | None:
+            return resume_at(tp)
+
+    app.transport.Consumer = Consumer  # type: ignore[misc]

@@ -131,10 +131,18 @@ async def measure_consumer_lag(
     topics: set[str],
     stores: WorkerStores,
     health: Health,
-    tails: TailWatch | None = None,
+    tails: TailWatch,
+    rebalancing: Callable[[], bool],
+    in_batch: Callable[[], bool],
 ) -> None:
-    """Lag of each owned raw partition: high watermark minus the stored position; with
-    `tails` (not while recovering), a partition stalled short of its end is read again."""
+    """Lag of each owned raw partition: high watermark minus the stored position; a
+    partition stalled short of its end is read again (`tails`). Not while nothing can move,
+    the watch counting again afterwards: a rebalance or its recovery under way (faust's
+    seek at its end would undo the re-read), the event store away (the batches wait for
+    it). Nor while the agent is in a batch: one that takes longer than the watch's patience
+    is no stall, and what a re-read fetches again would only queue behind it (a stall that
+    outlasts it is read again at the next look). Both asked once the lag is known, since
+    measuring it can take seconds."""
     try:
         lag = await input_lag(consumer, topics, stores)
     except KafkaError as exc:  # e.g. a broker timeout: keep the last values, try again
@@ -143,9 +151,9 @@ async def measure_consumer_lag(
         return
     health.recovered("kafka")
     metrics.set_consumer_lag({(tp.topic, tp.partition): n for tp, n in lag.items()})
-    if tails is not None and health.store_away is not None:  # the batches wait for it
+    if rebalancing() or health.store_away is not None:
         tails.pause()
-    elif tails is not None:
+    elif not in_batch():
         await rewind_stalled(consumer, stores, tails, lag)
 
 
@@ -172,8 +180,9 @@ async def rewind_stalled(
 
 def fetching_state(consumer: Any, tp: Any) -> str:
     """How faust's consumer stands to a partition, for the log: whether it asks for its
-    records (active), holds them back (paused by its recovery, its stream buffer full), and
-    where aiokafka's position is."""
+    records (active), holds them back (paused by its recovery, its stream buffer full),
+    where aiokafka's position is, and faust's read offset (a record below it that the
+    consumer hands over is dropped: streams/worker/committed.py)."""
     active = consumer._active_partitions
     notes = ["active" if active is None or tp in active else "not active"]
     if tp in consumer._paused_partitions:
@@ -181,5 +190,5 @@ def fetching_state(consumer: Any, tp: Any) -> str:
     if tp in consumer._buffered_partitions:
         notes.append("its stream buffer full")
     position = fetch_state(consumer)(tp).position
-    notes.append(f"position {position}")
+    notes.append(f"position {position}, read offset {consumer._read_offset.get(tp)}")
     return ", ".join(notes)
