@@ -14,15 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
-import psycopg
+from infra.own_table import OwnTable
 
 #: schema-qualified, as the subject keys' table (infra/subject_keys.py)
 TABLE: Final = "public.channelflow_interchanges"
 #: advisory-lock key under which processes create the table one at a time
 SCHEMA_LOCK: Final = 0x6368_6973_6133
-CONNECT_TIMEOUT_SECONDS: Final = 5
 _KEY: Final = "sender_qualifier, sender_id, receiver_qualifier, receiver_id, control_number"
 
 _DDL: Final = f"""
@@ -64,34 +63,11 @@ class Receipt:
     outcome: str
 
 
-class InterchangeRegister:
+class InterchangeRegister(OwnTable):
     """The register at a PostgreSQL URL; one connection, opened on first use."""
 
     def __init__(self, url: str) -> None:
-        self._url = url
-        self._connection: psycopg.Connection[tuple[Any, ...]] | None = None
-
-    def _db(self) -> psycopg.Connection[tuple[Any, ...]]:
-        if self._connection is None or self._connection.closed:
-            connection = psycopg.connect(
-                self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
-            )
-            try:
-                connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
-                try:
-                    connection.execute(_DDL)
-                finally:
-                    connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
-            except BaseException:
-                connection.close()  # not kept: each later call would leave one more open
-                raise
-            self._connection = connection
-        return self._connection
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        super().__init__(url, _DDL, SCHEMA_LOCK)
 
     def record(self, key: InterchangeKey, receipt: Receipt) -> Receipt | None:
         """Register `receipt` of the interchange `key`; its first receipt when it had been

@@ -12,18 +12,16 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterable
-from typing import Any, Final
-
-import psycopg
+from typing import Final
 
 from domain.personal_data import Subject
+from infra.own_table import OwnTable
 
 #: schema-qualified: a role's default search path ("$user", public) would otherwise put it
 #: in a schema named like the role once one exists (the read models' `channelflow`)
 TABLE: Final = "public.channelflow_subject_keys"
 #: advisory-lock key under which processes create the table one at a time
 SCHEMA_LOCK: Final = 0x6368_6B65_7973
-CONNECT_TIMEOUT_SECONDS: Final = 5
 KEY_BYTES: Final = 32
 
 _DDL: Final = f"""
@@ -38,34 +36,11 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
 """
 
 
-class SubjectKeys:
+class SubjectKeys(OwnTable):
     """The key table at a PostgreSQL URL; one connection, opened on first use."""
 
     def __init__(self, url: str) -> None:
-        self._url = url
-        self._connection: psycopg.Connection[tuple[Any, ...]] | None = None
-
-    def _db(self) -> psycopg.Connection[tuple[Any, ...]]:
-        if self._connection is None or self._connection.closed:
-            connection = psycopg.connect(
-                self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
-            )
-            try:
-                connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
-                try:
-                    connection.execute(_DDL)
-                finally:
-                    connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
-            except BaseException:
-                connection.close()  # not kept: each later call would leave one more open
-                raise
-            self._connection = connection
-        return self._connection
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        super().__init__(url, _DDL, SCHEMA_LOCK)
 
     def key_for(self, subject: Subject) -> tuple[str, bytes]:
         """(key id, key) of `subject`, created if it has none (two processes creating it at

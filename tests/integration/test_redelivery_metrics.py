@@ -63,9 +63,10 @@ async def ends(settings: Settings) -> int:
         await consumer.stop()
 
 
-async def rewind_the_group(settings: Settings) -> bool:
-    """Commit offset 0 on every partition for the worker's consumer group; False while the
-    group still has its (static) member, until the broker's session timeout ends it."""
+async def commit_for_the_group(settings: Settings, *, at_the_ends: bool = False) -> bool:
+    """Commit offset 0 (or each partition's end) on every partition for the worker's
+    consumer group; False while the group still has its (static) member, until the
+    broker's session timeout ends it."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=settings.app_id,
@@ -75,7 +76,11 @@ async def rewind_the_group(settings: Settings) -> bool:
     try:
         every = partitions(settings)
         consumer.assign(every)
-        await consumer.commit(dict.fromkeys(every, 0))
+        if at_the_ends:
+            offsets = {tp: end for tp, end in (await consumer.end_offsets(every)).items() if end}
+        else:
+            offsets = dict.fromkeys(every, 0)
+        await consumer.commit(offsets)
         return True
     except Exception:
         return False
@@ -97,7 +102,7 @@ def test_a_worker_reading_every_stored_message_again_counts_no_event_again(setti
         assert first["channelflow_messages_redelivered"] == 0
         before = worker.get("/api/snapshot")
         worker.stop()
-        wait_until(lambda: asyncio.run(rewind_the_group(settings)), 60, "the group rewound")
+        wait_until(lambda: asyncio.run(commit_for_the_group(settings)), 60, "the group rewound")
 
         worker.start()
         again = wait_until(

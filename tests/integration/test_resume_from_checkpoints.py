@@ -18,9 +18,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 
-from streams.config import Settings
 from streams.generator import generate_channel
 from tests.integration.conftest import WorkerProcess, wait_until
 from tests.integration.helpers import (
@@ -31,31 +29,9 @@ from tests.integration.helpers import (
     publish_reference_first,
     weeks_ago,
 )
-from tests.integration.test_redelivery_metrics import partitions, totals
+from tests.integration.test_redelivery_metrics import commit_for_the_group, totals
 
 pytestmark = pytest.mark.kafka
-
-
-async def commit_the_ends(settings: Settings) -> bool:
-    """Commit the end of every partition the worker reads for its consumer group; False
-    while the group still has its (static) member, until the broker's session timeout
-    ends it."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=settings.app_id,
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    try:
-        every = partitions(settings)
-        consumer.assign(every)
-        ends = await consumer.end_offsets(every)
-        await consumer.commit({tp: end for tp, end in ends.items() if end})
-        return True
-    except Exception:
-        return False
-    finally:
-        await consumer.stop()
 
 
 def test_a_worker_resumes_from_its_checkpoints_when_the_group_committed_past_them(
@@ -74,7 +50,11 @@ def test_a_worker_resumes_from_its_checkpoints_when_the_group_committed_past_the
         worker.stop()
 
         publish(settings, later)  # while the worker is away
-        wait_until(lambda: asyncio.run(commit_the_ends(settings)), 60, "the ends committed")
+        wait_until(
+            lambda: asyncio.run(commit_for_the_group(settings, at_the_ends=True)),
+            60,
+            "the ends committed",
+        )
 
         worker.start()
         wait_until(lambda: totals(worker)["lagging"] == 0, 120, "the new lines stored")
