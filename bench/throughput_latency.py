@@ -109,7 +109,8 @@ def steady_phase(run: Run, count: int) -> None:
     else:
         note += (
             f"{partitions} partitions, distributors per worker "
-            f"{spread(actives, partitions, args.latency_distributors)}; "
+            f"{spread(actives, partitions, args.latency_distributors)} (partitions "
+            f"{' / '.join(','.join(map(str, active)) for active in actives)}); "
             + ", ".join(
                 f"worker {n} {cpu_note(cpu[f'worker {n}'], share, took)}"
                 for n, share in enumerate(shares, start=1)
