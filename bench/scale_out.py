@@ -58,7 +58,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 def broker_pid() -> int | None:
-    found = subprocess.run(["pgrep", "-f", "kafka.Kafka"], capture_output=True, text=True)
+    """The broker's pid when it runs here: the oldest process whose command line names
+    kafka.Kafka (a younger one may be a passing `pgrep`, or a shell, of someone else's)."""
+    found = subprocess.run(["pgrep", "-o", "-f", "kafka.Kafka"], capture_output=True, text=True)
     pids = [int(p) for p in found.stdout.split()]
     return pids[0] if pids else None
 
