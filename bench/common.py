@@ -334,6 +334,26 @@ class WorkerProcess:
         ]
 
 
+def worker_group(
+    settings: Settings, workdir: Path, count: int, extra_env: Mapping[str, str] | None = None
+) -> list[WorkerProcess]:
+    """`count` workers of one consumer group (`settings.app_id`) on the same topics, each
+    with a port, a data dir and an audit event store of its own under `workdir`/<n>."""
+    made = []
+    for n in range(count):
+        home = workdir / str(n)
+        home.mkdir(parents=True, exist_ok=True)
+        own = settings.model_copy(
+            update={
+                "web_port": free_port(),
+                "data_dir": str(home / "data"),
+                "eventstore_url": f"sqlite:///{home / 'audit.db'}",
+            }
+        )
+        made.append(WorkerProcess(own, home, extra_env=extra_env))
+    return made
+
+
 # -- PostgreSQL: a database of the run's own ----------------------------------------------
 
 

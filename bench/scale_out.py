@@ -35,12 +35,12 @@ from bench.common import (
     BenchError,
     WorkerProcess,
     clean_up,
-    free_port,
     positive_int,
     progress,
     rate,
     revision,
     verdict,
+    worker_group,
 )
 from bench.slice_phases import publish
 from streams.config import Settings
@@ -58,7 +58,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 def broker_pid() -> int | None:
-    found = subprocess.run(["pgrep", "-f", "kafka.Kafka"], capture_output=True, text=True)
+    """The broker's pid when it runs here: the oldest process whose command line names
+    kafka.Kafka (a younger one may be a passing `pgrep`, or a shell, of someone else's)."""
+    found = subprocess.run(["pgrep", "-o", "-f", "kafka.Kafka"], capture_output=True, text=True)
     pids = [int(p) for p in found.stdout.split()]
     return pids[0] if pids else None
 
@@ -96,11 +98,9 @@ def owners(worker: WorkerProcess) -> list[int]:
     return list(worker.get_json("/health").get("partitions", {}).get("active", []))
 
 
-def apply_all(workers: list[WorkerProcess], count: int, partitions: int, timeout: float) -> Run:
-    """Start the workers, wait until each owns partitions, then time until they have
-    accepted `count` lines between them (a line applied twice after a rebalance, its first
-    batch given up, counts once: the accepted lines are what the channel holds)."""
-    deadline = time.perf_counter() + timeout
+def start_owning(workers: list[WorkerProcess], partitions: int, deadline: float) -> None:
+    """Start the workers (one consumer group) and wait until the group has settled: each
+    owns partitions, and between them they own every one of the `partitions` once."""
     for worker in workers:
         worker.start()
     progress(f"{len(workers)} worker(s) started; waiting until each owns partitions")
@@ -108,19 +108,44 @@ def apply_all(workers: list[WorkerProcess], count: int, partitions: int, timeout
         for worker in workers:
             worker.check_alive()
         try:
-            if all(owners(worker) for worker in workers):
-                break
+            actives = [owners(worker) for worker in workers]
+            mine = sorted(p for active in actives for p in active)
+            if all(actives) and mine == list(range(partitions)):
+                return
         except OSError:
             pass
         if time.perf_counter() > deadline:
-            raise BenchError("the workers never all owned partitions")
+            raise BenchError("the workers never owned every partition between them")
         time.sleep(POLL_SECONDS)
-    broker = broker_pid()
+
+
+def process_ids(workers: list[WorkerProcess]) -> dict[str, int]:
+    """The pid of each worker ("worker 1", ...) and of the broker when it runs here."""
     pids = {f"worker {n + 1}": w.proc.pid for n, w in enumerate(workers) if w.proc is not None}
+    broker = broker_pid()
     if broker is not None:
         pids["broker"] = broker
+    return pids
+
+
+def cpu_of(pids: dict[str, int]) -> dict[str, float]:
+    return {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+
+def cpu_since(pids: dict[str, int], before: dict[str, float]) -> dict[str, float]:
+    """CPU seconds each process used since `before` (`cpu_of`)."""
+    return {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+
+
+def apply_all(workers: list[WorkerProcess], count: int, partitions: int, timeout: float) -> Run:
+    """Start the workers, wait until each owns partitions, then time until they have
+    accepted `count` lines between them (a line applied twice after a rebalance, its first
+    batch given up, counts once: the accepted lines are what the channel holds)."""
+    deadline = time.perf_counter() + timeout
+    start_owning(workers, partitions, deadline)
+    pids = process_ids(workers)
     first = applied(workers, partitions)
-    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    cpu_before = cpu_of(pids)
     began = time.perf_counter()
     last_report = began
     while (done := applied(workers, partitions)) < count:
@@ -134,7 +159,7 @@ def apply_all(workers: list[WorkerProcess], count: int, partitions: int, timeout
             progress(f"  {done:,} applied ({rate(done - first, now - began):,.0f}/s)")
         time.sleep(POLL_SECONDS)
     seconds = time.perf_counter() - began
-    cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+    cpu = cpu_since(pids, cpu_before)
     if done != count:
         raise BenchError(f"the workers accepted {done:,} lines, {count:,} were published")
     result = Run(len(workers), seconds, count - first, cpu, [owners(w) for w in workers])
@@ -244,20 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     def workers(group: str, count: int) -> list[WorkerProcess]:
-        made = []
-        for n in range(count):
-            settings = base.model_copy(
-                update={
-                    "app_id": f"{tag}-{group}",
-                    "web_port": free_port(),
-                    "data_dir": str(workdir / f"{group}-{n}"),
-                    "eventstore_url": f"sqlite:///{workdir / f'{group}-{n}.db'}",
-                }
-            )
-            (workdir / f"{group}-{n}").mkdir()
-            standbys = {"CHANNELFLOW_STANDBY_REPLICAS": str(args.standby_replicas)}
-            made.append(WorkerProcess(settings, workdir / f"{group}-{n}", extra_env=standbys))
-        return made
+        standbys = {"CHANNELFLOW_STANDBY_REPLICAS": str(args.standby_replicas)}
+        settings = base.model_copy(update={"app_id": f"{tag}-{group}"})
+        return worker_group(settings, workdir / group, count, standbys)
 
     started: list[WorkerProcess] = []
     progress(f"run {tag}: topics {tag}.*, temp dir {workdir}")

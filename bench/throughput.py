@@ -16,6 +16,8 @@ Phases (fresh topics `bench<random><set>.*` per set, deleted at the end):
 4. latency (set `l`): a running worker; sales published at a steady rate (default 10,000
    lines/s, a tick every 50 ms), then the p99 of the worker's
    `channelflow_ingest_to_projection_seconds` histogram (broker append time to applied).
+   Then (set `l2`, the worker's 12 partitions) the same lines at the same rate to two
+   workers in one consumer group, settled before the first line: their histograms merged.
 
 Targets are printed, never asserted; the exit status is 0 unless something broke (a
 phase timed out, a worker died, figures disagree with what was published). Progress on
@@ -23,6 +25,7 @@ stderr, the table on stdout.
 
     .venv/bin/python -m bench.throughput            # a few minutes on 2 cores
     .venv/bin/python -m bench.throughput --quick    # a smoke run (about a minute)
+    .venv/bin/python -m bench.throughput --phases latency --latency-workers 2
 """
 
 from __future__ import annotations
@@ -211,6 +214,27 @@ def gateway(run: Run) -> None:
     )
 
 
+PHASES = {
+    "single": single_messages,
+    "bundled": bundled_lines,
+    "gateway": gateway,
+    "latency": latency,
+}
+
+
+def counts(text: str) -> tuple[int, ...]:
+    """An argparse type: comma-separated positive integers ("1,2")."""
+    return tuple(positive_int(part) for part in text.split(","))
+
+
+def phase_names(text: str) -> tuple[str, ...]:
+    """An argparse type: comma-separated names of PHASES, run in PHASES' order."""
+    names = set(text.split(","))
+    if unknown := names - set(PHASES):
+        raise argparse.ArgumentTypeError(f"no phase {', '.join(sorted(unknown))}")
+    return tuple(name for name in PHASES if name in names)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="throughput",
@@ -225,6 +249,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rate", type=positive_int, default=10_000, help="lines/s (10000)")
     parser.add_argument("--seconds", type=float, help="seconds at that rate (15)")
     parser.add_argument("--partitions", type=positive_int, default=4, help="default 4")
+    parser.add_argument(
+        "--latency-workers",
+        type=counts,
+        default=(1, 2),
+        help="the latency phase's rows: its workers (one consumer group) for each (1,2)",
+    )
+    parser.add_argument(
+        "--latency-partitions",
+        type=positive_int,
+        default=Settings().partitions,
+        help="partitions of the latency topics of more than one worker "
+        f"(default {Settings().partitions}, the worker's)",
+    )
+    parser.add_argument(
+        "--latency-distributors",
+        type=positive_int,
+        default=8,
+        help="distributors the latency phase's lines come from (8)",
+    )
+    parser.add_argument(
+        "--phases",
+        type=phase_names,
+        default=tuple(PHASES),
+        help=f"the phases to run, comma-separated ({','.join(PHASES)})",
+    )
     parser.add_argument("--seed", type=int, default=7, help="generator seed (7)")
     parser.add_argument("--kafka", default=DEFAULT_KAFKA, help="default %(default)s")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds a phase may take")
@@ -251,8 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     progress(f"run {tag}: topics {tag}*, temp dir {workdir}")
     began = time.perf_counter()
     try:
-        for phase in (single_messages, bundled_lines, gateway, latency):
-            phase(run)
+        for name in args.phases:
+            PHASES[name](run)
         print(table(run, time.perf_counter() - began), flush=True)
         return 0
     except KafkaError as exc:

@@ -13,6 +13,7 @@ from bench.common import (
     machine,
     progress,
     verdict,
+    worker_group,
 )
 from streams.config import Settings
 
@@ -37,8 +38,9 @@ class Run:
     rows: list[Row] = field(default_factory=list)
     workers: list[WorkerProcess] = field(default_factory=list)
 
-    def settings(self, name: str) -> Settings:
-        """A topic set of its own (prefix, app id, data dir, port) for one phase."""
+    def settings(self, name: str, partitions: int | None = None) -> Settings:
+        """A topic set of its own (prefix, app id, data dir, port) for one phase, of
+        `partitions` partitions (default --partitions)."""
         prefix = f"{self.tag}{name}"
         data = self.workdir / name
         data.mkdir(exist_ok=True)
@@ -46,7 +48,7 @@ class Run:
             kafka_bootstrap=self.args.kafka,
             topic_prefix=prefix,
             app_id=prefix,
-            partitions=self.args.partitions,
+            partitions=partitions or self.args.partitions,
             web_port=free_port(),
             data_dir=str(data / "data"),
             eventstore_url=f"sqlite:///{data / 'audit.db'}",
@@ -56,6 +58,12 @@ class Run:
         worker = WorkerProcess(settings, Path(settings.data_dir).parent)
         self.workers.append(worker)
         return worker
+
+    def group(self, settings: Settings, count: int) -> list[WorkerProcess]:
+        """`count` workers of one consumer group on the phase's topics (`worker_group`)."""
+        workers = worker_group(settings, Path(settings.data_dir).parent, count)
+        self.workers += workers
+        return workers
 
     def add(self, row: Row) -> None:
         self.rows.append(row)
