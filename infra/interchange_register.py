@@ -4,16 +4,19 @@ interchange").
 One row per interchange, keyed by who sent it (ISA05 / ISA06), to whom (ISA07 / ISA08) and
 its control number (ISA13), written once its upload is published: when it was received,
 the sha256 of the bytes received, the distributor that sent it and the outcome of its
-lines. The row is written with `INSERT … ON CONFLICT DO NOTHING`, one probe of the key's
-index: the first process to write it wins, and every gateway process and restart sees it
-at once (no cache is kept). Only an interchange seen before is read back (one more
-probe), to name its first receipt.
+lines. The row is written with one `INSERT … ON CONFLICT` that replaces a row only when it
+was received longer than the window (a year by default) before: one probe of the key's
+index. The first process to write it wins, and every gateway process and restart sees it
+at once (no cache is kept). Only an interchange seen within the window is read back (one
+more probe), to name its first receipt. A control number older than the window is a first
+receipt again: translators restart their numbering (a new install, a yearly reset) or wrap
+it at 999999999, and such numbers would otherwise be answered `025` for good.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from infra.own_table import OwnTable
@@ -66,18 +69,25 @@ class Receipt:
 class InterchangeRegister(OwnTable):
     """The register at a PostgreSQL URL; one connection, opened on first use."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, window: timedelta = timedelta(days=365)) -> None:
         super().__init__(url, _DDL, SCHEMA_LOCK)
+        #: how long a control number is remembered: a receipt longer after the one held
+        #: replaces it, as a first receipt
+        self.window = window
 
     def record(self, key: InterchangeKey, receipt: Receipt) -> Receipt | None:
         """Register `receipt` of the interchange `key`; its first receipt when it had been
-        registered before (then nothing is written), else None."""
+        registered within the window before it (then nothing is written), else None (a
+        receipt held from longer ago is replaced: the sender's numbering came round)."""
         db = self._db()
         values = (*_key(key), receipt.received_at, receipt.digest, receipt.distributor_id)
         added = db.execute(
-            f"INSERT INTO {TABLE} ({_KEY}, received_at, digest, distributor_id, outcome)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",
-            (*values, receipt.outcome),
+            f"INSERT INTO {TABLE} AS held ({_KEY}, received_at, digest, distributor_id, outcome)"
+            f" VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT ({_KEY}) DO UPDATE SET"
+            " received_at = excluded.received_at, digest = excluded.digest,"
+            " distributor_id = excluded.distributor_id, outcome = excluded.outcome"
+            " WHERE held.received_at < %s RETURNING 1",
+            (*values, receipt.outcome, receipt.received_at - self.window),
         ).fetchone()
         if added is not None:
             return None

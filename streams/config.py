@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     #: the register of X12 interchanges received (docs/INGEST.md, "A resent
     #: interchange"): "" = the event store when it is PostgreSQL, "off" = none
     interchanges_url: str = ""
+    #: days an interchange's control number is remembered: one received again after longer
+    #: is a first receipt (translators restart or wrap their numbering)
+    interchange_window_days: float = Field(default=365.0, gt=0)
     #: business-date plausibility (domain/business_time.py): how far past its receipt a
     #: business time may lie, and the earliest date taken (a UTC date)
     future_tolerance_hours: float = 24.0

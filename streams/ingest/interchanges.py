@@ -25,6 +25,7 @@ import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -43,12 +44,13 @@ log = logging.getLogger(__name__)
 def register_of(settings: Settings) -> InterchangeRegister | None:
     """The register these settings name (one connection per process), or None."""
     dsn = settings.interchanges_dsn()
-    return None if dsn is None else _register(dsn)
+    window = timedelta(days=settings.interchange_window_days)
+    return None if dsn is None else _register(dsn, window)
 
 
 @functools.cache
-def _register(dsn: str) -> InterchangeRegister:
-    return InterchangeRegister(dsn)
+def _register(dsn: str, window: timedelta) -> InterchangeRegister:
+    return InterchangeRegister(dsn, window)
 
 
 def key_of(isa: Segment) -> InterchangeKey:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -48,6 +48,22 @@ def test_an_interchange_is_registered_once_and_its_first_receipt_read_back(datab
         register.close()
         other.close()
     assert len(rows(database)) == 3
+
+
+def test_a_control_number_received_longer_than_the_window_ago_is_a_first_receipt(database):
+    register = InterchangeRegister(database, window=timedelta(days=30))
+    try:
+        assert register.record(KEY, FIRST) is None
+        within = Receipt(FIRST.received_at + timedelta(days=29), "d2", "DIST-001", "accepted")
+        assert register.record(KEY, within) == FIRST  # a resend
+        # the sender's numbering came round: the old receipt is replaced
+        later = Receipt(FIRST.received_at + timedelta(days=31), "d3", "DIST-001", "errors")
+        assert register.record(KEY, later) is None
+        assert register.first(KEY) == later
+        assert register.record(KEY, within) == later  # none older replaces a newer one
+    finally:
+        register.close()
+    assert rows(database) == [("ACMEDIST", "VENDORCO", "000000101", "d3", "errors")]
 
 
 @pytest.fixture
