@@ -238,8 +238,12 @@ class ChannelWorker:
 
     def resume_at(self, tp: TP) -> int | None:
         """Where a raw partition's input resumes after a rebalance: past its checkpoint
-        (streams/worker/committed.py)."""
-        if tp.topic not in self.admission.raw:
+        (streams/worker/committed.py). None while its state is not open: faust's fetch
+        loop also seeks during a rebalance, before the partitions newly assigned are opened,
+        and their checkpoints are not known then (read as none, they sent a partition back
+        to offset 0 in the middle of a rebalance; the seek at the end of the recovery
+        places it)."""
+        if tp.topic not in self.admission.raw or tp.partition not in self.stores.table.held():
             return None
         return self.stores.next_offset(f"{tp.topic}:{tp.partition}")
 
