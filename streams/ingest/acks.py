@@ -68,9 +68,8 @@ class AckWatch:
         if got is None:
             return None
         control = control_number(digest, at)
-        findings = self.findings
         return acknowledgement(
-            got, findings, control=control, at=at, failure=failure, resent=resent
+            got, self.findings, control=control, at=at, failure=failure, resent=resent
         )
 
 
