@@ -14,13 +14,16 @@ from collections.abc import Collection
 
 from aiohttp import web
 
+#: on every response, including those aiohttp answers itself (streams/api/protocol_errors.py)
+EVERY_RESPONSE = {"X-Content-Type-Options": "nosniff"}
+
 
 def add_response_headers(app: web.Application, open_paths: Collection[str]) -> None:
     """Every response of `app` gets the headers above; `open_paths` are the routes (as
     registered) that need no token."""
 
     async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
-        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.update(EVERY_RESPONSE)
         resource = request.match_info.route.resource
         if resource is None or resource.canonical not in open_paths:
             response.headers["Cache-Control"] = "no-store"
