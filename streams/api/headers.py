@@ -1,5 +1,6 @@
 """The headers every response carries, whatever made it (a handler, an error, a shared
-answer, a streamed upload's answer): set just before the headers are sent.
+answer, a streamed upload's answer): set just before the headers are sent (on the errors
+aiohttp answers before the app sees a request, by streams/api/protocol_errors.py).
 
 - `X-Content-Type-Options: nosniff` on all: a browser takes a JSON answer or a CSV export
   for what its Content-Type says, never for HTML it guessed from text a distributor sent.

@@ -15,11 +15,15 @@ import logging
 from http import HTTPStatus
 
 from aiohttp import web
-from aiohttp.http_exceptions import BadHttpMethod
+from aiohttp.http_exceptions import BadHttpMethod, ContentEncodingError
 from aiohttp.web_protocol import RequestHandler
 
 from streams.api.context import error_code, json_error
 from streams.api.headers import EVERY_RESPONSE
+
+#: a body in an encoding aiohttp knows but has no decoder for here (`br`, `zstd`): its own
+#: reason asks to install one, which is the server's business, not the client's
+ENCODINGS = "the request's Content-Encoding is not supported: send the body gzip, deflate or as is"
 
 #: how much of aiohttp's reason an answer and its log line keep (it quotes the client's bytes)
 REASON_CHARS = 80
@@ -45,24 +49,24 @@ class JsonErrorHandler(RequestHandler):
     ) -> web.StreamResponse:
         if request.writer.output_size > 0:  # as aiohttp: an answer begun cannot be replaced
             raise ConnectionError("an answer was sent already: the error cannot be")
-        phrase = HTTPStatus(status).phrase
         if status >= 500:  # the server's own failure (a middleware's): its traceback helps
-            self.log_exception("error answering %s", request.remote, exc_info=exc)
-            text = "internal error; see the server log"
+            self.log_exception("error answering a request from %s", request.remote, exc_info=exc)
+            answer = json_error(status, "internal_error", "internal error; see the server log")
         else:
-            reason = short_reason(message or phrase)
+            reason = short_reason(message or HTTPStatus(status).phrase)
             # as aiohttp: bytes that are not HTTP at all, first thing on a connection, are
             # what the internet sends any open port (TLS, scanners): not worth a warning
             noise = self._request_count == 1 and isinstance(exc, BadHttpMethod)
             self.logger.log(
                 logging.DEBUG if noise else logging.WARNING,
-                "malformed HTTP request from %s: %d %s",
+                "bad HTTP request from %s: %d %s",
                 request.remote,
                 status,
                 reason,
             )
-            text = f"malformed HTTP request: {reason}"
-        answer = json_error(status, error_code(phrase), text)
+            malformed = f"malformed HTTP request: {reason}"
+            text = ENCODINGS if isinstance(exc, ContentEncodingError) else malformed
+            answer = json_error(status, error_code(HTTPStatus(status).phrase), text)
         answer.headers.update(EVERY_RESPONSE)
         answer.force_close()
         return answer

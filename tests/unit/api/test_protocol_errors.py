@@ -13,9 +13,11 @@ from collections.abc import Iterator
 
 import pytest
 from aiohttp import web
+from aiohttp.compression_utils import HAS_BROTLI
 from aiohttp.web_protocol import RequestHandler
 
 from streams.api.protocol_errors import (
+    ENCODINGS,
     REASON_CHARS,
     JsonErrorHandler,
     JsonErrorRunner,
@@ -83,7 +85,22 @@ def test_a_request_aiohttp_cannot_parse_is_answered_as_json(app, caplog, case):
     [line] = [r for r in caplog.records if r.name == "aiohttp.server"]
     assert line.exc_info is None and "\n" not in line.getMessage(), line.getMessage()
     assert line.levelno == (logging.WARNING if warned else logging.DEBUG)
-    assert line.getMessage().startswith("malformed HTTP request from 127.0.0.1: 400 ")
+    assert line.getMessage().startswith("bad HTTP request from 127.0.0.1: 400 ")
+
+
+def test_an_encoding_without_a_decoder_here_is_answered_with_those_there_are(app, caplog):
+    """aiohttp knows `br` but has no decoder without Brotli: its reason asks to install it,
+    which is the operator's business (the log line), not the client's."""
+    assert not HAS_BROTLI, "Brotli is installed: send an encoding it cannot decode here"
+    caplog.set_level(logging.DEBUG, logger="aiohttp.server")
+    sent = b"POST /api/ingest/events HTTP/1.1\r\nHost: x\r\nContent-Encoding: br\r\n"
+    head, _, body = exchange(app.port, sent + b"Content-Length: 5\r\n\r\nabcde").partition(
+        b"\r\n\r\n"
+    )
+    assert head.startswith(b"HTTP/1.0 400 Bad Request\r\n"), head
+    assert json.loads(body)["error"]["message"] == ENCODINGS
+    [line] = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert line.levelno == logging.WARNING and "install `Brotli`" in line.getMessage()
 
 
 def test_garbage_after_a_first_request_is_a_warning(app, caplog):
@@ -105,6 +122,41 @@ def test_garbage_after_a_first_request_is_a_warning(app, caplog):
     assert second.startswith(b"HTTP/1.0 400 Bad Request\r\n"), second
     [line] = [r for r in caplog.records if r.name == "aiohttp.server"]
     assert line.levelno == logging.WARNING, line.getMessage()
+
+
+def test_an_error_past_the_middlewares_is_a_json_500_with_its_traceback_logged(caplog):
+    """What escapes the app's own `json_errors` (here a handler of a bare app: the server's
+    fault, not the client's) keeps aiohttp's logged traceback; the client gets JSON."""
+
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("a bug")
+
+    async def ask() -> bytes:
+        app = web.Application()
+        app.router.add_get("/", broken)
+        runner = JsonErrorRunner(app)
+        await runner.setup()
+        listening = socket.create_server(("127.0.0.1", 0))
+        await web.SockSite(runner, listening).start()
+        try:
+            reader, writer = await asyncio.open_connection(*listening.getsockname())
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = await reader.read()
+            writer.close()
+            return answer
+        finally:
+            await runner.cleanup()
+
+    head, _, body = asyncio.run(ask()).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 500 Internal Server Error\r\n"), head
+    error = json.loads(body)["error"]
+    assert error == {
+        "status": 500,
+        "code": "internal_error",  # as json_errors answers an unhandled exception
+        "message": "internal error; see the server log",
+    }
+    [line] = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert line.levelno == logging.ERROR and "RuntimeError: a bug" in caplog.text
 
 
 def test_the_reason_is_one_short_line():
