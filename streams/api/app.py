@@ -41,7 +41,8 @@ distributor token sees only its own distributor's rows (another one's: 403).
 List endpoints answer a page: {"rows": [...], "total", "limit", "offset"} (?limit= 1 to
 10000, default 1000; ?offset=), filtered by distributor_id, sku, period, ... as documented;
 a query parameter the document does not list for the route is a 400 (query_choices.py).
-Errors: {"error": {"status": 409, "code": "conflict", "message": "..."}} (streams/api/errors.py).
+Errors: {"error": {"status": 409, "code": "conflict", "message": "..."}} (streams/api/errors.py;
+those aiohttp answers before the app sees a request: protocol_errors.py).
 
 This module holds the route table; each resource's handlers are module-level functions in
 their own module (inventory.py, violations.py, rebates.py, ...) that read what they share
@@ -80,6 +81,7 @@ from streams.api.errors import Handler, json_errors
 from streams.api.headers import add_response_headers
 from streams.api.openapi import add_openapi_route
 from streams.api.openapi_paths import PATHS
+from streams.api.protocol_errors import JsonErrorRunner
 from streams.api.query_choices import checked_query, query_parameters
 from streams.api.schemas import add_schema_routes
 from streams.auth import Forbidden
@@ -193,10 +195,11 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
 
 
 def app_runner(context: ApiContext) -> web.AppRunner:
-    """The app ready to serve: a connection that brings no whole request within
-    `keepalive_seconds` is closed (aiohttp's own default keeps it an hour)."""
+    """The app ready to serve, for every server (worker, API process, demo): a connection
+    that brings no whole request within `keepalive_seconds` is closed (aiohttp's own
+    default keeps it an hour); a request aiohttp cannot parse is answered as JSON too."""
     app = make_web_app(context)
-    return web.AppRunner(app, keepalive_timeout=app[SETTINGS].keepalive_seconds)
+    return JsonErrorRunner(app, keepalive_timeout=app[SETTINGS].keepalive_seconds)
 
 
 def make_web_app(context: ApiContext) -> web.Application:

@@ -131,6 +131,11 @@ def json_response(
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="channelflow"'}
 
 
+def error_code(reason: str) -> str:
+    """An error's `code`: the reason phrase of its status in snake case (not_found)."""
+    return reason.lower().replace(" ", "_")
+
+
 def json_error(status: int, code: str, message: str, **details: Any) -> web.Response:
     """An error answer; `details` name more than the message (the line, the field, ...)."""
     document = {"error": {"status": status, "code": code, "message": message, **details}}

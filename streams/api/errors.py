@@ -14,7 +14,7 @@ from eventsourcing.persistence import OperationalError as StoreOperationalError
 
 from domain import claim_steps
 from domain.violation_lifecycle import IllegalTransition, NotAllowed
-from streams.api.context import json_error
+from streams.api.context import error_code, json_error
 from streams.api.http_body import InvalidField
 from streams.auth import AuthError, Forbidden, TokensUnavailable
 from streams.health import StoreAway
@@ -41,8 +41,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        code = exc.reason.lower().replace(" ", "_")
-        answer = json_error(exc.status, code, _message(request, exc))
+        answer = json_error(exc.status, error_code(exc.reason), _message(request, exc))
         for kept in ("Retry-After", "Allow"):  # a 503's or 429's hint, a 405's methods
             if kept in exc.headers:
                 answer.headers[kept] = exc.headers[kept]

@@ -1,5 +1,6 @@
 """The headers every response carries, whatever made it (a handler, an error, a shared
-answer, a streamed upload's answer): set just before the headers are sent.
+answer, a streamed upload's answer): set just before the headers are sent (on the errors
+aiohttp answers before the app sees a request, by streams/api/protocol_errors.py).
 
 - `X-Content-Type-Options: nosniff` on all: a browser takes a JSON answer or a CSV export
   for what its Content-Type says, never for HTML it guessed from text a distributor sent.
@@ -14,13 +15,16 @@ from collections.abc import Collection
 
 from aiohttp import web
 
+#: on every response, including those aiohttp answers itself (streams/api/protocol_errors.py)
+EVERY_RESPONSE = {"X-Content-Type-Options": "nosniff"}
+
 
 def add_response_headers(app: web.Application, open_paths: Collection[str]) -> None:
     """Every response of `app` gets the headers above; `open_paths` are the routes (as
     registered) that need no token."""
 
     async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
-        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.update(EVERY_RESPONSE)
         resource = request.match_info.route.resource
         if resource is None or resource.canonical not in open_paths:
             response.headers["Cache-Control"] = "no-store"

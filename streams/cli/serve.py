@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from streams.cli.support import (
     Subcommands,
@@ -21,6 +23,9 @@ from streams.cli.support import (
 )
 from streams.runners.embedded import EmbeddedChannel
 from streams.runners.processing import Input
+
+if TYPE_CHECKING:
+    from streams.api.context import ApiContext
 
 
 def register(sub: Subcommands) -> None:
@@ -79,26 +84,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.once:
         print_json(channel.snapshot())
         return 0
-    from aiohttp import web
-
-    from streams.api.app import make_web_app
     from streams.api.context import ApiContext
     from streams.auth import TokenRegistry
 
-    url = f"http://{settings.web_host}:{settings.web_port}"
+    context = ApiContext.of_channel(channel, TokenRegistry.from_env())
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the runner cleaned up, status 0
+        asyncio.run(_serve_demo(context, settings.web_host, settings.web_port))
+    return 0
 
-    def listening(_: str) -> None:  # aiohttp calls it once the port is bound
+
+async def _serve_demo(context: ApiContext, host: str, port: int) -> None:
+    """Serve the demo's app until Ctrl-C or SIGTERM; its URL printed once the port is bound."""
+    from aiohttp import web
+
+    from streams.api.app import app_runner
+
+    runner = app_runner(context)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        url = f"http://{host}:{port}"
         print(f"channelflow demo: open {url}/dashboard  (API: {url}/api/openapi.json)", flush=True)
         print("Ctrl-C stops the demo.", flush=True)
-
-    web.run_app(
-        make_web_app(ApiContext.of_channel(channel, TokenRegistry.from_env())),
-        host=settings.web_host,
-        port=settings.web_port,
-        print=listening,
-        keepalive_timeout=settings.keepalive_seconds,
-    )
-    return 0
+        stopped = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
+        await stopped.wait()
+    finally:
+        await runner.cleanup()
 
 
 def _demo_read_models(channel: EmbeddedChannel, args: argparse.Namespace) -> None:
