@@ -189,7 +189,7 @@ def detect_format(path: Path) -> Format:
 
 
 async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fmt: Format) -> Any:
-    from streams.ingest.interchanges import register, register_of
+    from streams.ingest.interchanges import is_test_file, register, register_of
     from streams.ingest.kafka import KafkaPublisher, catalog_view
     from streams.ingest.personal import door_protection
     from streams.kafka.io import ensure_topics
@@ -198,7 +198,8 @@ async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fm
     view = await catalog_view(settings)
     with Spool() as spool:
         upload, protection = _upload(args, settings, path, fmt), door_protection(settings)
-        gateway = Gateway(upload, view, spool, protection=protection)
+        test = fmt in X12_FORMATS and is_test_file(Stored(path))
+        gateway = Gateway(upload, view, spool, protection=protection, test=test)
         ack = AckFile(Path(args.ack_file)) if args.ack_file else None
         await _checked(gateway, path, _processes(args, settings), ack)
         total = sum(gateway.answers.values()) + sum(
@@ -361,6 +362,8 @@ def summary_table(answer: dict[str, Any]) -> str:
     summary, check = answer["summary"], answer.get("check")
     checked = check is not None
     out = [f"{answer['file']} ({answer['format']}): {summary['lines']:,} lines"]
+    if answer.get("test"):
+        out.append(f"  {answer['note']}")
     interchange = answer.get("interchange") or {}
     if interchange.get("resent"):
         out.append(
