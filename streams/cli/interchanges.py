@@ -2,7 +2,7 @@
 received (infra/interchange_register.py) that were received longer than the window ago
 (`CHANNELFLOW_INTERCHANGE_WINDOW_DAYS`). A control number received again after the window
 is a first receipt whether its old row is there or not: pruning changes no answer, it keeps
-the table to the window's worth (docs/OPERATIONS.md, "The register of interchanges")."""
+the table to the window's worth (docs/OPERATIONS.md, "Regular checks")."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ either. The same file with ISA15 P is then a first receipt, and its lines are pu
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 
 import psycopg
@@ -15,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from infra.interchange_register import TABLE
 from schemas.topics import RAW_TOPICS, topic_name
 from streams.config import Settings
+from streams.ingest.parsers.x12 import tokenize
 from tests.integration.conftest import wait_until
 from tests.integration.test_ingest_kafka import TOKENS, cli, sell_through, submit_catalog
 from tests.integration.test_x12_ack_kafka import X12, notes, post_x12
@@ -67,8 +69,11 @@ def test_a_test_interchange_is_acknowledged_and_posts_nothing(
     monkeypatch.setenv("CHANNELFLOW_INTERCHANGES_URL", database)
     path = tmp_path / "weekly-test.edi"
     path.write_bytes(TEST)
-    straight = cli(settings, "ingest", str(path), "--json")
+    target = tmp_path / "weekly-test.997"
+    straight = cli(settings, "ingest", str(path), "--json", "--ack-file", str(target))
     assert straight.returncode == 0, straight.stderr
+    assert notes(target.read_bytes())[0] == "TA1*000000101*260406*0830*A*000~"
+    assert next(tokenize(io.BytesIO(target.read_bytes()))).get(15) == "T"
     answer = json.loads(straight.stdout)
     assert answer["test"] is True and answer["summary"]["accepted"] == 5
     assert answer["summary"]["published"] == 0 and "interchange" not in answer
