@@ -10,7 +10,9 @@ index. The first process to write it wins, and every gateway process and restart
 at once (no cache is kept). Only an interchange seen within the window is read back (one
 more probe), to name its first receipt. A control number older than the window is a first
 receipt again: translators restart their numbering (a new install, a yearly reset) or wrap
-it at 999999999, and such numbers would otherwise be answered `025` for good.
+it at 999999999, and such numbers would otherwise be answered `025` for good. Such rows
+are dead weight: `prune` deletes them (`channelflow interchanges prune`), which changes no
+answer.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ TABLE: Final = "public.channelflow_interchanges"
 #: advisory-lock key under which processes create the table one at a time
 SCHEMA_LOCK: Final = 0x6368_6973_6133
 _KEY: Final = "sender_qualifier, sender_id, receiver_qualifier, receiver_id, control_number"
+#: rows `prune` deletes per statement (each its own short transaction)
+PRUNE_BATCH: Final = 10_000
 
 _DDL: Final = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -92,6 +96,35 @@ class InterchangeRegister(OwnTable):
         if added is not None:
             return None
         return self.first(key)
+
+    def stale(self, now: datetime) -> int:
+        """How many rows were received longer than the window before `now` (those `prune`
+        deletes: a receipt of theirs again is a first receipt already)."""
+        row = self._db().execute(
+            f"SELECT count(*) FROM {TABLE} WHERE received_at < %s", (now - self.window,)
+        )
+        found = row.fetchone()
+        return 0 if found is None else int(found[0])
+
+    def prune(self, now: datetime, batch: int = PRUNE_BATCH) -> int:
+        """Delete the rows received longer than the window before `now`, `batch` at a time
+        (each statement its own transaction, so that none holds many row locks long); how
+        many were deleted. A row a process registers again meanwhile (its new receipt
+        replaces it) is not deleted: the outer condition is checked again on it."""
+        cutoff, deleted = now - self.window, 0
+        while True:
+            done = (
+                self._db()
+                .execute(
+                    f"DELETE FROM {TABLE} WHERE received_at < %s AND ({_KEY}) IN"
+                    f" (SELECT {_KEY} FROM {TABLE} WHERE received_at < %s LIMIT %s)",
+                    (cutoff, cutoff, batch),
+                )
+                .rowcount
+            )
+            deleted += done
+            if done < batch:
+                return deleted
 
     def first(self, key: InterchangeKey) -> Receipt | None:
         """The registered receipt of interchange `key`, if any."""

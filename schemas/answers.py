@@ -429,6 +429,10 @@ class IngestAnswer(ApiAnswer):
         description="each line's answer (accepted, duplicate, conflict or rejected, why)"
     )
     note: str
+    test: bool = may_be_absent(
+        "an X12 test interchange (ISA15 T), true: checked and answered as a production one, "
+        "nothing published or registered (the summary's `published` is 0)"
+    )
     interchange: InterchangeReceipt = may_be_absent(
         "an X12 interchange, where the register of interchanges is configured"
     )

@@ -228,6 +228,13 @@ INGEST_LINES = Counter(
     ["format", "answer"],
     registry=REGISTRY,
 )
+INGEST_TEST_INTERCHANGES = Counter(
+    "channelflow_ingest_test_interchanges_total",
+    "X12 test interchanges (ISA15 T) the ingest gateway checked and answered without "
+    "publishing or registering anything, by format.",
+    ["format"],
+    registry=REGISTRY,
+)
 INGEST_REQUEST_SECONDS = Histogram(
     "channelflow_ingest_request_seconds",
     "Time to check, publish and answer one ingest request, by format.",

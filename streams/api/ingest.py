@@ -64,7 +64,7 @@ from streams.ingest.formats.upload import (
     option_id,
 )
 from streams.ingest.gateway import Gateway, StoreView, authorize, authorize_events
-from streams.ingest.interchanges import register, register_of
+from streams.ingest.interchanges import is_test_file, register, register_of
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
 from streams.ingest.parsers.x12 import X12Error, first_set_header, first_transaction_set
 from streams.ingest.personal import door_protection
@@ -132,12 +132,15 @@ async def run(
     leaves nothing published. A `small` request (a JSON batch) is spooled in memory
     and answered whole, in request order. An X12 `interchange` is registered once
     published (streams/ingest/interchanges.py): the answer says whether it was received
-    before; an `acked` one is answered with its X12 acknowledgement."""
+    before; a test one (ISA15 T) is checked and answered, nothing published nor
+    registered; an `acked` one is answered with its X12 acknowledgement."""
     context = request.app[CONTEXT]
     started = time.perf_counter()
     with Spool(in_memory=small) as spool:
         protection = door_protection(request.app[SETTINGS])
-        gateway = Gateway(upload, store_view(context.stores()), spool, protection=protection)
+        test = interchange is not None and is_test_file(interchange)
+        view = store_view(context.stores())
+        gateway = Gateway(upload, view, spool, protection=protection, test=test)
         try:
             await gateway.check(items())
         except (Unreadable, CsvHeaderError, CsvFormatError, X12Error) as exc:

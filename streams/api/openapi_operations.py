@@ -162,3 +162,9 @@ RESENT = (
     "before is answered TA1 E / 025 and the JSON answer's `interchange` names its first "
     "receipt and whether the content is the same. Its lines are answered as ever."
 )
+#: what becomes of an X12 test interchange
+TEST_INTERCHANGE = (
+    "A test interchange (ISA15 T) is checked and acknowledged as its production copy would "
+    "be, but nothing of it is published or registered: the JSON answer says `test: true`. "
+    "An ISA15 neither P nor T refuses the interchange whole (422; TA1 R / 020)."
+)

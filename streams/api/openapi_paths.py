@@ -26,6 +26,7 @@ from streams.api.openapi_operations import (
     STATEMENT_KEY,
     STRING,
     SUBMIT_OPTIONS,
+    TEST_INTERCHANGE,
     VIOLATION_ID,
     Schema,
     op,
@@ -399,7 +400,8 @@ PATHS: dict[str, dict[str, Schema]] = {
                    "Asked for (ack=997 or Accept: application/edi-x12), the answer is the "
                    "interchange's acknowledgement: a 997 per functional group, a TA1 "
                    "when ISA14 asks for one or the envelope is refused, a TA1 E / 025 when "
-                   "the interchange was received before (docs/INGEST.md). " + RESENT),
+                   "the interchange was received before (docs/INGEST.md). " + RESENT + " "
+                   + TEST_INTERCHANGE),
     },
     "/api/ingest/claims": {
         "post": op("Upload debit claims: a CSV claim file or an X12 844 (by content)",
@@ -414,7 +416,7 @@ PATHS: dict[str, dict[str, Schema]] = {
                    "(docs/CLAIMS.md). An 844 is acknowledged as on /api/ingest/edi when "
                    "asked (ack=997 or Accept: application/edi-x12; a CSV claim file is "
                    "answered in JSON all the same), each claim's set accepted or rejected "
-                   "whole. " + RESENT),
+                   "whole. " + RESENT + " " + TEST_INTERCHANGE),
     },
     "/api/audit/verify": {
         "get": op("Walk the audit chain and compare the live projections with the audit "

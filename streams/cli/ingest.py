@@ -137,7 +137,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise UserError("--check-processes must be 1 or more")
     if args.check_processes is not None and args.url:
         raise UserError("--check-processes is for a check here: the server checks what --url sends")
-    fmt = args.format or detect_format(path)
+    try:
+        fmt = args.format or detect_format(path)
+    except UnreadableX12 as exc:  # refused before its first set: an ISA15 neither P nor T, ...
+        if args.ack_file and not (args.check or args.url):
+            AckFile(Path(args.ack_file)).write(path, _sha256(path), datetime.now(UTC), exc.error)
+        raise
     if args.ack_file and (args.check or args.url or fmt not in X12_FORMATS):
         raise UserError(
             "--ack-file acknowledges an X12 interchange published straight to Kafka (with "
@@ -165,6 +170,15 @@ def print_answer(answer: dict[str, Any], as_json: bool) -> int:
     return 1 if summary["rejected"] or summary["conflict"] or refused else 0
 
 
+class UnreadableX12(IngestError):
+    """A file that starts like X12 but whose envelope is refused before its first
+    transaction set says what it holds (exit 2)."""
+
+    def __init__(self, path: Path, error: X12Error) -> None:
+        super().__init__(f"{path} starts like X12 but is not readable: {error}")
+        self.error = error
+
+
 def detect_format(path: Path) -> Format:
     """X12 by its ISA (867, 852 or 844 by the first ST01), JSON by its first byte, a CSV
     claim file by its claim_id column, else a CSV report."""
@@ -175,7 +189,7 @@ def detect_format(path: Path) -> Format:
             with path.open("rb") as handle:
                 found = first_transaction_set(handle)
         except X12Error as exc:
-            raise IngestError(f"{path} starts like X12 but is not readable: {exc}") from None
+            raise UnreadableX12(path, exc) from None
         for kind in X12_FORMATS:
             if found == kind:
                 return kind
@@ -189,7 +203,7 @@ def detect_format(path: Path) -> Format:
 
 
 async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fmt: Format) -> Any:
-    from streams.ingest.interchanges import register, register_of
+    from streams.ingest.interchanges import is_test_file, register, register_of
     from streams.ingest.kafka import KafkaPublisher, catalog_view
     from streams.ingest.personal import door_protection
     from streams.kafka.io import ensure_topics
@@ -198,7 +212,8 @@ async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fm
     view = await catalog_view(settings)
     with Spool() as spool:
         upload, protection = _upload(args, settings, path, fmt), door_protection(settings)
-        gateway = Gateway(upload, view, spool, protection=protection)
+        test = fmt in X12_FORMATS and is_test_file(Stored(path))
+        gateway = Gateway(upload, view, spool, protection=protection, test=test)
         ack = AckFile(Path(args.ack_file)) if args.ack_file else None
         await _checked(gateway, path, _processes(args, settings), ack)
         total = sum(gateway.answers.values()) + sum(
@@ -210,7 +225,8 @@ async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fm
         registry = register_of(settings) if fmt in X12_FORMATS else None
         registered = await register(registry, Stored(path), gateway)
         if ack is not None:
-            ack.write(upload, path, resent=registered is not None and registered.resent)
+            resent = registered is not None and registered.resent
+            ack.write(path, upload.digest, upload.received_at, resent=resent)
         answer = _answer(gateway)
         if registered is not None:
             answer["interchange"] = registered.answer()
@@ -225,12 +241,17 @@ class AckFile:
     watch: AckWatch = field(default_factory=AckWatch)
 
     def write(
-        self, upload: Upload, path: Path, failure: X12Error | None = None, resent: bool = False
+        self,
+        path: Path,
+        digest: str,
+        at: datetime,
+        failure: X12Error | None = None,
+        resent: bool = False,
     ) -> None:
-        """Write the acknowledgement (none when the file has no readable ISA: there is no
-        one to answer); `resent`: the register knew the interchange."""
-        at = upload.received_at
-        body = self.watch.acknowledgement(Stored(path), upload.digest, at, failure, resent)
+        """Write the acknowledgement of the file at `path` (its sha256 `digest`, received
+        `at`; none when it has no readable ISA: there is no one to answer); `failure`: the
+        structural error that refused it; `resent`: the register knew the interchange."""
+        body = self.watch.acknowledgement(Stored(path), digest, at, failure, resent)
         if body is None:
             sys.stderr.write(f"no acknowledgement: {path} has no readable ISA\n")
             return
@@ -293,7 +314,7 @@ async def _checked(
         await progress.follow(checking)
     except (Unreadable, CsvHeaderError, CsvFormatError, X12Error) as exc:
         if ack is not None and isinstance(exc, X12Error):
-            ack.write(gateway.upload, path, exc)
+            ack.write(path, gateway.upload.digest, gateway.upload.received_at, exc)
         raise IngestError(f"{path}: {_reason(exc)}; nothing was published") from None
 
 
@@ -361,6 +382,8 @@ def summary_table(answer: dict[str, Any]) -> str:
     summary, check = answer["summary"], answer.get("check")
     checked = check is not None
     out = [f"{answer['file']} ({answer['format']}): {summary['lines']:,} lines"]
+    if answer.get("test"):
+        out.append(f"  {answer['note']}")
     interchange = answer.get("interchange") or {}
     if interchange.get("resent"):
         out.append(

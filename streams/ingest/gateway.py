@@ -51,6 +51,11 @@ SLICE_LINES: Final = 500
 #: messages per publish call (each call waits for the broker's acknowledgements)
 PUBLISH_BATCH: Final = 5000
 DETAIL_LIMIT: Final = 4096
+#: the answer's note on a test interchange (ISA15 T)
+TEST_NOTE: Final = (
+    "test interchange (ISA15 T): checked, not posted; the answers are those a production "
+    "copy would get (accepted: the lines checked good), nothing was published or registered"
+)
 
 
 def authorize(principal: Principal) -> None:
@@ -113,6 +118,8 @@ class Gateway:
     published: int = 0
     #: what becomes of personal fields (default: dropped, as without a key store)
     protection: DoorProtection = field(default_factory=lambda: DoorProtection(None))
+    #: an X12 test interchange (ISA15 T): checked and answered as ever, nothing published
+    test: bool = False
 
     # --- pass 1 ---------------------------------------------------------------------
 
@@ -207,7 +214,15 @@ class Gateway:
     # --- pass 2 ---------------------------------------------------------------------
 
     async def publish(self, publish: Publish) -> int:
-        """Publish every spooled line in order, each report's header before its lines."""
+        """Publish every spooled line in order, each report's header before its lines.
+
+        A test interchange publishes nothing, its rejections included: what its lines
+        earned is an answer to its sender, not the channel's data nor its dead letters
+        (counted in channelflow_ingest_test_interchanges_total instead of the lines').
+        """
+        if self.test:
+            metrics.INGEST_TEST_INTERCHANGES.labels(self.upload.format).inc()
+            return 0
         pending: list[Message] = []
         headed: set[int] = set()
         for index, out in self.spool.outgoing():
@@ -280,13 +295,15 @@ class Gateway:
             "file": upload.name,
             "received_at": upload.received_at.isoformat().replace("+00:00", "Z"),
             "reports": [
-                {**report.info, "published": report.header is not None}
+                {**report.info, "published": report.header is not None and not self.test}
                 for _, report in sorted(self.reports.items())
             ],
             "summary": self.summary(),
-            "note": "answers say what was known at receipt; the worker's own verdict is "
+            "note": TEST_NOTE
+            if self.test
+            else "answers say what was known at receipt; the worker's own verdict is "
             "authoritative, and nothing is counted twice either way",
-        }
+        } | ({"test": True} if self.test else {})
 
     def answer_lines(self, every: bool) -> Iterator[LineAnswer]:
         """Each line's answer (every line, or only those not accepted), in spool order."""

@@ -12,6 +12,10 @@ for other bytes is a duplicate all the same (what TA1 025 is for), and the answe
 content differs. Its lines are checked and published as ever: their business keys keep
 them from counting twice.
 
+A test interchange (ISA15 T, `is_test_file`) is checked and answered as ever but nothing
+of it is published nor registered: a production interchange that reuses its control
+number is a first receipt.
+
 Without a register (no PostgreSQL configured: the embedded demo, `channelflow ingest`
 without one), nothing is registered and the answer says nothing about resends; a register
 that cannot be reached is logged and the upload answered as if there were none (its
@@ -36,6 +40,7 @@ from streams.config import Settings
 from streams.ingest.formats.upload import Stored
 from streams.ingest.gateway import Gateway
 from streams.ingest.parsers.x12 import tokenize
+from streams.ingest.parsers.x12_envelope import is_test_interchange
 from streams.ingest.parsers.x12_segment import Segment, X12Error
 
 log = logging.getLogger(__name__)
@@ -110,9 +115,9 @@ async def register(
     registry: InterchangeRegister | None, file: Stored, gateway: Gateway
 ) -> Registered | None:
     """Register the published upload of X12 `file` checked by `gateway` (a thread:
-    psycopg blocks); None without a register, without a readable ISA, or when the
-    register cannot be reached."""
-    if registry is None:
+    psycopg blocks); None without a register, for a test interchange (nothing of it was
+    published), without a readable ISA, or when the register cannot be reached."""
+    if registry is None or gateway.test:
         return None
     isa = _isa(file)
     if isa is None:
@@ -129,6 +134,17 @@ async def register(
         log.warning("interchange register unreachable, %s not registered: %s", key, exc)
         return None
     return Registered(key, upload.digest, first)
+
+
+def is_test_file(file: Stored) -> bool:
+    """Whether X12 `file` is a test interchange (ISA15 T: `is_test_interchange`); False
+    when its ISA cannot be read or its ISA15 is neither P nor T (the check then refuses it
+    whole, TA1 R / 020)."""
+    isa = _isa(file)
+    try:
+        return isa is not None and is_test_interchange(isa)
+    except X12Error:
+        return False
 
 
 def _isa(file: Stored) -> Segment | None:

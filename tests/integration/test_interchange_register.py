@@ -1,11 +1,16 @@
 """The register of X12 interchanges received, on the real PostgreSQL server: written once,
-by whichever process comes first, read back for a resend; and written by the HTTP door
-only once the upload is published."""
+by whichever process comes first, read back for a resend; written by the HTTP door only
+once the upload is published; pruned of the rows older than the window (`channelflow
+interchanges prune`)."""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -105,3 +110,50 @@ def test_a_resend_with_other_content_is_said_so(api):
     answer = api.ok("/api/ingest/edi", changed)["interchange"]
     assert answer["resent"] and not answer["same_content"]
     assert "other content" in answer["note"]
+
+
+def test_prune_deletes_the_rows_older_than_the_window_in_batches(database):
+    register = InterchangeRegister(database, window=timedelta(days=30))
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    try:
+        for number in range(5):  # received 31 … 35 days before: past the window
+            old = Receipt(now - timedelta(days=31 + number), f"old{number}", "DIST-001", "accepted")
+            assert register.record(replace(KEY, control_number=f"00000020{number}"), old) is None
+        fresh = Receipt(now - timedelta(days=29), "fresh", "DIST-001", "accepted")
+        assert register.record(KEY, fresh) is None
+        assert register.stale(now) == 5
+        assert register.prune(now, batch=2) == 5  # three statements: 2, 2, 1
+        assert register.stale(now) == 0 and register.prune(now) == 0
+        assert register.first(KEY) == fresh
+    finally:
+        register.close()
+    assert rows(database) == [("ACMEDIST", "VENDORCO", "000000101", "fresh", "accepted")]
+
+
+def test_channelflow_interchanges_prune(database):
+    register = InterchangeRegister(database)
+    now = datetime.now(UTC)
+    try:
+        register.record(KEY, Receipt(now - timedelta(days=400), "old", "DIST-001", "accepted"))
+        newer = replace(KEY, control_number="000000102")
+        register.record(newer, Receipt(now - timedelta(days=10), "new", "DIST-001", "errors"))
+    finally:
+        register.close()
+    env = {**os.environ, "CHANNELFLOW_INTERCHANGES_URL": database}
+
+    def prune(*flags: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "streams.cli", "interchanges", "prune", *flags]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+    dry = prune("--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.startswith("interchanges received before ")
+    assert dry.stdout.endswith(" (the 365-day window): 1 to delete (--dry-run: none deleted)\n")
+    assert len(rows(database)) == 2
+    done = prune()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith(" (the 365-day window): 1 deleted\n")
+    assert rows(database) == [("ACMEDIST", "VENDORCO", "000000102", "new", "errors")]
+    env["CHANNELFLOW_INTERCHANGE_WINDOW_DAYS"] = "5"  # the window is the setting's
+    assert prune().stdout.endswith(" (the 5-day window): 1 deleted\n")
+    assert rows(database) == []

@@ -31,8 +31,8 @@ these rules:
   to send it again; its groups are answered as their sets earn.
 
 The answer goes back from the receiver to the sender: ISA06 / ISA08 and their qualifiers
-swapped, the test indicator (ISA15) kept, version 004010 or 005010 as received (the 997's
-layout is the same in both).
+swapped, the test indicator (ISA15) kept (`P` in the TA1 refusing one that is neither `P`
+nor `T`), version 004010 or 005010 as received (the 997's layout is the same in both).
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from streams.ingest.parsers.x12_ack_codes import (
     STRUCTURE_INTERCHANGE_NOTES,
     STRUCTURE_SET_CODES,
 )
+from streams.ingest.parsers.x12_envelope import PRODUCTION, usage_indicator
 from streams.ingest.parsers.x12_segment import Segment, X12Error
 from streams.ingest.parsers.x12_writer import (
     Parties,
@@ -163,7 +164,10 @@ def received(stream: IO[bytes], wanted: Collection[int] = ()) -> Received | None
 def parties_of(isa: Segment, control: int, at: datetime) -> Parties:
     """Who the acknowledgement goes from and to: the received ISA turned round."""
     version = "005010" if isa.get(12) >= "00501" else "004010"
-    usage = isa.get(15) if isa.get(15) in ("P", "T") else "P"
+    try:
+        usage = usage_indicator(isa)
+    except X12Error:  # answered by a TA1 R / 020, in production terms
+        usage = PRODUCTION
     qualifiers = (isa.get(7) or "ZZ", isa.get(5) or "ZZ")  # blank: mutually defined
     return Parties(isa.get(8), isa.get(6), ACK_GROUP, control, at, qualifiers, version, usage)
 

@@ -14,6 +14,7 @@ from typing import Final
 TA1_NOTES: Final[dict[str, str]] = {
     "000": "No error",
     "001": "The Interchange Control Number in the Header and Trailer Do Not Match",
+    "020": "Invalid Test Indicator Value",
     "021": "Invalid Number of Included Groups Value",
     "023": "Improper (Premature) End-of-File (Transmission)",
     "024": "Invalid Interchange Content (e.g., Invalid GS Segment)",
@@ -128,6 +129,7 @@ STRUCTURE_GROUP_CODES: Final[dict[tuple[str, int | None], str]] = {
 STRUCTURE_INTERCHANGE_NOTES: Final[dict[tuple[str, int | None], str]] = {
     ("IEA", 1): "021",
     ("IEA", 2): "001",
+    ("ISA", 15): "020",  # ISA15 neither P nor T (x12_envelope.usage_indicator)
 }
 #: TA105 of an interchange received before (the same sender, receiver and ISA13): noted
 #: with TA104 E, its lines read as ever

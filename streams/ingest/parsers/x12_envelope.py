@@ -1,6 +1,11 @@
 """The X12 envelope checked as segments pass: ISA … IEA around GS … GE groups around
 ST … SE transaction sets, their control numbers and counts. A TA1 (an interchange
-acknowledgement) may come between ISA and the first GS."""
+acknowledgement) may come between ISA and the first GS.
+
+And the one rule on the interchange's usage indicator ISA15 (docs/INGEST.md, "A test
+interchange"): `T` a test, `P` production, anything else refuses the interchange whole
+(TA1 R / 020). A test interchange is checked and acknowledged as a production one, and
+nothing of it reaches the channel."""
 
 from __future__ import annotations
 
@@ -10,12 +15,36 @@ from streams.ingest.parsers.common import digits
 from streams.ingest.parsers.x12_segment import Segment, X12Error
 
 _CONTROL_TAGS: Final = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+#: ISA15, the usage indicator: production data, or a test
+PRODUCTION: Final = "P"
+TEST: Final = "T"
+
+
+def usage_indicator(isa: Segment) -> str:
+    """ISA15, `P` (production) or `T` (test); any other value is an `X12Error` at ISA15
+    (the interchange is refused whole: TA1 R / 020, Invalid Test Indicator Value)."""
+    value = isa.get(15)
+    if value not in (PRODUCTION, TEST):
+        raise X12Error(
+            isa.index,
+            15,
+            f"ISA15 usage indicator {value!r} must be {PRODUCTION} (production) or {TEST} (test)",
+            isa.tag,
+        )
+    return value
+
+
+def is_test_interchange(isa: Segment) -> bool:
+    """Whether the interchange is a test (ISA15 `T`): checked and answered as ever, nothing
+    of it published nor registered. Raises `X12Error` as `usage_indicator`."""
+    return usage_indicator(isa) == TEST
 
 
 class Envelope:
     """ISA/IEA, GS/GE and ST/SE nesting, control numbers and counts."""
 
     def __init__(self, isa: Segment) -> None:
+        usage_indicator(isa)  # an interchange neither production nor test is refused
         self._isa13 = isa.get(13)
         self._state = "interchange"
         self._groups = 0

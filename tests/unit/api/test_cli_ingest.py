@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from streams.cli.ingest import detect_format, summary_table
 from streams.cli.main import main
 from streams.generator import generate_sales
 from streams.ingest.interchanges import Registered
+from streams.ingest.parsers.x12 import tokenize
 from streams.kafka.messages import Message
 from tests.live_app import LiveApp
 from tests.unit.api.ingest_api import catalog, sale
@@ -71,6 +73,19 @@ def test_an_ack_file_is_for_an_x12_interchange_published_straight_to_kafka(capsy
     ):
         assert main(["ingest", *args]) == 2
         assert "--ack-file acknowledges an X12 interchange" in capsys.readouterr().err
+
+
+def test_an_isa15_neither_p_nor_t_is_refused_and_its_ta1_written(tmp_path: Path, capsys) -> None:
+    """Refused as it is read for its format, before Kafka is asked anything: the
+    acknowledgement file holds the TA1 R / 020 alone."""
+    bad, target = tmp_path / "bad.edi", tmp_path / "bad.997"
+    bad.write_bytes((SAMPLES / "867_weekly.edi").read_bytes().replace(b"*0*P*", b"*0*X*"))
+    assert main(["ingest", str(bad), "--ack-file", str(target), "--url", "http://127.0.0.1:9"]) == 2
+    assert not target.exists()  # over HTTP the server answers it
+    assert main(["ingest", str(bad), "--ack-file", str(target)]) == 2
+    assert "ISA15 usage indicator 'X' must be P (production) or T (test)" in capsys.readouterr().err
+    ack = [seg.text for seg in tokenize(io.BytesIO(target.read_bytes()))]
+    assert ack[1:] == ["TA1*000000101*260406*0830*R*020~", "IEA*0*" + ack[0].split("*")[13] + "~"]
 
 
 def test_summary_table_lists_answers_reasons_and_problem_lines() -> None:
