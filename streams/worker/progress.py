@@ -144,3 +144,41 @@ class Undelivered:
             seen[source] = (offset, since)
         self.seen = seen
         return due
+
+
+@dataclass
+class SetAside:
+    """Inputs the agent set aside while a rebalance ran that no seek has placed since.
+
+    The seek at the end of each recovery puts every partition back at its checkpoint (or at
+    the committed offset before it: streams/worker/committed.py), so what was set aside
+    before that seek is read again. A batch handed over after it, in the recovery's last
+    steps before faust declares the rebalance over, is set aside all the same, and only the
+    gate (when a later message of its partition arrives) or the tail watch (once the whole
+    worker has stalled for its patience) would read it again: a distributor's last lines
+    came out ~25 s late after a takeover (bench/README.md, the kill probe). So the worker
+    notes what it sets aside, forgets it at every seek, and reads again what is left once
+    it is steady."""
+
+    #: source -> the first offset set aside since the consumer's last seek
+    first: dict[str, int] = field(default_factory=dict)
+
+    def note(self, offsets: Iterable[tuple[str, int]]) -> None:
+        for source, offset in offsets:
+            self.first[source] = min(offset, self.first.get(source, offset))
+
+    def sought(self) -> None:
+        """The consumer sought to the committed offsets: each partition is placed again."""
+        self.first.clear()
+
+    def due(self, owned: Iterable[str], next_offset: Callable[[str], int]) -> dict[str, int]:
+        """source -> the offset to read it again from: each source set aside, owned still,
+        with nothing admitted from what was set aside on; the rest is forgotten."""
+        held = set(owned)
+        due = {
+            source: at
+            for source, first in self.first.items()
+            if source in held and (at := next_offset(source)) <= first
+        }
+        self.first.clear()
+        return due
