@@ -185,9 +185,10 @@ java_args() {
   # G1 regions of 4 MiB: a worker's changelog requests are ~1 MB (its producer batches up
   # to 1,000,000 bytes), and with the 1 MiB regions G1 picks for a 512 MiB heap anything
   # over 512 KiB is "humongous", allocated straight in the old generation: the old gen
-  # filled ~5-8 MB a second under a steady load, a young collection and a concurrent
-  # cycle every ~10 s followed (bench/README.md, "The two-worker latency tail"). 2 MiB and
-  # up stay in eden and die young. The pause target is Kafka's own launcher's (20 ms).
+  # filled ~5-8 MB a second under a steady load, young collections and concurrent cycles
+  # every few seconds followed (bench/README.md, "The two-worker latency tail"). With 4 MiB
+  # regions only 2 MiB and more is: the requests stay in eden and die young. The pause
+  # target is Kafka's own launcher's (20 ms; G1's default is 200).
   JAVA_ARGS=(java -Xms512m -Xmx512m -XX:+UseG1GC -XX:G1HeapRegionSize=4m
     -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
     "-Dlog4j2.configurationFile=$CONF_DIR/log4j2.properties"
