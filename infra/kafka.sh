@@ -182,7 +182,15 @@ render_props() {
 
 java_args() {
   # Fills the JAVA_ARGS array (no word splitting / globbing of the classpath).
-  JAVA_ARGS=(java -Xms512m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true
+  # G1 regions of 4 MiB: a worker's changelog requests are ~1 MB (its producer batches up
+  # to 1,000,000 bytes), and with the 1 MiB regions G1 picks for a 512 MiB heap anything
+  # over 512 KiB is "humongous", allocated straight in the old generation: the old gen
+  # filled ~5-8 MB a second under a steady load, young collections and concurrent cycles
+  # every few seconds followed (bench/README.md, "The two-worker latency tail"). With 4 MiB
+  # regions only 2 MiB and more is: the requests stay in eden and die young. The pause
+  # target is Kafka's own launcher's (20 ms; G1's default is 200).
+  JAVA_ARGS=(java -Xms512m -Xmx512m -XX:+UseG1GC -XX:G1HeapRegionSize=4m
+    -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
     "-Dlog4j2.configurationFile=$CONF_DIR/log4j2.properties"
     "-Dkafka.logs.dir=$LOGDIR")
   if [ -n "${KAFKA_JAVA_OPTS:-}" ]; then

@@ -25,6 +25,15 @@ whole worker to apply nothing for 15 s (the tail watch): longer while other part
 it busy, for a distributor that sends little. So
 each partition whose committed offset lies past the worker's checkpoint is sought back to
 the checkpoint in the same seek (`resume_at`), its read offset with it.
+
+The consumer's fetches wait at most `FETCH_WAIT_MS` for data (faust's is 1,500 ms).
+aiokafka has one fetch in flight to a broker at a time, and leaves out of it every
+partition whose records fetched before are not taken yet (after 100 ms: its
+`prefetch_backoff`); that fetch then waits for data on the others, often partitions of
+topics that get none, for the whole wait, and the partitions left out are not fetched
+before it ends. At a steady rate a worker whose loop was held a little longer than usual
+thus stopped reading its busy partitions for 1.5 s: the two-worker latency tail
+(bench/README.md, "The two-worker latency tail").
 """
 
 from __future__ import annotations
@@ -40,6 +49,8 @@ from faust.types import TP
 log = logging.getLogger("channelflow.worker")
 
 ISOLATION_LEVEL = "read_committed"
+#: the longest a fetch waits for data (the broker answers as soon as one partition has some)
+FETCH_WAIT_MS = 100
 
 #: the offset a partition's input resumes from (the worker's checkpoint), None: not the
 #: worker's to say (its changelog, faust's own topics)
@@ -50,6 +61,7 @@ class CommittedConsumerThread(faust_kafka.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
         consumer._isolation_level = ISOLATION_LEVEL  # no faust setting reaches it
+        consumer._fetch_max_wait_ms = FETCH_WAIT_MS  # faust's is fixed; both read at start
         return consumer
 
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
