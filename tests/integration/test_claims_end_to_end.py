@@ -151,7 +151,11 @@ def test_an_844_in_is_an_849_out_approved_paid_and_replayed(settings, worker_fac
     claim = wait_until(validated, 90, "the claim decided and recorded")
     assert (claim["total_claimed"], claim["total_accepted"]) == ("182.50", "165.00")
 
-    [listed] = worker.get("/api/claims?status=decided", ACME)["rows"]
+    # the list reads the worker's stored state, which a batch commits just after recording
+    # its decisions in the event store (the claim above): it may trail by that commit
+    [listed] = wait_until(
+        lambda: worker.get("/api/claims?status=decided", ACME)["rows"], 30, "the claim listed"
+    )
     assert (listed["claim_id"], listed["total_accepted"]) == (CLAIM, "165.00")
     assert listed["reasons"] == {"cap_partial": 1, "cost_corrected": 1}
 
