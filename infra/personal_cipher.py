@@ -8,6 +8,7 @@ field shows are pure (domain/personal_data.py); this module holds the cipher cal
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterable
 from typing import Protocol
 
@@ -24,6 +25,7 @@ from domain.personal_data import (
     parse_sealed,
     subject_of_event,
 )
+from infra.subject_keys import KEY_BYTES
 from schemas.envelope import Envelope
 
 
@@ -49,6 +51,24 @@ def open_token(token: Sealed, key: bytes, field: str) -> str | None:
         return AESGCM(key).decrypt(nonce, sealed, associated_data(token.key_id, field)).decode()
     except (InvalidTag, UnicodeDecodeError):
         return None
+
+
+class ThrowawayKeys:
+    """A key per data subject made for one upload and never stored: a test interchange's
+    personal fields are sealed as its production copy's would be (the same checks, the
+    same answer), and nothing of its subjects is left in the key table. What it seals can
+    never be opened, which is all a test needs."""
+
+    def __init__(self) -> None:
+        self._made: dict[Subject, tuple[str, bytes]] = {}
+
+    def key_for(self, subject: Subject) -> tuple[str, bytes]:
+        if subject not in self._made:
+            self._made[subject] = (uuid.uuid4().hex, os.urandom(KEY_BYTES))
+        return self._made[subject]
+
+    def keys(self, key_ids: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+        return {}
 
 
 class Sealer:

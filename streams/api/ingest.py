@@ -137,8 +137,8 @@ async def run(
     context = request.app[CONTEXT]
     started = time.perf_counter()
     with Spool(in_memory=small) as spool:
-        protection = door_protection(request.app[SETTINGS])
         test = interchange is not None and is_test_file(interchange)
+        protection = door_protection(request.app[SETTINGS], test)
         view = store_view(context.stores())
         gateway = Gateway(upload, view, spool, protection=protection, test=test)
         try:

@@ -211,8 +211,8 @@ async def _to_kafka(args: argparse.Namespace, settings: Settings, path: Path, fm
     await ensure_topics(settings)
     view = await catalog_view(settings)
     with Spool() as spool:
-        upload, protection = _upload(args, settings, path, fmt), door_protection(settings)
         test = fmt in X12_FORMATS and is_test_file(Stored(path))
+        upload, protection = _upload(args, settings, path, fmt), door_protection(settings, test)
         gateway = Gateway(upload, view, spool, protection=protection, test=test)
         ack = AckFile(Path(args.ack_file)) if args.ack_file else None
         await _checked(gateway, path, _processes(args, settings), ack)

@@ -16,7 +16,7 @@ from typing import Any, Final, TypeGuard
 import psycopg
 
 from domain.personal_data import E, clear_values, shown, tokens_in, without_clear
-from infra.personal_cipher import KeyStore, Sealer, clear_texts
+from infra.personal_cipher import KeyStore, Sealer, ThrowawayKeys, clear_texts
 from infra.subject_keys import SubjectKeys
 from projections.party_aliases import with_name_key
 from streams.config import Settings
@@ -65,10 +65,13 @@ class DoorProtection:
         return await asyncio.to_thread(self.protected, item)
 
 
-def door_protection(settings: Settings) -> DoorProtection:
-    """The protection of an upload under `settings`: one key-table connection per process."""
+def door_protection(settings: Settings, test: bool = False) -> DoorProtection:
+    """The protection of an upload under `settings`: one key-table connection per process;
+    a `test` upload's (nothing of it is posted) with keys of its own, never stored."""
     dsn = settings.subject_keys_dsn()
-    return DoorProtection(None if dsn is None else _keys(dsn))
+    if dsn is None:
+        return DoorProtection(None)
+    return DoorProtection(ThrowawayKeys() if test else _keys(dsn))
 
 
 @functools.cache

@@ -13,14 +13,19 @@ import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from domain.personal_data import id_ref
 from infra.interchange_register import TABLE
+from infra.subject_keys import TABLE as KEYS_TABLE
 from schemas.topics import RAW_TOPICS, topic_name
 from streams.config import Settings
 from streams.ingest.parsers.x12 import tokenize
 from tests.integration.conftest import wait_until
 from tests.integration.test_ingest_kafka import TOKENS, cli, sell_through, submit_catalog
 from tests.integration.test_x12_ack_kafka import X12, notes, post_x12
+from tests.unit.api.test_ingest_gateway import report
+from tests.unit.api.web_ingest.test_test_interchanges import as_test
 from tests.unit.parsers.conftest import SAMPLES
+from tests.unit.parsers.edi_builder import interchange
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -101,3 +106,31 @@ def test_a_test_interchange_is_acknowledged_and_posts_nothing(
     assert sum(after[tp] - before[tp] for tp in sales) > 0  # its lines (bundled in records)
     assert registered(database) == [("000000101", "accepted")]
     wait_until(lambda: sell_through(worker, "DIST-001", "WIDGET-100") == 32, 60, "the 867")
+
+
+def subject_keys(dsn: str) -> list[tuple[object, ...]]:
+    """The key table's subjects (none while no process has made the table)."""
+    with psycopg.connect(dsn) as conn:
+        made = conn.execute("SELECT to_regclass(%s)", (KEYS_TABLE,)).fetchone()
+        if made is None or made[0] is None:
+            return []
+        return conn.execute(f"SELECT distributor_id, subject FROM {KEYS_TABLE}").fetchall()
+
+
+def test_a_test_interchanges_end_customers_are_given_no_key(settings, worker_factory, database):
+    env = {"CHANNELFLOW_TOKENS": json.dumps(TOKENS), "CHANNELFLOW_SUBJECT_KEYS_URL": database}
+    worker = worker_factory(env=env).start()
+    submit_catalog(worker)
+    body = report("R-1")
+    body.insert(body.index("LIN*1*VP*WIDGET-100") + 1, "N1*EN*Jane Doe*91*EC-7")
+    production = interchange(body)
+
+    # checked and answered as its production copy, its end customer sealed with a key of
+    # the upload's own: none is left in the key table
+    status, _, answer = post_x12(worker, as_test(production))
+    assert status == 200, answer
+    assert subject_keys(database) == []
+
+    status, _, answer = post_x12(worker, production)
+    assert status == 200, answer
+    assert subject_keys(database) == [("DIST-001", id_ref("EC-7"))]

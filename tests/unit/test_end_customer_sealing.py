@@ -19,10 +19,11 @@ from domain.personal_data import (
     shown,
     tokens_in,
 )
-from infra.personal_cipher import clear_texts
+from infra.personal_cipher import ThrowawayKeys, clear_texts
 from projections.party_aliases import IdentityProblem, alias_key
 from schemas.codec import encode_event
-from streams.ingest.personal import DoorProtection
+from streams.config import Settings
+from streams.ingest.personal import DoorProtection, door_protection
 from tests.unit.party_events import (
     customer_mapped,
     customer_registered,
@@ -132,3 +133,19 @@ def test_erasing_the_master_leaves_no_name_readable() -> None:
     opened = clear_texts(keys, values)
     assert [shown(v, opened) for _, v in values] == [ERASED] * 6 + ["John Roe", STREET]
     assert NAME not in orjson.dumps(opened).decode()
+
+
+def test_a_test_uploads_fields_are_sealed_with_keys_never_stored() -> None:
+    # a key table that cannot be reached: a test upload (ISA15 T) never asks it
+    settings = Settings(subject_keys_url="postgresql://channelflow@127.0.0.1:1/nowhere")
+    protection = door_protection(settings, test=True)
+    assert protection.seals  # sealed, as its production copy's, not dropped
+    clear = customer_registered("EC-M1", NAME, address=STREET)
+    sealed = protection.sealed(clear)
+    again = protection.sealed(clear)  # one key a subject for the upload
+    token, other = parse_sealed(sealed.legal_name), parse_sealed(again.legal_name)
+    assert token is not None and other is not None and token.key_id == other.key_id
+    assert clear_values(sealed) == {}
+    # and nothing opens it: no key was kept anywhere
+    assert clear_texts(ThrowawayKeys(), [("legal_name", sealed.legal_name)]) == {}
+    assert door_protection(settings).seals  # a production upload uses the key table
