@@ -26,7 +26,7 @@ from streams.config import Settings
 from streams.runners.processing import Input
 from streams.worker.fetch_state import fetch_state
 from streams.worker.gaps import GapProbe, Gaps, gaps_found, source_partition
-from streams.worker.progress import ContiguousGate, SetAside, Undelivered
+from streams.worker.progress import ContiguousGate, Undelivered
 from streams.worker.stores import WorkerStores
 
 log = logging.getLogger("channelflow.worker")
@@ -51,7 +51,6 @@ class Admission:
         self.probed: dict[str, tuple[int, int]] = {}
         self.undelivered = Undelivered(UNDELIVERED_SECONDS)
         self.stranded = Undelivered(STRANDED_SECONDS)
-        self.aside = SetAside()
 
     def reset(self) -> None:
         """A rebalance: what was admitted is known from the stores again."""
@@ -62,17 +61,6 @@ class Admission:
 
     async def stop(self) -> None:
         await self.probe.stop()
-
-    def set_aside(self, batch: list[Input]) -> None:
-        """A batch set aside during a rebalance: read again once steady, unless a seek
-        places its partitions first (`SetAside`)."""
-        self.aside.note((_source(item), _offset(item)) for item in batch)
-
-    async def read_aside_again(self, owned: Collection[TP]) -> None:
-        """Read again what was set aside after the consumer's last seek (`SetAside`)."""
-        sources = (f"{tp.topic}:{tp.partition}" for tp in owned if tp.topic in self.raw)
-        due = self.aside.due(sources, self.gate.next_offset)
-        await self.rewind(due, "input set aside after the recovery's seek")
 
     async def admitted(self, batch: list[Input]) -> list[Input]:
         """The batch's inputs that follow what was applied; a partition with input skipped

@@ -278,9 +278,9 @@ class ChannelWorker:
         consumer has one delivery loop for every topic: blocked on the full buffer, it no
         longer hands the recovery the changelog records it waits for, and the recovery
         never ends (a survivor taking over a killed worker's partitions stalled so). What
-        is set aside lies beyond the stored checkpoints, so it is read again: from the
-        checkpoints by the seek that ends the recovery, and what is set aside after that
-        seek once the worker is steady (`SetAside`, within the lag timer's 2 s).
+        is set aside lies beyond the stored checkpoints, so it is read again: the gate
+        rewinds to the first missing offset when the next message arrives, the tail watch
+        when none does.
 
         The inputs of a partition's movement topics are applied in broker-time order
         (`TimeOrder`): those held for it stay in memory, neither applied nor stored, and
@@ -301,7 +301,6 @@ class ChannelWorker:
                     self.in_batch = False
                 if waiting:
                     log.info("%d events set aside during a rebalance: read again", len(waiting))
-                    self.admission.set_aside(waiting)
         finally:
             await self.admission.stop()
 
@@ -664,7 +663,7 @@ def build_worker(
     sys.setswitchinterval(SWITCH_SECONDS)
     app = faust_app(settings)
     worker = ChannelWorker(app, settings, audit)
-    read_committed(app, worker.resume_at, worker.admission.aside.sought)
+    read_committed(app, worker.resume_at)
     app.on_partitions_assigned.connect(cast(Any, worker.forget_progress))  # typed narrowly
 
     @app.agent(worker.raw_topics)
@@ -680,9 +679,7 @@ def build_worker(
     @app.timer(interval=2.0)
     async def measure_consumer_lag() -> None:
         if worker.steady():
-            owned = app.consumer.assignment()
-            await worker.admission.pass_over_tails(owned)
-            await worker.admission.read_aside_again(owned)
+            await worker.admission.pass_over_tails(app.consumer.assignment())
         await upkeep.measure_consumer_lag(
             app.consumer,
             set(worker.raw_topics.topics),

@@ -74,10 +74,8 @@ class CommittedConsumerThread(faust_kafka.AIOKafkaConsumerThread):
         """faust's seek after a recovery: to the committed offsets, but each partition whose
         committed offset lies past where its input resumes back to there (faust's read
         offsets are set from what this returns)."""
-        consumer = cast(CommittedConsumer, self.consumer)
         committed = dict(await super().seek_to_committed())
-        consumer.sought()
-        back = behind(committed, consumer.resume_at)
+        back = behind(committed, cast(CommittedConsumer, self.consumer).resume_at)
         if back:
             log.info(
                 "resuming from the checkpoints, behind the committed offsets: %s",
@@ -107,26 +105,18 @@ class CommittedConsumer(faust_kafka.Consumer):
         """Where the partition's input resumes after a rebalance (`read_committed`)."""
         return None
 
-    @staticmethod
-    def sought() -> None:
-        """Called once the consumer has sought to the committed offsets."""
-
     def _new_consumer_thread(self) -> faust_kafka.AIOKafkaConsumerThread:
         return CommittedConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
 
-def read_committed(app: faust.App, resume_at: ResumeAt, sought: Callable[[], None]) -> None:
+def read_committed(app: faust.App, resume_at: ResumeAt) -> None:
     """Make the app's consumer (created on first use) read committed records only, and
     resume each partition from `resume_at` after a rebalance where its committed offset
-    lies past it; `sought()` is told of each seek to the committed offsets."""
+    lies past it."""
 
     class Consumer(CommittedConsumer):
         @staticmethod
         def resume_at(tp: TP) -> int | None:
             return resume_at(tp)
-
-        @staticmethod
-        def sought() -> None:
-            sought()
 
     app.transport.Consumer = Consumer  # type: ignore[misc]

@@ -34,7 +34,7 @@ def test_partitions_committed_past_their_checkpoints_resume_from_the_checkpoints
 def test_the_worker_consumer_reads_committed_records_and_waits_briefly_for_data() -> None:
     async def made() -> tuple[str, int]:
         app = faust.App("committed-consumer", broker="kafka://127.0.0.1:1", web_enabled=False)
-        read_committed(app, lambda tp: None, lambda: None)
+        read_committed(app, lambda tp: None)
         thread = cast(CommittedConsumer, app.consumer)._new_consumer_thread()
         consumer = thread._create_worker_consumer(cast(Any, app.transport))
         try:

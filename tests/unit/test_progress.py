@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from streams.worker.gaps import gaps_found
-from streams.worker.progress import ContiguousGate, SetAside, TailWatch, Undelivered
+from streams.worker.progress import ContiguousGate, TailWatch, Undelivered
 
 Msg = tuple[str, int]
 
@@ -105,17 +105,3 @@ def test_a_partition_fetched_past_what_reached_the_agent_is_read_again_after_pat
     assert watch.overdue({"t.sales:0": 12, "t.inventory:0": 3}, 9.0) == {"t.sales:0": 12}
     assert watch.overdue({"t.inventory:0": 3}, 10.0) == {"t.inventory:0": 3}
     assert watch.overdue({"t.sales:0": 12}, 14.0) == {}
-
-
-def test_inputs_set_aside_after_the_last_seek_are_read_again_from_the_checkpoint() -> None:
-    aside = SetAside()
-    aside.note([("sales:10", 4), ("sales:10", 2), ("sales:6", 7)])
-    aside.sought()  # the recovery's seek places them again
-    assert aside.due(["sales:10", "sales:6"], lambda source: 0) == {}
-
-    # set aside after the seek: read again from the next offset to admit, if still owned
-    # and nothing from what was set aside on was admitted since
-    aside.note([("sales:10", 4), ("sales:10", 2), ("sales:6", 7), ("sales:3", 5)])
-    next_offsets = {"sales:10": 2, "sales:6": 9, "sales:3": 1}
-    assert aside.due(["sales:10", "sales:6"], next_offsets.__getitem__) == {"sales:10": 2}
-    assert aside.due(["sales:10", "sales:6"], next_offsets.__getitem__) == {}  # once
