@@ -53,13 +53,18 @@ def raw_ends(settings: Settings) -> dict[TopicPartition, int]:
     return asyncio.run(read())
 
 
-def registered(dsn: str) -> list[tuple[object, ...]]:
-    """The register's rows (none while no process has made its table)."""
+def rows(dsn: str, table: str, columns: str) -> list[tuple[object, ...]]:
+    """The table's rows (none while no process has made it)."""
     with psycopg.connect(dsn) as conn:
-        made = conn.execute("SELECT to_regclass(%s)", (TABLE,)).fetchone()
+        made = conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()
         if made is None or made[0] is None:
             return []
-        return conn.execute(f"SELECT control_number, outcome FROM {TABLE}").fetchall()
+        return conn.execute(f"SELECT {columns} FROM {table}").fetchall()
+
+
+def registered(dsn: str) -> list[tuple[object, ...]]:
+    """The register's rows."""
+    return rows(dsn, TABLE, "control_number, outcome")
 
 
 def test_a_test_interchange_is_acknowledged_and_posts_nothing(
@@ -109,12 +114,8 @@ def test_a_test_interchange_is_acknowledged_and_posts_nothing(
 
 
 def subject_keys(dsn: str) -> list[tuple[object, ...]]:
-    """The key table's subjects (none while no process has made the table)."""
-    with psycopg.connect(dsn) as conn:
-        made = conn.execute("SELECT to_regclass(%s)", (KEYS_TABLE,)).fetchone()
-        if made is None or made[0] is None:
-            return []
-        return conn.execute(f"SELECT distributor_id, subject FROM {KEYS_TABLE}").fetchall()
+    """The key table's subjects."""
+    return rows(dsn, KEYS_TABLE, "distributor_id, subject")
 
 
 def test_a_test_interchanges_end_customers_are_given_no_key(settings, worker_factory, database):
