@@ -17,7 +17,7 @@ answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -84,7 +84,7 @@ class InterchangeRegister(OwnTable):
         registered within the window before it (then nothing is written), else None (a
         receipt held from longer ago is replaced: the sender's numbering came round)."""
         db = self._db()
-        values = (*_key(key), receipt.received_at, receipt.digest, receipt.distributor_id)
+        values = (*astuple(key), receipt.received_at, receipt.digest, receipt.distributor_id)
         added = db.execute(
             f"INSERT INTO {TABLE} AS held ({_KEY}, received_at, digest, distributor_id, outcome)"
             f" VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT ({_KEY}) DO UPDATE SET"
@@ -133,18 +133,8 @@ class InterchangeRegister(OwnTable):
             .execute(
                 f"SELECT received_at, digest, distributor_id, outcome FROM {TABLE}"
                 f" WHERE ({_KEY}) = (%s, %s, %s, %s, %s)",
-                _key(key),
+                astuple(key),
             )
             .fetchone()
         )
         return None if row is None else Receipt(row[0], str(row[1]), row[2], str(row[3]))
-
-
-def _key(key: InterchangeKey) -> tuple[str, ...]:
-    return (
-        key.sender_qualifier,
-        key.sender_id,
-        key.receiver_qualifier,
-        key.receiver_id,
-        key.control_number,
-    )

@@ -15,7 +15,7 @@ event: the gateway sends it to the dead letters as a `LineRejected` instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -48,6 +48,16 @@ class Answer(StrEnum):
     DUPLICATE = "duplicate"  # the same content under the same key was sent before
     CONFLICT = "conflict"  # the same key with different content: the worker dead-letters it
     REJECTED = "rejected"  # not usable (unreadable, invalid, or unknown to the catalog)
+
+
+def upload_outcome(summary: Mapping[str, int]) -> str:
+    """What an upload's lines earned, by their answers' counts: `accepted` (none refused),
+    `rejected` (none taken: every line rejected or a conflict), else `errors`."""
+    taken = summary[Answer.ACCEPTED] + summary[Answer.DUPLICATE]
+    refused = summary[Answer.REJECTED] + summary[Answer.CONFLICT]
+    if not refused:
+        return "accepted"
+    return "rejected" if not taken else "errors"
 
 
 @quick_init

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -35,7 +34,7 @@ from typing import Any
 import psycopg
 
 from infra.interchange_register import InterchangeKey, InterchangeRegister, Receipt
-from projections.ingest_check import Answer
+from projections.ingest_check import upload_outcome
 from streams.config import Settings
 from streams.ingest.formats.upload import Stored
 from streams.ingest.gateway import Gateway
@@ -61,16 +60,6 @@ def _register(dsn: str, window: timedelta) -> InterchangeRegister:
 def key_of(isa: Segment) -> InterchangeKey:
     """The interchange's identity from its ISA."""
     return InterchangeKey(isa.get(5), isa.get(6), isa.get(7), isa.get(8), isa.get(13))
-
-
-def outcome_of(summary: Mapping[str, Any]) -> str:
-    """What the upload's lines earned: `accepted` (none refused), `rejected` (none taken:
-    every line rejected or a conflict), else `errors`."""
-    taken = summary[Answer.ACCEPTED] + summary[Answer.DUPLICATE]
-    refused = summary[Answer.REJECTED] + summary[Answer.CONFLICT]
-    if not refused:
-        return "accepted"
-    return "rejected" if not taken else "errors"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +116,9 @@ async def register(
         (report.distributor_id for report in gateway.reports.values() if report.distributor_id),
         None,
     )
-    receipt = Receipt(upload.received_at, upload.digest, distributor, outcome_of(gateway.summary()))
+    receipt = Receipt(
+        upload.received_at, upload.digest, distributor, upload_outcome(gateway.summary())
+    )
     try:
         first = await asyncio.to_thread(registry.record, key, receipt)
     except psycopg.Error as exc:

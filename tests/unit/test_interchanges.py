@@ -7,7 +7,8 @@ import io
 from datetime import UTC, datetime
 
 from infra.interchange_register import InterchangeKey, Receipt
-from streams.ingest.interchanges import Registered, key_of, outcome_of
+from projections.ingest_check import upload_outcome
+from streams.ingest.interchanges import Registered, key_of
 from streams.ingest.parsers.x12 import tokenize
 from tests.unit.parsers.conftest import SAMPLES
 
@@ -33,11 +34,11 @@ def summary(
 
 
 def test_the_outcome_registered_is_what_the_lines_earned() -> None:
-    assert outcome_of(summary(accepted=3)) == "accepted"
-    assert outcome_of(summary(duplicate=3)) == "accepted"
-    assert outcome_of(summary(accepted=2, rejected=1)) == "errors"
-    assert outcome_of(summary(duplicate=1, conflict=1)) == "errors"
-    assert outcome_of(summary(rejected=2, conflict=1)) == "rejected"
+    assert upload_outcome(summary(accepted=3)) == "accepted"
+    assert upload_outcome(summary(duplicate=3)) == "accepted"
+    assert upload_outcome(summary(accepted=2, rejected=1)) == "errors"
+    assert upload_outcome(summary(duplicate=1, conflict=1)) == "errors"
+    assert upload_outcome(summary(rejected=2, conflict=1)) == "rejected"
 
 
 def test_a_first_receipt_is_answered_as_not_resent() -> None:
