@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     #: drain to this again (Kafka Streams' `buffered.records.per.partition`, in events)
     order_held_max_events: int = Field(default=10_000, ge=1)
     data_dir: str = "channelflow-data"
+    #: the data directories of the workers on this machine whose state `channelflow api`
+    #: reads, comma-separated ("" = `data_dir`, the worker's beside it): all of a
+    #: deployment's workers, and it answers for the whole channel (docs/OPERATIONS.md)
+    api_data_dirs: str = ""
     #: RocksDB memory per state partition: block cache and write buffer (MiB each)
     state_cache_mb: int = 8
     state_write_buffer_mb: int = 8

@@ -53,16 +53,25 @@ def register(sub: Subcommands) -> None:
 
     api = sub.add_parser(
         "api",
-        help="serve the HTTP API in a process of its own, from a worker's databases",
-        description="Serve the HTTP API beside a worker on this machine: the worker's state "
-        "databases (CHANNELFLOW_DATA_DIR) are read as RocksDB secondary instances, so "
-        "requests never wait for the worker's batches (docs/OPERATIONS.md).",
+        help="serve the HTTP API in a process of its own, from the workers' databases",
+        description="Serve the HTTP API beside the workers on this machine: their state "
+        "databases are read as RocksDB secondary instances, so requests never wait for a "
+        "worker's batches; given every worker's data directory, it answers for the whole "
+        "channel (docs/OPERATIONS.md).",
     )
     kafka_flags(api)
     api.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
     api.add_argument("--host", help="HTTP host (CHANNELFLOW_WEB_HOST)")
     api.add_argument(
         "--port", dest="api_port", type=int, help="HTTP port (CHANNELFLOW_API_PORT, default 6067)"
+    )
+    api.add_argument(
+        "--worker-data-dir",
+        action="append",
+        metavar="DIR",
+        help="a data directory of a worker on this machine, whose state to read; repeat it "
+        "for each worker (CHANNELFLOW_API_DATA_DIRS, comma-separated; default "
+        "CHANNELFLOW_DATA_DIR, the worker's beside it)",
     )
     api.add_argument("--loglevel", default="warning", help="log level (default warning)")
     start_wait_flag(api)
@@ -183,6 +192,8 @@ def cmd_api(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     if args.api_port is not None:
         settings = settings.model_copy(update={"api_port": args.api_port})
+    if args.worker_data_dir:
+        settings = settings.model_copy(update={"api_data_dirs": ",".join(args.worker_data_dir)})
     wait = StartWait(settings.start_wait_seconds)
     url = settings.eventstore_url
     with wait.kafka_clients(), contextlib.suppress(KeyboardInterrupt):

@@ -39,7 +39,7 @@ from streams.memory import keep_long_lived
 from streams.runners.processing import GC_THRESHOLD
 from streams.worker import upkeep
 from streams.worker.app import SWITCH_SECONDS
-from streams.worker.secondary import SecondaryState, state_directory
+from streams.worker.secondary import SecondaryState, state_directories
 from streams.worker.stores import REFERENCE_STORES, copied
 
 log = logging.getLogger("channelflow.api")
@@ -62,7 +62,7 @@ class ApiProcess:
         started: Callable[[], None] = lambda: None,
     ) -> None:
         self.settings = settings
-        self.state = SecondaryState(state_directory(settings), settings.partitions)
+        self.state = SecondaryState(state_directories(settings), settings.partitions)
         self.reference = ChannelStores()
         self.replica = ReferenceReplica(settings, self.reference, changed=self._freeze)
         self._freeze()

@@ -11,11 +11,18 @@ from rocksdict import Options, Rdict
 from projections.catalog import Product
 from projections.quality import DeadLetterCount
 from projections.stores import ChannelStores
+from streams.cli.main import build_parser
 from streams.config import Settings
 from streams.worker.api_process import ApiProcess
 from streams.worker.app import faust_app
 from streams.worker.readers import MemoDecoder
-from streams.worker.secondary import SecondaryState, state_directory
+from streams.worker.secondary import (
+    OFFSET_KEY,
+    SecondaryState,
+    freshest,
+    state_directories,
+    state_directory,
+)
 
 
 def test_the_state_directory_is_faust_s_table_directory_for_the_worker(tmp_path: Path):
@@ -38,7 +45,7 @@ def test_a_secondary_sees_the_worker_s_writes_once_caught_up(tmp_path: Path):
     primary = Rdict(str(tmp_path / "state-1.db"), Options(raw_mode=True))
     primary[b"dl|D01|bad_quantity"] = letter("bad_quantity", 2)
     (tmp_path / "state-x.db").mkdir()  # not a partition's database: passed over
-    state = SecondaryState(tmp_path, partitions=4)
+    state = SecondaryState([tmp_path], partitions=4)
     try:
         caught_up(state)
         assert sorted(state.dbs) == [1]
@@ -62,7 +69,7 @@ def test_partitions_beyond_the_count_are_passed_over_and_reference_data_is_as_gi
     tmp_path: Path,
 ):
     Rdict(str(tmp_path / "state-9.db"), Options(raw_mode=True)).close()
-    state = SecondaryState(tmp_path, partitions=4)
+    state = SecondaryState([tmp_path], partitions=4)
     reference = ChannelStores()
     try:
         caught_up(state)
@@ -70,6 +77,65 @@ def test_partitions_beyond_the_count_are_passed_over_and_reference_data_is_as_gi
         assert state.stores(reference).products is reference.products
     finally:
         state.close()
+
+
+def test_the_api_process_reads_the_data_directories_it_is_given_or_the_worker_s(tmp_path: Path):
+    settings = Settings(data_dir=str(tmp_path / "w0"), app_id="acme")
+    assert state_directories(settings) == [state_directory(settings)]
+    given = settings.model_copy(update={"api_data_dirs": f"{tmp_path}/w1, {tmp_path}/w2,"})
+    assert state_directories(given) == [
+        tmp_path / "w1" / "acme" / "v1" / "tables",
+        tmp_path / "w2" / "acme" / "v1" / "tables",
+    ]
+    args = build_parser().parse_args(
+        ["api", "--worker-data-dir", "/var/w1", "--worker-data-dir", "/var/w2"]
+    )
+    assert args.worker_data_dir == ["/var/w1", "/var/w2"]
+
+
+def test_the_copy_read_is_the_furthest_in_the_changelog_and_stays_on_a_tie():
+    assert freshest({0: 10, 1: 12}, current=0) == 1
+    assert freshest({0: 12, 1: 10}, current=1) == 0
+    assert freshest({0: 12, 1: 12}, current=1) == 1  # equal copies: no switching
+    assert freshest({0: 12, 1: 12}, current=None) == 0
+    assert freshest({0: None, 1: 0}, current=0) == 1  # a copy that applied nothing yet
+    assert freshest({0: None, 1: None}, current=None) == 0
+
+
+def partition_copy(directory: Path, partition: int, offset: int, count: int) -> Rdict:
+    """A worker's database of a partition that has applied the changelog up to `offset`."""
+    db = Rdict(str(directory / f"state-{partition}.db"), Options(raw_mode=True))
+    db[b"dl|D01|bad_quantity"] = letter("bad_quantity", count)
+    db[OFFSET_KEY] = str(offset).encode()
+    return db
+
+
+def test_of_several_workers_copies_of_a_partition_the_freshest_is_read(tmp_path: Path):
+    """Partition 1 moved from the first worker to the second: the first keeps its database
+    as it was. The second's copy is read once it is further in the changelog, and the
+    partitions of both workers are read together: the whole channel."""
+    first, second = tmp_path / "w1", tmp_path / "w2"
+    first.mkdir()
+    second.mkdir()
+    given_up = partition_copy(first, 1, offset=40, count=2)
+    kept = partition_copy(first, 0, offset=7, count=5)
+    taken = partition_copy(second, 1, offset=40, count=2)  # recovered up to where it was
+    state = SecondaryState([first, second], partitions=2)
+    try:
+        caught_up(state)
+        assert sorted(state.dbs) == [0, 1]
+        assert state.dbs[1] is state.copies[1][0]  # equal copies: the first found stays
+
+        taken[b"dl|D01|bad_quantity"] = letter("bad_quantity", 3)
+        taken[OFFSET_KEY] = b"41"  # the new owner applied a batch
+        caught_up(state)
+        assert state.dbs[1] is state.copies[1][1]
+        letters = state.stores(ChannelStores()).dead_letters
+        assert sorted(v.count for v in letters.values()) == [3, 5]
+    finally:
+        state.close()
+        for db in (given_up, kept, taken):
+            db.close()
 
 
 def test_the_memo_decoder_decodes_each_stored_value_once_and_stays_bounded():
