@@ -12,7 +12,8 @@ more probe), to name its first receipt. A control number older than the window i
 receipt again: translators restart their numbering (a new install, a yearly reset) or wrap
 it at 999999999, and such numbers would otherwise be answered `025` for good. Such rows
 are dead weight: `prune` deletes them (`channelflow interchanges prune`), which changes no
-answer.
+answer; it finds them by the index on `received_at`, reading only them (bench/README.md,
+"The register of X12 interchanges: what pruning it costs").
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ SCHEMA_LOCK: Final = 0x6368_6973_6133
 _KEY: Final = "sender_qualifier, sender_id, receiver_qualifier, receiver_id, control_number"
 #: rows `prune` deletes per statement (each its own short transaction)
 PRUNE_BATCH: Final = 10_000
+#: what `prune` and `stale` find the rows past the window by, instead of reading them all;
+#: created with the table, and on a table made without it (before 2026-12-07) by the first
+#: process that opens it after the upgrade, under the same lock
+RECEIVED_AT_INDEX: Final = "channelflow_interchanges_received_at"
 
 _DDL: Final = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -43,8 +48,14 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     distributor_id text,
     outcome text NOT NULL,
     PRIMARY KEY ({_KEY})
-)
+);
+CREATE INDEX IF NOT EXISTS {RECEIVED_AT_INDEX} ON {TABLE} (received_at)
 """
+#: one batch of `prune`: (cutoff, cutoff, batch)
+PRUNE_STATEMENT: Final = (
+    f"DELETE FROM {TABLE} WHERE received_at < %s AND ({_KEY}) IN"
+    f" (SELECT {_KEY} FROM {TABLE} WHERE received_at < %s LIMIT %s)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,15 +124,7 @@ class InterchangeRegister(OwnTable):
         replaces it) is not deleted: the outer condition is checked again on it."""
         cutoff, deleted = now - self.window, 0
         while True:
-            done = (
-                self._db()
-                .execute(
-                    f"DELETE FROM {TABLE} WHERE received_at < %s AND ({_KEY}) IN"
-                    f" (SELECT {_KEY} FROM {TABLE} WHERE received_at < %s LIMIT %s)",
-                    (cutoff, cutoff, batch),
-                )
-                .rowcount
-            )
+            done = self._db().execute(PRUNE_STATEMENT, (cutoff, cutoff, batch)).rowcount
             deleted += done
             if done < batch:
                 return deleted

@@ -15,8 +15,9 @@ CONNECT_TIMEOUT_SECONDS: Final = 5
 
 
 class OwnTable:
-    """One connection to the PostgreSQL at `url`, with the table of `ddl` created under
-    the advisory lock `lock` before its first use."""
+    """One connection to the PostgreSQL at `url`, with the table of `ddl` (and whatever
+    else its statements make, each `IF NOT EXISTS`: an index added later is made on a
+    table made before it) created under the advisory lock `lock` before its first use."""
 
     def __init__(self, url: str, ddl: str, lock: int) -> None:
         self._url, self._ddl, self._lock = url, ddl, lock

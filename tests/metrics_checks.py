@@ -61,13 +61,20 @@ def alert_metric_names() -> set[str]:
     return metric_names(re.findall(r"^\s*expr:(.*(?:\n\s{10,}.*)*)", ALERTS.read_text(), re.M))
 
 
+def metric_series(text: str) -> dict[str, set[str]]:
+    """Each metric the exposition declares (# TYPE), by the name it is defined with (a
+    counter's with `_total`), and the names of its series."""
+    return {
+        family.name + ("_total" if family.type == "counter" else ""): {
+            family.name + suffix for suffix in SUFFIXES.get(family.type, ("",))
+        }
+        for family in text_string_to_metric_families(text)
+    }
+
+
 def declared_names(text: str) -> set[str]:
     """Series names the exposition declares (# TYPE), whether or not a sample exists yet."""
-    return {
-        family.name + suffix
-        for family in text_string_to_metric_families(text)
-        for suffix in SUFFIXES.get(family.type, ("",))
-    }
+    return set().union(*metric_series(text).values())
 
 
 def sampled_names(text: str) -> set[str]:

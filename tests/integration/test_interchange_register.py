@@ -1,7 +1,7 @@
 """The register of X12 interchanges received, on the real PostgreSQL server: written once,
 by whichever process comes first, read back for a resend; written by the HTTP door only
 once the upload is published; pruned of the rows older than the window (`channelflow
-interchanges prune`)."""
+interchanges prune`), found by their index on `received_at`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,13 @@ import psycopg
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 
-from infra.interchange_register import TABLE, InterchangeKey, InterchangeRegister, Receipt
+from infra.interchange_register import (
+    RECEIVED_AT_INDEX,
+    TABLE,
+    InterchangeKey,
+    InterchangeRegister,
+    Receipt,
+)
 from tests.unit.api.ingest_api import WEEKLY, Api
 
 pytestmark = pytest.mark.postgres
@@ -32,6 +38,45 @@ def rows(dsn: str) -> list[tuple[object, ...]]:
         return conn.execute(
             f"SELECT sender_id, receiver_id, control_number, digest, outcome FROM {TABLE}"
         ).fetchall()
+
+
+def received_at_indexes(dsn: str) -> list[str]:
+    """The names of the register's indexes on `received_at` alone."""
+    with psycopg.connect(dsn) as conn:
+        found = conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname || '.' || tablename = %s"
+            " AND indexdef LIKE '%%(received_at)'",
+            (TABLE,),
+        )
+        return [str(row[0]) for row in found]
+
+
+def test_the_register_is_made_with_its_index_on_received_at(database):
+    register = InterchangeRegister(database)
+    try:
+        assert register.first(KEY) is None  # the table made
+    finally:
+        register.close()
+    assert received_at_indexes(database) == [RECEIVED_AT_INDEX]
+
+
+def test_a_register_made_without_the_index_gets_it_when_next_opened(database):
+    register = InterchangeRegister(database)
+    try:
+        register.record(KEY, FIRST)
+    finally:
+        register.close()
+    with psycopg.connect(database) as conn:  # the table as it was made before the index
+        conn.execute(f"DROP INDEX IF EXISTS public.{RECEIVED_AT_INDEX}")
+    assert received_at_indexes(database) == []
+    upgraded, other = InterchangeRegister(database), InterchangeRegister(database)
+    try:
+        assert upgraded.first(KEY) == FIRST  # its rows kept
+        assert other.record(KEY, LATER) == FIRST  # and opened again: made once
+    finally:
+        upgraded.close()
+        other.close()
+    assert received_at_indexes(database) == [RECEIVED_AT_INDEX]
 
 
 def test_an_interchange_is_registered_once_and_its_first_receipt_read_back(database):

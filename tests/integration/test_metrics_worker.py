@@ -36,6 +36,8 @@ from tests.metrics_checks import (
     promtool_problems,
     sampled_names,
 )
+from tests.unit.api.ingest_api import WEEKLY
+from tests.unit.api.web_ingest.test_test_interchanges import as_test
 
 # one worker for the whole module: its tests stay in one of the two pytest processes
 pytestmark = [pytest.mark.kafka, pytest.mark.xdist_group("metrics-worker")]
@@ -94,6 +96,9 @@ def scraped(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
             "/api/ingest/events", [orjson.loads(encode_event(e)) for e in over_http], "admin-token"
         )
         assert status == 200, answer
+        # an X12 test interchange: counted, nothing of it published
+        status, answer = worker.post("/api/ingest/edi", as_test(WEEKLY), "admin-token")
+        assert status == 200 and answer["test"], answer
         wait_until(
             lambda: worker.get("/api/dead-letters")["rows"] == dead_letters, 90, "the dead letters"
         )

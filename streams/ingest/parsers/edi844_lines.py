@@ -138,11 +138,12 @@ def read_line(line: ClaimLineSegments, ordinal: int, currency: str) -> ClaimLine
     number = lin.get(1)
     if not digits(number) or int(number) <= 0:
         fields.problem(lin, "LIN01", "bad_line_number", f"LIN01 {number!r} is not a line number")
+    sku, sku_element = "", None
     try:
-        _, sku, _ = lin_item(lin)
+        _, sku, position = lin_item(lin)
+        sku_element = lin.name(position)
     except FieldProblem as problem:
-        fields.problem(lin, None, problem.reason, problem.message)
-        sku = ""
+        fields.problem(lin, problem.element, problem.reason, problem.message)
     authorization = "" if line.authorization is None else line.authorization.get(2)
     if line.authorization is not None and not authorization:
         message = "CON02 (the authorization) is missing"
@@ -170,7 +171,7 @@ def read_line(line: ClaimLineSegments, ordinal: int, currency: str) -> ClaimLine
         name, message = validation_summary(error)
         origin = {
             "transaction_id": (line.ref, "REF02"),
-            "sku": (lin, None),
+            "sku": (lin, sku_element),
             "authorization_id": (line.authorization, "CON02"),
         }
         seg, element = origin.get(name or "", (lin, None))

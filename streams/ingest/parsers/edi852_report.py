@@ -248,7 +248,9 @@ class ActivityBuilder(TransactionSetBuilder):
             _, sku, _ = lin_item(item.lin)
         except FieldProblem as problem:
             errors.append(
-                LineError(item.lin.index, None, problem.reason, problem.message, item.lin.text)
+                LineError(
+                    item.lin.index, problem.element, problem.reason, problem.message, item.lin.text
+                )
             )
             return
         for activity in item.activities:

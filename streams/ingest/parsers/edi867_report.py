@@ -136,7 +136,7 @@ class ReportBuilder(TransactionSetBuilder):
                 where = line.lin or line.first
                 outcome = LineError(
                     where.index,
-                    None,
+                    "LIN01" if where is line.lin else None,  # the id is invoice + LIN01
                     "duplicate_line",
                     f"transaction id {outcome.transaction_id!r} (invoice + LIN01) was "
                     f"already used by line {first} of this report",

@@ -16,7 +16,10 @@ these rules:
   only, R (rejected) with a report-level finding; AK502 5 (one or more segments in
   error) when not A; each finding is an AK3 (segment id, position in the set counting ST
   as 1, AK304 code) with an AK4 (element position, AK403 code, the value as sent) when
-  it names an element of that segment (codes: x12_ack_codes.py);
+  it names an element of that segment, and AK304 is then 8 (segment has data element
+  errors); without one, AK304 says what is wrong with the segment (missing, out of
+  place, repeated), or is left empty when X12 has no code for it, never 8 (codes:
+  x12_ack_codes.py);
 - a structural error (`X12Error`: nothing of the interchange is used) rejects every set
   and group read; the set or group at fault carries the AK502 / AK905 code of what broke,
   and an error outside any group is a TA1 R with the TA105 note instead of a 997;
@@ -46,14 +49,13 @@ from typing import IO, Final
 
 from streams.ingest.parsers.x12 import tokenize
 from streams.ingest.parsers.x12_ack_codes import (
-    DEFAULT_ELEMENT_CODE,
-    DEFAULT_SEGMENT_CODE,
     DUPLICATE_INTERCHANGE,
-    REASON_ELEMENT_CODES,
-    REASON_SEGMENT_CODES,
+    ELEMENT_ERRORS,
     STRUCTURE_GROUP_CODES,
     STRUCTURE_INTERCHANGE_NOTES,
     STRUCTURE_SET_CODES,
+    element_code,
+    segment_code,
 )
 from streams.ingest.parsers.x12_envelope import PRODUCTION, usage_indicator
 from streams.ingest.parsers.x12_segment import Segment, X12Error
@@ -276,10 +278,7 @@ def _segment_notes(got: Received, found: TransactionSet, findings: list[Finding]
         if seg is None:
             continue
         elements = [note for f in at_segment if (note := _element_note(seg, f)) is not None]
-        if elements:
-            code = "8"
-        else:
-            code = REASON_SEGMENT_CODES.get(at_segment[0].reason, DEFAULT_SEGMENT_CODE)
+        code = ELEMENT_ERRORS if elements else segment_code(f.reason for f in at_segment)
         lines.append(segment("AK3", seg.tag, index - found.start + 1, "", code))
         lines.extend(elements)
     return lines
@@ -291,8 +290,8 @@ def _element_note(seg: Segment, finding: Finding) -> str | None:
     if match is None or match.group(1) != seg.tag:
         return None
     position = int(match.group(2))
-    code = REASON_ELEMENT_CODES.get(finding.reason, DEFAULT_ELEMENT_CODE)
-    return segment("AK4", position, "", code, _copy(seg.get(position)))
+    value = seg.get(position)
+    return segment("AK4", position, "", element_code(finding.reason, value), _copy(value))
 
 
 def _copy(value: str) -> str:

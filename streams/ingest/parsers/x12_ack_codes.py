@@ -8,6 +8,7 @@ TA104 / AK501 / AK901: A accepted, E accepted with errors noted, R rejected; AK9
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 #: TA105 interchange note codes used
@@ -65,7 +66,8 @@ GROUP_CODES: Final[dict[str, str]] = {
 
 #: AK403 of a parser's reason when an element is named (the parsers' REASONS): a missing
 #: value, a value that is no number, a code not accepted, a date that is none. A reason
-#: not listed is a business rule X12 has no syntax code for: 7 (the value not accepted)
+#: not listed is a business rule X12 has no syntax code for: 7 (the value not accepted);
+#: so is a "missing" reason's element that holds a value (`element_code`)
 _MISSING: Final = "1"
 _NOT_A_NUMBER: Final = "6"
 _BAD_DATE: Final = "8"
@@ -90,8 +92,14 @@ REASON_ELEMENT_CODES: Final[dict[str, str]] = {
 }
 DEFAULT_ELEMENT_CODE: Final = "7"
 
-#: AK304 of a parser's reason when no element is named: a missing segment, a segment out
-#: of its place, one too many; else 8 (the segment's data is in error)
+#: AK304 when an AK4 follows: the errors are in the elements it names. Only then: a
+#: translator told 8 without an AK4 has nothing to show, or refuses the 997
+ELEMENT_ERRORS: Final = "8"
+
+#: AK304 of a parser's reason when no element of its segment is named: a missing segment,
+#: a segment out of its place, one too many. A reason not listed leaves AK304 empty (it is
+#: optional): a value the wire schema refuses where no element can be named
+#: (`invalid_field`) is no syntax error X12 has a code for, and 8 would promise an AK4
 REASON_SEGMENT_CODES: Final[dict[str, str]] = {
     "missing_bpt": "3",
     "missing_xq": "3",
@@ -103,11 +111,29 @@ REASON_SEGMENT_CODES: Final[dict[str, str]] = {
     "missing_transaction": "3",
     "missing_distributor": "3",
     "no_lines": "3",
+    # a line without its LIN (with one, the LIN's element is named)
+    "missing_item": "3",
+    # an 844 line without its QTY*39, UIT or CTP*CON, AMT*DB (with one, its element is named)
+    "bad_quantity": "3",
+    "bad_cost": "3",
+    "bad_amount": "3",
     "orphan_line": "7",
     "orphan_segment": "7",
     "duplicate_bpt": "5",
 }
-DEFAULT_SEGMENT_CODE: Final = "8"
+
+
+def element_code(reason: str, value: str) -> str:
+    """AK403 of a finding of `reason` about an element holding `value`."""
+    code = REASON_ELEMENT_CODES.get(reason, DEFAULT_ELEMENT_CODE)
+    return DEFAULT_ELEMENT_CODE if code == _MISSING and value else code
+
+
+def segment_code(reasons: Iterable[str]) -> str:
+    """AK304 of a segment's findings none of which names one of its elements: the first
+    reason's with a code, else empty."""
+    return next((REASON_SEGMENT_CODES[r] for r in reasons if r in REASON_SEGMENT_CODES), "")
+
 
 #: AK502 of a structural error inside a transaction set, by segment and element at fault
 #: ("" : the input ended; any other: a control segment inside the set: no trailer, 2)

@@ -35,19 +35,25 @@ def lin_item(lin: Segment) -> tuple[str, str, int]:
     """(qualifier, identifier, element position) of the preferred item id of a LIN.
 
     LIN01 is the line's assigned number; LIN02/LIN03, LIN04/LIN05, ... are
-    (qualifier, id) pairs. Raises `FieldProblem` when no known qualifier has a value.
+    (qualifier, id) pairs. Raises `FieldProblem` when no known qualifier has a value,
+    naming the element at fault: the empty id of the first known qualifier, else the
+    first qualifier not known, else LIN02 (no qualifier at all).
     """
     best: tuple[int, str, str, int] | None = None
     seen: list[str] = []
+    empty_id: int | None = None
+    unknown: int | None = None
     for position in range(2, len(lin.elements) + 1, 2):
         qualifier, value = lin.get(position), lin.get(position + 1)
         if not qualifier:
             continue
         seen.append(qualifier)
         rank = _ITEM_RANK.get(qualifier)
-        if rank is None or not value:
-            continue
-        if best is None or rank < best[0]:
+        if rank is None:
+            unknown = unknown or position
+        elif not value:
+            empty_id = empty_id or position + 1
+        elif best is None or rank < best[0]:
             best = (rank, qualifier, value, position + 1)
     if best is None:
         known = "/".join(code for code, _ in ITEM_QUALIFIERS)
@@ -55,6 +61,7 @@ def lin_item(lin: Segment) -> tuple[str, str, int]:
         raise FieldProblem(
             MISSING_ITEM,
             f"LIN has no item id with a known qualifier ({known}); qualifiers found: {found}",
+            lin.name(empty_id or unknown or 2),
         )
     _, qualifier, value, position = best
     return qualifier, value, position

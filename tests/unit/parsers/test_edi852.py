@@ -52,9 +52,9 @@ def test_weekly_sample() -> None:
     ]
     assert report.ignored[0].description == "quantity sold"
     assert "superseded by ZA*OH" in report.ignored[2].description
-    assert [(e.segment_index, e.reason) for e in report.line_errors] == [
-        (27, "negative_on_hand"),
-        (28, "missing_item"),
+    assert [(e.segment_index, e.element, e.reason) for e in report.line_errors] == [
+        (27, "ZA02", "negative_on_hand"),
+        (28, "LIN02", "missing_item"),  # LIN**SN*SER-1: a qualifier not known
     ]
 
 

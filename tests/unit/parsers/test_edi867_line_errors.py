@@ -37,7 +37,9 @@ from tests.unit.parsers.edi867_cases import (
         (["LIN*1*VP*W", "QTY*39*1*EA", "UIT*EA*-1"], "bad_price", "UIT02", "negative"),
         (["LIN*1*VP*W", "QTY*39*1*EA", "UIT*EA*1.2.3"], "bad_price", "UIT02", "not a number"),
         (["LIN*1*VP*W", "QTY*39*1*EA", "CTP**RES*x"], "bad_price", "CTP03", "not a number"),
-        (["LIN*1*SN*123", "QTY*39*1*EA", "UIT*EA*1"], "missing_item", None, "found: SN"),
+        (["LIN*1*SN*123", "QTY*39*1*EA", "UIT*EA*1"], "missing_item", "LIN02", "found: SN"),
+        (["LIN*1*SN*123*VP", "QTY*39*1*EA", "UIT*EA*1"], "missing_item", "LIN05", "SN, VP"),
+        (["LIN*1", "QTY*39*1*EA", "UIT*EA*1"], "missing_item", "LIN02", "found: none"),
         (["QTY*39*1*EA", "UIT*EA*1"], "missing_item", None, "no LIN"),
         (["LIN*1*VP*W", "QTY*17*1*EA", "UIT*EA*1"], "missing_quantity", None, "QTY*17"),
         (
@@ -172,7 +174,7 @@ def test_same_transaction_id_twice_is_a_duplicate_line() -> None:
     report = parse([*HEADER, *LOOP, *LINE, *LINE])
     assert len(report.sales) == 1 and len(report.line_errors) == 1
     error = report.line_errors[0]
-    assert error.reason == "duplicate_line" and error.line == 2
+    assert (error.reason, error.element, error.line) == ("duplicate_line", "LIN01", 2)
     assert "already used by line 1" in error.message
 
 

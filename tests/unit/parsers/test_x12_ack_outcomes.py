@@ -1,0 +1,163 @@
+"""Every finding of the X12 parsers gets a truthful outcome in the 997: AK304 8 (segment
+has data element errors) only with the AK4s that name those elements; without one, the
+segment code that fits (missing, out of place, repeated), or no code where X12 has none."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from streams.ingest.parsers.common import LineError
+from streams.ingest.parsers.edi844 import parse_844_all
+from streams.ingest.parsers.edi844_codes import REASONS as REASONS_844
+from streams.ingest.parsers.edi852 import REASONS as REASONS_852
+from streams.ingest.parsers.edi852 import parse_852_all
+from streams.ingest.parsers.edi867 import REASONS as REASONS_867
+from streams.ingest.parsers.edi867 import parse_867_all
+from streams.ingest.parsers.x12 import Segment, X12Error, tokenize
+from streams.ingest.parsers.x12_ack import Finding
+from streams.ingest.parsers.x12_ack_codes import (
+    ELEMENT_ERRORS,
+    REASON_SEGMENT_CODES,
+    SEGMENT_CODES,
+)
+from tests.unit.parsers.conftest import RECEIVED_AT, SAMPLES
+from tests.unit.parsers.edi_builder import interchange
+from tests.unit.parsers.mutated_common import Mutated
+from tests.unit.parsers.mutated_x12 import mutated_852, mutated_867
+from tests.unit.parsers.test_edi844 import HEADER as CLAIM_HEADER
+from tests.unit.parsers.test_edi844 import LINE as CLAIM_LINE
+from tests.unit.parsers.test_x12_ack import HEADER, LINE, ack_of
+
+ALL_REASONS = sorted({*REASONS_867, *REASONS_852, *REASONS_844})
+#: the one reason without a syntax code of its own: a value the wire schema refuses
+NO_CODE = "invalid_field"
+#: two 867 sets: ISA 1, GS 2, then ST 3 … SE 14 and ST 15 … SE 26
+TWO_SETS = interchange([*HEADER, *LINE, "CTT*1"], [*HEADER, *LINE, "CTT*1"])
+#: names of elements, of the sets' segments and not (a wire field's name, too)
+ELEMENTS = [None, "BPT02", "DTM02", "N104", "PTD01", "LIN01", "LIN03", "QTY02", "CTT01", "sku"]
+
+
+def notes(ack: list[Segment]) -> list[tuple[Segment, list[Segment]]]:
+    """Each AK3 with the AK4s after it."""
+    found: list[tuple[Segment, list[Segment]]] = []
+    for seg in ack:
+        if seg.tag == "AK3":
+            found.append((seg, []))
+        elif seg.tag == "AK4":
+            found[-1][1].append(seg)
+    return found
+
+
+def assert_truthful(ack: list[Segment]) -> None:
+    """AK304 8 exactly when AK4s follow; otherwise a segment code of X12's list, or none."""
+    for ak3, elements in notes(ack):
+        code = ak3.get(4)
+        assert (code == ELEMENT_ERRORS) == bool(elements), (ak3.text, [e.text for e in elements])
+        assert code == "" or code in SEGMENT_CODES
+
+
+finding = st.builds(
+    Finding,
+    segment=st.integers(3, 26),
+    element=st.sampled_from(ELEMENTS),
+    reason=st.sampled_from(ALL_REASONS),
+    whole=st.booleans(),
+)
+
+
+@given(st.lists(finding, min_size=1, max_size=8))
+def test_an_ak3_with_8_is_always_followed_by_an_ak4(findings: list[Finding]) -> None:
+    assert_truthful(ack_of(TWO_SETS, findings))
+
+
+@pytest.mark.parametrize("reason", ALL_REASONS)
+def test_each_reason_without_an_element_of_its_segment(reason: str) -> None:
+    # segment 8 is the first set's PTD (6th of its set): QTY02 is no element of it either
+    code = REASON_SEGMENT_CODES.get(reason)
+    for element in (None, "QTY02"):
+        ((ak3, elements),) = notes(ack_of(TWO_SETS, [Finding(8, element, reason)]))
+        assert (ak3.text, elements) == (f"AK3*PTD*6**{code}~" if code else "AK3*PTD*6~", [])
+
+
+@pytest.mark.parametrize("reason", ALL_REASONS)
+def test_each_reason_naming_an_element_of_its_segment(reason: str) -> None:
+    ((ak3, elements),) = notes(ack_of(TWO_SETS, [Finding(8, "PTD01", reason)]))
+    assert ak3.text == "AK3*PTD*6**8~"
+    assert [element.get(1) for element in elements] == ["1"]
+
+
+def findings_of(errors: Iterable[LineError]) -> list[Finding]:
+    return [Finding(e.segment_index, e.element, e.reason) for e in errors]
+
+
+def assert_coded(data: bytes, findings: list[Finding]) -> None:
+    """The 997 of the parsers' `findings` is truthful, and a segment none of whose findings
+    names one of its elements has a segment code, but for a value the wire schema refuses."""
+    assert_truthful(ack_of(data, findings))
+    tags = {seg.index: seg.tag for seg in tokenize(io.BytesIO(data))}
+    by_segment: dict[int, list[Finding]] = {}
+    for found in findings:
+        by_segment.setdefault(found.segment, []).append(found)
+    for index, at in by_segment.items():
+        if not any(re.fullmatch(rf"{tags[index]}\d\d", f.element or "") for f in at):
+            reasons = {f.reason for f in at}
+            assert reasons & REASON_SEGMENT_CODES.keys() or reasons == {NO_CODE}, at
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(mutated_867(), mutated_852()))
+def test_the_867_and_852_parser_findings_have_truthful_outcomes(mutated: Mutated) -> None:
+    parse = parse_867_all if mutated.format == "867" else parse_852_all
+    try:
+        reports = parse(io.BytesIO(mutated.data), received_at=RECEIVED_AT)
+    except X12Error:
+        return
+    errors = [e for report in reports for e in (*report.line_errors, *report.report_errors)]
+    assert_coded(mutated.data, findings_of(errors))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.integers(0, len(CLAIM_LINE) - 1), max_size=3),
+    st.sampled_from(["LIN*1*VP*WIDGET-100", "LIN*1*SN*W", "LIN*1*VP", "LIN*1", "LIN*x*VP*W"]),
+)
+def test_the_844_parser_findings_have_truthful_outcomes(dropped: list[int], lin: str) -> None:
+    """A claim line without some of its segments, or with a LIN naming no item."""
+    line = [seg for at, seg in enumerate([lin, *CLAIM_LINE[1:]]) if at == 0 or at not in dropped]
+    data = interchange([*CLAIM_HEADER, *line, "CTT*1"], functional_id="CF", set_id="844")
+    (claim,) = parse_844_all(io.BytesIO(data), received_at=RECEIVED_AT, distributor_id="DIST-001")
+    assert_coded(data, findings_of([*claim.line_errors, *claim.claim_errors]))
+
+
+def test_the_844_sample_line_errors_are_named_by_element_or_segment() -> None:
+    data = (SAMPLES / "844_line_errors.edi").read_bytes()
+    (claim,) = parse_844_all(io.BytesIO(data), received_at=RECEIVED_AT, distributor_id="DIST-001")
+    findings = findings_of([*claim.line_errors, *claim.claim_errors])
+    assert_coded(data, findings)
+    codes = [ak3.get(4) for ak3, _ in notes(ack_of(data, findings))]
+    assert "" not in codes and len(codes) == len(findings)
+
+
+@pytest.mark.parametrize(
+    ("lin", "note"),
+    [
+        ("LIN*1*SN*123", "AK4*2**7*SN~"),  # a qualifier not known: its code is not accepted
+        ("LIN*1*VP", "AK4*3**1~"),  # a known qualifier without its id: missing
+        ("LIN*1", "AK4*2**1~"),  # no item at all: the first qualifier missing
+    ],
+)
+def test_a_lin_naming_no_item_is_answered_by_the_element_at_fault(lin: str, note: str) -> None:
+    sale = interchange([*HEADER, "PTD*SS", "N1*ST*R*91*RES-1", lin, "QTY*39*2*EA"])
+    (report,) = parse_867_all(io.BytesIO(sale), received_at=RECEIVED_AT)
+    claim = interchange([*CLAIM_HEADER, lin, *CLAIM_LINE[1:]], functional_id="CF", set_id="844")
+    (claimed,) = parse_844_all(io.BytesIO(claim), received_at=RECEIVED_AT)
+    for data, errors in ((sale, report.line_errors), (claim, claimed.line_errors)):
+        found = findings_of(e for e in errors if e.reason == "missing_item")
+        ((ak3, elements),) = notes(ack_of(data, found))
+        assert (ak3.get(1), ak3.get(4), [e.text for e in elements]) == ("LIN", "8", [note])
