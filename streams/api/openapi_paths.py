@@ -421,7 +421,7 @@ PATHS: dict[str, dict[str, Schema]] = {
     "/api/audit/verify": {
         "get": op("Walk the audit chain and compare the live projections with the audit "
                   "store (auditor, admin)", "audit", ANY_OBJECT,
-                  query("expect_head", "the chain head the auditor expects")),
+                  query("expect_head", "the chain head kept: 64 hex digits, either case")),
     },
     "/api/audit/{kind}/{ref}/history": {
         "get": op("Every event of an audit record: what, when, who, why (auditor, admin)",
