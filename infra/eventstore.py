@@ -7,6 +7,7 @@ Every event is sealed in a hash chain as it is stored (infra/auditchain.py).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +17,7 @@ from uuid import UUID, uuid4
 
 import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, InterfaceError
 from eventsourcing.utils import get_topic
 
 from domain.claim_lifecycle import ClaimAction, DebitClaim
@@ -389,7 +390,10 @@ def open_audit_log(url: str) -> AuditLog:
     updated")."""
     env = persistence_env(url)
     if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
-        return AuditLog(env=env)
+        try:
+            return AuditLog(env=env)
+        except (InterfaceError, sqlite3.DatabaseError) as exc:  # no such folder, not SQLite
+            raise EventStoreConfigError(f"cannot open {env['SQLITE_DBNAME']!r}: {exc}") from None
     with psycopg.connect(url, autocommit=True) as lock:
         lock.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
         try:

@@ -111,6 +111,13 @@ def test_files_that_cannot_be_read_or_written_are_one_line_and_status_2(tmp_path
         ("generate", "--out", str(tmp_path)): b"Is a directory",
         ("token", "--role", "admin", "--actor", "a", "--file", "/nonexistent/t.json"): b"t.json",
     }
+    (tmp_path / "notes.db").write_text("not a database, a text file " * 10)
+    for store, said in (
+        (f"sqlite:///{tmp_path}/nonexistent/audit.db", b"unable to open database file"),
+        (f"sqlite:///{tmp_path}/notes.db", b"file is not a database"),
+    ):  # each was a traceback
+        cases[("verify", "--audit", "--chain-only", "--eventstore", store)] = said
+        cases[("demo", "--once", "--eventstore", store)] = said
     for args, said in cases.items():
         done = run(*args)
         assert done.returncode == 2, (args, done.stderr)
