@@ -194,6 +194,9 @@ def test_a_bad_count_date_port_or_kafka_address_is_one_line_naming_it_and_status
             b"--granted: expected an amount such as 125.00, got 'NaN'"
         ),
         ("rebates", "close", "P1", "2026-q3"): b"period: not a period key: '2026-q3'",
+        ("rebates", "close", "P1", "2026", "--actor", "a|b"): (
+            b"error: closed_by: 'a|b': contains '|', which ids may not hold\n"  # one line
+        ),
         ("ingest", str(tmp_path), "--check"): b"is a directory: give a file",
         ("claims", "submit", str(tmp_path)): b"is a directory: give a file",
     }
