@@ -272,7 +272,11 @@ def kafka_flags(p: argparse.ArgumentParser) -> None:
     """The flags of a command that talks to Kafka."""
     p.add_argument("--kafka", help="bootstrap servers (CHANNELFLOW_KAFKA_BOOTSTRAP)")
     p.add_argument("--prefix", help="topic name prefix (CHANNELFLOW_TOPIC_PREFIX)")
-    p.add_argument("--partitions", type=int, help="partitions of new topics")
+    p.add_argument(
+        "--partitions",
+        type=int,
+        help="partitions of new topics (CHANNELFLOW_PARTITIONS, default 12)",
+    )
     p.add_argument(
         "--replication-factor",
         type=int,

@@ -15,7 +15,7 @@ import orjson
 
 from schemas.codec import encode_event
 from streams.cli.main import build_parser
-from streams.cli.support import FOUND_MEANS
+from streams.cli.support import FOUND_MEANS, SETTING_FLAGS
 from streams.generator import generate_channel, malformed_lines
 from streams.runners.embedded import EmbeddedChannel
 
@@ -151,6 +151,24 @@ def test_status_1_is_listed_only_by_the_commands_that_exit_with_it_saying_what_i
                     yield from progs(child)
 
     assert set(FOUND_MEANS) <= set(progs(build_parser()))  # each names a real command
+
+
+def test_every_flag_that_a_setting_gives_names_its_variable_in_its_help():
+    """`--partitions` did not say CHANNELFLOW_PARTITIONS sets it too, nor the demo's
+    --host / --port that CHANNELFLOW_WEB_HOST / _WEB_PORT do."""
+    variables = {flag: f"CHANNELFLOW_{field.upper()}" for field, flag in SETTING_FLAGS.items()}
+    own = {("channelflow demo", "--eventstore"), ("channelflow api", "--port")}  # see their help
+
+    def unnamed(parser: argparse.ArgumentParser) -> Iterator[tuple[str, str]]:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    yield from unnamed(child)
+            for flag in action.option_strings:
+                if flag in variables and variables[flag] not in (action.help or ""):
+                    yield parser.prog, flag
+
+    assert set(unnamed(build_parser())) == own
 
 
 def test_tokens_are_created_listed_and_revoked(tmp_path):
