@@ -8,6 +8,7 @@ import sys
 
 from streams.cli.support import (
     Subcommands,
+    UserError,
     api_url,
     as_of,
     bearer_token,
@@ -68,6 +69,9 @@ def jobs_flag(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    if args.distributor is not None and not args.from_kafka:
+        # it narrows the Kafka read only: with --events it was ignored, the whole file replayed
+        raise UserError("--distributor works with --from-kafka only")
     print_json(replay_of(args, as_of(args.as_of)).snapshot)
     return 0
 

@@ -84,6 +84,9 @@ def test_user_mistakes_get_one_line_errors_and_status_2(tmp_path):
     bad_date = run("replay", "--events", str(tmp_path / "e.jsonl"), "--as-of", "yesterday")
     assert bad_date.returncode == 2
     assert b"as-of 'yesterday'" in bad_date.stderr
+    one = run("replay", "--events", str(tmp_path / "e.jsonl"), "--distributor", "D01")
+    assert one.returncode == 2, one.stdout  # was the whole file's snapshot, status 0
+    assert b"--distributor works with --from-kafka only" in one.stderr
     assert run("--help").returncode == 0
 
 
