@@ -48,7 +48,9 @@ def _err(line: str) -> None:
 
 
 def _audit(args: argparse.Namespace) -> AuditLog:
-    return open_audit_log(settings_of(args).eventstore_url)
+    """The store the auditor's tools read: one that is there (a mistyped SQLite path is
+    refused, not created empty and verified)."""
+    return open_audit_log(settings_of(args).eventstore_url, existing=True)
 
 
 def _chain_head(text: str) -> str:

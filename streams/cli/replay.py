@@ -90,7 +90,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     differences = list(snapshot_differences(replay.snapshot, live))
     rows = sum(len(rows) for rows in live.values())
     verified, audit = audit_differences(
-        replay.audit(), open_audit_log(settings_of(args).eventstore_url)
+        replay.audit(), open_audit_log(settings_of(args).eventstore_url, existing=True)
     )
     for difference in (*differences, *audit):
         print(difference)

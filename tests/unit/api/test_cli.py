@@ -115,17 +115,20 @@ def test_files_that_cannot_be_read_or_written_are_one_line_and_status_2(tmp_path
         ("token", "--role", "admin", "--actor", "a", "--file", "/nonexistent/t.json"): b"t.json",
     }
     (tmp_path / "notes.db").write_text("not a database, a text file " * 10)
-    for store, said in (
-        (f"sqlite:///{tmp_path}/nonexistent/audit.db", b"unable to open database file"),
-        (f"sqlite:///{tmp_path}/notes.db", b"file is not a database"),
-    ):  # each was a traceback
-        cases[("verify", "--audit", "--chain-only", "--eventstore", store)] = said
-        cases[("demo", "--once", "--eventstore", store)] = said
+    notes, nowhere = f"sqlite:///{tmp_path}/notes.db", f"sqlite:///{tmp_path}/no/audit.db"
+    # each was a traceback
+    cases[("demo", "--once", "--eventstore", nowhere)] = b"unable to open database file"
+    cases[("demo", "--once", "--eventstore", notes)] = b"file is not a database"
+    cases[("verify", "--audit", "--chain-only", "--eventstore", notes)] = b"not a database"
+    typo = f"sqlite:///{tmp_path}/typo-audit.db"  # was created empty: 0 findings, status 0
+    cases[("verify", "--audit", "--chain-only", "--eventstore", typo)] = b"no SQLite event store"
+    cases[("audit", "history", "violation", "D01/T1", "--eventstore", typo)] = b"no SQLite"
     for args, said in cases.items():
         done = run(*args)
         assert done.returncode == 2, (args, done.stderr)
         assert said in done.stderr and b"Traceback" not in done.stderr, (args, done.stderr)
         assert len(done.stderr.decode().strip().splitlines()) == 1, done.stderr
+    assert not (tmp_path / "typo-audit.db").exists()
 
 
 def test_version_and_the_exit_statuses_in_every_help():
