@@ -121,7 +121,7 @@ def http_failure(what: str, url: str, exc: OSError) -> UserError:
     import urllib.error
 
     if isinstance(exc, urllib.error.HTTPError) and exc.code != 503:
-        return UserError(f"cannot read {what} at {url}: HTTP {exc.code} {exc.reason}")
+        return UserError(f"cannot read {what} at {url}: {http_problem(exc)}")
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
     return ServerUnreachable(f"cannot reach {url} ({what}): {reason}")
 
