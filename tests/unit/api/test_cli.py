@@ -194,6 +194,8 @@ def test_tokens_are_created_listed_and_revoked(tmp_path):
     assert again.returncode == 2 and b"has no token" in again.stderr
     no_role = run("token", "--actor", "x", "--file", path)
     assert no_role.returncode == 2 and b"needs --role" in no_role.stderr
+    typo = run("token", "list", "--file", f"{path}x")  # was "0 tokens in ...", status 0
+    assert typo.returncode == 2 and b"no token file" in typo.stderr
 
 
 def test_a_bad_count_date_port_or_kafka_address_is_one_line_naming_it_and_status_2(tmp_path):
