@@ -19,22 +19,11 @@ from aiohttp import web
 from domain.permissions import Permission, allows
 from infra.auditchain import kept_head
 from streams.api.context import PRINCIPAL, ApiContext, json_response
+from streams.api.query import parsed
 from streams.audit.lineage import lineage_of
 from streams.audit.trail import UnknownRecord, history, load
 from streams.audit.verify import live_differences, live_facts
 from streams.auth import AuthError, Forbidden
-
-
-def expected_head(request: web.Request) -> str | None:
-    """?expect_head=, a kept chain head: a malformed one is a 400, not a `rewritten`
-    finding."""
-    text = request.query.get("expect_head")
-    if text is None:
-        return None
-    try:
-        return kept_head(text)
-    except ValueError as exc:
-        raise web.HTTPBadRequest(text=f"expect_head: {exc}") from None
 
 
 def add_audit_routes(app: web.Application, context: ApiContext) -> None:
@@ -60,7 +49,8 @@ def add_audit_routes(app: web.Application, context: ApiContext) -> None:
         if context.health is not None:
             context.health.check_store()
         facts = await context.exporting(live_facts)
-        chain = await blocking(audit.verify_chain, expected_head(request))
+        # a malformed head is a 400, not a `rewritten` finding
+        chain = await blocking(audit.verify_chain, parsed(request, "expect_head", kept_head))
         verified, differences = await blocking(live_differences, facts, audit)
         return json_response(
             {
