@@ -9,7 +9,7 @@ import sys
 from streams.cli.support import (
     Subcommands,
     UserError,
-    api_url,
+    api_url_flag,
     as_of,
     bearer_token,
     get_json,
@@ -37,9 +37,7 @@ def register(sub: Subcommands) -> None:
     verify = sub.add_parser(
         "verify", help="replay the raw topics; compare with the live API and the event store"
     )
-    verify.add_argument(
-        "--url", type=api_url, default="http://127.0.0.1:6066", help="a worker's HTTP API"
-    )
+    api_url_flag(verify)
     token_flags(verify, "auditor role")
     verify.add_argument("--events", help="replay this JSON Lines file instead of Kafka")
     verify.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")

@@ -353,6 +353,20 @@ def positive_int(text: str) -> int:
     return number
 
 
+#: the API the commands that read it ask unless told: the demo's and a worker's port
+DEFAULT_API_URL: Final = "http://127.0.0.1:6066"
+
+
+def api_url_flag(p: argparse.ArgumentParser) -> None:
+    """The --url of a command that talks to a running API."""
+    p.add_argument(
+        "--url",
+        type=api_url,
+        default=DEFAULT_API_URL,
+        help=f"a running channelflow HTTP API (default {DEFAULT_API_URL})",
+    )
+
+
 def api_url(text: str) -> str:
     """An argparse type: the http(s)://host[:port] of a running API (a typo would otherwise
     reach urllib as a traceback)."""

@@ -177,6 +177,22 @@ def test_every_flag_that_a_setting_gives_names_its_variable_in_its_help():
     assert set(unnamed(build_parser())) == own
 
 
+def test_every_url_flag_with_a_default_shows_it():
+    """`verify`, `claims`, `agreements`, ... asked http://127.0.0.1:6066 without a word."""
+
+    def flags(parser: argparse.ArgumentParser) -> Iterator[argparse.Action]:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    yield from flags(child)
+            if "--url" in action.option_strings and action.default is not None:
+                yield action
+
+    found = list(flags(build_parser()))
+    assert len(found) >= 14  # verify, agreements, rotations, resellers, every claims action
+    assert all(str(action.default) in (action.help or "") for action in found)
+
+
 def test_tokens_are_created_listed_and_revoked(tmp_path):
     path = str(tmp_path / "tokens.json")
     admin = run("token", "--role", "admin", "--actor", "alice", "--file", path)
