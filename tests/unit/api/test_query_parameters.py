@@ -24,7 +24,9 @@ Answer = tuple[int, Any]
 
 #: a value each kind of parameter takes (an `enum`'s first value otherwise)
 BY_NAME = {"as_of": "2026-07-01", "share": "0.10", "n": "5", "limit": "10", "offset": "0"}
-PERIODS = ("2026-07", "2026-Q3")  # a month, a quarter: every period parameter reads one
+#: a period of each form, the first of its parameter's form taken: a week first (the default
+#: granularity of sell-through); a path's period (no form given) is a month
+PERIODS, PATH_PERIOD = ("2026-W28", "2026-07", "2026-Q3"), "2026-07"
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +63,9 @@ def example(parameter: Schema) -> str:
     if "enum" in schema:
         return str(schema["enum"][0])
     if parameter["name"] == "period":
-        return next(p for p in PERIODS if re.fullmatch(schema.get("pattern", ".*"), p))
+        if "pattern" not in schema:
+            return PATH_PERIOD
+        return next(p for p in PERIODS if re.fullmatch(schema["pattern"], p))
     return BY_NAME.get(parameter["name"], "D01")
 
 
@@ -155,11 +159,18 @@ def test_every_query_parameter_with_a_form_refuses_a_value_not_of_it(channel):
 
 
 def test_a_period_of_another_kind_than_the_rows_is_refused(channel):
-    week, statement = {"period": "2026-W28"}, {"period": "2026-07"}
+    week, month = {"period": "2026-W28"}, {"period": "2026-07"}
+    monthly = {"granularity": "month"}
     answers = exchange(channel, [("GET", "/api/sell-through", week),
                                  ("GET", "/api/rebates", week),
-                                 ("GET", "/api/rebates", statement)])  # fmt: skip
-    assert [status for status, _ in answers] == [200, 400, 400]
+                                 ("GET", "/api/rebates", month),
+                                 ("GET", "/api/sell-through", {**week, **monthly}),
+                                 ("GET", "/api/sell-through", {**month, **monthly})])  # fmt: skip
+    assert [status for status, _ in answers] == [200, 400, 400, 400, 200]
+    assert answers[3][1]["error"]["message"] == (
+        "period '2026-W28' is a week: ask for it with granularity=week (the rows are of "
+        "granularity=month)"
+    )
     assert answers[1][1]["error"]["message"] == (
         "period '2026-W28' is not of its form (only this period: a quarter \"2026-Q3\" or a "
         'year "2026")'
