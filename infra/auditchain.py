@@ -44,6 +44,17 @@ PAGE: Final = 5000
 FindingKind = Literal["changed", "deleted", "inserted", "reordered", "seal_altered", "rewritten"]
 
 
+def kept_head(text: str) -> str:
+    """A chain head as an auditor kept it, in the form the chain writes it: 64 hex digits,
+    read in either case and without the blanks a copy brings along (a head in capitals is
+    the same head, not a rewritten chain). Anything else is a ValueError saying so: a typo
+    must not read as evidence of tampering."""
+    head = text.strip().lower()
+    if len(head) != len(GENESIS) or not all(c in "0123456789abcdef" for c in head):
+        raise ValueError(f"{text!r} is not a chain head: 64 hexadecimal digits (a sha256)")
+    return head
+
+
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

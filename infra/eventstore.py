@@ -7,16 +7,18 @@ Every event is sealed in a hash chain as it is stored (infra/auditchain.py).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Final, TypeVar
 from urllib.parse import unquote, urlsplit
 from uuid import UUID, uuid4
 
 import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, InterfaceError
 from eventsourcing.utils import get_topic
 
 from domain.claim_lifecycle import ClaimAction, DebitClaim
@@ -383,13 +385,20 @@ class AuditLog(Application[UUID]):
 SCHEMA_LOCK: Final = 0x636866_6C6F77
 
 
-def open_audit_log(url: str) -> AuditLog:
+def open_audit_log(url: str, existing: bool = False) -> AuditLog:
     """The audit log at `url`; on PostgreSQL, workers starting together create its tables
     one after another (concurrent CREATE ... IF NOT EXISTS fails with "tuple concurrently
-    updated")."""
+    updated"). `existing`: a SQLite file must be there already, for the tools that read a
+    store: a mistyped path would otherwise be a new, empty store that verifies."""
     env = persistence_env(url)
     if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
-        return AuditLog(env=env)
+        path = env["SQLITE_DBNAME"]
+        if existing and not path.startswith("file:") and not Path(path).is_file():
+            raise EventStoreConfigError(f"no SQLite event store at {path!r}")
+        try:
+            return AuditLog(env=env)
+        except (InterfaceError, sqlite3.DatabaseError) as exc:  # no such folder, not SQLite
+            raise EventStoreConfigError(f"cannot open {path!r}: {exc}") from None
     with psycopg.connect(url, autocommit=True) as lock:
         lock.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
         try:

@@ -52,6 +52,11 @@ def period_key(day: date, granularity: Granularity) -> str:
     raise ValueError(f"unknown granularity {granularity!r}")
 
 
+def granularity_of_key(key: str) -> Granularity:
+    """The granularity a period key of `period_key`'s forms is written in."""
+    return "week" if "-W" in key else "quarter" if "-Q" in key else "month"
+
+
 def partial_period(now: datetime | None, granularity: Granularity) -> str | None:
     """The period "now" (the latest recorded time) falls in: it has not ended, so its
     totals are partial and a chart must not read its drop as a fall. None without data."""

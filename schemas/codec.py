@@ -33,7 +33,8 @@ class InvalidEvent(Exception):
         return f"{self.reason}: {self.detail}"
 
 
-def _describe(error: ValidationError) -> str:
+def describe(error: ValidationError) -> str:
+    """A model's refusal in one line: each field's path and what is wrong with it."""
     parts = []
     for item in error.errors(include_url=False)[:5]:
         path = ".".join(str(p) for p in item["loc"]) or "(event)"
@@ -88,7 +89,7 @@ def event_of(data: object, recorded_at: datetime | None = None) -> Envelope:
         # the adapter's validator itself: what `validate_python` calls, minus a wrapper
         return _EVENT_ADAPTER.validator.validate_python(data)
     except ValidationError as exc:
-        raise InvalidEvent("schema_violation", _describe(exc)) from None
+        raise InvalidEvent("schema_violation", describe(exc)) from None
 
 
 def message_values(raw: bytes) -> tuple[list[object], bool]:

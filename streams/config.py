@@ -73,10 +73,10 @@ class Settings(BaseSettings):
     #: the whole channel and answers every read for all of it. Experimental, off by
     #: default: a takeover was seen to stall and a standby to lag (docs/OPERATIONS.md)
     standby_replicas: int = Field(default=0, ge=0)
-    batch_size: int = 2000
+    batch_size: int = Field(default=2000, ge=1)
     #: how long the agent waits for a batch to fill: short, so a line at a moderate rate is
     #: applied within tens of ms; under load a batch fills while the one before is applied
-    batch_seconds: float = 0.05
+    batch_seconds: float = Field(default=0.05, gt=0)
     #: how long a partition's inputs may wait for the next fetch of a caught-up topic, to be
     #: applied in broker-time order (docs/DESIGN.md, "Broker-time order in the worker"); a
     #: topic behind (data on the broker not fetched yet) is waited for however long it
@@ -95,11 +95,11 @@ class Settings(BaseSettings):
     #: deployment's workers, and it answers for the whole channel (docs/OPERATIONS.md)
     api_data_dirs: str = ""
     #: RocksDB memory per state partition: block cache and write buffer (MiB each)
-    state_cache_mb: int = 8
-    state_write_buffer_mb: int = 8
+    state_cache_mb: int = Field(default=8, ge=0)
+    state_write_buffer_mb: int = Field(default=8, ge=1)
     #: a batch that cannot be stored (PostgreSQL or Kafka away) is retried, waiting up to
     #: this long between attempts
-    retry_max_seconds: float = 30.0
+    retry_max_seconds: float = Field(default=30.0, gt=0)
     #: how long a worker or API process started while Kafka or PostgreSQL cannot be reached
     #: tries again before it gives up (exit status 3); 0: give up at once
     #: (streams/worker/start_wait.py)
@@ -107,24 +107,24 @@ class Settings(BaseSettings):
     #: seconds the reference replica may read nothing while behind (batches waiting for
     #: it) before /health reports the worker degraded (docs/OPERATIONS.md)
     reference_stall_seconds: float = Field(default=60.0, gt=0)
-    claims_interval_seconds: float = 10.0
+    claims_interval_seconds: float = Field(default=10.0, gt=0)
     #: a rebate period closes by itself this long after its end (business time)
-    rebate_grace_days: int = 15
+    rebate_grace_days: int = Field(default=15, ge=0)
     #: ingest request limits (docs/INGEST.md): a JSON event batch is read whole, a
     #: report upload (CSV, X12) is streamed to disk
     #: processes `channelflow ingest` checks a large CSV report on (0: the cores available;
     #: 1: this process alone); docs/INGEST.md
     check_processes: int = Field(default=0, ge=0)
-    max_json_bytes: int = 10 * 1024 * 1024
+    max_json_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     #: events (elements, JSON Lines) a JSON batch may hold: each is answered and spooled in
     #: memory, so ten MiB of `1,` (five million elements) would take gigabytes
     max_json_events: int = Field(default=50_000, ge=1)
-    max_report_bytes: int = 512 * 1024 * 1024
+    max_report_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
     #: a claim file (CSV or 844) is read whole, its lines grouped by claim: about 30 times
     #: its size in memory, so it has a limit of its own
-    max_claim_bytes: int = 8 * 1024 * 1024
+    max_claim_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
     #: how long a request body may keep the server waiting for its next bytes (408 then)
-    body_timeout_seconds: float = 30.0
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
     #: how long an HTTP connection may stay open with no whole request read (a client
     #: sending its headers a byte at a time, or nothing) or idle between two: then closed
     keepalive_seconds: float = Field(default=75.0, gt=0)
@@ -132,7 +132,7 @@ class Settings(BaseSettings):
     #: PostgreSQL, "off" = none
     readmodel_url: str = ""
     readmodel_schema: str = "channelflow"
-    readmodel_interval_seconds: float = 5.0
+    readmodel_interval_seconds: float = Field(default=5.0, gt=0)
     #: the decisions relay (docs/DECISIONS.md): a worker on a PostgreSQL event store runs
     #: it unless this is off; it looks for new audit events this often when caught up
     decisions_relay: bool = True

@@ -17,7 +17,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from domain.permissions import Permission, allows
+from infra.auditchain import kept_head
 from streams.api.context import PRINCIPAL, ApiContext, json_response
+from streams.api.query import parsed
 from streams.audit.lineage import lineage_of
 from streams.audit.trail import UnknownRecord, history, load
 from streams.audit.verify import live_differences, live_facts
@@ -47,7 +49,8 @@ def add_audit_routes(app: web.Application, context: ApiContext) -> None:
         if context.health is not None:
             context.health.check_store()
         facts = await context.exporting(live_facts)
-        chain = await blocking(audit.verify_chain, request.query.get("expect_head"))
+        # a malformed head is a 400, not a `rewritten` finding
+        chain = await blocking(audit.verify_chain, parsed(request, "expect_head", kept_head))
         verified, differences = await blocking(live_differences, facts, audit)
         return json_response(
             {

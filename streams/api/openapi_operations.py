@@ -57,7 +57,25 @@ DISTRIBUTOR = query("distributor_id", "only this distributor (a distributor toke
 SKU = query("sku", "only this SKU")
 AS_OF = query("as_of", '"now" of the answer: a date or an ISO time (default: latest seen)')
 PROGRAM = query("program_id", "only this rebate program")
-PERIOD = query("period", 'only this period ("2026-Q3", "2026", a week "2026-W28", ...)')
+
+
+def period_query(description: str, pattern: str) -> Schema:
+    """?period=, a filter: a key not of its form is refused (400), as it would match no row
+    (streams/api/query_choices.py)."""
+    return query("period", description, {"type": "string", "pattern": pattern})
+
+
+SALES_PERIOD = period_query(
+    'only this period: a week "2026-W28", month "2026-07" or quarter "2026-Q3"',
+    r"^\d{4}-(W(0[1-9]|[1-4]\d|5[0-3])|0[1-9]|1[0-2]|Q[1-4])$",
+)
+REBATE_PERIOD = period_query(
+    'only this period: a quarter "2026-Q3" or a year "2026"', r"^\d{4}(-Q[1-4])?$"
+)
+CALENDAR_PERIOD = period_query(
+    'only this period: a month "2026-07", a quarter "2026-Q3" or a year "2026"',
+    r"^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$",
+)
 PAGED = (LIMIT, OFFSET)
 SCORECARD_PERIOD = {
     **query("period", 'a month "2026-07" or a quarter "2026-Q3"',

@@ -9,6 +9,7 @@ from streams.api.openapi_operations import (
     ANY_OBJECT,
     AS_OF,
     AUDIT_RECORD,
+    CALENDAR_PERIOD,
     CLAIM_KEY,
     DECIMAL,
     DISTRIBUTOR,
@@ -16,10 +17,11 @@ from streams.api.openapi_operations import (
     INGEST_ERRORS,
     INTEGER,
     PAGED,
-    PERIOD,
     PROGRAM,
+    REBATE_PERIOD,
     REPORT_OPTIONS,
     RESENT,
+    SALES_PERIOD,
     SCORECARD_PERIOD,
     SEVERITY,
     SKU,
@@ -105,7 +107,7 @@ PATHS: dict[str, dict[str, Schema]] = {
                         {"enum": ["week", "month", "quarter"]}),
                   query("scope", "channel: totals over all distributors (vendor roles)",
                         {"enum": ["channel"]}),
-                  DISTRIBUTOR, SKU, PERIOD, *PAGED),
+                  DISTRIBUTOR, SKU, SALES_PERIOD, *PAGED),
     },
     "/api/quality": {
         "get": op("Data quality and report compliance per distributor", "compliance",
@@ -152,14 +154,14 @@ PATHS: dict[str, dict[str, Schema]] = {
     },
     "/api/rebates": {
         "get": op("Rebate accruals per program, distributor and period", "rebates",
-                  page_of("RebateRow"), PROGRAM, DISTRIBUTOR, PERIOD,
+                  page_of("RebateRow"), PROGRAM, DISTRIBUTOR, REBATE_PERIOD,
                   query("status", "open or closed", {"enum": ["open", "closed"]}), *PAGED),
     },
     "/api/rebates/watchlist": {
         "get": op("Open accruals within a share of the next tier", "rebates",
                   page_of("RebateRow", "WatchlistShare"),
                   query("share", "within this share of the threshold (default 0.10)",
-                        DECIMAL), PROGRAM, DISTRIBUTOR, PERIOD, *PAGED),
+                        DECIMAL), PROGRAM, DISTRIBUTOR, REBATE_PERIOD, *PAGED),
     },
     "/api/rebates/{program_id}/{period}/close": {
         "post": op("Close a rebate period (admin); applied asynchronously", "rebates",
@@ -201,7 +203,7 @@ PATHS: dict[str, dict[str, Schema]] = {
         "get": op("The resellers with the most revenue, per currency", "resellers",
                   page_of("TopResellerRow"), DISTRIBUTOR,
                   query("n", "how many (1-1000, default 10)", INTEGER),
-                  query("period", 'a year "2026", quarter "2026-Q3" or month "2026-07"'),
+                  CALENDAR_PERIOD,
                   *PAGED),
     },
     "/api/resellers/masters": {
@@ -312,7 +314,7 @@ PATHS: dict[str, dict[str, Schema]] = {
                   "agreements", page_of("CommitmentRow"), DISTRIBUTOR,
                   query("status", "only commitments with this status",
                         {"enum": ["met", "open", "short", "unconverted"]}),
-                  query("period", 'only this period ("2026-07", "2026-Q3", "2026")'),
+                  CALENDAR_PERIOD,
                   AS_OF, *PAGED,
                   description="Per period kind, the period holding today (open) and the one "
                   "before (closed), under the version governing the period's last day as "
@@ -421,7 +423,7 @@ PATHS: dict[str, dict[str, Schema]] = {
     "/api/audit/verify": {
         "get": op("Walk the audit chain and compare the live projections with the audit "
                   "store (auditor, admin)", "audit", ANY_OBJECT,
-                  query("expect_head", "the chain head the auditor expects")),
+                  query("expect_head", "the chain head kept: 64 hex digits, either case")),
     },
     "/api/audit/{kind}/{ref}/history": {
         "get": op("Every event of an audit record: what, when, who, why (auditor, admin)",

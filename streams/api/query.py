@@ -3,8 +3,9 @@ which page of them (?limit=, ?offset=), and the query's typed parameters."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -12,9 +13,10 @@ from projections.snapshot import distributors
 from projections.stores import ChannelStores
 from streams.api.context import PRINCIPAL
 from streams.auth import Forbidden, Principal
-from streams.timeparse import TimeParseError, parse_as_of
+from streams.timeparse import parse_as_of
 
 Rows = list[dict[str, Any]]
+T = TypeVar("T")
 
 #: list endpoints answer pages: ?limit= (default, at most) and ?offset= (at most: past any
 #: list, and an int the answer can still carry; 2**64 was a 500)
@@ -106,10 +108,16 @@ def integer(
 
 
 def as_of(request: web.Request) -> datetime | None:
-    raw = request.query.get("as_of")
+    return parsed(request, "as_of", parse_as_of)
+
+
+def parsed(request: web.Request, name: str, parse: Callable[[str], T]) -> T | None:
+    """?name= as `parse` reads it (None when not given); what `parse` refuses (a
+    ValueError) is a 400 in its words."""
+    raw = request.query.get(name)
     if raw is None:
         return None
     try:
-        return parse_as_of(raw)
-    except TimeParseError as exc:
+        return parse(raw)
+    except ValueError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None

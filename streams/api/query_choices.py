@@ -6,7 +6,9 @@ it had been asked something else:
   `distributor_id`) is a 400 naming it and the parameters the operation takes, where it
   would otherwise be ignored and the answer cover every distributor;
 - a value outside the parameter's listed values (`enum`) is a 400 naming the choices, where a
-  typo (`?severity=hi`) would otherwise match no row and answer an empty 200.
+  typo (`?severity=hi`) would otherwise match no row and answer an empty 200;
+- a value not of the parameter's form (its `pattern`: `?period=2026-Q5`) is a 400 with the
+  parameter's description, for the same reason.
 
 The document is the one list: a parameter a caller needs is documented there, never let
 through here. The dashboard's page and assets (tag `dashboard`) are left alone: a browser may
@@ -15,6 +17,7 @@ put anything on a page's address.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,11 +30,12 @@ from streams.api.errors import Handler
 
 @dataclass(frozen=True)
 class Parameters:
-    """One operation's query parameters: every name, in the document's order, and the
-    values of those whose values it lists."""
+    """One operation's query parameters: every name, in the document's order, the values
+    of those whose values it lists, and the form and description of those with a pattern."""
 
     names: tuple[str, ...]
     choices: dict[str, list[str]]
+    forms: dict[str, tuple[re.Pattern[str], str]]
 
 
 #: (method, path as the OpenAPI document writes it) -> its query parameters
@@ -51,13 +55,20 @@ def query_parameters(paths: Mapping[str, Mapping[str, Any]]) -> Operations:
                 for p in query
                 if "enum" in p.get("schema", {})
             }
-            found[(method.upper(), route)] = Parameters(tuple(p["name"] for p in query), choices)
+            forms = {
+                p["name"]: (re.compile(p["schema"]["pattern"]), p["description"])
+                for p in query
+                if "pattern" in p.get("schema", {})
+            }
+            found[(method.upper(), route)] = Parameters(
+                tuple(p["name"] for p in query), choices, forms
+            )
     return found
 
 
 def checked_query(operations: Operations) -> Any:
     """A middleware answering 400 to a query parameter its operation does not take, or to a
-    value not among its parameter's choices."""
+    value not among its parameter's choices or not of its form."""
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -73,6 +84,12 @@ def checked_query(operations: Operations) -> Any:
                 given = request.query.get(name)
                 if given is not None and given not in values:
                     raise web.HTTPBadRequest(text=f"{name} must be one of {', '.join(values)}")
+            for name, (form, description) in taken.forms.items():
+                given = request.query.get(name)
+                if given is not None and form.fullmatch(given) is None:
+                    raise web.HTTPBadRequest(
+                        text=f"{name} {given!r} is not of its form ({description})"
+                    )
         return await handler(request)
 
     return check

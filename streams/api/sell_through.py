@@ -9,15 +9,23 @@ from aiohttp import web
 
 from projections.periods import channel_totals, sell_in_vs_through
 from projections.snapshot import distributors, now_of
-from projections.tallies import Granularity, partial_period
+from projections.tallies import Granularity, granularity_of_key, partial_period
 from streams.api.context import context_of, json_response
 from streams.api.query import filtered, page, principal_of, scope_of, visible
 from streams.auth import Forbidden
 
 
 def granularity_of(request: web.Request) -> Granularity:
-    """?granularity=, week by default (another value is refused before: query_choices.py)."""
-    return cast(Granularity, request.query.get("granularity", "week"))
+    """?granularity=, week by default (another value is refused before: query_choices.py);
+    a ?period= of another granularity is refused too: no row would match it."""
+    granularity = cast(Granularity, request.query.get("granularity", "week"))
+    period = request.query.get("period")
+    if period is not None and (kind := granularity_of_key(period)) != granularity:
+        raise web.HTTPBadRequest(
+            text=f"period {period!r} is a {kind}: ask for it with granularity={kind} "
+            f"(the rows are of granularity={granularity})"
+        )
+    return granularity
 
 
 async def sell_through(request: web.Request) -> web.Response:

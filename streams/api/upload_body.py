@@ -12,7 +12,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import IO, BinaryIO, Final, cast
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from streams.api.http_body import within
@@ -78,9 +78,10 @@ async def receive(
     if declared is not None and declared > limit:
         raise too_large(limit, declared, kind)
     name: str | None = None
+    form: MultipartReader | None = None
     read_chunk: Callable[[], Awaitable[bytes]]
     if request.content_type.startswith("multipart/"):
-        part = await within(file_part(request), timeout)
+        form, part = await within(file_part(request), timeout)
         name = part.filename
 
         async def read_chunk() -> bytes:
@@ -104,6 +105,8 @@ async def receive(
                 raise too_large(limit, size, kind)
             digest.update(chunk)
             sink.write(chunk)
+    if form is not None:
+        await within(no_other_file(form), timeout)
     return name, digest.hexdigest(), file, size
 
 
@@ -131,14 +134,32 @@ def unreadable_form(exc: Exception) -> web.HTTPBadRequest:
     return web.HTTPBadRequest(text=f"the multipart form cannot be read: {why[:200]}")
 
 
-async def file_part(request: web.Request) -> BodyPartReader:
+async def file_part(request: web.Request) -> tuple[MultipartReader, BodyPartReader]:
+    """The form and its first file part (a part with a file name, or named `file`)."""
     try:
         reader = await request.multipart()
         while True:
             part = await reader.next()
             if part is None:
                 raise web.HTTPBadRequest(text="the multipart form has no file part")
-            if isinstance(part, BodyPartReader) and (part.filename or part.name == "file"):
-                return part
+            if isinstance(part, BodyPartReader) and _is_file(part):
+                return reader, part
     except FORM_ERRORS as exc:
         raise unreadable_form(exc) from None
+
+
+async def no_other_file(form: MultipartReader) -> None:
+    """The rest of a form whose file was read: a second file is refused, not left unread
+    while the first is answered (one upload is one file)."""
+    try:
+        while (part := await form.next()) is not None:
+            if _is_file(part):
+                message = "the multipart form has more than one file part: send one per request"
+                raise web.HTTPBadRequest(text=message)
+    except FORM_ERRORS as exc:
+        raise unreadable_form(exc) from None
+
+
+def _is_file(part: MultipartReader | BodyPartReader) -> bool:
+    """A part with a file name, or named `file` (a nested form is none)."""
+    return isinstance(part, BodyPartReader) and bool(part.filename or part.name == "file")

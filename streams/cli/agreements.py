@@ -9,7 +9,7 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from streams.cli.support import Subcommands, api_url, bearer_token, get_json, token_flags
+from streams.cli.support import Subcommands, api_url_flag, bearer_token, get_json, token_flags
 from streams.cli.tables import print_rows
 
 Row = dict[str, Any]
@@ -29,9 +29,7 @@ def register(sub: Subcommands) -> None:
         "rates (rates).",
     )
     agreements.add_argument("what", choices=sorted(VIEWS), help="what to show")
-    agreements.add_argument(
-        "--url", type=api_url, default="http://127.0.0.1:6066", help="a worker's HTTP API"
-    )
+    api_url_flag(agreements)
     agreements.add_argument("--distributor", help="one distributor's only")
     agreements.add_argument("--as-of", help='judge this day instead of "now" (YYYY-MM-DD)')
     agreements.add_argument("--json", action="store_true", help="print the rows as JSON")

@@ -21,6 +21,7 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
+from infra.auditchain import kept_head
 from infra.eventstore import AuditLog, open_audit_log
 from streams.audit.lineage import RawIndex, lineage_of
 from streams.audit.personal import opener_of, reveal_sources
@@ -47,7 +48,17 @@ def _err(line: str) -> None:
 
 
 def _audit(args: argparse.Namespace) -> AuditLog:
-    return open_audit_log(settings_of(args).eventstore_url)
+    """The store the auditor's tools read: one that is there (a mistyped SQLite path is
+    refused, not created empty and verified)."""
+    return open_audit_log(settings_of(args).eventstore_url, existing=True)
+
+
+def _chain_head(text: str) -> str:
+    """An argparse type: a kept chain head, checked before any replay or walk."""
+    try:
+        return kept_head(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _loaded(audit: AuditLog, kind: str, reference: str) -> Any:
@@ -211,7 +222,10 @@ def register(sub: Subcommands) -> None:
         "--audit", action="store_true", help="also walk the audit store's hash chain"
     )
     verify.add_argument(
-        "--expect-head", metavar="HASH", help="a head kept earlier: detect a rewritten chain"
+        "--expect-head",
+        metavar="HASH",
+        type=_chain_head,
+        help="a head kept earlier (64 hex digits): detect a rewritten chain",
     )
     verify.add_argument(
         "--chain-only", action="store_true", help="only walk the chain (no replay, no API)"

@@ -19,7 +19,7 @@ from streams.cli.support import (
     Subcommands,
     UserError,
     amount,
-    api_url,
+    api_url_flag,
     bearer_token,
     call_api,
     input_file,
@@ -61,9 +61,7 @@ def register(sub: Subcommands) -> None:
         if name not in ("submit", "list", "authorizations"):
             command.add_argument("distributor_id", metavar="DISTRIBUTOR")
             command.add_argument("claim_id", metavar="CLAIM")
-        command.add_argument(
-            "--url", type=api_url, default="http://127.0.0.1:6066", help="the HTTP API"
-        )
+        api_url_flag(command)
         command.add_argument("--json", action="store_true", help="print the answer as JSON")
         token_flags(command, "distributor (its own) or admin")
         command.set_defaults(func=cmd_claims)

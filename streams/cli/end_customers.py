@@ -9,7 +9,7 @@ from typing import Any
 
 from streams.cli.agreements import all_rows
 from streams.cli.resellers import aliases_summary
-from streams.cli.support import Subcommands, api_url, bearer_token, token_flags
+from streams.cli.support import Subcommands, api_url_flag, bearer_token, token_flags
 from streams.cli.tables import print_rows
 
 
@@ -20,9 +20,7 @@ def register(sub: Subcommands) -> None:
         description="List the end customers' masters with the aliases that mean each.",
     )
     customers.add_argument("what", choices=("masters",), help="what to list")
-    customers.add_argument(
-        "--url", type=api_url, default="http://127.0.0.1:6066", help="a worker's HTTP API"
-    )
+    api_url_flag(customers)
     customers.add_argument("--master", help="this master only")
     customers.add_argument("--json", action="store_true", help="print JSON instead of a table")
     token_flags(customers, "a vendor role")

@@ -8,7 +8,8 @@ import sys
 
 from streams.cli.support import (
     Subcommands,
-    api_url,
+    UserError,
+    api_url_flag,
     as_of,
     bearer_token,
     get_json,
@@ -36,9 +37,7 @@ def register(sub: Subcommands) -> None:
     verify = sub.add_parser(
         "verify", help="replay the raw topics; compare with the live API and the event store"
     )
-    verify.add_argument(
-        "--url", type=api_url, default="http://127.0.0.1:6066", help="a worker's HTTP API"
-    )
+    api_url_flag(verify)
     token_flags(verify, "auditor role")
     verify.add_argument("--events", help="replay this JSON Lines file instead of Kafka")
     verify.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
@@ -68,6 +67,9 @@ def jobs_flag(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    if args.distributor is not None and not args.from_kafka:
+        # it narrows the Kafka read only: with --events it was ignored, the whole file replayed
+        raise UserError("--distributor works with --from-kafka only")
     print_json(replay_of(args, as_of(args.as_of)).snapshot)
     return 0
 
@@ -86,7 +88,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     differences = list(snapshot_differences(replay.snapshot, live))
     rows = sum(len(rows) for rows in live.values())
     verified, audit = audit_differences(
-        replay.audit(), open_audit_log(settings_of(args).eventstore_url)
+        replay.audit(), open_audit_log(settings_of(args).eventstore_url, existing=True)
     )
     for difference in (*differences, *audit):
         print(difference)

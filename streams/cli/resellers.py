@@ -25,7 +25,7 @@ from streams.cli.progress import Progress
 from streams.cli.support import (
     Subcommands,
     UserError,
-    api_url,
+    api_url_flag,
     bearer_token,
     print_json,
     token_flags,
@@ -59,9 +59,7 @@ def register(sub: Subcommands) -> None:
         "args", nargs="*", metavar="ARG",
         help="confirm / reject: DISTRIBUTOR RESELLER_ID; match: FILE (a CSV)",
     )  # fmt: skip
-    resellers.add_argument(
-        "--url", type=api_url, default="http://127.0.0.1:6066", help="a worker's HTTP API"
-    )
+    api_url_flag(resellers)
     resellers.add_argument("--distributor", help="proposals: one distributor's only")
     resellers.add_argument(
         "--status",

@@ -13,7 +13,7 @@ from streams.cli.agreements import all_rows
 from streams.cli.support import (
     Subcommands,
     UserError,
-    api_url,
+    api_url_flag,
     bearer_token,
     get_json,
     post_json,
@@ -39,9 +39,7 @@ def register(sub: Subcommands) -> None:
     rotations.add_argument("key", nargs="*", metavar="ID",
                            help="show, cancel: DISTRIBUTOR REQUEST_ID")  # fmt: skip
     rotations.add_argument("--reason", help="cancel: why (required)")
-    rotations.add_argument(
-        "--url", type=api_url, default="http://127.0.0.1:6066", help="a worker's HTTP API"
-    )
+    api_url_flag(rotations)
     rotations.add_argument("--distributor", help="list: one distributor's only")
     rotations.add_argument("--status", choices=("accepted", "rejected", "returned", "cancelled"),
                            help="list: only this status")  # fmt: skip

@@ -37,16 +37,16 @@ def register(sub: Subcommands) -> None:
     demo.add_argument(
         "--weeks", type=positive_int, default=6, help="weeks of activity to generate (default 6)"
     )
-    demo.add_argument("--host", help="HTTP host (default 127.0.0.1)")
-    demo.add_argument("--port", type=int, help="HTTP port (default 6066)")
+    demo.add_argument("--host", help="HTTP host (CHANNELFLOW_WEB_HOST, default 127.0.0.1)")
+    demo.add_argument("--port", type=int, help="HTTP port (CHANNELFLOW_WEB_PORT, default 6066)")
     demo.add_argument("--eventstore", help="event store URL (default in-memory SQLite)")
     demo.set_defaults(func=cmd_demo)
 
     worker = sub.add_parser("worker", help="run a Faust worker on the Kafka topics")
     kafka_flags(worker)
     worker.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
-    worker.add_argument("--host", help="HTTP host (CHANNELFLOW_WEB_HOST)")
-    worker.add_argument("--port", type=int, help="HTTP port (CHANNELFLOW_WEB_PORT)")
+    worker.add_argument("--host", help="HTTP host (CHANNELFLOW_WEB_HOST, default 127.0.0.1)")
+    worker.add_argument("--port", type=int, help="HTTP port (CHANNELFLOW_WEB_PORT, default 6066)")
     worker.add_argument("--loglevel", default="warning", help="log level (default warning)")
     start_wait_flag(worker)
     worker.set_defaults(func=cmd_worker)
@@ -61,7 +61,7 @@ def register(sub: Subcommands) -> None:
     )
     kafka_flags(api)
     api.add_argument("--eventstore", help="event store URL (CHANNELFLOW_EVENTSTORE_URL)")
-    api.add_argument("--host", help="HTTP host (CHANNELFLOW_WEB_HOST)")
+    api.add_argument("--host", help="HTTP host (CHANNELFLOW_WEB_HOST, default 127.0.0.1)")
     api.add_argument(
         "--port", dest="api_port", type=int, help="HTTP port (CHANNELFLOW_API_PORT, default 6067)"
     )

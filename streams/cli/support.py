@@ -121,7 +121,7 @@ def http_failure(what: str, url: str, exc: OSError) -> UserError:
     import urllib.error
 
     if isinstance(exc, urllib.error.HTTPError) and exc.code != 503:
-        return UserError(f"cannot read {what} at {url}: HTTP {exc.code} {exc.reason}")
+        return UserError(f"cannot read {what} at {url}: {http_problem(exc)}")
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
     return ServerUnreachable(f"cannot reach {url} ({what}): {reason}")
 
@@ -272,7 +272,11 @@ def kafka_flags(p: argparse.ArgumentParser) -> None:
     """The flags of a command that talks to Kafka."""
     p.add_argument("--kafka", help="bootstrap servers (CHANNELFLOW_KAFKA_BOOTSTRAP)")
     p.add_argument("--prefix", help="topic name prefix (CHANNELFLOW_TOPIC_PREFIX)")
-    p.add_argument("--partitions", type=int, help="partitions of new topics")
+    p.add_argument(
+        "--partitions",
+        type=int,
+        help="partitions of new topics (CHANNELFLOW_PARTITIONS, default 12)",
+    )
     p.add_argument(
         "--replication-factor",
         type=int,
@@ -347,6 +351,20 @@ def positive_int(text: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
     return number
+
+
+#: the API the commands that read it ask unless told: the demo's and a worker's port
+DEFAULT_API_URL: Final = "http://127.0.0.1:6066"
+
+
+def api_url_flag(p: argparse.ArgumentParser) -> None:
+    """The --url of a command that talks to a running API."""
+    p.add_argument(
+        "--url",
+        type=api_url,
+        default=DEFAULT_API_URL,
+        help=f"a running channelflow HTTP API (default {DEFAULT_API_URL})",
+    )
 
 
 def api_url(text: str) -> str:

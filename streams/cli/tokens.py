@@ -46,6 +46,8 @@ def _token_command(args: argparse.Namespace, path: Path) -> int:
     from streams.auth import create_token, load_entries, revoke_tokens
 
     if args.action == "list":
+        if not path.exists():  # a mistyped path is not a file without tokens
+            raise UserError(f"no token file {path} (`channelflow token` creates it)")
         entries = load_entries(path)
         print(f"{'actor':<24} {'role':<16} {'distributor':<14} sha256")
         for entry in entries:

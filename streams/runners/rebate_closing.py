@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from pydantic import ValidationError
+
 from domain.business_time import TimeRules
 from domain.identity import derived_id
+from domain.rebate_programs import period_bounds
 from projections.rebate_accruals import due_closes
 from projections.snapshot import distributors, now_of
 from projections.stores import ChannelStores
-from schemas.codec import encode_event
+from schemas.codec import describe, encode_event
 from schemas.events import RebatePeriodClosed
 from streams.runners.processing import Input, process_batch
 
@@ -18,19 +21,25 @@ from streams.runners.processing import Input, process_batch
 def close_event(
     program_id: str, period: str, closed_at: datetime, closed_by: str
 ) -> RebatePeriodClosed:
-    """A close; automatic ones get an id derived from the period, so repeats are redeliveries."""
+    """A close; automatic ones get an id derived from the period, so repeats are redeliveries.
+    A period that is no key, or an id the event cannot carry, is a ValueError in one line
+    (the API's 400, the CLI's status 2), not the model's multi-line error."""
+    period_bounds(period)
     automatic = closed_by == "auto"
     event_id = derived_id("rebate-close", program_id, period) if automatic else uuid.uuid4()
-    return RebatePeriodClosed(
-        event_id=event_id,
-        occurred_at=closed_at,
-        recorded_at=closed_at if automatic else datetime.now(UTC),
-        source="erp",
-        program_id=program_id,
-        period=period,
-        closed_at=closed_at,
-        closed_by=closed_by,
-    )
+    try:
+        return RebatePeriodClosed(
+            event_id=event_id,
+            occurred_at=closed_at,
+            recorded_at=closed_at if automatic else datetime.now(UTC),
+            source="erp",
+            program_id=program_id,
+            period=period,
+            closed_at=closed_at,
+            closed_by=closed_by,
+        )
+    except ValidationError as exc:
+        raise ValueError(describe(exc)) from None
 
 
 def automatic_closes(

@@ -50,7 +50,23 @@ def test_settings_given_to_another_process_read_back_equal():
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("CHANNELFLOW_PARTITIONS", "four"), ("CHANNELFLOW_REPLICATION_FACTOR", "0")],
+    [
+        ("CHANNELFLOW_PARTITIONS", "four"),
+        ("CHANNELFLOW_REPLICATION_FACTOR", "0"),
+        # each of these was taken: a batch of 0 events, a busy loop, a negative wait
+        ("CHANNELFLOW_BATCH_SIZE", "0"),
+        ("CHANNELFLOW_BATCH_SECONDS", "-1"),
+        ("CHANNELFLOW_STATE_CACHE_MB", "-1"),
+        ("CHANNELFLOW_STATE_WRITE_BUFFER_MB", "0"),
+        ("CHANNELFLOW_RETRY_MAX_SECONDS", "-1"),
+        ("CHANNELFLOW_CLAIMS_INTERVAL_SECONDS", "0"),
+        ("CHANNELFLOW_REBATE_GRACE_DAYS", "-1"),
+        ("CHANNELFLOW_MAX_JSON_BYTES", "0"),
+        ("CHANNELFLOW_MAX_REPORT_BYTES", "0"),
+        ("CHANNELFLOW_MAX_CLAIM_BYTES", "-5"),
+        ("CHANNELFLOW_BODY_TIMEOUT_SECONDS", "0"),
+        ("CHANNELFLOW_READMODEL_INTERVAL_SECONDS", "0"),
+    ],
 )
 def test_a_value_that_does_not_fit_names_its_variable(variable, value):
     with pytest.raises(SystemExit, match=f"{variable}='{value}'"):

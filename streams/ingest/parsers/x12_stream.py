@@ -4,6 +4,7 @@ fixed-width ISA that defines the delimiters, and one raw segment at a time
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import IO, Final
 
@@ -144,6 +145,16 @@ def is_delimiter(byte: int, *, terminator: bool = False) -> bool:
     return terminator or char not in "\r\n"
 
 
+#: how a UTF-16 interchange starts (a text editor's "Unicode" save): a byte-order mark, or
+#: ISA with a NUL beside each letter
+_UTF16_STARTS: Final = (
+    codecs.BOM_UTF16_LE,
+    codecs.BOM_UTF16_BE,
+    b"I\x00S\x00A\x00",
+    b"\x00I\x00S\x00A",
+)
+
+
 def read_isa(source: ByteSource) -> tuple[Segment, Delimiters]:
     """The interchange header: its 106 bytes checked, the delimiters they define."""
     head = _isa_bytes(source)
@@ -161,6 +172,13 @@ def _isa_bytes(source: ByteSource) -> bytes:
     head = bytes(source.buf[source.pos : source.pos + ISA_LENGTH])
     if not head:
         raise X12Error(1, None, "empty input: an interchange starts with an ISA segment")
+    if head.startswith(_UTF16_STARTS):
+        raise X12Error(
+            1,
+            None,
+            "the file is UTF-16 text: an X12 interchange is ASCII; save it as such "
+            "(ANSI or UTF-8) and send it again",
+        )
     if head[:3] != b"ISA"[: len(head[:3])]:
         raise X12Error(
             1, None, f"expected the interchange header ISA first, found {preview(head, 20)}"

@@ -296,6 +296,18 @@ def test_cli_verify_chain_catches_a_changed_row(tmp_path, recorded):
     assert "rewritten: the chain" in tampered.stdout
 
 
+def test_cli_verify_reads_a_kept_head_in_capitals_and_refuses_a_malformed_one(recorded):
+    store = ("--eventstore", recorded.url)
+    head = cli("verify", "--chain-only", *store).stdout.split("head ")[1].split()[0]
+    # as a spreadsheet or a printout keeps it: the same head, not a rewritten chain
+    kept = cli("verify", "--chain-only", *store, "--expect-head", f" {head.upper()}\n")
+    assert kept.returncode == 0, kept.stdout
+    assert "the kept head is the chain hash at position" in kept.stdout
+    truncated = cli("verify", "--chain-only", *store, "--expect-head", head[:40])
+    assert truncated.returncode == 2 and "is not a chain head" in truncated.stderr
+    assert "rewritten" not in truncated.stdout and "Traceback" not in truncated.stderr
+
+
 # --- HTTP ---------------------------------------------------------------------------------
 
 TOKENS = TokenRegistry(
@@ -328,6 +340,15 @@ def test_http_verify_for_the_auditor(recorded):
     assert status == 200, body
     assert body["verified"] and body["chain"]["verified"] and not body["live"]["differences"]
     assert body["live"]["verified"] > 0 and len(body["chain"]["head"]) == 64
+
+
+def test_http_verify_reads_a_kept_head_in_capitals_and_refuses_a_malformed_one(recorded):
+    head = get(recorded, "/api/audit/verify", "auditor")[1]["chain"]["head"]
+    status, body = get(recorded, f"/api/audit/verify?expect_head={head.upper()}", "auditor")
+    assert status == 200 and body["chain"]["verified"], body["chain"]["findings"]
+    assert body["chain"]["expected_head_position"] == body["chain"]["head_position"]
+    status, body = get(recorded, "/api/audit/verify?expect_head=zz", "auditor")
+    assert status == 400 and "is not a chain head" in body["error"]["message"]
 
 
 @pytest.mark.parametrize(("token", "status"), [(None, 401), ("channel_manager", 403),

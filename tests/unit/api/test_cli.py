@@ -15,7 +15,7 @@ import orjson
 
 from schemas.codec import encode_event
 from streams.cli.main import build_parser
-from streams.cli.support import FOUND_MEANS
+from streams.cli.support import FOUND_MEANS, SETTING_FLAGS
 from streams.generator import generate_channel, malformed_lines
 from streams.runners.embedded import EmbeddedChannel
 
@@ -84,6 +84,9 @@ def test_user_mistakes_get_one_line_errors_and_status_2(tmp_path):
     bad_date = run("replay", "--events", str(tmp_path / "e.jsonl"), "--as-of", "yesterday")
     assert bad_date.returncode == 2
     assert b"as-of 'yesterday'" in bad_date.stderr
+    one = run("replay", "--events", str(tmp_path / "e.jsonl"), "--distributor", "D01")
+    assert one.returncode == 2, one.stdout  # was the whole file's snapshot, status 0
+    assert b"--distributor works with --from-kafka only" in one.stderr
     assert run("--help").returncode == 0
 
 
@@ -111,11 +114,21 @@ def test_files_that_cannot_be_read_or_written_are_one_line_and_status_2(tmp_path
         ("generate", "--out", str(tmp_path)): b"Is a directory",
         ("token", "--role", "admin", "--actor", "a", "--file", "/nonexistent/t.json"): b"t.json",
     }
+    (tmp_path / "notes.db").write_text("not a database, a text file " * 10)
+    notes, nowhere = f"sqlite:///{tmp_path}/notes.db", f"sqlite:///{tmp_path}/no/audit.db"
+    # each was a traceback
+    cases[("demo", "--once", "--eventstore", nowhere)] = b"unable to open database file"
+    cases[("demo", "--once", "--eventstore", notes)] = b"file is not a database"
+    cases[("verify", "--audit", "--chain-only", "--eventstore", notes)] = b"not a database"
+    typo = f"sqlite:///{tmp_path}/typo-audit.db"  # was created empty: 0 findings, status 0
+    cases[("verify", "--audit", "--chain-only", "--eventstore", typo)] = b"no SQLite event store"
+    cases[("audit", "history", "violation", "D01/T1", "--eventstore", typo)] = b"no SQLite"
     for args, said in cases.items():
         done = run(*args)
         assert done.returncode == 2, (args, done.stderr)
         assert said in done.stderr and b"Traceback" not in done.stderr, (args, done.stderr)
         assert len(done.stderr.decode().strip().splitlines()) == 1, done.stderr
+    assert not (tmp_path / "typo-audit.db").exists()
 
 
 def test_version_and_the_exit_statuses_in_every_help():
@@ -146,6 +159,40 @@ def test_status_1_is_listed_only_by_the_commands_that_exit_with_it_saying_what_i
     assert set(FOUND_MEANS) <= set(progs(build_parser()))  # each names a real command
 
 
+def test_every_flag_that_a_setting_gives_names_its_variable_in_its_help():
+    """`--partitions` did not say CHANNELFLOW_PARTITIONS sets it too, nor the demo's
+    --host / --port that CHANNELFLOW_WEB_HOST / _WEB_PORT do."""
+    variables = {flag: f"CHANNELFLOW_{field.upper()}" for field, flag in SETTING_FLAGS.items()}
+    own = {("channelflow demo", "--eventstore"), ("channelflow api", "--port")}  # see their help
+
+    def unnamed(parser: argparse.ArgumentParser) -> Iterator[tuple[str, str]]:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    yield from unnamed(child)
+            for flag in action.option_strings:
+                if flag in variables and variables[flag] not in (action.help or ""):
+                    yield parser.prog, flag
+
+    assert set(unnamed(build_parser())) == own
+
+
+def test_every_url_flag_with_a_default_shows_it():
+    """`verify`, `claims`, `agreements`, ... asked http://127.0.0.1:6066 without a word."""
+
+    def flags(parser: argparse.ArgumentParser) -> Iterator[argparse.Action]:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    yield from flags(child)
+            if "--url" in action.option_strings and action.default is not None:
+                yield action
+
+    found = list(flags(build_parser()))
+    assert len(found) >= 14  # verify, agreements, rotations, resellers, every claims action
+    assert all(str(action.default) in (action.help or "") for action in found)
+
+
 def test_tokens_are_created_listed_and_revoked(tmp_path):
     path = str(tmp_path / "tokens.json")
     admin = run("token", "--role", "admin", "--actor", "alice", "--file", path)
@@ -163,6 +210,8 @@ def test_tokens_are_created_listed_and_revoked(tmp_path):
     assert again.returncode == 2 and b"has no token" in again.stderr
     no_role = run("token", "--actor", "x", "--file", path)
     assert no_role.returncode == 2 and b"needs --role" in no_role.stderr
+    typo = run("token", "list", "--file", f"{path}x")  # was "0 tokens in ...", status 0
+    assert typo.returncode == 2 and b"no token file" in typo.stderr
 
 
 def test_a_bad_count_date_port_or_kafka_address_is_one_line_naming_it_and_status_2(tmp_path):
@@ -187,6 +236,9 @@ def test_a_bad_count_date_port_or_kafka_address_is_one_line_naming_it_and_status
             b"--granted: expected an amount such as 125.00, got 'NaN'"
         ),
         ("rebates", "close", "P1", "2026-q3"): b"period: not a period key: '2026-q3'",
+        ("rebates", "close", "P1", "2026", "--actor", "a|b"): (
+            b"error: closed_by: 'a|b': contains '|', which ids may not hold\n"  # one line
+        ),
         ("ingest", str(tmp_path), "--check"): b"is a directory: give a file",
         ("claims", "submit", str(tmp_path)): b"is a directory: give a file",
     }

@@ -60,6 +60,10 @@ def test_a_distributor_token_sees_its_own(app: LiveApp, capsys) -> None:
 
 def test_a_refused_token_or_no_server_is_an_error_without_traceback(app: LiveApp, capsys):
     assert main([*cli(app, "versions"), "--token", "wrong"]) == 2
-    assert "HTTP 401" in capsys.readouterr().err
+    assert "HTTP 401 unauthorized: unknown token" in capsys.readouterr().err
+    # the API's reason, not only "HTTP 400 Bad Request"
+    assert main([*cli(app, "commitments", "--as-of", "2026-13-01"), "--token", "adm"]) == 2
+    said = capsys.readouterr().err
+    assert "HTTP 400 bad_request: " in said and "2026-13-01" in said, said
     assert main(["agreements", "rates", "--url", "http://127.0.0.1:9"]) == 3
     assert "cannot reach http://127.0.0.1:9" in capsys.readouterr().err

@@ -5,6 +5,7 @@ document cannot drift apart (streams/api/query_choices.py)."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,7 +24,9 @@ Answer = tuple[int, Any]
 
 #: a value each kind of parameter takes (an `enum`'s first value otherwise)
 BY_NAME = {"as_of": "2026-07-01", "share": "0.10", "n": "5", "limit": "10", "offset": "0"}
-PERIOD = "2026-07"  # a month: every period parameter reads one
+#: a period of each form, the first of its parameter's form taken: a week first (the default
+#: granularity of sell-through); a path's period (no form given) is a month
+PERIODS, PATH_PERIOD = ("2026-W28", "2026-07", "2026-Q3"), "2026-07"
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +63,9 @@ def example(parameter: Schema) -> str:
     if "enum" in schema:
         return str(schema["enum"][0])
     if parameter["name"] == "period":
-        return PERIOD
+        if "pattern" not in schema:
+            return PATH_PERIOD
+        return next(p for p in PERIODS if re.fullmatch(schema["pattern"], p))
     return BY_NAME.get(parameter["name"], "D01")
 
 
@@ -133,6 +138,42 @@ def test_the_refusal_names_the_unknown_and_the_parameters_taken(channel):
     assert (status, body["error"]["message"]) == (
         400,
         "unknown query parameter verbose: GET /health takes no query parameters",
+    )
+
+
+def test_every_query_parameter_with_a_form_refuses_a_value_not_of_it(channel):
+    """?period=2026-Q5 matched no row and answered an empty 200, as if there were none."""
+    asked = [
+        (method, path, {**required(operation), parameter["name"]: wrong})
+        for method, path, operation in operations()
+        if method == "GET"
+        for parameter in operation["parameters"]
+        if parameter["in"] == "query" and "pattern" in parameter["schema"]
+        for wrong in ("2026-Q5", "Q3-2026", "2026-07\n")
+    ]
+    assert len(asked) >= 3 * 8  # the periods of sell-through, rebates, commitments, ...
+    answers = exchange(channel, asked)
+    for (method, path, query), (status, body) in zip(asked, answers, strict=True):
+        assert status == 400, (method, path, query, status, body)
+        assert "is not of its form" in body["error"]["message"], (method, path, body)
+
+
+def test_a_period_of_another_kind_than_the_rows_is_refused(channel):
+    week, month = {"period": "2026-W28"}, {"period": "2026-07"}
+    monthly = {"granularity": "month"}
+    answers = exchange(channel, [("GET", "/api/sell-through", week),
+                                 ("GET", "/api/rebates", week),
+                                 ("GET", "/api/rebates", month),
+                                 ("GET", "/api/sell-through", {**week, **monthly}),
+                                 ("GET", "/api/sell-through", {**month, **monthly})])  # fmt: skip
+    assert [status for status, _ in answers] == [200, 400, 400, 400, 200]
+    assert answers[3][1]["error"]["message"] == (
+        "period '2026-W28' is a week: ask for it with granularity=week (the rows are of "
+        "granularity=month)"
+    )
+    assert answers[1][1]["error"]["message"] == (
+        "period '2026-W28' is not of its form (only this period: a quarter \"2026-Q3\" or a "
+        'year "2026")'
     )
 
 

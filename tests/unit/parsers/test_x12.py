@@ -109,6 +109,14 @@ def test_a_segment_before_isa() -> None:
     assert "expected the interchange header ISA first" in error.message
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_interchange_is_named_as_such(encoding: str) -> None:
+    """It was "expected the interchange header ISA first, found 'ÿþI\\x00S\\x00...'"."""
+    error = error_of(interchange(BODY).decode("ascii").encode(encoding))
+    assert error.segment_index == 1
+    assert error.message.startswith("the file is UTF-16 text: an X12 interchange is ASCII")
+
+
 def test_input_shorter_than_an_isa() -> None:
     error = error_of(isa().encode()[:60])
     assert "ends inside the ISA segment (60 of its 106" in error.message

@@ -96,6 +96,19 @@ def test_multipart_upload_and_options_checked(api):
     assert api.post("/api/ingest/csv", csv_text(), period_start="2026-04-06")[0] == 400
 
 
+def test_a_form_with_two_files_is_refused_and_nothing_published(api):
+    """The second file was left unread while the first was answered 200."""
+    form = FormData()
+    for week, transaction in (("w14.csv", "C-14"), ("w15.csv", "C-15")):
+        text = csv_text(f"{transaction},RES-1,WIDGET-100,1,1.00,USD,2026-04-07")
+        form.add_field("file", text, filename=week, content_type="text/csv")
+    form.add_field("comment", "two weeks at once")  # a field that is no file is left alone
+    status, error = api.post("/api/ingest/csv", form)
+    assert (status, error["error"]["code"]) == (400, "bad_request")
+    assert "more than one file part" in error["error"]["message"]
+    assert api.events() == []
+
+
 def test_a_bad_csv_header_is_refused_whole(api):
     status, answer = api.post("/api/ingest/csv", b"distributor_id,qty,sku\nDIST-001,1,S\n")
     assert status == 422
