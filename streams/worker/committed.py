@@ -153,8 +153,13 @@ class CommittedConsumer(faust_kafka.Consumer):
         return lambda tp: "paused" if tp in self._paused_partitions else "not active"
 
     async def _read_again(self, back: Mapping[TP, int], why: Callable[[TP], str]) -> None:
+        """Seek back to what was let go: a warning and a rewind counted when the worker is
+        steady, an info line during a rebalance (whose recovery seeks every partition at its
+        end: what a worker's start and every rebalance let go, as a rule)."""
+        steady = not self.app.rebalancing
         for tp, offset in sorted(back.items()):
-            log.warning(
+            log.log(
+                logging.WARNING if steady else logging.INFO,
                 "records of %s:%s from offset %s fetched and let go by faust (%s): reading "
                 "them again",
                 tp.topic,
@@ -162,7 +167,8 @@ class CommittedConsumer(faust_kafka.Consumer):
                 offset,
                 why(tp),
             )
-            metrics.REWINDS.labels(tp.topic).inc()
+            if steady:
+                metrics.REWINDS.labels(tp.topic).inc()
         try:
             await self.seek_wait(back)  # on the consumer's thread, the read offsets with it
         except Exception as exc:  # a rebalance took them, say: its recovery places them
