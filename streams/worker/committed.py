@@ -26,10 +26,6 @@ it busy, for a distributor that sends little. So
 each partition whose committed offset lies past the worker's checkpoint is sought back to
 the checkpoint in the same seek (`resume_at`), its read offset with it.
 
-Records faust's `getmany` took from aiokafka and let go (its flow stopped, the generation
-changed, the partition not active at that moment) are sought back to at once
-(streams/worker/let_go.py).
-
 The consumer's fetches wait at most `FETCH_WAIT_MS` for data (faust's is 1,500 ms).
 aiokafka has one fetch in flight to a broker at a time, and leaves out of it every
 partition whose records fetched before are not taken yet (after 100 ms: its
@@ -43,17 +39,12 @@ thus stopped reading its busy partitions for 1.5 s: the two-worker latency tail
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import faust
-from faust.transport.consumer import RecordMap
 from faust.transport.drivers import aiokafka as faust_kafka
-from faust.types import TP, Message
-
-from streams import metrics
-from streams.worker.fetch_state import fetch_state
-from streams.worker.let_go import Taken, taken
+from faust.types import TP
 
 log = logging.getLogger("channelflow.worker")
 
@@ -109,70 +100,10 @@ def behind(committed: Mapping[TP, int | None], resume_at: ResumeAt) -> dict[TP, 
 
 
 class CommittedConsumer(faust_kafka.Consumer):
-    #: what the fetch being handed over took (streams/worker/let_go.py), in which generation
-    _taken: Taken | None = None
-    _taken_in: int = 0
-
     @staticmethod
     def resume_at(tp: TP) -> int | None:
         """Where the partition's input resumes after a rebalance (`read_committed`)."""
         return None
-
-    async def _wait_next_records(self, timeout: float) -> tuple[RecordMap | None, set[TP] | None]:
-        records, active = await super()._wait_next_records(timeout)
-        self._taken, self._taken_in = None, self.app.consumer_generation_id
-        if records:
-            position = self._position()
-            self._taken = taken(records, position, lambda tp: self.resume_at(tp) is not None)
-        return records, active
-
-    async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:
-        """faust's, and the records of the worker's input it took from aiokafka and let go
-        sought back to at once (streams/worker/let_go.py)."""
-        handed: dict[TP, int] = {}
-        async for tp, message in super().getmany(timeout):
-            handed[tp] = message.offset
-            yield tp, message
-        fetch, self._taken = self._taken, None
-        if fetch is None or self.should_stop:
-            return
-        back = fetch.let_go(handed, self._position())
-        if back:
-            await self._read_again(back, self._why(self._taken_in))
-
-    def _position(self) -> Callable[[TP], int | None]:
-        fetched = fetch_state(self)
-        return lambda tp: fetched(tp).position
-
-    def _why(self, generation: int) -> Callable[[TP], str]:
-        """Why faust let a partition's records go, for the log."""
-        if not self.flow_active:
-            return lambda tp: "its flow stopped"
-        if self.app.consumer_generation_id != generation:
-            return lambda tp: "the consumer generation changed"
-        return lambda tp: "paused" if tp in self._paused_partitions else "not active"
-
-    async def _read_again(self, back: Mapping[TP, int], why: Callable[[TP], str]) -> None:
-        """Seek back to what was let go: a warning and a rewind counted when the worker is
-        steady, an info line during a rebalance (whose recovery seeks every partition at its
-        end: what a worker's start and every rebalance let go, as a rule)."""
-        steady = not self.app.rebalancing
-        for tp, offset in sorted(back.items()):
-            log.log(
-                logging.WARNING if steady else logging.INFO,
-                "records of %s:%s from offset %s fetched and let go by faust (%s): reading "
-                "them again",
-                tp.topic,
-                tp.partition,
-                offset,
-                why(tp),
-            )
-            if steady:
-                metrics.REWINDS.labels(tp.topic).inc()
-        try:
-            await self.seek_wait(back)  # on the consumer's thread, the read offsets with it
-        except Exception as exc:  # a rebalance took them, say: its recovery places them
-            log.warning("records let go not sought back: %r", exc)
 
     def _new_consumer_thread(self) -> faust_kafka.AIOKafkaConsumerThread:
         return CommittedConsumerThread(self, loop=self.loop, beacon=self.beacon)
