@@ -1,7 +1,7 @@
 """A faust app on the worker's consumer (streams/worker/committed.py) over one topic, for
-tests/integration/test_seek_window.py: its seek at the end of a recovery takes a second (as
-on a loaded machine), and its agent takes two seconds over the first record it is given,
-writing each offset to a file, one a line.
+tests/integration/test_seek_window.py: its seek at the end of a recovery takes two seconds
+(as on a loaded machine), and its agent takes four over the first record it is given (the
+rest wait in its stream's buffer past the seek), writing each offset to a file, one a line.
 
     python -m tests.integration.seek_window_app worker   (SEEK_WINDOW_* in the environment)
 """
@@ -26,17 +26,22 @@ app = faust.App(
     datadir=os.environ["SEEK_WINDOW_DATA"],
     consumer_auto_offset_reset="earliest",
     web_enabled=False,
+    topic_partitions=1,
 )
 read_committed(app, lambda tp: None)
+#: a table, as the worker's, with a changelog to read (the test writes it): faust's recovery
+#: then starts its fetcher and resumes its flow to read it, and the seek at its end runs
+#: with both on
+app.Table("table", default=int)
 
 
 class SlowSeek(app.transport.Consumer):  # type: ignore[name-defined]
-    """The worker's consumer, its seek to the committed offsets a second long: the
+    """The worker's consumer, its seek to the committed offsets two seconds long: the
     consumer fetches and hands over records meanwhile."""
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         placed: Mapping[TP, int] = await super().seek_to_committed()
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(2.0)
         return placed
 
 
@@ -50,7 +55,7 @@ async def seen(stream: Any) -> None:
     async for event in stream.events():
         if first:  # the rest waits in the stream's buffer
             first = False
-            await asyncio.sleep(2.0)
+            await asyncio.sleep(4.0)
         with open(OUT, "a") as out:
             out.write(f"{event.message.offset}\n")
 

@@ -5,9 +5,10 @@ faust's recovery makes the partitions active and resumes its flow, seeks them, a
 resumes its flow control, which clears the stream buffers; what the consumer handed over
 while the seek ran was cleared with them, and the seek had put faust's read offset back:
 nothing fetched that partition's tail again. Here a faust app on the worker's consumer
-(`seek_window_app`) seeks for a second while ten records wait on the topic, and its agent is
-slow with the first: without the flow control suspended for the seek, the other nine were
-never delivered; with it, all ten are, each once."""
+(`seek_window_app`, with a changelog to recover) seeks for two seconds while ten records wait
+on the topic, and its agent is slow with the first: without the flow control suspended for
+the seek, the other nine were never delivered (cleared from the buffer); with it, all ten
+are, each once."""
 
 from __future__ import annotations
 
@@ -29,10 +30,11 @@ pytestmark = pytest.mark.kafka
 RECORDS = 10
 
 
-async def produce(bootstrap: str, topic: str) -> None:
+async def produce(bootstrap: str, topic: str, changelog: str) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
+        await producer.send_and_wait(changelog, b"1", key=b'"k"', partition=0)
         for n in range(RECORDS):
             await producer.send_and_wait(topic, f"record {n}".encode(), partition=0)
     finally:
@@ -48,7 +50,7 @@ def test_records_handed_over_during_the_recovery_seek_reach_the_agent_once(
 ) -> None:
     tag = f"t{uuid.uuid4().hex[:10]}"
     topic, out, log = f"{tag}.input", tmp_path / "offsets", tmp_path / "app.log"
-    asyncio.run(produce(kafka_bootstrap, topic))
+    asyncio.run(produce(kafka_bootstrap, topic, f"{tag}-table-changelog"))
     env = dict(os.environ) | {
         "SEEK_WINDOW_APP": tag,
         "SEEK_WINDOW_TOPIC": topic,
