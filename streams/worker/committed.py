@@ -26,6 +26,14 @@ it busy, for a distributor that sends little. So
 each partition whose committed offset lies past the worker's checkpoint is sought back to
 the checkpoint in the same seek (`resume_at`), its read offset with it.
 
+faust's recovery ends by making the stream partitions active, seeking them (above) and then
+resuming its flow control, which clears the stream buffers; records the consumer handed over
+while the seek ran (a second or more on a loaded machine) were cleared with them, while the
+seek reset faust's read offsets to where it placed the partitions: the partition's position
+at its end, its read offset at the checkpoint, and its tail read again only by the gate or
+the tail watch (26 s to minutes after a takeover in the kill probe). The flow control is
+suspended for that seek (`perform_seek`): the record in hand waits for the resume.
+
 The consumer's fetches wait at most `FETCH_WAIT_MS` for data (faust's is 1,500 ms).
 aiokafka has one fetch in flight to a broker at a time, and leaves out of it every
 partition whose records fetched before are not taken yet (after 100 ms: its
@@ -104,6 +112,25 @@ class CommittedConsumer(faust_kafka.Consumer):
     def resume_at(tp: TP) -> int | None:
         """Where the partition's input resumes after a rebalance (`read_committed`)."""
         return None
+
+    async def perform_seek(self) -> None:
+        """faust's seek at the end of a recovery, with nothing handed to the streams while
+        it runs: faust's recovery has made the partitions active and resumed the flow
+        before it, and right after it resumes the flow control, which clears the stream
+        buffers. Records fetched and handed over meanwhile were cleared with them, and the
+        seek's end had put faust's read offsets back where it placed the partitions: a
+        partition's tail lost until the gate or the tail watch read it again. Suspended,
+        the flow control holds the record in hand until that resume (faust's own `getmany`
+        seeks only while a rebalance has suspended it already)."""
+        flow = self.app.flow_control
+        active = flow.is_active()
+        flow.suspend()
+        try:
+            await super().perform_seek()
+        except BaseException:  # the recovery fails or times out: as faust left the flow
+            if active:
+                flow.resume()
+            raise
 
     def _new_consumer_thread(self) -> faust_kafka.AIOKafkaConsumerThread:
         return CommittedConsumerThread(self, loop=self.loop, beacon=self.beacon)

@@ -1,0 +1,64 @@
+"""A faust app on the worker's consumer (streams/worker/committed.py) over one topic, for
+tests/integration/test_seek_window.py: its seek at the end of a recovery takes two seconds
+(as on a loaded machine), and its agent takes four over the first record it is given (the
+rest wait in its stream's buffer past the seek), writing each offset to a file, one a line.
+
+    python -m tests.integration.seek_window_app worker   (SEEK_WINDOW_* in the environment)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import faust
+from faust.types import TP
+
+from streams.worker.committed import CommittedConsumer, read_committed
+
+TOPIC, OUT = os.environ["SEEK_WINDOW_TOPIC"], os.environ["SEEK_WINDOW_OUT"]
+
+app = faust.App(
+    os.environ["SEEK_WINDOW_APP"],
+    broker=f"kafka://{os.environ['SEEK_WINDOW_KAFKA']}",
+    datadir=os.environ["SEEK_WINDOW_DATA"],
+    consumer_auto_offset_reset="earliest",
+    web_enabled=False,
+    topic_partitions=1,
+)
+read_committed(app, lambda tp: None)
+#: a table, as the worker's, with a changelog to read (the test writes it): faust's recovery
+#: then starts its fetcher and resumes its flow to read it, and the seek at its end runs
+#: with both on
+app.Table("table", default=int)
+
+
+class SlowSeek(app.transport.Consumer):  # type: ignore[name-defined]
+    """The worker's consumer, its seek to the committed offsets two seconds long: the
+    consumer fetches and hands over records meanwhile."""
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        placed: Mapping[TP, int] = await super().seek_to_committed()
+        await asyncio.sleep(2.0)
+        return placed
+
+
+assert issubclass(SlowSeek, CommittedConsumer)
+app.transport.Consumer = SlowSeek  # type: ignore[misc]
+
+
+@app.agent(app.topic(TOPIC, key_serializer="raw", value_serializer="raw"))
+async def seen(stream: Any) -> None:
+    first = True
+    async for event in stream.events():
+        if first:  # the rest waits in the stream's buffer
+            first = False
+            await asyncio.sleep(4.0)
+        with open(OUT, "a") as out:
+            out.write(f"{event.message.offset}\n")
+
+
+if __name__ == "__main__":
+    app.main()
