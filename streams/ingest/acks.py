@@ -48,7 +48,8 @@ class AckWatch:
                 finding = Finding(problem["segment"], problem["element"], problem["reason"], True)
                 self.findings.append(finding)
         elif item.event is None and item.segment is not None and item.reason is not None:
-            self.findings.append(Finding(item.segment, item.field, item.reason, whole))
+            finding = Finding(item.segment, item.field, item.reason, whole, item.missing)
+            self.findings.append(finding)
 
     def acknowledgement(
         self,

@@ -99,6 +99,7 @@ def _844_claim(upload: Upload, claim: ParsedClaim) -> Iterator[Parsed]:
                 error.original_segment_text.encode(),
                 distributor_id=claim.distributor_id,
                 segment=error.segment_index,
+                missing=error.missing,
             )
         )
     for segment, text in claim.withheld:

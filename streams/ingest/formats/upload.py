@@ -17,7 +17,7 @@ from schemas.codec import id_problem
 from schemas.events import EVENT_TYPES, Envelope, ReportSubmitted, Source
 from schemas.types import visible
 from streams.auth import Principal
-from streams.ingest.parsers.x12_segment import Segment
+from streams.ingest.parsers.x12_segment import MissingSegment, Segment
 
 Format = Literal["events", "csv", "867", "852", "claim-csv", "844"]
 FORMATS: Final[tuple[Format, ...]] = ("events", "csv", "867", "852", "claim-csv", "844")
@@ -111,6 +111,8 @@ class Parsed:
     where: Mapping[str, tuple[Segment, str | None]] | None = None
     #: the segment (1-based in the interchange) an X12 parser found this line's problem at
     segment: int | None = None
+    #: the segment whose absence is that problem, when one is (for the 997 to name it)
+    missing: MissingSegment | None = None
 
 
 @dataclass(frozen=True)

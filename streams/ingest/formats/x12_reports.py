@@ -52,6 +52,7 @@ def _867_line(upload: Upload, index: int, item: ReportLine) -> Parsed:
             replaces,
             None if header is None else header.distributor_id,
             segment=outcome.segment_index,
+            missing=outcome.missing,
         )
     assert outcome.source_ref is not None
     return Parsed(
@@ -181,6 +182,7 @@ def _error_lines(
             original,
             index,
             segment=error.segment_index,
+            missing=error.missing,
         )
 
 

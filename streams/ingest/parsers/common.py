@@ -20,6 +20,7 @@ from pydantic_core import ErrorDetails
 
 from schemas.codec import error_message, is_personal
 from schemas.types import price_problem, quantity_problem
+from streams.ingest.parsers.x12_segment import MissingSegment
 
 if TYPE_CHECKING:  # x12 imports this module
     from streams.ingest.parsers.x12 import Segment
@@ -41,7 +42,8 @@ class LineError:
     interchange, `element` its element name (e.g. ``QTY02``) when one element is at
     fault, `reason` a stable machine code (see the parsers' ``REASONS``), `message` a
     sentence for a human, `original_segment_text` the segment as it was sent, and
-    `line` the 1-based number of the report line it belongs to, when it belongs to one.
+    `line` the 1-based number of the report line it belongs to, when it belongs to one;
+    `missing` the segment whose absence is the problem, when one is.
     """
 
     segment_index: int
@@ -50,6 +52,7 @@ class LineError:
     message: str
     original_segment_text: str
     line: int | None = None
+    missing: MissingSegment | None = None
 
 
 class FieldProblem(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Final
 
 from pydantic import ValidationError
 
@@ -25,6 +26,7 @@ from streams.ingest.parsers.edi844_codes import (
     TRANSACTION_QUALIFIER,
 )
 from streams.ingest.parsers.x12 import Segment
+from streams.ingest.parsers.x12_segment import MissingSegment, missing_segment
 from streams.ingest.parsers.x12codes import lin_item
 
 
@@ -58,6 +60,23 @@ class ClaimLineSegments:
     def original(self) -> str:
         return "\n".join(seg.text for seg in (self.lin, *self.segments))
 
+    def ordered(self) -> list[Segment | None]:
+        """The line's segments in their order (`LINE_ORDER`), None where one is missing."""
+        return [self.lin, self.ref, self.qty, self.uit, self.ctp, self.amt]
+
+    def get(self, tag: str) -> Segment | None:
+        """The line's `tag` segment (one of `LINE_ORDER`), None when it has none."""
+        return self.ordered()[LINE_ORDER.index(tag)]
+
+    def missing(self, tag: str) -> MissingSegment:
+        """The line's `tag` segment as missing: where it would have stood."""
+        return missing_segment(tag, self.ordered()[: LINE_ORDER.index(tag)], self.lin)
+
+
+#: the IDs of a claim line's segments, in their order: LIN, REF*TN, QTY*39, UIT, CTP*CON,
+#: AMT*DB (`ClaimLineSegments.ordered`)
+LINE_ORDER: Final = ("LIN", "REF", "QTY", "UIT", "CTP", "AMT")
+
 
 @dataclass(frozen=True, slots=True)
 class _Problem:
@@ -65,6 +84,7 @@ class _Problem:
     element: str | None
     reason: str
     message: str
+    missing: MissingSegment | None = None
 
 
 class _Fields:
@@ -77,15 +97,22 @@ class _Fields:
     def problem(self, seg: Segment, element: str | None, reason: str, message: str) -> None:
         self.problems.append(_Problem(seg, element, reason, message))
 
-    def text(self, seg: Segment | None, position: int, reason: str, what: str) -> str:
-        value = "" if seg is None else seg.get(position)
+    def text(self, tag: str, position: int, reason: str, what: str) -> str:
+        """Element `position` of the line's `tag` segment ("" and a problem when missing)."""
+        line = self.line
+        seg = line.get(tag)
+        if seg is None:
+            missing = line.missing(tag)
+            self.problems.append(_Problem(line.lin, None, reason, f"{what} is missing", missing))
+            return ""
+        value = seg.get(position)
         if not value:
-            element = None if seg is None else seg.name(position)
-            self.problem(seg or self.line.lin, element, reason, f"{what} is missing")
+            self.problem(seg, seg.name(position), reason, f"{what} is missing")
         return value
 
-    def number(self, seg: Segment | None, position: int, reason: str, what: str) -> Decimal | None:
-        text = self.text(seg, position, reason, what)
+    def number(self, tag: str, position: int, reason: str, what: str) -> Decimal | None:
+        text = self.text(tag, position, reason, what)
+        seg = self.line.get(tag)
         if not text or seg is None:
             return None
         try:
@@ -94,9 +121,10 @@ class _Fields:
             self.problem(seg, seg.name(position), reason, problem.message)
             return None
 
-    def quantity(self, seg: Segment | None, position: int, what: str) -> int | None:
+    def quantity(self, tag: str, position: int, what: str) -> int | None:
         """A whole quantity above zero."""
-        value = self.number(seg, position, "bad_quantity", what)
+        value = self.number(tag, position, "bad_quantity", what)
+        seg = self.line.get(tag)
         if value is None or seg is None:
             return None
         name = seg.name(position)
@@ -111,10 +139,11 @@ class _Fields:
         return quantity
 
     def money(
-        self, seg: Segment | None, position: int, reason: str, what: str, positive: bool = False
+        self, tag: str, position: int, reason: str, what: str, positive: bool = False
     ) -> Decimal | None:
         """A price or cost (never negative), or with `positive` an amount above zero."""
-        value = self.number(seg, position, reason, what)
+        value = self.number(tag, position, reason, what)
+        seg = self.line.get(tag)
         if value is None or seg is None:
             return None
         name = seg.name(position)
@@ -148,11 +177,11 @@ def read_line(line: ClaimLineSegments, ordinal: int, currency: str) -> ClaimLine
     if line.authorization is not None and not authorization:
         message = "CON02 (the authorization) is missing"
         fields.problem(line.authorization, "CON02", "orphan_line", message)
-    transaction = fields.text(line.ref, 2, "missing_transaction", "REF*TN (the POS transaction id)")
-    quantity = fields.quantity(line.qty, 2, "QTY*39 (quantity claimed)")
-    paid = fields.money(line.uit, 2, "bad_cost", "UIT02 (cost paid)")
-    authorized = fields.money(line.ctp, 3, "bad_cost", "CTP*CON (authorized cost)")
-    amount = fields.money(line.amt, 2, "bad_amount", "AMT*DB (amount claimed)", positive=True)
+    transaction = fields.text("REF", 2, "missing_transaction", "REF*TN (the POS transaction id)")
+    quantity = fields.quantity("QTY", 2, "QTY*39 (quantity claimed)")
+    paid = fields.money("UIT", 2, "bad_cost", "UIT02 (cost paid)")
+    authorized = fields.money("CTP", 3, "bad_cost", "CTP*CON (authorized cost)")
+    amount = fields.money("AMT", 2, "bad_amount", "AMT*DB (amount claimed)", positive=True)
     if fields.problems or quantity is None or paid is None or authorized is None or amount is None:
         return _line_error(fields.problems, line, ordinal)
     try:
@@ -187,5 +216,11 @@ def _line_error(problems: list[_Problem], line: ClaimLineSegments, ordinal: int)
         )
         message = f"{message} (also: {rest})"
     return LineError(
-        first.seg.index, first.element, first.reason, message, line.original(), ordinal
+        first.seg.index,
+        first.element,
+        first.reason,
+        message,
+        line.original(),
+        ordinal,
+        first.missing,
     )

@@ -25,6 +25,7 @@ from streams.ingest.parsers.edi867_codes import (
     PtdKind,
 )
 from streams.ingest.parsers.x12 import Segment, dtm_datetime
+from streams.ingest.parsers.x12_segment import MissingSegment, missing_segment
 from streams.ingest.parsers.x12codes import MISSING_ITEM, lin_item, party_id, unit_code
 
 
@@ -73,6 +74,7 @@ class Problem:
     element: str | None
     reason: str
     message: str
+    missing: MissingSegment | None = None
 
 
 class LineFields:
@@ -107,9 +109,9 @@ class LineFields:
     def item(self) -> None:
         line = self.line
         if line.lin is None:
-            self.problems.append(
-                Problem(line.first, None, MISSING_ITEM, "the line has no LIN (item) segment")
-            )
+            message = "the line has no LIN (item) segment"
+            missing = missing_segment("LIN", (), line.first)
+            self.problems.append(Problem(line.first, None, MISSING_ITEM, message, missing))
             return
         lin = line.lin
         self.lin01 = lin.get(1)
@@ -131,6 +133,7 @@ class LineFields:
                     None,
                     "missing_quantity",
                     f"the line has no sold quantity: {wanted}; other QTY found: {others}",
+                    missing_segment("QTY", (line.lin,), line.first),
                 )
             )
             return None
@@ -190,12 +193,15 @@ class LineFields:
                 price if isinstance(price, Decimal) else None,
                 unit if isinstance(unit, str) else None,
             )
-        where = line.uit or line.lin or line.first
-        self.attempt(
-            where,
-            "UIT02" if line.uit is not None else None,
-            lambda: _raise("missing_price", "the line has no unit price (UIT02 or CTP03)"),
-        )
+        message = "the line has no unit price (UIT02 or CTP03)"
+        if line.uit is not None or line.ctps:  # a price segment without its price
+            seg = line.uit or line.ctps[0]
+            element = seg.name(2 if seg is line.uit else 3)
+            self.problems.append(Problem(seg, element, "missing_price", message))
+        else:
+            missing = missing_segment("UIT", (line.lin, *line.quantities.values()), line.first)
+            where = line.lin or line.first
+            self.problems.append(Problem(where, None, "missing_price", message, missing))
         return None, None
 
     def sale_date(self) -> None:
@@ -298,10 +304,6 @@ def _money(text: str, what: str) -> Decimal:
     return check_price(parse_x12_decimal(text, what, "bad_price"), what, "bad_price")
 
 
-def _raise(reason: str, message: str) -> object:
-    raise FieldProblem(reason, message)
-
-
 def line_error(line: Line, *problems: Problem) -> LineError:
     first = problems[0]
     message = first.message
@@ -311,5 +313,11 @@ def line_error(line: Line, *problems: Problem) -> LineError:
         )
         message = f"{message} (also: {rest})"
     return LineError(
-        first.seg.index, first.element, first.reason, message, first.seg.text, line.number
+        first.seg.index,
+        first.element,
+        first.reason,
+        message,
+        first.seg.text,
+        line.number,
+        first.missing,
     )

@@ -19,7 +19,9 @@ these rules:
   it names an element of that segment, and AK304 is then 8 (segment has data element
   errors); without one, AK304 says what is wrong with the segment (missing, out of
   place, repeated), or is left empty when X12 has no code for it, never 8 (codes:
-  x12_ack_codes.py);
+  x12_ack_codes.py); a missing segment the parser names is answered as X12 asks: AK301
+  its ID, AK302 where it would have stood (the position of the segment it should have
+  come before), AK304 3;
 - a structural error (`X12Error`: nothing of the interchange is used) rejects every set
   and group read; the set or group at fault carries the AK502 / AK905 code of what broke,
   and an error outside any group is a TA1 R with the TA105 note instead of a 997;
@@ -51,6 +53,7 @@ from streams.ingest.parsers.x12 import tokenize
 from streams.ingest.parsers.x12_ack_codes import (
     DUPLICATE_INTERCHANGE,
     ELEMENT_ERRORS,
+    SEGMENT_MISSING,
     STRUCTURE_GROUP_CODES,
     STRUCTURE_INTERCHANGE_NOTES,
     STRUCTURE_SET_CODES,
@@ -58,7 +61,7 @@ from streams.ingest.parsers.x12_ack_codes import (
     segment_code,
 )
 from streams.ingest.parsers.x12_envelope import PRODUCTION, usage_indicator
-from streams.ingest.parsers.x12_segment import Segment, X12Error
+from streams.ingest.parsers.x12_segment import MissingSegment, Segment, X12Error
 from streams.ingest.parsers.x12_writer import (
     Parties,
     X12WriteError,
@@ -78,12 +81,14 @@ _OPEN: Final = 1 << 62  # the end of a structure whose trailer was not read
 @dataclass(frozen=True, slots=True)
 class Finding:
     """A parser's finding: the segment (1-based in the interchange), the element at fault
-    (``QTY02``) if one is, the reason, and whether it rejects its set as a whole."""
+    (``QTY02``) if one is, the reason, whether it rejects its set as a whole, and the
+    segment whose absence it is, if it is one."""
 
     segment: int
     element: str | None
     reason: str
     whole: bool = False
+    missing: MissingSegment | None = None
 
 
 @dataclass(slots=True)
@@ -218,16 +223,22 @@ def _ta1(isa: Segment, code: str, note: str) -> str:
 def _by_set(got: Received, findings: Iterable[Finding]) -> dict[int, list[Finding]]:
     """Each set's findings (by its ST index), in segment order, each once (whole when
     found so either way: a rejected report's errors also answer its lines)."""
-    merged: dict[tuple[int, str, str], bool] = {}
+    merged: dict[tuple[int, str, str, MissingSegment | None], bool] = {}
     for finding in findings:
-        key = (finding.segment, finding.element or "", finding.reason)
+        key = (finding.segment, finding.element or "", finding.reason, finding.missing)
         merged[key] = merged.get(key, False) or finding.whole
     notes: dict[int, list[Finding]] = {}
-    for (index, name, reason), whole in sorted(merged.items()):
+    for (index, name, reason, missing), whole in sorted(merged.items(), key=_in_order):
         _, found = got.locate(index)
         if found is not None:
-            notes.setdefault(found.start, []).append(Finding(index, name or None, reason, whole))
+            note = Finding(index, name or None, reason, whole, missing)
+            notes.setdefault(found.start, []).append(note)
     return notes
+
+
+def _in_order(item: tuple[tuple[int, str, str, MissingSegment | None], bool]) -> tuple[object, ...]:
+    (index, name, reason, missing), _ = item
+    return (index, name, reason, (missing.index, missing.tag) if missing else (0, ""))
 
 
 def _997(
@@ -268,20 +279,26 @@ def _group_status(codes: Sequence[str]) -> str:
 
 
 def _segment_notes(got: Received, found: TransactionSet, findings: list[Finding]) -> list[str]:
-    """AK3 (and its AK4s) per segment in error, in segment order."""
-    lines: list[str] = []
+    """AK3 (and its AK4s) per segment in error, and per segment missing, in segment order
+    (a missing segment before the one it should have come before)."""
+    notes: dict[tuple[int, int, str], list[str]] = {}
     by_segment: dict[int, list[Finding]] = {}
     for finding in findings:
-        by_segment.setdefault(finding.segment, []).append(finding)
+        if finding.missing is None:
+            by_segment.setdefault(finding.segment, []).append(finding)
+        else:
+            tag, index = finding.missing.tag, finding.missing.index
+            ak3 = segment("AK3", tag, index - found.start + 1, "", SEGMENT_MISSING)
+            notes[index, 0, tag] = [ak3]
     for index, at_segment in by_segment.items():
         seg = got.segments.get(index)
         if seg is None:
             continue
         elements = [note for f in at_segment if (note := _element_note(seg, f)) is not None]
         code = ELEMENT_ERRORS if elements else segment_code(f.reason for f in at_segment)
-        lines.append(segment("AK3", seg.tag, index - found.start + 1, "", code))
-        lines.extend(elements)
-    return lines
+        notes[index, 1, seg.tag] = [segment("AK3", seg.tag, index - found.start + 1, "", code)]
+        notes[index, 1, seg.tag].extend(elements)
+    return [line for _, lines in sorted(notes.items()) for line in lines]
 
 
 def _element_note(seg: Segment, finding: Finding) -> str | None:

@@ -92,6 +92,10 @@ REASON_ELEMENT_CODES: Final[dict[str, str]] = {
 }
 DEFAULT_ELEMENT_CODE: Final = "7"
 
+#: AK304 of a segment a parser names as missing: its AK3 names it (AK301) and where it
+#: would have stood (AK302), not the segment where its absence was noticed
+SEGMENT_MISSING: Final = "3"
+
 #: AK304 when an AK4 follows: the errors are in the elements it names. Only then: a
 #: translator told 8 without an AK4 has nothing to show, or refuses the 997
 ELEMENT_ERRORS: Final = "8"

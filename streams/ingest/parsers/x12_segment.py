@@ -3,6 +3,7 @@ the structural error that stops reading one (streams/ingest/parsers/x12.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -68,6 +69,23 @@ class Segment:
         """The segment as sent (with its delimiters, without line breaks)."""
         sep = self.delimiters.element
         return sep.join([self.tag, *self.elements]) + self.delimiters.segment
+
+
+@dataclass(frozen=True, slots=True)
+class MissingSegment:
+    """A mandatory segment that is not there: its ID and where it would have stood (the
+    1-based position in the interchange of the segment it should have come before)."""
+
+    tag: str
+    index: int
+
+
+def missing_segment(tag: str, before: Iterable[Segment | None], first: Segment) -> MissingSegment:
+    """`tag` missing from a loop that starts at `first`: expected right after the last
+    present of `before` (the loop's segments that precede it in the loop's order), else
+    where the loop's first segment stands."""
+    present = [seg.index for seg in before if seg is not None]
+    return MissingSegment(tag, max(present) + 1 if present else first.index)
 
 
 def segment_text(raw: bytes) -> str:

@@ -94,13 +94,15 @@ def test_line_errors_are_named_by_segment_position_and_element() -> None:
     # QTY*39*TEN (segment 16 of the interchange, 14th of the set): QTY02 not a number
     assert "AK3*QTY*14**8~" in notes
     assert notes[notes.index("AK3*QTY*14**8~") + 1] == "AK4*2**6*TEN~"
+    # line 3 (LIN 16, QTY 17 of the set) has no price: its UIT would have stood at 18
+    assert "AK3*UIT*18**3~" in notes
     # DTM*003*20261341: an invalid date, its value copied
     assert any(note.startswith("AK4*2**8*20261341") for note in notes)
     assert notes[-2:] == ["AK5*E*5~", "AK9*E*1*1*1~"]
 
 
 def finding_of(error: LineError, whole: bool = False) -> Finding:
-    return Finding(error.segment_index, error.element, error.reason, whole)
+    return Finding(error.segment_index, error.element, error.reason, whole, error.missing)
 
 
 def test_a_report_error_rejects_its_set_and_the_group_is_partly_accepted() -> None:

@@ -25,6 +25,7 @@ from streams.ingest.parsers.x12_ack_codes import (
     ELEMENT_ERRORS,
     REASON_SEGMENT_CODES,
     SEGMENT_CODES,
+    SEGMENT_MISSING,
 )
 from tests.unit.parsers.conftest import RECEIVED_AT, SAMPLES
 from tests.unit.parsers.edi_builder import interchange
@@ -93,7 +94,7 @@ def test_each_reason_naming_an_element_of_its_segment(reason: str) -> None:
 
 
 def findings_of(errors: Iterable[LineError]) -> list[Finding]:
-    return [Finding(e.segment_index, e.element, e.reason) for e in errors]
+    return [Finding(e.segment_index, e.element, e.reason, missing=e.missing) for e in errors]
 
 
 def assert_coded(data: bytes, findings: list[Finding]) -> None:
@@ -161,3 +162,63 @@ def test_a_lin_naming_no_item_is_answered_by_the_element_at_fault(lin: str, note
         found = findings_of(e for e in errors if e.reason == "missing_item")
         ((ak3, elements),) = notes(ack_of(data, found))
         assert (ak3.get(1), ak3.get(4), [e.text for e in elements]) == ("LIN", "8", [note])
+
+
+def missing_notes(data: bytes, findings: list[Finding]) -> list[tuple[str, int]]:
+    """The segments the 997 says are missing (AK304 3): their ID and position in the set."""
+    return [
+        (ak3.get(1), int(ak3.get(2)))
+        for ak3, _ in notes(ack_of(data, findings))
+        if ak3.get(4) == SEGMENT_MISSING
+    ]
+
+
+def lines_without(lines: list[list[str]], line: int, at: int) -> tuple[list[str], tuple[str, int]]:
+    """The lines' segments with segment `at` of line `line` left out, and that segment's
+    ID and position among them (the first counted 1)."""
+    before = sum(len(segments) for segments in lines[:line])
+    kept = [
+        seg
+        for n, segments in enumerate(lines)
+        for k, seg in enumerate(segments)
+        if (n, k) != (line, at)
+    ]
+    return kept, (lines[line][at].split("*")[0], before + at + 1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_a_missing_867_line_segment_is_named_where_it_would_have_stood(data: st.DataObject) -> None:
+    count = data.draw(st.integers(1, 4))
+    lines = [[f"LIN*{n}*VP*W-{n}", f"QTY*39*{n}*EA", "UIT*EA*1.50"] for n in range(1, count + 1)]
+    line, at = data.draw(st.integers(0, count - 1)), data.draw(st.integers(0, 2))
+    if at == 0:  # a LIN left out but the last: its QTY, UIT and the next LIN read as one
+        line = count - 1  # line in QTY-loop order (QTY first), the next one without LIN
+    body, (tag, position) = lines_without(lines, line, at)
+    sent = interchange([*HEADER, *LINE[:3], *body])
+    (report,) = parse_867_all(io.BytesIO(sent), received_at=RECEIVED_AT)
+    # the set's ST is 1, its heading and the PTD loop's own segments come before the lines
+    expected = (tag, 1 + len(HEADER) + 3 + position)
+    assert missing_notes(sent, findings_of(report.line_errors)) == [expected]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_a_missing_844_line_segment_is_named_where_it_would_have_stood(data: st.DataObject) -> None:
+    count = data.draw(st.integers(1, 3))
+    lines = [
+        [f"LIN*{n}*VP*WIDGET-100", f"REF*TN*INV1-{n}", *CLAIM_LINE[2:]] for n in range(1, count + 1)
+    ]
+    line, at = data.draw(st.integers(0, count - 1)), data.draw(st.integers(1, 5))
+    body, (tag, position) = lines_without(lines, line, at)
+    sent = interchange([*CLAIM_HEADER, *body, f"CTT*{count}"], functional_id="CF", set_id="844")
+    (claim,) = parse_844_all(io.BytesIO(sent), received_at=RECEIVED_AT, distributor_id="DIST-001")
+    found = findings_of([*claim.line_errors, *claim.claim_errors])
+    assert missing_notes(sent, found) == [(tag, 1 + len(CLAIM_HEADER) + position)]
+
+
+def test_an_867_line_with_a_ctp_but_no_price_names_ctp03() -> None:
+    sent = interchange([*HEADER, *LINE, "CTP**RES"])
+    (report,) = parse_867_all(io.BytesIO(sent), received_at=RECEIVED_AT)
+    ((ak3, elements),) = notes(ack_of(sent, findings_of(report.line_errors)))
+    assert (ak3.text, [e.text for e in elements]) == ("AK3*CTP*11**8~", ["AK4*3**1~"])

@@ -33,6 +33,7 @@ def test_the_ack_replaces_the_json_answer_and_the_lines_are_published_as_ever(ap
     ack = read_ack(body)
     assert notes(ack) == ["AK1*PT*101~", "AK2*867*0001~", "AK5*E*5~", "AK9*E*1*1*1~"]
     assert "AK3*QTY*14**8~" in [seg.text for seg in ack]
+    assert "AK3*UIT*18**3~" in [seg.text for seg in ack]  # the missing segment, named
     published = {e.transaction_id for e in api.events("SaleReported")}
     assert published and "INV2001-2" not in published  # QTY*39*TEN: not published
 
