@@ -14,7 +14,9 @@ One run, on fresh topics and a database of its own on the PostgreSQL server (`--
    (`--churn`, with more than one worker) a worker is killed for good and a new one joins;
 3. once everything is ingested, the workers but one are killed, and the survivor's snapshot
    is compared with the auditor's replay (`--settle` seconds at most), its accepted and
-   duplicate lines are counted, and `channelflow verify` is run against it.
+   duplicate lines are counted, and `channelflow verify` is run against it; a snapshot that
+   did not come to equal the replay is compared again for another `--settle` (late: equal
+   then; or still different).
 
 Printed per run: the faults dealt, equal to the replay or not, every line counted once or
 not, verified or not. A worker that dies by itself fails the run (its log is kept in
@@ -155,6 +157,16 @@ class Outcome:
     once: bool
     verified: bool
     detail: str
+
+
+def late_or_lost(settings: Settings, survivor: WorkerProcess, settle: float, diff: str) -> str:
+    """A run that did not come to equal the replay within the settle: whether it does in a
+    second settle (its last lines late, not lost) or still not, with the first differences."""
+    began = time.monotonic()
+    equal, still = settled(settings, survivor, settle)
+    if equal:
+        return f"(late: equal {time.monotonic() - began:.0f} s after the settle) {diff}"
+    return f"(still different after a second settle) {still}"
 
 
 class Fleet:
@@ -350,6 +362,8 @@ def one_run(args: argparse.Namespace, n: int) -> Outcome:
                     f"; accepted {accepted} of {unique}, sent again {duplicated} of {duplicates}"
                 )
             ok, why = verified(settings, survivor, dsn)
+            if not equal:  # late or lost: compared again once the count and verify are done
+                diff = late_or_lost(settings, survivor, args.settle, diff)
             return Outcome(faults, equal, once, ok, f"{diff} {why}".strip())
         finally:
             fleet.stop()
