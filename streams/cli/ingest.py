@@ -399,7 +399,11 @@ def summary_table(answer: dict[str, Any]) -> str:
         )
         out.append(f"  report: {described}{_report_state(report, checked)}")
         for error in report.get("report_errors") or ():
-            out.append(f"    report error at segment {error['segment']}: {error['message']}")
+            missing = error.get("missing")
+            where = (
+                f" ({missing['id']} belongs before segment {missing['before']})" if missing else ""
+            )
+            out.append(f"    report error at segment {error['segment']}: {error['message']}{where}")
         out.extend(_ignored(report))
     out.append("")
     out.append(f"  {'answer':<24}{'lines':>10}")

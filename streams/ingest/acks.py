@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Final
 
 from streams.ingest.formats.upload import Item, ReportClosed, Stored
+from streams.ingest.formats.x12_reports import missing_of
 from streams.ingest.parsers.x12_ack import Finding, acknowledgement, received
 from streams.ingest.parsers.x12_segment import X12Error
 
@@ -45,8 +46,8 @@ class AckWatch:
         """Note `item`'s finding, if it has one (`whole`: it refuses its set)."""
         if isinstance(item, ReportClosed):
             for problem in item.info.get("report_errors") or ():
-                finding = Finding(problem["segment"], problem["element"], problem["reason"], True)
-                self.findings.append(finding)
+                segment, element, reason = problem["segment"], problem["element"], problem["reason"]
+                self.findings.append(Finding(segment, element, reason, True, missing_of(problem)))
         elif item.event is None and item.segment is not None and item.reason is not None:
             finding = Finding(item.segment, item.field, item.reason, whole, item.missing)
             self.findings.append(finding)

@@ -12,6 +12,7 @@ from streams.ingest.parsers.common import LineError
 from streams.ingest.parsers.edi852 import ParsedActivity, parse_852_all
 from streams.ingest.parsers.edi867 import ReportEnd, ReportHeader, ReportLine, iter_867
 from streams.ingest.parsers.x12 import x12_source_ref
+from streams.ingest.parsers.x12_segment import MissingSegment
 
 
 def read_867(upload: Upload, file: Stored) -> Iterator[Item]:
@@ -203,12 +204,22 @@ def _rejection(errors: list[LineError], what: str) -> tuple[str, str] | None:
 
 
 def _problem(error: LineError) -> dict[str, Any]:
+    """A report error in the answer: where it was noted and why; for a segment missing, its
+    ID and the segment it belongs before (as the 997 names it: `missing_of` reads it)."""
+    missing = error.missing
     return {
         "segment": error.segment_index,
         "element": error.element,
         "reason": error.reason,
         "message": error.message,
+        "missing": None if missing is None else {"id": missing.tag, "before": missing.index},
     }
+
+
+def missing_of(problem: dict[str, Any]) -> MissingSegment | None:
+    """The segment missing that a report error of the answer names, if it names one."""
+    missing = problem.get("missing")
+    return None if missing is None else MissingSegment(missing["id"], missing["before"])
 
 
 def _iso(day: date | None) -> str | None:

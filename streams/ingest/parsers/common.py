@@ -55,6 +55,24 @@ class LineError:
     missing: MissingSegment | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SetErrors:
+    """Records the errors of a whole report or claim (not of one of its lines) into `errors`,
+    each noted at a segment; `missing` the segment whose absence it is, when one is."""
+
+    errors: list[LineError]
+
+    def __call__(
+        self,
+        seg: Segment,
+        element: str | None,
+        reason: str,
+        message: str,
+        missing: MissingSegment | None = None,
+    ) -> None:
+        self.errors.append(LineError(seg.index, element, reason, message, seg.text, None, missing))
+
+
 class FieldProblem(Exception):
     """A field value that cannot be used; `reason` is the machine code for it."""
 

@@ -42,6 +42,7 @@ from streams.ingest.parsers.common import (
     DEFAULT_CURRENCY,
     FieldProblem,
     LineError,
+    SetErrors,
     check_currency,
     event_uuid,
     parse_x12_decimal,
@@ -50,11 +51,13 @@ from streams.ingest.parsers.common import (
 from streams.ingest.parsers.edi844_codes import (
     AMOUNT_CLAIMED,
     DISTRIBUTOR_ENTITY,
+    HEADING_ORDER,
     PURPOSE_ORIGINAL,
     SOURCE,
 )
 from streams.ingest.parsers.edi844_lines import ClaimLineSegments, read_line
 from streams.ingest.parsers.x12 import Segment, X12Error, iter_transaction_sets, x12_source_ref
+from streams.ingest.parsers.x12_order import SegmentOrder
 
 _LINE_TAGS: Final = frozenset({"REF", "QTY", "UIT", "CTP", "AMT"})
 
@@ -136,9 +139,11 @@ class _ClaimBuilder:
         self._ctt: Segment | None = None
         self._total: Segment | None = None
         self._digest = hashlib.sha256()
+        self._order = SegmentOrder(st, HEADING_ORDER, ("BAA", ""), ("N1", DISTRIBUTOR_ENTITY))
 
     def feed(self, seg: Segment) -> Iterator[ParsedClaim]:
         self._digest.update(seg.text.encode("utf-8", "surrogateescape"))
+        self._order.see(seg)
         tag = seg.tag
         if tag == "CON":
             self._authorization, self._current, self._detail = seg, None, True
@@ -170,16 +175,17 @@ class _ClaimBuilder:
 
     def finish(self) -> Iterator[ParsedClaim]:
         errors: list[LineError] = []
-        claim_id = self._claim_number(errors)
-        distributor = self._distributor(errors)
-        currency = self._currency(errors)
+        fail = SetErrors(errors)
+        claim_id = self._claim_number(fail)
+        distributor = self._distributor(fail)
+        currency = self._currency(fail)
         lines = self._lines
         line_errors: list[LineError] = []
         claim_lines = self._claim_lines(lines, currency, line_errors)
-        self._check_totals(lines, claim_lines, errors)
+        self._check_totals(lines, claim_lines, fail)
         claim = None
         if not errors and not line_errors and distributor is not None:
-            claim = self._claim(claim_id, distributor, claim_lines, errors)
+            claim = self._claim(claim_id, distributor, claim_lines, fail)
         withheld: tuple[tuple[int, str], ...] = ()
         if claim is None:
             wrong = {error.line for error in line_errors}
@@ -193,26 +199,32 @@ class _ClaimBuilder:
             claim_id, distributor, claim, line_errors, errors, len(lines), withheld, start
         )
 
-    def _claim_number(self, errors: list[LineError]) -> str:
+    def _claim_number(self, fail: SetErrors) -> str:
         baa = self._heading.baa
-        if baa is None or not baa.get(2):
-            seg = baa or self._st
-            message = "BAA02 (the claim number) is missing"
-            errors.append(_error(seg, "BAA02", "missing_claim_number", message))
+        message = "BAA02 (the claim number) is missing"
+        if baa is None:
+            fail(self._st, None, "missing_claim_number", message, self._order.missing("BAA"))
+            return ""
+        if not baa.get(2):
+            fail(baa, "BAA02", "missing_claim_number", message)
             return ""
         if baa.get(1) != PURPOSE_ORIGINAL:
             message = f"BAA01 {baa.get(1)!r} is not 00 (original): a correction is a new claim"
-            errors.append(_error(baa, "BAA01", "unsupported_purpose", message))
+            fail(baa, "BAA01", "unsupported_purpose", message)
         return baa.get(2)
 
-    def _distributor(self, errors: list[LineError]) -> str | None:
+    def _distributor(self, fail: SetErrors) -> str | None:
         """The uploader's distributor, else the one N1*DS names; an N1*DS naming another
         is a `distributor_mismatch` (a claim is one distributor's own)."""
         ds = self._heading.ds
         distributor = self._uploader or (None if ds is None else ds.get(4) or None)
         if distributor is None:
             message = "no N1*DS names the distributor"
-            errors.append(_error(self._st, None, "missing_distributor", message))
+            if ds is not None:  # an N1*DS without its N104
+                fail(ds, "N104", "missing_distributor", message)
+            else:
+                missing = self._order.missing("N1", DISTRIBUTOR_ENTITY)
+                fail(self._st, None, "missing_distributor", message, missing)
             return None
         for seg in ([] if ds is None else [ds]) + self._heading.others:
             if seg.get(4) and seg.get(4) != distributor:
@@ -220,17 +232,17 @@ class _ClaimBuilder:
                     f"N1*DS names distributor {seg.get(4)!r}, but the claim is "
                     f"{distributor!r}'s: a distributor claims for itself only"
                 )
-                errors.append(_error(seg, "N104", "distributor_mismatch", message))
+                fail(seg, "N104", "distributor_mismatch", message)
         return distributor
 
-    def _currency(self, errors: list[LineError]) -> str:
+    def _currency(self, fail: SetErrors) -> str:
         cur = self._heading.cur
         if cur is None or not cur.get(2):
             return DEFAULT_CURRENCY
         try:
             return check_currency(cur.get(2), "CUR02", "bad_currency")
         except FieldProblem as problem:
-            errors.append(_error(cur, "CUR02", problem.reason, problem.message))
+            fail(cur, "CUR02", problem.reason, problem.message)
             return DEFAULT_CURRENCY
 
     def _claim_lines(
@@ -253,24 +265,24 @@ class _ClaimBuilder:
         return claim_lines
 
     def _check_totals(
-        self, lines: list[ClaimLineSegments], claim_lines: list[ClaimLine], errors: list[LineError]
+        self, lines: list[ClaimLineSegments], claim_lines: list[ClaimLine], fail: SetErrors
     ) -> None:
         if not lines:
-            errors.append(_error(self._st, None, "no_lines", "the claim has no LIN line"))
+            fail(self._st, None, "no_lines", "the claim has no LIN line")
         ctt = self._ctt
         if ctt is not None:
             if ctt.get(1) != str(len(lines)):
                 message = f"CTT01 says {ctt.get(1)!r} lines but the claim has {len(lines)} LIN"
-                errors.append(_error(ctt, "CTT01", "ctt_mismatch", message))
+                fail(ctt, "CTT01", "ctt_mismatch", message)
             quantities = [each.qty.get(2) for each in lines if each.qty is not None]
-            _hash_total(ctt, quantities, errors)
+            _hash_total(ctt, quantities, fail)
         total = self._total
         if total is not None and len(claim_lines) == len(lines):
             claimed = sum((each.amount_claimed for each in claim_lines), Decimal(0))
-            _claim_total(total, claimed, errors)
+            _claim_total(total, claimed, fail)
 
     def _claim(
-        self, claim_id: str, distributor: str, lines: list[ClaimLine], errors: list[LineError]
+        self, claim_id: str, distributor: str, lines: list[ClaimLine], fail: SetErrors
     ) -> DebitClaimSubmitted | None:
         content = self._digest.hexdigest()
         seg = self._heading.baa or self._st
@@ -289,11 +301,11 @@ class _ClaimBuilder:
         except ValidationError as error:
             name, message = validation_summary(error)
             element = {"claim_id": "BAA02", "distributor_id": "N104"}.get(name or "", name)
-            errors.append(_error(seg, element, "invalid_field", message))
+            fail(seg, element, "invalid_field", message)
             return None
 
 
-def _hash_total(ctt: Segment, quantities: list[str], errors: list[LineError]) -> None:
+def _hash_total(ctt: Segment, quantities: list[str], fail: SetErrors) -> None:
     if not ctt.get(2):
         return
     try:
@@ -301,26 +313,22 @@ def _hash_total(ctt: Segment, quantities: list[str], errors: list[LineError]) ->
         total = sum((parse_x12_decimal(q, "QTY02", "bad_quantity") for q in quantities), Decimal(0))
     except FieldProblem as problem:
         if problem.element == "CTT02":
-            errors.append(_error(ctt, "CTT02", problem.reason, problem.message))
+            fail(ctt, "CTT02", problem.reason, problem.message)
         return  # a QTY02 that is no number is a line error already
     if declared != total:
         message = f"CTT02 {declared} is not the sum of QTY02 {total}"
-        errors.append(_error(ctt, "CTT02", "ctt_mismatch", message))
+        fail(ctt, "CTT02", "ctt_mismatch", message)
 
 
-def _claim_total(amt: Segment, lines_total: Decimal, errors: list[LineError]) -> None:
+def _claim_total(amt: Segment, lines_total: Decimal, fail: SetErrors) -> None:
     try:
         declared = parse_x12_decimal(amt.get(2), "AMT02", "total_mismatch")
     except FieldProblem as problem:
-        errors.append(_error(amt, "AMT02", problem.reason, problem.message))
+        fail(amt, "AMT02", problem.reason, problem.message)
         return
     if declared != lines_total:
         message = f"the claim's total {declared} is not the sum of its lines' amounts {lines_total}"
-        errors.append(_error(amt, "AMT02", "total_mismatch", message))
-
-
-def _error(seg: Segment, element: str | None, reason: str, message: str) -> LineError:
-    return LineError(seg.index, element, reason, message, seg.text)
+        fail(amt, "AMT02", "total_mismatch", message)
 
 
 __all__ = ["ParsedClaim", "parse_844", "parse_844_all"]

@@ -9,6 +9,9 @@ SOURCE: Final = "edi844"
 #: BAA01 transaction set purpose: only originals (a corrected claim is a new claim id)
 PURPOSE_ORIGINAL: Final = "00"
 DISTRIBUTOR_ENTITY: Final = "DS"
+#: the order of an 844's heading after its ST: where a missing BAA or N1*DS would have
+#: stood (streams/ingest/parsers/x12_order.py)
+HEADING_ORDER: Final = ("BAA", "CUR", "NTE", "REF", "PER", "DTM", "N1")
 #: REF01 of the POS line's transaction id
 TRANSACTION_QUALIFIER: Final = "TN"
 #: QTY01 of the quantity claimed (shipped / sold quantity)

@@ -55,6 +55,9 @@ OTHER_ACTIVITY_CODES: Final[dict[str, str]] = {
 }
 
 DISTRIBUTOR_ENTITIES: Final = ("DS", "RL")  # in order of preference
+#: the order of an 852's heading after its ST: where a missing XQ or distributor's N1
+#: would have stood (streams/ingest/parsers/x12_order.py)
+HEADING_ORDER: Final = ("XQ", "XPO", "N9", "PER", "N1")
 
 REASONS: Final[dict[str, str]] = {
     # line errors

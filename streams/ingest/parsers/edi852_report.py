@@ -3,10 +3,8 @@ what is read, and how): header, distributor, the LIN/ZA loops and their counts."
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from functools import partial
-from typing import TypeAlias
 
 from pydantic import ValidationError
 
@@ -14,6 +12,7 @@ from schemas.events import InventoryCounted
 from streams.ingest.parsers.common import (
     FieldProblem,
     LineError,
+    SetErrors,
     TransactionSetBuilder,
     digits,
     end_of_day,
@@ -24,6 +23,7 @@ from streams.ingest.parsers.common import (
 from streams.ingest.parsers.edi852_codes import (
     DISTRIBUTOR_ENTITIES,
     HANDLING_CODES,
+    HEADING_ORDER,
     ON_HAND_RANK,
     OTHER_ACTIVITY_CODES,
     SOURCE,
@@ -44,15 +44,13 @@ from streams.ingest.parsers.x12 import (
     Segment,
     x12_source_ref,
 )
+from streams.ingest.parsers.x12_order import SegmentOrder
 from streams.ingest.parsers.x12codes import (
     DISTRIBUTOR_MISMATCH,
     lin_item,
     other_distributors,
     party_id,
 )
-
-#: record a report-level error against (segment, element, reason, message)
-_Fail: TypeAlias = Callable[[Segment, str | None, str, str], None]
 
 
 class ActivityBuilder(TransactionSetBuilder):
@@ -71,8 +69,11 @@ class ActivityBuilder(TransactionSetBuilder):
         self._activity: Activity | None = None
         self._orphans: list[Segment] = []
         self._ctt: Segment | None = None
+        wanted = ("XQ", ""), ("N1", DISTRIBUTOR_ENTITIES[0])
+        self._order = SegmentOrder(st, HEADING_ORDER, *wanted)
 
     def feed(self, seg: Segment) -> None:
+        self._order.see(seg)
         tag = seg.tag
         item = self._items[-1] if self._items else None
         if tag == "N1" and seg.get(1) == DISTRIBUTOR_ENTITIES[0]:
@@ -104,8 +105,7 @@ class ActivityBuilder(TransactionSetBuilder):
     def finish(self) -> ParsedActivity:
         report_errors: list[LineError] = []
 
-        def fail(seg: Segment, element: str | None, reason: str, message: str) -> None:
-            report_errors.append(LineError(seg.index, element, reason, message, seg.text))
+        fail = SetErrors(report_errors)
 
         handling, report_id, start, end = self._header(fail)
         distributor = self._distributor(fail)
@@ -148,7 +148,7 @@ class ActivityBuilder(TransactionSetBuilder):
             sorted(withheld),
         )
 
-    def _check_item_count(self, fail: _Fail) -> None:
+    def _check_item_count(self, fail: SetErrors) -> None:
         """CTT01, when given, counts the LIN loops."""
         ctt = self._ctt
         if ctt is None:
@@ -176,10 +176,11 @@ class ActivityBuilder(TransactionSetBuilder):
             for seg in self._orphans
         ]
 
-    def _header(self, fail: _Fail) -> tuple[str | None, str | None, date | None, date | None]:
+    def _header(self, fail: SetErrors) -> tuple[str | None, str | None, date | None, date | None]:
         xq = self._xq
         if xq is None:
-            fail(self._st, None, "missing_xq", "the report has no XQ (reporting date) segment")
+            message = "the report has no XQ (reporting date) segment"
+            fail(self._st, None, "missing_xq", message, self._order.missing("XQ"))
             return None, None, None, None
         handling = xq.get(1)
         if handling not in HANDLING_CODES:
@@ -210,7 +211,7 @@ class ActivityBuilder(TransactionSetBuilder):
         """The N1 the distributor is read from: N1*DS, else N1*RL (before the first LIN)."""
         return next((self._parties[c] for c in DISTRIBUTOR_ENTITIES if c in self._parties), None)
 
-    def _distributor(self, fail: _Fail) -> str | None:
+    def _distributor(self, fail: SetErrors) -> str | None:
         n1 = self._party()
         named = party_id(n1) if n1 is not None else ""
         if named and self._uploader is not None and named != self._uploader:
@@ -227,12 +228,12 @@ class ActivityBuilder(TransactionSetBuilder):
             return named
         if self._uploader is not None:
             return self._uploader
-        fail(
-            n1 or self._xq or self._st,
-            "N104" if n1 is not None else None,
-            "missing_distributor",
-            "no distributor: N1*DS (or N1*RL) with the distributor's id in N104 is required",
-        )
+        message = "no distributor: N1*DS (or N1*RL) with the distributor's id in N104 is required"
+        if n1 is not None:
+            fail(n1, "N104", "missing_distributor", message)
+        else:
+            missing = self._order.missing("N1", DISTRIBUTOR_ENTITIES[0])
+            fail(self._xq or self._st, None, "missing_distributor", message, missing)
         return None
 
     def _item(

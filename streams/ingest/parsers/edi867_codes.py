@@ -71,6 +71,12 @@ DISTRIBUTOR_ENTITY: Final = "DS"
 RESELLER_ENTITY: Final = "ST"
 END_CUSTOMER_ENTITIES: Final = ("EN", "UC")
 INVOICE_QUALIFIER: Final = "IV"
+
+#: the order of an 867's heading (after its ST) and of a PTD loop before its lines (X12
+#: 004010 / 005010, NTE of 003010): where a missing BPT, DTM*090 / DTM*091, N1*DS, or a
+#: loop's sale date or N1*ST would have stood (streams/ingest/parsers/x12_order.py)
+HEADING_ORDER: Final = ("BPT", "NTE", "CUR", "DTM", "REF", "PER", "MEA", "PSA", "N1")
+PTD_LOOP_ORDER: Final = ("PTD", "DTM", "REF", "PRF", "PER", "MAN", "LCD", "LQ", "MEA", "N1")
 PREFERRED_CTP_PRICE: Final = "RES"
 
 #: Line-error and report-error reasons.

@@ -4,7 +4,6 @@ says (`ReportHeader`): purpose and report number (BPT), currency (CUR), the repo
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, TypeAlias
@@ -13,20 +12,21 @@ from streams.ingest.parsers.common import (
     DEFAULT_CURRENCY,
     FieldProblem,
     LineError,
+    SetErrors,
     check_currency,
     parse_ccyymmdd,
 )
 from streams.ingest.parsers.edi867_codes import (
     DISTRIBUTOR_ENTITY,
+    HEADING_ORDER,
     PERIOD_END,
     PERIOD_START,
     PURPOSES,
 )
 from streams.ingest.parsers.x12 import Segment
+from streams.ingest.parsers.x12_order import SegmentOrder
 from streams.ingest.parsers.x12codes import party_id
 
-#: record a report-level error against (segment, element, reason, message)
-_Fail: TypeAlias = Callable[[Segment, str | None, str, str], None]
 #: what a report's BPT says: (purpose, its code, report number, report date, replaced)
 _Beginning: TypeAlias = tuple[
     Literal["original", "replace"] | None, str, str, date | None, str | None
@@ -51,8 +51,8 @@ class ReportHeader:
 
 @dataclass(slots=True)
 class Heading:
-    """The heading segments of one 867 (the first of each kind), and the uploader's
-    distributor (None: an admin upload)."""
+    """The heading segments of one 867 (the first of each kind), the uploader's
+    distributor (None: an admin upload), and where a missing one would have stood."""
 
     st: Segment
     uploader: str | None
@@ -61,6 +61,11 @@ class Heading:
     cur: Segment | None = None
     period: dict[str, Segment] = field(default_factory=dict)
     ds: Segment | None = None
+    order: SegmentOrder = field(init=False)
+
+    def __post_init__(self) -> None:
+        wanted = ("BPT", ""), ("DTM", PERIOD_START), ("DTM", PERIOD_END), ("N1", DISTRIBUTOR_ENTITY)
+        self.order = SegmentOrder(self.st, HEADING_ORDER, *wanted)
 
     def take(self, seg: Segment) -> None:
         """Keep a heading segment (the first of each kind; a second BPT, to refuse it)."""
@@ -80,8 +85,7 @@ class Heading:
     def read(self, errors: list[LineError]) -> ReportHeader:
         """What the heading says; what is wrong with it goes to `errors`."""
 
-        def fail(seg: Segment, element: str | None, reason: str, message: str) -> None:
-            errors.append(LineError(seg.index, element, reason, message, seg.text))
+        fail = SetErrors(errors)
 
         purpose, purpose_code, report_number, report_date, replaces = self._beginning(fail)
         if self.extra_bpt is not None:
@@ -102,11 +106,12 @@ class Heading:
             distributor,
         )
 
-    def _beginning(self, fail: _Fail) -> _Beginning:
+    def _beginning(self, fail: SetErrors) -> _Beginning:
         """The BPT segment: purpose, report number and date, the report replaced."""
         bpt = self.bpt
         if bpt is None:
-            fail(self.st, None, "missing_bpt", "the report has no BPT (beginning segment)")
+            message = "the report has no BPT (beginning segment)"
+            fail(self.st, None, "missing_bpt", message, self.order.missing("BPT"))
             return None, "", "", None, None
         purpose_code, report_number = bpt.get(1), bpt.get(2)
         purpose = PURPOSES.get(purpose_code)
@@ -129,7 +134,7 @@ class Heading:
         replaces = self._replaced(bpt, report_number, fail) if purpose == "replace" else None
         return purpose, purpose_code, report_number, report_date, replaces
 
-    def _replaced(self, bpt: Segment, report_number: str, fail: _Fail) -> str | None:
+    def _replaced(self, bpt: Segment, report_number: str, fail: SetErrors) -> str | None:
         """The report a replacement replaces (BPT09): required, and not itself."""
         replaces = bpt.get(9) or None
         if replaces is None:
@@ -149,7 +154,7 @@ class Heading:
             )
         return replaces
 
-    def _currency(self, fail: _Fail) -> str:
+    def _currency(self, fail: SetErrors) -> str:
         if self.cur is None:
             return DEFAULT_CURRENCY
         try:
@@ -158,7 +163,7 @@ class Heading:
             fail(self.cur, "CUR02", problem.reason, problem.message)
             return DEFAULT_CURRENCY
 
-    def _report_period(self, fail: _Fail) -> tuple[date | None, date | None]:
+    def _report_period(self, fail: SetErrors) -> tuple[date | None, date | None]:
         """The report's period (DTM*090 to DTM*091): both required, in order."""
         period: dict[str, date] = {}
         for qualifier, label in ((PERIOD_START, "start"), (PERIOD_END, "end")):
@@ -169,6 +174,7 @@ class Heading:
                     None,
                     "missing_period",
                     f"no DTM*{qualifier} (report period {label})",
+                    self.order.missing("DTM", qualifier),
                 )
                 continue
             try:
@@ -181,7 +187,7 @@ class Heading:
             fail(dtm, "DTM02", "bad_period", f"period end {end} is before its start {start}")
         return start, end
 
-    def _distributor(self, fail: _Fail) -> str | None:
+    def _distributor(self, fail: SetErrors) -> str | None:
         named = party_id(self.ds) if self.ds is not None else ""
         if named and self.uploader is not None and named != self.uploader:
             assert self.ds is not None
@@ -197,10 +203,10 @@ class Heading:
             return named
         if self.uploader is not None:
             return self.uploader
-        fail(
-            self.ds or self.bpt or self.st,
-            "N104" if self.ds is not None else None,
-            "missing_distributor",
-            "no distributor: N1*DS with the distributor's id in N104 is required",
-        )
+        message = "no distributor: N1*DS with the distributor's id in N104 is required"
+        if self.ds is not None:
+            fail(self.ds, "N104", "missing_distributor", message)
+        else:
+            missing = self.order.missing("N1", DISTRIBUTOR_ENTITY)
+            fail(self.bpt or self.st, None, "missing_distributor", message, missing)
         return None

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Final
 
 from streams.ingest.parsers.common import (
     FieldProblem,
@@ -20,13 +21,21 @@ from streams.ingest.parsers.edi867_codes import (
     END_CUSTOMER_ENTITIES,
     INVOICE_QUALIFIER,
     PREFERRED_CTP_PRICE,
+    PTD_LOOP_ORDER,
     QTY_QUALIFIERS,
+    RESELLER_ENTITY,
     SALE_DATE_QUALIFIERS,
     PtdKind,
 )
 from streams.ingest.parsers.x12 import Segment, dtm_datetime
+from streams.ingest.parsers.x12_order import SegmentOrder
 from streams.ingest.parsers.x12_segment import MissingSegment, missing_segment
 from streams.ingest.parsers.x12codes import MISSING_ITEM, lin_item, party_id, unit_code
+
+#: a PTD loop's mandatory segments (ID, qualifier) when its lines do not carry them: the
+#: sale date (the first qualifier read) and the ship-to = reseller
+SALE_DATE: Final = ("DTM", SALE_DATE_QUALIFIERS[0][0])
+SHIP_TO: Final = ("N1", RESELLER_ENTITY)
 
 
 @dataclass(slots=True)
@@ -38,6 +47,22 @@ class Loop:
     dates: dict[str, Segment] = field(default_factory=dict)
     #: the loop's own segments (PTD and what precedes its first line), as sent
     segments: list[Segment] = field(default_factory=list)
+    #: where the loop's sale date and N1*ST would have stood (None: no PTD)
+    order: SegmentOrder | None = None
+
+    def __post_init__(self) -> None:
+        if self.ptd is not None:
+            self.order = SegmentOrder(self.ptd, PTD_LOOP_ORDER, SALE_DATE, SHIP_TO)
+
+    def take(self, seg: Segment) -> None:
+        """Keep one of the loop's own segments."""
+        self.segments.append(seg)
+        if self.order is not None:
+            self.order.see(seg)
+
+    def missing(self, wanted: tuple[str, str]) -> MissingSegment | None:
+        """The loop's `SALE_DATE` or `SHIP_TO` as missing: where it would have stood."""
+        return None if self.order is None else self.order.missing(*wanted)
 
 
 @dataclass(slots=True)
@@ -225,6 +250,7 @@ class LineFields:
                 None,
                 "missing_sale_date",
                 f"no sale date: expected {wanted} in the line or its PTD loop; found {found}",
+                line.loop.missing(SALE_DATE),
             )
         )
 
@@ -240,6 +266,7 @@ class LineFields:
                     None,
                     "missing_reseller",
                     "no N1*ST (ship-to = reseller) in the PTD loop or on the line",
+                    loop.missing(SHIP_TO),
                 )
             )
         elif not self.reseller:

@@ -81,6 +81,7 @@ class ReportBuilder(TransactionSetBuilder):
     def feed(self, seg: Segment) -> list[ReportLine]:
         """Take the next segment; returns the lines it completed."""
         self._digest.update(seg.text.encode("utf-8", "surrogateescape"))
+        self._heading.order.see(seg)
         tag = seg.tag
         if tag == "N1" and seg.get(1) == DISTRIBUTOR_ENTITY:
             self._distributors.append(seg)
@@ -104,7 +105,7 @@ class ReportBuilder(TransactionSetBuilder):
         if self._line is not None:
             self._line.segments.append(seg)
         elif self._loop is not None:
-            self._loop.segments.append(seg)
+            self._loop.take(seg)
         done, self._done = self._done, []
         return done
 

@@ -121,6 +121,28 @@ def test_summary_table_lists_answers_reasons_and_problem_lines() -> None:
     assert "interchange" not in table
 
 
+def test_summary_table_names_a_missing_segment_and_where_it_belongs() -> None:
+    error = {
+        "segment": 3,
+        "element": None,
+        "reason": "missing_bpt",
+        "message": "the report has no BPT (beginning segment)",
+        "missing": {"id": "BPT", "before": 4},
+    }
+    counts = dict.fromkeys(("lines", "accepted", "duplicate", "conflict", "rejected"), 0)
+    answer = {
+        "format": "867",
+        "file": "w15.edi",
+        "reports": [{"report_id": None, "published": False, "report_errors": [error]}],
+        "summary": {**counts, "rejected_by_reason": {}, "published": 0},
+        "lines": [],
+    }
+    assert (
+        "report error at segment 3: the report has no BPT (beginning segment) (BPT belongs "
+        "before segment 4)"
+    ) in summary_table(answer)
+
+
 def test_summary_table_says_an_interchange_was_received_before() -> None:
     first = Registered(
         InterchangeKey("ZZ", "ACMEDIST", "ZZ", "VENDORCO", "000000101"),

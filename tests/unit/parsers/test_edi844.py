@@ -122,6 +122,10 @@ def test_an_admin_upload_takes_the_distributor_from_n1() -> None:
     assert parsed.claim is not None and parsed.claim.distributor_id == "DIST-001"
     parsed = parse([h for h in HEADER if not h.startswith("N1")] + LINE, distributor_id=None)
     assert reasons(parsed) == [(None, None, "missing_distributor")]
+    # an N1*DS without the distributor's id is noted at its N104
+    named = ["N1*DS*ACME" if h.startswith("N1") else h for h in HEADER]
+    (error,) = parse([*named, *LINE], distributor_id=None).claim_errors
+    assert (error.segment_index, error.element, error.reason) == (6, "N104", "missing_distributor")
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from streams.ingest.parsers.x12 import Segment, tokenize
 from tests.unit.api.ingest_api import WEEKLY
 from tests.unit.parsers.conftest import SAMPLES
 from tests.unit.parsers.edi_builder import interchange
+from tests.unit.parsers.test_x12_ack import HEADER, LINE
 
 X12 = "application/edi-x12"
 LINE_ERRORS = (SAMPLES / "867_line_errors.edi").read_bytes()
@@ -113,3 +114,20 @@ def test_a_csv_claim_file_is_answered_in_json_all_the_same(api):
     status, media, body = api.raw("/api/ingest/claims", CLAIMS_CSV, ack="997")
     assert (status, media) == (200, "application/json")
     assert orjson.loads(body)["format"] == "claim-csv"
+
+
+def test_a_missing_heading_segment_is_named_in_the_ack_and_the_answer(api):
+    """An 867 without its BPT: the 997 names the BPT where it would have stood (AK302 2,
+    right after the ST), and the JSON answer says which segment is missing and where."""
+    body = interchange([*HEADER[1:], *LINE, "UIT*EA*1.50", "CTT*1"])
+    status, _, ack = api.raw("/api/ingest/edi", body, ack="997")
+    assert status == 200
+    assert [seg.text for seg in read_ack(ack) if seg.tag in ("AK3", "AK5")] == [
+        "AK3*BPT*2**3~",
+        "AK5*R*5~",
+    ]
+    (report,) = api.ok("/api/ingest/edi", body)["reports"]
+    (error,) = report["report_errors"]
+    assert (error["segment"], error["reason"]) == (3, "missing_bpt")  # noticed at the ST
+    assert error["message"] == "the report has no BPT (beginning segment)"
+    assert error["missing"] == {"id": "BPT", "before": 4}  # the segment after the ST
