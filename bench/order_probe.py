@@ -56,6 +56,7 @@ from tests.integration.helpers import (
     is_reference,
     publish,
     replayed_snapshot,
+    unmatched,
 )
 
 #: recording rounds waited for before verify runs again, when it failed the first time
@@ -90,8 +91,7 @@ def differences(live: dict[str, Any], replay: dict[str, Any]) -> str:
     found = []
     for section in sorted(set(live) | set(replay)):
         mine, theirs = live.get(section, []), replay.get(section, [])
-        extra = sum(1 for row in mine if row not in theirs)
-        missing = sum(1 for row in theirs if row not in mine)
+        extra, missing = len(unmatched(mine, theirs)), len(unmatched(theirs, mine))
         if extra or missing:
             found.append(f"{section}: {extra} rows only live, {missing} only replayed")
     return "; ".join(found)

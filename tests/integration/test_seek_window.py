@@ -70,6 +70,9 @@ def test_records_handed_over_during_the_recovery_seek_reach_the_agent_once(
     try:
         wait_until(lambda: len(offsets(out)) >= RECORDS, 90, "every record at the agent")
         assert offsets(out) == list(range(RECORDS))
+    except AssertionError:  # the app's log in the failure's report (its tmp_path goes)
+        print("\n".join(log.read_text(errors="replace").splitlines()[-80:]))
+        raise
     finally:
         app.terminate()
         app.wait(30)

@@ -12,6 +12,7 @@ from streams.worker.committed import (
     FETCH_WAIT_MS,
     ISOLATION_LEVEL,
     CommittedConsumer,
+    Fetching,
     behind,
     read_committed,
 )
@@ -46,3 +47,13 @@ def test_the_worker_consumer_reads_committed_records_and_waits_briefly_for_data(
     assert isolation == ISOLATION_LEVEL
     # faust's own wait is 1,500 ms: the partitions a fetch leaves out wait for it
     assert fetch_wait == FETCH_WAIT_MS < 250
+
+
+def test_a_fetch_sees_the_active_partitions_as_they_change_and_never_every_partition() -> None:
+    active = {CHANGELOG}
+    fetching = Fetching(active)
+    active.discard(CHANGELOG)  # faust pauses the changelog while the fetch waits
+    assert fetching and CHANGELOG not in fetching and SALES not in fetching
+    assert (len(fetching), set(fetching)) == (0, set())
+    active.add(SALES)
+    assert SALES in fetching and set(fetching) == {SALES}
