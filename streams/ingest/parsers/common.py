@@ -18,6 +18,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from domain.currency import currency_problem
 from schemas.codec import error_message, is_personal
 from schemas.types import price_problem, quantity_problem
 from streams.ingest.parsers.x12_segment import MissingSegment
@@ -31,7 +32,6 @@ REPORTS_NAMESPACE: Final = uuid5(NAMESPACE_URL, "urn:channelflow:reports")
 DEFAULT_CURRENCY: Final = "USD"
 
 _X12_DECIMAL = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
-_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +102,9 @@ def check_price(amount: Decimal, what: str, reason: str) -> Decimal:
 
 def check_currency(text: str, what: str, reason: str) -> str:
     value = text.strip()
-    if not _CURRENCY.fullmatch(value):
-        raise FieldProblem(reason, f"{what} {value!r} is not an ISO 4217 code like USD", what)
+    problem = currency_problem(value)
+    if problem is not None:
+        raise FieldProblem(reason, f"{what} {value!r} is {problem}", what)
     return value
 
 
