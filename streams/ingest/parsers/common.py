@@ -7,6 +7,7 @@ the same events and the idempotency machinery downstream sees a redelivery.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass
@@ -106,6 +107,13 @@ def check_currency(text: str, what: str, reason: str) -> str:
     if problem is not None:
         raise FieldProblem(reason, f"{what} {value!r} is {problem}", what)
     return value
+
+
+def utf16_marked(head: bytes) -> bool:
+    """Whether a file starting with `head` begins with a UTF-16 byte-order mark (a text
+    editor's or a spreadsheet's "Unicode" save): no report format reads it, and each says
+    so in its own words."""
+    return head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
 
 
 def digits(value: str) -> bool:
