@@ -139,8 +139,9 @@ def read_events(upload: Upload, elements: list[Any]) -> Iterator[Item]:
 
 
 def _stamped(element: Any, upload: Upload, ref: str) -> Envelope:
-    """The element's event with the fields the door sets set, before it is
-    validated: a producer's value there, whatever it is, is neither trusted nor refused."""
+    """The element's event, its `recorded_at`, `source` and `source_ref` the gateway's, set
+    before it is validated: a producer's value there, whatever it is, is neither trusted
+    nor refused."""
     if isinstance(element, bytes):
         return decode_event(element)
     if not isinstance(element, dict):
