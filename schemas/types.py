@@ -23,7 +23,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from domain.currency import ISO_4217, currency_problem
+from schemas.currencies import ISO_4217, currency_problem
 
 #: Characters no id or text may hold (a regex character-class body): the Unicode control
 #: characters (Cc: C0 and C1, NUL, TAB, CR, LF, DEL ...), the invisible format characters

@@ -1,4 +1,4 @@
-"""A currency is an ISO 4217 code (domain/currency.py), one rule at every door: the wire
+"""A currency is an ISO 4217 code (schemas/currencies.py), one rule at every door: the wire
 schema (JSON, Kafka, price lists, programs, rates, claims), the CSV templates and X12's CUR02,
 each refusing a code it does not know with the same words, naming the field and the value."""
 
@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from domain.currency import ISO_4217, currency_problem
 from schemas.codec import InvalidEvent, event_of
+from schemas.currencies import ISO_4217, currency_problem
 from schemas.types import Currency
 from streams.ingest.parsers.common import FieldProblem, check_currency
 from streams.ingest.parsers.csv_report import CsvLineError, parse_csv

@@ -19,8 +19,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from domain.currency import currency_problem
 from schemas.codec import error_message, is_personal
+from schemas.currencies import currency_problem
 from schemas.types import price_problem, quantity_problem
 from streams.ingest.parsers.x12_segment import MissingSegment
 

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from domain.currency import currency_problem
+from schemas.currencies import currency_problem
 from schemas.types import price_problem, quantity_problem
 
 QUANTITY_FORMAT = re.compile(r"[+-]?\d+")

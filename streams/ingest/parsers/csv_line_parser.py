@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Final, TypeVar
 
 from pydantic import ValidationError
 
-from domain.currency import ISO_4217
+from schemas.currencies import ISO_4217
 from schemas.events import PERSONAL_FIELDS, SaleReported
 from schemas.types import MAX_QUANTITY, MONEY_PLACES
 from streams.ingest.parsers.common import event_uuid, validation_summary
