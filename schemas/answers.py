@@ -448,7 +448,10 @@ class ReportBatch(ApiAnswer):
 
 
 class EventBatch(RootModel[list[dict[str, Any]] | ReportBatch]):
-    """Events (schemas/json/), or a report's events with its header."""
+    """Events (schemas/json/, served at /schemas), or a report's events with its header.
+    Each event needs its `event_type`, `event_id` (the producer's: a retry sends the same)
+    and `occurred_at` besides its type's own fields; `source`, `recorded_at` and
+    `source_ref` are the gateway's: whatever is sent there is replaced."""
 
 
 #: every model the document shows as a component, besides the rows

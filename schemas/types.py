@@ -23,6 +23,8 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from schemas.currencies import ISO_4217, currency_problem
+
 #: Characters no id or text may hold (a regex character-class body): the Unicode control
 #: characters (Cc: C0 and C1, NUL, TAB, CR, LF, DEL ...), the invisible format characters
 #: (Cf: soft hyphen, zero-width spaces and joiners, bidi marks, embeddings, overrides and
@@ -53,8 +55,10 @@ Personal = Annotated[str, StringConstraints(min_length=1, max_length=2048, patte
 
 
 def pattern_problem(pattern: str, value: str) -> str | None:
-    """Why `value` does not match the id or the text pattern, in words (None: another
-    pattern, whose own message stands)."""
+    """Why `value` does not match the id, the text or the currency pattern, in words (None:
+    another pattern, whose own message stands)."""
+    if pattern == CURRENCY_PATTERN:
+        return currency_problem(value)
     if pattern not in (ID_PATTERN, TEXT_PATTERN):
         return None
     found = _INVISIBLE_CHAR.search(value)
@@ -76,8 +80,10 @@ def visible(text: str) -> str:
     return _INVISIBLE_CHAR.sub(lambda found: ascii(found.group())[1:-1], text)
 
 
-#: ISO 4217 alphabetic currency code.
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+#: A currency: an ISO 4217 code of `domain.currency.ISO_4217`, as a pattern (checked by
+#: pydantic-core and by a JSON Schema validator alike; `pattern_problem` says what is wrong).
+CURRENCY_PATTERN: Final = f"^(?:{'|'.join(sorted(ISO_4217))})$"
+Currency = Annotated[str, StringConstraints(pattern=CURRENCY_PATTERN)]
 
 #: Money has at most this many decimal places.
 MONEY_PLACES: Final = 6

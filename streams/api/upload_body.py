@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager as ContextManager
 from contextlib import nullcontext
 from pathlib import Path
-from typing import IO, BinaryIO, Final, cast
+from typing import IO, BinaryIO, Final, TypeGuard, cast
 
 from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -142,7 +142,7 @@ async def file_part(request: web.Request) -> tuple[MultipartReader, BodyPartRead
             part = await reader.next()
             if part is None:
                 raise web.HTTPBadRequest(text="the multipart form has no file part")
-            if isinstance(part, BodyPartReader) and _is_file(part):
+            if _is_file(part):
                 return reader, part
     except FORM_ERRORS as exc:
         raise unreadable_form(exc) from None
@@ -160,6 +160,6 @@ async def no_other_file(form: MultipartReader) -> None:
         raise unreadable_form(exc) from None
 
 
-def _is_file(part: MultipartReader | BodyPartReader) -> bool:
+def _is_file(part: MultipartReader | BodyPartReader) -> TypeGuard[BodyPartReader]:
     """A part with a file name, or named `file` (a nested form is none)."""
     return isinstance(part, BodyPartReader) and bool(part.filename or part.name == "file")

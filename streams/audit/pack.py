@@ -47,6 +47,7 @@ from domain.violation import PricingViolation
 from infra.eventstore import AuditLog
 from projections.stores import ChannelStores
 from streams.audit.lineage import RawIndex, lineage_of
+from streams.audit.pack_dir import MANIFEST, previous_pack
 from streams.audit.personal import Opener, reveal_sources
 from streams.audit.safe_csv import csv_bytes
 from streams.audit.trail import history, jsonable, state_of
@@ -124,12 +125,15 @@ def export_pack(
     raw: RawIndex | None = None,
     opener: Opener | None = None,
 ) -> dict[str, Any]:
-    """Write the pack of `period` (and one distributor) to `out`; returns the manifest.
+    """Write the pack of `period` (and one distributor) to `out`, a new or empty directory
+    or one holding an earlier pack, which it replaces (streams/audit/pack_dir.py, else
+    `ValueError`); returns the manifest.
 
     `stores` (a replay's projection stores) give each record's source lines, `raw` where
     each source event was read. Without them the pack has no source lines, and says so.
     A source line's personal fields are opened with `opener`, else shown `erased`.
     """
+    earlier = previous_pack(out)
     chain = audit.verify_chain()
     records = _records(audit, period_bounds(period), distributor_id)
     tables: Tables = {name: [] for name in COLUMNS}
@@ -158,7 +162,9 @@ def export_pack(
         "counts": {name: len(rows) for name, rows in tables.items()},
         "files": files,
     }
-    _write(out / "manifest.json", _json(manifest))
+    _write(out / MANIFEST, _json(manifest))
+    for stale in earlier - {MANIFEST, *files}:  # a file of an earlier pack this one has not
+        (out / stale).unlink(missing_ok=True)
     return manifest
 
 

@@ -158,7 +158,12 @@ def _replay_with_index(args: argparse.Namespace) -> tuple[EmbeddedChannel, RawIn
 
 def cmd_export(args: argparse.Namespace) -> int:
     from streams.audit.pack import export_pack
+    from streams.audit.pack_dir import previous_pack
 
+    try:
+        previous_pack(Path(args.out))  # refused before the replay, not after it
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     audit = _audit(args)
     channel, raw = (None, None) if args.no_sources else _replay_with_index(args)
     opener, close = opener_of(settings_of(args))

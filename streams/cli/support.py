@@ -573,10 +573,14 @@ def replayed(
 
 
 def _print_dead_letters(letters: Iterable[DeadLetter], path: Path | None) -> None:
-    """Each dead letter of a replay on stderr: file and line, or topic, partition and offset."""
+    """Each dead letter of a replay on stderr: file and line, or topic, partition and offset,
+    then `#index` for an event of a bundle (a JSON array line: its place in it, from 0, as
+    the dead letter's `source_index` and the lineage's `offset#index` name it)."""
     for letter in letters:
         if path is not None:
             where = f"{path}:{letter.offset}"
         else:
             where = f"{letter.source}:{letter.partition}@{letter.offset}"
+        if letter.index is not None:
+            where += f"#{letter.index}"
         print(f"{where}: {letter.reason}: {letter.detail}", file=sys.stderr)

@@ -66,3 +66,30 @@ def test_with_bearer_tokens_the_page_asks_once_and_shows_what_the_role_may_read(
     assert browser.find_element(By.ID, "kpi-dead-letters").text == "–"  # vendor roles only
     # no ranking (it tells about the others): the distributor's own card
     scorecard_matches_api(browser, getter(app.url, "d02-token"), "D02", vendor=False)
+
+
+def test_the_metrics_link_reads_them_with_the_tabs_token(browser, live_app):
+    """A plain link sends no token (401 with tokens on): the page reads /metrics with the
+    tab's token and shows them; a role that may not read them is told why."""
+    app = live_app(token_registry())
+    app.feed(generate_channel(seed=23, weeks=1))
+    browser.get(app.url + "/dashboard")
+    enter_token(browser, "cm-token")
+    page_matches_api(browser, getter(app.url, "cm-token"))
+
+    def metrics_shown() -> str:
+        click(browser, 'footer a[href="/metrics"]')
+        shown = browser.find_element(By.ID, "metrics-text")
+        return wait_for(lambda: shown.is_displayed() and shown.text, "the metrics shown")
+
+    assert browser.current_url == app.url + "/dashboard"  # it stays on the page
+    assert "# TYPE channelflow_" in metrics_shown()
+    click(browser, 'footer a[href="/metrics"]')  # a second click hides them
+    assert not browser.find_element(By.ID, "metrics-text").is_displayed()
+
+    browser.execute_script("window.scrollTo(0, 0)")  # back to the header's buttons
+    click(browser, "#token-button")
+    click(browser, "#token-clear")
+    enter_token(browser, "d02-token")
+    page_matches_api(browser, getter(app.url, "d02-token"))
+    assert "/metrics answered 403: the metrics carry channel-wide figures" in metrics_shown()

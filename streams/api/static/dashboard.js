@@ -897,6 +897,30 @@
     }
   }
 
+  /** /metrics read with the tab's token and shown below the link (a plain link sends no
+   *  token: with tokens on it was a 401 page); a role that may not read it is told why.
+   *  A second click hides it again. */
+  async function toggleMetrics(event) {
+    event.preventDefault();
+    const shown = $("metrics-text");
+    if (!shown.hidden) {
+      shown.hidden = true;
+      return;
+    }
+    const response = await fetch("/metrics", {
+      headers: authorized({ Accept: "text/plain" }),
+      cache: "no-store",
+    });
+    if (response.ok) {
+      shown.textContent = await response.text();
+    } else {
+      const error = new ApiError(response.status, await response.json().catch(() => null));
+      if (response.status === 401) throw error; // asks for a token, as any read does
+      shown.textContent = `/metrics answered ${response.status}: ${error.message}`;
+    }
+    shown.hidden = false;
+  }
+
   // --- refresh loop and token --------------------------------------------------------
 
   function report(error) {
@@ -999,6 +1023,7 @@
     });
     $("granularity").addEventListener("change", () => loadSellThrough().catch(report));
     $("scorecard-period").addEventListener("change", () => loadScorecard().catch(report));
+    $("metrics-link").addEventListener("click", (event) => toggleMetrics(event).catch(report));
     poll();
   }
 

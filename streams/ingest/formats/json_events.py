@@ -8,7 +8,8 @@ from typing import Any, Final
 
 import orjson
 
-from schemas.codec import InvalidEvent, decode_event
+from schemas.codec import InvalidEvent, decode_event, event_of
+from schemas.envelope import Envelope
 from schemas.events import PERSONAL_FIELDS_OF, SaleReported
 from streams.ingest.formats.report_header import SaleDays, report_closed
 from streams.ingest.formats.upload import (
@@ -107,7 +108,7 @@ def read_events(upload: Upload, elements: list[Any]) -> Iterator[Item]:
         ref = f"{upload.name}[{index + 1}]"
         original = element if isinstance(element, bytes) else _written(element, index)
         try:
-            event = decode_event(original)
+            event = _stamped(element, upload, ref)
         except InvalidEvent as exc:
             original = _without_personal(element, original)
             named = element.get("distributor_id") if isinstance(element, dict) else None
@@ -126,9 +127,6 @@ def read_events(upload: Upload, elements: list[Any]) -> Iterator[Item]:
                 distributor_id=named if isinstance(named, str) else None,
             )
             continue
-        event = event.model_copy(
-            update={"recorded_at": upload.received_at, "source": upload.source, "source_ref": ref}
-        )
         if report is not None and isinstance(event, SaleReported):
             yield report.line(index + 1, ref, event, original)
             continue
@@ -138,6 +136,18 @@ def read_events(upload: Upload, elements: list[Any]) -> Iterator[Item]:
         )
     if report is not None:
         yield report.close(upload)
+
+
+def _stamped(element: Any, upload: Upload, ref: str) -> Envelope:
+    """The element's event, its `recorded_at`, `source` and `source_ref` the gateway's, set
+    before it is validated: a producer's value there, whatever it is, is neither trusted
+    nor refused."""
+    if isinstance(element, bytes):
+        return decode_event(element)
+    if not isinstance(element, dict):
+        return event_of(element)
+    door = {"recorded_at": upload.received_at, "source": upload.source, "source_ref": ref}
+    return event_of({**element, **door})
 
 
 def _type_of(element: Any) -> Any:

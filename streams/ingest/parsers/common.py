@@ -7,6 +7,7 @@ the same events and the idempotency machinery downstream sees a redelivery.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from schemas.codec import error_message, is_personal
+from schemas.currencies import currency_problem
 from schemas.types import price_problem, quantity_problem
 from streams.ingest.parsers.x12_segment import MissingSegment
 
@@ -31,7 +33,6 @@ REPORTS_NAMESPACE: Final = uuid5(NAMESPACE_URL, "urn:channelflow:reports")
 DEFAULT_CURRENCY: Final = "USD"
 
 _X12_DECIMAL = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
-_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +121,17 @@ def check_price(amount: Decimal, what: str, reason: str) -> Decimal:
 
 def check_currency(text: str, what: str, reason: str) -> str:
     value = text.strip()
-    if not _CURRENCY.fullmatch(value):
-        raise FieldProblem(reason, f"{what} {value!r} is not an ISO 4217 code like USD", what)
+    problem = currency_problem(value)
+    if problem is not None:
+        raise FieldProblem(reason, f"{what} {value!r} is {problem}", what)
     return value
+
+
+def utf16_marked(head: bytes) -> bool:
+    """Whether a file starting with `head` begins with a UTF-16 byte-order mark (a text
+    editor's or a spreadsheet's "Unicode" save): no report format reads it, and each says
+    so in its own words."""
+    return head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
 
 
 def digits(value: str) -> bool:

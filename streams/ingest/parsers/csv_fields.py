@@ -7,11 +7,11 @@ import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from schemas.currencies import currency_problem
 from schemas.types import price_problem, quantity_problem
 
 QUANTITY_FORMAT = re.compile(r"[+-]?\d+")
 PRICE_FORMAT = re.compile(r"\d+(?:\.\d+)?")
-CURRENCY_FORMAT = re.compile(r"[A-Za-z]{3}")
 DATE_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
 DATETIME_FORMAT = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|z|[+-]\d{2}:?\d{2})?"
@@ -90,12 +90,13 @@ def price_field(value: str, name: str) -> Decimal:
 
 
 def currency_field(value: str, name: str) -> str:
+    """A currency code, in capitals or not (`usd` is USD): one of ISO 4217's."""
     required_text(value, name)
-    if not CURRENCY_FORMAT.fullmatch(value):
-        raise FieldInvalid(
-            name, "bad_currency", f"{name} {value!r} is not a three-letter ISO 4217 code"
-        )
-    return value.upper()
+    code = value.upper()
+    problem = currency_problem(code)
+    if problem is not None:
+        raise FieldInvalid(name, "bad_currency", f"{name} {value!r} is {problem}")
+    return code
 
 
 def sold_at_field(value: str, name: str) -> datetime:

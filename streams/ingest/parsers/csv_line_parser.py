@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Final, TypeVar
 
 from pydantic import ValidationError
 
+from schemas.currencies import ISO_4217
 from schemas.events import PERSONAL_FIELDS, SaleReported
 from schemas.types import MAX_QUANTITY, MONEY_PLACES
 from streams.ingest.parsers.common import event_uuid, validation_summary
 from streams.ingest.parsers.csv_fields import (
-    CURRENCY_FORMAT,
     PRICE_FORMAT,
     QUANTITY_FORMAT,
     FieldInvalid,
@@ -144,7 +144,7 @@ class LineParser:
             item is None
             or not QUANTITY_FORMAT.fullmatch(quantity_text)
             or not PRICE_FORMAT.fullmatch(price_text)
-            or not CURRENCY_FORMAT.fullmatch(currency)
+            or currency.upper() not in ISO_4217
         ):
             return None
         quantity = int(quantity_text)

@@ -3,12 +3,12 @@ at most so long, blank records skipped, the line each record starts on counted."
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
+from streams.ingest.parsers.common import utf16_marked
 from streams.ingest.parsers.csv_line_parser import LineParser
 from streams.ingest.parsers.csv_template import (
     REQUIRED_COLUMNS,
@@ -147,7 +147,7 @@ HEAD_BYTES = 4096
 def not_text(head: bytes) -> str | None:
     """Why a file starting with `head` is not a UTF-8 CSV report, or None. A spreadsheet's
     "Unicode text" export is UTF-16: read as UTF-8 its header is garbled past recognition."""
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if utf16_marked(head):
         return "the file is UTF-16 text, not UTF-8: save it as 'CSV UTF-8' and send it again"
     if b"\x00" in head.split(b"\n", 1)[0]:  # in the header: a NUL in a line is that line's
         return "the file is not text (NUL bytes in its first line): a CSV report is UTF-8 text"

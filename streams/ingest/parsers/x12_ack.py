@@ -296,8 +296,8 @@ def _segment_notes(got: Received, found: TransactionSet, findings: list[Finding]
             continue
         elements = [note for f in at_segment if (note := _element_note(seg, f)) is not None]
         code = ELEMENT_ERRORS if elements else segment_code(f.reason for f in at_segment)
-        notes[index, 1, seg.tag] = [segment("AK3", seg.tag, index - found.start + 1, "", code)]
-        notes[index, 1, seg.tag].extend(elements)
+        ak3 = segment("AK3", seg.tag, index - found.start + 1, "", code)
+        notes[index, 1, seg.tag] = [ak3, *elements]
     return [line for _, lines in sorted(notes.items()) for line in lines]
 
 

@@ -4,11 +4,10 @@ fixed-width ISA that defines the delimiters, and one raw segment at a time
 
 from __future__ import annotations
 
-import codecs
 import re
 from typing import IO, Final
 
-from streams.ingest.parsers.common import digits
+from streams.ingest.parsers.common import digits, utf16_marked
 from streams.ingest.parsers.x12_segment import Delimiters, Segment, X12Error, segment_text
 
 ISA_LENGTH: Final = 106
@@ -145,14 +144,8 @@ def is_delimiter(byte: int, *, terminator: bool = False) -> bool:
     return terminator or char not in "\r\n"
 
 
-#: how a UTF-16 interchange starts (a text editor's "Unicode" save): a byte-order mark, or
-#: ISA with a NUL beside each letter
-_UTF16_STARTS: Final = (
-    codecs.BOM_UTF16_LE,
-    codecs.BOM_UTF16_BE,
-    b"I\x00S\x00A\x00",
-    b"\x00I\x00S\x00A",
-)
+#: how a UTF-16 interchange without a byte-order mark starts: ISA with a NUL beside each letter
+_UTF16_ISA: Final = (b"I\x00S\x00A\x00", b"\x00I\x00S\x00A")
 
 
 def read_isa(source: ByteSource) -> tuple[Segment, Delimiters]:
@@ -172,7 +165,7 @@ def _isa_bytes(source: ByteSource) -> bytes:
     head = bytes(source.buf[source.pos : source.pos + ISA_LENGTH])
     if not head:
         raise X12Error(1, None, "empty input: an interchange starts with an ISA segment")
-    if head.startswith(_UTF16_STARTS):
+    if utf16_marked(head) or head.startswith(_UTF16_ISA):
         raise X12Error(
             1,
             None,

@@ -168,6 +168,26 @@ def test_the_audit_pack_holds_every_record_with_its_hashes(recorded, tmp_path):
     assert {s["kind"] for s in sources} == {"statement", "violation", "reconciliation", "claim"}
 
 
+def test_a_pack_replaces_an_earlier_pack_and_refuses_a_directory_of_other_files(recorded, tmp_path):
+    audit = recorded.channel.audit
+    export_pack(audit, tmp_path, "2026-Q3", None)
+    earlier = orjson.loads((tmp_path / "manifest.json").read_bytes())
+    earlier["files"]["retired.csv"] = "0" * 64  # a file an older release's pack had
+    (tmp_path / "manifest.json").write_bytes(orjson.dumps(earlier))
+    (tmp_path / "retired.csv").write_bytes(b"old\n")
+    manifest = export_pack(audit, tmp_path, "2026-Q3", "D02")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [*manifest["files"], "manifest.json"]
+    )
+
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    (papers / "notes.csv").write_bytes(b"mine\n")
+    with pytest.raises(ValueError, match=r"holds 1 file\(s\) that are not an audit pack's \(notes"):
+        export_pack(audit, papers, "2026-Q3", None)
+    assert [p.name for p in papers.iterdir()] == ["notes.csv"]
+
+
 def test_the_pack_states_when_each_record_was_known(recorded, tmp_path):
     """A record's known_at is when its last event was stored (an approved statement: the
     approval); the manifest's is the latest of them."""
@@ -279,6 +299,15 @@ def test_cli_export_of_no_period_key_is_a_usage_error_before_any_replay(tmp_path
                   "--events", missing)  # fmt: skip
     assert refused.returncode == 2 and "2026Q3" in refused.stderr
     assert "Traceback" not in refused.stderr and not (tmp_path / "pack").exists()
+
+
+def test_cli_export_into_a_directory_of_other_files_is_refused_before_any_replay(tmp_path):
+    (tmp_path / "notes.txt").write_bytes(b"the auditor's own\n")
+    refused = cli("audit", "export", "--period", "2026-Q3", "--out", str(tmp_path),
+                  "--events", str(tmp_path / "missing.jsonl"))  # fmt: skip
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "not an audit pack's (notes.txt)" in refused.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
 def test_cli_verify_chain_catches_a_changed_row(tmp_path, recorded):

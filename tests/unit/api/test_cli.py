@@ -64,6 +64,18 @@ def test_replay_equals_the_embedded_runner_and_reports_bad_lines(tmp_path):
     assert {row["reason"]: row["count"] for row in replayed["dead_letters"]}[bad[0][1]] == 1
 
 
+def test_replay_names_the_element_of_a_json_array_line_it_dead_letters(tmp_path):
+    """Two bad events of one bundle line are told apart: `file:line#index`, from 0."""
+    good = orjson.loads(encode_event(generate_channel(seed=3, weeks=1)[0]))
+    bad = {**good, "quantity": "three"}
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\n" + orjson.dumps([good, bad, {**bad, "unit_price": 1.5}]) + b"\n")
+    result = run("replay", "--events", str(path))
+    assert result.returncode == 0, result.stderr.decode()
+    said = [line for line in result.stderr.decode().splitlines() if "schema_violation" in line]
+    assert [line.split(": ")[0] for line in said] == [f"{path}:2#1", f"{path}:2#2"]
+
+
 def test_replay_as_of_leaves_out_later_events(tmp_path):
     events = generate_channel(seed=3, weeks=3)
     path = tmp_path / "events.jsonl"

@@ -70,6 +70,7 @@ def test_a_repeated_line_number_is_a_line_error() -> None:
         ({"line_no": "0"}, "bad_line_number"),
         ({"quantity": "1.5"}, "bad_quantity"),
         ({"currency": "US"}, "bad_currency"),
+        ({"currency": "abc"}, "bad_currency"),  # three letters, no ISO 4217 code
         ({"transaction_id": ""}, "missing_field"),
         ({"cost_paid": "-1"}, "bad_price"),
     ],

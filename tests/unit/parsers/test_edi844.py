@@ -134,6 +134,7 @@ def test_an_admin_upload_takes_the_distributor_from_n1() -> None:
         (["BAA*00**20260420"], "missing_claim_number"),
         (["BAA*05*C-1*20260420"], "unsupported_purpose"),
         (["BAA*00*C-1", "CUR*SE*usd"], "bad_currency"),
+        (["BAA*00*C-1", "CUR*SE*ABC"], "bad_currency"),  # three capitals, no ISO 4217 code
         (["BAA*00*C|1"], "invalid_field"),
     ],
 )

@@ -57,6 +57,7 @@ def test_bpt09_on_an_original_is_ignored() -> None:
         (HEADER[1:], "missing_bpt", None),
         ([*HEADER, "BPT*00*RPT-9*20260406"], "duplicate_bpt", None),
         ([*HEADER, "CUR*SE*dollars"], "bad_currency", "CUR02"),
+        ([*HEADER, "CUR*SE*ABC"], "bad_currency", "CUR02"),  # no ISO 4217 code
         ([HEADER[0], HEADER[2], HEADER[3]], "missing_period", None),
         ([HEADER[0], "DTM*090*20260332", HEADER[2], HEADER[3]], "bad_date", "DTM02"),
         ([HEADER[0], "DTM*090*20260406", HEADER[2], HEADER[3]], "bad_period", "DTM02"),

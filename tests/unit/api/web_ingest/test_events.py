@@ -11,6 +11,7 @@ from aiokafka.errors import KafkaTimeoutError
 
 from schemas.codec import decode_event, encode_event
 from schemas.events import LineRejected, ReportSubmitted, SaleReported
+from schemas.jsonschema import SCHEMA_DIR
 from tests.unit.api.ingest_api import (
     csv_text,
     inventory,
@@ -83,6 +84,32 @@ def test_events_are_stamped_at_ingest_and_a_rejected_one_keeps_its_bytes(api):
     assert orjson.loads(base64.b64decode(rejected.original_b64)) == bad
     dead = [letter for letter in api.channel.dead_letters if letter.reason == "schema_violation"]
     assert [orjson.loads(letter.original) for letter in dead] == [bad]
+
+
+def test_the_gateway_fields_are_the_gateways_and_the_producers_id_is_required(api):
+    """`source`, `recorded_at` and `source_ref` may be left out, and what a producer writes
+    there (another door, a value the schema does not know) is replaced, not refused; the
+    event's own id is the producer's, and without one the line is refused naming it."""
+    bare = sale("T-1")
+    for name in ("source", "recorded_at", "source_ref"):
+        bare.pop(name, None)
+    lying = sale("T-2", source="csv", source_ref="x.csv:9", recorded_at="2020-01-01T00:00:00Z")
+    unknown = sale("T-3", source="SAP ECC", recorded_at="yesterday")
+    anonymous = sale("T-4")
+    del anonymous["event_id"]
+    answer = api.ok("/api/ingest/events", [bare, lying, unknown, anonymous])
+    assert [line["answer"] for line in answer["lines"]] == ["accepted"] * 3 + ["rejected"]
+    assert row(answer, 4)["field"] == "event_id"
+    assert row(answer, 4)["reason"] == "schema_violation"
+    sales = [event for event in api.events() if isinstance(event, SaleReported)]
+    assert [(e.source, e.source_ref) for e in sales] == [("api", f"api[{n}]") for n in (1, 2, 3)]
+    assert all(e.recorded_at is not None and e.recorded_at.year >= 2026 for e in sales)
+
+
+def test_the_published_schema_requires_what_a_producer_must_send():
+    required = orjson.loads((SCHEMA_DIR / "SaleReported.v1.json").read_bytes())["required"]
+    assert {"event_id", "occurred_at"} <= set(required)
+    assert not {"source", "recorded_at", "source_ref"} & set(required)
 
 
 def test_a_report_flag_makes_the_batch_a_report_headed_by_its_submission(api):
