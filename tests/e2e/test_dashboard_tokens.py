@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.request
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -93,3 +95,30 @@ def test_the_metrics_link_reads_them_with_the_tabs_token(browser, live_app):
     enter_token(browser, "d02-token")
     page_matches_api(browser, getter(app.url, "d02-token"))
     assert "/metrics answered 403: the metrics carry channel-wide figures" in metrics_shown()
+
+
+def test_the_scorecard_export_is_read_with_the_tabs_token(browser, live_app, tmp_path):
+    """A plain download link sends no token (a saved 401 with tokens on): the page reads the
+    CSV with the tab's token and saves it under the server's file name."""
+    app = live_app(token_registry())
+    app.feed(generate_channel(seed=23, weeks=3))
+    browser.execute_cdp_cmd(
+        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
+    browser.get(app.url + "/dashboard")
+    enter_token(browser, "cm-token")
+    page_matches_api(browser, getter(app.url, "cm-token"))
+    period = wait_for(
+        lambda: browser.find_element(By.ID, "scorecard-period").get_attribute("value"),
+        "a scorecard period",
+    )
+    click(browser, "#scorecard-export")
+    saved = tmp_path / f"scorecard-{period}.csv"
+    wait_for(lambda: saved.exists() and saved.stat().st_size > 0, "the CSV saved")
+    request = urllib.request.Request(
+        f"{app.url}/api/scorecard.csv?period={period}",
+        headers={"Authorization": "Bearer cm-token"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert saved.read_bytes() == response.read()
+    assert browser.current_url == app.url + "/dashboard"  # it stays on the page
