@@ -80,7 +80,7 @@ def visible(text: str) -> str:
     return _INVISIBLE_CHAR.sub(lambda found: ascii(found.group())[1:-1], text)
 
 
-#: A currency: an ISO 4217 code of `domain.currency.ISO_4217`, as a pattern (checked by
+#: A currency: an ISO 4217 code of `schemas.currencies.ISO_4217`, as a pattern (checked by
 #: pydantic-core and by a JSON Schema validator alike; `pattern_problem` says what is wrong).
 CURRENCY_PATTERN: Final = f"^(?:{'|'.join(sorted(ISO_4217))})$"
 Currency = Annotated[str, StringConstraints(pattern=CURRENCY_PATTERN)]

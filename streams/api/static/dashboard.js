@@ -40,9 +40,13 @@
   }
 
   async function answerOf(response) {
-    const body = await response.json().catch(() => null);
-    if (!response.ok) throw new ApiError(response.status, body);
-    return body;
+    if (!response.ok) throw await refusal(response);
+    return response.json().catch(() => null);
+  }
+
+  /** The error of a response that is not ok, with the API's message when it sent one. */
+  async function refusal(response) {
+    return new ApiError(response.status, await response.json().catch(() => null));
   }
 
   async function api(path, params = {}) {
@@ -914,7 +918,7 @@
     if (response.ok) {
       shown.textContent = await response.text();
     } else {
-      const error = new ApiError(response.status, await response.json().catch(() => null));
+      const error = await refusal(response);
       if (response.status === 401) throw error; // asks for a token, as any read does
       shown.textContent = `/metrics answered ${response.status}: ${error.message}`;
     }
@@ -929,9 +933,7 @@
       headers: authorized({ Accept: "text/csv" }),
       cache: "no-store",
     });
-    if (!response.ok) {
-      throw new ApiError(response.status, await response.json().catch(() => null));
-    }
+    if (!response.ok) throw await refusal(response);
     const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
     const url = URL.createObjectURL(await response.blob());
     const save = el("a", { href: url, download: named ? named[1] : "scorecard.csv" });
