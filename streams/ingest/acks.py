@@ -51,6 +51,10 @@ class AckWatch:
         elif item.event is None and item.segment is not None and item.reason is not None:
             finding = Finding(item.segment, item.field, item.reason, whole, item.missing)
             self.findings.append(finding)
+            for also in item.also:
+                self.findings.append(
+                    Finding(also.seg.index, also.element, also.reason, whole, also.missing)
+                )
 
     def acknowledgement(
         self,

@@ -100,6 +100,7 @@ def _844_claim(upload: Upload, claim: ParsedClaim) -> Iterator[Parsed]:
                 distributor_id=claim.distributor_id,
                 segment=error.segment_index,
                 missing=error.missing,
+                also=error.also,
             )
         )
     for segment, text in claim.withheld:

@@ -17,6 +17,7 @@ from schemas.codec import id_problem
 from schemas.events import EVENT_TYPES, Envelope, ReportSubmitted, Source
 from schemas.types import visible
 from streams.auth import Principal
+from streams.ingest.parsers.common import Problem
 from streams.ingest.parsers.x12_segment import MissingSegment, Segment
 
 Format = Literal["events", "csv", "867", "852", "claim-csv", "844"]
@@ -113,6 +114,8 @@ class Parsed:
     segment: int | None = None
     #: the segment whose absence is that problem, when one is (for the 997 to name it)
     missing: MissingSegment | None = None
+    #: the line's further problems, which the detail lists after the first (the 997 names each)
+    also: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ def _867_line(upload: Upload, index: int, item: ReportLine) -> Parsed:
             None if header is None else header.distributor_id,
             segment=outcome.segment_index,
             missing=outcome.missing,
+            also=outcome.also,
         )
     assert outcome.source_ref is not None
     return Parsed(
@@ -184,6 +185,7 @@ def _error_lines(
             index,
             segment=error.segment_index,
             missing=error.missing,
+            also=error.also,
         )
 
 

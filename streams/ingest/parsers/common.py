@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -54,6 +55,37 @@ class LineError:
     original_segment_text: str
     line: int | None = None
     missing: MissingSegment | None = None
+    #: the line's further problems, after the first (the message lists them too; the 997
+    #: names each)
+    also: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A problem met reading an X12 line: the segment and element at fault, the reason, a
+    sentence for a human, and the segment whose absence it is, when it is one."""
+
+    seg: Segment
+    element: str | None
+    reason: str
+    message: str
+    missing: MissingSegment | None = None
+
+
+def line_error(problems: Sequence[Problem], line: int, original: str | None = None) -> LineError:
+    """Report line number `line` rejected for every problem met on it: the first names it,
+    the message lists the others after it, and `also` keeps them for the 997. `original`:
+    the line as sent (the first problem's segment when not given)."""
+    first, *rest = problems
+    message = first.message
+    if rest:
+        also = "; ".join(
+            f"{p.element or p.seg.tag} at segment {p.seg.index}: {p.message}" for p in rest
+        )
+        message = f"{message} (also: {also})"
+    text = first.seg.text if original is None else original
+    reason, index = first.reason, first.seg.index
+    return LineError(index, first.element, reason, message, text, line, first.missing, tuple(rest))
 
 
 @dataclass(frozen=True, slots=True)

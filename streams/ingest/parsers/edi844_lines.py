@@ -13,8 +13,10 @@ from schemas.claims import ClaimLine
 from streams.ingest.parsers.common import (
     FieldProblem,
     LineError,
+    Problem,
     check_price,
     digits,
+    line_error,
     parse_x12_decimal,
     validation_summary,
     whole_quantity,
@@ -78,24 +80,15 @@ class ClaimLineSegments:
 LINE_ORDER: Final = ("LIN", "REF", "QTY", "UIT", "CTP", "AMT")
 
 
-@dataclass(frozen=True, slots=True)
-class _Problem:
-    seg: Segment
-    element: str | None
-    reason: str
-    message: str
-    missing: MissingSegment | None = None
-
-
 class _Fields:
     """The line's values, read one at a time; a problem is kept and reading goes on."""
 
     def __init__(self, line: ClaimLineSegments) -> None:
         self.line = line
-        self.problems: list[_Problem] = []
+        self.problems: list[Problem] = []
 
     def problem(self, seg: Segment, element: str | None, reason: str, message: str) -> None:
-        self.problems.append(_Problem(seg, element, reason, message))
+        self.problems.append(Problem(seg, element, reason, message))
 
     def text(self, tag: str, position: int, reason: str, what: str) -> str:
         """Element `position` of the line's `tag` segment ("" and a problem when missing)."""
@@ -103,7 +96,7 @@ class _Fields:
         seg = line.get(tag)
         if seg is None:
             missing = line.missing(tag)
-            self.problems.append(_Problem(line.lin, None, reason, f"{what} is missing", missing))
+            self.problems.append(Problem(line.lin, None, reason, f"{what} is missing", missing))
             return ""
         value = seg.get(position)
         if not value:
@@ -183,7 +176,7 @@ def read_line(line: ClaimLineSegments, ordinal: int, currency: str) -> ClaimLine
     authorized = fields.money("CTP", 3, "bad_cost", "CTP*CON (authorized cost)")
     amount = fields.money("AMT", 2, "bad_amount", "AMT*DB (amount claimed)", positive=True)
     if fields.problems or quantity is None or paid is None or authorized is None or amount is None:
-        return _line_error(fields.problems, line, ordinal)
+        return line_error(fields.problems, ordinal, line.original())
     try:
         return ClaimLine(
             line_no=int(number),
@@ -204,23 +197,5 @@ def read_line(line: ClaimLineSegments, ordinal: int, currency: str) -> ClaimLine
             "authorization_id": (line.authorization, "CON02"),
         }
         seg, element = origin.get(name or "", (lin, None))
-        return _line_error([_Problem(seg or lin, element, "invalid_field", message)], line, ordinal)
-
-
-def _line_error(problems: list[_Problem], line: ClaimLineSegments, ordinal: int) -> LineError:
-    first = problems[0]
-    message = first.message
-    if len(problems) > 1:
-        rest = "; ".join(
-            f"{p.element or p.seg.tag} at segment {p.seg.index}: {p.message}" for p in problems[1:]
-        )
-        message = f"{message} (also: {rest})"
-    return LineError(
-        first.seg.index,
-        first.element,
-        first.reason,
-        message,
-        line.original(),
-        ordinal,
-        first.missing,
-    )
+        refused = Problem(seg or lin, element, "invalid_field", message)
+        return line_error([refused], ordinal, line.original())

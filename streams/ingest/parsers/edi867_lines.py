@@ -12,7 +12,7 @@ from typing import Final
 
 from streams.ingest.parsers.common import (
     FieldProblem,
-    LineError,
+    Problem,
     check_price,
     parse_x12_decimal,
     whole_quantity,
@@ -91,15 +91,6 @@ class Line:
             for seg in (*self.loop.segments, *self.segments)
             if not (seg.tag == "N1" and seg.get(1) in END_CUSTOMER_ENTITIES)
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    seg: Segment
-    element: str | None
-    reason: str
-    message: str
-    missing: MissingSegment | None = None
 
 
 class LineFields:
@@ -329,22 +320,3 @@ def _conflict(first: Segment, other: Segment) -> Problem:
 
 def _money(text: str, what: str) -> Decimal:
     return check_price(parse_x12_decimal(text, what, "bad_price"), what, "bad_price")
-
-
-def line_error(line: Line, *problems: Problem) -> LineError:
-    first = problems[0]
-    message = first.message
-    if len(problems) > 1:
-        rest = "; ".join(
-            f"{p.element or p.seg.tag} at segment {p.seg.index}: {p.message}" for p in problems[1:]
-        )
-        message = f"{message} (also: {rest})"
-    return LineError(
-        first.seg.index,
-        first.element,
-        first.reason,
-        message,
-        first.seg.text,
-        line.number,
-        first.missing,
-    )

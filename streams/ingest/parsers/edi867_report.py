@@ -15,9 +15,11 @@ from schemas.events import ReportSubmitted, SaleReported
 from streams.ingest.parsers.common import (
     FieldProblem,
     LineError,
+    Problem,
     TransactionSetBuilder,
     digits,
     event_uuid,
+    line_error,
     parse_x12_decimal,
     validation_summary,
 )
@@ -34,7 +36,7 @@ from streams.ingest.parsers.edi867_codes import (
     SOURCE,
 )
 from streams.ingest.parsers.edi867_heading import Heading, ReportHeader
-from streams.ingest.parsers.edi867_lines import Line, LineFields, Loop, Problem, line_error
+from streams.ingest.parsers.edi867_lines import Line, LineFields, Loop
 from streams.ingest.parsers.edi867_results import IgnoredQuantity, Origins, ReportEnd, ReportLine
 from streams.ingest.parsers.x12 import (
     Segment,
@@ -256,13 +258,15 @@ class ReportBuilder(TransactionSetBuilder):
         loop = line.loop
         if loop.ptd is None or header is None:
             return line_error(
-                line,
-                Problem(
-                    line.first,
-                    None,
-                    "orphan_line",
-                    f"{line.first.tag} before any PTD segment: lines belong in a PTD loop",
-                ),
+                [
+                    Problem(
+                        line.first,
+                        None,
+                        "orphan_line",
+                        f"{line.first.tag} before any PTD segment: lines belong in a PTD loop",
+                    )
+                ],
+                line.number,
             ), {}
         code = loop.ptd.get(1)
         ptd_type = PTD_TYPES.get(code)
@@ -270,13 +274,15 @@ class ReportBuilder(TransactionSetBuilder):
             why = PTD_REFUSED.get(code, "not a sell-through transfer type")
             supported = ", ".join(sorted(PTD_TYPES))
             return line_error(
-                line,
-                Problem(
-                    loop.ptd,
-                    "PTD01",
-                    "unsupported_ptd_type",
-                    f"PTD01 {code!r} ({why}) is not supported; supported types: {supported}",
-                ),
+                [
+                    Problem(
+                        loop.ptd,
+                        "PTD01",
+                        "unsupported_ptd_type",
+                        f"PTD01 {code!r} ({why}) is not supported; supported types: {supported}",
+                    )
+                ],
+                line.number,
             ), {}
         fields = LineFields(line, loop.ptd)
         fields.item()
@@ -289,7 +295,7 @@ class ReportBuilder(TransactionSetBuilder):
         fields.parties()
         fields.transaction(header.report_number)
         if fields.problems:
-            return line_error(line, *fields.problems), {}
+            return line_error(fields.problems, line.number), {}
         return self._sale(fields, header), fields.origins
 
     def _sale(self, fields: LineFields, header: ReportHeader) -> SaleReported | LineError:
@@ -337,7 +343,7 @@ class ReportBuilder(TransactionSetBuilder):
         except ValidationError as error:
             name, message = validation_summary(error)
             seg, element = fields.origins.get(name or "", (line.lin or line.first, None))
-            return line_error(line, Problem(seg, element, "invalid_field", message))
+            return line_error([Problem(seg, element, "invalid_field", message)], line.number)
 
     def _ignore(self, line: Line) -> None:
         """List the line's QTY segments that are not a sold quantity in the report's answer."""
