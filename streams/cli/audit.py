@@ -23,7 +23,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from infra.auditchain import kept_head
 from infra.eventstore import AuditLog, open_audit_log
-from streams.audit.lineage import RawIndex, lineage_of
+from streams.audit.lineage import RawIndex, lineage_of, unread
 from streams.audit.personal import opener_of, reveal_sources
 from streams.audit.trail import KINDS, UnknownRecord, history, load
 from streams.cli.support import (
@@ -113,7 +113,14 @@ def cmd_lineage(args: argparse.Namespace) -> int:
             f"{check['recorded_events']} events)"
         )
     if not document["complete"]:
-        _err("lineage incomplete: the replayed source does not hold every event of this record")
+        missing = unread(document)
+        if missing:
+            _err(
+                f"lineage incomplete: {len(missing)} of {len(document['sources'])} source "
+                f"events not in the replayed source ({', '.join(missing[:5])})"
+            )
+        else:
+            _err("lineage incomplete: the replayed source does not hold every event of this record")
         return 1
     return 0
 

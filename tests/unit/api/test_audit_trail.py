@@ -118,6 +118,30 @@ def test_a_replay_that_misses_an_event_does_not_reproduce_the_digest(recorded):
     assert not document["complete"] and not document["digests"][0]["matches"]
 
 
+def test_a_violation_read_from_a_history_that_lacks_its_sale_is_incomplete(recorded, tmp_path):
+    """Read from a raw history (`--events`, `--from-kafka`), a lineage whose source events are
+    not all in it is incomplete (exit 1), whatever kind of record it is: the auditor replayed
+    the wrong file, or a topic lost them."""
+    audit, stores = recorded.channel.audit, recorded.channel.stores
+    sale = lineage(audit, stores, "violation", recorded.violation)["sources"][0]["event_id"]
+    whole = lineage(audit, stores, "violation", recorded.violation, recorded.raw)
+    assert whole["complete"] and all(source["read"] for source in whole["sources"])
+    partial = RawIndex()
+    for item in file_inputs(recorded.events_file):
+        if sale.encode() not in item.raw:
+            partial.add(item)
+    document = lineage(audit, stores, "violation", recorded.violation, partial)
+    assert not document["complete"]
+
+    without = tmp_path / "without-the-sale.jsonl"
+    lines = recorded.events_file.read_bytes().splitlines(keepends=True)
+    without.write_bytes(b"".join(line for line in lines if sale.encode() not in line))
+    traced = cli("audit", "lineage", "violation", recorded.violation, "--eventstore",
+                 recorded.url, "--events", str(without))  # fmt: skip
+    assert traced.returncode == 1, traced.stdout
+    assert "lineage incomplete: 1 of 2 source events not in the replayed source" in traced.stderr
+
+
 def test_history_says_what_when_who_and_why(recorded):
     document = history(recorded.channel.audit, "violation", recorded.violation)
     events = document["events"]
