@@ -23,6 +23,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from infra.auditchain import kept_head
 from infra.eventstore import AuditLog, open_audit_log
+from projections.distributor_reads import is_known
 from streams.audit.lineage import RawIndex, lineage_of, unread
 from streams.audit.personal import opener_of, reveal_sources
 from streams.audit.trail import KINDS, UnknownRecord, history, load
@@ -173,6 +174,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     audit = _audit(args)
     channel, raw = (None, None) if args.no_sources else _replay_with_index(args)
+    distributor = args.pack_distributor
+    if (
+        channel is not None
+        and distributor is not None
+        and not is_known(channel.stores, distributor)
+    ):
+        # a typo (D1 for D01) would be an empty pack, verified, exit 0: "nothing to report"
+        raise UserError(
+            f"no distributor {distributor!r} in the replayed history (no line, no agreement): "
+            "check --distributor; nothing written"
+        )
     opener, close = opener_of(settings_of(args))
     try:
         manifest = export_pack(
@@ -274,7 +286,9 @@ def register(sub: Subcommands) -> None:
 
     export = commands.add_parser("export", help="the audit pack of a period (CSV + JSON)")
     export.add_argument("--period", required=True, type=period_key, help="2026-Q3 or 2026")
-    export.add_argument("--distributor", dest="pack_distributor", help="only this distributor")
+    export.add_argument(
+        "--distributor", dest="pack_distributor", metavar="ID", help="only this distributor"
+    )
     export.add_argument("--out", required=True, help="directory to write the pack to")
     export.add_argument(
         "--no-sources", action="store_true", help="no source lines (no replay of raw events)"

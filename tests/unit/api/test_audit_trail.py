@@ -316,6 +316,17 @@ def test_cli_history_lineage_and_export(recorded, tmp_path):
     assert f"head {manifest['head']}" in exported.stdout and manifest["source_lines"]
 
 
+def test_cli_export_of_a_distributor_the_history_does_not_know_is_refused(recorded, tmp_path):
+    """`--distributor D1` for D01 wrote an empty pack, chain verified, exit 0."""
+    pack = tmp_path / "pack"
+    refused = cli("audit", "export", "--period", "2026-Q3", "--distributor", "D1",
+                  "--out", str(pack), "--eventstore", recorded.url,
+                  "--events", str(recorded.events_file))  # fmt: skip
+    assert refused.returncode == 2, refused.stderr
+    assert "no distributor 'D1' in the replayed history" in refused.stderr
+    assert not pack.exists() or not any(pack.iterdir())
+
+
 def test_cli_export_of_no_period_key_is_a_usage_error_before_any_replay(tmp_path):
     # the events file does not exist: the period is refused before the replay opens it
     missing = str(tmp_path / "missing.jsonl")
