@@ -184,7 +184,11 @@ def parts(inputs: ScoreInputs, config: ScoreConfig = DEFAULT_SCORE) -> dict[str,
         "resellers": _capped(inputs.active_resellers, inputs.population_target),
         "rebates": _rebates(inputs.rebate_tiers),
     }
-    return {name: value for name, value in found.items() if value is not None}
+    # quantized once more: a part at its bound (1 in the band, 0 when pricing is spent) is
+    # written as the others are, 1.0000 beside 0.9962 (the CSV export, the card)
+    return {
+        name: value.quantize(RATIO_PLACES) for name, value in found.items() if value is not None
+    }
 
 
 def weighted_score(

@@ -172,7 +172,7 @@ D1_JULY: Final = {
                  "next_threshold": "1000", "gap_to_next": "327.00"}],
     "other_currency_lines": 1,
     "parts": {"sell_through": "0.6730", "inventory": "0.9412", "timeliness": "0.5000",
-              "data_quality": "0.7000", "pricing": "0", "resellers": "0.7500",
+              "data_quality": "0.7000", "pricing": "0.0000", "resellers": "0.7500",
               "rebates": "0.5000"},
     "score": "56.7", "rank": 2,
 }  # fmt: skip

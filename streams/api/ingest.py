@@ -417,15 +417,24 @@ def _option_id(options: dict[str, Any], name: str) -> str | None:
 
 
 def _period(options: dict[str, Any]) -> tuple[date, date] | None:
-    start, end = options.get("period_start"), options.get("period_end")
+    start, end = _date_option(options, "period_start"), _date_option(options, "period_end")
     if start is None and end is None:
         return None
-    try:
-        period = (date.fromisoformat(str(start)), date.fromisoformat(str(end)))
-    except ValueError:
+    if start is None or end is None:
+        missing = "period_start" if start is None else "period_end"
         raise web.HTTPBadRequest(
-            text="period_start and period_end go together, as dates like 2026-04-06"
-        ) from None
-    if period[1] < period[0]:
+            text=f"{missing} is missing: period_start and period_end go together"
+        )
+    if end < start:
         raise web.HTTPBadRequest(text="period_end is before period_start")
-    return period
+    return start, end
+
+
+def _date_option(options: dict[str, Any], name: str) -> date | None:
+    value = options.get(name)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"{name} {value!r} is not a date like 2026-04-06") from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.rows.base import DATE_SCHEMA, DECIMAL_SCHEMA, TIME_SCHEMA, UUID_SCHEMA
+from schemas.types import CURRENCY_PATTERN
 from streams.audit.trail import KINDS
 
 Schema = dict[str, Any]
@@ -57,6 +58,13 @@ DISTRIBUTOR = query("distributor_id", "only this distributor (a distributor toke
 SKU = query("sku", "only this SKU")
 AS_OF = query("as_of", '"now" of the answer: a date or an ISO time (default: latest seen)')
 PROGRAM = query("program_id", "only this rebate program")
+
+
+def currency_query(name: str, description: str) -> Schema:
+    """A currency filter: a code not of ISO 4217 (`usd`, `EURO`) is refused (400), as it would
+    match no row (streams/api/query_choices.py)."""
+    described = f"{description}: an ISO 4217 code in capitals, like USD or EUR"
+    return query(name, described, {"type": "string", "pattern": CURRENCY_PATTERN})
 
 
 def period_query(description: str, pattern: str) -> Schema:

@@ -31,6 +31,7 @@ from streams.api.openapi_operations import (
     TEST_INTERCHANGE,
     VIOLATION_ID,
     Schema,
+    currency_query,
     op,
     page_of,
     path,
@@ -374,8 +375,9 @@ PATHS: dict[str, dict[str, Schema]] = {
     },
     "/api/exchange-rates": {
         "get": op("Every exchange-rate publication, by pair and effective date", "reference",
-                  page_of("ExchangeRateRow"), query("from_currency", "only from this currency"),
-                  query("to_currency", "only to this currency"), *PAGED),
+                  page_of("ExchangeRateRow"),
+                  currency_query("from_currency", "only from this currency"),
+                  currency_query("to_currency", "only to this currency"), *PAGED),
     },
     "/api/ingest/events": {
         "post": op("Submit a batch of events (distributor: its own; admin: anyone's)",

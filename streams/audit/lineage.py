@@ -164,7 +164,16 @@ def lineage_of(
         document |= _stock_sources(aggregate, stores, at, raw, kind)
     for source in document["sources"]:
         _locate(source, raw)
+    if raw is not None:  # read from the raw history: a source it lacks leaves the lineage short
+        document["complete"] = document["complete"] and not unread(document)
     return document
+
+
+def unread(document: dict[str, Any]) -> list[str]:
+    """The ids of a raw-read lineage's source events the raw history did not hold."""
+    if not document["raw_read"]:
+        return []
+    return [source["event_id"] for source in document["sources"] if source["read"] is None]
 
 
 def _source(

@@ -23,7 +23,8 @@ from eventsourcing.application import AggregateNotFoundError
 
 from infra.auditchain import kept_head
 from infra.eventstore import AuditLog, open_audit_log
-from streams.audit.lineage import RawIndex, lineage_of
+from projections.distributor_reads import is_known
+from streams.audit.lineage import RawIndex, lineage_of, unread
 from streams.audit.personal import opener_of, reveal_sources
 from streams.audit.trail import KINDS, UnknownRecord, history, load
 from streams.cli.support import (
@@ -113,7 +114,14 @@ def cmd_lineage(args: argparse.Namespace) -> int:
             f"{check['recorded_events']} events)"
         )
     if not document["complete"]:
-        _err("lineage incomplete: the replayed source does not hold every event of this record")
+        missing = unread(document)
+        if missing:
+            _err(
+                f"lineage incomplete: {len(missing)} of {len(document['sources'])} source "
+                f"events not in the replayed source ({', '.join(missing[:5])})"
+            )
+        else:
+            _err("lineage incomplete: the replayed source does not hold every event of this record")
         return 1
     return 0
 
@@ -166,6 +174,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     audit = _audit(args)
     channel, raw = (None, None) if args.no_sources else _replay_with_index(args)
+    distributor = args.pack_distributor
+    if (
+        channel is not None
+        and distributor is not None
+        and not is_known(channel.stores, distributor)
+    ):
+        # a typo (D1 for D01) would be an empty pack, verified, exit 0: "nothing to report"
+        raise UserError(
+            f"no distributor {distributor!r} in the replayed history (no line, no agreement): "
+            "check --distributor; nothing written"
+        )
     opener, close = opener_of(settings_of(args))
     try:
         manifest = export_pack(
@@ -267,7 +286,9 @@ def register(sub: Subcommands) -> None:
 
     export = commands.add_parser("export", help="the audit pack of a period (CSV + JSON)")
     export.add_argument("--period", required=True, type=period_key, help="2026-Q3 or 2026")
-    export.add_argument("--distributor", dest="pack_distributor", help="only this distributor")
+    export.add_argument(
+        "--distributor", dest="pack_distributor", metavar="ID", help="only this distributor"
+    )
     export.add_argument("--out", required=True, help="directory to write the pack to")
     export.add_argument(
         "--no-sources", action="store_true", help="no source lines (no replay of raw events)"

@@ -9,7 +9,13 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime, timedelta
 
-from streams.cli.support import ServerUnreachable, Subcommands, UserError, settings_of
+from streams.cli.support import (
+    ServerUnreachable,
+    Subcommands,
+    UserError,
+    postgres_problem,
+    settings_of,
+)
 
 PRUNE_HELP = (
     "Delete the register's interchanges received longer than CHANNELFLOW_INTERCHANGE_WINDOW_DAYS "
@@ -56,10 +62,10 @@ def cmd_prune(args: argparse.Namespace) -> int:
         else:
             print(f"{which}: {register.prune(now):,} deleted")
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ServerUnreachable(
-            f"PostgreSQL: {reason} (check CHANNELFLOW_INTERCHANGES_URL, or "
-            "CHANNELFLOW_EVENTSTORE_URL / --eventstore)"
+            postgres_problem(
+                exc, "CHANNELFLOW_INTERCHANGES_URL, or CHANNELFLOW_EVENTSTORE_URL / --eventstore"
+            )
         ) from None
     finally:
         register.close()

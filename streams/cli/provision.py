@@ -6,7 +6,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from streams.cli.support import Subcommands, UserError, kafka_flags, settings_of
+from streams.cli.support import (
+    ServerUnreachable,
+    Subcommands,
+    UserError,
+    kafka_flags,
+    postgres_problem,
+    settings_of,
+)
 from streams.config import Settings
 
 
@@ -61,8 +68,13 @@ def cmd_readmodels(args: argparse.Namespace) -> int:
                 f"rewrite them within CHANNELFLOW_READMODEL_INTERVAL_SECONDS"
                 f" ({settings.readmodel_interval_seconds:g} s here)"
             )
-    except psycopg.OperationalError:
-        raise  # unreachable: status 3
+    except psycopg.OperationalError as exc:  # unreachable: status 3, naming --url
+        raise ServerUnreachable(
+            postgres_problem(
+                exc,
+                "CHANNELFLOW_READMODEL_URL / --url, or CHANNELFLOW_EVENTSTORE_URL / --eventstore",
+            )
+        ) from None
     except psycopg.Error as exc:
         raise UserError(f"read-model database: {exc}") from None
     finally:

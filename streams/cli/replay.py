@@ -83,13 +83,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
         what_to_do,
     )
 
+    # what can be refused is refused before the replay, which may take long: a store that
+    # is not there, an API that cannot be reached or does not let the token read
+    store = open_audit_log(settings_of(args).eventstore_url, existing=True)
+    token = bearer_token(args)
+    get_json(args.url, "/api/products?limit=1", token, "the live API")
     replay = replay_of(args, None)
-    live = get_json(args.url, "/api/snapshot", bearer_token(args), "the live snapshot")
+    live = get_json(args.url, "/api/snapshot", token, "the live snapshot")
     differences = list(snapshot_differences(replay.snapshot, live))
     rows = sum(len(rows) for rows in live.values())
-    verified, audit = audit_differences(
-        replay.audit(), open_audit_log(settings_of(args).eventstore_url, existing=True)
-    )
+    verified, audit = audit_differences(replay.audit(), store)
     for difference in (*differences, *audit):
         print(difference)
     if differences or audit:

@@ -229,16 +229,21 @@ def server_problem(exc: Exception) -> tuple[ExitStatus, str] | None:
             "--replication-factor, CHANNELFLOW_PARTITIONS / CHANNELFLOW_REPLICATION_FACTOR)"
         )
     if isinstance(exc, psycopg.OperationalError):
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return ExitStatus.UNREACHABLE, (
-            f"PostgreSQL: {reason} (check CHANNELFLOW_EVENTSTORE_URL / --eventstore, or "
-            "CHANNELFLOW_READMODEL_URL)"
+        return ExitStatus.UNREACHABLE, postgres_problem(
+            exc, "CHANNELFLOW_EVENTSTORE_URL / --eventstore, or CHANNELFLOW_READMODEL_URL"
         )
     if isinstance(exc, KafkaConnectionError):
         reason = kafka_reason(exc)
         setting = "CHANNELFLOW_KAFKA_BOOTSTRAP / --kafka"
         return ExitStatus.UNREACHABLE, f"Kafka: {reason} (check {setting})"
     return None
+
+
+def postgres_problem(exc: Exception, settings: str) -> str:
+    """One line for a PostgreSQL that cannot be used: the first line of its reason and the
+    `settings` to check (those of the database the command was opening)."""
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"PostgreSQL: {reason} (check {settings})"
 
 
 #: settings field -> the flag that sets it, as error messages name it

@@ -11,7 +11,7 @@ from projections.ingest_check import Catalog
 from projections.stores import ChannelStores
 from streams.config import Settings
 from streams.ingest.gateway import StoreView
-from streams.kafka.io import send_messages, start_producer
+from streams.kafka.io import send_messages, start_producer, started
 from streams.kafka.messages import Message
 from streams.kafka.reference import ReferenceReplica
 
@@ -28,7 +28,7 @@ class KafkaPublisher:
         self._producer = start_producer(settings, linger_ms=0)
 
     async def __aenter__(self) -> KafkaPublisher:
-        await self._producer.start()
+        await started(self._producer)
         return self
 
     async def __aexit__(self, *_: object) -> None:

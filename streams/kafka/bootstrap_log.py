@@ -5,13 +5,15 @@ When no bootstrap server answers, aiokafka logs `Unable connect to "HOST:PORT": 
 ERROR for each, then raises `KafkaConnectionError("Unable to bootstrap from [...]")`, which
 the command reports as its one line with the setting to check (`streams/cli/support.py`,
 `server_problem`): the log lines before it say the same thing again, as a stray ERROR.
-Held here, they are dropped when the connection fails that way, and passed on as they were
-when it succeeds (a bootstrap list of which one server is down still says which) or fails
-otherwise. Only aiokafka's bootstrap line is held; a node lost later is logged as always.
+Held here, they are dropped when the connection fails that way (or is cancelled because a
+client started beside it failed so), and passed on as they were when it succeeds (a
+bootstrap list of which one server is down still says which) or fails otherwise. Only
+aiokafka's bootstrap line is held; a node lost later is logged as always.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Iterator
@@ -48,7 +50,8 @@ def bootstrap_lines_held() -> Iterator[None]:
     unreachable = False
     try:
         yield
-    except KafkaConnectionError:
+    except (KafkaConnectionError, asyncio.CancelledError):
+        # cancelled: a client started beside it gave up (the command's one line says why)
         unreachable = True
         raise
     finally:

@@ -8,9 +8,9 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any, cast
+from typing import Any, Protocol, TypeVar, cast
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
@@ -186,16 +186,25 @@ async def delete_topics(bootstrap: str, prefix: str) -> list[str]:
         await admin.close()
 
 
-async def started(consumer: AIOKafkaConsumer) -> AIOKafkaConsumer:
-    """`consumer` started; stopped again when it cannot start (Kafka unreachable), so the
-    command's one-line error is not followed by aiokafka's "Unclosed AIOKafkaConsumer"."""
+class _Client(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+Client = TypeVar("Client", bound=_Client)
+
+
+async def started(client: Client) -> Client:
+    """`client` (a consumer or a producer) started; stopped again when it cannot start (Kafka
+    unreachable, or cancelled as a client started beside it gave up), so the command's
+    one-line error is not followed by aiokafka's "Unclosed AIOKafkaConsumer"."""
     try:
         with bootstrap_lines_held():
-            await consumer.start()
+            await client.start()
     except BaseException:
-        await consumer.stop()
+        await client.stop()
         raise
-    return consumer
+    return client
 
 
 def start_producer(settings: Settings, linger_ms: int = 20) -> AIOKafkaProducer:
@@ -215,8 +224,7 @@ async def publish_events(
 ) -> int:
     """Publish events to their raw topics, keyed for partitioning, runs of one topic and
     key in bundles of up to `bundle` (1: an event per message); returns the count."""
-    producer = start_producer(settings)
-    await producer.start()
+    producer = await started(start_producer(settings))
     sent = 0
     try:
 

@@ -33,6 +33,7 @@ from projections.stores import ChannelStores
 from schemas.topics import REFERENCE_TOPICS, topic_name
 from streams import metrics
 from streams.config import Settings
+from streams.kafka.io import started
 from streams.kafka.sync_points import StallWatch, SyncPoints
 
 log = logging.getLogger("channelflow.reference")
@@ -159,9 +160,9 @@ class ReferenceReplica:
         # connection's requests in turn, and behind the reader's fetch (a long poll of up
         # to 500 ms when nothing comes) every query would wait that long
         offsets = self._consumer()
-        await consumer.start()
-        await offsets.start()
         try:
+            await started(consumer)
+            await started(offsets)
             partitions = [
                 TopicPartition(name, p)
                 for name in (topic_name(self.settings.topic_prefix, t) for t in REFERENCE_TOPICS)

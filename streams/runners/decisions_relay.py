@@ -28,7 +28,7 @@ from schemas.topics import topic_name
 from streams import metrics
 from streams.config import Settings
 from streams.health import Health
-from streams.kafka.io import start_producer
+from streams.kafka.io import start_producer, started
 
 log = logging.getLogger("channelflow.decisions")
 
@@ -171,9 +171,7 @@ class DecisionRelay:
 
     async def _started(self) -> AIOKafkaProducer:
         if self._producer is None:
-            producer = start_producer(self.settings)
-            await producer.start()
-            self._producer = producer
+            self._producer = await started(start_producer(self.settings))
         return self._producer
 
     async def close(self) -> None:

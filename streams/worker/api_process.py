@@ -100,6 +100,13 @@ class ApiProcess:
         """Catch the databases up with the worker, one partition at a time with requests
         answered in between, every `CATCH_UP_SECONDS`, for as long as it runs."""
         loop = asyncio.get_running_loop()
+        for directory in self.state.absent():  # a typo answers every page empty, "ok"
+            log.warning(
+                "no worker state at %s yet: a worker with this data directory and "
+                "CHANNELFLOW_APP_ID=%s writes it; until then none of its partitions is answered "
+                "(check --worker-data-dir / CHANNELFLOW_API_DATA_DIRS and CHANNELFLOW_APP_ID)",
+                directory, self.settings.app_id,
+            )  # fmt: skip
         while True:
             started, busy = time.monotonic(), 0.0
             try:

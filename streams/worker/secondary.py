@@ -90,6 +90,11 @@ class SecondaryState:
         }
         self._pattern = re.compile(rf"^{STATE_TABLE}-(\d+)\.db$")
 
+    def absent(self) -> list[Path]:
+        """The state directories that do not exist (yet): no worker of this app id has
+        written there, or the directory or app id given is not a worker's."""
+        return [directory for directory in self.directories if not directory.is_dir()]
+
     def open_new(self) -> None:
         """Open the partition databases that appeared since the last time."""
         for index, directory in enumerate(self.directories):

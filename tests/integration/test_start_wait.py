@@ -140,6 +140,20 @@ def test_api_process_waits_for_kafka(settings, tmp_path, kafka_away) -> None:
         api.kill()
 
 
+def test_api_process_gives_up_on_kafka_in_one_line(settings, tmp_path, kafka_away) -> None:
+    """Its replica's consumers, its publisher and its health start side by side: the one
+    that gives up ends the others, and none of them leaves aiokafka's bootstrap lines or
+    "Unclosed AIOKafkaConsumer" / "Unclosed AIOKafkaProducer" after the command's line."""
+    mine = settings.model_copy(update={"kafka_bootstrap": f"127.0.0.1:{kafka_away.port}"})
+    for wait in ("0", "2"):
+        api = ApiProcess(mine, tmp_path / f"api-{wait}.log").launch("--start-wait", wait)
+        try:
+            log = gives_up(api, "Kafka")
+        finally:
+            api.kill()
+        assert "Unclosed" not in log and "Unable connect to" not in log, log
+
+
 @pytest.mark.postgres
 def test_worker_waits_for_postgres_then_records_what_came(settings, worker_factory, pg_dsn):
     with fresh_database(pg_dsn) as dsn, proxied(dsn) as (proxy, through_proxy):

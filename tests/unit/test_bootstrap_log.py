@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -56,3 +57,13 @@ def test_a_failed_try_within_a_held_start_is_dropped(caplog: pytest.LogCaptureFi
             pass
     assert _said(caplog) == []
     assert not aiokafka_log.filters
+
+
+def test_dropped_when_the_start_is_cancelled(caplog: pytest.LogCaptureFixture) -> None:
+    """A client started beside one that gave up is cancelled (`channelflow api`: the replica's
+    consumers, the publisher): its lines say again what the command's one line says."""
+    caplog.set_level(logging.INFO)
+    with pytest.raises(asyncio.CancelledError), bootstrap_lines_held():
+        aiokafka_log.error(BOOTSTRAP_LINE, "127.0.0.1", 1, "refused")
+        raise asyncio.CancelledError
+    assert _said(caplog) == []

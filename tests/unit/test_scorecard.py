@@ -242,3 +242,19 @@ def test_the_score_settings_are_read_from_text() -> None:
     ]:
         with pytest.raises(ValueError, match=problem):
             configured_score(**given)
+
+
+def test_every_part_is_written_to_four_places() -> None:
+    """A part at its bound (in the band, a target reached, no tier, pricing spent) is written
+    as the others are: the CSV's column reads 1.0000 and 0.0000, never 1 beside 0.9962."""
+    bounds = ScoreInputs(
+        verdicts={"accepted": 10},
+        violations={"critical": 10},
+        weeks_of_supply=Decimal(6),
+        sell_through_revenue=Decimal(500),
+        revenue_target=Decimal(100),
+        rebate_tiers=((0, 3),),
+    )
+    written = {name: str(value) for name, value in parts(bounds).items()}
+    assert written == {"sell_through": "1.0000", "inventory": "1.0000", "data_quality": "1.0000",
+                       "pricing": "0.0000", "rebates": "0.0000"}  # fmt: skip

@@ -3,9 +3,13 @@ are, what a secondary instance sees and when, and the decoder that remembers val
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from pathlib import Path
 
 import orjson
+import pytest
 from rocksdict import Options, Rdict
 
 from projections.catalog import Product
@@ -91,6 +95,30 @@ def test_the_api_process_reads_the_data_directories_it_is_given_or_the_worker_s(
         ["api", "--worker-data-dir", "/var/w1", "--worker-data-dir", "/var/w2"]
     )
     assert args.worker_data_dir == ["/var/w1", "/var/w2"]
+
+
+def test_the_api_process_says_which_data_directory_holds_no_worker_state(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A typo in --worker-data-dir, or another app id than the worker's: /health said "ok"
+    and every page was empty, with nothing in the log."""
+    worker = Settings(data_dir=str(tmp_path / "w1"), app_id="acme")
+    state_directory(worker).mkdir(parents=True)
+    given = worker.model_copy(update={"api_data_dirs": f"{tmp_path}/w1,{tmp_path}/w2"})
+    api = ApiProcess(given.model_copy(update={"eventstore_url": "sqlite:///:memory:"}))
+
+    async def a_round() -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(api.follow(), 0.2)
+
+    asyncio.run(a_round())
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warned == [
+        f"no worker state at {tmp_path}/w2/acme/v1/tables yet: a worker with this data "
+        "directory and CHANNELFLOW_APP_ID=acme writes it; until then none of its partitions "
+        "is answered (check --worker-data-dir / CHANNELFLOW_API_DATA_DIRS and "
+        "CHANNELFLOW_APP_ID)"
+    ]
 
 
 def test_the_copy_read_is_the_furthest_in_the_changelog_and_stays_on_a_tie():

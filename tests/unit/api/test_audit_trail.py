@@ -118,6 +118,30 @@ def test_a_replay_that_misses_an_event_does_not_reproduce_the_digest(recorded):
     assert not document["complete"] and not document["digests"][0]["matches"]
 
 
+def test_a_violation_read_from_a_history_that_lacks_its_sale_is_incomplete(recorded, tmp_path):
+    """Read from a raw history (`--events`, `--from-kafka`), a lineage whose source events are
+    not all in it is incomplete (exit 1), whatever kind of record it is: the auditor replayed
+    the wrong file, or a topic lost them."""
+    audit, stores = recorded.channel.audit, recorded.channel.stores
+    sale = lineage(audit, stores, "violation", recorded.violation)["sources"][0]["event_id"]
+    whole = lineage(audit, stores, "violation", recorded.violation, recorded.raw)
+    assert whole["complete"] and all(source["read"] for source in whole["sources"])
+    partial = RawIndex()
+    for item in file_inputs(recorded.events_file):
+        if sale.encode() not in item.raw:
+            partial.add(item)
+    document = lineage(audit, stores, "violation", recorded.violation, partial)
+    assert not document["complete"]
+
+    without = tmp_path / "without-the-sale.jsonl"
+    lines = recorded.events_file.read_bytes().splitlines(keepends=True)
+    without.write_bytes(b"".join(line for line in lines if sale.encode() not in line))
+    traced = cli("audit", "lineage", "violation", recorded.violation, "--eventstore",
+                 recorded.url, "--events", str(without))  # fmt: skip
+    assert traced.returncode == 1, traced.stdout
+    assert "lineage incomplete: 1 of 2 source events not in the replayed source" in traced.stderr
+
+
 def test_history_says_what_when_who_and_why(recorded):
     document = history(recorded.channel.audit, "violation", recorded.violation)
     events = document["events"]
@@ -290,6 +314,17 @@ def test_cli_history_lineage_and_export(recorded, tmp_path):
     assert exported.returncode == 0, exported.stderr
     manifest = orjson.loads((tmp_path / "manifest.json").read_bytes())
     assert f"head {manifest['head']}" in exported.stdout and manifest["source_lines"]
+
+
+def test_cli_export_of_a_distributor_the_history_does_not_know_is_refused(recorded, tmp_path):
+    """`--distributor D1` for D01 wrote an empty pack, chain verified, exit 0."""
+    pack = tmp_path / "pack"
+    refused = cli("audit", "export", "--period", "2026-Q3", "--distributor", "D1",
+                  "--out", str(pack), "--eventstore", recorded.url,
+                  "--events", str(recorded.events_file))  # fmt: skip
+    assert refused.returncode == 2, refused.stderr
+    assert "no distributor 'D1' in the replayed history" in refused.stderr
+    assert not pack.exists() or not any(pack.iterdir())
 
 
 def test_cli_export_of_no_period_key_is_a_usage_error_before_any_replay(tmp_path):

@@ -116,6 +116,7 @@ def test_a_server_that_cannot_be_used_is_one_line_with_the_setting_to_check_and_
     assert b"Kafka: Unable to bootstrap from [127.0.0.1:1]" in kafka.stderr
     read_models = run("readmodels", "init", "--url", "postgresql://u:p@127.0.0.1:1/db")
     assert read_models.returncode == 3 and b"PostgreSQL: connection failed" in read_models.stderr
+    assert b"(check CHANNELFLOW_READMODEL_URL / --url," in read_models.stderr  # the flag given
     for done in (refused, unsupported, kafka, read_models):
         assert b"Traceback" not in done.stderr
 

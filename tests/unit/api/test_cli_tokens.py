@@ -72,6 +72,24 @@ def test_verify_takes_the_token_from_a_file(app, tmp_path, capsys):
     assert "HTTP 401 unauthorized: missing bearer token" in capsys.readouterr().err
 
 
+def test_verify_refuses_a_missing_store_or_an_api_it_cannot_read_before_the_replay(
+    app, tmp_path, capsys
+):
+    """The events file does not exist: each refusal comes before the replay opens it (on a
+    channel's topics the replay takes minutes; the refusal came after it)."""
+    missing = ["--events", str(tmp_path / "missing.jsonl")]
+    store = ["--eventstore", empty_store(tmp_path)]
+    no_store = ["--eventstore", f"sqlite:///{tmp_path / 'typo.db'}"]
+    assert main(["verify", "--url", app.url, "--token", "aud", *missing, *no_store]) == 2
+    assert "no SQLite event store at" in capsys.readouterr().err
+    assert main(["verify", "--url", app.url, *missing, *store]) == 2
+    assert "HTTP 401 unauthorized: missing bearer token" in capsys.readouterr().err
+    assert main(["verify", "--url", "http://127.0.0.1:9", "--token", "aud", *missing, *store]) == 3
+    assert "the live API" in capsys.readouterr().err
+    assert main(["verify", "--url", app.url, "--token", "aud", *missing, *store]) == 2
+    assert "no such events file" in capsys.readouterr().err
+
+
 def test_verify_says_where_the_differences_are_and_what_to_do(app, tmp_path, capsys):
     app.feed(catalog())  # live: a sale; the replay of an empty file: nothing
     app.feed_raw([orjson.dumps(sale("INV-1"))])

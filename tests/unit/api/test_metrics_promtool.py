@@ -5,6 +5,8 @@ panel or said why not, and the rules pass promtool's checks and their unit tests
 from __future__ import annotations
 
 import asyncio
+import re
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -27,6 +29,8 @@ from tests.metrics_checks import (
     promtool_problems,
     sampled_names,
 )
+
+DASHBOARD_DOC = Path(__file__).resolve().parents[3] / "docs" / "dashboard.md"
 
 #: what the issue asks for, by the name it has
 REQUIRED = {
@@ -155,6 +159,18 @@ def test_every_metric_is_on_a_panel_or_said_why_not():
     }
     assert uncharted == UNCHARTED.keys()
     assert all(UNCHARTED.values())
+
+
+def test_every_metric_is_in_the_operators_list():
+    """docs/dashboard.md says it lists every metric: an operator looks a name up there."""
+    listed = set(re.findall(r"^\| `(channelflow_\w+)` \|", DASHBOARD_DOC.read_text(), re.M))
+    defined = {
+        name
+        for name in metric_series(metrics.exposition().decode())
+        if name.startswith("channelflow_") and not name.endswith("_created")
+    }
+    assert defined - listed == set()
+    assert listed - defined == set()
 
 
 def test_the_alerting_rules_query_only_exposed_metrics(scraped):

@@ -23,7 +23,8 @@ Schema = dict[str, Any]
 Answer = tuple[int, Any]
 
 #: a value each kind of parameter takes (an `enum`'s first value otherwise)
-BY_NAME = {"as_of": "2026-07-01", "share": "0.10", "n": "5", "limit": "10", "offset": "0"}
+BY_NAME = {"as_of": "2026-07-01", "share": "0.10", "n": "5", "limit": "10", "offset": "0",
+           "from_currency": "USD", "to_currency": "EUR"}  # fmt: skip
 #: a period of each form, the first of its parameter's form taken: a week first (the default
 #: granularity of sell-through); a path's period (no form given) is a month
 PERIODS, PATH_PERIOD = ("2026-W28", "2026-07", "2026-Q3"), "2026-07"
@@ -174,6 +175,19 @@ def test_a_period_of_another_kind_than_the_rows_is_refused(channel):
     assert answers[1][1]["error"]["message"] == (
         "period '2026-W28' is not of its form (only this period: a quarter \"2026-Q3\" or a "
         'year "2026")'
+    )
+
+
+def test_a_currency_filter_not_of_iso_4217_is_refused(channel):
+    """?from_currency=usd matched no rate and answered an empty 200, as if there were none."""
+    rates = "/api/exchange-rates"
+    answers = exchange(channel, [("GET", rates, {"from_currency": "usd"}),
+                                 ("GET", rates, {"to_currency": "EURO"}),
+                                 ("GET", rates, {"from_currency": "USD"})])  # fmt: skip
+    assert [status for status, _ in answers] == [400, 400, 200]
+    assert answers[0][1]["error"]["message"] == (
+        "from_currency 'usd' is not of its form (only from this currency: an ISO 4217 code "
+        "in capitals, like USD or EUR)"
     )
 
 

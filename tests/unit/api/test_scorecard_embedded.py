@@ -130,7 +130,8 @@ def test_the_csv_export_is_the_ranking():
         ("2", "D1", D1_JULY["score"]),
     ]
     d1 = rows[1]
-    assert (d1["part_pricing"], d1["weeks_missing"], d1["rebate_programs"]) == ("0", "1", "P1 1/2")
+    written = (d1["part_pricing"], d1["weeks_missing"], d1["rebate_programs"])
+    assert written == ("0.0000", "1", "P1 1/2")
 
 
 def test_the_score_follows_the_configured_weights(monkeypatch):

@@ -96,6 +96,20 @@ def test_multipart_upload_and_options_checked(api):
     assert api.post("/api/ingest/csv", csv_text(), period_start="2026-04-06")[0] == 400
 
 
+def test_a_bad_report_period_names_its_parameter(api):
+    """Both given, one not a date: the answer says which, not that the two go together."""
+    for options, said in (
+        ({"period_start": "2026-13-01", "period_end": "2026-04-11"},
+         "period_start '2026-13-01' is not a date like 2026-04-06"),
+        ({"period_start": "2026-04-06", "period_end": "11.04.2026"},
+         "period_end '11.04.2026' is not a date like 2026-04-06"),
+        ({"period_end": "2026-04-11"}, "period_start is missing: period_start and period_end"),
+    ):  # fmt: skip
+        status, error = api.post("/api/ingest/csv", csv_text(), **options)
+        assert (status, error["error"]["message"][: len(said)]) == (400, said)
+    assert api.events() == []
+
+
 def test_a_form_with_two_files_is_refused_and_nothing_published(api):
     """The second file was left unread while the first was answered 200."""
     form = FormData()
