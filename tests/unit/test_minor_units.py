@@ -174,5 +174,8 @@ def test_a_replay_of_a_channel_in_jpy_or_kwd_equals_live(
     assert any(name.startswith("adjustment") for name, _ in amounts)
     unit = {"JPY": 0, "KWD": 3}[currency]
     assert all(places(amount) == unit for _, amount in amounts), amounts
-    for row in live.snapshot(at)["rebates"]:
-        assert places(Decimal(row["rebate"])) == unit, row
+    snapshot = live.snapshot(at)
+    written = [Decimal(row["rebate"]) for row in snapshot["rebates"]]
+    written += [Decimal(row["amount"]) for row in snapshot["price_protection"]]
+    written += [Decimal(row["value"]) for row in snapshot["inventory"] if row["value"]]
+    assert written and all(places(amount) == unit for amount in written), written
