@@ -89,7 +89,7 @@ class AgedStock:
     """Held units per band, their value at a unit cost, and units of unknown age."""
 
     units: dict[str, int]
-    #: per band, units × unit cost rounded to the cent; None without a cost
+    #: per band, units × unit cost rounded to its currency's minor unit; None without a cost
     values: dict[str, Decimal | None]
     #: units held beyond the receipts known (a count above what was received)
     unknown_age: int = 0
@@ -100,11 +100,15 @@ class AgedStock:
 
 
 def aged_stock(
-    lots: Sequence[Lot], today: date, unit_cost: Decimal | None, unknown_age: int = 0
+    lots: Sequence[Lot],
+    today: date,
+    unit_cost: Decimal | None,
+    currency: str | None,
+    unknown_age: int = 0,
 ) -> AgedStock:
-    """The lots' units by age band on `today`, valued at `unit_cost`."""
+    """The lots' units by age band on `today`, valued at `unit_cost` in `currency`."""
     units = dict.fromkeys(BAND_NAMES, 0)
     for lot in lots:
         units[band_of(age_days(lot, today))] += lot.quantity
-    values = {name: stock_value(count, unit_cost) for name, count in units.items()}
+    values = {name: stock_value(count, unit_cost, currency) for name, count in units.items()}
     return AgedStock(units, values, unknown_age)

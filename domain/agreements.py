@@ -24,10 +24,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from uuid import UUID
 
-from domain.currency import CENTS
+from domain.currency import round_money
 from schemas.agreements import AgreementTerms
 
 
@@ -116,23 +116,24 @@ def discount_for(terms: AgreementTerms, sku: str) -> Decimal | None:
     return None
 
 
-def discounted_cost(list_cost: Decimal, discount: Decimal | None) -> Decimal:
-    """A list distributor cost less an agreement's group discount, to the cent (half up):
-    what the distributor pays for a sku no price of its own covers. No discount: the list
-    cost as it is."""
+def discounted_cost(list_cost: Decimal, discount: Decimal | None, currency: str) -> Decimal:
+    """A list distributor cost in `currency` less an agreement's group discount, rounded
+    half-up to the currency's minor unit: what the distributor pays for a sku no price of
+    its own covers. No discount: the list cost as it is."""
     if not discount:
         return list_cost
-    return (list_cost * (1 - discount)).quantize(CENTS, ROUND_HALF_UP)
+    return round_money(list_cost * (1 - discount), currency)
 
 
 def distributor_cost(
-    cost: Decimal, listed: bool, terms: AgreementTerms | None, sku: str
+    cost: Decimal, currency: str, listed: bool, terms: AgreementTerms | None, sku: str
 ) -> Decimal:
-    """What the distributor pays for `sku` at a price book cost: a price of its own as it
-    is; the list's (`listed`) less the discount the agreement's terms give the sku's group."""
+    """What the distributor pays for `sku` at a price book cost in `currency`: a price of
+    its own as it is; the list's (`listed`) less the discount the agreement's terms give
+    the sku's group."""
     if not listed or terms is None:
         return cost
-    return discounted_cost(cost, discount_for(terms, sku))
+    return discounted_cost(cost, discount_for(terms, sku), currency)
 
 
 def version_on(

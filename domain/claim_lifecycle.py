@@ -47,6 +47,7 @@ from domain.claim_steps import (
     NotAllowed,
     check_allowed,
 )
+from domain.currency import zero_in
 from domain.lifecycle_steps import allowed_from, check_who_when_why
 from domain.timeutil import utc
 from schemas.claims import DebitClaimSubmitted
@@ -112,7 +113,7 @@ class DebitClaim(Aggregate):
         self.decisions: dict[int, LineDecision] = {}
         self.status = ClaimStatus.SUBMITTED
         self.steps: tuple[ClaimStep, ...] = ()
-        self.granted = Decimal("0.00")
+        self.granted = zero_in({line.currency for line in self.lines.values()})
         self.settled_total: Decimal | None = None
 
     # --- reads ---------------------------------------------------------------------------
@@ -126,13 +127,18 @@ class DebitClaim(Aggregate):
         )
 
     @property
+    def _zero(self) -> Decimal:
+        """Nothing in the claim's currency (two places when its lines mix currencies)."""
+        return zero_in({line.currency for line in self.lines.values()})
+
+    @property
     def total_claimed(self) -> Decimal:
-        return sum((line.amount_claimed for line in self.lines.values()), Decimal("0.00"))
+        return sum((line.amount_claimed for line in self.lines.values()), self._zero)
 
     @property
     def total_accepted(self) -> Decimal:
         """Accepted amounts plus what upheld disputes granted."""
-        decided = sum((d.amount_accepted for d in self.decisions.values()), Decimal("0.00"))
+        decided = sum((d.amount_accepted for d in self.decisions.values()), self._zero)
         return decided + self.granted
 
     @property

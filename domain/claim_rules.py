@@ -18,7 +18,8 @@ was judged) / `wrong_end_customer`; 7. `return_line`;
 Then the quantity: at most the POS line's units not accepted on other claim lines (none:
 `already_claimed`; fewer: `quantity_reduced`), then at most the cap left (none:
 `cap_exhausted`; fewer: `cap_partial`). The amount is recomputed from the system's
-figures, (book − authorized) × accepted quantity, rounded half-up to the cent; ≤ 0 is
+figures, (book − authorized) × accepted quantity, rounded half-up to the minor unit of
+the authorization's currency (`domain.currency.round_money`); ≤ 0 is
 `no_debit_due`. A line is `accepted` when quantity and amount are as claimed, else
 `adjusted` with its reasons (`quantity_reduced` / `cap_partial`, then `cost_corrected`
 when a claimed cost differs from the system's, or `amount_corrected` when only the
@@ -35,7 +36,7 @@ from functools import lru_cache
 from typing import Final, Literal
 from uuid import UUID
 
-from domain.currency import to_cents
+from domain.currency import minor_unit, round_money
 from domain.frozen import quick_init
 from domain.identity import derived_id
 from domain.timeutil import utc
@@ -64,7 +65,6 @@ REJECTIONS: Final = (
 #: why an accepted quantity or amount differs from the claimed one
 ADJUSTMENTS: Final = ("quantity_reduced", "cap_partial", "cost_corrected", "amount_corrected")
 PENDING: Final = "pending_pos"
-HALF_CENT: Final = Decimal("0.005")
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,14 +227,17 @@ def claim_aggregate_id(distributor_id: str, claim_id: str) -> UUID:
 
 
 @lru_cache(maxsize=4096)  # a few (book, authorized, quantity)s, asked once a line decided
-def debit_amount(book_cost: Decimal, authorized_cost: Decimal, quantity: int) -> Decimal:
-    """(book − authorized) × quantity, rounded half-up to the cent (equal figures give the
-    same amount, to the cent, however they are written: a remembered one is the same)."""
-    return to_cents((book_cost - authorized_cost) * quantity)
+def debit_amount(
+    book_cost: Decimal, authorized_cost: Decimal, quantity: int, currency: str
+) -> Decimal:
+    """(book − authorized) × quantity in `currency`, rounded half-up to its minor unit
+    (equal figures give the same amount, to that unit, however they are written: a
+    remembered one is the same)."""
+    return round_money((book_cost - authorized_cost) * quantity, currency)
 
 
 @lru_cache(maxsize=4096)  # a few (book, authorized) pairs, asked once a line
-def fewest_debited_units(book_cost: Decimal, authorized_cost: Decimal) -> int | None:
+def fewest_debited_units(book_cost: Decimal, authorized_cost: Decimal, currency: str) -> int | None:
     """The fewest units whose `debit_amount` is above zero (None: no quantity has one,
     the authorized cost is not below the book cost). The amount only grows with the
     units, so a line granted fewer takes none (`no_debit_due`); the cap's ledger is told,
@@ -244,10 +247,11 @@ def fewest_debited_units(book_cost: Decimal, authorized_cost: Decimal) -> int | 
         return None
     with localcontext() as context:
         context.prec = 50
-        units = max(int((HALF_CENT / difference).to_integral_value(ROUND_CEILING)), 1)
-    while units > 1 and debit_amount(book_cost, authorized_cost, units - 1) > 0:
+        half_unit = minor_unit(currency) / 2
+        units = max(int((half_unit / difference).to_integral_value(ROUND_CEILING)), 1)
+    while units > 1 and debit_amount(book_cost, authorized_cost, units - 1, currency) > 0:
         units -= 1
-    while debit_amount(book_cost, authorized_cost, units) <= 0:
+    while debit_amount(book_cost, authorized_cost, units, currency) <= 0:
         units += 1
     return units
 
@@ -295,7 +299,9 @@ def finish_line(inputs: LineInputs, wanted: int, cap_left: int | None) -> LineDe
             return _closed(inputs, "rejected", "cap_exhausted")
         quantity = cap_left
         adjustments.append("cap_partial")
-    amount = debit_amount(inputs.book.cost, inputs.terms.authorized_cost, quantity)
+    amount = debit_amount(
+        inputs.book.cost, inputs.terms.authorized_cost, quantity, inputs.terms.currency
+    )
     if amount <= 0:
         return _closed(inputs, "rejected", "no_debit_due")
     costs = (line.cost_paid, line.authorized_cost)
@@ -357,8 +363,9 @@ def _closed(
     status: LineStatus,
     *reasons: str,
     quantity: int = 0,
-    amount: Decimal = Decimal("0.00"),
+    amount: Decimal | None = None,
 ) -> LineDecision:
+    """The line's decision; `amount` None: nothing accepted (zero in the line's currency)."""
     line, terms, pos, book = inputs.line, inputs.terms, inputs.pos, inputs.book
     return LineDecision(
         distributor_id=inputs.distributor_id,
@@ -372,7 +379,7 @@ def _closed(
         quantity_claimed=line.quantity,
         quantity_accepted=quantity,
         amount_claimed=line.amount_claimed,
-        amount_accepted=amount,
+        amount_accepted=round_money(Decimal(0), line.currency) if amount is None else amount,
         currency=line.currency,
         book_cost=None if book is None else book.cost,
         authorized_cost=None if terms is None else terms.authorized_cost,

@@ -8,8 +8,12 @@ divides by it (`inverted`), exactly; no cross rate through a third currency is m
 `convert` returns `Converted` (with the rate's event id for lineage) or `Unconverted` (no
 rate known for that pair on that day): a visible state, never a zero and never dropped.
 `total_in` adds up money in several currencies, each amount at its own business date's
-rate; the sum is exact (a 60-digit context) and rounded half-up to the cent once, and
-what could not be converted is listed beside it, summed per currency and day.
+rate; the sum is exact (a 60-digit context) and rounded half-up once, to the target's
+minor unit, and what could not be converted is listed beside it, summed per currency and
+day.
+
+Money is rounded by `round_money` alone: half-up to its currency's ISO 4217 minor unit
+(`schemas.currencies.MINOR_UNITS`: 0.01 for USD, 1 for JPY, 0.001 for KWD).
 """
 
 from __future__ import annotations
@@ -21,10 +25,14 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Final
 from uuid import UUID
 
+from schemas.currencies import MINOR_UNITS
+
 #: a rate is used at most this many days after its effective_date
 MAX_RATE_AGE_DAYS: Final = 31
-CENTS: Final = Decimal("0.01")
 _EXACT: Final = Context(prec=60)
+#: the quantum of each number of places a minor unit has
+_QUANTA: Final = {places: Decimal(1).scaleb(-places) for places in set(MINOR_UNITS.values())}
+_CENT: Final = _QUANTA[2]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +106,8 @@ class MixedTotal:
     """A sum in one currency of amounts in several, with its lineage and its gaps."""
 
     currency: str
-    #: the sum of what converted, rounded half-up to the cent (unless `total_in(exact=True)`)
+    #: the sum of what converted, rounded half-up to the currency's minor unit (unless
+    #: `total_in(exact=True)`)
     converted: Decimal
     #: the ids of the rate events used, sorted
     rate_event_ids: tuple[UUID, ...]
@@ -137,7 +146,7 @@ def total_in(
         Unconverted(amount, currency, target, on)
         for (currency, on), amount in sorted(missing.items())
     )
-    converted = total if exact else to_cents(total)
+    converted = total if exact else round_money(total, target)
     return MixedTotal(target, converted, tuple(sorted(rates)), gaps)
 
 
@@ -149,7 +158,24 @@ def gap_rows(gaps: Iterable[Unconverted]) -> list[dict[str, str]]:
     ]
 
 
-def to_cents(amount: Decimal) -> Decimal:
-    """Rounded half-up to the cent."""
+def minor_unit(currency: str | None) -> Decimal:
+    """The smallest amount `currency` pays: Decimal("0.01") for USD, "1" for JPY, "0.001"
+    for KWD. None (a sum over several currencies, no amount of money) and a code outside
+    ISO 4217 (none passes a door) have the cent."""
+    places = None if currency is None else MINOR_UNITS.get(currency)
+    return _CENT if places is None else _QUANTA[places]
+
+
+def round_money(amount: Decimal, currency: str | None) -> Decimal:
+    """`amount` in `currency` rounded half-up to its minor unit, written with exactly its
+    places (JPY "100", USD "100.00", KWD "100.000"); a zero amount too. None: to the
+    cent (`minor_unit`)."""
     with localcontext(_EXACT):
-        return amount.quantize(CENTS, rounding=ROUND_HALF_UP)
+        return amount.quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+
+
+def zero_in(currencies: Iterable[str]) -> Decimal:
+    """Nothing, written with the places of the one currency of `currencies` (a sum starts
+    from it, so a JPY sum is not written "100.00"); with none or several, two places."""
+    distinct = set(currencies)
+    return round_money(Decimal(0), distinct.pop() if len(distinct) == 1 else None)

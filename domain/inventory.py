@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from domain.currency import round_money
+
 WEEKS_OF_SUPPLY_PLACES = Decimal("0.1")
 
 
@@ -15,7 +17,11 @@ def weeks_of_supply(expected_on_hand: int, sold_last_4_weeks: int) -> Decimal | 
     return (Decimal(expected_on_hand) / weekly).quantize(WEEKS_OF_SUPPLY_PLACES, ROUND_HALF_UP)
 
 
-def stock_value(expected_on_hand: int, unit_cost: Decimal | None) -> Decimal | None:
-    if unit_cost is None:
+def stock_value(
+    expected_on_hand: int, unit_cost: Decimal | None, currency: str | None
+) -> Decimal | None:
+    """Units × the unit cost in `currency`, rounded to its minor unit; None without a cost
+    (a cost comes with its currency)."""
+    if unit_cost is None or currency is None:
         return None
-    return (unit_cost * expected_on_hand).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return round_money(unit_cost * expected_on_hand, currency)

@@ -113,8 +113,10 @@ def over_age(
     lots: Mapping[str, Sequence[Lot]],
     today: date,
     unit_costs: Mapping[str, Decimal],
+    currencies: Mapping[str, str | None],
 ) -> list[OverAge]:
-    """Per sku (sorted), the held units older than the terms' maximum age on `today`."""
+    """Per sku (sorted), the held units older than the terms' maximum age on `today`,
+    valued at the sku's unit cost in its currency."""
     limit = terms.inventory.max_age_days
     if limit is None:
         return []
@@ -122,7 +124,8 @@ def over_age(
     for sku in sorted(lots):
         units = sum(lot.quantity for lot in lots[sku] if is_older_than(lot, limit, today))
         if units > 0:
-            found.append(OverAge(sku, limit, units, stock_value(units, unit_costs.get(sku))))
+            value = stock_value(units, unit_costs.get(sku), currencies.get(sku))
+            found.append(OverAge(sku, limit, units, value))
     return found
 
 

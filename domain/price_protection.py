@@ -15,6 +15,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import register_topic
 
+from domain.currency import round_money
 from domain.identity import derived_id
 
 
@@ -68,7 +69,7 @@ class PriceProtection(Aggregate):
         event, with the event that made it; None: no agreement governs the day) puts
         another list, or the distributor's own price, first on the drop's day."""
         self.units = 0
-        self.amount = Decimal("0.00")
+        self.amount = round_money(Decimal(0), self.currency)
 
 
 #: events stored while this class lived in domain/audit.py name it by that topic

@@ -33,9 +33,10 @@ Rules (docs/DESIGN.md, "Business rules → Rebates"):
   `commitment_progress` (< 1 means at risk) shows how far the volume is.
 - A rebate is never negative: net returns (negative volume) or a period whose
   qualifying revenue is ≤ 0 (or ≤ the growth baseline) earn 0.
-- Money is quantized to cents (ROUND_HALF_UP) only once, on the final rebate; the
-  intermediate arithmetic runs in a 60-digit local Decimal context, so no sum or
-  product of 6-decimal money is rounded on the way.
+- Money is rounded half-up to the minor unit of the program's currency
+  (`domain.currency.round_money`: cents for USD, yen for JPY, fils for KWD) only once,
+  on the final rebate; the intermediate arithmetic runs in a 60-digit local Decimal
+  context, so no sum or product of 6-decimal money is rounded on the way.
 
 Rates are fractions (0.035 = 3.5 %). Rates need not increase with the tiers; with
 non-decreasing rates an incremental rebate never exceeds the retroactive one.
@@ -50,12 +51,12 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Final, Literal
 from uuid import UUID
 
+from domain.currency import round_money
 from domain.frozen import quick_init
 from domain.rebate_programs import Measure, ProgramTerms, TierTerm
 
 Status = Literal["open", "closed"]
 
-CENTS: Final = Decimal("0.01")
 #: commitment_progress is a ratio to 4 places (0.9750 = 97.5 % of the commitment)
 PROGRESS_PLACES: Final = Decimal("0.0001")
 #: digits of the local context for the intermediate arithmetic (default is 28)
@@ -205,7 +206,8 @@ class RebateResult:
     """A program's rebate for one distributor and period, with what explains it.
 
     `tier_index` / `tier_rate`: the tier reached (None / 0 below the first threshold);
-    with incremental tiers that is the marginal rate. `rebate` is in cents.
+    with incremental tiers that is the marginal rate. `rebate` is in `currency` (the
+    program's), to its minor unit.
     `next_threshold` / `gap_to_next`: None at the top tier. `commitment_progress`:
     volume ÷ minimum_commitment to 4 places (None without a commitment, or a zero one).
     `commitment_shortfall`: commitment − volume, only for a closed period below it.
@@ -221,6 +223,7 @@ class RebateResult:
     commitment_progress: Decimal | None
     commitment_shortfall: Decimal | None
     status: Status
+    currency: str
 
 
 def tier_reached(tiers: Sequence[TierTerm], volume: Decimal) -> int | None:
@@ -261,7 +264,7 @@ def compute_rebate(terms: ProgramTerms, inputs: RebateInputs, closed: bool) -> R
                 raw = _ZERO
         gap = None if next_threshold is None else next_threshold - volume
 
-    rebate = (raw if raw > 0 else _ZERO).quantize(CENTS, ROUND_HALF_UP)
+    rebate = round_money(raw if raw > 0 else _ZERO, terms.currency)
     return RebateResult(
         volume=volume,
         revenue=revenue,
@@ -273,15 +276,18 @@ def compute_rebate(terms: ProgramTerms, inputs: RebateInputs, closed: bool) -> R
         commitment_progress=progress,
         commitment_shortfall=shortfall,
         status="closed" if closed else "open",
+        currency=terms.currency,
     )
 
 
 def adjustment(previous_total: Decimal, new_result: RebateResult) -> Decimal:
     """The `RebateAdjusted` amount: new rebate − what was already booked.
 
-    Negative is a clawback (a late return), positive a top-up (a late sale).
+    Negative is a clawback (a late return), positive a top-up (a late sale). Rounded to
+    the currency's minor unit: a total recorded with more places (before amounts were
+    rounded so) is not made whole by it.
     """
-    return (new_result.rebate - previous_total).quantize(CENTS, ROUND_HALF_UP)
+    return round_money(new_result.rebate - previous_total, new_result.currency)
 
 
 def _incremental(terms: ProgramTerms, inputs: RebateInputs) -> Decimal:

@@ -20,7 +20,8 @@ allowance already used), and collects every problem, so a rejection names all of
   the return.
 
 Units are valued at the distributor cost in effect on the request's day, converted at
-that day's rate; values are rounded half-up to the cent. An accepted request expects a
+that day's rate; values are rounded half-up to the minor unit of the agreement's
+currency (`domain.currency.round_money`). An accepted request expects a
 return shipment (negative quantities, under a shipment id derived from the request) and,
 with orders, the exchange shipment.
 """
@@ -37,7 +38,7 @@ from uuid import UUID
 from domain.aging import Lot, age_days, is_older_than, oldest_units
 from domain.agreements import AgreementVersion
 from domain.calendar_periods import period_key
-from domain.currency import Converted, MixedTotal, Unconverted, to_cents
+from domain.currency import Converted, MixedTotal, Unconverted, round_money
 from domain.identity import derived_id
 from schemas.agreements import InventoryObligations, RotationLine, StockRotationRequested
 
@@ -163,8 +164,8 @@ def decide_rotation(inputs: RotationInputs) -> RotationDecision:
     day = request.requested_at.date()
     problems = [p for line in request.returns for p in _return_problems(inputs, line, day)]
     problems += [p for line in request.orders for p in _order_problems(inputs, line)]
-    return_value = _value(inputs, request.returns)
-    order_value = _value(inputs, request.orders)
+    return_value = _value(inputs, request.returns, version.currency)
+    order_value = _value(inputs, request.orders, version.currency)
     allowance = None
     if not inputs.purchases.complete:
         problems.append(
@@ -173,7 +174,9 @@ def decide_rotation(inputs: RotationInputs) -> RotationDecision:
             )
         )
     else:
-        allowance = to_cents(obligations.rotation_allowance * inputs.purchases.converted)
+        allowance = round_money(
+            obligations.rotation_allowance * inputs.purchases.converted, version.currency
+        )
         if inputs.used + return_value > allowance:
             problems.append(_over_allowance(inputs.used, return_value, allowance))
     if obligations.rotation_requires_exchange and order_value < return_value:
@@ -236,14 +239,15 @@ def _value_problems(
     return []
 
 
-def _value(inputs: RotationInputs, lines: Sequence[RotationLine]) -> Decimal:
-    """The lines' units at their unit values (lines without a converted value count 0)."""
+def _value(inputs: RotationInputs, lines: Sequence[RotationLine], currency: str) -> Decimal:
+    """The lines' units at their unit values in `currency` (lines without a converted
+    value count 0)."""
     total = Decimal(0)
     for line in lines:
         value = inputs.unit_values.get(line.sku)
         if isinstance(value, Converted):
             total += value.amount * line.quantity
-    return to_cents(total)
+    return round_money(total, currency)
 
 
 def _over_allowance(used: Decimal, value: Decimal, allowance: Decimal) -> RotationProblem:

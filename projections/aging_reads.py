@@ -56,7 +56,7 @@ def aging_row(stores: ChannelStores, state: AgingState, now: datetime) -> dict[s
     inventory = stores.inventory.get(inventory_key(state.distributor_id, state.sku))
     on_hand = state.on_hand if inventory is None else inventory.expected_on_hand
     cost, currency = unit_cost(stores, state.sku, state.distributor_id, now)
-    aged = aging_of(state, now.date(), cost, on_hand)
+    aged = aging_of(state, now.date(), cost, currency, on_hand)
     lots = held_lots(state, on_hand)
     values = [value for value in aged.values.values() if value is not None]
     return {

@@ -276,7 +276,7 @@ class _Phases:
             return
         terms, pos, book = inputs.terms, inputs.pos, inputs.book
         assert terms is not None and pos is not None and book is not None
-        least = fewest_debited_units(book.cost, terms.authorized_cost)
+        least = fewest_debited_units(book.cost, terms.authorized_cost, terms.currency)
         name, seq = ref.line.authorization_id, claims.asked + 1
         request = CapRequest(name, ref, wanted, least, str(pos.event_id), terms.quantity_cap, seq)
         claims, answer = self._take_early(claims, ref, request)

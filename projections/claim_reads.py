@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from domain.claim_rules import LineDecision, claim_aggregate_id
+from domain.currency import zero_in
 from domain.timeutil import iso_z
 from projections.claim_state import ClaimRecord
 from projections.stores import ChannelStores
@@ -66,16 +66,17 @@ def claim_summary(record: ClaimRecord) -> Row:
     )
     open_lines = lines[WAITING] + lines["pending_pos"]
     currencies = {d.currency for d in decided}
+    zero = zero_in(currencies)
     return {
         **_head(record),
         "status": "pending" if open_lines else "decided",
         "lines": len(record.line_nos),
         "lines_by_status": {status: n for status, n in sorted(lines.items()) if n},
-        "currency": currencies.pop() if len(currencies) == 1 else None,
+        "currency": next(iter(currencies)) if len(currencies) == 1 else None,
         "quantity_claimed": sum(d.quantity_claimed for d in decided),
         "quantity_accepted": sum(d.quantity_accepted for d in decided),
-        "total_claimed": str(sum((d.amount_claimed for d in decided), Decimal("0.00"))),
-        "total_accepted": str(sum((d.amount_accepted for d in decided), Decimal("0.00"))),
+        "total_claimed": str(sum((d.amount_claimed for d in decided), zero)),
+        "total_accepted": str(sum((d.amount_accepted for d in decided), zero)),
         "reasons": dict(sorted(reasons.items())),
     }
 

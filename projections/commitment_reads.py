@@ -30,12 +30,12 @@ history.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Final
 
 from domain.agreements import AgreementVersion, covers_whole_period
 from domain.calendar_periods import PeriodKind, month_after, period_key
-from domain.currency import Unconverted
+from domain.currency import Unconverted, round_money
 from domain.obligations import CommitmentProgress, commitment_progress
 from domain.reporting_schedule import ended_at
 from domain.timeutil import utc
@@ -50,7 +50,6 @@ from schemas.agreements import VolumeCommitment
 
 Row = dict[str, Any]
 PERIOD_KINDS: Final[tuple[PeriodKind, ...]] = ("month", "quarter", "year")
-_CENT: Final = Decimal("0.01")
 
 
 def bounds(kind: PeriodKind, day: date) -> tuple[date, date]:
@@ -162,7 +161,7 @@ def _row(
     now: datetime,
 ) -> Row:
     first, last = days
-    revenue = commitment.measure == "revenue"
+    currency = version.currency if commitment.measure == "revenue" else None
     return {
         "distributor_id": version.distributor_id,
         "agreement_id": version.agreement_id,
@@ -174,15 +173,16 @@ def _row(
         "closed": closed,
         "basis": commitment.basis,
         "measure": commitment.measure,
-        "currency": version.currency if revenue else None,
-        "minimum": _number(commitment.minimum, revenue),
-        "volume": _number(found.volume, revenue),
+        "currency": currency,
+        "minimum": _number(commitment.minimum, currency),
+        "volume": _number(found.volume, currency),
         "progress": str(found.progress),
         "status": found.status,
-        "shortfall": None if found.shortfall is None else _number(found.shortfall, revenue),
+        "shortfall": None if found.shortfall is None else _number(found.shortfall, currency),
         "unconverted": [{"currency": gap.currency, "amount": str(gap.amount)} for gap in gaps],
     }
 
 
-def _number(value: Decimal, revenue: bool) -> str:
-    return str(value.quantize(_CENT, ROUND_HALF_UP)) if revenue else str(value)
+def _number(value: Decimal, currency: str | None) -> str:
+    """An amount in `currency` to its minor unit; a units figure (no currency) as it is."""
+    return str(value) if currency is None else str(round_money(value, currency))

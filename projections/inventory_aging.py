@@ -159,10 +159,15 @@ def held_lots(state: AgingState, on_hand: int | None = None) -> tuple[Lot, ...]:
 
 
 def aging_of(
-    state: AgingState, today: date, unit_cost: Decimal | None, on_hand: int | None = None
+    state: AgingState,
+    today: date,
+    unit_cost: Decimal | None,
+    currency: str | None,
+    on_hand: int | None = None,
 ) -> AgedStock:
-    """The held units by age band on `today`, valued at `unit_cost`; units held beyond
-    those received (a count above the receipts) are of unknown age."""
+    """The held units by age band on `today`, valued at `unit_cost` in `currency`; units
+    held beyond those received (a count above the receipts) are of unknown age."""
     lots = held_lots(state, on_hand)
     held = max(state.on_hand if on_hand is None else on_hand, 0)
-    return aged_stock(lots, today, unit_cost, held - sum(lot.quantity for lot in lots))
+    unknown = held - sum(lot.quantity for lot in lots)
+    return aged_stock(lots, today, unit_cost, currency, unknown)

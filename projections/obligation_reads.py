@@ -70,7 +70,7 @@ def _distributor_rows(stores: ChannelStores, version: AgreementVersion, now: dat
         *(_over_stock_row(base, found) for found in over_stock(terms, supply)),
         *(
             _over_age_row(base, found, currencies.get(found.sku))
-            for found in over_age(terms, lots, now.date(), costs)
+            for found in over_age(terms, lots, now.date(), costs, currencies)
         ),
     ]
 

@@ -13,15 +13,14 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Literal
 
+from domain.currency import round_money
 from projections.keyvalue import KeyValue
 from projections.tallies import Granularity, InOut, period_key
 
 RankBy = Literal["value", "weeks_of_supply"]
-
-CENTS = Decimal("0.01")
 
 
 def sell_in_vs_through(
@@ -119,7 +118,8 @@ def top_skus(rows: Iterable[Mapping[str, Any]], by: RankBy, n: int) -> list[Mapp
 def inventory_by_distributor(rows: Iterable[Mapping[str, Any]], n: int = 5) -> list[dict[str, Any]]:
     """Per distributor (sorted): stock, its value and its top n SKUs by value and by supply.
 
-    `value` is the sum of the rows' values as a decimal string to the cent, or None when
+    `value` is the sum of the rows' values as a decimal string to the minor unit of their
+    currency (to the cent when they are in several), or None when
     no SKU of the distributor has a value (no cost in effect: unknown, not zero);
     `unvalued_skus` counts the rows without one, so a partial total is visible as such.
     `currency` is the valued rows' one currency (None: no value, or costs in several
@@ -133,14 +133,15 @@ def inventory_by_distributor(rows: Iterable[Mapping[str, Any]], n: int = 5) -> l
     for distributor_id, members in sorted(grouped.items()):
         values = [_decimal(row.get("value")) for row in members]
         known = [value for value in values if value is not None]
-        total = sum(known, Decimal(0)).quantize(CENTS, ROUND_HALF_UP) if known else None
+        currency = value_currency(members)
+        total = round_money(sum(known, Decimal(0)), currency) if known else None
         result.append(
             {
                 "distributor_id": distributor_id,
                 "skus": len(members),
                 "expected_on_hand": sum(int(row["expected_on_hand"]) for row in members),
                 "value": None if total is None else str(total),
-                "currency": value_currency(members),
+                "currency": currency,
                 "unvalued_skus": len(values) - len(known),
                 "top_by_value": _brief(top_skus(members, "value", n)),
                 "top_by_weeks_of_supply": _brief(top_skus(members, "weeks_of_supply", n)),

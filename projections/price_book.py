@@ -275,7 +275,8 @@ def cost_in_effect(
     if entry is None:
         return None
     listed = entry.distributor_id is None
-    return distributor_cost(entry.distributor_cost, listed, terms, history.sku), entry
+    cost = distributor_cost(entry.distributor_cost, entry.currency, listed, terms, history.sku)
+    return cost, entry
 
 
 def _latest_in_scope(

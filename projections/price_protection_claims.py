@@ -27,7 +27,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.agreements import AgreementVersion, distributor_cost, version_label
-from domain.currency import to_cents
+from domain.currency import round_money
 from domain.identity import derived_id
 from domain.timeutil import iso_z, utc
 from projections.inventory import InventoryState
@@ -111,8 +111,8 @@ def costs_across(
         return None
     listed = drop.distributor_id is None
     return (
-        distributor_cost(drop.old_cost, listed, terms, drop.sku),
-        distributor_cost(drop.new_cost, listed, terms, drop.sku),
+        distributor_cost(drop.old_cost, drop.currency, listed, terms, drop.sku),
+        distributor_cost(drop.new_cost, drop.currency, listed, terms, drop.sku),
     )
 
 
@@ -165,7 +165,7 @@ def price_protection_claims(
             units=units,
             old_cost=old_cost,
             new_cost=new_cost,
-            amount=price_protection_amount(old_cost, new_cost, units),
+            amount=price_protection_amount(old_cost, new_cost, units, drop.currency),
             currency=drop.currency,
             price_event_id=drop.event_id,
         )
@@ -185,7 +185,7 @@ def off_list(
         units=0,
         old_cost=drop.old_cost,
         new_cost=drop.new_cost,
-        amount=Decimal("0.00"),
+        amount=round_money(Decimal(0), drop.currency),
         currency=drop.currency,
         price_event_id=drop.event_id,
         off_list=True,
@@ -194,11 +194,13 @@ def off_list(
     )
 
 
-def price_protection_amount(old_cost: Decimal, new_cost: Decimal, units: int) -> Decimal:
-    """(old − new) × units, to the cent ROUND_HALF_UP; 0.00 for units <= 0 or no drop."""
-    if units <= 0 or new_cost >= old_cost:
-        return Decimal("0.00")
-    return to_cents((old_cost - new_cost) * units)
+def price_protection_amount(
+    old_cost: Decimal, new_cost: Decimal, units: int, currency: str
+) -> Decimal:
+    """(old − new) × units in `currency`, rounded half-up to its minor unit; zero for units
+    <= 0 or no drop."""
+    amount = (old_cost - new_cost) * units if units > 0 and new_cost < old_cost else 0
+    return round_money(Decimal(amount), currency)
 
 
 def claim_row(claim: PriceProtectionClaim) -> dict[str, Any]:

@@ -44,7 +44,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from domain.claim_rules import AuthorizationTerms
-from domain.currency import Converted, RateLookup, convert, to_cents
+from domain.currency import Converted, RateLookup, convert, round_money
 from domain.frozen import quick_init
 from domain.identity import derived_id
 from domain.timeutil import iso_z, utc
@@ -213,7 +213,7 @@ def _floor_in(
     floor: Floor, sale: SaleReported, rates: RateLookup | None
 ) -> tuple[Decimal, UUID | None] | None:
     """The floor in the sale's currency: as it is, or converted at the sale day's rate (to
-    the cent) with the rate's event; None without a rate."""
+    the sale currency's minor unit) with the rate's event; None without a rate."""
     if floor.currency == sale.currency:
         return floor.floor_price, None
     if rates is None:
@@ -222,7 +222,7 @@ def _floor_in(
     converted = convert(floor.floor_price, floor.currency, sale.currency, day, rates)
     if not isinstance(converted, Converted) or converted.rate is None:
         return None
-    return to_cents(converted.amount), converted.rate.event_id
+    return round_money(converted.amount, sale.currency), converted.rate.event_id
 
 
 def _sold_under(

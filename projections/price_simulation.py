@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Literal
 
+from domain.currency import round_money
 from domain.rebate_programs import period_bounds
 from projections.price_rules import flag_label
 from projections.rebate_accruals import accruals
@@ -25,7 +26,6 @@ from projections.stores import ChannelStores
 
 #: the flag labels, in the order they are shown
 LABELS: Final = ("minor", "major", "critical", "unpriced")
-_ZERO: Final = Decimal("0.00")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ def pricing_figures(
 
 def _add(totals: dict[str, dict[str, Decimal]], name: str, currency: str, amount: Decimal) -> None:
     held = totals.setdefault(name, {})
-    held[currency] = held.get(currency, _ZERO) + amount
+    held[currency] = held.get(currency, round_money(Decimal(0), currency)) + amount
 
 
 def _within(period: str | None) -> Callable[[datetime], bool]:
@@ -107,8 +107,10 @@ class PriceComparison:
         """currency -> (today, proposed) of `rebate` or `protection`."""
         today: Mapping[str, Decimal] = getattr(self.today, kind)
         proposed: Mapping[str, Decimal] = getattr(self.proposed, kind)
+        nothing = {c: round_money(Decimal(0), c) for c in {*today, *proposed}}
         return {
-            c: (today.get(c, _ZERO), proposed.get(c, _ZERO)) for c in sorted({*today, *proposed})
+            c: (today.get(c, nothing[c]), proposed.get(c, nothing[c]))
+            for c in sorted({*today, *proposed})
         }
 
 

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from domain.currency import round_money
 from domain.rebates import ProgramTerms
 from projections.keyvalue import KeyValue
 from projections.rebate_accruals import Accrual, ClosedPeriod, RebateSources, accruals
-
-_ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,14 +30,21 @@ class Simulated:
     period: str
     today: Accrual | None
     proposed: Accrual | None
+    #: the proposal's (today's program is in it too)
+    currency: str
 
     @property
     def today_rebate(self) -> Decimal:
-        return _ZERO if self.today is None else self.today.result.rebate
+        return self.nothing if self.today is None else self.today.result.rebate
 
     @property
     def proposed_rebate(self) -> Decimal:
-        return _ZERO if self.proposed is None else self.proposed.result.rebate
+        return self.nothing if self.proposed is None else self.proposed.result.rebate
+
+    @property
+    def nothing(self) -> Decimal:
+        """No rebate, in the currency's places."""
+        return round_money(Decimal(0), self.currency)
 
     @property
     def difference(self) -> Decimal:
@@ -73,7 +79,9 @@ def simulate(
             if in_period(accrual.period, period):
                 found.setdefault((accrual.distributor_id, accrual.period), {})[side] = accrual
     return [
-        Simulated(distributor, key_period, sides.get("today"), sides.get("proposed"))
+        Simulated(
+            distributor, key_period, sides.get("today"), sides.get("proposed"), proposed.currency
+        )
         for (distributor, key_period), sides in sorted(found.items())
     ]
 

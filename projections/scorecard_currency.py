@@ -4,24 +4,22 @@
 A card keeps what came in another currency as tallies per (currency, day): the revenue per
 basis, and for the margin the sell-through revenue and cost of the lines whose cost is
 known. Reading converts each tally at its day's rate (`RateBook`, as the reader says),
-exact, and rounds it half-up to the cent once; a tally whose day has no rate yet adds nothing but
-its lines to `other_currency_lines` (the margin's: to `unknown_cost_lines` when only the
-cost has no rate), never a guessed amount. So a rate arriving after the lines converts
-them, and the figures do not depend on whether the rate or the lines came first. A read
-costs the card's tallies: at most its days times the currencies it saw.
+exact, and rounds it half-up once, to the minor unit of the card's currency; a tally
+whose day has no rate yet adds nothing but its lines to `other_currency_lines` (the
+margin's: to `unknown_cost_lines` when only the cost has no rate), never a guessed amount.
+So a rate arriving after the lines converts them, and the figures do not depend on
+whether the rate or the lines came first. A read costs the card's tallies: at most its
+days times the currencies it saw.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Final
+from decimal import Decimal
 
-from domain.currency import Converted, RateLookup, convert
+from domain.currency import Converted, RateLookup, convert, round_money
 from projections.scorecard import Scorecard
-
-CENTS: Final = Decimal("0.01")
 
 
 def in_card_currency(card: Scorecard, rates: RateLookup) -> Scorecard:
@@ -66,10 +64,10 @@ def in_card_currency(card: Scorecard, rates: RateLookup) -> Scorecard:
 def _converted(
     amount: Decimal, currency: str, target: str, day: str, rates: RateLookup
 ) -> Decimal | None:
-    """`amount` in `target` at `day`'s rate, to the cent; None: no rate."""
+    """`amount` in `target` at `day`'s rate, to `target`'s minor unit; None: no rate."""
     if currency == target:
         return amount
     found = convert(amount, currency, target, date.fromisoformat(day), rates)
     if not isinstance(found, Converted):
         return None
-    return found.amount.quantize(CENTS, ROUND_HALF_UP)
+    return round_money(found.amount, target)

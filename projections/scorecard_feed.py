@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Final, Literal
 
+from domain.currency import round_money
 from domain.timeutil import utc
 from projections.costs import unit_cost
 from projections.inventory import Move
@@ -40,7 +41,6 @@ from schemas.events import InventoryCounted, LineRejected, SaleReported, Shipmen
 #: rate when a card is read (a day without one: counted in `other_currency_lines`); a
 #: target in another one is none
 SCORECARD_CURRENCY: Final = "USD"
-CENTS: Final = Decimal("0.01")
 #: the lines a distributor sends, whose verdicts are its data quality
 SENT_BY_DISTRIBUTORS: Final = (SaleReported, InventoryCounted, LineRejected)
 Basis = Literal["sell_in", "sell_through"]
@@ -116,17 +116,13 @@ def _movement(
     currency (in effect under the agreement as recorded by `known_at`): the card converts
     what is in another currency when it is read, at the day's rate then."""
     day = utc(at).date()
-    revenue = _money(unit_price * units)
+    revenue = round_money(unit_price * units, currency)
     cost = cost_currency = None
     if basis == "sell_through":
         each, cost_currency = unit_cost(stores, sku, distributor_id, at, known_at)
-        if each is not None:
-            cost = _money(each * units)
+        if each is not None and cost_currency is not None:
+            cost = round_money(each * units, cost_currency)
     return Moved(distributor_id, day, basis, units, revenue, currency, cost, 1, cost_currency)
-
-
-def _money(amount: Decimal) -> Decimal:
-    return amount.quantize(CENTS, ROUND_HALF_UP)
 
 
 def record_cards(

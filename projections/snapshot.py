@@ -161,7 +161,7 @@ def stock_fields(
         sold_4w = sold_last_4_weeks(state, now, stores.day_totals)
     return {
         "weeks_of_supply": money(weeks_of_supply(state.expected_on_hand, sold_4w)),
-        "value": money(stock_value(state.expected_on_hand, cost)),
+        "value": money(stock_value(state.expected_on_hand, cost, currency)),
         "currency": None if cost is None else currency,
     }
 

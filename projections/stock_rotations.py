@@ -22,7 +22,7 @@ from uuid import UUID
 
 from domain.aging import Lot, newest_units
 from domain.agreements import AgreementVersion, distributor_cost
-from domain.currency import Converted, MixedTotal, Unconverted, convert
+from domain.currency import Converted, MixedTotal, Unconverted, convert, round_money
 from domain.stock_rotation import (
     RotationDecision,
     RotationInputs,
@@ -44,7 +44,8 @@ class RotationLedger:
 
     distributor_id: str
     period: str
-    used: Decimal = Decimal("0.00")
+    #: in the agreement's currency
+    used: Decimal
     requests: tuple[str, ...] = ()
     applied: dict[str, int] = field(default_factory=dict)
 
@@ -101,7 +102,8 @@ def decide_request(
     currency = "" if version is None else version.currency
     period = "" if version is None else rotation_period(version.terms.inventory, day)
     ledger = view.ledgers.get(ledger_key(request.distributor_id, period))
-    used = Decimal("0.00") if ledger is None else ledger.used
+    zero = round_money(Decimal(0), currency)  # no version: "" has the cent
+    used = zero if ledger is None else ledger.used
     skus = {line.sku for line in (*request.returns, *request.orders)}
     unit_values, cost_events = _unit_values(view, request, skus, version)
     inputs = RotationInputs(
@@ -111,13 +113,13 @@ def decide_request(
         held={sku: _held(view, sku) for sku in skus},
         unit_values=unit_values,
         cost_event_ids=cost_events,
-        purchases=view.purchases.get(period, MixedTotal(currency, Decimal("0.00"), (), ())),
+        purchases=view.purchases.get(period, MixedTotal(currency, zero, (), ())),
         used=used,
     )
     decision = decide_rotation(inputs)
     if decision.status != "accepted":
         return RotationOutcome(decision, None)
-    current = ledger or RotationLedger(request.distributor_id, period)
+    current = ledger or RotationLedger(request.distributor_id, period, zero)
     applied = advance(current.applied, position)
     if applied is None or request.request_id in current.requests:
         return RotationOutcome(decision, None)
@@ -185,7 +187,9 @@ def _unit_values(
             )
         if entry is not None:
             listed = entry.distributor_id is None
-            cost = distributor_cost(entry.distributor_cost, listed, version.terms, sku)
+            cost = distributor_cost(
+                entry.distributor_cost, entry.currency, listed, version.terms, sku
+            )
             values[sku] = convert(cost, entry.currency, currency, day, rates)
             events[sku] = entry.event_id
     return values, events

@@ -6,6 +6,8 @@ X12 parsers ask `currency_problem` of theirs, so every door says the same words.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Final
 
 #: The currencies of ISO 4217 (list one, as amended to 2025: XCG added; ANG and BGN, still
@@ -24,6 +26,18 @@ _ISO_4217_CODES: Final = """
     ZAR ZMW ZWG
 """
 ISO_4217: Final = frozenset(_ISO_4217_CODES.split())
+
+#: ISO 4217's minor unit (list one's exponent: the places an amount is paid to) of the
+#: codes above that do not pay in hundredths; every other one has 2.
+_PLACES_NOT_TWO: Final = {
+    0: "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF",
+    3: "BHD IQD JOD KWD LYD OMR TND",
+}
+#: currency code -> the decimal places of its minor unit, for every code of `ISO_4217`
+MINOR_UNITS: Final[Mapping[str, int]] = MappingProxyType(
+    {code: 2 for code in ISO_4217}
+    | {code: places for places, codes in _PLACES_NOT_TWO.items() for code in codes.split()}
+)
 
 
 def currency_problem(code: str) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from domain.currency import round_money
 from domain.rebate_programs import InvalidProgram, ProgramTerms, terms_of
 from projections.rebate_simulation import Simulated, simulate, simulated_row
 from projections.snapshot import distributors
@@ -132,7 +133,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                 "today_defined": today is not None,
                 "currency": proposal.currency,
                 "rows": [simulated_row(row) for row in rows],
-                "total": _totals(rows),
+                "total": _totals(rows, proposal.currency),
             }
         )
     else:
@@ -140,11 +141,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _totals(rows: Sequence[Simulated]) -> dict[str, str]:
+def _totals(rows: Sequence[Simulated], currency: str) -> dict[str, str]:
+    nothing = round_money(Decimal(0), currency)
     return {
-        "today": str(sum((r.today_rebate for r in rows), Decimal("0.00"))),
-        "proposed": str(sum((r.proposed_rebate for r in rows), Decimal("0.00"))),
-        "difference": str(sum((r.difference for r in rows), Decimal("0.00"))),
+        "today": str(sum((r.today_rebate for r in rows), nothing)),
+        "proposed": str(sum((r.proposed_rebate for r in rows), nothing)),
+        "difference": str(sum((r.difference for r in rows), nothing)),
     }
 
 
@@ -167,7 +169,7 @@ def _print_table(
                 str(row.difference),
             )
         )
-    totals = _totals(rows)
+    totals = _totals(rows, proposal.currency)
     lines.append(("total", "", "", totals["today"], "", totals["proposed"], totals["difference"]))
     print_table(lines, left=2)
     print(f"amounts in {proposal.currency}")

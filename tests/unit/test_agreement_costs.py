@@ -33,10 +33,10 @@ def agreed() -> ChannelStores:
 
 
 def test_discounted_cost_rounds_half_up_to_the_cent() -> None:
-    assert discounted_cost(Decimal("12.50"), Decimal("0.05")) == Decimal("11.88")  # 11.875
-    assert discounted_cost(Decimal("12.50"), Decimal("0.07")) == Decimal("11.63")  # 11.625
-    assert discounted_cost(Decimal("12.50"), None) == Decimal("12.50")
-    assert discounted_cost(Decimal("12.50"), Decimal("0")) == Decimal("12.50")
+    assert discounted_cost(Decimal("12.50"), Decimal("0.05"), "USD") == Decimal("11.88")  # 11.875
+    assert discounted_cost(Decimal("12.50"), Decimal("0.07"), "USD") == Decimal("11.63")  # 11.625
+    assert discounted_cost(Decimal("12.50"), None, "USD") == Decimal("12.50")
+    assert discounted_cost(Decimal("12.50"), Decimal("0"), "USD") == Decimal("12.50")
 
 
 def test_the_version_governing_the_day_gives_the_discount() -> None:

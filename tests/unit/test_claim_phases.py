@@ -147,14 +147,15 @@ def test_the_ledger_grants_nothing_below_the_least_worth_taking() -> None:
 @given(
     st.decimals(D("0.00"), D("200.00"), places=4),
     st.decimals(D("0.00"), D("200.00"), places=4),
+    st.sampled_from(("USD", "JPY", "KWD")),
 )
-def test_the_fewest_units_with_a_debit(book: Decimal, authorized: Decimal) -> None:
-    least = fewest_debited_units(book, authorized)
+def test_the_fewest_units_with_a_debit(book: Decimal, authorized: Decimal, currency: str) -> None:
+    least = fewest_debited_units(book, authorized, currency)
     if least is None:
-        assert debit_amount(book, authorized, 10_000) <= 0
+        assert debit_amount(book, authorized, 10_000, currency) <= 0
         return
-    assert debit_amount(book, authorized, least) > 0
-    assert least == 1 or debit_amount(book, authorized, least - 1) <= 0
+    assert debit_amount(book, authorized, least, currency) > 0
+    assert least == 1 or debit_amount(book, authorized, least - 1, currency) <= 0
 
 
 def test_a_grant_for_a_line_reopened_meanwhile_is_given_back() -> None:

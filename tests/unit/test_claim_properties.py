@@ -140,7 +140,10 @@ def test_accepted_units_stay_within_the_pos_lines_and_the_caps(
         assert 0 < decision.quantity_accepted <= decision.quantity_claimed
         assert decision.book_cost is not None and decision.authorized_cost is not None
         expected = debit_amount(
-            decision.book_cost, decision.authorized_cost, decision.quantity_accepted
+            decision.book_cost,
+            decision.authorized_cost,
+            decision.quantity_accepted,
+            decision.currency,
         )
         assert decision.amount_accepted == expected > Decimal(0)
         per_line[f"sale|{decision.distributor_id}|{decision.transaction_id}"] += (

@@ -294,9 +294,11 @@ def test_claims_recorded_together_are_decided_by_claim_id() -> None:
     assert [(d.claim_id, d.status) for d in decisions] == [("C1", "accepted"), ("C2", "rejected")]
 
 
-def test_amounts_round_half_up_to_the_cent() -> None:
-    assert debit_amount(D("10.005"), D("0"), 1) == D("10.01")
-    assert debit_amount(D("100.00"), D("70.00"), 3) == D("90.00")
+def test_amounts_round_half_up_to_the_currencys_minor_unit() -> None:
+    assert debit_amount(D("10.005"), D("0"), 1, "USD") == D("10.01")
+    assert debit_amount(D("100.00"), D("70.00"), 3, "USD") == D("90.00")
+    assert str(debit_amount(D("10.50"), D("0"), 1, "JPY")) == "11"
+    assert str(debit_amount(D("1.0005"), D("0"), 1, "KWD")) == "1.001"
 
 
 def test_claim_keys_and_resends() -> None:

@@ -27,7 +27,8 @@ def state_of(*moves: Move) -> AgingState:
 
 
 def bands(state: AgingState, today: date) -> dict[str, int]:
-    return {name: units for name, units in aging_of(state, today, None).units.items() if units}
+    aged = aging_of(state, today, None, None)
+    return {name: units for name, units in aged.units.items() if units}
 
 
 def test_a_lot_crosses_each_band_boundary() -> None:
@@ -48,10 +49,10 @@ def test_first_in_first_out_leaves_the_newest_units() -> None:
         ("sell_through", 120, date(2026, 4, 20)),
     )
     assert held_lots(state) == (Lot(date(2026, 4, 10), 30),)
-    aged = aging_of(state, date(2026, 5, 15), D("12.50"))
+    aged = aging_of(state, date(2026, 5, 15), D("12.50"), "USD")
     assert aged.units == {"0-30": 0, "31-60": 30, "61-90": 0, ">90": 0}
     assert aged.values["31-60"] == D("375.00") and aged.values[">90"] == D("0.00")
-    assert aging_of(state, date(2026, 5, 15), None).values["31-60"] is None
+    assert aging_of(state, date(2026, 5, 15), None, None).values["31-60"] is None
 
 
 def test_a_sale_arriving_before_its_shipment_ages_the_same() -> None:
@@ -81,13 +82,13 @@ def test_a_reseller_return_comes_back_on_its_day_and_a_vendor_return_takes_the_o
 def test_more_sold_than_received_holds_nothing() -> None:
     state = state_of(("sell_in", 100, MAR_1), ("sell_through", 120, MAR_1))
     assert state.on_hand == -20 and held_lots(state) == ()
-    assert aging_of(state, MAR_1, D("1")).total_units == 0
+    assert aging_of(state, MAR_1, D("1"), "USD").total_units == 0
 
 
 def test_a_count_decides_how_many_units_are_held() -> None:
     state = state_of(("sell_in", 60, MAR_1), ("sell_in", 40, date(2026, 4, 1)))
     assert held_lots(state, on_hand=50) == (Lot(MAR_1, 10), Lot(date(2026, 4, 1), 40))
-    above = aging_of(state, date(2026, 4, 2), None, on_hand=130)
+    above = aging_of(state, date(2026, 4, 2), None, None, on_hand=130)
     assert above.unknown_age == 30 and above.total_units == 130
 
 
@@ -138,7 +139,7 @@ def from_scratch(all_moves: list[Move], today: date) -> dict[str, int]:
 
 @given(moves, days)
 def test_incremental_aging_equals_aging_from_scratch(all_moves: list[Move], today: date) -> None:
-    assert aging_of(state_of(*all_moves), today, None).units == from_scratch(all_moves, today)
+    assert aging_of(state_of(*all_moves), today, None, None).units == from_scratch(all_moves, today)
 
 
 @given(moves.flatmap(lambda drawn: st.tuples(st.just(drawn), st.permutations(drawn))))
@@ -162,6 +163,7 @@ def test_a_replay_with_redeliveries_gives_the_same_state(all_moves: list[Move]) 
 
 
 def test_aged_stock_of_lots() -> None:
-    aged = aged_stock([Lot(None, 3), Lot(date(2026, 5, 1), 2)], date(2026, 5, 10), D("2.005"))
+    lots = [Lot(None, 3), Lot(date(2026, 5, 1), 2)]
+    aged = aged_stock(lots, date(2026, 5, 10), D("2.005"), "USD")
     assert aged.units == {"0-30": 2, "31-60": 0, "61-90": 0, ">90": 3}
     assert aged.values["0-30"] == D("4.01") and aged.values[">90"] == D("6.02")

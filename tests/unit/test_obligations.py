@@ -62,9 +62,9 @@ def test_over_age_against_the_maximum_age() -> None:
         "Y": [Lot(None, 3)],
         "Z": [Lot(date(2026, 5, 1), 7)],
     }
-    found = over_age(terms(), lots, MAY_15, {"X": D("12.50")})
+    found = over_age(terms(), lots, MAY_15, {"X": D("12.50")}, {"X": "USD"})
     assert found == [OverAge("X", 90, 10, D("125.00")), OverAge("Y", 90, 3, None)]
-    assert over_age(terms(inventory={}), lots, MAY_15, {}) == []
+    assert over_age(terms(inventory={}), lots, MAY_15, {}, {}) == []
 
 
 UNITS = VolumeCommitment(period="quarter", basis="sell_in", measure="units", minimum=D(1000))

@@ -122,7 +122,7 @@ def test_severity_matches_the_exact_shortfall_and_is_monotonic(
 def test_price_protection_amount_is_never_negative_and_exact(
     old: Decimal, new: Decimal, units: int
 ) -> None:
-    amount = price_protection_amount(old, new, units)
+    amount = price_protection_amount(old, new, units, "USD")
     assert amount >= 0 and amount.as_tuple().exponent == -2
     if units > 0 and new < old:
         assert amount == (old - new) * units  # cents × integer: no rounding needed

@@ -266,14 +266,14 @@ def test_late_cost_drop_is_dated_at_arrival() -> None:
 
 
 def test_price_protection_amount() -> None:
-    amount = price_protection_amount(Decimal("12.40"), Decimal("11.95"), 37)
+    amount = price_protection_amount(Decimal("12.40"), Decimal("11.95"), 37, "USD")
     assert amount == Decimal("16.65") and str(amount) == "16.65"
     # half a cent rounds up
-    assert price_protection_amount(Decimal("1.005"), Decimal("1.000"), 1) == Decimal("0.01")
-    assert price_protection_amount(Decimal("0.333"), Decimal("0.111"), 3) == Decimal("0.67")
-    assert price_protection_amount(Decimal("12.40"), Decimal("11.95"), 0) == Decimal("0.00")
-    assert price_protection_amount(Decimal("12.40"), Decimal("11.95"), -5) == Decimal("0.00")
-    assert price_protection_amount(Decimal("11.95"), Decimal("12.40"), 10) == Decimal("0.00")
+    assert price_protection_amount(Decimal("1.005"), Decimal("1.000"), 1, "USD") == Decimal("0.01")
+    assert price_protection_amount(Decimal("0.333"), Decimal("0.111"), 3, "USD") == Decimal("0.67")
+    assert price_protection_amount(Decimal("12.40"), Decimal("11.95"), 0, "USD") == Decimal("0.00")
+    assert price_protection_amount(Decimal("12.40"), Decimal("11.95"), -5, "USD") == Decimal("0.00")
+    assert price_protection_amount(Decimal("11.95"), Decimal("12.40"), 10, "USD") == Decimal("0.00")
 
 
 # --- severity --------------------------------------------------------------------------------
