@@ -61,7 +61,10 @@ def test_records_handed_over_during_the_recovery_seek_reach_the_agent_once(
     }
     with log.open("wb") as sink:
         app = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.seek_window_app", "worker", "-l", "info"],
+            [
+                *(sys.executable, "-m", "tests.integration.seek_window_app", "worker"),
+                *("-l", "info", "--without-web"),  # faust's port may be another worker's
+            ],
             cwd=REPO,
             env=env,
             stdout=sink,
