@@ -48,6 +48,20 @@ met it in 3 runs of 47 under load: bench/README.md, "the kill probe's settle, an
 seek-window test's timeout"). The fetch is given a view of the set that is never empty
 (`Fetching`): it sees the partitions active at the moment, and none when there are none.
 
+That seek to the committed offsets places no partition without one past 0, and a rebalance
+hands some over before faust can pause them: aiokafka positions the new assignment (at the
+committed offset, or at the beginning where none is) before faust's assignment handler runs,
+and that handler makes the partitions newly assigned active before it pauses them for the
+recovery. A fetch waiting since before the rebalance is handed their records; faust, its
+flow stopped for the rebalance, lets them go and seeks to the committed offsets (and again at
+the end of the recovery), which leaves a partition taken over with nothing committed past
+them: its tail read again only by the gate or the tail watch
+(tests/integration/test_takeover_fetch.py). So the seek places every partition whose input
+resumes at a known offset there unless an offset past 0 is committed at or before it
+(`placed`): the raw partitions with nothing committed go to their checkpoints (0 without
+one). (A kept partition's records let go as a rebalance begins are read again anyway: the
+new assignment positions it afresh.)
+
 The consumer's fetches wait at most `FETCH_WAIT_MS` for data (faust's is 1,500 ms).
 aiokafka has one fetch in flight to a broker at a time, and leaves out of it every
 partition whose records fetched before are not taken yet (after 100 ms: its
@@ -120,11 +134,12 @@ class CommittedConsumerThread(faust_kafka.AIOKafkaConsumerThread):
         return bool(await super()._commit(offsets))
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
-        """faust's seek after a recovery: to the committed offsets, but each partition whose
-        committed offset lies past where its input resumes back to there (faust's read
-        offsets are set from what this returns)."""
+        """faust's seek after a recovery, to the committed offsets, and each partition
+        where its input resumes when that is known and the committed offset lies past it
+        or is none (faust's read offsets are set from what this returns)."""
         committed = dict(await super().seek_to_committed())
-        back = behind(committed, cast(CommittedConsumer, self.consumer).resume_at)
+        place = placed(committed, cast(CommittedConsumer, self.consumer).resume_at)
+        back = {tp: at for tp, at in place.items() if committed[tp]}
         if back:
             log.info(
                 "resuming from the checkpoints, behind the committed offsets: %s",
@@ -133,19 +148,30 @@ class CommittedConsumerThread(faust_kafka.AIOKafkaConsumerThread):
                     for tp, at in sorted(back.items())
                 ),
             )
-            await self.seek_wait(back)  # on the consumer's thread; the read offsets with them
-        return {**committed, **back}
+        if len(place) > len(back):
+            log.debug(
+                "resuming from the checkpoints, nothing committed: %s",
+                ", ".join(
+                    f"{tp.topic}:{tp.partition} at {at}"
+                    for tp, at in sorted(place.items())
+                    if tp not in back
+                ),
+            )
+        if place:
+            await self.seek_wait(place)  # on the consumer's thread; the read offsets with them
+        return {**committed, **place}
 
 
-def behind(committed: Mapping[TP, int | None], resume_at: ResumeAt) -> dict[TP, int]:
-    """The partitions whose committed offset lies past where their input resumes, and that
-    offset."""
-    back = {}
+def placed(committed: Mapping[TP, int | None], resume_at: ResumeAt) -> dict[TP, int]:
+    """The partitions to place where their input resumes, and that offset: those whose
+    committed offset lies past it, and those with none past 0, which aiokafka's seek leaves
+    where they stand (past records handed over and let go, it may be)."""
+    place = {}
     for tp, offset in committed.items():
         at = resume_at(tp)
-        if offset is not None and at is not None and at < offset:
-            back[tp] = at
-    return back
+        if at is not None and (not offset or at < offset):
+            place[tp] = at
+    return place
 
 
 class CommittedConsumer(faust_kafka.Consumer):
@@ -169,6 +195,8 @@ class CommittedConsumer(faust_kafka.Consumer):
         try:
             await super().perform_seek()
         except BaseException:  # the recovery fails or times out: as faust left the flow
+            # (cancelled by a new rebalance, which has suspended it again: nothing is
+            # delivered before faust's next recovery resumes it; test_seek_window.py)
             if active:
                 flow.resume()
             raise

@@ -2,6 +2,7 @@
 tests/integration/test_seek_window.py: its seek at the end of a recovery takes two seconds
 (as on a loaded machine), and its agent takes four over the first record it is given (the
 rest wait in its stream's buffer past the seek), writing each offset to a file, one a line.
+With SEEK_WINDOW_REJOIN=1 its first such seek is cancelled by a new rebalance.
 
     python -m tests.integration.seek_window_app worker   (SEEK_WINDOW_* in the environment)
 """
@@ -41,8 +42,20 @@ class SlowSeek(app.transport.Consumer):  # type: ignore[name-defined]
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         placed: Mapping[TP, int] = await super().seek_to_committed()
+        if rejoins:  # a new rebalance begins while the seek runs, and cancels it
+            rejoins.pop()
+            await self._thread.call_thread(request_rejoin, self._thread._ensure_consumer())
         await asyncio.sleep(2.0)
         return placed
+
+
+#: with SEEK_WINDOW_REJOIN=1 the first seek has the consumer rejoin its group
+rejoins = [True] if os.environ.get("SEEK_WINDOW_REJOIN") == "1" else []
+
+
+async def request_rejoin(consumer: Any) -> None:
+    """Has the aiokafka consumer rejoin its group (on the consumer's thread)."""
+    consumer._coordinator.request_rejoin()
 
 
 assert issubclass(SlowSeek, CommittedConsumer)
