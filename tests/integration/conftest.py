@@ -141,6 +141,18 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
     )
 
 
+def stop_process(proc: subprocess.Popen[bytes], wait: float = 30) -> None:
+    """SIGTERM `proc` and wait; killed when it is still running after `wait` s."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(wait)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(wait)
+
+
 class WorkerProcess:
     """A `channelflow worker` subprocess with test settings."""
 
@@ -219,13 +231,8 @@ class WorkerProcess:
             self.proc.wait(30)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(30)
+        if self.proc is not None:
+            stop_process(self.proc)
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

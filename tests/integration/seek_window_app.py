@@ -14,21 +14,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import faust
 from faust.types import TP
 
 from streams.worker.committed import CommittedConsumer, read_committed
+from tests.integration.probe_app import probe_app
 
 TOPIC, OUT = os.environ["SEEK_WINDOW_TOPIC"], os.environ["SEEK_WINDOW_OUT"]
 
-app = faust.App(
-    os.environ["SEEK_WINDOW_APP"],
-    broker=f"kafka://{os.environ['SEEK_WINDOW_KAFKA']}",
-    datadir=os.environ["SEEK_WINDOW_DATA"],
-    consumer_auto_offset_reset="earliest",
-    web_enabled=False,
-    topic_partitions=1,
-)
+app = probe_app("SEEK_WINDOW", 1)
 read_committed(app, lambda tp: None)
 #: a table, as the worker's, with a changelog to read (the test writes it): faust's recovery
 #: then starts its fetcher and resumes its flow to read it, and the seek at its end runs

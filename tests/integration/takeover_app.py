@@ -25,23 +25,16 @@ import os
 from collections.abc import Set
 from typing import Any
 
-import faust
 from faust.transport.consumer import RecordMap
 from faust.types import TP
 
 from streams.worker.committed import CommittedConsumer, CommittedConsumerThread, read_committed
+from tests.integration.probe_app import probe_app
 
 TOPIC, OUT = os.environ["TAKEOVER_TOPIC"], os.environ["TAKEOVER_OUT"]
 HOOKS = os.environ.get("TAKEOVER_HOOKS") == "1"
 
-app = faust.App(
-    os.environ["TAKEOVER_APP"],
-    broker=f"kafka://{os.environ['TAKEOVER_KAFKA']}",
-    datadir=os.environ["TAKEOVER_DATA"],
-    consumer_auto_offset_reset="earliest",
-    web_enabled=False,
-    topic_partitions=2,
-)
+app = probe_app("TAKEOVER", 2)
 #: the next offset each input partition's agent waits for (its "checkpoint")
 given: dict[TP, int] = {}
 read_committed(app, lambda tp: given.get(tp, 0) if tp.topic == TOPIC else None)

@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from streams.kafka.io import delete_topics
-from tests.integration.conftest import REPO, wait_until
+from tests.integration.conftest import REPO, stop_process, wait_until
 
 pytestmark = pytest.mark.kafka
 
@@ -92,15 +92,6 @@ def start(bootstrap: str, tag: str, where: Path, hooks: bool) -> subprocess.Pope
         )
 
 
-def stop(app: subprocess.Popen[bytes]) -> None:
-    app.terminate()
-    try:
-        app.wait(30)
-    except subprocess.TimeoutExpired:
-        app.kill()
-        app.wait(10)
-
-
 def test_a_partition_taken_over_with_nothing_committed_loses_no_record(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
@@ -113,7 +104,7 @@ def test_a_partition_taken_over_with_nothing_committed_loses_no_record(
         apps.append(start(kafka_bootstrap, tag, second, hooks=False))
         (theirs,) = wait_until(lambda: ready(second / "offsets.ready"), 90, "the second ready")
         wait_until(lambda: ready(first / "offsets.ready") == [1 - theirs], 90, "shared")
-        stop(apps.pop())  # leaves the group: its partition, nothing committed, taken over
+        stop_process(apps.pop())  # leaves the group: its partition, nothing committed, taken over
         records = [f"record {n}".encode() for n in range(RECORDS)]
         asyncio.run(produce(kafka_bootstrap, f"{tag}.input", theirs, records))
         wait_until(lambda: len(lines(first / "offsets")) >= RECORDS, 60, "the records taken")
@@ -126,5 +117,5 @@ def test_a_partition_taken_over_with_nothing_committed_loses_no_record(
         raise
     finally:
         for app in apps:
-            stop(app)
+            stop_process(app)
         asyncio.run(delete_topics(kafka_bootstrap, tag))
