@@ -30,15 +30,19 @@ def batch_of(body: bytes) -> tuple[list[Any], dict[str, Any]]:
 
     The body is a JSON array of events, {"events": [...], "report": {...}}, one event
     object, or JSON Lines (one event per line; a line that is not JSON stays its bytes,
-    to be answered `invalid_json` on its own).
+    to be answered `invalid_json` on its own). A body of which no line is JSON is no JSON
+    Lines either (a CSV report sent to this door): unreadable as a whole, nothing of it a line.
     """
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         lines = [line for line in body.splitlines() if line.strip()]
-        if len(lines) < 2:
-            raise Unreadable("invalid_json", f"the body is not JSON: {exc}") from None
-        return [_json_or_bytes(line) for line in lines], {}
+        elements = [_json_or_bytes(line) for line in lines]
+        if len(lines) < 2 or all(isinstance(element, bytes) for element in elements):
+            raise Unreadable(
+                "invalid_json", f"the body is not JSON: {exc}{_other_format(body)}"
+            ) from None
+        return elements, {}
     options: Any = {}
     if isinstance(data, dict) and "event_type" in data:
         data = [data]
@@ -78,6 +82,16 @@ def _without_personal(element: Any, original: bytes) -> bytes:
     if not any(element.get(name) is not None for name in personal):
         return original
     return orjson.dumps({k: None if k in personal else v for k, v in element.items()})
+
+
+def _other_format(body: bytes) -> str:
+    """A hint for a body that is another door's format."""
+    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head[:3].upper() == b"ISA":
+        return " (an X12 interchange? send it to /api/ingest/edi)"
+    if b"," in head.split(b"\n", 1)[0]:
+        return " (a CSV report? send it to /api/ingest/csv)"
+    return ""
 
 
 def _json_or_bytes(line: bytes) -> Any:
