@@ -89,7 +89,7 @@ def _other_format(body: bytes) -> str:
     head = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if head[:3].upper() == b"ISA":
         return " (an X12 interchange? send it to /api/ingest/edi)"
-    if b"," in head.split(b"\n", 1)[0]:
+    if head[:1] not in (b"{", b"[") and b"," in head.split(b"\n", 1)[0]:
         return " (a CSV report? send it to /api/ingest/csv)"
     return ""
 
