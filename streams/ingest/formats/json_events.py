@@ -20,6 +20,7 @@ from streams.ingest.formats.upload import (
     Unreadable,
     Upload,
 )
+from streams.ingest.parsers.content_kind import DOORS, content_kind
 
 #: options a JSON batch may carry in its "report" object (as the query parameters)
 REPORT_OPTIONS: Final = ("report_id", "replaces", "period_start", "period_end")
@@ -86,11 +87,11 @@ def _without_personal(element: Any, original: bytes) -> bytes:
 
 def _other_format(body: bytes) -> str:
     """A hint for a body that is another door's format."""
-    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head[:3].upper() == b"ISA":
-        return " (an X12 interchange? send it to /api/ingest/edi)"
-    if head[:1] not in (b"{", b"[") and b"," in head.split(b"\n", 1)[0]:
-        return " (a CSV report? send it to /api/ingest/csv)"
+    kind = content_kind(body[:4096])
+    if kind == "x12":
+        return f" (an X12 interchange? send it to {DOORS[kind]})"
+    if kind == "csv" and b"," in body.split(b"\n", 1)[0]:
+        return f" (a CSV report? send it to {DOORS[kind]})"
     return ""
 
 
