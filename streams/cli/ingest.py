@@ -405,7 +405,8 @@ def summary_table(answer: dict[str, Any]) -> str:
             where = (
                 f" ({missing['id']} belongs before segment {missing['before']})" if missing else ""
             )
-            out.append(f"    report error at segment {error['segment']}: {error['message']}{where}")
+            at = f" at segment {error['segment']}" if error.get("segment") else ""
+            out.append(f"    report error{at}: {error['message']}{where}")
         out.extend(_ignored(report))
     out.append("")
     out.append(f"  {'answer':<24}{'lines':>10}")
