@@ -279,8 +279,8 @@ def _upload(
             principal.role, principal.distributor_id, distributor
         ):
             raise Forbidden(
-                f"{principal.actor} may submit only {principal.distributor_id!r}'s data, "
-                f"not {distributor!r}'s; nothing was published"
+                f"{principal.actor} may submit only distributor {principal.distributor_id}'s "
+                f"data, not distributor {distributor}'s; nothing was published"
             )
         distributor = None  # a distributor's uploads are its own
     return Upload(
