@@ -55,7 +55,7 @@ from streams.ingest.formats.upload import (
 )
 from streams.ingest.gateway import Gateway, offline_view
 from streams.ingest.parallel_check import check_processes, check_upload
-from streams.ingest.parsers.content_kind import content_kind, start_of
+from streams.ingest.parsers.content_kind import CLAIM_COLUMN, content_kind, start_of
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
 from streams.ingest.parsers.x12 import X12Error, first_transaction_set
 from streams.ingest.spool import Spool
@@ -199,7 +199,7 @@ def detect_format(path: Path) -> Format:
     if kind == "json":
         return "events"
     header = start_of(head).split(b"\n", 1)[0].decode("utf-8", "replace").lower()
-    if "claim_id" in (name.strip() for name in header.split(",")):
+    if CLAIM_COLUMN in (name.strip() for name in header.split(",")):
         return "claim-csv"
     return "csv"
 

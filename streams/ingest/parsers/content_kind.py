@@ -1,5 +1,6 @@
 """What a file's first bytes say it is, by one rule for every door and the CLI: an X12
-interchange (its ISA), JSON (its first byte), else text read as CSV."""
+interchange (its ISA), JSON (its first byte), else text read as CSV; a CSV whose header
+names `claim_id` is a debit claim file, not a sell-through report."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ DOORS: Final[dict[Kind, str]] = {
     "json": "/api/ingest/events",
     "csv": "/api/ingest/csv",
 }
+
+#: the column that makes a CSV a debit claim file (docs/CLAIMS.md), and the door it goes to
+CLAIM_COLUMN: Final = "claim_id"
+CLAIMS_DOOR: Final = "/api/ingest/claims"
 
 
 def start_of(head: bytes) -> bytes:

@@ -194,6 +194,17 @@ def test_a_file_that_is_not_a_utf8_csv_report_says_what_it_is(data: bytes, said:
     assert said in caught.value.message
 
 
+def test_a_claim_file_sent_as_a_report_is_named_for_what_it_is() -> None:
+    claims = "claim_id,distributor_id,line_no,transaction_id,sku,quantity,amount_claimed"
+    with pytest.raises(CsvHeaderError) as caught:
+        parse(claims)
+    assert caught.value.message.startswith(
+        "the file is a debit claim file (its header names claim_id), not a sell-through "
+        "report: send it to /api/ingest/claims"
+    )
+    assert "claim_id" in caught.value.unknown
+
+
 def test_header_needs_an_item_column() -> None:
     with pytest.raises(CsvHeaderError) as caught:
         parse(HEADER.replace("sku,", ""))
