@@ -65,6 +65,7 @@ from streams.ingest.formats.upload import (
 )
 from streams.ingest.gateway import Gateway, StoreView, authorize, authorize_events
 from streams.ingest.interchanges import is_test_file, register, register_of
+from streams.ingest.parsers.content_kind import content_kind
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
 from streams.ingest.parsers.x12 import X12Error, first_set_header, first_transaction_set
 from streams.ingest.personal import door_protection
@@ -278,8 +279,8 @@ def _upload(
             principal.role, principal.distributor_id, distributor
         ):
             raise Forbidden(
-                f"{principal.actor} may submit only {principal.distributor_id!r}'s data, "
-                f"not {distributor!r}'s; nothing was published"
+                f"{principal.actor} may submit only distributor {principal.distributor_id}'s "
+                f"data, not distributor {distributor}'s; nothing was published"
             )
         distributor = None  # a distributor's uploads are its own
     return Upload(
@@ -392,8 +393,8 @@ def _claim_format(file: Stored) -> Format:
     """An X12 interchange (by its ISA) must hold 844 claims; anything else is read as the
     CSV claim template."""
     with file.open() as stream:
-        head = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head.startswith(b"ISA"):
+        head = stream.read(64)
+    if content_kind(head) != "x12":
         return "claim-csv"
     with file.open() as stream:
         found = first_transaction_set(stream)

@@ -55,6 +55,7 @@ from streams.ingest.formats.upload import (
 )
 from streams.ingest.gateway import Gateway, offline_view
 from streams.ingest.parallel_check import check_processes, check_upload
+from streams.ingest.parsers.content_kind import CLAIM_COLUMN, content_kind, start_of
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError
 from streams.ingest.parsers.x12 import X12Error, first_transaction_set
 from streams.ingest.spool import Spool
@@ -183,21 +184,22 @@ def detect_format(path: Path) -> Format:
     """X12 by its ISA (867, 852 or 844 by the first ST01), JSON by its first byte, a CSV
     claim file by its claim_id column, else a CSV report."""
     with path.open("rb") as handle:
-        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"ISA"):
+        head = handle.read(4096)
+    kind = content_kind(head)
+    if kind == "x12":
         try:
             with path.open("rb") as handle:
                 found = first_transaction_set(handle)
         except X12Error as exc:
             raise UnreadableX12(path, exc) from None
-        for kind in X12_FORMATS:
-            if found == kind:
-                return kind
+        for x12 in X12_FORMATS:
+            if found == x12:
+                return x12
         raise IngestError(f"{path} holds {found or 'no'} transaction sets: 867, 852 or 844 only")
-    if head[:1] in (b"[", b"{"):
+    if kind == "json":
         return "events"
-    header = head.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
-    if "claim_id" in (name.strip() for name in header.split(",")):
+    header = start_of(head).split(b"\n", 1)[0].decode("utf-8", "replace").lower()
+    if CLAIM_COLUMN in (name.strip() for name in header.split(",")):
         return "claim-csv"
     return "csv"
 
@@ -403,7 +405,8 @@ def summary_table(answer: dict[str, Any]) -> str:
             where = (
                 f" ({missing['id']} belongs before segment {missing['before']})" if missing else ""
             )
-            out.append(f"    report error at segment {error['segment']}: {error['message']}{where}")
+            at = f" at segment {error['segment']}" if error.get("segment") else ""
+            out.append(f"    report error{at}: {error['message']}{where}")
         out.extend(_ignored(report))
     out.append("")
     out.append(f"  {'answer':<24}{'lines':>10}")

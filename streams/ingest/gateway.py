@@ -287,6 +287,15 @@ class Gateway:
             "published": self.published,
         }
 
+    def _report_answer(self, report: ReportClosed) -> dict[str, Any]:
+        """What the answer says of a report; one rejected as a whole says why (an X12
+        report lists its errors by segment already; a CSV or JSON report has only this)."""
+        answer = {**report.info, "published": report.header is not None and not self.test}
+        if report.rejected is not None and not answer.get("report_errors"):
+            reason, detail = report.rejected
+            answer["report_errors"] = [{"reason": reason, "message": detail}]
+        return answer
+
     def document(self) -> dict[str, Any]:
         """The answer without its line list: format, reports and the summary."""
         upload = self.upload
@@ -294,10 +303,7 @@ class Gateway:
             "format": upload.format,
             "file": upload.name,
             "received_at": upload.received_at.isoformat().replace("+00:00", "Z"),
-            "reports": [
-                {**report.info, "published": report.header is not None and not self.test}
-                for _, report in sorted(self.reports.items())
-            ],
+            "reports": [self._report_answer(report) for _, report in sorted(self.reports.items())],
             "summary": self.summary(),
             "note": TEST_NOTE
             if self.test

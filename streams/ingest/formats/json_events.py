@@ -20,6 +20,7 @@ from streams.ingest.formats.upload import (
     Unreadable,
     Upload,
 )
+from streams.ingest.parsers.content_kind import DOORS, content_kind
 
 #: options a JSON batch may carry in its "report" object (as the query parameters)
 REPORT_OPTIONS: Final = ("report_id", "replaces", "period_start", "period_end")
@@ -30,15 +31,19 @@ def batch_of(body: bytes) -> tuple[list[Any], dict[str, Any]]:
 
     The body is a JSON array of events, {"events": [...], "report": {...}}, one event
     object, or JSON Lines (one event per line; a line that is not JSON stays its bytes,
-    to be answered `invalid_json` on its own).
+    to be answered `invalid_json` on its own). A body of which no line is JSON is no JSON
+    Lines either (a CSV report sent to this door): unreadable as a whole, nothing of it a line.
     """
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         lines = [line for line in body.splitlines() if line.strip()]
-        if len(lines) < 2:
-            raise Unreadable("invalid_json", f"the body is not JSON: {exc}") from None
-        return [_json_or_bytes(line) for line in lines], {}
+        elements = [_json_or_bytes(line) for line in lines]
+        if len(lines) < 2 or all(isinstance(element, bytes) for element in elements):
+            raise Unreadable(
+                "invalid_json", f"the body is not JSON: {exc}{_other_format(body)}"
+            ) from None
+        return elements, {}
     options: Any = {}
     if isinstance(data, dict) and "event_type" in data:
         data = [data]
@@ -78,6 +83,16 @@ def _without_personal(element: Any, original: bytes) -> bytes:
     if not any(element.get(name) is not None for name in personal):
         return original
     return orjson.dumps({k: None if k in personal else v for k, v in element.items()})
+
+
+def _other_format(body: bytes) -> str:
+    """A hint for a body that is another door's format."""
+    kind = content_kind(body[:4096])
+    if kind == "x12":
+        return f" (an X12 interchange? send it to {DOORS[kind]})"
+    if kind == "csv" and b"," in body.split(b"\n", 1)[0]:
+        return f" (a CSV report? send it to {DOORS[kind]})"
+    return ""
 
 
 def _json_or_bytes(line: bytes) -> Any:

@@ -47,22 +47,28 @@ def report_closed(
 ) -> ReportClosed:
     """The header the gateway makes for a CSV or JSON report, once its lines are counted.
 
-    Its period is the one given, else the first and last sale date of the report (the
-    day of receipt when no line is valid).
+    Its period is the one given, else the first and last sale date of the report. A
+    report with neither (no line, or none with a plausible sale date) is rejected as a
+    whole `missing_period`: the day of receipt would credit a period it does not cover.
     """
-    received = upload.received_at.date()
-    start, end = upload.period or (days.first or received, days.last or received)
+    start, end = upload.period or (days.first, days.last)
     info: dict[str, Any] = {
         "report_id": report_id,
         "replaces": upload.replaces,
         "distributor_id": distributor,
-        "period_start": start.isoformat(),
-        "period_end": end.isoformat(),
+        "period_start": None if start is None else start.isoformat(),
+        "period_end": None if end is None else end.isoformat(),
         "line_count": lines,
     }
     if distributor is None:
         detail = "no distributor: give distributor_id for the report"
         return ReportClosed(index, None, report_id, None, info, ("missing_distributor", detail))
+    if start is None or end is None:
+        detail = (
+            f"report {report_id} rejected as a whole: no line has a sale date to take its "
+            "period from; give period_start and period_end"
+        )
+        return ReportClosed(index, distributor, report_id, None, info, ("missing_period", detail))
     header = ReportSubmitted(
         event_id=derived_id("report", upload.source, distributor, report_id, upload.digest),
         occurred_at=upload.received_at,

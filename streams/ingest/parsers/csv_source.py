@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
 from streams.ingest.parsers.common import utf16_marked
+from streams.ingest.parsers.content_kind import DOORS, content_kind
 from streams.ingest.parsers.csv_line_parser import LineParser
 from streams.ingest.parsers.csv_template import (
     REQUIRED_COLUMNS,
@@ -146,9 +147,15 @@ HEAD_BYTES = 4096
 
 def not_text(head: bytes) -> str | None:
     """Why a file starting with `head` is not a UTF-8 CSV report, or None. A spreadsheet's
-    "Unicode text" export is UTF-16: read as UTF-8 its header is garbled past recognition."""
+    "Unicode text" export is UTF-16: read as UTF-8 its header is garbled past recognition;
+    an X12 interchange or JSON sent to the CSV door is named as such, not as a header."""
     if utf16_marked(head):
         return "the file is UTF-16 text, not UTF-8: save it as 'CSV UTF-8' and send it again"
+    kind = content_kind(head)
+    if kind == "x12":
+        return f"the file is an X12 interchange, not a CSV report: send it to {DOORS[kind]}"
+    if kind == "json":
+        return f"the file is JSON, not a CSV report: JSON events go to {DOORS[kind]}"
     if b"\x00" in head.split(b"\n", 1)[0]:  # in the header: a NUL in a line is that line's
         return "the file is not text (NUL bytes in its first line): a CSV report is UTF-8 text"
     return None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from schemas.events import PERSONAL_FIELDS, SaleReported
+from streams.ingest.parsers.content_kind import CLAIM_COLUMN, CLAIMS_DOOR
 
 if TYPE_CHECKING:
     pass
@@ -118,6 +119,14 @@ def check_header(row: list[str]) -> list[str]:
     no_item = not any(name in seen for name in ITEM_COLUMNS)
     if not (unknown or missing or duplicate or no_item):
         return names
+    if CLAIM_COLUMN in seen:
+        raise CsvHeaderError(
+            f"the file is a debit claim file (its header names {CLAIM_COLUMN}), not a "
+            f"sell-through report: send it to {CLAIMS_DOOR} (docs/CLAIMS.md)",
+            unknown=unknown,
+            missing=[*missing, *(["sku"] if no_item else [])],
+            duplicate=duplicate,
+        )
     problems: list[str] = []
     if unknown:
         described = []

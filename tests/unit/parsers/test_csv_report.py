@@ -178,12 +178,31 @@ def test_a_header_separated_by_another_character_says_so(separator: str) -> None
         ((HEADER + "\n").encode("utf-16"), "the file is UTF-16 text, not UTF-8"),
         ((HEADER + "\n").encode("utf-16-be"), "the file is not text (NUL bytes in its first line)"),
         (b"\x7fELF\x02\x01\x01\x00" + HEADER.encode(), "the file is not text"),
+        (
+            b"\xef\xbb\xbfISA*00*          *00*~GS*PT~",
+            "the file is an X12 interchange, not a CSV report: send it to /api/ingest/edi",
+        ),
+        (
+            b'  [{"event_type": "SaleReported", "distributor_id": "D01"}]',
+            "the file is JSON, not a CSV report: JSON events go to /api/ingest/events",
+        ),
     ],
 )
-def test_a_file_that_is_not_utf8_text_says_what_it_is(data: bytes, said: str) -> None:
+def test_a_file_that_is_not_a_utf8_csv_report_says_what_it_is(data: bytes, said: str) -> None:
     with pytest.raises(CsvHeaderError) as caught:
         list(parse_csv(io.BytesIO(data), received_at=RECEIVED_AT))
     assert said in caught.value.message
+
+
+def test_a_claim_file_sent_as_a_report_is_named_for_what_it_is() -> None:
+    claims = "claim_id,distributor_id,line_no,transaction_id,sku,quantity,amount_claimed"
+    with pytest.raises(CsvHeaderError) as caught:
+        parse(claims)
+    assert caught.value.message.startswith(
+        "the file is a debit claim file (its header names claim_id), not a sell-through "
+        "report: send it to /api/ingest/claims"
+    )
+    assert "claim_id" in caught.value.unknown
 
 
 def test_header_needs_an_item_column() -> None:

@@ -111,6 +111,17 @@ def test_a_distributor_never_writes_another_distributors_data(ingest, case):
     assert status in (200, 422), answer
 
 
+def test_a_refusal_on_behalf_of_another_distributor_names_both_plainly(ingest):
+    status, answer = ingest.post(
+        "/api/ingest/events", [sale("A-4")], "d1", distributor_id="DIST-002"
+    )
+    assert status == 403
+    assert answer["error"]["message"].endswith(
+        "may submit only distributor DIST-001's data, not distributor DIST-002's; "
+        "nothing was published"
+    )
+
+
 @pytest.mark.parametrize(
     ("path", "body", "params"),
     [

@@ -131,10 +131,21 @@ def test_json_lines_and_bad_bodies(api):
         ("accepted", None),
         ("rejected", "invalid_json"),
     ]
-    status, error = api.post("/api/ingest/events", b"{not json")
+    status, error = api.post("/api/ingest/events", b'{"a": 1, not json')
     assert (status, error["error"]["code"]) == (422, "invalid_json")
+    assert "CSV" not in error["error"]["message"]
     status, error = api.post("/api/ingest/events", {"events": "nope"})
     assert (status, error["error"]["code"]) == (422, "invalid_batch")
+
+
+def test_a_csv_report_sent_as_events_is_refused_whole_not_dead_lettered_line_by_line(api):
+    report = b"distributor_id,transaction_id\nD01,T-1\nD01,T-2\n"
+    status, error = api.post("/api/ingest/events", report)
+    assert (status, error["error"]["code"]) == (422, "invalid_json")
+    assert "a CSV report? send it to /api/ingest/csv" in error["error"]["message"]
+    assert api.published == []
+    status, error = api.post("/api/ingest/events", b"ISA*00*x~\nGS*PT~\n")
+    assert "an X12 interchange? send it to /api/ingest/edi" in error["error"]["message"]
 
 
 def test_a_value_the_wire_schema_refuses_is_a_rejected_line_never_a_500(api):

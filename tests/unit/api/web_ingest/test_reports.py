@@ -110,6 +110,29 @@ def test_a_bad_report_period_names_its_parameter(api):
     assert api.events() == []
 
 
+def test_a_report_without_a_sale_date_or_a_period_credits_no_period(api):
+    """A header-only export, or one whose every date is unreadable: no ReportSubmitted
+    dated the day of receipt (it would count as that week's report, on time)."""
+    empty = api.ok("/api/ingest/csv", csv_text(), filename="empty.csv")
+    assert empty["reports"][0]["published"] is False
+    assert empty["reports"][0]["period_start"] is None
+    assert empty["reports"][0]["report_errors"] == [
+        {
+            "reason": "missing_period",
+            "message": "report csv-e035a2ed546a28e2afc8 rejected as a whole: no line has a sale "
+            "date to take its period from; give period_start and period_end",
+        }
+    ]
+    undated = csv_text("U-1,RES-1,WIDGET-100,1,12.50,USD,07/04/2026")
+    answer = api.ok("/api/ingest/csv", undated)
+    assert answer["summary"]["rejected_by_reason"] == {"bad_date": 1}
+    assert [e.event_type for e in api.events()] == ["LineRejected"]
+    given = api.ok(
+        "/api/ingest/csv", csv_text(), period_start="2026-04-06", period_end="2026-04-12"
+    )
+    assert given["reports"][0]["published"] is True  # a nil report for the period it names
+
+
 def test_a_form_with_two_files_is_refused_and_nothing_published(api):
     """The second file was left unread while the first was answered 200."""
     form = FormData()
