@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import Final, TypeVar
 
 from pydantic import ValidationError
 
@@ -27,10 +27,6 @@ from streams.ingest.parsers.csv_fields import (
     sold_at_field,
 )
 from streams.ingest.parsers.csv_personal import without_personal
-
-if TYPE_CHECKING:
-    pass
-
 from streams.ingest.parsers.csv_template import (
     ITEM_COLUMNS,
     SOURCE,

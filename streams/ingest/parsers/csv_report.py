@@ -18,14 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 from domain.timeutil import utc
 from schemas.events import SaleReported
-
-if TYPE_CHECKING:
-    pass
-
 from streams.ingest.parsers.csv_line_parser import LineParser
 from streams.ingest.parsers.csv_source import CsvSource
 from streams.ingest.parsers.csv_template import (

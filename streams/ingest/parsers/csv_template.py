@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from schemas.events import PERSONAL_FIELDS, SaleReported
 from streams.ingest.parsers.content_kind import CLAIM_COLUMN, CLAIMS_DOOR
-
-if TYPE_CHECKING:
-    pass
 
 SOURCE: Final = "csv"
 
