@@ -10,7 +10,7 @@ that program has closed count as closed for both (a commitment shortfall applies
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -108,4 +108,15 @@ def simulated_row(row: Simulated) -> dict[str, Any]:
         "today": side(row.today),
         "proposed": side(row.proposed),
         "difference": str(row.difference),
+    }
+
+
+def simulated_totals(rows: Sequence[Simulated], currency: str) -> dict[str, str]:
+    """The rows' sums as `simulate` prints them, written with the currency's places (a
+    proposal with no rows totals "0.00" in USD, "0" in JPY)."""
+    nothing = round_money(Decimal(0), currency)
+    return {
+        "today": str(sum((r.today_rebate for r in rows), nothing)),
+        "proposed": str(sum((r.proposed_rebate for r in rows), nothing)),
+        "difference": str(sum((r.difference for r in rows), nothing)),
     }

@@ -9,15 +9,13 @@ import argparse
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from domain.currency import round_money
 from domain.rebate_programs import InvalidProgram, ProgramTerms, terms_of
-from projections.rebate_simulation import Simulated, simulate, simulated_row
+from projections.rebate_simulation import Simulated, simulate, simulated_row, simulated_totals
 from projections.snapshot import distributors
 from projections.stores import ChannelStores
 from schemas.codec import InvalidEvent, event_of
@@ -133,21 +131,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                 "today_defined": today is not None,
                 "currency": proposal.currency,
                 "rows": [simulated_row(row) for row in rows],
-                "total": _totals(rows, proposal.currency),
+                "total": simulated_totals(rows, proposal.currency),
             }
         )
     else:
         _print_table(proposal, today, rows)
     return 0
-
-
-def _totals(rows: Sequence[Simulated], currency: str) -> dict[str, str]:
-    nothing = round_money(Decimal(0), currency)
-    return {
-        "today": str(sum((r.today_rebate for r in rows), nothing)),
-        "proposed": str(sum((r.proposed_rebate for r in rows), nothing)),
-        "difference": str(sum((r.difference for r in rows), nothing)),
-    }
 
 
 def _print_table(
@@ -169,7 +158,7 @@ def _print_table(
                 str(row.difference),
             )
         )
-    totals = _totals(rows, proposal.currency)
+    totals = simulated_totals(rows, proposal.currency)
     lines.append(("total", "", "", totals["today"], "", totals["proposed"], totals["difference"]))
     print_table(lines, left=2)
     print(f"amounts in {proposal.currency}")

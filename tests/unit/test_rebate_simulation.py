@@ -10,7 +10,7 @@ from domain.rebates import ProgramTerms, RebateTally, TierTerm
 from projections.keyvalue import DictStore
 from projections.rebate_accruals import ClosedPeriod, RebateSources, closed_key
 from projections.rebate_buckets import ALL_SKUS, RebateBucket, bucket_key
-from projections.rebate_simulation import in_period, simulate, simulated_row
+from projections.rebate_simulation import in_period, simulate, simulated_row, simulated_totals
 
 
 def terms(program_id: str, *tiers: tuple[str, str], **changes: Any) -> ProgramTerms:
@@ -55,6 +55,17 @@ def test_each_distributor_and_period_under_today_and_the_proposal():
     ]
     assert simulated_row(rows[0])["difference"] == "1500.00"
     assert simulated_row(rows[0])["today"]["tier_rate"] == "0.02"
+    assert simulated_totals(rows, "USD") == {
+        "today": "3000.00",
+        "proposed": "5200.00",
+        "difference": "2200.00",
+    }
+
+
+def test_no_rows_total_zero_in_the_currencys_places():
+    assert simulated_totals([], "USD")["difference"] == "0.00"
+    assert simulated_totals([], "JPY") == {"today": "0", "proposed": "0", "difference": "0"}
+    assert simulated_totals([], "KWD")["proposed"] == "0.000"
 
 
 def test_a_period_or_a_year_narrows_the_rows():
