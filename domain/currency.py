@@ -169,9 +169,9 @@ def minor_unit(currency: str | None) -> Decimal:
 def round_money(amount: Decimal, currency: str | None) -> Decimal:
     """`amount` in `currency` rounded half-up to its minor unit, written with exactly its
     places (JPY "100", USD "100.00", KWD "100.000"); a zero amount too. None: to the
-    cent (`minor_unit`). The context is passed, not entered: a sale line rounds, and
-    `localcontext` cost more than the rounding."""
-    return amount.quantize(minor_unit(currency), rounding=ROUND_HALF_UP, context=_EXACT)
+    cent (`minor_unit`)."""
+    with localcontext(_EXACT):
+        return amount.quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
 
 
 def zero_in(currencies: Iterable[str]) -> Decimal:
