@@ -207,21 +207,26 @@ def _rejection(errors: list[LineError], what: str) -> tuple[str, str] | None:
 
 def _problem(error: LineError) -> dict[str, Any]:
     """A report error in the answer: where it was noted and why; for a segment missing, its
-    ID and the segment it belongs before (as the 997 names it: `missing_of` reads it)."""
+    ID, its qualifier ("" when any) and the segment it belongs before (as the 997 names it:
+    `missing_of` reads it)."""
     missing = error.missing
     return {
         "segment": error.segment_index,
         "element": error.element,
         "reason": error.reason,
         "message": error.message,
-        "missing": None if missing is None else {"id": missing.tag, "before": missing.index},
+        "missing": None
+        if missing is None
+        else {"id": missing.tag, "qualifier": missing.qualifier, "before": missing.index},
     }
 
 
 def missing_of(problem: dict[str, Any]) -> MissingSegment | None:
     """The segment missing that a report error of the answer names, if it names one."""
     missing = problem.get("missing")
-    return None if missing is None else MissingSegment(missing["id"], missing["before"])
+    if missing is None:
+        return None
+    return MissingSegment(missing["id"], missing["before"], missing.get("qualifier", ""))
 
 
 def _iso(day: date | None) -> str | None:

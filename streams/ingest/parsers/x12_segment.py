@@ -73,11 +73,13 @@ class Segment:
 
 @dataclass(frozen=True, slots=True)
 class MissingSegment:
-    """A mandatory segment that is not there: its ID and where it would have stood (the
-    1-based position in the interchange of the segment it should have come before)."""
+    """A mandatory segment that is not there: its ID, where it would have stood (the
+    1-based position in the interchange of the segment it should have come before) and
+    its qualifier when one ID is wanted more than once (an 867's DTM*090 and DTM*091)."""
 
     tag: str
     index: int
+    qualifier: str = ""
 
 
 def missing_segment(tag: str, before: Iterable[Segment | None], first: Segment) -> MissingSegment:

@@ -127,7 +127,7 @@ def test_summary_table_names_a_missing_segment_and_where_it_belongs() -> None:
         "element": None,
         "reason": "missing_bpt",
         "message": "the report has no BPT (beginning segment)",
-        "missing": {"id": "BPT", "before": 4},
+        "missing": {"id": "BPT", "qualifier": "", "before": 4},
     }
     counts = dict.fromkeys(("lines", "accepted", "duplicate", "conflict", "rejected"), 0)
     answer = {
