@@ -129,9 +129,10 @@ MAX_IGNORED_LISTED: Final = 1000
 def _852_report(upload: Upload, index: int, activity: ParsedActivity) -> Iterator[Item]:
     report = activity.report_id or activity.control_number
     counts = []
-    for count, segment in zip(activity.counts, activity.count_segments, strict=True):
+    read = zip(activity.counts, activity.count_segments, activity.count_origins, strict=True)
+    for count, segment, origins in read:
         assert count.source_ref is not None
-        counts.append(Parsed(segment, count.source_ref, count, report=index))
+        counts.append(Parsed(segment, count.source_ref, count, report=index, where=origins))
     problems = list(_error_lines(upload, "852", report, index, activity.line_errors))
     rejected = _rejection(activity.report_errors, f"report {report}")
     if rejected is not None:  # each count it would have given is rejected with it

@@ -71,6 +71,11 @@ class Segment:
         return sep.join([self.tag, *self.elements]) + self.delimiters.segment
 
 
+#: where each field of a line's event was read: field -> (segment, X12 element), so that a
+#: check of the event names what the sender wrote (an 867 line's, an 852 count's)
+Origins = dict[str, tuple[Segment, str | None]]
+
+
 @dataclass(frozen=True, slots=True)
 class MissingSegment:
     """A mandatory segment that is not there: its ID, where it would have stood (the

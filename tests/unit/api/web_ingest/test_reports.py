@@ -212,6 +212,29 @@ def test_an_867_item_the_catalog_does_not_know_names_its_lin_element(api):
     assert line["ref"].endswith("segment 20")
 
 
+def test_an_852_count_is_blamed_on_the_element_it_was_read_from_as_an_867_line_is(api):
+    """One rule at both X12 doors: a count the catalog does not know names its LIN
+    element (the preferred id's: LIN05 where a VP follows a BP), a count dated out of range
+    the element its time came from, with the segment, as an 867 line does."""
+    body = (SAMPLES / "852_weekly.edi").read_bytes()
+    body = body.replace(b"ZA*QA*9*CA*007*20260402~", b"ZA*QA*9*CA*007*19990402~")
+    answer = api.ok("/api/ingest/edi", body, format="852")
+    found = {
+        line["line"]: (line["reason"], line["field"], line["detail"]) for line in answer["lines"]
+    }
+    reason, field, detail = found[23]  # LIN**BP*NW-CABLE-3M*VP*CABLE-300 (segment 22)
+    assert (reason, field) == ("unknown_sku", "LIN05")
+    assert detail.endswith("(read from LIN05 at segment 22)"), detail
+    reason, field, detail = found[21]
+    assert (reason, field) == ("date_out_of_range", "ZA05")
+    assert detail.endswith("(read from ZA05 at segment 21)"), detail
+    # the dead letter says what the worker judged, where the count was read
+    (letter,) = [
+        d for d in api.channel.dead_letters if d.reason == "unknown_sku" and b"CABLE" in d.original
+    ]
+    assert letter.detail.startswith("upload.852 852 INVRPT-2026-W14 segment 23: sku: 'CABLE-300'")
+
+
 def test_a_report_error_rejects_every_line_of_its_report(api):
     body = (SAMPLES / "867_weekly.edi").read_bytes().replace(b"CTT*5*40~", b"CTT*4*40~")
     body = body.replace(b"LIN*2*VP*GADGET-200", b"LIN*2*VP*NOPE-1")  # unknown: its own reason
