@@ -70,6 +70,37 @@ def test_lines_all_lists_every_line_and_a_resend_is_answered_duplicate(api):
     assert quality(api, "DIST-002")["accepted"] == 5  # nothing counted twice
 
 
+def test_a_report_resent_under_a_new_id_without_replaces_is_told_to_send_replaces(api):
+    """A corrected report sent as a new report (a new id, no `replaces`): each line whose
+    transaction id a line of the earlier report holds is a conflict, and the answer and the
+    dead letter name that report and say how to correct it; sent as told, it replaces it."""
+    api.ok(
+        "/api/ingest/csv", csv_text("C-1,RES-1,WIDGET-100,10,12.50,USD,2026-04-07"), report_id="W15"
+    )
+    corrected = csv_text("C-1,RES-1,WIDGET-100,7,12.50,USD,2026-04-07")
+    answer = api.ok("/api/ingest/csv", corrected, report_id="W15-B")
+    (line,) = answer["lines"]
+    assert (line["answer"], line["reason"]) == ("conflict", "conflicting_duplicate")
+    told = (
+        "transaction_id 'C-1' was accepted before in report 'W15' with other content: to "
+        "correct report 'W15', send the corrected report under a new report id with "
+        "replaces=W15 (an 867: BPT01 05, BPT09 W15); a new sale needs a transaction_id of "
+        "its own"
+    )
+    assert line["detail"] == told
+    (letter,) = [d for d in api.channel.dead_letters if d.reason == "conflicting_duplicate"]
+    assert letter.detail == f"upload.csv:2: {told}"
+    answer = api.ok("/api/ingest/csv", corrected, report_id="W15-C", replaces="W15")
+    assert answer["summary"]["accepted"] == 1
+    assert inventory(api, "DIST-001", "WIDGET-100")["sell_through"] == 7
+    # an 867 resent under another report number, as an original (BPT01 00), is told the same
+    api.ok("/api/ingest/edi", WEEKLY)
+    again = api.ok("/api/ingest/edi", WEEKLY.replace(b"BPT*00*RPT-2026-W14*", b"BPT*00*RPT-W14-B*"))
+    assert {line["answer"] for line in again["lines"]} == {"conflict"}
+    assert "report 'RPT-2026-W14'" in again["lines"][0]["detail"]
+    assert "BPT09 RPT-2026-W14" in again["lines"][0]["detail"]
+
+
 def test_csv_replacement_reverses_the_replaced_report(api):
     api.ok(
         "/api/ingest/csv", csv_text("C-1,RES-1,WIDGET-100,10,12.50,USD,2026-04-07"), report_id="W15"
