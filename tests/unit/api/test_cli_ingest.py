@@ -324,6 +324,15 @@ def test_check_answers_x12_and_json_events(capsys, catalog_file, tmp_path: Path)
     ]
 
 
+def test_check_reads_json_lines_written_with_a_byte_order_mark(capsys, tmp_path: Path) -> None:
+    events = tmp_path / "notepad.jsonl"
+    lines = [orjson.dumps({**SALE, "transaction_id": f"B-{n}"}) for n in (1, 2)]
+    events.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(lines))
+    status, out = check(capsys, str(events), "--json")
+    assert status == 0, out
+    assert orjson.loads(out)["summary"]["accepted"] == 2
+
+
 def test_check_refuses_what_a_submission_refuses(capsys, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("distributor_id,qty\nD,1\n")
