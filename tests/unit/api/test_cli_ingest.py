@@ -333,6 +333,17 @@ def test_check_reads_json_lines_written_with_a_byte_order_mark(capsys, tmp_path:
     assert orjson.loads(out)["summary"]["accepted"] == 2
 
 
+def test_an_empty_file_is_refused_as_empty_whatever_its_name(capsys, tmp_path: Path) -> None:
+    """Not as a CSV report without its header: an empty .edi is no CSV."""
+    for name, body in (("w15.edi", b""), ("w15.csv", b"\xef\xbb\xbf\r\n \n")):
+        path = tmp_path / name
+        path.write_bytes(body)
+        assert main(["ingest", str(path), "--check", *NO_KAFKA]) == 2
+        err = capsys.readouterr().err
+        assert f"{path} is empty (or holds only blanks): nothing was published" in err
+        assert "header" not in err
+
+
 def test_check_refuses_what_a_submission_refuses(capsys, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("distributor_id,qty\nD,1\n")
