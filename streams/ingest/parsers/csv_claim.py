@@ -33,6 +33,7 @@ from streams.ingest.parsers.csv_fields import (
     required_text,
 )
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError, CsvLineError
+from streams.ingest.parsers.csv_source import has_content
 
 COLUMNS: Final = (
     "claim_id",
@@ -99,7 +100,7 @@ def parse_claims_csv(
     by_claim: dict[tuple[str, str], list[tuple[int, ClaimLine, str]]] = {}
     bad: set[tuple[str, str]] = set()
     for number, row in enumerate(rows[1:], 2):
-        if not "".join(row).strip():
+        if not has_content(row):
             continue
         values = dict(zip(header, (cell.strip() for cell in row), strict=False))
         key = (values.get("distributor_id", ""), values.get("claim_id", ""))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import IO, Final
 
-from streams.ingest.parsers.common import digits, utf16_marked
+from streams.ingest.parsers.common import FILE_PADDING, digits, utf16_marked
 from streams.ingest.parsers.x12_segment import Delimiters, Segment, X12Error, segment_text
 
 ISA_LENGTH: Final = 106
@@ -21,6 +21,8 @@ CHUNK_SIZE: Final = 64 * 1024
 _TAG = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 _LINE_BREAKS: Final = b"\r\n"
 _LEADING_NOISE: Final = b" \t\r\n"
+#: what may follow the last segment: blanks and a file's padding (NUL, Ctrl-Z)
+_TRAILING_NOISE: Final = _LEADING_NOISE + FILE_PADDING.encode()
 _BOM: Final = b"\xef\xbb\xbf"
 
 
@@ -83,7 +85,7 @@ class ByteSource:
                 if self.fill():
                     scan = self.pos + scanned  # no terminator in what was already searched
                     continue
-                rest = bytes(self.buf[self.pos :]).strip(_LEADING_NOISE)
+                rest = bytes(self.buf[self.pos :]).strip(_TRAILING_NOISE)
                 if rest:
                     raise RawProblem(
                         f"unterminated segment at end of input {preview(rest)}: every "

@@ -84,6 +84,16 @@ GOOD_SALES = [
 ]
 
 
+@pytest.mark.parametrize("padding", ["\x1a", "\x00\x00\x00\x00", "\r\n\x1a\r\n", " \x00 \x1a"])
+def test_a_files_padding_after_its_last_line_is_no_line(padding: str) -> None:
+    """A DOS tool's Ctrl-Z or a transfer's NUL padding at the end is skipped as a blank
+    line: not a line of one column naming distributor '\\x1a' (a distributor's upload of
+    it was refused whole, 403)."""
+    text = HEADER + "D1,T1,R1,SKU-1,1,1.00,USD,2026-04-01\r\n"
+    assert parse(text + padding) == parse(text)
+    assert len(sales(parse(text + padding))) == 1
+
+
 def test_good_sample() -> None:
     with (SAMPLES / "sales_good.csv").open("rb") as stream:
         items = list(parse_csv(stream, received_at=RECEIVED_AT, distributor_id="DIST-001"))

@@ -90,6 +90,21 @@ def test_leading_bom_and_blank_lines_and_trailing_whitespace_are_accepted() -> N
     assert segments(data)[0][1] == "ISA"
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="\x00\x1a \r\n", min_size=1, max_size=600))
+def test_a_files_padding_after_the_iea_is_no_segment(padding: str) -> None:
+    """NUL blocks (a transfer's fixed-size blocks filled up) and Ctrl-Z (DOS's end of
+    file) after the last segment are the file's, not the interchange's: read as if absent."""
+    data = interchange(BODY)
+    assert segments(data + padding.encode()) == segments(data)
+
+
+def test_padding_before_a_further_segment_is_still_an_error() -> None:
+    error = error_of(interchange(BODY) + b"\x1a\x00IEA*1*000000101~")
+    assert error.segment_index == len(segments(interchange(BODY))) + 1
+    assert "does not start with a segment tag" in error.message
+
+
 def test_segment_not_valid_utf8_falls_back_to_latin1() -> None:
     data = interchange([*BODY, "N1*ST*CAF\xc9*91*R1"]).replace("CAFÉ".encode(), b"CAF\xc9")
     n1 = next(s for s in tokenize(io.BytesIO(data)) if s.tag == "N1")
