@@ -14,8 +14,8 @@ yields one `Segment` at a time, checking the envelope as it goes: ISA … IEA ar
 GS … GE groups around ST … SE transaction sets, with their control numbers and counts
 (SE01 = segments in the set, ST and SE included; GE01 = transaction sets in the group;
 IEA01 = groups in the interchange). Every structural problem raises `X12Error` naming
-the 1-based segment index (and the element,
-when one is at fault). One interchange per stream: anything after IEA is an error.
+the 1-based segment index (and the element, when one is at fault). One interchange per
+stream: anything after IEA but blanks and padding is an error.
 
 Bytes are decoded as UTF-8 per segment, falling back to Latin-1 for a segment that is
 not valid UTF-8 (X12's character sets are ASCII subsets; the fallback never fails and
