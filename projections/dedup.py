@@ -175,3 +175,29 @@ def entry_for(
     if position is None:
         return SeenEntry(event_id, fingerprint, report_id=report_id)
     return SeenEntry(event_id, fingerprint, position.source, position.offset, report_id=report_id)
+
+
+#: the detail of a conflict under a key that no report explains
+CONFLICT_DETAIL = "same idempotency key as an accepted event, different content"
+
+
+def conflict_detail(event: object, held: SeenEntry | None) -> str:
+    """Why `event` is a conflicting duplicate of the line accepted under its key (`held`),
+    and what its sender does about it: a sale line is named by its transaction id and the
+    report the accepted line came in, and told that a correction of that report is a
+    report replacing it (the gateway's precheck and the worker say the same words)."""
+    transaction = getattr(event, "transaction_id", None)
+    if not isinstance(transaction, str):
+        return CONFLICT_DETAIL
+    report = None if held is None else held.report_id
+    if report is None:
+        return (
+            f"transaction_id {transaction!r} was accepted before with other content (the "
+            "first stands): a new sale needs a transaction_id of its own"
+        )
+    return (
+        f"transaction_id {transaction!r} was accepted before in report {report!r} with "
+        f"other content: to correct report {report!r}, send the corrected report under a "
+        f"new report id with replaces={report} (an 867: BPT01 05, BPT09 {report}); a new "
+        "sale needs a transaction_id of its own"
+    )

@@ -27,7 +27,7 @@ from domain.identity import content_fingerprint, idempotency_key, uuid_text
 from domain.rebate_programs import validate_program
 from projections.agreement_timeline import AgreementProblem, check_terms
 from projections.catalog import IdentifierAlias, Product, normalize
-from projections.dedup import SeenEntry, Verdict, classify
+from projections.dedup import SeenEntry, Verdict, classify, conflict_detail
 from projections.keyvalue import KeyValue
 from projections.rebate_accruals import INVALID_PROGRAM
 from schemas.events import (
@@ -145,7 +145,7 @@ def precheck(
         return Precheck(Answer.ACCEPTED, keyed=keyed)
     verdict = classify(held, mine.event_id, mine.fingerprint, None)
     if verdict is Verdict.CONFLICT:
-        detail = "same idempotency key as an accepted event, different content"
+        detail = conflict_detail(normalized, held)
         return Precheck(Answer.CONFLICT, "conflicting_duplicate", detail, keyed)
     if verdict in (Verdict.DUPLICATE, Verdict.REDELIVERY):
         return Precheck(Answer.DUPLICATE, None, "already accepted with the same content", keyed)

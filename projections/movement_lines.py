@@ -11,7 +11,7 @@ from projections.authorization_inputs import covering_sale
 from projections.catalog import normalize
 from projections.claim_inputs import sale_arrived
 from projections.costs import bound_lists
-from projections.dedup import Verdict, classify, remember
+from projections.dedup import Verdict, classify, conflict_detail, remember
 from projections.exchange_rates import RateBook
 from projections.identity_inputs import customer_master_of, master_of
 from projections.inventory import InventoryState, Move, apply_count, inventory_key
@@ -69,7 +69,8 @@ def apply_movement(
         pending.score(stores, event.distributor_id, sent, position)
     if verdict is Verdict.CONFLICT:
         count_dead_letter_of(stores, event.distributor_id, CONFLICTING_DUPLICATE, position)
-        detail = "same idempotency key as an accepted event, different content"
+        held = stores.seen.get(idempotency_key(normalized) or "")
+        detail = conflict_detail(normalized, held)
         return Outcome(verdict, CONFLICTING_DUPLICATE, detail=detail)
     if verdict is not Verdict.ACCEPTED:
         return VERDICT_ONLY[verdict]

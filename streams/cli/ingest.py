@@ -182,9 +182,12 @@ class UnreadableX12(IngestError):
 
 def detect_format(path: Path) -> Format:
     """X12 by its ISA (867, 852 or 844 by the first ST01), JSON by its first byte, a CSV
-    claim file by its claim_id column, else a CSV report."""
+    claim file by its claim_id column, else a CSV report. A file with nothing in it but
+    blanks is none of them: refused as empty, not as a CSV without its header."""
     with path.open("rb") as handle:
         head = handle.read(4096)
+    if not start_of(head) and len(head) < 4096:
+        raise IngestError(f"{path} is empty (or holds only blanks): nothing was published")
     kind = content_kind(head)
     if kind == "x12":
         try:

@@ -224,8 +224,8 @@ def test_a_dead_letter_the_worker_judges_names_where_the_line_was_read() -> None
     assert [(d.reason, d.detail) for d in result.dead_letters] == [
         ("unknown_sku", "w14.edi 867 R-17 segment 20: sku: 'SKU-404' is not a known SKU, "
          "UPC or part number"),
-        ("conflicting_duplicate", "w15.csv:3: same idempotency key as an accepted event, "
-         "different content"),
+        ("conflicting_duplicate", "w15.csv:3: transaction_id 'T2' was accepted before with "
+         "other content (the first stands): a new sale needs a transaction_id of its own"),
         ("unknown_sku", "sku: 'SKU-404' is not a known SKU, UPC or part number"),
     ]  # fmt: skip
 

@@ -86,7 +86,8 @@ def test_same_key_different_content_is_a_conflict_dead_lettered() -> None:
     assert outcomes[1] == Outcome(
         Verdict.CONFLICT,
         CONFLICTING_DUPLICATE,
-        detail="same idempotency key as an accepted event, different content",
+        detail="transaction_id 'T1' was accepted before with other content (the first "
+        "stands): a new sale needs a transaction_id of its own",
     )
     assert outcomes[1].dead_letter_reason == "conflicting_duplicate"
     assert counts(quality(stores)) == (1, 0, 1, 0)

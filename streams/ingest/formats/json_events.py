@@ -3,6 +3,7 @@ element decoded to its event or rejected, and a batch sent as one report."""
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterator
 from typing import Any, Final
 
@@ -33,7 +34,10 @@ def batch_of(body: bytes) -> tuple[list[Any], dict[str, Any]]:
     object, or JSON Lines (one event per line; a line that is not JSON stays its bytes,
     to be answered `invalid_json` on its own). A body of which no line is JSON is no JSON
     Lines either (a CSV report sent to this door): unreadable as a whole, nothing of it a line.
+    A UTF-8 byte-order mark before it is passed over, as RFC 8259 allows and the CSV and X12
+    doors do (Windows tools write one: Notepad, PowerShell's `Out-File -Encoding utf8`).
     """
+    body = body.removeprefix(codecs.BOM_UTF8)
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:

@@ -129,9 +129,10 @@ MAX_IGNORED_LISTED: Final = 1000
 def _852_report(upload: Upload, index: int, activity: ParsedActivity) -> Iterator[Item]:
     report = activity.report_id or activity.control_number
     counts = []
-    for count, segment in zip(activity.counts, activity.count_segments, strict=True):
+    read = zip(activity.counts, activity.count_segments, activity.count_origins, strict=True)
+    for count, segment, origins in read:
         assert count.source_ref is not None
-        counts.append(Parsed(segment, count.source_ref, count, report=index))
+        counts.append(Parsed(segment, count.source_ref, count, report=index, where=origins))
     problems = list(_error_lines(upload, "852", report, index, activity.line_errors))
     rejected = _rejection(activity.report_errors, f"report {report}")
     if rejected is not None:  # each count it would have given is rejected with it
@@ -207,21 +208,26 @@ def _rejection(errors: list[LineError], what: str) -> tuple[str, str] | None:
 
 def _problem(error: LineError) -> dict[str, Any]:
     """A report error in the answer: where it was noted and why; for a segment missing, its
-    ID and the segment it belongs before (as the 997 names it: `missing_of` reads it)."""
+    ID, its qualifier ("" when any) and the segment it belongs before (as the 997 names it:
+    `missing_of` reads it)."""
     missing = error.missing
     return {
         "segment": error.segment_index,
         "element": error.element,
         "reason": error.reason,
         "message": error.message,
-        "missing": None if missing is None else {"id": missing.tag, "before": missing.index},
+        "missing": None
+        if missing is None
+        else {"id": missing.tag, "qualifier": missing.qualifier, "before": missing.index},
     }
 
 
 def missing_of(problem: dict[str, Any]) -> MissingSegment | None:
     """The segment missing that a report error of the answer names, if it names one."""
     missing = problem.get("missing")
-    return None if missing is None else MissingSegment(missing["id"], missing["before"])
+    if missing is None:
+        return None
+    return MissingSegment(missing["id"], missing["before"], missing.get("qualifier", ""))
 
 
 def _iso(day: date | None) -> str | None:

@@ -159,6 +159,13 @@ def check_currency(text: str, what: str, reason: str) -> str:
     return value
 
 
+#: what a file may be padded with after its last line or segment, which is no data: NUL
+#: (a transfer's fixed-size blocks filled up) and SUB (Ctrl-Z, the end-of-file mark of DOS
+#: tools); with blanks, a line of nothing else is skipped as blank (CSV), and the end of an
+#: interchange may hold them after its IEA (X12)
+FILE_PADDING: Final = "\x00\x1a"
+
+
 def utf16_marked(head: bytes) -> bool:
     """Whether a file starting with `head` begins with a UTF-16 byte-order mark (a text
     editor's or a spreadsheet's "Unicode" save): no report format reads it, and each says

@@ -33,6 +33,8 @@ from streams.ingest.parsers.csv_fields import (
     required_text,
 )
 from streams.ingest.parsers.csv_report import CsvFormatError, CsvHeaderError, CsvLineError
+from streams.ingest.parsers.csv_source import has_content
+from streams.ingest.parsers.csv_template import header_names, within
 
 COLUMNS: Final = (
     "claim_id",
@@ -99,8 +101,9 @@ def parse_claims_csv(
     by_claim: dict[tuple[str, str], list[tuple[int, ClaimLine, str]]] = {}
     bad: set[tuple[str, str]] = set()
     for number, row in enumerate(rows[1:], 2):
-        if not "".join(row).strip():
+        if not has_content(row):
             continue
+        row = within(row, len(header))
         values = dict(zip(header, (cell.strip() for cell in row), strict=False))
         key = (values.get("distributor_id", ""), values.get("claim_id", ""))
         result.first_line.setdefault(key, number)
@@ -133,7 +136,7 @@ def parse_claims_csv(
 
 
 def _header(row: list[str]) -> list[str]:
-    names = [cell.strip().lower() for cell in row]
+    names = header_names(row)
     missing = [name for name in COLUMNS if name not in names]
     unknown = [name for name in names if name not in COLUMNS]
     if missing or unknown or len(set(names)) != len(names):

@@ -31,6 +31,7 @@ from streams.ingest.parsers.csv_template import (
     ITEM_COLUMNS,
     SOURCE,
     CsvLineError,
+    within,
 )
 
 _T = TypeVar("_T")
@@ -73,6 +74,8 @@ class LineParser:
         return dataclasses.replace(parsed, original_line=kept)
 
     def __call__(self, number: int, row: list[str], original: str) -> SaleReported | CsvLineError:
+        if len(row) != self.width:
+            row = within(row, self.width)
         if len(row) != self.width:
             message = f"line {number} has {len(row)} fields but the header has {self.width} columns"
             return self.unreadable(number, row, "column_count", None, message, original)

@@ -36,6 +36,7 @@ from streams.ingest.parsers.csv_template import (
     CsvHeaderError,
     CsvLine,
     CsvLineError,
+    within,
 )
 
 
@@ -116,6 +117,7 @@ def peek_first_line(stream: IO[bytes], max_line_chars: int = MAX_LINE_CHARS) -> 
     source = CsvSource(stream, max_line_chars)
     columns = source.header()
     for row in source.raw_rows():
+        row = within(row, len(columns))
         if len(row) == len(columns):
             return {name: cell.strip() for name, cell in zip(columns, row, strict=True)}
         return {}

@@ -6,9 +6,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Final
 
-from streams.ingest.parsers.common import utf16_marked
+from streams.ingest.parsers.common import FILE_PADDING, utf16_marked
 from streams.ingest.parsers.content_kind import DOORS, content_kind
 from streams.ingest.parsers.csv_line_parser import LineParser
 from streams.ingest.parsers.csv_template import (
@@ -108,7 +108,8 @@ class CsvSource:
         self._lines.count += lines
 
     def raw_rows(self) -> Iterator[list[str]]:
-        """Data records as cells, blank ones skipped; a record that is not CSV ends it."""
+        """Data records as cells, blank ones skipped (`has_content`); a record that is not CSV
+        ends it."""
         while True:
             try:
                 row = next(self._reader)
@@ -162,5 +163,10 @@ def not_text(head: bytes) -> str | None:
 
 
 def has_content(row: list[str]) -> bool:
-    """False for a blank line or a record of empty or whitespace-only cells."""
-    return bool("".join(row).strip())
+    """False for a blank line, a record of empty or whitespace-only cells, or one of
+    nothing else but a file's padding (`FILE_PADDING`: the Ctrl-Z a DOS tool ends a
+    file with, NUL bytes)."""
+    return bool("".join(row).strip().strip(_BLANK_OR_PADDING))
+
+
+_BLANK_OR_PADDING: Final = FILE_PADDING + " \t\r\n\f\v"

@@ -102,13 +102,31 @@ def _separator_hint(name: str) -> str:
     return ""
 
 
+def header_names(row: list[str]) -> list[str]:
+    """A header's column names, lower-cased, without the unnamed columns at its end (a
+    spreadsheet exports the empty columns it once formatted: `...,sold_at,,`)."""
+    names = [cell.strip().lower() for cell in row]
+    while names and not names[-1]:
+        names.pop()
+    return names
+
+
+def within(row: list[str], width: int) -> list[str]:
+    """A line's cells without the empty ones past the header's `width` named columns (the
+    unnamed columns a spreadsheet adds, a line its exporter ends with a comma); as it is
+    when one of those holds a value (a line of another width)."""
+    if len(row) > width and not "".join(row[width:]).strip():
+        return row[:width]
+    return row
+
+
 def check_header(row: list[str]) -> list[str]:
     """The header's column names; a `CsvHeaderError` naming every problem otherwise."""
-    names = [cell.strip().lower() for cell in row]
+    names = header_names(row)
     seen: set[str] = set()
     duplicate: list[str] = []
     for name in names:
-        if name in seen and name not in duplicate:
+        if name and name in seen and name not in duplicate:  # '' is named as unknown
             duplicate.append(name)
         seen.add(name)
     unknown = [name for name in names if name not in ALL_COLUMNS]

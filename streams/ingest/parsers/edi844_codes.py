@@ -12,6 +12,9 @@ DISTRIBUTOR_ENTITY: Final = "DS"
 #: the order of an 844's heading after its ST: where a missing BAA or N1*DS would have
 #: stood (streams/ingest/parsers/x12_order.py)
 HEADING_ORDER: Final = ("BAA", "CUR", "NTE", "REF", "PER", "DTM", "N1")
+#: the IDs of a claim line's segments, in their order: LIN, REF*TN, QTY*39, UIT, CTP*CON,
+#: AMT*DB (`edi844_lines.ClaimLineSegments.ordered`)
+LINE_ORDER: Final = ("LIN", "REF", "QTY", "UIT", "CTP", "AMT")
 #: REF01 of the POS line's transaction id
 TRANSACTION_QUALIFIER: Final = "TN"
 #: QTY01 of the quantity claimed (shipped / sold quantity)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Final
 
 from pydantic import ValidationError
 
@@ -24,6 +23,7 @@ from streams.ingest.parsers.common import (
 from streams.ingest.parsers.edi844_codes import (
     AMOUNT_CLAIMED,
     CONTRACT_PRICE,
+    LINE_ORDER,
     QTY_CLAIMED,
     TRANSACTION_QUALIFIER,
 )
@@ -73,11 +73,6 @@ class ClaimLineSegments:
     def missing(self, tag: str) -> MissingSegment:
         """The line's `tag` segment as missing: where it would have stood."""
         return missing_segment(tag, self.ordered()[: LINE_ORDER.index(tag)], self.lin)
-
-
-#: the IDs of a claim line's segments, in their order: LIN, REF*TN, QTY*39, UIT, CTP*CON,
-#: AMT*DB (`ClaimLineSegments.ordered`)
-LINE_ORDER: Final = ("LIN", "REF", "QTY", "UIT", "CTP", "AMT")
 
 
 class _Fields:

@@ -24,6 +24,7 @@ from streams.ingest.parsers.x12 import (
     Segment,
     dtm_datetime,
 )
+from streams.ingest.parsers.x12_segment import Origins
 from streams.ingest.parsers.x12codes import (
     BAD_UNIT,
     UNIT_CODE,
@@ -59,6 +60,8 @@ class ParsedActivity:
     report_errors: list[LineError]
     #: the ZA segment index each count was read from (parallel to `counts`)
     count_segments: list[int] = field(default_factory=list)
+    #: where each count's fields were read (parallel to `counts`)
+    count_origins: list[Origins] = field(default_factory=list)
     #: (segment index, text) of each on-hand ZA that would have been a count but for the
     #: report's errors: the lines a rejected report rejects with it
     withheld: list[tuple[int, str]] = field(default_factory=list)
@@ -87,6 +90,7 @@ class Count:
     za: Segment
     on_hand: int
     unit: str | None
+    origins: Origins = field(default_factory=dict)
 
 
 def keep_count(
@@ -202,6 +206,29 @@ def unit_code(code: str, what: str) -> str | None:
             what,
         )
     return code
+
+
+def origins_of(lin: Segment, item_at: int, activity: Activity, period: Segment | None) -> Origins:
+    """Where a count's fields were read: its item (LIN`item_at`), quantity and unit (ZA02
+    and ZA03, or its SDQs'), and time (ZA05, its DTM, else the report's period end in its
+    XQ), as `counted_at_of` and `quantity_of` read them."""
+    za, dtm = activity.za, activity.dtm
+    origins: Origins = {"sku": (lin, lin.name(item_at))}
+    if za.get(2):
+        origins["on_hand"] = (za, "ZA02")
+    elif activity.sdqs:
+        origins["on_hand"] = (activity.sdqs[0], "SDQ04")
+    if za.get(3):
+        origins["unit"] = (za, "ZA03")
+    elif activity.sdqs:
+        origins["unit"] = (activity.sdqs[0], "SDQ01")
+    if za.get(5):
+        origins["counted_at"] = (za, "ZA05")
+    elif dtm is not None:
+        origins["counted_at"] = (dtm, "DTM02")
+    elif period is not None:
+        origins["counted_at"] = (period, "XQ03" if period.get(3) else "XQ02")
+    return origins
 
 
 def counted_at_of(activity: Activity, period_end: datetime | None) -> datetime | None:

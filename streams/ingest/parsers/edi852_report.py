@@ -38,6 +38,7 @@ from streams.ingest.parsers.edi852_counts import (
     at_segment,
     counted_at_of,
     keep_count,
+    origins_of,
     quantity_of,
 )
 from streams.ingest.parsers.x12 import (
@@ -45,6 +46,7 @@ from streams.ingest.parsers.x12 import (
     x12_source_ref,
 )
 from streams.ingest.parsers.x12_order import SegmentOrder
+from streams.ingest.parsers.x12_segment import Origins
 from streams.ingest.parsers.x12codes import (
     DISTRIBUTOR_MISMATCH,
     lin_item,
@@ -121,6 +123,7 @@ class ActivityBuilder(TransactionSetBuilder):
             self._item(item, period_end, chosen, ignored, line_errors, withheld)
         counts: list[InventoryCounted] = []
         count_segments: list[int] = []
+        count_origins: list[Origins] = []
         if report_errors:
             withheld += [(count.za.index, count.za.text) for count in chosen.values()]
         else:
@@ -132,6 +135,7 @@ class ActivityBuilder(TransactionSetBuilder):
                 else:
                     counts.append(made)
                     count_segments.append(count.za.index)
+                    count_origins.append(count.origins)
         line_errors.sort(key=lambda error: error.segment_index)
         return ParsedActivity(
             self._st.get(2),
@@ -145,6 +149,7 @@ class ActivityBuilder(TransactionSetBuilder):
             line_errors,
             report_errors,
             count_segments,
+            count_origins,
             sorted(withheld),
         )
 
@@ -246,7 +251,7 @@ class ActivityBuilder(TransactionSetBuilder):
         withheld: list[tuple[int, str]],
     ) -> None:
         try:
-            _, sku, _ = lin_item(item.lin)
+            _, sku, item_at = lin_item(item.lin)
         except FieldProblem as problem:
             errors.append(
                 LineError(
@@ -276,7 +281,8 @@ class ActivityBuilder(TransactionSetBuilder):
             if counted_at is None:  # no period: a report error says why
                 withheld.append((za.index, za.text))
                 continue
-            count = Count(rank, za, on_hand, unit)
+            origins = origins_of(item.lin, item_at, activity, self._xq)
+            count = Count(rank, za, on_hand, unit, origins)
             keep_count(chosen, (sku, counted_at), count, ignored, errors)
 
     def _count(

@@ -77,6 +77,8 @@ INVOICE_QUALIFIER: Final = "IV"
 #: loop's sale date or N1*ST would have stood (streams/ingest/parsers/x12_order.py)
 HEADING_ORDER: Final = ("BPT", "NTE", "CUR", "DTM", "REF", "PER", "MEA", "PSA", "N1")
 PTD_LOOP_ORDER: Final = ("PTD", "DTM", "REF", "PRF", "PER", "MAN", "LCD", "LQ", "MEA", "N1")
+#: the order of a line's segments the parser names when missing: LIN, QTY, UIT
+LINE_ORDER: Final = ("LIN", "QTY", "UIT")
 PREFERRED_CTP_PRICE: Final = "RES"
 
 #: Line-error and report-error reasons.

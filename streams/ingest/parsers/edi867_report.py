@@ -37,11 +37,12 @@ from streams.ingest.parsers.edi867_codes import (
 )
 from streams.ingest.parsers.edi867_heading import Heading, ReportHeader
 from streams.ingest.parsers.edi867_lines import Line, LineFields, Loop
-from streams.ingest.parsers.edi867_results import IgnoredQuantity, Origins, ReportEnd, ReportLine
+from streams.ingest.parsers.edi867_results import IgnoredQuantity, ReportEnd, ReportLine
 from streams.ingest.parsers.x12 import (
     Segment,
     x12_source_ref,
 )
+from streams.ingest.parsers.x12_segment import Origins
 from streams.ingest.parsers.x12codes import (
     other_distributors,
 )

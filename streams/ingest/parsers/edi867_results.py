@@ -8,10 +8,7 @@ from dataclasses import dataclass, field
 from schemas.events import ReportSubmitted, SaleReported
 from streams.ingest.parsers.common import LineError
 from streams.ingest.parsers.edi867_heading import ReportHeader
-from streams.ingest.parsers.x12_segment import Segment
-
-#: where each field of a line's event was read: field -> (segment, X12 element)
-Origins = dict[str, tuple[Segment, str | None]]
+from streams.ingest.parsers.x12_segment import Origins
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,13 +8,14 @@ defines the delimiters of everything after it:
 - segment terminator: the byte after ISA16 (index 105).
 
 CR and/or LF right after a segment terminator are line breaks for humans and are
-skipped; whitespace after the last segment is ignored. The tokenizer reads the binary
-stream in chunks (never the whole file) and yields one `Segment` at a time, checking the
-envelope as it goes: ISA … IEA around GS … GE groups around ST … SE transaction sets,
-with their control numbers and counts (SE01 = segments in the set, ST and SE included;
-GE01 = transaction sets in the group; IEA01 = groups in the interchange). Every
-structural problem raises `X12Error` naming the 1-based segment index (and the element,
-when one is at fault). One interchange per stream: anything after IEA is an error.
+skipped; whitespace and a file's padding (NUL, Ctrl-Z) after the last segment are
+ignored. The tokenizer reads the binary stream in chunks (never the whole file) and
+yields one `Segment` at a time, checking the envelope as it goes: ISA … IEA around
+GS … GE groups around ST … SE transaction sets, with their control numbers and counts
+(SE01 = segments in the set, ST and SE included; GE01 = transaction sets in the group;
+IEA01 = groups in the interchange). Every structural problem raises `X12Error` naming
+the 1-based segment index (and the element, when one is at fault). One interchange per
+stream: anything after IEA but blanks and padding is an error.
 
 Bytes are decoded as UTF-8 per segment, falling back to Latin-1 for a segment that is
 not valid UTF-8 (X12's character sets are ASCII subsets; the fallback never fails and

@@ -61,6 +61,7 @@ from streams.ingest.parsers.x12_ack_codes import (
     segment_code,
 )
 from streams.ingest.parsers.x12_envelope import PRODUCTION, usage_indicator
+from streams.ingest.parsers.x12_order import in_set_order
 from streams.ingest.parsers.x12_segment import MissingSegment, Segment, X12Error
 from streams.ingest.parsers.x12_writer import (
     Parties,
@@ -238,7 +239,7 @@ def _by_set(got: Received, findings: Iterable[Finding]) -> dict[int, list[Findin
 
 def _in_order(item: tuple[tuple[int, str, str, MissingSegment | None], bool]) -> tuple[object, ...]:
     (index, name, reason, missing), _ = item
-    return (index, name, reason, (missing.index, missing.tag) if missing else (0, ""))
+    return (index, name, reason, (missing.index, missing.tag, missing.qualifier) if missing else ())
 
 
 def _997(
@@ -280,16 +281,17 @@ def _group_status(codes: Sequence[str]) -> str:
 
 def _segment_notes(got: Received, found: TransactionSet, findings: list[Finding]) -> list[str]:
     """AK3 (and its AK4s) per segment in error, and per segment missing, in segment order
-    (a missing segment before the one it should have come before)."""
-    notes: dict[tuple[int, int, str], list[str]] = {}
+    (a missing segment before the one it should have come before; several missing before
+    one segment in the set's order, each once however many lines name it)."""
+    notes: dict[tuple[int, int, tuple[int, str]], list[str]] = {}
     by_segment: dict[int, list[Finding]] = {}
     for finding in findings:
-        if finding.missing is None:
+        missing = finding.missing
+        if missing is None:
             by_segment.setdefault(finding.segment, []).append(finding)
         else:
-            tag, index = finding.missing.tag, finding.missing.index
-            ak3 = segment("AK3", tag, index - found.start + 1, "", SEGMENT_MISSING)
-            notes[index, 0, tag] = [ak3]
+            ak3 = segment("AK3", missing.tag, missing.index - found.start + 1, "", SEGMENT_MISSING)
+            notes[missing.index, 0, in_set_order(found.code, missing)] = [ak3]
     for index, at_segment in by_segment.items():
         seg = got.segments.get(index)
         if seg is None:
@@ -297,7 +299,7 @@ def _segment_notes(got: Received, found: TransactionSet, findings: list[Finding]
         elements = [note for f in at_segment if (note := _element_note(seg, f)) is not None]
         code = ELEMENT_ERRORS if elements else segment_code(f.reason for f in at_segment)
         ak3 = segment("AK3", seg.tag, index - found.start + 1, "", code)
-        notes[index, 1, seg.tag] = [ak3, *elements]
+        notes[index, 1, (0, seg.tag)] = [ak3, *elements]
     return [line for _, lines in sorted(notes.items()) for line in lines]
 
 

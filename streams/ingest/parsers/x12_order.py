@@ -7,7 +7,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final, TypeAlias
 
+from streams.ingest.parsers import edi844_codes, edi852_codes, edi867_codes
 from streams.ingest.parsers.x12_segment import MissingSegment, Segment
+
+#: each set's segment IDs in the set's order, its parts one after the other: an 867's
+#: heading, PTD loop and line, an 852's heading, an 844's heading and line
+SET_ORDERS: Final[dict[str, tuple[str, ...]]] = {
+    "867": (
+        *edi867_codes.HEADING_ORDER,
+        *edi867_codes.PTD_LOOP_ORDER,
+        *edi867_codes.LINE_ORDER,
+    ),
+    "852": edi852_codes.HEADING_ORDER,
+    "844": (*edi844_codes.HEADING_ORDER, *edi844_codes.LINE_ORDER),
+}
 
 #: the segments of an N1 loop after its N1, in every set read here (867, 852, 844): they
 #: stand where their N1 stands
@@ -59,4 +72,15 @@ class SegmentOrder:
 
     def missing(self, tag: str, qualifier: str = "") -> MissingSegment:
         """`tag` (one of `wanted`) as missing: where it would have stood."""
-        return MissingSegment(tag, self._at.get((tag, qualifier), self._last + 1))
+        return MissingSegment(tag, self._at.get((tag, qualifier), self._last + 1), qualifier)
+
+
+def in_set_order(code: str, missing: MissingSegment) -> tuple[int, str]:
+    """Where `missing` comes in set `code`'s order, among the segments missing before the
+    same segment (the 997 names them in that order): its ID's first place in the set,
+    then its qualifier (DTM*090 before DTM*091). An ID found in two parts (an 867's DTM
+    and N1, in its heading and in a PTD loop) needs no more: the two parts' segments never
+    stand before one segment together, and their IDs come in the same order in both."""
+    order = SET_ORDERS.get(code, ())
+    rank = order.index(missing.tag) if missing.tag in order else len(order)
+    return rank, missing.qualifier

@@ -71,13 +71,20 @@ class Segment:
         return sep.join([self.tag, *self.elements]) + self.delimiters.segment
 
 
+#: where each field of a line's event was read: field -> (segment, X12 element), so that a
+#: check of the event names what the sender wrote (an 867 line's, an 852 count's)
+Origins = dict[str, tuple[Segment, str | None]]
+
+
 @dataclass(frozen=True, slots=True)
 class MissingSegment:
-    """A mandatory segment that is not there: its ID and where it would have stood (the
-    1-based position in the interchange of the segment it should have come before)."""
+    """A mandatory segment that is not there: its ID, where it would have stood (the
+    1-based position in the interchange of the segment it should have come before) and
+    its qualifier when one ID is wanted more than once (an 867's DTM*090 and DTM*091)."""
 
     tag: str
     index: int
+    qualifier: str = ""
 
 
 def missing_segment(tag: str, before: Iterable[Segment | None], first: Segment) -> MissingSegment:

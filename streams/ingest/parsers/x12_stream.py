@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import IO, Final
 
-from streams.ingest.parsers.common import digits, utf16_marked
+from streams.ingest.parsers.common import FILE_PADDING, digits, utf16_marked
 from streams.ingest.parsers.x12_segment import Delimiters, Segment, X12Error, segment_text
 
 ISA_LENGTH: Final = 106
@@ -21,6 +21,8 @@ CHUNK_SIZE: Final = 64 * 1024
 _TAG = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 _LINE_BREAKS: Final = b"\r\n"
 _LEADING_NOISE: Final = b" \t\r\n"
+#: what may follow the last segment: blanks and a file's padding (NUL, Ctrl-Z)
+_TRAILING_NOISE: Final = _LEADING_NOISE + FILE_PADDING.encode()
 _BOM: Final = b"\xef\xbb\xbf"
 
 
@@ -83,7 +85,7 @@ class ByteSource:
                 if self.fill():
                     scan = self.pos + scanned  # no terminator in what was already searched
                     continue
-                rest = bytes(self.buf[self.pos :]).strip(_LEADING_NOISE)
+                rest = bytes(self.buf[self.pos :]).strip(_TRAILING_NOISE)
                 if rest:
                     raise RawProblem(
                         f"unterminated segment at end of input {preview(rest)}: every "
@@ -151,6 +153,7 @@ _UTF16_ISA: Final = (b"I\x00S\x00A\x00", b"\x00I\x00S\x00A")
 def read_isa(source: ByteSource) -> tuple[Segment, Delimiters]:
     """The interchange header: its 106 bytes checked, the delimiters they define."""
     head = _isa_bytes(source)
+    _isa_widths(head)
     delimiters = _isa_delimiters(head)
     elements = _isa_elements(head, delimiters)
     source.pos += ISA_LENGTH
@@ -185,6 +188,25 @@ def _isa_bytes(source: ByteSource) -> bytes:
     return head
 
 
+def _isa_widths(head: bytes) -> None:
+    """ISA01 … ISA15 each of its fixed width, checked before the delimiters are taken from
+    their fixed places: an ISA whose blanks were trimmed (an export that strips padding)
+    puts other characters there, and its sender is told which element is short, not that
+    a letter cannot be a delimiter."""
+    if not is_delimiter(head[3]):
+        return  # no element separator to split by: _isa_delimiters says so
+    values = head.decode("latin-1").split(chr(head[3]))[1:16]
+    for position, (value, width) in enumerate(zip(values, ISA_WIDTHS, strict=False), 1):
+        if len(value) != width:
+            raise X12Error(
+                1,
+                position,
+                f"ISA{position:02d} must be {width} characters, found {len(value)} "
+                "(the ISA is fixed-width: pad its elements with blanks, ids like ISA06 and "
+                "ISA08 to 15 characters)",
+            )
+
+
 def _isa_delimiters(head: bytes) -> Delimiters:
     """The element separator (byte 4), component separator (ISA16) and terminator."""
     element_b, component_b, terminator_b = head[3], head[104], head[105]
@@ -214,7 +236,7 @@ def _isa_delimiters(head: bytes) -> Delimiters:
 
 
 def _isa_elements(head: bytes, delimiters: Delimiters) -> list[str]:
-    """ISA01..ISA16, each of its fixed width; ISA13 a control number."""
+    """ISA01..ISA16 (their widths checked by `_isa_widths`); ISA13 a control number."""
     text = head[: ISA_LENGTH - 1].decode("latin-1")
     parts = text.split(delimiters.element)
     if len(parts) != len(ISA_WIDTHS) + 1:
@@ -224,14 +246,6 @@ def _isa_elements(head: bytes, delimiters: Delimiters) -> list[str]:
             f"the ISA must have {len(ISA_WIDTHS)} elements separated by "
             f"{delimiters.element!r}, found {len(parts) - 1}",
         )
-    for position, (value, width) in enumerate(zip(parts[1:], ISA_WIDTHS, strict=True), 1):
-        if len(value) != width:
-            raise X12Error(
-                1,
-                position,
-                f"ISA{position:02d} must be {width} characters, found {len(value)} "
-                "(the ISA is fixed-width)",
-            )
     if not digits(parts[13]):
         raise X12Error(1, 13, f"ISA13 control number {parts[13]!r} must be 9 digits")
     return parts[1:]

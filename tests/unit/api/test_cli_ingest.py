@@ -127,7 +127,7 @@ def test_summary_table_names_a_missing_segment_and_where_it_belongs() -> None:
         "element": None,
         "reason": "missing_bpt",
         "message": "the report has no BPT (beginning segment)",
-        "missing": {"id": "BPT", "before": 4},
+        "missing": {"id": "BPT", "qualifier": "", "before": 4},
     }
     counts = dict.fromkeys(("lines", "accepted", "duplicate", "conflict", "rejected"), 0)
     answer = {
@@ -322,6 +322,26 @@ def test_check_answers_x12_and_json_events(capsys, catalog_file, tmp_path: Path)
         (2, "rejected", "future_date"),
         (3, "duplicate", None),
     ]
+
+
+def test_check_reads_json_lines_written_with_a_byte_order_mark(capsys, tmp_path: Path) -> None:
+    events = tmp_path / "notepad.jsonl"
+    lines = [orjson.dumps({**SALE, "transaction_id": f"B-{n}"}) for n in (1, 2)]
+    events.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(lines))
+    status, out = check(capsys, str(events), "--json")
+    assert status == 0, out
+    assert orjson.loads(out)["summary"]["accepted"] == 2
+
+
+def test_an_empty_file_is_refused_as_empty_whatever_its_name(capsys, tmp_path: Path) -> None:
+    """Not as a CSV report without its header: an empty .edi is no CSV."""
+    for name, body in (("w15.edi", b""), ("w15.csv", b"\xef\xbb\xbf\r\n \n")):
+        path = tmp_path / name
+        path.write_bytes(body)
+        assert main(["ingest", str(path), "--check", *NO_KAFKA]) == 2
+        err = capsys.readouterr().err
+        assert f"{path} is empty (or holds only blanks): nothing was published" in err
+        assert "header" not in err
 
 
 def test_check_refuses_what_a_submission_refuses(capsys, tmp_path: Path) -> None:

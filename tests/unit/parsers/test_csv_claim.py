@@ -54,6 +54,15 @@ def test_bad_lines_refuse_their_claims_and_only_theirs() -> None:
     assert parsed.line_errors[3].original_line.count('"1,140.00"') == 1
 
 
+def test_a_spreadsheets_unnamed_trailing_columns_are_no_columns() -> None:
+    """As in a sell-through report: `...,currency,,` and lines ending `,,` are read as
+    without them."""
+    text = (SAMPLES / "claims_good.csv").read_text()
+    excel = "".join(line + ",,\r\n" for line in text.splitlines())
+    assert parse(excel).claims == sample("claims_good.csv").claims
+    assert not parse(excel).line_errors
+
+
 def test_a_repeated_line_number_is_a_line_error() -> None:
     parsed = sample("claims_good.csv")
     text = write_claims_csv(parsed.claims[:1])

@@ -84,6 +84,16 @@ GOOD_SALES = [
 ]
 
 
+@pytest.mark.parametrize("padding", ["\x1a", "\x00\x00\x00\x00", "\r\n\x1a\r\n", " \x00 \x1a"])
+def test_a_files_padding_after_its_last_line_is_no_line(padding: str) -> None:
+    """A DOS tool's Ctrl-Z or a transfer's NUL padding at the end is skipped as a blank
+    line: not a line of one column naming distributor '\\x1a' (a distributor's upload of
+    it was refused whole, 403)."""
+    text = HEADER + "D1,T1,R1,SKU-1,1,1.00,USD,2026-04-01\r\n"
+    assert parse(text + padding) == parse(text)
+    assert len(sales(parse(text + padding))) == 1
+
+
 def test_good_sample() -> None:
     with (SAMPLES / "sales_good.csv").open("rb") as stream:
         items = list(parse_csv(stream, received_at=RECEIVED_AT, distributor_id="DIST-001"))
@@ -205,6 +215,28 @@ def test_a_claim_file_sent_as_a_report_is_named_for_what_it_is() -> None:
     assert "claim_id" in caught.value.unknown
 
 
+def test_a_spreadsheets_unnamed_trailing_columns_are_no_columns() -> None:
+    """`...,sold_at,,` and lines ending `,,` (the empty columns a spreadsheet exports) or
+    `,` (an exporter's trailing comma) read as without them; a value in such a column
+    makes its line one of another width, as before."""
+    line = "D1,T1,R1,SKU-1,1,1.00,USD,2026-04-01"
+    plain = parse(HEADER + line + "\n")
+    excel = parse(HEADER.replace("\n", ",,\r\n") + line + ",,\r\n,,,,,,,,,\r\n")
+    assert [(s.transaction_id, s.quantity) for s in sales(excel)] == [("T1", 1)]
+    assert sales(excel)[0].sold_at == sales(plain)[0].sold_at and not errors(excel)
+    assert not errors(parse(HEADER + line + ",\n"))
+    (error,) = errors(parse(HEADER.replace("\n", ",,\n") + line + ",,X\n"))
+    assert (error.reason, error.line) == ("column_count", 2)
+
+
+def test_an_empty_column_name_among_named_ones_is_named_once() -> None:
+    with pytest.raises(CsvHeaderError) as caught:
+        parse(HEADER.replace("sku,", ",,sku,") + "D1\n")
+    message = caught.value.message
+    assert "unknown columns: '' (an empty column name), '' (an empty column name)" in message
+    assert "duplicate columns" not in message
+
+
 def test_header_needs_an_item_column() -> None:
     with pytest.raises(CsvHeaderError) as caught:
         parse(HEADER.replace("sku,", ""))
@@ -224,8 +256,9 @@ def test_header_is_checked_before_iterating() -> None:
 
 
 def test_blank_header_cell_is_named() -> None:
+    """Among named columns (an unnamed one at the end is none: see above)."""
     with pytest.raises(CsvHeaderError, match="an empty column name"):
-        parse(HEADER.rstrip("\n") + ",\n")
+        parse(HEADER.replace("sku,", ",sku,"))
 
 
 def test_report_id_argument_fills_empty_report_ids() -> None:

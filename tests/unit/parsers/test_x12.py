@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from streams.ingest.parsers.x12 import X12Error, tokenize
 from tests.unit.parsers.conftest import SAMPLES
@@ -88,6 +90,21 @@ def test_leading_bom_and_blank_lines_and_trailing_whitespace_are_accepted() -> N
     assert segments(data)[0][1] == "ISA"
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="\x00\x1a \r\n", min_size=1, max_size=600))
+def test_a_files_padding_after_the_iea_is_no_segment(padding: str) -> None:
+    """NUL blocks (a transfer's fixed-size blocks filled up) and Ctrl-Z (DOS's end of
+    file) after the last segment are the file's, not the interchange's: read as if absent."""
+    data = interchange(BODY)
+    assert segments(data + padding.encode()) == segments(data)
+
+
+def test_padding_before_a_further_segment_is_still_an_error() -> None:
+    error = error_of(interchange(BODY) + b"\x1a\x00IEA*1*000000101~")
+    assert error.segment_index == len(segments(interchange(BODY))) + 1
+    assert "does not start with a segment tag" in error.message
+
+
 def test_segment_not_valid_utf8_falls_back_to_latin1() -> None:
     data = interchange([*BODY, "N1*ST*CAF\xc9*91*R1"]).replace("CAFÉ".encode(), b"CAF\xc9")
     n1 = next(s for s in tokenize(io.BytesIO(data)) if s.tag == "N1")
@@ -122,12 +139,25 @@ def test_input_shorter_than_an_isa() -> None:
     assert "ends inside the ISA segment (60 of its 106" in error.message
 
 
-def test_unpadded_isa_is_rejected_by_width() -> None:
-    short = isa().replace("ACMEDIST       ", "ACMEDIST").encode() + b"GS*PT~" * 10
-    error = error_of(short)
-    assert error.segment_index == 1
-    # the byte at index 105 is no longer the terminator: caught as a delimiter or width
-    assert "ISA" in error.message or "delimiter" in error.message
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 15), st.data())
+def test_an_isa_element_trimmed_is_named_with_its_width(position: int, data: st.DataObject) -> None:
+    """An ISA whose element lost characters (an export that strips the blanks of its
+    padding) is named by that element and its width, not by whatever character then lands
+    where a delimiter stands."""
+    values = isa().split("*")
+    width = len(values[position])
+    cut = data.draw(st.integers(1, width))
+    values[position] = values[position][: width - cut]
+    error = error_of("*".join(values).encode() + b"GS*PT*A*B*20260406*0830*101*X*004010~" * 3)
+    assert (error.segment_index, error.element_index) == (1, position)
+    assert f"ISA{position:02d} must be {width} characters, found {width - cut}" in error.message
+
+
+def test_an_isa_with_its_blanks_trimmed_is_named_by_its_first_short_element() -> None:
+    trimmed = "ISA*00**00**ZZ*ACMEDIST*ZZ*VENDORCO*260406*0830*U*00401*000000101*0*P*>~"
+    error = error_of(trimmed.encode() + b"GS*PT*ACMEDIST*VENDORCO*20260406*0830*101*X*004010~")
+    assert "ISA02 must be 10 characters, found 0 (the ISA is fixed-width: pad" in error.message
 
 
 def test_alphanumeric_element_separator() -> None:

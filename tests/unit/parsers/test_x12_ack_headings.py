@@ -212,3 +212,81 @@ def test_an_844_heading_segment_left_out_is_named_and_refuses_the_claim(got: Sen
     _, ack = uploaded("844", interchange(got.body(), functional_id="CF", set_id="844"))
     assert missing_named(ack) == [got.missing()]
     assert set_answer(ack) == "AK5*R*5~"
+
+
+#: a set's segments, each with the name it is left out by ("": never left out)
+Named = list[tuple[str, str]]
+
+PTD_LOOP: Named = [("", "PTD*SS"), ("DTM*003", "DTM*003*20260401"), ("N1*ST", "N1*ST*R*91*RES-1")]
+SETS_LEFT_OUT: dict[str, tuple[Format, Named]] = {
+    "867 heading": (
+        "867",
+        [
+            ("BPT", "BPT*00*R1*20260406"),
+            ("DTM*090", "DTM*090*20260330"),
+            ("DTM*091", "DTM*091*20260405"),
+            ("N1*DS", "N1*DS*ACME*91*DIST-001"),
+            *[("", seg) for _, seg in PTD_LOOP],
+            *[("", seg) for seg in ("LIN*1*VP*W-1", "QTY*39*1*EA", "UIT*EA*1.50", "CTT*1")],
+        ],
+    ),
+    "867 loop": (
+        "867",
+        [
+            *[("", seg) for seg in ("BPT*00*R1*20260406", "DTM*090*20260330")],
+            *[("", seg) for seg in ("DTM*091*20260405", "N1*DS*ACME*91*DIST-001")],
+            *PTD_LOOP,
+            *[(seg[:3], seg) for seg in ("LIN*1*VP*W-1", "QTY*39*1*EA", "UIT*EA*1.50")],
+            ("", "CTT*1"),
+        ],
+    ),
+    "852": (
+        "852",
+        [
+            ("XQ", "XQ*H*20260330*20260405*INV-W14"),
+            ("N1*DS", "N1*DS*ACME*91*DIST-001"),
+            *[("", seg) for seg in ("LIN**VP*WIDGET-100", "ZA*QA*3*EA", "CTT*1")],
+        ],
+    ),
+    "844": (
+        "844",
+        [
+            *[("", seg) for seg in ("BAA*00*C-1*20260420", "N1*DS*ACME*91*DIST-001")],
+            *[("", seg) for seg in ("CON*CT*SPA-1", "LIN*1*VP*WIDGET-100")],
+            *[(seg[:3], seg) for seg in ("REF*TN*INV1-1", "QTY*39*10*EA", "UIT*EA*11.40")],
+            *[(seg[:3], seg) for seg in ("CTP**CON*8.90", "AMT*DB*25.00")],
+            ("", "CTT*1"),
+        ],
+    ),
+}
+ENVELOPES: dict[Format, dict[str, str]] = {
+    "867": {},
+    "852": {"functional_id": "PD", "set_id": "852"},
+    "844": {"functional_id": "CF", "set_id": "844"},
+}
+
+
+@st.composite
+def left_out(draw: st.DrawFn) -> tuple[Format, list[str], list[str]]:
+    """A set with some of its named segments left out: its format, its body, and the IDs
+    left out in the set's order."""
+    kind = draw(st.sampled_from(sorted(SETS_LEFT_OUT)))
+    fmt, parts = SETS_LEFT_OUT[kind]
+    names = [name for name, _ in parts if name]
+    out = draw(st.sets(st.sampled_from(names), min_size=1))
+    if {"LIN", "QTY"} <= out:  # an 867 line without both is no line at all
+        out.discard(draw(st.sampled_from(["LIN", "QTY"])))
+    body = [seg for name, seg in parts if name not in out]
+    return fmt, body, [name.split("*")[0] for name in names if name in out]
+
+
+@settings(max_examples=100, deadline=None)
+@given(left_out())
+def test_segments_missing_before_one_segment_are_named_in_the_set_s_order(
+    sent: tuple[Format, list[str], list[str]],
+) -> None:
+    """However many segments are missing before the same segment, their AK3s come in the
+    order the transaction set defines (not by ID), each once."""
+    fmt, body, expected = sent
+    _, ack = uploaded(fmt, interchange(body, **ENVELOPES[fmt]))
+    assert [tag for tag, _ in missing_named(ack)] == expected

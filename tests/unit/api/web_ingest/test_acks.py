@@ -130,4 +130,5 @@ def test_a_missing_heading_segment_is_named_in_the_ack_and_the_answer(api):
     (error,) = report["report_errors"]
     assert (error["segment"], error["reason"]) == (3, "missing_bpt")  # noticed at the ST
     assert error["message"] == "the report has no BPT (beginning segment)"
-    assert error["missing"] == {"id": "BPT", "before": 4}  # the segment after the ST
+    # before the segment after the ST
+    assert error["missing"] == {"id": "BPT", "qualifier": "", "before": 4}

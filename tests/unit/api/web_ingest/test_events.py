@@ -201,3 +201,15 @@ def test_ids_given_with_an_upload_follow_the_wire_schema(api):
         lines="all",
     )
     assert named["lines"][0] == {"line": 2, "ref": "week\\n15.csv:2", "answer": "accepted"}
+
+
+def test_a_byte_order_mark_before_json_is_passed_over_as_at_the_other_doors(api):
+    """Windows tools write UTF-8 with a BOM: an array so written is read, and the first of
+    JSON Lines so written is an event, not an `invalid_json` line."""
+    bom = b"\xef\xbb\xbf"
+    answer = api.ok("/api/ingest/events", bom + orjson.dumps([sale("B-1")]))
+    assert answer["summary"]["accepted"] == 1
+    lines = bom + orjson.dumps(sale("B-2")) + b"\r\n" + orjson.dumps(sale("B-3")) + b"\r\n"
+    answer = api.ok("/api/ingest/events", lines)
+    assert [line["answer"] for line in answer["lines"]] == ["accepted", "accepted"]
+    assert not api.events("LineRejected")

@@ -70,6 +70,37 @@ def test_lines_all_lists_every_line_and_a_resend_is_answered_duplicate(api):
     assert quality(api, "DIST-002")["accepted"] == 5  # nothing counted twice
 
 
+def test_a_report_resent_under_a_new_id_without_replaces_is_told_to_send_replaces(api):
+    """A corrected report sent as a new report (a new id, no `replaces`): each line whose
+    transaction id a line of the earlier report holds is a conflict, and the answer and the
+    dead letter name that report and say how to correct it; sent as told, it replaces it."""
+    api.ok(
+        "/api/ingest/csv", csv_text("C-1,RES-1,WIDGET-100,10,12.50,USD,2026-04-07"), report_id="W15"
+    )
+    corrected = csv_text("C-1,RES-1,WIDGET-100,7,12.50,USD,2026-04-07")
+    answer = api.ok("/api/ingest/csv", corrected, report_id="W15-B")
+    (line,) = answer["lines"]
+    assert (line["answer"], line["reason"]) == ("conflict", "conflicting_duplicate")
+    told = (
+        "transaction_id 'C-1' was accepted before in report 'W15' with other content: to "
+        "correct report 'W15', send the corrected report under a new report id with "
+        "replaces=W15 (an 867: BPT01 05, BPT09 W15); a new sale needs a transaction_id of "
+        "its own"
+    )
+    assert line["detail"] == told
+    (letter,) = [d for d in api.channel.dead_letters if d.reason == "conflicting_duplicate"]
+    assert letter.detail == f"upload.csv:2: {told}"
+    answer = api.ok("/api/ingest/csv", corrected, report_id="W15-C", replaces="W15")
+    assert answer["summary"]["accepted"] == 1
+    assert inventory(api, "DIST-001", "WIDGET-100")["sell_through"] == 7
+    # an 867 resent under another report number, as an original (BPT01 00), is told the same
+    api.ok("/api/ingest/edi", WEEKLY)
+    again = api.ok("/api/ingest/edi", WEEKLY.replace(b"BPT*00*RPT-2026-W14*", b"BPT*00*RPT-W14-B*"))
+    assert {line["answer"] for line in again["lines"]} == {"conflict"}
+    assert "report 'RPT-2026-W14'" in again["lines"][0]["detail"]
+    assert "BPT09 RPT-2026-W14" in again["lines"][0]["detail"]
+
+
 def test_csv_replacement_reverses_the_replaced_report(api):
     api.ok(
         "/api/ingest/csv", csv_text("C-1,RES-1,WIDGET-100,10,12.50,USD,2026-04-07"), report_id="W15"
@@ -210,6 +241,29 @@ def test_an_867_item_the_catalog_does_not_know_names_its_lin_element(api):
     assert (line["reason"], line["field"]) == ("unknown_sku", "LIN03")
     assert line["detail"].endswith("(read from LIN03 at segment 20)"), line["detail"]
     assert line["ref"].endswith("segment 20")
+
+
+def test_an_852_count_is_blamed_on_the_element_it_was_read_from_as_an_867_line_is(api):
+    """One rule at both X12 doors: a count the catalog does not know names its LIN
+    element (the preferred id's: LIN05 where a VP follows a BP), a count dated out of range
+    the element its time came from, with the segment, as an 867 line does."""
+    body = (SAMPLES / "852_weekly.edi").read_bytes()
+    body = body.replace(b"ZA*QA*9*CA*007*20260402~", b"ZA*QA*9*CA*007*19990402~")
+    answer = api.ok("/api/ingest/edi", body, format="852")
+    found = {
+        line["line"]: (line["reason"], line["field"], line["detail"]) for line in answer["lines"]
+    }
+    reason, field, detail = found[23]  # LIN**BP*NW-CABLE-3M*VP*CABLE-300 (segment 22)
+    assert (reason, field) == ("unknown_sku", "LIN05")
+    assert detail.endswith("(read from LIN05 at segment 22)"), detail
+    reason, field, detail = found[21]
+    assert (reason, field) == ("date_out_of_range", "ZA05")
+    assert detail.endswith("(read from ZA05 at segment 21)"), detail
+    # the dead letter says what the worker judged, where the count was read
+    (letter,) = [
+        d for d in api.channel.dead_letters if d.reason == "unknown_sku" and b"CABLE" in d.original
+    ]
+    assert letter.detail.startswith("upload.852 852 INVRPT-2026-W14 segment 23: sku: 'CABLE-300'")
 
 
 def test_a_report_error_rejects_every_line_of_its_report(api):
