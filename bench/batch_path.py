@@ -17,7 +17,11 @@ change the messages' shape (`--tick 500 --distributors 50`: ~10-line messages, a
 latency phase would publish 50 distributors' lines at 10,000 lines/s).
 
     .venv/bin/python -m bench.batch_path --events 40000
-    PYTHONPATH=/tmp/base .venv/bin/python -m bench.batch_path   # a base revision, A/B
+    PYTHONPATH=/tmp/base .venv/bin/python -P -m bench.batch_path   # a base revision, A/B
+
+`-P` (or a working directory outside every checkout) for an A/B: `-m` puts the working
+directory first on the path, ahead of PYTHONPATH, and run from a checkout it measures
+that checkout's code whatever PYTHONPATH names.
 """
 
 from __future__ import annotations

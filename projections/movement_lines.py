@@ -253,6 +253,20 @@ def _severity_key(flagged: FlaggedSale) -> str:
     return f"{flagged.distributor_id}|{severity}|{flagged.transaction_id}"
 
 
+#: the recorded time `_move` wrote last and its text, as one pair (replaced whole): a
+#: bundle's lines share the broker's time, one object, and `isoformat` of an aware time
+#: costs ~15x the identity check
+_LAST_RECORDED: list[tuple[datetime | None, str]] = [(None, "")]
+
+
+def _recorded_text(recorded: datetime) -> str:
+    last, text = _LAST_RECORDED[0]
+    if recorded is not last:
+        text = recorded.isoformat()
+        _LAST_RECORDED[0] = (recorded, text)
+    return text
+
+
 def _move(
     stores: ChannelStores,
     event: ShipmentRecorded | SaleReported,
@@ -278,7 +292,7 @@ def _move(
         str(event.unit_price),
         event.currency,
         event_id,
-        stamp if recorded is None else recorded.isoformat(),
+        stamp if recorded is None else _recorded_text(recorded),
         *line,
     )
     reseller = None

@@ -194,13 +194,25 @@ Quantity = Annotated[StrictInt, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
 Count = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
 
 
+#: the last time `_to_utc` converted, and what it gave, as one pair (replaced whole: a
+#: thread reads a matching pair): a sale line's `sold_at` is the instant of its
+#: `occurred_at` just before (every door writes them so), and converting costs ~4x the
+#: comparison
+_LAST_UTC: list[tuple[datetime, datetime]] = [(datetime.min.replace(tzinfo=UTC),) * 2]
+
+
 def _to_utc(value: datetime) -> datetime:
     if value.tzinfo is UTC:  # a time the system set (recorded_at): already so
         return value
     try:
-        return value.astimezone(UTC)
+        last, converted = _LAST_UTC[0]
+        if value == last:  # the same instant, whatever its offset: the same UTC time
+            return converted
+        converted = value.astimezone(UTC)
     except OverflowError:
         raise ValueError(f"{value.isoformat()} is out of range once converted to UTC") from None
+    _LAST_UTC[0] = (value, converted)
+    return converted
 
 
 #: Timezone-aware timestamp, normalized to UTC.

@@ -58,6 +58,17 @@ def test_a_rounded_amount_has_exactly_its_currencys_places_and_is_the_nearest(
         assert abs(rounded) > abs(amount)
 
 
+@given(AMOUNTS, CURRENCIES, st.sampled_from([1, 3, 9]))
+def test_rounding_keeps_every_digit_whatever_the_callers_decimal_context(
+    amount: Decimal, currency: str, precision: int
+) -> None:
+    """The exact context is passed to the rounding, not taken from the thread: a caller
+    with a short precision (or another rounding) gets what everyone else gets."""
+    expected = round_money(amount, currency)
+    with localcontext(prec=precision, rounding="ROUND_DOWN"):
+        assert str(round_money(amount, currency)) == str(expected)
+
+
 @given(AMOUNTS, st.sampled_from(sorted(c for c, n in MINOR_UNITS.items() if n == 2)))
 def test_a_two_place_currency_gives_exactly_the_old_cents(amount: Decimal, currency: str) -> None:
     with localcontext(prec=60):
