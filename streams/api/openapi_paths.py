@@ -121,7 +121,8 @@ PATHS: dict[str, dict[str, Schema]] = {
     "/api/dead-letters/lines": {
         "get": op("Rejected lines: why, from where, and their original bytes", "operations",
                   page_of("DeadLetterLine"), DISTRIBUTOR, query("reason", "only this reason"),
-                  query("source", "only those whose source contains this text"),
+                  query("source", "only those that came in by this door (csv, edi867, edi852, "
+                        "edi844, api, kafka, erp) or whose topic contains this text"),
                   query("order", "topic (default): by partition and offset on the dead-letter "
                         "topic; newest: the latest recorded first", {"enum": ["topic", "newest"]}),
                   *PAGED,

@@ -32,7 +32,11 @@ def register(sub: Subcommands) -> None:
     letters.add_argument("action", nargs="?", default="list", choices=["list", "show", "resubmit"])
     letters.add_argument("--reason", help="list: only this reason")
     letters.add_argument("--distributor", help="list: only this distributor's")
-    letters.add_argument("--source", help="list: only those whose source contains this")
+    letters.add_argument(
+        "--source",
+        help="list: only those that came in by this door (csv, edi867, api...) or whose topic "
+        "contains this",
+    )
     letters.add_argument("--json", action="store_true", help="list: JSON Lines, with originals")
     letters.add_argument("--partition", type=int, help="show, resubmit: the dead letter's")
     letters.add_argument("--offset", type=int, help="show, resubmit: the dead letter's")

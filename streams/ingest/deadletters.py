@@ -44,12 +44,13 @@ class StoredDeadLetter:
         self, reason: str | None = None, key: str | None = None, source: str | None = None
     ) -> bool:
         """Whether it has this reason, this message key (a distributor's, for the raw topics
-        keyed by distributor) and a source containing this text; None matches anything."""
+        keyed by distributor) and this source: the door it came in by (`csv`, `edi867`...)
+        or text its topic contains; None matches anything."""
         letter = self.letter
         return (
             (reason is None or letter.reason == reason)
             and (key is None or letter.key == key)
-            and (source is None or source in letter.source)
+            and (source is None or source == letter.door or source in letter.source)
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -68,6 +69,8 @@ class StoredDeadLetter:
             "detail": letter.detail,
             "key": letter.key,
             "source": letter.source,
+            "door": letter.door,
+            "source_ref": letter.source_ref,
             "source_partition": letter.partition,
             "source_offset": letter.offset,
             "source_index": letter.index,
@@ -84,7 +87,7 @@ class LetterQuery:
     reason: str | None = None
     #: the message key: a distributor's id for the raw topics keyed by distributor
     key: str | None = None
-    #: text the source must contain
+    #: the door it came in by, or text its topic must contain
     source: str | None = None
     #: latest first (by when they were dead-lettered); else in topic order
     newest: bool = False
