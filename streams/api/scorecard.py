@@ -10,13 +10,12 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from projections.distributor_reads import is_known
 from projections.scorecard_reads import period_cards
 from projections.scorecard_rows import SEVERITIES, STATUSES, VERDICTS, card_row, ranking
 from projections.snapshot import now_of
 from projections.stores import ChannelStores
 from schemas.scorecard import PERIOD_PATTERN
-from streams.api.context import SCORE, ApiContext, context_of, json_response
+from streams.api.context import SCORE, context_of, json_response
 from streams.api.query import Rows, as_of, page, principal_of
 from streams.audit.safe_csv import csv_bytes
 from streams.auth import Forbidden
@@ -87,9 +86,7 @@ async def distributor_card(request: web.Request) -> web.Response:
     if not principal.may_read(distributor):
         raise Forbidden(f"{principal.actor} may not read distributor {distributor}")
     period, when, score = period_of(request), as_of(request), request.app[SCORE]
-    context = context_of(request)
-    if not is_known(context.stores(), distributor):
-        raise web.HTTPNotFound(text=unknown(context, distributor))
+    context = context_of(request)  # a distributor never heard of: 404 (known_distributors.py)
     whole = principal.may_read(None)
 
     def card(current: ChannelStores) -> dict[str, Any]:
@@ -103,19 +100,6 @@ async def distributor_card(request: web.Request) -> web.Response:
         return {**card_row(own, None, score), "rank": None}
 
     return json_response(await context.exporting(card))
-
-
-def unknown(context: ApiContext, distributor: str) -> str:
-    """Why a card is not found: the distributor is not known (here, if the process holds part
-    of the channel only)."""
-    coverage = context.health.coverage() if context.health and context.health.coverage else None
-    if coverage is None or not coverage.missing:
-        return f"no distributor {distributor} is known"
-    return (
-        f"no distributor {distributor} is known to this worker: it holds part of the channel "
-        f"(partitions {', '.join(map(str, coverage.missing))} are elsewhere; the PostgreSQL "
-        "read models hold the whole channel)"
-    )
 
 
 def csv_row(row: dict[str, Any]) -> dict[str, Any]:
