@@ -529,9 +529,36 @@ def _events_file(args: argparse.Namespace) -> Path | None:
     if not args.events:
         return None
     path = Path(args.events)
-    if not path.is_file():
+    if not path.exists():
         raise UserError(f"no such events file: {path}")
+    if not path.is_file():  # a directory, /dev/null, a pipe: the jobs read the file each
+        raise UserError(
+            f"{path} is not a regular file: --events reads a JSON Lines file of raw events"
+        )
     return path
+
+
+def require_history(args: argparse.Namespace) -> None:
+    """Refuse a history with no events, before a replay compared with what is live: an empty
+    file or raw topics with nothing on them (a wrong --prefix or --kafka) would have every
+    live row reported as a difference, with advice about workers catching up."""
+    path = _events_file(args)
+    if path is not None:
+        if path.stat().st_size == 0:
+            raise UserError(
+                f"the events file {path} is empty: there is no history to verify against "
+                "(give the file the events were published from, or leave out --events to "
+                "replay the raw topics)"
+            )
+        return
+    from streams.runners.kafka_replay import history_ends
+
+    settings = settings_of(args)
+    if not any(asyncio.run(history_ends(settings)).values()):
+        raise UserError(
+            f"the raw topics {settings.topic_prefix}.* at {settings.kafka_bootstrap} hold no "
+            "events: there is no history to verify against (check --kafka and --prefix)"
+        )
 
 
 def replayed(
