@@ -90,7 +90,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     store = open_audit_log(settings_of(args).eventstore_url, existing=True)
     token = bearer_token(args)
     get_json(args.url, "/api/products?limit=1", token, "the live API")
-    require_history(args)
+    require_history(args, "to verify against")
     replay = replay_of(args, None)
     live = get_json(args.url, "/api/snapshot", token, "the live snapshot")
     differences = list(snapshot_differences(replay.snapshot, live))

@@ -538,17 +538,18 @@ def _events_file(args: argparse.Namespace) -> Path | None:
     return path
 
 
-def require_history(args: argparse.Namespace) -> None:
-    """Refuse a history with no events, before a replay compared with what is live: an empty
-    file or raw topics with nothing on them (a wrong --prefix or --kafka) would have every
-    live row reported as a difference, with advice about workers catching up."""
+def require_history(args: argparse.Namespace, purpose: str, otherwise: str = "") -> None:
+    """Refuse a history with no events before a replay that is compared or cited (`purpose`:
+    what it is for; `otherwise`: what else to do): an empty file or raw topics with nothing
+    on them (a wrong --prefix or --kafka) would be replayed into nothing, and every live row
+    reported as a difference or every source line missing from an audit pack."""
     path = _events_file(args)
     if path is not None:
         if path.stat().st_size == 0:
             raise UserError(
-                f"the events file {path} is empty: there is no history to verify against "
-                "(give the file the events were published from, or leave out --events to "
-                "replay the raw topics)"
+                f"the events file {path} is empty: there is no history {purpose}; give the "
+                f"file the events were published from, or leave out --events to read the raw "
+                f"topics{otherwise}"
             )
         return
     from streams.runners.kafka_replay import history_ends
@@ -557,7 +558,7 @@ def require_history(args: argparse.Namespace) -> None:
     if not any(asyncio.run(history_ends(settings)).values()):
         raise UserError(
             f"the raw topics {settings.topic_prefix}.* at {settings.kafka_bootstrap} hold no "
-            "events: there is no history to verify against (check --kafka and --prefix)"
+            f"events: there is no history {purpose}; check --kafka and --prefix{otherwise}"
         )
 
 
