@@ -140,6 +140,10 @@ def _newest_first(stored: StoredDeadLetter) -> tuple[float, int, int]:
     return (-stored.letter.recorded_at.timestamp(), -stored.partition, -stored.offset)
 
 
+class NoDeadLetterTopic(LookupError):
+    """The dead-letter topic is not on the cluster."""
+
+
 def dead_letter_topic(settings: Settings) -> str:
     return topic_name(settings.topic_prefix, DEAD_LETTER_TOPIC)
 
@@ -147,10 +151,17 @@ def dead_letter_topic(settings: Settings) -> str:
 async def dead_letters(
     settings: Settings, partition: int | None = None, offset: int | None = None
 ) -> AsyncIterator[StoredDeadLetter]:
-    """Every dead letter up to the topic's current end (or only the one at partition/offset)."""
+    """Every dead letter up to the topic's current end (or only the one at partition/offset).
+    A topic that is not there is `NoDeadLetterTopic`: an empty list would read as "nothing
+    was rejected" where the prefix or the cluster is the wrong one."""
     consumer = await started(_consumer(settings))
     try:
         found = await _partitions(consumer, settings)
+        if not found:
+            raise NoDeadLetterTopic(
+                f"no topic {dead_letter_topic(settings)} at {settings.kafka_bootstrap}: check "
+                "--prefix and --kafka (a worker or `channelflow topics` creates it)"
+            )
         partitions = [tp for tp in found if partition in (None, tp.partition)]
         if not partitions:
             return
