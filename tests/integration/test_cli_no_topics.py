@@ -1,14 +1,18 @@
 """The operator's and auditor's commands over Kafka name a prefix with nothing under it (a
 typo, the wrong cluster) instead of answering as if nothing had happened: `deadletters`
-said `0 dead letters`, `audit export` wrote a pack with every source line missing."""
+said `0 dead letters`, `audit export` wrote a pack with every source line missing,
+`rebates close` published a close of a program the workers have never heard of."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 
 from infra.eventstore import open_audit_log
 from streams.config import Settings
+from streams.generator import generate_channel
+from streams.kafka.io import ensure_topics, publish_events
 from tests.integration.conftest import REPO
 
 
@@ -39,3 +43,23 @@ def test_an_audit_pack_of_raw_topics_with_no_events_is_refused(settings, tmp_pat
         done.stderr
     )
     assert not pack.exists()
+
+
+def test_a_close_the_workers_would_dead_letter_is_not_published(settings):
+    refused = cli(settings, "rebates", "close", "VPA-2026-SI", "2026-Q3")
+    assert refused.returncode == 2, refused.stderr
+    assert "program_id: 'VPA-2026-SI' is not defined on " in refused.stderr
+    assert "nothing published" in refused.stderr
+    programs = [
+        e for e in generate_channel(seed=1, weeks=1) if e.event_type == "RebateProgramDefined"
+    ]
+
+    async def define() -> None:
+        await ensure_topics(settings)
+        await publish_events(settings, programs)
+
+    asyncio.run(define())
+    year = cli(settings, "rebates", "close", "VPA-2026-SI", "2026")
+    assert year.returncode == 2 and "period: '2026' is not a quarter of VPA-2026-SI" in year.stderr
+    closed = cli(settings, "rebates", "close", "VPA-2026-SI", "2026-Q3")
+    assert closed.returncode == 0, closed.stderr
