@@ -3,14 +3,19 @@
 answered an empty page, as if D1 had sent nothing. A known distributor with no rows still
 gets its empty page.
 
-One middleware for every GET, by the query's `distributor_id` or the path's; two key
-lookups (`projections.distributor_reads.is_known`). It stands aside where the caller may not
+One middleware for every GET. A path that names a distributor (`/api/scorecard/D1`) is
+refused before its handler; a page filtered by `?distributor_id=` is refused when none of its
+rows is that distributor's (none at all, or a summary's zeros), so that a distributor some
+rows name (an alias mapped for it by the vendor before it sent a line) is never refused.
+Two key lookups (`projections.distributor_reads.is_known`); the answer is read again only
+for a distributor not known, whose page is small. It stands aside where the caller may not
 read that distributor (the handler's 403: a 404 would tell a distributor which others
 exist) and for a distributor token's own id (a distributor that has sent nothing yet).
 """
 
 from __future__ import annotations
 
+import orjson
 from aiohttp import web
 
 from projections.distributor_reads import is_known
@@ -22,19 +27,42 @@ READS = ("GET", "HEAD")
 
 @web.middleware
 async def known_distributors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    wanted = request.query.get("distributor_id") or request.match_info.get("distributor_id")
+    if request.method not in READS:
+        return await handler(request)
+    named = request.match_info.get("distributor_id")
+    if named and _unheard_of(request, named):
+        raise web.HTTPNotFound(text=unknown(request.app[CONTEXT], named))
+    response = await handler(request)
+    asked = request.query.get("distributor_id")
+    if asked and _unheard_of(request, asked) and not _names(response, asked):
+        raise web.HTTPNotFound(text=unknown(request.app[CONTEXT], asked))
+    return response
+
+
+def _unheard_of(request: web.Request, distributor: str) -> bool:
+    """Whether the caller may read `distributor`, is not it, and the channel has never heard
+    of it."""
     principal = request.get(PRINCIPAL)
-    if (
-        wanted
-        and request.method in READS
-        and principal is not None
-        and principal.may_read(wanted)
-        and wanted != principal.distributor_id
-    ):
-        context = request.app[CONTEXT]
-        if not is_known(context.stores(), wanted):
-            raise web.HTTPNotFound(text=unknown(context, wanted))
-    return await handler(request)
+    return (
+        principal is not None
+        and principal.may_read(distributor)
+        and distributor != principal.distributor_id
+        and not is_known(request.app[CONTEXT].stores(), distributor)
+    )
+
+
+def _names(response: web.StreamResponse, distributor: str) -> bool:
+    """Whether `response` is not a page (a CSV, an error), or is one with a row of
+    `distributor`'s (a summary's zeros are none)."""
+    if not isinstance(response, web.Response) or response.status != 200:
+        return True
+    if response.content_type != "application/json" or not isinstance(response.body, bytes):
+        return True
+    document = orjson.loads(response.body)
+    rows = document.get("rows") if isinstance(document, dict) else None
+    if not isinstance(rows, list):
+        return True
+    return any(isinstance(row, dict) and row.get("distributor_id") == distributor for row in rows)
 
 
 def unknown(context: ApiContext, distributor: str) -> str:
