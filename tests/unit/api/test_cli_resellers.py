@@ -180,3 +180,11 @@ def test_an_outcome_a_spreadsheet_would_evaluate_is_written_as_text(
     [outcome] = list(csv.DictReader(out.open()))
     assert (outcome["distributor_id"], outcome["reseller_id"]) == ("'-2+3", "'" + link)
     assert (outcome["line"], outcome["outcome"]) == ("2", "new")
+
+
+def test_a_file_that_is_not_there_is_said_before_the_api_is_asked(tmp_path: Path, capsys) -> None:
+    """A typo in the file's name was `cannot reach` the API, status 3, when the API was away,
+    and read every master first when it was not."""
+    missing = tmp_path / "resellers.csv"
+    assert main(["resellers", "match", str(missing), "--url", "http://127.0.0.1:9"]) == 2
+    assert f"cannot read {missing}: No such file or directory" in capsys.readouterr().err
