@@ -1,16 +1,18 @@
-"""A read about a distributor the channel has never heard of (no line, no agreement) is a
+"""A read about a distributor the channel has never heard of (nothing recorded under its id) is a
 404 naming it, on every route: `?distributor_id=D1` where the distributors are D01, D02...
 answered an empty page, as if D1 had sent nothing. A known distributor with no rows still
 gets its empty page.
 
-One middleware for every GET. A path that names a distributor (`/api/scorecard/D1`) is
-refused before its handler; a page filtered by `?distributor_id=` is refused when none of its
-rows is that distributor's (none at all, or a summary's zeros), so that a distributor some
-rows name (an alias mapped for it by the vendor before it sent a line) is never refused.
-Two key lookups (`projections.distributor_reads.is_known`); the answer is read again only
-for a distributor not known, whose page is small. It stands aside where the caller may not
-read that distributor (the handler's 403: a 404 would tell a distributor which others
-exist) and for a distributor token's own id (a distributor that has sent nothing yet).
+One middleware for every GET: a page filtered by `?distributor_id=` is refused when none of
+its rows is that distributor's (none at all, or a summary's zeros) and the distributor is
+not known, so that one some rows name (a deal the vendor authorized for it before it sent a
+line) is never refused. A few key lookups (`projections.distributor_reads.is_known`); the
+answer is read again only for a distributor not known, whose page is small. It stands aside
+where the caller may not read that distributor (the handler's 403: a 404 would tell a
+distributor which others exist) and for a distributor token's own id (a distributor that has
+sent nothing yet). A path naming a distributor is its handler's: a claim or a statement is
+looked up in the audit store, which holds every distributor's, where this process may hold
+some partitions only; the scorecard asks `unknown` itself.
 """
 
 from __future__ import annotations
@@ -27,14 +29,14 @@ READS = ("GET", "HEAD")
 
 @web.middleware
 async def known_distributors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.method not in READS:
-        return await handler(request)
-    named = request.match_info.get("distributor_id")
-    if named and _unheard_of(request, named):
-        raise web.HTTPNotFound(text=unknown(request.app[CONTEXT], named))
     response = await handler(request)
     asked = request.query.get("distributor_id")
-    if asked and _unheard_of(request, asked) and not _names(response, asked):
+    if (
+        asked
+        and request.method in READS
+        and _unheard_of(request, asked)
+        and not _names(response, asked)
+    ):
         raise web.HTTPNotFound(text=unknown(request.app[CONTEXT], asked))
     return response
 

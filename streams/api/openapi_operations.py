@@ -57,7 +57,7 @@ OFFSET = query(
 DISTRIBUTOR = query(
     "distributor_id",
     "only this distributor (a distributor token: its own); one the channel has never heard of "
-    "(no line, no agreement) is not found (404)",
+    "(nothing recorded under its id) is not found (404)",
 )
 SKU = query("sku", "only this SKU")
 AS_OF = query("as_of", '"now" of the answer: a date or an ISO time (default: latest seen)')

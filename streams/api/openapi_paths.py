@@ -271,7 +271,7 @@ PATHS: dict[str, dict[str, Schema]] = {
                   SCORECARD_PERIOD, AS_OF, errors=(400, 401, 403, 404),
                   description="To the vendor's roles its ranking row; to the distributor its "
                   "card without rank or share of channel revenue. A distributor the channel "
-                  "has never heard of (no line, no agreement) is not found (404)."),
+                  "has never heard of (nothing recorded under its id) is not found (404)."),
     },
     "/api/agreements": {
         "get": op("Every version of the distributors' agreements, and which is in effect",

@@ -10,12 +10,14 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from projections.distributor_reads import is_known
 from projections.scorecard_reads import period_cards
 from projections.scorecard_rows import SEVERITIES, STATUSES, VERDICTS, card_row, ranking
 from projections.snapshot import now_of
 from projections.stores import ChannelStores
 from schemas.scorecard import PERIOD_PATTERN
 from streams.api.context import SCORE, context_of, json_response
+from streams.api.known_distributors import unknown
 from streams.api.query import Rows, as_of, page, principal_of
 from streams.audit.safe_csv import csv_bytes
 from streams.auth import Forbidden
@@ -86,7 +88,9 @@ async def distributor_card(request: web.Request) -> web.Response:
     if not principal.may_read(distributor):
         raise Forbidden(f"{principal.actor} may not read distributor {distributor}")
     period, when, score = period_of(request), as_of(request), request.app[SCORE]
-    context = context_of(request)  # a distributor never heard of: 404 (known_distributors.py)
+    context = context_of(request)
+    if not is_known(context.stores(), distributor):
+        raise web.HTTPNotFound(text=unknown(context, distributor))
     whole = principal.may_read(None)
 
     def card(current: ChannelStores) -> dict[str, Any]:

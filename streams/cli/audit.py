@@ -189,8 +189,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     ):
         # a typo (D1 for D01) would be an empty pack, verified, exit 0: "nothing to report"
         raise UserError(
-            f"no distributor {distributor!r} in the replayed history (no line, no agreement): "
-            "check --distributor; nothing written"
+            f"no distributor {distributor!r} in the replayed history (nothing recorded under "
+            "its id): check --distributor; nothing written"
         )
     opener, close = opener_of(settings_of(args))
     try:

@@ -38,11 +38,6 @@ def test_a_known_distributor_with_no_rows_is_an_empty_page(api):
     assert (status, body["rows"], body["total"]) == (200, [], 0)
 
 
-def test_a_path_names_one_too(api):
-    status, _, body = api.call("GET", "/api/rotations/D1/R-1", "auditor")
-    assert status == 404 and body["error"]["message"] == "no distributor D1 is known"
-
-
 def test_a_distributor_token_learns_nothing_of_others(api):
     for other in ("D1", "D02"):
         status, _, body = api.call("GET", "/api/inventory", "d01", distributor_id=other)
