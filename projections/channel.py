@@ -316,19 +316,28 @@ def _with_facts(outcome: Outcome, before: tuple[AuditFact, ...]) -> Outcome:
     return replace(outcome, facts=(*before, *outcome.facts))
 
 
+def close_refusal(stores: ChannelStores, event: RebatePeriodClosed) -> tuple[str, str] | None:
+    """Why a close cannot apply (its reason and detail), or None: the program is not
+    defined, or the period is not one of its length. Every door asks it before it takes a
+    close (the API, `channelflow rebates close`), and the worker before it applies one."""
+    terms = stores.programs.get(event.program_id)
+    if terms is None:
+        return UNKNOWN_PROGRAM, f"program_id: {event.program_id!r} is not defined"
+    if period_kind(event.period) != terms.period:
+        return INVALID_PROGRAM, (
+            f"period: {event.period!r} is not a {terms.period} of {event.program_id}"
+        )
+    return None
+
+
 def _close_period(
     stores: ChannelStores, event: RebatePeriodClosed, position: Position | None
 ) -> Outcome:
-    terms = stores.programs.get(event.program_id)
-    if terms is None:
-        reject_input(stores, UNKNOWN_PROGRAM, None, position)
-        return Outcome(
-            None, UNKNOWN_PROGRAM, detail=f"program_id: {event.program_id!r} is not defined"
-        )
-    if period_kind(event.period) != terms.period:
-        reject_input(stores, INVALID_PROGRAM, None, position)
-        detail = f"period: {event.period!r} is not a {terms.period} of {event.program_id}"
-        return Outcome(None, INVALID_PROGRAM, detail=detail)
+    refusal = close_refusal(stores, event)
+    if refusal is not None:
+        reason, detail = refusal
+        reject_input(stores, reason, None, position)
+        return Outcome(None, reason, detail=detail)
     key = closed_key(event.program_id, event.period)
     if stores.closed_periods.get(key) is None:  # the first close stands
         closed = ClosedPeriod(

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from projections.clock import recorded_now
 from projections.inventory import InventoryState
+from projections.keyvalue import KeyValue
 from projections.report_compliance import PeriodCompliance, compliance_periods, schedule_at
 from projections.resellers import first_sales
 from projections.stores import ChannelStores
@@ -20,12 +22,28 @@ def distributors(stores: ChannelStores) -> list[str]:
 
 
 def is_known(stores: ChannelStores, distributor_id: str) -> bool:
-    """Whether the channel has heard of the distributor: a line of its (its quality) or an
-    agreement of its. Two key lookups, whatever the length of the history."""
-    return (
+    """Whether the channel has heard of the distributor: a line of its (its quality), an
+    agreement, or anything else recorded under its id before its first line (a report, a
+    reseller, a claim, a rotation request, an alias or a match proposal). A few lookups of
+    one key or of a prefix's first key, whatever the length of the history."""
+    if (
         stores.quality.get(distributor_id) is not None
         or stores.agreements.get(distributor_id) is not None
+    ):
+        return True
+    own = f"{distributor_id}|"
+    prefixed: tuple[tuple[KeyValue[Any], str], ...] = (
+        (stores.reports, own),
+        (stores.resellers, own),
+        (stores.claims, own),
+        (stores.rotations, own),
+        (stores.match_proposals, own),
+        (stores.party_aliases, f"id|{own}"),
+        (stores.party_aliases, f"na|{own}"),
+        (stores.customer_aliases, f"ci|{own}"),
+        (stores.customer_aliases, f"cn|{own}"),
     )
+    return any(next(store.scan(prefix), None) is not None for store, prefix in prefixed)
 
 
 def inventory_states(stores: ChannelStores, distributor_id: str | None) -> Iterable[InventoryState]:

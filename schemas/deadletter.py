@@ -7,6 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from schemas.envelope import Envelope
+
 
 class DeadLetter(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -20,6 +22,11 @@ class DeadLetter(BaseModel):
     #: message is the one event. Kafka lineage: topic:partition:offset#index
     index: int | None = None
     key: str | None = None
+    #: the door the line came in by (its event's `source`: csv, edi867, api, kafka...); None
+    #: when the input was no event (not JSON, no schema) or was dead-lettered before it was kept
+    door: str | None = None
+    #: where the gateway read the line ("weekly.csv:42", "w14.edi 867 R-17 segment 20")
+    source_ref: str | None = None
     original_b64: str  # the input exactly as received
     recorded_at: datetime
 
@@ -39,7 +46,10 @@ class DeadLetter(BaseModel):
         offset: int | None = None,
         key: str | None = None,
         index: int | None = None,
+        event: Envelope | None = None,
     ) -> DeadLetter:
+        """`event`: the input read as an event (a gateway's `LineRejected` for a line that
+        never became one), whose door and place in its file the letter keeps."""
         return cls(
             reason=reason,
             detail=detail,
@@ -48,6 +58,8 @@ class DeadLetter(BaseModel):
             offset=offset,
             index=index,
             key=key,
+            door=None if event is None else event.source,
+            source_ref=None if event is None else event.source_ref,
             original_b64=base64.b64encode(original).decode("ascii"),
             recorded_at=recorded_at,
         )

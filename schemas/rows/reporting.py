@@ -121,9 +121,21 @@ class DeadLetterLine(RowModel):
     )
     detail: str = Field(description="Which line, which field, why.")
     key: str | None = Field(description="The message key: the distributor's id on its topics.")
-    source: str = Field(description="Topic, file or endpoint it came from.")
+    source: str = Field(description="The topic it was read from (a file in a replay).")
+    door: str | None = Field(
+        description="The door the line came in by, its event's `source` (null: the input "
+        "was no event, or was dead-lettered before this was kept).",
+        examples=["csv", "edi867", "edi852", "api", "kafka"],
+    )
+    source_ref: str | None = Field(
+        description="Where the gateway read the line in its file.",
+        examples=["weekly.csv:42", "w14.edi 867 R-17 segment 20", "api[3]"],
+    )
     source_partition: int | None = Field(description="Kafka partition it came from.")
-    source_offset: int | None = Field(description="Kafka offset, or line number in a file.")
+    source_offset: int | None = Field(
+        description="Kafka offset it came from (a line number in a replayed events file; "
+        "null in the embedded demo, which has no Kafka)."
+    )
     source_index: int | None = Field(
         description="The event's place in its bundle (null: the message is one event)."
     )

@@ -54,7 +54,11 @@ LIMIT = query("limit", "rows per page (default 1000)", {**INTEGER, "minimum": 1,
 OFFSET = query(
     "offset", "rows to skip (default 0)", {**INTEGER, "minimum": 0, "maximum": 2**31 - 1}
 )
-DISTRIBUTOR = query("distributor_id", "only this distributor (a distributor token: its own)")
+DISTRIBUTOR = query(
+    "distributor_id",
+    "only this distributor (a distributor token: its own); one the channel has never heard of "
+    "(nothing recorded under its id) is not found (404)",
+)
 SKU = query("sku", "only this SKU")
 AS_OF = query("as_of", '"now" of the answer: a date or an ISO time (default: latest seen)')
 PROGRAM = query("program_id", "only this rebate program")
@@ -117,8 +121,12 @@ def op(
     media: str = "application/json",
     description: str | None = None,
 ) -> Schema:
-    # what has a body may wait for it; what needs a token may need Kafka or PostgreSQL too
-    errors = tuple(sorted({*errors, *((408,) if body or upload else ())}))
+    # what has a body may wait for it; what needs a token may need Kafka or PostgreSQL too;
+    # a read about a distributor never heard of is not found (streams/api/known_distributors.py)
+    about_one = not (body or upload) and any(p["name"] == "distributor_id" for p in params)
+    errors = tuple(
+        sorted({*errors, *((408,) if body or upload else ()), *((404,) if about_one else ())})
+    )
     operation: Schema = {
         "summary": summary,
         "tags": [tag],

@@ -121,7 +121,8 @@ PATHS: dict[str, dict[str, Schema]] = {
     "/api/dead-letters/lines": {
         "get": op("Rejected lines: why, from where, and their original bytes", "operations",
                   page_of("DeadLetterLine"), DISTRIBUTOR, query("reason", "only this reason"),
-                  query("source", "only those whose source contains this text"),
+                  query("source", "only those that came in by this door (csv, edi867, edi852, "
+                        "edi844, api, kafka, erp) or whose topic contains this text"),
                   query("order", "topic (default): by partition and offset on the dead-letter "
                         "topic; newest: the latest recorded first", {"enum": ["topic", "newest"]}),
                   *PAGED,
@@ -270,7 +271,7 @@ PATHS: dict[str, dict[str, Schema]] = {
                   SCORECARD_PERIOD, AS_OF, errors=(400, 401, 403, 404),
                   description="To the vendor's roles its ranking row; to the distributor its "
                   "card without rank or share of channel revenue. A distributor the channel "
-                  "has never heard of (no line, no agreement) is not found (404)."),
+                  "has never heard of (nothing recorded under its id) is not found (404)."),
     },
     "/api/agreements": {
         "get": op("Every version of the distributors' agreements, and which is in effect",

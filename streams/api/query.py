@@ -108,7 +108,7 @@ def integer(
 
 
 def as_of(request: web.Request) -> datetime | None:
-    return parsed(request, "as_of", parse_as_of)
+    return parsed(request, "as_of", lambda raw: parse_as_of(raw, "as_of"))
 
 
 def parsed(request: web.Request, name: str, parse: Callable[[str], T]) -> T | None:

@@ -11,6 +11,7 @@ from aiohttp import web
 from domain.permissions import Permission, allows
 from domain.rebate_statement import IllegalTransition as RebateIllegalTransition
 from domain.timeutil import iso_z
+from projections.channel import close_refusal
 from projections.rebate_accruals import watchlist
 from projections.snapshot import rebate_rows
 from schemas.answers import Payment
@@ -51,6 +52,9 @@ async def close_period(request: web.Request) -> web.Response:
         event = close_event(program_id, period, datetime.now(UTC), principal.actor)
     except ValueError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
+    refusal = close_refusal(context.stores(), event)  # what the worker would dead-letter
+    if refusal is not None:
+        raise web.HTTPBadRequest(text=refusal[1])
     await context.submit([message_of(event)])
     return json_response(
         {

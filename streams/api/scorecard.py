@@ -16,7 +16,8 @@ from projections.scorecard_rows import SEVERITIES, STATUSES, VERDICTS, card_row,
 from projections.snapshot import now_of
 from projections.stores import ChannelStores
 from schemas.scorecard import PERIOD_PATTERN
-from streams.api.context import SCORE, ApiContext, context_of, json_response
+from streams.api.context import SCORE, context_of, json_response
+from streams.api.known_distributors import unknown
 from streams.api.query import Rows, as_of, page, principal_of
 from streams.audit.safe_csv import csv_bytes
 from streams.auth import Forbidden
@@ -103,19 +104,6 @@ async def distributor_card(request: web.Request) -> web.Response:
         return {**card_row(own, None, score), "rank": None}
 
     return json_response(await context.exporting(card))
-
-
-def unknown(context: ApiContext, distributor: str) -> str:
-    """Why a card is not found: the distributor is not known (here, if the process holds part
-    of the channel only)."""
-    coverage = context.health.coverage() if context.health and context.health.coverage else None
-    if coverage is None or not coverage.missing:
-        return f"no distributor {distributor} is known"
-    return (
-        f"no distributor {distributor} is known to this worker: it holds part of the channel "
-        f"(partitions {', '.join(map(str, coverage.missing))} are elsewhere; the PostgreSQL "
-        "read models hold the whole channel)"
-    )
 
 
 def csv_row(row: dict[str, Any]) -> dict[str, Any]:

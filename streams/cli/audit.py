@@ -33,6 +33,7 @@ from streams.cli.support import (
     period_key,
     print_json,
     replayed,
+    require_history,
     settings_of,
 )
 from streams.runners.embedded import EmbeddedChannel, file_inputs
@@ -173,6 +174,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(str(exc)) from None
     audit = _audit(args)
+    if not args.no_sources:  # replayed into nothing, every source line would be missing
+        require_history(
+            args,
+            "for the pack's source lines",
+            "; --no-sources writes the pack from the audit store alone",
+        )
     channel, raw = (None, None) if args.no_sources else _replay_with_index(args)
     distributor = args.pack_distributor
     if (
@@ -182,8 +189,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     ):
         # a typo (D1 for D01) would be an empty pack, verified, exit 0: "nothing to report"
         raise UserError(
-            f"no distributor {distributor!r} in the replayed history (no line, no agreement): "
-            "check --distributor; nothing written"
+            f"no distributor {distributor!r} in the replayed history (nothing recorded under "
+            "its id): check --distributor; nothing written"
         )
     opener, close = opener_of(settings_of(args))
     try:
@@ -202,13 +209,20 @@ def cmd_export(args: argparse.Namespace) -> int:
         close()
     counts = ", ".join(f"{n} {name}" for name, n in manifest["counts"].items())
     _err(f"wrote {args.out}: {counts}")
-    _out(f"head {manifest['head']} at position {manifest['head_position']}")
+    _out(head_line(manifest["head"], manifest["head_position"]))
     for finding in manifest["chain_findings"]:
         _out(finding)
     if not manifest["chain_verified"]:
         _err(f"the audit chain has {len(manifest['chain_findings'])} findings: pack not verified")
         return 1
     return 0
+
+
+def head_line(head: str, position: int | None) -> str:
+    """The chain's head and where it is; a store with no record has the zero head."""
+    if position is None:
+        return f"head {head} (no record: an empty chain)"
+    return f"head {head} at position {position}"
 
 
 def cmd_seal(args: argparse.Namespace) -> int:
@@ -229,8 +243,7 @@ def verify_with_chain(original: Command) -> Command:
             _out(str(finding))
         _out(
             f"audit chain: {report.records} records, {report.seals} seals, "
-            f"{len(report.findings)} findings; head {report.head} "
-            f"at position {report.head_position}"
+            f"{len(report.findings)} findings; {head_line(report.head, report.head_position)}"
         )
         if report.expected_head_position is not None:
             _out(f"the kept head is the chain hash at position {report.expected_head_position}")

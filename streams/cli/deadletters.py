@@ -17,7 +17,12 @@ from schemas.codec import InvalidEvent, decode_event
 from schemas.events import Envelope
 from streams.cli.support import Subcommands, UserError, kafka_flags, settings_of
 from streams.config import Settings
-from streams.ingest.deadletters import StoredDeadLetter, collect_dead_letters, dead_letter_topic
+from streams.ingest.deadletters import (
+    NoDeadLetterTopic,
+    StoredDeadLetter,
+    collect_dead_letters,
+    dead_letter_topic,
+)
 from streams.ingest.personal import reveal_letters
 from streams.kafka.messages import message_of
 
@@ -32,7 +37,11 @@ def register(sub: Subcommands) -> None:
     letters.add_argument("action", nargs="?", default="list", choices=["list", "show", "resubmit"])
     letters.add_argument("--reason", help="list: only this reason")
     letters.add_argument("--distributor", help="list: only this distributor's")
-    letters.add_argument("--source", help="list: only those whose source contains this")
+    letters.add_argument(
+        "--source",
+        help="list: only those that came in by this door (csv, edi867, api...) or whose topic "
+        "contains this",
+    )
     letters.add_argument("--json", action="store_true", help="list: JSON Lines, with originals")
     letters.add_argument("--partition", type=int, help="show, resubmit: the dead letter's")
     letters.add_argument("--offset", type=int, help="show, resubmit: the dead letter's")
@@ -49,7 +58,7 @@ def cmd_deadletters(args: argparse.Namespace) -> int:
         raise UserError(f"deadletters {args.action} needs --partition and --offset")
     if args.action == "resubmit" and args.fixed is None:
         raise UserError("deadletters resubmit needs --fixed FILE (or - for stdin)")
-    found = asyncio.run(collect_dead_letters(settings, args.partition, args.offset))
+    found = _collected(settings, args.partition, args.offset)
     if not found:
         raise UserError(
             f"no dead letter at partition {args.partition}, offset {args.offset} of "
@@ -77,7 +86,7 @@ def cmd_deadletters(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     letters = [
         stored
-        for stored in asyncio.run(collect_dead_letters(settings))
+        for stored in _collected(settings)
         if stored.selected(args.reason, args.distributor, args.source)
     ]
     if args.json:  # as /api/dead-letters/lines answers them, personal fields shown alike
@@ -99,6 +108,15 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
     sys.stdout.write("\n".join(out) + "\n")
     sys.stderr.write(f"{len(letters):,} dead letters\n")
     return 0
+
+
+def _collected(
+    settings: Settings, partition: int | None = None, offset: int | None = None
+) -> list[StoredDeadLetter]:
+    try:
+        return asyncio.run(collect_dead_letters(settings, partition, offset))
+    except NoDeadLetterTopic as exc:
+        raise UserError(str(exc)) from None
 
 
 def _position(letter: Any) -> str:

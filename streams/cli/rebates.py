@@ -46,8 +46,10 @@ def cmd_rebates(args: argparse.Namespace) -> int:
 
     from domain.rebate_statement import IllegalTransition
     from infra.eventstore import open_audit_log
+    from projections.channel import close_refusal
     from streams.api.documents import statement_document
     from streams.kafka.io import ensure_topics, publish_events
+    from streams.runners.kafka_replay import reference_stores
     from streams.runners.rebate_closing import close_event
 
     settings = settings_of(args)
@@ -58,6 +60,12 @@ def cmd_rebates(args: argparse.Namespace) -> int:
             raise UserError(str(exc)) from None
 
         async def publish() -> None:
+            refusal = close_refusal(await reference_stores(settings), event)
+            if refusal is not None:  # the worker would dead-letter it
+                raise UserError(
+                    f"{refusal[1]} on {settings.topic_prefix}.programs at "
+                    f"{settings.kafka_bootstrap}: nothing published"
+                )
             await ensure_topics(settings)
             await publish_events(settings, [event])
 

@@ -17,6 +17,7 @@ from streams.cli.support import (
     positive_int,
     print_json,
     replay_of,
+    require_history,
     settings_of,
     token_flags,
 )
@@ -84,10 +85,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     )
 
     # what can be refused is refused before the replay, which may take long: a store that
-    # is not there, an API that cannot be reached or does not let the token read
+    # is not there, an API that cannot be reached or does not let the token read, a history
+    # with no events
     store = open_audit_log(settings_of(args).eventstore_url, existing=True)
     token = bearer_token(args)
     get_json(args.url, "/api/products?limit=1", token, "the live API")
+    require_history(args, "to verify against")
     replay = replay_of(args, None)
     live = get_json(args.url, "/api/snapshot", token, "the live snapshot")
     differences = list(snapshot_differences(replay.snapshot, live))

@@ -168,18 +168,18 @@ def masters_index(url: str, token: str | None) -> BlockingIndex:
 
 
 def _match(args: argparse.Namespace, token: str | None, path: Path) -> int:
-    index = masters_index(args.url, token)
-    if not len(index):
-        raise UserError(f"no reseller masters at {args.url}: nothing to match against")
     counts: Counter[str] = Counter()
     pending: list[dict[str, Any]] = []
     sent = 0
     ingest = f"{args.url.rstrip('/')}/api/ingest/events"
     with ExitStack() as stack:
-        try:
+        try:  # the file first: a typo in its name is not "cannot reach" the API
             source = stack.enter_context(path.open("rb"))
         except OSError as exc:
             raise UserError(f"cannot read {path}: {exc.strerror}") from None
+        index = masters_index(args.url, token)
+        if not len(index):
+            raise UserError(f"no reseller masters at {args.url}: nothing to match against")
         out: IO[str] = (
             stack.enter_context(Path(args.out).open("w", newline="", encoding="utf-8"))
             if args.out else sys.stdout

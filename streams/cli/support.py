@@ -529,9 +529,37 @@ def _events_file(args: argparse.Namespace) -> Path | None:
     if not args.events:
         return None
     path = Path(args.events)
-    if not path.is_file():
+    if not path.exists():
         raise UserError(f"no such events file: {path}")
+    if not path.is_file():  # a directory, /dev/null, a pipe: the jobs read the file each
+        raise UserError(
+            f"{path} is not a regular file: --events reads a JSON Lines file of raw events"
+        )
     return path
+
+
+def require_history(args: argparse.Namespace, purpose: str, otherwise: str = "") -> None:
+    """Refuse a history with no events before a replay that is compared or cited (`purpose`:
+    what it is for; `otherwise`: what else to do): an empty file or raw topics with nothing
+    on them (a wrong --prefix or --kafka) would be replayed into nothing, and every live row
+    reported as a difference or every source line missing from an audit pack."""
+    path = _events_file(args)
+    if path is not None:
+        if path.stat().st_size == 0:
+            raise UserError(
+                f"the events file {path} is empty: there is no history {purpose}; give the "
+                f"file the events were published from, or leave out --events to read the raw "
+                f"topics{otherwise}"
+            )
+        return
+    from streams.runners.kafka_replay import history_ends
+
+    settings = settings_of(args)
+    if not any(asyncio.run(history_ends(settings)).values()):
+        raise UserError(
+            f"the raw topics {settings.topic_prefix}.* at {settings.kafka_bootstrap} hold no "
+            f"events: there is no history {purpose}; check --kafka and --prefix{otherwise}"
+        )
 
 
 def replayed(

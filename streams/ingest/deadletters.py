@@ -44,12 +44,13 @@ class StoredDeadLetter:
         self, reason: str | None = None, key: str | None = None, source: str | None = None
     ) -> bool:
         """Whether it has this reason, this message key (a distributor's, for the raw topics
-        keyed by distributor) and a source containing this text; None matches anything."""
+        keyed by distributor) and this source: the door it came in by (`csv`, `edi867`...)
+        or text its topic contains; None matches anything."""
         letter = self.letter
         return (
             (reason is None or letter.reason == reason)
             and (key is None or letter.key == key)
-            and (source is None or source in letter.source)
+            and (source is None or source == letter.door or source in letter.source)
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -68,6 +69,8 @@ class StoredDeadLetter:
             "detail": letter.detail,
             "key": letter.key,
             "source": letter.source,
+            "door": letter.door,
+            "source_ref": letter.source_ref,
             "source_partition": letter.partition,
             "source_offset": letter.offset,
             "source_index": letter.index,
@@ -84,7 +87,7 @@ class LetterQuery:
     reason: str | None = None
     #: the message key: a distributor's id for the raw topics keyed by distributor
     key: str | None = None
-    #: text the source must contain
+    #: the door it came in by, or text its topic must contain
     source: str | None = None
     #: latest first (by when they were dead-lettered); else in topic order
     newest: bool = False
@@ -137,6 +140,10 @@ def _newest_first(stored: StoredDeadLetter) -> tuple[float, int, int]:
     return (-stored.letter.recorded_at.timestamp(), -stored.partition, -stored.offset)
 
 
+class NoDeadLetterTopic(LookupError):
+    """The dead-letter topic is not on the cluster."""
+
+
 def dead_letter_topic(settings: Settings) -> str:
     return topic_name(settings.topic_prefix, DEAD_LETTER_TOPIC)
 
@@ -144,10 +151,17 @@ def dead_letter_topic(settings: Settings) -> str:
 async def dead_letters(
     settings: Settings, partition: int | None = None, offset: int | None = None
 ) -> AsyncIterator[StoredDeadLetter]:
-    """Every dead letter up to the topic's current end (or only the one at partition/offset)."""
+    """Every dead letter up to the topic's current end (or only the one at partition/offset).
+    A topic that is not there is `NoDeadLetterTopic`: an empty list would read as "nothing
+    was rejected" where the prefix or the cluster is the wrong one."""
     consumer = await started(_consumer(settings))
     try:
         found = await _partitions(consumer, settings)
+        if not found:
+            raise NoDeadLetterTopic(
+                f"no topic {dead_letter_topic(settings)} at {settings.kafka_bootstrap}: check "
+                "--prefix and --kafka (a worker or `channelflow topics` creates it)"
+            )
         partitions = [tp for tp in found if partition in (None, tp.partition)]
         if not partitions:
             return

@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from projections.known_at import is_known
 from projections.price_proposal import PriceProposal
+from projections.stores import ChannelStores
 from schemas.topics import INTERNAL_TOPICS, RAW_TOPICS, REFERENCE_TOPICS, topic_name
 from streams.config import Settings
 from streams.kafka.io import started
@@ -162,6 +163,20 @@ async def _phase(
         key = record.key.decode("utf-8", "replace") if record.key else None
         recorded = datetime.fromtimestamp(record.timestamp / 1000, UTC)  # as the worker saw it
         yield Input(record.value or b"", key, tp.topic, tp.partition, record.offset, recorded)
+
+
+async def reference_stores(settings: Settings) -> ChannelStores:
+    """The reference data alone (catalog, prices, programs and their closes, rates), read
+    whole as a replay's first phase: what a command judges an input by before it publishes
+    it, as a worker will."""
+    consumer = await started(_consumer(settings))
+    try:
+        inputs = [item async for item in _phase(consumer, settings, REFERENCE_PHASE, None, None)]
+    finally:
+        await consumer.stop()
+    channel = EmbeddedChannel()
+    channel.apply(inputs)
+    return channel.stores
 
 
 #: inputs applied at a time by `replay_into`

@@ -148,6 +148,7 @@ class BatchResult:
                         item.offset,
                         item.key,
                         outcome.index,
+                        outcome.event,
                     )
                 )
         self.consumed.update(consumed)

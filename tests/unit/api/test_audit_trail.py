@@ -327,6 +327,31 @@ def test_cli_export_of_a_distributor_the_history_does_not_know_is_refused(record
     assert not pack.exists() or not any(pack.iterdir())
 
 
+def test_cli_export_with_a_history_of_no_events_is_refused(recorded, tmp_path):
+    """An empty events file (or raw topics with nothing on them) wrote a pack whose source
+    lines were all missing, its manifest saying `source_lines: true`, exit 0."""
+    empty, pack = tmp_path / "empty.jsonl", tmp_path / "pack"
+    empty.write_bytes(b"")
+    refused = cli("audit", "export", "--period", "2026-Q3", "--out", str(pack),
+                  "--eventstore", recorded.url, "--events", str(empty))  # fmt: skip
+    assert refused.returncode == 2, refused.stderr
+    assert f"the events file {empty} is empty: there is no history for the pack's source " in (
+        refused.stderr
+    )
+    assert "--no-sources writes the pack from the audit store alone" in refused.stderr
+    assert not pack.exists()
+
+
+def test_cli_verify_chain_of_an_empty_store_says_so(tmp_path):
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    open_audit_log(url)
+    walked = cli("verify", "--chain-only", "--eventstore", url)
+    assert walked.returncode == 0, walked.stderr
+    assert walked.stdout.endswith(
+        f"head {'0' * 64} (no record: an empty chain)\n"
+    )  # was "at position None"
+
+
 def test_cli_export_of_no_period_key_is_a_usage_error_before_any_replay(tmp_path):
     # the events file does not exist: the period is refused before the replay opens it
     missing = str(tmp_path / "missing.jsonl")

@@ -127,8 +127,9 @@ def test_a_bulk_match_writes_outcomes_and_sends_the_mappings_and_proposals(
     assert outcomes[3]["problem"] == "country: 'USA' is not an ISO 3166 alpha-2 code"
     assert "sent: 0" in capsys.readouterr().err
     assert app._call(lambda: app.channel.stores.party_aliases.get("id|D9|X1")) is None
-    assert main(cli(app, "proposals", "--distributor", "D9", "--json")) == 0
-    assert orjson.loads(capsys.readouterr().out) == []  # --dry-run: nothing in the queue
+    assert main(cli(app, "proposals", "--distributor", "D9", "--json")) == 2
+    # --dry-run: nothing in the queue, nothing of D9's anywhere
+    assert "no distributor D9 is known" in capsys.readouterr().err
     assert main(cli(app, "match", str(source), "--out", str(out), token="adm")) == 1
     summary = capsys.readouterr().err
     assert "automatic: 1" in summary and "review: 1" in summary and "sent: 2" in summary
@@ -179,3 +180,11 @@ def test_an_outcome_a_spreadsheet_would_evaluate_is_written_as_text(
     [outcome] = list(csv.DictReader(out.open()))
     assert (outcome["distributor_id"], outcome["reseller_id"]) == ("'-2+3", "'" + link)
     assert (outcome["line"], outcome["outcome"]) == ("2", "new")
+
+
+def test_a_file_that_is_not_there_is_said_before_the_api_is_asked(tmp_path: Path, capsys) -> None:
+    """A typo in the file's name was `cannot reach` the API, status 3, when the API was away,
+    and read every master first when it was not."""
+    missing = tmp_path / "resellers.csv"
+    assert main(["resellers", "match", str(missing), "--url", "http://127.0.0.1:9"]) == 2
+    assert f"cannot read {missing}: No such file or directory" in capsys.readouterr().err

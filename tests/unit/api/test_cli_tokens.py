@@ -11,6 +11,7 @@ import pytest
 
 from domain.roles import Role
 from infra.eventstore import open_audit_log
+from schemas.codec import encode_event
 from streams.auth import TokenRegistry, create_token, token_hash
 from streams.cli import ingest_http as cli_ingest
 from streams.cli.main import main
@@ -61,9 +62,16 @@ def test_ingest_takes_the_token_from_a_file_or_the_environment(app, tmp_path, mo
     assert "HTTP 401 unauthorized: missing bearer token" in capsys.readouterr().err
 
 
+def catalog_file(directory: Path) -> Path:
+    """A history of the catalog alone."""
+    events = directory / "events.jsonl"
+    events.write_bytes(b"".join(encode_event(product) + b"\n" for product in catalog()))
+    return events
+
+
 def test_verify_takes_the_token_from_a_file(app, tmp_path, capsys):
-    events = tmp_path / "events.jsonl"
-    events.write_bytes(b"")  # nothing fed to the app either: the replay matches
+    app.feed(catalog())
+    events = catalog_file(tmp_path)  # what was fed to the app: the replay matches
     check = ["verify", "--url", app.url, "--events", str(events),
              "--eventstore", empty_store(tmp_path)]  # fmt: skip
     assert main([*check, "--token-file", str(secret_file(tmp_path / "t", "aud\n"))]) == 0
@@ -91,10 +99,9 @@ def test_verify_refuses_a_missing_store_or_an_api_it_cannot_read_before_the_repl
 
 
 def test_verify_says_where_the_differences_are_and_what_to_do(app, tmp_path, capsys):
-    app.feed(catalog())  # live: a sale; the replay of an empty file: nothing
+    app.feed(catalog())  # live: a sale; the replay of the catalog alone: none
     app.feed_raw([orjson.dumps(sale("INV-1"))])
-    events = tmp_path / "events.jsonl"
-    events.write_bytes(b"")
+    events = catalog_file(tmp_path)
     check = ["verify", "--url", app.url, "--events", str(events), "--token", "aud",
              "--eventstore", empty_store(tmp_path)]  # fmt: skip
     assert main(check) == 1
@@ -106,6 +113,25 @@ def test_verify_says_where_the_differences_are_and_what_to_do(app, tmp_path, cap
     )
     assert "channelflow_consumer_lag_messages is 0" in said.err
     assert "audit store:" not in said.err  # nothing there differs: no advice about it
+
+
+def test_verify_refuses_a_history_with_no_events(app, tmp_path, capsys):
+    """An empty file, /dev/null, a directory: each said plainly, status 2, before the replay;
+    an empty file was replayed and every live row reported as a difference, /dev/null was
+    `no such events file`."""
+    app.feed(catalog())
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    check = ["verify", "--url", app.url, "--token", "aud", "--eventstore", empty_store(tmp_path)]
+    said = {
+        str(empty): f"the events file {empty} is empty: there is no history to verify against",
+        "/dev/null": "/dev/null is not a regular file: --events reads a JSON Lines file",
+        str(tmp_path): f"{tmp_path} is not a regular file",
+    }
+    for events, words in said.items():
+        assert main([*check, "--events", events]) == 2
+        err = capsys.readouterr().err
+        assert words in err and "Traceback" not in err, err
 
 
 @pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o644])

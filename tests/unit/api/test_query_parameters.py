@@ -142,6 +142,15 @@ def test_the_refusal_names_the_unknown_and_the_parameters_taken(channel):
     )
 
 
+def test_a_bad_as_of_is_named_as_the_api_spells_it(channel):
+    """It was named `as-of`, the CLI's flag, which the API does not take."""
+    [(status, body)] = exchange(channel, [("GET", "/api/inventory", {"as_of": "yesterday"})])
+    assert (status, body["error"]["message"]) == (
+        400,
+        "as_of 'yesterday' is neither a date (2026-09-30) nor a datetime with timezone",
+    )
+
+
 def test_every_query_parameter_with_a_form_refuses_a_value_not_of_it(channel):
     """?period=2026-Q5 matched no row and answered an empty 200, as if there were none."""
     asked = [

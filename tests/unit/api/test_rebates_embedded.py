@@ -130,6 +130,7 @@ def test_close_approve_and_pay_over_http():
         calls = [
             ("POST", "/api/rebates/VPA-retroactive/2026-Q3/close", "cm", None),
             ("POST", "/api/rebates/VPA-retroactive/2026-Q9/close", "admin", None),
+            ("POST", "/api/rebates/VPA-retroactive/2026/close", "admin", None),
             ("POST", "/api/rebates/VPA-retroactive/2026-Q3/close", "admin", None),
             ("GET", base, "cm", None),
             ("POST", f"{base}/pay", "admin", {"reference": "CN-1"}),
@@ -150,13 +151,17 @@ def test_close_approve_and_pay_over_http():
         return results
 
     results = asyncio.run(go())
-    assert [status for status, _ in results] == [403, 400, 202, 200, 409, 200, 409, 200, 200]
+    assert [status for status, _ in results] == [403, 400, 400, 202, 200, 409, 200, 409, 200, 200]
     assert results[1][1]["error"]["message"] == (
         "not a period key: '2026-Q9' (e.g. '2026-Q3' or '2026')"  # not pydantic's text
     )
-    assert results[3][1]["rebate"] == "9187.50"
-    assert results[7][1]["status"] == "paid" and results[7][1]["payment_reference"] == "CN-1"
-    assert results[8][1]["rows"] == []  # closed periods are not on the watchlist
+    # a year of a quarterly program: refused as the worker would (it was 202, dead-lettered)
+    assert results[2][1]["error"]["message"] == (
+        "period: '2026' is not a quarter of VPA-retroactive"
+    )
+    assert results[4][1]["rebate"] == "9187.50"
+    assert results[8][1]["status"] == "paid" and results[8][1]["payment_reference"] == "CN-1"
+    assert results[9][1]["rows"] == []  # closed periods are not on the watchlist
 
 
 def eur_rate(recorded: datetime) -> ExchangeRatePublished:
