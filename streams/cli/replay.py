@@ -14,6 +14,7 @@ from streams.cli.support import (
     bearer_token,
     get_json,
     kafka_flags,
+    known_at_of,
     positive_int,
     print_json,
     replay_of,
@@ -71,7 +72,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.distributor is not None and not args.from_kafka:
         # it narrows the Kafka read only: with --events it was ignored, the whole file replayed
         raise UserError("--distributor works with --from-kafka only")
-    print_json(replay_of(args, as_of(args.as_of)).snapshot)
+    until = as_of(args.as_of)
+    known_at_of(args)  # a bad flag is named before the history is looked at
+    # a wrong --prefix printed an empty snapshot, status 0, as if the channel were empty
+    require_history(args, "to replay")
+    print_json(replay_of(args, until).snapshot)
     return 0
 
 

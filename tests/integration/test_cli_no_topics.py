@@ -1,7 +1,8 @@
 """The operator's and auditor's commands over Kafka name a prefix with nothing under it (a
 typo, the wrong cluster) instead of answering as if nothing had happened: `deadletters`
-said `0 dead letters`, `audit export` wrote a pack with every source line missing,
-`rebates close` published a close of a program the workers have never heard of."""
+said `0 dead letters`, `replay` printed an empty snapshot, `audit export` wrote a pack
+with every source line missing, `rebates close` published a close of a program the
+workers have never heard of."""
 
 from __future__ import annotations
 
@@ -31,6 +32,15 @@ def test_dead_letters_of_a_prefix_with_no_topic_are_refused(settings):
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert f"no topic {topic} at {settings.kafka_bootstrap}: check --prefix" in done.stderr
         assert "Traceback" not in done.stderr and "Unclosed" not in done.stderr
+
+
+def test_a_replay_of_raw_topics_with_no_events_is_refused(settings):
+    done = cli(settings, "replay", "--from-kafka", "--jobs", "1")
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "hold no events: there is no history to replay; check --kafka and --prefix" in (
+        done.stderr
+    )
+    assert done.stdout == ""
 
 
 def test_an_audit_pack_of_raw_topics_with_no_events_is_refused(settings, tmp_path):

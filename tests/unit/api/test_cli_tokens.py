@@ -134,6 +134,16 @@ def test_verify_refuses_a_history_with_no_events(app, tmp_path, capsys):
         assert words in err and "Traceback" not in err, err
 
 
+def test_replay_refuses_an_events_file_with_no_events(tmp_path, capsys):
+    """It printed an empty snapshot, status 0, as if the channel had nothing in it."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    assert main(["replay", "--events", str(empty), "--jobs", "1"]) == 2
+    said = capsys.readouterr()
+    assert f"the events file {empty} is empty: there is no history to replay" in said.err
+    assert said.out == ""
+
+
 @pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o644])
 def test_a_token_file_group_or_others_may_access_is_refused(tmp_path, mode, capsys):
     token_file = secret_file(tmp_path / "token", "d1\n", mode)
