@@ -60,7 +60,7 @@ def cmd_rebates(args: argparse.Namespace) -> int:
             raise UserError(str(exc)) from None
 
         async def publish() -> None:
-            refusal = close_refusal(await reference_stores(settings), event)
+            refusal = close_refusal(await reference_stores(settings, ["programs"]), event)
             if refusal is not None:  # the worker would dead-letter it
                 raise UserError(
                     f"{refusal[1]} on {settings.topic_prefix}.programs at "

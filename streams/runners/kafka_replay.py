@@ -165,13 +165,14 @@ async def _phase(
         yield Input(record.value or b"", key, tp.topic, tp.partition, record.offset, recorded)
 
 
-async def reference_stores(settings: Settings) -> ChannelStores:
-    """The reference data alone (catalog, prices, programs and their closes, rates), read
-    whole as a replay's first phase: what a command judges an input by before it publishes
-    it, as a worker will."""
+async def reference_stores(settings: Settings, topics: Sequence[str]) -> ChannelStores:
+    """The stores of these reference topics alone (e.g. `programs`: the programs and their
+    closes), each read whole as a replay's first phase: what a command judges an input by
+    before it publishes it, as a worker will. Only the topics the judgement needs: the
+    price topic grows with every price list."""
     consumer = await started(_consumer(settings))
     try:
-        inputs = [item async for item in _phase(consumer, settings, REFERENCE_PHASE, None, None)]
+        inputs = [item async for item in _phase(consumer, settings, topics, None, None)]
     finally:
         await consumer.stop()
     channel = EmbeddedChannel()
