@@ -84,6 +84,7 @@ from streams.api.openapi import add_openapi_route
 from streams.api.openapi_paths import PATHS
 from streams.api.protocol_errors import JsonErrorRunner
 from streams.api.query_choices import checked_query, query_parameters
+from streams.api.reference_loading import refuse_while_loading
 from streams.api.schemas import add_schema_routes
 from streams.auth import Forbidden
 from streams.config import Settings
@@ -206,7 +207,14 @@ def app_runner(context: ApiContext) -> web.AppRunner:
 def make_web_app(context: ApiContext) -> web.Application:
     shared = [] if context.answers is None else [context.answers.middleware]
     query = checked_query(query_parameters(PATHS))
-    middlewares = [json_errors, authenticate, query, known_distributors, *shared]
+    middlewares = [
+        json_errors,
+        authenticate,
+        query,
+        refuse_while_loading,
+        known_distributors,
+        *shared,
+    ]
     app = web.Application(middlewares=middlewares)
     app[CONTEXT] = context
     app[SETTINGS] = Settings.from_env()  # request limits and timeouts

@@ -34,6 +34,7 @@ from streams.api.query import (
     visible,
     window,
 )
+from streams.api.reference_loading import ReferenceLoading, reference_loading
 from streams.auth import AuthError, Forbidden
 from streams.kafka.messages import message_of
 
@@ -125,11 +126,8 @@ async def proposal_step(request: web.Request) -> web.Response:
     if action == "confirm":
         master_id = body.get("master_id") or proposal.candidates[0].master_id
         if not isinstance(master_id, str) or stores.masters.get(master_id) is None:
-            if context.health is not None and context.health.reference_loading():
-                raise web.HTTPServiceUnavailable(
-                    text="the reseller masters are still loading: try again in a few seconds",
-                    headers={"Retry-After": "5"},
-                )
+            if reference_loading(context):
+                raise ReferenceLoading("the reseller masters are")
             raise InvalidField("master_id", f"{master_id!r} is not a registered master")
         event = ResellerAliasMapped(
             event_id=uuid4(), occurred_at=now, source="api", distributor_id=distributor,

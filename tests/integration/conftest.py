@@ -182,9 +182,15 @@ class WorkerProcess:
         return dict(os.environ) | self.settings.environment() | self.extra_env
 
     def start(self) -> WorkerProcess:
+        """Launch it and wait until it answers, its reference data read (until then the
+        pages of reference data are a 503)."""
         self.launch()
-        wait_until(lambda: http_json(f"{self.url}/health"), 60, f"the {self.COMMAND}'s /health")
+        wait_until(self.loaded, 60, f"the {self.COMMAND}'s /health, its reference data read")
         return self
+
+    def loaded(self) -> bool:
+        health = http_json(f"{self.url}/health")
+        return bool(health) and health.get("reference", {"loaded": True})["loaded"]
 
     def launch(self, *flags: str) -> WorkerProcess:
         """Start the process with `flags`, without waiting for it to answer."""

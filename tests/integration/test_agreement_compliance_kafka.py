@@ -4,10 +4,12 @@ and the commitment over the API, and the replay equal to live.
 
 The broker stamps `recorded_at`, so the agreement is recorded today: the weeks that ended
 before today stay on the seed's weekly calendar (an agreement never rewrites an ended
-period), the month holding today and the ones after it are monthly."""
+period), the month holding today and the ones after it are monthly. "Today" is the day the
+broker records the agreement on, so the test's own times stay on it (`the_day_s_time`)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -47,11 +49,25 @@ def report(distributor: str, report_id: str, first: date, last: date, at: dateti
     )  # fmt: skip
 
 
+def the_day_s_time() -> datetime:
+    """A few minutes ago, on the day the broker will record the agreement: never before
+    today's midnight (five minutes past it, "a few minutes ago" was yesterday, while the
+    broker recorded the agreement today), and within two minutes of the next midnight the
+    test waits for it (the agreement would be recorded tomorrow)."""
+    wall = datetime.now(UTC)
+    midnight = datetime.combine(wall.date() + timedelta(days=1), datetime.min.time(), UTC)
+    if midnight - wall < timedelta(minutes=2):
+        time.sleep((midnight - wall).total_seconds() + 1)
+        wall = datetime.now(UTC)
+    today = datetime.combine(wall.date(), datetime.min.time(), UTC)
+    return max(wall - timedelta(minutes=5), today)
+
+
 def test_compliance_and_commitments_on_the_agreement_equal_the_replay(
     settings, worker_factory, pg_dsn
 ):
     distributor = f"D-{uuid.uuid4().hex[:8]}"
-    now = datetime.now(UTC) - timedelta(minutes=5)
+    now = the_day_s_time()
     today = now.date()
     this_month = today.replace(day=1)
     next_month = month_after(this_month)
