@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+import orjson
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from schemas.envelope import Envelope
 
@@ -29,6 +30,20 @@ class DeadLetter(BaseModel):
     source_ref: str | None = None
     original_b64: str  # the input exactly as received
     recorded_at: datetime
+
+    @classmethod
+    def read(cls, value: bytes) -> DeadLetter:
+        """A letter as a worker wrote it. Fields a later version added are left out, so a
+        reader of this version still lists a newer worker's letters during a rolling
+        upgrade (they were all `unreadable_dead_letter`); anything else wrong is a
+        `ValidationError`, as from `model_validate_json`."""
+        try:
+            return cls.model_validate_json(value)
+        except ValidationError as exc:
+            if any(error["type"] != "extra_forbidden" for error in exc.errors()):
+                raise
+        known = {k: v for k, v in orjson.loads(value).items() if k in cls.model_fields}
+        return cls.model_validate(known)
 
     @property
     def original(self) -> bytes:

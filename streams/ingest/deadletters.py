@@ -198,7 +198,7 @@ async def collect_dead_letters(
 
 def _letter(value: bytes | None) -> DeadLetter:
     try:
-        return DeadLetter.model_validate_json(value or b"")
+        return DeadLetter.read(value or b"")
     except ValidationError as exc:  # not written by a worker: show it as it is
         return DeadLetter.of(
             value or b"",
