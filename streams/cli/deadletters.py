@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import orjson
 
 from projections.ingest_check import Answer, precheck
 from schemas.codec import InvalidEvent, decode_event
+from schemas.deadletter import DeadLetter
 from schemas.events import Envelope
 from streams.cli.support import Subcommands, UserError, kafka_flags, settings_of
 from streams.config import Settings
@@ -84,11 +86,12 @@ def cmd_deadletters(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
+    every = _collected(settings)
     letters = [
-        stored
-        for stored in _collected(settings)
-        if stored.selected(args.reason, args.distributor, args.source)
+        stored for stored in every if stored.selected(args.reason, args.distributor, args.source)
     ]
+    if every and not letters:
+        sys.stderr.write(unmatched(args, every))
     if args.json:  # as /api/dead-letters/lines answers them, personal fields shown alike
         documents = [stored.to_json() for stored in letters]
         reveal_letters(settings, documents, None)
@@ -108,6 +111,28 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
     sys.stdout.write("\n".join(out) + "\n")
     sys.stderr.write(f"{len(letters):,} dead letters\n")
     return 0
+
+
+#: the values named when a filter matches nothing (a typo'd id: D7 for D07)
+VALUES_NAMED = 20
+
+
+def unmatched(args: argparse.Namespace, every: list[StoredDeadLetter]) -> str:
+    """The filters that match no letter on their own, each with the values the letters
+    have; "" when each matches some (only their combination matches none)."""
+    filters: tuple[tuple[str, str, str | None, Callable[[DeadLetter], str | None]], ...] = (
+        ("reason", "reason", args.reason, lambda letter: letter.reason),
+        ("distributor", "key", args.distributor, lambda letter: letter.key),
+        ("source", "source", args.source, lambda letter: letter.door or letter.source),
+    )
+    said = []
+    for name, keyword, wanted, value in filters:
+        if wanted is None or any(stored.selected(**{keyword: wanted}) for stored in every):
+            continue
+        values = sorted({v for stored in every if (v := value(stored.letter)) is not None})
+        shown = ", ".join(values[:VALUES_NAMED]) + (", ..." if len(values) > VALUES_NAMED else "")
+        said.append(f"no dead letter has {name} {wanted!r}; those they have: {shown or 'none'}\n")
+    return "".join(said)
 
 
 def _collected(

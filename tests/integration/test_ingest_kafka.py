@@ -153,6 +153,11 @@ def dead_letters_listed(settings: Settings, worker: WorkerProcess) -> dict[str, 
     bad = by_reason["bad_quantity"]
     assert base64.b64decode(bad["original_b64"]).startswith(b"DIST-002,INV7004-1")
     assert bad["original"].startswith("DIST-002,INV7004-1") and bad["key"] == "DIST-002"
+    typo = cli(settings, "deadletters", "--distributor", "DIST-02")  # one 0 short
+    said = typo.stderr.decode()
+    assert typo.returncode == 0 and "0 dead letters" in said
+    assert "no dead letter has distributor 'DIST-02'; those they have: " in said
+    assert "DIST-002" in said
 
     # the same lines over HTTP: for DIST-002's own token, and for none of DIST-001's
     def where(row: dict[str, Any]) -> tuple[int, int]:
