@@ -141,6 +141,33 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
     )
 
 
+def wait_for_count(
+    count: Callable[[], int], target: int, stall: float, what: str, bound: float = 900
+) -> None:
+    """Wait until `count()` reaches `target`, as long as it keeps growing: it fails once the
+    count has not grown for `stall` seconds, or passed `target` (counted twice), or after
+    `bound` seconds. A slow machine makes the wait longer; a worker that stopped fails it."""
+    started = grown = time.monotonic()
+    last = -1
+    while True:
+        now = time.monotonic()
+        try:
+            found = count()
+        except Exception:  # the server busy or restarting: as no growth
+            found = last
+        if found == target:
+            return
+        assert found < target, f"{what}: counted {found}, more than {target}"
+        if found > last:
+            last, grown = found, now
+        if now - grown > stall or now - started > bound:
+            raise AssertionError(
+                f"{what}: {last} of {target} after {now - started:.0f} s, "
+                f"the last {now - grown:.0f} s without growing"
+            )
+        time.sleep(0.25)
+
+
 def stop_process(proc: subprocess.Popen[bytes], wait: float = 30) -> None:
     """SIGTERM `proc` and wait; killed when it is still running after `wait` s."""
     if proc.poll() is not None:

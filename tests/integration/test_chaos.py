@@ -27,7 +27,7 @@ from schemas.topics import topic_name
 from streams.auth import token_hash
 from tests.faults import proxied
 from tests.integration.audit_db import fresh_database
-from tests.integration.conftest import HEAVY, WorkerProcess, wait_until
+from tests.integration.conftest import HEAVY, WorkerProcess, wait_for_count, wait_until
 from tests.integration.helpers import (
     catalog,
     matches_replay,
@@ -131,7 +131,7 @@ def test_postgres_away_and_a_kill_during_ingest_count_every_line_once(
         worker.start()
         sender.join(300)
         assert not sender.is_alive()
-        wait_until(lambda: accepted(worker) == len(lines), 180, "every unique line")
+        wait_for_count(lambda: accepted(worker), len(lines), 120, "every unique line")
         live = matches_replay(settings, worker, 120)
         assert sum(row["accepted"] for row in live["quality"]) == len(lines)
         assert sum(row["duplicates"] for row in live["quality"]) == len(lines) // 10

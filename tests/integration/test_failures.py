@@ -22,7 +22,13 @@ from schemas.events import Envelope, PriceChanged, SaleReported
 from streams.generator import DEFAULT_SALES_START, generate_sales, sales_catalog
 from tests.integration.audit_db import EVENTS as AUDIT_EVENTS
 from tests.integration.audit_db import fresh_database
-from tests.integration.conftest import HEAVY, WorkerProcess, free_port, wait_until
+from tests.integration.conftest import (
+    HEAVY,
+    WorkerProcess,
+    free_port,
+    wait_for_count,
+    wait_until,
+)
 from tests.integration.helpers import (
     comparable,
     expected_snapshot,
@@ -121,10 +127,11 @@ def test_sigkill_five_times_mid_stream_then_snapshot_equals_replay(
             worker = worker_factory(eventstore_url=dsn).start()
         publish(settings, last)
 
-        wait_until(
-            lambda: accepted_total(worker) == expected_lines,
-            240,
-            f"the worker restarted {KILLS} times to account for all {expected_lines} lines",
+        wait_for_count(
+            lambda: accepted_total(worker),
+            expected_lines,
+            120,
+            f"the worker restarted {KILLS} times accounting for all lines",
         )
         live = matches_replay(settings, worker, 120, "the restarted worker")
         originals = generate_sales(EVENTS, seed=42)
@@ -161,15 +168,8 @@ def test_survivor_takes_over_a_killed_worker_and_snapshot_equals_replay(
         first.kill()
 
         expected_lines = sum(row["accepted"] + row["duplicates"] for row in expected["quality"])
-        counted: list[int] = []
-
-        def all_accounted() -> bool:
-            counted.append(accepted_total(second))
-            return counted[-1] == expected_lines
-
-        try:
-            wait_until(all_accounted, 240, f"the survivor to account for all {expected_lines}")
-        except AssertionError as timeout:
-            raise AssertionError(f"{timeout}; it counted {counted[-3:]}") from None
+        wait_for_count(
+            lambda: accepted_total(second), expected_lines, 120, "the survivor accounting for all"
+        )
         live = matches_replay(settings, second, 120, "the survivor")
         assert len(live["violations"]) == expected_violations == violations_recorded(dsn)
