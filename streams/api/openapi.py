@@ -60,8 +60,9 @@ SCHEMAS: dict[str, Schema] = {**model_schemas(), "Snapshot": snapshot_schema()}
 
 #: responses every operation may give, by status
 ERRORS = {
-    400: "a query parameter the route does not take (`unknown`, `parameters`), a value it "
-    "does not, or a JSON body that is not an object its model takes (`field`: the field's path); "
+    400: "a query parameter the route does not take (`unknown`, `parameters`), one given "
+    "empty, a value it does not take, or a JSON body that is not an object its model takes "
+    "(`field`: the field's path); "
     "a request the server cannot parse at all (the message begins `malformed HTTP request:`)",
     401: "no token, or an unknown one (when tokens are configured)",
     403: "the token's role may not do this, or not for this distributor",
