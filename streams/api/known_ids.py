@@ -70,12 +70,20 @@ def _distributor_unheard_of(request: web.Request, distributor: str) -> bool:
 
 def _program_unheard_of(request: web.Request, program: str) -> bool:
     """Whether no rebate program `program` is defined (to a distributor token: none of its
-    own)."""
+    own). While a worker's reference replica is still reading (it has just started), one not
+    found may only not be read yet: a 503 to retry, not a 404."""
     principal = request.get(PRINCIPAL)
     if principal is None:
         return False
-    stores = request.app[CONTEXT].stores()
-    return not program_reads.is_known(stores, program, principal.distributor_id)
+    context = request.app[CONTEXT]
+    if program_reads.is_known(context.stores(), program, principal.distributor_id):
+        return False
+    if context.health is not None and context.health.reference_loading():
+        raise web.HTTPServiceUnavailable(
+            text="the rebate programs are still loading: try again in a few seconds",
+            headers={"Retry-After": "5"},
+        )
+    return True
 
 
 def _names(response: web.StreamResponse, known: Filter, asked: str) -> bool:

@@ -14,6 +14,7 @@ from streams.api.known_ids import FILTERS
 from streams.api.openapi_operations import KNOWN_IDS, op
 from streams.api.openapi_operations import PROGRAM as PROGRAM_QUERY
 from streams.api.openapi_paths import PATHS
+from streams.health import Health
 from streams.runners.embedded import EmbeddedChannel
 from tests.unit.api.authz_matrix import OPEN, PROGRAM, Api
 from tests.unit.rebate_cases import program
@@ -103,3 +104,15 @@ def test_a_program_not_its_own_is_unknown_to_a_distributor(d02_only):
     assert (status, body["error"]["message"]) == (404, "no rebate program D02-ONLY is known")
     status, _, body = d02_only.call("GET", "/api/rebates", "cm", program_id="D02-ONLY")
     assert (status, body["rows"]) == (200, [])
+
+
+def test_a_program_not_read_yet_is_a_retry_not_a_404():
+    """A worker just started: its reference replica may not have read the program yet."""
+    loading = Health(None, reference=lambda: {"loaded": False, "lag_records": 12})
+    client = Api(EmbeddedChannel(), health=loading)
+    try:
+        status, _, headers, body = client.exchange("GET", "/api/rebates", "cm", program_id="P1")
+        assert (status, headers["Retry-After"]) == (503, "5"), body
+        assert "rebate programs are still loading" in body["error"]["message"]
+    finally:
+        client.close()
