@@ -79,7 +79,7 @@ from streams.api.context import CONTEXT, PRINCIPAL, SCORE, SETTINGS, STATUSES, A
 from streams.api.dashboard import add_dashboard_routes
 from streams.api.errors import Handler, json_errors
 from streams.api.headers import add_response_headers
-from streams.api.known_distributors import known_distributors
+from streams.api.known_ids import known_ids
 from streams.api.openapi import add_openapi_route
 from streams.api.openapi_paths import PATHS
 from streams.api.protocol_errors import JsonErrorRunner
@@ -207,14 +207,7 @@ def app_runner(context: ApiContext) -> web.AppRunner:
 def make_web_app(context: ApiContext) -> web.Application:
     shared = [] if context.answers is None else [context.answers.middleware]
     query = checked_query(query_parameters(PATHS))
-    middlewares = [
-        json_errors,
-        authenticate,
-        query,
-        refuse_while_loading,
-        known_distributors,
-        *shared,
-    ]
+    middlewares = [json_errors, authenticate, query, refuse_while_loading, known_ids, *shared]
     app = web.Application(middlewares=middlewares)
     app[CONTEXT] = context
     app[SETTINGS] = Settings.from_env()  # request limits and timeouts

@@ -60,12 +60,14 @@ SCHEMAS: dict[str, Schema] = {**model_schemas(), "Snapshot": snapshot_schema()}
 
 #: responses every operation may give, by status
 ERRORS = {
-    400: "a query parameter the route does not take (`unknown`, `parameters`), a value it "
-    "does not, or a JSON body that is not an object its model takes (`field`: the field's path); "
+    400: "a query parameter the route does not take (`unknown`, `parameters`), one given "
+    "empty, a value it does not take, or a JSON body that is not an object its model takes "
+    "(`field`: the field's path); "
     "a request the server cannot parse at all (the message begins `malformed HTTP request:`)",
     401: "no token, or an unknown one (when tokens are configured)",
     403: "the token's role may not do this, or not for this distributor",
-    404: "no such resource",
+    404: "no such resource, or a read filtered by a distributor or rebate program never "
+    "heard of (`?distributor_id=`, `?program_id=`)",
     408: "the request body stopped arriving (nothing for CHANNELFLOW_BODY_TIMEOUT_SECONDS, "
     "30 s by default): nothing was done",
     409: "the change is not allowed in the current state",

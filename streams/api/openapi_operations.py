@@ -61,7 +61,11 @@ DISTRIBUTOR = query(
 )
 SKU = query("sku", "only this SKU")
 AS_OF = query("as_of", '"now" of the answer: a date or an ISO time (default: latest seen)')
-PROGRAM = query("program_id", "only this rebate program")
+PROGRAM = query(
+    "program_id",
+    "only this rebate program; one not defined (a distributor token: not one of its own) is "
+    "not found (404)",
+)
 
 
 def currency_query(name: str, description: str) -> Schema:
@@ -89,6 +93,8 @@ CALENDAR_PERIOD = period_query(
     r"^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$",
 )
 PAGED = (LIMIT, OFFSET)
+#: query parameters naming an id a read is not found (404) for when it is not known
+KNOWN_IDS = ("distributor_id", "program_id")
 SCORECARD_PERIOD = {
     **query("period", 'a month "2026-07" or a quarter "2026-Q3"',
             {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$"}),
@@ -122,8 +128,8 @@ def op(
     description: str | None = None,
 ) -> Schema:
     # what has a body may wait for it; what needs a token may need Kafka or PostgreSQL too;
-    # a read about a distributor never heard of is not found (streams/api/known_distributors.py)
-    about_one = not (body or upload) and any(p["name"] == "distributor_id" for p in params)
+    # a read about a distributor or program never heard of is not found (streams/api/known_ids.py)
+    about_one = not (body or upload) and any(p["name"] in KNOWN_IDS for p in params)
     errors = tuple(
         sorted({*errors, *((408,) if body or upload else ()), *((404,) if about_one else ())})
     )

@@ -8,7 +8,10 @@ it had been asked something else:
 - a value outside the parameter's listed values (`enum`) is a 400 naming the choices, where a
   typo (`?severity=hi`) would otherwise match no row and answer an empty 200;
 - a value not of the parameter's form (its `pattern`: `?period=2026-Q5`) is a 400 with the
-  parameter's description, for the same reason.
+  parameter's description, for the same reason;
+- a parameter given empty (`?distributor_id=`) is a 400 naming it: no value of any parameter
+  is empty, and the handlers read an empty one as one not given (a vendor's read of
+  `?distributor_id=` answered the whole channel), where the caller meant a value.
 
 The document is the one list: a parameter a caller needs is documented there, never let
 through here. The dashboard's page and assets (tag `dashboard`) are left alone: a browser may
@@ -67,8 +70,8 @@ def query_parameters(paths: Mapping[str, Mapping[str, Any]]) -> Operations:
 
 
 def checked_query(operations: Operations) -> Any:
-    """A middleware answering 400 to a query parameter its operation does not take, or to a
-    value not among its parameter's choices or not of its form."""
+    """A middleware answering 400 to a query parameter its operation does not take, given
+    empty, or to a value not among its parameter's choices or not of its form."""
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -80,6 +83,11 @@ def checked_query(operations: Operations) -> Any:
             unknown = sorted(set(request.query) - set(taken.names))
             if unknown:
                 return unknown_parameters(f"{method} {route}", unknown, taken)
+            empty = sorted({name for name, value in request.query.items() if not value})
+            if empty:
+                raise web.HTTPBadRequest(
+                    text=f"{', '.join(empty)} given empty: give a value, or leave it out"
+                )
             for name, values in taken.choices.items():
                 given = request.query.get(name)
                 if given is not None and given not in values:

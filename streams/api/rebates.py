@@ -12,6 +12,7 @@ from domain.permissions import Permission, allows
 from domain.rebate_statement import IllegalTransition as RebateIllegalTransition
 from domain.timeutil import iso_z
 from projections.channel import close_refusal
+from projections.program_reads import is_known
 from projections.rebate_accruals import watchlist
 from projections.snapshot import rebate_rows
 from schemas.answers import Payment
@@ -46,7 +47,7 @@ async def close_period(request: web.Request) -> web.Response:
     context = context_of(request)
     principal = admin(request)
     program_id, period = request.match_info["program_id"], request.match_info["period"]
-    if context.stores().programs.get(program_id) is None:
+    if not is_known(context.stores(), program_id):
         raise web.HTTPNotFound(text=f"no rebate program {program_id!r}")
     try:
         event = close_event(program_id, period, datetime.now(UTC), principal.actor)

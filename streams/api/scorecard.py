@@ -17,7 +17,7 @@ from projections.snapshot import now_of
 from projections.stores import ChannelStores
 from schemas.scorecard import PERIOD_PATTERN
 from streams.api.context import SCORE, context_of, json_response
-from streams.api.known_distributors import unknown
+from streams.api.known_ids import unknown
 from streams.api.query import Rows, as_of, page, principal_of
 from streams.audit.safe_csv import csv_bytes
 from streams.auth import Forbidden

@@ -374,7 +374,9 @@ def api_url_flag(p: argparse.ArgumentParser) -> None:
 
 def api_url(text: str) -> str:
     """An argparse type: the http(s)://host[:port] of a running API (a typo would otherwise
-    reach urllib as a traceback)."""
+    reach urllib as a traceback), the base its paths are added to: a trailing `/` or `/api`
+    (the API's base pasted from a browser, `http://host:6066/api/`) is dropped, so that it
+    does not become `/api/api/...`."""
     parts = urllib.parse.urlsplit(text)
     try:
         parts.port  # noqa: B018 (a port that is not a number raises)
@@ -384,7 +386,8 @@ def api_url(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"expected the http://host:port of a running API, got {text!r}"
         )
-    return text
+    path = parts.path.rstrip("/")
+    return urllib.parse.urlunsplit(parts._replace(path=path.removesuffix("/api")))
 
 
 def input_file(text: str) -> Path:

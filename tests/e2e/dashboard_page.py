@@ -48,7 +48,8 @@ return {
   claims: Object.fromEntries([...document.querySelectorAll("#claim-rows tr")]
     .map((r) => [r.dataset.key, text(r.querySelector('[data-field="total_claimed"]'))])),
   rejected: [...document.querySelectorAll("#rejected-rows tr")].map((row) => [row.dataset.where,
-    ...["distributor_id", "reason"].map((f) => text(row.querySelector(`[data-field="${f}"]`)))]),
+    ...["distributor_id", "reason", "source"]
+      .map((f) => text(row.querySelector(`[data-field="${f}"]`)))]),
   chart: (() => {
     const chart = window.Chart && window.Chart.getChart("sell-through-chart");
     if (!chart) return null;
@@ -126,6 +127,19 @@ def sent_by(row: dict[str, Any]) -> str:
     return named.strip() if isinstance(named, str) else "–"
 
 
+def came_from(row: dict[str, Any]) -> str:
+    """Where a rejected line came from, as the page shows it: its door and where in its file
+    ("csv week.csv:4"), else the topic and position it was read from."""
+    door = " ".join(part for part in (row["door"], row["source_ref"]) if part)
+    if door:
+        return door
+    offset, partition = row["source_offset"], row["source_partition"]
+    position = (
+        "" if offset is None else f":{offset}" if partition is None else f":{partition}@{offset}"
+    )
+    return f"{row['source']}{position}"
+
+
 def api_view(get: Getter) -> View:
     summary = get("/api/inventory/summary?limit=10000")
     return {
@@ -173,7 +187,7 @@ def api_view(get: Getter) -> View:
         },
         "chart": weekly_totals(get("/api/sell-through?granularity=week&limit=10000")),
         "rejected": [
-            [f"{row['partition']}@{row['offset']}", sent_by(row), row["reason"]]
+            [f"{row['partition']}@{row['offset']}", sent_by(row), row["reason"], came_from(row)]
             for row in get("/api/dead-letters/lines?order=newest&limit=10")["rows"]
         ],
     }

@@ -3,12 +3,14 @@ their next tier first, what the violations list holds, a partial period drawn as
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
 
+from schemas.events import SaleReported
 from streams.auth import TokenRegistry
 from streams.generator import generate_channel, malformed_lines
 from tests.e2e.dashboard_page import getter, page_matches_api, shown
@@ -76,3 +78,22 @@ def test_the_page_says_what_it_shows(browser, live_app):
     unkeyed = [i for i, row in enumerate(letters) if row["key"] is None]
     assert unkeyed and all(view["rejected"][i][1] == "D01" for i in unkeyed[:-1])
     assert view["rejected"][unkeyed[-1]][1] == "–"  # not JSON naming a distributor
+
+
+def test_a_rejected_line_names_its_door_and_file_line(browser, live_app):
+    """An event's rejected line shows the door it came in by and where in its file (not the
+    topic it was read from); bytes that were no event, the topic."""
+    app = live_app(TokenRegistry([]))
+    events = generate_channel(seed=7, weeks=2)
+    sale = next(event for event in events if isinstance(event, SaleReported))
+    resent = sale.model_copy(  # its transaction id again, another quantity, from a CSV file
+        update={"event_id": uuid.uuid4(), "quantity": sale.quantity + 1, "source": "csv",
+                "source_ref": "week.csv:4"}
+    )  # fmt: skip
+    app.feed([*events, resent])
+    app.feed_raw([b"{not json"])
+    browser.get(app.url + "/dashboard")
+    view = page_matches_api(browser, getter(app.url))
+    listed = [row[2:] for row in view["rejected"]]
+    assert listed[:2] == [["invalid_json", "test"], ["conflicting_duplicate", "csv week.csv:4"]]
+    assert ["conflicting_duplicate", "api"] in listed[2:]  # the generator's: a door, no file

@@ -732,26 +732,33 @@
     return null;
   }
 
+  /** Where a rejected line came from: its door and where in its file ("csv week.csv:4"),
+   *  else (an input that was no event) the topic and position it was read from. */
+  function cameFrom(row) {
+    const door = [row.door, row.source_ref].filter((part) => part).join(" ");
+    if (door) return door;
+    const position = row.source_offset === null ? ""
+      : row.source_partition === null ? `:${row.source_offset}`
+      : `:${row.source_partition}@${row.source_offset}`;
+    return `${row.source}${position}`;
+  }
+
   async function loadRejectedLines() {
     const page = await api("/api/dead-letters/lines", {
       ...filters(), order: "newest", limit: REJECTED_SHOWN,
     });
     if (!changed("rejected", page)) return;
     $("rejected-rows").replaceChildren(
-      ...page.rows.map((row) => {
-        const position = row.source_offset === null ? ""
-          : row.source_partition === null ? `:${row.source_offset}`
-          : `:${row.source_partition}@${row.source_offset}`;
-        return el(
+      ...page.rows.map((row) =>
+        el(
           "tr",
           { "data-where": `${row.partition}@${row.offset}` },
           cell("recorded_at", row.recorded_at.slice(0, 19).replace("T", " ")),
           cell("distributor_id", sentBy(row) ?? "–"),
           cell("reason", row.reason),
           cell("detail", row.detail),
-          cell("source", `${row.source}${position}`),
-        );
-      }),
+          cell("source", cameFrom(row)),
+        )),
     );
     $("rejected-table").hidden = page.total === 0;
     $("rejected-note").textContent = page.total

@@ -15,7 +15,7 @@ import orjson
 
 from schemas.codec import encode_event
 from streams.cli.main import build_parser
-from streams.cli.support import FOUND_MEANS, SETTING_FLAGS
+from streams.cli.support import FOUND_MEANS, SETTING_FLAGS, api_url
 from streams.generator import generate_channel, malformed_lines
 from streams.runners.embedded import EmbeddedChannel
 
@@ -204,6 +204,15 @@ def test_every_url_flag_with_a_default_shows_it():
     found = list(flags(build_parser()))
     assert len(found) >= 14  # verify, agreements, rotations, resellers, every claims action
     assert all(str(action.default) in (action.help or "") for action in found)
+
+
+def test_a_url_is_the_api_base_with_or_without_api_or_a_slash():
+    """What the commands add their `/api/...` paths to; a prefix before `/api` is kept (a
+    reverse proxy's)."""
+    for given in ("http://h:6066", "http://h:6066/", "http://h:6066/api", "http://h:6066/api/"):
+        assert api_url(given) == "http://h:6066"
+    assert api_url("https://h/channelflow/api/") == "https://h/channelflow"
+    assert api_url("http://h/apis") == "http://h/apis"  # not its base's /api
 
 
 def test_tokens_are_created_listed_and_revoked(tmp_path):

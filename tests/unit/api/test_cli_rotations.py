@@ -46,3 +46,12 @@ def test_errors_without_traceback(app: LiveApp, capsys) -> None:
     assert "DISTRIBUTOR REQUEST_ID" in capsys.readouterr().err
     assert main(["rotations", "list", "--url", "http://127.0.0.1:9"]) == 3
     assert "cannot reach http://127.0.0.1:9" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("suffix", ["/", "/api", "/api/"])
+def test_the_api_base_pasted_as_url_is_the_server(app: LiveApp, capsys, suffix: str) -> None:
+    """`--url http://host:port/api` (the API's base, from a browser) asked /api/api/..."""
+    assert main([*cli(app, "list", "--json"), "--token", "adm"]) == 0
+    expected = orjson.loads(capsys.readouterr().out)
+    assert main(["rotations", "list", "--json", "--url", app.url + suffix, "--token", "adm"]) == 0
+    assert orjson.loads(capsys.readouterr().out) == expected

@@ -122,6 +122,22 @@ def test_every_route_refuses_a_query_parameter_it_does_not_take(channel):
         assert body["error"]["unknown"] == ["distributor"], (method, path, body)
 
 
+def test_every_route_refuses_a_query_parameter_given_empty(channel):
+    """?distributor_id= answered the vendor's roles the whole channel, as if not given."""
+    asked = [
+        (method, path, {**required(operation), parameter["name"]: ""})
+        for method, path, operation in operations()
+        for parameter in operation["parameters"]
+        if parameter["in"] == "query"
+    ]
+    assert len(asked) > 150
+    answers = exchange(channel, asked)
+    for (method, path, query), (status, body) in zip(asked, answers, strict=True):
+        name = next(name for name, value in query.items() if not value)
+        said = f"{name} given empty: give a value, or leave it out"
+        assert (status, body["error"]["message"]) == (400, said), (method, path, body)
+
+
 def test_the_refusal_names_the_unknown_and_the_parameters_taken(channel):
     [(status, body)] = exchange(
         channel, [("GET", "/api/inventory", {"distributor": "D02", "skus": "S", "sku": "S"})]

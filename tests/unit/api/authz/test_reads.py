@@ -108,7 +108,6 @@ def test_every_scoped_route_but_the_snapshot_and_reference_data_filters_by_distr
     "params",
     [
         {"distributor_id": "D02"},
-        {"distributor_id": ""},
         {"distributor_id": "D01|"},
         {"distributor_id": "D0"},
         {"distributor_id": "d01"},
@@ -118,6 +117,13 @@ def test_a_distributor_cannot_filter_its_way_to_another(api, route, params):
     """Any distributor_id but its own is refused, whatever the route does with it."""
     status, content_type, body = api.call("GET", route, "d01", **params)
     assert_json_error(status, content_type, body, 403)
+
+
+@pytest.mark.parametrize("route", filtered_by_distributor())
+def test_an_empty_distributor_id_is_refused_to_a_distributor_too(api, route):
+    """As to everyone (tests/unit/api/test_query_parameters.py): not its own rows, nor any."""
+    status, content_type, body = api.call("GET", route, "d01", distributor_id="")
+    assert_json_error(status, content_type, body, 400)
 
 
 @pytest.mark.parametrize("route", SCOPED)
