@@ -9,7 +9,14 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from streams.cli.support import Subcommands, api_url_flag, bearer_token, get_json, token_flags
+from streams.cli.support import (
+    Subcommands,
+    api_url_flag,
+    bearer_token,
+    get_json,
+    identifier,
+    token_flags,
+)
 from streams.cli.tables import print_rows
 
 Row = dict[str, Any]
@@ -30,7 +37,7 @@ def register(sub: Subcommands) -> None:
     )
     agreements.add_argument("what", choices=sorted(VIEWS), help="what to show")
     api_url_flag(agreements)
-    agreements.add_argument("--distributor", help="one distributor's only")
+    agreements.add_argument("--distributor", type=identifier, help="one distributor's only")
     agreements.add_argument("--as-of", help='judge this day instead of "now" (YYYY-MM-DD)')
     agreements.add_argument("--json", action="store_true", help="print the rows as JSON")
     token_flags(agreements, "any role; a distributor sees its own")

@@ -30,6 +30,7 @@ from streams.audit.trail import KINDS, UnknownRecord, history, load
 from streams.cli.support import (
     Subcommands,
     UserError,
+    identifier,
     period_key,
     print_json,
     replayed,
@@ -300,7 +301,11 @@ def register(sub: Subcommands) -> None:
     export = commands.add_parser("export", help="the audit pack of a period (CSV + JSON)")
     export.add_argument("--period", required=True, type=period_key, help="2026-Q3 or 2026")
     export.add_argument(
-        "--distributor", dest="pack_distributor", metavar="ID", help="only this distributor"
+        "--distributor",
+        dest="pack_distributor",
+        metavar="ID",
+        type=identifier,
+        help="only this distributor",
     )
     export.add_argument("--out", required=True, help="directory to write the pack to")
     export.add_argument(

@@ -22,6 +22,7 @@ from streams.cli.support import (
     api_url_flag,
     bearer_token,
     call_api,
+    identifier,
     input_file,
     print_json,
     token_flags,
@@ -44,14 +45,16 @@ def register(sub: Subcommands) -> None:
     claims_sub = claims.add_subparsers(dest="what", required=True, metavar="WHAT")
     submit = claims_sub.add_parser("submit", help="submit a CSV claim file or an X12 844")
     submit.add_argument("file", help="the file (its kind is read from its content)")
-    submit.add_argument("--distributor", help="admin: on whose behalf")
+    submit.add_argument("--distributor", type=identifier, help="admin: on whose behalf")
     listing = claims_sub.add_parser("list", help="every claim: lines by status, totals, reasons")
-    listing.add_argument("--distributor", help="one distributor's only")
+    listing.add_argument("--distributor", type=identifier, help="one distributor's only")
     listing.add_argument("--status", choices=("decided", "pending"), help="only this status")
     usage = claims_sub.add_parser(
         "authorizations", help="each authorization's cap given out and days left, near flagged"
     )
-    usage.add_argument("--distributor", help="the authorizations naming this distributor")
+    usage.add_argument(
+        "--distributor", type=identifier, help="the authorizations naming this distributor"
+    )
     usage.add_argument("--near", action="store_true", help="only those near their cap or expiry")
     show = claims_sub.add_parser("show", help="one claim: status, lines, decisions, steps")
     show.add_argument("--x12", action="store_true", help="print the claim's 849 answer")

@@ -17,7 +17,7 @@ from projections.ingest_check import Answer, precheck
 from schemas.codec import InvalidEvent, decode_event
 from schemas.deadletter import DeadLetter
 from schemas.events import Envelope
-from streams.cli.support import Subcommands, UserError, kafka_flags, settings_of
+from streams.cli.support import Subcommands, UserError, identifier, kafka_flags, settings_of
 from streams.config import Settings
 from streams.ingest.deadletters import (
     NoDeadLetterTopic,
@@ -38,7 +38,7 @@ def register(sub: Subcommands) -> None:
     )
     letters.add_argument("action", nargs="?", default="list", choices=["list", "show", "resubmit"])
     letters.add_argument("--reason", help="list: only this reason")
-    letters.add_argument("--distributor", help="list: only this distributor's")
+    letters.add_argument("--distributor", type=identifier, help="list: only this distributor's")
     letters.add_argument(
         "--source",
         help="list: only those that came in by this door (csv, edi867, api...) or whose topic "

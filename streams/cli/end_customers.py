@@ -9,7 +9,13 @@ from typing import Any
 
 from streams.cli.agreements import all_rows
 from streams.cli.resellers import aliases_summary
-from streams.cli.support import Subcommands, api_url_flag, bearer_token, token_flags
+from streams.cli.support import (
+    Subcommands,
+    api_url_flag,
+    bearer_token,
+    identifier,
+    token_flags,
+)
 from streams.cli.tables import print_rows
 
 
@@ -21,7 +27,7 @@ def register(sub: Subcommands) -> None:
     )
     customers.add_argument("what", choices=("masters",), help="what to list")
     api_url_flag(customers)
-    customers.add_argument("--master", help="this master only")
+    customers.add_argument("--master", type=identifier, help="this master only")
     customers.add_argument("--json", action="store_true", help="print JSON instead of a table")
     token_flags(customers, "a vendor role")
     customers.set_defaults(func=cmd_end_customers)

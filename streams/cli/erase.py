@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-from streams.cli.support import Subcommands, UserError, print_json, settings_of
+from streams.cli.support import Subcommands, UserError, identifier, print_json, settings_of
 
 
 def register(sub: Subcommands) -> None:
@@ -17,7 +17,9 @@ def register(sub: Subcommands) -> None:
     erase.add_argument(
         "subject", help="the end-customer id (with --by-name: the name; --master: the master id)"
     )
-    erase.add_argument("--distributor", help="only this distributor's subject (default: all)")
+    erase.add_argument(
+        "--distributor", type=identifier, help="only this distributor's subject (default: all)"
+    )
     named = erase.add_mutually_exclusive_group()
     named.add_argument(
         "--by-name", action="store_true", help="the subject had no id: erase it by its name"

@@ -36,6 +36,7 @@ from streams.cli.support import (
     Subcommands,
     UserError,
     api_url,
+    identifier,
     input_file,
     kafka_flags,
     settings_of,
@@ -81,7 +82,9 @@ def register(sub: Subcommands) -> None:
     token_flags(ingest, "for --url: distributor or admin")
     ingest.add_argument("--report-id", help="the report's id (CSV, JSON events)")
     ingest.add_argument("--replaces", help="the report this one replaces (with --report-id)")
-    ingest.add_argument("--distributor", help="whose data it is (admin: on whose behalf)")
+    ingest.add_argument(
+        "--distributor", type=identifier, help="whose data it is (admin: on whose behalf)"
+    )
     ingest.add_argument("--json", action="store_true", help="print the full answer as JSON")
     ingest.add_argument(
         "--check",

@@ -13,6 +13,7 @@ from streams.cli.support import (
     as_of,
     bearer_token,
     get_json,
+    identifier,
     kafka_flags,
     known_at_of,
     positive_int,
@@ -31,7 +32,9 @@ def register(sub: Subcommands) -> None:
     source.add_argument("--from-kafka", action="store_true", help="the raw topics, from the start")
     replay.add_argument("--as-of", help="business date (2026-09-30) or datetime with timezone")
     known_at_flag(replay)
-    replay.add_argument("--distributor", help="with --from-kafka: only this distributor's lines")
+    replay.add_argument(
+        "--distributor", type=identifier, help="with --from-kafka: only this distributor's lines"
+    )
     jobs_flag(replay)
     kafka_flags(replay)
     replay.set_defaults(func=cmd_replay)

@@ -27,6 +27,7 @@ from streams.cli.support import (
     UserError,
     api_url_flag,
     bearer_token,
+    identifier,
     print_json,
     token_flags,
 )
@@ -60,7 +61,9 @@ def register(sub: Subcommands) -> None:
         help="confirm / reject: DISTRIBUTOR RESELLER_ID; match: FILE (a CSV)",
     )  # fmt: skip
     api_url_flag(resellers)
-    resellers.add_argument("--distributor", help="proposals: one distributor's only")
+    resellers.add_argument(
+        "--distributor", type=identifier, help="proposals: one distributor's only"
+    )
     resellers.add_argument(
         "--status",
         choices=("open", "confirmed", "rejected", "all"),
@@ -68,8 +71,8 @@ def register(sub: Subcommands) -> None:
         help="proposals: this status (default open)",
     )
     resellers.add_argument("--reason", help="confirm / reject: why (required)")
-    resellers.add_argument("--master", help="confirm: the master (default: the best candidate); "
-                           "masters: this master only")  # fmt: skip
+    resellers.add_argument("--master", type=identifier, help="confirm: the master (default: "
+                           "the best candidate); masters: this master only")  # fmt: skip
     resellers.add_argument("--out", metavar="PATH", help="match: write the outcomes here "
                            "(default: standard output)")  # fmt: skip
     resellers.add_argument("--dry-run", action="store_true",

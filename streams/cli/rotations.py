@@ -16,6 +16,7 @@ from streams.cli.support import (
     api_url_flag,
     bearer_token,
     get_json,
+    identifier,
     post_json,
     print_json,
     token_flags,
@@ -40,7 +41,7 @@ def register(sub: Subcommands) -> None:
                            help="show, cancel: DISTRIBUTOR REQUEST_ID")  # fmt: skip
     rotations.add_argument("--reason", help="cancel: why (required)")
     api_url_flag(rotations)
-    rotations.add_argument("--distributor", help="list: one distributor's only")
+    rotations.add_argument("--distributor", type=identifier, help="list: one distributor's only")
     rotations.add_argument("--status", choices=("accepted", "rejected", "returned", "cancelled"),
                            help="list: only this status")  # fmt: skip
     rotations.add_argument("--json", action="store_true", help="print the rows as JSON")

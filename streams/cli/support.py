@@ -372,6 +372,14 @@ def api_url_flag(p: argparse.ArgumentParser) -> None:
     )
 
 
+def identifier(text: str) -> str:
+    """An argparse type: an id (a distributor's ...) given. An empty one, from a shell
+    variable left unset (`--distributor "$D"`), would mean every distributor's."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an id cannot be empty: give one, or leave the flag out")
+    return text
+
+
 def api_url(text: str) -> str:
     """An argparse type: the http(s)://host[:port] of a running API (a typo would otherwise
     reach urllib as a traceback), the base its paths are added to: a trailing `/` or `/api`

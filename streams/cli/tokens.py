@@ -9,7 +9,7 @@ from pathlib import Path
 
 from domain.permissions import is_scoped
 from domain.roles import Role
-from streams.cli.support import Subcommands, UserError
+from streams.cli.support import Subcommands, UserError, identifier
 
 
 def register(sub: Subcommands) -> None:
@@ -25,7 +25,9 @@ def register(sub: Subcommands) -> None:
     token.add_argument(
         "--actor", help="create: who uses it (recorded on every step); revoke: whose"
     )
-    token.add_argument("--distributor", help="create: the distributor id (role distributor only)")
+    token.add_argument(
+        "--distributor", type=identifier, help="create: the distributor id (role distributor only)"
+    )
     token.add_argument(
         "--file",
         default=os.environ.get("CHANNELFLOW_TOKENS_FILE") or "channelflow-tokens.json",

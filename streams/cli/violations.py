@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from domain.roles import Role
-from streams.cli.support import Subcommands, UserError, amount, print_json, settings_of
+from streams.cli.support import Subcommands, UserError, amount, identifier, print_json, settings_of
 
 
 def register(sub: Subcommands) -> None:
@@ -17,7 +17,9 @@ def register(sub: Subcommands) -> None:
     violation.add_argument("violation_id")
     violation.add_argument("--actor", default="cli", help="who takes the step")
     violation.add_argument("--role", default="admin", choices=[r.value for r in Role])
-    violation.add_argument("--distributor", help="the actor's distributor (role distributor)")
+    violation.add_argument(
+        "--distributor", type=identifier, help="the actor's distributor (role distributor)"
+    )
     violation.add_argument("--reason", default="", help="why (required for a step)")
     violation.add_argument("--resolution", choices=["waived", "credited", "penalized"])
     violation.add_argument(

@@ -9,13 +9,15 @@ import sys
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import orjson
+import pytest
 
 from schemas.codec import encode_event
 from streams.cli.main import build_parser
-from streams.cli.support import FOUND_MEANS, SETTING_FLAGS, api_url
+from streams.cli.support import FOUND_MEANS, SETTING_FLAGS, api_url, identifier
 from streams.generator import generate_channel, malformed_lines
 from streams.runners.embedded import EmbeddedChannel
 
@@ -294,3 +296,25 @@ def test_kafka_unreachable_is_one_line_and_leaves_no_unclosed_consumer_behind():
         assert b"Unclosed" not in done.stderr, (args, done.stderr)
         # aiokafka's own 'Unable connect to "127.0.0.1:1"' ERROR line says it once more
         assert len(done.stderr.strip().splitlines()) == 1, (args, done.stderr)
+
+
+def test_every_id_flag_refuses_an_empty_id():
+    """`--distributor "$D"` with D unset meant every distributor's (a list, an erasure);
+    `resellers confirm --master "$M"` the best candidate."""
+
+    def typed(parser: argparse.ArgumentParser) -> Iterator[tuple[str, Any]]:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    yield from typed(child)
+            flags = {"--distributor", "--master"} & set(action.option_strings)
+            if flags and action.nargs != 0:  # erase's --master is a switch
+                yield f"{parser.prog} {flags.pop()}", action.type
+
+    found = dict(typed(build_parser()))
+    assert len(found) >= 15 and set(found.values()) == {identifier}, found
+    with pytest.raises(argparse.ArgumentTypeError, match="cannot be empty"):
+        identifier(" ")
+    refused = run("deadletters", "--distributor", "")
+    assert refused.returncode == 2 and b"an id cannot be empty" in refused.stderr
+    assert b"Traceback" not in refused.stderr
