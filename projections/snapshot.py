@@ -44,11 +44,15 @@ from projections.price_protection_claims import (
 from projections.pricing_reads import all_unpriced_rows, all_violation_rows
 from projections.quality import QualityState
 from projections.rebate_accruals import (
+    EVERY_ACCRUAL,
     Accrual,
+    AccrualQuery,
     StatementPlan,
+    accrual_page,
     accrual_row,
     accruals,
     statement_plans,
+    wanted_accruals,
 )
 from projections.report_compliance import (
     PeriodCompliance,
@@ -166,8 +170,34 @@ def stock_fields(
     }
 
 
-def rebate_rows(stores: ChannelStores) -> list[dict[str, Any]]:
-    return [accrual_row(accrual) for accrual in rebate_accruals(stores)]
+def rebate_rows(
+    stores: ChannelStores, wanted: AccrualQuery = EVERY_ACCRUAL
+) -> list[dict[str, Any]]:
+    """The rows of the accruals `wanted` (every one by default)."""
+    found = wanted_accruals(
+        stores.programs.values(),
+        stores.rebate_sources(),
+        distributors(stores),
+        stores.closed_periods,
+        wanted,
+    )
+    return [accrual_row(accrual) for accrual in found]
+
+
+def rebate_page(
+    stores: ChannelStores, wanted: AccrualQuery, window: tuple[int, int]
+) -> tuple[list[dict[str, Any]], int]:
+    """The (offset, limit) `window` of `rebate_rows(stores, wanted)` and how many rows it
+    has, the figures of the window's rows only read."""
+    found, total = accrual_page(
+        stores.programs.values(),
+        stores.rebate_sources(),
+        distributors(stores),
+        stores.closed_periods,
+        wanted,
+        window,
+    )
+    return [accrual_row(accrual) for accrual in found], total
 
 
 def rebate_accruals(stores: ChannelStores, open_only: bool = False) -> list[Accrual]:
