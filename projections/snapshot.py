@@ -333,12 +333,29 @@ def compliance_by_distributor(
 def report_rows(stores: ChannelStores, distributor_id: str | None = None) -> list[dict[str, Any]]:
     """Submitted reports, sorted by (distributor_id, submitted_at, report_id), each judged
     by the due date of its last day's period on its distributor's calendar."""
+    return _judged_reports(stores, _ordered_reports(stores, distributor_id))
+
+
+def report_page(
+    stores: ChannelStores, distributor_id: str | None, window: tuple[int, int]
+) -> tuple[list[dict[str, Any]], int]:
+    """The (offset, limit) `window` of `report_rows(stores, distributor_id)` and how many
+    rows it has: every report is put in order, the window's only judged and written."""
+    offset, limit = window
+    ordered = _ordered_reports(stores, distributor_id)
+    return _judged_reports(stores, ordered[offset : offset + limit]), len(ordered)
+
+
+def _ordered_reports(stores: ChannelStores, distributor_id: str | None) -> list[ReportState]:
     reports = (
         stores.reports.values()
         if distributor_id is None
         else (report for _, report in stores.reports.scan(f"{distributor_id}|"))
     )
-    ordered = sorted(reports, key=lambda r: (r.distributor_id, r.submitted_at, r.report_id))
+    return sorted(reports, key=lambda r: (r.distributor_id, r.submitted_at, r.report_id))
+
+
+def _judged_reports(stores: ChannelStores, ordered: list[ReportState]) -> list[dict[str, Any]]:
     calendars: dict[str, ScheduleAt] = {}
     rows = []
     for report in ordered:
