@@ -27,7 +27,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -171,11 +171,10 @@ async def first_row(client: TestClient[Any, Any], path: str, query: dict[str, st
     return rows[0] if rows else None
 
 
-async def placeholders(client: TestClient[Any, Any]) -> dict[str, str]:
+async def placeholders(client: TestClient[Any, Any], month: str) -> dict[str, str]:
     """The ids of the routes that read one thing: the first violation, the first closed
-    statement of the distributor; and the last whole month (the scorecard's period)."""
-    last_month = datetime.now(UTC).date().replace(day=1) - timedelta(days=1)
-    filled = {"month": last_month.strftime("%Y-%m")}
+    statement of the distributor; and the scorecard's period."""
+    filled = {"month": month}
     violation = await first_row(client, "/api/violations", {"distributor_id": D, "limit": "1"})
     if violation is not None:
         filled["violation_id"] = str(violation["violation_id"])
@@ -187,12 +186,12 @@ async def placeholders(client: TestClient[Any, Any]) -> dict[str, str]:
     return filled
 
 
-async def measure(channel: EmbeddedChannel, rounds: int, point: Point) -> None:
+async def measure(channel: EmbeddedChannel, rounds: int, point: Point, month: str) -> None:
     tokens = TokenRegistry([{"actor": "bench", "role": "admin", "sha256": token_hash(TOKEN)}])
     client = TestClient(TestServer(make_web_app(ApiContext.of_channel(channel, tokens))))
     await client.start_server()
     try:
-        filled = await placeholders(client)
+        filled = await placeholders(client, month)
         for label, path, query in ROUTES:
             try:
                 concrete = path.format(**filled)
@@ -207,6 +206,13 @@ async def measure(channel: EmbeddedChannel, rounds: int, point: Point) -> None:
             )
     finally:
         await client.close()
+
+
+def scorecard_month(end: date) -> str:
+    """A month both histories hold whole and that has ended at both: the last but one of
+    the first step (its last month still holds "now" when the step ends)."""
+    last = end.replace(day=1) - timedelta(days=1)
+    return (last.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
 
 def record_cost(channel: EmbeddedChannel, rounds: int) -> float:
@@ -259,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     today = datetime.now(UTC).date()
     history = ChannelHistory(args.seed, [args.events, args.events * args.factor], today)
     channel = EmbeddedChannel()
+    month = scorecard_month(history.steps[0].end_day)
     points = []
     for number in (1, 2):
         events = history.steps[number - 1].events
@@ -267,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         point = Point(history.steps[number - 1].target)
         point.record_seconds = record_cost(channel, args.rounds)
         progress(f"step {number}: timing {len(ROUTES)} routes")
-        asyncio.run(measure(channel, args.rounds, point))
+        asyncio.run(measure(channel, args.rounds, point, month))
         points.append(point)
     print(f"{machine()}; best CPU ms of {args.rounds} requests a route, seed {args.seed}\n")
     print(table(points))
