@@ -406,6 +406,94 @@ def program_periods(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class AccrualQuery:
+    """Which accruals a read wants (None: any), judged on their keys before any figure
+    is read: a program, one distributor, a period, open or closed ones."""
+
+    program_id: str | None = None
+    distributor_id: str | None = None
+    period: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccrualKey:
+    """One program's period for one distributor that may have an accrual, with what its
+    figures are read by: its close (None: open) and the days its agreement binds."""
+
+    terms: ProgramTerms
+    distributor_id: str
+    period: str
+    close: ClosedPeriod | None
+    bound: Binding
+
+
+#: every accrual
+EVERY_ACCRUAL = AccrualQuery()
+
+
+def accrual_keys(
+    programs: Iterable[ProgramTerms],
+    sources: RebateSources,
+    distributors: Iterable[str],
+    closed: KeyValue[ClosedPeriod],
+    wanted: AccrualQuery,
+) -> Iterator[AccrualKey]:
+    """The keys of the accruals `wanted`, in (program, distributor, period) order: the
+    bucket keys of each distributor's periods, its close and agreement; no figure read."""
+    chosen = sorted(
+        (terms for terms in programs if wanted.program_id in (None, terms.program_id)),
+        key=lambda terms: terms.program_id,
+    )
+    names = sorted(d for d in distributors if wanted.distributor_id in (None, d))
+    for terms in chosen:
+        for distributor in names:
+            if not covers(terms, distributor):
+                continue
+            for period in program_periods(terms, sources.buckets, distributor):
+                if wanted.period not in (None, period):
+                    continue
+                close = closed.get(closed_key(terms.program_id, period))
+                if wanted.status not in (None, "open" if close is None else "closed"):
+                    continue
+                known_at = None if close is None else close.cutoff  # the agreement then
+                bound = binding(terms, sources.agreements, distributor, period, known_at)
+                if bound.spans:
+                    yield AccrualKey(terms, distributor, period, close, bound)
+
+
+def has_lines(key: AccrualKey, sources: RebateSources) -> bool:
+    """Whether the key has an accrual (`accrual_of` is not None): a period its agreement
+    binds whole, by its quarter buckets' counts alone."""
+    if key.bound.whole:
+        return qualifying_count(key.terms, sources.buckets, key.distributor_id, key.period) != 0
+    return accrual_of(key, sources) is not None
+
+
+def accrual_of(key: AccrualKey, sources: RebateSources) -> Accrual | None:
+    """The key's figures and rebate; None when no qualifying line counts."""
+    terms = key.terms
+    figures = program_figures(terms, sources, key.distributor_id, key.period, bound=key.bound)
+    if figures.tally.count == 0:
+        return None
+    inputs = figures.inputs(terms.measure)
+    result = compute_rebate(terms, inputs, closed=key.close is not None)
+    return Accrual(
+        terms.program_id,
+        key.distributor_id,
+        key.period,
+        terms.currency,
+        terms.measure,
+        inputs,
+        result,
+        figures.other_currency,
+        figures.rate_event_ids,
+        figures.unconverted,
+        key.bound.bound_by,
+    )
+
+
 def accruals(
     programs: Iterable[ProgramTerms],
     sources: RebateSources,
@@ -415,42 +503,44 @@ def accruals(
 ) -> list[Accrual]:
     """Every program's figures per distributor and period, with every event received
     (`open_only`: of the periods not closed yet)."""
-    found = []
-    distributors = sorted(distributors)
-    for terms in programs:
-        for distributor in distributors:
-            if not covers(terms, distributor):
-                continue
-            for period in program_periods(terms, sources.buckets, distributor):
-                close = closed.get(closed_key(terms.program_id, period))
-                is_closed = close is not None
-                if is_closed and open_only:
-                    continue
-                known_at = None if close is None else close.cutoff  # the agreement then
-                bound = binding(terms, sources.agreements, distributor, period, known_at)
-                if not bound.spans:
-                    continue
-                figures = program_figures(terms, sources, distributor, period, bound=bound)
-                if figures.tally.count == 0:
-                    continue
-                inputs = figures.inputs(terms.measure)
-                result = compute_rebate(terms, inputs, closed=is_closed)
-                found.append(
-                    Accrual(
-                        terms.program_id,
-                        distributor,
-                        period,
-                        terms.currency,
-                        terms.measure,
-                        inputs,
-                        result,
-                        figures.other_currency,
-                        figures.rate_event_ids,
-                        figures.unconverted,
-                        bound.bound_by,
-                    )
-                )
-    return sorted(found, key=lambda a: (a.program_id, a.distributor_id, a.period))
+    wanted = AccrualQuery(status="open" if open_only else None)
+    return wanted_accruals(programs, sources, distributors, closed, wanted)
+
+
+def wanted_accruals(
+    programs: Iterable[ProgramTerms],
+    sources: RebateSources,
+    distributors: Iterable[str],
+    closed: KeyValue[ClosedPeriod],
+    wanted: AccrualQuery,
+) -> list[Accrual]:
+    """The accruals `wanted`, in `accruals`' order: the figures of those only are read."""
+    found = (
+        accrual_of(key, sources)
+        for key in accrual_keys(programs, sources, distributors, closed, wanted)
+    )
+    return [accrual for accrual in found if accrual is not None]
+
+
+def accrual_page(
+    programs: Iterable[ProgramTerms],
+    sources: RebateSources,
+    distributors: Iterable[str],
+    closed: KeyValue[ClosedPeriod],
+    wanted: AccrualQuery,
+    window: tuple[int, int],
+) -> tuple[list[Accrual], int]:
+    """The (offset, limit) `window` of the accruals `wanted`, in `accruals`' order, and how
+    many there are: the figures of the page's accruals only are read; the others' keys and
+    bucket counts tell whether they are there."""
+    offset, limit = window
+    present = [
+        key
+        for key in accrual_keys(programs, sources, distributors, closed, wanted)
+        if has_lines(key, sources)
+    ]
+    page = [accrual_of(key, sources) for key in present[offset : offset + limit]]
+    return [accrual for accrual in page if accrual is not None], len(present)
 
 
 def late_moves(

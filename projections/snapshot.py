@@ -44,11 +44,15 @@ from projections.price_protection_claims import (
 from projections.pricing_reads import all_unpriced_rows, all_violation_rows
 from projections.quality import QualityState
 from projections.rebate_accruals import (
+    EVERY_ACCRUAL,
     Accrual,
+    AccrualQuery,
     StatementPlan,
+    accrual_page,
     accrual_row,
     accruals,
     statement_plans,
+    wanted_accruals,
 )
 from projections.report_compliance import (
     PeriodCompliance,
@@ -166,8 +170,34 @@ def stock_fields(
     }
 
 
-def rebate_rows(stores: ChannelStores) -> list[dict[str, Any]]:
-    return [accrual_row(accrual) for accrual in rebate_accruals(stores)]
+def rebate_rows(
+    stores: ChannelStores, wanted: AccrualQuery = EVERY_ACCRUAL
+) -> list[dict[str, Any]]:
+    """The rows of the accruals `wanted` (every one by default)."""
+    found = wanted_accruals(
+        stores.programs.values(),
+        stores.rebate_sources(),
+        distributors(stores),
+        stores.closed_periods,
+        wanted,
+    )
+    return [accrual_row(accrual) for accrual in found]
+
+
+def rebate_page(
+    stores: ChannelStores, wanted: AccrualQuery, window: tuple[int, int]
+) -> tuple[list[dict[str, Any]], int]:
+    """The (offset, limit) `window` of `rebate_rows(stores, wanted)` and how many rows it
+    has, the figures of the window's rows only read."""
+    found, total = accrual_page(
+        stores.programs.values(),
+        stores.rebate_sources(),
+        distributors(stores),
+        stores.closed_periods,
+        wanted,
+        window,
+    )
+    return [accrual_row(accrual) for accrual in found], total
 
 
 def rebate_accruals(stores: ChannelStores, open_only: bool = False) -> list[Accrual]:
@@ -303,12 +333,29 @@ def compliance_by_distributor(
 def report_rows(stores: ChannelStores, distributor_id: str | None = None) -> list[dict[str, Any]]:
     """Submitted reports, sorted by (distributor_id, submitted_at, report_id), each judged
     by the due date of its last day's period on its distributor's calendar."""
+    return _judged_reports(stores, _ordered_reports(stores, distributor_id))
+
+
+def report_page(
+    stores: ChannelStores, distributor_id: str | None, window: tuple[int, int]
+) -> tuple[list[dict[str, Any]], int]:
+    """The (offset, limit) `window` of `report_rows(stores, distributor_id)` and how many
+    rows it has: every report is put in order, the window's only judged and written."""
+    offset, limit = window
+    ordered = _ordered_reports(stores, distributor_id)
+    return _judged_reports(stores, ordered[offset : offset + limit]), len(ordered)
+
+
+def _ordered_reports(stores: ChannelStores, distributor_id: str | None) -> list[ReportState]:
     reports = (
         stores.reports.values()
         if distributor_id is None
         else (report for _, report in stores.reports.scan(f"{distributor_id}|"))
     )
-    ordered = sorted(reports, key=lambda r: (r.distributor_id, r.submitted_at, r.report_id))
+    return sorted(reports, key=lambda r: (r.distributor_id, r.submitted_at, r.report_id))
+
+
+def _judged_reports(stores: ChannelStores, ordered: list[ReportState]) -> list[dict[str, Any]]:
     calendars: dict[str, ScheduleAt] = {}
     rows = []
     for report in ordered:

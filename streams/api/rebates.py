@@ -13,22 +13,25 @@ from domain.rebate_statement import IllegalTransition as RebateIllegalTransition
 from domain.timeutil import iso_z
 from projections.channel import close_refusal
 from projections.program_reads import is_known
-from projections.rebate_accruals import watchlist
-from projections.snapshot import rebate_rows
+from projections.rebate_accruals import AccrualQuery, watchlist
+from projections.snapshot import rebate_page, rebate_rows
 from schemas.answers import Payment
 from streams.api.context import SETTINGS, context_of, json_error, json_response
 from streams.api.documents import statement_document
 from streams.api.http_body import json_body, required_text
-from streams.api.query import page, principal_of, visible
+from streams.api.query import answer, page, principal_of, scope, window
 from streams.auth import AuthError, Forbidden, Principal
 from streams.kafka.messages import message_of
 from streams.runners.rebate_closing import close_event
 
 
 async def rebates(request: web.Request) -> web.Response:
-    accruals = await context_of(request).exporting(rebate_rows)
-    rows = visible(request, accruals, "program_id", "period", "status")
-    return json_response(page(request, rows))
+    wanted = accrual_query(request, request.query.get("status"))
+    offset, limit = window(request)
+    rows, total = await context_of(request).exporting(
+        lambda current: rebate_page(current, wanted, (offset, limit))
+    )
+    return json_response(answer(rows, total, offset, limit))
 
 
 async def rebate_watchlist(request: web.Request) -> web.Response:
@@ -38,9 +41,17 @@ async def rebate_watchlist(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text="share must be a decimal such as 0.10") from None
     if not 0 < share <= 1:
         raise web.HTTPBadRequest(text="share must be above 0 and at most 1")
-    accruals = await context_of(request).exporting(rebate_rows)
-    rows = visible(request, accruals, "program_id", "period")
-    return json_response({"share": str(share), **page(request, watchlist(rows, share))})
+    wanted = accrual_query(request, "open")  # the watchlist's rows are open ones
+    accruals = await context_of(request).exporting(lambda current: rebate_rows(current, wanted))
+    return json_response({"share": str(share), **page(request, watchlist(accruals, share))})
+
+
+def accrual_query(request: web.Request, status: str | None) -> AccrualQuery:
+    """The accruals a read covers: the caller's distributor (`scope`), the query's program
+    and period, and `status`; judged on their keys before a figure is read."""
+    return AccrualQuery(
+        request.query.get("program_id"), scope(request), request.query.get("period"), status
+    )
 
 
 async def close_period(request: web.Request) -> web.Response:

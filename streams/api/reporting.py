@@ -10,11 +10,11 @@ from projections.snapshot import (
     compliance_by_distributor,
     now_of,
     quality_rows,
-    report_rows,
+    report_page,
 )
 from projections.stores import ChannelStores
 from streams.api.context import context_of, json_response
-from streams.api.query import Rows, as_of, filtered, page, scope, visible
+from streams.api.query import Rows, answer, as_of, filtered, page, scope, visible, window
 
 
 async def quality(request: web.Request) -> web.Response:
@@ -44,5 +44,8 @@ async def compliance(request: web.Request) -> web.Response:
 
 async def reports(request: web.Request) -> web.Response:
     wanted = scope(request)
-    rows = await context_of(request).exporting(lambda current: report_rows(current, wanted))
-    return json_response(page(request, rows))
+    offset, limit = window(request)
+    rows, total = await context_of(request).exporting(
+        lambda current: report_page(current, wanted, (offset, limit))
+    )
+    return json_response(answer(rows, total, offset, limit))
