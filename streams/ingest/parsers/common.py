@@ -283,7 +283,8 @@ __all__ = [
 
 class TransactionSetBuilder:
     """What every report builder keeps of its transaction set: the ST segment, when it was
-    received, the uploader's distributor (None: an admin upload) and the file's name."""
+    received, the uploader's distributor (None: an admin upload), the file's name, and the
+    errors of its envelope that refuse it whole (`refuse`)."""
 
     def __init__(
         self,
@@ -296,3 +297,9 @@ class TransactionSetBuilder:
         self._received_at = received_at
         self._uploader = distributor_id
         self._source_name = source_name
+        self._refused: list[LineError] = []
+
+    def refuse(self, error: LineError) -> None:
+        """Reject the set as a whole for `error`, found by its envelope (its ST02 used
+        before in its group): its report errors start with it."""
+        self._refused.append(error)
