@@ -84,6 +84,8 @@ class CsvSource:
         self._reader = csv.reader(self._lines, strict=True)
         #: whether the last record read was not CSV (the stream may have cut it)
         self.ended_in_error = False
+        #: each column's name as the header spells it (its blanks trimmed), once read
+        self.spelling: dict[str, str] = {}
 
     def header(self) -> list[str]:
         if self._not_text is not None:
@@ -101,7 +103,9 @@ class CsvSource:
                 raise CsvHeaderError(f"the header line is not valid CSV: {error}") from None
             self._lines.take_record()
             if has_content(row):
-                return check_header(row)
+                names = check_header(row)
+                self.spelling = {n: cell.strip() for n, cell in zip(names, row, strict=False)}
+                return names
 
     def skip(self, lines: int) -> None:
         """Count `lines` physical lines as read (lines of the file the stream leaves out)."""
@@ -133,13 +137,14 @@ class CsvSource:
                 message = f"line {start} is not valid CSV: {error}"
                 cells = next(csv.reader(io.StringIO(original), strict=False), [])
                 unreadable = parse.unreadable(start, cells, "csv_syntax", None, message, original)
-                yield start, parse.redact(unreadable)
+                yield start, parse.redact(unreadable), None
                 continue
             self.ended_in_error = False
             original = lines.take_record()
             if not has_content(row):
                 continue  # blank line (or a row of empty cells, as spreadsheets write)
-            yield start, parse.redact(parse(start, row, original))
+            outcome, column = parse(start, row, original)
+            yield start, parse.redact(outcome), column
 
 
 #: how much of the file's start says whether it is UTF-8 text

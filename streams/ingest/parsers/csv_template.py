@@ -89,8 +89,9 @@ class CsvLineError:
     original_line: str
 
 
-#: (1-based line number where the record starts, what the record became)
-CsvLine = tuple[int, "SaleReported | CsvLineError"]
+#: (1-based line number where the record starts, what the record became, and for a sale
+#: whose item was read from another column than `sku` that column as the header spells it)
+CsvLine = tuple[int, "SaleReported | CsvLineError", str | None]
 
 
 def _separator_hint(name: str) -> str:

@@ -266,6 +266,30 @@ def test_an_852_count_is_blamed_on_the_element_it_was_read_from_as_an_867_line_i
     assert letter.detail.startswith("upload.852 852 INVRPT-2026-W14 segment 23: sku: 'CABLE-300'")
 
 
+def test_an_unknown_item_is_answered_by_the_column_it_was_read_from(api):
+    """A UPC or part number the catalog does not know names the column the sender filled,
+    as its header spells it; an item read from `sku` names `sku` as ever."""
+    body = (
+        b"distributor_id,transaction_id,reseller_id,SKU,Vendor_Part, UPC ,quantity,unit_price,"
+        b"currency,sold_at\n"
+        b"DIST-001,T-1,RES-1,,,012345678905,1,1.00,USD,2026-04-01\n"  # known UPC
+        b"DIST-001,T-2,RES-1,,,099999999999,1,1.00,USD,2026-04-01\n"
+        b"DIST-001,T-3,RES-1,,NO-SUCH-PART,,1,1.00,USD,2026-04-01\n"
+        b"DIST-001,T-4,RES-1,NO-SUCH-SKU,,099999999999,1,1.00,USD,2026-04-01\n"
+    )
+    answer = api.ok("/api/ingest/csv", body, filename="w.csv")
+    found = {
+        line["line"]: (line["reason"], line["field"], line["detail"]) for line in answer["lines"]
+    }
+    assert found == {
+        3: ("unknown_sku", "UPC", "sku: '099999999999' is not a known SKU, UPC or part "
+            "number (read from column UPC)"),
+        4: ("unknown_sku", "Vendor_Part", "sku: 'NO-SUCH-PART' is not a known SKU, UPC or "
+            "part number (read from column Vendor_Part)"),
+        5: ("unknown_sku", "sku", "sku: 'NO-SUCH-SKU' is not a known SKU, UPC or part number"),
+    }  # fmt: skip
+
+
 def test_a_report_error_rejects_every_line_of_its_report(api):
     body = (SAMPLES / "867_weekly.edi").read_bytes().replace(b"CTT*5*40~", b"CTT*4*40~")
     body = body.replace(b"LIN*2*VP*GADGET-200", b"LIN*2*VP*NOPE-1")  # unknown: its own reason
