@@ -117,14 +117,32 @@ class FieldProblem(Exception):
         self.element = element
 
 
+#: an amount written with a comma as its decimal mark ("12,50", "1.234,50"): a comma
+#: followed by other than three digits, which no thousands separator is
+_DECIMAL_COMMA: Final = re.compile(r"-?(?:\d{1,3}(?:[.' ]\d{3})+|\d+),(?:\d{1,2}|\d{4,})")
+
+
+def comma_hint(value: str) -> str | None:
+    """What to write instead of an amount with a comma in it (a European locale's export,
+    a spreadsheet's thousands separators), or None when it has none."""
+    if _DECIMAL_COMMA.fullmatch(value):
+        written = re.sub(r"[.' ]", "", value).replace(",", ".")
+        return f"the decimal mark is a point, not a comma: write {written}"
+    if "," in value:
+        return "write it without thousands separators (1234.50, not 1,234.50)"
+    return None
+
+
 def parse_x12_decimal(text: str, what: str, reason: str) -> Decimal:
     """An X12 `R` (decimal) value: optional minus, digits, optional point; nothing else."""
     value = text.strip()
     if not value:
         raise FieldProblem(reason, f"{what} is empty", what)
     if not _X12_DECIMAL.fullmatch(value):
-        hint = " (no thousands separators)" if "," in value else ""
-        raise FieldProblem(reason, f"{what} {value!r} is not a number{hint}", what)
+        hint = comma_hint(value)
+        raise FieldProblem(
+            reason, f"{what} {value!r} is not a number{f': {hint}' if hint else ''}", what
+        )
     try:
         return Decimal(value)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
@@ -252,19 +270,17 @@ def validation_summary(error: ValidationError) -> tuple[str | None, str]:
     return field, text
 
 
-_PLAIN_MESSAGES: Final = {
-    "string_too_long": "too long (ids have at most 128 characters)",
-    "string_too_short": "must not be empty",
-}
-
-
 def _plain(item: ErrorDetails) -> str:
     """A pydantic error message in words a distributor understands."""
-    message = _PLAIN_MESSAGES.get(item["type"])
-    value = item.get("input")
-    if message is not None and isinstance(value, str):
-        return message if is_personal(item) else f"{value!r}: {message}"
-    return error_message(item)
+    value, kind = item.get("input"), item["type"]
+    if kind == "string_too_long" and isinstance(value, str):
+        limit = (item.get("ctx") or {}).get("max_length")
+        message = f"too long ({len(value):,} characters, at most {limit:,})"
+    elif kind == "string_too_short" and isinstance(value, str):
+        message = "must not be empty"
+    else:
+        return error_message(item)
+    return message if is_personal(item) else f"{value!r}: {message}"
 
 
 __all__ = [
@@ -274,6 +290,7 @@ __all__ = [
     "LineError",
     "check_currency",
     "check_price",
+    "comma_hint",
     "digits",
     "end_of_day",
     "event_uuid",

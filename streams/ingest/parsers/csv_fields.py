@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from schemas.currencies import currency_problem
 from schemas.types import moved_quantity_problem, price_problem, quantity_problem
+from streams.ingest.parsers.common import comma_hint
 
 QUANTITY_FORMAT = re.compile(r"[+-]?\d+")
 PRICE_FORMAT = re.compile(r"\d+(?:\.\d+)?")
@@ -81,10 +82,12 @@ def price_field(value: str, name: str) -> Decimal:
     if not PRICE_FORMAT.fullmatch(value):
         if value.startswith("-") and PRICE_FORMAT.fullmatch(value[1:]):
             why = "a price cannot be negative (a return is a negative quantity)"
-        elif "," in value or " " in value or "'" in value:
+        elif hint := comma_hint(value):
+            why = hint
+        elif " " in value or "'" in value:
             why = (
                 "write a plain decimal with a point and no thousands separators "
-                "(1234.50, not 1,234.50)"
+                "(1234.50, not 1 234.50)"
             )
         elif re.search(r"[^\d.\-+eE]", value):
             why = "write the amount only, without a currency symbol (currency has its own column)"

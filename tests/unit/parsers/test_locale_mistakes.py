@@ -1,0 +1,82 @@
+"""What a distributor's IT team gets wrong when it exports from a spreadsheet or a
+Windows tool in its own locale, answered clearly at every door: a decimal comma, a date
+written day or month first, a body that is not UTF-8, a free text over its limit."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from streams.ingest.formats.json_events import batch_of
+from streams.ingest.formats.upload import Unreadable
+from streams.ingest.parsers.common import FieldProblem, parse_x12_decimal
+from streams.ingest.parsers.csv_report import CsvLineError, parse_csv
+from tests.unit.event_samples import rejected, sale
+from tests.unit.parsers.conftest import RECEIVED_AT
+
+HEADER = "distributor_id,transaction_id,reseller_id,sku,quantity,unit_price,currency,sold_at"
+
+
+def csv_problem(line: str, header: str = HEADER) -> CsvLineError:
+    (item,) = parse_csv(io.BytesIO(f"{header}\n{line}\n".encode()), received_at=RECEIVED_AT)
+    assert isinstance(item, CsvLineError), item
+    return item
+
+
+@pytest.mark.parametrize(
+    ("price", "hint"),
+    [
+        ("12,50", "the decimal mark is a point, not a comma: write 12.50"),
+        ("1.234,50", "the decimal mark is a point, not a comma: write 1234.50"),
+        ("1,234.50", "write it without thousands separators (1234.50, not 1,234.50)"),
+        # 12500 or 12.5: not guessed
+        ("12,500", "write it without thousands separators (1234.50, not 1,234.50)"),
+    ],
+)
+def test_a_comma_in_a_price_is_named_for_what_it_is_at_the_csv_and_x12_doors(
+    price: str, hint: str
+) -> None:
+    error = csv_problem(f'D1,T1,R1,W-1,1,"{price}",USD,2026-04-01')
+    assert (error.field, error.reason) == ("unit_price", "bad_price")
+    assert error.message == f"unit_price {price!r} is not valid: {hint}"
+    with pytest.raises(FieldProblem) as caught:
+        parse_x12_decimal(price, "UIT02", "bad_price")
+    assert caught.value.message == f"UIT02 {price!r} is not a number: {hint}"
+
+
+def test_a_date_written_day_or_month_first_is_refused_with_the_form_to_write() -> None:
+    error = csv_problem("D1,T1,R1,W-1,1,12.50,USD,03/04/2026")
+    assert (error.field, error.reason) == ("sold_at", "bad_date")
+    assert "is not ISO 8601: use 2026-04-01T14:30:00+02:00" in error.message
+    # the JSON door (the wire schema's words, which every door shares)
+    detail = rejected(sale(sold_at="03/04/2026")).detail
+    assert "SaleReported.sold_at: '03/04/2026' is not an ISO 8601 date-time" in detail
+    assert "the year first (03/04/2026 could be 3 April or 4 March)" in detail
+    detail = rejected(sale(sold_at="2026-04-03 10:00")).detail
+    assert "'2026-04-03 10:00' has no time zone: add Z or an offset" in detail
+
+
+@pytest.mark.parametrize(
+    ("encoding", "message"),
+    [
+        ("utf-16", "the body is UTF-16 text, not UTF-8"),
+        ("utf-16-le", "the body is UTF-16 text, not UTF-8"),
+        ("cp1252", "the body is not UTF-8: byte 0xC9 on line 1"),
+    ],
+)
+def test_a_json_body_in_another_encoding_says_so(encoding: str, message: str) -> None:
+    body = json.dumps([sale(reseller_id="CAFÉ")], ensure_ascii=False).encode(encoding)
+    with pytest.raises(Unreadable) as caught:
+        batch_of(body)
+    assert caught.value.code == "invalid_json" and caught.value.message.startswith(message)
+    assert "CSV" not in caught.value.message  # not taken for another door's format
+
+
+def test_a_free_text_over_its_limit_is_told_its_own_limit() -> None:
+    header = f"{HEADER},end_customer_name,end_customer"
+    error = csv_problem("D1,T1,R1,W-1,1,12.50,USD,2026-04-01," + "x" * 3000 + ",", header)
+    assert error.message == "end_customer_name: too long (3,000 characters, at most 2,048)"
+    error = csv_problem("D1,T1,R1,W-1,1,12.50,USD,2026-04-01,," + "E" * 200, header)
+    assert error.message == f"end_customer: {'E' * 200!r}: too long (200 characters, at most 128)"
