@@ -205,11 +205,14 @@ def digits(value: str) -> bool:
 def parse_ccyymmdd(text: str, what: str, reason: str) -> date:
     """An X12 date, CCYYMMDD (eight digits, a real calendar day)."""
     value = text.strip()
+    form = f"{what} {value!r} is not a date in the form CCYYMMDD, the year first (20260401)"
     if len(value) != 8 or not digits(value):
-        raise FieldProblem(reason, f"{what} {value!r} is not a date in the form CCYYMMDD", what)
+        raise FieldProblem(reason, form, what)
     try:
         return date(int(value[:4]), int(value[4:6]), int(value[6:]))
     except ValueError:
+        if value[:2] not in ("19", "20"):  # no year first (MMDDCCYY, DDMMCCYY): not guessed
+            raise FieldProblem(reason, form, what) from None
         raise FieldProblem(reason, f"{what} {value!r} is not a calendar date", what) from None
 
 

@@ -17,6 +17,7 @@ from streams.ingest.parsers.csv_template import (
     CsvHeaderError,
     CsvLine,
     check_header,
+    check_separator,
 )
 
 if TYPE_CHECKING:
@@ -101,8 +102,8 @@ class CsvSource:
                 ) from None
             except csv.Error as error:
                 raise CsvHeaderError(f"the header line is not valid CSV: {error}") from None
-            self._lines.take_record()
-            if has_content(row):
+            original = self._lines.take_record()
+            if has_content(row) and not check_separator(original):
                 names = check_header(row)
                 self.spelling = {n: cell.strip() for n, cell in zip(names, row, strict=False)}
                 return names

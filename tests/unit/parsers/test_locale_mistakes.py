@@ -9,10 +9,16 @@ import json
 
 import pytest
 
+from schemas.events import SaleReported
 from streams.ingest.formats.json_events import batch_of
 from streams.ingest.formats.upload import Unreadable
-from streams.ingest.parsers.common import FieldProblem, parse_x12_decimal
-from streams.ingest.parsers.csv_report import CsvLineError, parse_csv
+from streams.ingest.parsers.common import FieldProblem, parse_ccyymmdd, parse_x12_decimal
+from streams.ingest.parsers.csv_report import (
+    CsvHeaderError,
+    CsvLineError,
+    parse_csv,
+    parse_csv_lines,
+)
 from tests.unit.event_samples import rejected, sale
 from tests.unit.parsers.conftest import RECEIVED_AT
 
@@ -80,3 +86,26 @@ def test_a_free_text_over_its_limit_is_told_its_own_limit() -> None:
     assert error.message == "end_customer_name: too long (3,000 characters, at most 2,048)"
     error = csv_problem("D1,T1,R1,W-1,1,12.50,USD,2026-04-01,," + "E" * 200, header)
     assert error.message == f"end_customer: {'E' * 200!r}: too long (200 characters, at most 128)"
+
+
+def test_excel_s_separator_line_is_passed_over_or_named() -> None:
+    """Excel writes `sep=,` before the header when asked to keep the separator: that is the
+    template's own and is passed over (lines keep their numbers); another is named."""
+    data = f"sep=,\r\n{HEADER}\r\nD1,T1,R1,W-1,1,12.50,USD,2026-04-01\r\n".encode()
+    ((number, sale_line, _),) = parse_csv_lines(io.BytesIO(data), received_at=RECEIVED_AT)
+    assert number == 3 and isinstance(sale_line, SaleReported)
+    semicolons = f"sep=;\n{HEADER.replace(',', ';')}\n".encode()
+    with pytest.raises(CsvHeaderError) as caught:
+        list(parse_csv(io.BytesIO(semicolons), received_at=RECEIVED_AT))
+    assert str(caught.value).startswith(
+        "the first line 'sep=;' says the columns are separated by ';'; the template "
+        "separates them by ','"
+    )
+
+
+@pytest.mark.parametrize("written", ["03302026", "30032026", "260330"])
+def test_an_x12_date_not_written_year_first_is_told_the_form(written: str) -> None:
+    with pytest.raises(FieldProblem) as caught:
+        parse_ccyymmdd(written, "DTM02", "bad_date")
+    expected = f"DTM02 '{written}' is not a date in the form CCYYMMDD, the year first (20260401)"
+    assert caught.value.message == expected
