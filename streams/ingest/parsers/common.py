@@ -129,7 +129,9 @@ def comma_hint(value: str) -> str | None:
         written = re.sub(r"[.' ]", "", value).replace(",", ".")
         return f"the decimal mark is a point, not a comma: write {written}"
     if "," in value:
-        return "write it without thousands separators (1234.50, not 1,234.50)"
+        return (
+            "write a plain decimal with a point and no thousands separators (1234.50, not 1,234.50)"
+        )
     return None
 
 

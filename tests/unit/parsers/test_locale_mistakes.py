@@ -22,6 +22,9 @@ from streams.ingest.parsers.csv_report import (
 from tests.unit.event_samples import rejected, sale
 from tests.unit.parsers.conftest import RECEIVED_AT
 
+SEPARATORS = (
+    "write a plain decimal with a point and no thousands separators (1234.50, not 1,234.50)"
+)
 HEADER = "distributor_id,transaction_id,reseller_id,sku,quantity,unit_price,currency,sold_at"
 
 
@@ -36,9 +39,8 @@ def csv_problem(line: str, header: str = HEADER) -> CsvLineError:
     [
         ("12,50", "the decimal mark is a point, not a comma: write 12.50"),
         ("1.234,50", "the decimal mark is a point, not a comma: write 1234.50"),
-        ("1,234.50", "write it without thousands separators (1234.50, not 1,234.50)"),
-        # 12500 or 12.5: not guessed
-        ("12,500", "write it without thousands separators (1234.50, not 1,234.50)"),
+        ("1,234.50", SEPARATORS),
+        ("12,500", SEPARATORS),  # 12500 or 12.5: not guessed
     ],
 )
 def test_a_comma_in_a_price_is_named_for_what_it_is_at_the_csv_and_x12_doors(
