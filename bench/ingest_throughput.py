@@ -129,7 +129,7 @@ def parse_rate(parse: Callable[[], int], repeat: int) -> tuple[float, int]:
 def parse_csv_file(path: Path) -> int:
     count = 0
     with path.open("rb") as stream:
-        for _, item in parse_csv_lines(stream, received_at=RECEIVED_AT, source_name=path.name):
+        for _, item, _ in parse_csv_lines(stream, received_at=RECEIVED_AT, source_name=path.name):
             count += isinstance(item, SaleReported)
     return count
 

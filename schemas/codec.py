@@ -45,14 +45,28 @@ def describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+#: pydantic's error types of a text that is no date-time
+_NOT_A_TIME: Final = frozenset({"datetime_from_date_parsing", "datetime_parsing"})
+_TIME_FORMS: Final = "2026-04-01T14:30:00+02:00 or 2026-04-01T12:30:00Z"
+
+
 def error_message(item: ErrorDetails) -> str:
-    """One pydantic error in words: what is wrong with an id or a text is said plainly
-    (quoting the value, unless it is personal data)."""
+    """One pydantic error in words: what is wrong with an id, a text or a time is said
+    plainly (quoting the value, unless it is personal data)."""
     value, context = item.get("input"), item.get("ctx") or {}
-    if item["type"] == "string_pattern_mismatch" and isinstance(value, str):
+    kind = item["type"]
+    if kind == "string_pattern_mismatch" and isinstance(value, str):
         problem = pattern_problem(str(context.get("pattern")), value)
         if problem is not None:
             return problem if is_personal(item) else f"{value!r}: {problem}"
+    if kind in _NOT_A_TIME and isinstance(value, str):
+        why = context.get("error")
+        return (
+            f"{value!r} is not an ISO 8601 date-time{f' ({why})' if why else ''}: write "
+            f"{_TIME_FORMS}, the year first (03/04/2026 could be 3 April or 4 March)"
+        )
+    if kind == "timezone_aware" and isinstance(value, str):
+        return f"{value!r} has no time zone: add Z or an offset, as in {_TIME_FORMS}"
     return item["msg"]
 
 

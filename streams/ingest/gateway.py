@@ -320,8 +320,10 @@ class Gateway:
 def _as_sent(item: Parsed, field: str | None, detail: str | None) -> tuple[str | None, str | None]:
     """The field at fault and the detail in the sender's terms: for an X12 line, the
     element and segment the event's field was read from (`sold_at` is `DTM02` of segment
-    15), so that the distributor's people find what to fix in their file."""
+    15); for a CSV line, the column its item was read from (`upc`), so that the
+    distributor's people find what to fix in their file."""
     segment, element = item.where.get(field, (None, None)) if item.where and field else (None, None)
-    if segment is None or element is None:
+    if element is None:
         return field, detail
-    return element, f"{detail} (read from {element} at segment {segment.index})"
+    where = f"column {element}" if segment is None else f"{element} at segment {segment.index}"
+    return element, f"{detail} (read from {where})"

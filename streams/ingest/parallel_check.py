@@ -43,6 +43,7 @@ from streams.ingest.formats.upload import Stored, Upload
 from streams.ingest.gateway import Gateway, StoreView
 from streams.ingest.parsers.csv_report import MAX_LINE_CHARS, CsvLine, parse_csv_part
 from streams.ingest.parsers.csv_source import CsvSource
+from streams.ingest.parsers.csv_template import separator_line
 from streams.ingest.personal import DoorProtection
 from streams.ingest.spool import Spool, SpoolPart
 
@@ -240,6 +241,8 @@ def _plain_header(path: Path) -> bytes | None:
         line = stream.readline(MAX_LINE_CHARS)
     body = line.removesuffix(b"\n").removesuffix(b"\r")
     if not line.endswith(b"\n") or b'"' in line or b"\r" in body or not _NAME.search(body):
+        return None
+    if separator_line(body.decode("latin-1")) is not None:  # Excel's `sep=,` before it
         return None
     return line
 

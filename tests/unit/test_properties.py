@@ -36,7 +36,7 @@ AS_OF = datetime(2026, 9, 2, tzinfo=UTC)
 DISTRIBUTORS = st.sampled_from(["D1", "D2"])
 SKUS = st.sampled_from(["S1", "S2"])
 KEYS = st.sampled_from(["K1", "K2", "K3", "K4"])
-QUANTITIES = st.integers(min_value=-3, max_value=12)
+QUANTITIES = st.integers(min_value=-3, max_value=12).filter(bool)  # a line moves units
 PRICES = st.sampled_from([Decimal("9.50"), Decimal("10.00")])
 #: business times within ten days, at whole minutes
 WHEN = st.integers(min_value=0, max_value=10 * 24 * 60).map(lambda m: T0 + timedelta(minutes=m))

@@ -63,7 +63,7 @@ def csv_lines(
 ) -> Generator[Parsed, None, int]:
     """The report's lines as read (its sale days added to `days`); returns how many."""
     lines = 0
-    for number, item in rows:
+    for number, item, column in rows:
         lines += 1
         ref = f"{upload.name}:{number}"
         if isinstance(item, CsvLineError):
@@ -71,7 +71,8 @@ def csv_lines(
             yield Parsed(number, ref, None, item.reason, item.field, item.message, original, 1)
             continue
         days.add(item)
-        yield Parsed(number, ref, item, report=1, replaces=upload.replaces)
+        where = None if column is None else {"sku": (None, column)}
+        yield Parsed(number, ref, item, report=1, replaces=upload.replaces, where=where)
     return lines
 
 

@@ -21,6 +21,7 @@ from streams.ingest.formats.upload import (
     Unreadable,
     Upload,
 )
+from streams.ingest.parsers.common import utf16_marked
 from streams.ingest.parsers.content_kind import DOORS, content_kind
 
 #: options a JSON batch may carry in its "report" object (as the query parameters)
@@ -44,9 +45,8 @@ def batch_of(body: bytes) -> tuple[list[Any], dict[str, Any]]:
         lines = [line for line in body.splitlines() if line.strip()]
         elements = [_json_or_bytes(line) for line in lines]
         if len(lines) < 2 or all(isinstance(element, bytes) for element in elements):
-            raise Unreadable(
-                "invalid_json", f"the body is not JSON: {exc}{_other_format(body)}"
-            ) from None
+            why = _encoding_problem(body) or f"the body is not JSON: {exc}{_other_format(body)}"
+            raise Unreadable("invalid_json", why) from None
         return elements, {}
     options: Any = {}
     if isinstance(data, dict) and "event_type" in data:
@@ -87,6 +87,22 @@ def _without_personal(element: Any, original: bytes) -> bytes:
     if not any(element.get(name) is not None for name in personal):
         return original
     return orjson.dumps({k: None if k in personal else v for k, v in element.items()})
+
+
+def _encoding_problem(body: bytes) -> str | None:
+    """Why a body that is no JSON is not even UTF-8 text, which JSON is (RFC 8259): a
+    "Unicode" (UTF-16) save, or a Windows code page's accented letters; None when it is."""
+    if utf16_marked(body) or b"\x00" in body[:4]:
+        return "the body is UTF-16 text, not UTF-8: JSON must be sent as UTF-8; save it so"
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = body.count(b"\n", 0, exc.start) + 1
+        return (
+            f"the body is not UTF-8: byte 0x{body[exc.start]:02X} on line {line} (a Windows "
+            "code page's accented letter, as in cp1252?): JSON must be sent as UTF-8; save it so"
+        )
+    return None
 
 
 def _other_format(body: bytes) -> str:

@@ -108,8 +108,9 @@ class Parsed:
     #: whose line it is, for a rejected line that says so
     distributor_id: str | None = None
     #: where the event's fields were read, in the format's own terms: field -> (segment,
-    #: element) of an X12 line, so that a check of the event blames what the sender wrote
-    where: Mapping[str, tuple[Segment, str | None]] | None = None
+    #: element) of an X12 line, (None, column) of a CSV line's item read from another
+    #: column than `sku`, so that a check of the event blames what the sender wrote
+    where: Mapping[str, tuple[Segment | None, str | None]] | None = None
     #: the segment (1-based in the interchange) an X12 parser found this line's problem at
     segment: int | None = None
     #: the segment whose absence is that problem, when one is (for the 997 to name it)

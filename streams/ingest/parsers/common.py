@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -117,27 +117,52 @@ class FieldProblem(Exception):
         self.element = element
 
 
+#: an amount written with a comma as its decimal mark ("12,50", "1.234,50"): a comma
+#: followed by other than three digits, which no thousands separator is
+_DECIMAL_COMMA: Final = re.compile(r"-?(?:\d{1,3}(?:[.' ]\d{3})+|\d+),(?:\d{1,2}|\d{4,})")
+
+
+def comma_hint(value: str) -> str | None:
+    """What to write instead of an amount with a comma in it (a European locale's export,
+    a spreadsheet's thousands separators), or None when it has none."""
+    if _DECIMAL_COMMA.fullmatch(value):
+        written = re.sub(r"[.' ]", "", value).replace(",", ".")
+        return f"the decimal mark is a point, not a comma: write {written}"
+    if "," in value:
+        return (
+            "write a plain decimal with a point and no thousands separators (1234.50, not 1,234.50)"
+        )
+    return None
+
+
 def parse_x12_decimal(text: str, what: str, reason: str) -> Decimal:
     """An X12 `R` (decimal) value: optional minus, digits, optional point; nothing else."""
     value = text.strip()
     if not value:
         raise FieldProblem(reason, f"{what} is empty", what)
     if not _X12_DECIMAL.fullmatch(value):
-        hint = " (no thousands separators)" if "," in value else ""
-        raise FieldProblem(reason, f"{what} {value!r} is not a number{hint}", what)
+        hint = comma_hint(value)
+        raise FieldProblem(
+            reason, f"{what} {value!r} is not a number{f': {hint}' if hint else ''}", what
+        )
     try:
         return Decimal(value)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
         raise FieldProblem(reason, f"{what} {value!r} is not a number", what) from None
 
 
-def whole_quantity(amount: Decimal, what: str, reason: str) -> int:
-    """A quantity as an integer: fractions and what the wire schema's range refuses are
-    rejected."""
+def whole_quantity(
+    amount: Decimal,
+    what: str,
+    reason: str,
+    problem_of: Callable[[int], str | None] = quantity_problem,
+) -> int:
+    """A quantity as an integer: fractions and what `problem_of` refuses (by default what
+    the wire schema's range refuses) are rejected."""
     if amount != amount.to_integral_value():
         raise FieldProblem(reason, f"{what} {amount} is not a whole number of units", what)
     quantity = int(amount)
-    problem = quantity_problem(quantity)
+    problem = problem_of(quantity)
     if problem is not None:
         raise FieldProblem(reason, f"{what} {amount} {problem}", what)
     return quantity
@@ -182,11 +207,14 @@ def digits(value: str) -> bool:
 def parse_ccyymmdd(text: str, what: str, reason: str) -> date:
     """An X12 date, CCYYMMDD (eight digits, a real calendar day)."""
     value = text.strip()
+    form = f"{what} {value!r} is not a date in the form CCYYMMDD, the year first (20260401)"
     if len(value) != 8 or not digits(value):
-        raise FieldProblem(reason, f"{what} {value!r} is not a date in the form CCYYMMDD", what)
+        raise FieldProblem(reason, form, what)
     try:
         return date(int(value[:4]), int(value[4:6]), int(value[6:]))
     except ValueError:
+        if value[:2] not in ("19", "20"):  # no year first (MMDDCCYY, DDMMCCYY): not guessed
+            raise FieldProblem(reason, form, what) from None
         raise FieldProblem(reason, f"{what} {value!r} is not a calendar date", what) from None
 
 
@@ -247,19 +275,17 @@ def validation_summary(error: ValidationError) -> tuple[str | None, str]:
     return field, text
 
 
-_PLAIN_MESSAGES: Final = {
-    "string_too_long": "too long (ids have at most 128 characters)",
-    "string_too_short": "must not be empty",
-}
-
-
 def _plain(item: ErrorDetails) -> str:
     """A pydantic error message in words a distributor understands."""
-    message = _PLAIN_MESSAGES.get(item["type"])
-    value = item.get("input")
-    if message is not None and isinstance(value, str):
-        return message if is_personal(item) else f"{value!r}: {message}"
-    return error_message(item)
+    value, kind = item.get("input"), item["type"]
+    if kind == "string_too_long" and isinstance(value, str):
+        limit = (item.get("ctx") or {}).get("max_length")
+        message = f"too long ({len(value):,} characters, at most {limit:,})"
+    elif kind == "string_too_short" and isinstance(value, str):
+        message = "must not be empty"
+    else:
+        return error_message(item)
+    return message if is_personal(item) else f"{value!r}: {message}"
 
 
 __all__ = [
@@ -269,6 +295,7 @@ __all__ = [
     "LineError",
     "check_currency",
     "check_price",
+    "comma_hint",
     "digits",
     "end_of_day",
     "event_uuid",
@@ -283,7 +310,8 @@ __all__ = [
 
 class TransactionSetBuilder:
     """What every report builder keeps of its transaction set: the ST segment, when it was
-    received, the uploader's distributor (None: an admin upload) and the file's name."""
+    received, the uploader's distributor (None: an admin upload), the file's name, and the
+    errors of its envelope that refuse it whole (`refuse`)."""
 
     def __init__(
         self,
@@ -296,3 +324,9 @@ class TransactionSetBuilder:
         self._received_at = received_at
         self._uploader = distributor_id
         self._source_name = source_name
+        self._refused: list[LineError] = []
+
+    def refuse(self, error: LineError) -> None:
+        """Reject the set as a whole for `error`, found by its envelope (its ST02 used
+        before in its group): its report errors start with it."""
+        self._refused.append(error)

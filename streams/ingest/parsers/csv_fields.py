@@ -4,11 +4,13 @@ quantity, a price, a currency code, a sale time; `FieldInvalid` says which field
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from schemas.currencies import currency_problem
-from schemas.types import price_problem, quantity_problem
+from schemas.types import moved_quantity_problem, price_problem, quantity_problem
+from streams.ingest.parsers.common import comma_hint
 
 QUANTITY_FORMAT = re.compile(r"[+-]?\d+")
 PRICE_FORMAT = re.compile(r"\d+(?:\.\d+)?")
@@ -48,7 +50,10 @@ def required_text(value: str, name: str) -> str:
     return value
 
 
-def quantity_field(value: str, name: str) -> int:
+def quantity_field(
+    value: str, name: str, problem_of: Callable[[int], str | None] = quantity_problem
+) -> int:
+    """A whole quantity that `problem_of` takes (by default: within the wire schema's range)."""
     if not value:
         raise FieldInvalid(name, "missing_field", f"{name} is empty")
     if not QUANTITY_FORMAT.fullmatch(value):
@@ -60,10 +65,15 @@ def quantity_field(value: str, name: str) -> int:
             why = "it must be a whole number like 12 or -3"
         raise FieldInvalid(name, "bad_quantity", f"{name} {value!r} is not valid: {why}")
     quantity = int(value)
-    problem = quantity_problem(quantity)
+    problem = problem_of(quantity)
     if problem is not None:
         raise FieldInvalid(name, "bad_quantity", f"{name} {value} {problem}")
     return quantity
+
+
+def moved_quantity_field(value: str, name: str) -> int:
+    """A sale line's quantity: a whole quantity other than 0 (`moved_quantity_problem`)."""
+    return quantity_field(value, name, moved_quantity_problem)
 
 
 def price_field(value: str, name: str) -> Decimal:
@@ -72,10 +82,12 @@ def price_field(value: str, name: str) -> Decimal:
     if not PRICE_FORMAT.fullmatch(value):
         if value.startswith("-") and PRICE_FORMAT.fullmatch(value[1:]):
             why = "a price cannot be negative (a return is a negative quantity)"
-        elif "," in value or " " in value or "'" in value:
+        elif hint := comma_hint(value):
+            why = hint
+        elif " " in value or "'" in value:
             why = (
                 "write a plain decimal with a point and no thousands separators "
-                "(1234.50, not 1,234.50)"
+                "(1234.50, not 1 234.50)"
             )
         elif re.search(r"[^\d.\-+eE]", value):
             why = "write the amount only, without a currency symbol (currency has its own column)"

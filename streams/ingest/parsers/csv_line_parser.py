@@ -4,7 +4,7 @@ streams/ingest/parsers/csv_template.py)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Final, TypeVar
@@ -21,8 +21,8 @@ from streams.ingest.parsers.csv_fields import (
     FieldInvalid,
     currency_field,
     fast_time,
+    moved_quantity_field,
     price_field,
-    quantity_field,
     required_text,
     sold_at_field,
 )
@@ -56,8 +56,11 @@ class LineParser:
         uploader: str | None,
         report_id: str | None,
         source_name: str | None,
+        spelling: Mapping[str, str] | None = None,
     ) -> None:
         self.columns = columns
+        #: an item column's name as the header spells it, for the answers to name it
+        self.spelling = spelling or {}
         self.width = len(columns)
         self.items = [name for name in ITEM_COLUMNS if name in columns]
         self.received_at = received_at
@@ -73,7 +76,21 @@ class LineParser:
         kept = without_personal(parsed.original_line, self.width, self.personal)
         return dataclasses.replace(parsed, original_line=kept)
 
-    def __call__(self, number: int, row: list[str], original: str) -> SaleReported | CsvLineError:
+    def __call__(
+        self, number: int, row: list[str], original: str
+    ) -> tuple[SaleReported | CsvLineError, str | None]:
+        """What the record became, and for a sale whose item was read from another column
+        than `sku` (`vendor_part`, `upc`) that column as the header spells it, so that a
+        check of the item names the column the sender filled."""
+        outcome = self._read(number, row, original)
+        if not isinstance(outcome, tuple):
+            return outcome, None
+        event, item = outcome
+        return event, None if item == "sku" else self.spelling.get(item, item)
+
+    def _read(
+        self, number: int, row: list[str], original: str
+    ) -> tuple[SaleReported, str] | CsvLineError:
         if len(row) != self.width:
             row = within(row, self.width)
         if len(row) != self.width:
@@ -148,7 +165,11 @@ class LineParser:
             return None
         quantity = int(quantity_text)
         dot = price_text.find(".")
-        if abs(quantity) > MAX_QUANTITY or (dot >= 0 and len(price_text) - dot - 1 > MONEY_PLACES):
+        if (
+            not quantity
+            or abs(quantity) > MAX_QUANTITY
+            or (dot >= 0 and len(price_text) - dot - 1 > MONEY_PLACES)
+        ):
             return None
         sold_at = fast_time(values["sold_at"])
         if sold_at is None:
@@ -187,7 +208,7 @@ class LineParser:
             problems.append(
                 FieldInvalid(self.items[0], "missing_field", f"{' / '.join(self.items)} is empty")
             )
-        quantity = check(quantity_field, "quantity")
+        quantity = check(moved_quantity_field, "quantity")
         unit_price = check(price_field, "unit_price")
         currency = check(currency_field, "currency")
         sold_at = check(sold_at_field, "sold_at")
@@ -213,7 +234,7 @@ class LineParser:
 
     def _event(
         self, number: int, values: dict[str, str], original: str, fields: _Fields
-    ) -> SaleReported | CsvLineError:
+    ) -> tuple[SaleReported, str] | CsvLineError:
         item, quantity, unit_price, currency, sold_at = fields
         distributor, transaction_id = values["distributor_id"], values["transaction_id"]
         reseller_id, sku = values["reseller_id"], values[item]
@@ -249,7 +270,7 @@ class LineParser:
         if report_id is not None:
             data["report_id"] = report_id
         try:
-            return _validate_sale(data)
+            return _validate_sale(data), item
         except ValidationError as error:
             name, message = validation_summary(error)
             field = item if name == "sku" else name

@@ -66,7 +66,7 @@ def parse_csv(
         max_line_chars=max_line_chars,
         source_name=source_name,
     )
-    return (item for _, item in lines)
+    return (item for _, item, _ in lines)
 
 
 def parse_csv_lines(
@@ -82,7 +82,8 @@ def parse_csv_lines(
     received = utc(received_at, "received_at")
     source = CsvSource(stream, max_line_chars)
     columns = source.header()
-    return source.rows(LineParser(columns, received, distributor_id, report_id, source_name))
+    parse = LineParser(columns, received, distributor_id, report_id, source_name, source.spelling)
+    return source.rows(parse)
 
 
 def parse_csv_part(
@@ -104,7 +105,7 @@ def parse_csv_part(
     source = CsvSource(stream, max_line_chars)
     columns = source.header()
     source.skip(skipped_lines)
-    parse = LineParser(columns, received, distributor_id, report_id, source_name)
+    parse = LineParser(columns, received, distributor_id, report_id, source_name, source.spelling)
     return source, source.rows(parse)
 
 

@@ -17,6 +17,7 @@ from streams.ingest.parsers.csv_template import (
     CsvHeaderError,
     CsvLine,
     check_header,
+    check_separator,
 )
 
 if TYPE_CHECKING:
@@ -84,6 +85,8 @@ class CsvSource:
         self._reader = csv.reader(self._lines, strict=True)
         #: whether the last record read was not CSV (the stream may have cut it)
         self.ended_in_error = False
+        #: each column's name as the header spells it (its blanks trimmed), once read
+        self.spelling: dict[str, str] = {}
 
     def header(self) -> list[str]:
         if self._not_text is not None:
@@ -99,9 +102,11 @@ class CsvSource:
                 ) from None
             except csv.Error as error:
                 raise CsvHeaderError(f"the header line is not valid CSV: {error}") from None
-            self._lines.take_record()
-            if has_content(row):
-                return check_header(row)
+            original = self._lines.take_record()
+            if has_content(row) and not check_separator(original):
+                names = check_header(row)
+                self.spelling = {n: cell.strip() for n, cell in zip(names, row, strict=False)}
+                return names
 
     def skip(self, lines: int) -> None:
         """Count `lines` physical lines as read (lines of the file the stream leaves out)."""
@@ -133,13 +138,14 @@ class CsvSource:
                 message = f"line {start} is not valid CSV: {error}"
                 cells = next(csv.reader(io.StringIO(original), strict=False), [])
                 unreadable = parse.unreadable(start, cells, "csv_syntax", None, message, original)
-                yield start, parse.redact(unreadable)
+                yield start, parse.redact(unreadable), None
                 continue
             self.ended_in_error = False
             original = lines.take_record()
             if not has_content(row):
                 continue  # blank line (or a row of empty cells, as spreadsheets write)
-            yield start, parse.redact(parse(start, row, original))
+            outcome, column = parse(start, row, original)
+            yield start, parse.redact(outcome), column
 
 
 #: how much of the file's start says whether it is UTF-8 text

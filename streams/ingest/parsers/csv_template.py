@@ -4,6 +4,7 @@ for, the errors that stop a file or reject a line, and the header check."""
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -89,8 +90,9 @@ class CsvLineError:
     original_line: str
 
 
-#: (1-based line number where the record starts, what the record became)
-CsvLine = tuple[int, "SaleReported | CsvLineError"]
+#: (1-based line number where the record starts, what the record became, and for a sale
+#: whose item was read from another column than `sku` that column as the header spells it)
+CsvLine = tuple[int, "SaleReported | CsvLineError", str | None]
 
 
 def _separator_hint(name: str) -> str:
@@ -100,6 +102,31 @@ def _separator_hint(name: str) -> str:
         if any(part.strip().lower() in ALL_COLUMNS for part in name.split(separator)[1:]):
             return f" (columns separated by {separator!r}? the template separates them by ',')"
     return ""
+
+
+#: Excel's first line naming the file's separator ("sep=,"), which it writes and reads
+_SEPARATOR_LINE: Final = re.compile(r"\s*sep=(.)\s*", re.IGNORECASE)
+
+
+def separator_line(line: str) -> str | None:
+    """The separator a spreadsheet's `sep=` line names, or None when `line` is none."""
+    found = _SEPARATOR_LINE.fullmatch(line)
+    return None if found is None else found.group(1)
+
+
+def check_separator(line: str) -> bool:
+    """Whether `line` is a `sep=,` line, to be passed over before the header (it names the
+    template's own separator); a `CsvHeaderError` when it names another one."""
+    separator = separator_line(line)
+    if separator is None:
+        return False
+    if separator != ",":
+        raise CsvHeaderError(
+            f"the first line {line.strip()!r} says the columns are separated by "
+            f"{separator!r}; the template separates them by ',': export the file as CSV "
+            "with commas (a spreadsheet's regional settings choose ';')"
+        )
+    return True
 
 
 def header_names(row: list[str]) -> list[str]:

@@ -43,6 +43,7 @@ from streams.ingest.parsers.common import (
     FieldProblem,
     LineError,
     SetErrors,
+    TransactionSetBuilder,
     check_currency,
     event_uuid,
     parse_x12_decimal,
@@ -121,16 +122,13 @@ class _Heading:
     others: list[Segment] = field(default_factory=list)  # further N1*DS
 
 
-class _ClaimBuilder:
+class _ClaimBuilder(TransactionSetBuilder):
     """Collects one claim's segments, then reads it whole at SE."""
 
     def __init__(
         self, st: Segment, received_at: datetime, uploader: str | None, source_name: str | None
     ) -> None:
-        self._st = st
-        self._received_at = received_at
-        self._uploader = uploader
-        self._source_name = source_name
+        super().__init__(st, received_at, uploader, source_name)
         self._heading = _Heading()
         self._authorization: Segment | None = None
         self._lines: list[ClaimLineSegments] = []
@@ -174,7 +172,7 @@ class _ClaimBuilder:
                 heading.others.append(seg)
 
     def finish(self) -> Iterator[ParsedClaim]:
-        errors: list[LineError] = []
+        errors: list[LineError] = list(self._refused)
         fail = SetErrors(errors)
         claim_id = self._claim_number(fail)
         distributor = self._distributor(fail)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from streams.ingest.parsers.x12_envelope import SET_REASONS
+
 SOURCE: Final = "edi844"
 #: BAA01 transaction set purpose: only originals (a corrected claim is a new claim id)
 PURPOSE_ORIGINAL: Final = "00"
@@ -49,6 +51,7 @@ REASONS: Final[dict[str, str]] = {
     "no_lines": "the claim has no line",
     "ctt_mismatch": "CTT01 is not the number of LIN, or CTT02 not the sum of QTY02",
     "total_mismatch": "the AMT*DB after CTT is not the sum of the lines' amounts",
+    **SET_REASONS,
 }
 
 #: 849 AAA03: each status or reason as two characters (AAA01 Y: accepted or adjusted,

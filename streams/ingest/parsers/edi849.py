@@ -20,6 +20,7 @@ from typing import IO
 
 from domain.claim_rules import LineDecision, LineStatus
 from domain.timeutil import utc
+from streams.ingest.parsers.common import LineError
 from streams.ingest.parsers.edi844_codes import (
     AMOUNT_ACCEPTED,
     AMOUNT_CLAIMED,
@@ -157,6 +158,10 @@ class _ResponseReader:
         elif current is not None and current.lin.tag == "LIN":
             _take(current, seg)
         return iter(())
+
+    def refuse(self, error: LineError) -> None:
+        """An 849 whose ST02 repeats another's of its group cannot be told apart: unreadable."""
+        raise X12Error(error.segment_index, 2, error.message, "ST")
 
     def finish(self) -> Iterator[ClaimResponse]:
         lines = [_response(line) for line in self._lines if line.lin.tag == "LIN"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from streams.ingest.parsers.x12_envelope import SET_REASONS
 from streams.ingest.parsers.x12codes import BAD_UNIT, DISTRIBUTOR_MISMATCH, MISSING_ITEM
 
 SOURCE: Final = "edi852"
@@ -78,4 +79,5 @@ REASONS: Final[dict[str, str]] = {
     "missing_distributor": "no N1*DS / N1*RL N104 and no distributor given",
     DISTRIBUTOR_MISMATCH: "an N1 N104 differs from the uploader or the report's distributor",
     "ctt_mismatch": "CTT01 does not match the number of LIN loops",
+    **SET_REASONS,
 }

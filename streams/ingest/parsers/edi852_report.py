@@ -105,8 +105,7 @@ class ActivityBuilder(TransactionSetBuilder):
             self._activity = None
 
     def finish(self) -> ParsedActivity:
-        report_errors: list[LineError] = []
-
+        report_errors: list[LineError] = list(self._refused)
         fail = SetErrors(report_errors)
 
         handling, report_id, start, end = self._header(fail)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from streams.ingest.parsers.x12_envelope import SET_REASONS
 from streams.ingest.parsers.x12codes import BAD_UNIT, MISSING_ITEM
 
 SOURCE: Final = "edi867"
@@ -112,4 +113,5 @@ REASONS: Final[dict[str, str]] = {
     "missing_distributor": "no N1*DS N104 and no distributor given",
     "distributor_mismatch": "an N1*DS N104 differs from the uploader or the report's distributor",
     "ctt_mismatch": "CTT01 line count or CTT02 hash total does not match",
+    **SET_REASONS,
 }

@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
+from schemas.types import moved_quantity_problem
 from streams.ingest.parsers.common import (
     FieldProblem,
     Problem,
@@ -164,7 +165,9 @@ class LineFields:
         )
         if isinstance(amount, Decimal):
             whole = self.attempt(
-                qty, "QTY02", lambda: whole_quantity(amount, "QTY02", "bad_quantity")
+                qty,
+                "QTY02",
+                lambda: whole_quantity(amount, "QTY02", "bad_quantity", moved_quantity_problem),
             )
             if isinstance(whole, int):
                 self.quantity = -abs(whole) if kind == "return" else whole

@@ -193,7 +193,7 @@ class ReportBuilder(TransactionSetBuilder):
         """The last line, then the report itself (header, totals, its ReportSubmitted)."""
         self._complete_line()
         header = self._header()
-        errors = self._report_errors
+        errors = [*self._refused, *self._report_errors]
         distributor = header.distributor_id or self._uploader
         errors += other_distributors(self._distributors, self._heading.ds, distributor)
         self._check_totals(errors)

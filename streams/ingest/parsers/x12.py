@@ -33,8 +33,14 @@ from datetime import UTC, date, datetime, time
 from typing import IO, Final, Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from streams.ingest.parsers.common import FieldProblem, at_offset, parse_ccyymmdd, parse_hhmm
-from streams.ingest.parsers.x12_envelope import Envelope
+from streams.ingest.parsers.common import (
+    FieldProblem,
+    LineError,
+    at_offset,
+    parse_ccyymmdd,
+    parse_hhmm,
+)
+from streams.ingest.parsers.x12_envelope import Envelope, SetControls
 from streams.ingest.parsers.x12_segment import Segment, X12Error
 from streams.ingest.parsers.x12_stream import (
     CHUNK_SIZE,
@@ -90,6 +96,8 @@ class SetBuilder(Protocol[R_co]):
 
     def feed(self, seg: Segment) -> None: ...
 
+    def refuse(self, error: LineError) -> None: ...
+
     def finish(self) -> R_co: ...
 
 
@@ -97,6 +105,9 @@ class StreamingSetBuilder(Protocol[R_co]):
     """Builds one transaction set, handing out results as soon as segments complete them."""
 
     def feed(self, seg: Segment) -> Iterable[R_co]: ...
+
+    def refuse(self, error: LineError) -> None:
+        """Reject the set as a whole for an error of its envelope (its ST02 repeated)."""
 
     def finish(self) -> Iterable[R_co]: ...
 
@@ -107,15 +118,22 @@ def iter_transaction_sets(
     """What the builders of every `code` transaction set hand out, in order.
 
     Like `tokenize`, a structural error can still be raised after results were yielded:
-    act on them only once the generator has finished without error.
+    act on them only once the generator has finished without error. A set whose ST02
+    an earlier set of its group used is refused by its builder (`SetControls`).
     """
     builder: StreamingSetBuilder[R_co] | None = None
+    controls = SetControls()
     for seg in tokenize(stream):
-        if seg.tag == "ST":
+        if seg.tag == "GS":
+            controls.see(seg)
+        elif seg.tag == "ST":
             if seg.get(1) != code:
                 found = f"found ST01 {seg.get(1)!r}"
                 raise X12Error(seg.index, 1, f"expected an {code} transaction set, {found}", "ST")
             builder = start(seg)
+            repeated = controls.see(seg)
+            if repeated is not None:
+                builder.refuse(repeated)
         elif seg.tag == "SE":
             assert builder is not None  # the tokenizer checks ST/SE nesting
             yield from builder.finish()
@@ -133,6 +151,9 @@ class _Whole(Generic[R_co]):
     def feed(self, seg: Segment) -> Iterable[R_co]:
         self._builder.feed(seg)
         return ()
+
+    def refuse(self, error: LineError) -> None:
+        self._builder.refuse(error)
 
     def finish(self) -> Iterable[R_co]:
         return (self._builder.finish(),)

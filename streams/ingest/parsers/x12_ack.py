@@ -14,14 +14,15 @@ these rules:
 
 - a set is A (accepted) without findings, E (accepted, errors noted) with line findings
   only, R (rejected) with a report-level finding; AK502 5 (one or more segments in
-  error) when not A; each finding is an AK3 (segment id, position in the set counting ST
-  as 1, AK304 code) with an AK4 (element position, AK403 code, the value as sent) when
-  it names an element of that segment, and AK304 is then 8 (segment has data element
-  errors); without one, AK304 says what is wrong with the segment (missing, out of
-  place, repeated), or is left empty when X12 has no code for it, never 8 (codes:
-  x12_ack_codes.py); a missing segment the parser names is answered as X12 asks: AK301
-  its ID, AK302 where it would have stood (the position of the segment it should have
-  come before), AK304 3;
+  error) when a segment is, after the code of a finding about the set itself (23: its
+  ST02 repeats another set's of its group), which has no AK3; each other finding is an
+  AK3 (segment id, position in the set counting ST as 1, AK304 code) with an AK4
+  (element position, AK403 code, the value as sent) when it names an element of that
+  segment, and AK304 is then 8 (segment has data element errors); without one, AK304
+  says what is wrong with the segment (missing, out of place, repeated), or is left
+  empty when X12 has no code for it, never 8 (codes: x12_ack_codes.py); a missing
+  segment the parser names is answered as X12 asks: AK301 its ID, AK302 where it would
+  have stood (the position of the segment it should have come before), AK304 3;
 - a structural error (`X12Error`: nothing of the interchange is used) rejects every set
   and group read; the set or group at fault carries the AK502 / AK905 code of what broke,
   and an error outside any group is a TA1 R with the TA105 note instead of a 997;
@@ -53,7 +54,9 @@ from streams.ingest.parsers.x12 import tokenize
 from streams.ingest.parsers.x12_ack_codes import (
     DUPLICATE_INTERCHANGE,
     ELEMENT_ERRORS,
+    REASON_SET_CODES,
     SEGMENT_MISSING,
+    SEGMENTS_IN_ERROR,
     STRUCTURE_GROUP_CODES,
     STRUCTURE_INTERCHANGE_NOTES,
     STRUCTURE_SET_CODES,
@@ -251,16 +254,19 @@ def _997(
     at_group, at_set = (None, None) if broken is None else got.locate(broken.segment_index)
     for found in group.sets:
         findings = notes.get(found.start, [])
+        of_set = [f for f in findings if f.reason in REASON_SET_CODES]
+        of_segments = [f for f in findings if f.reason not in REASON_SET_CODES]
         body.append(segment("AK2", found.code, found.control))
-        body.extend(_segment_notes(got, found, findings))
+        body.extend(_segment_notes(got, found, of_segments))
         if broken is not None:
             code = "R"
-            why = STRUCTURE_SET_CODES.get(key, "2") if at_set is found else ""
+            whys = [STRUCTURE_SET_CODES.get(key, "2")] if at_set is found else []
         else:
             code = "R" if any(f.whole for f in findings) else "E" if findings else "A"
-            why = "" if code == "A" else "5"
+            whys = list(dict.fromkeys(REASON_SET_CODES[f.reason] for f in of_set))
+            whys += [SEGMENTS_IN_ERROR] if of_segments else []
         codes.append(code)
-        body.append(segment("AK5", code, why))
+        body.append(segment("AK5", code, *whys))
     accepted = sum(code != "R" for code in codes)
     status, why = _group_status(codes), ""
     if broken is not None:

@@ -55,7 +55,15 @@ SET_CODES: Final[dict[str, str]] = {
     "3": "Transaction Set Control Number in Header and Trailer Do Not Match",
     "4": "Number of Included Segments Does Not Match Actual Count",
     "5": "One or More Segments in Error",
+    "23": "Transaction Set Control Number Not Unique within the Functional Group",
 }
+#: AK502 of a parser's reason that is about the set itself, not one of its segments: the
+#: set is answered by this code, with no AK3 for it
+REASON_SET_CODES: Final[dict[str, str]] = {
+    "duplicate_control_number": "23",
+}
+#: AK502 of a set with segments in error (AK3s)
+SEGMENTS_IN_ERROR: Final = "5"
 
 #: AK905 functional group syntax error codes used
 GROUP_CODES: Final[dict[str, str]] = {

@@ -5,16 +5,26 @@ acknowledgement) may come between ISA and the first GS.
 And the one rule on the interchange's usage indicator ISA15 (docs/INGEST.md, "A test
 interchange"): `T` a test, `P` production, anything else refuses the interchange whole
 (TA1 R / 020). A test interchange is checked and acknowledged as a production one, and
-nothing of it reaches the channel."""
+nothing of it reaches the channel.
+
+And the one rule on a transaction set's control number (`SetControls`): ST02 is unique
+within its functional group; a set that repeats one is rejected as a whole (997 AK502 23),
+its report's lines not taken, the others read as ever."""
 
 from __future__ import annotations
 
 from typing import Final
 
-from streams.ingest.parsers.common import digits
+from streams.ingest.parsers.common import LineError, digits
 from streams.ingest.parsers.x12_segment import Segment, X12Error
 
 _CONTROL_TAGS: Final = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+#: the report error of a set whose ST02 an earlier set of its group used (997 AK502 23)
+REPEATED_CONTROL: Final = "duplicate_control_number"
+#: the report errors the envelope finds, in every X12 parser's REASONS
+SET_REASONS: Final[dict[str, str]] = {
+    REPEATED_CONTROL: "ST02 repeats the control number of an earlier set of its group",
+}
 #: ISA15, the usage indicator: production data, or a test
 PRODUCTION: Final = "P"
 TEST: Final = "T"
@@ -38,6 +48,30 @@ def is_test_interchange(isa: Segment) -> bool:
     """Whether the interchange is a test (ISA15 `T`): checked and answered as ever, nothing
     of it published nor registered. Raises `X12Error` as `usage_indicator`."""
     return usage_indicator(isa) == TEST
+
+
+class SetControls:
+    """The ST02s of the functional group being read, each with the segment of its first ST."""
+
+    def __init__(self) -> None:
+        self._first: dict[str, int] = {}
+
+    def see(self, seg: Segment) -> LineError | None:
+        """Take the next GS or ST; for an ST whose ST02 an earlier set of the group used,
+        the error that rejects it (`REPEATED_CONTROL`, at ST02)."""
+        if seg.tag == "GS":
+            self._first = {}
+            return None
+        control = seg.get(2)
+        first = self._first.setdefault(control, seg.index)
+        if first == seg.index:
+            return None
+        message = (
+            f"ST02 transaction set control number {control!r} was already used by the set "
+            f"at segment {first} of this functional group: each set of a group needs a "
+            "control number of its own; send this set again under a new ST02 (and SE02)"
+        )
+        return LineError(seg.index, "ST02", REPEATED_CONTROL, message, seg.text)
 
 
 class Envelope:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 def isa(
     control: str = "000000101",
@@ -44,10 +46,12 @@ def interchange(
     component: str = ">",
     terminator: str = "~",
     newline: str = "\n",
+    controls: Sequence[str] = (),
 ) -> bytes:
     """An interchange with one group holding one transaction set per list of segments.
 
-    Segments are written with "*" and ">" and converted to the requested delimiters.
+    Segments are written with "*" and ">" and converted to the requested delimiters; the
+    sets' control numbers (ST02, SE02) are `controls`, else 0001, 0002, ...
     """
     out = [isa(element=element, component=component, terminator=terminator)]
 
@@ -55,8 +59,8 @@ def interchange(
         return text.replace("*", "\x00").replace(">", component).replace("\x00", element)
 
     out.append(seg(f"GS*{functional_id}*ACMEDIST*VENDORCO*20260406*0830*101*X*004010"))
-    for number, body in enumerate(sets, 1):
-        control = f"{number:04d}"
+    numbers = controls or [f"{number:04d}" for number in range(1, len(sets) + 1)]
+    for control, body in zip(numbers, sets, strict=True):
         out.append(seg(f"ST*{set_id}*{control}"))
         out.extend(seg(s) for s in body)
         out.append(seg(f"SE*{len(body) + 2}*{control}"))

@@ -334,6 +334,6 @@ def test_each_line_of_a_mutated_csv_is_read_once(sent: Mutated) -> None:
     except (CsvHeaderError, CsvFormatError) as error:
         refused(sent, error)
         return
-    assert [number for number, _ in items] == list(sent.csv_lines), sent.done
-    for number, item in items:
+    assert [number for number, _, _ in items] == list(sent.csv_lines), sent.done
+    for number, item, _ in items:
         assert isinstance(item, SaleReported) or item.line == number

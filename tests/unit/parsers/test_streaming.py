@@ -159,9 +159,9 @@ def test_fast_path_gives_what_the_checked_path_gives(
     row = [values[column] for column in columns]
     original = ",".join(row)
     parser = _LineParser(columns, RECEIVED_AT, uploader, report, "f.csv")
-    fast = parser(2, row, original)
+    fast, _ = parser(2, row, original)
     parser._fast = lambda _values: None  # type: ignore[method-assign,assignment]
-    checked = parser(2, row, original)
+    checked, _ = parser(2, row, original)
     if isinstance(fast, SaleReported):
         assert isinstance(checked, SaleReported)
         assert fast.model_dump() == checked.model_dump()

@@ -132,3 +132,27 @@ def test_a_missing_heading_segment_is_named_in_the_ack_and_the_answer(api):
     assert error["message"] == "the report has no BPT (beginning segment)"
     # before the segment after the ST
     assert error["missing"] == {"id": "BPT", "qualifier": "", "before": 4}
+
+
+def test_a_set_repeating_a_control_number_is_rejected_23_and_its_lines_dead_lettered(api):
+    """A translator that numbers two sets of one group alike: the second (here a report of
+    its own, W15) is rejected as a whole, in the 997 (AK5 R 23) and in the JSON answer,
+    and its lines are published as LineRejected, never as sales."""
+    text = WEEKLY.decode()
+    start, end = text.index("ST*867*0001~"), text.index("GE*1*101~")
+    second = text[start:end].replace("RPT-2026-W14", "RPT-2026-W15").replace("INV1", "INV9")
+    body = (text[:end] + second + text[end:].replace("GE*1*101", "GE*2*101")).encode()
+    _, _, ack = api.raw("/api/ingest/edi", body, ack="997")
+    assert notes(read_ack(ack))[1:] == [
+        "AK2*867*0001~", "AK5*A~", "AK2*867*0001~", "AK5*R*23~", "AK9*P*2*2*1~"
+    ]  # fmt: skip
+    sales = {e.transaction_id for e in api.events("SaleReported")}
+    assert sales and not any(t.startswith("INV9") for t in sales)
+    letters = [e for e in api.events("LineRejected") if e.reason == "duplicate_control_number"]
+    assert len(letters) == 5 and all(e.report_id == "RPT-2026-W15" for e in letters)
+
+    answer = api.ok("/api/ingest/edi", body)  # the same again, answered in JSON
+    (error,) = answer["reports"][1]["report_errors"]
+    assert (error["element"], error["reason"]) == ("ST02", "duplicate_control_number")
+    assert "'0001' was already used by the set at segment 3" in error["message"]
+    assert answer["reports"][1]["published"] is False

@@ -15,6 +15,7 @@ from tests.unit.api.ingest_api import (
     inventory,
     quality,
     row,
+    sale,
 )
 from tests.unit.parsers.conftest import SAMPLES
 from tests.unit.parsers.edi_builder import interchange
@@ -266,6 +267,30 @@ def test_an_852_count_is_blamed_on_the_element_it_was_read_from_as_an_867_line_i
     assert letter.detail.startswith("upload.852 852 INVRPT-2026-W14 segment 23: sku: 'CABLE-300'")
 
 
+def test_an_unknown_item_is_answered_by_the_column_it_was_read_from(api):
+    """A UPC or part number the catalog does not know names the column the sender filled,
+    as its header spells it; an item read from `sku` names `sku` as ever."""
+    body = (
+        b"distributor_id,transaction_id,reseller_id,SKU,Vendor_Part, UPC ,quantity,unit_price,"
+        b"currency,sold_at\n"
+        b"DIST-001,T-1,RES-1,,,012345678905,1,1.00,USD,2026-04-01\n"  # known UPC
+        b"DIST-001,T-2,RES-1,,,099999999999,1,1.00,USD,2026-04-01\n"
+        b"DIST-001,T-3,RES-1,,NO-SUCH-PART,,1,1.00,USD,2026-04-01\n"
+        b"DIST-001,T-4,RES-1,NO-SUCH-SKU,,099999999999,1,1.00,USD,2026-04-01\n"
+    )
+    answer = api.ok("/api/ingest/csv", body, filename="w.csv")
+    found = {
+        line["line"]: (line["reason"], line["field"], line["detail"]) for line in answer["lines"]
+    }
+    assert found == {
+        3: ("unknown_sku", "UPC", "sku: '099999999999' is not a known SKU, UPC or part "
+            "number (read from column UPC)"),
+        4: ("unknown_sku", "Vendor_Part", "sku: 'NO-SUCH-PART' is not a known SKU, UPC or "
+            "part number (read from column Vendor_Part)"),
+        5: ("unknown_sku", "sku", "sku: 'NO-SUCH-SKU' is not a known SKU, UPC or part number"),
+    }  # fmt: skip
+
+
 def test_a_report_error_rejects_every_line_of_its_report(api):
     body = (SAMPLES / "867_weekly.edi").read_bytes().replace(b"CTT*5*40~", b"CTT*4*40~")
     body = body.replace(b"LIN*2*VP*GADGET-200", b"LIN*2*VP*NOPE-1")  # unknown: its own reason
@@ -345,3 +370,32 @@ def test_x12_options_are_the_reports_own(api):
     )
     assert status == 400 and answer["error"]["unknown"] == ["replaces"]
     assert api.published == []
+
+
+def test_a_sale_line_of_no_units_is_refused_at_every_door(api):
+    """One rule (the wire schema's), whatever the door: the CSV and 867 parsers say it by
+    their own reason and the field or element, the JSON door as a schema violation."""
+    body = csv_text(
+        "T-1,RES-1,WIDGET-100,0,12.50,USD,2026-04-01",
+        "T-2,RES-1,WIDGET-100,-0,12.50,USD,2026-04-01",
+    )
+    answer = api.ok("/api/ingest/csv", body, filename="z.csv")
+    found = [(line["reason"], line["field"], line["detail"]) for line in answer["lines"]]
+    assert [(reason, field) for reason, field, _ in found] == [("bad_quantity", "quantity")] * 2
+    assert found[0][2].startswith("quantity 0 moves no unit: a sale or shipment line moves")
+
+    edi = interchange(
+        [
+            "BPT*00*Z1*20260406", "DTM*090*20260330", "DTM*091*20260405",
+            "N1*DS*ACME*91*DIST-001", "PTD*SS", "N1*ST*R*91*RES-1", "DTM*003*20260401",
+            "LIN*1*VP*WIDGET-100", "QTY*39*0*EA", "UIT*EA*12.50", "CTT*1*0",
+        ]
+    )  # fmt: skip
+    (line,) = api.ok("/api/ingest/edi", edi)["lines"]
+    assert (line["reason"], line["field"]) == ("bad_quantity", "QTY02")
+    assert line["detail"].startswith("QTY02 0 moves no unit")
+
+    (line,) = api.ok("/api/ingest/events", [sale("T-9", quantity=0)])["lines"]
+    assert (line["reason"], line["field"]) == ("schema_violation", "quantity")
+    assert "moves no unit" in line["detail"]
+    assert not api.events("SaleReported")
