@@ -43,18 +43,7 @@ from schemas.parties import (
     ResellerRegistered,
 )
 from schemas.scorecard import DistributorTargetsSet
-from schemas.types import (
-    Count,
-    Currency,
-    Id,
-    Money,
-    MovedQuantity,
-    Personal,
-    Price,
-    Quantity,
-    Text,
-    UtcDatetime,
-)
+from schemas.types import Count, Currency, Id, Money, Personal, Price, Quantity, Text, UtcDatetime
 
 #: the sale line's fields that hold personal data (docs/PRIVACY.md): never in a content
 #: fingerprint, a key, an error message or a log
@@ -78,7 +67,7 @@ class ShipmentRecorded(Envelope):
     shipment_id: Id
     distributor_id: Id
     sku: Id
-    quantity: MovedQuantity
+    quantity: Quantity
     unit: Id | None = None
     unit_price: Price
     currency: Currency
@@ -102,7 +91,7 @@ class SaleReported(Envelope):
     end_customer_name: Personal | None = None
     end_customer_contact: Personal | None = None
     sku: Id
-    quantity: MovedQuantity
+    quantity: Quantity
     unit: Id | None = None
     unit_price: Price
     currency: Currency

@@ -190,33 +190,6 @@ def quantity_problem(quantity: int) -> str | None:
 
 #: A quantity in whole units: a strict integer within ±MAX_QUANTITY.
 Quantity = Annotated[StrictInt, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
-
-#: Why a sale or shipment line of no units is refused (said after the quantity)
-_NO_UNITS: Final = (
-    "moves no unit: a sale or shipment line moves at least one (a return is a negative "
-    "quantity; a price change without units moved is no line)"
-)
-
-
-def moved_quantity_problem(quantity: int) -> str | None:
-    """What makes a whole quantity no sale's or shipment's (said after it), or None: such a
-    line moves units one way or the other, and a line of none would be counted as a sale
-    (a price below the floor a violation) with nothing sold."""
-    if quantity == 0:
-        return _NO_UNITS
-    return quantity_problem(quantity)
-
-
-def _moved(quantity: int) -> int:
-    if quantity == 0:
-        raise ValueError(f"0 {_NO_UNITS}")
-    return quantity
-
-
-#: The quantity of a sale or shipment line: a `Quantity` other than 0.
-MovedQuantity = Annotated[
-    Quantity, AfterValidator(_moved), Field(json_schema_extra={"not": {"const": 0}})
-]
 #: A count of lines or items: a strict integer from 0 to MAX_QUANTITY.
 Count = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
 

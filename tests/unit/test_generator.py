@@ -262,7 +262,7 @@ def test_malformed_lines_cover_the_usual_mistakes() -> None:
     text = "\n".join(details)
     for expected in (
         "not a float",
-        "timezone",
+        "has no time zone",
         "Field required",
         "does not match any of the expected tags",
         "SaleReported.quantity",

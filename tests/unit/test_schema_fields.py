@@ -52,7 +52,7 @@ def test_naive_datetimes_are_rejected(field: str) -> None:
     error = rejected(sale(**{field: "2026-07-07T15:04:05"}))
     assert error.reason == "schema_violation"
     assert f"SaleReported.{field}" in error.detail
-    assert "timezone" in error.detail
+    assert "has no time zone" in error.detail
 
 
 def test_non_utc_offsets_are_normalized_to_utc() -> None:

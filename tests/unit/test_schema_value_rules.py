@@ -153,19 +153,6 @@ def test_quantities_and_counts_are_bounded(event_type: str, field: str, low: int
         assert f"{event_type}.{field}" in rejected({**SAMPLES[event_type], field: wrong}).detail
 
 
-@pytest.mark.parametrize("event_type", ["SaleReported", "ShipmentRecorded"])
-def test_a_sale_or_shipment_line_of_no_units_is_refused(event_type: str) -> None:
-    """A line moves units, one way or the other (a price change is no line); a count of
-    none on hand is a count like any other."""
-    detail = rejected({**SAMPLES[event_type], "quantity": 0}).detail
-    assert f"{event_type}.quantity" in detail and "moves no unit" in detail, detail
-    for moved in (1, -1):
-        assert decode_event(raw({**SAMPLES[event_type], "quantity": moved}))
-    assert decode_event(raw({**SAMPLES["InventoryCounted"], "on_hand": 0}))
-    schema = orjson.loads((SCHEMA_DIR / f"{event_type}.v1.json").read_text(encoding="utf-8"))
-    assert schema["properties"]["quantity"]["not"] == {"const": 0}
-
-
 def test_json_schema_files_say_the_same_about_money_and_quantities() -> None:
     schema = orjson.loads((SCHEMA_DIR / "SaleReported.v1.json").read_text(encoding="utf-8"))
     properties = schema["properties"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -151,18 +151,13 @@ def parse_x12_decimal(text: str, what: str, reason: str) -> Decimal:
         raise FieldProblem(reason, f"{what} {value!r} is not a number", what) from None
 
 
-def whole_quantity(
-    amount: Decimal,
-    what: str,
-    reason: str,
-    problem_of: Callable[[int], str | None] = quantity_problem,
-) -> int:
-    """A quantity as an integer: fractions and what `problem_of` refuses (by default what
-    the wire schema's range refuses) are rejected."""
+def whole_quantity(amount: Decimal, what: str, reason: str) -> int:
+    """A quantity as an integer: fractions and what the wire schema's range refuses are
+    rejected."""
     if amount != amount.to_integral_value():
         raise FieldProblem(reason, f"{what} {amount} is not a whole number of units", what)
     quantity = int(amount)
-    problem = problem_of(quantity)
+    problem = quantity_problem(quantity)
     if problem is not None:
         raise FieldProblem(reason, f"{what} {amount} {problem}", what)
     return quantity

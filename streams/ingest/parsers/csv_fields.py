@@ -4,12 +4,11 @@ quantity, a price, a currency code, a sale time; `FieldInvalid` says which field
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from schemas.currencies import currency_problem
-from schemas.types import moved_quantity_problem, price_problem, quantity_problem
+from schemas.types import price_problem, quantity_problem
 from streams.ingest.parsers.common import comma_hint
 
 QUANTITY_FORMAT = re.compile(r"[+-]?\d+")
@@ -50,10 +49,7 @@ def required_text(value: str, name: str) -> str:
     return value
 
 
-def quantity_field(
-    value: str, name: str, problem_of: Callable[[int], str | None] = quantity_problem
-) -> int:
-    """A whole quantity that `problem_of` takes (by default: within the wire schema's range)."""
+def quantity_field(value: str, name: str) -> int:
     if not value:
         raise FieldInvalid(name, "missing_field", f"{name} is empty")
     if not QUANTITY_FORMAT.fullmatch(value):
@@ -65,15 +61,10 @@ def quantity_field(
             why = "it must be a whole number like 12 or -3"
         raise FieldInvalid(name, "bad_quantity", f"{name} {value!r} is not valid: {why}")
     quantity = int(value)
-    problem = problem_of(quantity)
+    problem = quantity_problem(quantity)
     if problem is not None:
         raise FieldInvalid(name, "bad_quantity", f"{name} {value} {problem}")
     return quantity
-
-
-def moved_quantity_field(value: str, name: str) -> int:
-    """A sale line's quantity: a whole quantity other than 0 (`moved_quantity_problem`)."""
-    return quantity_field(value, name, moved_quantity_problem)
 
 
 def price_field(value: str, name: str) -> Decimal:

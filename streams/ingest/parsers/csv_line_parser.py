@@ -21,8 +21,8 @@ from streams.ingest.parsers.csv_fields import (
     FieldInvalid,
     currency_field,
     fast_time,
-    moved_quantity_field,
     price_field,
+    quantity_field,
     required_text,
     sold_at_field,
 )
@@ -165,11 +165,7 @@ class LineParser:
             return None
         quantity = int(quantity_text)
         dot = price_text.find(".")
-        if (
-            not quantity
-            or abs(quantity) > MAX_QUANTITY
-            or (dot >= 0 and len(price_text) - dot - 1 > MONEY_PLACES)
-        ):
+        if abs(quantity) > MAX_QUANTITY or (dot >= 0 and len(price_text) - dot - 1 > MONEY_PLACES):
             return None
         sold_at = fast_time(values["sold_at"])
         if sold_at is None:
@@ -208,7 +204,7 @@ class LineParser:
             problems.append(
                 FieldInvalid(self.items[0], "missing_field", f"{' / '.join(self.items)} is empty")
             )
-        quantity = check(moved_quantity_field, "quantity")
+        quantity = check(quantity_field, "quantity")
         unit_price = check(price_field, "unit_price")
         currency = check(currency_field, "currency")
         sold_at = check(sold_at_field, "sold_at")

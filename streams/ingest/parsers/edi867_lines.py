@@ -10,7 +10,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
-from schemas.types import moved_quantity_problem
 from streams.ingest.parsers.common import (
     FieldProblem,
     Problem,
@@ -165,9 +164,7 @@ class LineFields:
         )
         if isinstance(amount, Decimal):
             whole = self.attempt(
-                qty,
-                "QTY02",
-                lambda: whole_quantity(amount, "QTY02", "bad_quantity", moved_quantity_problem),
+                qty, "QTY02", lambda: whole_quantity(amount, "QTY02", "bad_quantity")
             )
             if isinstance(whole, int):
                 self.quantity = -abs(whole) if kind == "return" else whole

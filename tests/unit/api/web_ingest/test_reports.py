@@ -15,7 +15,6 @@ from tests.unit.api.ingest_api import (
     inventory,
     quality,
     row,
-    sale,
 )
 from tests.unit.parsers.conftest import SAMPLES
 from tests.unit.parsers.edi_builder import interchange
@@ -370,32 +369,3 @@ def test_x12_options_are_the_reports_own(api):
     )
     assert status == 400 and answer["error"]["unknown"] == ["replaces"]
     assert api.published == []
-
-
-def test_a_sale_line_of_no_units_is_refused_at_every_door(api):
-    """One rule (the wire schema's), whatever the door: the CSV and 867 parsers say it by
-    their own reason and the field or element, the JSON door as a schema violation."""
-    body = csv_text(
-        "T-1,RES-1,WIDGET-100,0,12.50,USD,2026-04-01",
-        "T-2,RES-1,WIDGET-100,-0,12.50,USD,2026-04-01",
-    )
-    answer = api.ok("/api/ingest/csv", body, filename="z.csv")
-    found = [(line["reason"], line["field"], line["detail"]) for line in answer["lines"]]
-    assert [(reason, field) for reason, field, _ in found] == [("bad_quantity", "quantity")] * 2
-    assert found[0][2].startswith("quantity 0 moves no unit: a sale or shipment line moves")
-
-    edi = interchange(
-        [
-            "BPT*00*Z1*20260406", "DTM*090*20260330", "DTM*091*20260405",
-            "N1*DS*ACME*91*DIST-001", "PTD*SS", "N1*ST*R*91*RES-1", "DTM*003*20260401",
-            "LIN*1*VP*WIDGET-100", "QTY*39*0*EA", "UIT*EA*12.50", "CTT*1*0",
-        ]
-    )  # fmt: skip
-    (line,) = api.ok("/api/ingest/edi", edi)["lines"]
-    assert (line["reason"], line["field"]) == ("bad_quantity", "QTY02")
-    assert line["detail"].startswith("QTY02 0 moves no unit")
-
-    (line,) = api.ok("/api/ingest/events", [sale("T-9", quantity=0)])["lines"]
-    assert (line["reason"], line["field"]) == ("schema_violation", "quantity")
-    assert "moves no unit" in line["detail"]
-    assert not api.events("SaleReported")
