@@ -431,6 +431,8 @@ class AccrualKey:
 
 #: every accrual
 EVERY_ACCRUAL = AccrualQuery()
+#: the accruals of the periods not closed yet
+OPEN_ACCRUALS = AccrualQuery(status="open")
 
 
 def accrual_keys(
@@ -503,7 +505,7 @@ def accruals(
 ) -> list[Accrual]:
     """Every program's figures per distributor and period, with every event received
     (`open_only`: of the periods not closed yet)."""
-    wanted = AccrualQuery(status="open" if open_only else None)
+    wanted = OPEN_ACCRUALS if open_only else EVERY_ACCRUAL
     return wanted_accruals(programs, sources, distributors, closed, wanted)
 
 

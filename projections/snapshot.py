@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.inventory import stock_value, weeks_of_supply
+from domain.rebates import ProgramTerms
 from domain.reporting_schedule import ScheduleAt
 from domain.scorecard_score import DEFAULT_SCORE, ScoreConfig
 from domain.timeutil import iso_z
@@ -27,6 +28,7 @@ from projections.commitment_reads import commitment_rows
 from projections.costs import governing_version, money, unit_cost
 from projections.distributor_reads import distributors, inventory_states
 from projections.inventory import InventoryState
+from projections.keyvalue import KeyValue
 from projections.master_resellers import (
     figures_by_identity,
     master_growth,
@@ -47,10 +49,11 @@ from projections.rebate_accruals import (
     EVERY_ACCRUAL,
     Accrual,
     AccrualQuery,
+    ClosedPeriod,
+    RebateSources,
     StatementPlan,
     accrual_page,
     accrual_row,
-    accruals,
     statement_plans,
     wanted_accruals,
 )
@@ -174,14 +177,7 @@ def rebate_rows(
     stores: ChannelStores, wanted: AccrualQuery = EVERY_ACCRUAL
 ) -> list[dict[str, Any]]:
     """The rows of the accruals `wanted` (every one by default)."""
-    found = wanted_accruals(
-        stores.programs.values(),
-        stores.rebate_sources(),
-        distributors(stores),
-        stores.closed_periods,
-        wanted,
-    )
-    return [accrual_row(accrual) for accrual in found]
+    return [accrual_row(accrual) for accrual in rebate_accruals(stores, wanted)]
 
 
 def rebate_page(
@@ -189,24 +185,24 @@ def rebate_page(
 ) -> tuple[list[dict[str, Any]], int]:
     """The (offset, limit) `window` of `rebate_rows(stores, wanted)` and how many rows it
     has, the figures of the window's rows only read."""
-    found, total = accrual_page(
-        stores.programs.values(),
-        stores.rebate_sources(),
-        distributors(stores),
-        stores.closed_periods,
-        wanted,
-        window,
-    )
+    found, total = accrual_page(*_accrual_sources(stores), wanted, window)
     return [accrual_row(accrual) for accrual in found], total
 
 
-def rebate_accruals(stores: ChannelStores, open_only: bool = False) -> list[Accrual]:
-    return accruals(
+def rebate_accruals(stores: ChannelStores, wanted: AccrualQuery = EVERY_ACCRUAL) -> list[Accrual]:
+    return wanted_accruals(*_accrual_sources(stores), wanted)
+
+
+def _accrual_sources(
+    stores: ChannelStores,
+) -> tuple[Iterable[ProgramTerms], RebateSources, list[str], KeyValue[ClosedPeriod]]:
+    """What every accrual is read from: the programs, their sources, the distributors and
+    the closes."""
+    return (
         stores.programs.values(),
         stores.rebate_sources(),
         distributors(stores),
         stores.closed_periods,
-        open_only,
     )
 
 

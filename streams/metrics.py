@@ -26,6 +26,7 @@ from prometheus_client import (
 
 from projections.commitment_reads import commitment_rows
 from projections.price_rules import Severity
+from projections.rebate_accruals import OPEN_ACCRUALS
 from projections.snapshot import compliance_by_distributor, now_of, rebate_accruals
 from projections.stores import ChannelStores
 
@@ -324,7 +325,7 @@ def observe_projections(stores: ChannelStores, obligations: bool = True) -> None
     """Set the gauges that read the projections (at scrape time); `obligations`: the report
     periods and commitments too (they read every distributor's reports and periods)."""
     accrued: dict[str, Decimal] = {}
-    for accrual in rebate_accruals(stores, open_only=True):
+    for accrual in rebate_accruals(stores, OPEN_ACCRUALS):
         accrued[accrual.program_id] = accrued.get(accrual.program_id, Decimal(0)) + (
             accrual.result.rebate
         )
