@@ -471,6 +471,8 @@ class ChannelWorker:
                         return False
                     if await self.stored(inputs, delay, letters):
                         return True
+            else:  # not stored this time either, as if it had been tried (a probe came first)
+                metrics.BATCH_RETRIES.inc()
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.settings.retry_max_seconds)
 
